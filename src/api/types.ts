@@ -1,0 +1,92 @@
+// The cluster spec, as users write it (CONTRACT "Cluster spec"). Field names here are public and fixed.
+
+export const API_VERSION = 'k8sup.io/v1alpha1';
+export const KIND = 'Cluster';
+
+export type CloudName = 'aws' | 'gce' | 'metal';
+export type CniName = 'calico' | 'cilium' | 'flannel';
+
+export interface NetworkingSpec {
+  cni: CniName;
+  podCIDR: string;
+  serviceCIDR: string;
+  /** VPC / network range for cloud providers. */
+  networkCIDR: string;
+}
+
+export interface ApiSpec {
+  /** CIDRs allowed to reach the Kubernetes API (port 6443 on the load balancer). */
+  adminAccess: string[];
+  /** Route53 / Cloud DNS zone; when set, `api.<cluster name>` is published there. */
+  dnsZone: string | null;
+  /** metal: a virtual IP for the API (kube-vip style); otherwise the first control plane's address is used. */
+  vip?: string;
+}
+
+export interface SshSpec {
+  /** OpenSSH public key installed on nodes; null for none. */
+  publicKey: string | null;
+  /** CIDRs allowed to reach port 22. */
+  access: string[];
+}
+
+export interface ControlPlaneSpec {
+  count: number;
+  machineType: string;
+  zones: string[];
+}
+
+export interface NodeGroupSpec {
+  name: string;
+  machineType: string;
+  minSize: number;
+  maxSize: number;
+  zones: string[];
+}
+
+export interface HostSpec {
+  address: string;
+  port: number;
+  user: string;
+  role: 'control-plane' | 'worker';
+  /** Path to the private key used to log in (never stored in the state store). */
+  sshKey?: string;
+  /** Optional jump host, `user@host:port`. */
+  bastion?: string;
+  /** Node name; defaults to the address with dots as dashes. */
+  name?: string;
+}
+
+/** Where nodes fetch packages and images; for air-gapped installs. */
+export interface AssetsSpec {
+  /** Base URL that mirrors pkgs.k8s.io and the CNI manifests (null: the public locations). */
+  baseURL: string | null;
+  /** Container registry mirror for registry.k8s.io, docker.io, quay.io (null: none). */
+  registryMirror: string | null;
+}
+
+export interface ClusterSpecBody {
+  cloud: CloudName;
+  region: string;
+  zones: string[];
+  kubernetesVersion: string;
+  networking: NetworkingSpec;
+  api: ApiSpec;
+  ssh: SshSpec;
+  controlPlane: ControlPlaneSpec;
+  nodeGroups: NodeGroupSpec[];
+  /** gce only. */
+  project?: string;
+  /** Machine image override (AMI id, GCE image, ...); null: the provider looks up a current Ubuntu LTS. */
+  image?: string | null;
+  /** metal only. */
+  hosts?: HostSpec[];
+  assets?: AssetsSpec;
+}
+
+export interface Cluster {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: { name: string };
+  spec: ClusterSpecBody;
+}

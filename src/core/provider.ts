@@ -1,0 +1,39 @@
+// What a cloud provider plugin offers the engine and the CLI. Providers live in providers/<name>/index.ts and
+// are loaded lazily through providers/index.ts so that `k8sup version` never loads a cloud SDK.
+
+import type { Cluster, CloudName } from '../api/types.js';
+import type { IoHost } from './io.js';
+import type { ErrorClass, ResourceHandler, ResourceNode } from './resource.js';
+
+/** Everything a provider's pure model builders need besides the spec. No secrets in here. */
+export interface BuildInputs {
+  /** State store URL (`s3://bucket/prefix`, `gs://…`, `file://…`); IAM policies are scoped to the cluster's prefix. */
+  stateStore: string;
+  /** Cluster CA certificate (PEM, public). */
+  caCertPem: string;
+  /** `sha256:<hex>` of the CA's SubjectPublicKeyInfo, for `kubeadm join --discovery-token-ca-cert-hash`. */
+  caCertHash: string;
+}
+
+export interface ConnectOptions {
+  io: IoHost;
+  /** Environment to read credentials / endpoint overrides from (injected; never `process.env` below src/cli). */
+  env: Record<string, string | undefined>;
+  signal?: AbortSignal;
+}
+
+export interface Provider<C = unknown> {
+  name: CloudName;
+  /** One handler per resource kind the graph uses. */
+  handlers: ResourceHandler<C>[];
+  /** Pure: the desired resources for this cluster. */
+  buildGraph(cluster: Cluster, inputs: BuildInputs): ResourceNode[];
+  /** Create the cloud clients (lazily importing the SDK). Checks region/zones/credentials and fails with clear errors. */
+  connect(cluster: Cluster, opts: ConnectOptions): Promise<C>;
+  /** Classify a thrown error for the executor's retry policy. */
+  classifyError(err: unknown): ErrorClass;
+  /** Terraform `provider` / `terraform` blocks for `--target terraform`. */
+  terraformPreamble?(cluster: Cluster): Record<string, unknown>;
+  /** After apply: the API endpoint (`https://host:6443`) from the applied resources' outputs, keyed by resource id. */
+  apiEndpoint?(outputs: Record<string, Record<string, unknown>>): string | undefined;
+}

@@ -1,0 +1,40 @@
+// The lowest layer of the state store: keyed blobs with compare-and-swap. One implementation per backend
+// (file://, s3://, gs://, memory). Everything above (revisions, locks, PKI, applied inventory) is built on this.
+
+import { ConflictError } from '../core/errors.js';
+
+export interface Blob {
+  data: Buffer;
+  /** Opaque version token: ETag (S3), generation (GCS), content hash (file). */
+  version: string;
+}
+
+export interface PutOptions {
+  /** Only overwrite if the current version is this one. */
+  ifMatch?: string;
+  /** Only create: fail if the key exists. */
+  ifNoneMatch?: boolean;
+  /** Secret material (private keys): 0600 files on disk; S3/GCS objects are encrypted either way. */
+  secret?: boolean;
+}
+
+export interface BlobStore {
+  /** The store URL as given (`file:///…`, `s3://bucket/prefix`). */
+  readonly url: string;
+  get(key: string): Promise<Blob | null>;
+  /** Returns the new version. Throws PreconditionFailedError when ifMatch / ifNoneMatch do not hold. */
+  put(key: string, data: Buffer | string, opts?: PutOptions): Promise<string>;
+  /** Deleting a missing key is not an error. With ifMatch, throws PreconditionFailedError if the version moved. */
+  delete(key: string, opts?: { ifMatch?: string }): Promise<void>;
+  /** Keys under a prefix (recursive), sorted. */
+  list(prefix: string): Promise<string[]>;
+}
+
+/** A compare-and-swap lost: someone else wrote first. */
+export class PreconditionFailedError extends ConflictError {
+  constructor(readonly key: string) {
+    super(`state object ${key} changed under us (another run wrote it first)`, {
+      hint: 'Re-read the cluster (k8sup get cluster) and retry your change.',
+    });
+  }
+}
