@@ -1,0 +1,162 @@
+// Starts a real OpenSSH server (/usr/sbin/sshd) on 127.0.0.1 for metal-provider tests: its own temp dir, its own
+// host keys (ssh-keygen), its own authorized_keys, running as the current user. Nothing outside the temp dir is
+// touched. When the tests run as root and /run/sshd (sshd's compiled-in privilege-separation dir) is missing, sshd
+// runs in a private mount namespace with a tmpfs over /run, so the machine's /run is not modified either.
+
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitFor } from './net.js';
+
+export const SSHD_PATH = '/usr/sbin/sshd';
+
+export type KeyType = 'ed25519' | 'ecdsa' | 'rsa';
+
+export interface KeyPair {
+  privateKeyPath: string;
+  /** OpenSSH public key line (`ssh-ed25519 AAAA… comment`). */
+  publicKey: string;
+}
+
+/** Generates a key pair with ssh-keygen into `dir/name` (no passphrase). */
+export function makeKeyPair(dir: string, name: string, type: KeyType = 'ed25519'): KeyPair {
+  const path = join(dir, name);
+  const args = ['-q', '-t', type, '-N', '', '-C', `k8sup-test-${name}`, '-f', path];
+  if (type === 'rsa') args.push('-b', '2048');
+  execFileSync('ssh-keygen', args, { stdio: 'ignore' });
+  return { privateKeyPath: path, publicKey: readFileSync(`${path}.pub`, 'utf8').trim() };
+}
+
+/** `SHA256:…` fingerprint of a public key file, as ssh-keygen prints it. */
+export function sshKeygenFingerprint(pubKeyPath: string): string {
+  const out = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', pubKeyPath], { encoding: 'utf8' });
+  return out.split(/\s+/)[1];
+}
+
+export interface SshdOptions {
+  /** Reuse a port (to simulate a reinstalled host with a new key on the same address). Default: a free one. */
+  port?: number;
+  /** Public keys allowed to log in. */
+  authorizedKeys: string[];
+  /** Host key types to generate (default ed25519). */
+  hostKeyTypes?: KeyType[];
+  /** Extra sshd_config lines. */
+  extraConfig?: string[];
+}
+
+export interface Sshd {
+  host: '127.0.0.1';
+  port: number;
+  /** The login user (the current user: sshd can only log in as itself when it is not root). */
+  user: string;
+  dir: string;
+  /** Host public key files (`*.pub`), one per type, in the order of hostKeyTypes. */
+  hostPublicKeyPaths: string[];
+  /** Host public key lines. */
+  hostPublicKeys: string[];
+  /** Kill every session process this sshd spawned (simulates a dropped connection mid-command). */
+  killSessions(): void;
+  stop(): Promise<void>;
+}
+
+function needsPrivateRun(): boolean {
+  return process.getuid?.() === 0 && !existsSync('/run/sshd');
+}
+
+export async function startSshd(opts: SshdOptions): Promise<Sshd> {
+  const dir = mkdtempSync(join(tmpdir(), 'k8sup-sshd-'));
+  const port = opts.port ?? (await freePort());
+  const types = opts.hostKeyTypes ?? ['ed25519'];
+  const hostKeys = types.map((t) => makeKeyPair(dir, `ssh_host_${t}_key`, t));
+  writeFileSync(join(dir, 'authorized_keys'), opts.authorizedKeys.join('\n') + '\n', { mode: 0o600 });
+  const config = [
+    `Port ${port}`,
+    'ListenAddress 127.0.0.1',
+    ...hostKeys.map((k) => `HostKey ${k.privateKeyPath}`),
+    `PidFile ${join(dir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    'StrictModes no',
+    'UsePAM no',
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'PubkeyAuthentication yes',
+    'AllowTcpForwarding yes',
+    'AllowAgentForwarding no',
+    'X11Forwarding no',
+    'PrintMotd no',
+    'MaxStartups 50',
+    'MaxSessions 50',
+    'LogLevel ERROR',
+    ...(opts.extraConfig ?? []),
+  ];
+  const configPath = join(dir, 'sshd_config');
+  writeFileSync(configPath, config.join('\n') + '\n');
+  const sshdArgs = ['-D', '-e', '-f', configPath];
+  const child: ChildProcess = needsPrivateRun()
+    ? spawn('unshare', ['--mount', 'sh', '-c', `mount -t tmpfs tmpfs /run && mkdir -m 0755 /run/sshd && exec ${SSHD_PATH} "$@"`, 'sshd', ...sshdArgs], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      })
+    : spawn(SSHD_PATH, sshdArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += String(d)));
+  let exited = false;
+  const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+
+  try {
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`sshd exited: ${stderr}`);
+        return bannerSeen(port);
+      },
+      { timeoutMs: 10_000, intervalMs: 50, what: `sshd on 127.0.0.1:${port}` },
+    );
+  } catch (e) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`sshd did not start: ${stderr}`, { cause: e });
+  }
+
+  return {
+    host: '127.0.0.1',
+    port,
+    user: userInfo().username,
+    dir,
+    hostPublicKeyPaths: hostKeys.map((k) => `${k.privateKeyPath}.pub`),
+    hostPublicKeys: hostKeys.map((k) => k.publicKey),
+    killSessions() {
+      // sshd forks one process per connection; they are children of the listener.
+      try {
+        execFileSync('pkill', ['-KILL', '-P', String(child.pid)], { stdio: 'ignore' });
+      } catch {
+        // no sessions
+      }
+    },
+    async stop() {
+      if (!exited) {
+        this.killSessions();
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await exitedPromise;
+        clearTimeout(timer);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** True once something on the port speaks SSH (sends its identification string). */
+function bannerSeen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(1000, () => done(false));
+    sock.once('data', (d) => done(String(d).startsWith('SSH-')));
+    sock.once('error', () => done(false));
+  });
+}
