@@ -1,0 +1,131 @@
+// Cross-field rules on a complete Cluster. Each problem is reported with the path of the field to fix;
+// nothing here throws, so a user sees every problem at once.
+
+import type { FieldIssue } from '../core/errors.js';
+import { cidrsOverlap, parseCidr, parseIpv4 } from './cidr.js';
+import { API_VERSION, KIND, type Cluster } from './types.js';
+import { isSupported, parseKubeVersion, supportedRange } from './version.js';
+import { isKnownZone, zoneShape } from './zones.js';
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** GCE labels and several AWS names cap at 63 characters; the cluster name ends up in all of them. */
+const MAX_NAME = 63;
+const SSH_PUBLIC_KEY = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;
+
+export function clusterNameIssue(name: string, path = 'metadata.name'): FieldIssue | null {
+  if (!name) return { path, message: 'is required (a DNS name such as demo.k8s.local)' };
+  if (name.length > MAX_NAME || !DNS1123_SUBDOMAIN.test(name)) {
+    return { path, message: `"${name}" is not a valid cluster name: use lowercase letters, digits, '-' and '.', at most ${MAX_NAME} characters, starting and ending with a letter or digit (e.g. demo.k8s.local)` };
+  }
+  return null;
+}
+
+export function clusterIssues(c: Cluster): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  const s = c.spec;
+
+  if (c.apiVersion !== API_VERSION) add('apiVersion', `must be ${API_VERSION}`);
+  if (c.kind !== KIND) add('kind', `must be ${KIND}`);
+  const nameIssue = clusterNameIssue(c.metadata.name);
+  if (nameIssue) issues.push(nameIssue);
+
+  if (!['aws', 'gce', 'metal'].includes(s.cloud)) add('spec.cloud', `"${s.cloud}" is not a supported cloud (aws, gce, metal)`);
+
+  // Zones: known for the cloud, all in one region.
+  if (s.cloud !== 'metal') {
+    if (s.zones.length === 0) add('spec.zones', 'at least one zone is required (--zones us-east-2a)');
+    s.zones.forEach((z, i) => {
+      const shape = zoneShape(z);
+      if (!isKnownZone(s.cloud, z)) add(`spec.zones[${i}]`, `unknown ${s.cloud} zone "${z}"`);
+      else if (shape && shape.region !== s.region) add(`spec.zones[${i}]`, `zone "${z}" is in region ${shape.region}, not ${s.region}: all zones must be in one region`);
+    });
+    if (new Set(s.zones).size !== s.zones.length) add('spec.zones', 'lists a zone twice');
+  }
+
+  const v = parseKubeVersion(s.kubernetesVersion);
+  if (!v) add('spec.kubernetesVersion', `"${s.kubernetesVersion}" is not a version of the form X.Y.Z`);
+  else if (!isSupported(v)) add('spec.kubernetesVersion', `${s.kubernetesVersion} is outside the supported range ${supportedRange()}`);
+
+  // Networking: valid CIDRs that do not overlap.
+  if (!['calico', 'cilium', 'flannel'].includes(s.networking.cni)) add('spec.networking.cni', `"${s.networking.cni}" is not supported (calico, cilium, flannel)`);
+  const ranges: [string, string][] = [['podCIDR', s.networking.podCIDR], ['serviceCIDR', s.networking.serviceCIDR]];
+  if (s.cloud !== 'metal') ranges.push(['networkCIDR', s.networking.networkCIDR]);
+  const parsed = ranges.map(([field, text]) => {
+    const cidr = parseCidr(text);
+    if (!cidr) add(`spec.networking.${field}`, `"${text}" is not an IPv4 CIDR like 10.0.0.0/16 (with no host bits set)`);
+    return { field, text, cidr };
+  });
+  for (let i = 0; i < parsed.length; i++) {
+    for (let j = i + 1; j < parsed.length; j++) {
+      const a = parsed[i], b = parsed[j];
+      if (a.cidr && b.cidr && cidrsOverlap(a.cidr, b.cidr)) add(`spec.networking.${b.field}`, `${b.text} overlaps ${a.field} ${a.text}`);
+    }
+  }
+  const svc = parsed.find((p) => p.field === 'serviceCIDR')?.cidr;
+  if (svc && svc.prefix > 24) add('spec.networking.serviceCIDR', 'must be /24 or larger');
+  const net = parsed.find((p) => p.field === 'networkCIDR')?.cidr;
+  if (net && (net.prefix < 16 || net.prefix > 24)) add('spec.networking.networkCIDR', 'must be between /16 and /24 (one subnet per zone is carved from it)');
+
+  s.api.adminAccess.forEach((t, i) => parseCidr(t) || add(`spec.api.adminAccess[${i}]`, `"${t}" is not an IPv4 CIDR`));
+  s.ssh.access.forEach((t, i) => parseCidr(t) || add(`spec.ssh.access[${i}]`, `"${t}" is not an IPv4 CIDR`));
+  if (s.api.dnsZone !== null && !DNS1123_SUBDOMAIN.test(s.api.dnsZone.replace(/\.$/, ''))) add('spec.api.dnsZone', `"${s.api.dnsZone}" is not a DNS zone name`);
+  if (s.ssh.publicKey !== null && !SSH_PUBLIC_KEY.test(s.ssh.publicKey.trim())) add('spec.ssh.publicKey', 'is not an OpenSSH public key (ssh-ed25519 AAAA…); did you pass the private key file?');
+
+  // Control plane: odd count (etcd quorum), zones among the cluster's zones.
+  const cp = s.controlPlane;
+  if (!Number.isInteger(cp.count) || cp.count < 1) add('spec.controlPlane.count', `must be a positive whole number, got ${cp.count}`);
+  else if (cp.count % 2 === 0) add('spec.controlPlane.count', `must be odd (1, 3, 5) so etcd keeps quorum, got ${cp.count}`);
+  checkSubsetZones(cp.zones, s.zones, 'spec.controlPlane.zones', add, s.cloud);
+  if (cp.zones.length > cp.count && Number.isInteger(cp.count)) add('spec.controlPlane.zones', `lists ${cp.zones.length} zones for ${cp.count} control-plane node(s)`);
+
+  // Node groups.
+  const names = new Set<string>();
+  s.nodeGroups.forEach((g, i) => {
+    const p = `spec.nodeGroups[${i}]`;
+    if (!g.name || !DNS1123_LABEL.test(g.name) || g.name.length > 40) add(`${p}.name`, `"${g.name ?? ''}" must be a DNS label (lowercase letters, digits, '-'; at most 40 characters)`);
+    else if (g.name === 'control-plane') add(`${p}.name`, '"control-plane" is reserved for the control plane');
+    else if (names.has(g.name)) add(`${p}.name`, `"${g.name}" is used by another node group`);
+    names.add(g.name);
+    if (!Number.isInteger(g.minSize) || g.minSize < 0) add(`${p}.minSize`, `must be a whole number >= 0, got ${g.minSize}`);
+    if (!Number.isInteger(g.maxSize) || g.maxSize < 0) add(`${p}.maxSize`, `must be a whole number >= 0, got ${g.maxSize}`);
+    else if (g.maxSize < g.minSize) add(`${p}.maxSize`, `(${g.maxSize}) must be >= minSize (${g.minSize})`);
+    else if (g.maxSize > 1000) add(`${p}.maxSize`, `${g.maxSize} is more than the 1000 nodes a group may have`);
+    checkSubsetZones(g.zones, s.zones, `${p}.zones`, add, s.cloud);
+  });
+
+  if (s.cloud === 'gce' && !s.project) add('spec.project', 'is required on GCE (--project my-project)');
+  if (s.cloud === 'metal') checkHosts(c, add);
+  else if (s.hosts?.length) add('spec.hosts', `only bare-metal clusters have hosts (spec.cloud is ${s.cloud})`);
+  return issues;
+}
+
+function checkSubsetZones(zones: string[], all: string[], path: string, add: (p: string, m: string) => void, cloud: string): void {
+  if (cloud !== 'metal' && zones.length === 0) add(path, 'needs at least one zone');
+  zones.forEach((z, i) => {
+    if (!all.includes(z)) add(`${path}[${i}]`, `"${z}" is not one of the cluster's zones (${all.join(', ')})`);
+  });
+}
+
+function checkHosts(c: Cluster, add: (p: string, m: string) => void): void {
+  const hosts = c.spec.hosts ?? [];
+  if (hosts.length === 0) {
+    add('spec.hosts', 'bare-metal clusters need hosts (--hosts hosts.yaml)');
+    return;
+  }
+  const seen = new Set<string>();
+  hosts.forEach((h, i) => {
+    const p = `spec.hosts[${i}]`;
+    if (!h.address) add(`${p}.address`, 'is required');
+    else if (seen.has(`${h.address}:${h.port}`)) add(`${p}.address`, `${h.address}:${h.port} is listed twice`);
+    seen.add(`${h.address}:${h.port}`);
+    if (!Number.isInteger(h.port) || h.port < 1 || h.port > 65535) add(`${p}.port`, `must be a port number, got ${h.port}`);
+    if (h.role !== 'control-plane' && h.role !== 'worker') add(`${p}.role`, `must be control-plane or worker, got "${h.role}"`);
+    if (h.bastion !== undefined && !/^[^@\s]+@[^:\s]+(:\d+)?$/.test(h.bastion)) add(`${p}.bastion`, `"${h.bastion}" must look like user@host:port`);
+  });
+  const cps = hosts.filter((h) => h.role === 'control-plane').length;
+  if (cps === 0) add('spec.hosts', 'needs at least one host with role control-plane');
+  else if (cps !== c.spec.controlPlane.count) add('spec.controlPlane.count', `is ${c.spec.controlPlane.count} but the hosts list ${cps} control-plane host(s)`);
+  if (c.spec.api.vip !== undefined && parseIpv4(c.spec.api.vip) === null) add('spec.api.vip', `"${c.spec.api.vip}" is not an IPv4 address`);
+}

@@ -1,0 +1,90 @@
+// Shape checking of a user-supplied document: types and unknown keys, with field paths. Values are checked by
+// rules.ts after defaults are filled in; this file only makes sure the document can be read as a Cluster.
+
+import type { FieldIssue } from '../core/errors.js';
+
+type Leaf = 'string' | 'integer' | 'boolean' | 'string?' | 'cidr-list' | 'string-list';
+interface ObjectShape {
+  fields: Record<string, Shape>;
+}
+interface ListShape {
+  items: Shape;
+}
+type Shape = Leaf | ObjectShape | ListShape;
+
+const obj = (fields: Record<string, Shape>): ObjectShape => ({ fields });
+const list = (items: Shape): ListShape => ({ items });
+
+const HOST = obj({
+  address: 'string', port: 'integer', user: 'string', role: 'string', sshKey: 'string', bastion: 'string', name: 'string',
+});
+
+const CLUSTER: ObjectShape = obj({
+  apiVersion: 'string',
+  kind: 'string',
+  metadata: obj({ name: 'string' }),
+  spec: obj({
+    cloud: 'string',
+    region: 'string',
+    zones: 'string-list',
+    kubernetesVersion: 'string',
+    networking: obj({ cni: 'string', podCIDR: 'string', serviceCIDR: 'string', networkCIDR: 'string' }),
+    api: obj({ adminAccess: 'cidr-list', dnsZone: 'string?', vip: 'string' }),
+    ssh: obj({ publicKey: 'string?', access: 'cidr-list' }),
+    controlPlane: obj({ count: 'integer', machineType: 'string', zones: 'string-list' }),
+    nodeGroups: list(obj({ name: 'string', machineType: 'string', minSize: 'integer', maxSize: 'integer', zones: 'string-list' })),
+    project: 'string',
+    image: 'string?',
+    hosts: list(HOST),
+    assets: obj({ baseURL: 'string?', registryMirror: 'string?' }),
+  }),
+});
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function check(value: unknown, shape: Shape, path: string, issues: FieldIssue[]): void {
+  if (value === undefined) return; // missing fields are defaulted or reported by the rules
+  if (typeof shape === 'string') {
+    const ok =
+      shape === 'string' ? typeof value === 'string'
+      : shape === 'string?' ? value === null || typeof value === 'string'
+      : shape === 'integer' ? typeof value === 'number' && Number.isInteger(value)
+      : shape === 'boolean' ? typeof value === 'boolean'
+      : Array.isArray(value) && value.every((x) => typeof x === 'string');
+    if (!ok) {
+      const want = { string: 'a string', 'string?': 'a string or null', integer: 'a whole number', boolean: 'true or false', 'cidr-list': 'a list of CIDRs', 'string-list': 'a list of strings' }[shape];
+      issues.push({ path, message: `must be ${want}, got ${typeName(value)}` });
+    }
+    return;
+  }
+  if ('items' in shape) {
+    if (!Array.isArray(value)) {
+      issues.push({ path, message: `must be a list, got ${typeName(value)}` });
+      return;
+    }
+    value.forEach((item, i) => check(item, shape.items, `${path}[${i}]`, issues));
+    return;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    issues.push({ path, message: `must be a mapping, got ${typeName(value)}` });
+    return;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const sub = shape.fields[key];
+    const p = path ? `${path}.${key}` : key;
+    if (!sub) issues.push({ path: p, message: `unknown field (known: ${Object.keys(shape.fields).join(', ')})` });
+    else check(v, sub, p, issues);
+  }
+}
+
+/** Type and unknown-key issues of a parsed cluster document. */
+export function checkClusterShape(doc: unknown): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  check(doc, CLUSTER, '', issues);
+  return issues;
+}
