@@ -1,0 +1,86 @@
+// One validation pass: readyz first (if the API is not answering there is nothing else to ask), then every other
+// read in parallel, then the pure evaluators.
+
+import type { V1Pod } from '@kubernetes/client-node';
+import type { Cluster } from '../api/types.js';
+import {
+  CONTROL_PLANE_COMPONENTS,
+  SYSTEM_NAMESPACE,
+  cniDaemonSet,
+  dedupeFailures,
+  evaluateControlPlanePods,
+  evaluateCriticalPods,
+  evaluateDaemonSet,
+  evaluateDeployment,
+  evaluateNodes,
+  evaluateReadyz,
+} from './checks.js';
+import { ApiUnavailableError, openKubeReader, type KubeReader, type KubeReaderOptions } from './kube-client.js';
+import { FailureType, type KubeTarget, type ValidationFailure, type ValidationReport } from './types.js';
+
+export interface ValidateOnceOptions {
+  /** Aborting rejects with the signal's reason (cancellation, not a failure). */
+  signal?: AbortSignal;
+  /** Bound on each API request; a request that takes longer becomes an `api` failure. Default 10 s. */
+  requestTimeoutMs?: number;
+}
+
+/** Runs `read`; an unanswering API becomes an `api` failure (and `fallback`), anything else propagates. */
+async function orApiFailure<T>(read: () => Promise<T>, fallback: T, failures: ValidationFailure[], server: string): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    if (!(e instanceof ApiUnavailableError)) throw e;
+    failures.push({ type: FailureType.API, name: server, message: e.message });
+    return fallback;
+  }
+}
+
+async function readDaemonSetFromCandidates(kube: KubeReader, name: string, namespaces: string[]) {
+  for (const ns of namespaces) {
+    const ds = await kube.readDaemonSet(ns, name);
+    if (ds) return { name: `${ns}/${name}`, ds };
+  }
+  return { name: `${namespaces[0]}/${name}`, ds: undefined };
+}
+
+export async function validateOnce(cluster: Cluster, target: KubeTarget, opts: ValidateOnceOptions = {}): Promise<ValidationReport> {
+  const readerOpts: KubeReaderOptions = { signal: opts.signal, requestTimeoutMs: opts.requestTimeoutMs };
+  const kube = await openKubeReader(target, readerOpts);
+  const report = (failures: ValidationFailure[], nodes: ValidationReport['nodes'] = []): ValidationReport => {
+    const unique = dedupeFailures(failures);
+    return { cluster: cluster.metadata.name, valid: unique.length === 0, failures: unique, nodes };
+  };
+
+  const failures: ValidationFailure[] = [];
+  const readyz = await orApiFailure(() => kube.readyz(), undefined, failures, kube.server);
+  if (!readyz) return report(failures);
+  failures.push(...evaluateReadyz(readyz.statusCode, readyz.body, kube.server));
+
+  const cni = cniDaemonSet(cluster);
+  const guard = <T>(read: () => Promise<T>, fallback: T) => orApiFailure(read, fallback, failures, kube.server);
+  const [nodes, systemPods, componentPods, proxy, cniDs, coredns] = await Promise.all([
+    guard(() => kube.listNodes(), undefined),
+    guard(() => kube.listPods(SYSTEM_NAMESPACE), undefined),
+    guard(
+      () => Promise.all(CONTROL_PLANE_COMPONENTS.map(async (c) => [c, await kube.listPods(SYSTEM_NAMESPACE, `component=${c}`)] as [string, V1Pod[]])),
+      undefined,
+    ),
+    guard(() => readDaemonSetFromCandidates(kube, 'kube-proxy', [SYSTEM_NAMESPACE]), undefined),
+    guard(() => readDaemonSetFromCandidates(kube, cni.name, cni.namespaces), undefined),
+    guard(() => kube.readDeployment(SYSTEM_NAMESPACE, 'coredns').then((d) => ({ d })), undefined),
+  ]);
+
+  let nodeStatuses: ValidationReport['nodes'] = [];
+  if (nodes) {
+    const evaluated = evaluateNodes(cluster, nodes);
+    nodeStatuses = evaluated.nodes;
+    failures.push(...evaluated.failures);
+    if (componentPods) failures.push(...evaluateControlPlanePods(nodes, new Map(componentPods)));
+  }
+  if (proxy) failures.push(...evaluateDaemonSet(proxy.name, proxy.ds));
+  if (cniDs) failures.push(...evaluateDaemonSet(cniDs.name, cniDs.ds));
+  if (coredns) failures.push(...evaluateDeployment(`${SYSTEM_NAMESPACE}/coredns`, coredns.d));
+  if (systemPods) failures.push(...evaluateCriticalPods(systemPods));
+  return report(failures, nodeStatuses);
+}
