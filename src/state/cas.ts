@@ -1,0 +1,46 @@
+// Read-modify-write with compare-and-swap and bounded retry: the building block for any object several runs may
+// update at once (the applied journal, counters in tests). A lost race re-reads and re-applies `change`.
+
+import { ConflictError } from '../core/errors.js';
+import { PreconditionFailedError, type BlobStore, type PutOptions } from './blob.js';
+
+export interface CasUpdateOptions {
+  secret?: boolean;
+  /** Attempts before giving up with ConflictError (default 30). */
+  maxAttempts?: number;
+  /** Upper bound of the random backoff between attempts (default 50 ms, grows with attempts up to 8x). */
+  backoffMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Applies `change` to the current bytes of `key` (null when absent) and writes the result only if nobody wrote in
+ * between. Returning undefined from `change` leaves the object as it is. Resolves to the value written (or kept).
+ */
+export async function casUpdate(
+  store: BlobStore,
+  key: string,
+  change: (current: Buffer | null) => Buffer | string | undefined,
+  opts: CasUpdateOptions = {},
+): Promise<Buffer | null> {
+  const maxAttempts = opts.maxAttempts ?? 30;
+  const backoffMs = opts.backoffMs ?? 50;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const current = await store.get(key);
+    const next = change(current ? current.data : null);
+    if (next === undefined) return current ? current.data : null;
+    const put: PutOptions = current ? { ifMatch: current.version } : { ifNoneMatch: true };
+    try {
+      await store.put(key, next, { ...put, secret: opts.secret });
+      return Buffer.isBuffer(next) ? next : Buffer.from(next, 'utf8');
+    } catch (e) {
+      if (!(e instanceof PreconditionFailedError)) throw e;
+      // Full jitter, so racing writers spread out instead of colliding again in lockstep.
+      await sleep(Math.random() * backoffMs * Math.min(2 ** Math.floor(attempt / 3), 8));
+    }
+  }
+  throw new ConflictError(`gave up updating state object ${key} after ${maxAttempts} attempts: other runs kept changing it`, {
+    hint: 'Another k8sup run is writing the same cluster; wait for it to finish and retry.',
+  });
+}

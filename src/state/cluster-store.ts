@@ -1,0 +1,255 @@
+// One cluster's state inside a BlobStore, all keys under `<cluster>/`:
+//   revisions/000001.yaml …  every spec change, one immutable object each (see revision-format.ts)
+//   lock.json                the lease lock (see lease.ts)
+//   applied.json             the engine journal (see journal.ts)
+//   pki/…, kubeconfig, cluster-info.json …   other objects via getObject / putObject
+// The latest revision is found by listing revisions/ (strongly consistent on every backend), never through a separate
+// pointer object that could disagree with the revisions themselves.
+
+import { ConflictError, InvalidInputError, NotFoundError } from '../core/errors.js';
+import type { Journal } from '../core/engine.js';
+import { PreconditionFailedError, type Blob, type BlobStore } from './blob.js';
+import { StoreJournal } from './journal.js';
+import { assertValidKey } from './keys.js';
+import { acquireLease, isExpired, lockKey, parseLockRecord, type AcquireLockOptions, type Lease, type LockRecord } from './lease.js';
+import {
+  decodeRevision,
+  encodeRevision,
+  revisionKey,
+  revisionNumberOf,
+  type Revision,
+  type RevisionMeta,
+} from './revision-format.js';
+
+export type { Revision, RevisionMeta } from './revision-format.js';
+export type { AcquireLockOptions, LockRecord } from './lease.js';
+export { ClusterLockedError, Lease } from './lease.js';
+
+export interface WriteRevisionOptions {
+  /** The revision this change was based on; 0 for a new cluster. */
+  expectedRevision: number;
+  author: string;
+  message?: string;
+  /** If given, the write is refused unless this lease is still held. */
+  lease?: Lease;
+}
+
+export interface PutObjectOptions {
+  secret?: boolean;
+  ifMatch?: string;
+  ifNoneMatch?: boolean;
+}
+
+export interface ClusterStoreOptions {
+  /** Clock (ms since epoch) for revision times and lock expiry; default Date.now. */
+  now?: () => number;
+}
+
+const CLUSTER_SEGMENT = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+// Revision listings are followed by reads; this bounds how many run at once.
+const READ_CONCURRENCY = 8;
+const RESERVED = /^(lock\.json|applied\.json|revisions(\/.*)?)$/;
+
+export class ClusterStore {
+  private readonly now: () => number;
+  private journalInstance?: StoreJournal;
+
+  constructor(
+    readonly store: BlobStore,
+    readonly cluster: string,
+    opts: ClusterStoreOptions = {},
+  ) {
+    if (!CLUSTER_SEGMENT.test(cluster) || cluster.length > 253) {
+      throw new InvalidInputError(`invalid cluster name ${JSON.stringify(cluster)}`, {
+        issues: [{ path: 'metadata.name', message: 'must be a DNS-1123 subdomain' }],
+        hint: 'Use lowercase letters, digits, "-" and ".", e.g. demo.k8s.local.',
+      });
+    }
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Clusters that have at least one revision, sorted. */
+  static async listClusters(store: BlobStore): Promise<string[]> {
+    const names = new Set<string>();
+    for (const key of await store.list('')) {
+      const m = /^([^/]+)\/revisions\/\d{6,}\.yaml$/.exec(key);
+      if (m) names.add(m[1]);
+    }
+    return [...names].sort();
+  }
+
+  // ---- revisions ----
+
+  /** Revision numbers present, ascending. */
+  async revisionNumbers(): Promise<number[]> {
+    const keys = await this.store.list(`${this.cluster}/revisions/`);
+    return keys
+      .map(revisionNumberOf)
+      .filter((n): n is number => n !== undefined)
+      .sort((a, b) => a - b);
+  }
+
+  async latest(): Promise<Revision | null> {
+    const numbers = await this.revisionNumbers();
+    // Revisions are immutable and only deleteAll removes them, so the newest listed one is readable.
+    for (let i = numbers.length - 1; i >= 0; i--) {
+      const rev = await this.revision(numbers[i]);
+      if (rev) return rev;
+    }
+    return null;
+  }
+
+  async revision(n: number): Promise<Revision | null> {
+    if (!Number.isSafeInteger(n) || n < 1) return null;
+    const key = revisionKey(this.cluster, n);
+    const blob = await this.store.get(key);
+    return blob ? decodeRevision(key, blob.data.toString('utf8')) : null;
+  }
+
+  /** Metadata of every revision, oldest first. */
+  async revisions(): Promise<RevisionMeta[]> {
+    const numbers = await this.revisionNumbers();
+    const metas: RevisionMeta[] = [];
+    for (let i = 0; i < numbers.length; i += READ_CONCURRENCY) {
+      const batch = await Promise.all(numbers.slice(i, i + READ_CONCURRENCY).map((n) => this.revision(n)));
+      for (const rev of batch) if (rev) metas.push(rev.meta);
+    }
+    return metas;
+  }
+
+  /**
+   * Stores `yaml` as revision expectedRevision+1. Create-only, so of two writers racing for the same number exactly one
+   * wins; the other gets ConflictError (exit 3), as does a writer whose expectedRevision is no longer the latest.
+   */
+  async writeRevision(yaml: string, opts: WriteRevisionOptions): Promise<number> {
+    opts.lease?.assertHeld();
+    const numbers = await this.revisionNumbers();
+    const latest = numbers.length ? numbers[numbers.length - 1] : 0;
+    if (latest !== opts.expectedRevision) {
+      throw new ConflictError(
+        opts.expectedRevision === 0
+          ? `cluster ${this.cluster} already exists (revision ${latest})`
+          : `cluster ${this.cluster} changed under us: it is at revision ${latest}, this change was based on revision ${opts.expectedRevision}`,
+        {
+          hint:
+            opts.expectedRevision === 0
+              ? `Use k8sup replace -f or k8sup edit cluster ${this.cluster} to change it.`
+              : `Re-read it (k8sup get cluster ${this.cluster} -o yaml), re-apply your change and retry.`,
+        },
+      );
+    }
+    const n = latest + 1;
+    const meta: RevisionMeta = {
+      revision: n,
+      createdAt: new Date(this.now()).toISOString(),
+      author: opts.author,
+      ...(opts.message ? { message: opts.message } : {}),
+    };
+    try {
+      await this.store.put(revisionKey(this.cluster, n), encodeRevision(meta, yaml), { ifNoneMatch: true });
+    } catch (e) {
+      if (!(e instanceof PreconditionFailedError)) throw e;
+      throw new ConflictError(`cluster ${this.cluster} changed under us: another run wrote revision ${n} first`, {
+        hint: `Re-read it (k8sup get cluster ${this.cluster} -o yaml), re-apply your change and retry.`,
+        cause: e,
+      });
+    }
+    return n;
+  }
+
+  // ---- lease lock ----
+
+  acquireLock(opts: AcquireLockOptions): Promise<Lease> {
+    return acquireLease(this.store, this.cluster, { now: this.now, ...opts });
+  }
+
+  /** The current lock, with whether it has expired; null when unlocked. */
+  async lockInfo(): Promise<(LockRecord & { expired: boolean }) | null> {
+    const blob = await this.store.get(lockKey(this.cluster));
+    if (!blob) return null;
+    const record = parseLockRecord(blob.data) ?? unreadableLock();
+    return { ...record, expired: isExpired(record, this.now()) };
+  }
+
+  /** `k8sup unlock`: removes the lock if its id is `lockId`. Returns the record that was removed. */
+  async forceUnlock(lockId: string): Promise<LockRecord> {
+    const blob = await this.store.get(lockKey(this.cluster));
+    if (!blob) {
+      throw new NotFoundError(`cluster ${this.cluster} is not locked; there is nothing to unlock`, {
+        hint: `k8sup get cluster ${this.cluster} shows the cluster; no unlock is needed.`,
+      });
+    }
+    const record = parseLockRecord(blob.data) ?? unreadableLock();
+    if (record.id !== lockId) {
+      throw new InvalidInputError(`lock id ${lockId} does not match the lock on cluster ${this.cluster} (held by ${record.owner}@${record.host}, id ${record.id})`, {
+        issues: [{ path: '--lock-id', message: `does not match the current lock ${record.id}` }],
+        hint: 'Copy the lock id from the error message of the run that was refused.',
+      });
+    }
+    try {
+      await this.store.delete(lockKey(this.cluster), { ifMatch: blob.version });
+    } catch (e) {
+      if (!(e instanceof PreconditionFailedError)) throw e;
+      throw new ConflictError(`the lock on cluster ${this.cluster} changed while unlocking (its holder renewed or released it)`, {
+        hint: 'Run the command again to see the current holder.',
+        cause: e,
+      });
+    }
+    return record;
+  }
+
+  // ---- other objects ----
+
+  async getObject(name: string): Promise<Blob | null> {
+    return this.store.get(this.objectKey(name));
+  }
+
+  async putObject(name: string, data: Buffer | string, opts: PutObjectOptions = {}): Promise<string> {
+    return this.store.put(this.objectKey(name), data, opts);
+  }
+
+  async deleteObject(name: string, opts: { ifMatch?: string } = {}): Promise<void> {
+    await this.store.delete(this.objectKey(name), opts);
+  }
+
+  /** The engine's journal of applied resources (`applied.json`). */
+  get journal(): Journal {
+    this.journalInstance ??= new StoreJournal(this.store, `${this.cluster}/applied.json`);
+    return this.journalInstance;
+  }
+
+  async clearJournal(): Promise<void> {
+    await (this.journal as StoreJournal).clear();
+  }
+
+  /**
+   * Removes every key of the cluster; the lock goes last so the cluster stays locked while it is being removed.
+   * Pass the caller's lease to release it at the end (otherwise any lock is deleted unconditionally).
+   */
+  async deleteAll(opts: { lease?: Lease } = {}): Promise<void> {
+    opts.lease?.assertHeld();
+    const lock = lockKey(this.cluster);
+    const keys = (await this.store.list(`${this.cluster}/`)).filter((k) => k !== lock);
+    for (let i = 0; i < keys.length; i += READ_CONCURRENCY) {
+      await Promise.all(keys.slice(i, i + READ_CONCURRENCY).map((k) => this.store.delete(k)));
+    }
+    if (opts.lease) await opts.lease.release();
+    else await this.store.delete(lock);
+  }
+
+  private objectKey(name: string): string {
+    if (RESERVED.test(name)) {
+      throw new InvalidInputError(`state object name ${name} is reserved`, {
+        hint: 'Revisions, the lock and the journal have their own methods on ClusterStore.',
+      });
+    }
+    const key = `${this.cluster}/${name}`;
+    assertValidKey(key);
+    return key;
+  }
+}
+
+function unreadableLock(): LockRecord {
+  // A lock we cannot parse is reported (and removable) under a fixed id rather than blocking forever.
+  return { id: 'unreadable', owner: 'unknown', host: 'unknown', pid: 0, command: 'unknown', acquiredAt: '', expiresAt: '' };
+}

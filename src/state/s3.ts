@@ -1,0 +1,182 @@
+// s3:// backend. S3 has native compare-and-swap: PutObject with If-None-Match: * (create-only) or If-Match: <etag>,
+// DeleteObject with If-Match. Every object is written with SSE-S3 (AES256) whatever the bucket default is. The SDK is
+// imported lazily so commands that never touch S3 do not pay for loading it.
+
+import type { S3Client } from '@aws-sdk/client-s3';
+import { OperationError } from '../core/errors.js';
+import { PreconditionFailedError, type Blob, type BlobStore, type PutOptions } from './blob.js';
+import { assertValidKey, assertValidPrefix, toBuffer } from './keys.js';
+
+type S3Module = typeof import('@aws-sdk/client-s3');
+export type Env = Record<string, string | undefined>;
+
+export interface S3BlobStoreOptions {
+  url: string;
+  bucket: string;
+  /** Key prefix inside the bucket, without leading or trailing '/' ('' for none). */
+  prefix: string;
+  env: Env;
+}
+
+// Bounds the list loop: 10,000 pages of 1,000 keys is far beyond any state store.
+const MAX_LIST_PAGES = 10_000;
+
+interface AwsError {
+  name?: string;
+  Code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** Client settings from the injected environment (never process.env directly). */
+export function s3ClientConfig(env: Env): Record<string, unknown> {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  const config: Record<string, unknown> = {
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    // A bucket in another region than AWS_REGION still works.
+    followRegionRedirects: true,
+  };
+  if (endpoint) {
+    config.endpoint = endpoint;
+    // Emulators and S3-compatible stores rarely support virtual-host addressing.
+    config.forcePathStyle = true;
+  }
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    config.credentials = {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
+  } else if (endpoint) {
+    // With an endpoint override k8sup must work with no credentials at all (emulators accept anything).
+    config.credentials = { accessKeyId: 'k8sup', secretAccessKey: 'k8sup' };
+  } else if (env.AWS_PROFILE) {
+    config.profile = env.AWS_PROFILE;
+  }
+  return config;
+}
+
+export class S3BlobStore implements BlobStore {
+  readonly url: string;
+  readonly bucket: string;
+  private readonly prefix: string;
+  private readonly env: Env;
+  private sdk?: Promise<{ mod: S3Module; client: S3Client }>;
+
+  constructor(opts: S3BlobStoreOptions) {
+    this.url = opts.url;
+    this.bucket = opts.bucket;
+    this.prefix = opts.prefix ? `${opts.prefix}/` : '';
+    this.env = opts.env;
+  }
+
+  async get(key: string): Promise<Blob | null> {
+    assertValidKey(key);
+    const { mod, client } = await this.client();
+    try {
+      const res = await client.send(new mod.GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      const data = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
+      return { data, version: res.ETag ?? '' };
+    } catch (e) {
+      if (errorName(e) === 'NoSuchKey') return null;
+      throw this.translate(e, 'read', key, false);
+    }
+  }
+
+  async put(key: string, data: Buffer | string, opts: PutOptions = {}): Promise<string> {
+    assertValidKey(key);
+    const { mod, client } = await this.client();
+    const conditional = Boolean(opts.ifNoneMatch) || opts.ifMatch !== undefined;
+    try {
+      const res = await client.send(
+        new mod.PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.prefix + key,
+          Body: toBuffer(data),
+          ServerSideEncryption: 'AES256',
+          ...(opts.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+          ...(opts.ifMatch !== undefined ? { IfMatch: opts.ifMatch } : {}),
+        }),
+      );
+      return res.ETag ?? '';
+    } catch (e) {
+      throw this.translate(e, 'write', key, conditional);
+    }
+  }
+
+  async delete(key: string, opts: { ifMatch?: string } = {}): Promise<void> {
+    assertValidKey(key);
+    const { mod, client } = await this.client();
+    try {
+      await client.send(
+        new mod.DeleteObjectCommand({
+          Bucket: this.bucket,
+          Key: this.prefix + key,
+          ...(opts.ifMatch !== undefined ? { IfMatch: opts.ifMatch } : {}),
+        }),
+      );
+    } catch (e) {
+      throw this.translate(e, 'delete', key, opts.ifMatch !== undefined);
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    assertValidPrefix(prefix);
+    const { mod, client } = await this.client();
+    const keys: string[] = [];
+    let token: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      let res;
+      try {
+        res = await client.send(
+          new mod.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }),
+        );
+      } catch (e) {
+        throw this.translate(e, 'list', prefix, false);
+      }
+      for (const obj of res.Contents ?? []) if (obj.Key) keys.push(obj.Key.slice(this.prefix.length));
+      if (!res.IsTruncated || !res.NextContinuationToken) return keys.sort();
+      token = res.NextContinuationToken;
+    }
+    throw new OperationError(`listing s3://${this.bucket}/${this.prefix}${prefix} did not finish after ${MAX_LIST_PAGES} pages`);
+  }
+
+  private client(): Promise<{ mod: S3Module; client: S3Client }> {
+    this.sdk ??= import('@aws-sdk/client-s3').then((mod) => ({ mod, client: new mod.S3Client(s3ClientConfig(this.env)) }));
+    return this.sdk;
+  }
+
+  private translate(e: unknown, op: string, key: string, conditional: boolean): Error {
+    const name = errorName(e);
+    const status = (e as AwsError).$metadata?.httpStatusCode;
+    const where = `s3://${this.bucket}/${this.prefix}${key}`;
+    if (name === 'NoSuchBucket') {
+      return new OperationError(`state store bucket ${this.bucket} does not exist (${op} ${where})`, {
+        code: 'StateStoreMissing',
+        hint: `Create it (aws s3 mb s3://${this.bucket}, then enable versioning and block public access) or check --state / K8SUP_STATE_STORE.`,
+        cause: e,
+      });
+    }
+    if (name === 'PreconditionFailed' || status === 412) return new PreconditionFailedError(key);
+    // S3 answers 409 ConditionalRequestConflict when two conditional writes to one key overlap.
+    if (name === 'ConditionalRequestConflict' || (conditional && status === 409)) return new PreconditionFailedError(key);
+    // If-Match on a key that no longer exists: the version we expected is gone, which is a lost CAS too.
+    if (conditional && (name === 'NoSuchKey' || status === 404)) return new PreconditionFailedError(key);
+    if (name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || status === 403) {
+      return new OperationError(`access denied to ${where} (${op}): ${(e as AwsError).message ?? name}`, {
+        code: 'StateStoreAccessDenied',
+        hint: 'Check your AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID) and that they may read and write this bucket.',
+        cause: e,
+      });
+    }
+    return new OperationError(`S3 ${op} of ${where} failed: ${(e as AwsError).message ?? name ?? String(e)}`, {
+      hint: 'Check the bucket, your network and AWS credentials, then retry.',
+      cause: e,
+    });
+  }
+}
+
+function errorName(e: unknown): string | undefined {
+  const err = e as AwsError | undefined;
+  return err?.name ?? err?.Code;
+}
