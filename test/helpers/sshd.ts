@@ -42,7 +42,7 @@ export interface SshdOptions {
   authorizedKeys: string[];
   /** Host key types to generate (default ed25519). */
   hostKeyTypes?: KeyType[];
-  /** Extra sshd_config lines. */
+  /** Extra sshd_config lines; they take precedence over the defaults (e.g. `LogLevel VERBOSE`). */
   extraConfig?: string[];
 }
 
@@ -56,6 +56,8 @@ export interface Sshd {
   hostPublicKeyPaths: string[];
   /** Host public key lines. */
   hostPublicKeys: string[];
+  /** What sshd wrote to stderr so far (-e). */
+  log(): string;
   /** Kill every session process this sshd spawned (simulates a dropped connection mid-command). */
   killSessions(): void;
   stop(): Promise<void>;
@@ -71,7 +73,9 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   const types = opts.hostKeyTypes ?? ['ed25519'];
   const hostKeys = types.map((t) => makeKeyPair(dir, `ssh_host_${t}_key`, t));
   writeFileSync(join(dir, 'authorized_keys'), opts.authorizedKeys.join('\n') + '\n', { mode: 0o600 });
+  // sshd uses the FIRST value of a keyword, so the caller's lines go first and override the defaults below.
   const config = [
+    ...(opts.extraConfig ?? []),
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
     ...hostKeys.map((k) => `HostKey ${k.privateKeyPath}`),
@@ -90,7 +94,6 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     'MaxStartups 50',
     'MaxSessions 50',
     'LogLevel ERROR',
-    ...(opts.extraConfig ?? []),
   ];
   const configPath = join(dir, 'sshd_config');
   writeFileSync(configPath, config.join('\n') + '\n');
@@ -119,6 +122,15 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     throw new Error(`sshd did not start: ${stderr}`, { cause: e });
   }
 
+  const killSessions = () => {
+    // sshd forks one process per connection; they are children of the listener (matched by parent pid only).
+    try {
+      execFileSync('pkill', ['-KILL', '-P', String(child.pid)], { stdio: 'ignore' });
+    } catch {
+      // no sessions
+    }
+  };
+
   return {
     host: '127.0.0.1',
     port,
@@ -126,17 +138,11 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     dir,
     hostPublicKeyPaths: hostKeys.map((k) => `${k.privateKeyPath}.pub`),
     hostPublicKeys: hostKeys.map((k) => k.publicKey),
-    killSessions() {
-      // sshd forks one process per connection; they are children of the listener.
-      try {
-        execFileSync('pkill', ['-KILL', '-P', String(child.pid)], { stdio: 'ignore' });
-      } catch {
-        // no sessions
-      }
-    },
+    killSessions,
+    log: () => stderr,
     async stop() {
       if (!exited) {
-        this.killSessions();
+        killSessions();
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
         await exitedPromise;
