@@ -113,6 +113,11 @@ export interface ResourceHandler<C = unknown> {
   delete(live: LiveResource, ctx: HandlerContext<C>): Promise<void>;
   /** Terraform rendering (resolved fields keep Refs, which the engine turns into interpolations). */
   terraform?(node: ResourceNode): TerraformBlock | TerraformBlock[];
+  /**
+   * How a Ref to one of this kind's outputs is named in Terraform: output name → attribute of the resource's
+   * first TerraformBlock (e.g. `{ vpcId: 'id' }`). Outputs not listed use their own name as the attribute.
+   */
+  terraformOutputs?: Readonly<Record<string, string>>;
   /** Diff hook for fields that need a custom comparison (e.g. JSON policies, unordered lists). */
   equal?(field: string, desired: unknown, live: unknown): boolean;
 }

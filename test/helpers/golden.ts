@@ -1,0 +1,37 @@
+// Golden files: compare rendered output with a reviewed copy in test/golden/. Run with UPDATE_GOLDEN=1 to
+// (re)write the copies, then review them in the diff like any other change.
+
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Resolves a golden path: absolute as is, relative to the repository root otherwise (e.g. `test/golden/x/out.txt`). */
+export function goldenPath(path: string): string {
+  return isAbsolute(path) ? path : join(repoRoot, path);
+}
+
+/** Asserts `actual` equals the golden file at `path`; with UPDATE_GOLDEN=1 writes it instead. */
+export async function expectGolden(path: string, actual: string): Promise<void> {
+  const file = goldenPath(path);
+  if (process.env.UPDATE_GOLDEN === '1') {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, actual);
+    return;
+  }
+  let expected: string;
+  try {
+    expected = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') assert.fail(`golden file ${path} is missing: run the test with UPDATE_GOLDEN=1 and review it`);
+    throw err;
+  }
+  assert.equal(actual, expected, `output differs from golden file ${path} (UPDATE_GOLDEN=1 regenerates it)`);
+}
+
+/** expectGolden for every file of a rendered set (name → content), under directory `dir`. */
+export async function expectGoldenFiles(dir: string, files: Record<string, string>): Promise<void> {
+  for (const name of Object.keys(files).sort()) await expectGolden(join(dir, name), files[name]);
+}
