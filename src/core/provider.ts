@@ -2,6 +2,7 @@
 // are loaded lazily through providers/index.ts so that `k8sup version` never loads a cloud SDK.
 
 import type { Cluster, CloudName } from '../api/types.js';
+import type { BlobStore } from '../state/blob.js';
 import type { IoHost } from './io.js';
 import type { ErrorClass, ResourceHandler, ResourceNode } from './resource.js';
 
@@ -20,6 +21,12 @@ export interface ConnectOptions {
   /** Environment to read credentials / endpoint overrides from (injected; never `process.env` below src/cli). */
   env: Record<string, string | undefined>;
   signal?: AbortSignal;
+  /** The user's home directory (~/.ssh/known_hosts, default SSH keys). */
+  home: string;
+  /** The cluster's state store: bare metal copies the PKI from it to control planes over SSH. */
+  store: BlobStore;
+  /** Bare metal: record unknown SSH host keys instead of refusing them. */
+  sshAcceptNew?: boolean;
 }
 
 export interface Provider<C = unknown> {

@@ -1,0 +1,59 @@
+// The shared tail of create, update and upgrade: plan, print, and (with --yes) apply — or render Terraform.
+
+import type { Cluster } from '../api/index.js';
+import { ExitCode, InvalidInputError } from '../core/errors.js';
+import type { BlobStore } from '../state/blob.js';
+import type { ClusterStore } from '../state/cluster-store.js';
+import { desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeTerraform } from '../cluster/deploy.js';
+import type { CliContext } from './context.js';
+import { planHasChanges, renderPlan } from './render/plan.js';
+
+export interface ApplyFlags {
+  target?: 'direct' | 'terraform';
+  out?: string;
+  detailedExitcode?: boolean;
+  sshAcceptNew?: boolean;
+}
+
+/** Flag checks that must fail before anything is written. */
+export function checkApplyFlags(flags: ApplyFlags): void {
+  if (flags.target === 'terraform' && !flags.out) {
+    throw new InvalidInputError('--target terraform needs --out DIR', { hint: 'e.g. --target terraform --out ./tf' });
+  }
+  if (flags.out && flags.target !== 'terraform') {
+    throw new InvalidInputError('--out is only used with --target terraform', { hint: 'add --target terraform, or drop --out' });
+  }
+}
+
+/**
+ * Plans the cluster and, with --yes, applies it. A cluster that was never applied is planned offline (every
+ * resource is a create), so `create cluster` without --yes needs no cloud account.
+ */
+export async function planAndApply(ctx: CliContext, store: BlobStore, cs: ClusterStore, cluster: Cluster, flags: ApplyFlags, opts: { offlineIfNew: boolean }): Promise<number> {
+  const provider = await loadProviderFor(cluster);
+  const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, sshAcceptNew: flags.sshAcceptNew };
+  const nodes = await desiredGraph(dctx, provider);
+
+  if (flags.target === 'terraform') {
+    const files = await writeTerraform(provider, cluster, nodes, flags.out!);
+    ctx.note(`Wrote Terraform for ${cluster.metadata.name}: ${files.join(', ')}`);
+    return ExitCode.OK;
+  }
+
+  const offline = !ctx.globals.yes && opts.offlineIfNew && !(await hasApplied(cs));
+  const live = offline ? undefined : await planAgainstCloud(dctx, provider, nodes);
+  const plan = live?.plan ?? offlinePlan(dctx, provider, nodes);
+  const changes = planHasChanges(plan);
+  if (ctx.globals.output === 'json') ctx.out(`${JSON.stringify(plan, null, 2)}\n`);
+  else if (ctx.globals.output === 'yaml') ctx.out((await import('yaml')).stringify(plan, { aliasDuplicateObjects: false }));
+  else ctx.out(renderPlan(plan, { verbose: ctx.globals.verbose }));
+
+  if (!ctx.globals.yes) {
+    if (changes) ctx.note(`Run again with --yes to apply these changes.`);
+    return changes && flags.detailedExitcode ? ExitCode.CHANGES_PENDING : ExitCode.OK;
+  }
+  if (!changes) return ExitCode.OK;
+  await live!.apply();
+  ctx.note(`Cluster ${cluster.metadata.name} is applied. Check it with: k8sup validate cluster ${cluster.metadata.name} --wait 10m`);
+  return ExitCode.OK;
+}

@@ -1,0 +1,71 @@
+// `create cluster` flags → a partial cluster document for the spec pipeline (src/api). Only the translation and
+// the flag-level checks live here; every rule about values is in src/api/rules.ts.
+
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { InvalidInputError } from '../core/errors.js';
+
+type Doc = Record<string, any>;
+
+function list(v: string | undefined): string[] | undefined {
+  return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function count(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v.trim())) {
+    throw new InvalidInputError(`${flag}: "${v}" is not a whole number >= 0`, { hint: `pass a number, e.g. ${flag} 3` });
+  }
+  return Number(v);
+}
+
+async function readInput(flag: string, path: string, cwd: string): Promise<string> {
+  try {
+    return await readFile(resolve(cwd, path), 'utf8');
+  } catch (e) {
+    throw new InvalidInputError(`${flag}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? e})`, { hint: 'check the path' });
+  }
+}
+
+export async function clusterDocFromFlags(name: string, o: Record<string, any>, cwd: string): Promise<Doc> {
+  const zones = list(o.zones);
+  if (!zones?.length && !o.hosts && o.cloud !== 'metal') {
+    throw new InvalidInputError('--zones is required', { hint: 'e.g. --zones us-east-2a (AWS) or --zones us-central1-b (GCE); bare metal takes --hosts FILE' });
+  }
+  const spec: Doc = {};
+  if (o.cloud) spec.cloud = o.cloud;
+  if (zones) spec.zones = zones;
+  if (o.kubernetesVersion) spec.kubernetesVersion = o.kubernetesVersion;
+  if (o.networking) spec.networking = { cni: o.networking };
+  if (o.project) spec.project = o.project;
+  if (o.image) spec.image = o.image;
+  const api: Doc = {};
+  if (o.adminAccess) api.adminAccess = list(o.adminAccess);
+  if (o.dnsZone) api.dnsZone = o.dnsZone;
+  const ssh: Doc = {};
+  if (o.sshAccess) ssh.access = list(o.sshAccess);
+  if (o.sshPublicKey) ssh.publicKey = (await readInput('--ssh-public-key', o.sshPublicKey, cwd)).trim();
+
+  const cp: Doc = {};
+  const cpCount = count('--control-plane-count', o.controlPlaneCount);
+  if (cpCount !== undefined) cp.count = cpCount;
+  if (o.controlPlaneZones) cp.zones = list(o.controlPlaneZones);
+  if (o.controlPlaneSize) cp.machineType = o.controlPlaneSize;
+  if (Object.keys(cp).length) spec.controlPlane = cp;
+
+  const nodeCount = count('--node-count', o.nodeCount);
+  if (nodeCount !== undefined || o.nodeSize) {
+    spec.nodeGroups = [{ name: 'nodes', minSize: nodeCount ?? 1, maxSize: nodeCount ?? 1, ...(o.nodeSize ? { machineType: o.nodeSize } : {}), ...(zones ? { zones } : {}) }];
+  }
+
+  if (o.hosts) {
+    const { parseHostsFile } = await import('../../providers/metal/hosts-file.js');
+    const parsed = parseHostsFile(await readInput('--hosts', o.hosts, cwd), o.hosts);
+    spec.cloud ??= 'metal';
+    spec.hosts = parsed.hosts;
+    if (parsed.api?.vip) api.vip = parsed.api.vip;
+  }
+  if (Object.keys(api).length) spec.api = api;
+  if (Object.keys(ssh).length) spec.ssh = ssh;
+  return { metadata: { name }, spec };
+}

@@ -1,0 +1,102 @@
+// What every command gets: parsed global options, the environment, output streams, the progress IoHost,
+// and helpers to resolve the cluster name and open the state store. This is the only layer that reads `process`.
+
+import { hostname, homedir, userInfo } from 'node:os';
+import type { Command } from 'commander';
+import { clusterNameIssue } from '../api/rules.js';
+import { InvalidInputError } from '../core/errors.js';
+import type { IoHost } from '../core/io.js';
+import type { BlobStore } from '../state/blob.js';
+import { createProgress, type ProgressMode } from './render/progress.js';
+
+export type OutputFormat = 'table' | 'json' | 'yaml';
+
+export interface Globals {
+  state?: string;
+  name?: string;
+  output: OutputFormat;
+  yes: boolean;
+  verbose: boolean;
+  quiet: boolean;
+  progress: ProgressMode;
+}
+
+export interface CliContext {
+  env: Record<string, string | undefined>;
+  home: string;
+  globals: Globals;
+  io: IoHost;
+  /** Data output (stdout). */
+  out(text: string): void;
+  /** Human notes that are not progress (stderr), suppressed by --quiet. */
+  note(text: string): void;
+  stdoutIsTTY: boolean;
+  /** Cluster name from the positional argument, --name or K8SUP_CLUSTER_NAME; validated. */
+  clusterName(positional?: string): string;
+  openStore(): Promise<BlobStore>;
+  /** Who holds locks and writes revisions: user@host. */
+  actor: { owner: string; host: string; pid: number };
+  cwd: string;
+}
+
+interface ContextInput {
+  env: Record<string, string | undefined>;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  globals: Record<string, any>;
+  program: Command;
+}
+
+export function createContext(input: ContextInput): CliContext {
+  const { env, stdout, stderr } = input;
+  const g = input.globals;
+  const progressMode = (g.progress ?? env.K8SUP_PROGRESS ?? 'auto') as ProgressMode;
+  if (!['auto', 'plain', 'ndjson'].includes(progressMode)) {
+    throw new InvalidInputError(`K8SUP_PROGRESS="${progressMode}" is not a progress mode`, { hint: 'use auto, plain or ndjson' });
+  }
+  const globals: Globals = {
+    state: g.state ?? env.K8SUP_STATE_STORE ?? undefined,
+    name: g.name ?? env.K8SUP_CLUSTER_NAME ?? undefined,
+    output: g.output ?? 'table',
+    yes: Boolean(g.yes),
+    verbose: Boolean(g.verbose),
+    quiet: Boolean(g.quiet),
+    progress: progressMode,
+  };
+  const home = env.HOME || homedir();
+  const io = createProgress({ mode: globals.progress, stream: stderr, verbose: globals.verbose, quiet: globals.quiet });
+  let user = env.USER ?? env.LOGNAME;
+  if (!user) {
+    try {
+      user = userInfo().username;
+    } catch {
+      user = 'unknown';
+    }
+  }
+  return {
+    env,
+    home,
+    globals,
+    io,
+    cwd: process.cwd(),
+    stdoutIsTTY: Boolean(stdout.isTTY),
+    out: (text) => void stdout.write(text),
+    note: (text) => {
+      if (!globals.quiet) stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
+    clusterName(positional) {
+      const name = positional ?? globals.name;
+      if (!name) {
+        throw new InvalidInputError('no cluster name given', { hint: 'pass it as an argument, with --name, or set K8SUP_CLUSTER_NAME' });
+      }
+      const issue = clusterNameIssue(name, 'cluster name');
+      if (issue) throw new InvalidInputError(`${issue.path}: ${issue.message}`, { hint: 'cluster names are DNS names such as demo.k8s.local' });
+      return name;
+    },
+    async openStore() {
+      const { openBlobStore } = await import('../state/open.js');
+      return openBlobStore(globals.state, env, home);
+    },
+    actor: { owner: `${user}@${hostname()}`, host: hostname(), pid: process.pid },
+  };
+}

@@ -1,0 +1,24 @@
+// create cluster / create -f: store a new cluster's first revision and PKI (under its lock), then plan or apply.
+
+import type { Cluster } from '../api/index.js';
+import { InvalidInputError } from '../core/errors.js';
+import { ensurePki } from '../cluster/pki-store.js';
+import { mutateCluster, writeSpec } from '../cluster/spec-store.js';
+import { planAndApply, type ApplyFlags } from './apply-flow.js';
+import type { CliContext } from './context.js';
+
+export async function createCluster(ctx: CliContext, cluster: Cluster, flags: ApplyFlags): Promise<number> {
+  const name = cluster.metadata.name;
+  const store = await ctx.openStore();
+  return mutateCluster(store, name, ctx.actor, 'create cluster', async (cs) => {
+    if (await cs.latest()) {
+      throw new InvalidInputError(`cluster "${name}" already exists in ${store.url}`, {
+        hint: `change it with \`k8sup edit cluster ${name}\` or \`k8sup replace -f FILE\`, or delete it first`,
+      });
+    }
+    await writeSpec(cs, cluster, 0, ctx.actor, 'create');
+    await ensurePki(store, name);
+    ctx.note(`Stored cluster ${name} (revision 1) and its PKI in ${store.url}.`);
+    return planAndApply(ctx, store, cs, cluster, flags, { offlineIfNew: true });
+  });
+}

@@ -1,0 +1,45 @@
+import { desiredGraph, hasApplied, loadProviderFor, destroyAll } from '../cluster/deploy.js';
+import { mutateCluster, readSpec } from '../cluster/spec-store.js';
+import { OperationError } from '../core/errors.js';
+import type { CliContext } from './context.js';
+import { renderPlan } from './render/plan.js';
+
+/**
+ * delete cluster: lists every resource of the cluster (found by its tags and by the recorded inventory); with
+ * --yes deletes them all and then the cluster's state. A cluster that was never applied has only state.
+ */
+export default async function deleteCluster(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
+  const name = ctx.clusterName(args[0]);
+  const store = await ctx.openStore();
+  return mutateCluster(store, name, ctx.actor, 'delete cluster', async (cs, lease) => {
+    const { cluster } = await readSpec(cs, name);
+    if (await hasApplied(cs)) {
+      const provider = await loadProviderFor(cluster);
+      const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, sshAcceptNew: Boolean(opts.sshAcceptNew) };
+      const nodes = await desiredGraph(dctx, provider);
+      const { plan, run } = await destroyAll(dctx, provider, nodes);
+      if (ctx.globals.output === 'json') ctx.out(`${JSON.stringify(plan, null, 2)}\n`);
+      else ctx.out(renderPlan(plan));
+      if (!ctx.globals.yes) {
+        ctx.note(`Run again with --yes to delete these resources and the state of ${name}.`);
+        return 0;
+      }
+      const result = await run();
+      if (result.failed.length) {
+        throw new OperationError(`could not delete ${result.failed.length} resource(s) of ${name}: ${result.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`, {
+          hint: 'fix the cause (often a resource someone added by hand that depends on ours) and run delete again; the state is kept until everything is gone',
+        });
+      }
+    } else {
+      const keys = await store.list(`${name}/`);
+      ctx.out(`Cluster ${name} has no cloud resources (it was never applied). State objects to delete: ${keys.length}\n`);
+      if (!ctx.globals.yes) {
+        ctx.note(`Run again with --yes to delete the state of ${name}.`);
+        return 0;
+      }
+    }
+    await cs.deleteAll({ lease });
+    ctx.note(`Deleted cluster ${name}.`);
+    return 0;
+  });
+}

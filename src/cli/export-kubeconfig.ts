@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { readClusterInfo } from '../cluster/deploy.js';
+import { readSpec } from '../cluster/spec-store.js';
+import { loadPki } from '../cluster/pki-store.js';
+import { NotFoundError } from '../core/errors.js';
+import { ClusterStore } from '../state/cluster-store.js';
+import type { CliContext } from './context.js';
+
+/** The API URL recorded at apply time, or kops' convention `https://api.<name>` before the first apply. */
+export async function apiServerFor(cs: ClusterStore, name: string): Promise<{ server: string; recorded: boolean }> {
+  const info = await readClusterInfo(cs);
+  if (info.apiEndpoint) return { server: info.apiEndpoint, recorded: true };
+  return { server: `https://api.${name}:6443`, recorded: false };
+}
+
+export async function adminKubeconfig(cs: ClusterStore, name: string, ttl: string) {
+  const pkiMod = await import('../pki/index.js');
+  const pki = await loadPki(cs.store, name);
+  if (!pki) throw new NotFoundError(`cluster ${name} has no PKI in the state store`, { hint: 'recreate the cluster spec with `k8sup create`' });
+  const { server, recorded } = await apiServerFor(cs, name);
+  const kc = pkiMod.buildAdminKubeconfig(pki.ca, { clusterName: name, server, ttlMs: pkiMod.parseDuration(ttl) });
+  return { ...kc, server, recorded };
+}
+
+export default async function exportKubeconfig(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
+  const name = ctx.clusterName(args[0]);
+  const pkiMod = await import('../pki/index.js');
+  pkiMod.parseDuration(opts.admin); // bad input fails before any read
+  const cs = new ClusterStore(await ctx.openStore(), name);
+  await readSpec(cs, name);
+  const kc = await adminKubeconfig(cs, name, opts.admin);
+  const path = opts.kubeconfig ?? ctx.env.KUBECONFIG?.split(':')[0] ?? join(ctx.home, '.kube', 'config');
+  const existing = await readFile(path, 'utf8').catch(() => null);
+  await pkiMod.writeKubeconfigFile(path, pkiMod.mergeKubeconfig(existing, kc.yaml));
+  if (!kc.recorded) ctx.note(`warning: ${name} has not been applied yet; the kubeconfig points at ${kc.server}`);
+  ctx.note(`Wrote context ${name} to ${path} (admin credential valid until ${kc.notAfter.toISOString()}).`);
+  return 0;
+}

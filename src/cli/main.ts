@@ -1,0 +1,171 @@
+// The command tree. Only commander is loaded up front; each command's implementation is imported when it runs,
+// so `k8sup version` and `--help` load no cloud SDK (or anything else heavy).
+
+import { Command, CommanderError, Option } from 'commander';
+import { InvalidInputError } from '../core/errors.js';
+import type { CliContext } from './context.js';
+
+declare const K8SUP_VERSION: string;
+export const VERSION = typeof K8SUP_VERSION === 'string' ? K8SUP_VERSION : '0.0.0-dev';
+
+/** Environment and streams a run uses; tests inject their own. */
+export interface RunDeps {
+  env?: Record<string, string | undefined>;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+type Action = (ctx: CliContext, args: string[], opts: Record<string, any>) => Promise<number | void>;
+type Loader = () => Promise<{ default: Action }>;
+
+const clusterFlags = (c: Command) =>
+  c
+    .option('--zones <zones>', 'zones for the cluster, comma-separated (us-east-2a,us-east-2b)')
+    .addOption(new Option('--cloud <cloud>', 'cloud provider (inferred from --zones)').choices(['aws', 'gce', 'metal']))
+    .option('--control-plane-zones <zones>', 'zones for control-plane nodes (one per zone)')
+    .option('--control-plane-count <n>', 'number of control-plane nodes (odd)')
+    .option('--node-count <n>', 'number of worker nodes')
+    .option('--node-size <type>', 'worker machine type')
+    .option('--control-plane-size <type>', 'control-plane machine type')
+    .option('--kubernetes-version <x.y.z>', 'Kubernetes version')
+    .option('--networking <cni>', 'CNI: calico, cilium or flannel')
+    .option('--ssh-public-key <path>', 'OpenSSH public key installed on nodes')
+    .option('--admin-access <cidrs>', 'CIDRs allowed to reach the API')
+    .option('--ssh-access <cidrs>', 'CIDRs allowed to reach SSH')
+    .option('--project <id>', 'GCE project')
+    .option('--image <id>', 'machine image (default: current Ubuntu LTS)')
+    .option('--hosts <file>', 'bare metal: hosts file (YAML)')
+    .option('--dns-zone <zone>', 'DNS zone to publish api.<name> in');
+
+const applyFlags = (c: Command) =>
+  c
+    .addOption(new Option('--target <target>', 'where changes go').choices(['direct', 'terraform']).default('direct'))
+    .option('--out <dir>', 'output folder for --target terraform')
+    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys in ~/.ssh/known_hosts');
+
+export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promise<void>): Command {
+  const program = new Command('k8sup')
+    .description('Provision production Kubernetes clusters on AWS, GCE and bare metal')
+    .option('--state <url>', 'state store: file:///path, s3://bucket[/prefix], gs://bucket[/prefix] (env K8SUP_STATE_STORE)')
+    .option('--name <name>', 'cluster name (env K8SUP_CLUSTER_NAME)')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+    .option('-y, --yes', 'actually make changes (default: only show what would change)')
+    .option('-v, --verbose', 'more progress output and stack traces')
+    .option('--quiet', 'less progress output')
+    .addOption(new Option('--progress <mode>', 'progress output (env K8SUP_PROGRESS)').choices(['auto', 'plain', 'ndjson']))
+    .showSuggestionAfterError(true)
+    .exitOverride();
+
+  program.command('version').description('print the k8sup version').action(() => {
+    // Printed here, without loading anything else: this is the start-up benchmark.
+    (program as any)._k8supOut(`k8sup ${VERSION}\n`);
+  });
+
+  const create = program
+    .command('create')
+    .description('create a cluster from flags (create cluster NAME) or from a file (create -f FILE)')
+    .option('-f, --filename <file>', 'cluster spec file (YAML or JSON)')
+    .action(actions(() => import('./create-file.js')));
+  applyFlags(clusterFlags(create.command('cluster [name]').description('create a cluster: store its spec and PKI, print the plan; --yes applies it')))
+    .action(actions(() => import('./create-cluster.js')));
+  applyFlags(create);
+
+  program
+    .command('replace')
+    .description('replace a cluster spec with the one in a file (a new revision)')
+    .requiredOption('-f, --filename <file>', 'cluster spec file')
+    .action(actions(() => import('./replace.js')));
+
+  const get = program.command('get').description('show clusters');
+  get.command('clusters').description('list clusters in the state store').action(actions(() => import('./get-clusters.js')));
+  get.command('cluster [name]').description('print a cluster spec').action(actions(() => import('./get-cluster.js')));
+
+  program.command('edit').description('edit a cluster spec').command('cluster [name]').description('edit the spec in $VISUAL / $EDITOR; invalid edits are re-offered, never saved')
+    .action(actions(() => import('./edit-cluster.js')));
+
+  applyFlags(program.command('update').description('plan / apply the cluster spec').command('cluster [name]').description('show the changes to reach the spec; --yes applies them'))
+    .option('--detailed-exitcode', 'exit 5 when changes are pending (without --yes)')
+    .action(actions(() => import('./update-cluster.js')));
+
+  program.command('validate').description('check cluster health').command('cluster [name]').description('check the cluster through the Kubernetes API')
+    .option('--wait <duration>', 'keep checking until valid or this long has passed (e.g. 10m)')
+    .option('--count <n>', 'consecutive successful checks required', '1')
+    .option('--interval <duration>', 'time between checks', '10s')
+    .option('--kubeconfig <path>', 'kubeconfig to use instead of a fresh admin credential from the state store')
+    .option('--context <ctx>', 'kubeconfig context')
+    .action(actions(() => import('./validate-cluster.js')));
+
+  program.command('delete').description('delete a cluster').command('cluster [name]').description('list (and with --yes delete) every resource of the cluster, then its state')
+    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys')
+    .action(actions(() => import('./delete-cluster.js')));
+
+  program.command('rolling-update').description('replace nodes').command('cluster [name]').description('replace nodes whose configuration is out of date')
+    .option('--instance-group <group>', 'only this group').option('--force', 'replace even up-to-date nodes')
+    .action(actions(() => import('./rolling-update.js')));
+
+  program.command('upgrade').description('upgrade Kubernetes').command('cluster [name]').description('set a new Kubernetes version (a new revision); --yes applies it')
+    .requiredOption('--kubernetes-version <x.y.z>', 'target version')
+    .action(actions(() => import('./upgrade-cluster.js')));
+
+  program.command('export').description('export credentials').command('kubeconfig [name]').description('merge an admin context into ~/.kube/config')
+    .option('--kubeconfig <path>', 'kubeconfig file to write (default ~/.kube/config or $KUBECONFIG)')
+    .option('--admin <duration>', 'lifetime of the admin credential', '18h')
+    .action(actions(() => import('./export-kubeconfig.js')));
+
+  program.command('history').description('spec revisions').command('cluster [name]').description('list spec revisions')
+    .action(actions(() => import('./history.js')));
+  program.command('rollback').description('restore a spec revision').command('cluster [name]').description('write revision N again as a new revision')
+    .requiredOption('--revision <n>', 'revision to restore')
+    .action(actions(() => import('./rollback.js')));
+  program.command('unlock').description('release a lock').command('cluster [name]').description('release a stale lock')
+    .requiredOption('--lock-id <id>', 'id of the lock (shown in the conflict error)')
+    .action(actions(() => import('./unlock.js')));
+
+  program.command('completion').description('shell completion script').argument('<shell>', 'bash, zsh or fish')
+    .action(actions(() => import('./completion.js')));
+  return program;
+}
+
+/** Runs the CLI; returns the exit code for success paths and throws K8supError for failures (bin/k8sup maps them). */
+export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
+  const env = deps.env ?? process.env;
+  const stdout = deps.stdout ?? process.stdout;
+  const stderr = deps.stderr ?? process.stderr;
+  let exitCode = 0;
+  let commanderErr = '';
+  const actions = (loader: Loader) => async (...a: any[]) => {
+    const cmd = a[a.length - 1] as Command;
+    const opts = cmd.optsWithGlobals();
+    const args = a.slice(0, -2).filter((x) => typeof x === 'string' || Array.isArray(x)).flat();
+    const { createContext } = await import('./context.js');
+    const ctx = createContext({ env, stdout, stderr, globals: opts, program });
+    const mod = await loader();
+    exitCode = (await mod.default(ctx, args, opts)) ?? 0;
+  };
+  const program = buildProgram(actions);
+  (program as any)._k8supOut = (s: string) => stdout.write(s);
+  program.configureOutput({
+    writeOut: (s) => stdout.write(s),
+    writeErr: (s) => {
+      commanderErr += s;
+    },
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.executeSubCommandAsync') return 0;
+      if (err.code === 'commander.help' || argv.length === 0) {
+        stderr.write(commanderErr);
+        return 2;
+      }
+      const words = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
+      throw new InvalidInputError(err.message.replace(/^error: /, '').split('\n')[0], {
+        hint: `see \`k8sup ${words ? `${words} ` : ''}--help\``,
+      });
+    }
+    throw err;
+  }
+  return exitCode;
+}

@@ -1,0 +1,45 @@
+// Renders engine events (src/core/io.ts) on stderr: plain lines for people and logs, NDJSON for machines.
+// Data never goes here; it goes to stdout.
+
+import type { IoHost, K8supEvent } from '../../core/io.js';
+
+export type ProgressMode = 'auto' | 'plain' | 'ndjson';
+
+interface ProgressOptions {
+  mode: ProgressMode;
+  stream: NodeJS.WritableStream & { isTTY?: boolean };
+  verbose: boolean;
+  quiet: boolean;
+  now?: () => Date;
+}
+
+const LEVELS = { debug: 0, info: 1, warn: 2, error: 3 } as const;
+
+export function createProgress(opts: ProgressOptions): IoHost {
+  const now = opts.now ?? (() => new Date());
+  const min = opts.verbose ? LEVELS.debug : opts.quiet ? LEVELS.warn : LEVELS.info;
+  const shown = (e: K8supEvent) => LEVELS[e.level] >= min;
+  if (opts.mode === 'ndjson') {
+    return {
+      emit(e) {
+        if (shown(e)) opts.stream.write(`${JSON.stringify({ time: now().toISOString(), ...e })}\n`);
+      },
+    };
+  }
+  const color = opts.mode === 'auto' && Boolean(opts.stream.isTTY);
+  const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const mark: Record<string, string> = {
+    'task.start': paint(36, '…'),
+    'task.done': paint(32, '✓'),
+    'task.retry': paint(33, '↻'),
+    'task.failed': paint(31, '✗'),
+  };
+  return {
+    emit(e) {
+      if (!shown(e)) return;
+      const prefix = mark[e.code] ?? (e.level === 'warn' ? paint(33, 'warning:') : e.level === 'error' ? paint(31, 'error:') : '');
+      const task = e.task && !e.message.includes(e.task) ? `${e.task}: ` : '';
+      opts.stream.write(`${prefix ? `${prefix} ` : ''}${task}${e.message}\n`);
+    },
+  };
+}

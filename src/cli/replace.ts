@@ -1,0 +1,17 @@
+import { assertSameName, mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
+import type { CliContext } from './context.js';
+import { readSpecFile } from './spec-file.js';
+
+/** replace -f: the file becomes the next revision. Applying it is `update cluster --yes`. */
+export default async function replace(ctx: CliContext, _args: string[], opts: Record<string, any>): Promise<number> {
+  const cluster = await readSpecFile(opts.filename, ctx.cwd);
+  const name = ctx.clusterName(cluster.metadata.name);
+  assertSameName(cluster, name, opts.filename);
+  const store = await ctx.openStore();
+  return mutateCluster(store, name, ctx.actor, 'replace', async (cs) => {
+    const current = await readSpec(cs, name);
+    const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, `replace -f ${opts.filename}`);
+    ctx.note(changed ? `Replaced ${name}: revision ${revision}. Apply it with: k8sup update cluster ${name} --yes` : `No change: ${name} is already at this spec (revision ${revision}).`);
+    return 0;
+  });
+}

@@ -1,0 +1,52 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { readSpec } from '../cluster/spec-store.js';
+import { ClusterInvalidError, InvalidInputError } from '../core/errors.js';
+import { ClusterStore } from '../state/cluster-store.js';
+import type { CliContext } from './context.js';
+import { adminKubeconfig } from './export-kubeconfig.js';
+
+/** Credentials for validation live only as long as a long --wait needs them. */
+const VALIDATE_CREDENTIAL_TTL = '2h';
+
+export default async function validateClusterCommand(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
+  const name = ctx.clusterName(args[0]);
+  const { parseDuration } = await import('../pki/duration.js');
+  const waitMs = opts.wait ? parseDuration(opts.wait) : 0;
+  const intervalMs = parseDuration(opts.interval);
+  if (!/^\d+$/.test(String(opts.count)) || Number(opts.count) < 1) {
+    throw new InvalidInputError(`--count: "${opts.count}" is not a whole number >= 1`, { hint: 'e.g. --count 3' });
+  }
+  const cs = new ClusterStore(await ctx.openStore(), name);
+  const { cluster } = await readSpec(cs, name);
+
+  let kubeconfigYaml: string;
+  if (opts.kubeconfig) {
+    kubeconfigYaml = await readFile(resolve(ctx.cwd, opts.kubeconfig), 'utf8').catch((e) => {
+      throw new InvalidInputError(`--kubeconfig: cannot read ${opts.kubeconfig} (${e.code ?? e})`, { hint: 'check the path' });
+    });
+  } else {
+    const kc = await adminKubeconfig(cs, name, VALIDATE_CREDENTIAL_TTL);
+    if (!kc.recorded) ctx.note(`warning: ${name} has no recorded API endpoint (not applied?); trying ${kc.server}`);
+    kubeconfigYaml = kc.yaml;
+  }
+
+  const { validateCluster, renderValidationTable } = await import('../validate/index.js');
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    const report = await validateCluster(cluster, { kubeconfigYaml, context: opts.context }, { waitMs, count: Number(opts.count), intervalMs, io: ctx.io, signal: ac.signal });
+    if (ctx.globals.output === 'json') ctx.out(`${JSON.stringify(report, null, 2)}\n`);
+    else if (ctx.globals.output === 'yaml') ctx.out((await import('yaml')).stringify(report));
+    else ctx.out(renderValidationTable(report));
+    if (!report.valid) {
+      throw new ClusterInvalidError(`cluster ${name} is not valid: ${report.failures.length} failure(s)`, {
+        hint: waitMs ? 'see the failures above' : 'see the failures above; --wait 10m keeps checking while the cluster comes up',
+      });
+    }
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
+}

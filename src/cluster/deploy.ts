@@ -1,0 +1,113 @@
+// Spec → model → resource graph → plan → apply, for one cluster. The CLI commands (create, update, delete)
+// are thin wrappers around these functions.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Cluster } from '../api/index.js';
+import { apply, destroy, diff, plan as planLive, renderTerraform, type ApplyResult, type EngineDeps } from '../core/engine.js';
+import type { IoHost } from '../core/io.js';
+import type { Provider } from '../core/provider.js';
+import type { Plan, ResourceNode } from '../core/resource.js';
+import type { BlobStore } from '../state/blob.js';
+import type { ClusterStore } from '../state/cluster-store.js';
+import { ensurePki } from './pki-store.js';
+
+export interface DeployContext {
+  store: BlobStore;
+  cs: ClusterStore;
+  cluster: Cluster;
+  io: IoHost;
+  env: Record<string, string | undefined>;
+  home: string;
+  signal?: AbortSignal;
+  sshAcceptNew?: boolean;
+}
+
+/** What apply recorded for other commands (export kubeconfig, validate). */
+export interface ClusterInfo {
+  apiEndpoint?: string;
+  appliedRevision?: number;
+  appliedAt?: string;
+}
+
+export const CLUSTER_INFO = 'cluster-info.json';
+
+export async function loadProviderFor(cluster: Cluster): Promise<Provider<any>> {
+  const { loadProvider } = await import('../../providers/index.js');
+  return loadProvider(cluster.spec.cloud);
+}
+
+export async function desiredGraph(ctx: DeployContext, provider: Provider<any>): Promise<ResourceNode[]> {
+  const pki = await ensurePki(ctx.store, ctx.cluster.metadata.name);
+  return provider.buildGraph(ctx.cluster, { stateStore: ctx.store.url, ...pki });
+}
+
+/** A plan without any cloud call: valid when nothing was ever applied (everything is a create). */
+export function offlinePlan(ctx: DeployContext, provider: Provider<any>, nodes: ResourceNode[]): Plan {
+  return diff(ctx.cluster.metadata.name, nodes, [], provider.handlers);
+}
+
+export async function hasApplied(cs: ClusterStore): Promise<boolean> {
+  return (await cs.journal.load()).length > 0;
+}
+
+async function engineDeps(ctx: DeployContext, provider: Provider<any>): Promise<EngineDeps<any>> {
+  const clients = await provider.connect(ctx.cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, store: ctx.store, sshAcceptNew: ctx.sshAcceptNew });
+  return {
+    cluster: ctx.cluster.metadata.name,
+    handlers: provider.handlers,
+    clients,
+    classifyError: (e) => provider.classifyError(e),
+    io: ctx.io,
+    signal: ctx.signal,
+    journal: ctx.cs.journal,
+  };
+}
+
+export interface LivePlan {
+  plan: Plan;
+  apply(): Promise<ApplyResult>;
+}
+
+/** Connects to the cloud, plans against what exists, and offers to apply that exact plan. */
+export async function planAgainstCloud(ctx: DeployContext, provider: Provider<any>, nodes: ResourceNode[]): Promise<LivePlan> {
+  const deps = await engineDeps(ctx, provider);
+  const { plan, live } = await planLive(nodes, deps);
+  return {
+    plan,
+    async apply() {
+      const result = await apply(plan, nodes, live, deps);
+      const info: ClusterInfo = {
+        apiEndpoint: provider.apiEndpoint?.(result.outputs),
+        appliedAt: new Date().toISOString(),
+      };
+      await ctx.cs.putObject(CLUSTER_INFO, JSON.stringify(info, null, 2));
+      return result;
+    },
+  };
+}
+
+/** Deletes every resource of the cluster (found by tag and by the recorded inventory). */
+export async function destroyAll(ctx: DeployContext, provider: Provider<any>, nodes: ResourceNode[]): Promise<{ plan: Plan; run(): Promise<ApplyResult> }> {
+  const deps = await engineDeps(ctx, provider);
+  const { plan } = await planLive([], deps);
+  return { plan, run: () => destroy(nodes, deps) };
+}
+
+/** `--target terraform --out DIR`: writes main.tf.json and data/*; touches no cloud. */
+export async function writeTerraform(provider: Provider<any>, cluster: Cluster, nodes: ResourceNode[], outDir: string): Promise<string[]> {
+  const files = renderTerraform(nodes, provider.handlers, provider.terraformPreamble?.(cluster) ?? {});
+  const written: string[] = [];
+  for (const [name, content] of Object.entries(files)) {
+    const path = join(outDir, name);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content);
+    written.push(path);
+  }
+  return written;
+}
+
+export async function readClusterInfo(cs: ClusterStore): Promise<ClusterInfo> {
+  const blob = await cs.getObject(CLUSTER_INFO);
+  return blob ? (JSON.parse(blob.data.toString('utf8')) as ClusterInfo) : {};
+}
