@@ -73,6 +73,12 @@ export class FileBlobStore implements BlobStore {
 
   async delete(key: string, opts: { ifMatch?: string } = {}): Promise<void> {
     const path = this.pathOf(key);
+    // Nothing to delete: answer without taking the lock, which would re-create the (possibly pruned) folder. Linearizes
+    // as a delete that happened before any concurrent create.
+    if (!(await this.read(path))) {
+      if (opts.ifMatch !== undefined) throw new PreconditionFailedError(key);
+      return;
+    }
     let removed = false;
     await this.withKeyLock(path, async () => {
       if (opts.ifMatch !== undefined) await this.expectVersion(key, path, opts.ifMatch);
