@@ -180,7 +180,8 @@ async function loadPrivateKey(opts: SshConnectOptions): Promise<Buffer | undefin
 
 interface Hop {
   endpoint: SshEndpoint;
-  sock?: NodeJS.ReadableStream & NodeJS.WritableStream;
+  /** A forwarded channel through the bastion. */
+  sock?: ClientChannel;
 }
 
 /** One SSH handshake + auth. Host key verified first; its refusal surfaces as the policy's OperationError. */
@@ -211,7 +212,7 @@ async function handshake(hop: Hop, key: Buffer | undefined, opts: SshConnectOpti
   if (key) config.privateKey = key;
   if (key && opts.passphrase) config.passphrase = opts.passphrase;
   if (opts.agentSocket) config.agent = opts.agentSocket;
-  if (hop.sock) config.sock = hop.sock as ConnectConfig['sock'];
+  if (hop.sock) config.sock = hop.sock;
 
   return new Promise<Client>((resolve, reject) => {
     const label = `${user}@${knownHostsName(host, port)}`;
