@@ -1,0 +1,67 @@
+// Runs the built CLI (bin/k8sup → dist/) as a child process, the way users and pipelines run it.
+
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const K8SUP = join(REPO, 'bin', 'k8sup');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+/** A throwaway HOME with nothing in it: the default state store lands in HOME/.k8sup/state. */
+export function tempHome(): string {
+  return mkdtempSync(join(tmpdir(), 'k8sup-home-'));
+}
+
+export function k8sup(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env: Record<string, string | undefined> = { PATH: process.env.PATH, K8SUP_PROGRESS: 'plain', ...opts.env };
+    const child = spawn(process.execPath, [K8SUP, ...args], { cwd: opts.cwd ?? REPO, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+/** A fingerprint of every file (path, mode, content) under a folder: to assert "nothing was written". */
+export function treeDigest(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (d: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(d).sort();
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      const st = statSync(p);
+      h.update(`${relative(dir, p)}:${st.mode}\n`);
+      if (st.isDirectory()) walk(p);
+      else h.update(readFileSync(p));
+    }
+  };
+  walk(dir);
+  return h.digest('hex');
+}
