@@ -1,0 +1,26 @@
+// Node bootstrap: renders the script a node runs at first boot (cloud user data) or over SSH (metal), and the
+// kubeadm configuration inside it. Templates are data under templates/; see docs/bootstrap.md.
+
+export type { BootstrapInput, BootstrapProvider, NodeRole } from './types.js';
+export { renderBootstrapScript, renderTokenRefreshScript, CONTROL_PLANE_PKI_FILES, bootstrapTokenKey } from './script.js';
+export {
+  renderKubeadmConfig,
+  NODE_NAME_PLACEHOLDER,
+  BOOTSTRAP_TOKEN_PLACEHOLDER,
+  NODE_GROUP_LABEL,
+} from './kubeadm-config.js';
+export {
+  supportedCni,
+  DEFAULT_CNI,
+  CNI,
+  CONTAINERD,
+  RUNC,
+  SUPPORTED_KUBERNETES_MINORS,
+  parseKubernetesVersion,
+  pauseImageFor,
+  kubeadmApiVersionFor,
+  type CniPin,
+  type PinnedBinary,
+  type KubernetesVersion,
+} from './versions.js';
+export { parseStateStoreUrl } from './inputs.js';

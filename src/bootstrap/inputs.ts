@@ -1,0 +1,157 @@
+// Checks a BootstrapInput and derives everything the templates need. Pure: no I/O.
+
+import { isIP } from 'node:net';
+import type { CniName } from '../api/types.js';
+import { InvalidInputError, type FieldIssue } from '../core/errors.js';
+import type { BootstrapInput } from './types.js';
+import { isSupportedKubernetesVersion, parseKubernetesVersion, SUPPORTED_KUBERNETES_MINORS, supportedCni, type KubernetesVersion } from './versions.js';
+
+export interface StateStoreLocation {
+  scheme: 's3' | 'gs' | 'file';
+  bucket: string;
+  /** '' or 'some/prefix/' (always ends with '/' when not empty). */
+  prefix: string;
+}
+
+export interface ResolvedInput {
+  input: BootstrapInput;
+  version: KubernetesVersion;
+  cni: CniName;
+  store: StateStoreLocation;
+  /** Key prefix of this cluster's objects in the bucket: '<prefix>/<cluster>/'. */
+  clusterKeyPrefix: string;
+  /** host:port. */
+  controlPlaneEndpoint: string;
+  certSANs: string[];
+  isControlPlane: boolean;
+  isCloud: boolean;
+  assetBaseURL: string | null;
+  registryMirror: string | null;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const CA_CERT_HASH = /^sha256:[0-9a-f]{64}$/;
+const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
+const KEY_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+function isHost(host: string): boolean {
+  return DNS_NAME.test(host) || isIP(host) === 4 || (host.startsWith('[') && host.endsWith(']') && isIP(host.slice(1, -1)) === 6);
+}
+
+function isCidr(value: string): boolean {
+  const [addr, bits, ...rest] = value.split('/');
+  if (rest.length > 0 || bits === undefined || !/^\d{1,3}$/.test(bits)) return false;
+  const family = isIP(addr);
+  return family !== 0 && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.username && !url.password && !url.search && !url.hash;
+  } catch {
+    return false;
+  }
+}
+
+export function parseStateStoreUrl(url: string): StateStoreLocation | null {
+  const m = /^(s3|gs|file):\/\/([^/]*)(\/.*)?$/.exec(url);
+  if (!m) return null;
+  const scheme = m[1] as StateStoreLocation['scheme'];
+  if (scheme === 'file') return { scheme, bucket: '', prefix: '' };
+  const segments = (m[3] ?? '').split('/').filter((s) => s !== '');
+  if (!BUCKET.test(m[2]) || !segments.every((s) => KEY_SEGMENT.test(s))) return null;
+  return { scheme, bucket: m[2], prefix: segments.length ? `${segments.join('/')}/` : '' };
+}
+
+/** 'https://mirror.local:5000' from 'mirror.local:5000' or a full URL, without a trailing '/'. */
+function normaliseMirror(value: string): string {
+  const withScheme = /^[a-z]+:\/\//.test(value) ? value : `https://${value}`;
+  return withScheme.replace(/\/+$/, '');
+}
+
+export function resolveBootstrapInput(input: BootstrapInput): ResolvedInput {
+  const issues: FieldIssue[] = [];
+  const issue = (path: string, message: string) => issues.push({ path, message });
+  const { cluster } = input;
+  const spec = cluster.spec;
+
+  if (!KEY_SEGMENT.test(cluster.metadata.name) || !DNS_NAME.test(cluster.metadata.name)) {
+    issue('metadata.name', 'must be a DNS-1123 subdomain');
+  }
+  const version = parseKubernetesVersion(spec.kubernetesVersion);
+  if (!version) issue('spec.kubernetesVersion', 'must look like 1.31.4');
+  else if (!isSupportedKubernetesVersion(version)) {
+    issue('spec.kubernetesVersion', `1.${SUPPORTED_KUBERNETES_MINORS.join(', 1.')} are supported`);
+  }
+  const cni = spec.networking.cni;
+  if (!supportedCni.includes(cni)) issue('spec.networking.cni', `must be one of ${supportedCni.join(', ')}`);
+  if (!isCidr(spec.networking.podCIDR)) issue('spec.networking.podCIDR', 'must be a CIDR');
+  if (!isCidr(spec.networking.serviceCIDR)) issue('spec.networking.serviceCIDR', 'must be a CIDR');
+
+  if (!['control-plane-init', 'control-plane-join', 'worker'].includes(input.role)) issue('role', 'unknown node role');
+  if (!['aws', 'gce', 'metal'].includes(input.provider)) issue('provider', 'must be aws, gce or metal');
+  const isControlPlane = input.role !== 'worker';
+  if (!DNS_LABEL.test(input.nodeGroup)) issue('nodeGroup', 'must be a DNS label');
+  else if (isControlPlane && input.nodeGroup !== 'control-plane') issue('nodeGroup', "control planes are in group 'control-plane'");
+  if (!CA_CERT_HASH.test(input.caCertHash)) issue('caCertHash', 'must be sha256:<64 lowercase hex digits>');
+
+  let controlPlaneEndpoint = '';
+  const endpoint = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(input.apiEndpoint);
+  if (!endpoint || !isHost(endpoint[1]) || (endpoint[2] !== undefined && (Number(endpoint[2]) < 1 || Number(endpoint[2]) > 65535))) {
+    issue('apiEndpoint', 'must be host or host:port');
+  } else {
+    controlPlaneEndpoint = `${endpoint[1]}:${endpoint[2] ?? '6443'}`;
+  }
+  const extraSANs = input.apiCertSANs ?? [];
+  extraSANs.forEach((san, i) => {
+    if (!isHost(san) && isIP(san) === 0) issue(`apiCertSANs[${i}]`, 'must be a DNS name or an IP address');
+  });
+  const endpointHost = endpoint ? endpoint[1].replace(/^\[|\]$/g, '') : '';
+  const certSANs = [...new Set([endpointHost, ...extraSANs].filter((s) => s !== ''))];
+
+  const isCloud = input.provider !== 'metal';
+  const store = parseStateStoreUrl(input.stateStoreUrl);
+  if (!store) issue('stateStoreUrl', 'must be s3://bucket[/prefix], gs://bucket[/prefix] or file:///path');
+  else if (input.provider === 'aws' && store.scheme !== 's3') issue('stateStoreUrl', 'AWS nodes read the state store with their instance role: it must be s3://');
+  else if (input.provider === 'gce' && store.scheme !== 'gs') issue('stateStoreUrl', 'GCE nodes read the state store with their service account: it must be gs://');
+
+  const region = input.stateStoreRegion ?? spec.region;
+  if (input.provider === 'aws' && !REGION.test(region)) issue('stateStoreRegion', 'AWS nodes need the state bucket region (e.g. us-east-2)');
+
+  if (input.nodeName !== undefined && !DNS_NAME.test(input.nodeName)) issue('nodeName', 'must be a lowercase DNS name');
+  if (input.nodeIp !== undefined && isIP(input.nodeIp) === 0) issue('nodeIp', 'must be an IP address');
+  if (input.provider === 'metal' && input.nodeName === undefined) issue('nodeName', 'metal nodes need a fixed node name');
+
+  const assetBaseURL = spec.assets?.baseURL ?? null;
+  if (assetBaseURL !== null && !isHttpUrl(assetBaseURL)) issue('spec.assets.baseURL', 'must be an http(s) URL');
+  const mirror = spec.assets?.registryMirror ?? null;
+  if (mirror !== null && !isHttpUrl(normaliseMirror(mirror))) issue('spec.assets.registryMirror', 'must be a host[:port] or an http(s) URL');
+
+  if (issues.length > 0 || !version || !store) {
+    throw InvalidInputError.fromIssues(issues, 'Fix the cluster spec or the bootstrap parameters and render again.');
+  }
+  return {
+    input,
+    version,
+    cni,
+    store,
+    clusterKeyPrefix: `${store.prefix}${cluster.metadata.name}/`,
+    controlPlaneEndpoint,
+    certSANs,
+    isControlPlane,
+    isCloud,
+    assetBaseURL: assetBaseURL === null ? null : assetBaseURL.replace(/\/+$/, ''),
+    registryMirror: mirror === null ? null : normaliseMirror(mirror),
+  };
+}
+
+/**
+ * Where a node downloads `url` from: the URL itself, or with an asset mirror `<baseURL>/<url without scheme>`
+ * (e.g. https://mirror.local/assets/github.com/containerd/…). docs/bootstrap.md documents this layout.
+ */
+export function assetUrl(resolved: ResolvedInput, url: string): string {
+  return resolved.assetBaseURL === null ? url : `${resolved.assetBaseURL}/${url.replace(/^https?:\/\//, '')}`;
+}

@@ -1,0 +1,50 @@
+// The kubeadm configuration a node runs `kubeadm init` / `kubeadm join` with, rendered from templates/kubeadm/.
+
+import { resolveBootstrapInput, type ResolvedInput } from './inputs.js';
+import { yamlQuote } from './quote.js';
+import { loadTemplate, renderTemplate } from './template.js';
+import type { BootstrapInput } from './types.js';
+import { kubeadmApiVersionFor } from './versions.js';
+
+/** Filled in on the node at boot: cloud nodes learn their name from the metadata service. */
+export const NODE_NAME_PLACEHOLDER = '@@K8SUP_NODE_NAME@@';
+/** Filled in on the node at boot: joiners fetch a fresh token (state store, or SSH on metal). */
+export const BOOTSTRAP_TOKEN_PLACEHOLDER = '@@K8SUP_BOOTSTRAP_TOKEN@@';
+
+export const NODE_GROUP_LABEL = 'k8sup.io/node-group';
+
+/**
+ * The kubeadm YAML for this node. Joins carry BOOTSTRAP_TOKEN_PLACEHOLDER and cloud nodes NODE_NAME_PLACEHOLDER:
+ * the bootstrap script substitutes both on the node (after checking their format).
+ */
+export function renderKubeadmConfig(input: BootstrapInput): string {
+  return renderKubeadmConfigFor(resolveBootstrapInput(input));
+}
+
+export function renderKubeadmConfigFor(r: ResolvedInput): string {
+  const { input } = r;
+  const apiVersion = kubeadmApiVersionFor(r.version);
+  const kubeletExtraArgs = [{ name: 'node-labels', value: `${NODE_GROUP_LABEL}=${input.nodeGroup}` }];
+  if (input.nodeIp) kubeletExtraArgs.push({ name: 'node-ip', value: input.nodeIp });
+  const name = `kubeadm/${apiVersion}.yaml`;
+  return renderTemplate(
+    loadTemplate(name),
+    {
+      init: input.role === 'control-plane-init',
+      controlPlaneJoin: input.role === 'control-plane-join',
+      advertiseAddress: r.isControlPlane && input.nodeIp ? input.nodeIp : null,
+      nodeName: input.nodeName ?? NODE_NAME_PLACEHOLDER,
+      kubeletExtraArgs,
+      clusterName: input.cluster.metadata.name,
+      kubernetesVersion: `v${r.version.text}`,
+      controlPlaneEndpoint: r.controlPlaneEndpoint,
+      podSubnet: input.cluster.spec.networking.podCIDR,
+      serviceSubnet: input.cluster.spec.networking.serviceCIDR,
+      certSANs: r.certSANs,
+      bootstrapToken: BOOTSTRAP_TOKEN_PLACEHOLDER,
+      caCertHash: input.caCertHash,
+    },
+    yamlQuote,
+    name,
+  );
+}

@@ -1,0 +1,155 @@
+// Assembles a node's bootstrap script (cloud user data, or what k8sup runs over SSH on metal) from the shell
+// fragments in templates/bootstrap/. Values enter the shell only as single-quoted words (shellQuote); generated files
+// (kubeadm YAML, containerd config, units) are embedded in quoted heredocs, which the shell never expands.
+
+import { assetUrl, resolveBootstrapInput, type ResolvedInput } from './inputs.js';
+import { renderKubeadmConfigFor } from './kubeadm-config.js';
+import { shellQuote, yamlQuote } from './quote.js';
+import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
+import type { BootstrapInput } from './types.js';
+import { CNI, CONTAINERD, RUNC, debianPackageVersion, kubernetesAptRepository, pauseImageFor } from './versions.js';
+
+/**
+ * What control planes need in /etc/kubernetes/pki before kubeadm runs; the same names under
+ * `<cluster>/pki/` in the state store (src/pki pkiKey).
+ */
+export const CONTROL_PLANE_PKI_FILES = [
+  'ca.crt',
+  'ca.key',
+  'front-proxy-ca.crt',
+  'front-proxy-ca.key',
+  'etcd/ca.crt',
+  'etcd/ca.key',
+  'sa.key',
+  'sa.pub',
+] as const;
+
+/** State store key (relative to the store root) where control planes publish the join token. */
+export function bootstrapTokenKey(clusterName: string): string {
+  return `${clusterName}/bootstrap/token`;
+}
+
+/** Registries whose pulls go through spec.assets.registryMirror, with their real endpoints. */
+const MIRRORED_REGISTRIES: { registry: string; upstream: string }[] = [
+  { registry: 'registry.k8s.io', upstream: 'https://registry.k8s.io' },
+  { registry: 'docker.io', upstream: 'https://registry-1.docker.io' },
+  { registry: 'quay.io', upstream: 'https://quay.io' },
+];
+
+/** The whole bootstrap script (bash) for one node. */
+export function renderBootstrapScript(input: BootstrapInput): string {
+  const r = resolveBootstrapInput(input);
+  const vars = scriptVars(r);
+  const fragments = ['header.sh', 'common.sh', 'prepare-node.sh', 'containerd.sh', 'kube-packages.sh'];
+  if (r.isCloud) fragments.push(`store-${input.provider}.sh`);
+  if (r.isControlPlane) fragments.push('control-plane-pki.sh');
+  fragments.push('kubeadm.sh');
+  // Token publishing comes before the pod network: workers can join (NotReady) while the CNI is still rolling out.
+  if (r.isControlPlane && r.isCloud) fragments.push('token-refresh-install.sh');
+  if (input.role === 'control-plane-init') fragments.push('cni.sh');
+  fragments.push('footer.sh');
+  return fragments.map((f) => renderShell(`bootstrap/${f}`, vars)).join('');
+}
+
+/**
+ * /usr/local/sbin/k8sup-token-refresh on cloud control planes: creates a 24h bootstrap token and uploads it to
+ * `<prefix>/<cluster>/bootstrap/token` with the instance's identity. Metal has none (k8sup hands tokens over SSH).
+ */
+export function renderTokenRefreshScript(input: BootstrapInput): string {
+  const r = resolveBootstrapInput(input);
+  if (!r.isCloud) throw new Error('metal nodes get their bootstrap token over SSH: there is no refresh script');
+  return tokenRefreshScript(r, scriptVars(r));
+}
+
+function tokenRefreshScript(r: ResolvedInput, vars: TemplateVars): string {
+  return ['bootstrap/token-refresh.sh', `bootstrap/store-${r.input.provider}.sh`, 'bootstrap/token-refresh-body.sh']
+    .map((f) => renderShell(f, vars))
+    .join('');
+}
+
+function renderShell(name: string, vars: TemplateVars): string {
+  return renderTemplate(loadTemplate(name), vars, shellQuote, name);
+}
+
+/** A generated file to embed in a quoted heredoc: no trailing newline, and no line that could end the heredoc. */
+function embedded(text: string): string {
+  const body = text.replace(/\n+$/, '');
+  if (/^K8SUP_EOF/m.test(body)) throw new Error('embedded file contains a heredoc terminator line');
+  return body;
+}
+
+function scriptVars(r: ResolvedInput): TemplateVars {
+  const { input } = r;
+  const spec = input.cluster.spec;
+  const role = input.role;
+  const cniPin = CNI[r.cni];
+  const vars: TemplateVars = {
+    clusterName: input.cluster.metadata.name,
+    clusterNameRaw: input.cluster.metadata.name,
+    role,
+    provider: input.provider,
+    kubernetesVersion: r.version.text,
+    packageVersion: debianPackageVersion(r.version),
+    aptUrl: assetUrl(r, kubernetesAptRepository(r.version)),
+    containerdVersion: CONTAINERD.version,
+    runcVersion: RUNC.version,
+    containerdUrlAmd64: assetUrl(r, CONTAINERD.url.amd64),
+    containerdUrlArm64: assetUrl(r, CONTAINERD.url.arm64),
+    containerdSha256Amd64: CONTAINERD.sha256.amd64,
+    containerdSha256Arm64: CONTAINERD.sha256.arm64,
+    runcUrlAmd64: assetUrl(r, RUNC.url.amd64),
+    runcUrlArm64: assetUrl(r, RUNC.url.arm64),
+    runcSha256Amd64: RUNC.sha256.amd64,
+    runcSha256Arm64: RUNC.sha256.arm64,
+    cloud: r.isCloud,
+    aws: input.provider === 'aws',
+    stateBucket: r.store.bucket,
+    statePrefix: r.clusterKeyPrefix,
+    stateRegion: input.stateStoreRegion ?? spec.region,
+    init: role === 'control-plane-init',
+    join: role !== 'control-plane-init',
+    initCni: role === 'control-plane-init',
+    cniName: r.cni,
+    cniVersion: cniPin.version,
+    podCIDR: spec.networking.podCIDR,
+    cniManifest: cniPin.kind === 'manifest',
+    calico: r.cni === 'calico',
+    flannel: r.cni === 'flannel',
+    cilium: r.cni === 'cilium',
+    cniUrl: cniPin.kind === 'manifest' ? assetUrl(r, cniPin.url) : '',
+    cniSha256: cniPin.kind === 'manifest' ? (cniPin.sha256 ?? '') : '',
+    ciliumCliUrlAmd64: cniPin.kind === 'cilium-cli' ? assetUrl(r, cniPin.cli.url.amd64) : '',
+    ciliumCliUrlArm64: cniPin.kind === 'cilium-cli' ? assetUrl(r, cniPin.cli.url.arm64) : '',
+    ciliumCliSha256Amd64: cniPin.kind === 'cilium-cli' ? cniPin.cli.sha256.amd64 : '',
+    ciliumCliSha256Arm64: cniPin.kind === 'cilium-cli' ? cniPin.cli.sha256.arm64 : '',
+    kubeadmVerb: role === 'control-plane-init' ? 'init' : 'join',
+    fixedNodeName: input.nodeName !== undefined,
+    nodeName: input.nodeName ?? '',
+    pkiFiles: CONTROL_PLANE_PKI_FILES.join(' '),
+    modulesConf: embedded(loadTemplate('node/modules-load.conf')),
+    sysctlConf: embedded(loadTemplate('node/sysctl.conf')),
+    containerdUnit: embedded(loadTemplate('node/containerd.service')),
+    containerdConfig: embedded(
+      renderTemplate(
+        loadTemplate('node/containerd-config.toml'),
+        { pauseImage: pauseImageFor(r.version), kubernetesMinor: `${r.version.major}.${r.version.minor}` },
+        yamlQuote,
+        'node/containerd-config.toml',
+      ),
+    ),
+    registryHosts:
+      r.registryMirror === null
+        ? []
+        : MIRRORED_REGISTRIES.map(({ registry, upstream }) => ({
+            registry,
+            hostsToml: embedded(
+              renderTemplate(loadTemplate('node/registry-hosts.toml'), { registry, upstream, mirror: r.registryMirror }, yamlQuote, 'node/registry-hosts.toml'),
+            ),
+          })),
+    kubeadmConfig: embedded(renderKubeadmConfigFor(r)),
+    tokenRefreshService: embedded(loadTemplate('node/k8sup-token-refresh.service')),
+    tokenRefreshTimer: embedded(loadTemplate('node/k8sup-token-refresh.timer')),
+  };
+  vars.tokenRefreshScript = r.isCloud && r.isControlPlane ? embedded(tokenRefreshScript(r, vars)) : '';
+  return vars;
+}

@@ -1,0 +1,43 @@
+
+# --- the pod network, {{{cniName}}} {{{cniVersion}}}, from a pinned, checksum-verified download.
+export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
+if is_done "cni-${CNI_NAME}-${CNI_VERSION}"; then
+  log "${CNI_NAME} ${CNI_VERSION} already installed"
+else
+  log "installing ${CNI_NAME} ${CNI_VERSION}"
+  attempt=0
+  until kubectl get --raw=/readyz >/dev/null 2>&1; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
+    sleep 5
+  done
+{{#if cniManifest}}
+  CNI_MANIFEST="${ROOT}/etc/k8sup/cni/${CNI_NAME}-${CNI_VERSION}.yaml"
+  download {{cniUrl}} "${CNI_MANIFEST}" {{cniSha256}}
+{{#if calico}}
+  # calico.yaml ships with its pool CIDR commented out; set it to the cluster's pod CIDR.
+  sed -i -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' \
+    -e "s|#   value: \"192.168.0.0/16\"|  value: \"${POD_CIDR}\"|" "${CNI_MANIFEST}"
+{{/if}}
+{{#if flannel}}
+  # kube-flannel.yml ships with 10.244.0.0/16; use the cluster's pod CIDR.
+  sed -i -e "s|10.244.0.0/16|${POD_CIDR}|g" "${CNI_MANIFEST}"
+{{/if}}
+  grep -q "${POD_CIDR}" "${CNI_MANIFEST}" || die "could not set the pod CIDR ${POD_CIDR} in ${CNI_MANIFEST}"
+  kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
+{{/if}}
+{{#if cilium}}
+  case "${ARCH}" in
+    amd64) CILIUM_CLI_URL={{ciliumCliUrlAmd64}}; CILIUM_CLI_SHA256={{ciliumCliSha256Amd64}} ;;
+    arm64) CILIUM_CLI_URL={{ciliumCliUrlArm64}}; CILIUM_CLI_SHA256={{ciliumCliSha256Arm64}} ;;
+  esac
+  download_dir="$(mktemp -d)"
+  download "${CILIUM_CLI_URL}" "${download_dir}/cilium.tar.gz" "${CILIUM_CLI_SHA256}"
+  mkdir -p "${ROOT}/usr/local/bin"
+  tar -C "${ROOT}/usr/local/bin" -xzf "${download_dir}/cilium.tar.gz"
+  rm -rf "${download_dir}"
+  # ipam.mode=kubernetes: pods get addresses from each node's podCIDR, carved by kubeadm from the cluster pod CIDR.
+  cilium install --version "${CNI_VERSION}" --set ipam.mode=kubernetes
+{{/if}}
+  mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
+fi

@@ -1,0 +1,42 @@
+
+log() { printf '[k8sup] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# write_file PATH MODE < content: replaces PATH only when the content differs, so a second run changes nothing.
+# Sets WROTE=1 when it wrote, WROTE=0 when the file was already up to date.
+WROTE=0
+write_file() {
+  local path="$1" mode="$2" tmp
+  mkdir -p "$(dirname "${path}")"
+  tmp="$(mktemp "${path}.k8sup.XXXXXX")"
+  cat >"${tmp}"
+  chmod "${mode}" "${tmp}"
+  if [ -f "${path}" ] && cmp -s "${tmp}" "${path}"; then
+    rm -f "${tmp}"
+    WROTE=0
+  else
+    mv -f "${tmp}" "${path}"
+    WROTE=1
+  fi
+}
+
+# Steps that install something leave a stamp named after what they installed (and its version).
+STAMP_DIR="${ROOT}/var/lib/k8sup/done"
+is_done() { [ -f "${STAMP_DIR}/$1" ]; }
+mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
+
+# download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
+download() {
+  local url="$1" dest="$2" sum="$3"
+  [ -n "${sum}" ] || die "no pinned sha256 for ${url}; refusing an unverified download"
+  mkdir -p "$(dirname "${dest}")"
+  curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${dest}.part" "${url}"
+  printf '%s  %s\n' "${sum}" "${dest}.part" | sha256sum -c --quiet - || die "checksum mismatch for ${url}"
+  mv -f "${dest}.part" "${dest}"
+}
+
+case "$(uname -m)" in
+  x86_64 | amd64) ARCH=amd64 ;;
+  aarch64 | arm64) ARCH=arm64 ;;
+  *) die "unsupported CPU architecture $(uname -m)" ;;
+esac

@@ -1,0 +1,48 @@
+
+# --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
+log "containerd ${CONTAINERD_VERSION}"
+case "${ARCH}" in
+  amd64)
+    CONTAINERD_URL={{containerdUrlAmd64}}
+    CONTAINERD_SHA256={{containerdSha256Amd64}}
+    RUNC_URL={{runcUrlAmd64}}
+    RUNC_SHA256={{runcSha256Amd64}}
+    ;;
+  arm64)
+    CONTAINERD_URL={{containerdUrlArm64}}
+    CONTAINERD_SHA256={{containerdSha256Arm64}}
+    RUNC_URL={{runcUrlArm64}}
+    RUNC_SHA256={{runcSha256Arm64}}
+    ;;
+esac
+if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
+  download_dir="$(mktemp -d)"
+  download "${CONTAINERD_URL}" "${download_dir}/containerd.tar.gz" "${CONTAINERD_SHA256}"
+  download "${RUNC_URL}" "${download_dir}/runc" "${RUNC_SHA256}"
+  mkdir -p "${ROOT}/usr/local/bin" "${ROOT}/usr/local/sbin"
+  tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
+  install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
+  rm -rf "${download_dir}"
+  mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
+fi
+
+containerd_changed=0
+write_file "${ROOT}/etc/systemd/system/containerd.service" 0644 <<'K8SUP_EOF_CONTAINERD_UNIT'
+{{{containerdUnit}}}
+K8SUP_EOF_CONTAINERD_UNIT
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
+{{{containerdConfig}}}
+K8SUP_EOF_CONTAINERD_CONFIG
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+{{#each registryHosts}}
+write_file "${ROOT}/etc/containerd/certs.d/{{{.registry}}}/hosts.toml" 0644 <<'K8SUP_EOF_REGISTRY_HOSTS'
+{{{.hostsToml}}}
+K8SUP_EOF_REGISTRY_HOSTS
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+{{/each}}
+if [ "${containerd_changed}" = 1 ]; then
+  systemctl daemon-reload
+  systemctl enable containerd
+  systemctl restart containerd
+fi
