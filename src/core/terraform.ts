@@ -26,7 +26,7 @@ export function fileExpression(name: string): string {
 
 /** Literal strings in Terraform JSON are templates: `${` and `%{` must be doubled to stay literal. */
 export function escapeTemplate(s: string): string {
-  return s.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+  return s.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
 
 const SAFE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

@@ -5,6 +5,7 @@
 
 import type { EngineDeps, Journal, JournalEntry } from '../../src/core/engine.js';
 import { silentIo } from '../../src/core/io.js';
+import { buildGraph } from '../../src/core/graph.js';
 import { terraformFile } from '../../src/core/terraform.js';
 import { ref, type ErrorClass, type Fields, type LiveResource, type ResourceHandler, type ResourceNode, type ResolvedFields } from '../../src/core/resource.js';
 
@@ -399,4 +400,15 @@ export class MemoryJournal implements Journal {
   async record(entry: JournalEntry): Promise<void> {
     this.entries.push(entry);
   }
+}
+
+/** Longest sum of latencies along any dependency path: the least time any executor can take. */
+export function criticalPathMs(nodes: ResourceNode[], latency: ReadonlyMap<string, number>): number {
+  const graph = buildGraph(nodes);
+  const finish = new Map<string, number>();
+  for (const id of graph.order) {
+    const start = Math.max(0, ...[...graph.deps.get(id)!].map((d) => finish.get(d)!));
+    finish.set(id, start + (latency.get(id) ?? 0));
+  }
+  return Math.max(0, ...finish.values());
 }
