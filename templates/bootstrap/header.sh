@@ -23,7 +23,9 @@ STATE_REGION={{stateRegion}}
 {{#if initCni}}
 CNI_NAME={{cniName}}
 CNI_VERSION={{cniVersion}}
+{{#if cniManifest}}
 POD_CIDR={{podCIDR}}
+{{/if}}
 {{/if}}
 
 # K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.

@@ -1,0 +1,397 @@
+#!/usr/bin/env bash
+# k8sup node bootstrap for demo.k8s.local: role control-plane-join, provider gce, Kubernetes 1.30.8.
+# Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
+# It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
+# receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
+set -euo pipefail
+
+# Values rendered by k8sup (single-quoted, so the shell never expands them).
+CLUSTER_NAME='demo.k8s.local'
+ROLE='control-plane-join'
+K8S_VERSION='1.30.8'
+K8S_PACKAGE_VERSION='1.30.8-1.1'
+K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.30/deb/'
+CONTAINERD_VERSION='1.7.24'
+RUNC_VERSION='1.2.2'
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
+
+# K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
+ROOT="${K8SUP_ROOT:-}"
+if [ -z "${ROOT}" ] && [ "$(id -u)" -ne 0 ]; then
+  echo "k8sup bootstrap must run as root" >&2
+  exit 1
+fi
+
+log() { printf '[k8sup] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# write_file PATH MODE < content: replaces PATH only when the content differs, so a second run changes nothing.
+# Sets WROTE=1 when it wrote, WROTE=0 when the file was already up to date.
+WROTE=0
+write_file() {
+  local path="$1" mode="$2" tmp
+  mkdir -p "$(dirname "${path}")"
+  tmp="$(mktemp "${path}.k8sup.XXXXXX")"
+  cat >"${tmp}"
+  chmod "${mode}" "${tmp}"
+  if [ -f "${path}" ] && cmp -s "${tmp}" "${path}"; then
+    rm -f "${tmp}"
+    WROTE=0
+  else
+    mv -f "${tmp}" "${path}"
+    WROTE=1
+  fi
+}
+
+# Steps that install something leave a stamp named after what they installed (and its version).
+STAMP_DIR="${ROOT}/var/lib/k8sup/done"
+is_done() { [ -f "${STAMP_DIR}/$1" ]; }
+mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
+
+# download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
+download() {
+  local url="$1" dest="$2" sum="$3"
+  [ -n "${sum}" ] || die "no pinned sha256 for ${url}; refusing an unverified download"
+  mkdir -p "$(dirname "${dest}")"
+  curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${dest}.part" "${url}"
+  printf '%s  %s\n' "${sum}" "${dest}.part" | sha256sum -c --quiet - || die "checksum mismatch for ${url}"
+  mv -f "${dest}.part" "${dest}"
+}
+
+case "$(uname -m)" in
+  x86_64 | amd64) ARCH=amd64 ;;
+  aarch64 | arm64) ARCH=arm64 ;;
+  *) die "unsupported CPU architecture $(uname -m)" ;;
+esac
+
+# --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
+log "swap off"
+swapoff -a
+if [ -f "${ROOT}/etc/fstab" ] && grep -Eq '^[^#].*[[:space:]]swap[[:space:]]' "${ROOT}/etc/fstab"; then
+  sed -i -E 's/^([^#].*[[:space:]]swap[[:space:]].*)$/# \1 # disabled by k8sup/' "${ROOT}/etc/fstab"
+fi
+
+# --- kernel modules. overlay for containerd's snapshotter, br_netfilter so bridged pod traffic hits iptables.
+log "kernel modules"
+write_file "${ROOT}/etc/modules-load.d/k8sup.conf" 0644 <<'K8SUP_EOF_MODULES'
+# Loaded at boot for Kubernetes (written by k8sup).
+overlay
+br_netfilter
+K8SUP_EOF_MODULES
+for module in overlay br_netfilter; do
+  modprobe "${module}"
+done
+
+# --- sysctls. Needs br_netfilter loaded first (the net.bridge keys only exist then).
+log "sysctls"
+write_file "${ROOT}/etc/sysctl.d/99-k8sup.conf" 0644 <<'K8SUP_EOF_SYSCTL'
+# Kubernetes networking needs these (written by k8sup).
+net.bridge.bridge-nf-call-iptables = 1
+net.bridge.bridge-nf-call-ip6tables = 1
+net.ipv4.ip_forward = 1
+K8SUP_EOF_SYSCTL
+if [ "${WROTE}" = 1 ]; then
+  sysctl --system >/dev/null
+fi
+
+# --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
+log "containerd ${CONTAINERD_VERSION}"
+case "${ARCH}" in
+  amd64)
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
+    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    ;;
+  arm64)
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
+    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    ;;
+esac
+if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
+  download_dir="$(mktemp -d)"
+  download "${CONTAINERD_URL}" "${download_dir}/containerd.tar.gz" "${CONTAINERD_SHA256}"
+  download "${RUNC_URL}" "${download_dir}/runc" "${RUNC_SHA256}"
+  mkdir -p "${ROOT}/usr/local/bin" "${ROOT}/usr/local/sbin"
+  tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
+  install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
+  rm -rf "${download_dir}"
+  mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
+fi
+
+containerd_changed=0
+write_file "${ROOT}/etc/systemd/system/containerd.service" 0644 <<'K8SUP_EOF_CONTAINERD_UNIT'
+# containerd, installed by k8sup from the upstream release archive.
+[Unit]
+Description=containerd container runtime
+Documentation=https://containerd.io
+After=network.target local-fs.target
+
+[Service]
+ExecStartPre=-/sbin/modprobe overlay
+ExecStart=/usr/local/bin/containerd
+Type=notify
+Delegate=yes
+KillMode=process
+Restart=always
+RestartSec=5
+LimitNPROC=infinity
+LimitCORE=infinity
+TasksMax=infinity
+OOMScoreAdjust=-999
+
+[Install]
+WantedBy=multi-user.target
+K8SUP_EOF_CONTAINERD_UNIT
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
+# containerd configuration written by k8sup.
+version = 2
+
+[plugins."io.containerd.grpc.v1.cri"]
+  # The pause image kubeadm 1.30 expects, so the kubelet and containerd agree on the sandbox.
+  sandbox_image = "registry.k8s.io/pause:3.9"
+
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+      SystemdCgroup = true
+      BinaryName = "/usr/local/sbin/runc"
+
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+    config_path = "/etc/containerd/certs.d"
+K8SUP_EOF_CONTAINERD_CONFIG
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+if [ "${containerd_changed}" = 1 ]; then
+  systemctl daemon-reload
+  systemctl enable containerd
+  systemctl restart containerd
+fi
+
+# --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
+# so an unattended upgrade never moves them (k8sup upgrades them on purpose).
+log "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q ca-certificates curl gpg conntrack socat
+  mkdir -p "${ROOT}/etc/apt/keyrings"
+  curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
+  printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
+    write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
+  apt-get update -q
+  # An upgrade re-runs this step with a new version: lift the hold, install, hold again.
+  apt-mark unhold kubelet kubeadm kubectl >/dev/null
+  apt-get install -y -q --allow-downgrades --allow-change-held-packages \
+    "kubelet=${K8S_PACKAGE_VERSION}" "kubeadm=${K8S_PACKAGE_VERSION}" "kubectl=${K8S_PACKAGE_VERSION}"
+  apt-mark hold kubelet kubeadm kubectl
+  systemctl enable kubelet
+  mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
+fi
+
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
+
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
+}
+
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket.
+store_get() {
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}" || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
+store_put() {
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
+}
+
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
+
+# --- the cluster's pre-generated PKI (CAs and service-account keys) goes to /etc/kubernetes/pki BEFORE
+# kubeadm runs: kubeadm keeps existing CAs and signs this node's certificates with them, so no --upload-certs.
+log "control-plane PKI"
+PKI_DIR="${ROOT}/etc/kubernetes/pki"
+mkdir -p "${PKI_DIR}/etcd"
+chmod 0700 "${PKI_DIR}" "${PKI_DIR}/etcd"
+for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+  if [ ! -s "${PKI_DIR}/${pki_file}" ]; then
+    store_get "pki/${pki_file}" "${PKI_DIR}/${pki_file}" || die "cannot fetch pki/${pki_file} from the state store with this instance's identity"
+    chmod 0600 "${PKI_DIR}/${pki_file}"
+  fi
+done
+
+# --- kubeadm join. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
+if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
+  log "already part of the cluster (kubelet.conf exists), kubeadm skipped"
+else
+  log "kubeadm join"
+  NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
+  [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
+  # A bootstrap token, valid 24h and refreshed every 12h by the control planes (see docs/bootstrap.md).
+  TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+  attempt=0
+  until store_get bootstrap/token "${TOKEN_FILE}"; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 90 ] || die "no bootstrap token in the state store after 15 minutes"
+    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
+    sleep 10
+  done
+  BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
+  [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
+  write_file "${ROOT}/etc/k8sup/kubeadm.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM'
+apiVersion: kubeadm.k8s.io/v1beta3
+kind: JoinConfiguration
+nodeRegistration:
+  name: "@@K8SUP_NODE_NAME@@"
+  criSocket: unix:///run/containerd/containerd.sock
+  kubeletExtraArgs:
+    "node-labels": "k8sup.io/node-group=control-plane"
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "api.demo.example.com:6443"
+    token: "@@K8SUP_BOOTSTRAP_TOKEN@@"
+    caCertHashes:
+      - "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+controlPlane: {}
+K8SUP_EOF_KUBEADM
+  # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
+  (
+    umask 077
+    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" -e "s/@@K8SUP_BOOTSTRAP_TOKEN@@/${BOOTSTRAP_TOKEN}/g" \
+      "${ROOT}/etc/k8sup/kubeadm.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
+  )
+  kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${TOKEN_FILE}"
+fi
+
+# --- Control planes keep a fresh bootstrap token in the state store for nodes that join later (an autoscaler may add
+# workers months from now): a timer creates a 24h token every 12h and uploads it with this instance's identity.
+write_file "${ROOT}/usr/local/sbin/k8sup-token-refresh" 0755 <<'K8SUP_EOF_TOKEN_REFRESH'
+#!/usr/bin/env bash
+# k8sup-token-refresh for demo.k8s.local: creates a bootstrap token valid 24h and publishes it to the state store
+# as <prefix>/<cluster>/bootstrap/token, where joining nodes read it with their own instance identity.
+# Run every 12h by k8sup-token-refresh.timer, so a published token always has at least 12h left.
+set -euo pipefail
+
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
+ROOT="${K8SUP_ROOT:-}"
+
+log() { printf '[k8sup-token-refresh] %s\n' "$*" >&2; }
+
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
+
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
+}
+
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket.
+store_get() {
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}" || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
+store_put() {
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
+}
+
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
+
+ADMIN_CONF="${ROOT}/etc/kubernetes/admin.conf"
+if [ ! -f "${ADMIN_CONF}" ]; then
+  log "no ${ADMIN_CONF}: not a control plane yet, nothing to publish"
+  exit 0
+fi
+token="$(kubeadm token create --kubeconfig "${ADMIN_CONF}" --ttl 24h --description 'k8sup: for joining nodes, refreshed every 12h')"
+[[ "${token}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || { log "kubeadm returned an unexpected token format"; exit 1; }
+token_file="$(mktemp)"
+trap 'rm -f "${token_file}"' EXIT
+printf 'token=%s\nexpires=%s\nissuer=%s\n' "${token}" "$(date -u -d '+24 hours' +%Y-%m-%dT%H:%M:%SZ)" "$(hostname)" >"${token_file}"
+store_put bootstrap/token "${token_file}"
+log "published a new bootstrap token (valid 24h)"
+K8SUP_EOF_TOKEN_REFRESH
+timer_changed="${WROTE}"
+write_file "${ROOT}/etc/systemd/system/k8sup-token-refresh.service" 0644 <<'K8SUP_EOF_TOKEN_SERVICE'
+[Unit]
+Description=k8sup: publish a fresh bootstrap token for joining nodes
+After=network-online.target kubelet.service
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/k8sup-token-refresh
+K8SUP_EOF_TOKEN_SERVICE
+if [ "${WROTE}" = 1 ]; then timer_changed=1; fi
+write_file "${ROOT}/etc/systemd/system/k8sup-token-refresh.timer" 0644 <<'K8SUP_EOF_TOKEN_TIMER'
+[Unit]
+Description=k8sup: refresh the bootstrap token every 12 hours (tokens live 24 hours)
+
+[Timer]
+OnBootSec=5min
+OnUnitActiveSec=12h
+RandomizedDelaySec=10min
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+K8SUP_EOF_TOKEN_TIMER
+if [ "${WROTE}" = 1 ]; then timer_changed=1; fi
+if [ "${timer_changed}" = 1 ]; then
+  systemctl daemon-reload
+  systemctl enable --now k8sup-token-refresh.timer
+fi
+
+log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"

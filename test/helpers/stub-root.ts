@@ -1,0 +1,101 @@
+// Runs a rendered bootstrap script against a temporary root (K8SUP_ROOT) with stub executables on PATH. Each stub
+// appends "<name> <args>" to a log and fakes just enough behaviour (metadata answers, kubeadm writing kubelet.conf)
+// for the script to take its real paths. Nothing here touches the real machine outside the temporary folder.
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const STUB_COMMANDS = [
+  'apt-get', 'apt-mark', 'systemctl', 'kubeadm', 'kubectl', 'curl', 'modprobe', 'sysctl', 'swapoff', 'containerd',
+  'gpg', 'sha256sum', 'tar', 'cilium', 'sleep',
+] as const;
+
+/** What the fake metadata services hand out; tests assert these never reach a command line. */
+export const FAKE_AWS_SECRET = 'FAKEsecretFROMimdsDoNotLeak';
+export const FAKE_GCE_TOKEN = 'ya29.FAKEtokenFROMmetadata';
+export const FAKE_BOOTSTRAP_TOKEN = 'abcdef.0123456789abcdef';
+
+// The one stub script, installed under every name in STUB_COMMANDS (it switches on its own name).
+const STUB = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'stub-command.sh'), 'utf8');
+
+export interface StubRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** The stub calls of this run, one "<command> <args>" per entry, in order. */
+  calls: string[];
+}
+
+export interface StubRoot {
+  /** The temporary root the script writes into (K8SUP_ROOT). */
+  root: string;
+  /** Everything curl stubs received on stdin (the credentials config), across runs. */
+  curlStdin(): string;
+  run(script: string): StubRun;
+  /** path (relative to root) → sha256 of content and mode, to prove a run changed nothing. */
+  snapshot(): Map<string, string>;
+  writeFile(relativePath: string, content: string, mode?: number): void;
+  cleanup(): void;
+}
+
+export function createStubRoot(): StubRoot {
+  const base = mkdtempSync(join(tmpdir(), 'k8sup-stub-'));
+  const root = join(base, 'root');
+  const bin = join(base, 'bin');
+  mkdirSync(root);
+  mkdirSync(bin);
+  for (const name of STUB_COMMANDS) {
+    writeFileSync(join(bin, name), STUB);
+    chmodSync(join(bin, name), 0o755);
+  }
+  const log = join(base, 'calls.log');
+  let runs = 0;
+  return {
+    root,
+    curlStdin: () => {
+      try {
+        return readFileSync(join(base, 'curl-stdin.log'), 'utf8');
+      } catch {
+        return '';
+      }
+    },
+    run(script: string): StubRun {
+      const scriptPath = join(base, `bootstrap-${++runs}.sh`);
+      writeFileSync(scriptPath, script);
+      writeFileSync(log, '');
+      const result = spawnSync('bash', [scriptPath], {
+        env: { PATH: `${bin}:/usr/bin:/bin`, K8SUP_ROOT: root, STUB_LOG: log, STUB_DIR: base, HOME: base, LANG: 'C' },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      const calls = readFileSync(log, 'utf8').split('\n').filter((l) => l !== '');
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls };
+    },
+    snapshot(): Map<string, string> {
+      const files = new Map<string, string>();
+      const walk = (dir: string) => {
+        for (const entry of readdirSync(dir, { withFileTypes: true })) {
+          const path = join(dir, entry.name);
+          if (entry.isDirectory()) walk(path);
+          else {
+            const st = statSync(path);
+            const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
+            files.set(relative(root, path), `${hash} ${(st.mode & 0o777).toString(8)}`);
+          }
+        }
+      };
+      walk(root);
+      return files;
+    },
+    writeFile(relativePath: string, content: string, mode = 0o600): void {
+      const path = join(root, relativePath);
+      mkdirSync(join(path, '..'), { recursive: true });
+      writeFileSync(path, content, { mode });
+    },
+    cleanup: () => rmSync(base, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,69 @@
+// Every role × provider × (a 1.30 and a 1.31+ release) renders to a reviewed golden script that passes shellcheck.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { renderBootstrapScript, renderTokenRefreshScript } from '../../src/bootstrap/index.js';
+import { PROVIDERS, ROLES, VERSIONS, testInput } from '../helpers/bootstrap-fixtures.js';
+import { expectGolden } from '../helpers/golden.js';
+
+const cases: { name: string; script: string }[] = [];
+for (const provider of PROVIDERS) {
+  for (const role of ROLES) {
+    for (const version of VERSIONS) {
+      cases.push({ name: `${provider}-${role}-${version}`, script: renderBootstrapScript(testInput(provider, role, { version })) });
+    }
+  }
+}
+// The variants that change the script's shape: other CNIs, and an air-gapped install through mirrors.
+cases.push({ name: 'aws-control-plane-init-1.31.4-cilium', script: renderBootstrapScript(testInput('aws', 'control-plane-init', { cni: 'cilium' })) });
+cases.push({ name: 'gce-control-plane-init-1.31.4-flannel', script: renderBootstrapScript(testInput('gce', 'control-plane-init', { cni: 'flannel' })) });
+cases.push({
+  name: 'metal-control-plane-init-1.31.4-airgapped',
+  script: renderBootstrapScript(
+    testInput('metal', 'control-plane-init', { assets: { baseURL: 'https://mirror.corp.example/k8s-assets', registryMirror: 'registry.corp.example:5000' } }),
+  ),
+});
+cases.push({ name: 'aws-token-refresh', script: renderTokenRefreshScript(testInput('aws', 'control-plane-init')) });
+cases.push({ name: 'gce-token-refresh', script: renderTokenRefreshScript(testInput('gce', 'control-plane-join')) });
+
+const workDir = mkdtempSync(join(tmpdir(), 'k8sup-golden-sh-'));
+after(() => rmSync(workDir, { recursive: true, force: true }));
+
+describe('bootstrap scripts (golden)', () => {
+  test('cover every role × provider × version', () => {
+    assert.equal(cases.filter((c) => /-(1\.30|1\.31)\.\d+$/.test(c.name)).length, ROLES.length * PROVIDERS.length * VERSIONS.length);
+  });
+
+  for (const c of cases) {
+    test(`${c.name} matches its golden file`, async () => {
+      await expectGolden(`test/golden/bootstrap/${c.name}.sh`, c.script);
+    });
+  }
+
+  test('all pass shellcheck at style severity (the strictest), with no rule disabled', () => {
+    const files = cases.map((c) => {
+      const path = join(workDir, `${c.name}.sh`);
+      writeFileSync(path, c.script);
+      return path;
+    });
+    // One shellcheck run for all files keeps this fast; exit status 0 means no finding at any severity.
+    let output = '';
+    try {
+      execFileSync('/usr/bin/shellcheck', ['--severity=style', '--shell=bash', ...files], { encoding: 'utf8' });
+    } catch (err) {
+      output = String((err as { stdout?: string }).stdout ?? err);
+    }
+    assert.equal(output, '', output);
+    for (const c of cases) assert.doesNotMatch(c.script, /shellcheck disable/, `${c.name} disables a shellcheck rule`);
+  });
+
+  test('shellcheck does flag a broken script (the check above is live)', () => {
+    const path = join(workDir, 'broken.sh');
+    writeFileSync(path, '#!/usr/bin/env bash\nrm -rf $1/*\n');
+    assert.throws(() => execFileSync('/usr/bin/shellcheck', ['--severity=style', path], { encoding: 'utf8' }));
+  });
+});
