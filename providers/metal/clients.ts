@@ -1,0 +1,258 @@
+// What the metal handlers get as `ctx.clients`: pooled SSH connections per host, a cached probe per host, the PKI
+// (loaded from the state store only when a control plane needs it), the bootstrap renderer and one join token per run.
+//
+// The narrow PKI interface: `controlPlanePki()` returns the files kubeadm expects under /etc/kubernetes/pki, as
+// {path relative to that dir, content, mode}. By default it reads them from the cluster's state store
+// (ConnectOptions.store, src/pki loadClusterPki); tests and other callers may inject their own loader.
+
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Cluster, HostSpec } from '../../src/api/types.js';
+import type { BootstrapInput } from '../../src/bootstrap/types.js';
+import { OperationError } from '../../src/core/errors.js';
+import type { IoHost } from '../../src/core/io.js';
+import { hostName } from './hosts-file.js';
+import { REAL_HOST, remotePaths, wrapCommand, type RemoteEnvironment, type Step } from './remote.js';
+import { connectSsh, parseBastion, type ExecOptions, type ExecResult, type SshConnection } from './ssh.js';
+
+export interface PkiFile {
+  /** Relative to /etc/kubernetes/pki, e.g. `etcd/ca.key`. */
+  path: string;
+  content: string;
+  mode: number;
+}
+
+export type RenderBootstrap = (input: BootstrapInput) => string | Promise<string>;
+
+/** What a finished step left on the host (the JSON in /var/lib/k8sup/steps/<step>.json). */
+export interface StepMarker {
+  cluster: string;
+  step: Step;
+  fields: Record<string, unknown>;
+  outputs: Record<string, string | number | boolean>;
+  at: string;
+}
+
+export interface HostProbe {
+  os: string;
+  arch: string;
+  /** /etc/kubernetes/kubelet.conf exists: the host is (or was) part of a cluster. */
+  kubeletConf: boolean;
+  markers: StepMarker[];
+}
+
+export interface MetalSettings {
+  cluster: Cluster;
+  io: IoHost;
+  homeDir: string;
+  knownHostsPath: string;
+  acceptNew: boolean;
+  remote: RemoteEnvironment;
+  loadPki: () => Promise<PkiFile[]>;
+  renderBootstrap: RenderBootstrap;
+  /** The state store URL, for the bootstrap renderer (metal nodes never read the store themselves). */
+  stateStoreUrl: string;
+  agentSocket?: string;
+  passphrase?: string;
+  /** Connection attempts per connect (default 3). */
+  connectAttempts?: number;
+  retryDelayMs?: number;
+  /** Close an unused connection after this long, so a finished CLI run can exit (default 3 s). */
+  idleCloseMs?: number;
+  /** Deadline for one bootstrap script (default 30 min). */
+  scriptTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export class MetalClients {
+  readonly paths: ReturnType<typeof remotePaths>;
+  private readonly connections = new Map<string, { conn: Promise<SshConnection>; idle?: NodeJS.Timeout; busy: number }>();
+  private readonly probes = new Map<string, Promise<HostProbe>>();
+  private token?: Promise<string>;
+  private pki?: Promise<PkiFile[]>;
+  private readonly byName: Map<string, HostSpec>;
+
+  constructor(readonly settings: MetalSettings) {
+    this.paths = remotePaths(settings.remote.root);
+    this.byName = new Map((settings.cluster.spec.hosts ?? []).map((h) => [hostName(h), h]));
+  }
+
+  get cluster(): Cluster {
+    return this.settings.cluster;
+  }
+  get io(): IoHost {
+    return this.settings.io;
+  }
+  get hostNames(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  host(name: string): HostSpec {
+    const h = this.byName.get(name);
+    if (!h) throw new OperationError(`host ${name} is not in spec.hosts`, { code: 'UnknownHost' });
+    return h;
+  }
+
+  private keyPath(h: HostSpec): string | undefined {
+    if (!h.sshKey) return undefined;
+    if (h.sshKey === '~') return this.settings.homeDir;
+    return h.sshKey.startsWith('~/') ? join(this.settings.homeDir, h.sshKey.slice(2)) : h.sshKey;
+  }
+
+  private connect(name: string): Promise<SshConnection> {
+    const h = this.host(name);
+    const s = this.settings;
+    return connectSsh(
+      { host: h.address, port: h.port, user: h.user },
+      {
+        hostKeys: { knownHostsPath: s.knownHostsPath, acceptNew: s.acceptNew },
+        homeDir: s.homeDir,
+        privateKeyPath: this.keyPath(h),
+        passphrase: s.passphrase,
+        agentSocket: s.agentSocket,
+        bastion: h.bastion ? parseBastion(h.bastion) : undefined,
+        attempts: s.connectAttempts,
+        retryDelayMs: s.retryDelayMs,
+        signal: s.signal,
+        onRetry: (attempt, e) =>
+          s.io.emit({ code: 'metal.ssh.retry', level: 'warn', message: `${name}: SSH connect attempt ${attempt} failed (${e.message}); retrying`, data: { host: name, attempt } }),
+      },
+    );
+  }
+
+  /** Runs `fn` with a live connection to the host; a dropped connection is replaced on the next use. */
+  async withConnection<T>(name: string, fn: (c: SshConnection) => Promise<T>): Promise<T> {
+    let slot = this.connections.get(name);
+    if (slot) {
+      const existing = await slot.conn.catch(() => undefined);
+      if (!existing || existing.closed) {
+        this.connections.delete(name);
+        slot = undefined;
+      }
+    }
+    if (!slot) {
+      slot = { conn: this.connect(name), busy: 0 };
+      this.connections.set(name, slot);
+      slot.conn.catch(() => this.connections.get(name) === slot && this.connections.delete(name));
+    }
+    const current = slot;
+    if (current.idle) clearTimeout(current.idle);
+    current.busy++;
+    try {
+      return await fn(await current.conn);
+    } finally {
+      current.busy--;
+      if (current.busy === 0) {
+        current.idle = setTimeout(() => {
+          if (current.busy === 0 && this.connections.get(name) === current) {
+            this.connections.delete(name);
+            current.conn.then((c) => c.close(), () => {});
+          }
+        }, this.settings.idleCloseMs ?? 3000);
+        current.idle.unref();
+      }
+    }
+  }
+
+  /** Runs a shell snippet on the host with the remote environment (sudo, K8SUP_ROOT, PATH); throws on non-zero exit. */
+  run(name: string, snippet: string, opts: ExecOptions & { what?: string } = {}): Promise<ExecResult> {
+    const h = this.host(name);
+    return this.withConnection(name, (c) => c.run(wrapCommand(this.settings.remote, h.user, snippet), { signal: this.settings.signal, ...opts }));
+  }
+
+  upload(name: string, path: string, content: string | Buffer, mode: number): Promise<void> {
+    const h = this.host(name);
+    return this.withConnection(name, (c) => c.upload(path, content, mode, (cmd) => wrapCommand(this.settings.remote, h.user, cmd)));
+  }
+
+  /** What is on the host, read in one command; cached until a step changes the host. */
+  probe(name: string): Promise<HostProbe> {
+    let p = this.probes.get(name);
+    if (!p) {
+      p = this.readProbe(name);
+      this.probes.set(name, p);
+      p.catch(() => this.probes.get(name) === p && this.probes.delete(name));
+    }
+    return p;
+  }
+
+  forgetProbe(name: string): void {
+    this.probes.delete(name);
+  }
+
+  private async readProbe(name: string): Promise<HostProbe> {
+    const P = this.paths;
+    const snippet = [
+      `. /etc/os-release 2>/dev/null; echo "os=\${ID:-unknown}-\${VERSION_ID:-}"`,
+      'echo "arch=$(uname -m)"',
+      `if [ -f "${P.kubeletConf}" ]; then echo kubelet=yes; else echo kubelet=no; fi`,
+      `for f in "${P.markerDir}"/*.json; do [ -f "$f" ] && printf 'marker=%s\\n' "$(tr -d '\\n' < "$f")"; done`,
+      'exit 0',
+    ].join('\n');
+    const r = await this.run(name, snippet, { what: 'probe', timeoutMs: 60_000 });
+    const probe: HostProbe = { os: 'unknown', arch: 'unknown', kubeletConf: false, markers: [] };
+    for (const line of r.stdout.split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq < 0) continue;
+      const key = line.slice(0, eq);
+      const value = line.slice(eq + 1);
+      if (key === 'os') probe.os = value;
+      else if (key === 'arch') probe.arch = value;
+      else if (key === 'kubelet') probe.kubeletConf = value === 'yes';
+      else if (key === 'marker') {
+        try {
+          probe.markers.push(JSON.parse(value) as StepMarker);
+        } catch {
+          // a torn marker (interrupted write is impossible with mv, but be lenient): the step is simply not done
+        }
+      }
+    }
+    return probe;
+  }
+
+  controlPlanePki(): Promise<PkiFile[]> {
+    this.pki ??= this.settings.loadPki();
+    return this.pki;
+  }
+
+  renderBootstrap(input: BootstrapInput): Promise<string> {
+    return Promise.resolve(this.settings.renderBootstrap(input));
+  }
+
+  /**
+   * A bootstrap token for joining nodes, created on the first control plane (kubeadm token create, 1 h TTL) once per
+   * run. k8sup generates the token itself, so it never has to parse kubeadm's output.
+   */
+  joinToken(initHost: string): Promise<string> {
+    this.token ??= (async () => {
+      const token = `${randomToken(6)}.${randomToken(16)}`;
+      await this.run(
+        initHost,
+        `kubeadm token create '${token}' --ttl 1h --description 'k8sup: joining nodes over SSH' --kubeconfig "${this.paths.adminConf}" >/dev/null`,
+        { what: 'kubeadm token create', timeoutMs: 120_000 },
+      );
+      return token;
+    })();
+    this.token.catch(() => (this.token = undefined));
+    return this.token;
+  }
+
+  close(): void {
+    for (const [, slot] of this.connections) {
+      if (slot.idle) clearTimeout(slot.idle);
+      slot.conn.then((c) => c.close(), () => {});
+    }
+    this.connections.clear();
+  }
+}
+
+const TOKEN_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+function randomToken(n: number): string {
+  let out = '';
+  while (out.length < n) {
+    for (const b of randomBytes(n)) if (b < 252 && out.length < n) out += TOKEN_ALPHABET[b % 36]; // 252 = 7 * 36: no modulo bias
+  }
+  return out;
+}
+
+export { REAL_HOST };

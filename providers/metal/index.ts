@@ -1,0 +1,122 @@
+// The bare-metal Provider: existing machines over SSH (see docs/metal.md).
+//
+// `provider` is what the CLI loads (providers/index.ts). `createMetalProvider(options)` builds one with overrides —
+// a PKI loader, a bootstrap renderer, a remote root / PATH — for tests and embedding.
+
+import { join } from 'node:path';
+import type { Cluster } from '../../src/api/types.js';
+import { OperationError } from '../../src/core/errors.js';
+import type { ConnectOptions, Provider } from '../../src/core/provider.js';
+import type { ErrorClass } from '../../src/core/resource.js';
+import type { BlobStore } from '../../src/state/blob.js';
+import { MetalClients, type MetalSettings, type PkiFile, type RenderBootstrap } from './clients.js';
+import { buildMetalGraph, KIND_INIT } from './model.js';
+import { REAL_HOST, type RemoteEnvironment } from './remote.js';
+import { hostHandler } from './resources/host.js';
+import { kubeadmInitHandler, kubeadmJoinHandler } from './resources/kubeadm.js';
+import { SSH_TRANSIENT_CODES } from './ssh.js';
+
+export { MetalClients, type PkiFile, type RenderBootstrap } from './clients.js';
+export { parseHostsFile } from './hosts-file.js';
+export { renderStepScript } from './resources/kubeadm.js';
+
+export interface MetalProviderOptions {
+  /** Where PKI comes from; default: the cluster's state store (ConnectOptions.store). */
+  loadPki?: (cluster: Cluster, store: BlobStore | undefined) => Promise<PkiFile[]>;
+  /** Default: src/bootstrap renderBootstrapScript. */
+  renderBootstrap?: RenderBootstrap;
+  /** Remote root / PATH / sudo; default: the real host. Env K8SUP_METAL_REMOTE_ROOT / _PATH / K8SUP_METAL_SUDO also apply. */
+  remote?: Partial<RemoteEnvironment>;
+  connectAttempts?: number;
+  retryDelayMs?: number;
+  idleCloseMs?: number;
+  scriptTimeoutMs?: number;
+}
+
+/** Mode of each PKI file on the host: private keys 0600, certificates and the SA public key 0644. */
+function modeFor(file: string): number {
+  return file.endsWith('.key') ? 0o600 : 0o644;
+}
+
+/** The control-plane PKI from the state store, as files for /etc/kubernetes/pki. */
+export async function loadPkiFromStore(cluster: Cluster, store: BlobStore | undefined): Promise<PkiFile[]> {
+  const name = cluster.metadata.name;
+  if (!store) throw new OperationError(`no state store to read the PKI of ${name} from`, { code: 'NoStateStore' });
+  const { loadClusterPki } = await import('../../src/pki/index.js');
+  const pki = await loadClusterPki(store, name);
+  if (!pki) {
+    throw new OperationError(`the state store has no PKI for ${name}`, { code: 'NoPki', hint: `run k8sup create cluster ${name} (it generates the PKI) before applying` });
+  }
+  const files: Record<string, string> = {
+    'ca.crt': pki.ca.certPem,
+    'ca.key': pki.ca.keyPem,
+    'front-proxy-ca.crt': pki.frontProxyCa.certPem,
+    'front-proxy-ca.key': pki.frontProxyCa.keyPem,
+    'etcd/ca.crt': pki.etcdCa.certPem,
+    'etcd/ca.key': pki.etcdCa.keyPem,
+    'sa.key': pki.serviceAccount.privateKeyPem,
+    'sa.pub': pki.serviceAccount.publicKeyPem,
+  };
+  return Object.entries(files).map(([path, content]) => ({ path, content, mode: modeFor(path) }));
+}
+
+async function defaultRenderBootstrap(): Promise<RenderBootstrap> {
+  const { renderBootstrapScript } = await import('../../src/bootstrap/index.js');
+  return renderBootstrapScript;
+}
+
+function remoteFromEnv(env: Record<string, string | undefined>): Partial<RemoteEnvironment> {
+  const r: Partial<RemoteEnvironment> = {};
+  if (env.K8SUP_METAL_REMOTE_ROOT) r.root = env.K8SUP_METAL_REMOTE_ROOT;
+  if (env.K8SUP_METAL_REMOTE_PATH) r.path = env.K8SUP_METAL_REMOTE_PATH;
+  if (env.K8SUP_METAL_SUDO === 'never') r.sudo = 'never';
+  return r;
+}
+
+export function classifyMetalError(err: unknown): ErrorClass {
+  if (err instanceof OperationError && SSH_TRANSIENT_CODES.has(err.code)) return 'transient';
+  return 'fatal';
+}
+
+export function createMetalProvider(options: MetalProviderOptions = {}): Provider<MetalClients> {
+  return {
+    name: 'metal',
+    handlers: [hostHandler, kubeadmInitHandler, kubeadmJoinHandler],
+    buildGraph: buildMetalGraph,
+    async connect(cluster: Cluster, opts: ConnectOptions): Promise<MetalClients> {
+      if (!cluster.spec.hosts?.length) {
+        throw new OperationError(`cluster ${cluster.metadata.name} has no spec.hosts`, { code: 'NoHosts', hint: 'bare metal clusters are created with --hosts FILE' });
+      }
+      const store = opts.store as BlobStore | undefined;
+      const settings: MetalSettings = {
+        cluster,
+        io: opts.io,
+        homeDir: opts.home,
+        knownHostsPath: join(opts.home, '.ssh', 'known_hosts'),
+        acceptNew: opts.sshAcceptNew === true,
+        remote: { ...REAL_HOST, ...remoteFromEnv(opts.env), ...options.remote },
+        loadPki: () => (options.loadPki ?? loadPkiFromStore)(cluster, store),
+        renderBootstrap: options.renderBootstrap ?? (await defaultRenderBootstrap()),
+        stateStoreUrl: store?.url ?? 'file:///var/lib/k8sup/state',
+        agentSocket: opts.env.SSH_AUTH_SOCK || undefined,
+        passphrase: opts.env.K8SUP_SSH_PASSPHRASE || undefined,
+        connectAttempts: options.connectAttempts,
+        retryDelayMs: options.retryDelayMs,
+        idleCloseMs: options.idleCloseMs,
+        scriptTimeoutMs: options.scriptTimeoutMs,
+        signal: opts.signal,
+      };
+      return new MetalClients(settings);
+    },
+    classifyError: classifyMetalError,
+    apiEndpoint(outputs) {
+      for (const [id, o] of Object.entries(outputs)) {
+        if (id.endsWith('/kubeadm-init') && typeof o.apiEndpoint === 'string') return o.apiEndpoint;
+      }
+      return undefined;
+    },
+  };
+}
+
+export const provider: Provider<MetalClients> = createMetalProvider();
+export { KIND_INIT };

@@ -1,0 +1,85 @@
+// Pure: cluster spec → the per-host steps of a bare-metal install, as ResourceNodes with ordering edges.
+//
+//   host/<h>/prepared        every host, in parallel: reachable, facts checked, control planes get the PKI
+//   host/<cp0>/kubeadm-init  the first control plane: the full bootstrap script, kubeadm init
+//   host/<cpN>/joined        further control planes, one at a time (etcd membership changes are serialised)
+//   host/<w>/joined          workers, in parallel once the first control plane is up
+
+import type { Cluster, HostSpec } from '../../src/api/types.js';
+import { InvalidInputError } from '../../src/core/errors.js';
+import type { BuildInputs } from '../../src/core/provider.js';
+import type { ResourceNode } from '../../src/core/resource.js';
+import { hostName } from './hosts-file.js';
+
+export const KIND_HOST = 'metal-host';
+export const KIND_INIT = 'metal-kubeadm-init';
+export const KIND_JOIN = 'metal-kubeadm-join';
+
+export const stepId = (host: string, step: 'prepared' | 'kubeadm-init' | 'joined') => `host/${host}/${step}`;
+
+export const API_PORT = 6443;
+
+function bracket(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The API address: spec.api.vip, or the first control plane's address. */
+export function apiHost(cluster: Cluster): string {
+  const hosts = cluster.spec.hosts ?? [];
+  const first = hosts.find((h) => h.role === 'control-plane');
+  return cluster.spec.api.vip ?? first?.address ?? '';
+}
+
+/** kubeadm controlPlaneEndpoint, `host:6443`. */
+export function controlPlaneEndpoint(cluster: Cluster): string {
+  return `${bracket(apiHost(cluster))}:${API_PORT}`;
+}
+
+export function workerGroup(cluster: Cluster): string {
+  return cluster.spec.nodeGroups[0]?.name ?? 'nodes';
+}
+
+export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): ResourceNode[] {
+  const hosts: HostSpec[] = cluster.spec.hosts ?? [];
+  const controlPlanes = hosts.filter((h) => h.role === 'control-plane');
+  if (controlPlanes.length === 0) {
+    throw new InvalidInputError('spec.hosts: bare metal needs at least one host with role control-plane', { hint: 'pass --hosts FILE listing your machines' });
+  }
+  const first = hostName(controlPlanes[0]);
+  const common = {
+    kubernetesVersion: cluster.spec.kubernetesVersion,
+    apiEndpoint: controlPlaneEndpoint(cluster),
+    caCertHash: inputs.caCertHash,
+  };
+  const nodes: ResourceNode[] = hosts.map((h) => ({
+    kind: KIND_HOST,
+    id: stepId(hostName(h), 'prepared'),
+    fields: { host: hostName(h), address: h.address, port: h.port, user: h.user, role: h.role },
+  }));
+  nodes.push({
+    kind: KIND_INIT,
+    id: stepId(first, 'kubeadm-init'),
+    fields: { host: first, address: controlPlanes[0].address, role: 'control-plane', cni: cluster.spec.networking.cni, ...common },
+    dependsOn: [stepId(first, 'prepared')],
+  });
+  let previousControlPlane = stepId(first, 'kubeadm-init');
+  for (const cp of controlPlanes.slice(1)) {
+    const id = stepId(hostName(cp), 'joined');
+    nodes.push({
+      kind: KIND_JOIN,
+      id,
+      fields: { host: hostName(cp), address: cp.address, role: 'control-plane', nodeGroup: 'control-plane', initHost: first, ...common },
+      dependsOn: [stepId(hostName(cp), 'prepared'), previousControlPlane],
+    });
+    previousControlPlane = id;
+  }
+  for (const w of hosts.filter((h) => h.role === 'worker')) {
+    nodes.push({
+      kind: KIND_JOIN,
+      id: stepId(hostName(w), 'joined'),
+      fields: { host: hostName(w), address: w.address, role: 'worker', nodeGroup: workerGroup(cluster), initHost: first, ...common },
+      dependsOn: [stepId(hostName(w), 'prepared'), stepId(first, 'kubeadm-init')],
+    });
+  }
+  return nodes;
+}

@@ -1,0 +1,98 @@
+// Shared by the metal step handlers: markers (what list() reports), running the bootstrap script, progress events.
+//
+// A step is "live" when its marker /var/lib/k8sup/steps/<step>.json exists on the host and names this cluster. The
+// marker is written only after the step succeeded, so an interrupted run leaves no marker and the next run repeats
+// the step — safe because every step (and the bootstrap script) checks before it changes anything.
+
+import { OperationError } from '../../../src/core/errors.js';
+import type { FieldChange, HandlerContext, LiveResource, ResolvedFields } from '../../../src/core/resource.js';
+import type { MetalClients, StepMarker } from '../clients.js';
+import type { Step } from '../remote.js';
+import { stepId } from '../model.js';
+
+export type Ctx = HandlerContext<MetalClients>;
+
+export const cloudIdFor = (host: string, step: Step) => `metal:${host}/${step}`;
+
+/** Every host's marker for `step` (probing hosts in parallel, one command each, shared by all kinds). */
+export async function listStep(ctx: Ctx, step: Step, kind: string): Promise<LiveResource[]> {
+  const c = ctx.clients;
+  const found = await Promise.all(
+    c.hostNames.map(async (name) => {
+      const probe = await c.probe(name);
+      const m = probe.markers.find((x) => x.step === step && x.cluster === ctx.cluster);
+      if (!m) return undefined;
+      const live: LiveResource = { id: stepId(name, step), kind, cloudId: cloudIdFor(name, step), fields: m.fields, outputs: m.outputs };
+      return live;
+    }),
+  );
+  return found.filter((l): l is LiveResource => l !== undefined);
+}
+
+export async function writeMarker(ctx: Ctx, host: string, step: Step, fields: ResolvedFields, outputs: StepMarker['outputs']): Promise<void> {
+  const c = ctx.clients;
+  const marker: StepMarker = { cluster: ctx.cluster, step, fields, outputs, at: new Date().toISOString() };
+  await c.upload(host, c.paths.marker(step), JSON.stringify(marker) + '\n', 0o644);
+  c.forgetProbe(host);
+}
+
+export async function removeMarker(ctx: Ctx, host: string, step: Step): Promise<void> {
+  await ctx.clients.run(host, `rm -f "${ctx.clients.paths.marker(step)}"`, { what: 'marker removal' });
+  ctx.clients.forgetProbe(host);
+}
+
+/** Per-host progress: `metal.step` events with host, step, phase and elapsed time. */
+export async function timed<T>(ctx: Ctx, host: string, step: string, fn: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  ctx.io.emit({ code: 'metal.step', level: 'info', task: host, message: `${host}: ${step}…`, data: { host, step, phase: 'start' } });
+  try {
+    const result = await fn();
+    const elapsedMs = Date.now() - started;
+    ctx.io.emit({ code: 'metal.step', level: 'info', task: host, message: `${host}: ${step} done in ${(elapsedMs / 1000).toFixed(1)} s`, data: { host, step, phase: 'done', elapsedMs } });
+    return result;
+  } catch (e) {
+    const elapsedMs = Date.now() - started;
+    ctx.io.emit({ code: 'metal.step', level: 'error', task: host, message: `${host}: ${step} failed after ${(elapsedMs / 1000).toFixed(1)} s`, data: { host, step, phase: 'failed', elapsedMs } });
+    throw e;
+  }
+}
+
+/**
+ * Uploads the rendered script to /var/lib/k8sup/bootstrap-<step>.sh (0700, kept for operators) and runs it under a
+ * host-wide flock: if an earlier run was orphaned by a dropped connection, the retry waits for it, then re-runs the
+ * idempotent script instead of racing it.
+ */
+export async function runBootstrap(ctx: Ctx, host: string, step: Step, script: string): Promise<void> {
+  const c = ctx.clients;
+  const path = c.paths.script(step);
+  await c.upload(host, path, script, 0o700);
+  const lockWaitS = Math.ceil((c.settings.scriptTimeoutMs ?? 30 * 60_000) / 1000);
+  const r = await c.run(
+    host,
+    `mkdir -p "${c.paths.stateDir}" && if command -v flock >/dev/null 2>&1; then exec flock -w ${lockWaitS} "${c.paths.lock}" bash "${path}"; else exec bash "${path}"; fi`,
+    { what: `bootstrap (${step})`, timeoutMs: c.settings.scriptTimeoutMs ?? 30 * 60_000 },
+  );
+  for (const line of r.stderr.split('\n').filter(Boolean)) {
+    ctx.io.emit({ code: 'metal.script.log', level: 'debug', task: host, message: `${host}: ${line}`, data: { host, step } });
+  }
+  c.forgetProbe(host);
+  const after = await c.probe(host);
+  if (!after.kubeletConf) {
+    throw new OperationError(`bootstrap (${step}) on ${host} finished but ${c.paths.kubeletConf} does not exist`, {
+      code: 'RemoteCommandFailed',
+      hint: `look at the script output with -v, or run ${path} on the host by hand`,
+    });
+  }
+}
+
+/** Changes the in-place update can take (they only rewrite the marker); anything else needs a dedicated command. */
+export function refuseUnsafeChanges(id: string, changes: FieldChange[], benign: readonly string[]): void {
+  const hard = changes.filter((ch) => !benign.includes(ch.field));
+  if (hard.length === 0) return;
+  const what = hard.map((ch) => `${ch.field}: ${JSON.stringify(ch.from)} → ${JSON.stringify(ch.to)}`).join(', ');
+  const version = hard.some((ch) => ch.field === 'kubernetesVersion');
+  throw new OperationError(`${id}: cannot change ${what} on an installed host in place`, {
+    code: 'UnsupportedChange',
+    hint: version ? 'use k8sup upgrade cluster to change the Kubernetes version' : 'reset the host (delete cluster, or remove it from the hosts file and kubeadm reset it) and create it again',
+  });
+}

@@ -1,0 +1,71 @@
+// metal-host (`host/<h>/prepared`): the host is reachable with a verified key, is a supported architecture, does not
+// belong to another cluster, and — for control planes — has the cluster PKI in /etc/kubernetes/pki (0600 keys),
+// which kubeadm then uses instead of generating its own. Delete removes the PKI and k8sup's state on the host.
+
+import { OperationError } from '../../../src/core/errors.js';
+import type { ResourceHandler } from '../../../src/core/resource.js';
+import type { MetalClients } from '../clients.js';
+import { KIND_HOST } from '../model.js';
+import { cloudIdFor, listStep, refuseUnsafeChanges, timed, writeMarker } from './common.js';
+
+const SUPPORTED_ARCH = new Set(['x86_64', 'amd64', 'aarch64', 'arm64']);
+
+export const hostHandler: ResourceHandler<MetalClients> = {
+  kind: KIND_HOST,
+  service: 'ssh',
+  immutable: ['role'],
+
+  list: (ctx) => listStep(ctx, 'prepared', KIND_HOST),
+
+  async create(node, fields, ctx) {
+    const host = String(fields.host);
+    const c = ctx.clients;
+    return timed(ctx, host, 'prepare', async () => {
+      const probe = await c.probe(host);
+      if (!SUPPORTED_ARCH.has(probe.arch)) {
+        throw new OperationError(`${host}: unsupported CPU architecture ${probe.arch}`, { code: 'UnsupportedHost', hint: 'k8sup supports x86_64 and aarch64 hosts' });
+      }
+      const foreign = probe.markers.find((m) => m.cluster !== ctx.cluster);
+      if (foreign) {
+        throw new OperationError(`${host} already belongs to cluster ${foreign.cluster}`, { code: 'HostInUse', hint: `delete that cluster first, or remove ${host} from the hosts file` });
+      }
+      if (probe.kubeletConf && !probe.markers.some((m) => m.cluster === ctx.cluster)) {
+        throw new OperationError(`${host} is already part of a Kubernetes cluster that k8sup did not create (${c.paths.kubeletConf} exists)`, {
+          code: 'HostInUse',
+          hint: 'run `kubeadm reset -f` on the host if it really is free, then re-run',
+        });
+      }
+      if (fields.role === 'control-plane') {
+        for (const f of await c.controlPlanePki()) {
+          await c.upload(host, `${c.paths.pkiDir}/${f.path}`, f.content, f.mode);
+        }
+      }
+      const outputs = { host, address: String(fields.address), os: probe.os, arch: probe.arch };
+      await writeMarker(ctx, host, 'prepared', fields, outputs);
+      return { cloudId: cloudIdFor(host, 'prepared'), outputs };
+    });
+  },
+
+  async update(node, fields, live, changes, ctx) {
+    refuseUnsafeChanges(node.id, changes, ['address', 'port', 'user']);
+    await writeMarker(ctx, String(fields.host), 'prepared', fields, { ...live.outputs, address: String(fields.address) });
+    return { cloudId: live.cloudId, outputs: { ...live.outputs, address: String(fields.address) } };
+  },
+
+  async delete(live, ctx) {
+    const host = String(live.fields.host);
+    const P = ctx.clients.paths;
+    await timed(ctx, host, 'clean up', async () => {
+      // kubeadm reset first in case the join/init step's own delete never ran (e.g. its marker was lost).
+      await ctx.clients.run(
+        host,
+        [
+          `if [ -f "${P.kubeletConf}" ] && command -v kubeadm >/dev/null 2>&1; then kubeadm reset -f; fi`,
+          `rm -rf "${P.pkiDir}" "${P.k8supEtc}" "${P.stateDir}"`,
+        ].join('\n'),
+        { what: 'clean up', timeoutMs: 5 * 60_000 },
+      );
+      ctx.clients.forgetProbe(host);
+    });
+  },
+};

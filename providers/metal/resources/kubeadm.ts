@@ -1,0 +1,114 @@
+// metal-kubeadm-init (`host/<cp0>/kubeadm-init`) and metal-kubeadm-join (`host/<h>/joined`): run the rendered
+// bootstrap script (src/bootstrap, provider 'metal') over SSH. Joining nodes first receive a bootstrap token
+// (created on the first control plane) in /etc/k8sup/bootstrap-token, which the script deletes after the join.
+// Delete runs `kubeadm reset -f` and removes what kubeadm and k8sup left in /etc.
+
+import type { BootstrapInput, NodeRole } from '../../../src/bootstrap/types.js';
+import { isIP } from 'node:net';
+import type { ResolvedFields, ResourceHandler } from '../../../src/core/resource.js';
+import type { MetalClients } from '../clients.js';
+import { KIND_INIT, KIND_JOIN } from '../model.js';
+import type { Step } from '../remote.js';
+import { cloudIdFor, listStep, refuseUnsafeChanges, runBootstrap, timed, writeMarker, type Ctx } from './common.js';
+
+function bootstrapInput(ctx: Ctx, fields: ResolvedFields, role: NodeRole): BootstrapInput {
+  const address = String(fields.address);
+  return {
+    cluster: ctx.clients.cluster,
+    role,
+    nodeGroup: role === 'worker' ? String(fields.nodeGroup) : 'control-plane',
+    provider: 'metal',
+    apiEndpoint: String(fields.apiEndpoint),
+    caCertHash: String(fields.caCertHash),
+    stateStoreUrl: ctx.clients.settings.stateStoreUrl,
+    nodeName: String(fields.host),
+    ...(isIP(address) ? { nodeIp: address } : {}),
+  };
+}
+
+/** The exact script a step would run on its host (for `-v` plans and docs); no SSH. */
+export function renderStepScript(clients: MetalClients, cluster: string, fields: ResolvedFields, kind: string): Promise<string> {
+  const role: NodeRole = kind === KIND_INIT ? 'control-plane-init' : fields.role === 'control-plane' ? 'control-plane-join' : 'worker';
+  return clients.renderBootstrap(bootstrapInput({ clients, cluster, io: clients.io, signal: new AbortController().signal }, fields, role));
+}
+
+async function deleteKubeadm(ctx: Ctx, host: string, step: Step): Promise<void> {
+  const P = ctx.clients.paths;
+  await timed(ctx, host, 'kubeadm reset', async () => {
+    await ctx.clients.run(
+      host,
+      [
+        'if command -v kubeadm >/dev/null 2>&1; then kubeadm reset -f; fi',
+        `rm -rf "${P.cniConf}" "${P.kubernetesEtc}" "${P.k8supEtc}"`,
+        `rm -f "${P.marker(step)}"`,
+      ].join('\n'),
+      { what: 'kubeadm reset', timeoutMs: 5 * 60_000 },
+    );
+    ctx.clients.forgetProbe(host);
+  });
+}
+
+const BENIGN = ['address'] as const;
+
+export const kubeadmInitHandler: ResourceHandler<MetalClients> = {
+  kind: KIND_INIT,
+  service: 'ssh',
+  immutable: ['host'],
+
+  list: (ctx) => listStep(ctx, 'kubeadm-init', KIND_INIT),
+
+  async create(_node, fields, ctx) {
+    const host = String(fields.host);
+    return timed(ctx, host, 'kubeadm init', async () => {
+      const script = await ctx.clients.renderBootstrap(bootstrapInput(ctx, fields, 'control-plane-init'));
+      await runBootstrap(ctx, host, 'kubeadm-init', script);
+      const outputs = { host, apiEndpoint: `https://${String(fields.apiEndpoint)}` };
+      await writeMarker(ctx, host, 'kubeadm-init', fields, outputs);
+      return { cloudId: cloudIdFor(host, 'kubeadm-init'), outputs };
+    });
+  },
+
+  async update(node, fields, live, changes, ctx) {
+    refuseUnsafeChanges(node.id, changes, BENIGN);
+    await writeMarker(ctx, String(fields.host), 'kubeadm-init', fields, live.outputs);
+    return { cloudId: live.cloudId, outputs: live.outputs };
+  },
+
+  delete: (live, ctx) => deleteKubeadm(ctx, String(live.fields.host), 'kubeadm-init'),
+};
+
+export const kubeadmJoinHandler: ResourceHandler<MetalClients> = {
+  kind: KIND_JOIN,
+  service: 'ssh',
+  immutable: ['host', 'role'],
+
+  list: (ctx) => listStep(ctx, 'joined', KIND_JOIN),
+
+  async create(_node, fields, ctx) {
+    const host = String(fields.host);
+    const c = ctx.clients;
+    return timed(ctx, host, fields.role === 'control-plane' ? 'join control plane' : 'join worker', async () => {
+      const probe = await c.probe(host);
+      // A host with kubelet.conf joined already (a previous run died before writing the marker): the script skips
+      // kubeadm, so it needs no token — and we do not mint one.
+      if (!probe.kubeletConf) {
+        const token = await c.joinToken(String(fields.initHost));
+        await c.upload(host, c.paths.tokenFile, `token=${token}\n`, 0o600);
+      }
+      const role: NodeRole = fields.role === 'control-plane' ? 'control-plane-join' : 'worker';
+      const script = await c.renderBootstrap(bootstrapInput(ctx, fields, role));
+      await runBootstrap(ctx, host, 'joined', script);
+      const outputs = { host, role: String(fields.role) };
+      await writeMarker(ctx, host, 'joined', fields, outputs);
+      return { cloudId: cloudIdFor(host, 'joined'), outputs };
+    });
+  },
+
+  async update(node, fields, live, changes, ctx) {
+    refuseUnsafeChanges(node.id, changes, BENIGN);
+    await writeMarker(ctx, String(fields.host), 'joined', fields, live.outputs);
+    return { cloudId: live.cloudId, outputs: live.outputs };
+  },
+
+  delete: (live, ctx) => deleteKubeadm(ctx, String(live.fields.host), 'joined'),
+};
