@@ -243,9 +243,10 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
         const fields = resolveRefs(node.fields, outputs) as Record<string, unknown>;
         const ctx = context(deps, signal);
         if (step.action === 'update') {
+          if (!handler.update) throw new OperationError(`${id}: the plan updates it but kind ${node.kind} cannot be updated: plan again`, { code: 'StalePlan' });
           const current = findLive(step);
           const changes: FieldChange[] = step.changes.map((c) => ({ ...c, to: fields[c.field] }));
-          const result = await handler.update!(node, fields, current, changes, ctx);
+          const result = await handler.update(node, fields, current, changes, ctx);
           outputs.set(id, { ...result.outputs });
           await record({ id, kind: node.kind, cloudId: result.cloudId, action: 'updated' });
         } else {

@@ -96,7 +96,7 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
   const now = opts.now ?? (() => performance.now());
   const random = opts.random ?? Math.random;
   const limits = {
-    total: opts.concurrency?.total ?? DEFAULTS.total,
+    total: Math.max(1, opts.concurrency?.total ?? DEFAULTS.total),
     perService: opts.concurrency?.perService ?? {},
     defaultPerService: opts.concurrency?.defaultPerService ?? DEFAULTS.defaultPerService,
   };
@@ -181,7 +181,8 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
         for (let i = 0; i < ready.length && running < limits.total; ) {
           const t = byId.get(ready[i])!;
           const inService = runningPerService.get(t.service) ?? 0;
-          const cap = limits.perService[t.service] ?? limits.defaultPerService;
+          // A limit below 1 would never let the task start: treat it as 1.
+          const cap = Math.max(1, limits.perService[t.service] ?? limits.defaultPerService);
           if (inService >= cap) {
             i++;
             continue;

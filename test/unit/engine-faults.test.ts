@@ -36,6 +36,10 @@ describe('faults', () => {
     const retries = io.events.filter((e) => e.code === 'task.retry');
     assert.ok(retries.length > 0);
     assert.ok(retries.every((e) => typeof e.task === 'string' && e.data?.errorClass === 'throttled' && typeof e.data?.delayMs === 'number'));
+    const starts = io.events.filter((e) => e.code === 'task.start');
+    assert.equal(starts.length, nodes.length);
+    assert.ok(starts.every((e) => e.data?.action === 'create' && typeof e.data?.kind === 'string'));
+    assert.equal(io.events.find((e) => e.code === 'apply.done')?.data?.failed, 0);
     // Every started task finished.
     const started = new Set(io.events.filter((e) => e.code === 'task.start').map((e) => e.task));
     const done = new Set(io.events.filter((e) => e.code === 'task.done').map((e) => e.task));
