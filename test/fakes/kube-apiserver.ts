@@ -594,6 +594,7 @@ export interface RecordedRequest {
 export interface FakeKubeApiserver {
   url: string;
   port: number;
+  /** Replaceable: tests may swap in a fresh state between cases. */
   state: FakeClusterState;
   /** ok: normal; unavailable: every request answers 503; hang: requests are accepted and never answered. */
   mode: ServerMode;
@@ -727,13 +728,13 @@ function readyzBody(checks: ReadyzCheck[], exclude: string[]): { code: number; b
 }
 
 export async function startFakeKubeApiserver(opts: { pki: TestPki; state: FakeClusterState }): Promise<FakeKubeApiserver> {
-  const { pki, state } = opts;
+  const { pki } = opts;
   const sockets = new Set<Socket>();
   const watchers = new Set<() => void>();
   const fake: FakeKubeApiserver = {
     url: '',
     port: 0,
-    state,
+    state: opts.state,
     mode: 'ok',
     requests: [],
     kubeconfig: ({ identity = 'admin', context = 'kubernetes-admin@fake', server } = {}) => {
@@ -778,25 +779,25 @@ export async function startFakeKubeApiserver(opts: { pki: TestPki; state: FakeCl
     if (req.method !== 'GET') throw new HttpError(405, 'MethodNotAllowed', `the fake API server only serves reads (${req.method} ${url.pathname})`);
     if (resource === 'namespaces') {
       if (namespace) return false;
-      const names = ['default', 'kube-node-lease', 'kube-public', 'kube-system', ...new Set(state.pods.map((p) => p.metadata.namespace))];
+      const names = ['default', 'kube-node-lease', 'kube-public', 'kube-system', ...new Set(fake.state.pods.map((p) => p.metadata.namespace))];
       const items = [...new Set(names)].sort().map((n) => ({ metadata: { name: n, uid: randomUUID(), creationTimestamp: CREATED }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } }));
       if (name) {
         const item = items.find((i) => i.metadata.name === name);
         if (!item) throw new HttpError(404, 'NotFound', `namespaces "${name}" not found`, { name, kind: 'namespaces' });
         sendJson(res, 200, { kind: 'Namespace', apiVersion: 'v1', ...item });
-      } else sendJson(res, 200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: state.resourceVersion }, items });
+      } else sendJson(res, 200, { kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: fake.state.resourceVersion }, items });
       return true;
     }
     const kind = resource as ResourceKind;
     const info = RESOURCES[kind];
     if (namespace && !info.namespaced) return false;
-    const inScope = state.collection(kind).filter((o) => !namespace || o.metadata.namespace === namespace);
+    const inScope = fake.state.collection(kind).filter((o) => !namespace || o.metadata.namespace === namespace);
     const accept = req.headers.accept ?? '';
     if (name) {
       const obj = inScope.find((o) => o.metadata.name === name);
       const group = info.apiVersion.includes('/') ? info.apiVersion.split('/')[0] : '';
       if (!obj) throw new HttpError(404, 'NotFound', `${resource}${group ? '.' + group : ''} "${name}" not found`, { name, ...(group ? { group } : {}), kind: resource });
-      if (accept.includes('as=Table')) sendJson(res, 200, asTable(kind, [obj], url.searchParams.get('includeObject') ?? '', state.resourceVersion));
+      if (accept.includes('as=Table')) sendJson(res, 200, asTable(kind, [obj], url.searchParams.get('includeObject') ?? '', fake.state.resourceVersion));
       else sendJson(res, 200, withTypeMeta(kind, obj));
       return true;
     }
@@ -815,8 +816,8 @@ export async function startFakeKubeApiserver(opts: { pki: TestPki; state: FakeCl
       return true;
     }
     const items = inScope.filter(matches);
-    if (accept.includes('as=Table')) sendJson(res, 200, asTable(kind, items, url.searchParams.get('includeObject') ?? '', state.resourceVersion));
-    else sendJson(res, 200, { kind: info.listKind, apiVersion: info.apiVersion, metadata: { resourceVersion: state.resourceVersion }, items });
+    if (accept.includes('as=Table')) sendJson(res, 200, asTable(kind, items, url.searchParams.get('includeObject') ?? '', fake.state.resourceVersion));
+    else sendJson(res, 200, { kind: info.listKind, apiVersion: info.apiVersion, metadata: { resourceVersion: fake.state.resourceVersion }, items });
     return true;
   }
 
@@ -825,7 +826,7 @@ export async function startFakeKubeApiserver(opts: { pki: TestPki; state: FakeCl
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     const send = (type: string, obj: KubeObject) => res.write(JSON.stringify({ type, object: withTypeMeta(kind, obj) }) + '\n');
     for (const o of initial) send('ADDED', o);
-    const unsubscribe = state.onChange((e) => {
+    const unsubscribe = fake.state.onChange((e) => {
       if (e.kind === kind && matches(e.object)) send(e.type, e.object);
     });
     const timer = timeoutSeconds > 0 ? setTimeout(() => end(), timeoutSeconds * 1000) : undefined;
@@ -862,16 +863,16 @@ export async function startFakeKubeApiserver(opts: { pki: TestPki; state: FakeCl
       if (!user) throw new HttpError(401, 'Unauthorized', 'Unauthorized');
       if (url.pathname === '/readyz' || url.pathname === '/livez' || url.pathname === '/healthz') {
         const exclude = url.searchParams.getAll('exclude');
-        const { code, body } = url.pathname === '/readyz' ? readyzBody(state.readyz, exclude) : { code: 200, body: 'ok' };
+        const { code, body } = url.pathname === '/readyz' ? readyzBody(fake.state.readyz, exclude) : { code: 200, body: 'ok' };
         const verbose = url.searchParams.has('verbose') || code !== 200;
         res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
         res.end(verbose ? body : 'ok');
         return;
       }
       if (url.pathname === '/version') {
-        const [major, minor] = state.kubernetesVersion.split('.');
+        const [major, minor] = fake.state.kubernetesVersion.split('.');
         sendJson(res, 200, {
-          major, minor, gitVersion: `v${state.kubernetesVersion}`, gitCommit: 'a78aa47129b8539636eb86a9d00e31b2720fe06b', gitTreeState: 'clean',
+          major, minor, gitVersion: `v${fake.state.kubernetesVersion}`, gitCommit: 'a78aa47129b8539636eb86a9d00e31b2720fe06b', gitTreeState: 'clean',
           buildDate: '2024-12-10T11:36:53Z', goVersion: 'go1.22.9', compiler: 'gc', platform: 'linux/amd64',
         });
         return;
