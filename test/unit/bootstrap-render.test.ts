@@ -1,0 +1,235 @@
+// Rendering rules of the node bootstrap: the template language, kubeadm configs per version and role, inputs,
+// secrets, mirrors, and the CA hash handed through from a CA made by real openssl.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { InvalidInputError } from '../../src/core/errors.js';
+import {
+  BOOTSTRAP_TOKEN_PLACEHOLDER,
+  CNI,
+  CONTAINERD,
+  NODE_NAME_PLACEHOLDER,
+  RUNC,
+  renderBootstrapScript,
+  renderKubeadmConfig,
+  renderTokenRefreshScript,
+  supportedCni,
+} from '../../src/bootstrap/index.js';
+import { renderTemplate } from '../../src/bootstrap/template.js';
+import { shellQuote, yamlQuote } from '../../src/bootstrap/quote.js';
+import { PROVIDERS, ROLES, VERSIONS, testInput } from '../helpers/bootstrap-fixtures.js';
+
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function docs(yamlText: string): Doc[] {
+  return parseAllDocuments(yamlText).map((d) => {
+    assert.equal(d.errors.length, 0, String(d.errors[0]));
+    return d.toJS() as Doc;
+  });
+}
+
+function byKind(all: Doc[], kind: string): Doc {
+  const found = all.find((d) => d.kind === kind);
+  assert.ok(found, `no ${kind} in ${all.map((d) => d.kind).join(', ')}`);
+  return found;
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'k8sup-bootstrap-'));
+after(() => rmSync(workDir, { recursive: true, force: true }));
+
+describe('template renderer', () => {
+  test('escapes values for the target language and leaves triple-stash values raw', () => {
+    const out = renderTemplate('A={{v}} B={{{v}}}', { v: `it's $(reboot)` }, shellQuote);
+    assert.equal(out, `A='it'\\''s $(reboot)' B=it's $(reboot)`);
+    // The quoted word really is inert in bash.
+    const echoed = execFileSync('bash', ['-c', `printf '%s' ${shellQuote(`it's $(reboot) \`id\` "x"`)}`], { encoding: 'utf8' });
+    assert.equal(echoed, `it's $(reboot) \`id\` "x"`);
+    assert.equal(yamlQuote('a"b\nc'), '"a\\"b\\nc"');
+  });
+
+  test('sections, else, each, and standalone tags leave no blank lines', () => {
+    const tpl = '{{#if on}}\nyes\n{{else}}\nno\n{{/if}}\n{{#unless on}}\nnever\n{{/unless}}\n{{#each xs}}\n- {{.n}}\n{{/each}}\nend\n';
+    assert.equal(renderTemplate(tpl, { on: true, xs: [{ n: 'a' }, { n: 'b' }] }, (v) => v), 'yes\n- a\n- b\nend\n');
+    assert.equal(renderTemplate(tpl, { on: false, xs: [] }, (v) => v), 'no\nnever\nend\n');
+  });
+
+  test('unknown names and unbalanced sections are errors, never empty strings', () => {
+    assert.throws(() => renderTemplate('{{nope}}', {}, (v) => v), /no value for nope/);
+    assert.throws(() => renderTemplate('{{#if a}}x', { a: true }, (v) => v), /never closed/);
+    assert.throws(() => renderTemplate('{{#if a}}x{{/each}}', { a: true }, (v) => v), /unbalanced/);
+  });
+});
+
+describe('kubeadm configuration', () => {
+  test('1.30 uses v1beta3 with extraArgs maps; 1.31+ uses v1beta4 with name/value lists', () => {
+    const v3 = docs(renderKubeadmConfig(testInput('aws', 'worker', { version: '1.30.8' })));
+    const join3 = byKind(v3, 'JoinConfiguration');
+    assert.equal(join3.apiVersion, 'kubeadm.k8s.io/v1beta3');
+    assert.deepEqual(join3.nodeRegistration.kubeletExtraArgs, { 'node-labels': 'k8sup.io/node-group=nodes' });
+
+    const v4 = docs(renderKubeadmConfig(testInput('aws', 'worker', { version: '1.31.4' })));
+    const join4 = byKind(v4, 'JoinConfiguration');
+    assert.equal(join4.apiVersion, 'kubeadm.k8s.io/v1beta4');
+    assert.deepEqual(join4.nodeRegistration.kubeletExtraArgs, [{ name: 'node-labels', value: 'k8sup.io/node-group=nodes' }]);
+  });
+
+  for (const version of VERSIONS) {
+    test(`first control plane (${version}): Init + Cluster + Kubelet configuration`, () => {
+      const all = docs(renderKubeadmConfig(testInput('aws', 'control-plane-init', { version })));
+      assert.deepEqual(all.map((d) => d.kind), ['InitConfiguration', 'ClusterConfiguration', 'KubeletConfiguration']);
+      const cluster = byKind(all, 'ClusterConfiguration');
+      assert.equal(cluster.kubernetesVersion, `v${version}`);
+      assert.equal(cluster.controlPlaneEndpoint, 'api.demo.example.com:6443');
+      assert.deepEqual(cluster.networking, { podSubnet: '100.96.0.0/11', serviceSubnet: '100.64.0.0/13', dnsDomain: 'cluster.local' });
+      assert.deepEqual(cluster.apiServer.certSANs, ['api.demo.example.com', 'api.demo.internal']);
+      assert.equal(byKind(all, 'KubeletConfiguration').cgroupDriver, 'systemd');
+      const init = byKind(all, 'InitConfiguration');
+      assert.equal(init.nodeRegistration.name, NODE_NAME_PLACEHOLDER);
+      assert.equal(init.nodeRegistration.criSocket, 'unix:///run/containerd/containerd.sock');
+      assert.equal(init.bootstrapTokens, undefined);
+    });
+  }
+
+  test('control-plane joins carry a controlPlane section; workers do not', () => {
+    const cp = byKind(docs(renderKubeadmConfig(testInput('gce', 'control-plane-join'))), 'JoinConfiguration');
+    assert.deepEqual(cp.controlPlane, {});
+    assert.equal(cp.discovery.bootstrapToken.token, BOOTSTRAP_TOKEN_PLACEHOLDER);
+    assert.equal(cp.discovery.bootstrapToken.apiServerEndpoint, 'api.demo.example.com:6443');
+    const metalCp = byKind(docs(renderKubeadmConfig(testInput('metal', 'control-plane-join'))), 'JoinConfiguration');
+    assert.deepEqual(metalCp.controlPlane, { localAPIEndpoint: { advertiseAddress: '10.0.0.11', bindPort: 6443 } });
+    assert.equal(metalCp.nodeRegistration.name, 'cp-1');
+    const worker = byKind(docs(renderKubeadmConfig(testInput('metal', 'worker'))), 'JoinConfiguration');
+    assert.equal(worker.controlPlane, undefined);
+    assert.deepEqual(worker.nodeRegistration.kubeletExtraArgs, [
+      { name: 'node-labels', value: 'k8sup.io/node-group=nodes' },
+      { name: 'node-ip', value: '10.0.0.21' },
+    ]);
+  });
+
+  test('caCertHashes carries exactly the hash of a CA made with openssl', () => {
+    const key = join(workDir, 'ca.key');
+    const crt = join(workDir, 'ca.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-subj', '/CN=kubernetes', '-days', '1'], { stdio: 'ignore' });
+    // The pipeline from the kubeadm docs: sha256 of the DER-encoded public key (SubjectPublicKeyInfo).
+    const hex = execFileSync(
+      'bash',
+      ['-c', `openssl x509 -pubkey -noout -in '${crt}' | openssl rsa -pubin -outform der 2>/dev/null | openssl dgst -sha256 -hex | sed 's/^.* //'`],
+      { encoding: 'utf8' },
+    ).trim();
+    assert.match(hex, /^[0-9a-f]{64}$/);
+    const caCertHash = `sha256:${hex}`;
+    for (const role of ['worker', 'control-plane-join'] as const) {
+      for (const version of VERSIONS) {
+        const input = testInput('aws', role, { version, caCertHash });
+        const join = byKind(docs(renderKubeadmConfig(input)), 'JoinConfiguration');
+        assert.deepEqual(join.discovery.bootstrapToken.caCertHashes, [caCertHash]);
+        assert.ok(renderBootstrapScript(input).includes(`- "${caCertHash}"`));
+      }
+    }
+  });
+});
+
+describe('secrets never reach user data', () => {
+  const scripts: { name: string; text: string }[] = [];
+  for (const provider of PROVIDERS) {
+    for (const role of ROLES) {
+      for (const version of VERSIONS) {
+        for (const cni of supportedCni) {
+          scripts.push({ name: `${provider}/${role}/${version}/${cni}`, text: renderBootstrapScript(testInput(provider, role, { version, cni })) });
+        }
+      }
+    }
+  }
+
+  test('no rendered script contains private key material or static cloud credentials', () => {
+    for (const s of scripts) {
+      assert.ok(!s.text.includes('PRIVATE KEY'), `${s.name} contains PRIVATE KEY`);
+      assert.doesNotMatch(s.text, /\b(AKIA|ASIA)[0-9A-Z]{16}\b/, `${s.name} contains an AWS access key id`);
+      assert.doesNotMatch(s.text, /AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|aws_secret_access_key|GOOGLE_APPLICATION_CREDENTIALS|private_key/i, s.name);
+    }
+  });
+
+  test('control planes fetch the PKI only with the instance identity; workers never fetch it', () => {
+    for (const s of scripts) {
+      const [provider, role] = s.name.split('/');
+      const fetchesPki = /store_get "pki\//.test(s.text);
+      assert.equal(fetchesPki, role !== 'worker' && provider !== 'metal', `${s.name}: PKI fetch ${fetchesPki}`);
+      if (role === 'worker') assert.ok(!s.text.includes('ca.key'), `${s.name}: a worker mentions ca.key`);
+      if (provider === 'aws') {
+        assert.match(s.text, /http:\/\/169\.254\.169\.254\/latest/);
+        assert.match(s.text, /X-aws-ec2-metadata-token-ttl-seconds/);
+        assert.match(s.text, /--aws-sigv4 "aws:amz:\$\{STATE_REGION\}:s3"/);
+      }
+      if (provider === 'gce') assert.match(s.text, /metadata\.google\.internal\/computeMetadata\/v1/);
+      if (provider === 'metal') assert.doesNotMatch(s.text, /store_get|169\.254\.169\.254|metadata\.google/);
+    }
+  });
+});
+
+describe('inputs', () => {
+  const invalid: [string, (i: ReturnType<typeof testInput>) => void, RegExp][] = [
+    ['a malformed CA hash', (i) => (i.caCertHash = 'sha256:abc'), /caCertHash/],
+    ['an unsupported Kubernetes minor', (i) => (i.cluster.spec.kubernetesVersion = '1.29.9'), /spec\.kubernetesVersion/],
+    ['an S3 store for GCE nodes', (i) => ((i.provider = 'gce'), (i.stateStoreUrl = 's3://bucket')), /stateStoreUrl/],
+    ['a worker in the control-plane role group mix-up', (i) => (i.nodeGroup = 'Nodes!'), /nodeGroup/],
+    ['a bad API endpoint', (i) => (i.apiEndpoint = 'api.example.com:99999'), /apiEndpoint/],
+    ['a metal node without a name', (i) => ((i.provider = 'metal'), (i.stateStoreUrl = 'file:///x')), /nodeName/],
+    ['a shell-hostile bucket prefix', (i) => (i.stateStoreUrl = "s3://bucket/pre'fix"), /stateStoreUrl/],
+    ['a mirror URL with credentials', (i) => (i.cluster.spec.assets = { baseURL: 'https://u:p@mirror.example', registryMirror: null }), /spec\.assets\.baseURL/],
+  ];
+  for (const [what, mutate, field] of invalid) {
+    test(`rejects ${what} with InvalidInputError naming the field`, () => {
+      const input = testInput('aws', 'worker');
+      mutate(input);
+      assert.throws(() => renderBootstrapScript(input), (err: unknown) => err instanceof InvalidInputError && field.test(err.message));
+    });
+  }
+
+  test('a host-only endpoint gets port 6443; an explicit port is kept', () => {
+    const withPort = testInput('aws', 'worker');
+    withPort.apiEndpoint = 'api.demo.example.com:443';
+    assert.equal(byKind(docs(renderKubeadmConfig(withPort)), 'JoinConfiguration').discovery.bootstrapToken.apiServerEndpoint, 'api.demo.example.com:443');
+  });
+});
+
+describe('pinned versions and mirrors', () => {
+  test('every download is pinned with a sha256, except CNI manifests not yet pinned (which fail closed)', () => {
+    for (const pin of [CONTAINERD, RUNC]) for (const arch of ['amd64', 'arm64'] as const) assert.match(pin.sha256[arch], /^[0-9a-f]{64}$/);
+    for (const name of supportedCni) {
+      const pin = CNI[name];
+      if (pin.kind === 'cilium-cli') for (const arch of ['amd64', 'arm64'] as const) assert.match(pin.cli.sha256[arch], /^[0-9a-f]{64}$/);
+      else assert.ok(pin.sha256 === null || /^[0-9a-f]{64}$/.test(pin.sha256));
+    }
+  });
+
+  test('an air-gapped spec takes packages, binaries, manifests and images from the mirrors only', () => {
+    const script = renderBootstrapScript(
+      testInput('metal', 'control-plane-init', { assets: { baseURL: 'https://mirror.corp.example/assets/', registryMirror: 'registry.corp.example:5000' } }),
+    );
+    assert.match(script, /K8S_APT_URL='https:\/\/mirror\.corp\.example\/assets\/pkgs\.k8s\.io\/core:\/stable:\/v1\.31\/deb\/'/);
+    assert.match(script, /'https:\/\/mirror\.corp\.example\/assets\/github\.com\/containerd\/containerd\/releases\/download\/v1\.7\.24\/containerd-1\.7\.24-linux-amd64\.tar\.gz'/);
+    // No download goes to a public host (containerd's Documentation= line and hosts.toml fallbacks aside).
+    const downloads = [...script.matchAll(/'(https:\/\/[^']+)'/g)].map((m) => m[1]);
+    assert.ok(downloads.length >= 6);
+    for (const url of downloads) assert.ok(url.startsWith('https://mirror.corp.example/assets/'), url);
+    for (const registry of ['registry.k8s.io', 'docker.io', 'quay.io']) {
+      assert.match(script, new RegExp(`/etc/containerd/certs\\.d/${registry.replace(/\./g, '\\.')}/hosts\\.toml`));
+    }
+    assert.match(script, /\[host\."https:\/\/registry\.corp\.example:5000"\]\n {2}capabilities = \["pull", "resolve"\]/);
+    assert.doesNotMatch(renderBootstrapScript(testInput('aws', 'worker')), /certs\.d\/[a-z.]+\/hosts\.toml/);
+  });
+
+  test('the token refresh script exists only for cloud control planes, and publishes a 24h token', () => {
+    const aws = renderTokenRefreshScript(testInput('aws', 'control-plane-init'));
+    assert.match(aws, /kubeadm token create .*--ttl 24h/);
+    assert.match(aws, /store_put bootstrap\/token/);
+    assert.throws(() => renderTokenRefreshScript(testInput('metal', 'control-plane-init')), /over SSH/);
+    assert.doesNotMatch(renderBootstrapScript(testInput('aws', 'worker')), /k8sup-token-refresh/);
+    assert.match(renderBootstrapScript(testInput('gce', 'control-plane-join')), /OnUnitActiveSec=12h/);
+  });
+});
