@@ -190,12 +190,15 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
           ready.splice(i, 1);
           running++;
           runningPerService.set(t.service, inService + 1);
-          void execute(t).then((outcome) => {
-            running--;
-            runningPerService.set(t.service, runningPerService.get(t.service)! - 1);
-            settle(t, outcome);
-            pump();
-          });
+          void execute(t)
+            // execute() handles task errors itself; this only catches a throwing IoHost, so the run cannot hang.
+            .catch((error): TaskOutcome<T> => ({ id: t.id, status: 'failed', error, errorClass: 'fatal', attempts: 0 }))
+            .then((outcome) => {
+              running--;
+              runningPerService.set(t.service, runningPerService.get(t.service)! - 1);
+              settle(t, outcome);
+              pump();
+            });
         }
       }
       finishIfDone();
