@@ -1,0 +1,401 @@
+// A small fake of the Google Cloud Storage JSON API, enough for @google-cloud/storage to talk to it over HTTP on
+// 127.0.0.1: multipart / media / resumable uploads, downloads (alt=media), object metadata, listing with prefix,
+// pageToken and versions, deletes, generation preconditions (412 conditionNotMet), crc32c and md5 hashes, and the
+// JSON error bodies the library parses. Every write gets a new generation, like the real service; with a versioned
+// bucket the replaced generations stay listable with versions=true.
+//
+// Both path styles are served: `/storage/v1/b/...` (what the library builds from `apiEndpoint`) and `/b/...` (what
+// it builds when STORAGE_EMULATOR_HOST is set in process.env, which it uses as the base URL verbatim).
+
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+interface StoredObject {
+  name: string;
+  data: Buffer;
+  generation: number;
+  metageneration: number;
+  contentType: string;
+  updated: string;
+  metadata?: Record<string, string>;
+}
+
+interface Bucket {
+  name: string;
+  versioning: boolean;
+  live: Map<string, StoredObject>;
+  /** Replaced or deleted generations (versioned buckets only). */
+  archived: StoredObject[];
+}
+
+interface ResumableSession {
+  bucket: string;
+  name: string;
+  metadata: Record<string, unknown>;
+  query: URLSearchParams;
+  chunks: Buffer[];
+  received: number;
+}
+
+export interface GcsRequestRecord {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  status: number;
+}
+
+export class GcsHttpError extends Error {
+  constructor(readonly status: number, readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+// CRC32C (Castagnoli), as GCS reports it: big-endian, base64.
+const CRC32C_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    t[i] = c >>> 0;
+  }
+  return t;
+})();
+
+export function crc32cBase64(data: Buffer): string {
+  let crc = 0xffffffff;
+  for (const byte of data) crc = CRC32C_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  const out = Buffer.alloc(4);
+  out.writeUInt32BE((crc ^ 0xffffffff) >>> 0);
+  return out.toString('base64');
+}
+
+const md5Base64 = (data: Buffer) => createHash('md5').update(data).digest('base64');
+
+export class FakeGcs {
+  private server?: Server;
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly sessions = new Map<string, ResumableSession>();
+  private nextGeneration = 1_700_000_000_000_000;
+  /** Every request, for tests that assert on what the library sent. */
+  readonly requests: GcsRequestRecord[] = [];
+  /** Statuses to answer the next matching requests with before doing anything (fault injection). */
+  private readonly faults: { match: (method: string, path: string) => boolean; status: number; reason: string }[] = [];
+  port = 0;
+
+  /** @param pageSize caps list pages (the real service caps at 1000), so tests can exercise paging with few keys. */
+  constructor(private readonly pageSize = 1000) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  createBucket(name: string, opts: { versioning?: boolean } = {}): void {
+    this.buckets.set(name, { name, versioning: opts.versioning ?? false, live: new Map(), archived: [] });
+  }
+
+  /** Answer the next request matching `match` with `status` (e.g. 503) without acting on it. */
+  injectFault(match: (method: string, path: string) => boolean, status: number, reason = 'backendError'): void {
+    this.faults.push({ match, status, reason });
+  }
+
+  /** Current objects of a bucket (name → bytes), for assertions. */
+  objects(bucket: string): Map<string, { data: Buffer; generation: number }> {
+    const b = this.buckets.get(bucket);
+    return new Map([...(b?.live ?? new Map<string, StoredObject>())].map(([k, o]) => [k, { data: o.data, generation: o.generation }]));
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      void this.handle(req, res);
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const query = url.searchParams;
+    const method = req.method ?? 'GET';
+    let status = 200;
+    try {
+      const body = await readBody(req);
+      const fault = this.faults.findIndex((f) => f.match(method, url.pathname));
+      if (fault >= 0) {
+        const f = this.faults.splice(fault, 1)[0];
+        throw new GcsHttpError(f.status, f.reason, `injected ${f.status}`);
+      }
+      const result = this.route(method, url.pathname, query, req.headers, body);
+      status = result.status ?? 200;
+      res.writeHead(status, { 'content-type': result.contentType ?? 'application/json; charset=utf-8', ...(result.headers ?? {}) });
+      res.end(result.raw ?? (result.json === undefined ? '' : JSON.stringify(result.json)));
+    } catch (e) {
+      const err = e instanceof GcsHttpError ? e : new GcsHttpError(500, 'backendError', (e as Error).message);
+      status = err.status;
+      res.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: { code: err.status, message: err.message, errors: [{ message: err.message, domain: 'global', reason: err.reason }] } }));
+    } finally {
+      this.requests.push({ method, path: url.pathname, query: Object.fromEntries(query), status });
+    }
+  }
+
+  private route(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    headers: IncomingMessage['headers'],
+    body: Buffer,
+  ): { status?: number; json?: unknown; raw?: Buffer; contentType?: string; headers?: Record<string, string> } {
+    let m = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(path);
+    if (m) {
+      const bucket = decodeURIComponent(m[1]);
+      const type = query.get('uploadType') ?? 'multipart';
+      if (method === 'POST' && type === 'multipart') {
+        const { metadata, data } = parseMultipart(headers['content-type'] ?? '', body);
+        return { json: this.write(bucket, String(metadata.name ?? query.get('name') ?? ''), data, metadata, query) };
+      }
+      if (method === 'POST' && type === 'media') {
+        return { json: this.write(bucket, query.get('name') ?? '', body, { contentType: headers['content-type'] }, query) };
+      }
+      if (method === 'POST' && type === 'resumable') {
+        const metadata = body.length ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+        const name = String(metadata.name ?? query.get('name') ?? '');
+        this.bucket(bucket);
+        // Preconditions are checked when the upload completes (as GCS does), not when it starts.
+        const id = randomBytes(12).toString('hex');
+        this.sessions.set(id, { bucket, name, metadata, query, chunks: [], received: 0 });
+        return { headers: { location: `${this.url}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&upload_id=${id}` } };
+      }
+      if ((method === 'PUT' || method === 'POST') && type === 'resumable' && query.get('upload_id')) {
+        return this.resumableChunk(query.get('upload_id')!, headers, body);
+      }
+      throw new GcsHttpError(400, 'invalid', `unsupported upload ${method} uploadType=${type}`);
+    }
+    m = /^(?:\/storage\/v1)?\/b\/([^/]+)\/o(?:\/(.+))?$/.exec(path);
+    if (m) {
+      const bucket = decodeURIComponent(m[1]);
+      if (m[2] === undefined) {
+        if (method === 'GET') return { json: this.list(bucket, query) };
+        throw new GcsHttpError(405, 'invalid', `method ${method} not allowed on object list`);
+      }
+      const name = decodeURIComponent(m[2]);
+      if (method === 'GET') return this.read(bucket, name, query);
+      if (method === 'DELETE') {
+        this.remove(bucket, name, query);
+        return { status: 204 };
+      }
+      throw new GcsHttpError(405, 'invalid', `method ${method} not allowed on objects`);
+    }
+    m = /^(?:\/storage\/v1)?\/b\/([^/]+)$/.exec(path);
+    if (m && method === 'GET') {
+      const b = this.bucket(decodeURIComponent(m[1]));
+      return { json: { kind: 'storage#bucket', id: b.name, name: b.name, versioning: { enabled: b.versioning } } };
+    }
+    if (/^(?:\/storage\/v1)?\/b$/.test(path) && method === 'POST') {
+      const meta = JSON.parse(body.toString('utf8') || '{}') as { name?: string; versioning?: { enabled?: boolean } };
+      if (!meta.name) throw new GcsHttpError(400, 'required', 'bucket name required');
+      if (this.buckets.has(meta.name)) throw new GcsHttpError(409, 'conflict', `bucket ${meta.name} already exists`);
+      this.createBucket(meta.name, { versioning: meta.versioning?.enabled });
+      return { json: { kind: 'storage#bucket', name: meta.name } };
+    }
+    throw new GcsHttpError(404, 'notFound', `no route for ${method} ${path}`);
+  }
+
+  private bucket(name: string): Bucket {
+    const b = this.buckets.get(name);
+    if (!b) throw new GcsHttpError(404, 'notFound', `The specified bucket does not exist.`);
+    return b;
+  }
+
+  private checkPreconditions(current: StoredObject | undefined, query: URLSearchParams): void {
+    const match = query.get('ifGenerationMatch');
+    if (match !== null && Number(match) !== (current?.generation ?? 0)) {
+      throw new GcsHttpError(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
+    }
+    const notMatch = query.get('ifGenerationNotMatch');
+    if (notMatch !== null && Number(notMatch) === (current?.generation ?? 0)) {
+      throw new GcsHttpError(304, 'notModified', 'not modified');
+    }
+    const metaMatch = query.get('ifMetagenerationMatch');
+    if (metaMatch !== null && (!current || Number(metaMatch) !== current.metageneration)) {
+      throw new GcsHttpError(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
+    }
+  }
+
+  private write(bucketName: string, name: string, data: Buffer, metadata: Record<string, unknown>, query: URLSearchParams): unknown {
+    const b = this.bucket(bucketName);
+    if (!name) throw new GcsHttpError(400, 'required', 'Required object name');
+    // Server-side integrity check, like GCS: a client-supplied hash that does not match the bytes is refused.
+    if (typeof metadata.crc32c === 'string' && metadata.crc32c !== crc32cBase64(data)) {
+      throw new GcsHttpError(400, 'invalid', 'Provided CRC32C "' + metadata.crc32c + '" doesn\'t match calculated CRC32C');
+    }
+    if (typeof metadata.md5Hash === 'string' && metadata.md5Hash !== md5Base64(data)) {
+      throw new GcsHttpError(400, 'invalid', 'Provided MD5 hash doesn\'t match calculated MD5 hash');
+    }
+    const current = b.live.get(name);
+    this.checkPreconditions(current, query);
+    if (current && b.versioning) b.archived.push(current);
+    const obj: StoredObject = {
+      name,
+      data: Buffer.from(data),
+      generation: ++this.nextGeneration,
+      metageneration: 1,
+      contentType: typeof metadata.contentType === 'string' ? metadata.contentType : 'application/octet-stream',
+      updated: new Date().toISOString(),
+      metadata: (metadata.metadata as Record<string, string> | undefined) ?? undefined,
+    };
+    b.live.set(name, obj);
+    return this.resource(b, obj);
+  }
+
+  private resumableChunk(id: string, headers: IncomingMessage['headers'], body: Buffer) {
+    const s = this.sessions.get(id);
+    if (!s) throw new GcsHttpError(404, 'notFound', 'No such upload session');
+    // Content-Range: bytes a-b/total, bytes */total (finalise / status query) or bytes a-b/* (more to come).
+    const range = String(headers['content-range'] ?? '');
+    const rm = /^bytes (?:(\d+)-(\d+)|\*)\/(\d+|\*)$/.exec(range);
+    if (body.length) {
+      if (rm && rm[1] !== undefined && Number(rm[1]) !== s.received) {
+        throw new GcsHttpError(400, 'invalid', `chunk starts at ${rm[1]}, expected ${s.received}`);
+      }
+      s.chunks.push(body);
+      s.received += body.length;
+    }
+    const total = rm ? rm[3] : String(s.received);
+    if (total === '*' || Number(total) > s.received) {
+      return { status: 308, headers: s.received ? { range: `bytes=0-${s.received - 1}` } : {} };
+    }
+    this.sessions.delete(id);
+    return { json: this.write(s.bucket, s.name, Buffer.concat(s.chunks), s.metadata, s.query) };
+  }
+
+  private read(bucketName: string, name: string, query: URLSearchParams) {
+    const b = this.bucket(bucketName);
+    const gen = query.get('generation');
+    const obj = gen ? [b.live.get(name), ...b.archived].find((o) => o?.name === name && o.generation === Number(gen)) : b.live.get(name);
+    if (!obj) throw new GcsHttpError(404, 'notFound', `No such object: ${bucketName}/${name}`);
+    this.checkPreconditions(obj, query);
+    if (query.get('alt') === 'media') {
+      return {
+        raw: obj.data,
+        contentType: obj.contentType,
+        headers: {
+          'x-goog-generation': String(obj.generation),
+          'x-goog-metageneration': String(obj.metageneration),
+          'x-goog-hash': `crc32c=${crc32cBase64(obj.data)},md5=${md5Base64(obj.data)}`,
+          'x-goog-stored-content-length': String(obj.data.length),
+          'x-goog-stored-content-encoding': 'identity',
+        },
+      };
+    }
+    return { json: this.resource(b, obj) };
+  }
+
+  private remove(bucketName: string, name: string, query: URLSearchParams): void {
+    const b = this.bucket(bucketName);
+    const current = b.live.get(name);
+    const gen = query.get('generation');
+    if (gen) {
+      const i = b.archived.findIndex((o) => o.name === name && o.generation === Number(gen));
+      if (i >= 0) return void b.archived.splice(i, 1);
+      if (current?.generation !== Number(gen)) throw new GcsHttpError(404, 'notFound', `No such object: ${bucketName}/${name}`);
+    }
+    if (!current) throw new GcsHttpError(404, 'notFound', `No such object: ${bucketName}/${name}`);
+    this.checkPreconditions(current, query);
+    b.live.delete(name);
+    if (b.versioning) b.archived.push(current);
+  }
+
+  private list(bucketName: string, query: URLSearchParams) {
+    const b = this.bucket(bucketName);
+    const prefix = query.get('prefix') ?? '';
+    const delimiter = query.get('delimiter');
+    const max = Math.min(Number(query.get('maxResults') ?? 1000) || 1000, this.pageSize);
+    const all = (query.get('versions') === 'true' ? [...b.live.values(), ...b.archived] : [...b.live.values()])
+      .filter((o) => o.name.startsWith(prefix))
+      .sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : x.generation - y.generation));
+    const prefixes = new Set<string>();
+    const items: StoredObject[] = [];
+    for (const o of all) {
+      const rest = o.name.slice(prefix.length);
+      const cut = delimiter ? rest.indexOf(delimiter) : -1;
+      if (cut >= 0) prefixes.add(prefix + rest.slice(0, cut + delimiter!.length));
+      else items.push(o);
+    }
+    // The page token is the offset, opaque to the client (base64 so nobody is tempted to parse it).
+    const start = query.get('pageToken') ? Number(Buffer.from(query.get('pageToken')!, 'base64').toString('utf8')) : 0;
+    const page = items.slice(start, start + max);
+    const next = start + max < items.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
+    return {
+      kind: 'storage#objects',
+      items: page.map((o) => this.resource(b, o)),
+      ...(prefixes.size && start === 0 ? { prefixes: [...prefixes].sort() } : {}),
+      ...(next ? { nextPageToken: next } : {}),
+    };
+  }
+
+  private resource(b: Bucket, o: StoredObject) {
+    return {
+      kind: 'storage#object',
+      id: `${b.name}/${o.name}/${o.generation}`,
+      name: o.name,
+      bucket: b.name,
+      generation: String(o.generation),
+      metageneration: String(o.metageneration),
+      contentType: o.contentType,
+      size: String(o.data.length),
+      md5Hash: md5Base64(o.data),
+      crc32c: crc32cBase64(o.data),
+      etag: crc32cBase64(Buffer.from(String(o.generation))),
+      timeCreated: o.updated,
+      updated: o.updated,
+      storageClass: 'STANDARD',
+      ...(o.metadata ? { metadata: o.metadata } : {}),
+    };
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** multipart/related: a JSON metadata part, then the media part. */
+export function parseMultipart(contentType: string, body: Buffer): { metadata: Record<string, unknown>; data: Buffer } {
+  const bm = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  if (!/^multipart\/related/i.test(contentType) || !bm) throw new GcsHttpError(400, 'invalid', `expected multipart/related, got ${contentType}`);
+  const delimiter = Buffer.from(`--${bm[1] ?? bm[2]}`);
+  const parts: Buffer[] = [];
+  let pos = body.indexOf(delimiter);
+  while (pos >= 0) {
+    const start = pos + delimiter.length;
+    if (body.subarray(start, start + 2).toString() === '--') break;
+    const next = body.indexOf(delimiter, start);
+    if (next < 0) break;
+    parts.push(body.subarray(start, next));
+    pos = next;
+  }
+  const decoded = parts.map((p) => {
+    const headerEnd = p.indexOf('\r\n\r\n');
+    if (headerEnd < 0) throw new GcsHttpError(400, 'invalid', 'multipart part without headers');
+    let content = p.subarray(headerEnd + 4);
+    // The CRLF before the next delimiter belongs to the delimiter.
+    if (content.subarray(-2).toString() === '\r\n') content = content.subarray(0, -2);
+    return content;
+  });
+  if (decoded.length !== 2) throw new GcsHttpError(400, 'invalid', `expected 2 multipart parts, got ${decoded.length}`);
+  return { metadata: JSON.parse(decoded[0].toString('utf8')) as Record<string, unknown>, data: decoded[1] };
+}
