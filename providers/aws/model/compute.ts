@@ -1,0 +1,112 @@
+// Image lookup, key pair, launch templates and Auto Scaling groups.
+
+import { createHash } from 'node:crypto';
+import type { Cluster } from '../../../src/api/types.js';
+import type { BuildInputs } from '../../../src/core/provider.js';
+import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
+import {
+  KEY_PAIR, TARGET_GROUP, controlPlaneGroupId, controlPlaneLaunchTemplateId, instanceProfileId, nodeGroupId,
+  nodeGroupLaunchTemplateId, securityGroupId, subnetId, type Role,
+} from './ids.js';
+import { UBUNTU_NAME_PATTERN, UBUNTU_OWNER, clusterTags, groupName } from './names.js';
+import { userDataFor } from './user-data.js';
+import type { NodeRole } from '../../../src/bootstrap/index.js';
+
+export const ROOT_VOLUME_GIB = { 'control-plane': 64, nodes: 128 } as const;
+
+/** Control-plane instances per zone: `count` spread evenly, earlier zones get the remainder. */
+export function controlPlanePerZone(count: number, zones: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  zones.forEach((z, i) => out.set(z, Math.floor(count / zones.length) + (i < count % zones.length ? 1 : 0)));
+  return out;
+}
+
+export function publicKeySha256(publicKey: string): string {
+  return createHash('sha256').update(publicKey.trim()).digest('hex');
+}
+
+interface InstanceGroup {
+  role: Role;
+  bootstrapRole: NodeRole;
+  group: string; // node-group label value
+  ltId: string;
+  asgId: string;
+  machineType: string;
+  minSize: number;
+  maxSize: number;
+  zones: string[];
+}
+
+export function instanceGroups(cluster: Cluster): InstanceGroup[] {
+  const s = cluster.spec;
+  const groups: InstanceGroup[] = [];
+  const cp = (bootstrapRole: NodeRole, key: string, zone: string, n: number): InstanceGroup => ({
+    role: 'control-plane', bootstrapRole, group: 'control-plane', ltId: controlPlaneLaunchTemplateId(key), asgId: controlPlaneGroupId(key),
+    machineType: s.controlPlane.machineType, minSize: n, maxSize: n, zones: [zone],
+  });
+  [...controlPlanePerZone(s.controlPlane.count, s.controlPlane.zones)].forEach(([zone, n], i) => {
+    if (i === 0) {
+      // Exactly one instance runs `kubeadm init`: the first zone's group has size 1; its other members join.
+      groups.push(cp('control-plane-init', zone, zone, 1));
+      if (n > 1) groups.push(cp('control-plane-join', `${zone}-join`, zone, n - 1));
+    } else if (n > 0) {
+      groups.push(cp('control-plane-join', zone, zone, n));
+    }
+  });
+  for (const g of s.nodeGroups) {
+    groups.push({ role: 'nodes', bootstrapRole: 'worker', group: g.name, ltId: nodeGroupLaunchTemplateId(g.name), asgId: nodeGroupId(g.name), machineType: g.machineType, minSize: g.minSize, maxSize: g.maxSize, zones: g.zones });
+  }
+  return groups;
+}
+
+export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNode[] {
+  const name = cluster.metadata.name;
+  const s = cluster.spec;
+  const nodes: ResourceNode[] = [];
+  // Either a pinned AMI (spec.image) or a lookup the launch-template handler resolves at apply time.
+  const imageId: FieldValue = s.image ? s.image : { lookup: { owner: UBUNTU_OWNER, namePattern: UBUNTU_NAME_PATTERN, architecture: 'x86_64' } };
+  let keyName: FieldValue = null;
+  if (s.ssh.publicKey) {
+    nodes.push({
+      kind: 'key-pair',
+      id: KEY_PAIR,
+      fields: { keyName: groupName('k8sup', name), publicKey: s.ssh.publicKey, publicKeySha256: publicKeySha256(s.ssh.publicKey), tags: clusterTags(name, KEY_PAIR) },
+    });
+    keyName = ref(KEY_PAIR, 'key_name');
+  }
+  for (const g of instanceGroups(cluster)) {
+    const groupLabel = g.role === 'control-plane' ? g.ltId.replace('launch-template/control-plane/', 'control-plane-') : g.group;
+    const instanceTags = { ...clusterTags(name, g.asgId), 'k8sup.io/node-group': g.group };
+    nodes.push({
+      kind: 'launch-template',
+      id: g.ltId,
+      fields: {
+        name: groupName(groupLabel, name),
+        imageId,
+        instanceType: g.machineType,
+        keyName,
+        iamInstanceProfileArn: ref(instanceProfileId(g.role), 'arn'),
+        securityGroupIds: [ref(securityGroupId(g.role), 'id')],
+        rootVolume: { deviceName: '/dev/sda1', sizeGiB: ROOT_VOLUME_GIB[g.role], volumeType: 'gp3', encrypted: true },
+        // IMDSv2 only. Hop limit 1 keeps pods (one hop further away) from reading the node's credentials; control
+        // planes run only host-network static pods, which are not an extra hop, so 1 works there too.
+        metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 },
+        userData: userDataFor(cluster, inputs, g.bootstrapRole, g.group) as unknown as FieldValue,
+        instanceTags,
+        tags: clusterTags(name, g.ltId),
+      },
+    });
+    const asgFields: Record<string, FieldValue> = {
+      name: groupName(groupLabel, name),
+      launchTemplateId: ref(g.ltId, 'id'),
+      minSize: g.minSize,
+      maxSize: g.maxSize,
+      subnetIds: g.zones.map((z) => ref(subnetId(z), 'id')),
+      targetGroupArns: g.role === 'control-plane' ? [ref(TARGET_GROUP, 'arn')] : [],
+      // Propagated to instances at launch (and so visible to the cloud provider and to delete's checks).
+      tags: instanceTags,
+    };
+    nodes.push({ kind: 'autoscaling-group', id: g.asgId, fields: asgFields });
+  }
+  return nodes;
+}

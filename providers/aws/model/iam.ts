@@ -1,0 +1,90 @@
+// IAM roles, least-privilege inline policies and instance profiles for the control plane and the nodes.
+//
+// Control plane: read/write its own cluster's keys in the state store (kubeadm join material, certificates it
+// uploads), plus the read-only EC2 / ELB / Auto Scaling calls the AWS cloud provider makes to learn node addresses
+// and zones. Nodes: read only `<cluster>/bootstrap/*` and describe instances/regions (kubelet's node name lookup).
+// Nothing here can create or delete cloud resources: Service type=LoadBalancer is not granted (see docs/aws.md).
+
+import type { Cluster } from '../../../src/api/types.js';
+import { ref, type ResourceNode } from '../../../src/core/resource.js';
+import type { BuildInputs } from '../../../src/core/provider.js';
+import { partitionOf } from '../clients.js';
+import { iamRoleId, instanceProfileId, type Role } from './ids.js';
+import { clusterKeyPrefix, clusterTags, iamName, iamPath, parseS3Store } from './names.js';
+
+type Statement = { Sid: string; Effect: 'Allow'; Action: string[]; Resource: string | string[] };
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: Statement[];
+}
+
+export function assumeRolePolicy(region: string): Record<string, unknown> {
+  const service = partitionOf(region) === 'aws-cn' ? 'ec2.amazonaws.com.cn' : 'ec2.amazonaws.com';
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] };
+}
+
+const CLOUD_PROVIDER_READ = [
+  'autoscaling:DescribeAutoScalingGroups',
+  'autoscaling:DescribeTags',
+  'ec2:DescribeAvailabilityZones',
+  'ec2:DescribeInstances',
+  'ec2:DescribeRegions',
+  'ec2:DescribeRouteTables',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeVolumes',
+  'ec2:DescribeVpcs',
+  'elasticloadbalancing:DescribeLoadBalancers',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetHealth',
+];
+
+export function rolePolicy(role: Role, cluster: Cluster, inputs: BuildInputs): PolicyDocument {
+  const name = cluster.metadata.name;
+  const partition = partitionOf(cluster.spec.region);
+  const store = parseS3Store(inputs.stateStore);
+  const statements: Statement[] = [];
+  if (store) {
+    const base = `arn:${partition}:s3:::${store.bucket}/${clusterKeyPrefix(store.prefix, name)}`;
+    statements.push(
+      role === 'control-plane'
+        ? { Sid: 'ClusterState', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `${base}/*` }
+        : { Sid: 'BootstrapMaterial', Effect: 'Allow', Action: ['s3:GetObject'], Resource: `${base}/bootstrap/*` },
+    );
+  }
+  statements.push({
+    Sid: 'CloudProviderRead',
+    Effect: 'Allow',
+    Action: role === 'control-plane' ? CLOUD_PROVIDER_READ : ['ec2:DescribeInstances', 'ec2:DescribeRegions'],
+    // Describe calls do not support resource-level permissions.
+    Resource: '*',
+  });
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+export function iamNodes(cluster: Cluster, inputs: BuildInputs): ResourceNode[] {
+  const name = cluster.metadata.name;
+  const nodes: ResourceNode[] = [];
+  for (const role of ['control-plane', 'nodes'] as Role[]) {
+    const roleId = iamRoleId(role);
+    nodes.push({
+      kind: 'iam-role',
+      id: roleId,
+      fields: {
+        name: iamName(role, name),
+        path: iamPath(name),
+        assumeRolePolicy: assumeRolePolicy(cluster.spec.region) as any,
+        policyName: 'k8sup',
+        policy: rolePolicy(role, cluster, inputs) as any,
+        tags: clusterTags(name, roleId),
+      },
+    });
+    const profileId = instanceProfileId(role);
+    nodes.push({
+      kind: 'instance-profile',
+      id: profileId,
+      fields: { name: iamName(role, name), path: iamPath(name), roleName: ref(roleId, 'name'), tags: clusterTags(name, profileId) },
+    });
+  }
+  return nodes;
+}

@@ -1,0 +1,21 @@
+// Graph ids of the AWS model. Stable across runs: they are stored in the k8sup.io/id tag and map live → desired.
+
+export const VPC = 'vpc';
+export const INTERNET_GATEWAY = 'internet-gateway';
+export const ROUTE_TABLE = 'route-table';
+export const KEY_PAIR = 'key-pair';
+export const LOAD_BALANCER = 'load-balancer/api';
+export const TARGET_GROUP = 'target-group/api';
+export const LISTENER = 'listener/api';
+export const DNS_RECORD = 'dns-record/api';
+
+export type Role = 'control-plane' | 'nodes';
+export const subnetId = (zone: string) => `subnet/${zone}`;
+export const securityGroupId = (role: Role) => `security-group/${role}`;
+export const securityGroupRulesId = (role: Role) => `security-group-rules/${role}`;
+export const iamRoleId = (role: Role) => `iam-role/${role}`;
+export const instanceProfileId = (role: Role) => `instance-profile/${role}`;
+export const controlPlaneLaunchTemplateId = (zone: string) => `launch-template/control-plane/${zone}`;
+export const nodeGroupLaunchTemplateId = (group: string) => `launch-template/node-group/${group}`;
+export const controlPlaneGroupId = (zone: string) => `autoscaling-group/control-plane/${zone}`;
+export const nodeGroupId = (group: string) => `autoscaling-group/node-group/${group}`;

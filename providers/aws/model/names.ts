@@ -1,0 +1,68 @@
+// Names, tags and ids shared by the model builders and the handlers. AWS names have small length limits
+// (load balancers and target groups 32, IAM roles 64) so long cluster names are shortened with a hash suffix that
+// keeps them unique and stable across runs.
+
+import { createHash } from 'node:crypto';
+
+export const TAG_CLUSTER = 'k8sup.io/cluster';
+export const TAG_ID = 'k8sup.io/id';
+export const kubernetesClusterTag = (cluster: string) => `kubernetes.io/cluster/${cluster}`;
+
+/** Canonical Ubuntu 24.04 LTS, the newest by name wins. */
+export const UBUNTU_OWNER = '099720109477';
+export const UBUNTU_NAME_PATTERN = 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*';
+
+/** The tags every resource carries: CONTRACT tags, the graph id (so list() maps live → graph) and a Name. */
+export function clusterTags(cluster: string, id: string): Record<string, string> {
+  return {
+    [TAG_CLUSTER]: cluster,
+    [kubernetesClusterTag(cluster)]: 'owned',
+    [TAG_ID]: id,
+    Name: `${id.replace(/\//g, '-')}.${cluster}`,
+  };
+}
+
+function shortHash(text: string, len = 8): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, len);
+}
+
+/** `text` if it fits in `max` characters and matches `allowed`; otherwise a prefix plus a stable hash. */
+export function fitName(text: string, max: number, allowed: RegExp = /^[A-Za-z0-9-]+$/): string {
+  const cleaned = allowed.test(text) ? text : text.replace(/[^A-Za-z0-9-]/g, '-');
+  if (cleaned.length <= max && cleaned === text) return text;
+  const hash = shortHash(text);
+  const head = cleaned.slice(0, max - hash.length - 1).replace(/-+$/, '');
+  return `${head}-${hash}`;
+}
+
+/** Load balancer / target group names: 32 characters of letters, digits and '-'. */
+export function elbName(prefix: string, cluster: string): string {
+  return fitName(`${prefix}-${cluster.replace(/\./g, '-')}`, 32);
+}
+
+/** IAM role / instance profile names: 64 characters of `[\w+=,.@-]`. */
+export function iamName(role: string, cluster: string): string {
+  return fitName(`${role}.${cluster}`, 64, /^[\w+=,.@-]+$/);
+}
+
+/** IAM path that holds only this cluster's roles and profiles: list() filters by it. */
+export function iamPath(cluster: string): string {
+  return `/k8sup/${cluster}/`;
+}
+
+/** Auto Scaling group / launch template / key pair names (255 / 128 / 255 characters). */
+export function groupName(group: string, cluster: string): string {
+  return fitName(`${group}.${cluster}`, 128, /^[A-Za-z0-9().\/_-]+$/);
+}
+
+/** `s3://bucket/prefix` → bucket and prefix (no slashes at either end); null for other stores. */
+export function parseS3Store(url: string): { bucket: string; prefix: string } | null {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!m) return null;
+  return { bucket: m[1], prefix: m[2].replace(/^\/+|\/+$/g, '') };
+}
+
+/** The state-store key prefix of one cluster (`prefix/cluster` or `cluster`). */
+export function clusterKeyPrefix(prefix: string, cluster: string): string {
+  return prefix ? `${prefix}/${cluster}` : cluster;
+}

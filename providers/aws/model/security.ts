@@ -1,0 +1,58 @@
+// Security groups and their ingress rules. Rules are their own resource kind (one per group) because the two groups
+// reference each other ("all traffic from cluster SGs"): as fields of the groups they would form a cycle. A rules
+// resource owns the complete ingress set of its group, so the diff is a set comparison and delete revokes them all,
+// which also removes the cross-references that would otherwise block deleting the groups.
+
+import type { Cluster } from '../../../src/api/types.js';
+import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
+import { VPC, securityGroupId, securityGroupRulesId, type Role } from './ids.js';
+import { clusterTags, groupName } from './names.js';
+
+export interface IngressRule {
+  protocol: string; // 'tcp' | 'udp' | '-1'
+  fromPort: number;
+  toPort: number;
+  cidr?: string;
+  sourceGroupId?: FieldValue;
+}
+
+const uniq = (xs: string[]) => [...new Set(xs)];
+
+function tcpFrom(port: number, cidrs: string[]): IngressRule[] {
+  return uniq(cidrs).map((cidr) => ({ protocol: 'tcp', fromPort: port, toPort: port, cidr }));
+}
+
+function allFromGroups(): IngressRule[] {
+  return (['control-plane', 'nodes'] as Role[]).map((r) => ({ protocol: '-1', fromPort: -1, toPort: -1, sourceGroupId: ref(securityGroupId(r), 'id') }));
+}
+
+export function securityNodes(cluster: Cluster): ResourceNode[] {
+  const name = cluster.metadata.name;
+  const s = cluster.spec;
+  const nodes: ResourceNode[] = [];
+  const ingress: Record<Role, IngressRule[]> = {
+    'control-plane': [
+      // Admins reach the API through the NLB, which preserves their source address for instance targets.
+      ...tcpFrom(6443, s.api.adminAccess),
+      // NLB health checks and in-VPC clients come from VPC addresses.
+      ...tcpFrom(6443, [s.networking.networkCIDR]),
+      ...tcpFrom(22, s.ssh.access),
+      ...allFromGroups(),
+    ],
+    nodes: [...tcpFrom(22, s.ssh.access), ...allFromGroups()],
+  };
+  for (const role of ['control-plane', 'nodes'] as Role[]) {
+    const sg = securityGroupId(role);
+    nodes.push({
+      kind: 'security-group',
+      id: sg,
+      fields: { vpcId: ref(VPC, 'id'), groupName: groupName(role, name), description: `k8sup ${role} of ${name}`, tags: clusterTags(name, sg) },
+    });
+    nodes.push({
+      kind: 'security-group-rules',
+      id: securityGroupRulesId(role),
+      fields: { groupId: ref(sg, 'id'), ingress: ingress[role] as unknown as FieldValue[] },
+    });
+  }
+  return nodes;
+}

@@ -1,0 +1,144 @@
+// Helpers shared by the AWS handlers: tags, tag filters, pagination, create-time error shaping, waits.
+
+import type { HandlerContext, LiveResource } from '../../../src/core/resource.js';
+import type { AwsApi, AwsClients } from '../clients.js';
+import { classifyAwsError, EventualConsistencyError } from '../errors.js';
+import { TAG_CLUSTER, TAG_ID } from '../model/names.js';
+
+export type Ctx = HandlerContext<AwsClients>;
+export type Tags = Record<string, string>;
+
+export function tagList(tags: unknown): { Key: string; Value: string }[] {
+  return Object.entries((tags ?? {}) as Tags).map(([Key, Value]) => ({ Key, Value: String(Value) }));
+}
+
+export function tagMap(list: { Key?: string; Value?: string }[] | undefined): Tags {
+  const out: Tags = {};
+  for (const t of list ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+/** EC2 `Filters` selecting this cluster's objects (optionally one graph id). */
+export function clusterFilter(cluster: string, id?: string): { Name: string; Values: string[] }[] {
+  const f = [{ Name: `tag:${TAG_CLUSTER}`, Values: [cluster] }];
+  if (id) f.push({ Name: `tag:${TAG_ID}`, Values: [id] });
+  return f;
+}
+
+/** True when `tags` say the object belongs to `cluster`; returns its graph id. */
+export function ownedId(tags: Tags, cluster: string): string | undefined {
+  return tags[TAG_CLUSTER] === cluster ? tags[TAG_ID] : undefined;
+}
+
+/** Desired tags are a subset of live tags (AWS and users may add their own; we never remove foreign tags). */
+export function tagsEqual(desired: unknown, live: unknown): boolean {
+  const d = (desired ?? {}) as Tags;
+  const l = (live ?? {}) as Tags;
+  return Object.entries(d).every(([k, v]) => l[k] === v);
+}
+
+/** Order-insensitive comparison of lists (subnet ids, security group ids, target group ARNs). */
+export function sameSet(a: unknown, b: unknown): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b)) return false;
+  const sa = [...a].map((x) => JSON.stringify(x)).sort();
+  const sb = [...b].map((x) => JSON.stringify(x)).sort();
+  return sa.length === sb.length && sa.every((x, i) => x === sb[i]);
+}
+
+/** Reads every page of a paginated call. `tokenIn`/`tokenOut` name the continuation fields. */
+export async function paginate<T>(api: AwsApi, op: string, input: Record<string, unknown>, key: string, tokenIn = 'NextToken', tokenOut = tokenIn, maxPages = 100): Promise<T[]> {
+  const out: T[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < maxPages; page++) {
+    const res = await api.call(op, token ? { ...input, [tokenIn]: token } : input);
+    out.push(...((res?.[key] ?? []) as T[]));
+    token = res?.[tokenOut];
+    if (!token || (tokenOut === 'IsTruncated' && !res?.IsTruncated)) break;
+  }
+  return out;
+}
+
+/**
+ * Inside create(): a referenced object that "does not exist" seconds after it was created is eventual consistency,
+ * not a missing resource, so the engine must retry rather than skip.
+ */
+export async function creating<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (classifyAwsError(err) === 'not-found') throw new EventualConsistencyError(`${what}: ${(err as Error).message}`, { cause: err });
+    throw err;
+  }
+}
+
+/** Runs `fn`; not-found means already gone (delete is idempotent). */
+export async function ignoreNotFound(fn: () => Promise<unknown>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (classifyAwsError(err) !== 'not-found') throw err;
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+/** Polls until `done()` is true, at most `timeoutMs`. */
+export async function waitUntil(ctx: Ctx, what: string, done: () => Promise<boolean>, timeoutMs = 10 * 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(ctx.clients.pollMs, ctx.signal);
+  }
+}
+
+export function live(kind: string, id: string, cloudId: string, fields: Record<string, unknown>, outputs: LiveResource['outputs']): LiveResource {
+  return { id, kind, cloudId, fields, outputs };
+}
+
+/** EC2 TagSpecifications for one resource type. */
+export function tagSpec(resourceType: string, tags: unknown) {
+  return [{ ResourceType: resourceType, Tags: tagList(tags) }];
+}
+
+/** Terraform resource name from a graph id (`subnet/us-east-2a` → `subnet_us_east_2a`). */
+export function tfName(id: string): string {
+  return id.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
+}
+
+/** Terraform `tags` map. */
+export function tfTags(tags: unknown): Tags {
+  return { ...((tags ?? {}) as Tags) };
+}
+
+const TF_TYPES: [RegExp, string][] = [
+  [/^vpc$/, 'aws_vpc'],
+  [/^subnet\//, 'aws_subnet'],
+  [/^internet-gateway$/, 'aws_internet_gateway'],
+  [/^route-table$/, 'aws_route_table'],
+  [/^security-group\//, 'aws_security_group'],
+  [/^iam-role\//, 'aws_iam_role'],
+  [/^instance-profile\//, 'aws_iam_instance_profile'],
+  [/^key-pair$/, 'aws_key_pair'],
+  [/^image\//, 'data.aws_ami'],
+  [/^launch-template\//, 'aws_launch_template'],
+  [/^autoscaling-group\//, 'aws_autoscaling_group'],
+  [/^load-balancer\//, 'aws_lb'],
+  [/^target-group\//, 'aws_lb_target_group'],
+  [/^listener\//, 'aws_lb_listener'],
+];
+
+/** A Terraform expression (no `${}`) for a Ref embedded inside a larger expression. */
+export function tfRefExpr(r: { $ref: string; attr: string }): string {
+  const type = TF_TYPES.find(([re]) => re.test(r.$ref))?.[1];
+  if (!type) throw new Error(`no Terraform type for ${r.$ref}`);
+  return `${type}.${tfName(r.$ref)}.${r.attr}`;
+}

@@ -1,0 +1,20 @@
+// ELBv2 has no tag filter on Describe*: describe all (paginated) and read tags with DescribeTags, 20 ARNs a call.
+
+import type { Ctx } from './common.js';
+import { paginate, tagMap } from './common.js';
+
+export async function tagsByArn(ctx: Ctx, arns: string[]): Promise<Map<string, Record<string, string>>> {
+  const out = new Map<string, Record<string, string>>();
+  for (let i = 0; i < arns.length; i += 20) {
+    const res = await ctx.clients.elbv2.call('DescribeTags', { ResourceArns: arns.slice(i, i + 20) });
+    for (const d of res.TagDescriptions ?? []) out.set(d.ResourceArn, tagMap(d.Tags));
+  }
+  return out;
+}
+
+/** Every object of a kind (`DescribeLoadBalancers` → `LoadBalancers`) with its tags, filtered to the cluster. */
+export async function describeOwned(ctx: Ctx, op: string, key: string, arnKey: string, input: Record<string, unknown> = {}) {
+  const items = await paginate<any>(ctx.clients.elbv2, op, input, key, 'Marker', 'NextMarker');
+  const tags = await tagsByArn(ctx, items.map((i) => i[arnKey]));
+  return items.map((item) => ({ item, tags: tags.get(item[arnKey]) ?? {} })).filter((x) => x.tags['k8sup.io/cluster'] === ctx.cluster && x.tags['k8sup.io/id']);
+}
