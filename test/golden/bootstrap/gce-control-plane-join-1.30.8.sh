@@ -187,7 +187,7 @@ if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
     write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
   apt-get update -q
   # An upgrade re-runs this step with a new version: lift the hold, install, hold again.
-  apt-mark unhold kubelet kubeadm kubectl >/dev/null
+  apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
   apt-get install -y -q --allow-downgrades --allow-change-held-packages \
     "kubelet=${K8S_PACKAGE_VERSION}" "kubeadm=${K8S_PACKAGE_VERSION}" "kubectl=${K8S_PACKAGE_VERSION}"
   apt-mark hold kubelet kubeadm kubectl
