@@ -12,7 +12,7 @@ import type { BootstrapInput } from '../../src/bootstrap/types.js';
 import { OperationError } from '../../src/core/errors.js';
 import type { IoHost } from '../../src/core/io.js';
 import { hostName } from './hosts-file.js';
-import { REAL_HOST, remotePaths, wrapCommand, type RemoteEnvironment, type Step } from './remote.js';
+import { REAL_HOST, remotePaths, rootFor, wrapCommand, type RemoteEnvironment, type RemotePaths, type Step } from './remote.js';
 import { connectSsh, parseBastion, type ExecOptions, type ExecResult, type SshConnection } from './ssh.js';
 
 export interface PkiFile {
@@ -65,7 +65,6 @@ export interface MetalSettings {
 }
 
 export class MetalClients {
-  readonly paths: ReturnType<typeof remotePaths>;
   private readonly connections = new Map<string, { conn: Promise<SshConnection>; idle?: NodeJS.Timeout; busy: number }>();
   private readonly probes = new Map<string, Promise<HostProbe>>();
   private token?: Promise<string>;
@@ -73,8 +72,12 @@ export class MetalClients {
   private readonly byName: Map<string, HostSpec>;
 
   constructor(readonly settings: MetalSettings) {
-    this.paths = remotePaths(settings.remote.root);
     this.byName = new Map((settings.cluster.spec.hosts ?? []).map((h) => [hostName(h), h]));
+  }
+
+  /** Where things live on this host (under the remote root). */
+  paths(name: string): RemotePaths {
+    return remotePaths(rootFor(this.settings.remote, name));
   }
 
   get cluster(): Cluster {
@@ -157,12 +160,12 @@ export class MetalClients {
   /** Runs a shell snippet on the host with the remote environment (sudo, K8SUP_ROOT, PATH); throws on non-zero exit. */
   run(name: string, snippet: string, opts: ExecOptions & { what?: string } = {}): Promise<ExecResult> {
     const h = this.host(name);
-    return this.withConnection(name, (c) => c.run(wrapCommand(this.settings.remote, h.user, snippet), { signal: this.settings.signal, ...opts }));
+    return this.withConnection(name, (c) => c.run(wrapCommand(this.settings.remote, name, h.user, snippet), { signal: this.settings.signal, ...opts }));
   }
 
   upload(name: string, path: string, content: string | Buffer, mode: number): Promise<void> {
     const h = this.host(name);
-    return this.withConnection(name, (c) => c.upload(path, content, mode, (cmd) => wrapCommand(this.settings.remote, h.user, cmd)));
+    return this.withConnection(name, (c) => c.upload(path, content, mode, (cmd) => wrapCommand(this.settings.remote, name, h.user, cmd)));
   }
 
   /** What is on the host, read in one command; cached until a step changes the host. */
@@ -181,7 +184,7 @@ export class MetalClients {
   }
 
   private async readProbe(name: string): Promise<HostProbe> {
-    const P = this.paths;
+    const P = this.paths(name);
     const snippet = [
       `. /etc/os-release 2>/dev/null; echo "os=\${ID:-unknown}-\${VERSION_ID:-}"`,
       'echo "arch=$(uname -m)"',
@@ -228,7 +231,7 @@ export class MetalClients {
       const token = `${randomToken(6)}.${randomToken(16)}`;
       await this.run(
         initHost,
-        `kubeadm token create '${token}' --ttl 1h --description 'k8sup: joining nodes over SSH' --kubeconfig "${this.paths.adminConf}" >/dev/null`,
+        `kubeadm token create '${token}' --ttl 1h --description 'k8sup: joining nodes over SSH' --kubeconfig "${this.paths(initHost).adminConf}" >/dev/null`,
         { what: 'kubeadm token create', timeoutMs: 120_000 },
       );
       return token;

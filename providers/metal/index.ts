@@ -65,6 +65,14 @@ async function defaultRenderBootstrap(): Promise<RenderBootstrap> {
   return renderBootstrapScript;
 }
 
+/**
+ * Metal nodes never read the state store (k8sup copies PKI and tokens over SSH), but the renderer wants a store URL
+ * of a known scheme; other schemes (e.g. an in-memory store) get a neutral file:// stand-in.
+ */
+function rendererStoreUrl(url: string | undefined): string {
+  return url && /^(s3|gs|file):\/\//.test(url) ? url : 'file:///var/lib/k8sup/state';
+}
+
 function remoteFromEnv(env: Record<string, string | undefined>): Partial<RemoteEnvironment> {
   const r: Partial<RemoteEnvironment> = {};
   if (env.K8SUP_METAL_REMOTE_ROOT) r.root = env.K8SUP_METAL_REMOTE_ROOT;
@@ -97,7 +105,7 @@ export function createMetalProvider(options: MetalProviderOptions = {}): Provide
         remote: { ...REAL_HOST, ...remoteFromEnv(opts.env), ...options.remote },
         loadPki: () => (options.loadPki ?? loadPkiFromStore)(cluster, store),
         renderBootstrap: options.renderBootstrap ?? (await defaultRenderBootstrap()),
-        stateStoreUrl: store?.url ?? 'file:///var/lib/k8sup/state',
+        stateStoreUrl: rendererStoreUrl(store?.url),
         agentSocket: opts.env.SSH_AUTH_SOCK || undefined,
         passphrase: opts.env.K8SUP_SSH_PASSPHRASE || undefined,
         connectAttempts: options.connectAttempts,

@@ -5,7 +5,10 @@
 import { shellQuote } from './ssh.js';
 
 export interface RemoteEnvironment {
-  /** Prefix for every path on the host ('' on real hosts). Exported to scripts as K8SUP_ROOT. */
+  /**
+   * Prefix for every path on the host ('' on real hosts), exported to scripts as K8SUP_ROOT. `{host}` is replaced by
+   * the node name, so several simulated hosts on one test machine keep separate roots.
+   */
   root: string;
   /** PATH for remote commands (tests prepend a dir of stub commands); unset: the login PATH. */
   path?: string;
@@ -16,6 +19,8 @@ export interface RemoteEnvironment {
 export const REAL_HOST: RemoteEnvironment = { root: '', sudo: 'auto' };
 
 export type Step = 'prepared' | 'kubeadm-init' | 'joined';
+
+export type RemotePaths = ReturnType<typeof remotePaths>;
 
 export function remotePaths(root: string) {
   const state = `${root}/var/lib/k8sup`;
@@ -38,9 +43,13 @@ export function remotePaths(root: string) {
   };
 }
 
+export function rootFor(env: RemoteEnvironment, host: string): string {
+  return env.root.replaceAll('{host}', host);
+}
+
 /** Wraps a shell snippet: environment (PATH, K8SUP_ROOT) and, for non-root users, `sudo -n`. */
-export function wrapCommand(env: RemoteEnvironment, user: string, snippet: string): string {
-  const vars = [`K8SUP_ROOT=${shellQuote(env.root)}`];
+export function wrapCommand(env: RemoteEnvironment, host: string, user: string, snippet: string): string {
+  const vars = [`K8SUP_ROOT=${shellQuote(rootFor(env, host))}`];
   if (env.path !== undefined) vars.push(`PATH=${shellQuote(env.path)}`);
   const sudo = env.sudo === 'auto' && user !== 'root' ? 'sudo -n ' : '';
   return `${sudo}env ${vars.join(' ')} sh -c ${shellQuote(snippet)}`;

@@ -32,12 +32,12 @@ export async function listStep(ctx: Ctx, step: Step, kind: string): Promise<Live
 export async function writeMarker(ctx: Ctx, host: string, step: Step, fields: ResolvedFields, outputs: StepMarker['outputs']): Promise<void> {
   const c = ctx.clients;
   const marker: StepMarker = { cluster: ctx.cluster, step, fields, outputs, at: new Date().toISOString() };
-  await c.upload(host, c.paths.marker(step), JSON.stringify(marker) + '\n', 0o644);
+  await c.upload(host, c.paths(host).marker(step), JSON.stringify(marker) + '\n', 0o644);
   c.forgetProbe(host);
 }
 
 export async function removeMarker(ctx: Ctx, host: string, step: Step): Promise<void> {
-  await ctx.clients.run(host, `rm -f "${ctx.clients.paths.marker(step)}"`, { what: 'marker removal' });
+  await ctx.clients.run(host, `rm -f "${ctx.clients.paths(host).marker(step)}"`, { what: 'marker removal' });
   ctx.clients.forgetProbe(host);
 }
 
@@ -64,12 +64,13 @@ export async function timed<T>(ctx: Ctx, host: string, step: string, fn: () => P
  */
 export async function runBootstrap(ctx: Ctx, host: string, step: Step, script: string): Promise<void> {
   const c = ctx.clients;
-  const path = c.paths.script(step);
+  const P = c.paths(host);
+  const path = P.script(step);
   await c.upload(host, path, script, 0o700);
   const lockWaitS = Math.ceil((c.settings.scriptTimeoutMs ?? 30 * 60_000) / 1000);
   const r = await c.run(
     host,
-    `mkdir -p "${c.paths.stateDir}" && if command -v flock >/dev/null 2>&1; then exec flock -w ${lockWaitS} "${c.paths.lock}" bash "${path}"; else exec bash "${path}"; fi`,
+    `mkdir -p "${P.stateDir}" && if command -v flock >/dev/null 2>&1; then exec flock -w ${lockWaitS} "${P.lock}" bash "${path}"; else exec bash "${path}"; fi`,
     { what: `bootstrap (${step})`, timeoutMs: c.settings.scriptTimeoutMs ?? 30 * 60_000 },
   );
   for (const line of r.stderr.split('\n').filter(Boolean)) {
@@ -78,7 +79,7 @@ export async function runBootstrap(ctx: Ctx, host: string, step: Step, script: s
   c.forgetProbe(host);
   const after = await c.probe(host);
   if (!after.kubeletConf) {
-    throw new OperationError(`bootstrap (${step}) on ${host} finished but ${c.paths.kubeletConf} does not exist`, {
+    throw new OperationError(`bootstrap (${step}) on ${host} finished but ${P.kubeletConf} does not exist`, {
       code: 'RemoteCommandFailed',
       hint: `look at the script output with -v, or run ${path} on the host by hand`,
     });

@@ -30,14 +30,14 @@ export const hostHandler: ResourceHandler<MetalClients> = {
         throw new OperationError(`${host} already belongs to cluster ${foreign.cluster}`, { code: 'HostInUse', hint: `delete that cluster first, or remove ${host} from the hosts file` });
       }
       if (probe.kubeletConf && !probe.markers.some((m) => m.cluster === ctx.cluster)) {
-        throw new OperationError(`${host} is already part of a Kubernetes cluster that k8sup did not create (${c.paths.kubeletConf} exists)`, {
+        throw new OperationError(`${host} is already part of a Kubernetes cluster that k8sup did not create (${c.paths(host).kubeletConf} exists)`, {
           code: 'HostInUse',
           hint: 'run `kubeadm reset -f` on the host if it really is free, then re-run',
         });
       }
       if (fields.role === 'control-plane') {
         for (const f of await c.controlPlanePki()) {
-          await c.upload(host, `${c.paths.pkiDir}/${f.path}`, f.content, f.mode);
+          await c.upload(host, `${c.paths(host).pkiDir}/${f.path}`, f.content, f.mode);
         }
       }
       const outputs = { host, address: String(fields.address), os: probe.os, arch: probe.arch };
@@ -54,7 +54,7 @@ export const hostHandler: ResourceHandler<MetalClients> = {
 
   async delete(live, ctx) {
     const host = String(live.fields.host);
-    const P = ctx.clients.paths;
+    const P = ctx.clients.paths(host);
     await timed(ctx, host, 'clean up', async () => {
       // kubeadm reset first in case the join/init step's own delete never ran (e.g. its marker was lost).
       await ctx.clients.run(

@@ -33,7 +33,7 @@ export function renderStepScript(clients: MetalClients, cluster: string, fields:
 }
 
 async function deleteKubeadm(ctx: Ctx, host: string, step: Step): Promise<void> {
-  const P = ctx.clients.paths;
+  const P = ctx.clients.paths(host);
   await timed(ctx, host, 'kubeadm reset', async () => {
     await ctx.clients.run(
       host,
@@ -93,7 +93,7 @@ export const kubeadmJoinHandler: ResourceHandler<MetalClients> = {
       // kubeadm, so it needs no token — and we do not mint one.
       if (!probe.kubeletConf) {
         const token = await c.joinToken(String(fields.initHost));
-        await c.upload(host, c.paths.tokenFile, `token=${token}\n`, 0o600);
+        await c.upload(host, c.paths(host).tokenFile, `token=${token}\n`, 0o600);
       }
       const role: NodeRole = fields.role === 'control-plane' ? 'control-plane-join' : 'worker';
       const script = await c.renderBootstrap(bootstrapInput(ctx, fields, role));
