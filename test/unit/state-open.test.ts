@@ -94,12 +94,10 @@ describe('openBlobStore', () => {
     assert.equal(existsSync(join(home, '.k8sup')), false);
   });
 
-  it('gs:// fails with a clear exit-2 error until the GCS backend exists', async () => {
-    await assert.rejects(openBlobStore('gs://bucket', {}, home), (e: unknown) => {
-      assert.ok(e instanceof InvalidInputError);
-      assert.match(e.message, /gs:\/\/ support is not built yet/);
-      return true;
-    });
+  it('gs:// is validated, then handed to the GCS backend without any I/O', async () => {
+    const store = await openBlobStore('gs://my_bucket/team/', { STORAGE_EMULATOR_HOST: 'http://127.0.0.1:1' }, home);
+    assert.equal(store.url, 'gs://my_bucket/team');
+    await assert.rejects(openBlobStore('gs://BAD', {}, home), InvalidInputError);
   });
 });
 
