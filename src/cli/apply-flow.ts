@@ -4,7 +4,7 @@ import type { Cluster } from '../api/index.js';
 import { ExitCode, InvalidInputError } from '../core/errors.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
-import { desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeTerraform } from '../cluster/deploy.js';
+import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeTerraform } from '../cluster/deploy.js';
 import type { CliContext } from './context.js';
 import { planHasChanges, renderPlan } from './render/plan.js';
 
@@ -31,7 +31,8 @@ export function checkApplyFlags(flags: ApplyFlags): void {
  */
 export async function planAndApply(ctx: CliContext, store: BlobStore, cs: ClusterStore, cluster: Cluster, flags: ApplyFlags, opts: { offlineIfNew: boolean }): Promise<number> {
   const provider = await loadProviderFor(cluster);
-  const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, sshAcceptNew: flags.sshAcceptNew };
+  if (ctx.globals.yes || flags.target === 'terraform') assertNodesCanReadStore(provider, store.url);
+  const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: flags.sshAcceptNew };
   const nodes = await desiredGraph(dctx, provider);
 
   if (flags.target === 'terraform') {

@@ -37,6 +37,8 @@ export interface CliContext {
   /** Who holds locks and writes revisions: user@host. */
   actor: { owner: string; host: string; pid: number };
   cwd: string;
+  /** Aborted on the first Ctrl-C: the engine stops starting tasks, lets running ones finish and records them. */
+  signal: AbortSignal;
 }
 
 interface ContextInput {
@@ -73,9 +75,16 @@ export function createContext(input: ContextInput): CliContext {
       user = 'unknown';
     }
   }
+  const abort = new AbortController();
+  process.once('SIGINT', () => {
+    stderr.write('\nInterrupted: finishing the tasks in flight and recording them (Ctrl-C again to quit at once).\n');
+    abort.abort(new Error('interrupted'));
+    process.once('SIGINT', () => process.exit(130));
+  });
   return {
     env,
     home,
+    signal: abort.signal,
     globals,
     io,
     cwd: process.cwd(),

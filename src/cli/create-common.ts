@@ -2,6 +2,7 @@
 
 import type { Cluster } from '../api/index.js';
 import { InvalidInputError } from '../core/errors.js';
+import { assertNodesCanReadStore, loadProviderFor } from '../cluster/deploy.js';
 import { ensurePki } from '../cluster/pki-store.js';
 import { mutateCluster, writeSpec } from '../cluster/spec-store.js';
 import { planAndApply, type ApplyFlags } from './apply-flow.js';
@@ -10,6 +11,8 @@ import type { CliContext } from './context.js';
 export async function createCluster(ctx: CliContext, cluster: Cluster, flags: ApplyFlags): Promise<number> {
   const name = cluster.metadata.name;
   const store = await ctx.openStore();
+  // Refuse an apply that could never work before the spec is written.
+  if (ctx.globals.yes || flags.target === 'terraform') assertNodesCanReadStore(await loadProviderFor(cluster), store.url);
   return mutateCluster(store, name, ctx.actor, 'create cluster', async (cs) => {
     if (await cs.latest()) {
       throw new InvalidInputError(`cluster "${name}" already exists in ${store.url}`, {

@@ -15,7 +15,7 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
     const { cluster } = await readSpec(cs, name);
     if (await hasApplied(cs)) {
       const provider = await loadProviderFor(cluster);
-      const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, sshAcceptNew: Boolean(opts.sshAcceptNew) };
+      const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: Boolean(opts.sshAcceptNew) };
       const nodes = await desiredGraph(dctx, provider);
       const { plan, run } = await destroyAll(dctx, provider, nodes);
       if (ctx.globals.output === 'json') ctx.out(`${JSON.stringify(plan, null, 2)}\n`);

@@ -43,8 +43,17 @@ const applyFlags = (c: Command) =>
     .option('--out <dir>', 'output folder for --target terraform')
     .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys in ~/.ssh/known_hosts');
 
-export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promise<void>): Command {
+export interface ProgramOutput {
+  writeOut(s: string): void;
+  writeErr(s: string): void;
+}
+
+const discard: ProgramOutput = { writeOut() {}, writeErr() {} };
+
+export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promise<void>, output: ProgramOutput = discard): Command {
   const program = new Command('k8sup')
+    // Set before any subcommand is added: subcommands copy these settings when they are created.
+    .configureOutput({ writeOut: (s) => output.writeOut(s), writeErr: (s) => output.writeErr(s) })
     .description('Provision production Kubernetes clusters on AWS, GCE and bare metal')
     .option('--state <url>', 'state store: file:///path, s3://bucket[/prefix], gs://bucket[/prefix] (env K8SUP_STATE_STORE)')
     .option('--name <name>', 'cluster name (env K8SUP_CLUSTER_NAME)')
@@ -58,7 +67,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
 
   program.command('version').description('print the k8sup version').action(() => {
     // Printed here, without loading anything else: this is the start-up benchmark.
-    (program as any)._k8supOut(`k8sup ${VERSION}\n`);
+    output.writeOut(`k8sup ${VERSION}\n`);
   });
 
   const create = program
@@ -142,9 +151,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
     const mod = await loader();
     exitCode = (await mod.default(ctx, args, opts)) ?? 0;
   };
-  const program = buildProgram(actions);
-  (program as any)._k8supOut = (s: string) => stdout.write(s);
-  program.configureOutput({
+  const program = buildProgram(actions, {
     writeOut: (s) => stdout.write(s),
     writeErr: (s) => {
       commanderErr += s;
@@ -154,9 +161,9 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
-      if (err.code === 'commander.executeSubCommandAsync') return 0;
-      if (err.code === 'commander.help' || argv.length === 0) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.help') {
+        // A command word with no subcommand (`k8sup`, `k8sup get`): the help went to the captured stderr.
         stderr.write(commanderErr);
         return 2;
       }

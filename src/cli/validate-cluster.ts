@@ -32,11 +32,7 @@ export default async function validateClusterCommand(ctx: CliContext, args: stri
   }
 
   const { validateCluster, renderValidationTable } = await import('../validate/index.js');
-  const ac = new AbortController();
-  const onSignal = () => ac.abort();
-  process.once('SIGINT', onSignal);
-  try {
-    const report = await validateCluster(cluster, { kubeconfigYaml, context: opts.context }, { waitMs, count: Number(opts.count), intervalMs, io: ctx.io, signal: ac.signal });
+    const report = await validateCluster(cluster, { kubeconfigYaml, context: opts.context }, { waitMs, count: Number(opts.count), intervalMs, io: ctx.io, signal: ctx.signal });
     if (ctx.globals.output === 'json') ctx.out(`${JSON.stringify(report, null, 2)}\n`);
     else if (ctx.globals.output === 'yaml') ctx.out((await import('yaml')).stringify(report));
     else ctx.out(renderValidationTable(report));
@@ -46,7 +42,4 @@ export default async function validateClusterCommand(ctx: CliContext, args: stri
       });
     }
     return 0;
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-  }
 }

@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Cluster } from '../api/index.js';
 import { apply, destroy, diff, plan as planLive, renderTerraform, type ApplyResult, type EngineDeps } from '../core/engine.js';
+import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import type { Provider } from '../core/provider.js';
 import type { Plan, ResourceNode } from '../core/resource.js';
@@ -37,9 +38,29 @@ export async function loadProviderFor(cluster: Cluster): Promise<Provider<any>> 
   return loadProvider(cluster.spec.cloud);
 }
 
+/**
+ * Nodes fetch their bootstrap material from the state store with their own cloud identity, so applying needs a
+ * store of that cloud. Checked before anything is written.
+ */
+export function assertNodesCanReadStore(provider: Provider<any>, storeUrl: string): void {
+  const schemes = provider.nodeStateStoreSchemes;
+  if (!schemes || schemes.includes(new URL(storeUrl).protocol)) return;
+  const example = schemes[0] === 's3:' ? 's3://my-bucket' : 'gs://my-bucket';
+  throw new InvalidInputError(`${provider.name} clusters need a ${schemes.join(' or ')}// state store (nodes read their bootstrap material from it), not ${storeUrl}`, {
+    hint: `pass --state ${example} (or set K8SUP_STATE_STORE); a local store can only plan ${provider.name} clusters`,
+  });
+}
+
+/**
+ * The desired resources. A plan-only run on a store the nodes could not read (a local store for an AWS cluster)
+ * renders with a placeholder location; assertNodesCanReadStore stops such a spec from being applied.
+ */
 export async function desiredGraph(ctx: DeployContext, provider: Provider<any>): Promise<ResourceNode[]> {
   const pki = await ensurePki(ctx.store, ctx.cluster.metadata.name);
-  return provider.buildGraph(ctx.cluster, { stateStore: ctx.store.url, ...pki });
+  const schemes = provider.nodeStateStoreSchemes;
+  const readable = !schemes || schemes.includes(new URL(ctx.store.url).protocol);
+  const stateStore = readable ? ctx.store.url : `${schemes[0]}//state-store-not-set`;
+  return provider.buildGraph(ctx.cluster, { stateStore, ...pki });
 }
 
 /** A plan without any cloud call: valid when nothing was ever applied (everything is a create). */

@@ -31,6 +31,11 @@ export interface ConnectOptions {
 
 export interface Provider<C = unknown> {
   name: CloudName;
+  /**
+   * URL schemes of state stores the nodes can read their bootstrap material from with their own identity
+   * (AWS: ['s3:'], GCE: ['gs:']). Undefined: any (bare metal gets it over SSH).
+   */
+  nodeStateStoreSchemes?: string[];
   /** One handler per resource kind the graph uses. */
   handlers: ResourceHandler<C>[];
   /** Pure: the desired resources for this cluster. */

@@ -24,7 +24,7 @@ describe('cluster spec lifecycle (file store)', () => {
     const r = await run('create', 'cluster', NAME, '--zones', 'us-east-2a');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Plan for demo\.k8s\.local: \d+ to create/);
-    assert.match(r.stdout, /\+\s+aws\.\w+/);
+    assert.match(r.stdout, /\+\s+vpc\s+vpc/);
     const state = join(home, '.k8sup', 'state', NAME);
     assert.ok(readFileSync(join(state, 'pki', 'ca.crt'), 'utf8').includes('BEGIN CERTIFICATE'));
   });
