@@ -168,6 +168,11 @@ export class MetalClients {
     return this.withConnection(name, (c) => c.upload(path, content, mode, (cmd) => wrapCommand(this.settings.remote, name, h.user, cmd)));
   }
 
+  uploadFiles(name: string, files: { path: string; content: string | Buffer; mode: number }[]): Promise<void> {
+    const h = this.host(name);
+    return this.withConnection(name, (c) => c.uploadFiles(files, (cmd) => wrapCommand(this.settings.remote, name, h.user, cmd)));
+  }
+
   /** What is on the host, read in one command; cached until a step changes the host. */
   probe(name: string): Promise<HostProbe> {
     let p = this.probes.get(name);

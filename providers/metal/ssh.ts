@@ -75,6 +75,28 @@ export function uploadCommand(path: string, mode: number): string {
   return `umask 077 && mkdir -p -- ${shellQuote(dir)} && cat > ${shellQuote(tmp)} && chmod ${m} -- ${shellQuote(tmp)} && mv -f -- ${shellQuote(tmp)} ${shellQuote(path)}`;
 }
 
+/**
+ * A script (fed to `sh -s` on stdin) that writes several files at once, each atomically with its mode: one round
+ * trip for the whole PKI. Contents travel base64-encoded on stdin, never on a command line (visible in `ps`).
+ */
+export function uploadFilesScript(files: { path: string; content: string | Buffer; mode: number }[]): string {
+  const lines = ['set -e', 'umask 077'];
+  files.forEach((f, i) => {
+    const dir = f.path.replace(/\/[^/]*$/, '') || '/';
+    const tmp = `${f.path}.k8sup-tmp`;
+    const b64 = Buffer.from(f.content).toString('base64').replace(/(.{76})/g, '$1\n');
+    lines.push(
+      `mkdir -p -- ${shellQuote(dir)}`,
+      `base64 -d > ${shellQuote(tmp)} <<'K8SUP_FILE_${i}'`,
+      b64,
+      `K8SUP_FILE_${i}`,
+      `chmod ${f.mode.toString(8).padStart(4, '0')} -- ${shellQuote(tmp)}`,
+      `mv -f -- ${shellQuote(tmp)} ${shellQuote(f.path)}`,
+    );
+  });
+  return lines.join('\n') + '\n';
+}
+
 export class SshConnection {
   constructor(
     readonly target: SshEndpoint,
@@ -152,6 +174,12 @@ export class SshConnection {
   /** Writes `content` to `path` with `mode`; `wrap` adds sudo / environment around the shell snippet. */
   async upload(path: string, content: string | Buffer, mode: number, wrap: (cmd: string) => string = (c) => c): Promise<void> {
     await this.run(wrap(uploadCommand(path, mode)), { stdin: content, what: `upload of ${path}`, timeoutMs: 60_000 });
+  }
+
+  /** Writes several files in one command (see uploadFilesScript). */
+  async uploadFiles(files: { path: string; content: string | Buffer; mode: number }[], wrap: (cmd: string) => string = (c) => c): Promise<void> {
+    if (files.length === 0) return;
+    await this.run(wrap('sh -s'), { stdin: uploadFilesScript(files), what: `upload of ${files.length} file(s)`, timeoutMs: 120_000 });
   }
 
   close(): void {

@@ -90,6 +90,21 @@ test('upload writes the file with mode 0600 atomically', async () => {
     assert.equal(existsSync(`${target}.k8sup-tmp`), false);
     await conn.upload(join(dir, 'remote', 'ca.crt'), 'cert\n', 0o644);
     assert.equal(statSync(join(dir, 'remote', 'ca.crt')).mode & 0o777, 0o644);
+
+    // several files in one round trip, binary-safe, each with its own mode
+    const binary = Buffer.from(Array.from({ length: 600 }, (_, i) => i % 256));
+    const many = [
+      { path: join(dir, 'remote', 'many', 'etcd', 'ca.key'), content: secret, mode: 0o600 },
+      { path: join(dir, 'remote', 'many', 'sa.pub'), content: "it's public\n", mode: 0o644 },
+      { path: join(dir, 'remote', 'many', 'blob'), content: binary, mode: 0o640 },
+    ];
+    await conn.uploadFiles(many);
+    assert.equal(readFileSync(many[0].path, 'utf8'), secret);
+    assert.equal(statSync(many[0].path).mode & 0o777, 0o600);
+    assert.equal(readFileSync(many[1].path, 'utf8'), "it's public\n");
+    assert.equal(statSync(many[1].path).mode & 0o777, 0o644);
+    assert.deepEqual(readFileSync(many[2].path), binary);
+    assert.equal(statSync(many[2].path).mode & 0o777, 0o640);
   } finally {
     conn.close();
   }

@@ -36,9 +36,8 @@ export const hostHandler: ResourceHandler<MetalClients> = {
         });
       }
       if (fields.role === 'control-plane') {
-        for (const f of await c.controlPlanePki()) {
-          await c.upload(host, `${c.paths(host).pkiDir}/${f.path}`, f.content, f.mode);
-        }
+        const pkiDir = c.paths(host).pkiDir;
+        await c.uploadFiles(host, (await c.controlPlanePki()).map((f) => ({ ...f, path: `${pkiDir}/${f.path}` })));
       }
       const outputs = { host, address: String(fields.address), os: probe.os, arch: probe.arch };
       await writeMarker(ctx, host, 'prepared', fields, outputs);
