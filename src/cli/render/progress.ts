@@ -2,6 +2,7 @@
 // Data never goes here; it goes to stdout.
 
 import type { IoHost, K8supEvent } from '../../core/io.js';
+import { createListrProgress } from './listr.js';
 
 export type ProgressMode = 'auto' | 'plain' | 'ndjson';
 
@@ -26,7 +27,12 @@ export function createProgress(opts: ProgressOptions): IoHost {
       },
     };
   }
-  const color = opts.mode === 'auto' && Boolean(opts.stream.isTTY);
+  const tty = opts.mode === 'auto' && Boolean(opts.stream.isTTY);
+  const plain = plainHost(opts, shown, tty);
+  return tty && !opts.verbose ? createListrProgress(opts.stream, plain) : plain;
+}
+
+function plainHost(opts: ProgressOptions, shown: (e: K8supEvent) => boolean, color: boolean): IoHost {
   const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const mark: Record<string, string> = {
     'task.start': paint(36, '…'),
