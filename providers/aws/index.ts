@@ -130,6 +130,8 @@ export function apiEndpoint(outputs: Record<string, Record<string, unknown>>): s
 export function createAwsProvider(options: AwsProviderOptions = {}): Provider<AwsClients> {
   return {
     name: 'aws',
+    // Nodes fetch their bootstrap material from S3 with their instance role.
+    nodeStateStoreSchemes: ['s3:'],
     handlers: awsHandlers,
     buildGraph: buildAwsGraph,
     connect: (cluster, opts) => connectAws(cluster, opts, options),

@@ -1,12 +1,31 @@
 // Launch templates. A change creates a new template version and makes it the default; the Auto Scaling group
 // follows `$Latest`, so running instances keep their configuration until a rolling update replaces them.
 
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { isRef, type ResourceHandler } from '../../../src/core/resource.js';
 import type { AwsClients } from '../clients.js';
 import { UBUNTU_NAME_PATTERN, UBUNTU_OWNER } from '../model/names.js';
 import { renderUserData } from '../model/user-data.js';
 import { isImageLookup, lookupImage, type ImageLookup } from './image.js';
 import { clusterFilter, creating, live, ownedId, sameSet, tagList, tagMap, tagSpec, tagsEqual, tfName, tfRefExpr, type Ctx } from './common.js';
+
+/** EC2 limit on raw user data. */
+export const USER_DATA_LIMIT = 16 * 1024;
+
+/**
+ * Gzipped, then base64: the bootstrap script is larger than EC2's 16 KB user-data limit, and cloud-init unpacks
+ * gzip content by itself. Node's gzip output is deterministic (mtime 0), but the diff compares decoded text anyway.
+ */
+export function encodeUserData(script: string): string {
+  const packed = gzipSync(Buffer.from(script, 'utf8'), { level: 9 });
+  if (packed.length > USER_DATA_LIMIT) throw new Error(`user data is ${packed.length} bytes gzipped, over EC2's ${USER_DATA_LIMIT}-byte limit`);
+  return packed.toString('base64');
+}
+
+export function decodeUserData(b64: string): string {
+  const raw = Buffer.from(b64, 'base64');
+  return raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+}
 
 const DEFAULT_IMAGE: ImageLookup = { owner: UBUNTU_OWNER, namePattern: UBUNTU_NAME_PATTERN, architecture: 'x86_64' };
 
@@ -29,7 +48,7 @@ async function launchTemplateData(ctx: Ctx, f: Record<string, any>) {
       },
     ],
     MetadataOptions: { HttpEndpoint: f.metadataOptions.httpEndpoint, HttpTokens: f.metadataOptions.httpTokens, HttpPutResponseHopLimit: f.metadataOptions.httpPutResponseHopLimit },
-    UserData: Buffer.from(renderUserData(f.userData)).toString('base64'),
+    UserData: encodeUserData(renderUserData(f.userData)),
     TagSpecifications: [
       { ResourceType: 'instance', Tags: tags },
       { ResourceType: 'volume', Tags: tags },
@@ -51,7 +70,7 @@ export function fieldsFromData(d: any): Record<string, unknown> {
       ? { deviceName: root.DeviceName, sizeGiB: Number(root.Ebs?.VolumeSize), volumeType: root.Ebs?.VolumeType, encrypted: root.Ebs?.Encrypted === true || root.Ebs?.Encrypted === 'true' }
       : null,
     metadataOptions: { httpEndpoint: md.HttpEndpoint ?? 'enabled', httpTokens: md.HttpTokens ?? 'optional', httpPutResponseHopLimit: Number(md.HttpPutResponseHopLimit ?? 1) },
-    userData: d.UserData ? Buffer.from(d.UserData, 'base64').toString('utf8') : '',
+    userData: d.UserData ? decodeUserData(d.UserData) : '',
     instanceTags: tagMap(d.TagSpecifications?.find((t: any) => t.ResourceType === 'instance')?.Tags),
   };
 }
