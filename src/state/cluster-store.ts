@@ -53,6 +53,8 @@ const RESERVED = /^(lock\.json|applied\.json|revisions(\/.*)?)$/;
 export class ClusterStore {
   private readonly now: () => number;
   private journalInstance?: StoreJournal;
+  /** The lease this instance took, so its writes stop once the lease is lost or expired. */
+  private ownLease?: Lease;
 
   constructor(
     readonly store: BlobStore,
@@ -123,6 +125,7 @@ export class ClusterStore {
    */
   async writeRevision(yaml: string, opts: WriteRevisionOptions): Promise<number> {
     opts.lease?.assertHeld();
+    this.assertOwnLease();
     const numbers = await this.revisionNumbers();
     const latest = numbers.length ? numbers[numbers.length - 1] : 0;
     if (latest !== opts.expectedRevision) {
@@ -159,8 +162,18 @@ export class ClusterStore {
 
   // ---- lease lock ----
 
-  acquireLock(opts: AcquireLockOptions): Promise<Lease> {
-    return acquireLease(this.store, this.cluster, { now: this.now, ...opts });
+  async acquireLock(opts: AcquireLockOptions): Promise<Lease> {
+    const lease = await acquireLease(this.store, this.cluster, { now: this.now, ...opts });
+    this.ownLease = lease;
+    return lease;
+  }
+
+  /**
+   * Writes through an instance that took the lock must not happen once the lock was lost (taken over after expiry,
+   * or removed by `unlock`): another run may be changing the cluster. After a normal release there is no check.
+   */
+  private assertOwnLease(): void {
+    if (this.ownLease && !this.ownLease.isReleased) this.ownLease.assertHeld();
   }
 
   /** The current lock, with whether it has expired; null when unlocked. */
@@ -205,7 +218,9 @@ export class ClusterStore {
   }
 
   async putObject(name: string, data: Buffer | string, opts: PutObjectOptions = {}): Promise<string> {
-    return this.store.put(this.objectKey(name), data, opts);
+    const key = this.objectKey(name);
+    this.assertOwnLease();
+    return this.store.put(key, data, opts);
   }
 
   async deleteObject(name: string, opts: { ifMatch?: string } = {}): Promise<void> {

@@ -156,6 +156,11 @@ export class Lease {
     return !this.released && !this.lostReason;
   }
 
+  /** True once release() was called (a released lease is not "lost": the run simply finished with it). */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
   /** Throws ConflictError unless the lease is still ours. Call before a write that must happen under the lock. */
   assertHeld(): void {
     if (this.lostReason) throw this.lostReason;

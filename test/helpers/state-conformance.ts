@@ -269,6 +269,28 @@ export function blobStoreConformance(backend: string, makeStore: () => Promise<B
       assert.equal(await real.lockInfo(), null);
     });
 
+    it('a ClusterStore whose lease expired or was lost refuses to write; after a normal release it writes again', async () => {
+      const s = await makeStore();
+      let clock = Date.parse('2030-01-01T00:00:00Z');
+      const slow = new ClusterStore(s, 'guarded', { now: () => clock });
+      const lease = await slow.acquireLock(lockOpts('slow', { ttlMs: 1000 }));
+      assert.equal(await slow.writeRevision('a: 1\n', { expectedRevision: 0, author: 'slow' }), 1);
+      clock += 1001; // expired locally: another run may already have taken over
+      await rejectsWith(slow.writeRevision('a: 2\n', { expectedRevision: 1, author: 'slow' }), ConflictError);
+      await rejectsWith(slow.putObject('cluster-info.json', '{}'), ConflictError);
+      const other = new ClusterStore(s, 'guarded', { now: () => clock });
+      const taken = await other.acquireLock(lockOpts('other'));
+      await rejectsWith(lease.renew(), ConflictError);
+      clock -= 1001; // even with time back inside the ttl, a lost lease stays lost
+      await rejectsWith(slow.writeRevision('a: 2\n', { expectedRevision: 1, author: 'slow' }), ConflictError);
+      assert.deepEqual(await slow.revisionNumbers(), [1]);
+      assert.equal(await s.get('guarded/cluster-info.json'), null);
+      await taken.release();
+      const again = await slow.acquireLock(lockOpts('slow'));
+      await again.release();
+      assert.equal(await slow.writeRevision('a: 2\n', { expectedRevision: 1, author: 'slow' }), 2);
+    });
+
     it('forceUnlock: wrong id is invalid input, no lock is NotFound, right id removes it and the holder loses it', async () => {
       const s = await makeStore();
       const c = new ClusterStore(s, 'stuck');
