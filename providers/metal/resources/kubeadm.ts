@@ -5,32 +5,42 @@
 
 import type { BootstrapInput, NodeRole } from '../../../src/bootstrap/types.js';
 import { isIP } from 'node:net';
-import type { ResolvedFields, ResourceHandler } from '../../../src/core/resource.js';
+import type { Cluster } from '../../../src/api/types.js';
+import type { ResolvedFields, ResourceHandler, ResourceNode } from '../../../src/core/resource.js';
 import type { MetalClients } from '../clients.js';
 import { KIND_INIT, KIND_JOIN } from '../model.js';
 import type { Step } from '../remote.js';
 import { cloudIdFor, listStep, refuseUnsafeChanges, runBootstrap, timed, writeMarker, type Ctx } from './common.js';
 
-function bootstrapInput(ctx: Ctx, fields: ResolvedFields, role: NodeRole): BootstrapInput {
+function bootstrapInput(cluster: Cluster, stateStoreUrl: string, fields: ResolvedFields, role: NodeRole): BootstrapInput {
   const address = String(fields.address);
   return {
-    cluster: ctx.clients.cluster,
+    cluster,
     role,
     nodeGroup: role === 'worker' ? String(fields.nodeGroup) : 'control-plane',
     provider: 'metal',
     apiEndpoint: String(fields.apiEndpoint),
     caCertHash: String(fields.caCertHash),
-    stateStoreUrl: ctx.clients.settings.stateStoreUrl,
+    stateStoreUrl,
     nodeName: String(fields.host),
     ...(isIP(address) ? { nodeIp: address } : {}),
   };
 }
 
-/** The exact script a step would run on its host (for `-v` plans and docs); no SSH. */
-export function renderStepScript(clients: MetalClients, cluster: string, fields: ResolvedFields, kind: string): Promise<string> {
-  const role: NodeRole = kind === KIND_INIT ? 'control-plane-init' : fields.role === 'control-plane' ? 'control-plane-join' : 'worker';
-  return clients.renderBootstrap(bootstrapInput({ clients, cluster, io: clients.io, signal: new AbortController().signal }, fields, role));
+function roleOf(kind: string, fields: ResolvedFields): NodeRole {
+  return kind === KIND_INIT ? 'control-plane-init' : fields.role === 'control-plane' ? 'control-plane-join' : 'worker';
 }
+
+/**
+ * The exact script a step runs on its host, without SSH — for `-v` plans (show what will run where). Returns
+ * undefined for steps that run no script (metal-host). `render` is src/bootstrap's renderBootstrapScript.
+ */
+export function renderStepScript(cluster: Cluster, node: ResourceNode, stateStoreUrl: string, render: (i: BootstrapInput) => string): string | undefined {
+  if (node.kind !== KIND_INIT && node.kind !== KIND_JOIN) return undefined;
+  return render(bootstrapInput(cluster, stateStoreUrl, node.fields as ResolvedFields, roleOf(node.kind, node.fields as ResolvedFields)));
+}
+
+const inputFor = (ctx: Ctx, fields: ResolvedFields, role: NodeRole) => bootstrapInput(ctx.clients.cluster, ctx.clients.settings.stateStoreUrl, fields, role);
 
 async function deleteKubeadm(ctx: Ctx, host: string, step: Step): Promise<void> {
   const P = ctx.clients.paths(host);
@@ -60,7 +70,7 @@ export const kubeadmInitHandler: ResourceHandler<MetalClients> = {
   async create(_node, fields, ctx) {
     const host = String(fields.host);
     return timed(ctx, host, 'kubeadm init', async () => {
-      const script = await ctx.clients.renderBootstrap(bootstrapInput(ctx, fields, 'control-plane-init'));
+      const script = await ctx.clients.renderBootstrap(inputFor(ctx, fields, 'control-plane-init'));
       await runBootstrap(ctx, host, 'kubeadm-init', script);
       const outputs = { host, apiEndpoint: `https://${String(fields.apiEndpoint)}` };
       await writeMarker(ctx, host, 'kubeadm-init', fields, outputs);
@@ -95,8 +105,8 @@ export const kubeadmJoinHandler: ResourceHandler<MetalClients> = {
         const token = await c.joinToken(String(fields.initHost));
         await c.upload(host, c.paths(host).tokenFile, `token=${token}\n`, 0o600);
       }
-      const role: NodeRole = fields.role === 'control-plane' ? 'control-plane-join' : 'worker';
-      const script = await c.renderBootstrap(bootstrapInput(ctx, fields, role));
+      const role = roleOf(KIND_JOIN, fields);
+      const script = await c.renderBootstrap(inputFor(ctx, fields, role));
       await runBootstrap(ctx, host, 'joined', script);
       const outputs = { host, role: String(fields.role) };
       await writeMarker(ctx, host, 'joined', fields, outputs);
