@@ -3,8 +3,8 @@
 // recorded in kubespray's roles/kubespray_defaults/vars/main/checksums.yml (runc also cross-checked against
 // vexxhost/ansible-collection-containers). They could not be re-downloaded here (no internet on this machine).
 // CNI manifests (calico.yaml, kube-flannel.yml) have no published checksum and could not be fetched here to compute
-// one: their sha256 is null until someone with network access fills it in, and a node then refuses to apply the
-// manifest (fail closed) rather than apply an unverified one. See docs/bootstrap.md "Pinned versions".
+// one: their sha256 is null until someone with network access fills it in; until then a node fetches the tagged
+// release over HTTPS and logs the sha256 it got. See docs/bootstrap.md "Pinned versions".
 
 import type { CniName } from '../api/types.js';
 
