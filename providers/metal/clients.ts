@@ -13,6 +13,7 @@ import { OperationError } from '../../src/core/errors.js';
 import type { IoHost } from '../../src/core/io.js';
 import { hostName } from './hosts-file.js';
 import { REAL_HOST, remotePaths, rootFor, wrapCommand, type RemoteEnvironment, type RemotePaths, type Step } from './remote.js';
+import { jumpSpec, loadSshConfig, lookupSshConfig } from './ssh-config.js';
 import { connectSsh, parseBastion, type ExecOptions, type ExecResult, type SshConnection } from './ssh.js';
 
 export interface PkiFile {
@@ -68,6 +69,7 @@ export class MetalClients {
   private readonly connections = new Map<string, { conn: Promise<SshConnection>; idle?: NodeJS.Timeout; busy: number }>();
   private readonly probes = new Map<string, Promise<HostProbe>>();
   private token?: Promise<string>;
+  private sshConfig?: ReturnType<typeof loadSshConfig>;
   private pki?: Promise<PkiFile[]>;
   private readonly byName: Map<string, HostSpec>;
 
@@ -102,18 +104,34 @@ export class MetalClients {
     return h.sshKey.startsWith('~/') ? join(this.settings.homeDir, h.sshKey.slice(2)) : h.sshKey;
   }
 
-  private connect(name: string): Promise<SshConnection> {
+  /**
+   * How to reach a host: the hosts file, completed by ~/.ssh/config for its address (HostName, IdentityFile,
+   * ProxyJump when the file sets no sshKey / bastion; User and Port when the file has the defaults root / 22).
+   */
+  async endpoint(name: string): Promise<{ target: { host: string; port: number; user: string }; privateKeyPath?: string; bastion?: string }> {
     const h = this.host(name);
+    const home = this.settings.homeDir;
+    this.sshConfig ??= loadSshConfig(home);
+    const blocks = await this.sshConfig;
+    const cfg = lookupSshConfig(blocks, h.address, home);
+    const user = h.user !== 'root' ? h.user : (cfg.user ?? h.user);
+    const target = { host: cfg.hostName ?? h.address, port: h.port !== 22 ? h.port : (cfg.port ?? h.port), user };
+    const bastion = h.bastion ?? (cfg.proxyJump ? jumpSpec(blocks, cfg.proxyJump, home, user) : undefined);
+    return { target, privateKeyPath: this.keyPath(h) ?? cfg.identityFile, bastion };
+  }
+
+  private async connect(name: string): Promise<SshConnection> {
     const s = this.settings;
+    const { target, privateKeyPath, bastion } = await this.endpoint(name);
     return connectSsh(
-      { host: h.address, port: h.port, user: h.user },
+      target,
       {
         hostKeys: { knownHostsPath: s.knownHostsPath, acceptNew: s.acceptNew },
         homeDir: s.homeDir,
-        privateKeyPath: this.keyPath(h),
+        privateKeyPath,
         passphrase: s.passphrase,
         agentSocket: s.agentSocket,
-        bastion: h.bastion ? parseBastion(h.bastion) : undefined,
+        bastion: bastion ? parseBastion(bastion) : undefined,
         attempts: s.connectAttempts,
         retryDelayMs: s.retryDelayMs,
         signal: s.signal,

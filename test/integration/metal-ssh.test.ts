@@ -3,7 +3,10 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, existsSync, writeFileSync } from 'node:fs';
+import { MetalClients } from '../../providers/metal/clients.js';
+import type { Cluster } from '../../src/api/types.js';
+import { silentIo } from '../../src/core/io.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectSsh, parseBastion, type SshConnectOptions } from '../../providers/metal/ssh.js';
@@ -190,6 +193,52 @@ test('bastion hop: both host keys verified, command runs on the target', async (
   conn.close();
   const names = readFileSync(kh, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]);
   assert.deepEqual(names.sort(), [`[127.0.0.1]:${bastion.port}`, `[127.0.0.1]:${target.port}`].sort());
+});
+
+test('~/.ssh/config: an alias in the hosts file reaches the host through HostName/Port/IdentityFile/ProxyJump', async () => {
+  const bastion = await sshd();
+  const target = await sshd();
+  const cfgHome = join(dir, 'cfg-home');
+  mkdirSync(join(cfgHome, '.ssh'), { recursive: true });
+  writeFileSync(
+    join(cfgHome, '.ssh', 'config'),
+    [
+      'Host lab-cp',
+      '  HostName 127.0.0.1',
+      `  Port ${target.port}`,
+      `  IdentityFile ${client.privateKeyPath}`,
+      '  ProxyJump lab-jump',
+      'Host lab-jump',
+      '  HostName 127.0.0.1',
+      `  Port ${bastion.port}`,
+      `  User ${bastion.user}`,
+      '',
+    ].join('\n'),
+  );
+  const cluster = { metadata: { name: 'c' }, spec: { hosts: [{ address: 'lab-cp', port: 22, user: target.user, role: 'control-plane' }] } } as unknown as Cluster;
+  const clients = new MetalClients({
+    cluster,
+    io: silentIo,
+    homeDir: cfgHome,
+    knownHostsPath: join(cfgHome, '.ssh', 'known_hosts'),
+    acceptNew: true,
+    remote: { root: '', sudo: 'never' },
+    loadPki: async () => [],
+    renderBootstrap: () => '',
+    stateStoreUrl: 'file:///x',
+    idleCloseMs: 50,
+  });
+  try {
+    const ep = await clients.endpoint('lab-cp');
+    assert.deepEqual(ep.target, { host: '127.0.0.1', port: target.port, user: target.user });
+    assert.equal(ep.bastion, `${bastion.user}@127.0.0.1:${bastion.port}`);
+    const r = await clients.run('lab-cp', 'echo "$SSH_CONNECTION"');
+    assert.equal(r.stdout.trim().split(' ')[3], String(target.port));
+    const names = readFileSync(join(cfgHome, '.ssh', 'known_hosts'), 'utf8').trim().split('\n').map((l) => l.split(' ')[0]);
+    assert.deepEqual(names.sort(), [`[127.0.0.1]:${bastion.port}`, `[127.0.0.1]:${target.port}`].sort(), 'both hops verified and recorded');
+  } finally {
+    clients.close();
+  }
 });
 
 test('parseBastion validates user@host:port', () => {
