@@ -124,7 +124,7 @@ test('deadline during a hanging first check: an api failure, reported on time (r
   const started = Date.now();
   const report = await pollUntilValid(hangingCheck, { ...base, waitMs: 300, count: 1, io: new RecordingIo() });
   const took = Date.now() - started;
-  assert.ok(took >= 280 && took < 600, `took ${took} ms`);
+  assert.ok(took >= 280 && took < 1000, `took ${took} ms`);
   assert.equal(report.valid, false);
   assert.deepEqual(report.failures.map((f) => [f.type, f.name]), [['api', 'https://127.0.0.1:6443']]);
 });
