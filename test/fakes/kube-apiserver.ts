@@ -812,7 +812,11 @@ export async function startFakeKubeApiserver(opts: { pki: TestPki; state: FakeCl
     const matches = (o: KubeObject) => matchesLabels(labelMatch, o.metadata.labels) && fieldMatch(o);
     const watch = url.searchParams.get('watch');
     if (watch === 'true' || watch === '1') {
-      streamWatch(res, kind, inScope.filter(matches), (o) => (!namespace || o.metadata.namespace === namespace) && matches(o), Number(url.searchParams.get('timeoutSeconds') ?? 0));
+      // From a given resourceVersion only later changes are sent (the fake keeps no history); without one, or with
+      // "0", the current objects come first as ADDED events, as with the real API server.
+      const rv = url.searchParams.get('resourceVersion') ?? '';
+      const initial = rv === '' || rv === '0' ? inScope.filter(matches) : [];
+      streamWatch(res, kind, initial, (o) => (!namespace || o.metadata.namespace === namespace) && matches(o), Number(url.searchParams.get('timeoutSeconds') ?? 0));
       return true;
     }
     const items = inScope.filter(matches);

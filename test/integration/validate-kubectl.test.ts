@@ -2,7 +2,7 @@
 // lists, Table output, selectors) and that its openssl-made certificates satisfy Go's TLS stack.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,4 +76,34 @@ test('kubectl is refused with a client certificate from another CA', async () =>
     assert.match(e.stderr ?? '', /must be logged in to the server|Unauthorized|provide credentials/);
     return true;
   });
+});
+
+test('kubectl get nodes --watch sees a change made to the fake state', async () => {
+  const child = spawn('kubectl', ['--kubeconfig', join(dir, 'admin.conf'), '--cache-dir', join(dir, 'cache'), 'get', 'nodes', '--watch', '-o', 'name'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let lines: string[] = [];
+  const seen = (count: number) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`kubectl printed ${JSON.stringify(lines)}`)), 15_000);
+      const poll = setInterval(() => {
+        if (lines.length >= count) {
+          clearInterval(poll);
+          clearTimeout(timer);
+          resolve();
+        }
+      }, 20);
+    });
+  child.stdout.on('data', (d: Buffer) => (lines = lines.concat(String(d).split('\n').filter(Boolean))));
+  try {
+    await seen(3); // the initial list
+    fake.state.setNodeReady('workers-1', false);
+    await seen(4); // then one watch event for the modified node, and nothing else
+    assert.deepEqual(lines, ['node/control-plane-1', 'node/workers-1', 'node/workers-2', 'node/workers-1']);
+    assert.ok(fake.requests.some((r) => /^\/api\/v1\/nodes\?.*watch=true/.test(r.url)));
+  } finally {
+    child.kill();
+    fake.state.setNodeReady('workers-1', true);
+  }
 });
