@@ -1,0 +1,171 @@
+// An HTTP proxy on 127.0.0.1 in front of moto that misbehaves like AWS under load: a share of calls is answered
+// with the service's real throttling error (EC2 `RequestLimitExceeded` 503, query services `Throttling` 400,
+// Route53 `Throttling`/`PriorRequestNotComplete` 400, S3 `SlowDown` 503, JSON services `ThrottlingException`), and a few
+// connections are reset — some before the request reaches moto, some after moto did the work (the response is
+// lost: the case that duplicates resources in naive clients). It also counts every call per service and action.
+
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+export interface ProxyStats {
+  /** Attempts per `service:Action` (or `service:METHOD path` for REST services). */
+  calls: Map<string, number>;
+  throttled: number;
+  resetBefore: number;
+  resetAfter: number;
+}
+
+export interface ThrottleProxy {
+  endpoint: string;
+  stats: ProxyStats;
+  /** Fault rates may be changed between phases of a test. */
+  setFaults(f: { throttleRate?: number; resetRate?: number }): void;
+  resetStats(): void;
+  /** Calls per service (ec2, iam, ...), summed over actions. */
+  callsByService(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+/** Small deterministic PRNG so a failing run can be repeated with the same seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function serviceOf(req: IncomingMessage): string {
+  const auth = String(req.headers.authorization ?? '');
+  const m = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth);
+  return m ? m[1] : 'unknown';
+}
+
+function actionOf(req: IncomingMessage, body: string): string {
+  const target = req.headers['x-amz-target'];
+  if (target) return String(target).split('.').pop()!;
+  const m = /(?:^|&)Action=([A-Za-z0-9]+)/.exec(body) ?? /[?&]Action=([A-Za-z0-9]+)/.exec(req.url ?? '');
+  if (m) return m[1];
+  return `${req.method} ${(req.url ?? '').split('?')[0].replace(/\/[A-Z0-9]{10,}/g, '/{id}')}`;
+}
+
+function throttleResponse(service: string, req: IncomingMessage, requestId: string): { status: number; type: string; body: string } {
+  if (req.headers['x-amz-target'] || String(req.headers['content-type']).includes('json')) {
+    return { status: 400, type: 'application/x-amz-json-1.1', body: JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }) };
+  }
+  switch (service) {
+    case 'ec2':
+      return {
+        status: 503,
+        type: 'text/xml',
+        body: `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
+      };
+    case 's3':
+      return { status: 503, type: 'application/xml', body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>${requestId}</RequestId></Error>` };
+    case 'route53':
+      return {
+        status: 400,
+        type: 'text/xml',
+        body: `<?xml version="1.0"?>\n<ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+      };
+    default:
+      // IAM, ELBv2, Auto Scaling, STS (awsQuery).
+      return {
+        status: 400,
+        type: 'text/xml',
+        body: `<ErrorResponse xmlns="https://${service}.amazonaws.com/doc/"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+      };
+  }
+}
+
+export async function startThrottleProxy(target: string, opts: { throttleRate?: number; resetRate?: number; seed?: number } = {}): Promise<ThrottleProxy> {
+  const upstream = new URL(target);
+  let throttleRate = opts.throttleRate ?? 0.2;
+  let resetRate = opts.resetRate ?? 0.03;
+  const random = mulberry32(opts.seed ?? 42);
+  const stats: ProxyStats = { calls: new Map(), throttled: 0, resetBefore: 0, resetAfter: 0 };
+  let seq = 0;
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const isControl = (req.url ?? '').startsWith('/moto-api');
+      const service = serviceOf(req);
+      if (!isControl) {
+        const key = `${service}:${actionOf(req, body.toString('utf8'))}`;
+        stats.calls.set(key, (stats.calls.get(key) ?? 0) + 1);
+      }
+      const roll = isControl ? 1 : random();
+      if (roll < throttleRate) {
+        stats.throttled++;
+        const t = throttleResponse(service, req, `proxy-${++seq}`);
+        res.writeHead(t.status, { 'content-type': t.type, 'content-length': Buffer.byteLength(t.body) });
+        res.end(t.body);
+        return;
+      }
+      const resetBefore = roll < throttleRate + resetRate / 2;
+      const resetAfter = !resetBefore && roll < throttleRate + resetRate;
+      if (resetBefore) {
+        stats.resetBefore++;
+        req.socket.destroy();
+        return;
+      }
+      const up = request(
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+        (upRes) => {
+          const out: Buffer[] = [];
+          upRes.on('data', (c: Buffer) => out.push(c));
+          upRes.on('end', () => {
+            if (resetAfter) {
+              // Moto did the work; the client never hears about it.
+              stats.resetAfter++;
+              req.socket.destroy();
+              return;
+            }
+            const headers = { ...upRes.headers };
+            delete headers['transfer-encoding'];
+            const data = Buffer.concat(out);
+            headers['content-length'] = String(data.length);
+            res.writeHead(upRes.statusCode ?? 502, headers);
+            res.end(data);
+          });
+        },
+      );
+      up.on('error', () => req.socket.destroy());
+      up.end(body);
+    });
+  };
+
+  const server: Server = createServer(handle);
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stats,
+    setFaults(f) {
+      if (f.throttleRate !== undefined) throttleRate = f.throttleRate;
+      if (f.resetRate !== undefined) resetRate = f.resetRate;
+    },
+    resetStats() {
+      stats.calls.clear();
+      stats.throttled = stats.resetBefore = stats.resetAfter = 0;
+    },
+    callsByService() {
+      const out: Record<string, number> = {};
+      for (const [k, n] of stats.calls) {
+        const s = k.split(':')[0];
+        out[s] = (out[s] ?? 0) + n;
+      }
+      return out;
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
