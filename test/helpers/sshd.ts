@@ -4,7 +4,7 @@
 // runs in a private mount namespace with a tmpfs over /run, so the machine's /run is not modified either.
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -165,4 +165,46 @@ function bannerSeen(port: number): Promise<boolean> {
     sock.once('data', (d) => done(String(d).startsWith('SSH-')));
     sock.once('error', () => done(false));
   });
+}
+
+// One stub script for every command the bootstrap runs. It appends "<cmd> <args>" to $K8SUP_ROOT/calls.log and
+// imitates the few effects later steps rely on. FAIL_ONCE / SLOW_ONCE files in the root inject faults.
+const BOOTSTRAP_STUB = `#!/bin/bash
+cmd="$(basename "$0")"
+printf '%s %s\\n' "$cmd" "$*" >> "$K8SUP_ROOT/calls.log"
+case "$cmd" in
+  curl)
+    out=""; while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done
+    [ -n "$out" ] && : > "$out"
+    exit 0 ;;
+  sha256sum) cat >/dev/null; exit 0 ;;
+  kubeadm)
+    case "$1" in
+      init|join)
+        if [ -f "$K8SUP_ROOT/FAIL_ONCE_$1" ]; then rm -f "$K8SUP_ROOT/FAIL_ONCE_$1"; echo "injected $1 failure" >&2; exit 1; fi
+        if [ -f "$K8SUP_ROOT/SLOW_ONCE_$1" ]; then rm -f "$K8SUP_ROOT/SLOW_ONCE_$1"; touch "$K8SUP_ROOT/SLOWING"; sleep 2; fi
+        mkdir -p "$K8SUP_ROOT/etc/kubernetes"
+        : > "$K8SUP_ROOT/etc/kubernetes/kubelet.conf"
+        [ "$1" = init ] && : > "$K8SUP_ROOT/etc/kubernetes/admin.conf"
+        [ "$1" = join ] && cp "$K8SUP_ROOT/etc/k8sup/bootstrap-token" "$K8SUP_ROOT/token-seen" 2>/dev/null
+        exit 0 ;;
+      reset) rm -f "$K8SUP_ROOT/etc/kubernetes/kubelet.conf" "$K8SUP_ROOT/etc/kubernetes/admin.conf"; exit 0 ;;
+      *) exit 0 ;;
+    esac ;;
+  *) exit 0 ;;
+esac
+`;
+export const STUBBED_COMMANDS = ['curl', 'sha256sum', 'gpg', 'apt-get', 'apt-mark', 'systemctl', 'modprobe', 'sysctl', 'swapoff', 'tar', 'kubeadm', 'kubectl', 'cilium'];
+
+/**
+ * Writes stub commands for everything the bootstrap script runs into `dir` (prepend it to the remote PATH). Each
+ * call is appended to $K8SUP_ROOT/calls.log; kubeadm init/join create kubelet.conf (and admin.conf) under K8SUP_ROOT.
+ * Files FAIL_ONCE_<init|join> / SLOW_ONCE_<init|join> in K8SUP_ROOT make the next kubeadm init/join fail / take 2 s.
+ */
+export function writeBootstrapStubs(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const c of STUBBED_COMMANDS) {
+    writeFileSync(join(dir, c), BOOTSTRAP_STUB);
+    chmodSync(join(dir, c), 0o755);
+  }
 }

@@ -4,7 +4,7 @@
 
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withDefaults } from '../../src/api/defaults.js';
@@ -15,7 +15,7 @@ import { RecordingIo } from '../../src/core/io.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import { saveClusterPki } from '../../src/pki/index.js';
 import { createMetalProvider, type MetalClients } from '../../providers/metal/index.js';
-import { makeKeyPair, sshKeygenFingerprint, startSshd, type Sshd } from '../helpers/sshd.js';
+import { makeKeyPair, sshKeygenFingerprint, startSshd, writeBootstrapStubs, type Sshd } from '../helpers/sshd.js';
 
 const CLUSTER = 'lab.k8s.local';
 const CA_HASH = `sha256:${'ab'.repeat(32)}`;
@@ -34,35 +34,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// One stub script for every command the bootstrap runs. It appends "<cmd> <args>" to $K8SUP_ROOT/calls.log and
-// imitates the few effects later steps rely on. FAIL_ONCE / SLOW_ONCE files in the root inject faults.
-const STUB = `#!/bin/bash
-cmd="$(basename "$0")"
-printf '%s %s\\n' "$cmd" "$*" >> "$K8SUP_ROOT/calls.log"
-case "$cmd" in
-  curl)
-    out=""; while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done
-    [ -n "$out" ] && : > "$out"
-    exit 0 ;;
-  sha256sum) cat >/dev/null; exit 0 ;;
-  kubeadm)
-    case "$1" in
-      init|join)
-        if [ -f "$K8SUP_ROOT/FAIL_ONCE_$1" ]; then rm -f "$K8SUP_ROOT/FAIL_ONCE_$1"; echo "injected $1 failure" >&2; exit 1; fi
-        if [ -f "$K8SUP_ROOT/SLOW_ONCE_$1" ]; then rm -f "$K8SUP_ROOT/SLOW_ONCE_$1"; touch "$K8SUP_ROOT/SLOWING"; sleep 2; fi
-        mkdir -p "$K8SUP_ROOT/etc/kubernetes"
-        : > "$K8SUP_ROOT/etc/kubernetes/kubelet.conf"
-        [ "$1" = init ] && : > "$K8SUP_ROOT/etc/kubernetes/admin.conf"
-        [ "$1" = join ] && cp "$K8SUP_ROOT/etc/k8sup/bootstrap-token" "$K8SUP_ROOT/token-seen" 2>/dev/null
-        exit 0 ;;
-      reset) rm -f "$K8SUP_ROOT/etc/kubernetes/kubelet.conf" "$K8SUP_ROOT/etc/kubernetes/admin.conf"; exit 0 ;;
-      *) exit 0 ;;
-    esac ;;
-  *) exit 0 ;;
-esac
-`;
-const STUBBED = ['curl', 'sha256sum', 'gpg', 'apt-get', 'apt-mark', 'systemctl', 'modprobe', 'sysctl', 'swapoff', 'tar', 'kubeadm', 'kubectl', 'cilium'];
-
 const HOSTS = ['cp1', 'cp2', 'w1'] as const;
 type HostName = (typeof HOSTS)[number];
 const rootOf = (h: HostName) => join(roots, h);
@@ -71,11 +42,7 @@ const count = (h: HostName, prefix: string) => calls(h).filter((l) => l.startsWi
 
 let cluster: Cluster;
 before(async () => {
-  mkdirSync(stubBin, { recursive: true });
-  for (const c of STUBBED) {
-    writeFileSync(join(stubBin, c), STUB);
-    chmodSync(join(stubBin, c), 0o755);
-  }
+  writeBootstrapStubs(stubBin);
   for (const h of HOSTS) {
     mkdirSync(rootOf(h), { recursive: true });
     servers[h] = await startSshd({ authorizedKeys: [key.publicKey] });

@@ -1,0 +1,108 @@
+// `k8sup create/update/delete cluster --cloud metal` through the CLI's run() (in process), against real sshd
+// instances on 127.0.0.1 with stub commands on the remote PATH and a temporary root per host.
+
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { run } from '../../src/cli/main.js';
+import { K8supError } from '../../src/core/errors.js';
+import { makeKeyPair, sshKeygenFingerprint, startSshd, writeBootstrapStubs, type Sshd } from '../helpers/sshd.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'k8sup-metal-cli-'));
+const home = join(dir, 'home');
+const key = makeKeyPair(dir, 'client');
+const servers: Sshd[] = [];
+const NAME = 'lab.k8s.local';
+const rootOf = (h: string) => join(dir, 'roots', h);
+const calls = (h: string) => (existsSync(join(rootOf(h), 'calls.log')) ? readFileSync(join(rootOf(h), 'calls.log'), 'utf8') : '');
+
+after(async () => {
+  for (const s of servers) await s.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let hostsFile: string;
+before(async () => {
+  writeBootstrapStubs(join(dir, 'bin'));
+  for (let i = 0; i < 2; i++) servers.push(await startSshd({ authorizedKeys: [key.publicKey] }));
+  hostsFile = join(dir, 'hosts.yaml');
+  writeFileSync(
+    hostsFile,
+    [
+      'hosts:',
+      `  - {name: cp1, address: 127.0.0.1, port: ${servers[0].port}, user: ${servers[0].user}, role: control-plane, sshKey: ${key.privateKeyPath}}`,
+      `  - {name: w1, address: 127.0.0.1, port: ${servers[1].port}, user: ${servers[1].user}, role: worker, sshKey: ${key.privateKeyPath}}`,
+      '',
+    ].join('\n'),
+  );
+});
+
+async function k8sup(args: string[]): Promise<{ code: number; stdout: string; stderr: string; error?: K8supError }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (d) => (stdout += String(d)));
+  err.on('data', (d) => (stderr += String(d)));
+  const env = {
+    HOME: home,
+    PATH: process.env.PATH,
+    K8SUP_STATE_STORE: `file://${join(dir, 'state')}`,
+    K8SUP_PROGRESS: 'plain',
+    K8SUP_METAL_REMOTE_ROOT: join(dir, 'roots', '{host}'),
+    K8SUP_METAL_REMOTE_PATH: `${join(dir, 'bin')}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
+    K8SUP_METAL_SUDO: 'never',
+  };
+  try {
+    const code = await run(args, { env, stdout: out, stderr: err });
+    return { code, stdout, stderr };
+  } catch (e) {
+    if (!(e instanceof K8supError)) throw e;
+    return { code: e.exitCode, stdout, stderr, error: e };
+  }
+}
+
+test('create without --yes stores the spec and prints the per-host plan; no host is contacted', async () => {
+  const r = await k8sup(['create', 'cluster', NAME, '--cloud', 'metal', '--hosts', hostsFile, '--networking', 'cilium', '--kubernetes-version', '1.31.4']);
+  assert.equal(r.code, 0, `${r.stderr} ${r.error?.message ?? ''}`);
+  for (const id of ['host/cp1/prepared', 'host/w1/prepared', 'host/cp1/kubeadm-init', 'host/w1/joined']) assert.ok(r.stdout.includes(id), r.stdout);
+  assert.equal(existsSync(join(home, '.ssh', 'known_hosts')), false, 'no SSH connection was made');
+  assert.equal(calls('cp1') + calls('w1'), '');
+});
+
+test('a bad hosts file is exit 2 naming the field', async () => {
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'hosts:\n  - {address: 127.0.0.1, role: control-plane}\n  - {address: 127.0.0.2, role: boss}\n');
+  const r = await k8sup(['create', 'cluster', 'bad.k8s.local', '--cloud', 'metal', '--hosts', bad]);
+  assert.equal(r.code, 2);
+  assert.match(r.error?.message ?? '', /hosts\[1\]\.role/);
+});
+
+test('update --yes refuses unknown host keys (exit 1, fingerprint named) and applies with --ssh-accept-new; a second update changes nothing', async () => {
+  const refused = await k8sup(['update', 'cluster', NAME, '--yes']);
+  assert.equal(refused.code, 1);
+  const fps = servers.map((s) => sshKeygenFingerprint(s.hostPublicKeyPaths[0]));
+  assert.ok(fps.some((fp) => (refused.error?.message ?? '').includes(fp)), refused.error?.message);
+  assert.equal(calls('cp1'), '');
+
+  const applied = await k8sup(['update', 'cluster', NAME, '--yes', '--ssh-accept-new']);
+  assert.equal(applied.code, 0, `${applied.stderr} ${applied.error?.message ?? ''}`);
+  assert.equal(calls('cp1').match(/^kubeadm init/gm)?.length, 1);
+  assert.equal(calls('w1').match(/^kubeadm join/gm)?.length, 1);
+
+  const before = calls('cp1') + calls('w1');
+  const again = await k8sup(['update', 'cluster', NAME, '--yes']);
+  assert.equal(again.code, 0, again.error?.message);
+  assert.equal(calls('cp1') + calls('w1'), before, 'the second run ran nothing on the hosts');
+});
+
+test('delete --yes resets every host', async () => {
+  const r = await k8sup(['delete', 'cluster', NAME, '--yes']);
+  assert.equal(r.code, 0, `${r.stderr} ${r.error?.message ?? ''}`);
+  assert.match(calls('cp1'), /^kubeadm reset -f/m);
+  assert.match(calls('w1'), /^kubeadm reset -f/m);
+  assert.equal(existsSync(join(rootOf('cp1'), 'etc/kubernetes/pki/ca.key')), false);
+});
