@@ -257,7 +257,7 @@ export class FakeGcs {
     return this.resource(b, obj);
   }
 
-  private resumableChunk(id: string, headers: IncomingMessage['headers'], body: Buffer) {
+  private resumableChunk(id: string, headers: IncomingMessage['headers'], body: Buffer): { status?: number; json?: unknown; headers?: Record<string, string> } {
     const s = this.sessions.get(id);
     if (!s) throw new GcsHttpError(404, 'notFound', 'No such upload session');
     // Content-Range: bytes a-b/total, bytes */total (finalise / status query) or bytes a-b/* (more to come).
@@ -272,7 +272,8 @@ export class FakeGcs {
     }
     const total = rm ? rm[3] : String(s.received);
     if (total === '*' || Number(total) > s.received) {
-      return { status: 308, headers: s.received ? { range: `bytes=0-${s.received - 1}` } : {} };
+      const headers: Record<string, string> = s.received ? { range: `bytes=0-${s.received - 1}` } : {};
+      return { status: 308, headers };
     }
     this.sessions.delete(id);
     return { json: this.write(s.bucket, s.name, Buffer.concat(s.chunks), s.metadata, s.query) };

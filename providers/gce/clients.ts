@@ -1,0 +1,219 @@
+// Google Compute clients behind one narrow interface: `call(service, method, request)`, `list`, `aggregatedList`
+// and `mutate` (call + wait for the long-running operation). @google-cloud/compute is imported lazily on the first
+// call (it takes over a second to load), always over its REST transport. K8SUP_GCE_ENDPOINT=http://host:port points
+// every client at another endpoint; then a dummy auth client is used, so no Google credentials are needed.
+
+import { classifyGceError, GceOperationError } from './errors.js';
+
+export type GceService =
+  | 'networks'
+  | 'subnetworks'
+  | 'firewalls'
+  | 'addresses'
+  | 'regionHealthChecks'
+  | 'regionBackendServices'
+  | 'forwardingRules'
+  | 'instanceTemplates'
+  | 'instanceGroupManagers'
+  | 'zones'
+  | 'globalOperations'
+  | 'regionOperations'
+  | 'zoneOperations';
+
+const CLIENT_CLASSES: Record<GceService, string> = {
+  networks: 'NetworksClient',
+  subnetworks: 'SubnetworksClient',
+  firewalls: 'FirewallsClient',
+  addresses: 'AddressesClient',
+  regionHealthChecks: 'RegionHealthChecksClient',
+  regionBackendServices: 'RegionBackendServicesClient',
+  forwardingRules: 'ForwardingRulesClient',
+  instanceTemplates: 'InstanceTemplatesClient',
+  instanceGroupManagers: 'InstanceGroupManagersClient',
+  zones: 'ZonesClient',
+  globalOperations: 'GlobalOperationsClient',
+  regionOperations: 'RegionOperationsClient',
+  zoneOperations: 'ZoneOperationsClient',
+};
+
+/** The subset of a Compute Operation we read. */
+export interface GceOperation {
+  name?: string | null;
+  status?: string | null;
+  zone?: string | null;
+  region?: string | null;
+  targetLink?: string | null;
+  error?: { errors?: { code?: string | null; message?: string | null }[] | null } | null;
+}
+
+export interface GceSettings {
+  cluster: string;
+  project: string;
+  region: string;
+}
+
+export interface CallRecord {
+  service: GceService;
+  method: string;
+  ok: boolean;
+}
+
+export interface GceApi {
+  /** One API call; returns the response object (the first element of the library's result tuple). */
+  call(service: GceService, method: string, request: Record<string, unknown>): Promise<any>;
+  /** Every item of a (paged) list call, with an optional `filter`. */
+  list(service: GceService, request: Record<string, unknown>): Promise<any[]>;
+  /** Every item of an aggregatedList call across all zones/regions. */
+  aggregatedList(service: GceService, request: Record<string, unknown>): Promise<any[]>;
+  /** A mutating call whose answer is an Operation: waits until it is DONE and throws GceOperationError on failure. */
+  mutate(service: GceService, method: string, request: Record<string, unknown>, signal?: AbortSignal): Promise<GceOperation>;
+}
+
+export interface GceClients {
+  settings: GceSettings;
+  api: GceApi;
+}
+
+export interface GceClientOptions {
+  env: Record<string, string | undefined>;
+  onCall?: (r: CallRecord) => void;
+  /** Bound on waiting for one operation (default 15 minutes). */
+  operationTimeoutMs?: number;
+}
+
+/** `K8SUP_GCE_ENDPOINT=http://host:port` → the library's endpoint options (REST, plain HTTP, dummy auth). */
+export function endpointOptions(env: Record<string, string | undefined>): Record<string, unknown> | undefined {
+  const raw = env.K8SUP_GCE_ENDPOINT?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`K8SUP_GCE_ENDPOINT=${raw} is not a URL (expected http://host:port)`);
+  }
+  const protocol = url.protocol.replace(':', '');
+  return {
+    apiEndpoint: url.hostname,
+    port: Number(url.port || (protocol === 'https' ? 443 : 80)),
+    protocol,
+    fallback: true,
+    // Any endpoint override works without Google credentials (CONTRACT): a stand-in auth client that sends no token.
+    authClient: dummyAuthClient(),
+  };
+}
+
+function dummyAuthClient() {
+  return {
+    universeDomain: 'googleapis.com',
+    async getRequestHeaders() {
+      return new Headers();
+    },
+    // google-gax's REST transport sends through the auth client's fetch.
+    fetch(url: string, init: RequestInit) {
+      return globalThis.fetch(url, init);
+    },
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+const lastSegment = (url: string | null | undefined) => (url ? url.slice(url.lastIndexOf('/') + 1) : '');
+
+/** Creates lazily-loaded clients. No network call happens here. */
+export function createGceClients(settings: GceSettings, opts: GceClientOptions): GceClients {
+  const clientOptions: Record<string, unknown> = endpointOptions(opts.env) ?? {
+    fallback: true,
+    ...(opts.env.GOOGLE_APPLICATION_CREDENTIALS ? { keyFilename: opts.env.GOOGLE_APPLICATION_CREDENTIALS } : {}),
+  };
+  let mod: Promise<any> | undefined;
+  const clients = new Map<GceService, Promise<any>>();
+  const client = (service: GceService): Promise<any> => {
+    let c = clients.get(service);
+    if (!c) {
+      mod ??= import('@google-cloud/compute');
+      c = mod.then((m) => new m[CLIENT_CLASSES[service]]({ ...clientOptions }));
+      clients.set(service, c);
+    }
+    return c;
+  };
+  const record = (service: GceService, method: string, ok: boolean) => opts.onCall?.({ service, method, ok });
+
+  const call = async (service: GceService, method: string, request: Record<string, unknown>) => {
+    const c = await client(service);
+    try {
+      const [response] = await c[method](request);
+      record(service, method, true);
+      return response;
+    } catch (err) {
+      record(service, method, false);
+      throw err;
+    }
+  };
+
+  const waitForOperation = async (initial: GceOperation, signal?: AbortSignal): Promise<GceOperation> => {
+    let op = initial;
+    const deadline = Date.now() + (opts.operationTimeoutMs ?? 15 * 60_000);
+    for (let round = 0; op.status !== 'DONE'; round++) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for operation ${op.name}`);
+      if (signal?.aborted) throw signal.reason;
+      // `wait` returns when the operation is DONE or after about two minutes, whichever comes first.
+      const base = { project: settings.project, operation: op.name };
+      if (op.zone) op = await call('zoneOperations', 'wait', { ...base, zone: lastSegment(op.zone) });
+      else if (op.region) op = await call('regionOperations', 'wait', { ...base, region: lastSegment(op.region) });
+      else op = await call('globalOperations', 'wait', base);
+      if (op.status !== 'DONE' && round > 0) await sleep(Math.min(5000, 250 * round), signal);
+    }
+    const first = op.error?.errors?.[0];
+    if (first) {
+      throw new GceOperationError(String(op.name), first.code ?? 'UNKNOWN', `${first.code ?? 'operation failed'}: ${first.message ?? ''} (operation ${op.name} on ${op.targetLink ?? '?'})`);
+    }
+    return op;
+  };
+
+  const api: GceApi = {
+    call,
+    async list(service, request) {
+      // autoPaginate (the default) follows nextPageToken and concatenates every page's items.
+      return ((await call(service, 'list', { project: settings.project, ...request })) ?? []) as any[];
+    },
+    async aggregatedList(service, request) {
+      const c = await client(service);
+      const items: any[] = [];
+      try {
+        for await (const [, scoped] of c.aggregatedListAsync({ project: settings.project, ...request }, { autoPaginate: false })) {
+          for (const v of Object.values(scoped as Record<string, unknown>)) if (Array.isArray(v)) items.push(...v);
+        }
+        record(service, 'aggregatedList', true);
+      } catch (err) {
+        record(service, 'aggregatedList', false);
+        throw err;
+      }
+      return items;
+    },
+    async mutate(service, method, request, signal) {
+      const c = await client(service);
+      let response: { latestResponse?: GceOperation } | GceOperation;
+      try {
+        [response] = await c[method]({ project: settings.project, ...request });
+        record(service, method, true);
+      } catch (err) {
+        record(service, method, false);
+        throw err;
+      }
+      const op = ('latestResponse' in response ? response.latestResponse : response) as GceOperation;
+      return waitForOperation(op, signal);
+    },
+  };
+  return { settings, api };
+}
+
+export { classifyGceError };

@@ -1,0 +1,110 @@
+// The GCE provider: pure model builders (model/), one handler per resource kind (resources/), lazily constructed
+// Compute clients (clients.ts) and error classification (errors.ts). See docs/gce.md.
+
+import type { Cluster } from '../../src/api/types.js';
+import { InvalidInputError, OperationError } from '../../src/core/errors.js';
+import type { ConnectOptions, Provider } from '../../src/core/provider.js';
+import type { ResourceHandler } from '../../src/core/resource.js';
+import { createGceClients, type CallRecord, type GceClients } from './clients.js';
+import { classifyGceError, gceReasons } from './errors.js';
+import { API_ADDRESS } from './model/ids.js';
+import { buildGceGraph } from './model/index.js';
+import { addressHandler } from './resources/address.js';
+import { backendServiceHandler } from './resources/backend-service.js';
+import { firewallHandler } from './resources/firewall.js';
+import { forwardingRuleHandler } from './resources/forwarding-rule.js';
+import { healthCheckHandler } from './resources/health-check.js';
+import { instanceGroupHandler } from './resources/instance-group.js';
+import { instanceTemplateHandler } from './resources/instance-template.js';
+import { networkHandler } from './resources/network.js';
+import { subnetworkHandler } from './resources/subnetwork.js';
+
+export type { GceClients, CallRecord } from './clients.js';
+export { buildGceGraph } from './model/index.js';
+
+export const gceHandlers: ResourceHandler<GceClients>[] = [
+  networkHandler,
+  subnetworkHandler,
+  firewallHandler,
+  addressHandler,
+  healthCheckHandler,
+  backendServiceHandler,
+  forwardingRuleHandler,
+  instanceTemplateHandler,
+  instanceGroupHandler,
+];
+
+export interface GceProviderOptions {
+  /** Observes every API call (benchmarks, tests). */
+  onCall?: (r: CallRecord) => void;
+  operationTimeoutMs?: number;
+}
+
+const CREDENTIALS = /Could not load the default credentials|invalid_grant|UNAUTHENTICATED|Request had invalid authentication credentials|unable to detect a Project Id/i;
+
+export async function connectGce(cluster: Cluster, opts: ConnectOptions, options: GceProviderOptions = {}): Promise<GceClients> {
+  const spec = cluster.spec;
+  if (!spec.project) throw new InvalidInputError('spec.project: a GCE cluster needs a project', { hint: 'Pass --project my-project (or set spec.project).' });
+  let clients: GceClients;
+  try {
+    clients = createGceClients({ cluster: cluster.metadata.name, project: spec.project, region: spec.region }, { env: opts.env, onCall: options.onCall, operationTimeoutMs: options.operationTimeoutMs });
+  } catch (err) {
+    throw new InvalidInputError((err as Error).message, { hint: 'Set K8SUP_GCE_ENDPOINT to http://host:port, or unset it to use the real Compute API.' });
+  }
+  // One call checks credentials, the project and the zones at once.
+  let zones: { name?: string; status?: string; region?: string }[];
+  try {
+    zones = await clients.api.list('zones', {});
+  } catch (err) {
+    const message = (err as Error)?.message ?? String(err);
+    if (CREDENTIALS.test(message)) {
+      throw new OperationError(`checking Google credentials failed: ${message}`, {
+        code: 'GceCredentials',
+        hint: 'Set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file or run `gcloud auth application-default login`.',
+        cause: err,
+      });
+    }
+    if (classifyGceError(err) === 'not-found' || gceReasons(err).includes('forbidden')) {
+      throw new InvalidInputError(`spec.project: project ${spec.project} is not accessible (${message})`, {
+        hint: 'Check --project and that the Compute Engine API is enabled for it (gcloud services enable compute.googleapis.com).',
+        cause: err,
+      });
+    }
+    throw new OperationError(`listing zones of project ${spec.project} failed: ${message}`, { hint: 'Check network access to the Compute API (or K8SUP_GCE_ENDPOINT).', cause: err });
+  }
+  const up = new Set(zones.filter((z) => !z.status || z.status === 'UP').map((z) => z.name));
+  const wanted = [...new Set([...spec.zones, ...spec.controlPlane.zones, ...spec.nodeGroups.flatMap((g) => g.zones)])];
+  const missing = wanted.filter((z) => !up.has(z) || !z.startsWith(`${spec.region}-`));
+  if (missing.length) {
+    const inRegion = [...up].filter((z): z is string => !!z && z.startsWith(`${spec.region}-`)).sort();
+    throw InvalidInputError.fromIssues(
+      missing.map((z) => ({ path: `spec.zones[${Math.max(0, spec.zones.indexOf(z))}]`, message: `zone ${z} is not an available zone of ${spec.region} in project ${spec.project} (available: ${inRegion.join(', ') || 'none'})` })),
+      'Pick zones from the list above.',
+    );
+  }
+  return clients;
+}
+
+export function terraformPreamble(cluster: Cluster): Record<string, unknown> {
+  return {
+    terraform: { required_version: '>= 1.5.0', required_providers: { google: { source: 'hashicorp/google', version: '>= 5.0.0' } } },
+    provider: { google: { project: cluster.spec.project, region: cluster.spec.region } },
+  };
+}
+
+export function createGceProvider(options: GceProviderOptions = {}): Provider<GceClients> {
+  return {
+    name: 'gce',
+    handlers: gceHandlers,
+    buildGraph: buildGceGraph,
+    connect: (cluster, opts) => connectGce(cluster, opts, options),
+    classifyError: classifyGceError,
+    terraformPreamble,
+    apiEndpoint(outputs) {
+      const address = outputs[API_ADDRESS]?.address;
+      return typeof address === 'string' && address ? `https://${address}:6443` : undefined;
+    },
+  };
+}
+
+export const provider: Provider<GceClients> = createGceProvider();

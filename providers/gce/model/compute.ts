@@ -1,0 +1,125 @@
+// Instance templates and zonal managed instance groups: the control plane gets one group per zone (exactly one
+// instance in the whole cluster runs `kubeadm init`: the first zone's `cp` group of size 1), each node group one
+// group per zone with its size spread over the zones.
+
+import type { Cluster } from '../../../src/api/types.js';
+import type { BuildInputs } from '../../../src/core/provider.js';
+import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
+import type { NodeRole } from '../../../src/bootstrap/index.js';
+import { API_ADDRESS, instanceGroupId, instanceTemplateId, NETWORK, subnetworkId } from './ids.js';
+import { clusterLabels, contentHash, LABEL_NODE_GROUP, LABEL_ROLE, networkTag, resourceName } from './names.js';
+import { startupScriptFor } from './startup-script.js';
+
+export const UBUNTU_IMAGE = 'projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64';
+export const DISK_SIZE_GB = { 'control-plane': 64, node: 128 } as const;
+
+/**
+ * OAuth scopes of the default compute service account. Control planes write bootstrap tokens to the state bucket;
+ * nodes only read it. Logging and monitoring let the guest agents report.
+ */
+export const SCOPES = {
+  'control-plane': [
+    'https://www.googleapis.com/auth/devstorage.read_write',
+    'https://www.googleapis.com/auth/logging.write',
+    'https://www.googleapis.com/auth/monitoring.write',
+  ],
+  node: [
+    'https://www.googleapis.com/auth/devstorage.read_only',
+    'https://www.googleapis.com/auth/logging.write',
+    'https://www.googleapis.com/auth/monitoring.write',
+  ],
+} as const;
+
+export interface InstanceGroup {
+  role: 'control-plane' | 'node';
+  bootstrapRole: NodeRole;
+  /** Short key used in ids and names: `cp`, `cp-join`, or the node group's name. */
+  key: string;
+  /** The k8sup.io/node-group value. */
+  group: string;
+  machineType: string;
+  /** Zone → target size. */
+  sizes: Map<string, number>;
+  zones: string[];
+}
+
+/** `count` spread evenly over `zones`, earlier zones get the remainder. */
+export function spread(count: number, zones: string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  zones.forEach((z, i) => out.set(z, Math.floor(count / zones.length) + (i < count % zones.length ? 1 : 0)));
+  return out;
+}
+
+export function instanceGroups(cluster: Cluster): InstanceGroup[] {
+  const s = cluster.spec;
+  const groups: InstanceGroup[] = [];
+  const cp = (key: string, bootstrapRole: NodeRole, sizes: Map<string, number>): InstanceGroup => ({
+    role: 'control-plane', bootstrapRole, key, group: 'control-plane', machineType: s.controlPlane.machineType, sizes, zones: [...sizes.keys()],
+  });
+  const perZone = [...spread(s.controlPlane.count, s.controlPlane.zones)];
+  const [firstZone, firstCount] = perZone[0];
+  groups.push(cp('cp', 'control-plane-init', new Map([[firstZone, 1]])));
+  const join = new Map<string, number>();
+  if (firstCount > 1) join.set(firstZone, firstCount - 1);
+  for (const [zone, n] of perZone.slice(1)) if (n > 0) join.set(zone, n);
+  if (join.size) groups.push(cp('cp-join', 'control-plane-join', join));
+  for (const g of s.nodeGroups) {
+    groups.push({ role: 'node', bootstrapRole: 'worker', key: g.name, group: g.name, machineType: g.machineType, sizes: spread(g.minSize, g.zones), zones: [...g.zones] });
+  }
+  return groups;
+}
+
+/** spec.image as a source image: full URLs and `projects/…` paths as given, a bare name in the cluster's project. */
+export function sourceImage(cluster: Cluster): string {
+  const image = cluster.spec.image;
+  if (!image) return UBUNTU_IMAGE;
+  if (/^(https:\/\/|projects\/|global\/)/.test(image)) return image;
+  return `projects/${cluster.spec.project}/global/images/${image}`;
+}
+
+export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNode[] {
+  const name = cluster.metadata.name;
+  const s = cluster.spec;
+  const nodes: ResourceNode[] = [];
+  for (const g of instanceGroups(cluster)) {
+    const templateFields: Record<string, FieldValue> = {
+      machineType: g.machineType,
+      image: sourceImage(cluster),
+      diskSizeGb: DISK_SIZE_GB[g.role],
+      diskType: 'pd-balanced',
+      network: ref(NETWORK, 'selfLink'),
+      subnetwork: ref(subnetworkId(s.region), 'selfLink'),
+      // An ephemeral public address for outbound traffic (packages, images); there is no Cloud NAT.
+      externalIp: true,
+      // Pods' addresses leave the node unchanged (routed or encapsulated pod networks).
+      canIpForward: true,
+      networkTags: [networkTag(name, g.role)],
+      labels: clusterLabels(name, { [LABEL_NODE_GROUP]: g.group, [LABEL_ROLE]: g.role }),
+      serviceAccountScopes: [...SCOPES[g.role]],
+      shieldedVm: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+      // Public key only (`user:key` lines); no private key ever goes into metadata.
+      sshKeys: s.ssh.publicKey ? `ubuntu:${s.ssh.publicKey.trim()}` : null,
+      startupScript: startupScriptFor(cluster, inputs, g.bootstrapRole, g.group),
+      apiAddress: ref(API_ADDRESS, 'address'),
+    };
+    const hash = contentHash(templateFields);
+    const templateId = instanceTemplateId(g.key, hash);
+    nodes.push({ kind: 'instance-template', id: templateId, fields: { name: resourceName(name, `${g.key}-${hash}`), ...templateFields } });
+    for (const zone of g.zones) {
+      const groupName = resourceName(name, `${g.key}-${zone}`);
+      nodes.push({
+        kind: 'instance-group',
+        id: instanceGroupId(g.key, zone),
+        fields: {
+          name: groupName,
+          zone,
+          baseInstanceName: groupName,
+          instanceTemplate: ref(templateId, 'selfLink'),
+          targetSize: g.sizes.get(zone) ?? 0,
+          namedPorts: g.role === 'control-plane' ? [{ name: 'apiserver', port: 6443 }] : [],
+        },
+      });
+    }
+  }
+  return nodes;
+}

@@ -1,0 +1,15 @@
+// The GCE model: a pure function of the spec (and public build inputs) to resource nodes. No I/O, no clients.
+
+import type { Cluster } from '../../../src/api/types.js';
+import type { BuildInputs } from '../../../src/core/provider.js';
+import type { ResourceNode } from '../../../src/core/resource.js';
+import { computeNodes } from './compute.js';
+import { loadBalancerNodes } from './loadbalancer.js';
+import { description } from './names.js';
+import { networkNodes } from './network.js';
+
+export function buildGceGraph(cluster: Cluster, inputs: BuildInputs): ResourceNode[] {
+  const nodes = [...networkNodes(cluster), ...computeNodes(cluster, inputs), ...loadBalancerNodes(cluster)];
+  // The description marker is how list() recognises the cluster's objects (most GCE kinds have no labels).
+  return nodes.map((n) => ({ ...n, fields: { ...n.fields, description: description(cluster.metadata.name, n.id) } }));
+}

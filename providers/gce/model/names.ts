@@ -1,0 +1,71 @@
+// Names, labels and the description marker. GCE names are RFC 1035 labels (`[a-z]([-a-z0-9]*[a-z0-9])?`, at most 63
+// characters; a managed instance group's base instance name at most 58, so every name here fits 58). Every name
+// starts with `k8sup-<cluster>-`, which list() filters on server-side for kinds without labels (networks,
+// subnetworks, firewalls, health checks, backend services, instance templates, instance group managers); the
+// description marker `[k8sup-cluster=<name> k8sup-id=<graph id>]` is then checked exactly, so a cluster whose name
+// merely shares the prefix is never touched.
+
+import { createHash } from 'node:crypto';
+
+export const LABEL_CLUSTER = 'k8sup-cluster';
+export const LABEL_NODE_GROUP = 'k8sup-node-group';
+export const LABEL_ROLE = 'k8sup-role';
+const MAX_NAME = 58;
+const MAX_CLUSTER_PART = 24;
+
+const hash6 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 6);
+
+/** The label value for a cluster name: dots become dashes (CONTRACT), at most 63 characters. */
+export function clusterLabel(cluster: string): string {
+  const dashed = cluster.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  return dashed.length <= 63 ? dashed : `${dashed.slice(0, 56)}-${hash6(cluster)}`;
+}
+
+/** `k8sup-<cluster, dashed, shortened with a hash if long>-`: the prefix of every resource name of the cluster. */
+export function namePrefix(cluster: string): string {
+  const dashed = clusterLabel(cluster);
+  const part = dashed.length <= MAX_CLUSTER_PART ? dashed : `${dashed.slice(0, MAX_CLUSTER_PART - 7).replace(/-+$/, '')}-${hash6(cluster)}`;
+  return `k8sup-${part}-`;
+}
+
+/** A GCE resource name for the cluster: `k8sup-<cluster>-<suffix>`, shortened with a hash so it fits 58 characters. */
+export function resourceName(cluster: string, suffix: string): string {
+  const prefix = namePrefix(cluster);
+  const clean = suffix.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  const room = MAX_NAME - prefix.length;
+  const s = clean.length <= room ? clean : `${clean.slice(0, room - 7).replace(/-+$/, '')}-${hash6(suffix)}`;
+  return prefix + s;
+}
+
+/** The server-side list filter that narrows a kind to names of this cluster (RE2, anchored by the API). */
+export function nameFilter(cluster: string): string {
+  return `name eq "${namePrefix(cluster).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*"`;
+}
+
+/** The label filter for kinds that carry labels. */
+export function labelFilter(cluster: string): string {
+  return `labels.${LABEL_CLUSTER} = "${clusterLabel(cluster)}"`;
+}
+
+export function description(cluster: string, id: string): string {
+  return `Managed by k8sup [${LABEL_CLUSTER}=${cluster} k8sup-id=${id}]`;
+}
+
+/** The graph id from a description marker, if the object belongs to `cluster` (exact match). */
+export function ownedId(desc: string | null | undefined, cluster: string): string | undefined {
+  const m = /\[k8sup-cluster=(\S+) k8sup-id=(\S+)\]/.exec(desc ?? '');
+  return m && m[1] === cluster ? m[2] : undefined;
+}
+
+/** Labels on every labelled resource. */
+export function clusterLabels(cluster: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { [LABEL_CLUSTER]: clusterLabel(cluster), ...extra };
+}
+
+/** Network tags the firewall rules target. */
+export const networkTag = (cluster: string, role: 'control-plane' | 'node') => resourceName(cluster, role === 'control-plane' ? 'cp' : 'node');
+
+/** A short, stable digest of a value (instance template names change when their content does). */
+export function contentHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 8);
+}

@@ -1,0 +1,60 @@
+import { setRegionalLabels } from './address.js';
+import { compact, defineHandler, labelsEqual, lastSegment, tfName } from './common.js';
+
+export const forwardingRuleHandler = defineHandler({
+  kind: 'forwarding-rule',
+  service: 'forwardingRules',
+  scope: 'region',
+  param: 'forwardingRule',
+  bodyParam: 'forwardingRuleResource',
+  labelled: true,
+  // Everything but the labels is fixed once created.
+  immutable: ['name', 'region', 'IPAddress', 'IPProtocol', 'portRange', 'loadBalancingScheme', 'networkTier', 'backendService', 'description'],
+  body: (f) => ({
+    IPAddress: f.IPAddress,
+    IPProtocol: f.IPProtocol,
+    portRange: f.portRange,
+    loadBalancingScheme: f.loadBalancingScheme,
+    networkTier: f.networkTier,
+    backendService: f.backendService,
+    labels: f.labels,
+  }),
+  fields: (o) =>
+    compact({
+      name: o.name,
+      description: o.description,
+      region: lastSegment(o.region),
+      IPAddress: o.IPAddress,
+      IPProtocol: o.IPProtocol,
+      portRange: o.portRange,
+      loadBalancingScheme: o.loadBalancingScheme,
+      networkTier: o.networkTier,
+      backendService: o.backendService,
+      labels: o.labels ?? {},
+    }),
+  outputs: (o) => ({ selfLink: o.selfLink, name: o.name, IPAddress: o.IPAddress }),
+  async update(_node, f, _live, _changes, ctx, where) {
+    await setRegionalLabels(ctx, 'forwardingRules', where, f.labels);
+  },
+  equal: (field, d, l) => field === 'labels' && labelsEqual(d, l),
+  terraform: (node) => {
+    const f = node.fields as Record<string, any>;
+    return {
+      type: 'google_compute_forwarding_rule',
+      name: tfName(node.id),
+      body: {
+        name: f.name,
+        description: f.description,
+        region: f.region,
+        ip_address: f.IPAddress,
+        ip_protocol: f.IPProtocol,
+        port_range: f.portRange,
+        load_balancing_scheme: f.loadBalancingScheme,
+        network_tier: f.networkTier,
+        backend_service: f.backendService,
+        labels: f.labels,
+      },
+    };
+  },
+  terraformOutputs: { selfLink: 'self_link' },
+});

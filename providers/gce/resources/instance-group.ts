@@ -1,0 +1,59 @@
+// Zonal managed instance groups. Resizing and switching to a new template are in-place updates; instances are
+// replaced onto a new template by `rolling-update`, not here (the update policy is OPPORTUNISTIC).
+
+import { compact, defineHandler, lastSegment, tfName } from './common.js';
+
+type NamedPort = { name: string; port: number };
+
+export const instanceGroupHandler = defineHandler({
+  kind: 'instance-group',
+  service: 'instanceGroupManagers',
+  scope: 'zone',
+  param: 'instanceGroupManager',
+  bodyParam: 'instanceGroupManagerResource',
+  immutable: ['name', 'zone', 'baseInstanceName'],
+  body: (f) => ({
+    baseInstanceName: f.baseInstanceName,
+    instanceTemplate: f.instanceTemplate,
+    targetSize: f.targetSize,
+    namedPorts: f.namedPorts,
+    updatePolicy: { type: 'OPPORTUNISTIC' },
+  }),
+  fields: (o) => ({
+    ...compact({ name: o.name, description: o.description, zone: lastSegment(o.zone), baseInstanceName: o.baseInstanceName, instanceTemplate: o.instanceTemplate }),
+    targetSize: Number(o.targetSize ?? 0),
+    namedPorts: (o.namedPorts ?? []).map((p: NamedPort) => ({ name: p.name, port: Number(p.port) })),
+  }),
+  outputs: (o) => ({ selfLink: o.selfLink, name: o.name, instanceGroup: o.instanceGroup }),
+  async update(_node, f, _live, changes, ctx, where) {
+    const changed = new Set(changes.map((c) => c.field));
+    const api = ctx.clients.api;
+    if (changed.has('instanceTemplate')) {
+      await api.mutate('instanceGroupManagers', 'setInstanceTemplate', { ...where, instanceGroupManagersSetInstanceTemplateRequestResource: { instanceTemplate: f.instanceTemplate } }, ctx.signal);
+    }
+    if (changed.has('namedPorts') || changed.has('description')) {
+      await api.mutate('instanceGroupManagers', 'patch', { ...where, instanceGroupManagerResource: { namedPorts: f.namedPorts, description: f.description } }, ctx.signal);
+    }
+    if (changed.has('targetSize')) {
+      await api.mutate('instanceGroupManagers', 'resize', { ...where, size: f.targetSize }, ctx.signal);
+    }
+  },
+  terraform: (node) => {
+    const f = node.fields as Record<string, any>;
+    return {
+      type: 'google_compute_instance_group_manager',
+      name: tfName(node.id),
+      body: {
+        name: f.name,
+        description: f.description,
+        zone: f.zone,
+        base_instance_name: f.baseInstanceName,
+        target_size: f.targetSize,
+        version: [{ instance_template: f.instanceTemplate }],
+        named_port: (f.namedPorts as NamedPort[]).map((p) => ({ name: p.name, port: p.port })),
+        update_policy: [{ type: 'OPPORTUNISTIC', minimal_action: 'REPLACE' }],
+      },
+    };
+  },
+  terraformOutputs: { selfLink: 'self_link', instanceGroup: 'instance_group' },
+});

@@ -1,0 +1,409 @@
+// A small fake of the Compute Engine REST API (v1), enough for @google-cloud/compute's REST transport on 127.0.0.1:
+// networks, subnetworks, firewalls, addresses, regional health checks and backend services, forwarding rules,
+// instance templates, zonal instance group managers (which create and delete labelled instances like the real
+// thing) and zones; operations (optionally RUNNING until waited on) with get/wait; list filters on labels and names;
+// and the real error shapes (404 notFound, 409 alreadyExists, 400 resourceInUseByAnotherResource, injected faults).
+// Deleting an object that another object still references is refused, as GCE does, so ordering bugs show up here.
+
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+export const SELF_LINK_BASE = 'https://www.googleapis.com/compute/v1';
+
+type Obj = Record<string, any>;
+
+export class ComputeHttpError extends Error {
+  constructor(readonly status: number, readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+export interface ComputeRequestRecord {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  status: number;
+}
+
+export interface FakeComputeOptions {
+  project?: string;
+  zones?: string[];
+  /** Operations start RUNNING and become DONE when waited on / polled, so clients must wait. */
+  pendingOperations?: boolean;
+}
+
+/** Collections by scope, and the request-body field name of each (for insert). */
+const COLLECTIONS: Record<string, 'global' | 'region' | 'zone'> = {
+  networks: 'global',
+  firewalls: 'global',
+  instanceTemplates: 'global',
+  subnetworks: 'region',
+  addresses: 'region',
+  healthChecks: 'region',
+  backendServices: 'region',
+  forwardingRules: 'region',
+  instanceGroupManagers: 'zone',
+  instances: 'zone',
+};
+
+const KIND: Record<string, string> = {
+  networks: 'compute#network',
+  firewalls: 'compute#firewall',
+  instanceTemplates: 'compute#instanceTemplate',
+  subnetworks: 'compute#subnetwork',
+  addresses: 'compute#address',
+  healthChecks: 'compute#healthCheck',
+  backendServices: 'compute#backendService',
+  forwardingRules: 'compute#forwardingRule',
+  instanceGroupManagers: 'compute#instanceGroupManager',
+  instances: 'compute#instance',
+};
+
+const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+export class FakeCompute {
+  private server?: Server;
+  readonly project: string;
+  readonly zones: string[];
+  private readonly pending: boolean;
+  /** key `<scope path>/<collection>/<name>` → object */
+  private readonly objects = new Map<string, Obj>();
+  private readonly operations = new Map<string, Obj>();
+  private nextId = 1000;
+  private nextIp = 10;
+  readonly requests: ComputeRequestRecord[] = [];
+  private readonly faults: { match: (method: string, path: string) => boolean; status: number; reason: string }[] = [];
+  port = 0;
+
+  constructor(opts: FakeComputeOptions = {}) {
+    this.project = opts.project ?? 'k8sup-test';
+    this.zones = opts.zones ?? ['us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f', 'europe-west1-b'];
+    this.pending = opts.pendingOperations ?? false;
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  injectFault(match: (method: string, path: string) => boolean, status: number, reason: string): void {
+    this.faults.push({ match, status, reason });
+  }
+
+  /** Every stored object of a collection (e.g. 'instances'), for assertions. */
+  list(collection: string): Obj[] {
+    return [...this.objects.entries()].filter(([k]) => k.split('/').at(-2) === collection).map(([, v]) => structuredClone(v));
+  }
+
+  /** Every object that carries a given label (instances, addresses, forwarding rules, templates' instances). */
+  labelled(key: string, value: string): Obj[] {
+    return [...this.objects.values()].filter((o) => o.labels?.[key] === value);
+  }
+
+  /** Every object, for "nothing left" assertions. */
+  all(): Obj[] {
+    return [...this.objects.values()].map((o) => structuredClone(o));
+  }
+
+  /** Seeds an object directly (e.g. another cluster's resources), as if created through the API. */
+  seed(scopePath: string, collection: string, body: Obj): Obj {
+    return this.insert(scopePath, collection, body);
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = req.method ?? 'GET';
+    let status = 200;
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const body = raw ? (JSON.parse(raw) as Obj) : {};
+      const fault = this.faults.findIndex((f) => f.match(method, url.pathname));
+      if (fault >= 0) {
+        const f = this.faults.splice(fault, 1)[0];
+        throw new ComputeHttpError(f.status, f.reason, `injected ${f.reason}`);
+      }
+      const out = this.route(method, url.pathname, url.searchParams, body);
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(out));
+    } catch (e) {
+      const err = e instanceof ComputeHttpError ? e : new ComputeHttpError(500, 'backendError', (e as Error).stack ?? String(e));
+      status = err.status;
+      res.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify({ error: { code: err.status, message: err.message, errors: [{ message: err.message, domain: 'global', reason: err.reason }] } }));
+    } finally {
+      this.requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), status });
+    }
+  }
+
+  private route(method: string, path: string, query: URLSearchParams, body: Obj): Obj {
+    const m = /^\/compute\/v1\/projects\/([^/]+)\/(.*)$/.exec(path);
+    if (!m) throw new ComputeHttpError(404, 'notFound', `no route ${method} ${path}`);
+    if (m[1] !== this.project) throw new ComputeHttpError(404, 'notFound', `The resource 'projects/${m[1]}' was not found`);
+    const rest = m[2].split('/').map(decodeURIComponent);
+
+    if (rest[0] === 'zones' && rest.length === 1 && method === 'GET') {
+      return { kind: 'compute#zoneList', items: this.zones.map((z) => ({ kind: 'compute#zone', name: z, status: 'UP', region: `${this.base()}/regions/${z.replace(/-[a-z]$/, '')}`, selfLink: `${this.base()}/zones/${z}` })) };
+    }
+    if (rest[0] === 'aggregated' && rest.length === 2 && method === 'GET') return this.aggregated(rest[1], query);
+
+    let scopePath: string;
+    let tail: string[];
+    if (rest[0] === 'global') [scopePath, tail] = ['global', rest.slice(1)];
+    else if (rest[0] === 'regions' || rest[0] === 'zones') [scopePath, tail] = [`${rest[0]}/${rest[1]}`, rest.slice(2)];
+    else throw new ComputeHttpError(404, 'notFound', `no route ${method} ${path}`);
+
+    const [collection, name, action] = tail;
+    if (collection === 'operations') return this.operation(scopePath, name, action);
+    if (!(collection in COLLECTIONS)) throw new ComputeHttpError(404, 'notFound', `unknown collection ${collection}`);
+    const expected = COLLECTIONS[collection];
+    if ((expected === 'global') !== (scopePath === 'global') || (expected === 'zone') !== scopePath.startsWith('zones/')) {
+      throw new ComputeHttpError(404, 'notFound', `${collection} is not a ${scopePath.split('/')[0]} collection`);
+    }
+    if (scopePath.startsWith('zones/') && !this.zones.includes(scopePath.slice(6))) throw new ComputeHttpError(404, 'notFound', `Unknown zone ${scopePath.slice(6)}`);
+
+    if (name === undefined) {
+      if (method === 'GET') return this.listScoped(scopePath, collection, query);
+      if (method === 'POST') return this.op('insert', scopePath, this.selfLink(this.insert(scopePath, collection, body)));
+    } else if (action === undefined) {
+      if (method === 'GET') return this.get(scopePath, collection, name);
+      if (method === 'DELETE') return this.op('delete', scopePath, this.remove(scopePath, collection, name));
+      if (method === 'PATCH') return this.op('patch', scopePath, this.patch(scopePath, collection, name, body));
+    } else if (method === 'POST') {
+      return this.op(action, scopePath, this.act(scopePath, collection, name, action, query, body));
+    }
+    throw new ComputeHttpError(405, 'badRequest', `unsupported ${method} ${path}`);
+  }
+
+  private base(): string {
+    return `${SELF_LINK_BASE}/projects/${this.project}`;
+  }
+
+  private selfLink(o: Obj): string {
+    return o.selfLink;
+  }
+
+  private key(scopePath: string, collection: string, name: string): string {
+    return `${scopePath}/${collection}/${name}`;
+  }
+
+  private get(scopePath: string, collection: string, name: string): Obj {
+    const o = this.objects.get(this.key(scopePath, collection, name));
+    if (!o) throw new ComputeHttpError(404, 'notFound', `The resource 'projects/${this.project}/${scopePath}/${collection}/${name}' was not found`);
+    return structuredClone(o);
+  }
+
+  /** Every self link mentioned anywhere inside `value`. */
+  private references(value: unknown, out: Set<string> = new Set()): Set<string> {
+    if (typeof value === 'string' && value.startsWith(SELF_LINK_BASE)) out.add(value);
+    else if (Array.isArray(value)) value.forEach((v) => this.references(v, out));
+    else if (value && typeof value === 'object') Object.values(value).forEach((v) => this.references(v, out));
+    return out;
+  }
+
+  private checkReferences(body: Obj, self?: string): void {
+    const known = new Set<string>();
+    for (const o of this.objects.values()) {
+      known.add(o.selfLink);
+      if (o.instanceGroup) known.add(o.instanceGroup);
+    }
+    for (const r of this.references(body)) {
+      if (r !== self && !known.has(r) && !/\/global\/images\//.test(r)) throw new ComputeHttpError(404, 'notFound', `The resource '${r.slice(SELF_LINK_BASE.length + 1)}' was not found`);
+    }
+  }
+
+  private insert(scopePath: string, collection: string, body: Obj): Obj {
+    const name = body.name;
+    if (typeof name !== 'string' || !NAME.test(name)) throw new ComputeHttpError(400, 'invalid', `Invalid value for field 'resource.name': '${name}'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'`);
+    const key = this.key(scopePath, collection, name);
+    if (this.objects.has(key)) throw new ComputeHttpError(409, 'alreadyExists', `The resource 'projects/${this.project}/${scopePath}/${collection}/${name}' already exists`);
+    this.checkReferences(body);
+    const selfLink = `${this.base()}/${scopePath}/${collection}/${name}`;
+    const obj: Obj = { ...structuredClone(body), kind: KIND[collection], id: String(++this.nextId), creationTimestamp: new Date().toISOString(), selfLink };
+    if (scopePath.startsWith('regions/')) obj.region = `${this.base()}/${scopePath}`;
+    if (scopePath.startsWith('zones/')) obj.zone = `${this.base()}/${scopePath}`;
+    if (obj.labels) obj.labelFingerprint = randomBytes(6).toString('base64');
+    if (collection === 'addresses') {
+      obj.address ??= `203.0.113.${this.nextIp++}`;
+      obj.status = 'RESERVED';
+    }
+    if (collection === 'forwardingRules') obj.portRange &&= /^\d+$/.test(obj.portRange) ? `${obj.portRange}-${obj.portRange}` : obj.portRange;
+    if (collection === 'instanceGroupManagers') {
+      obj.instanceGroup = `${this.base()}/${scopePath}/instanceGroups/${name}`;
+      obj.targetSize = Number(obj.targetSize ?? 0);
+      obj.status = { isStable: true };
+    }
+    this.objects.set(key, obj);
+    if (collection === 'instanceGroupManagers') this.reconcileInstances(scopePath, obj);
+    return obj;
+  }
+
+  private remove(scopePath: string, collection: string, name: string): string {
+    const obj = this.get(scopePath, collection, name);
+    const mine = new Set([obj.selfLink, obj.instanceGroup].filter(Boolean));
+    for (const [k, o] of this.objects) {
+      if (o.selfLink === obj.selfLink) continue;
+      // An instance created by this group does not hold the group (it goes with it).
+      if (collection === 'instanceGroupManagers' && o.kind === 'compute#instance' && o.k8supManagedBy === obj.selfLink) continue;
+      const refs = this.references(o);
+      const user = [...mine].find((r) => refs.has(r));
+      if (user) {
+        throw new ComputeHttpError(400, 'resourceInUseByAnotherResource', `The ${collection.replace(/s$/, '')} resource '${obj.selfLink.slice(SELF_LINK_BASE.length + 1)}' is already being used by '${k}'`);
+      }
+    }
+    if (collection === 'instanceGroupManagers') {
+      for (const [k, o] of [...this.objects]) if (o.k8supManagedBy === obj.selfLink) this.objects.delete(k);
+    }
+    this.objects.delete(this.key(scopePath, collection, name));
+    return obj.selfLink;
+  }
+
+  private patch(scopePath: string, collection: string, name: string, body: Obj): string {
+    const obj = this.get(scopePath, collection, name);
+    if (body.name && body.name !== name) throw new ComputeHttpError(400, 'invalid', 'name cannot be changed');
+    this.checkReferences(body, obj.selfLink);
+    const merged = { ...obj, ...structuredClone(body) };
+    this.objects.set(this.key(scopePath, collection, name), merged);
+    return obj.selfLink;
+  }
+
+  private act(scopePath: string, collection: string, name: string, action: string, query: URLSearchParams, body: Obj): string {
+    const key = this.key(scopePath, collection, name);
+    const obj = this.get(scopePath, collection, name);
+    if (action === 'setLabels' && (collection === 'addresses' || collection === 'forwardingRules')) {
+      if (body.labelFingerprint !== obj.labelFingerprint) throw new ComputeHttpError(412, 'conditionNotMet', 'Labels fingerprint either invalid or resource labels have changed');
+      obj.labels = body.labels ?? {};
+      obj.labelFingerprint = randomBytes(6).toString('base64');
+    } else if (action === 'setPrivateIpGoogleAccess' && collection === 'subnetworks') {
+      obj.privateIpGoogleAccess = Boolean(body.privateIpGoogleAccess);
+    } else if (action === 'resize' && collection === 'instanceGroupManagers') {
+      const size = Number(query.get('size'));
+      if (!Number.isInteger(size) || size < 0) throw new ComputeHttpError(400, 'invalid', `Invalid value for field 'size': '${query.get('size')}'`);
+      obj.targetSize = size;
+    } else if (action === 'setInstanceTemplate' && collection === 'instanceGroupManagers') {
+      this.checkReferences(body);
+      obj.instanceTemplate = body.instanceTemplate;
+    } else {
+      throw new ComputeHttpError(400, 'badRequest', `unsupported action ${collection}/${action}`);
+    }
+    this.objects.set(key, obj);
+    if (collection === 'instanceGroupManagers') this.reconcileInstances(scopePath, obj);
+    return obj.selfLink;
+  }
+
+  /** A managed group keeps `targetSize` instances built from its current template (new ones only). */
+  private reconcileInstances(scopePath: string, igm: Obj): void {
+    const members = [...this.objects.entries()].filter(([, o]) => o.k8supManagedBy === igm.selfLink);
+    for (const [k] of members.slice(igm.targetSize)) this.objects.delete(k);
+    const template = [...this.objects.values()].find((o) => o.selfLink === igm.instanceTemplate);
+    const props = template?.properties ?? {};
+    for (let i = members.length; i < igm.targetSize; i++) {
+      const name = `${igm.baseInstanceName}-${randomBytes(2).toString('hex')}`;
+      this.objects.set(this.key(scopePath, 'instances', name), {
+        kind: KIND.instances,
+        id: String(++this.nextId),
+        name,
+        zone: igm.zone,
+        status: 'RUNNING',
+        machineType: `${this.base()}/${scopePath}/machineTypes/${props.machineType ?? 'e2-standard-2'}`,
+        labels: { ...(props.labels ?? {}) },
+        metadata: structuredClone(props.metadata ?? { items: [] }),
+        tags: structuredClone(props.tags ?? {}),
+        selfLink: `${this.base()}/${scopePath}/instances/${name}`,
+        k8supManagedBy: igm.selfLink,
+      });
+    }
+  }
+
+  private matches(o: Obj, filter: string | null): boolean {
+    if (!filter) return true;
+    // Clauses joined by AND (space): `labels.k = "v"`, `name eq "regex"`, `name != "x"`.
+    const clauses = [...filter.matchAll(/\(?\s*([\w.-]+)\s*(=|!=|eq|ne)\s*"?([^")]*?)"?\s*\)?(?=\s|$)/g)];
+    if (!clauses.length) throw new ComputeHttpError(400, 'invalid', `Invalid list filter expression '${filter}'`);
+    return clauses.every(([, field, op, value]) => {
+      const actual = field.split('.').reduce<any>((acc, k) => (acc == null ? undefined : acc[k]), o);
+      const s = actual === undefined || actual === null ? undefined : String(actual);
+      if (op === '=') return s === value;
+      if (op === '!=') return s !== value;
+      const re = new RegExp(`^(?:${value})$`);
+      return op === 'eq' ? s !== undefined && re.test(s) : s === undefined || !re.test(s);
+    });
+  }
+
+  private listScoped(scopePath: string, collection: string, query: URLSearchParams): Obj {
+    const items = [...this.objects.entries()]
+      .filter(([k, o]) => k.startsWith(`${scopePath}/${collection}/`) && this.matches(o, query.get('filter')))
+      .map(([, o]) => this.public(o));
+    return this.page(items, query, { kind: `${KIND[collection]}List` });
+  }
+
+  private aggregated(collection: string, query: URLSearchParams): Obj {
+    if (!(collection in COLLECTIONS)) throw new ComputeHttpError(404, 'notFound', `unknown collection ${collection}`);
+    const scoped: Record<string, Obj> = {};
+    for (const [k, o] of this.objects) {
+      const parts = k.split('/');
+      if (parts.at(-2) !== collection || !this.matches(o, query.get('filter'))) continue;
+      const scope = parts.slice(0, -2).join('/');
+      (scoped[scope] ??= { [collection]: [] })[collection].push(this.public(o));
+    }
+    return { kind: `${KIND[collection]}AggregatedList`, items: scoped };
+  }
+
+  private page(items: Obj[], query: URLSearchParams, extra: Obj): Obj {
+    const max = Math.min(Number(query.get('maxResults') ?? 500) || 500, 500);
+    const start = Number(query.get('pageToken') ?? 0);
+    const next = start + max < items.length ? String(start + max) : undefined;
+    return { ...extra, items: items.slice(start, start + max), ...(next ? { nextPageToken: next } : {}) };
+  }
+
+  /** Strips fake-internal fields. */
+  private public(o: Obj): Obj {
+    const { k8supManagedBy: _, ...rest } = o;
+    return structuredClone(rest);
+  }
+
+  private op(type: string, scopePath: string, targetLink: string): Obj {
+    const name = `operation-${Date.now()}-${randomBytes(4).toString('hex')}`;
+    const op: Obj = {
+      kind: 'compute#operation',
+      id: String(++this.nextId),
+      name,
+      operationType: type,
+      targetLink,
+      status: this.pending ? 'RUNNING' : 'DONE',
+      progress: this.pending ? 0 : 100,
+      insertTime: new Date().toISOString(),
+      selfLink: `${this.base()}/${scopePath}/operations/${name}`,
+    };
+    if (scopePath.startsWith('regions/')) op.region = `${this.base()}/${scopePath}`;
+    if (scopePath.startsWith('zones/')) op.zone = `${this.base()}/${scopePath}`;
+    this.operations.set(`${scopePath}/${name}`, op);
+    return structuredClone(op);
+  }
+
+  private operation(scopePath: string, name: string | undefined, action: string | undefined): Obj {
+    const op = name ? this.operations.get(`${scopePath}/${name}`) : undefined;
+    if (!op) throw new ComputeHttpError(404, 'notFound', `The resource 'projects/${this.project}/${scopePath}/operations/${name}' was not found`);
+    if (action !== undefined && action !== 'wait') throw new ComputeHttpError(400, 'badRequest', `unsupported operation action ${action}`);
+    // A poll or wait finishes a pending operation (the work itself was done at once).
+    op.status = 'DONE';
+    op.progress = 100;
+    return structuredClone(op);
+  }
+}
