@@ -251,27 +251,32 @@ async function handshake(hop: Hop, key: Buffer | undefined, opts: SshConnectOpti
     });
     client.once('error', (err: Error & { level?: string }) => {
       client.end();
-      if (hostKeyError) return reject(hostKeyError);
-      if (err.level === 'client-authentication') {
-        return reject(new OperationError(`SSH authentication to ${label} failed (publickey)`, {
-          code: 'SshAuthFailed',
-          hint: 'check the user and sshKey in the hosts file, and that the public key is in the host\'s authorized_keys',
-        }));
-      }
-      if (/passphrase|Cannot parse privateKey|Unsupported key format/i.test(err.message)) {
-        return reject(new OperationError(`cannot use the SSH private key for ${label}: ${err.message}`, {
-          code: 'SshKeyUnusable',
-          hint: 'give the passphrase through K8SUP_SSH_PASSPHRASE, or load the key into ssh-agent',
-        }));
-      }
-      reject(new OperationError(`cannot connect to ${label}: ${err.message}`, { code: 'SshConnectFailed', cause: err }));
+      reject(hostKeyError ?? connectError(label, err));
     });
     try {
       client.connect(config);
     } catch (e) {
-      reject(new OperationError(`cannot connect to ${label}: ${(e as Error).message}`, { code: /key|passphrase/i.test((e as Error).message) ? 'SshKeyUnusable' : 'SshConnectFailed' }));
+      // ssh2 throws synchronously for keys it cannot parse (e.g. encrypted without a passphrase).
+      reject(connectError(label, e as Error));
     }
   });
+}
+
+function connectError(label: string, err: Error & { level?: string }): OperationError {
+  if (err.level === 'client-authentication') {
+    return new OperationError(`SSH authentication to ${label} failed (publickey)`, {
+      code: 'SshAuthFailed',
+      hint: "check the user and sshKey in the hosts file, and that the public key is in the host's authorized_keys",
+    });
+  }
+  if (/passphrase|Cannot parse privateKey|Unsupported key format/i.test(err.message)) {
+    // ssh2's message names the problem, never the key's content.
+    return new OperationError(`cannot use the SSH private key for ${label}: ${err.message}`, {
+      code: 'SshKeyUnusable',
+      hint: 'give the passphrase through K8SUP_SSH_PASSPHRASE, or load the key into ssh-agent',
+    });
+  }
+  return new OperationError(`cannot connect to ${label}: ${err.message}`, { code: 'SshConnectFailed', cause: err });
 }
 
 function forwardOut(jump: Client, to: SshEndpoint): Promise<ClientChannel> {

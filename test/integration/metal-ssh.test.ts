@@ -163,6 +163,21 @@ test('wrong client key: authentication fails clearly and is not retried', async 
   );
 });
 
+test('an encrypted key needs its passphrase; without it the error says how to give one', async () => {
+  const locked = makeKeyPair(dir, 'locked');
+  execFileSync('ssh-keygen', ['-p', '-q', '-N', 'sesame', '-f', locked.privateKeyPath], { stdio: 'ignore' });
+  const server = await sshd({ authorizedKeys: [locked.publicKey] });
+  const kh = join(dir, 'kh-pass');
+  const target = { host: server.host, port: server.port, user: server.user };
+  await assert.rejects(
+    connectSsh(target, options(kh, { privateKeyPath: locked.privateKeyPath, hostKeys: { knownHostsPath: kh, acceptNew: true } })),
+    (e: unknown) => e instanceof OperationError && e.code === 'SshKeyUnusable' && /K8SUP_SSH_PASSPHRASE/.test(e.hint ?? ''),
+  );
+  const conn = await connectSsh(target, options(kh, { privateKeyPath: locked.privateKeyPath, passphrase: 'sesame', hostKeys: { knownHostsPath: kh, acceptNew: true } }));
+  assert.equal((await conn.run('echo unlocked')).stdout, 'unlocked\n');
+  conn.close();
+});
+
 test('ssh-agent authentication', async () => {
   const sock = join(dir, 'agent.sock');
   agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
