@@ -1,0 +1,221 @@
+// The GCE model is pure: golden files for the resource graph and for the Terraform target, plus the rules that
+// keep names valid, the description marker exact, and errors classified the way the executor needs.
+
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { loadCluster, type Cluster } from '../../src/api/index.js';
+import { renderTerraform } from '../../src/core/engine.js';
+import { buildGraph } from '../../src/core/graph.js';
+import { gceHandlers, terraformPreamble } from '../../providers/gce/index.js';
+import { endpointOptions } from '../../providers/gce/clients.js';
+import { classifyGceError, GceOperationError, isAlreadyExists } from '../../providers/gce/errors.js';
+import { buildGceGraph } from '../../providers/gce/model/index.js';
+import { instanceGroups, sourceImage, spread, UBUNTU_IMAGE } from '../../providers/gce/model/compute.js';
+import { clusterLabel, description, nameFilter, namePrefix, ownedId, resourceName } from '../../providers/gce/model/names.js';
+import { wrapStartupScript } from '../../providers/gce/model/startup-script.js';
+import { expectGolden, expectGoldenFiles } from '../helpers/golden.js';
+
+const inputs = { stateStore: 'gs://k8sup-state/prod', caCertPem: 'PEM', caCertHash: `sha256:${'ab'.repeat(32)}` };
+
+function cluster(extra: Record<string, unknown> = {}, name = 'demo.k8s.local'): Cluster {
+  return loadCluster({
+    apiVersion: 'k8sup.io/v1alpha1',
+    kind: 'Cluster',
+    metadata: { name },
+    spec: {
+      cloud: 'gce',
+      project: 'my-project',
+      kubernetesVersion: '1.31.4',
+      zones: ['us-central1-b'],
+      ssh: { publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE7GmJ6n0hJ3mX5Xz2nJ5j1q2bV8a3k4Yc2dQ9s7vW1x me@example', access: ['198.51.100.0/24'] },
+      ...extra,
+    },
+  });
+}
+
+/** The graph without the (large, separately golden-tested) startup scripts. */
+function summarised(c: Cluster): unknown {
+  return buildGceGraph(c, inputs).map((n) => ({
+    ...n,
+    fields: Object.fromEntries(Object.entries(n.fields).map(([k, v]) => [k, k === 'startupScript' ? `<${String(v).length} bytes>` : v])),
+  }));
+}
+
+describe('GCE model builders', () => {
+  it('single-zone cluster graph (golden), valid as a DAG', async () => {
+    const c = cluster();
+    buildGraph(buildGceGraph(c, inputs));
+    await expectGolden('test/golden/gce/graph-single-zone.json', JSON.stringify(summarised(c), null, 2) + '\n');
+  });
+
+  it('HA cluster over three zones (golden): one init instance, the rest join; node sizes spread over zones', async () => {
+    const c = cluster({
+      zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'],
+      controlPlane: { count: 3, zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'] },
+      nodeGroups: [{ name: 'workers', minSize: 5, maxSize: 5, zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'] }],
+    });
+    const groups = instanceGroups(c);
+    assert.deepEqual(
+      groups.map((g) => [g.key, g.bootstrapRole, Object.fromEntries(g.sizes)]),
+      [
+        ['cp', 'control-plane-init', { 'us-central1-a': 1 }],
+        ['cp-join', 'control-plane-join', { 'us-central1-b': 1, 'us-central1-c': 1 }],
+        ['workers', 'worker', { 'us-central1-a': 2, 'us-central1-b': 2, 'us-central1-c': 1 }],
+      ],
+    );
+    await expectGolden('test/golden/gce/graph-ha.json', JSON.stringify(summarised(c), null, 2) + '\n');
+  });
+
+  it('every resource carries the description marker with its own id; labelled kinds carry the cluster label', () => {
+    const c = cluster();
+    for (const n of buildGceGraph(c, inputs)) {
+      assert.equal(ownedId(n.fields.description as string, 'demo.k8s.local'), n.id);
+      if ('labels' in n.fields) assert.equal((n.fields.labels as Record<string, string>)['k8sup-cluster'], 'demo-k8s-local');
+      assert.ok(String(n.fields.name).startsWith('k8sup-demo-k8s-local-'), String(n.fields.name));
+    }
+  });
+
+  it('the startup script holds only public values and no private key; the API address comes from metadata', () => {
+    const c = cluster();
+    const templates = buildGceGraph(c, inputs).filter((n) => n.kind === 'instance-template');
+    assert.equal(templates.length, 2);
+    for (const t of templates) {
+      const script = String(t.fields.startupScript);
+      assert.doesNotMatch(script, /PRIVATE KEY/);
+      assert.match(script, /computeMetadata\/v1\/instance\/attributes\/k8sup-api-address/);
+      assert.match(script, /gs:\/\/k8sup-state\/prod|k8sup-state/);
+      assert.deepEqual(t.fields.apiAddress, { $ref: 'address/api', attr: 'address' });
+      assert.match(String(t.fields.sshKeys), /^ubuntu:ssh-ed25519 /);
+    }
+  });
+
+  it('a template change makes a new template id (content hash); a size change does not', () => {
+    const ids = (c: Cluster) => buildGceGraph(c, inputs).filter((n) => n.kind === 'instance-template').map((n) => n.id).sort();
+    const base = ids(cluster());
+    assert.deepEqual(ids(cluster({ nodeGroups: [{ name: 'nodes', minSize: 7, maxSize: 7, zones: ['us-central1-b'] }] })), base);
+    const other = ids(cluster({ image: 'my-image' }));
+    assert.notDeepEqual(other, base);
+  });
+
+  it('image: Ubuntu 24.04 LTS family by default; spec.image as a path or a name in the project', () => {
+    assert.equal(sourceImage(cluster()), UBUNTU_IMAGE);
+    assert.equal(UBUNTU_IMAGE, 'projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64');
+    assert.equal(sourceImage(cluster({ image: 'my-image' })), 'projects/my-project/global/images/my-image');
+    assert.equal(sourceImage(cluster({ image: 'projects/x/global/images/family/f' })), 'projects/x/global/images/family/f');
+  });
+
+  it('no SSH firewall rule when ssh.access is empty', () => {
+    const ids = buildGceGraph(cluster({ ssh: { publicKey: null, access: [] } }), inputs).map((n) => n.id);
+    assert.ok(!ids.includes('firewall/ssh'));
+    assert.ok(ids.includes('firewall/api'));
+  });
+
+  it('spread gives earlier zones the remainder', () => {
+    assert.deepEqual([...spread(5, ['a', 'b', 'c']).values()], [2, 2, 1]);
+    assert.deepEqual([...spread(0, ['a', 'b']).values()], [0, 0]);
+  });
+});
+
+describe('GCE names', () => {
+  it('are valid RFC 1035 names of at most 58 characters, also for long cluster and group names', () => {
+    const long = 'a-really-long-cluster-name.with.many.parts.example.com';
+    for (const [cl, suffix] of [
+      ['demo.k8s.local', 'cp-us-central1-b'],
+      [long, 'cp-join-us-central1-b'],
+      [long, 'a-node-group-with-a-long-name-northamerica-northeast1-a'],
+      ['0starts-with-digit.example', 'x'],
+    ]) {
+      const n = resourceName(cl, suffix);
+      assert.match(n, /^[a-z]([-a-z0-9]*[a-z0-9])?$/, n);
+      assert.ok(n.length <= 58, `${n} is ${n.length} long`);
+      assert.ok(n.startsWith(namePrefix(cl)));
+    }
+    assert.notEqual(resourceName(long, 'a-node-group-with-a-long-name-zone-1'), resourceName(long, 'a-node-group-with-a-long-name-zone-2'));
+  });
+
+  it('the label value is the cluster name with dots as dashes', () => {
+    assert.equal(clusterLabel('demo.k8s.local'), 'demo-k8s-local');
+  });
+
+  it('the description marker matches the exact cluster only', () => {
+    const d = description('demo.k8s.local', 'network');
+    assert.equal(ownedId(d, 'demo.k8s.local'), 'network');
+    assert.equal(ownedId(d, 'demo-k8s-local'), undefined);
+    assert.equal(ownedId(description('demo.k8s.local.two', 'network'), 'demo.k8s.local'), undefined);
+    assert.equal(ownedId('hand made', 'demo.k8s.local'), undefined);
+    assert.equal(nameFilter('demo.k8s.local'), 'name eq "k8sup-demo-k8s-local-.*"');
+  });
+});
+
+describe('GCE error classification', () => {
+  const httpError = (code: number, reason: string, message = reason) => Object.assign(new Error(message), { code, errors: [{ reason, domain: 'global', message }] });
+  it('maps Compute reasons and statuses to the executor classes', () => {
+    assert.equal(classifyGceError(httpError(8, 'rateLimitExceeded')), 'throttled');
+    assert.equal(classifyGceError(httpError(7, 'userRateLimitExceeded')), 'throttled');
+    assert.equal(classifyGceError(httpError(8, 'whatever')), 'throttled'); // 429
+    assert.equal(classifyGceError(httpError(14, 'backendError')), 'transient'); // 503
+    assert.equal(classifyGceError(httpError(3, 'resourceInUseByAnotherResource')), 'dependency');
+    assert.equal(classifyGceError(new GceOperationError('op', 'RESOURCE_IN_USE_BY_ANOTHER_RESOURCE', 'in use')), 'dependency');
+    assert.equal(classifyGceError(httpError(5, 'notFound')), 'not-found');
+    assert.equal(classifyGceError(httpError(7, 'forbidden')), 'fatal');
+    assert.equal(classifyGceError(httpError(7, 'quotaExceeded')), 'fatal');
+    assert.equal(classifyGceError(Object.assign(new Error('x'), { code: 'ECONNRESET' })), 'transient');
+    assert.ok(isAlreadyExists(httpError(10, 'alreadyExists', "The resource 'x' already exists")));
+    assert.ok(!isAlreadyExists(httpError(5, 'notFound')));
+  });
+});
+
+describe('GCE client options', () => {
+  it('K8SUP_GCE_ENDPOINT selects REST over plain HTTP to that host and port with a credential-free auth client', () => {
+    const o = endpointOptions({ K8SUP_GCE_ENDPOINT: 'http://127.0.0.1:8123' })!;
+    assert.deepEqual({ ...o, authClient: undefined }, { apiEndpoint: '127.0.0.1', port: 8123, protocol: 'http', fallback: true, authClient: undefined });
+    assert.equal(typeof (o.authClient as { fetch: unknown }).fetch, 'function');
+    assert.equal(endpointOptions({}), undefined);
+    assert.throws(() => endpointOptions({ K8SUP_GCE_ENDPOINT: 'not a url' }), /not a URL/);
+  });
+});
+
+describe('GCE terraform target', () => {
+  it('renders google_* resources, the startup scripts as data files, refs as interpolations (golden)', async () => {
+    const c = cluster();
+    const files = renderTerraform(buildGceGraph(c, inputs), gceHandlers, terraformPreamble(c));
+    const main = JSON.parse(files['main.tf.json']);
+    assert.deepEqual(Object.keys(main.resource).sort(), [
+      'google_compute_address',
+      'google_compute_firewall',
+      'google_compute_forwarding_rule',
+      'google_compute_instance_group_manager',
+      'google_compute_instance_template',
+      'google_compute_network',
+      'google_compute_region_backend_service',
+      'google_compute_region_health_check',
+      'google_compute_subnetwork',
+    ]);
+    assert.deepEqual(main.provider, { google: { project: 'my-project', region: 'us-central1' } });
+    const fr = main.resource.google_compute_forwarding_rule.forwarding_rule_api;
+    assert.equal(fr.ip_address, '${google_compute_address.address_api.address}');
+    assert.match(fr.backend_service, /^\$\{google_compute_region_backend_service\.backend_service_api\.self_link\}$/);
+    const templates = Object.values(main.resource.google_compute_instance_template) as Record<string, any>[];
+    for (const t of templates) {
+      assert.match(t.metadata_startup_script, /^\$\{file\("\$\{path\.module\}\/data\/.*\.startup-script\.sh"\)\}$/);
+      assert.equal(t.metadata['k8sup-api-address'], '${google_compute_address.address_api.address}');
+    }
+    assert.equal(Object.keys(files).filter((f) => f.startsWith('data/')).length, 2);
+    assert.doesNotMatch(files['main.tf.json'], /PRIVATE KEY/);
+    await expectGoldenFiles('test/golden/gce/terraform', { 'main.tf.json': files['main.tf.json'] });
+  });
+
+  it('the rendered startup script is valid bash and shellcheck-clean', () => {
+    const t = buildGceGraph(cluster(), inputs).find((n) => n.kind === 'instance-template')!;
+    const script = String(t.fields.startupScript);
+    execFileSync('bash', ['-n'], { input: script });
+    execFileSync('shellcheck', ['-s', 'bash', '-'], { input: script });
+  });
+
+  it('the startup-script wrapper substitutes the address into a verbatim copy of the bootstrap script', () => {
+    const wrapped = wrapStartupScript('#!/bin/bash\necho "${HOME} $(date) k8sup-var-api-address.invalid:6443"\n');
+    assert.match(wrapped, /<<'K8SUP_BOOTSTRAP_[0-9a-f]{12}'\n#!\/bin\/bash\necho "\$\{HOME\} \$\(date\) k8sup-var-api-address\.invalid:6443"\nK8SUP_BOOTSTRAP_/);
+    assert.match(wrapped, /sed "s\/k8sup-var-api-address\\\.invalid\/\$\{api_address\}\/g"/);
+  });
+});
