@@ -2,8 +2,8 @@
 
 import type { Cluster } from '../api/index.js';
 import { InvalidInputError } from '../core/errors.js';
-import { assertNodesCanReadStore, loadProviderFor } from '../cluster/deploy.js';
-import { ensurePki } from '../cluster/pki-store.js';
+import { assertNodesCanReadStore, desiredGraph, loadProviderFor } from '../cluster/deploy.js';
+import { generatePki, savePki } from '../cluster/pki-store.js';
 import { mutateCluster, writeSpec } from '../cluster/spec-store.js';
 import { planAndApply, type ApplyFlags } from './apply-flow.js';
 import type { CliContext } from './context.js';
@@ -11,8 +11,13 @@ import type { CliContext } from './context.js';
 export async function createCluster(ctx: CliContext, cluster: Cluster, flags: ApplyFlags): Promise<number> {
   const name = cluster.metadata.name;
   const store = await ctx.openStore();
-  // Refuse an apply that could never work before the spec is written.
-  if (ctx.globals.yes || flags.target === 'terraform') assertNodesCanReadStore(await loadProviderFor(cluster), store.url);
+  // Everything that can reject the input runs before the first write: the store must suit an apply, and the
+  // provider must be able to build the cluster's resources (bootstrap scripts included) from this spec.
+  const provider = await loadProviderFor(cluster);
+  if (ctx.globals.yes || flags.target === 'terraform') assertNodesCanReadStore(provider, store.url);
+  const pki = await generatePki(name);
+  await desiredGraph({ store, cluster }, provider, pki.public);
+
   return mutateCluster(store, name, ctx.actor, 'create cluster', async (cs) => {
     if (await cs.latest()) {
       throw new InvalidInputError(`cluster "${name}" already exists in ${store.url}`, {
@@ -20,7 +25,7 @@ export async function createCluster(ctx: CliContext, cluster: Cluster, flags: Ap
       });
     }
     await writeSpec(cs, cluster, 0, ctx.actor, 'create');
-    await ensurePki(store, name);
+    await savePki(store, name, pki.pki);
     ctx.note(`Stored cluster ${name} (revision 1) and its PKI in ${store.url}.`);
     return planAndApply(ctx, store, cs, cluster, flags, { offlineIfNew: true });
   });

@@ -99,7 +99,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
   program.command('validate').description('check cluster health').command('cluster [name]').description('check the cluster through the Kubernetes API')
     .option('--wait <duration>', 'keep checking until valid or this long has passed (e.g. 10m)')
     .option('--count <n>', 'consecutive successful checks required', '1')
-    .option('--interval <duration>', 'time between checks', '10s')
+    .option('--interval <duration>', 'time between checks', '1s')
     .option('--kubeconfig <path>', 'kubeconfig to use instead of a fresh admin credential from the state store')
     .option('--context <ctx>', 'kubeconfig context')
     .action(actions(() => import('./validate-cluster.js')));

@@ -11,7 +11,7 @@ import type { Provider } from '../core/provider.js';
 import type { Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
-import { ensurePki } from './pki-store.js';
+import { ensurePki, type PublicPki } from './pki-store.js';
 
 export interface DeployContext {
   store: BlobStore;
@@ -55,8 +55,8 @@ export function assertNodesCanReadStore(provider: Provider<any>, storeUrl: strin
  * The desired resources. A plan-only run on a store the nodes could not read (a local store for an AWS cluster)
  * renders with a placeholder location; assertNodesCanReadStore stops such a spec from being applied.
  */
-export async function desiredGraph(ctx: DeployContext, provider: Provider<any>): Promise<ResourceNode[]> {
-  const pki = await ensurePki(ctx.store, ctx.cluster.metadata.name);
+export async function desiredGraph(ctx: Pick<DeployContext, 'store' | 'cluster'>, provider: Provider<any>, pki?: PublicPki): Promise<ResourceNode[]> {
+  pki ??= await ensurePki(ctx.store, ctx.cluster.metadata.name);
   const schemes = provider.nodeStateStoreSchemes;
   const readable = !schemes || schemes.includes(new URL(ctx.store.url).protocol);
   const stateStore = readable ? ctx.store.url : `${schemes[0]}//state-store-not-set`;

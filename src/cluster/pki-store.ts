@@ -2,25 +2,36 @@
 // model; private parts only to control planes through the store or SSH) and by export kubeconfig.
 
 import type { BlobStore } from '../state/blob.js';
+import type { ClusterPki } from '../pki/index.js';
 
 export interface PublicPki {
   caCertPem: string;
   caCertHash: string;
 }
 
-/** Generates and stores the PKI unless the cluster already has one. */
-export async function ensurePki(store: BlobStore, name: string): Promise<PublicPki> {
-  const pki = await import('../pki/index.js');
-  let existing = await pki.loadClusterPki(store, name);
-  if (!existing) {
-    existing = pki.generateClusterPki(name);
-    await pki.saveClusterPki(store, name, existing);
-  }
-  return { caCertPem: existing.ca.certPem, caCertHash: pki.caCertHash(existing.ca.certPem) };
+/** A new PKI, not yet stored, with its public parts. */
+export async function generatePki(name: string): Promise<{ pki: ClusterPki; public: PublicPki }> {
+  const mod = await import('../pki/index.js');
+  const pki = mod.generateClusterPki(name);
+  return { pki, public: { caCertPem: pki.ca.certPem, caCertHash: mod.caCertHash(pki.ca.certPem) } };
 }
 
-export async function loadPki(store: BlobStore, name: string) {
-  const pki = await import('../pki/index.js');
-  const loaded = await pki.loadClusterPki(store, name);
-  return loaded;
+export async function savePki(store: BlobStore, name: string, pki: ClusterPki): Promise<void> {
+  const mod = await import('../pki/index.js');
+  await mod.saveClusterPki(store, name, pki);
+}
+
+/** The stored PKI's public parts; generates and stores one if the cluster has none (a spec written by hand). */
+export async function ensurePki(store: BlobStore, name: string): Promise<PublicPki> {
+  const mod = await import('../pki/index.js');
+  const existing = await mod.loadClusterPki(store, name);
+  if (existing) return { caCertPem: existing.ca.certPem, caCertHash: mod.caCertHash(existing.ca.certPem) };
+  const fresh = await generatePki(name);
+  await savePki(store, name, fresh.pki);
+  return fresh.public;
+}
+
+export async function loadPki(store: BlobStore, name: string): Promise<ClusterPki | null> {
+  const mod = await import('../pki/index.js');
+  return mod.loadClusterPki(store, name);
 }
