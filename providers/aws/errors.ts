@@ -51,7 +51,7 @@ export function classifyAwsError(err: unknown): ErrorClass {
   if (NETWORK.has(e.code ?? '') || NETWORK.has(e.cause?.code ?? '') || NETWORK.has(code) || /socket hang up|ECONNRESET/.test(message)) return 'transient';
   if (TRANSIENT.has(code) || (status !== undefined && status >= 500)) return 'transient';
   if (DEPENDENCY.has(code)) return 'dependency';
-  if (NOT_FOUND.has(code) || code.endsWith('.NotFound') || code.endsWith('NotFound')) return 'not-found';
+  if (NOT_FOUND.has(code) || /NotFound(Exception|Fault)?$/.test(code)) return 'not-found';
   // Auto Scaling reports a missing group as a generic ValidationError.
   if (code === 'ValidationError' && /not found/i.test(message)) return 'not-found';
   return 'fatal';

@@ -19,6 +19,22 @@ function isFileRef(v: unknown): v is TerraformFileRef {
   return typeof v === 'object' && v !== null && typeof (v as TerraformFileRef).$tfFile === 'string';
 }
 
+/**
+ * A raw Terraform expression (written without `${}`), for values a Ref alone cannot express, e.g.
+ * `base64gzip(replace(file(...), "placeholder", aws_lb.api.dns_name))`. Rendered as `${expr}`, unescaped.
+ */
+export interface TerraformExpression {
+  readonly $tfExpr: string;
+}
+
+export function terraformExpression(expr: string): TerraformExpression {
+  return { $tfExpr: expr };
+}
+
+function isExpression(v: unknown): v is TerraformExpression {
+  return typeof v === 'object' && v !== null && typeof (v as TerraformExpression).$tfExpr === 'string';
+}
+
 /** The expression Terraform evaluates to the contents of `data/<name>`. */
 export function fileExpression(name: string): string {
   return `\${file("\${path.module}/data/${name}")}`;
@@ -65,6 +81,7 @@ export function renderTerraform(nodes: readonly ResourceNode[], handlers: readon
 
   const files = new Map<string, string>();
   const resource: Record<string, Record<string, unknown>> = {};
+  const data: Record<string, Record<string, unknown>> = {};
   for (const id of graph.order) {
     const node = graph.nodes.get(id)!;
     blocksById.get(id)!.forEach((block, index) => {
@@ -86,13 +103,15 @@ export function renderTerraform(nodes: readonly ResourceNode[], handlers: readon
         const existing = Array.isArray(body.depends_on) ? (body.depends_on as string[]) : [];
         body.depends_on = [...new Set([...existing, ...extra])];
       }
-      const ofType = (resource[block.type] ??= {});
+      // A block type `data.<type>` is a data source (e.g. `data.aws_ami`): it goes under "data".
+      const isData = block.type.startsWith('data.');
+      const ofType = ((isData ? data : resource)[block.type.replace(/^data\./, '')] ??= {});
       if (ofType[block.name]) throw new OperationError(`terraform: duplicate resource ${block.type}.${block.name}`, { code: 'TerraformRender' });
       ofType[block.name] = body;
     });
   }
 
-  const main = { ...preamble, resource: sortKeys(resource, 2) };
+  const main = { ...preamble, ...(Object.keys(data).length ? { data: sortKeys(data, 2) } : {}), resource: sortKeys(resource, 2) };
   const out: Record<string, string> = { 'main.tf.json': JSON.stringify(main, null, 2) + '\n' };
   for (const name of [...files.keys()].sort()) out[`data/${name}`] = files.get(name)!;
   return out;
@@ -100,6 +119,7 @@ export function renderTerraform(nodes: readonly ResourceNode[], handlers: readon
 
 function renderValue(value: unknown, where: string, files: Set<string>, refExpression: (id: string, attr: string) => string): unknown {
   if (isRef(value)) return refExpression(value.$ref, value.attr);
+  if (isExpression(value)) return `\${${value.$tfExpr}}`;
   if (isFileRef(value)) {
     if (!files.has(value.$tfFile)) throw new OperationError(`terraform: ${where} references data/${value.$tfFile}, which is not in its files`, { code: 'TerraformRender' });
     return fileExpression(value.$tfFile);

@@ -128,7 +128,6 @@ const TF_TYPES: [RegExp, string][] = [
   [/^iam-role\//, 'aws_iam_role'],
   [/^instance-profile\//, 'aws_iam_instance_profile'],
   [/^key-pair$/, 'aws_key_pair'],
-  [/^image\//, 'data.aws_ami'],
   [/^launch-template\//, 'aws_launch_template'],
   [/^autoscaling-group\//, 'aws_autoscaling_group'],
   [/^load-balancer\//, 'aws_lb'],

@@ -3,6 +3,7 @@
 // with that marker: delete never touches a record someone else made.
 
 import type { ResourceHandler } from '../../../src/core/resource.js';
+import { terraformExpression } from '../../../src/core/terraform.js';
 import type { AwsClients } from '../clients.js';
 import { DNS_RECORD } from '../model/ids.js';
 import { live, tfName, type Ctx } from './common.js';
@@ -68,8 +69,8 @@ export const dnsRecordHandler: ResourceHandler<AwsClients> = {
     const name = tfName(node.id);
     return [
       { type: 'data.aws_route53_zone', name, body: { name: f.zoneName, private_zone: false } },
-      { type: 'aws_route53_record', name, body: { zone_id: `\${data.aws_route53_zone.${name}.zone_id}`, name: f.name, type: 'A', alias: [{ name: f.target.dnsName, zone_id: f.target.hostedZoneId, evaluate_target_health: false }] } },
-      { type: 'aws_route53_record', name: `${name}_owner`, body: { zone_id: `\${data.aws_route53_zone.${name}.zone_id}`, name: f.name, type: 'TXT', ttl: 300, records: [`k8sup.io/cluster=${String(f.name).replace(/^api\./, '')}`] } },
+      { type: 'aws_route53_record', name, body: { zone_id: terraformExpression(`data.aws_route53_zone.${name}.zone_id`), name: f.name, type: 'A', alias: [{ name: f.target.dnsName, zone_id: f.target.hostedZoneId, evaluate_target_health: false }] } },
+      { type: 'aws_route53_record', name: `${name}_owner`, body: { zone_id: terraformExpression(`data.aws_route53_zone.${name}.zone_id`), name: f.name, type: 'TXT', ttl: 300, records: [`k8sup.io/cluster=${String(f.name).replace(/^api\./, '')}`] } },
     ];
   },
 };

@@ -1,7 +1,7 @@
 // IAM roles. IAM has no tag filter on List*, so list() lists the cluster's IAM path (`/k8sup/<cluster>/`) — one
 // paginated call — and confirms ownership with ListRoleTags only for the roles found there.
 
-import type { ResourceHandler } from '../../../src/core/resource.js';
+import { ref, type ResourceHandler } from '../../../src/core/resource.js';
 import type { AwsClients } from '../clients.js';
 import { iamPath } from '../model/names.js';
 import { ignoreNotFound, live, ownedId, paginate, tagList, tagMap, tagsEqual, tfName, type Ctx } from './common.js';
@@ -113,7 +113,7 @@ export const iamRoleHandler: ResourceHandler<AwsClients> = {
     const name = tfName(node.id);
     return [
       { type: 'aws_iam_role', name, body: { name: f.name, path: f.path, assume_role_policy: JSON.stringify(f.assumeRolePolicy), tags: f.tags } },
-      { type: 'aws_iam_role_policy', name, body: { name: f.policyName, role: `\${aws_iam_role.${name}.id}`, policy: JSON.stringify(f.policy) } },
+      { type: 'aws_iam_role_policy', name, body: { name: f.policyName, role: ref(node.id, 'name'), policy: JSON.stringify(f.policy) } },
     ];
   },
 };

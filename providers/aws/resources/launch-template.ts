@@ -2,10 +2,11 @@
 // follows `$Latest`, so running instances keep their configuration until a rolling update replaces them.
 
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { isRef, type ResourceHandler } from '../../../src/core/resource.js';
+import { isRef, type ResourceHandler, type TerraformBlock } from '../../../src/core/resource.js';
+import { terraformExpression } from '../../../src/core/terraform.js';
 import type { AwsClients } from '../clients.js';
 import { UBUNTU_NAME_PATTERN, UBUNTU_OWNER } from '../model/names.js';
-import { renderUserData } from '../model/user-data.js';
+import { placeholder, renderUserData } from '../model/user-data.js';
 import { isImageLookup, lookupImage, type ImageLookup } from './image.js';
 import { clusterFilter, creating, live, ownedId, sameSet, tagList, tagMap, tagSpec, tagsEqual, tfName, tfRefExpr, type Ctx } from './common.js';
 
@@ -147,27 +148,31 @@ export const launchTemplateHandler: ResourceHandler<AwsClients> = {
     const f = node.fields as Record<string, any>;
     const name = tfName(node.id);
     const file = `${name}.user-data.sh`;
-    // user_data = base64(template with each {{K8SUP_VAR}} replaced by the referenced attribute).
+    // user_data = gzip+base64 of the template with each var's placeholder replaced by the referenced attribute.
     let expr = `file("\${path.module}/data/${file}")`;
     for (const [k, v] of Object.entries(f.userData.vars ?? {})) {
       const value = isRef(v) ? tfRefExpr(v) : JSON.stringify(String(v));
-      expr = `replace(${expr}, "{{K8SUP_${k}}}", ${value})`;
+      expr = `replace(${expr}, ${JSON.stringify(placeholder(k))}, ${value})`;
     }
     const tags = tagList(f.instanceTags);
-    return {
+    const lookup = isImageLookup(f.imageId) ? f.imageId.lookup : null;
+    const imageBlock: TerraformBlock[] = lookup
+      ? [{ type: 'data.aws_ami', name: `${name}_image`, body: { most_recent: true, owners: [lookup.owner], filter: [{ name: 'name', values: [lookup.namePattern] }, { name: 'architecture', values: [lookup.architecture] }] } }]
+      : [];
+    const template: TerraformBlock = {
       type: 'aws_launch_template',
       name,
       files: { [file]: f.userData.template },
       body: {
         name: f.name,
-        image_id: f.imageId,
+        image_id: lookup ? terraformExpression(`data.aws_ami.${name}_image.id`) : f.imageId,
         instance_type: f.instanceType,
         ...(f.keyName ? { key_name: f.keyName } : {}),
         iam_instance_profile: [{ arn: f.iamInstanceProfileArn }],
         vpc_security_group_ids: f.securityGroupIds,
         block_device_mappings: [{ device_name: f.rootVolume.deviceName, ebs: [{ volume_size: f.rootVolume.sizeGiB, volume_type: f.rootVolume.volumeType, encrypted: f.rootVolume.encrypted, delete_on_termination: true }] }],
         metadata_options: [{ http_endpoint: f.metadataOptions.httpEndpoint, http_tokens: f.metadataOptions.httpTokens, http_put_response_hop_limit: f.metadataOptions.httpPutResponseHopLimit }],
-        user_data: `\${base64encode(${expr})}`,
+        user_data: terraformExpression(`base64gzip(${expr})`),
         tag_specifications: [
           { resource_type: 'instance', tags: Object.fromEntries(tags.map((t) => [t.Key, t.Value])) },
           { resource_type: 'volume', tags: Object.fromEntries(tags.map((t) => [t.Key, t.Value])) },
@@ -175,5 +180,7 @@ export const launchTemplateHandler: ResourceHandler<AwsClients> = {
         tags: f.tags,
       },
     };
+    // The template comes first: Refs to this node resolve against the first block.
+    return [template, ...imageBlock];
   },
 };

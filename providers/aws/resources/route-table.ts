@@ -1,7 +1,7 @@
 // A route table with its routes and subnet associations as fields: the table owns both, so update reconciles them
 // and delete first releases the associations (a table with associations cannot be deleted).
 
-import type { ResourceHandler } from '../../../src/core/resource.js';
+import { ref, type ResourceHandler } from '../../../src/core/resource.js';
 import type { AwsClients } from '../clients.js';
 import { clusterFilter, creating, ignoreNotFound, live, ownedId, sameSet, tagList, tagMap, tagSpec, tagsEqual, tfName, type Ctx } from './common.js';
 
@@ -98,10 +98,10 @@ export const routeTableHandler: ResourceHandler<AwsClients> = {
     ];
     // Separate aws_route resources: inline `route` blocks in JSON need every attribute spelled out.
     routes.forEach((r, i) => {
-      blocks.push({ type: 'aws_route', name: `${name}_route_${i}`, body: { route_table_id: `\${aws_route_table.${name}.id}`, destination_cidr_block: r.destinationCidrBlock, gateway_id: r.gatewayId } });
+      blocks.push({ type: 'aws_route', name: `${name}_route_${i}`, body: { route_table_id: ref(node.id, 'id'), destination_cidr_block: r.destinationCidrBlock, gateway_id: r.gatewayId } });
     });
     ((f.subnetIds ?? []) as unknown[]).forEach((s, i) => {
-      blocks.push({ type: 'aws_route_table_association', name: `${name}_${i}`, body: { route_table_id: `\${aws_route_table.${name}.id}`, subnet_id: s } as any });
+      blocks.push({ type: 'aws_route_table_association', name: `${name}_${i}`, body: { route_table_id: ref(node.id, 'id'), subnet_id: s } as any });
     });
     return blocks;
   },
