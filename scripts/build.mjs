@@ -14,6 +14,8 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  minify: true,
+  keepNames: true,
   chunkNames: 'chunks/[name]-[hash]',
   // Cloud SDKs and native modules stay in node_modules: they are large, use dynamic requires, and are only
   // reached through dynamic imports.
