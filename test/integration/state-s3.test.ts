@@ -9,26 +9,33 @@ import { ClusterStore } from '../../src/state/cluster-store.js';
 import { openBlobStore } from '../../src/state/open.js';
 import { s3ClientConfig } from '../../src/state/s3.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
+import { startSerialWritesProxy, type SerialWritesProxy } from '../helpers/serial-writes-proxy.js';
 import { blobStoreConformance } from '../helpers/state-conformance.js';
 
 const BUCKET = 'k8sup-state-test';
 let moto: Moto;
+let proxy: SerialWritesProxy;
+// moto's environment, pointed at the proxy that makes its conditional writes atomic (see serial-writes-proxy.ts).
+let env: Record<string, string>;
 let s3: S3Client;
 let counter = 0;
 
 before(async () => {
   moto = await startMoto();
-  s3 = new S3Client(s3ClientConfig(moto.env));
+  proxy = await startSerialWritesProxy(moto.endpoint);
+  env = { ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint };
+  s3 = new S3Client(s3ClientConfig(env));
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
 });
 after(async () => {
   s3?.destroy();
+  await proxy?.stop();
   await moto?.stop();
 });
 
 // Each store gets its own prefix in one versioned bucket, which also exercises prefix handling everywhere.
-blobStoreConformance('s3 (moto)', () => openBlobStore(`s3://${BUCKET}/t${++counter}/state`, moto.env, '/nonexistent'));
+blobStoreConformance('s3 (moto)', () => openBlobStore(`s3://${BUCKET}/t${++counter}/state`, env, '/nonexistent'));
 
 describe('s3 store specifics', () => {
   it('the bucket is versioned (as the docs recommend)', async () => {
@@ -36,7 +43,7 @@ describe('s3 store specifics', () => {
   });
 
   it('writes every object with server-side encryption AES256, under the URL prefix', async () => {
-    const store = await openBlobStore(`s3://${BUCKET}/sse`, moto.env, '/nonexistent');
+    const store = await openBlobStore(`s3://${BUCKET}/sse`, env, '/nonexistent');
     const c = new ClusterStore(store, 'enc.example');
     await c.writeRevision('a: 1\n', { expectedRevision: 0, author: 't' });
     await c.putObject('pki/ca.key', 'secret', { secret: true });
@@ -54,7 +61,7 @@ describe('s3 store specifics', () => {
   });
 
   it('a missing bucket is an OperationError naming the bucket, with a hint to create it', async () => {
-    const store = await openBlobStore('s3://no-such-bucket-k8sup', moto.env, '/nonexistent');
+    const store = await openBlobStore('s3://no-such-bucket-k8sup', env, '/nonexistent');
     for (const op of [() => store.list(''), () => store.put('a/b', 'x'), () => store.get('a/b')]) {
       await assert.rejects(op(), (e: unknown) => {
         assert.ok(e instanceof OperationError, String(e));
@@ -67,7 +74,7 @@ describe('s3 store specifics', () => {
   });
 
   it('list follows pagination past 1000 keys', async () => {
-    const store = await openBlobStore(`s3://${BUCKET}/many`, moto.env, '/nonexistent');
+    const store = await openBlobStore(`s3://${BUCKET}/many`, env, '/nonexistent');
     const keys = Array.from({ length: 1015 }, (_, i) => `c/k${String(i).padStart(5, '0')}`);
     for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => store.put(k, 'x')));
     assert.deepEqual(await store.list('c/'), keys);
