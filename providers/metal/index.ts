@@ -89,6 +89,8 @@ export function classifyMetalError(err: unknown): ErrorClass {
 export function createMetalProvider(options: MetalProviderOptions = {}): Provider<MetalClients> {
   return {
     name: 'metal',
+    // A node install over SSH (packages, images, kubeadm) may take longer than the engine's default 10 minutes.
+    taskTimeoutMs: 35 * 60_000,
     handlers: [hostHandler, kubeadmInitHandler, kubeadmJoinHandler],
     buildGraph: buildMetalGraph,
     async connect(cluster: Cluster, opts: ConnectOptions): Promise<MetalClients> {

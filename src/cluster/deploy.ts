@@ -82,6 +82,7 @@ async function engineDeps(ctx: DeployContext, provider: Provider<any>): Promise<
     io: ctx.io,
     signal: ctx.signal,
     journal: ctx.cs.journal,
+    taskTimeoutMs: provider.taskTimeoutMs,
   };
 }
 

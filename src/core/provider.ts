@@ -36,6 +36,8 @@ export interface Provider<C = unknown> {
    * (AWS: ['s3:'], GCE: ['gs:']). Undefined: any (bare metal gets it over SSH).
    */
   nodeStateStoreSchemes?: string[];
+  /** Per-task deadline for the engine when the default (10 minutes) is too short (node installs over SSH). */
+  taskTimeoutMs?: number;
   /** One handler per resource kind the graph uses. */
   handlers: ResourceHandler<C>[];
   /** Pure: the desired resources for this cluster. */
