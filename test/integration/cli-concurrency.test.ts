@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
+import { startSerialWritesProxy, type SerialWritesProxy } from '../helpers/serial-writes-proxy.js';
 
 const NAME = 'race.k8s.local';
 
@@ -40,10 +41,15 @@ async function race(env: Record<string, string>, home: string) {
 
 describe('8 concurrent replace -f', { timeout: 180_000 }, () => {
   let moto: Moto;
+  let proxy: SerialWritesProxy;
   before(async () => {
     moto = await startMoto();
+    // moto checks If-None-Match / If-Match and stores in separate steps; S3 does both atomically per key. The proxy
+    // gives moto that property, so this measures k8sup's use of conditional writes, not moto's threading.
+    proxy = await startSerialWritesProxy(moto.endpoint);
   });
   after(async () => {
+    await proxy?.stop();
     await moto?.stop();
   });
 
@@ -58,6 +64,6 @@ describe('8 concurrent replace -f', { timeout: 180_000 }, () => {
     const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     await s3.send(new CreateBucketCommand({ Bucket: 'race-state', CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'race-state', VersioningConfiguration: { Status: 'Enabled' } }));
-    await race({ HOME: home, ...moto.env, K8SUP_STATE_STORE: 's3://race-state/clusters' }, home);
+    await race({ HOME: home, ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint, K8SUP_STATE_STORE: 's3://race-state/clusters' }, home);
   });
 });
