@@ -109,7 +109,7 @@ test('HA on three zones next to a second cluster; deleting one leaves the other 
 
 test('through a proxy that throttles 20% of calls and resets connections, create and delete converge without duplicates', async (t) => {
   await moto.reset();
-  proxy = await startThrottleProxy(moto.endpoint, { throttleRate: 0.2, resetRate: 0.04, seed: 7 });
+  proxy = await startThrottleProxy(moto.endpoint, { throttleRate: 0.2, resetRate: 0.08, seed: 7 });
   const env = { ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint };
   const c = cluster('flaky.k8s.local', ['us-east-2a', 'us-east-2b']);
   const deps = await engineDeps(c, env);
@@ -137,7 +137,7 @@ test('through a proxy that throttles 20% of calls and resets connections, create
   assert.ok(calls <= kinds * 3, `no-op plan made ${calls} calls for ${kinds} kinds: ${JSON.stringify(Object.fromEntries(proxy.stats.calls))}`);
   assert.ok(![...proxy.stats.calls.keys()].some((k) => /Create|Delete|Put|Modify|Authorize|Revoke/.test(k)), 'a plan never writes');
 
-  proxy.setFaults({ throttleRate: 0.2, resetRate: 0.04 });
+  proxy.setFaults({ throttleRate: 0.2, resetRate: 0.08 });
   await destroy(deps.nodes, deps);
   assert.equal(total(await taggedResources(moto.env, 'flaky.k8s.local')), 0);
 });

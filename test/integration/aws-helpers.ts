@@ -1,6 +1,8 @@
 // Shared setup for the AWS integration tests: a cluster spec, engine deps on a provider, and an independent count
 // of everything in moto that carries a cluster's tag (raw API calls, not the handlers under test).
 
+import { tmpdir } from 'node:os';
+import { MemoryBlobStore } from '../../src/state/memory.js';
 import { withDefaults } from '../../src/api/defaults.js';
 import type { Cluster } from '../../src/api/types.js';
 import type { EngineDeps } from '../../src/core/engine.js';
@@ -18,7 +20,7 @@ export function cluster(name: string, zones: string[], extra: Record<string, unk
 
 export async function engineDeps(c: Cluster, env: Record<string, string>, opts: AwsProviderOptions = {}): Promise<EngineDeps<AwsClients> & { nodes: ReturnType<ReturnType<typeof createAwsProvider>['buildGraph']>; provider: ReturnType<typeof createAwsProvider> }> {
   const provider = createAwsProvider({ pollMs: 20, baseDelayMs: 20, ...opts });
-  const clients = await provider.connect(c, { io: silentIo, env });
+  const clients = await provider.connect(c, { io: silentIo, env, home: tmpdir(), store: new MemoryBlobStore('memory://test') });
   return {
     cluster: c.metadata.name,
     handlers: provider.handlers,

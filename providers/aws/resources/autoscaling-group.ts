@@ -62,6 +62,12 @@ export const autoscalingGroupHandler: ResourceHandler<AwsClients> = {
       HealthCheckType: 'EC2',
       Tags: asgTags(name, f.tags),
     };
+    // Look first: a retried create must not fail (or, on some endpoints, error out) on its own earlier success.
+    const existing = await describe(ctx, name);
+    if (existing) {
+      if (tagMap(existing.Tags)[TAG_CLUSTER] !== ctx.cluster) throw new Error(`auto scaling group ${name} exists and does not belong to cluster ${ctx.cluster}`);
+      return { cloudId: name, outputs: { name, arn: existing.AutoScalingGroupARN ?? name } };
+    }
     try {
       await creating(`create auto scaling group ${name}`, () => as.call('CreateAutoScalingGroup', input));
     } catch (err) {

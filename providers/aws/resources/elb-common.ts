@@ -18,3 +18,20 @@ export async function describeOwned(ctx: Ctx, op: string, key: string, arnKey: s
   const tags = await tagsByArn(ctx, items.map((i) => i[arnKey]));
   return items.map((item) => ({ item, tags: tags.get(item[arnKey]) ?? {} })).filter((x) => x.tags['k8sup.io/cluster'] === ctx.cluster && x.tags['k8sup.io/id']);
 }
+
+/**
+ * Runs a create; on a Duplicate*Name answer (a retry whose first attempt went through) returns the existing object
+ * in the create's response shape, but only if it carries this cluster's tag.
+ */
+export async function adoptDuplicate(ctx: Ctx, describeOp: string, input: Record<string, unknown>, key: string, arnKey: string, create: () => Promise<any>): Promise<any> {
+  try {
+    return await create();
+  } catch (err) {
+    if (!/^Duplicate\w*Name/.test(String((err as { name?: string }).name))) throw err;
+    const found = (await ctx.clients.elbv2.call(describeOp, input))[key] ?? [];
+    const tags = await tagsByArn(ctx, found.map((x: any) => x[arnKey]));
+    const ours = found.filter((x: any) => tags.get(x[arnKey])?.['k8sup.io/cluster'] === ctx.cluster);
+    if (!ours.length) throw err;
+    return { [key]: ours };
+  }
+}

@@ -67,7 +67,7 @@ export const iamRoleHandler: ResourceHandler<AwsClients> = {
       role = (await iam.call('CreateRole', { RoleName: f.name, Path: f.path, AssumeRolePolicyDocument: JSON.stringify(f.assumeRolePolicy), Tags: tagList(f.tags), Description: `k8sup ${ctx.cluster}` })).Role;
     } catch (err) {
       // A retry after a lost response: the role is there, adopt it (tags and policies are re-applied below).
-      if ((err as { name?: string }).name !== 'EntityAlreadyExists') throw err;
+      if (!/^EntityAlreadyExists/.test(String((err as { name?: string }).name))) throw err;
       role = (await iam.call('GetRole', { RoleName: f.name })).Role;
       if (role.Path !== f.path) throw err;
       await iam.call('UpdateAssumeRolePolicy', { RoleName: f.name, PolicyDocument: JSON.stringify(f.assumeRolePolicy) });

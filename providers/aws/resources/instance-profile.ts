@@ -19,7 +19,7 @@ export const instanceProfileHandler: ResourceHandler<AwsClients> = {
     try {
       profile = (await iam.call('CreateInstanceProfile', { InstanceProfileName: f.name, Path: f.path, Tags: tagList(f.tags) })).InstanceProfile;
     } catch (err) {
-      if ((err as { name?: string }).name !== 'EntityAlreadyExists') throw err;
+      if (!/^EntityAlreadyExists/.test(String((err as { name?: string }).name))) throw err;
       profile = (await iam.call('GetInstanceProfile', { InstanceProfileName: f.name })).InstanceProfile;
       if (profile.Path !== f.path) throw err;
     }

@@ -1,7 +1,19 @@
 import type { ResourceHandler } from '../../../src/core/resource.js';
 import type { AwsClients } from '../clients.js';
-import { creating, live, sameSet, tagList, tagsEqual, tfName, waitUntil } from './common.js';
-import { describeOwned } from './elb-common.js';
+import { creating, live, sameSet, tagList, tagsEqual, tfName, waitUntil, type Ctx } from './common.js';
+import { adoptDuplicate, describeOwned, tagsByArn } from './elb-common.js';
+import { classifyAwsError } from '../errors.js';
+
+async function findOwnedByName(ctx: Ctx, name: string): Promise<any | undefined> {
+  try {
+    const found = (await ctx.clients.elbv2.call('DescribeLoadBalancers', { Names: [name] })).LoadBalancers ?? [];
+    const tags = await tagsByArn(ctx, found.map((l: any) => l.LoadBalancerArn));
+    return found.find((l: any) => tags.get(l.LoadBalancerArn)?.['k8sup.io/cluster'] === ctx.cluster);
+  } catch (err) {
+    if (classifyAwsError(err) === 'not-found') return undefined;
+    throw err;
+  }
+}
 
 const outputsOf = (lb: any) => ({ arn: lb.LoadBalancerArn, dns_name: lb.DNSName, zone_id: lb.CanonicalHostedZoneId ?? '' });
 
@@ -22,9 +34,13 @@ export const loadBalancerHandler: ResourceHandler<AwsClients> = {
     );
   },
   async create(_node, f, ctx) {
-    // CreateLoadBalancer is idempotent for the same name and settings, so a retry returns the same balancer.
-    const res = await creating(`create load balancer ${f.name}`, () =>
-      ctx.clients.elbv2.call('CreateLoadBalancer', { Name: f.name, Type: f.type, Scheme: f.scheme, Subnets: f.subnetIds, Tags: tagList(f.tags) }),
+    // CreateLoadBalancer is idempotent for the same name on AWS, but not on every endpoint: look first.
+    const existing = await findOwnedByName(ctx, String(f.name));
+    if (existing) return { cloudId: existing.LoadBalancerArn, outputs: outputsOf(existing) };
+    const res = await adoptDuplicate(ctx, 'DescribeLoadBalancers', { Names: [f.name] }, 'LoadBalancers', 'LoadBalancerArn', () =>
+      creating(`create load balancer ${f.name}`, () =>
+        ctx.clients.elbv2.call('CreateLoadBalancer', { Name: f.name, Type: f.type, Scheme: f.scheme, Subnets: f.subnetIds, Tags: tagList(f.tags) }),
+      ),
     );
     const lb = res.LoadBalancers[0];
     return { cloudId: lb.LoadBalancerArn, outputs: outputsOf(lb) };

@@ -1,7 +1,7 @@
 import type { ResourceHandler } from '../../../src/core/resource.js';
 import type { AwsClients } from '../clients.js';
 import { creating, live, tagList, tagsEqual, tfName } from './common.js';
-import { describeOwned } from './elb-common.js';
+import { adoptDuplicate, describeOwned } from './elb-common.js';
 
 function healthCheckOf(tg: any) {
   return {
@@ -42,8 +42,8 @@ export const targetGroupHandler: ResourceHandler<AwsClients> = {
     );
   },
   async create(_node, f, ctx) {
-    // Idempotent for the same name and settings.
-    const res = await creating(`create target group ${f.name}`, () =>
+    // Idempotent for the same name and settings on AWS; some endpoints answer DuplicateTargetGroupName instead.
+    const res = await adoptDuplicate(ctx, 'DescribeTargetGroups', { Names: [f.name] }, 'TargetGroups', 'TargetGroupArn', () => creating(`create target group ${f.name}`, () =>
       ctx.clients.elbv2.call('CreateTargetGroup', {
         Name: f.name,
         Protocol: f.protocol,
@@ -53,7 +53,7 @@ export const targetGroupHandler: ResourceHandler<AwsClients> = {
         ...healthCheckInput(f.healthCheck),
         Tags: tagList(f.tags),
       }),
-    );
+    ));
     const tg = res.TargetGroups[0];
     return { cloudId: tg.TargetGroupArn, outputs: { arn: tg.TargetGroupArn, name: tg.TargetGroupName } };
   },
