@@ -95,6 +95,8 @@ export function terraformPreamble(cluster: Cluster): Record<string, unknown> {
 export function createGceProvider(options: GceProviderOptions = {}): Provider<GceClients> {
   return {
     name: 'gce',
+    // Nodes fetch their bootstrap material from GCS with their service account.
+    nodeStateStoreSchemes: ['gs:'],
     handlers: gceHandlers,
     buildGraph: buildGceGraph,
     connect: (cluster, opts) => connectGce(cluster, opts, options),

@@ -1,0 +1,87 @@
+// The headline use, through the real CLI against moto with the state in an S3 bucket on the same moto:
+// create --yes, a no-op update, a resize that plans exactly one ASG update, export kubeconfig, and an exact delete
+// that leaves a second cluster untouched.
+
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { parse } from 'yaml';
+import { k8sup, tempHome } from '../helpers/cli.js';
+import { startMoto, type Moto } from '../helpers/moto.js';
+import { startSerialWritesProxy, type SerialWritesProxy } from '../helpers/serial-writes-proxy.js';
+import { taggedResources, total } from './aws-helpers.js';
+
+let moto: Moto;
+let proxy: SerialWritesProxy;
+let env: Record<string, string>;
+let home: string;
+
+before(async () => {
+  moto = await startMoto();
+  proxy = await startSerialWritesProxy(moto.endpoint);
+  home = tempHome();
+  env = { HOME: home, ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint, K8SUP_STATE_STORE: 's3://k8sup-state/clusters' };
+  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
+  const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  await s3.send(new CreateBucketCommand({ Bucket: 'k8sup-state', CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+});
+after(async () => {
+  await proxy?.stop();
+  await moto?.stop();
+});
+
+const run = (...args: string[]) => k8sup(args, { env, timeoutMs: 180_000 });
+
+test('create --yes, no-op update, resize, kubeconfig, exact delete', { timeout: 600_000 }, async () => {
+  const other = await run('create', 'cluster', 'other.k8s.local', '--zones', 'us-east-2b', '--yes');
+  assert.equal(other.code, 0, other.stderr);
+  const otherBefore = await taggedResources(moto.env, 'other.k8s.local');
+
+  const created = await run('create', 'cluster', 'demo.k8s.local', '--zones', 'us-east-2a', '--yes');
+  assert.equal(created.code, 0, created.stderr);
+  const tagged = await taggedResources(moto.env, 'demo.k8s.local');
+  for (const kind of ['vpcs', 'subnets', 'internetGateways', 'routeTables', 'securityGroups', 'launchTemplates', 'autoScalingGroups', 'roles', 'instanceProfiles', 'loadBalancers', 'targetGroups']) {
+    assert.ok(tagged[kind]?.length > 0, `no ${kind} tagged for demo.k8s.local`);
+  }
+
+  const noop = await run('update', 'cluster', 'demo.k8s.local', '--detailed-exitcode');
+  assert.equal(noop.code, 0, `a second plan right after apply must be empty:\n${noop.stdout}${noop.stderr}`);
+  assert.match(noop.stdout, /0 to create, 0 to update, 0 to replace, 0 to delete/);
+
+  const doc = parse((await run('get', 'cluster', 'demo.k8s.local', '-o', 'yaml')).stdout);
+  doc.spec.nodeGroups[0].minSize = 3;
+  doc.spec.nodeGroups[0].maxSize = 3;
+  const file = join(home, 'demo.yaml');
+  writeFileSync(file, JSON.stringify(doc));
+  assert.equal((await run('replace', '-f', file)).code, 0);
+  const pending = await run('update', 'cluster', 'demo.k8s.local', '--detailed-exitcode', '-o', 'json');
+  assert.equal(pending.code, 5, pending.stderr);
+  const plan = JSON.parse(pending.stdout);
+  const changed = plan.steps.filter((s: any) => s.action !== 'noop');
+  assert.deepEqual(changed.map((s: any) => [s.kind, s.action]), [['autoscaling-group', 'update']]);
+  assert.deepEqual(changed[0].changes.map((c: any) => c.field).sort(), ['desiredCapacity', 'maxSize', 'minSize'].filter((f) => changed[0].changes.some((c: any) => c.field === f)).sort());
+
+  const resized = await run('update', 'cluster', 'demo.k8s.local', '--yes');
+  assert.equal(resized.code, 0, resized.stderr);
+  assert.equal((await run('update', 'cluster', 'demo.k8s.local', '--detailed-exitcode')).code, 0);
+
+  const kubeconfig = join(home, 'kubeconfig');
+  const exported = await run('export', 'kubeconfig', 'demo.k8s.local', '--kubeconfig', kubeconfig);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.doesNotMatch(exported.stderr, /not been applied/);
+  assert.match(parse((await import('node:fs')).readFileSync(kubeconfig, 'utf8')).clusters[0].cluster.server, /^https:\/\/.*elb.*:6443$/);
+
+  const beforeDelete = total(await taggedResources(moto.env, 'demo.k8s.local'));
+  const dry = await run('delete', 'cluster', 'demo.k8s.local');
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /to delete/);
+  assert.equal(total(await taggedResources(moto.env, 'demo.k8s.local')), beforeDelete, 'delete without --yes deletes nothing');
+
+  const deleted = await run('delete', 'cluster', 'demo.k8s.local', '--yes');
+  assert.equal(deleted.code, 0, deleted.stderr);
+  const left = await taggedResources(moto.env, 'demo.k8s.local');
+  assert.equal(total(left), 0, `left behind: ${JSON.stringify(left)}`);
+  assert.notEqual((await run('get', 'cluster', 'demo.k8s.local')).code, 0, 'state removed');
+  assert.deepEqual(await taggedResources(moto.env, 'other.k8s.local'), otherBefore, 'the other cluster is untouched');
+});
