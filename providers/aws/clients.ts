@@ -5,6 +5,7 @@
 // tasks, whose create() first looks for an object carrying the same k8sup.io/id tag).
 
 import { classifyAwsError, errorCode } from './errors.js';
+import { sleep } from '../../src/core/sleep.js';
 
 export type AwsService = 'ec2' | 'iam' | 'elbv2' | 'autoscaling' | 'route53' | 'sts';
 
@@ -83,16 +84,6 @@ function globalRegion(region: string): string {
 
 const READ_ONLY = /^(Describe|List|Get)/;
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
-}
 
 /** True when the service answered and said it did not do the work (so repeating cannot duplicate anything). */
 function refusedByService(err: unknown): boolean {

@@ -4,6 +4,7 @@
 // every client at another endpoint; then a dummy auth client is used, so no Google credentials are needed.
 
 import { classifyGceError, GceOperationError } from './errors.js';
+import { sleep } from '../../src/core/sleep.js';
 
 export type GceService =
   | 'networks'
@@ -115,16 +116,6 @@ function dummyAuthClient() {
   };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
-}
 
 const lastSegment = (url: string | null | undefined) => (url ? url.slice(url.lastIndexOf('/') + 1) : '');
 

@@ -4,6 +4,8 @@ import type { HandlerContext, LiveResource } from '../../../src/core/resource.js
 import type { AwsApi, AwsClients } from '../clients.js';
 import { classifyAwsError, EventualConsistencyError } from '../errors.js';
 import { TAG_CLUSTER, TAG_ID } from '../model/names.js';
+import { sleep } from '../../../src/core/sleep.js';
+export { sleep };
 
 export type Ctx = HandlerContext<AwsClients>;
 export type Tags = Record<string, string>;
@@ -80,16 +82,6 @@ export async function ignoreNotFound(fn: () => Promise<unknown>): Promise<void> 
   }
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
-}
 
 /** Polls until `done()` is true, at most `timeoutMs`. */
 export async function waitUntil(ctx: Ctx, what: string, done: () => Promise<boolean>, timeoutMs = 10 * 60_000): Promise<void> {
