@@ -85,3 +85,60 @@ test('create --yes, no-op update, resize, kubeconfig, exact delete', { timeout: 
   assert.notEqual((await run('get', 'cluster', 'demo.k8s.local')).code, 0, 'state removed');
   assert.deepEqual(await taggedResources(moto.env, 'other.k8s.local'), otherBefore, 'the other cluster is untouched');
 });
+
+test('Ctrl-C in the middle of create --yes: the lock is released and update --yes resumes with nothing duplicated', { timeout: 600_000 }, async () => {
+  const name = 'interrupted.k8s.local';
+  const { spawn } = await import('node:child_process');
+  const { K8SUP } = await import('../helpers/cli.js');
+  const child = spawn(process.execPath, [K8SUP, 'create', 'cluster', name, '--zones', 'us-east-2c', '--yes', '--progress', 'ndjson'], {
+    env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let interrupted = false;
+  child.stdout.resume();
+  const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    const done = stderr.split('\n').filter((l) => l.includes('"code":"task.done"')).length;
+    if (done >= 4 && !interrupted) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await exited;
+  assert.ok(interrupted, `never saw 4 finished tasks:\n${stderr}`);
+  assert.equal(code, 1, stderr);
+  // Progress was NDJSON: every stderr line that is not the final error is one JSON event with a code.
+  const events = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  assert.ok(events.some((e) => e.code === 'apply.start'));
+  assert.ok(events.every((e) => typeof e.code === 'string' && typeof e.time === 'string'));
+  const partial = total(await taggedResources(moto.env, name));
+  assert.ok(partial > 0, 'some resources were created before the interrupt');
+
+  const resumed = await run('update', 'cluster', name, '--yes');
+  assert.equal(resumed.code, 0, `the lock was left behind or the resume failed:\n${resumed.stderr}`);
+  assert.equal((await run('update', 'cluster', name, '--detailed-exitcode')).code, 0);
+  const counts = Object.fromEntries(Object.entries(await taggedResources(moto.env, name)).map(([k, v]) => [k, v.length]));
+  for (const kind of ['vpcs', 'subnets', 'internetGateways', 'routeTables', 'loadBalancers', 'targetGroups']) assert.equal(counts[kind], 1, `${kind}: ${counts[kind]}`);
+  assert.equal(counts.autoScalingGroups, 2);
+  assert.equal(counts.launchTemplates, 2);
+  assert.equal((await run('delete', 'cluster', name, '--yes')).code, 0);
+  assert.equal(total(await taggedResources(moto.env, name)), 0);
+});
+
+test('--target terraform writes main.tf.json and data/ without calling any cloud API', { timeout: 120_000 }, async () => {
+  const out = join(home, 'tf');
+  // Every AWS service but S3 (the state store) points at a closed port: any cloud call would fail the command.
+  const offline = { ...env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ENDPOINT_URL_S3: proxy.endpoint };
+  const r = await k8sup(['create', 'cluster', 'tf.k8s.local', '--zones', 'us-east-2a', '--target', 'terraform', '--out', out], { env: offline });
+  assert.equal(r.code, 0, r.stderr);
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const main = JSON.parse(readFileSync(join(out, 'main.tf.json'), 'utf8'));
+  for (const type of ['aws_vpc', 'aws_subnet', 'aws_internet_gateway', 'aws_security_group', 'aws_iam_role', 'aws_launch_template', 'aws_autoscaling_group', 'aws_lb', 'aws_lb_target_group']) {
+    assert.ok(main.resource[type], `no ${type} in main.tf.json`);
+  }
+  assert.ok(readdirSync(join(out, 'data')).length > 0, 'user data goes to data/');
+  assert.doesNotMatch(readFileSync(join(out, 'main.tf.json'), 'utf8'), /PRIVATE KEY/);
+  assert.equal(total(await taggedResources(moto.env, 'tf.k8s.local')), 0, 'nothing was created');
+});
