@@ -24,6 +24,7 @@ import { securityGroupHandler } from './resources/security-group.js';
 import { subnetHandler } from './resources/subnet.js';
 import { targetGroupHandler } from './resources/target-group.js';
 import { vpcHandler } from './resources/vpc.js';
+import { awsRollingUpdate } from './rolling-update.js';
 
 export type { AwsClients, CallRecord } from './clients.js';
 export { buildAwsGraph } from './model/index.js';
@@ -138,6 +139,7 @@ export function createAwsProvider(options: AwsProviderOptions = {}): Provider<Aw
     classifyError: (err: unknown): ErrorClass => classifyAwsError(err),
     terraformPreamble,
     apiEndpoint,
+    rollingUpdate: awsRollingUpdate,
   };
 }
 

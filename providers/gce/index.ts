@@ -18,6 +18,7 @@ import { instanceGroupHandler } from './resources/instance-group.js';
 import { instanceTemplateHandler } from './resources/instance-template.js';
 import { networkHandler } from './resources/network.js';
 import { subnetworkHandler } from './resources/subnetwork.js';
+import { gceRollingUpdate } from './rolling-update.js';
 
 export type { GceClients, CallRecord } from './clients.js';
 export { buildGceGraph } from './model/index.js';
@@ -102,6 +103,7 @@ export function createGceProvider(options: GceProviderOptions = {}): Provider<Gc
     connect: (cluster, opts) => connectGce(cluster, opts, options),
     classifyError: classifyGceError,
     terraformPreamble,
+    rollingUpdate: gceRollingUpdate,
     apiEndpoint(outputs) {
       const address = outputs[API_ADDRESS]?.address;
       return typeof address === 'string' && address ? `https://${address}:6443` : undefined;

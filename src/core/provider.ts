@@ -50,4 +50,59 @@ export interface Provider<C = unknown> {
   terraformPreamble?(cluster: Cluster): Record<string, unknown>;
   /** After apply: the API endpoint (`https://host:6443`) from the applied resources' outputs, keyed by resource id. */
   apiEndpoint?(outputs: Record<string, Record<string, unknown>>): string | undefined;
+  /**
+   * Optional: replacing running instances whose configuration is out of date (`rolling-update cluster`). Clouds with
+   * replaceable instances (AWS Auto Scaling groups, GCE managed instance groups) offer it; bare metal does not.
+   */
+  rollingUpdate?: RollingUpdateCapability<C>;
+}
+
+/** One running (or starting) instance of a cloud instance group, as `rolling-update` sees it. */
+export interface GroupInstance {
+  /** Cloud id: `i-0abc…` (AWS), the instance name (GCE). */
+  id: string;
+  /** The configuration it was launched with, e.g. `lt-0abc:3` or an instance template name. */
+  version: string;
+  /** Its launched configuration differs from the group's current one. */
+  needsUpdate: boolean;
+  /** Cloud lifecycle state (InService, Pending, RUNNING…); shown as is. */
+  status: string;
+  zone?: string;
+  /** Names its kubelet registers with (private DNS name / instance name), to find its Kubernetes node. */
+  nodeNames: string[];
+}
+
+/** One cloud instance group (an ASG, a zonal managed instance group). A spec group may span several. */
+export interface CloudInstanceGroup {
+  /** The spec group: 'control-plane' or a node group name (the k8sup.io/node-group label). */
+  group: string;
+  role: 'control-plane' | 'node';
+  /** The cloud object's name. */
+  cloudName: string;
+  zone?: string;
+  /** The group's current configuration (same notation as GroupInstance.version). */
+  currentVersion: string;
+  /** How many instances the group keeps. */
+  desired: number;
+  instances: GroupInstance[];
+}
+
+export interface ReplaceOptions {
+  io: IoHost;
+  signal?: AbortSignal;
+  /** Bound on waiting for the group to be whole again on its current configuration. */
+  timeoutMs: number;
+  /** Pause between polls (tests shorten it). */
+  pollMs?: number;
+}
+
+export interface RollingUpdateCapability<C = unknown> {
+  /** Every instance group of the cluster with its instances, control planes first. Read-only. */
+  listGroups(cluster: Cluster, clients: C): Promise<CloudInstanceGroup[]>;
+  /**
+   * Replaces one instance without shrinking the group, then waits until the old instance has left the group and the
+   * group again runs its desired count, with every new instance in service on the current configuration.
+   * Returns the group as it is afterwards.
+   */
+  replaceInstance(cluster: Cluster, clients: C, group: CloudInstanceGroup, instance: GroupInstance, opts: ReplaceOptions): Promise<CloudInstanceGroup>;
 }

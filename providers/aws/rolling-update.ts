@@ -1,0 +1,112 @@
+// rolling-update on AWS: which Auto Scaling group instances run an older launch template version than their group,
+// and replacing one of them without shrinking the group (TerminateInstanceInAutoScalingGroup with
+// ShouldDecrementDesiredCapacity=false, after which the group launches a replacement from its current version).
+//
+// An instance's launched version comes from the `aws:ec2launchtemplate:version` tag EC2 puts on every instance launched
+// from a template (the ASG's own per-instance field is used when the tag is missing). Groups follow `$Latest`, which is
+// resolved to a number through DescribeLaunchTemplates, so both sides compare as `lt-id:number`.
+
+import type { Cluster } from '../../src/api/types.js';
+import { OperationError } from '../../src/core/errors.js';
+import type { CloudInstanceGroup, GroupInstance, ReplaceOptions, RollingUpdateCapability } from '../../src/core/provider.js';
+import { sleep } from '../../src/core/sleep.js';
+import type { AwsClients } from './clients.js';
+import { TAG_CLUSTER } from './model/names.js';
+import { paginate, tagMap } from './resources/common.js';
+
+const NODE_GROUP_TAG = 'k8sup.io/node-group';
+const CONTROL_PLANE = 'control-plane';
+const LT_ID_TAG = 'aws:ec2launchtemplate:id';
+const LT_VERSION_TAG = 'aws:ec2launchtemplate:version';
+/** Lifecycle states of instances that are leaving the group: not listed, not waited for. */
+const LEAVING = /^(Terminating|Terminated|Detaching|Detached)/;
+
+/** `$Latest` / `$Default` / a number → the version number it names today. */
+function resolveVersion(spec: string | undefined, template: any): string {
+  if (!template) return spec ?? '?';
+  if (!spec || spec === '$Latest') return String(template.LatestVersionNumber);
+  if (spec === '$Default') return String(template.DefaultVersionNumber);
+  return spec;
+}
+
+async function describeTemplates(clients: AwsClients, ids: string[]): Promise<Map<string, any>> {
+  if (!ids.length) return new Map();
+  const res = await clients.ec2.call('DescribeLaunchTemplates', { LaunchTemplateIds: [...new Set(ids)] });
+  return new Map((res.LaunchTemplates ?? []).map((t: any) => [t.LaunchTemplateId, t]));
+}
+
+async function describeInstances(clients: AwsClients, ids: string[]): Promise<Map<string, any>> {
+  if (!ids.length) return new Map();
+  const reservations = await paginate<any>(clients.ec2, 'DescribeInstances', { InstanceIds: ids }, 'Reservations');
+  return new Map(reservations.flatMap((r) => r.Instances ?? []).map((i: any) => [i.InstanceId, i]));
+}
+
+/** The cluster's groups (or the named ones), with their instances and versions. */
+async function describeGroups(clients: AwsClients, cluster: string, names?: string[]): Promise<CloudInstanceGroup[]> {
+  const input = names ? { AutoScalingGroupNames: names } : { Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [cluster] }] };
+  const groups = (await paginate<any>(clients.autoscaling, 'DescribeAutoScalingGroups', input, 'AutoScalingGroups')).filter(
+    (g) => tagMap(g.Tags)[TAG_CLUSTER] === cluster && g.Status !== 'Delete in progress',
+  );
+  const templates = await describeTemplates(clients, groups.map((g) => g.LaunchTemplate?.LaunchTemplateId).filter(Boolean));
+  const members = groups.flatMap((g) => (g.Instances ?? []).filter((i: any) => !LEAVING.test(i.LifecycleState ?? '')));
+  const ec2 = await describeInstances(clients, members.map((i: any) => i.InstanceId));
+
+  const out = groups.map((g): CloudInstanceGroup => {
+    const group = tagMap(g.Tags)[NODE_GROUP_TAG] ?? g.AutoScalingGroupName;
+    const ltId = g.LaunchTemplate?.LaunchTemplateId ?? '?';
+    const currentVersion = `${ltId}:${resolveVersion(g.LaunchTemplate?.Version, templates.get(ltId))}`;
+    const instances = (g.Instances ?? [])
+      .filter((i: any) => !LEAVING.test(i.LifecycleState ?? ''))
+      .map((i: any): GroupInstance => {
+        const detail = ec2.get(i.InstanceId);
+        const tags = tagMap(detail?.Tags);
+        const launchedId = tags[LT_ID_TAG] ?? i.LaunchTemplate?.LaunchTemplateId ?? '?';
+        const launchedVersion = tags[LT_VERSION_TAG] ?? resolveVersion(i.LaunchTemplate?.Version, templates.get(launchedId));
+        const version = `${launchedId}:${launchedVersion}`;
+        return {
+          id: i.InstanceId,
+          version,
+          needsUpdate: version !== currentVersion,
+          status: i.LifecycleState ?? 'Unknown',
+          zone: i.AvailabilityZone ?? detail?.Placement?.AvailabilityZone,
+          // kubeadm on AWS registers the node under the instance's local hostname (its private DNS name).
+          nodeNames: [detail?.PrivateDnsName].filter((n): n is string => Boolean(n)),
+        };
+      })
+      .sort((a: GroupInstance, b: GroupInstance) => a.id.localeCompare(b.id));
+    return { group, role: group === CONTROL_PLANE ? 'control-plane' : 'node', cloudName: g.AutoScalingGroupName, currentVersion, desired: Number(g.DesiredCapacity ?? 0), instances };
+  });
+  return out.sort((a, b) => Number(b.role === 'control-plane') - Number(a.role === 'control-plane') || a.cloudName.localeCompare(b.cloudName));
+}
+
+/** The group is whole again: the old instance is gone, and `desired` instances are in service, new ones on the current version. */
+function settled(g: CloudInstanceGroup, oldId: string, before: Set<string>): boolean {
+  if (g.instances.some((i) => i.id === oldId)) return false;
+  const inService = g.instances.filter((i) => i.status === 'InService');
+  if (inService.length < g.desired) return false;
+  return g.instances.filter((i) => !before.has(i.id)).every((i) => i.status === 'InService' && !i.needsUpdate);
+}
+
+export const awsRollingUpdate: RollingUpdateCapability<AwsClients> = {
+  listGroups: (cluster: Cluster, clients) => describeGroups(clients, cluster.metadata.name),
+
+  async replaceInstance(cluster, clients, group, instance, opts: ReplaceOptions) {
+    const before = new Set(group.instances.map((i) => i.id));
+    await clients.autoscaling.call('TerminateInstanceInAutoScalingGroup', { InstanceId: instance.id, ShouldDecrementDesiredCapacity: false });
+    opts.io.emit({ code: 'rolling-update.terminated', level: 'info', message: `terminated ${instance.id} in ${group.cloudName}; waiting for its replacement`, task: group.cloudName, data: { instance: instance.id } });
+    const deadline = Date.now() + opts.timeoutMs;
+    const pollMs = opts.pollMs ?? clients.pollMs;
+    for (;;) {
+      const now = (await describeGroups(clients, cluster.metadata.name, [group.cloudName]))[0];
+      if (!now) throw new OperationError(`auto scaling group ${group.cloudName} disappeared during the rolling update`, { hint: 'run `k8sup update cluster --yes` to recreate it' });
+      if (settled(now, instance.id, before)) return now;
+      if (Date.now() + pollMs > deadline) {
+        const states = now.instances.map((i) => `${i.id} ${i.status}${i.needsUpdate ? ' (old version)' : ''}`).join(', ') || 'no instances';
+        throw new OperationError(`auto scaling group ${group.cloudName} did not get back to ${now.desired} in-service instances on ${now.currentVersion} within ${Math.round(opts.timeoutMs / 1000)}s (${states})`, {
+          hint: 'check the group\'s scaling activities in the AWS console; re-run rolling-update to continue',
+        });
+      }
+      await sleep(pollMs, opts.signal);
+    }
+  },
+};

@@ -1,0 +1,96 @@
+// rolling-update on GCE: managed instance groups whose members were created from an older instance template than the
+// group's current one (the groups use the OPPORTUNISTIC update policy, so `update cluster` only switches the
+// template), and replacing one member with `recreateInstances`. A recreated instance keeps its name, so its
+// Kubernetes node keeps its name too; the group is settled when that instance runs the current template again and
+// no member has a pending action.
+
+import type { Cluster } from '../../src/api/types.js';
+import { OperationError } from '../../src/core/errors.js';
+import type { CloudInstanceGroup, GroupInstance, ReplaceOptions, RollingUpdateCapability } from '../../src/core/provider.js';
+import { sleep } from '../../src/core/sleep.js';
+import type { GceClients } from './clients.js';
+import { nameFilter, ownedId } from './model/names.js';
+
+const lastSegment = (url: unknown) => (typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : '');
+/** Model keys of the control-plane groups (see model/compute.ts). */
+const CONTROL_PLANE_KEYS = new Set(['cp', 'cp-join']);
+const DEFAULT_POLL_MS = 3000;
+
+/** `instance-group/<key>/<zone>` → the spec group ('control-plane' or the node group's name). */
+function specGroup(id: string): string | undefined {
+  const m = /^instance-group\/(.+)\/[^/]+$/.exec(id);
+  if (!m) return undefined;
+  return CONTROL_PLANE_KEYS.has(m[1]) ? 'control-plane' : m[1];
+}
+
+async function managedInstances(clients: GceClients, zone: string, name: string): Promise<any[]> {
+  const res = await clients.api.call('instanceGroupManagers', 'listManagedInstances', { project: clients.settings.project, zone, instanceGroupManager: name });
+  // With auto-pagination the library answers with the items; without it, with the response object.
+  return Array.isArray(res) ? res : (res?.managedInstances ?? []);
+}
+
+async function toGroup(clients: GceClients, igm: any, group: string): Promise<CloudInstanceGroup> {
+  const zone = lastSegment(igm.zone);
+  const currentVersion = lastSegment(igm.instanceTemplate);
+  const instances = (await managedInstances(clients, zone, igm.name))
+    .filter((m) => m.currentAction !== 'DELETING' && m.currentAction !== 'ABANDONING')
+    .map((m): GroupInstance => {
+      const name = lastSegment(m.instance) || String(m.name ?? m.id);
+      const version = lastSegment(m.version?.instanceTemplate) || '?';
+      const busy = m.currentAction && m.currentAction !== 'NONE';
+      return { id: name, version, needsUpdate: version !== currentVersion, status: busy ? m.currentAction : (m.instanceStatus ?? 'UNKNOWN'), zone, nodeNames: [name] };
+    })
+    .sort((a, b) => a.id.localeCompare(b.id));
+  return { group, role: group === 'control-plane' ? 'control-plane' : 'node', cloudName: igm.name, zone, currentVersion, desired: Number(igm.targetSize ?? 0), instances };
+}
+
+async function describeGroups(clients: GceClients, cluster: string, only?: { name: string; zone: string }): Promise<CloudInstanceGroup[]> {
+  const igms = only
+    ? [await clients.api.call('instanceGroupManagers', 'get', { project: clients.settings.project, zone: only.zone, instanceGroupManager: only.name })]
+    : await clients.api.aggregatedList('instanceGroupManagers', { filter: nameFilter(cluster) });
+  const out: CloudInstanceGroup[] = [];
+  for (const igm of igms) {
+    const id = ownedId(igm?.description, cluster);
+    const group = id && specGroup(id);
+    if (group) out.push(await toGroup(clients, igm, group));
+  }
+  return out.sort((a, b) => Number(b.role === 'control-plane') - Number(a.role === 'control-plane') || a.cloudName.localeCompare(b.cloudName));
+}
+
+function settled(g: CloudInstanceGroup, replaced: string): boolean {
+  const running = g.instances.filter((i) => i.status === 'RUNNING');
+  if (running.length < g.desired || running.length !== g.instances.length) return false;
+  const again = g.instances.find((i) => i.id === replaced);
+  // Recreated under the same name; if the group chose another name, any member on the current template will do.
+  return again ? !again.needsUpdate : g.instances.some((i) => !i.needsUpdate);
+}
+
+export const gceRollingUpdate: RollingUpdateCapability<GceClients> = {
+  listGroups: (cluster: Cluster, clients) => describeGroups(clients, cluster.metadata.name),
+
+  async replaceInstance(cluster, clients, group, instance, opts: ReplaceOptions) {
+    const zone = group.zone ?? instance.zone ?? '';
+    const url = `projects/${clients.settings.project}/zones/${zone}/instances/${instance.id}`;
+    await clients.api.mutate(
+      'instanceGroupManagers',
+      'recreateInstances',
+      { zone, instanceGroupManager: group.cloudName, instanceGroupManagersRecreateInstancesRequestResource: { instances: [url] } },
+      opts.signal,
+    );
+    opts.io.emit({ code: 'rolling-update.terminated', level: 'info', message: `recreating ${instance.id} in ${group.cloudName}`, task: group.cloudName, data: { instance: instance.id } });
+    const deadline = Date.now() + opts.timeoutMs;
+    const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
+    for (;;) {
+      const now = (await describeGroups(clients, cluster.metadata.name, { name: group.cloudName, zone }))[0];
+      if (!now) throw new OperationError(`instance group ${group.cloudName} disappeared during the rolling update`, { hint: 'run `k8sup update cluster --yes` to recreate it' });
+      if (settled(now, instance.id)) return now;
+      if (Date.now() + pollMs > deadline) {
+        const states = now.instances.map((i) => `${i.id} ${i.status}${i.needsUpdate ? ' (old template)' : ''}`).join(', ') || 'no instances';
+        throw new OperationError(`instance group ${group.cloudName} did not get back to ${now.desired} running instances on ${now.currentVersion} within ${Math.round(opts.timeoutMs / 1000)}s (${states})`, {
+          hint: 'check the group in the Cloud console (gcloud compute instance-groups managed list-instances); re-run rolling-update to continue',
+        });
+      }
+      await sleep(pollMs, opts.signal);
+    }
+  },
+};
