@@ -12,12 +12,18 @@ const PHASES: Record<string, { end: string; verb: string }> = {
 export function createListrProgress(stream: NodeJS.WritableStream, fallback: IoHost): IoHost {
   let phase: { end: string; verb: string; done: number; total?: number; running: Set<string>; update(): void; finish(ok: boolean): void } | null = null;
 
-  async function start(verb: string, end: string, total: number | undefined): Promise<void> {
-    const { Listr } = await import('listr2');
+  function start(verb: string, end: string, total: number | undefined): void {
     let finish!: (ok: boolean) => void;
     const finished = new Promise<boolean>((r) => (finish = r));
+    // The phase exists at once, so task events that arrive while listr2 is still loading are counted, not printed.
     const state = { end, verb, done: 0, total, running: new Set<string>(), update: () => {}, finish };
     phase = state;
+    void render(state, finished);
+  }
+
+  async function render(state: NonNullable<typeof phase>, finished: Promise<boolean>): Promise<void> {
+    const { verb } = state;
+    const { Listr } = await import('listr2');
     const list = new Listr(
       [
         {
@@ -43,7 +49,7 @@ export function createListrProgress(stream: NodeJS.WritableStream, fallback: IoH
       const begins = PHASES[e.code];
       if (begins && !phase) {
         const total = typeof e.data?.tasks === 'number' ? (e.data.tasks as number) : undefined;
-        void start(begins.verb, begins.end, total);
+        start(begins.verb, begins.end, total);
         return;
       }
       if (phase && e.code === phase.end) {
