@@ -97,7 +97,7 @@ export async function discover<C>(deps: EngineDeps<C>): Promise<LiveResource[]> 
     meta: { action: 'list', kind: h.kind },
     run: (signal) => h.list(context(deps, signal)),
   }));
-  const outcomes = await runDag(tasks, executorOptions(deps, { eventPrefix: 'discover' }));
+  const outcomes = await runDag(tasks, executorOptions(deps, { eventPrefix: 'discover', progressLevel: 'debug' }));
   const failed = [...outcomes.values()].filter((o) => o.status !== 'done');
   if (failed.length) {
     const what = failed.map((o) => `${o.id.slice('list:'.length)}: ${errorMessage(o.error ?? o.status)}`).join('; ');

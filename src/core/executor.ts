@@ -48,6 +48,8 @@ export interface ExecutorOptions {
   depMode?: 'hard' | 'soft';
   /** Event code prefix (default `task`): discovery uses `discover` so progress UIs can tell listing from writing. */
   eventPrefix?: string;
+  /** Level of routine start/done events (default info); discovery uses debug, so only -v shows each list call. */
+  progressLevel?: 'debug' | 'info';
   /** Injected for tests; default Math.random. */
   random?: () => number;
   /** Injected for tests; default performance.now. */
@@ -123,7 +125,7 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
   let running = 0;
 
   const emit = (t: DagTask<T>, code: string, level: 'debug' | 'info' | 'warn' | 'error', message: string, data: Record<string, unknown> = {}) =>
-    opts.io.emit({ code: opts.eventPrefix ? code.replace(/^task\./, `${opts.eventPrefix}.`) : code, level, message, task: t.resource ?? t.id, data: { ...t.meta, ...data } });
+    opts.io.emit({ code: opts.eventPrefix ? code.replace(/^task\./, `${opts.eventPrefix}.`) : code, level: level === 'info' && opts.progressLevel === 'debug' ? 'debug' : level, message, task: t.resource ?? t.id, data: { ...t.meta, ...data } });
 
   const pushReady = (id: string) => {
     ready.push(id);
