@@ -1,9 +1,100 @@
-import { OperationError } from '../core/errors.js';
-import type { CliContext } from './context.js';
+// `rolling-update cluster NAME [--yes] [--instance-group G] [--force]`: lists every instance of every group with
+// whether it runs an out-of-date configuration; with --yes replaces those, holding the cluster's lock for the whole
+// run. The orchestration lives in src/cluster/rolling-update.ts; this file wires the store, provider, kubeconfig
+// and output. See docs/rolling-update.md.
 
-export default async function rollingUpdate(ctx: CliContext, args: string[]): Promise<number> {
+import type { Cluster } from '../api/index.js';
+import { loadProviderFor } from '../cluster/deploy.js';
+import { checkInstanceGroup, planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdatePlan } from '../cluster/rolling-update.js';
+import { mutateCluster, readSpec } from '../cluster/spec-store.js';
+import { InvalidInputError } from '../core/errors.js';
+import type { Provider } from '../core/provider.js';
+import { ClusterStore } from '../state/cluster-store.js';
+import type { CliContext } from './context.js';
+import { adminKubeconfig } from './export-kubeconfig.js';
+import { renderTable } from './render/table.js';
+
+/** The admin credential must outlive the whole run (every drain, replacement and validation). */
+const CREDENTIAL_TTL = '6h';
+
+function capabilityOf(provider: Provider<any>, cluster: Cluster) {
+  if (cluster.spec.cloud === 'metal') {
+    throw new InvalidInputError(`${cluster.metadata.name} runs on bare metal: its hosts are not replaceable instances, so there is nothing to roll`, {
+      hint: `apply configuration changes to the hosts with \`k8sup update cluster ${cluster.metadata.name} --yes\``,
+    });
+  }
+  if (!provider.rollingUpdate) {
+    throw new InvalidInputError(`the ${provider.name} provider does not support rolling-update`, { hint: `use \`k8sup update cluster ${cluster.metadata.name} --yes\`` });
+  }
+  return provider.rollingUpdate;
+}
+
+function renderPlan(plan: RollingUpdatePlan): string {
+  const rows = plan.groups.flatMap((g) =>
+    g.instances.length
+      ? g.instances.map((i) => [g.group, g.cloudName, i.id, i.zone ?? g.zone ?? '', i.status, i.version, i.needsUpdate ? 'NEEDS UPDATE' : i.replace ? 'FORCED' : 'up to date'])
+      : [[g.group, g.cloudName, '-', g.zone ?? '', 'no instances', g.currentVersion, '']],
+  );
+  return renderTable(['GROUP', 'CLOUD GROUP', 'INSTANCE', 'ZONE', 'STATE', 'VERSION', 'STATUS'], rows);
+}
+
+async function printPlan(ctx: CliContext, plan: RollingUpdatePlan): Promise<void> {
+  if (ctx.globals.output === 'json') ctx.out(`${JSON.stringify(plan, null, 2)}\n`);
+  else if (ctx.globals.output === 'yaml') ctx.out((await import('yaml')).stringify(plan));
+  else ctx.out(renderPlan(plan));
+}
+
+export default async function rollingUpdate(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
-  throw new OperationError(`rolling-update is not available yet for ${name}`, {
-    hint: 'replace nodes by scaling their group (edit the spec, update --yes); see docs/roadmap.md',
-  });
+  const force = Boolean(opts.force);
+  const instanceGroup: string | undefined = opts.instanceGroup;
+  const store = await ctx.openStore();
+
+  const run = async (cs: ClusterStore) => {
+    const { cluster } = await readSpec(cs, name);
+    const provider = await loadProviderFor(cluster);
+    const capability = capabilityOf(provider, cluster);
+    checkInstanceGroup(cluster, instanceGroup); // exit 2 before any cloud call
+    const clients = await provider.connect(cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, store });
+    const groups = await capability.listGroups(cluster, clients);
+    const plan = planRollingUpdate(cluster, groups, { force, instanceGroup, forceControlPlane: false });
+    await printPlan(ctx, plan);
+    if (plan.toReplace === 0) {
+      ctx.note(`No instance of ${name} needs replacing${force ? '' : ' (--force replaces up-to-date ones too)'}.`);
+      return 0;
+    }
+    if (!ctx.globals.yes) {
+      ctx.note(`${plan.toReplace} instance(s) to replace. Run again with --yes to replace them one at a time.`);
+      return 0;
+    }
+    const result = await runRollingUpdate(plan, {
+      cluster,
+      capability,
+      clients,
+      openKube: () => openKube(ctx, cs, cluster),
+      io: ctx.io,
+      signal: ctx.signal,
+      force,
+      allowControlPlane: false,
+      scoped: instanceGroup !== undefined,
+    });
+    ctx.note(`Replaced ${result.replaced.length} instance(s) of ${name}.`);
+    return 0;
+  };
+
+  if (!ctx.globals.yes) return run(new ClusterStore(store, name));
+  return mutateCluster(store, name, ctx.actor, 'rolling-update cluster', (cs) => run(cs));
+}
+
+/** The API through a fresh admin credential for the recorded endpoint (as `validate cluster` does). */
+async function openKube(ctx: CliContext, cs: ClusterStore, cluster: Cluster): Promise<KubeSide> {
+  const kc = await adminKubeconfig(cs, cluster.metadata.name, CREDENTIAL_TTL);
+  if (!kc.recorded) throw new Error(`no API endpoint is recorded for ${cluster.metadata.name} (was it applied?)`);
+  const target = { kubeconfigYaml: kc.yaml };
+  const [{ openNodeOps }, { validateCluster }] = await Promise.all([import('../cluster/rolling-update-kube.js'), import('../validate/index.js')]);
+  const ops = await openNodeOps(target, { signal: ctx.signal });
+  return {
+    ops,
+    validate: (waitMs) => validateCluster(cluster, target, { waitMs, count: 1, intervalMs: 2000, io: ctx.io, signal: ctx.signal }),
+  };
 }
