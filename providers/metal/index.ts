@@ -13,7 +13,7 @@ import { MetalClients, type MetalSettings, type PkiFile, type RenderBootstrap } 
 import { buildMetalGraph, KIND_INIT } from './model.js';
 import { REAL_HOST, type RemoteEnvironment } from './remote.js';
 import { hostHandler } from './resources/host.js';
-import { kubeadmInitHandler, kubeadmJoinHandler } from './resources/kubeadm.js';
+import { kubeadmInitHandler, kubeadmJoinHandler, renderStepScript } from './resources/kubeadm.js';
 import { SSH_TRANSIENT_CODES } from './ssh.js';
 
 export { MetalClients, type PkiFile, type RenderBootstrap } from './clients.js';
@@ -93,6 +93,10 @@ export function createMetalProvider(options: MetalProviderOptions = {}): Provide
     taskTimeoutMs: 35 * 60_000,
     handlers: [hostHandler, kubeadmInitHandler, kubeadmJoinHandler],
     buildGraph: buildMetalGraph,
+    async stepScript(cluster, node, stateStoreUrl) {
+      const { renderBootstrapScript } = await import('../../src/bootstrap/index.js');
+      return renderStepScript(cluster, node, stateStoreUrl, renderBootstrapScript);
+    },
     async connect(cluster: Cluster, opts: ConnectOptions): Promise<MetalClients> {
       if (!cluster.spec.hosts?.length) {
         throw new OperationError(`cluster ${cluster.metadata.name} has no spec.hosts`, { code: 'NoHosts', hint: 'bare metal clusters are created with --hosts FILE' });

@@ -2,6 +2,8 @@
 
 import type { Cluster } from '../api/index.js';
 import { ExitCode, InvalidInputError } from '../core/errors.js';
+import type { Provider } from '../core/provider.js';
+import type { Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeTerraform } from '../cluster/deploy.js';
@@ -22,6 +24,16 @@ export function checkApplyFlags(flags: ApplyFlags): void {
   }
   if (flags.out && flags.target !== 'terraform') {
     throw new InvalidInputError('--out is only used with --target terraform', { hint: 'add --target terraform, or drop --out' });
+  }
+}
+
+/** `-v`: the exact script each pending step runs on its machine (bare metal: what will run on which host). */
+async function printStepScripts(ctx: CliContext, provider: Provider<any>, cluster: Cluster, storeUrl: string, plan: Plan, nodes: ResourceNode[]): Promise<void> {
+  const pending = new Set(plan.steps.filter((s) => s.action === 'create' || s.action === 'replace').map((s) => s.id));
+  for (const node of nodes) {
+    if (!pending.has(node.id)) continue;
+    const script = await provider.stepScript!(cluster, node, storeUrl);
+    if (script) ctx.out(`\n--- ${node.id}: the script it runs ---\n${script.endsWith('\n') ? script : `${script}\n`}`);
   }
 }
 
@@ -47,7 +59,10 @@ export async function planAndApply(ctx: CliContext, store: BlobStore, cs: Cluste
   const changes = planHasChanges(plan);
   if (ctx.globals.output === 'json') ctx.out(`${JSON.stringify(plan, null, 2)}\n`);
   else if (ctx.globals.output === 'yaml') ctx.out((await import('yaml')).stringify(plan, { aliasDuplicateObjects: false }));
-  else ctx.out(renderPlan(plan, { verbose: ctx.globals.verbose }));
+  else {
+    ctx.out(renderPlan(plan, { verbose: ctx.globals.verbose }));
+    if (ctx.globals.verbose && provider.stepScript) await printStepScripts(ctx, provider, cluster, store.url, plan, nodes);
+  }
 
   if (!ctx.globals.yes) {
     if (changes) ctx.note(`Run again with --yes to apply these changes.`);

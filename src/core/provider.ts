@@ -46,6 +46,8 @@ export interface Provider<C = unknown> {
   connect(cluster: Cluster, opts: ConnectOptions): Promise<C>;
   /** Classify a thrown error for the executor's retry policy. */
   classifyError(err: unknown): ErrorClass;
+  /** The exact script a resource's creation runs on its machine, for `-v` plans (bare metal: per host). */
+  stepScript?(cluster: Cluster, node: ResourceNode, stateStoreUrl: string): Promise<string | undefined>;
   /** Terraform `provider` / `terraform` blocks for `--target terraform`. */
   terraformPreamble?(cluster: Cluster): Record<string, unknown>;
   /** After apply: the API endpoint (`https://host:6443`) from the applied resources' outputs, keyed by resource id. */

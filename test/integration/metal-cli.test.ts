@@ -73,6 +73,18 @@ test('create without --yes stores the spec and prints the per-host plan; no host
   assert.equal(calls('cp1') + calls('w1'), '');
 });
 
+test('create -v shows the exact script each host will run, and still contacts no host', async () => {
+  const r = await k8sup(['create', 'cluster', 'verbose.k8s.local', '--cloud', 'metal', '--hosts', hostsFile, '--networking', 'cilium', '--kubernetes-version', '1.31.4', '-v']);
+  assert.equal(r.code, 0, `${r.stderr} ${r.error?.message ?? ''}`);
+  const init = r.stdout.indexOf('--- host/cp1/kubeadm-init: the script it runs ---');
+  const join_ = r.stdout.indexOf('--- host/w1/joined: the script it runs ---');
+  assert.ok(init > 0 && join_ > init, r.stdout.slice(0, 2000));
+  assert.match(r.stdout.slice(init, join_), /kubeadm init/);
+  assert.match(r.stdout.slice(join_), /kubeadm join/);
+  assert.doesNotMatch(r.stdout, /PRIVATE KEY/);
+  assert.equal(calls('cp1') + calls('w1'), '');
+});
+
 test('a bad hosts file is exit 2 naming the field', async () => {
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'hosts:\n  - {address: 127.0.0.1, role: control-plane}\n  - {address: 127.0.0.2, role: boss}\n');
