@@ -124,6 +124,7 @@ export function resolveBootstrapInput(input: BootstrapInput): ResolvedInput {
   if (input.nodeName !== undefined && !DNS_NAME.test(input.nodeName)) issue('nodeName', 'must be a lowercase DNS name');
   if (input.nodeIp !== undefined && isIP(input.nodeIp) === 0) issue('nodeIp', 'must be an IP address');
   if (input.provider === 'metal' && input.nodeName === undefined) issue('nodeName', 'metal nodes need a fixed node name');
+  if (spec.api.vip !== undefined && spec.api.vip !== null && isIP(spec.api.vip) === 0) issue('spec.api.vip', 'must be an IP address');
 
   const assetBaseURL = spec.assets?.baseURL ?? null;
   if (assetBaseURL !== null && !isHttpUrl(assetBaseURL)) issue('spec.assets.baseURL', 'must be an http(s) URL');

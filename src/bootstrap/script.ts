@@ -2,12 +2,13 @@
 // fragments in templates/bootstrap/. Values enter the shell only as single-quoted words (shellQuote); generated files
 // (kubeadm YAML, containerd config, units) are embedded in quoted heredocs, which the shell never expands.
 
+import { isIP } from 'node:net';
 import { assetUrl, resolveBootstrapInput, type ResolvedInput } from './inputs.js';
 import { renderKubeadmConfigFor } from './kubeadm-config.js';
 import { shellQuote, yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
 import type { BootstrapInput } from './types.js';
-import { CNI, CONTAINERD, RUNC, debianPackageVersion, kubernetesAptRepository, pauseImageFor } from './versions.js';
+import { CNI, CONTAINERD, KUBE_VIP, RUNC, debianPackageVersion, kubernetesAptRepository, pauseImageFor } from './versions.js';
 
 /**
  * What control planes need in /etc/kubernetes/pki before kubeadm runs; the same names under
@@ -29,11 +30,20 @@ export function bootstrapTokenKey(clusterName: string): string {
   return `${clusterName}/bootstrap/token`;
 }
 
+/**
+ * State store key (relative to the store root) the first control plane writes right after a successful
+ * `kubeadm init`. Its presence (or a published token's) tells a replacement of that instance to join, not init.
+ */
+export function initializedMarkerKey(clusterName: string): string {
+  return `${clusterName}/bootstrap/initialized`;
+}
+
 /** Registries whose pulls go through spec.assets.registryMirror, with their real endpoints. */
 const MIRRORED_REGISTRIES: { registry: string; upstream: string }[] = [
   { registry: 'registry.k8s.io', upstream: 'https://registry.k8s.io' },
   { registry: 'docker.io', upstream: 'https://registry-1.docker.io' },
   { registry: 'quay.io', upstream: 'https://quay.io' },
+  { registry: 'ghcr.io', upstream: 'https://ghcr.io' },
 ];
 
 /** The whole bootstrap script (bash) for one node. */
@@ -43,7 +53,9 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   const fragments = ['header.sh', 'common.sh', 'prepare-node.sh', 'containerd.sh', 'kube-packages.sh'];
   if (r.isCloud) fragments.push(`store-${input.provider}.sh`);
   if (r.isControlPlane) fragments.push('control-plane-pki.sh');
+  if (vars.kubeVip) fragments.push('kube-vip.sh');
   fragments.push('kubeadm.sh');
+  if (vars.kubeVip && input.role === 'control-plane-init') fragments.push('kube-vip-after-init.sh');
   // Token publishing comes before the pod network: workers can join (NotReady) while the CNI is still rolling out.
   if (r.isControlPlane && r.isCloud) fragments.push('token-refresh-install.sh');
   if (input.role === 'control-plane-init') fragments.push('cni.sh');
@@ -62,13 +74,36 @@ export function renderTokenRefreshScript(input: BootstrapInput): string {
 }
 
 function tokenRefreshScript(r: ResolvedInput, vars: TemplateVars): string {
+  // The refresh script only reads and writes the token: it needs no existence check (store_has).
+  const refreshVars = { ...vars, guardInit: false };
   return ['bootstrap/token-refresh.sh', `bootstrap/store-${r.input.provider}.sh`, 'bootstrap/token-refresh-body.sh']
-    .map((f) => renderShell(f, vars))
+    .map((f) => renderShell(f, refreshVars))
     .join('');
 }
 
 function renderShell(name: string, vars: TemplateVars): string {
   return renderTemplate(loadTemplate(name), vars, shellQuote, name);
+}
+
+/** Interface name placeholder in the kube-vip manifest: the script detects the interface at boot. */
+export const VIP_INTERFACE_PLACEHOLDER = '@@K8SUP_VIP_INTERFACE@@';
+
+/**
+ * The kube-vip static pod for spec.api.vip. It reads the API through /etc/kubernetes/admin.conf; during
+ * `kubeadm init` the script points it at super-admin.conf instead (see templates/bootstrap/kube-vip.sh).
+ */
+function renderKubeVipManifest(vip: string): string {
+  return renderTemplate(
+    loadTemplate('node/kube-vip.yaml'),
+    {
+      image: KUBE_VIP.image,
+      vip,
+      vipCidr: isIP(vip) === 6 ? '128' : '32',
+      interfacePlaceholder: VIP_INTERFACE_PLACEHOLDER,
+    },
+    yamlQuote,
+    'node/kube-vip.yaml',
+  );
 }
 
 /** A generated file to embed in a quoted heredoc: no trailing newline, and no line that could end the heredoc. */
@@ -83,6 +118,10 @@ function scriptVars(r: ResolvedInput): TemplateVars {
   const spec = input.cluster.spec;
   const role = input.role;
   const cniPin = CNI[r.cni];
+  const guardInit = r.isCloud && role === 'control-plane-init';
+  const singleControlPlane = spec.controlPlane.count <= 1;
+  const mayJoin = role !== 'control-plane-init' || (guardInit && !singleControlPlane);
+  const vip = input.provider === 'metal' && r.isControlPlane ? (spec.api.vip ?? null) : null;
   const vars: TemplateVars = {
     clusterName: input.cluster.metadata.name,
     clusterNameRaw: input.cluster.metadata.name,
@@ -108,6 +147,12 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     stateRegion: input.stateStoreRegion ?? spec.region,
     init: role === 'control-plane-init',
     join: role !== 'control-plane-init',
+    // Cloud first control planes check the state store before kubeadm init: a replaced instance must not start a
+    // second cluster. With other control planes it joins them; alone (its etcd is gone) it refuses.
+    guardInit: guardInit,
+    rejoin: guardInit && !singleControlPlane,
+    refuseReinit: guardInit && singleControlPlane,
+    mayJoin,
     initCni: role === 'control-plane-init',
     cniName: r.cni,
     cniVersion: cniPin.version,
@@ -146,7 +191,16 @@ function scriptVars(r: ResolvedInput): TemplateVars {
               renderTemplate(loadTemplate('node/registry-hosts.toml'), { registry, upstream, mirror: r.registryMirror }, yamlQuote, 'node/registry-hosts.toml'),
             ),
           })),
-    kubeadmConfig: embedded(renderKubeadmConfigFor(r)),
+    // Init roles carry the init config; roles that may join carry the join config (a replaced first control plane
+    // on the cloud carries both and picks one at boot).
+    kubeadmInitConfig: role === 'control-plane-init' ? embedded(renderKubeadmConfigFor(r)) : '',
+    kubeadmJoinConfig: mayJoin
+      ? embedded(renderKubeadmConfigFor(role === 'control-plane-init' ? { ...r, input: { ...input, role: 'control-plane-join' } } : r))
+      : '',
+    kubeVip: vip !== null,
+    vip: vip ?? '',
+    kubeVipVersion: KUBE_VIP.version,
+    kubeVipManifest: vip === null ? '' : embedded(renderKubeVipManifest(vip)),
     tokenRefreshService: embedded(loadTemplate('node/k8sup-token-refresh.service')),
     tokenRefreshTimer: embedded(loadTemplate('node/k8sup-token-refresh.timer')),
   };

@@ -143,3 +143,13 @@ export function debianPackageVersion(v: KubernetesVersion): string {
 export function kubernetesAptRepository(v: KubernetesVersion): string {
   return `https://pkgs.k8s.io/core:/stable:/v${v.major}.${v.minor}/deb/`;
 }
+
+/**
+ * kube-vip, which serves spec.api.vip (metal) from static pods on the control planes: ARP mode, leader election.
+ * Pinned by tag (ghcr.io publishes no checksum we could record here; mirror and pin a digest for a verified
+ * install, see docs/bootstrap.md "kube-vip").
+ */
+export const KUBE_VIP = {
+  version: '0.8.9',
+  image: 'ghcr.io/kube-vip/kube-vip:v0.8.9',
+} as const;

@@ -3,6 +3,12 @@
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
 if is_done "cni-${CNI_NAME}-${CNI_VERSION}"; then
   log "${CNI_NAME} ${CNI_VERSION} already installed"
+{{#if rejoin}}
+elif is_done joined-existing-cluster; then
+  # A replaced first control plane that joined the running cluster: its pod network is there (and may have been
+  # upgraded since), so this node does not apply its own copy over it.
+  log "joined a running cluster: its pod network is left as it is"
+{{/if}}
 else
   log "installing ${CNI_NAME} ${CNI_VERSION}"
   attempt=0

@@ -1,20 +1,11 @@
+{{#if mayJoin}}
 
-# --- kubeadm {{{kubeadmVerb}}}. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
-if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
-  log "already part of the cluster (kubelet.conf exists), kubeadm skipped"
-else
-  log "kubeadm {{{kubeadmVerb}}}"
-{{#if fixedNodeName}}
-  NODE_NAME={{nodeName}}
-{{else}}
-  NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
-{{/if}}
-  [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
-{{#if join}}
-  # A bootstrap token, valid 24h and refreshed every 12h by the control planes (see docs/bootstrap.md).
-  TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
+# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
+TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+fetch_join_token() {
 {{#if cloud}}
-  attempt=0
+  local attempt=0
   until store_get bootstrap/token "${TOKEN_FILE}"; do
     attempt=$((attempt + 1))
     [ "${attempt}" -lt 90 ] || die "no bootstrap token in the state store after 15 minutes"
@@ -26,21 +17,115 @@ else
 {{/if}}
   BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
   [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
+}
 {{/if}}
-  write_file "${ROOT}/etc/k8sup/kubeadm.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM'
-{{{kubeadmConfig}}}
-K8SUP_EOF_KUBEADM
+{{#if guardInit}}
+
+# cluster_initialised: true when the state store shows this cluster was initialised already: the marker written
+# right after the first `kubeadm init`, or a published bootstrap token (clusters created before the marker existed).
+# It never guesses: when the store cannot answer (network, permissions), it retries for 5 minutes, then stops the
+# script, because a wrong "no" would start a second, empty cluster behind the same endpoint.
+cluster_initialised() {
+  local key attempt status
+  for key in bootstrap/initialized bootstrap/token; do
+    attempt=0
+    while :; do
+      status=0
+      store_has "${key}" || status=$?
+      [ "${status}" -eq 2 ] || break
+      attempt=$((attempt + 1))
+      [ "${attempt}" -lt 30 ] || die "cannot tell from the state store whether ${CLUSTER_NAME} was initialised (see the HTTP status above); refusing to guess"
+      sleep 10
+    done
+    if [ "${status}" -eq 0 ]; then
+      log "the state store has ${key}: ${CLUSTER_NAME} was initialised already"
+      return 0
+    fi
+  done
+  return 1
+}
+{{/if}}
+
+# --- kubeadm. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
+if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
+  log "already part of the cluster (kubelet.conf exists), kubeadm skipped"
+else
+{{#if fixedNodeName}}
+  NODE_NAME={{nodeName}}
+{{else}}
+  NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
+{{/if}}
+  [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
+{{#if init}}
+  KUBEADM_ACTION='init'
+{{#if guardInit}}
+  # This instance runs the first control plane's script. If it replaced the instance that ran `kubeadm init` (health
+  # check, rolling update), initialising again would split the cluster: the state store decides.
+  if [ -f "${ROOT}/etc/k8sup/force-init" ]; then
+    log "warning: ${ROOT}/etc/k8sup/force-init exists: kubeadm init whatever the state store says (docs/bootstrap.md)"
+  elif cluster_initialised; then
+{{#if rejoin}}
+    log "joining the running cluster as a control plane instead of running kubeadm init"
+    KUBEADM_ACTION='join'
+{{else}}
+    log "ERROR: ${CLUSTER_NAME} has a single control plane and it was initialised before: this instance replaced it,"
+    log "ERROR: and that control plane's etcd data went with the old instance. Initialising again would create a new,"
+    log "ERROR: empty cluster behind the same endpoint, so this node stops here. To recover, restore an etcd snapshot"
+    log "ERROR: or start over on purpose: see 'Replacing the first control plane' in docs/bootstrap.md."
+    die "refusing to run kubeadm init for an existing cluster"
+{{/if}}
+  fi
+{{/if}}
+{{else}}
+  KUBEADM_ACTION='join'
+{{/if}}
+  log "kubeadm ${KUBEADM_ACTION}"
+{{#if init}}
+  write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
+{{{kubeadmInitConfig}}}
+K8SUP_EOF_KUBEADM_INIT
+{{/if}}
+{{#if mayJoin}}
+  write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
+{{{kubeadmJoinConfig}}}
+K8SUP_EOF_KUBEADM_JOIN
+  BOOTSTRAP_TOKEN=""
+  if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
+{{/if}}
   # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
   (
     umask 077
-    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g"{{#if join}} -e "s/@@K8SUP_BOOTSTRAP_TOKEN@@/${BOOTSTRAP_TOKEN}/g"{{/if}} \
-      "${ROOT}/etc/k8sup/kubeadm.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
+    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g"{{#if mayJoin}} -e "s/@@K8SUP_BOOTSTRAP_TOKEN@@/${BOOTSTRAP_TOKEN}/g"{{/if}} \
+      "${ROOT}/etc/k8sup/kubeadm-${KUBEADM_ACTION}.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
   )
+  if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+{{#if rejoin}}
+  if [ "${KUBEADM_ACTION}" = init ]; then
+    kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
+  else
+    kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+    rm -f "${TOKEN_FILE}"
+    # Remembered so that later runs leave the pod network alone: the running cluster has its own.
+    mark_done joined-existing-cluster
+  fi
+{{else}}
 {{#if init}}
   kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
 {{else}}
   kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   rm -f "${TOKEN_FILE}"
 {{/if}}
+{{/if}}
 fi
+{{#if guardInit}}
+
+# The marker a replacement of this instance looks for (above): written once, after kubeadm succeeded.
+if ! is_done initialized-marker; then
+  marker_file="$(mktemp)"
+  printf 'initialized=true\nnode=%s\n' "$(hostname)" >"${marker_file}"
+  store_put bootstrap/initialized "${marker_file}" || die "cannot write bootstrap/initialized to the state store with this instance's identity"
+  rm -f "${marker_file}"
+  mark_done initialized-marker
+fi
+{{/if}}

@@ -35,6 +35,24 @@ store_get() {
   mv -f "${dest}.part" "${dest}"
 }
 
+{{#if guardInit}}
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when it does not, 2 when the store cannot tell. It lists the
+# key (ListObjectsV2, allowed on this cluster's prefix only) rather than GETting it: without list rights S3 answers a
+# missing key with 403, the same as a denied one.
+store_has() {
+  local config listing key="${STATE_PREFIX}$1"
+  config="$(aws_curl_credentials)" || return 2
+  listing="$(curl -fsS --retry 3 --connect-timeout 10 --config - --aws-sigv4 "aws:amz:${STATE_REGION}:s3" \
+    -H "x-amz-content-sha256: ${EMPTY_SHA256}" \
+    "https://${STATE_BUCKET}.s3.${STATE_REGION}.amazonaws.com/?list-type=2&prefix=${key//\//%2F}" <<<"${config}")" || return 2
+  case "${listing}" in
+    *"<Key>${key}</Key>"*) return 0 ;;
+    *"<ListBucketResult"*) return 1 ;;
+    *) log "unexpected answer from the state store when listing $1"; return 2 ;;
+  esac
+}
+
+{{/if}}
 # store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
 store_put() {
   local key="$1" file="$2" config sum

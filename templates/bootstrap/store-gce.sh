@@ -29,6 +29,21 @@ store_get() {
   mv -f "${dest}.part" "${dest}"
 }
 
+{{#if guardInit}}
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when GCS says it does not (404), 2 when it cannot tell.
+store_has() {
+  local config code
+  config="$(gcs_curl_credentials)" || return 2
+  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -o /dev/null -w '%{http_code}' \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 2
+  case "${code}" in
+    200) return 0 ;;
+    404) return 1 ;;
+    *) log "the state store answered HTTP ${code} for $1"; return 2 ;;
+  esac
+}
+
+{{/if}}
 # store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
 store_put() {
   local key="$1" file="$2" config

@@ -1,6 +1,6 @@
 // Runs a rendered bootstrap script against a temporary root (K8SUP_ROOT) with stub executables on PATH. Each stub
-// appends "<name> <args>" to a log and fakes just enough behaviour (metadata answers, kubeadm writing kubelet.conf)
-// for the script to take its real paths. Nothing here touches the real machine outside the temporary folder.
+// appends "<name> <args>" to a log and fakes just enough behaviour (metadata answers, kubeadm writing kubelet.conf,
+// a state store holding bootstrap/* objects) for the script to take its real paths. Nothing here touches the real machine outside the temporary folder.
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 export const STUB_COMMANDS = [
   'apt-get', 'apt-mark', 'systemctl', 'kubeadm', 'kubectl', 'curl', 'modprobe', 'sysctl', 'swapoff', 'containerd',
-  'gpg', 'sha256sum', 'tar', 'cilium', 'sleep',
+  'gpg', 'sha256sum', 'tar', 'cilium', 'sleep', 'ip',
 ] as const;
 
 /** What the fake metadata services hand out; tests assert these never reach a command line. */
@@ -39,6 +39,14 @@ export interface StubRoot {
   /** path (relative to root) → sha256 of content and mode, to prove a run changed nothing. */
   snapshot(): Map<string, string>;
   writeFile(relativePath: string, content: string, mode?: number): void;
+  /** Puts an object into the fake state store, e.g. 'bootstrap/token' (the cluster's key prefix is implied). */
+  putStoreObject(key: string, content: string): void;
+  /** An object of the fake state store (what the script uploaded), or undefined. */
+  storeObject(key: string): string | undefined;
+  /** From now on the fake state store answers bootstrap/* requests with HTTP 503. */
+  storeUnavailable(): void;
+  /** A file of /etc/kubernetes/manifests as it was when the stub `kubeadm init|join` ran, or undefined. */
+  manifestAtKubeadm(verb: 'init' | 'join', name: string): string | undefined;
   cleanup(): void;
 }
 
@@ -95,6 +103,26 @@ export function createStubRoot(): StubRoot {
       const path = join(root, relativePath);
       mkdirSync(join(path, '..'), { recursive: true });
       writeFileSync(path, content, { mode });
+    },
+    putStoreObject(key: string, content: string): void {
+      const path = join(base, 'store', key);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, content);
+    },
+    storeObject(key: string): string | undefined {
+      try {
+        return readFileSync(join(base, 'store', key), 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    storeUnavailable: () => writeFileSync(join(base, 'store-down'), ''),
+    manifestAtKubeadm(verb: 'init' | 'join', name: string): string | undefined {
+      try {
+        return readFileSync(join(base, `manifests-at-${verb}`, name), 'utf8');
+      } catch {
+        return undefined;
+      }
     },
     cleanup: () => rmSync(base, { recursive: true, force: true }),
   };

@@ -27,6 +27,16 @@ cases.push({
     testInput('metal', 'control-plane-init', { assets: { baseURL: 'https://mirror.corp.example/k8s-assets', registryMirror: 'registry.corp.example:5000' } }),
   ),
 });
+// A single control plane on the cloud: a replaced init instance refuses instead of joining (nothing to join).
+const single = testInput('aws', 'control-plane-init');
+single.cluster.spec.controlPlane.count = 1;
+cases.push({ name: 'aws-control-plane-init-1.31.4-single', script: renderBootstrapScript(single) });
+// Metal with an API VIP: kube-vip static pods on the control planes.
+for (const [role, version] of [['control-plane-init', '1.31.4'], ['control-plane-join', '1.30.8']] as const) {
+  const input = testInput('metal', role, { version });
+  input.cluster.spec.api.vip = '10.0.0.100';
+  cases.push({ name: `metal-${role}-${version}-vip`, script: renderBootstrapScript(input) });
+}
 cases.push({ name: 'aws-token-refresh', script: renderTokenRefreshScript(testInput('aws', 'control-plane-init')) });
 cases.push({ name: 'gce-token-refresh', script: renderTokenRefreshScript(testInput('gce', 'control-plane-join')) });
 

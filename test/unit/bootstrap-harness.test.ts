@@ -2,12 +2,14 @@
 // order of the steps that matter, what reaches command lines, and that a second run changes nothing.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { renderBootstrapScript } from '../../src/bootstrap/index.js';
 import { testInput } from '../helpers/bootstrap-fixtures.js';
 import { createStubRoot, FAKE_AWS_SECRET, FAKE_BOOTSTRAP_TOKEN, FAKE_GCE_TOKEN, type StubRoot, type StubRun } from '../helpers/stub-root.js';
+
+const PUBLISHED_TOKEN = `token=${FAKE_BOOTSTRAP_TOKEN}\nexpires=2030-01-01T00:00:00Z\nissuer=ip-10-0-0-9\n`;
 
 let stub: StubRoot | undefined;
 afterEach(() => {
@@ -26,6 +28,13 @@ function assertOrder(run: StubRun, patterns: RegExp[]): void {
   const positions = patterns.map((p) => indexOf(run, p));
   for (let i = 1; i < positions.length; i++) {
     assert.ok(positions[i - 1] < positions[i], `${patterns[i - 1]} (call ${positions[i - 1]}) must come before ${patterns[i]} (call ${positions[i]})`);
+  }
+}
+
+/** What k8sup copies to a metal control plane over SSH before it runs the script. */
+function copyPki(s: StubRoot): void {
+  for (const f of ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'sa.key', 'sa.pub']) {
+    s.writeFile(`etc/kubernetes/pki/${f}`, `copied ${f}\n`);
   }
 }
 
@@ -78,11 +87,22 @@ describe('bootstrap script under a stub harness', () => {
     assert.match(config, /name: "ip-10-0-0-5\.us-east-2\.compute\.internal"/);
     assert.doesNotMatch(config, /@@K8SUP_/);
     assert.ok(existsSync(join(stub.root, 'usr/local/sbin/k8sup-token-refresh')));
+    // A fresh cluster: the store has neither marker nor token, so this node initialises, then records that it did.
+    assertOrder(run, [
+      /^curl .*--aws-sigv4 .*\?list-type=2&prefix=team-a%2Fdemo\.k8s\.local%2Fbootstrap%2Finitialized$/,
+      /^curl .*\?list-type=2&prefix=team-a%2Fdemo\.k8s\.local%2Fbootstrap%2Ftoken$/,
+      /^kubeadm init /,
+      /^curl .*-X PUT .*\/team-a\/demo\.k8s\.local\/bootstrap\/initialized$/,
+      /^kubeadm token create /,
+    ]);
+    assert.match(stub.storeObject('bootstrap/initialized') ?? '', /^initialized=true$/m);
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm join')));
     assertSecondRunIsNoOp(stub, script);
   });
 
   test('containerd is configured for the systemd cgroup driver and the pause image of the version', () => {
     stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
     const run = stub.run(renderBootstrapScript(testInput('aws', 'worker', { version: '1.30.8' })));
     assertSucceeded(run);
     const config = readFileSync(join(stub.root, 'etc/containerd/config.toml'), 'utf8');
@@ -94,6 +114,7 @@ describe('bootstrap script under a stub harness', () => {
 
   test('aws worker: no PKI at all, joins with the token from the state store', () => {
     stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
     const script = renderBootstrapScript(testInput('aws', 'worker'));
     const run = stub.run(script);
     assertSucceeded(run);
@@ -106,6 +127,7 @@ describe('bootstrap script under a stub harness', () => {
 
   test('gce worker: metadata-server token authorises the GCS download; token and node name land in the join config', () => {
     stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
     const script = renderBootstrapScript(testInput('gce', 'worker', { version: '1.30.8' }));
     const run = stub.run(script);
     assertSucceeded(run);
@@ -172,5 +194,156 @@ describe('bootstrap script under a stub harness', () => {
     assert.notEqual(run.status, 0);
     assert.match(run.stderr, /checksum mismatch for https:\/\/github\.com\/containerd\/containerd\/releases\/download\/v1\.7\.24\/containerd-1\.7\.24-linux-amd64\.tar\.gz/);
     assert.ok(!run.calls.some((c) => c.startsWith('tar ') || c.startsWith('kubeadm')));
+  });
+
+  test('aws replaced first control plane (marker in the store): joins as a control plane, never runs kubeadm init', () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/initialized', 'initialized=true\nnode=ip-10-0-0-5\n');
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const script = renderBootstrapScript(testInput('aws', 'control-plane-init'));
+    const run = stub.run(script);
+    assertSucceeded(run);
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm init')), `kubeadm init ran on an initialised cluster:\n${run.calls.join('\n')}`);
+    assertOrder(run, [
+      /\/pki\/ca\.key$/,
+      /^curl .*\?list-type=2&prefix=team-a%2Fdemo\.k8s\.local%2Fbootstrap%2Finitialized$/,
+      /^curl .*-o \S+\/etc\/k8sup\/bootstrap-token\.part https:\/\/k8sup-state\.s3\.us-east-2\.amazonaws\.com\/team-a\/demo\.k8s\.local\/bootstrap\/token$/,
+      /^kubeadm config validate /,
+      /^kubeadm join --config \S+\/etc\/k8sup\/kubeadm\.yaml$/,
+    ]);
+    // The join config: a control-plane join with the published token and the node's own name.
+    const config = readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8');
+    assert.match(config, /^kind: JoinConfiguration$/m);
+    assert.match(config, /^controlPlane: \{\}$/m);
+    assert.doesNotMatch(config, /InitConfiguration|ClusterConfiguration/);
+    assert.match(config, new RegExp(`token: "${FAKE_BOOTSTRAP_TOKEN.replace('.', '\\.')}"`));
+    assert.match(config, /name: "ip-10-0-0-5\.us-east-2\.compute\.internal"/);
+    assert.ok(!existsSync(join(stub.root, 'etc/k8sup/bootstrap-token')), 'the token file outlived the join');
+    // The running cluster keeps its own pod network: no CNI is applied over it.
+    assert.ok(!run.calls.some((c) => /^kubectl apply|^cilium install/.test(c)), 'the CNI was applied over a running cluster');
+    assert.match(run.stderr, /joined a running cluster: its pod network is left as it is/);
+    assertSecondRunIsNoOp(stub, script);
+  });
+
+  test('gce replaced first control plane of a cluster from before the marker (token only): joins, no init', () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const script = renderBootstrapScript(testInput('gce', 'control-plane-init'));
+    const run = stub.run(script);
+    assertSucceeded(run);
+    assertOrder(run, [
+      /^curl .*-o \/dev\/null -w %\{http_code\} https:\/\/storage\.googleapis\.com\/storage\/v1\/b\/k8sup-state\/o\/demo\.k8s\.local%2Fbootstrap%2Finitialized$/,
+      /^curl .*-w %\{http_code\} .*\/o\/demo\.k8s\.local%2Fbootstrap%2Ftoken$/,
+      /^kubeadm join --config /,
+    ]);
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm init')));
+    assert.match(readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8'), /^controlPlane: \{\}$/m);
+    // The joined node records the marker too, so the next replacement finds it.
+    assert.match(stub.storeObject('bootstrap/initialized') ?? '', /^initialized=true$/m);
+  });
+
+  test('single control plane replaced after init: refuses loudly, creates no new cluster', () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/initialized', 'initialized=true\n');
+    const input = testInput('aws', 'control-plane-init', { cni: 'cilium' });
+    input.cluster.spec.controlPlane.count = 1;
+    const script = renderBootstrapScript(input);
+    assert.doesNotMatch(script, /JoinConfiguration/, 'a lone control plane has nothing to join');
+    const run = stub.run(script);
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /has a single control plane and it was initialised before/);
+    assert.match(run.stderr, /refusing to run kubeadm init for an existing cluster/);
+    assert.match(run.stderr, /Replacing the first control plane/);
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm')), `kubeadm ran:\n${run.calls.join('\n')}`);
+
+    // The documented way out: an operator who restored etcd (or wants a new cluster) asks for init explicitly.
+    stub.writeFile('etc/k8sup/force-init', '');
+    const forced = stub.run(script);
+    assertSucceeded(forced);
+    indexOf(forced, /^kubeadm init --config /);
+    assert.match(forced.stderr, /force-init exists/);
+  });
+
+  test('a state store that cannot answer stops the first control plane before kubeadm (it never guesses)', () => {
+    stub = createStubRoot();
+    stub.storeUnavailable();
+    const run = stub.run(renderBootstrapScript(testInput('gce', 'control-plane-init')));
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /cannot tell from the state store whether demo\.k8s\.local was initialised/);
+    assert.equal(run.calls.filter((c) => c.startsWith('curl') && c.includes('bootstrap%2Finitialized')).length, 30, 'bounded retries');
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm')));
+  });
+
+  test('metal with api.vip: the kube-vip pod is in the manifests folder before kubeadm init, on super-admin.conf, then admin.conf', () => {
+    stub = createStubRoot();
+    const input = testInput('metal', 'control-plane-init', { cni: 'cilium' });
+    input.cluster.spec.api.vip = '10.0.0.100';
+    copyPki(stub);
+    const script = renderBootstrapScript(input);
+    const run = stub.run(script);
+    assertSucceeded(run);
+    assertOrder(run, [/^ip -o route get 10\.0\.0\.100$/, /^kubeadm init /]);
+    const atInit = stub.manifestAtKubeadm('init', 'kube-vip.yaml');
+    assert.ok(atInit, 'no kube-vip manifest when kubeadm init started the kubelet');
+    assert.match(atInit, /name: address\n\s+value: "10\.0\.0\.100"/);
+    assert.match(atInit, /name: vip_interface\n\s+value: "eth1"/);
+    assert.match(atInit, /name: vip_arp\n\s+value: "true"/);
+    assert.match(atInit, /name: vip_leaderelection\n\s+value: "true"/);
+    assert.match(atInit, /image: "ghcr\.io\/kube-vip\/kube-vip:v\d+\.\d+\.\d+"/);
+    assert.match(atInit, /path: \/etc\/kubernetes\/super-admin\.conf/);
+    // After init the pod goes back to admin.conf (written atomically: no stray file for the kubelet to read).
+    const manifests = join(stub.root, 'etc/kubernetes/manifests');
+    const after = readFileSync(join(manifests, 'kube-vip.yaml'), 'utf8');
+    assert.match(after, /path: \/etc\/kubernetes\/admin\.conf/);
+    assert.doesNotMatch(after, /super-admin/);
+    assert.deepEqual(readdirSync(manifests), ['kube-vip.yaml']);
+    assert.match(readFileSync(join(stub.root, 'etc/k8sup/kube-vip/hosts'), 'utf8'), /^127\.0\.0\.1 localhost kubernetes$/m);
+    assertSecondRunIsNoOp(stub, script);
+  });
+
+  test('metal control-plane join with api.vip: admin.conf from the start; /etc/k8sup/vip-interface overrides detection', () => {
+    stub = createStubRoot();
+    const input = testInput('metal', 'control-plane-join');
+    input.cluster.spec.api.vip = '10.0.0.100';
+    copyPki(stub);
+    stub.writeFile('etc/k8sup/bootstrap-token', `token=${FAKE_BOOTSTRAP_TOKEN}\n`);
+    stub.writeFile('etc/k8sup/vip-interface', 'bond0.42\n');
+    const run = stub.run(renderBootstrapScript(input));
+    assertSucceeded(run);
+    assert.ok(!run.calls.some((c) => c.startsWith('ip ')), 'the operator-chosen interface was not used');
+    const atJoin = stub.manifestAtKubeadm('join', 'kube-vip.yaml');
+    assert.ok(atJoin, 'no kube-vip manifest when kubeadm join started the kubelet');
+    assert.match(atJoin, /name: vip_interface\n\s+value: "bond0\.42"/);
+    assert.match(atJoin, /path: \/etc\/kubernetes\/admin\.conf/);
+    assert.doesNotMatch(atJoin, /super-admin/);
+  });
+
+  test('metal with api.vip and an unusable interface: stops before kubeadm with a hint', () => {
+    stub = createStubRoot();
+    const input = testInput('metal', 'control-plane-init');
+    input.cluster.spec.api.vip = '10.0.0.100';
+    copyPki(stub);
+    stub.writeFile('etc/k8sup/vip-interface', 'lo\n');
+    const run = stub.run(renderBootstrapScript(input));
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /cannot tell which interface should carry the API VIP 10\.0\.0\.100 \(got 'lo'\): write its name to \/etc\/k8sup\/vip-interface/);
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm')));
+  });
+
+  test('metal without api.vip, and workers: no kube-vip at all', () => {
+    for (const role of ['control-plane-init', 'worker'] as const) {
+      const script = renderBootstrapScript(testInput('metal', role));
+      assert.doesNotMatch(script, /kube-vip/, role);
+    }
+    const worker = testInput('metal', 'worker');
+    worker.cluster.spec.api.vip = '10.0.0.100';
+    assert.doesNotMatch(renderBootstrapScript(worker), /kube-vip/, 'a worker with a VIP cluster');
+    stub = createStubRoot();
+    copyPki(stub);
+    const run = stub.run(renderBootstrapScript(testInput('metal', 'control-plane-init', { cni: 'cilium' })));
+    assertSucceeded(run);
+    assert.ok(!run.calls.some((c) => c.startsWith('ip ')));
+    assert.equal(stub.manifestAtKubeadm('init', 'kube-vip.yaml'), undefined);
+    assert.ok(!existsSync(join(stub.root, 'etc/kubernetes/manifests/kube-vip.yaml')));
   });
 });

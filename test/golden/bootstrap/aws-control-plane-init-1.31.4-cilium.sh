@@ -234,6 +234,22 @@ store_get() {
   mv -f "${dest}.part" "${dest}"
 }
 
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when it does not, 2 when the store cannot tell. It lists the
+# key (ListObjectsV2, allowed on this cluster's prefix only) rather than GETting it: without list rights S3 answers a
+# missing key with 403, the same as a denied one.
+store_has() {
+  local config listing key="${STATE_PREFIX}$1"
+  config="$(aws_curl_credentials)" || return 2
+  listing="$(curl -fsS --retry 3 --connect-timeout 10 --config - --aws-sigv4 "aws:amz:${STATE_REGION}:s3" \
+    -H "x-amz-content-sha256: ${EMPTY_SHA256}" \
+    "https://${STATE_BUCKET}.s3.${STATE_REGION}.amazonaws.com/?list-type=2&prefix=${key//\//%2F}" <<<"${config}")" || return 2
+  case "${listing}" in
+    *"<Key>${key}</Key>"*) return 0 ;;
+    *"<ListBucketResult"*) return 1 ;;
+    *) log "unexpected answer from the state store when listing $1"; return 2 ;;
+  esac
+}
+
 # store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
 store_put() {
   local key="$1" file="$2" config sum
@@ -260,14 +276,62 @@ for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt 
   fi
 done
 
-# --- kubeadm init. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
+# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
+# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
+TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+fetch_join_token() {
+  local attempt=0
+  until store_get bootstrap/token "${TOKEN_FILE}"; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 90 ] || die "no bootstrap token in the state store after 15 minutes"
+    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
+    sleep 10
+  done
+  BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
+  [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
+}
+
+# cluster_initialised: true when the state store shows this cluster was initialised already: the marker written
+# right after the first `kubeadm init`, or a published bootstrap token (clusters created before the marker existed).
+# It never guesses: when the store cannot answer (network, permissions), it retries for 5 minutes, then stops the
+# script, because a wrong "no" would start a second, empty cluster behind the same endpoint.
+cluster_initialised() {
+  local key attempt status
+  for key in bootstrap/initialized bootstrap/token; do
+    attempt=0
+    while :; do
+      status=0
+      store_has "${key}" || status=$?
+      [ "${status}" -eq 2 ] || break
+      attempt=$((attempt + 1))
+      [ "${attempt}" -lt 30 ] || die "cannot tell from the state store whether ${CLUSTER_NAME} was initialised (see the HTTP status above); refusing to guess"
+      sleep 10
+    done
+    if [ "${status}" -eq 0 ]; then
+      log "the state store has ${key}: ${CLUSTER_NAME} was initialised already"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# --- kubeadm. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
 if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
   log "already part of the cluster (kubelet.conf exists), kubeadm skipped"
 else
-  log "kubeadm init"
   NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
   [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
-  write_file "${ROOT}/etc/k8sup/kubeadm.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM'
+  KUBEADM_ACTION='init'
+  # This instance runs the first control plane's script. If it replaced the instance that ran `kubeadm init` (health
+  # check, rolling update), initialising again would split the cluster: the state store decides.
+  if [ -f "${ROOT}/etc/k8sup/force-init" ]; then
+    log "warning: ${ROOT}/etc/k8sup/force-init exists: kubeadm init whatever the state store says (docs/bootstrap.md)"
+  elif cluster_initialised; then
+    log "joining the running cluster as a control plane instead of running kubeadm init"
+    KUBEADM_ACTION='join'
+  fi
+  log "kubeadm ${KUBEADM_ACTION}"
+  write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 nodeRegistration:
@@ -294,15 +358,51 @@ apiServer:
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
-K8SUP_EOF_KUBEADM
+K8SUP_EOF_KUBEADM_INIT
+  write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: "@@K8SUP_NODE_NAME@@"
+  criSocket: unix:///run/containerd/containerd.sock
+  kubeletExtraArgs:
+    - name: "node-labels"
+      value: "k8sup.io/node-group=control-plane"
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "api.demo.example.com:6443"
+    token: "@@K8SUP_BOOTSTRAP_TOKEN@@"
+    caCertHashes:
+      - "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+controlPlane: {}
+K8SUP_EOF_KUBEADM_JOIN
+  BOOTSTRAP_TOKEN=""
+  if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
   # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
   (
     umask 077
-    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" \
-      "${ROOT}/etc/k8sup/kubeadm.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
+    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" -e "s/@@K8SUP_BOOTSTRAP_TOKEN@@/${BOOTSTRAP_TOKEN}/g" \
+      "${ROOT}/etc/k8sup/kubeadm-${KUBEADM_ACTION}.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
   )
+  if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
-  kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
+  if [ "${KUBEADM_ACTION}" = init ]; then
+    kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
+  else
+    kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+    rm -f "${TOKEN_FILE}"
+    # Remembered so that later runs leave the pod network alone: the running cluster has its own.
+    mark_done joined-existing-cluster
+  fi
+fi
+
+# The marker a replacement of this instance looks for (above): written once, after kubeadm succeeded.
+if ! is_done initialized-marker; then
+  marker_file="$(mktemp)"
+  printf 'initialized=true\nnode=%s\n' "$(hostname)" >"${marker_file}"
+  store_put bootstrap/initialized "${marker_file}" || die "cannot write bootstrap/initialized to the state store with this instance's identity"
+  rm -f "${marker_file}"
+  mark_done initialized-marker
 fi
 
 # --- Control planes keep a fresh bootstrap token in the state store for nodes that join later (an autoscaler may add
@@ -423,6 +523,10 @@ fi
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
 if is_done "cni-${CNI_NAME}-${CNI_VERSION}"; then
   log "${CNI_NAME} ${CNI_VERSION} already installed"
+elif is_done joined-existing-cluster; then
+  # A replaced first control plane that joined the running cluster: its pod network is there (and may have been
+  # upgraded since), so this node does not apply its own copy over it.
+  log "joined a running cluster: its pod network is left as it is"
 else
   log "installing ${CNI_NAME} ${CNI_VERSION}"
   attempt=0

@@ -208,14 +208,15 @@ for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt 
   fi
 done
 
-# --- kubeadm init. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
+# --- kubeadm. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
 if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
   log "already part of the cluster (kubelet.conf exists), kubeadm skipped"
 else
-  log "kubeadm init"
   NODE_NAME='cp-1'
   [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
-  write_file "${ROOT}/etc/k8sup/kubeadm.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM'
+  KUBEADM_ACTION='init'
+  log "kubeadm ${KUBEADM_ACTION}"
+  write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
 apiVersion: kubeadm.k8s.io/v1beta3
 kind: InitConfiguration
 localAPIEndpoint:
@@ -245,13 +246,14 @@ apiServer:
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
-K8SUP_EOF_KUBEADM
+K8SUP_EOF_KUBEADM_INIT
   # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
   (
     umask 077
     sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" \
-      "${ROOT}/etc/k8sup/kubeadm.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
+      "${ROOT}/etc/k8sup/kubeadm-${KUBEADM_ACTION}.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
   )
+  if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
 fi

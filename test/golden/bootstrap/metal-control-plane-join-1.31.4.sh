@@ -205,19 +205,24 @@ for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt 
   fi
 done
 
-# --- kubeadm join. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
-if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
-  log "already part of the cluster (kubelet.conf exists), kubeadm skipped"
-else
-  log "kubeadm join"
-  NODE_NAME='cp-1'
-  [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
-  # A bootstrap token, valid 24h and refreshed every 12h by the control planes (see docs/bootstrap.md).
-  TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
+# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
+TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+fetch_join_token() {
   [ -s "${TOKEN_FILE}" ] || die "${TOKEN_FILE} is missing: k8sup copies a bootstrap token over SSH before it runs this script"
   BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
   [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
-  write_file "${ROOT}/etc/k8sup/kubeadm.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM'
+}
+
+# --- kubeadm. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
+if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
+  log "already part of the cluster (kubelet.conf exists), kubeadm skipped"
+else
+  NODE_NAME='cp-1'
+  [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
+  KUBEADM_ACTION='join'
+  log "kubeadm ${KUBEADM_ACTION}"
+  write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: JoinConfiguration
 nodeRegistration:
@@ -238,13 +243,16 @@ controlPlane:
   localAPIEndpoint:
     advertiseAddress: "10.0.0.11"
     bindPort: 6443
-K8SUP_EOF_KUBEADM
+K8SUP_EOF_KUBEADM_JOIN
+  BOOTSTRAP_TOKEN=""
+  if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
   # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
   (
     umask 077
     sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" -e "s/@@K8SUP_BOOTSTRAP_TOKEN@@/${BOOTSTRAP_TOKEN}/g" \
-      "${ROOT}/etc/k8sup/kubeadm.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
+      "${ROOT}/etc/k8sup/kubeadm-${KUBEADM_ACTION}.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
   )
+  if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   rm -f "${TOKEN_FILE}"

@@ -1,0 +1,516 @@
+#!/usr/bin/env bash
+# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider aws, Kubernetes 1.31.4.
+# Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
+# It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
+# receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
+set -euo pipefail
+
+# Values rendered by k8sup (single-quoted, so the shell never expands them).
+CLUSTER_NAME='demo.k8s.local'
+ROLE='control-plane-init'
+K8S_VERSION='1.31.4'
+K8S_PACKAGE_VERSION='1.31.4-1.1'
+K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.31/deb/'
+CONTAINERD_VERSION='1.7.24'
+RUNC_VERSION='1.2.2'
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='team-a/demo.k8s.local/'
+STATE_REGION='us-east-2'
+CNI_NAME='calico'
+CNI_VERSION='3.29.3'
+POD_CIDR='100.96.0.0/11'
+
+# K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
+ROOT="${K8SUP_ROOT:-}"
+if [ -z "${ROOT}" ] && [ "$(id -u)" -ne 0 ]; then
+  echo "k8sup bootstrap must run as root" >&2
+  exit 1
+fi
+
+log() { printf '[k8sup] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# write_file PATH MODE < content: replaces PATH only when the content differs, so a second run changes nothing.
+# Sets WROTE=1 when it wrote, WROTE=0 when the file was already up to date.
+WROTE=0
+write_file() {
+  local path="$1" mode="$2" tmp
+  mkdir -p "$(dirname "${path}")"
+  tmp="$(mktemp "${path}.k8sup.XXXXXX")"
+  cat >"${tmp}"
+  chmod "${mode}" "${tmp}"
+  if [ -f "${path}" ] && cmp -s "${tmp}" "${path}"; then
+    rm -f "${tmp}"
+    WROTE=0
+  else
+    mv -f "${tmp}" "${path}"
+    WROTE=1
+  fi
+}
+
+# Steps that install something leave a stamp named after what they installed (and its version).
+STAMP_DIR="${ROOT}/var/lib/k8sup/done"
+is_done() { [ -f "${STAMP_DIR}/$1" ]; }
+mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
+
+# download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
+download() {
+  local url="$1" dest="$2" sum="$3"
+  [ -n "${sum}" ] || die "no pinned sha256 for ${url}; refusing an unverified download"
+  mkdir -p "$(dirname "${dest}")"
+  curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${dest}.part" "${url}"
+  printf '%s  %s\n' "${sum}" "${dest}.part" | sha256sum -c --quiet - || die "checksum mismatch for ${url}"
+  mv -f "${dest}.part" "${dest}"
+}
+
+case "$(uname -m)" in
+  x86_64 | amd64) ARCH=amd64 ;;
+  aarch64 | arm64) ARCH=arm64 ;;
+  *) die "unsupported CPU architecture $(uname -m)" ;;
+esac
+
+# --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
+log "swap off"
+swapoff -a
+if [ -f "${ROOT}/etc/fstab" ] && grep -Eq '^[^#].*[[:space:]]swap[[:space:]]' "${ROOT}/etc/fstab"; then
+  sed -i -E 's/^([^#].*[[:space:]]swap[[:space:]].*)$/# \1 # disabled by k8sup/' "${ROOT}/etc/fstab"
+fi
+
+# --- kernel modules. overlay for containerd's snapshotter, br_netfilter so bridged pod traffic hits iptables.
+log "kernel modules"
+write_file "${ROOT}/etc/modules-load.d/k8sup.conf" 0644 <<'K8SUP_EOF_MODULES'
+# Loaded at boot for Kubernetes (written by k8sup).
+overlay
+br_netfilter
+K8SUP_EOF_MODULES
+for module in overlay br_netfilter; do
+  modprobe "${module}"
+done
+
+# --- sysctls. Needs br_netfilter loaded first (the net.bridge keys only exist then).
+log "sysctls"
+write_file "${ROOT}/etc/sysctl.d/99-k8sup.conf" 0644 <<'K8SUP_EOF_SYSCTL'
+# Kubernetes networking needs these (written by k8sup).
+net.bridge.bridge-nf-call-iptables = 1
+net.bridge.bridge-nf-call-ip6tables = 1
+net.ipv4.ip_forward = 1
+K8SUP_EOF_SYSCTL
+if [ "${WROTE}" = 1 ]; then
+  sysctl --system >/dev/null
+fi
+
+# --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
+log "containerd ${CONTAINERD_VERSION}"
+case "${ARCH}" in
+  amd64)
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
+    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    ;;
+  arm64)
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
+    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    ;;
+esac
+if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
+  download_dir="$(mktemp -d)"
+  download "${CONTAINERD_URL}" "${download_dir}/containerd.tar.gz" "${CONTAINERD_SHA256}"
+  download "${RUNC_URL}" "${download_dir}/runc" "${RUNC_SHA256}"
+  mkdir -p "${ROOT}/usr/local/bin" "${ROOT}/usr/local/sbin"
+  tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
+  install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
+  rm -rf "${download_dir}"
+  mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
+fi
+
+containerd_changed=0
+write_file "${ROOT}/etc/systemd/system/containerd.service" 0644 <<'K8SUP_EOF_CONTAINERD_UNIT'
+# containerd, installed by k8sup from the upstream release archive.
+[Unit]
+Description=containerd container runtime
+Documentation=https://containerd.io
+After=network.target local-fs.target
+
+[Service]
+ExecStartPre=-/sbin/modprobe overlay
+ExecStart=/usr/local/bin/containerd
+Type=notify
+Delegate=yes
+KillMode=process
+Restart=always
+RestartSec=5
+LimitNPROC=infinity
+LimitCORE=infinity
+TasksMax=infinity
+OOMScoreAdjust=-999
+
+[Install]
+WantedBy=multi-user.target
+K8SUP_EOF_CONTAINERD_UNIT
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
+# containerd configuration written by k8sup.
+version = 2
+
+[plugins."io.containerd.grpc.v1.cri"]
+  # The pause image kubeadm 1.31 expects, so the kubelet and containerd agree on the sandbox.
+  sandbox_image = "registry.k8s.io/pause:3.10"
+
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+      SystemdCgroup = true
+      BinaryName = "/usr/local/sbin/runc"
+
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+    config_path = "/etc/containerd/certs.d"
+K8SUP_EOF_CONTAINERD_CONFIG
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+if [ "${containerd_changed}" = 1 ]; then
+  systemctl daemon-reload
+  systemctl enable containerd
+  systemctl restart containerd
+fi
+
+# --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
+# so an unattended upgrade never moves them (k8sup upgrades them on purpose).
+log "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q ca-certificates curl gpg conntrack socat
+  mkdir -p "${ROOT}/etc/apt/keyrings"
+  curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
+  printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
+    write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
+  apt-get update -q
+  # An upgrade re-runs this step with a new version: lift the hold, install, hold again.
+  apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
+  apt-get install -y -q --allow-downgrades --allow-change-held-packages \
+    "kubelet=${K8S_PACKAGE_VERSION}" "kubeadm=${K8S_PACKAGE_VERSION}" "kubectl=${K8S_PACKAGE_VERSION}"
+  apt-mark hold kubelet kubeadm kubectl
+  systemctl enable kubelet
+  mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
+fi
+
+# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
+# SigV4-signed S3 requests (curl --aws-sigv4). No static keys exist anywhere in this script. The credentials reach
+# curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
+IMDS=http://169.254.169.254/latest
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+
+imds_get() {
+  local token
+  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
+  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
+}
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+# Prints a curl config (user = access key:secret key, session token header) for the instance role's credentials.
+aws_curl_credentials() {
+  local role creds
+  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
+  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
+  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
+  printf 'user = "%s:%s"\nheader = "x-amz-security-token: %s"\n' \
+    "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")"
+}
+
+s3_url() { printf 'https://%s.s3.%s.amazonaws.com/%s%s' "${STATE_BUCKET}" "${STATE_REGION}" "${STATE_PREFIX}" "$1"; }
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket.
+store_get() {
+  local key="$1" dest="$2" config
+  config="$(aws_curl_credentials)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  curl -fsS --retry 3 --connect-timeout 10 --config - --aws-sigv4 "aws:amz:${STATE_REGION}:s3" \
+    -H "x-amz-content-sha256: ${EMPTY_SHA256}" -o "${dest}.part" "$(s3_url "${key}")" <<<"${config}" || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when it does not, 2 when the store cannot tell. It lists the
+# key (ListObjectsV2, allowed on this cluster's prefix only) rather than GETting it: without list rights S3 answers a
+# missing key with 403, the same as a denied one.
+store_has() {
+  local config listing key="${STATE_PREFIX}$1"
+  config="$(aws_curl_credentials)" || return 2
+  listing="$(curl -fsS --retry 3 --connect-timeout 10 --config - --aws-sigv4 "aws:amz:${STATE_REGION}:s3" \
+    -H "x-amz-content-sha256: ${EMPTY_SHA256}" \
+    "https://${STATE_BUCKET}.s3.${STATE_REGION}.amazonaws.com/?list-type=2&prefix=${key//\//%2F}" <<<"${config}")" || return 2
+  case "${listing}" in
+    *"<Key>${key}</Key>"*) return 0 ;;
+    *"<ListBucketResult"*) return 1 ;;
+    *) log "unexpected answer from the state store when listing $1"; return 2 ;;
+  esac
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
+store_put() {
+  local key="$1" file="$2" config sum
+  config="$(aws_curl_credentials)" || return 1
+  sum="$(sha256sum "${file}" | cut -d ' ' -f 1)"
+  curl -fsS --retry 3 --connect-timeout 10 --config - --aws-sigv4 "aws:amz:${STATE_REGION}:s3" \
+    -X PUT --upload-file "${file}" -H "x-amz-content-sha256: ${sum}" -H 'x-amz-server-side-encryption: AES256' \
+    -o /dev/null "$(s3_url "${key}")" <<<"${config}"
+}
+
+# The node name the AWS cloud expects: the instance's private DNS name.
+instance_node_name() { imds_get meta-data/local-hostname; }
+
+# --- the cluster's pre-generated PKI (CAs and service-account keys) goes to /etc/kubernetes/pki BEFORE
+# kubeadm runs: kubeadm keeps existing CAs and signs this node's certificates with them, so no --upload-certs.
+log "control-plane PKI"
+PKI_DIR="${ROOT}/etc/kubernetes/pki"
+mkdir -p "${PKI_DIR}/etcd"
+chmod 0700 "${PKI_DIR}" "${PKI_DIR}/etcd"
+for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+  if [ ! -s "${PKI_DIR}/${pki_file}" ]; then
+    store_get "pki/${pki_file}" "${PKI_DIR}/${pki_file}" || die "cannot fetch pki/${pki_file} from the state store with this instance's identity"
+    chmod 0600 "${PKI_DIR}/${pki_file}"
+  fi
+done
+
+# cluster_initialised: true when the state store shows this cluster was initialised already: the marker written
+# right after the first `kubeadm init`, or a published bootstrap token (clusters created before the marker existed).
+# It never guesses: when the store cannot answer (network, permissions), it retries for 5 minutes, then stops the
+# script, because a wrong "no" would start a second, empty cluster behind the same endpoint.
+cluster_initialised() {
+  local key attempt status
+  for key in bootstrap/initialized bootstrap/token; do
+    attempt=0
+    while :; do
+      status=0
+      store_has "${key}" || status=$?
+      [ "${status}" -eq 2 ] || break
+      attempt=$((attempt + 1))
+      [ "${attempt}" -lt 30 ] || die "cannot tell from the state store whether ${CLUSTER_NAME} was initialised (see the HTTP status above); refusing to guess"
+      sleep 10
+    done
+    if [ "${status}" -eq 0 ]; then
+      log "the state store has ${key}: ${CLUSTER_NAME} was initialised already"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# --- kubeadm. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
+if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
+  log "already part of the cluster (kubelet.conf exists), kubeadm skipped"
+else
+  NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
+  [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
+  KUBEADM_ACTION='init'
+  # This instance runs the first control plane's script. If it replaced the instance that ran `kubeadm init` (health
+  # check, rolling update), initialising again would split the cluster: the state store decides.
+  if [ -f "${ROOT}/etc/k8sup/force-init" ]; then
+    log "warning: ${ROOT}/etc/k8sup/force-init exists: kubeadm init whatever the state store says (docs/bootstrap.md)"
+  elif cluster_initialised; then
+    log "ERROR: ${CLUSTER_NAME} has a single control plane and it was initialised before: this instance replaced it,"
+    log "ERROR: and that control plane's etcd data went with the old instance. Initialising again would create a new,"
+    log "ERROR: empty cluster behind the same endpoint, so this node stops here. To recover, restore an etcd snapshot"
+    log "ERROR: or start over on purpose: see 'Replacing the first control plane' in docs/bootstrap.md."
+    die "refusing to run kubeadm init for an existing cluster"
+  fi
+  log "kubeadm ${KUBEADM_ACTION}"
+  write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+nodeRegistration:
+  name: "@@K8SUP_NODE_NAME@@"
+  criSocket: unix:///run/containerd/containerd.sock
+  kubeletExtraArgs:
+    - name: "node-labels"
+      value: "k8sup.io/node-group=control-plane"
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+clusterName: "demo.k8s.local"
+kubernetesVersion: "v1.31.4"
+controlPlaneEndpoint: "api.demo.example.com:6443"
+networking:
+  podSubnet: "100.96.0.0/11"
+  serviceSubnet: "100.64.0.0/13"
+  dnsDomain: cluster.local
+apiServer:
+  certSANs:
+    - "api.demo.example.com"
+    - "api.demo.internal"
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: systemd
+K8SUP_EOF_KUBEADM_INIT
+  # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
+  (
+    umask 077
+    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" \
+      "${ROOT}/etc/k8sup/kubeadm-${KUBEADM_ACTION}.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
+  )
+  if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
+  kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
+fi
+
+# The marker a replacement of this instance looks for (above): written once, after kubeadm succeeded.
+if ! is_done initialized-marker; then
+  marker_file="$(mktemp)"
+  printf 'initialized=true\nnode=%s\n' "$(hostname)" >"${marker_file}"
+  store_put bootstrap/initialized "${marker_file}" || die "cannot write bootstrap/initialized to the state store with this instance's identity"
+  rm -f "${marker_file}"
+  mark_done initialized-marker
+fi
+
+# --- Control planes keep a fresh bootstrap token in the state store for nodes that join later (an autoscaler may add
+# workers months from now): a timer creates a 24h token every 12h and uploads it with this instance's identity.
+write_file "${ROOT}/usr/local/sbin/k8sup-token-refresh" 0755 <<'K8SUP_EOF_TOKEN_REFRESH'
+#!/usr/bin/env bash
+# k8sup-token-refresh for demo.k8s.local: creates a bootstrap token valid 24h and publishes it to the state store
+# as <prefix>/<cluster>/bootstrap/token, where joining nodes read it with their own instance identity.
+# Run every 12h by k8sup-token-refresh.timer, so a published token always has at least 12h left.
+set -euo pipefail
+
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='team-a/demo.k8s.local/'
+STATE_REGION='us-east-2'
+ROOT="${K8SUP_ROOT:-}"
+
+log() { printf '[k8sup-token-refresh] %s\n' "$*" >&2; }
+
+# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
+# SigV4-signed S3 requests (curl --aws-sigv4). No static keys exist anywhere in this script. The credentials reach
+# curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
+IMDS=http://169.254.169.254/latest
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+
+imds_get() {
+  local token
+  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
+  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
+}
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+# Prints a curl config (user = access key:secret key, session token header) for the instance role's credentials.
+aws_curl_credentials() {
+  local role creds
+  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
+  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
+  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
+  printf 'user = "%s:%s"\nheader = "x-amz-security-token: %s"\n' \
+    "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")"
+}
+
+s3_url() { printf 'https://%s.s3.%s.amazonaws.com/%s%s' "${STATE_BUCKET}" "${STATE_REGION}" "${STATE_PREFIX}" "$1"; }
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket.
+store_get() {
+  local key="$1" dest="$2" config
+  config="$(aws_curl_credentials)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  curl -fsS --retry 3 --connect-timeout 10 --config - --aws-sigv4 "aws:amz:${STATE_REGION}:s3" \
+    -H "x-amz-content-sha256: ${EMPTY_SHA256}" -o "${dest}.part" "$(s3_url "${key}")" <<<"${config}" || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
+store_put() {
+  local key="$1" file="$2" config sum
+  config="$(aws_curl_credentials)" || return 1
+  sum="$(sha256sum "${file}" | cut -d ' ' -f 1)"
+  curl -fsS --retry 3 --connect-timeout 10 --config - --aws-sigv4 "aws:amz:${STATE_REGION}:s3" \
+    -X PUT --upload-file "${file}" -H "x-amz-content-sha256: ${sum}" -H 'x-amz-server-side-encryption: AES256' \
+    -o /dev/null "$(s3_url "${key}")" <<<"${config}"
+}
+
+# The node name the AWS cloud expects: the instance's private DNS name.
+instance_node_name() { imds_get meta-data/local-hostname; }
+
+ADMIN_CONF="${ROOT}/etc/kubernetes/admin.conf"
+if [ ! -f "${ADMIN_CONF}" ]; then
+  log "no ${ADMIN_CONF}: not a control plane yet, nothing to publish"
+  exit 0
+fi
+token="$(kubeadm token create --kubeconfig "${ADMIN_CONF}" --ttl 24h --description 'k8sup: for joining nodes, refreshed every 12h')"
+[[ "${token}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || { log "kubeadm returned an unexpected token format"; exit 1; }
+token_file="$(mktemp)"
+trap 'rm -f "${token_file}"' EXIT
+printf 'token=%s\nexpires=%s\nissuer=%s\n' "${token}" "$(date -u -d '+24 hours' +%Y-%m-%dT%H:%M:%SZ)" "$(hostname)" >"${token_file}"
+store_put bootstrap/token "${token_file}"
+log "published a new bootstrap token (valid 24h)"
+K8SUP_EOF_TOKEN_REFRESH
+timer_changed="${WROTE}"
+write_file "${ROOT}/etc/systemd/system/k8sup-token-refresh.service" 0644 <<'K8SUP_EOF_TOKEN_SERVICE'
+[Unit]
+Description=k8sup: publish a fresh bootstrap token for joining nodes
+After=network-online.target kubelet.service
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/k8sup-token-refresh
+K8SUP_EOF_TOKEN_SERVICE
+if [ "${WROTE}" = 1 ]; then timer_changed=1; fi
+write_file "${ROOT}/etc/systemd/system/k8sup-token-refresh.timer" 0644 <<'K8SUP_EOF_TOKEN_TIMER'
+[Unit]
+Description=k8sup: refresh the bootstrap token every 12 hours (tokens live 24 hours)
+
+[Timer]
+OnBootSec=5min
+OnUnitActiveSec=12h
+RandomizedDelaySec=10min
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+K8SUP_EOF_TOKEN_TIMER
+if [ "${WROTE}" = 1 ]; then timer_changed=1; fi
+if [ "${timer_changed}" = 1 ]; then
+  systemctl daemon-reload
+  systemctl enable --now k8sup-token-refresh.timer
+fi
+# Publish the first token right away: workers are already booting and waiting for it.
+if ! is_done first-bootstrap-token; then
+  "${ROOT}/usr/local/sbin/k8sup-token-refresh"
+  mark_done first-bootstrap-token
+fi
+
+# --- the pod network, calico 3.29.3, from a pinned, checksum-verified download.
+export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
+if is_done "cni-${CNI_NAME}-${CNI_VERSION}"; then
+  log "${CNI_NAME} ${CNI_VERSION} already installed"
+else
+  log "installing ${CNI_NAME} ${CNI_VERSION}"
+  attempt=0
+  until kubectl get --raw=/readyz >/dev/null 2>&1; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
+    sleep 5
+  done
+  CNI_MANIFEST="${ROOT}/etc/k8sup/cni/${CNI_NAME}-${CNI_VERSION}.yaml"
+  CNI_SHA256=''
+  if [ -n "${CNI_SHA256}" ]; then
+    download 'https://raw.githubusercontent.com/projectcalico/calico/v3.29.3/manifests/calico.yaml' "${CNI_MANIFEST}" "${CNI_SHA256}"
+  else
+    # Upstream publishes no checksum for this manifest: it comes from a tagged release over HTTPS, and its sha256
+    # is logged so an operator can pin it (or serve a reviewed copy through spec.assets.baseURL).
+    mkdir -p "$(dirname "${CNI_MANIFEST}")"
+    curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${CNI_MANIFEST}" 'https://raw.githubusercontent.com/projectcalico/calico/v3.29.3/manifests/calico.yaml'
+    log "warning: no pinned sha256 for the ${CNI_NAME} manifest; fetched one has sha256 $(sha256sum "${CNI_MANIFEST}" | cut -d' ' -f1)"
+  fi
+  # calico.yaml ships with its pool CIDR commented out; set it to the cluster's pod CIDR.
+  sed -i -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' \
+    -e "s|#   value: \"192.168.0.0/16\"|  value: \"${POD_CIDR}\"|" "${CNI_MANIFEST}"
+  grep -q "${POD_CIDR}" "${CNI_MANIFEST}" || die "could not set the pod CIDR ${POD_CIDR} in ${CNI_MANIFEST}"
+  kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
+  mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
+fi
+
+log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
