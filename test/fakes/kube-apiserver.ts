@@ -601,6 +601,8 @@ export interface FakeKubeApiserver {
   requests: RecordedRequest[];
   /** Called before each request is answered: lets a test change the cluster between polls deterministically. */
   beforeRequest?: (req: RecordedRequest) => void;
+  /** Evictions of pods for which this answers true are refused with 429, as a PodDisruptionBudget would. */
+  blockEvictions?: (pod: KubeObject) => boolean;
   /** A kubeconfig for this server: the admin certificate, or the rogue one (same subject, untrusted issuer). */
   kubeconfig(opts?: { identity?: 'admin' | 'rogue'; context?: string; server?: string }): string;
   stop(): Promise<void>;
@@ -636,6 +638,15 @@ class HttpError extends Error {
 
 function status(code: number, reason: string, message: string, details?: KubeObject): KubeObject {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
+}
+
+/** RFC 7386 JSON merge patch, in place. */
+function mergePatch(target: KubeObject, patch: KubeObject): void {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete target[k];
+    else if (typeof v === 'object' && !Array.isArray(v) && typeof target[k] === 'object' && target[k] !== null && !Array.isArray(target[k])) mergePatch(target[k], v);
+    else target[k] = v;
+  }
 }
 
 function sendJson(res: ServerResponse, code: number, body: unknown): void {
@@ -770,6 +781,42 @@ export async function startFakeKubeApiserver(opts: { pki: TestPki; state: FakeCl
     },
   };
 
+  /**
+   * The few writes a drain makes: cordon (merge-patch of a node), eviction of a pod (the pod goes at once, as with a
+   * zero grace period; `fake.blockEvictions` answers 429 as a PodDisruptionBudget would), and deleting a node.
+   */
+  function serveWrite(req: IncomingMessage, res: ServerResponse, url: URL, body: KubeObject): boolean {
+    const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(url.pathname);
+    const eviction = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(url.pathname);
+    if (node && req.method === 'PATCH') {
+      if (!/merge-patch|strategic-merge-patch/.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'UnsupportedMediaType', `the fake API server takes merge patches, not ${req.headers['content-type']}`);
+      const obj = fake.state.nodes.find((o) => o.metadata.name === node[1]);
+      if (!obj) throw new HttpError(404, 'NotFound', `nodes "${node[1]}" not found`, { name: node[1], kind: 'nodes' });
+      fake.state.modify('nodes', obj, (o) => mergePatch(o, body));
+      sendJson(res, 200, withTypeMeta('nodes', obj));
+      return true;
+    }
+    if (node && req.method === 'DELETE') {
+      const obj = fake.state.nodes.find((o) => o.metadata.name === node[1]);
+      if (!obj) throw new HttpError(404, 'NotFound', `nodes "${node[1]}" not found`, { name: node[1], kind: 'nodes' });
+      fake.state.remove('nodes', obj);
+      sendJson(res, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: node[1], kind: 'nodes', uid: obj.metadata.uid } });
+      return true;
+    }
+    if (eviction && req.method === 'POST') {
+      const [, namespace, name] = eviction;
+      const pod = fake.state.pods.find((o) => o.metadata.namespace === namespace && o.metadata.name === name);
+      if (!pod) throw new HttpError(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
+      if (fake.blockEvictions?.(pod)) {
+        throw new HttpError(429, 'TooManyRequests', 'Cannot evict pod as it would violate the pod\'s disruption budget.', { causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget needs 1 healthy pods and has 1 currently' }] });
+      }
+      fake.state.remove('pods', pod);
+      sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+      return true;
+    }
+    return false;
+  }
+
   function serveResource(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     const core = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(nodes|pods|namespaces)(?:\/([^/]+))?$/.exec(url.pathname);
     const apps = /^\/apis\/apps\/v1(?:\/namespaces\/([^/]+))?\/(daemonsets|deployments)(?:\/([^/]+))?$/.exec(url.pathname);
@@ -884,6 +931,23 @@ export async function startFakeKubeApiserver(opts: { pki: TestPki; state: FakeCl
       const doc = discovery(url.pathname, fake.port);
       if (doc) {
         sendJson(res, 200, doc);
+        return;
+      }
+      if (req.method !== 'GET') {
+        // Writes carry a body: read it, then answer (errors are rendered as Status like the reads').
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          try {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (!serveWrite(req, res, url, text ? JSON.parse(text) : {}) && !serveResource(req, res, url)) {
+              throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
+            }
+          } catch (e) {
+            const err = e instanceof HttpError ? e : new HttpError(400, 'BadRequest', (e as Error).message);
+            sendJson(res, err.code, status(err.code, err.reason, err.message, err.details));
+          }
+        });
         return;
       }
       if (serveResource(req, res, url)) return;

@@ -1,0 +1,243 @@
+// rolling-update end to end through the real CLI: AWS on moto with the state in S3, and the Kubernetes API played
+// by the fake kube-apiserver. The fake serves TLS with a certificate issued by the cluster's own CA (read from the
+// state store), and the cluster's recorded endpoint is pointed at it, so the CLI uses the same admin credential path
+// as against a real cluster. A small poller plays the kubelets: every running instance gets a Ready node named
+// after its private DNS name (what kubeadm on AWS registers), as a real instance would after booting.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { parse } from 'yaml';
+import type { Cluster } from '../../src/api/types.js';
+import { CLUSTER_INFO } from '../../src/cluster/deploy.js';
+import { issueAdminCert, issueServerCert, loadClusterPki } from '../../src/pki/index.js';
+import { ClusterStore } from '../../src/state/cluster-store.js';
+import { openBlobStore } from '../../src/state/open.js';
+import { healthyClusterState, startFakeKubeApiserver, type FakeClusterState, type FakeKubeApiserver, type KubeObject } from '../fakes/kube-apiserver.js';
+import { k8sup, tempHome } from '../helpers/cli.js';
+import { startMoto, type Moto } from '../helpers/moto.js';
+import { startSerialWritesProxy, type SerialWritesProxy } from '../helpers/serial-writes-proxy.js';
+
+const NAME = 'roll.k8s.local';
+const STATE = 's3://k8sup-state/clusters';
+
+let moto: Moto;
+let proxy: SerialWritesProxy;
+let env: Record<string, string>;
+let home: string;
+let fake: FakeKubeApiserver | undefined;
+let poller: NodeJS.Timeout | undefined;
+
+/**
+ * moto 5.2 stores the UserData of CreateLaunchTemplateVersion unparsed, so launching from any version after the
+ * first fails inside moto (AssertionError in LaunchTemplateVersion.user_data → HTTP 500); real EC2 launches it.
+ * moto_server inherits PYTHONPATH, so a sitecustomize module parses it the way CreateLaunchTemplate already does.
+ */
+function motoLaunchTemplateVersionFix(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'k8sup-moto-fix-'));
+  writeFileSync(
+    join(dir, 'sitecustomize.py'),
+    [
+      'from moto.core.types import Base64EncodedString',
+      'from moto.ec2.models.launch_templates import LaunchTemplate',
+      'from moto.ec2.utils import parse_user_data',
+      '_create_version = LaunchTemplate.create_version',
+      'def create_version(self, data, description):',
+      '    if data.get("UserData") is not None and not isinstance(data["UserData"], Base64EncodedString):',
+      '        data["UserData"] = parse_user_data(data["UserData"])',
+      '    return _create_version(self, data, description)',
+      'LaunchTemplate.create_version = create_version',
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+before(async () => {
+  process.env.PYTHONPATH = [motoLaunchTemplateVersionFix(), process.env.PYTHONPATH].filter(Boolean).join(':');
+  moto = await startMoto();
+  proxy = await startSerialWritesProxy(moto.endpoint);
+  home = tempHome();
+  env = { HOME: home, ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint, K8SUP_STATE_STORE: STATE };
+  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
+  const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  await s3.send(new CreateBucketCommand({ Bucket: 'k8sup-state', CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+});
+after(async () => {
+  clearInterval(poller);
+  await fake?.stop();
+  await proxy?.stop();
+  await moto?.stop();
+});
+
+const run = (...args: string[]) => k8sup(args, { env, timeoutMs: 180_000 });
+
+interface Instance {
+  id: string;
+  group: string;
+  dns: string;
+  ltVersion: string;
+}
+
+/** Every running instance of the cluster, straight from EC2 (not through the provider under test). */
+async function instances(): Promise<Instance[]> {
+  const { EC2Client, DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
+  const ec2 = new EC2Client({ endpoint: moto.endpoint, region: 'us-east-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const res = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [NAME] }, { Name: 'instance-state-name', Values: ['running', 'pending'] }] }));
+  const tag = (i: any, k: string) => i.Tags?.find((t: any) => t.Key === k)?.Value ?? '';
+  return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({
+    id: i.InstanceId!,
+    group: tag(i, 'k8sup.io/node-group'),
+    dns: i.PrivateDnsName!,
+    ltVersion: tag(i, 'aws:ec2launchtemplate:version'),
+  }));
+}
+
+async function latestNodeTemplateVersion(): Promise<string> {
+  const { EC2Client, DescribeLaunchTemplatesCommand } = await import('@aws-sdk/client-ec2');
+  const ec2 = new EC2Client({ endpoint: moto.endpoint, region: 'us-east-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const res = await ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [NAME] }] }));
+  const nodes = (res.LaunchTemplates ?? []).find((t) => t.Tags?.some((x) => x.Key === 'k8sup.io/id' && x.Value?.includes('nodes')));
+  assert.ok(nodes, 'the node launch template exists');
+  return String(nodes.LatestVersionNumber);
+}
+
+/** The fake's nodes, renamed to the instances' private DNS names; pods follow their node. */
+function adoptInstances(state: FakeClusterState, live: Instance[]): Map<string, KubeObject> {
+  const templates = new Map<string, KubeObject>();
+  for (const group of new Set(state.nodes.map((n) => n.metadata.labels['k8sup.io/node-group']))) {
+    const names = state.nodesInGroup(group);
+    const members = live.filter((i) => i.group === group).sort((a, b) => a.id.localeCompare(b.id));
+    assert.equal(members.length, names.length, `group ${group}: ${members.length} instances for ${names.length} nodes`);
+    names.forEach((old, i) => {
+      const node = state.node(old);
+      const dns = members[i].dns;
+      state.modify('nodes', node, (n) => {
+        n.metadata.name = dns;
+        n.metadata.labels['kubernetes.io/hostname'] = dns;
+      });
+      for (const pod of state.pods.filter((p) => p.spec.nodeName === old)) state.modify('pods', pod, (p) => (p.spec.nodeName = dns));
+    });
+    templates.set(group, structuredClone(state.node(members[0].dns)));
+  }
+  return templates;
+}
+
+test('rolling-update lists out-of-date node instances, replaces them one by one with --yes, then has nothing to do', { timeout: 300_000 }, async () => {
+  const created = await run('create', 'cluster', NAME, '--zones', 'us-east-2a', '--node-count', '2', '--yes');
+  assert.equal(created.code, 0, created.stderr);
+
+  // Nothing is out of date right after create.
+  const fresh = await run('rolling-update', 'cluster', NAME, '-o', 'json');
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.equal(JSON.parse(fresh.stdout).toReplace, 0);
+
+  // A machine type change: update --yes writes a new launch template version; running instances keep the old one.
+  const doc = parse((await run('get', 'cluster', NAME, '-o', 'yaml')).stdout);
+  doc.spec.nodeGroups[0].machineType = 't3.large';
+  const file = join(home, 'roll.yaml');
+  writeFileSync(file, JSON.stringify(doc));
+  assert.equal((await run('replace', '-f', file)).code, 0);
+  const updated = await run('update', 'cluster', NAME, '--yes');
+  assert.equal(updated.code, 0, updated.stderr);
+  const cluster = JSON.parse((await run('get', 'cluster', NAME, '-o', 'json')).stdout) as Cluster;
+  const before = await instances();
+  const oldNodes = before.filter((i) => i.group === 'nodes');
+  const controlPlane = before.filter((i) => i.group === 'control-plane');
+  assert.equal(oldNodes.length, 2);
+  assert.equal(controlPlane.length, 1);
+  const newVersion = await latestNodeTemplateVersion();
+  assert.ok(oldNodes.every((i) => i.ltVersion !== newVersion), 'the running nodes still run the previous version');
+
+  // The fake API server, trusted through the cluster's CA, as the cluster's recorded endpoint.
+  const store = await openBlobStore(STATE, env, home);
+  const pki = await loadClusterPki(store, NAME);
+  assert.ok(pki);
+  const server = issueServerCert(pki.ca, { commonName: 'kube-apiserver', ipAddresses: ['127.0.0.1'], ttlMs: 3_600_000 });
+  const admin = issueAdminCert(pki.ca, { ttlMs: 3_600_000 });
+  const state = healthyClusterState(cluster);
+  const templates = adoptInstances(state, before);
+  fake = await startFakeKubeApiserver({
+    pki: { dir: '', caCert: pki.ca.certPem, serverCert: server.certPem, serverKey: server.keyPem, adminCert: admin.certPem, adminKey: admin.keyPem, rogueCert: admin.certPem, rogueKey: admin.keyPem, cleanup() {} },
+    state,
+  });
+  const cs = new ClusterStore(store, NAME);
+  const info = JSON.parse((await cs.getObject(CLUSTER_INFO))!.data.toString('utf8'));
+  await cs.putObject(CLUSTER_INFO, JSON.stringify({ ...info, apiEndpoint: fake.url }));
+
+  // The kubelets: a booted instance registers a Ready node (bounded: stopped in after()).
+  let syncing = false;
+  poller = setInterval(async () => {
+    if (syncing) return;
+    syncing = true;
+    try {
+      for (const i of await instances()) {
+        if (state.nodes.some((n) => n.metadata.name === i.dns) || !templates.has(i.group)) continue;
+        const node = structuredClone(templates.get(i.group)!);
+        node.metadata = { name: i.dns, labels: { ...node.metadata.labels, 'kubernetes.io/hostname': i.dns }, annotations: node.metadata.annotations };
+        state.add('nodes', node);
+      }
+    } finally {
+      syncing = false;
+    }
+  }, 250);
+
+  // Without --yes: the table names both node instances as NEEDS UPDATE, the control plane as up to date; nothing changes.
+  const table = await run('rolling-update', 'cluster', NAME);
+  assert.equal(table.code, 0, table.stderr);
+  for (const i of oldNodes) assert.match(table.stdout, new RegExp(`${i.id}\\s.*NEEDS UPDATE`));
+  assert.match(table.stdout, new RegExp(`${controlPlane[0].id}\\s.*up to date`));
+  assert.match(table.stderr, /2 instance\(s\) to replace.*--yes/);
+  const plan = JSON.parse((await run('rolling-update', 'cluster', NAME, '-o', 'json')).stdout);
+  assert.equal(plan.toReplace, 2);
+  assert.deepEqual(plan.groups.map((g: any) => g.group), ['control-plane', 'nodes'], 'control planes are listed (and rolled) first');
+  assert.deepEqual((await instances()).map((i) => i.id).sort(), before.map((i) => i.id).sort(), 'nothing was replaced');
+  assert.ok(!fake.requests.some((r) => r.method !== 'GET'), 'nothing was written to the API either');
+
+  assert.equal((await run('rolling-update', 'cluster', NAME, '--instance-group', 'nope')).code, 2);
+
+  const rolled = await run('rolling-update', 'cluster', NAME, '--yes');
+  assert.equal(rolled.code, 0, `${rolled.stdout}\n${rolled.stderr}`);
+  assert.match(rolled.stderr, /Replaced 2 instance\(s\)/);
+  const afterRoll = await instances();
+  const newNodes = afterRoll.filter((i) => i.group === 'nodes');
+  assert.equal(newNodes.length, 2, 'the group is back to its size');
+  assert.ok(newNodes.every((i) => !oldNodes.some((o) => o.id === i.id)), 'every node instance was replaced');
+  assert.ok(newNodes.every((i) => i.ltVersion === newVersion), `new instances run launch template version ${newVersion}: ${JSON.stringify(newNodes)}`);
+  assert.deepEqual(afterRoll.filter((i) => i.group === 'control-plane').map((i) => i.id), controlPlane.map((i) => i.id), 'the up-to-date control plane was left alone');
+
+  // Each old node was cordoned, its pods evicted, and its Node object removed; the control plane was not touched.
+  const writes = fake.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.url.split('?')[0]}`);
+  for (const o of oldNodes) {
+    assert.ok(writes.includes(`PATCH /api/v1/nodes/${o.dns}`), `cordoned ${o.dns}: ${writes.join(', ')}`);
+    assert.ok(writes.includes(`DELETE /api/v1/nodes/${o.dns}`), `deleted node ${o.dns}`);
+    assert.ok(writes.indexOf(`PATCH /api/v1/nodes/${o.dns}`) < writes.indexOf(`DELETE /api/v1/nodes/${o.dns}`));
+  }
+  assert.ok(writes.some((w) => /^POST \/api\/v1\/namespaces\/kube-system\/pods\/coredns-.*\/eviction$/.test(w)), 'CoreDNS pods on the nodes were evicted');
+  assert.ok(!writes.some((w) => w.includes(controlPlane[0].dns)));
+  assert.ok(!writes.some((w) => /kube-proxy|calico/.test(w)), 'DaemonSet pods are not evicted');
+  // The first node was replaced and validated before the second was drained.
+  const firstDelete = writes.findIndex((w) => w.startsWith('DELETE'));
+  const secondCordon = writes.findIndex((w, i) => i > firstDelete && w.startsWith('PATCH'));
+  assert.ok(firstDelete >= 0 && secondCordon > firstDelete, `one instance at a time: ${writes.join(', ')}`);
+
+  const again = await run('rolling-update', 'cluster', NAME, '-o', 'json');
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).toReplace, 0, 'a second rolling-update has nothing to do');
+  assert.match(again.stderr, /No instance of roll\.k8s\.local needs replacing/);
+});
+
+test('bare metal: rolling-update is a clear input error', async () => {
+  const dir = tempHome();
+  writeFileSync(join(dir, 'hosts.yaml'), 'hosts:\n- {address: 10.0.0.10, user: root, role: control-plane}\n- {address: 10.0.0.20, user: root, role: worker}\n');
+  const local = { HOME: dir };
+  const state = ['--state', `file://${join(dir, 'state')}`];
+  const created = await k8sup(['create', 'cluster', 'metal.k8s.local', '--cloud', 'metal', '--zones', 'rack-a', '--hosts', join(dir, 'hosts.yaml'), ...state], { env: local });
+  assert.equal(created.code, 0, created.stderr);
+  const r = await k8sup(['rolling-update', 'cluster', 'metal.k8s.local', '--yes', ...state], { env: local });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /bare metal.*not replaceable/);
+  assert.match(r.stderr, /update cluster metal\.k8s\.local --yes/);
+});
