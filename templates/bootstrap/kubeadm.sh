@@ -61,8 +61,11 @@ else
 {{#if guardInit}}
   # This instance runs the first control plane's script. If it replaced the instance that ran `kubeadm init` (health
   # check, rolling update), initialising again would split the cluster: the state store decides.
+  KUBEADM_INIT_EXTRA=()
   if [ -f "${ROOT}/etc/k8sup/force-init" ]; then
     log "warning: ${ROOT}/etc/k8sup/force-init exists: kubeadm init whatever the state store says (docs/bootstrap.md)"
+    # An operator who restored an etcd snapshot into /var/lib/etcd wants kubeadm to keep it.
+    if [ -d "${ROOT}/var/lib/etcd/member" ]; then KUBEADM_INIT_EXTRA+=(--ignore-preflight-errors=DirAvailable--var-lib-etcd); fi
   elif cluster_initialised; then
 {{#if rejoin}}
     log "joining the running cluster as a control plane instead of running kubeadm init"
@@ -102,7 +105,7 @@ K8SUP_EOF_KUBEADM_JOIN
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
 {{#if rejoin}}
   if [ "${KUBEADM_ACTION}" = init ]; then
-    kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
+    kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
   else
     kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
     rm -f "${TOKEN_FILE}"
@@ -111,7 +114,7 @@ K8SUP_EOF_KUBEADM_JOIN
   fi
 {{else}}
 {{#if init}}
-  kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
+  kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print{{#if guardInit}} "${KUBEADM_INIT_EXTRA[@]}"{{/if}}
 {{else}}
   kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   rm -f "${TOKEN_FILE}"

@@ -258,9 +258,11 @@ describe('bootstrap script under a stub harness', () => {
 
     // The documented way out: an operator who restored etcd (or wants a new cluster) asks for init explicitly.
     stub.writeFile('etc/k8sup/force-init', '');
+    // With a restored etcd data dir, kubeadm is told to keep it.
+    stub.writeFile('var/lib/etcd/member/snap/db', 'restored');
     const forced = stub.run(script);
     assertSucceeded(forced);
-    indexOf(forced, /^kubeadm init --config /);
+    indexOf(forced, /^kubeadm init --config \S+ --skip-token-print --ignore-preflight-errors=DirAvailable--var-lib-etcd$/);
     assert.match(forced.stderr, /force-init exists/);
   });
 

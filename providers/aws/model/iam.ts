@@ -12,7 +12,13 @@ import { partitionOf } from '../clients.js';
 import { iamRoleId, instanceProfileId, type Role } from './ids.js';
 import { clusterKeyPrefix, clusterTags, iamName, iamPath, parseS3Store } from './names.js';
 
-type Statement = { Sid: string; Effect: 'Allow'; Action: string[]; Resource: string | string[] };
+type Statement = {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+};
 export interface PolicyDocument {
   Version: '2012-10-17';
   Statement: Statement[];
@@ -51,6 +57,17 @@ export function rolePolicy(role: Role, cluster: Cluster, inputs: BuildInputs): P
         ? { Sid: 'ClusterState', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `${base}/*` }
         : { Sid: 'BootstrapMaterial', Effect: 'Allow', Action: ['s3:GetObject'], Resource: `${base}/bootstrap/*` },
     );
+    if (role === 'control-plane') {
+      // The first control plane's script lists `bootstrap/initialized` before it decides whether to run kubeadm
+      // init (src/bootstrap): a GET cannot tell a missing key from a denied one. Listing is limited to this cluster.
+      statements.push({
+        Sid: 'ClusterStateExists',
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: `arn:${partition}:s3:::${store.bucket}`,
+        Condition: { StringLike: { 's3:prefix': `${clusterKeyPrefix(store.prefix, name)}/*` } },
+      });
+    }
   }
   statements.push({
     Sid: 'CloudProviderRead',

@@ -310,8 +310,11 @@ else
   KUBEADM_ACTION='init'
   # This instance runs the first control plane's script. If it replaced the instance that ran `kubeadm init` (health
   # check, rolling update), initialising again would split the cluster: the state store decides.
+  KUBEADM_INIT_EXTRA=()
   if [ -f "${ROOT}/etc/k8sup/force-init" ]; then
     log "warning: ${ROOT}/etc/k8sup/force-init exists: kubeadm init whatever the state store says (docs/bootstrap.md)"
+    # An operator who restored an etcd snapshot into /var/lib/etcd wants kubeadm to keep it.
+    if [ -d "${ROOT}/var/lib/etcd/member" ]; then KUBEADM_INIT_EXTRA+=(--ignore-preflight-errors=DirAvailable--var-lib-etcd); fi
   elif cluster_initialised; then
     log "ERROR: ${CLUSTER_NAME} has a single control plane and it was initialised before: this instance replaced it,"
     log "ERROR: and that control plane's etcd data went with the old instance. Initialising again would create a new,"
@@ -356,7 +359,7 @@ K8SUP_EOF_KUBEADM_INIT
   )
   if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
-  kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
+  kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
 fi
 
 # The marker a replacement of this instance looks for (above): written once, after kubeadm succeeded.

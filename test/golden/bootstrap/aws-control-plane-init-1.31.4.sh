@@ -325,8 +325,11 @@ else
   KUBEADM_ACTION='init'
   # This instance runs the first control plane's script. If it replaced the instance that ran `kubeadm init` (health
   # check, rolling update), initialising again would split the cluster: the state store decides.
+  KUBEADM_INIT_EXTRA=()
   if [ -f "${ROOT}/etc/k8sup/force-init" ]; then
     log "warning: ${ROOT}/etc/k8sup/force-init exists: kubeadm init whatever the state store says (docs/bootstrap.md)"
+    # An operator who restored an etcd snapshot into /var/lib/etcd wants kubeadm to keep it.
+    if [ -d "${ROOT}/var/lib/etcd/member" ]; then KUBEADM_INIT_EXTRA+=(--ignore-preflight-errors=DirAvailable--var-lib-etcd); fi
   elif cluster_initialised; then
     log "joining the running cluster as a control plane instead of running kubeadm init"
     KUBEADM_ACTION='join'
@@ -388,7 +391,7 @@ K8SUP_EOF_KUBEADM_JOIN
   if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   if [ "${KUBEADM_ACTION}" = init ]; then
-    kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
+    kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
   else
     kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
     rm -f "${TOKEN_FILE}"
