@@ -2,7 +2,14 @@
 // kubeadm configuration inside it. Templates are data under templates/; see docs/bootstrap.md.
 
 export type { BootstrapInput, BootstrapProvider, NodeRole } from './types.js';
-export { renderBootstrapScript, renderTokenRefreshScript, CONTROL_PLANE_PKI_FILES, bootstrapTokenKey } from './script.js';
+export {
+  renderBootstrapScript,
+  renderTokenRefreshScript,
+  CONTROL_PLANE_PKI_FILES,
+  bootstrapTokenKey,
+  initializedMarkerKey,
+  VIP_INTERFACE_PLACEHOLDER,
+} from './script.js';
 export {
   renderKubeadmConfig,
   NODE_NAME_PLACEHOLDER,
@@ -15,6 +22,7 @@ export {
   CNI,
   CONTAINERD,
   RUNC,
+  KUBE_VIP,
   SUPPORTED_KUBERNETES_MINORS,
   parseKubernetesVersion,
   pauseImageFor,

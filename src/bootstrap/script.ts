@@ -149,7 +149,7 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     join: role !== 'control-plane-init',
     // Cloud first control planes check the state store before kubeadm init: a replaced instance must not start a
     // second cluster. With other control planes it joins them; alone (its etcd is gone) it refuses.
-    guardInit: guardInit,
+    guardInit,
     rejoin: guardInit && !singleControlPlane,
     refuseReinit: guardInit && singleControlPlane,
     mayJoin,
@@ -167,7 +167,6 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     ciliumCliUrlArm64: cniPin.kind === 'cilium-cli' ? assetUrl(r, cniPin.cli.url.arm64) : '',
     ciliumCliSha256Amd64: cniPin.kind === 'cilium-cli' ? cniPin.cli.sha256.amd64 : '',
     ciliumCliSha256Arm64: cniPin.kind === 'cilium-cli' ? cniPin.cli.sha256.arm64 : '',
-    kubeadmVerb: role === 'control-plane-init' ? 'init' : 'join',
     fixedNodeName: input.nodeName !== undefined,
     nodeName: input.nodeName ?? '',
     pkiFiles: CONTROL_PLANE_PKI_FILES.join(' '),

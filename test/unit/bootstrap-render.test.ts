@@ -13,7 +13,10 @@ import {
   BOOTSTRAP_TOKEN_PLACEHOLDER,
   CNI,
   CONTAINERD,
+  KUBE_VIP,
   NODE_NAME_PLACEHOLDER,
+  VIP_INTERFACE_PLACEHOLDER,
+  initializedMarkerKey,
   RUNC,
   renderBootstrapScript,
   renderKubeadmConfig,
@@ -180,6 +183,7 @@ describe('inputs', () => {
     ['a bad API endpoint', (i) => (i.apiEndpoint = 'api.example.com:99999'), /apiEndpoint/],
     ['a metal node without a name', (i) => ((i.provider = 'metal'), (i.stateStoreUrl = 'file:///x')), /nodeName/],
     ['a shell-hostile bucket prefix', (i) => (i.stateStoreUrl = "s3://bucket/pre'fix"), /stateStoreUrl/],
+    ['an API VIP that is not an IP address', (i) => (i.cluster.spec.api.vip = '10.0.0.1; reboot'), /spec\.api\.vip/],
     ['a mirror URL with credentials', (i) => (i.cluster.spec.assets = { baseURL: 'https://u:p@mirror.example', registryMirror: null }), /spec\.assets\.baseURL/],
   ];
   for (const [what, mutate, field] of invalid) {
@@ -217,7 +221,7 @@ describe('pinned versions and mirrors', () => {
     const downloads = [...script.matchAll(/'(https:\/\/[^']+)'/g)].map((m) => m[1]);
     assert.ok(downloads.length >= 6);
     for (const url of downloads) assert.ok(url.startsWith('https://mirror.corp.example/assets/'), url);
-    for (const registry of ['registry.k8s.io', 'docker.io', 'quay.io']) {
+    for (const registry of ['registry.k8s.io', 'docker.io', 'quay.io', 'ghcr.io']) {
       assert.match(script, new RegExp(`/etc/containerd/certs\\.d/${registry.replace(/\./g, '\\.')}/hosts\\.toml`));
     }
     assert.match(script, /\[host\."https:\/\/registry\.corp\.example:5000"\]\n {2}capabilities = \["pull", "resolve"\]/);
@@ -231,5 +235,60 @@ describe('pinned versions and mirrors', () => {
     assert.throws(() => renderTokenRefreshScript(testInput('metal', 'control-plane-init')), /over SSH/);
     assert.doesNotMatch(renderBootstrapScript(testInput('aws', 'worker')), /k8sup-token-refresh/);
     assert.match(renderBootstrapScript(testInput('gce', 'control-plane-join')), /OnUnitActiveSec=12h/);
+  });
+});
+
+describe('first control plane and API VIP', () => {
+  /** The heredoc body of `marker` in a rendered script. */
+  function heredoc(script: string, marker: string): string {
+    const m = new RegExp(String.raw`<<'${marker}'[^\n]*\n([\s\S]*?)\n${marker}\n`).exec(script);
+    assert.ok(m, `no ${marker} heredoc`);
+    return m[1];
+  }
+
+  test('a cloud first control plane carries the init config and a control-plane join config; metal and lone ones only init', () => {
+    const aws = renderBootstrapScript(testInput('aws', 'control-plane-init'));
+    assert.deepEqual(docs(heredoc(aws, 'K8SUP_EOF_KUBEADM_INIT')).map((d) => d.kind), ['InitConfiguration', 'ClusterConfiguration', 'KubeletConfiguration']);
+    const join = docs(heredoc(aws, 'K8SUP_EOF_KUBEADM_JOIN'));
+    assert.deepEqual(join.map((d) => d.kind), ['JoinConfiguration']);
+    assert.deepEqual(join[0].controlPlane, {});
+    assert.equal(join[0].discovery.bootstrapToken.token, BOOTSTRAP_TOKEN_PLACEHOLDER);
+    assert.match(aws, /elif cluster_initialised; then/);
+    for (const lone of [testInput('metal', 'control-plane-init'), (() => {
+      const i = testInput('gce', 'control-plane-init');
+      i.cluster.spec.controlPlane.count = 1;
+      return i;
+    })()]) {
+      const script = renderBootstrapScript(lone);
+      assert.doesNotMatch(script, /K8SUP_EOF_KUBEADM_JOIN|fetch_join_token/, lone.provider);
+    }
+    assert.doesNotMatch(renderBootstrapScript(testInput('metal', 'control-plane-init')), /cluster_initialised|store_has|force-init/);
+    assert.doesNotMatch(renderBootstrapScript(testInput('aws', 'control-plane-join')), /cluster_initialised|store_has/);
+    assert.equal(initializedMarkerKey('demo.k8s.local'), 'demo.k8s.local/bootstrap/initialized');
+  });
+
+  test('the kube-vip manifest is a valid static pod for the VIP (IPv4 /32, IPv6 /128); cloud providers ignore api.vip', () => {
+    for (const [vip, cidr] of [['10.0.0.100', '32'], ['fd00::100', '128']]) {
+      const input = testInput('metal', 'control-plane-join');
+      input.cluster.spec.api.vip = vip;
+      const manifest = heredoc(renderBootstrapScript(input), 'K8SUP_EOF_KUBE_VIP').replace(VIP_INTERFACE_PLACEHOLDER, 'eth0');
+      const [pod] = docs(manifest);
+      assert.equal(pod.kind, 'Pod');
+      assert.equal(pod.metadata.namespace, 'kube-system');
+      assert.equal(pod.spec.hostNetwork, true);
+      const container = pod.spec.containers[0];
+      assert.equal(container.image, KUBE_VIP.image);
+      assert.match(KUBE_VIP.image, /:v\d+\.\d+\.\d+$/, 'pinned tag');
+      const env = Object.fromEntries(container.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+      assert.deepEqual(
+        { address: env.address, vip_cidr: env.vip_cidr, vip_interface: env.vip_interface, vip_arp: env.vip_arp, cp_enable: env.cp_enable, vip_leaderelection: env.vip_leaderelection, port: env.port },
+        { address: vip, vip_cidr: cidr, vip_interface: 'eth0', vip_arp: 'true', cp_enable: 'true', vip_leaderelection: 'true', port: '6443' },
+      );
+      assert.deepEqual(container.securityContext.capabilities.add, ['NET_ADMIN', 'NET_RAW']);
+      assert.equal(pod.spec.volumes.find((v: { name: string }) => v.name === 'kubeconfig').hostPath.path, '/etc/kubernetes/admin.conf');
+    }
+    const aws = testInput('aws', 'control-plane-init');
+    aws.cluster.spec.api.vip = '10.0.0.100';
+    assert.doesNotMatch(renderBootstrapScript(aws), /kube-vip/);
   });
 });
