@@ -1,13 +1,13 @@
 // The Kubernetes side of rolling-update: find an instance's node, drain it (cordon, then evict its pods through the
 // Eviction API so PodDisruptionBudgets are honoured), and delete its Node object once the instance is going away
 // (clusters without a cloud-controller-manager never remove it, and a NotReady leftover fails validation).
-// @kubernetes/client-node is loaded lazily; requests are bounded like validation's (src/validate/kube-client.ts).
+// @kubernetes/client-node is loaded lazily; requests are bounded exactly as validation's (src/validate/kube-client.ts).
 
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { IoHost } from '../core/io.js';
 import { OperationError } from '../core/errors.js';
 import { sleep } from '../core/sleep.js';
-import { classifyRequestError, DEFAULT_REQUEST_TIMEOUT_MS, loadKubeConfig } from '../validate/kube-client.js';
+import { classifyRequestError, httpStatus, loadKubeConfig, requestOptions } from '../validate/kube-client.js';
 import type { KubeTarget } from '../validate/types.js';
 
 export interface NodeRef {
@@ -105,25 +105,7 @@ export async function openNodeOps(target: KubeTarget, opts: NodeOpsOptions = {})
   const server = kc.getCurrentCluster()!.server;
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const readerOpts = { signal: opts.signal, requestTimeoutMs: opts.requestTimeoutMs };
-
-  /** A fresh bounded signal per request (the same middleware shape validation uses). */
-  const callOptions = () => {
-    const timeout = AbortSignal.timeout(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-    return {
-      middleware: [
-        {
-          pre: (ctx: { setSignal(s: AbortSignal): void }) => {
-            ctx.setSignal(signal);
-            return { toPromise: () => Promise.resolve(ctx) };
-          },
-          post: (ctx: unknown) => ({ toPromise: () => Promise.resolve(ctx) }),
-        },
-      ],
-      middlewareMergeStrategy: 'append' as const,
-    };
-  };
-  const httpStatus = (e: unknown) => (typeof (e as { code?: unknown })?.code === 'number' ? (e as { code: number }).code : undefined);
+  const callOptions = () => requestOptions(readerOpts);
   async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -137,14 +119,14 @@ export async function openNodeOps(target: KubeTarget, opts: NodeOpsOptions = {})
   return {
     server,
     listNodes: () =>
-      call('list nodes', async () => (await core.listNode({}, callOptions() as never)).items.map((n: V1Node) => ({ name: n.metadata?.name ?? '', providerID: n.spec?.providerID }))),
+      call('list nodes', async () => (await core.listNode({}, callOptions())).items.map((n: V1Node) => ({ name: n.metadata?.name ?? '', providerID: n.spec?.providerID }))),
     cordon: (name) =>
       call(`cordon node ${name}`, async () => {
-        await core.patchNode({ name, body: { spec: { unschedulable: true } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, callOptions() as never) as never);
+        await core.patchNode({ name, body: { spec: { unschedulable: true } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, callOptions()) as never);
       }),
     podsToEvict: (name) =>
       call(`list pods on node ${name}`, async () =>
-        (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${name}` }, callOptions() as never)).items
+        (await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${name}` }, callOptions())).items
           .filter(mustEvict)
           .map((p: V1Pod) => ({ namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '', terminating: Boolean(p.metadata?.deletionTimestamp) })),
       ),
@@ -152,7 +134,7 @@ export async function openNodeOps(target: KubeTarget, opts: NodeOpsOptions = {})
       try {
         await core.createNamespacedPodEviction(
           { name: pod.name, namespace: pod.namespace, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod.name, namespace: pod.namespace } } },
-          callOptions() as never,
+          callOptions(),
         );
         return 'evicted';
       } catch (e) {
@@ -163,7 +145,7 @@ export async function openNodeOps(target: KubeTarget, opts: NodeOpsOptions = {})
     },
     async deleteNode(name) {
       try {
-        await core.deleteNode({ name }, callOptions() as never);
+        await core.deleteNode({ name }, callOptions());
       } catch (e) {
         if (httpStatus(e) === 404) return;
         await call(`delete node ${name}`, () => Promise.reject(e));

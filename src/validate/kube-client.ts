@@ -95,20 +95,20 @@ function statusMessage(body: unknown): string {
 /** Turns any request failure into ApiUnavailableError, OperationError, or the caller's abort reason. */
 export function classifyRequestError(e: unknown, what: string, server: string, opts: KubeReaderOptions): Error {
   if (opts.signal?.aborted) return opts.signal.reason instanceof Error ? opts.signal.reason : new Error('validation was cancelled');
-  const httpStatus = typeof (e as { code?: unknown })?.code === 'number' ? ((e as { code: number }).code) : undefined;
-  if (httpStatus !== undefined) {
+  const status = httpStatus(e);
+  if (status !== undefined) {
     const detail = statusMessage((e as { body?: unknown }).body);
-    if (httpStatus === 401) {
+    if (status === 401) {
       return new OperationError(`the API server at ${server} rejected the credentials (401 Unauthorized)`, { cause: e, code: 'Unauthorized', hint: CREDENTIALS_HINT });
     }
-    if (httpStatus === 403) {
+    if (status === 403) {
       return new OperationError(`the API server at ${server} refused to ${what} (403 Forbidden)${detail ? `: ${detail}` : ''}`, {
         cause: e,
         code: 'Forbidden',
         hint: 'Validation needs read access to nodes, and to pods, DaemonSets and Deployments in kube-system; ' + CREDENTIALS_HINT,
       });
     }
-    return new ApiUnavailableError(`${what}: HTTP ${httpStatus}${detail ? `: ${detail}` : ''}`);
+    return new ApiUnavailableError(`${what}: HTTP ${status}${detail ? `: ${detail}` : ''}`);
   }
   const name = (e as { name?: unknown })?.name;
   if (name === 'AbortError' || name === 'TimeoutError') {
@@ -132,6 +132,32 @@ function requestSignal(opts: KubeReaderOptions): AbortSignal {
   return opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
 }
 
+/**
+ * Options for one call of the generated client: a fresh bounded signal, attached by a request middleware. The
+ * generated client types its options as Configuration; this object matches its runtime shape, hence `never`.
+ */
+export function requestOptions(opts: KubeReaderOptions): never {
+  const signal = requestSignal(opts);
+  return {
+    middleware: [
+      {
+        pre: (ctx: { setSignal(s: AbortSignal): void }) => {
+          ctx.setSignal(signal);
+          return { toPromise: () => Promise.resolve(ctx) };
+        },
+        post: (ctx: unknown) => ({ toPromise: () => Promise.resolve(ctx) }),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  } as never;
+}
+
+/** The HTTP status of a failed generated-client call (ApiException.code), if it has one. */
+export function httpStatus(e: unknown): number | undefined {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
 export async function openKubeReader(target: KubeTarget, opts: KubeReaderOptions = {}): Promise<KubeReader> {
   const k8s = await loadClient();
   const kc = await loadKubeConfig(target);
@@ -139,36 +165,19 @@ export async function openKubeReader(target: KubeTarget, opts: KubeReaderOptions
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
 
-  /** Per-call options: a fresh bounded signal, attached by a request middleware. */
-  const callOptions = () => {
-    const signal = requestSignal(opts);
-    return {
-      middleware: [
-        {
-          pre: (ctx: { setSignal(s: AbortSignal): void }) => {
-            ctx.setSignal(signal);
-            return { toPromise: () => Promise.resolve(ctx) };
-          },
-          post: (ctx: unknown) => ({ toPromise: () => Promise.resolve(ctx) }),
-        },
-      ],
-      middlewareMergeStrategy: 'append' as const,
-    };
-  };
-
-  async function call<T>(what: string, fn: (o: ReturnType<typeof callOptions>) => Promise<T>): Promise<T> {
+  async function call<T>(what: string, fn: (o: never) => Promise<T>): Promise<T> {
     try {
-      return await fn(callOptions());
+      return await fn(requestOptions(opts));
     } catch (e) {
       throw classifyRequestError(e, what, server, opts);
     }
   }
 
-  async function orUndefinedOn404<T>(what: string, fn: (o: ReturnType<typeof callOptions>) => Promise<T>): Promise<T | undefined> {
+  async function orUndefinedOn404<T>(what: string, fn: (o: never) => Promise<T>): Promise<T | undefined> {
     try {
-      return await fn(callOptions());
+      return await fn(requestOptions(opts));
     } catch (e) {
-      if ((e as { code?: unknown })?.code === 404) return undefined;
+      if (httpStatus(e) === 404) return undefined;
       throw classifyRequestError(e, what, server, opts);
     }
   }
@@ -176,14 +185,13 @@ export async function openKubeReader(target: KubeTarget, opts: KubeReaderOptions
   return {
     server,
     readyz: () => readyzVerbose(kc, server, opts),
-    // The generated client types its options as Configuration; our middleware object matches its runtime shape.
-    listNodes: () => call('list nodes', async (o) => (await core.listNode({}, o as never)).items),
+    listNodes: () => call('list nodes', async (o) => (await core.listNode({}, o)).items),
     listPods: (namespace, labelSelector) =>
-      call(`list pods in ${namespace}`, async (o) => (await core.listNamespacedPod({ namespace, labelSelector }, o as never)).items),
+      call(`list pods in ${namespace}`, async (o) => (await core.listNamespacedPod({ namespace, labelSelector }, o)).items),
     readDaemonSet: (namespace, name) =>
-      orUndefinedOn404(`read DaemonSet ${namespace}/${name}`, (o) => apps.readNamespacedDaemonSet({ namespace, name }, o as never)),
+      orUndefinedOn404(`read DaemonSet ${namespace}/${name}`, (o) => apps.readNamespacedDaemonSet({ namespace, name }, o)),
     readDeployment: (namespace, name) =>
-      orUndefinedOn404(`read Deployment ${namespace}/${name}`, (o) => apps.readNamespacedDeployment({ namespace, name }, o as never)),
+      orUndefinedOn404(`read Deployment ${namespace}/${name}`, (o) => apps.readNamespacedDeployment({ namespace, name }, o)),
   };
 }
 
