@@ -12,6 +12,7 @@ import type { BootstrapInput } from '../../src/bootstrap/types.js';
 import { OperationError } from '../../src/core/errors.js';
 import type { IoHost } from '../../src/core/io.js';
 import { hostName } from './hosts-file.js';
+import type { HostInventory } from './inventory.js';
 import { REAL_HOST, remotePaths, rootFor, wrapCommand, type RemoteEnvironment, type RemotePaths, type Step } from './remote.js';
 import { jumpSpec, loadSshConfig, lookupSshConfig } from './ssh-config.js';
 import { connectSsh, parseBastion, type ExecOptions, type ExecResult, type SshConnection } from './ssh.js';
@@ -63,6 +64,10 @@ export interface MetalSettings {
   /** Deadline for one bootstrap script (default 30 min). */
   scriptTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Which machines the cluster has been applied to (the state store's metal-hosts.json). */
+  inventory?: HostInventory;
+  /** Hosts of the inventory that are no longer in spec.hosts: listed (and reset) like the others, by node name. */
+  retired?: Map<string, HostSpec>;
 }
 
 export class MetalClients {
@@ -72,9 +77,12 @@ export class MetalClients {
   private sshConfig?: ReturnType<typeof loadSshConfig>;
   private pki?: Promise<PkiFile[]>;
   private readonly byName: Map<string, HostSpec>;
+  private readonly retired: Map<string, HostSpec>;
+  private readonly retirements = new Map<string, Promise<void>>();
 
   constructor(readonly settings: MetalSettings) {
     this.byName = new Map((settings.cluster.spec.hosts ?? []).map((h) => [hostName(h), h]));
+    this.retired = settings.retired ?? new Map();
   }
 
   /** Where things live on this host (under the remote root). */
@@ -88,14 +96,50 @@ export class MetalClients {
   get io(): IoHost {
     return this.settings.io;
   }
+  /** The hosts of spec.hosts. */
   get hostNames(): string[] {
     return [...this.byName.keys()];
   }
+  /** Hosts the cluster was applied to that were removed from spec.hosts since (see inventory.ts). */
+  get retiredHostNames(): string[] {
+    return [...this.retired.keys()];
+  }
+  isRetired(name: string): boolean {
+    return this.retired.has(name) && !this.byName.has(name);
+  }
+  /** The first control plane of the spec: where kubeadm init ran and admin.conf lives. */
+  get firstControlPlane(): string | undefined {
+    const cp = (this.settings.cluster.spec.hosts ?? []).find((h) => h.role === 'control-plane');
+    return cp ? hostName(cp) : undefined;
+  }
 
   host(name: string): HostSpec {
-    const h = this.byName.get(name);
+    const h = this.byName.get(name) ?? this.retired.get(name);
     if (!h) throw new OperationError(`host ${name} is not in spec.hosts`, { code: 'UnknownHost' });
     return h;
+  }
+
+  /** Records a host in the inventory before k8sup changes anything on it. */
+  async rememberHost(name: string): Promise<void> {
+    await this.settings.inventory?.remember(name, this.host(name));
+  }
+
+  async forgetHost(name: string): Promise<void> {
+    await this.settings.inventory?.forget(name);
+  }
+
+  /**
+   * Runs `fn` once per host and run, however many steps of that host ask for it at the same time (the engine deletes
+   * a removed host's steps without ordering between them). A failure is not remembered, so a retry runs it again.
+   */
+  once(name: string, fn: () => Promise<void>): Promise<void> {
+    let p = this.retirements.get(name);
+    if (!p) {
+      p = fn();
+      this.retirements.set(name, p);
+      p.catch(() => this.retirements.get(name) === p && this.retirements.delete(name));
+    }
+    return p;
   }
 
   private keyPath(h: HostSpec): string | undefined {

@@ -4,12 +4,14 @@
 // a PKI loader, a bootstrap renderer, a remote root / PATH — for tests and embedding.
 
 import { join } from 'node:path';
-import type { Cluster } from '../../src/api/types.js';
-import { OperationError } from '../../src/core/errors.js';
+import type { Cluster, HostSpec } from '../../src/api/types.js';
+import { InvalidInputError, OperationError } from '../../src/core/errors.js';
 import type { ConnectOptions, Provider } from '../../src/core/provider.js';
 import type { ErrorClass } from '../../src/core/resource.js';
 import type { BlobStore } from '../../src/state/blob.js';
 import { MetalClients, type MetalSettings, type PkiFile, type RenderBootstrap } from './clients.js';
+import { hostName } from './hosts-file.js';
+import { HostInventory, retiredHosts } from './inventory.js';
 import { buildMetalGraph, KIND_INIT } from './model.js';
 import { REAL_HOST, type RemoteEnvironment } from './remote.js';
 import { hostHandler } from './resources/host.js';
@@ -81,6 +83,21 @@ function remoteFromEnv(env: Record<string, string | undefined>): Partial<RemoteE
   return r;
 }
 
+/**
+ * A control plane removed from the hosts file is refused before any host is contacted: taking it out means changing
+ * etcd's membership (and kubeadm's ClusterStatus), which k8sup does not do. docs/metal.md has the manual procedure.
+ */
+function refuseRemovedControlPlanes(cluster: string, retired: Map<string, HostSpec>, inventoryKey: string): void {
+  const cps = [...retired].filter(([, h]) => h.role === 'control-plane');
+  if (cps.length === 0) return;
+  const what = cps.map(([n, h]) => `${n} (${h.address}:${h.port})`).join(', ');
+  throw new InvalidInputError(`control plane ${what} was removed from spec.hosts of ${cluster}; k8sup does not remove control planes (etcd membership must be changed by hand)`, {
+    hint:
+      `put it back (\`k8sup history cluster ${cluster}\`, then \`k8sup rollback cluster ${cluster} --revision N\`, or edit cluster); delete cluster then resets it too; ` +
+      `or remove it by hand (etcd member remove, kubectl delete node, kubeadm reset -f on it) and then its entry from the state object ${inventoryKey} (docs/metal.md, "Removing hosts")`,
+  });
+}
+
 export function classifyMetalError(err: unknown): ErrorClass {
   if (err instanceof OperationError && SSH_TRANSIENT_CODES.has(err.code)) return 'transient';
   return 'fatal';
@@ -102,6 +119,10 @@ export function createMetalProvider(options: MetalProviderOptions = {}): Provide
         throw new OperationError(`cluster ${cluster.metadata.name} has no spec.hosts`, { code: 'NoHosts', hint: 'bare metal clusters are created with --hosts FILE' });
       }
       const store = opts.store as BlobStore | undefined;
+      const inventory = new HostInventory(store, cluster.metadata.name);
+      const current = new Map(cluster.spec.hosts.map((h) => [hostName(h), h]));
+      const retired = retiredHosts(await inventory.load(), current);
+      refuseRemovedControlPlanes(cluster.metadata.name, retired, inventory.key);
       const settings: MetalSettings = {
         cluster,
         io: opts.io,
@@ -119,6 +140,8 @@ export function createMetalProvider(options: MetalProviderOptions = {}): Provide
         idleCloseMs: options.idleCloseMs,
         scriptTimeoutMs: options.scriptTimeoutMs,
         signal: opts.signal,
+        inventory,
+        retired,
       };
       return new MetalClients(settings);
     },

@@ -6,27 +6,51 @@
 
 import { OperationError } from '../../../src/core/errors.js';
 import type { FieldChange, HandlerContext, LiveResource, ResolvedFields } from '../../../src/core/resource.js';
-import type { MetalClients, StepMarker } from '../clients.js';
+import type { HostProbe, MetalClients, StepMarker } from '../clients.js';
 import type { Step } from '../remote.js';
-import { stepId } from '../model.js';
+import { KIND_HOST, stepId } from '../model.js';
 
 export type Ctx = HandlerContext<MetalClients>;
 
 export const cloudIdFor = (host: string, step: Step) => `metal:${host}/${step}`;
 
-/** Every host's marker for `step` (probing hosts in parallel, one command each, shared by all kinds). */
+/**
+ * Every host's marker for `step` (probing hosts in parallel, one command each, shared by all kinds) — the hosts of
+ * the spec and those removed from it since they were applied (their markers become deletes in the plan).
+ */
 export async function listStep(ctx: Ctx, step: Step, kind: string): Promise<LiveResource[]> {
   const c = ctx.clients;
   const found = await Promise.all(
-    c.hostNames.map(async (name) => {
-      const probe = await c.probe(name);
-      const m = probe.markers.find((x) => x.step === step && x.cluster === ctx.cluster);
+    [...c.hostNames, ...c.retiredHostNames].map(async (name) => {
+      const probe = await probeOrExplain(c, name, kind === KIND_HOST);
+      // A removed host only answers for steps it ran under its own name (never another host's markers).
+      const m = probe.markers.find((x) => x.step === step && x.cluster === ctx.cluster && (!c.isRetired(name) || x.fields.host === name));
       if (!m) return undefined;
       const live: LiveResource = { id: stepId(name, step), kind, cloudId: cloudIdFor(name, step), fields: m.fields, outputs: m.outputs };
       return live;
     }),
   );
   return found.filter((l): l is LiveResource => l !== undefined);
+}
+
+/**
+ * The probe, or an error that names the host and says what that means. Not retried by the engine: the SSH layer has
+ * already retried the connection, and a plan (or delete) must not go on without knowing what is on every host.
+ */
+async function probeOrExplain(c: MetalClients, name: string, detailed: boolean): Promise<HostProbe> {
+  try {
+    return await c.probe(name);
+  } catch (e) {
+    // Only "could not connect at all"; a connection lost mid-probe stays transient (the engine retries the listing).
+    if (!(e instanceof OperationError) || e.code !== 'SshConnectFailed') throw e;
+    const h = c.host(name);
+    const removed = c.isRetired(name) ? ' (removed from spec.hosts, not yet reset)' : '';
+    const what = `host ${name} (${h.address}:${h.port})${removed} is unreachable`;
+    const message = detailed
+      ? `${what}: ${e.message}. k8sup does not assume an unreachable host was reset: bring it back and run the same command again (see docs/metal.md, "Unreachable hosts")`
+      : what;
+    throw new OperationError(message, { code: 'HostUnreachable', cause: e, hint: 'bring the host back and run the same command again; docs/metal.md, "Unreachable hosts", describes the manual recovery' });
+  }
 }
 
 export async function writeMarker(ctx: Ctx, host: string, step: Step, fields: ResolvedFields, outputs: StepMarker['outputs']): Promise<void> {

@@ -7,6 +7,7 @@ import type { ResourceHandler } from '../../../src/core/resource.js';
 import type { MetalClients } from '../clients.js';
 import { KIND_HOST } from '../model.js';
 import { cloudIdFor, listStep, refuseUnsafeChanges, timed, writeMarker } from './common.js';
+import { retireHost } from './retire.js';
 
 const SUPPORTED_ARCH = new Set(['x86_64', 'amd64', 'aarch64', 'arm64']);
 
@@ -21,6 +22,8 @@ export const hostHandler: ResourceHandler<MetalClients> = {
     const host = String(fields.host);
     const c = ctx.clients;
     return timed(ctx, host, 'prepare', async () => {
+      // Into the inventory before anything changes on the host: removed from the hosts file later, it is still reset.
+      await c.rememberHost(host);
       const probe = await c.probe(host);
       if (!SUPPORTED_ARCH.has(probe.arch)) {
         throw new OperationError(`${host}: unsupported CPU architecture ${probe.arch}`, { code: 'UnsupportedHost', hint: 'k8sup supports x86_64 and aarch64 hosts' });
@@ -47,12 +50,14 @@ export const hostHandler: ResourceHandler<MetalClients> = {
 
   async update(node, fields, live, changes, ctx) {
     refuseUnsafeChanges(node.id, changes, ['address', 'port', 'user']);
+    await ctx.clients.rememberHost(String(fields.host));
     await writeMarker(ctx, String(fields.host), 'prepared', fields, { ...live.outputs, address: String(fields.address) });
     return { cloudId: live.cloudId, outputs: { ...live.outputs, address: String(fields.address) } };
   },
 
   async delete(live, ctx) {
     const host = String(live.fields.host);
+    if (ctx.clients.isRetired(host)) return retireHost(ctx, host);
     const P = ctx.clients.paths(host);
     await timed(ctx, host, 'clean up', async () => {
       // kubeadm reset first in case the join/init step's own delete never ran (e.g. its marker was lost).
@@ -66,5 +71,6 @@ export const hostHandler: ResourceHandler<MetalClients> = {
       );
       ctx.clients.forgetProbe(host);
     });
+    await ctx.clients.forgetHost(host);
   },
 };

@@ -11,6 +11,7 @@ import type { MetalClients } from '../clients.js';
 import { KIND_INIT, KIND_JOIN } from '../model.js';
 import type { Step } from '../remote.js';
 import { cloudIdFor, listStep, refuseUnsafeChanges, runBootstrap, timed, writeMarker, type Ctx } from './common.js';
+import { retireHost } from './retire.js';
 
 function bootstrapInput(cluster: Cluster, stateStoreUrl: string, fields: ResolvedFields, role: NodeRole): BootstrapInput {
   const address = String(fields.address);
@@ -43,6 +44,8 @@ export function renderStepScript(cluster: Cluster, node: ResourceNode, stateStor
 const inputFor = (ctx: Ctx, fields: ResolvedFields, role: NodeRole) => bootstrapInput(ctx.clients.cluster, ctx.clients.settings.stateStoreUrl, fields, role);
 
 async function deleteKubeadm(ctx: Ctx, host: string, step: Step): Promise<void> {
+  // A host removed from the hosts file: drained through the API first, then reset as a whole (see retire.ts).
+  if (ctx.clients.isRetired(host)) return retireHost(ctx, host);
   const P = ctx.clients.paths(host);
   await timed(ctx, host, 'kubeadm reset', async () => {
     await ctx.clients.run(
