@@ -26,6 +26,30 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return ak.length === bk.length && ak.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && deepEqual(ao[k], bo[k]));
 }
 
+/** JSON with object keys sorted, so equal values give equal text whatever order their keys came in. */
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]])) : x,
+  );
+}
+
+/** Order-insensitive list equality (subnet ids, source ranges, target group ARNs…); false unless both are arrays. */
+export function sameSet(a: unknown, b: unknown): boolean {
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  const sa = a.map(canonicalJson).sort();
+  const sb = b.map(canonicalJson).sort();
+  return sa.every((x, i) => x === sb[i]);
+}
+
+/**
+ * Every desired entry is present in the live map (tags, labels): clouds and users may add their own, and we never
+ * remove foreign ones.
+ */
+export function includesEntries(desired: unknown, live: unknown): boolean {
+  const l = (live ?? {}) as Record<string, unknown>;
+  return Object.entries((desired ?? {}) as Record<string, unknown>).every(([k, v]) => l[k] === v);
+}
+
 export function handlerMap<C>(handlers: readonly ResourceHandler<C>[]): Map<string, ResourceHandler<C>> {
   const m = new Map<string, ResourceHandler<C>>();
   for (const h of handlers) {

@@ -40,6 +40,11 @@ export function fileExpression(name: string): string {
   return `\${file("\${path.module}/data/${name}")}`;
 }
 
+/** A Terraform resource name from a graph id (`subnet/us-east-2a` → `subnet_us_east_2a`). */
+export function terraformName(id: string): string {
+  return id.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
+}
+
 /** Literal strings in Terraform JSON are templates: `${` and `%{` must be doubled to stay literal. */
 export function escapeTemplate(s: string): string {
   return s.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');

@@ -5,6 +5,8 @@ import type { AwsApi, AwsClients } from '../clients.js';
 import { classifyAwsError, EventualConsistencyError } from '../errors.js';
 import { TAG_CLUSTER, TAG_ID } from '../model/names.js';
 import { sleep } from '../../../src/core/sleep.js';
+import { includesEntries, sameSet } from '../../../src/core/diff.js';
+import { terraformName } from '../../../src/core/terraform.js';
 export { sleep };
 
 export type Ctx = HandlerContext<AwsClients>;
@@ -33,19 +35,7 @@ export function ownedId(tags: Tags, cluster: string): string | undefined {
 }
 
 /** Desired tags are a subset of live tags (AWS and users may add their own; we never remove foreign tags). */
-export function tagsEqual(desired: unknown, live: unknown): boolean {
-  const d = (desired ?? {}) as Tags;
-  const l = (live ?? {}) as Tags;
-  return Object.entries(d).every(([k, v]) => l[k] === v);
-}
-
-/** Order-insensitive comparison of lists (subnet ids, security group ids, target group ARNs). */
-export function sameSet(a: unknown, b: unknown): boolean {
-  if (!Array.isArray(a) || !Array.isArray(b)) return false;
-  const sa = [...a].map((x) => JSON.stringify(x)).sort();
-  const sb = [...b].map((x) => JSON.stringify(x)).sort();
-  return sa.length === sb.length && sa.every((x, i) => x === sb[i]);
-}
+export const tagsEqual = includesEntries;
 
 /** Reads every page of a paginated call. `tokenIn`/`tokenOut` name the continuation fields. */
 export async function paginate<T>(api: AwsApi, op: string, input: Record<string, unknown>, key: string, tokenIn = 'NextToken', tokenOut = tokenIn, maxPages = 100): Promise<T[]> {
@@ -101,10 +91,8 @@ export function tagSpec(resourceType: string, tags: unknown) {
   return [{ ResourceType: resourceType, Tags: tagList(tags) }];
 }
 
-/** Terraform resource name from a graph id (`subnet/us-east-2a` → `subnet_us_east_2a`). */
-export function tfName(id: string): string {
-  return id.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
-}
+/** Shared with the other providers (src/core); re-exported so handlers keep one import. */
+export { sameSet, terraformName as tfName };
 
 /** Terraform `tags` map. */
 export function tfTags(tags: unknown): Tags {
@@ -131,5 +119,5 @@ const TF_TYPES: [RegExp, string][] = [
 export function tfRefExpr(r: { $ref: string; attr: string }): string {
   const type = TF_TYPES.find(([re]) => re.test(r.$ref))?.[1];
   if (!type) throw new Error(`no Terraform type for ${r.$ref}`);
-  return `${type}.${tfName(r.$ref)}.${r.attr}`;
+  return `${type}.${terraformName(r.$ref)}.${r.attr}`;
 }

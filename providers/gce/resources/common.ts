@@ -10,6 +10,8 @@ import type { FieldChange, HandlerContext, LiveResource, ResolvedFields, Resourc
 import type { GceClients, GceService } from '../clients.js';
 import { classifyGceError, GceEventualConsistencyError, isAlreadyExists } from '../errors.js';
 import { description, labelFilter, nameFilter, ownedId } from '../model/names.js';
+import { includesEntries, sameSet } from '../../../src/core/diff.js';
+import { terraformName } from '../../../src/core/terraform.js';
 
 export type Ctx = HandlerContext<GceClients>;
 export type Scope = 'global' | 'region' | 'zone';
@@ -17,19 +19,10 @@ type Obj = Record<string, any>;
 
 export const lastSegment = (url: unknown) => (typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : url);
 
-/** Order-insensitive list comparison (source ranges, backends, tags). */
-export function sameSet(a: unknown, b: unknown): boolean {
-  if (!Array.isArray(a) || !Array.isArray(b)) return false;
-  const sa = a.map((x) => JSON.stringify(x)).sort();
-  const sb = b.map((x) => JSON.stringify(x)).sort();
-  return sa.length === sb.length && sa.every((x, i) => x === sb[i]);
-}
-
 /** Desired labels are a subset of live labels (GKE-style tooling and users may add their own). */
-export function labelsEqual(desired: unknown, live: unknown): boolean {
-  const l = (live ?? {}) as Record<string, string>;
-  return Object.entries((desired ?? {}) as Record<string, string>).every(([k, v]) => l[k] === v);
-}
+export const labelsEqual = includesEntries;
+/** Shared with the other providers (src/core); re-exported so handlers keep one import. */
+export { sameSet, terraformName as tfName };
 
 /** The library answers absent repeated fields with [] and absent scalars with null/''; drop those. */
 export function compact<T extends Obj>(o: T): T {
@@ -39,11 +32,6 @@ export function compact<T extends Obj>(o: T): T {
     out[k] = v;
   }
   return out as T;
-}
-
-/** Terraform resource name from a graph id (`firewall/api` → `firewall_api`). */
-export function tfName(id: string): string {
-  return id.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
 }
 
 export interface KindSpec {
