@@ -49,7 +49,8 @@ interface ContextInput {
   program: Command;
 }
 
-export function createContext(input: ContextInput): CliContext {
+/** The context of one run; `dispose()` when the command has finished. */
+export function createContext(input: ContextInput): CliContext & { dispose(): void } {
   const { env, stdout, stderr } = input;
   const g = input.globals;
   const progressMode = (g.progress ?? env.K8SUP_PROGRESS ?? 'auto') as ProgressMode;
@@ -76,12 +77,19 @@ export function createContext(input: ContextInput): CliContext {
     }
   }
   const abort = new AbortController();
-  process.once('SIGINT', () => {
+  const quitNow = () => process.exit(130);
+  const onInterrupt = () => {
     stderr.write('\nInterrupted: finishing the tasks in flight and recording them (Ctrl-C again to quit at once).\n');
     abort.abort(new Error('interrupted'));
-    process.once('SIGINT', () => process.exit(130));
-  });
+    process.once('SIGINT', quitNow);
+  };
+  process.once('SIGINT', onInterrupt);
   return {
+    dispose() {
+      // In-process runs (tests, embedding) must not pile up SIGINT handlers or keep Ctrl-C from its default.
+      process.removeListener('SIGINT', onInterrupt);
+      process.removeListener('SIGINT', quitNow);
+    },
     env,
     home,
     signal: abort.signal,

@@ -148,8 +148,12 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
     const args = a.slice(0, -2).filter((x) => typeof x === 'string' || Array.isArray(x)).flat();
     const { createContext } = await import('./context.js');
     const ctx = createContext({ env, stdout, stderr, globals: opts, program });
-    const mod = await loader();
-    exitCode = (await mod.default(ctx, args, opts)) ?? 0;
+    try {
+      const mod = await loader();
+      exitCode = (await mod.default(ctx, args, opts)) ?? 0;
+    } finally {
+      ctx.dispose();
+    }
   };
   const program = buildProgram(actions, {
     writeOut: (s) => stdout.write(s),
