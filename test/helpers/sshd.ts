@@ -42,6 +42,8 @@ export interface SshdOptions {
   authorizedKeys: string[];
   /** Host key types to generate (default ed25519). */
   hostKeyTypes?: KeyType[];
+  /** Use these host keys instead of generating new ones (a host that restarts keeps its identity). */
+  hostKeys?: KeyPair[];
   /** Extra sshd_config lines; they take precedence over the defaults (e.g. `LogLevel VERBOSE`). */
   extraConfig?: string[];
 }
@@ -71,7 +73,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), 'k8sup-sshd-'));
   const port = opts.port ?? (await freePort());
   const types = opts.hostKeyTypes ?? ['ed25519'];
-  const hostKeys = types.map((t) => makeKeyPair(dir, `ssh_host_${t}_key`, t));
+  const hostKeys = opts.hostKeys ?? types.map((t) => makeKeyPair(dir, `ssh_host_${t}_key`, t));
   writeFileSync(join(dir, 'authorized_keys'), opts.authorizedKeys.join('\n') + '\n', { mode: 0o600 });
   // sshd uses the FIRST value of a keyword, so the caller's lines go first and override the defaults below.
   const config = [
