@@ -5,6 +5,7 @@
 
 import { classifyGceError, GceOperationError } from './errors.js';
 import { sleep } from '../../src/core/sleep.js';
+import { lastSegment } from './model/names.js';
 
 export type GceService =
   | 'networks'
@@ -116,8 +117,6 @@ function dummyAuthClient() {
   };
 }
 
-
-const lastSegment = (url: string | null | undefined) => (url ? url.slice(url.lastIndexOf('/') + 1) : '');
 
 /** Creates lazily-loaded clients. No network call happens here. */
 export function createGceClients(settings: GceSettings, opts: GceClientOptions): GceClients {

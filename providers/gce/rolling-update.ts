@@ -9,9 +9,8 @@ import { OperationError } from '../../src/core/errors.js';
 import type { CloudInstanceGroup, GroupInstance, ReplaceOptions, RollingUpdateCapability } from '../../src/core/provider.js';
 import { sleep } from '../../src/core/sleep.js';
 import type { GceClients } from './clients.js';
-import { nameFilter, ownedId } from './model/names.js';
+import { lastSegment, nameFilter, ownedId } from './model/names.js';
 
-const lastSegment = (url: unknown) => (typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : '');
 /** Model keys of the control-plane groups (see model/compute.ts). */
 const CONTROL_PLANE_KEYS = new Set(['cp', 'cp-join']);
 const DEFAULT_POLL_MS = 3000;

@@ -69,3 +69,8 @@ export const networkTag = (cluster: string, role: 'control-plane' | 'node') => r
 export function contentHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 8);
 }
+
+/** The last path segment of a Compute URL (`…/zones/us-central1-a` → `us-central1-a`); '' when there is none. */
+export function lastSegment(url: unknown): string {
+  return typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : '';
+}

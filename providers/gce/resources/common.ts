@@ -9,7 +9,7 @@
 import type { FieldChange, HandlerContext, LiveResource, ResolvedFields, ResourceHandler, ResourceNode, TerraformBlock } from '../../../src/core/resource.js';
 import type { GceClients, GceService } from '../clients.js';
 import { classifyGceError, GceEventualConsistencyError, isAlreadyExists } from '../errors.js';
-import { description, labelFilter, nameFilter, ownedId } from '../model/names.js';
+import { description, labelFilter, lastSegment, nameFilter, ownedId } from '../model/names.js';
 import { includesEntries, sameSet } from '../../../src/core/diff.js';
 import { terraformName } from '../../../src/core/terraform.js';
 
@@ -17,7 +17,7 @@ export type Ctx = HandlerContext<GceClients>;
 export type Scope = 'global' | 'region' | 'zone';
 type Obj = Record<string, any>;
 
-export const lastSegment = (url: unknown) => (typeof url === 'string' ? url.slice(url.lastIndexOf('/') + 1) : url);
+export { lastSegment };
 
 /** Desired labels are a subset of live labels (GKE-style tooling and users may add their own). */
 export const labelsEqual = includesEntries;
