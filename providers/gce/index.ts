@@ -2,6 +2,7 @@
 // Compute clients (clients.ts) and error classification (errors.ts). See docs/gce.md.
 
 import type { Cluster } from '../../src/api/types.js';
+import { clusterZones } from '../../src/api/zones.js';
 import { InvalidInputError, OperationError } from '../../src/core/errors.js';
 import type { ConnectOptions, Provider } from '../../src/core/provider.js';
 import type { ResourceHandler } from '../../src/core/resource.js';
@@ -74,7 +75,7 @@ export async function connectGce(cluster: Cluster, opts: ConnectOptions, options
     throw new OperationError(`listing zones of project ${spec.project} failed: ${message}`, { hint: 'Check network access to the Compute API (or K8SUP_GCE_ENDPOINT).', cause: err });
   }
   const up = new Set(zones.filter((z) => !z.status || z.status === 'UP').map((z) => z.name));
-  const wanted = [...new Set([...spec.zones, ...spec.controlPlane.zones, ...spec.nodeGroups.flatMap((g) => g.zones)])];
+  const wanted = clusterZones(cluster);
   const missing = wanted.filter((z) => !up.has(z) || !z.startsWith(`${spec.region}-`));
   if (missing.length) {
     const inRegion = [...up].filter((z): z is string => !!z && z.startsWith(`${spec.region}-`)).sort();

@@ -2,7 +2,7 @@
 // the cloud can be inferred from the zone's shape. Providers still confirm zones with the cloud API at apply time
 // (a zone can exist but be unavailable to an account). Keep this list current when clouds add regions.
 
-import type { CloudName } from './types.js';
+import type { CloudName, Cluster } from './types.js';
 
 const AWS_REGIONS: Record<string, string> = {
   'us-east-1': 'abcdef', 'us-east-2': 'abc', 'us-west-1': 'abc', 'us-west-2': 'abcd',
@@ -57,4 +57,10 @@ export function isKnownZone(cloud: CloudName, zone: string): boolean {
 
 export function knownRegions(cloud: 'aws' | 'gce'): string[] {
   return Object.keys(cloud === 'aws' ? AWS_REGIONS : GCE_REGIONS);
+}
+
+/** Every zone the cluster uses, spec.zones first, then control-plane and node-group zones, each once. */
+export function clusterZones(cluster: Cluster): string[] {
+  const s = cluster.spec;
+  return [...new Set([...s.zones, ...s.controlPlane.zones, ...s.nodeGroups.flatMap((g) => g.zones)])];
 }

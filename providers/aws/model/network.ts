@@ -2,16 +2,13 @@
 
 import type { Cluster } from '../../../src/api/types.js';
 import { formatCidr, parseCidr, subnetOf } from '../../../src/api/cidr.js';
+import { clusterZones } from '../../../src/api/zones.js';
 import { ref, type ResourceNode } from '../../../src/core/resource.js';
 import { INTERNET_GATEWAY, ROUTE_TABLE, VPC, subnetId } from './ids.js';
 import { clusterTags } from './names.js';
 
-/** Every zone the cluster uses, in spec.zones order first (so subnet CIDRs stay put when groups change). */
-export function clusterZones(cluster: Cluster): string[] {
-  const s = cluster.spec;
-  const all = [...s.zones, ...s.controlPlane.zones, ...s.nodeGroups.flatMap((g) => g.zones)];
-  return [...new Set(all)];
-}
+// spec.zones order first, so subnet CIDRs stay put when groups change.
+export { clusterZones };
 
 /**
  * Subnet CIDR for the zone at `index`. The VPC is split into 8 equal slots (a /16 gives /19s, like kops), so adding
