@@ -55,10 +55,6 @@ export function isKnownZone(cloud: CloudName, zone: string): boolean {
   return letters !== undefined && letters.includes(zone.slice(-1));
 }
 
-export function knownRegions(cloud: 'aws' | 'gce'): string[] {
-  return Object.keys(cloud === 'aws' ? AWS_REGIONS : GCE_REGIONS);
-}
-
 /** Every zone the cluster uses, spec.zones first, then control-plane and node-group zones, each once. */
 export function clusterZones(cluster: Cluster): string[] {
   const s = cluster.spec;

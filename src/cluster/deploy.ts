@@ -27,7 +27,6 @@ export interface DeployContext {
 /** What apply recorded for other commands (export kubeconfig, validate). */
 export interface ClusterInfo {
   apiEndpoint?: string;
-  appliedRevision?: number;
   appliedAt?: string;
 }
 

@@ -69,13 +69,6 @@ export class ClusterInvalidError extends K8supError {
   }
 }
 
-/** update cluster --detailed-exitcode without --yes: changes are pending. Exit 5. */
-export class ChangesPendingError extends K8supError {
-  constructor(message: string, opts: ErrorOptions = {}) {
-    super('ChangesPending', ExitCode.CHANGES_PENDING, message, opts);
-  }
-}
-
 export class NotFoundError extends K8supError {
   constructor(message: string, opts: ErrorOptions = {}) {
     super('NotFound', ExitCode.FAILED, message, opts);

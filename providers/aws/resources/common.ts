@@ -94,11 +94,6 @@ export function tagSpec(resourceType: string, tags: unknown) {
 /** Shared with the other providers (src/core); re-exported so handlers keep one import. */
 export { sameSet, terraformName as tfName };
 
-/** Terraform `tags` map. */
-export function tfTags(tags: unknown): Tags {
-  return { ...((tags ?? {}) as Tags) };
-}
-
 const TF_TYPES: [RegExp, string][] = [
   [/^vpc$/, 'aws_vpc'],
   [/^subnet\//, 'aws_subnet'],
