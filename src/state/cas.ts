@@ -2,6 +2,7 @@
 // update at once (the applied journal, counters in tests). A lost race re-reads and re-applies `change`.
 
 import { ConflictError } from '../core/errors.js';
+import { sleep } from '../core/sleep.js';
 import { PreconditionFailedError, type BlobStore, type PutOptions } from './blob.js';
 
 export interface CasUpdateOptions {
@@ -11,8 +12,6 @@ export interface CasUpdateOptions {
   /** Upper bound of the random backoff between attempts (default 50 ms, grows with attempts up to 8x). */
   backoffMs?: number;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
  * Applies `change` to the current bytes of `key` (null when absent) and writes the result only if nobody wrote in

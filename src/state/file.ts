@@ -10,6 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConflictError } from '../core/errors.js';
+import { sleep } from '../core/sleep.js';
 import { PreconditionFailedError, type Blob, type BlobStore, type PutOptions } from './blob.js';
 import { assertValidKey, assertValidPrefix, toBuffer } from './keys.js';
 
@@ -33,8 +34,6 @@ export function sha256(data: Buffer): string {
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | undefined)?.code;
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class FileBlobStore implements BlobStore {
   private readonly lockWaitMs: number;
