@@ -7,7 +7,7 @@ import type { Cluster } from '../api/index.js';
 import { loadProviderFor } from '../cluster/deploy.js';
 import { checkInstanceGroup, planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdatePlan } from '../cluster/rolling-update.js';
 import { mutateCluster, readSpec } from '../cluster/spec-store.js';
-import { InvalidInputError } from '../core/errors.js';
+import { InvalidInputError, OperationError } from '../core/errors.js';
 import type { Provider } from '../core/provider.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
@@ -89,7 +89,11 @@ export default async function rollingUpdate(ctx: CliContext, args: string[], opt
 /** The API through a fresh admin credential for the recorded endpoint (as `validate cluster` does). */
 async function openKube(ctx: CliContext, cs: ClusterStore, cluster: Cluster): Promise<KubeSide> {
   const kc = await adminKubeconfig(cs, cluster.metadata.name, CREDENTIAL_TTL);
-  if (!kc.recorded) throw new Error(`no API endpoint is recorded for ${cluster.metadata.name} (was it applied?)`);
+  if (!kc.recorded) {
+    throw new OperationError(`no API endpoint is recorded for ${cluster.metadata.name}, so its nodes cannot be drained`, {
+      hint: `apply the cluster first with \`k8sup update cluster ${cluster.metadata.name} --yes\``,
+    });
+  }
   const target = { kubeconfigYaml: kc.yaml };
   const [{ openNodeOps }, { validateCluster }] = await Promise.all([import('../cluster/rolling-update-kube.js'), import('../validate/index.js')]);
   const ops = await openNodeOps(target, { signal: ctx.signal });
