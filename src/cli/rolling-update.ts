@@ -17,14 +17,13 @@ import { renderTable } from './render/table.js';
 /** The admin credential must outlive the whole run (every drain, replacement and validation). */
 const CREDENTIAL_TTL = '6h';
 
+/** Providers without replaceable instances (bare metal) offer no rollingUpdate capability. */
 function capabilityOf(provider: Provider<any>, cluster: Cluster) {
-  if (cluster.spec.cloud === 'metal') {
-    throw new InvalidInputError(`${cluster.metadata.name} runs on bare metal: its hosts are not replaceable instances, so there is nothing to roll`, {
-      hint: `apply configuration changes to the hosts with \`k8sup update cluster ${cluster.metadata.name} --yes\``,
-    });
-  }
   if (!provider.rollingUpdate) {
-    throw new InvalidInputError(`the ${provider.name} provider does not support rolling-update`, { hint: `use \`k8sup update cluster ${cluster.metadata.name} --yes\`` });
+    const where = provider.name === 'metal' ? 'bare metal' : provider.name;
+    throw new InvalidInputError(`${cluster.metadata.name} runs on ${where}, whose machines are not replaceable instances, so there is nothing to roll`, {
+      hint: `apply configuration changes to the machines with \`k8sup update cluster ${cluster.metadata.name} --yes\``,
+    });
   }
   return provider.rollingUpdate;
 }
