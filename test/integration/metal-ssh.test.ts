@@ -269,7 +269,7 @@ test('connection refused is retried (bounded) and succeeds once the server comes
   let retries = 0;
   const pending = connectSsh(
     { host: '127.0.0.1', port, user: main.user },
-    options(kh, { hostKeys: { knownHostsPath: kh, acceptNew: true }, attempts: 6, retryDelayMs: 200, onRetry: () => retries++ }),
+    options(kh, { hostKeys: { knownHostsPath: kh, acceptNew: true }, attempts: 9, retryDelayMs: 200, onRetry: () => retries++ }),
   );
   const late = await sshd({ port });
   const conn = await pending;
