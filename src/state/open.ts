@@ -102,15 +102,7 @@ export async function openBlobStore(url: string | undefined, env: Env, homeDir: 
       return new S3BlobStore({ url: location.url, bucket: location.bucket, prefix: location.prefix, env });
     }
     case 'gs': {
-      let gcs: typeof import('./gcs.js');
-      try {
-        gcs = await import('./gcs.js');
-      } catch (e) {
-        throw new InvalidInputError('gs:// support is not built yet', {
-          hint: 'Use a file:// or s3:// state store for now.',
-          cause: e,
-        });
-      }
+      const gcs = await import('./gcs.js');
       return gcs.openGcsBlobStore({ url: location.url, bucket: location.bucket, prefix: location.prefix, env });
     }
   }
