@@ -3,7 +3,7 @@
 // call (it takes over a second to load), always over its REST transport. K8SUP_GCE_ENDPOINT=http://host:port points
 // every client at another endpoint; then a dummy auth client is used, so no Google credentials are needed.
 
-import { classifyGceError, GceOperationError } from './errors.js';
+import { GceOperationError } from './errors.js';
 import { sleep } from '../../src/core/sleep.js';
 import { lastSegment } from './model/names.js';
 
@@ -206,4 +206,3 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
   return { settings, api };
 }
 
-export { classifyGceError };
