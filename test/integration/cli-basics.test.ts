@@ -65,3 +65,14 @@ test('completion scripts: bash and zsh parse, fish lists the commands', async ()
   }
   assert.equal((await k8sup(['completion', 'powershell'], { env: { HOME: home } })).code, 2);
 });
+
+test('in-process runs leave no SIGINT handler behind', async () => {
+  const { run } = await import('../../src/cli/main.js');
+  const { PassThrough } = await import('node:stream');
+  const before = process.listenerCount('SIGINT');
+  const home = tempHome();
+  for (let i = 0; i < 12; i++) {
+    await run(['get', 'clusters'], { env: { HOME: home, PATH: process.env.PATH }, stdout: new PassThrough(), stderr: new PassThrough() });
+  }
+  assert.equal(process.listenerCount('SIGINT'), before);
+});
