@@ -41,10 +41,10 @@ async function printStepScripts(ctx: CliContext, provider: Provider<any>, cluste
  * Plans the cluster and, with --yes, applies it. A cluster that was never applied is planned offline (every
  * resource is a create), so `create cluster` without --yes needs no cloud account.
  */
-export async function planAndApply(ctx: CliContext, store: BlobStore, cs: ClusterStore, cluster: Cluster, flags: ApplyFlags, opts: { offlineIfNew: boolean }): Promise<number> {
+export async function planAndApply(ctx: CliContext, store: BlobStore, cs: ClusterStore, cluster: Cluster, flags: ApplyFlags, opts: { offlineIfNew: boolean; clients?: unknown }): Promise<number> {
   const provider = await loadProviderFor(cluster);
   if (ctx.globals.yes || flags.target === 'terraform') assertNodesCanReadStore(provider, store.url);
-  const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: flags.sshAcceptNew };
+  const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: flags.sshAcceptNew, clients: opts.clients };
   const nodes = await desiredGraph(dctx, provider);
 
   if (flags.target === 'terraform') {

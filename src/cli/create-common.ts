@@ -2,7 +2,7 @@
 
 import type { Cluster } from '../api/index.js';
 import { InvalidInputError } from '../core/errors.js';
-import { assertNodesCanReadStore, desiredGraph, loadProviderFor } from '../cluster/deploy.js';
+import { assertNodesCanReadStore, connectProvider, desiredGraph, loadProviderFor } from '../cluster/deploy.js';
 import { generatePki, savePki } from '../cluster/pki-store.js';
 import { mutateCluster, writeSpec } from '../cluster/spec-store.js';
 import { planAndApply, type ApplyFlags } from './apply-flow.js';
@@ -17,6 +17,11 @@ export async function createCluster(ctx: CliContext, cluster: Cluster, flags: Ap
   if (ctx.globals.yes || flags.target === 'terraform') assertNodesCanReadStore(provider, store.url);
   const pki = await generatePki(name);
   await desiredGraph({ store, cluster }, provider, pki.public);
+  // With --yes the cloud is asked now (credentials, region, zones): a zone the account cannot use is exit 2 with
+  // nothing written, not a stored spec that can never apply.
+  const clients = ctx.globals.yes && flags.target !== 'terraform'
+    ? await connectProvider({ store, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: flags.sshAcceptNew }, provider)
+    : undefined;
 
   return mutateCluster(store, name, ctx.actor, 'create cluster', async (cs) => {
     if (await cs.latest()) {
@@ -27,6 +32,6 @@ export async function createCluster(ctx: CliContext, cluster: Cluster, flags: Ap
     await writeSpec(cs, cluster, 0, ctx.actor, 'create');
     await savePki(store, name, pki.pki);
     ctx.note(`Stored cluster ${name} (revision 1) and its PKI in ${store.url}.`);
-    return planAndApply(ctx, store, cs, cluster, flags, { offlineIfNew: true });
+    return planAndApply(ctx, store, cs, cluster, flags, { offlineIfNew: true, clients });
   });
 }

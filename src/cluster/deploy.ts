@@ -22,6 +22,8 @@ export interface DeployContext {
   home: string;
   signal?: AbortSignal;
   sshAcceptNew?: boolean;
+  /** Clients from an earlier connectProvider (create connects before its first write). */
+  clients?: unknown;
 }
 
 /** What apply recorded for other commands (export kubeconfig, validate). */
@@ -71,8 +73,13 @@ export async function hasApplied(cs: ClusterStore): Promise<boolean> {
   return (await cs.journal.load()).length > 0;
 }
 
+/** The provider's clients; connecting checks credentials and zones, so bad input surfaces here (exit 2). */
+export async function connectProvider(ctx: Omit<DeployContext, 'cs' | 'clients'>, provider: Provider<any>): Promise<unknown> {
+  return provider.connect(ctx.cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, store: ctx.store, sshAcceptNew: ctx.sshAcceptNew });
+}
+
 async function engineDeps(ctx: DeployContext, provider: Provider<any>): Promise<EngineDeps<any>> {
-  const clients = await provider.connect(ctx.cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, store: ctx.store, sshAcceptNew: ctx.sshAcceptNew });
+  const clients = ctx.clients ?? (await connectProvider(ctx, provider));
   return {
     cluster: ctx.cluster.metadata.name,
     handlers: provider.handlers,

@@ -142,3 +142,17 @@ test('--target terraform writes main.tf.json and data/ without calling any cloud
   assert.doesNotMatch(readFileSync(join(out, 'main.tf.json'), 'utf8'), /PRIVATE KEY/);
   assert.equal(total(await taggedResources(moto.env, 'tf.k8s.local')), 0, 'nothing was created');
 });
+
+test('create --yes with a zone the account cannot use: exit 2 and nothing written to the store or the cloud', { timeout: 120_000 }, async () => {
+  const { S3Client, ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+  const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const keys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: 'k8sup-state' }))).Contents ?? []).map((o) => `${o.Key}@${o.ETag}`).sort();
+  const before = await keys();
+  // us-west-1c is a real zone name, but this account (moto) only offers us-west-1a and us-west-1b.
+  const r = await run('create', 'cluster', 'nozone.k8s.local', '--zones', 'us-west-1c', '--yes');
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /us-west-1c/);
+  assert.match(r.stderr, /^hint: /m);
+  assert.deepEqual(await keys(), before, 'the state store is unchanged');
+  assert.equal(total(await taggedResources({ ...moto.env, AWS_REGION: 'us-west-1' }, 'nozone.k8s.local')), 0);
+});
