@@ -6,9 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { run } from '../../src/cli/main.js';
-import { K8supError } from '../../src/core/errors.js';
+import { metalCli } from '../helpers/metal-cli.js';
 import { makeKeyPair, sshKeygenFingerprint, startSshd, writeBootstrapStubs, type Sshd } from '../helpers/sshd.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'k8sup-metal-cli-'));
@@ -40,30 +38,7 @@ before(async () => {
   );
 });
 
-async function k8sup(args: string[]): Promise<{ code: number; stdout: string; stderr: string; error?: K8supError }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => (stdout += String(d)));
-  err.on('data', (d) => (stderr += String(d)));
-  const env = {
-    HOME: home,
-    PATH: process.env.PATH,
-    K8SUP_STATE_STORE: `file://${join(dir, 'state')}`,
-    K8SUP_PROGRESS: 'plain',
-    K8SUP_METAL_REMOTE_ROOT: join(dir, 'roots', '{host}'),
-    K8SUP_METAL_REMOTE_PATH: `${join(dir, 'bin')}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
-    K8SUP_METAL_SUDO: 'never',
-  };
-  try {
-    const code = await run(args, { env, stdout: out, stderr: err });
-    return { code, stdout, stderr };
-  } catch (e) {
-    if (!(e instanceof K8supError)) throw e;
-    return { code: e.exitCode, stdout, stderr, error: e };
-  }
-}
+const k8sup = metalCli(home, dir);
 
 test('create without --yes stores the spec and prints the per-host plan; no host is contacted', async () => {
   const r = await k8sup(['create', 'cluster', NAME, '--cloud', 'metal', '--hosts', hostsFile, '--networking', 'cilium', '--kubernetes-version', '1.31.4']);
