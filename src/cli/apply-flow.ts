@@ -9,6 +9,7 @@ import type { ClusterStore } from '../state/cluster-store.js';
 import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeTerraform } from '../cluster/deploy.js';
 import type { CliContext } from './context.js';
 import { planHasChanges, renderPlan } from './render/plan.js';
+import { printData } from './render/output.js';
 
 export interface ApplyFlags {
   target?: 'direct' | 'terraform';
@@ -57,12 +58,8 @@ export async function planAndApply(ctx: CliContext, store: BlobStore, cs: Cluste
   const live = offline ? undefined : await planAgainstCloud(dctx, provider, nodes);
   const plan = live?.plan ?? offlinePlan(dctx, provider, nodes);
   const changes = planHasChanges(plan);
-  if (ctx.globals.output === 'json') ctx.out(`${JSON.stringify(plan, null, 2)}\n`);
-  else if (ctx.globals.output === 'yaml') ctx.out((await import('yaml')).stringify(plan, { aliasDuplicateObjects: false }));
-  else {
-    ctx.out(renderPlan(plan, { verbose: ctx.globals.verbose }));
-    if (ctx.globals.verbose && provider.stepScript) await printStepScripts(ctx, provider, cluster, store.url, plan, nodes);
-  }
+  await printData(ctx, plan, () => renderPlan(plan, { verbose: ctx.globals.verbose }));
+  if (ctx.globals.output === 'table' && ctx.globals.verbose && provider.stepScript) await printStepScripts(ctx, provider, cluster, store.url, plan, nodes);
 
   if (!ctx.globals.yes) {
     if (changes) ctx.note(`Run again with --yes to apply these changes.`);

@@ -3,6 +3,7 @@ import { mutateCluster, readSpec } from '../cluster/spec-store.js';
 import { OperationError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { renderPlan } from './render/plan.js';
+import { printData } from './render/output.js';
 
 /**
  * delete cluster: lists every resource of the cluster (found by its tags and by the recorded inventory); with
@@ -18,8 +19,7 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
       const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: Boolean(opts.sshAcceptNew) };
       const nodes = await desiredGraph(dctx, provider);
       const { plan, run } = await destroyAll(dctx, provider, nodes);
-      if (ctx.globals.output === 'json') ctx.out(`${JSON.stringify(plan, null, 2)}\n`);
-      else ctx.out(renderPlan(plan));
+      await printData(ctx, plan, () => renderPlan(plan));
       if (!ctx.globals.yes) {
         ctx.note(`Run again with --yes to delete these resources and the state of ${name}.`);
         return 0;

@@ -13,6 +13,7 @@ import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { adminKubeconfig } from './export-kubeconfig.js';
 import { renderTable } from './render/table.js';
+import { printData } from './render/output.js';
 
 /** The admin credential must outlive the whole run (every drain, replacement and validation). */
 const CREDENTIAL_TTL = '6h';
@@ -37,11 +38,7 @@ function renderPlan(plan: RollingUpdatePlan): string {
   return renderTable(['GROUP', 'CLOUD GROUP', 'INSTANCE', 'ZONE', 'STATE', 'VERSION', 'STATUS'], rows);
 }
 
-async function printPlan(ctx: CliContext, plan: RollingUpdatePlan): Promise<void> {
-  if (ctx.globals.output === 'json') ctx.out(`${JSON.stringify(plan, null, 2)}\n`);
-  else if (ctx.globals.output === 'yaml') ctx.out((await import('yaml')).stringify(plan));
-  else ctx.out(renderPlan(plan));
-}
+const printPlan = (ctx: CliContext, plan: RollingUpdatePlan) => printData(ctx, plan, () => renderPlan(plan));
 
 export default async function rollingUpdate(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);

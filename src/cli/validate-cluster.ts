@@ -5,6 +5,7 @@ import { ClusterInvalidError, InvalidInputError } from '../core/errors.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { adminKubeconfig } from './export-kubeconfig.js';
+import { printData } from './render/output.js';
 
 /** Credentials for validation live only as long as a long --wait needs them. */
 const VALIDATE_CREDENTIAL_TTL = '2h';
@@ -33,9 +34,7 @@ export default async function validateClusterCommand(ctx: CliContext, args: stri
 
   const { validateCluster, renderValidationTable } = await import('../validate/index.js');
     const report = await validateCluster(cluster, { kubeconfigYaml, context: opts.context }, { waitMs, count: Number(opts.count), intervalMs, io: ctx.io, signal: ctx.signal });
-    if (ctx.globals.output === 'json') ctx.out(`${JSON.stringify(report, null, 2)}\n`);
-    else if (ctx.globals.output === 'yaml') ctx.out((await import('yaml')).stringify(report));
-    else ctx.out(renderValidationTable(report));
+    await printData(ctx, report, () => renderValidationTable(report));
     if (!report.valid) {
       throw new ClusterInvalidError(`cluster ${name} is not valid: ${report.failures.length} failure(s)`, {
         hint: waitMs ? 'see the failures above' : 'see the failures above; --wait 10m keeps checking while the cluster comes up',
