@@ -1,6 +1,5 @@
 import { desiredGraph, hasApplied, loadProviderFor, destroyAll } from '../cluster/deploy.js';
 import { mutateCluster, readSpec } from '../cluster/spec-store.js';
-import { OperationError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
@@ -24,12 +23,8 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
         ctx.note(`Run again with --yes to delete these resources and the state of ${name}.`);
         return 0;
       }
-      const result = await run();
-      if (result.failed.length) {
-        throw new OperationError(`could not delete ${result.failed.length} resource(s) of ${name}: ${result.failed.map((f) => `${f.id} (${f.error})`).join('; ')}`, {
-          hint: 'fix the cause (often a resource someone added by hand that depends on ours) and run delete again; the state is kept until everything is gone',
-        });
-      }
+      // Throws (exit 1, naming what is left) unless every resource is gone; the state is kept until then.
+      await run();
     } else {
       const keys = await store.list(`${name}/`);
       ctx.out(`Cluster ${name} has no cloud resources (it was never applied). State objects to delete: ${keys.length}\n`);
