@@ -5,7 +5,7 @@
 
 import type { Cluster } from '../api/index.js';
 import { loadProviderFor } from '../cluster/deploy.js';
-import { checkInstanceGroup, planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdatePlan } from '../cluster/rolling-update.js';
+import { checkControlPlaneRoll, checkInstanceGroup, controlPlaneRollable, planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdatePlan } from '../cluster/rolling-update.js';
 import { mutateCluster, readSpec } from '../cluster/spec-store.js';
 import { InvalidInputError, OperationError } from '../core/errors.js';
 import type { Provider } from '../core/provider.js';
@@ -53,13 +53,22 @@ export default async function rollingUpdate(ctx: CliContext, args: string[], opt
     checkInstanceGroup(cluster, instanceGroup); // exit 2 before any cloud call
     const clients = await provider.connect(cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, store });
     const groups = await capability.listGroups(cluster, clients);
-    const plan = planRollingUpdate(cluster, groups, { force, instanceGroup, forceControlPlane: false });
+    // --force pulls up-to-date control planes in only where they can be replaced (3 or more): elsewhere it would turn a
+    // forced roll of the node groups into a refusal.
+    const plan = planRollingUpdate(cluster, groups, { force, instanceGroup, forceControlPlane: controlPlaneRollable(cluster) });
     await printPlan(ctx, plan);
     if (plan.toReplace === 0) {
       ctx.note(`No instance of ${name} needs replacing${force ? '' : ' (--force replaces up-to-date ones too)'}.`);
       return 0;
     }
     if (!ctx.globals.yes) {
+      try {
+        checkControlPlaneRoll(plan, cluster, instanceGroup !== undefined);
+      } catch (e) {
+        // The listing still succeeds; --yes would refuse with exit 2, so say so now.
+        ctx.note(`--yes would refuse: ${(e as Error).message}.`);
+        return 0;
+      }
       ctx.note(`${plan.toReplace} instance(s) to replace. Run again with --yes to replace them one at a time.`);
       return 0;
     }
@@ -71,7 +80,6 @@ export default async function rollingUpdate(ctx: CliContext, args: string[], opt
       io: ctx.io,
       signal: ctx.signal,
       force,
-      allowControlPlane: false,
       scoped: instanceGroup !== undefined,
     });
     ctx.note(`Replaced ${result.replaced.length} instance(s) of ${name}.`);

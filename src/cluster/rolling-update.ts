@@ -18,8 +18,8 @@ export interface RollingUpdateSelection {
   /** Only this spec group ('control-plane' or a node group's name). */
   instanceGroup?: string;
   /**
-   * When false, --force does not pull up-to-date control-plane instances into an unscoped run (they could not be
-   * replaced anyway, see runRollingUpdate's allowControlPlane). Default true.
+   * When false, --force does not pull up-to-date control-plane instances into an unscoped run (the CLI passes
+   * `controlPlaneRollable(cluster)`: a single control plane cannot be replaced, see checkControlPlaneRoll). Default true.
    */
   forceControlPlane?: boolean;
 }
@@ -100,11 +100,6 @@ export interface RollingUpdateDeps<C> {
   io: IoHost;
   signal?: AbortSignal;
   force: boolean;
-  /**
-   * Whether control-plane instances may be replaced. The CLI passes false today: a replacement control plane runs
-   * its bootstrap again, which does not yet rejoin an existing etcd (see docs/rolling-update.md).
-   */
-  allowControlPlane: boolean;
   /** Whether the run was limited with --instance-group (then out-of-date control planes do not block node groups). */
   scoped: boolean;
   timeouts?: Partial<RollingUpdateTimeouts>;
@@ -127,18 +122,30 @@ function summarize(report: ValidationReport): string {
   return report.failures.slice(0, 3).map((f) => f.message).join('; ') + (report.failures.length > 3 ? ` (+${report.failures.length - 3} more)` : '');
 }
 
-/** Refuses, before anything changes, runs that the current release cannot do safely. */
-function checkSafe(plan: RollingUpdatePlan, deps: RollingUpdateDeps<unknown>): void {
-  if (deps.allowControlPlane) return;
+/** Fewer control planes than this cannot lose one to a replacement: etcd would lose quorum or its only copy. */
+export const MIN_ROLLABLE_CONTROL_PLANES = 3;
+
+/**
+ * Whether rolling-update may replace this cluster's control planes. With 3 or more, one at a time keeps etcd's quorum:
+ * the leaving member is removed before its replacement joins (k8sup-etcd-leave at shutdown, and the joiner's stale
+ * member cleanup; docs/rolling-update.md). A single control plane takes etcd's data with it.
+ */
+export function controlPlaneRollable(cluster: Cluster): boolean {
+  return cluster.spec.controlPlane.count >= MIN_ROLLABLE_CONTROL_PLANES;
+}
+
+/** Refuses, before anything changes, to replace control planes of a cluster that cannot afford to lose one. */
+export function checkControlPlaneRoll(plan: RollingUpdatePlan, cluster: Cluster, scoped: boolean): void {
+  if (controlPlaneRollable(cluster)) return;
   const cp = plan.groups.filter((g) => g.role === 'control-plane').flatMap((g) => g.instances.filter((i) => i.replace));
   if (!cp.length) return;
-  if (deps.scoped) {
-    throw new InvalidInputError(`${cp.length} control-plane instance(s) selected (${cp.map((i) => i.id).join(', ')}), but control planes cannot be replaced by rolling-update yet`, {
-      hint: 'a new control-plane instance re-runs its bootstrap, which does not rejoin the existing etcd; see docs/rolling-update.md',
-    });
-  }
-  throw new InvalidInputError(`${cp.length} control-plane instance(s) need replacing (${cp.map((i) => i.id).join(', ')}) and control planes go first, but they cannot be replaced by rolling-update yet`, {
-    hint: 'roll node groups on their own with --instance-group NAME (mind the kubelet/apiserver version skew after an upgrade); see docs/rolling-update.md',
+  const count = cluster.spec.controlPlane.count;
+  const what = `${cp.length} control-plane instance(s) of ${cluster.metadata.name} ${scoped ? 'selected' : 'need replacing'} (${cp.map((i) => i.id).join(', ')})`;
+  // spec.controlPlane.count is odd (api rules), so below 3 means a single control plane.
+  const why = `but it has ${count} control plane${count === 1 ? '' : 's'}: a replaced control plane takes its etcd member with it, and with fewer than ${MIN_ROLLABLE_CONTROL_PLANES} that is etcd's quorum and all of its data`;
+  const nodesFirst = scoped ? '' : ' Node groups can be rolled on their own with --instance-group NAME (mind the kubelet/API server version skew).';
+  throw new InvalidInputError(`${what}, ${why}; rolling-update replaces control planes only when there are at least ${MIN_ROLLABLE_CONTROL_PLANES}`, {
+    hint: `take an etcd snapshot (etcdctl snapshot save), replace the instance yourself and restore the snapshot on it as "Replacing the first control plane" in docs/bootstrap.md describes; clusters that must be rolled without downtime need spec.controlPlane.count: ${MIN_ROLLABLE_CONTROL_PLANES} (--control-plane-zones).${nodesFirst} See docs/rolling-update.md.`,
   });
 }
 
@@ -148,7 +155,7 @@ export async function runRollingUpdate<C>(plan: RollingUpdatePlan, deps: Rolling
   const { io } = deps;
   const replaced: ReplacedInstance[] = [];
   if (plan.toReplace === 0) return { replaced };
-  checkSafe(plan, deps as RollingUpdateDeps<unknown>);
+  checkControlPlaneRoll(plan, deps.cluster, deps.scoped);
 
   let kube: KubeSide | undefined;
   let unreachable: string | undefined;
@@ -209,7 +216,8 @@ export async function runRollingUpdate<C>(plan: RollingUpdatePlan, deps: Rolling
           } else {
             record.drained = true;
           }
-          // Without a cloud-controller-manager nobody removes the Node of a terminated instance.
+          // Without a cloud-controller-manager nobody removes the Node of a terminated instance. On a control plane the
+          // missing Node is also what tells k8sup-etcd-leave, at the instance's shutdown, to remove its etcd member.
           await kube.ops.deleteNode(node.name);
           io.emit({ code: 'rolling-update.node-deleted', level: 'info', message: `deleted node ${node.name} (${drained.evicted} pod(s) evicted)`, task: instance.id });
         }

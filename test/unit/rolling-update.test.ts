@@ -12,14 +12,17 @@ import { RecordingIo } from '../../src/core/io.js';
 import type { CloudInstanceGroup, GroupInstance, RollingUpdateCapability } from '../../src/core/provider.js';
 import type { ValidationReport } from '../../src/validate/types.js';
 
-function cluster(): Cluster {
+/** An HA cluster (3 control planes) unless `controlPlanes: 1`. */
+function cluster(opts: { controlPlanes?: 1 | 3 } = {}): Cluster {
+  const ha = (opts.controlPlanes ?? 3) === 3;
   return loadCluster({
     apiVersion: 'k8sup.io/v1alpha1',
     kind: 'Cluster',
     metadata: { name: 'demo.k8s.local' },
     spec: {
       cloud: 'aws',
-      zones: ['us-east-2a'],
+      zones: ha ? ['us-east-2a', 'us-east-2b', 'us-east-2c'] : ['us-east-2a'],
+      controlPlane: ha ? { count: 3, zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'] } : { count: 1 },
       kubernetesVersion: '1.31.4',
       // Spec order (zeta before alpha) must win over name order.
       nodeGroups: [
@@ -115,7 +118,6 @@ function deps(rec: Recorder, kube: KubeSide | undefined, extra: Partial<RollingU
     openKube: kube ? async () => kube : undefined,
     io: new RecordingIo(),
     force: false,
-    allowControlPlane: true,
     scoped: false,
     timeouts: { drainMs: 50, pollMs: 5, validateMs: 1000, replaceMs: 1000 },
     ...extra,
@@ -158,11 +160,57 @@ test('run: each instance is drained, its node deleted, replaced and the cluster 
   ]);
 });
 
-test('run: out-of-date control planes that cannot be replaced stop the run before anything changes', async () => {
+test('run: HA control planes are replaced one at a time, each drained, its node deleted and validated before the next', async () => {
   const rec = new Recorder();
-  const plan = planRollingUpdate(cluster(), cloudGroups({ cpOutdated: true }), { force: false });
-  await assert.rejects(runRollingUpdate(plan, deps(rec, fakeKube(rec), { allowControlPlane: false })), (e: unknown) => e instanceof InvalidInputError && /control-plane/.test((e as Error).message));
-  assert.deepEqual(rec.calls, []);
+  const cps = group('control-plane', 'asg-cp-a', [inst('i-cp1', true)]);
+  const groups = [
+    group('zeta', 'asg-zeta', [inst('i-z1', true)]),
+    group('control-plane', 'asg-cp-c', [inst('i-cp3', true)]),
+    cps,
+    group('control-plane', 'asg-cp-b', [inst('i-cp2', true)]),
+  ];
+  const plan = planRollingUpdate(cluster(), groups, { force: false, instanceGroup: 'control-plane' });
+  assert.deepEqual(plan.groups.map((g) => g.cloudName), ['asg-cp-a', 'asg-cp-b', 'asg-cp-c'], '--instance-group control-plane: only the control planes, zone by zone');
+  const kube = fakeKube(rec);
+  kube.ops.listNodes = async () => ['i-cp1', 'i-cp2', 'i-cp3'].map((id) => ({ name: `node-${id}` }));
+  const result = await runRollingUpdate(plan, deps(rec, kube, { scoped: true }));
+  assert.deepEqual(rec.calls, [
+    'validate once',
+    'cordon node-i-cp1', 'delete-node node-i-cp1', 'replace i-cp1', 'validate wait',
+    'cordon node-i-cp2', 'delete-node node-i-cp2', 'replace i-cp2', 'validate wait',
+    'cordon node-i-cp3', 'delete-node node-i-cp3', 'replace i-cp3', 'validate wait',
+  ]);
+  assert.deepEqual(result.replaced.map((r) => r.instance), ['i-cp1', 'i-cp2', 'i-cp3']);
+  // A control plane that does not validate stops the run before the next one (etcd must be whole again first).
+  const rec2 = new Recorder();
+  await assert.rejects(runRollingUpdate(plan, deps(rec2, fakeKube(rec2, { reports: [valid, invalid] }), { scoped: true })), /did not validate.*i-cp1/);
+  assert.ok(!rec2.calls.some((c) => c === 'replace i-cp2' || c === 'cordon node-i-cp2'), 'the second control plane was touched');
+});
+
+test('run: a single control plane is refused (exit 2) before anything changes, with a hint; its node groups can still roll', async () => {
+  const single = cluster({ controlPlanes: 1 });
+  for (const scoped of [false, true]) {
+    const rec = new Recorder();
+    const plan = planRollingUpdate(single, cloudGroups({ cpOutdated: true }), { force: false, instanceGroup: scoped ? 'control-plane' : undefined });
+    await assert.rejects(runRollingUpdate(plan, deps(rec, fakeKube(rec), { cluster: single, scoped })), (e: unknown) => {
+      assert.ok(e instanceof InvalidInputError, String(e));
+      assert.match(e.message, /i-cp1.*1 control plane.*etcd.*at least 3/);
+      assert.match(e.hint ?? '', /etcd snapshot.*docs\/bootstrap\.md.*controlPlane\.count: 3/);
+      assert.equal(/--instance-group NAME/.test(e.hint ?? ''), !scoped, 'an unscoped run points to rolling node groups on their own');
+      return true;
+    });
+    assert.deepEqual(rec.calls, [], 'nothing was validated, drained or replaced');
+  }
+  // --force on a single control plane (as the CLI plans it) leaves an up-to-date control plane out and rolls the nodes.
+  const rec = new Recorder();
+  const forced = planRollingUpdate(single, cloudGroups(), { force: true, forceControlPlane: false });
+  await runRollingUpdate(forced, deps(rec, fakeKube(rec), { cluster: single, force: true }));
+  assert.deepEqual(rec.calls.filter((c) => c.startsWith('replace')), ['replace i-z1', 'replace i-z2', 'replace i-a1']);
+  // The same --force on an HA cluster is allowed to take the control plane too.
+  const rec3 = new Recorder();
+  const haForced = planRollingUpdate(cluster(), cloudGroups(), { force: true });
+  await runRollingUpdate(haForced, deps(rec3, fakeKube(rec3), { force: true }));
+  assert.deepEqual(rec3.calls.filter((c) => c.startsWith('replace')), ['replace i-cp1', 'replace i-z1', 'replace i-z2', 'replace i-a1']);
 });
 
 test('run: an unreachable API stops the run unless --force, which replaces without draining or validating', async () => {
