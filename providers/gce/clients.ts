@@ -2,8 +2,11 @@
 // and `mutate` (call + wait for the long-running operation). @google-cloud/compute is imported lazily on the first
 // call (it takes over a second to load), always over its REST transport. K8SUP_GCE_ENDPOINT=http://host:port points
 // every client at another endpoint; then a dummy auth client is used, so no Google credentials are needed.
+// Cloud DNS has no client in that library: `dns()` sends its JSON requests with fetch, authenticated by the very auth
+// client the Compute clients use (their GoogleAuth, whose scopes include cloud-platform; or the dummy one), and
+// K8SUP_GCE_ENDPOINT serves its paths (`/dns/v1/projects/…`) too.
 
-import { GceOperationError } from './errors.js';
+import { GceHttpError, GceOperationError } from './errors.js';
 import { sleep } from '../../src/core/sleep.js';
 import { lastSegment } from './model/names.js';
 
@@ -48,14 +51,35 @@ export interface GceOperation {
   error?: { errors?: { code?: string | null; message?: string | null }[] | null } | null;
 }
 
+/** The Cloud DNS managed zone spec.api.dnsZone names, found by its DNS name at connect time. */
+export interface GceDnsZone {
+  /** The managed zone's resource name (`example-com`), used in API paths. */
+  managedZone: string;
+  /** Its DNS name with the trailing dot (`example.com.`). */
+  dnsName: string;
+}
+
 export interface GceSettings {
   cluster: string;
   project: string;
   region: string;
+  /** Set by connect when spec.api.dnsZone is. */
+  dnsZone?: GceDnsZone | null;
 }
 
+/** One Cloud DNS REST request; `path` is relative to `/dns/v1/projects/<project>/`. */
+export interface DnsRequest {
+  method?: 'GET' | 'POST';
+  path: string;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+}
+
+/** Cloud DNS v1 collections, for call records. */
+export type DnsService = 'managedZones' | 'resourceRecordSets' | 'changes';
+
 export interface CallRecord {
-  service: GceService;
+  service: GceService | DnsService;
   method: string;
   ok: boolean;
 }
@@ -69,6 +93,8 @@ export interface GceApi {
   aggregatedList(service: GceService, request: Record<string, unknown>): Promise<any[]>;
   /** A mutating call whose answer is an Operation: waits until it is DONE and throws GceOperationError on failure. */
   mutate(service: GceService, method: string, request: Record<string, unknown>, signal?: AbortSignal): Promise<GceOperation>;
+  /** One Cloud DNS v1 call (JSON in, JSON out); an HTTP error becomes a GceHttpError. */
+  dns(service: DnsService, method: string, request: DnsRequest, signal?: AbortSignal): Promise<any>;
 }
 
 export interface GceClients {
@@ -118,6 +144,22 @@ function dummyAuthClient() {
 }
 
 
+/** A JSON body, or an error-shaped stand-in for a non-JSON one (a proxy's HTML error page). */
+function parseJson(text: string): any {
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { error: { message: text.slice(0, 200) } };
+  }
+}
+
+/** Where Cloud DNS requests go: the override endpoint's origin, or the public API. */
+export function dnsBaseUrl(env: Record<string, string | undefined>): string {
+  const raw = env.K8SUP_GCE_ENDPOINT?.trim();
+  return raw ? new URL(raw).origin : 'https://dns.googleapis.com';
+}
+
 /** Creates lazily-loaded clients. No network call happens here. */
 export function createGceClients(settings: GceSettings, opts: GceClientOptions): GceClients {
   const clientOptions: Record<string, unknown> = endpointOptions(opts.env) ?? {
@@ -135,7 +177,7 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
     }
     return c;
   };
-  const record = (service: GceService, method: string, ok: boolean) => opts.onCall?.({ service, method, ok });
+  const record = (service: GceService | DnsService, method: string, ok: boolean) => opts.onCall?.({ service, method, ok });
 
   const call = async (service: GceService, method: string, request: Record<string, unknown>) => {
     const c = await client(service);
@@ -169,8 +211,35 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
     return op;
   };
 
+  const dnsBase = dnsBaseUrl(opts.env);
+  const dns = async (service: DnsService, method: string, req: DnsRequest, signal?: AbortSignal) => {
+    const url = new URL(`${dnsBase}/dns/v1/projects/${encodeURIComponent(settings.project)}/${req.path}`);
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    try {
+      // The Compute clients' auth: the dummy client with an endpoint override, else their GoogleAuth.
+      const auth = (clientOptions.authClient ?? (await client('zones')).auth) as { getRequestHeaders(url?: string): Promise<Headers | Record<string, string>> };
+      const headers = new Headers(await auth.getRequestHeaders(url.toString()));
+      headers.set('accept', 'application/json');
+      if (req.body !== undefined) headers.set('content-type', 'application/json');
+      const res = await fetch(url, { method: req.method ?? 'GET', headers, body: req.body === undefined ? undefined : JSON.stringify(req.body), signal });
+      const text = await res.text();
+      const json = parseJson(text);
+      if (!res.ok) {
+        const e = json?.error ?? {};
+        const reasons = ((e.errors ?? []) as { reason?: string }[]).map((x) => x.reason).filter((r): r is string => !!r);
+        throw new GceHttpError(res.status, `Cloud DNS ${service}.${method}: ${res.status} ${e.message ?? res.statusText}`, reasons);
+      }
+      record(service, method, true);
+      return json;
+    } catch (err) {
+      record(service, method, false);
+      throw err;
+    }
+  };
+
   const api: GceApi = {
     call,
+    dns,
     async list(service, request) {
       // autoPaginate (the default) follows nextPageToken and concatenates every page's items.
       return ((await call(service, 'list', { project: settings.project, ...request })) ?? []) as any[];

@@ -27,6 +27,29 @@ export class GceEventualConsistencyError extends Error {
   }
 }
 
+/**
+ * An HTTP error from a JSON API k8sup calls without google-gax (Cloud DNS). It carries the same shape as the
+ * library's errors (`code` is the gRPC status of the HTTP status, `errors[].reason` the API's reason), so one
+ * classifier serves both.
+ */
+export class GceHttpError extends Error {
+  readonly code: number;
+  readonly errors: { reason: string; message: string }[];
+  constructor(
+    readonly status: number,
+    message: string,
+    reasons: string[] = [],
+  ) {
+    super(message);
+    this.name = 'GceHttpError';
+    this.code = GRPC_FOR_HTTP[status] ?? (status >= 500 ? 13 : 2);
+    this.errors = reasons.map((reason) => ({ reason, message }));
+  }
+}
+
+// The HTTP → gRPC status mapping google-gax applies (google.rpc.Code).
+const GRPC_FOR_HTTP: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 409: 10, 412: 9, 429: 8, 499: 1, 500: 13, 501: 12, 502: 14, 503: 14, 504: 4 };
+
 // gRPC status codes google-gax maps HTTP statuses to (400→3, 403→7, 404→5, 409→10, 412→9, 429→8, 500→13, 503→14).
 const GRPC = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, INTERNAL: 13, UNAVAILABLE: 14 } as const;
 

@@ -8,10 +8,11 @@ import type { ConnectOptions, Provider } from '../../src/core/provider.js';
 import type { ResourceHandler } from '../../src/core/resource.js';
 import { createGceClients, type CallRecord, type GceClients } from './clients.js';
 import { classifyGceError, gceReasons } from './errors.js';
-import { API_ADDRESS } from './model/ids.js';
+import { API_ADDRESS, API_DNS_RECORD } from './model/ids.js';
 import { buildGceGraph } from './model/index.js';
 import { addressHandler } from './resources/address.js';
 import { backendServiceHandler } from './resources/backend-service.js';
+import { dnsRecordHandler, findManagedZone } from './resources/dns-record.js';
 import { firewallHandler } from './resources/firewall.js';
 import { forwardingRuleHandler } from './resources/forwarding-rule.js';
 import { healthCheckHandler } from './resources/health-check.js';
@@ -34,6 +35,7 @@ export const gceHandlers: ResourceHandler<GceClients>[] = [
   forwardingRuleHandler,
   instanceTemplateHandler,
   instanceGroupHandler,
+  dnsRecordHandler,
 ];
 
 export interface GceProviderOptions {
@@ -84,14 +86,44 @@ export async function connectGce(cluster: Cluster, opts: ConnectOptions, options
       'Pick zones from the list above.',
     );
   }
+  if (spec.api.dnsZone) clients.settings.dnsZone = await lookUpDnsZone(clients, spec.api.dnsZone, spec.project);
   return clients;
 }
 
+/** The public Cloud DNS managed zone spec.api.dnsZone names; a zone that is not there is bad input (exit 2). */
+async function lookUpDnsZone(clients: GceClients, dnsZone: string, project: string) {
+  let found: Awaited<ReturnType<typeof findManagedZone>>;
+  try {
+    found = await findManagedZone(clients.api, dnsZone);
+  } catch (err) {
+    const message = (err as Error)?.message ?? String(err);
+    throw new OperationError(`looking up Cloud DNS zone ${dnsZone} in project ${project} failed: ${message}`, {
+      hint: 'Check that the Cloud DNS API is enabled (gcloud services enable dns.googleapis.com) and that the caller may list its zones (roles/dns.reader).',
+      cause: err,
+    });
+  }
+  if (found.zone) return found.zone;
+  const name = dnsZone.endsWith('.') ? dnsZone : `${dnsZone}.`;
+  const why = found.privateZones.length ? `only private zones (${found.privateZones.join(', ')}), which the cluster's network cannot resolve` : 'none';
+  throw InvalidInputError.fromIssues(
+    [{ path: 'spec.api.dnsZone', message: `no public Cloud DNS managed zone with DNS name ${name} in project ${project} (found ${why})` }],
+    `Create it (gcloud dns managed-zones create NAME --dns-name ${name} --description k8sup --project ${project}) or pass an existing zone with --dns-zone.`,
+  );
+}
+
 export function terraformPreamble(cluster: Cluster): Record<string, unknown> {
+  // The DNS record looks its zone up with the google_dns_managed_zones data source (provider 5.20 and later).
+  const version = cluster.spec.api.dnsZone ? '>= 5.20.0' : '>= 5.0.0';
   return {
-    terraform: { required_version: '>= 1.5.0', required_providers: { google: { source: 'hashicorp/google', version: '>= 5.0.0' } } },
+    terraform: { required_version: '>= 1.5.0', required_providers: { google: { source: 'hashicorp/google', version } } },
     provider: { google: { project: cluster.spec.project, region: cluster.spec.region } },
   };
+}
+
+/** `https://<api host>:6443`: the Cloud DNS name when a DNS zone is used, else the static address. */
+export function apiEndpoint(outputs: Record<string, Record<string, unknown>>): string | undefined {
+  const host = outputs[API_DNS_RECORD]?.fqdn ?? outputs[API_ADDRESS]?.address;
+  return typeof host === 'string' && host ? `https://${host}:6443` : undefined;
 }
 
 export function createGceProvider(options: GceProviderOptions = {}): Provider<GceClients> {
@@ -105,10 +137,7 @@ export function createGceProvider(options: GceProviderOptions = {}): Provider<Gc
     classifyError: classifyGceError,
     terraformPreamble,
     rollingUpdate: gceRollingUpdate,
-    apiEndpoint(outputs) {
-      const address = outputs[API_ADDRESS]?.address;
-      return typeof address === 'string' && address ? `https://${address}:6443` : undefined;
-    },
+    apiEndpoint,
   };
 }
 

@@ -4,9 +4,11 @@
 // thing) and zones; operations (optionally RUNNING until waited on) with get/wait; list filters on labels and names;
 // and the real error shapes (404 notFound, 409 alreadyExists, 400 resourceInUseByAnotherResource, injected faults).
 // Deleting an object that another object still references is refused, as GCE does, so ordering bugs show up here.
+// The same server answers Cloud DNS paths (`/dns/v1/…`) from `dns` (see gce-dns.ts), as K8SUP_GCE_ENDPOINT expects.
 
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { DnsHttpError, FakeCloudDns } from './gce-dns.js';
 
 export const SELF_LINK_BASE = 'https://www.googleapis.com/compute/v1';
 
@@ -74,9 +76,12 @@ export class FakeCompute {
   readonly requests: ComputeRequestRecord[] = [];
   private readonly faults: { match: (method: string, path: string) => boolean; status: number; reason: string }[] = [];
   port = 0;
+  /** Cloud DNS on the same endpoint: create zones and inspect records here. */
+  readonly dns: FakeCloudDns;
 
   constructor(opts: FakeComputeOptions = {}) {
     this.project = opts.project ?? 'k8sup-test';
+    this.dns = new FakeCloudDns(this.project, opts.pendingOperations ?? false);
     this.zones = opts.zones ?? ['us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f', 'europe-west1-b'];
     this.pending = opts.pendingOperations ?? false;
   }
@@ -143,7 +148,7 @@ export class FakeCompute {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify(out));
     } catch (e) {
-      const err = e instanceof ComputeHttpError ? e : new ComputeHttpError(500, 'backendError', (e as Error).stack ?? String(e));
+      const err = e instanceof ComputeHttpError || e instanceof DnsHttpError ? e : new ComputeHttpError(500, 'backendError', (e as Error).stack ?? String(e));
       status = err.status;
       res.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify({ error: { code: err.status, message: err.message, errors: [{ message: err.message, domain: 'global', reason: err.reason }] } }));
@@ -153,6 +158,8 @@ export class FakeCompute {
   }
 
   private route(method: string, path: string, query: URLSearchParams, body: Obj): Obj {
+    const dns = /^\/dns\/v1\/projects\/([^/]+)\/(.*)$/.exec(path);
+    if (dns) return this.dns.route(method, decodeURIComponent(dns[1]), dns[2].split('/').map(decodeURIComponent), query, body);
     const m = /^\/compute\/v1\/projects\/([^/]+)\/(.*)$/.exec(path);
     if (!m) throw new ComputeHttpError(404, 'notFound', `no route ${method} ${path}`);
     if (m[1] !== this.project) throw new ComputeHttpError(404, 'notFound', `The resource 'projects/${m[1]}' was not found`);

@@ -10,6 +10,7 @@ import { networkNodes } from './network.js';
 
 export function buildGceGraph(cluster: Cluster, inputs: BuildInputs): ResourceNode[] {
   const nodes = [...networkNodes(cluster), ...computeNodes(cluster, inputs), ...loadBalancerNodes(cluster)];
-  // The description marker is how list() recognises the cluster's objects (most GCE kinds have no labels).
-  return nodes.map((n) => ({ ...n, fields: { ...n.fields, description: description(cluster.metadata.name, n.id) } }));
+  // The description marker is how list() recognises the cluster's objects (most GCE kinds have no labels). Cloud DNS
+  // record sets have no description either: their name (`api.<cluster>.`) is what identifies them.
+  return nodes.map((n) => (n.kind === 'dns-record' ? n : { ...n, fields: { ...n.fields, description: description(cluster.metadata.name, n.id) } }));
 }
