@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import { loadCluster, type Cluster } from '../../src/api/index.js';
 import { renderTerraform } from '../../src/core/engine.js';
 import { buildGraph } from '../../src/core/graph.js';
-import { gceHandlers, terraformPreamble } from '../../providers/gce/index.js';
+import { apiEndpoint, gceHandlers, terraformPreamble } from '../../providers/gce/index.js';
+import { InvalidInputError } from '../../src/core/errors.js';
 import { endpointOptions } from '../../providers/gce/clients.js';
 import { classifyGceError, GceOperationError, isAlreadyExists } from '../../providers/gce/errors.js';
 import { buildGceGraph } from '../../providers/gce/model/index.js';
@@ -111,6 +112,39 @@ describe('GCE model builders', () => {
     assert.ok(ids.includes('firewall/api'));
   });
 
+  it('spec.api.dnsZone adds the api.<name>. A record on the static address (golden); no marker, no record without it', async () => {
+    const c = cluster({ api: { dnsZone: 'example.com' } }, 'demo.example.com');
+    const nodes = buildGceGraph(c, inputs);
+    buildGraph(nodes);
+    const record = nodes.find((n) => n.kind === 'dns-record')!;
+    assert.deepEqual(record, {
+      kind: 'dns-record',
+      id: 'dns-record/api',
+      fields: { dnsZone: 'example.com.', name: 'api.demo.example.com.', type: 'A', ttl: 300, rrdatas: [{ $ref: 'address/api', attr: 'address' }] },
+    });
+    await expectGolden('test/golden/gce/graph-dns.json', JSON.stringify(summarised(c), null, 2) + '\n');
+    // Control planes are reached (and joined) by the DNS name; the address stays a SAN, filled in at boot.
+    for (const t of nodes.filter((n) => n.kind === 'instance-template')) assert.match(String(t.fields.startupScript), /api\.demo\.example\.com:6443/);
+    assert.equal(buildGceGraph(cluster(), inputs).filter((n) => n.kind === 'dns-record').length, 0);
+    // A trailing dot on the zone name makes no difference.
+    assert.deepEqual(buildGceGraph(cluster({ api: { dnsZone: 'example.com.' } }, 'demo.example.com'), inputs).find((n) => n.kind === 'dns-record'), record);
+  });
+
+  it('a cluster name outside spec.api.dnsZone is rejected by the model (exit 2), naming both', () => {
+    assert.throws(
+      () => buildGceGraph(cluster({ api: { dnsZone: 'example.com' } }, 'demo.k8s.local'), inputs),
+      (e: unknown) => e instanceof InvalidInputError && e.exitCode === 2 && /api\.demo\.k8s\.local\. is not inside the DNS zone example\.com\./.test(e.message),
+    );
+    // A name that merely ends with the same letters is not inside the zone.
+    assert.throws(() => buildGceGraph(cluster({ api: { dnsZone: 'example.com' } }, 'demo.myexample.com'), inputs), InvalidInputError);
+  });
+
+  it('the API endpoint is the DNS name when the record exists, else the static address', () => {
+    assert.equal(apiEndpoint({ 'address/api': { address: '203.0.113.5' } }), 'https://203.0.113.5:6443');
+    assert.equal(apiEndpoint({ 'address/api': { address: '203.0.113.5' }, 'dns-record/api': { fqdn: 'api.demo.example.com' } }), 'https://api.demo.example.com:6443');
+    assert.equal(apiEndpoint({}), undefined);
+  });
+
   it('spread gives earlier zones the remainder', () => {
     assert.deepEqual([...spread(5, ['a', 'b', 'c']).values()], [2, 2, 1]);
     assert.deepEqual([...spread(0, ['a', 'b']).values()], [0, 0]);
@@ -204,6 +238,22 @@ describe('GCE terraform target', () => {
     assert.equal(Object.keys(files).filter((f) => f.startsWith('data/')).length, 2);
     assert.doesNotMatch(files['main.tf.json'], /PRIVATE KEY/);
     await expectGoldenFiles('test/golden/gce/terraform', { 'main.tf.json': files['main.tf.json'] });
+  });
+
+  it('with spec.api.dnsZone: google_dns_record_set in the zone found by DNS name through google_dns_managed_zones (golden)', async () => {
+    const c = cluster({ api: { dnsZone: 'example.com' } }, 'demo.example.com');
+    const files = renderTerraform(buildGceGraph(c, inputs), gceHandlers, terraformPreamble(c));
+    const main = JSON.parse(files['main.tf.json']);
+    assert.deepEqual(main.data, { google_dns_managed_zones: { dns_record_api: {} } });
+    assert.deepEqual(main.resource.google_dns_record_set.dns_record_api, {
+      managed_zone: '${one([for z in data.google_dns_managed_zones.dns_record_api.managed_zones : z.name if z.dns_name == "example.com." && z.visibility == "public"])}',
+      name: 'api.demo.example.com.',
+      type: 'A',
+      ttl: 300,
+      rrdatas: ['${google_compute_address.address_api.address}'],
+    });
+    assert.equal(main.terraform.required_providers.google.version, '>= 5.20.0');
+    await expectGoldenFiles('test/golden/gce/terraform-dns', { 'main.tf.json': files['main.tf.json'] });
   });
 
   it('the rendered startup script is valid bash and shellcheck-clean', () => {
