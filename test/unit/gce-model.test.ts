@@ -10,7 +10,7 @@ import { buildGraph } from '../../src/core/graph.js';
 import { apiEndpoint, gceHandlers, terraformPreamble } from '../../providers/gce/index.js';
 import { InvalidInputError } from '../../src/core/errors.js';
 import { endpointOptions } from '../../providers/gce/clients.js';
-import { classifyGceError, GceOperationError, isAlreadyExists } from '../../providers/gce/errors.js';
+import { classifyGceError, GceHttpError, GceOperationError, isAlreadyExists } from '../../providers/gce/errors.js';
 import { buildGceGraph } from '../../providers/gce/model/index.js';
 import { instanceGroups, sourceImage, spread, UBUNTU_IMAGE } from '../../providers/gce/model/compute.js';
 import { clusterLabel, description, nameFilter, namePrefix, ownedId, resourceName } from '../../providers/gce/model/names.js';
@@ -197,6 +197,17 @@ describe('GCE error classification', () => {
     assert.equal(classifyGceError(Object.assign(new Error('x'), { code: 'ECONNRESET' })), 'transient');
     assert.ok(isAlreadyExists(httpError(10, 'alreadyExists', "The resource 'x' already exists")));
     assert.ok(!isAlreadyExists(httpError(5, 'notFound')));
+  });
+
+  it('Cloud DNS HTTP errors (sent without google-gax) classify like the library\'s', () => {
+    assert.equal(classifyGceError(new GceHttpError(429, 'x')), 'throttled');
+    assert.equal(classifyGceError(new GceHttpError(403, 'x', ['rateLimitExceeded'])), 'throttled');
+    assert.equal(classifyGceError(new GceHttpError(403, 'x', ['forbidden'])), 'fatal');
+    assert.equal(classifyGceError(new GceHttpError(503, 'x')), 'transient');
+    assert.equal(classifyGceError(new GceHttpError(502, 'x')), 'transient');
+    assert.equal(classifyGceError(new GceHttpError(404, 'x', ['notFound'])), 'not-found');
+    assert.equal(classifyGceError(new GceHttpError(412, 'x', ['conditionNotMet'])), 'fatal');
+    assert.ok(isAlreadyExists(new GceHttpError(409, "The resource 'entity.change.additions[0]' named 'api.x. (A)' already exists", ['alreadyExists'])));
   });
 });
 
