@@ -5,6 +5,7 @@ export type { BootstrapInput, BootstrapProvider, NodeRole } from './types.js';
 export {
   renderBootstrapScript,
   renderTokenRefreshScript,
+  renderEtcdLeaveScript,
   CONTROL_PLANE_PKI_FILES,
   bootstrapTokenKey,
   initializedMarkerKey,

@@ -8,7 +8,7 @@ import { renderKubeadmConfigFor } from './kubeadm-config.js';
 import { shellQuote, yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
 import type { BootstrapInput } from './types.js';
-import { CNI, CONTAINERD, KUBE_VIP, RUNC, debianPackageVersion, kubernetesAptRepository, pauseImageFor } from './versions.js';
+import { CNI, CONTAINERD, KUBE_VIP, RUNC, debianPackageVersion, kubeadmApiVersionFor, kubernetesAptRepository, pauseImageFor } from './versions.js';
 
 /**
  * What control planes need in /etc/kubernetes/pki before kubeadm runs; the same names under
@@ -54,10 +54,13 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   if (r.isCloud) fragments.push(`store-${input.provider}.sh`);
   if (r.isControlPlane) fragments.push('control-plane-pki.sh');
   if (vars.kubeVip) fragments.push('kube-vip.sh');
+  // A control plane that joins first removes the etcd members of control planes that are gone (replaced instances).
+  if (vars.etcdCleanup) fragments.push('etcd-members.sh', 'etcd-stale-members.sh');
   fragments.push('kubeadm.sh');
   if (vars.kubeVip && input.role === 'control-plane-init') fragments.push('kube-vip-after-init.sh');
   // Token publishing comes before the pod network: workers can join (NotReady) while the CNI is still rolling out.
   if (r.isControlPlane && r.isCloud) fragments.push('token-refresh-install.sh');
+  if (vars.etcdLeave) fragments.push('etcd-leave-install.sh');
   if (input.role === 'control-plane-init') fragments.push('cni.sh');
   fragments.push('footer.sh');
   return fragments.map((f) => renderShell(`bootstrap/${f}`, vars)).join('');
@@ -71,6 +74,21 @@ export function renderTokenRefreshScript(input: BootstrapInput): string {
   const r = resolveBootstrapInput(input);
   if (!r.isCloud) throw new Error('metal nodes get their bootstrap token over SSH: there is no refresh script');
   return tokenRefreshScript(r, scriptVars(r));
+}
+
+/**
+ * /usr/local/sbin/k8sup-etcd-leave on cloud control planes, the ExecStop of k8sup-etcd-leave.service: at shutdown,
+ * removes the node's etcd member if its Node object was deleted first (rolling-update does) or /etc/k8sup/leave-etcd
+ * exists. Metal has none: hosts are not replaced instances.
+ */
+export function renderEtcdLeaveScript(input: BootstrapInput): string {
+  const r = resolveBootstrapInput(input);
+  if (!r.isCloud || !r.isControlPlane) throw new Error('only cloud control planes remove their etcd member at shutdown');
+  return etcdLeaveScript(scriptVars(r));
+}
+
+function etcdLeaveScript(vars: TemplateVars): string {
+  return ['bootstrap/etcd-leave.sh', 'bootstrap/etcd-members.sh', 'bootstrap/etcd-leave-body.sh'].map((f) => renderShell(f, vars)).join('');
 }
 
 function tokenRefreshScript(r: ResolvedInput, vars: TemplateVars): string {
@@ -146,6 +164,12 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     statePrefix: r.clusterKeyPrefix,
     stateRegion: input.stateStoreRegion ?? spec.region,
     init: role === 'control-plane-init',
+    // Cloud control planes are replaced instances: at shutdown they leave etcd (k8sup-etcd-leave), and when they join
+    // they first remove members of control planes that are gone. Metal hosts are not replaced, so neither applies.
+    etcdLeave: r.isCloud && r.isControlPlane,
+    etcdCleanup: r.isCloud && r.isControlPlane && mayJoin,
+    kubeadmApiVersion: kubeadmApiVersionFor(r.version),
+    controlPlaneEndpoint: r.controlPlaneEndpoint,
     join: role !== 'control-plane-init',
     // Cloud first control planes check the state store before kubeadm init: a replaced instance must not start a
     // second cluster. With other control planes it joins them; alone (its etcd is gone) it refuses.
@@ -204,5 +228,7 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     tokenRefreshTimer: embedded(loadTemplate('node/k8sup-token-refresh.timer')),
   };
   vars.tokenRefreshScript = r.isCloud && r.isControlPlane ? embedded(tokenRefreshScript(r, vars)) : '';
+  vars.etcdLeaveUnit = embedded(loadTemplate('node/k8sup-etcd-leave.service'));
+  vars.etcdLeaveScript = r.isCloud && r.isControlPlane ? embedded(etcdLeaveScript(vars)) : '';
   return vars;
 }

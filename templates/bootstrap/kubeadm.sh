@@ -56,6 +56,10 @@ else
   NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
 {{/if}}
   [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
+{{#if etcdLeave}}
+  # k8sup-etcd-leave (below) finds its etcd member by this name at shutdown.
+  write_file "${ROOT}/etc/k8sup/node-name" 0644 <<<"${NODE_NAME}"
+{{/if}}
 {{#if init}}
   KUBEADM_ACTION='init'
 {{#if guardInit}}
@@ -107,6 +111,7 @@ K8SUP_EOF_KUBEADM_JOIN
   if [ "${KUBEADM_ACTION}" = init ]; then
     kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
   else
+    remove_stale_etcd_members
     kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
     rm -f "${TOKEN_FILE}"
     # Remembered so that later runs leave the pod network alone: the running cluster has its own.
@@ -116,6 +121,9 @@ K8SUP_EOF_KUBEADM_JOIN
 {{#if init}}
   kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print{{#if guardInit}} "${KUBEADM_INIT_EXTRA[@]}"{{/if}}
 {{else}}
+{{#if etcdCleanup}}
+  remove_stale_etcd_members
+{{/if}}
   kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   rm -f "${TOKEN_FILE}"
 {{/if}}

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { renderBootstrapScript, renderTokenRefreshScript } from '../../src/bootstrap/index.js';
+import { renderBootstrapScript, renderEtcdLeaveScript, renderTokenRefreshScript } from '../../src/bootstrap/index.js';
 import { PROVIDERS, ROLES, VERSIONS, testInput } from '../helpers/bootstrap-fixtures.js';
 import { expectGolden } from '../helpers/golden.js';
 
@@ -38,6 +38,7 @@ for (const [role, version] of [['control-plane-init', '1.31.4'], ['control-plane
   cases.push({ name: `metal-${role}-${version}-vip`, script: renderBootstrapScript(input) });
 }
 cases.push({ name: 'aws-token-refresh', script: renderTokenRefreshScript(testInput('aws', 'control-plane-init')) });
+cases.push({ name: 'aws-etcd-leave', script: renderEtcdLeaveScript(testInput('aws', 'control-plane-join')) });
 cases.push({ name: 'gce-token-refresh', script: renderTokenRefreshScript(testInput('gce', 'control-plane-join')) });
 
 const workDir = mkdtempSync(join(tmpdir(), 'k8sup-golden-sh-'));

@@ -277,6 +277,87 @@ for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt 
   fi
 done
 
+# --- etcd membership, through a running etcd pod: the etcd image carries etcdctl, the node does not, and the API
+# (kubectl exec) is reachable wherever kubeadm is, so no etcd port has to be open to this node.
+# etcdctl_via KUBECONFIG POD ENDPOINT ARGS...: etcdctl in POD against ENDPOINT, bounded by ETCD_CALL_TIMEOUT seconds.
+etcdctl_via() {
+  local kubeconfig="$1" pod="$2" endpoint="$3"
+  shift 3
+  timeout "${ETCD_CALL_TIMEOUT}" kubectl --kubeconfig "${kubeconfig}" --request-timeout="${ETCD_CALL_TIMEOUT}s" -n kube-system \
+    exec "${pod}" -- etcdctl --endpoints "${endpoint}" --cacert /etc/kubernetes/pki/etcd/ca.crt \
+    --cert /etc/kubernetes/pki/etcd/server.crt --key /etc/kubernetes/pki/etcd/server.key --dial-timeout=5s --command-timeout=8s "$@"
+}
+
+# etcd_members KUBECONFIG SKIP_NODE: sets ETCD_POD to a running etcd pod (not SKIP_NODE's) that answers, and
+# ETCD_MEMBERS to its `member list` ("id, status, name, peer URL, client URL, is learner" per line).
+etcd_members() {
+  local kubeconfig="$1" pods pod
+  pods="$(timeout "${ETCD_CALL_TIMEOUT}" kubectl --kubeconfig "${kubeconfig}" --request-timeout="${ETCD_CALL_TIMEOUT}s" -n kube-system \
+    get pods -l component=etcd --field-selector=status.phase=Running -o jsonpath='{.items[*].metadata.name}')" || return 1
+  read -r -a pods <<<"${pods}"
+  for pod in "${pods[@]}"; do
+    [ "${pod}" != "etcd-$2" ] || continue
+    if ETCD_MEMBERS="$(etcdctl_via "${kubeconfig}" "${pod}" https://127.0.0.1:2379 member list)"; then
+      ETCD_POD="${pod}"
+      return 0
+    fi
+  done
+  log "no running etcd pod answered 'etcdctl member list'"
+  return 1
+}
+
+# remove_stale_etcd_members: before this control plane joins, removes the etcd members of control planes that are
+# gone (a replaced instance whose k8sup-etcd-leave did not run: hard kill, API down at its shutdown). A member is stale
+# when it has started before, its name is this node's own (GCE recreates instances under the same name) or no Node's,
+# AND its endpoint does not answer: a member whose control plane is still joining or rebooting is never removed, nor
+# one that was never started (another control plane joining right now). Removing a dead member cannot cost quorum.
+# It never stops the join: without it the cluster only has one dead member more, which the log says loudly.
+# Joining has time: the API and etcd calls may take up to 30 s each (the shutdown path allows itself less).
+ETCD_CALL_TIMEOUT=30
+remove_stale_etcd_members() {
+  local kubeconfig="${ROOT}/etc/k8sup/etcd-cleanup.conf" status=0
+  log "etcd: looking for members of control planes that are gone"
+  (
+    umask 077
+    printf 'apiVersion: kubeadm.k8s.io/%s\nkind: ClusterConfiguration\nclusterName: %s\ncontrolPlaneEndpoint: %s\nkubernetesVersion: v%s\ncertificatesDir: %s\n' \
+      'v1beta4' "${CLUSTER_NAME}" 'api.demo.example.com:6443' "${K8S_VERSION}" "${ROOT}/etc/kubernetes/pki" >"${kubeconfig}.yaml"
+    # A 1-hour admin credential signed by the cluster CA this control plane already holds (the bootstrap token may not exec).
+    kubeadm kubeconfig user --config "${kubeconfig}.yaml" --client-name "k8sup:etcd-cleanup:${NODE_NAME}" \
+      --org kubeadm:cluster-admins --validity-period 1h >"${kubeconfig}"
+  ) && remove_stale_etcd_members_with "${kubeconfig}" || status=$?
+  rm -f "${kubeconfig}" "${kubeconfig}.yaml"
+  if [ "${status}" -ne 0 ]; then
+    log "WARNING: could not check etcd for members of replaced control planes; joining anyway. If one is left, remove it"
+    log "WARNING: by hand ('etcdctl member list' / 'member remove' in an etcd pod; see docs/rolling-update.md)"
+  fi
+}
+
+remove_stale_etcd_members_with() {
+  local kubeconfig="$1" nodes id state name peer client _
+  nodes="$(timeout "${ETCD_CALL_TIMEOUT}" kubectl --kubeconfig "${kubeconfig}" --request-timeout="${ETCD_CALL_TIMEOUT}s" \
+    get nodes -o jsonpath='{.items[*].metadata.name}')" || return 1
+  etcd_members "${kubeconfig}" "${NODE_NAME}" || return 1
+  while IFS=, read -r id state name peer client _; do
+    id="${id// /}" state="${state// /}" name="${name// /}" peer="${peer// /}" client="${client// /}"
+    [[ "${id}" =~ ^[0-9a-f]{1,16}$ ]] || continue
+    if [ "${state}" != started ]; then
+      log "etcd: member ${id} (${peer}) has not started yet: another control plane joining? Left alone"
+      continue
+    fi
+    if [ "${name}" != "${NODE_NAME}" ] && [[ " ${nodes} " == *" ${name} "* ]]; then continue; fi
+    if [[ ! "${client}" =~ ^https://[][0-9A-Za-z.:-]+$ ]]; then
+      log "etcd: member ${name} (${id}) has no usable client URL '${client}': left alone"
+      continue
+    fi
+    if etcdctl_via "${kubeconfig}" "${ETCD_POD}" "${client}" endpoint health >/dev/null 2>&1; then
+      log "etcd: member ${name} (${id}) has no node but answers: left alone"
+      continue
+    fi
+    log "etcd: removing member ${name} (${id}, ${peer}): its node is gone and it does not answer"
+    etcdctl_via "${kubeconfig}" "${ETCD_POD}" https://127.0.0.1:2379 member remove "${id}" || return 1
+  done <<<"${ETCD_MEMBERS}"
+}
+
 # fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
 # see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
 TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
@@ -322,6 +403,8 @@ if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
 else
   NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
   [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
+  # k8sup-etcd-leave (below) finds its etcd member by this name at shutdown.
+  write_file "${ROOT}/etc/k8sup/node-name" 0644 <<<"${NODE_NAME}"
   KUBEADM_ACTION='init'
   # This instance runs the first control plane's script. If it replaced the instance that ran `kubeadm init` (health
   # check, rolling update), initialising again would split the cluster: the state store decides.
@@ -393,6 +476,7 @@ K8SUP_EOF_KUBEADM_JOIN
   if [ "${KUBEADM_ACTION}" = init ]; then
     kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
   else
+    remove_stale_etcd_members
     kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
     rm -f "${TOKEN_FILE}"
     # Remembered so that later runs leave the pod network alone: the running cluster has its own.
@@ -521,6 +605,112 @@ fi
 if ! is_done first-bootstrap-token; then
   "${ROOT}/usr/local/sbin/k8sup-token-refresh"
   mark_done first-bootstrap-token
+fi
+
+# --- k8sup-etcd-leave: at shutdown, a control plane whose Node was deleted (rolling-update) removes its own etcd
+# member, so that its replacement joins an etcd that counts only live members. See docs/rolling-update.md.
+write_file "${ROOT}/usr/local/sbin/k8sup-etcd-leave" 0755 <<'K8SUP_EOF_ETCD_LEAVE'
+#!/usr/bin/env bash
+# k8sup-etcd-leave for demo.k8s.local: the ExecStop of k8sup-etcd-leave.service, so it runs when the instance
+# shuts down. It removes this control plane's etcd member, so that its replacement joins a healthy etcd, but only
+# when the node left the cluster first: its Node object is gone (rolling-update deletes it before it replaces the
+# instance) or /etc/k8sup/leave-etcd exists. A reboot or a stop keeps the member. It never fails the shutdown: every
+# outcome exits 0 and every call is bounded. What it could not do, the next joining control plane cleans up.
+set -uo pipefail
+
+ROOT="${K8SUP_ROOT:-}"
+ETCD_CALL_TIMEOUT=10
+
+log() { printf '[k8sup-etcd-leave] %s\n' "$*" >&2; }
+
+# --- etcd membership, through a running etcd pod: the etcd image carries etcdctl, the node does not, and the API
+# (kubectl exec) is reachable wherever kubeadm is, so no etcd port has to be open to this node.
+# etcdctl_via KUBECONFIG POD ENDPOINT ARGS...: etcdctl in POD against ENDPOINT, bounded by ETCD_CALL_TIMEOUT seconds.
+etcdctl_via() {
+  local kubeconfig="$1" pod="$2" endpoint="$3"
+  shift 3
+  timeout "${ETCD_CALL_TIMEOUT}" kubectl --kubeconfig "${kubeconfig}" --request-timeout="${ETCD_CALL_TIMEOUT}s" -n kube-system \
+    exec "${pod}" -- etcdctl --endpoints "${endpoint}" --cacert /etc/kubernetes/pki/etcd/ca.crt \
+    --cert /etc/kubernetes/pki/etcd/server.crt --key /etc/kubernetes/pki/etcd/server.key --dial-timeout=5s --command-timeout=8s "$@"
+}
+
+# etcd_members KUBECONFIG SKIP_NODE: sets ETCD_POD to a running etcd pod (not SKIP_NODE's) that answers, and
+# ETCD_MEMBERS to its `member list` ("id, status, name, peer URL, client URL, is learner" per line).
+etcd_members() {
+  local kubeconfig="$1" pods pod
+  pods="$(timeout "${ETCD_CALL_TIMEOUT}" kubectl --kubeconfig "${kubeconfig}" --request-timeout="${ETCD_CALL_TIMEOUT}s" -n kube-system \
+    get pods -l component=etcd --field-selector=status.phase=Running -o jsonpath='{.items[*].metadata.name}')" || return 1
+  read -r -a pods <<<"${pods}"
+  for pod in "${pods[@]}"; do
+    [ "${pod}" != "etcd-$2" ] || continue
+    if ETCD_MEMBERS="$(etcdctl_via "${kubeconfig}" "${pod}" https://127.0.0.1:2379 member list)"; then
+      ETCD_POD="${pod}"
+      return 0
+    fi
+  done
+  log "no running etcd pod answered 'etcdctl member list'"
+  return 1
+}
+
+ADMIN_CONF="${ROOT}/etc/kubernetes/admin.conf"
+NODE_NAME="$(cat "${ROOT}/etc/k8sup/node-name" 2>/dev/null)"
+if [ ! -f "${ADMIN_CONF}" ] || [ -z "${NODE_NAME}" ]; then
+  log "not a joined control plane (no admin.conf or node name): nothing to do"
+  exit 0
+fi
+if [ -f "${ROOT}/etc/k8sup/leave-etcd" ]; then
+  log "${ROOT}/etc/k8sup/leave-etcd exists: leaving etcd"
+else
+  answer="$(timeout "${ETCD_CALL_TIMEOUT}" kubectl --kubeconfig "${ADMIN_CONF}" --request-timeout="${ETCD_CALL_TIMEOUT}s" \
+    get node "${NODE_NAME}" -o name 2>&1)" && {
+    log "node ${NODE_NAME} is still registered (a reboot or a stop): keeping its etcd member"
+    exit 0
+  }
+  case "${answer}" in
+    *NotFound* | *"not found"*) log "node ${NODE_NAME} was deleted from the cluster: leaving etcd" ;;
+    *)
+      log "cannot tell whether node ${NODE_NAME} was deleted (${answer}): keeping its etcd member"
+      exit 0
+      ;;
+  esac
+fi
+etcd_members "${ADMIN_CONF}" "${NODE_NAME}" || { log "etcd unreachable: the member stays for the next joiner to remove"; exit 0; }
+id="$(awk -F', ' -v name="${NODE_NAME}" '$3 == name { print $1 }' <<<"${ETCD_MEMBERS}" | head -n 1)"
+if [[ ! "${id}" =~ ^[0-9a-f]{1,16}$ ]]; then
+  log "no etcd member is named ${NODE_NAME}: already removed"
+  exit 0
+fi
+if etcdctl_via "${ADMIN_CONF}" "${ETCD_POD}" https://127.0.0.1:2379 member remove "${id}"; then
+  log "removed etcd member ${NODE_NAME} (${id})"
+else
+  log "could not remove etcd member ${NODE_NAME} (${id}): the next joining control plane removes it"
+fi
+exit 0
+K8SUP_EOF_ETCD_LEAVE
+leave_changed="${WROTE}"
+write_file "${ROOT}/etc/systemd/system/k8sup-etcd-leave.service" 0644 <<'K8SUP_EOF_ETCD_LEAVE_UNIT'
+[Unit]
+Description=k8sup: remove this control plane's etcd member when the instance leaves the cluster
+# Stopped before these at shutdown (stop order is the reverse of start order): etcd, the network and the API are
+# still there when ExecStop runs.
+After=network-online.target containerd.service kubelet.service
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/true
+ExecStop=/usr/local/sbin/k8sup-etcd-leave
+# Every call inside is bounded (10 s each, 50 s in all); this is the hard limit, inside the clouds' shutdown grace.
+TimeoutStopSec=60
+
+[Install]
+WantedBy=multi-user.target
+K8SUP_EOF_ETCD_LEAVE_UNIT
+if [ "${WROTE}" = 1 ] || [ "${leave_changed}" = 1 ]; then
+  systemctl daemon-reload
+  # Started now (ExecStart does nothing) so that its ExecStop runs at the next shutdown.
+  systemctl enable --now k8sup-etcd-leave.service
 fi
 
 # --- the pod network, calico 3.29.3, from a pinned, checksum-verified download.

@@ -1,0 +1,15 @@
+
+# --- k8sup-etcd-leave: at shutdown, a control plane whose Node was deleted (rolling-update) removes its own etcd
+# member, so that its replacement joins an etcd that counts only live members. See docs/rolling-update.md.
+write_file "${ROOT}/usr/local/sbin/k8sup-etcd-leave" 0755 <<'K8SUP_EOF_ETCD_LEAVE'
+{{{etcdLeaveScript}}}
+K8SUP_EOF_ETCD_LEAVE
+leave_changed="${WROTE}"
+write_file "${ROOT}/etc/systemd/system/k8sup-etcd-leave.service" 0644 <<'K8SUP_EOF_ETCD_LEAVE_UNIT'
+{{{etcdLeaveUnit}}}
+K8SUP_EOF_ETCD_LEAVE_UNIT
+if [ "${WROTE}" = 1 ] || [ "${leave_changed}" = 1 ]; then
+  systemctl daemon-reload
+  # Started now (ExecStart does nothing) so that its ExecStop runs at the next shutdown.
+  systemctl enable --now k8sup-etcd-leave.service
+fi
