@@ -227,6 +227,18 @@ test('rolling-update lists out-of-date node instances, replaces them one by one 
   assert.equal(again.code, 0, again.stderr);
   assert.equal(JSON.parse(again.stdout).toReplace, 0, 'a second rolling-update has nothing to do');
   assert.match(again.stderr, /No instance of roll\.k8s\.local needs replacing/);
+
+  // A single control plane cannot be rolled: the listing says --yes would refuse, and --yes is exit 2 before any change.
+  const writesBefore = fake.requests.filter((r) => r.method !== 'GET').length;
+  const listing = await run('rolling-update', 'cluster', NAME, '--instance-group', 'control-plane', '--force');
+  assert.equal(listing.code, 0, listing.stderr);
+  assert.match(listing.stderr, /--yes would refuse: .*1 control plane/);
+  const refused = await run('rolling-update', 'cluster', NAME, '--instance-group', 'control-plane', '--force', '--yes');
+  assert.equal(refused.code, 2, `${refused.stdout}\n${refused.stderr}`);
+  assert.match(refused.stderr, new RegExp(`${controlPlane[0].id}.*1 control plane.*at least 3`));
+  assert.match(refused.stderr, /etcd snapshot.*docs\/bootstrap\.md/);
+  assert.deepEqual((await instances()).filter((i) => i.group === 'control-plane').map((i) => i.id), controlPlane.map((i) => i.id), 'the control plane is still there');
+  assert.equal(fake.requests.filter((r) => r.method !== 'GET').length, writesBefore, 'nothing was drained or deleted');
 });
 
 test('bare metal: rolling-update is a clear input error', async () => {
