@@ -1,7 +1,8 @@
 // rolling-update, cloud-agnostic: which instances run an out-of-date configuration (pure planning over what the
 // provider lists), and replacing them one group at a time, one instance at a time, control planes first:
 // drain the node → delete its Node object → replace the instance and wait for the group → validate the cluster.
-// Nothing here prints: progress is typed events on the IoHost; the CLI renders the plan and the outcome.
+// Control planes only with 3 or more (etcd keeps quorum while one is replaced; the nodes' bootstrap removes the old
+// etcd member, see docs/rolling-update.md). Nothing here prints: progress is typed events on the IoHost; the CLI renders the plan and the outcome.
 
 import type { Cluster } from '../api/types.js';
 import { InvalidInputError, OperationError } from '../core/errors.js';
@@ -100,7 +101,7 @@ export interface RollingUpdateDeps<C> {
   io: IoHost;
   signal?: AbortSignal;
   force: boolean;
-  /** Whether the run was limited with --instance-group (then out-of-date control planes do not block node groups). */
+  /** Whether the run was limited with --instance-group (only the wording of a refusal depends on it). */
   scoped: boolean;
   timeouts?: Partial<RollingUpdateTimeouts>;
 }
@@ -220,6 +221,9 @@ export async function runRollingUpdate<C>(plan: RollingUpdatePlan, deps: Rolling
           // missing Node is also what tells k8sup-etcd-leave, at the instance's shutdown, to remove its etcd member.
           await kube.ops.deleteNode(node.name);
           io.emit({ code: 'rolling-update.node-deleted', level: 'info', message: `deleted node ${node.name} (${drained.evicted} pod(s) evicted)`, task: instance.id });
+          if (group.role === 'control-plane') {
+            io.emit({ code: 'rolling-update.etcd-member', level: 'info', message: `etcd: ${node.name} removes its member at shutdown (k8sup-etcd-leave); if it cannot, its replacement removes it before joining`, task: instance.id, data: { node: node.name } });
+          }
         }
       }
       current = await deps.capability.replaceInstance(deps.cluster, deps.clients, current, instance, { io, signal: deps.signal, timeoutMs: t.replaceMs, pollMs: t.pollMs });

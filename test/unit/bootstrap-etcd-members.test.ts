@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, test } from 'node:test';
 import { renderBootstrapScript, renderEtcdLeaveScript } from '../../src/bootstrap/index.js';
-import { PROVIDERS, ROLES, testInput } from '../helpers/bootstrap-fixtures.js';
+import { PROVIDERS, ROLES, VERSIONS, testInput } from '../helpers/bootstrap-fixtures.js';
 import { createStubRoot, FAKE_BOOTSTRAP_TOKEN, type StubRoot, type StubRun } from '../helpers/stub-root.js';
 
 const PUBLISHED_TOKEN = `token=${FAKE_BOOTSTRAP_TOKEN}\nexpires=2030-01-01T00:00:00Z\nissuer=ip-10-0-0-9\n`;
@@ -122,6 +123,18 @@ describe('k8sup-etcd-leave.service and script (rendered)', () => {
       assert.match(line, /timeout "\$\{ETCD_CALL_TIMEOUT\}" kubectl/, `unbounded kubectl: ${line}`);
     }
   });
+});
+
+test('AWS user data with the etcd pieces stays under 16 KB once gzipped and base64-encoded (the strictest reading of the limit)', () => {
+  for (const version of VERSIONS) {
+    for (const cni of ['calico', 'cilium', 'flannel'] as const) {
+      for (const role of ['control-plane-init', 'control-plane-join'] as const) {
+        const script = renderBootstrapScript(testInput('aws', role, { version, cni }));
+        const size = gzipSync(Buffer.from(script), { level: 9 }).toString('base64').length;
+        assert.ok(size < 16 * 1024, `aws ${role} ${version} ${cni}: ${size} bytes`);
+      }
+    }
+  }
 });
 
 describe('joining control plane: stale etcd members are removed before kubeadm join', () => {

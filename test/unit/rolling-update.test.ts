@@ -173,7 +173,9 @@ test('run: HA control planes are replaced one at a time, each drained, its node 
   assert.deepEqual(plan.groups.map((g) => g.cloudName), ['asg-cp-a', 'asg-cp-b', 'asg-cp-c'], '--instance-group control-plane: only the control planes, zone by zone');
   const kube = fakeKube(rec);
   kube.ops.listNodes = async () => ['i-cp1', 'i-cp2', 'i-cp3'].map((id) => ({ name: `node-${id}` }));
-  const result = await runRollingUpdate(plan, deps(rec, kube, { scoped: true }));
+  const io = new RecordingIo();
+  const result = await runRollingUpdate(plan, deps(rec, kube, { scoped: true, io }));
+  assert.deepEqual(io.events.filter((e) => e.code === 'rolling-update.etcd-member').map((e) => (e.data as { node: string }).node), ['node-i-cp1', 'node-i-cp2', 'node-i-cp3']);
   assert.deepEqual(rec.calls, [
     'validate once',
     'cordon node-i-cp1', 'delete-node node-i-cp1', 'replace i-cp1', 'validate wait',
