@@ -28,6 +28,7 @@ let proxy: SerialWritesProxy;
 let env: Record<string, string>;
 let home: string;
 let fake: FakeKubeApiserver | undefined;
+let fakeHa: FakeKubeApiserver | undefined;
 let poller: NodeJS.Timeout | undefined;
 
 /**
@@ -68,6 +69,7 @@ before(async () => {
 after(async () => {
   clearInterval(poller);
   await fake?.stop();
+  await fakeHa?.stop();
   await proxy?.stop();
   await moto?.stop();
 });
@@ -82,10 +84,10 @@ interface Instance {
 }
 
 /** Every running instance of the cluster, straight from EC2 (not through the provider under test). */
-async function instances(): Promise<Instance[]> {
+async function instances(cluster = NAME): Promise<Instance[]> {
   const { EC2Client, DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
   const ec2 = new EC2Client({ endpoint: moto.endpoint, region: 'us-east-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const res = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [NAME] }, { Name: 'instance-state-name', Values: ['running', 'pending'] }] }));
+  const res = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [cluster] }, { Name: 'instance-state-name', Values: ['running', 'pending'] }] }));
   const tag = (i: any, k: string) => i.Tags?.find((t: any) => t.Key === k)?.Value ?? '';
   return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({
     id: i.InstanceId!,
@@ -252,4 +254,92 @@ test('bare metal: rolling-update is a clear input error', async () => {
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /bare metal.*not replaceable/);
   assert.match(r.stderr, /update cluster metal\.k8s\.local --yes/);
+});
+
+test('HA (3 control planes over 3 zones): --instance-group control-plane replaces them one at a time, each node deleted first', { timeout: 300_000 }, async () => {
+  const HA = 'ha.k8s.local';
+  const zones = 'us-east-2a,us-east-2b,us-east-2c';
+  const created = await run('create', 'cluster', HA, '--zones', zones, '--control-plane-zones', zones, '--control-plane-count', '3', '--node-count', '1', '--yes');
+  assert.equal(created.code, 0, created.stderr);
+  const doc = parse((await run('get', 'cluster', HA, '-o', 'yaml')).stdout);
+  doc.spec.controlPlane.machineType = 't3.large';
+  const file = join(home, 'ha.yaml');
+  writeFileSync(file, JSON.stringify(doc));
+  assert.equal((await run('replace', '-f', file)).code, 0);
+  assert.equal((await run('update', 'cluster', HA, '--yes')).code, 0);
+  const cluster = JSON.parse((await run('get', 'cluster', HA, '-o', 'json')).stdout) as Cluster;
+  const before = await instances(HA);
+  const oldCps = before.filter((i) => i.group === 'control-plane');
+  assert.equal(oldCps.length, 3);
+
+  const store = await openBlobStore(STATE, env, home);
+  const pki = await loadClusterPki(store, HA);
+  assert.ok(pki);
+  const server = issueServerCert(pki.ca, { commonName: 'kube-apiserver', ipAddresses: ['127.0.0.1'], ttlMs: 3_600_000 });
+  const admin = issueAdminCert(pki.ca, { ttlMs: 3_600_000 });
+  const state = healthyClusterState(cluster);
+  const templates = adoptInstances(state, before);
+  // A booted control plane registers its node and runs kubeadm's static pods (validation checks them).
+  const staticPods = state.pods.filter((p) => p.spec.nodeName === oldCps.map((i) => i.dns).sort()[0] && p.metadata.labels?.tier === 'control-plane');
+  fakeHa = await startFakeKubeApiserver({
+    pki: { dir: '', caCert: pki.ca.certPem, serverCert: server.certPem, serverKey: server.keyPem, adminCert: admin.certPem, adminKey: admin.keyPem, rogueCert: admin.certPem, rogueKey: admin.keyPem, cleanup() {} },
+    state,
+  });
+  const cs = new ClusterStore(store, HA);
+  const info = JSON.parse((await cs.getObject(CLUSTER_INFO))!.data.toString('utf8'));
+  await cs.putObject(CLUSTER_INFO, JSON.stringify({ ...info, apiEndpoint: fakeHa.url }));
+  let busy = false;
+  const kubelets = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      await registerBootedHa();
+    } catch {
+      // moto stopping under a last in-flight poll: nothing left to register.
+    } finally {
+      busy = false;
+    }
+  }, 250);
+  const registerBootedHa = async () => {
+    for (const i of await instances(HA)) {
+      if (state.nodes.some((n) => n.metadata.name === i.dns) || !templates.has(i.group)) continue;
+      const node = structuredClone(templates.get(i.group)!);
+      node.metadata = { name: i.dns, labels: { ...node.metadata.labels, 'kubernetes.io/hostname': i.dns }, annotations: node.metadata.annotations };
+      state.add('nodes', node);
+      if (i.group !== 'control-plane') continue;
+      for (const pod of staticPods) {
+        const copy = structuredClone(pod);
+        copy.metadata.name = `${copy.metadata.labels.component}-${i.dns}`;
+        copy.spec.nodeName = i.dns;
+        state.add('pods', copy);
+      }
+    }
+  };
+  try {
+    const listed = JSON.parse((await run('rolling-update', 'cluster', HA, '-o', 'json')).stdout);
+    assert.equal(listed.toReplace, 3, 'the three control planes are out of date');
+    const rolled = await run('rolling-update', 'cluster', HA, '--instance-group', 'control-plane', '--yes');
+    assert.equal(rolled.code, 0, `${rolled.stdout}\n${rolled.stderr}`);
+    assert.match(rolled.stderr, /Replaced 3 instance\(s\)/);
+    const after_ = await instances(HA);
+    const newCps = after_.filter((i) => i.group === 'control-plane');
+    assert.equal(newCps.length, 3);
+    assert.ok(newCps.every((i) => !oldCps.some((o) => o.id === i.id)), 'every control plane was replaced');
+    assert.deepEqual(after_.filter((i) => i.group === 'nodes').map((i) => i.id), before.filter((i) => i.group === 'nodes').map((i) => i.id), 'nodes were left alone');
+    // One at a time: each old control plane was cordoned and its Node deleted (what tells k8sup-etcd-leave to leave
+    // etcd at shutdown) before the next one was touched.
+    const writes = fakeHa.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.url.split('?')[0]}`);
+    const order = writes.filter((w) => /^(PATCH|DELETE) \/api\/v1\/nodes\//.test(w)).map((w) => w.replace('/api/v1/nodes/', ''));
+    const byDns = oldCps.map((i) => i.dns);
+    assert.equal(order.length, 6, order.join(', '));
+    for (let k = 0; k < 3; k++) {
+      assert.equal(order[2 * k].split(' ')[1], order[2 * k + 1].split(' ')[1], `cordon then delete of the same node: ${order.join(', ')}`);
+      assert.deepEqual([order[2 * k].split(' ')[0], order[2 * k + 1].split(' ')[0]], ['PATCH', 'DELETE']);
+    }
+    assert.deepEqual(new Set(order.map((o) => o.split(' ')[1])), new Set(byDns));
+    const again = JSON.parse((await run('rolling-update', 'cluster', HA, '-o', 'json')).stdout);
+    assert.equal(again.toReplace, 0);
+  } finally {
+    clearInterval(kubelets);
+  }
 });
