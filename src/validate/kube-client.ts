@@ -17,7 +17,8 @@ export interface KubeReader {
   server: string;
   readyz(): Promise<{ statusCode: number; body: string }>;
   listNodes(): Promise<V1Node[]>;
-  listPods(namespace: string, labelSelector?: string): Promise<V1Pod[]>;
+  /** Pods of one namespace, or of every namespace when `namespace` is undefined. */
+  listPods(namespace: string | undefined, labelSelector?: string): Promise<V1Pod[]>;
   /** undefined when the DaemonSet does not exist. */
   readDaemonSet(namespace: string, name: string): Promise<V1DaemonSet | undefined>;
   readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined>;
@@ -187,7 +188,9 @@ export async function openKubeReader(target: KubeTarget, opts: KubeReaderOptions
     readyz: () => readyzVerbose(kc, server, opts),
     listNodes: () => call('list nodes', async (o) => (await core.listNode({}, o)).items),
     listPods: (namespace, labelSelector) =>
-      call(`list pods in ${namespace}`, async (o) => (await core.listNamespacedPod({ namespace, labelSelector }, o)).items),
+      namespace === undefined
+        ? call('list pods in all namespaces', async (o) => (await core.listPodForAllNamespaces({ labelSelector }, o)).items)
+        : call(`list pods in ${namespace}`, async (o) => (await core.listNamespacedPod({ namespace, labelSelector }, o)).items),
     readDaemonSet: (namespace, name) =>
       orUndefinedOn404(`read DaemonSet ${namespace}/${name}`, (o) => apps.readNamespacedDaemonSet({ namespace, name }, o)),
     readDeployment: (namespace, name) =>

@@ -59,9 +59,10 @@ export async function validateOnce(cluster: Cluster, target: KubeTarget, opts: V
 
   const cni = cniDaemonSet(cluster);
   const guard = <T>(read: () => Promise<T>, fallback: T) => orApiFailure(read, fallback, failures, kube.server);
-  const [nodes, systemPods, componentPods, proxy, cniDs, coredns] = await Promise.all([
+  const [nodes, allPods, componentPods, proxy, cniDs, coredns] = await Promise.all([
     guard(() => kube.listNodes(), undefined),
-    guard(() => kube.listPods(SYSTEM_NAMESPACE), undefined),
+    // Critical pods live beyond kube-system too (kube-flannel, calico-system, tigera-operator).
+    guard(() => kube.listPods(undefined), undefined),
     guard(
       () => Promise.all(CONTROL_PLANE_COMPONENTS.map(async (c) => [c, await kube.listPods(SYSTEM_NAMESPACE, `component=${c}`)] as [string, V1Pod[]])),
       undefined,
@@ -81,6 +82,6 @@ export async function validateOnce(cluster: Cluster, target: KubeTarget, opts: V
   if (proxy) failures.push(...evaluateDaemonSet(proxy.name, proxy.ds));
   if (cniDs) failures.push(...evaluateDaemonSet(cniDs.name, cniDs.ds));
   if (coredns) failures.push(...evaluateDeployment(`${SYSTEM_NAMESPACE}/coredns`, coredns.d));
-  if (systemPods) failures.push(...evaluateCriticalPods(systemPods));
+  if (allPods) failures.push(...evaluateCriticalPods(allPods));
   return report(failures, nodeStatuses);
 }

@@ -144,6 +144,16 @@ describe('one check', () => {
     assert.equal((await check()).valid, true);
   });
 
+  test('a critical pod outside kube-system that is not ready is reported', async () => {
+    fake.state.add('pods', {
+      metadata: { name: 'kube-flannel-ds-7xk2p', namespace: 'kube-flannel', labels: { app: 'flannel' } },
+      spec: { nodeName: 'nodes-1', priorityClassName: 'system-node-critical', containers: [{ name: 'kube-flannel', image: 'ghcr.io/flannel-io/flannel:v0.26.4' }] },
+      status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [{ name: 'kube-flannel', ready: false, restartCount: 4, image: 'x', imageID: 'x', state: { waiting: { reason: 'CrashLoopBackOff' } } }] },
+    });
+    const report = await check();
+    assert.deepEqual(failureKeys(report), ['pod kube-flannel/kube-flannel-ds-7xk2p']);
+  });
+
   test('kube-proxy not fully ready fails its DaemonSet', async () => {
     fake.state.setDaemonSetReady('kube-system', 'kube-proxy', 2);
     const report = await check();
