@@ -1,7 +1,8 @@
 // A small fake of the Compute Engine REST API (v1), enough for @google-cloud/compute's REST transport on 127.0.0.1:
 // networks, subnetworks, firewalls, addresses, regional health checks and backend services, forwarding rules,
 // instance templates, zonal instance group managers (which create and delete labelled instances like the real
-// thing) and zones; operations (optionally RUNNING until waited on) with get/wait; list filters on labels and names;
+// thing, list their managed instances with the template each was created from, and recreate members on the current
+// template: see recreateInstances below) and zones; operations (optionally RUNNING until waited on) with get/wait; list filters on labels and names;
 // and the real error shapes (404 notFound, 409 alreadyExists, 400 resourceInUseByAnotherResource, injected faults).
 // Deleting an object that another object still references is refused, as GCE does, so ordering bugs show up here.
 // The same server answers Cloud DNS paths (`/dns/v1/…`) from `dns` (see gce-dns.ts), as K8SUP_GCE_ENDPOINT expects.
@@ -9,6 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { DnsHttpError, FakeCloudDns } from './gce-dns.js';
+
+const lastSegment = (url: unknown) => String(url ?? '').split('/').pop() ?? '';
 
 export const SELF_LINK_BASE = 'https://www.googleapis.com/compute/v1';
 
@@ -32,6 +35,11 @@ export interface FakeComputeOptions {
   zones?: string[];
   /** Operations start RUNNING and become DONE when waited on / polled, so clients must wait. */
   pendingOperations?: boolean;
+  /**
+   * How many listManagedInstances answers show a member RECREATING after recreateInstances (default 1) before it is
+   * a new instance on the group's current template: a real recreation takes minutes, so clients must poll for it.
+   */
+  recreateReads?: number;
 }
 
 /** Collections by scope, and the request-body field name of each (for insert). */
@@ -68,6 +76,7 @@ export class FakeCompute {
   readonly project: string;
   readonly zones: string[];
   private readonly pending: boolean;
+  private readonly recreateReads: number;
   /** key `<scope path>/<collection>/<name>` → object */
   private readonly objects = new Map<string, Obj>();
   private readonly operations = new Map<string, Obj>();
@@ -84,6 +93,7 @@ export class FakeCompute {
     this.dns = new FakeCloudDns(this.project, opts.pendingOperations ?? false);
     this.zones = opts.zones ?? ['us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f', 'europe-west1-b'];
     this.pending = opts.pendingOperations ?? false;
+    this.recreateReads = opts.recreateReads ?? 1;
   }
 
   get endpoint(): string {
@@ -96,7 +106,7 @@ export class FakeCompute {
 
   /** Every stored object of a collection (e.g. 'instances'), for assertions. */
   list(collection: string): Obj[] {
-    return [...this.objects.entries()].filter(([k]) => k.split('/').at(-2) === collection).map(([, v]) => structuredClone(v));
+    return [...this.objects.entries()].filter(([k]) => k.split('/').at(-2) === collection).map(([, v]) => this.public(v));
   }
 
   /** Every object that carries a given label (instances, addresses, forwarding rules, templates' instances). */
@@ -106,7 +116,7 @@ export class FakeCompute {
 
   /** Every object, for "nothing left" assertions. */
   all(): Obj[] {
-    return [...this.objects.values()].map((o) => structuredClone(o));
+    return [...this.objects.values()].map((o) => this.public(o));
   }
 
   /** Seeds an object directly (e.g. another cluster's resources), as if created through the API. */
@@ -189,9 +199,12 @@ export class FakeCompute {
       if (method === 'GET') return this.listScoped(scopePath, collection, query);
       if (method === 'POST') return this.op('insert', scopePath, this.selfLink(this.insert(scopePath, collection, body)));
     } else if (action === undefined) {
-      if (method === 'GET') return this.get(scopePath, collection, name);
+      if (method === 'GET') return this.public(this.get(scopePath, collection, name));
       if (method === 'DELETE') return this.op('delete', scopePath, this.remove(scopePath, collection, name));
       if (method === 'PATCH') return this.op('patch', scopePath, this.patch(scopePath, collection, name, body));
+    } else if (method === 'POST' && collection === 'instanceGroupManagers' && action === 'listManagedInstances') {
+      // A POST that only reads: the answer is a page of members, not an operation.
+      return this.listManagedInstances(scopePath, name, query);
     } else if (method === 'POST') {
       return this.op(action, scopePath, this.act(scopePath, collection, name, action, query, body));
     }
@@ -254,7 +267,7 @@ export class FakeCompute {
     if (collection === 'instanceGroupManagers') {
       obj.instanceGroup = `${this.base()}/${scopePath}/instanceGroups/${name}`;
       obj.targetSize = Number(obj.targetSize ?? 0);
-      obj.status = { isStable: true };
+      obj.versions = [{ instanceTemplate: obj.instanceTemplate }];
     }
     this.objects.set(key, obj);
     if (collection === 'instanceGroupManagers') this.reconcileInstances(scopePath, obj);
@@ -268,7 +281,8 @@ export class FakeCompute {
       if (o.selfLink === obj.selfLink) continue;
       // An instance created by this group does not hold the group (it goes with it).
       if (collection === 'instanceGroupManagers' && o.kind === 'compute#instance' && o.k8supManagedBy === obj.selfLink) continue;
-      const refs = this.references(o);
+      // Internal fields are no references: an instance does not hold the template it was created from.
+      const refs = this.references(this.public(o));
       const user = [...mine].find((r) => refs.has(r));
       if (user) {
         throw new ComputeHttpError(400, 'resourceInUseByAnotherResource', `The ${collection.replace(/s$/, '')} resource '${obj.selfLink.slice(SELF_LINK_BASE.length + 1)}' is already being used by '${k}'`);
@@ -304,8 +318,12 @@ export class FakeCompute {
       if (!Number.isInteger(size) || size < 0) throw new ComputeHttpError(400, 'invalid', `Invalid value for field 'size': '${query.get('size')}'`);
       obj.targetSize = size;
     } else if (action === 'setInstanceTemplate' && collection === 'instanceGroupManagers') {
+      // Only the template new instances get: with the OPPORTUNISTIC policy running members keep theirs.
       this.checkReferences(body);
       obj.instanceTemplate = body.instanceTemplate;
+      obj.versions = [{ instanceTemplate: body.instanceTemplate }];
+    } else if (action === 'recreateInstances' && collection === 'instanceGroupManagers') {
+      this.markForRecreation(scopePath, obj, body.instances);
     } else {
       throw new ComputeHttpError(400, 'badRequest', `unsupported action ${collection}/${action}`);
     }
@@ -316,26 +334,82 @@ export class FakeCompute {
 
   /** A managed group keeps `targetSize` instances built from its current template (new ones only). */
   private reconcileInstances(scopePath: string, igm: Obj): void {
-    const members = [...this.objects.entries()].filter(([, o]) => o.k8supManagedBy === igm.selfLink);
-    for (const [k] of members.slice(igm.targetSize)) this.objects.delete(k);
+    const members = this.members(igm);
+    for (const m of members.slice(igm.targetSize)) this.objects.delete(this.key(scopePath, 'instances', m.name));
+    for (let i = members.length; i < igm.targetSize; i++) this.createMember(scopePath, igm, `${igm.baseInstanceName}-${randomBytes(2).toString('hex')}`);
+  }
+
+  private members(igm: Obj): Obj[] {
+    return [...this.objects.values()].filter((o) => o.k8supManagedBy === igm.selfLink);
+  }
+
+  /** A new instance (new id) of the group on its current template, under `name`, as a managed group creates it. */
+  private createMember(scopePath: string, igm: Obj, name: string): void {
     const template = [...this.objects.values()].find((o) => o.selfLink === igm.instanceTemplate);
     const props = template?.properties ?? {};
-    for (let i = members.length; i < igm.targetSize; i++) {
-      const name = `${igm.baseInstanceName}-${randomBytes(2).toString('hex')}`;
-      this.objects.set(this.key(scopePath, 'instances', name), {
-        kind: KIND.instances,
-        id: String(++this.nextId),
-        name,
-        zone: igm.zone,
-        status: 'RUNNING',
-        machineType: `${this.base()}/${scopePath}/machineTypes/${props.machineType ?? 'e2-standard-2'}`,
-        labels: { ...(props.labels ?? {}) },
-        metadata: structuredClone(props.metadata ?? { items: [] }),
-        tags: structuredClone(props.tags ?? {}),
-        selfLink: `${this.base()}/${scopePath}/instances/${name}`,
-        k8supManagedBy: igm.selfLink,
-      });
+    const metadata = structuredClone(props.metadata ?? { items: [] });
+    // What GCE adds to every instance a group creates (partial URLs, so they hold no reference).
+    metadata.items = [
+      ...(metadata.items ?? []),
+      { key: 'instance-template', value: `projects/${this.project}/global/instanceTemplates/${template?.name ?? lastSegment(igm.instanceTemplate)}` },
+      { key: 'created-by', value: `projects/${this.project}/${scopePath}/instanceGroupManagers/${igm.name}` },
+    ];
+    this.objects.set(this.key(scopePath, 'instances', name), {
+      kind: KIND.instances,
+      id: String(++this.nextId),
+      name,
+      zone: igm.zone,
+      status: 'RUNNING',
+      machineType: `${this.base()}/${scopePath}/machineTypes/${props.machineType ?? 'e2-standard-2'}`,
+      labels: { ...(props.labels ?? {}) },
+      metadata,
+      tags: structuredClone(props.tags ?? {}),
+      selfLink: `${this.base()}/${scopePath}/instances/${name}`,
+      k8supManagedBy: igm.selfLink,
+      k8supTemplate: igm.instanceTemplate,
+    });
+  }
+
+  /**
+   * recreateInstances: each named member (full or partial URL) gets the RECREATING action at once; the operation is
+   * only the request. The member is deleted and created again under the same name on the group's template of that
+   * moment after `recreateReads` listings (see listManagedInstances). A URL that names no member is refused whole.
+   */
+  private markForRecreation(scopePath: string, igm: Obj, urls: unknown): void {
+    if (!Array.isArray(urls) || !urls.length) throw new ComputeHttpError(400, 'invalid', "Invalid value for field 'resource.instances': must name at least one instance");
+    const members = this.members(igm);
+    const chosen = urls.map((u) => {
+      const m = /(?:^|\/)(zones\/[^/]+)\/instances\/([^/]+)$/.exec(String(u));
+      const member = m && m[1] === scopePath ? members.find((i) => i.name === m[2]) : undefined;
+      if (!member) throw new ComputeHttpError(400, 'invalid', `Instance '${u}' is not a member of instance group manager '${igm.name}'`);
+      return member;
+    });
+    for (const member of chosen) {
+      member.k8supAction = 'RECREATING';
+      member.k8supActionReads = this.recreateReads;
+      member.status = 'STOPPING';
     }
+  }
+
+  /** The members as `ManagedInstance`s; each call moves pending recreations on by one listing. */
+  private listManagedInstances(scopePath: string, name: string, query: URLSearchParams): Obj {
+    const igm = this.get(scopePath, 'instanceGroupManagers', name);
+    for (const member of this.members(igm).filter((m) => m.k8supAction === 'RECREATING')) {
+      if (member.k8supActionReads-- > 0) continue;
+      this.objects.delete(this.key(scopePath, 'instances', member.name));
+      this.createMember(scopePath, igm, member.name);
+    }
+    const items = this.members(igm)
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((m) => ({
+        instance: m.selfLink,
+        id: m.id,
+        name: m.name,
+        instanceStatus: m.status,
+        currentAction: m.k8supAction ?? 'NONE',
+        version: { instanceTemplate: m.k8supTemplate },
+      }));
+    return this.page(items, query, {}, 'managedInstances');
   }
 
   private matches(o: Obj, filter: string | null): boolean {
@@ -372,17 +446,22 @@ export class FakeCompute {
     return { kind: `${KIND[collection]}AggregatedList`, items: scoped };
   }
 
-  private page(items: Obj[], query: URLSearchParams, extra: Obj): Obj {
+  private page(items: Obj[], query: URLSearchParams, extra: Obj, field = 'items'): Obj {
     const max = Math.min(Number(query.get('maxResults') ?? 500) || 500, 500);
     const start = Number(query.get('pageToken') ?? 0);
     const next = start + max < items.length ? String(start + max) : undefined;
-    return { ...extra, items: items.slice(start, start + max), ...(next ? { nextPageToken: next } : {}) };
+    return { ...extra, [field]: items.slice(start, start + max), ...(next ? { nextPageToken: next } : {}) };
   }
 
-  /** Strips fake-internal fields. */
+  /** Strips fake-internal fields (`k8sup…`); a group gets its members' state as GCE reports it. */
   private public(o: Obj): Obj {
-    const { k8supManagedBy: _, ...rest } = o;
-    return structuredClone(rest);
+    const out = structuredClone(Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('k8sup'))));
+    if (o.kind === KIND.instanceGroupManagers) {
+      const actions = this.members(o).map((m) => String(m.k8supAction ?? 'NONE').toLowerCase());
+      out.currentActions = { none: 0, recreating: 0, ...Object.fromEntries([...new Set(actions)].map((a) => [a, actions.filter((x) => x === a).length])) };
+      out.status = { isStable: actions.every((a) => a === 'none') };
+    }
+    return out;
   }
 
   private op(type: string, scopePath: string, targetLink: string): Obj {
