@@ -38,6 +38,14 @@ async function printStepScripts(ctx: CliContext, provider: Provider<any>, cluste
   }
 }
 
+/** What to run to apply a pending plan; a local store cannot apply a cloud cluster, so say so now. */
+function nextStep(provider: Provider<any>, storeUrl: string, name: string): string {
+  const apply = `Apply with: k8sup update cluster ${name} --yes`;
+  const schemes = provider.nodeStateStoreSchemes;
+  if (!schemes || schemes.includes(new URL(storeUrl).protocol)) return apply;
+  return `To apply it, keep the cluster in a ${schemes[0]}// state store (${provider.name} nodes read their bootstrap material from it): create it with --state ${schemes[0]}//BUCKET (or K8SUP_STATE_STORE), then k8sup update cluster ${name} --yes`;
+}
+
 /**
  * Plans the cluster and, with --yes, applies it. A cluster that was never applied is planned offline (every
  * resource is a create), so `create cluster` without --yes needs no cloud account.
@@ -62,7 +70,7 @@ export async function planAndApply(ctx: CliContext, store: BlobStore, cs: Cluste
   if (ctx.globals.output === 'table' && ctx.globals.verbose && provider.stepScript) await printStepScripts(ctx, provider, cluster, store.url, plan, nodes);
 
   if (!ctx.globals.yes) {
-    if (changes) ctx.note(`Run again with --yes to apply these changes.`);
+    if (changes) ctx.note(nextStep(provider, store.url, cluster.metadata.name));
     return changes && flags.detailedExitcode ? ExitCode.CHANGES_PENDING : ExitCode.OK;
   }
   if (!changes) return ExitCode.OK;
