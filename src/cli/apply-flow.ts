@@ -43,7 +43,7 @@ function nextStep(provider: Provider<any>, storeUrl: string, name: string): stri
   const apply = `Apply with: k8sup update cluster ${name} --yes`;
   const schemes = provider.nodeStateStoreSchemes;
   if (!schemes || schemes.includes(new URL(storeUrl).protocol)) return apply;
-  return `To apply it, keep the cluster in a ${schemes[0]}// state store (${provider.name} nodes read their bootstrap material from it): create it with --state ${schemes[0]}//BUCKET (or K8SUP_STATE_STORE), then k8sup update cluster ${name} --yes`;
+  return `To apply it, keep the cluster state in ${schemes[0]}// storage (${provider.name} nodes read their bootstrap material from it): create it with --state ${schemes[0]}//BUCKET (or K8SUP_STATE_STORE), then k8sup update cluster ${name} --yes`;
 }
 
 /**
