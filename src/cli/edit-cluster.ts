@@ -6,6 +6,7 @@ import { parseClusterText, type Cluster } from '../api/index.js';
 import { K8supError, OperationError } from '../core/errors.js';
 import { assertSameName, mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
+import { describeChanges, specChanges } from '../api/spec-diff.js';
 
 const HEADER = '# Edit the cluster spec. Lines starting with # are ignored; an empty file cancels the edit.\n';
 
@@ -53,7 +54,7 @@ export default async function editCluster(ctx: CliContext, args: string[]): Prom
           continue;
         }
         const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, 'edit');
-        ctx.note(changed ? `Saved ${name}: revision ${revision}. Apply it with: k8sup update cluster ${name} --yes` : 'No changes.');
+        ctx.note(changed ? `Saved ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: k8sup update cluster ${name} --yes` : 'No changes.');
         return 0;
       }
     } finally {

@@ -50,6 +50,7 @@ describe('cluster spec lifecycle (file store)', () => {
     writeFileSync(file, JSON.stringify(doc));
     const r = await run('replace', '-f', file);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /spec\.nodeGroups\[0\]\.minSize: 1 → 3/, 'replace says what the revision changes');
     const same = await run('replace', '-f', file);
     assert.equal(same.code, 0);
     assert.match(same.stderr, /No change/);
