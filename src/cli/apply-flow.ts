@@ -50,10 +50,10 @@ function nextStep(provider: Provider<any>, storeUrl: string, name: string): stri
  * Plans the cluster and, with --yes, applies it. A cluster that was never applied is planned offline (every
  * resource is a create), so `create cluster` without --yes needs no cloud account.
  */
-export async function planAndApply(ctx: CliContext, store: BlobStore, cs: ClusterStore, cluster: Cluster, flags: ApplyFlags, opts: { offlineIfNew: boolean; clients?: unknown }): Promise<number> {
+export async function planAndApply(ctx: CliContext, store: BlobStore, cs: ClusterStore, cluster: Cluster, flags: ApplyFlags, opts: { offlineIfNew: boolean; revision: number; clients?: unknown }): Promise<number> {
   const provider = await loadProviderFor(cluster);
   if (ctx.globals.yes || flags.target === 'terraform') assertNodesCanReadStore(provider, store.url);
-  const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: flags.sshAcceptNew, clients: opts.clients };
+  const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: flags.sshAcceptNew, clients: opts.clients, revision: opts.revision };
   const nodes = await desiredGraph(dctx, provider);
 
   if (flags.target === 'terraform') {

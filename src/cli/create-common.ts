@@ -32,6 +32,6 @@ export async function createCluster(ctx: CliContext, cluster: Cluster, flags: Ap
     await writeSpec(cs, cluster, 0, ctx.actor, 'create');
     await savePki(store, name, pki.pki);
     ctx.note(`Stored cluster ${name} (revision 1) and its PKI in ${store.url}.`);
-    return planAndApply(ctx, store, cs, cluster, flags, { offlineIfNew: true, clients });
+    return planAndApply(ctx, store, cs, cluster, flags, { offlineIfNew: true, clients, revision: 1 });
   });
 }

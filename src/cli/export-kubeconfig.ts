@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { readClusterInfo } from '../cluster/deploy.js';
+import { readClusterInfo } from '../cluster/cluster-info.js';
 import { readSpec } from '../cluster/spec-store.js';
 import { loadPki } from '../cluster/pki-store.js';
 import { NotFoundError } from '../core/errors.js';

@@ -1,4 +1,5 @@
 import { parseClusterText } from '../api/index.js';
+import { readClusterInfo } from '../cluster/cluster-info.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
@@ -7,17 +8,21 @@ import { renderTable } from './render/table.js';
 export default async function getClusters(ctx: CliContext): Promise<number> {
   const store = await ctx.openStore();
   const names = await ClusterStore.listClusters(store);
-  const rows: { name: string; cloud: string; region: string; kubernetesVersion: string; revision: number }[] = [];
+  const rows: { name: string; cloud: string; region: string; kubernetesVersion: string; revision: number; appliedRevision: number | null }[] = [];
   for (const name of names) {
-    const latest = await new ClusterStore(store, name).latest();
+    const cs = new ClusterStore(store, name);
+    const [latest, info] = await Promise.all([cs.latest(), readClusterInfo(cs)]);
     if (!latest) continue;
     const c = parseClusterText(latest.yaml, name);
-    rows.push({ name, cloud: c.spec.cloud, region: c.spec.region, kubernetesVersion: c.spec.kubernetesVersion, revision: latest.revision });
+    rows.push({ name, cloud: c.spec.cloud, region: c.spec.region, kubernetesVersion: c.spec.kubernetesVersion, revision: latest.revision, appliedRevision: info.appliedRevision ?? null });
   }
   await printData(ctx, rows, () =>
     rows.length === 0
       ? 'No clusters in this state store.\n'
-      : renderTable(['NAME', 'CLOUD', 'REGION', 'VERSION', 'REVISION'], rows.map((r) => [r.name, r.cloud, r.region, r.kubernetesVersion, r.revision])),
+      : renderTable(
+          ['NAME', 'CLOUD', 'REGION', 'VERSION', 'REVISION', 'APPLIED'],
+          rows.map((r) => [r.name, r.cloud, r.region, r.kubernetesVersion, r.revision, r.appliedRevision ?? 'never']),
+        ),
   );
   return 0;
 }

@@ -13,11 +13,11 @@ export default async function updateCluster(ctx: CliContext, args: string[], opt
   const store = await ctx.openStore();
   if (!ctx.globals.yes) {
     const cs = new ClusterStore(store, name);
-    const { cluster } = await readSpec(cs, name);
-    return planAndApply(ctx, store, cs, cluster, opts, { offlineIfNew: false });
+    const { cluster, revision } = await readSpec(cs, name);
+    return planAndApply(ctx, store, cs, cluster, opts, { offlineIfNew: false, revision });
   }
   return mutateCluster(store, name, ctx.actor, 'update cluster', async (cs) => {
-    const { cluster } = await readSpec(cs, name);
-    return planAndApply(ctx, store, cs, cluster, opts, { offlineIfNew: false });
+    const { cluster, revision } = await readSpec(cs, name);
+    return planAndApply(ctx, store, cs, cluster, opts, { offlineIfNew: false, revision });
   });
 }

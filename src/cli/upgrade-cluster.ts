@@ -26,6 +26,6 @@ export default async function upgradeCluster(ctx: CliContext, args: string[], op
     const cluster = loadCluster({ ...current.cluster, spec: { ...current.cluster.spec, kubernetesVersion: `${target.major}.${target.minor}.${target.patch}` } });
     const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, `upgrade to ${cluster.spec.kubernetesVersion}`);
     if (changed) ctx.note(`Set ${name} to Kubernetes ${cluster.spec.kubernetesVersion} (revision ${revision}).`);
-    return planAndApply(ctx, store, cs, cluster, { target: 'direct' }, { offlineIfNew: true });
+    return planAndApply(ctx, store, cs, cluster, { target: 'direct' }, { offlineIfNew: true, revision });
   });
 }

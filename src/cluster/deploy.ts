@@ -11,6 +11,7 @@ import type { Provider } from '../core/provider.js';
 import type { Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
+import { CLUSTER_INFO, type ClusterInfo } from './cluster-info.js';
 import { ensurePki, type PublicPki } from './pki-store.js';
 
 export interface DeployContext {
@@ -24,15 +25,10 @@ export interface DeployContext {
   sshAcceptNew?: boolean;
   /** Clients from an earlier connectProvider (create connects before its first write). */
   clients?: unknown;
+  /** The spec revision being applied (recorded in cluster-info.json). */
+  revision?: number;
 }
 
-/** What apply recorded for other commands (export kubeconfig, validate). */
-export interface ClusterInfo {
-  apiEndpoint?: string;
-  appliedAt?: string;
-}
-
-export const CLUSTER_INFO = 'cluster-info.json';
 
 export async function loadProviderFor(cluster: Cluster): Promise<Provider<any>> {
   const { loadProvider } = await import('../../providers/index.js');
@@ -107,6 +103,7 @@ export async function planAgainstCloud(ctx: DeployContext, provider: Provider<an
       const result = await apply(plan, nodes, live, deps);
       const info: ClusterInfo = {
         apiEndpoint: provider.apiEndpoint?.(result.outputs),
+        appliedRevision: ctx.revision,
         appliedAt: new Date().toISOString(),
       };
       await ctx.cs.putObject(CLUSTER_INFO, JSON.stringify(info, null, 2));
@@ -133,9 +130,4 @@ export async function writeTerraform(provider: Provider<any>, cluster: Cluster, 
     written.push(path);
   }
   return written;
-}
-
-export async function readClusterInfo(cs: ClusterStore): Promise<ClusterInfo> {
-  const blob = await cs.getObject(CLUSTER_INFO);
-  return blob ? (JSON.parse(blob.data.toString('utf8')) as ClusterInfo) : {};
 }

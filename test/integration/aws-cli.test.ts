@@ -62,8 +62,11 @@ test('create --yes, no-op update, resize, kubeconfig, exact delete', { timeout: 
   assert.deepEqual(changed.map((s: any) => [s.kind, s.action]), [['autoscaling-group', 'update']]);
   assert.deepEqual(changed[0].changes.map((c: any) => c.field).sort(), ['desiredCapacity', 'maxSize', 'minSize'].filter((f) => changed[0].changes.some((c: any) => c.field === f)).sort());
 
+  const applied = async () => JSON.parse((await run('get', 'clusters', '-o', 'json')).stdout).find((c: any) => c.name === 'demo.k8s.local');
+  assert.deepEqual([(await applied()).revision, (await applied()).appliedRevision], [2, 1], 'revision 2 is not applied yet');
   const resized = await run('update', 'cluster', 'demo.k8s.local', '--yes');
   assert.equal(resized.code, 0, resized.stderr);
+  assert.equal((await applied()).appliedRevision, 2);
   assert.equal((await run('update', 'cluster', 'demo.k8s.local', '--detailed-exitcode')).code, 0);
 
   const kubeconfig = join(home, 'kubeconfig');

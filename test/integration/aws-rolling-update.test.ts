@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
 import type { Cluster } from '../../src/api/types.js';
-import { CLUSTER_INFO } from '../../src/cluster/deploy.js';
+import { CLUSTER_INFO } from '../../src/cluster/cluster-info.js';
 import { issueAdminCert, issueServerCert, loadClusterPki } from '../../src/pki/index.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
 import { openBlobStore } from '../../src/state/open.js';

@@ -38,7 +38,7 @@ describe('cluster spec lifecycle (file store)', () => {
     const j = await run('get', 'cluster', NAME, '-o', 'json');
     assert.deepEqual(JSON.parse(j.stdout), doc);
     const list = await run('get', 'clusters', '-o', 'json');
-    assert.deepEqual(JSON.parse(list.stdout).map((c: any) => c.name), [NAME]);
+    assert.deepEqual(JSON.parse(list.stdout).map((c: any) => [c.name, c.revision, c.appliedRevision]), [[NAME, 1, null]]);
   });
 
   it('replace, history and rollback: one revision per change, rollback restores the exact spec', async () => {
