@@ -267,12 +267,22 @@ test('connection refused is retried (bounded) and succeeds once the server comes
   const port = await freePort();
   const kh = join(dir, 'kh-retry');
   let retries = 0;
+  // The server starts only once the first attempt has been refused, so a retry is certain, not a race.
+  let starting: ReturnType<typeof sshd> | undefined;
   const pending = connectSsh(
     { host: '127.0.0.1', port, user: main.user },
-    options(kh, { hostKeys: { knownHostsPath: kh, acceptNew: true }, attempts: 9, retryDelayMs: 200, onRetry: () => retries++ }),
+    options(kh, {
+      hostKeys: { knownHostsPath: kh, acceptNew: true },
+      attempts: 9,
+      retryDelayMs: 200,
+      onRetry: () => {
+        retries++;
+        starting ??= sshd({ port });
+      },
+    }),
   );
-  const late = await sshd({ port });
   const conn = await pending;
+  const late = await starting!;
   assert.ok(retries >= 1, 'at least one retry happened');
   assert.equal((await conn.run('echo up')).stdout, 'up\n');
   conn.close();
