@@ -1,6 +1,7 @@
 // What every command gets: parsed global options, the environment, output streams, the progress IoHost,
 // and helpers to resolve the cluster name and open the state store. This is the only layer that reads `process`.
 
+import { setMaxListeners } from 'node:events';
 import { hostname, homedir, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { clusterNameIssue } from '../api/rules.js';
@@ -77,6 +78,8 @@ export function createContext(input: ContextInput): CliContext & { dispose(): vo
     }
   }
   const abort = new AbortController();
+  // Every task and cloud call in flight listens on this one signal; dozens at once is normal, not a leak.
+  setMaxListeners(0, abort.signal);
   const quitNow = () => process.exit(130);
   const onInterrupt = () => {
     stderr.write('\nInterrupted: finishing the tasks in flight and recording them (Ctrl-C again to quit at once).\n');

@@ -159,3 +159,28 @@ test('create --yes with a zone the account cannot use: exit 2 and nothing writte
   assert.deepEqual(await keys(), before, 'the state store is unchanged');
   assert.equal(total(await taggedResources({ ...moto.env, AWS_REGION: 'us-west-1' }, 'nozone.k8s.local')), 0);
 });
+
+test('on a terminal, apply progress is one live listr2 task that ends with the count of finished resources', { timeout: 180_000 }, async () => {
+  const { spawn } = await import('node:child_process');
+  const { K8SUP } = await import('../helpers/cli.js');
+  // `script` (util-linux, always on Debian) gives the command a pseudo-terminal, as a person's shell would; stty gives
+  // it a width (a bare pty reports none, and k8sup then falls back to plain lines).
+  const command = ['stty', 'cols', '120', 'rows', '40'].join(' ') + ' && ' + [process.execPath, K8SUP, 'create', 'cluster', 'tty.k8s.local', '--zones', 'us-east-2b', '--yes'].map((a) => `'${a}'`).join(' ');
+  // Asynchronously: the S3 proxy in front of moto runs in this process and must keep serving meanwhile.
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    env: { PATH: process.env.PATH, TERM: 'xterm', ...env, K8SUP_PROGRESS: 'auto' } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  const r = { status, stdout };
+  const screen = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  assert.equal(r.status, 0, screen);
+  assert.match(screen, /Applying: (\d+)\/\1 done/, 'the listr2 task ends with every resource done');
+  assert.doesNotMatch(screen, /task\.start|"code"|: create done/, 'no plain or NDJSON progress lines on a terminal');
+  assert.doesNotMatch(screen, /MaxListenersExceeded/);
+  assert.equal((await run('delete', 'cluster', 'tty.k8s.local', '--yes')).code, 0);
+});

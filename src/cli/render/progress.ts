@@ -28,8 +28,10 @@ export function createProgress(opts: ProgressOptions): IoHost {
     };
   }
   const tty = opts.mode === 'auto' && Boolean(opts.stream.isTTY);
+  // A terminal that reports no width (a bare pty) would get listr2's output wrapped a character a line.
+  const wide = ((opts.stream as { columns?: number }).columns ?? 0) >= 40;
   const plain = plainHost(opts, shown, tty);
-  return tty && !opts.verbose ? createListrProgress(opts.stream, plain) : plain;
+  return tty && wide && !opts.verbose ? createListrProgress(opts.stream, plain) : plain;
 }
 
 function plainHost(opts: ProgressOptions, shown: (e: K8supEvent) => boolean, color: boolean): IoHost {
