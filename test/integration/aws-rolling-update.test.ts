@@ -11,14 +11,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
 import type { Cluster } from '../../src/api/types.js';
-import { CLUSTER_INFO } from '../../src/cluster/cluster-info.js';
-import { issueAdminCert, issueServerCert, loadClusterPki } from '../../src/pki/index.js';
-import { ClusterStore } from '../../src/state/cluster-store.js';
 import { openBlobStore } from '../../src/state/open.js';
-import { healthyClusterState, startFakeKubeApiserver, type FakeClusterState, type FakeKubeApiserver, type KubeObject } from '../fakes/kube-apiserver.js';
+import { healthyClusterState, type FakeClusterState, type FakeKubeApiserver, type KubeObject } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { startSerialWritesProxy, type SerialWritesProxy } from '../helpers/serial-writes-proxy.js';
+import { startClusterApi } from '../helpers/cluster-api.js';
 
 const NAME = 'roll.k8s.local';
 const STATE = 's3://k8sup-state/clusters';
@@ -155,19 +153,9 @@ test('rolling-update lists out-of-date node instances, replaces them one by one 
 
   // The fake API server, trusted through the cluster's CA, as the cluster's recorded endpoint.
   const store = await openBlobStore(STATE, env, home);
-  const pki = await loadClusterPki(store, NAME);
-  assert.ok(pki);
-  const server = issueServerCert(pki.ca, { commonName: 'kube-apiserver', ipAddresses: ['127.0.0.1'], ttlMs: 3_600_000 });
-  const admin = issueAdminCert(pki.ca, { ttlMs: 3_600_000 });
   const state = healthyClusterState(cluster);
   const templates = adoptInstances(state, before);
-  fake = await startFakeKubeApiserver({
-    pki: { dir: '', caCert: pki.ca.certPem, serverCert: server.certPem, serverKey: server.keyPem, adminCert: admin.certPem, adminKey: admin.keyPem, rogueCert: admin.certPem, rogueKey: admin.keyPem, cleanup() {} },
-    state,
-  });
-  const cs = new ClusterStore(store, NAME);
-  const info = JSON.parse((await cs.getObject(CLUSTER_INFO))!.data.toString('utf8'));
-  await cs.putObject(CLUSTER_INFO, JSON.stringify({ ...info, apiEndpoint: fake.url }));
+  fake = await startClusterApi(store, NAME, state);
 
   // The kubelets: a booted instance registers a Ready node (bounded: stopped in after()).
   let syncing = false;
@@ -275,21 +263,11 @@ test('HA (3 control planes over 3 zones): --instance-group control-plane replace
   assert.equal(oldCps.length, 3);
 
   const store = await openBlobStore(STATE, env, home);
-  const pki = await loadClusterPki(store, HA);
-  assert.ok(pki);
-  const server = issueServerCert(pki.ca, { commonName: 'kube-apiserver', ipAddresses: ['127.0.0.1'], ttlMs: 3_600_000 });
-  const admin = issueAdminCert(pki.ca, { ttlMs: 3_600_000 });
   const state = healthyClusterState(cluster);
   const templates = adoptInstances(state, before);
   // A booted control plane registers its node and runs kubeadm's static pods (validation checks them).
   const staticPods = state.pods.filter((p) => p.spec.nodeName === oldCps.map((i) => i.dns).sort()[0] && p.metadata.labels?.tier === 'control-plane');
-  fakeHa = await startFakeKubeApiserver({
-    pki: { dir: '', caCert: pki.ca.certPem, serverCert: server.certPem, serverKey: server.keyPem, adminCert: admin.certPem, adminKey: admin.keyPem, rogueCert: admin.certPem, rogueKey: admin.keyPem, cleanup() {} },
-    state,
-  });
-  const cs = new ClusterStore(store, HA);
-  const info = JSON.parse((await cs.getObject(CLUSTER_INFO))!.data.toString('utf8'));
-  await cs.putObject(CLUSTER_INFO, JSON.stringify({ ...info, apiEndpoint: fakeHa.url }));
+  fakeHa = await startClusterApi(store, HA, state);
   let busy = false;
   const kubelets = setInterval(async () => {
     if (busy) return;

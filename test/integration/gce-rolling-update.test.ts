@@ -11,14 +11,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
 import type { Cluster } from '../../src/api/types.js';
-import { CLUSTER_INFO } from '../../src/cluster/cluster-info.js';
-import { issueAdminCert, issueServerCert, loadClusterPki } from '../../src/pki/index.js';
-import { ClusterStore } from '../../src/state/cluster-store.js';
 import { openBlobStore } from '../../src/state/open.js';
 import { FakeCompute } from '../fakes/gce-compute.js';
 import { FakeGcs } from '../fakes/gcs.js';
-import { healthyClusterState, startFakeKubeApiserver, type FakeKubeApiserver, type KubeObject } from '../fakes/kube-apiserver.js';
+import { healthyClusterState, type FakeKubeApiserver, type KubeObject } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
+import { startClusterApi } from '../helpers/cluster-api.js';
 
 const NAME = 'roll.k8s.local';
 const PROJECT = 'roll-project';
@@ -103,10 +101,6 @@ test('rolling-update on GCE lists out-of-date node instances, recreates them one
 
   // The fake API server, trusted through the cluster's CA, as the cluster's recorded endpoint.
   const store = await openBlobStore(STATE, env, home);
-  const pki = await loadClusterPki(store, NAME);
-  assert.ok(pki);
-  const server = issueServerCert(pki.ca, { commonName: 'kube-apiserver', ipAddresses: ['127.0.0.1'], ttlMs: 3_600_000 });
-  const admin = issueAdminCert(pki.ca, { ttlMs: 3_600_000 });
   const state = healthyClusterState(cluster);
   // The fake's nodes take the instances' names (pods follow their node); each instance has booted once.
   const templates = new Map<string, KubeObject>();
@@ -126,13 +120,7 @@ test('rolling-update on GCE lists out-of-date node instances, recreates them one
     });
     templates.set(group, structuredClone(state.node(members[0].name)));
   }
-  fake = await startFakeKubeApiserver({
-    pki: { dir: '', caCert: pki.ca.certPem, serverCert: server.certPem, serverKey: server.keyPem, adminCert: admin.certPem, adminKey: admin.keyPem, rogueCert: admin.certPem, rogueKey: admin.keyPem, cleanup() {} },
-    state,
-  });
-  const cs = new ClusterStore(store, NAME);
-  const info = JSON.parse((await cs.getObject(CLUSTER_INFO))!.data.toString('utf8'));
-  await cs.putObject(CLUSTER_INFO, JSON.stringify({ ...info, apiEndpoint: fake.url }));
+  fake = await startClusterApi(store, NAME, state);
 
   // The kubelets (bounded: stopped in after()). Each registration notes how far the API's request log had got and
   // what template the other node members ran, to tell afterwards that the instances went one at a time.
