@@ -5,6 +5,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 
+export { nodeSupportNotice } from './node-support.js';
+
 declare const K8SUP_VERSION: string;
 export const VERSION = typeof K8SUP_VERSION === 'string' ? K8SUP_VERSION : '0.0.0-dev';
 
