@@ -4,6 +4,7 @@
 
 import { OperationError } from './errors.js';
 import type { IoHost } from './io.js';
+import type { Journal, JournalEntry } from './journal.js';
 import type { ErrorClass, FieldChange, LiveResource, Plan, PlanStep, ResourceHandler, ResourceNode, HandlerContext } from './resource.js';
 import { buildGraph, collectRefs, resolveRefs, transitiveDependants } from './graph.js';
 import { diff as diffPure, handlerFor, handlerMap, matchLive, summarize } from './diff.js';
@@ -11,20 +12,8 @@ import { errorMessage, runDag, type DagTask, type ExecutorOptions, type RetryOpt
 
 export { renderTerraform, terraformFile } from './terraform.js';
 export { KNOWN_AFTER_APPLY, isEmptyPlan, summarize } from './diff.js';
+export type { Journal, JournalEntry } from './journal.js';
 
-/** What was applied, recorded as it happens, so a re-run after a crash resumes and delete knows the inventory. */
-export interface JournalEntry {
-  id: string;
-  kind: string;
-  cloudId: string;
-  action: 'created' | 'updated' | 'deleted';
-  at: string;
-}
-
-export interface Journal {
-  load(): Promise<JournalEntry[]>;
-  record(entry: JournalEntry): Promise<void>;
-}
 
 export interface EngineDeps<C = unknown> {
   cluster: string;
