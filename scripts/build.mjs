@@ -4,6 +4,10 @@ import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+// The oldest Node that package.json's engines field supports (">=20.19" → "node20.19"): esbuild then emits no
+// syntax that Node lacks, and the floor is written once.
+const floor = /^>=\s*(\d+(?:\.\d+){0,2})$/.exec(pkg.engines.node)?.[1];
+if (!floor) throw new Error(`package.json engines.node must be ">=X.Y", not ${JSON.stringify(pkg.engines.node)}`);
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
   entryPoints: { main: 'src/cli/main.ts' },
@@ -12,7 +16,7 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
-  target: 'node20',
+  target: `node${floor}`,
   sourcemap: 'linked',
   minify: true,
   keepNames: true,

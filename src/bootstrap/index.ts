@@ -19,7 +19,6 @@ export {
 } from './kubeadm-config.js';
 export {
   supportedCni,
-  DEFAULT_CNI,
   CNI,
   CONTAINERD,
   RUNC,

@@ -90,7 +90,6 @@ export const CNI: Record<CniName, CniPin> = {
 };
 
 export const supportedCni: readonly CniName[] = ['calico', 'cilium', 'flannel'];
-export const DEFAULT_CNI: CniName = 'calico';
 
 /** Kubernetes minors k8sup bootstraps, with the pause (sandbox) image each kubeadm release expects. */
 const PAUSE_IMAGE_BY_MINOR: Record<number, string> = {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { InvalidInputError } from '../core/errors.js';
-import { buildProgram } from './main.js';
 import type { CliContext } from './context.js';
 
 interface Node {
@@ -52,8 +51,11 @@ function fish(nodes: Node[]): string {
   return lines.join('\n') + '\n';
 }
 
-export default async function completion(ctx: CliContext, args: string[]): Promise<number> {
-  const program = buildProgram(() => async () => {});
+// The tree comes from the running command (its parent chain), not from main.ts: importing main here would be an
+// import circle (main loads this module).
+export default async function completion(ctx: CliContext, args: string[], _opts: unknown, command: Command): Promise<number> {
+  let program = command;
+  while (program.parent) program = program.parent;
   const nodes: Node[] = [];
   for (const c of program.commands) walk(c, [c.name()], nodes);
   nodes.unshift({ path: [], subcommands: program.commands.map((c) => c.name()), options: [] });

@@ -3,7 +3,6 @@
 
 import { setMaxListeners } from 'node:events';
 import { hostname, homedir, userInfo } from 'node:os';
-import type { Command } from 'commander';
 import { clusterNameIssue } from '../api/rules.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
@@ -47,7 +46,6 @@ interface ContextInput {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   globals: Record<string, any>;
-  program: Command;
 }
 
 /** The context of one run; `dispose()` when the command has finished. */

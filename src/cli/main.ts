@@ -5,6 +5,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 
+export { nodeSupportNotice } from './node-support.js';
+
 declare const K8SUP_VERSION: string;
 export const VERSION = typeof K8SUP_VERSION === 'string' ? K8SUP_VERSION : '0.0.0-dev';
 
@@ -15,7 +17,8 @@ export interface RunDeps {
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-type Action = (ctx: CliContext, args: string[], opts: Record<string, any>) => Promise<number | void>;
+/** `command` is the running subcommand; its `.parent` chain leads to the whole tree (completion walks it). */
+type Action = (ctx: CliContext, args: string[], opts: Record<string, any>, command: Command) => Promise<number | void>;
 type Loader = () => Promise<{ default: Action }>;
 
 const clusterFlags = (c: Command) =>
@@ -147,10 +150,10 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
     const opts = cmd.optsWithGlobals();
     const args = a.slice(0, -2).filter((x) => typeof x === 'string' || Array.isArray(x)).flat();
     const { createContext } = await import('./context.js');
-    const ctx = createContext({ env, stdout, stderr, globals: opts, program });
+    const ctx = createContext({ env, stdout, stderr, globals: opts });
     try {
       const mod = await loader();
-      exitCode = (await mod.default(ctx, args, opts)) ?? 0;
+      exitCode = (await mod.default(ctx, args, opts, cmd)) ?? 0;
     } finally {
       ctx.dispose();
     }

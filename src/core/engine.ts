@@ -4,27 +4,16 @@
 
 import { OperationError } from './errors.js';
 import type { IoHost } from './io.js';
+import type { Journal, JournalEntry } from './journal.js';
 import type { ErrorClass, FieldChange, LiveResource, Plan, PlanStep, ResourceHandler, ResourceNode, HandlerContext } from './resource.js';
 import { buildGraph, collectRefs, resolveRefs, transitiveDependants } from './graph.js';
-import { diff as diffPure, handlerFor, handlerMap, matchLive, summarize } from './diff.js';
+import { diff, handlerFor, handlerMap, matchLive, summarize } from './diff.js';
 import { errorMessage, runDag, type DagTask, type ExecutorOptions, type RetryOptions, type TaskOutcome } from './executor.js';
 
 export { renderTerraform, terraformFile } from './terraform.js';
-export { KNOWN_AFTER_APPLY, isEmptyPlan, summarize } from './diff.js';
+export { KNOWN_AFTER_APPLY, diff, isEmptyPlan, summarize } from './diff.js';
+export type { Journal, JournalEntry } from './journal.js';
 
-/** What was applied, recorded as it happens, so a re-run after a crash resumes and delete knows the inventory. */
-export interface JournalEntry {
-  id: string;
-  kind: string;
-  cloudId: string;
-  action: 'created' | 'updated' | 'deleted';
-  at: string;
-}
-
-export interface Journal {
-  load(): Promise<JournalEntry[]>;
-  record(entry: JournalEntry): Promise<void>;
-}
 
 export interface EngineDeps<C = unknown> {
   cluster: string;
@@ -107,11 +96,6 @@ export async function discover<C>(deps: EngineDeps<C>): Promise<LiveResource[]> 
   live.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : a.cloudId < b.cloudId ? -1 : 1));
   deps.io.emit({ code: 'discover.done', level: 'debug', message: `found ${live.length} live resources`, data: { count: live.length } });
   return live;
-}
-
-/** Pure: desired vs live → plan. Live resources with no desired node become deletes. */
-export function diff(cluster: string, nodes: ResourceNode[], live: LiveResource[], handlers: ResourceHandler<any>[]): Plan {
-  return diffPure(cluster, nodes, live, handlers);
 }
 
 /** discover + diff. No writes of any kind (cloud or journal). */

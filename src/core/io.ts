@@ -1,5 +1,5 @@
 // The engine never prints. It emits typed events to an injected IoHost; src/cli renders them
-// (listr2 on a TTY, plain lines or NDJSON otherwise). Confirmations are requests with a default answer.
+// (listr2 on a TTY, plain lines or NDJSON otherwise). It never asks: without --yes a mutating command only plans.
 
 export type EventLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -15,8 +15,6 @@ export interface K8supEvent {
 
 export interface IoHost {
   emit(event: K8supEvent): void;
-  /** Ask the user; non-interactive hosts return `defaultAnswer`. */
-  confirm?(question: string, defaultAnswer: boolean): Promise<boolean>;
 }
 
 /** An IoHost that drops everything: for library use and tests that do not care. */

@@ -7,7 +7,7 @@
 // pointer object that could disagree with the revisions themselves.
 
 import { ConflictError, InvalidInputError, NotFoundError } from '../core/errors.js';
-import type { Journal } from '../core/engine.js';
+import type { Journal } from '../core/journal.js';
 import { PreconditionFailedError, type Blob, type BlobStore } from './blob.js';
 import { StoreJournal } from './journal.js';
 import { assertValidKey } from './keys.js';

@@ -2,7 +2,7 @@
 // read-modify-write, so entries recorded by concurrent tasks (or runs) are never lost.
 
 import { OperationError } from '../core/errors.js';
-import type { Journal, JournalEntry } from '../core/engine.js';
+import type { Journal, JournalEntry } from '../core/journal.js';
 import type { BlobStore } from './blob.js';
 import { casUpdate } from './cas.js';
 

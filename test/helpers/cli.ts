@@ -29,7 +29,8 @@ export function tempHome(): string {
 
 export function k8sup(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { PATH: process.env.PATH, K8SUP_PROGRESS: 'plain', ...opts.env };
+    // The Node < 22 notice has its own test (cli-node-support); elsewhere it would only be noise on stderr.
+    const env: Record<string, string | undefined> = { PATH: process.env.PATH, K8SUP_PROGRESS: 'plain', K8SUP_NO_NODE_NOTICE: '1', ...opts.env };
     const child = spawn(process.execPath, [K8SUP, ...args], { cwd: opts.cwd ?? REPO, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

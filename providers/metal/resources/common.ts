@@ -60,11 +60,6 @@ export async function writeMarker(ctx: Ctx, host: string, step: Step, fields: Re
   c.forgetProbe(host);
 }
 
-export async function removeMarker(ctx: Ctx, host: string, step: Step): Promise<void> {
-  await ctx.clients.run(host, `rm -f "${ctx.clients.paths(host).marker(step)}"`, { what: 'marker removal' });
-  ctx.clients.forgetProbe(host);
-}
-
 /** Per-host progress: `metal.step` events with host, step, phase and elapsed time. */
 export async function timed<T>(ctx: Ctx, host: string, step: string, fn: () => Promise<T>): Promise<T> {
   const started = Date.now();

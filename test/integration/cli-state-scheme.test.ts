@@ -1,0 +1,44 @@
+// A cloud cluster's nodes read their bootstrap material from the state store, so an apply (or Terraform output) on a
+// store they cannot reach — a local file:// store for AWS or GCE — is refused up front: exit 2, one line and a hint,
+// nothing written anywhere and no cloud called. Planning on a local store stays allowed.
+
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { k8sup, tempHome, treeDigest } from '../helpers/cli.js';
+
+// Any cloud call would go to a closed port and fail with exit 1, not 2.
+const offline = { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_REGION: 'us-east-2', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_MAX_ATTEMPTS: '1', K8SUP_GCE_ENDPOINT: 'http://127.0.0.1:9' };
+
+function assertRefused(r: { code: number; stderr: string }, scheme: string): void {
+  assert.equal(r.code, 2, r.stderr);
+  const [what, hint, ...rest] = r.stderr.split('\n').filter(Boolean);
+  assert.match(what, new RegExp(`^error: \\w+ clusters need a ${scheme}// state store \\(nodes read their bootstrap material from it\\), not file://`));
+  assert.match(hint, new RegExp(`^hint: pass --state ${scheme}//my-bucket`));
+  assert.deepEqual(rest, []);
+}
+
+test('create --yes and create --target terraform on a local store: refused before anything is written', async () => {
+  const home = tempHome();
+  const env = { ...offline, HOME: home };
+  const before = treeDigest(home);
+  assertRefused(await k8sup(['create', 'cluster', 'aws.k8s.local', '--zones', 'us-east-2a', '--yes'], { env }), 's3:');
+  assertRefused(await k8sup(['create', 'cluster', 'gce.k8s.local', '--zones', 'us-central1-b', '--project', 'p', '--yes'], { env }), 'gs:');
+  const out = join(home, 'tf');
+  assertRefused(await k8sup(['create', 'cluster', 'tf.k8s.local', '--zones', 'us-east-2a', '--target', 'terraform', '--out', out], { env }), 's3:');
+  assert.ok(!existsSync(out), 'no Terraform written');
+  assert.equal(treeDigest(home), before, 'nothing written to the local store (or anywhere under HOME)');
+});
+
+test('a cluster planned on a local store: update --yes and update --target terraform are refused, the plan is not', async () => {
+  const home = tempHome();
+  const env = { ...offline, HOME: home };
+  const created = await k8sup(['create', 'cluster', 'planned.k8s.local', '--zones', 'us-east-2a'], { env });
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(created.stdout, /to create/);
+  const before = treeDigest(home);
+  assertRefused(await k8sup(['update', 'cluster', 'planned.k8s.local', '--yes'], { env }), 's3:');
+  assertRefused(await k8sup(['update', 'cluster', 'planned.k8s.local', '--target', 'terraform', '--out', join(home, 'tf')], { env }), 's3:');
+  assert.equal(treeDigest(home), before, 'the refused runs changed nothing');
+});
