@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto';
 
 export const LABEL_CLUSTER = 'k8sup-cluster';
+/** The cluster's identity (`metadata.uid`), as a label and in the description marker. */
+export const LABEL_CLUSTER_ID = 'k8sup-cluster-id';
 export const LABEL_NODE_GROUP = 'k8sup-node-group';
 export const LABEL_ROLE = 'k8sup-role';
 const MAX_NAME = 58;
@@ -47,14 +49,26 @@ export function labelFilter(cluster: string): string {
   return `labels.${LABEL_CLUSTER} = "${clusterLabel(cluster)}"`;
 }
 
-export function description(cluster: string, id: string): string {
-  return `Managed by k8sup [${LABEL_CLUSTER}=${cluster} k8sup-id=${id}]`;
+/** The description marker; clusters with an identity add `k8sup-cluster-id=<uid>` (older objects lack it). */
+export function description(cluster: string, id: string, clusterId?: string): string {
+  return `Managed by k8sup [${LABEL_CLUSTER}=${cluster} k8sup-id=${id}${clusterId ? ` ${LABEL_CLUSTER_ID}=${clusterId}` : ''}]`;
 }
 
-/** The graph id from a description marker, if the object belongs to `cluster` (exact match). */
+/** Cluster name, graph id and (if any) cluster id from a description marker. */
+export function parseMarker(desc: string | null | undefined): { cluster: string; id: string; clusterId?: string } | undefined {
+  const m = /\[k8sup-cluster=(\S+) k8sup-id=(\S+?)(?: k8sup-cluster-id=(\S+))?\]/.exec(desc ?? '');
+  return m ? { cluster: m[1], id: m[2], ...(m[3] ? { clusterId: m[3] } : {}) } : undefined;
+}
+
+/** The graph id from a description marker, if the object carries `cluster`'s name (exact match). */
 export function ownedId(desc: string | null | undefined, cluster: string): string | undefined {
-  const m = /\[k8sup-cluster=(\S+) k8sup-id=(\S+)\]/.exec(desc ?? '');
-  return m && m[1] === cluster ? m[2] : undefined;
+  const m = parseMarker(desc);
+  return m && m.cluster === cluster ? m.id : undefined;
+}
+
+/** A label value for the cluster id: labels allow lowercase letters, digits, '-' and '_', 63 characters. */
+export function clusterIdLabel(uid: string): string {
+  return uid.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 63);
 }
 
 /** Labels on every labelled resource. */
