@@ -416,7 +416,8 @@ function journalWriter<C>(deps: EngineDeps<C>): (e: Omit<JournalEntry, 'at'>) =>
     try {
       await deps.journal.record({ ...e, at: now().toISOString() });
     } catch (err) {
-      throw new OperationError(`${e.id}: ${e.action} but could not record it in the journal: ${errorMessage(err)}`, { code: 'JournalWrite', cause: err });
+      const what = e.action === 'intent' ? 'not created: could not record the intent to create it' : `${e.action} but could not record it`;
+      throw new OperationError(`${e.id}: ${what} in the journal: ${errorMessage(err)}`, { code: 'JournalWrite', cause: err });
     }
   };
 }

@@ -6,6 +6,7 @@
 // merely shares the prefix is never touched.
 
 import { createHash } from 'node:crypto';
+import type { Cluster } from '../../../src/api/types.js';
 
 export const LABEL_CLUSTER = 'k8sup-cluster';
 /** The cluster's identity (`metadata.uid`), as a label and in the description marker. */
@@ -23,15 +24,26 @@ export function clusterLabel(cluster: string): string {
   return dashed.length <= 63 ? dashed : `${dashed.slice(0, 56)}-${hash6(cluster)}`;
 }
 
-/** `k8sup-<cluster, dashed, shortened with a hash if long>-`: the prefix of every resource name of the cluster. */
-export function namePrefix(cluster: string): string {
-  const dashed = clusterLabel(cluster);
-  const part = dashed.length <= MAX_CLUSTER_PART ? dashed : `${dashed.slice(0, MAX_CLUSTER_PART - 7).replace(/-+$/, '')}-${hash6(cluster)}`;
-  return `k8sup-${part}-`;
+/** A cluster as names see it: the name alone (legacy: no identity) or the spec's metadata. */
+export type NamedCluster = string | Pick<Cluster, 'metadata'>;
+
+/**
+ * `k8sup-<cluster, dashed, shortened with a hash if long>-`: the prefix of every resource name of the cluster.
+ * Dashing makes `x-y.k8s.local` and `x.y.k8s.local` alike, so a cluster with an identity (metadata.uid) gets a hash
+ * of its full name appended whenever dashing changed it (`k8sup-x-y-k8s-local-1a2b3c-`). The legacy prefix stays a
+ * prefix of that name, so nameFilter (legacy) finds both; the description marker then tells them apart exactly. A
+ * cluster made before identities keeps its names: renaming would replace its network, address and instances.
+ */
+export function namePrefix(cluster: NamedCluster): string {
+  const name = typeof cluster === 'string' ? cluster : cluster.metadata.name;
+  const dashed = clusterLabel(name);
+  if (dashed.length > MAX_CLUSTER_PART) return `k8sup-${dashed.slice(0, MAX_CLUSTER_PART - 7).replace(/-+$/, '')}-${hash6(name)}-`;
+  const withIdentity = typeof cluster !== 'string' && !!cluster.metadata.uid;
+  return withIdentity && dashed !== name ? `k8sup-${dashed}-${hash6(name)}-` : `k8sup-${dashed}-`;
 }
 
 /** A GCE resource name for the cluster: `k8sup-<cluster>-<suffix>`, shortened with a hash so it fits 58 characters. */
-export function resourceName(cluster: string, suffix: string): string {
+export function resourceName(cluster: NamedCluster, suffix: string): string {
   const prefix = namePrefix(cluster);
   const clean = suffix.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
   const room = MAX_NAME - prefix.length;
@@ -39,7 +51,7 @@ export function resourceName(cluster: string, suffix: string): string {
   return prefix + s;
 }
 
-/** The server-side list filter that narrows a kind to names of this cluster (RE2, anchored by the API). */
+/** The server-side list filter that narrows a kind to names of this cluster (RE2, anchored by the API); legacy and identity names alike. */
 export function nameFilter(cluster: string): string {
   return `name eq "${namePrefix(cluster).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*"`;
 }
@@ -77,7 +89,7 @@ export function clusterLabels(cluster: string, extra: Record<string, string> = {
 }
 
 /** Network tags the firewall rules target. */
-export const networkTag = (cluster: string, role: 'control-plane' | 'node') => resourceName(cluster, role === 'control-plane' ? 'cp' : 'node');
+export const networkTag = (cluster: NamedCluster, role: 'control-plane' | 'node') => resourceName(cluster, role === 'control-plane' ? 'cp' : 'node');
 
 /** A short, stable digest of a value (instance template names change when their content does). */
 export function contentHash(value: unknown): string {
