@@ -22,8 +22,8 @@ export const instanceProfileHandler: ResourceHandler<AwsClients> = {
       if (!/^EntityAlreadyExists/.test(String((err as { name?: string }).name))) throw err;
       profile = (await iam.call('GetInstanceProfile', { InstanceProfileName: f.name })).InstanceProfile;
       if (profile.Path !== f.path) throw err;
-      const tags = tagMap((await iam.call('ListInstanceProfileTags', { InstanceProfileName: f.name })).Tags);
-      if (!isOurs(tags, ctx, `IAM instance profile ${f.name}`)) throw err;
+      // GetInstanceProfile returns the profile's tags.
+      if (!isOurs(tagMap(profile.Tags), ctx, `IAM instance profile ${f.name}`)) throw err;
     }
     if (!(profile.Roles ?? []).some((r: any) => r.RoleName === f.roleName)) {
       try {
