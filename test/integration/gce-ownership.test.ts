@@ -63,6 +63,20 @@ describe('cluster identity on GCE', () => {
     assert.deepEqual(compute.all(), []);
   });
 
+  it('x-y.k8s.local and x.y.k8s.local, each with an identity, both apply in one project and delete apart', async () => {
+    const a = await run('names', 'create', '-f', specFile('x-y.k8s.local', 'gce-dashes'), '--yes');
+    assert.equal(a.code, 0, a.stderr);
+    const b = await run('names', 'create', '-f', specFile('x.y.k8s.local', 'gce-dots'), '--yes');
+    assert.equal(b.code, 0, b.stderr);
+    const networks = compute.list('networks').map((n) => n.name);
+    assert.equal(new Set(networks).size, 2, `two networks: ${networks.join(', ')}`);
+    for (const name of ['x-y.k8s.local', 'x.y.k8s.local']) assert.equal((await run('names', 'update', 'cluster', name, '--detailed-exitcode')).code, 0, `${name} plans zero changes`);
+    assert.equal((await run('names', 'delete', 'cluster', 'x-y.k8s.local', '--yes')).code, 0);
+    assert.ok(compute.all().length > 0 && compute.all().every((o) => !o.description || /k8sup-cluster=x\.y\.k8s\.local /.test(o.description)), 'only x.y.k8s.local is left');
+    assert.equal((await run('names', 'delete', 'cluster', 'x.y.k8s.local', '--yes')).code, 0);
+    assert.deepEqual(compute.all(), []);
+  });
+
   it('without a state, delete --cloud gce lists (then with --yes deletes) everything carrying the cluster marker', async () => {
     const name = 'lost.k8s.local';
     assert.equal((await run('lost', 'create', '-f', specFile(name, 'gce-lost'), '--yes')).code, 0);
