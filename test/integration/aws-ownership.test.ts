@@ -232,3 +232,21 @@ test('state lost: a re-created spec deletes the whole cluster; without any state
   assert.equal(total(left), 1, `left behind: ${JSON.stringify(left)}`);
   await c.ec2.call('DeleteVpc', { VpcId: stray });
 });
+
+test('Route53: the API record carries the cluster id; a same-named cluster of another id is refused, then deletes only its own', { timeout: 120_000 }, async () => {
+  const { dnsRecordHandler } = await import('../../providers/aws/resources/dns-record.js');
+  const { InvalidInputError } = await import('../../src/core/errors.js');
+  const { silentIo } = await import('../../src/core/io.js');
+  const clients = createAwsClients({ cluster: 'dns.example.org', region: 'us-east-2', dnsZone: 'example.org', imageLookup: false }, { env: moto.env });
+  await clients.route53.call('CreateHostedZone', { Name: 'example.org', CallerReference: 'k8sup-owner-test' });
+  const ctx = (clusterId: string, otherClusters?: 'skip') => ({ clients, cluster: 'dns.example.org', clusterId, otherClusters, signal: new AbortController().signal, io: silentIo });
+  const fields = { zoneName: 'example.org', name: 'api.dns.example.org', target: { dnsName: 'lb-1.elb.us-east-2.amazonaws.com', hostedZoneId: 'Z3AADJGX6KTTL2' } };
+  await dnsRecordHandler.create({ kind: 'dns-record', id: 'dns-record/api', fields: {} }, fields, ctx('uid-a'));
+  const mine = await dnsRecordHandler.list(ctx('uid-a'));
+  assert.equal(mine.length, 1);
+  assert.equal(mine[0].clusterId, 'uid-a');
+  await assert.rejects(dnsRecordHandler.list(ctx('uid-b')), (e: unknown) => e instanceof InvalidInputError && /Route53 record api\.dns\.example\.org .*uid-a.*uid-b/.test((e as Error).message));
+  assert.deepEqual(await dnsRecordHandler.list(ctx('uid-b', 'skip')), []);
+  await dnsRecordHandler.delete(mine[0], ctx('uid-a'));
+  assert.deepEqual(await dnsRecordHandler.list(ctx('uid-a')), []);
+});
