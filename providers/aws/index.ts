@@ -134,6 +134,7 @@ export function createAwsProvider(options: AwsProviderOptions = {}): Provider<Aw
     name: 'aws',
     // Nodes fetch their bootstrap material from S3 with their instance role.
     nodeStateStoreSchemes: ['s3:'],
+    discoversByOwnership: true,
     handlers: awsHandlers,
     buildGraph: buildAwsGraph,
     connect: (cluster, opts) => connectAws(cluster, opts, options),

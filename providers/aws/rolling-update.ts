@@ -12,7 +12,7 @@ import type { CloudInstanceGroup, GroupInstance, ReplaceOptions, RollingUpdateCa
 import { sleep } from '../../src/core/sleep.js';
 import type { AwsClients } from './clients.js';
 import { TAG_CLUSTER } from './model/names.js';
-import { paginate, tagMap } from './resources/common.js';
+import { isOurs, paginate, tagMap } from './resources/common.js';
 
 const NODE_GROUP_TAG = 'k8sup.io/node-group';
 const CONTROL_PLANE = 'control-plane';
@@ -42,10 +42,13 @@ async function describeInstances(clients: AwsClients, ids: string[]): Promise<Ma
 }
 
 /** The cluster's groups (or the named ones), with their instances and versions. */
-async function describeGroups(clients: AwsClients, cluster: string, names?: string[]): Promise<CloudInstanceGroup[]> {
+async function describeGroups(clients: AwsClients, metadata: Cluster['metadata'], names?: string[]): Promise<CloudInstanceGroup[]> {
+  const cluster = metadata.name;
   const input = names ? { AutoScalingGroupNames: names } : { Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [cluster] }] };
+  // Never replaces instances of another cluster of the same name (exit 2, see core/ownership.ts).
+  const identity = { cluster, clusterId: metadata.uid };
   const groups = (await paginate<any>(clients.autoscaling, 'DescribeAutoScalingGroups', input, 'AutoScalingGroups')).filter(
-    (g) => tagMap(g.Tags)[TAG_CLUSTER] === cluster && g.Status !== 'Delete in progress',
+    (g) => isOurs(tagMap(g.Tags), identity, `auto scaling group ${g.AutoScalingGroupName}`) && g.Status !== 'Delete in progress',
   );
   const templates = await describeTemplates(clients, groups.map((g) => g.LaunchTemplate?.LaunchTemplateId).filter(Boolean));
   const members = groups.flatMap((g) => (g.Instances ?? []).filter((i: any) => !LEAVING.test(i.LifecycleState ?? '')));
@@ -88,7 +91,7 @@ function settled(g: CloudInstanceGroup, oldId: string, before: Set<string>): boo
 }
 
 export const awsRollingUpdate: RollingUpdateCapability<AwsClients> = {
-  listGroups: (cluster: Cluster, clients) => describeGroups(clients, cluster.metadata.name),
+  listGroups: (cluster: Cluster, clients) => describeGroups(clients, cluster.metadata),
 
   async replaceInstance(cluster, clients, group, instance, opts: ReplaceOptions) {
     const before = new Set(group.instances.map((i) => i.id));
@@ -97,7 +100,7 @@ export const awsRollingUpdate: RollingUpdateCapability<AwsClients> = {
     const deadline = Date.now() + opts.timeoutMs;
     const pollMs = opts.pollMs ?? clients.pollMs;
     for (;;) {
-      const now = (await describeGroups(clients, cluster.metadata.name, [group.cloudName]))[0];
+      const now = (await describeGroups(clients, cluster.metadata, [group.cloudName]))[0];
       if (!now) throw new OperationError(`auto scaling group ${group.cloudName} disappeared during the rolling update`, { hint: 'run `k8sup update cluster --yes` to recreate it' });
       if (settled(now, instance.id, before)) return now;
       if (Date.now() + pollMs > deadline) {

@@ -131,6 +131,7 @@ export function createGceProvider(options: GceProviderOptions = {}): Provider<Gc
     name: 'gce',
     // Nodes fetch their bootstrap material from GCS with their service account.
     nodeStateStoreSchemes: ['gs:'],
+    discoversByOwnership: true,
     handlers: gceHandlers,
     buildGraph: buildGceGraph,
     connect: (cluster, opts) => connectGce(cluster, opts, options),

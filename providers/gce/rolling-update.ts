@@ -9,7 +9,8 @@ import { OperationError } from '../../src/core/errors.js';
 import type { CloudInstanceGroup, GroupInstance, ReplaceOptions, RollingUpdateCapability } from '../../src/core/provider.js';
 import { sleep } from '../../src/core/sleep.js';
 import type { GceClients } from './clients.js';
-import { lastSegment, nameFilter, ownedId } from './model/names.js';
+import { lastSegment, nameFilter, parseMarker } from './model/names.js';
+import { isOwnObject } from '../../src/core/ownership.js';
 
 /** Model keys of the control-plane groups (see model/compute.ts). */
 const CONTROL_PLANE_KEYS = new Set(['cp', 'cp-join']);
@@ -43,13 +44,16 @@ async function toGroup(clients: GceClients, igm: any, group: string): Promise<Cl
   return { group, role: group === 'control-plane' ? 'control-plane' : 'node', cloudName: igm.name, zone, currentVersion, desired: Number(igm.targetSize ?? 0), instances };
 }
 
-async function describeGroups(clients: GceClients, cluster: string, only?: { name: string; zone: string }): Promise<CloudInstanceGroup[]> {
+async function describeGroups(clients: GceClients, metadata: Cluster['metadata'], only?: { name: string; zone: string }): Promise<CloudInstanceGroup[]> {
+  const cluster = metadata.name;
   const igms = only
     ? [await clients.api.call('instanceGroupManagers', 'get', { project: clients.settings.project, zone: only.zone, instanceGroupManager: only.name })]
     : await clients.api.aggregatedList('instanceGroupManagers', { filter: nameFilter(cluster) });
   const out: CloudInstanceGroup[] = [];
   for (const igm of igms) {
-    const id = ownedId(igm?.description, cluster);
+    const marker = parseMarker(igm?.description);
+    // Never replaces instances of another cluster of the same name (exit 2, see core/ownership.ts).
+    const id = marker?.cluster === cluster && isOwnObject({ cluster, clusterId: metadata.uid }, marker.clusterId, `instance group manager ${igm.name}`) ? marker.id : undefined;
     const group = id && specGroup(id);
     if (group) out.push(await toGroup(clients, igm, group));
   }
@@ -65,7 +69,7 @@ function settled(g: CloudInstanceGroup, replaced: string): boolean {
 }
 
 export const gceRollingUpdate: RollingUpdateCapability<GceClients> = {
-  listGroups: (cluster: Cluster, clients) => describeGroups(clients, cluster.metadata.name),
+  listGroups: (cluster: Cluster, clients) => describeGroups(clients, cluster.metadata),
 
   async replaceInstance(cluster, clients, group, instance, opts: ReplaceOptions) {
     const zone = group.zone ?? instance.zone ?? '';
@@ -80,7 +84,7 @@ export const gceRollingUpdate: RollingUpdateCapability<GceClients> = {
     const deadline = Date.now() + opts.timeoutMs;
     const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
     for (;;) {
-      const now = (await describeGroups(clients, cluster.metadata.name, { name: group.cloudName, zone }))[0];
+      const now = (await describeGroups(clients, cluster.metadata, { name: group.cloudName, zone }))[0];
       if (!now) throw new OperationError(`instance group ${group.cloudName} disappeared during the rolling update`, { hint: 'run `k8sup update cluster --yes` to recreate it' });
       if (settled(now, instance.id)) return now;
       if (Date.now() + pollMs > deadline) {

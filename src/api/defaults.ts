@@ -63,7 +63,7 @@ export function withDefaults(doc: Doc): Cluster {
   return {
     apiVersion: doc.apiVersion ?? API_VERSION,
     kind: doc.kind ?? KIND,
-    metadata: { name: doc.metadata?.name ?? '' },
+    metadata: { name: doc.metadata?.name ?? '', ...(doc.metadata?.uid ? { uid: doc.metadata.uid } : {}) },
     spec: out,
   };
 }

@@ -87,6 +87,6 @@ export interface ClusterSpecBody {
 export interface Cluster {
   apiVersion: typeof API_VERSION;
   kind: typeof KIND;
-  metadata: { name: string };
+  metadata: { name: string; uid?: string };
   spec: ClusterSpecBody;
 }

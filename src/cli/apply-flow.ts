@@ -70,6 +70,8 @@ export async function planAndApply(ctx: CliContext, store: BlobStore, cs: Cluste
   if (ctx.globals.output === 'table' && ctx.globals.verbose && provider.stepScript) await printStepScripts(ctx, provider, cluster, store.url, plan, nodes);
 
   if (!ctx.globals.yes) {
+    // An offline plan cannot know that the account already holds a cluster of this name (from another state store).
+    if (offline) ctx.note(`This plan did not look at the cloud (nothing was applied from this state yet). Check it against the cloud with: k8sup update cluster ${cluster.metadata.name}`);
     if (changes) ctx.note(nextStep(provider, store.url, cluster.metadata.name));
     return changes && flags.detailedExitcode ? ExitCode.CHANGES_PENDING : ExitCode.OK;
   }

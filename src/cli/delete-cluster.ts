@@ -1,40 +1,87 @@
-import { desiredGraph, hasApplied, loadProviderFor, destroyAll } from '../cluster/deploy.js';
+import type { CloudName } from '../api/index.js';
+import { desiredGraph, destroyAll, hasApplied, loadProviderFor, mayHaveCloudObjects, planDeleteByOwnership } from '../cluster/deploy.js';
 import { mutateCluster, readSpec } from '../cluster/spec-store.js';
+import { InvalidInputError } from '../core/errors.js';
+import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
 
 /**
- * delete cluster: lists every resource of the cluster (found by its tags and by the recorded inventory); with
- * --yes deletes them all and then the cluster's state. A cluster that was never applied has only state.
+ * delete cluster: lists every resource of the cluster (found by its ownership tags/labels and by the journal); with
+ * --yes deletes them all and then the cluster's state. "Never applied" is only said when the cloud holds nothing of
+ * the cluster. Without a state (`--cloud … --region …`) it deletes what carries the cluster's ownership tags.
  */
 export default async function deleteCluster(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
   const store = await ctx.openStore();
+  const clusterIdFlag = opts.clusterId === undefined ? undefined : String(opts.clusterId);
+  if (opts.cloud !== undefined && !(await new ClusterStore(store, name).latest())) {
+    return deleteWithoutState(ctx, name, { ...opts, clusterId: clusterIdFlag });
+  }
   return mutateCluster(store, name, ctx.actor, 'delete cluster', async (cs, lease) => {
     const { cluster } = await readSpec(cs, name);
-    if (await hasApplied(cs)) {
-      const provider = await loadProviderFor(cluster);
-      const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: Boolean(opts.sshAcceptNew) };
+    const uid = cluster.metadata.uid;
+    if (clusterIdFlag !== undefined && uid && clusterIdFlag !== uid) {
+      throw new InvalidInputError(`--cluster-id ${clusterIdFlag} is not the id of ${name} in this state store (${uid})`, {
+        hint: `drop --cluster-id, or delete the other cluster without its state: k8sup delete cluster ${name} --cloud ${cluster.spec.cloud} --region ${cluster.spec.region} --cluster-id ${clusterIdFlag}`,
+      });
+    }
+    const provider = await loadProviderFor(cluster);
+    const applied = await hasApplied(cs);
+    if (applied || mayHaveCloudObjects(provider, store.url)) {
+      // --cluster-id: delete exactly this identity's objects and leave a same-named cluster of another store alone.
+      const identity = clusterIdFlag !== undefined ? { cluster: { ...cluster, metadata: { ...cluster.metadata, uid: clusterIdFlag } }, otherClusters: 'skip' as const } : { cluster };
+      const dctx = { store, cs, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: Boolean(opts.sshAcceptNew), ...identity };
       const nodes = await desiredGraph(dctx, provider);
       const { plan, run } = await destroyAll(dctx, provider, nodes);
-      await printData(ctx, plan, () => renderPlan(plan));
-      if (!ctx.globals.yes) {
-        ctx.note(`Run again with --yes to delete these resources and the state of ${name}.`);
+      if (applied || plan.steps.length > 0) {
+        await printData(ctx, plan, () => renderPlan(plan));
+        if (!ctx.globals.yes) {
+          ctx.note(`Run again with --yes to delete these resources and the state of ${name}.`);
+          return 0;
+        }
+        // Throws (exit 1, naming what is left) unless every resource is gone; the state is kept until then.
+        await run();
+        await cs.deleteAll({ lease });
+        ctx.note(`Deleted cluster ${name}.`);
         return 0;
       }
-      // Throws (exit 1, naming what is left) unless every resource is gone; the state is kept until then.
-      await run();
-    } else {
-      const keys = await store.list(`${name}/`);
-      ctx.out(`Cluster ${name} has no cloud resources (it was never applied). State objects to delete: ${keys.length}\n`);
-      if (!ctx.globals.yes) {
-        ctx.note(`Run again with --yes to delete the state of ${name}.`);
-        return 0;
-      }
+    }
+    const keys = await store.list(`${name}/`);
+    ctx.out(`Cluster ${name} has no cloud resources (it was never applied). State objects to delete: ${keys.length}\n`);
+    if (!ctx.globals.yes) {
+      ctx.note(`Run again with --yes to delete the state of ${name}.`);
+      return 0;
     }
     await cs.deleteAll({ lease });
     ctx.note(`Deleted cluster ${name}.`);
     return 0;
   });
+}
+
+/** `delete cluster NAME --cloud C --region R [--project P] [--cluster-id ID]`: the state is gone; the tags say what is the cluster's. */
+async function deleteWithoutState(ctx: CliContext, name: string, opts: Record<string, any>): Promise<number> {
+  const cloud = String(opts.cloud) as CloudName;
+  if (!opts.region) throw new InvalidInputError(`delete cluster ${name} --cloud ${cloud} without a state needs --region`, { hint: `e.g. --region ${cloud === 'gce' ? 'us-central1' : 'us-east-2'}` });
+  if (cloud === 'gce' && !opts.project) throw new InvalidInputError(`delete cluster ${name} --cloud gce without a state needs --project`, { hint: 'add --project my-project' });
+  const { loadProvider } = await import('../../providers/index.js');
+  const provider = await loadProvider(cloud);
+  const store = await ctx.openStore();
+  const scope = { name, cloud, region: String(opts.region), project: opts.project === undefined ? undefined : String(opts.project), clusterId: opts.clusterId };
+  const found = await planDeleteByOwnership({ store, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal }, provider, scope);
+  const which = found.clusterId ? ` (cluster id ${found.clusterId})` : '';
+  if (found.plan.steps.length === 0) {
+    ctx.out(`No state for ${name} and nothing in ${cloud} ${scope.region} carries its ownership tags${which}: nothing to delete.\n`);
+    return 0;
+  }
+  ctx.note(`No state for ${name}: deleting what carries its ownership tags in ${cloud} ${scope.region}${which}.`);
+  await printData(ctx, found.plan, () => renderPlan(found.plan));
+  if (!ctx.globals.yes) {
+    ctx.note(`Run again with --yes to delete these resources.`);
+    return 0;
+  }
+  await found.run();
+  ctx.note(`Deleted the cloud resources of ${name}.`);
+  return 0;
 }

@@ -109,6 +109,10 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
 
   program.command('delete').description('delete a cluster').command('cluster [name]').description('list (and with --yes delete) every resource of the cluster, then its state')
     .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys')
+    .addOption(new Option('--cloud <cloud>', 'no state: delete what carries the cluster\'s ownership tags in this cloud').choices(['aws', 'gce']))
+    .option('--region <region>', 'no state: the region to look in')
+    .option('--project <id>', 'no state, gce: the project to look in')
+    .option('--cluster-id <id>', 'delete only the objects of this cluster id (metadata.uid)')
     .action(actions(() => import('./delete-cluster.js')));
 
   program.command('rolling-update').description('replace nodes').command('cluster [name]').description('replace nodes whose configuration is out of date')

@@ -3,7 +3,8 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Cluster } from '../api/index.js';
+import type { CloudName, Cluster } from '../api/index.js';
+import { withDefaults } from '../api/defaults.js';
 import { apply, destroy, diff, plan as planLive, renderTerraform, type ApplyResult, type EngineDeps } from '../core/engine.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
@@ -27,6 +28,8 @@ export interface DeployContext {
   clients?: unknown;
   /** The spec revision being applied (recorded in cluster-info.json). */
   revision?: number;
+  /** Objects of another cluster with the same name: refused (default) or left alone (`delete --cluster-id`). */
+  otherClusters?: 'refuse' | 'skip';
 }
 
 
@@ -65,8 +68,19 @@ export function offlinePlan(ctx: DeployContext, provider: Provider<any>, nodes: 
   return diff(ctx.cluster.metadata.name, nodes, [], provider.handlers);
 }
 
+/** The journal records something: an applied change or the intent of a create (which may have happened). */
 export async function hasApplied(cs: ClusterStore): Promise<boolean> {
   return (await cs.journal.load()).length > 0;
+}
+
+/**
+ * Whether the cloud may hold objects of this cluster although its journal is empty: the provider finds objects by
+ * ownership tags/labels, and this store is one the cluster could have been applied from (or its state was lost and
+ * re-created). Then `delete` asks the cloud instead of assuming "never applied".
+ */
+export function mayHaveCloudObjects(provider: Provider<any>, storeUrl: string): boolean {
+  const schemes = provider.nodeStateStoreSchemes;
+  return provider.discoversByOwnership === true && (!schemes || schemes.includes(new URL(storeUrl).protocol));
 }
 
 /** The provider's clients; connecting checks credentials and zones, so bad input surfaces here (exit 2). */
@@ -78,6 +92,8 @@ async function engineDeps(ctx: DeployContext, provider: Provider<any>): Promise<
   const clients = ctx.clients ?? (await connectProvider(ctx, provider));
   return {
     cluster: ctx.cluster.metadata.name,
+    clusterId: ctx.cluster.metadata.uid,
+    otherClusters: ctx.otherClusters,
     handlers: provider.handlers,
     clients,
     classifyError: (e) => provider.classifyError(e),
@@ -117,6 +133,77 @@ export async function destroyAll(ctx: DeployContext, provider: Provider<any>, no
   const deps = await engineDeps(ctx, provider);
   const { plan } = await planLive([], deps);
   return { plan, run: () => destroy(nodes, deps) };
+}
+
+/** What `delete cluster NAME --cloud …` knows about a cluster whose state is gone. */
+export interface OwnershipScope {
+  name: string;
+  cloud: CloudName;
+  region: string;
+  project?: string;
+  /** Delete only the objects of this cluster id (needed when several clusters of this name exist). */
+  clusterId?: string;
+}
+
+export interface OwnershipDelete {
+  plan: Plan;
+  /** Every cluster id found on objects carrying the name, sorted. */
+  clusterIds: string[];
+  /** The id whose objects the plan deletes (undefined: only objects without an id were found). */
+  clusterId?: string;
+  run(): Promise<ApplyResult>;
+}
+
+/** The spec of a cluster whose state is gone, as far as finding and deleting its objects needs it. */
+export function orphanCluster(scope: OwnershipScope): Cluster {
+  return withDefaults({
+    metadata: { name: scope.name, ...(scope.clusterId ? { uid: scope.clusterId } : {}) },
+    spec: { cloud: scope.cloud, region: scope.region, zones: [], ...(scope.project ? { project: scope.project } : {}), controlPlane: { count: 1, zones: [] }, nodeGroups: [] },
+  });
+}
+
+/**
+ * Deleting by ownership tags/labels, without a state: lists everything that carries the cluster's name, and refuses
+ * (exit 2, listing them) when objects of several cluster ids carry it and `clusterId` does not pick one. The graph
+ * of a zone-less spec orders the deletes of the shared objects (VPC or network last); per-zone objects and
+ * instance groups, which it does not know, go first.
+ */
+export async function planDeleteByOwnership(ctx: Pick<DeployContext, 'store' | 'io' | 'env' | 'home' | 'signal'>, provider: Provider<any>, scope: OwnershipScope): Promise<OwnershipDelete> {
+  if (!provider.discoversByOwnership) {
+    throw new InvalidInputError(`${provider.name} clusters cannot be found without their state (their machines carry no cloud ownership tags)`, {
+      hint: `restore the state store (--state) of ${scope.name}, then run k8sup delete cluster ${scope.name} --yes`,
+    });
+  }
+  const cluster = orphanCluster(scope);
+  const clients = await connectProvider({ ...ctx, cluster }, provider);
+  const base: EngineDeps<any> = {
+    cluster: scope.name,
+    handlers: provider.handlers,
+    clients,
+    classifyError: (e) => provider.classifyError(e),
+    io: ctx.io,
+    signal: ctx.signal,
+    taskTimeoutMs: provider.taskTimeoutMs,
+  };
+  const { live } = await planLive([], base);
+  const clusterIds = [...new Set(live.map((l) => l.clusterId).filter((id): id is string => !!id))].sort();
+  if (!scope.clusterId && clusterIds.length > 1) {
+    throw new InvalidInputError(`objects of ${clusterIds.length} clusters named ${scope.name} exist (cluster ids ${clusterIds.join(', ')}); nothing was deleted`, {
+      hint: `pick one: k8sup delete cluster ${scope.name} --cloud ${scope.cloud} --region ${scope.region}${scope.project ? ` --project ${scope.project}` : ''} --cluster-id ID`,
+    });
+  }
+  const clusterId = scope.clusterId ?? clusterIds[0];
+  const deps: EngineDeps<any> = { ...base, clusterId, otherClusters: 'skip' };
+  const selected = live.filter((l) => !l.clusterId || !clusterId || l.clusterId === clusterId);
+  const plan = diff(scope.name, [], selected, provider.handlers);
+  const schemes = provider.nodeStateStoreSchemes;
+  let nodes: ResourceNode[] = [];
+  try {
+    nodes = provider.buildGraph(cluster, { stateStore: `${schemes?.[0] ?? 'file:'}//state-store-not-set`, caCertPem: '', caCertHash: `sha256:${'0'.repeat(64)}` });
+  } catch {
+    // Without an ordering graph every object is deleted at once; 'dependency' refusals are retried.
+  }
+  return { plan, clusterIds, clusterId, run: () => destroy(nodes, deps) };
 }
 
 /** `--target terraform --out DIR`: writes main.tf.json and data/*; touches no cloud. */

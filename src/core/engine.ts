@@ -2,7 +2,7 @@
 // plus the terraform target. Cloud-agnostic: everything cloud-specific comes in through ResourceHandlers.
 // See docs/engine.md for how plans, apply, resume, retries and the terraform target behave.
 
-import { OperationError } from './errors.js';
+import { InvalidInputError, OperationError } from './errors.js';
 import type { IoHost } from './io.js';
 import type { Journal, JournalEntry } from './journal.js';
 import type { ErrorClass, FieldChange, LiveResource, Plan, PlanStep, ResourceHandler, ResourceNode, HandlerContext } from './resource.js';
@@ -17,6 +17,9 @@ export type { Journal, JournalEntry } from './journal.js';
 
 export interface EngineDeps<C = unknown> {
   cluster: string;
+  /** The cluster's identity (`metadata.uid`); objects carrying another id are refused (see core/ownership.ts). */
+  clusterId?: string;
+  otherClusters?: 'refuse' | 'skip';
   handlers: ResourceHandler<C>[];
   clients: C;
   classifyError(err: unknown): ErrorClass;
@@ -60,7 +63,7 @@ export class ApplyError extends OperationError {
 const DESTROY_ROUNDS = 2;
 
 function context<C>(deps: EngineDeps<C>, signal: AbortSignal): HandlerContext<C> {
-  return { clients: deps.clients, cluster: deps.cluster, signal, io: deps.io };
+  return { clients: deps.clients, cluster: deps.cluster, clusterId: deps.clusterId, otherClusters: deps.otherClusters, signal, io: deps.io };
 }
 
 function executorOptions<C>(deps: EngineDeps<C>, extra: Partial<ExecutorOptions> = {}): ExecutorOptions {
@@ -88,6 +91,7 @@ export async function discover<C>(deps: EngineDeps<C>): Promise<LiveResource[]> 
   }));
   const outcomes = await runDag(tasks, executorOptions(deps, { eventPrefix: 'discover', progressLevel: 'debug' }));
   const failed = [...outcomes.values()].filter((o) => o.status !== 'done');
+  rethrowInvalidInput(failed);
   if (failed.length) {
     const what = failed.map((o) => `${o.id.slice('list:'.length)}: ${errorMessage(o.error ?? o.status)}`).join('; ');
     throw new OperationError(`could not list live resources (${what})`, { code: deps.signal?.aborted ? 'Cancelled' : 'DiscoverFailed', cause: failed[0].error });
@@ -120,7 +124,7 @@ export async function plan<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Promi
  */
 async function warnAboutJournal<C>(deps: EngineDeps<C>, live: LiveResource[]): Promise<void> {
   const last = new Map<string, JournalEntry>();
-  for (const e of await deps.journal!.load()) last.set(`${e.kind}\0${e.cloudId}`, e);
+  for (const e of await deps.journal!.load()) if (e.action !== 'intent') last.set(`${e.kind}\0${e.cloudId}`, e);
   const seen = new Set(live.map((l) => `${l.kind}\0${l.cloudId}`));
   for (const e of last.values()) {
     if (e.action !== 'deleted' && !seen.has(`${e.kind}\0${e.cloudId}`)) {
@@ -234,6 +238,7 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
           outputs.set(id, { ...result.outputs });
           await record({ id, kind: node.kind, cloudId: result.cloudId, action: 'updated' });
         } else {
+          await record({ id, kind: node.kind, cloudId: '', action: 'intent', name: intentName(fields) });
           const result = await handler.create(node, fields, ctx);
           outputs.set(id, { ...result.outputs });
           await record({ id, kind: node.kind, cloudId: result.cloudId, action: 'created' });
@@ -246,6 +251,7 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
   deps.io.emit({ code: 'apply.start', level: 'info', message: `applying ${tasks.length} tasks`, data: { ...counts, tasks: tasks.length } });
   const started = performance.now();
   const outcomes = await runDag(tasks, executorOptions(deps));
+  rethrowInvalidInput([...outcomes.values()]);
   const failed = failures(outcomes, tasks);
   const outputsObject = Object.fromEntries([...outputs].filter(([id]) => graph.nodes.has(id)).sort(([a], [b]) => (a < b ? -1 : 1)));
   deps.io.emit({
@@ -314,6 +320,7 @@ export async function destroy<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Pr
   if (deps.signal?.aborted) {
     throw new ApplyError('destroy cancelled; run it again to finish', [], {}, 'Cancelled');
   }
+  if (deps.journal) warnAboutUnseenIntents(deps, await deps.journal.load());
   const failed = left.map((l) => ({ id: l.id, kind: l.kind, error: lastError.get(`delete:${l.kind}:${l.cloudId}`) ?? `still exists (${l.cloudId})` }));
   deps.io.emit({
     code: 'destroy.done',
@@ -323,6 +330,41 @@ export async function destroy<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Pr
   });
   if (failed.length) throw new ApplyError(`could not delete ${failed.length} resource(s): ${describe(failed)}`, failed, {}, 'DestroyIncomplete');
   return { outputs: {}, failed: [] };
+}
+
+/** The name a create call will use, for the intent record: the `name` field, else the Name tag. */
+function intentName(fields: Record<string, unknown>): string | undefined {
+  if (typeof fields.name === 'string') return fields.name;
+  const tags = fields.tags as Record<string, unknown> | undefined;
+  return typeof tags?.Name === 'string' ? tags.Name : undefined;
+}
+
+/**
+ * Journal intents with no later record for that resource: a create was about to be made (or made) when the run
+ * stopped. list() finds such an object by its tags/labels; if it did not, say which name to look for.
+ */
+export function unresolvedIntents(entries: JournalEntry[]): JournalEntry[] {
+  const last = new Map<string, JournalEntry>();
+  for (const e of entries) last.set(`${e.kind}\0${e.id}`, e);
+  return [...last.values()].filter((e) => e.action === 'intent');
+}
+
+function warnAboutUnseenIntents<C>(deps: EngineDeps<C>, entries: JournalEntry[]): void {
+  for (const e of unresolvedIntents(entries)) {
+    deps.io.emit({
+      code: 'destroy.intent-unseen',
+      level: 'warn',
+      message: `${e.id} was being created${e.name ? ` as ${e.name}` : ''} at ${e.at} when a run stopped; the cloud reports no such object of this cluster (it was probably never made)`,
+      task: e.id,
+      data: { kind: e.kind, name: e.name ?? null },
+    });
+  }
+}
+
+/** Bad input found while working (an object of another cluster): exit 2 with its own message, not "apply failed". */
+function rethrowInvalidInput(outcomes: TaskOutcome<unknown>[]): void {
+  const bad = outcomes.find((o) => o.error instanceof InvalidInputError);
+  if (bad) throw bad.error;
 }
 
 function referencesTarget(node: ResourceNode, target: string): boolean {
@@ -352,7 +394,8 @@ function journalWriter<C>(deps: EngineDeps<C>): (e: Omit<JournalEntry, 'at'>) =>
     try {
       await deps.journal.record({ ...e, at: now().toISOString() });
     } catch (err) {
-      throw new OperationError(`${e.id}: ${e.action} but could not record it in the journal: ${errorMessage(err)}`, { code: 'JournalWrite', cause: err });
+      const what = e.action === 'intent' ? 'not created: could not record the intent to create it' : `${e.action} but could not record it`;
+      throw new OperationError(`${e.id}: ${what} in the journal: ${errorMessage(err)}`, { code: 'JournalWrite', cause: err });
     }
   };
 }

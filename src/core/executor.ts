@@ -2,7 +2,7 @@
 // concurrency limit per service and overall; errors are classified by the provider and retried with jittered
 // exponential backoff; each task has a deadline; an AbortSignal stops new tasks from starting.
 
-import { OperationError } from './errors.js';
+import { InvalidInputError, OperationError } from './errors.js';
 import type { IoHost } from './io.js';
 import type { ErrorClass } from './resource.js';
 
@@ -277,7 +277,8 @@ function heights<T>(tasks: readonly DagTask<T>[], dependants: Map<string, string
 export const ENGINE_FATAL_CODES: ReadonlySet<string> = new Set(['TaskTimeout', 'JournalWrite', 'UnresolvedRef', 'InvalidGraph']);
 
 function isEngineFatal(err: unknown): boolean {
-  return err instanceof OperationError && ENGINE_FATAL_CODES.has(err.code);
+  // Bad input (e.g. a resource that belongs to another cluster) does not get better by retrying.
+  return (err instanceof OperationError && ENGINE_FATAL_CODES.has(err.code)) || err instanceof InvalidInputError;
 }
 
 function safeClassify(classify: (err: unknown) => ErrorClass, err: unknown): ErrorClass {

@@ -1,12 +1,18 @@
 // The journal contract between the engine (which records every cloud write as it happens) and the state store
 // (which keeps it, src/state/journal.ts). Its own module so src/state depends on this, not on the whole engine.
 
-/** What was applied, recorded as it happens, so a re-run after a crash resumes and delete knows the inventory. */
+/**
+ * What was applied, recorded as it happens, so a re-run after a crash resumes and delete knows the inventory.
+ * `intent` is written before a create call (cloudId '' — not known yet — and the name the create uses), so a crash
+ * between the call and its `created` record never leaves an object nobody knows about.
+ */
 export interface JournalEntry {
   id: string;
   kind: string;
   cloudId: string;
-  action: 'created' | 'updated' | 'deleted';
+  action: 'intent' | 'created' | 'updated' | 'deleted';
+  /** intent: the name (or Name tag) the create call uses, to look for the object by hand if the cloud hides it. */
+  name?: string;
   at: string;
 }
 

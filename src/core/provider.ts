@@ -36,6 +36,12 @@ export interface Provider<C = unknown> {
    * (AWS: ['s3:'], GCE: ['gs:']). Undefined: any (bare metal gets it over SSH).
    */
   nodeStateStoreSchemes?: string[];
+  /**
+   * list() finds every object of a cluster by its ownership tags/labels alone, without a journal or a spec beyond
+   * name, cloud, region and project: `delete` asks the cloud even when the journal is empty, and can delete a
+   * cluster whose state is gone (`delete cluster NAME --cloud …`).
+   */
+  discoversByOwnership?: boolean;
   /** Per-task deadline for the engine when the default (10 minutes) is too short (node installs over SSH). */
   taskTimeoutMs?: number;
   /** One handler per resource kind the graph uses. */

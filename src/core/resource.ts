@@ -6,6 +6,7 @@
 // The engine diffs desired against live, makes a Plan (a plain value), and executes it as a DAG.
 
 import type { IoHost } from './io.js';
+import type { ClusterIdentity } from './ownership.js';
 
 /** A typed reference to an output of another resource, resolved at apply time (`vpc.outputs.vpcId`). */
 export interface Ref {
@@ -45,6 +46,8 @@ export interface LiveResource {
   fields: ResolvedFields;
   /** Values other resources may reference with `ref(id, attr)`. */
   outputs: Record<string, string | number | boolean>;
+  /** The cluster id (`metadata.uid`) the object carries; undefined for objects made before cluster ids. */
+  clusterId?: string;
 }
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
@@ -78,9 +81,9 @@ export type ErrorClass =
   | 'not-found' // already gone (delete) — treat as success
   | 'fatal';
 
-export interface HandlerContext<C> {
+/** `cluster`, `clusterId`, `otherClusters`: whose objects list() reports (see ownership.ts, isOwnObject). */
+export interface HandlerContext<C> extends ClusterIdentity {
   clients: C;
-  cluster: string;
   signal: AbortSignal;
   io: IoHost;
 }
@@ -104,9 +107,15 @@ export interface ResourceHandler<C = unknown> {
   immutable?: readonly string[];
   /** Fields the cloud does not report back; ignored by the diff. */
   writeOnly?: readonly string[];
-  /** Every live object of this kind that belongs to the cluster, in as few API calls as possible. */
+  /**
+   * Every live object of this kind that belongs to the cluster, in as few API calls as possible. An object with the
+   * cluster's name but another cluster id is refused (isOwnObject), never reported as the cluster's.
+   */
   list(ctx: HandlerContext<C>): Promise<LiveResource[]>;
-  /** Create it; return its outputs (at least what dependants reference) and its cloud id. */
+  /**
+   * Create it; return its outputs (at least what dependants reference) and its cloud id. A retry that finds its own
+   * earlier object adopts it, but never one of another cluster (isOwnObject).
+   */
   create(node: ResourceNode, fields: ResolvedFields, ctx: HandlerContext<C>): Promise<Pick<LiveResource, 'cloudId' | 'outputs'>>;
   /** Change mutable fields in place. Absent: every change is a replace. */
   update?(node: ResourceNode, fields: ResolvedFields, live: LiveResource, changes: FieldChange[], ctx: HandlerContext<C>): Promise<Pick<LiveResource, 'cloudId' | 'outputs'>>;

@@ -80,7 +80,15 @@ function throttleResponse(service: string, req: IncomingMessage, requestId: stri
   }
 }
 
-export async function startThrottleProxy(target: string, opts: { throttleRate?: number; resetRate?: number; seed?: number } = {}): Promise<ThrottleProxy> {
+export interface ThrottleProxyOptions {
+  throttleRate?: number;
+  resetRate?: number;
+  seed?: number;
+  /** Called with `service:Action` as each call arrives, before it is forwarded (a test can kill its client here). */
+  onCall?: (key: string) => void;
+}
+
+export async function startThrottleProxy(target: string, opts: ThrottleProxyOptions = {}): Promise<ThrottleProxy> {
   const upstream = new URL(target);
   let throttleRate = opts.throttleRate ?? 0.2;
   let resetRate = opts.resetRate ?? 0.03;
@@ -98,6 +106,7 @@ export async function startThrottleProxy(target: string, opts: { throttleRate?: 
       if (!isControl) {
         const key = `${service}:${actionOf(req, body.toString('utf8'))}`;
         stats.calls.set(key, (stats.calls.get(key) ?? 0) + 1);
+        opts.onCall?.(key);
       }
       const roll = isControl ? 1 : random();
       if (roll < throttleRate) {

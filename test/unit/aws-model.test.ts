@@ -167,7 +167,8 @@ test('subnets are carved from networkCIDR in stable slots; names fit AWS limits'
   assert.deepEqual(clusterZones(ha()), ['us-east-2a', 'us-east-2b', 'us-east-2c']);
   assert.deepEqual([...controlPlanePerZone(5, ['a', 'b', 'c'])], [['a', 2], ['b', 2], ['c', 1]]);
   const long = `a-very-long-cluster-name-${'x'.repeat(40)}.example.com`;
-  assert.ok(elbName('api', long).length <= 32);
-  assert.notEqual(elbName('api', long), elbName('api', long.replace('example', 'exampl3')));
+  const meta = (name: string) => ({ metadata: { name } });
+  assert.ok(elbName('api', meta(long)).length <= 32);
+  assert.notEqual(elbName('api', meta(long)), elbName('api', meta(long.replace('example', 'exampl3'))));
   assert.ok(iamName('control-plane', long).length <= 64);
 });

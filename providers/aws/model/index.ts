@@ -8,7 +8,9 @@ import { iamNodes } from './iam.js';
 import { loadBalancerNodes } from './loadbalancer.js';
 import { networkNodes } from './network.js';
 import { securityNodes } from './security.js';
+import { withClusterId } from './names.js';
 
 export function buildAwsGraph(cluster: Cluster, inputs: BuildInputs): ResourceNode[] {
-  return [...networkNodes(cluster), ...securityNodes(cluster), ...iamNodes(cluster, inputs), ...loadBalancerNodes(cluster), ...computeNodes(cluster, inputs)];
+  const nodes = [...networkNodes(cluster), ...securityNodes(cluster), ...iamNodes(cluster, inputs), ...loadBalancerNodes(cluster), ...computeNodes(cluster, inputs)];
+  return withClusterId(nodes, cluster.metadata.uid);
 }

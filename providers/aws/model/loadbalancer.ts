@@ -16,7 +16,7 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
       kind: 'load-balancer',
       id: LOAD_BALANCER,
       fields: {
-        name: elbName('api', name),
+        name: elbName('api', cluster),
         type: 'network',
         scheme: 'internet-facing',
         subnetIds: clusterZones(cluster).map((z) => ref(subnetId(z), 'id')),
@@ -27,7 +27,7 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
       kind: 'target-group',
       id: TARGET_GROUP,
       fields: {
-        name: elbName('api', name),
+        name: elbName('api', cluster),
         protocol: 'TCP',
         port: API_PORT,
         vpcId: ref(VPC, 'id'),

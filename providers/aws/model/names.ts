@@ -3,8 +3,11 @@
 // keeps them unique and stable across runs.
 
 import { createHash } from 'node:crypto';
+import type { Cluster } from '../../../src/api/types.js';
 
 export const TAG_CLUSTER = 'k8sup.io/cluster';
+/** The cluster's identity (`metadata.uid`): tells apart clusters of the same name kept in different state stores. */
+export const TAG_CLUSTER_ID = 'k8sup.io/cluster-id';
 export const TAG_ID = 'k8sup.io/id';
 export const kubernetesClusterTag = (cluster: string) => `kubernetes.io/cluster/${cluster}`;
 
@@ -12,7 +15,10 @@ export const kubernetesClusterTag = (cluster: string) => `kubernetes.io/cluster/
 export const UBUNTU_OWNER = '099720109477';
 export const UBUNTU_NAME_PATTERN = 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*';
 
-/** The tags every resource carries: CONTRACT tags, the graph id (so list() maps live → graph) and a Name. */
+/**
+ * The tags every resource carries: CONTRACT tags, the graph id (so list() maps live → graph) and a Name. The cluster
+ * id tag is added to every node's tags in one place (withClusterId, model/index.ts).
+ */
 export function clusterTags(cluster: string, id: string): Record<string, string> {
   return {
     [TAG_CLUSTER]: cluster,
@@ -20,6 +26,13 @@ export function clusterTags(cluster: string, id: string): Record<string, string>
     [TAG_ID]: id,
     Name: `${id.replace(/\//g, '-')}.${cluster}`,
   };
+}
+
+/** Adds the cluster id tag wherever a node's `tags` / `instanceTags` carry the cluster tag. */
+export function withClusterId<N extends { fields: Record<string, unknown> }>(nodes: N[], uid: string | undefined): N[] {
+  if (!uid) return nodes;
+  const add = (v: unknown) => (v && typeof v === 'object' && TAG_CLUSTER in v ? { ...v, [TAG_CLUSTER_ID]: uid } : v);
+  return nodes.map((n) => ({ ...n, fields: { ...n.fields, ...('tags' in n.fields ? { tags: add(n.fields.tags) } : {}), ...('instanceTags' in n.fields ? { instanceTags: add(n.fields.instanceTags) } : {}) } }));
 }
 
 function shortHash(text: string, len = 8): string {
@@ -35,9 +48,16 @@ export function fitName(text: string, max: number, allowed: RegExp = /^[A-Za-z0-
   return `${head}-${hash}`;
 }
 
-/** Load balancer / target group names: 32 characters of letters, digits and '-'. */
-export function elbName(prefix: string, cluster: string): string {
-  return fitName(`${prefix}-${cluster.replace(/\./g, '-')}`, 32);
+/**
+ * Load balancer / target group names: 32 characters of letters, digits and '-'. Dots become dashes, which would
+ * make `x-y.k8s.local` and `x.y.k8s.local` collide; so for a cluster with an identity (metadata.uid) a hash of the
+ * full name is added whenever the name had to change. A cluster made before identities keeps its old name: renaming
+ * would replace its API load balancer, whose DNS name its nodes and kubeconfigs use.
+ */
+export function elbName(prefix: string, cluster: Pick<Cluster, 'metadata'>): string {
+  const name = cluster.metadata.name;
+  if (!cluster.metadata.uid) return fitName(`${prefix}-${name.replace(/\./g, '-')}`, 32);
+  return fitName(`${prefix}-${name}`, 32);
 }
 
 /** IAM role / instance profile names: 64 characters of `[\w+=,.@-]`. */

@@ -6,7 +6,7 @@ import type { ResourceHandler } from '../../../src/core/resource.js';
 import type { AwsClients } from '../clients.js';
 import { EventualConsistencyError } from '../errors.js';
 import { TAG_CLUSTER } from '../model/names.js';
-import { creating, ignoreNotFound, live, ownedId, paginate, sameSet, tagMap, tagsEqual, tfName, waitUntil, type Ctx } from './common.js';
+import { creating, ignoreNotFound, isOurs, live, ownedId, paginate, sameSet, tagMap, tagsEqual, tfName, waitUntil, type Ctx } from './common.js';
 
 function asgTags(name: string, tags: unknown) {
   return Object.entries((tags ?? {}) as Record<string, string>).map(([Key, Value]) => ({
@@ -42,7 +42,7 @@ export const autoscalingGroupHandler: ResourceHandler<AwsClients> = {
   async list(ctx) {
     const groups = await paginate<any>(ctx.clients.autoscaling, 'DescribeAutoScalingGroups', { Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [ctx.cluster] }] }, 'AutoScalingGroups');
     return groups.flatMap((g) => {
-      const id = ownedId(tagMap(g.Tags), ctx.cluster);
+      const id = ownedId(tagMap(g.Tags), ctx, `auto scaling group ${g.AutoScalingGroupName}`);
       // A group being deleted is already on its way out.
       if (!id || g.Status === 'Delete in progress') return [];
       return [live('autoscaling-group', id, g.AutoScalingGroupName, toFields(g), { name: g.AutoScalingGroupName, arn: g.AutoScalingGroupARN ?? g.AutoScalingGroupName })];
@@ -65,7 +65,7 @@ export const autoscalingGroupHandler: ResourceHandler<AwsClients> = {
     // Look first: a retried create must not fail (or, on some endpoints, error out) on its own earlier success.
     const existing = await describe(ctx, name);
     if (existing) {
-      if (tagMap(existing.Tags)[TAG_CLUSTER] !== ctx.cluster) throw new Error(`auto scaling group ${name} exists and does not belong to cluster ${ctx.cluster}`);
+      if (!isOurs(tagMap(existing.Tags), ctx, `auto scaling group ${name}`)) throw new Error(`auto scaling group ${name} exists and does not belong to cluster ${ctx.cluster}`);
       return { cloudId: name, outputs: { name, arn: existing.AutoScalingGroupARN ?? name } };
     }
     try {
@@ -76,7 +76,7 @@ export const autoscalingGroupHandler: ResourceHandler<AwsClients> = {
       if (code === 'ValidationError' && /instance profile|iam/i.test((err as Error).message)) throw new EventualConsistencyError(`create auto scaling group ${name}: ${(err as Error).message}`, { cause: err });
       if (code !== 'AlreadyExists' && code !== 'AlreadyExistsFault') throw err;
       const g = await describe(ctx, name);
-      if (!g || tagMap(g.Tags)[TAG_CLUSTER] !== ctx.cluster) throw err;
+      if (!g || !isOurs(tagMap(g.Tags), ctx, `auto scaling group ${name}`)) throw err;
     }
     const g = await describe(ctx, name);
     return { cloudId: name, outputs: { name, arn: g?.AutoScalingGroupARN ?? name } };

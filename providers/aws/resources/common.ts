@@ -3,7 +3,8 @@
 import type { HandlerContext, LiveResource } from '../../../src/core/resource.js';
 import type { AwsApi, AwsClients } from '../clients.js';
 import { classifyAwsError, EventualConsistencyError } from '../errors.js';
-import { TAG_CLUSTER, TAG_ID } from '../model/names.js';
+import { TAG_CLUSTER, TAG_CLUSTER_ID, TAG_ID } from '../model/names.js';
+import { isOwnObject, type ClusterIdentity } from '../../../src/core/ownership.js';
 import { sleep } from '../../../src/core/sleep.js';
 import { includesEntries, sameSet } from '../../../src/core/diff.js';
 import { terraformName } from '../../../src/core/terraform.js';
@@ -29,9 +30,21 @@ export function clusterFilter(cluster: string, id?: string): { Name: string; Val
   return f;
 }
 
-/** True when `tags` say the object belongs to `cluster`; returns its graph id. */
-export function ownedId(tags: Tags, cluster: string): string | undefined {
-  return tags[TAG_CLUSTER] === cluster ? tags[TAG_ID] : undefined;
+/**
+ * The graph id when `tags` say the object is this cluster's. An object with the cluster's name but another cluster
+ * id is refused (exit 2, naming `what` and both ids) or, when the context skips other clusters, not reported.
+ */
+export function ownedId(tags: Tags, ctx: ClusterIdentity, what: string): string | undefined {
+  if (tags[TAG_CLUSTER] !== ctx.cluster || !tags[TAG_ID]) return undefined;
+  return isOwnObject(ctx, tags[TAG_CLUSTER_ID], what) ? tags[TAG_ID] : undefined;
+}
+
+/**
+ * For create's adopt-on-retry paths: the existing object is this cluster's own (same name tag and, when both have
+ * one, the same cluster id). Another cluster's object is refused with exit 2, never adopted.
+ */
+export function isOurs(tags: Tags, ctx: ClusterIdentity, what: string): boolean {
+  return tags[TAG_CLUSTER] === ctx.cluster && isOwnObject({ ...ctx, otherClusters: 'refuse' }, tags[TAG_CLUSTER_ID], what);
 }
 
 /** Desired tags are a subset of live tags (AWS and users may add their own; we never remove foreign tags). */
@@ -82,8 +95,10 @@ export async function waitUntil(ctx: Ctx, what: string, done: () => Promise<bool
   }
 }
 
+/** A live object; its cluster id is read from `fields.tags` (every tagged kind reports them there). */
 export function live(kind: string, id: string, cloudId: string, fields: Record<string, unknown>, outputs: LiveResource['outputs']): LiveResource {
-  return { id, kind, cloudId, fields, outputs };
+  const clusterId = (fields.tags as Tags | undefined)?.[TAG_CLUSTER_ID];
+  return { id, kind, cloudId, fields, outputs, ...(clusterId ? { clusterId } : {}) };
 }
 
 /** EC2 TagSpecifications for one resource type. */

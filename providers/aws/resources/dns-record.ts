@@ -1,15 +1,20 @@
 // Route53 `api.<cluster>` alias to the API load balancer. Record sets carry no tags, so ownership is marked with a
 // TXT record of the same name (`"k8sup.io/cluster=<name>"`, as external-dns does) and list() only reports records
-// with that marker: delete never touches a record someone else made.
+// with that marker: delete never touches a record someone else made. A cluster with an identity adds a second TXT
+// value `"k8sup.io/cluster-id=<uid>"`, so a same-named cluster of another state store is refused, never adopted.
 
 import type { ResourceHandler } from '../../../src/core/resource.js';
 import { terraformExpression } from '../../../src/core/terraform.js';
 import type { AwsClients } from '../clients.js';
 import { DNS_RECORD } from '../model/ids.js';
+import { isOwnObject } from '../../../src/core/ownership.js';
 import { live, tfName, type Ctx } from './common.js';
 
 const fqdn = (n: string) => (n.endsWith('.') ? n : `${n}.`);
 const ownerValue = (cluster: string) => `"k8sup.io/cluster=${cluster}"`;
+const ID_VALUE = /^"k8sup\.io\/cluster-id=(.*)"$/;
+/** The TXT values that mark the record as the cluster's. */
+const ownerValues = (ctx: Ctx) => [ownerValue(ctx.cluster), ...(ctx.clusterId ? [`"k8sup.io/cluster-id=${ctx.clusterId}"`] : [])];
 
 async function findZone(ctx: Ctx, zoneName: string): Promise<string | undefined> {
   const res = await ctx.clients.route53.call('ListHostedZonesByName', { DNSName: fqdn(zoneName), MaxItems: 10 });
@@ -22,18 +27,18 @@ async function recordsNamed(ctx: Ctx, zoneId: string, name: string) {
   return (res.ResourceRecordSets ?? []).filter((r: any) => r.Name === fqdn(name));
 }
 
-function changes(action: 'UPSERT' | 'DELETE', cluster: string, name: string, target: { dnsName: string; hostedZoneId: string }) {
+function changes(action: 'UPSERT' | 'DELETE', owner: string[], name: string, target: { dnsName: string; hostedZoneId: string }) {
   return [
     { Action: action, ResourceRecordSet: { Name: fqdn(name), Type: 'A', AliasTarget: { DNSName: fqdn(target.dnsName), HostedZoneId: target.hostedZoneId, EvaluateTargetHealth: false } } },
-    { Action: action, ResourceRecordSet: { Name: fqdn(name), Type: 'TXT', TTL: 300, ResourceRecords: [{ Value: ownerValue(cluster) }] } },
+    { Action: action, ResourceRecordSet: { Name: fqdn(name), Type: 'TXT', TTL: 300, ResourceRecords: owner.map((Value) => ({ Value })) } },
   ];
 }
 
 async function upsert(ctx: Ctx, f: Record<string, any>) {
   const zoneId = await findZone(ctx, f.zoneName);
   if (!zoneId) throw Object.assign(new Error(`Route53 hosted zone ${f.zoneName} not found (route53:ListHostedZonesByName)`), { name: 'NoSuchHostedZone' });
-  await ctx.clients.route53.call('ChangeResourceRecordSets', { HostedZoneId: zoneId, ChangeBatch: { Comment: `k8sup ${ctx.cluster}`, Changes: changes('UPSERT', ctx.cluster, f.name, f.target) } });
-  return { cloudId: `${zoneId}/${f.name}`, outputs: { fqdn: f.name, zone_id: zoneId } };
+  await ctx.clients.route53.call('ChangeResourceRecordSets', { HostedZoneId: zoneId, ChangeBatch: { Comment: `k8sup ${ctx.cluster}`, Changes: changes('UPSERT', ownerValues(ctx), f.name, f.target) } });
+  return { cloudId: `${zoneId}/${f.name}`, outputs: { fqdn: f.name, zone_id: zoneId, owner: JSON.stringify(ownerValues(ctx)) } };
 }
 
 export const dnsRecordHandler: ResourceHandler<AwsClients> = {
@@ -47,18 +52,21 @@ export const dnsRecordHandler: ResourceHandler<AwsClients> = {
     if (!zoneId) return [];
     const name = `api.${ctx.cluster}`;
     const records = await recordsNamed(ctx, zoneId, name);
-    const owned = records.some((r: any) => r.Type === 'TXT' && (r.ResourceRecords ?? []).some((v: any) => v.Value === ownerValue(ctx.cluster)));
+    const txt = records.find((r: any) => r.Type === 'TXT' && (r.ResourceRecords ?? []).some((v: any) => v.Value === ownerValue(ctx.cluster)));
     const alias = records.find((r: any) => r.Type === 'A' && r.AliasTarget);
-    if (!owned || !alias) return [];
+    if (!txt || !alias) return [];
+    const owner: string[] = (txt.ResourceRecords ?? []).map((v: any) => String(v.Value));
+    const clusterId = owner.map((v) => ID_VALUE.exec(v)?.[1]).find(Boolean);
+    if (!isOwnObject(ctx, clusterId, `Route53 record ${name}`)) return [];
     const target = { dnsName: String(alias.AliasTarget.DNSName).replace(/\.$/, ''), hostedZoneId: alias.AliasTarget.HostedZoneId };
-    return [live('dns-record', DNS_RECORD, `${zoneId}/${name}`, { zoneName: zoneName.replace(/\.$/, ''), name, target }, { fqdn: name, zone_id: zoneId })];
+    return [{ ...live('dns-record', DNS_RECORD, `${zoneId}/${name}`, { zoneName: zoneName.replace(/\.$/, ''), name, target }, { fqdn: name, zone_id: zoneId, owner: JSON.stringify(owner) }), ...(clusterId ? { clusterId } : {}) }];
   },
   create: (_node, f, ctx) => upsert(ctx, f),
   update: (_node, f, _cur, _changes, ctx) => upsert(ctx, f),
   async delete(cur, ctx) {
     const [zoneId] = cur.cloudId.split('/');
     const f = cur.fields as any;
-    await ctx.clients.route53.call('ChangeResourceRecordSets', { HostedZoneId: zoneId, ChangeBatch: { Changes: changes('DELETE', ctx.cluster, f.name, f.target) } });
+    await ctx.clients.route53.call('ChangeResourceRecordSets', { HostedZoneId: zoneId, ChangeBatch: { Changes: changes('DELETE', JSON.parse(String(cur.outputs.owner)), f.name, f.target) } });
   },
   equal(field, d: any, l: any) {
     if (field !== 'target') return false;

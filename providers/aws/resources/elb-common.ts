@@ -1,7 +1,7 @@
 // ELBv2 has no tag filter on Describe*: describe all (paginated) and read tags with DescribeTags, 20 ARNs a call.
 
 import type { Ctx } from './common.js';
-import { paginate, tagMap } from './common.js';
+import { isOurs, ownedId, paginate, tagMap } from './common.js';
 
 export async function tagsByArn(ctx: Ctx, arns: string[]): Promise<Map<string, Record<string, string>>> {
   const out = new Map<string, Record<string, string>>();
@@ -16,7 +16,7 @@ export async function tagsByArn(ctx: Ctx, arns: string[]): Promise<Map<string, R
 export async function describeOwned(ctx: Ctx, op: string, key: string, arnKey: string, input: Record<string, unknown> = {}) {
   const items = await paginate<any>(ctx.clients.elbv2, op, input, key, 'Marker', 'NextMarker');
   const tags = await tagsByArn(ctx, items.map((i) => i[arnKey]));
-  return items.map((item) => ({ item, tags: tags.get(item[arnKey]) ?? {} })).filter((x) => x.tags['k8sup.io/cluster'] === ctx.cluster && x.tags['k8sup.io/id']);
+  return items.map((item) => ({ item, tags: tags.get(item[arnKey]) ?? {} })).filter((x) => ownedId(x.tags, ctx, `${key.replace(/s$/, '')} ${x.item[arnKey]}`));
 }
 
 /**
@@ -30,7 +30,7 @@ export async function adoptDuplicate(ctx: Ctx, describeOp: string, input: Record
     if (!/^Duplicate\w*Name/.test(String((err as { name?: string }).name))) throw err;
     const found = (await ctx.clients.elbv2.call(describeOp, input))[key] ?? [];
     const tags = await tagsByArn(ctx, found.map((x: any) => x[arnKey]));
-    const ours = found.filter((x: any) => tags.get(x[arnKey])?.['k8sup.io/cluster'] === ctx.cluster);
+    const ours = found.filter((x: any) => isOurs(tags.get(x[arnKey]) ?? {}, ctx, `${key.replace(/s$/, '')} ${x[arnKey]}`));
     if (!ours.length) throw err;
     return { [key]: ours };
   }

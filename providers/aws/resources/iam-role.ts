@@ -4,7 +4,7 @@
 import { ref, type ResourceHandler } from '../../../src/core/resource.js';
 import type { AwsClients } from '../clients.js';
 import { iamPath } from '../model/names.js';
-import { ignoreNotFound, live, ownedId, paginate, tagList, tagMap, tagsEqual, tfName, type Ctx } from './common.js';
+import { ignoreNotFound, isOurs, live, ownedId, paginate, tagList, tagMap, tagsEqual, tfName, type Ctx } from './common.js';
 
 /** IAM returns policy documents URL-encoded; compare parsed JSON with arrays of one normalised to scalars. */
 export function normalisePolicy(doc: unknown): unknown {
@@ -32,7 +32,7 @@ async function listOwned(ctx: Ctx, op: 'ListRoles' | 'ListInstanceProfiles', key
   for (const item of items.filter((i) => i.Path === path)) {
     // ListInstanceProfiles includes tags; ListRoles does not, so only roles cost one ListRoleTags each.
     const tags = tagMap(item.Tags?.length ? item.Tags : (await ctx.clients.iam.call(tagOp, { [nameKey]: item[nameKey] })).Tags);
-    const id = ownedId(tags, ctx.cluster);
+    const id = ownedId(tags, ctx, `${op === 'ListRoles' ? 'IAM role' : 'IAM instance profile'} ${item[nameKey]}`);
     if (id) out.push({ item, tags, id });
   }
   return out;
@@ -70,6 +70,8 @@ export const iamRoleHandler: ResourceHandler<AwsClients> = {
       if (!/^EntityAlreadyExists/.test(String((err as { name?: string }).name))) throw err;
       role = (await iam.call('GetRole', { RoleName: f.name })).Role;
       if (role.Path !== f.path) throw err;
+      const tags = tagMap((await iam.call('ListRoleTags', { RoleName: f.name })).Tags);
+      if (!isOurs(tags, ctx, `IAM role ${f.name}`)) throw err;
       await iam.call('UpdateAssumeRolePolicy', { RoleName: f.name, PolicyDocument: JSON.stringify(f.assumeRolePolicy) });
       await iam.call('TagRole', { RoleName: f.name, Tags: tagList(f.tags) });
     }

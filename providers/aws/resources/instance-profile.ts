@@ -1,6 +1,6 @@
 import type { ResourceHandler } from '../../../src/core/resource.js';
 import type { AwsClients } from '../clients.js';
-import { ignoreNotFound, live, tagList, tagsEqual, tfName } from './common.js';
+import { ignoreNotFound, isOurs, live, tagList, tagMap, tagsEqual, tfName } from './common.js';
 import { listOwned } from './iam-role.js';
 
 export const instanceProfileHandler: ResourceHandler<AwsClients> = {
@@ -22,6 +22,8 @@ export const instanceProfileHandler: ResourceHandler<AwsClients> = {
       if (!/^EntityAlreadyExists/.test(String((err as { name?: string }).name))) throw err;
       profile = (await iam.call('GetInstanceProfile', { InstanceProfileName: f.name })).InstanceProfile;
       if (profile.Path !== f.path) throw err;
+      // GetInstanceProfile returns the profile's tags.
+      if (!isOurs(tagMap(profile.Tags), ctx, `IAM instance profile ${f.name}`)) throw err;
     }
     if (!(profile.Roles ?? []).some((r: any) => r.RoleName === f.roleName)) {
       try {

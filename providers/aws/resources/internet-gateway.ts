@@ -13,7 +13,7 @@ export const internetGatewayHandler: ResourceHandler<AwsClients> = {
     const res = await ctx.clients.ec2.call('DescribeInternetGateways', { Filters: clusterFilter(ctx.cluster) });
     return (res.InternetGateways ?? []).flatMap((g: any) => {
       const tags = tagMap(g.Tags);
-      const id = ownedId(tags, ctx.cluster);
+      const id = ownedId(tags, ctx, `internet gateway ${g.InternetGatewayId}`);
       if (!id) return [];
       const vpcId = (g.Attachments ?? []).find((a: any) => a.State !== 'detached')?.VpcId ?? null;
       return [live('internet-gateway', id, g.InternetGatewayId, { vpcId, tags }, { id: g.InternetGatewayId })];

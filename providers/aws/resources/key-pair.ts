@@ -3,7 +3,7 @@
 
 import type { ResourceHandler } from '../../../src/core/resource.js';
 import type { AwsClients } from '../clients.js';
-import { clusterFilter, live, ownedId, tagList, tagMap, tagSpec, tagsEqual, tfName } from './common.js';
+import { clusterFilter, isOurs, live, ownedId, tagList, tagMap, tagSpec, tagsEqual, tfName } from './common.js';
 
 const KEY_HASH_TAG = 'k8sup.io/public-key-sha256';
 
@@ -16,7 +16,7 @@ export const keyPairHandler: ResourceHandler<AwsClients> = {
     const res = await ctx.clients.ec2.call('DescribeKeyPairs', { Filters: clusterFilter(ctx.cluster) });
     return (res.KeyPairs ?? []).flatMap((k: any) => {
       const tags = tagMap(k.Tags);
-      const id = ownedId(tags, ctx.cluster);
+      const id = ownedId(tags, ctx, `key pair ${k.KeyName}`);
       if (!id) return [];
       const { [KEY_HASH_TAG]: hash, ...rest } = tags;
       return [live('key-pair', id, k.KeyPairId ?? k.KeyName, { keyName: k.KeyName, publicKeySha256: hash ?? null, tags: rest }, { key_name: k.KeyName, id: k.KeyPairId ?? k.KeyName })];
@@ -33,7 +33,7 @@ export const keyPairHandler: ResourceHandler<AwsClients> = {
       const res = await ctx.clients.ec2.call('DescribeKeyPairs', { KeyNames: [f.keyName] });
       const k = res.KeyPairs?.[0];
       const t = tagMap(k?.Tags);
-      if (!k || t['k8sup.io/cluster'] !== ctx.cluster || t[KEY_HASH_TAG] !== f.publicKeySha256) throw err;
+      if (!k || !isOurs(t, ctx, `key pair ${f.keyName}`) || t[KEY_HASH_TAG] !== f.publicKeySha256) throw err;
       return { cloudId: k.KeyPairId ?? k.KeyName, outputs: { key_name: k.KeyName, id: k.KeyPairId ?? k.KeyName } };
     }
   },

@@ -8,7 +8,7 @@ import type { AwsClients } from '../clients.js';
 import { UBUNTU_NAME_PATTERN, UBUNTU_OWNER } from '../model/names.js';
 import { placeholder, renderUserData } from '../model/user-data.js';
 import { isImageLookup, lookupImage, type ImageLookup } from './image.js';
-import { clusterFilter, creating, live, ownedId, sameSet, tagList, tagMap, tagSpec, tagsEqual, tfName, tfRefExpr, type Ctx } from './common.js';
+import { clusterFilter, creating, isOurs, live, ownedId, sameSet, tagList, tagMap, tagSpec, tagsEqual, tfName, tfRefExpr, type Ctx } from './common.js';
 
 /** EC2 limit on raw user data. */
 export const USER_DATA_LIMIT = 16 * 1024;
@@ -101,7 +101,7 @@ export const launchTemplateHandler: ResourceHandler<AwsClients> = {
     const current = ctx.clients.settings.imageLookup && (res.LaunchTemplates ?? []).length ? (await lookupImage(ctx, DEFAULT_IMAGE)).ImageId : null;
     for (const t of res.LaunchTemplates ?? []) {
       const tags = tagMap(t.Tags);
-      const id = ownedId(tags, ctx.cluster);
+      const id = ownedId(tags, ctx, `launch template ${t.LaunchTemplateName} (${t.LaunchTemplateId})`);
       if (!id) continue;
       const v = await latestData(ctx, t.LaunchTemplateId);
       const fields: Record<string, unknown> = { name: t.LaunchTemplateName, ...fieldsFromData(v?.LaunchTemplateData ?? {}), tags };
@@ -124,7 +124,7 @@ export const launchTemplateHandler: ResourceHandler<AwsClients> = {
       // Retried create: adopt our template (same cluster tag) and bring it to the desired data.
       const res = await ctx.clients.ec2.call('DescribeLaunchTemplates', { LaunchTemplateNames: [f.name] });
       const t = res.LaunchTemplates?.[0];
-      if (!t || tagMap(t.Tags)['k8sup.io/cluster'] !== ctx.cluster) throw err;
+      if (!t || !isOurs(tagMap(t.Tags), ctx, `launch template ${f.name} (${t.LaunchTemplateId})`)) throw err;
       const version = await newVersion(ctx, t.LaunchTemplateId, f);
       return { cloudId: t.LaunchTemplateId, outputs: { id: t.LaunchTemplateId, name: t.LaunchTemplateName, latest_version: version } };
     }

@@ -2,7 +2,7 @@
 
 import type { ResourceHandler } from '../../../src/core/resource.js';
 import type { AwsClients } from '../clients.js';
-import { live, tagList, tagsEqual, tfName, creating } from './common.js';
+import { live, ownedId, tagList, tagsEqual, tfName, creating } from './common.js';
 import { describeOwned, tagsByArn } from './elb-common.js';
 
 export const listenerHandler: ResourceHandler<AwsClients> = {
@@ -18,10 +18,11 @@ export const listenerHandler: ResourceHandler<AwsClients> = {
     const tags = await tagsByArn(ctx, listeners.map((l) => l.ListenerArn));
     return listeners.flatMap((l) => {
       const t = tags.get(l.ListenerArn) ?? {};
-      if (t['k8sup.io/cluster'] !== ctx.cluster || !t['k8sup.io/id']) return [];
+      const id = ownedId(t, ctx, `listener ${l.ListenerArn}`);
+      if (!id) return [];
       const forward = (l.DefaultActions ?? []).find((a: any) => a.Type === 'forward');
       return [
-        live('listener', t['k8sup.io/id'], l.ListenerArn, { loadBalancerArn: l.LoadBalancerArn, protocol: l.Protocol, port: l.Port, targetGroupArn: forward?.TargetGroupArn ?? null, tags: t }, { arn: l.ListenerArn }),
+        live('listener', id, l.ListenerArn, { loadBalancerArn: l.LoadBalancerArn, protocol: l.Protocol, port: l.Port, targetGroupArn: forward?.TargetGroupArn ?? null, tags: t }, { arn: l.ListenerArn }),
       ];
     });
   },

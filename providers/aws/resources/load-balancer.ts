@@ -1,6 +1,6 @@
 import type { ResourceHandler } from '../../../src/core/resource.js';
 import type { AwsClients } from '../clients.js';
-import { creating, live, sameSet, tagList, tagsEqual, tfName, waitUntil, type Ctx } from './common.js';
+import { creating, isOurs, live, sameSet, tagList, tagsEqual, tfName, waitUntil, type Ctx } from './common.js';
 import { adoptDuplicate, describeOwned, tagsByArn } from './elb-common.js';
 import { classifyAwsError } from '../errors.js';
 
@@ -8,7 +8,7 @@ async function findOwnedByName(ctx: Ctx, name: string): Promise<any | undefined>
   try {
     const found = (await ctx.clients.elbv2.call('DescribeLoadBalancers', { Names: [name] })).LoadBalancers ?? [];
     const tags = await tagsByArn(ctx, found.map((l: any) => l.LoadBalancerArn));
-    return found.find((l: any) => tags.get(l.LoadBalancerArn)?.['k8sup.io/cluster'] === ctx.cluster);
+    return found.find((l: any) => isOurs(tags.get(l.LoadBalancerArn) ?? {}, ctx, `load balancer ${name} (${l.LoadBalancerArn})`));
   } catch (err) {
     if (classifyAwsError(err) === 'not-found') return undefined;
     throw err;

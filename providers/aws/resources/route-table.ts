@@ -55,7 +55,7 @@ export const routeTableHandler: ResourceHandler<AwsClients> = {
     const res = await ctx.clients.ec2.call('DescribeRouteTables', { Filters: clusterFilter(ctx.cluster) });
     return (res.RouteTables ?? []).flatMap((rt: any) => {
       const tags = tagMap(rt.Tags);
-      const id = ownedId(tags, ctx.cluster);
+      const id = ownedId(tags, ctx, `route table ${rt.RouteTableId}`);
       if (!id) return [];
       return [live('route-table', id, rt.RouteTableId, { vpcId: rt.VpcId, routes: liveRoutes(rt), subnetIds: liveAssociations(rt).map((a) => a.subnetId), tags }, { id: rt.RouteTableId })];
     });

@@ -67,7 +67,7 @@ export const securityGroupRulesHandler: ResourceHandler<AwsClients> = {
   immutable: ['groupId'],
   async list(ctx) {
     return (await describeClusterGroups(ctx)).flatMap((g) => {
-      const id = ownedId(tagMap(g.Tags), ctx.cluster);
+      const id = ownedId(tagMap(g.Tags), ctx, `security group ${g.GroupId}`);
       if (!id) return [];
       return [live('security-group-rules', rulesIdFor(id), g.GroupId, { groupId: g.GroupId, ingress: rulesFromPermissions(g.IpPermissions) }, { id: g.GroupId })];
     });

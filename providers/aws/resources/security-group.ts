@@ -15,7 +15,7 @@ export const securityGroupHandler: ResourceHandler<AwsClients> = {
   async list(ctx) {
     return (await describeClusterGroups(ctx)).flatMap((g) => {
       const tags = tagMap(g.Tags);
-      const id = ownedId(tags, ctx.cluster);
+      const id = ownedId(tags, ctx, `security group ${g.GroupId}`);
       if (!id) return [];
       return [live('security-group', id, g.GroupId, { vpcId: g.VpcId, groupName: g.GroupName, description: g.Description, tags }, { id: g.GroupId })];
     });

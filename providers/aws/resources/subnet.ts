@@ -10,7 +10,7 @@ export const subnetHandler: ResourceHandler<AwsClients> = {
     const res = await ctx.clients.ec2.call('DescribeSubnets', { Filters: clusterFilter(ctx.cluster) });
     return (res.Subnets ?? []).flatMap((s: any) => {
       const tags = tagMap(s.Tags);
-      const id = ownedId(tags, ctx.cluster);
+      const id = ownedId(tags, ctx, `subnet ${s.SubnetId}`);
       if (!id) return [];
       return [live('subnet', id, s.SubnetId, { vpcId: s.VpcId, cidrBlock: s.CidrBlock, availabilityZone: s.AvailabilityZone, mapPublicIpOnLaunch: s.MapPublicIpOnLaunch ?? false, tags }, { id: s.SubnetId })];
     });

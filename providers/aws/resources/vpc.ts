@@ -25,7 +25,7 @@ export const vpcHandler: ResourceHandler<AwsClients> = {
     const out = [];
     for (const v of res.Vpcs ?? []) {
       const tags = tagMap(v.Tags);
-      const id = ownedId(tags, ctx.cluster);
+      const id = ownedId(tags, ctx, `VPC ${v.VpcId}`);
       if (!id) continue;
       out.push(live('vpc', id, v.VpcId, { cidrBlock: v.CidrBlock, ...(await dnsAttributes(ctx, v.VpcId)), tags }, { id: v.VpcId, cidr_block: v.CidrBlock }));
     }

@@ -93,7 +93,7 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       externalIp: true,
       // Pods' addresses leave the node unchanged (routed or encapsulated pod networks).
       canIpForward: true,
-      networkTags: [networkTag(name, g.role)],
+      networkTags: [networkTag(cluster, g.role)],
       labels: clusterLabels(name, { [LABEL_NODE_GROUP]: g.group, [LABEL_ROLE]: g.role }),
       serviceAccountScopes: [...SCOPES[g.role]],
       shieldedVm: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
@@ -104,9 +104,9 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
     };
     const hash = contentHash(templateFields);
     const templateId = instanceTemplateId(g.key, hash);
-    nodes.push({ kind: 'instance-template', id: templateId, fields: { name: resourceName(name, `${g.key}-${hash}`), ...templateFields } });
+    nodes.push({ kind: 'instance-template', id: templateId, fields: { name: resourceName(cluster, `${g.key}-${hash}`), ...templateFields } });
     for (const zone of g.zones) {
-      const groupName = resourceName(name, `${g.key}-${zone}`);
+      const groupName = resourceName(cluster, `${g.key}-${zone}`);
       nodes.push({
         kind: 'instance-group',
         id: instanceGroupId(g.key, zone),

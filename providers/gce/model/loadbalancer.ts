@@ -41,13 +41,13 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
     {
       kind: 'address',
       id: API_ADDRESS,
-      fields: { name: resourceName(name, 'api'), region, addressType: 'EXTERNAL', networkTier: 'PREMIUM', labels: clusterLabels(name) },
+      fields: { name: resourceName(cluster, 'api'), region, addressType: 'EXTERNAL', networkTier: 'PREMIUM', labels: clusterLabels(name) },
     },
     {
       kind: 'health-check',
       id: API_HEALTH_CHECK,
       fields: {
-        name: resourceName(name, 'api'),
+        name: resourceName(cluster, 'api'),
         region,
         type: 'HTTPS',
         // kubeadm lets anonymous clients read /readyz; the check does not validate the serving certificate.
@@ -62,7 +62,7 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
       kind: 'backend-service',
       id: API_BACKEND_SERVICE,
       fields: {
-        name: resourceName(name, 'api'),
+        name: resourceName(cluster, 'api'),
         region,
         protocol: 'TCP',
         loadBalancingScheme: 'EXTERNAL',
@@ -75,7 +75,7 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
       kind: 'forwarding-rule',
       id: API_FORWARDING_RULE,
       fields: {
-        name: resourceName(name, 'api'),
+        name: resourceName(cluster, 'api'),
         region,
         IPAddress: ref(API_ADDRESS, 'address'),
         IPProtocol: 'TCP',

@@ -6,8 +6,11 @@
 // merely shares the prefix is never touched.
 
 import { createHash } from 'node:crypto';
+import type { Cluster } from '../../../src/api/types.js';
 
 export const LABEL_CLUSTER = 'k8sup-cluster';
+/** The cluster's identity (`metadata.uid`), as a label and in the description marker. */
+export const LABEL_CLUSTER_ID = 'k8sup-cluster-id';
 export const LABEL_NODE_GROUP = 'k8sup-node-group';
 export const LABEL_ROLE = 'k8sup-role';
 const MAX_NAME = 58;
@@ -21,15 +24,26 @@ export function clusterLabel(cluster: string): string {
   return dashed.length <= 63 ? dashed : `${dashed.slice(0, 56)}-${hash6(cluster)}`;
 }
 
-/** `k8sup-<cluster, dashed, shortened with a hash if long>-`: the prefix of every resource name of the cluster. */
-export function namePrefix(cluster: string): string {
-  const dashed = clusterLabel(cluster);
-  const part = dashed.length <= MAX_CLUSTER_PART ? dashed : `${dashed.slice(0, MAX_CLUSTER_PART - 7).replace(/-+$/, '')}-${hash6(cluster)}`;
-  return `k8sup-${part}-`;
+/** A cluster as names see it: the name alone (legacy: no identity) or the spec's metadata. */
+export type NamedCluster = string | Pick<Cluster, 'metadata'>;
+
+/**
+ * `k8sup-<cluster, dashed, shortened with a hash if long>-`: the prefix of every resource name of the cluster.
+ * Dashing makes `x-y.k8s.local` and `x.y.k8s.local` alike, so a cluster with an identity (metadata.uid) gets a hash
+ * of its full name appended whenever dashing changed it (`k8sup-x-y-k8s-local-1a2b3c-`). The legacy prefix stays a
+ * prefix of that name, so nameFilter (legacy) finds both; the description marker then tells them apart exactly. A
+ * cluster made before identities keeps its names: renaming would replace its network, address and instances.
+ */
+export function namePrefix(cluster: NamedCluster): string {
+  const name = typeof cluster === 'string' ? cluster : cluster.metadata.name;
+  const dashed = clusterLabel(name);
+  if (dashed.length > MAX_CLUSTER_PART) return `k8sup-${dashed.slice(0, MAX_CLUSTER_PART - 7).replace(/-+$/, '')}-${hash6(name)}-`;
+  const withIdentity = typeof cluster !== 'string' && !!cluster.metadata.uid;
+  return withIdentity && dashed !== name ? `k8sup-${dashed}-${hash6(name)}-` : `k8sup-${dashed}-`;
 }
 
 /** A GCE resource name for the cluster: `k8sup-<cluster>-<suffix>`, shortened with a hash so it fits 58 characters. */
-export function resourceName(cluster: string, suffix: string): string {
+export function resourceName(cluster: NamedCluster, suffix: string): string {
   const prefix = namePrefix(cluster);
   const clean = suffix.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
   const room = MAX_NAME - prefix.length;
@@ -37,7 +51,7 @@ export function resourceName(cluster: string, suffix: string): string {
   return prefix + s;
 }
 
-/** The server-side list filter that narrows a kind to names of this cluster (RE2, anchored by the API). */
+/** The server-side list filter that narrows a kind to names of this cluster (RE2, anchored by the API); legacy and identity names alike. */
 export function nameFilter(cluster: string): string {
   return `name eq "${namePrefix(cluster).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*"`;
 }
@@ -47,14 +61,26 @@ export function labelFilter(cluster: string): string {
   return `labels.${LABEL_CLUSTER} = "${clusterLabel(cluster)}"`;
 }
 
-export function description(cluster: string, id: string): string {
-  return `Managed by k8sup [${LABEL_CLUSTER}=${cluster} k8sup-id=${id}]`;
+/** The description marker; clusters with an identity add `k8sup-cluster-id=<uid>` (older objects lack it). */
+export function description(cluster: string, id: string, clusterId?: string): string {
+  return `Managed by k8sup [${LABEL_CLUSTER}=${cluster} k8sup-id=${id}${clusterId ? ` ${LABEL_CLUSTER_ID}=${clusterId}` : ''}]`;
 }
 
-/** The graph id from a description marker, if the object belongs to `cluster` (exact match). */
+/** Cluster name, graph id and (if any) cluster id from a description marker. */
+export function parseMarker(desc: string | null | undefined): { cluster: string; id: string; clusterId?: string } | undefined {
+  const m = /\[k8sup-cluster=(\S+) k8sup-id=(\S+?)(?: k8sup-cluster-id=(\S+))?\]/.exec(desc ?? '');
+  return m ? { cluster: m[1], id: m[2], ...(m[3] ? { clusterId: m[3] } : {}) } : undefined;
+}
+
+/** The graph id from a description marker, if the object carries `cluster`'s name (exact match). */
 export function ownedId(desc: string | null | undefined, cluster: string): string | undefined {
-  const m = /\[k8sup-cluster=(\S+) k8sup-id=(\S+)\]/.exec(desc ?? '');
-  return m && m[1] === cluster ? m[2] : undefined;
+  const m = parseMarker(desc);
+  return m && m.cluster === cluster ? m.id : undefined;
+}
+
+/** A label value for the cluster id: labels allow lowercase letters, digits, '-' and '_', 63 characters. */
+export function clusterIdLabel(uid: string): string {
+  return uid.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 63);
 }
 
 /** Labels on every labelled resource. */
@@ -63,7 +89,7 @@ export function clusterLabels(cluster: string, extra: Record<string, string> = {
 }
 
 /** Network tags the firewall rules target. */
-export const networkTag = (cluster: string, role: 'control-plane' | 'node') => resourceName(cluster, role === 'control-plane' ? 'cp' : 'node');
+export const networkTag = (cluster: NamedCluster, role: 'control-plane' | 'node') => resourceName(cluster, role === 'control-plane' ? 'cp' : 'node');
 
 /** A short, stable digest of a value (instance template names change when their content does). */
 export function contentHash(value: unknown): string {

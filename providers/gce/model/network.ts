@@ -13,20 +13,20 @@ export function networkNodes(cluster: Cluster): ResourceNode[] {
   const name = cluster.metadata.name;
   const s = cluster.spec;
   const network = ref(NETWORK, 'selfLink');
-  const cpTag = networkTag(name, 'control-plane');
-  const nodeTag = networkTag(name, 'node');
+  const cpTag = networkTag(cluster, 'control-plane');
+  const nodeTag = networkTag(cluster, 'node');
   const nodes: ResourceNode[] = [
-    { kind: 'network', id: NETWORK, fields: { name: resourceName(name, 'net'), autoCreateSubnetworks: false, routingMode: 'REGIONAL', mtu: 1460 } },
+    { kind: 'network', id: NETWORK, fields: { name: resourceName(cluster, 'net'), autoCreateSubnetworks: false, routingMode: 'REGIONAL', mtu: 1460 } },
     {
       kind: 'subnetwork',
       id: subnetworkId(s.region),
-      fields: { name: resourceName(name, s.region), region: s.region, network, ipCidrRange: s.networking.networkCIDR, privateIpGoogleAccess: true },
+      fields: { name: resourceName(cluster, s.region), region: s.region, network, ipCidrRange: s.networking.networkCIDR, privateIpGoogleAccess: true },
     },
     {
       kind: 'firewall',
       id: FIREWALL_INTERNAL,
       fields: {
-        name: resourceName(name, 'internal'),
+        name: resourceName(cluster, 'internal'),
         network,
         direction: 'INGRESS',
         priority: 1000,
@@ -40,7 +40,7 @@ export function networkNodes(cluster: Cluster): ResourceNode[] {
       kind: 'firewall',
       id: FIREWALL_API,
       fields: {
-        name: resourceName(name, 'api'),
+        name: resourceName(cluster, 'api'),
         network,
         direction: 'INGRESS',
         priority: 1000,
@@ -54,7 +54,7 @@ export function networkNodes(cluster: Cluster): ResourceNode[] {
       kind: 'firewall',
       id: FIREWALL_API_HEALTH,
       fields: {
-        name: resourceName(name, 'api-health'),
+        name: resourceName(cluster, 'api-health'),
         network,
         direction: 'INGRESS',
         priority: 1000,
@@ -69,7 +69,7 @@ export function networkNodes(cluster: Cluster): ResourceNode[] {
       kind: 'firewall',
       id: FIREWALL_SSH,
       fields: {
-        name: resourceName(name, 'ssh'),
+        name: resourceName(cluster, 'ssh'),
         network,
         direction: 'INGRESS',
         priority: 1000,

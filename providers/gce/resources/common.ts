@@ -9,7 +9,8 @@
 import type { FieldChange, HandlerContext, LiveResource, ResolvedFields, ResourceHandler, ResourceNode, TerraformBlock } from '../../../src/core/resource.js';
 import type { GceClients, GceService } from '../clients.js';
 import { classifyGceError, GceEventualConsistencyError, isAlreadyExists } from '../errors.js';
-import { description, labelFilter, lastSegment, nameFilter, ownedId } from '../model/names.js';
+import { description, labelFilter, lastSegment, nameFilter, parseMarker } from '../model/names.js';
+import { isOwnObject } from '../../../src/core/ownership.js';
 import { includesEntries, sameSet } from '../../../src/core/diff.js';
 import { terraformName } from '../../../src/core/terraform.js';
 
@@ -65,13 +66,21 @@ export function location(scope: Scope, obj: Obj, ctx: Ctx): Obj {
 }
 
 export function defineHandler(spec: KindSpec): ResourceHandler<GceClients> {
-  const toLive = (obj: Obj, id: string): LiveResource => ({
+  const toLive = (obj: Obj, id: string, clusterId: string | undefined): LiveResource => ({
     id,
     kind: spec.kind,
     cloudId: String(obj.selfLink ?? obj.name),
     fields: spec.fields(obj),
     outputs: spec.outputs(obj),
+    ...(clusterId ? { clusterId } : {}),
   });
+  /** The graph id if the object is this cluster's (its marker names the cluster, and no other cluster id). */
+  const ownId = (obj: Obj, ctx: Ctx, forAdopt = false): string | undefined => {
+    const m = parseMarker(obj.description);
+    if (!m || m.cluster !== ctx.cluster) return undefined;
+    const identity = forAdopt ? { ...ctx, otherClusters: 'refuse' as const } : ctx;
+    return isOwnObject(identity, m.clusterId, `${spec.kind} ${obj.name}`) ? m.id : undefined;
+  };
   const get = async (ctx: Ctx, name: string, where: Obj): Promise<Obj> =>
     ctx.clients.api.call(spec.service, 'get', { project: ctx.clients.settings.project, ...where, [spec.param]: name });
 
@@ -88,21 +97,21 @@ export function defineHandler(spec: KindSpec): ResourceHandler<GceClients> {
       else items = await api.list(spec.service, { filter, ...(spec.scope === 'region' ? { region: settings.region } : {}) });
       const out: LiveResource[] = [];
       for (const obj of items) {
-        const id = ownedId(obj.description, ctx.cluster);
-        if (id) out.push(toLive(obj, id));
+        const id = ownId(obj, ctx);
+        if (id) out.push(toLive(obj, id, parseMarker(obj.description)?.clusterId));
       }
       return out;
     },
     async create(node, fields, ctx) {
       const name = String(fields.name);
       const where = spec.scope === 'region' ? { region: fields.region } : spec.scope === 'zone' ? { zone: fields.zone } : {};
-      const body = { ...spec.body(fields, ctx), name, description: description(ctx.cluster, node.id) };
+      const body = { ...spec.body(fields, ctx), name, description: description(ctx.cluster, node.id, ctx.clusterId) };
       try {
         await ctx.clients.api.mutate(spec.service, 'insert', { ...where, [spec.bodyParam]: body }, ctx.signal);
       } catch (err) {
         if (!isAlreadyExists(err)) throw err;
         const existing = await get(ctx, name, where);
-        if (ownedId(existing.description, ctx.cluster) !== node.id) {
+        if (ownId(existing, ctx, true) !== node.id) {
           throw new Error(`${spec.kind} ${name} already exists and does not belong to ${node.id} of cluster ${ctx.cluster}: rename or delete it`, { cause: err });
         }
       }
