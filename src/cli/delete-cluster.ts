@@ -1,8 +1,11 @@
 import { desiredGraph, hasApplied, loadProviderFor, destroyAll } from '../cluster/deploy.js';
 import { mutateCluster, readSpec } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
+import { loadPki } from '../cluster/pki-store.js';
+import { removeAdminContext } from './export-kubeconfig.js';
 import { renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
+import { reviewPlan } from '../core/plan-view.js';
 
 /**
  * delete cluster: lists every resource of the cluster (found by its tags and by the recorded inventory); with
@@ -18,7 +21,8 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
       const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: Boolean(opts.sshAcceptNew) };
       const nodes = await desiredGraph(dctx, provider);
       const { plan, run } = await destroyAll(dctx, provider, nodes);
-      await printData(ctx, plan, () => renderPlan(plan));
+      const view = reviewPlan(plan, provider.handlers);
+      await printData(ctx, view, () => renderPlan(view));
       if (!ctx.globals.yes) {
         ctx.note(`Run again with --yes to delete these resources and the state of ${name}.`);
         return 0;
@@ -33,8 +37,12 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
         return 0;
       }
     }
+    // The CA identifies the kubeconfig entries k8sup wrote for this cluster; read it before the state goes.
+    const pki = await loadPki(store, name);
     await cs.deleteAll({ lease });
     ctx.note(`Deleted cluster ${name}.`);
+    const removed = pki ? await removeAdminContext(ctx, name, pki.ca.certPem) : null;
+    if (removed) ctx.note(removed);
     return 0;
   });
 }
