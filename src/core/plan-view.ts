@@ -63,13 +63,25 @@ export function canonical(v: unknown): string {
 }
 
 export function listChanges(from: unknown[], to: unknown[]): ListChanges {
-  const before = new Map(from.map((v) => [canonical(v), v]));
-  const after = new Map(to.map((v) => [canonical(v), v]));
-  return {
-    added: [...after].filter(([k]) => !before.has(k)).map(([, v]) => v),
-    removed: [...before].filter(([k]) => !after.has(k)).map(([, v]) => v),
-    unchanged: [...after.keys()].filter((k) => before.has(k)).length,
-  };
+  // Multisets: two equal items (two rules that both read "(known after apply)") are two items.
+  const left = new Map<string, number>();
+  for (const v of from) left.set(canonical(v), (left.get(canonical(v)) ?? 0) + 1);
+  const added: unknown[] = [];
+  let unchanged = 0;
+  for (const v of to) {
+    const n = left.get(canonical(v)) ?? 0;
+    if (n > 0) {
+      left.set(canonical(v), n - 1);
+      unchanged++;
+    } else added.push(v);
+  }
+  const removed = from.filter((v) => {
+    const n = left.get(canonical(v)) ?? 0;
+    if (n === 0) return false;
+    left.set(canonical(v), n - 1);
+    return true;
+  });
+  return { added, removed, unchanged };
 }
 
 /** Pretty JSON with sorted keys, so a document's line diff shows what changed, not how keys were ordered. */

@@ -3,7 +3,7 @@
 // line diffs of scripts and policies, and `# forces replacement` on the fields that cause a replacement.
 
 import { KNOWN_AFTER_APPLY } from '../../core/diff.js';
-import type { ChangeView, PlanView, StepView } from '../../core/plan-view.js';
+import { listChanges, type ChangeView, type PlanView, type StepView } from '../../core/plan-view.js';
 
 const SYMBOL = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' } as const;
 const FORCES = '  # forces replacement';
@@ -38,7 +38,7 @@ function inline(v: unknown): string | undefined {
     if (Object.keys(v).length === 0) return '{}';
     if (Object.values(v).some((x) => typeof x === 'object' && x !== null)) return undefined;
     const s = `{ ${Object.entries(v).map(([k, x]) => `${keyText(k)} = ${scalar(x)}`).join(', ')} }`;
-    return s.length <= 80 ? s : undefined;
+    return s.length <= 100 ? s : undefined;
   }
   if (typeof v === 'string' && v.includes('\n')) return undefined;
   return scalar(v);
@@ -99,18 +99,13 @@ function objectDiff(from: Record<string, unknown>, to: Record<string, unknown>, 
     const name = keyText(k).padEnd(width);
     if (!(k in from) || from[k] === undefined) lines.push(...prefixed(`${pad}+ ${name} = `, block(to[k], `${pad}  `)));
     else if (!(k in to) || to[k] === undefined) lines.push(...prefixed(`${pad}- ${name} = `, block(from[k], `${pad}  `)));
-    else lines.push(...changeLines({ field: k, from: from[k], to: to[k], ...(Array.isArray(from[k]) && Array.isArray(to[k]) ? { items: itemsOf(from[k] as unknown[], to[k] as unknown[]) } : {}) }, 'update', width, pad));
+    else lines.push(...changeLines({ field: k, from: from[k], to: to[k], ...(Array.isArray(from[k]) && Array.isArray(to[k]) ? { items: listChanges(from[k] as unknown[], to[k] as unknown[]) } : {}) }, 'update', width, pad));
   }
   const same = keys.length - changed.length;
   if (same) lines.push(`${pad}  # (${same} unchanged ${same === 1 ? 'attribute' : 'attributes'} hidden)`);
   return lines;
 }
 
-function itemsOf(from: unknown[], to: unknown[]) {
-  const f = new Set(from.map((x) => JSON.stringify(x)));
-  const t = new Set(to.map((x) => JSON.stringify(x)));
-  return { added: to.filter((x) => !f.has(JSON.stringify(x))), removed: from.filter((x) => !t.has(JSON.stringify(x))), unchanged: to.filter((x) => f.has(JSON.stringify(x))).length };
-}
 
 export function renderPlan(plan: PlanView, opts: { verbose?: boolean } = {}): string {
   const c = planCounts(plan);
