@@ -84,6 +84,31 @@ describe('plans and immutable fields (file store)', () => {
     assert.equal(treeDigest(join(state(), NAME, 'revisions')), before);
   });
 
+  it('saved-plan and --admin flags: misuse is exit 2 with a hint, nothing written', async () => {
+    const bogus = join(home, 'bogus.json');
+    writeFileSync(bogus, '{"kind":"something-else"}');
+    const other = join(home, 'other-plan.json');
+    writeFileSync(other, JSON.stringify({ kind: 'k8sup.io/SavedPlan', formatVersion: 1, cluster: 'other.k8s.local', specRevision: 1, liveDigest: 'sha256:x', createdAt: '', plan: { steps: [] } }));
+    const cases: [string[], RegExp][] = [
+      [['update', 'cluster', NAME, '--plan', bogus], /--plan FILE applies a saved plan and needs --yes/],
+      [['update', 'cluster', NAME, '--out-plan', join(home, 'p.json'), '--yes'], /--out-plan writes a plan for review/],
+      [['update', 'cluster', NAME, '--out-plan', join(home, 'p.json'), '--plan', bogus, '--yes'], /cannot be combined/],
+      [['update', 'cluster', NAME, '--plan', join(home, 'missing.json'), '--yes'], /cannot read the saved plan .*ENOENT/],
+      [['update', 'cluster', NAME, '--plan', bogus, '--yes'], /is not a k8sup saved plan: kind is not k8sup\.io\/SavedPlan/],
+      [['update', 'cluster', NAME, '--plan', other, '--yes'], /is a plan for other\.k8s\.local, not demo\.k8s\.local/],
+      [['update', 'cluster', NAME, '--admin'], /--admin writes the kubeconfig after an apply and needs --yes/],
+      [['update', 'cluster', NAME, '--yes', '--admin=forever'], /duration|forever/],
+    ];
+    for (const [args, message] of cases) {
+      const before = treeDigest(home);
+      const r = await run(...args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /^hint: /m);
+      assert.equal(treeDigest(home), before, `${args.join(' ')} wrote nothing`);
+    }
+  });
+
   it('update refuses a stored revision that changes an immutable field of the applied one', async () => {
     // Revision 1 had 172.20.0.0/16, the current one 10.20.0.0/16: pretend revision 1 is what the cloud runs.
     writeFileSync(join(state(), NAME, 'cluster-info.json'), JSON.stringify({ appliedRevision: 1 }));
