@@ -27,7 +27,9 @@ _k8sup() {
   case "$directive" in
     :files) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
     :dirs) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
-    *) [[ \${#lines[@]} -gt 0 ]] && COMPREPLY=("\${lines[@]}") ;;
+    *) [[ \${#lines[@]} -gt 0 ]] && COMPREPLY=("\${lines[@]}")
+       # bash replaces only the part after \`=\` (a word break) in --flag=value: offer just the value.
+       if [[ "$cur" == --*=* && "$COMP_WORDBREAKS" == *=* ]]; then COMPREPLY=("\${COMPREPLY[@]#\"\${cur%%=*}=\"}"); fi ;;
   esac
   return 0
 }

@@ -116,6 +116,8 @@ describe('completion', () => {
     assert.deepEqual(bashWords(['k8sup', '--state', 's3://x', 'get', '']), ['cluster', 'clusters']);
     assert.deepEqual(bash('k8sup -o '), ['json', 'table', 'yaml']);
     assert.deepEqual(bash('k8sup get clusters -o y'), ['yaml']);
+    assert.deepEqual(bash('k8sup get clusters --output=j'), ['json'], 'bash completes the part after = only');
+    assert.deepEqual(zsh(['get', 'clusters', '--output=j']), ['--output=json']);
     assert.deepEqual(bash('k8sup create cluster x --cloud '), ['aws', 'gce', 'metal']);
     assert.deepEqual(bash('k8sup create cluster x --networking ci'), ['cilium']);
     assert.deepEqual(bash('k8sup update cluster x --target '), ['direct', 'terraform']);
