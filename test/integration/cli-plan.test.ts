@@ -73,6 +73,19 @@ describe('plans and immutable fields (file store)', () => {
     assert.equal(fine.code, 0, 'other fields still change');
   });
 
+  it('an apply that started but never finished (journal entries, no cluster-info.json) counts as applied', async () => {
+    const name = 'partial.k8s.local';
+    assert.equal((await run('create', 'cluster', name, '--zones', 'us-east-2a')).code, 0);
+    writeFileSync(join(state(), name, 'applied.json'), JSON.stringify({ entries: [{ id: 'vpc', kind: 'vpc', cloudId: 'vpc-1', action: 'created', at: new Date().toISOString() }] }));
+    const doc = parse((await run('get', 'cluster', name, '-o', 'yaml')).stdout);
+    doc.spec.networking.serviceCIDR = '100.128.0.0/13';
+    delete doc.metadata.revision;
+    writeFileSync(join(home, 'partial.yaml'), JSON.stringify(doc));
+    const r = await run('replace', '-f', join(home, 'partial.yaml'));
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /spec\.networking\.serviceCIDR cannot change on an applied cluster/);
+  });
+
   it('edit refuses it too: re-offered with the error, never saved', async () => {
     const editor = join(home, 'edit-cidr.sh');
     writeFileSync(editor, '#!/bin/sh\nsed -i "s#serviceCIDR: .*#serviceCIDR: 100.128.0.0/13#" "$1"\n');
