@@ -113,5 +113,8 @@ describe('plan rendering', () => {
     assert.doesNotMatch(text, /abc123|PRIVATE KEY|MIIEow/);
     assert.deepEqual(view.steps[0].changes.filter((c) => c.sensitive).map((c) => [c.field, c.to]), [['bundle', SENSITIVE], ['token', SENSITIVE]]);
     assert.match(text, /size += 1 → 2/);
+    const created = renderPlan(reviewPlan(diff('c', [{ kind: 'secret-thing', id: 's', fields: { token: 'abc123', size: 2 } }], [], [handler]), [handler]));
+    assert.match(created, /\+ token = \(sensitive value\)\n/);
+    assert.doesNotMatch(created, /abc123/);
   });
 });

@@ -3,7 +3,7 @@
 // line diffs of scripts and policies, and `# forces replacement` on the fields that cause a replacement.
 
 import { KNOWN_AFTER_APPLY } from '../../core/diff.js';
-import { listChanges, type ChangeView, type PlanView, type StepView } from '../../core/plan-view.js';
+import { canonical, listChanges, SENSITIVE, type ChangeView, type PlanView, type StepView } from '../../core/plan-view.js';
 
 const SYMBOL = { create: '+', update: '~', replace: '-/+', delete: '-', noop: ' ' } as const;
 const FORCES = '  # forces replacement';
@@ -23,7 +23,7 @@ const keyText = (k: string) => (/^[A-Za-z_][\w-]*$/.test(k) ? k : JSON.stringify
 
 function scalar(v: unknown): string {
   if (v === undefined || v === null) return 'null';
-  if (v === KNOWN_AFTER_APPLY) return v;
+  if (v === KNOWN_AFTER_APPLY || v === SENSITIVE) return v;
   return JSON.stringify(v);
 }
 
@@ -92,7 +92,7 @@ function changeLines(c: ChangeView, action: StepView['action'], width: number, p
 /** Changed keys of a nested object, recursively; unchanged keys are counted, not shown. */
 function objectDiff(from: Record<string, unknown>, to: Record<string, unknown>, pad: string): string[] {
   const keys = [...new Set([...Object.keys(from), ...Object.keys(to)])];
-  const changed = keys.filter((k) => JSON.stringify(from[k]) !== JSON.stringify(to[k]));
+  const changed = keys.filter((k) => canonical(from[k]) !== canonical(to[k]));
   const width = Math.max(0, ...changed.map((k) => keyText(k).length));
   const lines: string[] = [];
   for (const k of changed) {
