@@ -45,8 +45,8 @@ function appliedLive(nodes: ResourceNode[]): LiveResource[] {
   });
 }
 
-function planFor(next: Cluster, applied?: Cluster): PlanView {
-  const nodes = provider.buildGraph(next, INPUTS);
+function planFor(next: Cluster, applied?: Cluster, inputs = INPUTS): PlanView {
+  const nodes = provider.buildGraph(next, inputs);
   const live = applied ? appliedLive(provider.buildGraph(applied, INPUTS)) : [];
   return reviewPlan(diff('demo.k8s.local', nodes, live, provider.handlers), provider.handlers);
 }
@@ -93,6 +93,16 @@ describe('plan rendering', () => {
     assert.match(ud.lineDiff!, /^\+.*1\.31\.5/m);
     assert.ok(ud.lineDiff!.split('\n').length < 60, 'only the changed lines and their context');
     await pin('user-data', view);
+  });
+
+  it('a policy change is a line diff of the policy document', async () => {
+    const view = planFor(spec(), spec(), { ...INPUTS, stateStore: 's3://other-state/team' });
+    const role = view.steps.find((s) => s.id === 'iam-role/nodes')!;
+    assert.equal(role.action, 'update');
+    const policy = role.changes.find((c) => c.field === 'policy')!;
+    assert.match(policy.lineDiff!, /^- +"Resource": "arn:aws:s3:::k8sup-state\/team\/demo\.k8s\.local\/bootstrap\/\*",?$/m);
+    assert.match(policy.lineDiff!, /^\+ +"Resource": "arn:aws:s3:::other-state\/team\/demo\.k8s\.local\/bootstrap\/\*",?$/m);
+    await expectGolden('test/golden/plan/policy.txt', renderPlan({ ...view, steps: view.steps.filter((s) => s.kind === 'iam-role') }));
   });
 
   it('a replacement marks the fields that force it', async () => {
