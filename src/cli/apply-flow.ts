@@ -10,12 +10,21 @@ import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, off
 import type { CliContext } from './context.js';
 import { planHasChanges, renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
+import { reviewPlan } from '../core/plan-view.js';
+import { checkSavedPlanLive, liveDigest, planFromSaved, writeSavedPlan, type SavedPlan } from '../cluster/saved-plan.js';
+import { writeAdminContext } from './export-kubeconfig.js';
 
 export interface ApplyFlags {
   target?: 'direct' | 'terraform';
   out?: string;
   detailedExitcode?: boolean;
   sshAcceptNew?: boolean;
+  /** update: write the reviewed plan to this file (without --yes). */
+  outPlan?: string;
+  /** update: the saved plan file being applied (with --yes). */
+  plan?: string;
+  /** --admin[=DURATION]: after a successful --yes, write an admin context to the kubeconfig (true: the default lifetime). */
+  admin?: string | boolean;
 }
 
 /** Flag checks that must fail before anything is written. */
@@ -26,6 +35,17 @@ export function checkApplyFlags(flags: ApplyFlags): void {
   if (flags.out && flags.target !== 'terraform') {
     throw new InvalidInputError('--out is only used with --target terraform', { hint: 'add --target terraform, or drop --out' });
   }
+  if ((flags.outPlan || flags.plan) && flags.target === 'terraform') {
+    throw new InvalidInputError('saved plans (--out-plan, --plan) are for --target direct', { hint: 'drop --target terraform; Terraform has its own `terraform plan -out`' });
+  }
+  if (flags.outPlan && flags.plan) throw new InvalidInputError('--out-plan and --plan cannot be combined', { hint: 'plan with --out-plan FILE, then apply with --plan FILE --yes' });
+}
+
+/** Flag checks that need the global options: saved plans are written without --yes and applied with it. */
+export function checkSavedPlanFlags(flags: ApplyFlags, yes: boolean): void {
+  if (flags.outPlan && yes) throw new InvalidInputError('--out-plan writes a plan for review; it does not apply', { hint: 'drop --yes to save the plan, then apply it with --plan FILE --yes' });
+  if (flags.plan && !yes) throw new InvalidInputError('--plan FILE applies a saved plan and needs --yes', { hint: 'add --yes; to look at the plan, read the file or run `k8sup update cluster NAME` again' });
+  if (flags.admin !== undefined && flags.admin !== false && !yes) throw new InvalidInputError('--admin writes the kubeconfig after an apply and needs --yes', { hint: 'add --yes, or use `k8sup export kubeconfig NAME --admin DURATION`' });
 }
 
 /** `-v`: the exact script each pending step runs on its machine (bare metal: what will run on which host). */
@@ -50,7 +70,7 @@ function nextStep(provider: Provider<any>, storeUrl: string, name: string): stri
  * Plans the cluster and, with --yes, applies it. A cluster that was never applied is planned offline (every
  * resource is a create), so `create cluster` without --yes needs no cloud account.
  */
-export async function planAndApply(ctx: CliContext, store: BlobStore, cs: ClusterStore, cluster: Cluster, flags: ApplyFlags, opts: { offlineIfNew: boolean; revision: number; clients?: unknown }): Promise<number> {
+export async function planAndApply(ctx: CliContext, store: BlobStore, cs: ClusterStore, cluster: Cluster, flags: ApplyFlags, opts: { offlineIfNew: boolean; revision: number; clients?: unknown; saved?: SavedPlan }): Promise<number> {
   const provider = await loadProviderFor(cluster);
   if (ctx.globals.yes || flags.target === 'terraform') assertNodesCanReadStore(provider, store.url);
   const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: flags.sshAcceptNew, clients: opts.clients, revision: opts.revision };
@@ -66,17 +86,26 @@ export async function planAndApply(ctx: CliContext, store: BlobStore, cs: Cluste
   const live = offline ? undefined : await planAgainstCloud(dctx, provider, nodes);
   const plan = live?.plan ?? offlinePlan(dctx, provider, nodes);
   const changes = planHasChanges(plan);
-  await printData(ctx, plan, () => renderPlan(plan, { verbose: ctx.globals.verbose }));
+  const view = reviewPlan(plan, provider.handlers);
+  // A saved plan applies only if the cloud is still what it was planned against (exit 3 before anything changes).
+  if (opts.saved) checkSavedPlanLive(opts.saved, flags.plan!, liveDigest(live!.live), view);
+  await printData(ctx, view, () => renderPlan(view, { verbose: ctx.globals.verbose }));
   if (ctx.globals.output === 'table' && ctx.globals.verbose && provider.stepScript) await printStepScripts(ctx, provider, cluster, store.url, plan, nodes);
 
+  const name = cluster.metadata.name;
   if (!ctx.globals.yes) {
     // An offline plan cannot know that the account already holds a cluster of this name (from another state store).
-    if (offline) ctx.note(`This plan did not look at the cloud (nothing was applied from this state yet). Check it against the cloud with: k8sup update cluster ${cluster.metadata.name}`);
-    if (changes) ctx.note(nextStep(provider, store.url, cluster.metadata.name));
+    if (offline) ctx.note(`This plan did not look at the cloud (nothing was applied from this state yet). Check it against the cloud with: k8sup update cluster ${name}`);
+    if (flags.outPlan) {
+      const file = await writeSavedPlan(flags.outPlan, ctx.cwd, { cluster: name, specRevision: opts.revision, liveDigest: liveDigest(live?.live ?? []), createdAt: new Date().toISOString(), plan: view });
+      ctx.note(`Saved the plan to ${file}. Apply exactly this plan with: k8sup update cluster ${name} --plan ${flags.outPlan} --yes`);
+    } else if (changes) ctx.note(nextStep(provider, store.url, name));
     return changes && flags.detailedExitcode ? ExitCode.CHANGES_PENDING : ExitCode.OK;
   }
-  if (!changes) return ExitCode.OK;
-  await live!.apply();
-  ctx.note(`Cluster ${cluster.metadata.name} is applied. Check it with: k8sup validate cluster ${cluster.metadata.name} --wait 10m`);
+  if (changes) {
+    await live!.apply(opts.saved ? planFromSaved(opts.saved) : undefined);
+    ctx.note(`Cluster ${name} is applied. Check it with: k8sup validate cluster ${name} --wait 10m`);
+  }
+  if (flags.admin !== undefined && flags.admin !== false) ctx.note(await writeAdminContext(ctx, cs, name, flags.admin));
   return ExitCode.OK;
 }

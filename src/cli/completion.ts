@@ -1,69 +1,87 @@
-import type { Command } from 'commander';
+// `k8sup completion bash|zsh|fish`: thin shell glue around the hidden `k8sup __complete WORD…` (complete.ts), which
+// knows the command tree, skips flag values, completes flag values, cluster names and files. One engine, three
+// shells: each script only hands over the words typed so far and turns the answer into the shell's candidates.
+
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 
-interface Node {
-  path: string[];
-  subcommands: string[];
-  options: string[];
-}
-
-function walk(cmd: Command, path: string[], out: Node[]): void {
-  out.push({ path, subcommands: cmd.commands.map((c) => c.name()), options: cmd.options.map((o) => o.long ?? o.short ?? '').filter(Boolean) });
-  for (const c of cmd.commands) walk(c, [...path, c.name()], out);
-}
-
-function bash(nodes: Node[], globals: string[]): string {
-  const cases = nodes
-    .map((n) => `    "${n.path.join(' ')}") words="${[...n.subcommands, ...n.options, ...globals].join(' ')}" ;;`)
-    .join('\n');
-  return `# k8sup bash completion: source <(k8sup completion bash)
+// bash: the words come from COMP_LINE split on blanks only (COMP_WORDS is also split at `=` and `:`, which would cut
+// `--state=s3://x` into pieces); COMP_WORDS / COMP_CWORD are used when COMP_LINE is not set.
+const BASH = `# k8sup bash completion: source <(k8sup completion bash)
 _k8sup() {
-  local cur path="" w words
-  cur="\${COMP_WORDS[COMP_CWORD]}"
-  for w in "\${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
-    case "$w" in -*) ;; *) path="\${path:+$path }$w" ;; esac
-  done
-  case "$path" in
-${cases}
-    *) words="${globals.join(' ')}" ;;
+  local -a words
+  if [[ -n "\${COMP_LINE+set}" ]]; then
+    local line="\${COMP_LINE:0:\${COMP_POINT:-\${#COMP_LINE}}}"
+    read -r -a words <<< "$line"
+    [[ "$line" =~ [[:space:]]$ ]] && words+=("")
+  else
+    words=("\${COMP_WORDS[@]:0:COMP_CWORD+1}")
+  fi
+  local cur="\${words[\${#words[@]}-1]}" out directive
+  local -a lines
+  out="$("\${words[0]}" __complete "\${words[@]:1}" 2>/dev/null)" || return 0
+  mapfile -t lines <<< "$out"
+  directive="\${lines[\${#lines[@]}-1]}"
+  unset 'lines[\${#lines[@]}-1]'
+  COMPREPLY=()
+  case "$directive" in
+    :files) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+    :dirs) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
+    *) [[ \${#lines[@]} -gt 0 ]] && COMPREPLY=("\${lines[@]}")
+       # bash replaces only the part after \`=\` (a word break) in --flag=value: offer just the value.
+       if [[ "$cur" == --*=* && "$COMP_WORDBREAKS" == *=* ]]; then COMPREPLY=("\${COMPREPLY[@]#\"\${cur%%=*}=\"}"); fi ;;
   esac
-  mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
+  return 0
 }
 complete -F _k8sup k8sup
 `;
-}
 
-function zsh(nodes: Node[], globals: string[]): string {
-  return `#compdef k8sup
-# k8sup zsh completion: source <(k8sup completion zsh)
-autoload -U bashcompinit && bashcompinit
-${bash(nodes, globals).replace(/^# .*\n/, '')}`;
+const ZSH = `#compdef k8sup
+# k8sup zsh completion: source <(k8sup completion zsh)   (or save it as _k8sup in a folder of $fpath)
+_k8sup() {
+  local out directive
+  local -a lines candidates
+  out="$(\${words[1]} __complete "\${(@)words[2,CURRENT]}" 2>/dev/null)" || return 1
+  lines=("\${(@f)out}")
+  directive="\${lines[-1]}"
+  candidates=("\${(@)lines[1,-2]}")
+  case "$directive" in
+    :files) _files ;;
+    :dirs) _files -/ ;;
+    *) (( \${#candidates} )) && compadd -- "\${candidates[@]}" ;;
+  esac
 }
+if (( $+functions[compdef] )); then
+  compdef _k8sup k8sup
+else
+  autoload -Uz compinit && compinit && compdef _k8sup k8sup
+fi
+`;
 
-function fish(nodes: Node[]): string {
-  const lines = ['# k8sup fish completion: k8sup completion fish | source'];
-  for (const n of nodes) {
-    const cond = n.path.length === 0 ? '__fish_use_subcommand' : `__fish_seen_subcommand_from ${n.path[n.path.length - 1]}`;
-    for (const s of n.subcommands) lines.push(`complete -c k8sup -f -n '${cond}' -a ${s}`);
-    for (const o of n.options) lines.push(`complete -c k8sup -n '${cond}' -l ${o.replace(/^--/, '')}`);
-  }
-  return lines.join('\n') + '\n';
-}
+const FISH = `# k8sup fish completion: k8sup completion fish | source
+function __k8sup_complete
+    set -l tokens (commandline -opc)
+    set -l cur (commandline -ct)
+    set -l out (command $tokens[1] __complete $tokens[2..-1] "$cur" 2>/dev/null)
+    or return
+    switch $out[-1]
+        case :files
+            __fish_complete_path "$cur"
+        case :dirs
+            __fish_complete_directories "$cur"
+        case '*'
+            if test (count $out) -gt 1
+                printf '%s\\n' $out[1..-2]
+            end
+    end
+end
+complete -c k8sup -f -a '(__k8sup_complete)'
+`;
 
-// The tree comes from the running command (its parent chain), not from main.ts: importing main here would be an
-// import circle (main loads this module).
-export default async function completion(ctx: CliContext, args: string[], _opts: unknown, command: Command): Promise<number> {
-  let program = command;
-  while (program.parent) program = program.parent;
-  const nodes: Node[] = [];
-  for (const c of program.commands) walk(c, [c.name()], nodes);
-  nodes.unshift({ path: [], subcommands: program.commands.map((c) => c.name()), options: [] });
-  const globals = program.options.map((o) => o.long!).filter(Boolean);
-  const shell = args[0];
-  if (shell === 'bash') ctx.out(bash(nodes, globals));
-  else if (shell === 'zsh') ctx.out(zsh(nodes, globals));
-  else if (shell === 'fish') ctx.out(fish(nodes));
-  else throw new InvalidInputError(`unsupported shell "${shell}"`, { hint: 'use bash, zsh or fish' });
+export default async function completion(ctx: CliContext, args: string[]): Promise<number> {
+  const scripts: Record<string, string> = { bash: BASH, zsh: ZSH, fish: FISH };
+  const script = scripts[args[0]];
+  if (!script) throw new InvalidInputError(`unsupported shell "${args[0]}"`, { hint: 'use bash, zsh or fish' });
+  ctx.out(script);
   return 0;
 }

@@ -5,11 +5,13 @@ import { InvalidInputError } from '../core/errors.js';
 import { assertNodesCanReadStore, connectProvider, desiredGraph, loadProviderFor } from '../cluster/deploy.js';
 import { generatePki, savePki } from '../cluster/pki-store.js';
 import { mutateCluster, writeSpec } from '../cluster/spec-store.js';
-import { planAndApply, type ApplyFlags } from './apply-flow.js';
+import { checkSavedPlanFlags, planAndApply, type ApplyFlags } from './apply-flow.js';
 import type { CliContext } from './context.js';
 
 export async function createCluster(ctx: CliContext, cluster: Cluster, flags: ApplyFlags): Promise<number> {
   const name = cluster.metadata.name;
+  checkSavedPlanFlags({ admin: flags.admin }, ctx.globals.yes);
+  if (typeof flags.admin === 'string') (await import('../pki/index.js')).parseDuration(flags.admin);
   const store = await ctx.openStore();
   // Everything that can reject the input runs before the first write: the store must suit an apply, and the
   // provider must be able to build the cluster's resources (bootstrap scripts included) from this spec.

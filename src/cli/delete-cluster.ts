@@ -2,10 +2,13 @@ import type { CloudName } from '../api/index.js';
 import { desiredGraph, destroyAll, hasApplied, loadProviderFor, mayHaveCloudObjects, planDeleteByOwnership } from '../cluster/deploy.js';
 import { mutateCluster, readSpec } from '../cluster/spec-store.js';
 import { InvalidInputError } from '../core/errors.js';
-import { ClusterStore } from '../state/cluster-store.js';
+import { ClusterStore, type Lease } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
+import { loadPki } from '../cluster/pki-store.js';
+import { removeAdminContext } from './export-kubeconfig.js';
 import { renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
+import { reviewPlan } from '../core/plan-view.js';
 
 /**
  * delete cluster: lists every resource of the cluster (found by its ownership tags/labels and by the journal); with
@@ -36,16 +39,15 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
       const nodes = await desiredGraph(dctx, provider);
       const { plan, run } = await destroyAll(dctx, provider, nodes);
       if (applied || plan.steps.length > 0) {
-        await printData(ctx, plan, () => renderPlan(plan));
+        const view = reviewPlan(plan, provider.handlers);
+        await printData(ctx, view, () => renderPlan(view));
         if (!ctx.globals.yes) {
           ctx.note(`Run again with --yes to delete these resources and the state of ${name}.`);
           return 0;
         }
         // Throws (exit 1, naming what is left) unless every resource is gone; the state is kept until then.
         await run();
-        await cs.deleteAll({ lease });
-        ctx.note(`Deleted cluster ${name}.`);
-        return 0;
+        return forgetCluster(ctx, cs, lease, name);
       }
     }
     const keys = await store.list(`${name}/`);
@@ -54,10 +56,19 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
       ctx.note(`Run again with --yes to delete the state of ${name}.`);
       return 0;
     }
-    await cs.deleteAll({ lease });
-    ctx.note(`Deleted cluster ${name}.`);
-    return 0;
+    return forgetCluster(ctx, cs, lease, name);
   });
+}
+
+/** Deletes the cluster's state and the kubeconfig entries k8sup wrote for it. */
+async function forgetCluster(ctx: CliContext, cs: ClusterStore, lease: Lease, name: string): Promise<number> {
+  // The CA identifies the kubeconfig entries k8sup wrote for this cluster; read it before the state goes.
+  const pki = await loadPki(cs.store, name);
+  await cs.deleteAll({ lease });
+  ctx.note(`Deleted cluster ${name}.`);
+  const removed = pki ? await removeAdminContext(ctx, name, pki.ca.certPem) : null;
+  if (removed) ctx.note(removed);
+  return 0;
 }
 
 /** `delete cluster NAME --cloud C --region R [--project P] [--cluster-id ID]`: the state is gone; the tags say what is the cluster's. */
@@ -76,7 +87,8 @@ async function deleteWithoutState(ctx: CliContext, name: string, opts: Record<st
     return 0;
   }
   ctx.note(`No state for ${name}: deleting what carries its ownership tags in ${cloud} ${scope.region}${which}.`);
-  await printData(ctx, found.plan, () => renderPlan(found.plan));
+  const view = reviewPlan(found.plan, provider.handlers);
+  await printData(ctx, view, () => renderPlan(view));
   if (!ctx.globals.yes) {
     ctx.note(`Run again with --yes to delete these resources.`);
     return 0;

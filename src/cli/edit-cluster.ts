@@ -6,6 +6,7 @@ import { parseClusterText, type Cluster } from '../api/index.js';
 import { K8supError, OperationError } from '../core/errors.js';
 import { assertSameName, mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
+import { checkImmutableFields } from '../cluster/immutable-fields.js';
 import { describeChanges, specChanges } from '../api/spec-diff.js';
 
 const HEADER = '# Edit the cluster spec. Lines starting with # are ignored; an empty file cancels the edit.\n';
@@ -42,6 +43,7 @@ export default async function editCluster(ctx: CliContext, args: string[]): Prom
         try {
           cluster = parseClusterText(edited, 'edited spec');
           assertSameName(cluster, name, 'edited spec');
+          await checkImmutableFields(cs, name, current, cluster, 'edited spec');
         } catch (e) {
           if (!(e instanceof K8supError)) throw e;
           if (edited === lastInvalid) {

@@ -23,17 +23,40 @@ export async function adminKubeconfig(cs: ClusterStore, name: string, ttl: strin
   return { ...kc, server, recorded };
 }
 
+/** The kubeconfig file k8sup writes to: --kubeconfig, else the first file of $KUBECONFIG, else ~/.kube/config. */
+export function kubeconfigPath(ctx: Pick<CliContext, 'env' | 'home'>, explicit?: string): string {
+  return explicit ?? (ctx.env.KUBECONFIG?.split(':').find(Boolean) || join(ctx.home, '.kube', 'config'));
+}
+
+/** Merges a fresh admin context for the cluster into the kubeconfig; returns the line to tell the user. */
+export async function writeAdminContext(ctx: Pick<CliContext, 'env' | 'home' | 'note'>, cs: ClusterStore, name: string, ttl: string | true, explicitPath?: string): Promise<string> {
+  const pkiMod = await import('../pki/index.js');
+  const kc = await adminKubeconfig(cs, name, ttl === true ? pkiMod.DEFAULT_ADMIN_TTL : ttl);
+  const path = kubeconfigPath(ctx, explicitPath);
+  const existing = await readFile(path, 'utf8').catch(() => null);
+  await pkiMod.writeKubeconfigFile(path, pkiMod.mergeKubeconfig(existing, kc.yaml));
+  if (!kc.recorded) ctx.note(`warning: ${name} has not been applied yet; the kubeconfig points at ${kc.server}`);
+  return `Wrote context ${name} to ${path} (admin credential valid until ${kc.notAfter.toISOString()}).`;
+}
+
+/** delete cluster --yes: removes the context, user and cluster entries k8sup wrote for this cluster (only those). */
+export async function removeAdminContext(ctx: Pick<CliContext, 'env' | 'home'>, name: string, caCertPem: string): Promise<string | null> {
+  const pkiMod = await import('../pki/index.js');
+  const path = kubeconfigPath(ctx);
+  const existing = await readFile(path, 'utf8').catch(() => null);
+  if (existing === null) return null;
+  const { yaml, removed } = pkiMod.removeKubeconfigEntries(existing, { name, caCertPem });
+  if (!removed.length) return null;
+  await pkiMod.writeKubeconfigFile(path, yaml);
+  return `Removed ${removed.join(', ')} from ${path}.`;
+}
+
 export default async function exportKubeconfig(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
   const pkiMod = await import('../pki/index.js');
   pkiMod.parseDuration(opts.admin); // bad input fails before any read
   const cs = new ClusterStore(await ctx.openStore(), name);
   await readSpec(cs, name);
-  const kc = await adminKubeconfig(cs, name, opts.admin);
-  const path = opts.kubeconfig ?? ctx.env.KUBECONFIG?.split(':')[0] ?? join(ctx.home, '.kube', 'config');
-  const existing = await readFile(path, 'utf8').catch(() => null);
-  await pkiMod.writeKubeconfigFile(path, pkiMod.mergeKubeconfig(existing, kc.yaml));
-  if (!kc.recorded) ctx.note(`warning: ${name} has not been applied yet; the kubeconfig points at ${kc.server}`);
-  ctx.note(`Wrote context ${name} to ${path} (admin credential valid until ${kc.notAfter.toISOString()}).`);
+  ctx.note(await writeAdminContext(ctx, cs, name, opts.admin, opts.kubeconfig));
   return 0;
 }

@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
+import { addExamples } from './help-examples.js';
 
 export { nodeSupportNotice } from './node-support.js';
 
@@ -44,7 +45,8 @@ const applyFlags = (c: Command) =>
   c
     .addOption(new Option('--target <target>', 'where changes go').choices(['direct', 'terraform']).default('direct'))
     .option('--out <dir>', 'output folder for --target terraform')
-    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys in ~/.ssh/known_hosts');
+    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys in ~/.ssh/known_hosts')
+    .option('--admin [duration]', 'with --yes: also write an admin context to the kubeconfig, valid this long (default 18h; put it last or use --admin=8h)');
 
 export interface ProgramOutput {
   writeOut(s: string): void;
@@ -57,6 +59,8 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
   const program = new Command('k8sup')
     // Set before any subcommand is added: subcommands copy these settings when they are created.
     .configureOutput({ writeOut: (s) => output.writeOut(s), writeErr: (s) => output.writeErr(s) })
+    // Every command's help lists the global options (--yes, -o, --state…) too.
+    .configureHelp({ showGlobalOptions: true })
     .description('Provision production Kubernetes clusters on AWS, GCE and bare metal')
     .option('--state <url>', 'state store: file:///path, s3://bucket[/prefix], gs://bucket[/prefix] (env K8SUP_STATE_STORE)')
     .option('--name <name>', 'cluster name (env K8SUP_CLUSTER_NAME)')
@@ -97,6 +101,8 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
 
   applyFlags(program.command('update').description('plan / apply the cluster spec').command('cluster [name]').description('show the changes to reach the spec; --yes applies them'))
     .option('--detailed-exitcode', 'exit 5 when changes are pending (without --yes)')
+    .option('--out-plan <file>', 'save the plan for review (without --yes); apply exactly it later with --plan FILE --yes')
+    .option('--plan <file>', 'apply this saved plan (with --yes); exit 3 if the spec or the cloud changed since it was saved')
     .action(actions(() => import('./update-cluster.js')));
 
   program.command('validate').description('check cluster health').command('cluster [name]').description('check the cluster through the Kubernetes API')
@@ -139,6 +145,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
 
   program.command('completion').description('shell completion script').argument('<shell>', 'bash, zsh or fish')
     .action(actions(() => import('./completion.js')));
+  addExamples(program);
   return program;
 }
 
@@ -168,6 +175,13 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
       commanderErr += s;
     },
   });
+  if (argv[0] === '__complete') {
+    // Hidden, for the completion scripts: its words are data, not options for commander to parse.
+    const { complete, formatCompletion } = await import('./complete.js');
+    const { homedir } = await import('node:os');
+    stdout.write(formatCompletion(await complete(program, argv.slice(1), env, env.HOME || homedir())));
+    return 0;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

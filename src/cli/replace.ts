@@ -1,6 +1,7 @@
 import { assertSameName, mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
 import { readSpecFile } from './spec-file.js';
+import { checkImmutableFields } from '../cluster/immutable-fields.js';
 import { describeChanges, specChanges } from '../api/spec-diff.js';
 
 /** replace -f: the file becomes the next revision. Applying it is `update cluster --yes`. */
@@ -11,6 +12,7 @@ export default async function replace(ctx: CliContext, _args: string[], opts: Re
   const store = await ctx.openStore();
   return mutateCluster(store, name, ctx.actor, 'replace', async (cs) => {
     const current = await readSpec(cs, name);
+    await checkImmutableFields(cs, name, current, cluster, opts.filename);
     const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, `replace -f ${opts.filename}`);
     ctx.note(changed ? `Replaced ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: k8sup update cluster ${name} --yes` : `No change: ${name} is already at this spec (revision ${revision}).`);
     return 0;

@@ -9,7 +9,7 @@ import { apply, destroy, diff, plan as planLive, renderTerraform, type ApplyResu
 import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import type { Provider } from '../core/provider.js';
-import type { Plan, ResourceNode } from '../core/resource.js';
+import type { LiveResource, Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { CLUSTER_INFO, type ClusterInfo } from './cluster-info.js';
@@ -106,7 +106,10 @@ async function engineDeps(ctx: DeployContext, provider: Provider<any>): Promise<
 
 export interface LivePlan {
   plan: Plan;
-  apply(): Promise<ApplyResult>;
+  /** What the cloud reported, the plan's input (saved plans record a digest of it). */
+  live: LiveResource[];
+  /** Applies this plan, or a saved plan computed against the same live resources. */
+  apply(saved?: Plan): Promise<ApplyResult>;
 }
 
 /** Connects to the cloud, plans against what exists, and offers to apply that exact plan. */
@@ -115,8 +118,9 @@ export async function planAgainstCloud(ctx: DeployContext, provider: Provider<an
   const { plan, live } = await planLive(nodes, deps);
   return {
     plan,
-    async apply() {
-      const result = await apply(plan, nodes, live, deps);
+    live,
+    async apply(saved) {
+      const result = await apply(saved ?? plan, nodes, live, deps);
       const info: ClusterInfo = {
         apiEndpoint: provider.apiEndpoint?.(result.outputs),
         appliedRevision: ctx.revision,

@@ -129,4 +129,13 @@ export interface ResourceHandler<C = unknown> {
   terraformOutputs?: Readonly<Record<string, string>>;
   /** Diff hook for fields that need a custom comparison (e.g. JSON policies, unordered lists). */
   equal?(field: string, desired: unknown, live: unknown): boolean;
+  /**
+   * How a field reads in a plan, for both the desired and the live value: the rendered script instead of the
+   * template it is built from, a normalised policy. Absent: the value as it is.
+   */
+  present?(field: string, value: unknown): unknown;
+  /** Fields that are documents (policies): plans show them as indented JSON with a line diff. */
+  documents?: readonly string[];
+  /** Fields a plan never shows (credentials); they read as `(sensitive value)`. */
+  sensitive?: readonly string[];
 }

@@ -24,5 +24,5 @@ export {
   loadClusterPki,
 } from './cluster-pki.js';
 export { parseDuration } from './duration.js';
-export { type KubeconfigInput, buildKubeconfig, mergeKubeconfig, writeKubeconfigFile } from './kubeconfig.js';
+export { type KubeconfigInput, buildKubeconfig, mergeKubeconfig, removeKubeconfigEntries, writeKubeconfigFile } from './kubeconfig.js';
 export { DEFAULT_ADMIN_TTL, buildAdminKubeconfig } from './admin-kubeconfig.js';

@@ -1,7 +1,7 @@
 // kubeconfig (clientcmd v1 Config) building, merging into an existing file, and writing it safely: the file holds a
 // cluster-admin key, so it is 0600 and replaced atomically (a half-written ~/.kube/config breaks every kubectl call).
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -108,6 +108,51 @@ export function mergeKubeconfig(existingYaml: string | null, addition: string): 
   if (add['current-context']) merged['current-context'] = add['current-context'];
   if (merged.preferences === undefined) merged.preferences = {};
   return stringify(merged, { lineWidth: 0 });
+}
+
+/** A PEM (or base64 of a PEM) as a certificate, or null when it is not one. */
+function certOf(data: unknown): X509Certificate | null {
+  if (typeof data !== 'string') return null;
+  try {
+    return new X509Certificate(data.includes('-----BEGIN') ? data : Buffer.from(data, 'base64'));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Removes what k8sup wrote for a cluster (as `delete cluster` does, like kops): the cluster entry named `name` that
+ * trusts this cluster's CA, the user entry named `name` whose client certificate this CA issued, and the context
+ * named `name` that joins them. Entries with the same names for anything else, and every other entry, are kept.
+ * current-context is cleared when it was the removed context.
+ */
+export function removeKubeconfigEntries(existingYaml: string, target: { name: string; caCertPem: string }): { yaml: string; removed: string[] } {
+  const doc = parseKubeconfig(existingYaml, 'the kubeconfig');
+  const ca = new X509Certificate(target.caCertPem);
+  const cluster = (doc.clusters ?? []).find((c) => c.name === target.name && certOf((c.cluster as Record<string, unknown> | undefined)?.['certificate-authority-data'])?.raw.equals(ca.raw));
+  const user = (doc.users ?? []).find((u) => {
+    const cert = u.name === target.name ? certOf((u.user as Record<string, unknown> | undefined)?.['client-certificate-data']) : null;
+    return cert !== null && cert.checkIssued(ca) && cert.verify(ca.publicKey);
+  });
+  const context = (doc.contexts ?? []).find((c) => {
+    const ctx = c.context as Record<string, unknown> | undefined;
+    return c.name === target.name && ctx?.cluster === target.name && ctx?.user === target.name;
+  });
+  const removed: string[] = [];
+  if (context && (cluster || user)) {
+    doc.contexts = doc.contexts!.filter((c) => c !== context);
+    removed.push(`context ${target.name}`);
+    if (doc['current-context'] === target.name) doc['current-context'] = '';
+  }
+  if (cluster) {
+    doc.clusters = doc.clusters!.filter((c) => c !== cluster);
+    removed.push(`cluster ${target.name}`);
+  }
+  if (user) {
+    doc.users = doc.users!.filter((u) => u !== user);
+    removed.push(`user ${target.name}`);
+  }
+  return { yaml: stringify(doc, { lineWidth: 0 }), removed };
 }
 
 /**

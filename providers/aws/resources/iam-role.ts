@@ -105,6 +105,8 @@ export const iamRoleHandler: ResourceHandler<AwsClients> = {
     }
     await iam.call('DeleteRole', { RoleName: name });
   },
+  documents: ['assumeRolePolicy', 'policy'],
+  present: (field, v) => (field === 'policy' || field === 'assumeRolePolicy' ? normalisePolicy(v) : v),
   equal(field, d, l) {
     if (field === 'tags') return tagsEqual(d, l);
     if (field === 'policy' || field === 'assumeRolePolicy') return JSON.stringify(normalisePolicy(d)) === JSON.stringify(normalisePolicy(l));

@@ -144,6 +144,8 @@ export const launchTemplateHandler: ResourceHandler<AwsClients> = {
     if (field === 'userData' && d && typeof d === 'object' && typeof l === 'string') return renderUserData(d as any) === l;
     return false;
   },
+  // Plans show the script a node runs, not the template and variables it is built from.
+  present: (field, v) => (field === 'userData' && v && typeof v === 'object' ? renderUserData(v as any) : v),
   terraform(node) {
     const f = node.fields as Record<string, any>;
     const name = tfName(node.id);
