@@ -80,7 +80,8 @@ function throttleResponse(service: string, req: IncomingMessage, requestId: stri
   }
 }
 
-export async function startThrottleProxy(target: string, opts: { throttleRate?: number; resetRate?: number; seed?: number } = {}): Promise<ThrottleProxy> {
+/** `latencyMs` delays every call by that much (a slow network: keeps an apply in flight long enough to interrupt it). */
+export async function startThrottleProxy(target: string, opts: { throttleRate?: number; resetRate?: number; seed?: number; latencyMs?: number } = {}): Promise<ThrottleProxy> {
   const upstream = new URL(target);
   let throttleRate = opts.throttleRate ?? 0.2;
   let resetRate = opts.resetRate ?? 0.03;
@@ -140,7 +141,8 @@ export async function startThrottleProxy(target: string, opts: { throttleRate?: 
     });
   };
 
-  const server: Server = createServer(handle);
+  const latencyMs = opts.latencyMs ?? 0;
+  const server: Server = createServer((req, res) => (latencyMs > 0 ? setTimeout(() => handle(req, res), latencyMs) : handle(req, res)));
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
