@@ -9,6 +9,7 @@ import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import { parseDuration } from '../pki/duration.js';
 import type { BlobStore } from '../state/blob.js';
+import { InterruptedError } from './interrupts.js';
 import { lockHolderIsGone, ownIdentity } from './local-process.js';
 import { createProgress, type ProgressMode } from './render/progress.js';
 
@@ -107,6 +108,15 @@ export function createContext(input: ContextInput): CliContext {
     }
   }
   const host = hostname();
+  // Said through the progress host, so that with --progress ndjson stderr stays one JSON object a line.
+  input.signal.addEventListener(
+    'abort',
+    () => {
+      const reason = input.signal.reason;
+      if (reason instanceof InterruptedError) io.emit({ code: 'run.interrupted', level: 'warn', message: reason.stopping, data: { cause: reason.interruptCause } });
+    },
+    { once: true },
+  );
   return {
     env,
     home,

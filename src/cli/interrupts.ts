@@ -16,6 +16,13 @@ const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** The run was stopped by a signal or a closed output pipe. Exit 128+n. */
 export class InterruptedError extends K8supError {
+  /** What the run says when it starts to stop (the progress event `run.interrupted`). */
+  get stopping(): string {
+    return this.interruptCause === 'EPIPE'
+      ? 'The output pipe was closed: stopping after the tasks in flight are finished and recorded, then releasing the lock.'
+      : `Interrupted (${this.interruptCause}): finishing the tasks in flight and recording them, then releasing the lock (send it again to quit at once).`;
+  }
+
   constructor(
     readonly interruptCause: InterruptCause,
     message = describe(interruptCause),
@@ -66,13 +73,6 @@ export function watchInterrupts(opts: WatchOptions): RunInterrupts {
   // Every task and cloud call in flight listens on this one signal; dozens at once is normal, not a leak.
   setMaxListeners(0, abort.signal);
   let interruption: InterruptedError | undefined;
-  const say = (text: string) => {
-    try {
-      opts.stderr.write(text);
-    } catch {
-      // After SIGHUP or with stderr closed there may be nobody to tell; stopping safely matters more.
-    }
-  };
   const interrupt = (cause: InterruptCause) => {
     if (interruption) return;
     interruption = new InterruptedError(cause);
@@ -83,7 +83,6 @@ export function watchInterrupts(opts: WatchOptions): RunInterrupts {
     if (signalled) return opts.quit(exitCodeFor(sig));
     signalled = true;
     interrupt(sig);
-    say(`\nInterrupted (${sig}): finishing the tasks in flight and recording them, then releasing the lock (send it again to quit at once).\n`);
   };
   const handlers = SIGNALS.map((sig) => [sig, () => onSignal(sig)] as const);
   for (const [sig, h] of handlers) opts.signals.on(sig, h);
