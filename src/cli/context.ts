@@ -1,12 +1,15 @@
 // What every command gets: parsed global options, the environment, output streams, the progress IoHost,
 // and helpers to resolve the cluster name and open the state store. This is the only layer that reads `process`.
 
-import { setMaxListeners } from 'node:events';
 import { hostname, homedir, userInfo } from 'node:os';
 import { clusterNameIssue } from '../api/rules.js';
+import type { Actor } from '../cluster/spec-store.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
+import { parseDuration } from '../pki/duration.js';
 import type { BlobStore } from '../state/blob.js';
+import { InterruptedError } from './interrupts.js';
+import { lockHolderIsGone, ownIdentity } from './local-process.js';
 import { createProgress, type ProgressMode } from './render/progress.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
@@ -19,6 +22,8 @@ export interface Globals {
   verbose: boolean;
   quiet: boolean;
   progress: ProgressMode;
+  /** --lock-timeout / K8SUP_LOCK_TIMEOUT in ms: how long to wait for another run's lock. */
+  lockTimeoutMs: number;
 }
 
 export interface CliContext {
@@ -34,10 +39,13 @@ export interface CliContext {
   /** Cluster name from the positional argument, --name or K8SUP_CLUSTER_NAME; validated. */
   clusterName(positional?: string): string;
   openStore(): Promise<BlobStore>;
-  /** Who holds locks and writes revisions: user@host. */
-  actor: { owner: string; host: string; pid: number };
+  /** Who holds locks and writes revisions (user@host), and how it takes the cluster's lock. */
+  actor: Actor;
   cwd: string;
-  /** Aborted on the first Ctrl-C: the engine stops starting tasks, lets running ones finish and records them. */
+  /**
+   * Aborted on the first SIGINT, SIGTERM or SIGHUP, or when the output pipe closes (see interrupts.ts): the engine
+   * stops starting tasks, lets running ones finish and records them.
+   */
   signal: AbortSignal;
 }
 
@@ -46,10 +54,26 @@ interface ContextInput {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   globals: Record<string, any>;
+  /** The run's interrupt signal (interrupts.ts). */
+  signal: AbortSignal;
 }
 
-/** The context of one run; `dispose()` when the command has finished. */
-export function createContext(input: ContextInput): CliContext & { dispose(): void } {
+/** A duration option that may also be `0`; `what` names the flag or variable in the error. */
+function durationMs(value: string | undefined, what: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.trim() === '0') return 0;
+  try {
+    return parseDuration(value);
+  } catch (e) {
+    throw new InvalidInputError(`${what}: ${(e as Error).message}`, { hint: 'Use a number with a unit, e.g. 30s, 5m or 1h30m.' });
+  }
+}
+
+// Below this a lock would be renewed more often than a slow store answers.
+const MIN_LOCK_TTL_MS = 1000;
+
+/** The context of one run. */
+export function createContext(input: ContextInput): CliContext {
   const { env, stdout, stderr } = input;
   const g = input.globals;
   const progressMode = (g.progress ?? env.K8SUP_PROGRESS ?? 'auto') as ProgressMode;
@@ -64,7 +88,13 @@ export function createContext(input: ContextInput): CliContext & { dispose(): vo
     verbose: Boolean(g.verbose),
     quiet: Boolean(g.quiet),
     progress: progressMode,
+    lockTimeoutMs: durationMs(g.lockTimeout ?? env.K8SUP_LOCK_TIMEOUT, g.lockTimeout !== undefined ? '--lock-timeout' : 'K8SUP_LOCK_TIMEOUT') ?? 0,
   };
+  // How long a lock lives without renewal (default 10m): a knob for tests and for stores shared with short-lived runs.
+  const lockTtlMs = durationMs(env.K8SUP_LOCK_TTL, 'K8SUP_LOCK_TTL');
+  if (lockTtlMs !== undefined && lockTtlMs < MIN_LOCK_TTL_MS) {
+    throw new InvalidInputError(`K8SUP_LOCK_TTL: ${env.K8SUP_LOCK_TTL} is shorter than ${MIN_LOCK_TTL_MS / 1000}s`, { hint: 'Use at least 1s, or unset it for the default 10m.' });
+  }
   const home = env.HOME || homedir();
   const io = createProgress({ mode: globals.progress, stream: stderr, verbose: globals.verbose, quiet: globals.quiet });
   let user = env.USER ?? env.LOGNAME;
@@ -75,25 +105,20 @@ export function createContext(input: ContextInput): CliContext & { dispose(): vo
       user = 'unknown';
     }
   }
-  const abort = new AbortController();
-  // Every task and cloud call in flight listens on this one signal; dozens at once is normal, not a leak.
-  setMaxListeners(0, abort.signal);
-  const quitNow = () => process.exit(130);
-  const onInterrupt = () => {
-    stderr.write('\nInterrupted: finishing the tasks in flight and recording them (Ctrl-C again to quit at once).\n');
-    abort.abort(new Error('interrupted'));
-    process.once('SIGINT', quitNow);
-  };
-  process.once('SIGINT', onInterrupt);
-  return {
-    dispose() {
-      // In-process runs (tests, embedding) must not pile up SIGINT handlers or keep Ctrl-C from its default.
-      process.removeListener('SIGINT', onInterrupt);
-      process.removeListener('SIGINT', quitNow);
+  const host = hostname();
+  // Said through the progress host, so that with --progress ndjson stderr stays one JSON object a line.
+  input.signal.addEventListener(
+    'abort',
+    () => {
+      const reason = input.signal.reason;
+      if (reason instanceof InterruptedError) io.emit({ code: 'run.interrupted', level: 'warn', message: reason.stopping, data: { cause: reason.interruptCause } });
     },
+    { once: true },
+  );
+  return {
     env,
     home,
-    signal: abort.signal,
+    signal: input.signal,
     globals,
     io,
     cwd: process.cwd(),
@@ -115,6 +140,18 @@ export function createContext(input: ContextInput): CliContext & { dispose(): vo
       const { openBlobStore } = await import('../state/open.js');
       return openBlobStore(globals.state, env, home);
     },
-    actor: { owner: `${user}@${hostname()}`, host: hostname(), pid: process.pid },
+    actor: {
+      owner: `${user}@${host}`,
+      host,
+      pid: process.pid,
+      lock: {
+        ttlMs: lockTtlMs,
+        waitMs: globals.lockTimeoutMs,
+        signal: input.signal,
+        io,
+        identity: ownIdentity(process.pid),
+        holderIsGone: lockHolderIsGone,
+      },
+    },
   };
 }

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterText, type Cluster } from '../api/index.js';
@@ -16,24 +16,79 @@ function stripComments(text: string): string {
 }
 
 /**
+ * Runs the editor without blocking the event loop: the lease's keep-alive timer must go on renewing the lock for as
+ * long as the editor is open (a synchronous spawn would let a long edit outlive its lock). On an interrupt the
+ * editor is asked to stop too.
+ */
+function runEditor(editor: string, file: string, env: Record<string, string | undefined>, signal: AbortSignal): Promise<number | string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(`${editor} "$K8SUP_EDIT_FILE"`, { shell: true, stdio: 'inherit', env: { ...env, K8SUP_EDIT_FILE: file } as NodeJS.ProcessEnv });
+    const stop = () => child.kill('SIGTERM');
+    signal.addEventListener('abort', stop, { once: true });
+    child.on('error', (e) => {
+      signal.removeEventListener('abort', stop);
+      reject(new OperationError(`could not start the editor "${editor}": ${e.message}`, { hint: 'set $VISUAL or $EDITOR to an installed editor' }));
+    });
+    child.on('close', (code, sig) => {
+      signal.removeEventListener('abort', stop);
+      resolve(code ?? sig ?? 'unknown');
+    });
+  });
+}
+
+/**
+ * An edit that could not be saved is the user's work: it goes to ~/.k8sup/edits/ (private) rather than away with the
+ * temporary folder. Returns where it is, or null if it could not be written there.
+ */
+function keepEdit(home: string, name: string, text: string): string | null {
+  try {
+    const dir = join(home, '.k8sup', 'edits');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const path = join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.yaml`);
+    writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
+    return path;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * edit cluster: opens the spec in $VISUAL / $EDITOR. An invalid edit is re-opened with the error on top and is
- * never saved; saving the same invalid text twice, or an empty file, cancels (like kubectl edit).
+ * never saved; saving the same invalid text twice, or an empty file, cancels (like kubectl edit). An edit that was
+ * not saved (invalid, conflict, lost lock, interrupt, any error) is kept, and the note says where and how to apply it.
  */
 export default async function editCluster(ctx: CliContext, args: string[]): Promise<number> {
   const name = ctx.clusterName(args[0]);
   const editor = ctx.env.VISUAL || ctx.env.EDITOR || 'vi';
   const store = await ctx.openStore();
-  return mutateCluster(store, name, ctx.actor, 'edit cluster', async (cs) => {
+  return mutateCluster(store, name, ctx.actor, 'edit cluster', async (cs, lease) => {
     const current = await readSpec(cs, name);
     const dir = mkdtempSync(join(tmpdir(), 'k8sup-edit-'));
     const file = join(dir, `${name}.yaml`);
+    const original = HEADER + current.yaml;
+    let leaveTempFile = false;
+    /** Keeps the edited file if it holds changes; returns the sentence that says where it is, or ''. */
+    const keep = (how: string): string => {
+      let edited: string;
+      try {
+        edited = readFileSync(file, 'utf8');
+      } catch {
+        return '';
+      }
+      if (edited === original || stripComments(edited).trim() === '') return '';
+      const kept = keepEdit(ctx.home, name, edited);
+      if (!kept) leaveTempFile = true;
+      const path = kept ?? file;
+      return ` It is kept in ${path}; ${how} k8sup replace -f ${path}`;
+    };
     try {
-      let text = HEADER + current.yaml;
+      let text = original;
       let lastInvalid: string | null = null;
       for (;;) {
         writeFileSync(file, text, { mode: 0o600 });
-        const r = spawnSync(`${editor} "$K8SUP_EDIT_FILE"`, { shell: true, stdio: 'inherit', env: { ...ctx.env, K8SUP_EDIT_FILE: file } as NodeJS.ProcessEnv });
-        if (r.status !== 0) throw new OperationError(`editor "${editor}" exited with ${r.status ?? r.signal}; nothing was saved`, { hint: 'set $VISUAL or $EDITOR to an editor that exits 0 on save' });
+        const status = await runEditor(editor, file, ctx.env, ctx.signal);
+        ctx.signal.throwIfAborted();
+        if (status !== 0) throw new OperationError(`editor "${editor}" exited with ${status}; nothing was saved`, { hint: 'set $VISUAL or $EDITOR to an editor that exits 0 on save' });
         const edited = stripComments(readFileSync(file, 'utf8'));
         if (edited.trim() === '') {
           ctx.note('Edit cancelled (empty file); nothing was saved.');
@@ -47,7 +102,7 @@ export default async function editCluster(ctx: CliContext, args: string[]): Prom
         } catch (e) {
           if (!(e instanceof K8supError)) throw e;
           if (edited === lastInvalid) {
-            ctx.note(`Edit cancelled: the spec is still invalid (${e.message}); nothing was saved.`);
+            ctx.note(`Edit cancelled: the spec is still invalid (${e.message}); nothing was saved.${keep('fix it, then apply it with')}`);
             return 2;
           }
           lastInvalid = edited;
@@ -55,12 +110,19 @@ export default async function editCluster(ctx: CliContext, args: string[]): Prom
           text = `${HEADER}# ERROR: ${e.message}\n# Fix it and save, or save unchanged to cancel.\n${edited}`;
           continue;
         }
+        // The editor may have been open for a long time: prove the lock is still ours (a compare-and-swap on it)
+        // right before saving, rather than trust the last renewal.
+        await lease.renew();
         const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, 'edit');
         ctx.note(changed ? `Saved ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: k8sup update cluster ${name} --yes` : 'No changes.');
         return 0;
       }
+    } catch (e) {
+      const where = keep(`check \`k8sup history cluster ${name}\`, then apply it with`);
+      if (where) ctx.note(`Your edit was not saved: ${(e as Error).message}.${where}`);
+      throw e;
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      if (!leaveTempFile) rmSync(dir, { recursive: true, force: true });
     }
   });
 }

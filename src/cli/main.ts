@@ -7,6 +7,7 @@ import type { CliContext } from './context.js';
 import { addExamples } from './help-examples.js';
 
 export { nodeSupportNotice } from './node-support.js';
+import { watchInterrupts } from './interrupts.js';
 
 declare const K8SUP_VERSION: string;
 export const VERSION = typeof K8SUP_VERSION === 'string' ? K8SUP_VERSION : '0.0.0-dev';
@@ -69,6 +70,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .option('-v, --verbose', 'more progress output and stack traces')
     .option('--quiet', 'less progress output')
     .addOption(new Option('--progress <mode>', 'progress output (env K8SUP_PROGRESS)').choices(['auto', 'plain', 'ndjson']))
+    .option('--lock-timeout <duration>', "wait up to this long for another run's lock instead of exiting 3 at once (env K8SUP_LOCK_TIMEOUT, default 0)")
     .showSuggestionAfterError(true)
     .exitOverride();
 
@@ -149,11 +151,30 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
   return program;
 }
 
-/** Runs the CLI; returns the exit code for success paths and throws K8supError for failures (bin/k8sup maps them). */
+/**
+ * Runs the CLI; returns the exit code for success paths and throws K8supError for failures (bin/k8sup maps them).
+ * A run stopped by a signal or a closed output pipe ends with an InterruptedError (exit 128+n) once the command has
+ * unwound, whatever the command itself returned: see interrupts.ts.
+ */
 export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
   const env = deps.env ?? process.env;
   const stdout = deps.stdout ?? process.stdout;
   const stderr = deps.stderr ?? process.stderr;
+  const interrupts = watchInterrupts({ stdout, stderr, signals: process, quit: (code) => process.exit(code) });
+  try {
+    const exitCode = await runCommand(argv, env, stdout, stderr, interrupts.signal);
+    // A write to a closed pipe reports its EPIPE a tick after the write: let it arrive before judging the run.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (interrupts.interruption) throw interrupts.interruption.outcome();
+    return exitCode;
+  } catch (err) {
+    throw interrupts.interruption ? interrupts.interruption.outcome(err) : err;
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function runCommand(argv: string[], env: Record<string, string | undefined>, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, signal: AbortSignal): Promise<number> {
   let exitCode = 0;
   let commanderErr = '';
   const actions = (loader: Loader) => async (...a: any[]) => {
@@ -161,13 +182,9 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
     const opts = cmd.optsWithGlobals();
     const args = a.slice(0, -2).filter((x) => typeof x === 'string' || Array.isArray(x)).flat();
     const { createContext } = await import('./context.js');
-    const ctx = createContext({ env, stdout, stderr, globals: opts });
-    try {
-      const mod = await loader();
-      exitCode = (await mod.default(ctx, args, opts, cmd)) ?? 0;
-    } finally {
-      ctx.dispose();
-    }
+    const ctx = createContext({ env, stdout, stderr, globals: opts, signal });
+    const mod = await loader();
+    exitCode = (await mod.default(ctx, args, opts, cmd)) ?? 0;
   };
   const program = buildProgram(actions, {
     writeOut: (s) => stdout.write(s),

@@ -11,7 +11,7 @@ import type { Journal } from '../core/journal.js';
 import { PreconditionFailedError, type Blob, type BlobStore } from './blob.js';
 import { StoreJournal } from './journal.js';
 import { assertValidKey } from './keys.js';
-import { acquireLease, isExpired, lockKey, parseLockRecord, type AcquireLockOptions, type Lease, type LockRecord } from './lease.js';
+import { acquireLease, holderName, isExpired, lockKey, parseLockRecord, type AcquireLockOptions, type Lease, type LockRecord } from './lease.js';
 import {
   decodeRevision,
   encodeRevision,
@@ -23,7 +23,7 @@ import {
 
 export type { Revision, RevisionMeta } from './revision-format.js';
 export type { AcquireLockOptions, LockRecord } from './lease.js';
-export { ClusterLockedError, Lease } from './lease.js';
+export { ClusterLockedError, holderName, Lease } from './lease.js';
 
 export interface WriteRevisionOptions {
   /** The revision this change was based on; 0 for a new cluster. */
@@ -194,7 +194,7 @@ export class ClusterStore {
     }
     const record = parseLockRecord(blob.data) ?? unreadableLock();
     if (record.id !== lockId) {
-      throw new InvalidInputError(`lock id ${lockId} does not match the lock on cluster ${this.cluster} (held by ${record.owner}@${record.host}, id ${record.id})`, {
+      throw new InvalidInputError(`lock id ${lockId} does not match the lock on cluster ${this.cluster} (held by ${holderName(record)}, id ${record.id})`, {
         issues: [{ path: '--lock-id', message: `does not match the current lock ${record.id}` }],
         hint: 'Copy the lock id from the error message of the run that was refused.',
       });

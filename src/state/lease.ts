@@ -1,9 +1,12 @@
-// The cluster lease lock: `<cluster>/lock.json`. Taken with a create-only write; an expired lock is taken over with a
-// compare-and-swap on its version, so two runs can never both believe they hold it. While held, a timer renews it
-// (also CAS), so a long apply keeps its lock and a crashed run's lock expires after ttl.
+// The cluster lease lock: `<cluster>/lock.json`. Taken with a create-only write; an expired lock — or one whose holder
+// is a process of this host that no longer exists — is taken over with a compare-and-swap on its version, so two runs
+// can never both believe they hold it. While held, a timer renews it (also CAS), so a long apply keeps its lock and a
+// crashed run's lock expires after ttl. A run may wait for a held lock (bounded, jittered polling) instead of failing.
 
 import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../core/errors.js';
+import type { IoHost } from '../core/io.js';
+import { sleep } from '../core/sleep.js';
 import { PreconditionFailedError, type BlobStore } from './blob.js';
 
 export interface LockRecord {
@@ -16,6 +19,18 @@ export interface LockRecord {
   acquiredAt: string;
   /** ISO-8601 */
   expiresAt: string;
+  /**
+   * Where the holder's pid means something: the kernel boot and pid namespace (Linux). Only a run that sees the same
+   * value (and the same host) judges whether the holder still runs; other runs wait for the expiry.
+   */
+  pidNamespace?: string;
+  /** When the holder process started (Linux: /proc/PID/stat field 22), so a reused pid is not taken for the holder. */
+  startTime?: string;
+}
+
+/** How a lock holder prints: `owner@host`, without repeating the host when the owner already names it. */
+export function holderName(holder: Pick<LockRecord, 'owner' | 'host'>): string {
+  return holder.owner === holder.host || holder.owner.endsWith(`@${holder.host}`) ? holder.owner : `${holder.owner}@${holder.host}`;
 }
 
 export interface AcquireLockOptions {
@@ -28,6 +43,22 @@ export interface AcquireLockOptions {
   now?: () => number;
   /** Keep-alive period; default ttlMs / 3. 0 turns the keep-alive timer off. */
   renewEveryMs?: number;
+  /** See LockRecord: recorded so that a later run on this host can tell whether this process still runs. */
+  pidNamespace?: string;
+  startTime?: string;
+  /**
+   * True when `holder` (a lock of this host and pid namespace) belongs to a process that no longer exists. Without
+   * it, only expiry frees a lock.
+   */
+  holderIsGone?: (holder: LockRecord) => boolean;
+  /** Wait up to this long (wall time) for a held lock, polling, before giving up with ClusterLockedError. Default 0. */
+  waitMs?: number;
+  /** Stops a wait for the lock (Ctrl-C); the wait rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Receives `state.lock.wait` and `state.lock.takeover` events. */
+  io?: IoHost;
+  /** Random numbers in [0, 1) for the poll jitter; default Math.random. */
+  random?: () => number;
 }
 
 /** The cluster is locked by another live run. Exit 3; `holder` says who. */
@@ -35,9 +66,10 @@ export class ClusterLockedError extends ConflictError {
   constructor(
     readonly cluster: string,
     readonly holder: LockRecord,
+    waitedMs = 0,
   ) {
     super(
-      `cluster ${cluster} is locked by ${holder.owner}@${holder.host} (pid ${holder.pid}, "${holder.command}") since ${holder.acquiredAt}; lock id ${holder.id}, expires ${holder.expiresAt}`,
+      `cluster ${cluster} is locked by ${holderName(holder)} (pid ${holder.pid}, "${holder.command}") since ${holder.acquiredAt}; lock id ${holder.id}, expires ${holder.expiresAt}${waitedMs > 0 ? ` (waited ${formatWait(waitedMs)})` : ''}`,
       {
         hint: `Wait for that run to finish. If it is no longer running: k8sup unlock cluster ${cluster} --lock-id ${holder.id}`,
       },
@@ -47,6 +79,20 @@ export class ClusterLockedError extends ConflictError {
 
 // Takeover races are settled by CAS; these bounded re-reads only decide which error to report.
 const ACQUIRE_ATTEMPTS = 5;
+// Waiting for a held lock: the first poll comes soon (short commands hold it for seconds), later ones back off to a
+// ceiling so a long wait costs a few reads a minute. Each delay is jittered so waiters spread out instead of
+// stampeding the moment the lock is released.
+const FIRST_POLL_MS = 500;
+const MAX_POLL_MS = 5_000;
+
+function pollDelayMs(poll: number, random: () => number): number {
+  const ceiling = Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** poll);
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+function formatWait(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
+}
 
 export function lockKey(cluster: string): string {
   return `${cluster}/lock.json`;
@@ -68,7 +114,43 @@ export function isExpired(record: LockRecord | null, nowMs: number): boolean {
   return Number.isNaN(expires) || expires <= nowMs;
 }
 
+/** Why a lock that is not ours may be taken over now; null while its holder may still be working. */
+function takeoverReason(holder: LockRecord | null, nowMs: number, opts: AcquireLockOptions): 'expired' | 'holder-gone' | null {
+  if (isExpired(holder, nowMs)) return 'expired';
+  const sameProcessSpace = holder!.host === opts.host && (holder!.pidNamespace ?? opts.pidNamespace) === opts.pidNamespace;
+  return sameProcessSpace && opts.holderIsGone?.(holder!) ? 'holder-gone' : null;
+}
+
+/**
+ * Takes the cluster's lock. A live lock of another run is waited for up to `waitMs` (polling with jitter, abortable
+ * through `signal`); then ClusterLockedError (exit 3) names the holder.
+ */
 export async function acquireLease(store: BlobStore, cluster: string, opts: AcquireLockOptions): Promise<Lease> {
+  const waitMs = opts.waitMs ?? 0;
+  // The wait is measured on the monotonic clock: `now` may be a test clock, and lock expiry is what it is for.
+  const started = performance.now();
+  for (let poll = 0; ; poll++) {
+    opts.signal?.throwIfAborted();
+    try {
+      return await tryAcquireLease(store, cluster, opts);
+    } catch (e) {
+      if (!(e instanceof ClusterLockedError)) throw e;
+      const waited = performance.now() - started;
+      if (waited >= waitMs) throw waitMs > 0 ? new ClusterLockedError(cluster, e.holder, Math.round(waited)) : e;
+      if (poll === 0) {
+        opts.io?.emit({
+          code: 'state.lock.wait',
+          level: 'info',
+          message: `cluster ${cluster} is locked by ${holderName(e.holder)} (pid ${e.holder.pid}, "${e.holder.command}"); waiting up to ${formatWait(waitMs)} for it`,
+          data: { cluster, lockId: e.holder.id, holder: holderName(e.holder), pid: e.holder.pid, waitMs },
+        });
+      }
+      await sleep(Math.max(1, Math.min(waitMs - waited, pollDelayMs(poll, opts.random ?? Math.random))), opts.signal);
+    }
+  }
+}
+
+async function tryAcquireLease(store: BlobStore, cluster: string, opts: AcquireLockOptions): Promise<Lease> {
   const now = opts.now ?? Date.now;
   const key = lockKey(cluster);
   const id = randomUUID();
@@ -82,6 +164,8 @@ export async function acquireLease(store: BlobStore, cluster: string, opts: Acqu
       command: opts.command,
       acquiredAt: new Date(at).toISOString(),
       expiresAt: new Date(at + opts.ttlMs).toISOString(),
+      ...(opts.pidNamespace ? { pidNamespace: opts.pidNamespace } : {}),
+      ...(opts.startTime ? { startTime: opts.startTime } : {}),
     };
     const body = JSON.stringify(record, null, 2);
     try {
@@ -93,9 +177,18 @@ export async function acquireLease(store: BlobStore, cluster: string, opts: Acqu
     const current = await store.get(key);
     if (current) {
       const holder = parseLockRecord(current.data);
-      if (!isExpired(holder, now())) throw new ClusterLockedError(cluster, holder!);
+      const reason = takeoverReason(holder, now(), opts);
+      if (!reason) throw new ClusterLockedError(cluster, holder!);
       try {
         const version = await store.put(key, body, { ifMatch: current.version });
+        if (reason === 'holder-gone') {
+          opts.io?.emit({
+            code: 'state.lock.takeover',
+            level: 'warn',
+            message: `took over the lock on cluster ${cluster} from ${holderName(holder!)} (pid ${holder!.pid}, "${holder!.command}"): that process no longer runs on this host; whatever it left unfinished is planned again`,
+            data: { cluster, lockId: holder!.id, holder: holderName(holder!), pid: holder!.pid, command: holder!.command },
+          });
+        }
         return new Lease(store, cluster, record, version, opts);
       } catch (e) {
         if (!(e instanceof PreconditionFailedError)) throw e;

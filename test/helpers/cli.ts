@@ -1,6 +1,6 @@
 // Runs the built CLI (bin/k8sup → dist/) as a child process, the way users and pipelines run it.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,8 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** The signal that killed it, if one did. */
+  signal?: NodeJS.Signals;
 }
 
 export interface CliOptions {
@@ -43,6 +45,36 @@ export function k8sup(args: string[], opts: CliOptions = {}): Promise<CliResult>
       resolve({ code: code ?? -1, stdout, stderr });
     });
   });
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves when it has exited, with everything it wrote. */
+  done: Promise<CliResult>;
+}
+
+/** Starts the CLI without waiting for it: for runs a test interrupts, or lets wait while it acts meanwhile. */
+export function startK8sup(args: string[], opts: CliOptions & { closeStdout?: boolean } = {}): RunningCli {
+  const env: Record<string, string | undefined> = { PATH: process.env.PATH, K8SUP_PROGRESS: 'plain', ...opts.env };
+  const child = spawn(process.execPath, [K8SUP, ...args], { cwd: opts.cwd ?? REPO, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  // Closing our end at once makes the child's first write to stdout fail with EPIPE, like `k8sup … | true`.
+  if (opts.closeStdout) child.stdout!.destroy();
+  else child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      // A process killed by a signal has no exit code: -1, and the signal says what happened.
+      resolve({ code: code ?? -1, stdout, stderr, ...(signal ? { signal } : {}) });
+    });
+  });
+  return { child, stderr: () => stderr, done };
 }
 
 /** A fingerprint of every file (path, mode, content) under a folder: to assert "nothing was written". */

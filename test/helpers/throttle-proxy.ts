@@ -86,6 +86,8 @@ export interface ThrottleProxyOptions {
   seed?: number;
   /** Called with `service:Action` as each call arrives, before it is forwarded (a test can kill its client here). */
   onCall?: (key: string) => void;
+  /** Delays every call by that much (a slow network: keeps an apply in flight long enough to interrupt it). */
+  latencyMs?: number;
 }
 
 export async function startThrottleProxy(target: string, opts: ThrottleProxyOptions = {}): Promise<ThrottleProxy> {
@@ -149,7 +151,8 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
     });
   };
 
-  const server: Server = createServer(handle);
+  const latencyMs = opts.latencyMs ?? 0;
+  const server: Server = createServer((req, res) => (latencyMs > 0 ? setTimeout(() => handle(req, res), latencyMs) : handle(req, res)));
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
