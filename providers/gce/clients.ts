@@ -18,6 +18,7 @@ export type GceService =
   | 'regionHealthChecks'
   | 'regionBackendServices'
   | 'forwardingRules'
+  | 'regionTargetTcpProxies'
   | 'instanceTemplates'
   | 'instanceGroupManagers'
   | 'zones'
@@ -33,6 +34,7 @@ const CLIENT_CLASSES: Record<GceService, string> = {
   regionHealthChecks: 'RegionHealthChecksClient',
   regionBackendServices: 'RegionBackendServicesClient',
   forwardingRules: 'ForwardingRulesClient',
+  regionTargetTcpProxies: 'RegionTargetTcpProxiesClient',
   instanceTemplates: 'InstanceTemplatesClient',
   instanceGroupManagers: 'InstanceGroupManagersClient',
   zones: 'ZonesClient',

@@ -20,6 +20,7 @@ import { instanceGroupHandler } from './resources/instance-group.js';
 import { instanceTemplateHandler } from './resources/instance-template.js';
 import { networkHandler } from './resources/network.js';
 import { subnetworkHandler } from './resources/subnetwork.js';
+import { targetTcpProxyHandler } from './resources/target-tcp-proxy.js';
 import { gceRollingUpdate } from './rolling-update.js';
 
 export type { GceClients, CallRecord } from './clients.js';
@@ -32,6 +33,7 @@ export const gceHandlers: ResourceHandler<GceClients>[] = [
   addressHandler,
   healthCheckHandler,
   backendServiceHandler,
+  targetTcpProxyHandler,
   forwardingRuleHandler,
   instanceTemplateHandler,
   instanceGroupHandler,

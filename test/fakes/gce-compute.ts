@@ -52,6 +52,7 @@ const COLLECTIONS: Record<string, 'global' | 'region' | 'zone'> = {
   healthChecks: 'region',
   backendServices: 'region',
   forwardingRules: 'region',
+  targetTcpProxies: 'region',
   instanceGroupManagers: 'zone',
   instances: 'zone',
 };
@@ -65,6 +66,7 @@ const KIND: Record<string, string> = {
   healthChecks: 'compute#healthCheck',
   backendServices: 'compute#backendService',
   forwardingRules: 'compute#forwardingRule',
+  targetTcpProxies: 'compute#targetTcpProxy',
   instanceGroupManagers: 'compute#instanceGroupManager',
   instances: 'compute#instance',
 };
@@ -259,8 +261,11 @@ export class FakeCompute {
     if (scopePath.startsWith('regions/')) obj.region = `${this.base()}/${scopePath}`;
     if (scopePath.startsWith('zones/')) obj.zone = `${this.base()}/${scopePath}`;
     if (obj.labels) obj.labelFingerprint = randomBytes(6).toString('base64');
+    this.validate(scopePath, collection, obj);
     if (collection === 'addresses') {
-      obj.address ??= `203.0.113.${this.nextIp++}`;
+      // INTERNAL addresses come from their subnetwork's range, EXTERNAL ones from the (documentation) public range.
+      const subnet = obj.addressType === 'INTERNAL' ? this.byLink(obj.subnetwork) : undefined;
+      obj.address ??= subnet ? this.ipInRange(subnet.ipCidrRange, this.nextIp++) : `203.0.113.${this.nextIp++}`;
       obj.status = 'RESERVED';
     }
     if (collection === 'forwardingRules') obj.portRange &&= /^\d+$/.test(obj.portRange) ? `${obj.portRange}-${obj.portRange}` : obj.portRange;
@@ -272,6 +277,63 @@ export class FakeCompute {
     this.objects.set(key, obj);
     if (collection === 'instanceGroupManagers') this.reconcileInstances(scopePath, obj);
     return obj;
+  }
+
+  private byLink(link: unknown): Obj | undefined {
+    return [...this.objects.values()].find((o) => o.selfLink === link);
+  }
+
+  private ipInRange(cidr: string, offset: number): string {
+    const [ip] = cidr.split('/');
+    const n = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) + 2 + offset;
+    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+  }
+
+  /**
+   * The constraints of the real API the internal proxy load balancer meets (documented by Google): an INTERNAL address
+   * needs a (regular) subnetwork; a proxy-only subnetwork has a purpose and an ACTIVE/BACKUP role and no private Google
+   * access; an INTERNAL_MANAGED backend service in CONNECTION mode needs a capacity per backend; an INTERNAL_MANAGED
+   * forwarding rule needs a target proxy (not a backend service), the network and subnetwork of its INTERNAL address,
+   * and an ACTIVE proxy-only subnetwork in its region and network.
+   */
+  private validate(scopePath: string, collection: string, o: Obj): void {
+    const bad = (field: string, why: string) => {
+      throw new ComputeHttpError(400, 'invalid', `Invalid value for field 'resource.${field}': ${why}`);
+    };
+    if (collection === 'addresses' && o.addressType === 'INTERNAL') {
+      const subnet = this.byLink(o.subnetwork);
+      if (!subnet) bad('subnetwork', 'an INTERNAL address needs a subnetwork');
+      if (subnet!.purpose === 'REGIONAL_MANAGED_PROXY') bad('subnetwork', 'addresses cannot be allocated from a proxy-only subnetwork');
+      if (o.networkTier) bad('networkTier', 'INTERNAL addresses have no network tier');
+    }
+    if (collection === 'subnetworks' && o.purpose === 'REGIONAL_MANAGED_PROXY') {
+      if (!['ACTIVE', 'BACKUP'].includes(o.role)) bad('role', "a proxy-only subnetwork's role must be ACTIVE or BACKUP");
+      if (o.privateIpGoogleAccess) bad('privateIpGoogleAccess', 'not supported for proxy-only subnetworks');
+      const other = [...this.objects.values()].find((x) => x.kind === KIND.subnetworks && x.region === `${this.base()}/${scopePath}` && x.network === o.network && x.purpose === o.purpose && x.role === 'ACTIVE');
+      if (other && o.role === 'ACTIVE') bad('role', `the network already has an active proxy-only subnetwork in this region (${other.name})`);
+    }
+    if (collection === 'backendServices' && o.loadBalancingScheme === 'INTERNAL_MANAGED') {
+      (o.backends ?? []).forEach((b: Obj, i: number) => {
+        if (b.balancingMode === 'CONNECTION' && !(b.maxConnections || b.maxConnectionsPerInstance || b.maxConnectionsPerEndpoint)) {
+          bad(`backends[${i}]`, 'CONNECTION balancing mode needs maxConnections, maxConnectionsPerInstance or maxConnectionsPerEndpoint');
+        }
+      });
+    }
+    if (collection === 'targetTcpProxies') {
+      const service = this.byLink(o.service);
+      if (service?.loadBalancingScheme !== 'INTERNAL_MANAGED') bad('service', 'a regional target TCP proxy needs an INTERNAL_MANAGED backend service');
+    }
+    if (collection === 'forwardingRules' && o.loadBalancingScheme === 'INTERNAL_MANAGED') {
+      if (o.backendService) bad('backendService', 'an INTERNAL_MANAGED forwarding rule forwards to a target proxy');
+      if (this.byLink(o.target)?.kind !== KIND.targetTcpProxies) bad('target', 'must be a regional target proxy');
+      const address = [...this.objects.values()].find((x) => x.kind === KIND.addresses && x.address === o.IPAddress);
+      if (address && (address.addressType !== 'INTERNAL' || address.subnetwork !== o.subnetwork)) bad('IPAddress', 'must be an INTERNAL address of the rule\'s subnetwork');
+      if (!o.network || !o.subnetwork) bad('network', 'an INTERNAL_MANAGED forwarding rule needs its network and subnetwork');
+      const proxySubnet = [...this.objects.values()].find(
+        (x) => x.kind === KIND.subnetworks && x.region === `${this.base()}/${scopePath}` && x.network === o.network && x.purpose === 'REGIONAL_MANAGED_PROXY' && x.role === 'ACTIVE',
+      );
+      if (!proxySubnet) bad('network', 'An active proxy-only subnetwork is required in the same region and VPC as the forwarding rule');
+    }
   }
 
   private remove(scopePath: string, collection: string, name: string): string {
@@ -287,6 +349,10 @@ export class FakeCompute {
       if (user) {
         throw new ComputeHttpError(400, 'resourceInUseByAnotherResource', `The ${collection.replace(/s$/, '')} resource '${obj.selfLink.slice(SELF_LINK_BASE.length + 1)}' is already being used by '${k}'`);
       }
+    }
+    if (obj.purpose === 'REGIONAL_MANAGED_PROXY') {
+      const user = [...this.objects.values()].find((o) => o.kind === KIND.forwardingRules && o.loadBalancingScheme === 'INTERNAL_MANAGED' && o.network === obj.network && o.region === obj.region);
+      if (user) throw new ComputeHttpError(400, 'resourceInUseByAnotherResource', `The subnetwork resource '${obj.selfLink.slice(SELF_LINK_BASE.length + 1)}' is already being used by '${user.selfLink}'`);
     }
     if (collection === 'instanceGroupManagers') {
       for (const [k, o] of [...this.objects]) if (o.k8supManagedBy === obj.selfLink) this.objects.delete(k);

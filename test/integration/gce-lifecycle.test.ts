@@ -73,15 +73,27 @@ describe('GCE lifecycle on the Compute fake', () => {
       const text = JSON.stringify(i.metadata);
       assert.doesNotMatch(text, /PRIVATE KEY/);
       assert.match(text, /"key":"ssh-keys","value":"ubuntu:ssh-ed25519 /);
-      const address = i.metadata.items.find((m: { key: string }) => m.key === 'k8sup-api-address').value;
-      assert.equal(`https://${address}:6443`, provider.apiEndpoint!(result.outputs));
+      // Nodes and joiners get the internal proxy load balancer's address; admins the public one.
+      const item = (key: string) => i.metadata.items.find((m: { key: string }) => m.key === key).value;
+      assert.equal(`https://${item('k8sup-api-public-address')}:6443`, provider.apiEndpoint!(result.outputs));
+      assert.equal(item('k8sup-api-address'), result.outputs['address/api-internal'].address);
+      assert.match(item('k8sup-api-address'), /^172\.20\.\d+\.\d+$/, 'an address of the cluster subnetwork');
     }
-    // The API is reachable only through the load balancer chain, which points at the control-plane groups.
-    const [bs] = fake.list('backendServices');
+    // The API is reachable only through the load balancer chains, which point at the control-plane groups.
+    const services = fake.list('backendServices');
+    const bs = services.find((s) => s.loadBalancingScheme === 'EXTERNAL')!;
+    const internalBs = services.find((s) => s.loadBalancingScheme === 'INTERNAL_MANAGED')!;
     assert.equal(bs.backends.length, 3, "cp (first zone), cp-join in both zones");
-    const [fr] = fake.list('forwardingRules');
+    assert.deepEqual(internalBs.backends.map((b: any) => b.group).sort(), bs.backends.map((b: any) => b.group).sort());
+    const rules = fake.list('forwardingRules');
+    const fr = rules.find((r) => r.loadBalancingScheme === 'EXTERNAL')!;
     assert.equal(fr.backendService, bs.selfLink);
     assert.equal(fr.labels[LABEL_CLUSTER], label);
+    const internalFr = rules.find((r) => r.loadBalancingScheme === 'INTERNAL_MANAGED')!;
+    const [proxy] = fake.list('targetTcpProxies');
+    assert.equal(internalFr.target, proxy.selfLink);
+    assert.equal(proxy.service, internalBs.selfLink);
+    assert.ok(fake.list('subnetworks').some((sn) => sn.purpose === 'REGIONAL_MANAGED_PROXY' && sn.role === 'ACTIVE'));
     // Operations were pending: the provider waited on zonal, regional and global ones.
     const waits = new Set(calls.filter((x) => x.method === 'wait').map((x) => x.service));
     assert.deepEqual([...waits].sort(), ['globalOperations', 'regionOperations', 'zoneOperations']);

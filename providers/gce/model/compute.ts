@@ -6,7 +6,7 @@ import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
 import type { NodeRole } from '../../../src/bootstrap/index.js';
-import { API_ADDRESS, instanceGroupId, instanceTemplateId, NETWORK, subnetworkId } from './ids.js';
+import { API_ADDRESS, API_INTERNAL_ADDRESS, instanceGroupId, instanceTemplateId, NETWORK, subnetworkId } from './ids.js';
 import { clusterLabels, contentHash, LABEL_NODE_GROUP, LABEL_ROLE, networkTag, resourceName } from './names.js';
 import { startupScriptFor } from './startup-script.js';
 
@@ -100,7 +100,9 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       // Public key only (`user:key` lines); no private key ever goes into metadata.
       sshKeys: s.ssh.publicKey ? `ubuntu:${s.ssh.publicKey.trim()}` : null,
       startupScript: startupScriptFor(cluster, inputs, g.bootstrapRole, g.group),
-      apiAddress: ref(API_ADDRESS, 'address'),
+      // The internal load balancer's address is the bootstrap's API endpoint; the public one only a certificate name.
+      apiAddress: ref(API_INTERNAL_ADDRESS, 'address'),
+      apiPublicAddress: ref(API_ADDRESS, 'address'),
     };
     const hash = contentHash(templateFields);
     const templateId = instanceTemplateId(g.key, hash);

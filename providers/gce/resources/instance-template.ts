@@ -4,12 +4,13 @@
 
 import { terraformFile } from '../../../src/core/terraform.js';
 import type { ResolvedFields } from '../../../src/core/resource.js';
-import { API_ADDRESS_METADATA_KEY } from '../model/startup-script.js';
+import { API_ADDRESS_METADATA_KEY, API_PUBLIC_ADDRESS_METADATA_KEY } from '../model/startup-script.js';
 import { compact, defineHandler, labelsEqual, sameSet, tfName } from './common.js';
 
 const metadataItems = (f: ResolvedFields) => [
   { key: 'startup-script', value: String(f.startupScript) },
   { key: API_ADDRESS_METADATA_KEY, value: String(f.apiAddress) },
+  { key: API_PUBLIC_ADDRESS_METADATA_KEY, value: String(f.apiPublicAddress) },
   ...(f.sshKeys ? [{ key: 'ssh-keys', value: String(f.sshKeys) }] : []),
 ];
 
@@ -60,6 +61,7 @@ export const instanceTemplateHandler = defineHandler({
       // null (not absent) when there is none, so adding a key later shows up as a change.
       sshKeys: meta.get('ssh-keys') ?? null,
       apiAddress: meta.get(API_ADDRESS_METADATA_KEY),
+      apiPublicAddress: meta.get(API_PUBLIC_ADDRESS_METADATA_KEY),
     });
   },
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name }),
@@ -85,7 +87,7 @@ export const instanceTemplateHandler = defineHandler({
         shielded_instance_config: [
           { enable_secure_boot: f.shieldedVm.enableSecureBoot, enable_vtpm: f.shieldedVm.enableVtpm, enable_integrity_monitoring: f.shieldedVm.enableIntegrityMonitoring },
         ],
-        metadata: { [API_ADDRESS_METADATA_KEY]: f.apiAddress, ...(f.sshKeys ? { 'ssh-keys': f.sshKeys } : {}) },
+        metadata: { [API_ADDRESS_METADATA_KEY]: f.apiAddress, [API_PUBLIC_ADDRESS_METADATA_KEY]: f.apiPublicAddress, ...(f.sshKeys ? { 'ssh-keys': f.sshKeys } : {}) },
         metadata_startup_script: terraformFile(file),
         lifecycle: { create_before_destroy: true },
       },
