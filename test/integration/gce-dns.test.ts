@@ -47,7 +47,7 @@ const provider = createGceProvider({ onCall: (c) => calls.push(c) });
 
 async function deps(c: Cluster): Promise<EngineDeps<GceClients>> {
   const io = new RecordingIo();
-  const clients = await provider.connect(c, { io, env: { K8SUP_GCE_ENDPOINT: fake.endpoint }, home: '/nonexistent', store: new MemoryBlobStore() });
+  const clients = await provider.connect(c, { io, env: { K8SUP_GCE_ENDPOINT: fake.endpoint, STORAGE_EMULATOR_HOST: gcs.url }, home: '/nonexistent', store: new MemoryBlobStore(inputs.stateStore) });
   return { cluster: c.metadata.name, handlers: provider.handlers, clients, classifyError: provider.classifyError, io, retry: { baseDelayMs: 5, maxDelayMs: 50 } as never };
 }
 
@@ -57,7 +57,8 @@ const apiAddress = (name: string) => fake.list('addresses').find((a) => a.name =
 before(async () => {
   await fake.start();
   await gcs.start();
-  gcs.createBucket('k8sup-dns-state');
+  gcs.createBucket('k8sup-dns-state', { uniformBucketLevelAccess: true });
+  gcs.createBucket('k8sup-state', { uniformBucketLevelAccess: true });
   // A private zone of the same name comes first by name: only the public one can serve the record.
   fake.dns.createZone('example.com.', 'a-example-com-private', 'private');
   fake.dns.createZone('example.com.', ZONE);

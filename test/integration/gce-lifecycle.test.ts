@@ -1,6 +1,7 @@
 // End to end through the engine against the Compute REST fake, driven by the real @google-cloud/compute client
 // (REST transport, K8SUP_GCE_ENDPOINT, no credentials): create → re-plan is empty → a node-count change is one
-// update → destroy leaves nothing labelled with the cluster while another cluster's resources survive.
+// update → destroy leaves nothing labelled with the cluster while another cluster's resources survive. The state
+// bucket is the GCS fake (STORAGE_EMULATOR_HOST), whose IAM policy holds the roles' conditional bindings.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +12,7 @@ import { MemoryBlobStore } from '../../src/state/memory.js';
 import { createGceProvider, type CallRecord, type GceClients } from '../../providers/gce/index.js';
 import { clusterLabel, LABEL_CLUSTER } from '../../providers/gce/model/names.js';
 import { FakeCompute } from '../fakes/gce-compute.js';
+import { FakeGcs } from '../fakes/gcs.js';
 
 const PROJECT = 'k8sup-test';
 const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE7GmJ6n0hJ3mX5Xz2nJ5j1q2bV8a3k4Yc2dQ9s7vW1x test@k8sup';
@@ -37,15 +39,26 @@ function cluster(name: string, nodeCount: number, extra: Record<string, unknown>
 const fake = new FakeCompute({ project: PROJECT, pendingOperations: true });
 const calls: CallRecord[] = [];
 const provider = createGceProvider({ onCall: (c) => calls.push(c) });
-const env = () => ({ K8SUP_GCE_ENDPOINT: fake.endpoint });
+const gcs = new FakeGcs();
+gcs.createBucket('k8sup-state', { uniformBucketLevelAccess: true, project: PROJECT });
+gcs.createBucket('k8sup-fine-grained', { uniformBucketLevelAccess: false, project: PROJECT });
+// IAM refuses bindings for service accounts it does not know.
+gcs.knownPrincipal = (member) => fake.iam.has(member.replace(/^serviceAccount:/, ''));
+const env = () => ({ K8SUP_GCE_ENDPOINT: fake.endpoint, STORAGE_EMULATOR_HOST: gcs.url });
 
-async function deps(c: Cluster, io = new RecordingIo()): Promise<EngineDeps<GceClients>> {
-  const clients = await provider.connect(c, { io, env: env(), home: '/nonexistent', store: new MemoryBlobStore() });
+async function deps(c: Cluster, io = new RecordingIo(), store = inputs.stateStore): Promise<EngineDeps<GceClients>> {
+  const clients = await provider.connect(c, { io, env: env(), home: '/nonexistent', store: new MemoryBlobStore(store) });
   return { cluster: c.metadata.name, handlers: provider.handlers, clients, classifyError: provider.classifyError, io, retry: { baseDelayMs: 5, maxDelayMs: 50 } as never };
 }
 
-before(() => fake.start());
-after(() => fake.stop());
+before(async () => {
+  await fake.start();
+  await gcs.start();
+});
+after(async () => {
+  await fake.stop();
+  await gcs.stop();
+});
 
 describe('GCE lifecycle on the Compute fake', () => {
   const name = 'demo.k8s.local';
@@ -94,6 +107,32 @@ describe('GCE lifecycle on the Compute fake', () => {
     assert.equal(internalFr.target, proxy.selfLink);
     assert.equal(proxy.service, internalBs.selfLink);
     assert.ok(fake.list('subnetworks').some((sn) => sn.purpose === 'REGIONAL_MANAGED_PROXY' && sn.role === 'ACTIVE'));
+    // Per-role identity: two service accounts of the cluster; every template runs as its role's, none as `default`.
+    const accounts = fake.iam.list();
+    assert.equal(accounts.length, 2);
+    assert.ok(accounts.every((a) => /^k8sup-(cp|node)-[0-9a-f]{10}@k8sup-test\.iam\.gserviceaccount\.com$/.test(a.email) && a.description.includes(`k8sup-cluster=${name} `)), JSON.stringify(accounts));
+    const cpAccount = accounts.find((a) => a.email.startsWith('k8sup-cp-'))!.email;
+    const nodeAccount = accounts.find((a) => a.email.startsWith('k8sup-node-'))!.email;
+    for (const t of fake.list('instanceTemplates')) {
+      const emails = t.properties.serviceAccounts.map((x: { email: string }) => x.email);
+      assert.deepEqual(emails, [t.properties.labels['k8sup-role'] === 'control-plane' ? cpAccount : nodeAccount], t.name);
+    }
+    // The state bucket's policy, evaluated the way GCS authorises requests.
+    const key = (k: string) => `prod/${name}/${k}`;
+    const can = (account: string, permission: string, object?: string) => gcs.permits('k8sup-state', `serviceAccount:${account}`, permission, object);
+    assert.ok(can(nodeAccount, 'storage.objects.get', key('bootstrap/token')), 'nodes read the join token');
+    for (const secret of ['pki/ca.key', 'pki/sa.key', 'pki/front-proxy-ca.key', 'pki/etcd/ca.key']) {
+      assert.ok(!can(nodeAccount, 'storage.objects.get', key(secret)), `nodes cannot read ${secret}`);
+      assert.ok(can(cpAccount, 'storage.objects.get', key(secret)), `control planes read ${secret}`);
+    }
+    assert.ok(!can(nodeAccount, 'storage.objects.create', key('bootstrap/token')), 'nodes cannot write');
+    assert.ok(can(cpAccount, 'storage.objects.create', key('bootstrap/token')) && can(cpAccount, 'storage.objects.delete', key('bootstrap/token')), 'control planes replace tokens');
+    for (const account of [cpAccount, nodeAccount]) {
+      assert.ok(!can(account, 'storage.objects.get', 'prod/other.k8s.local/pki/ca.key'), 'no access to another cluster');
+      assert.ok(!can(account, 'storage.objects.get', `prod/${name}-evil/bootstrap/token`), 'the prefix ends at the cluster folder');
+      assert.ok(!can(account, 'storage.objects.list'), 'no listing of the bucket');
+    }
+    assert.ok(gcs.iamPolicy('k8sup-state').bindings.some((b) => b.role === 'roles/storage.legacyBucketOwner'), "the bucket's own bindings are kept");
     // Operations were pending: the provider waited on zonal, regional and global ones.
     const waits = new Set(calls.filter((x) => x.method === 'wait').map((x) => x.service));
     assert.deepEqual([...waits].sort(), ['globalOperations', 'regionOperations', 'zoneOperations']);
@@ -105,8 +144,10 @@ describe('GCE lifecycle on the Compute fake', () => {
     const again = await plan(provider.buildGraph(c, inputs), await deps(c));
     assert.ok(isEmptyPlan(again.plan), JSON.stringify(again.plan.steps.filter((s) => s.action !== 'noop'), null, 1));
     const listCalls = calls.slice(from).filter((x) => x.method === 'list' || x.method === 'aggregatedList');
-    // Without spec.api.dnsZone the dns-record kind has nothing to look at and makes no call.
-    assert.equal(listCalls.length, provider.handlers.length - 1 + 1, 'one list per Compute kind plus the zones check in connect');
+    // Without spec.api.dnsZone the dns-record kind has nothing to look at and makes no call; the bucket bindings are
+    // one getIamPolicy of the state bucket.
+    assert.equal(listCalls.length, provider.handlers.length - 2 + 1, 'one list per Compute kind and service accounts, plus the zones check in connect');
+    assert.equal(calls.slice(from).filter((x) => x.method === 'getIamPolicy').length, 1);
     assert.ok(!calls.slice(from).some((x) => x.service === 'resourceRecordSets' || x.service === 'managedZones'));
   });
 
@@ -160,6 +201,20 @@ describe('GCE lifecycle on the Compute fake', () => {
     assert.equal(fake.list('instances').filter((i) => i.labels['k8sup-node-group'] === 'nodes').length, 5);
   });
 
+  it('a state bucket without uniform bucket-level access is refused with how to turn it on; nothing is granted', async () => {
+    const c = cluster('fine.k8s.local', 1);
+    const store = 'gs://k8sup-fine-grained/prod';
+    const nodes = provider.buildGraph(c, { ...inputs, stateStore: store });
+    const d = await deps(c, new RecordingIo(), store);
+    const p = await plan(nodes, d);
+    const err = await apply(p.plan, nodes, p.live, d).then(() => null, (e: any) => e);
+    assert.ok(err, 'apply must fail');
+    const text = `${err.message} ${JSON.stringify(err.failed ?? [])}`;
+    assert.match(text, /gs:\/\/k8sup-fine-grained: per-role access to the state store needs uniform bucket-level access/, text);
+    assert.ok(!gcs.iamPolicy('k8sup-fine-grained').bindings.some((b) => b.condition), 'no conditional binding was written');
+    await destroy(nodes, d);
+  });
+
   it('destroy removes everything of the cluster and nothing of another cluster', async () => {
     const other = cluster('demo-k8s-local-2.example', 1);
     const otherNodes = provider.buildGraph(other, inputs);
@@ -176,7 +231,15 @@ describe('GCE lifecycle on the Compute fake', () => {
     const otherAfter = fake.all().filter((o) => JSON.stringify(o).includes('demo-k8s-local-2'));
     assert.equal(otherAfter.length, otherBefore.length, "the other cluster's resources are untouched");
     assert.ok(isEmptyPlan((await plan(otherNodes, od)).plan));
+    // The other cluster's bindings stay; ours are gone, and so are our service accounts.
+    const conditional = () => gcs.iamPolicy('k8sup-state').bindings.filter((b) => b.condition);
+    assert.equal(conditional().length, 2);
+    assert.ok(conditional().every((b) => b.condition!.description!.includes('k8sup-cluster=demo-k8s-local-2.example ')));
+    assert.equal(fake.iam.list().length, 2);
     await destroy(otherNodes, od);
     assert.deepEqual(fake.all(), []);
+    assert.deepEqual(fake.iam.list(), []);
+    assert.deepEqual(conditional(), []);
+    assert.equal(gcs.iamPolicy('k8sup-state').bindings.length, 2, "the bucket's own bindings are kept");
   });
 });

@@ -71,9 +71,12 @@ describe('GCE model builders', () => {
   it('every resource carries the description marker with its own id; labelled kinds carry the cluster label', () => {
     const c = cluster();
     for (const n of buildGceGraph(c, inputs)) {
-      assert.equal(ownedId(n.fields.description as string, 'demo.k8s.local'), n.id);
+      // A bucket binding has no description of its own: its condition carries the marker.
+      const marker = n.kind === 'bucket-iam-member' ? (n.fields.condition as { description: string }).description : n.fields.description;
+      assert.equal(ownedId(marker as string, 'demo.k8s.local'), n.id);
       if ('labels' in n.fields) assert.equal((n.fields.labels as Record<string, string>)['k8sup-cluster'], 'demo-k8s-local');
-      assert.ok(String(n.fields.name).startsWith('k8sup-demo-k8s-local-'), String(n.fields.name));
+      if (n.kind === 'service-account') assert.match(String(n.fields.accountId), /^k8sup-(cp|node)-[0-9a-f]{10}$/);
+      else if (n.kind !== 'bucket-iam-member') assert.ok(String(n.fields.name).startsWith('k8sup-demo-k8s-local-'), String(n.fields.name));
     }
   });
 
@@ -96,6 +99,27 @@ describe('GCE model builders', () => {
       assert.match(script, /\nip rule add from 100\.96\.0\.0\/11 to 169\.254\.169\.254\/32 prohibit priority 50\n/);
       assert.match(String(t.fields.sshKeys), /^ubuntu:ssh-ed25519 /);
     }
+  });
+
+  it('per-role identity: two service accounts, no default; state access narrowed per role and prefix', () => {
+    const c = cluster();
+    const nodes = buildGceGraph(c, inputs);
+    const accounts = nodes.filter((n) => n.kind === 'service-account');
+    assert.deepEqual(accounts.map((n) => n.id), ['service-account/control-plane', 'service-account/node']);
+    assert.notEqual(accounts[0].fields.accountId, accounts[1].fields.accountId);
+    for (const t of nodes.filter((n) => n.kind === 'instance-template')) {
+      const role = t.id.startsWith('instance-template/cp') ? 'control-plane' : 'node';
+      assert.deepEqual(t.fields.serviceAccountEmail, { $ref: `service-account/${role}`, attr: 'email' });
+    }
+    assert.doesNotMatch(JSON.stringify(nodes), /"default"/, 'the default compute service account appears nowhere');
+    const binding = (role: string) => nodes.find((n) => n.id === `bucket-iam-member/${role}`)!.fields as any;
+    assert.deepEqual([binding('control-plane').bucket, binding('control-plane').role, binding('control-plane').member], ['k8sup-state', 'roles/storage.objectUser', { $ref: 'service-account/control-plane', attr: 'member' }]);
+    assert.equal(binding('control-plane').condition.expression, 'resource.name.startsWith("projects/_/buckets/k8sup-state/objects/prod/demo.k8s.local/")');
+    assert.deepEqual([binding('node').role, binding('node').member], ['roles/storage.objectViewer', { $ref: 'service-account/node', attr: 'member' }]);
+    assert.equal(binding('node').condition.expression, 'resource.name.startsWith("projects/_/buckets/k8sup-state/objects/prod/demo.k8s.local/bootstrap/")');
+    // Two clusters in one project never share an account.
+    const other = buildGceGraph(cluster({}, 'other.k8s.local'), inputs).filter((n) => n.kind === 'service-account').map((n) => n.fields.accountId);
+    assert.ok(!other.some((id) => accounts.some((a) => a.fields.accountId === id)));
   });
 
   it('a template change makes a new template id (content hash); a size change does not', () => {
@@ -292,7 +316,15 @@ describe('GCE terraform target', () => {
       'google_compute_region_health_check',
       'google_compute_region_target_tcp_proxy',
       'google_compute_subnetwork',
+      'google_service_account',
+      'google_storage_bucket_iam_member',
     ]);
+    // Two service accounts, no default anywhere; each template runs as its role's.
+    assert.deepEqual(Object.keys(main.resource.google_service_account).sort(), ['service_account_control_plane', 'service_account_node']);
+    assert.doesNotMatch(files['main.tf.json'], /"email": "default"/);
+    const member = main.resource.google_storage_bucket_iam_member.bucket_iam_member_node;
+    assert.equal(member.member, '${google_service_account.service_account_node.member}');
+    assert.match(member.condition[0].expression, /^resource\.name\.startsWith\("projects\/_\/buckets\/k8sup-state\/objects\/prod\/demo\.k8s\.local\/bootstrap\/"\)$/);
     assert.deepEqual(main.provider, { google: { project: 'my-project', region: 'us-central1' } });
     const fr = main.resource.google_compute_forwarding_rule.forwarding_rule_api;
     assert.equal(fr.ip_address, '${google_compute_address.address_api.address}');
@@ -301,6 +333,7 @@ describe('GCE terraform target', () => {
     for (const t of templates) {
       assert.match(t.metadata_startup_script, /^\$\{file\("\$\{path\.module\}\/data\/.*\.startup-script\.sh"\)\}$/);
       assert.equal(t.metadata['k8sup-api-address'], '${google_compute_address.address_api_internal.address}');
+      assert.match(t.service_account[0].email, /^\$\{google_service_account\.service_account_(control_plane|node)\.email\}$/);
       assert.equal(t.metadata['k8sup-api-public-address'], '${google_compute_address.address_api.address}');
     }
     assert.equal(Object.keys(files).filter((f) => f.startsWith('data/')).length, 2);

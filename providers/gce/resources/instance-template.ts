@@ -32,7 +32,7 @@ export const instanceTemplateHandler = defineHandler({
       networkInterfaces: [
         { network: f.network, subnetwork: f.subnetwork, accessConfigs: f.externalIp ? [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT', networkTier: 'PREMIUM' }] : [] },
       ],
-      serviceAccounts: [{ email: 'default', scopes: f.serviceAccountScopes }],
+      serviceAccounts: [{ email: f.serviceAccountEmail, scopes: f.serviceAccountScopes }],
       shieldedInstanceConfig: f.shieldedVm,
       metadata: { items: metadataItems(f) },
     },
@@ -56,6 +56,7 @@ export const instanceTemplateHandler = defineHandler({
       canIpForward: p.canIpForward ?? false,
       networkTags: p.tags?.items,
       labels: p.labels ?? {},
+      serviceAccountEmail: p.serviceAccounts?.[0]?.email,
       serviceAccountScopes: p.serviceAccounts?.[0]?.scopes,
       shieldedVm: sic ? { enableSecureBoot: !!sic.enableSecureBoot, enableVtpm: !!sic.enableVtpm, enableIntegrityMonitoring: !!sic.enableIntegrityMonitoring } : undefined,
       // null (not absent) when there is none, so adding a key later shows up as a change.
@@ -83,7 +84,7 @@ export const instanceTemplateHandler = defineHandler({
         labels: f.labels,
         disk: [{ boot: true, auto_delete: true, source_image: f.image, disk_size_gb: f.diskSizeGb, disk_type: f.diskType }],
         network_interface: [{ network: f.network, subnetwork: f.subnetwork, ...(f.externalIp ? { access_config: [{ network_tier: 'PREMIUM' }] } : {}) }],
-        service_account: [{ email: 'default', scopes: f.serviceAccountScopes }],
+        service_account: [{ email: f.serviceAccountEmail, scopes: f.serviceAccountScopes }],
         shielded_instance_config: [
           { enable_secure_boot: f.shieldedVm.enableSecureBoot, enable_vtpm: f.shieldedVm.enableVtpm, enable_integrity_monitoring: f.shieldedVm.enableIntegrityMonitoring },
         ],
