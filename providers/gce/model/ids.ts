@@ -12,6 +12,7 @@ export const API_BACKEND_SERVICE = 'backend-service/api';
 export const API_FORWARDING_RULE = 'forwarding-rule/api';
 /** The cluster's own path to the API (kubelets, kube-proxy, joining control planes): see loadbalancer.ts. */
 export const API_INTERNAL_ADDRESS = 'address/api-internal';
+export const API_INTERNAL_HEALTH_CHECK = 'health-check/api-internal';
 export const API_INTERNAL_BACKEND_SERVICE = 'backend-service/api-internal';
 export const API_INTERNAL_PROXY = 'target-tcp-proxy/api-internal';
 export const API_INTERNAL_FORWARDING_RULE = 'forwarding-rule/api-internal';

@@ -15,7 +15,7 @@ import type { Cluster } from '../../../src/api/types.js';
 import { ref, type ResourceNode } from '../../../src/core/resource.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import {
-  API_ADDRESS, API_BACKEND_SERVICE, API_DNS_RECORD, API_FORWARDING_RULE, API_HEALTH_CHECK, API_INTERNAL_ADDRESS, API_INTERNAL_BACKEND_SERVICE,
+  API_ADDRESS, API_BACKEND_SERVICE, API_DNS_RECORD, API_FORWARDING_RULE, API_HEALTH_CHECK, API_INTERNAL_ADDRESS, API_INTERNAL_BACKEND_SERVICE, API_INTERNAL_HEALTH_CHECK,
   API_INTERNAL_FORWARDING_RULE, API_INTERNAL_PROXY, NETWORK, instanceGroupId, proxySubnetworkId, subnetworkId,
 } from './ids.js';
 import { clusterLabels, resourceName } from './names.js';
@@ -50,6 +50,24 @@ export function apiDnsRecordNodes(cluster: Cluster): ResourceNode[] {
   return [{ kind: 'dns-record', id: API_DNS_RECORD, fields: { dnsZone, name, type: 'A', ttl: API_DNS_TTL, rrdatas: [ref(API_ADDRESS, 'address')] } }];
 }
 
+function apiHealthCheck(cluster: string, region: string, id: string, suffix: string): ResourceNode {
+  return {
+    kind: 'health-check',
+    id,
+    fields: {
+      name: resourceName(cluster, suffix),
+      region,
+      type: 'HTTPS',
+      // kubeadm lets anonymous clients read /readyz; the check does not validate the serving certificate.
+      httpsHealthCheck: { port: 6443, requestPath: '/readyz' },
+      checkIntervalSec: 5,
+      timeoutSec: 5,
+      healthyThreshold: 2,
+      unhealthyThreshold: 2,
+    },
+  };
+}
+
 export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
   const name = cluster.metadata.name;
   const region = cluster.spec.region;
@@ -60,21 +78,7 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
       id: API_ADDRESS,
       fields: { name: resourceName(name, 'api'), region, addressType: 'EXTERNAL', networkTier: 'PREMIUM', labels: clusterLabels(name) },
     },
-    {
-      kind: 'health-check',
-      id: API_HEALTH_CHECK,
-      fields: {
-        name: resourceName(name, 'api'),
-        region,
-        type: 'HTTPS',
-        // kubeadm lets anonymous clients read /readyz; the check does not validate the serving certificate.
-        httpsHealthCheck: { port: 6443, requestPath: '/readyz' },
-        checkIntervalSec: 5,
-        timeoutSec: 5,
-        healthyThreshold: 2,
-        unhealthyThreshold: 2,
-      },
-    },
+    apiHealthCheck(name, region, API_HEALTH_CHECK, 'api'),
     {
       kind: 'backend-service',
       id: API_BACKEND_SERVICE,
@@ -104,6 +108,8 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
       },
     },
     ...apiDnsRecordNodes(cluster),
+    // Its own check: passthrough and proxy load balancers probe from different ranges and are kept apart.
+    apiHealthCheck(name, region, API_INTERNAL_HEALTH_CHECK, 'api-internal'),
     {
       kind: 'address',
       id: API_INTERNAL_ADDRESS,
@@ -121,7 +127,7 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
         portName: 'apiserver',
         timeoutSec: API_PROXY_IDLE_TIMEOUT_SEC,
         sessionAffinity: 'NONE',
-        healthChecks: [ref(API_HEALTH_CHECK, 'selfLink')],
+        healthChecks: [ref(API_INTERNAL_HEALTH_CHECK, 'selfLink')],
         backends: controlPlaneGroups.flatMap((g) =>
           g.zones.map((z) => ({ group: ref(instanceGroupId(g.key, z), 'instanceGroup'), balancingMode: 'CONNECTION', maxConnectionsPerInstance: API_PROXY_CONNECTIONS_PER_INSTANCE })),
         ),
