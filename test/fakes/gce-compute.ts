@@ -192,6 +192,13 @@ export class FakeCompute {
     this.faults.push({ match, status, reason });
   }
 
+  private readonly lostReplies: ((method: string, path: string) => boolean)[] = [];
+
+  /** The next matching request is carried out, then its connection is reset: the client never sees the answer. */
+  injectLostReply(match: (method: string, path: string) => boolean): void {
+    this.lostReplies.push(match);
+  }
+
   /** Every stored object of a collection (e.g. 'instances'), for assertions. */
   list(collection: string): Obj[] {
     return [...this.objects.entries()].filter(([k]) => k.split('/').at(-2) === collection).map(([, v]) => this.public(v));
@@ -243,6 +250,13 @@ export class FakeCompute {
         throw new ComputeHttpError(f.status, f.reason, `injected ${f.reason}`);
       }
       const out = this.route(method, url.pathname, url.searchParams, body);
+      const lost = this.lostReplies.findIndex((m) => m(method, url.pathname));
+      if (lost >= 0) {
+        this.lostReplies.splice(lost, 1);
+        status = 0;
+        req.socket.destroy();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify(out));
     } catch (e) {

@@ -216,6 +216,13 @@ export class FakeGcs {
     return { kind: 'storage#policy', resourceId: `projects/_/buckets/${b.name}`, ...structuredClone(b.policy) };
   }
 
+  private readonly lostReplies: ((method: string, path: string) => boolean)[] = [];
+
+  /** The next matching request is carried out, then its connection is reset: the client never sees the answer. */
+  injectLostReply(match: (method: string, path: string) => boolean): void {
+    this.lostReplies.push(match);
+  }
+
   /** Answer the next request matching `match` with `status` (e.g. 503) without acting on it. */
   injectFault(match: (method: string, path: string) => boolean, status: number, reason = 'backendError'): void {
     this.faults.push({ match, status, reason });
@@ -258,6 +265,13 @@ export class FakeGcs {
         throw new GcsHttpError(f.status, f.reason, `injected ${f.status}`);
       }
       const result = this.route(method, url.pathname, query, req.headers, body);
+      const lost = this.lostReplies.findIndex((m) => m(method, url.pathname));
+      if (lost >= 0) {
+        this.lostReplies.splice(lost, 1);
+        status = 0;
+        req.socket.destroy();
+        return;
+      }
       status = result.status ?? 200;
       res.writeHead(status, { 'content-type': result.contentType ?? 'application/json; charset=utf-8', ...(result.headers ?? {}) });
       res.end(result.raw ?? (result.json === undefined ? '' : JSON.stringify(result.json)));

@@ -201,6 +201,40 @@ describe('GCE lifecycle on the Compute fake', () => {
     assert.equal(fake.list('instances').filter((i) => i.labels['k8sup-node-group'] === 'nodes').length, 5);
   });
 
+  it('identity under faults: lost replies, a policy written in between (412), an account IAM does not know yet', async () => {
+    const c = cluster('faults.k8s.local', 1);
+    const nodes = provider.buildGraph(c, inputs);
+    const d = await deps(c);
+    // The service account is created but the answer is lost; the first policy write is answered 412 (someone wrote
+    // the policy since it was read) and another is carried out but its answer lost; the bucket's IAM does not know
+    // the new accounts for the first two writes.
+    const [fromCompute, fromGcs] = [fake.requests.length, gcs.requests.length];
+    fake.injectLostReply((m, p) => m === 'POST' && p.endsWith('/serviceAccounts'));
+    gcs.injectFault((m, p) => m === 'PUT' && p.endsWith('/iam'), 412, 'conditionNotMet');
+    gcs.injectLostReply((m, p) => m === 'PUT' && p.endsWith('/iam'));
+    let unknown = 2;
+    const known = gcs.knownPrincipal!;
+    gcs.knownPrincipal = (member) => (unknown-- > 0 ? false : known(member));
+    try {
+      const p = await plan(nodes, d);
+      await apply(p.plan, nodes, p.live, d);
+    } finally {
+      gcs.knownPrincipal = known;
+    }
+    // The faults happened and were retried: a create answered by the lost reply, a write refused, one lost.
+    const creates = fake.requests.slice(fromCompute).filter((r) => r.method === 'POST' && r.path.endsWith('/serviceAccounts'));
+    assert.deepEqual(creates.map((r) => r.status).sort(), [0, 200, 409], 'the lost create is retried and adopted (409)');
+    const writes = gcs.requests.slice(fromGcs).filter((r) => r.method === 'PUT' && r.path.endsWith('/iam')).map((r) => r.status);
+    assert.ok(writes.includes(412) && writes.includes(0) && writes.filter((x) => x === 400).length === 2 && writes.filter((x) => x === 200).length >= 2, JSON.stringify(writes));
+    const mine = (b: { condition?: { description?: string } }) => (b.condition?.description ?? '').includes('k8sup-cluster=faults.k8s.local ');
+    assert.equal(gcs.iamPolicy('k8sup-state').bindings.filter(mine).length, 2, 'each role bound once, no duplicates');
+    assert.equal(fake.iam.list().filter((a) => a.description.includes('k8sup-cluster=faults.k8s.local ')).length, 2, 'no duplicate accounts');
+    assert.ok(isEmptyPlan((await plan(nodes, d)).plan));
+    await destroy(nodes, d);
+    assert.equal(gcs.iamPolicy('k8sup-state').bindings.filter(mine).length, 0);
+    assert.equal(fake.iam.list().filter((a) => a.description.includes('k8sup-cluster=faults.k8s.local ')).length, 0);
+  });
+
   it('a state bucket without uniform bucket-level access is refused with how to turn it on; nothing is granted', async () => {
     const c = cluster('fine.k8s.local', 1);
     const store = 'gs://k8sup-fine-grained/prod';
