@@ -18,6 +18,7 @@ export type GceService =
   | 'regionHealthChecks'
   | 'regionBackendServices'
   | 'forwardingRules'
+  | 'regionTargetTcpProxies'
   | 'instanceTemplates'
   | 'instanceGroupManagers'
   | 'zones'
@@ -33,6 +34,7 @@ const CLIENT_CLASSES: Record<GceService, string> = {
   regionHealthChecks: 'RegionHealthChecksClient',
   regionBackendServices: 'RegionBackendServicesClient',
   forwardingRules: 'ForwardingRulesClient',
+  regionTargetTcpProxies: 'RegionTargetTcpProxiesClient',
   instanceTemplates: 'InstanceTemplatesClient',
   instanceGroupManagers: 'InstanceGroupManagersClient',
   zones: 'ZonesClient',
@@ -65,11 +67,13 @@ export interface GceSettings {
   region: string;
   /** Set by connect when spec.api.dnsZone is. */
   dnsZone?: GceDnsZone | null;
+  /** The state store's bucket (gs:// stores): where the roles' conditional bindings live. Set by connect. */
+  stateBuckets?: string[];
 }
 
 /** One Cloud DNS REST request; `path` is relative to `/dns/v1/projects/<project>/`. */
 export interface DnsRequest {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'DELETE';
   path: string;
   query?: Record<string, string | undefined>;
   body?: unknown;
@@ -77,9 +81,12 @@ export interface DnsRequest {
 
 /** Cloud DNS v1 collections, for call records. */
 export type DnsService = 'managedZones' | 'resourceRecordSets' | 'changes';
+/** IAM v1 and Cloud Storage JSON v1 collections k8sup calls (per-role identity), for call records. */
+export type IamService = 'serviceAccounts';
+export type StorageService = 'bucketIamPolicy' | 'buckets';
 
 export interface CallRecord {
-  service: GceService | DnsService;
+  service: GceService | DnsService | IamService | StorageService;
   method: string;
   ok: boolean;
 }
@@ -95,6 +102,18 @@ export interface GceApi {
   mutate(service: GceService, method: string, request: Record<string, unknown>, signal?: AbortSignal): Promise<GceOperation>;
   /** One Cloud DNS v1 call (JSON in, JSON out); an HTTP error becomes a GceHttpError. */
   dns(service: DnsService, method: string, request: DnsRequest, signal?: AbortSignal): Promise<any>;
+  /** One IAM v1 call; `path` is relative to `/v1/projects/<project>/`. */
+  iam(service: IamService, method: string, request: DnsRequest, signal?: AbortSignal): Promise<any>;
+  /** One Cloud Storage JSON v1 call; `path` is relative to `/storage/v1/`. */
+  storage(service: StorageService, method: string, request: RestRequest, signal?: AbortSignal): Promise<any>;
+}
+
+/** One JSON REST request (Cloud DNS, IAM, Cloud Storage). */
+export interface RestRequest {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
 }
 
 export interface GceClients {
@@ -160,6 +179,19 @@ export function dnsBaseUrl(env: Record<string, string | undefined>): string {
   return raw ? new URL(raw).origin : 'https://dns.googleapis.com';
 }
 
+/** Where IAM requests go: the override endpoint's origin (it serves `/v1/projects/…/serviceAccounts`), or the API. */
+export function iamBaseUrl(env: Record<string, string | undefined>): string {
+  const raw = env.K8SUP_GCE_ENDPOINT?.trim();
+  return raw ? new URL(raw).origin : 'https://iam.googleapis.com';
+}
+
+/** Where Cloud Storage requests go: STORAGE_EMULATOR_HOST (as the state store uses it), or the API. */
+export function storageBaseUrl(env: Record<string, string | undefined>): string {
+  const raw = env.STORAGE_EMULATOR_HOST?.trim();
+  if (!raw) return 'https://storage.googleapis.com';
+  return new URL(/^https?:\/\//.test(raw) ? raw : `http://${raw}`).origin;
+}
+
 /** Creates lazily-loaded clients. No network call happens here. */
 export function createGceClients(settings: GceSettings, opts: GceClientOptions): GceClients {
   const clientOptions: Record<string, unknown> = endpointOptions(opts.env) ?? {
@@ -177,7 +209,7 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
     }
     return c;
   };
-  const record = (service: GceService | DnsService, method: string, ok: boolean) => opts.onCall?.({ service, method, ok });
+  const record = (service: CallRecord["service"], method: string, ok: boolean) => opts.onCall?.({ service, method, ok });
 
   const call = async (service: GceService, method: string, request: Record<string, unknown>) => {
     const c = await client(service);
@@ -211,9 +243,13 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
     return op;
   };
 
-  const dnsBase = dnsBaseUrl(opts.env);
-  const dns = async (service: DnsService, method: string, req: DnsRequest, signal?: AbortSignal) => {
-    const url = new URL(`${dnsBase}/dns/v1/projects/${encodeURIComponent(settings.project)}/${req.path}`);
+  const project = encodeURIComponent(settings.project);
+  const dnsBase = `${dnsBaseUrl(opts.env)}/dns/v1/projects/${project}/`;
+  const iamBase = `${iamBaseUrl(opts.env)}/v1/projects/${project}/`;
+  const storageBase = `${storageBaseUrl(opts.env)}/storage/v1/`;
+  const apiName: Record<string, string> = { managedZones: 'Cloud DNS', resourceRecordSets: 'Cloud DNS', changes: 'Cloud DNS', serviceAccounts: 'IAM', bucketIamPolicy: 'Cloud Storage', buckets: 'Cloud Storage' };
+  const rest = async (base: string, service: DnsService | IamService | StorageService, method: string, req: RestRequest, signal?: AbortSignal) => {
+    const url = new URL(`${base}${req.path}`);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     try {
       // The Compute clients' auth: the dummy client with an endpoint override, else their GoogleAuth.
@@ -227,7 +263,9 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
       if (!res.ok) {
         const e = json?.error ?? {};
         const reasons = ((e.errors ?? []) as { reason?: string }[]).map((x) => x.reason).filter((r): r is string => !!r);
-        throw new GceHttpError(res.status, `Cloud DNS ${service}.${method}: ${res.status} ${e.message ?? res.statusText}`, reasons);
+        // Newer APIs (IAM) answer a status name instead of reasons: it classifies the same way.
+        if (typeof e.status === 'string') reasons.push(e.status);
+        throw new GceHttpError(res.status, `${apiName[service]} ${service}.${method}: ${res.status} ${e.message ?? res.statusText}`, reasons);
       }
       record(service, method, true);
       return json;
@@ -239,7 +277,9 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
 
   const api: GceApi = {
     call,
-    dns,
+    dns: (service, method, req, signal) => rest(dnsBase, service, method, req, signal),
+    iam: (service, method, req, signal) => rest(iamBase, service, method, req, signal),
+    storage: (service, method, req, signal) => rest(storageBase, service, method, req, signal),
     async list(service, request) {
       // autoPaginate (the default) follows nextPageToken and concatenates every page's items.
       return ((await call(service, 'list', { project: settings.project, ...request })) ?? []) as any[];

@@ -55,8 +55,9 @@ const GRPC = { INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_
 
 const THROTTLED_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'RATE_LIMIT_EXCEEDED', 'quotaExceeded_rate']);
 const DEPENDENCY_REASONS = new Set(['resourceInUseByAnotherResource', 'RESOURCE_IN_USE_BY_ANOTHER_RESOURCE', 'resourceNotReady', 'RESOURCE_NOT_READY']);
-const NOT_FOUND_REASONS = new Set(['notFound', 'RESOURCE_NOT_FOUND']);
-const ALREADY_EXISTS_REASONS = new Set(['alreadyExists', 'RESOURCE_ALREADY_EXISTS']);
+// Compute answers reasons; IAM v1 a status name (`NOT_FOUND`, `ALREADY_EXISTS`).
+const NOT_FOUND_REASONS = new Set(['notFound', 'RESOURCE_NOT_FOUND', 'NOT_FOUND']);
+const ALREADY_EXISTS_REASONS = new Set(['alreadyExists', 'RESOURCE_ALREADY_EXISTS', 'ALREADY_EXISTS']);
 const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
 interface GoogleErrorLike {

@@ -20,18 +20,25 @@ import { instanceGroupHandler } from './resources/instance-group.js';
 import { instanceTemplateHandler } from './resources/instance-template.js';
 import { networkHandler } from './resources/network.js';
 import { subnetworkHandler } from './resources/subnetwork.js';
+import { serviceAccountHandler } from './resources/service-account.js';
+import { bucketIamMemberHandler } from './resources/bucket-iam-member.js';
+import { parseStateStoreUrl } from '../../src/bootstrap/index.js';
+import { targetTcpProxyHandler } from './resources/target-tcp-proxy.js';
 import { gceRollingUpdate } from './rolling-update.js';
 
 export type { GceClients, CallRecord } from './clients.js';
 export { buildGceGraph } from './model/index.js';
 
 export const gceHandlers: ResourceHandler<GceClients>[] = [
+  serviceAccountHandler,
+  bucketIamMemberHandler,
   networkHandler,
   subnetworkHandler,
   firewallHandler,
   addressHandler,
   healthCheckHandler,
   backendServiceHandler,
+  targetTcpProxyHandler,
   forwardingRuleHandler,
   instanceTemplateHandler,
   instanceGroupHandler,
@@ -87,6 +94,9 @@ export async function connectGce(cluster: Cluster, opts: ConnectOptions, options
     );
   }
   if (spec.api.dnsZone) clients.settings.dnsZone = await lookUpDnsZone(clients, spec.api.dnsZone, spec.project);
+  // The roles' state-store bindings (model/identity.ts) are found in the policy of the store's bucket.
+  const store = parseStateStoreUrl(opts.store.url);
+  clients.settings.stateBuckets = store?.scheme === 'gs' ? [store.bucket] : [];
   return clients;
 }
 

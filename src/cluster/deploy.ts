@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CloudName, Cluster } from '../api/index.js';
 import { withDefaults } from '../api/defaults.js';
+import { isKnownZone, zoneShape } from '../api/zones.js';
 import { apply, destroy, diff, plan as planLive, renderTerraform, type ApplyResult, type EngineDeps } from '../core/engine.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
@@ -159,10 +160,11 @@ export interface OwnershipDelete {
 }
 
 /** The spec of a cluster whose state is gone, as far as finding and deleting its objects needs it. */
-export function orphanCluster(scope: OwnershipScope): Cluster {
+export function orphanCluster(scope: OwnershipScope, zones: string[] = []): Cluster {
+  const nodeGroups = zones.length ? [{ name: 'nodes', minSize: 1, maxSize: 1, zones }] : [];
   return withDefaults({
     metadata: { name: scope.name, ...(scope.clusterId ? { uid: scope.clusterId } : {}) },
-    spec: { cloud: scope.cloud, region: scope.region, zones: [], ...(scope.project ? { project: scope.project } : {}), controlPlane: { count: 1, zones: [] }, nodeGroups: [] },
+    spec: { cloud: scope.cloud, region: scope.region, zones, ...(scope.project ? { project: scope.project } : {}), controlPlane: { count: 1, zones: zones.slice(0, 1) }, nodeGroups },
   });
 }
 
@@ -201,9 +203,12 @@ export async function planDeleteByOwnership(ctx: Pick<DeployContext, 'store' | '
   const selected = live.filter((l) => !l.clusterId || !clusterId || l.clusterId === clusterId);
   const plan = diff(scope.name, [], selected, provider.handlers);
   const schemes = provider.nodeStateStoreSchemes;
+  // The ordering graph knows the per-zone objects (subnets, instance groups) of the zones the live objects name.
+  const zones = [...new Set(selected.flatMap((l) => l.id.split('/')).filter((seg) => isKnownZone(scope.cloud, seg) && zoneShape(seg)?.region === scope.region))].sort();
+  const ordering = zones.length ? orphanCluster(scope, zones) : cluster;
   let nodes: ResourceNode[] = [];
   try {
-    nodes = provider.buildGraph(cluster, { stateStore: `${schemes?.[0] ?? 'file:'}//state-store-not-set`, caCertPem: '', caCertHash: `sha256:${'0'.repeat(64)}` });
+    nodes = provider.buildGraph(ordering, { stateStore: `${schemes?.[0] ?? 'file:'}//state-store-not-set`, caCertPem: '', caCertHash: `sha256:${'0'.repeat(64)}` });
   } catch {
     // Without an ordering graph every object is deleted at once; 'dependency' refusals are retried.
   }

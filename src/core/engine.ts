@@ -6,7 +6,7 @@ import { InvalidInputError, OperationError } from './errors.js';
 import type { IoHost } from './io.js';
 import type { Journal, JournalEntry } from './journal.js';
 import type { ErrorClass, FieldChange, LiveResource, Plan, PlanStep, ResourceHandler, ResourceNode, HandlerContext } from './resource.js';
-import { buildGraph, collectRefs, resolveRefs, transitiveDependants } from './graph.js';
+import { buildGraph, collectRefs, resolveRefs, transitiveDependants, type ResourceGraph } from './graph.js';
 import { diff, handlerFor, handlerMap, matchLive, summarize } from './diff.js';
 import { errorMessage, runDag, type DagTask, type ExecutorOptions, type RetryOptions, type TaskOutcome } from './executor.js';
 
@@ -292,12 +292,19 @@ export async function destroy<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Pr
     const taskId = (l: LiveResource) => `delete:${l.kind}:${l.cloudId}`;
     const known = live.filter((l) => graph.nodes.get(l.id)?.kind === l.kind);
     const unknown = live.filter((l) => !known.includes(l));
+    // An object the graph does not name (an old instance template, a zone the spec dropped) is ordered by its kind:
+    // it goes after the objects of kinds that depend on its kind, before those of kinds it depends on. A kind the
+    // graph does not have at all goes first (in round 1), as the safest guess.
+    const kindsAbove = kindDependants(graph);
+    const before = (a: LiveResource, b: LiveResource) => kindsAbove.get(b.kind)?.has(a.kind) === true && kindsAbove.get(a.kind)?.has(b.kind) !== true;
     const tasks: DagTask<void>[] = live.map((l) => {
       const after: string[] = [];
       if (known.includes(l)) {
         const below = transitiveDependants(graph, l.id);
         for (const other of known) if (below.has(other.id)) after.push(taskId(other));
-        if (round === 1) after.push(...unknown.map(taskId));
+        if (round === 1) for (const u of unknown) if (!kindsAbove.has(u.kind) || before(u, l)) after.push(taskId(u));
+      } else if (kindsAbove.has(l.kind)) {
+        for (const other of live) if (other !== l && (!unknown.includes(other) || kindsAbove.has(other.kind)) && before(other, l)) after.push(taskId(other));
       }
       return {
         id: taskId(l),
@@ -330,6 +337,17 @@ export async function destroy<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Pr
   });
   if (failed.length) throw new ApplyError(`could not delete ${failed.length} resource(s): ${describe(failed)}`, failed, {}, 'DestroyIncomplete');
   return { outputs: {}, failed: [] };
+}
+
+/** Kind → the kinds of the objects that depend (transitively) on an object of that kind. */
+function kindDependants(graph: ResourceGraph): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [id, node] of graph.nodes) {
+    const set = out.get(node.kind) ?? new Set<string>();
+    for (const d of transitiveDependants(graph, id)) set.add(graph.nodes.get(d)!.kind);
+    out.set(node.kind, set);
+  }
+  return out;
 }
 
 /** The name a create call will use, for the intent record: the `name` field, else the Name tag. */

@@ -99,12 +99,12 @@ export function renderTerraform(nodes: readonly ResourceNode[], handlers: readon
       }
       const own = new Set(Object.keys(block.files ?? {}));
       const body = renderValue(block.body, where, own, refExpression) as Record<string, unknown>;
-      // Ref edges are implicit in Terraform; explicit ordering edges must be spelled out.
+      // Ref edges are implicit in Terraform; explicit ordering edges must be spelled out. A node may render as
+      // several resources (an IAM role and its policy): depending on the node means depending on all of them.
       if (index === 0 && node.dependsOn?.length) {
-        const extra = [...new Set(node.dependsOn)].sort().map((d) => {
-          const t = blocksById.get(d)![0];
-          return `${t.type}.${t.name}`;
-        });
+        const extra = [...new Set(node.dependsOn)].sort().flatMap((d) =>
+          blocksById.get(d)!.filter((t) => !t.type.startsWith('data.')).map((t) => `${t.type}.${t.name}`),
+        );
         const existing = Array.isArray(body.depends_on) ? (body.depends_on as string[]) : [];
         body.depends_on = [...new Set([...existing, ...extra])];
       }

@@ -5,7 +5,9 @@
 // template: see recreateInstances below) and zones; operations (optionally RUNNING until waited on) with get/wait; list filters on labels and names;
 // and the real error shapes (404 notFound, 409 alreadyExists, 400 resourceInUseByAnotherResource, injected faults).
 // Deleting an object that another object still references is refused, as GCE does, so ordering bugs show up here.
-// The same server answers Cloud DNS paths (`/dns/v1/…`) from `dns` (see gce-dns.ts), as K8SUP_GCE_ENDPOINT expects.
+// The same server answers Cloud DNS paths (`/dns/v1/…`) from `dns` (see gce-dns.ts), as K8SUP_GCE_ENDPOINT expects,
+// and IAM v1 service accounts (`/v1/projects/<p>/serviceAccounts…`, see FakeIam below) with IAM's error shape
+// (`{error: {code, message, status}}`). Instance templates must name an existing service account (or `default`).
 
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -20,6 +22,87 @@ type Obj = Record<string, any>;
 export class ComputeHttpError extends Error {
   constructor(readonly status: number, readonly reason: string, message: string) {
     super(message);
+  }
+}
+
+/** An IAM v1 error: newer Google APIs answer a status name, not `errors[].reason`. */
+export class IamHttpError extends Error {
+  constructor(readonly status: number, readonly statusName: string, message: string) {
+    super(message);
+  }
+}
+
+const ACCOUNT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+/**
+ * IAM v1 `projects.serviceAccounts`: create (accountId rules, 409 ALREADY_EXISTS), get / delete by e-mail or unique
+ * id (404 NOT_FOUND), list with pageSize / pageToken. Display names hold at most 100 characters, descriptions 256.
+ */
+export class FakeIam {
+  private readonly accounts = new Map<string, Obj>();
+  private nextUniqueId = 100000000000000000000n;
+
+  constructor(private readonly project: string) {}
+
+  /** Every service account, for assertions. */
+  list(): Obj[] {
+    return [...this.accounts.values()].map((a) => structuredClone(a));
+  }
+
+  has(email: string): boolean {
+    return this.accounts.has(email);
+  }
+
+  route(method: string, project: string, rest: string[], query: URLSearchParams, body: Obj): Obj {
+    if (project !== this.project && project !== '-') throw new IamHttpError(404, 'NOT_FOUND', `Project ${project} not found or permission denied.`);
+    if (rest[0] !== 'serviceAccounts') throw new IamHttpError(404, 'NOT_FOUND', `no route ${method} ${rest.join('/')}`);
+    if (rest.length === 1 && method === 'POST') return this.create(body);
+    if (rest.length === 1 && method === 'GET') {
+      const size = Math.min(Number(query.get('pageSize') ?? 20) || 20, 100);
+      const all = [...this.accounts.values()].sort((a, b) => a.email.localeCompare(b.email));
+      const start = Number(query.get('pageToken') ?? 0);
+      const next = start + size < all.length ? String(start + size) : undefined;
+      return { accounts: all.slice(start, start + size).map((a) => structuredClone(a)), ...(next ? { nextPageToken: next } : {}) };
+    }
+    if (rest.length === 2) {
+      const account = this.find(rest[1]);
+      if (method === 'GET') return structuredClone(account);
+      if (method === 'DELETE') {
+        this.accounts.delete(account.email);
+        return {};
+      }
+    }
+    throw new IamHttpError(405, 'INVALID_ARGUMENT', `unsupported ${method} serviceAccounts/${rest.slice(1).join('/')}`);
+  }
+
+  private find(key: string): Obj {
+    const a = this.accounts.get(key) ?? [...this.accounts.values()].find((x) => x.uniqueId === key);
+    if (!a) throw new IamHttpError(404, 'NOT_FOUND', `Unknown service account`);
+    return a;
+  }
+
+  private create(body: Obj): Obj {
+    const id = body.accountId;
+    const sa = (body.serviceAccount ?? {}) as Obj;
+    if (typeof id !== 'string' || !ACCOUNT_ID.test(id)) {
+      throw new IamHttpError(400, 'INVALID_ARGUMENT', `Invalid account ID '${id}': it must be 6 to 30 lowercase letters, digits or hyphens, start with a letter and not end with a hyphen.`);
+    }
+    if (sa.displayName !== undefined && String(sa.displayName).length > 100) throw new IamHttpError(400, 'INVALID_ARGUMENT', 'Display name must be at most 100 characters.');
+    if (sa.description !== undefined && String(sa.description).length > 256) throw new IamHttpError(400, 'INVALID_ARGUMENT', 'Description must be at most 256 characters.');
+    const email = `${id}@${this.project}.iam.gserviceaccount.com`;
+    if (this.accounts.has(email)) throw new IamHttpError(409, 'ALREADY_EXISTS', `Service account ${id} already exists within project projects/${this.project}.`);
+    const account = {
+      name: `projects/${this.project}/serviceAccounts/${email}`,
+      projectId: this.project,
+      uniqueId: String(++this.nextUniqueId),
+      email,
+      displayName: sa.displayName ?? '',
+      description: sa.description ?? '',
+      etag: randomBytes(6).toString('base64'),
+      oauth2ClientId: String(this.nextUniqueId),
+    };
+    this.accounts.set(email, account);
+    return structuredClone(account);
   }
 }
 
@@ -52,6 +135,7 @@ const COLLECTIONS: Record<string, 'global' | 'region' | 'zone'> = {
   healthChecks: 'region',
   backendServices: 'region',
   forwardingRules: 'region',
+  targetTcpProxies: 'region',
   instanceGroupManagers: 'zone',
   instances: 'zone',
 };
@@ -65,6 +149,7 @@ const KIND: Record<string, string> = {
   healthChecks: 'compute#healthCheck',
   backendServices: 'compute#backendService',
   forwardingRules: 'compute#forwardingRule',
+  targetTcpProxies: 'compute#targetTcpProxy',
   instanceGroupManagers: 'compute#instanceGroupManager',
   instances: 'compute#instance',
 };
@@ -87,10 +172,13 @@ export class FakeCompute {
   port = 0;
   /** Cloud DNS on the same endpoint: create zones and inspect records here. */
   readonly dns: FakeCloudDns;
+  /** IAM service accounts on the same endpoint. */
+  readonly iam: FakeIam;
 
   constructor(opts: FakeComputeOptions = {}) {
     this.project = opts.project ?? 'k8sup-test';
     this.dns = new FakeCloudDns(this.project, opts.pendingOperations ?? false);
+    this.iam = new FakeIam(this.project);
     this.zones = opts.zones ?? ['us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f', 'europe-west1-b'];
     this.pending = opts.pendingOperations ?? false;
     this.recreateReads = opts.recreateReads ?? 1;
@@ -102,6 +190,13 @@ export class FakeCompute {
 
   injectFault(match: (method: string, path: string) => boolean, status: number, reason: string): void {
     this.faults.push({ match, status, reason });
+  }
+
+  private readonly lostReplies: ((method: string, path: string) => boolean)[] = [];
+
+  /** The next matching request is carried out, then its connection is reset: the client never sees the answer. */
+  injectLostReply(match: (method: string, path: string) => boolean): void {
+    this.lostReplies.push(match);
   }
 
   /** Every stored object of a collection (e.g. 'instances'), for assertions. */
@@ -155,9 +250,22 @@ export class FakeCompute {
         throw new ComputeHttpError(f.status, f.reason, `injected ${f.reason}`);
       }
       const out = this.route(method, url.pathname, url.searchParams, body);
+      const lost = this.lostReplies.findIndex((m) => m(method, url.pathname));
+      if (lost >= 0) {
+        this.lostReplies.splice(lost, 1);
+        status = 0;
+        req.socket.destroy();
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify(out));
     } catch (e) {
+      if (e instanceof IamHttpError) {
+        status = e.status;
+        res.writeHead(e.status, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(JSON.stringify({ error: { code: e.status, message: e.message, status: e.statusName } }));
+        return;
+      }
       const err = e instanceof ComputeHttpError || e instanceof DnsHttpError ? e : new ComputeHttpError(500, 'backendError', (e as Error).stack ?? String(e));
       status = err.status;
       res.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8' });
@@ -168,6 +276,8 @@ export class FakeCompute {
   }
 
   private route(method: string, path: string, query: URLSearchParams, body: Obj): Obj {
+    const iam = /^\/v1\/projects\/([^/]+)\/(serviceAccounts.*)$/.exec(path);
+    if (iam) return this.iam.route(method, decodeURIComponent(iam[1]), iam[2].split('/').map(decodeURIComponent), query, body);
     const dns = /^\/dns\/v1\/projects\/([^/]+)\/(.*)$/.exec(path);
     if (dns) return this.dns.route(method, decodeURIComponent(dns[1]), dns[2].split('/').map(decodeURIComponent), query, body);
     const m = /^\/compute\/v1\/projects\/([^/]+)\/(.*)$/.exec(path);
@@ -259,8 +369,11 @@ export class FakeCompute {
     if (scopePath.startsWith('regions/')) obj.region = `${this.base()}/${scopePath}`;
     if (scopePath.startsWith('zones/')) obj.zone = `${this.base()}/${scopePath}`;
     if (obj.labels) obj.labelFingerprint = randomBytes(6).toString('base64');
+    this.validate(scopePath, collection, obj);
     if (collection === 'addresses') {
-      obj.address ??= `203.0.113.${this.nextIp++}`;
+      // INTERNAL addresses come from their subnetwork's range, EXTERNAL ones from the (documentation) public range.
+      const subnet = obj.addressType === 'INTERNAL' ? this.byLink(obj.subnetwork) : undefined;
+      obj.address ??= subnet ? this.ipInRange(subnet.ipCidrRange, this.nextIp++) : `203.0.113.${this.nextIp++}`;
       obj.status = 'RESERVED';
     }
     if (collection === 'forwardingRules') obj.portRange &&= /^\d+$/.test(obj.portRange) ? `${obj.portRange}-${obj.portRange}` : obj.portRange;
@@ -272,6 +385,68 @@ export class FakeCompute {
     this.objects.set(key, obj);
     if (collection === 'instanceGroupManagers') this.reconcileInstances(scopePath, obj);
     return obj;
+  }
+
+  private byLink(link: unknown): Obj | undefined {
+    return [...this.objects.values()].find((o) => o.selfLink === link);
+  }
+
+  private ipInRange(cidr: string, offset: number): string {
+    const [ip] = cidr.split('/');
+    const n = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0) + 2 + offset;
+    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+  }
+
+  /**
+   * The constraints of the real API the internal proxy load balancer meets (documented by Google): an INTERNAL address
+   * needs a (regular) subnetwork; a proxy-only subnetwork has a purpose and an ACTIVE/BACKUP role and no private Google
+   * access; an INTERNAL_MANAGED backend service in CONNECTION mode needs a capacity per backend; an INTERNAL_MANAGED
+   * forwarding rule needs a target proxy (not a backend service), the network and subnetwork of its INTERNAL address,
+   * and an ACTIVE proxy-only subnetwork in its region and network.
+   */
+  private validate(scopePath: string, collection: string, o: Obj): void {
+    const bad = (field: string, why: string) => {
+      throw new ComputeHttpError(400, 'invalid', `Invalid value for field 'resource.${field}': ${why}`);
+    };
+    if (collection === 'addresses' && o.addressType === 'INTERNAL') {
+      const subnet = this.byLink(o.subnetwork);
+      if (!subnet) bad('subnetwork', 'an INTERNAL address needs a subnetwork');
+      if (subnet!.purpose === 'REGIONAL_MANAGED_PROXY') bad('subnetwork', 'addresses cannot be allocated from a proxy-only subnetwork');
+      if (o.networkTier) bad('networkTier', 'INTERNAL addresses have no network tier');
+    }
+    if (collection === 'subnetworks' && o.purpose === 'REGIONAL_MANAGED_PROXY') {
+      if (!['ACTIVE', 'BACKUP'].includes(o.role)) bad('role', "a proxy-only subnetwork's role must be ACTIVE or BACKUP");
+      if (o.privateIpGoogleAccess) bad('privateIpGoogleAccess', 'not supported for proxy-only subnetworks');
+      const other = [...this.objects.values()].find((x) => x.kind === KIND.subnetworks && x.region === `${this.base()}/${scopePath}` && x.network === o.network && x.purpose === o.purpose && x.role === 'ACTIVE');
+      if (other && o.role === 'ACTIVE') bad('role', `the network already has an active proxy-only subnetwork in this region (${other.name})`);
+    }
+    if (collection === 'backendServices' && o.loadBalancingScheme === 'INTERNAL_MANAGED') {
+      (o.backends ?? []).forEach((b: Obj, i: number) => {
+        if (b.balancingMode === 'CONNECTION' && !(b.maxConnections || b.maxConnectionsPerInstance || b.maxConnectionsPerEndpoint)) {
+          bad(`backends[${i}]`, 'CONNECTION balancing mode needs maxConnections, maxConnectionsPerInstance or maxConnectionsPerEndpoint');
+        }
+      });
+    }
+    if (collection === 'instanceTemplates') {
+      for (const sa of o.properties?.serviceAccounts ?? []) {
+        if (sa.email !== 'default' && !this.iam.has(sa.email)) throw new ComputeHttpError(400, 'invalid', `Invalid value for field 'resource.properties.serviceAccounts[0].email': '${sa.email}'. The user does not have access to service account '${sa.email}'.  User: 'k8sup-test'.  Ask a project owner to grant you the iam.serviceAccountUser role on the service account`);
+      }
+    }
+    if (collection === 'targetTcpProxies') {
+      const service = this.byLink(o.service);
+      if (service?.loadBalancingScheme !== 'INTERNAL_MANAGED') bad('service', 'a regional target TCP proxy needs an INTERNAL_MANAGED backend service');
+    }
+    if (collection === 'forwardingRules' && o.loadBalancingScheme === 'INTERNAL_MANAGED') {
+      if (o.backendService) bad('backendService', 'an INTERNAL_MANAGED forwarding rule forwards to a target proxy');
+      if (this.byLink(o.target)?.kind !== KIND.targetTcpProxies) bad('target', 'must be a regional target proxy');
+      const address = [...this.objects.values()].find((x) => x.kind === KIND.addresses && x.address === o.IPAddress);
+      if (address && (address.addressType !== 'INTERNAL' || address.subnetwork !== o.subnetwork)) bad('IPAddress', 'must be an INTERNAL address of the rule\'s subnetwork');
+      if (!o.network || !o.subnetwork) bad('network', 'an INTERNAL_MANAGED forwarding rule needs its network and subnetwork');
+      const proxySubnet = [...this.objects.values()].find(
+        (x) => x.kind === KIND.subnetworks && x.region === `${this.base()}/${scopePath}` && x.network === o.network && x.purpose === 'REGIONAL_MANAGED_PROXY' && x.role === 'ACTIVE',
+      );
+      if (!proxySubnet) bad('network', 'An active proxy-only subnetwork is required in the same region and VPC as the forwarding rule');
+    }
   }
 
   private remove(scopePath: string, collection: string, name: string): string {
@@ -287,6 +462,10 @@ export class FakeCompute {
       if (user) {
         throw new ComputeHttpError(400, 'resourceInUseByAnotherResource', `The ${collection.replace(/s$/, '')} resource '${obj.selfLink.slice(SELF_LINK_BASE.length + 1)}' is already being used by '${k}'`);
       }
+    }
+    if (obj.purpose === 'REGIONAL_MANAGED_PROXY') {
+      const user = [...this.objects.values()].find((o) => o.kind === KIND.forwardingRules && o.loadBalancingScheme === 'INTERNAL_MANAGED' && o.network === obj.network && o.region === obj.region);
+      if (user) throw new ComputeHttpError(400, 'resourceInUseByAnotherResource', `The subnetwork resource '${obj.selfLink.slice(SELF_LINK_BASE.length + 1)}' is already being used by '${user.selfLink}'`);
     }
     if (collection === 'instanceGroupManagers') {
       for (const [k, o] of [...this.objects]) if (o.k8supManagedBy === obj.selfLink) this.objects.delete(k);

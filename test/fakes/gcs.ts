@@ -4,6 +4,15 @@
 // JSON error bodies the library parses. Every write gets a new generation, like the real service; with a versioned
 // bucket the replaced generations stay listable with versions=true.
 //
+// Bucket IAM (`/b/<bucket>/iam`, get and set) speaks the real protocol strictly: policies carry an etag (a write with
+// a stale one is refused with 412), conditional bindings need policy version 3 on write and on read (asking for
+// version 1 of a policy with conditions is refused) and uniform bucket-level access on the bucket, members must be
+// well-formed principals (and known ones, with `knownPrincipal`). `permits()` evaluates the stored policy, with its
+// conditions, the way GCS authorises an object request (`resource.name` is `projects/_/buckets/<b>/objects/<name>`;
+// for a list it is the bucket), so tests can ask what a service account may read. The condition language is CEL;
+// the fake knows the subset k8sup writes (`resource.name.startsWith("…")` / `== "…"`, joined by `&&` / `||`) and
+// refuses other expressions rather than guess (the real service accepts more).
+//
 // Both path styles are served: `/storage/v1/b/...` (what the library builds from `apiEndpoint`) and `/b/...` (what
 // it builds when STORAGE_EMULATOR_HOST is set in process.env, which it uses as the base URL verbatim).
 
@@ -20,9 +29,49 @@ interface StoredObject {
   metadata?: Record<string, string>;
 }
 
+export interface IamBinding {
+  role: string;
+  members: string[];
+  condition?: { title: string; description?: string; expression: string };
+}
+
+interface IamPolicy {
+  version: number;
+  etag: string;
+  bindings: IamBinding[];
+}
+
+/** What the predefined roles allow on objects (a subset of Google's documented permissions for each role). */
+const ROLE_PERMISSIONS: Record<string, string[]> = {
+  'roles/storage.objectViewer': ['storage.objects.get', 'storage.objects.list'],
+  'roles/storage.objectCreator': ['storage.objects.create'],
+  'roles/storage.objectUser': ['storage.objects.get', 'storage.objects.list', 'storage.objects.create', 'storage.objects.delete', 'storage.objects.update'],
+  'roles/storage.objectAdmin': ['storage.objects.get', 'storage.objects.list', 'storage.objects.create', 'storage.objects.delete', 'storage.objects.update', 'storage.objects.getIamPolicy', 'storage.objects.setIamPolicy'],
+  'roles/storage.legacyBucketOwner': ['storage.buckets.get', 'storage.buckets.update', 'storage.objects.list', 'storage.objects.create', 'storage.objects.delete'],
+  'roles/storage.legacyBucketReader': ['storage.buckets.get', 'storage.objects.list'],
+};
+
+const MEMBER = /^(allUsers|allAuthenticatedUsers|(user|serviceAccount|group):[^\s@]+@[^\s@]+|domain:[a-z0-9.-]+|(projectOwner|projectEditor|projectViewer):[a-z][-a-z0-9]{4,28}[a-z0-9])$/;
+
+/** The CEL subset the fake evaluates: atoms on `resource.name`, `&&` binding tighter than `||`. Null: not understood. */
+function compileCondition(expression: string): ((resourceName: string) => boolean) | null {
+  const atom = /^\s*resource\.name\s*(?:\.startsWith\(\s*"([^"\\]*)"\s*\)|==\s*"([^"\\]*)")\s*$/;
+  const alternatives = expression.split('||').map((alt) =>
+    alt.split('&&').map((a) => {
+      const m = atom.exec(a);
+      if (!m) return null;
+      return m[1] !== undefined ? (n: string) => n.startsWith(m[1]) : (n: string) => n === m[2];
+    }),
+  );
+  if (alternatives.some((alt) => alt.some((f) => f === null))) return null;
+  return (name) => alternatives.some((alt) => alt.every((f) => f!(name)));
+}
+
 interface Bucket {
   name: string;
   versioning: boolean;
+  uniformBucketLevelAccess: boolean;
+  policy: IamPolicy;
   live: Map<string, StoredObject>;
   /** Replaced or deleted generations (versioned buckets only). */
   archived: StoredObject[];
@@ -89,8 +138,89 @@ export class FakeGcs {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  createBucket(name: string, opts: { versioning?: boolean } = {}): void {
-    this.buckets.set(name, { name, versioning: opts.versioning ?? false, live: new Map(), archived: [] });
+  /** When set, bucket IAM members must be principals it knows (IAM refuses unknown service accounts). */
+  knownPrincipal?: (member: string) => boolean;
+
+  createBucket(name: string, opts: { versioning?: boolean; uniformBucketLevelAccess?: boolean; project?: string } = {}): void {
+    const project = opts.project ?? 'k8sup-test';
+    // A new bucket's policy: the project's owners/editors own it, viewers read it (as GCS creates it).
+    const policy: IamPolicy = {
+      version: 1,
+      etag: 'CAE=',
+      bindings: [
+        { role: 'roles/storage.legacyBucketOwner', members: [`projectEditor:${project}`, `projectOwner:${project}`] },
+        { role: 'roles/storage.legacyBucketReader', members: [`projectViewer:${project}`] },
+      ],
+    };
+    this.buckets.set(name, { name, versioning: opts.versioning ?? false, uniformBucketLevelAccess: opts.uniformBucketLevelAccess ?? false, policy, live: new Map(), archived: [] });
+  }
+
+  /** The bucket's IAM policy as stored, for assertions. */
+  iamPolicy(bucket: string): IamPolicy {
+    return structuredClone(this.bucket(bucket).policy);
+  }
+
+  /**
+   * Whether `member` holds `permission` on object `name` of `bucket` (or on the bucket, for `storage.objects.list`),
+   * evaluating every binding's condition against the request's resource name, as GCS authorises a request.
+   */
+  permits(bucket: string, member: string, permission: string, name?: string): boolean {
+    const b = this.bucket(bucket);
+    const resourceName = name === undefined || permission === 'storage.objects.list' ? `projects/_/buckets/${bucket}` : `projects/_/buckets/${bucket}/objects/${name}`;
+    return b.policy.bindings.some(
+      (binding) =>
+        binding.members.includes(member) &&
+        (ROLE_PERMISSIONS[binding.role] ?? []).includes(permission) &&
+        (!binding.condition || compileCondition(binding.condition.expression)!(resourceName)),
+    );
+  }
+
+  private getIamPolicy(bucketName: string, query: URLSearchParams): IamPolicy & { kind: string; resourceId: string } {
+    const b = this.bucket(bucketName);
+    const requested = Number(query.get('optionsRequestedPolicyVersion') ?? 1);
+    if (![1, 2, 3].includes(requested)) throw new GcsHttpError(400, 'invalid', `Invalid requested policy version ${query.get('optionsRequestedPolicyVersion')}`);
+    if (requested < 3 && b.policy.bindings.some((x) => x.condition)) {
+      throw new GcsHttpError(400, 'invalid', 'The policy of this bucket has conditional role bindings: request policy version 3 (optionsRequestedPolicyVersion=3) to read it.');
+    }
+    return { kind: 'storage#policy', resourceId: `projects/_/buckets/${b.name}`, ...structuredClone(b.policy), version: b.policy.bindings.some((x) => x.condition) ? 3 : 1 };
+  }
+
+  private setIamPolicy(bucketName: string, body: Buffer): IamPolicy & { kind: string; resourceId: string } {
+    const b = this.bucket(bucketName);
+    const policy = JSON.parse(body.toString('utf8') || '{}') as Partial<IamPolicy>;
+    if (policy.etag !== undefined && policy.etag !== b.policy.etag) {
+      throw new GcsHttpError(412, 'conditionNotMet', 'Precondition Failed: the policy changed since it was read (etag mismatch).');
+    }
+    if (!Array.isArray(policy.bindings)) throw new GcsHttpError(400, 'invalid', 'Invalid argument: bindings must be a list');
+    const conditional = policy.bindings.some((x) => x.condition);
+    if (conditional && policy.version !== 3) throw new GcsHttpError(400, 'invalid', 'Invalid argument: conditional role bindings require policy version 3.');
+    if (conditional && !b.uniformBucketLevelAccess) {
+      throw new GcsHttpError(400, 'invalid', 'IAM conditions can only be used on buckets with uniform bucket-level access enabled.');
+    }
+    policy.bindings.forEach((x, i) => {
+      if (typeof x.role !== 'string' || !/^(roles\/[A-Za-z.]+|projects\/[^/]+\/roles\/[\w.]+)$/.test(x.role)) throw new GcsHttpError(400, 'invalid', `Invalid argument: bindings[${i}].role '${x.role}'`);
+      if (!Array.isArray(x.members) || x.members.length === 0) throw new GcsHttpError(400, 'invalid', `Invalid argument: bindings[${i}] has no members`);
+      for (const m of x.members) {
+        if (!MEMBER.test(m)) throw new GcsHttpError(400, 'invalid', `Invalid argument: '${m}' is not a valid member`);
+        if (m.startsWith('serviceAccount:') && this.knownPrincipal && !this.knownPrincipal(m)) {
+          throw new GcsHttpError(400, 'invalid', `Invalid argument: Service account ${m.slice('serviceAccount:'.length)} does not exist.`);
+        }
+      }
+      if (x.condition) {
+        if (!x.condition.title || x.condition.title.length > 100) throw new GcsHttpError(400, 'invalid', `Invalid argument: bindings[${i}].condition.title must have 1 to 100 characters`);
+        if ((x.condition.description ?? '').length > 256) throw new GcsHttpError(400, 'invalid', `Invalid argument: bindings[${i}].condition.description is longer than 256 characters`);
+        if (!compileCondition(String(x.condition.expression ?? ''))) throw new GcsHttpError(400, 'invalid', `Invalid argument: bindings[${i}].condition.expression '${x.condition.expression}' (the fake evaluates resource.name startsWith/== joined by && and ||)`);
+      }
+    });
+    b.policy = { version: conditional ? 3 : 1, etag: randomBytes(6).toString('base64'), bindings: structuredClone(policy.bindings) };
+    return { kind: 'storage#policy', resourceId: `projects/_/buckets/${b.name}`, ...structuredClone(b.policy) };
+  }
+
+  private readonly lostReplies: ((method: string, path: string) => boolean)[] = [];
+
+  /** The next matching request is carried out, then its connection is reset: the client never sees the answer. */
+  injectLostReply(match: (method: string, path: string) => boolean): void {
+    this.lostReplies.push(match);
   }
 
   /** Answer the next request matching `match` with `status` (e.g. 503) without acting on it. */
@@ -135,6 +265,13 @@ export class FakeGcs {
         throw new GcsHttpError(f.status, f.reason, `injected ${f.status}`);
       }
       const result = this.route(method, url.pathname, query, req.headers, body);
+      const lost = this.lostReplies.findIndex((m) => m(method, url.pathname));
+      if (lost >= 0) {
+        this.lostReplies.splice(lost, 1);
+        status = 0;
+        req.socket.destroy();
+        return;
+      }
       status = result.status ?? 200;
       res.writeHead(status, { 'content-type': result.contentType ?? 'application/json; charset=utf-8', ...(result.headers ?? {}) });
       res.end(result.raw ?? (result.json === undefined ? '' : JSON.stringify(result.json)));
@@ -195,16 +332,24 @@ export class FakeGcs {
       }
       throw new GcsHttpError(405, 'invalid', `method ${method} not allowed on objects`);
     }
+    m = /^(?:\/storage\/v1)?\/b\/([^/]+)\/iam$/.exec(path);
+    if (m && method === 'GET') return { json: this.getIamPolicy(decodeURIComponent(m[1]), query) };
+    if (m && method === 'PUT') return { json: this.setIamPolicy(decodeURIComponent(m[1]), body) };
     m = /^(?:\/storage\/v1)?\/b\/([^/]+)$/.exec(path);
     if (m && method === 'GET') {
       const b = this.bucket(decodeURIComponent(m[1]));
-      return { json: { kind: 'storage#bucket', id: b.name, name: b.name, versioning: { enabled: b.versioning } } };
+      return {
+        json: {
+          kind: 'storage#bucket', id: b.name, name: b.name, versioning: { enabled: b.versioning },
+          iamConfiguration: { uniformBucketLevelAccess: { enabled: b.uniformBucketLevelAccess }, bucketPolicyOnly: { enabled: b.uniformBucketLevelAccess } },
+        },
+      };
     }
     if (/^(?:\/storage\/v1)?\/b$/.test(path) && method === 'POST') {
-      const meta = JSON.parse(body.toString('utf8') || '{}') as { name?: string; versioning?: { enabled?: boolean } };
+      const meta = JSON.parse(body.toString('utf8') || '{}') as { name?: string; versioning?: { enabled?: boolean }; iamConfiguration?: { uniformBucketLevelAccess?: { enabled?: boolean } } };
       if (!meta.name) throw new GcsHttpError(400, 'required', 'bucket name required');
       if (this.buckets.has(meta.name)) throw new GcsHttpError(409, 'conflict', `bucket ${meta.name} already exists`);
-      this.createBucket(meta.name, { versioning: meta.versioning?.enabled });
+      this.createBucket(meta.name, { versioning: meta.versioning?.enabled, uniformBucketLevelAccess: meta.iamConfiguration?.uniformBucketLevelAccess?.enabled });
       return { json: { kind: 'storage#bucket', name: meta.name } };
     }
     throw new GcsHttpError(404, 'notFound', `no route for ${method} ${path}`);

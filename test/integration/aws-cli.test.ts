@@ -123,7 +123,9 @@ test('Ctrl-C in the middle of create --yes: the lock is released and update --ye
   assert.equal(resumed.code, 0, `the lock was left behind or the resume failed:\n${resumed.stderr}`);
   assert.equal((await run('update', 'cluster', name, '--detailed-exitcode')).code, 0);
   const counts = Object.fromEntries(Object.entries(await taggedResources(moto.env, name)).map(([k, v]) => [k, v.length]));
-  for (const kind of ['vpcs', 'subnets', 'internetGateways', 'routeTables', 'loadBalancers', 'targetGroups']) assert.equal(counts[kind], 1, `${kind}: ${counts[kind]}`);
+  for (const kind of ['vpcs', 'subnets', 'internetGateways', 'routeTables']) assert.equal(counts[kind], 1, `${kind}: ${counts[kind]}`);
+  // The public (admins) and the internal (nodes, joiners) API load balancer, each with its target group.
+  for (const kind of ['loadBalancers', 'targetGroups']) assert.equal(counts[kind], 2, `${kind}: ${counts[kind]}`);
   assert.equal(counts.autoScalingGroups, 2);
   assert.equal(counts.launchTemplates, 2);
   assert.equal((await run('delete', 'cluster', name, '--yes')).code, 0);

@@ -32,7 +32,7 @@ test('single zone: create, tags, IMDSv2, no private key; no-op plan; resize plan
   const tagged = await taggedResources(moto.env, 'demo.k8s.local');
   assert.deepEqual(
     Object.fromEntries(Object.entries(tagged).map(([k, v]) => [k, v.length])),
-    { vpcs: 1, subnets: 1, internetGateways: 1, routeTables: 1, securityGroups: 2, keyPairs: 1, launchTemplates: 2, instances: 2, autoScalingGroups: 2, roles: 2, instanceProfiles: 2, loadBalancers: 1, targetGroups: 1 },
+    { vpcs: 1, subnets: 1, internetGateways: 1, routeTables: 1, securityGroups: 2, keyPairs: 1, launchTemplates: 2, instances: 2, autoScalingGroups: 2, roles: 2, instanceProfiles: 2, loadBalancers: 2, targetGroups: 2 },
   );
 
   // Launch templates as EC2 stores them.
@@ -46,7 +46,9 @@ test('single zone: create, tags, IMDSv2, no private key; no-op plan; resize plan
     const script = decodeUserData(v.UserData);
     assert.match(script, /^#!\/usr\/bin\/env bash\n/);
     assert.doesNotMatch(script, /PRIVATE KEY/);
-    assert.ok(script.includes(String(applied.outputs['load-balancer/api'].dns_name)), 'user data points at the API load balancer');
+    const internal = String(applied.outputs['load-balancer/api-internal'].dns_name);
+    assert.ok(script.includes(`${internal}:6443`), 'user data points at the internal API load balancer');
+    assert.doesNotMatch(script, new RegExp(`(apiServerEndpoint|controlPlaneEndpoint): "?${String(applied.outputs['load-balancer/api'].dns_name).replace(/\./g, '\\.')}`), 'nodes never use the public endpoint');
     assert.ok(!script.includes('.invalid'), 'no placeholder left');
   }
   // The SSH key pair exists; instances got the cluster tags through the launch template / ASG.
@@ -56,7 +58,7 @@ test('single zone: create, tags, IMDSv2, no private key; no-op plan; resize plan
   const cpAsg = (await deps.clients.autoscaling.call('DescribeAutoScalingGroups', { AutoScalingGroupNames: tagged.autoScalingGroups })).AutoScalingGroups.find((g: any) =>
     g.AutoScalingGroupName.startsWith('control-plane'),
   );
-  assert.deepEqual(cpAsg.TargetGroupARNs, tagged.targetGroups);
+  assert.deepEqual([...cpAsg.TargetGroupARNs].sort(), [...tagged.targetGroups].sort());
 
   const again = await plan(deps.nodes, deps);
   assert.deepEqual(again.plan.steps.filter((s) => s.action !== 'noop'), [], 'a second plan right after apply is empty');
@@ -122,7 +124,7 @@ test('through a proxy that throttles 20% of calls and resets connections, create
   const tagged = await taggedResources(moto.env, 'flaky.k8s.local');
   assert.deepEqual(
     Object.fromEntries(Object.entries(tagged).map(([k, v]) => [k, v.length])),
-    { vpcs: 1, subnets: 2, internetGateways: 1, routeTables: 1, securityGroups: 2, keyPairs: 1, launchTemplates: 3, instances: 3, autoScalingGroups: 3, roles: 2, instanceProfiles: 2, loadBalancers: 1, targetGroups: 1 },
+    { vpcs: 1, subnets: 2, internetGateways: 1, routeTables: 1, securityGroups: 2, keyPairs: 1, launchTemplates: 3, instances: 3, autoScalingGroups: 3, roles: 2, instanceProfiles: 2, loadBalancers: 2, targetGroups: 2 },
     'exactly one of everything: no duplicate from a retried create',
   );
 

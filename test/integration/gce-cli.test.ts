@@ -19,7 +19,7 @@ const NAME = 'cli.k8s.local';
 before(async () => {
   await compute.start();
   await gcs.start();
-  gcs.createBucket('k8sup-cli-state');
+  gcs.createBucket('k8sup-cli-state', { uniformBucketLevelAccess: true });
 });
 after(async () => {
   await compute.stop();

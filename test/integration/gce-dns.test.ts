@@ -47,7 +47,7 @@ const provider = createGceProvider({ onCall: (c) => calls.push(c) });
 
 async function deps(c: Cluster): Promise<EngineDeps<GceClients>> {
   const io = new RecordingIo();
-  const clients = await provider.connect(c, { io, env: { K8SUP_GCE_ENDPOINT: fake.endpoint }, home: '/nonexistent', store: new MemoryBlobStore() });
+  const clients = await provider.connect(c, { io, env: { K8SUP_GCE_ENDPOINT: fake.endpoint, STORAGE_EMULATOR_HOST: gcs.url }, home: '/nonexistent', store: new MemoryBlobStore(inputs.stateStore) });
   return { cluster: c.metadata.name, handlers: provider.handlers, clients, classifyError: provider.classifyError, io, retry: { baseDelayMs: 5, maxDelayMs: 50 } as never };
 }
 
@@ -57,7 +57,8 @@ const apiAddress = (name: string) => fake.list('addresses').find((a) => a.name =
 before(async () => {
   await fake.start();
   await gcs.start();
-  gcs.createBucket('k8sup-dns-state');
+  gcs.createBucket('k8sup-dns-state', { uniformBucketLevelAccess: true });
+  gcs.createBucket('k8sup-state', { uniformBucketLevelAccess: true });
   // A private zone of the same name comes first by name: only the public one can serve the record.
   fake.dns.createZone('example.com.', 'a-example-com-private', 'private');
   fake.dns.createZone('example.com.', ZONE);
@@ -73,7 +74,7 @@ after(async () => {
 describe('GCE api.<cluster> record in Cloud DNS (engine)', () => {
   const name = 'demo.example.com';
 
-  it('create: the A record api.<name>. holds the static address; the endpoint is the DNS name; nodes join by name', async () => {
+  it('create: the A record api.<name>. holds the static address; the endpoint is the DNS name; nodes join through the internal address', async () => {
     const c = cluster(name, 'example.com');
     const nodes = provider.buildGraph(c, inputs);
     const d = await deps(c);
@@ -88,9 +89,14 @@ describe('GCE api.<cluster> record in Cloud DNS (engine)', () => {
     assert.deepEqual(apiRecords(name), [{ name: 'api.demo.example.com.', type: 'A', ttl: 300, rrdatas: [address] }]);
     // The change was awaited: it was pending until read back with changes.get.
     assert.ok(calls.some((x) => x.service === 'changes' && x.method === 'get' && x.ok));
-    // Control planes serve (and nodes join) the DNS name; the certificate also carries the address from metadata.
-    const script = fake.list('instances')[0].metadata.items.find((m: { key: string }) => m.key === 'startup-script').value as string;
-    assert.match(script, /api\.demo\.example\.com:6443/);
+    // Admins use the DNS name; nodes join through the internal load balancer (its address from metadata), so a
+    // restricted admin range never cuts them off. The certificate carries the DNS name for admins.
+    const scripts = fake.list('instances').map((i) => i.metadata.items.find((m: { key: string }) => m.key === 'startup-script').value as string);
+    for (const script of scripts) {
+      assert.doesNotMatch(script, /(controlPlaneEndpoint|apiServerEndpoint): "?api\.demo\.example\.com/);
+      assert.match(script, /k8sup-var-api-address\.invalid:6443/);
+    }
+    assert.ok(scripts.some((script) => /- "?api\.demo\.example\.com"?\n/.test(script)), 'the init control plane names the DNS name in the certificate');
   });
 
   it('a second plan has zero changes and reads the record with one resourceRecordSets.list', async () => {

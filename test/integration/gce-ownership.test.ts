@@ -31,7 +31,7 @@ const snapshot = () => JSON.stringify(compute.all().map((o) => [o.selfLink, o.de
 before(async () => {
   await compute.start();
   await gcs.start();
-  gcs.createBucket('k8sup-owner');
+  gcs.createBucket('k8sup-owner', { uniformBucketLevelAccess: true });
 });
 after(async () => {
   await compute.stop();

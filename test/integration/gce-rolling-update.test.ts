@@ -33,7 +33,7 @@ let poller: NodeJS.Timeout | undefined;
 before(async () => {
   await compute.start();
   await gcs.start();
-  gcs.createBucket('k8sup-roll-state');
+  gcs.createBucket('k8sup-roll-state', { uniformBucketLevelAccess: true });
   env = { HOME: home, K8SUP_GCE_ENDPOINT: compute.endpoint, STORAGE_EMULATOR_HOST: gcs.url, K8SUP_STATE_STORE: STATE };
 });
 after(async () => {

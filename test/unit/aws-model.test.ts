@@ -93,24 +93,45 @@ test('launch templates require IMDSv2 with hop limit 1, an encrypted gp3 root vo
   }
 });
 
-test('no user data contains private key material; the API host is substituted from the load balancer', () => {
+test('no user data contains private key material; the API hosts are substituted from the load balancers', () => {
   for (const c of [single(), ha()]) {
     for (const lt of buildAwsGraph(c, inputs).filter((n) => n.kind === 'launch-template')) {
       const ud = lt.fields.userData as { template: string; vars: Record<string, unknown> };
       assert.doesNotMatch(ud.template, /PRIVATE KEY/);
-      // Without a DNS zone everyone talks to the load balancer; with one, the init control plane still puts it in
+      // Every node and joiner talks to the internal load balancer; the init control plane puts the public names in
       // the API certificate (joining control planes take the SANs from the cluster's kubeadm configuration).
+      assert.ok(ud.template.includes(`${placeholder('API_INTERNAL_LB_DNS')}:6443`), `${lt.id} uses the internal load balancer`);
+      assert.doesNotMatch(ud.template, new RegExp(`(controlPlaneEndpoint|apiServerEndpoint): "?(api\\.${c.metadata.name.replace(/\./g, '\\.')}|${placeholder('API_LB_DNS').replace(/\./g, '\\.')})`));
       const isInit = lt.id === `launch-template/control-plane/${c.spec.controlPlane.zones[0]}`;
-      if (!c.spec.api.dnsZone || isInit) assert.ok(ud.template.includes(placeholder('API_LB_DNS')), `${lt.id} names the load balancer host`);
-      if (c.spec.api.dnsZone) assert.ok(ud.template.includes(`api.${c.metadata.name}:6443`), `${lt.id} uses the DNS name`);
-      assert.deepEqual(collectRefs(ud.vars), [{ $ref: 'load-balancer/api', attr: 'dns_name' }]);
+      if (isInit) assert.ok(ud.template.includes(placeholder('API_LB_DNS')), `${lt.id} names the public load balancer host in the certificate`);
+      if (isInit && c.spec.api.dnsZone) assert.match(ud.template, new RegExp(`- "?api\\.${c.metadata.name.replace(/\./g, '\\.')}"?\n`), `${lt.id} names the DNS name in the certificate`);
+      assert.deepEqual(collectRefs(ud.vars), [{ $ref: 'load-balancer/api', attr: 'dns_name' }, { $ref: 'load-balancer/api-internal', attr: 'dns_name' }]);
       assert.ok(encodeUserData(ud.template).length < 16 * 1024 * 1.4, 'fits the EC2 user-data limit once gzipped');
       assert.equal(decodeUserData(encodeUserData(ud.template)), ud.template);
-      const rendered = renderUserData({ template: ud.template, vars: { API_LB_DNS: 'api-lb.elb.amazonaws.com' } });
-      assert.ok(!rendered.includes(placeholder('API_LB_DNS')));
+      const rendered = renderUserData({ template: ud.template, vars: { API_LB_DNS: 'api-lb.elb.amazonaws.com', API_INTERNAL_LB_DNS: 'internal-api.elb.amazonaws.com' } });
+      assert.ok(!rendered.includes(placeholder('API_LB_DNS')) && !rendered.includes(placeholder('API_INTERNAL_LB_DNS')));
+      assert.ok(rendered.includes('internal-api.elb.amazonaws.com:6443'));
       assert.equal(rendered.includes('api-lb.elb.amazonaws.com'), ud.template.includes(placeholder('API_LB_DNS')));
       assert.doesNotMatch(rendered, /PRIVATE KEY/);
     }
+  }
+});
+
+test('the internal API path is in the model: an internal NLB without client-IP preservation serves every control plane', () => {
+  for (const c of [single(), ha()]) {
+    const nodes = buildAwsGraph(c, inputs);
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    assert.equal(byId.get('load-balancer/api')!.fields.scheme, 'internet-facing');
+    assert.equal(byId.get('load-balancer/api-internal')!.fields.scheme, 'internal');
+    assert.notEqual(byId.get('load-balancer/api-internal')!.fields.name, byId.get('load-balancer/api')!.fields.name);
+    // Preserved client addresses make a control plane's connection to itself through the NLB time out (hairpin).
+    assert.equal(byId.get('target-group/api-internal')!.fields.preserveClientIp, false);
+    assert.deepEqual(byId.get('listener/api-internal')!.fields.targetGroupArn, { $ref: 'target-group/api-internal', attr: 'arn' });
+    assert.deepEqual(byId.get('listener/api-internal')!.fields.loadBalancerArn, { $ref: 'load-balancer/api-internal', attr: 'arn' });
+    // The internal path does not pass through the admin allow-list.
+    const rules = byId.get('security-group-rules/control-plane')!.fields.ingress as any[];
+    assert.ok(rules.some((r) => r.fromPort === 6443 && r.cidr === c.spec.networking.networkCIDR));
+    for (const lt of nodes.filter((n) => n.kind === 'launch-template')) assert.deepEqual(lt.dependsOn, [lt.id.includes('/control-plane/') ? 'iam-role/control-plane' : 'iam-role/nodes']);
   }
 });
 
@@ -125,13 +146,13 @@ test('exactly one control plane runs kubeadm init; the others join', () => {
   assert.deepEqual(asgs.map((a) => [a.id, a.fields.minSize]), [['autoscaling-group/control-plane/us-east-2a', 1], ['autoscaling-group/control-plane/us-east-2a-join', 2]]);
 });
 
-test('control-plane ASGs are one per zone and attached to the API target group; node groups span their zones', () => {
+test('control-plane ASGs are one per zone and attached to both API target groups; node groups span their zones', () => {
   const nodes = buildAwsGraph(ha(), inputs);
   const cp = nodes.filter((n) => n.id.startsWith('autoscaling-group/control-plane/'));
   assert.equal(cp.length, 3);
   for (const a of cp) {
     assert.equal((a.fields.subnetIds as unknown[]).length, 1);
-    assert.deepEqual(a.fields.targetGroupArns, [{ $ref: 'target-group/api', attr: 'arn' }]);
+    assert.deepEqual(a.fields.targetGroupArns, [{ $ref: 'target-group/api', attr: 'arn' }, { $ref: 'target-group/api-internal', attr: 'arn' }]);
   }
   const ng = nodes.find((n) => n.id === 'autoscaling-group/node-group/nodes')!;
   assert.equal((ng.fields.subnetIds as unknown[]).length, 3);

@@ -1,8 +1,11 @@
 // `--target terraform`: the same AWS graph rendered as aws provider resources, with no AWS call (no clients exist).
 
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withDefaults } from '../../src/api/defaults.js';
@@ -38,13 +41,14 @@ test('renders aws provider resources for every kind, with data sources and user 
   assert.equal(lt.image_id, '${data.aws_ami.launch_template_control_plane_us_east_2a_image.id}');
   assert.equal(
     lt.user_data,
-    '${base64gzip(replace(file("${path.module}/data/launch_template_control_plane_us_east_2a.user-data.sh"), "k8sup-var-api-lb-dns.invalid", aws_lb.load_balancer_api.dns_name))}',
+    '${base64gzip(replace(replace(file("${path.module}/data/launch_template_control_plane_us_east_2a.user-data.sh"), "k8sup-var-api-lb-dns.invalid", aws_lb.load_balancer_api.dns_name), "k8sup-var-api-internal-lb-dns.invalid", aws_lb.load_balancer_api_internal.dns_name))}',
   );
   const script = files['data/launch_template_control_plane_us_east_2a.user-data.sh'];
   assert.ok(script.includes('k8sup-var-api-lb-dns.invalid'));
+  assert.ok(script.includes('k8sup-var-api-internal-lb-dns.invalid'));
   for (const [name, content] of Object.entries(files)) assert.doesNotMatch(content, /PRIVATE KEY/, name);
   const asg = main.resource.aws_autoscaling_group.autoscaling_group_control_plane_us_east_2a;
-  assert.deepEqual(asg.target_group_arns, ['${aws_lb_target_group.target_group_api.arn}']);
+  assert.deepEqual(asg.target_group_arns, ['${aws_lb_target_group.target_group_api.arn}', '${aws_lb_target_group.target_group_api_internal.arn}']);
   assert.ok(asg.tag.some((t: any) => t.key === 'kubernetes.io/cluster/prod.example.com' && t.value === 'owned' && t.propagate_at_launch));
 });
 
@@ -54,4 +58,59 @@ test('main.tf.json for one zone matches the golden file', () => {
   const file = join(GOLDEN, 'single-zone.main.tf.json');
   if (process.env.UPDATE_GOLDEN) writeFileSync(file, text);
   assert.equal(text, readFileSync(file, 'utf8'));
+});
+
+test('launch templates depend on the role policies, not only on the instance profiles', () => {
+  const main = JSON.parse(render()['main.tf.json']);
+  const lts = Object.entries(main.resource.aws_launch_template) as [string, any][];
+  assert.equal(lts.length, 4);
+  for (const [name, lt] of lts) {
+    const role = name.startsWith('launch_template_control_plane') ? 'iam_role_control_plane' : 'iam_role_nodes';
+    assert.ok(lt.depends_on.includes(`aws_iam_role_policy.${role}`), `${name} depends_on ${JSON.stringify(lt.depends_on)}`);
+    assert.ok(main.resource.aws_iam_role_policy[role], `aws_iam_role_policy.${role} exists`);
+  }
+});
+
+test('nodes and joiners use the internal load balancer; the public one is only a certificate name', () => {
+  const files = render();
+  const main = JSON.parse(files['main.tf.json']);
+  assert.equal(main.resource.aws_lb.load_balancer_api.internal, false);
+  assert.equal(main.resource.aws_lb.load_balancer_api_internal.internal, true);
+  assert.equal(main.resource.aws_lb_target_group.target_group_api_internal.preserve_client_ip, 'false');
+  const asg = main.resource.aws_autoscaling_group.autoscaling_group_control_plane_us_east_2a;
+  assert.deepEqual(asg.target_group_arns, ['${aws_lb_target_group.target_group_api.arn}', '${aws_lb_target_group.target_group_api_internal.arn}']);
+  const lt = main.resource.aws_launch_template.launch_template_node_group_nodes;
+  assert.match(lt.user_data, /"k8sup-var-api-internal-lb-dns\.invalid", aws_lb\.load_balancer_api_internal\.dns_name\)/);
+  const script = files['data/launch_template_node_group_nodes.user-data.sh'];
+  assert.match(script, /apiServerEndpoint: "?k8sup-var-api-internal-lb-dns\.invalid:6443/);
+  assert.doesNotMatch(script, /apiServerEndpoint: "?api\.prod\.example\.com/);
+});
+
+describe('aws terraform output with the real terraform binary and aws provider', () => {
+  const terraform = ['/usr/local/bin/terraform', '/usr/bin/terraform'].find((p) => existsSync(p));
+  const mirror = '/opt/tf-plugins';
+
+  it('passes terraform validate (offline, provider from the filesystem mirror)', { skip: terraform ? false : 'terraform not installed', timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'k8sup-aws-tf-'));
+    try {
+      const mod = join(dir, 'module');
+      for (const [name, content] of Object.entries(render())) {
+        await mkdir(dirname(join(mod, name)), { recursive: true });
+        await writeFile(join(mod, name), content);
+      }
+      const cliConfig = join(dir, 'terraform.rc');
+      await writeFile(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(mirror)}\n    include = ["registry.terraform.io/*/*"]\n  }\n}\n`);
+      const env = {
+        ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: cliConfig, TF_DATA_DIR: join(dir, 'tf-data'), HOME: dir,
+        TF_PLUGIN_CACHE_DIR: '',
+      };
+      const run = (...args: string[]) => execFileSync(terraform!, [`-chdir=${mod}`, ...args], { env, encoding: 'utf8', timeout: 90_000, stdio: ['ignore', 'pipe', 'pipe'] });
+      run('init', '-backend=false', '-input=false', '-no-color');
+      const validation = JSON.parse(run('validate', '-json', '-no-color'));
+      assert.equal(validation.valid, true, JSON.stringify(validation.diagnostics, null, 2));
+      assert.equal(validation.warning_count, 0, JSON.stringify(validation.diagnostics, null, 2));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -71,9 +71,12 @@ describe('GCE model builders', () => {
   it('every resource carries the description marker with its own id; labelled kinds carry the cluster label', () => {
     const c = cluster();
     for (const n of buildGceGraph(c, inputs)) {
-      assert.equal(ownedId(n.fields.description as string, 'demo.k8s.local'), n.id);
+      // A bucket binding has no description of its own: its condition carries the marker.
+      const marker = n.kind === 'bucket-iam-member' ? (n.fields.condition as { description: string }).description : n.fields.description;
+      assert.equal(ownedId(marker as string, 'demo.k8s.local'), n.id);
       if ('labels' in n.fields) assert.equal((n.fields.labels as Record<string, string>)['k8sup-cluster'], 'demo-k8s-local');
-      assert.ok(String(n.fields.name).startsWith('k8sup-demo-k8s-local-'), String(n.fields.name));
+      if (n.kind === 'service-account') assert.match(String(n.fields.accountId), /^k8sup-(cp|node)-[0-9a-f]{10}$/);
+      else if (n.kind !== 'bucket-iam-member') assert.ok(String(n.fields.name).startsWith('k8sup-demo-k8s-local-'), String(n.fields.name));
     }
   });
 
@@ -84,11 +87,39 @@ describe('GCE model builders', () => {
     for (const t of templates) {
       const script = String(t.fields.startupScript);
       assert.doesNotMatch(script, /PRIVATE KEY/);
-      assert.match(script, /computeMetadata\/v1\/instance\/attributes\/k8sup-api-address/);
+      assert.match(script, /computeMetadata\/v1\/instance\/attributes\/k8sup-api-address'/);
+      assert.match(script, /computeMetadata\/v1\/instance\/attributes\/k8sup-api-public-address'/);
       assert.match(script, /gs:\/\/k8sup-state\/prod|k8sup-state/);
-      assert.deepEqual(t.fields.apiAddress, { $ref: 'address/api', attr: 'address' });
+      // The bootstrap's endpoint is the internal load balancer; the public address is only a certificate name.
+      assert.deepEqual(t.fields.apiAddress, { $ref: 'address/api-internal', attr: 'address' });
+      assert.deepEqual(t.fields.apiPublicAddress, { $ref: 'address/api', attr: 'address' });
+      assert.match(script, /(controlPlaneEndpoint|apiServerEndpoint): "?k8sup-var-api-address\.invalid:6443/);
+      assert.doesNotMatch(script, /(controlPlaneEndpoint|apiServerEndpoint): "?k8sup-var-api-public-address/);
+      // No metadata hop limit on GCE: pods' packets to the metadata server are not routed, at every boot.
+      assert.match(script, /\nip rule add from 100\.96\.0\.0\/11 to 169\.254\.169\.254\/32 prohibit priority 50\n/);
       assert.match(String(t.fields.sshKeys), /^ubuntu:ssh-ed25519 /);
     }
+  });
+
+  it('per-role identity: two service accounts, no default; state access narrowed per role and prefix', () => {
+    const c = cluster();
+    const nodes = buildGceGraph(c, inputs);
+    const accounts = nodes.filter((n) => n.kind === 'service-account');
+    assert.deepEqual(accounts.map((n) => n.id), ['service-account/control-plane', 'service-account/node']);
+    assert.notEqual(accounts[0].fields.accountId, accounts[1].fields.accountId);
+    for (const t of nodes.filter((n) => n.kind === 'instance-template')) {
+      const role = t.id.startsWith('instance-template/cp') ? 'control-plane' : 'node';
+      assert.deepEqual(t.fields.serviceAccountEmail, { $ref: `service-account/${role}`, attr: 'email' });
+    }
+    assert.doesNotMatch(JSON.stringify(nodes), /"default"/, 'the default compute service account appears nowhere');
+    const binding = (role: string) => nodes.find((n) => n.id === `bucket-iam-member/${role}`)!.fields as any;
+    assert.deepEqual([binding('control-plane').bucket, binding('control-plane').role, binding('control-plane').member], ['k8sup-state', 'roles/storage.objectUser', { $ref: 'service-account/control-plane', attr: 'member' }]);
+    assert.equal(binding('control-plane').condition.expression, 'resource.name.startsWith("projects/_/buckets/k8sup-state/objects/prod/demo.k8s.local/")');
+    assert.deepEqual([binding('node').role, binding('node').member], ['roles/storage.objectViewer', { $ref: 'service-account/node', attr: 'member' }]);
+    assert.equal(binding('node').condition.expression, 'resource.name.startsWith("projects/_/buckets/k8sup-state/objects/prod/demo.k8s.local/bootstrap/")');
+    // Two clusters in one project never share an account.
+    const other = buildGceGraph(cluster({}, 'other.k8s.local'), inputs).filter((n) => n.kind === 'service-account').map((n) => n.fields.accountId);
+    assert.ok(!other.some((id) => accounts.some((a) => a.fields.accountId === id)));
   });
 
   it('a template change makes a new template id (content hash); a size change does not', () => {
@@ -123,8 +154,14 @@ describe('GCE model builders', () => {
       fields: { dnsZone: 'example.com.', name: 'api.demo.example.com.', type: 'A', ttl: 300, rrdatas: [{ $ref: 'address/api', attr: 'address' }] },
     });
     await expectGolden('test/golden/gce/graph-dns.json', JSON.stringify(summarised(c), null, 2) + '\n');
-    // Control planes are reached (and joined) by the DNS name; the address stays a SAN, filled in at boot.
-    for (const t of nodes.filter((n) => n.kind === 'instance-template')) assert.match(String(t.fields.startupScript), /api\.demo\.example\.com:6443/);
+    // The DNS name is for admins: nodes and joiners still use the internal address; the init control plane puts the
+    // name and the public address (filled in at boot) in the serving certificate.
+    for (const t of nodes.filter((n) => n.kind === 'instance-template')) {
+      const script = String(t.fields.startupScript);
+      assert.doesNotMatch(script, /api\.demo\.example\.com:6443/);
+      assert.match(script, /k8sup-var-api-address\.invalid:6443/);
+      if (t.id.startsWith('instance-template/cp/')) assert.match(script, /- "?api\.demo\.example\.com"?\n/);
+    }
     assert.equal(buildGceGraph(cluster(), inputs).filter((n) => n.kind === 'dns-record').length, 0);
     // A trailing dot on the zone name makes no difference.
     assert.deepEqual(buildGceGraph(cluster({ api: { dnsZone: 'example.com.' } }, 'demo.example.com'), inputs).find((n) => n.kind === 'dns-record'), record);
@@ -137,6 +174,48 @@ describe('GCE model builders', () => {
     );
     // A name that merely ends with the same letters is not inside the zone.
     assert.throws(() => buildGceGraph(cluster({ api: { dnsZone: 'example.com' } }, 'demo.myexample.com'), inputs), InvalidInputError);
+  });
+
+  it('the internal API path is in the model: a proxy load balancer (never routed to its backends) serves the bootstrap endpoint', () => {
+    for (const c of [cluster(), cluster({ zones: ['us-central1-a', 'us-central1-b'], controlPlane: { count: 3, zones: ['us-central1-a', 'us-central1-b'] } })]) {
+      const nodes = buildGceGraph(c, inputs);
+      const byId = new Map(nodes.map((n) => [n.id, n]));
+      const template = nodes.find((n) => n.kind === 'instance-template')!;
+      const endpointAddress = (template.fields.apiAddress as { $ref: string }).$ref;
+      assert.equal(byId.get(endpointAddress)!.fields.addressType, 'INTERNAL');
+      // Google's guest agent installs every passthrough forwarding rule's address on its backends: a control plane
+      // joining through one would connect to itself. The endpoint must only be on a proxy rule.
+      const rules = nodes.filter((n) => n.kind === 'forwarding-rule' && (n.fields.IPAddress as { $ref?: string }).$ref === endpointAddress);
+      assert.equal(rules.length, 1);
+      const rule = rules[0];
+      assert.equal(rule.fields.loadBalancingScheme, 'INTERNAL_MANAGED');
+      assert.equal(rule.fields.backendService, undefined);
+      const proxy = byId.get((rule.fields.target as { $ref: string }).$ref)!;
+      assert.equal(proxy.kind, 'target-tcp-proxy');
+      const service = byId.get((proxy.fields.service as { $ref: string }).$ref)!;
+      assert.equal(service.fields.loadBalancingScheme, 'INTERNAL_MANAGED');
+      assert.equal(service.fields.portName, 'apiserver');
+      const cpGroups = nodes.filter((n) => n.kind === 'instance-group' && n.id.startsWith('instance-group/cp'));
+      assert.deepEqual((service.fields.backends as { group: { $ref: string } }[]).map((b) => b.group.$ref).sort(), cpGroups.map((g) => g.id).sort());
+      for (const g of cpGroups) assert.deepEqual(g.fields.namedPorts, [{ name: 'apiserver', port: 6443 }]);
+      // The proxies' subnetwork, and a firewall rule that lets them (and the health checks) reach 6443.
+      const proxySubnet = byId.get(`subnetwork/${c.spec.region}/proxy-only`)!;
+      assert.deepEqual([proxySubnet.fields.purpose, proxySubnet.fields.role], ['REGIONAL_MANAGED_PROXY', 'ACTIVE']);
+      assert.ok(rule.dependsOn?.includes(proxySubnet.id));
+      assert.deepEqual(byId.get('firewall/api-internal-proxies')!.fields.sourceRanges, [proxySubnet.fields.ipCidrRange]);
+      assert.ok((byId.get('firewall/api-health-checks')!.fields.sourceRanges as string[]).includes('130.211.0.0/22'));
+    }
+  });
+
+  it('restricting api.adminAccess restricts only the public rule; the proxy range must stay clear of the cluster ranges', () => {
+    const nodes = buildGceGraph(cluster({ api: { adminAccess: ['203.0.113.0/24'] } }), inputs);
+    const fw = (id: string) => nodes.find((n) => n.id === id)!.fields;
+    assert.deepEqual(fw('firewall/api').sourceRanges, ['203.0.113.0/24']);
+    assert.deepEqual(fw('firewall/api-internal-proxies').sourceRanges, ['172.31.254.0/23']);
+    assert.deepEqual(fw('firewall/internal').sourceRanges, ['172.20.0.0/16', '100.96.0.0/11']);
+    // A network range that covers the first candidate moves the proxies to the next one.
+    const moved = buildGceGraph(cluster({ networking: { networkCIDR: '172.31.0.0/16' } }), inputs).find((n) => n.id === 'subnetwork/us-central1/proxy-only')!;
+    assert.equal(moved.fields.ipCidrRange, '10.255.254.0/23');
   });
 
   it('the API endpoint is the DNS name when the record exists, else the static address', () => {
@@ -235,8 +314,17 @@ describe('GCE terraform target', () => {
       'google_compute_network',
       'google_compute_region_backend_service',
       'google_compute_region_health_check',
+      'google_compute_region_target_tcp_proxy',
       'google_compute_subnetwork',
+      'google_service_account',
+      'google_storage_bucket_iam_member',
     ]);
+    // Two service accounts, no default anywhere; each template runs as its role's.
+    assert.deepEqual(Object.keys(main.resource.google_service_account).sort(), ['service_account_control_plane', 'service_account_node']);
+    assert.doesNotMatch(files['main.tf.json'], /"email": "default"/);
+    const member = main.resource.google_storage_bucket_iam_member.bucket_iam_member_node;
+    assert.equal(member.member, '${google_service_account.service_account_node.member}');
+    assert.match(member.condition[0].expression, /^resource\.name\.startsWith\("projects\/_\/buckets\/k8sup-state\/objects\/prod\/demo\.k8s\.local\/bootstrap\/"\)$/);
     assert.deepEqual(main.provider, { google: { project: 'my-project', region: 'us-central1' } });
     const fr = main.resource.google_compute_forwarding_rule.forwarding_rule_api;
     assert.equal(fr.ip_address, '${google_compute_address.address_api.address}');
@@ -244,7 +332,9 @@ describe('GCE terraform target', () => {
     const templates = Object.values(main.resource.google_compute_instance_template) as Record<string, any>[];
     for (const t of templates) {
       assert.match(t.metadata_startup_script, /^\$\{file\("\$\{path\.module\}\/data\/.*\.startup-script\.sh"\)\}$/);
-      assert.equal(t.metadata['k8sup-api-address'], '${google_compute_address.address_api.address}');
+      assert.equal(t.metadata['k8sup-api-address'], '${google_compute_address.address_api_internal.address}');
+      assert.match(t.service_account[0].email, /^\$\{google_service_account\.service_account_(control_plane|node)\.email\}$/);
+      assert.equal(t.metadata['k8sup-api-public-address'], '${google_compute_address.address_api.address}');
     }
     assert.equal(Object.keys(files).filter((f) => f.startsWith('data/')).length, 2);
     assert.doesNotMatch(files['main.tf.json'], /PRIVATE KEY/);
@@ -275,8 +365,8 @@ describe('GCE terraform target', () => {
   });
 
   it('the startup-script wrapper substitutes the address into a verbatim copy of the bootstrap script', () => {
-    const wrapped = wrapStartupScript('#!/bin/bash\necho "${HOME} $(date) k8sup-var-api-address.invalid:6443"\n');
+    const wrapped = wrapStartupScript('#!/bin/bash\necho "${HOME} $(date) k8sup-var-api-address.invalid:6443"\n', '100.96.0.0/11');
     assert.match(wrapped, /<<'K8SUP_BOOTSTRAP_[0-9a-f]{12}'\n#!\/bin\/bash\necho "\$\{HOME\} \$\(date\) k8sup-var-api-address\.invalid:6443"\nK8SUP_BOOTSTRAP_/);
-    assert.match(wrapped, /sed "s\/k8sup-var-api-address\\\.invalid\/\$\{api_address\}\/g"/);
+    assert.match(wrapped, /sed -e "s\/k8sup-var-api-address\\\.invalid\/\$\{api_address\}\/g" -e "s\/k8sup-var-api-public-address\\\.invalid\/\$\{api_public_address\}\/g"/);
   });
 });

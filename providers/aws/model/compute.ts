@@ -5,7 +5,7 @@ import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
 import {
-  KEY_PAIR, TARGET_GROUP, controlPlaneGroupId, controlPlaneLaunchTemplateId, instanceProfileId, nodeGroupId,
+  INTERNAL_TARGET_GROUP, KEY_PAIR, TARGET_GROUP, controlPlaneGroupId, controlPlaneLaunchTemplateId, iamRoleId, instanceProfileId, nodeGroupId,
   nodeGroupLaunchTemplateId, securityGroupId, subnetId, type Role,
 } from './ids.js';
 import { UBUNTU_NAME_PATTERN, UBUNTU_OWNER, clusterTags, groupName } from './names.js';
@@ -95,6 +95,9 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
         instanceTags,
         tags: clusterTags(name, g.ltId),
       },
+      // Instances boot as soon as their group exists, and their first S3 read must not meet a role without its
+      // policy: the profile's Ref covers the role, this edge its policy (a separate resource in Terraform).
+      dependsOn: [iamRoleId(g.role)],
     });
     const asgFields: Record<string, FieldValue> = {
       name: groupName(groupLabel, name),
@@ -102,7 +105,8 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       minSize: g.minSize,
       maxSize: g.maxSize,
       subnetIds: g.zones.map((z) => ref(subnetId(z), 'id')),
-      targetGroupArns: g.role === 'control-plane' ? [ref(TARGET_GROUP, 'arn')] : [],
+      // Every control plane serves both the admins' (public) and the cluster's (internal) API load balancer.
+      targetGroupArns: g.role === 'control-plane' ? [ref(TARGET_GROUP, 'arn'), ref(INTERNAL_TARGET_GROUP, 'arn')] : [],
       // Propagated to instances at launch (and so visible to the cloud provider and to delete's checks).
       tags: instanceTags,
     };

@@ -8,6 +8,10 @@ export const LOAD_BALANCER = 'load-balancer/api';
 export const TARGET_GROUP = 'target-group/api';
 export const LISTENER = 'listener/api';
 export const DNS_RECORD = 'dns-record/api';
+/** The internal NLB every node and joiner uses (the public one above is for admins only; see loadbalancer.ts). */
+export const INTERNAL_LOAD_BALANCER = 'load-balancer/api-internal';
+export const INTERNAL_TARGET_GROUP = 'target-group/api-internal';
+export const INTERNAL_LISTENER = 'listener/api-internal';
 
 export type Role = 'control-plane' | 'nodes';
 export const subnetId = (zone: string) => `subnet/${zone}`;

@@ -32,9 +32,11 @@ export function securityNodes(cluster: Cluster): ResourceNode[] {
   const nodes: ResourceNode[] = [];
   const ingress: Record<Role, IngressRule[]> = {
     'control-plane': [
-      // Admins reach the API through the NLB, which preserves their source address for instance targets.
+      // Admins reach the API through the public NLB, which preserves their source address for instance targets:
+      // this is the allow-list for the public endpoint.
       ...tcpFrom(6443, s.api.adminAccess),
-      // NLB health checks and in-VPC clients come from VPC addresses.
+      // Nodes and joiners use the internal NLB, whose connections (it does not preserve client addresses) and both
+      // NLBs' health checks come from VPC addresses: never cut off by a restricted `api.adminAccess`.
       ...tcpFrom(6443, [s.networking.networkCIDR]),
       ...tcpFrom(22, s.ssh.access),
       ...allFromGroups(),

@@ -1,13 +1,16 @@
-// Launch-template user data as a template plus variables. The API load balancer's DNS name is only known after it
-// exists, so the bootstrap script is rendered with a placeholder host name and `vars` holds a Ref to the real one;
+// Launch-template user data as a template plus variables. The API load balancers' DNS names are only known after
+// they exist, so the bootstrap script is rendered with placeholder host names and `vars` holds Refs to the real ones;
 // the engine resolves Refs nested in fields and the launch-template handler substitutes them before base64-encoding.
-// The Ref also orders every launch template after the load balancer.
+// The Refs also order every launch template after the load balancers.
+//
+// Nodes and joiners use the internal load balancer (the kubeadm controlPlaneEndpoint, so it is also what kubelet.conf
+// and kube-proxy point at); the serving certificate also names the public endpoint, which admins use.
 
 import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue } from '../../../src/core/resource.js';
 import { renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
-import { LOAD_BALANCER } from './ids.js';
+import { INTERNAL_LOAD_BALANCER, LOAD_BALANCER } from './ids.js';
 
 export interface UserDataTemplate {
   template: string;
@@ -27,17 +30,18 @@ export function renderUserData(t: { template: string; vars: Record<string, unkno
 export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): UserDataTemplate {
   const name = cluster.metadata.name;
   const lbHost = placeholder('API_LB_DNS');
+  const internalHost = placeholder('API_INTERNAL_LB_DNS');
   const dnsName = cluster.spec.api.dnsZone ? `api.${name}` : null;
   const template = renderBootstrapScript({
     cluster,
     role,
     nodeGroup,
     provider: 'aws',
-    apiEndpoint: `${dnsName ?? lbHost}:6443`,
-    // The certificate must be valid for both names: clients may use either.
-    apiCertSANs: dnsName ? [lbHost] : [],
+    apiEndpoint: `${internalHost}:6443`,
+    // The certificate must be valid for every name: admins use the public ones.
+    apiCertSANs: dnsName ? [dnsName, lbHost] : [lbHost],
     caCertHash: inputs.caCertHash,
     stateStoreUrl: inputs.stateStore,
   });
-  return { template, vars: { API_LB_DNS: ref(LOAD_BALANCER, 'dns_name') } };
+  return { template, vars: { API_LB_DNS: ref(LOAD_BALANCER, 'dns_name'), API_INTERNAL_LB_DNS: ref(INTERNAL_LOAD_BALANCER, 'dns_name') } };
 }

@@ -6,7 +6,7 @@ import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
 import type { NodeRole } from '../../../src/bootstrap/index.js';
-import { API_ADDRESS, instanceGroupId, instanceTemplateId, NETWORK, subnetworkId } from './ids.js';
+import { API_ADDRESS, API_INTERNAL_ADDRESS, instanceGroupId, instanceTemplateId, NETWORK, serviceAccountId, subnetworkId } from './ids.js';
 import { clusterLabels, contentHash, LABEL_NODE_GROUP, LABEL_ROLE, networkTag, resourceName } from './names.js';
 import { startupScriptFor } from './startup-script.js';
 
@@ -14,8 +14,9 @@ export const UBUNTU_IMAGE = 'projects/ubuntu-os-cloud/global/images/family/ubunt
 export const DISK_SIZE_GB = { 'control-plane': 64, node: 128 } as const;
 
 /**
- * OAuth scopes of the default compute service account. Control planes write bootstrap tokens to the state bucket;
- * nodes only read it. Logging and monitoring let the guest agents report.
+ * OAuth scopes of each role's own service account (identity.ts). Control planes write bootstrap tokens to the state
+ * bucket; nodes only read it. Scopes do not limit which objects: the service accounts' conditional bucket bindings
+ * do. Logging and monitoring let the guest agents report (given those roles in the project: docs/gce.md).
  */
 export const SCOPES = {
   'control-plane': [
@@ -57,6 +58,8 @@ export function instanceGroups(cluster: Cluster): InstanceGroup[] {
     role: 'control-plane', bootstrapRole, key, group: 'control-plane', machineType: s.controlPlane.machineType, sizes, zones: [...sizes.keys()],
   });
   const perZone = [...spread(s.controlPlane.count, s.controlPlane.zones)];
+  // A zone-less spec (delete without a state orders its deletes with it) has no instance groups.
+  if (perZone.length === 0) return groups;
   const [firstZone, firstCount] = perZone[0];
   groups.push(cp('cp', 'control-plane-init', new Map([[firstZone, 1]])));
   const join = new Map<string, number>();
@@ -95,12 +98,16 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       canIpForward: true,
       networkTags: [networkTag(cluster, g.role)],
       labels: clusterLabels(name, { [LABEL_NODE_GROUP]: g.group, [LABEL_ROLE]: g.role }),
+      // The role's own service account, never the project's default one.
+      serviceAccountEmail: ref(serviceAccountId(g.role), 'email'),
       serviceAccountScopes: [...SCOPES[g.role]],
       shieldedVm: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
       // Public key only (`user:key` lines); no private key ever goes into metadata.
       sshKeys: s.ssh.publicKey ? `ubuntu:${s.ssh.publicKey.trim()}` : null,
       startupScript: startupScriptFor(cluster, inputs, g.bootstrapRole, g.group),
-      apiAddress: ref(API_ADDRESS, 'address'),
+      // The internal load balancer's address is the bootstrap's API endpoint; the public one only a certificate name.
+      apiAddress: ref(API_INTERNAL_ADDRESS, 'address'),
+      apiPublicAddress: ref(API_ADDRESS, 'address'),
     };
     const hash = contentHash(templateFields);
     const templateId = instanceTemplateId(g.key, hash);

@@ -10,6 +10,19 @@ export const API_ADDRESS = 'address/api';
 export const API_HEALTH_CHECK = 'health-check/api';
 export const API_BACKEND_SERVICE = 'backend-service/api';
 export const API_FORWARDING_RULE = 'forwarding-rule/api';
+/** The cluster's own path to the API (kubelets, kube-proxy, joining control planes): see loadbalancer.ts. */
+export const API_INTERNAL_ADDRESS = 'address/api-internal';
+export const API_INTERNAL_HEALTH_CHECK = 'health-check/api-internal';
+export const API_INTERNAL_BACKEND_SERVICE = 'backend-service/api-internal';
+export const API_INTERNAL_PROXY = 'target-tcp-proxy/api-internal';
+export const API_INTERNAL_FORWARDING_RULE = 'forwarding-rule/api-internal';
+/** The proxy-only subnetwork the internal proxy load balancer's Envoy proxies run in (one per region and network). */
+export const proxySubnetworkId = (region: string) => `subnetwork/${region}/proxy-only`;
+export const FIREWALL_API_PROXIES = 'firewall/api-internal-proxies';
+/** Per-role identity: a service account per role and its access to the state bucket. */
+export type IdentityRole = 'control-plane' | 'node';
+export const serviceAccountId = (role: IdentityRole) => `service-account/${role}`;
+export const stateAccessId = (role: IdentityRole) => `bucket-iam-member/${role}`;
 /** `api.<cluster>.` in the Cloud DNS zone of spec.api.dnsZone (only when it is set). */
 export const API_DNS_RECORD = 'dns-record/api';
 /** Instance templates are immutable in GCE: the id carries a content hash so a change is a new template. */

@@ -1,13 +1,37 @@
-// The custom-mode network, one subnetwork in the cluster's region, and the firewall rules: internal traffic
-// (nodes and pods), the API from `api.adminAccess`, the API from Google's health-check ranges, SSH from `ssh.access`.
+// The custom-mode network, one subnetwork in the cluster's region (plus the proxy-only subnetwork of the internal API
+// load balancer), and the firewall rules: internal traffic (nodes and pods), the API from `api.adminAccess` (the
+// public endpoint's allow-list), the API from Google's health-check ranges and from the internal load balancer's
+// proxies (the cluster's own path: never restricted by `api.adminAccess`), SSH from `ssh.access`.
 
 import type { Cluster } from '../../../src/api/types.js';
 import { ref, type ResourceNode } from '../../../src/core/resource.js';
-import { FIREWALL_API, FIREWALL_API_HEALTH, FIREWALL_INTERNAL, FIREWALL_SSH, NETWORK, subnetworkId } from './ids.js';
+import { InvalidInputError } from '../../../src/core/errors.js';
+import { cidrsOverlap, parseCidr } from '../../../src/api/cidr.js';
+import { FIREWALL_API, FIREWALL_API_HEALTH, FIREWALL_API_PROXIES, FIREWALL_INTERNAL, FIREWALL_SSH, NETWORK, proxySubnetworkId, subnetworkId } from './ids.js';
 import { networkTag, resourceName } from './names.js';
 
-/** Where Google's health checks for external passthrough load balancers come from (documented by Google). */
-export const HEALTH_CHECK_RANGES = ['35.191.0.0/16', '209.85.152.0/22', '209.85.204.0/22'];
+/**
+ * Where Google's health checks come from (documented by Google): 35.191.0.0/16, 209.85.152.0/22 and 209.85.204.0/22
+ * for external passthrough load balancers; 35.191.0.0/16 and 130.211.0.0/22 for the regional internal proxy one.
+ */
+export const HEALTH_CHECK_RANGES = ['35.191.0.0/16', '130.211.0.0/22', '209.85.152.0/22', '209.85.204.0/22'];
+
+/** Candidates for the proxy-only subnetwork (Google recommends a /23); the first that overlaps no cluster range wins. */
+export const PROXY_SUBNET_CANDIDATES = ['172.31.254.0/23', '10.255.254.0/23', '192.168.254.0/23'];
+
+/** The proxy-only subnetwork's range: outside the network, pod and service ranges (they must not overlap). */
+export function proxySubnetCidr(cluster: Cluster): string {
+  const n = cluster.spec.networking;
+  const taken = [n.networkCIDR, n.podCIDR, n.serviceCIDR].map((c) => parseCidr(c)).filter((c) => c !== null);
+  const free = PROXY_SUBNET_CANDIDATES.find((c) => !taken.some((t) => cidrsOverlap(parseCidr(c)!, t)));
+  if (!free) {
+    throw new InvalidInputError(`spec.networking: every proxy-only subnetwork range (${PROXY_SUBNET_CANDIDATES.join(', ')}) overlaps the cluster's ranges`, {
+      issues: [{ path: 'spec.networking.networkCIDR', message: 'leaves no room for the internal API load balancer\'s proxy-only subnetwork' }],
+      hint: 'Pick a networkCIDR, podCIDR and serviceCIDR that leave one of these ranges free.',
+    });
+  }
+  return free;
+}
 
 export function networkNodes(cluster: Cluster): ResourceNode[] {
   const name = cluster.metadata.name;
@@ -21,6 +45,13 @@ export function networkNodes(cluster: Cluster): ResourceNode[] {
       kind: 'subnetwork',
       id: subnetworkId(s.region),
       fields: { name: resourceName(cluster, s.region), region: s.region, network, ipCidrRange: s.networking.networkCIDR, privateIpGoogleAccess: true },
+    },
+    {
+      kind: 'subnetwork',
+      id: proxySubnetworkId(s.region),
+      // Envoy proxies of the internal API load balancer (loadbalancer.ts); GCE allows one active one per region and
+      // network, and allocates nothing else from it.
+      fields: { name: resourceName(cluster, `${s.region}-proxy`), region: s.region, network, ipCidrRange: proxySubnetCidr(cluster), purpose: 'REGIONAL_MANAGED_PROXY', role: 'ACTIVE' },
     },
     {
       kind: 'firewall',
@@ -46,6 +77,20 @@ export function networkNodes(cluster: Cluster): ResourceNode[] {
         priority: 1000,
         // The passthrough load balancer keeps the client's address, so the rule on the instances is the allow-list.
         sourceRanges: [...s.api.adminAccess],
+        allowed: [{ IPProtocol: 'tcp', ports: ['6443'] }],
+        targetTags: [cpTag],
+      },
+    },
+    {
+      kind: 'firewall',
+      id: FIREWALL_API_PROXIES,
+      fields: {
+        name: resourceName(cluster, 'api-proxies'),
+        network,
+        direction: 'INGRESS',
+        priority: 1000,
+        // The internal proxy load balancer connects to the control planes from its proxy-only subnetwork.
+        sourceRanges: [proxySubnetCidr(cluster)],
         allowed: [{ IPProtocol: 'tcp', ports: ['6443'] }],
         targetTags: [cpTag],
       },

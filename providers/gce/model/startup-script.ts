@@ -1,9 +1,17 @@
-// The instance metadata `startup-script`. The API address is only known once the static address exists, and the
+// The instance metadata `startup-script`. The API addresses are only known once the static addresses exist, and the
 // same script must work from Terraform (which cannot substitute into a file it reads), so the bootstrap script is
-// rendered with a placeholder host and wrapped: at boot the wrapper reads the real address from the instance
-// metadata item `k8sup-api-address` (set from a Ref to the address), substitutes it, and runs the bootstrap.
+// rendered with placeholder hosts and wrapped: at boot the wrapper reads the real addresses from the instance
+// metadata items `k8sup-api-address` (the internal load balancer: kubeadm's controlPlaneEndpoint, what every node
+// and joiner uses) and `k8sup-api-public-address` (the admins' endpoint, a name in the serving certificate), set
+// from Refs to the addresses, substitutes them, and runs the bootstrap.
 // Only public values go in (CA hash, endpoint, store URL): nodes fetch secrets from the state bucket with their
 // service account, never from metadata.
+//
+// GCE has no metadata hop limit (AWS' IMDS hop limit 1 keeps pods from the instance role): the wrapper, which runs
+// at every boot, adds a policy-routing rule that refuses to route packets from the pod range to the metadata
+// server, so pods (not host-network ones) cannot ask it for the instance's service-account token. A routing rule,
+// not a firewall rule: CNIs put their own iptables chains first and accept workload traffic there, and routing
+// happens before the CNI's source NAT. See docs/gce.md for what this does and does not cover.
 
 import { createHash } from 'node:crypto';
 import type { Cluster } from '../../../src/api/types.js';
@@ -11,20 +19,36 @@ import type { BuildInputs } from '../../../src/core/provider.js';
 import { renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
 
 export const API_ADDRESS_METADATA_KEY = 'k8sup-api-address';
-/** A syntactically valid host name (the bootstrap renderer validates hosts) that cannot occur by accident. */
+export const API_PUBLIC_ADDRESS_METADATA_KEY = 'k8sup-api-public-address';
+/** Syntactically valid host names (the bootstrap renderer validates hosts) that cannot occur by accident. */
 export const API_ADDRESS_PLACEHOLDER = 'k8sup-var-api-address.invalid';
+export const API_PUBLIC_ADDRESS_PLACEHOLDER = 'k8sup-var-api-public-address.invalid';
 
-export function wrapStartupScript(bootstrap: string): string {
+/** The metadata server's address (metadata.google.internal). */
+export const METADATA_SERVER_IP = '169.254.169.254';
+/** Before the main table (32766) and Cilium's own rules (9, 100+ only for its marks): pods never reach the server. */
+export const METADATA_RULE_PRIORITY = 50;
+
+export function wrapStartupScript(bootstrap: string, podCIDR: string): string {
   const eof = `K8SUP_BOOTSTRAP_${createHash('sha256').update(bootstrap).digest('hex').slice(0, 12)}`;
-  const url = `http://metadata.google.internal/computeMetadata/v1/instance/attributes/${API_ADDRESS_METADATA_KEY}`;
+  const url = (key: string) => `http://metadata.google.internal/computeMetadata/v1/instance/attributes/${key}`;
+  const read = (variable: string, key: string) => [
+    `${variable}="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H 'Metadata-Flavor: Google' '${url(key)}')"`,
+    `[[ "\${${variable}}" =~ ^[0-9.]+$ ]] || { echo "k8sup: bad ${key} '\${${variable}}'" >&2; exit 1; }`,
+  ];
+  const sedEscape = (s: string) => s.replace(/\./g, '\\.');
+  const rule = `from ${podCIDR} to ${METADATA_SERVER_IP}/32 prohibit priority ${METADATA_RULE_PRIORITY}`;
   return [
     '#!/bin/bash',
-    '# k8sup startup script: substitutes the API load balancer address from instance metadata, then bootstraps.',
+    '# k8sup startup script: keeps pods from the metadata server, substitutes the API load balancer addresses from',
+    '# instance metadata, then bootstraps.',
     'set -euo pipefail',
-    `api_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H 'Metadata-Flavor: Google' '${url}')"`,
-    `[[ "\${api_address}" =~ ^[0-9.]+$ ]] || { echo "k8sup: bad ${API_ADDRESS_METADATA_KEY} '\${api_address}'" >&2; exit 1; }`,
+    `ip rule del ${rule} 2>/dev/null || true`,
+    `ip rule add ${rule}`,
+    ...read('api_address', API_ADDRESS_METADATA_KEY),
+    ...read('api_public_address', API_PUBLIC_ADDRESS_METADATA_KEY),
     'install -d -m 0700 /run/k8sup',
-    `sed "s/${API_ADDRESS_PLACEHOLDER.replace(/\./g, '\\.')}/\${api_address}/g" > /run/k8sup/bootstrap.sh <<'${eof}'`,
+    `sed -e "s/${sedEscape(API_ADDRESS_PLACEHOLDER)}/\${api_address}/g" -e "s/${sedEscape(API_PUBLIC_ADDRESS_PLACEHOLDER)}/\${api_public_address}/g" > /run/k8sup/bootstrap.sh <<'${eof}'`,
     bootstrap.replace(/\n$/, ''),
     eof,
     'exec bash /run/k8sup/bootstrap.sh',
@@ -40,10 +64,11 @@ export function startupScriptFor(cluster: Cluster, inputs: BuildInputs, role: No
     role,
     nodeGroup,
     provider: 'gce',
-    apiEndpoint: `${dnsName ?? API_ADDRESS_PLACEHOLDER}:6443`,
-    apiCertSANs: dnsName ? [API_ADDRESS_PLACEHOLDER] : [],
+    // Never the public address: a restricted `api.adminAccess` would drop the nodes (they come from public IPs).
+    apiEndpoint: `${API_ADDRESS_PLACEHOLDER}:6443`,
+    apiCertSANs: [...(dnsName ? [dnsName] : []), API_PUBLIC_ADDRESS_PLACEHOLDER],
     caCertHash: inputs.caCertHash,
     stateStoreUrl: inputs.stateStore,
   });
-  return wrapStartupScript(bootstrap);
+  return wrapStartupScript(bootstrap, cluster.spec.networking.podCIDR);
 }

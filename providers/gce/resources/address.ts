@@ -20,10 +20,14 @@ export const addressHandler = defineHandler({
   param: 'address',
   bodyParam: 'addressResource',
   labelled: true,
-  immutable: ['name', 'region', 'addressType', 'networkTier'],
-  body: (f) => ({ addressType: f.addressType, networkTier: f.networkTier, labels: f.labels }),
+  // EXTERNAL addresses have a network tier; INTERNAL ones are allocated from a subnetwork.
+  immutable: ['name', 'region', 'addressType', 'networkTier', 'subnetwork'],
+  body: (f) => compact({ addressType: f.addressType, networkTier: f.networkTier, subnetwork: f.subnetwork, labels: f.labels }),
   fields: (o) =>
-    compact({ name: o.name, description: o.description, region: lastSegment(o.region), addressType: o.addressType, networkTier: o.networkTier, labels: o.labels ?? {} }),
+    compact({
+      name: o.name, description: o.description, region: lastSegment(o.region), addressType: o.addressType, networkTier: o.networkTier, subnetwork: o.subnetwork,
+      labels: o.labels ?? {},
+    }),
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name, address: o.address }),
   async update(_node, f, _live, _changes, ctx, where) {
     await setRegionalLabels(ctx, 'addresses', where, f.labels);
@@ -38,6 +42,7 @@ export const addressHandler = defineHandler({
       region: node.fields.region,
       address_type: node.fields.addressType,
       network_tier: node.fields.networkTier,
+      subnetwork: node.fields.subnetwork,
       labels: node.fields.labels,
     },
   }),

@@ -1,6 +1,10 @@
 import { compact, defineHandler, lastSegment, sameSet, tfName } from './common.js';
 
-type Backend = { group: string; balancingMode: string };
+type Backend = { group: string; balancingMode: string; maxConnectionsPerInstance?: number };
+
+// Passthrough (EXTERNAL) and proxy (INTERNAL_MANAGED) backend services: proxies also name the instance groups' port
+// (`portName`), an idle timeout (`timeoutSec`) and a capacity per backend for CONNECTION balancing.
+const backendOf = (b: Backend) => compact({ group: b.group, balancingMode: b.balancingMode, maxConnectionsPerInstance: b.maxConnectionsPerInstance || undefined });
 
 export const backendServiceHandler = defineHandler({
   kind: 'backend-service',
@@ -9,7 +13,11 @@ export const backendServiceHandler = defineHandler({
   param: 'backendService',
   bodyParam: 'backendServiceResource',
   immutable: ['name', 'region', 'protocol', 'loadBalancingScheme'],
-  body: (f) => ({ protocol: f.protocol, loadBalancingScheme: f.loadBalancingScheme, sessionAffinity: f.sessionAffinity, healthChecks: f.healthChecks, backends: f.backends }),
+  body: (f) =>
+    compact({
+      protocol: f.protocol, loadBalancingScheme: f.loadBalancingScheme, portName: f.portName, timeoutSec: f.timeoutSec, sessionAffinity: f.sessionAffinity, healthChecks: f.healthChecks,
+      backends: f.backends,
+    }),
   fields: (o) =>
     compact({
       name: o.name,
@@ -17,16 +25,18 @@ export const backendServiceHandler = defineHandler({
       region: lastSegment(o.region),
       protocol: o.protocol,
       loadBalancingScheme: o.loadBalancingScheme,
+      portName: o.portName,
+      timeoutSec: o.timeoutSec,
       sessionAffinity: o.sessionAffinity,
       healthChecks: o.healthChecks,
-      backends: (o.backends ?? []).map((b: Backend) => ({ group: b.group, balancingMode: b.balancingMode })),
+      backends: (o.backends ?? []).map(backendOf),
     }),
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name }),
   async update(_node, f, _live, _changes, ctx, where) {
     await ctx.clients.api.mutate(
       'regionBackendServices',
       'patch',
-      { ...where, backendServiceResource: { sessionAffinity: f.sessionAffinity, healthChecks: f.healthChecks, backends: f.backends } },
+      { ...where, backendServiceResource: compact({ portName: f.portName, timeoutSec: f.timeoutSec, sessionAffinity: f.sessionAffinity, healthChecks: f.healthChecks, backends: f.backends }) },
       ctx.signal,
     );
   },
@@ -42,9 +52,11 @@ export const backendServiceHandler = defineHandler({
         region: f.region,
         protocol: f.protocol,
         load_balancing_scheme: f.loadBalancingScheme,
+        port_name: f.portName,
+        timeout_sec: f.timeoutSec,
         session_affinity: f.sessionAffinity,
         health_checks: f.healthChecks,
-        backend: (f.backends as Backend[]).map((b) => ({ group: b.group, balancing_mode: b.balancingMode })),
+        backend: (f.backends as Backend[]).map((b) => ({ group: b.group, balancing_mode: b.balancingMode, max_connections_per_instance: b.maxConnectionsPerInstance })),
       },
     };
   },

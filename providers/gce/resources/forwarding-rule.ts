@@ -8,17 +8,22 @@ export const forwardingRuleHandler = defineHandler({
   param: 'forwardingRule',
   bodyParam: 'forwardingRuleResource',
   labelled: true,
-  // Everything but the labels is fixed once created.
-  immutable: ['name', 'region', 'IPAddress', 'IPProtocol', 'portRange', 'loadBalancingScheme', 'networkTier', 'backendService', 'description'],
-  body: (f) => ({
-    IPAddress: f.IPAddress,
-    IPProtocol: f.IPProtocol,
-    portRange: f.portRange,
-    loadBalancingScheme: f.loadBalancingScheme,
-    networkTier: f.networkTier,
-    backendService: f.backendService,
-    labels: f.labels,
-  }),
+  // Everything but the labels is fixed once created. A passthrough rule names its backend service; a proxy rule
+  // (INTERNAL_MANAGED) its target proxy and the network and subnetwork its internal address is in.
+  immutable: ['name', 'region', 'IPAddress', 'IPProtocol', 'portRange', 'loadBalancingScheme', 'networkTier', 'backendService', 'target', 'network', 'subnetwork', 'description'],
+  body: (f) =>
+    compact({
+      IPAddress: f.IPAddress,
+      IPProtocol: f.IPProtocol,
+      portRange: f.portRange,
+      loadBalancingScheme: f.loadBalancingScheme,
+      networkTier: f.networkTier,
+      backendService: f.backendService,
+      target: f.target,
+      network: f.network,
+      subnetwork: f.subnetwork,
+      labels: f.labels,
+    }),
   fields: (o) =>
     compact({
       name: o.name,
@@ -30,6 +35,9 @@ export const forwardingRuleHandler = defineHandler({
       loadBalancingScheme: o.loadBalancingScheme,
       networkTier: o.networkTier,
       backendService: o.backendService,
+      target: o.target,
+      network: o.network,
+      subnetwork: o.subnetwork,
       labels: o.labels ?? {},
     }),
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name, IPAddress: o.IPAddress }),
@@ -52,6 +60,9 @@ export const forwardingRuleHandler = defineHandler({
         load_balancing_scheme: f.loadBalancingScheme,
         network_tier: f.networkTier,
         backend_service: f.backendService,
+        target: f.target,
+        network: f.network,
+        subnetwork: f.subnetwork,
         labels: f.labels,
       },
     };

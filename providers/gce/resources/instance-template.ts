@@ -4,12 +4,13 @@
 
 import { terraformFile } from '../../../src/core/terraform.js';
 import type { ResolvedFields } from '../../../src/core/resource.js';
-import { API_ADDRESS_METADATA_KEY } from '../model/startup-script.js';
+import { API_ADDRESS_METADATA_KEY, API_PUBLIC_ADDRESS_METADATA_KEY } from '../model/startup-script.js';
 import { compact, defineHandler, labelsEqual, sameSet, tfName } from './common.js';
 
 const metadataItems = (f: ResolvedFields) => [
   { key: 'startup-script', value: String(f.startupScript) },
   { key: API_ADDRESS_METADATA_KEY, value: String(f.apiAddress) },
+  { key: API_PUBLIC_ADDRESS_METADATA_KEY, value: String(f.apiPublicAddress) },
   ...(f.sshKeys ? [{ key: 'ssh-keys', value: String(f.sshKeys) }] : []),
 ];
 
@@ -31,7 +32,7 @@ export const instanceTemplateHandler = defineHandler({
       networkInterfaces: [
         { network: f.network, subnetwork: f.subnetwork, accessConfigs: f.externalIp ? [{ name: 'external-nat', type: 'ONE_TO_ONE_NAT', networkTier: 'PREMIUM' }] : [] },
       ],
-      serviceAccounts: [{ email: 'default', scopes: f.serviceAccountScopes }],
+      serviceAccounts: [{ email: f.serviceAccountEmail, scopes: f.serviceAccountScopes }],
       shieldedInstanceConfig: f.shieldedVm,
       metadata: { items: metadataItems(f) },
     },
@@ -55,11 +56,13 @@ export const instanceTemplateHandler = defineHandler({
       canIpForward: p.canIpForward ?? false,
       networkTags: p.tags?.items,
       labels: p.labels ?? {},
+      serviceAccountEmail: p.serviceAccounts?.[0]?.email,
       serviceAccountScopes: p.serviceAccounts?.[0]?.scopes,
       shieldedVm: sic ? { enableSecureBoot: !!sic.enableSecureBoot, enableVtpm: !!sic.enableVtpm, enableIntegrityMonitoring: !!sic.enableIntegrityMonitoring } : undefined,
       // null (not absent) when there is none, so adding a key later shows up as a change.
       sshKeys: meta.get('ssh-keys') ?? null,
       apiAddress: meta.get(API_ADDRESS_METADATA_KEY),
+      apiPublicAddress: meta.get(API_PUBLIC_ADDRESS_METADATA_KEY),
     });
   },
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name }),
@@ -81,11 +84,11 @@ export const instanceTemplateHandler = defineHandler({
         labels: f.labels,
         disk: [{ boot: true, auto_delete: true, source_image: f.image, disk_size_gb: f.diskSizeGb, disk_type: f.diskType }],
         network_interface: [{ network: f.network, subnetwork: f.subnetwork, ...(f.externalIp ? { access_config: [{ network_tier: 'PREMIUM' }] } : {}) }],
-        service_account: [{ email: 'default', scopes: f.serviceAccountScopes }],
+        service_account: [{ email: f.serviceAccountEmail, scopes: f.serviceAccountScopes }],
         shielded_instance_config: [
           { enable_secure_boot: f.shieldedVm.enableSecureBoot, enable_vtpm: f.shieldedVm.enableVtpm, enable_integrity_monitoring: f.shieldedVm.enableIntegrityMonitoring },
         ],
-        metadata: { [API_ADDRESS_METADATA_KEY]: f.apiAddress, ...(f.sshKeys ? { 'ssh-keys': f.sshKeys } : {}) },
+        metadata: { [API_ADDRESS_METADATA_KEY]: f.apiAddress, [API_PUBLIC_ADDRESS_METADATA_KEY]: f.apiPublicAddress, ...(f.sshKeys ? { 'ssh-keys': f.sshKeys } : {}) },
         metadata_startup_script: terraformFile(file),
         lifecycle: { create_before_destroy: true },
       },

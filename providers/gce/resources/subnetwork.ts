@@ -1,15 +1,24 @@
 import { compact, defineHandler, lastSegment, tfName } from './common.js';
 
+// A regular subnetwork, or (with `purpose`) a proxy-only one for Envoy-based load balancers, which takes no private
+// Google access setting.
+
 export const subnetworkHandler = defineHandler({
   kind: 'subnetwork',
   service: 'subnetworks',
   scope: 'region',
   param: 'subnetwork',
   bodyParam: 'subnetworkResource',
-  immutable: ['name', 'region', 'network', 'ipCidrRange'],
-  body: (f) => ({ network: f.network, ipCidrRange: f.ipCidrRange, privateIpGoogleAccess: f.privateIpGoogleAccess }),
+  immutable: ['name', 'region', 'network', 'ipCidrRange', 'purpose', 'role'],
+  body: (f) =>
+    f.purpose
+      ? { network: f.network, ipCidrRange: f.ipCidrRange, purpose: f.purpose, role: f.role }
+      : { network: f.network, ipCidrRange: f.ipCidrRange, privateIpGoogleAccess: f.privateIpGoogleAccess },
   fields: (o) =>
-    compact({ name: o.name, description: o.description, region: lastSegment(o.region), network: o.network, ipCidrRange: o.ipCidrRange, privateIpGoogleAccess: o.privateIpGoogleAccess ?? false }),
+    compact({
+      name: o.name, description: o.description, region: lastSegment(o.region), network: o.network, ipCidrRange: o.ipCidrRange, privateIpGoogleAccess: o.privateIpGoogleAccess ?? false,
+      purpose: o.purpose, role: o.role,
+    }),
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name }),
   async update(_node, f, _live, _changes, ctx, where) {
     await ctx.clients.api.mutate(
@@ -28,7 +37,7 @@ export const subnetworkHandler = defineHandler({
       region: node.fields.region,
       network: node.fields.network,
       ip_cidr_range: node.fields.ipCidrRange,
-      private_ip_google_access: node.fields.privateIpGoogleAccess,
+      ...(node.fields.purpose ? { purpose: node.fields.purpose, role: node.fields.role } : { private_ip_google_access: node.fields.privateIpGoogleAccess }),
     },
   }),
   terraformOutputs: { selfLink: 'self_link' },

@@ -1,0 +1,82 @@
+// Per-role identity on GCE: one service account for the control planes and one for the nodes (never the project's
+// default compute service account, which holds Editor on the project in most projects), and their access to the
+// state store as conditional IAM bindings on the state bucket, narrowed by object-name prefix:
+//  - control planes: roles/storage.objectUser on `<prefix><cluster>/` (they read the PKI, write bootstrap tokens
+//    and the initialized marker);
+//  - nodes: roles/storage.objectViewer on `<prefix><cluster>/bootstrap/` only (the join token): they cannot read
+//    `pki/ca.key` or `pki/sa.key`, nor another cluster's keys.
+// OAuth scopes (compute.ts) do not limit objects; IAM conditions do. GCS evaluates a condition on `resource.name`
+// (`projects/_/buckets/<bucket>/objects/<name>`) for object requests; conditions need uniform bucket-level access
+// on the bucket (docs/gce.md). Lists are requests on the bucket, so a prefix condition also keeps a role from
+// listing: the bootstrap only gets objects by name.
+
+import { createHash } from 'node:crypto';
+import type { Cluster } from '../../../src/api/types.js';
+import type { BuildInputs } from '../../../src/core/provider.js';
+import { ref, type ResourceNode } from '../../../src/core/resource.js';
+import { parseStateStoreUrl } from '../../../src/bootstrap/index.js';
+import { serviceAccountId, stateAccessId, type IdentityRole } from './ids.js';
+import { description } from './names.js';
+
+export const IDENTITY_ROLES: readonly IdentityRole[] = ['control-plane', 'node'];
+
+/** The predefined Cloud Storage role each k8sup role gets on its prefix. */
+export const STATE_ROLE: Record<IdentityRole, string> = { 'control-plane': 'roles/storage.objectUser', node: 'roles/storage.objectViewer' };
+
+/**
+ * The service account id (the part of the e-mail before `@`): 6–30 characters `[a-z][a-z0-9-]*[a-z0-9]`, unique per
+ * project, so a hash of the cluster name stands for the cluster (the display name and description say which).
+ */
+export function serviceAccountName(cluster: string, role: IdentityRole): string {
+  const hash = createHash('sha256').update(cluster).digest('hex').slice(0, 10);
+  return `k8sup-${role === 'control-plane' ? 'cp' : 'node'}-${hash}`;
+}
+
+export function serviceAccountEmail(cluster: string, project: string, role: IdentityRole): string {
+  return `${serviceAccountName(cluster, role)}@${project}.iam.gserviceaccount.com`;
+}
+
+/** The object-name prefix a role may use, relative to the bucket: `<prefix><cluster>/` or its `bootstrap/`. */
+export function statePrefix(cluster: Cluster, inputs: BuildInputs, role: IdentityRole): { bucket: string; prefix: string } | null {
+  const store = parseStateStoreUrl(inputs.stateStore);
+  if (!store || store.scheme !== 'gs') return null;
+  const base = `${store.prefix}${cluster.metadata.name}/`;
+  return { bucket: store.bucket, prefix: role === 'control-plane' ? base : `${base}bootstrap/` };
+}
+
+/** The CEL expression GCS evaluates for the binding (a string literal cannot hold `"` or `\`: names never do). */
+export function prefixCondition(bucket: string, prefix: string): string {
+  return `resource.name.startsWith("projects/_/buckets/${bucket}/objects/${prefix}")`;
+}
+
+export function identityNodes(cluster: Cluster, inputs: BuildInputs): ResourceNode[] {
+  const name = cluster.metadata.name;
+  const nodes: ResourceNode[] = [];
+  for (const role of IDENTITY_ROLES) {
+    const sa = serviceAccountId(role);
+    nodes.push({
+      kind: 'service-account',
+      id: sa,
+      fields: { accountId: serviceAccountName(name, role), displayName: `k8sup ${role} of ${name}`.slice(0, 100) },
+    });
+    const where = statePrefix(cluster, inputs, role);
+    if (!where) continue;
+    const access = stateAccessId(role);
+    nodes.push({
+      kind: 'bucket-iam-member',
+      id: access,
+      fields: {
+        bucket: where.bucket,
+        role: STATE_ROLE[role],
+        member: ref(sa, 'member'),
+        condition: {
+          // The title names the binding; the description carries the ownership marker list() looks for.
+          title: `k8sup ${role} ${serviceAccountName(name, role)}`,
+          description: description(name, access, cluster.metadata.uid),
+          expression: prefixCondition(where.bucket, where.prefix),
+        },
+      },
+    });
+  }
+  return nodes;
+}
