@@ -3,6 +3,8 @@
 // Route53 `Throttling`/`PriorRequestNotComplete` 400, S3 `SlowDown` 503, JSON services `ThrottlingException`), and a few
 // connections are reset — some before the request reaches moto, some after moto did the work (the response is
 // lost: the case that duplicates resources in naive clients). It also counts every call per service and action.
+// S3 (the state store) goes through it like every other service; `dropReplyOnce` loses the reply of one chosen request
+// after the server applied it, so a test can hit that moment deterministically.
 
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
@@ -19,6 +21,8 @@ export interface ThrottleProxy {
   stats: ProxyStats;
   /** Fault rates may be changed between phases of a test. */
   setFaults(f: { throttleRate?: number; resetRate?: number }): void;
+  /** The next request `match` accepts is forwarded and applied upstream, then its connection is reset (reply lost). */
+  dropReplyOnce(match: (req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean): void;
   resetStats(): void;
   /** Calls per service (ec2, iam, ...), summed over actions. */
   callsByService(): Record<string, number>;
@@ -87,6 +91,7 @@ export async function startThrottleProxy(target: string, opts: { throttleRate?: 
   const random = mulberry32(opts.seed ?? 42);
   const stats: ProxyStats = { calls: new Map(), throttled: 0, resetBefore: 0, resetAfter: 0 };
   let seq = 0;
+  const dropRules: ((req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean)[] = [];
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -99,7 +104,9 @@ export async function startThrottleProxy(target: string, opts: { throttleRate?: 
         const key = `${service}:${actionOf(req, body.toString('utf8'))}`;
         stats.calls.set(key, (stats.calls.get(key) ?? 0) + 1);
       }
-      const roll = isControl ? 1 : random();
+      const ruled = isControl ? -1 : dropRules.findIndex((m) => m({ method: req.method ?? 'GET', path: decodeURIComponent((req.url ?? '').split('?')[0]), headers: req.headers }));
+      if (ruled >= 0) dropRules.splice(ruled, 1);
+      const roll = isControl || ruled >= 0 ? 1 : random();
       if (roll < throttleRate) {
         stats.throttled++;
         const t = throttleResponse(service, req, `proxy-${++seq}`);
@@ -108,7 +115,7 @@ export async function startThrottleProxy(target: string, opts: { throttleRate?: 
         return;
       }
       const resetBefore = roll < throttleRate + resetRate / 2;
-      const resetAfter = !resetBefore && roll < throttleRate + resetRate;
+      const resetAfter = ruled >= 0 || (!resetBefore && roll < throttleRate + resetRate);
       if (resetBefore) {
         stats.resetBefore++;
         req.socket.destroy();
@@ -150,6 +157,9 @@ export async function startThrottleProxy(target: string, opts: { throttleRate?: 
     setFaults(f) {
       if (f.throttleRate !== undefined) throttleRate = f.throttleRate;
       if (f.resetRate !== undefined) resetRate = f.resetRate;
+    },
+    dropReplyOnce(match) {
+      dropRules.push(match);
     },
     resetStats() {
       stats.calls.clear();

@@ -14,7 +14,7 @@ import { gcsClientOptions } from '../../src/state/gcs.js';
 import { openBlobStore } from '../../src/state/open.js';
 import { crc32cBase64, FakeGcs } from '../fakes/gcs.js';
 import { runAtOnce, type RaceResult } from '../helpers/race.js';
-import { blobStoreConformance } from '../helpers/state-conformance.js';
+import { blobStoreConformance, type LostReplies } from '../helpers/state-conformance.js';
 import { READY, type RacerTask } from '../helpers/state-racer.js';
 
 const BUCKET = 'k8sup-state-test';
@@ -34,7 +34,21 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-blobStoreConformance('gs (fake GCS JSON API)', () => openBlobStore(`gs://${BUCKET}/t${++counter}/state`, env(), tmp));
+const lostGcsReplies: LostReplies = {
+  dropNextReply(op, keySuffix) {
+    gcs.dropReplyOnce((method, path, query) =>
+      op === 'put'
+        ? method === 'POST' && path.startsWith('/upload/') && (query.get('name') ?? '').endsWith(`/${keySuffix}`)
+        : method === 'DELETE' && decodeURIComponent(path).endsWith(`/${keySuffix}`),
+    );
+  },
+  dropped: () => gcs.droppedReplies,
+};
+blobStoreConformance(
+  'gs (fake GCS JSON API)',
+  () => openBlobStore(`gs://${BUCKET}/t${++counter}/state`, env(), tmp),
+  async () => ({ store: await openBlobStore(`gs://${BUCKET}/t${++counter}/state`, env(), tmp), faults: lostGcsReplies }),
+);
 
 describe('gs store specifics', () => {
   it('create-only sends ifGenerationMatch=0, CAS sends the generation, and the version is the generation', async () => {

@@ -10,7 +10,8 @@ import { openBlobStore } from '../../src/state/open.js';
 import { s3ClientConfig } from '../../src/state/s3.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { startSerialWritesProxy, type SerialWritesProxy } from '../helpers/serial-writes-proxy.js';
-import { blobStoreConformance } from '../helpers/state-conformance.js';
+import { blobStoreConformance, type LostReplies } from '../helpers/state-conformance.js';
+import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 
 const BUCKET = 'k8sup-state-test';
 let moto: Moto;
@@ -19,23 +20,39 @@ let proxy: SerialWritesProxy;
 let env: Record<string, string>;
 let s3: S3Client;
 let counter = 0;
+// In front of the serialising proxy: loses the replies of chosen requests after moto applied them.
+let lossy: ThrottleProxy;
+let lossyEnv: Record<string, string>;
 
 before(async () => {
   moto = await startMoto();
   proxy = await startSerialWritesProxy(moto.endpoint);
   env = { ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint };
+  lossy = await startThrottleProxy(proxy.endpoint, { throttleRate: 0, resetRate: 0 });
+  lossyEnv = { ...moto.env, AWS_ENDPOINT_URL: lossy.endpoint };
   s3 = new S3Client(s3ClientConfig(env));
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
 });
 after(async () => {
   s3?.destroy();
+  await lossy?.stop();
   await proxy?.stop();
   await moto?.stop();
 });
 
 // Each store gets its own prefix in one versioned bucket, which also exercises prefix handling everywhere.
-blobStoreConformance('s3 (moto)', () => openBlobStore(`s3://${BUCKET}/t${++counter}/state`, env, '/nonexistent'));
+const lostS3Replies: LostReplies = {
+  dropNextReply(op, keySuffix) {
+    lossy.dropReplyOnce((r) => r.method === (op === 'put' ? 'PUT' : 'DELETE') && r.path.endsWith(`/${keySuffix}`));
+  },
+  dropped: () => lossy.stats.resetAfter,
+};
+blobStoreConformance(
+  's3 (moto)',
+  () => openBlobStore(`s3://${BUCKET}/t${++counter}/state`, env, '/nonexistent'),
+  async () => ({ store: await openBlobStore(`s3://${BUCKET}/t${++counter}/state`, lossyEnv, '/nonexistent'), faults: lostS3Replies }),
+);
 
 describe('s3 store specifics', () => {
   it('the bucket is versioned (as the docs recommend)', async () => {
