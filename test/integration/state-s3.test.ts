@@ -97,3 +97,27 @@ describe('s3 store specifics', () => {
     assert.deepEqual(await store.list('c/'), keys);
   });
 });
+
+describe('s3 state under throttling and lost replies (the retry budget)', () => {
+  it('20% SlowDown and 3% connection resets (half after S3 applied the call): 60 journal records land exactly once', async () => {
+    const faulty = await startThrottleProxy(proxy.endpoint, { throttleRate: 0.2, resetRate: 0.03, seed: 7 });
+    try {
+      const store = await openBlobStore(`s3://${BUCKET}/throttled`, { ...moto.env, AWS_ENDPOINT_URL: faulty.endpoint }, '/nonexistent');
+      const c = new ClusterStore(store, 'busy.example');
+      const lease = await c.acquireLock({ owner: 'o', host: 'h', pid: 1, command: 'c', ttlMs: 60_000, renewEveryMs: 0 });
+      assert.equal(await c.writeRevision('a: 1\n', { expectedRevision: 0, author: 't' }), 1);
+      for (let i = 0; i < 60; i++) {
+        await c.journal.record({ id: `r${i}`, kind: 'K', cloudId: `c${i}`, action: 'created', at: 't' });
+        if (i % 20 === 0) await lease.renew();
+      }
+      await lease.release();
+      const ids = (await c.journal.load()).map((e) => e.id);
+      assert.deepEqual(ids, Array.from({ length: 60 }, (_, i) => `r${i}`), 'every record once, in order');
+      assert.equal(await c.lockInfo(), null);
+      assert.ok(faulty.stats.throttled >= 20, `throttled ${faulty.stats.throttled} calls`);
+      assert.ok(faulty.stats.resetAfter >= 1, `lost ${faulty.stats.resetAfter} replies`);
+    } finally {
+      await faulty.stop();
+    }
+  });
+});
