@@ -83,6 +83,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .command('replace')
     .description('replace a cluster spec with the one in a file (a new revision)')
     .requiredOption('-f, --filename <file>', 'cluster spec file')
+    .option('--force', 'replace even if the file was read at an older revision (undoes the changes made since)')
     .action(actions(() => import('./replace.js')));
 
   const get = program.command('get').description('show clusters');
