@@ -48,6 +48,7 @@ interface ContextInput {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   globals: Record<string, any>;
   program: Command;
+  wrapStore?: (store: BlobStore) => BlobStore;
 }
 
 /** The context of one run; `dispose()` when the command has finished. */
@@ -115,7 +116,8 @@ export function createContext(input: ContextInput): CliContext & { dispose(): vo
     },
     async openStore() {
       const { openBlobStore } = await import('../state/open.js');
-      return openBlobStore(globals.state, env, home);
+      const store = await openBlobStore(globals.state, env, home);
+      return input.wrapStore ? input.wrapStore(store) : store;
     },
     actor: { owner: `${user}@${hostname()}`, host: hostname(), pid: process.pid },
   };

@@ -1,5 +1,6 @@
 import { desiredGraph, hasApplied, loadProviderFor, destroyAll } from '../cluster/deploy.js';
 import { mutateCluster, readSpec } from '../cluster/spec-store.js';
+import { ClusterStore, type Lease } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
@@ -11,7 +12,8 @@ import { printData } from './render/output.js';
 export default async function deleteCluster(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
   const store = await ctx.openStore();
-  return mutateCluster(store, name, ctx.actor, 'delete cluster', async (cs, lease) => {
+  // Without --yes this only lists, so it takes no lock (a plan writes nothing, not even lock.json).
+  const run = async (cs: ClusterStore, lease?: Lease): Promise<number> => {
     const { cluster } = await readSpec(cs, name);
     if (await hasApplied(cs)) {
       const provider = await loadProviderFor(cluster);
@@ -36,5 +38,7 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
     await cs.deleteAll({ lease });
     ctx.note(`Deleted cluster ${name}.`);
     return 0;
-  });
+  };
+  if (!ctx.globals.yes) return run(new ClusterStore(store, name));
+  return mutateCluster(store, name, ctx.actor, 'delete cluster', run);
 }

@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
+import type { BlobStore } from '../state/blob.js';
 
 declare const K8SUP_VERSION: string;
 export const VERSION = typeof K8SUP_VERSION === 'string' ? K8SUP_VERSION : '0.0.0-dev';
@@ -13,6 +14,8 @@ export interface RunDeps {
   env?: Record<string, string | undefined>;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Wraps the state store the run opens (tests count its writes); the URL is still parsed and validated first. */
+  wrapStore?: (store: BlobStore) => BlobStore;
 }
 
 type Action = (ctx: CliContext, args: string[], opts: Record<string, any>) => Promise<number | void>;
@@ -148,7 +151,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
     const opts = cmd.optsWithGlobals();
     const args = a.slice(0, -2).filter((x) => typeof x === 'string' || Array.isArray(x)).flat();
     const { createContext } = await import('./context.js');
-    const ctx = createContext({ env, stdout, stderr, globals: opts, program });
+    const ctx = createContext({ env, stdout, stderr, globals: opts, program, wrapStore: deps.wrapStore });
     try {
       const mod = await loader();
       exitCode = (await mod.default(ctx, args, opts)) ?? 0;
