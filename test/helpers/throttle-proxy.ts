@@ -23,6 +23,11 @@ export interface ThrottleProxy {
   setFaults(f: { throttleRate?: number; resetRate?: number }): void;
   /** The next request `match` accepts is forwarded and applied upstream, then its connection is reset (reply lost). */
   dropReplyOnce(match: (req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean): void;
+  /**
+   * The next request `match` accepts is held: never forwarded, never answered (until stop). Resolves when it arrives,
+   * so a test can kill the client at exactly that moment.
+   */
+  holdOnce(match: (req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean): Promise<void>;
   resetStats(): void;
   /** Calls per service (ec2, iam, ...), summed over actions. */
   callsByService(): Record<string, number>;
@@ -92,6 +97,7 @@ export async function startThrottleProxy(target: string, opts: { throttleRate?: 
   const stats: ProxyStats = { calls: new Map(), throttled: 0, resetBefore: 0, resetAfter: 0 };
   let seq = 0;
   const dropRules: ((req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean)[] = [];
+  const holdRules: { match: (req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean; arrived: () => void }[] = [];
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -104,7 +110,13 @@ export async function startThrottleProxy(target: string, opts: { throttleRate?: 
         const key = `${service}:${actionOf(req, body.toString('utf8'))}`;
         stats.calls.set(key, (stats.calls.get(key) ?? 0) + 1);
       }
-      const ruled = isControl ? -1 : dropRules.findIndex((m) => m({ method: req.method ?? 'GET', path: decodeURIComponent((req.url ?? '').split('?')[0]), headers: req.headers }));
+      const described = { method: req.method ?? 'GET', path: decodeURIComponent((req.url ?? '').split('?')[0]), headers: req.headers };
+      const held = isControl ? -1 : holdRules.findIndex((h) => h.match(described));
+      if (held >= 0) {
+        holdRules.splice(held, 1)[0].arrived();
+        return; // parked: the client waits for a reply that never comes
+      }
+      const ruled = isControl ? -1 : dropRules.findIndex((m) => m(described));
       if (ruled >= 0) dropRules.splice(ruled, 1);
       const roll = isControl || ruled >= 0 ? 1 : random();
       if (roll < throttleRate) {
@@ -160,6 +172,9 @@ export async function startThrottleProxy(target: string, opts: { throttleRate?: 
     },
     dropReplyOnce(match) {
       dropRules.push(match);
+    },
+    holdOnce(match) {
+      return new Promise<void>((arrived) => holdRules.push({ match, arrived }));
     },
     resetStats() {
       stats.calls.clear();
