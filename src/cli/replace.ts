@@ -14,10 +14,10 @@ export default async function replace(ctx: CliContext, _args: string[], opts: Re
   const store = await ctx.openStore();
   return mutateCluster(store, name, ctx.actor, 'replace', async (cs) => {
     const current = await readSpec(cs, name);
-    // A stale copy that holds exactly the current spec changes nothing, so it undoes nothing either.
-    const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, `replace -f ${opts.filename}`, {
-      beforeWrite: () => assertNotStale(cluster, current, opts.filename, Boolean(opts.force)),
-    });
+    // Checked even when the file equals the current spec: a stale copy that happens to match (someone else made
+    // the same edit) still means this run's own change was never applied on top of theirs.
+    assertNotStale(cluster, current, opts.filename, Boolean(opts.force));
+    const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, `replace -f ${opts.filename}`);
     ctx.note(changed ? `Replaced ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: k8sup update cluster ${name} --yes` : `No change: ${name} is already at this spec (revision ${revision}).`);
     return 0;
   });

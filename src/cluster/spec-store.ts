@@ -68,7 +68,7 @@ function storedMetadata(cluster: Cluster): Cluster['metadata'] {
 export function assertNotStale(cluster: Cluster, current: CurrentSpec, source: string, force: boolean): void {
   const based = cluster.metadata.revision;
   if (based === undefined || based === current.revision || force) return;
-  throw new ConflictError(`${source} is based on revision ${based} of ${cluster.metadata.name}, but the cluster is at revision ${current.revision}`, {
+  throw new ConflictError(`cluster ${cluster.metadata.name} changed under us: ${source} is based on revision ${based}, but the cluster is at revision ${current.revision}`, {
     hint: `Re-read it (k8sup get cluster ${cluster.metadata.name} -o yaml), re-apply your change and retry; --force replaces it anyway.`,
   });
 }
@@ -92,23 +92,12 @@ function keepIdentity(cluster: Cluster, stored: Cluster | null): Cluster {
   return { ...cluster, metadata: uid === undefined ? { name: cluster.metadata.name } : { name: cluster.metadata.name, uid } };
 }
 
-/**
- * Writes `cluster` as the next revision after `expected`. Returns the new revision number, or `expected` if unchanged.
- * `beforeWrite` runs only when there is something to write (a check that an unchanged spec need not pass).
- */
-export async function writeSpec(
-  cs: ClusterStore,
-  cluster: Cluster,
-  expected: number,
-  actor: Actor,
-  message: string,
-  opts: { beforeWrite?: () => void } = {},
-): Promise<{ revision: number; changed: boolean }> {
+/** Writes `cluster` as the next revision after `expected`. Returns the new revision number, or `expected` if unchanged. */
+export async function writeSpec(cs: ClusterStore, cluster: Cluster, expected: number, actor: Actor, message: string): Promise<{ revision: number; changed: boolean }> {
   const latest = expected > 0 ? await cs.latest() : null;
   const stored = latest ? parseClusterText(latest.yaml, `${cs.cluster} revision ${latest.revision}`) : null;
   const yaml = clusterToYaml(keepIdentity(cluster, stored));
   if (latest && latest.revision === expected && latest.yaml === yaml) return { revision: expected, changed: false };
-  opts.beforeWrite?.();
   const revision = await cs.writeRevision(yaml, { expectedRevision: expected, author: actor.owner, message });
   return { revision, changed: true };
 }

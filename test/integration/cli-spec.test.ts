@@ -51,6 +51,12 @@ describe('cluster spec lifecycle (file store)', () => {
     const r = await run('replace', '-f', file);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /spec\.nodeGroups\[0\]\.minSize: 1 → 3/, 'replace says what the revision changes');
+    // The file was read at revision 1 and the cluster is now at 2: replacing with it again is stale (exit 3)…
+    const stale = await run('replace', '-f', file);
+    assert.equal(stale.code, 3, stale.stderr);
+    assert.match(stale.stderr, /based on revision 1/);
+    // …while the current document, replaced unchanged, is no change at all.
+    writeFileSync(file, (await run('get', 'cluster', NAME, '-o', 'yaml')).stdout);
     const same = await run('replace', '-f', file);
     assert.equal(same.code, 0);
     assert.match(same.stderr, /No change/);
