@@ -63,7 +63,11 @@ export function withDefaults(doc: Doc): Cluster {
   return {
     apiVersion: doc.apiVersion ?? API_VERSION,
     kind: doc.kind ?? KIND,
-    metadata: { name: doc.metadata?.name ?? '', ...(doc.metadata?.uid ? { uid: doc.metadata.uid } : {}) },
+    metadata: {
+      name: doc.metadata?.name ?? '',
+      ...(doc.metadata?.uid !== undefined ? { uid: doc.metadata.uid } : {}),
+      ...(doc.metadata?.revision !== undefined ? { revision: doc.metadata.revision } : {}),
+    },
     spec: out,
   };
 }

@@ -8,6 +8,7 @@ import { isSupported, parseKubeVersion, supportedRange } from './version.js';
 import { isKnownZone, zoneShape } from './zones.js';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const UID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** GCE labels and several AWS names cap at 63 characters; the cluster name ends up in all of them. */
 const MAX_NAME = 63;
@@ -30,6 +31,11 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   if (c.kind !== KIND) add('kind', `must be ${KIND}`);
   const nameIssue = clusterNameIssue(c.metadata.name);
   if (nameIssue) issues.push(nameIssue);
+  // The uid ends up in GCE label values and AWS tag values: lowercase letters, digits and '-', at most 63.
+  if (c.metadata.uid !== undefined && !UID.test(c.metadata.uid)) {
+    add('metadata.uid', `"${c.metadata.uid}" is not a cluster uid (k8sup mints it at create; leave the field as \`get cluster\` printed it, or drop it)`);
+  }
+  if (c.metadata.revision !== undefined && c.metadata.revision < 1) add('metadata.revision', 'must be a revision number (1 or more) as `get cluster` printed it');
 
   if (!['aws', 'gce', 'metal'].includes(s.cloud)) add('spec.cloud', `"${s.cloud}" is not a supported cloud (aws, gce, metal)`);
 

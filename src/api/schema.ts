@@ -22,7 +22,7 @@ const HOST = obj({
 const CLUSTER: ObjectShape = obj({
   apiVersion: 'string',
   kind: 'string',
-  metadata: obj({ name: 'string', uid: 'string' }),
+  metadata: obj({ name: 'string', uid: 'string', revision: 'integer' }),
   spec: obj({
     cloud: 'string',
     region: 'string',

@@ -84,9 +84,23 @@ export interface ClusterSpecBody {
   assets?: AssetsSpec;
 }
 
+export interface ClusterMetadata {
+  name: string;
+  /**
+   * The cluster's identity, minted once by `create` and kept in every revision; cloud resources carry it as their
+   * cluster id. Never changes (replace / edit refuse a different one). Clusters created before it existed have none.
+   */
+  uid?: string;
+  /**
+   * The revision a document was read at: printed by `get cluster`, checked by `replace -f` (a document based on an
+   * older revision is stale). Never stored inside a revision (the revision's number is its key).
+   */
+  revision?: number;
+}
+
 export interface Cluster {
   apiVersion: typeof API_VERSION;
   kind: typeof KIND;
-  metadata: { name: string; uid?: string };
+  metadata: ClusterMetadata;
   spec: ClusterSpecBody;
 }

@@ -56,6 +56,7 @@ interface ContextInput {
   globals: Record<string, any>;
   /** The run's interrupt signal (interrupts.ts). */
   signal: AbortSignal;
+  wrapStore?: (store: BlobStore) => BlobStore;
 }
 
 /** A duration option that may also be `0`; `what` names the flag or variable in the error. */
@@ -138,7 +139,8 @@ export function createContext(input: ContextInput): CliContext {
     },
     async openStore() {
       const { openBlobStore } = await import('../state/open.js');
-      return openBlobStore(globals.state, env, home);
+      const store = await openBlobStore(globals.state, env, home);
+      return input.wrapStore ? input.wrapStore(store) : store;
     },
     actor: {
       owner: `${user}@${host}`,

@@ -22,7 +22,8 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
   if (opts.cloud !== undefined && !(await new ClusterStore(store, name).latest())) {
     return deleteWithoutState(ctx, name, { ...opts, clusterId: clusterIdFlag });
   }
-  return mutateCluster(store, name, ctx.actor, 'delete cluster', async (cs, lease) => {
+  // Without --yes this only lists, so it takes no lock (a plan writes nothing, not even lock.json).
+  const run = async (cs: ClusterStore, lease?: Lease): Promise<number> => {
     const { cluster } = await readSpec(cs, name);
     const uid = cluster.metadata.uid;
     if (clusterIdFlag !== undefined && uid && clusterIdFlag !== uid) {
@@ -47,7 +48,7 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
         }
         // Throws (exit 1, naming what is left) unless every resource is gone; the state is kept until then.
         await run();
-        return forgetCluster(ctx, cs, lease, name);
+        return forgetCluster(ctx, cs, lease!, name);
       }
     }
     const keys = await store.list(`${name}/`);
@@ -56,8 +57,10 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
       ctx.note(`Run again with --yes to delete the state of ${name}.`);
       return 0;
     }
-    return forgetCluster(ctx, cs, lease, name);
-  });
+    return forgetCluster(ctx, cs, lease!, name);
+  };
+  if (!ctx.globals.yes) return run(new ClusterStore(store, name));
+  return mutateCluster(store, name, ctx.actor, 'delete cluster', run);
 }
 
 /** Deletes the cluster's state and the kubeconfig entries k8sup wrote for it. */

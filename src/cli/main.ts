@@ -8,6 +8,7 @@ import { addExamples } from './help-examples.js';
 
 export { nodeSupportNotice } from './node-support.js';
 import { watchInterrupts } from './interrupts.js';
+import type { BlobStore } from '../state/blob.js';
 
 declare const K8SUP_VERSION: string;
 export const VERSION = typeof K8SUP_VERSION === 'string' ? K8SUP_VERSION : '0.0.0-dev';
@@ -17,6 +18,8 @@ export interface RunDeps {
   env?: Record<string, string | undefined>;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Wraps the state store the run opens (tests count its writes); the URL is still parsed and validated first. */
+  wrapStore?: (store: BlobStore) => BlobStore;
 }
 
 /** `command` is the running subcommand; its `.parent` chain leads to the whole tree (completion walks it). */
@@ -92,6 +95,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .command('replace')
     .description('replace a cluster spec with the one in a file (a new revision)')
     .requiredOption('-f, --filename <file>', 'cluster spec file')
+    .option('--force', 'replace even if the file was read at an older revision (undoes the changes made since)')
     .action(actions(() => import('./replace.js')));
 
   const get = program.command('get').description('show clusters');
@@ -162,7 +166,7 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
   const stderr = deps.stderr ?? process.stderr;
   const interrupts = watchInterrupts({ stdout, stderr, signals: process, quit: (code) => process.exit(code) });
   try {
-    const exitCode = await runCommand(argv, env, stdout, stderr, interrupts.signal);
+    const exitCode = await runCommand(argv, env, stdout, stderr, interrupts.signal, deps.wrapStore);
     // A write to a closed pipe reports its EPIPE a tick after the write: let it arrive before judging the run.
     await new Promise((resolve) => setImmediate(resolve));
     if (interrupts.interruption) throw interrupts.interruption.outcome();
@@ -174,7 +178,14 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
   }
 }
 
-async function runCommand(argv: string[], env: Record<string, string | undefined>, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, signal: AbortSignal): Promise<number> {
+async function runCommand(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  stdout: NodeJS.WritableStream,
+  stderr: NodeJS.WritableStream,
+  signal: AbortSignal,
+  wrapStore: RunDeps['wrapStore'],
+): Promise<number> {
   let exitCode = 0;
   let commanderErr = '';
   const actions = (loader: Loader) => async (...a: any[]) => {
@@ -182,7 +193,7 @@ async function runCommand(argv: string[], env: Record<string, string | undefined
     const opts = cmd.optsWithGlobals();
     const args = a.slice(0, -2).filter((x) => typeof x === 'string' || Array.isArray(x)).flat();
     const { createContext } = await import('./context.js');
-    const ctx = createContext({ env, stdout, stderr, globals: opts, signal });
+    const ctx = createContext({ env, stdout, stderr, globals: opts, signal, wrapStore });
     const mod = await loader();
     exitCode = (await mod.default(ctx, args, opts, cmd)) ?? 0;
   };

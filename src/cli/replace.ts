@@ -1,10 +1,13 @@
-import { assertSameName, mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
+import { assertNotStale, assertSameName, mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
 import { readSpecFile } from './spec-file.js';
 import { checkImmutableFields } from '../cluster/immutable-fields.js';
 import { describeChanges, specChanges } from '../api/spec-diff.js';
 
-/** replace -f: the file becomes the next revision. Applying it is `update cluster --yes`. */
+/**
+ * replace -f: the file becomes the next revision. Applying it is `update cluster --yes`. A file read at an older
+ * revision (its metadata.revision) exits 3 unless --force: it would undo what was changed since.
+ */
 export default async function replace(ctx: CliContext, _args: string[], opts: Record<string, any>): Promise<number> {
   const cluster = await readSpecFile(opts.filename, ctx.cwd);
   const name = ctx.clusterName(cluster.metadata.name);
@@ -12,6 +15,9 @@ export default async function replace(ctx: CliContext, _args: string[], opts: Re
   const store = await ctx.openStore();
   return mutateCluster(store, name, ctx.actor, 'replace', async (cs) => {
     const current = await readSpec(cs, name);
+    // Checked even when the file equals the current spec: a stale copy that happens to match (someone else made
+    // the same edit) still means this run's own change was never applied on top of theirs.
+    assertNotStale(cluster, current, opts.filename, Boolean(opts.force));
     await checkImmutableFields(cs, name, current, cluster, opts.filename);
     const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, `replace -f ${opts.filename}`);
     ctx.note(changed ? `Replaced ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: k8sup update cluster ${name} --yes` : `No change: ${name} is already at this spec (revision ${revision}).`);

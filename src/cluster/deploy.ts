@@ -14,7 +14,7 @@ import type { LiveResource, Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { CLUSTER_INFO, type ClusterInfo } from './cluster-info.js';
-import { ensurePki, type PublicPki } from './pki-store.js';
+import { pkiForGraph, type PublicPki } from './pki-store.js';
 
 export interface DeployContext {
   store: BlobStore;
@@ -56,8 +56,9 @@ export function assertNodesCanReadStore(provider: Provider<any>, storeUrl: strin
  * The desired resources. A plan-only run on a store the nodes could not read (a local store for an AWS cluster)
  * renders with a placeholder location; assertNodesCanReadStore stops such a spec from being applied.
  */
-export async function desiredGraph(ctx: Pick<DeployContext, 'store' | 'cluster'>, provider: Provider<any>, pki?: PublicPki): Promise<ResourceNode[]> {
-  pki ??= await ensurePki(ctx.store, ctx.cluster.metadata.name);
+export async function desiredGraph(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partial<Pick<DeployContext, 'cs'>>, provider: Provider<any>, pki?: PublicPki): Promise<ResourceNode[]> {
+  // Writes (a missing PKI of a never-applied cluster) only through a ClusterStore that holds the lock: plans never write.
+  pki ??= await pkiForGraph(ctx.store, ctx.cluster.metadata.name, ctx.cs);
   const schemes = provider.nodeStateStoreSchemes;
   const readable = !schemes || schemes.includes(new URL(ctx.store.url).protocol);
   const stateStore = readable ? ctx.store.url : `${schemes[0]}//state-store-not-set`;

@@ -1,7 +1,14 @@
 // The cluster's PKI in the state store: generated once at create time, read by apply (public parts go into the
 // model; private parts only to control planes through the store or SSH) and by export kubeconfig.
+//
+// A PKI is several objects, so it is written BEFORE the revision that makes a cluster visible (create-common.ts): an
+// interrupted create leaves at most PKI objects and no cluster, and the re-run reuses or replaces them. A cluster that
+// was never applied can always get a fresh PKI (no node trusts the old one yet); once anything was applied, the stored
+// CA is what the nodes trust and only a backup can bring a lost part back.
 
+import { K8supError, OperationError } from '../core/errors.js';
 import type { BlobStore } from '../state/blob.js';
+import type { ClusterStore } from '../state/cluster-store.js';
 import type { ClusterPki } from '../pki/index.js';
 
 export interface PublicPki {
@@ -16,18 +23,64 @@ export async function generatePki(name: string): Promise<{ pki: ClusterPki; publ
   return { pki, public: { caCertPem: pki.ca.certPem, caCertHash: mod.caCertHash(pki.ca.certPem) } };
 }
 
-export async function savePki(store: BlobStore, name: string, pki: ClusterPki): Promise<void> {
+async function publicOf(pki: ClusterPki): Promise<PublicPki> {
   const mod = await import('../pki/index.js');
-  await mod.saveClusterPki(store, name, pki);
+  return { caCertPem: pki.ca.certPem, caCertHash: mod.caCertHash(pki.ca.certPem) };
 }
 
-/** The stored PKI's public parts; generates and stores one if the cluster has none (a spec written by hand). */
-export async function ensurePki(store: BlobStore, name: string): Promise<PublicPki> {
+/** The stored PKI, or null when there is none; `partial` when only some of its objects are there. */
+async function readPki(store: BlobStore, name: string): Promise<{ pki: ClusterPki | null; partial?: K8supError }> {
   const mod = await import('../pki/index.js');
-  const existing = await mod.loadClusterPki(store, name);
-  if (existing) return { caCertPem: existing.ca.certPem, caCertHash: mod.caCertHash(existing.ca.certPem) };
+  try {
+    return { pki: await mod.loadClusterPki(store, name) };
+  } catch (e) {
+    if (e instanceof K8supError && e.code === 'IncompletePki') return { pki: null, partial: e };
+    throw e;
+  }
+}
+
+/**
+ * Stores `fresh` as the PKI of a cluster nothing was applied for, removing whatever part of an earlier, interrupted
+ * attempt is there. Callers hold the cluster's lock.
+ */
+async function replaceUnusedPki(store: BlobStore, name: string, fresh: ClusterPki): Promise<void> {
+  const mod = await import('../pki/index.js');
+  for (const key of await store.list(`${name}/pki/`)) await store.delete(key);
+  await mod.saveClusterPki(store, name, fresh);
+}
+
+/**
+ * The PKI of a cluster being created (no revision yet), stored before its first revision. A complete PKI left by an
+ * interrupted create is kept (nothing can have used it: a cluster is applied only through a revision); a partial one
+ * is replaced by `fresh`. Callers hold the cluster's lock.
+ */
+export async function storePkiForCreate(store: BlobStore, name: string, fresh: ClusterPki): Promise<ClusterPki> {
+  const { pki } = await readPki(store, name);
+  if (pki) return pki;
+  await replaceUnusedPki(store, name, fresh);
+  return fresh;
+}
+
+/**
+ * The public PKI a plan or an apply builds the graph with. Reads, and writes only through a ClusterStore holding
+ * the cluster's lock (an apply): then a missing or partial PKI of a never-applied cluster (a spec written by hand, a
+ * create interrupted by an older k8sup) is replaced by a fresh one. A plan of such a cluster uses a fresh PKI it does
+ * not store (every resource is a create anyway), so a plan never writes.
+ */
+export async function pkiForGraph(store: BlobStore, name: string, cs?: ClusterStore): Promise<PublicPki> {
+  const { pki, partial } = await readPki(store, name);
+  if (pki) return publicOf(pki);
+  if (cs && (await cs.journal.load()).length > 0) {
+    throw (
+      partial ??
+      new OperationError(`the state store has no PKI for ${name}, but resources of it were applied`, {
+        code: 'IncompletePki',
+        hint: `Restore ${name}/pki/ from a backup or bucket versioning; a new CA would lock the existing nodes out.`,
+      })
+    );
+  }
   const fresh = await generatePki(name);
-  await savePki(store, name, fresh.pki);
+  if (cs?.holdsLease) await replaceUnusedPki(store, name, fresh.pki);
   return fresh.public;
 }
 

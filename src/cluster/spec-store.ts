@@ -2,7 +2,7 @@
 // `mutateCluster`, so a race between pipelines ends with one winner and the others exiting 3.
 
 import { clusterToYaml, parseClusterText, type Cluster } from '../api/index.js';
-import { InvalidInputError, NotFoundError } from '../core/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore, type Lease, type LockRecord } from '../state/cluster-store.js';
@@ -83,13 +83,54 @@ export async function mutateCluster<T>(
   }
 }
 
+/** The document as `get cluster` prints it: the stored spec plus the revision it was read at. */
+export function withRevision(cluster: Cluster, revision: number): Cluster {
+  return { ...cluster, metadata: { ...storedMetadata(cluster), revision } };
+}
+
+/** What a revision keeps of metadata: name and uid (a revision's own number is its key, never its content). */
+function storedMetadata(cluster: Cluster): Cluster['metadata'] {
+  const { name, uid } = cluster.metadata;
+  return uid === undefined ? { name } : { name, uid };
+}
+
+/**
+ * `replace -f` of a document read at an older revision would silently undo the changes made since (the lost
+ * read-modify-write): refused with exit 3 unless forced. A document without metadata.revision is not checked.
+ */
+export function assertNotStale(cluster: Cluster, current: CurrentSpec, source: string, force: boolean): void {
+  const based = cluster.metadata.revision;
+  if (based === undefined || based === current.revision || force) return;
+  throw new ConflictError(`cluster ${cluster.metadata.name} changed under us: ${source} is based on revision ${based}, but the cluster is at revision ${current.revision}`, {
+    hint: `Re-read it (k8sup get cluster ${cluster.metadata.name} -o yaml), re-apply your change and retry; --force replaces it anyway.`,
+  });
+}
+
+/**
+ * The uid is the cluster's identity: it never changes. A document without one keeps the stored one; a different one
+ * (or one for a cluster created before uids existed) is refused with exit 2.
+ */
+function keepIdentity(cluster: Cluster, stored: Cluster | null): Cluster {
+  const storedUid = stored?.metadata.uid;
+  const given = cluster.metadata.uid;
+  if (stored && given !== undefined && given !== storedUid) {
+    throw new InvalidInputError(
+      storedUid
+        ? `metadata.uid "${given}" is not the uid of ${cluster.metadata.name} ("${storedUid}"): a cluster's identity cannot change`
+        : `metadata.uid "${given}" cannot be given to ${cluster.metadata.name}: it was created without one, and its identity cannot change`,
+      { hint: storedUid ? `set metadata.uid back to ${storedUid}, or drop the field` : 'drop metadata.uid from the document' },
+    );
+  }
+  const uid = stored ? storedUid : given;
+  return { ...cluster, metadata: uid === undefined ? { name: cluster.metadata.name } : { name: cluster.metadata.name, uid } };
+}
+
 /** Writes `cluster` as the next revision after `expected`. Returns the new revision number, or `expected` if unchanged. */
 export async function writeSpec(cs: ClusterStore, cluster: Cluster, expected: number, actor: Actor, message: string): Promise<{ revision: number; changed: boolean }> {
-  const yaml = clusterToYaml(cluster);
-  if (expected > 0) {
-    const latest = await cs.latest();
-    if (latest && latest.revision === expected && latest.yaml === yaml) return { revision: expected, changed: false };
-  }
+  const latest = expected > 0 ? await cs.latest() : null;
+  const stored = latest ? parseClusterText(latest.yaml, `${cs.cluster} revision ${latest.revision}`) : null;
+  const yaml = clusterToYaml(keepIdentity(cluster, stored));
+  if (latest && latest.revision === expected && latest.yaml === yaml) return { revision: expected, changed: false };
   const revision = await cs.writeRevision(yaml, { expectedRevision: expected, author: actor.owner, message });
   return { revision, changed: true };
 }

@@ -86,6 +86,7 @@ export async function loadClusterPki(store: BlobStore, clusterName: string): Pro
     const blob = blobs[files.indexOf(file as (typeof files)[number])];
     if (!blob) {
       throw new OperationError(`the state store has an incomplete PKI for ${clusterName}: ${pkiKey(clusterName, file)} is missing`, {
+        code: 'IncompletePki',
         hint: 'Restore the missing object from a backup; regenerating the CAs would lock existing nodes out.',
       });
     }

@@ -1,6 +1,12 @@
 // The lowest layer of the state store: keyed blobs with compare-and-swap. One implementation per backend
 // (file://, s3://, gs://, memory). Everything above (revisions, locks, PKI, applied inventory) is built on this.
+//
+// Conditional writes are idempotent: every put carries a write token (S3 x-amz-meta-*, GCS custom metadata, memory:
+// kept beside the bytes; file: the content digest stands in for it). A retried create-only or compare-and-swap write
+// whose first attempt landed but whose reply was lost answers 412; the backend then reads the object back and, if it
+// carries this write's token, reports success with the object's version instead of a conflict.
 
+import { randomUUID } from 'node:crypto';
 import { ConflictError } from '../core/errors.js';
 
 export interface Blob {
@@ -16,6 +22,18 @@ export interface PutOptions {
   ifNoneMatch?: boolean;
   /** Secret material (private keys): 0600 files on disk; S3/GCS objects are encrypted either way. */
   secret?: boolean;
+  /**
+   * Identifies this logical write across retries (default: a fresh one per put call). Only callers that replay a
+   * write themselves (tests that model a lost reply) pass one.
+   */
+  writeToken?: string;
+}
+
+/** The metadata key the write token is stored under (S3 `x-amz-meta-k8sup-write`, GCS custom metadata). */
+export const WRITE_TOKEN_KEY = 'k8sup-write';
+
+export function newWriteToken(): string {
+  return randomUUID();
 }
 
 export interface BlobStore {

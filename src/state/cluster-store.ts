@@ -168,6 +168,11 @@ export class ClusterStore {
     return lease;
   }
 
+  /** True while this instance holds the cluster's lock: the only state in which a command may write. */
+  get holdsLease(): boolean {
+    return Boolean(this.ownLease?.held);
+  }
+
   /**
    * Writes through an instance that took the lock must not happen once the lock was lost (taken over after expiry,
    * or removed by `unlock`): another run may be changing the cluster. After a normal release there is no check.

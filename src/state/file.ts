@@ -5,13 +5,17 @@
 //   reader sees either the old or the new bytes, never a torn file.
 // A lock left by a crashed process is broken once it is older than `lockStaleMs`. The critical section is a few
 // milliseconds, so a lock that old is dead. Files are 0600 and folders 0700 (umask can only remove bits).
+// Idempotent replays (see blob.ts): every write leaves a `.NAME.write` record of {write token, content digest} beside
+// the key; a replay of that very write (same token) that finds the record and the bytes it describes succeeds. The
+// digest alone would not do: two writers may compute the same bytes from one base (two increments of a counter), and
+// one of them must lose. A record that does not describe the current bytes (a race) only ever means "not ours".
 
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConflictError } from '../core/errors.js';
 import { sleep } from '../core/sleep.js';
-import { PreconditionFailedError, type Blob, type BlobStore, type PutOptions } from './blob.js';
+import { newWriteToken, PreconditionFailedError, type Blob, type BlobStore, type PutOptions } from './blob.js';
 import { assertValidKey, assertValidPrefix, toBuffer } from './keys.js';
 
 export interface FileBlobStoreOptions {
@@ -59,15 +63,24 @@ export class FileBlobStore implements BlobStore {
   async put(key: string, data: Buffer | string, opts: PutOptions = {}): Promise<string> {
     const path = this.pathOf(key);
     const bytes = toBuffer(data);
+    const digest = sha256(bytes);
+    const record = { token: opts.writeToken ?? newWriteToken(), digest };
     if (opts.ifNoneMatch) {
-      await this.createOnly(key, path, bytes);
-      return sha256(bytes);
+      await this.createOnly(key, path, bytes, record);
+      return digest;
     }
     await this.withKeyLock(path, async () => {
-      if (opts.ifMatch !== undefined) await this.expectVersion(key, path, opts.ifMatch);
+      if (opts.ifMatch !== undefined) {
+        const current = await this.read(path);
+        if (!current || sha256(current) !== opts.ifMatch) {
+          if (await this.isOwnWrite(path, current, record)) return;
+          throw new PreconditionFailedError(key);
+        }
+      }
       await this.replace(path, bytes);
+      await this.writeRecord(path, record);
     });
-    return sha256(bytes);
+    return digest;
   }
 
   async delete(key: string, opts: { ifMatch?: string } = {}): Promise<void> {
@@ -87,6 +100,7 @@ export class FileBlobStore implements BlobStore {
       } catch (e) {
         if (errno(e) !== 'ENOENT') throw e;
       }
+      await unlink(writeRecordPath(path)).catch(() => undefined);
     });
     if (removed) await this.pruneEmptyDirs(dirname(path));
   }
@@ -129,23 +143,46 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
+  /** True when `current` (the key's bytes) was written by the write `record` describes: a replay of it. */
+  private async isOwnWrite(path: string, current: Buffer | null, record: WriteRecord): Promise<boolean> {
+    if (!current || sha256(current) !== record.digest) return false;
+    const raw = await this.read(writeRecordPath(path));
+    try {
+      const last = raw ? (JSON.parse(raw.toString('utf8')) as WriteRecord) : null;
+      return last?.token === record.token && last.digest === record.digest;
+    } catch {
+      return false;
+    }
+  }
+
+  private async writeRecord(path: string, record: WriteRecord): Promise<void> {
+    await this.replace(writeRecordPath(path), Buffer.from(JSON.stringify(record)));
+  }
+
   private async expectVersion(key: string, path: string, version: string): Promise<void> {
     const current = await this.read(path);
     if (!current || sha256(current) !== version) throw new PreconditionFailedError(key);
   }
 
-  private async createOnly(key: string, path: string, bytes: Buffer): Promise<void> {
+  private async createOnly(key: string, path: string, bytes: Buffer, record: WriteRecord): Promise<void> {
     await this.retryOnMissingDir(path, async () => {
       const temp = await this.writeTemp(path, bytes);
       try {
         await link(temp, path);
+        await this.writeRecord(path, record);
       } catch (e) {
-        if (errno(e) === 'EEXIST') throw new PreconditionFailedError(key);
+        if (errno(e) === 'EEXIST') {
+          if (await this.isOwnWrite(path, await this.read(path), record)) return;
+          throw new PreconditionFailedError(key);
+        }
         if (!['EPERM', 'ENOTSUP', 'ENOSYS', 'EOPNOTSUPP'].includes(errno(e) ?? '')) throw e;
         // Filesystems without hard links: check-and-rename under the per-key lock, which every other writer takes too.
         await this.withKeyLock(path, async () => {
-          if (await this.read(path)) throw new PreconditionFailedError(key);
+          const current = await this.read(path);
+          if (await this.isOwnWrite(path, current, record)) return;
+          if (current) throw new PreconditionFailedError(key);
           await rename(temp, path);
+          await this.writeRecord(path, record);
         });
       } finally {
         await unlink(temp).catch(() => undefined);
@@ -251,6 +288,15 @@ export class FileBlobStore implements BlobStore {
       }
     }
   }
+}
+
+interface WriteRecord {
+  token: string;
+  digest: string;
+}
+
+function writeRecordPath(path: string): string {
+  return join(dirname(path), `.${basenameOf(path)}.write`);
 }
 
 function basenameOf(path: string): string {

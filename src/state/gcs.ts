@@ -3,11 +3,17 @@
 // race answers 412. The version token is the object's generation. GCS encrypts every object at rest, so `secret`
 // needs nothing extra. The client library is imported lazily (it is heavy) and configured from the injected env:
 // STORAGE_EMULATOR_HOST points it at an emulator and then no credentials are needed.
+// Every object carries its write token in custom metadata, so a retried conditional write that answers 412 because
+// its first attempt landed is recognised as our own write (see blob.ts). Retries are ours (retry.ts), with the
+// library's own test of what is retryable (408, 429, 5xx, connection resets).
 
 import type { Storage } from '@google-cloud/storage';
 import { OperationError } from '../core/errors.js';
-import { PreconditionFailedError, type Blob, type BlobStore, type PutOptions } from './blob.js';
+import { newWriteToken, PreconditionFailedError, WRITE_TOKEN_KEY, type Blob, type BlobStore, type PutOptions } from './blob.js';
 import { assertValidKey, assertValidPrefix, toBuffer } from './keys.js';
+import { withRetry } from './retry.js';
+
+type StorageModule = typeof import('@google-cloud/storage');
 
 export type Env = Record<string, string | undefined>;
 
@@ -30,11 +36,9 @@ interface GcsApiError {
 
 /** Storage client options from the injected environment (never process.env directly). */
 export function gcsClientOptions(env: Env): Record<string, unknown> {
-  // Every call we make is safe to repeat: reads, conditional writes (a repeat of one that did land answers 412, a
-  // conflict, never a lost update), and unconditional puts / deletes of the same bytes. RetryAlways also stops the
-  // library from switching retries off for the whole client after an unconditional write (its RetryConditional
-  // default flips a shared autoRetry flag).
-  const retryOptions = { autoRetry: true, maxRetries: 3, idempotencyStrategy: 0 /* IdempotencyStrategy.RetryAlways */ };
+  // The library does not retry: withRetry (retry.ts) does, with the engine's budget, and the backend recognises a
+  // replayed write by its token. RetryNever also keeps the library from flipping a shared autoRetry flag.
+  const retryOptions = { autoRetry: false, maxRetries: 0, idempotencyStrategy: 2 /* IdempotencyStrategy.RetryNever */ };
   const emulator = env.STORAGE_EMULATOR_HOST?.trim();
   if (emulator) {
     // A custom endpoint makes the library skip authentication (useAuthWithCustomEndpoint defaults to false).
@@ -55,7 +59,7 @@ export class GcsBlobStore implements BlobStore {
   readonly bucket: string;
   private readonly prefix: string;
   private readonly env: Env;
-  private storage?: Promise<Storage>;
+  private storage?: Promise<{ retryable: (e: unknown) => boolean; storage: Storage }>;
 
   constructor(opts: GcsBlobStoreOptions) {
     this.url = opts.url;
@@ -66,85 +70,111 @@ export class GcsBlobStore implements BlobStore {
 
   async get(key: string): Promise<Blob | null> {
     assertValidKey(key);
-    const file = (await this.client()).bucket(this.bucket).file(this.prefix + key);
+    const { retryable, storage } = await this.client();
+    const file = storage.bucket(this.bucket).file(this.prefix + key);
     // One request: the media download answers with the bytes and, in x-goog-generation, the generation they belong
     // to. (Metadata first and then the bytes would be two reads that a writer can slip between.)
     try {
-      return await new Promise<Blob>((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        let generation: string | undefined;
-        file
-          .createReadStream({ validation: 'crc32c' })
-          .on('response', (res: { headers?: Record<string, string | string[] | undefined> }) => {
-            const g = res.headers?.['x-goog-generation'];
-            generation = Array.isArray(g) ? g[0] : g;
-          })
-          .on('data', (c: Buffer) => chunks.push(c))
-          .on('error', reject)
-          .on('end', () => {
-            if (!generation) reject(new OperationError(`GCS did not report the generation of gs://${this.bucket}/${this.prefix}${key}`));
-            else resolve({ data: Buffer.concat(chunks), version: generation });
-          });
-      });
+      return await withRetry(
+        () =>
+          new Promise<Blob | null>((resolve, reject) => {
+            const chunks: Buffer[] = [];
+            let generation: string | undefined;
+            file
+              .createReadStream({ validation: 'crc32c' })
+              .on('response', (res: { headers?: Record<string, string | string[] | undefined> }) => {
+                const g = res.headers?.['x-goog-generation'];
+                generation = Array.isArray(g) ? g[0] : g;
+              })
+              .on('data', (c: Buffer) => chunks.push(c))
+              .on('error', (e: unknown) => (statusOf(e) === 404 && !this.isBucketMissing(e) ? resolve(null) : reject(e)))
+              .on('end', () => {
+                if (!generation) reject(new OperationError(`GCS did not report the generation of gs://${this.bucket}/${this.prefix}${key}`));
+                else resolve({ data: Buffer.concat(chunks), version: generation });
+              });
+          }),
+        retryable,
+      );
     } catch (e) {
       if (e instanceof OperationError) throw e;
-      if (statusOf(e) === 404 && !this.isBucketMissing(e)) return null;
       throw this.translate(e, 'read', key, false);
     }
   }
 
   async put(key: string, data: Buffer | string, opts: PutOptions = {}): Promise<string> {
     assertValidKey(key);
-    const file = (await this.client()).bucket(this.bucket).file(this.prefix + key);
+    const { retryable, storage } = await this.client();
+    const file = storage.bucket(this.bucket).file(this.prefix + key);
     const conditional = Boolean(opts.ifNoneMatch) || opts.ifMatch !== undefined;
     const ifGenerationMatch = opts.ifNoneMatch ? 0 : opts.ifMatch !== undefined ? generationOf(opts.ifMatch) : undefined;
     if (ifGenerationMatch === null) throw new PreconditionFailedError(key);
+    const writeToken = opts.writeToken ?? newWriteToken();
     try {
-      // resumable:false: one multipart request, which is right for small state objects (and atomic either way).
-      await file.save(toBuffer(data), {
-        resumable: false,
-        validation: 'crc32c',
-        metadata: { contentType: key.endsWith('.json') ? 'application/json' : key.endsWith('.yaml') ? 'application/yaml' : 'application/octet-stream' },
-        ...(ifGenerationMatch !== undefined ? { preconditionOpts: { ifGenerationMatch } } : {}),
-      });
+      return await withRetry(async () => {
+        try {
+          // resumable:false: one multipart request, which is right for small state objects (and atomic either way).
+          await file.save(toBuffer(data), {
+            resumable: false,
+            validation: 'crc32c',
+            metadata: {
+              contentType: key.endsWith('.json') ? 'application/json' : key.endsWith('.yaml') ? 'application/yaml' : 'application/octet-stream',
+              metadata: { [WRITE_TOKEN_KEY]: writeToken },
+            },
+            ...(ifGenerationMatch !== undefined ? { preconditionOpts: { ifGenerationMatch } } : {}),
+          });
+        } catch (e) {
+          if (conditional && statusOf(e) === 412) {
+            const own = await this.generationIfWrittenBy(key, writeToken);
+            if (own !== null) return own;
+          }
+          throw e;
+        }
+        const generation = file.metadata?.generation;
+        if (generation === undefined) throw new OperationError(`GCS did not report a generation for gs://${this.bucket}/${this.prefix}${key}`);
+        return String(generation);
+      }, retryable);
     } catch (e) {
+      if (e instanceof OperationError) throw e;
       throw this.translate(e, 'write', key, conditional);
     }
-    const generation = file.metadata?.generation;
-    if (generation === undefined) throw new OperationError(`GCS did not report a generation for gs://${this.bucket}/${this.prefix}${key}`);
-    return String(generation);
   }
 
   async delete(key: string, opts: { ifMatch?: string } = {}): Promise<void> {
     assertValidKey(key);
-    const file = (await this.client()).bucket(this.bucket).file(this.prefix + key);
-    if (opts.ifMatch !== undefined) {
-      const generation = generationOf(opts.ifMatch);
-      if (generation === null) throw new PreconditionFailedError(key);
-      try {
-        await file.delete({ ifGenerationMatch: generation });
-      } catch (e) {
-        throw this.translate(e, 'delete', key, true);
-      }
-      return;
-    }
+    const { retryable, storage } = await this.client();
+    const file = storage.bucket(this.bucket).file(this.prefix + key);
+    const generation = opts.ifMatch !== undefined ? generationOf(opts.ifMatch) : undefined;
+    if (generation === null) throw new PreconditionFailedError(key);
     try {
-      await file.delete();
+      await withRetry(async (attempt) => {
+        try {
+          await file.delete(generation !== undefined ? { ifGenerationMatch: generation } : {});
+        } catch (e) {
+          const status = statusOf(e);
+          if (status === 404 && !this.isBucketMissing(e) && generation === undefined) return;
+          // A replayed conditional delete whose first attempt landed finds its object gone: what it asked for.
+          if (generation !== undefined && attempt > 1 && (status === 404 || status === 412) && !(await this.exists(key))) return;
+          throw e;
+        }
+      }, retryable);
     } catch (e) {
-      if (statusOf(e) === 404 && !this.isBucketMissing(e)) return;
-      throw this.translate(e, 'delete', key, false);
+      throw this.translate(e, 'delete', key, generation !== undefined);
     }
   }
 
   async list(prefix: string): Promise<string[]> {
     assertValidPrefix(prefix);
-    const bucket = (await this.client()).bucket(this.bucket);
+    const { retryable, storage } = await this.client();
+    const bucket = storage.bucket(this.bucket);
     const keys: string[] = [];
     let pageToken: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
       let files, next;
       try {
-        [files, next] = await bucket.getFiles({ prefix: this.prefix + prefix, autoPaginate: false, maxResults: 1000, ...(pageToken ? { pageToken } : {}) });
+        [files, next] = await withRetry(
+          () => bucket.getFiles({ prefix: this.prefix + prefix, autoPaginate: false, maxResults: 1000, ...(pageToken ? { pageToken } : {}) }),
+          retryable,
+        );
       } catch (e) {
         throw this.translate(e, 'list', prefix, false);
       }
@@ -155,8 +185,29 @@ export class GcsBlobStore implements BlobStore {
     throw new OperationError(`listing gs://${this.bucket}/${this.prefix}${prefix} did not finish after ${MAX_LIST_PAGES} pages`);
   }
 
-  private client(): Promise<Storage> {
-    this.storage ??= import('@google-cloud/storage').then((mod) => new mod.Storage(gcsClientOptions(this.env)));
+  /** The object's generation if its current version was written with `writeToken`; null otherwise (or when absent). */
+  private async generationIfWrittenBy(key: string, writeToken: string): Promise<string | null> {
+    const { storage } = await this.client();
+    try {
+      const [meta] = await storage.bucket(this.bucket).file(this.prefix + key).getMetadata();
+      return meta.metadata?.[WRITE_TOKEN_KEY] === writeToken && meta.generation !== undefined ? String(meta.generation) : null;
+    } catch (e) {
+      if (statusOf(e) === 404 && !this.isBucketMissing(e)) return null;
+      throw e;
+    }
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    const { storage } = await this.client();
+    const [exists] = await storage.bucket(this.bucket).file(this.prefix + key).exists();
+    return exists;
+  }
+
+  private client(): Promise<{ retryable: (e: unknown) => boolean; storage: Storage }> {
+    this.storage ??= import('@google-cloud/storage').then((mod: StorageModule) => ({
+      retryable: (e: unknown) => mod.RETRYABLE_ERR_FN_DEFAULT(e as Parameters<StorageModule['RETRYABLE_ERR_FN_DEFAULT']>[0]),
+      storage: new mod.Storage(gcsClientOptions(this.env)),
+    }));
     return this.storage;
   }
 

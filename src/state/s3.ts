@@ -1,11 +1,15 @@
 // s3:// backend. S3 has native compare-and-swap: PutObject with If-None-Match: * (create-only) or If-Match: <etag>,
-// DeleteObject with If-Match. Every object is written with SSE-S3 (AES256) whatever the bucket default is. The SDK is
-// imported lazily so commands that never touch S3 do not pay for loading it.
+// DeleteObject with If-Match. Every object is written with SSE-S3 (AES256) whatever the bucket default is, and with
+// its write token in x-amz-meta-k8sup-write, so a retried conditional PUT that answers 412 because its first attempt
+// landed is recognised as our own write (see blob.ts). Retries are ours (retry.ts), not the SDK's. The SDK is imported
+// lazily so commands that never touch S3 do not pay for loading it.
 
 import type { S3Client } from '@aws-sdk/client-s3';
+import { classifyAwsError } from '../../providers/aws/errors.js';
 import { OperationError } from '../core/errors.js';
-import { PreconditionFailedError, type Blob, type BlobStore, type PutOptions } from './blob.js';
+import { newWriteToken, PreconditionFailedError, WRITE_TOKEN_KEY, type Blob, type BlobStore, type PutOptions } from './blob.js';
 import { assertValidKey, assertValidPrefix, toBuffer } from './keys.js';
+import { withRetry } from './retry.js';
 
 type S3Module = typeof import('@aws-sdk/client-s3');
 export type Env = Record<string, string | undefined>;
@@ -35,6 +39,8 @@ export function s3ClientConfig(env: Env): Record<string, unknown> {
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     // A bucket in another region than AWS_REGION still works.
     followRegionRedirects: true,
+    // One attempt per send: withRetry (retry.ts) retries, with the engine's budget, and knows when it replays a write.
+    maxAttempts: 1,
   };
   if (endpoint) {
     config.endpoint = endpoint;
@@ -74,11 +80,17 @@ export class S3BlobStore implements BlobStore {
     assertValidKey(key);
     const { mod, client } = await this.client();
     try {
-      const res = await client.send(new mod.GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
-      const data = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
-      return { data, version: res.ETag ?? '' };
+      return await withRetry(async () => {
+        try {
+          const res = await client.send(new mod.GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+          const data = Buffer.from((await res.Body?.transformToByteArray()) ?? new Uint8Array());
+          return { data, version: res.ETag ?? '' };
+        } catch (e) {
+          if (errorName(e) === 'NoSuchKey') return null;
+          throw e;
+        }
+      }, retryable);
     } catch (e) {
-      if (errorName(e) === 'NoSuchKey') return null;
       throw this.translate(e, 'read', key, false);
     }
   }
@@ -87,18 +99,30 @@ export class S3BlobStore implements BlobStore {
     assertValidKey(key);
     const { mod, client } = await this.client();
     const conditional = Boolean(opts.ifNoneMatch) || opts.ifMatch !== undefined;
+    const writeToken = opts.writeToken ?? newWriteToken();
     try {
-      const res = await client.send(
-        new mod.PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.prefix + key,
-          Body: toBuffer(data),
-          ServerSideEncryption: 'AES256',
-          ...(opts.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
-          ...(opts.ifMatch !== undefined ? { IfMatch: opts.ifMatch } : {}),
-        }),
-      );
-      return res.ETag ?? '';
+      return await withRetry(async () => {
+        try {
+          const res = await client.send(
+            new mod.PutObjectCommand({
+              Bucket: this.bucket,
+              Key: this.prefix + key,
+              Body: toBuffer(data),
+              ServerSideEncryption: 'AES256',
+              Metadata: { [WRITE_TOKEN_KEY]: writeToken },
+              ...(opts.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
+              ...(opts.ifMatch !== undefined ? { IfMatch: opts.ifMatch } : {}),
+            }),
+          );
+          return res.ETag ?? '';
+        } catch (e) {
+          if (conditional && isPreconditionFailed(e)) {
+            const own = await this.versionIfWrittenBy(key, writeToken);
+            if (own !== null) return own;
+          }
+          throw e;
+        }
+      }, (e) => retryable(e) || (conditional && isConditionalConflict(e)));
     } catch (e) {
       throw this.translate(e, 'write', key, conditional);
     }
@@ -108,13 +132,22 @@ export class S3BlobStore implements BlobStore {
     assertValidKey(key);
     const { mod, client } = await this.client();
     try {
-      await client.send(
-        new mod.DeleteObjectCommand({
-          Bucket: this.bucket,
-          Key: this.prefix + key,
-          ...(opts.ifMatch !== undefined ? { IfMatch: opts.ifMatch } : {}),
-        }),
-      );
+      await withRetry(async (attempt) => {
+        try {
+          await client.send(
+            new mod.DeleteObjectCommand({
+              Bucket: this.bucket,
+              Key: this.prefix + key,
+              ...(opts.ifMatch !== undefined ? { IfMatch: opts.ifMatch } : {}),
+            }),
+          );
+        } catch (e) {
+          // A replayed conditional delete whose first attempt landed finds nothing (or another version) where its
+          // object was: gone is what it asked for.
+          if (opts.ifMatch !== undefined && attempt > 1 && (isPreconditionFailed(e) || errorName(e) === 'NoSuchKey') && !(await this.exists(key))) return;
+          throw e;
+        }
+      }, (e) => retryable(e) || (opts.ifMatch !== undefined && isConditionalConflict(e)));
     } catch (e) {
       throw this.translate(e, 'delete', key, opts.ifMatch !== undefined);
     }
@@ -128,8 +161,9 @@ export class S3BlobStore implements BlobStore {
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
       let res;
       try {
-        res = await client.send(
-          new mod.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token }),
+        res = await withRetry(
+          () => client.send(new mod.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token })),
+          retryable,
         );
       } catch (e) {
         throw this.translate(e, 'list', prefix, false);
@@ -139,6 +173,29 @@ export class S3BlobStore implements BlobStore {
       token = res.NextContinuationToken;
     }
     throw new OperationError(`listing s3://${this.bucket}/${this.prefix}${prefix} did not finish after ${MAX_LIST_PAGES} pages`);
+  }
+
+  /** The object's ETag if its current version was written with `writeToken`; null otherwise (or when absent). */
+  private async versionIfWrittenBy(key: string, writeToken: string): Promise<string | null> {
+    const { mod, client } = await this.client();
+    try {
+      const head = await client.send(new mod.HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return head.Metadata?.[WRITE_TOKEN_KEY] === writeToken ? (head.ETag ?? '') : null;
+    } catch (e) {
+      if (errorName(e) === 'NotFound' || errorName(e) === 'NoSuchKey' || statusOf(e) === 404) return null;
+      throw e;
+    }
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    const { mod, client } = await this.client();
+    try {
+      await client.send(new mod.HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return true;
+    } catch (e) {
+      if (errorName(e) === 'NotFound' || errorName(e) === 'NoSuchKey' || statusOf(e) === 404) return false;
+      throw e;
+    }
   }
 
   private client(): Promise<{ mod: S3Module; client: S3Client }> {
@@ -174,6 +231,25 @@ export class S3BlobStore implements BlobStore {
       cause: e,
     });
   }
+}
+
+/** Throttling and transient failures (SlowDown, 5xx, connection resets), classified as the AWS provider does. */
+function retryable(e: unknown): boolean {
+  const cls = classifyAwsError(e);
+  return cls === 'throttled' || cls === 'transient';
+}
+
+function isPreconditionFailed(e: unknown): boolean {
+  return errorName(e) === 'PreconditionFailed' || statusOf(e) === 412;
+}
+
+/** S3 answers 409 ConditionalRequestConflict while another conditional write to the key is in flight; AWS says retry. */
+function isConditionalConflict(e: unknown): boolean {
+  return errorName(e) === 'ConditionalRequestConflict' || statusOf(e) === 409;
+}
+
+function statusOf(e: unknown): number | undefined {
+  return (e as AwsError | undefined)?.$metadata?.httpStatusCode;
 }
 
 function errorName(e: unknown): string | undefined {

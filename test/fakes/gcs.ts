@@ -129,6 +129,10 @@ export class FakeGcs {
   readonly requests: GcsRequestRecord[] = [];
   /** Statuses to answer the next matching requests with before doing anything (fault injection). */
   private readonly faults: { match: (method: string, path: string) => boolean; status: number; reason: string }[] = [];
+  /** Requests to apply and then answer with a reset connection (the reply is lost after the server did the work). */
+  private readonly dropRules: ((method: string, path: string, query: URLSearchParams) => boolean)[] = [];
+  /** Replies dropped so far by dropReplyOnce rules. */
+  droppedReplies = 0;
   port = 0;
 
   /** @param pageSize caps list pages (the real service caps at 1000), so tests can exercise paging with few keys. */
@@ -228,6 +232,11 @@ export class FakeGcs {
     this.faults.push({ match, status, reason });
   }
 
+  /** Apply the next request `match` accepts, then reset its connection instead of answering (a lost reply). */
+  dropReplyOnce(match: (method: string, path: string, query: URLSearchParams) => boolean): void {
+    this.dropRules.push(match);
+  }
+
   /** Current objects of a bucket (name → bytes), for assertions. */
   objects(bucket: string): Map<string, { data: Buffer; generation: number }> {
     const b = this.buckets.get(bucket);
@@ -264,6 +273,8 @@ export class FakeGcs {
         const f = this.faults.splice(fault, 1)[0];
         throw new GcsHttpError(f.status, f.reason, `injected ${f.status}`);
       }
+      const drop = this.dropRules.findIndex((m) => m(method, url.pathname, query));
+      if (drop >= 0) this.dropRules.splice(drop, 1);
       const result = this.route(method, url.pathname, query, req.headers, body);
       const lost = this.lostReplies.findIndex((m) => m(method, url.pathname));
       if (lost >= 0) {
@@ -273,6 +284,11 @@ export class FakeGcs {
         return;
       }
       status = result.status ?? 200;
+      if (drop >= 0) {
+        this.droppedReplies++;
+        req.socket.destroy();
+        return;
+      }
       res.writeHead(status, { 'content-type': result.contentType ?? 'application/json; charset=utf-8', ...(result.headers ?? {}) });
       res.end(result.raw ?? (result.json === undefined ? '' : JSON.stringify(result.json)));
     } catch (e) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { ConflictError, InvalidInputError, NotFoundError } from '../../src/core/errors.js';
-import { PreconditionFailedError, type BlobStore } from '../../src/state/blob.js';
+import { newWriteToken, PreconditionFailedError, type BlobStore, type PutOptions } from '../../src/state/blob.js';
 import { casUpdate } from '../../src/state/cas.js';
 import { ClusterLockedError, ClusterStore } from '../../src/state/cluster-store.js';
 
@@ -30,8 +30,80 @@ async function rejectsWith(p: Promise<unknown>, cls: abstract new (...a: any[]) 
   assert.fail(`expected ${cls.name}, but it resolved`);
 }
 
-/** Registers the suite. `makeStore` must return a fresh, empty store each call. */
-export function blobStoreConformance(backend: string, makeStore: () => Promise<BlobStore>): void {
+/**
+ * A transport fault: the server (or the filesystem) applied a write, and the reply never reached the client, which
+ * then retried it. S3 and GCS tests lose the reply for real (a proxy or the fake resets the connection after the
+ * server ran the request, and the client's own retry follows); file and memory have no wire, so `replayingStore`
+ * plays the same sequence: the write lands, then the very same write (same token) is sent again.
+ */
+export interface LostReplies {
+  /** The next write of a key ending in `keySuffix` is applied, then its reply is lost (and the client retries it). */
+  dropNextReply(op: 'put' | 'delete', keySuffix: string): void;
+  /** How many replies were lost so far. */
+  dropped(): number;
+}
+
+/** file / memory: replays an armed write with the same write token, as a client retrying after a lost reply does. */
+export function replayingStore(inner: BlobStore): { store: BlobStore; faults: LostReplies } {
+  const armed: { op: 'put' | 'delete'; keySuffix: string }[] = [];
+  let dropped = 0;
+  const take = (op: 'put' | 'delete', key: string) => {
+    const i = armed.findIndex((a) => a.op === op && key.endsWith(a.keySuffix));
+    return i >= 0 ? armed.splice(i, 1).length > 0 : false;
+  };
+  const store: BlobStore = {
+    url: inner.url,
+    get: (key) => inner.get(key),
+    list: (prefix) => inner.list(prefix),
+    async put(key: string, data: Buffer | string, opts: PutOptions = {}) {
+      if (!take('put', key)) return inner.put(key, data, opts);
+      const replay = { ...opts, writeToken: opts.writeToken ?? newWriteToken() };
+      await inner.put(key, data, replay);
+      dropped++;
+      return inner.put(key, data, replay);
+    },
+    async delete(key: string, opts: { ifMatch?: string } = {}) {
+      if (!take('delete', key)) return inner.delete(key, opts);
+      await inner.delete(key, opts);
+      dropped++;
+      return inner.delete(key, opts);
+    },
+  };
+  return { store, faults: { dropNextReply: (op, keySuffix) => void armed.push({ op, keySuffix }), dropped: () => dropped } };
+}
+
+/**
+ * A backend that cannot recognise its own write: the first armed put lands and is then reported as a lost
+ * compare-and-swap. Read-modify-write callers (the journal) must not apply their change twice.
+ */
+function ownWriteReportedAsConflict(inner: BlobStore, keySuffix: string): BlobStore {
+  let armed = true;
+  return {
+    url: inner.url,
+    get: (key) => inner.get(key),
+    list: (prefix) => inner.list(prefix),
+    delete: (key, opts) => inner.delete(key, opts),
+    async put(key, data, opts) {
+      const version = await inner.put(key, data, opts);
+      if (armed && key.endsWith(keySuffix)) {
+        armed = false;
+        throw new PreconditionFailedError(key);
+      }
+      return version;
+    },
+  };
+}
+
+/**
+ * Registers the suite. `makeStore` must return a fresh, empty store each call; `makeFaultyStore` (optional) one whose
+ * writes can lose their replies after they were applied.
+ */
+export function blobStoreConformance(
+  backend: string,
+  makeStore: () => Promise<BlobStore>,
+  makeFaultyStore?: () => Promise<{ store: BlobStore; faults: LostReplies }>,
+): void {
+  if (makeFaultyStore) lostReplyConformance(backend, makeStore, makeFaultyStore);
   describe(`BlobStore conformance: ${backend}`, () => {
     it('get of a missing key is null; put/get round-trips bytes exactly', async () => {
       const s = await makeStore();
@@ -349,6 +421,97 @@ export function blobStoreConformance(backend: string, makeStore: () => Promise<B
       for (const bad of ['', 'Demo', '../x', 'a/b', '-a', 'a-']) {
         assert.throws(() => new ClusterStore(null as unknown as BlobStore, bad), InvalidInputError);
       }
+    });
+  });
+}
+
+function lostReplyConformance(
+  backend: string,
+  makeStore: () => Promise<BlobStore>,
+  makeFaultyStore: () => Promise<{ store: BlobStore; faults: LostReplies }>,
+): void {
+  describe(`lost replies after the server applied the write: ${backend}`, () => {
+    it('create-only: the retry finds its own object and succeeds with its version', async () => {
+      const { store: s, faults } = await makeFaultyStore();
+      const before = faults.dropped();
+      faults.dropNextReply('put', 'k/created');
+      const v = await s.put('k/created', 'mine', { ifNoneMatch: true });
+      assert.equal(faults.dropped() - before, 1, 'the reply was really lost');
+      const got = await s.get('k/created');
+      assert.equal(got!.data.toString(), 'mine');
+      assert.equal(got!.version, v);
+      // The version returned is the real one: a CAS on it works.
+      await s.put('k/created', 'next', { ifMatch: v });
+    });
+
+    it('compare-and-swap: the retry finds its own write and succeeds; a stale CAS after it still fails', async () => {
+      const { store: s, faults } = await makeFaultyStore();
+      const v1 = await s.put('k/swapped', 'v1', { ifNoneMatch: true });
+      const before = faults.dropped();
+      faults.dropNextReply('put', 'k/swapped');
+      const v2 = await s.put('k/swapped', 'v2', { ifMatch: v1 });
+      assert.equal(faults.dropped() - before, 1);
+      assert.equal((await s.get('k/swapped'))!.version, v2);
+      await rejectsWith(s.put('k/swapped', 'late', { ifMatch: v1 }), PreconditionFailedError);
+      assert.equal((await s.get('k/swapped'))!.data.toString(), 'v2');
+    });
+
+    it('a lost reply never hides a real conflict: another writer\'s object still wins', async () => {
+      const { store: s, faults } = await makeFaultyStore();
+      await s.put('k/theirs', 'theirs', { ifNoneMatch: true });
+      faults.dropNextReply('put', 'k/theirs');
+      await rejectsWith(s.put('k/theirs', 'mine', { ifNoneMatch: true }), PreconditionFailedError);
+      const v = (await s.get('k/theirs'))!.version;
+      await s.put('k/theirs', 'theirs-2', { ifMatch: v });
+      faults.dropNextReply('put', 'k/theirs');
+      await rejectsWith(s.put('k/theirs', 'mine', { ifMatch: v }), PreconditionFailedError);
+      assert.equal((await s.get('k/theirs'))!.data.toString(), 'theirs-2');
+    });
+
+    it('lock acquire, renew and release with lost replies: no self-lock, the lock is ours, then gone', async () => {
+      const { store: s, faults } = await makeFaultyStore();
+      const c = new ClusterStore(s, 'lossy');
+      const before = faults.dropped();
+      faults.dropNextReply('put', 'lossy/lock.json');
+      const lease = await c.acquireLock(lockOpts('me'));
+      assert.equal((await c.lockInfo())!.id, lease.id);
+      faults.dropNextReply('put', 'lossy/lock.json');
+      await lease.renew();
+      assert.equal(lease.held, true);
+      await lease.renew(); // the version the replayed renew returned is the real one
+      faults.dropNextReply('delete', 'lossy/lock.json');
+      await lease.release();
+      assert.equal(await c.lockInfo(), null);
+      assert.ok(faults.dropped() - before >= 2, 'the replies were really lost');
+      const next = await c.acquireLock(lockOpts('next'));
+      await next.release();
+    });
+
+    it('journal append with a lost reply: recorded exactly once', async () => {
+      const { store: s, faults } = await makeFaultyStore();
+      const c = new ClusterStore(s, 'journal-lossy');
+      await c.journal.record({ id: 'vpc', kind: 'Vpc', cloudId: 'vpc-1', action: 'created', at: 't1' });
+      const before = faults.dropped();
+      faults.dropNextReply('put', 'journal-lossy/applied.json');
+      await c.journal.record({ id: 'subnet', kind: 'Subnet', cloudId: 'subnet-1', action: 'created', at: 't2' });
+      assert.equal(faults.dropped() - before, 1);
+      assert.deepEqual((await c.journal.load()).map((e) => e.id), ['vpc', 'subnet']);
+    });
+
+    it('revision write with a lost reply: the revision is ours, not "another run wrote it first"', async () => {
+      const { store: s, faults } = await makeFaultyStore();
+      const c = new ClusterStore(s, 'rev-lossy');
+      faults.dropNextReply('put', 'rev-lossy/revisions/000001.yaml');
+      assert.equal(await c.writeRevision('a: 1\n', { expectedRevision: 0, author: 'me' }), 1);
+      faults.dropNextReply('put', 'rev-lossy/revisions/000002.yaml');
+      assert.equal(await c.writeRevision('a: 2\n', { expectedRevision: 1, author: 'me' }), 2);
+      assert.deepEqual(await c.revisionNumbers(), [1, 2]);
+    });
+
+    it('journal: a landed append reported as a conflict is not appended again on the CAS retry', async () => {
+      const c = new ClusterStore(ownWriteReportedAsConflict(await makeStore(), 'dup/applied.json'), 'dup');
+      await c.journal.record({ id: 'role', kind: 'Role', cloudId: 'r-1', action: 'created', at: 't' });
+      assert.deepEqual((await c.journal.load()).map((e) => e.id), ['role']);
     });
   });
 }

@@ -3,6 +3,8 @@
 // Route53 `Throttling`/`PriorRequestNotComplete` 400, S3 `SlowDown` 503, JSON services `ThrottlingException`), and a few
 // connections are reset — some before the request reaches moto, some after moto did the work (the response is
 // lost: the case that duplicates resources in naive clients). It also counts every call per service and action.
+// S3 (the state store) goes through it like every other service; `dropReplyOnce` loses the reply of one chosen request
+// after the server applied it, so a test can hit that moment deterministically.
 
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
@@ -19,6 +21,13 @@ export interface ThrottleProxy {
   stats: ProxyStats;
   /** Fault rates may be changed between phases of a test. */
   setFaults(f: { throttleRate?: number; resetRate?: number }): void;
+  /** The next request `match` accepts is forwarded and applied upstream, then its connection is reset (reply lost). */
+  dropReplyOnce(match: (req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean): void;
+  /**
+   * The next request `match` accepts is held: never forwarded, never answered (until stop). Resolves when it arrives,
+   * so a test can kill the client at exactly that moment.
+   */
+  holdOnce(match: (req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean): Promise<void>;
   resetStats(): void;
   /** Calls per service (ec2, iam, ...), summed over actions. */
   callsByService(): Record<string, number>;
@@ -97,6 +106,8 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
   const random = mulberry32(opts.seed ?? 42);
   const stats: ProxyStats = { calls: new Map(), throttled: 0, resetBefore: 0, resetAfter: 0 };
   let seq = 0;
+  const dropRules: ((req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean)[] = [];
+  const holdRules: { match: (req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean; arrived: () => void }[] = [];
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -110,7 +121,15 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
         stats.calls.set(key, (stats.calls.get(key) ?? 0) + 1);
         opts.onCall?.(key);
       }
-      const roll = isControl ? 1 : random();
+      const described = { method: req.method ?? 'GET', path: decodeURIComponent((req.url ?? '').split('?')[0]), headers: req.headers };
+      const held = isControl ? -1 : holdRules.findIndex((h) => h.match(described));
+      if (held >= 0) {
+        holdRules.splice(held, 1)[0].arrived();
+        return; // parked: the client waits for a reply that never comes
+      }
+      const ruled = isControl ? -1 : dropRules.findIndex((m) => m(described));
+      if (ruled >= 0) dropRules.splice(ruled, 1);
+      const roll = isControl || ruled >= 0 ? 1 : random();
       if (roll < throttleRate) {
         stats.throttled++;
         const t = throttleResponse(service, req, `proxy-${++seq}`);
@@ -119,7 +138,7 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
         return;
       }
       const resetBefore = roll < throttleRate + resetRate / 2;
-      const resetAfter = !resetBefore && roll < throttleRate + resetRate;
+      const resetAfter = ruled >= 0 || (!resetBefore && roll < throttleRate + resetRate);
       if (resetBefore) {
         stats.resetBefore++;
         req.socket.destroy();
@@ -162,6 +181,12 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
     setFaults(f) {
       if (f.throttleRate !== undefined) throttleRate = f.throttleRate;
       if (f.resetRate !== undefined) resetRate = f.resetRate;
+    },
+    dropReplyOnce(match) {
+      dropRules.push(match);
+    },
+    holdOnce(match) {
+      return new Promise<void>((arrived) => holdRules.push({ match, arrived }));
     },
     resetStats() {
       stats.calls.clear();

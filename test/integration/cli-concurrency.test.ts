@@ -67,3 +67,61 @@ describe('8 concurrent replace -f', { timeout: 180_000 }, () => {
     await race({ HOME: home, ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint, K8SUP_STATE_STORE: 's3://race-state/clusters' }, home);
   });
 });
+
+describe('8 concurrent read-modify-write jobs (get -o yaml, maxSize+1, replace -f, retry on exit 3)', { timeout: 600_000 }, () => {
+  it('no update is lost: the final maxSize is 1 + 8', async () => {
+    const home = tempHome();
+    const env = { HOME: home };
+    const name = 'rmw.k8s.local';
+    assert.equal((await k8sup(['create', 'cluster', name, '--zones', 'us-east-2a'], { env })).code, 0);
+    const job = async (i: number): Promise<number> => {
+      for (let attempt = 1; attempt <= 60; attempt++) {
+        const doc = parse((await k8sup(['get', 'cluster', name, '-o', 'yaml'], { env })).stdout);
+        doc.spec.nodeGroups[0].maxSize += 1;
+        const file = join(home, `job-${i}-${attempt}.yaml`);
+        writeFileSync(file, JSON.stringify(doc));
+        const r = await k8sup(['replace', '-f', file], { env });
+        if (r.code === 0) return attempt;
+        assert.equal(r.code, 3, r.stderr);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 200 * Math.min(attempt, 5)));
+      }
+      throw new Error(`job ${i} never got its change in`);
+    };
+    const attempts = await Promise.all(Array.from({ length: 8 }, (_, i) => job(i)));
+    const final = JSON.parse((await k8sup(['get', 'cluster', name, '-o', 'json'], { env })).stdout);
+    assert.equal(final.spec.nodeGroups[0].maxSize, 9, `attempts per job: ${attempts.join(',')}`);
+    assert.equal(final.metadata.revision, 9);
+  });
+
+  it('a stale document is refused with exit 3; --force replaces anyway; the uid cannot change (exit 2)', async () => {
+    const home = tempHome();
+    const env = { HOME: home };
+    const name = 'stale.k8s.local';
+    assert.equal((await k8sup(['create', 'cluster', name, '--zones', 'us-east-2a'], { env })).code, 0);
+    const old = parse((await k8sup(['get', 'cluster', name, '-o', 'yaml'], { env })).stdout);
+    assert.equal(old.metadata.revision, 1);
+    const write = (doc: unknown, f: string) => (writeFileSync(join(home, f), JSON.stringify(doc)), join(home, f));
+    assert.equal((await k8sup(['replace', '-f', write({ ...old, spec: { ...old.spec, kubernetesVersion: old.spec.kubernetesVersion } , metadata: { ...old.metadata } }, 'same.yaml')], { env })).code, 0);
+    const a = structuredClone(old);
+    a.spec.nodeGroups[0].maxSize = 4;
+    assert.equal((await k8sup(['replace', '-f', write(a, 'a.yaml')], { env })).code, 0);
+    const b = structuredClone(old);
+    b.spec.nodeGroups[0].maxSize = 7;
+    const stale = await k8sup(['replace', '-f', write(b, 'b.yaml')], { env });
+    assert.equal(stale.code, 3, stale.stderr);
+    assert.match(stale.stderr, /based on revision 1.*at revision 2/);
+    const forced = await k8sup(['replace', '-f', join(home, 'b.yaml'), '--force'], { env });
+    assert.equal(forced.code, 0, forced.stderr);
+    const now = parse((await k8sup(['get', 'cluster', name, '-o', 'yaml'], { env })).stdout);
+    assert.equal(now.spec.nodeGroups[0].maxSize, 7);
+    assert.equal(now.metadata.uid, old.metadata.uid, 'the identity stays');
+    const hijack = { ...now, metadata: { ...now.metadata, uid: 'another-cluster-0000' } };
+    const refused = await k8sup(['replace', '-f', write(hijack, 'h.yaml')], { env });
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /metadata\.uid/);
+    const noUid = { ...now, metadata: { name } };
+    noUid.spec.nodeGroups[0].maxSize = 8;
+    assert.equal((await k8sup(['replace', '-f', write(noUid, 'n.yaml')], { env })).code, 0, 'a document without uid keeps the stored one');
+    assert.equal(parse((await k8sup(['get', 'cluster', name, '-o', 'yaml'], { env })).stdout).metadata.uid, old.metadata.uid);
+  });
+});

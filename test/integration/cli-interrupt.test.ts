@@ -85,7 +85,9 @@ test('SIGTERM, SIGHUP and SIGINT mid-apply: tasks in flight finish, the lock is 
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal((await run('update', 'cluster', name, '--detailed-exitcode')).code, 0, 'nothing left to do');
   const counts = Object.fromEntries(Object.entries(await taggedResources(moto.env, name)).map(([k, v]) => [k, v.length]));
-  for (const kind of ['vpcs', 'subnets', 'internetGateways', 'routeTables', 'loadBalancers', 'targetGroups']) assert.equal(counts[kind], 1, `${kind}: ${counts[kind]}`);
+  for (const kind of ['vpcs', 'subnets', 'internetGateways', 'routeTables']) assert.equal(counts[kind], 1, `${kind}: ${counts[kind]}`);
+  // The public API load balancer and the internal one the nodes use, each with its target group.
+  for (const kind of ['loadBalancers', 'targetGroups']) assert.equal(counts[kind], 2, `${kind}: ${counts[kind]}`);
   assert.equal(counts.autoScalingGroups, 2);
   assert.equal(counts.launchTemplates, 2);
   assert.equal((await run('delete', 'cluster', name, '--yes')).code, 0);

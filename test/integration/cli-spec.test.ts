@@ -2,7 +2,7 @@
 // rollback, edit, delete — and bad input that must exit 2 and leave the store byte-for-byte unchanged.
 
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, chmodSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, before } from 'node:test';
 import { parse } from 'yaml';
@@ -51,6 +51,12 @@ describe('cluster spec lifecycle (file store)', () => {
     const r = await run('replace', '-f', file);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /spec\.nodeGroups\[0\]\.minSize: 1 → 3/, 'replace says what the revision changes');
+    // The file was read at revision 1 and the cluster is now at 2: replacing with it again is stale (exit 3)…
+    const stale = await run('replace', '-f', file);
+    assert.equal(stale.code, 3, stale.stderr);
+    assert.match(stale.stderr, /based on revision 1/);
+    // …while the current document, replaced unchanged, is no change at all.
+    writeFileSync(file, (await run('get', 'cluster', NAME, '-o', 'yaml')).stdout);
     const same = await run('replace', '-f', file);
     assert.equal(same.code, 0);
     assert.match(same.stderr, /No change/);
@@ -62,7 +68,10 @@ describe('cluster spec lifecycle (file store)', () => {
     assert.equal(rb.code, 0, rb.stderr);
     const h2 = JSON.parse((await run('history', 'cluster', NAME, '-o', 'json')).stdout);
     assert.deepEqual(h2.map((x: any) => x.revision), [1, 2, 3]);
-    assert.equal((await run('get', 'cluster', NAME, '-o', 'yaml')).stdout, v1);
+    // The same spec again; only the revision the document was read at differs.
+    const now = parse((await run('get', 'cluster', NAME, '-o', 'yaml')).stdout);
+    assert.equal(now.metadata.revision, 3);
+    assert.deepEqual({ ...now, metadata: { ...now.metadata, revision: 1 } }, parse(v1));
 
     const bad = await run('rollback', 'cluster', NAME, '--revision', '9');
     assert.equal(bad.code, 2);
@@ -92,10 +101,13 @@ fi
     const stubborn = join(home, 'stubborn.sh');
     writeFileSync(stubborn, `#!/bin/sh\nsed -i 's#count: 1#count: 2#' "$1"\n`);
     chmodSync(stubborn, 0o755);
-    const digest = treeDigest(join(home, '.k8sup'));
+    const digest = treeDigest(join(home, '.k8sup', 'state'));
     const r2 = await k8sup(['edit', 'cluster', NAME], { env: { ...env, EDITOR: stubborn } });
     assert.equal(r2.code, 2);
-    assert.equal(treeDigest(join(home, '.k8sup')), digest);
+    assert.equal(treeDigest(join(home, '.k8sup', 'state')), digest, 'the state store is untouched');
+    // The user's work is not thrown away: the cancelled edit is kept, and the message says where.
+    const kept = /(\/\S+\/\.k8sup\/edits\/\S+\.yaml)/.exec(r2.stderr)?.[1];
+    assert.ok(kept && existsSync(kept), r2.stderr);
   });
 
   it('export kubeconfig writes a 0600 file that real kubectl reads', async () => {

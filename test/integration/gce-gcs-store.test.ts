@@ -14,7 +14,7 @@ import { gcsClientOptions } from '../../src/state/gcs.js';
 import { openBlobStore } from '../../src/state/open.js';
 import { crc32cBase64, FakeGcs } from '../fakes/gcs.js';
 import { runAtOnce, type RaceResult } from '../helpers/race.js';
-import { blobStoreConformance } from '../helpers/state-conformance.js';
+import { blobStoreConformance, type LostReplies } from '../helpers/state-conformance.js';
 import { READY, type RacerTask } from '../helpers/state-racer.js';
 
 const BUCKET = 'k8sup-state-test';
@@ -34,7 +34,21 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-blobStoreConformance('gs (fake GCS JSON API)', () => openBlobStore(`gs://${BUCKET}/t${++counter}/state`, env(), tmp));
+const lostGcsReplies: LostReplies = {
+  dropNextReply(op, keySuffix) {
+    gcs.dropReplyOnce((method, path, query) =>
+      op === 'put'
+        ? method === 'POST' && path.startsWith('/upload/') && (query.get('name') ?? '').endsWith(`/${keySuffix}`)
+        : method === 'DELETE' && decodeURIComponent(path).endsWith(`/${keySuffix}`),
+    );
+  },
+  dropped: () => gcs.droppedReplies,
+};
+blobStoreConformance(
+  'gs (fake GCS JSON API)',
+  () => openBlobStore(`gs://${BUCKET}/t${++counter}/state`, env(), tmp),
+  async () => ({ store: await openBlobStore(`gs://${BUCKET}/t${++counter}/state`, env(), tmp), faults: lostGcsReplies }),
+);
 
 describe('gs store specifics', () => {
   it('create-only sends ifGenerationMatch=0, CAS sends the generation, and the version is the generation', async () => {
@@ -95,6 +109,16 @@ describe('gs store specifics', () => {
     assert.ok(gcs.requests.some((r) => r.status === 503), 'the fault was served');
   });
 
+  it('throttling and backend errors are retried with the state budget: 5 failures in a row (the library default gave up after 4 attempts), then the write lands once', async () => {
+    const store = await openBlobStore(`gs://${BUCKET}/budget`, env(), tmp);
+    const c = new ClusterStore(store, 'budget.example');
+    for (let i = 0; i < 5; i++) {
+      gcs.injectFault((method, path) => method === 'POST' && path.startsWith('/upload/'), i % 2 ? 503 : 429, i % 2 ? 'backendError' : 'rateLimitExceeded');
+    }
+    await c.journal.record({ id: 'r', kind: 'K', cloudId: 'c', action: 'created', at: 't' });
+    assert.deepEqual((await c.journal.load()).map((e) => e.id), ['r']);
+  });
+
   it('the revisions of a cluster stay readable as objects in the bucket with correct crc32c', async () => {
     const store = await openBlobStore(`gs://${BUCKET}/rev`, env(), tmp);
     const c = new ClusterStore(store, 'demo.k8s.local');
@@ -108,7 +132,8 @@ describe('gs store specifics', () => {
   it('client options: the emulator host needs no credentials; otherwise the standard chain and the injected env', () => {
     const { retryOptions, ...emulator } = gcsClientOptions({ STORAGE_EMULATOR_HOST: '127.0.0.1:4443' });
     assert.deepEqual(emulator, { apiEndpoint: 'http://127.0.0.1:4443', projectId: 'k8sup-emulator' });
-    assert.equal((retryOptions as { idempotencyStrategy: number }).idempotencyStrategy, 0, 'RetryAlways');
+    // Retries are k8sup's (state/retry.ts), so the library must not retry on its own as well.
+    assert.deepEqual(retryOptions, { autoRetry: false, maxRetries: 0, idempotencyStrategy: 2 /* RetryNever */ });
     const { retryOptions: _, ...real } = gcsClientOptions({ GOOGLE_APPLICATION_CREDENTIALS: '/k.json', GOOGLE_CLOUD_PROJECT: 'p' });
     assert.deepEqual(real, { keyFilename: '/k.json', projectId: 'p' });
     assert.deepEqual(Object.keys(gcsClientOptions({})), ['retryOptions']);

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { ConflictError } from '../../src/core/errors.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
 import { FileBlobStore } from '../../src/state/file.js';
-import { blobStoreConformance } from '../helpers/state-conformance.js';
+import { blobStoreConformance, replayingStore } from '../helpers/state-conformance.js';
 
 const base = mkdtempSync(join(tmpdir(), 'k8sup-state-file-'));
 after(() => rmSync(base, { recursive: true, force: true }));
@@ -18,14 +18,17 @@ function freshRoot(): string {
 }
 const storeAt = (root: string, opts = {}) => new FileBlobStore(root, pathToFileURL(root).href, opts);
 
-blobStoreConformance('file', async () => storeAt(freshRoot()));
+blobStoreConformance('file', async () => storeAt(freshRoot()), async () => replayingStore(storeAt(freshRoot())));
 
 /** Every path under `dir` (relative), folders with a trailing '/'. */
-function walk(dir: string, prefix = ''): string[] {
+function walkAll(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? [`${prefix}${e.name}/`, ...walk(join(dir, e.name), `${prefix}${e.name}/`)] : [`${prefix}${e.name}`],
+    e.isDirectory() ? [`${prefix}${e.name}/`, ...walkAll(join(dir, e.name), `${prefix}${e.name}/`)] : [`${prefix}${e.name}`],
   );
 }
+/** The write records (`.NAME.write`, what makes replays idempotent) are kept on purpose; temp files and locks never. */
+const WRITE_RECORD = /(^|\/)\.[^/]+\.write$/;
+const walk = (dir: string) => walkAll(dir).filter((p) => !WRITE_RECORD.test(p));
 
 describe('file store on disk', () => {
   it('writes 0600 files in 0700 folders (including the root it creates), and leaves no temp or lock files', async () => {
@@ -41,6 +44,9 @@ describe('file store on disk', () => {
     assert.equal(statSync(root).mode & 0o777, 0o700);
     assert.equal(statSync(join(root, '..')).mode & 0o777, 0o700, 'missing parents are created private too');
     const paths = walk(root);
+    const records = walkAll(root).filter((p) => WRITE_RECORD.test(p));
+    assert.ok(records.includes('demo.k8s.local/.lock.json.write'), String(records));
+    for (const p of records) assert.equal(statSync(join(root, p)).mode & 0o777, 0o600);
     assert.deepEqual(paths.sort(), [
       'demo.k8s.local/',
       'demo.k8s.local/applied.json',
@@ -65,7 +71,7 @@ describe('file store on disk', () => {
     await c.writeRevision('a: 1\n', { expectedRevision: 0, author: 'me' });
     await c.putObject('pki/etcd/ca.key', 'k', { secret: true });
     await c.deleteAll();
-    assert.deepEqual(walk(root), []);
+    assert.deepEqual(walkAll(root), [], 'write records go with their keys');
     // …and the store keeps working after its folders were pruned.
     assert.equal(await c.writeRevision('a: 2\n', { expectedRevision: 0, author: 'me' }), 1);
   });

@@ -1,4 +1,4 @@
 import { MemoryBlobStore } from '../../src/state/memory.js';
-import { blobStoreConformance } from '../helpers/state-conformance.js';
+import { blobStoreConformance, replayingStore } from '../helpers/state-conformance.js';
 
-blobStoreConformance('memory', async () => new MemoryBlobStore());
+blobStoreConformance('memory', async () => new MemoryBlobStore(), async () => replayingStore(new MemoryBlobStore()));
