@@ -10,6 +10,7 @@ import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, off
 import type { CliContext } from './context.js';
 import { planHasChanges, renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
+import { suggest } from './suggest.js';
 
 export interface ApplyFlags {
   target?: 'direct' | 'terraform';
@@ -39,18 +40,32 @@ async function printStepScripts(ctx: CliContext, provider: Provider<any>, cluste
 }
 
 /** What to run to apply a pending plan; a local store cannot apply a cloud cluster, so say so now. */
-function nextStep(provider: Provider<any>, storeUrl: string, name: string): string {
-  const apply = `Apply with: k8sup update cluster ${name} --yes`;
+function announceNextStep(ctx: CliContext, provider: Provider<any>, storeUrl: string, applyWith: string): void {
   const schemes = provider.nodeStateStoreSchemes;
-  if (!schemes || schemes.includes(new URL(storeUrl).protocol)) return apply;
-  return `To apply it, keep the cluster state in ${schemes[0]}// storage (${provider.name} nodes read their bootstrap material from it): create it with --state ${schemes[0]}//BUCKET (or K8SUP_STATE_STORE), then k8sup update cluster ${name} --yes`;
+  if (!schemes || schemes.includes(new URL(storeUrl).protocol)) {
+    ctx.io.emit({ code: 'next', level: 'info', message: `Apply with: ${applyWith}`, data: { command: applyWith } });
+    return;
+  }
+  ctx.io.emit({
+    code: 'note',
+    level: 'info',
+    message: `To apply it, keep the cluster state in ${schemes[0]}// storage (${provider.name} nodes read their bootstrap material from it): create it with --state ${schemes[0]}//BUCKET (or K8SUP_STATE_STORE), then ${applyWith.replace(/ --state \S+/, '')}`,
+  });
 }
 
 /**
  * Plans the cluster and, with --yes, applies it. A cluster that was never applied is planned offline (every
  * resource is a create), so `create cluster` without --yes needs no cloud account.
  */
-export async function planAndApply(ctx: CliContext, store: BlobStore, cs: ClusterStore, cluster: Cluster, flags: ApplyFlags, opts: { offlineIfNew: boolean; revision: number; clients?: unknown }): Promise<number> {
+export async function planAndApply(
+  ctx: CliContext,
+  store: BlobStore,
+  cs: ClusterStore,
+  cluster: Cluster,
+  flags: ApplyFlags,
+  opts: { offlineIfNew: boolean; revision: number; clients?: unknown; /** The command that applies this preview (default: update --yes). */ applyWith?: string },
+): Promise<number> {
+  const name = cluster.metadata.name;
   const provider = await loadProviderFor(cluster);
   if (ctx.globals.yes || flags.target === 'terraform') assertNodesCanReadStore(provider, store.url);
   const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: flags.sshAcceptNew, clients: opts.clients, revision: opts.revision };
@@ -58,7 +73,7 @@ export async function planAndApply(ctx: CliContext, store: BlobStore, cs: Cluste
 
   if (flags.target === 'terraform') {
     const files = await writeTerraform(provider, cluster, nodes, flags.out!);
-    ctx.note(`Wrote Terraform for ${cluster.metadata.name}: ${files.join(', ')}`);
+    ctx.io.emit({ code: 'terraform.written', level: 'info', message: `Wrote Terraform for ${name}: ${files.join(', ')}`, data: { cluster: name, files } });
     return ExitCode.OK;
   }
 
@@ -66,15 +81,17 @@ export async function planAndApply(ctx: CliContext, store: BlobStore, cs: Cluste
   const live = offline ? undefined : await planAgainstCloud(dctx, provider, nodes);
   const plan = live?.plan ?? offlinePlan(dctx, provider, nodes);
   const changes = planHasChanges(plan);
-  await printData(ctx, plan, () => renderPlan(plan, { verbose: ctx.globals.verbose }));
+  printData(ctx, plan, { table: () => renderPlan(plan, { verbose: ctx.globals.verbose }) });
   if (ctx.globals.output === 'table' && ctx.globals.verbose && provider.stepScript) await printStepScripts(ctx, provider, cluster, store.url, plan, nodes);
 
   if (!ctx.globals.yes) {
-    if (changes) ctx.note(nextStep(provider, store.url, cluster.metadata.name));
+    if (changes) announceNextStep(ctx, provider, store.url, opts.applyWith ?? suggest(ctx, `update cluster ${name} --yes`));
     return changes && flags.detailedExitcode ? ExitCode.CHANGES_PENDING : ExitCode.OK;
   }
   if (!changes) return ExitCode.OK;
   await live!.apply();
-  ctx.note(`Cluster ${cluster.metadata.name} is applied. Check it with: k8sup validate cluster ${cluster.metadata.name} --wait 10m`);
+  const validate = suggest(ctx, `validate cluster ${name} --wait 10m`);
+  ctx.io.emit({ code: 'cluster.applied', level: 'info', message: `Cluster ${name} is applied (revision ${opts.revision}).`, data: { cluster: name, revision: opts.revision } });
+  ctx.io.emit({ code: 'next', level: 'info', message: `Check it with: ${validate}`, data: { command: validate } });
   return ExitCode.OK;
 }

@@ -8,14 +8,19 @@ import { clusterNameIssue } from '../api/rules.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import type { BlobStore } from '../state/blob.js';
+import type { OutputFormat } from './render/output.js';
 import { createProgress, type ProgressMode } from './render/progress.js';
 
-export type OutputFormat = 'table' | 'json' | 'yaml';
+export type { OutputFormat };
 
 export interface Globals {
   state?: string;
+  /** The --state given on the command line (not from the environment): suggested commands repeat it. */
+  stateFlag?: string;
   name?: string;
   output: OutputFormat;
+  /** --no-headers: tables without their header row. */
+  noHeaders: boolean;
   yes: boolean;
   verbose: boolean;
   quiet: boolean;
@@ -60,8 +65,10 @@ export function createContext(input: ContextInput): CliContext & { dispose(): vo
   }
   const globals: Globals = {
     state: g.state ?? env.K8SUP_STATE_STORE ?? undefined,
+    stateFlag: g.state,
     name: g.name ?? env.K8SUP_CLUSTER_NAME ?? undefined,
     output: g.output ?? 'table',
+    noHeaders: g.headers === false,
     yes: Boolean(g.yes),
     verbose: Boolean(g.verbose),
     quiet: Boolean(g.quiet),
@@ -101,8 +108,10 @@ export function createContext(input: ContextInput): CliContext & { dispose(): vo
     cwd: process.cwd(),
     stdoutIsTTY: Boolean(stdout.isTTY),
     out: (text) => void stdout.write(text),
+    // Notes are events too, so that under --progress ndjson every stderr line is JSON.
     note: (text) => {
-      if (!globals.quiet) stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+      const warning = /^warning: /.exec(text);
+      io.emit({ code: 'note', level: warning ? 'warn' : 'info', message: text.slice(warning ? warning[0].length : 0).replace(/\n$/, '') });
     },
     clusterName(positional) {
       const name = positional ?? globals.name;

@@ -1,12 +1,13 @@
 // create cluster / create -f: store a new cluster's first revision and PKI (under its lock), then plan or apply.
 
 import type { Cluster } from '../api/index.js';
-import { InvalidInputError } from '../core/errors.js';
+import { InvalidInputError, K8supError, OperationError } from '../core/errors.js';
 import { assertNodesCanReadStore, connectProvider, desiredGraph, loadProviderFor } from '../cluster/deploy.js';
 import { generatePki, savePki } from '../cluster/pki-store.js';
 import { mutateCluster, writeSpec } from '../cluster/spec-store.js';
 import { planAndApply, type ApplyFlags } from './apply-flow.js';
 import type { CliContext } from './context.js';
+import { suggest } from './suggest.js';
 
 export async function createCluster(ctx: CliContext, cluster: Cluster, flags: ApplyFlags): Promise<number> {
   const name = cluster.metadata.name;
@@ -31,7 +32,13 @@ export async function createCluster(ctx: CliContext, cluster: Cluster, flags: Ap
     }
     await writeSpec(cs, cluster, 0, ctx.actor, 'create');
     await savePki(store, name, pki.pki);
-    ctx.note(`Stored cluster ${name} (revision 1) and its PKI in ${store.url}.`);
-    return planAndApply(ctx, store, cs, cluster, flags, { offlineIfNew: true, clients, revision: 1 });
+    ctx.io.emit({ code: 'cluster.stored', level: 'info', message: `Stored cluster ${name} (revision 1) and its PKI in ${store.url}.`, data: { cluster: name, revision: 1, store: store.url } });
+    try {
+      return await planAndApply(ctx, store, cs, cluster, flags, { offlineIfNew: true, clients, revision: 1 });
+    } catch (e) {
+      // The spec is stored now, so running the same create again would only say it exists: the resume is update.
+      if (!(e instanceof K8supError) || e.exitCode !== 1) throw e;
+      throw new OperationError(e.message, { code: e.code, cause: e, hint: `the spec is stored; fix the cause, then resume with \`${suggest(ctx, `update cluster ${name} --yes`)}\` (finished work is not redone)` });
+    }
   });
 }

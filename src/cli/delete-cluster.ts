@@ -3,6 +3,7 @@ import { mutateCluster, readSpec } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
 import { renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
+import { suggest } from './suggest.js';
 
 /**
  * delete cluster: lists every resource of the cluster (found by its tags and by the recorded inventory); with
@@ -18,23 +19,27 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
       const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: Boolean(opts.sshAcceptNew) };
       const nodes = await desiredGraph(dctx, provider);
       const { plan, run } = await destroyAll(dctx, provider, nodes);
-      await printData(ctx, plan, () => renderPlan(plan));
+      printData(ctx, plan, { table: () => renderPlan(plan) });
       if (!ctx.globals.yes) {
-        ctx.note(`Run again with --yes to delete these resources and the state of ${name}.`);
+        const command = suggest(ctx, `delete cluster ${name} --yes`);
+        ctx.io.emit({ code: 'next', level: 'info', message: `Delete these resources and the state of ${name} with: ${command}`, data: { command } });
         return 0;
       }
       // Throws (exit 1, naming what is left) unless every resource is gone; the state is kept until then.
       await run();
     } else {
       const keys = await store.list(`${name}/`);
-      ctx.out(`Cluster ${name} has no cloud resources (it was never applied). State objects to delete: ${keys.length}\n`);
+      // The same document as an applied cluster's delete plan (no steps), plus what --yes removes from the store.
+      const doc = { cluster: name, steps: [], stateObjects: keys.length };
+      printData(ctx, doc, { table: () => `Cluster ${name} has no cloud resources (it was never applied). State objects to delete: ${keys.length}\n` });
       if (!ctx.globals.yes) {
-        ctx.note(`Run again with --yes to delete the state of ${name}.`);
+        const command = suggest(ctx, `delete cluster ${name} --yes`);
+        ctx.io.emit({ code: 'next', level: 'info', message: `Delete the state of ${name} with: ${command}`, data: { command } });
         return 0;
       }
     }
     await cs.deleteAll({ lease });
-    ctx.note(`Deleted cluster ${name}.`);
+    ctx.io.emit({ code: 'cluster.deleted', level: 'info', message: `Deleted cluster ${name}.`, data: { cluster: name } });
     return 0;
   });
 }

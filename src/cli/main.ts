@@ -4,6 +4,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
+import { progressModeOf } from './result.js';
+
+export { reportResult } from './result.js';
 
 declare const K8SUP_VERSION: string;
 export const VERSION = typeof K8SUP_VERSION === 'string' ? K8SUP_VERSION : '0.0.0-dev';
@@ -57,11 +60,13 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .description('Provision production Kubernetes clusters on AWS, GCE and bare metal')
     .option('--state <url>', 'state store: file:///path, s3://bucket[/prefix], gs://bucket[/prefix] (env K8SUP_STATE_STORE)')
     .option('--name <name>', 'cluster name (env K8SUP_CLUSTER_NAME)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+    .addOption(new Option('-o, --output <format>', 'output format (name: one name a line, for lists)').choices(['table', 'json', 'yaml', 'name']))
+    .option('--no-headers', 'tables without their header row')
     .option('-y, --yes', 'actually make changes (default: only show what would change)')
     .option('-v, --verbose', 'more progress output and stack traces')
     .option('--quiet', 'less progress output')
     .addOption(new Option('--progress <mode>', 'progress output (env K8SUP_PROGRESS)').choices(['auto', 'plain', 'ndjson']))
+    .version(`k8sup ${VERSION}`, '--version', 'print the k8sup version')
     .showSuggestionAfterError(true)
     .exitOverride();
 
@@ -125,6 +130,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .action(actions(() => import('./history.js')));
   program.command('rollback').description('restore a spec revision').command('cluster [name]').description('write revision N again as a new revision')
     .requiredOption('--revision <n>', 'revision to restore')
+    .option('--force', 'roll back even to a Kubernetes version that upgrade would refuse (a downgrade)')
     .action(actions(() => import('./rollback.js')));
   program.command('unlock').description('release a lock').command('cluster [name]').description('release a stale lock')
     .requiredOption('--lock-id <id>', 'id of the lock (shown in the conflict error)')
@@ -133,6 +139,42 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
   program.command('completion').description('shell completion script').argument('<shell>', 'bash, zsh or fish')
     .action(actions(() => import('./completion.js')));
   return program;
+}
+
+/** The command words of a subcommand, e.g. `get clusters`. */
+function commandPath(cmd: Command): string {
+  const words: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) words.unshift(c.name());
+  return words.join(' ');
+}
+
+/**
+ * The known command words in argv (`get clusters`), followed by a space, or '' — for "see `k8sup … --help`" hints.
+ * Option values are skipped (`--progress weird get` → `get`); an unknown word ends the path (`bogus` → '').
+ */
+function commandWords(program: Command, argv: string[]): string {
+  const words: string[] = [];
+  let cmd = program;
+  const takesValue = (flag: string) => {
+    for (let c: Command | null = cmd; c; c = c.parent) {
+      const o = c.options.find((x) => x.long === flag || x.short === flag);
+      if (o) return o.required || o.optional;
+    }
+    return false;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a.startsWith('-')) {
+      if (!a.includes('=') && takesValue(a)) i++;
+      continue;
+    }
+    const sub = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (!sub) break;
+    words.push(a);
+    cmd = sub;
+  }
+  return words.length ? `${words.join(' ')} ` : '';
 }
 
 /** Runs the CLI; returns the exit code for success paths and throws K8supError for failures (bin/k8sup maps them). */
@@ -146,7 +188,8 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
     const cmd = a[a.length - 1] as Command;
     const opts = cmd.optsWithGlobals();
     const args = a.slice(0, -2).filter((x) => typeof x === 'string' || Array.isArray(x)).flat();
-    const { createContext } = await import('./context.js');
+    const [{ createContext }, { checkOutputFormat }] = await Promise.all([import('./context.js'), import('./render/output.js')]);
+    checkOutputFormat(commandPath(cmd), opts.output);
     const ctx = createContext({ env, stdout, stderr, globals: opts, program });
     try {
       const mod = await loader();
@@ -167,14 +210,13 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
       if (err.code === 'commander.help') {
-        // A command word with no subcommand (`k8sup`, `k8sup get`): the help went to the captured stderr.
+        // A command word with no subcommand (`k8sup`, `k8sup get`): the help went to the captured stderr — except
+        // under --progress ndjson, where every stderr line is an event.
+        if (progressModeOf(argv, env) === 'ndjson') throw new InvalidInputError('no command given', { hint: `see \`k8sup ${commandWords(program, argv)}--help\`` });
         stderr.write(commanderErr);
         return 2;
       }
-      const words = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
-      throw new InvalidInputError(err.message.replace(/^error: /, '').split('\n')[0], {
-        hint: `see \`k8sup ${words ? `${words} ` : ''}--help\``,
-      });
+      throw new InvalidInputError(err.message.replace(/^error: /, '').split('\n')[0], { hint: `see \`k8sup ${commandWords(program, argv)}--help\`` });
     }
     throw err;
   }

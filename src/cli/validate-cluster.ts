@@ -34,7 +34,7 @@ export default async function validateClusterCommand(ctx: CliContext, args: stri
 
   const { validateCluster, renderValidationTable } = await import('../validate/index.js');
     const report = await validateCluster(cluster, { kubeconfigYaml, context: opts.context }, { waitMs, count: Number(opts.count), intervalMs, io: ctx.io, signal: ctx.signal });
-    await printData(ctx, report, () => renderValidationTable(report));
+    printData(ctx, report, { table: () => renderValidationTable(report) });
     if (!report.valid) {
       throw new ClusterInvalidError(`cluster ${name} is not valid: ${report.failures.length} failure(s)`, {
         hint: waitMs ? 'see the failures above' : 'see the failures above; --wait 10m keeps checking while the cluster comes up',
