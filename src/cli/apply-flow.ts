@@ -10,6 +10,7 @@ import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, off
 import type { CliContext } from './context.js';
 import { planHasChanges, renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
+import { expandPath } from './paths.js';
 import { suggest } from './suggest.js';
 
 export interface ApplyFlags {
@@ -72,7 +73,7 @@ export async function planAndApply(
   const nodes = await desiredGraph(dctx, provider);
 
   if (flags.target === 'terraform') {
-    const files = await writeTerraform(provider, cluster, nodes, flags.out!);
+    const files = await writeTerraform(provider, cluster, nodes, expandPath(flags.out!, ctx));
     ctx.io.emit({ code: 'terraform.written', level: 'info', message: `Wrote Terraform for ${name}: ${files.join(', ')}`, data: { cluster: name, files } });
     return ExitCode.OK;
   }

@@ -114,6 +114,10 @@ export function createContext(input: ContextInput): CliContext & { dispose(): vo
       io.emit({ code: 'note', level: warning ? 'warn' : 'info', message: text.slice(warning ? warning[0].length : 0).replace(/\n$/, '') });
     },
     clusterName(positional) {
+      // K8SUP_CLUSTER_NAME is a default the argument overrides; --name and a different argument are a contradiction.
+      if (positional !== undefined && g.name !== undefined && positional !== g.name) {
+        throw new InvalidInputError(`the cluster is named twice: "${positional}" (argument) and "${g.name}" (--name)`, { hint: 'give the name once, as the argument or with --name' });
+      }
       const name = positional ?? globals.name;
       if (!name) {
         throw new InvalidInputError('no cluster name given', { hint: 'pass it as an argument, with --name, or set K8SUP_CLUSTER_NAME' });

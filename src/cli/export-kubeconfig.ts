@@ -6,6 +6,7 @@ import { loadPki } from '../cluster/pki-store.js';
 import { NotFoundError } from '../core/errors.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
+import { expandPath } from './paths.js';
 
 /** The API URL recorded at apply time, or kops' convention `https://api.<name>` before the first apply. */
 export async function apiServerFor(cs: ClusterStore, name: string): Promise<{ server: string; recorded: boolean }> {
@@ -30,7 +31,7 @@ export default async function exportKubeconfig(ctx: CliContext, args: string[], 
   const cs = new ClusterStore(await ctx.openStore(), name);
   await readSpec(cs, name);
   const kc = await adminKubeconfig(cs, name, opts.admin);
-  const path = opts.kubeconfig ?? ctx.env.KUBECONFIG?.split(':')[0] ?? join(ctx.home, '.kube', 'config');
+  const path = expandPath(opts.kubeconfig ?? ctx.env.KUBECONFIG?.split(':')[0] ?? join(ctx.home, '.kube', 'config'), ctx);
   const existing = await readFile(path, 'utf8').catch(() => null);
   await pkiMod.writeKubeconfigFile(path, pkiMod.mergeKubeconfig(existing, kc.yaml));
   if (!kc.recorded) ctx.note(`warning: ${name} has not been applied yet; the kubeconfig points at ${kc.server}`);

@@ -70,9 +70,11 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .showSuggestionAfterError(true)
     .exitOverride();
 
-  program.command('version').description('print the k8sup version').action(() => {
-    // Printed here, without loading anything else: this is the start-up benchmark.
-    output.writeOut(`k8sup ${VERSION}\n`);
+  program.command('version').description('print the k8sup version').action((_opts, cmd: Command) => {
+    // Printed here, without loading anything else (not even the YAML library): this is the start-up benchmark.
+    const format = cmd.optsWithGlobals().output;
+    if (format === 'name') throw new InvalidInputError('-o name: `k8sup version` does not print a list of names', { hint: 'use -o table, json or yaml' });
+    output.writeOut(format === 'json' ? `${JSON.stringify({ version: VERSION }, null, 2)}\n` : format === 'yaml' ? `version: ${VERSION}\n` : `k8sup ${VERSION}\n`);
   });
 
   const create = program

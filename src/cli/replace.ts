@@ -6,7 +6,7 @@ import { suggest } from './suggest.js';
 
 /** replace -f: the file becomes the next revision. Applying it is `update cluster --yes`. */
 export default async function replace(ctx: CliContext, _args: string[], opts: Record<string, any>): Promise<number> {
-  const cluster = await readSpecFile(opts.filename, ctx.cwd);
+  const cluster = await readSpecFile(opts.filename, ctx);
   const name = ctx.clusterName(cluster.metadata.name);
   assertSameName(cluster, name, opts.filename);
   const store = await ctx.openStore();

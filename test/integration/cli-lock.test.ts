@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { K8SUP, k8sup, tempHome } from '../helpers/cli.js';
+import { K8SUP, k8sup, tempHome, treeDigest } from '../helpers/cli.js';
 import { waitFor } from '../helpers/net.js';
 
 test('a stale lock: exit 3 with holder and id, unlock frees it', { timeout: 60_000 }, async () => {
@@ -35,7 +35,17 @@ test('a stale lock: exit 3 with holder and id, unlock frees it', { timeout: 60_0
   assert.ok(id, `no lock id in: ${blocked.stderr}`);
 
   assert.equal((await k8sup(['unlock', 'cluster', name, '--lock-id', 'not-the-id'], { env })).code, 2, 'a wrong id is refused');
-  const unlocked = await k8sup(['unlock', 'cluster', name, '--lock-id', id], { env });
+  assert.equal((await k8sup(['unlock', 'cluster', name, '--lock-id', 'not-the-id', '--yes'], { env })).code, 2, 'a wrong id is refused');
+  // Without --yes unlock only shows the lock: the store is byte-for-byte the same and the cluster still locked.
+  const digest = treeDigest(join(home, '.k8sup'));
+  const preview = await k8sup(['unlock', 'cluster', name, '--lock-id', id], { env });
+  assert.equal(preview.code, 0, preview.stderr);
+  assert.match(preview.stderr, new RegExp(`held by \\S+ \\(pid ${child.pid}, "edit cluster"\\)`));
+  assert.doesNotMatch(preview.stderr, /@[^@\s]+@/, 'the holder is user@host, not user@host@host');
+  assert.match(preview.stderr, new RegExp(`k8sup unlock cluster ${name} --lock-id ${id} --yes`));
+  assert.equal(treeDigest(join(home, '.k8sup')), digest, 'unlock without --yes wrote something');
+  assert.equal((await k8sup(['replace', '-f', file], { env })).code, 3, 'still locked');
+  const unlocked = await k8sup(['unlock', 'cluster', name, '--lock-id', id, '--yes'], { env });
   assert.equal(unlocked.code, 0, unlocked.stderr);
   const after = await k8sup(['replace', '-f', file], { env });
   assert.equal(after.code, 0, after.stderr);
