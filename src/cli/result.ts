@@ -3,16 +3,22 @@
 // wrong, how to fix it), and a success prints nothing.
 
 import { ndjsonLine } from './render/progress.js';
+import { withStateFlag } from './suggest.js';
 
-/** The progress mode of a run, read from argv and the environment the way the option parser does (last one wins). */
-export function progressModeOf(argv: readonly string[], env: Record<string, string | undefined>): string {
-  let mode = env.K8SUP_PROGRESS;
+/** A global option's value in argv, read the way the option parser does (last one wins); for runs that failed to parse. */
+function optionValue(argv: readonly string[], flag: string): string | undefined {
+  let value: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--') break;
-    if (argv[i] === '--progress') mode = argv[++i];
-    else if (argv[i].startsWith('--progress=')) mode = argv[i].slice('--progress='.length);
+    if (argv[i] === flag) value = argv[++i];
+    else if (argv[i].startsWith(`${flag}=`)) value = argv[i].slice(flag.length + 1);
   }
-  return mode ?? 'auto';
+  return value;
+}
+
+/** The progress mode of a run: the flag, else K8SUP_PROGRESS. */
+export function progressModeOf(argv: readonly string[], env: Record<string, string | undefined>): string {
+  return optionValue(argv, '--progress') ?? env.K8SUP_PROGRESS ?? 'auto';
 }
 
 interface ReportedError {
@@ -33,7 +39,8 @@ export function reportResult(opts: {
 }): void {
   const err = opts.error as ReportedError | undefined;
   const message = err === undefined ? undefined : (err?.message ?? String(err));
-  const hint = err === undefined ? undefined : (err?.hint ?? 'run again with -v for details');
+  // Commands in hints from below the CLI get this run's --state, like the CLI's own suggestions.
+  const hint = err === undefined ? undefined : withStateFlag(err?.hint ?? 'run again with -v for details', optionValue(opts.argv, '--state'));
   const cause = err?.cause as { stack?: string } | undefined;
   const stack = opts.verbose && err?.stack ? `${err.stack}${cause ? `\ncause: ${cause.stack ?? String(cause)}` : ''}` : undefined;
   if (progressModeOf(opts.argv, opts.env) === 'ndjson') {

@@ -68,8 +68,8 @@ test('create --yes and delete --yes under --progress ndjson: pure JSON, task eve
   for (const e of creates) assert.ok(typeof e.cloudId === 'string' && e.cloudId.length > 0, `task.done without cloudId: ${JSON.stringify(e)}`);
   const vpc = creates.find((e) => e.kind === 'vpc');
   assert.match(vpc?.cloudId ?? '', /^vpc-/);
-  assert.deepEqual(ev.at(-1), { ...ev.at(-1), exitCode: 0, level: 'info' });
-  assert.match(ev.find((e) => e.code === 'next').command, /^k8sup validate cluster out\.k8s\.local --wait 10m$/);
+  assert.deepEqual(ev.at(-1)!, { ...ev.at(-1)!, exitCode: 0, level: 'info' });
+  assert.match(ev.find((e) => e.code === 'next')!.command, /^k8sup validate cluster out\.k8s\.local --wait 10m$/);
 });
 
 /** The same document in json and yaml; a table with and without headers; names where the command lists things. */

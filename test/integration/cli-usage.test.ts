@@ -43,7 +43,7 @@ function ndjson(r: CliResult): Record<string, any>[] {
     assert.ok(Object.hasOwn(EVENT_CATALOGUE, e.code), `unknown code ${e.code}`);
   }
   assert.deepEqual(
-    { code: events.at(-1).code, exitCode: events.at(-1).exitCode },
+    { code: events.at(-1)!.code, exitCode: events.at(-1)!.exitCode },
     { code: 'result', exitCode: r.code },
   );
   return events;
@@ -113,6 +113,10 @@ test('suggested commands keep --state; after a failed create --yes the hint is t
   const del = await k8sup(['delete', 'cluster', 'm.k8s.local', '--state', state], { env });
   assert.match(del.stderr, new RegExp(`k8sup delete cluster m\\.k8s\\.local --yes --state ${state}$`, 'm'));
   assert.equal((await k8sup(['delete', 'cluster', 'm.k8s.local', '--state', state, '--yes'], { env })).code, 0);
+  // Hints written below the CLI (here the store's "not found") get the --state of the run too.
+  const missing = await k8sup(['get', 'cluster', 'm.k8s.local', `--state=${state}`], { env });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, new RegExp(`^hint: list clusters with \`k8sup get clusters --state ${state}\``, 'm'));
 
   const failed = await k8sup(['create', 'cluster', 'm.k8s.local', '--hosts', join(home, 'hosts.yaml'), '--state', state, '--yes'], { env });
   assert.equal(failed.code, 1, failed.stderr);
@@ -130,12 +134,12 @@ test('--progress ndjson: every stderr line is an event, also on exit 2 and exit 
   assert.equal(created.code, 0);
   const ev = ndjson(created);
   assert.deepEqual(ev.find((e) => e.code === 'cluster.stored'), { ...ev.find((e) => e.code === 'cluster.stored'), cluster: 'nd.k8s.local', revision: 1 });
-  assert.equal(ev.at(-1).level, 'info');
+  assert.equal(ev.at(-1)!.level, 'info');
 
   for (const args of [['create', 'cluster', 'nd.k8s.local', '--zones', 'us-east-2a'], ['bogus'], [], ['get', 'clusters', '--state', 'ftp://x'], ['create', 'cluster', 'Bad_Name', '--zones', 'us-east-2a']]) {
     const r = await k8sup(args, { env });
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
-    const last = ndjson(r).at(-1);
+    const last = ndjson(r).at(-1)!;
     assert.equal(typeof last.error, 'string');
     assert.equal(typeof last.hint, 'string');
     assert.equal(last.errorCode, 'InvalidInput');
@@ -143,7 +147,7 @@ test('--progress ndjson: every stderr line is an event, also on exit 2 and exit 
   // --progress ndjson given as a flag (not the environment) with a flag error.
   const flagged = await k8sup(['--progress', 'ndjson', 'get', 'clusters', '-o', 'xml'], { env: { HOME: home } });
   assert.equal(flagged.code, 2);
-  assert.match(ndjson(flagged).at(-1).hint, /k8sup get clusters --help/);
+  assert.match(ndjson(flagged).at(-1)!.hint, /k8sup get clusters --help/);
 
   // Exit 3: the cluster is locked by an edit in progress.
   const started = join(home, 'editor-started');
@@ -156,7 +160,7 @@ test('--progress ndjson: every stderr line is an event, also on exit 2 and exit 
     const digest = treeDigest(join(home, '.k8sup'));
     const locked = await k8sup(['rollback', 'cluster', 'nd.k8s.local', '--revision', '1', '--yes'], { env });
     assert.equal(locked.code, 3, locked.stderr);
-    const last = ndjson(locked).at(-1);
+    const last = ndjson(locked).at(-1)!;
     assert.equal(last.errorCode, 'Conflict');
     const id = /--lock-id (\S+)/.exec(last.hint)?.[1];
     assert.ok(id, last.hint);
