@@ -89,7 +89,8 @@ export function createContext(input: ContextInput): CliContext & { dispose(): vo
   setMaxListeners(0, abort.signal);
   const quitNow = () => process.exit(130);
   const onInterrupt = () => {
-    stderr.write('\nInterrupted: finishing the tasks in flight and recording them (Ctrl-C again to quit at once).\n');
+    // An event like any other line on stderr, so that NDJSON stays JSON through an interrupt.
+    io.emit({ code: 'note', level: 'warn', message: 'Interrupted: finishing the tasks in flight and recording them (Ctrl-C again to quit at once).' });
     abort.abort(new Error('interrupted'));
     process.once('SIGINT', quitNow);
   };
