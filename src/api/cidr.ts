@@ -31,6 +31,19 @@ export function parseCidr(text: string): Cidr | null {
   return { base, prefix };
 }
 
+/** Why `text` is not a CIDR parseCidr accepts, in words a user can act on; null when it is one. */
+export function cidrIssue(text: string): string | null {
+  if (parseCidr(text)) return null;
+  const [addr, bits, extra] = text.split('/');
+  const base = parseIpv4(addr);
+  if (extra !== undefined || bits === undefined || !/^\d{1,2}$/.test(bits) || Number(bits) > 32 || base === null) {
+    return `"${text}" is not an IPv4 CIDR like 10.0.0.0/16`;
+  }
+  const prefix = Number(bits);
+  const network = { base: (base & (prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0)) >>> 0, prefix };
+  return `"${text}" has host bits set: the network is ${formatCidr(network)} (or write ${addr}/32 for the one address)`;
+}
+
 export function formatCidr(c: Cidr): string {
   return `${formatIpv4(c.base)}/${c.prefix}`;
 }

@@ -2,7 +2,7 @@
 // nothing here throws, so a user sees every problem at once.
 
 import type { FieldIssue } from '../core/errors.js';
-import { cidrsOverlap, parseCidr, parseIpv4 } from './cidr.js';
+import { cidrIssue, cidrsOverlap, parseCidr, parseIpv4 } from './cidr.js';
 import { API_VERSION, KIND, type Cluster } from './types.js';
 import { isSupported, parseKubeVersion, supportedRange } from './version.js';
 import { isKnownZone, zoneShape } from './zones.js';
@@ -60,7 +60,7 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   if (s.cloud !== 'metal') ranges.push(['networkCIDR', s.networking.networkCIDR]);
   const parsed = ranges.map(([field, text]) => {
     const cidr = parseCidr(text);
-    if (!cidr) add(`spec.networking.${field}`, `"${text}" is not an IPv4 CIDR like 10.0.0.0/16 (with no host bits set)`);
+    if (!cidr) add(`spec.networking.${field}`, cidrIssue(text)!);
     return { field, text, cidr };
   });
   for (let i = 0; i < parsed.length; i++) {
@@ -74,8 +74,8 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   const net = parsed.find((p) => p.field === 'networkCIDR')?.cidr;
   if (net && (net.prefix < 16 || net.prefix > 24)) add('spec.networking.networkCIDR', 'must be between /16 and /24 (one subnet per zone is carved from it)');
 
-  s.api.adminAccess.forEach((t, i) => parseCidr(t) || add(`spec.api.adminAccess[${i}]`, `"${t}" is not an IPv4 CIDR`));
-  s.ssh.access.forEach((t, i) => parseCidr(t) || add(`spec.ssh.access[${i}]`, `"${t}" is not an IPv4 CIDR`));
+  s.api.adminAccess.forEach((t, i) => parseCidr(t) || add(`spec.api.adminAccess[${i}]`, cidrIssue(t)!));
+  s.ssh.access.forEach((t, i) => parseCidr(t) || add(`spec.ssh.access[${i}]`, cidrIssue(t)!));
   if (s.api.dnsZone !== null && !DNS1123_SUBDOMAIN.test(s.api.dnsZone.replace(/\.$/, ''))) add('spec.api.dnsZone', `"${s.api.dnsZone}" is not a DNS zone name`);
   if (s.ssh.publicKey !== null && !SSH_PUBLIC_KEY.test(s.ssh.publicKey.trim())) add('spec.ssh.publicKey', 'is not an OpenSSH public key (ssh-ed25519 AAAA…); did you pass the private key file?');
 

@@ -25,3 +25,18 @@ export function supportedRange(): string {
 export function isSupported(v: KubeVersion): boolean {
   return v.major === 1 && v.minor >= MIN_SUPPORTED_MINOR && v.minor <= MAX_SUPPORTED_MINOR;
 }
+
+/**
+ * kubeadm's rule for changing the version of a running cluster: never down, one minor at a time. `upgrade cluster`
+ * refuses what breaks it, and so does `rollback cluster` (a rollback to an older spec is a downgrade too).
+ */
+export function versionChangeIssue(from: KubeVersion, to: KubeVersion): { message: string; hint: string } | null {
+  const show = (v: KubeVersion) => `${v.major}.${v.minor}.${v.patch}`;
+  const hint = `change one minor version at a time, never down: ${from.major}.${from.minor} → ${from.major}.${from.minor + 1}`;
+  if (to.major !== from.major) return { message: `cannot change the major version (${show(from)} → ${show(to)})`, hint };
+  if (to.minor < from.minor || (to.minor === from.minor && to.patch < from.patch)) {
+    return { message: `cannot downgrade Kubernetes from ${show(from)} to ${show(to)}`, hint };
+  }
+  if (to.minor > from.minor + 1) return { message: `cannot skip minor versions (${show(from)} → ${show(to)})`, hint };
+  return null;
+}

@@ -13,6 +13,8 @@ import { printData } from './render/output.js';
 import { reviewPlan } from '../core/plan-view.js';
 import { checkSavedPlanLive, liveDigest, planFromSaved, writeSavedPlan, type SavedPlan } from '../cluster/saved-plan.js';
 import { writeAdminContext } from './export-kubeconfig.js';
+import { expandPath } from './paths.js';
+import { suggest } from './suggest.js';
 
 export interface ApplyFlags {
   target?: 'direct' | 'terraform';
@@ -59,26 +61,40 @@ async function printStepScripts(ctx: CliContext, provider: Provider<any>, cluste
 }
 
 /** What to run to apply a pending plan; a local store cannot apply a cloud cluster, so say so now. */
-function nextStep(provider: Provider<any>, storeUrl: string, name: string): string {
-  const apply = `Apply with: k8sup update cluster ${name} --yes`;
+function announceNextStep(ctx: CliContext, provider: Provider<any>, storeUrl: string, applyWith: string): void {
   const schemes = provider.nodeStateStoreSchemes;
-  if (!schemes || schemes.includes(new URL(storeUrl).protocol)) return apply;
-  return `To apply it, keep the cluster state in ${schemes[0]}// storage (${provider.name} nodes read their bootstrap material from it): create it with --state ${schemes[0]}//BUCKET (or K8SUP_STATE_STORE), then k8sup update cluster ${name} --yes`;
+  if (!schemes || schemes.includes(new URL(storeUrl).protocol)) {
+    ctx.io.emit({ code: 'next', level: 'info', message: `Apply with: ${applyWith}`, data: { command: applyWith } });
+    return;
+  }
+  ctx.io.emit({
+    code: 'note',
+    level: 'info',
+    message: `To apply it, keep the cluster state in ${schemes[0]}// storage (${provider.name} nodes read their bootstrap material from it): create it with --state ${schemes[0]}//BUCKET (or K8SUP_STATE_STORE), then ${applyWith.replace(/ --state \S+/, '')}`,
+  });
 }
 
 /**
  * Plans the cluster and, with --yes, applies it. A cluster that was never applied is planned offline (every
  * resource is a create), so `create cluster` without --yes needs no cloud account.
  */
-export async function planAndApply(ctx: CliContext, store: BlobStore, cs: ClusterStore, cluster: Cluster, flags: ApplyFlags, opts: { offlineIfNew: boolean; revision: number; clients?: unknown; saved?: SavedPlan }): Promise<number> {
+export async function planAndApply(
+  ctx: CliContext,
+  store: BlobStore,
+  cs: ClusterStore,
+  cluster: Cluster,
+  flags: ApplyFlags,
+  opts: { offlineIfNew: boolean; revision: number; clients?: unknown; /** The command that applies this preview (default: update --yes). */ applyWith?: string; saved?: SavedPlan },
+): Promise<number> {
+  const name = cluster.metadata.name;
   const provider = await loadProviderFor(cluster);
   if (ctx.globals.yes || flags.target === 'terraform') assertNodesCanReadStore(provider, store.url);
   const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: flags.sshAcceptNew, clients: opts.clients, revision: opts.revision };
   const nodes = await desiredGraph(dctx, provider);
 
   if (flags.target === 'terraform') {
-    const files = await writeTerraform(provider, cluster, nodes, flags.out!);
-    ctx.note(`Wrote Terraform for ${cluster.metadata.name}: ${files.join(', ')}`);
+    const files = await writeTerraform(provider, cluster, nodes, expandPath(flags.out!, ctx));
+    ctx.io.emit({ code: 'terraform.written', level: 'info', message: `Wrote Terraform for ${name}: ${files.join(', ')}`, data: { cluster: name, files } });
     return ExitCode.OK;
   }
 
@@ -89,22 +105,24 @@ export async function planAndApply(ctx: CliContext, store: BlobStore, cs: Cluste
   const view = reviewPlan(plan, provider.handlers);
   // A saved plan applies only if the cloud is still what it was planned against (exit 3 before anything changes).
   if (opts.saved) checkSavedPlanLive(opts.saved, flags.plan!, liveDigest(live!.live), view);
-  await printData(ctx, view, () => renderPlan(view, { verbose: ctx.globals.verbose }));
+  printData(ctx, view, { table: () => renderPlan(view, { verbose: ctx.globals.verbose }) });
   if (ctx.globals.output === 'table' && ctx.globals.verbose && provider.stepScript) await printStepScripts(ctx, provider, cluster, store.url, plan, nodes);
 
-  const name = cluster.metadata.name;
   if (!ctx.globals.yes) {
     // An offline plan cannot know that the account already holds a cluster of this name (from another state store).
-    if (offline) ctx.note(`This plan did not look at the cloud (nothing was applied from this state yet). Check it against the cloud with: k8sup update cluster ${name}`);
+    if (offline) ctx.note(`This plan did not look at the cloud (nothing was applied from this state yet). Check it against the cloud with: ${suggest(ctx, `update cluster ${name}`)}`);
     if (flags.outPlan) {
       const file = await writeSavedPlan(flags.outPlan, ctx.cwd, { cluster: name, specRevision: opts.revision, liveDigest: liveDigest(live?.live ?? []), createdAt: new Date().toISOString(), plan: view });
-      ctx.note(`Saved the plan to ${file}. Apply exactly this plan with: k8sup update cluster ${name} --plan ${flags.outPlan} --yes`);
-    } else if (changes) ctx.note(nextStep(provider, store.url, name));
+      const command = suggest(ctx, `update cluster ${name} --plan ${flags.outPlan} --yes`);
+      ctx.io.emit({ code: 'next', level: 'info', message: `Saved the plan to ${file}. Apply exactly this plan with: ${command}`, data: { command } });
+    } else if (changes) announceNextStep(ctx, provider, store.url, opts.applyWith ?? suggest(ctx, `update cluster ${name} --yes`));
     return changes && flags.detailedExitcode ? ExitCode.CHANGES_PENDING : ExitCode.OK;
   }
   if (changes) {
     await live!.apply(opts.saved ? planFromSaved(opts.saved) : undefined);
-    ctx.note(`Cluster ${name} is applied. Check it with: k8sup validate cluster ${name} --wait 10m`);
+    const validate = suggest(ctx, `validate cluster ${name} --wait 10m`);
+    ctx.io.emit({ code: 'cluster.applied', level: 'info', message: `Cluster ${name} is applied (revision ${opts.revision}).`, data: { cluster: name, revision: opts.revision } });
+    ctx.io.emit({ code: 'next', level: 'info', message: `Check it with: ${validate}`, data: { command: validate } });
   }
   if (flags.admin !== undefined && flags.admin !== false) ctx.note(await writeAdminContext(ctx, cs, name, flags.admin));
   return ExitCode.OK;

@@ -1,9 +1,8 @@
 // `create cluster` flags → a partial cluster document for the spec pipeline (src/api). Only the translation and
 // the flag-level checks live here; every rule about values is in src/api/rules.ts.
 
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { InvalidInputError } from '../core/errors.js';
+import { expandPath, readInputFile } from './paths.js';
 
 type Doc = Record<string, any>;
 
@@ -19,15 +18,7 @@ function count(flag: string, v: string | undefined): number | undefined {
   return Number(v);
 }
 
-async function readInput(flag: string, path: string, cwd: string): Promise<string> {
-  try {
-    return await readFile(resolve(cwd, path), 'utf8');
-  } catch (e) {
-    throw new InvalidInputError(`${flag}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? e})`, { hint: 'check the path' });
-  }
-}
-
-export async function clusterDocFromFlags(name: string, o: Record<string, any>, cwd: string): Promise<Doc> {
+export async function clusterDocFromFlags(name: string, o: Record<string, any>, where: { home: string; cwd: string }): Promise<Doc> {
   const zones = list(o.zones);
   if (!zones?.length && !o.hosts && o.cloud !== 'metal') {
     throw new InvalidInputError('--zones is required', { hint: 'e.g. --zones us-east-2a (AWS) or --zones us-central1-b (GCE); bare metal takes --hosts FILE' });
@@ -44,7 +35,7 @@ export async function clusterDocFromFlags(name: string, o: Record<string, any>, 
   if (o.dnsZone) api.dnsZone = o.dnsZone;
   const ssh: Doc = {};
   if (o.sshAccess) ssh.access = list(o.sshAccess);
-  if (o.sshPublicKey) ssh.publicKey = (await readInput('--ssh-public-key', o.sshPublicKey, cwd)).trim();
+  if (o.sshPublicKey) ssh.publicKey = (await readInputFile('--ssh-public-key', o.sshPublicKey, where)).trim();
 
   const cp: Doc = {};
   const cpCount = count('--control-plane-count', o.controlPlaneCount);
@@ -60,7 +51,8 @@ export async function clusterDocFromFlags(name: string, o: Record<string, any>, 
 
   if (o.hosts) {
     const { parseHostsFile } = await import('../../providers/metal/hosts-file.js');
-    const parsed = parseHostsFile(await readInput('--hosts', o.hosts, cwd), o.hosts);
+    // Relative sshKey paths in the file are relative to its folder, so it is named by its expanded path.
+    const parsed = parseHostsFile(await readInputFile('--hosts', o.hosts, where), o.hosts === '-' ? '-' : expandPath(o.hosts, where));
     spec.cloud ??= 'metal';
     spec.hosts = parsed.hosts;
     if (parsed.api?.vip) api.vip = parsed.api.vip;

@@ -10,14 +10,19 @@ import { parseDuration } from '../pki/duration.js';
 import type { BlobStore } from '../state/blob.js';
 import { InterruptedError } from './interrupts.js';
 import { lockHolderIsGone, ownIdentity } from './local-process.js';
+import type { OutputFormat } from './render/output.js';
 import { createProgress, type ProgressMode } from './render/progress.js';
 
-export type OutputFormat = 'table' | 'json' | 'yaml';
+export type { OutputFormat };
 
 export interface Globals {
   state?: string;
+  /** The --state given on the command line (not from the environment): suggested commands repeat it. */
+  stateFlag?: string;
   name?: string;
   output: OutputFormat;
+  /** --no-headers: tables without their header row. */
+  noHeaders: boolean;
   yes: boolean;
   verbose: boolean;
   quiet: boolean;
@@ -83,8 +88,10 @@ export function createContext(input: ContextInput): CliContext {
   }
   const globals: Globals = {
     state: g.state ?? env.K8SUP_STATE_STORE ?? undefined,
+    stateFlag: g.state,
     name: g.name ?? env.K8SUP_CLUSTER_NAME ?? undefined,
     output: g.output ?? 'table',
+    noHeaders: g.headers === false,
     yes: Boolean(g.yes),
     verbose: Boolean(g.verbose),
     quiet: Boolean(g.quiet),
@@ -125,10 +132,16 @@ export function createContext(input: ContextInput): CliContext {
     cwd: process.cwd(),
     stdoutIsTTY: Boolean(stdout.isTTY),
     out: (text) => void stdout.write(text),
+    // Notes are events too, so that under --progress ndjson every stderr line is JSON.
     note: (text) => {
-      if (!globals.quiet) stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+      const warning = /^warning: /.exec(text);
+      io.emit({ code: 'note', level: warning ? 'warn' : 'info', message: text.slice(warning ? warning[0].length : 0).replace(/\n$/, '') });
     },
     clusterName(positional) {
+      // K8SUP_CLUSTER_NAME is a default the argument overrides; --name and a different argument are a contradiction.
+      if (positional !== undefined && g.name !== undefined && positional !== g.name) {
+        throw new InvalidInputError(`the cluster is named twice: "${positional}" (argument) and "${g.name}" (--name)`, { hint: 'give the name once, as the argument or with --name' });
+      }
       const name = positional ?? globals.name;
       if (!name) {
         throw new InvalidInputError('no cluster name given', { hint: 'pass it as an argument, with --name, or set K8SUP_CLUSTER_NAME' });

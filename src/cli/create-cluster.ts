@@ -7,7 +7,7 @@ import { createCluster } from './create-common.js';
 export default async function createClusterCommand(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
   checkApplyFlags(opts);
-  const doc = await clusterDocFromFlags(name, opts, ctx.cwd);
+  const doc = await clusterDocFromFlags(name, opts, ctx);
   const cluster = loadCluster(doc, 'Fix the flag for that field; see `k8sup create cluster --help`.');
   return createCluster(ctx, cluster, opts);
 }

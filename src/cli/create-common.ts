@@ -6,13 +6,14 @@
 
 import { randomUUID } from 'node:crypto';
 import { clusterToYaml, parseClusterText, type Cluster } from '../api/index.js';
-import { InvalidInputError } from '../core/errors.js';
+import { InvalidInputError, K8supError, OperationError } from '../core/errors.js';
 import { assertNodesCanReadStore, connectProvider, desiredGraph, loadProviderFor } from '../cluster/deploy.js';
 import { generatePki, storePkiForCreate } from '../cluster/pki-store.js';
 import { mutateCluster, writeSpec } from '../cluster/spec-store.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { checkSavedPlanFlags, planAndApply, type ApplyFlags } from './apply-flow.js';
 import type { CliContext } from './context.js';
+import { suggest } from './suggest.js';
 
 /** The spec without its identity and revision: what "the same create" compares. */
 function specOnly(cluster: Cluster): string {
@@ -67,7 +68,13 @@ export async function createCluster(ctx: CliContext, requested: Cluster, flags: 
     await storePkiForCreate(store, name, fresh.pki);
     const cluster: Cluster = { ...requested, metadata: { name, uid: randomUUID() } };
     await writeSpec(cs, cluster, 0, ctx.actor, 'create');
-    ctx.note(`Stored cluster ${name} (revision 1, uid ${cluster.metadata.uid}) and its PKI in ${store.url}.`);
-    return planAndApply(ctx, store, cs, cluster, flags, { offlineIfNew: true, clients, revision: 1 });
+    ctx.io.emit({ code: 'cluster.stored', level: 'info', message: `Stored cluster ${name} (revision 1, uid ${cluster.metadata.uid}) and its PKI in ${store.url}.`, data: { cluster: name, revision: 1, store: store.url } });
+    try {
+      return await planAndApply(ctx, store, cs, cluster, flags, { offlineIfNew: true, clients, revision: 1 });
+    } catch (e) {
+      // The spec is stored now, so running the same create again would only plan again: the resume is update.
+      if (!(e instanceof K8supError) || e.exitCode !== 1) throw e;
+      throw new OperationError(e.message, { code: e.code, cause: e, hint: `the spec is stored; fix the cause, then resume with \`${suggest(ctx, `update cluster ${name} --yes`)}\` (finished work is not redone)` });
+    }
   });
 }

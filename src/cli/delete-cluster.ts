@@ -9,6 +9,7 @@ import { removeAdminContext } from './export-kubeconfig.js';
 import { renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
 import { reviewPlan } from '../core/plan-view.js';
+import { suggest } from './suggest.js';
 
 /**
  * delete cluster: lists every resource of the cluster (found by its ownership tags/labels and by the journal); with
@@ -41,9 +42,10 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
       const { plan, run } = await destroyAll(dctx, provider, nodes);
       if (applied || plan.steps.length > 0) {
         const view = reviewPlan(plan, provider.handlers);
-        await printData(ctx, view, () => renderPlan(view));
+        printData(ctx, view, { table: () => renderPlan(view) });
         if (!ctx.globals.yes) {
-          ctx.note(`Run again with --yes to delete these resources and the state of ${name}.`);
+          const command = suggest(ctx, `delete cluster ${name} --yes`);
+          ctx.io.emit({ code: 'next', level: 'info', message: `Delete these resources and the state of ${name} with: ${command}`, data: { command } });
           return 0;
         }
         // Throws (exit 1, naming what is left) unless every resource is gone; the state is kept until then.
@@ -52,9 +54,12 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
       }
     }
     const keys = await store.list(`${name}/`);
-    ctx.out(`Cluster ${name} has no cloud resources (it was never applied). State objects to delete: ${keys.length}\n`);
+    // The same document as an applied cluster's delete plan (no steps), plus what --yes removes from the store.
+    const doc = { cluster: name, steps: [], stateObjects: keys.length };
+    printData(ctx, doc, { table: () => `Cluster ${name} has no cloud resources (it was never applied). State objects to delete: ${keys.length}\n` });
     if (!ctx.globals.yes) {
-      ctx.note(`Run again with --yes to delete the state of ${name}.`);
+      const command = suggest(ctx, `delete cluster ${name} --yes`);
+      ctx.io.emit({ code: 'next', level: 'info', message: `Delete the state of ${name} with: ${command}`, data: { command } });
       return 0;
     }
     return forgetCluster(ctx, cs, lease!, name);
@@ -68,7 +73,7 @@ async function forgetCluster(ctx: CliContext, cs: ClusterStore, lease: Lease, na
   // The CA identifies the kubeconfig entries k8sup wrote for this cluster; read it before the state goes.
   const pki = await loadPki(cs.store, name);
   await cs.deleteAll({ lease });
-  ctx.note(`Deleted cluster ${name}.`);
+  ctx.io.emit({ code: 'cluster.deleted', level: 'info', message: `Deleted cluster ${name}.`, data: { cluster: name } });
   const removed = pki ? await removeAdminContext(ctx, name, pki.ca.certPem) : null;
   if (removed) ctx.note(removed);
   return 0;
@@ -86,12 +91,12 @@ async function deleteWithoutState(ctx: CliContext, name: string, opts: Record<st
   const found = await planDeleteByOwnership({ store, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal }, provider, scope);
   const which = found.clusterId ? ` (cluster id ${found.clusterId})` : '';
   if (found.plan.steps.length === 0) {
-    ctx.out(`No state for ${name} and nothing in ${cloud} ${scope.region} carries its ownership tags${which}: nothing to delete.\n`);
+    printData(ctx, { cluster: name, steps: [] }, { table: () => `No state for ${name} and nothing in ${cloud} ${scope.region} carries its ownership tags${which}: nothing to delete.\n` });
     return 0;
   }
   ctx.note(`No state for ${name}: deleting what carries its ownership tags in ${cloud} ${scope.region}${which}.`);
   const view = reviewPlan(found.plan, provider.handlers);
-  await printData(ctx, view, () => renderPlan(view));
+  printData(ctx, view, { table: () => renderPlan(view) });
   if (!ctx.globals.yes) {
     ctx.note(`Run again with --yes to delete these resources.`);
     return 0;

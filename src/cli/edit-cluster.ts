@@ -8,6 +8,7 @@ import { assertSameName, mutateCluster, readSpec, writeSpec } from '../cluster/s
 import type { CliContext } from './context.js';
 import { checkImmutableFields } from '../cluster/immutable-fields.js';
 import { describeChanges, specChanges } from '../api/spec-diff.js';
+import { suggest } from './suggest.js';
 
 const HEADER = '# Edit the cluster spec. Lines starting with # are ignored; an empty file cancels the edit.\n';
 
@@ -114,7 +115,7 @@ export default async function editCluster(ctx: CliContext, args: string[]): Prom
         // right before saving, rather than trust the last renewal.
         await lease.renew();
         const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, 'edit');
-        ctx.note(changed ? `Saved ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: k8sup update cluster ${name} --yes` : 'No changes.');
+        ctx.note(changed ? `Saved ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: ${suggest(ctx, `update cluster ${name} --yes`)}` : 'No changes.');
         return 0;
       }
     } catch (e) {

@@ -6,6 +6,7 @@ import { loadPki } from '../cluster/pki-store.js';
 import { NotFoundError } from '../core/errors.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
+import { expandPath } from './paths.js';
 
 /** The API URL recorded at apply time, or kops' convention `https://api.<name>` before the first apply. */
 export async function apiServerFor(cs: ClusterStore, name: string): Promise<{ server: string; recorded: boolean }> {
@@ -57,6 +58,6 @@ export default async function exportKubeconfig(ctx: CliContext, args: string[], 
   pkiMod.parseDuration(opts.admin); // bad input fails before any read
   const cs = new ClusterStore(await ctx.openStore(), name);
   await readSpec(cs, name);
-  ctx.note(await writeAdminContext(ctx, cs, name, opts.admin, opts.kubeconfig));
+  ctx.note(await writeAdminContext(ctx, cs, name, opts.admin, opts.kubeconfig === undefined ? undefined : expandPath(opts.kubeconfig, ctx)));
   return 0;
 }

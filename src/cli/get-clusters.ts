@@ -3,7 +3,6 @@ import { readClusterInfo } from '../cluster/cluster-info.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
-import { renderTable } from './render/table.js';
 
 export default async function getClusters(ctx: CliContext): Promise<number> {
   const store = await ctx.openStore();
@@ -16,13 +15,13 @@ export default async function getClusters(ctx: CliContext): Promise<number> {
     const c = parseClusterText(latest.yaml, name);
     rows.push({ name, cloud: c.spec.cloud, region: c.spec.region, kubernetesVersion: c.spec.kubernetesVersion, revision: latest.revision, appliedRevision: info.appliedRevision ?? null });
   }
-  await printData(ctx, rows, () =>
-    rows.length === 0
-      ? 'No clusters in this state store.\n'
-      : renderTable(
-          ['NAME', 'CLOUD', 'REGION', 'VERSION', 'REVISION', 'APPLIED'],
-          rows.map((r) => [r.name, r.cloud, r.region, r.kubernetesVersion, r.revision, r.appliedRevision ?? 'never']),
-        ),
-  );
+  printData(ctx, rows, {
+    table: {
+      headers: ['NAME', 'CLOUD', 'REGION', 'VERSION', 'REVISION', 'APPLIED'],
+      rows: rows.map((r) => [r.name, r.cloud, r.region, r.kubernetesVersion, r.revision, r.appliedRevision ?? 'never']),
+      empty: 'No clusters in this state store.',
+    },
+    names: () => rows.map((r) => r.name),
+  });
   return 0;
 }

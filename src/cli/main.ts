@@ -9,6 +9,9 @@ import { addExamples } from './help-examples.js';
 export { nodeSupportNotice } from './node-support.js';
 import { watchInterrupts } from './interrupts.js';
 import type { BlobStore } from '../state/blob.js';
+import { progressModeOf } from './result.js';
+
+export { reportResult } from './result.js';
 
 declare const K8SUP_VERSION: string;
 export const VERSION = typeof K8SUP_VERSION === 'string' ? K8SUP_VERSION : '0.0.0-dev';
@@ -68,18 +71,22 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .description('Provision production Kubernetes clusters on AWS, GCE and bare metal')
     .option('--state <url>', 'state store: file:///path, s3://bucket[/prefix], gs://bucket[/prefix] (env K8SUP_STATE_STORE)')
     .option('--name <name>', 'cluster name (env K8SUP_CLUSTER_NAME)')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']))
+    .addOption(new Option('-o, --output <format>', 'output format (name: one name a line, for lists)').choices(['table', 'json', 'yaml', 'name']))
+    .option('--no-headers', 'tables without their header row')
     .option('-y, --yes', 'actually make changes (default: only show what would change)')
     .option('-v, --verbose', 'more progress output and stack traces')
     .option('--quiet', 'less progress output')
     .addOption(new Option('--progress <mode>', 'progress output (env K8SUP_PROGRESS)').choices(['auto', 'plain', 'ndjson']))
     .option('--lock-timeout <duration>', "wait up to this long for another run's lock instead of exiting 3 at once (env K8SUP_LOCK_TIMEOUT, default 0)")
+    .version(`k8sup ${VERSION}`, '--version', 'print the k8sup version')
     .showSuggestionAfterError(true)
     .exitOverride();
 
-  program.command('version').description('print the k8sup version').action(() => {
-    // Printed here, without loading anything else: this is the start-up benchmark.
-    output.writeOut(`k8sup ${VERSION}\n`);
+  program.command('version').description('print the k8sup version').action((_opts, cmd: Command) => {
+    // Printed here, without loading anything else (not even the YAML library): this is the start-up benchmark.
+    const format = cmd.optsWithGlobals().output;
+    if (format === 'name') throw new InvalidInputError('-o name: `k8sup version` does not print a list of names', { hint: 'use -o table, json or yaml' });
+    output.writeOut(format === 'json' ? `${JSON.stringify({ version: VERSION }, null, 2)}\n` : format === 'yaml' ? `version: ${VERSION}\n` : `k8sup ${VERSION}\n`);
   });
 
   const create = program
@@ -144,6 +151,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .action(actions(() => import('./history.js')));
   program.command('rollback').description('restore a spec revision').command('cluster [name]').description('write revision N again as a new revision')
     .requiredOption('--revision <n>', 'revision to restore')
+    .option('--force', 'roll back even to a Kubernetes version that upgrade would refuse (a downgrade)')
     .action(actions(() => import('./rollback.js')));
   program.command('unlock').description('release a lock').command('cluster [name]').description('release a stale lock')
     .requiredOption('--lock-id <id>', 'id of the lock (shown in the conflict error)')
@@ -153,6 +161,42 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .action(actions(() => import('./completion.js')));
   addExamples(program);
   return program;
+}
+
+/** The command words of a subcommand, e.g. `get clusters`. */
+function commandPath(cmd: Command): string {
+  const words: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) words.unshift(c.name());
+  return words.join(' ');
+}
+
+/**
+ * The known command words in argv (`get clusters`), followed by a space, or '' — for "see `k8sup … --help`" hints.
+ * Option values are skipped (`--progress weird get` → `get`); an unknown word ends the path (`bogus` → '').
+ */
+function commandWords(program: Command, argv: string[]): string {
+  const words: string[] = [];
+  let cmd = program;
+  const takesValue = (flag: string) => {
+    for (let c: Command | null = cmd; c; c = c.parent) {
+      const o = c.options.find((x) => x.long === flag || x.short === flag);
+      if (o) return o.required || o.optional;
+    }
+    return false;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (a.startsWith('-')) {
+      if (!a.includes('=') && takesValue(a)) i++;
+      continue;
+    }
+    const sub = cmd.commands.find((c) => c.name() === a || c.aliases().includes(a));
+    if (!sub) break;
+    words.push(a);
+    cmd = sub;
+  }
+  return words.length ? `${words.join(' ')} ` : '';
 }
 
 /**
@@ -192,7 +236,8 @@ async function runCommand(
     const cmd = a[a.length - 1] as Command;
     const opts = cmd.optsWithGlobals();
     const args = a.slice(0, -2).filter((x) => typeof x === 'string' || Array.isArray(x)).flat();
-    const { createContext } = await import('./context.js');
+    const [{ createContext }, { checkOutputFormat }] = await Promise.all([import('./context.js'), import('./render/output.js')]);
+    checkOutputFormat(commandPath(cmd), opts.output);
     const ctx = createContext({ env, stdout, stderr, globals: opts, signal, wrapStore });
     const mod = await loader();
     exitCode = (await mod.default(ctx, args, opts, cmd)) ?? 0;
@@ -216,14 +261,13 @@ async function runCommand(
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
       if (err.code === 'commander.help') {
-        // A command word with no subcommand (`k8sup`, `k8sup get`): the help went to the captured stderr.
+        // A command word with no subcommand (`k8sup`, `k8sup get`): the help went to the captured stderr — except
+        // under --progress ndjson, where every stderr line is an event.
+        if (progressModeOf(argv, env) === 'ndjson') throw new InvalidInputError('no command given', { hint: `see \`k8sup ${commandWords(program, argv)}--help\`` });
         stderr.write(commanderErr);
         return 2;
       }
-      const words = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
-      throw new InvalidInputError(err.message.replace(/^error: /, '').split('\n')[0], {
-        hint: `see \`k8sup ${words ? `${words} ` : ''}--help\``,
-      });
+      throw new InvalidInputError(err.message.replace(/^error: /, '').split('\n')[0], { hint: `see \`k8sup ${commandWords(program, argv)}--help\`` });
     }
     throw err;
   }

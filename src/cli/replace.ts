@@ -3,13 +3,14 @@ import type { CliContext } from './context.js';
 import { readSpecFile } from './spec-file.js';
 import { checkImmutableFields } from '../cluster/immutable-fields.js';
 import { describeChanges, specChanges } from '../api/spec-diff.js';
+import { suggest } from './suggest.js';
 
 /**
  * replace -f: the file becomes the next revision. Applying it is `update cluster --yes`. A file read at an older
  * revision (its metadata.revision) exits 3 unless --force: it would undo what was changed since.
  */
 export default async function replace(ctx: CliContext, _args: string[], opts: Record<string, any>): Promise<number> {
-  const cluster = await readSpecFile(opts.filename, ctx.cwd);
+  const cluster = await readSpecFile(opts.filename, ctx);
   const name = ctx.clusterName(cluster.metadata.name);
   assertSameName(cluster, name, opts.filename);
   const store = await ctx.openStore();
@@ -20,7 +21,7 @@ export default async function replace(ctx: CliContext, _args: string[], opts: Re
     assertNotStale(cluster, current, opts.filename, Boolean(opts.force));
     await checkImmutableFields(cs, name, current, cluster, opts.filename);
     const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, `replace -f ${opts.filename}`);
-    ctx.note(changed ? `Replaced ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: k8sup update cluster ${name} --yes` : `No change: ${name} is already at this spec (revision ${revision}).`);
+    ctx.note(changed ? `Replaced ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: ${suggest(ctx, `update cluster ${name} --yes`)}` : `No change: ${name} is already at this spec (revision ${revision}).`);
     return 0;
   });
 }

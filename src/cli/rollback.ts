@@ -1,24 +1,61 @@
 import { parseClusterText } from '../api/index.js';
-import { InvalidInputError } from '../core/errors.js';
-import { mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
-import type { CliContext } from './context.js';
 import { describeChanges, specChanges } from '../api/spec-diff.js';
+import { parseKubeVersion, versionChangeIssue } from '../api/version.js';
+import { mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
+import { InvalidInputError } from '../core/errors.js';
+import { ClusterStore } from '../state/cluster-store.js';
+import type { CliContext } from './context.js';
+import { suggest } from './suggest.js';
 
-/** Writes revision N's spec again as a new revision (history is never rewritten). */
+/**
+ * rollback cluster: revision N's spec again, as a new revision (history is never rewritten). Without --yes it only
+ * says what the new revision would change. A rollback that changes the Kubernetes version the way `upgrade` refuses
+ * (down, or more than one minor) is refused too, unless --force.
+ */
 export default async function rollback(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
   if (!/^\d+$/.test(String(opts.revision)) || Number(opts.revision) < 1) {
-    throw new InvalidInputError(`--revision: "${opts.revision}" is not a revision number`, { hint: `list revisions with \`k8sup history cluster ${name}\`` });
+    throw new InvalidInputError(`--revision: "${opts.revision}" is not a revision number`, { hint: `list revisions with \`${suggest(ctx, `history cluster ${name}`)}\`` });
   }
   const n = Number(opts.revision);
   const store = await ctx.openStore();
-  return mutateCluster(store, name, ctx.actor, 'rollback cluster', async (cs) => {
+
+  const target = async (cs: ClusterStore) => {
     const current = await readSpec(cs, name);
     const old = n <= current.revision ? await cs.revision(n) : null;
-    if (!old) throw new InvalidInputError(`cluster ${name} has no revision ${n} (latest is ${current.revision})`, { hint: `list revisions with \`k8sup history cluster ${name}\`` });
+    if (!old) throw new InvalidInputError(`cluster ${name} has no revision ${n} (latest is ${current.revision})`, { hint: `list revisions with \`${suggest(ctx, `history cluster ${name}`)}\`` });
     const cluster = parseClusterText(old.yaml, `${name} revision ${n}`);
+    const issue = versionChangeIssue(parseKubeVersion(current.cluster.spec.kubernetesVersion)!, parseKubeVersion(cluster.spec.kubernetesVersion)!);
+    if (issue && !opts.force) {
+      throw new InvalidInputError(`revision ${n} runs Kubernetes ${cluster.spec.kubernetesVersion}: ${issue.message}`, {
+        hint: `${issue.hint}; --force rolls back anyway (only safe if the cluster never ran ${current.cluster.spec.kubernetesVersion})`,
+      });
+    }
+    const list = specChanges(current.cluster, cluster);
+    return { current, cluster, changed: list.length > 0, changes: describeChanges(list) };
+  };
+
+  if (!ctx.globals.yes) {
+    const { current, changed, changes } = await target(new ClusterStore(store, name));
+    if (!changed) {
+      ctx.note(`No change: revision ${current.revision} already has the spec of revision ${n}.`);
+      return 0;
+    }
+    const command = suggest(ctx, `rollback cluster ${name} --revision ${n}${opts.force ? ' --force' : ''} --yes`);
+    ctx.io.emit({ code: 'cluster.preview', level: 'info', message: `Rolling ${name} back to the spec of revision ${n} would write revision ${current.revision + 1}, which changes\n${changes}\nNothing was written.`, data: { cluster: name, revision: current.revision + 1 } });
+    ctx.io.emit({ code: 'next', level: 'info', message: `Write it with: ${command}`, data: { command } });
+    return 0;
+  }
+  return mutateCluster(store, name, ctx.actor, 'rollback cluster', async (cs) => {
+    const { current, cluster, changes } = await target(cs);
     const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, `rollback to revision ${n}`);
-    ctx.note(changed ? `Rolled ${name} back to the spec of revision ${n}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: k8sup update cluster ${name} --yes` : `No change: revision ${current.revision} already has the spec of revision ${n}.`);
+    if (!changed) {
+      ctx.note(`No change: revision ${current.revision} already has the spec of revision ${n}.`);
+      return 0;
+    }
+    const apply = suggest(ctx, `update cluster ${name} --yes`);
+    ctx.io.emit({ code: 'spec.revision', level: 'info', message: `Rolled ${name} back to the spec of revision ${n}: revision ${revision} changes\n${changes}`, data: { cluster: name, revision, changed } });
+    ctx.io.emit({ code: 'next', level: 'info', message: `Apply it with: ${apply}`, data: { command: apply } });
     return 0;
   });
 }

@@ -12,8 +12,8 @@ import type { Provider } from '../core/provider.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { adminKubeconfig } from './export-kubeconfig.js';
-import { renderTable } from './render/table.js';
-import { printData } from './render/output.js';
+import { printData, type TableView } from './render/output.js';
+import { suggest } from './suggest.js';
 
 /** The admin credential must outlive the whole run (every drain, replacement and validation). */
 const CREDENTIAL_TTL = '6h';
@@ -29,16 +29,16 @@ function capabilityOf(provider: Provider<any>, cluster: Cluster) {
   return provider.rollingUpdate;
 }
 
-function renderPlan(plan: RollingUpdatePlan): string {
+function planTable(plan: RollingUpdatePlan): TableView {
   const rows = plan.groups.flatMap((g) =>
     g.instances.length
       ? g.instances.map((i) => [g.group, g.cloudName, i.id, i.zone ?? g.zone ?? '', i.status, i.version, i.needsUpdate ? 'NEEDS UPDATE' : i.replace ? 'FORCED' : 'up to date'])
       : [[g.group, g.cloudName, '-', g.zone ?? '', 'no instances', g.currentVersion, '']],
   );
-  return renderTable(['GROUP', 'CLOUD GROUP', 'INSTANCE', 'ZONE', 'STATE', 'VERSION', 'STATUS'], rows);
+  return { headers: ['GROUP', 'CLOUD GROUP', 'INSTANCE', 'ZONE', 'STATE', 'VERSION', 'STATUS'], rows };
 }
 
-const printPlan = (ctx: CliContext, plan: RollingUpdatePlan) => printData(ctx, plan, () => renderPlan(plan));
+const printPlan = (ctx: CliContext, plan: RollingUpdatePlan) => printData(ctx, plan, { table: planTable(plan) });
 
 export default async function rollingUpdate(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
@@ -56,7 +56,7 @@ export default async function rollingUpdate(ctx: CliContext, args: string[], opt
     // --force pulls up-to-date control planes in only where they can be replaced (3 or more): elsewhere it would turn a
     // forced roll of the node groups into a refusal.
     const plan = planRollingUpdate(cluster, groups, { force, instanceGroup, forceControlPlane: controlPlaneRollable(cluster) });
-    await printPlan(ctx, plan);
+    printPlan(ctx, plan);
     if (plan.toReplace === 0) {
       ctx.note(`No instance of ${name} needs replacing${force ? '' : ' (--force replaces up-to-date ones too)'}.`);
       return 0;
@@ -69,7 +69,8 @@ export default async function rollingUpdate(ctx: CliContext, args: string[], opt
         ctx.note(`--yes would refuse: ${(e as Error).message}.`);
         return 0;
       }
-      ctx.note(`${plan.toReplace} instance(s) to replace. Run again with --yes to replace them one at a time.`);
+      const command = suggest(ctx, `rolling-update cluster ${name}${instanceGroup ? ` --instance-group ${instanceGroup}` : ''}${force ? ' --force' : ''} --yes`);
+      ctx.io.emit({ code: 'next', level: 'info', message: `${plan.toReplace} instance(s) to replace, one at a time, with: ${command}`, data: { command } });
       return 0;
     }
     const result = await runRollingUpdate(plan, {

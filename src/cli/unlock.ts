@@ -1,10 +1,36 @@
+import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
+import { suggest } from './suggest.js';
 
+/**
+ * unlock cluster: releases a lock whose holder is gone. Without --yes it only shows the lock the id names (and
+ * refuses a wrong id), so a pasted command cannot break a run that is still going.
+ */
 export default async function unlock(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
+  const lockId = String(opts.lockId);
   const cs = new ClusterStore(await ctx.openStore(), name);
-  await cs.forceUnlock(String(opts.lockId));
-  ctx.note(`Released lock ${opts.lockId} on ${name}.`);
+  if (ctx.globals.yes) {
+    await cs.forceUnlock(lockId);
+    ctx.io.emit({ code: 'lock.released', level: 'info', message: `Released lock ${lockId} on ${name}.`, data: { cluster: name, lockId } });
+    return 0;
+  }
+  const lock = await cs.lockInfo();
+  if (!lock) throw new NotFoundError(`cluster ${name} is not locked; there is nothing to unlock`, { hint: 'no unlock is needed' });
+  if (lock.id !== lockId) {
+    throw new InvalidInputError(`lock id ${lockId} does not match the lock on cluster ${name} (id ${lock.id})`, {
+      hint: 'copy the lock id from the error message of the run that was refused',
+    });
+  }
+  const state = lock.expired ? 'expired at' : 'expires at';
+  const command = suggest(ctx, `unlock cluster ${name} --lock-id ${lockId} --yes`);
+  ctx.io.emit({
+    code: 'cluster.preview',
+    level: 'info',
+    message: `Lock ${lockId} on ${name} is held by ${lock.owner} (pid ${lock.pid}, "${lock.command}") since ${lock.acquiredAt}; it ${state} ${lock.expiresAt}. Nothing was released.`,
+    data: { cluster: name },
+  });
+  ctx.io.emit({ code: 'next', level: 'info', message: `If that run is gone, release the lock with: ${command}`, data: { command } });
   return 0;
 }

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { readSpec } from '../cluster/spec-store.js';
 import { ClusterInvalidError, InvalidInputError } from '../core/errors.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { adminKubeconfig } from './export-kubeconfig.js';
+import { readInputFile } from './paths.js';
 import { printData } from './render/output.js';
 
 /** Credentials for validation live only as long as a long --wait needs them. */
@@ -23,9 +22,7 @@ export default async function validateClusterCommand(ctx: CliContext, args: stri
 
   let kubeconfigYaml: string;
   if (opts.kubeconfig) {
-    kubeconfigYaml = await readFile(resolve(ctx.cwd, opts.kubeconfig), 'utf8').catch((e) => {
-      throw new InvalidInputError(`--kubeconfig: cannot read ${opts.kubeconfig} (${e.code ?? e})`, { hint: 'check the path' });
-    });
+    kubeconfigYaml = await readInputFile('--kubeconfig', opts.kubeconfig, ctx);
   } else {
     const kc = await adminKubeconfig(cs, name, VALIDATE_CREDENTIAL_TTL);
     if (!kc.recorded) ctx.note(`warning: ${name} has no recorded API endpoint (not applied?); trying ${kc.server}`);
@@ -34,7 +31,7 @@ export default async function validateClusterCommand(ctx: CliContext, args: stri
 
   const { validateCluster, renderValidationTable } = await import('../validate/index.js');
     const report = await validateCluster(cluster, { kubeconfigYaml, context: opts.context }, { waitMs, count: Number(opts.count), intervalMs, io: ctx.io, signal: ctx.signal });
-    await printData(ctx, report, () => renderValidationTable(report));
+    printData(ctx, report, { table: () => renderValidationTable(report) });
     if (!report.valid) {
       throw new ClusterInvalidError(`cluster ${name} is not valid: ${report.failures.length} failure(s)`, {
         hint: waitMs ? 'see the failures above' : 'see the failures above; --wait 10m keeps checking while the cluster comes up',

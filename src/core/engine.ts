@@ -8,7 +8,7 @@ import type { Journal, JournalEntry } from './journal.js';
 import type { ErrorClass, FieldChange, LiveResource, Plan, PlanStep, ResourceHandler, ResourceNode, HandlerContext } from './resource.js';
 import { buildGraph, collectRefs, resolveRefs, transitiveDependants, type ResourceGraph } from './graph.js';
 import { diff, handlerFor, handlerMap, matchLive, summarize } from './diff.js';
-import { errorMessage, runDag, type DagTask, type ExecutorOptions, type RetryOptions, type TaskOutcome } from './executor.js';
+import { DISCOVER_EVENTS, errorMessage, runDag, type DagTask, type ExecutorOptions, type RetryOptions, type TaskOutcome } from './executor.js';
 
 export { renderTerraform, terraformFile } from './terraform.js';
 export { KNOWN_AFTER_APPLY, diff, isEmptyPlan, summarize } from './diff.js';
@@ -89,7 +89,7 @@ export async function discover<C>(deps: EngineDeps<C>): Promise<LiveResource[]> 
     meta: { action: 'list', kind: h.kind },
     run: (signal) => h.list(context(deps, signal)),
   }));
-  const outcomes = await runDag(tasks, executorOptions(deps, { eventPrefix: 'discover', progressLevel: 'debug' }));
+  const outcomes = await runDag(tasks, executorOptions(deps, { events: DISCOVER_EVENTS, progressLevel: 'debug' }));
   const failed = [...outcomes.values()].filter((o) => o.status !== 'done');
   rethrowInvalidInput(failed);
   if (failed.length) {
@@ -98,7 +98,7 @@ export async function discover<C>(deps: EngineDeps<C>): Promise<LiveResource[]> 
   }
   const live = [...outcomes.values()].flatMap((o) => o.result ?? []);
   live.sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : a.cloudId < b.cloudId ? -1 : 1));
-  deps.io.emit({ code: 'discover.done', level: 'debug', message: `found ${live.length} live resources`, data: { count: live.length } });
+  deps.io.emit({ code: 'discover.summary', level: 'debug', message: `found ${live.length} live resources`, data: { count: live.length } });
   return live;
 }
 
@@ -171,7 +171,8 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
     await record({ id: l.id, kind: l.kind, cloudId: l.cloudId, action: 'deleted' });
   };
 
-  const tasks: DagTask<void>[] = [];
+  // Up tasks resolve with the cloud ID they created or updated (task.done reports it); delete tasks know theirs up front.
+  const tasks: DagTask<string | void>[] = [];
   const orphanTaskIds = orphanSteps.map((s) => `delete:${s.id}@${s.cloudId}`);
   orphanSteps.forEach((step, i) => {
     const l = findLive(step);
@@ -180,7 +181,7 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
       resource: step.id,
       service: handlerFor(handlers, l.kind, l.id).service,
       deps: [],
-      meta: { action: 'delete', kind: step.kind },
+      meta: { action: 'delete', kind: step.kind, cloudId: l.cloudId },
       run: async (signal) => {
         await deleteLive(l, signal);
         if (byId.get(step.id) === l) outputs.delete(step.id);
@@ -212,7 +213,7 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
           ...orphanTaskIds,
           ...(createFirst ? [`up:${id}`, ...keptReferrers.map((d) => `up:${d}`)] : []),
         ],
-        meta: { action: 'replace', phase: 'delete', kind: l.kind },
+        meta: { action: 'replace', phase: 'delete', kind: l.kind, cloudId: l.cloudId },
         run: async (signal) => {
           await deleteLive(l, signal);
           if (!createFirst) outputs.delete(id);
@@ -226,7 +227,8 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
       resource: id,
       service: handler.service,
       deps: upDeps,
-      meta: step.action === 'replace' ? { action: 'replace', phase: 'create', kind: node.kind } : { action: step.action, kind: node.kind },
+      meta: step.action === 'replace' ? { action: 'replace', phase: 'create', kind: node.kind } : { action: step.action, kind: node.kind, ...(step.cloudId ? { cloudId: step.cloudId } : {}) },
+      doneFields: (cloudId) => (cloudId ? { cloudId } : {}),
       run: async (signal) => {
         const fields = resolveRefs(node.fields, outputs) as Record<string, unknown>;
         const ctx = context(deps, signal);
@@ -237,11 +239,13 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
           const result = await handler.update(node, fields, current, changes, ctx);
           outputs.set(id, { ...result.outputs });
           await record({ id, kind: node.kind, cloudId: result.cloudId, action: 'updated' });
+          return result.cloudId;
         } else {
           await record({ id, kind: node.kind, cloudId: '', action: 'intent', name: intentName(fields) });
           const result = await handler.create(node, fields, ctx);
           outputs.set(id, { ...result.outputs });
           await record({ id, kind: node.kind, cloudId: result.cloudId, action: 'created' });
+          return result.cloudId;
         }
       },
     });
@@ -311,7 +315,7 @@ export async function destroy<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Pr
         resource: l.id,
         service: handlerFor(handlers, l.kind, l.id).service,
         deps: after,
-        meta: { action: 'delete', kind: l.kind, round },
+        meta: { action: 'delete', kind: l.kind, round, cloudId: l.cloudId },
         run: async (signal) => {
           await deleteTolerantly(handlerFor(handlers, l.kind, l.id), l, context(deps, signal), deps.classifyError);
           await record({ id: l.id, kind: l.kind, cloudId: l.cloudId, action: 'deleted' });

@@ -3,6 +3,7 @@
 // exponential backoff; each task has a deadline; an AbortSignal stops new tasks from starting.
 
 import { InvalidInputError, OperationError } from './errors.js';
+import type { EventFields, TaskFields } from './events.js';
 import type { IoHost } from './io.js';
 import type { ErrorClass } from './resource.js';
 
@@ -15,9 +16,11 @@ export interface DagTask<T = unknown> {
   service: string;
   /** Ids of tasks that must finish first. */
   deps: readonly string[];
-  /** Extra data attached to every event of this task (action, kind …). */
-  meta?: Record<string, unknown>;
+  /** Attached to every event of this task (kind, action …). */
+  meta?: TaskFields;
   run(signal: AbortSignal): Promise<T>;
+  /** Fields task.done adds from the result, e.g. the cloud ID a create made. */
+  doneFields?(result: T): Partial<TaskFields>;
 }
 
 export type TaskStatus = 'done' | 'failed' | 'skipped' | 'cancelled';
@@ -46,8 +49,8 @@ export interface ExecutorOptions {
    * dependency has finished, because the cloud is the judge of whether it can go (and says 'dependency' if not).
    */
   depMode?: 'hard' | 'soft';
-  /** Event code prefix (default `task`): discovery uses `discover` so progress UIs can tell listing from writing. */
-  eventPrefix?: string;
+  /** Event codes (default `task.*`): discovery uses `discover.*` so progress UIs can tell listing from writing. */
+  events?: TaskEventCodes;
   /** Level of routine start/done events (default info); discovery uses debug, so only -v shows each list call. */
   progressLevel?: 'debug' | 'info';
   /** Injected for tests; default Math.random. */
@@ -73,6 +76,20 @@ export const DEFAULTS = {
   baseDelayMs: 250,
   maxDelayMs: 20_000,
   taskTimeoutMs: 10 * 60_000,
+};
+
+type TaskEvent = 'start' | 'attempt' | 'done' | 'retry' | 'failed' | 'skipped' | 'cancelled';
+/** The catalogue codes one family of task events uses. */
+export type TaskEventCodes = { [E in TaskEvent]: `task.${E}` | `discover.${E}` };
+export const TASK_EVENTS: TaskEventCodes = { start: 'task.start', attempt: 'task.attempt', done: 'task.done', retry: 'task.retry', failed: 'task.failed', skipped: 'task.skipped', cancelled: 'task.cancelled' };
+export const DISCOVER_EVENTS: TaskEventCodes = {
+  start: 'discover.start',
+  attempt: 'discover.attempt',
+  done: 'discover.done',
+  retry: 'discover.retry',
+  failed: 'discover.failed',
+  skipped: 'discover.skipped',
+  cancelled: 'discover.cancelled',
 };
 
 /** Raised when a task exceeds its deadline; never retried. */
@@ -124,8 +141,16 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
   const runningPerService = new Map<string, number>();
   let running = 0;
 
-  const emit = (t: DagTask<T>, code: string, level: 'debug' | 'info' | 'warn' | 'error', message: string, data: Record<string, unknown> = {}) =>
-    opts.io.emit({ code: opts.eventPrefix ? code.replace(/^task\./, `${opts.eventPrefix}.`) : code, level: level === 'info' && opts.progressLevel === 'debug' ? 'debug' : level, message, task: t.resource ?? t.id, data: { ...t.meta, ...data } });
+  const codes = opts.events ?? TASK_EVENTS;
+  /** Every task event has the task's fields; the data of each kind of event is checked against the catalogue. */
+  const emit = <E extends TaskEvent>(t: DagTask<T>, event: E, level: 'debug' | 'info' | 'warn' | 'error', message: string, data: Omit<EventFields[`task.${E}`], keyof TaskFields> & Partial<TaskFields>) =>
+    opts.io.emit({
+      code: codes[event],
+      level: level === 'info' && opts.progressLevel === 'debug' ? 'debug' : level,
+      message,
+      task: t.resource ?? t.id,
+      data: { kind: t.id, action: 'run', ...t.meta, ...data },
+    } as Parameters<IoHost['emit']>[0]);
 
   const pushReady = (id: string) => {
     ready.push(id);
@@ -141,7 +166,7 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
         for (const t of tasks) {
           if (!outcomes.has(t.id)) {
             outcomes.set(t.id, { id: t.id, status: 'cancelled', attempts: 0 });
-            emit(t, 'task.cancelled', 'warn', `${t.resource ?? t.id}: not started (cancelled)`);
+            emit(t, 'cancelled', 'warn', `${t.resource ?? t.id}: not started (cancelled)`, {});
           }
         }
       } else if (ready.length === 0) {
@@ -150,7 +175,7 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
           if (!outcomes.has(t.id)) {
             const error = new OperationError(`${t.id}: dependency cycle among tasks`, { code: 'InvalidGraph' });
             outcomes.set(t.id, { id: t.id, status: 'failed', error, errorClass: 'fatal', attempts: 0 });
-            emit(t, 'task.failed', 'error', error.message);
+            emit(t, 'failed', 'error', error.message, { error: error.message });
           }
         }
       }
@@ -174,7 +199,7 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
 
     const skip = (t: DagTask<T>, because: string) => {
       const error = new OperationError(`${t.resource ?? t.id}: skipped because ${because} did not complete`, { code: 'Skipped' });
-      emit(t, 'task.skipped', 'warn', error.message, { because });
+      emit(t, 'skipped', 'warn', error.message, { because });
       settle(t, { id: t.id, status: 'skipped', error, attempts: 0 });
     };
 
@@ -215,20 +240,20 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
       try {
         for (;;) {
           attempts++;
-          emit(t, attempts === 1 ? 'task.start' : 'task.attempt', attempts === 1 ? 'info' : 'debug', `${t.resource ?? t.id}: ${t.meta?.action ?? 'run'}`, { attempt: attempts });
+          emit(t, attempts === 1 ? 'start' : 'attempt', attempts === 1 ? 'info' : 'debug', `${t.resource ?? t.id}: ${t.meta?.action ?? 'run'}`, { attempt: attempts });
           try {
             // Race the deadline only: a user abort lets the in-flight call finish (or abort itself via the signal)
             // so its result is recorded, instead of abandoning a half-known write.
             const result = await raceAbort(t.run(signal), deadline.signal);
             const endedAt = now();
-            emit(t, 'task.done', 'info', `${t.resource ?? t.id}: ${t.meta?.action ?? 'run'} done`, { attempt: attempts, durationMs: Math.round(endedAt - startedAt) });
+            emit(t, 'done', 'info', `${t.resource ?? t.id}: ${t.meta?.action ?? 'run'} done`, { ...t.doneFields?.(result), attempt: attempts, durationMs: Math.round(endedAt - startedAt) });
             return { id: t.id, status: 'done', result, attempts, startedAt, endedAt };
           } catch (err) {
             const errorClass: ErrorClass = isEngineFatal(err) ? 'fatal' : safeClassify(opts.classifyError, err);
             const limit = errorClass === 'dependency' ? retry.maxDependencyAttempts : errorClass === 'throttled' || errorClass === 'transient' ? retry.maxAttempts : 0;
             if (attempts < limit && !signal.aborted) {
               const delayMs = backoffDelay(attempts, retry.baseDelayMs, retry.maxDelayMs, random);
-              emit(t, 'task.retry', 'warn', `${t.resource ?? t.id}: ${errorClass}, retrying in ${delayMs} ms (${errorMessage(err)})`, {
+              emit(t, 'retry', 'warn', `${t.resource ?? t.id}: ${errorClass}, retrying in ${delayMs} ms (${errorMessage(err)})`, {
                 attempt: attempts,
                 delayMs,
                 errorClass,
@@ -238,7 +263,7 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
             }
             const cancelled = !!opts.signal?.aborted && !deadline.signal.aborted && (errorClass !== 'fatal' || isAbortError(err, opts.signal));
             const error = deadline.signal.aborted ? deadline.signal.reason : err;
-            emit(t, cancelled ? 'task.cancelled' : 'task.failed', 'error', `${t.resource ?? t.id}: ${errorMessage(error)}`, { attempt: attempts, errorClass, error: errorMessage(error) });
+            emit(t, cancelled ? 'cancelled' : 'failed', 'error', `${t.resource ?? t.id}: ${errorMessage(error)}`, { attempt: attempts, errorClass, error: errorMessage(error) });
             return { id: t.id, status: cancelled ? 'cancelled' : 'failed', error, errorClass, attempts, startedAt, endedAt: now() };
           }
         }

@@ -1,17 +1,9 @@
 // The engine never prints. It emits typed events to an injected IoHost; src/cli renders them
 // (listr2 on a TTY, plain lines or NDJSON otherwise). It never asks: without --yes a mutating command only plans.
+// Every code and its fields are in the catalogue, src/core/events.ts.
 
-export type EventLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface K8supEvent {
-  /** Stable machine-readable code, e.g. `task.start`, `task.done`, `task.retry`, `state.lock`. */
-  code: string;
-  level: EventLevel;
-  message: string;
-  /** Task id when the event is about one resource/step. */
-  task?: string;
-  data?: Record<string, unknown>;
-}
+export type { EventCode, EventFields, EventLevel, K8supEvent } from './events.js';
+import type { K8supEvent } from './events.js';
 
 export interface IoHost {
   emit(event: K8supEvent): void;

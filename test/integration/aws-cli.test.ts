@@ -112,10 +112,12 @@ test('Ctrl-C in the middle of create --yes: the lock is released and update --ye
   const code = await exited;
   assert.ok(interrupted, `never saw 4 finished tasks:\n${stderr}`);
   assert.equal(code, 130, stderr); // 128 + SIGINT, after the tasks in flight finished and the lock was released
-  // Progress was NDJSON: every stderr line that is not the final error is one JSON event with a code.
-  const events = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  // Progress was NDJSON through the interrupt: every stderr line is one JSON event, the last the result.
+  const events = stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l));
   assert.ok(events.some((e) => e.code === 'apply.start'));
+  assert.ok(events.some((e) => e.code === 'run.interrupted' && e.level === 'warn'));
   assert.ok(events.every((e) => typeof e.code === 'string' && typeof e.time === 'string'));
+  assert.deepEqual([events.at(-1).code, events.at(-1).exitCode], ['result', 130]);
   const partial = total(await taggedResources(moto.env, name));
   assert.ok(partial > 0, 'some resources were created before the interrupt');
 

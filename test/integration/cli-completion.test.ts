@@ -114,7 +114,7 @@ describe('completion', () => {
   it('bash: skips flag values when finding the command, completes flag values, cluster names and files', () => {
     assert.deepEqual(bash('k8sup --state s3://x get '), ['cluster', 'clusters']);
     assert.deepEqual(bashWords(['k8sup', '--state', 's3://x', 'get', '']), ['cluster', 'clusters']);
-    assert.deepEqual(bash('k8sup -o '), ['json', 'table', 'yaml']);
+    assert.deepEqual(bash('k8sup -o '), ['json', 'name', 'table', 'yaml']);
     assert.deepEqual(bash('k8sup get clusters -o y'), ['yaml']);
     assert.deepEqual(bash('k8sup get clusters --output=j'), ['json'], 'bash completes the part after = only');
     assert.deepEqual(zsh(['get', 'clusters', '--output=j']), ['--output=json']);
@@ -133,7 +133,7 @@ describe('completion', () => {
 
   it('zsh: the same answers through compadd and _files', () => {
     assert.deepEqual(zsh(['--state', 's3://x', 'get', '']), ['cluster', 'clusters']);
-    assert.deepEqual(zsh(['-o', '']), ['json', 'table', 'yaml']);
+    assert.deepEqual(zsh(['-o', '']), ['json', 'name', 'table', 'yaml']);
     assert.deepEqual(zsh(['create', 'cluster', 'x', '--cloud', '']), ['aws', 'gce', 'metal']);
     assert.deepEqual(zsh(['--state', storeUrl, 'get', 'cluster', '']), ['alpha.k8s.local', 'beta.k8s.local']);
     assert.deepEqual(zsh(['create', '-f', '']), ['<files>']);
@@ -142,7 +142,7 @@ describe('completion', () => {
   it('fish: complete -C', () => {
     assert.deepEqual(fish('k8sup get '), ['cluster', 'clusters']);
     assert.deepEqual(fish('k8sup --state s3://x get '), ['cluster', 'clusters']);
-    assert.deepEqual(fish('k8sup -o '), ['json', 'table', 'yaml']);
+    assert.deepEqual(fish('k8sup -o '), ['json', 'name', 'table', 'yaml']);
     assert.deepEqual(fish('k8sup create cluster x --networking '), ['calico', 'cilium', 'flannel']);
     assert.deepEqual(fish(`k8sup --state ${storeUrl} get cluster `), ['alpha.k8s.local', 'beta.k8s.local']);
     assert.deepEqual(fish('k8sup create -f clu'), ['cluster.yaml']);

@@ -69,7 +69,7 @@ test('SIGTERM, SIGHUP and SIGINT mid-apply: tasks in flight finish, the lock is 
     assert.match(r.stderr, new RegExp(`"code":"run.interrupted".*Interrupted \\(${signal}\\): finishing the tasks in flight`));
     // --progress ndjson: the interruption is said as a JSON event, not a plain line among them.
     assert.deepEqual(r.stderr.split('\n').filter((l) => !l.startsWith('{') && /Interrupted/.test(l)), []);
-    assert.match(r.stderr, new RegExp(`^error: interrupted by ${signal}: apply cancelled`, 'm'));
+    assert.match(resultOf(r.stderr).error, new RegExp(`^interrupted by ${signal}: apply cancelled`));
     // Every task that started also ended (done or failed): none was abandoned mid-call.
     const events = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     const startedTasks = new Set(events.filter((e) => e.code === 'task.start').map((e) => e.task));
@@ -99,7 +99,7 @@ test('a closed output pipe (create --yes -o json | true): the run stops, release
   const cli = startK8sup(['create', 'cluster', name, '--zones', 'us-east-2b', '--yes', '-o', 'json'], { env, timeoutMs: 180_000, closeStdout: true });
   const r = await cli.done;
   assert.equal(r.code, 141, r.stderr);
-  assert.match(r.stderr, /^error: the output pipe was closed before all output was written \(EPIPE\)/m);
+  assert.match(resultOf(r.stderr).error, /^the output pipe was closed before all output was written \(EPIPE\)/);
   assert.equal(await lockHeld(name), false, 'lock.json was left behind');
 
   const resumed = await run('update', 'cluster', name, '--yes');
@@ -117,3 +117,10 @@ test('a read-only command whose reader has gone exits 141, not 0', { timeout: 12
   const whole = await run('get', 'cluster', name, '-o', 'json');
   assert.equal(whole.code, 0, 'with its reader there, the same command succeeds');
 });
+
+/** The run's last NDJSON event, `result`: its error is what the plain mode prints after `error: `. */
+function resultOf(stderr: string): { exitCode: number; error: string } {
+  const last = JSON.parse(stderr.trim().split('\n').at(-1)!);
+  assert.equal(last.code, 'result', stderr);
+  return last;
+}

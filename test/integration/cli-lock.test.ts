@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { ownIdentity } from '../../src/cli/local-process.js';
 import { openBlobStore } from '../../src/state/open.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
-import { K8SUP, k8sup, startK8sup, tempHome } from '../helpers/cli.js';
+import { K8SUP, k8sup, startK8sup, tempHome, treeDigest } from '../helpers/cli.js';
 import { waitFor } from '../helpers/net.js';
 
 async function newCluster(name: string): Promise<{ home: string; env: Record<string, string> }> {
@@ -116,7 +116,16 @@ test('a lock of another host: exit 3 naming owner@host once and the lock id, eve
   assert.equal(id, lease.id);
 
   assert.equal((await k8sup(['unlock', 'cluster', name, '--lock-id', 'not-the-id'], { env })).code, 2, 'a wrong id is refused');
-  const unlocked = await k8sup(['unlock', 'cluster', name, '--lock-id', id!], { env });
+  assert.equal((await k8sup(['unlock', 'cluster', name, '--lock-id', 'not-the-id', '--yes'], { env })).code, 2, 'a wrong id is refused with --yes too');
+  // Without --yes unlock only shows the lock: the store is byte-for-byte the same and the cluster still locked.
+  const digest = treeDigest(join(home, '.k8sup', 'state'));
+  const preview = await k8sup(['unlock', 'cluster', name, '--lock-id', id!], { env });
+  assert.equal(preview.code, 0, preview.stderr);
+  assert.doesNotMatch(preview.stderr, /@[^@\s]+@/, 'the holder is user@host, not user@host@host');
+  assert.match(preview.stderr, new RegExp(`k8sup unlock cluster ${name} --lock-id ${id} --yes`));
+  assert.equal(treeDigest(join(home, '.k8sup', 'state')), digest, 'unlock without --yes wrote something');
+  assert.equal((await k8sup(['replace', '-f', file], { env })).code, 3, 'still locked');
+  const unlocked = await k8sup(['unlock', 'cluster', name, '--lock-id', id!, '--yes'], { env });
   assert.equal(unlocked.code, 0, unlocked.stderr);
   const after = await k8sup(['replace', '-f', file], { env });
   assert.equal(after.code, 0, after.stderr);
@@ -194,7 +203,7 @@ test('edit cluster: an edit that could not be saved (lock lost while editing) is
   await waitFor(async () => existsSync(started), { timeoutMs: 20_000, what: 'the editor to start' });
   // Someone removes the lock while the editor is open (as `unlock` would for a run they wrongly believed dead).
   const id = JSON.parse(readFileSync(lockFile(home, name), 'utf8')).id;
-  assert.equal((await k8sup(['unlock', 'cluster', name, '--lock-id', id], { env })).code, 0);
+  assert.equal((await k8sup(['unlock', 'cluster', name, '--lock-id', id, '--yes'], { env })).code, 0);
   writeFileSync(go, '');
   const r = await edit.done;
   assert.equal(r.code, 3, r.stderr);

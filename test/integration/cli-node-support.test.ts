@@ -50,8 +50,9 @@ test('under NDJSON progress the notice is one JSON event (--progress ndjson, --p
     const r = await k8sup([...args], { env: { ...shown, HOME: home, ...env } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `k8sup ${VERSION}\n`);
+    // The notice first, the run's result event last: nothing else, and all of it JSON.
     const [line, ...rest] = lines(r.stderr);
-    assert.deepEqual(rest, [], `${args.join(' ')}: one line`);
+    assert.deepEqual(rest.map((l) => JSON.parse(l).code), ['result'], `${args.join(' ')}: the notice, then the result`);
     const event = JSON.parse(line);
     assert.equal(event.v, 1);
     assert.equal(event.code, 'node.eol');

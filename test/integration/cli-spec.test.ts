@@ -64,7 +64,14 @@ describe('cluster spec lifecycle (file store)', () => {
     const h = await run('history', 'cluster', NAME, '-o', 'json');
     assert.deepEqual(JSON.parse(h.stdout).map((x: any) => x.revision), [1, 2]);
 
-    const rb = await run('rollback', 'cluster', NAME, '--revision', '1');
+    // Without --yes a rollback only says what it would change: the store is byte-for-byte the same.
+    const digest = treeDigest(join(home, '.k8sup'));
+    const preview = await run('rollback', 'cluster', NAME, '--revision', '1');
+    assert.equal(preview.code, 0, preview.stderr);
+    assert.match(preview.stderr, /spec\.nodeGroups\[0\]\.minSize: 3 → 1/);
+    assert.match(preview.stderr, /k8sup rollback cluster demo\.k8s\.local --revision 1 --yes/);
+    assert.equal(treeDigest(join(home, '.k8sup')), digest, 'rollback without --yes wrote something');
+    const rb = await run('rollback', 'cluster', NAME, '--revision', '1', '--yes');
     assert.equal(rb.code, 0, rb.stderr);
     const h2 = JSON.parse((await run('history', 'cluster', NAME, '-o', 'json')).stdout);
     assert.deepEqual(h2.map((x: any) => x.revision), [1, 2, 3]);
@@ -73,7 +80,7 @@ describe('cluster spec lifecycle (file store)', () => {
     assert.equal(now.metadata.revision, 3);
     assert.deepEqual({ ...now, metadata: { ...now.metadata, revision: 1 } }, parse(v1));
 
-    const bad = await run('rollback', 'cluster', NAME, '--revision', '9');
+    const bad = await run('rollback', 'cluster', NAME, '--revision', '9', '--yes');
     assert.equal(bad.code, 2);
   });
 

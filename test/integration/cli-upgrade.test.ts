@@ -1,7 +1,8 @@
-// upgrade cluster: one minor at a time, never down; a refused upgrade writes nothing; an accepted one is a new
-// revision with the version and a plan.
+// upgrade and rollback cluster: one minor at a time, never down; without --yes they only preview (the store stays
+// byte-for-byte the same); rollback refuses the version changes upgrade refuses, unless --force.
 
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { k8sup, tempHome, treeDigest } from '../helpers/cli.js';
@@ -9,6 +10,7 @@ import { k8sup, tempHome, treeDigest } from '../helpers/cli.js';
 const NAME = 'up.k8s.local';
 let env: Record<string, string>;
 let home: string;
+const store = () => treeDigest(join(home, '.k8sup'));
 
 before(async () => {
   home = tempHome();
@@ -19,25 +21,56 @@ before(async () => {
 
 test('skipping a minor, downgrading and a malformed version are refused with nothing written', async () => {
   for (const [version, message] of [['1.33.0', /skip minor/], ['1.30.9', /downgrade/], ['1.31.2', /downgrade/], ['1.32', /X\.Y\.Z/]] as const) {
-    const digest = treeDigest(join(home, '.k8sup'));
-    const r = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', version], { env });
-    assert.equal(r.code, 2, `${version}: ${r.stderr}`);
-    assert.match(r.stderr, message);
-    assert.match(r.stderr, /^hint: /m);
-    assert.equal(treeDigest(join(home, '.k8sup')), digest, `${version}: store unchanged`);
+    for (const yes of [[], ['--yes']]) {
+      const digest = store();
+      const r = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', version, ...yes], { env });
+      assert.equal(r.code, 2, `${version}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /^hint: /m);
+      assert.equal(store(), digest, `${version}: store unchanged`);
+    }
   }
 });
 
-test('the next minor is a new revision carrying the version, and the plan is printed', async () => {
+test('upgrade without --yes previews the plan of the next minor and writes nothing', async () => {
+  const digest = store();
   const r = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', '1.32.3'], { env });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^Plan for up\.k8s\.local/m);
+  assert.match(r.stderr, /Would set up\.k8s\.local to Kubernetes 1\.32\.3 \(revision 2\); nothing was written/);
+  assert.match(r.stderr, /k8sup upgrade cluster up\.k8s\.local --kubernetes-version 1\.32\.3 --yes/);
+  assert.equal(store(), digest, 'upgrade without --yes wrote something');
   const spec = JSON.parse((await k8sup(['get', 'cluster', NAME, '-o', 'json'], { env })).stdout);
-  assert.equal(spec.spec.kubernetesVersion, '1.32.3');
+  assert.equal(spec.spec.kubernetesVersion, '1.31.4');
+  // --yes on a store the AWS nodes cannot read is refused before the revision is written.
+  const refused = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', '1.32.3', '--yes'], { env });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.equal(store(), digest, 'a refused upgrade --yes wrote something');
+});
+
+test('rollback refuses a Kubernetes downgrade unless --force, and writes only with --yes', async () => {
+  // A newer spec (as `replace -f` after an applied upgrade would leave it).
+  const spec = JSON.parse((await k8sup(['get', 'cluster', NAME, '-o', 'json'], { env })).stdout);
+  spec.spec.kubernetesVersion = '1.32.3';
+  const file = join(home, 'newer.json');
+  writeFileSync(file, JSON.stringify(spec));
+  assert.equal((await k8sup(['replace', '-f', file], { env })).code, 0);
+
+  const digest = store();
+  for (const yes of [[], ['--yes']]) {
+    const r = await k8sup(['rollback', 'cluster', NAME, '--revision', '1', ...yes], { env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /cannot downgrade Kubernetes from 1\.32\.3 to 1\.31\.4/);
+    assert.match(r.stderr, /^hint: .*--force/m);
+    assert.equal(store(), digest);
+  }
+  const preview = await k8sup(['rollback', 'cluster', NAME, '--revision', '1', '--force'], { env });
+  assert.equal(preview.code, 0, preview.stderr);
+  assert.match(preview.stderr, /spec\.kubernetesVersion: "1\.32\.3" → "1\.31\.4"/);
+  assert.equal(store(), digest, 'rollback --force without --yes wrote something');
+
+  const forced = await k8sup(['rollback', 'cluster', NAME, '--revision', '1', '--force', '--yes'], { env });
+  assert.equal(forced.code, 0, forced.stderr);
   const history = JSON.parse((await k8sup(['history', 'cluster', NAME, '-o', 'json'], { env })).stdout);
-  assert.deepEqual(history.map((h: any) => [h.revision, h.message]), [[1, 'create'], [2, 'upgrade to 1.32.3']]);
-  // The same version again changes nothing.
-  const again = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', '1.32.3'], { env });
-  assert.equal(again.code, 0, again.stderr);
-  assert.equal(JSON.parse((await k8sup(['history', 'cluster', NAME, '-o', 'json'], { env })).stdout).length, 2);
+  assert.deepEqual(history.map((h: any) => h.message), ['create', `replace -f ${file}`, 'rollback to revision 1']);
 });

@@ -4,6 +4,7 @@
 // with a partial PKI, the old "restore from a backup" dead end) is finished by a re-run too. A proxy holds the chosen
 // request, so the kill lands at exactly that moment.
 
+import { tmpdir } from 'node:os';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -66,7 +67,7 @@ async function rerun(name: string, ...args: string[]) {
   if (first.code !== 3) return first;
   const id = /lock id ([0-9a-f-]{36})/.exec(first.stderr)?.[1];
   assert.ok(id, `exit 3 without a lock id: ${first.stderr}`);
-  assert.equal((await run('unlock', 'cluster', name, '--lock-id', id)).code, 0);
+  assert.equal((await run('unlock', 'cluster', name, '--lock-id', id, '--yes')).code, 0);
   return run(...args);
 }
 
@@ -122,7 +123,7 @@ describe('kill -9 during create, then the same create again', () => {
 
   /** What an older k8sup left when killed mid-create: revision 1 first, then 3 of the 8 PKI objects. */
   async function oldPartialState(name: string): Promise<void> {
-    const cluster = loadCluster(await clusterDocFromFlags(name, { zones: 'us-east-2a' }, process.cwd()));
+    const cluster = loadCluster(await clusterDocFromFlags(name, { zones: 'us-east-2a' }, { home: tmpdir(), cwd: process.cwd() }));
     await new ClusterStore(store, name).writeRevision(clusterToYaml(cluster), { expectedRevision: 0, author: 'old-k8sup', message: 'create' });
     const { generateClusterPki, saveClusterPki } = await import('../../src/pki/index.js');
     const scratch = new MemoryBlobStore();

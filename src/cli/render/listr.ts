@@ -48,7 +48,7 @@ export function createListrProgress(stream: NodeJS.WritableStream, fallback: IoH
     emit(e: K8supEvent) {
       const begins = PHASES[e.code];
       if (begins && !phase) {
-        const total = typeof e.data?.tasks === 'number' ? (e.data.tasks as number) : undefined;
+        const total = e.code === 'apply.start' ? e.data?.tasks : undefined;
         start(begins.verb, begins.end, total);
         return;
       }

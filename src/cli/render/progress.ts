@@ -1,6 +1,7 @@
 // Renders engine events (src/core/io.ts) on stderr: plain lines for people and logs, NDJSON for machines.
 // Data never goes here; it goes to stdout.
 
+import { EVENT_SCHEMA_VERSION } from '../../core/events.js';
 import type { IoHost, K8supEvent } from '../../core/io.js';
 import { createListrProgress } from './listr.js';
 
@@ -23,7 +24,7 @@ export function createProgress(opts: ProgressOptions): IoHost {
   if (opts.mode === 'ndjson') {
     return {
       emit(e) {
-        if (shown(e)) opts.stream.write(`${JSON.stringify({ time: now().toISOString(), ...e })}\n`);
+        if (shown(e)) opts.stream.write(ndjsonLine(e, now()));
       },
     };
   }
@@ -32,6 +33,15 @@ export function createProgress(opts: ProgressOptions): IoHost {
   const wide = ((opts.stream as { columns?: number }).columns ?? 0) >= 40;
   const plain = plainHost(opts, shown, tty);
   return tty && wide && !opts.verbose ? createListrProgress(opts.stream, plain) : plain;
+}
+
+/**
+ * One event as one NDJSON line: the envelope (`v`, `time`, `code`, `level`, `message`, `task`) and the event's fields
+ * beside it, as docs/ci.md documents. Field names never shadow the envelope (the catalogue has none of those names).
+ */
+export function ndjsonLine(e: K8supEvent, time: Date): string {
+  const { code, level, message, task, data } = e;
+  return `${JSON.stringify({ v: EVENT_SCHEMA_VERSION, time: time.toISOString(), code, level, message, ...(task === undefined ? {} : { task }), ...data })}\n`;
 }
 
 function plainHost(opts: ProgressOptions, shown: (e: K8supEvent) => boolean, color: boolean): IoHost {
