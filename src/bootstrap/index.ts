@@ -33,3 +33,5 @@ export {
   type KubernetesVersion,
 } from './versions.js';
 export { parseStateStoreUrl } from './inputs.js';
+export { renderBootstrapInstaller, BOOTSTRAP_UNIT, BOOTSTRAP_SCRIPT_PATH, type InstallerOptions } from './unit.js';
+export { s3Address } from './script.js';

@@ -5,12 +5,15 @@ import { InvalidInputError } from '../core/errors.js';
 import { assertNodesCanReadStore, connectProvider, desiredGraph, loadProviderFor } from '../cluster/deploy.js';
 import { generatePki, savePki } from '../cluster/pki-store.js';
 import { mutateCluster, writeSpec } from '../cluster/spec-store.js';
+import { withStateStoreRegion } from '../cluster/state-store-region.js';
 import { planAndApply, type ApplyFlags } from './apply-flow.js';
 import type { CliContext } from './context.js';
 
-export async function createCluster(ctx: CliContext, cluster: Cluster, flags: ApplyFlags): Promise<number> {
-  const name = cluster.metadata.name;
+export async function createCluster(ctx: CliContext, given: Cluster, flags: ApplyFlags): Promise<number> {
+  const name = given.metadata.name;
   const store = await ctx.openStore();
+  // Asked once, here, and kept in the spec: nodes address the state bucket in its own region.
+  const cluster = await withStateStoreRegion(given, store);
   // Everything that can reject the input runs before the first write: the store must suit an apply, and the
   // provider must be able to build the cluster's resources (bootstrap scripts included) from this spec.
   const provider = await loadProviderFor(cluster);

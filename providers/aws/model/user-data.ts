@@ -6,7 +6,7 @@
 import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue } from '../../../src/core/resource.js';
-import { renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
+import { renderBootstrapInstaller, renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
 import { LOAD_BALANCER } from './ids.js';
 
 export interface UserDataTemplate {
@@ -28,7 +28,8 @@ export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRol
   const name = cluster.metadata.name;
   const lbHost = placeholder('API_LB_DNS');
   const dnsName = cluster.spec.api.dnsZone ? `api.${name}` : null;
-  const template = renderBootstrapScript({
+  // The user data installs the script as k8sup-bootstrap.service, which runs it until it succeeds.
+  const template = renderBootstrapInstaller(renderBootstrapScript({
     cluster,
     role,
     nodeGroup,
@@ -38,6 +39,8 @@ export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRol
     apiCertSANs: dnsName ? [lbHost] : [],
     caCertHash: inputs.caCertHash,
     stateStoreUrl: inputs.stateStore,
-  });
+    // Looked up once at create (spec.stateStore.region): nodes address and sign for the bucket's own region.
+    stateStoreRegion: cluster.spec.stateStore?.region,
+  }));
   return { template, vars: { API_LB_DNS: ref(LOAD_BALANCER, 'dns_name') } };
 }

@@ -5,31 +5,25 @@
 // Only public values go in (CA hash, endpoint, store URL): nodes fetch secrets from the state bucket with their
 // service account, never from metadata.
 
-import { createHash } from 'node:crypto';
 import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
-import { renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
+import { renderBootstrapInstaller, renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
 
 export const API_ADDRESS_METADATA_KEY = 'k8sup-api-address';
 /** A syntactically valid host name (the bootstrap renderer validates hosts) that cannot occur by accident. */
 export const API_ADDRESS_PLACEHOLDER = 'k8sup-var-api-address.invalid';
 
 export function wrapStartupScript(bootstrap: string): string {
-  const eof = `K8SUP_BOOTSTRAP_${createHash('sha256').update(bootstrap).digest('hex').slice(0, 12)}`;
   const url = `http://metadata.google.internal/computeMetadata/v1/instance/attributes/${API_ADDRESS_METADATA_KEY}`;
-  return [
-    '#!/bin/bash',
-    '# k8sup startup script: substitutes the API load balancer address from instance metadata, then bootstraps.',
-    'set -euo pipefail',
-    `api_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H 'Metadata-Flavor: Google' '${url}')"`,
-    `[[ "\${api_address}" =~ ^[0-9.]+$ ]] || { echo "k8sup: bad ${API_ADDRESS_METADATA_KEY} '\${api_address}'" >&2; exit 1; }`,
-    'install -d -m 0700 /run/k8sup',
-    `sed "s/${API_ADDRESS_PLACEHOLDER.replace(/\./g, '\\.')}/\${api_address}/g" > /run/k8sup/bootstrap.sh <<'${eof}'`,
-    bootstrap.replace(/\n$/, ''),
-    eof,
-    'exec bash /run/k8sup/bootstrap.sh',
-    '',
-  ].join('\n');
+  // The startup script runs at every boot: it installs k8sup-bootstrap.service (which runs the bootstrap until it
+  // succeeds) with the API address filled in.
+  return renderBootstrapInstaller(bootstrap, {
+    prelude: [
+      `api_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H 'Metadata-Flavor: Google' '${url}')"`,
+      `[[ "\${api_address}" =~ ^[0-9.]+$ ]] || { echo "k8sup: bad ${API_ADDRESS_METADATA_KEY} '\${api_address}'" >&2; exit 1; }`,
+    ],
+    filter: `sed "s/${API_ADDRESS_PLACEHOLDER.replace(/\./g, '\\.')}/\${api_address}/g"`,
+  });
 }
 
 export function startupScriptFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): string {
