@@ -92,6 +92,9 @@ case "${name}" in
       */service-accounts/default/token) body='{"access_token":"ya29.FAKEtokenFROMmetadata","expires_in":3599,"token_type":"Bearer"}' ;;
       */computeMetadata/v1/instance/name) body="node-gce-1" ;;
       *Release.key) body="-----BEGIN PGP PUBLIC KEY BLOCK----- stub" ;;
+      # Enough of flannel's manifest for the script to set the pod CIDR in it.
+      *kube-flannel.yml) body='net-conf.json: { "Network": "10.244.0.0/16" }' ;;
+      *calico.yaml) body=$'            # - name: CALICO_IPV4POOL_CIDR\n            #   value: "192.168.0.0/16"' ;;
       *) [ -n "${out}" ] && body="stub download of ${url}" ;;
     esac
     if [ -n "${out}" ] && [ "${out}" != /dev/null ]; then printf '%s\n' "${body}" >"${out}"; elif [ -n "${body}" ]; then printf '%s\n' "${body}"; fi
@@ -113,6 +116,7 @@ case "${name}" in
     ;;
   cilium)
     if [ "$1" = install ] && [ -f "${STUB_DIR}/cilium-installed" ]; then echo "Error: Unable to install Cilium: cannot re-use a name that is still in use" >&2; exit 1; fi
+    if [ "$1" = upgrade ] && fail_next cilium-upgrade; then echo "Error: Unable to upgrade Cilium: the server is currently unable to handle the request" >&2; exit 1; fi
     if [ "$1" = install ] && fail_next cilium-install; then : >"${STUB_DIR}/cilium-installed"; echo "Error: Unable to install Cilium: timed out" >&2; exit 1; fi
     ;;
   kubeadm)
