@@ -1,13 +1,19 @@
 
 log() { printf '[k8sup] %s\n' "$*" >&2; }
+{{#if cloud}}
 # LAST_ERROR is what the node's progress report says when the script stops (docs/bootstrap.md, "Progress reports").
 LAST_ERROR=""
-die() { LAST_ERROR="$*"; log "ERROR: $*"; exit 1; }
+{{/if}}
+die() { {{#if cloud}}LAST_ERROR="$*"; {{/if}}log "ERROR: $*"; exit 1; }
 
 # step NAME MESSAGE: logs the start of a step{{#if cloud}} and reports it to the state store{{/if}}.
+{{#if cloud}}
 STEP=start
+{{/if}}
 step() {
+{{#if cloud}}
   STEP="$1"
+{{/if}}
   log "$2"
 {{#if cloud}}
   report running
@@ -21,7 +27,9 @@ retry() {
   shift 2
   until "$@"; do
     if [ "${n}" -ge "${attempts}" ]; then
+{{#if cloud}}
       LAST_ERROR="${what} failed ${attempts} times"
+{{/if}}
       return 1
     fi
     log "${what} failed (attempt ${n}/${attempts}), again in ${delay}s"
