@@ -13,15 +13,20 @@ import { testInput } from '../helpers/bootstrap-fixtures.js';
 /** The SDK's checksum interface over node:crypto (hash, or HMAC when given a key). */
 class Sha256 {
   private readonly h: Hash | Hmac;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
   }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.h.update(toBytes(data));
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.h.digest());
   }
+}
+
+function toBytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  if (typeof data === 'string') return data;
+  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 }
 
 const CREDS = { accessKeyId: 'ASIAEXAMPLEEXAMPLE12', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', sessionToken: 'IQoJb3JpZ2luX2VjEXAMPLE/token+with=chars' };
@@ -68,7 +73,7 @@ for (const [label, url, region, host, bucketPath] of [
   test(`SigV4 of the bootstrap matches the AWS SDK: ${label}`, async () => {
     const functions = storeFunctions(url, region);
     const body = 'token=abcdef.0123456789abcdef\n';
-    const cases = [
+    const cases: { method: string; path: string; query: Record<string, string>; queryText: string; payload: string; sse: boolean }[] = [
       { method: 'GET', path: `${bucketPath}/team-a/demo.k8s.local/bootstrap/token`, query: {}, queryText: '', payload: createHash('sha256').update('').digest('hex'), sse: false },
       { method: 'GET', path: `${bucketPath}/`, query: { 'list-type': '2', prefix: 'team-a/demo.k8s.local/bootstrap/initialized' }, queryText: 'list-type=2&prefix=team-a%2Fdemo.k8s.local%2Fbootstrap%2Finitialized', payload: createHash('sha256').update('').digest('hex'), sse: false },
       { method: 'PUT', path: `${bucketPath}/team-a/demo.k8s.local/nodes/status/i-0abc.json`, query: {}, queryText: '', payload: createHash('sha256').update(body).digest('hex'), sse: true },
