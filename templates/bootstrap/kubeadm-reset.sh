@@ -6,16 +6,22 @@
 if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
   step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
 {{#if controlPlane}}
-  # reset empties /etc/kubernetes/pki; the cluster's CAs and service-account keys are kept (nothing else is).
+  # reset empties /etc/kubernetes/pki; the cluster's CAs and service-account keys are kept, modes included.
   PKI_KEEP="$(mktemp -d)"
   for pki_file in {{{pkiFiles}}}; do
-    if [ -s "${ROOT}/etc/kubernetes/pki/${pki_file}" ]; then install -D -m 0600 "${ROOT}/etc/kubernetes/pki/${pki_file}" "${PKI_KEEP}/${pki_file}"; fi
+    if [ -s "${ROOT}/etc/kubernetes/pki/${pki_file}" ]; then
+      mkdir -p "$(dirname "${PKI_KEEP}/${pki_file}")"
+      cp -p "${ROOT}/etc/kubernetes/pki/${pki_file}" "${PKI_KEEP}/${pki_file}"
+    fi
   done
 {{/if}}
   kubeadm reset -f
 {{#if controlPlane}}
   for pki_file in {{{pkiFiles}}}; do
-    if [ -s "${PKI_KEEP}/${pki_file}" ]; then install -D -m 0600 "${PKI_KEEP}/${pki_file}" "${ROOT}/etc/kubernetes/pki/${pki_file}"; fi
+    if [ -s "${PKI_KEEP}/${pki_file}" ]; then
+      mkdir -p "$(dirname "${ROOT}/etc/kubernetes/pki/${pki_file}")"
+      cp -p "${PKI_KEEP}/${pki_file}" "${ROOT}/etc/kubernetes/pki/${pki_file}"
+    fi
   done
   rm -rf "${PKI_KEEP}"
 {{/if}}

@@ -3,7 +3,7 @@
 // (test/helpers/stub-root.ts) and checks that it waits, retries within bounds, recovers, and reports what it does.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { renderBootstrapScript } from '../../src/bootstrap/index.js';
@@ -157,6 +157,20 @@ describe("kubeadm's real outcome decides, never kubelet.conf", () => {
     const kubeadm = second.calls.filter((c) => /^kubeadm (reset|join)/.test(c));
     assert.deepEqual(kubeadm.map((c) => c.split(' ').slice(0, 2).join(' ')), ['kubeadm reset', 'kubeadm join']);
     assert.equal(report(stub, 'nodes/status/node-gce-1.json').state, 'done');
+  });
+
+  test('a node reset by hand (or by k8sup delete on metal) after a successful join: the next run joins again', () => {
+    stub = createStubRoot();
+    stub.writeFile('etc/k8sup/bootstrap-token', `token=${FAKE_BOOTSTRAP_TOKEN}\n`);
+    const script = renderBootstrapScript(testInput('metal', 'worker'));
+    succeeded(stub.run(script));
+    // What `kubeadm reset` leaves: no kubelet.conf. k8sup's stamps stay behind and must not be believed.
+    rmSync(join(stub.root, 'etc/kubernetes/kubelet.conf'));
+    stub.writeFile('etc/k8sup/bootstrap-token', `token=${FAKE_BOOTSTRAP_TOKEN}\n`);
+    const again = stub.run(script);
+    succeeded(again);
+    assert.equal(count(again, /^kubeadm join /), 1);
+    assert.ok(existsSync(join(stub.root, 'etc/kubernetes/kubelet.conf')));
   });
 
   test('a node set up by an older k8sup (kubelet.conf, no record of kubeadm) is left alone', () => {

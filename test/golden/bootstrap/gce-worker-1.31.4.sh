@@ -368,9 +368,10 @@ fetch_join_token() {
   [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
 }
 
-# --- kubeadm, until it succeeds once on this node (see kubeadm-reset above). A node with kubelet.conf and no record of
-# a kubeadm run was set up by an older k8sup, which kept none: it is taken as joined, as that version did.
-if is_done kubeadm-succeeded; then
+# --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
+# kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
+# kept none: it is taken as joined, as that version did.
+if is_done kubeadm-succeeded && [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
   log "already part of the cluster (kubeadm succeeded before), kubeadm skipped"
 elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; then
   log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
@@ -406,6 +407,7 @@ K8SUP_EOF_KUBEADM_JOIN
   )
   if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${STAMP_DIR}/kubeadm-succeeded"
   mark_done kubeadm-started
   kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   rm -f "${TOKEN_FILE}"

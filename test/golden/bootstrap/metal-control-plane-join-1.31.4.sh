@@ -238,14 +238,20 @@ fi
 # with `kubeadm reset -f` before the steps below run kubeadm again.
 if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
   step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
-  # reset empties /etc/kubernetes/pki; the cluster's CAs and service-account keys are kept (nothing else is).
+  # reset empties /etc/kubernetes/pki; the cluster's CAs and service-account keys are kept, modes included.
   PKI_KEEP="$(mktemp -d)"
   for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
-    if [ -s "${ROOT}/etc/kubernetes/pki/${pki_file}" ]; then install -D -m 0600 "${ROOT}/etc/kubernetes/pki/${pki_file}" "${PKI_KEEP}/${pki_file}"; fi
+    if [ -s "${ROOT}/etc/kubernetes/pki/${pki_file}" ]; then
+      mkdir -p "$(dirname "${PKI_KEEP}/${pki_file}")"
+      cp -p "${ROOT}/etc/kubernetes/pki/${pki_file}" "${PKI_KEEP}/${pki_file}"
+    fi
   done
   kubeadm reset -f
   for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
-    if [ -s "${PKI_KEEP}/${pki_file}" ]; then install -D -m 0600 "${PKI_KEEP}/${pki_file}" "${ROOT}/etc/kubernetes/pki/${pki_file}"; fi
+    if [ -s "${PKI_KEEP}/${pki_file}" ]; then
+      mkdir -p "$(dirname "${ROOT}/etc/kubernetes/pki/${pki_file}")"
+      cp -p "${PKI_KEEP}/${pki_file}" "${ROOT}/etc/kubernetes/pki/${pki_file}"
+    fi
   done
   rm -rf "${PKI_KEEP}"
   rm -f "${STAMP_DIR}/kubeadm-started"
@@ -272,9 +278,10 @@ fetch_join_token() {
   [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
 }
 
-# --- kubeadm, until it succeeds once on this node (see kubeadm-reset above). A node with kubelet.conf and no record of
-# a kubeadm run was set up by an older k8sup, which kept none: it is taken as joined, as that version did.
-if is_done kubeadm-succeeded; then
+# --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
+# kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
+# kept none: it is taken as joined, as that version did.
+if is_done kubeadm-succeeded && [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
   log "already part of the cluster (kubeadm succeeded before), kubeadm skipped"
 elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; then
   log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
@@ -316,6 +323,7 @@ K8SUP_EOF_KUBEADM_JOIN
   )
   if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${STAMP_DIR}/kubeadm-succeeded"
   mark_done kubeadm-started
   kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   rm -f "${TOKEN_FILE}"
