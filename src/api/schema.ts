@@ -37,6 +37,7 @@ const CLUSTER: ObjectShape = obj({
     image: 'string?',
     hosts: list(HOST),
     assets: obj({ baseURL: 'string?', registryMirror: 'string?' }),
+    stateStore: obj({ region: 'string' }),
   }),
 });
 

@@ -82,6 +82,8 @@ export interface ClusterSpecBody {
   /** metal only. */
   hosts?: HostSpec[];
   assets?: AssetsSpec;
+  /** Facts about the state store k8sup looked up at create: the S3 bucket's own region (nodes address it there). */
+  stateStore?: { region?: string };
 }
 
 export interface ClusterMetadata {

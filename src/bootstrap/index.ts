@@ -32,3 +32,6 @@ export {
   type KubernetesVersion,
 } from './versions.js';
 export { parseStateStoreUrl } from './inputs.js';
+export { renderBootstrapInstaller, BOOTSTRAP_UNIT, BOOTSTRAP_SCRIPT_PATH, type InstallerOptions } from './unit.js';
+export { s3Address } from './script.js';
+export { readNodeReports, parseNodeReport, describeBootstrapFailure, nodeStatusPrefix, type NodeBootstrapReport, type BootstrapState } from './node-status.js';

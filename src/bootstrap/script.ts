@@ -50,8 +50,11 @@ const MIRRORED_REGISTRIES: { registry: string; upstream: string }[] = [
 export function renderBootstrapScript(input: BootstrapInput): string {
   const r = resolveBootstrapInput(input);
   const vars = scriptVars(r);
-  const fragments = ['header.sh', 'common.sh', 'prepare-node.sh', 'containerd.sh', 'kube-packages.sh'];
-  if (r.isCloud) fragments.push(`store-${input.provider}.sh`);
+  const fragments = ['header.sh', 'common.sh'];
+  // Cloud nodes reach the state store from the start: they report their progress there (status.sh).
+  if (r.isCloud) fragments.push(`store-${input.provider}.sh`, 'status.sh');
+  // kubeadm-reset undoes a failed kubeadm run before the PKI is put in place (reset empties /etc/kubernetes/pki).
+  fragments.push('prepare-node.sh', 'containerd.sh', 'kube-packages.sh', 'kubeadm-reset.sh');
   if (r.isControlPlane) fragments.push('control-plane-pki.sh');
   if (vars.kubeVip) fragments.push('kube-vip.sh');
   // A control plane that joins first removes the etcd members of control planes that are gone (replaced instances).
@@ -131,6 +134,18 @@ function embedded(text: string): string {
   return body;
 }
 
+/**
+ * How a node addresses the state bucket in its own region: virtual-hosted (`<bucket>.s3.<region>.amazonaws.com`), or
+ * path-style (`s3.<region>.amazonaws.com/<bucket>`) for bucket names with dots, which the `*.s3.<region>` wildcard
+ * certificate cannot cover. China regions live under amazonaws.com.cn.
+ */
+export function s3Address(bucket: string, region: string): { s3Host: string; s3BucketPath: string } {
+  const domain = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return bucket.includes('.')
+    ? { s3Host: `s3.${region}.${domain}`, s3BucketPath: `/${bucket}` }
+    : { s3Host: `${bucket}.s3.${region}.${domain}`, s3BucketPath: '' };
+}
+
 function scriptVars(r: ResolvedInput): TemplateVars {
   const { input } = r;
   const spec = input.cluster.spec;
@@ -163,6 +178,9 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     stateBucket: r.store.bucket,
     statePrefix: r.clusterKeyPrefix,
     stateRegion: input.stateStoreRegion ?? spec.region,
+    ...s3Address(r.store.bucket, input.stateStoreRegion ?? spec.region),
+    nodeGroup: input.nodeGroup,
+    controlPlane: r.isControlPlane,
     init: role === 'control-plane-init',
     // Cloud control planes are replaced instances: at shutdown they leave etcd (k8sup-etcd-leave), and when they join
     // they first remove members of control planes that are gone. Metal hosts are not replaced, so neither applies.

@@ -30,7 +30,15 @@ export default async function validateClusterCommand(ctx: CliContext, args: stri
   }
 
   const { validateCluster, renderValidationTable } = await import('../validate/index.js');
-    const report = await validateCluster(cluster, { kubeconfigYaml, context: opts.context }, { waitMs, count: Number(opts.count), intervalMs, io: ctx.io, signal: ctx.signal });
+  const { readNodeReports } = await import('../bootstrap/node-status.js');
+  const store = cs.store;
+  // Nodes report their bootstrap to the state store; a report that cannot be read is a warning, not a failure.
+  const readBootstrapReports = () =>
+    readNodeReports(store, name).catch((e) => {
+      ctx.note(`warning: cannot read the nodes' bootstrap reports: ${e instanceof Error ? e.message : e}`);
+      return [];
+    });
+    const report = await validateCluster(cluster, { kubeconfigYaml, context: opts.context }, { waitMs, count: Number(opts.count), intervalMs, io: ctx.io, signal: ctx.signal, readBootstrapReports });
     printData(ctx, report, { table: () => renderValidationTable(report) });
     if (!report.valid) {
       throw new ClusterInvalidError(`cluster ${name} is not valid: ${report.failures.length} failure(s)`, {

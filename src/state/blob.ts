@@ -46,6 +46,8 @@ export interface BlobStore {
   delete(key: string, opts?: { ifMatch?: string }): Promise<void>;
   /** Keys under a prefix (recursive), sorted. */
   list(prefix: string): Promise<string[]>;
+  /** Buckets with a region (S3): where the bucket lives, asked of the service. Nodes address it there. */
+  bucketRegion?(): Promise<string>;
 }
 
 /** A compare-and-swap lost: someone else wrote first. */

@@ -198,6 +198,28 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /**
+   * The bucket's region: GetBucketLocation (an empty LocationConstraint is us-east-1, the legacy "EU" eu-west-1); where
+   * that is denied, HeadBucket's x-amz-bucket-region header. Nodes address and sign for this region (docs/state-store.md).
+   */
+  async bucketRegion(): Promise<string> {
+    const { mod, client } = await this.client();
+    try {
+      const res = await client.send(new mod.GetBucketLocationCommand({ Bucket: this.bucket }));
+      const constraint = String(res.LocationConstraint ?? '');
+      return constraint === '' ? 'us-east-1' : constraint === 'EU' ? 'eu-west-1' : constraint;
+    } catch (e) {
+      if (errorName(e) === 'NoSuchBucket') throw this.translate(e, 'locate', '', false);
+      try {
+        const head = await client.send(new mod.HeadBucketCommand({ Bucket: this.bucket }));
+        if (head.BucketRegion) return head.BucketRegion;
+      } catch (e2) {
+        throw this.translate(e2, 'locate', '', false);
+      }
+      throw this.translate(e, 'locate', '', false);
+    }
+  }
+
   private client(): Promise<{ mod: S3Module; client: S3Client }> {
     this.sdk ??= import('@aws-sdk/client-s3').then((mod) => ({ mod, client: new mod.S3Client(s3ClientConfig(this.env)) }));
     return this.sdk;

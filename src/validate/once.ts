@@ -15,6 +15,8 @@ import {
   evaluateNodes,
   evaluateReadyz,
 } from './checks.js';
+import type { NodeBootstrapReport } from '../bootstrap/node-status.js';
+import { evaluateBootstrapReports } from './bootstrap-reports.js';
 import { ApiUnavailableError, openKubeReader, type KubeReader, type KubeReaderOptions } from './kube-client.js';
 import { FailureType, type KubeTarget, type ValidationFailure, type ValidationReport } from './types.js';
 
@@ -23,6 +25,9 @@ export interface ValidateOnceOptions {
   signal?: AbortSignal;
   /** Bound on each API request; a request that takes longer becomes an `api` failure. Default 10 s. */
   requestTimeoutMs?: number;
+  /** The nodes' bootstrap progress reports (read from the state store by the caller; injected). */
+  readBootstrapReports?: () => Promise<NodeBootstrapReport[]>;
+  now?: () => number;
 }
 
 /** Runs `read`; an unanswering API becomes an `api` failure (and `fallback`), anything else propagates. */
@@ -53,6 +58,8 @@ export async function validateOnce(cluster: Cluster, target: KubeTarget, opts: V
   };
 
   const failures: ValidationFailure[] = [];
+  // Nodes that cannot join say why in their reports: shown even while the API itself is down (a failing init).
+  if (opts.readBootstrapReports) failures.push(...evaluateBootstrapReports(await opts.readBootstrapReports(), (opts.now ?? Date.now)()));
   const readyz = await orApiFailure(() => kube.readyz(), undefined, failures, kube.server);
   if (!readyz) return report(failures);
   failures.push(...evaluateReadyz(readyz.statusCode, readyz.body, kube.server));

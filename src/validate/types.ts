@@ -48,6 +48,8 @@ export const FailureType = {
   DAEMONSET: 'daemonset',
   /** CoreDNS is missing or not ready (name: `namespace/name`). */
   DEPLOYMENT: 'deployment',
+  /** A node reported that its bootstrap is failing (name: the instance; from the state store, docs/bootstrap.md). */
+  BOOTSTRAP: 'bootstrap',
   /** --wait expired after some passes, but fewer than --count consecutive ones (name: the cluster). */
   WAIT: 'wait',
 } as const;

@@ -6,7 +6,7 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Cluster } from '../api/types.js';
 import type { IoHost } from '../core/io.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, loadKubeConfig } from './kube-client.js';
-import { validateOnce } from './once.js';
+import { validateOnce, type ValidateOnceOptions } from './once.js';
 import { FailureType, type KubeTarget, type ValidationReport } from './types.js';
 
 /** Short enough that `--wait` returns within about a second of the cluster becoming valid. */
@@ -26,6 +26,8 @@ export interface ValidateClusterOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Upper bound on each API request (default 10 s); always also bounded by the --wait deadline. */
   requestTimeoutMs?: number;
+  /** The nodes' bootstrap progress reports, read again at every check (injected: the CLI reads the state store). */
+  readBootstrapReports?: ValidateOnceOptions['readBootstrapReports'];
 }
 
 /** One check, given its cancellation signal and per-request budget. */
@@ -142,7 +144,7 @@ export async function validateCluster(cluster: Cluster, target: KubeTarget, opts
   // Parse the kubeconfig once up front, so a broken one is an input error rather than a retried failure.
   const kc = await loadKubeConfig(target);
   const server = kc.getCurrentCluster()!.server;
-  return pollUntilValid(({ signal, requestTimeoutMs }) => validateOnce(cluster, target, { signal, requestTimeoutMs }), {
+  return pollUntilValid(({ signal, requestTimeoutMs }) => validateOnce(cluster, target, { signal, requestTimeoutMs, readBootstrapReports: opts.readBootstrapReports }), {
     ...opts,
     cluster: cluster.metadata.name,
     server,

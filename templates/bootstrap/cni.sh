@@ -10,7 +10,7 @@ elif is_done joined-existing-cluster; then
   log "joined a running cluster: its pod network is left as it is"
 {{/if}}
 else
-  log "installing ${CNI_NAME} ${CNI_VERSION}"
+  step cni "installing ${CNI_NAME} ${CNI_VERSION}"
   attempt=0
   until kubectl get --raw=/readyz >/dev/null 2>&1; do
     attempt=$((attempt + 1))
@@ -39,7 +39,7 @@ else
   sed -i -e "s|10.244.0.0/16|${POD_CIDR}|g" "${CNI_MANIFEST}"
 {{/if}}
   grep -q "${POD_CIDR}" "${CNI_MANIFEST}" || die "could not set the pod CIDR ${POD_CIDR} in ${CNI_MANIFEST}"
-  kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
+  retry 10 "kubectl apply of ${CNI_NAME}" kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
 {{/if}}
 {{#if cilium}}
   case "${ARCH}" in
@@ -52,7 +52,12 @@ else
   tar -C "${ROOT}/usr/local/bin" -xzf "${download_dir}/cilium.tar.gz"
   rm -rf "${download_dir}"
   # ipam.mode=kubernetes: pods get addresses from each node's podCIDR, carved by kubeadm from the cluster pod CIDR.
-  cilium install --version "${CNI_VERSION}" --set ipam.mode=kubernetes
+  # A retry after a partial install finds the Helm release there: upgrade it to the same settings instead.
+  cilium_apply() {
+    cilium install --version "${CNI_VERSION}" --set ipam.mode=kubernetes ||
+      cilium upgrade --version "${CNI_VERSION}" --set ipam.mode=kubernetes
+  }
+  retry 10 "cilium install" cilium_apply
 {{/if}}
   mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
 fi

@@ -1,6 +1,43 @@
 
 log() { printf '[k8sup] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+{{#if cloud}}
+# LAST_ERROR is what the node's progress report says when the script stops (docs/bootstrap.md, "Progress reports").
+LAST_ERROR=""
+{{/if}}
+die() { {{#if cloud}}LAST_ERROR="$*"; {{/if}}log "ERROR: $*"; exit 1; }
+
+# step NAME MESSAGE: logs the start of a step{{#if cloud}} and reports it to the state store{{/if}}.
+{{#if cloud}}
+STEP=start
+{{/if}}
+step() {
+{{#if cloud}}
+  STEP="$1"
+{{/if}}
+  log "$2"
+{{#if cloud}}
+  report running
+{{/if}}
+}
+
+# retry ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, at most ATTEMPTS times, 5, 10, 20, 40, then 60 s
+# apart. For what needs time at first boot: IAM propagation, the API server, apt mirrors.
+retry() {
+  local attempts="$1" what="$2" n=1 delay=5
+  shift 2
+  until "$@"; do
+    if [ "${n}" -ge "${attempts}" ]; then
+{{#if cloud}}
+      LAST_ERROR="${what} failed ${attempts} times"
+{{/if}}
+      return 1
+    fi
+    log "${what} failed (attempt ${n}/${attempts}), again in ${delay}s"
+    sleep "${delay}"
+    n=$((n + 1))
+    delay=$((delay < 30 ? delay * 2 : 60))
+  done
+}
 
 # write_file PATH MODE < content: replaces PATH only when the content differs, so a second run changes nothing.
 # Sets WROTE=1 when it wrote, WROTE=0 when the file was already up to date.

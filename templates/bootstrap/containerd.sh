@@ -1,6 +1,6 @@
 
 # --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
-log "containerd ${CONTAINERD_VERSION}"
+step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
     CONTAINERD_URL={{containerdUrlAmd64}}

@@ -14,7 +14,10 @@ K8S_APT_URL={{aptUrl}}
 CONTAINERD_VERSION={{containerdVersion}}
 RUNC_VERSION={{runcVersion}}
 {{#if cloud}}
+NODE_GROUP={{nodeGroup}}
+{{#unless aws}}
 STATE_BUCKET={{stateBucket}}
+{{/unless}}
 STATE_PREFIX={{statePrefix}}
 {{/if}}
 {{#if aws}}

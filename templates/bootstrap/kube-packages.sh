@@ -1,19 +1,22 @@
 
 # --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
 # so an unattended upgrade never moves them (k8sup upgrades them on purpose).
-log "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+# apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
+# it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
+apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q ca-certificates curl gpg conntrack socat
+  apt_get update -q
+  apt_get install -y -q ca-certificates curl gpg conntrack socat
   mkdir -p "${ROOT}/etc/apt/keyrings"
   curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
   printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
     write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
-  apt-get update -q
+  apt_get update -q
   # An upgrade re-runs this step with a new version: lift the hold, install, hold again.
   apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
-  apt-get install -y -q --allow-downgrades --allow-change-held-packages \
+  apt_get install -y -q --allow-downgrades --allow-change-held-packages \
     "kubelet=${K8S_PACKAGE_VERSION}" "kubeadm=${K8S_PACKAGE_VERSION}" "kubectl=${K8S_PACKAGE_VERSION}"
   apt-mark hold kubelet kubeadm kubectl
   systemctl enable kubelet

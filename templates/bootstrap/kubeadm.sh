@@ -46,9 +46,14 @@ cluster_initialised() {
 }
 {{/if}}
 
-# --- kubeadm. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
-if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
-  log "already part of the cluster (kubelet.conf exists), kubeadm skipped"
+# --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
+# kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
+# kept none: it is taken as joined, as that version did.
+if is_done kubeadm-succeeded && [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
+  log "already part of the cluster (kubeadm succeeded before), kubeadm skipped"
+elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; then
+  log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
+  mark_done kubeadm-succeeded
 else
 {{#if fixedNodeName}}
   NODE_NAME={{nodeName}}
@@ -86,7 +91,7 @@ else
 {{else}}
   KUBEADM_ACTION='join'
 {{/if}}
-  log "kubeadm ${KUBEADM_ACTION}"
+  step kubeadm "kubeadm ${KUBEADM_ACTION}"
 {{#if init}}
   write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
 {{{kubeadmInitConfig}}}
@@ -107,6 +112,8 @@ K8SUP_EOF_KUBEADM_JOIN
   )
   if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${STAMP_DIR}/kubeadm-succeeded"
+  mark_done kubeadm-started
 {{#if rejoin}}
   if [ "${KUBEADM_ACTION}" = init ]; then
     kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
@@ -128,6 +135,7 @@ K8SUP_EOF_KUBEADM_JOIN
   rm -f "${TOKEN_FILE}"
 {{/if}}
 {{/if}}
+  mark_done kubeadm-succeeded
 fi
 {{#if guardInit}}
 

@@ -1,6 +1,21 @@
 
+# --- supported images: Ubuntu 22.04 or later, Debian 12 or later, with apt and systemd (docs/bootstrap.md). Anything
+# else stops here, with the reason in the node's report, rather than half-way through with a puzzling error.
+step image "checking the image"
+OS_RELEASE="${ROOT}/etc/os-release"
+[ -f "${OS_RELEASE}" ] || OS_RELEASE=/etc/os-release
+OS_ID="$(sed -n 's/^ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_ID=""
+OS_VERSION="$(sed -n 's/^VERSION_ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_VERSION=""
+case "${OS_ID}:${OS_VERSION%%.*}" in
+  ubuntu:2[2-9] | ubuntu:[3-9][0-9] | debian:1[2-9]) ;;
+  *) die "unsupported image ${OS_ID:-unknown} ${OS_VERSION:-?}: k8sup nodes need Ubuntu 22.04 or later, or Debian 12 or later" ;;
+esac
+for tool in apt-get systemctl curl sha256sum; do
+  command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup nodes need apt, systemd and curl)"
+done
+
 # --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
-log "swap off"
+step prepare "swap off"
 swapoff -a
 if [ -f "${ROOT}/etc/fstab" ] && grep -Eq '^[^#].*[[:space:]]swap[[:space:]]' "${ROOT}/etc/fstab"; then
   sed -i -E 's/^([^#].*[[:space:]]swap[[:space:]].*)$/# \1 # disabled by k8sup/' "${ROOT}/etc/fstab"

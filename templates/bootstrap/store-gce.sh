@@ -19,13 +19,13 @@ gcs_curl_credentials() {
 # Object names are URL path segments in the JSON API: '/' must be escaped.
 gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
 
-# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket.
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
 store_get() {
   local key="$1" dest="$2" config
   config="$(gcs_curl_credentials)" || return 1
   mkdir -p "$(dirname "${dest}")"
-  curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
-    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}" || return 1
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
   mv -f "${dest}.part" "${dest}"
 }
 
@@ -54,3 +54,5 @@ store_put() {
 
 # The node name on GCE: the instance name.
 instance_node_name() { metadata_get instance/name; }
+# What names this instance in its progress report.
+instance_id() { metadata_get instance/name; }

@@ -4,7 +4,9 @@
 # Run every 12h by k8sup-token-refresh.timer, so a published token always has at least 12h left.
 set -euo pipefail
 
+{{#unless aws}}
 STATE_BUCKET={{stateBucket}}
+{{/unless}}
 STATE_PREFIX={{statePrefix}}
 {{#if aws}}
 STATE_REGION={{stateRegion}}

@@ -23,12 +23,28 @@ for arg in "$@"; do
   case "${arg}" in http://* | https://*) url="${arg}" ;; esac
   prev="${arg}"
 done
+# fail_next NAME: true (and counts down) while ${STUB_DIR}/fail/NAME holds a number above 0: the test's injected faults.
+fail_next() {
+  local f="${STUB_DIR}/fail/$1" n
+  [ -f "${f}" ] || return 1
+  n="$(cat "${f}")"
+  [ "${n}" -gt 0 ] || return 1
+  echo $((n - 1)) >"${f}"
+  return 0
+}
 case "${name}" in
   curl)
     if [ "${config_from_stdin}" = 1 ]; then cat >>"${STUB_DIR}/curl-stdin.log"; fi
-    # The state store's bootstrap/* objects live in ${STUB_DIR}/store/bootstrap/ (tests seed and read them there):
-    # S3 (path, or ListObjectsV2 ?prefix=) and GCS (o/<name>, or upload ?name=) addresses map to the same key.
+    # The state store's bootstrap/* and nodes/status/* objects live in ${STUB_DIR}/store/ (tests seed and read them
+    # there): S3 (path, or ListObjectsV2 ?prefix=) and GCS (o/<name>, or upload ?name=) addresses map to the same key.
     decoded="${url//%2F//}"
+    if [[ "${decoded}" =~ (amazonaws\.com|googleapis\.com)/.*/((bootstrap|pki|nodes/status)/[A-Za-z0-9._/-]+) ]]; then
+      key="${BASH_REMATCH[2]%%\?*}"
+      if fail_next "store-${key//\//_}"; then
+        echo "curl: (22) The requested URL returned error: 403" >&2
+        exit 22
+      fi
+    fi
     if [ -f "${STUB_DIR}/store-down" ] && [[ "${decoded}" =~ (amazonaws\.com|googleapis\.com)/.*bootstrap/ ]]; then
       echo "curl: (22) The requested URL returned error: 503" >&2
       exit 22
@@ -38,7 +54,7 @@ case "${name}" in
       *\?*prefix=*) store_path="${decoded##*prefix=}" ;;
       *) store_path="${decoded%%\?*}" ;;
     esac
-    if [[ "${store_path}" =~ bootstrap/[A-Za-z0-9._-]+$ ]]; then
+    if [[ "${store_path}" =~ (bootstrap|nodes/status)/[A-Za-z0-9._-]+$ ]]; then
       object="${STUB_DIR}/store/${BASH_REMATCH[0]}"
       case " $* " in
         *" -X PUT "* | *" -X POST "*) mkdir -p "$(dirname "${object}")"; cp "${upload}" "${object}"; exit 0 ;;
@@ -72,14 +88,53 @@ case "${name}" in
   "Expiration" : "2030-01-01T00:00:00Z"
 }' ;;
       */meta-data/local-hostname) body="ip-10-0-0-5.us-east-2.compute.internal" ;;
+      */meta-data/instance-id) body="i-0123456789abcdef0" ;;
       */service-accounts/default/token) body='{"access_token":"ya29.FAKEtokenFROMmetadata","expires_in":3599,"token_type":"Bearer"}' ;;
       */computeMetadata/v1/instance/name) body="node-gce-1" ;;
       *Release.key) body="-----BEGIN PGP PUBLIC KEY BLOCK----- stub" ;;
+      # Enough of flannel's manifest for the script to set the pod CIDR in it.
+      *kube-flannel.yml) body='net-conf.json: { "Network": "10.244.0.0/16" }' ;;
+      *calico.yaml) body=$'            # - name: CALICO_IPV4POOL_CIDR\n            #   value: "192.168.0.0/16"' ;;
       *) [ -n "${out}" ] && body="stub download of ${url}" ;;
     esac
     if [ -n "${out}" ] && [ "${out}" != /dev/null ]; then printf '%s\n' "${body}" >"${out}"; elif [ -n "${body}" ]; then printf '%s\n' "${body}"; fi
     ;;
+  apt-get)
+    # unattended-upgrades at first boot: ${STUB_DIR}/dpkg-lock-held holds the seconds it keeps the dpkg lock. apt-get
+    # fails at once without -o DPkg::Lock::Timeout, and after the timeout when that is shorter than the hold.
+    if [ -f "${STUB_DIR}/dpkg-lock-held" ]; then
+      held="$(cat "${STUB_DIR}/dpkg-lock-held")" timeout=0
+      for arg in "$@"; do case "${arg}" in DPkg::Lock::Timeout=*) timeout="${arg#*=}" ;; esac; done
+      if [ "${timeout}" -lt "${held}" ]; then
+        echo "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 1234 (unattended-upgr)" >&2
+        exit 100
+      fi
+    fi
+    ;;
+  kubectl)
+    if [ "$1" = apply ] && fail_next kubectl-apply; then echo "error: the server is currently unable to handle the request" >&2; exit 1; fi
+    ;;
+  cilium)
+    if [ "$1" = install ] && [ -f "${STUB_DIR}/cilium-installed" ]; then echo "Error: Unable to install Cilium: cannot re-use a name that is still in use" >&2; exit 1; fi
+    if [ "$1" = upgrade ] && fail_next cilium-upgrade; then echo "Error: Unable to upgrade Cilium: the server is currently unable to handle the request" >&2; exit 1; fi
+    if [ "$1" = install ] && fail_next cilium-install; then : >"${STUB_DIR}/cilium-installed"; echo "Error: Unable to install Cilium: timed out" >&2; exit 1; fi
+    ;;
   kubeadm)
+    # A failing init/join writes kubelet.conf first, as kubeadm does (init's kubeconfig phase, join before etcd).
+    case "$1" in
+      init | join)
+        if fail_next "kubeadm-$1"; then
+          mkdir -p "${K8SUP_ROOT}/etc/kubernetes"; : >"${K8SUP_ROOT}/etc/kubernetes/kubelet.conf"
+          echo "error execution phase wait-control-plane: couldn't initialize a Kubernetes cluster" >&2
+          exit 1
+        fi ;;
+      reset)
+        # kubeadm reset -f empties what kubeadm wrote, the PKI folder included.
+        rm -rf "${K8SUP_ROOT}/etc/kubernetes/kubelet.conf" "${K8SUP_ROOT}/etc/kubernetes/admin.conf" \
+          "${K8SUP_ROOT}/etc/kubernetes/pki" "${K8SUP_ROOT}/etc/kubernetes/manifests"
+        ;;
+    esac
+    if [ "$1" = join ] && [ -f "${K8SUP_ROOT}/etc/k8sup/bootstrap-token" ]; then stat -c '%a' "${K8SUP_ROOT}/etc/k8sup/bootstrap-token" >"${STUB_DIR}/token-mode-at-join"; fi
     # What the kubelet would find in the manifests folder when kubeadm starts it (kube-vip must be there first).
     case "$1" in init | join) mkdir -p "${STUB_DIR}/manifests-at-$1"; cp -R "${K8SUP_ROOT}/etc/kubernetes/manifests/." "${STUB_DIR}/manifests-at-$1/" 2>/dev/null ;; esac
     case "$1" in

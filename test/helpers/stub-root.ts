@@ -45,6 +45,16 @@ export interface StubRoot {
   storeObject(key: string): string | undefined;
   /** From now on the fake state store answers bootstrap/* requests with HTTP 503. */
   storeUnavailable(): void;
+  /**
+   * The next `times` occurrences of a fault: 'kubeadm-init' / 'kubeadm-join' (fails after writing kubelet.conf, as
+   * kubeadm does), 'kubectl-apply', 'cilium-install', or 'store-<key with / as _>' (the store answers HTTP 403, as
+   * before IAM has propagated), e.g. 'store-pki_ca.crt'.
+   */
+  failNext(fault: string, times: number): void;
+  /** unattended-upgrades holds the dpkg lock for this many seconds (apt-get fails unless it waits at least as long). */
+  holdDpkgLock(seconds: number): void;
+  /** Mode (octal digits) of /etc/k8sup/bootstrap-token when the stub `kubeadm join` ran, or undefined. */
+  tokenModeAtJoin(): string | undefined;
   /** A file of /etc/kubernetes/manifests as it was when the stub `kubeadm init|join` ran, or undefined. */
   manifestAtKubeadm(verb: 'init' | 'join', name: string): string | undefined;
   cleanup(): void;
@@ -56,6 +66,9 @@ export function createStubRoot(): StubRoot {
   const bin = join(base, 'bin');
   mkdirSync(root);
   mkdirSync(bin);
+  // A supported image (the bootstrap checks /etc/os-release first); tests overwrite it to try others.
+  mkdirSync(join(root, 'etc'));
+  writeFileSync(join(root, 'etc/os-release'), 'NAME="Ubuntu"\nVERSION_ID="24.04"\nID=ubuntu\nID_LIKE=debian\n');
   for (const name of STUB_COMMANDS) {
     writeFileSync(join(bin, name), STUB);
     chmodSync(join(bin, name), 0o755);
@@ -117,6 +130,18 @@ export function createStubRoot(): StubRoot {
       }
     },
     storeUnavailable: () => writeFileSync(join(base, 'store-down'), ''),
+    failNext(fault: string, times: number): void {
+      mkdirSync(join(base, 'fail'), { recursive: true });
+      writeFileSync(join(base, 'fail', fault), `${times}\n`);
+    },
+    holdDpkgLock: (seconds: number) => writeFileSync(join(base, 'dpkg-lock-held'), `${seconds}\n`),
+    tokenModeAtJoin(): string | undefined {
+      try {
+        return readFileSync(join(base, 'token-mode-at-join'), 'utf8').trim();
+      } catch {
+        return undefined;
+      }
+    },
     manifestAtKubeadm(verb: 'init' | 'join', name: string): string | undefined {
       try {
         return readFileSync(join(base, `manifests-at-${verb}`, name), 'utf8');

@@ -177,7 +177,9 @@ test('IAM policies are least privilege and scoped to the cluster prefix of the s
   const nodes = rolePolicy('nodes', c, inputs);
   assert.deepEqual(cp.Statement[0], { Sid: 'ClusterState', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::k8sup-state/team/demo.k8s.local/*' });
   assert.deepEqual(nodes.Statement[0], { Sid: 'BootstrapMaterial', Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::k8sup-state/team/demo.k8s.local/bootstrap/*' });
-  assert.deepEqual(nodes.Statement[1].Action, ['ec2:DescribeInstances', 'ec2:DescribeRegions']);
+  // Nodes write exactly their bootstrap progress reports (docs/bootstrap.md), nothing else of the state.
+  assert.deepEqual(nodes.Statement[1], { Sid: 'BootstrapReport', Effect: 'Allow', Action: ['s3:PutObject'], Resource: 'arn:aws:s3:::k8sup-state/team/demo.k8s.local/nodes/status/*' });
+  assert.deepEqual(nodes.Statement[2].Action, ['ec2:DescribeInstances', 'ec2:DescribeRegions']);
   for (const s of [...cp.Statement, ...nodes.Statement]) {
     for (const a of s.Action) assert.match(a, /^(s3:(Get|Put)Object|[a-z0-9]+:(Describe|Get|List)\w+)$/, `${a} is not read-only or state access`);
   }

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { renderBootstrapScript, renderEtcdLeaveScript, renderTokenRefreshScript } from '../../src/bootstrap/index.js';
+import { renderBootstrapInstaller, renderBootstrapScript, renderEtcdLeaveScript, renderTokenRefreshScript } from '../../src/bootstrap/index.js';
+import { wrapStartupScript } from '../../providers/gce/model/startup-script.js';
 import { PROVIDERS, ROLES, VERSIONS, testInput } from '../helpers/bootstrap-fixtures.js';
 import { expectGolden } from '../helpers/golden.js';
 
@@ -39,6 +40,10 @@ for (const [role, version] of [['control-plane-init', '1.31.4'], ['control-plane
 }
 cases.push({ name: 'aws-token-refresh', script: renderTokenRefreshScript(testInput('aws', 'control-plane-init')) });
 cases.push({ name: 'aws-etcd-leave', script: renderEtcdLeaveScript(testInput('aws', 'control-plane-join')) });
+// What instances get: the installer of k8sup-bootstrap.service around the script (AWS user data, GCE startup script).
+const dotted = { ...testInput('aws', 'worker'), stateStoreUrl: 's3://state.k8s.example.com/team-a', stateStoreRegion: 'eu-west-1' };
+cases.push({ name: 'aws-user-data-worker-dotted-bucket', script: renderBootstrapInstaller(renderBootstrapScript(dotted)) });
+cases.push({ name: 'gce-startup-script-worker', script: wrapStartupScript(renderBootstrapScript(testInput('gce', 'worker')), '100.96.0.0/11') });
 cases.push({ name: 'gce-token-refresh', script: renderTokenRefreshScript(testInput('gce', 'control-plane-join')) });
 
 const workDir = mkdtempSync(join(tmpdir(), 'k8sup-golden-sh-'));

@@ -65,9 +65,9 @@ describe('bootstrap script under a stub harness', () => {
       /^sysctl --system$/,
       /^tar -C \S+\/usr\/local -xzf \S+containerd\.tar\.gz$/,
       /^systemctl restart containerd$/,
-      /^apt-get install .*kubelet=1\.31\.4-1\.1 kubeadm=1\.31\.4-1\.1 kubectl=1\.31\.4-1\.1$/,
+      /^apt-get -o DPkg::Lock::Timeout=600 install .*kubelet=1\.31\.4-1\.1 kubeadm=1\.31\.4-1\.1 kubectl=1\.31\.4-1\.1$/,
       /^apt-mark hold kubelet kubeadm kubectl$/,
-      /^curl .*--aws-sigv4 aws:amz:us-east-2:s3 .*https:\/\/k8sup-state\.s3\.us-east-2\.amazonaws\.com\/team-a\/demo\.k8s\.local\/pki\/ca\.key$/,
+      /^curl .*--config - .*https:\/\/k8sup-state\.s3\.us-east-2\.amazonaws\.com\/team-a\/demo\.k8s\.local\/pki\/ca\.key$/,
       /^kubeadm init --config \S+\/etc\/k8sup\/kubeadm\.yaml --skip-token-print$/,
       /^kubeadm token create .*--ttl 24h/,
       /^curl .*-X PUT .*\/team-a\/demo\.k8s\.local\/bootstrap\/token$/,
@@ -79,8 +79,11 @@ describe('bootstrap script under a stub harness', () => {
       assert.ok(indexOf(run, new RegExp(`/pki/${f.replace('.', '\\.')}$`)) < initAt, `${f} fetched after kubeadm init`);
       assert.ok(existsSync(join(stub.root, 'etc/kubernetes/pki', f)));
     }
-    // The IMDS credentials went to curl on stdin only, never onto a command line.
-    assert.ok(stub.curlStdin().includes(FAKE_AWS_SECRET), 'curl never received the role credentials');
+    // The script signs S3 requests itself: the secret key never leaves the shell (not even to curl), and the signed
+    // headers with the session token reach curl on stdin only, never a command line.
+    assert.match(stub.curlStdin(), /Authorization: AWS4-HMAC-SHA256 Credential=ASIAFAKEFAKEFAKEFAKE\/\d{8}\/us-east-2\/s3\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}/);
+    assert.match(stub.curlStdin(), /x-amz-security-token: FAKEsessionTOKEN/);
+    assert.ok(!stub.curlStdin().includes(FAKE_AWS_SECRET), 'the secret key reached curl');
     for (const call of run.calls) assert.ok(!call.includes(FAKE_AWS_SECRET) && !call.includes('FAKEsessionTOKEN'), `secret on a command line: ${call}`);
     // The node name came from the metadata service; the rendered config is valid YAML with it filled in.
     const config = readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8');
@@ -89,7 +92,7 @@ describe('bootstrap script under a stub harness', () => {
     assert.ok(existsSync(join(stub.root, 'usr/local/sbin/k8sup-token-refresh')));
     // A fresh cluster: the store has neither marker nor token, so this node initialises, then records that it did.
     assertOrder(run, [
-      /^curl .*--aws-sigv4 .*\?list-type=2&prefix=team-a%2Fdemo\.k8s\.local%2Fbootstrap%2Finitialized$/,
+      /^curl .*--config - .*\?list-type=2&prefix=team-a%2Fdemo\.k8s\.local%2Fbootstrap%2Finitialized$/,
       /^curl .*\?list-type=2&prefix=team-a%2Fdemo\.k8s\.local%2Fbootstrap%2Ftoken$/,
       /^kubeadm init /,
       /^curl .*-X PUT .*\/team-a\/demo\.k8s\.local\/bootstrap\/initialized$/,

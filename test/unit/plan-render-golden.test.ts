@@ -64,7 +64,8 @@ describe('plan rendering', () => {
     const lt = view.steps.find((s) => s.kind === 'launch-template')!;
     const userData = lt.changes.find((c) => c.field === 'userData')!;
     assert.equal(typeof userData.to, 'string', 'user data is the rendered script in -o json');
-    assert.match(String(userData.to), /^#!\/usr\/bin\/env bash\n/);
+    // The plan shows the rendered user data: the installer with the bootstrap script inside it.
+    assert.match(String(userData.to), /^#!\/bin\/bash\n[^]*\n#!\/usr\/bin\/env bash\n/);
     assert.doesNotMatch(text + JSON.stringify(view), /"template"|vars =|k8sup-var-/);
     for (const step of view.steps) for (const c of step.changes) assert.ok(text.includes(`+ ${c.field}`), `${step.id}.${c.field} shown`);
     await pin('create', view);

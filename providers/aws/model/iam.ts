@@ -57,6 +57,8 @@ export function rolePolicy(role: Role, cluster: Cluster, inputs: BuildInputs): P
         ? { Sid: 'ClusterState', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `${base}/*` }
         : { Sid: 'BootstrapMaterial', Effect: 'Allow', Action: ['s3:GetObject'], Resource: `${base}/bootstrap/*` },
     );
+    // Every node reports its bootstrap progress (src/bootstrap, status.sh); control planes have */ already.
+    if (role !== 'control-plane') statements.push({ Sid: 'BootstrapReport', Effect: 'Allow', Action: ['s3:PutObject'], Resource: `${base}/nodes/status/*` });
     if (role === 'control-plane') {
       // The first control plane's script lists `bootstrap/initialized` before it decides whether to run kubeadm
       // init (src/bootstrap): a GET cannot tell a missing key from a denied one. Listing is limited to this cluster.

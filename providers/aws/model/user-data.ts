@@ -9,7 +9,7 @@
 import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue } from '../../../src/core/resource.js';
-import { renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
+import { renderBootstrapInstaller, renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
 import { INTERNAL_LOAD_BALANCER, LOAD_BALANCER } from './ids.js';
 
 export interface UserDataTemplate {
@@ -32,7 +32,8 @@ export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRol
   const lbHost = placeholder('API_LB_DNS');
   const internalHost = placeholder('API_INTERNAL_LB_DNS');
   const dnsName = cluster.spec.api.dnsZone ? `api.${name}` : null;
-  const template = renderBootstrapScript({
+  // The user data installs the script as k8sup-bootstrap.service, which runs it until it succeeds.
+  const template = renderBootstrapInstaller(renderBootstrapScript({
     cluster,
     role,
     nodeGroup,
@@ -42,6 +43,8 @@ export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRol
     apiCertSANs: dnsName ? [dnsName, lbHost] : [lbHost],
     caCertHash: inputs.caCertHash,
     stateStoreUrl: inputs.stateStore,
-  });
+    // Looked up once at create (spec.stateStore.region): nodes address and sign for the bucket's own region.
+    stateStoreRegion: cluster.spec.stateStore?.region,
+  }));
   return { template, vars: { API_LB_DNS: ref(LOAD_BALANCER, 'dns_name'), API_INTERNAL_LB_DNS: ref(INTERNAL_LOAD_BALANCER, 'dns_name') } };
 }

@@ -13,10 +13,9 @@
 // not a firewall rule: CNIs put their own iptables chains first and accept workload traffic there, and routing
 // happens before the CNI's source NAT. See docs/gce.md for what this does and does not cover.
 
-import { createHash } from 'node:crypto';
 import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
-import { renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
+import { renderBootstrapInstaller, renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
 
 export const API_ADDRESS_METADATA_KEY = 'k8sup-api-address';
 export const API_PUBLIC_ADDRESS_METADATA_KEY = 'k8sup-api-public-address';
@@ -30,7 +29,6 @@ export const METADATA_SERVER_IP = '169.254.169.254';
 export const METADATA_RULE_PRIORITY = 50;
 
 export function wrapStartupScript(bootstrap: string, podCIDR: string): string {
-  const eof = `K8SUP_BOOTSTRAP_${createHash('sha256').update(bootstrap).digest('hex').slice(0, 12)}`;
   const url = (key: string) => `http://metadata.google.internal/computeMetadata/v1/instance/attributes/${key}`;
   const read = (variable: string, key: string) => [
     `${variable}="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H 'Metadata-Flavor: Google' '${url(key)}')"`,
@@ -38,22 +36,17 @@ export function wrapStartupScript(bootstrap: string, podCIDR: string): string {
   ];
   const sedEscape = (s: string) => s.replace(/\./g, '\\.');
   const rule = `from ${podCIDR} to ${METADATA_SERVER_IP}/32 prohibit priority ${METADATA_RULE_PRIORITY}`;
-  return [
-    '#!/bin/bash',
-    '# k8sup startup script: keeps pods from the metadata server, substitutes the API load balancer addresses from',
-    '# instance metadata, then bootstraps.',
-    'set -euo pipefail',
-    `ip rule del ${rule} 2>/dev/null || true`,
-    `ip rule add ${rule}`,
-    ...read('api_address', API_ADDRESS_METADATA_KEY),
-    ...read('api_public_address', API_PUBLIC_ADDRESS_METADATA_KEY),
-    'install -d -m 0700 /run/k8sup',
-    `sed -e "s/${sedEscape(API_ADDRESS_PLACEHOLDER)}/\${api_address}/g" -e "s/${sedEscape(API_PUBLIC_ADDRESS_PLACEHOLDER)}/\${api_public_address}/g" > /run/k8sup/bootstrap.sh <<'${eof}'`,
-    bootstrap.replace(/\n$/, ''),
-    eof,
-    'exec bash /run/k8sup/bootstrap.sh',
-    '',
-  ].join('\n');
+  // The startup script runs at every boot: it keeps pods from the metadata server, then installs
+  // k8sup-bootstrap.service (which runs the bootstrap until it succeeds) with the API addresses filled in.
+  return renderBootstrapInstaller(bootstrap, {
+    prelude: [
+      `ip rule del ${rule} 2>/dev/null || true`,
+      `ip rule add ${rule}`,
+      ...read('api_address', API_ADDRESS_METADATA_KEY),
+      ...read('api_public_address', API_PUBLIC_ADDRESS_METADATA_KEY),
+    ],
+    filter: `sed -e "s/${sedEscape(API_ADDRESS_PLACEHOLDER)}/\${api_address}/g" -e "s/${sedEscape(API_PUBLIC_ADDRESS_PLACEHOLDER)}/\${api_public_address}/g"`,
+  });
 }
 
 export function startupScriptFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): string {

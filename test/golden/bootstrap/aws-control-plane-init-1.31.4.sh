@@ -13,7 +13,7 @@ K8S_PACKAGE_VERSION='1.31.4-1.1'
 K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.31/deb/'
 CONTAINERD_VERSION='1.7.24'
 RUNC_VERSION='1.2.2'
-STATE_BUCKET='k8sup-state'
+NODE_GROUP='control-plane'
 STATE_PREFIX='team-a/demo.k8s.local/'
 STATE_REGION='us-east-2'
 CNI_NAME='calico'
@@ -28,7 +28,34 @@ if [ -z "${ROOT}" ] && [ "$(id -u)" -ne 0 ]; then
 fi
 
 log() { printf '[k8sup] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+# LAST_ERROR is what the node's progress report says when the script stops (docs/bootstrap.md, "Progress reports").
+LAST_ERROR=""
+die() { LAST_ERROR="$*"; log "ERROR: $*"; exit 1; }
+
+# step NAME MESSAGE: logs the start of a step and reports it to the state store.
+STEP=start
+step() {
+  STEP="$1"
+  log "$2"
+  report running
+}
+
+# retry ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, at most ATTEMPTS times, 5, 10, 20, 40, then 60 s
+# apart. For what needs time at first boot: IAM propagation, the API server, apt mirrors.
+retry() {
+  local attempts="$1" what="$2" n=1 delay=5
+  shift 2
+  until "$@"; do
+    if [ "${n}" -ge "${attempts}" ]; then
+      LAST_ERROR="${what} failed ${attempts} times"
+      return 1
+    fi
+    log "${what} failed (attempt ${n}/${attempts}), again in ${delay}s"
+    sleep "${delay}"
+    n=$((n + 1))
+    delay=$((delay < 30 ? delay * 2 : 60))
+  done
+}
 
 # write_file PATH MODE < content: replaces PATH only when the content differs, so a second run changes nothing.
 # Sets WROTE=1 when it wrote, WROTE=0 when the file was already up to date.
@@ -69,8 +96,196 @@ case "$(uname -m)" in
   *) die "unsupported CPU architecture $(uname -m)" ;;
 esac
 
+# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
+# SigV4-signed S3 requests. No static keys exist anywhere in this script. The script signs requests itself (bash and
+# sha256sum: any curl works, where curl's own --aws-sigv4 needs 7.87 for a caller's payload hash), and the signed
+# headers reach curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
+IMDS=http://169.254.169.254/latest
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+# The bucket in its own region (k8sup looked it up at create: spec.stateStore.region). Bucket names with dots use
+# path-style addresses: no *.s3 wildcard certificate covers them.
+S3_HOST='k8sup-state.s3.us-east-2.amazonaws.com'
+S3_BUCKET_PATH=''
+
+imds_get() {
+  local token
+  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
+  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
+}
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+sha256_hex() { sha256sum | cut -d ' ' -f 1; }
+# hex_bytes HEX: the bytes HEX spells. printf is a shell builtin, so keys never appear on a command line.
+hex_bytes() {
+  local hex="$1" out="" i
+  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
+  printf '%b' "${out}"
+}
+text_hex() {
+  local text="$1" out="" i
+  for ((i = 0; i < ${#text}; i++)); do printf -v out '%s%02x' "${out}" "'${text:i:1}"; done
+  printf '%s' "${out}"
+}
+# hmac_sha256 KEY_HEX MESSAGE: HMAC-SHA256 (RFC 2104) as hex. Keys here are at most 64 bytes (AWS4 + secret, digests).
+hmac_sha256() {
+  local key="$1" ipad="" opad="" inner i b
+  while [ "${#key}" -lt 128 ]; do key+=00; done
+  for ((i = 0; i < 128; i += 2)); do
+    b=$((16#${key:i:2}))
+    printf -v ipad '%s%02x' "${ipad}" $((b ^ 0x36))
+    printf -v opad '%s%02x' "${opad}" $((b ^ 0x5c))
+  done
+  inner="$({ hex_bytes "${ipad}"; printf '%s' "$2"; } | sha256_hex)"
+  { hex_bytes "${opad}"; hex_bytes "${inner}"; } | sha256_hex
+}
+
+# sigv4_config ACCESS_KEY SECRET_KEY SESSION_TOKEN AMZ_DATE METHOD PATH QUERY PAYLOAD_SHA256 SSE: prints the curl config
+# headers of one S3 request signed with Signature Version 4 (PATH and QUERY already URI-encoded; SSE=1 adds the
+# server-side encryption header). Pure: the tests check it against the AWS SDK's signer.
+sigv4_config() {
+  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8" sse="$9"
+  local scope canonical signed key signature part
+  scope="${amz_date%%T*}/${STATE_REGION}/s3/aws4_request"
+  signed='host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
+  canonical="$(printf '%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\nx-amz-security-token:%s\n' \
+    "${method}" "${path}" "${query}" "${S3_HOST}" "${payload}" "${amz_date}" "${token}")"
+  if [ "${sse}" = 1 ]; then
+    signed+=';x-amz-server-side-encryption'
+    canonical+=$'\nx-amz-server-side-encryption:AES256'
+  fi
+  canonical+=$'\n\n'"${signed}"$'\n'"${payload}"
+  key="$(hmac_sha256 "$(text_hex "AWS4${secret}")" "${amz_date%%T*}")"
+  for part in "${STATE_REGION}" s3 aws4_request; do key="$(hmac_sha256 "${key}" "${part}")"; done
+  signature="$(hmac_sha256 "${key}" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "${amz_date}" "${scope}" "$(printf '%s' "${canonical}" | sha256_hex)")")"
+  printf 'header = "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"\n' "${access}" "${scope}" "${signed}" "${signature}"
+  printf 'header = "x-amz-date: %s"\nheader = "x-amz-content-sha256: %s"\nheader = "x-amz-security-token: %s"\n' "${amz_date}" "${payload}" "${token}"
+  if [ "${sse}" = 1 ]; then printf 'header = "x-amz-server-side-encryption: AES256"\n'; fi
+}
+
+# s3_config METHOD PATH QUERY PAYLOAD_SHA256 SSE: the signed curl config for a request with the instance role's
+# current credentials.
+s3_config() {
+  local role creds
+  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
+  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
+  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
+  sigv4_config "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")" \
+    "$(date -u +%Y%m%dT%H%M%SZ)" "$@"
+}
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
+store_get() {
+  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" dest="$2" config
+  config="$(s3_config GET "${path}" '' "${EMPTY_SHA256}" 0)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" "https://${S3_HOST}${path}" <<<"${config}") || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when it does not, 2 when the store cannot tell. It lists the
+# key (ListObjectsV2, allowed on this cluster's prefix only) rather than GETting it: without list rights S3 answers a
+# missing key with 403, the same as a denied one.
+store_has() {
+  local config listing key="${STATE_PREFIX}$1" query
+  query="list-type=2&prefix=${key//\//%2F}"
+  config="$(s3_config GET "${S3_BUCKET_PATH}/" "${query}" "${EMPTY_SHA256}" 0)" || return 2
+  listing="$(curl -fsS --retry 3 --connect-timeout 10 --config - "https://${S3_HOST}${S3_BUCKET_PATH}/?${query}" <<<"${config}")" || return 2
+  case "${listing}" in
+    *"<Key>${key}</Key>"*) return 0 ;;
+    *"<ListBucketResult"*) return 1 ;;
+    *) log "unexpected answer from the state store when listing $1"; return 2 ;;
+  esac
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
+store_put() {
+  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" file="$2" config
+  config="$(s3_config PUT "${path}" '' "$(sha256_hex <"${file}")" 1)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
+}
+
+# The node name the AWS cloud expects: the instance's private DNS name.
+instance_node_name() { imds_get meta-data/local-hostname; }
+# What names this instance in its progress report.
+instance_id() { imds_get meta-data/instance-id; }
+
+# --- Progress reports. The node writes <prefix>/<cluster>/nodes/status/<instance>.json with its own identity when a
+# step starts, when the script fails and when it is done, so `k8sup get instances` and `validate cluster` can say
+# where a bootstrap is stuck. Reporting is best effort: a report that cannot be written never stops the bootstrap.
+# k8sup-bootstrap.service runs this script again until it succeeds; FAILURES_FILE counts the runs that failed.
+FAILURES_FILE="${ROOT}/var/lib/k8sup/bootstrap-failures"
+FAILURES="$(cat "${FAILURES_FILE}" 2>/dev/null || true)"
+[[ "${FAILURES}" =~ ^[0-9]{1,6}$ ]] || FAILURES=0
+ATTEMPT=$((FAILURES + 1))
+# A node that finished once reports failures only: a rerun that changes nothing writes nothing.
+REPORTING=1
+if is_done bootstrap-complete; then REPORTING=0; fi
+INSTANCE_ID=""
+
+json_string() {
+  local s="${1//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  printf '"%s"' "${s//[$'\001'-$'\037']/ }"
+}
+
+report() {
+  local state="$1" file
+  [ "${state}" = failed ] || [ "${REPORTING}" = 1 ] || return 0
+  if [ -z "${INSTANCE_ID}" ]; then
+    INSTANCE_ID="$(instance_id)" || INSTANCE_ID=""
+    [[ "${INSTANCE_ID}" =~ ^[A-Za-z0-9._-]{1,128}$ ]] || { log "no usable instance id for the progress report"; INSTANCE_ID=""; return 0; }
+  fi
+  file="$(mktemp)"
+  printf '{"v":1,"instance":%s,"cluster":%s,"role":%s,"group":%s,"step":%s,"state":%s,"attempt":%d,"error":%s,"time":%s}\n' \
+    "$(json_string "${INSTANCE_ID}")" "$(json_string "${CLUSTER_NAME}")" "$(json_string "${ROLE}")" "$(json_string "${NODE_GROUP}")" \
+    "$(json_string "${STEP}")" "$(json_string "${state}")" "${ATTEMPT}" "$(json_string "${LAST_ERROR}")" \
+    "$(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" >"${file}"
+  store_put "nodes/status/${INSTANCE_ID}.json" "${file}" || log "could not write the progress report (continuing)"
+  rm -f "${file}"
+}
+
+# On failure: count it, say what failed (the die message, or the command set -e stopped at) and report it.
+on_exit() {
+  local status=$?
+  [ "${status}" -ne 0 ] || return 0
+  mkdir -p "$(dirname "${FAILURES_FILE}")"
+  printf '%s\n' "${ATTEMPT}" >"${FAILURES_FILE}"
+  rm -f "${STAMP_DIR}/bootstrap-complete"
+  [ -n "${LAST_ERROR}" ] || LAST_ERROR="'${FAILED_COMMAND:-bootstrap}' exited with status ${status}"
+  REPORTING=1
+  report failed
+}
+FAILED_COMMAND=""
+set -o errtrace
+trap 'FAILED_COMMAND="${BASH_COMMAND}"' ERR
+trap on_exit EXIT
+
+# Backoff between runs: the unit restarts the script 10 s after a failure; wait longer the more runs failed.
+if [ "${FAILURES}" -gt 0 ]; then
+  BACKOFF=300
+  if [ "${FAILURES}" -lt 6 ]; then BACKOFF=$((5 << FAILURES)); fi
+  log "attempt ${ATTEMPT}: ${FAILURES} earlier run(s) failed, waiting ${BACKOFF}s"
+  sleep "${BACKOFF}"
+fi
+
+# --- supported images: Ubuntu 22.04 or later, Debian 12 or later, with apt and systemd (docs/bootstrap.md). Anything
+# else stops here, with the reason in the node's report, rather than half-way through with a puzzling error.
+step image "checking the image"
+OS_RELEASE="${ROOT}/etc/os-release"
+[ -f "${OS_RELEASE}" ] || OS_RELEASE=/etc/os-release
+OS_ID="$(sed -n 's/^ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_ID=""
+OS_VERSION="$(sed -n 's/^VERSION_ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_VERSION=""
+case "${OS_ID}:${OS_VERSION%%.*}" in
+  ubuntu:2[2-9] | ubuntu:[3-9][0-9] | debian:1[2-9]) ;;
+  *) die "unsupported image ${OS_ID:-unknown} ${OS_VERSION:-?}: k8sup nodes need Ubuntu 22.04 or later, or Debian 12 or later" ;;
+esac
+for tool in apt-get systemctl curl sha256sum; do
+  command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup nodes need apt, systemd and curl)"
+done
+
 # --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
-log "swap off"
+step prepare "swap off"
 swapoff -a
 if [ -f "${ROOT}/etc/fstab" ] && grep -Eq '^[^#].*[[:space:]]swap[[:space:]]' "${ROOT}/etc/fstab"; then
   sed -i -E 's/^([^#].*[[:space:]]swap[[:space:]].*)$/# \1 # disabled by k8sup/' "${ROOT}/etc/fstab"
@@ -100,7 +315,7 @@ if [ "${WROTE}" = 1 ]; then
 fi
 
 # --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
-log "containerd ${CONTAINERD_VERSION}"
+step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
     CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
@@ -180,99 +395,64 @@ fi
 
 # --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
 # so an unattended upgrade never moves them (k8sup upgrades them on purpose).
-log "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+# apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
+# it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
+apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q ca-certificates curl gpg conntrack socat
+  apt_get update -q
+  apt_get install -y -q ca-certificates curl gpg conntrack socat
   mkdir -p "${ROOT}/etc/apt/keyrings"
   curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
   printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
     write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
-  apt-get update -q
+  apt_get update -q
   # An upgrade re-runs this step with a new version: lift the hold, install, hold again.
   apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
-  apt-get install -y -q --allow-downgrades --allow-change-held-packages \
+  apt_get install -y -q --allow-downgrades --allow-change-held-packages \
     "kubelet=${K8S_PACKAGE_VERSION}" "kubeadm=${K8S_PACKAGE_VERSION}" "kubectl=${K8S_PACKAGE_VERSION}"
   apt-mark hold kubelet kubeadm kubectl
   systemctl enable kubelet
   mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
 fi
 
-# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
-# SigV4-signed S3 requests (curl --aws-sigv4). No static keys exist anywhere in this script. The credentials reach
-# curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
-IMDS=http://169.254.169.254/latest
-EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-
-imds_get() {
-  local token
-  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
-  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
-}
-
-json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
-
-# Prints a curl config (user = access key:secret key, session token header) for the instance role's credentials.
-aws_curl_credentials() {
-  local role creds
-  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
-  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
-  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
-  printf 'user = "%s:%s"\nheader = "x-amz-security-token: %s"\n' \
-    "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")"
-}
-
-s3_url() { printf 'https://%s.s3.%s.amazonaws.com/%s%s' "${STATE_BUCKET}" "${STATE_REGION}" "${STATE_PREFIX}" "$1"; }
-
-# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket.
-store_get() {
-  local key="$1" dest="$2" config
-  config="$(aws_curl_credentials)" || return 1
-  mkdir -p "$(dirname "${dest}")"
-  curl -fsS --retry 3 --connect-timeout 10 --config - --aws-sigv4 "aws:amz:${STATE_REGION}:s3" \
-    -H "x-amz-content-sha256: ${EMPTY_SHA256}" -o "${dest}.part" "$(s3_url "${key}")" <<<"${config}" || return 1
-  mv -f "${dest}.part" "${dest}"
-}
-
-# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when it does not, 2 when the store cannot tell. It lists the
-# key (ListObjectsV2, allowed on this cluster's prefix only) rather than GETting it: without list rights S3 answers a
-# missing key with 403, the same as a denied one.
-store_has() {
-  local config listing key="${STATE_PREFIX}$1"
-  config="$(aws_curl_credentials)" || return 2
-  listing="$(curl -fsS --retry 3 --connect-timeout 10 --config - --aws-sigv4 "aws:amz:${STATE_REGION}:s3" \
-    -H "x-amz-content-sha256: ${EMPTY_SHA256}" \
-    "https://${STATE_BUCKET}.s3.${STATE_REGION}.amazonaws.com/?list-type=2&prefix=${key//\//%2F}" <<<"${config}")" || return 2
-  case "${listing}" in
-    *"<Key>${key}</Key>"*) return 0 ;;
-    *"<ListBucketResult"*) return 1 ;;
-    *) log "unexpected answer from the state store when listing $1"; return 2 ;;
-  esac
-}
-
-# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
-store_put() {
-  local key="$1" file="$2" config sum
-  config="$(aws_curl_credentials)" || return 1
-  sum="$(sha256sum "${file}" | cut -d ' ' -f 1)"
-  curl -fsS --retry 3 --connect-timeout 10 --config - --aws-sigv4 "aws:amz:${STATE_REGION}:s3" \
-    -X PUT --upload-file "${file}" -H "x-amz-content-sha256: ${sum}" -H 'x-amz-server-side-encryption: AES256' \
-    -o /dev/null "$(s3_url "${key}")" <<<"${config}"
-}
-
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
+# --- kubeadm's real outcome decides whether this node is part of the cluster, never the existence of kubelet.conf:
+# kubeadm writes it early (init's kubeconfig phase, a control-plane join before etcd), so a failed run leaves one
+# behind. Stamps record that kubeadm started and that it succeeded; a run that started and never succeeded is undone
+# with `kubeadm reset -f` before the steps below run kubeadm again.
+if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
+  step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
+  # reset empties /etc/kubernetes/pki; the cluster's CAs and service-account keys are kept, modes included.
+  PKI_KEEP="$(mktemp -d)"
+  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+    if [ -s "${ROOT}/etc/kubernetes/pki/${pki_file}" ]; then
+      mkdir -p "$(dirname "${PKI_KEEP}/${pki_file}")"
+      cp -p "${ROOT}/etc/kubernetes/pki/${pki_file}" "${PKI_KEEP}/${pki_file}"
+    fi
+  done
+  kubeadm reset -f
+  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+    if [ -s "${PKI_KEEP}/${pki_file}" ]; then
+      mkdir -p "$(dirname "${ROOT}/etc/kubernetes/pki/${pki_file}")"
+      cp -p "${PKI_KEEP}/${pki_file}" "${ROOT}/etc/kubernetes/pki/${pki_file}"
+    fi
+  done
+  rm -rf "${PKI_KEEP}"
+  rm -f "${STAMP_DIR}/kubeadm-started"
+fi
 
 # --- the cluster's pre-generated PKI (CAs and service-account keys) goes to /etc/kubernetes/pki BEFORE
 # kubeadm runs: kubeadm keeps existing CAs and signs this node's certificates with them, so no --upload-certs.
-log "control-plane PKI"
+step pki "control-plane PKI"
 PKI_DIR="${ROOT}/etc/kubernetes/pki"
 mkdir -p "${PKI_DIR}/etcd"
 chmod 0700 "${PKI_DIR}" "${PKI_DIR}/etcd"
 for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
   if [ ! -s "${PKI_DIR}/${pki_file}" ]; then
-    store_get "pki/${pki_file}" "${PKI_DIR}/${pki_file}" || die "cannot fetch pki/${pki_file} from the state store with this instance's identity"
+    # Right after create the instance role may not be usable yet (IAM propagation): 403/404 clear within minutes.
+    retry 10 "fetching pki/${pki_file}" store_get "pki/${pki_file}" "${PKI_DIR}/${pki_file}" ||
+      die "cannot fetch pki/${pki_file} from the state store with this instance's identity"
     chmod 0600 "${PKI_DIR}/${pki_file}"
   fi
 done
@@ -397,9 +577,14 @@ cluster_initialised() {
   return 1
 }
 
-# --- kubeadm. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
-if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
-  log "already part of the cluster (kubelet.conf exists), kubeadm skipped"
+# --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
+# kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
+# kept none: it is taken as joined, as that version did.
+if is_done kubeadm-succeeded && [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
+  log "already part of the cluster (kubeadm succeeded before), kubeadm skipped"
+elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; then
+  log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
+  mark_done kubeadm-succeeded
 else
   NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
   [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
@@ -417,7 +602,7 @@ else
     log "joining the running cluster as a control plane instead of running kubeadm init"
     KUBEADM_ACTION='join'
   fi
-  log "kubeadm ${KUBEADM_ACTION}"
+  step kubeadm "kubeadm ${KUBEADM_ACTION}"
   write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
@@ -473,6 +658,8 @@ K8SUP_EOF_KUBEADM_JOIN
   )
   if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${STAMP_DIR}/kubeadm-succeeded"
+  mark_done kubeadm-started
   if [ "${KUBEADM_ACTION}" = init ]; then
     kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
   else
@@ -482,6 +669,7 @@ K8SUP_EOF_KUBEADM_JOIN
     # Remembered so that later runs leave the pod network alone: the running cluster has its own.
     mark_done joined-existing-cluster
   fi
+  mark_done kubeadm-succeeded
 fi
 
 # The marker a replacement of this instance looks for (above): written once, after kubeadm succeeded.
@@ -502,7 +690,6 @@ write_file "${ROOT}/usr/local/sbin/k8sup-token-refresh" 0755 <<'K8SUP_EOF_TOKEN_
 # Run every 12h by k8sup-token-refresh.timer, so a published token always has at least 12h left.
 set -euo pipefail
 
-STATE_BUCKET='k8sup-state'
 STATE_PREFIX='team-a/demo.k8s.local/'
 STATE_REGION='us-east-2'
 ROOT="${K8SUP_ROOT:-}"
@@ -510,10 +697,15 @@ ROOT="${K8SUP_ROOT:-}"
 log() { printf '[k8sup-token-refresh] %s\n' "$*" >&2; }
 
 # --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
-# SigV4-signed S3 requests (curl --aws-sigv4). No static keys exist anywhere in this script. The credentials reach
-# curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
+# SigV4-signed S3 requests. No static keys exist anywhere in this script. The script signs requests itself (bash and
+# sha256sum: any curl works, where curl's own --aws-sigv4 needs 7.87 for a caller's payload hash), and the signed
+# headers reach curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+# The bucket in its own region (k8sup looked it up at create: spec.stateStore.region). Bucket names with dots use
+# path-style addresses: no *.s3 wildcard certificate covers them.
+S3_HOST='k8sup-state.s3.us-east-2.amazonaws.com'
+S3_BUCKET_PATH=''
 
 imds_get() {
   local token
@@ -523,40 +715,85 @@ imds_get() {
 
 json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
-# Prints a curl config (user = access key:secret key, session token header) for the instance role's credentials.
-aws_curl_credentials() {
+sha256_hex() { sha256sum | cut -d ' ' -f 1; }
+# hex_bytes HEX: the bytes HEX spells. printf is a shell builtin, so keys never appear on a command line.
+hex_bytes() {
+  local hex="$1" out="" i
+  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
+  printf '%b' "${out}"
+}
+text_hex() {
+  local text="$1" out="" i
+  for ((i = 0; i < ${#text}; i++)); do printf -v out '%s%02x' "${out}" "'${text:i:1}"; done
+  printf '%s' "${out}"
+}
+# hmac_sha256 KEY_HEX MESSAGE: HMAC-SHA256 (RFC 2104) as hex. Keys here are at most 64 bytes (AWS4 + secret, digests).
+hmac_sha256() {
+  local key="$1" ipad="" opad="" inner i b
+  while [ "${#key}" -lt 128 ]; do key+=00; done
+  for ((i = 0; i < 128; i += 2)); do
+    b=$((16#${key:i:2}))
+    printf -v ipad '%s%02x' "${ipad}" $((b ^ 0x36))
+    printf -v opad '%s%02x' "${opad}" $((b ^ 0x5c))
+  done
+  inner="$({ hex_bytes "${ipad}"; printf '%s' "$2"; } | sha256_hex)"
+  { hex_bytes "${opad}"; hex_bytes "${inner}"; } | sha256_hex
+}
+
+# sigv4_config ACCESS_KEY SECRET_KEY SESSION_TOKEN AMZ_DATE METHOD PATH QUERY PAYLOAD_SHA256 SSE: prints the curl config
+# headers of one S3 request signed with Signature Version 4 (PATH and QUERY already URI-encoded; SSE=1 adds the
+# server-side encryption header). Pure: the tests check it against the AWS SDK's signer.
+sigv4_config() {
+  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8" sse="$9"
+  local scope canonical signed key signature part
+  scope="${amz_date%%T*}/${STATE_REGION}/s3/aws4_request"
+  signed='host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
+  canonical="$(printf '%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\nx-amz-security-token:%s\n' \
+    "${method}" "${path}" "${query}" "${S3_HOST}" "${payload}" "${amz_date}" "${token}")"
+  if [ "${sse}" = 1 ]; then
+    signed+=';x-amz-server-side-encryption'
+    canonical+=$'\nx-amz-server-side-encryption:AES256'
+  fi
+  canonical+=$'\n\n'"${signed}"$'\n'"${payload}"
+  key="$(hmac_sha256 "$(text_hex "AWS4${secret}")" "${amz_date%%T*}")"
+  for part in "${STATE_REGION}" s3 aws4_request; do key="$(hmac_sha256 "${key}" "${part}")"; done
+  signature="$(hmac_sha256 "${key}" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "${amz_date}" "${scope}" "$(printf '%s' "${canonical}" | sha256_hex)")")"
+  printf 'header = "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"\n' "${access}" "${scope}" "${signed}" "${signature}"
+  printf 'header = "x-amz-date: %s"\nheader = "x-amz-content-sha256: %s"\nheader = "x-amz-security-token: %s"\n' "${amz_date}" "${payload}" "${token}"
+  if [ "${sse}" = 1 ]; then printf 'header = "x-amz-server-side-encryption: AES256"\n'; fi
+}
+
+# s3_config METHOD PATH QUERY PAYLOAD_SHA256 SSE: the signed curl config for a request with the instance role's
+# current credentials.
+s3_config() {
   local role creds
   role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
   [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
   creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
-  printf 'user = "%s:%s"\nheader = "x-amz-security-token: %s"\n' \
-    "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")"
+  sigv4_config "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")" \
+    "$(date -u +%Y%m%dT%H%M%SZ)" "$@"
 }
 
-s3_url() { printf 'https://%s.s3.%s.amazonaws.com/%s%s' "${STATE_BUCKET}" "${STATE_REGION}" "${STATE_PREFIX}" "$1"; }
-
-# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket.
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
 store_get() {
-  local key="$1" dest="$2" config
-  config="$(aws_curl_credentials)" || return 1
+  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" dest="$2" config
+  config="$(s3_config GET "${path}" '' "${EMPTY_SHA256}" 0)" || return 1
   mkdir -p "$(dirname "${dest}")"
-  curl -fsS --retry 3 --connect-timeout 10 --config - --aws-sigv4 "aws:amz:${STATE_REGION}:s3" \
-    -H "x-amz-content-sha256: ${EMPTY_SHA256}" -o "${dest}.part" "$(s3_url "${key}")" <<<"${config}" || return 1
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" "https://${S3_HOST}${path}" <<<"${config}") || return 1
   mv -f "${dest}.part" "${dest}"
 }
 
 # store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
 store_put() {
-  local key="$1" file="$2" config sum
-  config="$(aws_curl_credentials)" || return 1
-  sum="$(sha256sum "${file}" | cut -d ' ' -f 1)"
-  curl -fsS --retry 3 --connect-timeout 10 --config - --aws-sigv4 "aws:amz:${STATE_REGION}:s3" \
-    -X PUT --upload-file "${file}" -H "x-amz-content-sha256: ${sum}" -H 'x-amz-server-side-encryption: AES256' \
-    -o /dev/null "$(s3_url "${key}")" <<<"${config}"
+  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" file="$2" config
+  config="$(s3_config PUT "${path}" '' "$(sha256_hex <"${file}")" 1)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
 }
 
 # The node name the AWS cloud expects: the instance's private DNS name.
 instance_node_name() { imds_get meta-data/local-hostname; }
+# What names this instance in its progress report.
+instance_id() { imds_get meta-data/instance-id; }
 
 ADMIN_CONF="${ROOT}/etc/kubernetes/admin.conf"
 if [ ! -f "${ADMIN_CONF}" ]; then
@@ -722,7 +959,7 @@ elif is_done joined-existing-cluster; then
   # upgraded since), so this node does not apply its own copy over it.
   log "joined a running cluster: its pod network is left as it is"
 else
-  log "installing ${CNI_NAME} ${CNI_VERSION}"
+  step cni "installing ${CNI_NAME} ${CNI_VERSION}"
   attempt=0
   until kubectl get --raw=/readyz >/dev/null 2>&1; do
     attempt=$((attempt + 1))
@@ -744,8 +981,12 @@ else
   sed -i -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' \
     -e "s|#   value: \"192.168.0.0/16\"|  value: \"${POD_CIDR}\"|" "${CNI_MANIFEST}"
   grep -q "${POD_CIDR}" "${CNI_MANIFEST}" || die "could not set the pod CIDR ${POD_CIDR} in ${CNI_MANIFEST}"
-  kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
+  retry 10 "kubectl apply of ${CNI_NAME}" kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
   mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
 fi
 
+rm -f "${FAILURES_FILE}"
+STEP='done'
+report 'done'
+mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"

@@ -13,6 +13,7 @@ K8S_PACKAGE_VERSION='1.31.4-1.1'
 K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.31/deb/'
 CONTAINERD_VERSION='1.7.24'
 RUNC_VERSION='1.2.2'
+NODE_GROUP='control-plane'
 STATE_BUCKET='k8sup-state'
 STATE_PREFIX='demo.k8s.local/'
 CNI_NAME='flannel'
@@ -27,7 +28,34 @@ if [ -z "${ROOT}" ] && [ "$(id -u)" -ne 0 ]; then
 fi
 
 log() { printf '[k8sup] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+# LAST_ERROR is what the node's progress report says when the script stops (docs/bootstrap.md, "Progress reports").
+LAST_ERROR=""
+die() { LAST_ERROR="$*"; log "ERROR: $*"; exit 1; }
+
+# step NAME MESSAGE: logs the start of a step and reports it to the state store.
+STEP=start
+step() {
+  STEP="$1"
+  log "$2"
+  report running
+}
+
+# retry ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, at most ATTEMPTS times, 5, 10, 20, 40, then 60 s
+# apart. For what needs time at first boot: IAM propagation, the API server, apt mirrors.
+retry() {
+  local attempts="$1" what="$2" n=1 delay=5
+  shift 2
+  until "$@"; do
+    if [ "${n}" -ge "${attempts}" ]; then
+      LAST_ERROR="${what} failed ${attempts} times"
+      return 1
+    fi
+    log "${what} failed (attempt ${n}/${attempts}), again in ${delay}s"
+    sleep "${delay}"
+    n=$((n + 1))
+    delay=$((delay < 30 ? delay * 2 : 60))
+  done
+}
 
 # write_file PATH MODE < content: replaces PATH only when the content differs, so a second run changes nothing.
 # Sets WROTE=1 when it wrote, WROTE=0 when the file was already up to date.
@@ -68,8 +96,138 @@ case "$(uname -m)" in
   *) die "unsupported CPU architecture $(uname -m)" ;;
 esac
 
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
+
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
+}
+
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
+store_get() {
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when GCS says it does not (404), 2 when it cannot tell.
+store_has() {
+  local config code
+  config="$(gcs_curl_credentials)" || return 2
+  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -o /dev/null -w '%{http_code}' \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 2
+  case "${code}" in
+    200) return 0 ;;
+    404) return 1 ;;
+    *) log "the state store answered HTTP ${code} for $1"; return 2 ;;
+  esac
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
+store_put() {
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
+}
+
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
+# What names this instance in its progress report.
+instance_id() { metadata_get instance/name; }
+
+# --- Progress reports. The node writes <prefix>/<cluster>/nodes/status/<instance>.json with its own identity when a
+# step starts, when the script fails and when it is done, so `k8sup get instances` and `validate cluster` can say
+# where a bootstrap is stuck. Reporting is best effort: a report that cannot be written never stops the bootstrap.
+# k8sup-bootstrap.service runs this script again until it succeeds; FAILURES_FILE counts the runs that failed.
+FAILURES_FILE="${ROOT}/var/lib/k8sup/bootstrap-failures"
+FAILURES="$(cat "${FAILURES_FILE}" 2>/dev/null || true)"
+[[ "${FAILURES}" =~ ^[0-9]{1,6}$ ]] || FAILURES=0
+ATTEMPT=$((FAILURES + 1))
+# A node that finished once reports failures only: a rerun that changes nothing writes nothing.
+REPORTING=1
+if is_done bootstrap-complete; then REPORTING=0; fi
+INSTANCE_ID=""
+
+json_string() {
+  local s="${1//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  printf '"%s"' "${s//[$'\001'-$'\037']/ }"
+}
+
+report() {
+  local state="$1" file
+  [ "${state}" = failed ] || [ "${REPORTING}" = 1 ] || return 0
+  if [ -z "${INSTANCE_ID}" ]; then
+    INSTANCE_ID="$(instance_id)" || INSTANCE_ID=""
+    [[ "${INSTANCE_ID}" =~ ^[A-Za-z0-9._-]{1,128}$ ]] || { log "no usable instance id for the progress report"; INSTANCE_ID=""; return 0; }
+  fi
+  file="$(mktemp)"
+  printf '{"v":1,"instance":%s,"cluster":%s,"role":%s,"group":%s,"step":%s,"state":%s,"attempt":%d,"error":%s,"time":%s}\n' \
+    "$(json_string "${INSTANCE_ID}")" "$(json_string "${CLUSTER_NAME}")" "$(json_string "${ROLE}")" "$(json_string "${NODE_GROUP}")" \
+    "$(json_string "${STEP}")" "$(json_string "${state}")" "${ATTEMPT}" "$(json_string "${LAST_ERROR}")" \
+    "$(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" >"${file}"
+  store_put "nodes/status/${INSTANCE_ID}.json" "${file}" || log "could not write the progress report (continuing)"
+  rm -f "${file}"
+}
+
+# On failure: count it, say what failed (the die message, or the command set -e stopped at) and report it.
+on_exit() {
+  local status=$?
+  [ "${status}" -ne 0 ] || return 0
+  mkdir -p "$(dirname "${FAILURES_FILE}")"
+  printf '%s\n' "${ATTEMPT}" >"${FAILURES_FILE}"
+  rm -f "${STAMP_DIR}/bootstrap-complete"
+  [ -n "${LAST_ERROR}" ] || LAST_ERROR="'${FAILED_COMMAND:-bootstrap}' exited with status ${status}"
+  REPORTING=1
+  report failed
+}
+FAILED_COMMAND=""
+set -o errtrace
+trap 'FAILED_COMMAND="${BASH_COMMAND}"' ERR
+trap on_exit EXIT
+
+# Backoff between runs: the unit restarts the script 10 s after a failure; wait longer the more runs failed.
+if [ "${FAILURES}" -gt 0 ]; then
+  BACKOFF=300
+  if [ "${FAILURES}" -lt 6 ]; then BACKOFF=$((5 << FAILURES)); fi
+  log "attempt ${ATTEMPT}: ${FAILURES} earlier run(s) failed, waiting ${BACKOFF}s"
+  sleep "${BACKOFF}"
+fi
+
+# --- supported images: Ubuntu 22.04 or later, Debian 12 or later, with apt and systemd (docs/bootstrap.md). Anything
+# else stops here, with the reason in the node's report, rather than half-way through with a puzzling error.
+step image "checking the image"
+OS_RELEASE="${ROOT}/etc/os-release"
+[ -f "${OS_RELEASE}" ] || OS_RELEASE=/etc/os-release
+OS_ID="$(sed -n 's/^ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_ID=""
+OS_VERSION="$(sed -n 's/^VERSION_ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_VERSION=""
+case "${OS_ID}:${OS_VERSION%%.*}" in
+  ubuntu:2[2-9] | ubuntu:[3-9][0-9] | debian:1[2-9]) ;;
+  *) die "unsupported image ${OS_ID:-unknown} ${OS_VERSION:-?}: k8sup nodes need Ubuntu 22.04 or later, or Debian 12 or later" ;;
+esac
+for tool in apt-get systemctl curl sha256sum; do
+  command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup nodes need apt, systemd and curl)"
+done
+
 # --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
-log "swap off"
+step prepare "swap off"
 swapoff -a
 if [ -f "${ROOT}/etc/fstab" ] && grep -Eq '^[^#].*[[:space:]]swap[[:space:]]' "${ROOT}/etc/fstab"; then
   sed -i -E 's/^([^#].*[[:space:]]swap[[:space:]].*)$/# \1 # disabled by k8sup/' "${ROOT}/etc/fstab"
@@ -99,7 +257,7 @@ if [ "${WROTE}" = 1 ]; then
 fi
 
 # --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
-log "containerd ${CONTAINERD_VERSION}"
+step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
     CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
@@ -179,88 +337,64 @@ fi
 
 # --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
 # so an unattended upgrade never moves them (k8sup upgrades them on purpose).
-log "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+# apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
+# it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
+apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q ca-certificates curl gpg conntrack socat
+  apt_get update -q
+  apt_get install -y -q ca-certificates curl gpg conntrack socat
   mkdir -p "${ROOT}/etc/apt/keyrings"
   curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
   printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
     write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
-  apt-get update -q
+  apt_get update -q
   # An upgrade re-runs this step with a new version: lift the hold, install, hold again.
   apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
-  apt-get install -y -q --allow-downgrades --allow-change-held-packages \
+  apt_get install -y -q --allow-downgrades --allow-change-held-packages \
     "kubelet=${K8S_PACKAGE_VERSION}" "kubeadm=${K8S_PACKAGE_VERSION}" "kubectl=${K8S_PACKAGE_VERSION}"
   apt-mark hold kubelet kubeadm kubectl
   systemctl enable kubelet
   mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
 fi
 
-# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
-# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
-# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
-METADATA=http://metadata.google.internal/computeMetadata/v1
-
-metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
-
-json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
-
-# Prints a curl config carrying the service account's bearer token.
-gcs_curl_credentials() {
-  local token
-  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
-  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
-  printf 'header = "Authorization: Bearer %s"\n' "${token}"
-}
-
-# Object names are URL path segments in the JSON API: '/' must be escaped.
-gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
-
-# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket.
-store_get() {
-  local key="$1" dest="$2" config
-  config="$(gcs_curl_credentials)" || return 1
-  mkdir -p "$(dirname "${dest}")"
-  curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
-    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}" || return 1
-  mv -f "${dest}.part" "${dest}"
-}
-
-# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when GCS says it does not (404), 2 when it cannot tell.
-store_has() {
-  local config code
-  config="$(gcs_curl_credentials)" || return 2
-  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -o /dev/null -w '%{http_code}' \
-    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 2
-  case "${code}" in
-    200) return 0 ;;
-    404) return 1 ;;
-    *) log "the state store answered HTTP ${code} for $1"; return 2 ;;
-  esac
-}
-
-# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
-store_put() {
-  local key="$1" file="$2" config
-  config="$(gcs_curl_credentials)" || return 1
-  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
-    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
-}
-
-# The node name on GCE: the instance name.
-instance_node_name() { metadata_get instance/name; }
+# --- kubeadm's real outcome decides whether this node is part of the cluster, never the existence of kubelet.conf:
+# kubeadm writes it early (init's kubeconfig phase, a control-plane join before etcd), so a failed run leaves one
+# behind. Stamps record that kubeadm started and that it succeeded; a run that started and never succeeded is undone
+# with `kubeadm reset -f` before the steps below run kubeadm again.
+if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
+  step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
+  # reset empties /etc/kubernetes/pki; the cluster's CAs and service-account keys are kept, modes included.
+  PKI_KEEP="$(mktemp -d)"
+  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+    if [ -s "${ROOT}/etc/kubernetes/pki/${pki_file}" ]; then
+      mkdir -p "$(dirname "${PKI_KEEP}/${pki_file}")"
+      cp -p "${ROOT}/etc/kubernetes/pki/${pki_file}" "${PKI_KEEP}/${pki_file}"
+    fi
+  done
+  kubeadm reset -f
+  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+    if [ -s "${PKI_KEEP}/${pki_file}" ]; then
+      mkdir -p "$(dirname "${ROOT}/etc/kubernetes/pki/${pki_file}")"
+      cp -p "${PKI_KEEP}/${pki_file}" "${ROOT}/etc/kubernetes/pki/${pki_file}"
+    fi
+  done
+  rm -rf "${PKI_KEEP}"
+  rm -f "${STAMP_DIR}/kubeadm-started"
+fi
 
 # --- the cluster's pre-generated PKI (CAs and service-account keys) goes to /etc/kubernetes/pki BEFORE
 # kubeadm runs: kubeadm keeps existing CAs and signs this node's certificates with them, so no --upload-certs.
-log "control-plane PKI"
+step pki "control-plane PKI"
 PKI_DIR="${ROOT}/etc/kubernetes/pki"
 mkdir -p "${PKI_DIR}/etcd"
 chmod 0700 "${PKI_DIR}" "${PKI_DIR}/etcd"
 for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
   if [ ! -s "${PKI_DIR}/${pki_file}" ]; then
-    store_get "pki/${pki_file}" "${PKI_DIR}/${pki_file}" || die "cannot fetch pki/${pki_file} from the state store with this instance's identity"
+    # Right after create the instance role may not be usable yet (IAM propagation): 403/404 clear within minutes.
+    retry 10 "fetching pki/${pki_file}" store_get "pki/${pki_file}" "${PKI_DIR}/${pki_file}" ||
+      die "cannot fetch pki/${pki_file} from the state store with this instance's identity"
     chmod 0600 "${PKI_DIR}/${pki_file}"
   fi
 done
@@ -385,9 +519,14 @@ cluster_initialised() {
   return 1
 }
 
-# --- kubeadm. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
-if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
-  log "already part of the cluster (kubelet.conf exists), kubeadm skipped"
+# --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
+# kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
+# kept none: it is taken as joined, as that version did.
+if is_done kubeadm-succeeded && [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
+  log "already part of the cluster (kubeadm succeeded before), kubeadm skipped"
+elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; then
+  log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
+  mark_done kubeadm-succeeded
 else
   NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
   [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
@@ -405,7 +544,7 @@ else
     log "joining the running cluster as a control plane instead of running kubeadm init"
     KUBEADM_ACTION='join'
   fi
-  log "kubeadm ${KUBEADM_ACTION}"
+  step kubeadm "kubeadm ${KUBEADM_ACTION}"
   write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
@@ -461,6 +600,8 @@ K8SUP_EOF_KUBEADM_JOIN
   )
   if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${STAMP_DIR}/kubeadm-succeeded"
+  mark_done kubeadm-started
   if [ "${KUBEADM_ACTION}" = init ]; then
     kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
   else
@@ -470,6 +611,7 @@ K8SUP_EOF_KUBEADM_JOIN
     # Remembered so that later runs leave the pod network alone: the running cluster has its own.
     mark_done joined-existing-cluster
   fi
+  mark_done kubeadm-succeeded
 fi
 
 # The marker a replacement of this instance looks for (above): written once, after kubeadm succeeded.
@@ -516,13 +658,13 @@ gcs_curl_credentials() {
 # Object names are URL path segments in the JSON API: '/' must be escaped.
 gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
 
-# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket.
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
 store_get() {
   local key="$1" dest="$2" config
   config="$(gcs_curl_credentials)" || return 1
   mkdir -p "$(dirname "${dest}")"
-  curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
-    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}" || return 1
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
   mv -f "${dest}.part" "${dest}"
 }
 
@@ -536,6 +678,8 @@ store_put() {
 
 # The node name on GCE: the instance name.
 instance_node_name() { metadata_get instance/name; }
+# What names this instance in its progress report.
+instance_id() { metadata_get instance/name; }
 
 ADMIN_CONF="${ROOT}/etc/kubernetes/admin.conf"
 if [ ! -f "${ADMIN_CONF}" ]; then
@@ -701,7 +845,7 @@ elif is_done joined-existing-cluster; then
   # upgraded since), so this node does not apply its own copy over it.
   log "joined a running cluster: its pod network is left as it is"
 else
-  log "installing ${CNI_NAME} ${CNI_VERSION}"
+  step cni "installing ${CNI_NAME} ${CNI_VERSION}"
   attempt=0
   until kubectl get --raw=/readyz >/dev/null 2>&1; do
     attempt=$((attempt + 1))
@@ -722,8 +866,12 @@ else
   # kube-flannel.yml ships with 10.244.0.0/16; use the cluster's pod CIDR.
   sed -i -e "s|10.244.0.0/16|${POD_CIDR}|g" "${CNI_MANIFEST}"
   grep -q "${POD_CIDR}" "${CNI_MANIFEST}" || die "could not set the pod CIDR ${POD_CIDR} in ${CNI_MANIFEST}"
-  kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
+  retry 10 "kubectl apply of ${CNI_NAME}" kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
   mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
 fi
 
+rm -f "${FAILURES_FILE}"
+STEP='done'
+report 'done'
+mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"

@@ -27,6 +27,27 @@ fi
 log() { printf '[k8sup] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# step NAME MESSAGE: logs the start of a step.
+step() {
+  log "$2"
+}
+
+# retry ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, at most ATTEMPTS times, 5, 10, 20, 40, then 60 s
+# apart. For what needs time at first boot: IAM propagation, the API server, apt mirrors.
+retry() {
+  local attempts="$1" what="$2" n=1 delay=5
+  shift 2
+  until "$@"; do
+    if [ "${n}" -ge "${attempts}" ]; then
+      return 1
+    fi
+    log "${what} failed (attempt ${n}/${attempts}), again in ${delay}s"
+    sleep "${delay}"
+    n=$((n + 1))
+    delay=$((delay < 30 ? delay * 2 : 60))
+  done
+}
+
 # write_file PATH MODE < content: replaces PATH only when the content differs, so a second run changes nothing.
 # Sets WROTE=1 when it wrote, WROTE=0 when the file was already up to date.
 WROTE=0
@@ -66,8 +87,23 @@ case "$(uname -m)" in
   *) die "unsupported CPU architecture $(uname -m)" ;;
 esac
 
+# --- supported images: Ubuntu 22.04 or later, Debian 12 or later, with apt and systemd (docs/bootstrap.md). Anything
+# else stops here, with the reason in the node's report, rather than half-way through with a puzzling error.
+step image "checking the image"
+OS_RELEASE="${ROOT}/etc/os-release"
+[ -f "${OS_RELEASE}" ] || OS_RELEASE=/etc/os-release
+OS_ID="$(sed -n 's/^ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_ID=""
+OS_VERSION="$(sed -n 's/^VERSION_ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_VERSION=""
+case "${OS_ID}:${OS_VERSION%%.*}" in
+  ubuntu:2[2-9] | ubuntu:[3-9][0-9] | debian:1[2-9]) ;;
+  *) die "unsupported image ${OS_ID:-unknown} ${OS_VERSION:-?}: k8sup nodes need Ubuntu 22.04 or later, or Debian 12 or later" ;;
+esac
+for tool in apt-get systemctl curl sha256sum; do
+  command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup nodes need apt, systemd and curl)"
+done
+
 # --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
-log "swap off"
+step prepare "swap off"
 swapoff -a
 if [ -f "${ROOT}/etc/fstab" ] && grep -Eq '^[^#].*[[:space:]]swap[[:space:]]' "${ROOT}/etc/fstab"; then
   sed -i -E 's/^([^#].*[[:space:]]swap[[:space:]].*)$/# \1 # disabled by k8sup/' "${ROOT}/etc/fstab"
@@ -97,7 +133,7 @@ if [ "${WROTE}" = 1 ]; then
 fi
 
 # --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
-log "containerd ${CONTAINERD_VERSION}"
+step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
     CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
@@ -177,28 +213,56 @@ fi
 
 # --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
 # so an unattended upgrade never moves them (k8sup upgrades them on purpose).
-log "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+# apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
+# it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
+apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q ca-certificates curl gpg conntrack socat
+  apt_get update -q
+  apt_get install -y -q ca-certificates curl gpg conntrack socat
   mkdir -p "${ROOT}/etc/apt/keyrings"
   curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
   printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
     write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
-  apt-get update -q
+  apt_get update -q
   # An upgrade re-runs this step with a new version: lift the hold, install, hold again.
   apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
-  apt-get install -y -q --allow-downgrades --allow-change-held-packages \
+  apt_get install -y -q --allow-downgrades --allow-change-held-packages \
     "kubelet=${K8S_PACKAGE_VERSION}" "kubeadm=${K8S_PACKAGE_VERSION}" "kubectl=${K8S_PACKAGE_VERSION}"
   apt-mark hold kubelet kubeadm kubectl
   systemctl enable kubelet
   mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
 fi
 
+# --- kubeadm's real outcome decides whether this node is part of the cluster, never the existence of kubelet.conf:
+# kubeadm writes it early (init's kubeconfig phase, a control-plane join before etcd), so a failed run leaves one
+# behind. Stamps record that kubeadm started and that it succeeded; a run that started and never succeeded is undone
+# with `kubeadm reset -f` before the steps below run kubeadm again.
+if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
+  step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
+  # reset empties /etc/kubernetes/pki; the cluster's CAs and service-account keys are kept, modes included.
+  PKI_KEEP="$(mktemp -d)"
+  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+    if [ -s "${ROOT}/etc/kubernetes/pki/${pki_file}" ]; then
+      mkdir -p "$(dirname "${PKI_KEEP}/${pki_file}")"
+      cp -p "${ROOT}/etc/kubernetes/pki/${pki_file}" "${PKI_KEEP}/${pki_file}"
+    fi
+  done
+  kubeadm reset -f
+  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+    if [ -s "${PKI_KEEP}/${pki_file}" ]; then
+      mkdir -p "$(dirname "${ROOT}/etc/kubernetes/pki/${pki_file}")"
+      cp -p "${PKI_KEEP}/${pki_file}" "${ROOT}/etc/kubernetes/pki/${pki_file}"
+    fi
+  done
+  rm -rf "${PKI_KEEP}"
+  rm -f "${STAMP_DIR}/kubeadm-started"
+fi
+
 # --- the cluster's pre-generated PKI (CAs and service-account keys) goes to /etc/kubernetes/pki BEFORE
 # kubeadm runs: kubeadm keeps existing CAs and signs this node's certificates with them, so no --upload-certs.
-log "control-plane PKI"
+step pki "control-plane PKI"
 PKI_DIR="${ROOT}/etc/kubernetes/pki"
 mkdir -p "${PKI_DIR}/etcd"
 chmod 0700 "${PKI_DIR}" "${PKI_DIR}/etcd"
@@ -208,14 +272,19 @@ for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt 
   fi
 done
 
-# --- kubeadm. A node with /etc/kubernetes/kubelet.conf has joined already: nothing to do.
-if [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
-  log "already part of the cluster (kubelet.conf exists), kubeadm skipped"
+# --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
+# kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
+# kept none: it is taken as joined, as that version did.
+if is_done kubeadm-succeeded && [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
+  log "already part of the cluster (kubeadm succeeded before), kubeadm skipped"
+elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; then
+  log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
+  mark_done kubeadm-succeeded
 else
   NODE_NAME='cp-1'
   [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
   KUBEADM_ACTION='init'
-  log "kubeadm ${KUBEADM_ACTION}"
+  step kubeadm "kubeadm ${KUBEADM_ACTION}"
   write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
 apiVersion: kubeadm.k8s.io/v1beta3
 kind: InitConfiguration
@@ -255,7 +324,10 @@ K8SUP_EOF_KUBEADM_INIT
   )
   if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${STAMP_DIR}/kubeadm-succeeded"
+  mark_done kubeadm-started
   kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
+  mark_done kubeadm-succeeded
 fi
 
 # --- the pod network, calico 3.29.3, from a pinned, checksum-verified download.
@@ -263,7 +335,7 @@ export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
 if is_done "cni-${CNI_NAME}-${CNI_VERSION}"; then
   log "${CNI_NAME} ${CNI_VERSION} already installed"
 else
-  log "installing ${CNI_NAME} ${CNI_VERSION}"
+  step cni "installing ${CNI_NAME} ${CNI_VERSION}"
   attempt=0
   until kubectl get --raw=/readyz >/dev/null 2>&1; do
     attempt=$((attempt + 1))
@@ -285,7 +357,7 @@ else
   sed -i -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' \
     -e "s|#   value: \"192.168.0.0/16\"|  value: \"${POD_CIDR}\"|" "${CNI_MANIFEST}"
   grep -q "${POD_CIDR}" "${CNI_MANIFEST}" || die "could not set the pod CIDR ${POD_CIDR} in ${CNI_MANIFEST}"
-  kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
+  retry 10 "kubectl apply of ${CNI_NAME}" kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
   mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
 fi
 
