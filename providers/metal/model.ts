@@ -9,6 +9,9 @@ import type { Cluster, HostSpec } from '../../src/api/types.js';
 import { InvalidInputError } from '../../src/core/errors.js';
 import type { BuildInputs } from '../../src/core/provider.js';
 import type { ResourceNode } from '../../src/core/resource.js';
+import { apiFrontEnd, controlPlaneEndpoint } from './front-end.js';
+
+export { controlPlaneEndpoint };
 import { hostName } from './hosts-file.js';
 
 export const KIND_HOST = 'metal-host';
@@ -16,24 +19,6 @@ export const KIND_INIT = 'metal-kubeadm-init';
 export const KIND_JOIN = 'metal-kubeadm-join';
 
 export const stepId = (host: string, step: 'prepared' | 'kubeadm-init' | 'joined') => `host/${host}/${step}`;
-
-export const API_PORT = 6443;
-
-function bracket(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-/** The API address: spec.api.vip, or the first control plane's address. */
-export function apiHost(cluster: Cluster): string {
-  const hosts = cluster.spec.hosts ?? [];
-  const first = hosts.find((h) => h.role === 'control-plane');
-  return cluster.spec.api.vip ?? first?.address ?? '';
-}
-
-/** kubeadm controlPlaneEndpoint, `host:6443`. */
-export function controlPlaneEndpoint(cluster: Cluster): string {
-  return `${bracket(apiHost(cluster))}:${API_PORT}`;
-}
 
 export function workerGroup(cluster: Cluster): string {
   return cluster.spec.nodeGroups[0]?.name ?? 'nodes';
@@ -51,6 +36,8 @@ export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): Resource
     apiEndpoint: controlPlaneEndpoint(cluster),
     caCertHash: inputs.caCertHash,
   };
+  // Recorded in the first control plane's marker, so a later run can tell the front end changed (connect refuses).
+  const frontEnd = apiFrontEnd(cluster);
   const nodes: ResourceNode[] = hosts.map((h) => ({
     kind: KIND_HOST,
     id: stepId(hostName(h), 'prepared'),
@@ -59,7 +46,7 @@ export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): Resource
   nodes.push({
     kind: KIND_INIT,
     id: stepId(first, 'kubeadm-init'),
-    fields: { host: first, address: controlPlanes[0].address, role: 'control-plane', cni: cluster.spec.networking.cni, ...common },
+    fields: { host: first, address: controlPlanes[0].address, role: 'control-plane', cni: cluster.spec.networking.cni, ...common, ...(frontEnd === 'kube-vip' ? {} : { frontEnd }) },
     dependsOn: [stepId(first, 'prepared')],
   });
   let previousControlPlane = stepId(first, 'kubeadm-init');
