@@ -1,7 +1,6 @@
 
 # --- kubelet, kubeadm and kubectl from the Kubernetes rpm repository of this minor version (RHEL family: dnf),
 # pinned; the repository excludes them from `dnf upgrade` so only k8sup moves them (kubeadm's install guide).
-K8S_RPM_URL={{rpmUrl}}
 log "kubelet, kubeadm, kubectl ${K8S_VERSION} (dnf)"
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   dnf install -y -q ca-certificates curl conntrack-tools socat tar
