@@ -239,6 +239,7 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     rpmUrl: assetUrl(r, kubernetesRpmRepository(r.version)),
     haproxyKeepalived: frontEndFiles !== null,
     haproxyPort: endpointPort,
+    apiVip: frontEndFiles ? (spec.api.vip ?? '') : '',
     haproxyCfg: frontEndFiles ? embedded(frontEndFiles.haproxyCfg) : '',
     keepalivedConf: frontEndFiles ? embedded(frontEndFiles.keepalivedConf) : '',
     keepalivedCheck: frontEndFiles ? embedded(frontEndFiles.checkScript) : '',

@@ -1,7 +1,7 @@
 
-# --- HAProxy and keepalived serve the API VIP {{{vip}}}:{{{haproxyPort}}} (the controlPlaneEndpoint): keepalived holds the VIP
+# --- HAProxy and keepalived serve the API VIP {{{apiVip}}}:{{{haproxyPort}}} (the controlPlaneEndpoint): keepalived holds the VIP
 # on one control plane, HAProxy on each control plane balances to every API server (docs/metal.md).
-log "HAProxy and keepalived for the API VIP {{{vip}}}"
+log "HAProxy and keepalived for the API VIP {{{apiVip}}}"
 if ! is_done api-front-end-packages; then
 {{#if dnf}}
   dnf install -y -q haproxy keepalived
@@ -10,7 +10,7 @@ if ! is_done api-front-end-packages; then
 {{/if}}
   mark_done api-front-end-packages
 fi
-VIP={{vip}}
+VIP={{apiVip}}
 # The interface that carries the VIP: /etc/k8sup/vip-interface when an operator wrote it, else the interface of this
 # host's route to the VIP (a free address on the network the control planes share).
 if [ -s "${ROOT}/etc/k8sup/vip-interface" ]; then

@@ -208,14 +208,14 @@ for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt 
   fi
 done
 
-# --- HAProxy and keepalived serve the API VIP :8443 (the controlPlaneEndpoint): keepalived holds the VIP
+# --- HAProxy and keepalived serve the API VIP 10.0.0.100:8443 (the controlPlaneEndpoint): keepalived holds the VIP
 # on one control plane, HAProxy on each control plane balances to every API server (docs/metal.md).
-log "HAProxy and keepalived for the API VIP "
+log "HAProxy and keepalived for the API VIP 10.0.0.100"
 if ! is_done api-front-end-packages; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy keepalived
   mark_done api-front-end-packages
 fi
-VIP=''
+VIP='10.0.0.100'
 # The interface that carries the VIP: /etc/k8sup/vip-interface when an operator wrote it, else the interface of this
 # host's route to the VIP (a free address on the network the control planes share).
 if [ -s "${ROOT}/etc/k8sup/vip-interface" ]; then
