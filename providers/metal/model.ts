@@ -8,7 +8,7 @@
 import type { Cluster, HostSpec } from '../../src/api/types.js';
 import { InvalidInputError } from '../../src/core/errors.js';
 import type { BuildInputs } from '../../src/core/provider.js';
-import type { ResourceNode } from '../../src/core/resource.js';
+import type { Fields, ResourceNode } from '../../src/core/resource.js';
 import { apiFrontEnd, controlPlaneEndpoint } from './front-end.js';
 
 export { controlPlaneEndpoint };
@@ -38,6 +38,9 @@ export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): Resource
   };
   // Recorded in the first control plane's marker, so a later run can tell the front end changed (connect refuses).
   const frontEnd = apiFrontEnd(cluster);
+  // With HAProxy on the control planes, each one's configuration lists every API server: a control plane added
+  // later changes this field on the others, whose update then rewrites their HAProxy and keepalived files.
+  const frontEndFields: Fields = frontEnd === 'haproxy-keepalived' ? { apiServers: controlPlanes.map((h) => h.address) } : {};
   const nodes: ResourceNode[] = hosts.map((h) => ({
     kind: KIND_HOST,
     id: stepId(hostName(h), 'prepared'),
@@ -46,7 +49,7 @@ export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): Resource
   nodes.push({
     kind: KIND_INIT,
     id: stepId(first, 'kubeadm-init'),
-    fields: { host: first, address: controlPlanes[0].address, role: 'control-plane', cni: cluster.spec.networking.cni, ...common, ...(frontEnd === 'kube-vip' ? {} : { frontEnd }) },
+    fields: { host: first, address: controlPlanes[0].address, role: 'control-plane', cni: cluster.spec.networking.cni, ...common, ...(frontEnd === 'kube-vip' ? {} : { frontEnd }), ...frontEndFields },
     dependsOn: [stepId(first, 'prepared')],
   });
   let previousControlPlane = stepId(first, 'kubeadm-init');
@@ -55,7 +58,7 @@ export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): Resource
     nodes.push({
       kind: KIND_JOIN,
       id,
-      fields: { host: hostName(cp), address: cp.address, role: 'control-plane', nodeGroup: 'control-plane', initHost: first, ...common },
+      fields: { host: hostName(cp), address: cp.address, role: 'control-plane', nodeGroup: 'control-plane', initHost: first, ...common, ...frontEndFields },
       dependsOn: [stepId(hostName(cp), 'prepared'), previousControlPlane],
     });
     previousControlPlane = id;

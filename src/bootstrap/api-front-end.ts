@@ -41,7 +41,10 @@ export function renderApiFrontEndFiles(r: ResolvedInput): ApiFrontEndFiles | nul
   const servers = controlPlanes.map((h, i) => ({ name: h.name ?? `cp-${i + 1}`, address: h.address, port: String(APISERVER_PORT) }));
 
   // This host's place among the control planes sets its VRRP priority: the first (kubeadm init) starts as MASTER.
-  const index = Math.max(0, controlPlanes.findIndex((h) => h.address === input.nodeIp || h.name === input.nodeName || h.address === input.nodeName));
+  // Matched by node name first (the metal provider names nodes `name`, else the address with dots as dashes).
+  const nodeNameOf = (h: (typeof controlPlanes)[number]) => h.name ?? h.address.toLowerCase().replace(/[.:]/g, '-').replace(/^-+|-+$/g, '');
+  const byName = controlPlanes.findIndex((h) => nodeNameOf(h) === input.nodeName);
+  const index = Math.max(0, byName >= 0 ? byName : controlPlanes.findIndex((h) => h.address === input.nodeIp));
   const name = input.cluster.metadata.name;
   // Unicast VRRP when every peer has an IPv4 address (switches that drop multicast are common); multicast otherwise.
   const unicast = input.nodeIp !== undefined && isIP(input.nodeIp) === 4 && controlPlanes.every((h) => isIP(h.address) === 4);

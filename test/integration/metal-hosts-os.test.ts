@@ -25,7 +25,7 @@ const OS_RELEASE = {
   rocky: 'NAME="Rocky Linux"\nVERSION="9.4 (Blue Onyx)"\nID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.4"\nPRETTY_NAME="Rocky Linux 9.4 (Blue Onyx)"\n',
   fedora: 'NAME="Fedora Linux"\nVERSION="40 (Server Edition)"\nID=fedora\nVERSION_ID=40\nPRETTY_NAME="Fedora Linux 40 (Server Edition)"\n',
 };
-const HOSTS = ['cp1', 'cp2', 'w1', 'odd'] as const;
+const HOSTS = ['cp1', 'cp2', 'cp3', 'w1', 'odd'] as const;
 
 after(async () => {
   for (const s of Object.values(servers)) await s.stop();
@@ -130,4 +130,38 @@ test('haproxy-keepalived over SSH: HAProxy passes haproxy -c on the host, endpoi
   assert.equal(refused.code, 2, `${refused.stderr} ${refused.error?.message ?? ''}`);
   assert.match(refused.error!.message, /spec\.api\.frontEnd: ha\.k8s\.local was installed with the haproxy-keepalived front end.*cannot change it to kube-vip/);
   assert.equal(calls('cp1') + calls('w1'), before, 'no host was changed');
+  writeFileSync(changedSpec, yaml.stdout);
+});
+
+test('haproxy-keepalived: control planes added later join, and the existing one gets them as HAProxy backends and VRRP peers', async () => {
+  const name = 'ha.k8s.local';
+  const spec = JSON.parse((await k8sup(['get', 'cluster', name, '-o', 'json'])).stdout);
+  assert.equal(spec.spec.api.frontEnd, 'kube-vip', 'the previous test left the refused change in the spec');
+  spec.spec.api.frontEnd = 'haproxy-keepalived';
+  for (const h of ['cp2', 'cp3']) {
+    rmSync(rootOf(h), { recursive: true, force: true });
+    setOs(h, 'ubuntu');
+    mkdirSync(join(rootOf(h), 'etc/k8sup'), { recursive: true });
+    writeFileSync(join(rootOf(h), 'etc/k8sup/vip-interface'), 'eth0\n');
+    spec.spec.hosts.push({ name: h, address: '127.0.0.1', port: servers[h].port, user: servers[h].user, role: 'control-plane', sshKey: key.privateKeyPath });
+  }
+  spec.spec.controlPlane.count = 3;
+  const grown = join(dir, 'grown.json');
+  writeFileSync(grown, JSON.stringify(spec));
+  const replaced = await k8sup(['replace', '-f', grown]);
+  assert.equal(replaced.code, 0, `${replaced.stderr} ${replaced.error?.message ?? ''}`);
+  const plan = await k8sup(['update', 'cluster', name, '--ssh-accept-new']);
+  assert.equal(plan.code, 0, `${plan.stderr} ${plan.error?.message ?? ''}`);
+  assert.match(plan.stdout, /~\s+metal-kubeadm-init\s+host\/cp1\/kubeadm-init[^\n]*\n\s+apiServers: \["127\.0\.0\.1"\] → \["127\.0\.0\.1","127\.0\.0\.1","127\.0\.0\.1"\]/);
+  const applied = await k8sup(['update', 'cluster', name, '--yes', '--ssh-accept-new']);
+  assert.equal(applied.code, 0, `${applied.stderr} ${applied.error?.message ?? ''}`);
+  const servers1 = [...readFileSync(join(rootOf('cp1'), 'etc/haproxy/haproxy.cfg'), 'utf8').matchAll(/^\s+server (\S+) /gm)].map((m) => m[1]);
+  assert.deepEqual(servers1, ['cp1', 'cp2', 'cp3']);
+  assert.equal(calls('cp1').match(/^kubeadm init/gm)?.length, 1, 'cp1 is not initialised again');
+  for (const h of ['cp2', 'cp3']) {
+    assert.match(calls(h), /^kubeadm join/m);
+    assert.match(readFileSync(join(rootOf(h), 'etc/keepalived/keepalived.conf'), 'utf8'), /state BACKUP/);
+  }
+  const again = await k8sup(['update', 'cluster', name, '--yes', '--detailed-exitcode']);
+  assert.equal(again.code, 0, `a second update plans nothing: ${again.stdout}`);
 });

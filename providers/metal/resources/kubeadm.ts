@@ -68,6 +68,21 @@ async function deleteKubeadm(ctx: Ctx, host: string, step: Step): Promise<void> 
 }
 
 const BENIGN = ['address'] as const;
+/** haproxy-keepalived: the API servers in a control plane's HAProxy / keepalived files (model.ts). */
+const API_SERVERS = 'apiServers';
+
+/**
+ * The control planes changed under haproxy-keepalived: the step's bootstrap script runs again. It is idempotent —
+ * packages are stamped, kubeadm is skipped on a joined host — so what changes is HAProxy's backends and keepalived's
+ * peers, which it rewrites and restarts.
+ */
+async function refreshApiFrontEnd(ctx: Ctx, fields: ResolvedFields, kind: string, step: Step): Promise<void> {
+  const host = String(fields.host);
+  await timed(ctx, host, 'update HAProxy and keepalived', async () => {
+    const script = await ctx.clients.renderBootstrap(await inputFor(ctx, fields, roleOf(kind, fields)));
+    await runBootstrap(ctx, host, step, script);
+  });
+}
 
 export const kubeadmInitHandler: ResourceHandler<MetalClients> = {
   kind: KIND_INIT,
@@ -88,7 +103,8 @@ export const kubeadmInitHandler: ResourceHandler<MetalClients> = {
   },
 
   async update(node, fields, live, changes, ctx) {
-    refuseUnsafeChanges(node.id, changes, BENIGN);
+    refuseUnsafeChanges(node.id, changes, [...BENIGN, API_SERVERS]);
+    if (changes.some((ch) => ch.field === API_SERVERS)) await refreshApiFrontEnd(ctx, fields, KIND_INIT, 'kubeadm-init');
     await writeMarker(ctx, String(fields.host), 'kubeadm-init', fields, live.outputs);
     return { cloudId: live.cloudId, outputs: live.outputs };
   },
@@ -124,7 +140,8 @@ export const kubeadmJoinHandler: ResourceHandler<MetalClients> = {
   },
 
   async update(node, fields, live, changes, ctx) {
-    refuseUnsafeChanges(node.id, changes, BENIGN);
+    refuseUnsafeChanges(node.id, changes, [...BENIGN, API_SERVERS]);
+    if (changes.some((ch) => ch.field === API_SERVERS)) await refreshApiFrontEnd(ctx, fields, KIND_JOIN, 'joined');
     await writeMarker(ctx, String(fields.host), 'joined', fields, live.outputs);
     return { cloudId: live.cloudId, outputs: live.outputs };
   },
