@@ -69,9 +69,6 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   const net = parsed.find((p) => p.field === 'networkCIDR')?.cidr;
   if (net && (net.prefix < 16 || net.prefix > 24)) add('spec.networking.networkCIDR', 'must be between /16 and /24 (one subnet per zone is carved from it)');
 
-  // An empty list would open nothing on one cloud and everything on another: say what is meant instead.
-  if (s.api.adminAccess.length === 0) add('spec.api.adminAccess', 'is empty: list the CIDRs allowed to reach the API (e.g. --admin-access 203.0.113.0/24, or 0.0.0.0/0 for anyone)');
-  if (s.ssh.access.length === 0) add('spec.ssh.access', 'is empty: list the CIDRs allowed to reach SSH (e.g. --ssh-access 203.0.113.0/24, or 0.0.0.0/0 for anyone)');
   s.api.adminAccess.forEach((t, i) => parseCidr(t) || add(`spec.api.adminAccess[${i}]`, `"${t}" is not an IPv4 CIDR`));
   s.ssh.access.forEach((t, i) => parseCidr(t) || add(`spec.ssh.access[${i}]`, `"${t}" is not an IPv4 CIDR`));
   if (s.api.dnsZone !== null && !DNS1123_SUBDOMAIN.test(s.api.dnsZone.replace(/\.$/, ''))) add('spec.api.dnsZone', `"${s.api.dnsZone}" is not a DNS zone name`);
@@ -140,11 +137,27 @@ function checkHosts(c: Cluster, add: (p: string, m: string) => void): void {
   if (c.spec.api.vip !== undefined && parseIpv4(c.spec.api.vip) === null) add('spec.api.vip', `"${c.spec.api.vip}" is not an IPv4 address`);
 }
 
+/**
+ * Rules that came after specs were already stored: they judge new input (flags, files, edits) but not a stored
+ * revision, so a cluster stored before them can still be read, updated and deleted (see loadCluster's `stored`).
+ */
+export function newInputIssues(c: Cluster): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  const s = c.spec;
+  // An empty list would open nothing on one cloud and everything on another: say what is meant instead.
+  if (s.api.adminAccess.length === 0) add('spec.api.adminAccess', 'is empty: list the CIDRs allowed to reach the API (e.g. --admin-access 203.0.113.0/24, or 0.0.0.0/0 for anyone)');
+  if (s.ssh.access.length === 0) add('spec.ssh.access', 'is empty: list the CIDRs allowed to reach SSH (e.g. --ssh-access 203.0.113.0/24, or 0.0.0.0/0 for anyone)');
+  // Nothing on metal publishes DNS records: accepting the zone would silently ignore it.
+  if (s.cloud === 'metal' && s.api.dnsZone !== null) {
+    add('spec.api.dnsZone', `bare-metal clusters publish no DNS records; drop --dns-zone and point ${s.api.dnsZone} at the API address (api.vip or api.endpoint) yourself`);
+  }
+  return issues;
+}
+
 /** spec.api on metal: the front end and the address it serves (docs/metal.md, "API front ends"). */
 function checkMetalApi(c: Cluster, add: (p: string, m: string) => void): void {
   const api = c.spec.api;
-  // Nothing on metal publishes DNS records: accepting the zone would silently ignore it.
-  if (api.dnsZone !== null) add('spec.api.dnsZone', `bare-metal clusters publish no DNS records; drop --dns-zone and point ${api.dnsZone} at the API address (api.vip or api.endpoint) yourself`);
   const frontEnd = api.frontEnd ?? 'kube-vip';
   if (!API_FRONT_ENDS.includes(frontEnd)) {
     add('spec.api.frontEnd', `"${frontEnd}" is not an API front end (${API_FRONT_ENDS.join(', ')})`);

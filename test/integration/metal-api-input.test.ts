@@ -92,3 +92,21 @@ test('accepted: explicit CIDR lists still work, and the defaults stay 0.0.0.0/0 
   const spec2 = JSON.parse((await k8sup(['get', 'cluster', 'dflt.k8s.local', '-o', 'json'])).stdout).spec;
   assert.deepEqual([spec2.api.adminAccess, spec2.ssh.access], [['0.0.0.0/0'], ['0.0.0.0/0']]);
 });
+
+test('a revision stored before these rules (ssh.access: [], a metal dnsZone) still loads; new input with them is refused', async () => {
+  assert.equal((await k8sup(['create', 'cluster', 'old.k8s.local', '--hosts', hosts()])).code, 0);
+  const revisions = join(dir, 'state', 'old.k8s.local', 'revisions');
+  const [first] = readdirSync(revisions).filter((f) => f.endsWith('.yaml'));
+  const path = join(revisions, first);
+  const text = readFileSync(path, 'utf8');
+  const old = text.replace(/access:\n(\s+)- 0\.0\.0\.0\/0/, 'access: []').replace('dnsZone: null', 'dnsZone: lab.example.com');
+  assert.notEqual(old, text);
+  writeFileSync(path, old);
+  const got = await k8sup(['get', 'cluster', 'old.k8s.local', '-o', 'json']);
+  assert.equal(got.code, 0, `${got.stderr} ${got.error?.message ?? ''}`);
+  assert.deepEqual(JSON.parse(got.stdout).spec.ssh.access, []);
+  const again = file('old-again.json', got.stdout);
+  const replaced = await k8sup(['replace', '-f', again]);
+  assert.equal(replaced.code, 2, 'the same spec as new input is refused');
+  assert.match(replaced.error?.message ?? '', /spec\.ssh\.access: is empty/);
+});

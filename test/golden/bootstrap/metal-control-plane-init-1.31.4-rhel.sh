@@ -189,7 +189,8 @@ fi
 # pinned; the repository excludes them from `dnf upgrade` so only k8sup moves them (kubeadm's install guide).
 log "kubelet, kubeadm, kubectl ${K8S_VERSION} (dnf)"
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
-  dnf install -y -q ca-certificates curl conntrack-tools socat tar
+  # curl is there already (curl-minimal, which the curl package would conflict with); tar unpacks containerd.
+  dnf install -y -q ca-certificates conntrack-tools socat tar
   write_file "${ROOT}/etc/yum.repos.d/k8sup-kubernetes.repo" 0644 <<K8SUP_EOF_REPO
 [kubernetes]
 name=Kubernetes (k8sup)
