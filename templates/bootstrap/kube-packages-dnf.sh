@@ -3,8 +3,8 @@
 # pinned; the repository excludes them from `dnf upgrade` so only k8sup moves them (kubeadm's install guide).
 log "kubelet, kubeadm, kubectl ${K8S_VERSION} (dnf)"
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
-  # curl is there already (curl-minimal, which the curl package would conflict with); tar unpacks containerd.
-  dnf install -y -q ca-certificates conntrack-tools socat tar
+  # No curl package: RHEL 9 ships curl-minimal, which it would conflict with.
+  dnf install -y -q ca-certificates conntrack-tools socat
   write_file "${ROOT}/etc/yum.repos.d/k8sup-kubernetes.repo" 0644 <<K8SUP_EOF_REPO
 [kubernetes]
 name=Kubernetes (k8sup)
