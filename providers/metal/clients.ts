@@ -9,9 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Cluster, HostSpec } from '../../src/api/types.js';
 import type { BootstrapInput } from '../../src/bootstrap/types.js';
-import { OperationError } from '../../src/core/errors.js';
+import { InvalidInputError, OperationError } from '../../src/core/errors.js';
 import type { IoHost } from '../../src/core/io.js';
 import { hostName } from './hosts-file.js';
+import { apiFrontEnd } from './front-end.js';
+import { parseOsRelease, SUPPORTED_OS_TEXT, unsupportedReason, type OsRelease } from './os.js';
 import type { HostInventory } from './inventory.js';
 import { REAL_HOST, remotePaths, rootFor, wrapCommand, type RemoteEnvironment, type RemotePaths, type Step } from './remote.js';
 import { jumpSpec, loadSshConfig, lookupSshConfig } from './ssh-config.js';
@@ -36,7 +38,9 @@ export interface StepMarker {
 }
 
 export interface HostProbe {
+  /** `<ID>-<VERSION_ID>` of /etc/os-release, e.g. `ubuntu-24.04` (what the prepared marker records). */
   os: string;
+  osRelease: OsRelease;
   arch: string;
   /** /etc/kubernetes/kubelet.conf exists: the host is (or was) part of a cluster. */
   kubeletConf: boolean;
@@ -252,22 +256,27 @@ export class MetalClients {
 
   private async readProbe(name: string): Promise<HostProbe> {
     const P = this.paths(name);
+    // os-release under the remote root first (tests give each simulated host its own), then the host's own.
     const snippet = [
-      `. /etc/os-release 2>/dev/null; echo "os=\${ID:-unknown}-\${VERSION_ID:-}"`,
+      `for f in "${P.root}/etc/os-release" /etc/os-release /usr/lib/os-release; do if [ -f "$f" ]; then sed 's/^/os-release:/' "$f"; break; fi; done`,
       'echo "arch=$(uname -m)"',
       `if [ -f "${P.kubeletConf}" ]; then echo kubelet=yes; else echo kubelet=no; fi`,
       `for f in "${P.markerDir}"/*.json; do [ -f "$f" ] && printf 'marker=%s\\n' "$(tr -d '\\n' < "$f")"; done`,
       'exit 0',
     ].join('\n');
     const r = await this.run(name, snippet, { what: 'probe', timeoutMs: 60_000 });
-    const probe: HostProbe = { os: 'unknown', arch: 'unknown', kubeletConf: false, markers: [] };
+    const probe: HostProbe = { os: 'unknown', osRelease: parseOsRelease(''), arch: 'unknown', kubeletConf: false, markers: [] };
+    const osRelease: string[] = [];
     for (const line of r.stdout.split('\n')) {
+      if (line.startsWith('os-release:')) {
+        osRelease.push(line.slice('os-release:'.length));
+        continue;
+      }
       const eq = line.indexOf('=');
       if (eq < 0) continue;
       const key = line.slice(0, eq);
       const value = line.slice(eq + 1);
-      if (key === 'os') probe.os = value;
-      else if (key === 'arch') probe.arch = value;
+      if (key === 'arch') probe.arch = value;
       else if (key === 'kubelet') probe.kubeletConf = value === 'yes';
       else if (key === 'marker') {
         try {
@@ -277,7 +286,43 @@ export class MetalClients {
         }
       }
     }
+    probe.osRelease = parseOsRelease(osRelease.join('\n'));
+    probe.os = `${probe.osRelease.id || 'unknown'}-${probe.osRelease.versionId}`;
     return probe;
+  }
+
+  /**
+   * Runs before any change (provider.connect): every host of the spec this cluster has not prepared yet must run a
+   * supported OS and architecture, and the API front end must be the one the cluster was installed with. Exit 2,
+   * naming the hosts. A host that cannot be probed is left to the listing, which explains what is wrong with it.
+   */
+  async preflight(): Promise<void> {
+    const cluster = this.settings.cluster.metadata.name;
+    const probed = await Promise.all(this.hostNames.map(async (name) => ({ name, probe: await this.probe(name).catch(() => undefined) })));
+    const unsupported: string[] = [];
+    for (const { name, probe } of probed) {
+      if (!probe || probe.markers.some((m) => m.cluster === cluster && m.step === 'prepared')) continue;
+      const reason = unsupportedReason(probe.osRelease, probe.arch);
+      const h = this.host(name);
+      if (reason) unsupported.push(`host ${name} (${h.address}:${h.port}) ${reason}`);
+    }
+    if (unsupported.length > 0) {
+      throw new InvalidInputError(`${unsupported.join('; ')}: k8sup does not install on it`, {
+        hint: `k8sup supports ${SUPPORTED_OS_TEXT} on x86_64 or aarch64; reinstall the host or remove it from the hosts file (docs/metal.md, "Supported hosts")`,
+      });
+    }
+    const wanted = apiFrontEnd(this.settings.cluster);
+    for (const { name, probe } of probed) {
+      const init = probe?.markers.find((m) => m.cluster === cluster && m.step === 'kubeadm-init');
+      if (!init) continue;
+      // Markers from before frontEnd existed (and kube-vip ones) carry no frontEnd field.
+      const installed = typeof init.fields.frontEnd === 'string' ? init.fields.frontEnd : 'kube-vip';
+      if (installed !== wanted) {
+        throw new InvalidInputError(`spec.api.frontEnd: ${cluster} was installed with the ${installed} front end (kubeadm init on ${name}); k8sup cannot change it to ${wanted} on an applied cluster`, {
+          hint: `set spec.api.frontEnd back to ${installed} (k8sup edit cluster ${cluster}, or rollback); changing the API front end means new certificates and kubeconfigs: delete and create the cluster (docs/metal.md, "API front ends")`,
+        });
+      }
+    }
   }
 
   controlPlanePki(): Promise<PkiFile[]> {

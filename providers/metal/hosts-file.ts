@@ -5,13 +5,16 @@ import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import { parseDocument } from 'yaml';
 import { InvalidInputError, type FieldIssue } from '../../src/core/errors.js';
-import type { HostSpec } from '../../src/api/types.js';
+import { parseHostPort } from '../../src/api/endpoint.js';
+import { API_FRONT_ENDS, type ApiFrontEnd, type HostSpec } from '../../src/api/types.js';
 import { parseBastion } from './ssh.js';
 
 export interface HostsFile {
   hosts: HostSpec[];
-  api?: { vip?: string };
+  api?: { vip?: string; frontEnd?: ApiFrontEnd; endpoint?: string };
 }
+
+const API_FIELDS = ['vip', 'frontEnd', 'endpoint'];
 
 const HOST_FIELDS = new Set(['address', 'port', 'user', 'role', 'sshKey', 'bastion', 'name']);
 const ROLES = ['control-plane', 'worker'] as const;
@@ -72,20 +75,30 @@ export function validateHostsDocument(raw: unknown, source = 'hosts file'): Host
   let api: HostsFile['api'];
   if (doc.api !== undefined && doc.api !== null) {
     if (typeof doc.api !== 'object' || Array.isArray(doc.api)) issue('api', 'must be a mapping, e.g. {vip: 10.0.0.100}');
-    else {
-      const a = doc.api as Record<string, unknown>;
-      for (const k of Object.keys(a)) if (k !== 'vip') issue(`api.${k}`, 'unknown field (expected vip)');
-      if (a.vip !== undefined && a.vip !== null) {
-        if (typeof a.vip !== 'string' || isIP(a.vip) === 0) issue('api.vip', `must be an IP address, got ${JSON.stringify(a.vip)}`);
-        else {
-          if (hosts.some((h) => h.address === a.vip)) issue('api.vip', `${a.vip} is also a host's address; the VIP must be a free address`);
-          api = { vip: a.vip };
-        }
-      }
-    }
+    else api = validateApi(doc.api as Record<string, unknown>, hosts, issue);
   }
   if (issues.length > 0) throw InvalidInputError.fromIssues(issues, hintFor(source));
   return api ? { hosts, api } : { hosts };
+}
+
+/** `api:` of the hosts file: vip, frontEnd (kube-vip | haproxy-keepalived | external), endpoint (host[:port]). */
+function validateApi(a: Record<string, unknown>, hosts: HostSpec[], issue: (p: string, m: string) => void): HostsFile['api'] {
+  const api: NonNullable<HostsFile['api']> = {};
+  for (const k of Object.keys(a)) if (!API_FIELDS.includes(k)) issue(`api.${k}`, `unknown field (expected ${API_FIELDS.join(', ')})`);
+  if (a.vip !== undefined && a.vip !== null) {
+    if (typeof a.vip !== 'string' || isIP(a.vip) === 0) issue('api.vip', `must be an IP address, got ${JSON.stringify(a.vip)}`);
+    else if (hosts.some((h) => h.address === a.vip)) issue('api.vip', `${a.vip} is also a host's address; the VIP must be a free address`);
+    else api.vip = a.vip;
+  }
+  if (a.frontEnd !== undefined && a.frontEnd !== null) {
+    if (typeof a.frontEnd !== 'string' || !API_FRONT_ENDS.includes(a.frontEnd as ApiFrontEnd)) issue('api.frontEnd', `must be one of ${API_FRONT_ENDS.join(', ')}, got ${JSON.stringify(a.frontEnd)}`);
+    else api.frontEnd = a.frontEnd as ApiFrontEnd;
+  }
+  if (a.endpoint !== undefined && a.endpoint !== null) {
+    if (typeof a.endpoint !== 'string' || parseHostPort(a.endpoint) === null) issue('api.endpoint', `must be host[:port] of your load balancer, got ${JSON.stringify(a.endpoint)}`);
+    else api.endpoint = a.endpoint.trim();
+  }
+  return Object.keys(api).length > 0 ? api : undefined;
 }
 
 function hintFor(source: string): string {

@@ -143,7 +143,9 @@ export function createMetalProvider(options: MetalProviderOptions = {}): Provide
         inventory,
         retired,
       };
-      return new MetalClients(settings);
+      const clients = new MetalClients(settings);
+      await clients.preflight();
+      return clients;
     },
     classifyError: classifyMetalError,
     apiEndpoint(outputs) {

@@ -8,7 +8,10 @@
 import type { Cluster, HostSpec } from '../../src/api/types.js';
 import { InvalidInputError } from '../../src/core/errors.js';
 import type { BuildInputs } from '../../src/core/provider.js';
-import type { ResourceNode } from '../../src/core/resource.js';
+import type { Fields, ResourceNode } from '../../src/core/resource.js';
+import { apiFrontEnd, controlPlaneEndpoint } from './front-end.js';
+
+export { controlPlaneEndpoint };
 import { hostName } from './hosts-file.js';
 
 export const KIND_HOST = 'metal-host';
@@ -16,24 +19,6 @@ export const KIND_INIT = 'metal-kubeadm-init';
 export const KIND_JOIN = 'metal-kubeadm-join';
 
 export const stepId = (host: string, step: 'prepared' | 'kubeadm-init' | 'joined') => `host/${host}/${step}`;
-
-export const API_PORT = 6443;
-
-function bracket(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
-}
-
-/** The API address: spec.api.vip, or the first control plane's address. */
-export function apiHost(cluster: Cluster): string {
-  const hosts = cluster.spec.hosts ?? [];
-  const first = hosts.find((h) => h.role === 'control-plane');
-  return cluster.spec.api.vip ?? first?.address ?? '';
-}
-
-/** kubeadm controlPlaneEndpoint, `host:6443`. */
-export function controlPlaneEndpoint(cluster: Cluster): string {
-  return `${bracket(apiHost(cluster))}:${API_PORT}`;
-}
 
 export function workerGroup(cluster: Cluster): string {
   return cluster.spec.nodeGroups[0]?.name ?? 'nodes';
@@ -51,6 +36,11 @@ export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): Resource
     apiEndpoint: controlPlaneEndpoint(cluster),
     caCertHash: inputs.caCertHash,
   };
+  // Recorded in the first control plane's marker, so a later run can tell the front end changed (connect refuses).
+  const frontEnd = apiFrontEnd(cluster);
+  // With HAProxy on the control planes, each one's configuration lists every API server: a control plane added
+  // later changes this field on the others, whose update then rewrites their HAProxy and keepalived files.
+  const frontEndFields: Fields = frontEnd === 'haproxy-keepalived' ? { apiServers: controlPlanes.map((h) => h.address) } : {};
   const nodes: ResourceNode[] = hosts.map((h) => ({
     kind: KIND_HOST,
     id: stepId(hostName(h), 'prepared'),
@@ -59,7 +49,7 @@ export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): Resource
   nodes.push({
     kind: KIND_INIT,
     id: stepId(first, 'kubeadm-init'),
-    fields: { host: first, address: controlPlanes[0].address, role: 'control-plane', cni: cluster.spec.networking.cni, ...common },
+    fields: { host: first, address: controlPlanes[0].address, role: 'control-plane', cni: cluster.spec.networking.cni, ...common, ...(frontEnd === 'kube-vip' ? {} : { frontEnd }), ...frontEndFields },
     dependsOn: [stepId(first, 'prepared')],
   });
   let previousControlPlane = stepId(first, 'kubeadm-init');
@@ -68,7 +58,7 @@ export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): Resource
     nodes.push({
       kind: KIND_JOIN,
       id,
-      fields: { host: hostName(cp), address: cp.address, role: 'control-plane', nodeGroup: 'control-plane', initHost: first, ...common },
+      fields: { host: hostName(cp), address: cp.address, role: 'control-plane', nodeGroup: 'control-plane', initHost: first, ...common, ...frontEndFields },
       dependsOn: [stepId(hostName(cp), 'prepared'), previousControlPlane],
     });
     previousControlPlane = id;

@@ -25,6 +25,7 @@ export type RemotePaths = ReturnType<typeof remotePaths>;
 export function remotePaths(root: string) {
   const state = `${root}/var/lib/k8sup`;
   return {
+    root,
     stateDir: state,
     /** One JSON file per finished step: what `list()` reports as the live resource. */
     marker: (step: Step) => `${state}/steps/${step}.json`,

@@ -3,7 +3,8 @@
 
 import type { FieldIssue } from '../core/errors.js';
 import { cidrIssue, cidrsOverlap, parseCidr, parseIpv4 } from './cidr.js';
-import { API_VERSION, KIND, type Cluster } from './types.js';
+import { parseHostPort } from './endpoint.js';
+import { API_FRONT_ENDS, API_VERSION, KIND, type Cluster } from './types.js';
 import { isSupported, parseKubeVersion, supportedRange } from './version.js';
 import { isKnownZone, zoneShape } from './zones.js';
 
@@ -102,8 +103,14 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   });
 
   if (s.cloud === 'gce' && !s.project) add('spec.project', 'is required on GCE (--project my-project)');
-  if (s.cloud === 'metal') checkHosts(c, add);
-  else if (s.hosts?.length) add('spec.hosts', `only bare-metal clusters have hosts (spec.cloud is ${s.cloud})`);
+  if (s.cloud === 'metal') {
+    checkHosts(c, add);
+    checkMetalApi(c, add);
+  } else {
+    if (s.hosts?.length) add('spec.hosts', `only bare-metal clusters have hosts (spec.cloud is ${s.cloud})`);
+    if (s.api.frontEnd !== undefined) add('spec.api.frontEnd', `only bare-metal clusters choose an API front end (spec.cloud is ${s.cloud})`);
+    if (s.api.endpoint !== undefined) add('spec.api.endpoint', `only bare-metal clusters take an external API endpoint (spec.cloud is ${s.cloud})`);
+  }
   return issues;
 }
 
@@ -134,4 +141,41 @@ function checkHosts(c: Cluster, add: (p: string, m: string) => void): void {
   if (cps === 0) add('spec.hosts', 'needs at least one host with role control-plane');
   else if (cps !== c.spec.controlPlane.count) add('spec.controlPlane.count', `is ${c.spec.controlPlane.count} but the hosts list ${cps} control-plane host(s)`);
   if (c.spec.api.vip !== undefined && parseIpv4(c.spec.api.vip) === null) add('spec.api.vip', `"${c.spec.api.vip}" is not an IPv4 address`);
+}
+
+/**
+ * Rules that came after specs were already stored: they judge new input (flags, files, edits) but not a stored
+ * revision, so a cluster stored before them can still be read, updated and deleted (see loadCluster's `stored`).
+ */
+export function newInputIssues(c: Cluster): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const add = (path: string, message: string) => issues.push({ path, message });
+  const s = c.spec;
+  // An empty list would open nothing on one cloud and everything on another: say what is meant instead.
+  if (s.api.adminAccess.length === 0) add('spec.api.adminAccess', 'is empty: list the CIDRs allowed to reach the API (e.g. --admin-access 203.0.113.0/24, or 0.0.0.0/0 for anyone)');
+  if (s.ssh.access.length === 0) add('spec.ssh.access', 'is empty: list the CIDRs allowed to reach SSH (e.g. --ssh-access 203.0.113.0/24, or 0.0.0.0/0 for anyone)');
+  // Nothing on metal publishes DNS records: accepting the zone would silently ignore it.
+  if (s.cloud === 'metal' && s.api.dnsZone !== null) {
+    add('spec.api.dnsZone', `bare-metal clusters publish no DNS records; drop --dns-zone and point ${s.api.dnsZone} at the API address (api.vip or api.endpoint) yourself`);
+  }
+  return issues;
+}
+
+/** spec.api on metal: the front end and the address it serves (docs/metal.md, "API front ends"). */
+function checkMetalApi(c: Cluster, add: (p: string, m: string) => void): void {
+  const api = c.spec.api;
+  const frontEnd = api.frontEnd ?? 'kube-vip';
+  if (!API_FRONT_ENDS.includes(frontEnd)) {
+    add('spec.api.frontEnd', `"${frontEnd}" is not an API front end (${API_FRONT_ENDS.join(', ')})`);
+    return;
+  }
+  if (frontEnd === 'haproxy-keepalived' && api.vip === undefined) add('spec.api.vip', 'is required with frontEnd haproxy-keepalived: the free IPv4 address keepalived holds (api: {frontEnd: haproxy-keepalived, vip: 10.0.0.100})');
+  if (frontEnd === 'external') {
+    if (api.endpoint === undefined) add('spec.api.endpoint', 'is required with frontEnd external: host[:port] of your load balancer (api: {frontEnd: external, endpoint: lb.example.com:6443})');
+    if (api.vip !== undefined) add('spec.api.vip', 'is not used with frontEnd external (the load balancer at api.endpoint serves the API); remove it');
+  } else if (api.endpoint !== undefined) {
+    add('spec.api.endpoint', `is only used with frontEnd external (frontEnd is ${frontEnd}); remove it or set api.frontEnd: external`);
+  }
+  if (api.endpoint !== undefined && parseHostPort(api.endpoint) === null) add('spec.api.endpoint', `"${api.endpoint}" is not host[:port] (a DNS name or IPv4 address, optional port 1-65535)`);
+  if (api.vip !== undefined && (c.spec.hosts ?? []).some((h) => h.address === api.vip)) add('spec.api.vip', `${api.vip} is also a host's address; the VIP must be a free address`);
 }

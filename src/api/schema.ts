@@ -29,7 +29,7 @@ const CLUSTER: ObjectShape = obj({
     zones: 'string-list',
     kubernetesVersion: 'string',
     networking: obj({ cni: 'string', podCIDR: 'string', serviceCIDR: 'string', networkCIDR: 'string' }),
-    api: obj({ adminAccess: 'cidr-list', dnsZone: 'string?', vip: 'string' }),
+    api: obj({ adminAccess: 'cidr-list', dnsZone: 'string?', vip: 'string', frontEnd: 'string', endpoint: 'string' }),
     ssh: obj({ publicKey: 'string?', access: 'cidr-list' }),
     controlPlane: obj({ count: 'integer', machineType: 'string', zones: 'string-list' }),
     nodeGroups: list(obj({ name: 'string', machineType: 'string', minSize: 'integer', maxSize: 'integer', zones: 'string-list' })),

@@ -5,6 +5,9 @@ export const KIND = 'Cluster';
 
 export type CloudName = 'aws' | 'gce' | 'metal';
 export type CniName = 'calico' | 'cilium' | 'flannel';
+/** metal: what serves the Kubernetes API address (docs/metal.md, "API front ends"). */
+export type ApiFrontEnd = 'kube-vip' | 'haproxy-keepalived' | 'external';
+export const API_FRONT_ENDS: readonly ApiFrontEnd[] = ['kube-vip', 'haproxy-keepalived', 'external'];
 
 export interface NetworkingSpec {
   cni: CniName;
@@ -19,8 +22,12 @@ export interface ApiSpec {
   adminAccess: string[];
   /** Route53 / Cloud DNS zone; when set, `api.<cluster name>` is published there. */
   dnsZone: string | null;
-  /** metal: a virtual IP for the API (kube-vip style); otherwise the first control plane's address is used. */
+  /** metal: a virtual IP for the API (kube-vip or keepalived); otherwise the first control plane's address is used. */
   vip?: string;
+  /** metal: what serves the API address; unset means kube-vip (with api.vip) or the first control plane (without). */
+  frontEnd?: ApiFrontEnd;
+  /** metal, frontEnd external: `host[:port]` of a load balancer the user runs in front of the API servers (port 6443 by default). */
+  endpoint?: string;
 }
 
 export interface SshSpec {

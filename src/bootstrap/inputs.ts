@@ -125,6 +125,13 @@ export function resolveBootstrapInput(input: BootstrapInput): ResolvedInput {
   if (input.nodeIp !== undefined && isIP(input.nodeIp) === 0) issue('nodeIp', 'must be an IP address');
   if (input.provider === 'metal' && input.nodeName === undefined) issue('nodeName', 'metal nodes need a fixed node name');
   if (spec.api.vip !== undefined && spec.api.vip !== null && isIP(spec.api.vip) === 0) issue('spec.api.vip', 'must be an IP address');
+  if (input.osFamily !== undefined && input.osFamily !== 'debian' && input.osFamily !== 'rhel') issue('osFamily', 'must be debian or rhel');
+  if (input.osFamily === 'rhel' && input.provider !== 'metal') issue('osFamily', 'cloud nodes run Ubuntu images (apt)');
+  if (input.provider === 'metal' && spec.api.frontEnd === 'haproxy-keepalived') {
+    if (!spec.api.vip) issue('spec.api.vip', 'haproxy-keepalived needs the VIP keepalived holds');
+    // HAProxy shares each control plane with a kube-apiserver bound to 6443.
+    if (controlPlaneEndpoint.endsWith(':6443')) issue('apiEndpoint', 'with haproxy-keepalived the endpoint port must not be 6443 (the API servers use it on the same hosts)');
+  }
 
   const assetBaseURL = spec.assets?.baseURL ?? null;
   if (assetBaseURL !== null && !isHttpUrl(assetBaseURL)) issue('spec.assets.baseURL', 'must be an http(s) URL');

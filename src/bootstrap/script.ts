@@ -3,12 +3,14 @@
 // (kubeadm YAML, containerd config, units) are embedded in quoted heredocs, which the shell never expands.
 
 import { isIP } from 'node:net';
+import { renderApiFrontEndFiles } from './api-front-end.js';
+import { firewallPlan } from './host-firewall.js';
 import { assetUrl, resolveBootstrapInput, type ResolvedInput } from './inputs.js';
 import { renderKubeadmConfigFor } from './kubeadm-config.js';
 import { shellQuote, yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
 import type { BootstrapInput } from './types.js';
-import { CNI, CONTAINERD, KUBE_VIP, RUNC, debianPackageVersion, kubeadmApiVersionFor, kubernetesAptRepository, pauseImageFor } from './versions.js';
+import { CNI, CONTAINERD, KUBE_VIP, RUNC, debianPackageVersion, kubeadmApiVersionFor, kubernetesAptRepository, kubernetesRpmRepository, pauseImageFor } from './versions.js';
 
 /**
  * What control planes need in /etc/kubernetes/pki before kubeadm runs; the same names under
@@ -53,10 +55,16 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   const fragments = ['header.sh', 'common.sh'];
   // Cloud nodes reach the state store from the start: they report their progress there (status.sh).
   if (r.isCloud) fragments.push(`store-${input.provider}.sh`, 'status.sh');
+  fragments.push('prepare-node.sh', 'containerd.sh');
+  // RHEL-family hosts (metal only): SELinux permissive and the rpm repository instead of apt.
+  fragments.push(...(vars.dnf ? ['selinux-permissive.sh', 'kube-packages-dnf.sh'] : ['kube-packages.sh']));
   // kubeadm-reset undoes a failed kubeadm run before the PKI is put in place (reset empties /etc/kubernetes/pki).
-  fragments.push('prepare-node.sh', 'containerd.sh', 'kube-packages.sh', 'kubeadm-reset.sh');
+  fragments.push('kubeadm-reset.sh');
   if (r.isControlPlane) fragments.push('control-plane-pki.sh');
   if (vars.kubeVip) fragments.push('kube-vip.sh');
+  if (vars.haproxyKeepalived) fragments.push('haproxy-keepalived.sh');
+  // Cloud nodes are guarded by security groups / firewall rules; metal hosts may run their own firewall.
+  if (!r.isCloud) fragments.push('host-firewall.sh');
   // A control plane that joins first removes the etcd members of control planes that are gone (replaced instances).
   if (vars.etcdCleanup) fragments.push('etcd-members.sh', 'etcd-stale-members.sh');
   fragments.push('kubeadm.sh');
@@ -154,7 +162,11 @@ function scriptVars(r: ResolvedInput): TemplateVars {
   const guardInit = r.isCloud && role === 'control-plane-init';
   const singleControlPlane = spec.controlPlane.count <= 1;
   const mayJoin = role !== 'control-plane-init' || (guardInit && !singleControlPlane);
-  const vip = input.provider === 'metal' && r.isControlPlane ? (spec.api.vip ?? null) : null;
+  const kubeVipFrontEnd = (spec.api.frontEnd ?? 'kube-vip') === 'kube-vip';
+  const vip = input.provider === 'metal' && r.isControlPlane && kubeVipFrontEnd ? (spec.api.vip ?? null) : null;
+  const frontEndFiles = renderApiFrontEndFiles(r);
+  const endpointPort = r.controlPlaneEndpoint.slice(r.controlPlaneEndpoint.lastIndexOf(':') + 1);
+  const firewall = firewallPlan(r.isControlPlane ? 'control-plane' : 'worker', spec.api.frontEnd ?? 'kube-vip', r.cni, Number(endpointPort));
   const vars: TemplateVars = {
     clusterName: input.cluster.metadata.name,
     clusterNameRaw: input.cluster.metadata.name,
@@ -242,6 +254,17 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     vip: vip ?? '',
     kubeVipVersion: KUBE_VIP.version,
     kubeVipManifest: vip === null ? '' : embedded(renderKubeVipManifest(vip)),
+    dnf: input.osFamily === 'rhel',
+    rpmUrl: assetUrl(r, kubernetesRpmRepository(r.version)),
+    haproxyKeepalived: frontEndFiles !== null,
+    haproxyPort: endpointPort,
+    apiVip: frontEndFiles ? (spec.api.vip ?? '') : '',
+    haproxyCfg: frontEndFiles ? embedded(frontEndFiles.haproxyCfg) : '',
+    keepalivedConf: frontEndFiles ? embedded(frontEndFiles.keepalivedConf) : '',
+    keepalivedCheck: frontEndFiles ? embedded(frontEndFiles.checkScript) : '',
+    firewallRole: r.isControlPlane ? 'control plane' : 'worker',
+    firewallPorts: firewall.ports.map((p) => `${p.port}/${p.protocol}`),
+    firewallProtocols: firewall.protocols.map((p) => String(p.number)),
     tokenRefreshService: embedded(loadTemplate('node/k8sup-token-refresh.service')),
     tokenRefreshTimer: embedded(loadTemplate('node/k8sup-token-refresh.timer')),
   };

@@ -2,6 +2,8 @@ import type { Cluster } from '../api/types.js';
 
 export type NodeRole = 'control-plane-init' | 'control-plane-join' | 'worker';
 export type BootstrapProvider = 'aws' | 'gce' | 'metal';
+/** How a host installs packages: apt (Ubuntu, Debian) or dnf (RHEL family: Rocky, Alma). */
+export type OsFamily = 'debian' | 'rhel';
 
 export interface BootstrapInput {
   cluster: Cluster;
@@ -20,6 +22,8 @@ export interface BootstrapInput {
   nodeName?: string;
   /** metal: the node's address (kubelet node-ip, and the API advertise address on control planes). */
   nodeIp?: string;
+  /** metal: the host's OS family, as probed over SSH (default debian; cloud images are Ubuntu). */
+  osFamily?: OsFamily;
   /** aws: region of the state bucket when it differs from spec.region. */
   stateStoreRegion?: string;
 }

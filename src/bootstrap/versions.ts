@@ -143,6 +143,11 @@ export function kubernetesAptRepository(v: KubernetesVersion): string {
   return `https://pkgs.k8s.io/core:/stable:/v${v.major}.${v.minor}/deb/`;
 }
 
+/** The pkgs.k8s.io rpm repository of a minor version (ends with '/'); dnf verifies it with repodata/repomd.xml.key. */
+export function kubernetesRpmRepository(v: KubernetesVersion): string {
+  return `https://pkgs.k8s.io/core:/stable:/v${v.major}.${v.minor}/rpm/`;
+}
+
 /**
  * kube-vip, which serves spec.api.vip (metal) from static pods on the control planes: ARP mode, leader election.
  * Pinned by tag (ghcr.io publishes no checksum we could record here; mirror and pin a digest for a verified

@@ -31,10 +31,11 @@ export async function clusterDocFromFlags(name: string, o: Record<string, any>, 
   if (o.project) spec.project = o.project;
   if (o.image) spec.image = o.image;
   const api: Doc = {};
-  if (o.adminAccess) api.adminAccess = list(o.adminAccess);
+  // `--admin-access ''` is an (empty) answer, not an absent flag: the rules refuse it instead of defaulting it.
+  if (o.adminAccess !== undefined) api.adminAccess = list(o.adminAccess);
   if (o.dnsZone) api.dnsZone = o.dnsZone;
   const ssh: Doc = {};
-  if (o.sshAccess) ssh.access = list(o.sshAccess);
+  if (o.sshAccess !== undefined) ssh.access = list(o.sshAccess);
   if (o.sshPublicKey) ssh.publicKey = (await readInputFile('--ssh-public-key', o.sshPublicKey, where)).trim();
 
   const cp: Doc = {};
@@ -56,6 +57,8 @@ export async function clusterDocFromFlags(name: string, o: Record<string, any>, 
     spec.cloud ??= 'metal';
     spec.hosts = parsed.hosts;
     if (parsed.api?.vip) api.vip = parsed.api.vip;
+    if (parsed.api?.frontEnd) api.frontEnd = parsed.api.frontEnd;
+    if (parsed.api?.endpoint) api.endpoint = parsed.api.endpoint;
   }
   if (Object.keys(api).length) spec.api = api;
   if (Object.keys(ssh).length) spec.ssh = ssh;

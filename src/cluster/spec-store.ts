@@ -46,7 +46,7 @@ export async function readSpec(cs: ClusterStore, name: string): Promise<CurrentS
       hint: 'list clusters with `k8sup get clusters`, or check --state / K8SUP_STATE_STORE',
     });
   }
-  return { cluster: parseClusterText(latest.yaml, `${name} revision ${latest.revision}`), revision: latest.revision, yaml: latest.yaml };
+  return { cluster: parseClusterText(latest.yaml, `${name} revision ${latest.revision}`, { stored: true }), revision: latest.revision, yaml: latest.yaml };
 }
 
 /**

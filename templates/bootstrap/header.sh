@@ -10,7 +10,11 @@ CLUSTER_NAME={{clusterName}}
 ROLE={{role}}
 K8S_VERSION={{kubernetesVersion}}
 K8S_PACKAGE_VERSION={{packageVersion}}
+{{#if dnf}}
+K8S_RPM_URL={{rpmUrl}}
+{{else}}
 K8S_APT_URL={{aptUrl}}
+{{/if}}
 CONTAINERD_VERSION={{containerdVersion}}
 RUNC_VERSION={{runcVersion}}
 {{#if cloud}}

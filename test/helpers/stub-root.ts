@@ -33,6 +33,8 @@ export interface StubRun {
 export interface StubRoot {
   /** The temporary root the script writes into (K8SUP_ROOT). */
   root: string;
+  /** The folder of stub commands first on the script's PATH (tests may add their own); its parent is $STUB_DIR. */
+  bin: string;
   /** Everything curl stubs received on stdin (the credentials config), across runs. */
   curlStdin(): string;
   run(script: string): StubRun;
@@ -77,6 +79,7 @@ export function createStubRoot(): StubRoot {
   let runs = 0;
   return {
     root,
+    bin,
     curlStdin: () => {
       try {
         return readFileSync(join(base, 'curl-stdin.log'), 'utf8');

@@ -38,6 +38,26 @@ for (const [role, version] of [['control-plane-init', '1.31.4'], ['control-plane
   input.cluster.spec.api.vip = '10.0.0.100';
   cases.push({ name: `metal-${role}-${version}-vip`, script: renderBootstrapScript(input) });
 }
+// Metal with HAProxy + keepalived on the control planes (VIP on 8443), an external load balancer, and a RHEL-family host.
+const METAL_CONTROL_PLANES = ['10.0.0.11', '10.0.0.12', '10.0.0.13'].map((address, i) => ({ name: `cp-${i + 1}`, address, port: 22, user: 'root', role: 'control-plane' as const }));
+for (const [role, nodeIp] of [['control-plane-init', '10.0.0.11'], ['control-plane-join', '10.0.0.12'], ['worker', '10.0.0.21']] as const) {
+  const input = testInput('metal', role);
+  input.cluster.spec.api = { ...input.cluster.spec.api, frontEnd: 'haproxy-keepalived', vip: '10.0.0.100' };
+  input.cluster.spec.hosts = METAL_CONTROL_PLANES;
+  input.apiEndpoint = '10.0.0.100:8443';
+  input.apiCertSANs = [];
+  input.nodeIp = nodeIp;
+  if (role === 'control-plane-join') input.nodeName = 'cp-2';
+  cases.push({ name: `metal-${role}-1.31.4-haproxy-keepalived`, script: renderBootstrapScript(input) });
+}
+const external = testInput('metal', 'control-plane-init');
+external.cluster.spec.api = { ...external.cluster.spec.api, frontEnd: 'external', endpoint: 'lb.corp.example:443' };
+external.apiEndpoint = 'lb.corp.example:443';
+external.apiCertSANs = [];
+cases.push({ name: 'metal-control-plane-init-1.31.4-external', script: renderBootstrapScript(external) });
+for (const role of ['control-plane-init', 'worker'] as const) {
+  cases.push({ name: `metal-${role}-1.31.4-rhel`, script: renderBootstrapScript({ ...testInput('metal', role), osFamily: 'rhel' }) });
+}
 cases.push({ name: 'aws-token-refresh', script: renderTokenRefreshScript(testInput('aws', 'control-plane-init')) });
 cases.push({ name: 'aws-etcd-leave', script: renderEtcdLeaveScript(testInput('aws', 'control-plane-join')) });
 // What instances get: the installer of k8sup-bootstrap.service around the script (AWS user data, GCE startup script).

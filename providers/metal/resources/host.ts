@@ -2,14 +2,13 @@
 // belong to another cluster, and — for control planes — has the cluster PKI in /etc/kubernetes/pki (0600 keys),
 // which kubeadm then uses instead of generating its own. Delete removes the PKI and k8sup's state on the host.
 
-import { OperationError } from '../../../src/core/errors.js';
+import { InvalidInputError, OperationError } from '../../../src/core/errors.js';
 import type { ResourceHandler } from '../../../src/core/resource.js';
 import type { MetalClients } from '../clients.js';
 import { KIND_HOST } from '../model.js';
+import { SUPPORTED_OS_TEXT, unsupportedReason } from '../os.js';
 import { cloudIdFor, listStep, refuseUnsafeChanges, timed, writeMarker } from './common.js';
 import { retireHost } from './retire.js';
-
-const SUPPORTED_ARCH = new Set(['x86_64', 'amd64', 'aarch64', 'arm64']);
 
 export const hostHandler: ResourceHandler<MetalClients> = {
   kind: KIND_HOST,
@@ -22,12 +21,14 @@ export const hostHandler: ResourceHandler<MetalClients> = {
     const host = String(fields.host);
     const c = ctx.clients;
     return timed(ctx, host, 'prepare', async () => {
+      // connect() refused unsupported hosts already; this re-check covers a host reinstalled since.
+      const probe = await c.probe(host);
+      const unsupported = unsupportedReason(probe.osRelease, probe.arch);
+      if (unsupported) {
+        throw new InvalidInputError(`host ${host} ${unsupported}: k8sup does not install on it`, { hint: `k8sup supports ${SUPPORTED_OS_TEXT} on x86_64 or aarch64` });
+      }
       // Into the inventory before anything changes on the host: removed from the hosts file later, it is still reset.
       await c.rememberHost(host);
-      const probe = await c.probe(host);
-      if (!SUPPORTED_ARCH.has(probe.arch)) {
-        throw new OperationError(`${host}: unsupported CPU architecture ${probe.arch}`, { code: 'UnsupportedHost', hint: 'k8sup supports x86_64 and aarch64 hosts' });
-      }
       const foreign = probe.markers.find((m) => m.cluster !== ctx.cluster);
       if (foreign) {
         throw new OperationError(`${host} already belongs to cluster ${foreign.cluster}`, { code: 'HostInUse', hint: `delete that cluster first, or remove ${host} from the hosts file` });

@@ -3,7 +3,8 @@
 // (created on the first control plane) in /etc/k8sup/bootstrap-token, which the script deletes after the join.
 // Delete runs `kubeadm reset -f` and removes what kubeadm and k8sup left in /etc.
 
-import type { BootstrapInput, NodeRole } from '../../../src/bootstrap/types.js';
+import type { BootstrapInput, NodeRole, OsFamily } from '../../../src/bootstrap/types.js';
+import { osFamilyOf } from '../os.js';
 import { isIP } from 'node:net';
 import type { Cluster } from '../../../src/api/types.js';
 import type { ResolvedFields, ResourceHandler, ResourceNode } from '../../../src/core/resource.js';
@@ -13,9 +14,10 @@ import type { Step } from '../remote.js';
 import { cloudIdFor, listStep, refuseUnsafeChanges, runBootstrap, timed, writeMarker, type Ctx } from './common.js';
 import { retireHost } from './retire.js';
 
-function bootstrapInput(cluster: Cluster, stateStoreUrl: string, fields: ResolvedFields, role: NodeRole): BootstrapInput {
+function bootstrapInput(cluster: Cluster, stateStoreUrl: string, fields: ResolvedFields, role: NodeRole, osFamily?: OsFamily): BootstrapInput {
   const address = String(fields.address);
   return {
+    ...(osFamily ? { osFamily } : {}),
     cluster,
     role,
     nodeGroup: role === 'worker' ? String(fields.nodeGroup) : 'control-plane',
@@ -41,7 +43,11 @@ export function renderStepScript(cluster: Cluster, node: ResourceNode, stateStor
   return render(bootstrapInput(cluster, stateStoreUrl, node.fields as ResolvedFields, roleOf(node.kind, node.fields as ResolvedFields)));
 }
 
-const inputFor = (ctx: Ctx, fields: ResolvedFields, role: NodeRole) => bootstrapInput(ctx.clients.cluster, ctx.clients.settings.stateStoreUrl, fields, role);
+/** The script's input for this host, with its OS family as probed (apt or dnf). */
+async function inputFor(ctx: Ctx, fields: ResolvedFields, role: NodeRole): Promise<BootstrapInput> {
+  const probe = await ctx.clients.probe(String(fields.host));
+  return bootstrapInput(ctx.clients.cluster, ctx.clients.settings.stateStoreUrl, fields, role, osFamilyOf(probe.osRelease) ?? undefined);
+}
 
 async function deleteKubeadm(ctx: Ctx, host: string, step: Step): Promise<void> {
   // A host removed from the hosts file: drained through the API first, then reset as a whole (see retire.ts).
@@ -62,6 +68,21 @@ async function deleteKubeadm(ctx: Ctx, host: string, step: Step): Promise<void> 
 }
 
 const BENIGN = ['address'] as const;
+/** haproxy-keepalived: the API servers in a control plane's HAProxy / keepalived files (model.ts). */
+const API_SERVERS = 'apiServers';
+
+/**
+ * The control planes changed under haproxy-keepalived: the step's bootstrap script runs again. It is idempotent —
+ * packages are stamped, kubeadm is skipped on a joined host — so what changes is HAProxy's backends and keepalived's
+ * peers, which it rewrites and restarts.
+ */
+async function refreshApiFrontEnd(ctx: Ctx, fields: ResolvedFields, kind: string, step: Step): Promise<void> {
+  const host = String(fields.host);
+  await timed(ctx, host, 'update HAProxy and keepalived', async () => {
+    const script = await ctx.clients.renderBootstrap(await inputFor(ctx, fields, roleOf(kind, fields)));
+    await runBootstrap(ctx, host, step, script);
+  });
+}
 
 export const kubeadmInitHandler: ResourceHandler<MetalClients> = {
   kind: KIND_INIT,
@@ -73,7 +94,7 @@ export const kubeadmInitHandler: ResourceHandler<MetalClients> = {
   async create(_node, fields, ctx) {
     const host = String(fields.host);
     return timed(ctx, host, 'kubeadm init', async () => {
-      const script = await ctx.clients.renderBootstrap(inputFor(ctx, fields, 'control-plane-init'));
+      const script = await ctx.clients.renderBootstrap(await inputFor(ctx, fields, 'control-plane-init'));
       await runBootstrap(ctx, host, 'kubeadm-init', script);
       const outputs = { host, apiEndpoint: `https://${String(fields.apiEndpoint)}` };
       await writeMarker(ctx, host, 'kubeadm-init', fields, outputs);
@@ -82,7 +103,8 @@ export const kubeadmInitHandler: ResourceHandler<MetalClients> = {
   },
 
   async update(node, fields, live, changes, ctx) {
-    refuseUnsafeChanges(node.id, changes, BENIGN);
+    refuseUnsafeChanges(node.id, changes, [...BENIGN, API_SERVERS]);
+    if (changes.some((ch) => ch.field === API_SERVERS)) await refreshApiFrontEnd(ctx, fields, KIND_INIT, 'kubeadm-init');
     await writeMarker(ctx, String(fields.host), 'kubeadm-init', fields, live.outputs);
     return { cloudId: live.cloudId, outputs: live.outputs };
   },
@@ -109,7 +131,7 @@ export const kubeadmJoinHandler: ResourceHandler<MetalClients> = {
         await c.upload(host, c.paths(host).tokenFile, `token=${token}\n`, 0o600);
       }
       const role = roleOf(KIND_JOIN, fields);
-      const script = await c.renderBootstrap(inputFor(ctx, fields, role));
+      const script = await c.renderBootstrap(await inputFor(ctx, fields, role));
       await runBootstrap(ctx, host, 'joined', script);
       const outputs = { host, role: String(fields.role) };
       await writeMarker(ctx, host, 'joined', fields, outputs);
@@ -118,7 +140,8 @@ export const kubeadmJoinHandler: ResourceHandler<MetalClients> = {
   },
 
   async update(node, fields, live, changes, ctx) {
-    refuseUnsafeChanges(node.id, changes, BENIGN);
+    refuseUnsafeChanges(node.id, changes, [...BENIGN, API_SERVERS]);
+    if (changes.some((ch) => ch.field === API_SERVERS)) await refreshApiFrontEnd(ctx, fields, KIND_JOIN, 'joined');
     await writeMarker(ctx, String(fields.host), 'joined', fields, live.outputs);
     return { cloudId: live.cloudId, outputs: live.outputs };
   },
