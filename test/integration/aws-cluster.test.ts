@@ -44,7 +44,8 @@ test('single zone: create, tags, IMDSv2, no private key; no-op plan; resize plan
     assert.equal(v.ImageId, UBUNTU_AMI_ID, 'the newest Canonical Ubuntu 24.04 image');
     assert.equal(String(v.BlockDeviceMappings[0].Ebs.Encrypted), 'true');
     const script = decodeUserData(v.UserData);
-    assert.match(script, /^#!\/usr\/bin\/env bash\n/);
+    // User data installs the bootstrap script (inside it) as a retrying systemd unit.
+    assert.match(script, /^#!\/bin\/bash\n[^]*k8sup-bootstrap.service[^]*\n#!\/usr\/bin\/env bash\n/);
     assert.doesNotMatch(script, /PRIVATE KEY/);
     const internal = String(applied.outputs['load-balancer/api-internal'].dns_name);
     assert.ok(script.includes(`${internal}:6443`), 'user data points at the internal API load balancer');

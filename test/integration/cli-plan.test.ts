@@ -35,7 +35,7 @@ describe('plans and immutable fields (file store)', () => {
   it('a create plan shows every attribute and the rendered user data, in the table and in -o json', async () => {
     const r = await run('create', 'cluster', NAME, '--zones', 'us-east-2a', '--admin-access', '198.51.100.0/24');
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /\+ userData +\s*= <<-EOT\n\s+#!\/usr\/bin\/env bash\n/);
+    assert.match(r.stdout, /\+ userData +\s*= <<-EOT\n\s+#!\/bin\/bash\n/);
     assert.match(r.stdout, /\+ cidrBlock += "172\.20\.0\.0\/16"/);
     assert.match(r.stdout, /\+ ingress += \[\n(.*\n)*?\s+\{ protocol = "tcp", fromPort = 6443, toPort = 6443, cidr = "198\.51\.100\.0\/24" \}/);
     assert.doesNotMatch(r.stdout, /template += |vars += |k8sup-var-|PRIVATE KEY/);
@@ -47,7 +47,7 @@ describe('plans and immutable fields (file store)', () => {
     assert.equal(view.summary.create, view.steps.length);
     const userData = view.steps.find((s: any) => s.kind === 'launch-template').changes.find((c: any) => c.field === 'userData');
     assert.equal(typeof userData.to, 'string');
-    assert.match(userData.to, /^#!\/usr\/bin\/env bash\n/);
+    assert.match(userData.to, /^#!\/bin\/bash\n[^]*\n#!\/usr\/bin\/env bash\n/);
   });
 
   it('before the first apply the network may change', async () => {

@@ -19,11 +19,15 @@ const specDir = mkdtempSync(join(tmpdir(), 'k8sup-gce-specs-'));
 const env = (prefix: string) => ({ HOME: home, K8SUP_GCE_ENDPOINT: compute.endpoint, STORAGE_EMULATOR_HOST: gcs.url, K8SUP_STATE_STORE: `gs://k8sup-owner/${prefix}` });
 const run = (prefix: string, ...args: string[]) => k8sup(args, { env: env(prefix), timeoutMs: 120_000 });
 
-function specFile(name: string, uid: string): string {
-  const path = join(specDir, `${name}-${uid}.yaml`);
-  writeFileSync(path, JSON.stringify({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name, uid }, spec: { zones: ['us-central1-b'], project: PROJECT } }));
+/** A spec file; `create` mints the cluster's identity (metadata.uid) itself. */
+function specFile(name: string, label: string): string {
+  const path = join(specDir, `${name}-${label}.yaml`);
+  writeFileSync(path, JSON.stringify({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name }, spec: { zones: ['us-central1-b'], project: PROJECT } }));
   return path;
 }
+
+/** The identity create minted for the cluster in that store. */
+const uidOf = async (prefix: string, name: string): Promise<string> => JSON.parse((await run(prefix, 'get', 'cluster', name, '-o', 'json')).stdout).metadata.uid;
 
 /** Every object the fake holds, as comparable text. */
 const snapshot = () => JSON.stringify(compute.all().map((o) => [o.selfLink, o.description, o.labels, o.fingerprint ?? null]).sort());
@@ -45,15 +49,17 @@ describe('cluster identity on GCE', () => {
     const name = 'dup.k8s.local';
     const first = await run('s1', 'create', '-f', specFile(name, 'gce-one'), '--yes');
     assert.equal(first.code, 0, first.stderr);
+    const one = await uidOf('s1', name);
     const labelled = compute.labelled('k8sup-cluster', 'dup-k8s-local');
-    assert.ok(labelled.length > 0 && labelled.every((o) => o.labels['k8sup-cluster-id'] === 'gce-one'), 'labelled objects carry the cluster id');
-    assert.ok(compute.list('networks').every((n) => /k8sup-cluster-id=gce-one\]/.test(n.description)), 'the description marker carries the cluster id');
+    assert.ok(labelled.length > 0 && labelled.every((o) => o.labels['k8sup-cluster-id'] === one), 'labelled objects carry the cluster id');
+    assert.ok(compute.list('networks').every((n) => n.description.includes(`k8sup-cluster-id=${one}]`)), 'the description marker carries the cluster id');
     const before = snapshot();
 
     assert.equal((await run('s2', 'create', '-f', specFile(name, 'gce-two'))).code, 0);
+    const two = await uidOf('s2', name);
     const update = await run('s2', 'update', 'cluster', name, '--yes');
     assert.equal(update.code, 2, update.stderr);
-    assert.match(update.stderr, /belongs to another cluster named dup\.k8s\.local \(cluster id gce-one\).*\(cluster id gce-two\)/);
+    assert.match(update.stderr, new RegExp(`belongs to another cluster named dup\\.k8s\\.local \\(cluster id ${one}\\).*\\(cluster id ${two}\\)`));
     const del = await run('s2', 'delete', 'cluster', name, '--yes');
     assert.equal(del.code, 2, del.stderr);
     assert.equal(snapshot(), before, 'store 2 changed and deleted nothing');

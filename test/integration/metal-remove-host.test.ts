@@ -127,7 +127,8 @@ test('a control plane removed from the spec is exit 2, naming it, before any hos
   assert.equal(allCalls(), before, 'nothing ran on any host');
   assert.deepEqual(inventory(), ['cp1', 'w1']);
   writeFileSync(join(dir, 'restore.yaml'), keep);
-  ok(await k8sup(['replace', '-f', join(dir, 'restore.yaml')]));
+  // A deliberate return to an older document: --force (it is based on revision 1 by design).
+  ok(await k8sup(['replace', '-f', join(dir, 'restore.yaml'), '--force']));
   assert.deepEqual(new Set(Object.values(await planActions())), new Set(['noop']));
 });
 
