@@ -52,7 +52,8 @@ async function deps(c: Cluster): Promise<EngineDeps<GceClients>> {
 }
 
 const apiRecords = (name: string) => fake.dns.records(ZONE).filter((r) => r.name === `api.${name}.`);
-const apiAddress = (name: string) => fake.list('addresses').find((a) => a.name === `k8sup-${name.replace(/\./g, '-')}-api`)?.address;
+// Found by its ownership marker: a cluster with an identity has a hash in its resource names.
+const apiAddress = (name: string) => fake.list('addresses').find((a) => String(a.description).includes(`k8sup-cluster=${name} k8sup-id=address/api `) || String(a.description).includes(`k8sup-cluster=${name} k8sup-id=address/api]`))?.address;
 
 before(async () => {
   await fake.start();

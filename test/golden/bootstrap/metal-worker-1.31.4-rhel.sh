@@ -92,11 +92,11 @@ OS_RELEASE="${ROOT}/etc/os-release"
 OS_ID="$(sed -n 's/^ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_ID=""
 OS_VERSION="$(sed -n 's/^VERSION_ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_VERSION=""
 case "${OS_ID}:${OS_VERSION%%.*}" in
-  ubuntu:2[2-9] | ubuntu:[3-9][0-9] | debian:1[2-9]) ;;
-  *) die "unsupported image ${OS_ID:-unknown} ${OS_VERSION:-?}: k8sup nodes need Ubuntu 22.04 or later, or Debian 12 or later" ;;
+  rocky:9 | almalinux:9 | rhel:9) ;;
+  *) die "unsupported image ${OS_ID:-unknown} ${OS_VERSION:-?}: the dnf path needs Rocky Linux, AlmaLinux or RHEL 9" ;;
 esac
-for tool in apt-get systemctl curl sha256sum; do
-  command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup nodes need apt, systemd and curl)"
+for tool in dnf systemctl curl sha256sum; do
+  command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup RHEL-family hosts need dnf, systemd and curl)"
 done
 
 # --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
