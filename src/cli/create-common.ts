@@ -16,9 +16,13 @@ import { checkSavedPlanFlags, planAndApply, type ApplyFlags } from './apply-flow
 import type { CliContext } from './context.js';
 import { suggest } from './suggest.js';
 
-/** The spec without its identity and revision: what "the same create" compares. */
+/**
+ * The spec without its identity, its revision and what create looks up itself (the state bucket's region): what
+ * "the same create" compares.
+ */
 function specOnly(cluster: Cluster): string {
-  return clusterToYaml({ ...cluster, metadata: { name: cluster.metadata.name } });
+  const { stateStore: _lookedUp, ...spec } = cluster.spec;
+  return clusterToYaml({ ...cluster, metadata: { name: cluster.metadata.name }, spec: spec as Cluster['spec'] });
 }
 
 /**

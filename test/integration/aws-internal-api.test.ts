@@ -52,7 +52,7 @@ test('create --admin-access 203.0.113.0/24: the public rule is restricted, nodes
 
   // Two NLBs: the public one for admins, the internal one for the cluster; the internal target group does not
   // preserve client addresses (a control plane reaching itself through it would time out).
-  const lbs = ((await c.elbv2.call('DescribeLoadBalancers', {})).LoadBalancers as any[]).filter((l) => l.LoadBalancerName.endsWith('locked-k8s-local'));
+  const lbs = ((await c.elbv2.call('DescribeLoadBalancers', {})).LoadBalancers as any[]).filter((l) => l.LoadBalancerName.includes('locked')); // its names carry a hash of the full cluster name
   const publicLb = lbs.find((l) => l.Scheme === 'internet-facing')!;
   const internalLb = lbs.find((l) => l.Scheme === 'internal')!;
   assert.ok(publicLb && internalLb, JSON.stringify(lbs.map((l) => [l.LoadBalancerName, l.Scheme])));
