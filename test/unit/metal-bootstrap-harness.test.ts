@@ -112,6 +112,8 @@ describe('RHEL family (dnf)', () => {
   test('SELinux permissive, the pkgs.k8s.io rpm repository, pinned dnf installs, no apt; a second run changes nothing', () => {
     stub = hostRoot(['selinux-mode']);
     stub.writeFile('etc/selinux/config', '# This file controls the state of SELinux\nSELINUX=enforcing\nSELINUXTYPE=targeted\n', 0o644);
+    // The image check reads the host's os-release: this host is Rocky Linux 9.
+    stub.writeFile('etc/os-release', 'NAME="Rocky Linux"\nID="rocky"\nVERSION_ID="9.4"\n', 0o644);
     prepare(stub, 'control-plane-init');
     // cilium: the harness's stub downloads cannot stand in for the calico/flannel manifests init edits.
     const script = renderBootstrapScript(metalInput('control-plane-init', { rhel: true, cni: 'cilium' }));
