@@ -41,6 +41,8 @@ interface Cycle {
   deleteExit: number;
   extraDeletes: number;
   exit3: number;
+  /** The error and hint of each failed run (the last two stderr lines). */
+  errors: string[];
   duplicates: string[];
   leaked: Record<string, number>;
   stateLeft: number;
@@ -54,9 +56,10 @@ try {
   for (let i = 1; i <= cycles; i++) {
     const cluster = `soak-${i}.k8s.local`;
     const t0 = Date.now();
-    const c: Cycle = { cluster, createExit: -1, extraUpdates: 0, noopExit: -1, deleteExit: -1, extraDeletes: 0, exit3: 0, duplicates: [], leaked: {}, stateLeft: 0, ms: 0 };
-    const note = (r: { code: number }) => {
+    const c: Cycle = { cluster, createExit: -1, extraUpdates: 0, noopExit: -1, deleteExit: -1, extraDeletes: 0, exit3: 0, errors: [], duplicates: [], leaked: {}, stateLeft: 0, ms: 0 };
+    const note = (r: { code: number; stderr: string }) => {
       if (r.code === 3) c.exit3++;
+      if (r.code !== 0) c.errors.push(r.stderr.trim().split('\n').slice(-2).join(' | '));
       return r.code;
     };
     c.createExit = note(await run('create', 'cluster', cluster, '--zones', 'us-east-2a', '--yes'));

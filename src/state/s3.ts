@@ -205,13 +205,13 @@ export class S3BlobStore implements BlobStore {
   async bucketRegion(): Promise<string> {
     const { mod, client } = await this.client();
     try {
-      const res = await client.send(new mod.GetBucketLocationCommand({ Bucket: this.bucket }));
+      const res = await withRetry(() => client.send(new mod.GetBucketLocationCommand({ Bucket: this.bucket })), retryable);
       const constraint = String(res.LocationConstraint ?? '');
       return constraint === '' ? 'us-east-1' : constraint === 'EU' ? 'eu-west-1' : constraint;
     } catch (e) {
       if (errorName(e) === 'NoSuchBucket') throw this.translate(e, 'locate', '', false);
       try {
-        const head = await client.send(new mod.HeadBucketCommand({ Bucket: this.bucket }));
+        const head = await withRetry(() => client.send(new mod.HeadBucketCommand({ Bucket: this.bucket })), retryable);
         if (head.BucketRegion) return head.BucketRegion;
       } catch (e2) {
         throw this.translate(e2, 'locate', '', false);
