@@ -126,6 +126,10 @@ describe('GCE lifecycle on the Compute fake', () => {
       assert.ok(can(cpAccount, 'storage.objects.get', key(secret)), `control planes read ${secret}`);
     }
     assert.ok(!can(nodeAccount, 'storage.objects.create', key('bootstrap/token')), 'nodes cannot write');
+    // …except their own bootstrap reports, which they replace at every step.
+    const report = key('nodes/status/instance-1.json');
+    assert.ok(can(nodeAccount, 'storage.objects.create', report) && can(nodeAccount, 'storage.objects.delete', report), 'nodes write their bootstrap reports');
+    assert.ok(!can(nodeAccount, 'storage.objects.create', key('pki/ca.key')), 'and nothing else');
     assert.ok(can(cpAccount, 'storage.objects.create', key('bootstrap/token')) && can(cpAccount, 'storage.objects.delete', key('bootstrap/token')), 'control planes replace tokens');
     for (const account of [cpAccount, nodeAccount]) {
       assert.ok(!can(account, 'storage.objects.get', 'prod/other.k8s.local/pki/ca.key'), 'no access to another cluster');
@@ -227,7 +231,7 @@ describe('GCE lifecycle on the Compute fake', () => {
     const writes = gcs.requests.slice(fromGcs).filter((r) => r.method === 'PUT' && r.path.endsWith('/iam')).map((r) => r.status);
     assert.ok(writes.includes(412) && writes.includes(0) && writes.filter((x) => x === 400).length === 2 && writes.filter((x) => x === 200).length >= 2, JSON.stringify(writes));
     const mine = (b: { condition?: { description?: string } }) => (b.condition?.description ?? '').includes('k8sup-cluster=faults.k8s.local ');
-    assert.equal(gcs.iamPolicy('k8sup-state').bindings.filter(mine).length, 2, 'each role bound once, no duplicates');
+    assert.equal(gcs.iamPolicy('k8sup-state').bindings.filter(mine).length, 3, 'each binding made once (nodes: bootstrap/ and their status reports), no duplicates');
     assert.equal(fake.iam.list().filter((a) => a.description.includes('k8sup-cluster=faults.k8s.local ')).length, 2, 'no duplicate accounts');
     assert.ok(isEmptyPlan((await plan(nodes, d)).plan));
     await destroy(nodes, d);
@@ -267,7 +271,7 @@ describe('GCE lifecycle on the Compute fake', () => {
     assert.ok(isEmptyPlan((await plan(otherNodes, od)).plan));
     // The other cluster's bindings stay; ours are gone, and so are our service accounts.
     const conditional = () => gcs.iamPolicy('k8sup-state').bindings.filter((b) => b.condition);
-    assert.equal(conditional().length, 2);
+    assert.equal(conditional().length, 3);
     assert.ok(conditional().every((b) => b.condition!.description!.includes('k8sup-cluster=demo-k8s-local-2.example ')));
     assert.equal(fake.iam.list().length, 2);
     await destroy(otherNodes, od);

@@ -3,7 +3,8 @@
 // state store as conditional IAM bindings on the state bucket, narrowed by object-name prefix:
 //  - control planes: roles/storage.objectUser on `<prefix><cluster>/` (they read the PKI, write bootstrap tokens
 //    and the initialized marker);
-//  - nodes: roles/storage.objectViewer on `<prefix><cluster>/bootstrap/` only (the join token): they cannot read
+//  - nodes: roles/storage.objectViewer on `<prefix><cluster>/bootstrap/` only (the join token), and
+//    roles/storage.objectUser on `<prefix><cluster>/nodes/status/` (their bootstrap reports): they cannot read
 //    `pki/ca.key` or `pki/sa.key`, nor another cluster's keys.
 // OAuth scopes (compute.ts) do not limit objects; IAM conditions do. GCS evaluates a condition on `resource.name`
 // (`projects/_/buckets/<bucket>/objects/<name>`) for object requests; conditions need uniform bucket-level access
@@ -77,6 +78,26 @@ export function identityNodes(cluster: Cluster, inputs: BuildInputs): ResourceNo
         },
       },
     });
+    if (role === 'node') {
+      // Nodes report their bootstrap (step, attempt, last error) under nodes/status/: they may write there and
+      // nowhere else (the report is overwritten on every step, so objectCreator, which cannot replace, is not enough).
+      const status = `${statePrefix(cluster, inputs, 'control-plane')!.prefix}nodes/status/`;
+      const id = `${access}/status`;
+      nodes.push({
+        kind: 'bucket-iam-member',
+        id,
+        fields: {
+          bucket: where.bucket,
+          role: 'roles/storage.objectUser',
+          member: ref(sa, 'member'),
+          condition: {
+            title: `k8sup node status ${serviceAccountName(name, role)}`,
+            description: description(name, id, cluster.metadata.uid),
+            expression: prefixCondition(where.bucket, status),
+          },
+        },
+      });
+    }
   }
   return nodes;
 }
