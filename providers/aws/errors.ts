@@ -49,6 +49,9 @@ export function classifyAwsError(err: unknown): ErrorClass {
   const status = e.$metadata?.httpStatusCode;
   if (THROTTLED.has(code) || status === 429 || /rate exceeded|throttl/i.test(message)) return 'throttled';
   if (NETWORK.has(e.code ?? '') || NETWORK.has(e.cause?.code ?? '') || NETWORK.has(code) || /socket hang up|ECONNRESET/.test(message)) return 'transient';
+  // The SDK's "Deserialization error": a reply it could not parse (cut short or garbled on the way). Every call is
+  // safe to repeat (reads, and creates that adopt their own object), so it is retried like a reset connection.
+  if (/^Deserialization error/.test(message.trim())) return 'transient';
   if (TRANSIENT.has(code) || (status !== undefined && status >= 500)) return 'transient';
   if (DEPENDENCY.has(code)) return 'dependency';
   if (NOT_FOUND.has(code) || /NotFound(Exception|Fault)?$/.test(code)) return 'not-found';

@@ -25,6 +25,8 @@ test('classifyError maps AWS error shapes to retry classes', () => {
     [aws('ValidationError', 400, 'MinSize must be <= MaxSize'), 'fatal'],
     [aws('UnauthorizedOperation', 403), 'fatal'],
     [Object.assign(new Error('aborted'), { name: 'AbortError' }), 'fatal'],
+    // A reply the SDK could not parse (the fault soak met it under dropped replies): retried, not fatal.
+    [new Error('  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.'), 'transient'],
   ];
   for (const [err, want] of cases) assert.equal(classifyAwsError(err), want, (err as Error).name);
 });
