@@ -30,7 +30,9 @@ const { S3Client, CreateBucketCommand, ListObjectsV2Command } = await import('@a
 const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
 
-const run = (...args: string[]) => k8sup(args, { env, timeoutMs: 600_000 });
+// SOAK_VERBOSE=1 runs every command with -v and keeps the whole stderr of failed runs (stack traces included).
+const verbose = process.env.SOAK_VERBOSE === '1';
+const run = (...args: string[]) => k8sup(verbose ? ['-v', ...args] : args, { env, timeoutMs: 600_000 });
 const counts = (r: Record<string, string[]>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.length]));
 
 interface Cycle {
@@ -59,7 +61,7 @@ try {
     const c: Cycle = { cluster, createExit: -1, extraUpdates: 0, noopExit: -1, deleteExit: -1, extraDeletes: 0, exit3: 0, errors: [], duplicates: [], leaked: {}, stateLeft: 0, ms: 0 };
     const note = (r: { code: number; stderr: string }) => {
       if (r.code === 3) c.exit3++;
-      if (r.code !== 0) c.errors.push(r.stderr.trim().split('\n').slice(-2).join(' | '));
+      if (r.code !== 0) c.errors.push(verbose ? r.stderr : r.stderr.trim().split('\n').slice(-2).join(' | '));
       return r.code;
     };
     c.createExit = note(await run('create', 'cluster', cluster, '--zones', 'us-east-2a', '--yes'));
@@ -73,7 +75,10 @@ try {
       // One cluster's kinds and counts are the same every cycle; the first clean create is the yardstick.
       baseline ??= live;
       c.duplicates = Object.keys(live).filter((k) => live[k] > (baseline![k] ?? 0));
-      c.noopExit = note(await run('update', 'cluster', cluster, '--detailed-exitcode'));
+      const noop = await run('update', 'cluster', cluster, '--detailed-exitcode');
+      c.noopExit = note(noop);
+      // A non-empty plan is the finding: keep what it planned.
+      if (noop.code === 2) c.errors.push(`no-op plan: ${noop.stdout.trim().split('\n').filter((l) => /^\s*[-+~]|to (create|update|delete)/.test(l)).join(' | ')}`);
     }
     c.deleteExit = note(await run('delete', 'cluster', cluster, '--yes'));
     if (c.deleteExit !== 0) {

@@ -6,6 +6,7 @@
 
 import { classifyAwsError, errorCode } from './errors.js';
 import { sleep } from '../../src/core/sleep.js';
+import { backoffDelay, DEFAULTS } from '../../src/core/executor.js';
 
 export type AwsService = 'ec2' | 'iam' | 'elbv2' | 'autoscaling' | 'route53' | 'sts';
 
@@ -50,7 +51,7 @@ export interface ClientOptions {
   region: string;
   /** Called once per HTTP attempt; benchmarks and tests count API calls with it. */
   onCall?: (r: CallRecord) => void;
-  /** Attempts per call for retryable failures (default 5). */
+  /** Attempts per call for retryable failures (default: the engine's and the state store's budget). */
   maxAttempts?: number;
   baseDelayMs?: number;
   signal?: AbortSignal;
@@ -122,8 +123,11 @@ function makeApi(service: AwsService, opts: ClientOptions): AwsApi {
       return { client: new mod[spec.client](config), mod };
     })());
 
-  const maxAttempts = opts.maxAttempts ?? 5;
-  const base = opts.baseDelayMs ?? 200;
+  // The same bounded budget as the engine's tasks and the state store (src/state/retry.ts): calls made outside a task
+  // (connect-time identity and zone lookups) have no engine retry above them, and five attempts ran out under the
+  // fault soak's 20% throttling.
+  const maxAttempts = opts.maxAttempts ?? DEFAULTS.maxAttempts;
+  const base = opts.baseDelayMs ?? DEFAULTS.baseDelayMs;
   return {
     async call(operation, input = {}) {
       const { client, mod } = await load();
@@ -143,8 +147,7 @@ function makeApi(service: AwsService, opts: ClientOptions): AwsApi {
             if (err && typeof err === 'object') (err as { k8supAction?: string }).k8supAction = `${service}:${operation}`;
             throw err;
           }
-          const delay = Math.min(3000, base * 2 ** (attempt - 1));
-          await sleep(delay / 2 + Math.random() * (delay / 2), opts.signal);
+          await sleep(backoffDelay(attempt, base, DEFAULTS.maxDelayMs, Math.random), opts.signal);
         }
       }
     },

@@ -55,7 +55,7 @@ export interface AwsProviderOptions {
   onCall?: (r: CallRecord) => void;
   /** Poll interval for waits (default 2 s). */
   pollMs?: number;
-  /** Per-call attempts for retryable failures (default 5). */
+  /** Per-call attempts for retryable failures (default: the engine budget, DEFAULTS.maxAttempts). */
   maxAttempts?: number;
   baseDelayMs?: number;
 }

@@ -28,6 +28,8 @@ export interface ThrottleProxy {
    * so a test can kill the client at exactly that moment.
    */
   holdOnce(match: (req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean): Promise<void>;
+  /** The next `n` calls of `key` (`service:Action`, as in stats.calls) are answered with the service's throttling error. */
+  throttleNext(n: number, key: string): void;
   resetStats(): void;
   /** Calls per service (ec2, iam, ...), summed over actions. */
   callsByService(): Record<string, number>;
@@ -107,6 +109,7 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
   const stats: ProxyStats = { calls: new Map(), throttled: 0, resetBefore: 0, resetAfter: 0 };
   let seq = 0;
   const dropRules: ((req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean)[] = [];
+  const throttleRules: { left: number; key: string }[] = [];
   const holdRules: { match: (req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean; arrived: () => void }[] = [];
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -116,8 +119,8 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
       const body = Buffer.concat(chunks);
       const isControl = (req.url ?? '').startsWith('/moto-api');
       const service = serviceOf(req);
+      const key = `${service}:${actionOf(req, body.toString('utf8'))}`;
       if (!isControl) {
-        const key = `${service}:${actionOf(req, body.toString('utf8'))}`;
         stats.calls.set(key, (stats.calls.get(key) ?? 0) + 1);
         opts.onCall?.(key);
       }
@@ -129,7 +132,9 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
       }
       const ruled = isControl ? -1 : dropRules.findIndex((m) => m(described));
       if (ruled >= 0) dropRules.splice(ruled, 1);
-      const roll = isControl || ruled >= 0 ? 1 : random();
+      const forced = isControl ? undefined : throttleRules.find((t) => t.left > 0 && t.key === key);
+      if (forced) forced.left--;
+      const roll = forced ? -1 : isControl || ruled >= 0 ? 1 : random();
       if (roll < throttleRate) {
         stats.throttled++;
         const t = throttleResponse(service, req, `proxy-${++seq}`);
@@ -184,6 +189,9 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
     },
     dropReplyOnce(match) {
       dropRules.push(match);
+    },
+    throttleNext(n, key) {
+      throttleRules.push({ left: n, key });
     },
     holdOnce(match) {
       return new Promise<void>((arrived) => holdRules.push({ match, arrived }));
