@@ -18,6 +18,8 @@ export interface Moto {
   /** Environment for the AWS SDK (and for child k8sup processes). */
   env: Record<string, string>;
   reset(): Promise<void>;
+  /** The last few KB moto wrote to stderr (its request log and Python tracebacks), for failure messages. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -64,7 +66,7 @@ export async function startMoto(): Promise<Moto> {
   });
   let stderr = '';
   child.stderr?.on('data', (d) => {
-    stderr = (stderr + d).slice(-4000);
+    stderr = (stderr + d).slice(-16_000);
   });
   try {
     await waitFor(async () => (await fetch(`${endpoint}/moto-api/`)).ok, { timeoutMs: 30_000, what: 'moto_server' });
@@ -85,6 +87,7 @@ export async function startMoto(): Promise<Moto> {
     async reset() {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
+    log: () => stderr,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

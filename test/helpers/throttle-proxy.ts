@@ -28,6 +28,8 @@ export interface ThrottleProxy {
    * so a test can kill the client at exactly that moment.
    */
   holdOnce(match: (req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean): Promise<void>;
+  /** The next call of each `key` (`service:Action`) is applied upstream and its reply lost (connection reset). */
+  dropReplyOfNext(keys: readonly string[]): void;
   /** The next `n` calls of `key` (`service:Action`, as in stats.calls) are answered with the service's throttling error. */
   throttleNext(n: number, key: string): void;
   resetStats(): void;
@@ -110,6 +112,7 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
   let seq = 0;
   const dropRules: ((req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean)[] = [];
   const throttleRules: { left: number; key: string }[] = [];
+  const dropKeys = new Set<string>();
   const holdRules: { match: (req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean; arrived: () => void }[] = [];
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
@@ -130,11 +133,12 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
         holdRules.splice(held, 1)[0].arrived();
         return; // parked: the client waits for a reply that never comes
       }
-      const ruled = isControl ? -1 : dropRules.findIndex((m) => m(described));
-      if (ruled >= 0) dropRules.splice(ruled, 1);
+      const ruleIndex = isControl ? -1 : dropRules.findIndex((m) => m(described));
+      if (ruleIndex >= 0) dropRules.splice(ruleIndex, 1);
+      const ruled = ruleIndex >= 0 || (!isControl && dropKeys.delete(key));
       const forced = isControl ? undefined : throttleRules.find((t) => t.left > 0 && t.key === key);
       if (forced) forced.left--;
-      const roll = forced ? -1 : isControl || ruled >= 0 ? 1 : random();
+      const roll = forced ? -1 : isControl || ruled ? 1 : random();
       if (roll < throttleRate) {
         stats.throttled++;
         const t = throttleResponse(service, req, `proxy-${++seq}`);
@@ -143,7 +147,7 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
         return;
       }
       const resetBefore = roll < throttleRate + resetRate / 2;
-      const resetAfter = ruled >= 0 || (!resetBefore && roll < throttleRate + resetRate);
+      const resetAfter = ruled || (!resetBefore && roll < throttleRate + resetRate);
       if (resetBefore) {
         stats.resetBefore++;
         req.socket.destroy();
@@ -189,6 +193,9 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
     },
     dropReplyOnce(match) {
       dropRules.push(match);
+    },
+    dropReplyOfNext(keys) {
+      for (const k of keys) dropKeys.add(k);
     },
     throttleNext(n, key) {
       throttleRules.push({ left: n, key });

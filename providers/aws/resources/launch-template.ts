@@ -1,6 +1,7 @@
 // Launch templates. A change creates a new template version and makes it the default; the Auto Scaling group
 // follows `$Latest`, so running instances keep their configuration until a rolling update replaces them.
 
+import { isDeepStrictEqual } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { isRef, type ResourceHandler, type TerraformBlock } from '../../../src/core/resource.js';
 import { terraformExpression } from '../../../src/core/terraform.js';
@@ -125,7 +126,11 @@ export const launchTemplateHandler: ResourceHandler<AwsClients> = {
       const res = await ctx.clients.ec2.call('DescribeLaunchTemplates', { LaunchTemplateNames: [f.name] });
       const t = res.LaunchTemplates?.[0];
       if (!t || !isOurs(tagMap(t.Tags), ctx, `launch template ${f.name} (${t.LaunchTemplateId})`)) throw err;
-      const version = await newVersion(ctx, t.LaunchTemplateId, f);
+      // The lost call usually made exactly what we want: a new version only when the latest one differs (a version
+      // per retry would grow the template and read as a change to rolling-update).
+      const latest = await latestData(ctx, t.LaunchTemplateId);
+      const same = latest && isDeepStrictEqual(fieldsFromData(latest.LaunchTemplateData ?? {}), fieldsFromData(data));
+      const version = same ? Number(latest.VersionNumber) : await newVersion(ctx, t.LaunchTemplateId, f);
       return { cloudId: t.LaunchTemplateId, outputs: { id: t.LaunchTemplateId, name: t.LaunchTemplateName, latest_version: version } };
     }
   },

@@ -2,7 +2,7 @@
 
 import type { ResourceHandler } from '../../../src/core/resource.js';
 import type { AwsClients } from '../clients.js';
-import { live, ownedId, tagList, tagsEqual, tfName, creating } from './common.js';
+import { creating, isOurs, live, ownedId, tagList, tagsEqual, tfName } from './common.js';
 import { describeOwned, tagsByArn } from './elb-common.js';
 
 export const listenerHandler: ResourceHandler<AwsClients> = {
@@ -26,8 +26,18 @@ export const listenerHandler: ResourceHandler<AwsClients> = {
       ];
     });
   },
-  async create(_node, f, ctx) {
-    // Idempotent for the same port and settings.
+  async create(node, f, ctx) {
+    // A retried create whose first reply was lost: the listener on this port is already there. AWS answers a repeated
+    // CreateListener with the same settings with that listener, but not every endpoint does (moto makes a second one,
+    // which the next plan would delete), so look first. A port taken by another cluster's listener is refused.
+    const onBalancer = (await creating('describe listeners', () => ctx.clients.elbv2.call('DescribeListeners', { LoadBalancerArn: f.loadBalancerArn }))).Listeners ?? [];
+    const samePort = onBalancer.filter((l: any) => l.Port === f.port);
+    if (samePort.length) {
+      const tags = await tagsByArn(ctx, samePort.map((l: any) => l.ListenerArn));
+      const ours = samePort.find((l: any) => isOurs(tags.get(l.ListenerArn) ?? {}, ctx, `listener ${l.ListenerArn}`) && ownedId(tags.get(l.ListenerArn) ?? {}, ctx, `listener ${l.ListenerArn}`) === node.id);
+      if (!ours) throw new Error(`port ${f.port} of load balancer ${f.loadBalancerArn} already has a listener that is not ${node.id} of cluster ${ctx.cluster}: delete it or free the port`);
+      return { cloudId: ours.ListenerArn, outputs: { arn: ours.ListenerArn } };
+    }
     const res = await creating('create listener', () =>
       ctx.clients.elbv2.call('CreateListener', {
         LoadBalancerArn: f.loadBalancerArn,
