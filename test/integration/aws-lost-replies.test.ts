@@ -1,4 +1,5 @@
 // The state store (S3) is reached directly: its own lost-reply suite is test/integration/state-s3.test.ts.
+// Also: kill -9 in the middle of a delete, then the same delete again.
 // Every mutating AWS call k8sup makes during a create, with its reply lost after moto executed it (the proxy resets
 // the connection once per operation): the create still converges, the next plan is empty, nothing exists twice, and
 // delete leaves nothing behind. This is the fault soak's "extra object made under a dropped reply", made
@@ -6,8 +7,9 @@
 // instead of making a second one.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { k8sup, tempHome } from '../helpers/cli.js';
+import { K8SUP, k8sup, tempHome } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 import { createAwsClients } from '../../providers/aws/clients.js';
@@ -28,9 +30,10 @@ const MUTATING = [
 let moto: Moto;
 let proxy: ThrottleProxy;
 let home: string;
+let onCall: ((key: string) => void) | undefined;
 before(async () => {
   moto = await startMoto();
-  proxy = await startThrottleProxy(moto.endpoint, { throttleRate: 0, resetRate: 0 });
+  proxy = await startThrottleProxy(moto.endpoint, { throttleRate: 0, resetRate: 0, onCall: (key) => onCall?.(key) });
   home = tempHome();
   const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
   const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
@@ -74,4 +77,36 @@ test('a lost reply on every mutating call of a create: converges, empty plan, no
   assert.equal(deleted.code, 0, deleted.stderr);
   assert.equal(total(await taggedResources(moto.env, name)), 0);
   assert.equal((await run('delete', 'cluster', clean, '--yes')).code, 0);
+});
+
+test('kill -9 in the middle of delete: the same delete again finishes it (no unlock) and leaves nothing', { timeout: 900_000 }, async () => {
+  const name = 'halfgone.k8s.local';
+  const created = await run('create', 'cluster', name, '--zones', 'us-east-2a', '--yes');
+  assert.equal(created.code, 0, created.stderr);
+  const child = spawn(process.execPath, [K8SUP, 'delete', 'cluster', name, '--yes'], { env: { PATH: process.env.PATH, K8SUP_PROGRESS: 'plain', ...env() } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<string | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+  let killed = false;
+  onCall = (key) => {
+    // The load balancer goes after its listener and before the subnets: some objects are gone, most are not.
+    if (key === 'elasticloadbalancing:DeleteLoadBalancer' && !killed) {
+      killed = true;
+      child.kill('SIGKILL');
+    }
+  };
+  const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+  const signal = await exited;
+  clearTimeout(timer);
+  onCall = undefined;
+  assert.ok(killed, `never saw DeleteLoadBalancer:\n${stderr}`);
+  assert.equal(signal, 'SIGKILL');
+  assert.ok(total(await taggedResources(moto.env, name)) > 0, 'the killed delete left work to do');
+
+  const again = await run('delete', 'cluster', name, '--yes');
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /lock|took over|dead/i, 'the dead holder of the lock is taken over, not waited for');
+  assert.equal(total(await taggedResources(moto.env, name)), 0);
+  const listed = await run('get', 'clusters', '-o', 'json');
+  assert.doesNotMatch(listed.stdout, /halfgone/, 'the state is gone too');
 });
