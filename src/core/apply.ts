@@ -6,10 +6,10 @@ import { deleteTolerantly, executorOptions, handlerContext, type EngineDeps } fr
 import { OperationError } from './errors.js';
 import { runDag, type DagTask } from './executor.js';
 import { buildGraph, resolveRefs } from './graph.js';
-import { intentName, journalWriter } from './journal-writer.js';
+import { intentName, journalWriter, type RecordJournal } from './journal-writer.js';
 import { ApplyError, describeFailures, failures, rethrowInvalidInput, type ApplyResult } from './outcome.js';
 import type { FieldChange, LiveResource, Plan, ResourceNode } from './resource.js';
-import { scheduleApply, type ScheduledTask } from './schedule.js';
+import { scheduleApply, type ScheduledTask, type UpTask } from './schedule.js';
 
 /** Executes a plan as a DAG. Throws ApplyError (an OperationError, with `failed` listed) if anything could not be applied. */
 export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveResource[], deps: EngineDeps<C>): Promise<ApplyResult> {
@@ -19,9 +19,11 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
   const outputs = new Map<string, Record<string, unknown>>();
   for (const [id, l] of matchLive(live).byId) outputs.set(id, { ...l.outputs });
   const record = journalWriter(deps);
+  const intents = intentPipeline(schedule, record);
 
   /** The work of one scheduled task. Up tasks resolve with the cloud ID they created or updated (task.done reports it). */
   const work = (t: ScheduledTask) => async (signal: AbortSignal): Promise<string | void> => {
+    intents.started(t.id);
     const ctx = handlerContext(deps, signal);
     if (t.op === 'delete') {
       await deleteTolerantly(handlerFor(handlers, t.live.kind, t.live.id), t.live, ctx, deps.classifyError);
@@ -41,8 +43,10 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
       await record({ id: node.id, kind: node.kind, cloudId: result.cloudId, action: 'updated' });
       return result.cloudId;
     }
-    // Intent before action: the create call waits until its intent is durable.
-    await record({ id: node.id, kind: node.kind, cloudId: '', action: 'intent', name: intentName(fields) });
+    // Intent before action: the create call waits until its intent is durable (usually written while the tasks it
+    // depends on ran).
+    await intents.durable(t);
+    intents.calling(t.id);
     const result = await handler.create(node, fields, ctx);
     outputs.set(node.id, { ...result.outputs });
     await record({ id: node.id, kind: node.kind, cloudId: result.cloudId, action: 'created' });
@@ -63,6 +67,7 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
   deps.io.emit({ code: 'apply.start', level: 'info', message: `applying ${tasks.length} tasks`, data: { ...counts, tasks: tasks.length } });
   const started = performance.now();
   const outcomes = await runDag(tasks, executorOptions(deps));
+  await intents.withdrawUnused();
   rethrowInvalidInput([...outcomes.values()]);
   const failed = failures(outcomes, tasks);
   const outputsObject = Object.fromEntries([...outputs].filter(([id]) => graph.nodes.has(id)).sort(([a], [b]) => (a < b ? -1 : 1)));
@@ -82,4 +87,51 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
     );
   }
   return { outputs: outputsObject, failed: [] };
+}
+
+/**
+ * Intents written ahead, off the critical path: a create's intent is recorded as soon as every task it waits for has
+ * started, so it is durable (group-committed with others) by the time its create may run; the create call still waits
+ * for it. An intent whose create was never called (a task it waited for failed, or the run was cancelled) is
+ * withdrawn at the end, so the journal does not claim a create that was never made.
+ */
+function intentPipeline(schedule: readonly ScheduledTask[], record: RecordJournal) {
+  const creates = schedule.filter((t): t is UpTask => t.op === 'create');
+  const byId = new Map(creates.map((t) => [t.id, t]));
+  const waitsOn = new Map<string, string[]>(creates.map((t) => [t.id, t.after.map((e) => e.on)]));
+  const waiters = new Map<string, UpTask[]>();
+  for (const t of creates) for (const on of waitsOn.get(t.id)!) (waiters.get(on) ?? waiters.set(on, []).get(on)!).push(t);
+  const started = new Set<string>();
+  const written = new Map<string, { task: UpTask; durable: Promise<void> }>();
+  const called = new Set<string>();
+
+  const write = (t: UpTask): Promise<void> => {
+    let w = written.get(t.id);
+    if (!w) {
+      const durable = record({ id: t.node.id, kind: t.node.kind, cloudId: '', action: 'intent', name: intentName(t.node.fields) });
+      durable.catch(() => undefined); // awaited by the create, if it ever runs
+      w = { task: t, durable };
+      written.set(t.id, w);
+    }
+    return w.durable;
+  };
+
+  return {
+    started(id: string): void {
+      if (started.has(id)) return;
+      started.add(id);
+      const own = byId.get(id);
+      if (own) void write(own).catch(() => undefined); // its own first, then those it unblocks
+      for (const t of waiters.get(id) ?? []) if (waitsOn.get(t.id)!.every((on) => started.has(on))) void write(t).catch(() => undefined);
+    },
+    durable: write,
+    calling(id: string): void {
+      called.add(id);
+    },
+    async withdrawUnused(): Promise<void> {
+      const unused = [...written.values()].filter((w) => !called.has(w.task.id));
+      // Best effort: an intent left in place only makes destroy look for an object that was never made.
+      await Promise.allSettled(unused.map(({ task, durable }) => durable.then(() => record({ id: task.node.id, kind: task.node.kind, cloudId: '', action: 'withdrawn' }))));
+    },
+  };
 }

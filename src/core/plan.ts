@@ -28,7 +28,7 @@ export async function plan<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Promi
  */
 async function warnAboutJournal<C>(deps: EngineDeps<C>, live: LiveResource[]): Promise<void> {
   const last = new Map<string, JournalEntry>();
-  for (const e of await deps.journal!.load()) if (e.action !== 'intent') last.set(`${e.kind}\0${e.cloudId}`, e);
+  for (const e of await deps.journal!.load()) if (e.action !== 'intent' && e.action !== 'withdrawn') last.set(`${e.kind}\0${e.cloudId}`, e);
   const seen = new Set(live.map((l) => `${l.kind}\0${l.cloudId}`));
   for (const e of last.values()) {
     if (e.action !== 'deleted' && !seen.has(`${e.kind}\0${e.cloudId}`)) {
