@@ -28,9 +28,12 @@ export async function destroy<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Pr
   const lastError = new Map<string, string>();
   deps.io.emit({ code: 'destroy.start', level: 'info', message: `deleting cluster ${deps.cluster}` });
 
+  /** Whether the last discover found nothing: then there is nothing left to look for again. */
+  let foundNothing = false;
   for (let round = 1; round <= DESTROY_ROUNDS; round++) {
     const live = await discover(deps);
-    if (live.length === 0) break;
+    foundNothing = live.length === 0;
+    if (foundNothing) break;
     const tasks: DagTask<void>[] = scheduleDestroy(graph, live, round, handlers).map((t) => ({
       id: t.id,
       resource: t.resource,
@@ -47,7 +50,7 @@ export async function destroy<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Pr
     if (deps.signal?.aborted) break;
   }
 
-  const left = deps.signal?.aborted ? [] : await discover(deps);
+  const left = deps.signal?.aborted || foundNothing ? [] : await discover(deps);
   if (deps.signal?.aborted) {
     throw new ApplyError('destroy cancelled; run it again to finish', [], {}, 'Cancelled');
   }
