@@ -14,6 +14,9 @@ export class LatencyStore implements BlobStore {
   readonly calls: StoreCalls = { get: 0, put: 0, list: 0, delete: 0 };
   /** The bytes of each key as the last successful put left them: what is durable right now. */
   readonly durable = new Map<string, Buffer>();
+  /** The most calls that were in flight at once. */
+  maxInFlight = 0;
+  private inFlight = 0;
 
   constructor(
     private readonly inner: BlobStore,
@@ -26,7 +29,13 @@ export class LatencyStore implements BlobStore {
   }
 
   private async wait(): Promise<void> {
-    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    } finally {
+      this.inFlight--;
+    }
   }
 
   async get(key: string): Promise<Blob | null> {
