@@ -4,7 +4,8 @@
 //  - apply and delete against their critical path: the longest chain of dependent tasks of the resource graph, each
 //    task weighted by its kind's call sequence (the sequential cloud round trips one task of that kind makes, measured
 //    in the 0 ms-state run: its duration over the latency, rounded) × the latency (goal: ≤ 1.3×).
-// Run standalone: node --import tsx bench/apply-latency.ts [groups ...] (default: 0 and 50 extra node groups).
+// Run standalone: node --import tsx bench/apply-latency.ts [groups ...] (default: the default cluster and 50 node
+// groups); K8SUP_BENCH_BIN=/path/to/bin/k8sup times another build (e.g. the main checkout, for "before" figures).
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,7 +80,7 @@ function maxListCalls(evs: Event[]): number {
   return Math.max(1, ...evs.filter((e) => e.code === 'discover.done').map((e) => Math.round(e.durationMs! / CLOUD_MS)));
 }
 
-export async function benchApplyLatency(groupCases: number[] = [0, 50]): Promise<Record<string, unknown>[]> {
+export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: string): Promise<Record<string, unknown>[]> {
   const moto = await startMoto();
   let stateMs = 0;
   const proxy = await startThrottleProxy(moto.endpoint, { throttleRate: 0, resetRate: 0, latencyFor: (service) => (service === 's3' ? stateMs : CLOUD_MS) });
@@ -101,7 +102,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50]): Promise
         graph ??= await graphOf(spec(name, groups));
         proxy.resetStats();
         let t = performance.now();
-        const created = await k8sup(['create', '-f', file, '--yes', '-v'], { env, timeoutMs: 900_000 });
+        const created = await k8sup(['create', '-f', file, '--yes', '-v'], { env, timeoutMs: 900_000, bin });
         const createMs = performance.now() - t;
         if (created.code !== 0) throw new Error(`create ${name} exited ${created.code}: ${created.stderr.split('\n').slice(-3).join(' | ')}`);
         const byService = proxy.callsByService();
@@ -109,7 +110,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50]): Promise
         const cloudCalls = Object.values(byService).reduce((a, b) => a + b, 0) - stateCalls;
         const createEvents = events(created.stderr);
         t = performance.now();
-        const deleted = await k8sup(['delete', 'cluster', name, '--yes', '-v'], { env, timeoutMs: 900_000 });
+        const deleted = await k8sup(['delete', 'cluster', name, '--yes', '-v'], { env, timeoutMs: 900_000, bin });
         const deleteMs = performance.now() - t;
         if (deleted.code !== 0) throw new Error(`delete ${name} exited ${deleted.code}: ${deleted.stderr.split('\n').slice(-3).join(' | ')}`);
         const deleteEvents = events(deleted.stderr);
@@ -117,7 +118,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50]): Promise
         const at = (evs: Event[], code: string) => Date.parse(evs.find((e) => e.code === code)!.time);
         const destroyMs = at(deleteEvents, 'destroy.done') - at(deleteEvents, 'destroy.start');
         runs[ms] = { createMs, applyMs, deleteMs, destroyMs, cloudCalls, stateCalls, createEvents, deleteEvents };
-        process.stderr.write(`bench: ${groups} groups, state ${ms} ms: create ${(createMs / 1000).toFixed(1)} s (apply ${(applyMs / 1000).toFixed(1)} s), delete ${(deleteMs / 1000).toFixed(1)} s\n`);
+        process.stderr.write(`bench${bin ? ` (${bin})` : ''}: ${groups} groups, state ${ms} ms: create ${(createMs / 1000).toFixed(1)} s (apply ${(applyMs / 1000).toFixed(1)} s), delete ${(deleteMs / 1000).toFixed(1)} s\n`);
       }
       const base = runs[0];
       const slow = runs[STATE_MS[STATE_MS.length - 1]];
@@ -130,6 +131,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50]): Promise
       const destroyCritical = CLOUD_MS * (longestChain(g, (id) => deleteCalls.get(kindOf(id)) ?? 1, (id) => g.dependants.get(id)!) + 2 * maxListCalls(base.deleteEvents));
       const r2 = (x: number) => +x.toFixed(2);
       out.push({
+        build: bin ?? 'this checkout',
         nodeGroups: groups || 'default',
         resources: g.nodes.size,
         cloudLatencyMs: CLOUD_MS,
@@ -158,5 +160,5 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50]): Promise
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const cases = process.argv.slice(2).map(Number);
-  console.log(JSON.stringify(await benchApplyLatency(cases.length ? cases : undefined), null, 2));
+  console.log(JSON.stringify(await benchApplyLatency(cases.length ? cases : undefined, process.env.K8SUP_BENCH_BIN), null, 2));
 }

@@ -18,13 +18,17 @@ test('40 clusters on a slow store: read in parallel (bounded), every one listed 
     const cs = new ClusterStore(inner, name);
     await cs.writeRevision(yaml, { expectedRevision: 0, author: 'test' });
     if (i % 2) await cs.writeRevision(yaml, { expectedRevision: 1, author: 'test' });
+    if (i % 5 === 0) await cs.putObject('cluster-info.json', JSON.stringify({ appliedRevision: 1 }));
   }
   const store = new LatencyStore(inner, 10);
   const rows = await clusterSummaries(store);
   assert.deepEqual(rows.map((r) => r.name), names);
   assert.deepEqual(rows.map((r) => r.revision), names.map((_, i) => (i % 2 ? 2 : 1)));
-  assert.ok(rows.every((r) => r.appliedRevision === null && r.cloud === 'aws'));
-  // One cluster at a time would keep at most 2 calls in flight (latest and cluster-info.json).
-  assert.ok(store.maxInFlight >= 16, `at most ${store.maxInFlight} reads in flight`);
+  assert.deepEqual(rows.map((r) => r.appliedRevision), names.map((_, i) => (i % 5 === 0 ? 1 : null)));
+  assert.ok(rows.every((r) => r.cloud === 'aws'));
+  // One listing, then the latest revision of each and the cluster-info.json of those that have one.
+  assert.deepEqual({ list: store.calls.list, get: store.calls.get }, { list: 1, get: 40 + 8 });
+  // One cluster at a time would keep at most 2 calls in flight (the revision and cluster-info.json).
+  assert.ok(store.maxInFlight >= 12, `at most ${store.maxInFlight} reads in flight`);
   assert.ok(store.maxInFlight <= 32, `${store.maxInFlight} reads in flight: unbounded`);
 });
