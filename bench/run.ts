@@ -1,5 +1,8 @@
-// `npm run bench`: start-up time against node's own, create + plan of a 50-node-group spec, and the engine's
-// scheduling against a wave executor. Prints a JSON report (and a short summary on stderr).
+// `npm run bench`: start-up time against node's own, create + plan of a 50-node-group spec, the engine's scheduling
+// against a wave executor, and the issue-17 figures: the plan of a 100-group spec, apply and delete on moto with the
+// state store near and far against the critical path, and `get clusters` on a store of 100 clusters 50 ms away.
+// Prints a JSON report. BENCH_PARTS=startup,plan50,engine,plan100,apply,getClusters picks parts (default: all; the
+// moto parts take minutes). K8SUP_BENCH_BIN=/path/to/bin/k8sup also times another build in the moto parts ("before").
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,11 +52,23 @@ function bigPlan() {
   }
 }
 
-const report: Record<string, unknown> = { node: process.version, startup: startup(), createPlan50Groups: bigPlan() };
-try {
-  const { benchEngine } = await import('./engine.js');
-  report.engine = await benchEngine();
-} catch (e) {
-  report.engine = { error: String(e) };
+const parts = new Set((process.env.BENCH_PARTS ?? 'startup,plan50,engine,plan100,apply,getClusters').split(','));
+const other = process.env.K8SUP_BENCH_BIN;
+const report: Record<string, unknown> = { node: process.version };
+if (parts.has('startup')) report.startup = startup();
+if (parts.has('plan50')) report.createPlan50Groups = bigPlan();
+if (parts.has('engine')) {
+  try {
+    const { benchEngine } = await import('./engine.js');
+    report.engine = await benchEngine();
+  } catch (e) {
+    report.engine = { error: String(e) };
+  }
 }
+if (parts.has('plan100')) report.plan100Groups = (await import('./plan-big.js')).benchPlanBig();
+if (parts.has('apply')) {
+  const { benchApplyLatency } = await import('./apply-latency.js');
+  report.applyLatency = [...(other ? await benchApplyLatency([0], other) : []), ...(await benchApplyLatency([0, 50]))];
+}
+if (parts.has('getClusters')) report.getClusters = await (await import('./get-clusters.js')).benchGetClusters(other ? [other, undefined] : [undefined]);
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,4 +1,5 @@
-// The shared tail of create, update and upgrade: plan, print, and (with --yes) apply — or render Terraform.
+// The shared tail of create, update and upgrade: the flags of an apply, and how its plan and outcome are shown. The
+// pipeline itself (plan, check, apply, or render Terraform) is src/cluster/apply-flow.ts.
 
 import type { Cluster } from '../api/index.js';
 import { ExitCode, InvalidInputError } from '../core/errors.js';
@@ -6,12 +7,11 @@ import type { Provider } from '../core/provider.js';
 import type { Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
-import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeTerraform } from '../cluster/deploy.js';
+import { runApplyFlow } from '../cluster/apply-flow.js';
 import type { CliContext } from './context.js';
-import { planHasChanges, renderPlan } from './render/plan.js';
+import { renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
-import { reviewPlan } from '../core/plan-view.js';
-import { checkSavedPlanLive, liveDigest, planFromSaved, writeSavedPlan, type SavedPlan } from '../cluster/saved-plan.js';
+import { liveDigest, writeSavedPlan, type SavedPlan } from '../cluster/saved-plan.js';
 import { writeAdminContext } from './export-kubeconfig.js';
 import { expandPath } from './paths.js';
 import { suggest } from './suggest.js';
@@ -75,8 +75,9 @@ function announceNextStep(ctx: CliContext, provider: Provider<any>, storeUrl: st
 }
 
 /**
- * Plans the cluster and, with --yes, applies it. A cluster that was never applied is planned offline (every
- * resource is a create), so `create cluster` without --yes needs no cloud account.
+ * Plans the cluster and, with --yes, applies it (src/cluster/apply-flow.ts), printing the plan and what to run next.
+ * A cluster that was never applied is planned offline (every resource is a create), so `create cluster` without --yes
+ * needs no cloud account.
  */
 export async function planAndApply(
   ctx: CliContext,
@@ -87,39 +88,44 @@ export async function planAndApply(
   opts: { offlineIfNew: boolean; revision: number; clients?: unknown; /** The command that applies this preview (default: update --yes). */ applyWith?: string; saved?: SavedPlan },
 ): Promise<number> {
   const name = cluster.metadata.name;
-  const provider = await loadProviderFor(cluster);
-  if (ctx.globals.yes || flags.target === 'terraform') assertNodesCanReadStore(provider, store.url);
-  const dctx = { store, cs, cluster, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: flags.sshAcceptNew, clients: opts.clients, revision: opts.revision };
-  const nodes = await desiredGraph(dctx, provider);
+  const result = await runApplyFlow(
+    {
+      store,
+      cs,
+      cluster,
+      io: ctx.io,
+      env: ctx.env,
+      home: ctx.home,
+      signal: ctx.signal,
+      sshAcceptNew: flags.sshAcceptNew,
+      clients: opts.clients,
+      revision: opts.revision,
+      apply: ctx.globals.yes,
+      offlineIfNew: opts.offlineIfNew,
+      terraformDir: flags.target === 'terraform' ? expandPath(flags.out!, ctx) : undefined,
+      saved: opts.saved ? { plan: opts.saved, file: flags.plan! } : undefined,
+    },
+    async ({ view, plan, nodes, provider }) => {
+      printData(ctx, view, { table: () => renderPlan(view, { verbose: ctx.globals.verbose }) });
+      if (ctx.globals.output === 'table' && ctx.globals.verbose && provider.stepScript) await printStepScripts(ctx, provider, cluster, store.url, plan, nodes);
+    },
+  );
 
-  if (flags.target === 'terraform') {
-    const files = await writeTerraform(provider, cluster, nodes, expandPath(flags.out!, ctx));
-    ctx.io.emit({ code: 'terraform.written', level: 'info', message: `Wrote Terraform for ${name}: ${files.join(', ')}`, data: { cluster: name, files } });
+  if (result.stage === 'terraform') {
+    ctx.io.emit({ code: 'terraform.written', level: 'info', message: `Wrote Terraform for ${name}: ${result.files.join(', ')}`, data: { cluster: name, files: result.files } });
     return ExitCode.OK;
   }
-
-  const offline = !ctx.globals.yes && opts.offlineIfNew && !(await hasApplied(cs));
-  const live = offline ? undefined : await planAgainstCloud(dctx, provider, nodes);
-  const plan = live?.plan ?? offlinePlan(dctx, provider, nodes);
-  const changes = planHasChanges(plan);
-  const view = reviewPlan(plan, provider.handlers);
-  // A saved plan applies only if the cloud is still what it was planned against (exit 3 before anything changes).
-  if (opts.saved) checkSavedPlanLive(opts.saved, flags.plan!, liveDigest(live!.live), view);
-  printData(ctx, view, { table: () => renderPlan(view, { verbose: ctx.globals.verbose }) });
-  if (ctx.globals.output === 'table' && ctx.globals.verbose && provider.stepScript) await printStepScripts(ctx, provider, cluster, store.url, plan, nodes);
-
-  if (!ctx.globals.yes) {
+  if (result.stage === 'planned') {
     // An offline plan cannot know that the account already holds a cluster of this name (from another state store).
-    if (offline) ctx.note(`This plan did not look at the cloud (nothing was applied from this state yet). Check it against the cloud with: ${suggest(ctx, `update cluster ${name}`)}`);
+    if (result.offline) ctx.note(`This plan did not look at the cloud (nothing was applied from this state yet). Check it against the cloud with: ${suggest(ctx, `update cluster ${name}`)}`);
     if (flags.outPlan) {
-      const file = await writeSavedPlan(flags.outPlan, ctx.cwd, { cluster: name, specRevision: opts.revision, liveDigest: liveDigest(live?.live ?? []), createdAt: new Date().toISOString(), plan: view });
+      const file = await writeSavedPlan(flags.outPlan, ctx.cwd, { cluster: name, specRevision: opts.revision, liveDigest: liveDigest(result.live ?? []), createdAt: new Date().toISOString(), plan: result.view });
       const command = suggest(ctx, `update cluster ${name} --plan ${flags.outPlan} --yes`);
       ctx.io.emit({ code: 'next', level: 'info', message: `Saved the plan to ${file}. Apply exactly this plan with: ${command}`, data: { command } });
-    } else if (changes) announceNextStep(ctx, provider, store.url, opts.applyWith ?? suggest(ctx, `update cluster ${name} --yes`));
-    return changes && flags.detailedExitcode ? ExitCode.CHANGES_PENDING : ExitCode.OK;
+    } else if (result.changes) announceNextStep(ctx, result.provider, store.url, opts.applyWith ?? suggest(ctx, `update cluster ${name} --yes`));
+    return result.changes && flags.detailedExitcode ? ExitCode.CHANGES_PENDING : ExitCode.OK;
   }
-  if (changes) {
-    await live!.apply(opts.saved ? planFromSaved(opts.saved) : undefined);
+  if (result.changes) {
     const validate = suggest(ctx, `validate cluster ${name} --wait 10m`);
     ctx.io.emit({ code: 'cluster.applied', level: 'info', message: `Cluster ${name} is applied (revision ${opts.revision}).`, data: { cluster: name, revision: opts.revision } });
     ctx.io.emit({ code: 'next', level: 'info', message: `Check it with: ${validate}`, data: { command: validate } });

@@ -106,6 +106,32 @@ export interface EventFields {
 
 export type EventCode = keyof EventFields;
 
+/** The events of one executor task, from its start to its end. */
+export type TaskEvent = 'start' | 'attempt' | 'done' | 'retry' | 'failed' | 'skipped' | 'cancelled';
+
+/** The codes of one family of task events: writes (`task.*`) or discovery's list calls (`discover.*`). */
+export type TaskEventCodes = { readonly [E in TaskEvent]: `task.${E}` | `discover.${E}` };
+
+export const TASK_EVENTS: TaskEventCodes = { start: 'task.start', attempt: 'task.attempt', done: 'task.done', retry: 'task.retry', failed: 'task.failed', skipped: 'task.skipped', cancelled: 'task.cancelled' };
+export const DISCOVER_EVENTS: TaskEventCodes = {
+  start: 'discover.start',
+  attempt: 'discover.attempt',
+  done: 'discover.done',
+  retry: 'discover.retry',
+  failed: 'discover.failed',
+  skipped: 'discover.skipped',
+  cancelled: 'discover.cancelled',
+};
+
+/** The codes that end a task (the progress display counts them). */
+export const TASK_END_EVENTS: ReadonlySet<EventCode> = new Set<EventCode>(['task.done', 'task.failed', 'task.skipped', 'task.cancelled']);
+
+/** The phases a progress display shows as one live task: the code that starts each and the code that ends it. */
+export const PHASE_EVENTS = {
+  'apply.start': { end: 'apply.done', verb: 'Applying' },
+  'destroy.start': { end: 'destroy.done', verb: 'Deleting' },
+} as const satisfies Partial<Record<EventCode, { end: EventCode; verb: string }>>;
+
 type EventOf<C extends EventCode> = {
   code: C;
   level: EventLevel;

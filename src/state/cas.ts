@@ -3,7 +3,7 @@
 
 import { ConflictError } from '../core/errors.js';
 import { sleep } from '../core/sleep.js';
-import { PreconditionFailedError, type BlobStore, type PutOptions } from './blob.js';
+import { PreconditionFailedError, type Blob, type BlobStore, type PutOptions } from './blob.js';
 
 export interface CasUpdateOptions {
   secret?: boolean;
@@ -11,6 +11,11 @@ export interface CasUpdateOptions {
   maxAttempts?: number;
   /** Upper bound of the random backoff between attempts (default 50 ms, grows with attempts up to 8x). */
   backoffMs?: number;
+  /**
+   * The caller's copy of the current object (null: absent), e.g. what it wrote last: the first attempt writes on it
+   * without reading. A stale copy only costs one 412 and a re-read.
+   */
+  base?: Blob | null;
 }
 
 /**
@@ -23,20 +28,33 @@ export async function casUpdate(
   change: (current: Buffer | null) => Buffer | string | undefined,
   opts: CasUpdateOptions = {},
 ): Promise<Buffer | null> {
+  return (await casUpdateBlob(store, key, change, opts))?.data ?? null;
+}
+
+/** casUpdate that also reports the version of the object it wrote or kept (null when the object is absent). */
+export async function casUpdateBlob(
+  store: BlobStore,
+  key: string,
+  change: (current: Buffer | null) => Buffer | string | undefined,
+  opts: CasUpdateOptions = {},
+): Promise<Blob | null> {
   const maxAttempts = opts.maxAttempts ?? 30;
   const backoffMs = opts.backoffMs ?? 50;
+  let base = opts.base;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const current = await store.get(key);
+    const current = base !== undefined ? base : await store.get(key);
+    base = undefined;
     const next = change(current ? current.data : null);
-    if (next === undefined) return current ? current.data : null;
+    if (next === undefined) return current;
     const put: PutOptions = current ? { ifMatch: current.version } : { ifNoneMatch: true };
     try {
-      await store.put(key, next, { ...put, secret: opts.secret });
-      return Buffer.isBuffer(next) ? next : Buffer.from(next, 'utf8');
+      const version = await store.put(key, next, { ...put, secret: opts.secret });
+      return { data: Buffer.isBuffer(next) ? next : Buffer.from(next, 'utf8'), version };
     } catch (e) {
       if (!(e instanceof PreconditionFailedError)) throw e;
-      // Full jitter, so racing writers spread out instead of colliding again in lockstep.
-      await sleep(Math.random() * backoffMs * Math.min(2 ** Math.floor(attempt / 3), 8));
+      // Our copy was stale: read it back at once. Otherwise another writer won the race: full jitter, so racing
+      // writers spread out instead of colliding again in lockstep.
+      if (attempt > 1 || opts.base === undefined) await sleep(Math.random() * backoffMs * Math.min(2 ** Math.floor(attempt / 3), 8));
     }
   }
   throw new ConflictError(`gave up updating state object ${key} after ${maxAttempts} attempts: other runs kept changing it`, {

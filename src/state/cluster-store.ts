@@ -72,12 +72,27 @@ export class ClusterStore {
 
   /** Clusters that have at least one revision, sorted. */
   static async listClusters(store: BlobStore): Promise<string[]> {
-    const names = new Set<string>();
+    return [...(await ClusterStore.inventory(store)).keys()];
+  }
+
+  /**
+   * One listing of the whole store: each cluster that has a revision (sorted), with its latest revision number and
+   * the names of its other objects, so a caller reading many clusters need not list each one again.
+   */
+  static async inventory(store: BlobStore): Promise<Map<string, { latestRevision: number; objects: Set<string> }>> {
+    const found = new Map<string, { latestRevision: number; objects: Set<string> }>();
+    const objects = new Map<string, Set<string>>();
     for (const key of await store.list('')) {
-      const m = /^([^/]+)\/revisions\/\d{6,}\.yaml$/.exec(key);
-      if (m) names.add(m[1]);
+      const slash = key.indexOf('/');
+      if (slash < 0) continue;
+      const cluster = key.slice(0, slash);
+      const n = /^[^/]+\/revisions\/\d{6,}\.yaml$/.test(key) ? revisionNumberOf(key) : undefined;
+      if (n !== undefined) found.set(cluster, { latestRevision: Math.max(n, found.get(cluster)?.latestRevision ?? 0), objects: new Set() });
+      else (objects.get(cluster) ?? objects.set(cluster, new Set()).get(cluster)!).add(key.slice(slash + 1));
     }
-    return [...names].sort();
+    const sorted = new Map([...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    for (const [cluster, entry] of sorted) entry.objects = objects.get(cluster) ?? new Set();
+    return sorted;
   }
 
   // ---- revisions ----

@@ -22,6 +22,8 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   cwd?: string;
   timeoutMs?: number;
+  /** Another build's launcher (the bench times the main checkout's as "before"); default this checkout's bin/k8sup. */
+  bin?: string;
 }
 
 /** A throwaway HOME with nothing in it: the default state store lands in HOME/.k8sup/state. */
@@ -33,7 +35,7 @@ export function k8sup(args: string[], opts: CliOptions = {}): Promise<CliResult>
   return new Promise((resolve, reject) => {
     // The Node < 22 notice has its own test (cli-node-support); elsewhere it would only be noise on stderr.
     const env: Record<string, string | undefined> = { PATH: process.env.PATH, K8SUP_PROGRESS: 'plain', K8SUP_NO_NODE_NOTICE: '1', ...opts.env };
-    const child = spawn(process.execPath, [K8SUP, ...args], { cwd: opts.cwd ?? REPO, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.bin ?? K8SUP, ...args], { cwd: opts.cwd ?? REPO, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -101,6 +101,8 @@ export interface ThrottleProxyOptions {
   onCall?: (key: string) => void;
   /** Delays every call by that much (a slow network: keeps an apply in flight long enough to interrupt it). */
   latencyMs?: number;
+  /** Per-service delay (`s3`, `ec2` …), instead of latencyMs: the state store and the cloud at different distances. */
+  latencyFor?: (service: string) => number;
 }
 
 export async function startThrottleProxy(target: string, opts: ThrottleProxyOptions = {}): Promise<ThrottleProxy> {
@@ -179,8 +181,12 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
     });
   };
 
-  const latencyMs = opts.latencyMs ?? 0;
-  const server: Server = createServer((req, res) => (latencyMs > 0 ? setTimeout(() => handle(req, res), latencyMs) : handle(req, res)));
+  const latencyOf = opts.latencyFor ?? (() => opts.latencyMs ?? 0);
+  const server: Server = createServer((req, res) => {
+    const ms = latencyOf(serviceOf(req));
+    if (ms > 0) setTimeout(() => handle(req, res), ms);
+    else handle(req, res);
+  });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;

@@ -2,17 +2,15 @@
 // count of finished resources in its title and the resources in flight below it. Everything else (notes, warnings,
 // retries) is printed as plain lines by the fallback host. listr2 is imported only when a run starts.
 
+import { PHASE_EVENTS, TASK_END_EVENTS, type EventCode } from '../../core/events.js';
 import type { IoHost, K8supEvent } from '../../core/io.js';
 
-const PHASES: Record<string, { end: string; verb: string }> = {
-  'apply.start': { end: 'apply.done', verb: 'Applying' },
-  'destroy.start': { end: 'destroy.done', verb: 'Deleting' },
-};
+const PHASES: Partial<Record<EventCode, { end: EventCode; verb: string }>> = PHASE_EVENTS;
 
 export function createListrProgress(stream: NodeJS.WritableStream, fallback: IoHost): IoHost {
-  let phase: { end: string; verb: string; done: number; total?: number; running: Set<string>; update(): void; finish(ok: boolean): void } | null = null;
+  let phase: { end: EventCode; verb: string; done: number; total?: number; running: Set<string>; update(): void; finish(ok: boolean): void } | null = null;
 
-  function start(verb: string, end: string, total: number | undefined): void {
+  function start(verb: string, end: EventCode, total: number | undefined): void {
     let finish!: (ok: boolean) => void;
     const finished = new Promise<boolean>((r) => (finish = r));
     // The phase exists at once, so task events that arrive while listr2 is still loading are counted, not printed.
@@ -59,7 +57,7 @@ export function createListrProgress(stream: NodeJS.WritableStream, fallback: IoH
       }
       if (phase && e.task) {
         if (e.code === 'task.start') phase.running.add(e.task);
-        if (e.code === 'task.done' || e.code === 'task.failed' || e.code === 'task.skipped' || e.code === 'task.cancelled') {
+        if (TASK_END_EVENTS.has(e.code)) {
           phase.running.delete(e.task);
           if (e.code === 'task.done') phase.done++;
         }

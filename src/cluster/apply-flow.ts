@@ -1,0 +1,72 @@
+// One cluster's apply pipeline, shared by create, update and upgrade: provider → desired graph → either the Terraform
+// files, or a plan (offline for a cluster never applied, else against the cloud) → saved-plan check → shown → applied.
+// The CLI (src/cli/apply-flow.ts) turns flags into this input and renders what comes out; nothing here prints.
+
+import type { Cluster } from '../api/index.js';
+import { isEmptyPlan } from '../core/engine.js';
+import type { IoHost } from '../core/io.js';
+import { reviewPlan, type PlanView } from '../core/plan-view.js';
+import type { Provider } from '../core/provider.js';
+import type { LiveResource, Plan, ResourceNode } from '../core/resource.js';
+import type { BlobStore } from '../state/blob.js';
+import type { ClusterStore } from '../state/cluster-store.js';
+import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeTerraform, type DeployContext } from './deploy.js';
+import { checkSavedPlanLive, liveDigest, planFromSaved, type SavedPlan } from './saved-plan.js';
+
+export interface ApplyFlowInput {
+  store: BlobStore;
+  cs: ClusterStore;
+  cluster: Cluster;
+  io: IoHost;
+  env: Record<string, string | undefined>;
+  home: string;
+  signal?: AbortSignal;
+  sshAcceptNew?: boolean;
+  /** The spec revision being planned or applied. */
+  revision: number;
+  /** Clients from an earlier connect (create connects before its first write). */
+  clients?: unknown;
+  /** Apply the plan (--yes); otherwise only plan. */
+  apply: boolean;
+  /** A cluster nothing was applied from yet is planned without the cloud (every resource a create), unless applying. */
+  offlineIfNew: boolean;
+  /** Write Terraform to this directory instead of planning (--target terraform --out). */
+  terraformDir?: string;
+  /** A reviewed plan to apply exactly (--plan FILE): refused if the cloud changed since it was made. */
+  saved?: { plan: SavedPlan; file: string };
+}
+
+export interface PlannedCluster {
+  provider: Provider<any>;
+  nodes: ResourceNode[];
+  plan: Plan;
+  view: PlanView;
+  /** What the cloud reported; undefined for an offline plan. */
+  live?: LiveResource[];
+  offline: boolean;
+  changes: boolean;
+}
+
+export type ApplyFlowResult = { stage: 'terraform'; files: string[] } | ({ stage: 'planned' | 'applied' } & PlannedCluster);
+
+/** Runs the pipeline; `show` is called with the plan before anything is applied (the CLI prints it there). */
+export async function runApplyFlow(input: ApplyFlowInput, show: (planned: PlannedCluster) => Promise<void>): Promise<ApplyFlowResult> {
+  const provider = await loadProviderFor(input.cluster);
+  if (input.apply || input.terraformDir !== undefined) assertNodesCanReadStore(provider, input.store.url);
+  const dctx: DeployContext = { store: input.store, cs: input.cs, cluster: input.cluster, io: input.io, env: input.env, home: input.home, signal: input.signal, sshAcceptNew: input.sshAcceptNew, clients: input.clients, revision: input.revision };
+  const nodes = await desiredGraph(dctx, provider);
+
+  if (input.terraformDir !== undefined) return { stage: 'terraform', files: await writeTerraform(provider, input.cluster, nodes, input.terraformDir) };
+
+  const offline = !input.apply && input.offlineIfNew && !(await hasApplied(input.cs));
+  const live = offline ? undefined : await planAgainstCloud(dctx, provider, nodes);
+  const plan = live?.plan ?? offlinePlan(dctx, provider, nodes);
+  const view = reviewPlan(plan, provider.handlers);
+  // A saved plan applies only if the cloud is still what it was planned against (exit 3 before anything changes).
+  if (input.saved) checkSavedPlanLive(input.saved.plan, input.saved.file, liveDigest(live!.live), view);
+  const planned: PlannedCluster = { provider, nodes, plan, view, live: live?.live, offline, changes: !isEmptyPlan(plan) };
+  await show(planned);
+  if (!input.apply) return { stage: 'planned', ...planned };
+  if (planned.changes) await live!.apply(input.saved ? planFromSaved(input.saved.plan) : undefined);
+  return { stage: 'applied', ...planned };
+}

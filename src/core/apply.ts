@@ -1,0 +1,137 @@
+// Apply: runs a plan. The schedule (schedule.ts) says which tasks there are and what each waits for; this module
+// attaches the work to each task — journal intent, cloud call, outputs, journal record — and runs them as a DAG.
+
+import { handlerFor, handlerMap, matchLive, summarize } from './diff.js';
+import { deleteTolerantly, executorOptions, handlerContext, type EngineDeps } from './engine-deps.js';
+import { OperationError } from './errors.js';
+import { runDag, type DagTask } from './executor.js';
+import { buildGraph, resolveRefs } from './graph.js';
+import { intentName, journalWriter, type RecordJournal } from './journal-writer.js';
+import { ApplyError, describeFailures, failures, rethrowInvalidInput, type ApplyResult } from './outcome.js';
+import type { FieldChange, LiveResource, Plan, ResourceNode } from './resource.js';
+import { scheduleApply, type ScheduledTask, type UpTask } from './schedule.js';
+
+/** Executes a plan as a DAG. Throws ApplyError (an OperationError, with `failed` listed) if anything could not be applied. */
+export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveResource[], deps: EngineDeps<C>): Promise<ApplyResult> {
+  const graph = buildGraph(nodes);
+  const handlers = handlerMap(deps.handlers);
+  const schedule = scheduleApply({ plan, graph, live, handlers });
+  const outputs = new Map<string, Record<string, unknown>>();
+  for (const [id, l] of matchLive(live).byId) outputs.set(id, { ...l.outputs });
+  const record = journalWriter(deps);
+  const intents = intentPipeline(schedule, record);
+
+  /** The work of one scheduled task. Up tasks resolve with the cloud ID they created or updated (task.done reports it). */
+  const work = (t: ScheduledTask) => async (signal: AbortSignal): Promise<string | void> => {
+    intents.started(t.id);
+    const ctx = handlerContext(deps, signal);
+    if (t.op === 'delete') {
+      await deleteTolerantly(handlerFor(handlers, t.live.kind, t.live.id), t.live, ctx, deps.classifyError);
+      await record({ id: t.live.id, kind: t.live.kind, cloudId: t.live.cloudId, action: 'deleted' });
+      if (t.dropsOutputs) outputs.delete(t.resource);
+      return;
+    }
+    const { node, step } = t;
+    const handler = handlerFor(handlers, node.kind, node.id);
+    const fields = resolveRefs(node.fields, outputs) as Record<string, unknown>;
+    if (t.op === 'update') {
+      if (!handler.update) throw new OperationError(`${node.id}: the plan updates it but kind ${node.kind} cannot be updated: plan again`, { code: 'StalePlan' });
+      if (!t.live) throw new OperationError(`${step.id}: the plan says it exists (${step.cloudId ?? '?'}) but it was not discovered: plan again`, { code: 'StalePlan' });
+      const changes: FieldChange[] = step.changes.map((c) => ({ ...c, to: fields[c.field] }));
+      const result = await handler.update(node, fields, t.live, changes, ctx);
+      outputs.set(node.id, { ...result.outputs });
+      await record({ id: node.id, kind: node.kind, cloudId: result.cloudId, action: 'updated' });
+      return result.cloudId;
+    }
+    // Intent before action: the create call waits until its intent is durable (usually written while the tasks it
+    // depends on ran).
+    await intents.durable(t);
+    intents.calling(t.id);
+    const result = await handler.create(node, fields, ctx);
+    outputs.set(node.id, { ...result.outputs });
+    await record({ id: node.id, kind: node.kind, cloudId: result.cloudId, action: 'created' });
+    return result.cloudId;
+  };
+
+  const tasks: DagTask<string | void>[] = schedule.map((t) => ({
+    id: t.id,
+    resource: t.resource,
+    service: t.service,
+    deps: t.after.map((e) => e.on),
+    meta: t.meta,
+    ...(t.op === 'delete' ? {} : { doneFields: (cloudId: string | void) => (cloudId ? { cloudId } : {}) }),
+    run: work(t),
+  }));
+
+  const counts = summarize(plan);
+  deps.io.emit({ code: 'apply.start', level: 'info', message: `applying ${tasks.length} tasks`, data: { ...counts, tasks: tasks.length } });
+  const started = performance.now();
+  const outcomes = await runDag(tasks, executorOptions(deps));
+  await intents.withdrawUnused();
+  rethrowInvalidInput([...outcomes.values()]);
+  const failed = failures(outcomes, tasks);
+  const outputsObject = Object.fromEntries([...outputs].filter(([id]) => graph.nodes.has(id)).sort(([a], [b]) => (a < b ? -1 : 1)));
+  deps.io.emit({
+    code: 'apply.done',
+    level: failed.length ? 'error' : 'info',
+    message: failed.length ? `apply finished with ${failed.length} unfinished resources` : 'apply complete',
+    data: { durationMs: Math.round(performance.now() - started), failed: failed.length },
+  });
+  if (failed.length) {
+    const cancelled = deps.signal?.aborted === true;
+    throw new ApplyError(
+      cancelled ? `apply cancelled; not finished: ${failed.map((f) => f.id).join(', ')}` : `apply failed for ${failed.length} resource(s): ${describeFailures(failed)}`,
+      failed,
+      outputsObject,
+      cancelled ? 'Cancelled' : 'ApplyFailed',
+    );
+  }
+  return { outputs: outputsObject, failed: [] };
+}
+
+/**
+ * Intents written ahead, off the critical path: a create's intent is recorded as soon as every task it waits for has
+ * started, so it is durable (group-committed with others) by the time its create may run; the create call still waits
+ * for it. An intent whose create was never called (a task it waited for failed, or the run was cancelled) is
+ * withdrawn at the end, so the journal does not claim a create that was never made.
+ */
+function intentPipeline(schedule: readonly ScheduledTask[], record: RecordJournal) {
+  const creates = schedule.filter((t): t is UpTask => t.op === 'create');
+  const byId = new Map(creates.map((t) => [t.id, t]));
+  const waitsOn = new Map<string, string[]>(creates.map((t) => [t.id, t.after.map((e) => e.on)]));
+  const waiters = new Map<string, UpTask[]>();
+  for (const t of creates) for (const on of waitsOn.get(t.id)!) (waiters.get(on) ?? waiters.set(on, []).get(on)!).push(t);
+  const started = new Set<string>();
+  const written = new Map<string, { task: UpTask; durable: Promise<void> }>();
+  const called = new Set<string>();
+
+  const write = (t: UpTask): Promise<void> => {
+    let w = written.get(t.id);
+    if (!w) {
+      const durable = record({ id: t.node.id, kind: t.node.kind, cloudId: '', action: 'intent', name: intentName(t.node.fields) });
+      durable.catch(() => undefined); // awaited by the create, if it ever runs
+      w = { task: t, durable };
+      written.set(t.id, w);
+    }
+    return w.durable;
+  };
+
+  return {
+    started(id: string): void {
+      if (started.has(id)) return;
+      started.add(id);
+      const own = byId.get(id);
+      if (own) void write(own).catch(() => undefined); // its own first, then those it unblocks
+      for (const t of waiters.get(id) ?? []) if (waitsOn.get(t.id)!.every((on) => started.has(on))) void write(t).catch(() => undefined);
+    },
+    durable: write,
+    calling(id: string): void {
+      called.add(id);
+    },
+    async withdrawUnused(): Promise<void> {
+      const unused = [...written.values()].filter((w) => !called.has(w.task.id));
+      // Best effort: an intent left in place only makes destroy look for an object that was never made.
+      await Promise.allSettled(unused.map(({ task, durable }) => durable.then(() => record({ id: task.node.id, kind: task.node.kind, cloudId: '', action: 'withdrawn' }))));
+    },
+  };
+}
