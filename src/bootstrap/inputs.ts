@@ -92,7 +92,7 @@ export function resolveBootstrapInput(input: BootstrapInput): ResolvedInput {
   if (!isCidr(spec.networking.serviceCIDR)) issue('spec.networking.serviceCIDR', 'must be a CIDR');
 
   if (!['control-plane-init', 'control-plane-join', 'worker'].includes(input.role)) issue('role', 'unknown node role');
-  if (!['aws', 'gce', 'metal'].includes(input.provider)) issue('provider', 'must be aws, gce or metal');
+  if (typeof input.provider?.name !== 'string' || !input.provider.name) issue('provider', 'must describe the cloud the node runs on (its provider\'s cloud.ts)');
   const isControlPlane = input.role !== 'worker';
   if (!DNS_LABEL.test(input.nodeGroup)) issue('nodeGroup', 'must be a DNS label');
   else if (isControlPlane && input.nodeGroup !== 'control-plane') issue('nodeGroup', "control planes are in group 'control-plane'");
@@ -112,22 +112,23 @@ export function resolveBootstrapInput(input: BootstrapInput): ResolvedInput {
   const endpointHost = endpoint ? endpoint[1].replace(/^\[|\]$/g, '') : '';
   const certSANs = [...new Set([endpointHost, ...extraSANs].filter((s) => s !== ''))];
 
-  const isCloud = input.provider !== 'metal';
+  const platform = input.provider;
+  const isCloud = !platform.ownHosts;
   const store = parseStateStoreUrl(input.stateStoreUrl);
+  const nodeStore = platform.store;
   if (!store) issue('stateStoreUrl', 'must be s3://bucket[/prefix], gs://bucket[/prefix] or file:///path');
-  else if (input.provider === 'aws' && store.scheme !== 's3') issue('stateStoreUrl', 'AWS nodes read the state store with their instance role: it must be s3://');
-  else if (input.provider === 'gce' && store.scheme !== 'gs') issue('stateStoreUrl', 'GCE nodes read the state store with their service account: it must be gs://');
+  else if (nodeStore && store.scheme !== nodeStore.scheme) issue('stateStoreUrl', `${platform.title} nodes read the state store with ${nodeStore.identity}: it must be ${nodeStore.scheme}://`);
 
   const region = input.stateStoreRegion ?? spec.region;
-  if (input.provider === 'aws' && !REGION.test(region)) issue('stateStoreRegion', 'AWS nodes need the state bucket region (e.g. us-east-2)');
+  if (nodeStore?.regionExample && !REGION.test(region)) issue('stateStoreRegion', `${platform.title} nodes need the state bucket region (e.g. ${nodeStore.regionExample})`);
 
   if (input.nodeName !== undefined && !DNS_NAME.test(input.nodeName)) issue('nodeName', 'must be a lowercase DNS name');
   if (input.nodeIp !== undefined && isIP(input.nodeIp) === 0) issue('nodeIp', 'must be an IP address');
-  if (input.provider === 'metal' && input.nodeName === undefined) issue('nodeName', 'metal nodes need a fixed node name');
+  if (platform.ownHosts && input.nodeName === undefined) issue('nodeName', `${platform.name} nodes need a fixed node name`);
   if (spec.api.vip !== undefined && spec.api.vip !== null && isIP(spec.api.vip) === 0) issue('spec.api.vip', 'must be an IP address');
   if (input.osFamily !== undefined && input.osFamily !== 'debian' && input.osFamily !== 'rhel') issue('osFamily', 'must be debian or rhel');
-  if (input.osFamily === 'rhel' && input.provider !== 'metal') issue('osFamily', 'cloud nodes run Ubuntu images (apt)');
-  if (input.provider === 'metal' && spec.api.frontEnd === 'haproxy-keepalived') {
+  if (input.osFamily === 'rhel' && !platform.ownHosts) issue('osFamily', 'cloud nodes run Ubuntu images (apt)');
+  if (platform.ownHosts && spec.api.frontEnd === 'haproxy-keepalived') {
     if (!spec.api.vip) issue('spec.api.vip', 'haproxy-keepalived needs the VIP keepalived holds');
     // HAProxy shares each control plane with a kube-apiserver bound to 6443.
     if (controlPlaneEndpoint.endsWith(':6443')) issue('apiEndpoint', 'with haproxy-keepalived the endpoint port must not be 6443 (the API servers use it on the same hosts)');

@@ -3,6 +3,7 @@
 // run. The orchestration lives in src/cluster/rolling-update.ts; this file wires the store, provider, kubeconfig
 // and output. See docs/rolling-update.md.
 
+import { cloudFacts } from '../../providers/index.js';
 import type { Cluster } from '../api/index.js';
 import { loadProviderFor } from '../cluster/deploy.js';
 import { checkControlPlaneRoll, checkInstanceGroup, controlPlaneRollable, planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdatePlan } from '../cluster/rolling-update.js';
@@ -21,7 +22,7 @@ const CREDENTIAL_TTL = '6h';
 /** Providers without replaceable instances (bare metal) offer no rollingUpdate capability. */
 function capabilityOf(provider: Provider<any>, cluster: Cluster) {
   if (!provider.rollingUpdate) {
-    const where = provider.name === 'metal' ? 'bare metal' : provider.name;
+    const where = cloudFacts(provider.name)?.title ?? provider.name;
     throw new InvalidInputError(`${cluster.metadata.name} runs on ${where}, whose machines are not replaceable instances, so there is nothing to roll`, {
       hint: `apply configuration changes to the machines with \`k8sup update cluster ${cluster.metadata.name} --yes\``,
     });
