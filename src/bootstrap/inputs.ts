@@ -3,6 +3,7 @@
 import { isIP } from 'node:net';
 import type { CniName } from '../api/types.js';
 import { InvalidInputError, type FieldIssue } from '../core/errors.js';
+import { stateLocationOf } from '../state/url.js';
 import type { BootstrapInput } from './types.js';
 import { isSupportedKubernetesVersion, parseKubernetesVersion, SUPPORTED_KUBERNETES_MINORS, supportedCni, type KubernetesVersion } from './versions.js';
 
@@ -32,7 +33,6 @@ export interface ResolvedInput {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const CA_CERT_HASH = /^sha256:[0-9a-f]{64}$/;
-const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
 const KEY_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
@@ -56,14 +56,12 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+/** The store location as the templates use it (src/state/url.ts parses it): the prefix ends with '/' when set. */
 export function parseStateStoreUrl(url: string): StateStoreLocation | null {
-  const m = /^(s3|gs|file):\/\/([^/]*)(\/.*)?$/.exec(url);
-  if (!m) return null;
-  const scheme = m[1] as StateStoreLocation['scheme'];
-  if (scheme === 'file') return { scheme, bucket: '', prefix: '' };
-  const segments = (m[3] ?? '').split('/').filter((s) => s !== '');
-  if (!BUCKET.test(m[2]) || !segments.every((s) => KEY_SEGMENT.test(s))) return null;
-  return { scheme, bucket: m[2], prefix: segments.length ? `${segments.join('/')}/` : '' };
+  const location = stateLocationOf(url);
+  if (!location) return null;
+  if (location.scheme === 'file') return { scheme: 'file', bucket: '', prefix: '' };
+  return { scheme: location.scheme, bucket: location.bucket, prefix: location.prefix ? `${location.prefix}/` : '' };
 }
 
 /** 'https://mirror.local:5000' from 'mirror.local:5000' or a full URL, without a trailing '/'. */

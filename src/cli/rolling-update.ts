@@ -15,6 +15,7 @@ import type { CliContext } from './context.js';
 import { adminKubeconfig } from './export-kubeconfig.js';
 import { printData, type TableView } from './render/output.js';
 import { suggest } from './suggest.js';
+import { providerState } from '../cluster/provider-state.js';
 
 /** The admin credential must outlive the whole run (every drain, replacement and validation). */
 const CREDENTIAL_TTL = '6h';
@@ -52,7 +53,7 @@ export default async function rollingUpdate(ctx: CliContext, args: string[], opt
     const provider = await loadProviderFor(cluster);
     const capability = capabilityOf(provider, cluster);
     checkInstanceGroup(cluster, instanceGroup); // exit 2 before any cloud call
-    const clients = await provider.connect(cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, store });
+    const clients = await provider.connect(cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, state: providerState(store, name) });
     const groups = await capability.listGroups(cluster, clients);
     // --force pulls up-to-date control planes in only where they can be replaced (3 or more): elsewhere it would turn a
     // forced roll of the node groups into a refusal.

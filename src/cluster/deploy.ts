@@ -16,6 +16,7 @@ import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { CLUSTER_INFO, type ClusterInfo } from './cluster-info.js';
 import { pkiForGraph, type PublicPki } from './pki-store.js';
+import { providerState } from './provider-state.js';
 
 export interface DeployContext {
   store: BlobStore;
@@ -87,7 +88,8 @@ export function mayHaveCloudObjects(provider: Provider<any>, storeUrl: string): 
 
 /** The provider's clients; connecting checks credentials and zones, so bad input surfaces here (exit 2). */
 export async function connectProvider(ctx: Omit<DeployContext, 'cs' | 'clients'>, provider: Provider<any>): Promise<unknown> {
-  return provider.connect(ctx.cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, store: ctx.store, sshAcceptNew: ctx.sshAcceptNew });
+  const state = providerState(ctx.store, ctx.cluster.metadata.name);
+  return provider.connect(ctx.cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, state, sshAcceptNew: ctx.sshAcceptNew });
 }
 
 async function engineDeps(ctx: DeployContext, provider: Provider<any>): Promise<EngineDeps<any>> {

@@ -3,7 +3,8 @@
 
 import type { Cluster } from '../api/types.js';
 import type { BootstrapProvider } from '../bootstrap/types.js';
-import type { BlobStore } from '../state/blob.js';
+import type { ClusterPki } from '../pki/cluster-pki.js';
+import type { StateLocation } from '../state/url.js';
 import type { FieldIssue } from './errors.js';
 import type { IoHost } from './io.js';
 import type { ErrorClass, ResourceHandler, ResourceNode } from './resource.js';
@@ -83,10 +84,29 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** The user's home directory (~/.ssh/known_hosts, default SSH keys). */
   home: string;
-  /** The cluster's state store: bare metal copies the PKI from it to control planes over SSH. */
-  store: BlobStore;
+  /** The provider's narrow view of the cluster's state (src/cluster/provider-state.ts makes it). */
+  state: ProviderState;
   /** Bare metal: record unknown SSH host keys instead of refusing them. */
   sshAcceptNew?: boolean;
+}
+
+/**
+ * What a provider may see and keep of its cluster's state: where the store is (parsed once), the PKI (bare metal
+ * copies it to control planes over SSH), and objects of its own under the cluster (bare metal's host inventory),
+ * written through the lease-fenced ClusterStore. Never the raw store.
+ */
+export interface ProviderState {
+  /** The store's location; null for a store without a URL scheme of its own (tests' in-memory stores). */
+  readonly location: StateLocation | null;
+  /** `<cluster>/<name>` (name: e.g. `metal-hosts.json`); null when absent. */
+  getObject(name: string): Promise<Buffer | null>;
+  /**
+   * Compare-and-swap update of `<cluster>/<name>`: `change` gets the current bytes and returns the new text, or
+   * undefined to keep them. Refused once the run's lease on the cluster is lost.
+   */
+  updateObject(name: string, change: (current: Buffer | null) => string | undefined): Promise<void>;
+  /** The cluster's PKI with its private keys, or null when it has none yet. */
+  readPki(): Promise<ClusterPki | null>;
 }
 
 export interface Provider<C = unknown> {

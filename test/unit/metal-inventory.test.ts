@@ -7,12 +7,13 @@ import type { HostSpec } from '../../src/api/types.js';
 import { OperationError } from '../../src/core/errors.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import { HostInventory, retiredHosts } from '../../providers/metal/inventory.js';
+import { providerState } from '../../src/cluster/provider-state.js';
 
 const host = (name: string, address: string, role: HostSpec['role'] = 'worker'): HostSpec => ({ name, address, port: 22, user: 'root', role });
 
 test('hosts recorded at the same time are all kept; forget removes one', async () => {
   const store = new MemoryBlobStore('memory://inv');
-  const inv = new HostInventory(store, 'lab.k8s.local');
+  const inv = new HostInventory(providerState(store, 'lab.k8s.local'), 'lab.k8s.local');
   await Promise.all(Array.from({ length: 12 }, (_, i) => inv.remember(`w${i}`, host(`w${i}`, `10.0.0.${i + 1}`))));
   assert.equal(Object.keys(await inv.load()).length, 12);
   await inv.forget('w3');
@@ -25,7 +26,7 @@ test('hosts recorded at the same time are all kept; forget removes one', async (
 });
 
 test('a rename (same address and port) replaces the old entry and is not a removed host', async () => {
-  const inv = new HostInventory(new MemoryBlobStore('memory://inv'), 'c');
+  const inv = new HostInventory(providerState(new MemoryBlobStore('memory://inv'), 'c'), 'c');
   await inv.remember('old', host('old', '10.0.0.1'));
   await inv.remember('w2', host('w2', '10.0.0.2'));
   await inv.remember('new', host('new', '10.0.0.1'));
@@ -39,7 +40,7 @@ test('a rename (same address and port) replaces the old entry and is not a remov
 test('a corrupt inventory is an error naming the object; no store means nothing remembered', async () => {
   const store = new MemoryBlobStore('memory://inv');
   await store.put('c/metal-hosts.json', '{"hosts": [1]}');
-  await assert.rejects(new HostInventory(store, 'c').load(), (e: unknown) => e instanceof OperationError && /c\/metal-hosts\.json is corrupt/.test(e.message));
+  await assert.rejects(new HostInventory(providerState(store, 'c'), 'c').load(), (e: unknown) => e instanceof OperationError && /c\/metal-hosts\.json is corrupt/.test(e.message));
   const none = new HostInventory(undefined, 'c');
   await none.remember('a', host('a', '10.0.0.1'));
   assert.deepEqual(await none.load(), {});
