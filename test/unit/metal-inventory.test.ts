@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { HostSpec } from '../../src/api/types.js';
-import { OperationError } from '../../src/core/errors.js';
+import { ConflictError, OperationError } from '../../src/core/errors.js';
+import { ClusterStore } from '../../src/state/cluster-store.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import { HostInventory, retiredHosts } from '../../providers/metal/inventory.js';
 import { providerState } from '../../src/cluster/provider-state.js';
@@ -44,4 +45,25 @@ test('a corrupt inventory is an error naming the object; no store means nothing 
   const none = new HostInventory(undefined, 'c');
   await none.remember('a', host('a', '10.0.0.1'));
   assert.deepEqual(await none.load(), {});
+});
+
+test('the inventory is written through the lease-fenced ClusterStore: once the run lost its lock, it writes nothing', async () => {
+  const store = new MemoryBlobStore('memory://inv');
+  let clock = Date.parse('2026-12-01T12:00:00Z');
+  const cs = new ClusterStore(store, 'lab.k8s.local', { now: () => clock });
+  const lease = await cs.acquireLock({ owner: 'ann', host: 'box', pid: 1, command: 'update cluster', ttlMs: 60_000, renewEveryMs: 0 });
+  // The provider's handle is made apart from the ClusterStore that took the lock (create connects before locking).
+  const inv = new HostInventory(providerState(store, 'lab.k8s.local'), 'lab.k8s.local');
+  await inv.remember('w1', host('w1', '10.0.0.1'));
+  clock += 61_000;
+  await assert.rejects(inv.remember('w2', host('w2', '10.0.0.2')), (e: unknown) => e instanceof ConflictError && /expired/.test(e.message));
+  assert.deepEqual(Object.keys(await inv.load()), ['w1'], 'nothing written after the lease expired');
+  await lease.release().catch(() => undefined);
+});
+
+test('the provider sees the cluster state only through its narrow handle: no raw store in ConnectOptions', async () => {
+  const state = providerState(new MemoryBlobStore('memory://inv'), 'lab.k8s.local');
+  assert.deepEqual(Object.keys(state).sort(), ['getObject', 'location', 'readPki', 'updateObject']);
+  assert.equal(state.location, null, 'an in-memory store has no URL scheme of its own');
+  assert.equal(providerState(new MemoryBlobStore('s3://bucket/team'), 'c').location?.scheme, 's3');
 });
