@@ -7,6 +7,7 @@
 import { classifyAwsError, errorCode } from './errors.js';
 import { partitionOf } from './model/partition.js';
 import { sleep } from '../../src/core/sleep.js';
+import { backoffDelay } from '../../src/core/executor.js';
 
 export type AwsService = 'ec2' | 'iam' | 'elbv2' | 'autoscaling' | 'route53' | 'sts';
 
@@ -138,8 +139,7 @@ function makeApi(service: AwsService, opts: ClientOptions): AwsApi {
             if (err && typeof err === 'object') (err as { k8supAction?: string }).k8supAction = `${service}:${operation}`;
             throw err;
           }
-          const delay = Math.min(3000, base * 2 ** (attempt - 1));
-          await sleep(delay / 2 + Math.random() * (delay / 2), opts.signal);
+          await sleep(backoffDelay(attempt, base, 3000, Math.random), opts.signal);
         }
       }
     },
