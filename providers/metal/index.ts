@@ -35,10 +35,6 @@ export interface MetalProviderOptions {
   scriptTimeoutMs?: number;
 }
 
-/** Mode of each PKI file on the host: private keys 0600, certificates and the SA public key 0644. */
-function modeFor(file: string): number {
-  return file.endsWith('.key') ? 0o600 : 0o644;
-}
 
 /** The control-plane PKI from the state store, as files for /etc/kubernetes/pki. */
 export async function loadPkiFromStore(cluster: Cluster, state: ProviderState | undefined): Promise<PkiFile[]> {
@@ -48,17 +44,9 @@ export async function loadPkiFromStore(cluster: Cluster, state: ProviderState | 
   if (!pki) {
     throw new OperationError(`the state store has no PKI for ${name}`, { code: 'NoPki', hint: `run k8sup create cluster ${name} (it generates the PKI) before applying` });
   }
-  const files: Record<string, string> = {
-    'ca.crt': pki.ca.certPem,
-    'ca.key': pki.ca.keyPem,
-    'front-proxy-ca.crt': pki.frontProxyCa.certPem,
-    'front-proxy-ca.key': pki.frontProxyCa.keyPem,
-    'etcd/ca.crt': pki.etcdCa.certPem,
-    'etcd/ca.key': pki.etcdCa.keyPem,
-    'sa.key': pki.serviceAccount.privateKeyPem,
-    'sa.pub': pki.serviceAccount.publicKeyPem,
-  };
-  return Object.entries(files).map(([path, content]) => ({ path, content, mode: modeFor(path) }));
+  const { pkiFiles } = await import('../../src/pki/cluster-pki.js');
+  // Private keys 0600 on the host; certificates and the SA public key 0644.
+  return pkiFiles(pki).map(({ file, data, secret }) => ({ path: file, content: data, mode: secret ? 0o600 : 0o644 }));
 }
 
 async function defaultRenderBootstrap(): Promise<RenderBootstrap> {

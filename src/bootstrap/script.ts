@@ -9,23 +9,11 @@ import { assetUrl, resolveBootstrapInput, type ResolvedInput } from './inputs.js
 import { renderKubeadmConfigFor } from './kubeadm-config.js';
 import { shellQuote, yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
+import { CONTROL_PLANE_PKI_FILES } from '../pki/files.js';
 import type { BootstrapInput } from './types.js';
 import { CNI, CONTAINERD, KUBE_VIP, RUNC, debianPackageVersion, kubeadmApiVersionFor, kubernetesAptRepository, kubernetesRpmRepository, pauseImageFor } from './versions.js';
 
-/**
- * What control planes need in /etc/kubernetes/pki before kubeadm runs; the same names under
- * `<cluster>/pki/` in the state store (src/pki pkiKey).
- */
-export const CONTROL_PLANE_PKI_FILES = [
-  'ca.crt',
-  'ca.key',
-  'front-proxy-ca.crt',
-  'front-proxy-ca.key',
-  'etcd/ca.crt',
-  'etcd/ca.key',
-  'sa.key',
-  'sa.pub',
-] as const;
+export { CONTROL_PLANE_PKI_FILES } from '../pki/files.js';
 
 /** State store key (relative to the store root) where control planes publish the join token. */
 export function bootstrapTokenKey(clusterName: string): string {
