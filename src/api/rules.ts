@@ -7,6 +7,7 @@ import { cidrIssue, cidrsOverlap, parseCidr } from './cidr.js';
 import { API_VERSION, KIND, type Cluster } from './types.js';
 import { isSupported, parseKubeVersion, supportedRange } from './version.js';
 import { isKnownZone, zoneRegion } from './zones.js';
+import { CNI_NAMES, isCniName } from './cni.js';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const UID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -59,7 +60,7 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   else if (!isSupported(v)) add('spec.kubernetesVersion', `${s.kubernetesVersion} is outside the supported range ${supportedRange()}`);
 
   // Networking: valid CIDRs that do not overlap.
-  if (!['calico', 'cilium', 'flannel'].includes(s.networking.cni)) add('spec.networking.cni', `"${s.networking.cni}" is not supported (calico, cilium, flannel)`);
+  if (!isCniName(s.networking.cni)) add('spec.networking.cni', `"${s.networking.cni}" is not supported (${CNI_NAMES.join(', ')})`);
   const ranges: [string, string][] = [['podCIDR', s.networking.podCIDR], ['serviceCIDR', s.networking.serviceCIDR]];
   // The network range is the VPC / network the provider creates: there is none around the user's own hosts.
   if (!cloud?.ownHosts) ranges.push(['networkCIDR', s.networking.networkCIDR]);

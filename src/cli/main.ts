@@ -12,6 +12,7 @@ export { nodeSupportNotice } from './node-support.js';
 import { watchInterrupts } from './interrupts.js';
 import type { BlobStore } from '../state/blob.js';
 import { progressModeOf } from './result.js';
+import { cniChoices } from '../api/cni.js';
 
 export { reportResult } from './result.js';
 
@@ -41,7 +42,7 @@ const clusterFlags = (c: Command) => {
     .option('--node-size <type>', 'worker machine type')
     .option('--control-plane-size <type>', 'control-plane machine type')
     .option('--kubernetes-version <x.y.z>', 'Kubernetes version')
-    .option('--networking <cni>', 'CNI: calico, cilium or flannel')
+    .option('--networking <cni>', `CNI: ${cniChoices()}`)
     .option('--ssh-public-key <path>', 'OpenSSH public key installed on nodes')
     .option('--admin-access <cidrs>', 'CIDRs allowed to reach the API')
     .option('--ssh-access <cidrs>', 'CIDRs allowed to reach SSH')
