@@ -13,9 +13,10 @@ import { sleep } from '../../src/core/sleep.js';
 import type { AwsClients } from './clients.js';
 import { TAG_CLUSTER } from './model/names.js';
 import { isOurs, paginate, tagMap } from './resources/common.js';
+import { CONTROL_PLANE_GROUP, NODE_GROUP_LABEL } from '../../src/api/labels.js';
 
-const NODE_GROUP_TAG = 'k8sup.io/node-group';
-const CONTROL_PLANE = 'control-plane';
+const NODE_GROUP_TAG = NODE_GROUP_LABEL;
+const CONTROL_PLANE = CONTROL_PLANE_GROUP;
 const LT_ID_TAG = 'aws:ec2launchtemplate:id';
 const LT_VERSION_TAG = 'aws:ec2launchtemplate:version';
 /** Lifecycle states of instances that are leaving the group: not listed, not waited for. */

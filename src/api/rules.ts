@@ -8,6 +8,7 @@ import { API_VERSION, KIND, type Cluster } from './types.js';
 import { isSupported, parseKubeVersion, supportedRange } from './version.js';
 import { isKnownZone, zoneRegion } from './zones.js';
 import { CNI_NAMES, isCniName } from './cni.js';
+import { CONTROL_PLANE_GROUP } from './labels.js';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const UID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -97,7 +98,7 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   s.nodeGroups.forEach((g, i) => {
     const p = `spec.nodeGroups[${i}]`;
     if (!g.name || !DNS1123_LABEL.test(g.name) || g.name.length > 40) add(`${p}.name`, `"${g.name ?? ''}" must be a DNS label (lowercase letters, digits, '-'; at most 40 characters)`);
-    else if (g.name === 'control-plane') add(`${p}.name`, '"control-plane" is reserved for the control plane');
+    else if (g.name === CONTROL_PLANE_GROUP) add(`${p}.name`, `"${CONTROL_PLANE_GROUP}" is reserved for the control plane`);
     else if (names.has(g.name)) add(`${p}.name`, `"${g.name}" is used by another node group`);
     names.add(g.name);
     if (!Number.isInteger(g.minSize) || g.minSize < 0) add(`${p}.minSize`, `must be a whole number >= 0, got ${g.minSize}`);

@@ -6,6 +6,7 @@ import { InvalidInputError, type FieldIssue } from '../core/errors.js';
 import { stateLocationOf } from '../state/url.js';
 import type { BootstrapInput } from './types.js';
 import { isSupportedKubernetesVersion, parseKubernetesVersion, SUPPORTED_KUBERNETES_MINORS, supportedCni, type KubernetesVersion } from './versions.js';
+import { CONTROL_PLANE_GROUP } from '../api/labels.js';
 
 export interface StateStoreLocation {
   scheme: 's3' | 'gs' | 'file';
@@ -93,7 +94,7 @@ export function resolveBootstrapInput(input: BootstrapInput): ResolvedInput {
   if (typeof input.provider?.name !== 'string' || !input.provider.name) issue('provider', 'must describe the cloud the node runs on (its provider\'s cloud.ts)');
   const isControlPlane = input.role !== 'worker';
   if (!DNS_LABEL.test(input.nodeGroup)) issue('nodeGroup', 'must be a DNS label');
-  else if (isControlPlane && input.nodeGroup !== 'control-plane') issue('nodeGroup', "control planes are in group 'control-plane'");
+  else if (isControlPlane && input.nodeGroup !== CONTROL_PLANE_GROUP) issue('nodeGroup', `control planes are in group '${CONTROL_PLANE_GROUP}'`);
   if (!CA_CERT_HASH.test(input.caCertHash)) issue('caCertHash', 'must be sha256:<64 lowercase hex digits>');
 
   let controlPlaneEndpoint = '';

@@ -4,8 +4,9 @@ import type { V1DaemonSet, V1Deployment, V1Node, V1Pod } from '@kubernetes/clien
 import type { Cluster } from '../api/types.js';
 import { FailureType, type NodeStatus, type ValidationFailure } from './types.js';
 import { CNIS } from '../api/cni.js';
+import { NODE_GROUP_LABEL } from '../api/labels.js';
 
-export const NODE_GROUP_LABEL = 'k8sup.io/node-group';
+export { NODE_GROUP_LABEL } from '../api/labels.js';
 export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export const CONTROL_PLANE_GROUP = 'control-plane';

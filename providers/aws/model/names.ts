@@ -5,11 +5,12 @@
 import { createHash } from 'node:crypto';
 import type { Cluster } from '../../../src/api/types.js';
 import { stateLocationOf } from '../../../src/state/url.js';
+import { CLUSTER_ID_TAG, CLUSTER_TAG, RESOURCE_ID_TAG } from '../../../src/api/labels.js';
 
-export const TAG_CLUSTER = 'k8sup.io/cluster';
+export const TAG_CLUSTER = CLUSTER_TAG;
 /** The cluster's identity (`metadata.uid`): tells apart clusters of the same name kept in different state stores. */
-export const TAG_CLUSTER_ID = 'k8sup.io/cluster-id';
-export const TAG_ID = 'k8sup.io/id';
+export const TAG_CLUSTER_ID = CLUSTER_ID_TAG;
+export const TAG_ID = RESOURCE_ID_TAG;
 export const kubernetesClusterTag = (cluster: string) => `kubernetes.io/cluster/${cluster}`;
 
 /** Canonical Ubuntu 24.04 LTS, the newest by name wins. */
