@@ -26,6 +26,7 @@ import { subnetHandler } from './resources/subnet.js';
 import { targetGroupHandler } from './resources/target-group.js';
 import { vpcHandler } from './resources/vpc.js';
 import { awsRollingUpdate } from './rolling-update.js';
+import { awsCloud } from './cloud.js';
 
 export type { AwsClients, CallRecord } from './clients.js';
 export { buildAwsGraph } from './model/index.js';
@@ -124,10 +125,11 @@ export function apiEndpoint(outputs: Record<string, Record<string, unknown>>): s
 
 export function createAwsProvider(options: AwsProviderOptions = {}): Provider<AwsClients> {
   return {
-    name: 'aws',
+    name: awsCloud.name,
     // Nodes fetch their bootstrap material from S3 with their instance role.
-    nodeStateStoreSchemes: ['s3:'],
-    discoversByOwnership: true,
+    // From the cloud's facts (cloud.ts): nodes read s3:// stores; orphaned clusters are found by their tags.
+    nodeStateStoreSchemes: [`${awsCloud.nodes.store!.scheme}:`],
+    discoversByOwnership: awsCloud.orphanScope !== undefined,
     handlers: awsHandlers,
     buildGraph: buildAwsGraph,
     connect: (cluster, opts) => connectAws(cluster, opts, options),

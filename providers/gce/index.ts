@@ -24,6 +24,7 @@ import { serviceAccountHandler } from './resources/service-account.js';
 import { bucketIamMemberHandler } from './resources/bucket-iam-member.js';
 import { targetTcpProxyHandler } from './resources/target-tcp-proxy.js';
 import { gceRollingUpdate } from './rolling-update.js';
+import { gceCloud } from './cloud.js';
 
 export type { GceClients, CallRecord } from './clients.js';
 export { buildGceGraph } from './model/index.js';
@@ -130,10 +131,11 @@ export function apiEndpoint(outputs: Record<string, Record<string, unknown>>): s
 
 export function createGceProvider(options: GceProviderOptions = {}): Provider<GceClients> {
   return {
-    name: 'gce',
+    name: gceCloud.name,
     // Nodes fetch their bootstrap material from GCS with their service account.
-    nodeStateStoreSchemes: ['gs:'],
-    discoversByOwnership: true,
+    // From the cloud's facts (cloud.ts): nodes read gs:// stores; orphaned clusters are found by their labels.
+    nodeStateStoreSchemes: [`${gceCloud.nodes.store!.scheme}:`],
+    discoversByOwnership: gceCloud.orphanScope !== undefined,
     handlers: gceHandlers,
     buildGraph: buildGceGraph,
     connect: (cluster, opts) => connectGce(cluster, opts, options),

@@ -17,6 +17,7 @@ import { REAL_HOST, type RemoteEnvironment } from './remote.js';
 import { hostHandler } from './resources/host.js';
 import { kubeadmInitHandler, kubeadmJoinHandler, renderStepScript } from './resources/kubeadm.js';
 import { SSH_TRANSIENT_CODES } from './ssh.js';
+import { metalCloud } from './cloud.js';
 
 export { MetalClients, type PkiFile, type RenderBootstrap } from './clients.js';
 export { parseHostsFile } from './hosts-file.js';
@@ -92,7 +93,7 @@ export function classifyMetalError(err: unknown): ErrorClass {
 
 export function createMetalProvider(options: MetalProviderOptions = {}): Provider<MetalClients> {
   return {
-    name: 'metal',
+    name: metalCloud.name,
     // A node install over SSH (packages, images, kubeadm) may take longer than the engine's default 10 minutes.
     taskTimeoutMs: 35 * 60_000,
     handlers: [hostHandler, kubeadmInitHandler, kubeadmJoinHandler],
