@@ -5,6 +5,7 @@
 // tasks, whose create() first looks for an object carrying the same k8sup.io/id tag).
 
 import { classifyAwsError, errorCode } from './errors.js';
+import { partitionOf } from './model/partition.js';
 import { sleep } from '../../src/core/sleep.js';
 import { backoffDelay, DEFAULTS } from '../../src/core/executor.js';
 
@@ -69,12 +70,6 @@ const MODULES: Record<AwsService, { pkg: string; client: string; envName: string
 /** `AWS_ENDPOINT_URL_<SERVICE>` wins over `AWS_ENDPOINT_URL` (the SDK's own convention). */
 export function endpointFor(service: AwsService, env: Record<string, string | undefined>): string | undefined {
   return env[`AWS_ENDPOINT_URL_${MODULES[service].envName}`] || env.AWS_ENDPOINT_URL || undefined;
-}
-
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
 }
 
 function globalRegion(region: string): string {

@@ -2,7 +2,7 @@
 // SDK clients (clients.ts) and error classification (errors.ts). See docs/aws.md.
 
 import type { Cluster } from '../../src/api/types.js';
-import { clusterZones } from '../../src/api/zones.js';
+import { assertZonesAvailable } from '../../src/api/zones.js';
 import { InvalidInputError, OperationError } from '../../src/core/errors.js';
 import type { ConnectOptions, Provider } from '../../src/core/provider.js';
 import type { ErrorClass, ResourceHandler } from '../../src/core/resource.js';
@@ -26,6 +26,7 @@ import { subnetHandler } from './resources/subnet.js';
 import { targetGroupHandler } from './resources/target-group.js';
 import { vpcHandler } from './resources/vpc.js';
 import { awsRollingUpdate } from './rolling-update.js';
+import { awsCloud } from './cloud.js';
 
 export type { AwsClients, CallRecord } from './clients.js';
 export { buildAwsGraph } from './model/index.js';
@@ -105,14 +106,7 @@ export async function connectAws(cluster: Cluster, opts: ConnectOptions, options
     throw new OperationError(describeFailure(`ec2:DescribeAvailabilityZones in ${region}`, err), { cause: err });
   }
   const available = new Set(zones.filter((z) => !z.State || z.State === 'available').map((z) => z.ZoneName));
-  const wanted = clusterZones(cluster);
-  const missing = wanted.filter((z) => !available.has(z));
-  if (missing.length) {
-    throw InvalidInputError.fromIssues(
-      missing.map((z) => ({ path: `spec.zones[${Math.max(0, spec.zones.indexOf(z))}]`, message: `zone ${z} is not available in ${region} (ec2:DescribeAvailabilityZones lists ${[...available].sort().join(', ') || 'none'})` })),
-      'Pick zones from the list above.',
-    );
-  }
+  assertZonesAvailable(cluster, (z) => available.has(z), () => `is not available in ${region} (ec2:DescribeAvailabilityZones lists ${[...available].sort().join(', ') || 'none'})`);
   return clients;
 }
 
@@ -131,10 +125,11 @@ export function apiEndpoint(outputs: Record<string, Record<string, unknown>>): s
 
 export function createAwsProvider(options: AwsProviderOptions = {}): Provider<AwsClients> {
   return {
-    name: 'aws',
+    name: awsCloud.name,
     // Nodes fetch their bootstrap material from S3 with their instance role.
-    nodeStateStoreSchemes: ['s3:'],
-    discoversByOwnership: true,
+    // From the cloud's facts (cloud.ts): nodes read s3:// stores; orphaned clusters are found by their tags.
+    nodeStateStoreSchemes: [`${awsCloud.nodes.store!.scheme}:`],
+    discoversByOwnership: awsCloud.orphanScope !== undefined,
     handlers: awsHandlers,
     buildGraph: buildAwsGraph,
     connect: (cluster, opts) => connectAws(cluster, opts, options),

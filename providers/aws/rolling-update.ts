@@ -7,15 +7,15 @@
 // resolved to a number through DescribeLaunchTemplates, so both sides compare as `lt-id:number`.
 
 import type { Cluster } from '../../src/api/types.js';
-import { OperationError } from '../../src/core/errors.js';
 import type { CloudInstanceGroup, GroupInstance, ReplaceOptions, RollingUpdateCapability } from '../../src/core/provider.js';
-import { sleep } from '../../src/core/sleep.js';
 import type { AwsClients } from './clients.js';
 import { TAG_CLUSTER } from './model/names.js';
 import { isOurs, paginate, tagMap } from './resources/common.js';
+import { CONTROL_PLANE_GROUP, NODE_GROUP_LABEL } from '../../src/api/labels.js';
+import { waitForGroup } from '../../src/core/group-wait.js';
 
-const NODE_GROUP_TAG = 'k8sup.io/node-group';
-const CONTROL_PLANE = 'control-plane';
+const NODE_GROUP_TAG = NODE_GROUP_LABEL;
+const CONTROL_PLANE = CONTROL_PLANE_GROUP;
 const LT_ID_TAG = 'aws:ec2launchtemplate:id';
 const LT_VERSION_TAG = 'aws:ec2launchtemplate:version';
 /** Lifecycle states of instances that are leaving the group: not listed, not waited for. */
@@ -97,19 +97,13 @@ export const awsRollingUpdate: RollingUpdateCapability<AwsClients> = {
     const before = new Set(group.instances.map((i) => i.id));
     await clients.autoscaling.call('TerminateInstanceInAutoScalingGroup', { InstanceId: instance.id, ShouldDecrementDesiredCapacity: false });
     opts.io.emit({ code: 'rolling-update.terminated', level: 'info', message: `terminated ${instance.id} in ${group.cloudName}; waiting for its replacement`, task: group.cloudName, data: { instance: instance.id } });
-    const deadline = Date.now() + opts.timeoutMs;
-    const pollMs = opts.pollMs ?? clients.pollMs;
-    for (;;) {
-      const now = (await describeGroups(clients, cluster.metadata, [group.cloudName]))[0];
-      if (!now) throw new OperationError(`auto scaling group ${group.cloudName} disappeared during the rolling update`, { hint: 'run `k8sup update cluster --yes` to recreate it' });
-      if (settled(now, instance.id, before)) return now;
-      if (Date.now() + pollMs > deadline) {
-        const states = now.instances.map((i) => `${i.id} ${i.status}${i.needsUpdate ? ' (old version)' : ''}`).join(', ') || 'no instances';
-        throw new OperationError(`auto scaling group ${group.cloudName} did not get back to ${now.desired} in-service instances on ${now.currentVersion} within ${Math.round(opts.timeoutMs / 1000)}s (${states})`, {
-          hint: 'check the group\'s scaling activities in the AWS console; re-run rolling-update to continue',
-        });
-      }
-      await sleep(pollMs, opts.signal);
-    }
+    return waitForGroup({
+      read: async () => (await describeGroups(clients, cluster.metadata, [group.cloudName]))[0],
+      settled: (now) => settled(now, instance.id, before),
+      what: `auto scaling group ${group.cloudName}`,
+      want: 'in-service instances',
+      oldMark: 'old version',
+      hint: 'check the group\'s scaling activities in the AWS console; re-run rolling-update to continue',
+    }, { ...opts, pollMs: opts.pollMs ?? clients.pollMs });
   },
 };

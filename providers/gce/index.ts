@@ -2,7 +2,7 @@
 // Compute clients (clients.ts) and error classification (errors.ts). See docs/gce.md.
 
 import type { Cluster } from '../../src/api/types.js';
-import { clusterZones } from '../../src/api/zones.js';
+import { assertZonesAvailable } from '../../src/api/zones.js';
 import { InvalidInputError, OperationError } from '../../src/core/errors.js';
 import type { ConnectOptions, Provider } from '../../src/core/provider.js';
 import type { ResourceHandler } from '../../src/core/resource.js';
@@ -22,9 +22,9 @@ import { networkHandler } from './resources/network.js';
 import { subnetworkHandler } from './resources/subnetwork.js';
 import { serviceAccountHandler } from './resources/service-account.js';
 import { bucketIamMemberHandler } from './resources/bucket-iam-member.js';
-import { parseStateStoreUrl } from '../../src/bootstrap/index.js';
 import { targetTcpProxyHandler } from './resources/target-tcp-proxy.js';
 import { gceRollingUpdate } from './rolling-update.js';
+import { gceCloud } from './cloud.js';
 
 export type { GceClients, CallRecord } from './clients.js';
 export { buildGceGraph } from './model/index.js';
@@ -84,18 +84,11 @@ export async function connectGce(cluster: Cluster, opts: ConnectOptions, options
     throw new OperationError(`listing zones of project ${spec.project} failed: ${message}`, { hint: 'Check network access to the Compute API (or K8SUP_GCE_ENDPOINT).', cause: err });
   }
   const up = new Set(zones.filter((z) => !z.status || z.status === 'UP').map((z) => z.name));
-  const wanted = clusterZones(cluster);
-  const missing = wanted.filter((z) => !up.has(z) || !z.startsWith(`${spec.region}-`));
-  if (missing.length) {
-    const inRegion = [...up].filter((z): z is string => !!z && z.startsWith(`${spec.region}-`)).sort();
-    throw InvalidInputError.fromIssues(
-      missing.map((z) => ({ path: `spec.zones[${Math.max(0, spec.zones.indexOf(z))}]`, message: `zone ${z} is not an available zone of ${spec.region} in project ${spec.project} (available: ${inRegion.join(', ') || 'none'})` })),
-      'Pick zones from the list above.',
-    );
-  }
+  const inRegion = [...up].filter((z): z is string => !!z && z.startsWith(`${spec.region}-`)).sort();
+  assertZonesAvailable(cluster, (z) => up.has(z) && z.startsWith(`${spec.region}-`), () => `is not an available zone of ${spec.region} in project ${spec.project} (available: ${inRegion.join(', ') || 'none'})`);
   if (spec.api.dnsZone) clients.settings.dnsZone = await lookUpDnsZone(clients, spec.api.dnsZone, spec.project);
   // The roles' state-store bindings (model/identity.ts) are found in the policy of the store's bucket.
-  const store = parseStateStoreUrl(opts.store.url);
+  const store = opts.state.location;
   clients.settings.stateBuckets = store?.scheme === 'gs' ? [store.bucket] : [];
   return clients;
 }
@@ -138,10 +131,11 @@ export function apiEndpoint(outputs: Record<string, Record<string, unknown>>): s
 
 export function createGceProvider(options: GceProviderOptions = {}): Provider<GceClients> {
   return {
-    name: 'gce',
+    name: gceCloud.name,
     // Nodes fetch their bootstrap material from GCS with their service account.
-    nodeStateStoreSchemes: ['gs:'],
-    discoversByOwnership: true,
+    // From the cloud's facts (cloud.ts): nodes read gs:// stores; orphaned clusters are found by their labels.
+    nodeStateStoreSchemes: [`${gceCloud.nodes.store!.scheme}:`],
+    discoversByOwnership: gceCloud.orphanScope !== undefined,
     handlers: gceHandlers,
     buildGraph: buildGceGraph,
     connect: (cluster, opts) => connectGce(cluster, opts, options),

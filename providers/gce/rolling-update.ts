@@ -5,12 +5,11 @@
 // no member has a pending action.
 
 import type { Cluster } from '../../src/api/types.js';
-import { OperationError } from '../../src/core/errors.js';
 import type { CloudInstanceGroup, GroupInstance, ReplaceOptions, RollingUpdateCapability } from '../../src/core/provider.js';
-import { sleep } from '../../src/core/sleep.js';
 import type { GceClients } from './clients.js';
 import { lastSegment, nameFilter, parseMarker } from './model/names.js';
 import { isOwnObject } from '../../src/core/ownership.js';
+import { waitForGroup } from '../../src/core/group-wait.js';
 
 /** Model keys of the control-plane groups (see model/compute.ts). */
 const CONTROL_PLANE_KEYS = new Set(['cp', 'cp-join']);
@@ -81,19 +80,13 @@ export const gceRollingUpdate: RollingUpdateCapability<GceClients> = {
       opts.signal,
     );
     opts.io.emit({ code: 'rolling-update.terminated', level: 'info', message: `recreating ${instance.id} in ${group.cloudName}`, task: group.cloudName, data: { instance: instance.id } });
-    const deadline = Date.now() + opts.timeoutMs;
-    const pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
-    for (;;) {
-      const now = (await describeGroups(clients, cluster.metadata, { name: group.cloudName, zone }))[0];
-      if (!now) throw new OperationError(`instance group ${group.cloudName} disappeared during the rolling update`, { hint: 'run `k8sup update cluster --yes` to recreate it' });
-      if (settled(now, instance.id)) return now;
-      if (Date.now() + pollMs > deadline) {
-        const states = now.instances.map((i) => `${i.id} ${i.status}${i.needsUpdate ? ' (old template)' : ''}`).join(', ') || 'no instances';
-        throw new OperationError(`instance group ${group.cloudName} did not get back to ${now.desired} running instances on ${now.currentVersion} within ${Math.round(opts.timeoutMs / 1000)}s (${states})`, {
-          hint: 'check the group in the Cloud console (gcloud compute instance-groups managed list-instances); re-run rolling-update to continue',
-        });
-      }
-      await sleep(pollMs, opts.signal);
-    }
+    return waitForGroup({
+      read: async () => (await describeGroups(clients, cluster.metadata, { name: group.cloudName, zone }))[0],
+      settled: (now) => settled(now, instance.id),
+      what: `instance group ${group.cloudName}`,
+      want: 'running instances',
+      oldMark: 'old template',
+      hint: 'check the group in the Cloud console (gcloud compute instance-groups managed list-instances); re-run rolling-update to continue',
+    }, { ...opts, pollMs: opts.pollMs ?? DEFAULT_POLL_MS });
   },
 };

@@ -6,9 +6,9 @@
 import { join } from 'node:path';
 import type { Cluster, HostSpec } from '../../src/api/types.js';
 import { InvalidInputError, OperationError } from '../../src/core/errors.js';
-import type { ConnectOptions, Provider } from '../../src/core/provider.js';
+import type { ConnectOptions, Provider, ProviderState } from '../../src/core/provider.js';
 import type { ErrorClass } from '../../src/core/resource.js';
-import type { BlobStore } from '../../src/state/blob.js';
+import type { StateLocation } from '../../src/state/url.js';
 import { MetalClients, type MetalSettings, type PkiFile, type RenderBootstrap } from './clients.js';
 import { hostName } from './hosts-file.js';
 import { HostInventory, retiredHosts } from './inventory.js';
@@ -17,14 +17,15 @@ import { REAL_HOST, type RemoteEnvironment } from './remote.js';
 import { hostHandler } from './resources/host.js';
 import { kubeadmInitHandler, kubeadmJoinHandler, renderStepScript } from './resources/kubeadm.js';
 import { SSH_TRANSIENT_CODES } from './ssh.js';
+import { metalCloud } from './cloud.js';
 
 export { MetalClients, type PkiFile, type RenderBootstrap } from './clients.js';
 export { parseHostsFile } from './hosts-file.js';
 export { renderStepScript } from './resources/kubeadm.js';
 
 export interface MetalProviderOptions {
-  /** Where PKI comes from; default: the cluster's state store (ConnectOptions.store). */
-  loadPki?: (cluster: Cluster, store: BlobStore | undefined) => Promise<PkiFile[]>;
+  /** Where PKI comes from; default: the cluster's state (ConnectOptions.state). */
+  loadPki?: (cluster: Cluster, state: ProviderState | undefined) => Promise<PkiFile[]>;
   /** Default: src/bootstrap renderBootstrapScript. */
   renderBootstrap?: RenderBootstrap;
   /** Remote root / PATH / sudo; default: the real host. Env K8SUP_METAL_REMOTE_ROOT / _PATH / K8SUP_METAL_SUDO also apply. */
@@ -35,31 +36,18 @@ export interface MetalProviderOptions {
   scriptTimeoutMs?: number;
 }
 
-/** Mode of each PKI file on the host: private keys 0600, certificates and the SA public key 0644. */
-function modeFor(file: string): number {
-  return file.endsWith('.key') ? 0o600 : 0o644;
-}
 
 /** The control-plane PKI from the state store, as files for /etc/kubernetes/pki. */
-export async function loadPkiFromStore(cluster: Cluster, store: BlobStore | undefined): Promise<PkiFile[]> {
+export async function loadPkiFromStore(cluster: Cluster, state: ProviderState | undefined): Promise<PkiFile[]> {
   const name = cluster.metadata.name;
-  if (!store) throw new OperationError(`no state store to read the PKI of ${name} from`, { code: 'NoStateStore' });
-  const { loadClusterPki } = await import('../../src/pki/index.js');
-  const pki = await loadClusterPki(store, name);
+  if (!state) throw new OperationError(`no state store to read the PKI of ${name} from`, { code: 'NoStateStore' });
+  const pki = await state.readPki();
   if (!pki) {
     throw new OperationError(`the state store has no PKI for ${name}`, { code: 'NoPki', hint: `run k8sup create cluster ${name} (it generates the PKI) before applying` });
   }
-  const files: Record<string, string> = {
-    'ca.crt': pki.ca.certPem,
-    'ca.key': pki.ca.keyPem,
-    'front-proxy-ca.crt': pki.frontProxyCa.certPem,
-    'front-proxy-ca.key': pki.frontProxyCa.keyPem,
-    'etcd/ca.crt': pki.etcdCa.certPem,
-    'etcd/ca.key': pki.etcdCa.keyPem,
-    'sa.key': pki.serviceAccount.privateKeyPem,
-    'sa.pub': pki.serviceAccount.publicKeyPem,
-  };
-  return Object.entries(files).map(([path, content]) => ({ path, content, mode: modeFor(path) }));
+  const { pkiFiles } = await import('../../src/pki/cluster-pki.js');
+  // Private keys 0600 on the host; certificates and the SA public key 0644.
+  return pkiFiles(pki).map(({ file, data, secret }) => ({ path: file, content: data, mode: secret ? 0o600 : 0o644 }));
 }
 
 async function defaultRenderBootstrap(): Promise<RenderBootstrap> {
@@ -71,8 +59,8 @@ async function defaultRenderBootstrap(): Promise<RenderBootstrap> {
  * Metal nodes never read the state store (k8sup copies PKI and tokens over SSH), but the renderer wants a store URL
  * of a known scheme; other schemes (e.g. an in-memory store) get a neutral file:// stand-in.
  */
-function rendererStoreUrl(url: string | undefined): string {
-  return url && /^(s3|gs|file):\/\//.test(url) ? url : 'file:///var/lib/k8sup/state';
+function rendererStoreUrl(location: StateLocation | null | undefined): string {
+  return location?.url ?? 'file:///var/lib/k8sup/state';
 }
 
 function remoteFromEnv(env: Record<string, string | undefined>): Partial<RemoteEnvironment> {
@@ -105,7 +93,7 @@ export function classifyMetalError(err: unknown): ErrorClass {
 
 export function createMetalProvider(options: MetalProviderOptions = {}): Provider<MetalClients> {
   return {
-    name: 'metal',
+    name: metalCloud.name,
     // A node install over SSH (packages, images, kubeadm) may take longer than the engine's default 10 minutes.
     taskTimeoutMs: 35 * 60_000,
     handlers: [hostHandler, kubeadmInitHandler, kubeadmJoinHandler],
@@ -118,8 +106,8 @@ export function createMetalProvider(options: MetalProviderOptions = {}): Provide
       if (!cluster.spec.hosts?.length) {
         throw new OperationError(`cluster ${cluster.metadata.name} has no spec.hosts`, { code: 'NoHosts', hint: 'bare metal clusters are created with --hosts FILE' });
       }
-      const store = opts.store as BlobStore | undefined;
-      const inventory = new HostInventory(store, cluster.metadata.name);
+      const state = opts.state as ProviderState | undefined;
+      const inventory = new HostInventory(state, cluster.metadata.name);
       const current = new Map(cluster.spec.hosts.map((h) => [hostName(h), h]));
       const retired = retiredHosts(await inventory.load(), current);
       refuseRemovedControlPlanes(cluster.metadata.name, retired, inventory.key);
@@ -130,9 +118,9 @@ export function createMetalProvider(options: MetalProviderOptions = {}): Provide
         knownHostsPath: join(opts.home, '.ssh', 'known_hosts'),
         acceptNew: opts.sshAcceptNew === true,
         remote: { ...REAL_HOST, ...remoteFromEnv(opts.env), ...options.remote },
-        loadPki: () => (options.loadPki ?? loadPkiFromStore)(cluster, store),
+        loadPki: () => (options.loadPki ?? loadPkiFromStore)(cluster, state),
         renderBootstrap: options.renderBootstrap ?? (await defaultRenderBootstrap()),
-        stateStoreUrl: rendererStoreUrl(store?.url),
+        stateStoreUrl: rendererStoreUrl(state?.location),
         agentSocket: opts.env.SSH_AUTH_SOCK || undefined,
         passphrase: opts.env.K8SUP_SSH_PASSPHRASE || undefined,
         connectAttempts: options.connectAttempts,

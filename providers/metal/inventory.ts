@@ -9,8 +9,7 @@
 
 import type { HostSpec } from '../../src/api/types.js';
 import { OperationError } from '../../src/core/errors.js';
-import type { BlobStore } from '../../src/state/blob.js';
-import { casUpdate } from '../../src/state/cas.js';
+import type { ProviderState } from '../../src/core/provider.js';
 
 export const INVENTORY_OBJECT = 'metal-hosts.json';
 
@@ -23,9 +22,9 @@ const sameMachine = (a: HostSpec, b: HostSpec) => a.address === b.address && a.p
 export class HostInventory {
   readonly key: string;
 
-  /** `store` undefined: nothing is remembered (the provider then only knows spec.hosts). */
+  /** `state` undefined: nothing is remembered (the provider then only knows spec.hosts). Writes are lease-fenced. */
   constructor(
-    private readonly store: BlobStore | undefined,
+    private readonly state: Pick<ProviderState, 'getObject' | 'updateObject'> | undefined,
     cluster: string,
   ) {
     this.key = `${cluster}/${INVENTORY_OBJECT}`;
@@ -47,9 +46,8 @@ export class HostInventory {
   }
 
   async load(): Promise<Record<string, HostSpec>> {
-    if (!this.store) return {};
-    const blob = await this.store.get(this.key);
-    return this.parse(blob ? blob.data : null).hosts;
+    if (!this.state) return {};
+    return this.parse(await this.state.getObject(INVENTORY_OBJECT)).hosts;
   }
 
   /** Records (or refreshes) a host; an older entry for the same machine under another name is dropped (a rename). */
@@ -72,8 +70,8 @@ export class HostInventory {
   }
 
   private async change(fn: (hosts: Record<string, HostSpec>) => Record<string, HostSpec> | undefined): Promise<void> {
-    if (!this.store) return;
-    await casUpdate(this.store, this.key, (current) => {
+    if (!this.state) return;
+    await this.state.updateObject(INVENTORY_OBJECT, (current) => {
       const next = fn(this.parse(current).hosts);
       return next === undefined ? undefined : JSON.stringify({ hosts: next }, null, 2) + '\n';
     });

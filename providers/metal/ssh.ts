@@ -7,6 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2';
 import { OperationError, InvalidInputError } from '../../src/core/errors.js';
+import { backoffDelay } from '../../src/core/executor.js';
+import { sleep } from '../../src/core/sleep.js';
 import { knownHostsName, knownKeyTypes, preferredHostKeyAlgorithms, readKnownHosts, verifyHostKey, type HostKeyPolicy } from './known-hosts.js';
 
 export interface SshEndpoint {
@@ -313,14 +315,7 @@ export async function connectSsh(target: SshEndpoint, opts: SshConnectOptions): 
       const retryable = e instanceof OperationError && SSH_TRANSIENT_CODES.has(e.code);
       if (!retryable || attempt >= attempts || opts.signal?.aborted) throw e;
       opts.onRetry?.(attempt, e as Error);
-      await sleep((opts.retryDelayMs ?? 500) * 2 ** (attempt - 1), opts.signal);
+      await sleep(backoffDelay(attempt, opts.retryDelayMs ?? 500, 10_000, Math.random), opts.signal);
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 }

@@ -1,37 +1,48 @@
 // Fills in everything a user may leave out: the cloud and region from the zones, sizes, CIDRs, version.
 // Input is a shape-checked document (schema.ts); output is a complete Cluster that rules.ts then judges.
 
-import { API_VERSION, KIND, type Cluster, type CloudName, type ClusterSpecBody, type NodeGroupSpec } from './types.js';
+import { allClouds, cloudFacts, DEFAULT_CLOUD } from '../../providers/index.js';
+import { API_VERSION, KIND, type Cluster, type ClusterSpecBody, type NodeGroupSpec } from './types.js';
 import { DEFAULT_KUBERNETES_VERSION } from './version.js';
-import { zoneShape } from './zones.js';
+import { zoneRegion } from './zones.js';
 
-export const DEFAULT_MACHINE_TYPE: Record<CloudName, string> = { aws: 't3.medium', gce: 'e2-standard-2', metal: 'host' };
 export const DEFAULT_NETWORKING = { cni: 'calico', podCIDR: '100.96.0.0/11', serviceCIDR: '100.64.0.0/13', networkCIDR: '172.20.0.0/16' } as const;
-/** Bare-metal clusters have no zones; their nodes are in this one. */
-export const METAL_ZONE = 'metal';
 
 type Doc = { [k: string]: any };
 
-/** The cloud implied by the zones' names, or by the presence of hosts. */
-export function inferCloud(zones: string[] | undefined, hasHosts: boolean): CloudName | undefined {
+/** The cloud and region a zone's name is shaped like (the first registered cloud it fits), or null. */
+export function zoneShape(zone: string): { cloud: string; region: string } | null {
+  for (const cloud of allClouds()) {
+    const region = cloud.zones ? zoneRegion(cloud.zones, zone) : null;
+    if (region !== null) return { cloud: cloud.name, region };
+  }
+  return null;
+}
+
+/** The cloud implied by the zones' names, or by the presence of hosts (the cloud whose machines are the user's hosts). */
+export function inferCloud(zones: string[] | undefined, hasHosts: boolean): string | undefined {
   const first = zones?.map(zoneShape).find((s) => s !== null);
   if (first) return first.cloud;
-  return hasHosts ? 'metal' : undefined;
+  return hasHosts ? allClouds().find((c) => c.ownHosts)?.name : undefined;
 }
 
 /** A complete Cluster from a partial document. Never throws: impossible values are left for the rules to report. */
 export function withDefaults(doc: Doc): Cluster {
   const spec: Doc = doc.spec ?? {};
   const hosts = spec.hosts as ClusterSpecBody['hosts'];
-  const cloud: CloudName = spec.cloud ?? inferCloud(spec.zones, (hosts?.length ?? 0) > 0) ?? 'aws';
-  const zones: string[] = spec.zones ?? (cloud === 'metal' ? [METAL_ZONE] : []);
-  const region: string = spec.region ?? (cloud === 'metal' ? METAL_ZONE : (zones.map(zoneShape).find((s) => s)?.region ?? ''));
-  const machineType = DEFAULT_MACHINE_TYPE[cloud];
+  const cloud: string = spec.cloud ?? inferCloud(spec.zones, (hosts?.length ?? 0) > 0) ?? DEFAULT_CLOUD;
+  // An unknown cloud gets no cloud defaults; the rules then report it.
+  const facts = cloudFacts(cloud);
+  const fixedZone = facts?.fixedZone;
+  const zones: string[] = spec.zones ?? (fixedZone !== undefined ? [fixedZone] : []);
+  const region: string = spec.region ?? fixedZone ?? (zones.map(zoneShape).find((s) => s)?.region ?? '');
+  const machineType = facts?.defaultMachineType as string;
+  const ownHosts = facts?.ownHosts === true;
   const cpHosts = hosts?.filter((h) => h.role === 'control-plane').length ?? 0;
-  const cpCount: number = spec.controlPlane?.count ?? spec.controlPlane?.zones?.length ?? (cloud === 'metal' && cpHosts > 0 ? cpHosts : 1);
+  const cpCount: number = spec.controlPlane?.count ?? spec.controlPlane?.zones?.length ?? (ownHosts && cpHosts > 0 ? cpHosts : 1);
   const workerHosts = hosts?.filter((h) => h.role === 'worker').length ?? 0;
   const defaultGroups: NodeGroupSpec[] =
-    cloud === 'metal'
+    ownHosts
       ? workerHosts > 0 ? [{ name: 'nodes', machineType, minSize: workerHosts, maxSize: workerHosts, zones }] : []
       : [{ name: 'nodes', machineType, minSize: 1, maxSize: 1, zones }];
 

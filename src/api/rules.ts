@@ -1,12 +1,14 @@
 // Cross-field rules on a complete Cluster. Each problem is reported with the path of the field to fix;
 // nothing here throws, so a user sees every problem at once.
 
+import { CLOUD_NAMES, cloudFacts } from '../../providers/index.js';
 import type { FieldIssue } from '../core/errors.js';
-import { cidrIssue, cidrsOverlap, parseCidr, parseIpv4 } from './cidr.js';
-import { parseHostPort } from './endpoint.js';
-import { API_FRONT_ENDS, API_VERSION, KIND, type Cluster } from './types.js';
+import { cidrIssue, cidrsOverlap, parseCidr } from './cidr.js';
+import { API_VERSION, KIND, type Cluster } from './types.js';
 import { isSupported, parseKubeVersion, supportedRange } from './version.js';
-import { isKnownZone, zoneShape } from './zones.js';
+import { isKnownZone, zoneRegion } from './zones.js';
+import { CNI_NAMES, isCniName } from './cni.js';
+import { CONTROL_PLANE_GROUP } from './labels.js';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const UID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -38,15 +40,18 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   }
   if (c.metadata.revision !== undefined && c.metadata.revision < 1) add('metadata.revision', 'must be a revision number (1 or more) as `get cluster` printed it');
 
-  if (!['aws', 'gce', 'metal'].includes(s.cloud)) add('spec.cloud', `"${s.cloud}" is not a supported cloud (aws, gce, metal)`);
+  const cloud = cloudFacts(s.cloud);
+  if (!cloud) add('spec.cloud', `"${s.cloud}" is not a supported cloud (${CLOUD_NAMES.join(', ')})`);
+  // Zone-less clouds (bare metal) place every node in their one fixed zone.
+  const zoned = cloud?.fixedZone === undefined;
 
   // Zones: known for the cloud, all in one region.
-  if (s.cloud !== 'metal') {
+  if (zoned) {
     if (s.zones.length === 0) add('spec.zones', 'at least one zone is required (--zones us-east-2a)');
     s.zones.forEach((z, i) => {
-      const shape = zoneShape(z);
-      if (!isKnownZone(s.cloud, z)) add(`spec.zones[${i}]`, `unknown ${s.cloud} zone "${z}"`);
-      else if (shape && shape.region !== s.region) add(`spec.zones[${i}]`, `zone "${z}" is in region ${shape.region}, not ${s.region}: all zones must be in one region`);
+      const region = cloud?.zones ? zoneRegion(cloud.zones, z) : null;
+      if (!cloud?.zones || !isKnownZone(cloud.zones, z)) add(`spec.zones[${i}]`, `unknown ${s.cloud} zone "${z}"`);
+      else if (region !== null && region !== s.region) add(`spec.zones[${i}]`, `zone "${z}" is in region ${region}, not ${s.region}: all zones must be in one region`);
     });
     if (new Set(s.zones).size !== s.zones.length) add('spec.zones', 'lists a zone twice');
   }
@@ -56,9 +61,10 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   else if (!isSupported(v)) add('spec.kubernetesVersion', `${s.kubernetesVersion} is outside the supported range ${supportedRange()}`);
 
   // Networking: valid CIDRs that do not overlap.
-  if (!['calico', 'cilium', 'flannel'].includes(s.networking.cni)) add('spec.networking.cni', `"${s.networking.cni}" is not supported (calico, cilium, flannel)`);
+  if (!isCniName(s.networking.cni)) add('spec.networking.cni', `"${s.networking.cni}" is not supported (${CNI_NAMES.join(', ')})`);
   const ranges: [string, string][] = [['podCIDR', s.networking.podCIDR], ['serviceCIDR', s.networking.serviceCIDR]];
-  if (s.cloud !== 'metal') ranges.push(['networkCIDR', s.networking.networkCIDR]);
+  // The network range is the VPC / network the provider creates: there is none around the user's own hosts.
+  if (!cloud?.ownHosts) ranges.push(['networkCIDR', s.networking.networkCIDR]);
   const parsed = ranges.map(([field, text]) => {
     const cidr = parseCidr(text);
     if (!cidr) add(`spec.networking.${field}`, cidrIssue(text)!);
@@ -84,7 +90,7 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   const cp = s.controlPlane;
   if (!Number.isInteger(cp.count) || cp.count < 1) add('spec.controlPlane.count', `must be a positive whole number, got ${cp.count}`);
   else if (cp.count % 2 === 0) add('spec.controlPlane.count', `must be odd (1, 3, 5) so etcd keeps quorum, got ${cp.count}`);
-  checkSubsetZones(cp.zones, s.zones, 'spec.controlPlane.zones', add, s.cloud);
+  checkSubsetZones(cp.zones, s.zones, 'spec.controlPlane.zones', add, zoned);
   if (cp.zones.length > cp.count && Number.isInteger(cp.count)) add('spec.controlPlane.zones', `lists ${cp.zones.length} zones for ${cp.count} control-plane node(s)`);
 
   // Node groups.
@@ -92,21 +98,18 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   s.nodeGroups.forEach((g, i) => {
     const p = `spec.nodeGroups[${i}]`;
     if (!g.name || !DNS1123_LABEL.test(g.name) || g.name.length > 40) add(`${p}.name`, `"${g.name ?? ''}" must be a DNS label (lowercase letters, digits, '-'; at most 40 characters)`);
-    else if (g.name === 'control-plane') add(`${p}.name`, '"control-plane" is reserved for the control plane');
+    else if (g.name === CONTROL_PLANE_GROUP) add(`${p}.name`, `"${CONTROL_PLANE_GROUP}" is reserved for the control plane`);
     else if (names.has(g.name)) add(`${p}.name`, `"${g.name}" is used by another node group`);
     names.add(g.name);
     if (!Number.isInteger(g.minSize) || g.minSize < 0) add(`${p}.minSize`, `must be a whole number >= 0, got ${g.minSize}`);
     if (!Number.isInteger(g.maxSize) || g.maxSize < 0) add(`${p}.maxSize`, `must be a whole number >= 0, got ${g.maxSize}`);
     else if (g.maxSize < g.minSize) add(`${p}.maxSize`, `(${g.maxSize}) must be >= minSize (${g.minSize})`);
     else if (g.maxSize > 1000) add(`${p}.maxSize`, `${g.maxSize} is more than the 1000 nodes a group may have`);
-    checkSubsetZones(g.zones, s.zones, `${p}.zones`, add, s.cloud);
+    checkSubsetZones(g.zones, s.zones, `${p}.zones`, add, zoned);
   });
 
-  if (s.cloud === 'gce' && !s.project) add('spec.project', 'is required on GCE (--project my-project)');
-  if (s.cloud === 'metal') {
-    checkHosts(c, add);
-    checkMetalApi(c, add);
-  } else {
+  issues.push(...(cloud?.specIssues?.(c) ?? []));
+  if (!cloud?.ownHosts) {
     if (s.hosts?.length) add('spec.hosts', `only bare-metal clusters have hosts (spec.cloud is ${s.cloud})`);
     if (s.api.frontEnd !== undefined) add('spec.api.frontEnd', `only bare-metal clusters choose an API front end (spec.cloud is ${s.cloud})`);
     if (s.api.endpoint !== undefined) add('spec.api.endpoint', `only bare-metal clusters take an external API endpoint (spec.cloud is ${s.cloud})`);
@@ -114,33 +117,11 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   return issues;
 }
 
-function checkSubsetZones(zones: string[], all: string[], path: string, add: (p: string, m: string) => void, cloud: string): void {
-  if (cloud !== 'metal' && zones.length === 0) add(path, 'needs at least one zone');
+function checkSubsetZones(zones: string[], all: string[], path: string, add: (p: string, m: string) => void, zoned: boolean): void {
+  if (zoned && zones.length === 0) add(path, 'needs at least one zone');
   zones.forEach((z, i) => {
     if (!all.includes(z)) add(`${path}[${i}]`, `"${z}" is not one of the cluster's zones (${all.join(', ')})`);
   });
-}
-
-function checkHosts(c: Cluster, add: (p: string, m: string) => void): void {
-  const hosts = c.spec.hosts ?? [];
-  if (hosts.length === 0) {
-    add('spec.hosts', 'bare-metal clusters need hosts (--hosts hosts.yaml)');
-    return;
-  }
-  const seen = new Set<string>();
-  hosts.forEach((h, i) => {
-    const p = `spec.hosts[${i}]`;
-    if (!h.address) add(`${p}.address`, 'is required');
-    else if (seen.has(`${h.address}:${h.port}`)) add(`${p}.address`, `${h.address}:${h.port} is listed twice`);
-    seen.add(`${h.address}:${h.port}`);
-    if (!Number.isInteger(h.port) || h.port < 1 || h.port > 65535) add(`${p}.port`, `must be a port number, got ${h.port}`);
-    if (h.role !== 'control-plane' && h.role !== 'worker') add(`${p}.role`, `must be control-plane or worker, got "${h.role}"`);
-    if (h.bastion !== undefined && !/^[^@\s]+@[^:\s]+(:\d+)?$/.test(h.bastion)) add(`${p}.bastion`, `"${h.bastion}" must look like user@host:port`);
-  });
-  const cps = hosts.filter((h) => h.role === 'control-plane').length;
-  if (cps === 0) add('spec.hosts', 'needs at least one host with role control-plane');
-  else if (cps !== c.spec.controlPlane.count) add('spec.controlPlane.count', `is ${c.spec.controlPlane.count} but the hosts list ${cps} control-plane host(s)`);
-  if (c.spec.api.vip !== undefined && parseIpv4(c.spec.api.vip) === null) add('spec.api.vip', `"${c.spec.api.vip}" is not an IPv4 address`);
 }
 
 /**
@@ -154,28 +135,6 @@ export function newInputIssues(c: Cluster): FieldIssue[] {
   // An empty list would open nothing on one cloud and everything on another: say what is meant instead.
   if (s.api.adminAccess.length === 0) add('spec.api.adminAccess', 'is empty: list the CIDRs allowed to reach the API (e.g. --admin-access 203.0.113.0/24, or 0.0.0.0/0 for anyone)');
   if (s.ssh.access.length === 0) add('spec.ssh.access', 'is empty: list the CIDRs allowed to reach SSH (e.g. --ssh-access 203.0.113.0/24, or 0.0.0.0/0 for anyone)');
-  // Nothing on metal publishes DNS records: accepting the zone would silently ignore it.
-  if (s.cloud === 'metal' && s.api.dnsZone !== null) {
-    add('spec.api.dnsZone', `bare-metal clusters publish no DNS records; drop --dns-zone and point ${s.api.dnsZone} at the API address (api.vip or api.endpoint) yourself`);
-  }
+  issues.push(...(cloudFacts(s.cloud)?.newInputIssues?.(c) ?? []));
   return issues;
-}
-
-/** spec.api on metal: the front end and the address it serves (docs/metal.md, "API front ends"). */
-function checkMetalApi(c: Cluster, add: (p: string, m: string) => void): void {
-  const api = c.spec.api;
-  const frontEnd = api.frontEnd ?? 'kube-vip';
-  if (!API_FRONT_ENDS.includes(frontEnd)) {
-    add('spec.api.frontEnd', `"${frontEnd}" is not an API front end (${API_FRONT_ENDS.join(', ')})`);
-    return;
-  }
-  if (frontEnd === 'haproxy-keepalived' && api.vip === undefined) add('spec.api.vip', 'is required with frontEnd haproxy-keepalived: the free IPv4 address keepalived holds (api: {frontEnd: haproxy-keepalived, vip: 10.0.0.100})');
-  if (frontEnd === 'external') {
-    if (api.endpoint === undefined) add('spec.api.endpoint', 'is required with frontEnd external: host[:port] of your load balancer (api: {frontEnd: external, endpoint: lb.example.com:6443})');
-    if (api.vip !== undefined) add('spec.api.vip', 'is not used with frontEnd external (the load balancer at api.endpoint serves the API); remove it');
-  } else if (api.endpoint !== undefined) {
-    add('spec.api.endpoint', `is only used with frontEnd external (frontEnd is ${frontEnd}); remove it or set api.frontEnd: external`);
-  }
-  if (api.endpoint !== undefined && parseHostPort(api.endpoint) === null) add('spec.api.endpoint', `"${api.endpoint}" is not host[:port] (a DNS name or IPv4 address, optional port 1-65535)`);
-  if (api.vip !== undefined && (c.spec.hosts ?? []).some((h) => h.address === api.vip)) add('spec.api.vip', `${api.vip} is also a host's address; the VIP must be a free address`);
 }

@@ -1,10 +1,11 @@
 // The cluster spec, as users write it (CONTRACT "Cluster spec"). Field names here are public and fixed.
 
+import type { CniName } from './cni.js';
+
 export const API_VERSION = 'k8sup.io/v1alpha1';
 export const KIND = 'Cluster';
 
-export type CloudName = 'aws' | 'gce' | 'metal';
-export type CniName = 'calico' | 'cilium' | 'flannel';
+export type { CniName };
 /** metal: what serves the Kubernetes API address (docs/metal.md, "API front ends"). */
 export type ApiFrontEnd = 'kube-vip' | 'haproxy-keepalived' | 'external';
 export const API_FRONT_ENDS: readonly ApiFrontEnd[] = ['kube-vip', 'haproxy-keepalived', 'external'];
@@ -73,7 +74,8 @@ export interface AssetsSpec {
 }
 
 export interface ClusterSpecBody {
-  cloud: CloudName;
+  /** A registered cloud's name (providers/index.ts CloudName); the rules refuse any other. */
+  cloud: string;
   region: string;
   zones: string[];
   kubernetesVersion: string;

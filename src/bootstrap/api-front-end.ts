@@ -34,7 +34,7 @@ const hash = (text: string) => createHash('sha256').update(text).digest();
 export function renderApiFrontEndFiles(r: ResolvedInput): ApiFrontEndFiles | null {
   const { input } = r;
   const spec = input.cluster.spec;
-  if (input.provider !== 'metal' || !r.isControlPlane || spec.api.frontEnd !== 'haproxy-keepalived' || !spec.api.vip) return null;
+  if (!input.provider.ownHosts || !r.isControlPlane || spec.api.frontEnd !== 'haproxy-keepalived' || !spec.api.vip) return null;
   const vip = spec.api.vip;
   const bindPort = Number(r.controlPlaneEndpoint.slice(r.controlPlaneEndpoint.lastIndexOf(':') + 1));
   const controlPlanes = (spec.hosts ?? []).filter((h) => h.role === 'control-plane');

@@ -3,8 +3,10 @@
 import { isIP } from 'node:net';
 import type { CniName } from '../api/types.js';
 import { InvalidInputError, type FieldIssue } from '../core/errors.js';
+import { stateLocationOf } from '../state/url.js';
 import type { BootstrapInput } from './types.js';
 import { isSupportedKubernetesVersion, parseKubernetesVersion, SUPPORTED_KUBERNETES_MINORS, supportedCni, type KubernetesVersion } from './versions.js';
+import { CONTROL_PLANE_GROUP } from '../api/labels.js';
 
 export interface StateStoreLocation {
   scheme: 's3' | 'gs' | 'file';
@@ -32,7 +34,6 @@ export interface ResolvedInput {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const CA_CERT_HASH = /^sha256:[0-9a-f]{64}$/;
-const BUCKET = /^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/;
 const KEY_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
@@ -56,14 +57,12 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+/** The store location as the templates use it (src/state/url.ts parses it): the prefix ends with '/' when set. */
 export function parseStateStoreUrl(url: string): StateStoreLocation | null {
-  const m = /^(s3|gs|file):\/\/([^/]*)(\/.*)?$/.exec(url);
-  if (!m) return null;
-  const scheme = m[1] as StateStoreLocation['scheme'];
-  if (scheme === 'file') return { scheme, bucket: '', prefix: '' };
-  const segments = (m[3] ?? '').split('/').filter((s) => s !== '');
-  if (!BUCKET.test(m[2]) || !segments.every((s) => KEY_SEGMENT.test(s))) return null;
-  return { scheme, bucket: m[2], prefix: segments.length ? `${segments.join('/')}/` : '' };
+  const location = stateLocationOf(url);
+  if (!location) return null;
+  if (location.scheme === 'file') return { scheme: 'file', bucket: '', prefix: '' };
+  return { scheme: location.scheme, bucket: location.bucket, prefix: location.prefix ? `${location.prefix}/` : '' };
 }
 
 /** 'https://mirror.local:5000' from 'mirror.local:5000' or a full URL, without a trailing '/'. */
@@ -92,10 +91,10 @@ export function resolveBootstrapInput(input: BootstrapInput): ResolvedInput {
   if (!isCidr(spec.networking.serviceCIDR)) issue('spec.networking.serviceCIDR', 'must be a CIDR');
 
   if (!['control-plane-init', 'control-plane-join', 'worker'].includes(input.role)) issue('role', 'unknown node role');
-  if (!['aws', 'gce', 'metal'].includes(input.provider)) issue('provider', 'must be aws, gce or metal');
+  if (typeof input.provider?.name !== 'string' || !input.provider.name) issue('provider', 'must describe the cloud the node runs on (its provider\'s cloud.ts)');
   const isControlPlane = input.role !== 'worker';
   if (!DNS_LABEL.test(input.nodeGroup)) issue('nodeGroup', 'must be a DNS label');
-  else if (isControlPlane && input.nodeGroup !== 'control-plane') issue('nodeGroup', "control planes are in group 'control-plane'");
+  else if (isControlPlane && input.nodeGroup !== CONTROL_PLANE_GROUP) issue('nodeGroup', `control planes are in group '${CONTROL_PLANE_GROUP}'`);
   if (!CA_CERT_HASH.test(input.caCertHash)) issue('caCertHash', 'must be sha256:<64 lowercase hex digits>');
 
   let controlPlaneEndpoint = '';
@@ -112,22 +111,23 @@ export function resolveBootstrapInput(input: BootstrapInput): ResolvedInput {
   const endpointHost = endpoint ? endpoint[1].replace(/^\[|\]$/g, '') : '';
   const certSANs = [...new Set([endpointHost, ...extraSANs].filter((s) => s !== ''))];
 
-  const isCloud = input.provider !== 'metal';
+  const platform = input.provider;
+  const isCloud = !platform.ownHosts;
   const store = parseStateStoreUrl(input.stateStoreUrl);
+  const nodeStore = platform.store;
   if (!store) issue('stateStoreUrl', 'must be s3://bucket[/prefix], gs://bucket[/prefix] or file:///path');
-  else if (input.provider === 'aws' && store.scheme !== 's3') issue('stateStoreUrl', 'AWS nodes read the state store with their instance role: it must be s3://');
-  else if (input.provider === 'gce' && store.scheme !== 'gs') issue('stateStoreUrl', 'GCE nodes read the state store with their service account: it must be gs://');
+  else if (nodeStore && store.scheme !== nodeStore.scheme) issue('stateStoreUrl', `${platform.title} nodes read the state store with ${nodeStore.identity}: it must be ${nodeStore.scheme}://`);
 
   const region = input.stateStoreRegion ?? spec.region;
-  if (input.provider === 'aws' && !REGION.test(region)) issue('stateStoreRegion', 'AWS nodes need the state bucket region (e.g. us-east-2)');
+  if (nodeStore?.regionExample && !REGION.test(region)) issue('stateStoreRegion', `${platform.title} nodes need the state bucket region (e.g. ${nodeStore.regionExample})`);
 
   if (input.nodeName !== undefined && !DNS_NAME.test(input.nodeName)) issue('nodeName', 'must be a lowercase DNS name');
   if (input.nodeIp !== undefined && isIP(input.nodeIp) === 0) issue('nodeIp', 'must be an IP address');
-  if (input.provider === 'metal' && input.nodeName === undefined) issue('nodeName', 'metal nodes need a fixed node name');
+  if (platform.ownHosts && input.nodeName === undefined) issue('nodeName', `${platform.name} nodes need a fixed node name`);
   if (spec.api.vip !== undefined && spec.api.vip !== null && isIP(spec.api.vip) === 0) issue('spec.api.vip', 'must be an IP address');
   if (input.osFamily !== undefined && input.osFamily !== 'debian' && input.osFamily !== 'rhel') issue('osFamily', 'must be debian or rhel');
-  if (input.osFamily === 'rhel' && input.provider !== 'metal') issue('osFamily', 'cloud nodes run Ubuntu images (apt)');
-  if (input.provider === 'metal' && spec.api.frontEnd === 'haproxy-keepalived') {
+  if (input.osFamily === 'rhel' && !platform.ownHosts) issue('osFamily', 'cloud nodes run Ubuntu images (apt)');
+  if (platform.ownHosts && spec.api.frontEnd === 'haproxy-keepalived') {
     if (!spec.api.vip) issue('spec.api.vip', 'haproxy-keepalived needs the VIP keepalived holds');
     // HAProxy shares each control plane with a kube-apiserver bound to 6443.
     if (controlPlaneEndpoint.endsWith(':6443')) issue('apiEndpoint', 'with haproxy-keepalived the endpoint port must not be 6443 (the API servers use it on the same hosts)');

@@ -5,13 +5,14 @@ import { yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate } from './template.js';
 import type { BootstrapInput } from './types.js';
 import { kubeadmApiVersionFor } from './versions.js';
+import { NODE_GROUP_LABEL } from '../api/labels.js';
 
 /** Filled in on the node at boot: cloud nodes learn their name from the metadata service. */
 export const NODE_NAME_PLACEHOLDER = '@@K8SUP_NODE_NAME@@';
 /** Filled in on the node at boot: joiners fetch a fresh token (state store, or SSH on metal). */
 export const BOOTSTRAP_TOKEN_PLACEHOLDER = '@@K8SUP_BOOTSTRAP_TOKEN@@';
 
-export const NODE_GROUP_LABEL = 'k8sup.io/node-group';
+export { NODE_GROUP_LABEL } from '../api/labels.js';
 
 /**
  * The kubeadm YAML for this node. Joins carry BOOTSTRAP_TOKEN_PLACEHOLDER and cloud nodes NODE_NAME_PLACEHOLDER:

@@ -9,23 +9,11 @@ import { assetUrl, resolveBootstrapInput, type ResolvedInput } from './inputs.js
 import { renderKubeadmConfigFor } from './kubeadm-config.js';
 import { shellQuote, yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
+import { CONTROL_PLANE_PKI_FILES } from '../pki/files.js';
 import type { BootstrapInput } from './types.js';
 import { CNI, CONTAINERD, KUBE_VIP, RUNC, debianPackageVersion, kubeadmApiVersionFor, kubernetesAptRepository, kubernetesRpmRepository, pauseImageFor } from './versions.js';
 
-/**
- * What control planes need in /etc/kubernetes/pki before kubeadm runs; the same names under
- * `<cluster>/pki/` in the state store (src/pki pkiKey).
- */
-export const CONTROL_PLANE_PKI_FILES = [
-  'ca.crt',
-  'ca.key',
-  'front-proxy-ca.crt',
-  'front-proxy-ca.key',
-  'etcd/ca.crt',
-  'etcd/ca.key',
-  'sa.key',
-  'sa.pub',
-] as const;
+export { CONTROL_PLANE_PKI_FILES } from '../pki/files.js';
 
 /** State store key (relative to the store root) where control planes publish the join token. */
 export function bootstrapTokenKey(clusterName: string): string {
@@ -54,7 +42,7 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   const vars = scriptVars(r);
   const fragments = ['header.sh', 'common.sh'];
   // Cloud nodes reach the state store from the start: they report their progress there (status.sh).
-  if (r.isCloud) fragments.push(`store-${input.provider}.sh`, 'status.sh');
+  if (r.isCloud) fragments.push(`store-${input.provider.name}.sh`, 'status.sh');
   fragments.push('prepare-node.sh', 'containerd.sh');
   // RHEL-family hosts (metal only): SELinux permissive and the rpm repository instead of apt.
   fragments.push(...(vars.dnf ? ['selinux-permissive.sh', 'kube-packages-dnf.sh'] : ['kube-packages.sh']));
@@ -105,7 +93,7 @@ function etcdLeaveScript(vars: TemplateVars): string {
 function tokenRefreshScript(r: ResolvedInput, vars: TemplateVars): string {
   // The refresh script only reads and writes the token: it needs no existence check (store_has).
   const refreshVars = { ...vars, guardInit: false };
-  return ['bootstrap/token-refresh.sh', `bootstrap/store-${r.input.provider}.sh`, 'bootstrap/token-refresh-body.sh']
+  return ['bootstrap/token-refresh.sh', `bootstrap/store-${r.input.provider.name}.sh`, 'bootstrap/token-refresh-body.sh']
     .map((f) => renderShell(f, refreshVars))
     .join('');
 }
@@ -163,7 +151,7 @@ function scriptVars(r: ResolvedInput): TemplateVars {
   const singleControlPlane = spec.controlPlane.count <= 1;
   const mayJoin = role !== 'control-plane-init' || (guardInit && !singleControlPlane);
   const kubeVipFrontEnd = (spec.api.frontEnd ?? 'kube-vip') === 'kube-vip';
-  const vip = input.provider === 'metal' && r.isControlPlane && kubeVipFrontEnd ? (spec.api.vip ?? null) : null;
+  const vip = input.provider.ownHosts && r.isControlPlane && kubeVipFrontEnd ? (spec.api.vip ?? null) : null;
   const frontEndFiles = renderApiFrontEndFiles(r);
   const endpointPort = r.controlPlaneEndpoint.slice(r.controlPlaneEndpoint.lastIndexOf(':') + 1);
   const firewall = firewallPlan(r.isControlPlane ? 'control-plane' : 'worker', spec.api.frontEnd ?? 'kube-vip', r.cni, Number(endpointPort));
@@ -171,7 +159,7 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     clusterName: input.cluster.metadata.name,
     clusterNameRaw: input.cluster.metadata.name,
     role,
-    provider: input.provider,
+    provider: input.provider.name,
     kubernetesVersion: r.version.text,
     packageVersion: debianPackageVersion(r.version),
     aptUrl: assetUrl(r, kubernetesAptRepository(r.version)),
@@ -186,7 +174,7 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     runcSha256Amd64: RUNC.sha256.amd64,
     runcSha256Arm64: RUNC.sha256.arm64,
     cloud: r.isCloud,
-    aws: input.provider === 'aws',
+    storeNeedsRegion: input.provider.store?.regionExample !== undefined,
     stateBucket: r.store.bucket,
     statePrefix: r.clusterKeyPrefix,
     stateRegion: input.stateStoreRegion ?? spec.region,

@@ -1,7 +1,29 @@
 import type { Cluster } from '../api/types.js';
 
 export type NodeRole = 'control-plane-init' | 'control-plane-join' | 'worker';
-export type BootstrapProvider = 'aws' | 'gce' | 'metal';
+/** What a node's bootstrap needs to know about the cloud it runs on; each provider's cloud.ts declares it. */
+export interface BootstrapProvider {
+  /** The cloud's name; templates/bootstrap/store-<name>.sh is how its nodes reach the state store. */
+  name: string;
+  /** How messages name it ('AWS'). */
+  title: string;
+  /**
+   * Its nodes read the state store themselves, with their own cloud identity, at this URL scheme; undefined: they do
+   * not (bare metal: the material is copied to them over SSH).
+   */
+  store?: {
+    scheme: 's3' | 'gs';
+    /** 'their instance role', for messages. */
+    identity: string;
+    /** The store's address needs the bucket's region (S3), e.g. 'us-east-2'. */
+    regionExample?: string;
+  };
+  /**
+   * The nodes are the user's own hosts (bare metal): fixed node names, any OS family, the API front end on the control
+   * planes; they are never replaced, so they neither leave etcd at shutdown nor clean it up when joining.
+   */
+  ownHosts: boolean;
+}
 /** How a host installs packages: apt (Ubuntu, Debian) or dnf (RHEL family: Rocky, Alma). */
 export type OsFamily = 'debian' | 'rhel';
 

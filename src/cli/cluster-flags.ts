@@ -1,6 +1,7 @@
 // `create cluster` flags → a partial cluster document for the spec pipeline (src/api). Only the translation and
 // the flag-level checks live here; every rule about values is in src/api/rules.ts.
 
+import { allClouds } from '../../providers/index.js';
 import { InvalidInputError } from '../core/errors.js';
 import { expandPath, readInputFile } from './paths.js';
 
@@ -18,10 +19,29 @@ function count(flag: string, v: string | undefined): number | undefined {
   return Number(v);
 }
 
+/** commander's option key of a flag: '--hosts <file>' → 'hosts', '--ssh-key-dir <d>' → 'sshKeyDir'. */
+function optionKey(flags: string): string {
+  return flags.split(/[ ,]/)[0].replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The create flags the clouds contribute (providers/<name>/cloud.ts createFlags), each with its cloud. */
+export function cloudCreateFlags() {
+  return allClouds().flatMap((cloud) => (cloud.createFlags ?? []).map((flag) => ({ cloud, flag, key: optionKey(flag.flags) })));
+}
+
+/** '--zones us-east-2a (AWS) or --zones us-central1-b (GCE); bare metal takes --hosts FILE', from the registry. */
+function zonesHint(): string {
+  const zoned = allClouds().flatMap((c) => (c.zones ? [`--zones ${c.zones.example} (${c.title})`] : []));
+  const zoneless = allClouds().filter((c) => !c.zones).map((c) => `${c.title} takes ${(c.createFlags ?? []).map((f) => `${f.flags.split(' ')[0]} FILE`).join(', ')}`);
+  return `e.g. ${zoned.join(' or ')}${zoneless.length ? `; ${zoneless.join('; ')}` : ''}`;
+}
+
 export async function clusterDocFromFlags(name: string, o: Record<string, any>, where: { home: string; cwd: string }): Promise<Doc> {
   const zones = list(o.zones);
-  if (!zones?.length && !o.hosts && o.cloud !== 'metal') {
-    throw new InvalidInputError('--zones is required', { hint: 'e.g. --zones us-east-2a (AWS) or --zones us-central1-b (GCE); bare metal takes --hosts FILE' });
+  const contributed = cloudCreateFlags().filter((f) => o[f.key] !== undefined);
+  const zoneless = allClouds().some((c) => !c.zones && (c.name === o.cloud || contributed.some((f) => f.cloud === c)));
+  if (!zones?.length && !zoneless) {
+    throw new InvalidInputError('--zones is required', { hint: zonesHint() });
   }
   const spec: Doc = {};
   if (o.cloud) spec.cloud = o.cloud;
@@ -50,15 +70,16 @@ export async function clusterDocFromFlags(name: string, o: Record<string, any>, 
     spec.nodeGroups = [{ name: 'nodes', minSize: nodeCount ?? 1, maxSize: nodeCount ?? 1, ...(o.nodeSize ? { machineType: o.nodeSize } : {}), ...(zones ? { zones } : {}) }];
   }
 
-  if (o.hosts) {
-    const { parseHostsFile } = await import('../../providers/metal/hosts-file.js');
-    // Relative sshKey paths in the file are relative to its folder, so it is named by its expanded path.
-    const parsed = parseHostsFile(await readInputFile('--hosts', o.hosts, where), o.hosts === '-' ? '-' : expandPath(o.hosts, where));
-    spec.cloud ??= 'metal';
-    spec.hosts = parsed.hosts;
-    if (parsed.api?.vip) api.vip = parsed.api.vip;
-    if (parsed.api?.frontEnd) api.frontEnd = parsed.api.frontEnd;
-    if (parsed.api?.endpoint) api.endpoint = parsed.api.endpoint;
+  for (const { cloud, flag, key } of contributed) {
+    const flagName = flag.flags.split(' ')[0];
+    // Relative paths inside the file (metal's sshKey) are relative to its folder, so it is named by its expanded path.
+    const value = String(o[key]);
+    const part = await flag.toSpec(await readInputFile(flagName, value, where), value === '-' ? '-' : expandPath(value, where));
+    spec.cloud ??= cloud.name;
+    for (const [field, v] of Object.entries(part)) {
+      if (field === 'api') Object.assign(api, v);
+      else spec[field] = v;
+    }
   }
   if (Object.keys(api).length) spec.api = api;
   if (Object.keys(ssh).length) spec.ssh = ssh;

@@ -6,6 +6,7 @@
 // commander and, for file stores, nothing else: it runs on every TAB.
 
 import type { Command, Option } from 'commander';
+import { CNI_NAMES } from '../api/cni.js';
 
 /** Options whose value is a file path (or, for --out, a folder). */
 const FILE_OPTIONS = new Set(['--filename', '--hosts', '--ssh-public-key', '--kubeconfig', '--out-plan', '--plan']);
@@ -50,7 +51,7 @@ function valuesFor(option: Option, names: () => Promise<string[]>): Promise<Comp
   if (DIR_OPTIONS.has(long)) return { candidates: [], directive: ':dirs' };
   if (long === '--name') return names().then((candidates) => ({ candidates, directive: ':nofiles' }));
   if (long === '--state') return { candidates: STATE_SCHEMES, directive: ':nofiles' };
-  if (long === '--networking') return { candidates: ['calico', 'cilium', 'flannel'], directive: ':nofiles' };
+  if (long === '--networking') return { candidates: [...CNI_NAMES], directive: ':nofiles' };
   return { candidates: [], directive: ':nofiles' };
 }
 

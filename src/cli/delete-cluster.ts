@@ -1,4 +1,4 @@
-import type { CloudName } from '../api/index.js';
+import { cloudFacts, loadProvider, type CloudName } from '../../providers/index.js';
 import { desiredGraph, destroyAll, hasApplied, loadProviderFor, mayHaveCloudObjects, planDeleteByOwnership } from '../cluster/deploy.js';
 import { mutateCluster, readSpec } from '../cluster/spec-store.js';
 import { InvalidInputError } from '../core/errors.js';
@@ -81,10 +81,11 @@ async function forgetCluster(ctx: CliContext, cs: ClusterStore, lease: Lease, na
 
 /** `delete cluster NAME --cloud C --region R [--project P] [--cluster-id ID]`: the state is gone; the tags say what is the cluster's. */
 async function deleteWithoutState(ctx: CliContext, name: string, opts: Record<string, any>): Promise<number> {
+  // commander's choices for --cloud are the clouds with an orphanScope (main.ts).
   const cloud = String(opts.cloud) as CloudName;
-  if (!opts.region) throw new InvalidInputError(`delete cluster ${name} --cloud ${cloud} without a state needs --region`, { hint: `e.g. --region ${cloud === 'gce' ? 'us-central1' : 'us-east-2'}` });
-  if (cloud === 'gce' && !opts.project) throw new InvalidInputError(`delete cluster ${name} --cloud gce without a state needs --project`, { hint: 'add --project my-project' });
-  const { loadProvider } = await import('../../providers/index.js');
+  const needs = cloudFacts(cloud)?.orphanScope;
+  if (!opts.region) throw new InvalidInputError(`delete cluster ${name} --cloud ${cloud} without a state needs --region`, { hint: `e.g. --region ${needs?.exampleRegion ?? 'REGION'}` });
+  if (needs?.needsProject && !opts.project) throw new InvalidInputError(`delete cluster ${name} --cloud ${cloud} without a state needs --project`, { hint: 'add --project my-project' });
   const provider = await loadProvider(cloud);
   const store = await ctx.openStore();
   const scope = { name, cloud, region: String(opts.region), project: opts.project === undefined ? undefined : String(opts.project), clusterId: opts.clusterId };

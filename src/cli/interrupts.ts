@@ -70,8 +70,10 @@ interface WatchOptions {
 
 export function watchInterrupts(opts: WatchOptions): RunInterrupts {
   const abort = new AbortController();
-  // Every task and cloud call in flight listens on this one signal; dozens at once is normal, not a leak.
-  setMaxListeners(0, abort.signal);
+  // Every task and cloud call in flight listens on this one signal: up to 16 tasks (core/executor DEFAULTS.total),
+  // each with its deadline race, its retry sleep and its SDK call, is normal. The bound stays finite so that a real
+  // leak (a listener left behind per poll or retry) still warns instead of piling up unseen.
+  setMaxListeners(64, abort.signal);
   let interruption: InterruptedError | undefined;
   const interrupt = (cause: InterruptCause) => {
     if (interruption) return;

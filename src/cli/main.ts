@@ -2,14 +2,17 @@
 // so `k8sup version` and `--help` load no cloud SDK (or anything else heavy).
 
 import { Command, CommanderError, Option } from 'commander';
+import { allClouds, CLOUD_NAMES } from '../../providers/index.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
+import { cloudCreateFlags } from './cluster-flags.js';
 import { addExamples } from './help-examples.js';
 
 export { nodeSupportNotice } from './node-support.js';
 import { watchInterrupts } from './interrupts.js';
 import type { BlobStore } from '../state/blob.js';
 import { progressModeOf } from './result.js';
+import { cniChoices } from '../api/cni.js';
 
 export { reportResult } from './result.js';
 
@@ -29,24 +32,26 @@ export interface RunDeps {
 type Action = (ctx: CliContext, args: string[], opts: Record<string, any>, command: Command) => Promise<number | void>;
 type Loader = () => Promise<{ default: Action }>;
 
-const clusterFlags = (c: Command) =>
+const clusterFlags = (c: Command) => {
   c
     .option('--zones <zones>', 'zones for the cluster, comma-separated (us-east-2a,us-east-2b)')
-    .addOption(new Option('--cloud <cloud>', 'cloud provider (inferred from --zones)').choices(['aws', 'gce', 'metal']))
+    .addOption(new Option('--cloud <cloud>', 'cloud provider (inferred from --zones)').choices(CLOUD_NAMES))
     .option('--control-plane-zones <zones>', 'zones for control-plane nodes (one per zone)')
     .option('--control-plane-count <n>', 'number of control-plane nodes (odd)')
     .option('--node-count <n>', 'number of worker nodes')
     .option('--node-size <type>', 'worker machine type')
     .option('--control-plane-size <type>', 'control-plane machine type')
     .option('--kubernetes-version <x.y.z>', 'Kubernetes version')
-    .option('--networking <cni>', 'CNI: calico, cilium or flannel')
+    .option('--networking <cni>', `CNI: ${cniChoices()}`)
     .option('--ssh-public-key <path>', 'OpenSSH public key installed on nodes')
     .option('--admin-access <cidrs>', 'CIDRs allowed to reach the API')
     .option('--ssh-access <cidrs>', 'CIDRs allowed to reach SSH')
     .option('--project <id>', 'GCE project')
-    .option('--image <id>', 'machine image (default: current Ubuntu LTS)')
-    .option('--hosts <file>', 'bare metal: hosts file (YAML)')
-    .option('--dns-zone <zone>', 'DNS zone to publish api.<name> in');
+    .option('--image <id>', 'machine image (default: current Ubuntu LTS)');
+  // Flags only one cloud takes (bare metal's --hosts) come from its cloud.ts.
+  for (const { flag } of cloudCreateFlags()) c.option(flag.flags, flag.description);
+  return c.option('--dns-zone <zone>', 'DNS zone to publish api.<name> in');
+};
 
 const applyFlags = (c: Command) =>
   c
@@ -129,7 +134,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
 
   program.command('delete').description('delete a cluster').command('cluster [name]').description('list (and with --yes delete) every resource of the cluster, then its state')
     .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys')
-    .addOption(new Option('--cloud <cloud>', 'no state: delete what carries the cluster\'s ownership tags in this cloud').choices(['aws', 'gce']))
+    .addOption(new Option('--cloud <cloud>', 'no state: delete what carries the cluster\'s ownership tags in this cloud').choices(allClouds().filter((c) => c.orphanScope).map((c) => c.name)))
     .option('--region <region>', 'no state: the region to look in')
     .option('--project <id>', 'no state, gce: the project to look in')
     .option('--cluster-id <id>', 'delete only the objects of this cluster id (metadata.uid)')

@@ -3,6 +3,7 @@
 // run. The orchestration lives in src/cluster/rolling-update.ts; this file wires the store, provider, kubeconfig
 // and output. See docs/rolling-update.md.
 
+import { cloudFacts } from '../../providers/index.js';
 import type { Cluster } from '../api/index.js';
 import { loadProviderFor } from '../cluster/deploy.js';
 import { checkControlPlaneRoll, checkInstanceGroup, controlPlaneRollable, planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdatePlan } from '../cluster/rolling-update.js';
@@ -14,6 +15,7 @@ import type { CliContext } from './context.js';
 import { adminKubeconfig } from './export-kubeconfig.js';
 import { printData, type TableView } from './render/output.js';
 import { suggest } from './suggest.js';
+import { providerState } from '../cluster/provider-state.js';
 
 /** The admin credential must outlive the whole run (every drain, replacement and validation). */
 const CREDENTIAL_TTL = '6h';
@@ -21,7 +23,7 @@ const CREDENTIAL_TTL = '6h';
 /** Providers without replaceable instances (bare metal) offer no rollingUpdate capability. */
 function capabilityOf(provider: Provider<any>, cluster: Cluster) {
   if (!provider.rollingUpdate) {
-    const where = provider.name === 'metal' ? 'bare metal' : provider.name;
+    const where = cloudFacts(provider.name)?.title ?? provider.name;
     throw new InvalidInputError(`${cluster.metadata.name} runs on ${where}, whose machines are not replaceable instances, so there is nothing to roll`, {
       hint: `apply configuration changes to the machines with \`k8sup update cluster ${cluster.metadata.name} --yes\``,
     });
@@ -51,7 +53,7 @@ export default async function rollingUpdate(ctx: CliContext, args: string[], opt
     const provider = await loadProviderFor(cluster);
     const capability = capabilityOf(provider, cluster);
     checkInstanceGroup(cluster, instanceGroup); // exit 2 before any cloud call
-    const clients = await provider.connect(cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, store });
+    const clients = await provider.connect(cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, state: providerState(store, name) });
     const groups = await capability.listGroups(cluster, clients);
     // --force pulls up-to-date control planes in only where they can be replaced (3 or more): elsewhere it would turn a
     // forced roll of the node groups into a refusal.

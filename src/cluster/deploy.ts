@@ -3,9 +3,10 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { CloudName, Cluster } from '../api/index.js';
+import { cloudFacts, loadProvider, type CloudName } from '../../providers/index.js';
+import type { Cluster } from '../api/index.js';
 import { withDefaults } from '../api/defaults.js';
-import { isKnownZone, zoneShape } from '../api/zones.js';
+import { isKnownZone, zoneRegion } from '../api/zones.js';
 import { apply, destroy, diff, plan as planLive, renderTerraform, type ApplyResult, type EngineDeps } from '../core/engine.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
@@ -15,6 +16,7 @@ import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { CLUSTER_INFO, type ClusterInfo } from './cluster-info.js';
 import { pkiForGraph, type PublicPki } from './pki-store.js';
+import { providerState } from './provider-state.js';
 
 export interface DeployContext {
   store: BlobStore;
@@ -35,7 +37,6 @@ export interface DeployContext {
 
 
 export async function loadProviderFor(cluster: Cluster): Promise<Provider<any>> {
-  const { loadProvider } = await import('../../providers/index.js');
   return loadProvider(cluster.spec.cloud);
 }
 
@@ -87,7 +88,8 @@ export function mayHaveCloudObjects(provider: Provider<any>, storeUrl: string): 
 
 /** The provider's clients; connecting checks credentials and zones, so bad input surfaces here (exit 2). */
 export async function connectProvider(ctx: Omit<DeployContext, 'cs' | 'clients'>, provider: Provider<any>): Promise<unknown> {
-  return provider.connect(ctx.cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, store: ctx.store, sshAcceptNew: ctx.sshAcceptNew });
+  const state = providerState(ctx.store, ctx.cluster.metadata.name);
+  return provider.connect(ctx.cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, state, sshAcceptNew: ctx.sshAcceptNew });
 }
 
 async function engineDeps(ctx: DeployContext, provider: Provider<any>): Promise<EngineDeps<any>> {
@@ -205,7 +207,8 @@ export async function planDeleteByOwnership(ctx: Pick<DeployContext, 'store' | '
   const plan = diff(scope.name, [], selected, provider.handlers);
   const schemes = provider.nodeStateStoreSchemes;
   // The ordering graph knows the per-zone objects (subnets, instance groups) of the zones the live objects name.
-  const zones = [...new Set(selected.flatMap((l) => l.id.split('/')).filter((seg) => isKnownZone(scope.cloud, seg) && zoneShape(seg)?.region === scope.region))].sort();
+  const known = cloudFacts(scope.cloud)?.zones;
+  const zones = known ? [...new Set(selected.flatMap((l) => l.id.split('/')).filter((seg) => isKnownZone(known, seg) && zoneRegion(known, seg) === scope.region))].sort() : [];
   const ordering = zones.length ? orphanCluster(scope, zones) : cluster;
   let nodes: ResourceNode[] = [];
   try {

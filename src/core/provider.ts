@@ -1,10 +1,71 @@
 // What a cloud provider plugin offers the engine and the CLI. Providers live in providers/<name>/index.ts and
 // are loaded lazily through providers/index.ts so that `k8sup version` never loads a cloud SDK.
 
-import type { Cluster, CloudName } from '../api/types.js';
-import type { BlobStore } from '../state/blob.js';
+import type { Cluster } from '../api/types.js';
+import type { BootstrapProvider } from '../bootstrap/types.js';
+import type { ClusterPki } from '../pki/cluster-pki.js';
+import type { StateLocation } from '../state/url.js';
+import type { FieldIssue } from './errors.js';
 import type { IoHost } from './io.js';
 import type { ErrorClass, ResourceHandler, ResourceNode } from './resource.js';
+
+/**
+ * What k8sup knows about a cloud before (and without) loading its provider: pure, synchronous and light, so the spec
+ * pipeline, the bootstrap renderer and the CLI's flags use it while `k8sup version` still loads no SDK. Each provider
+ * declares its facts in providers/<name>/cloud.ts; providers/index.ts registers them. Nothing else names a cloud.
+ */
+export interface CloudFacts {
+  /** The spec's `cloud` value. */
+  name: string;
+  /** How messages name it ('AWS', 'bare metal'). */
+  title: string;
+  /** Machine type of control planes and node groups when the spec names none. */
+  defaultMachineType: string;
+  /** The cloud's zones; undefined: it has none (bare metal's nodes all sit in `fixedZone`). */
+  zones?: ZoneFacts;
+  /** Zone-less clouds: the one zone (and region) every node is in. */
+  fixedZone?: string;
+  /**
+   * The machines are the user's own hosts, listed in spec.hosts (bare metal), not instances the provider creates:
+   * control planes and node groups are counted from the hosts, and only such clouds take hosts, an API front end or an
+   * external API endpoint.
+   */
+  ownHosts: boolean;
+  /** The spec rules of this cloud alone (required fields, its own blocks); the cloud-agnostic rules are src/api/rules.ts. */
+  specIssues?(cluster: Cluster): FieldIssue[];
+  /** Rules for new input only (not for stored revisions), as src/api/rules.ts newInputIssues. */
+  newInputIssues?(cluster: Cluster): FieldIssue[];
+  /** What its nodes' bootstrap needs to know (src/bootstrap). */
+  nodes: BootstrapProvider;
+  /** `create cluster` flags only this cloud takes (bare metal's --hosts), and how they become spec fields. */
+  createFlags?: CloudFlag[];
+  /** `delete cluster NAME --cloud` without a state: what the scope needs besides --region. */
+  orphanScope?: { exampleRegion: string; needsProject: boolean };
+}
+
+/** The known zones of a cloud, so a typo in --zones is caught before anything is written and the cloud is inferred from a zone. */
+export interface ZoneFacts {
+  /** A zone name of this cloud; the first group is its region. */
+  shape: RegExp;
+  /** Region → the letters of its zones. Keep current when the cloud adds regions. */
+  regions: Record<string, string>;
+  /** An example for hints: 'us-east-2a'. */
+  example: string;
+}
+
+/** A `create cluster` flag a cloud contributes: declared in its cloud.ts, turned into spec fields by that cloud alone. */
+export interface CloudFlag {
+  /** commander notation: '--hosts <file>'. */
+  flags: string;
+  description: string;
+  /** The flag's value names a file (or '-' for stdin) that the CLI reads and hands over. */
+  file: true;
+  /**
+   * The spec fields the file's text means (source: the file's expanded path, for messages and relative paths). They
+   * fill what other flags left unset; `api` fields are merged. Throws InvalidInputError on a bad file.
+   */
+  toSpec(text: string, source: string): Promise<Record<string, any>>;
+}
 
 /** Everything a provider's pure model builders need besides the spec. No secrets in here. */
 export interface BuildInputs {
@@ -23,14 +84,33 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** The user's home directory (~/.ssh/known_hosts, default SSH keys). */
   home: string;
-  /** The cluster's state store: bare metal copies the PKI from it to control planes over SSH. */
-  store: BlobStore;
+  /** The provider's narrow view of the cluster's state (src/cluster/provider-state.ts makes it). */
+  state: ProviderState;
   /** Bare metal: record unknown SSH host keys instead of refusing them. */
   sshAcceptNew?: boolean;
 }
 
+/**
+ * What a provider may see and keep of its cluster's state: where the store is (parsed once), the PKI (bare metal
+ * copies it to control planes over SSH), and objects of its own under the cluster (bare metal's host inventory),
+ * written through the lease-fenced ClusterStore. Never the raw store.
+ */
+export interface ProviderState {
+  /** The store's location; null for a store without a URL scheme of its own (tests' in-memory stores). */
+  readonly location: StateLocation | null;
+  /** `<cluster>/<name>` (name: e.g. `metal-hosts.json`); null when absent. */
+  getObject(name: string): Promise<Buffer | null>;
+  /**
+   * Compare-and-swap update of `<cluster>/<name>`: `change` gets the current bytes and returns the new text, or
+   * undefined to keep them. Refused once the run's lease on the cluster is lost.
+   */
+  updateObject(name: string, change: (current: Buffer | null) => string | undefined): Promise<void>;
+  /** The cluster's PKI with its private keys, or null when it has none yet. */
+  readPki(): Promise<ClusterPki | null>;
+}
+
 export interface Provider<C = unknown> {
-  name: CloudName;
+  name: string;
   /**
    * URL schemes of state stores the nodes can read their bootstrap material from with their own identity
    * (AWS: ['s3:'], GCE: ['gs:']). Undefined: any (bare metal gets it over SSH).

@@ -4,6 +4,7 @@
 import { createCertificateAuthority, generateRsaKeyPair, issueClientCert, type CertKeyPem } from './certs.js';
 import type { BlobStore } from '../state/blob.js';
 import { InvalidInputError, OperationError } from '../core/errors.js';
+import { CONTROL_PLANE_PKI_FILES, PKI_FILES } from './files.js';
 
 export interface ClusterPki {
   ca: CertKeyPem;
@@ -37,17 +38,6 @@ export function issueAdminCert(ca: CertKeyPem, opts: { ttlMs: number; now?: Date
   return issueClientCert(ca, { commonName: ADMIN_COMMON_NAME, organizations: [ADMIN_ORGANIZATION], ttlMs: opts.ttlMs, now: opts.now });
 }
 
-/** Where each file lives under `<cluster>/pki/` in the state store; kubeadm's /etc/kubernetes/pki names. */
-const PKI_FILES = {
-  caCert: 'ca.crt',
-  caKey: 'ca.key',
-  frontProxyCaCert: 'front-proxy-ca.crt',
-  frontProxyCaKey: 'front-proxy-ca.key',
-  etcdCaCert: 'etcd/ca.crt',
-  etcdCaKey: 'etcd/ca.key',
-  saPub: 'sa.pub',
-  saKey: 'sa.key',
-} as const;
 
 export function pkiKey(clusterName: string, file: string): string {
   return `${clusterName}/pki/${file}`;
@@ -64,6 +54,12 @@ function pkiEntries(pki: ClusterPki): { file: string; data: string; secret: bool
     { file: PKI_FILES.saPub, data: pki.serviceAccount.publicKeyPem, secret: false },
     { file: PKI_FILES.saKey, data: pki.serviceAccount.privateKeyPem, secret: true },
   ];
+}
+
+/** The PKI as the files control planes get, in CONTROL_PLANE_PKI_FILES order (bare metal uploads them over SSH). */
+export function pkiFiles(pki: ClusterPki): { file: string; data: string; secret: boolean }[] {
+  const byFile = new Map(pkiEntries(pki).map((e) => [e.file, e]));
+  return CONTROL_PLANE_PKI_FILES.map((file) => byFile.get(file)!);
 }
 
 /**

@@ -9,6 +9,7 @@
 import { ConflictError, InvalidInputError, NotFoundError } from '../core/errors.js';
 import type { Journal } from '../core/journal.js';
 import { PreconditionFailedError, type Blob, type BlobStore } from './blob.js';
+import { casUpdate } from './cas.js';
 import { StoreJournal } from './journal.js';
 import { assertValidKey } from './keys.js';
 import { acquireLease, holderName, isExpired, lockKey, parseLockRecord, type AcquireLockOptions, type Lease, type LockRecord } from './lease.js';
@@ -49,6 +50,13 @@ const CLUSTER_SEGMENT = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
 // Revision listings are followed by reads; this bounds how many run at once.
 const READ_CONCURRENCY = 8;
 const RESERVED = /^(lock\.json|applied\.json|revisions(\/.*)?)$/;
+
+/**
+ * The leases this process took, per store and cluster. Every ClusterStore over the same store fences its writes with
+ * them, so a handle made before the lock was taken (create connects its provider first) still stops writing once the
+ * lock is lost.
+ */
+const HELD = new WeakMap<BlobStore, Map<string, Lease>>();
 
 export class ClusterStore {
   private readonly now: () => number;
@@ -180,6 +188,8 @@ export class ClusterStore {
   async acquireLock(opts: AcquireLockOptions): Promise<Lease> {
     const lease = await acquireLease(this.store, this.cluster, { now: this.now, ...opts });
     this.ownLease = lease;
+    const held = HELD.get(this.store) ?? new Map<string, Lease>();
+    HELD.set(this.store, held.set(this.cluster, lease));
     return lease;
   }
 
@@ -193,7 +203,8 @@ export class ClusterStore {
    * or removed by `unlock`): another run may be changing the cluster. After a normal release there is no check.
    */
   private assertOwnLease(): void {
-    if (this.ownLease && !this.ownLease.isReleased) this.ownLease.assertHeld();
+    const lease = this.ownLease ?? HELD.get(this.store)?.get(this.cluster);
+    if (lease && !lease.isReleased) lease.assertHeld();
   }
 
   /** The current lock, with whether it has expired; null when unlocked. */
@@ -241,6 +252,19 @@ export class ClusterStore {
     const key = this.objectKey(name);
     this.assertOwnLease();
     return this.store.put(key, data, opts);
+  }
+
+  /**
+   * Compare-and-swap update of one object (casUpdate): `change` gets the current bytes (null when absent) and returns
+   * the new text, or undefined to keep it. Each write is refused once this run's lease is lost.
+   */
+  async updateObject(name: string, change: (current: Buffer | null) => string | undefined): Promise<void> {
+    const key = this.objectKey(name);
+    await casUpdate(this.store, key, (current) => {
+      const next = change(current);
+      if (next !== undefined) this.assertOwnLease();
+      return next;
+    });
   }
 
   async deleteObject(name: string, opts: { ifMatch?: string } = {}): Promise<void> {

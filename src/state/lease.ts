@@ -8,6 +8,7 @@ import { ConflictError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import { sleep } from '../core/sleep.js';
 import { PreconditionFailedError, type BlobStore } from './blob.js';
+import { backoffDelay } from '../core/executor.js';
 
 export interface LockRecord {
   id: string;
@@ -86,8 +87,7 @@ const FIRST_POLL_MS = 500;
 const MAX_POLL_MS = 5_000;
 
 function pollDelayMs(poll: number, random: () => number): number {
-  const ceiling = Math.min(MAX_POLL_MS, FIRST_POLL_MS * 2 ** poll);
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  return backoffDelay(poll + 1, FIRST_POLL_MS, MAX_POLL_MS, random);
 }
 
 function formatWait(ms: number): string {

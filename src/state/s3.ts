@@ -5,7 +5,7 @@
 // lazily so commands that never touch S3 do not pay for loading it.
 
 import type { S3Client } from '@aws-sdk/client-s3';
-import { classifyAwsError } from '../../providers/aws/errors.js';
+import { classifyAwsError } from '../core/aws-sdk-errors.js';
 import { OperationError } from '../core/errors.js';
 import { newWriteToken, PreconditionFailedError, WRITE_TOKEN_KEY, type Blob, type BlobStore, type PutOptions } from './blob.js';
 import { assertValidKey, assertValidPrefix, toBuffer } from './keys.js';

@@ -3,8 +3,10 @@
 import type { V1DaemonSet, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Cluster } from '../api/types.js';
 import { FailureType, type NodeStatus, type ValidationFailure } from './types.js';
+import { CNIS } from '../api/cni.js';
+import { NODE_GROUP_LABEL } from '../api/labels.js';
 
-export const NODE_GROUP_LABEL = 'k8sup.io/node-group';
+export { NODE_GROUP_LABEL } from '../api/labels.js';
 export const CONTROL_PLANE_LABEL = 'node-role.kubernetes.io/control-plane';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export const CONTROL_PLANE_GROUP = 'control-plane';
@@ -148,14 +150,8 @@ export function evaluateCriticalPods(pods: V1Pod[]): ValidationFailure[] {
 
 /** The CNI's DaemonSet: name, and the namespaces its upstream manifests use (first found wins). */
 export function cniDaemonSet(cluster: Cluster): { name: string; namespaces: string[] } {
-  switch (cluster.spec.networking.cni) {
-    case 'calico':
-      return { name: 'calico-node', namespaces: [SYSTEM_NAMESPACE, 'calico-system'] };
-    case 'cilium':
-      return { name: 'cilium', namespaces: [SYSTEM_NAMESPACE] };
-    case 'flannel':
-      return { name: 'kube-flannel-ds', namespaces: ['kube-flannel', SYSTEM_NAMESPACE] };
-  }
+  const { name, namespaces } = CNIS[cluster.spec.networking.cni].daemonSet;
+  return { name, namespaces: [...namespaces] };
 }
 
 /** Fully rolled out: the controller saw the latest spec, and desired == ready == updated. */

@@ -19,12 +19,12 @@ CONTAINERD_VERSION={{containerdVersion}}
 RUNC_VERSION={{runcVersion}}
 {{#if cloud}}
 NODE_GROUP={{nodeGroup}}
-{{#unless aws}}
+{{#unless storeNeedsRegion}}
 STATE_BUCKET={{stateBucket}}
 {{/unless}}
 STATE_PREFIX={{statePrefix}}
 {{/if}}
-{{#if aws}}
+{{#if storeNeedsRegion}}
 STATE_REGION={{stateRegion}}
 {{/if}}
 {{#if initCni}}

@@ -4,11 +4,11 @@
 # Run every 12h by k8sup-token-refresh.timer, so a published token always has at least 12h left.
 set -euo pipefail
 
-{{#unless aws}}
+{{#unless storeNeedsRegion}}
 STATE_BUCKET={{stateBucket}}
 {{/unless}}
 STATE_PREFIX={{statePrefix}}
-{{#if aws}}
+{{#if storeNeedsRegion}}
 STATE_REGION={{stateRegion}}
 {{/if}}
 ROOT="${K8SUP_ROOT:-}"

@@ -1,16 +1,17 @@
 // Clusters and bootstrap inputs shared by the bootstrap tests.
 
+import { cloudFacts, type CloudName } from '../../providers/index.js';
 import type { Cluster, CniName } from '../../src/api/types.js';
-import type { BootstrapInput, BootstrapProvider, NodeRole } from '../../src/bootstrap/index.js';
+import type { BootstrapInput, NodeRole } from '../../src/bootstrap/index.js';
 
 export const ROLES: NodeRole[] = ['control-plane-init', 'control-plane-join', 'worker'];
-export const PROVIDERS: BootstrapProvider[] = ['aws', 'gce', 'metal'];
+export const PROVIDERS: CloudName[] = ['aws', 'gce', 'metal'];
 /** One 1.30 (kubeadm v1beta3) and one 1.31+ (v1beta4) release. */
 export const VERSIONS = ['1.30.8', '1.31.4'];
 
 export const TEST_CA_HASH = `sha256:${'0123456789abcdef'.repeat(4)}`;
 
-export function testCluster(opts: { provider?: BootstrapProvider; version?: string; cni?: CniName; assets?: Cluster['spec']['assets'] } = {}): Cluster {
+export function testCluster(opts: { provider?: CloudName; version?: string; cni?: CniName; assets?: Cluster['spec']['assets'] } = {}): Cluster {
   const provider = opts.provider ?? 'aws';
   const region = provider === 'gce' ? 'us-central1' : provider === 'aws' ? 'us-east-2' : 'metal';
   return {
@@ -33,7 +34,7 @@ export function testCluster(opts: { provider?: BootstrapProvider; version?: stri
 }
 
 export function testInput(
-  provider: BootstrapProvider,
+  provider: CloudName,
   role: NodeRole,
   opts: { version?: string; cni?: CniName; caCertHash?: string; assets?: Cluster['spec']['assets'] } = {},
 ): BootstrapInput {
@@ -42,7 +43,7 @@ export function testInput(
     cluster: testCluster({ provider, version: opts.version, cni: opts.cni, assets: opts.assets }),
     role,
     nodeGroup: controlPlane ? 'control-plane' : 'nodes',
-    provider,
+    provider: cloudFacts(provider)!.nodes,
     apiEndpoint: provider === 'metal' ? '10.0.0.100' : 'api.demo.example.com',
     apiCertSANs: provider === 'metal' ? ['10.0.0.100', 'api.demo.internal'] : ['api.demo.internal'],
     caCertHash: opts.caCertHash ?? TEST_CA_HASH,

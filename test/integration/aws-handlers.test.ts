@@ -14,6 +14,7 @@ import { MemoryBlobStore } from '../../src/state/memory.js';
 import { createAwsProvider, type AwsClients } from '../../providers/aws/index.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { cluster, engineDeps } from './aws-helpers.js';
+import { providerState } from '../../src/cluster/provider-state.js';
 
 let moto: Moto;
 before(async () => {
@@ -23,7 +24,7 @@ after(async () => {
   await moto?.stop();
 });
 
-const connectOpts = (env: Record<string, string>) => ({ io: silentIo, env, home: tmpdir(), store: new MemoryBlobStore() });
+const connectOpts = (env: Record<string, string>) => ({ io: silentIo, env, home: tmpdir(), state: providerState(new MemoryBlobStore(), 'handlers.k8s.local') });
 
 test("every kind: list finds exactly the desired ids, create again adopts, delete empties the kind", async () => { try { await everyKind(); } catch (e: any) { throw Object.assign(new Error(`${e.k8supAction ?? ""} ${e.message}`), { cause: e }); } });
 async function everyKind() {

@@ -10,6 +10,7 @@ import { silentIo } from '../../src/core/io.js';
 import { createAwsClients, type AwsClients } from '../../providers/aws/clients.js';
 import { createAwsProvider, type AwsProviderOptions } from '../../providers/aws/index.js';
 import { iamPath } from '../../providers/aws/model/names.js';
+import { providerState } from '../../src/cluster/provider-state.js';
 
 export const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl admin@example';
 export const INPUTS = { stateStore: 's3://k8sup-state/clusters', caCertPem: '', caCertHash: `sha256:${'cd'.repeat(32)}` };
@@ -20,7 +21,7 @@ export function cluster(name: string, zones: string[], extra: Record<string, unk
 
 export async function engineDeps(c: Cluster, env: Record<string, string>, opts: AwsProviderOptions = {}): Promise<EngineDeps<AwsClients> & { nodes: ReturnType<ReturnType<typeof createAwsProvider>['buildGraph']>; provider: ReturnType<typeof createAwsProvider> }> {
   const provider = createAwsProvider({ pollMs: 20, baseDelayMs: 20, ...opts });
-  const clients = await provider.connect(c, { io: silentIo, env, home: tmpdir(), store: new MemoryBlobStore('memory://test') });
+  const clients = await provider.connect(c, { io: silentIo, env, home: tmpdir(), state: providerState(new MemoryBlobStore('memory://test'), c.metadata.name) });
   return {
     cluster: c.metadata.name,
     handlers: provider.handlers,

@@ -11,6 +11,7 @@ import type { HandlerContext, ResolvedFields, ResourceNode } from '../../src/cor
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import { createGceProvider, type GceClients } from '../../providers/gce/index.js';
 import { FakeCompute } from '../fakes/gce-compute.js';
+import { providerState } from '../../src/cluster/provider-state.js';
 
 const PROJECT = 'k8sup-adopt';
 const inputs = { stateStore: 'gs://k8sup-state/prod', caCertPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', caCertHash: `sha256:${'ab'.repeat(32)}` };
@@ -28,7 +29,7 @@ const cluster = (name: string) =>
 async function setup(name: string) {
   const c = cluster(name);
   const io = new RecordingIo();
-  const clients = await provider.connect(c, { io, env: { K8SUP_GCE_ENDPOINT: fake.endpoint }, home: '/nonexistent', store: new MemoryBlobStore() });
+  const clients = await provider.connect(c, { io, env: { K8SUP_GCE_ENDPOINT: fake.endpoint }, home: '/nonexistent', state: providerState(new MemoryBlobStore(), c.metadata.name) });
   const ctx: HandlerContext<GceClients> = { clients, cluster: name, signal: new AbortController().signal, io };
   const node = provider.buildGraph(c, inputs).find((n) => n.kind === 'network') as ResourceNode;
   const handler = provider.handlers.find((h) => h.kind === 'network')!;

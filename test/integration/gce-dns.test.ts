@@ -18,6 +18,7 @@ import { createGceProvider, type CallRecord, type GceClients } from '../../provi
 import { FakeCompute } from '../fakes/gce-compute.js';
 import { FakeGcs } from '../fakes/gcs.js';
 import { tempHome } from '../helpers/cli.js';
+import { providerState } from '../../src/cluster/provider-state.js';
 
 const PROJECT = 'dns-project';
 const ZONE = 'example-com';
@@ -47,7 +48,7 @@ const provider = createGceProvider({ onCall: (c) => calls.push(c) });
 
 async function deps(c: Cluster): Promise<EngineDeps<GceClients>> {
   const io = new RecordingIo();
-  const clients = await provider.connect(c, { io, env: { K8SUP_GCE_ENDPOINT: fake.endpoint, STORAGE_EMULATOR_HOST: gcs.url }, home: '/nonexistent', store: new MemoryBlobStore(inputs.stateStore) });
+  const clients = await provider.connect(c, { io, env: { K8SUP_GCE_ENDPOINT: fake.endpoint, STORAGE_EMULATOR_HOST: gcs.url }, home: '/nonexistent', state: providerState(new MemoryBlobStore(inputs.stateStore), c.metadata.name) });
   return { cluster: c.metadata.name, handlers: provider.handlers, clients, classifyError: provider.classifyError, io, retry: { baseDelayMs: 5, maxDelayMs: 50 } as never };
 }
 
@@ -147,7 +148,7 @@ describe('GCE api.<cluster> record in Cloud DNS (engine)', () => {
   it('a zone that does not exist is an InvalidInputError at connect, naming it; a private zone does not count', async () => {
     fake.dns.createZone('private-only.example.', 'private-only', 'private');
     const connectError = (c: Cluster) =>
-      provider.connect(c, { io: new RecordingIo(), env: { K8SUP_GCE_ENDPOINT: fake.endpoint }, home: '/nonexistent', store: new MemoryBlobStore() }).then(
+      provider.connect(c, { io: new RecordingIo(), env: { K8SUP_GCE_ENDPOINT: fake.endpoint }, home: '/nonexistent', state: providerState(new MemoryBlobStore(), c.metadata.name) }).then(
         () => assert.fail('connect should fail'),
         (e: unknown) => e as InvalidInputError,
       );

@@ -13,6 +13,7 @@ import { createGceProvider, type CallRecord, type GceClients } from '../../provi
 import { clusterLabel, LABEL_CLUSTER } from '../../providers/gce/model/names.js';
 import { FakeCompute } from '../fakes/gce-compute.js';
 import { FakeGcs } from '../fakes/gcs.js';
+import { providerState } from '../../src/cluster/provider-state.js';
 
 const PROJECT = 'k8sup-test';
 const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE7GmJ6n0hJ3mX5Xz2nJ5j1q2bV8a3k4Yc2dQ9s7vW1x test@k8sup';
@@ -47,7 +48,7 @@ gcs.knownPrincipal = (member) => fake.iam.has(member.replace(/^serviceAccount:/,
 const env = () => ({ K8SUP_GCE_ENDPOINT: fake.endpoint, STORAGE_EMULATOR_HOST: gcs.url });
 
 async function deps(c: Cluster, io = new RecordingIo(), store = inputs.stateStore): Promise<EngineDeps<GceClients>> {
-  const clients = await provider.connect(c, { io, env: env(), home: '/nonexistent', store: new MemoryBlobStore(store) });
+  const clients = await provider.connect(c, { io, env: env(), home: '/nonexistent', state: providerState(new MemoryBlobStore(store), c.metadata.name) });
   return { cluster: c.metadata.name, handlers: provider.handlers, clients, classifyError: provider.classifyError, io, retry: { baseDelayMs: 5, maxDelayMs: 50 } as never };
 }
 

@@ -16,6 +16,7 @@ import { MemoryBlobStore } from '../../src/state/memory.js';
 import { saveClusterPki } from '../../src/pki/index.js';
 import { createMetalProvider, type MetalClients } from '../../providers/metal/index.js';
 import { makeKeyPair, sshKeygenFingerprint, startSshd, writeBootstrapStubs, type Sshd } from '../helpers/sshd.js';
+import { providerState } from '../../src/cluster/provider-state.js';
 
 const CLUSTER = 'lab.k8s.local';
 const CA_HASH = `sha256:${'ab'.repeat(32)}`;
@@ -74,7 +75,7 @@ const provider = createMetalProvider({
 
 async function deps(opts: { acceptNew?: boolean } = {}): Promise<{ deps: EngineDeps<MetalClients>; io: RecordingIo }> {
   const io = new RecordingIo();
-  const clients = await provider.connect(cluster, { io, env: {}, home, store, sshAcceptNew: opts.acceptNew });
+  const clients = await provider.connect(cluster, { io, env: {}, home, state: providerState(store, cluster.metadata.name), sshAcceptNew: opts.acceptNew });
   clientsToClose.push(clients);
   return {
     io,

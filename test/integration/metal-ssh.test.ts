@@ -313,3 +313,16 @@ test('a command past its deadline fails with SshTimeout', async () => {
   await assert.rejects(conn.exec('sleep 5', { timeoutMs: 300 }), (e: unknown) => e instanceof OperationError && e.code === 'SshTimeout');
   conn.close();
 });
+
+test('connection retries leave no abort listener behind on the run signal (one shared sleep, listeners removed)', async () => {
+  const { EventEmitter } = await import('node:events');
+  const port = await freePort();
+  const run = new AbortController();
+  const retries: number[] = [];
+  await assert.rejects(
+    connectSsh({ host: '127.0.0.1', port, user: 'root' }, options(join(dir, 'kh-closed'), { attempts: 4, retryDelayMs: 5, signal: run.signal, onRetry: (n) => retries.push(n) })),
+    (e: unknown) => e instanceof OperationError && e.code === 'SshConnectFailed',
+  );
+  assert.deepEqual(retries, [1, 2, 3], 'it did retry');
+  assert.equal(EventEmitter.getEventListeners(run.signal, 'abort').length, 0);
+});

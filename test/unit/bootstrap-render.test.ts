@@ -1,6 +1,8 @@
 // Rendering rules of the node bootstrap: the template language, kubeadm configs per version and role, inputs,
 // secrets, mirrors, and the CA hash handed through from a CA made by real openssl.
 
+import { gceCloud } from '../../providers/gce/cloud.js';
+import { metalCloud } from '../../providers/metal/cloud.js';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -180,10 +182,10 @@ describe('inputs', () => {
   const invalid: [string, (i: ReturnType<typeof testInput>) => void, RegExp][] = [
     ['a malformed CA hash', (i) => (i.caCertHash = 'sha256:abc'), /caCertHash/],
     ['an unsupported Kubernetes minor', (i) => (i.cluster.spec.kubernetesVersion = '1.29.9'), /spec\.kubernetesVersion/],
-    ['an S3 store for GCE nodes', (i) => ((i.provider = 'gce'), (i.stateStoreUrl = 's3://bucket')), /stateStoreUrl/],
+    ['an S3 store for GCE nodes', (i) => ((i.provider = gceCloud.nodes), (i.stateStoreUrl = 's3://bucket')), /stateStoreUrl/],
     ['a worker in the control-plane role group mix-up', (i) => (i.nodeGroup = 'Nodes!'), /nodeGroup/],
     ['a bad API endpoint', (i) => (i.apiEndpoint = 'api.example.com:99999'), /apiEndpoint/],
-    ['a metal node without a name', (i) => ((i.provider = 'metal'), (i.stateStoreUrl = 'file:///x')), /nodeName/],
+    ['a metal node without a name', (i) => ((i.provider = metalCloud.nodes), (i.stateStoreUrl = 'file:///x')), /nodeName/],
     ['a shell-hostile bucket prefix', (i) => (i.stateStoreUrl = "s3://bucket/pre'fix"), /stateStoreUrl/],
     ['an API VIP that is not an IP address', (i) => (i.cluster.spec.api.vip = '10.0.0.1; reboot'), /spec\.api\.vip/],
     ['a mirror URL with credentials', (i) => (i.cluster.spec.assets = { baseURL: 'https://u:p@mirror.example', registryMirror: null }), /spec\.assets\.baseURL/],
@@ -262,7 +264,7 @@ describe('first control plane and API VIP', () => {
       return i;
     })()]) {
       const script = renderBootstrapScript(lone);
-      assert.doesNotMatch(script, /K8SUP_EOF_KUBEADM_JOIN|fetch_join_token/, lone.provider);
+      assert.doesNotMatch(script, /K8SUP_EOF_KUBEADM_JOIN|fetch_join_token/, lone.provider.name);
     }
     assert.doesNotMatch(renderBootstrapScript(testInput('metal', 'control-plane-init')), /cluster_initialised|store_has|force-init/);
     assert.doesNotMatch(renderBootstrapScript(testInput('aws', 'control-plane-join')), /cluster_initialised|store_has/);

@@ -13,6 +13,7 @@ import { renderApiFrontEndFiles, KEEPALIVED_CHECK_SCRIPT, KEEPALIVED_INTERFACE_P
 import { renderBootstrapScript, renderKubeadmConfig } from '../../src/bootstrap/index.js';
 import { resolveBootstrapInput } from '../../src/bootstrap/inputs.js';
 import type { BootstrapInput, NodeRole } from '../../src/bootstrap/types.js';
+import { metalCloud } from '../../providers/metal/cloud.js';
 import { buildMetalGraph } from '../../providers/metal/model.js';
 import { TEST_CA_HASH } from '../helpers/bootstrap-fixtures.js';
 
@@ -41,7 +42,7 @@ function inputFor(cluster: Cluster, address: string): BootstrapInput {
     cluster,
     role,
     nodeGroup: role === 'worker' ? 'nodes' : 'control-plane',
-    provider: 'metal',
+    provider: metalCloud.nodes,
     apiEndpoint: String(step.fields.apiEndpoint),
     caCertHash: TEST_CA_HASH,
     stateStoreUrl: 'file:///tmp/state',

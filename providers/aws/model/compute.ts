@@ -11,6 +11,7 @@ import {
 import { UBUNTU_NAME_PATTERN, UBUNTU_OWNER, clusterTags, groupName } from './names.js';
 import { userDataFor } from './user-data.js';
 import type { NodeRole } from '../../../src/bootstrap/index.js';
+import { NODE_GROUP_LABEL } from '../../../src/api/labels.js';
 
 export const ROOT_VOLUME_GIB = { 'control-plane': 64, nodes: 128 } as const;
 
@@ -76,7 +77,7 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
   }
   for (const g of instanceGroups(cluster)) {
     const groupLabel = g.role === 'control-plane' ? g.ltId.replace('launch-template/control-plane/', 'control-plane-') : g.group;
-    const instanceTags = { ...clusterTags(name, g.asgId), 'k8sup.io/node-group': g.group };
+    const instanceTags = { ...clusterTags(name, g.asgId), [NODE_GROUP_LABEL]: g.group };
     nodes.push({
       kind: 'launch-template',
       id: g.ltId,

@@ -8,7 +8,7 @@
 import type { Cluster } from '../../../src/api/types.js';
 import { ref, type ResourceNode } from '../../../src/core/resource.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
-import { partitionOf } from '../clients.js';
+import { partitionOf } from './partition.js';
 import { iamRoleId, instanceProfileId, type Role } from './ids.js';
 import { clusterKeyPrefix, clusterTags, iamName, iamPath, parseS3Store } from './names.js';
 

@@ -4,11 +4,13 @@
 
 import { createHash } from 'node:crypto';
 import type { Cluster } from '../../../src/api/types.js';
+import { stateLocationOf } from '../../../src/state/url.js';
+import { CLUSTER_ID_TAG, CLUSTER_TAG, RESOURCE_ID_TAG } from '../../../src/api/labels.js';
 
-export const TAG_CLUSTER = 'k8sup.io/cluster';
+export const TAG_CLUSTER = CLUSTER_TAG;
 /** The cluster's identity (`metadata.uid`): tells apart clusters of the same name kept in different state stores. */
-export const TAG_CLUSTER_ID = 'k8sup.io/cluster-id';
-export const TAG_ID = 'k8sup.io/id';
+export const TAG_CLUSTER_ID = CLUSTER_ID_TAG;
+export const TAG_ID = RESOURCE_ID_TAG;
 export const kubernetesClusterTag = (cluster: string) => `kubernetes.io/cluster/${cluster}`;
 
 /** Canonical Ubuntu 24.04 LTS, the newest by name wins. */
@@ -77,9 +79,8 @@ export function groupName(group: string, cluster: string): string {
 
 /** `s3://bucket/prefix` → bucket and prefix (no slashes at either end); null for other stores. */
 export function parseS3Store(url: string): { bucket: string; prefix: string } | null {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!m) return null;
-  return { bucket: m[1], prefix: m[2].replace(/^\/+|\/+$/g, '') };
+  const location = stateLocationOf(url);
+  return location?.scheme === 's3' ? { bucket: location.bucket, prefix: location.prefix } : null;
 }
 
 /** The state-store key prefix of one cluster (`prefix/cluster` or `cluster`). */

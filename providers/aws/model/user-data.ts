@@ -9,6 +9,7 @@
 import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue } from '../../../src/core/resource.js';
+import { awsCloud } from '../cloud.js';
 import { renderBootstrapInstaller, renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
 import { INTERNAL_LOAD_BALANCER, LOAD_BALANCER } from './ids.js';
 
@@ -37,7 +38,7 @@ export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRol
     cluster,
     role,
     nodeGroup,
-    provider: 'aws',
+    provider: awsCloud.nodes,
     apiEndpoint: `${internalHost}:6443`,
     // The certificate must be valid for every name: admins use the public ones.
     apiCertSANs: dnsName ? [dnsName, lbHost] : [lbHost],

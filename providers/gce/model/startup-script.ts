@@ -15,6 +15,7 @@
 
 import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
+import { gceCloud } from '../cloud.js';
 import { renderBootstrapInstaller, renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
 
 export const API_ADDRESS_METADATA_KEY = 'k8sup-api-address';
@@ -56,7 +57,7 @@ export function startupScriptFor(cluster: Cluster, inputs: BuildInputs, role: No
     cluster,
     role,
     nodeGroup,
-    provider: 'gce',
+    provider: gceCloud.nodes,
     // Never the public address: a restricted `api.adminAccess` would drop the nodes (they come from public IPs).
     apiEndpoint: `${API_ADDRESS_PLACEHOLDER}:6443`,
     apiCertSANs: [...(dnsName ? [dnsName] : []), API_PUBLIC_ADDRESS_PLACEHOLDER],

@@ -13,6 +13,7 @@ import { KIND_INIT, KIND_JOIN } from '../model.js';
 import type { Step } from '../remote.js';
 import { cloudIdFor, listStep, refuseUnsafeChanges, runBootstrap, timed, writeMarker, type Ctx } from './common.js';
 import { retireHost } from './retire.js';
+import { metalCloud } from '../cloud.js';
 
 function bootstrapInput(cluster: Cluster, stateStoreUrl: string, fields: ResolvedFields, role: NodeRole, osFamily?: OsFamily): BootstrapInput {
   const address = String(fields.address);
@@ -21,7 +22,7 @@ function bootstrapInput(cluster: Cluster, stateStoreUrl: string, fields: Resolve
     cluster,
     role,
     nodeGroup: role === 'worker' ? String(fields.nodeGroup) : 'control-plane',
-    provider: 'metal',
+    provider: metalCloud.nodes,
     apiEndpoint: String(fields.apiEndpoint),
     caCertHash: String(fields.caCertHash),
     stateStoreUrl,

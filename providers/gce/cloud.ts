@@ -1,0 +1,30 @@
+// What k8sup knows about GCE before loading the provider (src/core/provider.ts CloudFacts): light and pure, read by
+// the spec pipeline, the bootstrap renderer and the CLI. Registered in providers/index.ts.
+
+import type { CloudFacts } from '../../src/core/provider.js';
+
+/** Known regions → zone letters, so a typo in --zones is caught before anything is written. Keep current. */
+const REGIONS: Record<string, string> = {
+  'us-central1': 'abcf', 'us-east1': 'bcd', 'us-east4': 'abc', 'us-east5': 'abc', 'us-south1': 'abc',
+  'us-west1': 'abc', 'us-west2': 'abc', 'us-west3': 'abc', 'us-west4': 'abc',
+  'northamerica-northeast1': 'abc', 'northamerica-northeast2': 'abc', 'northamerica-south1': 'abc',
+  'southamerica-east1': 'abc', 'southamerica-west1': 'abc',
+  'europe-west1': 'bcd', 'europe-west2': 'abc', 'europe-west3': 'abc', 'europe-west4': 'abc', 'europe-west6': 'abc',
+  'europe-west8': 'abc', 'europe-west9': 'abc', 'europe-west10': 'abc', 'europe-west12': 'abc',
+  'europe-north1': 'abc', 'europe-north2': 'abc', 'europe-central2': 'abc', 'europe-southwest1': 'abc',
+  'asia-east1': 'abc', 'asia-east2': 'abc', 'asia-northeast1': 'abc', 'asia-northeast2': 'abc', 'asia-northeast3': 'abc',
+  'asia-south1': 'abc', 'asia-south2': 'abc', 'asia-southeast1': 'abc', 'asia-southeast2': 'abc',
+  'australia-southeast1': 'abc', 'australia-southeast2': 'abc',
+  'me-west1': 'abc', 'me-central1': 'abc', 'me-central2': 'abc', 'africa-south1': 'abc',
+};
+
+export const gceCloud: CloudFacts = {
+  name: 'gce',
+  title: 'GCE',
+  defaultMachineType: 'e2-standard-2',
+  zones: { shape: /^([a-z]+(?:-[a-z]+)*\d+)-([a-z])$/, regions: REGIONS, example: 'us-central1-b' },
+  ownHosts: false,
+  specIssues: (c) => (c.spec.project ? [] : [{ path: 'spec.project', message: 'is required on GCE (--project my-project)' }]),
+  nodes: { name: 'gce', title: 'GCE', store: { scheme: 'gs', identity: 'their service account' }, ownHosts: false },
+  orphanScope: { exampleRegion: 'us-central1', needsProject: true },
+};
