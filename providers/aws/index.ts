@@ -27,6 +27,7 @@ import { targetGroupHandler } from './resources/target-group.js';
 import { vpcHandler } from './resources/vpc.js';
 import { awsRollingUpdate } from './rolling-update.js';
 
+import { bootstrapBundles } from './model/user-data.js';
 export type { AwsClients, CallRecord } from './clients.js';
 export { buildAwsGraph } from './model/index.js';
 
@@ -137,6 +138,7 @@ export function createAwsProvider(options: AwsProviderOptions = {}): Provider<Aw
     discoversByOwnership: true,
     handlers: awsHandlers,
     buildGraph: buildAwsGraph,
+    bootstrapBundles,
     connect: (cluster, opts) => connectAws(cluster, opts, options),
     classifyError: (err: unknown): ErrorClass => classifyAwsError(err),
     terraformPreamble,

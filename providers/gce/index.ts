@@ -26,6 +26,7 @@ import { parseStateStoreUrl } from '../../src/bootstrap/index.js';
 import { targetTcpProxyHandler } from './resources/target-tcp-proxy.js';
 import { gceRollingUpdate } from './rolling-update.js';
 
+import { bootstrapBundles } from './model/startup-script.js';
 export type { GceClients, CallRecord } from './clients.js';
 export { buildGceGraph } from './model/index.js';
 
@@ -144,6 +145,7 @@ export function createGceProvider(options: GceProviderOptions = {}): Provider<Gc
     discoversByOwnership: true,
     handlers: gceHandlers,
     buildGraph: buildGceGraph,
+    bootstrapBundles,
     connect: (cluster, opts) => connectGce(cluster, opts, options),
     classifyError: classifyGceError,
     terraformPreamble,

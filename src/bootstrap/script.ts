@@ -187,6 +187,8 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     runcSha256Arm64: RUNC.sha256.arm64,
     cloud: r.isCloud,
     aws: input.provider === 'aws',
+    // The loader (loader.ts) renders the same store functions for reads only.
+    storePut: true,
     stateBucket: r.store.bucket,
     statePrefix: r.clusterKeyPrefix,
     stateRegion: input.stateStoreRegion ?? spec.region,

@@ -6,7 +6,7 @@ import type { Provider } from '../core/provider.js';
 import type { Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
-import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeTerraform } from '../cluster/deploy.js';
+import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeBootstrapBundles, writeTerraform } from '../cluster/deploy.js';
 import type { CliContext } from './context.js';
 import { planHasChanges, renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
@@ -95,6 +95,10 @@ export async function planAndApply(
   if (flags.target === 'terraform') {
     const files = await writeTerraform(provider, cluster, nodes, expandPath(flags.out!, ctx));
     ctx.io.emit({ code: 'terraform.written', level: 'info', message: `Wrote Terraform for ${name}: ${files.join(', ')}`, data: { cluster: name, files } });
+    // The instances Terraform creates load their bootstrap bundles from the state store (like kops, k8sup writes them
+    // there, not Terraform); only with --yes, which holds the cluster's lock.
+    if (ctx.globals.yes) await writeBootstrapBundles(dctx, provider);
+    else if (provider.bootstrapBundles) ctx.note(`The nodes load their bootstrap bundles from ${store.url}: write them with ${suggest(ctx, `update cluster ${name} --target terraform --out ${flags.out} --yes`)} before terraform apply.`);
     return ExitCode.OK;
   }
 
