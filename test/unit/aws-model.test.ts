@@ -115,8 +115,8 @@ test('no user data contains private key material; the API hosts are substituted 
       const rendered = renderUserData({ template: ud.template, vars: { API_LB_DNS: 'api-lb.elb.amazonaws.com', API_INTERNAL_LB_DNS: 'internal-api.elb.amazonaws.com' } });
       assert.ok(!rendered.includes(placeholder('API_LB_DNS')) && !rendered.includes(placeholder('API_INTERNAL_LB_DNS')));
       // The loader hands the load balancers' names to the bundle, which fills them in.
-      assert.ok(rendered.includes("K8SUP_API_INTERNAL_LB_DNS='internal-api.elb.amazonaws.com'"));
-      assert.match(script, /sed -e "s\/k8sup-var-api-lb-dns\\\.invalid\/\$\{K8SUP_API_LB_DNS\}\/g"/);
+      assert.ok(rendered.includes("K8SUP_ILB='internal-api.elb.amazonaws.com'"));
+      assert.match(script, /sed -e "s\/k8sup-var-api-lb-dns\\\.invalid\/\$\{K8SUP_LB\}\/g"/);
       assert.equal(rendered.includes('api-lb.elb.amazonaws.com'), ud.template.includes(placeholder('API_LB_DNS')));
       assert.doesNotMatch(rendered, /PRIVATE KEY/);
     }

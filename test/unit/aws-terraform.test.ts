@@ -84,7 +84,7 @@ test('nodes and joiners use the internal load balancer; the public one is only a
   assert.match(lt.user_data, /"k8sup-var-api-internal-lb-dns\.invalid", aws_lb\.load_balancer_api_internal\.dns_name\)/);
   // The user data is the loader: it passes the substituted names to the bundle it pins.
   const loader = files['data/launch_template_node_group_nodes.user-data.sh'];
-  assert.match(loader, /^K8SUP_API_LB_DNS='k8sup-var-api-lb-dns\.invalid' K8SUP_API_INTERNAL_LB_DNS='k8sup-var-api-internal-lb-dns\.invalid' exec bash/m);
+  assert.match(loader, /^K8SUP_LB='k8sup-var-api-lb-dns\.invalid' K8SUP_ILB='k8sup-var-api-internal-lb-dns\.invalid' exec bash/m);
   const script = bundleOf(loader, provider.bootstrapBundles!(ha, inputs));
   assert.match(script, /apiServerEndpoint: "?k8sup-var-api-internal-lb-dns\.invalid:6443/);
   assert.doesNotMatch(script, /apiServerEndpoint: "?api\.prod\.example\.com/);

@@ -65,7 +65,7 @@ describe('plan rendering', () => {
     const userData = lt.changes.find((c) => c.field === 'userData')!;
     assert.equal(typeof userData.to, 'string', 'user data is the rendered script in -o json');
     // The plan shows the rendered user data: the loader, pinned to the sha256 of the bundle it fetches.
-    assert.match(String(userData.to), /^#!\/bin\/bash\n# k8sup loader [^]*\nBUNDLE_SHA256='[0-9a-f]{64}'\n/);
+    assert.match(String(userData.to), /^#!\/bin\/bash\n# k8sup loader, [^]*\nBUNDLE_SHA256='[0-9a-f]{64}'\n/);
     assert.doesNotMatch(text + JSON.stringify(view), /"template"|vars =|k8sup-var-/);
     for (const step of view.steps) for (const c of step.changes) assert.ok(text.includes(`+ ${c.field}`), `${step.id}.${c.field} shown`);
     await pin('create', view);

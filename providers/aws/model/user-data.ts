@@ -29,8 +29,8 @@ export function renderUserData(t: { template: string; vars: Record<string, unkno
   return out;
 }
 
-/** The environment variables the loader hands the bundle: the load balancers' DNS names (docs/bootstrap.md). */
-const LB_ENV = { API_LB_DNS: 'K8SUP_API_LB_DNS', API_INTERNAL_LB_DNS: 'K8SUP_API_INTERNAL_LB_DNS' } as const;
+/** The environment variables the loader hands the bundle: the (internal) load balancer's DNS name (docs/bootstrap.md). */
+const LB_ENV = { API_LB_DNS: 'K8SUP_LB', API_INTERNAL_LB_DNS: 'K8SUP_ILB' } as const;
 
 function bootstrapInputFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): BootstrapInput {
   const name = cluster.metadata.name;
