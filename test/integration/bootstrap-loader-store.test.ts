@@ -36,7 +36,9 @@ let s3: import('@aws-sdk/client-s3').S3Client;
 /** IMDSv2 and the GCE metadata server, as strict as they are about tokens and the Metadata-Flavor header. */
 function serveMetadata(req: IncomingMessage, res: ServerResponse): void {
   const url = req.url ?? '';
-  const send = (status: number, body: string) => res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
+  const send = (status: number, body: string): void => {
+    res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
+  };
   if (url.startsWith('/latest/')) {
     if (url === '/latest/api/token') return req.method === 'PUT' && req.headers['x-aws-ec2-metadata-token-ttl-seconds'] ? send(200, 'imds-session') : send(400, '');
     if (req.headers['x-aws-ec2-metadata-token'] !== 'imds-session') return send(401, '');
