@@ -1,6 +1,7 @@
 // Cross-field rules on a complete Cluster. Each problem is reported with the path of the field to fix;
 // nothing here throws, so a user sees every problem at once.
 
+import { addonIssues } from '../addons/index.js';
 import type { FieldIssue } from '../core/errors.js';
 import { cidrIssue, cidrsOverlap, parseCidr, parseIpv4 } from './cidr.js';
 import { parseHostPort } from './endpoint.js';
@@ -149,6 +150,8 @@ function checkHosts(c: Cluster, add: (p: string, m: string) => void): void {
  */
 export function newInputIssues(c: Cluster): FieldIssue[] {
   const issues: FieldIssue[] = [];
+  // A pinned version may move on in a later k8sup: a stored revision naming the old one still loads (and gets the new).
+  issues.push(...addonIssues(c));
   const add = (path: string, message: string) => issues.push({ path, message });
   const s = c.spec;
   // An empty list would open nothing on one cloud and everything on another: say what is meant instead.

@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_REGION='us-east-2'
-BUNDLE_SHA256='ba083d95b6f2f6ca886b7e40bf2208c0f241468725666ad6a85eb89520b0463a'
+BUNDLE_SHA256='bccdbf57a97370b7f95850eb87307d8f2309e4ace4180120744361c384cab2dd'
 log() { echo "[k8sup] $*" >&2; }
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
