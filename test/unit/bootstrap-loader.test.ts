@@ -9,6 +9,8 @@ import { withDefaults } from '../../src/api/defaults.js';
 import { bootstrapBundle, renderLoader } from '../../src/bootstrap/index.js';
 import { renderUserData, userDataFor, bootstrapBundles as awsBundles } from '../../providers/aws/model/user-data.js';
 import { startupScriptFor, bootstrapBundles as gceBundles } from '../../providers/gce/model/startup-script.js';
+import { rolePolicy } from '../../providers/aws/model/iam.js';
+import { STATE_ROLE, statePrefix } from '../../providers/gce/model/identity.js';
 import { testInput } from '../helpers/bootstrap-fixtures.js';
 import { expectGolden } from '../helpers/golden.js';
 import { bundleOf, pinnedSha256 } from '../helpers/loader.js';
@@ -73,6 +75,26 @@ describe('the loader', () => {
     assert.notEqual(pinnedSha256(after), pinnedSha256(before));
     const changed = after.split('\n').filter((l, i) => l !== before.split('\n')[i]);
     assert.deepEqual(changed.map((l) => l.split('=')[0]), ['BUNDLE_SHA256']);
+  });
+
+  test('every role may read the bundles where apply writes them, and nodes may not write there', () => {
+    const c = aws();
+    const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    for (const b of awsBundles(c, INPUTS)) {
+      const arn = `arn:aws:s3:::k8sup-state/team-a/${c.metadata.name}/${b.key}`;
+      for (const role of ['control-plane', 'nodes'] as const) {
+        const statements = rolePolicy(role, c, INPUTS).Statement;
+        const can = (action: string) => statements.some((st) => st.Action.includes(action) && [st.Resource].flat().some((r) => glob(r).test(arn)));
+        assert.ok(can('s3:GetObject'), `${role} cannot read ${arn}`);
+        if (role === 'nodes') assert.ok(!can('s3:PutObject'), 'nodes could replace a bundle');
+      }
+    }
+    const g = gce();
+    for (const b of gceBundles(g, GCE_INPUTS)) {
+      const where = statePrefix(g, GCE_INPUTS, 'node')!;
+      assert.ok(`team-a/${g.metadata.name}/${b.key}`.startsWith(where.prefix), `${where.prefix} does not cover ${b.key}`);
+      assert.equal(STATE_ROLE.node, 'roles/storage.objectViewer');
+    }
   });
 
   test('metal has no loader', () => {
