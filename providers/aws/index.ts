@@ -28,6 +28,7 @@ import { vpcHandler } from './resources/vpc.js';
 import { awsRollingUpdate } from './rolling-update.js';
 import { awsCloud } from './cloud.js';
 
+import { bootstrapBundles } from './model/user-data.js';
 export type { AwsClients, CallRecord } from './clients.js';
 export { buildAwsGraph } from './model/index.js';
 
@@ -132,6 +133,7 @@ export function createAwsProvider(options: AwsProviderOptions = {}): Provider<Aw
     discoversByOwnership: awsCloud.orphanScope !== undefined,
     handlers: awsHandlers,
     buildGraph: buildAwsGraph,
+    bootstrapBundles,
     connect: (cluster, opts) => connectAws(cluster, opts, options),
     classifyError: (err: unknown): ErrorClass => classifyAwsError(err),
     terraformPreamble,

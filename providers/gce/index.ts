@@ -26,6 +26,7 @@ import { targetTcpProxyHandler } from './resources/target-tcp-proxy.js';
 import { gceRollingUpdate } from './rolling-update.js';
 import { gceCloud } from './cloud.js';
 
+import { bootstrapBundles } from './model/startup-script.js';
 export type { GceClients, CallRecord } from './clients.js';
 export { buildGceGraph } from './model/index.js';
 
@@ -138,6 +139,7 @@ export function createGceProvider(options: GceProviderOptions = {}): Provider<Gc
     discoversByOwnership: gceCloud.orphanScope !== undefined,
     handlers: gceHandlers,
     buildGraph: buildGceGraph,
+    bootstrapBundles,
     connect: (cluster, opts) => connectGce(cluster, opts, options),
     classifyError: classifyGceError,
     terraformPreamble,

@@ -72,6 +72,7 @@ export function withDefaults(doc: Doc): Cluster {
   if (hosts !== undefined) out.hosts = hosts.map((h) => ({ ...h, port: h.port ?? 22, user: h.user ?? 'root' }));
   if (spec.assets !== undefined) out.assets = { baseURL: null, registryMirror: null, ...spec.assets };
   if (spec.stateStore !== undefined) out.stateStore = { ...spec.stateStore };
+  if (spec.addons !== undefined) out.addons = spec.addons.map((a: Doc) => ({ ...a }));
   return {
     apiVersion: doc.apiVersion ?? API_VERSION,
     kind: doc.kind ?? KIND,

@@ -2,6 +2,7 @@
 // nothing here throws, so a user sees every problem at once.
 
 import { CLOUD_NAMES, cloudFacts } from '../../providers/index.js';
+import { addonIssues } from '../addons/index.js';
 import type { FieldIssue } from '../core/errors.js';
 import { cidrIssue, cidrsOverlap, parseCidr } from './cidr.js';
 import { API_VERSION, KIND, type Cluster } from './types.js';
@@ -130,6 +131,8 @@ function checkSubsetZones(zones: string[], all: string[], path: string, add: (p:
  */
 export function newInputIssues(c: Cluster): FieldIssue[] {
   const issues: FieldIssue[] = [];
+  // A pinned version may move on in a later k8sup: a stored revision naming the old one still loads (and gets the new).
+  issues.push(...addonIssues(c));
   const add = (path: string, message: string) => issues.push({ path, message });
   const s = c.spec;
   // An empty list would open nothing on one cloud and everything on another: say what is meant instead.

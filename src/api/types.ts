@@ -93,6 +93,16 @@ export interface ClusterSpecBody {
   assets?: AssetsSpec;
   /** Facts about the state store k8sup looked up at create: the S3 bucket's own region (nodes address it there). */
   stateStore?: { region?: string };
+  /** Addons to turn on or off (the catalogue in src/addons has the defaults and the pinned versions; docs/addons.md). */
+  addons?: AddonSpec[];
+}
+
+export interface AddonSpec {
+  name: string;
+  /** Default: the catalogue's (on for every addon of the provider unless it is opt-in). */
+  enabled?: boolean;
+  /** Must be the pinned version when given. */
+  version?: string;
 }
 
 export interface ClusterMetadata {

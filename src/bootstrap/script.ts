@@ -2,7 +2,9 @@
 // fragments in templates/bootstrap/. Values enter the shell only as single-quoted words (shellQuote); generated files
 // (kubeadm YAML, containerd config, units) are embedded in quoted heredocs, which the shell never expands.
 
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { enabledAddons, renderAddonManifest } from '../addons/index.js';
 import { renderApiFrontEndFiles } from './api-front-end.js';
 import { firewallPlan } from './host-firewall.js';
 import { assetUrl, resolveBootstrapInput, type ResolvedInput } from './inputs.js';
@@ -61,6 +63,8 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   if (r.isControlPlane && r.isCloud) fragments.push('token-refresh-install.sh');
   if (vars.etcdLeave) fragments.push('etcd-leave-install.sh');
   if (input.role === 'control-plane-init') fragments.push('cni.sh');
+  // Every control plane (re)applies the addons: a changed spec reaches the cluster with the next control plane.
+  if (r.isControlPlane && enabledAddons(input.cluster).length > 0) fragments.push('addons.sh');
   fragments.push('footer.sh');
   return fragments.map((f) => renderShell(`bootstrap/${f}`, vars)).join('');
 }
@@ -175,6 +179,8 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     runcSha256Arm64: RUNC.sha256.arm64,
     cloud: r.isCloud,
     storeNeedsRegion: input.provider.store?.regionExample !== undefined,
+    // The loader (loader.ts) renders the same store functions for reads only.
+    storePut: true,
     stateBucket: r.store.bucket,
     statePrefix: r.clusterKeyPrefix,
     stateRegion: input.stateStoreRegion ?? spec.region,
@@ -256,6 +262,10 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     tokenRefreshService: embedded(loadTemplate('node/k8sup-token-refresh.service')),
     tokenRefreshTimer: embedded(loadTemplate('node/k8sup-token-refresh.timer')),
   };
+  const addons = enabledAddons(input.cluster).map((a) => ({ name: a.name, manifest: embedded(renderAddonManifest(a)) }));
+  vars.addons = addons;
+  vars.addonNames = addons.map((a) => a.name).join(', ');
+  vars.addonsDigest = createHash('sha256').update(addons.map((a) => a.manifest).join('\n---\n')).digest('hex').slice(0, 16);
   vars.tokenRefreshScript = r.isCloud && r.isControlPlane ? embedded(tokenRefreshScript(r, vars)) : '';
   vars.etcdLeaveUnit = embedded(loadTemplate('node/k8sup-etcd-leave.service'));
   vars.etcdLeaveScript = r.isCloud && r.isControlPlane ? embedded(etcdLeaveScript(vars)) : '';

@@ -113,6 +113,7 @@ export async function planAndApply(
 
   if (result.stage === 'terraform') {
     ctx.io.emit({ code: 'terraform.written', level: 'info', message: `Wrote Terraform for ${name}: ${result.files.join(', ')}`, data: { cluster: name, files: result.files } });
+    if (result.needsBundles && !result.bundlesWritten) ctx.note(`The nodes load their bootstrap bundles from ${store.url}: write them with ${suggest(ctx, `update cluster ${name} --target terraform --out ${flags.out} --yes`)} before terraform apply.`);
     return ExitCode.OK;
   }
   if (result.stage === 'planned') {

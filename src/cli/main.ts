@@ -114,6 +114,10 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
   get.command('clusters').description('list clusters in the state store').action(actions(() => import('./get-clusters.js')));
   get.command('cluster [name]').description('print a cluster spec').action(actions(() => import('./get-cluster.js')));
   get.command('instances [name]').description("list the cluster's instances and how far their bootstrap got").action(actions(() => import('./get-instances.js')));
+  get.command('addons [name]').description("list the cluster's addons: what the spec wants and, with a reachable API, what runs")
+    .option('--kubeconfig <file>', 'reach the API with this kubeconfig (default: short-lived admin credentials from the state store)')
+    .option('--context <name>', 'kubeconfig context to use')
+    .action(actions(() => import('./get-addons.js')));
 
   program.command('edit').description('edit a cluster spec').command('cluster [name]').description('edit the spec in $VISUAL / $EDITOR; invalid edits are re-offered, never saved')
     .action(actions(() => import('./edit-cluster.js')));

@@ -10,7 +10,7 @@ import type { Provider } from '../core/provider.js';
 import type { LiveResource, Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
-import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeTerraform, type DeployContext } from './deploy.js';
+import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeBootstrapBundles, writeTerraform, type DeployContext } from './deploy.js';
 import { checkSavedPlanLive, liveDigest, planFromSaved, type SavedPlan } from './saved-plan.js';
 
 export interface ApplyFlowInput {
@@ -47,7 +47,7 @@ export interface PlannedCluster {
   changes: boolean;
 }
 
-export type ApplyFlowResult = { stage: 'terraform'; files: string[] } | ({ stage: 'planned' | 'applied' } & PlannedCluster);
+export type ApplyFlowResult = { stage: 'terraform'; files: string[]; bundlesWritten: boolean; needsBundles: boolean } | ({ stage: 'planned' | 'applied' } & PlannedCluster);
 
 /** Runs the pipeline; `show` is called with the plan before anything is applied (the CLI prints it there). */
 export async function runApplyFlow(input: ApplyFlowInput, show: (planned: PlannedCluster) => Promise<void>): Promise<ApplyFlowResult> {
@@ -56,7 +56,13 @@ export async function runApplyFlow(input: ApplyFlowInput, show: (planned: Planne
   const dctx: DeployContext = { store: input.store, cs: input.cs, cluster: input.cluster, io: input.io, env: input.env, home: input.home, signal: input.signal, sshAcceptNew: input.sshAcceptNew, clients: input.clients, revision: input.revision };
   const nodes = await desiredGraph(dctx, provider);
 
-  if (input.terraformDir !== undefined) return { stage: 'terraform', files: await writeTerraform(provider, input.cluster, nodes, input.terraformDir) };
+  if (input.terraformDir !== undefined) {
+    const files = await writeTerraform(provider, input.cluster, nodes, input.terraformDir);
+    // The instances Terraform creates load their bootstrap bundles from the state store (like kops, k8sup writes them
+    // there, not Terraform); only with --yes, which holds the cluster's lock.
+    const bundlesWritten = input.apply ? (await writeBootstrapBundles(dctx, provider)).length > 0 : false;
+    return { stage: 'terraform', files, bundlesWritten, needsBundles: Boolean(provider.bootstrapBundles) };
+  }
 
   const offline = !input.apply && input.offlineIfNew && !(await hasApplied(input.cs));
   const live = offline ? undefined : await planAgainstCloud(dctx, provider, nodes);

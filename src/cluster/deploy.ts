@@ -10,7 +10,7 @@ import { isKnownZone, zoneRegion } from '../api/zones.js';
 import { apply, destroy, diff, plan as planLive, renderTerraform, type ApplyResult, type EngineDeps } from '../core/engine.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
-import type { Provider } from '../core/provider.js';
+import type { BuildInputs, Provider } from '../core/provider.js';
 import type { LiveResource, Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
@@ -58,12 +58,28 @@ export function assertNodesCanReadStore(provider: Provider<any>, storeUrl: strin
  * renders with a placeholder location; assertNodesCanReadStore stops such a spec from being applied.
  */
 export async function desiredGraph(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partial<Pick<DeployContext, 'cs'>>, provider: Provider<any>, pki?: PublicPki): Promise<ResourceNode[]> {
+  return provider.buildGraph(ctx.cluster, await buildInputs(ctx, provider, pki));
+}
+
+async function buildInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partial<Pick<DeployContext, 'cs'>>, provider: Provider<any>, pki?: PublicPki): Promise<BuildInputs> {
   // Writes (a missing PKI of a never-applied cluster) only through a ClusterStore that holds the lock: plans never write.
   pki ??= await pkiForGraph(ctx.store, ctx.cluster.metadata.name, ctx.cs);
   const schemes = provider.nodeStateStoreSchemes;
   const readable = !schemes || schemes.includes(new URL(ctx.store.url).protocol);
   const stateStore = readable ? ctx.store.url : `${schemes[0]}//state-store-not-set`;
-  return provider.buildGraph(ctx.cluster, { stateStore, ...pki });
+  return { stateStore, ...pki };
+}
+
+/**
+ * Writes the cluster's bootstrap bundles (what the nodes' loaders fetch, src/bootstrap/loader.ts) to the state
+ * store. Only applies call it, under the cluster's lock: plans write nothing. Bundles are named by their content hash,
+ * so writing one again changes nothing; older ones stay for instances launched with them (delete removes all).
+ */
+export async function writeBootstrapBundles(ctx: Pick<DeployContext, 'store' | 'cluster' | 'cs'>, provider: Provider<any>): Promise<string[]> {
+  if (!provider.bootstrapBundles) return [];
+  const bundles = provider.bootstrapBundles(ctx.cluster, await buildInputs(ctx, provider));
+  for (const b of bundles) await ctx.cs.putObject(b.key, b.content);
+  return bundles.map((b) => b.key);
 }
 
 /** A plan without any cloud call: valid when nothing was ever applied (everything is a create). */
@@ -124,6 +140,8 @@ export async function planAgainstCloud(ctx: DeployContext, provider: Provider<an
     plan,
     live,
     async apply(saved) {
+      // Before any instance exists: its loader fetches its bundle at first boot.
+      await writeBootstrapBundles(ctx, provider);
       const result = await apply(saved ?? plan, nodes, live, deps);
       const info: ClusterInfo = {
         apiEndpoint: provider.apiEndpoint?.(result.outputs),

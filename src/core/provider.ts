@@ -128,6 +128,11 @@ export interface Provider<C = unknown> {
   handlers: ResourceHandler<C>[];
   /** Pure: the desired resources for this cluster. */
   buildGraph(cluster: Cluster, inputs: BuildInputs): ResourceNode[];
+  /**
+   * Pure: the bootstrap bundles the graph's user data / startup scripts load (key relative to `<cluster>/`, content).
+   * Applying writes them to the state store before any instance can boot (bare metal has none: it uses SSH).
+   */
+  bootstrapBundles?(cluster: Cluster, inputs: BuildInputs): { key: string; content: string }[];
   /** Create the cloud clients (lazily importing the SDK). Checks region/zones/credentials and fails with clear errors. */
   connect(cluster: Cluster, opts: ConnectOptions): Promise<C>;
   /** Classify a thrown error for the executor's retry policy. */

@@ -17,6 +17,7 @@ import {
 } from './checks.js';
 import type { NodeBootstrapReport } from '../bootstrap/node-status.js';
 import { evaluateBootstrapReports } from './bootstrap-reports.js';
+import { addonWorkloads, evaluateAddonWorkload, readAddonWorkload } from './addons.js';
 import { ApiUnavailableError, openKubeReader, type KubeReader, type KubeReaderOptions } from './kube-client.js';
 import { FailureType, type KubeTarget, type ValidationFailure, type ValidationReport } from './types.js';
 
@@ -78,6 +79,8 @@ export async function validateOnce(cluster: Cluster, target: KubeTarget, opts: V
     guard(() => readDaemonSetFromCandidates(kube, cni.name, cni.namespaces), undefined),
     guard(() => kube.readDeployment(SYSTEM_NAMESPACE, 'coredns').then((d) => ({ d })), undefined),
   ]);
+  // The enabled addons' workloads (src/addons): metrics-server and the rest must be rolled out.
+  const addons = await guard(() => Promise.all(addonWorkloads(cluster).map((w) => readAddonWorkload(kube, w))), undefined);
 
   let nodeStatuses: ValidationReport['nodes'] = [];
   if (nodes) {
@@ -90,5 +93,6 @@ export async function validateOnce(cluster: Cluster, target: KubeTarget, opts: V
   if (cniDs) failures.push(...evaluateDaemonSet(cniDs.name, cniDs.ds));
   if (coredns) failures.push(...evaluateDeployment(`${SYSTEM_NAMESPACE}/coredns`, coredns.d));
   if (allPods) failures.push(...evaluateCriticalPods(allPods));
+  if (addons) failures.push(...addons.flatMap(evaluateAddonWorkload));
   return report(failures, nodeStatuses);
 }

@@ -47,23 +47,27 @@ hmac_sha256() {
 # headers of one S3 request signed with Signature Version 4 (PATH and QUERY already URI-encoded; SSE=1 adds the
 # server-side encryption header). Pure: the tests check it against the AWS SDK's signer.
 sigv4_config() {
-  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8" sse="$9"
+  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8"{{#if storePut}} sse="$9"{{/if}}
   local scope canonical signed key signature part
   scope="${amz_date%%T*}/${STATE_REGION}/s3/aws4_request"
   signed='host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
   canonical="$(printf '%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\nx-amz-security-token:%s\n' \
     "${method}" "${path}" "${query}" "${S3_HOST}" "${payload}" "${amz_date}" "${token}")"
+{{#if storePut}}
   if [ "${sse}" = 1 ]; then
     signed+=';x-amz-server-side-encryption'
     canonical+=$'\nx-amz-server-side-encryption:AES256'
   fi
+{{/if}}
   canonical+=$'\n\n'"${signed}"$'\n'"${payload}"
   key="$(hmac_sha256 "$(text_hex "AWS4${secret}")" "${amz_date%%T*}")"
   for part in "${STATE_REGION}" s3 aws4_request; do key="$(hmac_sha256 "${key}" "${part}")"; done
   signature="$(hmac_sha256 "${key}" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "${amz_date}" "${scope}" "$(printf '%s' "${canonical}" | sha256_hex)")")"
   printf 'header = "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"\n' "${access}" "${scope}" "${signed}" "${signature}"
   printf 'header = "x-amz-date: %s"\nheader = "x-amz-content-sha256: %s"\nheader = "x-amz-security-token: %s"\n' "${amz_date}" "${payload}" "${token}"
+{{#if storePut}}
   if [ "${sse}" = 1 ]; then printf 'header = "x-amz-server-side-encryption: AES256"\n'; fi
+{{/if}}
 }
 
 # s3_config METHOD PATH QUERY PAYLOAD_SHA256 SSE: the signed curl config for a request with the instance role's

@@ -4,6 +4,7 @@
 // Its TLS material is made with the real `openssl` CLI. The cluster state is an in-memory, mutable set of
 // kubeadm-shaped objects, with helpers to build a healthy cluster for a spec and to break it in specific ways.
 
+import { enabledAddons, imageReference } from '../../src/addons/index.js';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -576,6 +577,26 @@ export function healthyClusterState(cluster: Cluster): FakeClusterState {
     spec: { replicas: 2, selector: { matchLabels: { 'k8s-app': 'kube-dns' } }, template: { metadata: { labels: { 'k8s-app': 'kube-dns' } }, spec: {} } },
     status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
   });
+  // The addons k8sup applies (src/addons), rolled out: one replica each, on the first worker.
+  for (const addon of enabledAddons(cluster)) {
+    for (const w of addon.workloads) {
+      const labels = { 'k8s-app': w.name };
+      const host = dnsHosts[0];
+      state.add('pods', buildPod({
+        namespace: w.namespace, name: `${w.name}-${suffix(`${w.name}-rs`, 10)}-${suffix(`${w.name}-0`)}`, labels, nodeName: host.name, hostIP: host.ip,
+        priorityClassName: 'system-cluster-critical', image: imageReference(addon.image), container: addon.name,
+        owner: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${w.name}-${suffix(`${w.name}-rs`, 10)}` },
+      }));
+      if (w.kind === 'DaemonSet') state.add('daemonsets', buildDaemonSet(w.namespace, w.name, labels, seeds.length));
+      else {
+        state.add('deployments', {
+          metadata: { name: w.name, namespace: w.namespace, generation: 1, labels },
+          spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: {} } },
+          status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 },
+        });
+      }
+    }
+  }
   return state;
 }
 

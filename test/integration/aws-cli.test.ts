@@ -11,6 +11,8 @@ import { k8sup, tempHome } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { startSerialWritesProxy, type SerialWritesProxy } from '../helpers/serial-writes-proxy.js';
 import { taggedResources, total } from './aws-helpers.js';
+import { pinnedSha256 } from '../helpers/loader.js';
+import { decodeUserData } from '../../providers/aws/resources/launch-template.js';
 
 let moto: Moto;
 let proxy: SerialWritesProxy;
@@ -43,6 +45,12 @@ test('create --yes, no-op update, resize, kubeconfig, exact delete', { timeout: 
   const tagged = await taggedResources(moto.env, 'demo.k8s.local');
   for (const kind of ['vpcs', 'subnets', 'internetGateways', 'routeTables', 'securityGroups', 'launchTemplates', 'autoScalingGroups', 'roles', 'instanceProfiles', 'loadBalancers', 'targetGroups']) {
     assert.ok(tagged[kind]?.length > 0, `no ${kind} tagged for demo.k8s.local`);
+  }
+  // Every launch template's user data is a loader whose pinned bundle apply wrote to the state store first.
+  const bundles = await bundleKeys('demo.k8s.local');
+  assert.ok(bundles.length >= 2, bundles.join(', '));
+  for (const userData of await launchTemplateUserData('demo.k8s.local')) {
+    assert.ok(bundles.includes(`clusters/demo.k8s.local/bootstrap/bundles/${pinnedSha256(userData)}.sh`), `the bundle of\n${userData.slice(0, 300)}`);
   }
 
   const noop = await run('update', 'cluster', 'demo.k8s.local', '--detailed-exitcode');
@@ -86,8 +94,37 @@ test('create --yes, no-op update, resize, kubeconfig, exact delete', { timeout: 
   const left = await taggedResources(moto.env, 'demo.k8s.local');
   assert.equal(total(left), 0, `left behind: ${JSON.stringify(left)}`);
   assert.notEqual((await run('get', 'cluster', 'demo.k8s.local')).code, 0, 'state removed');
+  assert.deepEqual(await bundleKeys('demo.k8s.local'), [], 'bundles removed with the state');
   assert.deepEqual(await taggedResources(moto.env, 'other.k8s.local'), otherBefore, 'the other cluster is untouched');
 });
+
+async function bundleKeys(cluster: string): Promise<string[]> {
+  const { S3Client, ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+  const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  try {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'k8sup-state', Prefix: `clusters/${cluster}/bootstrap/bundles/` }));
+    return (listed.Contents ?? []).map((o) => o.Key!);
+  } finally {
+    s3.destroy();
+  }
+}
+
+async function launchTemplateUserData(cluster: string): Promise<string[]> {
+  const { EC2Client, DescribeLaunchTemplatesCommand, DescribeLaunchTemplateVersionsCommand } = await import('@aws-sdk/client-ec2');
+  const ec2 = new EC2Client({ endpoint: moto.endpoint, region: 'us-east-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  try {
+    const { LaunchTemplates = [] } = await ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [cluster] }] }));
+    assert.ok(LaunchTemplates.length >= 2);
+    const out: string[] = [];
+    for (const lt of LaunchTemplates) {
+      const { LaunchTemplateVersions = [] } = await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: lt.LaunchTemplateId, Versions: ['$Latest'] }));
+      out.push(decodeUserData(LaunchTemplateVersions[0].LaunchTemplateData!.UserData!));
+    }
+    return out;
+  } finally {
+    ec2.destroy();
+  }
+}
 
 test('Ctrl-C in the middle of create --yes: the lock is released and update --yes resumes with nothing duplicated', { timeout: 600_000 }, async () => {
   const name = 'interrupted.k8s.local';

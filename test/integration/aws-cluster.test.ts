@@ -8,7 +8,8 @@ import { summarize } from '../../src/core/diff.js';
 import { startMoto, type Moto, UBUNTU_AMI_ID } from '../helpers/moto.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 import { decodeUserData } from '../../providers/aws/resources/launch-template.js';
-import { cluster, engineDeps, taggedResources, total } from './aws-helpers.js';
+import { cluster, engineDeps, INPUTS, taggedResources, total } from './aws-helpers.js';
+import { bundleOf } from '../helpers/loader.js';
 
 let moto: Moto;
 let proxy: ThrottleProxy | undefined;
@@ -43,14 +44,20 @@ test('single zone: create, tags, IMDSv2, no private key; no-op plan; resize plan
     assert.equal(Number(v.MetadataOptions.HttpPutResponseHopLimit), 1, name);
     assert.equal(v.ImageId, UBUNTU_AMI_ID, 'the newest Canonical Ubuntu 24.04 image');
     assert.equal(String(v.BlockDeviceMappings[0].Ebs.Encrypted), 'true');
-    const script = decodeUserData(v.UserData);
-    // User data installs the bootstrap script (inside it) as a retrying systemd unit.
+    // User data is the loader: it hands the load balancers' names to the bundle it pins, which installs the bootstrap
+    // script (inside it) as a retrying systemd unit and fills the names in.
+    const loader = decodeUserData(v.UserData);
+    assert.match(loader, /^#!\/bin\/bash\n# k8sup loader, /);
+    assert.doesNotMatch(loader, /PRIVATE KEY/);
+    const internal = String(applied.outputs['load-balancer/api-internal'].dns_name);
+    assert.ok(loader.includes(`K8SUP_ILB='${internal}'`), 'user data hands over the internal API load balancer');
+    assert.ok(!loader.includes('.invalid'), 'no placeholder left');
+    const script = bundleOf(loader, deps.provider.bootstrapBundles!(c, INPUTS));
     assert.match(script, /^#!\/bin\/bash\n[^]*k8sup-bootstrap.service[^]*\n#!\/usr\/bin\/env bash\n/);
     assert.doesNotMatch(script, /PRIVATE KEY/);
-    const internal = String(applied.outputs['load-balancer/api-internal'].dns_name);
-    assert.ok(script.includes(`${internal}:6443`), 'user data points at the internal API load balancer');
-    assert.doesNotMatch(script, new RegExp(`(apiServerEndpoint|controlPlaneEndpoint): "?${String(applied.outputs['load-balancer/api'].dns_name).replace(/\./g, '\\.')}`), 'nodes never use the public endpoint');
-    assert.ok(!script.includes('.invalid'), 'no placeholder left');
+    const filled = script.replaceAll('k8sup-var-api-internal-lb-dns.invalid', internal).replaceAll('k8sup-var-api-lb-dns.invalid', String(applied.outputs['load-balancer/api'].dns_name));
+    assert.ok(filled.includes(`${internal}:6443`), 'the script points at the internal API load balancer');
+    assert.doesNotMatch(filled, new RegExp(`(apiServerEndpoint|controlPlaneEndpoint): "?${String(applied.outputs['load-balancer/api'].dns_name).replace(/\./g, '\\.')}`), 'nodes never use the public endpoint');
   }
   // The SSH key pair exists; instances got the cluster tags through the launch template / ASG.
   const inst = (await ec2.call('DescribeInstances', { InstanceIds: tagged.instances })).Reservations.flatMap((r: any) => r.Instances);

@@ -9,6 +9,7 @@ import { k8sup, tempHome } from '../helpers/cli.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { createAwsClients } from '../../providers/aws/clients.js';
 import { decodeUserData } from '../../providers/aws/resources/launch-template.js';
+import { pinnedSha256 } from '../helpers/loader.js';
 
 let moto: Moto;
 let env: Record<string, string>;
@@ -72,9 +73,18 @@ test('create --admin-access 203.0.113.0/24: the public rule is restricted, nodes
   assert.equal(templates.length, 2);
   for (const t of templates) {
     const data = (await c.ec2.call('DescribeLaunchTemplateVersions', { LaunchTemplateId: t.LaunchTemplateId, Versions: ['$Latest'] })).LaunchTemplateVersions[0].LaunchTemplateData;
-    const script = decodeUserData(data.UserData);
-    assert.ok(script.includes(`${internalLb.DNSName}:6443`), `${t.LaunchTemplateName} uses the internal NLB`);
-    assert.doesNotMatch(script, new RegExp(`(controlPlaneEndpoint|apiServerEndpoint): "?${escape(publicLb.DNSName)}`), `${t.LaunchTemplateName} never joins through the public NLB`);
+    // The user data is the loader: it hands the internal NLB's name to the bundle (from the state store), whose
+    // endpoint is the internal NLB's placeholder.
+    const loader = decodeUserData(data.UserData);
+    assert.ok(loader.includes(`K8SUP_ILB='${internalLb.DNSName}'`), `${t.LaunchTemplateName} uses the internal NLB`);
+    const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const key = `clusters/${name}/bootstrap/bundles/${pinnedSha256(loader)}.sh`;
+    const script = await (await s3.send(new GetObjectCommand({ Bucket: 'k8sup-state', Key: key }))).Body!.transformToString();
+    s3.destroy();
+    assert.match(script, /(controlPlaneEndpoint|apiServerEndpoint): "?k8sup-var-api-internal-lb-dns\.invalid:6443/, `${t.LaunchTemplateName} joins through the internal NLB`);
+    assert.doesNotMatch(script, /(controlPlaneEndpoint|apiServerEndpoint): "?k8sup-var-api-lb-dns\.invalid/, `${t.LaunchTemplateName} never joins through the public NLB`);
+    assert.doesNotMatch(loader + script, new RegExp(`(controlPlaneEndpoint|apiServerEndpoint): "?${escape(publicLb.DNSName)}`));
   }
 
   // The admin kubeconfig still points at the public endpoint, and a second plan is empty (attributes read back).

@@ -7,7 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
+import { createHash } from 'node:crypto';
 import { k8sup, tempHome } from '../helpers/cli.js';
+import { pinnedSha256 } from '../helpers/loader.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 
 const BUCKET = 'state.k8s.example.test';
@@ -47,11 +49,30 @@ test('create keeps the bucket region in the spec; node scripts reach the dotted 
     .map((f) => readFileSync(join(out, 'data', f)))
     .map((b) => (b[0] === 0x1f && b[1] === 0x8b ? gunzipSync(b).toString('utf8') : /^[A-Za-z0-9+/=\s]+$/.test(b.toString()) ? decode(b.toString()) : b.toString()));
   assert.ok(userData.length >= 2, `user data files: ${readdirSync(join(out, 'data')).join(', ')}`);
-  for (const script of userData) {
-    assert.match(script, /systemctl start --no-block k8sup-bootstrap\.service/);
-    assert.match(script, /^S3_HOST='s3\.eu-west-1\.amazonaws\.com'$/m);
-    assert.match(script, /^S3_BUCKET_PATH='\/state\.k8s\.example\.test'$/m);
-    assert.match(script, /^STATE_REGION='eu-west-1'$/m);
+  for (const loader of userData) {
+    // The user data is the loader: it reaches the bucket itself and pins the bundle it fetches.
+    assert.match(loader, /^# k8sup loader, /m);
+    assert.match(loader, /^S3_HOST='s3\.eu-west-1\.amazonaws\.com'$/m);
+    assert.match(loader, /^S3_BUCKET_PATH='\/state\.k8s\.example\.test'$/m);
+    assert.match(loader, /^STATE_REGION='eu-west-1'$/m);
+  }
+  // Without --yes nothing is written: the bundles are not in the store yet, and the output says how to write them.
+  assert.deepEqual(await bundleKeys(), []);
+  assert.match(tf.stderr, /write them with .*--yes/);
+  const written = await run('update', 'cluster', 'demo.k8s.local', '--target', 'terraform', '--out', out, '--yes');
+  assert.equal(written.code, 0, written.stderr);
+  const keys = await bundleKeys();
+  assert.ok(keys.length >= 2, keys.join(', '));
+  const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+  for (const loader of userData) {
+    const sha = pinnedSha256(loader);
+    const key = `team-a/demo.k8s.local/bootstrap/bundles/${sha}.sh`;
+    assert.ok(keys.includes(key), `${key} not among ${keys.join(', ')}`);
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToString();
+    assert.equal(createHash('sha256').update(body).digest('hex'), sha);
+    // The bundle is the installer with the whole script: what the user data used to be.
+    assert.match(body, /systemctl start --no-block k8sup-bootstrap\.service/);
+    assert.match(body, /^S3_HOST='s3\.eu-west-1\.amazonaws\.com'$/m);
   }
 });
 
@@ -82,6 +103,19 @@ test('get instances lists what the nodes reported; validate names the node whose
   assert.deepEqual(bootstrap, [
     { type: 'bootstrap', name: 'i-0aaa', message: "node i-0aaa: bootstrap failing at step kubeadm (attempt 3): 'kubeadm join --config /etc/k8sup/kubeadm.yaml' exited with status 1" },
   ]);
+});
+
+async function bundleKeys(): Promise<string[]> {
+  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'team-a/demo.k8s.local/bootstrap/bundles/' }));
+  return (listed.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+test('delete removes the bundles with the rest of the state', { timeout: 300_000 }, async () => {
+  assert.ok((await bundleKeys()).length > 0);
+  const deleted = await run('delete', 'cluster', 'demo.k8s.local', '--yes');
+  assert.equal(deleted.code, 0, deleted.stderr);
+  assert.deepEqual(await bundleKeys(), []);
 });
 
 function decode(b64: string): string {

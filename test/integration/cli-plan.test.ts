@@ -47,7 +47,8 @@ describe('plans and immutable fields (file store)', () => {
     assert.equal(view.summary.create, view.steps.length);
     const userData = view.steps.find((s: any) => s.kind === 'launch-template').changes.find((c: any) => c.field === 'userData');
     assert.equal(typeof userData.to, 'string');
-    assert.match(userData.to, /^#!\/bin\/bash\n[^]*\n#!\/usr\/bin\/env bash\n/);
+    // The user data is the loader, pinned to the sha256 of the bundle it fetches (docs/bootstrap.md).
+    assert.match(userData.to, /^#!\/bin\/bash\n# k8sup loader, [^]*\nBUNDLE_SHA256='[0-9a-f]{64}'\n/);
   });
 
   it('before the first apply the network may change', async () => {

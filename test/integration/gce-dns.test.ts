@@ -4,6 +4,7 @@
 // nothing else in the zone), and the CLI in-process (cluster-info endpoint is the DNS name; a missing zone or a name
 // outside the zone is exit 2 before any write).
 
+import { bundleOf } from '../helpers/loader.js';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
@@ -93,7 +94,9 @@ describe('GCE api.<cluster> record in Cloud DNS (engine)', () => {
     assert.ok(calls.some((x) => x.service === 'changes' && x.method === 'get' && x.ok));
     // Admins use the DNS name; nodes join through the internal load balancer (its address from metadata), so a
     // restricted admin range never cuts them off. The certificate carries the DNS name for admins.
-    const scripts = fake.list('instances').map((i) => i.metadata.items.find((m: { key: string }) => m.key === 'startup-script').value as string);
+    // (The startup script is the loader of the group's bundle, which holds the script.)
+    const bundles = provider.bootstrapBundles!(c, inputs);
+    const scripts = fake.list('instances').map((i) => bundleOf(i.metadata.items.find((m: { key: string }) => m.key === 'startup-script').value as string, bundles));
     for (const script of scripts) {
       assert.doesNotMatch(script, /(controlPlaneEndpoint|apiServerEndpoint): "?api\.demo\.example\.com/);
       assert.match(script, /k8sup-var-api-address\.invalid:6443/);

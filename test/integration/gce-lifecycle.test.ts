@@ -3,6 +3,7 @@
 // update → destroy leaves nothing labelled with the cluster while another cluster's resources survive. The state
 // bucket is the GCS fake (STORAGE_EMULATOR_HOST), whose IAM policy holds the roles' conditional bindings.
 
+import { bundleOf } from '../helpers/loader.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadCluster, type Cluster } from '../../src/api/index.js';
@@ -82,7 +83,9 @@ describe('GCE lifecycle on the Compute fake', () => {
     assert.ok(instances.every((i) => i.labels[LABEL_CLUSTER] === label));
     // Exactly one instance runs kubeadm init.
     const scripts = instances.map((i) => i.metadata.items.find((m: { key: string }) => m.key === 'startup-script').value as string);
-    assert.equal(scripts.filter((s) => /kubeadm init/.test(s)).length, 1);
+    // (The startup script is the loader of the group's bundle, which holds the script.)
+    const bundles = provider.bootstrapBundles!(c, inputs);
+    assert.equal(scripts.filter((s) => /kubeadm init/.test(bundleOf(s, bundles))).length, 1);
     for (const i of instances) {
       const text = JSON.stringify(i.metadata);
       assert.doesNotMatch(text, /PRIVATE KEY/);

@@ -134,3 +134,37 @@ test('-o json --wait: a node Ready 2 s into the wait gives exit 0 soon after, an
     clearTimeout(timer);
   }
 });
+
+test('validate: a metrics-server that is not rolled out fails the cluster (exit 4), naming its Deployment', async () => {
+  fake.state.setDeploymentReady('kube-system', 'metrics-server', 0);
+  const r = await validate('admin.conf', '-o', 'json');
+  assert.equal(r.code, 4, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.ok(report.failures.some((f: any) => f.type === 'deployment' && f.name === 'kube-system/metrics-server' && /0 of 1 replicas ready/.test(f.message)), r.stdout);
+});
+
+test('get addons: desired from the spec, and what runs through the API', async () => {
+  const ready = await k8sup('get', 'addons', 'demo.k8s.local', '--kubeconfig', join(dir, 'admin.conf'), '-o', 'json');
+  assert.equal(ready.code, 0, ready.stderr);
+  assert.deepEqual(JSON.parse(ready.stdout), {
+    cluster: 'demo.k8s.local',
+    addons: [{ name: 'metrics-server', version: 'v0.7.2', image: 'registry.k8s.io/metrics-server/metrics-server:v0.7.2', enabled: true, from: 'default', running: 'ready' }],
+  });
+  const table = await k8sup('get', 'addons', 'demo.k8s.local', '--kubeconfig', join(dir, 'admin.conf'));
+  assert.match(table.stdout, /^NAME\s+VERSION\s+ENABLED\s+FROM\s+RUNNING\s+IMAGE$/m);
+  assert.match(table.stdout, /^metrics-server\s+v0\.7\.2\s+yes\s+default\s+ready\s+registry\.k8s\.io\/metrics-server\/metrics-server:v0\.7\.2$/m);
+
+  fake.state.setDeploymentReady('kube-system', 'metrics-server', 0);
+  const notReady = JSON.parse((await k8sup('get', 'addons', 'demo.k8s.local', '--kubeconfig', join(dir, 'admin.conf'), '-o', 'json')).stdout);
+  assert.match(notReady.addons[0].running, /^not ready: Deployment kube-system\/metrics-server is not ready: 0 of 1 replicas ready/);
+
+  // An API that does not answer: what the spec wants, and a note saying so.
+  const closed = await k8sup('get', 'addons', 'demo.k8s.local', '--kubeconfig', join(dir, 'closed.conf'), '-o', 'json');
+  assert.equal(closed.code, 0, closed.stderr);
+  assert.equal(JSON.parse(closed.stdout).addons[0].running, 'unknown');
+  assert.match(closed.stderr, /does not answer/);
+  // Never applied, no --kubeconfig: nothing to ask.
+  const unapplied = await k8sup('get', 'addons', 'demo.k8s.local', '-o', 'json');
+  assert.equal(JSON.parse(unapplied.stdout).addons[0].running, 'unknown');
+  assert.match(unapplied.stderr, /no recorded API endpoint/);
+});

@@ -13,7 +13,8 @@ import type { ResourceNode } from '../../src/core/resource.js';
 import { buildAwsGraph } from '../../providers/aws/model/index.js';
 import { subnetCidr, clusterZones } from '../../providers/aws/model/network.js';
 import { controlPlanePerZone } from '../../providers/aws/model/compute.js';
-import { renderUserData, placeholder } from '../../providers/aws/model/user-data.js';
+import { renderUserData, placeholder, bootstrapBundles } from '../../providers/aws/model/user-data.js';
+import { bundleOf } from '../helpers/loader.js';
 import { elbName, iamName } from '../../providers/aws/model/names.js';
 import { rolePolicy } from '../../providers/aws/model/iam.js';
 import { decodeUserData, encodeUserData } from '../../providers/aws/resources/launch-template.js';
@@ -46,7 +47,7 @@ function goldenView(nodes: ResourceNode[]): unknown {
   return nodes.map((n) => {
     if (n.kind !== 'launch-template') return n;
     const ud = n.fields.userData as { template: string; vars: unknown };
-    return { ...n, fields: { ...n.fields, userData: { template: `(bootstrap script, role ${/kubeadm init/.test(ud.template) ? 'init' : 'join'})`, vars: ud.vars } } };
+    return { ...n, fields: { ...n.fields, userData: { template: `(bootstrap script, role ${/kubeadm init|loader \(control-plane-init/.test(ud.template) ? 'init' : 'join'})`, vars: ud.vars } } };
   });
 }
 
@@ -97,20 +98,25 @@ test('no user data contains private key material; the API hosts are substituted 
   for (const c of [single(), ha()]) {
     for (const lt of buildAwsGraph(c, inputs).filter((n) => n.kind === 'launch-template')) {
       const ud = lt.fields.userData as { template: string; vars: Record<string, unknown> };
+      // The user data is the loader; the script it runs is the bundle it pins (written to the state store).
+      const script = bundleOf(ud.template, bootstrapBundles(c, inputs));
       assert.doesNotMatch(ud.template, /PRIVATE KEY/);
+      assert.doesNotMatch(script, /PRIVATE KEY/);
       // Every node and joiner talks to the internal load balancer; the init control plane puts the public names in
       // the API certificate (joining control planes take the SANs from the cluster's kubeadm configuration).
-      assert.ok(ud.template.includes(`${placeholder('API_INTERNAL_LB_DNS')}:6443`), `${lt.id} uses the internal load balancer`);
-      assert.doesNotMatch(ud.template, new RegExp(`(controlPlaneEndpoint|apiServerEndpoint): "?(api\\.${c.metadata.name.replace(/\./g, '\\.')}|${placeholder('API_LB_DNS').replace(/\./g, '\\.')})`));
+      assert.ok(script.includes(`${placeholder('API_INTERNAL_LB_DNS')}:6443`), `${lt.id} uses the internal load balancer`);
+      assert.doesNotMatch(script, new RegExp(`(controlPlaneEndpoint|apiServerEndpoint): "?(api\\.${c.metadata.name.replace(/\./g, '\\.')}|${placeholder('API_LB_DNS').replace(/\./g, '\\.')})`));
       const isInit = lt.id === `launch-template/control-plane/${c.spec.controlPlane.zones[0]}`;
-      if (isInit) assert.ok(ud.template.includes(placeholder('API_LB_DNS')), `${lt.id} names the public load balancer host in the certificate`);
-      if (isInit && c.spec.api.dnsZone) assert.match(ud.template, new RegExp(`- "?api\\.${c.metadata.name.replace(/\./g, '\\.')}"?\n`), `${lt.id} names the DNS name in the certificate`);
+      if (isInit) assert.ok(script.includes(placeholder('API_LB_DNS')), `${lt.id} names the public load balancer host in the certificate`);
+      if (isInit && c.spec.api.dnsZone) assert.match(script, new RegExp(`- "?api\\.${c.metadata.name.replace(/\./g, '\\.')}"?\n`), `${lt.id} names the DNS name in the certificate`);
       assert.deepEqual(collectRefs(ud.vars), [{ $ref: 'load-balancer/api', attr: 'dns_name' }, { $ref: 'load-balancer/api-internal', attr: 'dns_name' }]);
       assert.ok(encodeUserData(ud.template).length < 16 * 1024 * 1.4, 'fits the EC2 user-data limit once gzipped');
       assert.equal(decodeUserData(encodeUserData(ud.template)), ud.template);
       const rendered = renderUserData({ template: ud.template, vars: { API_LB_DNS: 'api-lb.elb.amazonaws.com', API_INTERNAL_LB_DNS: 'internal-api.elb.amazonaws.com' } });
       assert.ok(!rendered.includes(placeholder('API_LB_DNS')) && !rendered.includes(placeholder('API_INTERNAL_LB_DNS')));
-      assert.ok(rendered.includes('internal-api.elb.amazonaws.com:6443'));
+      // The loader hands the load balancers' names to the bundle, which fills them in.
+      assert.ok(rendered.includes("K8SUP_ILB='internal-api.elb.amazonaws.com'"));
+      assert.match(script, /sed -e "s\/k8sup-var-api-lb-dns\\\.invalid\/\$\{K8SUP_LB\}\/g"/);
       assert.equal(rendered.includes('api-lb.elb.amazonaws.com'), ud.template.includes(placeholder('API_LB_DNS')));
       assert.doesNotMatch(rendered, /PRIVATE KEY/);
     }

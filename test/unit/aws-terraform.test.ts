@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { withDefaults } from '../../src/api/defaults.js';
 import { renderTerraform } from '../../src/core/engine.js';
 import { provider } from '../../providers/aws/index.js';
+import { bundleOf } from '../helpers/loader.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '../golden/aws');
 const inputs = { stateStore: 's3://k8sup-state/team', caCertPem: '', caCertHash: `sha256:${'ab'.repeat(32)}` };
@@ -81,7 +82,10 @@ test('nodes and joiners use the internal load balancer; the public one is only a
   assert.deepEqual(asg.target_group_arns, ['${aws_lb_target_group.target_group_api.arn}', '${aws_lb_target_group.target_group_api_internal.arn}']);
   const lt = main.resource.aws_launch_template.launch_template_node_group_nodes;
   assert.match(lt.user_data, /"k8sup-var-api-internal-lb-dns\.invalid", aws_lb\.load_balancer_api_internal\.dns_name\)/);
-  const script = files['data/launch_template_node_group_nodes.user-data.sh'];
+  // The user data is the loader: it passes the substituted names to the bundle it pins.
+  const loader = files['data/launch_template_node_group_nodes.user-data.sh'];
+  assert.match(loader, /^K8SUP_LB='k8sup-var-api-lb-dns\.invalid' K8SUP_ILB='k8sup-var-api-internal-lb-dns\.invalid' exec bash/m);
+  const script = bundleOf(loader, provider.bootstrapBundles!(ha, inputs));
   assert.match(script, /apiServerEndpoint: "?k8sup-var-api-internal-lb-dns\.invalid:6443/);
   assert.doesNotMatch(script, /apiServerEndpoint: "?api\.prod\.example\.com/);
 });

@@ -223,7 +223,9 @@ describe('bootstrap script under a stub harness', () => {
     assert.match(config, /name: "ip-10-0-0-5\.us-east-2\.compute\.internal"/);
     assert.ok(!existsSync(join(stub.root, 'etc/k8sup/bootstrap-token')), 'the token file outlived the join');
     // The running cluster keeps its own pod network: no CNI is applied over it.
-    assert.ok(!run.calls.some((c) => /^kubectl apply|^cilium install/.test(c)), 'the CNI was applied over a running cluster');
+    assert.ok(!run.calls.some((c) => /^kubectl apply .*\/cni\/|^cilium install/.test(c)), 'the CNI was applied over a running cluster');
+    // Its addons are applied, though: a control plane with a newer bundle brings them up to date.
+    indexOf(run, /^kubectl apply --server-side --force-conflicts --field-manager=k8sup -f \S+\/etc\/k8sup\/addons\/metrics-server\.yaml$/);
     assert.match(run.stderr, /joined a running cluster: its pod network is left as it is/);
     assertSecondRunIsNoOp(stub, script);
   });
@@ -333,6 +335,27 @@ describe('bootstrap script under a stub harness', () => {
     assert.notEqual(run.status, 0);
     assert.match(run.stderr, /cannot tell which interface should carry the API VIP 10\.0\.0\.100 \(got 'lo'\): write its name to \/etc\/k8sup\/vip-interface/);
     assert.ok(!run.calls.some((c) => c.startsWith('kubeadm')));
+  });
+
+  test('addons: control planes apply the enabled addons server-side once per addon set; workers and disabled addons never', () => {
+    stub = createStubRoot();
+    const script = renderBootstrapScript(testInput('aws', 'control-plane-init', { cni: 'cilium' }));
+    const run = stub.run(script);
+    assertSucceeded(run);
+    assertOrder(run, [/^kubeadm init /, /^cilium install /, /^kubectl apply --server-side --force-conflicts --field-manager=k8sup -f \S+\/etc\/k8sup\/addons\/metrics-server\.yaml$/]);
+    const manifest = readFileSync(join(stub.root, 'etc/k8sup/addons/metrics-server.yaml'), 'utf8');
+    assert.match(manifest, /image: "registry\.k8s\.io\/metrics-server\/metrics-server:v0\.7\.2"/);
+    // Once applied, the same addon set is not applied again (the second run is a no-op).
+    assertSecondRunIsNoOp(stub, script);
+
+    const worker = testInput('aws', 'worker');
+    assert.doesNotMatch(renderBootstrapScript(worker), /etc\/k8sup\/addons/);
+    const off = testInput('metal', 'control-plane-init');
+    off.cluster.spec.addons = [{ name: 'metrics-server', enabled: false }];
+    assert.doesNotMatch(renderBootstrapScript(off), /etc\/k8sup\/addons/);
+    // The stamp names the addon set, not the node: every control plane of the cluster agrees on it.
+    const before = /is_done "addons-([0-9a-f]{16})"/.exec(script)![1];
+    assert.match(renderBootstrapScript(testInput('metal', 'control-plane-join')), new RegExp(`is_done "addons-${before}"`));
   });
 
   test('metal without api.vip, and workers: no kube-vip at all', () => {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { test } from 'node:test';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { renderBootstrapScript } from '../../src/bootstrap/index.js';
+import { bootstrapBundle, renderBootstrapScript, renderLoader } from '../../src/bootstrap/index.js';
 import { testInput } from '../helpers/bootstrap-fixtures.js';
 
 /** The SDK's checksum interface over node:crypto (hash, or HMAC when given a key). */
@@ -89,3 +89,15 @@ for (const [label, url, region, host, bucketPath] of [
     }
   });
 }
+
+test('the loader signs its bundle GET like the AWS SDK (the same functions, compacted, without the upload branch)', async () => {
+  const input = { ...testInput('aws', 'worker'), stateStoreUrl: 's3://state.k8s.example.com/team-a', stateStoreRegion: 'eu-west-1' };
+  const loader = renderLoader(input, bootstrapBundle('#!/bin/bash\n'));
+  assert.doesNotMatch(loader, /x-amz-server-side-encryption/);
+  const functions = loader.slice(0, loader.indexOf('install -d -m 0700 /var/lib/k8sup'));
+  const path = `/state.k8s.example.com/team-a/demo.k8s.local/bootstrap/bundles/${'0'.repeat(64)}.sh`;
+  const payload = createHash('sha256').update('').digest('hex');
+  const headers = shellConfig(functions, [CREDS.accessKeyId, CREDS.secretAccessKey, CREDS.sessionToken, AMZ_DATE, 'GET', path, '', payload, '0']);
+  assert.equal(headers.get('authorization'), await sdkAuthorization({ method: 'GET', host: 's3.eu-west-1.amazonaws.com', path, query: {}, payload, sse: false }, 'eu-west-1'));
+  assert.equal(headers.get('x-amz-security-token'), CREDS.sessionToken);
+});

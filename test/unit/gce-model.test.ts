@@ -14,7 +14,8 @@ import { classifyGceError, GceHttpError, GceOperationError, isAlreadyExists } fr
 import { buildGceGraph } from '../../providers/gce/model/index.js';
 import { instanceGroups, sourceImage, spread, UBUNTU_IMAGE } from '../../providers/gce/model/compute.js';
 import { clusterLabel, description, nameFilter, namePrefix, ownedId, resourceName } from '../../providers/gce/model/names.js';
-import { wrapStartupScript } from '../../providers/gce/model/startup-script.js';
+import { bootstrapBundles, wrapStartupScript } from '../../providers/gce/model/startup-script.js';
+import { bundleOf } from '../helpers/loader.js';
 import { expectGolden, expectGoldenFiles } from '../helpers/golden.js';
 
 const inputs = { stateStore: 'gs://k8sup-state/prod', caCertPem: 'PEM', caCertHash: `sha256:${'ab'.repeat(32)}` };
@@ -85,7 +86,11 @@ describe('GCE model builders', () => {
     const templates = buildGceGraph(c, inputs).filter((n) => n.kind === 'instance-template');
     assert.equal(templates.length, 2);
     for (const t of templates) {
-      const script = String(t.fields.startupScript);
+      // The startup script is the loader; what it runs is the bundle it pins (written to the state store).
+      const loader = String(t.fields.startupScript);
+      assert.doesNotMatch(loader, /PRIVATE KEY/);
+      assert.match(loader, /^STATE_BUCKET='k8sup-state'$/m);
+      const script = bundleOf(loader, bootstrapBundles(c, inputs));
       assert.doesNotMatch(script, /PRIVATE KEY/);
       assert.match(script, /computeMetadata\/v1\/instance\/attributes\/k8sup-api-address'/);
       assert.match(script, /computeMetadata\/v1\/instance\/attributes\/k8sup-api-public-address'/);
@@ -160,7 +165,7 @@ describe('GCE model builders', () => {
     // The DNS name is for admins: nodes and joiners still use the internal address; the init control plane puts the
     // name and the public address (filled in at boot) in the serving certificate.
     for (const t of nodes.filter((n) => n.kind === 'instance-template')) {
-      const script = String(t.fields.startupScript);
+      const script = bundleOf(String(t.fields.startupScript), bootstrapBundles(c, inputs));
       assert.doesNotMatch(script, /api\.demo\.example\.com:6443/);
       assert.match(script, /k8sup-var-api-address\.invalid:6443/);
       if (t.id.startsWith('instance-template/cp/')) assert.match(script, /- "?api\.demo\.example\.com"?\n/);
@@ -362,9 +367,11 @@ describe('GCE terraform target', () => {
 
   it('the rendered startup script is valid bash and shellcheck-clean', () => {
     const t = buildGceGraph(cluster(), inputs).find((n) => n.kind === 'instance-template')!;
-    const script = String(t.fields.startupScript);
-    execFileSync('bash', ['-n'], { input: script });
-    execFileSync('shellcheck', ['-s', 'bash', '-'], { input: script });
+    const loader = String(t.fields.startupScript);
+    for (const script of [loader, bundleOf(loader, bootstrapBundles(cluster(), inputs))]) {
+      execFileSync('bash', ['-n'], { input: script });
+      execFileSync('shellcheck', ['-s', 'bash', '-'], { input: script });
+    }
   });
 
   it('the startup-script wrapper substitutes the address into a verbatim copy of the bootstrap script', () => {

@@ -64,8 +64,8 @@ describe('plan rendering', () => {
     const lt = view.steps.find((s) => s.kind === 'launch-template')!;
     const userData = lt.changes.find((c) => c.field === 'userData')!;
     assert.equal(typeof userData.to, 'string', 'user data is the rendered script in -o json');
-    // The plan shows the rendered user data: the installer with the bootstrap script inside it.
-    assert.match(String(userData.to), /^#!\/bin\/bash\n[^]*\n#!\/usr\/bin\/env bash\n/);
+    // The plan shows the rendered user data: the loader, pinned to the sha256 of the bundle it fetches.
+    assert.match(String(userData.to), /^#!\/bin\/bash\n# k8sup loader, [^]*\nBUNDLE_SHA256='[0-9a-f]{64}'\n/);
     assert.doesNotMatch(text + JSON.stringify(view), /"template"|vars =|k8sup-var-/);
     for (const step of view.steps) for (const c of step.changes) assert.ok(text.includes(`+ ${c.field}`), `${step.id}.${c.field} shown`);
     await pin('create', view);
@@ -84,14 +84,15 @@ describe('plan rendering', () => {
     await pin('admin-cidr', view);
   });
 
-  it('a user-data change is a line diff of the rendered script', async () => {
+  it('a bootstrap change is a line diff of the loader: the pinned bundle sha256', async () => {
     const view = planFor(spec({ version: '1.31.5' }), spec());
     const lt = view.steps.filter((s) => s.kind === 'launch-template');
     assert.ok(lt.length > 0 && lt.every((s) => s.action === 'update'));
     const ud = lt[0].changes.find((c) => c.field === 'userData')!;
     assert.match(ud.lineDiff!, /^@@ -\d+,\d+ \+\d+,\d+ @@/);
-    assert.match(ud.lineDiff!, /^-.*1\.31\.4/m);
-    assert.match(ud.lineDiff!, /^\+.*1\.31\.5/m);
+    // The new version is in the bundle: the loader pins the new bundle's sha256 instead of the old one's.
+    assert.match(ud.lineDiff!, /^-BUNDLE_SHA256='[0-9a-f]{64}'$/m);
+    assert.match(ud.lineDiff!, /^\+BUNDLE_SHA256='[0-9a-f]{64}'$/m);
     assert.ok(ud.lineDiff!.split('\n').length < 60, 'only the changed lines and their context');
     await pin('user-data', view);
   });

@@ -1,4 +1,5 @@
-// Launch-template user data as a template plus variables. The API load balancers' DNS names are only known after
+// Launch-template user data as a template plus variables. The user data is the loader (src/bootstrap/loader.ts): it
+// fetches the group's bootstrap bundle from the state store and passes it the load balancers' names. The API load balancers' DNS names are only known after
 // they exist, so the bootstrap script is rendered with placeholder host names and `vars` holds Refs to the real ones;
 // the engine resolves Refs nested in fields and the launch-template handler substitutes them before base64-encoding.
 // The Refs also order every launch template after the load balancers.
@@ -10,7 +11,8 @@ import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue } from '../../../src/core/resource.js';
 import { awsCloud } from '../cloud.js';
-import { renderBootstrapInstaller, renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
+import { bootstrapBundle, renderBootstrapInstaller, renderBootstrapScript, renderLoader, type BootstrapBundle, type BootstrapInput, type NodeRole } from '../../../src/bootstrap/index.js';
+import { instanceGroups } from './compute.js';
 import { INTERNAL_LOAD_BALANCER, LOAD_BALANCER } from './ids.js';
 
 export interface UserDataTemplate {
@@ -28,13 +30,15 @@ export function renderUserData(t: { template: string; vars: Record<string, unkno
   return out;
 }
 
-export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): UserDataTemplate {
+/** The environment variables the loader hands the bundle: the (internal) load balancer's DNS name (docs/bootstrap.md). */
+const LB_ENV = { API_LB_DNS: 'K8SUP_LB', API_INTERNAL_LB_DNS: 'K8SUP_ILB' } as const;
+
+function bootstrapInputFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): BootstrapInput {
   const name = cluster.metadata.name;
   const lbHost = placeholder('API_LB_DNS');
   const internalHost = placeholder('API_INTERNAL_LB_DNS');
   const dnsName = cluster.spec.api.dnsZone ? `api.${name}` : null;
-  // The user data installs the script as k8sup-bootstrap.service, which runs it until it succeeds.
-  const template = renderBootstrapInstaller(renderBootstrapScript({
+  return {
     cluster,
     role,
     nodeGroup,
@@ -46,6 +50,38 @@ export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRol
     stateStoreUrl: inputs.stateStore,
     // Looked up once at create (spec.stateStore.region): nodes address and sign for the bucket's own region.
     stateStoreRegion: cluster.spec.stateStore?.region,
-  }));
+  };
+}
+
+/**
+ * The bootstrap bundle of one group, as stored in the state store: the installer of k8sup-bootstrap.service with
+ * the whole script, which fills in the load balancers' names the loader passes it.
+ */
+export function bundleFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): BootstrapBundle {
+  const names = Object.entries(LB_ENV);
+  const installer = renderBootstrapInstaller(renderBootstrapScript(bootstrapInputFor(cluster, inputs, role, nodeGroup)), {
+    prelude: [
+      `for v in ${names.map(([, env]) => env).join(' ')}; do [[ "\${!v:-}" =~ ^[a-z0-9.-]+$ ]] || { echo "k8sup: bad \${v} from the loader" >&2; exit 1; }; done`,
+    ],
+    filter: `sed ${names.map(([k, env]) => `-e "s/${placeholder(k).replace(/\./g, '\\.')}/\${${env}}/g"`).join(' ')}`,
+  });
+  return bootstrapBundle(installer);
+}
+
+/** Every bundle the cluster's launch templates point at. */
+export function bootstrapBundles(cluster: Cluster, inputs: BuildInputs): BootstrapBundle[] {
+  const byKey = new Map<string, BootstrapBundle>();
+  for (const g of instanceGroups(cluster)) {
+    const b = bundleFor(cluster, inputs, g.bootstrapRole, g.group);
+    byKey.set(b.key, b);
+  }
+  return [...byKey.values()];
+}
+
+/** The launch template's user data: the loader of the group's bundle (docs/bootstrap.md, "The loader"). */
+export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): UserDataTemplate {
+  const bundle = bundleFor(cluster, inputs, role, nodeGroup);
+  const env = Object.fromEntries(Object.entries(LB_ENV).map(([k, env]) => [env, placeholder(k)]));
+  const template = renderLoader(bootstrapInputFor(cluster, inputs, role, nodeGroup), bundle, { env });
   return { template, vars: { API_LB_DNS: ref(LOAD_BALANCER, 'dns_name'), API_INTERNAL_LB_DNS: ref(INTERNAL_LOAD_BALANCER, 'dns_name') } };
 }

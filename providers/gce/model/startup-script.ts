@@ -1,4 +1,4 @@
-// The instance metadata `startup-script`. The API addresses are only known once the static addresses exist, and the
+// The bootstrap bundle of a GCE group (the instance metadata `startup-script` is its loader: src/bootstrap/loader.ts). The API addresses are only known once the static addresses exist, and the
 // same script must work from Terraform (which cannot substitute into a file it reads), so the bootstrap script is
 // rendered with placeholder hosts and wrapped: at boot the wrapper reads the real addresses from the instance
 // metadata items `k8sup-api-address` (the internal load balancer: kubeadm's controlPlaneEndpoint, what every node
@@ -16,7 +16,8 @@
 import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { gceCloud } from '../cloud.js';
-import { renderBootstrapInstaller, renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
+import { bootstrapBundle, renderBootstrapInstaller, renderBootstrapScript, renderLoader, type BootstrapBundle, type BootstrapInput, type NodeRole } from '../../../src/bootstrap/index.js';
+import { instanceGroups } from './compute.js';
 
 export const API_ADDRESS_METADATA_KEY = 'k8sup-api-address';
 export const API_PUBLIC_ADDRESS_METADATA_KEY = 'k8sup-api-public-address';
@@ -50,10 +51,10 @@ export function wrapStartupScript(bootstrap: string, podCIDR: string): string {
   });
 }
 
-export function startupScriptFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): string {
+function bootstrapInputFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): BootstrapInput {
   const name = cluster.metadata.name;
   const dnsName = cluster.spec.api.dnsZone ? `api.${name}` : null;
-  const bootstrap = renderBootstrapScript({
+  return {
     cluster,
     role,
     nodeGroup,
@@ -63,6 +64,28 @@ export function startupScriptFor(cluster: Cluster, inputs: BuildInputs, role: No
     apiCertSANs: [...(dnsName ? [dnsName] : []), API_PUBLIC_ADDRESS_PLACEHOLDER],
     caCertHash: inputs.caCertHash,
     stateStoreUrl: inputs.stateStore,
-  });
-  return wrapStartupScript(bootstrap, cluster.spec.networking.podCIDR);
+  };
+}
+
+/** The bootstrap bundle of one group, as stored in the state store: what the startup script used to be. */
+export function bundleFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): BootstrapBundle {
+  return bootstrapBundle(wrapStartupScript(renderBootstrapScript(bootstrapInputFor(cluster, inputs, role, nodeGroup)), cluster.spec.networking.podCIDR));
+}
+
+/** Every bundle the cluster's instance templates point at. */
+export function bootstrapBundles(cluster: Cluster, inputs: BuildInputs): BootstrapBundle[] {
+  const byKey = new Map<string, BootstrapBundle>();
+  for (const g of instanceGroups(cluster)) {
+    const b = bundleFor(cluster, inputs, g.bootstrapRole, g.group);
+    byKey.set(b.key, b);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * The instance metadata `startup-script`: the loader of the group's bundle (docs/bootstrap.md, "The loader"). It runs
+ * at every boot, fetches the bundle with the service account's token and runs it.
+ */
+export function startupScriptFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): string {
+  return renderLoader(bootstrapInputFor(cluster, inputs, role, nodeGroup), bundleFor(cluster, inputs, role, nodeGroup));
 }

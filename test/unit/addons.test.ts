@@ -1,0 +1,81 @@
+// The addon catalogue and spec.addons: one pinned version per addon, images pinned by tag (never a floating one),
+// manifests that parse as Kubernetes objects, and input rules (exit 2 with the field path).
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { loadCluster } from '../../src/api/index.js';
+import { ADDONS, addonIssues, enabledAddons, imageReference, renderAddonManifest, resolveAddons } from '../../src/addons/index.js';
+import { InvalidInputError } from '../../src/core/errors.js';
+import { withDefaults } from '../../src/api/defaults.js';
+
+const FLOATING = /:(latest|master|main|stable|edge|nightly)$|^[^:@]+$/;
+
+function imagesOf(manifest: string): string[] {
+  const images: string[] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (k === 'image' && typeof x === 'string' ? images.push(x) : walk(x));
+  };
+  for (const doc of parseAllDocuments(manifest)) walk(doc.toJS());
+  return images;
+}
+
+describe('addons', () => {
+  test('every catalogue image is pinned by a version tag; digests only as sha256', () => {
+    for (const a of ADDONS) {
+      assert.match(a.image.tag, /^v?\d+\.\d+\.\d+$/, a.name);
+      assert.equal(a.version.replace(/^v/, ''), a.image.tag.replace(/^v/, ''), `${a.name}: the image is the addon's version`);
+      if (a.image.digest) assert.match(a.image.digest, /^sha256:[0-9a-f]{64}$/);
+    }
+  });
+
+  test('rendered manifests: valid multi-document YAML of Kubernetes objects, every image the pinned one, none floating', () => {
+    for (const a of ADDONS) {
+      const manifest = renderAddonManifest(a);
+      const docs = parseAllDocuments(manifest);
+      for (const d of docs) {
+        assert.deepEqual(d.errors, [], a.name);
+        const o = d.toJS();
+        assert.ok(o.apiVersion && o.kind && o.metadata?.name, `${a.name}: ${JSON.stringify(o).slice(0, 100)}`);
+        assert.match(o.metadata.name, /^[a-z0-9]([-a-z0-9.:]*[a-z0-9])?$/);
+      }
+      const images = imagesOf(manifest);
+      assert.ok(images.length > 0);
+      for (const image of images) {
+        assert.doesNotMatch(image, FLOATING, `${a.name}: floating image ${image}`);
+        assert.equal(image, imageReference(a.image));
+      }
+      // Every workload the checks look for is in the manifest.
+      for (const w of a.workloads) {
+        assert.ok(docs.some((d) => { const o = d.toJS(); return o.kind === w.kind && o.metadata.name === w.name && o.metadata.namespace === w.namespace; }), `${a.name}: ${w.kind} ${w.name}`);
+      }
+    }
+  });
+
+  test('defaults per provider; spec.addons turns one off', () => {
+    for (const cloud of ['aws', 'gce', 'metal'] as const) {
+      const c = withDefaults({ metadata: { name: 'demo.k8s.local' }, spec: { cloud } });
+      assert.ok(enabledAddons(c).some((a) => a.name === 'metrics-server'), cloud);
+    }
+    const off = withDefaults({ metadata: { name: 'demo.k8s.local' }, spec: { addons: [{ name: 'metrics-server', enabled: false }] } });
+    assert.deepEqual(resolveAddons(off).map((a) => [a.definition.name, a.enabled, a.from]), [['metrics-server', false, 'spec']]);
+    assert.deepEqual(enabledAddons(off), []);
+  });
+
+  test('unknown names, duplicates and other versions are refused with the field path', () => {
+    const c = (addons: unknown) => withDefaults({ metadata: { name: 'demo.k8s.local' }, spec: { addons } });
+    assert.match(addonIssues(c([{ name: 'metrics-servre' }]))[0].message, /unknown addon "metrics-servre" \(known: metrics-server/);
+    assert.equal(addonIssues(c([{ name: 'metrics-server', version: 'v0.6.0' }]))[0].path, 'spec.addons[0].version');
+    assert.match(addonIssues(c([{ name: 'metrics-server' }, { name: 'metrics-server' }]))[0].message, /listed twice/);
+    assert.deepEqual(addonIssues(c([{ name: 'metrics-server', version: 'v0.7.2', enabled: true }])), []);
+    assert.throws(
+      () => loadCluster({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo.k8s.local' }, spec: { zones: ['us-east-2a'], addons: [{ name: 'metrics-server', version: 'v9' }] } }),
+      (e: unknown) => e instanceof InvalidInputError && e.exitCode === 2 && /spec\.addons\[0\]\.version/.test(e.message),
+    );
+    assert.throws(
+      () => loadCluster({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo.k8s.local' }, spec: { zones: ['us-east-2a'], addons: [{ name: 'metrics-server', enabled: 'yes' }] } }),
+      (e: unknown) => e instanceof InvalidInputError && /spec\.addons\[0\]\.enabled/.test(e.message),
+    );
+  });
+});
