@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -87,14 +87,3 @@ test('the reader finds every way code names a cloud (and leaves comments and pro
   assert.deepEqual(found, ['2', '3', '4', '5', '6', '7', '11']);
 });
 
-test('src/ reaches a provider only through the registry (providers/index.ts)', () => {
-  const registry = join(REPO, 'providers', 'index.ts');
-  const leaks = sources(join(REPO, 'src')).flatMap((file) =>
-    ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles
-      .map((i) => i.fileName)
-      .filter((spec) => spec.startsWith('.') && resolve(dirname(file), spec).startsWith(join(REPO, 'providers')))
-      .filter((spec) => resolve(dirname(file), spec.replace(/\.js$/, '.ts')) !== registry)
-      .map((spec) => `${relative(REPO, file)} imports ${spec}`),
-  );
-  assert.deepEqual(leaks, []);
-});
