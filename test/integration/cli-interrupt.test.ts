@@ -41,10 +41,12 @@ async function lockHeld(name: string): Promise<boolean> {
   return (listed.Contents ?? []).length > 0;
 }
 
+// Finished creates, not any finished task: an update's first tasks may be in-place updates that create nothing, and
+// with the journal's group commit they finish before the creates in flight, so "progress" would not show in the cloud.
 const finishedTasks = (r: RunningCli | { stderr: string }) =>
-  (typeof r.stderr === 'function' ? r.stderr() : r.stderr).split('\n').filter((l) => l.includes('"code":"task.done"')).length;
+  (typeof r.stderr === 'function' ? r.stderr() : r.stderr).split('\n').filter((l) => l.includes('"code":"task.done"') && l.includes('"action":"create"')).length;
 
-/** Starts `args`, sends `signal` once `after` more resources are done (mid-apply, the lock held), and waits for the end. */
+/** Starts `args`, sends `signal` once `after` more resources are created (mid-apply, the lock held), and waits for the end. */
 async function interrupt(args: string[], signal: NodeJS.Signals, after: number) {
   const cli = startK8sup(args, { env, timeoutMs: 180_000 });
   await waitFor(async () => finishedTasks(cli) >= after || cli.child.exitCode !== null, { timeoutMs: 120_000, what: `${after} finished tasks` });
