@@ -82,3 +82,6 @@ export const dnsRecordHandler: ResourceHandler<AwsClients> = {
     ];
   },
 };
+
+import { defineKind } from './define.js';
+export const dnsRecordKind = defineKind<Record<string, unknown>, Record<string, string>>('dns-record', 'aws_route53_record');

@@ -121,3 +121,6 @@ export const iamRoleHandler: ResourceHandler<AwsClients> = {
     ];
   },
 };
+
+import { defineKind } from './define.js';
+export const iamRoleKind = defineKind<Record<string, unknown>, Record<string, string>>('iam-role', 'aws_iam_role');

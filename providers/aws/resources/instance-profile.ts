@@ -60,3 +60,6 @@ export const instanceProfileHandler: ResourceHandler<AwsClients> = {
     return { type: 'aws_iam_instance_profile', name: tfName(node.id), body: { name: f.name, path: f.path, role: f.roleName, tags: f.tags } };
   },
 };
+
+import { defineKind } from './define.js';
+export const instanceProfileKind = defineKind<Record<string, unknown>, Record<string, string>>('instance-profile', 'aws_iam_instance_profile');

@@ -60,3 +60,6 @@ export const listenerHandler: ResourceHandler<AwsClients> = {
     };
   },
 };
+
+import { defineKind } from './define.js';
+export const listenerKind = defineKind<Record<string, unknown>, Record<string, string>>('listener', 'aws_lb_listener');

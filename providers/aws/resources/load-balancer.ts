@@ -75,3 +75,6 @@ export const loadBalancerHandler: ResourceHandler<AwsClients> = {
     return { type: 'aws_lb', name: tfName(node.id), body: { name: f.name, load_balancer_type: f.type, internal: f.scheme === 'internal', subnets: f.subnetIds, tags: f.tags } };
   },
 };
+
+import { defineKind } from './define.js';
+export const loadBalancerKind = defineKind<Record<string, unknown>, Record<string, string>>('load-balancer', 'aws_lb');

@@ -107,3 +107,6 @@ export const targetGroupHandler: ResourceHandler<AwsClients> = {
     };
   },
 };
+
+import { defineKind } from './define.js';
+export const targetGroupKind = defineKind<Record<string, unknown>, Record<string, string>>('target-group', 'aws_lb_target_group');
