@@ -3,12 +3,12 @@
 import type { CloudName } from '../src/api/types.js';
 import type { Provider } from '../src/core/provider.js';
 
-const loaders: Record<CloudName, () => Promise<{ provider: Provider<any> }>> = {
+const loaders: Record<CloudName, () => Promise<{ provider: Provider<unknown> }>> = {
   aws: () => import('./aws/index.js'),
   gce: () => import('./gce/index.js'),
   metal: () => import('./metal/index.js'),
 };
 
-export async function loadProvider(cloud: CloudName): Promise<Provider<any>> {
+export async function loadProvider(cloud: CloudName): Promise<Provider<unknown>> {
   return (await loaders[cloud]()).provider;
 }

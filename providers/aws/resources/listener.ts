@@ -41,8 +41,16 @@ export const listenerHandler = defineHandler({
     tags: l.tags,
   }),
   outputs: (l) => ({ arn: l.ListenerArn }),
-  // CreateListener is idempotent for the same port and settings: a retried create returns the same listener.
-  adopt: {},
+  // AWS answers a repeated CreateListener with the same listener, but not every endpoint does: look first for the
+  // balancer's listener on that port.
+  adopt: {
+    lookFirst: true,
+    async find(ctx, f) {
+      const onBalancer = await paginate(ctx.clients.elbv2, 'DescribeListeners', { LoadBalancerArn: f.loadBalancerArn }, 'Listeners', 'Marker', 'NextMarker');
+      const tagged = await withClusterTags(ctx, onBalancer.filter((l) => l.Port === f.port), (l) => l.ListenerArn);
+      return tagged.find((l): l is LiveListener => !!l.ListenerArn);
+    },
+  },
   async create(f, ctx) {
     const res = await creating('create listener', () =>
       ctx.clients.elbv2.call('CreateListener', {

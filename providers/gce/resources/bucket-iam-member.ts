@@ -92,7 +92,7 @@ const cloudIdOf = (bucket: string, b: Binding) => `${bucket}/${b.role}/${b.condi
 export const bucketIamMemberHandler: ResourceHandler<GceClients> = {
   kind: 'bucket-iam-member',
   service: 'storage',
-  // A binding is its role, member and condition: any change is a new binding (replace).
+  // A binding is its role, member and condition: every change is a new binding (replace).
   immutable: ['bucket', 'role', 'member', 'condition'],
   async list(ctx) {
     const out: LiveResource[] = [];

@@ -139,7 +139,7 @@ export const dnsRecordHandler: ResourceHandler<GceClients> = {
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       // Someone made the record after we listed (or our first attempt's answer was lost): adopt it only if it is
-      // already what we want; the next plan shows (and fixes) any other value.
+      // already what we want; the next plan shows (and fixes) every other value.
       const [existing] = await recordSets(ctx, managedZone, desired.name, desired.type);
       if (!existing || !same(existing, desired)) {
         throw new Error(`Cloud DNS record ${desired.name} (A) already exists in managed zone ${managedZone} with ${JSON.stringify(existing?.rrdatas ?? [])}: re-run to plan its update`, { cause: err });
