@@ -49,15 +49,17 @@ test('gce: every kind conforms on the Compute and GCS fakes', async () => {
   const c = loadCluster({
     apiVersion: 'k8sup.io/v1alpha1',
     kind: 'Cluster',
-    metadata: { name: 'conformance.k8s.local' },
+    metadata: { name: 'conformance.example.com' },
     spec: {
       cloud: 'gce',
       project: PROJECT,
       zones: ['us-central1-b'],
       ssh: { access: ['198.51.100.0/24'] },
-      api: { adminAccess: ['203.0.113.0/24'] },
+      // A DNS zone, so the Cloud DNS record kind is in the graph too.
+      api: { adminAccess: ['203.0.113.0/24'], dnsZone: 'example.com' },
     },
   });
+  compute.dns.createZone('example.com.', 'example-com');
   const io = new RecordingIo();
   const clients = await provider.connect(c, { io, env: { K8SUP_GCE_ENDPOINT: compute.endpoint, STORAGE_EMULATOR_HOST: gcs.url }, home: '/nonexistent', store: new MemoryBlobStore('gs://k8sup-state/prod') });
   const deps: EngineDeps<GceClients> = {

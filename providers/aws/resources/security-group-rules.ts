@@ -78,8 +78,11 @@ export const securityGroupRulesHandler = defineHandler({
   kind: securityGroupRules,
   service: 'ec2',
   immutable: ['groupId'],
+  // A group without ingress rules has no rules resource (a new group starts so; delete revokes them all).
   describe: async (ctx, id) =>
-    (await describeClusterGroups(ctx, id?.replace(/^security-group-rules\//, 'security-group/'))).map((g): GroupIngress => ({ GroupId: g.GroupId, Tags: g.Tags, rules: rulesFromPermissions(g.IpPermissions) })),
+    (await describeClusterGroups(ctx, id?.replace(/^security-group-rules\//, 'security-group/')))
+      .map((g): GroupIngress => ({ GroupId: g.GroupId, Tags: g.Tags, rules: rulesFromPermissions(g.IpPermissions) }))
+      .filter((g) => g.rules.length > 0),
   tags: (g) => tagMap(g.Tags),
   graphId: rulesIdFor,
   cloudId: (g) => g.GroupId,
