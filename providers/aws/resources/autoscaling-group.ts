@@ -41,6 +41,7 @@ export const autoscalingGroupHandler = defineHandler({
   },
   tags: (g) => tagMap(g.Tags),
   cloudId: (g) => g.AutoScalingGroupName,
+  label: (g) => `auto scaling group ${g.AutoScalingGroupName}`,
   // A group being deleted is already on its way out.
   gone: (g) => g.Status === 'Delete in progress',
   fields: (g) => ({

@@ -106,6 +106,8 @@ export interface AwsKindSpec<F, O extends Outputs, Obj> {
   /** The object's tags (kinds without tags synthesise the ownership tags from their own marker). */
   tags(obj: Obj): Tags;
   cloudId(obj: Obj): string;
+  /** How messages name an object (`VPC vpc-0abc`); default: the kind and the cloud id. */
+  label?(obj: Obj): string;
   /** The graph id for an owned object; default: the `k8sup.io/id` tag. */
   graphId?(ownId: string, obj: Obj): string;
   /** Desired-comparable fields of a live object. */
@@ -137,7 +139,7 @@ const typed = <F>(fields: ResolvedFields): F => fields as F;
 
 export function defineHandler<F extends object, O extends Outputs, Obj>(spec: AwsKindSpec<F, O, Obj>): ResourceHandler<AwsClients> {
   const kind = spec.kind.kind;
-  const what = (obj: Obj) => `${kind.replace(/-/g, ' ')} ${spec.cloudId(obj)}`;
+  const what = (obj: Obj) => spec.label?.(obj) ?? `${kind.replace(/-/g, ' ')} ${spec.cloudId(obj)}`;
   const toLive = (obj: Obj, id: string, ctx: Ctx): LiveResource => {
     const clusterId = spec.tags(obj)[TAG_CLUSTER_ID];
     return { id, kind, cloudId: spec.cloudId(obj), fields: spec.fields(obj, ctx), outputs: spec.outputs(obj), ...(clusterId ? { clusterId } : {}) };

@@ -88,6 +88,7 @@ export const dnsRecordHandler = defineHandler({
   },
   tags: (r) => r.tags,
   cloudId: (r) => `${r.zoneId}/${r.name}`,
+  label: (r) => `Route53 record ${r.name}`,
   fields: (r) => ({ zoneName: r.zoneName, name: r.name, target: r.target }),
   outputs: (r) => ({ fqdn: r.name, zone_id: r.zoneId, owner: JSON.stringify(r.owner) }),
   // UPSERT is idempotent: a retried create writes the same record.

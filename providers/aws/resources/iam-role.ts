@@ -66,6 +66,7 @@ export const iamRoleHandler = defineHandler({
   },
   tags: (r) => r.tags,
   cloudId: (r) => r.Arn,
+  label: (r) => `IAM role ${r.RoleName}`,
   fields: (r) => ({ name: r.RoleName, path: r.Path, assumeRolePolicy: normalisePolicy(r.AssumeRolePolicyDocument), policyName: r.policyName, policy: r.policy, tags: r.tags }),
   outputs: (r) => ({ name: r.RoleName, arn: r.Arn }),
   adopt: {

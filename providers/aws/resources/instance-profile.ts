@@ -33,6 +33,7 @@ export const instanceProfileHandler = defineHandler({
   },
   tags: (p) => tagMap(p.Tags),
   cloudId: (p) => p.Arn,
+  label: (p) => `IAM instance profile ${p.InstanceProfileName}`,
   fields: (p) => ({ name: p.InstanceProfileName, path: p.Path, roleName: p.Roles?.[0]?.RoleName ?? null, tags: tagMap(p.Tags) }),
   outputs: (p) => ({ name: p.InstanceProfileName, arn: p.Arn }),
   adopt: {

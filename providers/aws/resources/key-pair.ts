@@ -27,6 +27,7 @@ export const keyPairHandler = defineHandler({
     (await paginate(ctx.clients.ec2, 'DescribeKeyPairs', { Filters: clusterFilter(ctx.cluster, id) }, 'KeyPairs')).filter((k): k is LiveKeyPair => !!k.KeyName),
   tags: (k) => tagMap(k.Tags),
   cloudId: (k) => k.KeyPairId ?? k.KeyName,
+  label: (k) => `key pair ${k.KeyName}`,
   fields(k) {
     const { [KEY_HASH_TAG]: hash, ...tags } = tagMap(k.Tags);
     return { keyName: k.KeyName, publicKeySha256: hash ?? null, tags };

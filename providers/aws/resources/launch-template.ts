@@ -159,6 +159,7 @@ export const launchTemplateHandler = defineHandler({
   },
   tags: (t) => tagMap(t.Tags),
   cloudId: (t) => t.LaunchTemplateId,
+  label: (t) => `launch template ${t.LaunchTemplateName} (${t.LaunchTemplateId})`,
   fields(t) {
     const fields = { name: t.LaunchTemplateName, ...fieldsFromData(t.data ?? {}), tags: tagMap(t.Tags) };
     return t.currentImage && fields.imageId === t.currentImage ? { ...fields, imageId: { lookup: DEFAULT_IMAGE } } : fields;

@@ -39,6 +39,7 @@ export const vpcHandler = defineHandler({
   },
   tags: (v) => tagMap(v.Tags),
   cloudId: (v) => v.VpcId,
+  label: (v) => `VPC ${v.VpcId}`,
   fields: (v) => ({ cidrBlock: v.CidrBlock, ...v.dns, tags: tagMap(v.Tags) }),
   outputs: (v) => ({ id: v.VpcId, cidr_block: v.CidrBlock ?? '' }),
   // VPCs have no unique name: a retried create after a lost response adopts the tagged one.

@@ -169,7 +169,7 @@ export const dnsRecordHandler: ResourceHandler<GceClients> = {
   },
   equal: (field, desired, live) => field === 'rrdatas' && sameSet(desired, live),
   terraform(node): TerraformBlock[] {
-    const f = node.fields as Record<string, any>;
+    const f = node.fields;
     const name = tfName(node.id);
     // google_dns_managed_zone (singular) needs the zone's resource name, which the spec does not know: the plural
     // data source lists the project's zones, and the public one with the spec's DNS name is picked, as connect does.
