@@ -10,7 +10,7 @@ import { metalCloud } from './metal/cloud.js';
 
 interface Registered {
   facts: CloudFacts;
-  load(): Promise<{ provider: Provider<any> }>;
+  load(): Promise<{ provider: Provider<unknown> }>;
 }
 
 const registry = {
@@ -42,7 +42,7 @@ export function cloudFacts(name: string): CloudFacts | undefined {
 }
 
 /** The Provider of a cloud named in a (validated) spec, imported on first use. */
-export async function loadProvider(cloud: string): Promise<Provider<any>> {
+export async function loadProvider(cloud: string): Promise<Provider<unknown>> {
   if (!isCloudName(cloud)) throw new InvalidInputError(`"${cloud}" is not a supported cloud (${CLOUD_NAMES.join(', ')})`, { hint: `set spec.cloud to one of ${CLOUD_NAMES.join(', ')}` });
   return (await registry[cloud].load()).provider;
 }

@@ -63,7 +63,7 @@ function settled(g: CloudInstanceGroup, replaced: string): boolean {
   const running = g.instances.filter((i) => i.status === 'RUNNING');
   if (running.length < g.desired || running.length !== g.instances.length) return false;
   const again = g.instances.find((i) => i.id === replaced);
-  // Recreated under the same name; if the group chose another name, any member on the current template will do.
+  // Recreated under the same name; if the group chose another name, every member on the current template will do.
   return again ? !again.needsUpdate : g.instances.some((i) => !i.needsUpdate);
 }
 

@@ -292,7 +292,7 @@ export class MetalClients {
   }
 
   /**
-   * Runs before any change (provider.connect): every host of the spec this cluster has not prepared yet must run a
+   * Runs before the first change (provider.connect): every host of the spec this cluster has not prepared yet must run a
    * supported OS and architecture, and the API front end must be the one the cluster was installed with. Exit 2,
    * naming the hosts. A host that cannot be probed is left to the listing, which explains what is wrong with it.
    */

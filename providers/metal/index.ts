@@ -72,7 +72,7 @@ function remoteFromEnv(env: Record<string, string | undefined>): Partial<RemoteE
 }
 
 /**
- * A control plane removed from the hosts file is refused before any host is contacted: taking it out means changing
+ * A control plane removed from the hosts file is refused before a host is contacted: taking it out means changing
  * etcd's membership (and kubeadm's ClusterStatus), which k8sup does not do. docs/metal.md has the manual procedure.
  */
 function refuseRemovedControlPlanes(cluster: string, retired: Map<string, HostSpec>, inventoryKey: string): void {

@@ -1,4 +1,4 @@
-// Which hosts k8sup installs on: the OS (from /etc/os-release, probed over SSH before any change) and the CPU
+// Which hosts k8sup installs on: the OS (from /etc/os-release, probed over SSH before a change) and the CPU
 // architecture (uname -m). docs/metal.md ("Supported hosts") lists the same.
 
 import type { OsFamily } from '../../src/bootstrap/types.js';

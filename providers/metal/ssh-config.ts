@@ -21,7 +21,7 @@ export interface SshConfigEntry {
 }
 
 export function parseSshConfig(text: string): Block[] {
-  const blocks: Block[] = [{ patterns: ['*'], options: [] }]; // options before any Host apply to every host
+  const blocks: Block[] = [{ patterns: ['*'], options: [] }]; // options before the first Host apply to every host
   let current: Block | undefined = blocks[0];
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();

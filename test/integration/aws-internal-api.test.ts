@@ -36,7 +36,7 @@ test('create --admin-access 203.0.113.0/24: the public rule is restricted, nodes
 
   // Security groups: 6443 on the control planes from the admin range and the VPC only; nothing else reaches it.
   const groups = (await c.ec2.call('DescribeSecurityGroups', { Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [name] }] })).SecurityGroups as any[];
-  const vpc = (await c.ec2.call('DescribeVpcs', { VpcIds: [groups[0].VpcId] })).Vpcs[0];
+  const vpc = (await c.ec2.call('DescribeVpcs', { VpcIds: [groups[0].VpcId] })).Vpcs![0];
   const cp = groups.find((g) => g.GroupName.startsWith('control-plane'))!;
   const nodesGroup = groups.find((g) => g.GroupName.startsWith('nodes'))!;
   const apiPerms = (cp.IpPermissions as any[]).filter((p) => p.IpProtocol === 'tcp' && p.FromPort === 6443 && p.ToPort === 6443);
@@ -72,10 +72,10 @@ test('create --admin-access 203.0.113.0/24: the public rule is restricted, nodes
   const templates = (await c.ec2.call('DescribeLaunchTemplates', { Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [name] }] })).LaunchTemplates as any[];
   assert.equal(templates.length, 2);
   for (const t of templates) {
-    const data = (await c.ec2.call('DescribeLaunchTemplateVersions', { LaunchTemplateId: t.LaunchTemplateId, Versions: ['$Latest'] })).LaunchTemplateVersions[0].LaunchTemplateData;
+    const data = (await c.ec2.call('DescribeLaunchTemplateVersions', { LaunchTemplateId: t.LaunchTemplateId, Versions: ['$Latest'] })).LaunchTemplateVersions![0].LaunchTemplateData!;
     // The user data is the loader: it hands the internal NLB's name to the bundle (from the state store), whose
     // endpoint is the internal NLB's placeholder.
-    const loader = decodeUserData(data.UserData);
+    const loader = decodeUserData(data.UserData!);
     assert.ok(loader.includes(`K8SUP_ILB='${internalLb.DNSName}'`), `${t.LaunchTemplateName} uses the internal NLB`);
     const { S3Client, GetObjectCommand } = await import('@aws-sdk/client-s3');
     const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });

@@ -8,8 +8,9 @@ import {
   INTERNAL_TARGET_GROUP, KEY_PAIR, TARGET_GROUP, controlPlaneGroupId, controlPlaneLaunchTemplateId, iamRoleId, instanceProfileId, nodeGroupId,
   nodeGroupLaunchTemplateId, securityGroupId, subnetId, type Role,
 } from './ids.js';
-import { UBUNTU_NAME_PATTERN, UBUNTU_OWNER, clusterTags, groupName } from './names.js';
+import { UBUNTU_NAME_PATTERN, UBUNTU_OWNER, clusterTags, groupName, keyPairName } from './names.js';
 import { userDataFor } from './user-data.js';
+import { keyPair } from '../resources/key-pair.js';
 import type { NodeRole } from '../../../src/bootstrap/index.js';
 import { NODE_GROUP_LABEL } from '../../../src/api/labels.js';
 
@@ -68,12 +69,9 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
   const imageId: FieldValue = s.image ? s.image : { lookup: { owner: UBUNTU_OWNER, namePattern: UBUNTU_NAME_PATTERN, architecture: 'x86_64' } };
   let keyName: FieldValue = null;
   if (s.ssh.publicKey) {
-    nodes.push({
-      kind: 'key-pair',
-      id: KEY_PAIR,
-      fields: { keyName: groupName('k8sup', name), publicKey: s.ssh.publicKey, publicKeySha256: publicKeySha256(s.ssh.publicKey), tags: clusterTags(name, KEY_PAIR) },
-    });
-    keyName = ref(KEY_PAIR, 'key_name');
+    const sha = publicKeySha256(s.ssh.publicKey);
+    nodes.push(keyPair.node(KEY_PAIR, { keyName: keyPairName(name, sha), publicKey: s.ssh.publicKey, publicKeySha256: sha, tags: clusterTags(name, KEY_PAIR) }));
+    keyName = keyPair.ref(KEY_PAIR, 'key_name');
   }
   for (const g of instanceGroups(cluster)) {
     const groupLabel = g.role === 'control-plane' ? g.ltId.replace('launch-template/control-plane/', 'control-plane-') : g.group;

@@ -6,7 +6,9 @@
 // Nothing here can create or delete cloud resources: Service type=LoadBalancer is not granted (see docs/aws.md).
 
 import type { Cluster } from '../../../src/api/types.js';
-import { ref, type ResourceNode } from '../../../src/core/resource.js';
+import type { ResourceNode } from '../../../src/core/resource.js';
+import { iamRole } from '../resources/iam-role.js';
+import { instanceProfile } from '../resources/instance-profile.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { partitionOf } from './partition.js';
 import { iamRoleId, instanceProfileId, type Role } from './ids.js';
@@ -86,24 +88,18 @@ export function iamNodes(cluster: Cluster, inputs: BuildInputs): ResourceNode[] 
   const nodes: ResourceNode[] = [];
   for (const role of ['control-plane', 'nodes'] as Role[]) {
     const roleId = iamRoleId(role);
-    nodes.push({
-      kind: 'iam-role',
-      id: roleId,
-      fields: {
+    nodes.push(
+      iamRole.node(roleId, {
         name: iamName(role, name),
         path: iamPath(name),
-        assumeRolePolicy: assumeRolePolicy(cluster.spec.region) as any,
+        assumeRolePolicy: assumeRolePolicy(cluster.spec.region),
         policyName: 'k8sup',
-        policy: rolePolicy(role, cluster, inputs) as any,
+        policy: rolePolicy(role, cluster, inputs),
         tags: clusterTags(name, roleId),
-      },
-    });
+      }),
+    );
     const profileId = instanceProfileId(role);
-    nodes.push({
-      kind: 'instance-profile',
-      id: profileId,
-      fields: { name: iamName(role, name), path: iamPath(name), roleName: ref(roleId, 'name'), tags: clusterTags(name, profileId) },
-    });
+    nodes.push(instanceProfile.node(profileId, { name: iamName(role, name), path: iamPath(name), roleName: iamRole.ref(roleId, 'name'), tags: clusterTags(name, profileId) }));
   }
   return nodes;
 }

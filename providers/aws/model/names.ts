@@ -77,6 +77,14 @@ export function groupName(group: string, cluster: string): string {
   return fitName(`${group}.${cluster}`, 128, /^[A-Za-z0-9().\/_-]+$/);
 }
 
+/**
+ * The EC2 key pair's name changes with the key (a short sha256 of it): a changed ssh.publicKey replaces the pair
+ * create-before-delete, and the new pair cannot be imported under the old pair's name (issue 15).
+ */
+export function keyPairName(cluster: string, publicKeySha256: string): string {
+  return groupName('k8sup', `${cluster}.${publicKeySha256.slice(0, 12)}`);
+}
+
 /** `s3://bucket/prefix` → bucket and prefix (no slashes at either end); null for other stores. */
 export function parseS3Store(url: string): { bucket: string; prefix: string } | null {
   const location = stateLocationOf(url);

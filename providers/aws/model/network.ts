@@ -3,7 +3,11 @@
 import type { Cluster } from '../../../src/api/types.js';
 import { formatCidr, parseCidr, subnetOf } from '../../../src/api/cidr.js';
 import { clusterZones } from '../../../src/api/zones.js';
-import { ref, type ResourceNode } from '../../../src/core/resource.js';
+import type { ResourceNode } from '../../../src/core/resource.js';
+import { internetGateway } from '../resources/internet-gateway.js';
+import { routeTable } from '../resources/route-table.js';
+import { subnet } from '../resources/subnet.js';
+import { vpc } from '../resources/vpc.js';
 import { INTERNET_GATEWAY, ROUTE_TABLE, VPC, subnetId } from './ids.js';
 import { clusterTags } from './names.js';
 
@@ -26,33 +30,29 @@ export function networkNodes(cluster: Cluster): ResourceNode[] {
   const zones = clusterZones(cluster);
   const cidr = cluster.spec.networking.networkCIDR;
   const nodes: ResourceNode[] = [
-    { kind: 'vpc', id: VPC, fields: { cidrBlock: cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: clusterTags(name, VPC) } },
+    vpc.node(VPC, { cidrBlock: cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: clusterTags(name, VPC) }),
   ];
   zones.forEach((zone, i) => {
     const id = subnetId(zone);
-    nodes.push({
-      kind: 'subnet',
-      id,
-      fields: {
-        vpcId: ref(VPC, 'id'),
+    nodes.push(
+      subnet.node(id, {
+        vpcId: vpc.ref(VPC, 'id'),
         availabilityZone: zone,
         cidrBlock: subnetCidr(cidr, i, zones.length),
         // Public subnets without a NAT gateway: instances need a public address to pull packages and images.
         mapPublicIpOnLaunch: true,
         tags: { ...clusterTags(name, id), 'kubernetes.io/role/elb': '1' },
-      },
-    });
+      }),
+    );
   });
-  nodes.push({ kind: 'internet-gateway', id: INTERNET_GATEWAY, fields: { vpcId: ref(VPC, 'id'), tags: clusterTags(name, INTERNET_GATEWAY) } });
-  nodes.push({
-    kind: 'route-table',
-    id: ROUTE_TABLE,
-    fields: {
-      vpcId: ref(VPC, 'id'),
-      routes: [{ destinationCidrBlock: '0.0.0.0/0', gatewayId: ref(INTERNET_GATEWAY, 'id') }],
-      subnetIds: zones.map((z) => ref(subnetId(z), 'id')),
+  nodes.push(internetGateway.node(INTERNET_GATEWAY, { vpcId: vpc.ref(VPC, 'id'), tags: clusterTags(name, INTERNET_GATEWAY) }));
+  nodes.push(
+    routeTable.node(ROUTE_TABLE, {
+      vpcId: vpc.ref(VPC, 'id'),
+      routes: [{ destinationCidrBlock: '0.0.0.0/0', gatewayId: internetGateway.ref(INTERNET_GATEWAY, 'id') }],
+      subnetIds: zones.map((z) => subnet.ref(subnetId(z), 'id')),
       tags: clusterTags(name, ROUTE_TABLE),
-    },
-  });
+    }),
+  );
   return nodes;
 }

@@ -66,7 +66,7 @@ export function description(cluster: string, id: string, clusterId?: string): st
   return `Managed by k8sup [${LABEL_CLUSTER}=${cluster} k8sup-id=${id}${clusterId ? ` ${LABEL_CLUSTER_ID}=${clusterId}` : ''}]`;
 }
 
-/** Cluster name, graph id and (if any) cluster id from a description marker. */
+/** Cluster name, graph id and (when present) cluster id from a description marker. */
 export function parseMarker(desc: string | null | undefined): { cluster: string; id: string; clusterId?: string } | undefined {
   const m = /\[k8sup-cluster=(\S+) k8sup-id=(\S+?)(?: k8sup-cluster-id=(\S+))?\]/.exec(desc ?? '');
   return m ? { cluster: m[1], id: m[2], ...(m[3] ? { clusterId: m[3] } : {}) } : undefined;

@@ -42,7 +42,7 @@ export const backendServiceHandler = defineHandler({
   },
   equal: (field, d, l) => (field === 'backends' || field === 'healthChecks') && sameSet(d, l),
   terraform: (node) => {
-    const f = node.fields as Record<string, any>;
+    const f = node.fields;
     return {
       type: 'google_compute_region_backend_service',
       name: tfName(node.id),

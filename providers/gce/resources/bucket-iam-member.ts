@@ -12,7 +12,7 @@ import type { LiveResource, ResolvedFields, ResourceHandler } from '../../../src
 import type { GceClients } from '../clients.js';
 import { GceEventualConsistencyError, GceHttpError } from '../errors.js';
 import { ownedId } from '../model/names.js';
-import { tfName, type Ctx } from './common.js';
+import { tfName, type Ctx, objectField } from './common.js';
 
 interface Condition {
   title: string;
@@ -92,7 +92,7 @@ const cloudIdOf = (bucket: string, b: Binding) => `${bucket}/${b.role}/${b.condi
 export const bucketIamMemberHandler: ResourceHandler<GceClients> = {
   kind: 'bucket-iam-member',
   service: 'storage',
-  // A binding is its role, member and condition: any change is a new binding (replace).
+  // A binding is its role, member and condition: every change is a new binding (replace).
   immutable: ['bucket', 'role', 'member', 'condition'],
   async list(ctx) {
     const out: LiveResource[] = [];
@@ -123,11 +123,15 @@ export const bucketIamMemberHandler: ResourceHandler<GceClients> = {
     await rewrite(ctx, String(cur.fields.bucket), cur.id, null);
   },
   terraform: (node) => {
-    const f = node.fields as Record<string, any>;
+    const f = node.fields;
     return {
       type: 'google_storage_bucket_iam_member',
       name: tfName(node.id),
-      body: { bucket: f.bucket, role: f.role, member: f.member, condition: [{ title: f.condition.title, description: f.condition.description, expression: f.condition.expression }] },
+      body: { bucket: f.bucket, role: f.role, member: f.member, condition: [conditionBlock(objectField(f.condition, 'condition'))] },
     };
   },
 };
+
+function conditionBlock(c: { [k: string]: unknown }) {
+  return { title: c.title, description: c.description, expression: c.expression };
+}

@@ -6,6 +6,7 @@
 //    retried create whose first answer was lost, so it is adopted rather than failed;
 //  - delete(): delete and wait; 404 is success (the engine treats not-found as gone).
 
+import { isRef, type FieldValue } from '../../../src/core/resource.js';
 import type { FieldChange, HandlerContext, LiveResource, ResolvedFields, ResourceHandler, ResourceNode, TerraformBlock } from '../../../src/core/resource.js';
 import type { GceClients, GceService } from '../clients.js';
 import { classifyGceError, GceEventualConsistencyError, isAlreadyExists } from '../errors.js';
@@ -24,6 +25,12 @@ export { lastSegment };
 export const labelsEqual = includesEntries;
 /** Shared with the other providers (src/core); re-exported so handlers keep one import. */
 export { sameSet, terraformName as tfName };
+
+/** A nested object field of a desired node (a health check's `httpsHealthCheck`), for Terraform rendering. */
+export function objectField(v: FieldValue | undefined, what: string): { [k: string]: FieldValue } {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v) && !isRef(v)) return v;
+  throw new Error(`${what} is not an object`);
+}
 
 /** The library answers absent repeated fields with [] and absent scalars with null/''; drop those. */
 export function compact<T extends Obj>(o: T): T {

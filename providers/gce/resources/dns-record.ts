@@ -139,7 +139,7 @@ export const dnsRecordHandler: ResourceHandler<GceClients> = {
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       // Someone made the record after we listed (or our first attempt's answer was lost): adopt it only if it is
-      // already what we want; the next plan shows (and fixes) any other value.
+      // already what we want; the next plan shows (and fixes) every other value.
       const [existing] = await recordSets(ctx, managedZone, desired.name, desired.type);
       if (!existing || !same(existing, desired)) {
         throw new Error(`Cloud DNS record ${desired.name} (A) already exists in managed zone ${managedZone} with ${JSON.stringify(existing?.rrdatas ?? [])}: re-run to plan its update`, { cause: err });
@@ -169,7 +169,7 @@ export const dnsRecordHandler: ResourceHandler<GceClients> = {
   },
   equal: (field, desired, live) => field === 'rrdatas' && sameSet(desired, live),
   terraform(node): TerraformBlock[] {
-    const f = node.fields as Record<string, any>;
+    const f = node.fields;
     const name = tfName(node.id);
     // google_dns_managed_zone (singular) needs the zone's resource name, which the spec does not know: the plural
     // data source lists the project's zones, and the public one with the spec's DNS name is picked, as connect does.

@@ -32,7 +32,7 @@ export const firewallHandler = defineHandler({
   },
   equal: (field, d, l) => ['sourceRanges', 'targetTags', 'allowed'].includes(field) && sameSet(d, l),
   terraform: (node) => {
-    const f = node.fields as Record<string, any>;
+    const f = node.fields;
     return {
       type: 'google_compute_firewall',
       name: tfName(node.id),

@@ -46,7 +46,7 @@ export const forwardingRuleHandler = defineHandler({
   },
   equal: (field, d, l) => field === 'labels' && labelsEqual(d, l),
   terraform: (node) => {
-    const f = node.fields as Record<string, any>;
+    const f = node.fields;
     return {
       type: 'google_compute_forwarding_rule',
       name: tfName(node.id),

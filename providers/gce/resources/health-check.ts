@@ -1,4 +1,4 @@
-import { compact, defineHandler, lastSegment, tfName } from './common.js';
+import { compact, defineHandler, lastSegment, tfName, objectField } from './common.js';
 
 export const healthCheckHandler = defineHandler({
   kind: 'health-check',
@@ -46,7 +46,7 @@ export const healthCheckHandler = defineHandler({
     );
   },
   terraform: (node) => {
-    const f = node.fields as Record<string, any>;
+    const f = node.fields;
     return {
       type: 'google_compute_region_health_check',
       name: tfName(node.id),
@@ -58,7 +58,7 @@ export const healthCheckHandler = defineHandler({
         timeout_sec: f.timeoutSec,
         healthy_threshold: f.healthyThreshold,
         unhealthy_threshold: f.unhealthyThreshold,
-        https_health_check: [{ port: f.httpsHealthCheck.port, request_path: f.httpsHealthCheck.requestPath }],
+        https_health_check: [{ port: objectField(f.httpsHealthCheck, 'httpsHealthCheck').port, request_path: objectField(f.httpsHealthCheck, 'httpsHealthCheck').requestPath }],
       },
     };
   },

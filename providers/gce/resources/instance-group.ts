@@ -39,7 +39,7 @@ export const instanceGroupHandler = defineHandler({
     }
   },
   terraform: (node) => {
-    const f = node.fields as Record<string, any>;
+    const f = node.fields;
     return {
       type: 'google_compute_instance_group_manager',
       name: tfName(node.id),

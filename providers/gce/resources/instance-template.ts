@@ -5,7 +5,7 @@
 import { terraformFile } from '../../../src/core/terraform.js';
 import type { ResolvedFields } from '../../../src/core/resource.js';
 import { API_ADDRESS_METADATA_KEY, API_PUBLIC_ADDRESS_METADATA_KEY } from '../model/startup-script.js';
-import { compact, defineHandler, labelsEqual, sameSet, tfName } from './common.js';
+import { compact, defineHandler, labelsEqual, sameSet, tfName, objectField } from './common.js';
 
 const metadataItems = (f: ResolvedFields) => [
   { key: 'startup-script', value: String(f.startupScript) },
@@ -68,7 +68,7 @@ export const instanceTemplateHandler = defineHandler({
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name }),
   equal: (field, d, l) => (field === 'labels' ? labelsEqual(d, l) : ['networkTags', 'serviceAccountScopes'].includes(field) && sameSet(d, l)),
   terraform: (node) => {
-    const f = node.fields as Record<string, any>;
+    const f = node.fields;
     const name = tfName(node.id);
     const file = `${name}.startup-script.sh`;
     return {
@@ -86,7 +86,7 @@ export const instanceTemplateHandler = defineHandler({
         network_interface: [{ network: f.network, subnetwork: f.subnetwork, ...(f.externalIp ? { access_config: [{ network_tier: 'PREMIUM' }] } : {}) }],
         service_account: [{ email: f.serviceAccountEmail, scopes: f.serviceAccountScopes }],
         shielded_instance_config: [
-          { enable_secure_boot: f.shieldedVm.enableSecureBoot, enable_vtpm: f.shieldedVm.enableVtpm, enable_integrity_monitoring: f.shieldedVm.enableIntegrityMonitoring },
+          { enable_secure_boot: objectField(f.shieldedVm, 'shieldedVm').enableSecureBoot, enable_vtpm: objectField(f.shieldedVm, 'shieldedVm').enableVtpm, enable_integrity_monitoring: objectField(f.shieldedVm, 'shieldedVm').enableIntegrityMonitoring },
         ],
         metadata: { [API_ADDRESS_METADATA_KEY]: f.apiAddress, [API_PUBLIC_ADDRESS_METADATA_KEY]: f.apiPublicAddress, ...(f.sshKeys ? { 'ssh-keys': f.sshKeys } : {}) },
         metadata_startup_script: terraformFile(file),

@@ -9,7 +9,7 @@ export const targetTcpProxyHandler = defineHandler({
   scope: 'region',
   param: 'targetTcpProxy',
   bodyParam: 'targetTcpProxyResource',
-  // Regional target TCP proxies have no update call: any change is a replace.
+  // Regional target TCP proxies have no update call: every change is a replace.
   immutable: ['name', 'region', 'service', 'proxyHeader'],
   body: (f) => ({ service: f.service, proxyHeader: f.proxyHeader }),
   fields: (o) => compact({ name: o.name, description: o.description, region: lastSegment(o.region), service: o.service, proxyHeader: o.proxyHeader ?? 'NONE' }),

@@ -33,7 +33,7 @@ export function retireHost(ctx: Ctx, host: string): Promise<void> {
 
 /**
  * `kubectl drain` then `kubectl delete node`, run over SSH on the first control plane with its admin.conf. A Node
- * that does not exist (any more) is fine; a drain that fails or times out stops the removal before the host is
+ * that does not exist (no longer) is fine; a drain that fails or times out stops the removal before the host is
  * reset, so a PodDisruptionBudget is never overridden — the operator decides (docs/metal.md, "Removing hosts").
  */
 async function drainAndDeleteNode(ctx: Ctx, node: string): Promise<void> {
