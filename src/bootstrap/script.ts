@@ -10,7 +10,8 @@ import { renderKubeadmConfigFor } from './kubeadm-config.js';
 import { shellQuote, yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
 import type { BootstrapInput } from './types.js';
-import { CNI, CONTAINERD, KUBE_VIP, RUNC, debianPackageVersion, kubeadmApiVersionFor, kubernetesAptRepository, kubernetesRpmRepository, pauseImageFor } from './versions.js';
+import { pauseImageFor } from '../api/version.js';
+import { CNI, CONTAINERD, KUBEADM_API_VERSION, KUBE_VIP, RUNC, debianPackageVersion, kubernetesAptRepository, kubernetesRpmRepository } from './versions.js';
 
 /**
  * What control planes need in /etc/kubernetes/pki before kubeadm runs; the same names under
@@ -198,7 +199,7 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     // they first remove members of control planes that are gone. Metal hosts are not replaced, so neither applies.
     etcdLeave: r.isCloud && r.isControlPlane,
     etcdCleanup: r.isCloud && r.isControlPlane && mayJoin,
-    kubeadmApiVersion: kubeadmApiVersionFor(r.version),
+    kubeadmApiVersion: KUBEADM_API_VERSION,
     controlPlaneEndpoint: r.controlPlaneEndpoint,
     join: role !== 'control-plane-init',
     // Cloud first control planes check the state store before kubeadm init: a replaced instance must not start a

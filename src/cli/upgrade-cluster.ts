@@ -16,7 +16,7 @@ import { suggest } from './suggest.js';
 export default async function upgradeCluster(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
   const target = parseKubeVersion(String(opts.kubernetesVersion));
-  if (!target) throw new InvalidInputError(`--kubernetes-version: "${opts.kubernetesVersion}" is not a version X.Y.Z`, { hint: 'e.g. --kubernetes-version 1.32.4' });
+  if (!target) throw new InvalidInputError(`--kubernetes-version: "${opts.kubernetesVersion}" is not a version X.Y.Z`, { hint: 'e.g. --kubernetes-version 1.35.1' });
   const store = await ctx.openStore();
 
   const upgraded = async (cs: ClusterStore) => {

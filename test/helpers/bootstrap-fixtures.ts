@@ -5,8 +5,8 @@ import type { BootstrapInput, BootstrapProvider, NodeRole } from '../../src/boot
 
 export const ROLES: NodeRole[] = ['control-plane-init', 'control-plane-join', 'worker'];
 export const PROVIDERS: BootstrapProvider[] = ['aws', 'gce', 'metal'];
-/** One 1.30 (kubeadm v1beta3) and one 1.31+ (v1beta4) release. */
-export const VERSIONS = ['1.30.8', '1.31.4'];
+/** The oldest and the newest supported minor (their pause images differ). */
+export const VERSIONS = ['1.33.8', '1.35.1'];
 
 export const TEST_CA_HASH = `sha256:${'0123456789abcdef'.repeat(4)}`;
 
@@ -21,7 +21,7 @@ export function testCluster(opts: { provider?: BootstrapProvider; version?: stri
       cloud: provider,
       region,
       zones: provider === 'metal' ? [] : [`${region}${provider === 'gce' ? '-b' : 'a'}`],
-      kubernetesVersion: opts.version ?? '1.31.4',
+      kubernetesVersion: opts.version ?? '1.35.1',
       networking: { cni: opts.cni ?? 'calico', podCIDR: '100.96.0.0/11', serviceCIDR: '100.64.0.0/13', networkCIDR: '172.20.0.0/16' },
       api: { adminAccess: ['0.0.0.0/0'], dnsZone: null },
       ssh: { publicKey: null, access: ['0.0.0.0/0'] },

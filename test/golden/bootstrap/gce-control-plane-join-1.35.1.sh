@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider gce, Kubernetes 1.31.4.
+# k8sup node bootstrap for demo.k8s.local: role control-plane-join, provider gce, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
 # It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
 # receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
@@ -7,18 +7,15 @@ set -euo pipefail
 
 # Values rendered by k8sup (single-quoted, so the shell never expands them).
 CLUSTER_NAME='demo.k8s.local'
-ROLE='control-plane-init'
-K8S_VERSION='1.31.4'
-K8S_PACKAGE_VERSION='1.31.4-1.1'
-K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.31/deb/'
-CONTAINERD_VERSION='1.7.24'
-RUNC_VERSION='1.2.2'
+ROLE='control-plane-join'
+K8S_VERSION='1.35.1'
+K8S_PACKAGE_VERSION='1.35.1-1.1'
+K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.35/deb/'
+CONTAINERD_VERSION='2.2.1'
+RUNC_VERSION='1.3.4'
 NODE_GROUP='control-plane'
 STATE_BUCKET='k8sup-state'
 STATE_PREFIX='demo.k8s.local/'
-CNI_NAME='calico'
-CNI_VERSION='3.29.3'
-POD_CIDR='100.96.0.0/11'
 
 # K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
 ROOT="${K8SUP_ROOT:-}"
@@ -124,19 +121,6 @@ store_get() {
   (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
     "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
   mv -f "${dest}.part" "${dest}"
-}
-
-# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when GCS says it does not (404), 2 when it cannot tell.
-store_has() {
-  local config code
-  config="$(gcs_curl_credentials)" || return 2
-  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -o /dev/null -w '%{http_code}' \
-    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 2
-  case "${code}" in
-    200) return 0 ;;
-    404) return 1 ;;
-    *) log "the state store answered HTTP ${code} for $1"; return 2 ;;
-  esac
 }
 
 # store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
@@ -260,16 +244,16 @@ fi
 step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
-    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
-    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.amd64'
+    RUNC_SHA256='5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103'
     ;;
   arm64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
-    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
-    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.arm64'
+    RUNC_SHA256='d6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428'
     ;;
 esac
 if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
@@ -309,24 +293,25 @@ WantedBy=multi-user.target
 K8SUP_EOF_CONTAINERD_UNIT
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
-# containerd configuration written by k8sup.
-version = 2
+# containerd configuration written by k8sup (containerd 2.x: configuration version 3).
+version = 3
 
-[plugins."io.containerd.grpc.v1.cri"]
-  # The pause image kubeadm 1.31 expects, so the kubelet and containerd agree on the sandbox.
-  sandbox_image = "registry.k8s.io/pause:3.10"
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  # The pause image kubeadm 1.35 expects, so the kubelet and containerd agree on the sandbox
+  # (pinned: the image garbage collector never removes it).
+  sandbox = "registry.k8s.io/pause:3.10.1"
 
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
+[plugins.'io.containerd.cri.v1.images'.registry]
+  # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+  config_path = '/etc/containerd/certs.d'
 
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
-      SystemdCgroup = true
-      BinaryName = "/usr/local/sbin/runc"
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = 'io.containerd.runc.v2'
 
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
-    config_path = "/etc/containerd/certs.d"
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+    # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+    SystemdCgroup = true
+    BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 if [ "${containerd_changed}" = 1 ]; then
@@ -495,30 +480,6 @@ fetch_join_token() {
   [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
 }
 
-# cluster_initialised: true when the state store shows this cluster was initialised already: the marker written
-# right after the first `kubeadm init`, or a published bootstrap token (clusters created before the marker existed).
-# It never guesses: when the store cannot answer (network, permissions), it retries for 5 minutes, then stops the
-# script, because a wrong "no" would start a second, empty cluster behind the same endpoint.
-cluster_initialised() {
-  local key attempt status
-  for key in bootstrap/initialized bootstrap/token; do
-    attempt=0
-    while :; do
-      status=0
-      store_has "${key}" || status=$?
-      [ "${status}" -eq 2 ] || break
-      attempt=$((attempt + 1))
-      [ "${attempt}" -lt 30 ] || die "cannot tell from the state store whether ${CLUSTER_NAME} was initialised (see the HTTP status above); refusing to guess"
-      sleep 10
-    done
-    if [ "${status}" -eq 0 ]; then
-      log "the state store has ${key}: ${CLUSTER_NAME} was initialised already"
-      return 0
-    fi
-  done
-  return 1
-}
-
 # --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
 # kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
 # kept none: it is taken as joined, as that version did.
@@ -532,47 +493,8 @@ else
   [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
   # k8sup-etcd-leave (below) finds its etcd member by this name at shutdown.
   write_file "${ROOT}/etc/k8sup/node-name" 0644 <<<"${NODE_NAME}"
-  KUBEADM_ACTION='init'
-  # This instance runs the first control plane's script. If it replaced the instance that ran `kubeadm init` (health
-  # check, rolling update), initialising again would split the cluster: the state store decides.
-  KUBEADM_INIT_EXTRA=()
-  if [ -f "${ROOT}/etc/k8sup/force-init" ]; then
-    log "warning: ${ROOT}/etc/k8sup/force-init exists: kubeadm init whatever the state store says (docs/bootstrap.md)"
-    # An operator who restored an etcd snapshot into /var/lib/etcd wants kubeadm to keep it.
-    if [ -d "${ROOT}/var/lib/etcd/member" ]; then KUBEADM_INIT_EXTRA+=(--ignore-preflight-errors=DirAvailable--var-lib-etcd); fi
-  elif cluster_initialised; then
-    log "joining the running cluster as a control plane instead of running kubeadm init"
-    KUBEADM_ACTION='join'
-  fi
+  KUBEADM_ACTION='join'
   step kubeadm "kubeadm ${KUBEADM_ACTION}"
-  write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: InitConfiguration
-nodeRegistration:
-  name: "@@K8SUP_NODE_NAME@@"
-  criSocket: unix:///run/containerd/containerd.sock
-  kubeletExtraArgs:
-    - name: "node-labels"
-      value: "k8sup.io/node-group=control-plane"
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: ClusterConfiguration
-clusterName: "demo.k8s.local"
-kubernetesVersion: "v1.31.4"
-controlPlaneEndpoint: "api.demo.example.com:6443"
-networking:
-  podSubnet: "100.96.0.0/11"
-  serviceSubnet: "100.64.0.0/13"
-  dnsDomain: cluster.local
-apiServer:
-  certSANs:
-    - "api.demo.example.com"
-    - "api.demo.internal"
----
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-cgroupDriver: systemd
-K8SUP_EOF_KUBEADM_INIT
   write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: JoinConfiguration
@@ -602,25 +524,10 @@ K8SUP_EOF_KUBEADM_JOIN
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   rm -f "${STAMP_DIR}/kubeadm-succeeded"
   mark_done kubeadm-started
-  if [ "${KUBEADM_ACTION}" = init ]; then
-    kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
-  else
-    remove_stale_etcd_members
-    kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
-    rm -f "${TOKEN_FILE}"
-    # Remembered so that later runs leave the pod network alone: the running cluster has its own.
-    mark_done joined-existing-cluster
-  fi
+  remove_stale_etcd_members
+  kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${TOKEN_FILE}"
   mark_done kubeadm-succeeded
-fi
-
-# The marker a replacement of this instance looks for (above): written once, after kubeadm succeeded.
-if ! is_done initialized-marker; then
-  marker_file="$(mktemp)"
-  printf 'initialized=true\nnode=%s\n' "$(hostname)" >"${marker_file}"
-  store_put bootstrap/initialized "${marker_file}" || die "cannot write bootstrap/initialized to the state store with this instance's identity"
-  rm -f "${marker_file}"
-  mark_done initialized-marker
 fi
 
 # --- Control planes keep a fresh bootstrap token in the state store for nodes that join later (an autoscaler may add
@@ -723,11 +630,6 @@ if [ "${WROTE}" = 1 ]; then timer_changed=1; fi
 if [ "${timer_changed}" = 1 ]; then
   systemctl daemon-reload
   systemctl enable --now k8sup-token-refresh.timer
-fi
-# Publish the first token right away: workers are already booting and waiting for it.
-if ! is_done first-bootstrap-token; then
-  "${ROOT}/usr/local/sbin/k8sup-token-refresh"
-  mark_done first-bootstrap-token
 fi
 
 # --- k8sup-etcd-leave: at shutdown, a control plane whose Node was deleted (rolling-update) removes its own etcd
@@ -834,41 +736,6 @@ if [ "${WROTE}" = 1 ] || [ "${leave_changed}" = 1 ]; then
   systemctl daemon-reload
   # Started now (ExecStart does nothing) so that its ExecStop runs at the next shutdown.
   systemctl enable --now k8sup-etcd-leave.service
-fi
-
-# --- the pod network, calico 3.29.3, from a pinned, checksum-verified download.
-export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
-if is_done "cni-${CNI_NAME}-${CNI_VERSION}"; then
-  log "${CNI_NAME} ${CNI_VERSION} already installed"
-elif is_done joined-existing-cluster; then
-  # A replaced first control plane that joined the running cluster: its pod network is there (and may have been
-  # upgraded since), so this node does not apply its own copy over it.
-  log "joined a running cluster: its pod network is left as it is"
-else
-  step cni "installing ${CNI_NAME} ${CNI_VERSION}"
-  attempt=0
-  until kubectl get --raw=/readyz >/dev/null 2>&1; do
-    attempt=$((attempt + 1))
-    [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
-    sleep 5
-  done
-  CNI_MANIFEST="${ROOT}/etc/k8sup/cni/${CNI_NAME}-${CNI_VERSION}.yaml"
-  CNI_SHA256=''
-  if [ -n "${CNI_SHA256}" ]; then
-    download 'https://raw.githubusercontent.com/projectcalico/calico/v3.29.3/manifests/calico.yaml' "${CNI_MANIFEST}" "${CNI_SHA256}"
-  else
-    # Upstream publishes no checksum for this manifest: it comes from a tagged release over HTTPS, and its sha256
-    # is logged so an operator can pin it (or serve a reviewed copy through spec.assets.baseURL).
-    mkdir -p "$(dirname "${CNI_MANIFEST}")"
-    curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${CNI_MANIFEST}" 'https://raw.githubusercontent.com/projectcalico/calico/v3.29.3/manifests/calico.yaml'
-    log "warning: no pinned sha256 for the ${CNI_NAME} manifest; fetched one has sha256 $(sha256sum "${CNI_MANIFEST}" | cut -d' ' -f1)"
-  fi
-  # calico.yaml ships with its pool CIDR commented out; set it to the cluster's pod CIDR.
-  sed -i -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' \
-    -e "s|#   value: \"192.168.0.0/16\"|  value: \"${POD_CIDR}\"|" "${CNI_MANIFEST}"
-  grep -q "${POD_CIDR}" "${CNI_MANIFEST}" || die "could not set the pod CIDR ${POD_CIDR} in ${CNI_MANIFEST}"
-  retry 10 "kubectl apply of ${CNI_NAME}" kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
-  mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
 fi
 
 rm -f "${FAILURES_FILE}"

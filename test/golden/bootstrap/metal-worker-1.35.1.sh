@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# k8sup node bootstrap for demo.k8s.local: role worker, provider aws, Kubernetes 1.30.8.
+# k8sup node bootstrap for demo.k8s.local: role worker, provider metal, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
 # It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
 # receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
@@ -8,14 +8,11 @@ set -euo pipefail
 # Values rendered by k8sup (single-quoted, so the shell never expands them).
 CLUSTER_NAME='demo.k8s.local'
 ROLE='worker'
-K8S_VERSION='1.30.8'
-K8S_PACKAGE_VERSION='1.30.8-1.1'
-K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.30/deb/'
-CONTAINERD_VERSION='1.7.24'
-RUNC_VERSION='1.2.2'
-NODE_GROUP='nodes'
-STATE_PREFIX='team-a/demo.k8s.local/'
-STATE_REGION='us-east-2'
+K8S_VERSION='1.35.1'
+K8S_PACKAGE_VERSION='1.35.1-1.1'
+K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.35/deb/'
+CONTAINERD_VERSION='2.2.1'
+RUNC_VERSION='1.3.4'
 
 # K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
 ROOT="${K8SUP_ROOT:-}"
@@ -25,16 +22,11 @@ if [ -z "${ROOT}" ] && [ "$(id -u)" -ne 0 ]; then
 fi
 
 log() { printf '[k8sup] %s\n' "$*" >&2; }
-# LAST_ERROR is what the node's progress report says when the script stops (docs/bootstrap.md, "Progress reports").
-LAST_ERROR=""
-die() { LAST_ERROR="$*"; log "ERROR: $*"; exit 1; }
+die() { log "ERROR: $*"; exit 1; }
 
-# step NAME MESSAGE: logs the start of a step and reports it to the state store.
-STEP=start
+# step NAME MESSAGE: logs the start of a step.
 step() {
-  STEP="$1"
   log "$2"
-  report running
 }
 
 # retry ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, at most ATTEMPTS times, 5, 10, 20, 40, then 60 s
@@ -44,7 +36,6 @@ retry() {
   shift 2
   until "$@"; do
     if [ "${n}" -ge "${attempts}" ]; then
-      LAST_ERROR="${what} failed ${attempts} times"
       return 1
     fi
     log "${what} failed (attempt ${n}/${attempts}), again in ${delay}s"
@@ -92,164 +83,6 @@ case "$(uname -m)" in
   aarch64 | arm64) ARCH=arm64 ;;
   *) die "unsupported CPU architecture $(uname -m)" ;;
 esac
-
-# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
-# SigV4-signed S3 requests. No static keys exist anywhere in this script. The script signs requests itself (bash and
-# sha256sum: any curl works, where curl's own --aws-sigv4 needs 7.87 for a caller's payload hash), and the signed
-# headers reach curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
-IMDS=http://169.254.169.254/latest
-EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-# The bucket in its own region (k8sup looked it up at create: spec.stateStore.region). Bucket names with dots use
-# path-style addresses: no *.s3 wildcard certificate covers them.
-S3_HOST='k8sup-state.s3.us-east-2.amazonaws.com'
-S3_BUCKET_PATH=''
-
-imds_get() {
-  local token
-  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
-  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
-}
-
-json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
-
-sha256_hex() { sha256sum | cut -d ' ' -f 1; }
-# hex_bytes HEX: the bytes HEX spells. printf is a shell builtin, so keys never appear on a command line.
-hex_bytes() {
-  local hex="$1" out="" i
-  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
-  printf '%b' "${out}"
-}
-text_hex() {
-  local text="$1" out="" i
-  for ((i = 0; i < ${#text}; i++)); do printf -v out '%s%02x' "${out}" "'${text:i:1}"; done
-  printf '%s' "${out}"
-}
-# hmac_sha256 KEY_HEX MESSAGE: HMAC-SHA256 (RFC 2104) as hex. Keys here are at most 64 bytes (AWS4 + secret, digests).
-hmac_sha256() {
-  local key="$1" ipad="" opad="" inner i b
-  while [ "${#key}" -lt 128 ]; do key+=00; done
-  for ((i = 0; i < 128; i += 2)); do
-    b=$((16#${key:i:2}))
-    printf -v ipad '%s%02x' "${ipad}" $((b ^ 0x36))
-    printf -v opad '%s%02x' "${opad}" $((b ^ 0x5c))
-  done
-  inner="$({ hex_bytes "${ipad}"; printf '%s' "$2"; } | sha256_hex)"
-  { hex_bytes "${opad}"; hex_bytes "${inner}"; } | sha256_hex
-}
-
-# sigv4_config ACCESS_KEY SECRET_KEY SESSION_TOKEN AMZ_DATE METHOD PATH QUERY PAYLOAD_SHA256 SSE: prints the curl config
-# headers of one S3 request signed with Signature Version 4 (PATH and QUERY already URI-encoded; SSE=1 adds the
-# server-side encryption header). Pure: the tests check it against the AWS SDK's signer.
-sigv4_config() {
-  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8" sse="$9"
-  local scope canonical signed key signature part
-  scope="${amz_date%%T*}/${STATE_REGION}/s3/aws4_request"
-  signed='host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
-  canonical="$(printf '%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\nx-amz-security-token:%s\n' \
-    "${method}" "${path}" "${query}" "${S3_HOST}" "${payload}" "${amz_date}" "${token}")"
-  if [ "${sse}" = 1 ]; then
-    signed+=';x-amz-server-side-encryption'
-    canonical+=$'\nx-amz-server-side-encryption:AES256'
-  fi
-  canonical+=$'\n\n'"${signed}"$'\n'"${payload}"
-  key="$(hmac_sha256 "$(text_hex "AWS4${secret}")" "${amz_date%%T*}")"
-  for part in "${STATE_REGION}" s3 aws4_request; do key="$(hmac_sha256 "${key}" "${part}")"; done
-  signature="$(hmac_sha256 "${key}" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "${amz_date}" "${scope}" "$(printf '%s' "${canonical}" | sha256_hex)")")"
-  printf 'header = "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"\n' "${access}" "${scope}" "${signed}" "${signature}"
-  printf 'header = "x-amz-date: %s"\nheader = "x-amz-content-sha256: %s"\nheader = "x-amz-security-token: %s"\n' "${amz_date}" "${payload}" "${token}"
-  if [ "${sse}" = 1 ]; then printf 'header = "x-amz-server-side-encryption: AES256"\n'; fi
-}
-
-# s3_config METHOD PATH QUERY PAYLOAD_SHA256 SSE: the signed curl config for a request with the instance role's
-# current credentials.
-s3_config() {
-  local role creds
-  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
-  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
-  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
-  sigv4_config "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")" \
-    "$(date -u +%Y%m%dT%H%M%SZ)" "$@"
-}
-
-# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
-store_get() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" dest="$2" config
-  config="$(s3_config GET "${path}" '' "${EMPTY_SHA256}" 0)" || return 1
-  mkdir -p "$(dirname "${dest}")"
-  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" "https://${S3_HOST}${path}" <<<"${config}") || return 1
-  mv -f "${dest}.part" "${dest}"
-}
-
-# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
-store_put() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" file="$2" config
-  config="$(s3_config PUT "${path}" '' "$(sha256_hex <"${file}")" 1)" || return 1
-  curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
-}
-
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
-# What names this instance in its progress report.
-instance_id() { imds_get meta-data/instance-id; }
-
-# --- Progress reports. The node writes <prefix>/<cluster>/nodes/status/<instance>.json with its own identity when a
-# step starts, when the script fails and when it is done, so `k8sup get instances` and `validate cluster` can say
-# where a bootstrap is stuck. Reporting is best effort: a report that cannot be written never stops the bootstrap.
-# k8sup-bootstrap.service runs this script again until it succeeds; FAILURES_FILE counts the runs that failed.
-FAILURES_FILE="${ROOT}/var/lib/k8sup/bootstrap-failures"
-FAILURES="$(cat "${FAILURES_FILE}" 2>/dev/null || true)"
-[[ "${FAILURES}" =~ ^[0-9]{1,6}$ ]] || FAILURES=0
-ATTEMPT=$((FAILURES + 1))
-# A node that finished once reports failures only: a rerun that changes nothing writes nothing.
-REPORTING=1
-if is_done bootstrap-complete; then REPORTING=0; fi
-INSTANCE_ID=""
-
-json_string() {
-  local s="${1//\\/\\\\}"
-  s="${s//\"/\\\"}"
-  printf '"%s"' "${s//[$'\001'-$'\037']/ }"
-}
-
-report() {
-  local state="$1" file
-  [ "${state}" = failed ] || [ "${REPORTING}" = 1 ] || return 0
-  if [ -z "${INSTANCE_ID}" ]; then
-    INSTANCE_ID="$(instance_id)" || INSTANCE_ID=""
-    [[ "${INSTANCE_ID}" =~ ^[A-Za-z0-9._-]{1,128}$ ]] || { log "no usable instance id for the progress report"; INSTANCE_ID=""; return 0; }
-  fi
-  file="$(mktemp)"
-  printf '{"v":1,"instance":%s,"cluster":%s,"role":%s,"group":%s,"step":%s,"state":%s,"attempt":%d,"error":%s,"time":%s}\n' \
-    "$(json_string "${INSTANCE_ID}")" "$(json_string "${CLUSTER_NAME}")" "$(json_string "${ROLE}")" "$(json_string "${NODE_GROUP}")" \
-    "$(json_string "${STEP}")" "$(json_string "${state}")" "${ATTEMPT}" "$(json_string "${LAST_ERROR}")" \
-    "$(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" >"${file}"
-  store_put "nodes/status/${INSTANCE_ID}.json" "${file}" || log "could not write the progress report (continuing)"
-  rm -f "${file}"
-}
-
-# On failure: count it, say what failed (the die message, or the command set -e stopped at) and report it.
-on_exit() {
-  local status=$?
-  [ "${status}" -ne 0 ] || return 0
-  mkdir -p "$(dirname "${FAILURES_FILE}")"
-  printf '%s\n' "${ATTEMPT}" >"${FAILURES_FILE}"
-  rm -f "${STAMP_DIR}/bootstrap-complete"
-  [ -n "${LAST_ERROR}" ] || LAST_ERROR="'${FAILED_COMMAND:-bootstrap}' exited with status ${status}"
-  REPORTING=1
-  report failed
-}
-FAILED_COMMAND=""
-set -o errtrace
-trap 'FAILED_COMMAND="${BASH_COMMAND}"' ERR
-trap on_exit EXIT
-
-# Backoff between runs: the unit restarts the script 10 s after a failure; wait longer the more runs failed.
-if [ "${FAILURES}" -gt 0 ]; then
-  BACKOFF=300
-  if [ "${FAILURES}" -lt 6 ]; then BACKOFF=$((5 << FAILURES)); fi
-  log "attempt ${ATTEMPT}: ${FAILURES} earlier run(s) failed, waiting ${BACKOFF}s"
-  sleep "${BACKOFF}"
-fi
 
 # --- supported images: Ubuntu 22.04 or later, Debian 12 or later, with apt and systemd (docs/bootstrap.md). Anything
 # else stops here, with the reason in the node's report, rather than half-way through with a puzzling error.
@@ -300,16 +133,16 @@ fi
 step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
-    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
-    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.amd64'
+    RUNC_SHA256='5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103'
     ;;
   arm64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
-    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
-    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.arm64'
+    RUNC_SHA256='d6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428'
     ;;
 esac
 if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
@@ -349,24 +182,25 @@ WantedBy=multi-user.target
 K8SUP_EOF_CONTAINERD_UNIT
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
-# containerd configuration written by k8sup.
-version = 2
+# containerd configuration written by k8sup (containerd 2.x: configuration version 3).
+version = 3
 
-[plugins."io.containerd.grpc.v1.cri"]
-  # The pause image kubeadm 1.30 expects, so the kubelet and containerd agree on the sandbox.
-  sandbox_image = "registry.k8s.io/pause:3.9"
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  # The pause image kubeadm 1.35 expects, so the kubelet and containerd agree on the sandbox
+  # (pinned: the image garbage collector never removes it).
+  sandbox = "registry.k8s.io/pause:3.10.1"
 
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
+[plugins.'io.containerd.cri.v1.images'.registry]
+  # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+  config_path = '/etc/containerd/certs.d'
 
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
-      SystemdCgroup = true
-      BinaryName = "/usr/local/sbin/runc"
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = 'io.containerd.runc.v2'
 
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
-    config_path = "/etc/containerd/certs.d"
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+    # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+    SystemdCgroup = true
+    BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 if [ "${containerd_changed}" = 1 ]; then
@@ -409,17 +243,40 @@ if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
   rm -f "${STAMP_DIR}/kubeadm-started"
 fi
 
+# --- host firewall. When ufw or firewalld is active, open exactly the ports this worker needs (docs/metal.md,
+# "Host firewalls"); an inactive or missing firewall is left alone. Both tools skip rules they already have.
+FIREWALL_PORTS=('10250/tcp' '30000-32767/tcp' '179/tcp' '4789/udp' )
+FIREWALL_PROTOCOLS=('4' )
+if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then
+  log "ufw is active: opening ${FIREWALL_PORTS[*]}"
+  for rule in "${FIREWALL_PORTS[@]}"; do
+    # ufw writes ranges as from:to.
+    ufw allow "${rule/-/:}" >/dev/null
+  done
+  # ufw's rule syntax has no IP protocols besides tcp/udp on every release: they go into before.rules.
+  UFW_BEFORE="${ROOT}/etc/ufw/before.rules"
+  if [ "${#FIREWALL_PROTOCOLS[@]}" -gt 0 ] && [ -f "${UFW_BEFORE}" ] && ! grep -q '^# k8sup protocols$' "${UFW_BEFORE}"; then
+    rules="# k8sup protocols"
+    for protocol in "${FIREWALL_PROTOCOLS[@]}"; do rules="${rules}\n-A ufw-before-input -p ${protocol} -j ACCEPT"; done
+    sed -i "0,/^COMMIT\$/s//${rules}\nCOMMIT/" "${UFW_BEFORE}"
+    ufw reload >/dev/null
+  fi
+elif command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1; then
+  log "firewalld is running: opening ${FIREWALL_PORTS[*]}"
+  for rule in "${FIREWALL_PORTS[@]}"; do
+    firewall-cmd --permanent --add-port="${rule}" >/dev/null
+  done
+  for protocol in "${FIREWALL_PROTOCOLS[@]}"; do
+    firewall-cmd --permanent --add-protocol="${protocol}" >/dev/null
+  done
+  firewall-cmd --reload >/dev/null
+fi
+
 # fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
 # see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
 TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
 fetch_join_token() {
-  local attempt=0
-  until store_get bootstrap/token "${TOKEN_FILE}"; do
-    attempt=$((attempt + 1))
-    [ "${attempt}" -lt 90 ] || die "no bootstrap token in the state store after 15 minutes"
-    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
-    sleep 10
-  done
+  [ -s "${TOKEN_FILE}" ] || die "${TOKEN_FILE} is missing: k8sup copies a bootstrap token over SSH before it runs this script"
   BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
   [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
 }
@@ -433,21 +290,24 @@ elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; 
   log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
   mark_done kubeadm-succeeded
 else
-  NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
+  NODE_NAME='worker-1'
   [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
   KUBEADM_ACTION='join'
   step kubeadm "kubeadm ${KUBEADM_ACTION}"
   write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
-apiVersion: kubeadm.k8s.io/v1beta3
+apiVersion: kubeadm.k8s.io/v1beta4
 kind: JoinConfiguration
 nodeRegistration:
-  name: "@@K8SUP_NODE_NAME@@"
+  name: "worker-1"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
-    "node-labels": "k8sup.io/node-group=nodes"
+    - name: "node-labels"
+      value: "k8sup.io/node-group=nodes"
+    - name: "node-ip"
+      value: "10.0.0.21"
 discovery:
   bootstrapToken:
-    apiServerEndpoint: "api.demo.example.com:6443"
+    apiServerEndpoint: "10.0.0.100:6443"
     token: "@@K8SUP_BOOTSTRAP_TOKEN@@"
     caCertHashes:
       - "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -469,8 +329,4 @@ K8SUP_EOF_KUBEADM_JOIN
   mark_done kubeadm-succeeded
 fi
 
-rm -f "${FAILURES_FILE}"
-STEP='done'
-report 'done'
-mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider aws, Kubernetes 1.31.4.
+# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider aws, Kubernetes 1.33.8.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
 # It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
 # receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
@@ -8,11 +8,11 @@ set -euo pipefail
 # Values rendered by k8sup (single-quoted, so the shell never expands them).
 CLUSTER_NAME='demo.k8s.local'
 ROLE='control-plane-init'
-K8S_VERSION='1.31.4'
-K8S_PACKAGE_VERSION='1.31.4-1.1'
-K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.31/deb/'
-CONTAINERD_VERSION='1.7.24'
-RUNC_VERSION='1.2.2'
+K8S_VERSION='1.33.8'
+K8S_PACKAGE_VERSION='1.33.8-1.1'
+K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.33/deb/'
+CONTAINERD_VERSION='2.2.1'
+RUNC_VERSION='1.3.4'
 NODE_GROUP='control-plane'
 STATE_PREFIX='team-a/demo.k8s.local/'
 STATE_REGION='us-east-2'
@@ -318,16 +318,16 @@ fi
 step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
-    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
-    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.amd64'
+    RUNC_SHA256='5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103'
     ;;
   arm64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
-    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
-    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.arm64'
+    RUNC_SHA256='d6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428'
     ;;
 esac
 if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
@@ -367,24 +367,25 @@ WantedBy=multi-user.target
 K8SUP_EOF_CONTAINERD_UNIT
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
-# containerd configuration written by k8sup.
-version = 2
+# containerd configuration written by k8sup (containerd 2.x: configuration version 3).
+version = 3
 
-[plugins."io.containerd.grpc.v1.cri"]
-  # The pause image kubeadm 1.31 expects, so the kubelet and containerd agree on the sandbox.
-  sandbox_image = "registry.k8s.io/pause:3.10"
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  # The pause image kubeadm 1.33 expects, so the kubelet and containerd agree on the sandbox
+  # (pinned: the image garbage collector never removes it).
+  sandbox = "registry.k8s.io/pause:3.10"
 
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
+[plugins.'io.containerd.cri.v1.images'.registry]
+  # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+  config_path = '/etc/containerd/certs.d'
 
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
-      SystemdCgroup = true
-      BinaryName = "/usr/local/sbin/runc"
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = 'io.containerd.runc.v2'
 
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
-    config_path = "/etc/containerd/certs.d"
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+    # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+    SystemdCgroup = true
+    BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 if [ "${containerd_changed}" = 1 ]; then
@@ -457,6 +458,102 @@ for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt 
   fi
 done
 
+# --- etcd membership, through a running etcd pod: the etcd image carries etcdctl, the node does not, and the API
+# (kubectl exec) is reachable wherever kubeadm is, so no etcd port has to be open to this node.
+# etcdctl_via KUBECONFIG POD ENDPOINT ARGS...: etcdctl in POD against ENDPOINT, bounded by ETCD_CALL_TIMEOUT seconds.
+etcdctl_via() {
+  local kubeconfig="$1" pod="$2" endpoint="$3"
+  shift 3
+  timeout "${ETCD_CALL_TIMEOUT}" kubectl --kubeconfig "${kubeconfig}" --request-timeout="${ETCD_CALL_TIMEOUT}s" -n kube-system \
+    exec "${pod}" -- etcdctl --endpoints "${endpoint}" --cacert /etc/kubernetes/pki/etcd/ca.crt \
+    --cert /etc/kubernetes/pki/etcd/server.crt --key /etc/kubernetes/pki/etcd/server.key --dial-timeout=5s --command-timeout=8s "$@"
+}
+
+# etcd_members KUBECONFIG SKIP_NODE: sets ETCD_POD to a running etcd pod (not SKIP_NODE's) that answers, and
+# ETCD_MEMBERS to its `member list` ("id, status, name, peer URL, client URL, is learner" per line).
+etcd_members() {
+  local kubeconfig="$1" pods pod
+  pods="$(timeout "${ETCD_CALL_TIMEOUT}" kubectl --kubeconfig "${kubeconfig}" --request-timeout="${ETCD_CALL_TIMEOUT}s" -n kube-system \
+    get pods -l component=etcd --field-selector=status.phase=Running -o jsonpath='{.items[*].metadata.name}')" || return 1
+  read -r -a pods <<<"${pods}"
+  for pod in "${pods[@]}"; do
+    [ "${pod}" != "etcd-$2" ] || continue
+    if ETCD_MEMBERS="$(etcdctl_via "${kubeconfig}" "${pod}" https://127.0.0.1:2379 member list)"; then
+      ETCD_POD="${pod}"
+      return 0
+    fi
+  done
+  log "no running etcd pod answered 'etcdctl member list'"
+  return 1
+}
+
+# remove_stale_etcd_members: before this control plane joins, removes the etcd members of control planes that are
+# gone (a replaced instance whose k8sup-etcd-leave did not run: hard kill, API down at its shutdown). A member is stale
+# when it has started before, its name is this node's own (GCE recreates instances under the same name) or no Node's,
+# AND its endpoint does not answer: a member whose control plane is still joining or rebooting is never removed, nor
+# one that was never started (another control plane joining right now). Removing a dead member cannot cost quorum.
+# It never stops the join: without it the cluster only has one dead member more, which the log says loudly.
+# Joining has time: the API and etcd calls may take up to 30 s each (the shutdown path allows itself less).
+ETCD_CALL_TIMEOUT=30
+remove_stale_etcd_members() {
+  local kubeconfig="${ROOT}/etc/k8sup/etcd-cleanup.conf" status=0
+  log "etcd: looking for members of control planes that are gone"
+  (
+    umask 077
+    printf 'apiVersion: kubeadm.k8s.io/%s\nkind: ClusterConfiguration\nclusterName: %s\ncontrolPlaneEndpoint: %s\nkubernetesVersion: v%s\ncertificatesDir: %s\n' \
+      'v1beta4' "${CLUSTER_NAME}" 'api.demo.example.com:6443' "${K8S_VERSION}" "${ROOT}/etc/kubernetes/pki" >"${kubeconfig}.yaml"
+    # A 1-hour admin credential signed by the cluster CA this control plane already holds (the bootstrap token may not exec).
+    kubeadm kubeconfig user --config "${kubeconfig}.yaml" --client-name "k8sup:etcd-cleanup:${NODE_NAME}" \
+      --org kubeadm:cluster-admins --validity-period 1h >"${kubeconfig}"
+  ) && remove_stale_etcd_members_with "${kubeconfig}" || status=$?
+  rm -f "${kubeconfig}" "${kubeconfig}.yaml"
+  if [ "${status}" -ne 0 ]; then
+    log "WARNING: could not check etcd for members of replaced control planes; joining anyway. If one is left, remove it"
+    log "WARNING: by hand ('etcdctl member list' / 'member remove' in an etcd pod; see docs/rolling-update.md)"
+  fi
+}
+
+remove_stale_etcd_members_with() {
+  local kubeconfig="$1" nodes id state name peer client _
+  nodes="$(timeout "${ETCD_CALL_TIMEOUT}" kubectl --kubeconfig "${kubeconfig}" --request-timeout="${ETCD_CALL_TIMEOUT}s" \
+    get nodes -o jsonpath='{.items[*].metadata.name}')" || return 1
+  etcd_members "${kubeconfig}" "${NODE_NAME}" || return 1
+  while IFS=, read -r id state name peer client _; do
+    id="${id// /}" state="${state// /}" name="${name// /}" peer="${peer// /}" client="${client// /}"
+    [[ "${id}" =~ ^[0-9a-f]{1,16}$ ]] || continue
+    if [ "${state}" != started ]; then
+      log "etcd: member ${id} (${peer}) has not started yet: another control plane joining? Left alone"
+      continue
+    fi
+    if [ "${name}" != "${NODE_NAME}" ] && [[ " ${nodes} " == *" ${name} "* ]]; then continue; fi
+    if [[ ! "${client}" =~ ^https://[][0-9A-Za-z.:-]+$ ]]; then
+      log "etcd: member ${name} (${id}) has no usable client URL '${client}': left alone"
+      continue
+    fi
+    if etcdctl_via "${kubeconfig}" "${ETCD_POD}" "${client}" endpoint health >/dev/null 2>&1; then
+      log "etcd: member ${name} (${id}) has no node but answers: left alone"
+      continue
+    fi
+    log "etcd: removing member ${name} (${id}, ${peer}): its node is gone and it does not answer"
+    etcdctl_via "${kubeconfig}" "${ETCD_POD}" https://127.0.0.1:2379 member remove "${id}" || return 1
+  done <<<"${ETCD_MEMBERS}"
+}
+
+# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
+# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
+TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+fetch_join_token() {
+  local attempt=0
+  until store_get bootstrap/token "${TOKEN_FILE}"; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 90 ] || die "no bootstrap token in the state store after 15 minutes"
+    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
+    sleep 10
+  done
+  BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
+  [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
+}
+
 # cluster_initialised: true when the state store shows this cluster was initialised already: the marker written
 # right after the first `kubeadm init`, or a published bootstrap token (clusters created before the marker existed).
 # It never guesses: when the store cannot answer (network, permissions), it retries for 5 minutes, then stops the
@@ -503,11 +600,8 @@ else
     # An operator who restored an etcd snapshot into /var/lib/etcd wants kubeadm to keep it.
     if [ -d "${ROOT}/var/lib/etcd/member" ]; then KUBEADM_INIT_EXTRA+=(--ignore-preflight-errors=DirAvailable--var-lib-etcd); fi
   elif cluster_initialised; then
-    log "ERROR: ${CLUSTER_NAME} has a single control plane and it was initialised before: this instance replaced it,"
-    log "ERROR: and that control plane's etcd data went with the old instance. Initialising again would create a new,"
-    log "ERROR: empty cluster behind the same endpoint, so this node stops here. To recover, restore an etcd snapshot"
-    log "ERROR: or start over on purpose: see 'Replacing the first control plane' in docs/bootstrap.md."
-    die "refusing to run kubeadm init for an existing cluster"
+    log "joining the running cluster as a control plane instead of running kubeadm init"
+    KUBEADM_ACTION='join'
   fi
   step kubeadm "kubeadm ${KUBEADM_ACTION}"
   write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
@@ -523,7 +617,7 @@ nodeRegistration:
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 clusterName: "demo.k8s.local"
-kubernetesVersion: "v1.31.4"
+kubernetesVersion: "v1.33.8"
 controlPlaneEndpoint: "api.demo.example.com:6443"
 networking:
   podSubnet: "100.96.0.0/11"
@@ -538,17 +632,44 @@ apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
 K8SUP_EOF_KUBEADM_INIT
+  write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: "@@K8SUP_NODE_NAME@@"
+  criSocket: unix:///run/containerd/containerd.sock
+  kubeletExtraArgs:
+    - name: "node-labels"
+      value: "k8sup.io/node-group=control-plane"
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "api.demo.example.com:6443"
+    token: "@@K8SUP_BOOTSTRAP_TOKEN@@"
+    caCertHashes:
+      - "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+controlPlane: {}
+K8SUP_EOF_KUBEADM_JOIN
+  BOOTSTRAP_TOKEN=""
+  if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
   # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
   (
     umask 077
-    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" \
+    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" -e "s/@@K8SUP_BOOTSTRAP_TOKEN@@/${BOOTSTRAP_TOKEN}/g" \
       "${ROOT}/etc/k8sup/kubeadm-${KUBEADM_ACTION}.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
   )
   if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   rm -f "${STAMP_DIR}/kubeadm-succeeded"
   mark_done kubeadm-started
-  kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
+  if [ "${KUBEADM_ACTION}" = init ]; then
+    kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
+  else
+    remove_stale_etcd_members
+    kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+    rm -f "${TOKEN_FILE}"
+    # Remembered so that later runs leave the pod network alone: the running cluster has its own.
+    mark_done joined-existing-cluster
+  fi
   mark_done kubeadm-succeeded
 fi
 
@@ -834,6 +955,10 @@ fi
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
 if is_done "cni-${CNI_NAME}-${CNI_VERSION}"; then
   log "${CNI_NAME} ${CNI_VERSION} already installed"
+elif is_done joined-existing-cluster; then
+  # A replaced first control plane that joined the running cluster: its pod network is there (and may have been
+  # upgraded since), so this node does not apply its own copy over it.
+  log "joined a running cluster: its pod network is left as it is"
 else
   step cni "installing ${CNI_NAME} ${CNI_VERSION}"
   attempt=0

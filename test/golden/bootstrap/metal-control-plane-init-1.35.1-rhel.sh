@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider metal, Kubernetes 1.31.4.
+# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider metal, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
 # It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
 # receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
@@ -8,11 +8,11 @@ set -euo pipefail
 # Values rendered by k8sup (single-quoted, so the shell never expands them).
 CLUSTER_NAME='demo.k8s.local'
 ROLE='control-plane-init'
-K8S_VERSION='1.31.4'
-K8S_PACKAGE_VERSION='1.31.4-1.1'
-K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.31/deb/'
-CONTAINERD_VERSION='1.7.24'
-RUNC_VERSION='1.2.2'
+K8S_VERSION='1.35.1'
+K8S_PACKAGE_VERSION='1.35.1-1.1'
+K8S_RPM_URL='https://pkgs.k8s.io/core:/stable:/v1.35/rpm/'
+CONTAINERD_VERSION='2.2.1'
+RUNC_VERSION='1.3.4'
 CNI_NAME='calico'
 CNI_VERSION='3.29.3'
 POD_CIDR='100.96.0.0/11'
@@ -95,11 +95,11 @@ OS_RELEASE="${ROOT}/etc/os-release"
 OS_ID="$(sed -n 's/^ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_ID=""
 OS_VERSION="$(sed -n 's/^VERSION_ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_VERSION=""
 case "${OS_ID}:${OS_VERSION%%.*}" in
-  ubuntu:2[2-9] | ubuntu:[3-9][0-9] | debian:1[2-9]) ;;
-  *) die "unsupported image ${OS_ID:-unknown} ${OS_VERSION:-?}: k8sup nodes need Ubuntu 22.04 or later, or Debian 12 or later" ;;
+  rocky:9 | almalinux:9 | rhel:9) ;;
+  *) die "unsupported image ${OS_ID:-unknown} ${OS_VERSION:-?}: the dnf path needs Rocky Linux, AlmaLinux or RHEL 9" ;;
 esac
-for tool in apt-get systemctl curl sha256sum; do
-  command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup nodes need apt, systemd and curl)"
+for tool in dnf systemctl curl sha256sum; do
+  command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup RHEL-family hosts need dnf, systemd and curl)"
 done
 
 # --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
@@ -136,16 +136,16 @@ fi
 step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
-    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
-    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.amd64'
+    RUNC_SHA256='5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103'
     ;;
   arm64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
-    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
-    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.arm64'
+    RUNC_SHA256='d6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428'
     ;;
 esac
 if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
@@ -185,24 +185,25 @@ WantedBy=multi-user.target
 K8SUP_EOF_CONTAINERD_UNIT
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
-# containerd configuration written by k8sup.
-version = 2
+# containerd configuration written by k8sup (containerd 2.x: configuration version 3).
+version = 3
 
-[plugins."io.containerd.grpc.v1.cri"]
-  # The pause image kubeadm 1.31 expects, so the kubelet and containerd agree on the sandbox.
-  sandbox_image = "registry.k8s.io/pause:3.10"
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  # The pause image kubeadm 1.35 expects, so the kubelet and containerd agree on the sandbox
+  # (pinned: the image garbage collector never removes it).
+  sandbox = "registry.k8s.io/pause:3.10.1"
 
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
+[plugins.'io.containerd.cri.v1.images'.registry]
+  # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+  config_path = '/etc/containerd/certs.d'
 
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
-      SystemdCgroup = true
-      BinaryName = "/usr/local/sbin/runc"
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = 'io.containerd.runc.v2'
 
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
-    config_path = "/etc/containerd/certs.d"
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+    # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+    SystemdCgroup = true
+    BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 if [ "${containerd_changed}" = 1 ]; then
@@ -211,26 +212,33 @@ if [ "${containerd_changed}" = 1 ]; then
   systemctl restart containerd
 fi
 
-# --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
-# so an unattended upgrade never moves them (k8sup upgrades them on purpose).
-step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
-# apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
-# it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
-apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+# --- SELinux permissive, as kubeadm's install guide asks on RHEL-family hosts (containers must read the host
+# paths kubeadm mounts): now, and after a reboot.
+log "SELinux permissive"
+if command -v getenforce >/dev/null 2>&1 && [ "$(getenforce)" = Enforcing ]; then
+  setenforce 0
+fi
+if [ -f "${ROOT}/etc/selinux/config" ]; then
+  sed -i 's/^SELINUX=enforcing$/SELINUX=permissive/' "${ROOT}/etc/selinux/config"
+fi
+
+# --- kubelet, kubeadm and kubectl from the Kubernetes rpm repository of this minor version (RHEL family: dnf),
+# pinned; the repository excludes them from `dnf upgrade` so only k8sup moves them (kubeadm's install guide).
+log "kubelet, kubeadm, kubectl ${K8S_VERSION} (dnf)"
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt_get update -q
-  apt_get install -y -q ca-certificates curl gpg conntrack socat
-  mkdir -p "${ROOT}/etc/apt/keyrings"
-  curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
-  printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
-    write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
-  apt_get update -q
-  # An upgrade re-runs this step with a new version: lift the hold, install, hold again.
-  apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
-  apt_get install -y -q --allow-downgrades --allow-change-held-packages \
-    "kubelet=${K8S_PACKAGE_VERSION}" "kubeadm=${K8S_PACKAGE_VERSION}" "kubectl=${K8S_PACKAGE_VERSION}"
-  apt-mark hold kubelet kubeadm kubectl
+  # No curl package: RHEL 9 ships curl-minimal, which it would conflict with.
+  dnf install -y -q ca-certificates conntrack-tools socat
+  write_file "${ROOT}/etc/yum.repos.d/k8sup-kubernetes.repo" 0644 <<K8SUP_EOF_REPO
+[kubernetes]
+name=Kubernetes (k8sup)
+baseurl=${K8S_RPM_URL}
+enabled=1
+gpgcheck=1
+gpgkey=${K8S_RPM_URL}repodata/repomd.xml.key
+exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni
+K8SUP_EOF_REPO
+  dnf install -y -q --disableexcludes=kubernetes \
+    "kubelet-${K8S_VERSION}" "kubeadm-${K8S_VERSION}" "kubectl-${K8S_VERSION}"
   systemctl enable kubelet
   mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
 fi
@@ -271,117 +279,6 @@ for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt 
     die "${PKI_DIR}/${pki_file} is missing: k8sup copies the PKI over SSH before it runs this script"
   fi
 done
-
-# --- kube-vip serves the API virtual IP 10.0.0.100 (the controlPlaneEndpoint) from a static pod on every control plane.
-# Its manifest goes into /etc/kubernetes/manifests before kubeadm runs: the kubelet kubeadm starts brings the VIP up
-# next to the API server, so the endpoint answers while kubeadm still needs it.
-KUBE_VIP_DIR="${ROOT}/etc/k8sup/kube-vip"
-KUBE_VIP_POD="${ROOT}/etc/kubernetes/manifests/kube-vip.yaml"
-
-# install_kube_vip_pod SRC: the kubelet reads every file in the manifests folder whose name does not start with '.',
-# so the copy goes through a hidden name and lands with one rename.
-install_kube_vip_pod() {
-  local src="$1" dir="${ROOT}/etc/kubernetes/manifests"
-  if [ -f "${KUBE_VIP_POD}" ] && cmp -s "${src}" "${KUBE_VIP_POD}"; then return 0; fi
-  mkdir -p "${dir}"
-  install -m 0600 "${src}" "${dir}/.kube-vip.yaml.k8sup"
-  mv -f "${dir}/.kube-vip.yaml.k8sup" "${KUBE_VIP_POD}"
-}
-
-if [ ! -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
-  VIP='10.0.0.100'
-  # The interface that carries the VIP: the one in /etc/k8sup/vip-interface when an operator wrote it, else the
-  # interface of this host's route to the VIP (a free address on the network the control planes share).
-  if [ -s "${ROOT}/etc/k8sup/vip-interface" ]; then
-    VIP_INTERFACE="$(head -n 1 "${ROOT}/etc/k8sup/vip-interface")"
-  else
-    VIP_INTERFACE="$(ip -o route get "${VIP}" | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n 1)" || VIP_INTERFACE=""
-  fi
-  if ! [[ "${VIP_INTERFACE}" =~ ^[A-Za-z0-9_.-]{1,15}$ ]] || [ "${VIP_INTERFACE}" = lo ]; then
-    die "cannot tell which interface should carry the API VIP ${VIP} (got '${VIP_INTERFACE}'): write its name to /etc/k8sup/vip-interface and run again"
-  fi
-  log "kube-vip 0.8.9: API VIP ${VIP} on ${VIP_INTERFACE}"
-  # kube-vip reaches the API server on this host as https://kubernetes:6443 (the VIP is not up yet when it starts).
-  printf '127.0.0.1 localhost kubernetes\n::1 localhost\n' | write_file "${KUBE_VIP_DIR}/hosts" 0644
-  sed -e "s/@@K8SUP_VIP_INTERFACE@@/${VIP_INTERFACE}/" <<'K8SUP_EOF_KUBE_VIP' | write_file "${KUBE_VIP_DIR}/kube-vip.yaml" 0600
-# kube-vip static pod written by k8sup: serves the API virtual IP (spec.api.vip) from the control planes.
-# ARP mode with leader election: one control plane holds the VIP; when it stops renewing its lease (5 s), another
-# takes over and announces the address with gratuitous ARP.
-apiVersion: v1
-kind: Pod
-metadata:
-  name: kube-vip
-  namespace: kube-system
-  labels:
-    app.kubernetes.io/name: kube-vip
-    app.kubernetes.io/managed-by: k8sup
-spec:
-  hostNetwork: true
-  priorityClassName: system-node-critical
-  containers:
-    - name: kube-vip
-      image: "ghcr.io/kube-vip/kube-vip:v0.8.9"
-      imagePullPolicy: IfNotPresent
-      args:
-        - manager
-      env:
-        - name: address
-          value: "10.0.0.100"
-        - name: port
-          value: "6443"
-        - name: vip_interface
-          value: "@@K8SUP_VIP_INTERFACE@@"
-        - name: vip_cidr
-          value: "32"
-        - name: vip_arp
-          value: "true"
-        - name: cp_enable
-          value: "true"
-        - name: cp_namespace
-          value: kube-system
-        - name: svc_enable
-          value: "false"
-        - name: vip_leaderelection
-          value: "true"
-        - name: vip_leasename
-          value: plndr-cp-lock
-        - name: vip_leaseduration
-          value: "5"
-        - name: vip_renewdeadline
-          value: "3"
-        - name: vip_retryperiod
-          value: "1"
-      securityContext:
-        capabilities:
-          add:
-            - NET_ADMIN
-            - NET_RAW
-      volumeMounts:
-        - name: kubeconfig
-          mountPath: /etc/kubernetes/admin.conf
-          readOnly: true
-        # kube-vip talks to the API server on this host as https://kubernetes:6443 (the VIP may not answer yet).
-        # A hosts file mounted in place of hostAliases, which some kubelets ignore for static pods.
-        - name: hosts
-          mountPath: /etc/hosts
-          readOnly: true
-  volumes:
-    - name: kubeconfig
-      hostPath:
-        path: /etc/kubernetes/admin.conf
-        type: File
-    - name: hosts
-      hostPath:
-        path: /etc/k8sup/kube-vip/hosts
-        type: File
-K8SUP_EOF_KUBE_VIP
-  # kubeadm (>= 1.29) gives admin.conf its rights (cluster-admin through a ClusterRoleBinding) only late in init,
-  # but the VIP must answer before that: during init kube-vip uses super-admin.conf (system:masters), which only the
-  # init node has, and goes back to admin.conf right after kubeadm init (below).
-  sed -e 's|path: /etc/kubernetes/admin.conf|path: /etc/kubernetes/super-admin.conf|' "${KUBE_VIP_DIR}/kube-vip.yaml" |
-    write_file "${KUBE_VIP_DIR}/kube-vip-init.yaml" 0600
-  install_kube_vip_pod "${KUBE_VIP_DIR}/kube-vip-init.yaml"
-fi
 
 # --- host firewall. When ufw or firewalld is active, open exactly the ports this control plane needs (docs/metal.md,
 # "Host firewalls"); an inactive or missing firewall is left alone. Both tools skip rules they already have.
@@ -443,7 +340,7 @@ nodeRegistration:
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 clusterName: "demo.k8s.local"
-kubernetesVersion: "v1.31.4"
+kubernetesVersion: "v1.35.1"
 controlPlaneEndpoint: "10.0.0.100:6443"
 networking:
   podSubnet: "100.96.0.0/11"
@@ -470,14 +367,6 @@ K8SUP_EOF_KUBEADM_INIT
   mark_done kubeadm-started
   kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
   mark_done kubeadm-succeeded
-fi
-
-# --- kube-vip back on admin.conf now that kubeadm init has bound it to cluster-admin (super-admin.conf bypasses
-# RBAC and is meant for emergencies only). Checked on every run, so an interrupted first run still switches.
-if [ -f "${KUBE_VIP_POD}" ] && [ -f "${ROOT}/etc/kubernetes/admin.conf" ] &&
-  grep -q 'path: /etc/kubernetes/super-admin.conf' "${KUBE_VIP_POD}"; then
-  log "kube-vip: from super-admin.conf back to admin.conf"
-  install_kube_vip_pod "${KUBE_VIP_DIR}/kube-vip.yaml"
 fi
 
 # --- the pod network, calico 3.29.3, from a pinned, checksum-verified download.

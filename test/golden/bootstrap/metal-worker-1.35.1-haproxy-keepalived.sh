@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# k8sup node bootstrap for demo.k8s.local: role control-plane-join, provider metal, Kubernetes 1.31.4.
+# k8sup node bootstrap for demo.k8s.local: role worker, provider metal, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
 # It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
 # receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
@@ -7,12 +7,12 @@ set -euo pipefail
 
 # Values rendered by k8sup (single-quoted, so the shell never expands them).
 CLUSTER_NAME='demo.k8s.local'
-ROLE='control-plane-join'
-K8S_VERSION='1.31.4'
-K8S_PACKAGE_VERSION='1.31.4-1.1'
-K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.31/deb/'
-CONTAINERD_VERSION='1.7.24'
-RUNC_VERSION='1.2.2'
+ROLE='worker'
+K8S_VERSION='1.35.1'
+K8S_PACKAGE_VERSION='1.35.1-1.1'
+K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.35/deb/'
+CONTAINERD_VERSION='2.2.1'
+RUNC_VERSION='1.3.4'
 
 # K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
 ROOT="${K8SUP_ROOT:-}"
@@ -133,16 +133,16 @@ fi
 step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
-    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
-    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.amd64'
+    RUNC_SHA256='5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103'
     ;;
   arm64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
-    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
-    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.arm64'
+    RUNC_SHA256='d6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428'
     ;;
 esac
 if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
@@ -182,24 +182,25 @@ WantedBy=multi-user.target
 K8SUP_EOF_CONTAINERD_UNIT
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
-# containerd configuration written by k8sup.
-version = 2
+# containerd configuration written by k8sup (containerd 2.x: configuration version 3).
+version = 3
 
-[plugins."io.containerd.grpc.v1.cri"]
-  # The pause image kubeadm 1.31 expects, so the kubelet and containerd agree on the sandbox.
-  sandbox_image = "registry.k8s.io/pause:3.10"
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  # The pause image kubeadm 1.35 expects, so the kubelet and containerd agree on the sandbox
+  # (pinned: the image garbage collector never removes it).
+  sandbox = "registry.k8s.io/pause:3.10.1"
 
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
+[plugins.'io.containerd.cri.v1.images'.registry]
+  # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+  config_path = '/etc/containerd/certs.d'
 
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
-      SystemdCgroup = true
-      BinaryName = "/usr/local/sbin/runc"
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = 'io.containerd.runc.v2'
 
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
-    config_path = "/etc/containerd/certs.d"
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+    # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+    SystemdCgroup = true
+    BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 if [ "${containerd_changed}" = 1 ]; then
@@ -238,156 +239,14 @@ fi
 # with `kubeadm reset -f` before the steps below run kubeadm again.
 if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
   step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
-  # reset empties /etc/kubernetes/pki; the cluster's CAs and service-account keys are kept, modes included.
-  PKI_KEEP="$(mktemp -d)"
-  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
-    if [ -s "${ROOT}/etc/kubernetes/pki/${pki_file}" ]; then
-      mkdir -p "$(dirname "${PKI_KEEP}/${pki_file}")"
-      cp -p "${ROOT}/etc/kubernetes/pki/${pki_file}" "${PKI_KEEP}/${pki_file}"
-    fi
-  done
   kubeadm reset -f
-  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
-    if [ -s "${PKI_KEEP}/${pki_file}" ]; then
-      mkdir -p "$(dirname "${ROOT}/etc/kubernetes/pki/${pki_file}")"
-      cp -p "${PKI_KEEP}/${pki_file}" "${ROOT}/etc/kubernetes/pki/${pki_file}"
-    fi
-  done
-  rm -rf "${PKI_KEEP}"
   rm -f "${STAMP_DIR}/kubeadm-started"
 fi
 
-# --- the cluster's pre-generated PKI (CAs and service-account keys) goes to /etc/kubernetes/pki BEFORE
-# kubeadm runs: kubeadm keeps existing CAs and signs this node's certificates with them, so no --upload-certs.
-step pki "control-plane PKI"
-PKI_DIR="${ROOT}/etc/kubernetes/pki"
-mkdir -p "${PKI_DIR}/etcd"
-chmod 0700 "${PKI_DIR}" "${PKI_DIR}/etcd"
-for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
-  if [ ! -s "${PKI_DIR}/${pki_file}" ]; then
-    die "${PKI_DIR}/${pki_file} is missing: k8sup copies the PKI over SSH before it runs this script"
-  fi
-done
-
-# --- HAProxy and keepalived serve the API VIP 10.0.0.100:8443 (the controlPlaneEndpoint): keepalived holds the VIP
-# on one control plane, HAProxy on each control plane balances to every API server (docs/metal.md).
-log "HAProxy and keepalived for the API VIP 10.0.0.100"
-if ! is_done api-front-end-packages; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy keepalived
-  mark_done api-front-end-packages
-fi
-VIP='10.0.0.100'
-# The interface that carries the VIP: /etc/k8sup/vip-interface when an operator wrote it, else the interface of this
-# host's route to the VIP (a free address on the network the control planes share).
-if [ -s "${ROOT}/etc/k8sup/vip-interface" ]; then
-  VIP_INTERFACE="$(head -n 1 "${ROOT}/etc/k8sup/vip-interface")"
-else
-  VIP_INTERFACE="$(ip -o route get "${VIP}" | sed -n 's/.* dev \([^ ]*\).*/\1/p' | head -n 1)" || VIP_INTERFACE=""
-fi
-if ! [[ "${VIP_INTERFACE}" =~ ^[A-Za-z0-9_.-]{1,15}$ ]] || [ "${VIP_INTERFACE}" = lo ]; then
-  die "cannot tell which interface should carry the API VIP ${VIP} (got '${VIP_INTERFACE}'): write its name to /etc/k8sup/vip-interface and run again"
-fi
-write_file "${ROOT}/etc/haproxy/haproxy.cfg" 0644 <<'K8SUP_EOF_HAPROXY'
-# HAProxy in front of the Kubernetes API servers of demo.k8s.local, rendered by k8sup (docs/metal.md,
-# "haproxy-keepalived"). Every control plane runs it: it listens on 8443 (6443 is taken by the kube-apiserver
-# on the same host) and passes TCP through to every API server whose /healthz answers. keepalived holds the VIP.
-global
-    log /dev/log local0
-    maxconn 4000
-    daemon
-
-defaults
-    mode                    tcp
-    log                     global
-    option                  tcplog
-    option                  dontlognull
-    retries                 1
-    timeout connect         5s
-    # API watches and `kubectl exec` sessions stay open for long, mostly idle.
-    timeout client          10m
-    timeout server          10m
-    timeout check           10s
-
-frontend kube-apiserver
-    bind *:8443
-    default_backend kube-apiserver
-
-backend kube-apiserver
-    option httpchk
-    http-check connect ssl
-    http-check send meth GET uri /healthz
-    http-check expect status 200
-    balance roundrobin
-    default-server inter 5s downinter 5s rise 2 fall 2 slowstart 30s
-    server cp-1 10.0.0.11:6443 check verify none
-    server cp-2 10.0.0.12:6443 check verify none
-    server cp-3 10.0.0.13:6443 check verify none
-K8SUP_EOF_HAPROXY
-HAPROXY_CHANGED="${WROTE}"
-haproxy -c -q -f "${ROOT}/etc/haproxy/haproxy.cfg" || die "the rendered ${ROOT}/etc/haproxy/haproxy.cfg does not pass haproxy -c"
-write_file "${ROOT}/etc/keepalived/check_apiserver.sh" 0755 <<'K8SUP_EOF_CHECK'
-#!/bin/sh
-# keepalived's health check for the API VIP (rendered by k8sup): this host only deserves the VIP while its HAProxy
-# answers on 8443 and reaches a healthy API server. /healthz is readable without credentials.
-curl -sfk --max-time 2 -o /dev/null https://localhost:8443/healthz || {
-  echo "k8sup: https://localhost:8443/healthz does not answer" >&2
-  exit 1
-}
-K8SUP_EOF_CHECK
-KEEPALIVED_CHANGED="${WROTE}"
-sed -e "s/@@K8SUP_VIP_INTERFACE@@/${VIP_INTERFACE}/" <<'K8SUP_EOF_KEEPALIVED' | write_file "${ROOT}/etc/keepalived/keepalived.conf" 0644
-! keepalived for the API VIP 10.0.0.100 of demo.k8s.local, rendered by k8sup (docs/metal.md, "haproxy-keepalived").
-! The control plane with the highest priority holds the VIP while its check passes (HAProxy answers /healthz
-! through this host); a failing check lowers it below every healthy peer, which then takes the VIP over.
-global_defs {
-    router_id k8sup_cp_2
-    enable_script_security
-    script_user root
-}
-
-vrrp_script check_apiserver {
-    script "/etc/keepalived/check_apiserver.sh"
-    interval 3
-    timeout 5
-    weight -4
-    fall 10
-    rise 2
-}
-
-vrrp_instance k8sup_api {
-    state BACKUP
-    interface @@K8SUP_VIP_INTERFACE@@
-    virtual_router_id 86
-    priority 100
-    advert_int 1
-    ! VRRP's PASS authentication is sent in clear text: it keeps clusters on one network apart, it is no secret.
-    authentication {
-        auth_type PASS
-        auth_pass 3a2192b1
-    }
-    unicast_src_ip 10.0.0.12
-    unicast_peer {
-        10.0.0.11
-        10.0.0.13
-    }
-    virtual_ipaddress {
-        10.0.0.100
-    }
-    track_script {
-        check_apiserver
-    }
-}
-K8SUP_EOF_KEEPALIVED
-[ "${WROTE}" = 1 ] && KEEPALIVED_CHANGED=1
-systemctl enable haproxy keepalived
-# Started (or restarted with a changed configuration) before kubeadm: the VIP must answer while kubeadm still needs it.
-if [ "${HAPROXY_CHANGED}" = 1 ]; then systemctl restart haproxy; else systemctl start haproxy; fi
-if [ "${KEEPALIVED_CHANGED}" = 1 ]; then systemctl restart keepalived; else systemctl start keepalived; fi
-
-# --- host firewall. When ufw or firewalld is active, open exactly the ports this control plane needs (docs/metal.md,
+# --- host firewall. When ufw or firewalld is active, open exactly the ports this worker needs (docs/metal.md,
 # "Host firewalls"); an inactive or missing firewall is left alone. Both tools skip rules they already have.
-FIREWALL_PORTS=('6443/tcp' '2379-2380/tcp' '10250/tcp' '10257/tcp' '10259/tcp' '8443/tcp' '179/tcp' '4789/udp' )
-FIREWALL_PROTOCOLS=('112' '4' )
+FIREWALL_PORTS=('10250/tcp' '30000-32767/tcp' '179/tcp' '4789/udp' )
+FIREWALL_PROTOCOLS=('4' )
 if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then
   log "ufw is active: opening ${FIREWALL_PORTS[*]}"
   for rule in "${FIREWALL_PORTS[@]}"; do
@@ -431,7 +290,7 @@ elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; 
   log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
   mark_done kubeadm-succeeded
 else
-  NODE_NAME='cp-2'
+  NODE_NAME='worker-1'
   [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
   KUBEADM_ACTION='join'
   step kubeadm "kubeadm ${KUBEADM_ACTION}"
@@ -439,23 +298,19 @@ else
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: JoinConfiguration
 nodeRegistration:
-  name: "cp-2"
+  name: "worker-1"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
     - name: "node-labels"
-      value: "k8sup.io/node-group=control-plane"
+      value: "k8sup.io/node-group=nodes"
     - name: "node-ip"
-      value: "10.0.0.12"
+      value: "10.0.0.21"
 discovery:
   bootstrapToken:
     apiServerEndpoint: "10.0.0.100:8443"
     token: "@@K8SUP_BOOTSTRAP_TOKEN@@"
     caCertHashes:
       - "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-controlPlane:
-  localAPIEndpoint:
-    advertiseAddress: "10.0.0.12"
-    bindPort: 6443
 K8SUP_EOF_KUBEADM_JOIN
   BOOTSTRAP_TOKEN=""
   if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi

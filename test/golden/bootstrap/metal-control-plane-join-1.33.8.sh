@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# k8sup node bootstrap for demo.k8s.local: role worker, provider metal, Kubernetes 1.31.4.
+# k8sup node bootstrap for demo.k8s.local: role control-plane-join, provider metal, Kubernetes 1.33.8.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
 # It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
 # receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
@@ -7,12 +7,12 @@ set -euo pipefail
 
 # Values rendered by k8sup (single-quoted, so the shell never expands them).
 CLUSTER_NAME='demo.k8s.local'
-ROLE='worker'
-K8S_VERSION='1.31.4'
-K8S_PACKAGE_VERSION='1.31.4-1.1'
-K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.31/deb/'
-CONTAINERD_VERSION='1.7.24'
-RUNC_VERSION='1.2.2'
+ROLE='control-plane-join'
+K8S_VERSION='1.33.8'
+K8S_PACKAGE_VERSION='1.33.8-1.1'
+K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.33/deb/'
+CONTAINERD_VERSION='2.2.1'
+RUNC_VERSION='1.3.4'
 
 # K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
 ROOT="${K8SUP_ROOT:-}"
@@ -133,16 +133,16 @@ fi
 step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
-    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
-    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.amd64'
+    RUNC_SHA256='5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103'
     ;;
   arm64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
-    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
-    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.arm64'
+    RUNC_SHA256='d6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428'
     ;;
 esac
 if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
@@ -182,24 +182,25 @@ WantedBy=multi-user.target
 K8SUP_EOF_CONTAINERD_UNIT
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
-# containerd configuration written by k8sup.
-version = 2
+# containerd configuration written by k8sup (containerd 2.x: configuration version 3).
+version = 3
 
-[plugins."io.containerd.grpc.v1.cri"]
-  # The pause image kubeadm 1.31 expects, so the kubelet and containerd agree on the sandbox.
-  sandbox_image = "registry.k8s.io/pause:3.10"
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  # The pause image kubeadm 1.33 expects, so the kubelet and containerd agree on the sandbox
+  # (pinned: the image garbage collector never removes it).
+  sandbox = "registry.k8s.io/pause:3.10"
 
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
+[plugins.'io.containerd.cri.v1.images'.registry]
+  # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+  config_path = '/etc/containerd/certs.d'
 
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
-      SystemdCgroup = true
-      BinaryName = "/usr/local/sbin/runc"
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = 'io.containerd.runc.v2'
 
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
-    config_path = "/etc/containerd/certs.d"
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+    # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+    SystemdCgroup = true
+    BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 if [ "${containerd_changed}" = 1 ]; then
@@ -238,13 +239,40 @@ fi
 # with `kubeadm reset -f` before the steps below run kubeadm again.
 if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
   step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
+  # reset empties /etc/kubernetes/pki; the cluster's CAs and service-account keys are kept, modes included.
+  PKI_KEEP="$(mktemp -d)"
+  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+    if [ -s "${ROOT}/etc/kubernetes/pki/${pki_file}" ]; then
+      mkdir -p "$(dirname "${PKI_KEEP}/${pki_file}")"
+      cp -p "${ROOT}/etc/kubernetes/pki/${pki_file}" "${PKI_KEEP}/${pki_file}"
+    fi
+  done
   kubeadm reset -f
+  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+    if [ -s "${PKI_KEEP}/${pki_file}" ]; then
+      mkdir -p "$(dirname "${ROOT}/etc/kubernetes/pki/${pki_file}")"
+      cp -p "${PKI_KEEP}/${pki_file}" "${ROOT}/etc/kubernetes/pki/${pki_file}"
+    fi
+  done
+  rm -rf "${PKI_KEEP}"
   rm -f "${STAMP_DIR}/kubeadm-started"
 fi
 
-# --- host firewall. When ufw or firewalld is active, open exactly the ports this worker needs (docs/metal.md,
+# --- the cluster's pre-generated PKI (CAs and service-account keys) goes to /etc/kubernetes/pki BEFORE
+# kubeadm runs: kubeadm keeps existing CAs and signs this node's certificates with them, so no --upload-certs.
+step pki "control-plane PKI"
+PKI_DIR="${ROOT}/etc/kubernetes/pki"
+mkdir -p "${PKI_DIR}/etcd"
+chmod 0700 "${PKI_DIR}" "${PKI_DIR}/etcd"
+for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+  if [ ! -s "${PKI_DIR}/${pki_file}" ]; then
+    die "${PKI_DIR}/${pki_file} is missing: k8sup copies the PKI over SSH before it runs this script"
+  fi
+done
+
+# --- host firewall. When ufw or firewalld is active, open exactly the ports this control plane needs (docs/metal.md,
 # "Host firewalls"); an inactive or missing firewall is left alone. Both tools skip rules they already have.
-FIREWALL_PORTS=('10250/tcp' '30000-32767/tcp' '179/tcp' '4789/udp' )
+FIREWALL_PORTS=('6443/tcp' '2379-2380/tcp' '10250/tcp' '10257/tcp' '10259/tcp' '179/tcp' '4789/udp' )
 FIREWALL_PROTOCOLS=('4' )
 if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then
   log "ufw is active: opening ${FIREWALL_PORTS[*]}"
@@ -289,7 +317,7 @@ elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; 
   log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
   mark_done kubeadm-succeeded
 else
-  NODE_NAME='worker-1'
+  NODE_NAME='cp-1'
   [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
   KUBEADM_ACTION='join'
   step kubeadm "kubeadm ${KUBEADM_ACTION}"
@@ -297,19 +325,23 @@ else
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: JoinConfiguration
 nodeRegistration:
-  name: "worker-1"
+  name: "cp-1"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
     - name: "node-labels"
-      value: "k8sup.io/node-group=nodes"
+      value: "k8sup.io/node-group=control-plane"
     - name: "node-ip"
-      value: "10.0.0.21"
+      value: "10.0.0.11"
 discovery:
   bootstrapToken:
-    apiServerEndpoint: "10.0.0.100:8443"
+    apiServerEndpoint: "10.0.0.100:6443"
     token: "@@K8SUP_BOOTSTRAP_TOKEN@@"
     caCertHashes:
       - "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+controlPlane:
+  localAPIEndpoint:
+    advertiseAddress: "10.0.0.11"
+    bindPort: 6443
 K8SUP_EOF_KUBEADM_JOIN
   BOOTSTRAP_TOKEN=""
   if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
