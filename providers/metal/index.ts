@@ -17,6 +17,7 @@ import { REAL_HOST, type RemoteEnvironment } from './remote.js';
 import { hostHandler } from './resources/host.js';
 import { kubeadmInitHandler, kubeadmJoinHandler, renderStepScript } from './resources/kubeadm.js';
 import { SSH_TRANSIENT_CODES } from './ssh.js';
+import { metalUpgrade } from './upgrade.js';
 
 export { MetalClients, type PkiFile, type RenderBootstrap } from './clients.js';
 export { parseHostsFile } from './hosts-file.js';
@@ -148,6 +149,7 @@ export function createMetalProvider(options: MetalProviderOptions = {}): Provide
       return clients;
     },
     classifyError: classifyMetalError,
+    upgrade: metalUpgrade,
     apiEndpoint(outputs) {
       for (const [id, o] of Object.entries(outputs)) {
         if (id.endsWith('/kubeadm-init') && typeof o.apiEndpoint === 'string') return o.apiEndpoint;

@@ -139,8 +139,9 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .option('--instance-group <group>', 'only this group').option('--force', 'replace even up-to-date nodes')
     .action(actions(() => import('./rolling-update.js')));
 
-  program.command('upgrade').description('upgrade Kubernetes').command('cluster [name]').description('set a new Kubernetes version (a new revision); --yes applies it')
+  program.command('upgrade').description('upgrade Kubernetes').command('cluster [name]').description("kubeadm's upgrade procedure to a new Kubernetes version (a plan of steps; --yes runs it)")
     .requiredOption('--kubernetes-version <x.y.z>', 'target version')
+    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys in ~/.ssh/known_hosts')
     .action(actions(() => import('./upgrade-cluster.js')));
 
   program.command('export').description('export credentials').command('kubeconfig [name]').description('merge an admin context into ~/.kube/config')

@@ -5,6 +5,7 @@ import type { Cluster, CloudName } from '../api/types.js';
 import type { BlobStore } from '../state/blob.js';
 import type { IoHost } from './io.js';
 import type { ErrorClass, ResourceHandler, ResourceNode } from './resource.js';
+import type { UpgradeCapability } from './upgrade.js';
 
 /** Everything a provider's pure model builders need besides the spec. No secrets in here. */
 export interface BuildInputs {
@@ -63,6 +64,8 @@ export interface Provider<C = unknown> {
    * replaceable instances (AWS Auto Scaling groups, GCE managed instance groups) offer it; bare metal does not.
    */
   rollingUpdate?: RollingUpdateCapability<C>;
+  /** Optional: kubeadm's upgrade procedure on this provider's machines (`upgrade cluster`, docs/upgrades.md). */
+  upgrade?: UpgradeCapability<C>;
 }
 
 /** One running (or starting) instance of a cloud instance group, as `rolling-update` sees it. */

@@ -37,8 +37,8 @@ test('upgrade without --yes previews the plan of the next minor and writes nothi
   const r = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', '1.35.1'], { env });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^Plan for up\.k8s\.local/m);
-  assert.match(r.stderr, /Would set up\.k8s\.local to Kubernetes 1\.32\.3 \(revision 2\); nothing was written/);
-  assert.match(r.stderr, /k8sup upgrade cluster up\.k8s\.local --kubernetes-version 1\.32\.3 --yes/);
+  assert.match(r.stderr, /Would set up\.k8s\.local to Kubernetes 1\.35\.1 \(revision 2\); nothing was written/);
+  assert.match(r.stderr, /k8sup upgrade cluster up\.k8s\.local --kubernetes-version 1\.35\.1 --yes/);
   assert.equal(store(), digest, 'upgrade without --yes wrote something');
   const spec = JSON.parse((await k8sup(['get', 'cluster', NAME, '-o', 'json'], { env })).stdout);
   assert.equal(spec.spec.kubernetesVersion, '1.34.4');
@@ -60,13 +60,13 @@ test('rollback refuses a Kubernetes downgrade unless --force, and writes only wi
   for (const yes of [[], ['--yes']]) {
     const r = await k8sup(['rollback', 'cluster', NAME, '--revision', '1', ...yes], { env });
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /cannot downgrade Kubernetes from 1\.32\.3 to 1\.31\.4/);
+    assert.match(r.stderr, /cannot downgrade Kubernetes from 1\.35\.1 to 1\.34\.4/);
     assert.match(r.stderr, /^hint: .*--force/m);
     assert.equal(store(), digest);
   }
   const preview = await k8sup(['rollback', 'cluster', NAME, '--revision', '1', '--force'], { env });
   assert.equal(preview.code, 0, preview.stderr);
-  assert.match(preview.stderr, /spec\.kubernetesVersion: "1\.32\.3" → "1\.31\.4"/);
+  assert.match(preview.stderr, /spec\.kubernetesVersion: "1\.35\.1" → "1\.34\.4"/);
   assert.equal(store(), digest, 'rollback --force without --yes wrote something');
 
   const forced = await k8sup(['rollback', 'cluster', NAME, '--revision', '1', '--force', '--yes'], { env });
