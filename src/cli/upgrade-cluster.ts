@@ -55,7 +55,8 @@ export default async function upgradeCluster(ctx: CliContext, args: string[], op
     if (p.steps.length > 0) {
       const left = p.steps.filter((s) => !s.done).length;
       ctx.io.emit({ code: 'cluster.preview', level: 'info', message: `Would upgrade ${name} from Kubernetes ${p.from} to ${target.text} in ${left} steps; nothing was written.`, data: { cluster: name } });
-      ctx.io.emit({ code: 'next', level: 'info', message: 'To upgrade:', data: { command: suggest(ctx, `upgrade cluster ${name} --kubernetes-version ${target.text} --yes`) } });
+      const command = suggest(ctx, `upgrade cluster ${name} --kubernetes-version ${target.text} --yes`);
+      ctx.io.emit({ code: 'next', level: 'info', message: `Upgrade with: ${command}`, data: { command } });
     }
     return 0;
   }

@@ -6,6 +6,7 @@ import type { BlobStore } from '../state/blob.js';
 import type { IoHost } from './io.js';
 import type { ErrorClass, ResourceHandler, ResourceNode } from './resource.js';
 import type { UpgradeCapability } from './upgrade.js';
+import type { CertificatesCapability } from './certificates.js';
 
 /** Everything a provider's pure model builders need besides the spec. No secrets in here. */
 export interface BuildInputs {
@@ -66,6 +67,8 @@ export interface Provider<C = unknown> {
   rollingUpdate?: RollingUpdateCapability<C>;
   /** Optional: kubeadm's upgrade procedure on this provider's machines (`upgrade cluster`, docs/upgrades.md). */
   upgrade?: UpgradeCapability<C>;
+  /** Optional: kubeadm's certificates read and renewed on the machines that hold them (`certs check|renew`). */
+  certificates?: CertificatesCapability<C>;
 }
 
 /** One running (or starting) instance of a cloud instance group, as `rolling-update` sees it. */
