@@ -1,4 +1,5 @@
-// The scripts of `upgrade cluster`'s steps (templates/upgrade): every action on apt and dnf hosts passes shellcheck,
+// The scripts of `upgrade cluster`'s steps (templates/upgrade) and of `certs` (templates/certs): every action on apt
+// and dnf hosts passes shellcheck,
 // a finished step is a no-op when it runs again, and the packages come from the new minor's repository.
 
 import assert from 'node:assert/strict';
@@ -26,6 +27,10 @@ describe('upgrade step scripts', () => {
         execFileSync('shellcheck', ['--severity=style', file]);
       }
     }
+  });
+
+  test('the certs scripts (templates/certs) pass shellcheck', () => {
+    for (const name of ['list.sh', 'renew.sh']) execFileSync('shellcheck', ['--severity=style', '--shell=bash', new URL(`../../templates/certs/${name}`, import.meta.url).pathname]);
   });
 
   test('packages: the new minor repository and pinned versions; dnf hosts use the rpm repository', () => {
