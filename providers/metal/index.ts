@@ -18,6 +18,8 @@ import { hostHandler } from './resources/host.js';
 import { kubeadmInitHandler, kubeadmJoinHandler, renderStepScript } from './resources/kubeadm.js';
 import { SSH_TRANSIENT_CODES } from './ssh.js';
 import { metalCloud } from './cloud.js';
+import { metalUpgrade } from './upgrade.js';
+import { metalCertificates } from './certs.js';
 
 export { MetalClients, type PkiFile, type RenderBootstrap } from './clients.js';
 export { parseHostsFile } from './hosts-file.js';
@@ -136,6 +138,8 @@ export function createMetalProvider(options: MetalProviderOptions = {}): Provide
       return clients;
     },
     classifyError: classifyMetalError,
+    upgrade: metalUpgrade,
+    certificates: metalCertificates,
     apiEndpoint(outputs) {
       for (const [id, o] of Object.entries(outputs)) {
         if (id.endsWith('/kubeadm-init') && typeof o.apiEndpoint === 'string') return o.apiEndpoint;

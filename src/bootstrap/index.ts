@@ -23,13 +23,9 @@ export {
   CONTAINERD,
   RUNC,
   KUBE_VIP,
-  SUPPORTED_KUBERNETES_MINORS,
-  parseKubernetesVersion,
-  pauseImageFor,
-  kubeadmApiVersionFor,
+  KUBEADM_API_VERSION,
   type CniPin,
   type PinnedBinary,
-  type KubernetesVersion,
 } from './versions.js';
 export { parseStateStoreUrl } from './inputs.js';
 export { renderBootstrapInstaller, BOOTSTRAP_UNIT, BOOTSTRAP_SCRIPT_PATH, type InstallerOptions } from './unit.js';

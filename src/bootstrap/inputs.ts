@@ -5,7 +5,8 @@ import type { CniName } from '../api/types.js';
 import { InvalidInputError, type FieldIssue } from '../core/errors.js';
 import { stateLocationOf } from '../state/url.js';
 import type { BootstrapInput } from './types.js';
-import { isSupportedKubernetesVersion, parseKubernetesVersion, SUPPORTED_KUBERNETES_MINORS, supportedCni, type KubernetesVersion } from './versions.js';
+import { isSupported, parseKubeVersion, supportedRange, type KubeVersion } from '../api/version.js';
+import { supportedCni } from './versions.js';
 import { CONTROL_PLANE_GROUP } from '../api/labels.js';
 
 export interface StateStoreLocation {
@@ -17,7 +18,7 @@ export interface StateStoreLocation {
 
 export interface ResolvedInput {
   input: BootstrapInput;
-  version: KubernetesVersion;
+  version: KubeVersion;
   cni: CniName;
   store: StateStoreLocation;
   /** Key prefix of this cluster's objects in the bucket: '<prefix>/<cluster>/'. */
@@ -80,11 +81,9 @@ export function resolveBootstrapInput(input: BootstrapInput): ResolvedInput {
   if (!KEY_SEGMENT.test(cluster.metadata.name) || !DNS_NAME.test(cluster.metadata.name)) {
     issue('metadata.name', 'must be a DNS-1123 subdomain');
   }
-  const version = parseKubernetesVersion(spec.kubernetesVersion);
-  if (!version) issue('spec.kubernetesVersion', 'must look like 1.31.4');
-  else if (!isSupportedKubernetesVersion(version)) {
-    issue('spec.kubernetesVersion', `1.${SUPPORTED_KUBERNETES_MINORS.join(', 1.')} are supported`);
-  }
+  const version = parseKubeVersion(spec.kubernetesVersion);
+  if (!version) issue('spec.kubernetesVersion', 'must look like 1.35.1');
+  else if (!isSupported(version)) issue('spec.kubernetesVersion', `${version.text} is not supported (${supportedRange()})`);
   const cni = spec.networking.cni;
   if (!supportedCni.includes(cni)) issue('spec.networking.cni', `must be one of ${supportedCni.join(', ')}`);
   if (!isCidr(spec.networking.podCIDR)) issue('spec.networking.podCIDR', 'must be a CIDR');

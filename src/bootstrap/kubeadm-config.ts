@@ -4,7 +4,7 @@ import { resolveBootstrapInput, type ResolvedInput } from './inputs.js';
 import { yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate } from './template.js';
 import type { BootstrapInput } from './types.js';
-import { kubeadmApiVersionFor } from './versions.js';
+import { KUBEADM_API_VERSION } from './versions.js';
 import { NODE_GROUP_LABEL } from '../api/labels.js';
 
 /** Filled in on the node at boot: cloud nodes learn their name from the metadata service. */
@@ -24,10 +24,9 @@ export function renderKubeadmConfig(input: BootstrapInput): string {
 
 export function renderKubeadmConfigFor(r: ResolvedInput): string {
   const { input } = r;
-  const apiVersion = kubeadmApiVersionFor(r.version);
   const kubeletExtraArgs = [{ name: 'node-labels', value: `${NODE_GROUP_LABEL}=${input.nodeGroup}` }];
   if (input.nodeIp) kubeletExtraArgs.push({ name: 'node-ip', value: input.nodeIp });
-  const name = `kubeadm/${apiVersion}.yaml`;
+  const name = `kubeadm/${KUBEADM_API_VERSION}.yaml`;
   return renderTemplate(
     loadTemplate(name),
     {

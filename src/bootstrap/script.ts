@@ -13,7 +13,8 @@ import { shellQuote, yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
 import { CONTROL_PLANE_PKI_FILES } from '../pki/files.js';
 import type { BootstrapInput } from './types.js';
-import { CNI, CONTAINERD, KUBE_VIP, RUNC, debianPackageVersion, kubeadmApiVersionFor, kubernetesAptRepository, kubernetesRpmRepository, pauseImageFor } from './versions.js';
+import { pauseImageFor } from '../api/version.js';
+import { CNI, CONTAINERD, KUBEADM_API_VERSION, KUBE_VIP, RUNC, debianPackageVersion, kubernetesAptRepository, kubernetesRpmRepository } from './versions.js';
 
 export { CONTROL_PLANE_PKI_FILES } from '../pki/files.js';
 
@@ -192,7 +193,7 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     // they first remove members of control planes that are gone. Metal hosts are not replaced, so neither applies.
     etcdLeave: r.isCloud && r.isControlPlane,
     etcdCleanup: r.isCloud && r.isControlPlane && mayJoin,
-    kubeadmApiVersion: kubeadmApiVersionFor(r.version),
+    kubeadmApiVersion: KUBEADM_API_VERSION,
     controlPlaneEndpoint: r.controlPlaneEndpoint,
     join: role !== 'control-plane-init',
     // Cloud first control planes check the state store before kubeadm init: a replaced instance must not start a

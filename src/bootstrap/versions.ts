@@ -1,12 +1,15 @@
 // Pinned versions and checksums of everything a node downloads outside the signed Kubernetes apt repository.
-// Where the checksums come from: containerd, runc and cilium-cli values are the upstream release checksums as
-// recorded in kubespray's roles/kubespray_defaults/vars/main/checksums.yml (runc also cross-checked against
-// vexxhost/ansible-collection-containers). They could not be re-downloaded here (no internet on this machine).
+// Which Kubernetes releases exist and what each needs (newest patch, pause image) is in src/api/version.ts; kubelet,
+// kubeadm and kubectl come from the signed pkgs.k8s.io repository of the minor (apt/dnf verify its signature), so
+// they need no checksum here. Where the checksums come from: containerd, runc and cilium-cli values are the upstream
+// release checksums as recorded in kubespray's roles/kubespray_defaults/vars/main/checksums.yml (containerd 2.2.1
+// and runc 1.3.4: commit 005bdce7f1867958838a2d0bb4f7e67893d98f64). They could not be re-downloaded here (no internet on this machine).
 // CNI manifests (calico.yaml, kube-flannel.yml) have no published checksum and could not be fetched here to compute
 // one: their sha256 is null until someone with network access fills it in; until then a node fetches the tagged
 // release over HTTPS and logs the sha256 it got. See docs/bootstrap.md "Pinned versions".
 
 import type { CniName } from '../api/types.js';
+import type { KubeVersion } from '../api/version.js';
 
 export type Arch = 'amd64' | 'arm64';
 
@@ -17,28 +20,29 @@ export interface PinnedBinary {
   sha256: Record<Arch, string>;
 }
 
+/** containerd 2.2 (supported upstream; its configuration is version 3, templates/node/containerd-config.toml). */
 export const CONTAINERD: PinnedBinary = {
-  version: '1.7.24',
+  version: '2.2.1',
   url: {
-    amd64: 'https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz',
-    arm64: 'https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz',
+    amd64: 'https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz',
+    arm64: 'https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz',
   },
   sha256: {
-    amd64: '1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef',
-    arm64: '420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064',
+    amd64: 'f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41',
+    arm64: 'dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6',
   },
 };
 
-/** The runc containerd 1.7.24 was released with. */
+/** runc 1.3, the line containerd 2.2 is released and tested with. */
 export const RUNC: PinnedBinary = {
-  version: '1.2.2',
+  version: '1.3.4',
   url: {
-    amd64: 'https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.amd64',
-    arm64: 'https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.arm64',
+    amd64: 'https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.amd64',
+    arm64: 'https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.arm64',
   },
   sha256: {
-    amd64: 'a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6',
-    arm64: 'bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789',
+    amd64: '5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103',
+    arm64: 'd6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428',
   },
 };
 
@@ -91,60 +95,21 @@ export const CNI: Record<CniName, CniPin> = {
 
 export const supportedCni: readonly CniName[] = ['calico', 'cilium', 'flannel'];
 
-/** Kubernetes minors k8sup bootstraps, with the pause (sandbox) image each kubeadm release expects. */
-const PAUSE_IMAGE_BY_MINOR: Record<number, string> = {
-  30: 'registry.k8s.io/pause:3.9',
-  31: 'registry.k8s.io/pause:3.10',
-  32: 'registry.k8s.io/pause:3.10',
-  33: 'registry.k8s.io/pause:3.10',
-  34: 'registry.k8s.io/pause:3.10.1',
-};
+/** kubeadm's config API for every supported minor (v1beta4 is the default since 1.31; v1beta3 is deprecated). */
+export const KUBEADM_API_VERSION = 'v1beta4';
 
-export const SUPPORTED_KUBERNETES_MINORS: readonly number[] = Object.keys(PAUSE_IMAGE_BY_MINOR).map(Number);
-
-export interface KubernetesVersion {
-  major: number;
-  minor: number;
-  patch: number;
-  /** '1.31.4' (no leading v). */
-  text: string;
-}
-
-/** Parses '1.31.4' or 'v1.31.4'; null when it is not a plain release version. */
-export function parseKubernetesVersion(version: string): KubernetesVersion | null {
-  const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(version.trim());
-  if (!m) return null;
-  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return { major, minor, patch, text: `${major}.${minor}.${patch}` };
-}
-
-export function isSupportedKubernetesVersion(v: KubernetesVersion): boolean {
-  return v.major === 1 && v.minor in PAUSE_IMAGE_BY_MINOR;
-}
-
-export function pauseImageFor(v: KubernetesVersion): string {
-  const image = PAUSE_IMAGE_BY_MINOR[v.minor];
-  if (v.major !== 1 || !image) throw new Error(`no pause image pinned for Kubernetes ${v.text}`);
-  return image;
-}
-
-/** kubeadm's config API: v1beta4 from 1.31 (extraArgs become name/value lists), v1beta3 before. */
-export function kubeadmApiVersionFor(v: KubernetesVersion): 'v1beta3' | 'v1beta4' {
-  return v.major === 1 && v.minor < 31 ? 'v1beta3' : 'v1beta4';
-}
-
-/** pkgs.k8s.io package version of a release: '1.31.4' → '1.31.4-1.1'. */
-export function debianPackageVersion(v: KubernetesVersion): string {
+/** pkgs.k8s.io package version of a release: '1.35.1' → '1.35.1-1.1'. */
+export function debianPackageVersion(v: KubeVersion): string {
   return `${v.text}-1.1`;
 }
 
 /** The pkgs.k8s.io repository of a minor version (ends with '/'). */
-export function kubernetesAptRepository(v: KubernetesVersion): string {
+export function kubernetesAptRepository(v: KubeVersion): string {
   return `https://pkgs.k8s.io/core:/stable:/v${v.major}.${v.minor}/deb/`;
 }
 
 /** The pkgs.k8s.io rpm repository of a minor version (ends with '/'); dnf verifies it with repodata/repomd.xml.key. */
-export function kubernetesRpmRepository(v: KubernetesVersion): string {
+export function kubernetesRpmRepository(v: KubeVersion): string {
   return `https://pkgs.k8s.io/core:/stable:/v${v.major}.${v.minor}/rpm/`;
 }
 

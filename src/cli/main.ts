@@ -148,9 +148,17 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .option('--instance-group <group>', 'only this group').option('--force', 'replace even up-to-date nodes')
     .action(actions(() => import('./rolling-update.js')));
 
-  program.command('upgrade').description('upgrade Kubernetes').command('cluster [name]').description('set a new Kubernetes version (a new revision); --yes applies it')
+  program.command('upgrade').description('upgrade Kubernetes').command('cluster [name]').description("kubeadm's upgrade procedure to a new Kubernetes version (a plan of steps; --yes runs it)")
     .requiredOption('--kubernetes-version <x.y.z>', 'target version')
+    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys in ~/.ssh/known_hosts')
     .action(actions(() => import('./upgrade-cluster.js')));
+  const certs = program.command('certs').description("kubeadm's certificates");
+  certs.command('check [name]').description('when each certificate of the cluster expires')
+    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys in ~/.ssh/known_hosts')
+    .action(actions(() => import('./certs-check.js')));
+  certs.command('renew [name]').description('renew the certificates on the control planes, one at a time (--yes)')
+    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys in ~/.ssh/known_hosts')
+    .action(actions(() => import('./certs-renew.js')));
 
   program.command('export').description('export credentials').command('kubeconfig [name]').description('merge an admin context into ~/.kube/config')
     .option('--kubeconfig <path>', 'kubeconfig file to write (default ~/.kube/config or $KUBECONFIG)')

@@ -40,6 +40,11 @@ export default async function validateClusterCommand(ctx: CliContext, args: stri
     });
     const report = await validateCluster(cluster, { kubeconfigYaml, context: opts.context }, { waitMs, count: Number(opts.count), intervalMs, io: ctx.io, signal: ctx.signal, readBootstrapReports });
     printData(ctx, report, { table: () => renderValidationTable(report) });
+    if (!report.failures.some((f) => f.type === 'api')) {
+      const { servingCertificateWarning } = await import('../validate/certificate-expiry.js');
+      const warning = await servingCertificateWarning(kubeconfigYaml, opts.context).catch(() => undefined);
+      if (warning) ctx.note(warning);
+    }
     if (!report.valid) {
       throw new ClusterInvalidError(`cluster ${name} is not valid: ${report.failures.length} failure(s)`, {
         hint: waitMs ? 'see the failures above' : 'see the failures above; --wait 10m keeps checking while the cluster comes up',

@@ -80,6 +80,9 @@ export interface EventFields {
   'metal.script.log': { host: string; step: string };
   'metal.ssh.retry': { host: string; attempt: number };
   'metal.host.forgotten': { host: string };
+  // upgrade cluster.
+  'upgrade.step': { step: string; action: string; target: string; phase: 'start' | 'done' | 'skipped' | 'failed' };
+  'upgrade.done': { cluster: string; from: string; to: string; revision: number };
   // The CLI: what a command did to the state store, and what to run next.
   'cluster.stored': { cluster: string; revision: number; store: string };
   'cluster.applied': { cluster: string; revision: number };
@@ -190,6 +193,8 @@ export const EVENT_CATALOGUE: { readonly [C in EventCode]: string } = {
   'metal.script.log': 'one line of a script running on a host (debug)',
   'metal.ssh.retry': 'an SSH connection attempt failed and is retried',
   'metal.host.forgotten': 'a host no longer carries the cluster and is dropped from the inventory',
+  'upgrade.step': 'a step of upgrade cluster starts, finishes, was already done (skipped) or fails',
+  'upgrade.done': 'every step of the upgrade finished and the spec revision with the new version was written',
   'cluster.stored': 'create stored the first revision of the spec and the PKI',
   'cluster.applied': 'the cloud matches the spec revision',
   'cluster.deleted': 'every resource and the state of the cluster are gone',

@@ -8,6 +8,8 @@ import type { StateLocation } from '../state/url.js';
 import type { FieldIssue } from './errors.js';
 import type { IoHost } from './io.js';
 import type { ErrorClass, ResourceHandler, ResourceNode } from './resource.js';
+import type { UpgradeCapability } from './upgrade.js';
+import type { CertificatesCapability } from './certificates.js';
 
 /**
  * What k8sup knows about a cloud before (and without) loading its provider: pure, synchronous and light, so the spec
@@ -148,6 +150,10 @@ export interface Provider<C = unknown> {
    * replaceable instances (AWS Auto Scaling groups, GCE managed instance groups) offer it; bare metal does not.
    */
   rollingUpdate?: RollingUpdateCapability<C>;
+  /** Optional: kubeadm's upgrade procedure on this provider's machines (`upgrade cluster`, docs/upgrades.md). */
+  upgrade?: UpgradeCapability<C>;
+  /** Optional: kubeadm's certificates read and renewed on the machines that hold them (`certs check|renew`). */
+  certificates?: CertificatesCapability<C>;
 }
 
 /** One running (or starting) instance of a cloud instance group, as `rolling-update` sees it. */

@@ -210,7 +210,7 @@ export class FakeClusterState {
   daemonSets: KubeObject[] = [];
   deployments: KubeObject[] = [];
   readyz: ReadyzCheck[] = READYZ_CHECKS.map((name) => ({ name, ok: true }));
-  kubernetesVersion = '1.31.4';
+  kubernetesVersion = '1.34.4';
   private revision = 1000;
   private listeners = new Set<(e: WatchEvent) => void>();
 
@@ -418,7 +418,7 @@ function buildNode(cluster: Cluster, seed: NodeSeed, index: number, version: str
         bootID: randomUUID(),
         kernelVersion: '6.8.0-1021-aws',
         osImage: 'Ubuntu 24.04.1 LTS',
-        containerRuntimeVersion: 'containerd://1.7.24',
+        containerRuntimeVersion: 'containerd://2.2.1',
         kubeletVersion: `v${version}`,
         kubeProxyVersion: `v${version}`,
         operatingSystem: 'linux',

@@ -6,8 +6,8 @@ import type { BootstrapInput, NodeRole } from '../../src/bootstrap/index.js';
 
 export const ROLES: NodeRole[] = ['control-plane-init', 'control-plane-join', 'worker'];
 export const PROVIDERS: CloudName[] = ['aws', 'gce', 'metal'];
-/** One 1.30 (kubeadm v1beta3) and one 1.31+ (v1beta4) release. */
-export const VERSIONS = ['1.30.8', '1.31.4'];
+/** The oldest and the newest supported minor (their pause images differ). */
+export const VERSIONS = ['1.33.8', '1.35.1'];
 
 export const TEST_CA_HASH = `sha256:${'0123456789abcdef'.repeat(4)}`;
 
@@ -22,7 +22,7 @@ export function testCluster(opts: { provider?: CloudName; version?: string; cni?
       cloud: provider,
       region,
       zones: provider === 'metal' ? [] : [`${region}${provider === 'gce' ? '-b' : 'a'}`],
-      kubernetesVersion: opts.version ?? '1.31.4',
+      kubernetesVersion: opts.version ?? '1.35.1',
       networking: { cni: opts.cni ?? 'calico', podCIDR: '100.96.0.0/11', serviceCIDR: '100.64.0.0/13', networkCIDR: '172.20.0.0/16' },
       api: { adminAccess: ['0.0.0.0/0'], dnsZone: null },
       ssh: { publicKey: null, access: ['0.0.0.0/0'] },

@@ -191,17 +191,28 @@ case "$cmd" in
         [ "$1" = join ] && cp "$K8SUP_ROOT/etc/k8sup/bootstrap-token" "$K8SUP_ROOT/token-seen" 2>/dev/null
         exit 0 ;;
       reset) rm -f "$K8SUP_ROOT/etc/kubernetes/kubelet.conf" "$K8SUP_ROOT/etc/kubernetes/admin.conf"; exit 0 ;;
+      upgrade)
+        if [ -f "$K8SUP_ROOT/FAIL_ONCE_upgrade" ]; then rm -f "$K8SUP_ROOT/FAIL_ONCE_upgrade"; echo "injected upgrade failure" >&2; exit 1; fi
+        exit 0 ;;
       *) exit 0 ;;
     esac ;;
+  apt-get)
+    # The kubelet package an install puts on the host: what the kubelet stub then reports.
+    for a in "$@"; do case "$a" in kubelet=*) v="\${a#kubelet=}"; printf '%s\n' "\${v%-*}" > "$K8SUP_ROOT/kubelet-version" ;; esac; done
+    exit 0 ;;
+  kubelet)
+    [ "$1" = --version ] && printf 'Kubernetes v%s\n' "$(cat "$K8SUP_ROOT/kubelet-version" 2>/dev/null)"
+    exit 0 ;;
   *) exit 0 ;;
 esac
 `;
-export const STUBBED_COMMANDS = ['curl', 'sha256sum', 'gpg', 'apt-get', 'apt-mark', 'systemctl', 'modprobe', 'sysctl', 'swapoff', 'tar', 'kubeadm', 'kubectl', 'cilium'];
+export const STUBBED_COMMANDS = ['curl', 'sha256sum', 'gpg', 'apt-get', 'apt-mark', 'systemctl', 'modprobe', 'sysctl', 'swapoff', 'tar', 'kubeadm', 'kubectl', 'cilium', 'kubelet', 'k8sup-etcd-backup'];
 
 /**
  * Writes stub commands for everything the bootstrap script runs into `dir` (prepend it to the remote PATH). Each
  * call is appended to $K8SUP_ROOT/calls.log; kubeadm init/join create kubelet.conf (and admin.conf) under K8SUP_ROOT.
- * Files FAIL_ONCE_<init|join> / SLOW_ONCE_<init|join> in K8SUP_ROOT make the next kubeadm init/join fail / take 2 s.
+ * Files FAIL_ONCE_<init|join|upgrade> / SLOW_ONCE_<init|join> in K8SUP_ROOT make the next kubeadm init/join/upgrade fail /
+ * take 2 s. apt-get records the kubelet version it installs, and `kubelet --version` reports it.
  */
 export function writeBootstrapStubs(dir: string): void {
   mkdirSync(dir, { recursive: true });

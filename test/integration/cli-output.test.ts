@@ -58,7 +58,7 @@ function events(r: CliResult): Record<string, any>[] {
 }
 
 test('create --yes and delete --yes under --progress ndjson: pure JSON, task events carry the cloud IDs', { timeout: 600_000 }, async () => {
-  const created = await run('create', 'cluster', NAME, '--zones', 'us-east-2a', '--yes', '--progress', 'ndjson');
+  const created = await run('create', 'cluster', NAME, '--zones', 'us-east-2a', '--kubernetes-version', '1.34.4', '--yes', '--progress', 'ndjson');
   assert.equal(created.code, 0, created.stderr);
   const ev = events(created);
   const codes = ev.map((e) => e.code);
@@ -117,7 +117,7 @@ test('every data-printing command in every format', { timeout: 900_000 }, async 
   assert.equal(plan.doc.cluster, NAME);
   assert.ok(plan.doc.steps.every((s: any) => s.action === 'noop'), 'right after the apply the plan is empty');
 
-  const upgrade = (await everyFormat(['upgrade', 'cluster', NAME, '--kubernetes-version', '1.34.1'])) as { doc: any };
+  const upgrade = (await everyFormat(['upgrade', 'cluster', NAME, '--kubernetes-version', '1.35.1'])) as { doc: any };
   assert.ok(upgrade.doc.steps.some((s: any) => s.action !== 'noop'), 'the upgrade preview plans changes');
 
   const del = (await everyFormat(['delete', 'cluster', NAME])) as { doc: any };

@@ -91,7 +91,7 @@ describe('cluster spec lifecycle (file store)', () => {
     writeFileSync(editor, `#!/bin/sh
 if grep -q '^# ERROR' "$1"; then
   grep -q 'overlaps' "$1" || exit 9
-  sed -i 's#podCIDR: 172.20.0.0/16#podCIDR: 100.96.0.0/11#; s#kubernetesVersion: .*#kubernetesVersion: 1.32.2#' "$1"
+  sed -i 's#podCIDR: 172.20.0.0/16#podCIDR: 100.96.0.0/11#; s#kubernetesVersion: .*#kubernetesVersion: 1.34.4#' "$1"
 else
   sed -i 's#podCIDR: .*#podCIDR: 172.20.0.0/16#' "$1"
 fi
@@ -102,7 +102,7 @@ fi
     assert.match(r.stderr, /invalid and was not saved/);
     const revs = JSON.parse((await run('history', 'cluster', NAME, '-o', 'json')).stdout);
     assert.equal(revs.length, before + 1, 'exactly one new revision: the invalid edit was not saved');
-    assert.equal(parse((await run('get', 'cluster', NAME, '-o', 'yaml')).stdout).spec.kubernetesVersion, '1.32.2');
+    assert.equal(parse((await run('get', 'cluster', NAME, '-o', 'yaml')).stdout).spec.kubernetesVersion, '1.34.4');
 
     // An editor that keeps saving the same invalid spec: cancelled, nothing saved.
     const stubborn = join(home, 'stubborn.sh');

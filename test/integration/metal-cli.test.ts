@@ -41,7 +41,7 @@ before(async () => {
 const k8sup = metalCli(home, dir);
 
 test('create without --yes stores the spec and prints the per-host plan; no host is contacted', async () => {
-  const r = await k8sup(['create', 'cluster', NAME, '--cloud', 'metal', '--hosts', hostsFile, '--networking', 'cilium', '--kubernetes-version', '1.31.4']);
+  const r = await k8sup(['create', 'cluster', NAME, '--cloud', 'metal', '--hosts', hostsFile, '--networking', 'cilium', '--kubernetes-version', '1.34.4']);
   assert.equal(r.code, 0, `${r.stderr} ${r.error?.message ?? ''}`);
   for (const id of ['host/cp1/prepared', 'host/w1/prepared', 'host/cp1/kubeadm-init', 'host/w1/joined']) assert.ok(r.stdout.includes(id), r.stdout);
   assert.equal(existsSync(join(home, '.ssh', 'known_hosts')), false, 'no SSH connection was made');
@@ -49,7 +49,7 @@ test('create without --yes stores the spec and prints the per-host plan; no host
 });
 
 test('create -v shows the exact script each host will run, and still contacts no host', async () => {
-  const r = await k8sup(['create', 'cluster', 'verbose.k8s.local', '--cloud', 'metal', '--hosts', hostsFile, '--networking', 'cilium', '--kubernetes-version', '1.31.4', '-v']);
+  const r = await k8sup(['create', 'cluster', 'verbose.k8s.local', '--cloud', 'metal', '--hosts', hostsFile, '--networking', 'cilium', '--kubernetes-version', '1.34.4', '-v']);
   assert.equal(r.code, 0, `${r.stderr} ${r.error?.message ?? ''}`);
   const init = r.stdout.indexOf('--- host/cp1/kubeadm-init: the script it runs ---');
   const join_ = r.stdout.indexOf('--- host/w1/joined: the script it runs ---');

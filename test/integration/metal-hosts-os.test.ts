@@ -83,13 +83,13 @@ test('a Rocky Linux 9 worker takes the dnf path (rpm repository, SELinux permiss
   mkdirSync(join(rootOf('w1'), 'etc/selinux'), { recursive: true });
   writeFileSync(join(rootOf('w1'), 'etc/selinux/config'), 'SELINUX=enforcing\nSELINUXTYPE=targeted\n');
   const file = hostsFile('rocky', [{ name: 'cp1', role: 'control-plane' }, { name: 'w1', role: 'worker' }]);
-  const r = await k8sup(['create', 'cluster', 'rocky.k8s.local', '--hosts', file, '--networking', 'cilium', '--kubernetes-version', '1.31.4', '--yes', '--ssh-accept-new']);
+  const r = await k8sup(['create', 'cluster', 'rocky.k8s.local', '--hosts', file, '--networking', 'cilium', '--kubernetes-version', '1.34.4', '--yes', '--ssh-accept-new']);
   assert.equal(r.code, 0, `${r.stderr} ${r.error?.message ?? ''}`);
-  assert.match(calls('w1'), /^dnf install -y -q --disableexcludes=kubernetes kubelet-1\.31\.4 kubeadm-1\.31\.4 kubectl-1\.31\.4$/m);
+  assert.match(calls('w1'), /^dnf install -y -q --disableexcludes=kubernetes kubelet-1\.34\.4 kubeadm-1\.34\.4 kubectl-1\.34\.4$/m);
   assert.match(calls('w1'), /^setenforce 0$/m);
   assert.doesNotMatch(calls('w1'), /^apt-get/m);
   assert.match(readFileSync(join(rootOf('w1'), 'etc/selinux/config'), 'utf8'), /^SELINUX=permissive$/m);
-  assert.match(readFileSync(join(rootOf('w1'), 'etc/yum.repos.d/k8sup-kubernetes.repo'), 'utf8'), /baseurl=https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.31\/rpm\//);
+  assert.match(readFileSync(join(rootOf('w1'), 'etc/yum.repos.d/k8sup-kubernetes.repo'), 'utf8'), /baseurl=https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.34\/rpm\//);
   assert.match(calls('cp1'), /^apt-get( -o \S+)* install/m);
   assert.doesNotMatch(calls('cp1'), /^dnf/m);
   const marker = JSON.parse(readFileSync(join(rootOf('w1'), 'var/lib/k8sup/steps/prepared.json'), 'utf8'));
@@ -108,7 +108,7 @@ test('haproxy-keepalived over SSH: HAProxy passes haproxy -c on the host, endpoi
   }
   const name = 'ha.k8s.local';
   const file1 = hostsFile('ha1', [{ name: 'cp1', role: 'control-plane' }, { name: 'w1', role: 'worker' }], '{frontEnd: haproxy-keepalived, vip: 10.0.0.100}');
-  const ok = await k8sup(['create', 'cluster', name, '--hosts', file1, '--networking', 'cilium', '--kubernetes-version', '1.31.4', '--yes', '--ssh-accept-new']);
+  const ok = await k8sup(['create', 'cluster', name, '--hosts', file1, '--networking', 'cilium', '--kubernetes-version', '1.34.4', '--yes', '--ssh-accept-new']);
   assert.equal(ok.code, 0, `${ok.stderr} ${ok.error?.message ?? ''}`);
   const cfg = readFileSync(join(rootOf('cp1'), 'etc/haproxy/haproxy.cfg'), 'utf8');
   assert.match(cfg, /bind \*:8443/);

@@ -53,7 +53,7 @@ before(async () => {
     metadata: { name: CLUSTER },
     spec: {
       cloud: 'metal',
-      kubernetesVersion: '1.31.4',
+      kubernetesVersion: '1.34.4',
       // cilium: its CLI download is checksum-pinned; the calico/flannel manifests have no pinned sum yet (src/bootstrap).
       networking: { cni: 'cilium' },
       controlPlane: { count: 2 },

@@ -69,7 +69,7 @@ async function planActions(): Promise<Record<string, string>> {
 const inventory = () => Object.keys((JSON.parse(readFileSync(inventoryFile, 'utf8')) as { hosts: object }).hosts).sort();
 
 test('apply 1 control plane + 2 workers; the state store remembers the three hosts', async () => {
-  ok(await k8sup(['create', 'cluster', NAME, '--cloud', 'metal', '--hosts', join(dir, 'hosts.yaml'), '--networking', 'cilium', '--kubernetes-version', '1.31.4']));
+  ok(await k8sup(['create', 'cluster', NAME, '--cloud', 'metal', '--hosts', join(dir, 'hosts.yaml'), '--networking', 'cilium', '--kubernetes-version', '1.34.4']));
   ok(await k8sup(['update', 'cluster', NAME, '--yes', '--ssh-accept-new']));
   assert.equal(calls('w2').match(/^kubeadm join/gm)?.length, 1);
   assert.deepEqual(inventory(), ['cp1', 'w1', 'w2']);

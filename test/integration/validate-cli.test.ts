@@ -86,6 +86,8 @@ test('healthy cluster: exit 0 and a table ending with the verdict', async () => 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^NODE\s+ROLE\s+GROUP\s+ZONE\s+READY$/m);
   assert.match(r.stdout, /Your cluster demo\.k8s\.local is ready\n$/);
+  // The fake's serving certificate (openssl, 2 days) is within the 30-day warning window: a warning, still exit 0.
+  assert.match(r.stderr, /warning: the API server certificate of https:\/\/127\.0\.0\.1:\d+ expires on \S+ \([01] days left, less than 30\)/);
 });
 
 test('a NotReady node: exit 4, and -o json is the contract document', async () => {

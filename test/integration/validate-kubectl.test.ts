@@ -18,7 +18,7 @@ const cluster: Cluster = {
   kind: 'Cluster',
   metadata: { name: 'demo.k8s.local' },
   spec: {
-    cloud: 'metal', region: '', zones: ['rack-a'], kubernetesVersion: '1.31.4',
+    cloud: 'metal', region: '', zones: ['rack-a'], kubernetesVersion: '1.34.4',
     networking: { cni: 'cilium', podCIDR: '100.96.0.0/11', serviceCIDR: '100.64.0.0/13', networkCIDR: '172.20.0.0/16' },
     api: { adminAccess: ['0.0.0.0/0'], dnsZone: null }, ssh: { publicKey: null, access: [] },
     controlPlane: { count: 1, machineType: 'metal', zones: ['rack-a'] },
@@ -61,7 +61,7 @@ test('kubectl get nodes (server-side table) shows status and roles', async () =>
   fake.state.setNodeReady('workers-2', false);
   const { stdout } = await kubectl('admin.conf', 'get', 'nodes');
   assert.match(stdout, /^NAME\s+STATUS\s+ROLES\s+AGE\s+VERSION$/m);
-  assert.match(stdout, /^control-plane-1\s+Ready\s+control-plane\s+\S+\s+v1\.31\.4$/m);
+  assert.match(stdout, /^control-plane-1\s+Ready\s+control-plane\s+\S+\s+v1\.34\.4$/m);
   assert.match(stdout, /^workers-2\s+NotReady\s+<none>/m);
   fake.state.setNodeReady('workers-2', true);
 });

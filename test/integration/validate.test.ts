@@ -16,7 +16,7 @@ function spec(opts: { cni?: CniName; controlPlanes?: number; workers?: number } 
     kind: 'Cluster',
     metadata: { name: 'demo.k8s.local' },
     spec: {
-      cloud: 'aws', region: 'us-east-2', zones: ['us-east-2a', 'us-east-2b'], kubernetesVersion: '1.31.4',
+      cloud: 'aws', region: 'us-east-2', zones: ['us-east-2a', 'us-east-2b'], kubernetesVersion: '1.34.4',
       networking: { cni: opts.cni ?? 'calico', podCIDR: '100.96.0.0/11', serviceCIDR: '100.64.0.0/13', networkCIDR: '172.20.0.0/16' },
       api: { adminAccess: ['0.0.0.0/0'], dnsZone: null }, ssh: { publicKey: null, access: ['0.0.0.0/0'] },
       controlPlane: { count: opts.controlPlanes ?? 1, machineType: 't3.medium', zones: ['us-east-2a', 'us-east-2b'] },

@@ -1,4 +1,4 @@
-// Every role × provider × (a 1.30 and a 1.31+ release) renders to a reviewed golden script that passes shellcheck.
+// Every role × provider × (the oldest and the newest supported minor) renders to a reviewed golden script that passes shellcheck.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -20,10 +20,10 @@ for (const provider of PROVIDERS) {
   }
 }
 // The variants that change the script's shape: other CNIs, and an air-gapped install through mirrors.
-cases.push({ name: 'aws-control-plane-init-1.31.4-cilium', script: renderBootstrapScript(testInput('aws', 'control-plane-init', { cni: 'cilium' })) });
-cases.push({ name: 'gce-control-plane-init-1.31.4-flannel', script: renderBootstrapScript(testInput('gce', 'control-plane-init', { cni: 'flannel' })) });
+cases.push({ name: 'aws-control-plane-init-1.35.1-cilium', script: renderBootstrapScript(testInput('aws', 'control-plane-init', { cni: 'cilium' })) });
+cases.push({ name: 'gce-control-plane-init-1.35.1-flannel', script: renderBootstrapScript(testInput('gce', 'control-plane-init', { cni: 'flannel' })) });
 cases.push({
-  name: 'metal-control-plane-init-1.31.4-airgapped',
+  name: 'metal-control-plane-init-1.35.1-airgapped',
   script: renderBootstrapScript(
     testInput('metal', 'control-plane-init', { assets: { baseURL: 'https://mirror.corp.example/k8s-assets', registryMirror: 'registry.corp.example:5000' } }),
   ),
@@ -31,9 +31,9 @@ cases.push({
 // A single control plane on the cloud: a replaced init instance refuses instead of joining (nothing to join).
 const single = testInput('aws', 'control-plane-init');
 single.cluster.spec.controlPlane.count = 1;
-cases.push({ name: 'aws-control-plane-init-1.31.4-single', script: renderBootstrapScript(single) });
+cases.push({ name: 'aws-control-plane-init-1.35.1-single', script: renderBootstrapScript(single) });
 // Metal with an API VIP: kube-vip static pods on the control planes.
-for (const [role, version] of [['control-plane-init', '1.31.4'], ['control-plane-join', '1.30.8']] as const) {
+for (const [role, version] of [['control-plane-init', '1.35.1'], ['control-plane-join', '1.33.8']] as const) {
   const input = testInput('metal', role, { version });
   input.cluster.spec.api.vip = '10.0.0.100';
   cases.push({ name: `metal-${role}-${version}-vip`, script: renderBootstrapScript(input) });
@@ -48,15 +48,15 @@ for (const [role, nodeIp] of [['control-plane-init', '10.0.0.11'], ['control-pla
   input.apiCertSANs = [];
   input.nodeIp = nodeIp;
   if (role === 'control-plane-join') input.nodeName = 'cp-2';
-  cases.push({ name: `metal-${role}-1.31.4-haproxy-keepalived`, script: renderBootstrapScript(input) });
+  cases.push({ name: `metal-${role}-1.35.1-haproxy-keepalived`, script: renderBootstrapScript(input) });
 }
 const external = testInput('metal', 'control-plane-init');
 external.cluster.spec.api = { ...external.cluster.spec.api, frontEnd: 'external', endpoint: 'lb.corp.example:443' };
 external.apiEndpoint = 'lb.corp.example:443';
 external.apiCertSANs = [];
-cases.push({ name: 'metal-control-plane-init-1.31.4-external', script: renderBootstrapScript(external) });
+cases.push({ name: 'metal-control-plane-init-1.35.1-external', script: renderBootstrapScript(external) });
 for (const role of ['control-plane-init', 'worker'] as const) {
-  cases.push({ name: `metal-${role}-1.31.4-rhel`, script: renderBootstrapScript({ ...testInput('metal', role), osFamily: 'rhel' }) });
+  cases.push({ name: `metal-${role}-1.35.1-rhel`, script: renderBootstrapScript({ ...testInput('metal', role), osFamily: 'rhel' }) });
 }
 cases.push({ name: 'aws-token-refresh', script: renderTokenRefreshScript(testInput('aws', 'control-plane-init')) });
 cases.push({ name: 'aws-etcd-leave', script: renderEtcdLeaveScript(testInput('aws', 'control-plane-join')) });
@@ -71,7 +71,7 @@ after(() => rmSync(workDir, { recursive: true, force: true }));
 
 describe('bootstrap scripts (golden)', () => {
   test('cover every role × provider × version', () => {
-    assert.equal(cases.filter((c) => /-(1\.30|1\.31)\.\d+$/.test(c.name)).length, ROLES.length * PROVIDERS.length * VERSIONS.length);
+    assert.equal(cases.filter((c) => /-(1\.33\.8|1\.35\.1)$/.test(c.name)).length, ROLES.length * PROVIDERS.length * VERSIONS.length);
   });
 
   for (const c of cases) {

@@ -65,7 +65,7 @@ describe('bootstrap script under a stub harness', () => {
       /^sysctl --system$/,
       /^tar -C \S+\/usr\/local -xzf \S+containerd\.tar\.gz$/,
       /^systemctl restart containerd$/,
-      /^apt-get -o DPkg::Lock::Timeout=600 install .*kubelet=1\.31\.4-1\.1 kubeadm=1\.31\.4-1\.1 kubectl=1\.31\.4-1\.1$/,
+      /^apt-get -o DPkg::Lock::Timeout=600 install .*kubelet=1\.35\.1-1\.1 kubeadm=1\.35\.1-1\.1 kubectl=1\.35\.1-1\.1$/,
       /^apt-mark hold kubelet kubeadm kubectl$/,
       /^curl .*--config - .*https:\/\/k8sup-state\.s3\.us-east-2\.amazonaws\.com\/team-a\/demo\.k8s\.local\/pki\/ca\.key$/,
       /^kubeadm init --config \S+\/etc\/k8sup\/kubeadm\.yaml --skip-token-print$/,
@@ -106,13 +106,14 @@ describe('bootstrap script under a stub harness', () => {
   test('containerd is configured for the systemd cgroup driver and the pause image of the version', () => {
     stub = createStubRoot();
     stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
-    const run = stub.run(renderBootstrapScript(testInput('aws', 'worker', { version: '1.30.8' })));
+    const run = stub.run(renderBootstrapScript(testInput('aws', 'worker', { version: '1.33.8' })));
     assertSucceeded(run);
     const config = readFileSync(join(stub.root, 'etc/containerd/config.toml'), 'utf8');
     assert.match(config, /SystemdCgroup = true/);
-    assert.match(config, /sandbox_image = "registry\.k8s\.io\/pause:3\.9"/);
+    assert.match(config, /^version = 3$/m);
+    assert.match(config, /\[plugins\.'io\.containerd\.cri\.v1\.images'\.pinned_images\]\n.*\n.*\n\s*sandbox = "registry\.k8s\.io\/pause:3\.10"/);
     assert.match(readFileSync(join(stub.root, 'etc/sysctl.d/99-k8sup.conf'), 'utf8'), /net\.ipv4\.ip_forward = 1/);
-    assert.match(readFileSync(join(stub.root, 'etc/apt/sources.list.d/k8sup-kubernetes.list'), 'utf8'), /pkgs\.k8s\.io\/core:\/stable:\/v1\.30\/deb\//);
+    assert.match(readFileSync(join(stub.root, 'etc/apt/sources.list.d/k8sup-kubernetes.list'), 'utf8'), /pkgs\.k8s\.io\/core:\/stable:\/v1\.33\/deb\//);
   });
 
   test('aws worker: no PKI at all, joins with the token from the state store', () => {
@@ -131,7 +132,7 @@ describe('bootstrap script under a stub harness', () => {
   test('gce worker: metadata-server token authorises the GCS download; token and node name land in the join config', () => {
     stub = createStubRoot();
     stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
-    const script = renderBootstrapScript(testInput('gce', 'worker', { version: '1.30.8' }));
+    const script = renderBootstrapScript(testInput('gce', 'worker', { version: '1.33.8' }));
     const run = stub.run(script);
     assertSucceeded(run);
     indexOf(run, /^curl .*-H Metadata-Flavor: Google .*\/service-accounts\/default\/token$/);
@@ -143,7 +144,7 @@ describe('bootstrap script under a stub harness', () => {
     assert.ok(indexOf(run, /^kubeadm config validate /) < joinAt);
     assert.ok(!existsSync(join(stub.root, 'etc/k8sup/bootstrap-token')), 'the token file outlived the join');
     const config = readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8');
-    assert.match(config, /apiVersion: kubeadm\.k8s\.io\/v1beta3/);
+    assert.match(config, /apiVersion: kubeadm\.k8s\.io\/v1beta4/);
     assert.match(config, new RegExp(`token: "${FAKE_BOOTSTRAP_TOKEN.replace('.', '\\.')}"`));
     assert.match(config, /name: "node-gce-1"/);
     assertSecondRunIsNoOp(stub, script);
@@ -195,7 +196,7 @@ describe('bootstrap script under a stub harness', () => {
     const script = renderBootstrapScript(testInput('aws', 'worker')).replace(/^set -euo pipefail$/m, 'set -euo pipefail\nsha256sum() { /usr/bin/sha256sum "$@"; }');
     const run = stub.run(script);
     assert.notEqual(run.status, 0);
-    assert.match(run.stderr, /checksum mismatch for https:\/\/github\.com\/containerd\/containerd\/releases\/download\/v1\.7\.24\/containerd-1\.7\.24-linux-amd64\.tar\.gz/);
+    assert.match(run.stderr, /checksum mismatch for https:\/\/github\.com\/containerd\/containerd\/releases\/download\/v2\.2\.1\/containerd-2\.2\.1-linux-amd64\.tar\.gz/);
     assert.ok(!run.calls.some((c) => c.startsWith('tar ') || c.startsWith('kubeadm')));
   });
 

@@ -71,16 +71,12 @@ describe('template renderer', () => {
 });
 
 describe('kubeadm configuration', () => {
-  test('1.30 uses v1beta3 with extraArgs maps; 1.31+ uses v1beta4 with name/value lists', () => {
-    const v3 = docs(renderKubeadmConfig(testInput('aws', 'worker', { version: '1.30.8' })));
-    const join3 = byKind(v3, 'JoinConfiguration');
-    assert.equal(join3.apiVersion, 'kubeadm.k8s.io/v1beta3');
-    assert.deepEqual(join3.nodeRegistration.kubeletExtraArgs, { 'node-labels': 'k8sup.io/node-group=nodes' });
-
-    const v4 = docs(renderKubeadmConfig(testInput('aws', 'worker', { version: '1.31.4' })));
-    const join4 = byKind(v4, 'JoinConfiguration');
-    assert.equal(join4.apiVersion, 'kubeadm.k8s.io/v1beta4');
-    assert.deepEqual(join4.nodeRegistration.kubeletExtraArgs, [{ name: 'node-labels', value: 'k8sup.io/node-group=nodes' }]);
+  test('every supported minor uses v1beta4 with name/value lists', () => {
+    for (const version of VERSIONS) {
+      const join4 = byKind(docs(renderKubeadmConfig(testInput('aws', 'worker', { version }))), 'JoinConfiguration');
+      assert.equal(join4.apiVersion, 'kubeadm.k8s.io/v1beta4');
+      assert.deepEqual(join4.nodeRegistration.kubeletExtraArgs, [{ name: 'node-labels', value: 'k8sup.io/node-group=nodes' }]);
+    }
   });
 
   for (const version of VERSIONS) {
@@ -219,8 +215,8 @@ describe('pinned versions and mirrors', () => {
     const script = renderBootstrapScript(
       testInput('metal', 'control-plane-init', { assets: { baseURL: 'https://mirror.corp.example/assets/', registryMirror: 'registry.corp.example:5000' } }),
     );
-    assert.match(script, /K8S_APT_URL='https:\/\/mirror\.corp\.example\/assets\/pkgs\.k8s\.io\/core:\/stable:\/v1\.31\/deb\/'/);
-    assert.match(script, /'https:\/\/mirror\.corp\.example\/assets\/github\.com\/containerd\/containerd\/releases\/download\/v1\.7\.24\/containerd-1\.7\.24-linux-amd64\.tar\.gz'/);
+    assert.match(script, /K8S_APT_URL='https:\/\/mirror\.corp\.example\/assets\/pkgs\.k8s\.io\/core:\/stable:\/v1\.35\/deb\/'/);
+    assert.match(script, /'https:\/\/mirror\.corp\.example\/assets\/github\.com\/containerd\/containerd\/releases\/download\/v2\.2\.1\/containerd-2\.2\.1-linux-amd64\.tar\.gz'/);
     // No download goes to a public host (containerd's Documentation= line and hosts.toml fallbacks aside).
     const downloads = [...script.matchAll(/'(https:\/\/[^']+)'/g)].map((m) => m[1]);
     assert.ok(downloads.length >= 6);

@@ -28,7 +28,7 @@ function cluster(extra: Record<string, unknown> = {}, name = 'demo.k8s.local'): 
     spec: {
       cloud: 'gce',
       project: 'my-project',
-      kubernetesVersion: '1.31.4',
+      kubernetesVersion: '1.34.4',
       zones: ['us-central1-b'],
       ssh: { publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE7GmJ6n0hJ3mX5Xz2nJ5j1q2bV8a3k4Yc2dQ9s7vW1x me@example', access: ['198.51.100.0/24'] },
       ...extra,

@@ -12,7 +12,7 @@ import { FakeCompute } from '../fakes/gce-compute.js';
 
 const NAME = 'demo.k8s.local';
 const ZONE = 'us-central1-b';
-const cluster = loadCluster({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: NAME }, spec: { cloud: 'gce', project: 'p', zones: [ZONE], kubernetesVersion: '1.31.4' } });
+const cluster = loadCluster({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: NAME }, spec: { cloud: 'gce', project: 'p', zones: [ZONE], kubernetesVersion: '1.34.4' } });
 // Recreation shows as RECREATING for two listings, so the wait has to poll.
 const fake = new FakeCompute({ project: 'p', pendingOperations: true, recreateReads: 2 });
 const calls: string[] = [];

@@ -123,12 +123,12 @@ describe('RHEL family (dnf)', () => {
     assert.ok(run.calls.includes('setenforce 0'));
     assert.match(readFileSync(join(stub.root, 'etc/selinux/config'), 'utf8'), /^SELINUX=permissive$/m);
     const repo = readFileSync(join(stub.root, 'etc/yum.repos.d/k8sup-kubernetes.repo'), 'utf8');
-    assert.match(repo, /^baseurl=https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.31\/rpm\/$/m);
-    assert.match(repo, /^gpgkey=https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.31\/rpm\/repodata\/repomd\.xml\.key$/m);
+    assert.match(repo, /^baseurl=https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.35\/rpm\/$/m);
+    assert.match(repo, /^gpgkey=https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.35\/rpm\/repodata\/repomd\.xml\.key$/m);
     assert.match(repo, /^gpgcheck=1$/m);
     assert.match(repo, /^exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni$/m);
     const install = run.calls.find((c) => c.startsWith('dnf install') && c.includes('kubeadm'));
-    assert.equal(install, 'dnf install -y -q --disableexcludes=kubernetes kubelet-1.31.4 kubeadm-1.31.4 kubectl-1.31.4');
+    assert.equal(install, 'dnf install -y -q --disableexcludes=kubernetes kubelet-1.35.1 kubeadm-1.35.1 kubectl-1.35.1');
     const order = ['setenforce 0', install!, 'kubeadm init'].map((p) => run.calls.findIndex((c) => c.startsWith(p)));
     assert.ok(order[0] < order[1] && order[1] < order[2], `SELinux, packages, kubeadm in this order: ${order}`);
     // Second run: already installed and permissive.

@@ -30,7 +30,7 @@ const HOSTS = [
 ];
 
 function metalCluster(api: Record<string, unknown>): Cluster {
-  return loadCluster({ metadata: { name: 'lab.k8s.local' }, spec: { cloud: 'metal', kubernetesVersion: '1.31.4', api, hosts: HOSTS } });
+  return loadCluster({ metadata: { name: 'lab.k8s.local' }, spec: { cloud: 'metal', kubernetesVersion: '1.34.4', api, hosts: HOSTS } });
 }
 
 /** The bootstrap input the metal provider builds for a host (providers/metal/resources/kubeadm.ts). */

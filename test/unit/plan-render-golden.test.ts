@@ -25,7 +25,7 @@ function spec(over: { adminAccess?: string[]; version?: string; networkCIDR?: st
     metadata: { name: 'demo.k8s.local' },
     spec: {
       zones: ['us-east-2a'],
-      kubernetesVersion: over.version ?? '1.31.4',
+      kubernetesVersion: over.version ?? '1.34.4',
       ssh: { publicKey: SSH_KEY, access: ['203.0.113.0/24'] },
       api: { adminAccess: over.adminAccess ?? ['198.51.100.0/24'] },
       networking: { networkCIDR: over.networkCIDR ?? '172.20.0.0/16' },
@@ -85,7 +85,7 @@ describe('plan rendering', () => {
   });
 
   it('a bootstrap change is a line diff of the loader: the pinned bundle sha256', async () => {
-    const view = planFor(spec({ version: '1.31.5' }), spec());
+    const view = planFor(spec({ version: '1.35.1' }), spec());
     const lt = view.steps.filter((s) => s.kind === 'launch-template');
     assert.ok(lt.length > 0 && lt.every((s) => s.action === 'update'));
     const ud = lt[0].changes.find((c) => c.field === 'userData')!;

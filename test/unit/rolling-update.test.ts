@@ -23,7 +23,7 @@ function cluster(opts: { controlPlanes?: 1 | 3 } = {}): Cluster {
       cloud: 'aws',
       zones: ha ? ['us-east-2a', 'us-east-2b', 'us-east-2c'] : ['us-east-2a'],
       controlPlane: ha ? { count: 3, zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'] } : { count: 1 },
-      kubernetesVersion: '1.31.4',
+      kubernetesVersion: '1.34.4',
       // Spec order (zeta before alpha) must win over name order.
       nodeGroups: [
         { name: 'zeta', machineType: 't3.large', minSize: 2, maxSize: 2, zones: ['us-east-2a'] },

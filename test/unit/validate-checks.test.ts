@@ -20,7 +20,7 @@ function spec(cni: 'calico' | 'cilium' | 'flannel' = 'calico'): Cluster {
     kind: 'Cluster',
     metadata: { name: 'demo.k8s.local' },
     spec: {
-      cloud: 'aws', region: 'us-east-2', zones: ['us-east-2a'], kubernetesVersion: '1.31.4',
+      cloud: 'aws', region: 'us-east-2', zones: ['us-east-2a'], kubernetesVersion: '1.34.4',
       networking: { cni, podCIDR: '100.96.0.0/11', serviceCIDR: '100.64.0.0/13', networkCIDR: '172.20.0.0/16' },
       api: { adminAccess: ['0.0.0.0/0'], dnsZone: null }, ssh: { publicKey: null, access: [] },
       controlPlane: { count: 1, machineType: 't3.medium', zones: ['us-east-2a'] },

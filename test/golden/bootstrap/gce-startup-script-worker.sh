@@ -8,9 +8,9 @@ api_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H '
 api_public_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H 'Metadata-Flavor: Google' 'http://metadata.google.internal/computeMetadata/v1/instance/attributes/k8sup-api-public-address')"
 [[ "${api_public_address}" =~ ^[0-9.]+$ ]] || { echo "k8sup: bad k8sup-api-public-address '${api_public_address}'" >&2; exit 1; }
 install -d -m 0700 /var/lib/k8sup
-sed -e "s/k8sup-var-api-address\.invalid/${api_address}/g" -e "s/k8sup-var-api-public-address\.invalid/${api_public_address}/g" >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_19be9112d29b'
+sed -e "s/k8sup-var-api-address\.invalid/${api_address}/g" -e "s/k8sup-var-api-public-address\.invalid/${api_public_address}/g" >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_ac97e822c07b'
 #!/usr/bin/env bash
-# k8sup node bootstrap for demo.k8s.local: role worker, provider gce, Kubernetes 1.31.4.
+# k8sup node bootstrap for demo.k8s.local: role worker, provider gce, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
 # It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
 # receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
@@ -19,11 +19,11 @@ set -euo pipefail
 # Values rendered by k8sup (single-quoted, so the shell never expands them).
 CLUSTER_NAME='demo.k8s.local'
 ROLE='worker'
-K8S_VERSION='1.31.4'
-K8S_PACKAGE_VERSION='1.31.4-1.1'
-K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.31/deb/'
-CONTAINERD_VERSION='1.7.24'
-RUNC_VERSION='1.2.2'
+K8S_VERSION='1.35.1'
+K8S_PACKAGE_VERSION='1.35.1-1.1'
+K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.35/deb/'
+CONTAINERD_VERSION='2.2.1'
+RUNC_VERSION='1.3.4'
 NODE_GROUP='nodes'
 STATE_BUCKET='k8sup-state'
 STATE_PREFIX='demo.k8s.local/'
@@ -255,16 +255,16 @@ fi
 step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
-    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
-    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.amd64'
+    RUNC_SHA256='5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103'
     ;;
   arm64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
-    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
-    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.arm64'
+    RUNC_SHA256='d6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428'
     ;;
 esac
 if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
@@ -304,24 +304,25 @@ WantedBy=multi-user.target
 K8SUP_EOF_CONTAINERD_UNIT
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
-# containerd configuration written by k8sup.
-version = 2
+# containerd configuration written by k8sup (containerd 2.x: configuration version 3).
+version = 3
 
-[plugins."io.containerd.grpc.v1.cri"]
-  # The pause image kubeadm 1.31 expects, so the kubelet and containerd agree on the sandbox.
-  sandbox_image = "registry.k8s.io/pause:3.10"
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  # The pause image kubeadm 1.35 expects, so the kubelet and containerd agree on the sandbox
+  # (pinned: the image garbage collector never removes it).
+  sandbox = "registry.k8s.io/pause:3.10.1"
 
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
+[plugins.'io.containerd.cri.v1.images'.registry]
+  # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+  config_path = '/etc/containerd/certs.d'
 
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
-      SystemdCgroup = true
-      BinaryName = "/usr/local/sbin/runc"
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = 'io.containerd.runc.v2'
 
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
-    config_path = "/etc/containerd/certs.d"
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+    # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+    SystemdCgroup = true
+    BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 if [ "${containerd_changed}" = 1 ]; then
@@ -430,7 +431,7 @@ STEP='done'
 report 'done'
 mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
-K8SUP_BOOTSTRAP_19be9112d29b
+K8SUP_BOOTSTRAP_ac97e822c07b
 chmod 0700 /var/lib/k8sup/bootstrap.sh.new
 mv -f /var/lib/k8sup/bootstrap.sh.new /var/lib/k8sup/bootstrap.sh
 cat >/etc/systemd/system/k8sup-bootstrap.service <<'K8SUP_EOF_BOOTSTRAP_UNIT'

@@ -1,0 +1,1 @@
+kubectl --kubeconfig "${ROOT}/etc/kubernetes/admin.conf" uncordon {{node}}
