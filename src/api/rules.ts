@@ -2,6 +2,7 @@
 // nothing here throws, so a user sees every problem at once.
 
 import type { FieldIssue } from '../core/errors.js';
+import { componentIssues } from './component-rules.js';
 import { cidrIssue, cidrsOverlap, parseCidr, parseIpv4 } from './cidr.js';
 import { parseHostPort } from './endpoint.js';
 import { API_FRONT_ENDS, API_VERSION, KIND, type Cluster } from './types.js';
@@ -111,6 +112,7 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
     if (s.api.frontEnd !== undefined) add('spec.api.frontEnd', `only bare-metal clusters choose an API front end (spec.cloud is ${s.cloud})`);
     if (s.api.endpoint !== undefined) add('spec.api.endpoint', `only bare-metal clusters take an external API endpoint (spec.cloud is ${s.cloud})`);
   }
+  issues.push(...componentIssues(c));
   return issues;
 }
 

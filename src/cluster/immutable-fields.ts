@@ -16,6 +16,8 @@ export const IMMUTABLE_PATHS = [
   'spec.networking.networkCIDR',
   'spec.networking.podCIDR',
   'spec.networking.serviceCIDR',
+  // Service names, certificates and every pod's resolv.conf carry the DNS domain.
+  'spec.networking.dnsDomain',
 ] as const;
 
 /**
