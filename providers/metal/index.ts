@@ -35,9 +35,9 @@ export interface MetalProviderOptions {
   scriptTimeoutMs?: number;
 }
 
-/** Mode of each PKI file on the host: private keys 0600, certificates and the SA public key 0644. */
+/** Mode of each PKI file on the host: private keys (and the Secrets key) 0600, certificates and the SA public key 0644. */
 function modeFor(file: string): number {
-  return file.endsWith('.key') ? 0o600 : 0o644;
+  return file.endsWith('.key') || file === 'encryption-config.yaml' ? 0o600 : 0o644;
 }
 
 /** The control-plane PKI from the state store, as files for /etc/kubernetes/pki. */
@@ -59,6 +59,10 @@ export async function loadPkiFromStore(cluster: Cluster, store: BlobStore | unde
     'sa.key': pki.serviceAccount.privateKeyPem,
     'sa.pub': pki.serviceAccount.publicKeyPem,
   };
+  // The Secrets encryption key (spec.kubeAPIServer.encryptionAtRest) travels with the PKI; a key file, so 0600.
+  const { loadEncryptionConfig } = await import('../../src/pki/index.js');
+  const encryption = cluster.spec.kubeAPIServer?.encryptionAtRest ? await loadEncryptionConfig(store, name) : null;
+  if (encryption !== null) files['encryption-config.yaml'] = encryption;
   return Object.entries(files).map(([path, content]) => ({ path, content, mode: modeFor(path) }));
 }
 

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { clusterToYaml, parseClusterText, type Cluster } from '../api/index.js';
 import { InvalidInputError, K8supError, OperationError } from '../core/errors.js';
 import { assertNodesCanReadStore, connectProvider, desiredGraph, loadProviderFor } from '../cluster/deploy.js';
-import { generatePki, storePkiForCreate } from '../cluster/pki-store.js';
+import { ensureSettingSecrets, generatePki, storePkiForCreate } from '../cluster/pki-store.js';
+import { withNewClusterSettings } from '../api/defaults.js';
 import { mutateCluster, writeSpec } from '../cluster/spec-store.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { withStateStoreRegion } from '../cluster/state-store-region.js';
@@ -46,7 +47,8 @@ export async function createCluster(ctx: CliContext, given: Cluster, flags: Appl
   if (typeof flags.admin === 'string') (await import('../pki/index.js')).parseDuration(flags.admin);
   const store = await ctx.openStore();
   // Asked once, here, and kept in the spec: nodes address the state bucket in its own region.
-  const requested = await withStateStoreRegion(given, store);
+  // A new cluster gets audit logging and Secrets encryption unless the input turns them off (docs/spec.md).
+  const requested = await withStateStoreRegion(withNewClusterSettings(given), store);
   // Everything that can reject the input runs before the first write: the store must suit an apply, and the
   // provider must be able to build the cluster's resources (bootstrap scripts included) from this spec.
   const provider = await loadProviderFor(requested);
@@ -73,6 +75,7 @@ export async function createCluster(ctx: CliContext, given: Cluster, flags: Appl
       return planAndApply(ctx, store, cs, earlier, flags, { offlineIfNew: true, clients, revision: 1 });
     }
     await storePkiForCreate(store, name, fresh.pki);
+    await ensureSettingSecrets(store, requested, true);
     const cluster: Cluster = { ...requested, metadata: { name, uid: randomUUID() } };
     await writeSpec(cs, cluster, 0, ctx.actor, 'create');
     ctx.io.emit({ code: 'cluster.stored', level: 'info', message: `Stored cluster ${name} (revision 1, uid ${cluster.metadata.uid}) and its PKI in ${store.url}.`, data: { cluster: name, revision: 1, store: store.url } });

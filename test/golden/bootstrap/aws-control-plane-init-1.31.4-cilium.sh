@@ -620,7 +620,7 @@ controlPlaneEndpoint: "api.demo.example.com:6443"
 networking:
   podSubnet: "100.96.0.0/11"
   serviceSubnet: "100.64.0.0/13"
-  dnsDomain: cluster.local
+  dnsDomain: "cluster.local"
 apiServer:
   certSANs:
     - "api.demo.example.com"
@@ -629,6 +629,7 @@ apiServer:
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
+clusterDomain: cluster.local
 K8SUP_EOF_KUBEADM_INIT
   write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
 apiVersion: kubeadm.k8s.io/v1beta4
@@ -976,9 +977,10 @@ else
   rm -rf "${download_dir}"
   # ipam.mode=kubernetes: pods get addresses from each node's podCIDR, carved by kubeadm from the cluster pod CIDR.
   # A retry after a partial install finds the Helm release there: upgrade it to the same settings instead.
+  CILIUM_SETTINGS=(--set ipam.mode=kubernetes)
   cilium_apply() {
-    cilium install --version "${CNI_VERSION}" --set ipam.mode=kubernetes ||
-      cilium upgrade --version "${CNI_VERSION}" --set ipam.mode=kubernetes
+    cilium install --version "${CNI_VERSION}" "${CILIUM_SETTINGS[@]}" ||
+      cilium upgrade --version "${CNI_VERSION}" "${CILIUM_SETTINGS[@]}"
   }
   retry 10 "cilium install" cilium_apply
   mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
