@@ -145,3 +145,9 @@ export function componentIssues(c: Cluster): FieldIssue[] {
   }
   return issues;
 }
+
+/** The raw flags (extraArgs) of a spec, as `spec.kubelet.extraArgs: a, b` lines: plans say they are unchecked. */
+export function uncheckedSettings(c: Cluster): string[] {
+  const raw: [string, Record<string, string> | undefined][] = [['spec.kubeAPIServer.extraArgs', c.spec.kubeAPIServer?.extraArgs], ['spec.kubelet.extraArgs', c.spec.kubelet?.extraArgs]];
+  return raw.filter(([, args]) => args && Object.keys(args).length > 0).map(([path, args]) => `${path}: ${Object.keys(args!).join(', ')}`);
+}

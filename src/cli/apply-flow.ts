@@ -15,6 +15,7 @@ import { checkSavedPlanLive, liveDigest, planFromSaved, writeSavedPlan, type Sav
 import { writeAdminContext } from './export-kubeconfig.js';
 import { expandPath } from './paths.js';
 import { suggest } from './suggest.js';
+import { uncheckedSettings } from '../api/component-rules.js';
 
 export interface ApplyFlags {
   target?: 'direct' | 'terraform';
@@ -106,6 +107,7 @@ export async function planAndApply(
   // A saved plan applies only if the cloud is still what it was planned against (exit 3 before anything changes).
   if (opts.saved) checkSavedPlanLive(opts.saved, flags.plan!, liveDigest(live!.live), view);
   printData(ctx, view, { table: () => renderPlan(view, { verbose: ctx.globals.verbose }) });
+  for (const raw of uncheckedSettings(cluster)) ctx.note(`warning: UNCHECKED raw flags, passed as written (a wrong one stops the component): ${raw}`);
   if (ctx.globals.output === 'table' && ctx.globals.verbose && provider.stepScript) await printStepScripts(ctx, provider, cluster, store.url, plan, nodes);
 
   if (!ctx.globals.yes) {

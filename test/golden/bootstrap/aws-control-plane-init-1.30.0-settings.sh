@@ -651,8 +651,7 @@ nodeRegistration:
   kubeletExtraArgs:
     "node-labels": "k8sup.io/node-group=control-plane"
     "image-gc-high-threshold": "80"
-  taints:
-    []
+  taints: []
 ---
 apiVersion: kubeadm.k8s.io/v1beta3
 kind: ClusterConfiguration
@@ -726,8 +725,7 @@ nodeRegistration:
   kubeletExtraArgs:
     "node-labels": "k8sup.io/node-group=control-plane"
     "image-gc-high-threshold": "80"
-  taints:
-    []
+  taints: []
 discovery:
   bootstrapToken:
     apiServerEndpoint: "api.demo.example.com:6443"

@@ -653,8 +653,7 @@ nodeRegistration:
       value: "k8sup.io/node-group=control-plane"
     - name: "image-gc-high-threshold"
       value: "80"
-  taints:
-    []
+  taints: []
 ---
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
@@ -747,8 +746,7 @@ nodeRegistration:
       value: "k8sup.io/node-group=control-plane"
     - name: "image-gc-high-threshold"
       value: "80"
-  taints:
-    []
+  taints: []
 discovery:
   bootstrapToken:
     apiServerEndpoint: "api.demo.example.com:6443"
