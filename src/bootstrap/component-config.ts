@@ -113,8 +113,10 @@ export function kubeletConfiguration(cluster: Cluster): string {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
     cgroupDriver: 'systemd',
-    clusterDomain: dnsDomainOf(cluster),
   };
+  // kubeadm gives the kubelet networking.dnsDomain by default; an explicit domain is written out, so the kubelet
+  // configuration says it too (and a cluster without the setting renders as it did before the setting existed).
+  if (cluster.spec.networking.dnsDomain !== undefined) doc.clusterDomain = cluster.spec.networking.dnsDomain;
   if (k.maxPods !== undefined) doc.maxPods = k.maxPods;
   if (k.systemReserved) doc.systemReserved = { ...k.systemReserved };
   if (k.kubeReserved) doc.kubeReserved = { ...k.kubeReserved };

@@ -94,6 +94,8 @@ export function resolveBootstrapInput(input: BootstrapInput): ResolvedInput {
   if (!supportedCni.includes(cni)) issue('spec.networking.cni', `must be one of ${supportedCni.join(', ')}`);
   if (!isCidr(spec.networking.podCIDR)) issue('spec.networking.podCIDR', 'must be a CIDR');
   if (!isCidr(spec.networking.serviceCIDR)) issue('spec.networking.serviceCIDR', 'must be a CIDR');
+  // Rendered unquoted into the kubeadm configuration: only a DNS name may pass.
+  if (spec.networking.dnsDomain !== undefined && !DNS_NAME.test(spec.networking.dnsDomain)) issue('spec.networking.dnsDomain', 'must be a DNS domain such as cluster.local');
 
   if (!['control-plane-init', 'control-plane-join', 'worker'].includes(input.role)) issue('role', 'unknown node role');
   if (!['aws', 'gce', 'metal'].includes(input.provider)) issue('provider', 'must be aws, gce or metal');

@@ -528,7 +528,7 @@ controlPlaneEndpoint: "api.demo.example.com:6443"
 networking:
   podSubnet: "100.96.0.0/11"
   serviceSubnet: "100.64.0.0/13"
-  dnsDomain: "cluster.local"
+  dnsDomain: cluster.local
 apiServer:
   certSANs:
     - "api.demo.example.com"
@@ -537,7 +537,6 @@ apiServer:
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
-clusterDomain: cluster.local
 K8SUP_EOF_KUBEADM_INIT
   # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
   (

@@ -663,7 +663,7 @@ controlPlaneEndpoint: "api.demo.example.com:6443"
 networking:
   podSubnet: "100.96.0.0/11"
   serviceSubnet: "100.64.0.0/13"
-  dnsDomain: "k8s.corp.example"
+  dnsDomain: k8s.corp.example
 apiServer:
   certSANs:
     - "api.demo.example.com"

@@ -563,7 +563,7 @@ controlPlaneEndpoint: "api.demo.example.com:6443"
 networking:
   podSubnet: "100.96.0.0/11"
   serviceSubnet: "100.64.0.0/13"
-  dnsDomain: "cluster.local"
+  dnsDomain: cluster.local
 apiServer:
   certSANs:
     - "api.demo.example.com"
@@ -572,7 +572,6 @@ apiServer:
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
-clusterDomain: cluster.local
 K8SUP_EOF_KUBEADM_INIT
   write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
 apiVersion: kubeadm.k8s.io/v1beta4
