@@ -18,10 +18,27 @@ function asgTags(name: string, tags: unknown) {
   }));
 }
 
+/**
+ * How the group launches: its launch template, or (spot) a mixed-instances policy around it that buys spot only,
+ * from the pools with the most spare capacity at the lowest price.
+ */
+function launchSpec(f: Record<string, unknown>) {
+  const template = { LaunchTemplateId: f.launchTemplateId, Version: '$Latest' };
+  if (f.spot !== true) return { LaunchTemplate: template };
+  return {
+    MixedInstancesPolicy: {
+      LaunchTemplate: { LaunchTemplateSpecification: template },
+      InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' },
+    },
+  };
+}
+
 function toFields(g: any) {
+  const mixed = g.MixedInstancesPolicy;
   return {
     name: g.AutoScalingGroupName,
-    launchTemplateId: g.LaunchTemplate?.LaunchTemplateId ?? null,
+    launchTemplateId: g.LaunchTemplate?.LaunchTemplateId ?? mixed?.LaunchTemplate?.LaunchTemplateSpecification?.LaunchTemplateId ?? null,
+    spot: mixed ? Number(mixed.InstancesDistribution?.OnDemandPercentageAboveBaseCapacity ?? 100) === 0 : false,
     minSize: g.MinSize,
     maxSize: g.MaxSize,
     subnetIds: String(g.VPCZoneIdentifier ?? '').split(',').filter(Boolean),
@@ -53,7 +70,7 @@ export const autoscalingGroupHandler: ResourceHandler<AwsClients> = {
     const name = String(f.name);
     const input = {
       AutoScalingGroupName: name,
-      LaunchTemplate: { LaunchTemplateId: f.launchTemplateId, Version: '$Latest' },
+      ...launchSpec(f),
       MinSize: f.minSize,
       MaxSize: f.maxSize,
       DesiredCapacity: f.minSize,
@@ -85,7 +102,7 @@ export const autoscalingGroupHandler: ResourceHandler<AwsClients> = {
     const as = ctx.clients.autoscaling;
     const name = cur.cloudId;
     const fields = new Set(changes.map((c) => c.field));
-    if (['minSize', 'maxSize', 'subnetIds', 'launchTemplateId'].some((k) => fields.has(k))) {
+    if (['minSize', 'maxSize', 'subnetIds', 'launchTemplateId', 'spot'].some((k) => fields.has(k))) {
       const g = await describe(ctx, name);
       const desired = Math.min(Number(f.maxSize), Math.max(Number(f.minSize), Number(g?.DesiredCapacity ?? f.minSize)));
       await as.call('UpdateAutoScalingGroup', {
@@ -94,7 +111,7 @@ export const autoscalingGroupHandler: ResourceHandler<AwsClients> = {
         MaxSize: f.maxSize,
         DesiredCapacity: desired,
         VPCZoneIdentifier: (f.subnetIds as string[]).join(','),
-        LaunchTemplate: { LaunchTemplateId: f.launchTemplateId, Version: '$Latest' },
+        ...launchSpec(f),
       });
     }
     if (fields.has('targetGroupArns')) {
@@ -131,7 +148,14 @@ export const autoscalingGroupHandler: ResourceHandler<AwsClients> = {
         desired_capacity: f.minSize,
         vpc_zone_identifier: f.subnetIds,
         target_group_arns: f.targetGroupArns,
-        launch_template: [{ id: f.launchTemplateId, version: '$Latest' }],
+        ...(f.spot === true
+          ? {
+              mixed_instances_policy: [{
+                instances_distribution: [{ on_demand_base_capacity: 0, on_demand_percentage_above_base_capacity: 0, spot_allocation_strategy: 'price-capacity-optimized' }],
+                launch_template: [{ launch_template_specification: [{ launch_template_id: f.launchTemplateId, version: '$Latest' }] }],
+              }],
+            }
+          : { launch_template: [{ id: f.launchTemplateId, version: '$Latest' }] }),
         tag: Object.entries(f.tags as Record<string, string>).map(([key, value]) => ({ key, value, propagate_at_launch: true })),
         lifecycle: [{ ignore_changes: ['desired_capacity'] }],
       },
