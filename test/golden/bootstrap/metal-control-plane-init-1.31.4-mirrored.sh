@@ -94,7 +94,7 @@ step package-mirror "OS package mirror"
 # Ubuntu keeps its sources in deb822 (/etc/apt/sources.list.d/*.sources) or the classic sources.list.
 for sources in "${ROOT}/etc/apt/sources.list" "${ROOT}"/etc/apt/sources.list.d/*.sources "${ROOT}"/etc/apt/sources.list.d/*.list; do
   [ -f "${sources}" ] || continue
-  case "${sources}" in *k8sup-*) continue ;; esac
+  case "${sources##*/}" in k8sup-*) continue ;; esac
   sed -i -E "s#https?://[a-z0-9.-]+/(ubuntu|ubuntu-ports|debian|debian-security)/?([[:space:]]|\$)#${APT_MIRROR}/\\1/\\2#g" "${sources}"
 done
 

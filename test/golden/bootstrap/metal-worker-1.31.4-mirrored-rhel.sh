@@ -90,7 +90,7 @@ esac
 step package-mirror "OS package mirror"
 for repo in "${ROOT}"/etc/yum.repos.d/*.repo; do
   [ -f "${repo}" ] || continue
-  case "${repo}" in *k8sup-*) continue ;; esac
+  case "${repo##*/}" in k8sup-*) continue ;; esac
   # metalink/mirrorlist would still reach the public mirror network: baseurl on the mirror replaces them.
   sed -i -E -e 's/^metalink=/#metalink=/' -e 's/^mirrorlist=/#mirrorlist=/' -e "s|^#?baseurl=https?://[^/]+/|baseurl=${DNF_MIRROR}/|" "${repo}"
 done
