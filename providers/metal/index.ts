@@ -48,8 +48,12 @@ export async function loadPkiFromStore(cluster: Cluster, state: ProviderState | 
     throw new OperationError(`the state store has no PKI for ${name}`, { code: 'NoPki', hint: `run k8sup create cluster ${name} (it generates the PKI) before applying` });
   }
   const { pkiFiles } = await import('../../src/pki/cluster-pki.js');
-  // Private keys 0600 on the host; certificates and the SA public key 0644.
-  return pkiFiles(pki).map(({ file, data, secret }) => ({ path: file, content: data, mode: secret ? 0o600 : 0o644 }));
+  // Private keys (and the Secrets encryption key, which travels with the PKI) 0600 on the host; certificates and the
+  // SA public key 0644.
+  const files = pkiFiles(pki).map(({ file, data, secret }) => ({ path: file, content: data, mode: secret ? 0o600 : 0o644 }));
+  const encryption = cluster.spec.kubeAPIServer?.encryptionAtRest ? await state.readEncryptionConfig() : null;
+  if (encryption !== null) files.push({ path: 'encryption-config.yaml', content: encryption, mode: 0o600 });
+  return files;
 }
 
 async function defaultRenderBootstrap(): Promise<RenderBootstrap> {

@@ -10,6 +10,17 @@ export const DEFAULT_NETWORKING = { cni: 'calico', podCIDR: '100.96.0.0/11', ser
 
 type Doc = { [k: string]: any };
 
+const NODE_GROUP_SHAPE_FIELDS = ['labels', 'taints', 'rootVolume', 'spot', 'image'] as const;
+
+/**
+ * Settings `create` writes into a NEW cluster's spec when the input leaves them out. They are not defaults: a stored
+ * spec without them (a cluster created before they existed) keeps its behaviour (off).
+ */
+export function withNewClusterSettings(c: Cluster): Cluster {
+  const api = c.spec.kubeAPIServer ?? {};
+  return { ...c, spec: { ...c.spec, kubeAPIServer: { ...api, auditLogging: api.auditLogging ?? true, encryptionAtRest: api.encryptionAtRest ?? true } } };
+}
+
 /** The cloud and region a zone's name is shaped like (the first registered cloud it fits), or null. */
 export function zoneShape(zone: string): { cloud: string; region: string } | null {
   for (const cloud of allClouds()) {
@@ -58,6 +69,7 @@ export function withDefaults(doc: Doc): Cluster {
       count: cpCount,
       machineType: spec.controlPlane?.machineType ?? machineType,
       zones: spec.controlPlane?.zones ?? zones.slice(0, Math.max(1, Math.min(cpCount, zones.length))),
+      ...(spec.controlPlane?.schedulable !== undefined ? { schedulable: spec.controlPlane.schedulable } : {}),
     },
     nodeGroups: (spec.nodeGroups ?? defaultGroups).map((g: Doc) => ({
       name: g.name,
@@ -65,6 +77,8 @@ export function withDefaults(doc: Doc): Cluster {
       minSize: g.minSize ?? g.maxSize ?? 1,
       maxSize: g.maxSize ?? g.minSize ?? 1,
       zones: g.zones ?? zones,
+      // Shape settings stay absent unless given, so specs written before them read back unchanged.
+      ...Object.fromEntries(NODE_GROUP_SHAPE_FIELDS.filter((f) => g[f] !== undefined).map((f) => [f, g[f]])),
     })),
   };
   if (spec.project !== undefined) out.project = spec.project;
@@ -73,6 +87,8 @@ export function withDefaults(doc: Doc): Cluster {
   if (spec.assets !== undefined) out.assets = { baseURL: null, registryMirror: null, ...spec.assets };
   if (spec.stateStore !== undefined) out.stateStore = { ...spec.stateStore };
   if (spec.addons !== undefined) out.addons = spec.addons.map((a: Doc) => ({ ...a }));
+  // Component settings are kept as written: an absent field means the component's (or kubeadm's) own default.
+  for (const f of ['kubeAPIServer', 'kubelet', 'kubeProxy'] as const) if (spec[f] !== undefined) out[f] = spec[f];
   return {
     apiVersion: doc.apiVersion ?? API_VERSION,
     kind: doc.kind ?? KIND,

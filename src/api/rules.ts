@@ -4,6 +4,7 @@
 import { CLOUD_NAMES, cloudFacts } from '../../providers/index.js';
 import { addonIssues } from '../addons/index.js';
 import type { FieldIssue } from '../core/errors.js';
+import { componentIssues } from './component-rules.js';
 import { cidrIssue, cidrsOverlap, parseCidr } from './cidr.js';
 import { API_VERSION, KIND, type Cluster } from './types.js';
 import { isSupported, parseKubeVersion, supportedRange } from './version.js';
@@ -115,6 +116,7 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
     if (s.api.frontEnd !== undefined) add('spec.api.frontEnd', `only bare-metal clusters choose an API front end (spec.cloud is ${s.cloud})`);
     if (s.api.endpoint !== undefined) add('spec.api.endpoint', `only bare-metal clusters take an external API endpoint (spec.cloud is ${s.cloud})`);
   }
+  issues.push(...componentIssues(c));
   return issues;
 }
 

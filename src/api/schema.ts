@@ -2,8 +2,10 @@
 // rules.ts after defaults are filled in; this file only makes sure the document can be read as a Cluster.
 
 import type { FieldIssue } from '../core/errors.js';
+import { closestName } from './did-you-mean.js';
 
-type Leaf = 'string' | 'integer' | 'boolean' | 'string?' | 'cidr-list' | 'string-list';
+/** 'string-map': a mapping of names to strings (labels, raw flags, claims). */
+type Leaf = 'string' | 'integer' | 'boolean' | 'string?' | 'cidr-list' | 'string-list' | 'string-map';
 interface ObjectShape {
   fields: Record<string, Shape>;
 }
@@ -19,6 +21,13 @@ const HOST = obj({
   address: 'string', port: 'integer', user: 'string', role: 'string', sshKey: 'string', bastion: 'string', name: 'string',
 });
 
+const RESERVED = obj({ cpu: 'string', memory: 'string', 'ephemeral-storage': 'string', pid: 'string' });
+
+const NODE_GROUP = obj({
+  name: 'string', machineType: 'string', minSize: 'integer', maxSize: 'integer', zones: 'string-list',
+  labels: 'string-map', taints: 'string-list', rootVolume: obj({ size: 'integer', type: 'string' }), spot: 'boolean', image: 'string',
+});
+
 const CLUSTER: ObjectShape = obj({
   apiVersion: 'string',
   kind: 'string',
@@ -28,15 +37,30 @@ const CLUSTER: ObjectShape = obj({
     region: 'string',
     zones: 'string-list',
     kubernetesVersion: 'string',
-    networking: obj({ cni: 'string', podCIDR: 'string', serviceCIDR: 'string', networkCIDR: 'string' }),
+    networking: obj({ cni: 'string', podCIDR: 'string', serviceCIDR: 'string', networkCIDR: 'string', dnsDomain: 'string' }),
     api: obj({ adminAccess: 'cidr-list', dnsZone: 'string?', vip: 'string', frontEnd: 'string', endpoint: 'string' }),
     ssh: obj({ publicKey: 'string?', access: 'cidr-list' }),
-    controlPlane: obj({ count: 'integer', machineType: 'string', zones: 'string-list' }),
-    nodeGroups: list(obj({ name: 'string', machineType: 'string', minSize: 'integer', maxSize: 'integer', zones: 'string-list' })),
+    controlPlane: obj({ count: 'integer', machineType: 'string', zones: 'string-list', schedulable: 'boolean' }),
+    nodeGroups: list(NODE_GROUP),
     project: 'string',
     image: 'string?',
     hosts: list(HOST),
-    assets: obj({ baseURL: 'string?', registryMirror: 'string?' }),
+    assets: obj({
+      baseURL: 'string?', registryMirror: 'string?', containerRegistry: 'string', fileRepository: 'string',
+      registries: list(obj({ host: 'string', caCert: 'string', insecureSkipVerify: 'boolean' })),
+      packageMirrors: obj({ apt: 'string', dnf: 'string' }),
+    }),
+    kubeAPIServer: obj({
+      enableAdmissionPlugins: 'string-list', disableAdmissionPlugins: 'string-list', serviceNodePortRange: 'string',
+      oidc: obj({ issuerURL: 'string', clientID: 'string', usernameClaim: 'string', usernamePrefix: 'string', groupsClaim: 'string', groupsPrefix: 'string', requiredClaims: 'string-map' }),
+      auditLogging: 'boolean', encryptionAtRest: 'boolean', extraArgs: 'string-map',
+    }),
+    kubelet: obj({
+      maxPods: 'integer', systemReserved: RESERVED, kubeReserved: RESERVED,
+      evictionHard: obj({ 'memory.available': 'string', 'nodefs.available': 'string', 'nodefs.inodesFree': 'string', 'imagefs.available': 'string', 'imagefs.inodesFree': 'string', 'pid.available': 'string' }),
+      extraArgs: 'string-map',
+    }),
+    kubeProxy: obj({ mode: 'string' }),
     stateStore: obj({ region: 'string' }),
     addons: list(obj({ name: 'string', enabled: 'boolean', version: 'string' })),
   }),
@@ -57,9 +81,10 @@ function check(value: unknown, shape: Shape, path: string, issues: FieldIssue[])
       : shape === 'string?' ? value === null || typeof value === 'string'
       : shape === 'integer' ? typeof value === 'number' && Number.isInteger(value)
       : shape === 'boolean' ? typeof value === 'boolean'
+      : shape === 'string-map' ? typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((x) => typeof x === 'string')
       : Array.isArray(value) && value.every((x) => typeof x === 'string');
     if (!ok) {
-      const want = { string: 'a string', 'string?': 'a string or null', integer: 'a whole number', boolean: 'true or false', 'cidr-list': 'a list of CIDRs', 'string-list': 'a list of strings' }[shape];
+      const want = { string: 'a string', 'string?': 'a string or null', integer: 'a whole number', boolean: 'true or false', 'cidr-list': 'a list of CIDRs', 'string-list': 'a list of strings', 'string-map': 'a mapping of names to strings (quote numbers and booleans: "400")' }[shape];
       issues.push({ path, message: `must be ${want}, got ${typeName(value)}` });
     }
     return;
@@ -79,7 +104,9 @@ function check(value: unknown, shape: Shape, path: string, issues: FieldIssue[])
   for (const [key, v] of Object.entries(value)) {
     const sub = shape.fields[key];
     const p = path ? `${path}.${key}` : key;
-    if (!sub) issues.push({ path: p, message: `unknown field (known: ${Object.keys(shape.fields).join(', ')})` });
+    const known = Object.keys(shape.fields);
+    const near = sub ? undefined : closestName(key, known);
+    if (!sub) issues.push({ path: p, message: near ? `unknown field; did you mean ${near}?` : `unknown field (known: ${known.join(', ')})` });
     else check(v, sub, p, issues);
   }
 }

@@ -1,6 +1,8 @@
 // The cluster spec, as users write it (CONTRACT "Cluster spec"). Field names here are public and fixed.
 
 import type { CniName } from './cni.js';
+import type { KubeAPIServerSpec, KubeletSpec, KubeProxySpec } from './components.js';
+export * from './components.js';
 
 export const API_VERSION = 'k8sup.io/v1alpha1';
 export const KIND = 'Cluster';
@@ -16,6 +18,8 @@ export interface NetworkingSpec {
   serviceCIDR: string;
   /** VPC / network range for cloud providers. */
   networkCIDR: string;
+  /** The cluster's DNS domain (Service names end in it); unset: cluster.local. Fixed once the cluster is applied. */
+  dnsDomain?: string;
 }
 
 export interface ApiSpec {
@@ -42,6 +46,8 @@ export interface ControlPlaneSpec {
   count: number;
   machineType: string;
   zones: string[];
+  /** Let ordinary pods run on the control planes (drops kubeadm's NoSchedule taint): for small metal clusters. */
+  schedulable?: boolean;
 }
 
 export interface NodeGroupSpec {
@@ -50,6 +56,22 @@ export interface NodeGroupSpec {
   minSize: number;
   maxSize: number;
   zones: string[];
+  /** Node labels, on top of k8sup.io/node-group. */
+  labels?: Record<string, string>;
+  /** Taints registered with the node, `key[=value]:Effect` (kubectl taint syntax). */
+  taints?: string[];
+  rootVolume?: RootVolumeSpec;
+  /** Spot (AWS) / SPOT provisioning model (GCE) instances: cheaper, may be reclaimed at any time. */
+  spot?: boolean;
+  /** Machine image of this group only (AMI id, GCE image); unset: spec.image or the provider's default. */
+  image?: string;
+}
+
+export interface RootVolumeSpec {
+  /** GiB. */
+  size?: number;
+  /** AWS: gp3, gp2, io1, io2; GCE: pd-balanced, pd-ssd, pd-standard. */
+  type?: string;
 }
 
 export interface HostSpec {
@@ -71,6 +93,29 @@ export interface AssetsSpec {
   baseURL: string | null;
   /** Container registry mirror for registry.k8s.io, docker.io, quay.io (null: none). */
   registryMirror: string | null;
+  /**
+   * One registry that holds a copy of every image the cluster runs, at its upstream path without the registry host
+   * (`registry.k8s.io/pause:3.10` → `<containerRegistry>/pause:3.10`); kubeadm's imageRepository. `get assets` lists them.
+   */
+  containerRegistry?: string;
+  /**
+   * Base URL of a copy of every file nodes download, at `<fileRepository>/<upstream host>/<path>`; checksums stay
+   * pinned. Replaces baseURL (which it overrides when both are set).
+   */
+  fileRepository?: string;
+  /** Per-registry TLS settings for containerd (hosts.toml): a private CA, or no verification. */
+  registries?: RegistrySpec[];
+  /** OS package mirrors: apt (Ubuntu archive) and dnf (RHEL-family repositories) base URLs. */
+  packageMirrors?: { apt?: string; dnf?: string };
+}
+
+export interface RegistrySpec {
+  /** host[:port] as images name it. */
+  host: string;
+  /** PEM CA bundle that signed the registry's certificate. */
+  caCert?: string;
+  /** Skip TLS verification (testing only). */
+  insecureSkipVerify?: boolean;
 }
 
 export interface ClusterSpecBody {
@@ -91,6 +136,9 @@ export interface ClusterSpecBody {
   /** metal only. */
   hosts?: HostSpec[];
   assets?: AssetsSpec;
+  kubeAPIServer?: KubeAPIServerSpec;
+  kubelet?: KubeletSpec;
+  kubeProxy?: KubeProxySpec;
   /** Facts about the state store k8sup looked up at create: the S3 bucket's own region (nodes address it there). */
   stateStore?: { region?: string };
   /** Addons to turn on or off (the catalogue in src/addons has the defaults and the pinned versions; docs/addons.md). */

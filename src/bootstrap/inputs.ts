@@ -29,6 +29,10 @@ export interface ResolvedInput {
   isControlPlane: boolean;
   isCloud: boolean;
   assetBaseURL: string | null;
+  /** spec.assets.fileRepository without a trailing '/': files at <fileRepository>/<upstream path>. */
+  fileRepository: string | null;
+  /** spec.assets.containerRegistry: every image at <containerRegistry>/<upstream path>. */
+  containerRegistry: string | null;
   registryMirror: string | null;
 }
 
@@ -88,6 +92,8 @@ export function resolveBootstrapInput(input: BootstrapInput): ResolvedInput {
   if (!supportedCni.includes(cni)) issue('spec.networking.cni', `must be one of ${supportedCni.join(', ')}`);
   if (!isCidr(spec.networking.podCIDR)) issue('spec.networking.podCIDR', 'must be a CIDR');
   if (!isCidr(spec.networking.serviceCIDR)) issue('spec.networking.serviceCIDR', 'must be a CIDR');
+  // Rendered unquoted into the kubeadm configuration: only a DNS name may pass.
+  if (spec.networking.dnsDomain !== undefined && !DNS_NAME.test(spec.networking.dnsDomain)) issue('spec.networking.dnsDomain', 'must be a DNS domain such as cluster.local');
 
   if (!['control-plane-init', 'control-plane-join', 'worker'].includes(input.role)) issue('role', 'unknown node role');
   if (typeof input.provider?.name !== 'string' || !input.provider.name) issue('provider', 'must describe the cloud the node runs on (its provider\'s cloud.ts)');
@@ -151,14 +157,35 @@ export function resolveBootstrapInput(input: BootstrapInput): ResolvedInput {
     isControlPlane,
     isCloud,
     assetBaseURL: assetBaseURL === null ? null : assetBaseURL.replace(/\/+$/, ''),
+    fileRepository: spec.assets?.fileRepository?.replace(/\/+$/, '') ?? null,
+    containerRegistry: spec.assets?.containerRegistry?.replace(/\/+$/, '') ?? null,
     registryMirror: mirror === null ? null : normaliseMirror(mirror),
   };
 }
 
 /**
- * Where a node downloads `url` from: the URL itself, or with an asset mirror `<baseURL>/<url without scheme>`
- * (e.g. https://mirror.local/assets/github.com/containerd/…). docs/bootstrap.md documents this layout.
+ * Where a node downloads `url` from: the URL itself; with spec.assets.fileRepository `<fileRepository>/<upstream
+ * path>` (e.g. https://files.corp/k8s/containerd/containerd/releases/…, kops' layout: no upstream host in it); with
+ * the older spec.assets.baseURL `<baseURL>/<url without scheme>`. docs/airgap.md documents both layouts.
  */
 export function assetUrl(resolved: ResolvedInput, url: string): string {
-  return resolved.assetBaseURL === null ? url : `${resolved.assetBaseURL}/${url.replace(/^https?:\/\//, '')}`;
+  return mirroredFileUrl(url, resolved.fileRepository, resolved.assetBaseURL);
+}
+
+export function mirroredFileUrl(url: string, fileRepository: string | null, baseURL: string | null): string {
+  if (fileRepository !== null) return `${fileRepository}${new URL(url).pathname}`;
+  return baseURL === null ? url : `${baseURL}/${url.replace(/^https?:\/\//, '')}`;
+}
+
+/** Where a node pulls `image` from: as is, or with spec.assets.containerRegistry `<registry>/<path without host>`. */
+export function imageRef(resolved: Pick<ResolvedInput, 'containerRegistry'>, image: string): string {
+  return mirroredImage(image, resolved.containerRegistry);
+}
+
+export function mirroredImage(image: string, containerRegistry: string | null): string {
+  if (containerRegistry === null) return image;
+  const slash = image.indexOf('/');
+  // An image's first segment is a registry when it has a dot or a port (docker.io/calico/cni, registry.k8s.io/pause).
+  const path = slash > 0 && /[.:]/.test(image.slice(0, slash)) ? image.slice(slash + 1) : image;
+  return `${containerRegistry}/${path}`;
 }

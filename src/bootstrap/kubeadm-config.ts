@@ -1,5 +1,6 @@
 // The kubeadm configuration a node runs `kubeadm init` / `kubeadm join` with, rendered from templates/kubeadm/.
 
+import { apiServerArgs, apiServerVolumes, dnsDomainOf, kubeProxyConfiguration, kubeletArgs, kubeletConfiguration, registrationTaints } from './component-config.js';
 import { resolveBootstrapInput, type ResolvedInput } from './inputs.js';
 import { yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate } from './template.js';
@@ -24,8 +25,8 @@ export function renderKubeadmConfig(input: BootstrapInput): string {
 
 export function renderKubeadmConfigFor(r: ResolvedInput): string {
   const { input } = r;
-  const kubeletExtraArgs = [{ name: 'node-labels', value: `${NODE_GROUP_LABEL}=${input.nodeGroup}` }];
-  if (input.nodeIp) kubeletExtraArgs.push({ name: 'node-ip', value: input.nodeIp });
+  const cluster = input.cluster;
+  const taints = registrationTaints(cluster, input.nodeGroup, r.isControlPlane);
   const name = `kubeadm/${KUBEADM_API_VERSION}.yaml`;
   return renderTemplate(
     loadTemplate(name),
@@ -34,13 +35,23 @@ export function renderKubeadmConfigFor(r: ResolvedInput): string {
       controlPlaneJoin: input.role === 'control-plane-join',
       advertiseAddress: r.isControlPlane && input.nodeIp ? input.nodeIp : null,
       nodeName: input.nodeName ?? NODE_NAME_PLACEHOLDER,
-      kubeletExtraArgs,
+      kubeletExtraArgs: kubeletArgs(cluster, input.nodeGroup, NODE_GROUP_LABEL, input.nodeIp),
+      registerTaints: taints !== null,
+      taints: taints ?? [],
       clusterName: input.cluster.metadata.name,
       kubernetesVersion: `v${r.version.text}`,
       controlPlaneEndpoint: r.controlPlaneEndpoint,
       podSubnet: input.cluster.spec.networking.podCIDR,
       serviceSubnet: input.cluster.spec.networking.serviceCIDR,
+      dnsDomain: dnsDomainOf(cluster),
+      imageRepository: r.containerRegistry ?? '',
+      // kubeadm names CoreDNS <imageRepository>/coredns:<tag> in a custom repository; this keeps the upstream path.
+      dnsImageRepository: r.containerRegistry ? `${r.containerRegistry}/coredns` : '',
       certSANs: r.certSANs,
+      apiServerExtraArgs: apiServerArgs(cluster),
+      apiServerExtraVolumes: apiServerVolumes(cluster),
+      kubeletConfiguration: kubeletConfiguration(cluster),
+      kubeProxyConfiguration: kubeProxyConfiguration(cluster),
       bootstrapToken: BOOTSTRAP_TOKEN_PLACEHOLDER,
       caCertHash: input.caCertHash,
     },

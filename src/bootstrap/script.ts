@@ -7,7 +7,9 @@ import { isIP } from 'node:net';
 import { enabledAddons, renderAddonManifest } from '../addons/index.js';
 import { renderApiFrontEndFiles } from './api-front-end.js';
 import { firewallPlan } from './host-firewall.js';
-import { assetUrl, resolveBootstrapInput, type ResolvedInput } from './inputs.js';
+import { auditLoggingOn, encryptionAtRestOn, ENCRYPTION_CONFIG_FILE, kubeProxyKernelModules } from './component-config.js';
+import { assetUrl, imageRef, resolveBootstrapInput, type ResolvedInput } from './inputs.js';
+import { registryHostFiles } from './registries.js';
 import { renderKubeadmConfigFor } from './kubeadm-config.js';
 import { shellQuote, yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
@@ -46,12 +48,14 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   const fragments = ['header.sh', 'common.sh'];
   // Cloud nodes reach the state store from the start: they report their progress there (status.sh).
   if (r.isCloud) fragments.push(`store-${input.provider.name}.sh`, 'status.sh');
+  if (vars.packageMirror) fragments.push('package-mirrors.sh');
   fragments.push('prepare-node.sh', 'containerd.sh');
   // RHEL-family hosts (metal only): SELinux permissive and the rpm repository instead of apt.
   fragments.push(...(vars.dnf ? ['selinux-permissive.sh', 'kube-packages-dnf.sh'] : ['kube-packages.sh']));
   // kubeadm-reset undoes a failed kubeadm run before the PKI is put in place (reset empties /etc/kubernetes/pki).
   fragments.push('kubeadm-reset.sh');
   if (r.isControlPlane) fragments.push('control-plane-pki.sh');
+  if (vars.auditPolicy) fragments.push('audit-policy.sh');
   if (vars.kubeVip) fragments.push('kube-vip.sh');
   if (vars.haproxyKeepalived) fragments.push('haproxy-keepalived.sh');
   // Cloud nodes are guarded by security groups / firewall rules; metal hosts may run their own firewall.
@@ -114,11 +118,11 @@ export const VIP_INTERFACE_PLACEHOLDER = '@@K8SUP_VIP_INTERFACE@@';
  * The kube-vip static pod for spec.api.vip. It reads the API through /etc/kubernetes/admin.conf; during
  * `kubeadm init` the script points it at super-admin.conf instead (see templates/bootstrap/kube-vip.sh).
  */
-function renderKubeVipManifest(vip: string): string {
+function renderKubeVipManifest(r: ResolvedInput, vip: string): string {
   return renderTemplate(
     loadTemplate('node/kube-vip.yaml'),
     {
-      image: KUBE_VIP.image,
+      image: imageRef(r, KUBE_VIP.image),
       vip,
       vipCidr: isIP(vip) === 6 ? '128' : '32',
       interfacePlaceholder: VIP_INTERFACE_PLACEHOLDER,
@@ -218,27 +222,37 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     ciliumCliSha256Arm64: cniPin.kind === 'cilium-cli' ? cniPin.cli.sha256.arm64 : '',
     fixedNodeName: input.nodeName !== undefined,
     nodeName: input.nodeName ?? '',
-    pkiFiles: CONTROL_PLANE_PKI_FILES.join(' '),
-    modulesConf: embedded(loadTemplate('node/modules-load.conf')),
+    pkiFiles: [...CONTROL_PLANE_PKI_FILES, ...(encryptionAtRestOn(input.cluster) ? [ENCRYPTION_CONFIG_FILE] : [])].join(' '),
+    modulesConf: embedded([loadTemplate('node/modules-load.conf').trimEnd(), ...kubeProxyKernelModules(input.cluster)].join('\n')),
+    kernelModules: ['overlay', 'br_netfilter', ...kubeProxyKernelModules(input.cluster)].join(' '),
+    auditPolicy: r.isControlPlane && auditLoggingOn(input.cluster) ? embedded(loadTemplate('node/audit-policy.yaml')) : '',
+    packageMirror: Boolean(input.osFamily === 'rhel' ? spec.assets?.packageMirrors?.dnf : spec.assets?.packageMirrors?.apt),
+    aptMirror: spec.assets?.packageMirrors?.apt?.replace(/\/+$/, '') ?? '',
+    dnfMirror: spec.assets?.packageMirrors?.dnf?.replace(/\/+$/, '') ?? '',
+    // With spec.assets.containerRegistry the CNI manifest's images are pulled from it (same path, no upstream host).
+    imageRegistry: r.containerRegistry ?? '',
     sysctlConf: embedded(loadTemplate('node/sysctl.conf')),
     containerdUnit: embedded(loadTemplate('node/containerd.service')),
     containerdConfig: embedded(
       renderTemplate(
         loadTemplate('node/containerd-config.toml'),
-        { pauseImage: pauseImageFor(r.version), kubernetesMinor: `${r.version.major}.${r.version.minor}` },
+        { pauseImage: imageRef(r, pauseImageFor(r.version)), kubernetesMinor: `${r.version.major}.${r.version.minor}` },
         yamlQuote,
         'node/containerd-config.toml',
       ),
     ),
-    registryHosts:
-      r.registryMirror === null
+    registryHosts: [
+      ...(r.registryMirror === null
         ? []
         : MIRRORED_REGISTRIES.map(({ registry, upstream }) => ({
             registry,
             hostsToml: embedded(
               renderTemplate(loadTemplate('node/registry-hosts.toml'), { registry, upstream, mirror: r.registryMirror }, yamlQuote, 'node/registry-hosts.toml'),
             ),
-          })),
+          }))),
+      ...registryHostFiles(spec.assets?.registries ?? []).map((f) => ({ registry: f.registry, hostsToml: embedded(f.hostsToml) })),
+    ],
+    registryCAs: (spec.assets?.registries ?? []).filter((reg) => reg.caCert).map((reg) => ({ registry: reg.host, caCert: embedded(reg.caCert!) })),
     // Init roles carry the init config; roles that may join carry the join config (a replaced first control plane
     // on the cloud carries both and picks one at boot).
     kubeadmInitConfig: role === 'control-plane-init' ? embedded(renderKubeadmConfigFor(r)) : '',
@@ -248,7 +262,7 @@ function scriptVars(r: ResolvedInput): TemplateVars {
     kubeVip: vip !== null,
     vip: vip ?? '',
     kubeVipVersion: KUBE_VIP.version,
-    kubeVipManifest: vip === null ? '' : embedded(renderKubeVipManifest(vip)),
+    kubeVipManifest: vip === null ? '' : embedded(renderKubeVipManifest(r, vip)),
     dnf: input.osFamily === 'rhel',
     rpmUrl: assetUrl(r, kubernetesRpmRepository(r.version)),
     haproxyKeepalived: frontEndFiles !== null,

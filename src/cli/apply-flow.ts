@@ -15,6 +15,7 @@ import { liveDigest, writeSavedPlan, type SavedPlan } from '../cluster/saved-pla
 import { writeAdminContext } from './export-kubeconfig.js';
 import { expandPath } from './paths.js';
 import { suggest } from './suggest.js';
+import { uncheckedSettings } from '../api/component-rules.js';
 
 export interface ApplyFlags {
   target?: 'direct' | 'terraform';
@@ -107,6 +108,7 @@ export async function planAndApply(
     },
     async ({ view, plan, nodes, provider }) => {
       printData(ctx, view, { table: () => renderPlan(view, { verbose: ctx.globals.verbose }) });
+      for (const raw of uncheckedSettings(cluster)) ctx.note(`warning: UNCHECKED raw flags, passed as written (a wrong one stops the component): ${raw}`);
       if (ctx.globals.output === 'table' && ctx.globals.verbose && provider.stepScript) await printStepScripts(ctx, provider, cluster, store.url, plan, nodes);
     },
   );

@@ -16,6 +16,7 @@ export const EXAMPLES: Record<string, string[]> = {
   get: ['k8sup get clusters', 'k8sup get cluster demo.k8s.local -o yaml'],
   'get clusters': ['k8sup get clusters', 'k8sup get clusters -o json --state s3://my-state'],
   'get cluster': ['k8sup get cluster demo.k8s.local -o yaml', 'k8sup get cluster demo.k8s.local -o json | jq .spec.networking'],
+  'get assets': ['k8sup get assets demo.k8s.local', "k8sup get assets demo.k8s.local -o json | jq -r '.images[].image'"],
   edit: ['k8sup edit cluster demo.k8s.local', 'EDITOR=nano k8sup edit cluster demo.k8s.local'],
   'edit cluster': ['k8sup edit cluster demo.k8s.local', 'EDITOR=nano k8sup edit cluster demo.k8s.local'],
   update: ['k8sup update cluster demo.k8s.local', 'k8sup update cluster demo.k8s.local --yes --admin'],

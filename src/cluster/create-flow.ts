@@ -11,7 +11,8 @@ import type { IoHost } from '../core/io.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { assertNodesCanReadStore, connectProvider, desiredGraph, loadProviderFor } from './deploy.js';
-import { generatePki, storePkiForCreate } from './pki-store.js';
+import { withNewClusterSettings } from '../api/defaults.js';
+import { ensureSettingSecrets, generatePki, storePkiForCreate } from './pki-store.js';
 import { mutateCluster, writeSpec, type Actor } from './spec-store.js';
 import { withStateStoreRegion } from './state-store-region.js';
 
@@ -69,7 +70,8 @@ export async function createClusterFlow(input: CreateFlowInput, host: CreateFlow
   const { store, given } = input;
   const name = given.metadata.name;
   // Asked once, here, and kept in the spec: nodes address the state bucket in its own region.
-  const requested = await withStateStoreRegion(given, store);
+  // A new cluster gets audit logging and Secrets encryption unless the input turns them off (docs/spec.md).
+  const requested = await withStateStoreRegion(withNewClusterSettings(given), store);
   // Everything that can reject the input runs before the first write: the store must suit an apply, and the
   // provider must be able to build the cluster's resources (bootstrap scripts included) from this spec.
   const provider = await loadProviderFor(requested);
@@ -97,6 +99,7 @@ export async function createClusterFlow(input: CreateFlowInput, host: CreateFlow
       return host.planAndApply(cs, earlier, { clients, resumed: true });
     }
     await storePkiForCreate(store, name, fresh.pki);
+    await ensureSettingSecrets(store, requested, true);
     const cluster: Cluster = { ...requested, metadata: { name, uid: randomUUID() } };
     await writeSpec(cs, cluster, 0, input.actor, 'create');
     input.io.emit({ code: 'cluster.stored', level: 'info', message: `Stored cluster ${name} (revision 1, uid ${cluster.metadata.uid}) and its PKI in ${store.url}.`, data: { cluster: name, revision: 1, store: store.url } });

@@ -15,7 +15,7 @@ import type { LiveResource, Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { CLUSTER_INFO, type ClusterInfo } from './cluster-info.js';
-import { pkiForGraph, type PublicPki } from './pki-store.js';
+import { ensureSettingSecrets, pkiForGraph, type PublicPki } from './pki-store.js';
 import { providerState } from './provider-state.js';
 
 export interface DeployContext {
@@ -64,6 +64,7 @@ export async function desiredGraph(ctx: Pick<DeployContext, 'store' | 'cluster'>
 async function buildInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partial<Pick<DeployContext, 'cs'>>, provider: Provider<any>, pki?: PublicPki): Promise<BuildInputs> {
   // Writes (a missing PKI of a never-applied cluster) only through a ClusterStore that holds the lock: plans never write.
   pki ??= await pkiForGraph(ctx.store, ctx.cluster.metadata.name, ctx.cs);
+  await ensureSettingSecrets(ctx.store, ctx.cluster, ctx.cs?.holdsLease === true);
   const schemes = provider.nodeStateStoreSchemes;
   const readable = !schemes || schemes.includes(new URL(ctx.store.url).protocol);
   const stateStore = readable ? ctx.store.url : `${schemes[0]}//state-store-not-set`;

@@ -16,6 +16,8 @@ export const IMMUTABLE_PATHS = [
   'spec.networking.networkCIDR',
   'spec.networking.podCIDR',
   'spec.networking.serviceCIDR',
+  // Service names, certificates and every pod's resolv.conf carry the DNS domain.
+  'spec.networking.dnsDomain',
 ] as const;
 
 /**
@@ -48,8 +50,23 @@ export function assertImmutableFieldsKept(applied: Cluster, next: Cluster, sourc
   }
 }
 
+/**
+ * Secrets encryption only goes one way on an applied cluster: an API server without the key could not read the
+ * Secrets written while it was on (docs/spec.md, "Turning encryption off" has the manual procedure).
+ */
+function assertEncryptionKept(applied: Cluster, next: Cluster, source: string): void {
+  if (applied.spec.kubeAPIServer?.encryptionAtRest === true && next.spec.kubeAPIServer?.encryptionAtRest !== true) {
+    throw new InvalidInputError(`${source}: spec.kubeAPIServer.encryptionAtRest cannot be turned off on an applied cluster (its Secrets are encrypted with the key)`, {
+      hint: 'set spec.kubeAPIServer.encryptionAtRest back to true; to decrypt, follow docs/spec.md "Turning encryption off"',
+    });
+  }
+}
+
 /** For replace / edit / update: refuses `next` if it changes an immutable field of what was applied. */
 export async function checkImmutableFields(cs: ClusterStore, name: string, current: { cluster: Cluster; revision: number }, next: Cluster, source: string): Promise<void> {
   const applied = await appliedSpec(cs, name, current);
-  if (applied) assertImmutableFieldsKept(applied, next, source);
+  if (applied) {
+    assertImmutableFieldsKept(applied, next, source);
+    assertEncryptionKept(applied, next, source);
+  }
 }

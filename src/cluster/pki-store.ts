@@ -10,6 +10,7 @@ import { K8supError, OperationError } from '../core/errors.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import type { ClusterPki } from '../pki/index.js';
+import type { Cluster } from '../api/types.js';
 
 export interface PublicPki {
   caCertPem: string;
@@ -87,4 +88,15 @@ export async function pkiForGraph(store: BlobStore, name: string, cs?: ClusterSt
 export async function loadPki(store: BlobStore, name: string): Promise<ClusterPki | null> {
   const mod = await import('../pki/index.js');
   return mod.loadClusterPki(store, name);
+}
+
+/**
+ * Secrets that come with settings rather than with the cluster: the Secrets encryption key when
+ * spec.kubeAPIServer.encryptionAtRest is on. Generated once, create-only, next to the PKI; written only by a run that
+ * holds the cluster's lock (`locked`), so a plan never writes. Nodes read it at boot, so it must exist before them.
+ */
+export async function ensureSettingSecrets(store: BlobStore, cluster: Cluster, locked: boolean): Promise<void> {
+  if (!locked || cluster.spec.kubeAPIServer?.encryptionAtRest !== true) return;
+  const mod = await import('../pki/index.js');
+  await mod.ensureEncryptionConfig(store, cluster.metadata.name);
 }

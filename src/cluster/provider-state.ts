@@ -14,5 +14,6 @@ export function providerState(store: BlobStore, cluster: string): ProviderState 
     updateObject: (name, change) => cs.updateObject(name, change),
     // node-forge is heavy: loaded only when a provider asks for the PKI.
     readPki: async () => (await import('../pki/cluster-pki.js')).loadClusterPki(store, cluster),
+    readEncryptionConfig: async () => (await import('../pki/encryption-config.js')).loadEncryptionConfig(store, cluster),
   };
 }

@@ -109,6 +109,8 @@ export interface ProviderState {
   updateObject(name: string, change: (current: Buffer | null) => string | undefined): Promise<void>;
   /** The cluster's PKI with its private keys, or null when it has none yet. */
   readPki(): Promise<ClusterPki | null>;
+  /** The Secrets encryption configuration (spec.kubeAPIServer.encryptionAtRest), a secret kept beside the PKI. */
+  readEncryptionConfig(): Promise<string | null>;
 }
 
 export interface Provider<C = unknown> {

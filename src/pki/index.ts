@@ -26,3 +26,4 @@ export {
 export { parseDuration } from './duration.js';
 export { type KubeconfigInput, buildKubeconfig, mergeKubeconfig, removeKubeconfigEntries, writeKubeconfigFile } from './kubeconfig.js';
 export { DEFAULT_ADMIN_TTL, buildAdminKubeconfig } from './admin-kubeconfig.js';
+export { encryptionConfigKey, ensureEncryptionConfig, generateEncryptionConfig, loadEncryptionConfig } from './encryption-config.js';

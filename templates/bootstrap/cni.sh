@@ -38,6 +38,10 @@ else
   # kube-flannel.yml ships with 10.244.0.0/16; use the cluster's pod CIDR.
   sed -i -e "s|10.244.0.0/16|${POD_CIDR}|g" "${CNI_MANIFEST}"
 {{/if}}
+{{#if imageRegistry}}
+  # spec.assets.containerRegistry: every image of the manifest from the cluster's registry, at its upstream path.
+  sed -i -E "s#^([[:space:]]*-?[[:space:]]*image:[[:space:]]*[\"']?)[a-z0-9.-]+\.[a-z0-9.-]+(:[0-9]+)?/#\1${IMAGE_REGISTRY}/#" "${CNI_MANIFEST}"
+{{/if}}
   grep -q "${POD_CIDR}" "${CNI_MANIFEST}" || die "could not set the pod CIDR ${POD_CIDR} in ${CNI_MANIFEST}"
   retry 10 "kubectl apply of ${CNI_NAME}" kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
 {{/if}}
@@ -53,9 +57,15 @@ else
   rm -rf "${download_dir}"
   # ipam.mode=kubernetes: pods get addresses from each node's podCIDR, carved by kubeadm from the cluster pod CIDR.
   # A retry after a partial install finds the Helm release there: upgrade it to the same settings instead.
+  CILIUM_SETTINGS=(--set ipam.mode=kubernetes)
+{{#if imageRegistry}}
+  # spec.assets.containerRegistry: the chart's images from the cluster's registry (their digests are kept).
+  CILIUM_SETTINGS+=(--set "image.repository=${IMAGE_REGISTRY}/cilium/cilium" --set "operator.image.repository=${IMAGE_REGISTRY}/cilium/operator"
+    --set "envoy.image.repository=${IMAGE_REGISTRY}/cilium/cilium-envoy")
+{{/if}}
   cilium_apply() {
-    cilium install --version "${CNI_VERSION}" --set ipam.mode=kubernetes ||
-      cilium upgrade --version "${CNI_VERSION}" --set ipam.mode=kubernetes
+    cilium install --version "${CNI_VERSION}" "${CILIUM_SETTINGS[@]}" ||
+      cilium upgrade --version "${CNI_VERSION}" "${CILIUM_SETTINGS[@]}"
   }
   retry 10 "cilium install" cilium_apply
 {{/if}}

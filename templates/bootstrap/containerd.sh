@@ -35,6 +35,12 @@ write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CON
 {{{containerdConfig}}}
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+{{#each registryCAs}}
+write_file "${ROOT}/etc/containerd/certs.d/{{{.registry}}}/ca.crt" 0644 <<'K8SUP_EOF_REGISTRY_CA'
+{{{.caCert}}}
+K8SUP_EOF_REGISTRY_CA
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+{{/each}}
 {{#each registryHosts}}
 write_file "${ROOT}/etc/containerd/certs.d/{{{.registry}}}/hosts.toml" 0644 <<'K8SUP_EOF_REGISTRY_HOSTS'
 {{{.hostsToml}}}

@@ -15,6 +15,13 @@ K8S_RPM_URL={{rpmUrl}}
 {{else}}
 K8S_APT_URL={{aptUrl}}
 {{/if}}
+{{#if packageMirror}}
+{{#if dnf}}
+DNF_MIRROR={{dnfMirror}}
+{{else}}
+APT_MIRROR={{aptMirror}}
+{{/if}}
+{{/if}}
 CONTAINERD_VERSION={{containerdVersion}}
 RUNC_VERSION={{runcVersion}}
 {{#if cloud}}
@@ -32,6 +39,9 @@ CNI_NAME={{cniName}}
 CNI_VERSION={{cniVersion}}
 {{#if cniManifest}}
 POD_CIDR={{podCIDR}}
+{{/if}}
+{{#if imageRegistry}}
+IMAGE_REGISTRY={{imageRegistry}}
 {{/if}}
 {{/if}}
 

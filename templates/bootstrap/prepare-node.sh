@@ -36,7 +36,7 @@ log "kernel modules"
 write_file "${ROOT}/etc/modules-load.d/k8sup.conf" 0644 <<'K8SUP_EOF_MODULES'
 {{{modulesConf}}}
 K8SUP_EOF_MODULES
-for module in overlay br_netfilter; do
+for module in {{{kernelModules}}}; do
   modprobe "${module}"
 done
 

@@ -428,6 +428,14 @@ export class FakeCompute {
       });
     }
     if (collection === 'instanceTemplates') {
+      // Spot VMs, as the real API judges them: they cannot restart automatically or migrate on maintenance.
+      const sched = o.properties?.scheduling;
+      if (sched?.provisioningModel !== undefined && !['STANDARD', 'SPOT'].includes(sched.provisioningModel)) bad('properties.scheduling.provisioningModel', `'${sched.provisioningModel}' is not STANDARD or SPOT`);
+      if (sched?.provisioningModel === 'SPOT') {
+        if (sched.automaticRestart !== false) bad('properties.scheduling.automaticRestart', 'Spot VMs cannot be configured to restart automatically');
+        if (sched.onHostMaintenance !== 'TERMINATE') bad('properties.scheduling.onHostMaintenance', 'Spot VMs must terminate on host maintenance');
+        if (sched.instanceTerminationAction !== undefined && !['STOP', 'DELETE'].includes(sched.instanceTerminationAction)) bad('properties.scheduling.instanceTerminationAction', 'must be STOP or DELETE');
+      }
       for (const sa of o.properties?.serviceAccounts ?? []) {
         if (sa.email !== 'default' && !this.iam.has(sa.email)) throw new ComputeHttpError(400, 'invalid', `Invalid value for field 'resource.properties.serviceAccounts[0].email': '${sa.email}'. The user does not have access to service account '${sa.email}'.  User: 'k8sup-test'.  Ask a project owner to grant you the iam.serviceAccountUser role on the service account`);
       }
@@ -543,6 +551,8 @@ export class FakeCompute {
       labels: { ...(props.labels ?? {}) },
       metadata,
       tags: structuredClone(props.tags ?? {}),
+      ...(props.scheduling ? { scheduling: structuredClone(props.scheduling) } : {}),
+      disks: structuredClone(props.disks ?? []),
       selfLink: `${this.base()}/${scopePath}/instances/${name}`,
       k8supManagedBy: igm.selfLink,
       k8supTemplate: igm.instanceTemplate,

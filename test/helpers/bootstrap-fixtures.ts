@@ -55,3 +55,52 @@ export function testInput(
   }
   return base;
 }
+
+/** A real-looking private CA for spec.assets.registries (made with `openssl req -x509`, self-signed, public part only). */
+export const REGISTRY_CA_PEM = `-----BEGIN CERTIFICATE-----
+MIIBjDCCATGgAwIBAgIUaE1hBXFeRpsSEdKCMpWJE6xtbg8wCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQY29ycC1yZWdpc3RyeS1jYTAeFw0yNjEyMDExMzIxMDJaFw0z
+NjExMjgxMzIxMDJaMBsxGTAXBgNVBAMMEGNvcnAtcmVnaXN0cnktY2EwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAATxQWYFOpFF42xMEaxbaggLSVYeuRvr+ufda4F2
+x3+m9/gGVuQ1+avU4HfBG5T3tdlQh6AB+yU+TH8vgi8IU+Qno1MwUTAdBgNVHQ4E
+FgQUmjyGmX/WY0idGdWEB1ksgdzT+oYwHwYDVR0jBBgwFoAUmjyGmX/WY0idGdWE
+B1ksgdzT+oYwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAoCQ6
+7MqlRxJC1YEkZK446zz13tqp8VnTehRk6TUCnRcCIQCaJiVXPCP/UP/zZRG2Dm/R
+E62sdh7VLnczKJ5lVbn1QQ==
+-----END CERTIFICATE-----`;
+
+/** Every component, node-group and asset setting k8sup renders, set to a non-default value (docs/spec.md). */
+export function withEverySetting(cluster: Cluster): Cluster {
+  const spec = cluster.spec;
+  spec.networking.dnsDomain = 'k8s.corp.example';
+  spec.kubeAPIServer = {
+    enableAdmissionPlugins: ['NodeRestriction', 'AlwaysPullImages'],
+    disableAdmissionPlugins: ['DefaultStorageClass'],
+    serviceNodePortRange: '30000-31999',
+    oidc: { issuerURL: 'https://idp.corp.example', clientID: 'kubernetes', usernameClaim: 'email', usernamePrefix: 'oidc:', groupsClaim: 'groups', groupsPrefix: 'oidc:', requiredClaims: { hd: 'corp.example' } },
+    auditLogging: true,
+    encryptionAtRest: true,
+    extraArgs: { 'max-requests-inflight': '800' },
+  };
+  spec.kubelet = {
+    maxPods: 60,
+    systemReserved: { cpu: '200m', memory: '512Mi' },
+    kubeReserved: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '1Gi' },
+    evictionHard: { 'memory.available': '300Mi', 'nodefs.available': '10%' },
+    extraArgs: { 'image-gc-high-threshold': '80' },
+  };
+  spec.kubeProxy = { mode: 'ipvs' };
+  spec.controlPlane.schedulable = true;
+  spec.nodeGroups = spec.nodeGroups.map((g) => ({ ...g, labels: { 'node.kubernetes.io/pool': 'general', team: 'payments' }, taints: ['dedicated=payments:NoSchedule', 'spot:PreferNoSchedule'] }));
+  return cluster;
+}
+
+/** An air-gapped install: every image, file and package from the site's own mirrors. */
+export const AIRGAP_ASSETS: NonNullable<Cluster['spec']['assets']> = {
+  baseURL: null,
+  registryMirror: null,
+  containerRegistry: 'registry.corp.example:5000/k8s',
+  fileRepository: 'https://files.corp.example/k8s',
+  registries: [{ host: 'registry.corp.example:5000', caCert: REGISTRY_CA_PEM }],
+  packageMirrors: { apt: 'https://apt.corp.example', dnf: 'https://dnf.corp.example' },
+};

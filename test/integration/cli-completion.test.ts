@@ -112,8 +112,8 @@ describe('help', () => {
 
 describe('completion', () => {
   it('bash: skips flag values when finding the command, completes flag values, cluster names and files', () => {
-    assert.deepEqual(bash('k8sup --state s3://x get '), ['addons', 'cluster', 'clusters', 'instances']);
-    assert.deepEqual(bashWords(['k8sup', '--state', 's3://x', 'get', '']), ['addons', 'cluster', 'clusters', 'instances']);
+    assert.deepEqual(bash('k8sup --state s3://x get '), ['addons', 'assets', 'backups', 'cluster', 'clusters', 'instances']);
+    assert.deepEqual(bashWords(['k8sup', '--state', 's3://x', 'get', '']), ['addons', 'assets', 'backups', 'cluster', 'clusters', 'instances']);
     assert.deepEqual(bash('k8sup -o '), ['json', 'name', 'table', 'yaml']);
     assert.deepEqual(bash('k8sup get clusters -o y'), ['yaml']);
     assert.deepEqual(bash('k8sup get clusters --output=j'), ['json'], 'bash completes the part after = only');
@@ -132,7 +132,7 @@ describe('completion', () => {
   });
 
   it('zsh: the same answers through compadd and _files', () => {
-    assert.deepEqual(zsh(['--state', 's3://x', 'get', '']), ['addons', 'cluster', 'clusters', 'instances']);
+    assert.deepEqual(zsh(['--state', 's3://x', 'get', '']), ['addons', 'assets', 'backups', 'cluster', 'clusters', 'instances']);
     assert.deepEqual(zsh(['-o', '']), ['json', 'name', 'table', 'yaml']);
     assert.deepEqual(zsh(['create', 'cluster', 'x', '--cloud', '']), ['aws', 'gce', 'metal']);
     assert.deepEqual(zsh(['--state', storeUrl, 'get', 'cluster', '']), ['alpha.k8s.local', 'beta.k8s.local']);
@@ -140,8 +140,8 @@ describe('completion', () => {
   });
 
   it('fish: complete -C', () => {
-    assert.deepEqual(fish('k8sup get '), ['addons', 'cluster', 'clusters', 'instances']);
-    assert.deepEqual(fish('k8sup --state s3://x get '), ['addons', 'cluster', 'clusters', 'instances']);
+    assert.deepEqual(fish('k8sup get '), ['addons', 'assets', 'backups', 'cluster', 'clusters', 'instances']);
+    assert.deepEqual(fish('k8sup --state s3://x get '), ['addons', 'assets', 'backups', 'cluster', 'clusters', 'instances']);
     assert.deepEqual(fish('k8sup -o '), ['json', 'name', 'table', 'yaml']);
     assert.deepEqual(fish('k8sup create cluster x --networking '), ['calico', 'cilium', 'flannel']);
     assert.deepEqual(fish(`k8sup --state ${storeUrl} get cluster `), ['alpha.k8s.local', 'beta.k8s.local']);

@@ -20,8 +20,14 @@ const ha = withDefaults({
   spec: { zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'], controlPlane: { count: 3 }, api: { dnsZone: 'example.com' }, ssh: { publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b' } },
 });
 
-function render() {
-  return renderTerraform(provider.buildGraph(ha, inputs), provider.handlers, provider.terraformPreamble!(ha));
+/** With a second group of spot instances on their own root volume: mixed_instances_policy must validate too. */
+const withSpot = withDefaults({
+  metadata: { name: 'mixed.example.com' },
+  spec: { zones: ['us-east-2a'], nodeGroups: [{ name: 'nodes' }, { name: 'spot', spot: true, minSize: 0, maxSize: 3, rootVolume: { size: 200, type: 'gp2' } }] },
+});
+
+function render(c = ha) {
+  return renderTerraform(provider.buildGraph(c, inputs), provider.handlers, provider.terraformPreamble!(c));
 }
 
 test('renders aws provider resources for every kind, with data sources and user data files', () => {
@@ -61,6 +67,19 @@ test('main.tf.json for one zone matches the golden file', () => {
   assert.equal(text, readFileSync(file, 'utf8'));
 });
 
+test('a spot group is a mixed-instances policy with 0% on-demand around its own launch template', () => {
+  const main = JSON.parse(render(withSpot)['main.tf.json']);
+  const groups = main.resource.aws_autoscaling_group;
+  const spot = Object.values(groups).find((g: any) => /^spot\./.test(g.name)) as any;
+  const nodes = Object.values(groups).find((g: any) => /^nodes\./.test(g.name)) as any;
+  assert.equal(spot.launch_template, undefined);
+  assert.equal(spot.mixed_instances_policy[0].instances_distribution[0].on_demand_percentage_above_base_capacity, 0);
+  assert.match(spot.mixed_instances_policy[0].launch_template[0].launch_template_specification[0].launch_template_id, /aws_launch_template\.launch_template_node_group_spot\.id/);
+  assert.equal(nodes.mixed_instances_policy, undefined);
+  const lt = main.resource.aws_launch_template.launch_template_node_group_spot;
+  assert.deepEqual([lt.block_device_mappings[0].ebs[0].volume_size, lt.block_device_mappings[0].ebs[0].volume_type], [200, 'gp2']);
+});
+
 test('launch templates depend on the role policies, not only on the instance profiles', () => {
   const main = JSON.parse(render()['main.tf.json']);
   const lts = Object.entries(main.resource.aws_launch_template) as [string, any][];
@@ -94,11 +113,11 @@ describe('aws terraform output with the real terraform binary and aws provider',
   const terraform = ['/usr/local/bin/terraform', '/usr/bin/terraform'].find((p) => existsSync(p));
   const mirror = '/opt/tf-plugins';
 
-  it('passes terraform validate (offline, provider from the filesystem mirror)', { skip: terraform ? false : 'terraform not installed', timeout: 120_000 }, async () => {
+  for (const c of [ha, withSpot]) it(`${c.metadata.name} passes terraform validate (offline, provider from the filesystem mirror)`, { skip: terraform ? false : 'terraform not installed', timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'k8sup-aws-tf-'));
     try {
       const mod = join(dir, 'module');
-      for (const [name, content] of Object.entries(render())) {
+      for (const [name, content] of Object.entries(render(c))) {
         await mkdir(dirname(join(mod, name)), { recursive: true });
         await writeFile(join(mod, name), content);
       }

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { renderBootstrapInstaller, renderBootstrapScript, renderEtcdLeaveScript, renderTokenRefreshScript } from '../../src/bootstrap/index.js';
 import { wrapStartupScript } from '../../providers/gce/model/startup-script.js';
-import { PROVIDERS, ROLES, VERSIONS, testInput } from '../helpers/bootstrap-fixtures.js';
+import { SUPPORTED_KUBERNETES_MINORS } from '../../src/api/version.js';
+import { AIRGAP_ASSETS, PROVIDERS, ROLES, VERSIONS, testInput, withEverySetting } from '../helpers/bootstrap-fixtures.js';
 import { expectGolden } from '../helpers/golden.js';
 
 const cases: { name: string; script: string }[] = [];
@@ -28,6 +29,20 @@ cases.push({
     testInput('metal', 'control-plane-init', { assets: { baseURL: 'https://mirror.corp.example/k8s-assets', registryMirror: 'registry.corp.example:5000' } }),
   ),
 });
+// Every component setting (docs/spec.md), for each supported minor: rendered into kubeadm v1beta4.
+for (const minor of SUPPORTED_KUBERNETES_MINORS) {
+  const input = testInput('aws', 'control-plane-init', { version: `1.${minor}.0` });
+  withEverySetting(input.cluster);
+  cases.push({ name: `aws-control-plane-init-1.${minor}.0-settings`, script: renderBootstrapScript(input) });
+}
+const settingsWorker = testInput('gce', 'worker');
+withEverySetting(settingsWorker.cluster);
+cases.push({ name: `gce-worker-${settingsWorker.cluster.spec.kubernetesVersion}-settings`, script: renderBootstrapScript(settingsWorker) });
+// Air-gapped through the site's mirrors (containerRegistry, fileRepository, registry CA, package mirrors).
+for (const [provider, role, cni] of [['aws', 'control-plane-init', 'calico'], ['gce', 'worker', 'flannel'], ['metal', 'control-plane-init', 'cilium']] as const) {
+  cases.push({ name: `${provider}-${role}-1.31.4-mirrored`, script: renderBootstrapScript(testInput(provider, role, { cni, assets: AIRGAP_ASSETS })) });
+}
+cases.push({ name: 'metal-worker-1.31.4-mirrored-rhel', script: renderBootstrapScript({ ...testInput('metal', 'worker', { assets: AIRGAP_ASSETS }), osFamily: 'rhel' }) });
 // A single control plane on the cloud: a replaced init instance refuses instead of joining (nothing to join).
 const single = testInput('aws', 'control-plane-init');
 single.cluster.spec.controlPlane.count = 1;

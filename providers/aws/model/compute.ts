@@ -37,6 +37,8 @@ interface InstanceGroup {
   minSize: number;
   maxSize: number;
   zones: string[];
+  /** The node group's shape settings (spec.nodeGroups[].rootVolume, spot, image); none for the control plane. */
+  shape?: Pick<Cluster['spec']['nodeGroups'][number], 'rootVolume' | 'spot' | 'image'>;
 }
 
 export function instanceGroups(cluster: Cluster): InstanceGroup[] {
@@ -56,7 +58,7 @@ export function instanceGroups(cluster: Cluster): InstanceGroup[] {
     }
   });
   for (const g of s.nodeGroups) {
-    groups.push({ role: 'nodes', bootstrapRole: 'worker', group: g.name, ltId: nodeGroupLaunchTemplateId(g.name), asgId: nodeGroupId(g.name), machineType: g.machineType, minSize: g.minSize, maxSize: g.maxSize, zones: g.zones });
+    groups.push({ role: 'nodes', bootstrapRole: 'worker', group: g.name, ltId: nodeGroupLaunchTemplateId(g.name), asgId: nodeGroupId(g.name), machineType: g.machineType, minSize: g.minSize, maxSize: g.maxSize, zones: g.zones, shape: g });
   }
   return groups;
 }
@@ -81,12 +83,12 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       id: g.ltId,
       fields: {
         name: groupName(groupLabel, name),
-        imageId,
+        imageId: g.shape?.image ?? imageId,
         instanceType: g.machineType,
         keyName,
         iamInstanceProfileArn: ref(instanceProfileId(g.role), 'arn'),
         securityGroupIds: [ref(securityGroupId(g.role), 'id')],
-        rootVolume: { deviceName: '/dev/sda1', sizeGiB: ROOT_VOLUME_GIB[g.role], volumeType: 'gp3', encrypted: true },
+        rootVolume: { deviceName: '/dev/sda1', sizeGiB: g.shape?.rootVolume?.size ?? ROOT_VOLUME_GIB[g.role], volumeType: g.shape?.rootVolume?.type ?? 'gp3', encrypted: true },
         // IMDSv2 only. Hop limit 1 keeps pods (one hop further away) from reading the node's credentials; control
         // planes run only host-network static pods, which are not an extra hop, so 1 works there too.
         metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 },
@@ -109,6 +111,8 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       // Propagated to instances at launch (and so visible to the cloud provider and to delete's checks).
       tags: instanceTags,
     };
+    // Node groups say how they buy instances: spot through a mixed-instances policy (0% on-demand), or on demand.
+    if (g.role === 'nodes') asgFields.spot = g.shape?.spot === true;
     nodes.push({ kind: 'autoscaling-group', id: g.asgId, fields: asgFields });
   }
   return nodes;

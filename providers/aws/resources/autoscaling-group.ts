@@ -15,6 +15,8 @@ export interface AutoscalingGroupFields {
   maxSize: number;
   subnetIds: string[];
   targetGroupArns: string[];
+  /** Spot only: a mixed-instances policy around the launch template (spec.md "Node groups"). */
+  spot?: boolean;
   tags: Tags;
 }
 export type AutoscalingGroupOutputs = { name: string; arn: string };
@@ -24,6 +26,21 @@ type LiveGroup = AutoScalingGroup & { AutoScalingGroupName: string };
 
 function asgTags(name: string, tags: Tags | undefined): Tag[] {
   return Object.entries(tags ?? {}).map(([Key, Value]) => ({ ResourceId: name, ResourceType: 'auto-scaling-group', Key, Value, PropagateAtLaunch: true }));
+}
+
+/**
+ * How the group launches: its launch template, or (spot) a mixed-instances policy around it that buys spot only,
+ * from the pools with the most spare capacity at the lowest price.
+ */
+function launchSpec(f: AutoscalingGroupFields) {
+  const template = { LaunchTemplateId: f.launchTemplateId, Version: '$Latest' };
+  if (f.spot !== true) return { LaunchTemplate: template };
+  return {
+    MixedInstancesPolicy: {
+      LaunchTemplate: { LaunchTemplateSpecification: template },
+      InstancesDistribution: { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'price-capacity-optimized' },
+    },
+  };
 }
 
 async function describeOne(ctx: Ctx, name: string): Promise<LiveGroup | undefined> {
@@ -46,7 +63,8 @@ export const autoscalingGroupHandler = defineHandler({
   gone: (g) => g.Status === 'Delete in progress',
   fields: (g) => ({
     name: g.AutoScalingGroupName,
-    launchTemplateId: g.LaunchTemplate?.LaunchTemplateId ?? null,
+    launchTemplateId: g.LaunchTemplate?.LaunchTemplateId ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification?.LaunchTemplateId ?? null,
+    spot: g.MixedInstancesPolicy ? Number(g.MixedInstancesPolicy.InstancesDistribution?.OnDemandPercentageAboveBaseCapacity ?? 100) === 0 : false,
     minSize: g.MinSize,
     maxSize: g.MaxSize,
     subnetIds: String(g.VPCZoneIdentifier ?? '').split(',').filter(Boolean),
@@ -66,7 +84,7 @@ export const autoscalingGroupHandler = defineHandler({
       await creating(`create auto scaling group ${name}`, () =>
         ctx.clients.autoscaling.call('CreateAutoScalingGroup', {
           AutoScalingGroupName: name,
-          LaunchTemplate: { LaunchTemplateId: f.launchTemplateId, Version: '$Latest' },
+          ...launchSpec(f),
           MinSize: f.minSize,
           MaxSize: f.maxSize,
           DesiredCapacity: f.minSize,
@@ -87,7 +105,7 @@ export const autoscalingGroupHandler = defineHandler({
   async update(cur, f, changed, ctx) {
     const as = ctx.clients.autoscaling;
     const name = cur.cloudId;
-    if ((['minSize', 'maxSize', 'subnetIds', 'launchTemplateId'] as const).some((k) => changed.has(k))) {
+    if ((['minSize', 'maxSize', 'subnetIds', 'launchTemplateId', 'spot'] as const).some((k) => changed.has(k))) {
       const g = await describeOne(ctx, name);
       const desired = Math.min(Number(f.maxSize), Math.max(Number(f.minSize), Number(g?.DesiredCapacity ?? f.minSize)));
       await as.call('UpdateAutoScalingGroup', {
@@ -96,7 +114,7 @@ export const autoscalingGroupHandler = defineHandler({
         MaxSize: f.maxSize,
         DesiredCapacity: desired,
         VPCZoneIdentifier: f.subnetIds.join(','),
-        LaunchTemplate: { LaunchTemplateId: f.launchTemplateId, Version: '$Latest' },
+        ...launchSpec(f),
       });
     }
     if (changed.has('targetGroupArns')) {
@@ -126,7 +144,14 @@ export const autoscalingGroupHandler = defineHandler({
       desired_capacity: f.minSize,
       vpc_zone_identifier: f.subnetIds,
       target_group_arns: f.targetGroupArns,
-      launch_template: [{ id: f.launchTemplateId, version: '$Latest' }],
+      ...(f.spot === true
+        ? {
+            mixed_instances_policy: [{
+              instances_distribution: [{ on_demand_base_capacity: 0, on_demand_percentage_above_base_capacity: 0, spot_allocation_strategy: 'price-capacity-optimized' }],
+              launch_template: [{ launch_template_specification: [{ launch_template_id: f.launchTemplateId, version: '$Latest' }] }],
+            }],
+          }
+        : { launch_template: [{ id: f.launchTemplateId, version: '$Latest' }] }),
       tag: Object.entries(f.tags ?? {}).map(([key, value]) => ({ key, value, propagate_at_launch: true })),
       lifecycle: [{ ignore_changes: ['desired_capacity'] }],
     },

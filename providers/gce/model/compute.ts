@@ -39,6 +39,8 @@ export interface InstanceGroup {
   /** The k8sup.io/node-group value. */
   group: string;
   machineType: string;
+  /** The node group's shape settings (spec.nodeGroups[].rootVolume, spot, image); none for the control plane. */
+  shape?: Pick<Cluster['spec']['nodeGroups'][number], 'rootVolume' | 'spot' | 'image'>;
   /** Zone → target size. */
   sizes: Map<string, number>;
   zones: string[];
@@ -67,14 +69,14 @@ export function instanceGroups(cluster: Cluster): InstanceGroup[] {
   for (const [zone, n] of perZone.slice(1)) if (n > 0) join.set(zone, n);
   if (join.size) groups.push(cp('cp-join', 'control-plane-join', join));
   for (const g of s.nodeGroups) {
-    groups.push({ role: 'node', bootstrapRole: 'worker', key: g.name, group: g.name, machineType: g.machineType, sizes: spread(g.minSize, g.zones), zones: [...g.zones] });
+    groups.push({ role: 'node', bootstrapRole: 'worker', key: g.name, group: g.name, machineType: g.machineType, shape: g, sizes: spread(g.minSize, g.zones), zones: [...g.zones] });
   }
   return groups;
 }
 
 /** spec.image as a source image: full URLs and `projects/…` paths as given, a bare name in the cluster's project. */
-export function sourceImage(cluster: Cluster): string {
-  const image = cluster.spec.image;
+export function sourceImage(cluster: Cluster, groupImage?: string): string {
+  const image = groupImage ?? cluster.spec.image;
   if (!image) return UBUNTU_IMAGE;
   if (/^(https:\/\/|projects\/|global\/)/.test(image)) return image;
   return `projects/${cluster.spec.project}/global/images/${image}`;
@@ -87,9 +89,9 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
   for (const g of instanceGroups(cluster)) {
     const templateFields: Record<string, FieldValue> = {
       machineType: g.machineType,
-      image: sourceImage(cluster),
-      diskSizeGb: DISK_SIZE_GB[g.role],
-      diskType: 'pd-balanced',
+      image: sourceImage(cluster, g.shape?.image),
+      diskSizeGb: g.shape?.rootVolume?.size ?? DISK_SIZE_GB[g.role],
+      diskType: g.shape?.rootVolume?.type ?? 'pd-balanced',
       network: ref(NETWORK, 'selfLink'),
       subnetwork: ref(subnetworkId(s.region), 'selfLink'),
       // An ephemeral public address for outbound traffic (packages, images); there is no Cloud NAT.
@@ -109,6 +111,9 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       apiAddress: ref(API_INTERNAL_ADDRESS, 'address'),
       apiPublicAddress: ref(API_ADDRESS, 'address'),
     };
+    // Spot VMs (provisioning model SPOT): the group recreates a reclaimed one. Only set when asked for, so templates of
+    // groups without it keep their content hash.
+    if (g.shape?.spot) templateFields.spot = true;
     const hash = contentHash(templateFields);
     const templateId = instanceTemplateId(g.key, hash);
     nodes.push({ kind: 'instance-template', id: templateId, fields: { name: resourceName(cluster, `${g.key}-${hash}`), ...templateFields } });

@@ -14,6 +14,9 @@ const metadataItems = (f: ResolvedFields) => [
   ...(f.sshKeys ? [{ key: 'ssh-keys', value: String(f.sshKeys) }] : []),
 ];
 
+/** Spot VMs must not restart on their own and stop on maintenance; a reclaimed one is deleted and its group recreates it. */
+const SPOT_SCHEDULING = { provisioningModel: 'SPOT', automaticRestart: false, onHostMaintenance: 'TERMINATE', instanceTerminationAction: 'DELETE' };
+
 export const instanceTemplateHandler = defineHandler({
   kind: 'instance-template',
   service: 'instanceTemplates',
@@ -35,6 +38,7 @@ export const instanceTemplateHandler = defineHandler({
       serviceAccounts: [{ email: f.serviceAccountEmail, scopes: f.serviceAccountScopes }],
       shieldedInstanceConfig: f.shieldedVm,
       metadata: { items: metadataItems(f) },
+      ...(f.spot ? { scheduling: SPOT_SCHEDULING } : {}),
     },
   }),
   fields: (o) => {
@@ -63,6 +67,7 @@ export const instanceTemplateHandler = defineHandler({
       sshKeys: meta.get('ssh-keys') ?? null,
       apiAddress: meta.get(API_ADDRESS_METADATA_KEY),
       apiPublicAddress: meta.get(API_PUBLIC_ADDRESS_METADATA_KEY),
+      spot: p.scheduling?.provisioningModel === 'SPOT' ? true : undefined,
     });
   },
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name }),
@@ -90,6 +95,7 @@ export const instanceTemplateHandler = defineHandler({
         ],
         metadata: { [API_ADDRESS_METADATA_KEY]: f.apiAddress, [API_PUBLIC_ADDRESS_METADATA_KEY]: f.apiPublicAddress, ...(f.sshKeys ? { 'ssh-keys': f.sshKeys } : {}) },
         metadata_startup_script: terraformFile(file),
+        ...(f.spot ? { scheduling: [{ provisioning_model: 'SPOT', preemptible: true, automatic_restart: false, on_host_maintenance: 'TERMINATE', instance_termination_action: 'DELETE' }] } : {}),
         lifecycle: { create_before_destroy: true },
       },
     };

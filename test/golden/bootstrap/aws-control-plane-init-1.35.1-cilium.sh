@@ -977,9 +977,10 @@ else
   rm -rf "${download_dir}"
   # ipam.mode=kubernetes: pods get addresses from each node's podCIDR, carved by kubeadm from the cluster pod CIDR.
   # A retry after a partial install finds the Helm release there: upgrade it to the same settings instead.
+  CILIUM_SETTINGS=(--set ipam.mode=kubernetes)
   cilium_apply() {
-    cilium install --version "${CNI_VERSION}" --set ipam.mode=kubernetes ||
-      cilium upgrade --version "${CNI_VERSION}" --set ipam.mode=kubernetes
+    cilium install --version "${CNI_VERSION}" "${CILIUM_SETTINGS[@]}" ||
+      cilium upgrade --version "${CNI_VERSION}" "${CILIUM_SETTINGS[@]}"
   }
   retry 10 "cilium install" cilium_apply
   mark_done "cni-${CNI_NAME}-${CNI_VERSION}"

@@ -1,0 +1,455 @@
+#!/usr/bin/env bash
+# k8sup node bootstrap for demo.k8s.local: role worker, provider gce, Kubernetes 1.31.4.
+# Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
+# It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
+# receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
+set -euo pipefail
+
+# Values rendered by k8sup (single-quoted, so the shell never expands them).
+CLUSTER_NAME='demo.k8s.local'
+ROLE='worker'
+K8S_VERSION='1.31.4'
+K8S_PACKAGE_VERSION='1.31.4-1.1'
+K8S_APT_URL='https://files.corp.example/k8s/core:/stable:/v1.31/deb/'
+APT_MIRROR='https://apt.corp.example'
+CONTAINERD_VERSION='1.7.24'
+RUNC_VERSION='1.2.2'
+NODE_GROUP='nodes'
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
+
+# K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
+ROOT="${K8SUP_ROOT:-}"
+if [ -z "${ROOT}" ] && [ "$(id -u)" -ne 0 ]; then
+  echo "k8sup bootstrap must run as root" >&2
+  exit 1
+fi
+
+log() { printf '[k8sup] %s\n' "$*" >&2; }
+# LAST_ERROR is what the node's progress report says when the script stops (docs/bootstrap.md, "Progress reports").
+LAST_ERROR=""
+die() { LAST_ERROR="$*"; log "ERROR: $*"; exit 1; }
+
+# step NAME MESSAGE: logs the start of a step and reports it to the state store.
+STEP=start
+step() {
+  STEP="$1"
+  log "$2"
+  report running
+}
+
+# retry ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, at most ATTEMPTS times, 5, 10, 20, 40, then 60 s
+# apart. For what needs time at first boot: IAM propagation, the API server, apt mirrors.
+retry() {
+  local attempts="$1" what="$2" n=1 delay=5
+  shift 2
+  until "$@"; do
+    if [ "${n}" -ge "${attempts}" ]; then
+      LAST_ERROR="${what} failed ${attempts} times"
+      return 1
+    fi
+    log "${what} failed (attempt ${n}/${attempts}), again in ${delay}s"
+    sleep "${delay}"
+    n=$((n + 1))
+    delay=$((delay < 30 ? delay * 2 : 60))
+  done
+}
+
+# write_file PATH MODE < content: replaces PATH only when the content differs, so a second run changes nothing.
+# Sets WROTE=1 when it wrote, WROTE=0 when the file was already up to date.
+WROTE=0
+write_file() {
+  local path="$1" mode="$2" tmp
+  mkdir -p "$(dirname "${path}")"
+  tmp="$(mktemp "${path}.k8sup.XXXXXX")"
+  cat >"${tmp}"
+  chmod "${mode}" "${tmp}"
+  if [ -f "${path}" ] && cmp -s "${tmp}" "${path}"; then
+    rm -f "${tmp}"
+    WROTE=0
+  else
+    mv -f "${tmp}" "${path}"
+    WROTE=1
+  fi
+}
+
+# Steps that install something leave a stamp named after what they installed (and its version).
+STAMP_DIR="${ROOT}/var/lib/k8sup/done"
+is_done() { [ -f "${STAMP_DIR}/$1" ]; }
+mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
+
+# download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
+download() {
+  local url="$1" dest="$2" sum="$3"
+  [ -n "${sum}" ] || die "no pinned sha256 for ${url}; refusing an unverified download"
+  mkdir -p "$(dirname "${dest}")"
+  curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${dest}.part" "${url}"
+  printf '%s  %s\n' "${sum}" "${dest}.part" | sha256sum -c --quiet - || die "checksum mismatch for ${url}"
+  mv -f "${dest}.part" "${dest}"
+}
+
+case "$(uname -m)" in
+  x86_64 | amd64) ARCH=amd64 ;;
+  aarch64 | arm64) ARCH=arm64 ;;
+  *) die "unsupported CPU architecture $(uname -m)" ;;
+esac
+
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
+
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
+}
+
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
+store_get() {
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
+store_put() {
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
+}
+
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
+# What names this instance in its progress report.
+instance_id() { metadata_get instance/name; }
+
+# --- Progress reports. The node writes <prefix>/<cluster>/nodes/status/<instance>.json with its own identity when a
+# step starts, when the script fails and when it is done, so `k8sup get instances` and `validate cluster` can say
+# where a bootstrap is stuck. Reporting is best effort: a report that cannot be written never stops the bootstrap.
+# k8sup-bootstrap.service runs this script again until it succeeds; FAILURES_FILE counts the runs that failed.
+FAILURES_FILE="${ROOT}/var/lib/k8sup/bootstrap-failures"
+FAILURES="$(cat "${FAILURES_FILE}" 2>/dev/null || true)"
+[[ "${FAILURES}" =~ ^[0-9]{1,6}$ ]] || FAILURES=0
+ATTEMPT=$((FAILURES + 1))
+# A node that finished once reports failures only: a rerun that changes nothing writes nothing.
+REPORTING=1
+if is_done bootstrap-complete; then REPORTING=0; fi
+INSTANCE_ID=""
+
+json_string() {
+  local s="${1//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  printf '"%s"' "${s//[$'\001'-$'\037']/ }"
+}
+
+report() {
+  local state="$1" file
+  [ "${state}" = failed ] || [ "${REPORTING}" = 1 ] || return 0
+  if [ -z "${INSTANCE_ID}" ]; then
+    INSTANCE_ID="$(instance_id)" || INSTANCE_ID=""
+    [[ "${INSTANCE_ID}" =~ ^[A-Za-z0-9._-]{1,128}$ ]] || { log "no usable instance id for the progress report"; INSTANCE_ID=""; return 0; }
+  fi
+  file="$(mktemp)"
+  printf '{"v":1,"instance":%s,"cluster":%s,"role":%s,"group":%s,"step":%s,"state":%s,"attempt":%d,"error":%s,"time":%s}\n' \
+    "$(json_string "${INSTANCE_ID}")" "$(json_string "${CLUSTER_NAME}")" "$(json_string "${ROLE}")" "$(json_string "${NODE_GROUP}")" \
+    "$(json_string "${STEP}")" "$(json_string "${state}")" "${ATTEMPT}" "$(json_string "${LAST_ERROR}")" \
+    "$(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" >"${file}"
+  store_put "nodes/status/${INSTANCE_ID}.json" "${file}" || log "could not write the progress report (continuing)"
+  rm -f "${file}"
+}
+
+# On failure: count it, say what failed (the die message, or the command set -e stopped at) and report it.
+on_exit() {
+  local status=$?
+  [ "${status}" -ne 0 ] || return 0
+  mkdir -p "$(dirname "${FAILURES_FILE}")"
+  printf '%s\n' "${ATTEMPT}" >"${FAILURES_FILE}"
+  rm -f "${STAMP_DIR}/bootstrap-complete"
+  [ -n "${LAST_ERROR}" ] || LAST_ERROR="'${FAILED_COMMAND:-bootstrap}' exited with status ${status}"
+  REPORTING=1
+  report failed
+}
+FAILED_COMMAND=""
+set -o errtrace
+trap 'FAILED_COMMAND="${BASH_COMMAND}"' ERR
+trap on_exit EXIT
+
+# Backoff between runs: the unit restarts the script 10 s after a failure; wait longer the more runs failed.
+if [ "${FAILURES}" -gt 0 ]; then
+  BACKOFF=300
+  if [ "${FAILURES}" -lt 6 ]; then BACKOFF=$((5 << FAILURES)); fi
+  log "attempt ${ATTEMPT}: ${FAILURES} earlier run(s) failed, waiting ${BACKOFF}s"
+  sleep "${BACKOFF}"
+fi
+
+# --- the OS package mirror (spec.assets.packageMirrors): the distribution's repositories point at it before anything
+# is installed, so no package comes from the public archives.
+step package-mirror "OS package mirror"
+# Ubuntu keeps its sources in deb822 (/etc/apt/sources.list.d/*.sources) or the classic sources.list.
+for sources in "${ROOT}/etc/apt/sources.list" "${ROOT}"/etc/apt/sources.list.d/*.sources "${ROOT}"/etc/apt/sources.list.d/*.list; do
+  [ -f "${sources}" ] || continue
+  case "${sources##*/}" in k8sup-*) continue ;; esac
+  sed -i -E "s#https?://[a-z0-9.-]+/(ubuntu|ubuntu-ports|debian|debian-security)/?([[:space:]]|\$)#${APT_MIRROR}/\\1/\\2#g" "${sources}"
+done
+
+# --- supported images: Ubuntu 22.04 or later, Debian 12 or later, with apt and systemd (docs/bootstrap.md). Anything
+# else stops here, with the reason in the node's report, rather than half-way through with a puzzling error.
+step image "checking the image"
+OS_RELEASE="${ROOT}/etc/os-release"
+[ -f "${OS_RELEASE}" ] || OS_RELEASE=/etc/os-release
+OS_ID="$(sed -n 's/^ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_ID=""
+OS_VERSION="$(sed -n 's/^VERSION_ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_VERSION=""
+case "${OS_ID}:${OS_VERSION%%.*}" in
+  ubuntu:2[2-9] | ubuntu:[3-9][0-9] | debian:1[2-9]) ;;
+  *) die "unsupported image ${OS_ID:-unknown} ${OS_VERSION:-?}: k8sup nodes need Ubuntu 22.04 or later, or Debian 12 or later" ;;
+esac
+for tool in apt-get systemctl curl sha256sum; do
+  command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup nodes need apt, systemd and curl)"
+done
+
+# --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
+step prepare "swap off"
+swapoff -a
+if [ -f "${ROOT}/etc/fstab" ] && grep -Eq '^[^#].*[[:space:]]swap[[:space:]]' "${ROOT}/etc/fstab"; then
+  sed -i -E 's/^([^#].*[[:space:]]swap[[:space:]].*)$/# \1 # disabled by k8sup/' "${ROOT}/etc/fstab"
+fi
+
+# --- kernel modules. overlay for containerd's snapshotter, br_netfilter so bridged pod traffic hits iptables.
+log "kernel modules"
+write_file "${ROOT}/etc/modules-load.d/k8sup.conf" 0644 <<'K8SUP_EOF_MODULES'
+# Loaded at boot for Kubernetes (written by k8sup).
+overlay
+br_netfilter
+K8SUP_EOF_MODULES
+for module in overlay br_netfilter; do
+  modprobe "${module}"
+done
+
+# --- sysctls. Needs br_netfilter loaded first (the net.bridge keys only exist then).
+log "sysctls"
+write_file "${ROOT}/etc/sysctl.d/99-k8sup.conf" 0644 <<'K8SUP_EOF_SYSCTL'
+# Kubernetes networking needs these (written by k8sup).
+net.bridge.bridge-nf-call-iptables = 1
+net.bridge.bridge-nf-call-ip6tables = 1
+net.ipv4.ip_forward = 1
+K8SUP_EOF_SYSCTL
+if [ "${WROTE}" = 1 ]; then
+  sysctl --system >/dev/null
+fi
+
+# --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
+step containerd "containerd ${CONTAINERD_VERSION}"
+case "${ARCH}" in
+  amd64)
+    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
+    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
+    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    ;;
+  arm64)
+    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
+    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
+    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    ;;
+esac
+if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
+  download_dir="$(mktemp -d)"
+  download "${CONTAINERD_URL}" "${download_dir}/containerd.tar.gz" "${CONTAINERD_SHA256}"
+  download "${RUNC_URL}" "${download_dir}/runc" "${RUNC_SHA256}"
+  mkdir -p "${ROOT}/usr/local/bin" "${ROOT}/usr/local/sbin"
+  tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
+  install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
+  rm -rf "${download_dir}"
+  mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
+fi
+
+containerd_changed=0
+write_file "${ROOT}/etc/systemd/system/containerd.service" 0644 <<'K8SUP_EOF_CONTAINERD_UNIT'
+# containerd, installed by k8sup from the upstream release archive.
+[Unit]
+Description=containerd container runtime
+Documentation=https://containerd.io
+After=network.target local-fs.target
+
+[Service]
+ExecStartPre=-/sbin/modprobe overlay
+ExecStart=/usr/local/bin/containerd
+Type=notify
+Delegate=yes
+KillMode=process
+Restart=always
+RestartSec=5
+LimitNPROC=infinity
+LimitCORE=infinity
+TasksMax=infinity
+OOMScoreAdjust=-999
+
+[Install]
+WantedBy=multi-user.target
+K8SUP_EOF_CONTAINERD_UNIT
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
+# containerd configuration written by k8sup.
+version = 2
+
+[plugins."io.containerd.grpc.v1.cri"]
+  # The pause image kubeadm 1.31 expects, so the kubelet and containerd agree on the sandbox.
+  sandbox_image = "registry.corp.example:5000/k8s/pause:3.10"
+
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+      SystemdCgroup = true
+      BinaryName = "/usr/local/sbin/runc"
+
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+    config_path = "/etc/containerd/certs.d"
+K8SUP_EOF_CONTAINERD_CONFIG
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/certs.d/registry.corp.example:5000/ca.crt" 0644 <<'K8SUP_EOF_REGISTRY_CA'
+-----BEGIN CERTIFICATE-----
+MIIBjDCCATGgAwIBAgIUaE1hBXFeRpsSEdKCMpWJE6xtbg8wCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQY29ycC1yZWdpc3RyeS1jYTAeFw0yNjEyMDExMzIxMDJaFw0z
+NjExMjgxMzIxMDJaMBsxGTAXBgNVBAMMEGNvcnAtcmVnaXN0cnktY2EwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAATxQWYFOpFF42xMEaxbaggLSVYeuRvr+ufda4F2
+x3+m9/gGVuQ1+avU4HfBG5T3tdlQh6AB+yU+TH8vgi8IU+Qno1MwUTAdBgNVHQ4E
+FgQUmjyGmX/WY0idGdWEB1ksgdzT+oYwHwYDVR0jBBgwFoAUmjyGmX/WY0idGdWE
+B1ksgdzT+oYwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAoCQ6
+7MqlRxJC1YEkZK446zz13tqp8VnTehRk6TUCnRcCIQCaJiVXPCP/UP/zZRG2Dm/R
+E62sdh7VLnczKJ5lVbn1QQ==
+-----END CERTIFICATE-----
+K8SUP_EOF_REGISTRY_CA
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/certs.d/registry.corp.example:5000/hosts.toml" 0644 <<'K8SUP_EOF_REGISTRY_HOSTS'
+# TLS settings for registry.corp.example:5000 (spec.assets.registries; written by k8sup).
+server = "https://registry.corp.example:5000"
+
+[host."https://registry.corp.example:5000"]
+  capabilities = ["pull", "resolve"]
+  ca = "/etc/containerd/certs.d/registry.corp.example:5000/ca.crt"
+K8SUP_EOF_REGISTRY_HOSTS
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+if [ "${containerd_changed}" = 1 ]; then
+  systemctl daemon-reload
+  systemctl enable containerd
+  systemctl restart containerd
+fi
+
+# --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
+# so an unattended upgrade never moves them (k8sup upgrades them on purpose).
+step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+# apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
+# it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
+apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt_get update -q
+  apt_get install -y -q ca-certificates curl gpg conntrack socat
+  mkdir -p "${ROOT}/etc/apt/keyrings"
+  curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
+  printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
+    write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
+  apt_get update -q
+  # An upgrade re-runs this step with a new version: lift the hold, install, hold again.
+  apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
+  apt_get install -y -q --allow-downgrades --allow-change-held-packages \
+    "kubelet=${K8S_PACKAGE_VERSION}" "kubeadm=${K8S_PACKAGE_VERSION}" "kubectl=${K8S_PACKAGE_VERSION}"
+  apt-mark hold kubelet kubeadm kubectl
+  systemctl enable kubelet
+  mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
+fi
+
+# --- kubeadm's real outcome decides whether this node is part of the cluster, never the existence of kubelet.conf:
+# kubeadm writes it early (init's kubeconfig phase, a control-plane join before etcd), so a failed run leaves one
+# behind. Stamps record that kubeadm started and that it succeeded; a run that started and never succeeded is undone
+# with `kubeadm reset -f` before the steps below run kubeadm again.
+if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
+  step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
+  kubeadm reset -f
+  rm -f "${STAMP_DIR}/kubeadm-started"
+fi
+
+# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
+# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
+TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+fetch_join_token() {
+  local attempt=0
+  until store_get bootstrap/token "${TOKEN_FILE}"; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 90 ] || die "no bootstrap token in the state store after 15 minutes"
+    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
+    sleep 10
+  done
+  BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
+  [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
+}
+
+# --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
+# kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
+# kept none: it is taken as joined, as that version did.
+if is_done kubeadm-succeeded && [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
+  log "already part of the cluster (kubeadm succeeded before), kubeadm skipped"
+elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; then
+  log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
+  mark_done kubeadm-succeeded
+else
+  NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
+  [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
+  KUBEADM_ACTION='join'
+  step kubeadm "kubeadm ${KUBEADM_ACTION}"
+  write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: "@@K8SUP_NODE_NAME@@"
+  criSocket: unix:///run/containerd/containerd.sock
+  kubeletExtraArgs:
+    - name: "node-labels"
+      value: "k8sup.io/node-group=nodes"
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "api.demo.example.com:6443"
+    token: "@@K8SUP_BOOTSTRAP_TOKEN@@"
+    caCertHashes:
+      - "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+K8SUP_EOF_KUBEADM_JOIN
+  BOOTSTRAP_TOKEN=""
+  if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
+  # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
+  (
+    umask 077
+    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" -e "s/@@K8SUP_BOOTSTRAP_TOKEN@@/${BOOTSTRAP_TOKEN}/g" \
+      "${ROOT}/etc/k8sup/kubeadm-${KUBEADM_ACTION}.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
+  )
+  if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
+  kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${STAMP_DIR}/kubeadm-succeeded"
+  mark_done kubeadm-started
+  kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${TOKEN_FILE}"
+  mark_done kubeadm-succeeded
+fi
+
+rm -f "${FAILURES_FILE}"
+STEP='done'
+report 'done'
+mark_done bootstrap-complete
+log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"

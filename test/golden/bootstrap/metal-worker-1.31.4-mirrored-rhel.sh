@@ -1,0 +1,372 @@
+#!/usr/bin/env bash
+# k8sup node bootstrap for demo.k8s.local: role worker, provider metal, Kubernetes 1.31.4.
+# Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
+# It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
+# receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
+set -euo pipefail
+
+# Values rendered by k8sup (single-quoted, so the shell never expands them).
+CLUSTER_NAME='demo.k8s.local'
+ROLE='worker'
+K8S_VERSION='1.31.4'
+K8S_PACKAGE_VERSION='1.31.4-1.1'
+K8S_RPM_URL='https://files.corp.example/k8s/core:/stable:/v1.31/rpm/'
+DNF_MIRROR='https://dnf.corp.example'
+CONTAINERD_VERSION='1.7.24'
+RUNC_VERSION='1.2.2'
+
+# K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
+ROOT="${K8SUP_ROOT:-}"
+if [ -z "${ROOT}" ] && [ "$(id -u)" -ne 0 ]; then
+  echo "k8sup bootstrap must run as root" >&2
+  exit 1
+fi
+
+log() { printf '[k8sup] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# step NAME MESSAGE: logs the start of a step.
+step() {
+  log "$2"
+}
+
+# retry ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, at most ATTEMPTS times, 5, 10, 20, 40, then 60 s
+# apart. For what needs time at first boot: IAM propagation, the API server, apt mirrors.
+retry() {
+  local attempts="$1" what="$2" n=1 delay=5
+  shift 2
+  until "$@"; do
+    if [ "${n}" -ge "${attempts}" ]; then
+      return 1
+    fi
+    log "${what} failed (attempt ${n}/${attempts}), again in ${delay}s"
+    sleep "${delay}"
+    n=$((n + 1))
+    delay=$((delay < 30 ? delay * 2 : 60))
+  done
+}
+
+# write_file PATH MODE < content: replaces PATH only when the content differs, so a second run changes nothing.
+# Sets WROTE=1 when it wrote, WROTE=0 when the file was already up to date.
+WROTE=0
+write_file() {
+  local path="$1" mode="$2" tmp
+  mkdir -p "$(dirname "${path}")"
+  tmp="$(mktemp "${path}.k8sup.XXXXXX")"
+  cat >"${tmp}"
+  chmod "${mode}" "${tmp}"
+  if [ -f "${path}" ] && cmp -s "${tmp}" "${path}"; then
+    rm -f "${tmp}"
+    WROTE=0
+  else
+    mv -f "${tmp}" "${path}"
+    WROTE=1
+  fi
+}
+
+# Steps that install something leave a stamp named after what they installed (and its version).
+STAMP_DIR="${ROOT}/var/lib/k8sup/done"
+is_done() { [ -f "${STAMP_DIR}/$1" ]; }
+mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
+
+# download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
+download() {
+  local url="$1" dest="$2" sum="$3"
+  [ -n "${sum}" ] || die "no pinned sha256 for ${url}; refusing an unverified download"
+  mkdir -p "$(dirname "${dest}")"
+  curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${dest}.part" "${url}"
+  printf '%s  %s\n' "${sum}" "${dest}.part" | sha256sum -c --quiet - || die "checksum mismatch for ${url}"
+  mv -f "${dest}.part" "${dest}"
+}
+
+case "$(uname -m)" in
+  x86_64 | amd64) ARCH=amd64 ;;
+  aarch64 | arm64) ARCH=arm64 ;;
+  *) die "unsupported CPU architecture $(uname -m)" ;;
+esac
+
+# --- the OS package mirror (spec.assets.packageMirrors): the distribution's repositories point at it before anything
+# is installed, so no package comes from the public archives.
+step package-mirror "OS package mirror"
+for repo in "${ROOT}"/etc/yum.repos.d/*.repo; do
+  [ -f "${repo}" ] || continue
+  case "${repo##*/}" in k8sup-*) continue ;; esac
+  # metalink/mirrorlist would still reach the public mirror network: baseurl on the mirror replaces them.
+  sed -i -E -e 's/^metalink=/#metalink=/' -e 's/^mirrorlist=/#mirrorlist=/' -e "s|^#?baseurl=https?://[^/]+/|baseurl=${DNF_MIRROR}/|" "${repo}"
+done
+
+# --- supported images: Ubuntu 22.04 or later, Debian 12 or later, with apt and systemd (docs/bootstrap.md). Anything
+# else stops here, with the reason in the node's report, rather than half-way through with a puzzling error.
+step image "checking the image"
+OS_RELEASE="${ROOT}/etc/os-release"
+[ -f "${OS_RELEASE}" ] || OS_RELEASE=/etc/os-release
+OS_ID="$(sed -n 's/^ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_ID=""
+OS_VERSION="$(sed -n 's/^VERSION_ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_VERSION=""
+case "${OS_ID}:${OS_VERSION%%.*}" in
+  rocky:9 | almalinux:9 | rhel:9) ;;
+  *) die "unsupported image ${OS_ID:-unknown} ${OS_VERSION:-?}: the dnf path needs Rocky Linux, AlmaLinux or RHEL 9" ;;
+esac
+for tool in dnf systemctl curl sha256sum; do
+  command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup RHEL-family hosts need dnf, systemd and curl)"
+done
+
+# --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
+step prepare "swap off"
+swapoff -a
+if [ -f "${ROOT}/etc/fstab" ] && grep -Eq '^[^#].*[[:space:]]swap[[:space:]]' "${ROOT}/etc/fstab"; then
+  sed -i -E 's/^([^#].*[[:space:]]swap[[:space:]].*)$/# \1 # disabled by k8sup/' "${ROOT}/etc/fstab"
+fi
+
+# --- kernel modules. overlay for containerd's snapshotter, br_netfilter so bridged pod traffic hits iptables.
+log "kernel modules"
+write_file "${ROOT}/etc/modules-load.d/k8sup.conf" 0644 <<'K8SUP_EOF_MODULES'
+# Loaded at boot for Kubernetes (written by k8sup).
+overlay
+br_netfilter
+K8SUP_EOF_MODULES
+for module in overlay br_netfilter; do
+  modprobe "${module}"
+done
+
+# --- sysctls. Needs br_netfilter loaded first (the net.bridge keys only exist then).
+log "sysctls"
+write_file "${ROOT}/etc/sysctl.d/99-k8sup.conf" 0644 <<'K8SUP_EOF_SYSCTL'
+# Kubernetes networking needs these (written by k8sup).
+net.bridge.bridge-nf-call-iptables = 1
+net.bridge.bridge-nf-call-ip6tables = 1
+net.ipv4.ip_forward = 1
+K8SUP_EOF_SYSCTL
+if [ "${WROTE}" = 1 ]; then
+  sysctl --system >/dev/null
+fi
+
+# --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
+step containerd "containerd ${CONTAINERD_VERSION}"
+case "${ARCH}" in
+  amd64)
+    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
+    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
+    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    ;;
+  arm64)
+    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
+    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
+    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    ;;
+esac
+if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
+  download_dir="$(mktemp -d)"
+  download "${CONTAINERD_URL}" "${download_dir}/containerd.tar.gz" "${CONTAINERD_SHA256}"
+  download "${RUNC_URL}" "${download_dir}/runc" "${RUNC_SHA256}"
+  mkdir -p "${ROOT}/usr/local/bin" "${ROOT}/usr/local/sbin"
+  tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
+  install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
+  rm -rf "${download_dir}"
+  mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
+fi
+
+containerd_changed=0
+write_file "${ROOT}/etc/systemd/system/containerd.service" 0644 <<'K8SUP_EOF_CONTAINERD_UNIT'
+# containerd, installed by k8sup from the upstream release archive.
+[Unit]
+Description=containerd container runtime
+Documentation=https://containerd.io
+After=network.target local-fs.target
+
+[Service]
+ExecStartPre=-/sbin/modprobe overlay
+ExecStart=/usr/local/bin/containerd
+Type=notify
+Delegate=yes
+KillMode=process
+Restart=always
+RestartSec=5
+LimitNPROC=infinity
+LimitCORE=infinity
+TasksMax=infinity
+OOMScoreAdjust=-999
+
+[Install]
+WantedBy=multi-user.target
+K8SUP_EOF_CONTAINERD_UNIT
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
+# containerd configuration written by k8sup.
+version = 2
+
+[plugins."io.containerd.grpc.v1.cri"]
+  # The pause image kubeadm 1.31 expects, so the kubelet and containerd agree on the sandbox.
+  sandbox_image = "registry.corp.example:5000/k8s/pause:3.10"
+
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+      SystemdCgroup = true
+      BinaryName = "/usr/local/sbin/runc"
+
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+    config_path = "/etc/containerd/certs.d"
+K8SUP_EOF_CONTAINERD_CONFIG
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/certs.d/registry.corp.example:5000/ca.crt" 0644 <<'K8SUP_EOF_REGISTRY_CA'
+-----BEGIN CERTIFICATE-----
+MIIBjDCCATGgAwIBAgIUaE1hBXFeRpsSEdKCMpWJE6xtbg8wCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQY29ycC1yZWdpc3RyeS1jYTAeFw0yNjEyMDExMzIxMDJaFw0z
+NjExMjgxMzIxMDJaMBsxGTAXBgNVBAMMEGNvcnAtcmVnaXN0cnktY2EwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAATxQWYFOpFF42xMEaxbaggLSVYeuRvr+ufda4F2
+x3+m9/gGVuQ1+avU4HfBG5T3tdlQh6AB+yU+TH8vgi8IU+Qno1MwUTAdBgNVHQ4E
+FgQUmjyGmX/WY0idGdWEB1ksgdzT+oYwHwYDVR0jBBgwFoAUmjyGmX/WY0idGdWE
+B1ksgdzT+oYwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAoCQ6
+7MqlRxJC1YEkZK446zz13tqp8VnTehRk6TUCnRcCIQCaJiVXPCP/UP/zZRG2Dm/R
+E62sdh7VLnczKJ5lVbn1QQ==
+-----END CERTIFICATE-----
+K8SUP_EOF_REGISTRY_CA
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/certs.d/registry.corp.example:5000/hosts.toml" 0644 <<'K8SUP_EOF_REGISTRY_HOSTS'
+# TLS settings for registry.corp.example:5000 (spec.assets.registries; written by k8sup).
+server = "https://registry.corp.example:5000"
+
+[host."https://registry.corp.example:5000"]
+  capabilities = ["pull", "resolve"]
+  ca = "/etc/containerd/certs.d/registry.corp.example:5000/ca.crt"
+K8SUP_EOF_REGISTRY_HOSTS
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+if [ "${containerd_changed}" = 1 ]; then
+  systemctl daemon-reload
+  systemctl enable containerd
+  systemctl restart containerd
+fi
+
+# --- SELinux permissive, as kubeadm's install guide asks on RHEL-family hosts (containers must read the host
+# paths kubeadm mounts): now, and after a reboot.
+log "SELinux permissive"
+if command -v getenforce >/dev/null 2>&1 && [ "$(getenforce)" = Enforcing ]; then
+  setenforce 0
+fi
+if [ -f "${ROOT}/etc/selinux/config" ]; then
+  sed -i 's/^SELINUX=enforcing$/SELINUX=permissive/' "${ROOT}/etc/selinux/config"
+fi
+
+# --- kubelet, kubeadm and kubectl from the Kubernetes rpm repository of this minor version (RHEL family: dnf),
+# pinned; the repository excludes them from `dnf upgrade` so only k8sup moves them (kubeadm's install guide).
+log "kubelet, kubeadm, kubectl ${K8S_VERSION} (dnf)"
+if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
+  # No curl package: RHEL 9 ships curl-minimal, which it would conflict with.
+  dnf install -y -q ca-certificates conntrack-tools socat
+  write_file "${ROOT}/etc/yum.repos.d/k8sup-kubernetes.repo" 0644 <<K8SUP_EOF_REPO
+[kubernetes]
+name=Kubernetes (k8sup)
+baseurl=${K8S_RPM_URL}
+enabled=1
+gpgcheck=1
+gpgkey=${K8S_RPM_URL}repodata/repomd.xml.key
+exclude=kubelet kubeadm kubectl cri-tools kubernetes-cni
+K8SUP_EOF_REPO
+  dnf install -y -q --disableexcludes=kubernetes \
+    "kubelet-${K8S_VERSION}" "kubeadm-${K8S_VERSION}" "kubectl-${K8S_VERSION}"
+  systemctl enable kubelet
+  mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
+fi
+
+# --- kubeadm's real outcome decides whether this node is part of the cluster, never the existence of kubelet.conf:
+# kubeadm writes it early (init's kubeconfig phase, a control-plane join before etcd), so a failed run leaves one
+# behind. Stamps record that kubeadm started and that it succeeded; a run that started and never succeeded is undone
+# with `kubeadm reset -f` before the steps below run kubeadm again.
+if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
+  step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
+  kubeadm reset -f
+  rm -f "${STAMP_DIR}/kubeadm-started"
+fi
+
+# --- host firewall. When ufw or firewalld is active, open exactly the ports this worker needs (docs/metal.md,
+# "Host firewalls"); an inactive or missing firewall is left alone. Both tools skip rules they already have.
+FIREWALL_PORTS=('10250/tcp' '30000-32767/tcp' '179/tcp' '4789/udp' )
+FIREWALL_PROTOCOLS=('4' )
+if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then
+  log "ufw is active: opening ${FIREWALL_PORTS[*]}"
+  for rule in "${FIREWALL_PORTS[@]}"; do
+    # ufw writes ranges as from:to.
+    ufw allow "${rule/-/:}" >/dev/null
+  done
+  # ufw's rule syntax has no IP protocols besides tcp/udp on every release: they go into before.rules.
+  UFW_BEFORE="${ROOT}/etc/ufw/before.rules"
+  if [ "${#FIREWALL_PROTOCOLS[@]}" -gt 0 ] && [ -f "${UFW_BEFORE}" ] && ! grep -q '^# k8sup protocols$' "${UFW_BEFORE}"; then
+    rules="# k8sup protocols"
+    for protocol in "${FIREWALL_PROTOCOLS[@]}"; do rules="${rules}\n-A ufw-before-input -p ${protocol} -j ACCEPT"; done
+    sed -i "0,/^COMMIT\$/s//${rules}\nCOMMIT/" "${UFW_BEFORE}"
+    ufw reload >/dev/null
+  fi
+elif command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1; then
+  log "firewalld is running: opening ${FIREWALL_PORTS[*]}"
+  for rule in "${FIREWALL_PORTS[@]}"; do
+    firewall-cmd --permanent --add-port="${rule}" >/dev/null
+  done
+  for protocol in "${FIREWALL_PROTOCOLS[@]}"; do
+    firewall-cmd --permanent --add-protocol="${protocol}" >/dev/null
+  done
+  firewall-cmd --reload >/dev/null
+fi
+
+# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
+# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
+TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+fetch_join_token() {
+  [ -s "${TOKEN_FILE}" ] || die "${TOKEN_FILE} is missing: k8sup copies a bootstrap token over SSH before it runs this script"
+  BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
+  [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
+}
+
+# --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
+# kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
+# kept none: it is taken as joined, as that version did.
+if is_done kubeadm-succeeded && [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
+  log "already part of the cluster (kubeadm succeeded before), kubeadm skipped"
+elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; then
+  log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
+  mark_done kubeadm-succeeded
+else
+  NODE_NAME='worker-1'
+  [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
+  KUBEADM_ACTION='join'
+  step kubeadm "kubeadm ${KUBEADM_ACTION}"
+  write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: "worker-1"
+  criSocket: unix:///run/containerd/containerd.sock
+  kubeletExtraArgs:
+    - name: "node-labels"
+      value: "k8sup.io/node-group=nodes"
+    - name: "node-ip"
+      value: "10.0.0.21"
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "10.0.0.100:6443"
+    token: "@@K8SUP_BOOTSTRAP_TOKEN@@"
+    caCertHashes:
+      - "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+K8SUP_EOF_KUBEADM_JOIN
+  BOOTSTRAP_TOKEN=""
+  if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
+  # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
+  (
+    umask 077
+    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" -e "s/@@K8SUP_BOOTSTRAP_TOKEN@@/${BOOTSTRAP_TOKEN}/g" \
+      "${ROOT}/etc/k8sup/kubeadm-${KUBEADM_ACTION}.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
+  )
+  if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
+  kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${STAMP_DIR}/kubeadm-succeeded"
+  mark_done kubeadm-started
+  kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${TOKEN_FILE}"
+  mark_done kubeadm-succeeded
+fi
+
+log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
