@@ -6,6 +6,8 @@ import { DEFAULT_KUBERNETES_VERSION } from './version.js';
 import { zoneShape } from './zones.js';
 
 export const DEFAULT_MACHINE_TYPE: Record<CloudName, string> = { aws: 't3.medium', gce: 'e2-standard-2', metal: 'host' };
+/** A bastion only forwards SSH connections: the smallest general-purpose size does. */
+export const DEFAULT_BASTION_MACHINE_TYPE: Record<CloudName, string> = { aws: 't3.micro', gce: 'e2-micro', metal: 'host' };
 export const DEFAULT_NETWORKING = { cni: 'calico', podCIDR: '100.96.0.0/11', serviceCIDR: '100.64.0.0/13', networkCIDR: '172.20.0.0/16' } as const;
 /** Bare-metal clusters have no zones; their nodes are in this one. */
 export const METAL_ZONE = 'metal';
@@ -56,6 +58,8 @@ export function withDefaults(doc: Doc): Cluster {
       zones: g.zones ?? zones,
     })),
   };
+  if (spec.topology !== undefined) out.topology = spec.topology;
+  if (spec.bastion !== undefined) out.bastion = { machineType: spec.bastion?.machineType ?? DEFAULT_BASTION_MACHINE_TYPE[cloud] };
   if (spec.project !== undefined) out.project = spec.project;
   if (spec.image !== undefined) out.image = spec.image;
   if (hosts !== undefined) out.hosts = hosts.map((h) => ({ ...h, port: h.port ?? 22, user: h.user ?? 'root' }));

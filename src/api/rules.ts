@@ -5,6 +5,7 @@ import type { FieldIssue } from '../core/errors.js';
 import { cidrIssue, cidrsOverlap, parseCidr, parseIpv4 } from './cidr.js';
 import { parseHostPort } from './endpoint.js';
 import { API_FRONT_ENDS, API_VERSION, KIND, type Cluster } from './types.js';
+import { topologyIssues } from './topology.js';
 import { isSupported, parseKubeVersion, supportedRange } from './version.js';
 import { isKnownZone, zoneShape } from './zones.js';
 
@@ -103,6 +104,7 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   });
 
   if (s.cloud === 'gce' && !s.project) add('spec.project', 'is required on GCE (--project my-project)');
+  topologyIssues(c, add);
   if (s.cloud === 'metal') {
     checkHosts(c, add);
     checkMetalApi(c, add);

@@ -46,7 +46,13 @@ const clusterFlags = (c: Command) =>
     .option('--project <id>', 'GCE project')
     .option('--image <id>', 'machine image (default: current Ubuntu LTS)')
     .option('--hosts <file>', 'bare metal: hosts file (YAML)')
-    .option('--dns-zone <zone>', 'DNS zone to publish api.<name> in');
+    .option('--dns-zone <zone>', 'DNS zone to publish api.<name> in')
+    .addOption(new Option('--topology <topology>', 'public: instances with public addresses; private: none, egress through NAT').choices(['public', 'private']))
+    .option('--bastion', 'aws, private topology: an SSH bastion host in the public subnets')
+    .addOption(new Option('--nat <mode>', 'aws, private topology: NAT gateways per zone or a single one').choices(['per-zone', 'single']))
+    .option('--network-id <id>', 'use an existing VPC (aws vpc-…) or network (gce name); never changed or deleted')
+    .option('--subnets <ids>', 'existing subnets: aws one per zone in --zones order, gce one subnetwork')
+    .addOption(new Option('--api-loadbalancer-type <type>', 'public: an internet-facing API load balancer; internal: only the in-network one').choices(['public', 'internal']));
 
 const applyFlags = (c: Command) =>
   c

@@ -16,6 +16,10 @@ export const IMMUTABLE_PATHS = [
   'spec.networking.networkCIDR',
   'spec.networking.podCIDR',
   'spec.networking.serviceCIDR',
+  // Another network or topology moves every instance and load balancer: a different cluster.
+  'spec.networking.networkId',
+  'spec.networking.subnets',
+  'spec.topology',
 ] as const;
 
 /**

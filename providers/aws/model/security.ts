@@ -30,6 +30,8 @@ export function securityNodes(cluster: Cluster): ResourceNode[] {
   const name = cluster.metadata.name;
   const s = cluster.spec;
   const nodes: ResourceNode[] = [];
+  // No key, no way to log in: port 22 stays closed rather than open to ssh.access for nothing.
+  const ssh = s.ssh.publicKey ? tcpFrom(22, s.ssh.access) : [];
   const ingress: Record<Role, IngressRule[]> = {
     'control-plane': [
       // Admins reach the API through the public NLB, which preserves their source address for instance targets:
@@ -38,10 +40,10 @@ export function securityNodes(cluster: Cluster): ResourceNode[] {
       // Nodes and joiners use the internal NLB, whose connections (it does not preserve client addresses) and both
       // NLBs' health checks come from VPC addresses: never cut off by a restricted `api.adminAccess`.
       ...tcpFrom(6443, [s.networking.networkCIDR]),
-      ...tcpFrom(22, s.ssh.access),
+      ...ssh,
       ...allFromGroups(),
     ],
-    nodes: [...tcpFrom(22, s.ssh.access), ...allFromGroups()],
+    nodes: [...ssh, ...allFromGroups()],
   };
   for (const role of ['control-plane', 'nodes'] as Role[]) {
     const sg = securityGroupId(role);

@@ -109,7 +109,8 @@ export function networkNodes(cluster: Cluster): ResourceNode[] {
       },
     },
   ];
-  if (s.ssh.access.length) {
+  // No key in the metadata, no way to log in: port 22 stays closed rather than open to ssh.access for nothing.
+  if (s.ssh.publicKey && s.ssh.access.length) {
     nodes.push({
       kind: 'firewall',
       id: FIREWALL_SSH,
