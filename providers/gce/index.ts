@@ -20,6 +20,8 @@ import { instanceGroupHandler } from './resources/instance-group.js';
 import { instanceTemplateHandler } from './resources/instance-template.js';
 import { networkHandler } from './resources/network.js';
 import { subnetworkHandler } from './resources/subnetwork.js';
+import { routerHandler } from './resources/router.js';
+import { checkExistingNetwork } from './existing-network.js';
 import { serviceAccountHandler } from './resources/service-account.js';
 import { bucketIamMemberHandler } from './resources/bucket-iam-member.js';
 import { parseStateStoreUrl } from '../../src/bootstrap/index.js';
@@ -34,6 +36,7 @@ export const gceHandlers: ResourceHandler<GceClients>[] = [
   bucketIamMemberHandler,
   networkHandler,
   subnetworkHandler,
+  routerHandler,
   firewallHandler,
   addressHandler,
   healthCheckHandler,
@@ -94,6 +97,7 @@ export async function connectGce(cluster: Cluster, opts: ConnectOptions, options
     );
   }
   if (spec.api.dnsZone) clients.settings.dnsZone = await lookUpDnsZone(clients, spec.api.dnsZone, spec.project);
+  await checkExistingNetwork(cluster, clients);
   // The roles' state-store bindings (model/identity.ts) are found in the policy of the store's bucket.
   const store = parseStateStoreUrl(opts.store.url);
   clients.settings.stateBuckets = store?.scheme === 'gs' ? [store.bucket] : [];

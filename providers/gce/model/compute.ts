@@ -6,7 +6,9 @@ import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
 import type { NodeRole } from '../../../src/bootstrap/index.js';
-import { API_ADDRESS, API_INTERNAL_ADDRESS, instanceGroupId, instanceTemplateId, NETWORK, serviceAccountId, subnetworkId } from './ids.js';
+import { API_ADDRESS, API_INTERNAL_ADDRESS, instanceGroupId, instanceTemplateId, serviceAccountId } from './ids.js';
+import { networkLink, subnetworkLink } from './network.js';
+import { topologyOf } from '../../../src/api/topology.js';
 import { clusterLabels, contentHash, LABEL_NODE_GROUP, LABEL_ROLE, networkTag, resourceName } from './names.js';
 import { startupScriptFor } from './startup-script.js';
 
@@ -90,10 +92,11 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       image: sourceImage(cluster),
       diskSizeGb: DISK_SIZE_GB[g.role],
       diskType: 'pd-balanced',
-      network: ref(NETWORK, 'selfLink'),
-      subnetwork: ref(subnetworkId(s.region), 'selfLink'),
-      // An ephemeral public address for outbound traffic (packages, images); there is no Cloud NAT.
-      externalIp: true,
+      network: networkLink(cluster),
+      subnetwork: subnetworkLink(cluster),
+      // public: an ephemeral public address for outbound traffic (packages, images); private: none, and the
+      // region's Cloud NAT (network.ts) is the way out.
+      externalIp: topologyOf(cluster) !== 'private',
       // Pods' addresses leave the node unchanged (routed or encapsulated pod networks).
       canIpForward: true,
       networkTags: [networkTag(cluster, g.role)],

@@ -19,6 +19,8 @@ export const API_INTERNAL_FORWARDING_RULE = 'forwarding-rule/api-internal';
 /** The proxy-only subnetwork the internal proxy load balancer's Envoy proxies run in (one per region and network). */
 export const proxySubnetworkId = (region: string) => `subnetwork/${region}/proxy-only`;
 export const FIREWALL_API_PROXIES = 'firewall/api-internal-proxies';
+/** private topology: the Cloud Router whose Cloud NAT gives instances without external addresses a way out. */
+export const routerId = (region: string) => `router/${region}`;
 /** Per-role identity: a service account per role and its access to the state bucket. */
 export type IdentityRole = 'control-plane' | 'node';
 export const serviceAccountId = (role: IdentityRole) => `service-account/${role}`;

@@ -16,10 +16,11 @@ import { ref, type ResourceNode } from '../../../src/core/resource.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import {
   API_ADDRESS, API_BACKEND_SERVICE, API_DNS_RECORD, API_FORWARDING_RULE, API_HEALTH_CHECK, API_INTERNAL_ADDRESS, API_INTERNAL_BACKEND_SERVICE, API_INTERNAL_HEALTH_CHECK,
-  API_INTERNAL_FORWARDING_RULE, API_INTERNAL_PROXY, NETWORK, instanceGroupId, proxySubnetworkId, subnetworkId,
+  API_INTERNAL_FORWARDING_RULE, API_INTERNAL_PROXY, instanceGroupId, proxySubnetworkId,
 } from './ids.js';
 import { clusterLabels, resourceName } from './names.js';
 import { instanceGroups } from './compute.js';
+import { networkLink, subnetworkLink } from './network.js';
 
 /** Idle timeout of the internal proxy (seconds): watches stay open for a long time between events. */
 export const API_PROXY_IDLE_TIMEOUT_SEC = 3600;
@@ -113,7 +114,7 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
     {
       kind: 'address',
       id: API_INTERNAL_ADDRESS,
-      fields: { name: resourceName(cluster, 'api-internal'), region, addressType: 'INTERNAL', subnetwork: ref(subnetworkId(region), 'selfLink'), labels: clusterLabels(name) },
+      fields: { name: resourceName(cluster, 'api-internal'), region, addressType: 'INTERNAL', subnetwork: subnetworkLink(cluster), labels: clusterLabels(name) },
     },
     {
       kind: 'backend-service',
@@ -148,8 +149,8 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
         IPProtocol: 'TCP',
         portRange: '6443-6443',
         loadBalancingScheme: 'INTERNAL_MANAGED',
-        network: ref(NETWORK, 'selfLink'),
-        subnetwork: ref(subnetworkId(region), 'selfLink'),
+        network: networkLink(cluster),
+        subnetwork: subnetworkLink(cluster),
         target: ref(API_INTERNAL_PROXY, 'selfLink'),
         labels: clusterLabels(name),
       },
