@@ -166,7 +166,7 @@ describe('the Compute fake is as strict about Cloud NAT as the API', () => {
     const del = await fetch(`${SELF_LINK_BASE.replace('https://www.googleapis.com/compute/v1', `${fake.endpoint}/compute/v1`)}/projects/${PROJECT}/regions/us-central1/subnetworks/strict-sub`, { method: 'DELETE' });
     assert.equal(del.status, 400);
     assert.match(JSON.stringify(await del.json()), /resourceInUseByAnotherResource/);
-    const got = await (await fetch(`${base}/r1`)).json();
+    const got = (await (await fetch(`${base}/r1`)).json()) as Record<string, any>;
     assert.equal(got.kind, 'compute#router');
     assert.deepEqual(got.nats[0].endpointTypes, ['ENDPOINT_TYPE_VM'], 'the API fills in the endpoint types');
     for (const path of [`${base}/r1`]) assert.equal((await fetch(path, { method: 'DELETE' })).status, 200);

@@ -11,6 +11,7 @@ import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue } from '../../../src/core/resource.js';
 import { renderBootstrapInstaller, renderBootstrapScript, type NodeRole } from '../../../src/bootstrap/index.js';
 import { INTERNAL_LOAD_BALANCER, LOAD_BALANCER } from './ids.js';
+import { apiLoadBalancerTypeOf } from '../../../src/api/topology.js';
 
 export interface UserDataTemplate {
   template: string;
@@ -32,6 +33,8 @@ export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRol
   const lbHost = placeholder('API_LB_DNS');
   const internalHost = placeholder('API_INTERNAL_LB_DNS');
   const dnsName = cluster.spec.api.dnsZone ? `api.${name}` : null;
+  // loadBalancerType internal: there is no public load balancer; admins use the internal one (from the VPC, a VPN…).
+  const hasPublic = apiLoadBalancerTypeOf(cluster) === 'public';
   // The user data installs the script as k8sup-bootstrap.service, which runs it until it succeeds.
   const template = renderBootstrapInstaller(renderBootstrapScript({
     cluster,
@@ -40,11 +43,11 @@ export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRol
     provider: 'aws',
     apiEndpoint: `${internalHost}:6443`,
     // The certificate must be valid for every name: admins use the public ones.
-    apiCertSANs: dnsName ? [dnsName, lbHost] : [lbHost],
+    apiCertSANs: [...(dnsName ? [dnsName] : []), hasPublic ? lbHost : internalHost],
     caCertHash: inputs.caCertHash,
     stateStoreUrl: inputs.stateStore,
     // Looked up once at create (spec.stateStore.region): nodes address and sign for the bucket's own region.
     stateStoreRegion: cluster.spec.stateStore?.region,
   }));
-  return { template, vars: { API_LB_DNS: ref(LOAD_BALANCER, 'dns_name'), API_INTERNAL_LB_DNS: ref(INTERNAL_LOAD_BALANCER, 'dns_name') } };
+  return { template, vars: { ...(hasPublic ? { API_LB_DNS: ref(LOAD_BALANCER, 'dns_name') } : {}), API_INTERNAL_LB_DNS: ref(INTERNAL_LOAD_BALANCER, 'dns_name') } };
 }
