@@ -8,7 +8,8 @@ import type { ConnectOptions, Provider } from '../../src/core/provider.js';
 import type { ErrorClass, ResourceHandler } from '../../src/core/resource.js';
 import { createAwsClients, type AwsClients, type CallRecord } from './clients.js';
 import { classifyAwsError, errorCode } from './errors.js';
-import { DNS_RECORD, LOAD_BALANCER } from './model/ids.js';
+import { DNS_RECORD, INTERNAL_LOAD_BALANCER, LOAD_BALANCER } from './model/ids.js';
+import { checkExistingNetwork } from './existing-network.js';
 import { buildAwsGraph } from './model/index.js';
 import { autoscalingGroupHandler } from './resources/autoscaling-group.js';
 import { dnsRecordHandler } from './resources/dns-record.js';
@@ -113,6 +114,7 @@ export async function connectAws(cluster: Cluster, opts: ConnectOptions, options
       'Pick zones from the list above.',
     );
   }
+  await checkExistingNetwork(cluster, clients);
   return clients;
 }
 
@@ -125,7 +127,8 @@ export function terraformPreamble(cluster: Cluster): Record<string, unknown> {
 
 /** `https://<api host>:6443`: the Route53 name when a DNS zone is used, else the load balancer's DNS name. */
 export function apiEndpoint(outputs: Record<string, Record<string, unknown>>): string | undefined {
-  const host = outputs[DNS_RECORD]?.fqdn ?? outputs[LOAD_BALANCER]?.dns_name;
+  // Without a public load balancer (spec.api.loadBalancerType internal) admins use the internal one.
+  const host = outputs[DNS_RECORD]?.fqdn ?? outputs[LOAD_BALANCER]?.dns_name ?? outputs[INTERNAL_LOAD_BALANCER]?.dns_name;
   return host ? `https://${host}:6443` : undefined;
 }
 
