@@ -8,7 +8,7 @@ import type { ConnectOptions, Provider } from '../../src/core/provider.js';
 import type { ResourceHandler } from '../../src/core/resource.js';
 import { createGceClients, type CallRecord, type GceClients } from './clients.js';
 import { classifyGceError, gceReasons } from './errors.js';
-import { API_ADDRESS, API_DNS_RECORD } from './model/ids.js';
+import { API_ADDRESS, API_DNS_RECORD, API_INTERNAL_ADDRESS } from './model/ids.js';
 import { buildGceGraph } from './model/index.js';
 import { addressHandler } from './resources/address.js';
 import { backendServiceHandler } from './resources/backend-service.js';
@@ -136,7 +136,8 @@ export function terraformPreamble(cluster: Cluster): Record<string, unknown> {
 
 /** `https://<api host>:6443`: the Cloud DNS name when a DNS zone is used, else the static address. */
 export function apiEndpoint(outputs: Record<string, Record<string, unknown>>): string | undefined {
-  const host = outputs[API_DNS_RECORD]?.fqdn ?? outputs[API_ADDRESS]?.address;
+  // Without a public load balancer (spec.api.loadBalancerType internal) admins use the internal address.
+  const host = outputs[API_DNS_RECORD]?.fqdn ?? outputs[API_ADDRESS]?.address ?? outputs[API_INTERNAL_ADDRESS]?.address;
   return typeof host === 'string' && host ? `https://${host}:6443` : undefined;
 }
 

@@ -90,6 +90,21 @@ describe('GCE private topology on the Compute fake', () => {
     assert.deepEqual(fake.list('routers'), []);
   });
 
+  it('--api-loadbalancer-type internal: no external address or forwarding rule; the endpoint is the internal address', async () => {
+    const c = cluster('int.k8s.local', { topology: 'private', api: { adminAccess: ['0.0.0.0/0'], loadBalancerType: 'internal' } });
+    const nodes = provider.buildGraph(c, inputs);
+    const d = await deps(c);
+    const first = await plan(nodes, d);
+    const result = await apply(first.plan, nodes, first.live, d);
+    assert.ok(isEmptyPlan((await plan(nodes, d)).plan));
+    assert.deepEqual(fake.list('addresses').map((a) => a.addressType), ['INTERNAL']);
+    assert.deepEqual(fake.list('forwardingRules').map((r) => r.loadBalancingScheme), ['INTERNAL_MANAGED']);
+    assert.ok(!fake.list('firewalls').some((f) => f.sourceRanges.includes('0.0.0.0/0')), 'nothing is open to the internet');
+    assert.equal(provider.apiEndpoint!(result.outputs), `https://${fake.list('addresses')[0].address}:6443`);
+    await destroy(nodes, d);
+    assert.deepEqual(ours('int.k8s.local'), []);
+  });
+
   it('a public cluster has external addresses and no router (the default is unchanged)', async () => {
     const c = cluster('pub.k8s.local', {});
     const { nodes, d } = await createAndReplan(c);

@@ -6,7 +6,8 @@ import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
 import type { NodeRole } from '../../../src/bootstrap/index.js';
-import { API_ADDRESS, API_INTERNAL_ADDRESS, instanceGroupId, instanceTemplateId, serviceAccountId } from './ids.js';
+import { adminAddressId } from './loadbalancer.js';
+import { API_INTERNAL_ADDRESS, instanceGroupId, instanceTemplateId, serviceAccountId } from './ids.js';
 import { networkLink, subnetworkLink } from './network.js';
 import { topologyOf } from '../../../src/api/topology.js';
 import { clusterLabels, contentHash, LABEL_NODE_GROUP, LABEL_ROLE, networkTag, resourceName } from './names.js';
@@ -110,7 +111,7 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       startupScript: startupScriptFor(cluster, inputs, g.bootstrapRole, g.group),
       // The internal load balancer's address is the bootstrap's API endpoint; the public one only a certificate name.
       apiAddress: ref(API_INTERNAL_ADDRESS, 'address'),
-      apiPublicAddress: ref(API_ADDRESS, 'address'),
+      apiPublicAddress: ref(adminAddressId(cluster), 'address'),
     };
     const hash = contentHash(templateFields);
     const templateId = instanceTemplateId(g.key, hash);

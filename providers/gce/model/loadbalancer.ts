@@ -21,6 +21,12 @@ import {
 import { clusterLabels, resourceName } from './names.js';
 import { instanceGroups } from './compute.js';
 import { networkLink, subnetworkLink } from './network.js';
+import { apiLoadBalancerTypeOf } from '../../../src/api/topology.js';
+
+/** The address admins reach the API at (and `api.<name>` points at): the public one, or the internal one without it. */
+export const adminAddressId = (cluster: Cluster) => (apiLoadBalancerTypeOf(cluster) === 'internal' ? API_INTERNAL_ADDRESS : API_ADDRESS);
+/** The public load balancer's parts, which spec.api.loadBalancerType internal leaves out. */
+const PUBLIC_PARTS = new Set([API_ADDRESS, API_HEALTH_CHECK, API_BACKEND_SERVICE, API_FORWARDING_RULE]);
 
 /** Idle timeout of the internal proxy (seconds): watches stay open for a long time between events. */
 export const API_PROXY_IDLE_TIMEOUT_SEC = 3600;
@@ -48,7 +54,7 @@ export function apiDnsRecordNodes(cluster: Cluster): ResourceNode[] {
       hint: `Name the cluster inside the zone (e.g. demo.${dnsZone.replace(/\.$/, '')}) or pass the zone that holds it.`,
     });
   }
-  return [{ kind: 'dns-record', id: API_DNS_RECORD, fields: { dnsZone, name, type: 'A', ttl: API_DNS_TTL, rrdatas: [ref(API_ADDRESS, 'address')] } }];
+  return [{ kind: 'dns-record', id: API_DNS_RECORD, fields: { dnsZone, name, type: 'A', ttl: API_DNS_TTL, rrdatas: [ref(adminAddressId(cluster), 'address')] } }];
 }
 
 function apiHealthCheck(cluster: Cluster, region: string, id: string, suffix: string): ResourceNode {
@@ -70,6 +76,11 @@ function apiHealthCheck(cluster: Cluster, region: string, id: string, suffix: st
 }
 
 export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
+  const all = allLoadBalancerNodes(cluster);
+  return apiLoadBalancerTypeOf(cluster) === 'internal' ? all.filter((n) => !PUBLIC_PARTS.has(n.id)) : all;
+}
+
+function allLoadBalancerNodes(cluster: Cluster): ResourceNode[] {
   const name = cluster.metadata.name;
   const region = cluster.spec.region;
   const controlPlaneGroups = instanceGroups(cluster).filter((g) => g.role === 'control-plane');

@@ -4,7 +4,7 @@
 // proxies (the cluster's own path: never restricted by `api.adminAccess`), SSH from `ssh.access`.
 
 import type { Cluster } from '../../../src/api/types.js';
-import { topologyOf } from '../../../src/api/topology.js';
+import { apiLoadBalancerTypeOf, topologyOf } from '../../../src/api/topology.js';
 import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import { cidrsOverlap, parseCidr } from '../../../src/api/cidr.js';
@@ -154,6 +154,8 @@ export function networkNodes(cluster: Cluster): ResourceNode[] {
       },
     },
   );
+  // The public passthrough load balancer keeps client addresses, so firewall/api is its allow-list: none without it.
+  if (apiLoadBalancerTypeOf(cluster) === 'internal') nodes.splice(nodes.findIndex((n) => n.id === FIREWALL_API), 1);
   // No key in the metadata, no way to log in: port 22 stays closed rather than open to ssh.access for nothing.
   if (s.ssh.publicKey && s.ssh.access.length) {
     nodes.push({
