@@ -16,15 +16,12 @@ import { ref, type ResourceNode } from '../../../src/core/resource.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import {
   API_ADDRESS, API_BACKEND_SERVICE, API_DNS_RECORD, API_FORWARDING_RULE, API_HEALTH_CHECK, API_INTERNAL_ADDRESS, API_INTERNAL_BACKEND_SERVICE, API_INTERNAL_HEALTH_CHECK,
-  API_INTERNAL_FORWARDING_RULE, API_INTERNAL_PROXY, instanceGroupId, proxySubnetworkId,
+  API_INTERNAL_FORWARDING_RULE, API_INTERNAL_PROXY, adminAddressId, instanceGroupId, proxySubnetworkId,
 } from './ids.js';
 import { clusterLabels, resourceName } from './names.js';
 import { instanceGroups } from './compute.js';
 import { networkLink, subnetworkLink } from './network.js';
 import { apiLoadBalancerTypeOf } from '../../../src/api/topology.js';
-
-/** The address admins reach the API at (and `api.<name>` points at): the public one, or the internal one without it. */
-export const adminAddressId = (cluster: Cluster) => (apiLoadBalancerTypeOf(cluster) === 'internal' ? API_INTERNAL_ADDRESS : API_ADDRESS);
 /** The public load balancer's parts, which spec.api.loadBalancerType internal leaves out. */
 const PUBLIC_PARTS = new Set([API_ADDRESS, API_HEALTH_CHECK, API_BACKEND_SERVICE, API_FORWARDING_RULE]);
 
