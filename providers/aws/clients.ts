@@ -1,5 +1,6 @@
-// AWS clients behind one narrow interface: `call(operation, input)` per service. The SDK is imported lazily on the
-// first call (so `k8sup version` never loads it), credentials and endpoints come from the injected env, and the SDK's
+// AWS clients behind one narrow, typed interface: `call(operation, input)` per service, with the input and output
+// types of the SDK's `<operation>Command` (type-only imports: no SDK code is loaded by them). The SDK is imported
+// lazily on the first call (so `k8sup version` never loads it), credentials and endpoints come from the injected env, and the SDK's
 // own retries are switched off: a retried *mutating* call after a lost response could create a duplicate VPC, so
 // retries are decided here (read-only calls, and calls the service explicitly refused) and by the engine (whole
 // tasks, whose create() first looks for an object carrying the same k8sup.io/id tag).
@@ -7,11 +8,43 @@
 import { classifyAwsError, errorCode } from './errors.js';
 import { sleep } from '../../src/core/sleep.js';
 
-export type AwsService = 'ec2' | 'iam' | 'elbv2' | 'autoscaling' | 'route53' | 'sts';
+import type * as Ec2 from '@aws-sdk/client-ec2';
+import type * as Iam from '@aws-sdk/client-iam';
+import type * as Elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
+import type * as AutoScaling from '@aws-sdk/client-auto-scaling';
+import type * as Route53 from '@aws-sdk/client-route-53';
+import type * as Sts from '@aws-sdk/client-sts';
 
-export interface AwsApi {
+/** The SDK module of each service (types only). */
+interface SdkModules {
+  ec2: typeof Ec2;
+  iam: typeof Iam;
+  elbv2: typeof Elbv2;
+  autoscaling: typeof AutoScaling;
+  route53: typeof Route53;
+  sts: typeof Sts;
+}
+
+export type AwsService = keyof SdkModules;
+
+/** `{ DescribeVpcs: { input, output } … }` from a module's `<operation>Command` classes. */
+type Operations<M> = {
+  [K in keyof M as K extends `${infer Op}Command` ? Op : never]: M[K] extends abstract new (...args: never) => infer C
+    ? C extends { readonly input: infer I; resolveMiddleware(...args: never[]): (...args: never[]) => Promise<{ output: infer O }> }
+      ? { input: I; output: O }
+      : never
+    : never;
+};
+
+export type OperationName<S extends AwsService> = keyof Operations<SdkModules[S]> & string;
+export type OperationInput<S extends AwsService, Op extends OperationName<S>> = Operations<SdkModules[S]>[Op] extends { input: infer I } ? I : never;
+export type OperationOutput<S extends AwsService, Op extends OperationName<S>> = Operations<SdkModules[S]>[Op] extends { output: infer O } ? O : never;
+/** The input may be left out when every field of it is optional. */
+type InputArgs<I> = Record<string, never> extends I ? [input?: I] : [input: I];
+
+export interface AwsApi<S extends AwsService> {
   /** Sends `<operation>Command` with `input`; returns the SDK's output object. */
-  call(operation: string, input?: Record<string, unknown>): Promise<any>;
+  call<Op extends OperationName<S>>(operation: Op, ...input: InputArgs<OperationInput<S, Op>>): Promise<OperationOutput<S, Op>>;
 }
 
 /** Spec values list() needs that are not tags (the DNS zone to look in, whether the image is looked up). */
@@ -26,12 +59,12 @@ export interface AwsSettings {
 
 export interface AwsClients {
   settings: AwsSettings;
-  ec2: AwsApi;
-  iam: AwsApi;
-  elbv2: AwsApi;
-  autoscaling: AwsApi;
-  route53: AwsApi;
-  sts: AwsApi;
+  ec2: AwsApi<'ec2'>;
+  iam: AwsApi<'iam'>;
+  elbv2: AwsApi<'elbv2'>;
+  autoscaling: AwsApi<'autoscaling'>;
+  route53: AwsApi<'route53'>;
+  sts: AwsApi<'sts'>;
   /** Per-connection memo of read-only lookups (the image lookup runs once per command, not once per template). */
   memo: Map<string, Promise<unknown>>;
   /** Polling interval for waits (instances terminating, ASG deletion); tests shorten it. */
@@ -93,12 +126,18 @@ function refusedByService(err: unknown): boolean {
   return status === 503;
 }
 
-function makeApi(service: AwsService, opts: ClientOptions): AwsApi {
-  let loaded: Promise<{ client: any; mod: any }> | undefined;
+/** What this file uses of a loaded SDK module: its client class and its command classes, by name. */
+interface SdkClient {
+  send(command: object, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+}
+type LoadedModule = Record<string, new (arg: object) => object>;
+
+function makeApi<S extends AwsService>(service: S, opts: ClientOptions): AwsApi<S> {
+  let loaded: Promise<{ client: SdkClient; mod: LoadedModule }> | undefined;
   const load = () =>
     (loaded ??= (async () => {
       const spec = MODULES[service];
-      const mod: any = await import(spec.pkg);
+      const mod = (await import(spec.pkg)) as LoadedModule;
       const env = opts.env;
       const endpoint = endpointFor(service, env);
       const config: Record<string, unknown> = {
@@ -114,18 +153,19 @@ function makeApi(service: AwsService, opts: ClientOptions): AwsApi {
           ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
         };
       } else if (endpoint) {
-        // With an endpoint override any credentials work (CONTRACT); do not let the chain probe IMDS for minutes.
+        // With an endpoint override every credential works (CONTRACT); do not let the chain probe IMDS for minutes.
         config.credentials = { accessKeyId: 'k8sup-dummy', secretAccessKey: 'k8sup-dummy' };
       } else if (env.AWS_PROFILE) {
         config.profile = env.AWS_PROFILE;
       }
-      return { client: new mod[spec.client](config), mod };
+      return { client: new mod[spec.client](config) as SdkClient, mod };
     })());
 
   const maxAttempts = opts.maxAttempts ?? 5;
   const base = opts.baseDelayMs ?? 200;
   return {
-    async call(operation, input = {}) {
+    async call<Op extends OperationName<S>>(operation: Op, ...args: InputArgs<OperationInput<S, Op>>): Promise<OperationOutput<S, Op>> {
+      const input: object = args[0] ?? {};
       const { client, mod } = await load();
       const Command = mod[`${operation}Command`];
       if (!Command) throw new Error(`${MODULES[service].pkg} has no ${operation}Command`);
@@ -134,7 +174,7 @@ function makeApi(service: AwsService, opts: ClientOptions): AwsApi {
         try {
           const out = await client.send(new Command(input), opts.signal ? { abortSignal: opts.signal } : undefined);
           opts.onCall?.({ service, operation, ok: true });
-          return out;
+          return out as OperationOutput<S, Op>;
         } catch (err) {
           opts.onCall?.({ service, operation, ok: false, code: errorCode(err) });
           const cls = classifyAwsError(err);

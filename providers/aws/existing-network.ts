@@ -12,9 +12,10 @@ import { errorCode } from './errors.js';
 
 type Obj = Record<string, any>;
 
-async function describe(clients: AwsClients, op: 'DescribeVpcs' | 'DescribeSubnets', input: Obj, key: string): Promise<Obj[] | null> {
+async function describe(clients: AwsClients, op: 'DescribeVpcs' | 'DescribeSubnets', input: Obj, key: 'Vpcs' | 'Subnets'): Promise<Obj[] | null> {
   try {
-    return (await clients.ec2.call(op, input))[key] ?? [];
+    const out = (op === 'DescribeVpcs' ? await clients.ec2.call('DescribeVpcs', input) : await clients.ec2.call('DescribeSubnets', input)) as Obj;
+    return out[key] ?? [];
   } catch (err) {
     // EC2 answers an unknown id with InvalidVpcID.NotFound / InvalidSubnetID.NotFound rather than an empty list.
     if (/NotFound|Malformed/.test(errorCode(err) ?? '')) return null;

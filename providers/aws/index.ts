@@ -26,6 +26,9 @@ import { securityGroupHandler } from './resources/security-group.js';
 import { subnetHandler } from './resources/subnet.js';
 import { targetGroupHandler } from './resources/target-group.js';
 import { vpcHandler } from './resources/vpc.js';
+import { elasticIpHandler } from './resources/elastic-ip.js';
+import { natGatewayHandler } from './resources/nat-gateway.js';
+import { sharedTagHandler } from './resources/shared-tag.js';
 import { awsRollingUpdate } from './rolling-update.js';
 
 export type { AwsClients, CallRecord } from './clients.js';
@@ -36,6 +39,9 @@ export const awsHandlers: ResourceHandler<AwsClients>[] = [
   subnetHandler,
   internetGatewayHandler,
   routeTableHandler,
+  elasticIpHandler,
+  natGatewayHandler,
+  sharedTagHandler,
   securityGroupHandler,
   securityGroupRulesHandler,
   iamRoleHandler,

@@ -6,6 +6,8 @@
 // from a template (the ASG's own per-instance field is used when the tag is missing). Groups follow `$Latest`, which is
 // resolved to a number through DescribeLaunchTemplates, so both sides compare as `lt-id:number`.
 
+import type { Instance as AsgInstance } from '@aws-sdk/client-auto-scaling';
+import type { Instance, LaunchTemplate } from '@aws-sdk/client-ec2';
 import type { Cluster } from '../../src/api/types.js';
 import { OperationError } from '../../src/core/errors.js';
 import type { CloudInstanceGroup, GroupInstance, ReplaceOptions, RollingUpdateCapability } from '../../src/core/provider.js';
@@ -22,23 +24,23 @@ const LT_VERSION_TAG = 'aws:ec2launchtemplate:version';
 const LEAVING = /^(Terminating|Terminated|Detaching|Detached)/;
 
 /** `$Latest` / `$Default` / a number → the version number it names today. */
-function resolveVersion(spec: string | undefined, template: any): string {
+function resolveVersion(spec: string | undefined, template: LaunchTemplate | undefined): string {
   if (!template) return spec ?? '?';
   if (!spec || spec === '$Latest') return String(template.LatestVersionNumber);
   if (spec === '$Default') return String(template.DefaultVersionNumber);
   return spec;
 }
 
-async function describeTemplates(clients: AwsClients, ids: string[]): Promise<Map<string, any>> {
+async function describeTemplates(clients: AwsClients, ids: string[]): Promise<Map<string, LaunchTemplate>> {
   if (!ids.length) return new Map();
-  const res = await clients.ec2.call('DescribeLaunchTemplates', { LaunchTemplateIds: [...new Set(ids)] });
-  return new Map((res.LaunchTemplates ?? []).map((t: any) => [t.LaunchTemplateId, t]));
+  const templates = await paginate(clients.ec2, 'DescribeLaunchTemplates', { LaunchTemplateIds: [...new Set(ids)] }, 'LaunchTemplates');
+  return new Map(templates.map((t) => [t.LaunchTemplateId ?? '', t]));
 }
 
-async function describeInstances(clients: AwsClients, ids: string[]): Promise<Map<string, any>> {
+async function describeInstances(clients: AwsClients, ids: string[]): Promise<Map<string, Instance>> {
   if (!ids.length) return new Map();
-  const reservations = await paginate<any>(clients.ec2, 'DescribeInstances', { InstanceIds: ids }, 'Reservations');
-  return new Map(reservations.flatMap((r) => r.Instances ?? []).map((i: any) => [i.InstanceId, i]));
+  const reservations = await paginate(clients.ec2, 'DescribeInstances', { InstanceIds: ids }, 'Reservations');
+  return new Map(reservations.flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId ?? '', i]));
 }
 
 /** The cluster's groups (or the named ones), with their instances and versions. */
@@ -47,27 +49,29 @@ async function describeGroups(clients: AwsClients, metadata: Cluster['metadata']
   const input = names ? { AutoScalingGroupNames: names } : { Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [cluster] }] };
   // Never replaces instances of another cluster of the same name (exit 2, see core/ownership.ts).
   const identity = { cluster, clusterId: metadata.uid };
-  const groups = (await paginate<any>(clients.autoscaling, 'DescribeAutoScalingGroups', input, 'AutoScalingGroups')).filter(
+  const groups = (await paginate(clients.autoscaling, 'DescribeAutoScalingGroups', input, 'AutoScalingGroups')).filter(
     (g) => isOurs(tagMap(g.Tags), identity, `auto scaling group ${g.AutoScalingGroupName}`) && g.Status !== 'Delete in progress',
   );
-  const templates = await describeTemplates(clients, groups.map((g) => g.LaunchTemplate?.LaunchTemplateId).filter(Boolean));
-  const members = groups.flatMap((g) => (g.Instances ?? []).filter((i: any) => !LEAVING.test(i.LifecycleState ?? '')));
-  const ec2 = await describeInstances(clients, members.map((i: any) => i.InstanceId));
+  const templates = await describeTemplates(clients, groups.flatMap((g) => (g.LaunchTemplate?.LaunchTemplateId ? [g.LaunchTemplate.LaunchTemplateId] : [])));
+  const staying = (i: AsgInstance) => !LEAVING.test(i.LifecycleState ?? '');
+  const members = groups.flatMap((g) => (g.Instances ?? []).filter(staying));
+  const ec2 = await describeInstances(clients, members.flatMap((i) => (i.InstanceId ? [i.InstanceId] : [])));
 
   const out = groups.map((g): CloudInstanceGroup => {
-    const group = tagMap(g.Tags)[NODE_GROUP_TAG] ?? g.AutoScalingGroupName;
+    const cloudName = g.AutoScalingGroupName ?? '';
+    const group = tagMap(g.Tags)[NODE_GROUP_TAG] ?? cloudName;
     const ltId = g.LaunchTemplate?.LaunchTemplateId ?? '?';
     const currentVersion = `${ltId}:${resolveVersion(g.LaunchTemplate?.Version, templates.get(ltId))}`;
     const instances = (g.Instances ?? [])
-      .filter((i: any) => !LEAVING.test(i.LifecycleState ?? ''))
-      .map((i: any): GroupInstance => {
-        const detail = ec2.get(i.InstanceId);
+      .filter(staying)
+      .map((i): GroupInstance => {
+        const detail = ec2.get(i.InstanceId ?? '');
         const tags = tagMap(detail?.Tags);
         const launchedId = tags[LT_ID_TAG] ?? i.LaunchTemplate?.LaunchTemplateId ?? '?';
         const launchedVersion = tags[LT_VERSION_TAG] ?? resolveVersion(i.LaunchTemplate?.Version, templates.get(launchedId));
         const version = `${launchedId}:${launchedVersion}`;
         return {
-          id: i.InstanceId,
+          id: i.InstanceId ?? '',
           version,
           needsUpdate: version !== currentVersion,
           status: i.LifecycleState ?? 'Unknown',
@@ -77,7 +81,7 @@ async function describeGroups(clients: AwsClients, metadata: Cluster['metadata']
         };
       })
       .sort((a: GroupInstance, b: GroupInstance) => a.id.localeCompare(b.id));
-    return { group, role: group === CONTROL_PLANE ? 'control-plane' : 'node', cloudName: g.AutoScalingGroupName, currentVersion, desired: Number(g.DesiredCapacity ?? 0), instances };
+    return { group, role: group === CONTROL_PLANE ? 'control-plane' : 'node', cloudName, currentVersion, desired: Number(g.DesiredCapacity ?? 0), instances };
   });
   return out.sort((a, b) => Number(b.role === 'control-plane') - Number(a.role === 'control-plane') || a.cloudName.localeCompare(b.cloudName));
 }

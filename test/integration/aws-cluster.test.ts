@@ -38,12 +38,12 @@ test('single zone: create, tags, IMDSv2, no private key; no-op plan; resize plan
   // Launch templates as EC2 stores them.
   const ec2 = deps.clients.ec2;
   for (const name of tagged.launchTemplates) {
-    const v = (await ec2.call('DescribeLaunchTemplateVersions', { LaunchTemplateName: name, Versions: ['$Latest'] })).LaunchTemplateVersions[0].LaunchTemplateData;
-    assert.equal(v.MetadataOptions.HttpTokens, 'required', name);
-    assert.equal(Number(v.MetadataOptions.HttpPutResponseHopLimit), 1, name);
+    const v = (await ec2.call('DescribeLaunchTemplateVersions', { LaunchTemplateName: name, Versions: ['$Latest'] })).LaunchTemplateVersions![0].LaunchTemplateData!;
+    assert.equal(v.MetadataOptions!.HttpTokens, 'required', name);
+    assert.equal(Number(v.MetadataOptions!.HttpPutResponseHopLimit), 1, name);
     assert.equal(v.ImageId, UBUNTU_AMI_ID, 'the newest Canonical Ubuntu 24.04 image');
-    assert.equal(String(v.BlockDeviceMappings[0].Ebs.Encrypted), 'true');
-    const script = decodeUserData(v.UserData);
+    assert.equal(String(v.BlockDeviceMappings![0].Ebs!.Encrypted), 'true');
+    const script = decodeUserData(v.UserData!);
     // User data installs the bootstrap script (inside it) as a retrying systemd unit.
     assert.match(script, /^#!\/bin\/bash\n[^]*k8sup-bootstrap.service[^]*\n#!\/usr\/bin\/env bash\n/);
     assert.doesNotMatch(script, /PRIVATE KEY/);
@@ -53,13 +53,13 @@ test('single zone: create, tags, IMDSv2, no private key; no-op plan; resize plan
     assert.ok(!script.includes('.invalid'), 'no placeholder left');
   }
   // The SSH key pair exists; instances got the cluster tags through the launch template / ASG.
-  const inst = (await ec2.call('DescribeInstances', { InstanceIds: tagged.instances })).Reservations.flatMap((r: any) => r.Instances);
+  const inst = (await ec2.call('DescribeInstances', { InstanceIds: tagged.instances })).Reservations!.flatMap((r: any) => r.Instances);
   for (const i of inst) assert.ok(i.Tags.some((t: any) => t.Key === 'kubernetes.io/cluster/demo.k8s.local' && t.Value === 'owned'));
   // The control-plane ASG feeds the API target group.
-  const cpAsg = (await deps.clients.autoscaling.call('DescribeAutoScalingGroups', { AutoScalingGroupNames: tagged.autoScalingGroups })).AutoScalingGroups.find((g: any) =>
+  const cpAsg = (await deps.clients.autoscaling.call('DescribeAutoScalingGroups', { AutoScalingGroupNames: tagged.autoScalingGroups })).AutoScalingGroups!.find((g: any) =>
     g.AutoScalingGroupName.startsWith('control-plane'),
   );
-  assert.deepEqual([...cpAsg.TargetGroupARNs].sort(), [...tagged.targetGroups].sort());
+  assert.deepEqual([...cpAsg!.TargetGroupARNs!].sort(), [...tagged.targetGroups].sort());
 
   const again = await plan(deps.nodes, deps);
   assert.deepEqual(again.plan.steps.filter((s) => s.action !== 'noop'), [], 'a second plan right after apply is empty');
@@ -71,7 +71,7 @@ test('single zone: create, tags, IMDSv2, no private key; no-op plan; resize plan
   const changed = resize.plan.steps.filter((s) => s.action !== 'noop');
   assert.deepEqual(changed.map((s) => [s.id, s.action, s.changes.map((ch) => ch.field).sort()]), [['autoscaling-group/node-group/nodes', 'update', ['maxSize', 'minSize']]]);
   await apply(resize.plan, deps2.nodes, resize.live, deps2);
-  const ng = (await deps.clients.autoscaling.call('DescribeAutoScalingGroups', { AutoScalingGroupNames: ['nodes.demo.k8s.local'] })).AutoScalingGroups[0];
+  const ng = (await deps.clients.autoscaling.call('DescribeAutoScalingGroups', { AutoScalingGroupNames: ['nodes.demo.k8s.local'] })).AutoScalingGroups![0];
   assert.deepEqual([ng.MinSize, ng.MaxSize, ng.DesiredCapacity], [2, 3, 2]);
   assert.equal(summarize((await plan(deps2.nodes, deps2)).plan).noop, deps2.nodes.length);
 
@@ -96,7 +96,7 @@ test('HA on three zones next to a second cluster; deleting one leaves the other 
   assert.equal(haTagged.autoScalingGroups.length, 4, 'three control-plane groups and one node group');
   assert.equal(depsHa.provider.apiEndpoint!({ 'dns-record/api': { fqdn: 'api.prod.example.com' } }), 'https://api.prod.example.com:6443');
   const zones = await depsHa.clients.route53.call('ListHostedZonesByName', { DNSName: 'example.com.' });
-  const records = (await depsHa.clients.route53.call('ListResourceRecordSets', { HostedZoneId: zones.HostedZones[0].Id })).ResourceRecordSets;
+  const records = (await depsHa.clients.route53.call('ListResourceRecordSets', { HostedZoneId: zones.HostedZones![0].Id! })).ResourceRecordSets!;
   assert.ok(records.some((r: any) => r.Name === 'api.prod.example.com.' && r.Type === 'A' && r.AliasTarget));
 
   for (const d of [depsHa, depsOther]) assert.equal(summarize((await plan(d.nodes, d)).plan).noop, d.nodes.length, `${d.cluster}: no changes`);
@@ -104,7 +104,7 @@ test('HA on three zones next to a second cluster; deleting one leaves the other 
   const otherBefore = await taggedResources(moto.env, 'other.k8s.local');
   await destroy(depsHa.nodes, depsHa);
   assert.equal(total(await taggedResources(moto.env, 'prod.example.com')), 0);
-  const after = (await depsHa.clients.route53.call('ListResourceRecordSets', { HostedZoneId: zones.HostedZones[0].Id })).ResourceRecordSets;
+  const after = (await depsHa.clients.route53.call('ListResourceRecordSets', { HostedZoneId: zones.HostedZones![0].Id! })).ResourceRecordSets!;
   assert.ok(!after.some((r: any) => r.Name === 'api.prod.example.com.'), 'API record removed');
   assert.deepEqual(await taggedResources(moto.env, 'other.k8s.local'), otherBefore, 'the other cluster is untouched');
   assert.equal(summarize((await plan(depsOther.nodes, depsOther)).plan).noop, depsOther.nodes.length);

@@ -59,7 +59,7 @@ export async function taggedResources(env: Record<string, string>, name: string)
   const tagged = new Set<string>();
   for (let i = 0; i < arns.length; i += 20) {
     for (const d of (await c.elbv2.call('DescribeTags', { ResourceArns: arns.slice(i, i + 20) })).TagDescriptions ?? []) {
-      if ((d.Tags ?? []).some((t: any) => t.Key === 'k8sup.io/cluster' && t.Value === name)) tagged.add(d.ResourceArn);
+      if ((d.Tags ?? []).some((t: any) => t.Key === 'k8sup.io/cluster' && t.Value === name)) tagged.add(d.ResourceArn!);
     }
   }
   out.loadBalancers = ids(lbs, 'LoadBalancerArn').filter((a: string) => tagged.has(a));

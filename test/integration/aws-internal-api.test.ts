@@ -35,7 +35,7 @@ test('create --admin-access 203.0.113.0/24: the public rule is restricted, nodes
 
   // Security groups: 6443 on the control planes from the admin range and the VPC only; nothing else reaches it.
   const groups = (await c.ec2.call('DescribeSecurityGroups', { Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [name] }] })).SecurityGroups as any[];
-  const vpc = (await c.ec2.call('DescribeVpcs', { VpcIds: [groups[0].VpcId] })).Vpcs[0];
+  const vpc = (await c.ec2.call('DescribeVpcs', { VpcIds: [groups[0].VpcId] })).Vpcs![0];
   const cp = groups.find((g) => g.GroupName.startsWith('control-plane'))!;
   const nodesGroup = groups.find((g) => g.GroupName.startsWith('nodes'))!;
   const apiPerms = (cp.IpPermissions as any[]).filter((p) => p.IpProtocol === 'tcp' && p.FromPort === 6443 && p.ToPort === 6443);
@@ -71,8 +71,8 @@ test('create --admin-access 203.0.113.0/24: the public rule is restricted, nodes
   const templates = (await c.ec2.call('DescribeLaunchTemplates', { Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [name] }] })).LaunchTemplates as any[];
   assert.equal(templates.length, 2);
   for (const t of templates) {
-    const data = (await c.ec2.call('DescribeLaunchTemplateVersions', { LaunchTemplateId: t.LaunchTemplateId, Versions: ['$Latest'] })).LaunchTemplateVersions[0].LaunchTemplateData;
-    const script = decodeUserData(data.UserData);
+    const data = (await c.ec2.call('DescribeLaunchTemplateVersions', { LaunchTemplateId: t.LaunchTemplateId, Versions: ['$Latest'] })).LaunchTemplateVersions![0].LaunchTemplateData!;
+    const script = decodeUserData(data.UserData!);
     assert.ok(script.includes(`${internalLb.DNSName}:6443`), `${t.LaunchTemplateName} uses the internal NLB`);
     assert.doesNotMatch(script, new RegExp(`(controlPlaneEndpoint|apiServerEndpoint): "?${escape(publicLb.DNSName)}`), `${t.LaunchTemplateName} never joins through the public NLB`);
   }

@@ -100,7 +100,7 @@ test('two state stores, one cluster name: the second refuses (exit 2) and never 
   const one = await uidOf(s1, name);
   const tagged = await taggedResources(moto.env, name);
   assert.ok(tagged.roles.length === 2 && tagged.launchTemplates.length === 2 && tagged.instances.length > 0, JSON.stringify(tagged));
-  const vpcTags = (await aws().ec2.call('DescribeVpcs', { VpcIds: tagged.vpcs })).Vpcs[0].Tags;
+  const vpcTags = (await aws().ec2.call('DescribeVpcs', { VpcIds: tagged.vpcs })).Vpcs![0].Tags!;
   assert.ok(vpcTags.some((t: any) => t.Key === 'k8sup.io/cluster-id' && t.Value === one), 'resources carry the cluster id tag');
   const before = await fingerprint(name);
 
@@ -227,7 +227,7 @@ test('state lost: a re-created spec deletes the whole cluster; without any state
   const stray = (await c.ec2.call('CreateVpc', {
     CidrBlock: '10.9.0.0/16',
     TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'k8sup.io/cluster', Value: name }, { Key: 'k8sup.io/cluster-id', Value: 'uid-other' }, { Key: 'k8sup.io/id', Value: 'vpc' }] }],
-  })).Vpc.VpcId;
+  })).Vpc!.VpcId;
   const before = total(await taggedResources(moto.env, name));
   const ambiguous = await run(store, 'delete', 'cluster', name, '--cloud', 'aws', '--region', 'us-east-2', '--yes');
   assert.equal(ambiguous.code, 2, ambiguous.stderr);

@@ -52,13 +52,13 @@ const contexts = () => execFileSync('kubectl', ['config', 'get-contexts', '-o', 
 async function apiRules(): Promise<string[]> {
   const c = createAwsClients({ cluster: NAME, region: 'us-east-2', dnsZone: null, imageLookup: false }, { env: moto.env });
   const res = await c.ec2.call('DescribeSecurityGroups', { Filters: [{ Name: 'tag:k8sup.io/id', Values: ['security-group/control-plane'] }, { Name: 'tag:k8sup.io/cluster', Values: [NAME] }] });
-  return (res.SecurityGroups[0].IpPermissions ?? []).filter((p: any) => p.FromPort === 6443).flatMap((p: any) => (p.IpRanges ?? []).map((r: any) => r.CidrIp)).sort();
+  return (res.SecurityGroups![0].IpPermissions ?? []).filter((p: any) => p.FromPort === 6443).flatMap((p: any) => (p.IpRanges ?? []).map((r: any) => r.CidrIp)).sort();
 }
 
 async function controlPlaneGroupId(): Promise<string> {
   const c = createAwsClients({ cluster: NAME, region: 'us-east-2', dnsZone: null, imageLookup: false }, { env: moto.env });
   const res = await c.ec2.call('DescribeSecurityGroups', { Filters: [{ Name: 'tag:k8sup.io/id', Values: ['security-group/control-plane'] }, { Name: 'tag:k8sup.io/cluster', Values: [NAME] }] });
-  return res.SecurityGroups[0].GroupId;
+  return res.SecurityGroups![0].GroupId!;
 }
 
 before(async () => {

@@ -11,7 +11,15 @@ import type { Cluster } from '../../../src/api/types.js';
 import { formatCidr, parseCidr, subnetOf } from '../../../src/api/cidr.js';
 import { topologyOf } from '../../../src/api/topology.js';
 import { clusterZones } from '../../../src/api/zones.js';
-import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
+import type { ResourceNode } from '../../../src/core/resource.js';
+import type { OutputRef } from '../resources/define.js';
+import { elasticIp } from '../resources/elastic-ip.js';
+import { internetGateway } from '../resources/internet-gateway.js';
+import { natGateway } from '../resources/nat-gateway.js';
+import { routeTable } from '../resources/route-table.js';
+import { sharedTag } from '../resources/shared-tag.js';
+import { subnet } from '../resources/subnet.js';
+import { vpc } from '../resources/vpc.js';
 import { INTERNET_GATEWAY, ROUTE_TABLE, VPC, natAddressId, natGatewayId, privateRouteTableId, sharedTagId, subnetId, utilitySubnetId } from './ids.js';
 import { clusterTags, kubernetesClusterTag } from './names.js';
 
@@ -46,20 +54,20 @@ const usesExisting = (cluster: Cluster) => cluster.spec.networking.networkId !==
 const isPrivate = (cluster: Cluster) => topologyOf(cluster) === 'private';
 
 /** The VPC id: a Ref to the cluster's own VPC, or the existing one (a literal: nothing in the graph owns it). */
-export function vpcRef(cluster: Cluster): FieldValue {
-  return cluster.spec.networking.networkId ?? ref(VPC, 'id');
+export function vpcRef(cluster: Cluster): string | OutputRef<string> {
+  return cluster.spec.networking.networkId ?? vpc.ref(VPC, 'id');
 }
 
 /** The subnet a zone's instances (and the internal API load balancer) are in. */
-export function instanceSubnetRef(cluster: Cluster, zone: string): FieldValue {
+export function instanceSubnetRef(cluster: Cluster, zone: string): string | OutputRef<string> {
   const existing = cluster.spec.networking.subnets;
   if (usesExisting(cluster) && existing) return existing[cluster.spec.zones.indexOf(zone)] ?? existing[0];
-  return ref(subnetId(zone), 'id');
+  return subnet.ref(subnetId(zone), 'id');
 }
 
 /** The public subnet of a zone (internet-facing load balancer, bastion): the utility subnet in the private topology. */
-export function publicSubnetRef(cluster: Cluster, zone: string): FieldValue {
-  return !usesExisting(cluster) && isPrivate(cluster) ? ref(utilitySubnetId(zone), 'id') : instanceSubnetRef(cluster, zone);
+export function publicSubnetRef(cluster: Cluster, zone: string): string | OutputRef<string> {
+  return !usesExisting(cluster) && isPrivate(cluster) ? subnet.ref(utilitySubnetId(zone), 'id') : instanceSubnetRef(cluster, zone);
 }
 
 /** private topology: the NAT gateway keys, `single` or one per zone. */
@@ -74,78 +82,71 @@ export function networkNodes(cluster: Cluster): ResourceNode[] {
   const cidr = cluster.spec.networking.networkCIDR;
   const priv = isPrivate(cluster);
   const nodes: ResourceNode[] = [
-    { kind: 'vpc', id: VPC, fields: { cidrBlock: cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: clusterTags(name, VPC) } },
+    vpc.node(VPC, { cidrBlock: cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: clusterTags(name, VPC) }),
   ];
   zones.forEach((zone, i) => {
     const id = subnetId(zone);
-    nodes.push({
-      kind: 'subnet',
-      id,
-      fields: {
-        vpcId: ref(VPC, 'id'),
+    nodes.push(
+      subnet.node(id, {
+        vpcId: vpc.ref(VPC, 'id'),
         availabilityZone: zone,
         cidrBlock: subnetCidr(cidr, i, zones.length),
         // public: no NAT gateway, so instances need a public address to pull packages and images. private: never.
         mapPublicIpOnLaunch: !priv,
         // Where Kubernetes' AWS load balancer controllers put internet-facing / internal load balancers.
         tags: { ...clusterTags(name, id), ...(priv ? { 'kubernetes.io/role/internal-elb': '1' } : { 'kubernetes.io/role/elb': '1' }) },
-      },
-    });
+      }),
+    );
     if (priv) {
       const utility = utilitySubnetId(zone);
-      nodes.push({
-        kind: 'subnet',
-        id: utility,
-        fields: {
-          vpcId: ref(VPC, 'id'),
+      nodes.push(
+        subnet.node(utility, {
+          vpcId: vpc.ref(VPC, 'id'),
           availabilityZone: zone,
           cidrBlock: utilitySubnetCidr(cidr, i, zones.length),
           // The bastion is the only instance here and needs its public address.
           mapPublicIpOnLaunch: true,
           tags: { ...clusterTags(name, utility), 'kubernetes.io/role/elb': '1' },
-        },
-      });
+        }),
+      );
     }
   });
-  nodes.push({ kind: 'internet-gateway', id: INTERNET_GATEWAY, fields: { vpcId: ref(VPC, 'id'), tags: clusterTags(name, INTERNET_GATEWAY) } });
-  nodes.push({
-    kind: 'route-table',
-    id: ROUTE_TABLE,
-    fields: {
-      vpcId: ref(VPC, 'id'),
-      routes: [{ destinationCidrBlock: '0.0.0.0/0', gatewayId: ref(INTERNET_GATEWAY, 'id') }],
-      subnetIds: zones.map((z) => ref(priv ? utilitySubnetId(z) : subnetId(z), 'id')),
+  nodes.push(internetGateway.node(INTERNET_GATEWAY, { vpcId: vpc.ref(VPC, 'id'), tags: clusterTags(name, INTERNET_GATEWAY) }));
+  nodes.push(
+    routeTable.node(ROUTE_TABLE, {
+      vpcId: vpc.ref(VPC, 'id'),
+      routes: [{ destinationCidrBlock: '0.0.0.0/0', gatewayId: internetGateway.ref(INTERNET_GATEWAY, 'id') }],
+      subnetIds: zones.map((z) => subnet.ref(priv ? utilitySubnetId(z) : subnetId(z), 'id')),
       tags: clusterTags(name, ROUTE_TABLE),
-    },
-  });
+    }),
+  );
   if (!priv) return nodes;
   const keys = natKeys(cluster);
   for (const key of keys) {
     const eip = natAddressId(key);
     const nat = natGatewayId(key);
     const zone = key === 'single' ? zones[0] : key;
-    nodes.push({ kind: 'elastic-ip', id: eip, fields: { tags: clusterTags(name, eip) } });
-    nodes.push({
-      kind: 'nat-gateway',
-      id: nat,
-      fields: { subnetId: ref(utilitySubnetId(zone), 'id'), allocationId: ref(eip, 'allocationId'), tags: clusterTags(name, nat) },
-      // A NAT gateway in a subnet without a route to an internet gateway cannot reach the internet.
-      dependsOn: [ROUTE_TABLE, INTERNET_GATEWAY],
-    });
+    nodes.push(elasticIp.node(eip, { tags: clusterTags(name, eip) }));
+    nodes.push(
+      natGateway.node(
+        nat,
+        { subnetId: subnet.ref(utilitySubnetId(zone), 'id'), allocationId: elasticIp.ref(eip, 'allocationId'), tags: clusterTags(name, nat) },
+        // A NAT gateway in a subnet without a route to an internet gateway cannot reach the internet.
+        [ROUTE_TABLE, INTERNET_GATEWAY],
+      ),
+    );
   }
   for (const zone of zones) {
     const id = privateRouteTableId(zone);
     const nat = natGatewayId(keys.includes(zone) ? zone : 'single');
-    nodes.push({
-      kind: 'route-table',
-      id,
-      fields: {
-        vpcId: ref(VPC, 'id'),
-        routes: [{ destinationCidrBlock: '0.0.0.0/0', natGatewayId: ref(nat, 'id') }],
-        subnetIds: [ref(subnetId(zone), 'id')],
+    nodes.push(
+      routeTable.node(id, {
+        vpcId: vpc.ref(VPC, 'id'),
+        routes: [{ destinationCidrBlock: '0.0.0.0/0', natGatewayId: natGateway.ref(nat, 'id') }],
+        subnetIds: [subnet.ref(subnetId(zone), 'id')],
         tags: clusterTags(name, id),
-      },
-    });
+      }),
+    );
   }
   return nodes;
 }
@@ -154,10 +155,10 @@ export function networkNodes(cluster: Cluster): ResourceNode[] {
 function sharedTagNodes(cluster: Cluster): ResourceNode[] {
   const n = cluster.spec.networking;
   const tags = { [kubernetesClusterTag(cluster.metadata.name)]: 'shared' };
-  const nodes: ResourceNode[] = [{ kind: 'shared-tag', id: sharedTagId('vpc'), fields: { resourceId: n.networkId!, tags } }];
+  const nodes: ResourceNode[] = [sharedTag.node(sharedTagId('vpc'), { resourceId: n.networkId!, tags })];
   cluster.spec.zones.forEach((zone, i) => {
-    const subnet = n.subnets?.[i];
-    if (subnet) nodes.push({ kind: 'shared-tag', id: sharedTagId(`subnet/${zone}`), fields: { resourceId: subnet, tags } });
+    const existing = n.subnets?.[i];
+    if (existing) nodes.push(sharedTag.node(sharedTagId(`subnet/${zone}`), { resourceId: existing, tags }));
   });
   return nodes;
 }

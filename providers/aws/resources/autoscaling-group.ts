@@ -2,24 +2,48 @@
 // otherwise not diffed (a cluster autoscaler may move it). Delete force-deletes and waits until the group — and so
 // its instances — are gone, because subnets, security groups and the IGW cannot go while instances run.
 
-import type { ResourceHandler } from '../../../src/core/resource.js';
-import type { AwsClients } from '../clients.js';
+import type { AutoScalingGroup, Tag } from '@aws-sdk/client-auto-scaling';
 import { EventualConsistencyError } from '../errors.js';
-import { TAG_CLUSTER } from '../model/names.js';
-import { creating, ignoreNotFound, isOurs, live, ownedId, paginate, sameSet, tagMap, tagsEqual, tfName, waitUntil, type Ctx } from './common.js';
+import { TAG_CLUSTER, TAG_ID } from '../model/names.js';
+import { creating, errorCode, ignoreNotFound, paginate, sameSet, tagMap, waitUntil, type Ctx, type Tags } from './common.js';
+import { defineHandler, defineKind } from './define.js';
 
-function asgTags(name: string, tags: unknown) {
-  return Object.entries((tags ?? {}) as Record<string, string>).map(([Key, Value]) => ({
-    ResourceId: name,
-    ResourceType: 'auto-scaling-group',
-    Key,
-    Value,
-    PropagateAtLaunch: true,
-  }));
+export interface AutoscalingGroupFields {
+  name: string;
+  launchTemplateId: string;
+  minSize: number;
+  maxSize: number;
+  subnetIds: string[];
+  targetGroupArns: string[];
+  tags: Tags;
+}
+export type AutoscalingGroupOutputs = { name: string; arn: string };
+export const autoscalingGroup = defineKind<AutoscalingGroupFields, AutoscalingGroupOutputs>('autoscaling-group', 'aws_autoscaling_group');
+
+type LiveGroup = AutoScalingGroup & { AutoScalingGroupName: string };
+
+function asgTags(name: string, tags: Tags | undefined): Tag[] {
+  return Object.entries(tags ?? {}).map(([Key, Value]) => ({ ResourceId: name, ResourceType: 'auto-scaling-group', Key, Value, PropagateAtLaunch: true }));
 }
 
-function toFields(g: any) {
-  return {
+async function describeOne(ctx: Ctx, name: string): Promise<LiveGroup | undefined> {
+  const res = await ctx.clients.autoscaling.call('DescribeAutoScalingGroups', { AutoScalingGroupNames: [name] });
+  return res.AutoScalingGroups?.find((g): g is LiveGroup => !!g.AutoScalingGroupName);
+}
+
+export const autoscalingGroupHandler = defineHandler({
+  kind: autoscalingGroup,
+  service: 'autoscaling',
+  immutable: ['name'],
+  async describe(ctx, id) {
+    const filters = [{ Name: `tag:${TAG_CLUSTER}`, Values: [ctx.cluster] }, ...(id ? [{ Name: `tag:${TAG_ID}`, Values: [id] }] : [])];
+    return (await paginate(ctx.clients.autoscaling, 'DescribeAutoScalingGroups', { Filters: filters }, 'AutoScalingGroups')).filter((g): g is LiveGroup => !!g.AutoScalingGroupName);
+  },
+  tags: (g) => tagMap(g.Tags),
+  cloudId: (g) => g.AutoScalingGroupName,
+  // A group being deleted is already on its way out.
+  gone: (g) => g.Status === 'Delete in progress',
+  fields: (g) => ({
     name: g.AutoScalingGroupName,
     launchTemplateId: g.LaunchTemplate?.LaunchTemplateId ?? null,
     minSize: g.MinSize,
@@ -27,114 +51,83 @@ function toFields(g: any) {
     subnetIds: String(g.VPCZoneIdentifier ?? '').split(',').filter(Boolean),
     targetGroupArns: g.TargetGroupARNs ?? [],
     tags: tagMap(g.Tags),
-  };
-}
-
-async function describe(ctx: Ctx, name: string) {
-  const res = await ctx.clients.autoscaling.call('DescribeAutoScalingGroups', { AutoScalingGroupNames: [name] });
-  return res.AutoScalingGroups?.[0];
-}
-
-export const autoscalingGroupHandler: ResourceHandler<AwsClients> = {
-  kind: 'autoscaling-group',
-  service: 'autoscaling',
-  immutable: ['name'],
-  async list(ctx) {
-    const groups = await paginate<any>(ctx.clients.autoscaling, 'DescribeAutoScalingGroups', { Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [ctx.cluster] }] }, 'AutoScalingGroups');
-    return groups.flatMap((g) => {
-      const id = ownedId(tagMap(g.Tags), ctx, `auto scaling group ${g.AutoScalingGroupName}`);
-      // A group being deleted is already on its way out.
-      if (!id || g.Status === 'Delete in progress') return [];
-      return [live('autoscaling-group', id, g.AutoScalingGroupName, toFields(g), { name: g.AutoScalingGroupName, arn: g.AutoScalingGroupARN ?? g.AutoScalingGroupName })];
-    });
-  },
-  async create(_node, f, ctx) {
-    const as = ctx.clients.autoscaling;
-    const name = String(f.name);
-    const input = {
-      AutoScalingGroupName: name,
-      LaunchTemplate: { LaunchTemplateId: f.launchTemplateId, Version: '$Latest' },
-      MinSize: f.minSize,
-      MaxSize: f.maxSize,
-      DesiredCapacity: f.minSize,
-      VPCZoneIdentifier: (f.subnetIds as string[]).join(','),
-      TargetGroupARNs: f.targetGroupArns,
-      HealthCheckType: 'EC2',
-      Tags: asgTags(name, f.tags),
-    };
+  }),
+  outputs: (g) => ({ name: g.AutoScalingGroupName, arn: g.AutoScalingGroupARN ?? g.AutoScalingGroupName }),
+  adopt: {
     // Look first: a retried create must not fail (or, on some endpoints, error out) on its own earlier success.
-    const existing = await describe(ctx, name);
-    if (existing) {
-      if (!isOurs(tagMap(existing.Tags), ctx, `auto scaling group ${name}`)) throw new Error(`auto scaling group ${name} exists and does not belong to cluster ${ctx.cluster}`);
-      return { cloudId: name, outputs: { name, arn: existing.AutoScalingGroupARN ?? name } };
-    }
-    try {
-      await creating(`create auto scaling group ${name}`, () => as.call('CreateAutoScalingGroup', input));
-    } catch (err) {
-      const code = (err as { name?: string }).name;
-      // The instance profile is not yet usable by EC2 seconds after it was created (IAM is eventually consistent).
-      if (code === 'ValidationError' && /instance profile|iam/i.test((err as Error).message)) throw new EventualConsistencyError(`create auto scaling group ${name}: ${(err as Error).message}`, { cause: err });
-      if (code !== 'AlreadyExists' && code !== 'AlreadyExistsFault') throw err;
-      const g = await describe(ctx, name);
-      if (!g || !isOurs(tagMap(g.Tags), ctx, `auto scaling group ${name}`)) throw err;
-    }
-    const g = await describe(ctx, name);
-    return { cloudId: name, outputs: { name, arn: g?.AutoScalingGroupARN ?? name } };
+    lookFirst: true,
+    duplicate: (err) => errorCode(err) === 'AlreadyExists' || errorCode(err) === 'AlreadyExistsFault',
+    find: (ctx, f) => describeOne(ctx, f.name),
   },
-  async update(_node, f, cur, changes, ctx) {
+  async create(f, ctx) {
+    const name = f.name;
+    try {
+      await creating(`create auto scaling group ${name}`, () =>
+        ctx.clients.autoscaling.call('CreateAutoScalingGroup', {
+          AutoScalingGroupName: name,
+          LaunchTemplate: { LaunchTemplateId: f.launchTemplateId, Version: '$Latest' },
+          MinSize: f.minSize,
+          MaxSize: f.maxSize,
+          DesiredCapacity: f.minSize,
+          VPCZoneIdentifier: f.subnetIds.join(','),
+          TargetGroupARNs: f.targetGroupArns,
+          HealthCheckType: 'EC2',
+          Tags: asgTags(name, f.tags),
+        }),
+      );
+    } catch (err) {
+      // The instance profile is not yet usable by EC2 seconds after it was created (IAM is eventually consistent).
+      const message = (err as Error)?.message ?? '';
+      if (errorCode(err) === 'ValidationError' && /instance profile|iam/i.test(message)) throw new EventualConsistencyError(`create auto scaling group ${name}: ${message}`, { cause: err });
+      throw err;
+    }
+    return (await describeOne(ctx, name)) ?? ({ AutoScalingGroupName: name } as LiveGroup);
+  },
+  async update(cur, f, changed, ctx) {
     const as = ctx.clients.autoscaling;
     const name = cur.cloudId;
-    const fields = new Set(changes.map((c) => c.field));
-    if (['minSize', 'maxSize', 'subnetIds', 'launchTemplateId'].some((k) => fields.has(k))) {
-      const g = await describe(ctx, name);
+    if ((['minSize', 'maxSize', 'subnetIds', 'launchTemplateId'] as const).some((k) => changed.has(k))) {
+      const g = await describeOne(ctx, name);
       const desired = Math.min(Number(f.maxSize), Math.max(Number(f.minSize), Number(g?.DesiredCapacity ?? f.minSize)));
       await as.call('UpdateAutoScalingGroup', {
         AutoScalingGroupName: name,
         MinSize: f.minSize,
         MaxSize: f.maxSize,
         DesiredCapacity: desired,
-        VPCZoneIdentifier: (f.subnetIds as string[]).join(','),
+        VPCZoneIdentifier: f.subnetIds.join(','),
         LaunchTemplate: { LaunchTemplateId: f.launchTemplateId, Version: '$Latest' },
       });
     }
-    if (fields.has('targetGroupArns')) {
-      const want = f.targetGroupArns as string[];
+    if (changed.has('targetGroupArns')) {
+      const want = f.targetGroupArns;
       const have = (cur.fields.targetGroupArns ?? []) as string[];
       const detach = have.filter((a) => !want.includes(a));
       const attach = want.filter((a) => !have.includes(a));
       if (detach.length) await as.call('DetachLoadBalancerTargetGroups', { AutoScalingGroupName: name, TargetGroupARNs: detach });
       if (attach.length) await as.call('AttachLoadBalancerTargetGroups', { AutoScalingGroupName: name, TargetGroupARNs: attach });
     }
-    if (fields.has('tags')) await as.call('CreateOrUpdateTags', { Tags: asgTags(name, f.tags) });
-    return { cloudId: name, outputs: cur.outputs };
+  },
+  async retag(cur, tags, ctx) {
+    await ctx.clients.autoscaling.call('CreateOrUpdateTags', { Tags: asgTags(cur.cloudId, tags) });
   },
   async delete(cur, ctx) {
     const name = cur.cloudId;
     await ignoreNotFound(() => ctx.clients.autoscaling.call('DeleteAutoScalingGroup', { AutoScalingGroupName: name, ForceDelete: true }));
     // The group disappears only once its instances have terminated.
-    await waitUntil(ctx, `auto scaling group ${name} to be deleted`, async () => !(await describe(ctx, name)));
+    await waitUntil(ctx, `auto scaling group ${name} to be deleted`, async () => !(await describeOne(ctx, name)));
   },
-  equal(field, d, l) {
-    if (field === 'tags') return tagsEqual(d, l);
-    if (field === 'subnetIds' || field === 'targetGroupArns') return sameSet(d, l);
-    return false;
-  },
-  terraform(node) {
-    const f = node.fields as Record<string, any>;
-    return {
-      type: 'aws_autoscaling_group',
-      name: tfName(node.id),
-      body: {
-        name: f.name,
-        min_size: f.minSize,
-        max_size: f.maxSize,
-        desired_capacity: f.minSize,
-        vpc_zone_identifier: f.subnetIds,
-        target_group_arns: f.targetGroupArns,
-        launch_template: [{ id: f.launchTemplateId, version: '$Latest' }],
-        tag: Object.entries(f.tags as Record<string, string>).map(([key, value]) => ({ key, value, propagate_at_launch: true })),
-        lifecycle: [{ ignore_changes: ['desired_capacity'] }],
-      },
-    };
-  },
-};
+  equal: (field, d, l) => (field === 'subnetIds' || field === 'targetGroupArns') && sameSet(d, l),
+  terraform: (f) => ({
+    body: {
+      name: f.name,
+      min_size: f.minSize,
+      max_size: f.maxSize,
+      desired_capacity: f.minSize,
+      vpc_zone_identifier: f.subnetIds,
+      target_group_arns: f.targetGroupArns,
+      launch_template: [{ id: f.launchTemplateId, version: '$Latest' }],
+      tag: Object.entries(f.tags ?? {}).map(([key, value]) => ({ key, value, propagate_at_launch: true })),
+      lifecycle: [{ ignore_changes: ['desired_capacity'] }],
+    },
+  }),
+});

@@ -1,8 +1,9 @@
 // Helpers shared by the AWS handlers: tags, tag filters, pagination, create-time error shaping, waits.
 
 import type { HandlerContext, LiveResource } from '../../../src/core/resource.js';
-import type { AwsApi, AwsClients } from '../clients.js';
-import { classifyAwsError, EventualConsistencyError } from '../errors.js';
+import type { AwsApi, AwsClients, AwsService, OperationInput, OperationName, OperationOutput } from '../clients.js';
+import type { ResourceType, Tag } from '@aws-sdk/client-ec2';
+import { classifyAwsError, errorCode, EventualConsistencyError } from '../errors.js';
 import { TAG_CLUSTER, TAG_CLUSTER_ID, TAG_ID } from '../model/names.js';
 import { isOwnObject, type ClusterIdentity } from '../../../src/core/ownership.js';
 import { sleep } from '../../../src/core/sleep.js';
@@ -13,11 +14,11 @@ export { sleep };
 export type Ctx = HandlerContext<AwsClients>;
 export type Tags = Record<string, string>;
 
-export function tagList(tags: unknown): { Key: string; Value: string }[] {
-  return Object.entries((tags ?? {}) as Tags).map(([Key, Value]) => ({ Key, Value: String(Value) }));
+export function tagList(tags: Tags | undefined): { Key: string; Value: string }[] {
+  return Object.entries(tags ?? {}).map(([Key, Value]) => ({ Key, Value: String(Value) }));
 }
 
-export function tagMap(list: { Key?: string; Value?: string }[] | undefined): Tags {
+export function tagMap(list: readonly { Key?: string; Value?: string }[] | undefined): Tags {
   const out: Tags = {};
   for (const t of list ?? []) if (t.Key !== undefined) out[t.Key] = t.Value ?? '';
   return out;
@@ -50,15 +51,31 @@ export function isOurs(tags: Tags, ctx: ClusterIdentity, what: string): boolean 
 /** Desired tags are a subset of live tags (AWS and users may add their own; we never remove foreign tags). */
 export const tagsEqual = includesEntries;
 
-/** Reads every page of a paginated call. `tokenIn`/`tokenOut` name the continuation fields. */
-export async function paginate<T>(api: AwsApi, op: string, input: Record<string, unknown>, key: string, tokenIn = 'NextToken', tokenOut = tokenIn, maxPages = 100): Promise<T[]> {
-  const out: T[] = [];
+type ItemOf<T> = NonNullable<T> extends readonly (infer E)[] ? E : never;
+
+/**
+ * Reads every page of a paginated call (a list that stops at the first page misses objects: issue 17).
+ * `key` names the list in the output; `tokenIn`/`tokenOut` name the continuation fields.
+ */
+export async function paginate<S extends AwsService, Op extends OperationName<S>, K extends keyof OperationOutput<S, Op> & string>(
+  api: AwsApi<S>,
+  op: Op,
+  input: OperationInput<S, Op>,
+  key: K,
+  tokenIn = 'NextToken',
+  tokenOut = tokenIn,
+  maxPages = 100,
+): Promise<ItemOf<OperationOutput<S, Op>[K]>[]> {
+  // The continuation field is named per service; the typed call is bypassed only to set it.
+  const send = api.call as unknown as (op: string, input: object) => Promise<Record<string, unknown>>;
+  const out: ItemOf<OperationOutput<S, Op>[K]>[] = [];
   let token: string | undefined;
   for (let page = 0; page < maxPages; page++) {
-    const res = await api.call(op, token ? { ...input, [tokenIn]: token } : input);
-    out.push(...((res?.[key] ?? []) as T[]));
-    token = res?.[tokenOut];
-    if (!token || (tokenOut === 'IsTruncated' && !res?.IsTruncated)) break;
+    const res = await send.call(api, op, token ? { ...(input as object), [tokenIn]: token } : (input as object));
+    out.push(...((res[key] ?? []) as ItemOf<OperationOutput<S, Op>[K]>[]));
+    const next = res[tokenOut];
+    token = typeof next === 'string' && next ? next : undefined;
+    if (!token) break;
   }
   return out;
 }
@@ -102,32 +119,17 @@ export function live(kind: string, id: string, cloudId: string, fields: Record<s
 }
 
 /** EC2 TagSpecifications for one resource type. */
-export function tagSpec(resourceType: string, tags: unknown) {
+export function tagSpec(resourceType: ResourceType, tags: Tags | undefined): { ResourceType: ResourceType; Tags: Tag[] }[] {
   return [{ ResourceType: resourceType, Tags: tagList(tags) }];
 }
 
+/** EC2's tag update (CreateTags adds or overwrites; foreign tags stay). */
+export async function ec2Retag(cur: LiveResource, tags: Tags, ctx: Ctx): Promise<void> {
+  await ctx.clients.ec2.call('CreateTags', { Resources: [cur.cloudId], Tags: tagList(tags) });
+}
+
+/** The service's error code, for `duplicate` checks (`InvalidGroup.Duplicate`, `EntityAlreadyExists` …). */
+export { errorCode };
+
 /** Shared with the other providers (src/core); re-exported so handlers keep one import. */
 export { sameSet, terraformName as tfName };
-
-const TF_TYPES: [RegExp, string][] = [
-  [/^vpc$/, 'aws_vpc'],
-  [/^subnet\//, 'aws_subnet'],
-  [/^internet-gateway$/, 'aws_internet_gateway'],
-  [/^route-table$/, 'aws_route_table'],
-  [/^security-group\//, 'aws_security_group'],
-  [/^iam-role\//, 'aws_iam_role'],
-  [/^instance-profile\//, 'aws_iam_instance_profile'],
-  [/^key-pair$/, 'aws_key_pair'],
-  [/^launch-template\//, 'aws_launch_template'],
-  [/^autoscaling-group\//, 'aws_autoscaling_group'],
-  [/^load-balancer\//, 'aws_lb'],
-  [/^target-group\//, 'aws_lb_target_group'],
-  [/^listener\//, 'aws_lb_listener'],
-];
-
-/** A Terraform expression (no `${}`) for a Ref embedded inside a larger expression. */
-export function tfRefExpr(r: { $ref: string; attr: string }): string {
-  const type = TF_TYPES.find(([re]) => re.test(r.$ref))?.[1];
-  if (!type) throw new Error(`no Terraform type for ${r.$ref}`);
-  return `${type}.${terraformName(r.$ref)}.${r.attr}`;
-}

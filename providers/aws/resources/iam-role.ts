@@ -1,10 +1,21 @@
-// IAM roles. IAM has no tag filter on List*, so list() lists the cluster's IAM path (`/k8sup/<cluster>/`) — one
-// paginated call — and confirms ownership with ListRoleTags only for the roles found there.
+// IAM roles. IAM has no tag filter on List*, so describe() lists the cluster's IAM path (`/k8sup/<cluster>/`) — one
+// paginated call — and reads tags and the inline policy only for the roles found there (two roles per cluster).
 
-import { ref, type ResourceHandler } from '../../../src/core/resource.js';
-import type { AwsClients } from '../clients.js';
+import type { Role } from '@aws-sdk/client-iam';
 import { iamPath } from '../model/names.js';
-import { ignoreNotFound, isOurs, live, ownedId, paginate, tagList, tagMap, tagsEqual, tfName, type Ctx } from './common.js';
+import { errorCode, ignoreNotFound, paginate, tagList, tagMap, type Ctx, type Tags } from './common.js';
+import { defineHandler, defineKind } from './define.js';
+
+export interface IamRoleFields {
+  name: string;
+  path: string;
+  assumeRolePolicy: unknown;
+  policyName: string;
+  policy: unknown;
+  tags: Tags;
+}
+export type IamRoleOutputs = { name: string; arn: string };
+export const iamRole = defineKind<IamRoleFields, IamRoleOutputs>('iam-role', 'aws_iam_role');
 
 /** IAM returns policy documents URL-encoded; compare parsed JSON with arrays of one normalised to scalars. */
 export function normalisePolicy(doc: unknown): unknown {
@@ -24,100 +35,99 @@ export function normalisePolicy(doc: unknown): unknown {
   return norm(v);
 }
 
-async function listOwned(ctx: Ctx, op: 'ListRoles' | 'ListInstanceProfiles', key: 'Roles' | 'InstanceProfiles', tagOp: string, nameKey: string) {
-  const path = iamPath(ctx.cluster);
-  const items = await paginate<any>(ctx.clients.iam, op, { PathPrefix: path }, key, 'Marker', 'Marker');
-  const out: { item: any; tags: Record<string, string>; id: string }[] = [];
-  // Exact path match: PathPrefix `/k8sup/a/` would also match `/k8sup/a/b/`.
-  for (const item of items.filter((i) => i.Path === path)) {
-    // ListInstanceProfiles includes tags; ListRoles does not, so only roles cost one ListRoleTags each.
-    const tags = tagMap(item.Tags?.length ? item.Tags : (await ctx.clients.iam.call(tagOp, { [nameKey]: item[nameKey] })).Tags);
-    const id = ownedId(tags, ctx, `${op === 'ListRoles' ? 'IAM role' : 'IAM instance profile'} ${item[nameKey]}`);
-    if (id) out.push({ item, tags, id });
-  }
-  return out;
-}
-export { listOwned };
+type LiveRole = Role & { RoleName: string; Arn: string; tags: Tags; policyName?: string | null; policy?: unknown };
 
-export const iamRoleHandler: ResourceHandler<AwsClients> = {
-  kind: 'iam-role',
+const isEntityAlreadyExists = (err: unknown) => /^EntityAlreadyExists/.test(errorCode(err) ?? '');
+
+async function roleTags(ctx: Ctx, name: string): Promise<Tags> {
+  return tagMap((await ctx.clients.iam.call('ListRoleTags', { RoleName: name })).Tags);
+}
+
+/** The inline policy (a cluster role has one). */
+async function inlinePolicy(ctx: Ctx, name: string): Promise<{ policyName: string | null; policy: unknown }> {
+  const names = (await ctx.clients.iam.call('ListRolePolicies', { RoleName: name })).PolicyNames ?? [];
+  if (!names.length) return { policyName: null, policy: null };
+  const doc = (await ctx.clients.iam.call('GetRolePolicy', { RoleName: name, PolicyName: names[0] })).PolicyDocument;
+  return { policyName: names[0], policy: normalisePolicy(doc) };
+}
+
+export const iamRoleHandler = defineHandler({
+  kind: iamRole,
   service: 'iam',
   immutable: ['name', 'path'],
-  async list(ctx) {
-    const owned = await listOwned(ctx, 'ListRoles', 'Roles', 'ListRoleTags', 'RoleName');
-    const out = [];
-    for (const { item: r, tags, id } of owned) {
-      let policyName: string | null = null;
-      let policy: unknown = null;
-      const names = (await ctx.clients.iam.call('ListRolePolicies', { RoleName: r.RoleName })).PolicyNames ?? [];
-      if (names.length) {
-        policyName = names[0];
-        policy = normalisePolicy((await ctx.clients.iam.call('GetRolePolicy', { RoleName: r.RoleName, PolicyName: names[0] })).PolicyDocument);
-      }
-      out.push(
-        live('iam-role', id, r.Arn, { name: r.RoleName, path: r.Path, assumeRolePolicy: normalisePolicy(r.AssumeRolePolicyDocument), policyName, policy, tags }, { name: r.RoleName, arn: r.Arn }),
-      );
-    }
-    return out;
+  async describe(ctx, id) {
+    const path = iamPath(ctx.cluster);
+    const roles = await paginate(ctx.clients.iam, 'ListRoles', { PathPrefix: path }, 'Roles', 'Marker', 'Marker');
+    // Exact path match: PathPrefix `/k8sup/a/` would also match `/k8sup/a/b/`. ListRoles carries no tags.
+    const ours = roles.filter((r): r is Role & { RoleName: string; Arn: string } => r.Path === path && !!r.RoleName && !!r.Arn);
+    const withTags = await Promise.all(ours.map(async (r) => ({ ...r, tags: r.Tags?.length ? tagMap(r.Tags) : await roleTags(ctx, r.RoleName) })));
+    const tagged = withTags.filter((r) => !id || r.tags['k8sup.io/id'] === id);
+    return Promise.all(tagged.map(async (r): Promise<LiveRole> => ({ ...r, ...(await inlinePolicy(ctx, r.RoleName)) })));
   },
-  async create(_node, f, ctx) {
+  tags: (r) => r.tags,
+  cloudId: (r) => r.Arn,
+  fields: (r) => ({ name: r.RoleName, path: r.Path, assumeRolePolicy: normalisePolicy(r.AssumeRolePolicyDocument), policyName: r.policyName, policy: r.policy, tags: r.tags }),
+  outputs: (r) => ({ name: r.RoleName, arn: r.Arn }),
+  adopt: {
+    // A retry after a lost response: the role is there; adopt it (tags and policies are re-applied by converge).
+    duplicate: isEntityAlreadyExists,
+    async find(ctx, f) {
+      const role = (await ctx.clients.iam.call('GetRole', { RoleName: f.name })).Role;
+      if (!role?.RoleName || !role.Arn || role.Path !== f.path) return undefined;
+      return { ...role, RoleName: role.RoleName, Arn: role.Arn, tags: await roleTags(ctx, f.name) };
+    },
+  },
+  async create(f, ctx) {
+    const res = await ctx.clients.iam.call('CreateRole', {
+      RoleName: f.name,
+      Path: f.path,
+      AssumeRolePolicyDocument: JSON.stringify(f.assumeRolePolicy),
+      Tags: tagList(f.tags),
+      Description: `k8sup ${ctx.cluster}`,
+    });
+    return { ...res.Role, RoleName: res.Role?.RoleName ?? f.name, Arn: res.Role?.Arn ?? '', tags: f.tags } as LiveRole;
+  },
+  async converge(role, f, ctx, adopted) {
     const iam = ctx.clients.iam;
-    let role: any;
-    try {
-      role = (await iam.call('CreateRole', { RoleName: f.name, Path: f.path, AssumeRolePolicyDocument: JSON.stringify(f.assumeRolePolicy), Tags: tagList(f.tags), Description: `k8sup ${ctx.cluster}` })).Role;
-    } catch (err) {
-      // A retry after a lost response: the role is there, adopt it (tags and policies are re-applied below).
-      if (!/^EntityAlreadyExists/.test(String((err as { name?: string }).name))) throw err;
-      role = (await iam.call('GetRole', { RoleName: f.name })).Role;
-      if (role.Path !== f.path) throw err;
-      const tags = tagMap((await iam.call('ListRoleTags', { RoleName: f.name })).Tags);
-      if (!isOurs(tags, ctx, `IAM role ${f.name}`)) throw err;
+    if (adopted) {
       await iam.call('UpdateAssumeRolePolicy', { RoleName: f.name, PolicyDocument: JSON.stringify(f.assumeRolePolicy) });
       await iam.call('TagRole', { RoleName: f.name, Tags: tagList(f.tags) });
     }
     await iam.call('PutRolePolicy', { RoleName: f.name, PolicyName: f.policyName, PolicyDocument: JSON.stringify(f.policy) });
-    return { cloudId: role.Arn, outputs: { name: role.RoleName, arn: role.Arn } };
   },
-  async update(_node, f, cur, changes, ctx) {
+  async update(cur, f, changed, ctx) {
     const iam = ctx.clients.iam;
-    const name = cur.outputs.name as string;
-    const fields = new Set(changes.map((c) => c.field));
-    if (fields.has('assumeRolePolicy')) await iam.call('UpdateAssumeRolePolicy', { RoleName: name, PolicyDocument: JSON.stringify(f.assumeRolePolicy) });
-    if (fields.has('policy') || fields.has('policyName')) {
-      if (cur.fields.policyName && cur.fields.policyName !== f.policyName) await ignoreNotFound(() => iam.call('DeleteRolePolicy', { RoleName: name, PolicyName: cur.fields.policyName }));
+    const name = String(cur.outputs.name);
+    if (changed.has('assumeRolePolicy')) await iam.call('UpdateAssumeRolePolicy', { RoleName: name, PolicyDocument: JSON.stringify(f.assumeRolePolicy) });
+    if (changed.has('policy') || changed.has('policyName')) {
+      const old = cur.fields.policyName;
+      if (typeof old === 'string' && old && old !== f.policyName) await ignoreNotFound(() => iam.call('DeleteRolePolicy', { RoleName: name, PolicyName: old }));
       await iam.call('PutRolePolicy', { RoleName: name, PolicyName: f.policyName, PolicyDocument: JSON.stringify(f.policy) });
     }
-    if (fields.has('tags')) await iam.call('TagRole', { RoleName: name, Tags: tagList(f.tags) });
-    return { cloudId: cur.cloudId, outputs: cur.outputs };
+  },
+  async retag(cur, tags, ctx) {
+    await ctx.clients.iam.call('TagRole', { RoleName: String(cur.outputs.name), Tags: tagList(tags) });
   },
   async delete(cur, ctx) {
     const iam = ctx.clients.iam;
-    const name = cur.outputs.name as string;
+    const name = String(cur.outputs.name);
     // A role cannot be deleted while it has inline/attached policies or sits in an instance profile.
     for (const p of (await iam.call('ListRolePolicies', { RoleName: name })).PolicyNames ?? []) {
       await ignoreNotFound(() => iam.call('DeleteRolePolicy', { RoleName: name, PolicyName: p }));
     }
     for (const p of (await iam.call('ListAttachedRolePolicies', { RoleName: name })).AttachedPolicies ?? []) {
-      await ignoreNotFound(() => iam.call('DetachRolePolicy', { RoleName: name, PolicyArn: p.PolicyArn }));
+      if (p.PolicyArn) await ignoreNotFound(() => iam.call('DetachRolePolicy', { RoleName: name, PolicyArn: p.PolicyArn }));
     }
     for (const p of (await iam.call('ListInstanceProfilesForRole', { RoleName: name })).InstanceProfiles ?? []) {
-      await ignoreNotFound(() => iam.call('RemoveRoleFromInstanceProfile', { RoleName: name, InstanceProfileName: p.InstanceProfileName }));
+      if (p.InstanceProfileName) await ignoreNotFound(() => iam.call('RemoveRoleFromInstanceProfile', { RoleName: name, InstanceProfileName: p.InstanceProfileName }));
     }
     await iam.call('DeleteRole', { RoleName: name });
   },
   documents: ['assumeRolePolicy', 'policy'],
   present: (field, v) => (field === 'policy' || field === 'assumeRolePolicy' ? normalisePolicy(v) : v),
-  equal(field, d, l) {
-    if (field === 'tags') return tagsEqual(d, l);
-    if (field === 'policy' || field === 'assumeRolePolicy') return JSON.stringify(normalisePolicy(d)) === JSON.stringify(normalisePolicy(l));
-    return false;
-  },
-  terraform(node) {
-    const f = node.fields;
-    const name = tfName(node.id);
-    return [
-      { type: 'aws_iam_role', name, body: { name: f.name, path: f.path, assume_role_policy: JSON.stringify(f.assumeRolePolicy), tags: f.tags } },
-      { type: 'aws_iam_role_policy', name, body: { name: f.policyName, role: ref(node.id, 'name'), policy: JSON.stringify(f.policy) } },
-    ];
-  },
-};
+  equal: (field, d, l) => (field === 'policy' || field === 'assumeRolePolicy') && JSON.stringify(normalisePolicy(d)) === JSON.stringify(normalisePolicy(l)),
+  terraform: (f, name, node) => ({
+    body: { name: f.name, path: f.path, assume_role_policy: JSON.stringify(f.assumeRolePolicy), tags: f.tags },
+    extra: [{ type: 'aws_iam_role_policy', name, body: { name: f.policyName, role: iamRole.ref(node.id, 'name'), policy: JSON.stringify(f.policy) } }],
+  }),
+});

@@ -14,30 +14,35 @@ export function isImageLookup(v: unknown): v is { lookup: ImageLookup } {
   return typeof v === 'object' && v !== null && typeof (v as { lookup?: ImageLookup }).lookup?.owner === 'string';
 }
 
-export function lookupImage(ctx: Ctx, l: ImageLookup): Promise<{ ImageId: string; Name: string }> {
+export interface FoundImage {
+  ImageId: string;
+  Name: string;
+}
+
+export function lookupImage(ctx: Ctx, l: ImageLookup): Promise<FoundImage> {
   const key = `image:${l.owner}:${l.namePattern}:${l.architecture}`;
-  let p = ctx.clients.memo.get(key) as Promise<{ ImageId: string; Name: string }> | undefined;
-  if (!p) {
-    p = (async () => {
-      const res = await ctx.clients.ec2.call('DescribeImages', {
-        Owners: [l.owner],
-        Filters: [
-          { Name: 'name', Values: [l.namePattern] },
-          { Name: 'state', Values: ['available'] },
-          { Name: 'architecture', Values: [l.architecture] },
-        ],
+  const memo = ctx.clients.memo.get(key) as Promise<FoundImage> | undefined;
+  if (memo) return memo;
+  const p = (async (): Promise<FoundImage> => {
+    const res = await ctx.clients.ec2.call('DescribeImages', {
+      Owners: [l.owner],
+      Filters: [
+        { Name: 'name', Values: [l.namePattern] },
+        { Name: 'state', Values: ['available'] },
+        { Name: 'architecture', Values: [l.architecture] },
+      ],
+    });
+    // Canonical's names end in the build date, so the greatest name is the newest build.
+    const named = (res.Images ?? []).filter((i): i is FoundImage => !!i.Name && !!i.ImageId);
+    const newest = named.sort((a, b) => (a.Name < b.Name ? 1 : a.Name > b.Name ? -1 : 0))[0];
+    if (!newest) {
+      throw new OperationError(`no image named ${l.namePattern} owned by ${l.owner} in ${ctx.clients.settings.region} (ec2:DescribeImages)`, {
+        hint: 'Pass --image with an AMI id available in this region.',
       });
-      // Canonical's names end in the build date, so the greatest name is the newest build.
-      const newest = (res.Images ?? []).filter((i: any) => i.Name).sort((a: any, b: any) => (a.Name < b.Name ? 1 : a.Name > b.Name ? -1 : 0))[0];
-      if (!newest) {
-        throw new OperationError(`no image named ${l.namePattern} owned by ${l.owner} in ${ctx.clients.settings.region} (ec2:DescribeImages)`, {
-          hint: 'Pass --image with an AMI id available in this region.',
-        });
-      }
-      return newest;
-    })();
-    ctx.clients.memo.set(key, p);
-    p.catch(() => ctx.clients.memo.delete(key));
-  }
+    }
+    return newest;
+  })();
+  ctx.clients.memo.set(key, p);
+  p.catch(() => ctx.clients.memo.delete(key));
   return p;
 }

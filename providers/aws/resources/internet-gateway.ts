@@ -1,50 +1,54 @@
-import type { ResourceHandler } from '../../../src/core/resource.js';
-import type { AwsClients } from '../clients.js';
-import { clusterFilter, creating, ignoreNotFound, live, ownedId, tagList, tagMap, tagSpec, tagsEqual, tfName, type Ctx } from './common.js';
+import type { InternetGateway } from '@aws-sdk/client-ec2';
+import { clusterFilter, creating, ec2Retag, ignoreNotFound, paginate, tagMap, tagSpec, type Ctx, type Tags } from './common.js';
+import { defineHandler, defineKind } from './define.js';
 
-async function attach(ctx: Ctx, igwId: string, vpcId: unknown) {
+export interface InternetGatewayFields {
+  vpcId: string;
+  tags: Tags;
+}
+export type InternetGatewayOutputs = { id: string };
+export const internetGateway = defineKind<InternetGatewayFields, InternetGatewayOutputs>('internet-gateway', 'aws_internet_gateway');
+
+type LiveGateway = InternetGateway & { InternetGatewayId: string };
+
+async function attach(ctx: Ctx, igwId: string, vpcId: string) {
   await creating(`attach internet gateway ${igwId}`, () => ctx.clients.ec2.call('AttachInternetGateway', { InternetGatewayId: igwId, VpcId: vpcId }));
 }
 
-export const internetGatewayHandler: ResourceHandler<AwsClients> = {
-  kind: 'internet-gateway',
+async function detach(ctx: Ctx, igwId: string, vpcId: unknown) {
+  if (typeof vpcId !== 'string' || !vpcId) return;
+  await ignoreNotFound(() => ctx.clients.ec2.call('DetachInternetGateway', { InternetGatewayId: igwId, VpcId: vpcId }));
+}
+
+export const internetGatewayHandler = defineHandler({
+  kind: internetGateway,
   service: 'ec2',
-  async list(ctx) {
-    const res = await ctx.clients.ec2.call('DescribeInternetGateways', { Filters: clusterFilter(ctx.cluster) });
-    return (res.InternetGateways ?? []).flatMap((g: any) => {
-      const tags = tagMap(g.Tags);
-      const id = ownedId(tags, ctx, `internet gateway ${g.InternetGatewayId}`);
-      if (!id) return [];
-      const vpcId = (g.Attachments ?? []).find((a: any) => a.State !== 'detached')?.VpcId ?? null;
-      return [live('internet-gateway', id, g.InternetGatewayId, { vpcId, tags }, { id: g.InternetGatewayId })];
-    });
+  describe: async (ctx, id) =>
+    (await paginate(ctx.clients.ec2, 'DescribeInternetGateways', { Filters: clusterFilter(ctx.cluster, id) }, 'InternetGateways')).filter(
+      (g): g is LiveGateway => !!g.InternetGatewayId,
+    ),
+  tags: (g) => tagMap(g.Tags),
+  cloudId: (g) => g.InternetGatewayId,
+  fields: (g) => ({ vpcId: (g.Attachments ?? []).find((a) => a.State !== 'detached')?.VpcId ?? null, tags: tagMap(g.Tags) }),
+  outputs: (g) => ({ id: g.InternetGatewayId }),
+  adopt: { lookFirst: true },
+  async create(f, ctx) {
+    return (await ctx.clients.ec2.call('CreateInternetGateway', { TagSpecifications: tagSpec('internet-gateway', f.tags) })).InternetGateway as LiveGateway;
   },
-  async create(node, f, ctx) {
-    const existing = await ctx.clients.ec2.call('DescribeInternetGateways', { Filters: clusterFilter(ctx.cluster, node.id) });
-    let igw = existing.InternetGateways?.[0];
-    if (!igw) igw = (await ctx.clients.ec2.call('CreateInternetGateway', { TagSpecifications: tagSpec('internet-gateway', f.tags) })).InternetGateway;
-    if (!(igw.Attachments ?? []).some((a: any) => a.VpcId === f.vpcId)) await attach(ctx, igw.InternetGatewayId, f.vpcId);
-    return { cloudId: igw.InternetGatewayId, outputs: { id: igw.InternetGatewayId } };
+  async converge(g, f, ctx) {
+    if (!(g.Attachments ?? []).some((a) => a.VpcId === f.vpcId)) await attach(ctx, g.InternetGatewayId, f.vpcId);
   },
-  async update(_node, f, cur, changes, ctx) {
-    for (const c of changes) {
-      if (c.field === 'vpcId') {
-        if (cur.fields.vpcId) await ignoreNotFound(() => ctx.clients.ec2.call('DetachInternetGateway', { InternetGatewayId: cur.cloudId, VpcId: cur.fields.vpcId }));
-        await attach(ctx, cur.cloudId, f.vpcId);
-      }
-      if (c.field === 'tags') await ctx.clients.ec2.call('CreateTags', { Resources: [cur.cloudId], Tags: tagList(f.tags) });
+  async update(cur, f, changed, ctx) {
+    if (changed.has('vpcId')) {
+      await detach(ctx, cur.cloudId, cur.fields.vpcId);
+      await attach(ctx, cur.cloudId, f.vpcId);
     }
-    return { cloudId: cur.cloudId, outputs: cur.outputs };
   },
+  retag: ec2Retag,
   async delete(cur, ctx) {
-    if (cur.fields.vpcId) {
-      // Fails with DependencyViolation while instances with public addresses remain: the engine retries.
-      await ignoreNotFound(() => ctx.clients.ec2.call('DetachInternetGateway', { InternetGatewayId: cur.cloudId, VpcId: cur.fields.vpcId }));
-    }
+    // Fails with DependencyViolation while instances with public addresses remain: the engine retries.
+    await detach(ctx, cur.cloudId, cur.fields.vpcId);
     await ctx.clients.ec2.call('DeleteInternetGateway', { InternetGatewayId: cur.cloudId });
   },
-  equal: (field, d, l) => field === 'tags' && tagsEqual(d, l),
-  terraform(node) {
-    return { type: 'aws_internet_gateway', name: tfName(node.id), body: { vpc_id: node.fields.vpcId, tags: node.fields.tags } };
-  },
-};
+  terraform: (f) => ({ body: { vpc_id: f.vpcId, tags: f.tags } }),
+});

@@ -1,52 +1,53 @@
 // EC2 key pair imported from spec.ssh.publicKey. AWS reports a fingerprint in a format that depends on the key
 // type, so the public key's sha256 is kept in a tag and compared instead (a changed key replaces the pair).
 
-import type { ResourceHandler } from '../../../src/core/resource.js';
-import type { AwsClients } from '../clients.js';
-import { clusterFilter, isOurs, live, ownedId, tagList, tagMap, tagSpec, tagsEqual, tfName } from './common.js';
+import type { KeyPairInfo } from '@aws-sdk/client-ec2';
+import { clusterFilter, ec2Retag, errorCode, paginate, tagMap, tagSpec, type Tags } from './common.js';
+import { defineHandler, defineKind } from './define.js';
+
+export interface KeyPairFields {
+  keyName: string;
+  publicKey: string;
+  publicKeySha256: string;
+  tags: Tags;
+}
+export type KeyPairOutputs = { key_name: string; id: string };
+export const keyPair = defineKind<KeyPairFields, KeyPairOutputs>('key-pair', 'aws_key_pair');
 
 const KEY_HASH_TAG = 'k8sup.io/public-key-sha256';
 
-export const keyPairHandler: ResourceHandler<AwsClients> = {
-  kind: 'key-pair',
+type LiveKeyPair = KeyPairInfo & { KeyName: string };
+
+export const keyPairHandler = defineHandler({
+  kind: keyPair,
   service: 'ec2',
   immutable: ['keyName', 'publicKeySha256'],
   writeOnly: ['publicKey'],
-  async list(ctx) {
-    const res = await ctx.clients.ec2.call('DescribeKeyPairs', { Filters: clusterFilter(ctx.cluster) });
-    return (res.KeyPairs ?? []).flatMap((k: any) => {
-      const tags = tagMap(k.Tags);
-      const id = ownedId(tags, ctx, `key pair ${k.KeyName}`);
-      if (!id) return [];
-      const { [KEY_HASH_TAG]: hash, ...rest } = tags;
-      return [live('key-pair', id, k.KeyPairId ?? k.KeyName, { keyName: k.KeyName, publicKeySha256: hash ?? null, tags: rest }, { key_name: k.KeyName, id: k.KeyPairId ?? k.KeyName })];
-    });
+  describe: async (ctx, id) =>
+    (await paginate(ctx.clients.ec2, 'DescribeKeyPairs', { Filters: clusterFilter(ctx.cluster, id) }, 'KeyPairs')).filter((k): k is LiveKeyPair => !!k.KeyName),
+  tags: (k) => tagMap(k.Tags),
+  cloudId: (k) => k.KeyPairId ?? k.KeyName,
+  fields(k) {
+    const { [KEY_HASH_TAG]: hash, ...tags } = tagMap(k.Tags);
+    return { keyName: k.KeyName, publicKeySha256: hash ?? null, tags };
   },
-  async create(_node, f, ctx) {
-    const tags = { ...(f.tags as Record<string, string>), [KEY_HASH_TAG]: String(f.publicKeySha256) };
-    try {
-      const k = await ctx.clients.ec2.call('ImportKeyPair', { KeyName: f.keyName, PublicKeyMaterial: Buffer.from(String(f.publicKey)), TagSpecifications: tagSpec('key-pair', tags) });
-      return { cloudId: k.KeyPairId ?? k.KeyName, outputs: { key_name: k.KeyName, id: k.KeyPairId ?? k.KeyName } };
-    } catch (err) {
-      if ((err as { name?: string }).name !== 'InvalidKeyPair.Duplicate') throw err;
-      // Adopt only our own pair with the same key (a retried import); anything else is a real conflict.
-      const res = await ctx.clients.ec2.call('DescribeKeyPairs', { KeyNames: [f.keyName] });
-      const k = res.KeyPairs?.[0];
-      const t = tagMap(k?.Tags);
-      if (!k || !isOurs(t, ctx, `key pair ${f.keyName}`) || t[KEY_HASH_TAG] !== f.publicKeySha256) throw err;
-      return { cloudId: k.KeyPairId ?? k.KeyName, outputs: { key_name: k.KeyName, id: k.KeyPairId ?? k.KeyName } };
-    }
+  outputs: (k) => ({ key_name: k.KeyName, id: k.KeyPairId ?? k.KeyName }),
+  adopt: {
+    duplicate: (err) => errorCode(err) === 'InvalidKeyPair.Duplicate',
+    // Adopt only our own pair with the same key (a retried import); anything else is a real conflict.
+    async find(ctx, f) {
+      const k = (await ctx.clients.ec2.call('DescribeKeyPairs', { KeyNames: [f.keyName] })).KeyPairs?.[0];
+      return k?.KeyName && tagMap(k.Tags)[KEY_HASH_TAG] === f.publicKeySha256 ? (k as LiveKeyPair) : undefined;
+    },
   },
-  async update(_node, f, cur, _changes, ctx) {
-    await ctx.clients.ec2.call('CreateTags', { Resources: [cur.cloudId], Tags: tagList(f.tags) });
-    return { cloudId: cur.cloudId, outputs: cur.outputs };
+  async create(f, ctx) {
+    const tags = { ...f.tags, [KEY_HASH_TAG]: String(f.publicKeySha256) };
+    const k = await ctx.clients.ec2.call('ImportKeyPair', { KeyName: f.keyName, PublicKeyMaterial: Buffer.from(String(f.publicKey)), TagSpecifications: tagSpec('key-pair', tags) });
+    return { ...k, KeyName: k.KeyName ?? f.keyName };
   },
+  retag: ec2Retag,
   async delete(cur, ctx) {
-    await ctx.clients.ec2.call('DeleteKeyPair', { KeyName: cur.outputs.key_name });
+    await ctx.clients.ec2.call('DeleteKeyPair', { KeyName: String(cur.outputs.key_name) });
   },
-  equal: (field, d, l) => field === 'tags' && tagsEqual(d, l),
-  terraform(node) {
-    const f = node.fields;
-    return { type: 'aws_key_pair', name: tfName(node.id), body: { key_name: f.keyName, public_key: f.publicKey, tags: f.tags } };
-  },
-};
+  terraform: (f) => ({ body: { key_name: f.keyName, public_key: f.publicKey, tags: f.tags } }),
+});

@@ -2,13 +2,44 @@
 // follows `$Latest`, so running instances keep their configuration until a rolling update replaces them.
 
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { isRef, type ResourceHandler, type TerraformBlock } from '../../../src/core/resource.js';
+import type { _InstanceType, LaunchTemplate, LaunchTemplateHttpTokensState, RequestLaunchTemplateData, ResponseLaunchTemplateData, VolumeType, LaunchTemplateInstanceMetadataEndpointState } from '@aws-sdk/client-ec2';
+import { isRef, type TerraformBlock } from '../../../src/core/resource.js';
 import { terraformExpression } from '../../../src/core/terraform.js';
-import type { AwsClients } from '../clients.js';
 import { UBUNTU_NAME_PATTERN, UBUNTU_OWNER } from '../model/names.js';
 import { placeholder, renderUserData } from '../model/user-data.js';
 import { isImageLookup, lookupImage, type ImageLookup } from './image.js';
-import { clusterFilter, creating, isOurs, live, ownedId, sameSet, tagList, tagMap, tagSpec, tagsEqual, tfName, tfRefExpr, type Ctx } from './common.js';
+import { clusterFilter, creating, ec2Retag, paginate, sameSet, tagList, tagMap, tagSpec, tagsEqual, type Ctx, type Tags } from './common.js';
+import { defineHandler, defineKind, tfRefExpr } from './define.js';
+
+export interface RootVolume {
+  deviceName: string;
+  sizeGiB: number;
+  volumeType: string;
+  encrypted: boolean;
+}
+export interface MetadataOptions {
+  httpEndpoint: string;
+  httpTokens: string;
+  httpPutResponseHopLimit: number;
+}
+export interface LaunchTemplateFields {
+  name: string;
+  /** A pinned AMI, or the lookup resolved at apply time (reported as the lookup while it still yields the same AMI). */
+  imageId: string | { lookup: ImageLookup };
+  instanceType: string;
+  keyName: string | null;
+  /** null: no instance profile (the bastion needs no AWS access). */
+  iamInstanceProfileArn: string | null;
+  securityGroupIds: string[];
+  rootVolume: RootVolume;
+  metadataOptions: MetadataOptions;
+  /** The bootstrap script as a template plus variables (model/user-data.ts); live templates report the script. */
+  userData: { template: string; vars: Record<string, string> } | string;
+  instanceTags: Tags;
+  tags: Tags;
+}
+export type LaunchTemplateOutputs = { id: string; name: string; latest_version: number };
+export const launchTemplate = defineKind<LaunchTemplateFields, LaunchTemplateOutputs>('launch-template', 'aws_launch_template');
 
 /** EC2 limit on raw user data. */
 export const USER_DATA_LIMIT = 16 * 1024;
@@ -29,27 +60,38 @@ export function decodeUserData(b64: string): string {
 }
 
 const DEFAULT_IMAGE: ImageLookup = { owner: UBUNTU_OWNER, namePattern: UBUNTU_NAME_PATTERN, architecture: 'x86_64' };
+/** The API's largest page (EC2 caps MaxResults at 200; moto returns only the first page and no token without it). */
+const PAGE = 200;
 
-async function resolveImage(ctx: Ctx, image: unknown): Promise<string> {
+type LiveTemplate = LaunchTemplate & { LaunchTemplateId: string; data?: ResponseLaunchTemplateData; currentImage?: string | null };
+
+async function resolveImage(ctx: Ctx, image: LaunchTemplateFields['imageId']): Promise<string> {
   return isImageLookup(image) ? (await lookupImage(ctx, image.lookup)).ImageId : String(image);
 }
 
-async function launchTemplateData(ctx: Ctx, f: Record<string, any>) {
+const scriptOf = (u: LaunchTemplateFields['userData']) => (typeof u === 'string' ? u : renderUserData(u));
+
+async function launchTemplateData(ctx: Ctx, f: LaunchTemplateFields): Promise<RequestLaunchTemplateData> {
   const tags = tagList(f.instanceTags);
   return {
     ImageId: await resolveImage(ctx, f.imageId),
-    InstanceType: f.instanceType,
+    // Enumerations of the SDK: the spec's values are checked by the spec rules, EC2 checks them again.
+    InstanceType: f.instanceType as _InstanceType,
     ...(f.keyName ? { KeyName: f.keyName } : {}),
-    IamInstanceProfile: { Arn: f.iamInstanceProfileArn },
+    ...(f.iamInstanceProfileArn ? { IamInstanceProfile: { Arn: f.iamInstanceProfileArn } } : {}),
     SecurityGroupIds: f.securityGroupIds,
     BlockDeviceMappings: [
       {
         DeviceName: f.rootVolume.deviceName,
-        Ebs: { VolumeSize: f.rootVolume.sizeGiB, VolumeType: f.rootVolume.volumeType, Encrypted: f.rootVolume.encrypted, DeleteOnTermination: true },
+        Ebs: { VolumeSize: f.rootVolume.sizeGiB, VolumeType: f.rootVolume.volumeType as VolumeType, Encrypted: f.rootVolume.encrypted, DeleteOnTermination: true },
       },
     ],
-    MetadataOptions: { HttpEndpoint: f.metadataOptions.httpEndpoint, HttpTokens: f.metadataOptions.httpTokens, HttpPutResponseHopLimit: f.metadataOptions.httpPutResponseHopLimit },
-    UserData: encodeUserData(renderUserData(f.userData)),
+    MetadataOptions: {
+      HttpEndpoint: f.metadataOptions.httpEndpoint as LaunchTemplateInstanceMetadataEndpointState,
+      HttpTokens: f.metadataOptions.httpTokens as LaunchTemplateHttpTokensState,
+      HttpPutResponseHopLimit: f.metadataOptions.httpPutResponseHopLimit,
+    },
+    UserData: encodeUserData(scriptOf(f.userData)),
     TagSpecifications: [
       { ResourceType: 'instance', Tags: tags },
       { ResourceType: 'volume', Tags: tags },
@@ -58,131 +100,144 @@ async function launchTemplateData(ctx: Ctx, f: Record<string, any>) {
 }
 
 /** Launch template data → the model's field shape, for the diff. */
-export function fieldsFromData(d: any): Record<string, unknown> {
+export function fieldsFromData(d: ResponseLaunchTemplateData): Omit<LaunchTemplateFields, 'name' | 'tags' | 'rootVolume'> & { rootVolume: RootVolume | null } {
   const root = d.BlockDeviceMappings?.[0];
   const md = d.MetadataOptions ?? {};
+  // Some endpoints report `Encrypted` as the string "true".
+  const encrypted: unknown = root?.Ebs?.Encrypted;
   return {
-    imageId: d.ImageId,
-    instanceType: d.InstanceType,
+    imageId: d.ImageId ?? '',
+    instanceType: d.InstanceType ?? '',
     keyName: d.KeyName ?? null,
     iamInstanceProfileArn: d.IamInstanceProfile?.Arn ?? null,
     securityGroupIds: d.SecurityGroupIds ?? [],
     rootVolume: root
-      ? { deviceName: root.DeviceName, sizeGiB: Number(root.Ebs?.VolumeSize), volumeType: root.Ebs?.VolumeType, encrypted: root.Ebs?.Encrypted === true || root.Ebs?.Encrypted === 'true' }
+      ? { deviceName: root.DeviceName ?? '', sizeGiB: Number(root.Ebs?.VolumeSize), volumeType: root.Ebs?.VolumeType ?? '', encrypted: encrypted === true || encrypted === 'true' }
       : null,
     metadataOptions: { httpEndpoint: md.HttpEndpoint ?? 'enabled', httpTokens: md.HttpTokens ?? 'optional', httpPutResponseHopLimit: Number(md.HttpPutResponseHopLimit ?? 1) },
     userData: d.UserData ? decodeUserData(d.UserData) : '',
-    instanceTags: tagMap(d.TagSpecifications?.find((t: any) => t.ResourceType === 'instance')?.Tags),
+    instanceTags: tagMap(d.TagSpecifications?.find((t) => t.ResourceType === 'instance')?.Tags),
   };
 }
 
-async function latestData(ctx: Ctx, templateId: string) {
-  const res = await ctx.clients.ec2.call('DescribeLaunchTemplateVersions', { LaunchTemplateId: templateId, Versions: ['$Latest'] });
-  return res.LaunchTemplateVersions?.[0];
+/**
+ * The `$Latest` data of every template in one paginated call (no template id: EC2 then answers for all of the
+ * account's templates), so a plan costs the same number of calls for 1 and for 50 node groups (issue 17).
+ */
+async function latestData(ctx: Ctx, templateIds: readonly string[]): Promise<Map<string, ResponseLaunchTemplateData>> {
+  const out = new Map<string, ResponseLaunchTemplateData>();
+  if (!templateIds.length) return out;
+  const wanted = new Set(templateIds);
+  const versions = await paginate(ctx.clients.ec2, 'DescribeLaunchTemplateVersions', { Versions: ['$Latest'], MaxResults: PAGE }, 'LaunchTemplateVersions');
+  for (const v of versions) if (v.LaunchTemplateId && wanted.has(v.LaunchTemplateId) && v.LaunchTemplateData) out.set(v.LaunchTemplateId, v.LaunchTemplateData);
+  return out;
 }
 
-async function newVersion(ctx: Ctx, templateId: string, f: Record<string, any>) {
+async function newVersion(ctx: Ctx, templateId: string, f: LaunchTemplateFields): Promise<number> {
   const data = await launchTemplateData(ctx, f);
-  const v = (await creating(`launch template version ${templateId}`, () => ctx.clients.ec2.call('CreateLaunchTemplateVersion', { LaunchTemplateId: templateId, LaunchTemplateData: data })))
-    .LaunchTemplateVersion;
-  await ctx.clients.ec2.call('ModifyLaunchTemplate', { LaunchTemplateId: templateId, DefaultVersion: String(v.VersionNumber) });
-  return v.VersionNumber as number;
+  const res = await creating(`launch template version ${templateId}`, () => ctx.clients.ec2.call('CreateLaunchTemplateVersion', { LaunchTemplateId: templateId, LaunchTemplateData: data }));
+  const version = Number(res.LaunchTemplateVersion?.VersionNumber);
+  await ctx.clients.ec2.call('ModifyLaunchTemplate', { LaunchTemplateId: templateId, DefaultVersion: String(version) });
+  return version;
 }
 
-export const launchTemplateHandler: ResourceHandler<AwsClients> = {
-  kind: 'launch-template',
+const outputsOf = (t: LiveTemplate): LaunchTemplateOutputs => ({ id: t.LaunchTemplateId, name: t.LaunchTemplateName ?? '', latest_version: Number(t.LatestVersionNumber) });
+
+export const launchTemplateHandler = defineHandler({
+  kind: launchTemplate,
   service: 'ec2',
   immutable: ['name'],
-  async list(ctx) {
-    const res = await ctx.clients.ec2.call('DescribeLaunchTemplates', { Filters: clusterFilter(ctx.cluster) });
-    const out = [];
+  async describe(ctx, id) {
+    const templates = (await paginate(ctx.clients.ec2, 'DescribeLaunchTemplates', { Filters: clusterFilter(ctx.cluster, id), MaxResults: PAGE }, 'LaunchTemplates')).filter(
+      (t): t is LiveTemplate => !!t.LaunchTemplateId,
+    );
+    if (!templates.length) return [];
+    const data = await latestData(ctx, templates.map((t) => t.LaunchTemplateId));
     // The image is reported as the lookup when it is what the lookup yields today: a pinned-by-lookup template
     // stays unchanged until Canonical publishes a newer build.
-    const current = ctx.clients.settings.imageLookup && (res.LaunchTemplates ?? []).length ? (await lookupImage(ctx, DEFAULT_IMAGE)).ImageId : null;
-    for (const t of res.LaunchTemplates ?? []) {
-      const tags = tagMap(t.Tags);
-      const id = ownedId(tags, ctx, `launch template ${t.LaunchTemplateName} (${t.LaunchTemplateId})`);
-      if (!id) continue;
-      const v = await latestData(ctx, t.LaunchTemplateId);
-      const fields: Record<string, unknown> = { name: t.LaunchTemplateName, ...fieldsFromData(v?.LaunchTemplateData ?? {}), tags };
-      if (current && fields.imageId === current) fields.imageId = { lookup: DEFAULT_IMAGE };
-      out.push(live('launch-template', id, t.LaunchTemplateId, fields, { id: t.LaunchTemplateId, name: t.LaunchTemplateName, latest_version: t.LatestVersionNumber }));
-    }
-    return out;
+    const currentImage = ctx.clients.settings.imageLookup ? (await lookupImage(ctx, DEFAULT_IMAGE)).ImageId : null;
+    return templates.map((t) => ({ ...t, data: data.get(t.LaunchTemplateId), currentImage }));
   },
-  async create(_node, f, ctx) {
-    const data = await launchTemplateData(ctx, f);
-    try {
-      const t = (
-        await creating(`create launch template ${f.name}`, () =>
-          ctx.clients.ec2.call('CreateLaunchTemplate', { LaunchTemplateName: f.name, LaunchTemplateData: data, TagSpecifications: tagSpec('launch-template', f.tags) }),
-        )
-      ).LaunchTemplate;
-      return { cloudId: t.LaunchTemplateId, outputs: { id: t.LaunchTemplateId, name: t.LaunchTemplateName, latest_version: t.LatestVersionNumber } };
-    } catch (err) {
-      if (!/AlreadyExists/.test(String((err as { name?: string }).name))) throw err;
-      // Retried create: adopt our template (same cluster tag) and bring it to the desired data.
+  tags: (t) => tagMap(t.Tags),
+  cloudId: (t) => t.LaunchTemplateId,
+  fields(t) {
+    const fields = { name: t.LaunchTemplateName, ...fieldsFromData(t.data ?? {}), tags: tagMap(t.Tags) };
+    return t.currentImage && fields.imageId === t.currentImage ? { ...fields, imageId: { lookup: DEFAULT_IMAGE } } : fields;
+  },
+  outputs: outputsOf,
+  adopt: {
+    duplicate: (err) => /AlreadyExists/.test(String((err as { name?: string })?.name)),
+    async find(ctx, f) {
       const res = await ctx.clients.ec2.call('DescribeLaunchTemplates', { LaunchTemplateNames: [f.name] });
-      const t = res.LaunchTemplates?.[0];
-      if (!t || !isOurs(tagMap(t.Tags), ctx, `launch template ${f.name} (${t.LaunchTemplateId})`)) throw err;
-      const version = await newVersion(ctx, t.LaunchTemplateId, f);
-      return { cloudId: t.LaunchTemplateId, outputs: { id: t.LaunchTemplateId, name: t.LaunchTemplateName, latest_version: version } };
-    }
+      return res.LaunchTemplates?.find((t): t is LiveTemplate => !!t.LaunchTemplateId);
+    },
   },
-  async update(_node, f, cur, changes, ctx) {
-    let version = cur.outputs.latest_version;
-    if (changes.some((c) => c.field !== 'tags')) version = await newVersion(ctx, cur.cloudId, f);
-    if (changes.some((c) => c.field === 'tags')) await ctx.clients.ec2.call('CreateTags', { Resources: [cur.cloudId], Tags: tagList(f.tags) });
-    return { cloudId: cur.cloudId, outputs: { ...cur.outputs, latest_version: version } };
+  async create(f, ctx) {
+    const data = await launchTemplateData(ctx, f);
+    const res = await creating(`create launch template ${f.name}`, () =>
+      ctx.clients.ec2.call('CreateLaunchTemplate', { LaunchTemplateName: f.name, LaunchTemplateData: data, TagSpecifications: tagSpec('launch-template', f.tags) }),
+    );
+    return res.LaunchTemplate as LiveTemplate;
   },
+  // A retried create adopts our template and brings it to the desired data.
+  async converge(t, f, ctx, adopted) {
+    if (adopted) return { ...t, LatestVersionNumber: await newVersion(ctx, t.LaunchTemplateId, f) };
+  },
+  async update(cur, f, _changed, ctx) {
+    return { latest_version: await newVersion(ctx, cur.cloudId, f) };
+  },
+  retag: ec2Retag,
   async delete(cur, ctx) {
     await ctx.clients.ec2.call('DeleteLaunchTemplate', { LaunchTemplateId: cur.cloudId });
   },
   equal(field, d, l) {
-    if (field === 'tags' || field === 'instanceTags') return tagsEqual(d, l);
+    if (field === 'instanceTags') return tagsEqual(d, l);
     if (field === 'securityGroupIds') return sameSet(d, l);
-    if (field === 'userData' && d && typeof d === 'object' && typeof l === 'string') return renderUserData(d as any) === l;
+    if (field === 'userData' && isUserDataTemplate(d) && typeof l === 'string') return renderUserData(d) === l;
     return false;
   },
   // Plans show the script a node runs, not the template and variables it is built from.
-  present: (field, v) => (field === 'userData' && v && typeof v === 'object' ? renderUserData(v as any) : v),
-  terraform(node) {
-    const f = node.fields as Record<string, any>;
-    const name = tfName(node.id);
+  present: (field, v) => (field === 'userData' && isUserDataTemplate(v) ? renderUserData(v) : v),
+  terraform(f, name) {
     const file = `${name}.user-data.sh`;
+    const userData = isUserDataTemplate(f.userData) ? f.userData : { template: String(f.userData), vars: {} };
     // user_data = gzip+base64 of the template with each var's placeholder replaced by the referenced attribute.
     let expr = `file("\${path.module}/data/${file}")`;
-    for (const [k, v] of Object.entries(f.userData.vars ?? {})) {
+    for (const [k, v] of Object.entries(userData.vars ?? {})) {
       const value = isRef(v) ? tfRefExpr(v) : JSON.stringify(String(v));
       expr = `replace(${expr}, ${JSON.stringify(placeholder(k))}, ${value})`;
     }
-    const tags = tagList(f.instanceTags);
+    const tags = Object.fromEntries(tagList(f.instanceTags as Tags).map((t) => [t.Key, t.Value]));
     const lookup = isImageLookup(f.imageId) ? f.imageId.lookup : null;
     const imageBlock: TerraformBlock[] = lookup
       ? [{ type: 'data.aws_ami', name: `${name}_image`, body: { most_recent: true, owners: [lookup.owner], filter: [{ name: 'name', values: [lookup.namePattern] }, { name: 'architecture', values: [lookup.architecture] }] } }]
       : [];
-    const template: TerraformBlock = {
-      type: 'aws_launch_template',
-      name,
-      files: { [file]: f.userData.template },
+    const root = f.rootVolume;
+    const md = f.metadataOptions;
+    return {
+      files: { [file]: String(userData.template) },
       body: {
         name: f.name,
         image_id: lookup ? terraformExpression(`data.aws_ami.${name}_image.id`) : f.imageId,
         instance_type: f.instanceType,
         ...(f.keyName ? { key_name: f.keyName } : {}),
-        iam_instance_profile: [{ arn: f.iamInstanceProfileArn }],
+        ...(f.iamInstanceProfileArn ? { iam_instance_profile: [{ arn: f.iamInstanceProfileArn }] } : {}),
         vpc_security_group_ids: f.securityGroupIds,
-        block_device_mappings: [{ device_name: f.rootVolume.deviceName, ebs: [{ volume_size: f.rootVolume.sizeGiB, volume_type: f.rootVolume.volumeType, encrypted: f.rootVolume.encrypted, delete_on_termination: true }] }],
-        metadata_options: [{ http_endpoint: f.metadataOptions.httpEndpoint, http_tokens: f.metadataOptions.httpTokens, http_put_response_hop_limit: f.metadataOptions.httpPutResponseHopLimit }],
+        block_device_mappings: [{ device_name: root.deviceName, ebs: [{ volume_size: root.sizeGiB, volume_type: root.volumeType, encrypted: root.encrypted, delete_on_termination: true }] }],
+        metadata_options: [{ http_endpoint: md.httpEndpoint, http_tokens: md.httpTokens, http_put_response_hop_limit: md.httpPutResponseHopLimit }],
         user_data: terraformExpression(`base64gzip(${expr})`),
         tag_specifications: [
-          { resource_type: 'instance', tags: Object.fromEntries(tags.map((t) => [t.Key, t.Value])) },
-          { resource_type: 'volume', tags: Object.fromEntries(tags.map((t) => [t.Key, t.Value])) },
+          { resource_type: 'instance', tags },
+          { resource_type: 'volume', tags },
         ],
         tags: f.tags,
       },
+      // The template comes first: Refs to this node resolve against the first block.
+      extra: imageBlock,
     };
-    // The template comes first: Refs to this node resolve against the first block.
-    return [template, ...imageBlock];
   },
-};
+});
+
+function isUserDataTemplate(v: unknown): v is { template: string; vars: Record<string, unknown> } {
+  return typeof v === 'object' && v !== null && typeof (v as { template?: unknown }).template === 'string';
+}

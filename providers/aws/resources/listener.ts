@@ -1,62 +1,70 @@
-// Listeners of the cluster's load balancers: one DescribeListeners per owned balancer (there is one), tags batched.
+// Listeners of the cluster's load balancers: one DescribeListeners per owned balancer (there are two), tags batched.
 
-import type { ResourceHandler } from '../../../src/core/resource.js';
-import type { AwsClients } from '../clients.js';
-import { live, ownedId, tagList, tagsEqual, tfName, creating } from './common.js';
-import { describeOwned, tagsByArn } from './elb-common.js';
+import type { Listener } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { creating, paginate, tagList, type Tags } from './common.js';
+import { defineHandler, defineKind } from './define.js';
+import { withClusterTags, type WithTags } from './elb-common.js';
+import { describeClusterLoadBalancers } from './load-balancer.js';
 
-export const listenerHandler: ResourceHandler<AwsClients> = {
-  kind: 'listener',
+export interface ListenerFields {
+  loadBalancerArn: string;
+  protocol: string;
+  port: number;
+  targetGroupArn: string;
+  tags: Tags;
+}
+export type ListenerOutputs = { arn: string };
+export const listener = defineKind<ListenerFields, ListenerOutputs>('listener', 'aws_lb_listener');
+
+type LiveListener = WithTags<Listener & { ListenerArn: string }>;
+
+const forwardTo = (targetGroupArn: string) => [{ Type: 'forward' as const, TargetGroupArn: targetGroupArn }];
+
+export const listenerHandler = defineHandler({
+  kind: listener,
   service: 'elbv2',
   immutable: ['loadBalancerArn'],
-  async list(ctx) {
-    const lbs = await describeOwned(ctx, 'DescribeLoadBalancers', 'LoadBalancers', 'LoadBalancerArn');
-    const listeners: any[] = [];
-    for (const { item } of lbs) {
-      listeners.push(...((await ctx.clients.elbv2.call('DescribeListeners', { LoadBalancerArn: item.LoadBalancerArn })).Listeners ?? []));
+  async describe(ctx, id) {
+    const listeners: Listener[] = [];
+    for (const lb of await describeClusterLoadBalancers(ctx)) {
+      listeners.push(...(await paginate(ctx.clients.elbv2, 'DescribeListeners', { LoadBalancerArn: lb.LoadBalancerArn }, 'Listeners', 'Marker', 'NextMarker')));
     }
-    const tags = await tagsByArn(ctx, listeners.map((l) => l.ListenerArn));
-    return listeners.flatMap((l) => {
-      const t = tags.get(l.ListenerArn) ?? {};
-      const id = ownedId(t, ctx, `listener ${l.ListenerArn}`);
-      if (!id) return [];
-      const forward = (l.DefaultActions ?? []).find((a: any) => a.Type === 'forward');
-      return [
-        live('listener', id, l.ListenerArn, { loadBalancerArn: l.LoadBalancerArn, protocol: l.Protocol, port: l.Port, targetGroupArn: forward?.TargetGroupArn ?? null, tags: t }, { arn: l.ListenerArn }),
-      ];
-    });
+    return (await withClusterTags(ctx, listeners, (l) => l.ListenerArn, id)).filter((l): l is LiveListener => !!l.ListenerArn);
   },
-  async create(_node, f, ctx) {
-    // Idempotent for the same port and settings.
+  tags: (l) => l.tags,
+  cloudId: (l) => l.ListenerArn,
+  fields: (l) => ({
+    loadBalancerArn: l.LoadBalancerArn,
+    protocol: l.Protocol,
+    port: l.Port,
+    targetGroupArn: (l.DefaultActions ?? []).find((a) => a.Type === 'forward')?.TargetGroupArn ?? null,
+    tags: l.tags,
+  }),
+  outputs: (l) => ({ arn: l.ListenerArn }),
+  // CreateListener is idempotent for the same port and settings: a retried create returns the same listener.
+  adopt: {},
+  async create(f, ctx) {
     const res = await creating('create listener', () =>
       ctx.clients.elbv2.call('CreateListener', {
         LoadBalancerArn: f.loadBalancerArn,
-        Protocol: f.protocol,
+        Protocol: f.protocol as Listener['Protocol'],
         Port: f.port,
-        DefaultActions: [{ Type: 'forward', TargetGroupArn: f.targetGroupArn }],
+        DefaultActions: forwardTo(f.targetGroupArn),
         Tags: tagList(f.tags),
       }),
     );
-    const l = res.Listeners[0];
-    return { cloudId: l.ListenerArn, outputs: { arn: l.ListenerArn } };
+    return { ...res.Listeners?.[0], tags: f.tags } as LiveListener;
   },
-  async update(_node, f, cur, changes, ctx) {
-    if (changes.some((c) => c.field !== 'tags')) {
-      await ctx.clients.elbv2.call('ModifyListener', { ListenerArn: cur.cloudId, Protocol: f.protocol, Port: f.port, DefaultActions: [{ Type: 'forward', TargetGroupArn: f.targetGroupArn }] });
-    }
-    if (changes.some((c) => c.field === 'tags')) await ctx.clients.elbv2.call('AddTags', { ResourceArns: [cur.cloudId], Tags: tagList(f.tags) });
-    return { cloudId: cur.cloudId, outputs: cur.outputs };
+  async update(cur, f, _changed, ctx) {
+    await ctx.clients.elbv2.call('ModifyListener', { ListenerArn: cur.cloudId, Protocol: f.protocol as Listener['Protocol'], Port: f.port, DefaultActions: forwardTo(f.targetGroupArn) });
+  },
+  async retag(cur, tags, ctx) {
+    await ctx.clients.elbv2.call('AddTags', { ResourceArns: [cur.cloudId], Tags: tagList(tags) });
   },
   async delete(cur, ctx) {
     await ctx.clients.elbv2.call('DeleteListener', { ListenerArn: cur.cloudId });
   },
-  equal: (field, d, l) => field === 'tags' && tagsEqual(d, l),
-  terraform(node) {
-    const f = node.fields;
-    return {
-      type: 'aws_lb_listener',
-      name: tfName(node.id),
-      body: { load_balancer_arn: f.loadBalancerArn, protocol: f.protocol, port: f.port, default_action: [{ type: 'forward', target_group_arn: f.targetGroupArn }], tags: f.tags },
-    };
-  },
-};
+  terraform: (f) => ({
+    body: { load_balancer_arn: f.loadBalancerArn, protocol: f.protocol, port: f.port, default_action: [{ type: 'forward', target_group_arn: f.targetGroupArn }], tags: f.tags },
+  }),
+});

@@ -1,77 +1,72 @@
-import type { ResourceHandler } from '../../../src/core/resource.js';
-import type { AwsClients } from '../clients.js';
-import { creating, isOurs, live, sameSet, tagList, tagsEqual, tfName, waitUntil, type Ctx } from './common.js';
-import { adoptDuplicate, describeOwned, tagsByArn } from './elb-common.js';
-import { classifyAwsError } from '../errors.js';
+import type { LoadBalancer } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { creating, errorCode, paginate, sameSet, tagList, waitUntil, type Ctx, type Tags } from './common.js';
+import { defineHandler, defineKind } from './define.js';
+import { noneIfNotFound, withClusterTags, type WithTags } from './elb-common.js';
 
-async function findOwnedByName(ctx: Ctx, name: string): Promise<any | undefined> {
-  try {
-    const found = (await ctx.clients.elbv2.call('DescribeLoadBalancers', { Names: [name] })).LoadBalancers ?? [];
-    const tags = await tagsByArn(ctx, found.map((l: any) => l.LoadBalancerArn));
-    return found.find((l: any) => isOurs(tags.get(l.LoadBalancerArn) ?? {}, ctx, `load balancer ${name} (${l.LoadBalancerArn})`));
-  } catch (err) {
-    if (classifyAwsError(err) === 'not-found') return undefined;
-    throw err;
-  }
+export interface LoadBalancerFields {
+  name: string;
+  type: string;
+  scheme: string;
+  subnetIds: string[];
+  tags: Tags;
+}
+export type LoadBalancerOutputs = { arn: string; dns_name: string; zone_id: string };
+export const loadBalancer = defineKind<LoadBalancerFields, LoadBalancerOutputs>('load-balancer', 'aws_lb');
+
+type LiveLoadBalancer = WithTags<LoadBalancer & { LoadBalancerArn: string }>;
+
+const arnOf = (lb: LoadBalancer) => lb.LoadBalancerArn;
+
+/** The cluster's load balancers: every page of DescribeLoadBalancers, tags in batches. */
+export async function describeClusterLoadBalancers(ctx: Ctx, id?: string): Promise<LiveLoadBalancer[]> {
+  const all = await paginate(ctx.clients.elbv2, 'DescribeLoadBalancers', {}, 'LoadBalancers', 'Marker', 'NextMarker');
+  return (await withClusterTags(ctx, all, arnOf, id)).filter((lb): lb is LiveLoadBalancer => !!lb.LoadBalancerArn);
 }
 
-const outputsOf = (lb: any) => ({ arn: lb.LoadBalancerArn, dns_name: lb.DNSName, zone_id: lb.CanonicalHostedZoneId ?? '' });
+async function findByName(ctx: Ctx, name: string): Promise<LiveLoadBalancer | undefined> {
+  const found = await noneIfNotFound(async () => (await ctx.clients.elbv2.call('DescribeLoadBalancers', { Names: [name] })).LoadBalancers ?? []);
+  // Ownership (the cluster tag) is checked by defineHandler's isOurs.
+  const tagged = await withClusterTags(ctx, found, arnOf);
+  return tagged.find((lb): lb is LiveLoadBalancer => !!lb.LoadBalancerArn);
+}
 
-export const loadBalancerHandler: ResourceHandler<AwsClients> = {
-  kind: 'load-balancer',
+export const loadBalancerHandler = defineHandler({
+  kind: loadBalancer,
   service: 'elbv2',
   immutable: ['name', 'type', 'scheme'],
-  async list(ctx) {
-    const owned = await describeOwned(ctx, 'DescribeLoadBalancers', 'LoadBalancers', 'LoadBalancerArn');
-    return owned.map(({ item: lb, tags }) =>
-      live(
-        'load-balancer',
-        tags['k8sup.io/id'],
-        lb.LoadBalancerArn,
-        { name: lb.LoadBalancerName, type: lb.Type, scheme: lb.Scheme, subnetIds: (lb.AvailabilityZones ?? []).map((z: any) => z.SubnetId), tags },
-        outputsOf(lb),
-      ),
-    );
-  },
-  async create(_node, f, ctx) {
+  describe: describeClusterLoadBalancers,
+  tags: (lb) => lb.tags,
+  cloudId: (lb) => lb.LoadBalancerArn,
+  fields: (lb) => ({ name: lb.LoadBalancerName, type: lb.Type, scheme: lb.Scheme, subnetIds: (lb.AvailabilityZones ?? []).flatMap((z) => (z.SubnetId ? [z.SubnetId] : [])), tags: lb.tags }),
+  outputs: (lb) => ({ arn: lb.LoadBalancerArn, dns_name: lb.DNSName ?? '', zone_id: lb.CanonicalHostedZoneId ?? '' }),
+  adopt: {
     // CreateLoadBalancer is idempotent for the same name on AWS, but not on every endpoint: look first.
-    const existing = await findOwnedByName(ctx, String(f.name));
-    if (existing) return { cloudId: existing.LoadBalancerArn, outputs: outputsOf(existing) };
-    const res = await adoptDuplicate(ctx, 'DescribeLoadBalancers', { Names: [f.name] }, 'LoadBalancers', 'LoadBalancerArn', () =>
-      creating(`create load balancer ${f.name}`, () =>
-        ctx.clients.elbv2.call('CreateLoadBalancer', { Name: f.name, Type: f.type, Scheme: f.scheme, Subnets: f.subnetIds, Tags: tagList(f.tags) }),
-      ),
-    );
-    const lb = res.LoadBalancers[0];
-    return { cloudId: lb.LoadBalancerArn, outputs: outputsOf(lb) };
+    lookFirst: true,
+    duplicate: (err) => /^Duplicate\w*Name/.test(errorCode(err) ?? ''),
+    find: (ctx, f) => findByName(ctx, f.name),
   },
-  async update(_node, f, cur, changes, ctx) {
-    for (const c of changes) {
-      if (c.field === 'subnetIds') await ctx.clients.elbv2.call('SetSubnets', { LoadBalancerArn: cur.cloudId, Subnets: f.subnetIds });
-      if (c.field === 'tags') await ctx.clients.elbv2.call('AddTags', { ResourceArns: [cur.cloudId], Tags: tagList(f.tags) });
-    }
-    return { cloudId: cur.cloudId, outputs: cur.outputs };
+  async create(f, ctx) {
+    const res = await creating(`create load balancer ${f.name}`, () =>
+      ctx.clients.elbv2.call('CreateLoadBalancer', { Name: f.name, Type: f.type as LoadBalancer['Type'], Scheme: f.scheme as LoadBalancer['Scheme'], Subnets: f.subnetIds, Tags: tagList(f.tags) }),
+    );
+    return { ...res.LoadBalancers?.[0], tags: f.tags } as LiveLoadBalancer;
+  },
+  async update(cur, f, changed, ctx) {
+    if (changed.has('subnetIds')) await ctx.clients.elbv2.call('SetSubnets', { LoadBalancerArn: cur.cloudId, Subnets: f.subnetIds });
+  },
+  async retag(cur, tags, ctx) {
+    await ctx.clients.elbv2.call('AddTags', { ResourceArns: [cur.cloudId], Tags: tagList(tags) });
   },
   async delete(cur, ctx) {
     await ctx.clients.elbv2.call('DeleteLoadBalancer', { LoadBalancerArn: cur.cloudId });
     // Its network interfaces linger briefly; subnets and the VPC retry on DependencyViolation until they go.
-    await waitUntil(ctx, `load balancer ${cur.outputs.dns_name} to be deleted`, async () => {
-      try {
-        const res = await ctx.clients.elbv2.call('DescribeLoadBalancers', { LoadBalancerArns: [cur.cloudId] });
-        return (res.LoadBalancers ?? []).length === 0;
-      } catch (err) {
-        if ((err as { name?: string }).name === 'LoadBalancerNotFoundException' || (err as { name?: string }).name === 'LoadBalancerNotFound') return true;
-        throw err;
-      }
-    }, 5 * 60_000);
+    await waitUntil(
+      ctx,
+      `load balancer ${cur.outputs.dns_name} to be deleted`,
+      async () => (await noneIfNotFound(async () => (await ctx.clients.elbv2.call('DescribeLoadBalancers', { LoadBalancerArns: [cur.cloudId] })).LoadBalancers ?? [])).length === 0,
+      5 * 60_000,
+    );
   },
-  equal(field, d, l) {
-    if (field === 'tags') return tagsEqual(d, l);
-    if (field === 'subnetIds') return sameSet(d, l);
-    return false;
-  },
-  terraform(node) {
-    const f = node.fields;
-    return { type: 'aws_lb', name: tfName(node.id), body: { name: f.name, load_balancer_type: f.type, internal: f.scheme === 'internal', subnets: f.subnetIds, tags: f.tags } };
-  },
-};
+  equal: (field, d, l) => field === 'subnetIds' && sameSet(d, l),
+  terraform: (f) => ({ body: { name: f.name, load_balancer_type: f.type, internal: f.scheme === 'internal', subnets: f.subnetIds, tags: f.tags } }),
+});

@@ -1,108 +1,110 @@
 // A route table with its routes and subnet associations as fields: the table owns both, so update reconciles them
 // and delete first releases the associations (a table with associations cannot be deleted).
 
-import { ref, type ResourceHandler } from '../../../src/core/resource.js';
-import type { AwsClients } from '../clients.js';
-import { clusterFilter, creating, ignoreNotFound, live, ownedId, sameSet, tagList, tagMap, tagSpec, tagsEqual, tfName, type Ctx } from './common.js';
+import type { RouteTable } from '@aws-sdk/client-ec2';
+import { clusterFilter, creating, ec2Retag, ignoreNotFound, paginate, sameSet, tagMap, tagSpec, type Ctx, type Tags } from './common.js';
+import { defineHandler, defineKind } from './define.js';
 
-interface Route {
+/** A route to an internet gateway (`gatewayId`) or, in the private topology's route tables, a NAT gateway. */
+export interface Route {
   destinationCidrBlock: string;
-  gatewayId: string;
+  gatewayId?: string;
+  natGatewayId?: string;
 }
 
-function liveRoutes(rt: any): Route[] {
+/** Where a route goes, for comparing a desired route with a live one. */
+const target = (r: Route) => (r.natGatewayId ? `nat:${r.natGatewayId}` : `gw:${r.gatewayId ?? ''}`);
+export interface RouteTableFields {
+  vpcId: string;
+  routes: Route[];
+  subnetIds: string[];
+  tags: Tags;
+}
+export type RouteTableOutputs = { id: string };
+export const routeTable = defineKind<RouteTableFields, RouteTableOutputs>('route-table', 'aws_route_table');
+
+type LiveRouteTable = RouteTable & { RouteTableId: string };
+
+function liveRoutes(rt: RouteTable): Route[] {
   // The VPC's own local route is implicit and not ours to manage.
-  return (rt.Routes ?? [])
-    .filter((r: any) => r.GatewayId !== 'local' && r.DestinationCidrBlock)
-    .map((r: any) => ({ destinationCidrBlock: r.DestinationCidrBlock, gatewayId: r.GatewayId }));
+  return (rt.Routes ?? []).flatMap((r) =>
+    r.GatewayId !== 'local' && r.DestinationCidrBlock
+      ? [r.NatGatewayId ? { destinationCidrBlock: r.DestinationCidrBlock, natGatewayId: r.NatGatewayId } : { destinationCidrBlock: r.DestinationCidrBlock, gatewayId: r.GatewayId ?? '' }]
+      : [],
+  );
 }
 
-function liveAssociations(rt: any): { subnetId: string; associationId: string }[] {
-  return (rt.Associations ?? []).filter((a: any) => a.SubnetId && !a.Main).map((a: any) => ({ subnetId: a.SubnetId, associationId: a.RouteTableAssociationId }));
+function liveAssociations(rt: RouteTable): { subnetId: string; associationId: string }[] {
+  return (rt.Associations ?? []).flatMap((a) => (a.SubnetId && !a.Main ? [{ subnetId: a.SubnetId, associationId: a.RouteTableAssociationId ?? '' }] : []));
 }
 
-async function reconcile(ctx: Ctx, rt: any, f: Record<string, unknown>) {
+async function describeOne(ctx: Ctx, id: string): Promise<RouteTable | undefined> {
+  return (await ctx.clients.ec2.call('DescribeRouteTables', { RouteTableIds: [id] })).RouteTables?.[0];
+}
+
+async function reconcile(ctx: Ctx, rt: LiveRouteTable, f: RouteTableFields) {
   const ec2 = ctx.clients.ec2;
-  const want = (f.routes ?? []) as Route[];
+  const RouteTableId = rt.RouteTableId;
+  const want = f.routes ?? [];
   const have = liveRoutes(rt);
   for (const r of have) {
-    if (!want.some((w) => w.destinationCidrBlock === r.destinationCidrBlock && w.gatewayId === r.gatewayId)) {
-      await ignoreNotFound(() => ec2.call('DeleteRoute', { RouteTableId: rt.RouteTableId, DestinationCidrBlock: r.destinationCidrBlock }));
+    if (!want.some((w) => w.destinationCidrBlock === r.destinationCidrBlock && target(w) === target(r))) {
+      await ignoreNotFound(() => ec2.call('DeleteRoute', { RouteTableId, DestinationCidrBlock: r.destinationCidrBlock }));
     }
   }
   for (const w of want) {
     const same = have.find((r) => r.destinationCidrBlock === w.destinationCidrBlock);
-    if (same?.gatewayId === w.gatewayId) continue;
-    await creating(`route ${w.destinationCidrBlock}`, () =>
-      ec2.call(same ? 'ReplaceRoute' : 'CreateRoute', { RouteTableId: rt.RouteTableId, DestinationCidrBlock: w.destinationCidrBlock, GatewayId: w.gatewayId }),
-    );
+    if (same && target(same) === target(w)) continue;
+    const route = { RouteTableId, DestinationCidrBlock: w.destinationCidrBlock, ...(w.natGatewayId ? { NatGatewayId: w.natGatewayId } : { GatewayId: w.gatewayId }) };
+    await creating(`route ${w.destinationCidrBlock}`, () => (same ? ec2.call('ReplaceRoute', route) : ec2.call('CreateRoute', route)));
   }
-  const wantSubnets = (f.subnetIds ?? []) as string[];
+  const wantSubnets = f.subnetIds ?? [];
   const assocs = liveAssociations(rt);
   for (const a of assocs) {
     if (!wantSubnets.includes(a.subnetId)) await ignoreNotFound(() => ec2.call('DisassociateRouteTable', { AssociationId: a.associationId }));
   }
   for (const s of wantSubnets) {
-    if (!assocs.some((a) => a.subnetId === s)) await creating(`associate ${s}`, () => ec2.call('AssociateRouteTable', { RouteTableId: rt.RouteTableId, SubnetId: s }));
+    if (!assocs.some((a) => a.subnetId === s)) await creating(`associate ${s}`, () => ec2.call('AssociateRouteTable', { RouteTableId, SubnetId: s }));
   }
 }
 
-export const routeTableHandler: ResourceHandler<AwsClients> = {
-  kind: 'route-table',
+export const routeTableHandler = defineHandler({
+  kind: routeTable,
   service: 'ec2',
   immutable: ['vpcId'],
-  async list(ctx) {
-    const res = await ctx.clients.ec2.call('DescribeRouteTables', { Filters: clusterFilter(ctx.cluster) });
-    return (res.RouteTables ?? []).flatMap((rt: any) => {
-      const tags = tagMap(rt.Tags);
-      const id = ownedId(tags, ctx, `route table ${rt.RouteTableId}`);
-      if (!id) return [];
-      return [live('route-table', id, rt.RouteTableId, { vpcId: rt.VpcId, routes: liveRoutes(rt), subnetIds: liveAssociations(rt).map((a) => a.subnetId), tags }, { id: rt.RouteTableId })];
-    });
+  describe: async (ctx, id) =>
+    (await paginate(ctx.clients.ec2, 'DescribeRouteTables', { Filters: clusterFilter(ctx.cluster, id) }, 'RouteTables')).filter((r): r is LiveRouteTable => !!r.RouteTableId),
+  tags: (rt) => tagMap(rt.Tags),
+  cloudId: (rt) => rt.RouteTableId,
+  fields: (rt) => ({ vpcId: rt.VpcId, routes: liveRoutes(rt), subnetIds: liveAssociations(rt).map((a) => a.subnetId), tags: tagMap(rt.Tags) }),
+  outputs: (rt) => ({ id: rt.RouteTableId }),
+  adopt: { lookFirst: true },
+  async create(f, ctx) {
+    const res = await creating(`create route table`, () => ctx.clients.ec2.call('CreateRouteTable', { VpcId: f.vpcId, TagSpecifications: tagSpec('route-table', f.tags) }));
+    return res.RouteTable as LiveRouteTable;
   },
-  async create(node, f, ctx) {
-    const existing = await ctx.clients.ec2.call('DescribeRouteTables', { Filters: clusterFilter(ctx.cluster, node.id) });
-    let rt = existing.RouteTables?.[0];
-    if (!rt) rt = (await creating(`create route table`, () => ctx.clients.ec2.call('CreateRouteTable', { VpcId: f.vpcId, TagSpecifications: tagSpec('route-table', f.tags) }))).RouteTable;
-    await reconcile(ctx, rt, f);
-    return { cloudId: rt.RouteTableId, outputs: { id: rt.RouteTableId } };
+  converge: (rt, f, ctx) => reconcile(ctx, rt, f),
+  async update(cur, f, _changed, ctx) {
+    const rt = await describeOne(ctx, cur.cloudId);
+    await reconcile(ctx, { ...rt, RouteTableId: cur.cloudId }, f);
   },
-  async update(_node, f, cur, changes, ctx) {
-    const res = await ctx.clients.ec2.call('DescribeRouteTables', { RouteTableIds: [cur.cloudId] });
-    await reconcile(ctx, res.RouteTables[0], f);
-    if (changes.some((c) => c.field === 'tags')) await ctx.clients.ec2.call('CreateTags', { Resources: [cur.cloudId], Tags: tagList(f.tags) });
-    return { cloudId: cur.cloudId, outputs: cur.outputs };
-  },
+  retag: ec2Retag,
   async delete(cur, ctx) {
-    const res = await ctx.clients.ec2.call('DescribeRouteTables', { RouteTableIds: [cur.cloudId] });
-    for (const a of liveAssociations(res.RouteTables?.[0] ?? {})) {
+    for (const a of liveAssociations((await describeOne(ctx, cur.cloudId)) ?? {})) {
       await ignoreNotFound(() => ctx.clients.ec2.call('DisassociateRouteTable', { AssociationId: a.associationId }));
     }
     await ctx.clients.ec2.call('DeleteRouteTable', { RouteTableId: cur.cloudId });
   },
-  equal(field, d, l) {
-    if (field === 'tags') return tagsEqual(d, l);
-    if (field === 'routes' || field === 'subnetIds') return sameSet(d, l);
-    return false;
-  },
-  terraform(node) {
-    const f = node.fields;
-    const name = tfName(node.id);
-    const routes = (f.routes ?? []) as unknown as Record<string, unknown>[];
-    const blocks = [
-      {
-        type: 'aws_route_table',
-        name,
-        body: { vpc_id: f.vpcId, tags: f.tags } as any,
-      },
-    ];
+  equal: (field, d, l) => (field === 'routes' || field === 'subnetIds') && sameSet(d, l),
+  terraform(f, name, node) {
+    const self = routeTable.ref(node.id, 'id');
     // Separate aws_route resources: inline `route` blocks in JSON need every attribute spelled out.
-    routes.forEach((r, i) => {
-      blocks.push({ type: 'aws_route', name: `${name}_route_${i}`, body: { route_table_id: ref(node.id, 'id'), destination_cidr_block: r.destinationCidrBlock, gateway_id: r.gatewayId } });
-    });
-    ((f.subnetIds ?? []) as unknown[]).forEach((s, i) => {
-      blocks.push({ type: 'aws_route_table_association', name: `${name}_${i}`, body: { route_table_id: ref(node.id, 'id'), subnet_id: s } as any });
-    });
-    return blocks;
+    const routes = (f.routes ?? []).map((r, i) => ({
+      type: 'aws_route',
+      name: `${name}_route_${i}`,
+      body: { route_table_id: self, destination_cidr_block: r.destinationCidrBlock, ...(r.natGatewayId ? { nat_gateway_id: r.natGatewayId } : { gateway_id: r.gatewayId }) },
+    }));
+    const associations = (f.subnetIds ?? []).map((s, i) => ({ type: 'aws_route_table_association', name: `${name}_${i}`, body: { route_table_id: self, subnet_id: s } }));
+    return { body: { vpc_id: f.vpcId, tags: f.tags }, extra: [...routes, ...associations] };
   },
-};
+});

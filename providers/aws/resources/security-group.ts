@@ -1,51 +1,52 @@
-import type { ResourceHandler } from '../../../src/core/resource.js';
-import type { AwsClients } from '../clients.js';
-import { clusterFilter, creating, live, ownedId, tagList, tagMap, tagSpec, tagsEqual, tfName, type Ctx } from './common.js';
+import type { SecurityGroup } from '@aws-sdk/client-ec2';
+import { clusterFilter, creating, ec2Retag, errorCode, paginate, tagMap, tagSpec, type Ctx, type Tags } from './common.js';
+import { defineHandler, defineKind } from './define.js';
 
-/** One DescribeSecurityGroups per list() call is shared by the group and rules handlers when run together. */
-export async function describeClusterGroups(ctx: Ctx): Promise<any[]> {
-  const res = await ctx.clients.ec2.call('DescribeSecurityGroups', { Filters: clusterFilter(ctx.cluster) });
-  return res.SecurityGroups ?? [];
+export interface SecurityGroupFields {
+  vpcId: string;
+  groupName: string;
+  description: string;
+  tags: Tags;
+}
+export type SecurityGroupOutputs = { id: string };
+export const securityGroup = defineKind<SecurityGroupFields, SecurityGroupOutputs>('security-group', 'aws_security_group');
+
+export type LiveSecurityGroup = SecurityGroup & { GroupId: string };
+
+/** The cluster's security groups (every page); the rules kind reads its ingress sets from the same call. */
+export async function describeClusterGroups(ctx: Ctx, id?: string): Promise<LiveSecurityGroup[]> {
+  return (await paginate(ctx.clients.ec2, 'DescribeSecurityGroups', { Filters: clusterFilter(ctx.cluster, id) }, 'SecurityGroups')).filter(
+    (g): g is LiveSecurityGroup => !!g.GroupId,
+  );
 }
 
-export const securityGroupHandler: ResourceHandler<AwsClients> = {
-  kind: 'security-group',
+export const securityGroupHandler = defineHandler({
+  kind: securityGroup,
   service: 'ec2',
   immutable: ['vpcId', 'groupName', 'description'],
-  async list(ctx) {
-    return (await describeClusterGroups(ctx)).flatMap((g) => {
-      const tags = tagMap(g.Tags);
-      const id = ownedId(tags, ctx, `security group ${g.GroupId}`);
-      if (!id) return [];
-      return [live('security-group', id, g.GroupId, { vpcId: g.VpcId, groupName: g.GroupName, description: g.Description, tags }, { id: g.GroupId })];
-    });
+  describe: describeClusterGroups,
+  tags: (g) => tagMap(g.Tags),
+  cloudId: (g) => g.GroupId,
+  fields: (g) => ({ vpcId: g.VpcId, groupName: g.GroupName, description: g.Description, tags: tagMap(g.Tags) }),
+  outputs: (g) => ({ id: g.GroupId }),
+  adopt: {
+    // Names are unique per VPC: after a lost response the group exists already.
+    duplicate: (err) => errorCode(err) === 'InvalidGroup.Duplicate',
+    async find(ctx, f) {
+      const res = await ctx.clients.ec2.call('DescribeSecurityGroups', { Filters: [{ Name: 'vpc-id', Values: [f.vpcId] }, { Name: 'group-name', Values: [f.groupName] }] });
+      return res.SecurityGroups?.find((g): g is LiveSecurityGroup => !!g.GroupId);
+    },
   },
-  async create(node, f, ctx) {
-    const ec2 = ctx.clients.ec2;
-    try {
-      const res = await creating(`create security group ${node.id}`, () =>
-        ec2.call('CreateSecurityGroup', { VpcId: f.vpcId, GroupName: f.groupName, Description: f.description, TagSpecifications: tagSpec('security-group', f.tags) }),
-      );
-      return { cloudId: res.GroupId, outputs: { id: res.GroupId } };
-    } catch (err) {
-      // Names are unique per VPC: after a lost response the group exists already, adopt it.
-      if ((err as { name?: string }).name !== 'InvalidGroup.Duplicate') throw err;
-      const res = await ec2.call('DescribeSecurityGroups', { Filters: [{ Name: 'vpc-id', Values: [f.vpcId] }, { Name: 'group-name', Values: [f.groupName] }] });
-      const g = res.SecurityGroups[0];
-      return { cloudId: g.GroupId, outputs: { id: g.GroupId } };
-    }
+  async create(f, ctx, node) {
+    const res = await creating(`create security group ${node.id}`, () =>
+      ctx.clients.ec2.call('CreateSecurityGroup', { VpcId: f.vpcId, GroupName: f.groupName, Description: f.description, TagSpecifications: tagSpec('security-group', f.tags) }),
+    );
+    return { GroupId: res.GroupId ?? '', VpcId: f.vpcId, GroupName: f.groupName, Tags: tagSpec('security-group', f.tags)[0].Tags };
   },
-  async update(_node, f, cur, _changes, ctx) {
-    await ctx.clients.ec2.call('CreateTags', { Resources: [cur.cloudId], Tags: tagList(f.tags) });
-    return { cloudId: cur.cloudId, outputs: cur.outputs };
-  },
+  retag: ec2Retag,
   async delete(cur, ctx) {
     // DependencyViolation while instances or load balancer interfaces still use it: the engine retries.
     await ctx.clients.ec2.call('DeleteSecurityGroup', { GroupId: cur.cloudId });
   },
-  equal: (field, d, l) => field === 'tags' && tagsEqual(d, l),
-  terraform(node) {
-    const f = node.fields;
-    return { type: 'aws_security_group', name: tfName(node.id), body: { vpc_id: f.vpcId, name: f.groupName, description: f.description, tags: f.tags } };
-  },
-};
+  terraform: (f) => ({ body: { vpc_id: f.vpcId, name: f.groupName, description: f.description, tags: f.tags } }),
+});

@@ -1,46 +1,45 @@
-import type { ResourceHandler } from '../../../src/core/resource.js';
-import type { AwsClients } from '../clients.js';
-import { clusterFilter, creating, live, ownedId, tagList, tagMap, tagSpec, tagsEqual, tfName } from './common.js';
+import type { Subnet } from '@aws-sdk/client-ec2';
+import { clusterFilter, creating, ec2Retag, paginate, tagMap, tagSpec, type Tags } from './common.js';
+import { defineHandler, defineKind } from './define.js';
 
-export const subnetHandler: ResourceHandler<AwsClients> = {
-  kind: 'subnet',
+export interface SubnetFields {
+  vpcId: string;
+  cidrBlock: string;
+  availabilityZone: string;
+  mapPublicIpOnLaunch: boolean;
+  tags: Tags;
+}
+export type SubnetOutputs = { id: string };
+export const subnet = defineKind<SubnetFields, SubnetOutputs>('subnet', 'aws_subnet');
+
+type LiveSubnet = Subnet & { SubnetId: string };
+
+export const subnetHandler = defineHandler({
+  kind: subnet,
   service: 'ec2',
   immutable: ['vpcId', 'cidrBlock', 'availabilityZone'],
-  async list(ctx) {
-    const res = await ctx.clients.ec2.call('DescribeSubnets', { Filters: clusterFilter(ctx.cluster) });
-    return (res.Subnets ?? []).flatMap((s: any) => {
-      const tags = tagMap(s.Tags);
-      const id = ownedId(tags, ctx, `subnet ${s.SubnetId}`);
-      if (!id) return [];
-      return [live('subnet', id, s.SubnetId, { vpcId: s.VpcId, cidrBlock: s.CidrBlock, availabilityZone: s.AvailabilityZone, mapPublicIpOnLaunch: s.MapPublicIpOnLaunch ?? false, tags }, { id: s.SubnetId })];
-    });
+  describe: async (ctx, id) =>
+    (await paginate(ctx.clients.ec2, 'DescribeSubnets', { Filters: clusterFilter(ctx.cluster, id) }, 'Subnets')).filter((s): s is LiveSubnet => !!s.SubnetId),
+  tags: (s) => tagMap(s.Tags),
+  cloudId: (s) => s.SubnetId,
+  fields: (s) => ({ vpcId: s.VpcId, cidrBlock: s.CidrBlock, availabilityZone: s.AvailabilityZone, mapPublicIpOnLaunch: s.MapPublicIpOnLaunch ?? false, tags: tagMap(s.Tags) }),
+  outputs: (s) => ({ id: s.SubnetId }),
+  adopt: { lookFirst: true },
+  async create(f, ctx, node) {
+    const res = await creating(`create subnet ${node.id}`, () =>
+      ctx.clients.ec2.call('CreateSubnet', { VpcId: f.vpcId, CidrBlock: f.cidrBlock, AvailabilityZone: f.availabilityZone, TagSpecifications: tagSpec('subnet', f.tags) }),
+    );
+    return res.Subnet as LiveSubnet;
   },
-  async create(node, f, ctx) {
-    const existing = await ctx.clients.ec2.call('DescribeSubnets', { Filters: clusterFilter(ctx.cluster, node.id) });
-    let subnet = existing.Subnets?.[0];
-    if (!subnet) {
-      subnet = (
-        await creating(`create subnet ${node.id}`, () =>
-          ctx.clients.ec2.call('CreateSubnet', { VpcId: f.vpcId, CidrBlock: f.cidrBlock, AvailabilityZone: f.availabilityZone, TagSpecifications: tagSpec('subnet', f.tags) }),
-        )
-      ).Subnet;
-    }
-    if (f.mapPublicIpOnLaunch) await ctx.clients.ec2.call('ModifySubnetAttribute', { SubnetId: subnet.SubnetId, MapPublicIpOnLaunch: { Value: true } });
-    return { cloudId: subnet.SubnetId, outputs: { id: subnet.SubnetId } };
+  async converge(s, f, ctx) {
+    if (f.mapPublicIpOnLaunch) await ctx.clients.ec2.call('ModifySubnetAttribute', { SubnetId: s.SubnetId, MapPublicIpOnLaunch: { Value: true } });
   },
-  async update(_node, f, cur, changes, ctx) {
-    for (const c of changes) {
-      if (c.field === 'mapPublicIpOnLaunch') await ctx.clients.ec2.call('ModifySubnetAttribute', { SubnetId: cur.cloudId, MapPublicIpOnLaunch: { Value: Boolean(f.mapPublicIpOnLaunch) } });
-      if (c.field === 'tags') await ctx.clients.ec2.call('CreateTags', { Resources: [cur.cloudId], Tags: tagList(f.tags) });
-    }
-    return { cloudId: cur.cloudId, outputs: cur.outputs };
+  async update(cur, f, changed, ctx) {
+    if (changed.has('mapPublicIpOnLaunch')) await ctx.clients.ec2.call('ModifySubnetAttribute', { SubnetId: cur.cloudId, MapPublicIpOnLaunch: { Value: Boolean(f.mapPublicIpOnLaunch) } });
   },
+  retag: ec2Retag,
   async delete(cur, ctx) {
     await ctx.clients.ec2.call('DeleteSubnet', { SubnetId: cur.cloudId });
   },
-  equal: (field, d, l) => field === 'tags' && tagsEqual(d, l),
-  terraform(node) {
-    const f = node.fields;
-    return { type: 'aws_subnet', name: tfName(node.id), body: { vpc_id: f.vpcId, cidr_block: f.cidrBlock, availability_zone: f.availabilityZone, map_public_ip_on_launch: f.mapPublicIpOnLaunch, tags: f.tags } };
-  },
-};
+  terraform: (f) => ({ body: { vpc_id: f.vpcId, cidr_block: f.cidrBlock, availability_zone: f.availabilityZone, map_public_ip_on_launch: f.mapPublicIpOnLaunch, tags: f.tags } }),
+});

@@ -1,8 +1,20 @@
-import type { ResourceHandler } from '../../../src/core/resource.js';
-import type { AwsClients } from '../clients.js';
-import { clusterFilter, live, ownedId, tagList, tagMap, tagSpec, tagsEqual, tfName, type Ctx } from './common.js';
+import type { Vpc } from '@aws-sdk/client-ec2';
+import { clusterFilter, ec2Retag, paginate, tagMap, tagSpec, type Ctx, type Tags } from './common.js';
+import { defineHandler, defineKind } from './define.js';
+
+export interface VpcFields {
+  cidrBlock: string;
+  enableDnsHostnames: boolean;
+  enableDnsSupport: boolean;
+  tags: Tags;
+}
+export type VpcOutputs = { id: string; cidr_block: string };
+export const vpc = defineKind<VpcFields, VpcOutputs>('vpc', 'aws_vpc');
+
+type LiveVpc = Vpc & { VpcId: string; dns?: { enableDnsHostnames: boolean; enableDnsSupport: boolean } };
 
 async function dnsAttributes(ctx: Ctx, vpcId: string) {
+  // Two calls per VPC; a cluster has one VPC.
   const [h, s] = await Promise.all([
     ctx.clients.ec2.call('DescribeVpcAttribute', { VpcId: vpcId, Attribute: 'enableDnsHostnames' }),
     ctx.clients.ec2.call('DescribeVpcAttribute', { VpcId: vpcId, Attribute: 'enableDnsSupport' }),
@@ -10,47 +22,40 @@ async function dnsAttributes(ctx: Ctx, vpcId: string) {
   return { enableDnsHostnames: h.EnableDnsHostnames?.Value ?? false, enableDnsSupport: s.EnableDnsSupport?.Value ?? true };
 }
 
-async function setDns(ctx: Ctx, vpcId: string, f: Record<string, unknown>) {
+async function setDns(ctx: Ctx, vpcId: string, f: VpcFields) {
   // One attribute per call (an EC2 rule); support must be on before hostnames.
   await ctx.clients.ec2.call('ModifyVpcAttribute', { VpcId: vpcId, EnableDnsSupport: { Value: Boolean(f.enableDnsSupport) } });
   await ctx.clients.ec2.call('ModifyVpcAttribute', { VpcId: vpcId, EnableDnsHostnames: { Value: Boolean(f.enableDnsHostnames) } });
 }
 
-export const vpcHandler: ResourceHandler<AwsClients> = {
-  kind: 'vpc',
+export const vpcHandler = defineHandler({
+  kind: vpc,
   service: 'ec2',
   immutable: ['cidrBlock'],
-  async list(ctx) {
-    const res = await ctx.clients.ec2.call('DescribeVpcs', { Filters: clusterFilter(ctx.cluster) });
-    const out = [];
-    for (const v of res.Vpcs ?? []) {
-      const tags = tagMap(v.Tags);
-      const id = ownedId(tags, ctx, `VPC ${v.VpcId}`);
-      if (!id) continue;
-      out.push(live('vpc', id, v.VpcId, { cidrBlock: v.CidrBlock, ...(await dnsAttributes(ctx, v.VpcId)), tags }, { id: v.VpcId, cidr_block: v.CidrBlock }));
-    }
-    return out;
+  async describe(ctx, id) {
+    const vpcs = (await paginate(ctx.clients.ec2, 'DescribeVpcs', { Filters: clusterFilter(ctx.cluster, id) }, 'Vpcs')).filter((v): v is LiveVpc => !!v.VpcId);
+    // Only list() reads the DNS attributes; create's adoption check does not need them.
+    return id ? vpcs : Promise.all(vpcs.map(async (v) => ({ ...v, dns: await dnsAttributes(ctx, v.VpcId) })));
   },
-  async create(node, f, ctx) {
-    // A retried create after a lost response must not make a second VPC: adopt the tagged one.
-    const existing = await ctx.clients.ec2.call('DescribeVpcs', { Filters: clusterFilter(ctx.cluster, node.id) });
-    let vpc = existing.Vpcs?.[0];
-    if (!vpc) vpc = (await ctx.clients.ec2.call('CreateVpc', { CidrBlock: f.cidrBlock, TagSpecifications: tagSpec('vpc', f.tags) })).Vpc;
-    await setDns(ctx, vpc.VpcId, f);
-    return { cloudId: vpc.VpcId, outputs: { id: vpc.VpcId, cidr_block: vpc.CidrBlock } };
+  tags: (v) => tagMap(v.Tags),
+  cloudId: (v) => v.VpcId,
+  fields: (v) => ({ cidrBlock: v.CidrBlock, ...v.dns, tags: tagMap(v.Tags) }),
+  outputs: (v) => ({ id: v.VpcId, cidr_block: v.CidrBlock ?? '' }),
+  // VPCs have no unique name: a retried create after a lost response adopts the tagged one.
+  adopt: { lookFirst: true },
+  async create(f, ctx) {
+    const res = await ctx.clients.ec2.call('CreateVpc', { CidrBlock: f.cidrBlock, TagSpecifications: tagSpec('vpc', f.tags) });
+    return res.Vpc as LiveVpc;
   },
-  async update(_node, f, cur, changes, ctx) {
-    const fields = new Set(changes.map((c) => c.field));
-    if (fields.has('enableDnsHostnames') || fields.has('enableDnsSupport')) await setDns(ctx, cur.cloudId, f);
-    if (fields.has('tags')) await ctx.clients.ec2.call('CreateTags', { Resources: [cur.cloudId], Tags: tagList(f.tags) });
-    return { cloudId: cur.cloudId, outputs: cur.outputs };
+  async converge(v, f, ctx) {
+    await setDns(ctx, v.VpcId, f);
   },
+  async update(cur, f, changed, ctx) {
+    if (changed.has('enableDnsHostnames') || changed.has('enableDnsSupport')) await setDns(ctx, cur.cloudId, f);
+  },
+  retag: ec2Retag,
   async delete(cur, ctx) {
     await ctx.clients.ec2.call('DeleteVpc', { VpcId: cur.cloudId });
   },
-  equal: (field, d, l) => field === 'tags' && tagsEqual(d, l),
-  terraform(node) {
-    const f = node.fields;
-    return { type: 'aws_vpc', name: tfName(node.id), body: { cidr_block: f.cidrBlock, enable_dns_hostnames: f.enableDnsHostnames, enable_dns_support: f.enableDnsSupport, tags: f.tags } };
-  },
-};
+  terraform: (f) => ({ body: { cidr_block: f.cidrBlock, enable_dns_hostnames: f.enableDnsHostnames, enable_dns_support: f.enableDnsSupport, tags: f.tags } }),
+});
