@@ -16,6 +16,9 @@ const REGIONS: Record<string, string> = {
   'me-south-1': 'abc', 'me-central-1': 'abc', 'il-central-1': 'abc', 'af-south-1': 'abc',
 };
 
+const AWS_VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const AWS_SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+
 export const awsCloud: CloudFacts = {
   name: 'aws',
   title: 'AWS',
@@ -25,4 +28,26 @@ export const awsCloud: CloudFacts = {
   // Nodes sign their S3 requests (SigV4) with the instance role, against the bucket's own region.
   nodes: { name: 'aws', title: 'AWS', store: { scheme: 's3', identity: 'their instance role', regionExample: 'us-east-2' }, ownHosts: false },
   orphanScope: { exampleRegion: 'us-east-2', needsProject: false },
+  topology: {
+    // A bastion only forwards SSH connections: the smallest general-purpose size does.
+    bastionMachineType: 't3.micro',
+    existingNetworkIssues(c, add) {
+      const s = c.spec;
+      const n = s.networking;
+      const privateTopology = s.topology === 'private';
+      if (!AWS_VPC_ID.test(n.networkId ?? '')) add('spec.networking.networkId', `"${n.networkId}" is not a VPC id (vpc-0123456789abcdef0)`);
+      if (n.subnets === undefined) {
+        add('spec.networking.subnets', `is required with --network-id: one existing subnet per zone, in --zones order (${s.zones.length} for ${s.zones.join(', ')})`);
+        return;
+      }
+      if (n.subnets.length !== s.zones.length) add('spec.networking.subnets', `lists ${n.subnets.length} subnet(s) for ${s.zones.length} zone(s): give one per zone, in --zones order (${s.zones.join(', ')})`);
+      n.subnets.forEach((id, i) => AWS_SUBNET_ID.test(id) || add(`spec.networking.subnets[${i}]`, `"${id}" is not a subnet id (subnet-0123456789abcdef0)`));
+      if (new Set(n.subnets).size !== n.subnets.length) add('spec.networking.subnets', 'lists a subnet twice');
+      // The given subnets are the cluster's only subnets: private ones have no place for an internet-facing NLB.
+      if (privateTopology && (s.api.loadBalancerType ?? 'public') === 'public') {
+        add('spec.api.loadBalancerType', 'must be internal with --topology private and --subnets (the subnets you bring hold the instances, and an internet-facing load balancer needs public ones); pass --api-loadbalancer-type internal');
+      }
+      if (privateTopology && n.nat !== undefined) add('spec.networking.nat', 'is not used with --subnets: your subnets already route their traffic out; drop --nat');
+    },
+  },
 };

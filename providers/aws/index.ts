@@ -8,7 +8,8 @@ import type { ConnectOptions, Provider } from '../../src/core/provider.js';
 import type { ErrorClass, ResourceHandler } from '../../src/core/resource.js';
 import { createAwsClients, type AwsClients, type CallRecord } from './clients.js';
 import { classifyAwsError, errorCode } from './errors.js';
-import { DNS_RECORD, LOAD_BALANCER } from './model/ids.js';
+import { DNS_RECORD, INTERNAL_LOAD_BALANCER, LOAD_BALANCER } from './model/ids.js';
+import { checkExistingNetwork } from './existing-network.js';
 import { buildAwsGraph } from './model/index.js';
 import { autoscalingGroupHandler } from './resources/autoscaling-group.js';
 import { dnsRecordHandler } from './resources/dns-record.js';
@@ -25,6 +26,9 @@ import { securityGroupHandler } from './resources/security-group.js';
 import { subnetHandler } from './resources/subnet.js';
 import { targetGroupHandler } from './resources/target-group.js';
 import { vpcHandler } from './resources/vpc.js';
+import { elasticIpHandler } from './resources/elastic-ip.js';
+import { natGatewayHandler } from './resources/nat-gateway.js';
+import { sharedTagHandler } from './resources/shared-tag.js';
 import { awsRollingUpdate } from './rolling-update.js';
 import { awsCloud } from './cloud.js';
 
@@ -37,6 +41,9 @@ export const awsHandlers: ResourceHandler<AwsClients>[] = [
   subnetHandler,
   internetGatewayHandler,
   routeTableHandler,
+  elasticIpHandler,
+  natGatewayHandler,
+  sharedTagHandler,
   securityGroupHandler,
   securityGroupRulesHandler,
   iamRoleHandler,
@@ -108,6 +115,7 @@ export async function connectAws(cluster: Cluster, opts: ConnectOptions, options
   }
   const available = new Set(zones.filter((z) => !z.State || z.State === 'available').map((z) => z.ZoneName));
   assertZonesAvailable(cluster, (z) => available.has(z), () => `is not available in ${region} (ec2:DescribeAvailabilityZones lists ${[...available].sort().join(', ') || 'none'})`);
+  await checkExistingNetwork(cluster, clients);
   return clients;
 }
 
@@ -120,7 +128,8 @@ export function terraformPreamble(cluster: Cluster): Record<string, unknown> {
 
 /** `https://<api host>:6443`: the Route53 name when a DNS zone is used, else the load balancer's DNS name. */
 export function apiEndpoint(outputs: Record<string, Record<string, unknown>>): string | undefined {
-  const host = outputs[DNS_RECORD]?.fqdn ?? outputs[LOAD_BALANCER]?.dns_name;
+  // Without a public load balancer (spec.api.loadBalancerType internal) admins use the internal one.
+  const host = outputs[DNS_RECORD]?.fqdn ?? outputs[LOAD_BALANCER]?.dns_name ?? outputs[INTERNAL_LOAD_BALANCER]?.dns_name;
   return host ? `https://${host}:6443` : undefined;
 }
 

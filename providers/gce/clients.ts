@@ -19,6 +19,7 @@ export type GceService =
   | 'regionBackendServices'
   | 'forwardingRules'
   | 'regionTargetTcpProxies'
+  | 'routers'
   | 'instanceTemplates'
   | 'instanceGroupManagers'
   | 'zones'
@@ -35,6 +36,7 @@ const CLIENT_CLASSES: Record<GceService, string> = {
   regionBackendServices: 'RegionBackendServicesClient',
   forwardingRules: 'ForwardingRulesClient',
   regionTargetTcpProxies: 'RegionTargetTcpProxiesClient',
+  routers: 'RoutersClient',
   instanceTemplates: 'InstanceTemplatesClient',
   instanceGroupManagers: 'InstanceGroupManagersClient',
   zones: 'ZonesClient',

@@ -18,6 +18,9 @@ const REGIONS: Record<string, string> = {
   'me-west1': 'abc', 'me-central1': 'abc', 'me-central2': 'abc', 'africa-south1': 'abc',
 };
 
+/** GCE resource names (RFC 1035 labels). */
+const GCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 export const gceCloud: CloudFacts = {
   name: 'gce',
   title: 'GCE',
@@ -27,4 +30,15 @@ export const gceCloud: CloudFacts = {
   specIssues: (c) => (c.spec.project ? [] : [{ path: 'spec.project', message: 'is required on GCE (--project my-project)' }]),
   nodes: { name: 'gce', title: 'GCE', store: { scheme: 'gs', identity: 'their service account' }, ownHosts: false },
   orphanScope: { exampleRegion: 'us-central1', needsProject: true },
+  topology: {
+    noBastion: 'is not supported on GCE: reach private GCE nodes through IAP TCP forwarding (gcloud compute ssh --tunnel-through-iap); drop --bastion',
+    noNatModes: 'is an AWS setting: GCE Cloud NAT is one regional gateway that spans every zone; drop --nat',
+    existingNetworkIssues(c, add) {
+      const n = c.spec.networking;
+      if (!GCE_NAME.test(n.networkId ?? '')) add('spec.networking.networkId', `"${n.networkId}" is not a GCE network name (lowercase letters, digits and '-')`);
+      if (n.subnets === undefined || n.subnets.length !== 1) {
+        add('spec.networking.subnets', `needs exactly one existing subnetwork of network ${n.networkId} in region ${c.spec.region} (--subnets my-subnet)`);
+      } else if (!GCE_NAME.test(n.subnets[0])) add('spec.networking.subnets[0]', `"${n.subnets[0]}" is not a GCE subnetwork name`);
+    },
+  },
 };

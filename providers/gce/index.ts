@@ -8,7 +8,7 @@ import type { ConnectOptions, Provider } from '../../src/core/provider.js';
 import type { ResourceHandler } from '../../src/core/resource.js';
 import { createGceClients, type CallRecord, type GceClients } from './clients.js';
 import { classifyGceError, gceReasons } from './errors.js';
-import { API_ADDRESS, API_DNS_RECORD } from './model/ids.js';
+import { API_ADDRESS, API_DNS_RECORD, API_INTERNAL_ADDRESS } from './model/ids.js';
 import { buildGceGraph } from './model/index.js';
 import { addressHandler } from './resources/address.js';
 import { backendServiceHandler } from './resources/backend-service.js';
@@ -20,6 +20,8 @@ import { instanceGroupHandler } from './resources/instance-group.js';
 import { instanceTemplateHandler } from './resources/instance-template.js';
 import { networkHandler } from './resources/network.js';
 import { subnetworkHandler } from './resources/subnetwork.js';
+import { routerHandler } from './resources/router.js';
+import { checkExistingNetwork } from './existing-network.js';
 import { serviceAccountHandler } from './resources/service-account.js';
 import { bucketIamMemberHandler } from './resources/bucket-iam-member.js';
 import { targetTcpProxyHandler } from './resources/target-tcp-proxy.js';
@@ -35,6 +37,7 @@ export const gceHandlers: ResourceHandler<GceClients>[] = [
   bucketIamMemberHandler,
   networkHandler,
   subnetworkHandler,
+  routerHandler,
   firewallHandler,
   addressHandler,
   healthCheckHandler,
@@ -88,6 +91,7 @@ export async function connectGce(cluster: Cluster, opts: ConnectOptions, options
   const inRegion = [...up].filter((z): z is string => !!z && z.startsWith(`${spec.region}-`)).sort();
   assertZonesAvailable(cluster, (z) => up.has(z) && z.startsWith(`${spec.region}-`), () => `is not an available zone of ${spec.region} in project ${spec.project} (available: ${inRegion.join(', ') || 'none'})`);
   if (spec.api.dnsZone) clients.settings.dnsZone = await lookUpDnsZone(clients, spec.api.dnsZone, spec.project);
+  await checkExistingNetwork(cluster, clients);
   // The roles' state-store bindings (model/identity.ts) are found in the policy of the store's bucket.
   const store = opts.state.location;
   clients.settings.stateBuckets = store?.scheme === 'gs' ? [store.bucket] : [];
@@ -126,7 +130,8 @@ export function terraformPreamble(cluster: Cluster): Record<string, unknown> {
 
 /** `https://<api host>:6443`: the Cloud DNS name when a DNS zone is used, else the static address. */
 export function apiEndpoint(outputs: Record<string, Record<string, unknown>>): string | undefined {
-  const host = outputs[API_DNS_RECORD]?.fqdn ?? outputs[API_ADDRESS]?.address;
+  // Without a public load balancer (spec.api.loadBalancerType internal) admins use the internal address.
+  const host = outputs[API_DNS_RECORD]?.fqdn ?? outputs[API_ADDRESS]?.address ?? outputs[API_INTERNAL_ADDRESS]?.address;
   return typeof host === 'string' && host ? `https://${host}:6443` : undefined;
 }
 

@@ -63,3 +63,8 @@ export function subnetOf(parent: Cidr, newPrefix: number, index: number): Cidr {
   }
   return { base: parent.base + index * 2 ** (32 - newPrefix), prefix: newPrefix };
 }
+
+/** Whether every address of `inner` is in `outer`. */
+export function cidrContains(outer: Cidr, inner: Cidr): boolean {
+  return outer.prefix <= inner.prefix && cidrsOverlap(outer, inner);
+}

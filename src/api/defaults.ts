@@ -81,6 +81,8 @@ export function withDefaults(doc: Doc): Cluster {
       ...Object.fromEntries(NODE_GROUP_SHAPE_FIELDS.filter((f) => g[f] !== undefined).map((f) => [f, g[f]])),
     })),
   };
+  if (spec.topology !== undefined) out.topology = spec.topology;
+  if (spec.bastion !== undefined) out.bastion = { machineType: spec.bastion?.machineType ?? facts?.topology?.bastionMachineType ?? machineType };
   if (spec.project !== undefined) out.project = spec.project;
   if (spec.image !== undefined) out.image = spec.image;
   if (hosts !== undefined) out.hosts = hosts.map((h) => ({ ...h, port: h.port ?? 22, user: h.user ?? 'root' }));

@@ -7,6 +7,7 @@ import type { FieldIssue } from '../core/errors.js';
 import { componentIssues } from './component-rules.js';
 import { cidrIssue, cidrsOverlap, parseCidr } from './cidr.js';
 import { API_VERSION, KIND, type Cluster } from './types.js';
+import { topologyIssues } from './topology.js';
 import { isSupported, parseKubeVersion, supportedRange } from './version.js';
 import { isKnownZone, zoneRegion } from './zones.js';
 import { CNI_NAMES, isCniName } from './cni.js';
@@ -111,6 +112,7 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   });
 
   issues.push(...(cloud?.specIssues?.(c) ?? []));
+  topologyIssues(c, add);
   if (!cloud?.ownHosts) {
     if (s.hosts?.length) add('spec.hosts', `only bare-metal clusters have hosts (spec.cloud is ${s.cloud})`);
     if (s.api.frontEnd !== undefined) add('spec.api.frontEnd', `only bare-metal clusters choose an API front end (spec.cloud is ${s.cloud})`);

@@ -20,6 +20,29 @@ export interface NetworkingSpec {
   networkCIDR: string;
   /** The cluster's DNS domain (Service names end in it); unset: cluster.local. Fixed once the cluster is applied. */
   dnsDomain?: string;
+  /**
+   * An existing VPC (AWS `vpc-…`) or network (GCE name) the cluster uses instead of making its own: used, never
+   * changed (AWS: tagged `kubernetes.io/cluster/<name>=shared`, the tag removed again on delete) or deleted.
+   */
+  networkId?: string;
+  /** Existing subnets (AWS `subnet-…`, one per zone in spec.zones order; GCE: one subnetwork name in the region). */
+  subnets?: string[];
+  /** private topology (AWS): one NAT gateway per zone (default) or a single one for the whole cluster. */
+  nat?: NatMode;
+}
+
+/** public: instances have public addresses; private: they have none and reach out through NAT (docs/aws.md, docs/gce.md). */
+export type Topology = 'public' | 'private';
+export const TOPOLOGIES: readonly Topology[] = ['public', 'private'];
+export type NatMode = 'per-zone' | 'single';
+export const NAT_MODES: readonly NatMode[] = ['per-zone', 'single'];
+/** public: an internet-facing API load balancer for admins (plus the internal one nodes use); internal: only the internal one. */
+export type ApiLoadBalancerType = 'public' | 'internal';
+export const API_LOAD_BALANCER_TYPES: readonly ApiLoadBalancerType[] = ['public', 'internal'];
+
+/** A small SSH jump host in the public subnets (AWS): the only way in to private instances over SSH. */
+export interface BastionSpec {
+  machineType: string;
 }
 
 export interface ApiSpec {
@@ -33,6 +56,8 @@ export interface ApiSpec {
   frontEnd?: ApiFrontEnd;
   /** metal, frontEnd external: `host[:port]` of a load balancer the user runs in front of the API servers (port 6443 by default). */
   endpoint?: string;
+  /** aws/gce: see ApiLoadBalancerType; unset means public. */
+  loadBalancerType?: ApiLoadBalancerType;
 }
 
 export interface SshSpec {
@@ -129,6 +154,10 @@ export interface ClusterSpecBody {
   ssh: SshSpec;
   controlPlane: ControlPlaneSpec;
   nodeGroups: NodeGroupSpec[];
+  /** aws/gce: unset means public (what clusters made before topologies are). */
+  topology?: Topology;
+  /** aws: a bastion host; unset for none. */
+  bastion?: BastionSpec;
   /** gce only. */
   project?: string;
   /** Machine image override (AMI id, GCE image, ...); null: the provider looks up a current Ubuntu LTS. */

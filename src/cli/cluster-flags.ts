@@ -47,13 +47,21 @@ export async function clusterDocFromFlags(name: string, o: Record<string, any>, 
   if (o.cloud) spec.cloud = o.cloud;
   if (zones) spec.zones = zones;
   if (o.kubernetesVersion) spec.kubernetesVersion = o.kubernetesVersion;
-  if (o.networking) spec.networking = { cni: o.networking };
+  const networking: Doc = {};
+  if (o.networking) networking.cni = o.networking;
+  if (o.networkId !== undefined) networking.networkId = o.networkId;
+  if (o.subnets !== undefined) networking.subnets = list(o.subnets);
+  if (o.nat !== undefined) networking.nat = o.nat;
+  if (Object.keys(networking).length) spec.networking = networking;
+  if (o.topology !== undefined) spec.topology = o.topology;
+  if (o.bastion) spec.bastion = {};
   if (o.project) spec.project = o.project;
   if (o.image) spec.image = o.image;
   const api: Doc = {};
   // `--admin-access ''` is an (empty) answer, not an absent flag: the rules refuse it instead of defaulting it.
   if (o.adminAccess !== undefined) api.adminAccess = list(o.adminAccess);
   if (o.dnsZone) api.dnsZone = o.dnsZone;
+  if (o.apiLoadbalancerType !== undefined) api.loadBalancerType = o.apiLoadbalancerType;
   const ssh: Doc = {};
   if (o.sshAccess !== undefined) ssh.access = list(o.sshAccess);
   if (o.sshPublicKey) ssh.publicKey = (await readInputFile('--ssh-public-key', o.sshPublicKey, where)).trim();

@@ -47,7 +47,13 @@ const clusterFlags = (c: Command) => {
     .option('--admin-access <cidrs>', 'CIDRs allowed to reach the API')
     .option('--ssh-access <cidrs>', 'CIDRs allowed to reach SSH')
     .option('--project <id>', 'GCE project')
-    .option('--image <id>', 'machine image (default: current Ubuntu LTS)');
+    .option('--image <id>', 'machine image (default: current Ubuntu LTS)')
+    .addOption(new Option('--topology <topology>', 'public: instances with public addresses; private: none, egress through NAT').choices(['public', 'private']))
+    .option('--bastion', 'private topology: an SSH bastion host in the public subnets')
+    .addOption(new Option('--nat <mode>', 'private topology: NAT gateways per zone or a single one').choices(['per-zone', 'single']))
+    .option('--network-id <id>', 'use an existing VPC or network; never changed or deleted')
+    .option('--subnets <ids>', 'existing subnets of --network-id (see docs/aws.md, docs/gce.md)')
+    .addOption(new Option('--api-loadbalancer-type <type>', 'public: an internet-facing API load balancer; internal: only the in-network one').choices(['public', 'internal']));
   // Flags only one cloud takes (bare metal's --hosts) come from its cloud.ts.
   for (const { flag } of cloudCreateFlags()) c.option(flag.flags, flag.description);
   return c.option('--dns-zone <zone>', 'DNS zone to publish api.<name> in');

@@ -18,6 +18,10 @@ export const IMMUTABLE_PATHS = [
   'spec.networking.serviceCIDR',
   // Service names, certificates and every pod's resolv.conf carry the DNS domain.
   'spec.networking.dnsDomain',
+  // Another network or topology moves every instance and load balancer: a different cluster.
+  'spec.networking.networkId',
+  'spec.networking.subnets',
+  'spec.topology',
 ] as const;
 
 /**

@@ -41,8 +41,22 @@ export interface CloudFacts {
   nodes: BootstrapProvider;
   /** `create cluster` flags only this cloud takes (bare metal's --hosts), and how they become spec fields. */
   createFlags?: CloudFlag[];
+  /** The network topologies it takes (spec.topology, spec.bastion, an existing network); absent: none of them. */
+  topology?: TopologyFacts;
   /** `delete cluster NAME --cloud` without a state: what the scope needs besides --region. */
   orphanScope?: { exampleRegion: string; needsProject: boolean };
+}
+
+/** What a cloud says about network topologies (src/api/topology.ts holds the rules every cloud shares). */
+export interface TopologyFacts {
+  /** Machine type of the SSH bastion when the spec names none; absent: the cloud has no bastion. */
+  bastionMachineType?: string;
+  /** Why spec.bastion is refused on this cloud (and what to do instead), when it has none. */
+  noBastion?: string;
+  /** Why spec.networking.nat is refused on this cloud, when its NAT has no modes. */
+  noNatModes?: string;
+  /** Rules on spec.networking.networkId / subnets, which name the cloud's own objects. */
+  existingNetworkIssues(cluster: Cluster, add: (path: string, message: string) => void): void;
 }
 
 /** The known zones of a cloud, so a typo in --zones is caught before anything is written and the cloud is inferred from a zone. */

@@ -3,6 +3,7 @@
 // instance templates, zonal instance group managers (which create and delete labelled instances like the real
 // thing, list their managed instances with the template each was created from, and recreate members on the current
 // template: see recreateInstances below) and zones; operations (optionally RUNNING until waited on) with get/wait; list filters on labels and names;
+// Cloud Routers with their Cloud NAT configurations (`nats`, checked and filled in as the API does: see validateRouter);
 // and the real error shapes (404 notFound, 409 alreadyExists, 400 resourceInUseByAnotherResource, injected faults).
 // Deleting an object that another object still references is refused, as GCE does, so ordering bugs show up here.
 // The same server answers Cloud DNS paths (`/dns/v1/…`) from `dns` (see gce-dns.ts), as K8SUP_GCE_ENDPOINT expects,
@@ -136,6 +137,7 @@ const COLLECTIONS: Record<string, 'global' | 'region' | 'zone'> = {
   backendServices: 'region',
   forwardingRules: 'region',
   targetTcpProxies: 'region',
+  routers: 'region',
   instanceGroupManagers: 'zone',
   instances: 'zone',
 };
@@ -150,6 +152,7 @@ const KIND: Record<string, string> = {
   backendServices: 'compute#backendService',
   forwardingRules: 'compute#forwardingRule',
   targetTcpProxies: 'compute#targetTcpProxy',
+  routers: 'compute#router',
   instanceGroupManagers: 'compute#instanceGroupManager',
   instances: 'compute#instance',
 };
@@ -376,6 +379,7 @@ export class FakeCompute {
       obj.address ??= subnet ? this.ipInRange(subnet.ipCidrRange, this.nextIp++) : `203.0.113.${this.nextIp++}`;
       obj.status = 'RESERVED';
     }
+    if (collection === 'routers') this.fillRouter(obj);
     if (collection === 'forwardingRules') obj.portRange &&= /^\d+$/.test(obj.portRange) ? `${obj.portRange}-${obj.portRange}` : obj.portRange;
     if (collection === 'instanceGroupManagers') {
       obj.instanceGroup = `${this.base()}/${scopePath}/instanceGroups/${name}`;
@@ -440,6 +444,7 @@ export class FakeCompute {
         if (sa.email !== 'default' && !this.iam.has(sa.email)) throw new ComputeHttpError(400, 'invalid', `Invalid value for field 'resource.properties.serviceAccounts[0].email': '${sa.email}'. The user does not have access to service account '${sa.email}'.  User: 'k8sup-test'.  Ask a project owner to grant you the iam.serviceAccountUser role on the service account`);
       }
     }
+    if (collection === 'routers') this.validateRouter(scopePath, o);
     if (collection === 'targetTcpProxies') {
       const service = this.byLink(o.service);
       if (service?.loadBalancingScheme !== 'INTERNAL_MANAGED') bad('service', 'a regional target TCP proxy needs an INTERNAL_MANAGED backend service');
@@ -455,6 +460,66 @@ export class FakeCompute {
       );
       if (!proxySubnet) bad('network', 'An active proxy-only subnetwork is required in the same region and VPC as the forwarding rule');
     }
+  }
+
+  /**
+   * Cloud NAT as the routers API checks it (documented by Google): the router names an existing network; each NAT has
+   * a name (RFC 1035, unique in the router), natIpAllocateOption AUTO_ONLY (ephemeral addresses) or MANUAL_ONLY with
+   * natIps, and a sourceSubnetworkIpRangesToNat; LIST_OF_SUBNETWORKS names regular subnetworks of the router's network
+   * and region (never a proxy-only one), each with sourceIpRangesToNat. A subnetwork is served by at most one NAT of
+   * the region and network, and an ALL_SUBNETWORKS NAT by no other NAT at all.
+   */
+  private validateRouter(scopePath: string, o: Obj): void {
+    const bad = (field: string, why: string) => {
+      throw new ComputeHttpError(400, 'invalid', `Invalid value for field 'resource.${field}': ${why}`);
+    };
+    if (!o.network) bad('network', 'a router needs a network');
+    const region = `${this.base()}/${scopePath}`;
+    const nats: Obj[] = o.nats ?? [];
+    const names = new Set<string>();
+    const served = (nat: Obj): string[] | 'all' => (String(nat.sourceSubnetworkIpRangesToNat).startsWith('ALL_SUBNETWORKS') ? 'all' : (nat.subnetworks ?? []).map((x: Obj) => x.name));
+    nats.forEach((nat, i) => {
+      const p = `nats[${i}]`;
+      if (typeof nat.name !== 'string' || !NAME.test(nat.name)) bad(`${p}.name`, `'${nat.name}' must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'`);
+      if (names.has(nat.name)) bad(`${p}.name`, `NAT name '${nat.name}' is used twice in the router`);
+      names.add(nat.name);
+      if (!['AUTO_ONLY', 'MANUAL_ONLY'].includes(nat.natIpAllocateOption)) bad(`${p}.natIpAllocateOption`, `'${nat.natIpAllocateOption}' must be AUTO_ONLY or MANUAL_ONLY`);
+      if (nat.natIpAllocateOption === 'MANUAL_ONLY' && !(nat.natIps ?? []).length) bad(`${p}.natIps`, 'MANUAL_ONLY needs at least one NAT IP');
+      if (nat.natIpAllocateOption === 'AUTO_ONLY' && (nat.natIps ?? []).length) bad(`${p}.natIps`, 'AUTO_ONLY takes no NAT IPs');
+      const mode = nat.sourceSubnetworkIpRangesToNat;
+      if (!['ALL_SUBNETWORKS_ALL_IP_RANGES', 'ALL_SUBNETWORKS_ALL_PRIMARY_IP_RANGES', 'LIST_OF_SUBNETWORKS'].includes(mode)) bad(`${p}.sourceSubnetworkIpRangesToNat`, `'${mode}' is not a valid value`);
+      if (mode === 'LIST_OF_SUBNETWORKS') {
+        if (!(nat.subnetworks ?? []).length) bad(`${p}.subnetworks`, 'LIST_OF_SUBNETWORKS needs at least one subnetwork');
+        (nat.subnetworks as Obj[]).forEach((x, j) => {
+          const subnet = this.byLink(x.name);
+          if (!subnet || subnet.kind !== KIND.subnetworks) bad(`${p}.subnetworks[${j}].name`, `The resource '${x.name}' was not found`);
+          if (subnet!.network !== o.network || subnet!.region !== region) bad(`${p}.subnetworks[${j}].name`, "the subnetwork must be in the router's network and region");
+          if (subnet!.purpose === 'REGIONAL_MANAGED_PROXY') bad(`${p}.subnetworks[${j}].name`, 'a proxy-only subnetwork cannot use Cloud NAT');
+          if (!(x.sourceIpRangesToNat ?? []).length) bad(`${p}.subnetworks[${j}].sourceIpRangesToNat`, 'must list ALL_IP_RANGES, PRIMARY_IP_RANGE or LIST_OF_SECONDARY_IP_RANGES');
+        });
+      } else if ((nat.subnetworks ?? []).length) bad(`${p}.subnetworks`, `subnetworks are only listed with LIST_OF_SUBNETWORKS, not ${mode}`);
+    });
+    // Other routers' NATs in the same region and network.
+    for (const other of this.objects.values()) {
+      if (other.kind !== KIND.routers || other.selfLink === `${region}/routers/${o.name}` || other.network !== o.network || other.region !== region) continue;
+      for (const theirs of other.nats ?? []) {
+        for (const mine of nats) {
+          const a = served(mine), b = served(theirs);
+          const clash = a === 'all' || b === 'all' ? true : a.find((x) => b.includes(x));
+          if (clash) bad('nats', `NAT '${mine.name}' would serve ${a === 'all' ? 'every subnetwork' : clash === true ? 'a subnetwork' : lastSegment(clash)} that NAT '${theirs.name}' of router '${other.name}' already serves`);
+        }
+      }
+    }
+  }
+
+  /** What the API fills in on a NAT it stores (a get returns them; a client that compares them must expect them). */
+  private fillRouter(o: Obj): void {
+    o.nats = (o.nats ?? []).map((nat: Obj) => ({
+      endpointTypes: ['ENDPOINT_TYPE_VM'],
+      enableEndpointIndependentMapping: false,
+      type: 'PUBLIC',
+      ...nat,
+    }));
   }
 
   private remove(scopePath: string, collection: string, name: string): string {
@@ -487,6 +552,11 @@ export class FakeCompute {
     if (body.name && body.name !== name) throw new ComputeHttpError(400, 'invalid', 'name cannot be changed');
     this.checkReferences(body, obj.selfLink);
     const merged = { ...obj, ...structuredClone(body) };
+    if (collection === 'routers') {
+      if (body.network !== undefined && body.network !== obj.network) throw new ComputeHttpError(400, 'invalid', "Invalid value for field 'resource.network': a router's network cannot be changed");
+      this.validateRouter(scopePath, merged);
+      this.fillRouter(merged);
+    }
     this.objects.set(this.key(scopePath, collection, name), merged);
     return obj.selfLink;
   }
@@ -553,6 +623,13 @@ export class FakeCompute {
       tags: structuredClone(props.tags ?? {}),
       ...(props.scheduling ? { scheduling: structuredClone(props.scheduling) } : {}),
       disks: structuredClone(props.disks ?? []),
+      // The template's interfaces with what GCE allocates: an internal address, and an external one per access config.
+      networkInterfaces: (props.networkInterfaces ?? []).map((nic: Obj, i: number) => ({
+        ...structuredClone(nic),
+        name: `nic${i}`,
+        networkIP: `10.128.0.${this.nextIp++ % 250}`,
+        accessConfigs: (nic.accessConfigs ?? []).map((ac: Obj) => ({ ...ac, natIP: `198.51.100.${this.nextIp++ % 250}` })),
+      })),
       selfLink: `${this.base()}/${scopePath}/instances/${name}`,
       k8supManagedBy: igm.selfLink,
       k8supTemplate: igm.instanceTemplate,

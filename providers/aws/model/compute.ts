@@ -5,9 +5,11 @@ import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
 import {
-  INTERNAL_TARGET_GROUP, KEY_PAIR, TARGET_GROUP, controlPlaneGroupId, controlPlaneLaunchTemplateId, iamRoleId, instanceProfileId, nodeGroupId,
-  nodeGroupLaunchTemplateId, securityGroupId, subnetId, type Role,
+  BASTION_GROUP, BASTION_LAUNCH_TEMPLATE, BASTION_SECURITY_GROUP, KEY_PAIR, controlPlaneGroupId, controlPlaneLaunchTemplateId, iamRoleId,
+  instanceProfileId, nodeGroupId, nodeGroupLaunchTemplateId, securityGroupId, type Role,
 } from './ids.js';
+import { apiLoadBalancers } from './loadbalancer.js';
+import { clusterZones, instanceSubnetRef, publicSubnetRef } from './network.js';
 import { UBUNTU_NAME_PATTERN, UBUNTU_OWNER, clusterTags, groupName, keyPairName } from './names.js';
 import { userDataFor } from './user-data.js';
 import { keyPair } from '../resources/key-pair.js';
@@ -105,9 +107,9 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       launchTemplateId: ref(g.ltId, 'id'),
       minSize: g.minSize,
       maxSize: g.maxSize,
-      subnetIds: g.zones.map((z) => ref(subnetId(z), 'id')),
+      subnetIds: g.zones.map((z) => instanceSubnetRef(cluster, z)),
       // Every control plane serves both the admins' (public) and the cluster's (internal) API load balancer.
-      targetGroupArns: g.role === 'control-plane' ? [ref(TARGET_GROUP, 'arn'), ref(INTERNAL_TARGET_GROUP, 'arn')] : [],
+      targetGroupArns: g.role === 'control-plane' ? apiLoadBalancers(cluster).map((a) => ref(a.tg, 'arn')) : [],
       // Propagated to instances at launch (and so visible to the cloud provider and to delete's checks).
       tags: instanceTags,
     };
@@ -115,5 +117,50 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
     if (g.role === 'nodes') asgFields.spot = g.shape?.spot === true;
     nodes.push({ kind: 'autoscaling-group', id: g.asgId, fields: asgFields });
   }
+  if (s.bastion !== undefined && keyName !== null) nodes.push(...bastionNodes(cluster, imageId, keyName));
   return nodes;
+}
+
+/** What the bastion runs at boot: nothing to install (sshd of the image is the whole job). */
+export const BASTION_USER_DATA = '#!/bin/sh\n# k8sup bastion: an SSH jump host to the private instances; nothing to install.\n';
+
+/**
+ * The bastion: an Auto Scaling group of one in the public (utility) subnets, so a lost instance comes back by itself.
+ * It has no instance profile (it needs no AWS access) and no cluster role: it is not a Kubernetes node.
+ */
+function bastionNodes(cluster: Cluster, imageId: FieldValue, keyName: FieldValue): ResourceNode[] {
+  const name = cluster.metadata.name;
+  const instanceTags = { ...clusterTags(name, BASTION_GROUP), 'k8sup.io/role': 'bastion' };
+  return [
+    {
+      kind: 'launch-template',
+      id: BASTION_LAUNCH_TEMPLATE,
+      fields: {
+        name: groupName('bastion', name),
+        imageId,
+        instanceType: cluster.spec.bastion!.machineType,
+        keyName,
+        iamInstanceProfileArn: null,
+        securityGroupIds: [ref(BASTION_SECURITY_GROUP, 'id')],
+        rootVolume: { deviceName: '/dev/sda1', sizeGiB: 16, volumeType: 'gp3', encrypted: true },
+        metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1 },
+        userData: { template: BASTION_USER_DATA, vars: {} },
+        instanceTags,
+        tags: clusterTags(name, BASTION_LAUNCH_TEMPLATE),
+      },
+    },
+    {
+      kind: 'autoscaling-group',
+      id: BASTION_GROUP,
+      fields: {
+        name: groupName('bastion', name),
+        launchTemplateId: ref(BASTION_LAUNCH_TEMPLATE, 'id'),
+        minSize: 1,
+        maxSize: 1,
+        subnetIds: clusterZones(cluster).map((z) => publicSubnetRef(cluster, z)),
+        targetGroupArns: [],
+        tags: instanceTags,
+      },
+    },
+  ];
 }

@@ -14,7 +14,21 @@ export const INTERNAL_TARGET_GROUP = 'target-group/api-internal';
 export const INTERNAL_LISTENER = 'listener/api-internal';
 
 export type Role = 'control-plane' | 'nodes';
+/** The subnet a zone's instances are in (public topology: the zone's only subnet; private: its private subnet). */
 export const subnetId = (zone: string) => `subnet/${zone}`;
+/** private topology: the zone's public ("utility") subnet, for NAT gateways, internet-facing load balancers, the bastion. */
+export const utilitySubnetId = (zone: string) => `subnet/${zone}/utility`;
+/** private topology: NAT gateways and their Elastic IPs, one per zone (or one, `single`, in the first zone). */
+export const natGatewayId = (key: string) => `nat-gateway/${key}`;
+export const natAddressId = (key: string) => `elastic-ip/nat/${key}`;
+/** private topology: the zone's private route table (0.0.0.0/0 → its NAT gateway). */
+export const privateRouteTableId = (zone: string) => `route-table/private/${zone}`;
+/** An existing VPC or subnet the cluster uses: the `kubernetes.io/cluster/<name>=shared` tag k8sup adds (and removes). */
+export const sharedTagId = (what: string) => `shared-tag/${what}`;
+export const BASTION_SECURITY_GROUP = 'security-group/bastion';
+export const BASTION_SECURITY_GROUP_RULES = 'security-group-rules/bastion';
+export const BASTION_LAUNCH_TEMPLATE = 'launch-template/bastion';
+export const BASTION_GROUP = 'autoscaling-group/bastion';
 export const securityGroupId = (role: Role) => `security-group/${role}`;
 export const securityGroupRulesId = (role: Role) => `security-group-rules/${role}`;
 export const iamRoleId = (role: Role) => `iam-role/${role}`;

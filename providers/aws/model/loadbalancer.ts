@@ -12,10 +12,11 @@
 import type { Cluster } from '../../../src/api/types.js';
 import { ref, type ResourceNode } from '../../../src/core/resource.js';
 import {
-  DNS_RECORD, INTERNAL_LISTENER, INTERNAL_LOAD_BALANCER, INTERNAL_TARGET_GROUP, LISTENER, LOAD_BALANCER, TARGET_GROUP, VPC, subnetId,
+  DNS_RECORD, INTERNAL_LISTENER, INTERNAL_LOAD_BALANCER, INTERNAL_TARGET_GROUP, LISTENER, LOAD_BALANCER, TARGET_GROUP,
 } from './ids.js';
+import { apiLoadBalancerTypeOf } from '../../../src/api/topology.js';
 import { clusterTags, elbName } from './names.js';
-import { clusterZones } from './network.js';
+import { clusterZones, instanceSubnetRef, publicSubnetRef, vpcRef } from './network.js';
 
 export const API_PORT = 6443;
 
@@ -35,10 +36,18 @@ export const API_LOAD_BALANCERS: readonly ApiLoadBalancer[] = [
   { lb: INTERNAL_LOAD_BALANCER, tg: INTERNAL_TARGET_GROUP, listener: INTERNAL_LISTENER, prefix: 'api-int', scheme: 'internal', preserveClientIp: false },
 ];
 
+/** The API load balancers the cluster has: both, or (spec.api.loadBalancerType internal) only the internal one. */
+export function apiLoadBalancers(cluster: Cluster): readonly ApiLoadBalancer[] {
+  return apiLoadBalancerTypeOf(cluster) === 'internal' ? API_LOAD_BALANCERS.filter((a) => a.scheme === 'internal') : API_LOAD_BALANCERS;
+}
+
+/** The load balancer admins reach the API through (and `api.<name>` points at): the public one unless there is none. */
+export const adminLoadBalancerId = (cluster: Cluster) => (apiLoadBalancerTypeOf(cluster) === 'internal' ? INTERNAL_LOAD_BALANCER : LOAD_BALANCER);
+
 export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
   const name = cluster.metadata.name;
   const nodes: ResourceNode[] = [];
-  for (const a of API_LOAD_BALANCERS) {
+  for (const a of apiLoadBalancers(cluster)) {
     nodes.push(
       {
         kind: 'load-balancer',
@@ -47,7 +56,8 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
           name: elbName(a.prefix, cluster),
           type: 'network',
           scheme: a.scheme,
-          subnetIds: clusterZones(cluster).map((z) => ref(subnetId(z), 'id')),
+          // Internet-facing: the public subnets (utility subnets in the private topology); internal: the instances'.
+          subnetIds: clusterZones(cluster).map((z) => (a.scheme === 'internal' ? instanceSubnetRef(cluster, z) : publicSubnetRef(cluster, z))),
           tags: clusterTags(name, a.lb),
         },
       },
@@ -58,7 +68,7 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
           name: elbName(a.prefix, cluster),
           protocol: 'TCP',
           port: API_PORT,
-          vpcId: ref(VPC, 'id'),
+          vpcId: vpcRef(cluster),
           targetType: 'instance',
           // kube-apiserver serves /readyz to anonymous clients by default (system:public-info-viewer).
           healthCheck: { protocol: 'HTTPS', port: 'traffic-port', path: '/readyz', intervalSeconds: 10, healthyThresholdCount: 2, unhealthyThresholdCount: 2 },
@@ -87,7 +97,7 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
       fields: {
         zoneName: zone.replace(/\.$/, ''),
         name: `api.${name}`,
-        target: { dnsName: ref(LOAD_BALANCER, 'dns_name'), hostedZoneId: ref(LOAD_BALANCER, 'zone_id') },
+        target: { dnsName: ref(adminLoadBalancerId(cluster), 'dns_name'), hostedZoneId: ref(adminLoadBalancerId(cluster), 'zone_id') },
       },
     });
   }

@@ -5,8 +5,9 @@
 
 import type { Cluster } from '../../../src/api/types.js';
 import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
-import { VPC, securityGroupId, securityGroupRulesId, type Role } from './ids.js';
+import { BASTION_SECURITY_GROUP, BASTION_SECURITY_GROUP_RULES, securityGroupId, securityGroupRulesId, type Role } from './ids.js';
 import { clusterTags, groupName } from './names.js';
+import { vpcRef } from './network.js';
 
 export interface IngressRule {
   protocol: string; // 'tcp' | 'udp' | '-1'
@@ -30,6 +31,10 @@ export function securityNodes(cluster: Cluster): ResourceNode[] {
   const name = cluster.metadata.name;
   const s = cluster.spec;
   const nodes: ResourceNode[] = [];
+  // No key, no way to log in: port 22 stays closed rather than open to ssh.access for nothing. With a bastion, the
+  // cluster's instances take SSH from the bastion's security group only, and the bastion from ssh.access.
+  const bastion = s.bastion !== undefined && s.ssh.publicKey !== null;
+  const ssh: IngressRule[] = !s.ssh.publicKey ? [] : bastion ? [{ protocol: 'tcp', fromPort: 22, toPort: 22, sourceGroupId: ref(BASTION_SECURITY_GROUP, 'id') }] : tcpFrom(22, s.ssh.access);
   const ingress: Record<Role, IngressRule[]> = {
     'control-plane': [
       // Admins reach the API through the public NLB, which preserves their source address for instance targets:
@@ -38,23 +43,33 @@ export function securityNodes(cluster: Cluster): ResourceNode[] {
       // Nodes and joiners use the internal NLB, whose connections (it does not preserve client addresses) and both
       // NLBs' health checks come from VPC addresses: never cut off by a restricted `api.adminAccess`.
       ...tcpFrom(6443, [s.networking.networkCIDR]),
-      ...tcpFrom(22, s.ssh.access),
+      ...ssh,
       ...allFromGroups(),
     ],
-    nodes: [...tcpFrom(22, s.ssh.access), ...allFromGroups()],
+    nodes: [...ssh, ...allFromGroups()],
   };
   for (const role of ['control-plane', 'nodes'] as Role[]) {
     const sg = securityGroupId(role);
     nodes.push({
       kind: 'security-group',
       id: sg,
-      fields: { vpcId: ref(VPC, 'id'), groupName: groupName(role, name), description: `k8sup ${role} of ${name}`, tags: clusterTags(name, sg) },
+      fields: { vpcId: vpcRef(cluster), groupName: groupName(role, name), description: `k8sup ${role} of ${name}`, tags: clusterTags(name, sg) },
     });
     nodes.push({
       kind: 'security-group-rules',
       id: securityGroupRulesId(role),
       fields: { groupId: ref(sg, 'id'), ingress: ingress[role] as unknown as FieldValue[] },
     });
+  }
+  if (bastion) {
+    nodes.push(
+      {
+        kind: 'security-group',
+        id: BASTION_SECURITY_GROUP,
+        fields: { vpcId: vpcRef(cluster), groupName: groupName('bastion', name), description: `k8sup bastion of ${name}`, tags: clusterTags(name, BASTION_SECURITY_GROUP) },
+      },
+      { kind: 'security-group-rules', id: BASTION_SECURITY_GROUP_RULES, fields: { groupId: ref(BASTION_SECURITY_GROUP, 'id'), ingress: tcpFrom(22, s.ssh.access) as unknown as FieldValue[] } },
+    );
   }
   return nodes;
 }

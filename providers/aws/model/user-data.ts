@@ -14,6 +14,7 @@ import { awsCloud } from '../cloud.js';
 import { bootstrapBundle, renderBootstrapInstaller, renderBootstrapScript, renderLoader, type BootstrapBundle, type BootstrapInput, type NodeRole } from '../../../src/bootstrap/index.js';
 import { instanceGroups } from './compute.js';
 import { INTERNAL_LOAD_BALANCER, LOAD_BALANCER } from './ids.js';
+import { apiLoadBalancerTypeOf } from '../../../src/api/topology.js';
 
 export interface UserDataTemplate {
   template: string;
@@ -38,6 +39,8 @@ function bootstrapInputFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole
   const lbHost = placeholder('API_LB_DNS');
   const internalHost = placeholder('API_INTERNAL_LB_DNS');
   const dnsName = cluster.spec.api.dnsZone ? `api.${name}` : null;
+  // loadBalancerType internal: there is no public load balancer; admins use the internal one (from the VPC, a VPN…).
+  const hasPublic = apiLoadBalancerTypeOf(cluster) === 'public';
   return {
     cluster,
     role,
@@ -45,7 +48,7 @@ function bootstrapInputFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole
     provider: awsCloud.nodes,
     apiEndpoint: `${internalHost}:6443`,
     // The certificate must be valid for every name: admins use the public ones.
-    apiCertSANs: dnsName ? [dnsName, lbHost] : [lbHost],
+    apiCertSANs: [...(dnsName ? [dnsName] : []), hasPublic ? lbHost : internalHost],
     caCertHash: inputs.caCertHash,
     stateStoreUrl: inputs.stateStore,
     // Looked up once at create (spec.stateStore.region): nodes address and sign for the bucket's own region.
@@ -83,5 +86,6 @@ export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRol
   const bundle = bundleFor(cluster, inputs, role, nodeGroup);
   const env = Object.fromEntries(Object.entries(LB_ENV).map(([k, env]) => [env, placeholder(k)]));
   const template = renderLoader(bootstrapInputFor(cluster, inputs, role, nodeGroup), bundle, { env });
-  return { template, vars: { API_LB_DNS: ref(LOAD_BALANCER, 'dns_name'), API_INTERNAL_LB_DNS: ref(INTERNAL_LOAD_BALANCER, 'dns_name') } };
+  const hasPublic = apiLoadBalancerTypeOf(cluster) === 'public';
+  return { template, vars: { ...(hasPublic ? { API_LB_DNS: ref(LOAD_BALANCER, 'dns_name') } : {}), API_INTERNAL_LB_DNS: ref(INTERNAL_LOAD_BALANCER, 'dns_name') } };
 }

@@ -29,7 +29,8 @@ export interface LaunchTemplateFields {
   imageId: string | { lookup: ImageLookup };
   instanceType: string;
   keyName: string | null;
-  iamInstanceProfileArn: string;
+  /** null: no instance profile (the bastion needs no AWS access). */
+  iamInstanceProfileArn: string | null;
   securityGroupIds: string[];
   rootVolume: RootVolume;
   metadataOptions: MetadataOptions;
@@ -78,7 +79,7 @@ async function launchTemplateData(ctx: Ctx, f: LaunchTemplateFields): Promise<Re
     // Enumerations of the SDK: the spec's values are checked by the spec rules, EC2 checks them again.
     InstanceType: f.instanceType as _InstanceType,
     ...(f.keyName ? { KeyName: f.keyName } : {}),
-    IamInstanceProfile: { Arn: f.iamInstanceProfileArn },
+    ...(f.iamInstanceProfileArn ? { IamInstanceProfile: { Arn: f.iamInstanceProfileArn } } : {}),
     SecurityGroupIds: f.securityGroupIds,
     BlockDeviceMappings: [
       {
@@ -109,7 +110,7 @@ export function fieldsFromData(d: ResponseLaunchTemplateData): Omit<LaunchTempla
     imageId: d.ImageId ?? '',
     instanceType: d.InstanceType ?? '',
     keyName: d.KeyName ?? null,
-    iamInstanceProfileArn: d.IamInstanceProfile?.Arn ?? '',
+    iamInstanceProfileArn: d.IamInstanceProfile?.Arn ?? null,
     securityGroupIds: d.SecurityGroupIds ?? [],
     rootVolume: root
       ? { deviceName: root.DeviceName ?? '', sizeGiB: Number(root.Ebs?.VolumeSize), volumeType: root.Ebs?.VolumeType ?? '', encrypted: encrypted === true || encrypted === 'true' }
@@ -229,7 +230,7 @@ export const launchTemplateHandler = defineHandler({
         image_id: lookup ? terraformExpression(`data.aws_ami.${name}_image.id`) : f.imageId,
         instance_type: f.instanceType,
         ...(f.keyName ? { key_name: f.keyName } : {}),
-        iam_instance_profile: [{ arn: f.iamInstanceProfileArn }],
+        ...(f.iamInstanceProfileArn ? { iam_instance_profile: [{ arn: f.iamInstanceProfileArn }] } : {}),
         vpc_security_group_ids: f.securityGroupIds,
         block_device_mappings: [{ device_name: root.deviceName, ebs: [{ volume_size: root.sizeGiB, volume_type: root.volumeType, encrypted: root.encrypted, delete_on_termination: true }] }],
         metadata_options: [{ http_endpoint: md.httpEndpoint, http_tokens: md.httpTokens, http_put_response_hop_limit: md.httpPutResponseHopLimit }],

@@ -5,10 +5,15 @@ import type { RouteTable } from '@aws-sdk/client-ec2';
 import { clusterFilter, creating, ec2Retag, ignoreNotFound, paginate, sameSet, tagMap, tagSpec, type Ctx, type Tags } from './common.js';
 import { defineHandler, defineKind } from './define.js';
 
+/** A route to an internet gateway (`gatewayId`) or, in the private topology's route tables, a NAT gateway. */
 export interface Route {
   destinationCidrBlock: string;
-  gatewayId: string;
+  gatewayId?: string;
+  natGatewayId?: string;
 }
+
+/** Where a route goes, for comparing a desired route with a live one. */
+const target = (r: Route) => (r.natGatewayId ? `nat:${r.natGatewayId}` : `gw:${r.gatewayId ?? ''}`);
 export interface RouteTableFields {
   vpcId: string;
   routes: Route[];
@@ -23,7 +28,9 @@ type LiveRouteTable = RouteTable & { RouteTableId: string };
 function liveRoutes(rt: RouteTable): Route[] {
   // The VPC's own local route is implicit and not ours to manage.
   return (rt.Routes ?? []).flatMap((r) =>
-    r.GatewayId !== 'local' && r.DestinationCidrBlock ? [{ destinationCidrBlock: r.DestinationCidrBlock, gatewayId: r.GatewayId ?? '' }] : [],
+    r.GatewayId !== 'local' && r.DestinationCidrBlock
+      ? [r.NatGatewayId ? { destinationCidrBlock: r.DestinationCidrBlock, natGatewayId: r.NatGatewayId } : { destinationCidrBlock: r.DestinationCidrBlock, gatewayId: r.GatewayId ?? '' }]
+      : [],
   );
 }
 
@@ -41,14 +48,14 @@ async function reconcile(ctx: Ctx, rt: LiveRouteTable, f: RouteTableFields) {
   const want = f.routes ?? [];
   const have = liveRoutes(rt);
   for (const r of have) {
-    if (!want.some((w) => w.destinationCidrBlock === r.destinationCidrBlock && w.gatewayId === r.gatewayId)) {
+    if (!want.some((w) => w.destinationCidrBlock === r.destinationCidrBlock && target(w) === target(r))) {
       await ignoreNotFound(() => ec2.call('DeleteRoute', { RouteTableId, DestinationCidrBlock: r.destinationCidrBlock }));
     }
   }
   for (const w of want) {
     const same = have.find((r) => r.destinationCidrBlock === w.destinationCidrBlock);
-    if (same?.gatewayId === w.gatewayId) continue;
-    const route = { RouteTableId, DestinationCidrBlock: w.destinationCidrBlock, GatewayId: w.gatewayId };
+    if (same && target(same) === target(w)) continue;
+    const route = { RouteTableId, DestinationCidrBlock: w.destinationCidrBlock, ...(w.natGatewayId ? { NatGatewayId: w.natGatewayId } : { GatewayId: w.gatewayId }) };
     await creating(`route ${w.destinationCidrBlock}`, () => (same ? ec2.call('ReplaceRoute', route) : ec2.call('CreateRoute', route)));
   }
   const wantSubnets = f.subnetIds ?? [];
@@ -95,7 +102,7 @@ export const routeTableHandler = defineHandler({
     const routes = (f.routes ?? []).map((r, i) => ({
       type: 'aws_route',
       name: `${name}_route_${i}`,
-      body: { route_table_id: self, destination_cidr_block: r.destinationCidrBlock, gateway_id: r.gatewayId },
+      body: { route_table_id: self, destination_cidr_block: r.destinationCidrBlock, ...(r.natGatewayId ? { nat_gateway_id: r.natGatewayId } : { gateway_id: r.gatewayId }) },
     }));
     const associations = (f.subnetIds ?? []).map((s, i) => ({ type: 'aws_route_table_association', name: `${name}_${i}`, body: { route_table_id: self, subnet_id: s } }));
     return { body: { vpc_id: f.vpcId, tags: f.tags }, extra: [...routes, ...associations] };

@@ -6,7 +6,9 @@ import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
 import type { NodeRole } from '../../../src/bootstrap/index.js';
-import { API_ADDRESS, API_INTERNAL_ADDRESS, instanceGroupId, instanceTemplateId, NETWORK, serviceAccountId, subnetworkId } from './ids.js';
+import { adminAddressId, API_INTERNAL_ADDRESS, instanceGroupId, instanceTemplateId, serviceAccountId } from './ids.js';
+import { networkLink, subnetworkLink } from './network.js';
+import { topologyOf } from '../../../src/api/topology.js';
 import { clusterLabels, contentHash, LABEL_NODE_GROUP, LABEL_ROLE, networkTag, resourceName } from './names.js';
 import { startupScriptFor } from './startup-script.js';
 
@@ -92,10 +94,11 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       image: sourceImage(cluster, g.shape?.image),
       diskSizeGb: g.shape?.rootVolume?.size ?? DISK_SIZE_GB[g.role],
       diskType: g.shape?.rootVolume?.type ?? 'pd-balanced',
-      network: ref(NETWORK, 'selfLink'),
-      subnetwork: ref(subnetworkId(s.region), 'selfLink'),
-      // An ephemeral public address for outbound traffic (packages, images); there is no Cloud NAT.
-      externalIp: true,
+      network: networkLink(cluster),
+      subnetwork: subnetworkLink(cluster),
+      // public: an ephemeral public address for outbound traffic (packages, images); private: none, and the
+      // region's Cloud NAT (network.ts) is the way out.
+      externalIp: topologyOf(cluster) !== 'private',
       // Pods' addresses leave the node unchanged (routed or encapsulated pod networks).
       canIpForward: true,
       networkTags: [networkTag(cluster, g.role)],
@@ -109,7 +112,7 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       startupScript: startupScriptFor(cluster, inputs, g.bootstrapRole, g.group),
       // The internal load balancer's address is the bootstrap's API endpoint; the public one only a certificate name.
       apiAddress: ref(API_INTERNAL_ADDRESS, 'address'),
-      apiPublicAddress: ref(API_ADDRESS, 'address'),
+      apiPublicAddress: ref(adminAddressId(cluster), 'address'),
     };
     // Spot VMs (provisioning model SPOT): the group recreates a reclaimed one. Only set when asked for, so templates of
     // groups without it keep their content hash.

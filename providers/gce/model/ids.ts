@@ -1,5 +1,8 @@
 // Graph ids of the GCE model. Stable across runs; recorded in each object's description marker.
 
+import type { Cluster } from '../../../src/api/types.js';
+import { apiLoadBalancerTypeOf } from '../../../src/api/topology.js';
+
 export const NETWORK = 'network';
 export const subnetworkId = (region: string) => `subnetwork/${region}`;
 export const FIREWALL_INTERNAL = 'firewall/internal';
@@ -12,6 +15,8 @@ export const API_BACKEND_SERVICE = 'backend-service/api';
 export const API_FORWARDING_RULE = 'forwarding-rule/api';
 /** The cluster's own path to the API (kubelets, kube-proxy, joining control planes): see loadbalancer.ts. */
 export const API_INTERNAL_ADDRESS = 'address/api-internal';
+/** The address admins reach the API at (and `api.<name>` points at): the public one, or the internal one without it. */
+export const adminAddressId = (cluster: Cluster) => (apiLoadBalancerTypeOf(cluster) === 'internal' ? API_INTERNAL_ADDRESS : API_ADDRESS);
 export const API_INTERNAL_HEALTH_CHECK = 'health-check/api-internal';
 export const API_INTERNAL_BACKEND_SERVICE = 'backend-service/api-internal';
 export const API_INTERNAL_PROXY = 'target-tcp-proxy/api-internal';
@@ -19,6 +24,8 @@ export const API_INTERNAL_FORWARDING_RULE = 'forwarding-rule/api-internal';
 /** The proxy-only subnetwork the internal proxy load balancer's Envoy proxies run in (one per region and network). */
 export const proxySubnetworkId = (region: string) => `subnetwork/${region}/proxy-only`;
 export const FIREWALL_API_PROXIES = 'firewall/api-internal-proxies';
+/** private topology: the Cloud Router whose Cloud NAT gives instances without external addresses a way out. */
+export const routerId = (region: string) => `router/${region}`;
 /** Per-role identity: a service account per role and its access to the state bucket. */
 export type IdentityRole = 'control-plane' | 'node';
 export const serviceAccountId = (role: IdentityRole) => `service-account/${role}`;

@@ -16,10 +16,14 @@ import { ref, type ResourceNode } from '../../../src/core/resource.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import {
   API_ADDRESS, API_BACKEND_SERVICE, API_DNS_RECORD, API_FORWARDING_RULE, API_HEALTH_CHECK, API_INTERNAL_ADDRESS, API_INTERNAL_BACKEND_SERVICE, API_INTERNAL_HEALTH_CHECK,
-  API_INTERNAL_FORWARDING_RULE, API_INTERNAL_PROXY, NETWORK, instanceGroupId, proxySubnetworkId, subnetworkId,
+  API_INTERNAL_FORWARDING_RULE, API_INTERNAL_PROXY, adminAddressId, instanceGroupId, proxySubnetworkId,
 } from './ids.js';
 import { clusterLabels, resourceName } from './names.js';
 import { instanceGroups } from './compute.js';
+import { networkLink, subnetworkLink } from './network.js';
+import { apiLoadBalancerTypeOf } from '../../../src/api/topology.js';
+/** The public load balancer's parts, which spec.api.loadBalancerType internal leaves out. */
+const PUBLIC_PARTS = new Set([API_ADDRESS, API_HEALTH_CHECK, API_BACKEND_SERVICE, API_FORWARDING_RULE]);
 
 /** Idle timeout of the internal proxy (seconds): watches stay open for a long time between events. */
 export const API_PROXY_IDLE_TIMEOUT_SEC = 3600;
@@ -47,7 +51,7 @@ export function apiDnsRecordNodes(cluster: Cluster): ResourceNode[] {
       hint: `Name the cluster inside the zone (e.g. demo.${dnsZone.replace(/\.$/, '')}) or pass the zone that holds it.`,
     });
   }
-  return [{ kind: 'dns-record', id: API_DNS_RECORD, fields: { dnsZone, name, type: 'A', ttl: API_DNS_TTL, rrdatas: [ref(API_ADDRESS, 'address')] } }];
+  return [{ kind: 'dns-record', id: API_DNS_RECORD, fields: { dnsZone, name, type: 'A', ttl: API_DNS_TTL, rrdatas: [ref(adminAddressId(cluster), 'address')] } }];
 }
 
 function apiHealthCheck(cluster: Cluster, region: string, id: string, suffix: string): ResourceNode {
@@ -69,6 +73,11 @@ function apiHealthCheck(cluster: Cluster, region: string, id: string, suffix: st
 }
 
 export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
+  const all = allLoadBalancerNodes(cluster);
+  return apiLoadBalancerTypeOf(cluster) === 'internal' ? all.filter((n) => !PUBLIC_PARTS.has(n.id)) : all;
+}
+
+function allLoadBalancerNodes(cluster: Cluster): ResourceNode[] {
   const name = cluster.metadata.name;
   const region = cluster.spec.region;
   const controlPlaneGroups = instanceGroups(cluster).filter((g) => g.role === 'control-plane');
@@ -113,7 +122,7 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
     {
       kind: 'address',
       id: API_INTERNAL_ADDRESS,
-      fields: { name: resourceName(cluster, 'api-internal'), region, addressType: 'INTERNAL', subnetwork: ref(subnetworkId(region), 'selfLink'), labels: clusterLabels(name) },
+      fields: { name: resourceName(cluster, 'api-internal'), region, addressType: 'INTERNAL', subnetwork: subnetworkLink(cluster), labels: clusterLabels(name) },
     },
     {
       kind: 'backend-service',
@@ -148,8 +157,8 @@ export function loadBalancerNodes(cluster: Cluster): ResourceNode[] {
         IPProtocol: 'TCP',
         portRange: '6443-6443',
         loadBalancingScheme: 'INTERNAL_MANAGED',
-        network: ref(NETWORK, 'selfLink'),
-        subnetwork: ref(subnetworkId(region), 'selfLink'),
+        network: networkLink(cluster),
+        subnetwork: subnetworkLink(cluster),
         target: ref(API_INTERNAL_PROXY, 'selfLink'),
         labels: clusterLabels(name),
       },

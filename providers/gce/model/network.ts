@@ -4,10 +4,11 @@
 // proxies (the cluster's own path: never restricted by `api.adminAccess`), SSH from `ssh.access`.
 
 import type { Cluster } from '../../../src/api/types.js';
-import { ref, type ResourceNode } from '../../../src/core/resource.js';
+import { apiLoadBalancerTypeOf, topologyOf } from '../../../src/api/topology.js';
+import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
 import { InvalidInputError } from '../../../src/core/errors.js';
 import { cidrsOverlap, parseCidr } from '../../../src/api/cidr.js';
-import { FIREWALL_API, FIREWALL_API_HEALTH, FIREWALL_API_PROXIES, FIREWALL_INTERNAL, FIREWALL_SSH, NETWORK, proxySubnetworkId, subnetworkId } from './ids.js';
+import { FIREWALL_API, FIREWALL_API_HEALTH, FIREWALL_API_PROXIES, FIREWALL_INTERNAL, FIREWALL_SSH, NETWORK, proxySubnetworkId, routerId, subnetworkId } from './ids.js';
 import { networkTag, resourceName } from './names.js';
 
 /**
@@ -33,19 +34,63 @@ export function proxySubnetCidr(cluster: Cluster): string {
   return free;
 }
 
+const COMPUTE = 'https://www.googleapis.com/compute/v1';
+
+/**
+ * The cluster's network: its own (a Ref to the network resource) or the one the user brings (spec.networking.networkId,
+ * by self link: there is no resource for it in the graph, so nothing ever changes or deletes it).
+ */
+export function networkLink(cluster: Cluster): FieldValue {
+  const n = cluster.spec.networking;
+  return n.networkId !== undefined ? `${COMPUTE}/projects/${cluster.spec.project}/global/networks/${n.networkId}` : ref(NETWORK, 'selfLink');
+}
+
+/** The subnetwork the instances and the internal API address are in: the cluster's own, or the user's (by self link). */
+export function subnetworkLink(cluster: Cluster): FieldValue {
+  const s = cluster.spec;
+  const existing = s.networking.networkId !== undefined ? s.networking.subnets?.[0] : undefined;
+  return existing !== undefined ? `${COMPUTE}/projects/${s.project}/regions/${s.region}/subnetworks/${existing}` : ref(subnetworkId(s.region), 'selfLink');
+}
+
 export function networkNodes(cluster: Cluster): ResourceNode[] {
   const name = cluster.metadata.name;
   const s = cluster.spec;
-  const network = ref(NETWORK, 'selfLink');
+  const network = networkLink(cluster);
   const cpTag = networkTag(cluster, 'control-plane');
   const nodeTag = networkTag(cluster, 'node');
-  const nodes: ResourceNode[] = [
-    { kind: 'network', id: NETWORK, fields: { name: resourceName(cluster, 'net'), autoCreateSubnetworks: false, routingMode: 'REGIONAL', mtu: 1460 } },
-    {
-      kind: 'subnetwork',
-      id: subnetworkId(s.region),
-      fields: { name: resourceName(cluster, s.region), region: s.region, network, ipCidrRange: s.networking.networkCIDR, privateIpGoogleAccess: true },
-    },
+  const nodes: ResourceNode[] = [];
+  if (s.networking.networkId === undefined) {
+    nodes.push(
+      { kind: 'network', id: NETWORK, fields: { name: resourceName(cluster, 'net'), autoCreateSubnetworks: false, routingMode: 'REGIONAL', mtu: 1460 } },
+      {
+        kind: 'subnetwork',
+        id: subnetworkId(s.region),
+        fields: { name: resourceName(cluster, s.region), region: s.region, network, ipCidrRange: s.networking.networkCIDR, privateIpGoogleAccess: true },
+      },
+    );
+  }
+  if (topologyOf(cluster) === 'private') {
+    // Instances have no external address: Cloud NAT (on a Cloud Router, regional) is their way out, for the cluster's
+    // subnetwork only, so it never takes over other subnetworks of a network the user brings.
+    nodes.push({
+      kind: 'router',
+      id: routerId(s.region),
+      fields: {
+        name: resourceName(cluster, `${s.region}-nat`),
+        region: s.region,
+        network,
+        nats: [
+          {
+            name: resourceName(cluster, 'nat'),
+            natIpAllocateOption: 'AUTO_ONLY',
+            sourceSubnetworkIpRangesToNat: 'LIST_OF_SUBNETWORKS',
+            subnetworks: [{ name: subnetworkLink(cluster), sourceIpRangesToNat: ['ALL_IP_RANGES'] }],
+          },
+        ],
+      },
+    });
+  }
+  nodes.push(
     {
       kind: 'subnetwork',
       id: proxySubnetworkId(s.region),
@@ -108,8 +153,11 @@ export function networkNodes(cluster: Cluster): ResourceNode[] {
         targetTags: [cpTag],
       },
     },
-  ];
-  if (s.ssh.access.length) {
+  );
+  // The public passthrough load balancer keeps client addresses, so firewall/api is its allow-list: none without it.
+  if (apiLoadBalancerTypeOf(cluster) === 'internal') nodes.splice(nodes.findIndex((n) => n.id === FIREWALL_API), 1);
+  // No key in the metadata, no way to log in: port 22 stays closed rather than open to ssh.access for nothing.
+  if (s.ssh.publicKey && s.ssh.access.length) {
     nodes.push({
       kind: 'firewall',
       id: FIREWALL_SSH,
