@@ -4,6 +4,7 @@
 import { API_VERSION, KIND, type Cluster, type CloudName, type ClusterSpecBody, type NodeGroupSpec } from './types.js';
 import { DEFAULT_KUBERNETES_VERSION } from './version.js';
 import { zoneShape } from './zones.js';
+import { etcdWithDefaults } from './etcd-backups.js';
 
 export const DEFAULT_MACHINE_TYPE: Record<CloudName, string> = { aws: 't3.medium', gce: 'e2-standard-2', metal: 'host' };
 export const DEFAULT_NETWORKING = { cni: 'calico', podCIDR: '100.96.0.0/11', serviceCIDR: '100.64.0.0/13', networkCIDR: '172.20.0.0/16' } as const;
@@ -61,6 +62,7 @@ export function withDefaults(doc: Doc): Cluster {
   if (hosts !== undefined) out.hosts = hosts.map((h) => ({ ...h, port: h.port ?? 22, user: h.user ?? 'root' }));
   if (spec.assets !== undefined) out.assets = { baseURL: null, registryMirror: null, ...spec.assets };
   if (spec.stateStore !== undefined) out.stateStore = { ...spec.stateStore };
+  if (spec.etcd !== undefined) out.etcd = etcdWithDefaults(spec.etcd);
   return {
     apiVersion: doc.apiVersion ?? API_VERSION,
     kind: doc.kind ?? KIND,

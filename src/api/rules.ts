@@ -7,6 +7,7 @@ import { parseHostPort } from './endpoint.js';
 import { API_FRONT_ENDS, API_VERSION, KIND, type Cluster } from './types.js';
 import { isSupported, parseKubeVersion, supportedRange } from './version.js';
 import { isKnownZone, zoneShape } from './zones.js';
+import { etcdBackupsIssues } from './etcd-backups.js';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const UID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -111,6 +112,7 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
     if (s.api.frontEnd !== undefined) add('spec.api.frontEnd', `only bare-metal clusters choose an API front end (spec.cloud is ${s.cloud})`);
     if (s.api.endpoint !== undefined) add('spec.api.endpoint', `only bare-metal clusters take an external API endpoint (spec.cloud is ${s.cloud})`);
   }
+  issues.push(...etcdBackupsIssues(s));
   return issues;
 }
 

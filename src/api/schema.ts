@@ -38,6 +38,7 @@ const CLUSTER: ObjectShape = obj({
     hosts: list(HOST),
     assets: obj({ baseURL: 'string?', registryMirror: 'string?' }),
     stateStore: obj({ region: 'string' }),
+    etcd: obj({ backups: obj({ schedule: 'string', retain: 'integer' }) }),
   }),
 });
 

@@ -72,6 +72,19 @@ export interface AssetsSpec {
   registryMirror: string | null;
 }
 
+/** Scheduled etcd snapshots to the state store (docs/backups.md). */
+export interface EtcdBackupsSpec {
+  /** `hourly`, `daily`, a systemd OnCalendar expression, or `off`. */
+  schedule: string;
+  /** How many scheduled backups to keep (older ones are deleted after each new one). */
+  retain: number;
+}
+
+export interface EtcdSpec {
+  /** Absent (clusters created before backups existed): no backup timer. `create` fills it in for new clusters. */
+  backups?: EtcdBackupsSpec;
+}
+
 export interface ClusterSpecBody {
   cloud: CloudName;
   region: string;
@@ -91,6 +104,7 @@ export interface ClusterSpecBody {
   assets?: AssetsSpec;
   /** Facts about the state store k8sup looked up at create: the S3 bucket's own region (nodes address it there). */
   stateStore?: { region?: string };
+  etcd?: EtcdSpec;
 }
 
 export interface ClusterMetadata {

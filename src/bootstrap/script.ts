@@ -7,6 +7,7 @@ import { renderApiFrontEndFiles } from './api-front-end.js';
 import { firewallPlan } from './host-firewall.js';
 import { assetUrl, resolveBootstrapInput, type ResolvedInput } from './inputs.js';
 import { renderKubeadmConfigFor } from './kubeadm-config.js';
+import { etcdBackupVars, hasEtcdBackups } from './etcd-backup.js';
 import { shellQuote, yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
 import type { BootstrapInput } from './types.js';
@@ -72,6 +73,7 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   // Token publishing comes before the pod network: workers can join (NotReady) while the CNI is still rolling out.
   if (r.isControlPlane && r.isCloud) fragments.push('token-refresh-install.sh');
   if (vars.etcdLeave) fragments.push('etcd-leave-install.sh');
+  if (hasEtcdBackups(r)) fragments.push('etcd-backup-install.sh');
   if (input.role === 'control-plane-init') fragments.push('cni.sh');
   fragments.push('footer.sh');
   return fragments.map((f) => renderShell(`bootstrap/${f}`, vars)).join('');
@@ -154,7 +156,7 @@ export function s3Address(bucket: string, region: string): { s3Host: string; s3B
     : { s3Host: `${bucket}.s3.${region}.${domain}`, s3BucketPath: '' };
 }
 
-function scriptVars(r: ResolvedInput): TemplateVars {
+export function scriptVars(r: ResolvedInput): TemplateVars {
   const { input } = r;
   const spec = input.cluster.spec;
   const role = input.role;
@@ -271,5 +273,6 @@ function scriptVars(r: ResolvedInput): TemplateVars {
   vars.tokenRefreshScript = r.isCloud && r.isControlPlane ? embedded(tokenRefreshScript(r, vars)) : '';
   vars.etcdLeaveUnit = embedded(loadTemplate('node/k8sup-etcd-leave.service'));
   vars.etcdLeaveScript = r.isCloud && r.isControlPlane ? embedded(etcdLeaveScript(vars)) : '';
+  Object.assign(vars, etcdBackupVars(r, vars));
   return vars;
 }

@@ -12,6 +12,7 @@ import { generatePki, storePkiForCreate } from '../cluster/pki-store.js';
 import { mutateCluster, writeSpec } from '../cluster/spec-store.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { withStateStoreRegion } from '../cluster/state-store-region.js';
+import { withDefaultEtcdBackups } from '../api/etcd-backups.js';
 import { checkSavedPlanFlags, planAndApply, type ApplyFlags } from './apply-flow.js';
 import type { CliContext } from './context.js';
 import { suggest } from './suggest.js';
@@ -46,7 +47,8 @@ export async function createCluster(ctx: CliContext, given: Cluster, flags: Appl
   if (typeof flags.admin === 'string') (await import('../pki/index.js')).parseDuration(flags.admin);
   const store = await ctx.openStore();
   // Asked once, here, and kept in the spec: nodes address the state bucket in its own region.
-  const requested = await withStateStoreRegion(given, store);
+  // New clusters back up etcd on a schedule unless their spec says otherwise (docs/backups.md).
+  const requested = withDefaultEtcdBackups(await withStateStoreRegion(given, store));
   // Everything that can reject the input runs before the first write: the store must suit an apply, and the
   // provider must be able to build the cluster's resources (bootstrap scripts included) from this spec.
   const provider = await loadProviderFor(requested);

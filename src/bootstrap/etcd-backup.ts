@@ -1,0 +1,77 @@
+// The etcd backup and restore scripts of control planes (docs/backups.md): k8sup-etcd-backup snapshots the local
+// member with etcdctl and the etcd client certificate, on the timer of spec.etcd.backups; on clouds it uploads to
+// `<cluster>/backups/etcd/<id>/` with the instance's identity, on metal it keeps the snapshot on the host for
+// `k8sup backup cluster` to copy over SSH. k8sup-etcd-restore swaps a member's data dir for a snapshot's.
+
+import { backupSchedule } from '../api/etcd-backups.js';
+import type { ResolvedInput } from './inputs.js';
+import { shellQuote } from './quote.js';
+import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
+import { resolveBootstrapInput } from './inputs.js';
+import type { BootstrapInput } from './types.js';
+// (script.ts imports this module too; scriptVars is only called at render time, so the cycle is harmless.)
+import { scriptVars } from './script.js';
+
+export const ETCD_BACKUP_SCRIPT_PATH = '/usr/local/sbin/k8sup-etcd-backup';
+export const ETCD_RESTORE_SCRIPT_PATH = '/usr/local/sbin/k8sup-etcd-restore';
+
+function renderShell(name: string, vars: TemplateVars): string {
+  return renderTemplate(loadTemplate(name), vars, shellQuote, name);
+}
+
+function embedded(text: string): string {
+  return text.replace(/\n+$/, '');
+}
+
+/** Whether a control plane of this cluster carries the backup and restore scripts (spec.etcd.backups is set). */
+export function hasEtcdBackups(r: ResolvedInput): boolean {
+  return r.isControlPlane && r.input.cluster.spec.etcd?.backups !== undefined;
+}
+
+function backupVars(r: ResolvedInput, vars: TemplateVars): TemplateVars {
+  const backups = r.input.cluster.spec.etcd?.backups;
+  // store_has (the retention index) is part of the store functions only when asked for.
+  return { ...vars, guardInit: true, backupSchedule: backupSchedule(r.input.cluster.spec) ?? 'off', backupRetain: String(backups?.retain ?? 1) };
+}
+
+function storeFragments(r: ResolvedInput, extra: string[]): string[] {
+  return r.isCloud ? [`bootstrap/store-${r.input.provider}.sh`, ...extra] : [];
+}
+
+function backupScript(r: ResolvedInput, vars: TemplateVars): string {
+  const v = backupVars(r, vars);
+  return ['bootstrap/etcd-backup.sh', ...storeFragments(r, [`bootstrap/etcd-backup-store-${r.input.provider}.sh`]), 'bootstrap/etcd-tools.sh', 'bootstrap/etcd-backup-body.sh']
+    .map((f) => renderShell(f, v))
+    .join('');
+}
+
+function restoreScript(r: ResolvedInput, vars: TemplateVars): string {
+  const v = backupVars(r, vars);
+  return ['bootstrap/etcd-restore.sh', ...storeFragments(r, []), 'bootstrap/etcd-tools.sh', 'bootstrap/etcd-restore-body.sh'].map((f) => renderShell(f, v)).join('');
+}
+
+/** Values etcd-backup-install.sh uses, added to the bootstrap script's (script.ts scriptVars). */
+export function etcdBackupVars(r: ResolvedInput, vars: TemplateVars): TemplateVars {
+  if (!hasEtcdBackups(r)) return { etcdBackupScript: '', etcdRestoreScript: '', etcdBackupService: '', etcdBackupTimer: '' };
+  const schedule = backupSchedule(r.input.cluster.spec);
+  return {
+    etcdBackupScript: embedded(backupScript(r, vars)),
+    etcdRestoreScript: embedded(restoreScript(r, vars)),
+    etcdBackupService: embedded(loadTemplate('node/k8sup-etcd-backup.service')),
+    etcdBackupTimer: schedule === null ? '' : embedded(renderTemplate(loadTemplate('node/k8sup-etcd-backup.timer'), { schedule }, (s) => s, 'node/k8sup-etcd-backup.timer')),
+  };
+}
+
+/** /usr/local/sbin/k8sup-etcd-backup of a control plane (what the timer runs; metal: what `backup cluster` runs). */
+export function renderEtcdBackupScript(input: BootstrapInput): string {
+  const r = resolveBootstrapInput(input);
+  if (!r.isControlPlane) throw new Error('only control planes back up etcd');
+  return backupScript(r, scriptVars(r));
+}
+
+/** /usr/local/sbin/k8sup-etcd-restore of a control plane. */
+export function renderEtcdRestoreScript(input: BootstrapInput): string {
+  const r = resolveBootstrapInput(input);
+  if (!r.isControlPlane) throw new Error('only control planes restore etcd');
+  return restoreScript(r, scriptVars(r));
+}
