@@ -2,6 +2,8 @@
 MANIFESTS="${ROOT}/etc/kubernetes/manifests"
 # Where the static pods wait while etcd is swapped: kubelet stops a pod whose manifest leaves its folder.
 PARKED="${ROOT}/etc/kubernetes/k8sup-restore-manifests"
+# Between `stop` and `start` the etcd manifest (and the flags read from it) is parked.
+if [ ! -f "${ETCD_MANIFEST}" ] && [ -f "${PARKED}/etcd.yaml" ]; then ETCD_MANIFEST="${PARKED}/etcd.yaml"; fi
 DATA_DIR="$(etcd_flag data-dir)"
 DATA_DIR="${DATA_DIR:-/var/lib/etcd}"
 # Inside the data dir: the etcd container (whose etcdutl may do the restore) sees the same path.
@@ -41,12 +43,11 @@ restore_snapshot() {
   [[ "${sha}" =~ ^[0-9a-f]{64}$ ]] || die "not a sha256: ${sha}"
   actual="$(sha256sum "${snapshot}" | cut -d ' ' -f 1)"
   [ "${actual}" = "${sha}" ] || die "snapshot ${snapshot} has sha256 ${actual}, its manifest says ${sha}: refusing to restore it"
-  [ -f "${ETCD_MANIFEST}" ] || [ -f "${PARKED}/etcd.yaml" ] || die "no etcd static pod manifest: is this a control plane?"
-  if [ ! -f "${ETCD_MANIFEST}" ]; then ETCD_MANIFEST="${PARKED}/etcd.yaml"; fi
+  [ -f "${ETCD_MANIFEST}" ] || die "no etcd static pod manifest: is this a control plane?"
   name="$(etcd_flag name)"
   peer="$(etcd_flag initial-advertise-peer-urls)"
   if [ -z "${name}" ] || [ -z "${peer}" ]; then die "the etcd manifest names no --name / --initial-advertise-peer-urls"; fi
-  if [ -z "${initial}" ]; then initial="$(current_members || true)"; fi
+  if [ -z "${initial}" ] && endpoint_open; then initial="$(current_members || true)"; fi
   if [ -z "${initial}" ]; then initial="${name}=${peer}"; fi
   case ",${initial}," in *",${name}=${peer},"*) ;; *) die "INITIAL_CLUSTER ${initial} does not list this member (${name}=${peer})" ;; esac
 
@@ -104,7 +105,6 @@ case "${1:-}" in
   stop) restore_snapshot "${2:?snapshot path}" "${3:?sha256}" "${4:-}" ;;
   start) start_pods ;;
   health)
-    if [ ! -f "${ETCD_MANIFEST}" ]; then ETCD_MANIFEST="${PARKED}/etcd.yaml"; fi
     wait_for "etcd to answer through quorum" "${2:-300}" healthy
     log "etcd is healthy"
     ;;

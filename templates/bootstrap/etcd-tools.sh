@@ -6,6 +6,7 @@ ETCD_PKI="${ROOT}/etc/kubernetes/pki/etcd"
 
 # etcd_flag NAME: the value of --NAME=VALUE in the etcd static pod manifest (empty when absent).
 etcd_flag() {
+  [ -f "${ETCD_MANIFEST}" ] || return 0
   sed -n "s/^[[:space:]]*-[[:space:]]*--$1=\(.*\)$/\1/p" "${ETCD_MANIFEST}" 2>/dev/null | head -n 1 | tr -d '"'"'"
 }
 
