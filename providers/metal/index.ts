@@ -18,6 +18,7 @@ import { hostHandler } from './resources/host.js';
 import { kubeadmInitHandler, kubeadmJoinHandler, renderStepScript } from './resources/kubeadm.js';
 import { SSH_TRANSIENT_CODES } from './ssh.js';
 
+import { metalEtcdBackup } from './etcd-backup.js';
 export { MetalClients, type PkiFile, type RenderBootstrap } from './clients.js';
 export { parseHostsFile } from './hosts-file.js';
 export { renderStepScript } from './resources/kubeadm.js';
@@ -148,6 +149,7 @@ export function createMetalProvider(options: MetalProviderOptions = {}): Provide
       return clients;
     },
     classifyError: classifyMetalError,
+    etcdBackup: metalEtcdBackup,
     apiEndpoint(outputs) {
       for (const [id, o] of Object.entries(outputs)) {
         if (id.endsWith('/kubeadm-init') && typeof o.apiEndpoint === 'string') return o.apiEndpoint;

@@ -75,3 +75,22 @@ export function renderEtcdRestoreScript(input: BootstrapInput): string {
   if (!r.isControlPlane) throw new Error('only control planes restore etcd');
   return restoreScript(r, scriptVars(r));
 }
+
+/**
+ * The input the backup and restore scripts need: they depend on the cluster and its state store only, not on a
+ * node's join parameters, so those are neutral values the scripts never use.
+ */
+export function etcdScriptsInput(cluster: BootstrapInput['cluster'], stateStoreUrl: string): BootstrapInput {
+  const provider = cluster.spec.cloud;
+  return {
+    cluster,
+    role: 'control-plane-join',
+    nodeGroup: 'control-plane',
+    provider,
+    apiEndpoint: 'api.invalid:16443',
+    caCertHash: `sha256:${'0'.repeat(64)}`,
+    stateStoreUrl,
+    ...(cluster.spec.stateStore?.region ? { stateStoreRegion: cluster.spec.stateStore.region } : {}),
+    ...(provider === 'metal' ? { nodeName: 'control-plane' } : {}),
+  };
+}

@@ -80,6 +80,10 @@ export interface EventFields {
   'metal.script.log': { host: string; step: string };
   'metal.ssh.retry': { host: string; attempt: number };
   'metal.host.forgotten': { host: string };
+  // etcd backups (docs/backups.md).
+  'etcd.backup.stored': { cluster: string; backup: string; size: number; sha256: string };
+  'etcd.restore.member': { host: string; backup: string };
+  'etcd.restored': { cluster: string; backup: string };
   // The CLI: what a command did to the state store, and what to run next.
   'cluster.stored': { cluster: string; revision: number; store: string };
   'cluster.applied': { cluster: string; revision: number };
@@ -164,6 +168,9 @@ export const EVENT_CATALOGUE: { readonly [C in EventCode]: string } = {
   'metal.script.log': 'one line of a script running on a host (debug)',
   'metal.ssh.retry': 'an SSH connection attempt failed and is retried',
   'metal.host.forgotten': 'a host no longer carries the cluster and is dropped from the inventory',
+  'etcd.backup.stored': 'an etcd snapshot and its manifest were written to the state store',
+  'etcd.restore.member': 'a control plane is being restored from an etcd backup',
+  'etcd.restored': 'every control plane runs etcd from the backup again',
   'cluster.stored': 'create stored the first revision of the spec and the PKI',
   'cluster.applied': 'the cloud matches the spec revision',
   'cluster.deleted': 'every resource and the state of the cluster are gone',
