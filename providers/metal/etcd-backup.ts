@@ -2,9 +2,8 @@
 // the first control plane (it keeps the snapshot under /var/lib/k8sup/etcd-backups/<id>/) and reads the snapshot and
 // its manifest back; `restore cluster` uploads a snapshot to every control plane and runs k8sup-etcd-restore there:
 // `stop` on all of them (verify sha256, restore into a fresh data dir, park the static pods, swap), then `start` on
-// all, then waits until etcd answers through quorum.
+// all, then waits until etcd answers through quorum. The initial cluster is what each member's manifest names.
 
-import { isIP } from 'node:net';
 import type { Cluster } from '../../src/api/types.js';
 import { OperationError } from '../../src/core/errors.js';
 import type { EtcdBackupCapability, EtcdSnapshot } from '../../src/core/provider.js';
@@ -22,14 +21,6 @@ async function scripts(clients: MetalClients) {
   const { renderEtcdBackupScript, renderEtcdRestoreScript, etcdScriptsInput } = await import('../../src/bootstrap/index.js');
   const input = etcdScriptsInput(clients.cluster, clients.settings.stateStoreUrl);
   return { backup: renderEtcdBackupScript(input), restore: renderEtcdRestoreScript(input) };
-}
-
-/** kubeadm names etcd members after their nodes and advertises https://<node address>:2380 to its peers. */
-function initialCluster(cluster: Cluster): string {
-  const cps = controlPlanes(cluster);
-  // A host given by name: its peer address is whatever kubeadm found; the script then asks etcd for the members.
-  if (cps.some((h) => isIP(h.address) === 0)) return '';
-  return cps.map((h) => `${hostName(h)}=https://${isIP(h.address) === 6 ? `[${h.address}]` : h.address}:2380`).join(',');
 }
 
 export const metalEtcdBackup: EtcdBackupCapability<MetalClients> = {
@@ -61,12 +52,21 @@ export const metalEtcdBackup: EtcdBackupCapability<MetalClients> = {
   async restore(cluster, clients, backup): Promise<void> {
     const hosts = this.members(cluster);
     const { restore } = await scripts(clients);
-    const members = initialCluster(cluster);
+    // Every member as its own manifest names it (kubeadm: the node name and https://<address>:2380), asked before
+    // anything stops: the restored members must agree on the same initial cluster.
+    const members: string[] = [];
+    for (const host of hosts) {
+      const r = await clients.run(host, 'bash -s -- member', { stdin: restore, what: 'etcd member', timeoutMs: 60_000 });
+      const m = /^member=(\S+=\S+)$/m.exec(r.stdout)?.[1];
+      if (!m) throw new OperationError(`${host}: k8sup-etcd-restore did not name its etcd member`, { code: 'EtcdRestoreFailed' });
+      members.push(m);
+    }
+    const initial = members.join(',');
     for (const host of hosts) {
       const file = `${clients.paths(host).stateDir}/etcd-restore-${backup.id}.db`;
       await clients.upload(host, file, backup.snapshot, 0o600);
       clients.io.emit({ code: 'etcd.restore.member', level: 'info', message: `${host}: restoring etcd from backup ${backup.id}`, data: { host, backup: backup.id } });
-      await clients.run(host, `bash -s -- stop ${shellQuote(file)} ${shellQuote(backup.sha256)} ${shellQuote(members)} && rm -f ${shellQuote(file)}`, {
+      await clients.run(host, `bash -s -- stop ${shellQuote(file)} ${shellQuote(backup.sha256)} ${shellQuote(initial)} && rm -f ${shellQuote(file)}`, {
         stdin: restore,
         what: 'etcd restore',
         timeoutMs: 15 * 60_000,

@@ -108,6 +108,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
   const get = program.command('get').description('show clusters');
   get.command('clusters').description('list clusters in the state store').action(actions(() => import('./get-clusters.js')));
   get.command('cluster [name]').description('print a cluster spec').action(actions(() => import('./get-cluster.js')));
+  get.command('backups [name]').description("list the cluster's etcd backups in the state store").action(actions(() => import('./get-backups.js')));
   get.command('instances [name]').description("list the cluster's instances and how far their bootstrap got").action(actions(() => import('./get-instances.js')));
 
   program.command('edit').description('edit a cluster spec').command('cluster [name]').description('edit the spec in $VISUAL / $EDITOR; invalid edits are re-offered, never saved')
@@ -142,6 +143,12 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
   program.command('upgrade').description('upgrade Kubernetes').command('cluster [name]').description('set a new Kubernetes version (a new revision); --yes applies it')
     .requiredOption('--kubernetes-version <x.y.z>', 'target version')
     .action(actions(() => import('./upgrade-cluster.js')));
+
+  program.command('backup').description('etcd backups').command('cluster [name]').description('take an etcd snapshot now and store it (bare metal, over SSH)')
+    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys').action(actions(() => import('./backup-cluster.js')));
+  program.command('restore').description('restore from a backup').command('cluster [name]').description("restore every control plane's etcd from a backup; --yes applies it")
+    .requiredOption('--backup <id>', 'backup id (k8sup get backups NAME)').option('--ssh-accept-new', 'bare metal: record unknown SSH host keys')
+    .action(actions(() => import('./restore-cluster.js')));
 
   program.command('export').description('export credentials').command('kubeconfig [name]').description('merge an admin context into ~/.kube/config')
     .option('--kubeconfig <path>', 'kubeconfig file to write (default ~/.kube/config or $KUBECONFIG)')

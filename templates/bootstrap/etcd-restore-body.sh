@@ -101,7 +101,18 @@ fetch_backup() {
 }
 
 {{/if}}
+# This member as NAME=PEER_URL, from its manifest: `k8sup restore cluster` joins every control plane's answer into
+# the INITIAL_CLUSTER it passes to `stop`.
+print_member() {
+  local name peer
+  name="$(etcd_flag name)"
+  peer="$(etcd_flag initial-advertise-peer-urls)"
+  if [ -z "${name}" ] || [ -z "${peer}" ]; then die "no etcd static pod manifest with --name and --initial-advertise-peer-urls: is this a control plane?"; fi
+  printf 'member=%s=%s\n' "${name}" "${peer}"
+}
+
 case "${1:-}" in
+  member) print_member ;;
   stop) restore_snapshot "${2:?snapshot path}" "${3:?sha256}" "${4:-}" ;;
   start) start_pods ;;
   health)
@@ -111,5 +122,5 @@ case "${1:-}" in
 {{#if cloud}}
   fetch) fetch_backup "${2:?backup id}" ;;
 {{/if}}
-  *) die "usage: k8sup-etcd-restore stop SNAPSHOT SHA256 [INITIAL_CLUSTER] | start | health{{#if cloud}} | fetch ID{{/if}}" ;;
+  *) die "usage: k8sup-etcd-restore member | stop SNAPSHOT SHA256 [INITIAL_CLUSTER] | start | health{{#if cloud}} | fetch ID{{/if}}" ;;
 esac

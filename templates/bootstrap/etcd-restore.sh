@@ -3,6 +3,7 @@
 # (docs/backups.md). Run on every control plane, in two passes: first `stop` on all of them, then `start` on all.
 #   k8sup-etcd-restore stop SNAPSHOT SHA256 [INITIAL_CLUSTER]   verify, restore into a fresh data dir, stop the
 #       etcd and kube-apiserver static pods, swap the data dir (the old one is kept next to it)
+#   k8sup-etcd-restore member    print this member as NAME=PEER_URL (for INITIAL_CLUSTER)
 #   k8sup-etcd-restore start     put the static pods back
 #   k8sup-etcd-restore health    wait (bounded) until etcd answers through quorum
 {{#if cloud}}
