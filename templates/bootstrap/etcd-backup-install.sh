@@ -26,6 +26,7 @@ fi
 if [ -f "${ROOT}/etc/systemd/system/k8sup-etcd-backup.timer" ]; then
   systemctl disable --now k8sup-etcd-backup.timer || true
   rm -f "${ROOT}/etc/systemd/system/k8sup-etcd-backup.timer"
-  systemctl daemon-reload
+  backup_changed=1
 fi
+if [ "${backup_changed}" = 1 ]; then systemctl daemon-reload; fi
 {{/if}}
