@@ -94,6 +94,7 @@ describe('help', () => {
       ['create', 'cluster'], ['create'], ['replace'], ['get', 'clusters'], ['get', 'cluster'], ['edit', 'cluster'], ['update', 'cluster'],
       ['validate', 'cluster'], ['delete', 'cluster'], ['rolling-update', 'cluster'], ['upgrade', 'cluster'], ['export', 'kubeconfig'],
       ['history', 'cluster'], ['rollback', 'cluster'], ['unlock', 'cluster'], ['completion'],
+      ['get', 'backups'], ['backup', 'cluster'], ['restore', 'cluster'],
     ];
     for (const words of commands) {
       const r = await k8sup([...words, '--help']);
@@ -112,8 +113,8 @@ describe('help', () => {
 
 describe('completion', () => {
   it('bash: skips flag values when finding the command, completes flag values, cluster names and files', () => {
-    assert.deepEqual(bash('k8sup --state s3://x get '), ['cluster', 'clusters', 'instances']);
-    assert.deepEqual(bashWords(['k8sup', '--state', 's3://x', 'get', '']), ['cluster', 'clusters', 'instances']);
+    assert.deepEqual(bash('k8sup --state s3://x get '), ['backups', 'cluster', 'clusters', 'instances']);
+    assert.deepEqual(bashWords(['k8sup', '--state', 's3://x', 'get', '']), ['backups', 'cluster', 'clusters', 'instances']);
     assert.deepEqual(bash('k8sup -o '), ['json', 'name', 'table', 'yaml']);
     assert.deepEqual(bash('k8sup get clusters -o y'), ['yaml']);
     assert.deepEqual(bash('k8sup get clusters --output=j'), ['json'], 'bash completes the part after = only');
@@ -132,7 +133,7 @@ describe('completion', () => {
   });
 
   it('zsh: the same answers through compadd and _files', () => {
-    assert.deepEqual(zsh(['--state', 's3://x', 'get', '']), ['cluster', 'clusters', 'instances']);
+    assert.deepEqual(zsh(['--state', 's3://x', 'get', '']), ['backups', 'cluster', 'clusters', 'instances']);
     assert.deepEqual(zsh(['-o', '']), ['json', 'name', 'table', 'yaml']);
     assert.deepEqual(zsh(['create', 'cluster', 'x', '--cloud', '']), ['aws', 'gce', 'metal']);
     assert.deepEqual(zsh(['--state', storeUrl, 'get', 'cluster', '']), ['alpha.k8s.local', 'beta.k8s.local']);
@@ -140,8 +141,8 @@ describe('completion', () => {
   });
 
   it('fish: complete -C', () => {
-    assert.deepEqual(fish('k8sup get '), ['cluster', 'clusters', 'instances']);
-    assert.deepEqual(fish('k8sup --state s3://x get '), ['cluster', 'clusters', 'instances']);
+    assert.deepEqual(fish('k8sup get '), ['backups', 'cluster', 'clusters', 'instances']);
+    assert.deepEqual(fish('k8sup --state s3://x get '), ['backups', 'cluster', 'clusters', 'instances']);
     assert.deepEqual(fish('k8sup -o '), ['json', 'name', 'table', 'yaml']);
     assert.deepEqual(fish('k8sup create cluster x --networking '), ['calico', 'cilium', 'flannel']);
     assert.deepEqual(fish(`k8sup --state ${storeUrl} get cluster `), ['alpha.k8s.local', 'beta.k8s.local']);
