@@ -7,10 +7,7 @@ import { backupSchedule } from '../api/etcd-backups.js';
 import type { ResolvedInput } from './inputs.js';
 import { shellQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
-import { resolveBootstrapInput } from './inputs.js';
 import type { BootstrapInput } from './types.js';
-// (script.ts imports this module too; scriptVars is only called at render time, so the cycle is harmless.)
-import { scriptVars } from './script.js';
 
 export const ETCD_BACKUP_SCRIPT_PATH = '/usr/local/sbin/k8sup-etcd-backup';
 export const ETCD_RESTORE_SCRIPT_PATH = '/usr/local/sbin/k8sup-etcd-restore';
@@ -38,14 +35,14 @@ function storeFragments(r: ResolvedInput, extra: string[]): string[] {
   return r.isCloud ? [`bootstrap/store-${r.input.provider}.sh`, ...extra] : [];
 }
 
-function backupScript(r: ResolvedInput, vars: TemplateVars): string {
+export function backupScript(r: ResolvedInput, vars: TemplateVars): string {
   const v = backupVars(r, vars);
   return ['bootstrap/etcd-backup.sh', ...storeFragments(r, [`bootstrap/etcd-backup-store-${r.input.provider}.sh`]), 'bootstrap/etcd-tools.sh', 'bootstrap/etcd-backup-body.sh']
     .map((f) => renderShell(f, v))
     .join('');
 }
 
-function restoreScript(r: ResolvedInput, vars: TemplateVars): string {
+export function restoreScript(r: ResolvedInput, vars: TemplateVars): string {
   const v = backupVars(r, vars);
   return ['bootstrap/etcd-restore.sh', ...storeFragments(r, []), 'bootstrap/etcd-tools.sh', 'bootstrap/etcd-restore-body.sh'].map((f) => renderShell(f, v)).join('');
 }
@@ -60,20 +57,6 @@ export function etcdBackupVars(r: ResolvedInput, vars: TemplateVars): TemplateVa
     etcdBackupService: embedded(loadTemplate('node/k8sup-etcd-backup.service')),
     etcdBackupTimer: schedule === null ? '' : embedded(renderTemplate(loadTemplate('node/k8sup-etcd-backup.timer'), { schedule }, (s) => s, 'node/k8sup-etcd-backup.timer')),
   };
-}
-
-/** /usr/local/sbin/k8sup-etcd-backup of a control plane (what the timer runs; metal: what `backup cluster` runs). */
-export function renderEtcdBackupScript(input: BootstrapInput): string {
-  const r = resolveBootstrapInput(input);
-  if (!r.isControlPlane) throw new Error('only control planes back up etcd');
-  return backupScript(r, scriptVars(r));
-}
-
-/** /usr/local/sbin/k8sup-etcd-restore of a control plane. */
-export function renderEtcdRestoreScript(input: BootstrapInput): string {
-  const r = resolveBootstrapInput(input);
-  if (!r.isControlPlane) throw new Error('only control planes restore etcd');
-  return restoreScript(r, scriptVars(r));
 }
 
 /**

@@ -35,4 +35,5 @@ export { parseStateStoreUrl } from './inputs.js';
 export { renderBootstrapInstaller, BOOTSTRAP_UNIT, BOOTSTRAP_SCRIPT_PATH, type InstallerOptions } from './unit.js';
 export { s3Address } from './script.js';
 export { readNodeReports, parseNodeReport, describeBootstrapFailure, nodeStatusPrefix, type NodeBootstrapReport, type BootstrapState } from './node-status.js';
-export { renderEtcdBackupScript, renderEtcdRestoreScript, etcdScriptsInput, ETCD_BACKUP_SCRIPT_PATH, ETCD_RESTORE_SCRIPT_PATH } from './etcd-backup.js';
+export { etcdScriptsInput, ETCD_BACKUP_SCRIPT_PATH, ETCD_RESTORE_SCRIPT_PATH } from './etcd-backup.js';
+export { renderEtcdBackupScript, renderEtcdRestoreScript } from './etcd-scripts.js';
