@@ -20,9 +20,16 @@ function embedded(text: string): string {
   return text.replace(/\n+$/, '');
 }
 
+/**
+ * Providers whose bootstrap cannot carry the scripts: AWS user data is limited to 16 KB gzipped and a control plane's
+ * script already uses most of it; the two scripts add about 10 KB. Until they reach AWS control planes another way
+ * (from the state store), AWS clusters have no backup timer (docs/backups.md, "AWS").
+ */
+const NO_ROOM_IN_USER_DATA = new Set(['aws']);
+
 /** Whether a control plane of this cluster carries the backup and restore scripts (spec.etcd.backups is set). */
 export function hasEtcdBackups(r: ResolvedInput): boolean {
-  return r.isControlPlane && r.input.cluster.spec.etcd?.backups !== undefined;
+  return r.isControlPlane && r.input.cluster.spec.etcd?.backups !== undefined && !NO_ROOM_IN_USER_DATA.has(r.input.provider);
 }
 
 function backupVars(r: ResolvedInput, vars: TemplateVars): TemplateVars {

@@ -71,7 +71,7 @@ const withBackups = (provider: 'aws' | 'gce' | 'metal', schedule = 'hourly') => 
   input.cluster.spec.etcd = { backups: { schedule, retain: 24 } };
   return input;
 };
-cases.push({ name: 'aws-control-plane-init-1.31.4-etcd-backups', script: renderBootstrapScript(withBackups('aws')) });
+cases.push({ name: 'gce-control-plane-init-1.31.4-etcd-backups', script: renderBootstrapScript(withBackups('gce')) });
 cases.push({ name: 'metal-control-plane-init-1.31.4-etcd-backups-off', script: renderBootstrapScript(withBackups('metal', 'off')) });
 for (const provider of PROVIDERS) {
   cases.push({ name: `${provider}-etcd-backup`, script: renderEtcdBackupScript(withBackups(provider)) });

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider aws, Kubernetes 1.31.4.
+# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider gce, Kubernetes 1.31.4.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
 # It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
 # receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
@@ -14,8 +14,8 @@ K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.31/deb/'
 CONTAINERD_VERSION='1.7.24'
 RUNC_VERSION='1.2.2'
 NODE_GROUP='control-plane'
-STATE_PREFIX='team-a/demo.k8s.local/'
-STATE_REGION='us-east-2'
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
 CNI_NAME='calico'
 CNI_VERSION='3.29.3'
 POD_CIDR='100.96.0.0/11'
@@ -96,119 +96,61 @@ case "$(uname -m)" in
   *) die "unsupported CPU architecture $(uname -m)" ;;
 esac
 
-# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
-# SigV4-signed S3 requests. No static keys exist anywhere in this script. The script signs requests itself (bash and
-# sha256sum: any curl works, where curl's own --aws-sigv4 needs 7.87 for a caller's payload hash), and the signed
-# headers reach curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
-IMDS=http://169.254.169.254/latest
-EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-# The bucket in its own region (k8sup looked it up at create: spec.stateStore.region). Bucket names with dots use
-# path-style addresses: no *.s3 wildcard certificate covers them.
-S3_HOST='k8sup-state.s3.us-east-2.amazonaws.com'
-S3_BUCKET_PATH=''
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
 
-imds_get() {
-  local token
-  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
-  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
-}
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
 
 json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
-sha256_hex() { sha256sum | cut -d ' ' -f 1; }
-# hex_bytes HEX: the bytes HEX spells. printf is a shell builtin, so keys never appear on a command line.
-hex_bytes() {
-  local hex="$1" out="" i
-  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
-  printf '%b' "${out}"
-}
-text_hex() {
-  local text="$1" out="" i
-  for ((i = 0; i < ${#text}; i++)); do printf -v out '%s%02x' "${out}" "'${text:i:1}"; done
-  printf '%s' "${out}"
-}
-# hmac_sha256 KEY_HEX MESSAGE: HMAC-SHA256 (RFC 2104) as hex. Keys here are at most 64 bytes (AWS4 + secret, digests).
-hmac_sha256() {
-  local key="$1" ipad="" opad="" inner i b
-  while [ "${#key}" -lt 128 ]; do key+=00; done
-  for ((i = 0; i < 128; i += 2)); do
-    b=$((16#${key:i:2}))
-    printf -v ipad '%s%02x' "${ipad}" $((b ^ 0x36))
-    printf -v opad '%s%02x' "${opad}" $((b ^ 0x5c))
-  done
-  inner="$({ hex_bytes "${ipad}"; printf '%s' "$2"; } | sha256_hex)"
-  { hex_bytes "${opad}"; hex_bytes "${inner}"; } | sha256_hex
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
 }
 
-# sigv4_config ACCESS_KEY SECRET_KEY SESSION_TOKEN AMZ_DATE METHOD PATH QUERY PAYLOAD_SHA256 SSE: prints the curl config
-# headers of one S3 request signed with Signature Version 4 (PATH and QUERY already URI-encoded; SSE=1 adds the
-# server-side encryption header). Pure: the tests check it against the AWS SDK's signer.
-sigv4_config() {
-  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8" sse="$9"
-  local scope canonical signed key signature part
-  scope="${amz_date%%T*}/${STATE_REGION}/s3/aws4_request"
-  signed='host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
-  canonical="$(printf '%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\nx-amz-security-token:%s\n' \
-    "${method}" "${path}" "${query}" "${S3_HOST}" "${payload}" "${amz_date}" "${token}")"
-  if [ "${sse}" = 1 ]; then
-    signed+=';x-amz-server-side-encryption'
-    canonical+=$'\nx-amz-server-side-encryption:AES256'
-  fi
-  canonical+=$'\n\n'"${signed}"$'\n'"${payload}"
-  key="$(hmac_sha256 "$(text_hex "AWS4${secret}")" "${amz_date%%T*}")"
-  for part in "${STATE_REGION}" s3 aws4_request; do key="$(hmac_sha256 "${key}" "${part}")"; done
-  signature="$(hmac_sha256 "${key}" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "${amz_date}" "${scope}" "$(printf '%s' "${canonical}" | sha256_hex)")")"
-  printf 'header = "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"\n' "${access}" "${scope}" "${signed}" "${signature}"
-  printf 'header = "x-amz-date: %s"\nheader = "x-amz-content-sha256: %s"\nheader = "x-amz-security-token: %s"\n' "${amz_date}" "${payload}" "${token}"
-  if [ "${sse}" = 1 ]; then printf 'header = "x-amz-server-side-encryption: AES256"\n'; fi
-}
-
-# s3_config METHOD PATH QUERY PAYLOAD_SHA256 SSE: the signed curl config for a request with the instance role's
-# current credentials.
-s3_config() {
-  local role creds
-  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
-  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
-  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
-  sigv4_config "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")" \
-    "$(date -u +%Y%m%dT%H%M%SZ)" "$@"
-}
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
 
 # store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
 store_get() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" dest="$2" config
-  config="$(s3_config GET "${path}" '' "${EMPTY_SHA256}" 0)" || return 1
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
   mkdir -p "$(dirname "${dest}")"
-  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" "https://${S3_HOST}${path}" <<<"${config}") || return 1
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
   mv -f "${dest}.part" "${dest}"
 }
 
-# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when it does not, 2 when the store cannot tell. It lists the
-# key (ListObjectsV2, allowed on this cluster's prefix only) rather than GETting it: without list rights S3 answers a
-# missing key with 403, the same as a denied one.
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when GCS says it does not (404), 2 when it cannot tell.
 store_has() {
-  local config listing key="${STATE_PREFIX}$1" query
-  query="list-type=2&prefix=${key//\//%2F}"
-  config="$(s3_config GET "${S3_BUCKET_PATH}/" "${query}" "${EMPTY_SHA256}" 0)" || return 2
-  listing="$(curl -fsS --retry 3 --connect-timeout 10 --config - "https://${S3_HOST}${S3_BUCKET_PATH}/?${query}" <<<"${config}")" || return 2
-  case "${listing}" in
-    *"<Key>${key}</Key>"*) return 0 ;;
-    *"<ListBucketResult"*) return 1 ;;
-    *) log "unexpected answer from the state store when listing $1"; return 2 ;;
+  local config code
+  config="$(gcs_curl_credentials)" || return 2
+  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -o /dev/null -w '%{http_code}' \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 2
+  case "${code}" in
+    200) return 0 ;;
+    404) return 1 ;;
+    *) log "the state store answered HTTP ${code} for $1"; return 2 ;;
   esac
 }
 
-# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
 store_put() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" file="$2" config
-  config="$(s3_config PUT "${path}" '' "$(sha256_hex <"${file}")" 1)" || return 1
-  curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
 }
 
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
 # What names this instance in its progress report.
-instance_id() { imds_get meta-data/instance-id; }
+instance_id() { metadata_get instance/name; }
 
 # --- Progress reports. The node writes <prefix>/<cluster>/nodes/status/<instance>.json with its own identity when a
 # step starts, when the script fails and when it is done, so `k8sup get instances` and `validate cluster` can say
@@ -690,110 +632,54 @@ write_file "${ROOT}/usr/local/sbin/k8sup-token-refresh" 0755 <<'K8SUP_EOF_TOKEN_
 # Run every 12h by k8sup-token-refresh.timer, so a published token always has at least 12h left.
 set -euo pipefail
 
-STATE_PREFIX='team-a/demo.k8s.local/'
-STATE_REGION='us-east-2'
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
 ROOT="${K8SUP_ROOT:-}"
 
 log() { printf '[k8sup-token-refresh] %s\n' "$*" >&2; }
 
-# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
-# SigV4-signed S3 requests. No static keys exist anywhere in this script. The script signs requests itself (bash and
-# sha256sum: any curl works, where curl's own --aws-sigv4 needs 7.87 for a caller's payload hash), and the signed
-# headers reach curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
-IMDS=http://169.254.169.254/latest
-EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-# The bucket in its own region (k8sup looked it up at create: spec.stateStore.region). Bucket names with dots use
-# path-style addresses: no *.s3 wildcard certificate covers them.
-S3_HOST='k8sup-state.s3.us-east-2.amazonaws.com'
-S3_BUCKET_PATH=''
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
 
-imds_get() {
-  local token
-  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
-  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
-}
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
 
 json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
-sha256_hex() { sha256sum | cut -d ' ' -f 1; }
-# hex_bytes HEX: the bytes HEX spells. printf is a shell builtin, so keys never appear on a command line.
-hex_bytes() {
-  local hex="$1" out="" i
-  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
-  printf '%b' "${out}"
-}
-text_hex() {
-  local text="$1" out="" i
-  for ((i = 0; i < ${#text}; i++)); do printf -v out '%s%02x' "${out}" "'${text:i:1}"; done
-  printf '%s' "${out}"
-}
-# hmac_sha256 KEY_HEX MESSAGE: HMAC-SHA256 (RFC 2104) as hex. Keys here are at most 64 bytes (AWS4 + secret, digests).
-hmac_sha256() {
-  local key="$1" ipad="" opad="" inner i b
-  while [ "${#key}" -lt 128 ]; do key+=00; done
-  for ((i = 0; i < 128; i += 2)); do
-    b=$((16#${key:i:2}))
-    printf -v ipad '%s%02x' "${ipad}" $((b ^ 0x36))
-    printf -v opad '%s%02x' "${opad}" $((b ^ 0x5c))
-  done
-  inner="$({ hex_bytes "${ipad}"; printf '%s' "$2"; } | sha256_hex)"
-  { hex_bytes "${opad}"; hex_bytes "${inner}"; } | sha256_hex
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
 }
 
-# sigv4_config ACCESS_KEY SECRET_KEY SESSION_TOKEN AMZ_DATE METHOD PATH QUERY PAYLOAD_SHA256 SSE: prints the curl config
-# headers of one S3 request signed with Signature Version 4 (PATH and QUERY already URI-encoded; SSE=1 adds the
-# server-side encryption header). Pure: the tests check it against the AWS SDK's signer.
-sigv4_config() {
-  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8" sse="$9"
-  local scope canonical signed key signature part
-  scope="${amz_date%%T*}/${STATE_REGION}/s3/aws4_request"
-  signed='host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
-  canonical="$(printf '%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\nx-amz-security-token:%s\n' \
-    "${method}" "${path}" "${query}" "${S3_HOST}" "${payload}" "${amz_date}" "${token}")"
-  if [ "${sse}" = 1 ]; then
-    signed+=';x-amz-server-side-encryption'
-    canonical+=$'\nx-amz-server-side-encryption:AES256'
-  fi
-  canonical+=$'\n\n'"${signed}"$'\n'"${payload}"
-  key="$(hmac_sha256 "$(text_hex "AWS4${secret}")" "${amz_date%%T*}")"
-  for part in "${STATE_REGION}" s3 aws4_request; do key="$(hmac_sha256 "${key}" "${part}")"; done
-  signature="$(hmac_sha256 "${key}" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "${amz_date}" "${scope}" "$(printf '%s' "${canonical}" | sha256_hex)")")"
-  printf 'header = "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"\n' "${access}" "${scope}" "${signed}" "${signature}"
-  printf 'header = "x-amz-date: %s"\nheader = "x-amz-content-sha256: %s"\nheader = "x-amz-security-token: %s"\n' "${amz_date}" "${payload}" "${token}"
-  if [ "${sse}" = 1 ]; then printf 'header = "x-amz-server-side-encryption: AES256"\n'; fi
-}
-
-# s3_config METHOD PATH QUERY PAYLOAD_SHA256 SSE: the signed curl config for a request with the instance role's
-# current credentials.
-s3_config() {
-  local role creds
-  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
-  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
-  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
-  sigv4_config "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")" \
-    "$(date -u +%Y%m%dT%H%M%SZ)" "$@"
-}
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
 
 # store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
 store_get() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" dest="$2" config
-  config="$(s3_config GET "${path}" '' "${EMPTY_SHA256}" 0)" || return 1
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
   mkdir -p "$(dirname "${dest}")"
-  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" "https://${S3_HOST}${path}" <<<"${config}") || return 1
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
   mv -f "${dest}.part" "${dest}"
 }
 
-# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
 store_put() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" file="$2" config
-  config="$(s3_config PUT "${path}" '' "$(sha256_hex <"${file}")" 1)" || return 1
-  curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
 }
 
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
 # What names this instance in its progress report.
-instance_id() { imds_get meta-data/instance-id; }
+instance_id() { metadata_get instance/name; }
 
 ADMIN_CONF="${ROOT}/etc/kubernetes/admin.conf"
 if [ ! -f "${ADMIN_CONF}" ]; then
@@ -961,133 +847,80 @@ write_file "${ROOT}/usr/local/sbin/k8sup-etcd-backup" 0755 <<'K8SUP_EOF_ETCD_BAC
 # Run by k8sup-etcd-backup.timer (schedule hourly), or by hand: k8sup-etcd-backup [--force]
 set -euo pipefail
 
-STATE_PREFIX='team-a/demo.k8s.local/'
-STATE_REGION='us-east-2'
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
 CLUSTER_NAME='demo.k8s.local'
 RETAIN='24'
 ROOT="${K8SUP_ROOT:-}"
 
 log() { printf '[k8sup-etcd-backup] %s\n' "$*" >&2; }
 
-# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
-# SigV4-signed S3 requests. No static keys exist anywhere in this script. The script signs requests itself (bash and
-# sha256sum: any curl works, where curl's own --aws-sigv4 needs 7.87 for a caller's payload hash), and the signed
-# headers reach curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
-IMDS=http://169.254.169.254/latest
-EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-# The bucket in its own region (k8sup looked it up at create: spec.stateStore.region). Bucket names with dots use
-# path-style addresses: no *.s3 wildcard certificate covers them.
-S3_HOST='k8sup-state.s3.us-east-2.amazonaws.com'
-S3_BUCKET_PATH=''
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
 
-imds_get() {
-  local token
-  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
-  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
-}
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
 
 json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
-sha256_hex() { sha256sum | cut -d ' ' -f 1; }
-# hex_bytes HEX: the bytes HEX spells. printf is a shell builtin, so keys never appear on a command line.
-hex_bytes() {
-  local hex="$1" out="" i
-  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
-  printf '%b' "${out}"
-}
-text_hex() {
-  local text="$1" out="" i
-  for ((i = 0; i < ${#text}; i++)); do printf -v out '%s%02x' "${out}" "'${text:i:1}"; done
-  printf '%s' "${out}"
-}
-# hmac_sha256 KEY_HEX MESSAGE: HMAC-SHA256 (RFC 2104) as hex. Keys here are at most 64 bytes (AWS4 + secret, digests).
-hmac_sha256() {
-  local key="$1" ipad="" opad="" inner i b
-  while [ "${#key}" -lt 128 ]; do key+=00; done
-  for ((i = 0; i < 128; i += 2)); do
-    b=$((16#${key:i:2}))
-    printf -v ipad '%s%02x' "${ipad}" $((b ^ 0x36))
-    printf -v opad '%s%02x' "${opad}" $((b ^ 0x5c))
-  done
-  inner="$({ hex_bytes "${ipad}"; printf '%s' "$2"; } | sha256_hex)"
-  { hex_bytes "${opad}"; hex_bytes "${inner}"; } | sha256_hex
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
 }
 
-# sigv4_config ACCESS_KEY SECRET_KEY SESSION_TOKEN AMZ_DATE METHOD PATH QUERY PAYLOAD_SHA256 SSE: prints the curl config
-# headers of one S3 request signed with Signature Version 4 (PATH and QUERY already URI-encoded; SSE=1 adds the
-# server-side encryption header). Pure: the tests check it against the AWS SDK's signer.
-sigv4_config() {
-  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8" sse="$9"
-  local scope canonical signed key signature part
-  scope="${amz_date%%T*}/${STATE_REGION}/s3/aws4_request"
-  signed='host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
-  canonical="$(printf '%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\nx-amz-security-token:%s\n' \
-    "${method}" "${path}" "${query}" "${S3_HOST}" "${payload}" "${amz_date}" "${token}")"
-  if [ "${sse}" = 1 ]; then
-    signed+=';x-amz-server-side-encryption'
-    canonical+=$'\nx-amz-server-side-encryption:AES256'
-  fi
-  canonical+=$'\n\n'"${signed}"$'\n'"${payload}"
-  key="$(hmac_sha256 "$(text_hex "AWS4${secret}")" "${amz_date%%T*}")"
-  for part in "${STATE_REGION}" s3 aws4_request; do key="$(hmac_sha256 "${key}" "${part}")"; done
-  signature="$(hmac_sha256 "${key}" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "${amz_date}" "${scope}" "$(printf '%s' "${canonical}" | sha256_hex)")")"
-  printf 'header = "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"\n' "${access}" "${scope}" "${signed}" "${signature}"
-  printf 'header = "x-amz-date: %s"\nheader = "x-amz-content-sha256: %s"\nheader = "x-amz-security-token: %s"\n' "${amz_date}" "${payload}" "${token}"
-  if [ "${sse}" = 1 ]; then printf 'header = "x-amz-server-side-encryption: AES256"\n'; fi
-}
-
-# s3_config METHOD PATH QUERY PAYLOAD_SHA256 SSE: the signed curl config for a request with the instance role's
-# current credentials.
-s3_config() {
-  local role creds
-  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
-  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
-  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
-  sigv4_config "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")" \
-    "$(date -u +%Y%m%dT%H%M%SZ)" "$@"
-}
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
 
 # store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
 store_get() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" dest="$2" config
-  config="$(s3_config GET "${path}" '' "${EMPTY_SHA256}" 0)" || return 1
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
   mkdir -p "$(dirname "${dest}")"
-  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" "https://${S3_HOST}${path}" <<<"${config}") || return 1
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
   mv -f "${dest}.part" "${dest}"
 }
 
-# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when it does not, 2 when the store cannot tell. It lists the
-# key (ListObjectsV2, allowed on this cluster's prefix only) rather than GETting it: without list rights S3 answers a
-# missing key with 403, the same as a denied one.
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when GCS says it does not (404), 2 when it cannot tell.
 store_has() {
-  local config listing key="${STATE_PREFIX}$1" query
-  query="list-type=2&prefix=${key//\//%2F}"
-  config="$(s3_config GET "${S3_BUCKET_PATH}/" "${query}" "${EMPTY_SHA256}" 0)" || return 2
-  listing="$(curl -fsS --retry 3 --connect-timeout 10 --config - "https://${S3_HOST}${S3_BUCKET_PATH}/?${query}" <<<"${config}")" || return 2
-  case "${listing}" in
-    *"<Key>${key}</Key>"*) return 0 ;;
-    *"<ListBucketResult"*) return 1 ;;
-    *) log "unexpected answer from the state store when listing $1"; return 2 ;;
+  local config code
+  config="$(gcs_curl_credentials)" || return 2
+  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -o /dev/null -w '%{http_code}' \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 2
+  case "${code}" in
+    200) return 0 ;;
+    404) return 1 ;;
+    *) log "the state store answered HTTP ${code} for $1"; return 2 ;;
   esac
 }
 
-# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
 store_put() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" file="$2" config
-  config="$(s3_config PUT "${path}" '' "$(sha256_hex <"${file}")" 1)" || return 1
-  curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
 }
 
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
 # What names this instance in its progress report.
-instance_id() { imds_get meta-data/instance-id; }
+instance_id() { metadata_get instance/name; }
 
-# store_delete KEY: deletes <prefix>/<cluster>/KEY (the role may delete under backups/etcd/ only).
+# store_delete KEY: deletes <prefix>/<cluster>/KEY (a missing object counts as deleted).
 store_delete() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" config
-  config="$(s3_config DELETE "${path}" '' "${EMPTY_SHA256}" 0)" || return 1
-  curl -fsS --retry 3 --connect-timeout 10 --config - -X DELETE -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
+  local config code
+  config="$(gcs_curl_credentials)" || return 1
+  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -X DELETE -o /dev/null -w '%{http_code}' \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 1
+  case "${code}" in
+    204 | 200 | 404) return 0 ;;
+    *) log "the state store answered HTTP ${code} deleting $1"; return 1 ;;
+  esac
 }
 
 # --- etcd as kubeadm runs it: a static pod whose flags are in /etc/kubernetes/manifests/etcd.yaml, data under
@@ -1219,126 +1052,68 @@ write_file "${ROOT}/usr/local/sbin/k8sup-etcd-restore" 0755 <<'K8SUP_EOF_ETCD_RE
 # INITIAL_CLUSTER is every member as NAME=PEER_URL,… (default: the members etcd lists now, or this member alone).
 set -euo pipefail
 
-STATE_PREFIX='team-a/demo.k8s.local/'
-STATE_REGION='us-east-2'
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
 ROOT="${K8SUP_ROOT:-}"
 
 log() { printf '[k8sup-etcd-restore] %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
-# SigV4-signed S3 requests. No static keys exist anywhere in this script. The script signs requests itself (bash and
-# sha256sum: any curl works, where curl's own --aws-sigv4 needs 7.87 for a caller's payload hash), and the signed
-# headers reach curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
-IMDS=http://169.254.169.254/latest
-EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-# The bucket in its own region (k8sup looked it up at create: spec.stateStore.region). Bucket names with dots use
-# path-style addresses: no *.s3 wildcard certificate covers them.
-S3_HOST='k8sup-state.s3.us-east-2.amazonaws.com'
-S3_BUCKET_PATH=''
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
 
-imds_get() {
-  local token
-  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
-  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
-}
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
 
 json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
-sha256_hex() { sha256sum | cut -d ' ' -f 1; }
-# hex_bytes HEX: the bytes HEX spells. printf is a shell builtin, so keys never appear on a command line.
-hex_bytes() {
-  local hex="$1" out="" i
-  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
-  printf '%b' "${out}"
-}
-text_hex() {
-  local text="$1" out="" i
-  for ((i = 0; i < ${#text}; i++)); do printf -v out '%s%02x' "${out}" "'${text:i:1}"; done
-  printf '%s' "${out}"
-}
-# hmac_sha256 KEY_HEX MESSAGE: HMAC-SHA256 (RFC 2104) as hex. Keys here are at most 64 bytes (AWS4 + secret, digests).
-hmac_sha256() {
-  local key="$1" ipad="" opad="" inner i b
-  while [ "${#key}" -lt 128 ]; do key+=00; done
-  for ((i = 0; i < 128; i += 2)); do
-    b=$((16#${key:i:2}))
-    printf -v ipad '%s%02x' "${ipad}" $((b ^ 0x36))
-    printf -v opad '%s%02x' "${opad}" $((b ^ 0x5c))
-  done
-  inner="$({ hex_bytes "${ipad}"; printf '%s' "$2"; } | sha256_hex)"
-  { hex_bytes "${opad}"; hex_bytes "${inner}"; } | sha256_hex
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
 }
 
-# sigv4_config ACCESS_KEY SECRET_KEY SESSION_TOKEN AMZ_DATE METHOD PATH QUERY PAYLOAD_SHA256 SSE: prints the curl config
-# headers of one S3 request signed with Signature Version 4 (PATH and QUERY already URI-encoded; SSE=1 adds the
-# server-side encryption header). Pure: the tests check it against the AWS SDK's signer.
-sigv4_config() {
-  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8" sse="$9"
-  local scope canonical signed key signature part
-  scope="${amz_date%%T*}/${STATE_REGION}/s3/aws4_request"
-  signed='host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
-  canonical="$(printf '%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\nx-amz-security-token:%s\n' \
-    "${method}" "${path}" "${query}" "${S3_HOST}" "${payload}" "${amz_date}" "${token}")"
-  if [ "${sse}" = 1 ]; then
-    signed+=';x-amz-server-side-encryption'
-    canonical+=$'\nx-amz-server-side-encryption:AES256'
-  fi
-  canonical+=$'\n\n'"${signed}"$'\n'"${payload}"
-  key="$(hmac_sha256 "$(text_hex "AWS4${secret}")" "${amz_date%%T*}")"
-  for part in "${STATE_REGION}" s3 aws4_request; do key="$(hmac_sha256 "${key}" "${part}")"; done
-  signature="$(hmac_sha256 "${key}" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "${amz_date}" "${scope}" "$(printf '%s' "${canonical}" | sha256_hex)")")"
-  printf 'header = "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"\n' "${access}" "${scope}" "${signed}" "${signature}"
-  printf 'header = "x-amz-date: %s"\nheader = "x-amz-content-sha256: %s"\nheader = "x-amz-security-token: %s"\n' "${amz_date}" "${payload}" "${token}"
-  if [ "${sse}" = 1 ]; then printf 'header = "x-amz-server-side-encryption: AES256"\n'; fi
-}
-
-# s3_config METHOD PATH QUERY PAYLOAD_SHA256 SSE: the signed curl config for a request with the instance role's
-# current credentials.
-s3_config() {
-  local role creds
-  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
-  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
-  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
-  sigv4_config "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")" \
-    "$(date -u +%Y%m%dT%H%M%SZ)" "$@"
-}
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
 
 # store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
 store_get() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" dest="$2" config
-  config="$(s3_config GET "${path}" '' "${EMPTY_SHA256}" 0)" || return 1
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
   mkdir -p "$(dirname "${dest}")"
-  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" "https://${S3_HOST}${path}" <<<"${config}") || return 1
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
   mv -f "${dest}.part" "${dest}"
 }
 
-# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when it does not, 2 when the store cannot tell. It lists the
-# key (ListObjectsV2, allowed on this cluster's prefix only) rather than GETting it: without list rights S3 answers a
-# missing key with 403, the same as a denied one.
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when GCS says it does not (404), 2 when it cannot tell.
 store_has() {
-  local config listing key="${STATE_PREFIX}$1" query
-  query="list-type=2&prefix=${key//\//%2F}"
-  config="$(s3_config GET "${S3_BUCKET_PATH}/" "${query}" "${EMPTY_SHA256}" 0)" || return 2
-  listing="$(curl -fsS --retry 3 --connect-timeout 10 --config - "https://${S3_HOST}${S3_BUCKET_PATH}/?${query}" <<<"${config}")" || return 2
-  case "${listing}" in
-    *"<Key>${key}</Key>"*) return 0 ;;
-    *"<ListBucketResult"*) return 1 ;;
-    *) log "unexpected answer from the state store when listing $1"; return 2 ;;
+  local config code
+  config="$(gcs_curl_credentials)" || return 2
+  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -o /dev/null -w '%{http_code}' \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 2
+  case "${code}" in
+    200) return 0 ;;
+    404) return 1 ;;
+    *) log "the state store answered HTTP ${code} for $1"; return 2 ;;
   esac
 }
 
-# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
 store_put() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" file="$2" config
-  config="$(s3_config PUT "${path}" '' "$(sha256_hex <"${file}")" 1)" || return 1
-  curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
 }
 
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
 # What names this instance in its progress report.
-instance_id() { imds_get meta-data/instance-id; }
+instance_id() { metadata_get instance/name; }
 
 # --- etcd as kubeadm runs it: a static pod whose flags are in /etc/kubernetes/manifests/etcd.yaml, data under
 # /var/lib/etcd (mounted into the pod at the same path), certificates under /etc/kubernetes/pki/etcd.
