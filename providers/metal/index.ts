@@ -21,6 +21,7 @@ import { metalCloud } from './cloud.js';
 import { metalUpgrade } from './upgrade.js';
 import { metalCertificates } from './certs.js';
 
+import { metalEtcdBackup } from './etcd-backup.js';
 export { MetalClients, type PkiFile, type RenderBootstrap } from './clients.js';
 export { parseHostsFile } from './hosts-file.js';
 export { renderStepScript } from './resources/kubeadm.js';
@@ -144,6 +145,7 @@ export function createMetalProvider(options: MetalProviderOptions = {}): Provide
     classifyError: classifyMetalError,
     upgrade: metalUpgrade,
     certificates: metalCertificates,
+    etcdBackup: metalEtcdBackup,
     apiEndpoint(outputs) {
       for (const [id, o] of Object.entries(outputs)) {
         if (id.endsWith('/kubeadm-init') && typeof o.apiEndpoint === 'string') return o.apiEndpoint;

@@ -5,6 +5,7 @@ import { allClouds, cloudFacts, DEFAULT_CLOUD } from '../../providers/index.js';
 import { API_VERSION, KIND, type Cluster, type ClusterSpecBody, type NodeGroupSpec } from './types.js';
 import { DEFAULT_KUBERNETES_VERSION } from './version.js';
 import { zoneRegion } from './zones.js';
+import { etcdWithDefaults } from './etcd-backups.js';
 
 export const DEFAULT_NETWORKING = { cni: 'calico', podCIDR: '100.96.0.0/11', serviceCIDR: '100.64.0.0/13', networkCIDR: '172.20.0.0/16' } as const;
 
@@ -91,6 +92,7 @@ export function withDefaults(doc: Doc): Cluster {
   if (spec.addons !== undefined) out.addons = spec.addons.map((a: Doc) => ({ ...a }));
   // Component settings are kept as written: an absent field means the component's (or kubeadm's) own default.
   for (const f of ['kubeAPIServer', 'kubelet', 'kubeProxy'] as const) if (spec[f] !== undefined) out[f] = spec[f];
+  if (spec.etcd !== undefined) out.etcd = etcdWithDefaults(spec.etcd);
   return {
     apiVersion: doc.apiVersion ?? API_VERSION,
     kind: doc.kind ?? KIND,

@@ -12,6 +12,7 @@ import { isSupported, parseKubeVersion, supportedRange } from './version.js';
 import { isKnownZone, zoneRegion } from './zones.js';
 import { CNI_NAMES, isCniName } from './cni.js';
 import { CONTROL_PLANE_GROUP } from './labels.js';
+import { etcdBackupsIssues } from './etcd-backups.js';
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const UID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -119,6 +120,7 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
     if (s.api.endpoint !== undefined) add('spec.api.endpoint', `only bare-metal clusters take an external API endpoint (spec.cloud is ${s.cloud})`);
   }
   issues.push(...componentIssues(c));
+  issues.push(...etcdBackupsIssues(s));
   return issues;
 }
 

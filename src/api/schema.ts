@@ -65,6 +65,7 @@ const CLUSTER: ObjectShape = obj({
     kubeProxy: obj({ mode: 'string' }),
     stateStore: obj({ region: 'string' }),
     addons: list(obj({ name: 'string', enabled: 'boolean', version: 'string' })),
+    etcd: obj({ backups: obj({ schedule: 'string', retain: 'integer' }) }),
   }),
 });
 

@@ -143,6 +143,19 @@ export interface RegistrySpec {
   insecureSkipVerify?: boolean;
 }
 
+/** Scheduled etcd snapshots to the state store (docs/backups.md). */
+export interface EtcdBackupsSpec {
+  /** `hourly`, `daily`, a systemd OnCalendar expression, or `off`. */
+  schedule: string;
+  /** How many scheduled backups to keep (older ones are deleted after each new one). */
+  retain: number;
+}
+
+export interface EtcdSpec {
+  /** Absent (clusters created before backups existed): no backup timer. `create` fills it in for new clusters. */
+  backups?: EtcdBackupsSpec;
+}
+
 export interface ClusterSpecBody {
   /** A registered cloud's name (providers/index.ts CloudName); the rules refuse any other. */
   cloud: string;
@@ -170,6 +183,7 @@ export interface ClusterSpecBody {
   kubeProxy?: KubeProxySpec;
   /** Facts about the state store k8sup looked up at create: the S3 bucket's own region (nodes address it there). */
   stateStore?: { region?: string };
+  etcd?: EtcdSpec;
   /** Addons to turn on or off (the catalogue in src/addons has the defaults and the pinned versions; docs/addons.md). */
   addons?: AddonSpec[];
 }

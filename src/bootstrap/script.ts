@@ -11,6 +11,7 @@ import { auditLoggingOn, encryptionAtRestOn, ENCRYPTION_CONFIG_FILE, kubeProxyKe
 import { assetUrl, imageRef, resolveBootstrapInput, type ResolvedInput } from './inputs.js';
 import { registryHostFiles } from './registries.js';
 import { renderKubeadmConfigFor } from './kubeadm-config.js';
+import { etcdBackupVars, hasEtcdBackups } from './etcd-backup.js';
 import { shellQuote, yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
 import { CONTROL_PLANE_PKI_FILES } from '../pki/files.js';
@@ -67,6 +68,7 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   // Token publishing comes before the pod network: workers can join (NotReady) while the CNI is still rolling out.
   if (r.isControlPlane && r.isCloud) fragments.push('token-refresh-install.sh');
   if (vars.etcdLeave) fragments.push('etcd-leave-install.sh');
+  if (hasEtcdBackups(r)) fragments.push('etcd-backup-install.sh');
   if (input.role === 'control-plane-init') fragments.push('cni.sh');
   // Every control plane (re)applies the addons: a changed spec reaches the cluster with the next control plane.
   if (r.isControlPlane && enabledAddons(input.cluster).length > 0) fragments.push('addons.sh');
@@ -151,7 +153,7 @@ export function s3Address(bucket: string, region: string): { s3Host: string; s3B
     : { s3Host: `${bucket}.s3.${region}.${domain}`, s3BucketPath: '' };
 }
 
-function scriptVars(r: ResolvedInput): TemplateVars {
+export function scriptVars(r: ResolvedInput): TemplateVars {
   const { input } = r;
   const spec = input.cluster.spec;
   const role = input.role;
@@ -284,5 +286,6 @@ function scriptVars(r: ResolvedInput): TemplateVars {
   vars.tokenRefreshScript = r.isCloud && r.isControlPlane ? embedded(tokenRefreshScript(r, vars)) : '';
   vars.etcdLeaveUnit = embedded(loadTemplate('node/k8sup-etcd-leave.service'));
   vars.etcdLeaveScript = r.isCloud && r.isControlPlane ? embedded(etcdLeaveScript(vars)) : '';
+  Object.assign(vars, etcdBackupVars(r, vars));
   return vars;
 }

@@ -120,6 +120,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
   get.command('clusters').description('list clusters in the state store').action(actions(() => import('./get-clusters.js')));
   get.command('cluster [name]').description('print a cluster spec').action(actions(() => import('./get-cluster.js')));
   get.command('assets [name]').description('list every file (URL, sha256) and image the cluster needs, for mirroring').action(actions(() => import('./get-assets.js')));
+  get.command('backups [name]').description("list the cluster's etcd backups in the state store").action(actions(() => import('./get-backups.js')));
   get.command('instances [name]').description("list the cluster's instances and how far their bootstrap got").action(actions(() => import('./get-instances.js')));
   get.command('addons [name]').description("list the cluster's addons: what the spec wants and, with a reachable API, what runs")
     .option('--kubeconfig <file>', 'reach the API with this kubeconfig (default: short-lived admin credentials from the state store)')
@@ -166,6 +167,12 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
   certs.command('renew [name]').description('renew the certificates on the control planes, one at a time (--yes)')
     .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys in ~/.ssh/known_hosts')
     .action(actions(() => import('./certs-renew.js')));
+
+  program.command('backup').description('etcd backups').command('cluster [name]').description('take an etcd snapshot now and store it (bare metal, over SSH)')
+    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys').action(actions(() => import('./backup-cluster.js')));
+  program.command('restore').description('restore from a backup').command('cluster [name]').description("restore every control plane's etcd from a backup; --yes applies it")
+    .requiredOption('--backup <id>', 'backup id (k8sup get backups NAME)').option('--ssh-accept-new', 'bare metal: record unknown SSH host keys')
+    .action(actions(() => import('./restore-cluster.js')));
 
   program.command('export').description('export credentials').command('kubeconfig [name]').description('merge an admin context into ~/.kube/config')
     .option('--kubeconfig <path>', 'kubeconfig file to write (default ~/.kube/config or $KUBECONFIG)')

@@ -12,6 +12,7 @@ import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { assertNodesCanReadStore, connectProvider, desiredGraph, loadProviderFor } from './deploy.js';
 import { withNewClusterSettings } from '../api/defaults.js';
+import { withDefaultEtcdBackups } from '../api/etcd-backups.js';
 import { ensureSettingSecrets, generatePki, storePkiForCreate } from './pki-store.js';
 import { mutateCluster, writeSpec, type Actor } from './spec-store.js';
 import { withStateStoreRegion } from './state-store-region.js';
@@ -71,7 +72,8 @@ export async function createClusterFlow(input: CreateFlowInput, host: CreateFlow
   const name = given.metadata.name;
   // Asked once, here, and kept in the spec: nodes address the state bucket in its own region.
   // A new cluster gets audit logging and Secrets encryption unless the input turns them off (docs/spec.md).
-  const requested = await withStateStoreRegion(withNewClusterSettings(given), store);
+  // New clusters also back up etcd on a schedule unless their spec says otherwise (docs/backups.md).
+  const requested = withDefaultEtcdBackups(await withStateStoreRegion(withNewClusterSettings(given), store));
   // Everything that can reject the input runs before the first write: the store must suit an apply, and the
   // provider must be able to build the cluster's resources (bootstrap scripts included) from this spec.
   const provider = await loadProviderFor(requested);

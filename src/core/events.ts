@@ -83,6 +83,10 @@ export interface EventFields {
   // upgrade cluster.
   'upgrade.step': { step: string; action: string; target: string; phase: 'start' | 'done' | 'skipped' | 'failed' };
   'upgrade.done': { cluster: string; from: string; to: string; revision: number };
+  // etcd backups (docs/backups.md).
+  'etcd.backup.stored': { cluster: string; backup: string; size: number; sha256: string };
+  'etcd.restore.member': { host: string; backup: string };
+  'etcd.restored': { cluster: string; backup: string };
   // The CLI: what a command did to the state store, and what to run next.
   'cluster.stored': { cluster: string; revision: number; store: string };
   'cluster.applied': { cluster: string; revision: number };
@@ -195,6 +199,9 @@ export const EVENT_CATALOGUE: { readonly [C in EventCode]: string } = {
   'metal.host.forgotten': 'a host no longer carries the cluster and is dropped from the inventory',
   'upgrade.step': 'a step of upgrade cluster starts, finishes, was already done (skipped) or fails',
   'upgrade.done': 'every step of the upgrade finished and the spec revision with the new version was written',
+  'etcd.backup.stored': 'an etcd snapshot and its manifest were written to the state store',
+  'etcd.restore.member': 'a control plane is being restored from an etcd backup',
+  'etcd.restored': 'every control plane runs etcd from the backup again',
   'cluster.stored': 'create stored the first revision of the spec and the PKI',
   'cluster.applied': 'the cloud matches the spec revision',
   'cluster.deleted': 'every resource and the state of the cluster are gone',

@@ -170,6 +170,26 @@ export interface Provider<C = unknown> {
   upgrade?: UpgradeCapability<C>;
   /** Optional: kubeadm's certificates read and renewed on the machines that hold them (`certs check|renew`). */
   certificates?: CertificatesCapability<C>;
+  /**
+   * Optional: etcd snapshots taken and restored from the CLI (bare metal: over SSH). Without it the control planes'
+   * timer is the only source of backups and a restore is run on the machines (docs/backups.md).
+   */
+  etcdBackup?: EtcdBackupCapability<C>;
+}
+
+/** A snapshot brought back from a control plane, with the manifest k8sup-etcd-backup wrote for it. */
+export interface EtcdSnapshot {
+  manifest: Record<string, unknown>;
+  snapshot: Buffer;
+}
+
+export interface EtcdBackupCapability<C = unknown> {
+  /** Snapshots etcd on one control plane now and returns it. */
+  take(cluster: Cluster, clients: C): Promise<EtcdSnapshot>;
+  /** The control planes a restore changes, in order (for the preview). */
+  members(cluster: Cluster): string[];
+  /** Restores every control plane from the snapshot: all stopped and swapped first, then all started, then healthy. */
+  restore(cluster: Cluster, clients: C, backup: { id: string; snapshot: Buffer; sha256: string }): Promise<void>;
 }
 
 /** One running (or starting) instance of a cloud instance group, as `rolling-update` sees it. */

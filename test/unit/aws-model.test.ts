@@ -191,6 +191,15 @@ test('IAM policies are least privilege and scoped to the cluster prefix of the s
   }
 });
 
+test('with etcd backups, control planes may delete under backups/etcd/ only (retention); nodes gain nothing', () => {
+  const c = single();
+  assert.ok(!rolePolicy('control-plane', c, inputs).Statement.some((s) => s.Action.includes('s3:DeleteObject')));
+  c.spec.etcd = { backups: { schedule: 'hourly', retain: 24 } };
+  const deletes = rolePolicy('control-plane', c, inputs).Statement.filter((s) => s.Action.includes('s3:DeleteObject'));
+  assert.deepEqual(deletes, [{ Sid: 'EtcdBackupRetention', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: 'arn:aws:s3:::k8sup-state/team/demo.k8s.local/backups/etcd/*' }]);
+  assert.ok(!rolePolicy('nodes', c, inputs).Statement.some((s) => s.Action.includes('s3:DeleteObject') || String(s.Resource).includes('backups')));
+});
+
 test('subnets are carved from networkCIDR in stable slots; names fit AWS limits', () => {
   assert.deepEqual([0, 1, 2].map((i) => subnetCidr('172.20.0.0/16', i, 3)), ['172.20.0.0/19', '172.20.32.0/19', '172.20.64.0/19']);
   assert.deepEqual(clusterZones(ha()), ['us-east-2a', 'us-east-2b', 'us-east-2c']);

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { renderBootstrapInstaller, renderBootstrapScript, renderEtcdLeaveScript, renderTokenRefreshScript } from '../../src/bootstrap/index.js';
+import { renderBootstrapInstaller, renderBootstrapScript, renderEtcdBackupScript, renderEtcdLeaveScript, renderEtcdRestoreScript, renderTokenRefreshScript } from '../../src/bootstrap/index.js';
 import { wrapStartupScript } from '../../providers/gce/model/startup-script.js';
 import { SUPPORTED_KUBERNETES_MINORS } from '../../src/api/version.js';
 import { AIRGAP_ASSETS, PROVIDERS, ROLES, VERSIONS, testInput, withEverySetting } from '../helpers/bootstrap-fixtures.js';
@@ -80,6 +80,18 @@ const dotted = { ...testInput('aws', 'worker'), stateStoreUrl: 's3://state.k8s.e
 cases.push({ name: 'aws-user-data-worker-dotted-bucket', script: renderBootstrapInstaller(renderBootstrapScript(dotted)) });
 cases.push({ name: 'gce-startup-script-worker', script: wrapStartupScript(renderBootstrapScript(testInput('gce', 'worker')), '100.96.0.0/11') });
 cases.push({ name: 'gce-token-refresh', script: renderTokenRefreshScript(testInput('gce', 'control-plane-join')) });
+// etcd backups (spec.etcd.backups): the control planes' install of the timer, and the backup and restore scripts.
+const withBackups = (provider: 'aws' | 'gce' | 'metal', schedule = 'hourly') => {
+  const input = testInput(provider, 'control-plane-init');
+  input.cluster.spec.etcd = { backups: { schedule, retain: 24 } };
+  return input;
+};
+cases.push({ name: 'gce-control-plane-init-1.31.4-etcd-backups', script: renderBootstrapScript(withBackups('gce')) });
+cases.push({ name: 'metal-control-plane-init-1.31.4-etcd-backups-off', script: renderBootstrapScript(withBackups('metal', 'off')) });
+for (const provider of PROVIDERS) {
+  cases.push({ name: `${provider}-etcd-backup`, script: renderEtcdBackupScript(withBackups(provider)) });
+  cases.push({ name: `${provider}-etcd-restore`, script: renderEtcdRestoreScript(withBackups(provider)) });
+}
 
 const workDir = mkdtempSync(join(tmpdir(), 'k8sup-golden-sh-'));
 after(() => rmSync(workDir, { recursive: true, force: true }));

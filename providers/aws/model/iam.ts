@@ -61,6 +61,11 @@ export function rolePolicy(role: Role, cluster: Cluster, inputs: BuildInputs): P
     );
     // Every node reports its bootstrap progress (src/bootstrap, status.sh); control planes have */ already.
     if (role !== 'control-plane') statements.push({ Sid: 'BootstrapReport', Effect: 'Allow', Action: ['s3:PutObject'], Resource: `${base}/nodes/status/*` });
+    // The etcd backup timer deletes backups beyond spec.etcd.backups.retain (src/bootstrap/etcd-backup.ts): under
+    // backups/etcd/ only, so a control plane cannot delete the PKI or the spec revisions.
+    if (role === 'control-plane' && cluster.spec.etcd?.backups) {
+      statements.push({ Sid: 'EtcdBackupRetention', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: `${base}/backups/etcd/*` });
+    }
     if (role === 'control-plane') {
       // The first control plane's script lists `bootstrap/initialized` before it decides whether to run kubeadm
       // init (src/bootstrap): a GET cannot tell a missing key from a denied one. Listing is limited to this cluster.

@@ -1,0 +1,27 @@
+// `get backups NAME`: the cluster's etcd backups in the state store (`<cluster>/backups/etcd/`), oldest first.
+
+import { listBackups } from '../cluster/etcd-backup.js';
+import { readSpec } from '../cluster/spec-store.js';
+import { ClusterStore } from '../state/cluster-store.js';
+import type { CliContext } from './context.js';
+import { printData } from './render/output.js';
+import { renderTable } from './render/table.js';
+
+export default async function getBackups(ctx: CliContext, args: string[]): Promise<number> {
+  const name = ctx.clusterName(args[0]);
+  const store = await ctx.openStore();
+  const { cluster } = await readSpec(new ClusterStore(store, name), name);
+  const backups = await listBackups(store, name);
+  if (backups.length === 0) {
+    const schedule = cluster.spec.etcd?.backups?.schedule;
+    ctx.note(`${name} has no etcd backup yet (${schedule && schedule !== 'off' ? `the control planes take one ${schedule}` : 'no schedule in spec.etcd.backups'}; \`k8sup backup cluster ${name}\` takes one now on bare metal)`);
+  }
+  printData(ctx, { cluster: name, backups }, {
+    table: () =>
+      renderTable(
+        ['ID', 'TIME', 'NODE', 'TRIGGER', 'ETCD', 'REVISION', 'SIZE', 'SHA256', 'COMPLETE'],
+        backups.map((b) => [b.id, b.time ?? '', b.node ?? '', b.trigger ?? '', b.etcdVersion ?? '', b.revision ?? '', b.size ?? '', b.sha256?.slice(0, 12) ?? '', b.complete ? 'yes' : 'no (no manifest)']),
+      ),
+  });
+  return 0;
+}

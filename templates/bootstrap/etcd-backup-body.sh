@@ -1,0 +1,81 @@
+
+FORCE=0
+if [ "${1:-}" = --force ]; then FORCE=1; fi
+umask 077
+DATA_DIR="$(etcd_flag data-dir)"
+DATA_DIR="${DATA_DIR:-/var/lib/etcd}"
+MEMBER="$(etcd_flag name)"
+
+status="$(etcdctl_tls endpoint status -w json)" || { log "etcd does not answer at $(etcd_endpoint): no backup"; exit 1; }
+member_id="$(json_number member_id <<<"${status}")"
+leader_id="$(json_number leader <<<"${status}")"
+etcd_version="$(json_text version <<<"${status}")"
+if [ "${FORCE}" = 0 ] && [ "${member_id}" != "${leader_id}" ]; then
+  log "member ${MEMBER:-${member_id}} is not the etcd leader: the leader takes the scheduled backups"
+  exit 0
+fi
+
+BACKUP_ID="$(date -u +%Y%m%dT%H%M%SZ)"
+# The snapshot is written inside the data dir: a path the etcd container and this host both see.
+snapshot="${DATA_DIR}/k8sup-backup-${BACKUP_ID}.db"
+manifest="$(mktemp)"
+trap 'rm -f "${snapshot}" "${snapshot}.part" "${manifest}"' EXIT
+etcdctl_tls snapshot save "${snapshot}" >/dev/null
+# A snapshot etcd cannot read back is no backup: status opens it and counts its keys.
+snapshot_status="$(etcd_tool etcdutl snapshot status -w json "${snapshot}" 2>/dev/null || etcd_tool etcdctl snapshot status -w json "${snapshot}")"
+revision="$(json_number revision <<<"${snapshot_status}")"
+[ -n "${revision}" ] || { log "etcd could not read the snapshot back: ${snapshot_status}"; exit 1; }
+sha256="$(sha256sum "${snapshot}" | cut -d ' ' -f 1)"
+size="$(stat -c %s "${snapshot}")"
+trigger=schedule
+if [ "${FORCE}" = 1 ]; then trigger=manual; fi
+printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","etcdVersion":"%s","revision":%s,"size":%s,"sha256":"%s","trigger":"%s"}\n' \
+  "${BACKUP_ID}" "${CLUSTER_NAME}" "$(hostname)" "${MEMBER}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${etcd_version}" "${revision}" "${size}" "${sha256}" "${trigger}" >"${manifest}"
+
+{{#if cloud}}
+# The snapshot first, its manifest last: a backup without a manifest is incomplete, and never restored.
+store_put "backups/etcd/${BACKUP_ID}/snapshot.db" "${snapshot}"
+store_put "backups/etcd/${BACKUP_ID}/manifest.json" "${manifest}"
+log "uploaded backup ${BACKUP_ID} (revision ${revision}, ${size} bytes, sha256 ${sha256})"
+
+# Retention: the index lists the backups this cluster's control planes uploaded, oldest first. Listing the bucket is
+# not needed (GCS prefix conditions do not allow it); backups taken by the CLI are kept by the CLI's own retention.
+index="$(mktemp)"
+kept="$(mktemp)"
+trap 'rm -f "${snapshot}" "${snapshot}.part" "${manifest}" "${index}" "${kept}"' EXIT
+found=0
+store_has backups/etcd/index || found=$?
+case "${found}" in
+  0) store_get backups/etcd/index "${index}" ;;
+  1) : >"${index}" ;;
+  *) log "cannot read the backup index: retention skipped this time"; printf 'backup=%s\n' "${BACKUP_ID}"; exit 0 ;;
+esac
+grep -E '^[0-9]{8}T[0-9]{6}Z$' "${index}" | grep -vxF "${BACKUP_ID}" >"${kept}" || true
+printf '%s\n' "${BACKUP_ID}" >>"${kept}"
+total="$(wc -l <"${kept}")"
+: >"${index}"
+if [ "${total}" -gt "${RETAIN}" ]; then
+  while read -r old; do
+    # The manifest goes first, so a half-deleted backup shows as incomplete, never as restorable.
+    if store_delete "backups/etcd/${old}/manifest.json" && store_delete "backups/etcd/${old}/snapshot.db"; then
+      log "deleted backup ${old} (retain ${RETAIN})"
+    else
+      log "could not delete backup ${old}: kept in the index for the next run"
+      printf '%s\n' "${old}" >>"${index}"
+    fi
+  done < <(head -n "$((total - RETAIN))" "${kept}")
+fi
+tail -n "${RETAIN}" "${kept}" >>"${index}"
+store_put backups/etcd/index "${index}"
+{{else}}
+BACKUP_DIR="${ROOT}/var/lib/k8sup/etcd-backups"
+mkdir -p "${BACKUP_DIR}/${BACKUP_ID}"
+chmod 0700 "${BACKUP_DIR}" "${BACKUP_DIR}/${BACKUP_ID}"
+mv -f "${manifest}" "${BACKUP_DIR}/${BACKUP_ID}/manifest.json"
+mv -f "${snapshot}" "${BACKUP_DIR}/${BACKUP_ID}/snapshot.db"
+log "kept backup ${BACKUP_ID} in ${BACKUP_DIR} (revision ${revision}, ${size} bytes, sha256 ${sha256})"
+# Retention on this host: the newest RETAIN backups stay.
+find "${BACKUP_DIR}" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{8}T[0-9]{6}Z' -printf '%f\n' | sort | head -n "-${RETAIN}" |
+  while read -r old; do rm -rf -- "${BACKUP_DIR:?}/${old}"; log "deleted backup ${old} (retain ${RETAIN})"; done
+{{/if}}
+printf 'backup=%s\n' "${BACKUP_ID}"

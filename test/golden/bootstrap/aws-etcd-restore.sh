@@ -1,0 +1,300 @@
+#!/usr/bin/env bash
+# k8sup-etcd-restore for demo.k8s.local: restores this control plane's etcd member from a snapshot
+# (docs/backups.md). Run on every control plane, in two passes: first `stop` on all of them, then `start` on all.
+#   k8sup-etcd-restore stop SNAPSHOT SHA256 [INITIAL_CLUSTER]   verify, restore into a fresh data dir, stop the
+#       etcd and kube-apiserver static pods, swap the data dir (the old one is kept next to it)
+#   k8sup-etcd-restore member    print this member as NAME=PEER_URL (for INITIAL_CLUSTER)
+#   k8sup-etcd-restore start     put the static pods back
+#   k8sup-etcd-restore health    wait (bounded) until etcd answers through quorum
+#   k8sup-etcd-restore fetch ID  download backup ID from the state store, checked against its manifest
+# INITIAL_CLUSTER is every member as NAME=PEER_URL,… (default: the members etcd lists now, or this member alone).
+set -euo pipefail
+
+STATE_PREFIX='team-a/demo.k8s.local/'
+STATE_REGION='us-east-2'
+ROOT="${K8SUP_ROOT:-}"
+
+log() { printf '[k8sup-etcd-restore] %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
+# SigV4-signed S3 requests. No static keys exist anywhere in this script. The script signs requests itself (bash and
+# sha256sum: any curl works, where curl's own --aws-sigv4 needs 7.87 for a caller's payload hash), and the signed
+# headers reach curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
+IMDS=http://169.254.169.254/latest
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+# The bucket in its own region (k8sup looked it up at create: spec.stateStore.region). Bucket names with dots use
+# path-style addresses: no *.s3 wildcard certificate covers them.
+S3_HOST='k8sup-state.s3.us-east-2.amazonaws.com'
+S3_BUCKET_PATH=''
+
+imds_get() {
+  local token
+  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
+  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
+}
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+sha256_hex() { sha256sum | cut -d ' ' -f 1; }
+# hex_bytes HEX: the bytes HEX spells. printf is a shell builtin, so keys never appear on a command line.
+hex_bytes() {
+  local hex="$1" out="" i
+  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
+  printf '%b' "${out}"
+}
+text_hex() {
+  local text="$1" out="" i
+  for ((i = 0; i < ${#text}; i++)); do printf -v out '%s%02x' "${out}" "'${text:i:1}"; done
+  printf '%s' "${out}"
+}
+# hmac_sha256 KEY_HEX MESSAGE: HMAC-SHA256 (RFC 2104) as hex. Keys here are at most 64 bytes (AWS4 + secret, digests).
+hmac_sha256() {
+  local key="$1" ipad="" opad="" inner i b
+  while [ "${#key}" -lt 128 ]; do key+=00; done
+  for ((i = 0; i < 128; i += 2)); do
+    b=$((16#${key:i:2}))
+    printf -v ipad '%s%02x' "${ipad}" $((b ^ 0x36))
+    printf -v opad '%s%02x' "${opad}" $((b ^ 0x5c))
+  done
+  inner="$({ hex_bytes "${ipad}"; printf '%s' "$2"; } | sha256_hex)"
+  { hex_bytes "${opad}"; hex_bytes "${inner}"; } | sha256_hex
+}
+
+# sigv4_config ACCESS_KEY SECRET_KEY SESSION_TOKEN AMZ_DATE METHOD PATH QUERY PAYLOAD_SHA256 SSE: prints the curl config
+# headers of one S3 request signed with Signature Version 4 (PATH and QUERY already URI-encoded; SSE=1 adds the
+# server-side encryption header). Pure: the tests check it against the AWS SDK's signer.
+sigv4_config() {
+  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8" sse="$9"
+  local scope canonical signed key signature part
+  scope="${amz_date%%T*}/${STATE_REGION}/s3/aws4_request"
+  signed='host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
+  canonical="$(printf '%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\nx-amz-security-token:%s\n' \
+    "${method}" "${path}" "${query}" "${S3_HOST}" "${payload}" "${amz_date}" "${token}")"
+  if [ "${sse}" = 1 ]; then
+    signed+=';x-amz-server-side-encryption'
+    canonical+=$'\nx-amz-server-side-encryption:AES256'
+  fi
+  canonical+=$'\n\n'"${signed}"$'\n'"${payload}"
+  key="$(hmac_sha256 "$(text_hex "AWS4${secret}")" "${amz_date%%T*}")"
+  for part in "${STATE_REGION}" s3 aws4_request; do key="$(hmac_sha256 "${key}" "${part}")"; done
+  signature="$(hmac_sha256 "${key}" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "${amz_date}" "${scope}" "$(printf '%s' "${canonical}" | sha256_hex)")")"
+  printf 'header = "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"\n' "${access}" "${scope}" "${signed}" "${signature}"
+  printf 'header = "x-amz-date: %s"\nheader = "x-amz-content-sha256: %s"\nheader = "x-amz-security-token: %s"\n' "${amz_date}" "${payload}" "${token}"
+  if [ "${sse}" = 1 ]; then printf 'header = "x-amz-server-side-encryption: AES256"\n'; fi
+}
+
+# s3_config METHOD PATH QUERY PAYLOAD_SHA256 SSE: the signed curl config for a request with the instance role's
+# current credentials.
+s3_config() {
+  local role creds
+  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
+  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
+  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
+  sigv4_config "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")" \
+    "$(date -u +%Y%m%dT%H%M%SZ)" "$@"
+}
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
+store_get() {
+  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" dest="$2" config
+  config="$(s3_config GET "${path}" '' "${EMPTY_SHA256}" 0)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" "https://${S3_HOST}${path}" <<<"${config}") || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when it does not, 2 when the store cannot tell. It lists the
+# key (ListObjectsV2, allowed on this cluster's prefix only) rather than GETting it: without list rights S3 answers a
+# missing key with 403, the same as a denied one.
+store_has() {
+  local config listing key="${STATE_PREFIX}$1" query
+  query="list-type=2&prefix=${key//\//%2F}"
+  config="$(s3_config GET "${S3_BUCKET_PATH}/" "${query}" "${EMPTY_SHA256}" 0)" || return 2
+  listing="$(curl -fsS --retry 3 --connect-timeout 10 --config - "https://${S3_HOST}${S3_BUCKET_PATH}/?${query}" <<<"${config}")" || return 2
+  case "${listing}" in
+    *"<Key>${key}</Key>"*) return 0 ;;
+    *"<ListBucketResult"*) return 1 ;;
+    *) log "unexpected answer from the state store when listing $1"; return 2 ;;
+  esac
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
+store_put() {
+  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" file="$2" config
+  config="$(s3_config PUT "${path}" '' "$(sha256_hex <"${file}")" 1)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
+}
+
+# The node name the AWS cloud expects: the instance's private DNS name.
+instance_node_name() { imds_get meta-data/local-hostname; }
+# What names this instance in its progress report.
+instance_id() { imds_get meta-data/instance-id; }
+
+# --- etcd as kubeadm runs it: a static pod whose flags are in /etc/kubernetes/manifests/etcd.yaml, data under
+# /var/lib/etcd (mounted into the pod at the same path), certificates under /etc/kubernetes/pki/etcd.
+ETCD_MANIFEST="${ROOT}/etc/kubernetes/manifests/etcd.yaml"
+ETCD_PKI="${ROOT}/etc/kubernetes/pki/etcd"
+
+# etcd_flag NAME: the value of --NAME=VALUE in the etcd static pod manifest (empty when absent).
+etcd_flag() {
+  [ -f "${ETCD_MANIFEST}" ] || return 0
+  sed -n "s/^[[:space:]]*-[[:space:]]*--$1=\(.*\)$/\1/p" "${ETCD_MANIFEST}" 2>/dev/null | head -n 1 | tr -d '"'"'"
+}
+
+# The member's client endpoint on loopback, the first of its listen URLs (kubeadm: https://127.0.0.1:2379).
+etcd_endpoint() {
+  local urls
+  urls="$(etcd_flag listen-client-urls)"
+  urls="${urls%%,*}"
+  printf '%s' "${urls:-https://127.0.0.1:2379}"
+}
+
+# etcd_tool etcdctl|etcdutl ARGS: the tool from the running etcd container (kubeadm hosts have no etcd binaries,
+# and the container's match the server's version), else the host's own.
+etcd_tool() {
+  local tool="$1" id=""
+  shift
+  if command -v crictl >/dev/null 2>&1; then
+    id="$(crictl ps --name '^etcd$' --state running -q 2>/dev/null | head -n 1 || true)"
+  fi
+  if [ -n "${id}" ]; then
+    crictl exec "${id}" "${tool}" "$@"
+  elif command -v "${tool}" >/dev/null 2>&1; then
+    "${tool}" "$@"
+  else
+    log "neither a running etcd container nor ${tool} on this host"
+    return 127
+  fi
+}
+
+# etcdctl with the etcd CA and kubeadm's healthcheck client certificate (any certificate of the etcd CA is a client).
+etcdctl_tls() {
+  etcd_tool etcdctl --endpoints "$(etcd_endpoint)" --cacert "${ETCD_PKI}/ca.crt" \
+    --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
+}
+
+json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
+json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+MANIFESTS="${ROOT}/etc/kubernetes/manifests"
+# Where the static pods wait while etcd is swapped: kubelet stops a pod whose manifest leaves its folder.
+PARKED="${ROOT}/etc/kubernetes/k8sup-restore-manifests"
+# Between `stop` and `start` the etcd manifest (and the flags read from it) is parked.
+if [ ! -f "${ETCD_MANIFEST}" ] && [ -f "${PARKED}/etcd.yaml" ]; then ETCD_MANIFEST="${PARKED}/etcd.yaml"; fi
+DATA_DIR="$(etcd_flag data-dir)"
+DATA_DIR="${DATA_DIR:-/var/lib/etcd}"
+# Inside the data dir: the etcd container (whose etcdutl may do the restore) sees the same path.
+STAGED_SNAPSHOT="${DATA_DIR}/k8sup-restore.db"
+STAGED_DATA="${DATA_DIR}/k8sup-restore"
+umask 077
+
+endpoint_open() {
+  local hostport host port
+  hostport="$(etcd_endpoint)"
+  hostport="${hostport#*://}"
+  host="${hostport%:*}"
+  port="${hostport##*:}"
+  (exec 3<>"/dev/tcp/${host}/${port}") 2>/dev/null
+}
+
+# wait_for WHAT SECONDS COMMAND…: polls COMMAND once a second, at most SECONDS times.
+wait_for() {
+  local what="$1" seconds="$2" i
+  shift 2
+  for ((i = 0; i < seconds; i++)); do
+    if "$@"; then return 0; fi
+    sleep 1
+  done
+  die "timed out after ${seconds}s waiting for ${what}"
+}
+endpoint_closed() { ! endpoint_open; }
+
+# The members etcd lists now, as NAME=PEER_URL,…: kubeadm names members after their nodes.
+current_members() {
+  etcdctl_tls member list -w simple 2>/dev/null | awk -F ', ' '$3 != "" && $4 != "" { printf "%s%s=%s", sep, $3, $4; sep="," }'
+}
+
+restore_snapshot() {
+  local snapshot="$1" sha="$2" initial="${3:-}" name peer actual parked_at
+  [ -f "${snapshot}" ] || die "no snapshot at ${snapshot}"
+  [[ "${sha}" =~ ^[0-9a-f]{64}$ ]] || die "not a sha256: ${sha}"
+  actual="$(sha256sum "${snapshot}" | cut -d ' ' -f 1)"
+  [ "${actual}" = "${sha}" ] || die "snapshot ${snapshot} has sha256 ${actual}, its manifest says ${sha}: refusing to restore it"
+  [ -f "${ETCD_MANIFEST}" ] || die "no etcd static pod manifest: is this a control plane?"
+  name="$(etcd_flag name)"
+  peer="$(etcd_flag initial-advertise-peer-urls)"
+  if [ -z "${name}" ] || [ -z "${peer}" ]; then die "the etcd manifest names no --name / --initial-advertise-peer-urls"; fi
+  if [ -z "${initial}" ] && endpoint_open; then initial="$(current_members || true)"; fi
+  if [ -z "${initial}" ]; then initial="${name}=${peer}"; fi
+  case ",${initial}," in *",${name}=${peer},"*) ;; *) die "INITIAL_CLUSTER ${initial} does not list this member (${name}=${peer})" ;; esac
+
+  mkdir -p "${DATA_DIR}"
+  if [ "${snapshot}" != "${STAGED_SNAPSHOT}" ]; then cp -f "${snapshot}" "${STAGED_SNAPSHOT}"; fi
+  rm -rf "${STAGED_DATA}"
+  log "restoring ${snapshot} as member ${name} of ${initial}"
+  local restore=(snapshot restore "${STAGED_SNAPSHOT}" --name "${name}" --initial-cluster "${initial}"
+    --initial-advertise-peer-urls "${peer}" --data-dir "${STAGED_DATA}")
+  etcd_tool etcdutl "${restore[@]}" >/dev/null 2>&1 || etcd_tool etcdctl "${restore[@]}" >/dev/null
+  [ -d "${STAGED_DATA}/member" ] || die "the restore left no member directory in ${STAGED_DATA}"
+
+  mkdir -p "${PARKED}"
+  for pod in kube-apiserver etcd; do
+    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
+  done
+  ETCD_MANIFEST="${PARKED}/etcd.yaml"
+  wait_for "etcd to stop" 180 endpoint_closed
+  if [ -d "${DATA_DIR}/member" ]; then
+    parked_at="${DATA_DIR}/k8sup-before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+    mkdir -p "${parked_at}"
+    mv "${DATA_DIR}/member" "${parked_at}/member"
+    log "the data etcd had is kept in ${parked_at}"
+  fi
+  mv "${STAGED_DATA}/member" "${DATA_DIR}/member"
+  rm -rf "${STAGED_DATA}" "${STAGED_SNAPSHOT}"
+  log "member ${name} restored; run \`k8sup-etcd-restore start\` once every control plane is restored"
+}
+
+start_pods() {
+  for pod in etcd kube-apiserver; do
+    if [ -f "${PARKED}/${pod}.yaml" ]; then mv -f "${PARKED}/${pod}.yaml" "${MANIFESTS}/${pod}.yaml"; fi
+  done
+  log "static pods are back; etcd starts once kubelet sees its manifest"
+}
+
+healthy() { etcdctl_tls endpoint health >/dev/null 2>&1; }
+
+fetch_backup() {
+  local id="$1" manifest sha
+  [[ "${id}" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "not a backup id: ${id} (k8sup get backups lists them)"
+  manifest="$(mktemp)"
+  store_get "backups/etcd/${id}/manifest.json" "${manifest}" || die "cannot read the manifest of backup ${id}"
+  sha="$(json_text sha256 <"${manifest}")"
+  rm -f "${manifest}"
+  mkdir -p "${DATA_DIR}"
+  store_get "backups/etcd/${id}/snapshot.db" "${STAGED_SNAPSHOT}" || die "cannot download backup ${id}"
+  [ "$(sha256sum "${STAGED_SNAPSHOT}" | cut -d ' ' -f 1)" = "${sha}" ] || die "backup ${id} does not match its manifest's sha256"
+  printf 'snapshot=%s\nsha256=%s\n' "${STAGED_SNAPSHOT}" "${sha}"
+}
+
+# This member as NAME=PEER_URL, from its manifest: `k8sup restore cluster` joins every control plane's answer into
+# the INITIAL_CLUSTER it passes to `stop`.
+print_member() {
+  local name peer
+  name="$(etcd_flag name)"
+  peer="$(etcd_flag initial-advertise-peer-urls)"
+  if [ -z "${name}" ] || [ -z "${peer}" ]; then die "no etcd static pod manifest with --name and --initial-advertise-peer-urls: is this a control plane?"; fi
+  printf 'member=%s=%s\n' "${name}" "${peer}"
+}
+
+case "${1:-}" in
+  member) print_member ;;
+  stop) restore_snapshot "${2:?snapshot path}" "${3:?sha256}" "${4:-}" ;;
+  start) start_pods ;;
+  health)
+    wait_for "etcd to answer through quorum" "${2:-300}" healthy
+    log "etcd is healthy"
+    ;;
+  fetch) fetch_backup "${2:?backup id}" ;;
+  *) die "usage: k8sup-etcd-restore member | stop SNAPSHOT SHA256 [INITIAL_CLUSTER] | start | health | fetch ID" ;;
+esac

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# k8sup-etcd-backup for demo.k8s.local: snapshots this control plane's etcd member with etcdctl and the etcd
+# client certificate, checks the snapshot, and keeps it with its sha256 in a manifest (docs/backups.md).
+# Keeps them on this host under /var/lib/k8sup/etcd-backups/<id>/; `k8sup backup cluster` runs it over SSH with
+# --force and copies the result into the state store.
+# Run by k8sup-etcd-backup.timer (schedule hourly), or by hand: k8sup-etcd-backup [--force]
+set -euo pipefail
+
+CLUSTER_NAME='demo.k8s.local'
+RETAIN='24'
+ROOT="${K8SUP_ROOT:-}"
+
+log() { printf '[k8sup-etcd-backup] %s\n' "$*" >&2; }
+
+# --- etcd as kubeadm runs it: a static pod whose flags are in /etc/kubernetes/manifests/etcd.yaml, data under
+# /var/lib/etcd (mounted into the pod at the same path), certificates under /etc/kubernetes/pki/etcd.
+ETCD_MANIFEST="${ROOT}/etc/kubernetes/manifests/etcd.yaml"
+ETCD_PKI="${ROOT}/etc/kubernetes/pki/etcd"
+
+# etcd_flag NAME: the value of --NAME=VALUE in the etcd static pod manifest (empty when absent).
+etcd_flag() {
+  [ -f "${ETCD_MANIFEST}" ] || return 0
+  sed -n "s/^[[:space:]]*-[[:space:]]*--$1=\(.*\)$/\1/p" "${ETCD_MANIFEST}" 2>/dev/null | head -n 1 | tr -d '"'"'"
+}
+
+# The member's client endpoint on loopback, the first of its listen URLs (kubeadm: https://127.0.0.1:2379).
+etcd_endpoint() {
+  local urls
+  urls="$(etcd_flag listen-client-urls)"
+  urls="${urls%%,*}"
+  printf '%s' "${urls:-https://127.0.0.1:2379}"
+}
+
+# etcd_tool etcdctl|etcdutl ARGS: the tool from the running etcd container (kubeadm hosts have no etcd binaries,
+# and the container's match the server's version), else the host's own.
+etcd_tool() {
+  local tool="$1" id=""
+  shift
+  if command -v crictl >/dev/null 2>&1; then
+    id="$(crictl ps --name '^etcd$' --state running -q 2>/dev/null | head -n 1 || true)"
+  fi
+  if [ -n "${id}" ]; then
+    crictl exec "${id}" "${tool}" "$@"
+  elif command -v "${tool}" >/dev/null 2>&1; then
+    "${tool}" "$@"
+  else
+    log "neither a running etcd container nor ${tool} on this host"
+    return 127
+  fi
+}
+
+# etcdctl with the etcd CA and kubeadm's healthcheck client certificate (any certificate of the etcd CA is a client).
+etcdctl_tls() {
+  etcd_tool etcdctl --endpoints "$(etcd_endpoint)" --cacert "${ETCD_PKI}/ca.crt" \
+    --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
+}
+
+json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
+json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+FORCE=0
+if [ "${1:-}" = --force ]; then FORCE=1; fi
+umask 077
+DATA_DIR="$(etcd_flag data-dir)"
+DATA_DIR="${DATA_DIR:-/var/lib/etcd}"
+MEMBER="$(etcd_flag name)"
+
+status="$(etcdctl_tls endpoint status -w json)" || { log "etcd does not answer at $(etcd_endpoint): no backup"; exit 1; }
+member_id="$(json_number member_id <<<"${status}")"
+leader_id="$(json_number leader <<<"${status}")"
+etcd_version="$(json_text version <<<"${status}")"
+if [ "${FORCE}" = 0 ] && [ "${member_id}" != "${leader_id}" ]; then
+  log "member ${MEMBER:-${member_id}} is not the etcd leader: the leader takes the scheduled backups"
+  exit 0
+fi
+
+BACKUP_ID="$(date -u +%Y%m%dT%H%M%SZ)"
+# The snapshot is written inside the data dir: a path the etcd container and this host both see.
+snapshot="${DATA_DIR}/k8sup-backup-${BACKUP_ID}.db"
+manifest="$(mktemp)"
+trap 'rm -f "${snapshot}" "${snapshot}.part" "${manifest}"' EXIT
+etcdctl_tls snapshot save "${snapshot}" >/dev/null
+# A snapshot etcd cannot read back is no backup: status opens it and counts its keys.
+snapshot_status="$(etcd_tool etcdutl snapshot status -w json "${snapshot}" 2>/dev/null || etcd_tool etcdctl snapshot status -w json "${snapshot}")"
+revision="$(json_number revision <<<"${snapshot_status}")"
+[ -n "${revision}" ] || { log "etcd could not read the snapshot back: ${snapshot_status}"; exit 1; }
+sha256="$(sha256sum "${snapshot}" | cut -d ' ' -f 1)"
+size="$(stat -c %s "${snapshot}")"
+trigger=schedule
+if [ "${FORCE}" = 1 ]; then trigger=manual; fi
+printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","etcdVersion":"%s","revision":%s,"size":%s,"sha256":"%s","trigger":"%s"}\n' \
+  "${BACKUP_ID}" "${CLUSTER_NAME}" "$(hostname)" "${MEMBER}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${etcd_version}" "${revision}" "${size}" "${sha256}" "${trigger}" >"${manifest}"
+
+BACKUP_DIR="${ROOT}/var/lib/k8sup/etcd-backups"
+mkdir -p "${BACKUP_DIR}/${BACKUP_ID}"
+chmod 0700 "${BACKUP_DIR}" "${BACKUP_DIR}/${BACKUP_ID}"
+mv -f "${manifest}" "${BACKUP_DIR}/${BACKUP_ID}/manifest.json"
+mv -f "${snapshot}" "${BACKUP_DIR}/${BACKUP_ID}/snapshot.db"
+log "kept backup ${BACKUP_ID} in ${BACKUP_DIR} (revision ${revision}, ${size} bytes, sha256 ${sha256})"
+# Retention on this host: the newest RETAIN backups stay.
+find "${BACKUP_DIR}" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{8}T[0-9]{6}Z' -printf '%f\n' | sort | head -n "-${RETAIN}" |
+  while read -r old; do rm -rf -- "${BACKUP_DIR:?}/${old}"; log "deleted backup ${old} (retain ${RETAIN})"; done
+printf 'backup=%s\n' "${BACKUP_ID}"
