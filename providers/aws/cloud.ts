@@ -23,6 +23,7 @@ export const awsCloud: CloudFacts = {
   name: 'aws',
   title: 'AWS',
   defaultMachineType: 't3.medium',
+  volumeTypes: ['gp3', 'gp2', 'io1', 'io2', 'st1', 'sc1', 'standard'],
   zones: { shape: /^([a-z]{2}(?:-[a-z]+)+-\d+)([a-z])$/, regions: REGIONS, example: 'us-east-2a' },
   ownHosts: false,
   // Nodes sign their S3 requests (SigV4) with the instance role, against the bucket's own region.

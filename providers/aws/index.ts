@@ -32,7 +32,7 @@ import { sharedTagHandler } from './resources/shared-tag.js';
 import { awsRollingUpdate } from './rolling-update.js';
 import { awsCloud } from './cloud.js';
 
-import { bootstrapBundles } from './model/user-data.js';
+import { bootstrapBundles } from './model/compute.js';
 export type { AwsClients, CallRecord } from './clients.js';
 export { buildAwsGraph } from './model/index.js';
 

@@ -25,6 +25,7 @@ export const gceCloud: CloudFacts = {
   name: 'gce',
   title: 'GCE',
   defaultMachineType: 'e2-standard-2',
+  volumeTypes: ['pd-balanced', 'pd-ssd', 'pd-standard', 'pd-extreme', 'hyperdisk-balanced'],
   zones: { shape: /^([a-z]+(?:-[a-z]+)*\d+)-([a-z])$/, regions: REGIONS, example: 'us-central1-b' },
   ownHosts: false,
   specIssues: (c) => (c.spec.project ? [] : [{ path: 'spec.project', message: 'is required on GCE (--project my-project)' }]),

@@ -28,7 +28,7 @@ import { targetTcpProxyHandler } from './resources/target-tcp-proxy.js';
 import { gceRollingUpdate } from './rolling-update.js';
 import { gceCloud } from './cloud.js';
 
-import { bootstrapBundles } from './model/startup-script.js';
+import { bootstrapBundles } from './model/compute.js';
 export type { GceClients, CallRecord } from './clients.js';
 export { buildGceGraph } from './model/index.js';
 

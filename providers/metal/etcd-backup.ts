@@ -4,6 +4,7 @@
 // `stop` on all of them (verify sha256, restore into a fresh data dir, park the static pods, swap), then `start` on
 // all, then waits until etcd answers through quorum. The initial cluster is what each member's manifest names.
 
+import { metalCloud } from './cloud.js';
 import type { Cluster } from '../../src/api/types.js';
 import { OperationError } from '../../src/core/errors.js';
 import type { EtcdBackupCapability, EtcdSnapshot } from '../../src/core/provider.js';
@@ -19,7 +20,7 @@ function controlPlanes(cluster: Cluster) {
 
 async function scripts(clients: MetalClients) {
   const { renderEtcdBackupScript, renderEtcdRestoreScript, etcdScriptsInput } = await import('../../src/bootstrap/index.js');
-  const input = etcdScriptsInput(clients.cluster, clients.settings.stateStoreUrl);
+  const input = etcdScriptsInput(clients.cluster, metalCloud.nodes, clients.settings.stateStoreUrl);
   return { backup: renderEtcdBackupScript(input), restore: renderEtcdRestoreScript(input) };
 }
 

@@ -3,7 +3,6 @@
 // ships the manifest it has reviewed for it. Images are pinned by tag, and by digest only where the upstream project
 // publishes one (none of the addons here does: see docs/addons.md). Manifests are templates/addons/<name>.yaml.
 
-import type { CloudName } from '../../providers/index.js';
 
 export interface AddonImage {
   repository: string;
@@ -24,7 +23,7 @@ export interface AddonDefinition {
   version: string;
   description: string;
   /** Providers it applies to; every provider when absent. */
-  providers?: CloudName[];
+  providers?: string[];
   /** On unless spec.addons turns it off. */
   defaultEnabled: boolean;
   image: AddonImage;

@@ -2,6 +2,7 @@
 // node-group shape and mirrored assets. Each problem names the field to fix; nothing here throws.
 
 import type { FieldIssue } from '../core/errors.js';
+import type { CloudFacts } from '../core/provider.js';
 import { KUBE_PROXY_MODES, NFTABLES_MIN_MINOR, type ResourceReservation } from './components.js';
 import type { Cluster } from './types.js';
 import { parseKubeVersion } from './version.js';
@@ -23,7 +24,6 @@ const TAINT = /^([^=:\s]+)(=([^:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$
 const REGISTRY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9._-]+)*$/;
 /** Label prefixes a kubelet may set on its own Node (the NodeRestriction admission plugin refuses the others). */
 const KUBELET_LABEL_PREFIXES = ['kubelet.kubernetes.io/', 'node.kubernetes.io/'];
-const VOLUME_TYPES: Record<string, readonly string[]> = { aws: ['gp3', 'gp2', 'io1', 'io2', 'st1', 'sc1', 'standard'], gce: ['pd-balanced', 'pd-ssd', 'pd-standard', 'pd-extreme', 'hyperdisk-balanced'] };
 
 function isHttpUrl(text: string): boolean {
   try {
@@ -55,7 +55,7 @@ function checkReservation(r: ResourceReservation | undefined, path: string, add:
   }
 }
 
-export function componentIssues(c: Cluster): FieldIssue[] {
+export function componentIssues(c: Cluster, cloud: CloudFacts | undefined): FieldIssue[] {
   const issues: FieldIssue[] = [];
   const add: Add = (path, message) => issues.push({ path, message });
   const s = c.spec;
@@ -116,12 +116,12 @@ export function componentIssues(c: Cluster): FieldIssue[] {
       if (!m) add(`${p}.taints[${j}]`, `"${t}" is not a taint key[=value]:Effect (Effect NoSchedule, PreferNoSchedule or NoExecute)`);
       else if (labelKeyIssue(m[1])) add(`${p}.taints[${j}]`, `taint key ${labelKeyIssue(m[1])}`);
     });
-    if (s.cloud === 'metal') {
+    if (cloud?.ownHosts) {
       for (const f of ['rootVolume', 'spot', 'image'] as const) if (g[f] !== undefined) add(`${p}.${f}`, 'only cloud node groups have machines to shape (spec.cloud is metal); remove it');
     } else if (g.rootVolume) {
       const { size, type } = g.rootVolume;
       if (size !== undefined && (size < 10 || size > 16384)) add(`${p}.rootVolume.size`, `must be 10–16384 GiB, got ${size}`);
-      const types = VOLUME_TYPES[s.cloud] ?? [];
+      const types = cloud?.volumeTypes ?? [];
       if (type !== undefined && !types.includes(type)) add(`${p}.rootVolume.type`, `"${type}" is not a ${s.cloud} volume type (${types.join(', ')})`);
     }
   });

@@ -113,13 +113,13 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   });
 
   issues.push(...(cloud?.specIssues?.(c) ?? []));
-  topologyIssues(c, add);
+  topologyIssues(c, cloud, add);
   if (!cloud?.ownHosts) {
     if (s.hosts?.length) add('spec.hosts', `only bare-metal clusters have hosts (spec.cloud is ${s.cloud})`);
     if (s.api.frontEnd !== undefined) add('spec.api.frontEnd', `only bare-metal clusters choose an API front end (spec.cloud is ${s.cloud})`);
     if (s.api.endpoint !== undefined) add('spec.api.endpoint', `only bare-metal clusters take an external API endpoint (spec.cloud is ${s.cloud})`);
   }
-  issues.push(...componentIssues(c));
+  issues.push(...componentIssues(c, cloud));
   issues.push(...etcdBackupsIssues(s));
   return issues;
 }

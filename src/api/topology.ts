@@ -2,7 +2,7 @@
 // spec.api.loadBalancerType) that every cloud shares; what is particular to a cloud is its cloud.ts `topology`.
 // docs/aws.md and docs/gce.md describe each topology.
 
-import { cloudFacts } from '../../providers/index.js';
+import type { CloudFacts } from '../core/provider.js';
 import { API_LOAD_BALANCER_TYPES, NAT_MODES, TOPOLOGIES, type Cluster } from './types.js';
 
 
@@ -13,10 +13,9 @@ export const usesExistingNetwork = (c: Cluster) => c.spec.networking.networkId !
 /** Whether the admins' API load balancer is internet-facing (the default) or there is only the internal one. */
 export const apiLoadBalancerTypeOf = (c: Cluster) => c.spec.api.loadBalancerType ?? 'public';
 
-export function topologyIssues(c: Cluster, add: (path: string, message: string) => void): void {
+export function topologyIssues(c: Cluster, cloud: CloudFacts | undefined, add: (path: string, message: string) => void): void {
   const s = c.spec;
   const n = s.networking;
-  const cloud = cloudFacts(s.cloud);
   if (!cloud) return; // the spec rules report the unknown cloud
   const topology = cloud.topology;
   if (!topology) {

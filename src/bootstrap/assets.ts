@@ -92,7 +92,8 @@ export function clusterAssets(cluster: Cluster): ClusterAssets {
   const cniImages = CNI_IMAGES[`${cni}@${pin.version}`];
   if (cniImages) images.push(...cniImages.images.map((ref) => image(cni, ref, ref.includes(':') ? undefined : cniImages.note)));
   else images.push(image(cni, `(images of ${cni} ${pin.version})`, `not catalogued for ${cni} ${pin.version}: list the image: lines of the manifest`));
-  if (spec.cloud === 'metal' && spec.api.vip !== undefined && (spec.api.frontEnd ?? 'kube-vip') === 'kube-vip') images.push(image('kube-vip', KUBE_VIP.image));
+  // Only clouds of the user's own hosts take a VIP (src/api/rules.ts): kube-vip serves it there.
+  if (spec.api.vip !== undefined && (spec.api.frontEnd ?? 'kube-vip') === 'kube-vip') images.push(image('kube-vip', KUBE_VIP.image));
   return { cluster: cluster.metadata.name, kubernetesVersion: v.text, files, repositories, images };
 }
 

@@ -3,7 +3,6 @@
 // `<cluster>/backups/etcd/<id>/` with the instance's identity, on metal it keeps the snapshot on the host for
 // `k8sup backup cluster` to copy over SSH. k8sup-etcd-restore swaps a member's data dir for a snapshot's.
 
-import { cloudFacts } from '../../providers/index.js';
 import { backupSchedule } from '../api/etcd-backups.js';
 import type { ResolvedInput } from './inputs.js';
 import { shellQuote } from './quote.js';
@@ -64,8 +63,7 @@ export function etcdBackupVars(r: ResolvedInput, vars: TemplateVars): TemplateVa
  * The input the backup and restore scripts need: they depend on the cluster and its state store only, not on a
  * node's join parameters, so those are neutral values the scripts never use.
  */
-export function etcdScriptsInput(cluster: BootstrapInput['cluster'], stateStoreUrl: string): BootstrapInput {
-  const provider = cloudFacts(cluster.spec.cloud)!.nodes;
+export function etcdScriptsInput(cluster: BootstrapInput['cluster'], provider: BootstrapInput['provider'], stateStoreUrl: string): BootstrapInput {
   return {
     cluster,
     role: 'control-plane-join',

@@ -41,6 +41,8 @@ export interface CloudFacts {
   nodes: BootstrapProvider;
   /** `create cluster` flags only this cloud takes (bare metal's --hosts), and how they become spec fields. */
   createFlags?: CloudFlag[];
+  /** Root volume types a node group may ask for (spec.nodeGroups[].rootVolume.type). */
+  volumeTypes?: readonly string[];
   /** The network topologies it takes (spec.topology, spec.bastion, an existing network); absent: none of them. */
   topology?: TopologyFacts;
   /** `delete cluster NAME --cloud` without a state: what the scope needs besides --region. */

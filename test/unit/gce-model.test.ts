@@ -14,7 +14,8 @@ import { classifyGceError, GceHttpError, GceOperationError, isAlreadyExists } fr
 import { buildGceGraph } from '../../providers/gce/model/index.js';
 import { instanceGroups, sourceImage, spread, UBUNTU_IMAGE } from '../../providers/gce/model/compute.js';
 import { clusterLabel, description, nameFilter, namePrefix, ownedId, resourceName } from '../../providers/gce/model/names.js';
-import { bootstrapBundles, wrapStartupScript } from '../../providers/gce/model/startup-script.js';
+import { wrapStartupScript } from '../../providers/gce/model/startup-script.js';
+import { bootstrapBundles } from '../../providers/gce/model/compute.js';
 import { bundleOf } from '../helpers/loader.js';
 import { expectGolden, expectGoldenFiles } from '../helpers/golden.js';
 

@@ -12,7 +12,6 @@ import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue } from '../../../src/core/resource.js';
 import { awsCloud } from '../cloud.js';
 import { bootstrapBundle, renderBootstrapInstaller, renderBootstrapScript, renderLoader, type BootstrapBundle, type BootstrapInput, type NodeRole } from '../../../src/bootstrap/index.js';
-import { instanceGroups } from './compute.js';
 import { INTERNAL_LOAD_BALANCER, LOAD_BALANCER } from './ids.js';
 import { apiLoadBalancerTypeOf } from '../../../src/api/topology.js';
 
@@ -71,15 +70,6 @@ export function bundleFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole,
   return bootstrapBundle(installer);
 }
 
-/** Every bundle the cluster's launch templates point at. */
-export function bootstrapBundles(cluster: Cluster, inputs: BuildInputs): BootstrapBundle[] {
-  const byKey = new Map<string, BootstrapBundle>();
-  for (const g of instanceGroups(cluster)) {
-    const b = bundleFor(cluster, inputs, g.bootstrapRole, g.group);
-    byKey.set(b.key, b);
-  }
-  return [...byKey.values()];
-}
 
 /** The launch template's user data: the loader of the group's bundle (docs/bootstrap.md, "The loader"). */
 export function userDataFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole, nodeGroup: string): UserDataTemplate {

@@ -17,7 +17,6 @@ import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { gceCloud } from '../cloud.js';
 import { bootstrapBundle, renderBootstrapInstaller, renderBootstrapScript, renderLoader, type BootstrapBundle, type BootstrapInput, type NodeRole } from '../../../src/bootstrap/index.js';
-import { instanceGroups } from './compute.js';
 
 export const API_ADDRESS_METADATA_KEY = 'k8sup-api-address';
 export const API_PUBLIC_ADDRESS_METADATA_KEY = 'k8sup-api-public-address';
@@ -72,15 +71,6 @@ export function bundleFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole,
   return bootstrapBundle(wrapStartupScript(renderBootstrapScript(bootstrapInputFor(cluster, inputs, role, nodeGroup)), cluster.spec.networking.podCIDR));
 }
 
-/** Every bundle the cluster's instance templates point at. */
-export function bootstrapBundles(cluster: Cluster, inputs: BuildInputs): BootstrapBundle[] {
-  const byKey = new Map<string, BootstrapBundle>();
-  for (const g of instanceGroups(cluster)) {
-    const b = bundleFor(cluster, inputs, g.bootstrapRole, g.group);
-    byKey.set(b.key, b);
-  }
-  return [...byKey.values()];
-}
 
 /**
  * The instance metadata `startup-script`: the loader of the group's bundle (docs/bootstrap.md, "The loader"). It runs
