@@ -30,9 +30,12 @@ export function enabledAddons(cluster: Cluster): AddonDefinition[] {
   return resolveAddons(cluster).filter((a) => a.enabled).map((a) => a.definition);
 }
 
-/** The addon's manifest (multi-document YAML) with its pinned image. */
-export function renderAddonManifest(addon: AddonDefinition): string {
-  return renderTemplate(loadTemplate(`addons/${addon.name}.yaml`), { version: addon.version, image: imageReference(addon.image) }, yamlQuote, `addons/${addon.name}.yaml`);
+/**
+ * The addon's manifest (multi-document YAML) with its pinned image; `pullFrom` maps the image to where nodes pull it
+ * (spec.assets.containerRegistry, docs/airgap.md).
+ */
+export function renderAddonManifest(addon: AddonDefinition, pullFrom: (image: string) => string = (image) => image): string {
+  return renderTemplate(loadTemplate(`addons/${addon.name}.yaml`), { version: addon.version, image: pullFrom(imageReference(addon.image)) }, yamlQuote, `addons/${addon.name}.yaml`);
 }
 
 /** spec.addons: known names, each once, for this provider, at the pinned version. */

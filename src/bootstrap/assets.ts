@@ -4,6 +4,7 @@
 import type { Cluster, CniName } from '../api/types.js';
 import { mirroredFileUrl, mirroredImage } from './inputs.js';
 import { parseKubeVersion, pauseImageFor } from '../api/version.js';
+import { enabledAddons, imageReference } from '../addons/index.js';
 import { CNI, CONTAINERD, KUBE_VIP, RUNC, kubernetesAptRepository, kubernetesRpmRepository, type Arch, type PinnedBinary } from './versions.js';
 
 export interface FileAsset {
@@ -88,6 +89,8 @@ export function clusterAssets(cluster: Cluster): ClusterAssets {
     image('etcd', 'registry.k8s.io/etcd', kubeadmNote),
     image('coredns', 'registry.k8s.io/coredns/coredns', kubeadmNote),
     image('pause', pauseImageFor(v)),
+    // The addons the first control plane applies (docs/addons.md).
+    ...enabledAddons(cluster).map((a) => image(a.name, imageReference(a.image))),
   ];
   const cniImages = CNI_IMAGES[`${cni}@${pin.version}`];
   if (cniImages) images.push(...cniImages.images.map((ref) => image(cni, ref, ref.includes(':') ? undefined : cniImages.note)));

@@ -11,7 +11,7 @@
 # Run by k8sup-etcd-backup.timer (schedule {{{backupSchedule}}}), or by hand: k8sup-etcd-backup [--force]
 set -euo pipefail
 
-{{#unless aws}}
+{{#unless storeNeedsRegion}}
 {{#if cloud}}
 STATE_BUCKET={{stateBucket}}
 {{/if}}
@@ -19,7 +19,7 @@ STATE_BUCKET={{stateBucket}}
 {{#if cloud}}
 STATE_PREFIX={{statePrefix}}
 {{/if}}
-{{#if aws}}
+{{#if storeNeedsRegion}}
 STATE_REGION={{stateRegion}}
 {{/if}}
 CLUSTER_NAME={{clusterName}}

@@ -12,7 +12,7 @@
 # INITIAL_CLUSTER is every member as NAME=PEER_URL,… (default: the members etcd lists now, or this member alone).
 set -euo pipefail
 
-{{#unless aws}}
+{{#unless storeNeedsRegion}}
 {{#if cloud}}
 STATE_BUCKET={{stateBucket}}
 {{/if}}
@@ -20,7 +20,7 @@ STATE_BUCKET={{stateBucket}}
 {{#if cloud}}
 STATE_PREFIX={{statePrefix}}
 {{/if}}
-{{#if aws}}
+{{#if storeNeedsRegion}}
 STATE_REGION={{stateRegion}}
 {{/if}}
 ROOT="${K8SUP_ROOT:-}"

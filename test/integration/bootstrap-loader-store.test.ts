@@ -201,7 +201,7 @@ describe('the loader against real state stores', () => {
   test('aws: a missing bundle is retried a bounded number of times, then the loader fails', { timeout: 120_000 }, async () => {
     const dir = join(work, `aws-missing-${runs + 1}`);
     const cluster = awsCluster();
-    const bundle = bootstrapBundle(moved(awsBundleFor({ ...cluster, spec: { ...cluster.spec, kubernetesVersion: '1.30.8' } }, INPUTS, 'worker', 'nodes').content, dir));
+    const bundle = bootstrapBundle(moved(awsBundleFor({ ...cluster, spec: { ...cluster.spec, kubernetesVersion: '1.33.8' } }, INPUTS, 'worker', 'nodes').content, dir));
     const loader = renderLoader({ cluster, role: 'worker', nodeGroup: 'nodes', provider: cloudFacts('aws')!.nodes, apiEndpoint: 'x.invalid:6443', caCertHash: INPUTS.caCertHash, stateStoreUrl: INPUTS.stateStore }, bundle);
     const run = await runLoader(loader, 'aws-missing');
     assert.equal(run.status, 1);

@@ -30,7 +30,6 @@ describe('component settings and assets (CLI)', () => {
     ['a mistyped kubelet field', { kubelet: { maxPodz: 50 } }, /spec\.kubelet\.maxPodz: unknown field; did you mean maxPods\?/],
     ['a mistyped API server field', { kubeAPIServer: { oidc: { issuerUrl: 'https://idp.example', clientID: 'k' } } }, /spec\.kubeAPIServer\.oidc\.issuerUrl: unknown field; did you mean issuerURL\?/],
     ['an unknown kube-proxy mode', { kubeProxy: { mode: 'userspace' } }, /spec\.kubeProxy\.mode: "userspace" is not a kube-proxy mode/],
-    ['nftables before 1.31', { kubernetesVersion: '1.30.8', kubeProxy: { mode: 'nftables' } }, /spec\.kubeProxy\.mode: nftables needs Kubernetes 1\.31/],
     ['a bad DNS domain', { networking: { dnsDomain: 'Cluster.Local.' } }, /spec\.networking\.dnsDomain: "Cluster\.Local\." is not a DNS domain/],
     ['a bad taint', { nodeGroups: [{ name: 'nodes', taints: ['gpu:NoScheduled'] }] }, /spec\.nodeGroups\[0\]\.taints\[0\]: "gpu:NoScheduled" is not a taint/],
     ['a raw flag with dashes', { kubelet: { extraArgs: { '--max-pods': '10' } } }, /spec\.kubelet\.extraArgs\.--max-pods: write the flag name without the leading dashes/],

@@ -2,6 +2,8 @@
 // given names a public source. Every file the providers render for every role and CNI is searched: AWS launch
 // template user data, GCE startup scripts, the metal step scripts, the token-refresh and etcd-leave helpers.
 
+import { bootstrapBundles as awsBundles } from '../../providers/aws/model/compute.js';
+import { bootstrapBundles as gceBundles } from '../../providers/gce/model/compute.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadCluster, type Cluster, type CniName } from '../../src/api/index.js';
@@ -43,9 +45,12 @@ async function renderedFiles(cloud: 'aws' | 'gce' | 'metal', cluster: Cluster): 
     }
     return files;
   }
-  const nodes: ResourceNode[] = cloud === 'aws' ? buildAwsGraph(cluster, { ...INPUTS, stateStore: 's3://k8sup-state/team' }) : buildGceGraph(cluster, { ...INPUTS, stateStore: 'gs://k8sup-state' });
-  // Every field of every resource, user data and startup scripts included (they are plain text in the model).
+  const inputs = { ...INPUTS, stateStore: cloud === 'aws' ? 's3://k8sup-state/team' : 'gs://k8sup-state' };
+  const nodes: ResourceNode[] = cloud === 'aws' ? buildAwsGraph(cluster, inputs) : buildGceGraph(cluster, inputs);
+  // Every field of every resource, the loaders in user data and startup scripts included (plain text in the model),
+  // and every bootstrap bundle the loaders fetch.
   for (const node of nodes) files.push({ where: node.id, text: JSON.stringify(node.fields) });
+  for (const b of (cloud === 'aws' ? awsBundles : gceBundles)(cluster, inputs)) files.push({ where: b.key, text: b.content });
   for (const role of ['control-plane-init', 'control-plane-join'] as const) {
     const input = { ...testInput(cloud, role), cluster };
     files.push({ where: `${role} token refresh`, text: renderTokenRefreshScript(input) }, { where: `${role} etcd leave`, text: renderEtcdLeaveScript(input) });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { renderBootstrapInstaller, renderBootstrapScript, renderEtcdBackupScript, renderEtcdLeaveScript, renderEtcdRestoreScript, renderTokenRefreshScript } from '../../src/bootstrap/index.js';
 import { wrapStartupScript } from '../../providers/gce/model/startup-script.js';
-import { SUPPORTED_KUBERNETES_MINORS } from '../../src/api/version.js';
+import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_MINORS } from '../../src/api/version.js';
 import { AIRGAP_ASSETS, PROVIDERS, ROLES, VERSIONS, testInput, withEverySetting } from '../helpers/bootstrap-fixtures.js';
 import { expectGolden } from '../helpers/golden.js';
 
@@ -40,9 +40,9 @@ withEverySetting(settingsWorker.cluster);
 cases.push({ name: `gce-worker-${settingsWorker.cluster.spec.kubernetesVersion}-settings`, script: renderBootstrapScript(settingsWorker) });
 // Air-gapped through the site's mirrors (containerRegistry, fileRepository, registry CA, package mirrors).
 for (const [provider, role, cni] of [['aws', 'control-plane-init', 'calico'], ['gce', 'worker', 'flannel'], ['metal', 'control-plane-init', 'cilium']] as const) {
-  cases.push({ name: `${provider}-${role}-1.31.4-mirrored`, script: renderBootstrapScript(testInput(provider, role, { cni, assets: AIRGAP_ASSETS })) });
+  cases.push({ name: `${provider}-${role}-${DEFAULT_KUBERNETES_VERSION}-mirrored`, script: renderBootstrapScript(testInput(provider, role, { cni, assets: AIRGAP_ASSETS })) });
 }
-cases.push({ name: 'metal-worker-1.31.4-mirrored-rhel', script: renderBootstrapScript({ ...testInput('metal', 'worker', { assets: AIRGAP_ASSETS }), osFamily: 'rhel' }) });
+cases.push({ name: `metal-worker-${DEFAULT_KUBERNETES_VERSION}-mirrored-rhel`, script: renderBootstrapScript({ ...testInput('metal', 'worker', { assets: AIRGAP_ASSETS }), osFamily: 'rhel' }) });
 // A single control plane on the cloud: a replaced init instance refuses instead of joining (nothing to join).
 const single = testInput('aws', 'control-plane-init');
 single.cluster.spec.controlPlane.count = 1;
@@ -86,8 +86,8 @@ const withBackups = (provider: 'aws' | 'gce' | 'metal', schedule = 'hourly') => 
   input.cluster.spec.etcd = { backups: { schedule, retain: 24 } };
   return input;
 };
-cases.push({ name: 'gce-control-plane-init-1.31.4-etcd-backups', script: renderBootstrapScript(withBackups('gce')) });
-cases.push({ name: 'metal-control-plane-init-1.31.4-etcd-backups-off', script: renderBootstrapScript(withBackups('metal', 'off')) });
+cases.push({ name: `gce-control-plane-init-${DEFAULT_KUBERNETES_VERSION}-etcd-backups`, script: renderBootstrapScript(withBackups('gce')) });
+cases.push({ name: `metal-control-plane-init-${DEFAULT_KUBERNETES_VERSION}-etcd-backups-off`, script: renderBootstrapScript(withBackups('metal', 'off')) });
 for (const provider of PROVIDERS) {
   cases.push({ name: `${provider}-etcd-backup`, script: renderEtcdBackupScript(withBackups(provider)) });
   cases.push({ name: `${provider}-etcd-restore`, script: renderEtcdRestoreScript(withBackups(provider)) });

@@ -47,7 +47,7 @@ describe('the loader', () => {
   test('every role is under 4 KB raw on AWS and GCE, whatever the bundle holds; only the pinned sha256 follows the bundle', () => {
     const sizes: string[] = [];
     for (const cni of ['calico', 'cilium', 'flannel'] as const) {
-      for (const version of ['1.30.8', '1.31.4']) {
+      for (const version of ['1.33.8', '1.35.1']) {
         const specs = { kubernetesVersion: version, networking: { cni }, assets: { registryMirror: 'registry.corp.example:5000' } };
         for (const [cloud, c, inputs] of [['aws', aws(specs), INPUTS], ['gce', gce(specs), GCE_INPUTS]] as const) {
           for (const [role, group] of [['control-plane-init', 'control-plane'], ['control-plane-join', 'control-plane'], ['worker', 'nodes']] as const) {
@@ -73,7 +73,7 @@ describe('the loader', () => {
   test('a changed spec changes the loader (new sha256), an unchanged one does not: what rolling-update compares', () => {
     const before = userDataFor(aws(), INPUTS, 'worker', 'nodes').template;
     assert.equal(userDataFor(aws(), INPUTS, 'worker', 'nodes').template, before);
-    const after = userDataFor(aws({ kubernetesVersion: '1.31.5' }), INPUTS, 'worker', 'nodes').template;
+    const after = userDataFor(aws({ kubernetesVersion: '1.34.4' }), INPUTS, 'worker', 'nodes').template;
     assert.notEqual(pinnedSha256(after), pinnedSha256(before));
     const changed = after.split('\n').filter((l, i) => l !== before.split('\n')[i]);
     assert.deepEqual(changed.map((l) => l.split('=')[0]), ['BUNDLE_SHA256']);

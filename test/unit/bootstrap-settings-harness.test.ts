@@ -46,7 +46,7 @@ test('metal first control plane with every setting, air-gapped: runs through, in
   assert.equal(readFileSync(join(stub.root, 'etc/containerd/certs.d/registry.corp.example:5000/ca.crt'), 'utf8').trim(), REGISTRY_CA_PEM);
   const hosts = readFileSync(join(stub.root, 'etc/containerd/certs.d/registry.corp.example:5000/hosts.toml'), 'utf8');
   assert.match(hosts, /ca = "\/etc\/containerd\/certs\.d\/registry\.corp\.example:5000\/ca\.crt"/);
-  assert.match(readFileSync(join(stub.root, 'etc/containerd/config.toml'), 'utf8'), /sandbox_image = "registry\.corp\.example:5000\/k8s\/pause:3\.10"/);
+  assert.match(readFileSync(join(stub.root, 'etc/containerd/config.toml'), 'utf8'), /sandbox = "registry\.corp\.example:5000\/k8s\/pause:3\.10\.1"/);
 
   // Downloads come from the file repository only.
   const downloads = [...missing.calls, ...run.calls].filter((c) => /^curl .*https?:\/\//.test(c));

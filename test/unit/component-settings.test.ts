@@ -64,7 +64,7 @@ describe('component settings in the kubeadm configuration', () => {
   test('a spec stored before the switches existed keeps them off; a new cluster gets both on', () => {
     const stored = parseClusterText('apiVersion: k8sup.io/v1alpha1\nkind: Cluster\nmetadata: {name: old.k8s.local}\nspec: {zones: [us-east-2a]}\n', 'stored', { stored: true });
     assert.equal(stored.spec.kubeAPIServer, undefined);
-    const script = renderBootstrapScript({ ...testInput('aws', 'control-plane-init'), cluster: { ...stored, spec: { ...stored.spec, kubernetesVersion: '1.31.4' } } });
+    const script = renderBootstrapScript({ ...testInput('aws', 'control-plane-init'), cluster: { ...stored, spec: { ...stored.spec, kubernetesVersion: '1.34.4' } } });
     assert.doesNotMatch(script, /audit-policy-file|encryption-provider-config|encryption-config\.yaml/);
     assert.doesNotMatch(script, /clusterDomain/);
     const fresh = withNewClusterSettings(loadCluster({ metadata: { name: 'new.k8s.local' }, spec: { zones: ['us-east-2a'] } }));

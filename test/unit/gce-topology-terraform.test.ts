@@ -14,7 +14,7 @@ import { expectGoldenFiles } from '../helpers/golden.js';
 
 const inputs = { stateStore: 'gs://k8sup-state/prod', caCertPem: 'PEM', caCertHash: `sha256:${'ab'.repeat(32)}` };
 const cluster = (spec: Record<string, unknown>): Cluster =>
-  loadCluster({ metadata: { name: 'demo.k8s.local' }, spec: { cloud: 'gce', project: 'my-project', kubernetesVersion: '1.31.4', zones: ['us-central1-b'], ...spec } });
+  loadCluster({ metadata: { name: 'demo.k8s.local' }, spec: { cloud: 'gce', project: 'my-project', kubernetesVersion: '1.34.4', zones: ['us-central1-b'], ...spec } });
 const render = (c: Cluster) => renderTerraform(buildGceGraph(c, inputs), gceHandlers, terraformPreamble(c));
 
 describe('GCE terraform target, topologies', () => {

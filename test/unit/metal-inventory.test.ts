@@ -63,7 +63,7 @@ test('the inventory is written through the lease-fenced ClusterStore: once the r
 
 test('the provider sees the cluster state only through its narrow handle: no raw store in ConnectOptions', async () => {
   const state = providerState(new MemoryBlobStore('memory://inv'), 'lab.k8s.local');
-  assert.deepEqual(Object.keys(state).sort(), ['getObject', 'location', 'readPki', 'updateObject']);
+  assert.deepEqual(Object.keys(state).sort(), ['getObject', 'location', 'readEncryptionConfig', 'readPki', 'updateObject']);
   assert.equal(state.location, null, 'an in-memory store has no URL scheme of its own');
   assert.equal(providerState(new MemoryBlobStore('s3://bucket/team'), 'c').location?.scheme, 's3');
 });

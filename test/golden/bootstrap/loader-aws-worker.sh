@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_REGION='us-east-2'
-BUNDLE_SHA256='e032ccc25e6c682af6a6a6e3a6a46fb12a7d4be07c7da381777195ea5a735fa0'
+BUNDLE_SHA256='c8cadb665a827f0b74f763182b1b81f78ad611325a3851dc2f527516f83bba06'
 log() { echo "[k8sup] $*" >&2; }
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855

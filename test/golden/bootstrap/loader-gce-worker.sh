@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_BUCKET='k8sup-state'
-BUNDLE_SHA256='fafc78d4c2ed0063fdba32fa7902a39e91026eff41e45574e41f16d9f18206a1'
+BUNDLE_SHA256='667208c053762e99ed021395d72ebe07cc9e5f8d720d6a8f59dd3f2674506a94'
 log() { echo "[k8sup] $*" >&2; }
 METADATA=http://metadata.google.internal/computeMetadata/v1
 metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }

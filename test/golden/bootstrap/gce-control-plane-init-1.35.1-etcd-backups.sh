@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider aws, Kubernetes 1.31.4.
+# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider gce, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
 # It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
 # receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
@@ -8,19 +8,17 @@ set -euo pipefail
 # Values rendered by k8sup (single-quoted, so the shell never expands them).
 CLUSTER_NAME='demo.k8s.local'
 ROLE='control-plane-init'
-K8S_VERSION='1.31.4'
-K8S_PACKAGE_VERSION='1.31.4-1.1'
-K8S_APT_URL='https://files.corp.example/k8s/core:/stable:/v1.31/deb/'
-APT_MIRROR='https://apt.corp.example'
-CONTAINERD_VERSION='1.7.24'
-RUNC_VERSION='1.2.2'
+K8S_VERSION='1.35.1'
+K8S_PACKAGE_VERSION='1.35.1-1.1'
+K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.35/deb/'
+CONTAINERD_VERSION='2.2.1'
+RUNC_VERSION='1.3.4'
 NODE_GROUP='control-plane'
-STATE_PREFIX='team-a/demo.k8s.local/'
-STATE_REGION='us-east-2'
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
 CNI_NAME='calico'
 CNI_VERSION='3.29.3'
 POD_CIDR='100.96.0.0/11'
-IMAGE_REGISTRY='registry.corp.example:5000/k8s'
 
 # K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
 ROOT="${K8SUP_ROOT:-}"
@@ -98,119 +96,61 @@ case "$(uname -m)" in
   *) die "unsupported CPU architecture $(uname -m)" ;;
 esac
 
-# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
-# SigV4-signed S3 requests. No static keys exist anywhere in this script. The script signs requests itself (bash and
-# sha256sum: any curl works, where curl's own --aws-sigv4 needs 7.87 for a caller's payload hash), and the signed
-# headers reach curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
-IMDS=http://169.254.169.254/latest
-EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-# The bucket in its own region (k8sup looked it up at create: spec.stateStore.region). Bucket names with dots use
-# path-style addresses: no *.s3 wildcard certificate covers them.
-S3_HOST='k8sup-state.s3.us-east-2.amazonaws.com'
-S3_BUCKET_PATH=''
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
 
-imds_get() {
-  local token
-  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
-  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
-}
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
 
 json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
-sha256_hex() { sha256sum | cut -d ' ' -f 1; }
-# hex_bytes HEX: the bytes HEX spells. printf is a shell builtin, so keys never appear on a command line.
-hex_bytes() {
-  local hex="$1" out="" i
-  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
-  printf '%b' "${out}"
-}
-text_hex() {
-  local text="$1" out="" i
-  for ((i = 0; i < ${#text}; i++)); do printf -v out '%s%02x' "${out}" "'${text:i:1}"; done
-  printf '%s' "${out}"
-}
-# hmac_sha256 KEY_HEX MESSAGE: HMAC-SHA256 (RFC 2104) as hex. Keys here are at most 64 bytes (AWS4 + secret, digests).
-hmac_sha256() {
-  local key="$1" ipad="" opad="" inner i b
-  while [ "${#key}" -lt 128 ]; do key+=00; done
-  for ((i = 0; i < 128; i += 2)); do
-    b=$((16#${key:i:2}))
-    printf -v ipad '%s%02x' "${ipad}" $((b ^ 0x36))
-    printf -v opad '%s%02x' "${opad}" $((b ^ 0x5c))
-  done
-  inner="$({ hex_bytes "${ipad}"; printf '%s' "$2"; } | sha256_hex)"
-  { hex_bytes "${opad}"; hex_bytes "${inner}"; } | sha256_hex
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
 }
 
-# sigv4_config ACCESS_KEY SECRET_KEY SESSION_TOKEN AMZ_DATE METHOD PATH QUERY PAYLOAD_SHA256 SSE: prints the curl config
-# headers of one S3 request signed with Signature Version 4 (PATH and QUERY already URI-encoded; SSE=1 adds the
-# server-side encryption header). Pure: the tests check it against the AWS SDK's signer.
-sigv4_config() {
-  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8" sse="$9"
-  local scope canonical signed key signature part
-  scope="${amz_date%%T*}/${STATE_REGION}/s3/aws4_request"
-  signed='host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
-  canonical="$(printf '%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\nx-amz-security-token:%s\n' \
-    "${method}" "${path}" "${query}" "${S3_HOST}" "${payload}" "${amz_date}" "${token}")"
-  if [ "${sse}" = 1 ]; then
-    signed+=';x-amz-server-side-encryption'
-    canonical+=$'\nx-amz-server-side-encryption:AES256'
-  fi
-  canonical+=$'\n\n'"${signed}"$'\n'"${payload}"
-  key="$(hmac_sha256 "$(text_hex "AWS4${secret}")" "${amz_date%%T*}")"
-  for part in "${STATE_REGION}" s3 aws4_request; do key="$(hmac_sha256 "${key}" "${part}")"; done
-  signature="$(hmac_sha256 "${key}" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "${amz_date}" "${scope}" "$(printf '%s' "${canonical}" | sha256_hex)")")"
-  printf 'header = "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"\n' "${access}" "${scope}" "${signed}" "${signature}"
-  printf 'header = "x-amz-date: %s"\nheader = "x-amz-content-sha256: %s"\nheader = "x-amz-security-token: %s"\n' "${amz_date}" "${payload}" "${token}"
-  if [ "${sse}" = 1 ]; then printf 'header = "x-amz-server-side-encryption: AES256"\n'; fi
-}
-
-# s3_config METHOD PATH QUERY PAYLOAD_SHA256 SSE: the signed curl config for a request with the instance role's
-# current credentials.
-s3_config() {
-  local role creds
-  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
-  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
-  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
-  sigv4_config "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")" \
-    "$(date -u +%Y%m%dT%H%M%SZ)" "$@"
-}
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
 
 # store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
 store_get() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" dest="$2" config
-  config="$(s3_config GET "${path}" '' "${EMPTY_SHA256}" 0)" || return 1
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
   mkdir -p "$(dirname "${dest}")"
-  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" "https://${S3_HOST}${path}" <<<"${config}") || return 1
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
   mv -f "${dest}.part" "${dest}"
 }
 
-# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when it does not, 2 when the store cannot tell. It lists the
-# key (ListObjectsV2, allowed on this cluster's prefix only) rather than GETting it: without list rights S3 answers a
-# missing key with 403, the same as a denied one.
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when GCS says it does not (404), 2 when it cannot tell.
 store_has() {
-  local config listing key="${STATE_PREFIX}$1" query
-  query="list-type=2&prefix=${key//\//%2F}"
-  config="$(s3_config GET "${S3_BUCKET_PATH}/" "${query}" "${EMPTY_SHA256}" 0)" || return 2
-  listing="$(curl -fsS --retry 3 --connect-timeout 10 --config - "https://${S3_HOST}${S3_BUCKET_PATH}/?${query}" <<<"${config}")" || return 2
-  case "${listing}" in
-    *"<Key>${key}</Key>"*) return 0 ;;
-    *"<ListBucketResult"*) return 1 ;;
-    *) log "unexpected answer from the state store when listing $1"; return 2 ;;
+  local config code
+  config="$(gcs_curl_credentials)" || return 2
+  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -o /dev/null -w '%{http_code}' \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 2
+  case "${code}" in
+    200) return 0 ;;
+    404) return 1 ;;
+    *) log "the state store answered HTTP ${code} for $1"; return 2 ;;
   esac
 }
 
-# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
 store_put() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" file="$2" config
-  config="$(s3_config PUT "${path}" '' "$(sha256_hex <"${file}")" 1)" || return 1
-  curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
 }
 
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
 # What names this instance in its progress report.
-instance_id() { imds_get meta-data/instance-id; }
+instance_id() { metadata_get instance/name; }
 
 # --- Progress reports. The node writes <prefix>/<cluster>/nodes/status/<instance>.json with its own identity when a
 # step starts, when the script fails and when it is done, so `k8sup get instances` and `validate cluster` can say
@@ -271,16 +211,6 @@ if [ "${FAILURES}" -gt 0 ]; then
   sleep "${BACKOFF}"
 fi
 
-# --- the OS package mirror (spec.assets.packageMirrors): the distribution's repositories point at it before anything
-# is installed, so no package comes from the public archives.
-step package-mirror "OS package mirror"
-# Ubuntu keeps its sources in deb822 (/etc/apt/sources.list.d/*.sources) or the classic sources.list.
-for sources in "${ROOT}/etc/apt/sources.list" "${ROOT}"/etc/apt/sources.list.d/*.sources "${ROOT}"/etc/apt/sources.list.d/*.list; do
-  [ -f "${sources}" ] || continue
-  case "${sources##*/}" in k8sup-*) continue ;; esac
-  sed -i -E "s#https?://[a-z0-9.-]+/(ubuntu|ubuntu-ports|debian|debian-security)/?([[:space:]]|\$)#${APT_MIRROR}/\\1/\\2#g" "${sources}"
-done
-
 # --- supported images: Ubuntu 22.04 or later, Debian 12 or later, with apt and systemd (docs/bootstrap.md). Anything
 # else stops here, with the reason in the node's report, rather than half-way through with a puzzling error.
 step image "checking the image"
@@ -330,16 +260,16 @@ fi
 step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
-    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
-    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
-    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
-    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.amd64'
+    RUNC_SHA256='5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103'
     ;;
   arm64)
-    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
-    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
-    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
-    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.arm64'
+    RUNC_SHA256='d6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428'
     ;;
 esac
 if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
@@ -379,48 +309,26 @@ WantedBy=multi-user.target
 K8SUP_EOF_CONTAINERD_UNIT
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
-# containerd configuration written by k8sup.
-version = 2
+# containerd configuration written by k8sup (containerd 2.x: configuration version 3).
+version = 3
 
-[plugins."io.containerd.grpc.v1.cri"]
-  # The pause image kubeadm 1.31 expects, so the kubelet and containerd agree on the sandbox.
-  sandbox_image = "registry.corp.example:5000/k8s/pause:3.10"
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  # The pause image kubeadm 1.35 expects, so the kubelet and containerd agree on the sandbox
+  # (pinned: the image garbage collector never removes it).
+  sandbox = "registry.k8s.io/pause:3.10.1"
 
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
+[plugins.'io.containerd.cri.v1.images'.registry]
+  # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+  config_path = '/etc/containerd/certs.d'
 
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
-      SystemdCgroup = true
-      BinaryName = "/usr/local/sbin/runc"
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = 'io.containerd.runc.v2'
 
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
-    config_path = "/etc/containerd/certs.d"
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+    # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+    SystemdCgroup = true
+    BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
-if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
-write_file "${ROOT}/etc/containerd/certs.d/registry.corp.example:5000/ca.crt" 0644 <<'K8SUP_EOF_REGISTRY_CA'
------BEGIN CERTIFICATE-----
-MIIBjDCCATGgAwIBAgIUaE1hBXFeRpsSEdKCMpWJE6xtbg8wCgYIKoZIzj0EAwIw
-GzEZMBcGA1UEAwwQY29ycC1yZWdpc3RyeS1jYTAeFw0yNjEyMDExMzIxMDJaFw0z
-NjExMjgxMzIxMDJaMBsxGTAXBgNVBAMMEGNvcnAtcmVnaXN0cnktY2EwWTATBgcq
-hkjOPQIBBggqhkjOPQMBBwNCAATxQWYFOpFF42xMEaxbaggLSVYeuRvr+ufda4F2
-x3+m9/gGVuQ1+avU4HfBG5T3tdlQh6AB+yU+TH8vgi8IU+Qno1MwUTAdBgNVHQ4E
-FgQUmjyGmX/WY0idGdWEB1ksgdzT+oYwHwYDVR0jBBgwFoAUmjyGmX/WY0idGdWE
-B1ksgdzT+oYwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAoCQ6
-7MqlRxJC1YEkZK446zz13tqp8VnTehRk6TUCnRcCIQCaJiVXPCP/UP/zZRG2Dm/R
-E62sdh7VLnczKJ5lVbn1QQ==
------END CERTIFICATE-----
-K8SUP_EOF_REGISTRY_CA
-if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
-write_file "${ROOT}/etc/containerd/certs.d/registry.corp.example:5000/hosts.toml" 0644 <<'K8SUP_EOF_REGISTRY_HOSTS'
-# TLS settings for registry.corp.example:5000 (spec.assets.registries; written by k8sup).
-server = "https://registry.corp.example:5000"
-
-[host."https://registry.corp.example:5000"]
-  capabilities = ["pull", "resolve"]
-  ca = "/etc/containerd/certs.d/registry.corp.example:5000/ca.crt"
-K8SUP_EOF_REGISTRY_HOSTS
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 if [ "${containerd_changed}" = 1 ]; then
   systemctl daemon-reload
@@ -651,15 +559,12 @@ nodeRegistration:
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 clusterName: "demo.k8s.local"
-kubernetesVersion: "v1.31.4"
+kubernetesVersion: "v1.35.1"
 controlPlaneEndpoint: "api.demo.example.com:6443"
 networking:
   podSubnet: "100.96.0.0/11"
   serviceSubnet: "100.64.0.0/13"
   dnsDomain: cluster.local
-imageRepository: "registry.corp.example:5000/k8s"
-dns:
-  imageRepository: "registry.corp.example:5000/k8s/coredns"
 apiServer:
   certSANs:
     - "api.demo.example.com"
@@ -728,110 +633,54 @@ write_file "${ROOT}/usr/local/sbin/k8sup-token-refresh" 0755 <<'K8SUP_EOF_TOKEN_
 # Run every 12h by k8sup-token-refresh.timer, so a published token always has at least 12h left.
 set -euo pipefail
 
-STATE_PREFIX='team-a/demo.k8s.local/'
-STATE_REGION='us-east-2'
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
 ROOT="${K8SUP_ROOT:-}"
 
 log() { printf '[k8sup-token-refresh] %s\n' "$*" >&2; }
 
-# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
-# SigV4-signed S3 requests. No static keys exist anywhere in this script. The script signs requests itself (bash and
-# sha256sum: any curl works, where curl's own --aws-sigv4 needs 7.87 for a caller's payload hash), and the signed
-# headers reach curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
-IMDS=http://169.254.169.254/latest
-EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-# The bucket in its own region (k8sup looked it up at create: spec.stateStore.region). Bucket names with dots use
-# path-style addresses: no *.s3 wildcard certificate covers them.
-S3_HOST='k8sup-state.s3.us-east-2.amazonaws.com'
-S3_BUCKET_PATH=''
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
 
-imds_get() {
-  local token
-  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
-  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
-}
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
 
 json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
-sha256_hex() { sha256sum | cut -d ' ' -f 1; }
-# hex_bytes HEX: the bytes HEX spells. printf is a shell builtin, so keys never appear on a command line.
-hex_bytes() {
-  local hex="$1" out="" i
-  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
-  printf '%b' "${out}"
-}
-text_hex() {
-  local text="$1" out="" i
-  for ((i = 0; i < ${#text}; i++)); do printf -v out '%s%02x' "${out}" "'${text:i:1}"; done
-  printf '%s' "${out}"
-}
-# hmac_sha256 KEY_HEX MESSAGE: HMAC-SHA256 (RFC 2104) as hex. Keys here are at most 64 bytes (AWS4 + secret, digests).
-hmac_sha256() {
-  local key="$1" ipad="" opad="" inner i b
-  while [ "${#key}" -lt 128 ]; do key+=00; done
-  for ((i = 0; i < 128; i += 2)); do
-    b=$((16#${key:i:2}))
-    printf -v ipad '%s%02x' "${ipad}" $((b ^ 0x36))
-    printf -v opad '%s%02x' "${opad}" $((b ^ 0x5c))
-  done
-  inner="$({ hex_bytes "${ipad}"; printf '%s' "$2"; } | sha256_hex)"
-  { hex_bytes "${opad}"; hex_bytes "${inner}"; } | sha256_hex
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
 }
 
-# sigv4_config ACCESS_KEY SECRET_KEY SESSION_TOKEN AMZ_DATE METHOD PATH QUERY PAYLOAD_SHA256 SSE: prints the curl config
-# headers of one S3 request signed with Signature Version 4 (PATH and QUERY already URI-encoded; SSE=1 adds the
-# server-side encryption header). Pure: the tests check it against the AWS SDK's signer.
-sigv4_config() {
-  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8" sse="$9"
-  local scope canonical signed key signature part
-  scope="${amz_date%%T*}/${STATE_REGION}/s3/aws4_request"
-  signed='host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
-  canonical="$(printf '%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\nx-amz-security-token:%s\n' \
-    "${method}" "${path}" "${query}" "${S3_HOST}" "${payload}" "${amz_date}" "${token}")"
-  if [ "${sse}" = 1 ]; then
-    signed+=';x-amz-server-side-encryption'
-    canonical+=$'\nx-amz-server-side-encryption:AES256'
-  fi
-  canonical+=$'\n\n'"${signed}"$'\n'"${payload}"
-  key="$(hmac_sha256 "$(text_hex "AWS4${secret}")" "${amz_date%%T*}")"
-  for part in "${STATE_REGION}" s3 aws4_request; do key="$(hmac_sha256 "${key}" "${part}")"; done
-  signature="$(hmac_sha256 "${key}" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "${amz_date}" "${scope}" "$(printf '%s' "${canonical}" | sha256_hex)")")"
-  printf 'header = "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"\n' "${access}" "${scope}" "${signed}" "${signature}"
-  printf 'header = "x-amz-date: %s"\nheader = "x-amz-content-sha256: %s"\nheader = "x-amz-security-token: %s"\n' "${amz_date}" "${payload}" "${token}"
-  if [ "${sse}" = 1 ]; then printf 'header = "x-amz-server-side-encryption: AES256"\n'; fi
-}
-
-# s3_config METHOD PATH QUERY PAYLOAD_SHA256 SSE: the signed curl config for a request with the instance role's
-# current credentials.
-s3_config() {
-  local role creds
-  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
-  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
-  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
-  sigv4_config "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")" \
-    "$(date -u +%Y%m%dT%H%M%SZ)" "$@"
-}
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
 
 # store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
 store_get() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" dest="$2" config
-  config="$(s3_config GET "${path}" '' "${EMPTY_SHA256}" 0)" || return 1
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
   mkdir -p "$(dirname "${dest}")"
-  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" "https://${S3_HOST}${path}" <<<"${config}") || return 1
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
   mv -f "${dest}.part" "${dest}"
 }
 
-# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
 store_put() {
-  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" file="$2" config
-  config="$(s3_config PUT "${path}" '' "$(sha256_hex <"${file}")" 1)" || return 1
-  curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
 }
 
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
 # What names this instance in its progress report.
-instance_id() { imds_get meta-data/instance-id; }
+instance_id() { metadata_get instance/name; }
 
 ADMIN_CONF="${ROOT}/etc/kubernetes/admin.conf"
 if [ ! -f "${ADMIN_CONF}" ]; then
@@ -988,6 +837,482 @@ if [ "${WROTE}" = 1 ] || [ "${leave_changed}" = 1 ]; then
   systemctl enable --now k8sup-etcd-leave.service
 fi
 
+# --- etcd backups (spec.etcd.backups): a timer snapshots etcd on the spec's schedule into the state
+# store with this instance's identity; k8sup-etcd-restore restores one.
+write_file "${ROOT}/usr/local/sbin/k8sup-etcd-backup" 0755 <<'K8SUP_EOF_ETCD_BACKUP'
+#!/usr/bin/env bash
+# k8sup-etcd-backup for demo.k8s.local: snapshots this control plane's etcd member with etcdctl and the etcd
+# client certificate, checks the snapshot, and keeps it with its sha256 in a manifest (docs/backups.md).
+# Uploads to <prefix>/<cluster>/backups/etcd/<id>/ in the state store with this instance's identity. Only the etcd
+# leader uploads on the schedule, so an HA cluster keeps one series of backups; --force uploads from any member.
+# Run by k8sup-etcd-backup.timer (schedule hourly), or by hand: k8sup-etcd-backup [--force]
+set -euo pipefail
+
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
+CLUSTER_NAME='demo.k8s.local'
+RETAIN='24'
+ROOT="${K8SUP_ROOT:-}"
+
+log() { printf '[k8sup-etcd-backup] %s\n' "$*" >&2; }
+
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
+
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
+}
+
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
+store_get() {
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when GCS says it does not (404), 2 when it cannot tell.
+store_has() {
+  local config code
+  config="$(gcs_curl_credentials)" || return 2
+  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -o /dev/null -w '%{http_code}' \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 2
+  case "${code}" in
+    200) return 0 ;;
+    404) return 1 ;;
+    *) log "the state store answered HTTP ${code} for $1"; return 2 ;;
+  esac
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
+store_put() {
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
+}
+
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
+# What names this instance in its progress report.
+instance_id() { metadata_get instance/name; }
+
+# store_delete KEY: deletes <prefix>/<cluster>/KEY (a missing object counts as deleted).
+store_delete() {
+  local config code
+  config="$(gcs_curl_credentials)" || return 1
+  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -X DELETE -o /dev/null -w '%{http_code}' \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 1
+  case "${code}" in
+    204 | 200 | 404) return 0 ;;
+    *) log "the state store answered HTTP ${code} deleting $1"; return 1 ;;
+  esac
+}
+
+# --- etcd as kubeadm runs it: a static pod whose flags are in /etc/kubernetes/manifests/etcd.yaml, data under
+# /var/lib/etcd (mounted into the pod at the same path), certificates under /etc/kubernetes/pki/etcd.
+ETCD_MANIFEST="${ROOT}/etc/kubernetes/manifests/etcd.yaml"
+ETCD_PKI="${ROOT}/etc/kubernetes/pki/etcd"
+
+# etcd_flag NAME: the value of --NAME=VALUE in the etcd static pod manifest (empty when absent).
+etcd_flag() {
+  [ -f "${ETCD_MANIFEST}" ] || return 0
+  sed -n "s/^[[:space:]]*-[[:space:]]*--$1=\(.*\)$/\1/p" "${ETCD_MANIFEST}" 2>/dev/null | head -n 1 | tr -d '"'"'"
+}
+
+# The member's client endpoint on loopback, the first of its listen URLs (kubeadm: https://127.0.0.1:2379).
+etcd_endpoint() {
+  local urls
+  urls="$(etcd_flag listen-client-urls)"
+  urls="${urls%%,*}"
+  printf '%s' "${urls:-https://127.0.0.1:2379}"
+}
+
+# etcd_tool etcdctl|etcdutl ARGS: the tool from the running etcd container (kubeadm hosts have no etcd binaries,
+# and the container's match the server's version), else the host's own.
+etcd_tool() {
+  local tool="$1" id=""
+  shift
+  if command -v crictl >/dev/null 2>&1; then
+    id="$(crictl ps --name '^etcd$' --state running -q 2>/dev/null | head -n 1 || true)"
+  fi
+  if [ -n "${id}" ]; then
+    crictl exec "${id}" "${tool}" "$@"
+  elif command -v "${tool}" >/dev/null 2>&1; then
+    "${tool}" "$@"
+  else
+    log "neither a running etcd container nor ${tool} on this host"
+    return 127
+  fi
+}
+
+# etcdctl with the etcd CA and kubeadm's healthcheck client certificate (any certificate of the etcd CA is a client).
+etcdctl_tls() {
+  etcd_tool etcdctl --endpoints "$(etcd_endpoint)" --cacert "${ETCD_PKI}/ca.crt" \
+    --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
+}
+
+json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
+json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+FORCE=0
+if [ "${1:-}" = --force ]; then FORCE=1; fi
+umask 077
+DATA_DIR="$(etcd_flag data-dir)"
+DATA_DIR="${DATA_DIR:-/var/lib/etcd}"
+MEMBER="$(etcd_flag name)"
+
+status="$(etcdctl_tls endpoint status -w json)" || { log "etcd does not answer at $(etcd_endpoint): no backup"; exit 1; }
+member_id="$(json_number member_id <<<"${status}")"
+leader_id="$(json_number leader <<<"${status}")"
+etcd_version="$(json_text version <<<"${status}")"
+if [ "${FORCE}" = 0 ] && [ "${member_id}" != "${leader_id}" ]; then
+  log "member ${MEMBER:-${member_id}} is not the etcd leader: the leader takes the scheduled backups"
+  exit 0
+fi
+
+BACKUP_ID="$(date -u +%Y%m%dT%H%M%SZ)"
+# The snapshot is written inside the data dir: a path the etcd container and this host both see.
+snapshot="${DATA_DIR}/k8sup-backup-${BACKUP_ID}.db"
+manifest="$(mktemp)"
+trap 'rm -f "${snapshot}" "${snapshot}.part" "${manifest}"' EXIT
+etcdctl_tls snapshot save "${snapshot}" >/dev/null
+# A snapshot etcd cannot read back is no backup: status opens it and counts its keys.
+snapshot_status="$(etcd_tool etcdutl snapshot status -w json "${snapshot}" 2>/dev/null || etcd_tool etcdctl snapshot status -w json "${snapshot}")"
+revision="$(json_number revision <<<"${snapshot_status}")"
+[ -n "${revision}" ] || { log "etcd could not read the snapshot back: ${snapshot_status}"; exit 1; }
+sha256="$(sha256sum "${snapshot}" | cut -d ' ' -f 1)"
+size="$(stat -c %s "${snapshot}")"
+trigger=schedule
+if [ "${FORCE}" = 1 ]; then trigger=manual; fi
+printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","etcdVersion":"%s","revision":%s,"size":%s,"sha256":"%s","trigger":"%s"}\n' \
+  "${BACKUP_ID}" "${CLUSTER_NAME}" "$(hostname)" "${MEMBER}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${etcd_version}" "${revision}" "${size}" "${sha256}" "${trigger}" >"${manifest}"
+
+# The snapshot first, its manifest last: a backup without a manifest is incomplete, and never restored.
+store_put "backups/etcd/${BACKUP_ID}/snapshot.db" "${snapshot}"
+store_put "backups/etcd/${BACKUP_ID}/manifest.json" "${manifest}"
+log "uploaded backup ${BACKUP_ID} (revision ${revision}, ${size} bytes, sha256 ${sha256})"
+
+# Retention: the index lists the backups this cluster's control planes uploaded, oldest first. Listing the bucket is
+# not needed (GCS prefix conditions do not allow it); backups taken by the CLI are kept by the CLI's own retention.
+index="$(mktemp)"
+kept="$(mktemp)"
+trap 'rm -f "${snapshot}" "${snapshot}.part" "${manifest}" "${index}" "${kept}"' EXIT
+found=0
+store_has backups/etcd/index || found=$?
+case "${found}" in
+  0) store_get backups/etcd/index "${index}" ;;
+  1) : >"${index}" ;;
+  *) log "cannot read the backup index: retention skipped this time"; printf 'backup=%s\n' "${BACKUP_ID}"; exit 0 ;;
+esac
+grep -E '^[0-9]{8}T[0-9]{6}Z$' "${index}" | grep -vxF "${BACKUP_ID}" >"${kept}" || true
+printf '%s\n' "${BACKUP_ID}" >>"${kept}"
+total="$(wc -l <"${kept}")"
+: >"${index}"
+if [ "${total}" -gt "${RETAIN}" ]; then
+  while read -r old; do
+    # The manifest goes first, so a half-deleted backup shows as incomplete, never as restorable.
+    if store_delete "backups/etcd/${old}/manifest.json" && store_delete "backups/etcd/${old}/snapshot.db"; then
+      log "deleted backup ${old} (retain ${RETAIN})"
+    else
+      log "could not delete backup ${old}: kept in the index for the next run"
+      printf '%s\n' "${old}" >>"${index}"
+    fi
+  done < <(head -n "$((total - RETAIN))" "${kept}")
+fi
+tail -n "${RETAIN}" "${kept}" >>"${index}"
+store_put backups/etcd/index "${index}"
+printf 'backup=%s\n' "${BACKUP_ID}"
+K8SUP_EOF_ETCD_BACKUP
+backup_changed="${WROTE}"
+write_file "${ROOT}/usr/local/sbin/k8sup-etcd-restore" 0755 <<'K8SUP_EOF_ETCD_RESTORE'
+#!/usr/bin/env bash
+# k8sup-etcd-restore for demo.k8s.local: restores this control plane's etcd member from a snapshot
+# (docs/backups.md). Run on every control plane, in two passes: first `stop` on all of them, then `start` on all.
+#   k8sup-etcd-restore stop SNAPSHOT SHA256 [INITIAL_CLUSTER]   verify, restore into a fresh data dir, stop the
+#       etcd and kube-apiserver static pods, swap the data dir (the old one is kept next to it)
+#   k8sup-etcd-restore member    print this member as NAME=PEER_URL (for INITIAL_CLUSTER)
+#   k8sup-etcd-restore start     put the static pods back
+#   k8sup-etcd-restore health    wait (bounded) until etcd answers through quorum
+#   k8sup-etcd-restore fetch ID  download backup ID from the state store, checked against its manifest
+# INITIAL_CLUSTER is every member as NAME=PEER_URL,… (default: the members etcd lists now, or this member alone).
+set -euo pipefail
+
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
+ROOT="${K8SUP_ROOT:-}"
+
+log() { printf '[k8sup-etcd-restore] %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
+
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
+}
+
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
+store_get() {
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when GCS says it does not (404), 2 when it cannot tell.
+store_has() {
+  local config code
+  config="$(gcs_curl_credentials)" || return 2
+  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -o /dev/null -w '%{http_code}' \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 2
+  case "${code}" in
+    200) return 0 ;;
+    404) return 1 ;;
+    *) log "the state store answered HTTP ${code} for $1"; return 2 ;;
+  esac
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
+store_put() {
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
+}
+
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
+# What names this instance in its progress report.
+instance_id() { metadata_get instance/name; }
+
+# --- etcd as kubeadm runs it: a static pod whose flags are in /etc/kubernetes/manifests/etcd.yaml, data under
+# /var/lib/etcd (mounted into the pod at the same path), certificates under /etc/kubernetes/pki/etcd.
+ETCD_MANIFEST="${ROOT}/etc/kubernetes/manifests/etcd.yaml"
+ETCD_PKI="${ROOT}/etc/kubernetes/pki/etcd"
+
+# etcd_flag NAME: the value of --NAME=VALUE in the etcd static pod manifest (empty when absent).
+etcd_flag() {
+  [ -f "${ETCD_MANIFEST}" ] || return 0
+  sed -n "s/^[[:space:]]*-[[:space:]]*--$1=\(.*\)$/\1/p" "${ETCD_MANIFEST}" 2>/dev/null | head -n 1 | tr -d '"'"'"
+}
+
+# The member's client endpoint on loopback, the first of its listen URLs (kubeadm: https://127.0.0.1:2379).
+etcd_endpoint() {
+  local urls
+  urls="$(etcd_flag listen-client-urls)"
+  urls="${urls%%,*}"
+  printf '%s' "${urls:-https://127.0.0.1:2379}"
+}
+
+# etcd_tool etcdctl|etcdutl ARGS: the tool from the running etcd container (kubeadm hosts have no etcd binaries,
+# and the container's match the server's version), else the host's own.
+etcd_tool() {
+  local tool="$1" id=""
+  shift
+  if command -v crictl >/dev/null 2>&1; then
+    id="$(crictl ps --name '^etcd$' --state running -q 2>/dev/null | head -n 1 || true)"
+  fi
+  if [ -n "${id}" ]; then
+    crictl exec "${id}" "${tool}" "$@"
+  elif command -v "${tool}" >/dev/null 2>&1; then
+    "${tool}" "$@"
+  else
+    log "neither a running etcd container nor ${tool} on this host"
+    return 127
+  fi
+}
+
+# etcdctl with the etcd CA and kubeadm's healthcheck client certificate (any certificate of the etcd CA is a client).
+etcdctl_tls() {
+  etcd_tool etcdctl --endpoints "$(etcd_endpoint)" --cacert "${ETCD_PKI}/ca.crt" \
+    --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
+}
+
+json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
+json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+MANIFESTS="${ROOT}/etc/kubernetes/manifests"
+# Where the static pods wait while etcd is swapped: kubelet stops a pod whose manifest leaves its folder.
+PARKED="${ROOT}/etc/kubernetes/k8sup-restore-manifests"
+# Between `stop` and `start` the etcd manifest (and the flags read from it) is parked.
+if [ ! -f "${ETCD_MANIFEST}" ] && [ -f "${PARKED}/etcd.yaml" ]; then ETCD_MANIFEST="${PARKED}/etcd.yaml"; fi
+DATA_DIR="$(etcd_flag data-dir)"
+DATA_DIR="${DATA_DIR:-/var/lib/etcd}"
+# Inside the data dir: the etcd container (whose etcdutl may do the restore) sees the same path.
+STAGED_SNAPSHOT="${DATA_DIR}/k8sup-restore.db"
+STAGED_DATA="${DATA_DIR}/k8sup-restore"
+umask 077
+
+endpoint_open() {
+  local hostport host port
+  hostport="$(etcd_endpoint)"
+  hostport="${hostport#*://}"
+  host="${hostport%:*}"
+  port="${hostport##*:}"
+  (exec 3<>"/dev/tcp/${host}/${port}") 2>/dev/null
+}
+
+# wait_for WHAT SECONDS COMMAND…: polls COMMAND once a second, at most SECONDS times.
+wait_for() {
+  local what="$1" seconds="$2" i
+  shift 2
+  for ((i = 0; i < seconds; i++)); do
+    if "$@"; then return 0; fi
+    sleep 1
+  done
+  die "timed out after ${seconds}s waiting for ${what}"
+}
+endpoint_closed() { ! endpoint_open; }
+
+# The members etcd lists now, as NAME=PEER_URL,…: kubeadm names members after their nodes.
+current_members() {
+  etcdctl_tls member list -w simple 2>/dev/null | awk -F ', ' '$3 != "" && $4 != "" { printf "%s%s=%s", sep, $3, $4; sep="," }'
+}
+
+restore_snapshot() {
+  local snapshot="$1" sha="$2" initial="${3:-}" name peer actual parked_at
+  [ -f "${snapshot}" ] || die "no snapshot at ${snapshot}"
+  [[ "${sha}" =~ ^[0-9a-f]{64}$ ]] || die "not a sha256: ${sha}"
+  actual="$(sha256sum "${snapshot}" | cut -d ' ' -f 1)"
+  [ "${actual}" = "${sha}" ] || die "snapshot ${snapshot} has sha256 ${actual}, its manifest says ${sha}: refusing to restore it"
+  [ -f "${ETCD_MANIFEST}" ] || die "no etcd static pod manifest: is this a control plane?"
+  name="$(etcd_flag name)"
+  peer="$(etcd_flag initial-advertise-peer-urls)"
+  if [ -z "${name}" ] || [ -z "${peer}" ]; then die "the etcd manifest names no --name / --initial-advertise-peer-urls"; fi
+  if [ -z "${initial}" ] && endpoint_open; then initial="$(current_members || true)"; fi
+  if [ -z "${initial}" ]; then initial="${name}=${peer}"; fi
+  case ",${initial}," in *",${name}=${peer},"*) ;; *) die "INITIAL_CLUSTER ${initial} does not list this member (${name}=${peer})" ;; esac
+
+  mkdir -p "${DATA_DIR}"
+  if [ "${snapshot}" != "${STAGED_SNAPSHOT}" ]; then cp -f "${snapshot}" "${STAGED_SNAPSHOT}"; fi
+  rm -rf "${STAGED_DATA}"
+  log "restoring ${snapshot} as member ${name} of ${initial}"
+  local restore=(snapshot restore "${STAGED_SNAPSHOT}" --name "${name}" --initial-cluster "${initial}"
+    --initial-advertise-peer-urls "${peer}" --data-dir "${STAGED_DATA}")
+  etcd_tool etcdutl "${restore[@]}" >/dev/null 2>&1 || etcd_tool etcdctl "${restore[@]}" >/dev/null
+  [ -d "${STAGED_DATA}/member" ] || die "the restore left no member directory in ${STAGED_DATA}"
+
+  mkdir -p "${PARKED}"
+  for pod in kube-apiserver etcd; do
+    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
+  done
+  ETCD_MANIFEST="${PARKED}/etcd.yaml"
+  wait_for "etcd to stop" 180 endpoint_closed
+  if [ -d "${DATA_DIR}/member" ]; then
+    parked_at="${DATA_DIR}/k8sup-before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+    mkdir -p "${parked_at}"
+    mv "${DATA_DIR}/member" "${parked_at}/member"
+    log "the data etcd had is kept in ${parked_at}"
+  fi
+  mv "${STAGED_DATA}/member" "${DATA_DIR}/member"
+  rm -rf "${STAGED_DATA}" "${STAGED_SNAPSHOT}"
+  log "member ${name} restored; run \`k8sup-etcd-restore start\` once every control plane is restored"
+}
+
+start_pods() {
+  for pod in etcd kube-apiserver; do
+    if [ -f "${PARKED}/${pod}.yaml" ]; then mv -f "${PARKED}/${pod}.yaml" "${MANIFESTS}/${pod}.yaml"; fi
+  done
+  log "static pods are back; etcd starts once kubelet sees its manifest"
+}
+
+healthy() { etcdctl_tls endpoint health >/dev/null 2>&1; }
+
+fetch_backup() {
+  local id="$1" manifest sha
+  [[ "${id}" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "not a backup id: ${id} (k8sup get backups lists them)"
+  manifest="$(mktemp)"
+  store_get "backups/etcd/${id}/manifest.json" "${manifest}" || die "cannot read the manifest of backup ${id}"
+  sha="$(json_text sha256 <"${manifest}")"
+  rm -f "${manifest}"
+  mkdir -p "${DATA_DIR}"
+  store_get "backups/etcd/${id}/snapshot.db" "${STAGED_SNAPSHOT}" || die "cannot download backup ${id}"
+  [ "$(sha256sum "${STAGED_SNAPSHOT}" | cut -d ' ' -f 1)" = "${sha}" ] || die "backup ${id} does not match its manifest's sha256"
+  printf 'snapshot=%s\nsha256=%s\n' "${STAGED_SNAPSHOT}" "${sha}"
+}
+
+# This member as NAME=PEER_URL, from its manifest: `k8sup restore cluster` joins every control plane's answer into
+# the INITIAL_CLUSTER it passes to `stop`.
+print_member() {
+  local name peer
+  name="$(etcd_flag name)"
+  peer="$(etcd_flag initial-advertise-peer-urls)"
+  if [ -z "${name}" ] || [ -z "${peer}" ]; then die "no etcd static pod manifest with --name and --initial-advertise-peer-urls: is this a control plane?"; fi
+  printf 'member=%s=%s\n' "${name}" "${peer}"
+}
+
+case "${1:-}" in
+  member) print_member ;;
+  stop) restore_snapshot "${2:?snapshot path}" "${3:?sha256}" "${4:-}" ;;
+  start) start_pods ;;
+  health)
+    wait_for "etcd to answer through quorum" "${2:-300}" healthy
+    log "etcd is healthy"
+    ;;
+  fetch) fetch_backup "${2:?backup id}" ;;
+  *) die "usage: k8sup-etcd-restore member | stop SNAPSHOT SHA256 [INITIAL_CLUSTER] | start | health | fetch ID" ;;
+esac
+K8SUP_EOF_ETCD_RESTORE
+write_file "${ROOT}/etc/systemd/system/k8sup-etcd-backup.service" 0644 <<'K8SUP_EOF_ETCD_BACKUP_SERVICE'
+[Unit]
+Description=k8sup: snapshot etcd (docs/backups.md)
+After=network-online.target kubelet.service
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/k8sup-etcd-backup
+K8SUP_EOF_ETCD_BACKUP_SERVICE
+if [ "${WROTE}" = 1 ]; then backup_changed=1; fi
+write_file "${ROOT}/etc/systemd/system/k8sup-etcd-backup.timer" 0644 <<'K8SUP_EOF_ETCD_BACKUP_TIMER'
+[Unit]
+Description=k8sup: snapshot etcd on the schedule of spec.etcd.backups
+
+[Timer]
+OnCalendar=hourly
+RandomizedDelaySec=5min
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+K8SUP_EOF_ETCD_BACKUP_TIMER
+if [ "${WROTE}" = 1 ]; then backup_changed=1; fi
+if [ "${backup_changed}" = 1 ]; then
+  systemctl daemon-reload
+  systemctl enable --now k8sup-etcd-backup.timer
+fi
+
 # --- the pod network, calico 3.29.3, from a pinned, checksum-verified download.
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
 if is_done "cni-${CNI_NAME}-${CNI_VERSION}"; then
@@ -1007,22 +1332,224 @@ else
   CNI_MANIFEST="${ROOT}/etc/k8sup/cni/${CNI_NAME}-${CNI_VERSION}.yaml"
   CNI_SHA256=''
   if [ -n "${CNI_SHA256}" ]; then
-    download 'https://files.corp.example/k8s/projectcalico/calico/v3.29.3/manifests/calico.yaml' "${CNI_MANIFEST}" "${CNI_SHA256}"
+    download 'https://raw.githubusercontent.com/projectcalico/calico/v3.29.3/manifests/calico.yaml' "${CNI_MANIFEST}" "${CNI_SHA256}"
   else
     # Upstream publishes no checksum for this manifest: it comes from a tagged release over HTTPS, and its sha256
     # is logged so an operator can pin it (or serve a reviewed copy through spec.assets.baseURL).
     mkdir -p "$(dirname "${CNI_MANIFEST}")"
-    curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${CNI_MANIFEST}" 'https://files.corp.example/k8s/projectcalico/calico/v3.29.3/manifests/calico.yaml'
+    curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${CNI_MANIFEST}" 'https://raw.githubusercontent.com/projectcalico/calico/v3.29.3/manifests/calico.yaml'
     log "warning: no pinned sha256 for the ${CNI_NAME} manifest; fetched one has sha256 $(sha256sum "${CNI_MANIFEST}" | cut -d' ' -f1)"
   fi
   # calico.yaml ships with its pool CIDR commented out; set it to the cluster's pod CIDR.
   sed -i -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' \
     -e "s|#   value: \"192.168.0.0/16\"|  value: \"${POD_CIDR}\"|" "${CNI_MANIFEST}"
-  # spec.assets.containerRegistry: every image of the manifest from the cluster's registry, at its upstream path.
-  sed -i -E "s#^([[:space:]]*-?[[:space:]]*image:[[:space:]]*[\"']?)[a-z0-9.-]+\.[a-z0-9.-]+(:[0-9]+)?/#\1${IMAGE_REGISTRY}/#" "${CNI_MANIFEST}"
   grep -q "${POD_CIDR}" "${CNI_MANIFEST}" || die "could not set the pod CIDR ${POD_CIDR} in ${CNI_MANIFEST}"
   retry 10 "kubectl apply of ${CNI_NAME}" kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
   mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
+fi
+
+# --- addons (metrics-server; src/addons, docs/addons.md): every control plane applies them with server-side apply,
+# so one whose bundle came with a changed spec brings the running cluster's addons up to date.
+export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
+if is_done "addons-301a2c8f94b8faa7"; then
+  log "addons metrics-server already applied"
+else
+  step addons "applying addons metrics-server"
+  write_file "${ROOT}/etc/k8sup/addons/metrics-server.yaml" 0600 <<'K8SUP_EOF_ADDON'
+# metrics-server v0.7.2 for k8sup: the upstream release manifest (kubernetes-sigs/metrics-server,
+# manifests/base + the release image), plus --kubelet-insecure-tls (see docs/addons.md).
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: metrics-server
+  namespace: kube-system
+  labels:
+    k8s-app: metrics-server
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:aggregated-metrics-reader
+  labels:
+    k8s-app: metrics-server
+    rbac.authorization.k8s.io/aggregate-to-view: "true"
+    rbac.authorization.k8s.io/aggregate-to-edit: "true"
+    rbac.authorization.k8s.io/aggregate-to-admin: "true"
+rules:
+  - apiGroups: ["metrics.k8s.io"]
+    resources: ["pods", "nodes"]
+    verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:metrics-server
+  labels:
+    k8s-app: metrics-server
+rules:
+  - apiGroups: [""]
+    resources: ["nodes/metrics"]
+    verbs: ["get"]
+  - apiGroups: [""]
+    resources: ["pods", "nodes"]
+    verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: metrics-server-auth-reader
+  namespace: kube-system
+  labels:
+    k8s-app: metrics-server
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: extension-apiserver-authentication-reader
+subjects:
+  - kind: ServiceAccount
+    name: metrics-server
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: metrics-server:system:auth-delegator
+  labels:
+    k8s-app: metrics-server
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:auth-delegator
+subjects:
+  - kind: ServiceAccount
+    name: metrics-server
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: system:metrics-server
+  labels:
+    k8s-app: metrics-server
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:metrics-server
+subjects:
+  - kind: ServiceAccount
+    name: metrics-server
+    namespace: kube-system
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: metrics-server
+  namespace: kube-system
+  labels:
+    k8s-app: metrics-server
+spec:
+  ports:
+    - name: https
+      port: 443
+      protocol: TCP
+      targetPort: https
+  selector:
+    k8s-app: metrics-server
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: metrics-server
+  namespace: kube-system
+  labels:
+    k8s-app: metrics-server
+spec:
+  selector:
+    matchLabels:
+      k8s-app: metrics-server
+  strategy:
+    rollingUpdate:
+      maxUnavailable: 0
+  template:
+    metadata:
+      labels:
+        k8s-app: metrics-server
+    spec:
+      serviceAccountName: metrics-server
+      priorityClassName: system-cluster-critical
+      volumes:
+        - name: tmp-dir
+          emptyDir: {}
+      containers:
+        - name: metrics-server
+          image: "registry.k8s.io/metrics-server/metrics-server:v0.7.2"
+          imagePullPolicy: IfNotPresent
+          args:
+            - --cert-dir=/tmp
+            - --secure-port=10250
+            - --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname
+            - --kubelet-use-node-status-port
+            - --metric-resolution=15s
+            # kubeadm's kubelets serve self-signed certificates (no serverTLSBootstrap): see docs/addons.md.
+            - --kubelet-insecure-tls
+          resources:
+            requests:
+              cpu: 100m
+              memory: 200Mi
+          ports:
+            - name: https
+              containerPort: 10250
+              protocol: TCP
+          readinessProbe:
+            httpGet:
+              path: /readyz
+              port: https
+              scheme: HTTPS
+            periodSeconds: 10
+            failureThreshold: 3
+            initialDelaySeconds: 20
+          livenessProbe:
+            httpGet:
+              path: /livez
+              port: https
+              scheme: HTTPS
+            periodSeconds: 10
+            failureThreshold: 3
+          securityContext:
+            readOnlyRootFilesystem: true
+            runAsNonRoot: true
+            runAsUser: 1000
+            allowPrivilegeEscalation: false
+          volumeMounts:
+            - name: tmp-dir
+              mountPath: /tmp
+      nodeSelector:
+        kubernetes.io/os: linux
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata:
+  name: v1beta1.metrics.k8s.io
+  labels:
+    k8s-app: metrics-server
+spec:
+  service:
+    name: metrics-server
+    namespace: kube-system
+  group: metrics.k8s.io
+  version: v1beta1
+  insecureSkipTLSVerify: true
+  groupPriorityMinimum: 100
+  versionPriority: 100
+K8SUP_EOF_ADDON
+  attempt=0
+  until kubectl get --raw=/readyz >/dev/null 2>&1; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
+    sleep 5
+  done
+  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml"
+  mark_done "addons-301a2c8f94b8faa7"
 fi
 
 rm -f "${FAILURES_FILE}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider aws, Kubernetes 1.30.0.
+# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider aws, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
 # It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
 # receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
@@ -8,17 +8,19 @@ set -euo pipefail
 # Values rendered by k8sup (single-quoted, so the shell never expands them).
 CLUSTER_NAME='demo.k8s.local'
 ROLE='control-plane-init'
-K8S_VERSION='1.30.0'
-K8S_PACKAGE_VERSION='1.30.0-1.1'
-K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.30/deb/'
-CONTAINERD_VERSION='1.7.24'
-RUNC_VERSION='1.2.2'
+K8S_VERSION='1.35.1'
+K8S_PACKAGE_VERSION='1.35.1-1.1'
+K8S_APT_URL='https://files.corp.example/k8s/core:/stable:/v1.35/deb/'
+APT_MIRROR='https://apt.corp.example'
+CONTAINERD_VERSION='2.2.1'
+RUNC_VERSION='1.3.4'
 NODE_GROUP='control-plane'
 STATE_PREFIX='team-a/demo.k8s.local/'
 STATE_REGION='us-east-2'
 CNI_NAME='calico'
 CNI_VERSION='3.29.3'
 POD_CIDR='100.96.0.0/11'
+IMAGE_REGISTRY='registry.corp.example:5000/k8s'
 
 # K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
 ROOT="${K8SUP_ROOT:-}"
@@ -269,6 +271,16 @@ if [ "${FAILURES}" -gt 0 ]; then
   sleep "${BACKOFF}"
 fi
 
+# --- the OS package mirror (spec.assets.packageMirrors): the distribution's repositories point at it before anything
+# is installed, so no package comes from the public archives.
+step package-mirror "OS package mirror"
+# Ubuntu keeps its sources in deb822 (/etc/apt/sources.list.d/*.sources) or the classic sources.list.
+for sources in "${ROOT}/etc/apt/sources.list" "${ROOT}"/etc/apt/sources.list.d/*.sources "${ROOT}"/etc/apt/sources.list.d/*.list; do
+  [ -f "${sources}" ] || continue
+  case "${sources##*/}" in k8sup-*) continue ;; esac
+  sed -i -E "s#https?://[a-z0-9.-]+/(ubuntu|ubuntu-ports|debian|debian-security)/?([[:space:]]|\$)#${APT_MIRROR}/\\1/\\2#g" "${sources}"
+done
+
 # --- supported images: Ubuntu 22.04 or later, Debian 12 or later, with apt and systemd (docs/bootstrap.md). Anything
 # else stops here, with the reason in the node's report, rather than half-way through with a puzzling error.
 step image "checking the image"
@@ -297,13 +309,8 @@ write_file "${ROOT}/etc/modules-load.d/k8sup.conf" 0644 <<'K8SUP_EOF_MODULES'
 # Loaded at boot for Kubernetes (written by k8sup).
 overlay
 br_netfilter
-ip_vs
-ip_vs_rr
-ip_vs_wrr
-ip_vs_sh
-nf_conntrack
 K8SUP_EOF_MODULES
-for module in overlay br_netfilter ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_conntrack; do
+for module in overlay br_netfilter; do
   modprobe "${module}"
 done
 
@@ -323,16 +330,16 @@ fi
 step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
-    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
-    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41'
+    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.3.4/runc.amd64'
+    RUNC_SHA256='5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103'
     ;;
   arm64)
-    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
-    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
-    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
-    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6'
+    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.3.4/runc.arm64'
+    RUNC_SHA256='d6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428'
     ;;
 esac
 if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
@@ -372,25 +379,49 @@ WantedBy=multi-user.target
 K8SUP_EOF_CONTAINERD_UNIT
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
-# containerd configuration written by k8sup.
-version = 2
+# containerd configuration written by k8sup (containerd 2.x: configuration version 3).
+version = 3
 
-[plugins."io.containerd.grpc.v1.cri"]
-  # The pause image kubeadm 1.30 expects, so the kubelet and containerd agree on the sandbox.
-  sandbox_image = "registry.k8s.io/pause:3.9"
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  # The pause image kubeadm 1.35 expects, so the kubelet and containerd agree on the sandbox
+  # (pinned: the image garbage collector never removes it).
+  sandbox = "registry.corp.example:5000/k8s/pause:3.10.1"
 
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
+[plugins.'io.containerd.cri.v1.images'.registry]
+  # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+  config_path = '/etc/containerd/certs.d'
 
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
-      SystemdCgroup = true
-      BinaryName = "/usr/local/sbin/runc"
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = 'io.containerd.runc.v2'
 
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
-    config_path = "/etc/containerd/certs.d"
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+    # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+    SystemdCgroup = true
+    BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/certs.d/registry.corp.example:5000/ca.crt" 0644 <<'K8SUP_EOF_REGISTRY_CA'
+-----BEGIN CERTIFICATE-----
+MIIBjDCCATGgAwIBAgIUaE1hBXFeRpsSEdKCMpWJE6xtbg8wCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQY29ycC1yZWdpc3RyeS1jYTAeFw0yNjEyMDExMzIxMDJaFw0z
+NjExMjgxMzIxMDJaMBsxGTAXBgNVBAMMEGNvcnAtcmVnaXN0cnktY2EwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAATxQWYFOpFF42xMEaxbaggLSVYeuRvr+ufda4F2
+x3+m9/gGVuQ1+avU4HfBG5T3tdlQh6AB+yU+TH8vgi8IU+Qno1MwUTAdBgNVHQ4E
+FgQUmjyGmX/WY0idGdWEB1ksgdzT+oYwHwYDVR0jBBgwFoAUmjyGmX/WY0idGdWE
+B1ksgdzT+oYwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAoCQ6
+7MqlRxJC1YEkZK446zz13tqp8VnTehRk6TUCnRcCIQCaJiVXPCP/UP/zZRG2Dm/R
+E62sdh7VLnczKJ5lVbn1QQ==
+-----END CERTIFICATE-----
+K8SUP_EOF_REGISTRY_CA
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/certs.d/registry.corp.example:5000/hosts.toml" 0644 <<'K8SUP_EOF_REGISTRY_HOSTS'
+# TLS settings for registry.corp.example:5000 (spec.assets.registries; written by k8sup).
+server = "https://registry.corp.example:5000"
+
+[host."https://registry.corp.example:5000"]
+  capabilities = ["pull", "resolve"]
+  ca = "/etc/containerd/certs.d/registry.corp.example:5000/ca.crt"
+K8SUP_EOF_REGISTRY_HOSTS
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 if [ "${containerd_changed}" = 1 ]; then
   systemctl daemon-reload
@@ -430,14 +461,14 @@ if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
   step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
   # reset empties /etc/kubernetes/pki; the cluster's CAs and service-account keys are kept, modes included.
   PKI_KEEP="$(mktemp -d)"
-  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub encryption-config.yaml; do
+  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
     if [ -s "${ROOT}/etc/kubernetes/pki/${pki_file}" ]; then
       mkdir -p "$(dirname "${PKI_KEEP}/${pki_file}")"
       cp -p "${ROOT}/etc/kubernetes/pki/${pki_file}" "${PKI_KEEP}/${pki_file}"
     fi
   done
   kubeadm reset -f
-  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub encryption-config.yaml; do
+  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
     if [ -s "${PKI_KEEP}/${pki_file}" ]; then
       mkdir -p "$(dirname "${ROOT}/etc/kubernetes/pki/${pki_file}")"
       cp -p "${PKI_KEEP}/${pki_file}" "${ROOT}/etc/kubernetes/pki/${pki_file}"
@@ -453,7 +484,7 @@ step pki "control-plane PKI"
 PKI_DIR="${ROOT}/etc/kubernetes/pki"
 mkdir -p "${PKI_DIR}/etcd"
 chmod 0700 "${PKI_DIR}" "${PKI_DIR}/etcd"
-for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub encryption-config.yaml; do
+for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
   if [ ! -s "${PKI_DIR}/${pki_file}" ]; then
     # Right after create the instance role may not be usable yet (IAM propagation): 403/404 clear within minutes.
     retry 10 "fetching pki/${pki_file}" store_get "pki/${pki_file}" "${PKI_DIR}/${pki_file}" ||
@@ -461,40 +492,6 @@ for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt 
     chmod 0600 "${PKI_DIR}/${pki_file}"
   fi
 done
-
-# --- the API server's audit policy (spec.kubeAPIServer.auditLogging): kubeadm mounts this folder and the log folder
-# into the kube-apiserver static pod; the log rotates at 100 MB, 10 files, 30 days.
-step audit "audit policy"
-mkdir -p "${ROOT}/var/log/kubernetes/audit"
-chmod 0700 "${ROOT}/var/log/kubernetes/audit"
-write_file "${ROOT}/etc/kubernetes/audit/policy.yaml" 0600 <<'K8SUP_EOF_AUDIT_POLICY'
-# Audit policy written by k8sup (spec.kubeAPIServer.auditLogging): who did what, never request or response bodies
-# (so no Secret data in the log); the noisiest read-only traffic is left out.
-apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages:
-  - RequestReceived
-rules:
-  - level: None
-    nonResourceURLs: ["/healthz*", "/livez*", "/readyz*", "/version", "/metrics"]
-  - level: None
-    users: ["system:kube-proxy"]
-    verbs: ["watch"]
-    resources:
-      - group: ""
-        resources: ["endpoints", "services", "services/status"]
-  - level: None
-    userGroups: ["system:nodes"]
-    verbs: ["get", "list", "watch"]
-  - level: None
-    verbs: ["watch"]
-    resources:
-      - group: ""
-        resources: ["events"]
-      - group: "events.k8s.io"
-        resources: ["events"]
-  - level: Metadata
-K8SUP_EOF_AUDIT_POLICY
 
 # --- etcd membership, through a running etcd pod: the etcd image carries etcdctl, the node does not, and the API
 # (kubectl exec) is reachable wherever kubeadm is, so no etcd port has to be open to this node.
@@ -539,7 +536,7 @@ remove_stale_etcd_members() {
   (
     umask 077
     printf 'apiVersion: kubeadm.k8s.io/%s\nkind: ClusterConfiguration\nclusterName: %s\ncontrolPlaneEndpoint: %s\nkubernetesVersion: v%s\ncertificatesDir: %s\n' \
-      'v1beta3' "${CLUSTER_NAME}" 'api.demo.example.com:6443' "${K8S_VERSION}" "${ROOT}/etc/kubernetes/pki" >"${kubeconfig}.yaml"
+      'v1beta4' "${CLUSTER_NAME}" 'api.demo.example.com:6443' "${K8S_VERSION}" "${ROOT}/etc/kubernetes/pki" >"${kubeconfig}.yaml"
     # A 1-hour admin credential signed by the cluster CA this control plane already holds (the bootstrap token may not exec).
     kubeadm kubeconfig user --config "${kubeconfig}.yaml" --client-name "k8sup:etcd-cleanup:${NODE_NAME}" \
       --org kubeadm:cluster-admins --validity-period 1h >"${kubeconfig}"
@@ -643,89 +640,45 @@ else
   fi
   step kubeadm "kubeadm ${KUBEADM_ACTION}"
   write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
-apiVersion: kubeadm.k8s.io/v1beta3
+apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
-    "node-labels": "k8sup.io/node-group=control-plane"
-    "image-gc-high-threshold": "80"
-  taints: []
+    - name: "node-labels"
+      value: "k8sup.io/node-group=control-plane"
 ---
-apiVersion: kubeadm.k8s.io/v1beta3
+apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 clusterName: "demo.k8s.local"
-kubernetesVersion: "v1.30.0"
+kubernetesVersion: "v1.35.1"
 controlPlaneEndpoint: "api.demo.example.com:6443"
 networking:
   podSubnet: "100.96.0.0/11"
   serviceSubnet: "100.64.0.0/13"
-  dnsDomain: k8s.corp.example
+  dnsDomain: cluster.local
+imageRepository: "registry.corp.example:5000/k8s"
+dns:
+  imageRepository: "registry.corp.example:5000/k8s/coredns"
 apiServer:
   certSANs:
     - "api.demo.example.com"
     - "api.demo.internal"
-  extraArgs:
-    "enable-admission-plugins": "NodeRestriction,AlwaysPullImages"
-    "disable-admission-plugins": "DefaultStorageClass"
-    "service-node-port-range": "30000-31999"
-    "oidc-issuer-url": "https://idp.corp.example"
-    "oidc-client-id": "kubernetes"
-    "oidc-username-claim": "email"
-    "oidc-username-prefix": "oidc:"
-    "oidc-groups-claim": "groups"
-    "oidc-groups-prefix": "oidc:"
-    "oidc-required-claim": "hd=corp.example"
-    "audit-policy-file": "/etc/kubernetes/audit/policy.yaml"
-    "audit-log-path": "/var/log/kubernetes/audit/audit.log"
-    "audit-log-maxage": "30"
-    "audit-log-maxbackup": "10"
-    "audit-log-maxsize": "100"
-    "encryption-provider-config": "/etc/kubernetes/pki/encryption-config.yaml"
-    "max-requests-inflight": "800"
-  extraVolumes:
-    - name: "audit-policy"
-      hostPath: "/etc/kubernetes/audit"
-      mountPath: "/etc/kubernetes/audit"
-      readOnly: true
-      pathType: "DirectoryOrCreate"
-    - name: "audit-log"
-      hostPath: "/var/log/kubernetes/audit"
-      mountPath: "/var/log/kubernetes/audit"
-      readOnly: false
-      pathType: "DirectoryOrCreate"
 ---
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
-clusterDomain: k8s.corp.example
-maxPods: 60
-systemReserved:
-  cpu: 200m
-  memory: 512Mi
-kubeReserved:
-  cpu: 100m
-  memory: 256Mi
-  ephemeral-storage: 1Gi
-evictionHard:
-  memory.available: 300Mi
-  nodefs.available: 10%
----
-apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-mode: ipvs
 K8SUP_EOF_KUBEADM_INIT
   write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
-apiVersion: kubeadm.k8s.io/v1beta3
+apiVersion: kubeadm.k8s.io/v1beta4
 kind: JoinConfiguration
 nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
-    "node-labels": "k8sup.io/node-group=control-plane"
-    "image-gc-high-threshold": "80"
-  taints: []
+    - name: "node-labels"
+      value: "k8sup.io/node-group=control-plane"
 discovery:
   bootstrapToken:
     apiServerEndpoint: "api.demo.example.com:6443"
@@ -1055,20 +1008,226 @@ else
   CNI_MANIFEST="${ROOT}/etc/k8sup/cni/${CNI_NAME}-${CNI_VERSION}.yaml"
   CNI_SHA256=''
   if [ -n "${CNI_SHA256}" ]; then
-    download 'https://raw.githubusercontent.com/projectcalico/calico/v3.29.3/manifests/calico.yaml' "${CNI_MANIFEST}" "${CNI_SHA256}"
+    download 'https://files.corp.example/k8s/projectcalico/calico/v3.29.3/manifests/calico.yaml' "${CNI_MANIFEST}" "${CNI_SHA256}"
   else
     # Upstream publishes no checksum for this manifest: it comes from a tagged release over HTTPS, and its sha256
     # is logged so an operator can pin it (or serve a reviewed copy through spec.assets.baseURL).
     mkdir -p "$(dirname "${CNI_MANIFEST}")"
-    curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${CNI_MANIFEST}" 'https://raw.githubusercontent.com/projectcalico/calico/v3.29.3/manifests/calico.yaml'
+    curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${CNI_MANIFEST}" 'https://files.corp.example/k8s/projectcalico/calico/v3.29.3/manifests/calico.yaml'
     log "warning: no pinned sha256 for the ${CNI_NAME} manifest; fetched one has sha256 $(sha256sum "${CNI_MANIFEST}" | cut -d' ' -f1)"
   fi
   # calico.yaml ships with its pool CIDR commented out; set it to the cluster's pod CIDR.
   sed -i -e 's|# - name: CALICO_IPV4POOL_CIDR|- name: CALICO_IPV4POOL_CIDR|' \
     -e "s|#   value: \"192.168.0.0/16\"|  value: \"${POD_CIDR}\"|" "${CNI_MANIFEST}"
+  # spec.assets.containerRegistry: every image of the manifest from the cluster's registry, at its upstream path.
+  sed -i -E "s#^([[:space:]]*-?[[:space:]]*image:[[:space:]]*[\"']?)[a-z0-9.-]+\.[a-z0-9.-]+(:[0-9]+)?/#\1${IMAGE_REGISTRY}/#" "${CNI_MANIFEST}"
   grep -q "${POD_CIDR}" "${CNI_MANIFEST}" || die "could not set the pod CIDR ${POD_CIDR} in ${CNI_MANIFEST}"
   retry 10 "kubectl apply of ${CNI_NAME}" kubectl apply --server-side --force-conflicts -f "${CNI_MANIFEST}"
   mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
+fi
+
+# --- addons (metrics-server; src/addons, docs/addons.md): every control plane applies them with server-side apply,
+# so one whose bundle came with a changed spec brings the running cluster's addons up to date.
+export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
+if is_done "addons-17e7d26310127fe4"; then
+  log "addons metrics-server already applied"
+else
+  step addons "applying addons metrics-server"
+  write_file "${ROOT}/etc/k8sup/addons/metrics-server.yaml" 0600 <<'K8SUP_EOF_ADDON'
+# metrics-server v0.7.2 for k8sup: the upstream release manifest (kubernetes-sigs/metrics-server,
+# manifests/base + the release image), plus --kubelet-insecure-tls (see docs/addons.md).
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: metrics-server
+  namespace: kube-system
+  labels:
+    k8s-app: metrics-server
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:aggregated-metrics-reader
+  labels:
+    k8s-app: metrics-server
+    rbac.authorization.k8s.io/aggregate-to-view: "true"
+    rbac.authorization.k8s.io/aggregate-to-edit: "true"
+    rbac.authorization.k8s.io/aggregate-to-admin: "true"
+rules:
+  - apiGroups: ["metrics.k8s.io"]
+    resources: ["pods", "nodes"]
+    verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:metrics-server
+  labels:
+    k8s-app: metrics-server
+rules:
+  - apiGroups: [""]
+    resources: ["nodes/metrics"]
+    verbs: ["get"]
+  - apiGroups: [""]
+    resources: ["pods", "nodes"]
+    verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: metrics-server-auth-reader
+  namespace: kube-system
+  labels:
+    k8s-app: metrics-server
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: extension-apiserver-authentication-reader
+subjects:
+  - kind: ServiceAccount
+    name: metrics-server
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: metrics-server:system:auth-delegator
+  labels:
+    k8s-app: metrics-server
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:auth-delegator
+subjects:
+  - kind: ServiceAccount
+    name: metrics-server
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: system:metrics-server
+  labels:
+    k8s-app: metrics-server
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:metrics-server
+subjects:
+  - kind: ServiceAccount
+    name: metrics-server
+    namespace: kube-system
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: metrics-server
+  namespace: kube-system
+  labels:
+    k8s-app: metrics-server
+spec:
+  ports:
+    - name: https
+      port: 443
+      protocol: TCP
+      targetPort: https
+  selector:
+    k8s-app: metrics-server
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: metrics-server
+  namespace: kube-system
+  labels:
+    k8s-app: metrics-server
+spec:
+  selector:
+    matchLabels:
+      k8s-app: metrics-server
+  strategy:
+    rollingUpdate:
+      maxUnavailable: 0
+  template:
+    metadata:
+      labels:
+        k8s-app: metrics-server
+    spec:
+      serviceAccountName: metrics-server
+      priorityClassName: system-cluster-critical
+      volumes:
+        - name: tmp-dir
+          emptyDir: {}
+      containers:
+        - name: metrics-server
+          image: "registry.corp.example:5000/k8s/metrics-server/metrics-server:v0.7.2"
+          imagePullPolicy: IfNotPresent
+          args:
+            - --cert-dir=/tmp
+            - --secure-port=10250
+            - --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname
+            - --kubelet-use-node-status-port
+            - --metric-resolution=15s
+            # kubeadm's kubelets serve self-signed certificates (no serverTLSBootstrap): see docs/addons.md.
+            - --kubelet-insecure-tls
+          resources:
+            requests:
+              cpu: 100m
+              memory: 200Mi
+          ports:
+            - name: https
+              containerPort: 10250
+              protocol: TCP
+          readinessProbe:
+            httpGet:
+              path: /readyz
+              port: https
+              scheme: HTTPS
+            periodSeconds: 10
+            failureThreshold: 3
+            initialDelaySeconds: 20
+          livenessProbe:
+            httpGet:
+              path: /livez
+              port: https
+              scheme: HTTPS
+            periodSeconds: 10
+            failureThreshold: 3
+          securityContext:
+            readOnlyRootFilesystem: true
+            runAsNonRoot: true
+            runAsUser: 1000
+            allowPrivilegeEscalation: false
+          volumeMounts:
+            - name: tmp-dir
+              mountPath: /tmp
+      nodeSelector:
+        kubernetes.io/os: linux
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata:
+  name: v1beta1.metrics.k8s.io
+  labels:
+    k8s-app: metrics-server
+spec:
+  service:
+    name: metrics-server
+    namespace: kube-system
+  group: metrics.k8s.io
+  version: v1beta1
+  insecureSkipTLSVerify: true
+  groupPriorityMinimum: 100
+  versionPriority: 100
+K8SUP_EOF_ADDON
+  attempt=0
+  until kubectl get --raw=/readyz >/dev/null 2>&1; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
+    sleep 5
+  done
+  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml"
+  mark_done "addons-17e7d26310127fe4"
 fi
 
 rm -f "${FAILURES_FILE}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider metal, Kubernetes 1.31.4.
+# k8sup node bootstrap for demo.k8s.local: role worker, provider gce, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
 # It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
 # receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
@@ -7,16 +7,16 @@ set -euo pipefail
 
 # Values rendered by k8sup (single-quoted, so the shell never expands them).
 CLUSTER_NAME='demo.k8s.local'
-ROLE='control-plane-init'
-K8S_VERSION='1.31.4'
-K8S_PACKAGE_VERSION='1.31.4-1.1'
-K8S_APT_URL='https://files.corp.example/k8s/core:/stable:/v1.31/deb/'
+ROLE='worker'
+K8S_VERSION='1.35.1'
+K8S_PACKAGE_VERSION='1.35.1-1.1'
+K8S_APT_URL='https://files.corp.example/k8s/core:/stable:/v1.35/deb/'
 APT_MIRROR='https://apt.corp.example'
-CONTAINERD_VERSION='1.7.24'
-RUNC_VERSION='1.2.2'
-CNI_NAME='cilium'
-CNI_VERSION='1.17.3'
-IMAGE_REGISTRY='registry.corp.example:5000/k8s'
+CONTAINERD_VERSION='2.2.1'
+RUNC_VERSION='1.3.4'
+NODE_GROUP='nodes'
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
 
 # K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
 ROOT="${K8SUP_ROOT:-}"
@@ -26,11 +26,16 @@ if [ -z "${ROOT}" ] && [ "$(id -u)" -ne 0 ]; then
 fi
 
 log() { printf '[k8sup] %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+# LAST_ERROR is what the node's progress report says when the script stops (docs/bootstrap.md, "Progress reports").
+LAST_ERROR=""
+die() { LAST_ERROR="$*"; log "ERROR: $*"; exit 1; }
 
-# step NAME MESSAGE: logs the start of a step.
+# step NAME MESSAGE: logs the start of a step and reports it to the state store.
+STEP=start
 step() {
+  STEP="$1"
   log "$2"
+  report running
 }
 
 # retry ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, at most ATTEMPTS times, 5, 10, 20, 40, then 60 s
@@ -40,6 +45,7 @@ retry() {
   shift 2
   until "$@"; do
     if [ "${n}" -ge "${attempts}" ]; then
+      LAST_ERROR="${what} failed ${attempts} times"
       return 1
     fi
     log "${what} failed (attempt ${n}/${attempts}), again in ${delay}s"
@@ -87,6 +93,108 @@ case "$(uname -m)" in
   aarch64 | arm64) ARCH=arm64 ;;
   *) die "unsupported CPU architecture $(uname -m)" ;;
 esac
+
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
+
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
+}
+
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
+store_get() {
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
+store_put() {
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
+}
+
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
+# What names this instance in its progress report.
+instance_id() { metadata_get instance/name; }
+
+# --- Progress reports. The node writes <prefix>/<cluster>/nodes/status/<instance>.json with its own identity when a
+# step starts, when the script fails and when it is done, so `k8sup get instances` and `validate cluster` can say
+# where a bootstrap is stuck. Reporting is best effort: a report that cannot be written never stops the bootstrap.
+# k8sup-bootstrap.service runs this script again until it succeeds; FAILURES_FILE counts the runs that failed.
+FAILURES_FILE="${ROOT}/var/lib/k8sup/bootstrap-failures"
+FAILURES="$(cat "${FAILURES_FILE}" 2>/dev/null || true)"
+[[ "${FAILURES}" =~ ^[0-9]{1,6}$ ]] || FAILURES=0
+ATTEMPT=$((FAILURES + 1))
+# A node that finished once reports failures only: a rerun that changes nothing writes nothing.
+REPORTING=1
+if is_done bootstrap-complete; then REPORTING=0; fi
+INSTANCE_ID=""
+
+json_string() {
+  local s="${1//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  printf '"%s"' "${s//[$'\001'-$'\037']/ }"
+}
+
+report() {
+  local state="$1" file
+  [ "${state}" = failed ] || [ "${REPORTING}" = 1 ] || return 0
+  if [ -z "${INSTANCE_ID}" ]; then
+    INSTANCE_ID="$(instance_id)" || INSTANCE_ID=""
+    [[ "${INSTANCE_ID}" =~ ^[A-Za-z0-9._-]{1,128}$ ]] || { log "no usable instance id for the progress report"; INSTANCE_ID=""; return 0; }
+  fi
+  file="$(mktemp)"
+  printf '{"v":1,"instance":%s,"cluster":%s,"role":%s,"group":%s,"step":%s,"state":%s,"attempt":%d,"error":%s,"time":%s}\n' \
+    "$(json_string "${INSTANCE_ID}")" "$(json_string "${CLUSTER_NAME}")" "$(json_string "${ROLE}")" "$(json_string "${NODE_GROUP}")" \
+    "$(json_string "${STEP}")" "$(json_string "${state}")" "${ATTEMPT}" "$(json_string "${LAST_ERROR}")" \
+    "$(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" >"${file}"
+  store_put "nodes/status/${INSTANCE_ID}.json" "${file}" || log "could not write the progress report (continuing)"
+  rm -f "${file}"
+}
+
+# On failure: count it, say what failed (the die message, or the command set -e stopped at) and report it.
+on_exit() {
+  local status=$?
+  [ "${status}" -ne 0 ] || return 0
+  mkdir -p "$(dirname "${FAILURES_FILE}")"
+  printf '%s\n' "${ATTEMPT}" >"${FAILURES_FILE}"
+  rm -f "${STAMP_DIR}/bootstrap-complete"
+  [ -n "${LAST_ERROR}" ] || LAST_ERROR="'${FAILED_COMMAND:-bootstrap}' exited with status ${status}"
+  REPORTING=1
+  report failed
+}
+FAILED_COMMAND=""
+set -o errtrace
+trap 'FAILED_COMMAND="${BASH_COMMAND}"' ERR
+trap on_exit EXIT
+
+# Backoff between runs: the unit restarts the script 10 s after a failure; wait longer the more runs failed.
+if [ "${FAILURES}" -gt 0 ]; then
+  BACKOFF=300
+  if [ "${FAILURES}" -lt 6 ]; then BACKOFF=$((5 << FAILURES)); fi
+  log "attempt ${ATTEMPT}: ${FAILURES} earlier run(s) failed, waiting ${BACKOFF}s"
+  sleep "${BACKOFF}"
+fi
 
 # --- the OS package mirror (spec.assets.packageMirrors): the distribution's repositories point at it before anything
 # is installed, so no package comes from the public archives.
@@ -147,16 +255,16 @@ fi
 step containerd "containerd ${CONTAINERD_VERSION}"
 case "${ARCH}" in
   amd64)
-    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-amd64.tar.gz'
-    CONTAINERD_SHA256='1a94f15139f37633f39e24f08a4071f4533b285df3cbee6478972d26147bcaef'
-    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.2.2/runc.amd64'
-    RUNC_SHA256='a34f5ab4fc1df1f456293c3d797a76f2d41cf3cd970bb49fc53ba94bbc8a5cf6'
+    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41'
+    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.3.4/runc.amd64'
+    RUNC_SHA256='5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103'
     ;;
   arm64)
-    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v1.7.24/containerd-1.7.24-linux-arm64.tar.gz'
-    CONTAINERD_SHA256='420406d2b34ebb422ab3755fbeede59bf3bfcfccf5cfa584b558c93769d99064'
-    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.2.2/runc.arm64'
-    RUNC_SHA256='bfd3e6c58bd6060eaa725520c31cbc8f6386ac7606e65bfa7fe9084100aa1789'
+    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6'
+    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.3.4/runc.arm64'
+    RUNC_SHA256='d6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428'
     ;;
 esac
 if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
@@ -196,24 +304,25 @@ WantedBy=multi-user.target
 K8SUP_EOF_CONTAINERD_UNIT
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
-# containerd configuration written by k8sup.
-version = 2
+# containerd configuration written by k8sup (containerd 2.x: configuration version 3).
+version = 3
 
-[plugins."io.containerd.grpc.v1.cri"]
-  # The pause image kubeadm 1.31 expects, so the kubelet and containerd agree on the sandbox.
-  sandbox_image = "registry.corp.example:5000/k8s/pause:3.10"
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  # The pause image kubeadm 1.35 expects, so the kubelet and containerd agree on the sandbox
+  # (pinned: the image garbage collector never removes it).
+  sandbox = "registry.corp.example:5000/k8s/pause:3.10.1"
 
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
+[plugins.'io.containerd.cri.v1.images'.registry]
+  # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+  config_path = '/etc/containerd/certs.d'
 
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-      # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
-      SystemdCgroup = true
-      BinaryName = "/usr/local/sbin/runc"
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = 'io.containerd.runc.v2'
 
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
-    config_path = "/etc/containerd/certs.d"
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+    # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+    SystemdCgroup = true
+    BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 write_file "${ROOT}/etc/containerd/certs.d/registry.corp.example:5000/ca.crt" 0644 <<'K8SUP_EOF_REGISTRY_CA'
@@ -275,65 +384,24 @@ fi
 # with `kubeadm reset -f` before the steps below run kubeadm again.
 if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
   step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
-  # reset empties /etc/kubernetes/pki; the cluster's CAs and service-account keys are kept, modes included.
-  PKI_KEEP="$(mktemp -d)"
-  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
-    if [ -s "${ROOT}/etc/kubernetes/pki/${pki_file}" ]; then
-      mkdir -p "$(dirname "${PKI_KEEP}/${pki_file}")"
-      cp -p "${ROOT}/etc/kubernetes/pki/${pki_file}" "${PKI_KEEP}/${pki_file}"
-    fi
-  done
   kubeadm reset -f
-  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
-    if [ -s "${PKI_KEEP}/${pki_file}" ]; then
-      mkdir -p "$(dirname "${ROOT}/etc/kubernetes/pki/${pki_file}")"
-      cp -p "${PKI_KEEP}/${pki_file}" "${ROOT}/etc/kubernetes/pki/${pki_file}"
-    fi
-  done
-  rm -rf "${PKI_KEEP}"
   rm -f "${STAMP_DIR}/kubeadm-started"
 fi
 
-# --- the cluster's pre-generated PKI (CAs and service-account keys) goes to /etc/kubernetes/pki BEFORE
-# kubeadm runs: kubeadm keeps existing CAs and signs this node's certificates with them, so no --upload-certs.
-step pki "control-plane PKI"
-PKI_DIR="${ROOT}/etc/kubernetes/pki"
-mkdir -p "${PKI_DIR}/etcd"
-chmod 0700 "${PKI_DIR}" "${PKI_DIR}/etcd"
-for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
-  if [ ! -s "${PKI_DIR}/${pki_file}" ]; then
-    die "${PKI_DIR}/${pki_file} is missing: k8sup copies the PKI over SSH before it runs this script"
-  fi
-done
-
-# --- host firewall. When ufw or firewalld is active, open exactly the ports this control plane needs (docs/metal.md,
-# "Host firewalls"); an inactive or missing firewall is left alone. Both tools skip rules they already have.
-FIREWALL_PORTS=('6443/tcp' '2379-2380/tcp' '10250/tcp' '10257/tcp' '10259/tcp' '8472/udp' '4240/tcp' )
-FIREWALL_PROTOCOLS=()
-if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then
-  log "ufw is active: opening ${FIREWALL_PORTS[*]}"
-  for rule in "${FIREWALL_PORTS[@]}"; do
-    # ufw writes ranges as from:to.
-    ufw allow "${rule/-/:}" >/dev/null
+# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
+# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
+TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+fetch_join_token() {
+  local attempt=0
+  until store_get bootstrap/token "${TOKEN_FILE}"; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 90 ] || die "no bootstrap token in the state store after 15 minutes"
+    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
+    sleep 10
   done
-  # ufw's rule syntax has no IP protocols besides tcp/udp on every release: they go into before.rules.
-  UFW_BEFORE="${ROOT}/etc/ufw/before.rules"
-  if [ "${#FIREWALL_PROTOCOLS[@]}" -gt 0 ] && [ -f "${UFW_BEFORE}" ] && ! grep -q '^# k8sup protocols$' "${UFW_BEFORE}"; then
-    rules="# k8sup protocols"
-    for protocol in "${FIREWALL_PROTOCOLS[@]}"; do rules="${rules}\n-A ufw-before-input -p ${protocol} -j ACCEPT"; done
-    sed -i "0,/^COMMIT\$/s//${rules}\nCOMMIT/" "${UFW_BEFORE}"
-    ufw reload >/dev/null
-  fi
-elif command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1; then
-  log "firewalld is running: opening ${FIREWALL_PORTS[*]}"
-  for rule in "${FIREWALL_PORTS[@]}"; do
-    firewall-cmd --permanent --add-port="${rule}" >/dev/null
-  done
-  for protocol in "${FIREWALL_PROTOCOLS[@]}"; do
-    firewall-cmd --permanent --add-protocol="${protocol}" >/dev/null
-  done
-  firewall-cmd --reload >/dev/null
-fi
+  BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
+  [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
+}
 
 # --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
 # kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
@@ -344,93 +412,45 @@ elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; 
   log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
   mark_done kubeadm-succeeded
 else
-  NODE_NAME='cp-1'
+  NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
   [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
-  KUBEADM_ACTION='init'
+  KUBEADM_ACTION='join'
   step kubeadm "kubeadm ${KUBEADM_ACTION}"
-  write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
+  write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
 apiVersion: kubeadm.k8s.io/v1beta4
-kind: InitConfiguration
-localAPIEndpoint:
-  advertiseAddress: "10.0.0.11"
-  bindPort: 6443
+kind: JoinConfiguration
 nodeRegistration:
-  name: "cp-1"
+  name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
     - name: "node-labels"
-      value: "k8sup.io/node-group=control-plane"
-    - name: "node-ip"
-      value: "10.0.0.11"
----
-apiVersion: kubeadm.k8s.io/v1beta4
-kind: ClusterConfiguration
-clusterName: "demo.k8s.local"
-kubernetesVersion: "v1.31.4"
-controlPlaneEndpoint: "10.0.0.100:6443"
-networking:
-  podSubnet: "100.96.0.0/11"
-  serviceSubnet: "100.64.0.0/13"
-  dnsDomain: cluster.local
-imageRepository: "registry.corp.example:5000/k8s"
-dns:
-  imageRepository: "registry.corp.example:5000/k8s/coredns"
-apiServer:
-  certSANs:
-    - "10.0.0.100"
-    - "api.demo.internal"
----
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-cgroupDriver: systemd
-K8SUP_EOF_KUBEADM_INIT
+      value: "k8sup.io/node-group=nodes"
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "api.demo.example.com:6443"
+    token: "@@K8SUP_BOOTSTRAP_TOKEN@@"
+    caCertHashes:
+      - "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+K8SUP_EOF_KUBEADM_JOIN
+  BOOTSTRAP_TOKEN=""
+  if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
   # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
   (
     umask 077
-    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" \
+    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" -e "s/@@K8SUP_BOOTSTRAP_TOKEN@@/${BOOTSTRAP_TOKEN}/g" \
       "${ROOT}/etc/k8sup/kubeadm-${KUBEADM_ACTION}.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
   )
   if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   rm -f "${STAMP_DIR}/kubeadm-succeeded"
   mark_done kubeadm-started
-  kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
+  kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${TOKEN_FILE}"
   mark_done kubeadm-succeeded
 fi
 
-# --- the pod network, cilium 1.17.3, from a pinned, checksum-verified download.
-export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
-if is_done "cni-${CNI_NAME}-${CNI_VERSION}"; then
-  log "${CNI_NAME} ${CNI_VERSION} already installed"
-else
-  step cni "installing ${CNI_NAME} ${CNI_VERSION}"
-  attempt=0
-  until kubectl get --raw=/readyz >/dev/null 2>&1; do
-    attempt=$((attempt + 1))
-    [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
-    sleep 5
-  done
-  case "${ARCH}" in
-    amd64) CILIUM_CLI_URL='https://files.corp.example/k8s/cilium/cilium-cli/releases/download/v0.18.3/cilium-linux-amd64.tar.gz'; CILIUM_CLI_SHA256='5fe565f3b98b5846b867319aa76bc057fca37894d80db56edc20e4e809d10b25' ;;
-    arm64) CILIUM_CLI_URL='https://files.corp.example/k8s/cilium/cilium-cli/releases/download/v0.18.3/cilium-linux-arm64.tar.gz'; CILIUM_CLI_SHA256='e0588268fc9ab6e0b7a363c4e15ecf69ed2a4cade956ab272745262e456f0e54' ;;
-  esac
-  download_dir="$(mktemp -d)"
-  download "${CILIUM_CLI_URL}" "${download_dir}/cilium.tar.gz" "${CILIUM_CLI_SHA256}"
-  mkdir -p "${ROOT}/usr/local/bin"
-  tar -C "${ROOT}/usr/local/bin" -xzf "${download_dir}/cilium.tar.gz"
-  rm -rf "${download_dir}"
-  # ipam.mode=kubernetes: pods get addresses from each node's podCIDR, carved by kubeadm from the cluster pod CIDR.
-  # A retry after a partial install finds the Helm release there: upgrade it to the same settings instead.
-  CILIUM_SETTINGS=(--set ipam.mode=kubernetes)
-  # spec.assets.containerRegistry: the chart's images from the cluster's registry (their digests are kept).
-  CILIUM_SETTINGS+=(--set "image.repository=${IMAGE_REGISTRY}/cilium/cilium" --set "operator.image.repository=${IMAGE_REGISTRY}/cilium/operator"
-    --set "envoy.image.repository=${IMAGE_REGISTRY}/cilium/cilium-envoy")
-  cilium_apply() {
-    cilium install --version "${CNI_VERSION}" "${CILIUM_SETTINGS[@]}" ||
-      cilium upgrade --version "${CNI_VERSION}" "${CILIUM_SETTINGS[@]}"
-  }
-  retry 10 "cilium install" cilium_apply
-  mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
-fi
-
+rm -f "${FAILURES_FILE}"
+STEP='done'
+report 'done'
+mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"

@@ -1,0 +1,641 @@
+#!/usr/bin/env bash
+# k8sup node bootstrap for demo.k8s.local: role control-plane-init, provider metal, Kubernetes 1.35.1.
+# Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
+# It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
+# receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
+set -euo pipefail
+
+# Values rendered by k8sup (single-quoted, so the shell never expands them).
+CLUSTER_NAME='demo.k8s.local'
+ROLE='control-plane-init'
+K8S_VERSION='1.35.1'
+K8S_PACKAGE_VERSION='1.35.1-1.1'
+K8S_APT_URL='https://files.corp.example/k8s/core:/stable:/v1.35/deb/'
+APT_MIRROR='https://apt.corp.example'
+CONTAINERD_VERSION='2.2.1'
+RUNC_VERSION='1.3.4'
+CNI_NAME='cilium'
+CNI_VERSION='1.17.3'
+IMAGE_REGISTRY='registry.corp.example:5000/k8s'
+
+# K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
+ROOT="${K8SUP_ROOT:-}"
+if [ -z "${ROOT}" ] && [ "$(id -u)" -ne 0 ]; then
+  echo "k8sup bootstrap must run as root" >&2
+  exit 1
+fi
+
+log() { printf '[k8sup] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# step NAME MESSAGE: logs the start of a step.
+step() {
+  log "$2"
+}
+
+# retry ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, at most ATTEMPTS times, 5, 10, 20, 40, then 60 s
+# apart. For what needs time at first boot: IAM propagation, the API server, apt mirrors.
+retry() {
+  local attempts="$1" what="$2" n=1 delay=5
+  shift 2
+  until "$@"; do
+    if [ "${n}" -ge "${attempts}" ]; then
+      return 1
+    fi
+    log "${what} failed (attempt ${n}/${attempts}), again in ${delay}s"
+    sleep "${delay}"
+    n=$((n + 1))
+    delay=$((delay < 30 ? delay * 2 : 60))
+  done
+}
+
+# write_file PATH MODE < content: replaces PATH only when the content differs, so a second run changes nothing.
+# Sets WROTE=1 when it wrote, WROTE=0 when the file was already up to date.
+WROTE=0
+write_file() {
+  local path="$1" mode="$2" tmp
+  mkdir -p "$(dirname "${path}")"
+  tmp="$(mktemp "${path}.k8sup.XXXXXX")"
+  cat >"${tmp}"
+  chmod "${mode}" "${tmp}"
+  if [ -f "${path}" ] && cmp -s "${tmp}" "${path}"; then
+    rm -f "${tmp}"
+    WROTE=0
+  else
+    mv -f "${tmp}" "${path}"
+    WROTE=1
+  fi
+}
+
+# Steps that install something leave a stamp named after what they installed (and its version).
+STAMP_DIR="${ROOT}/var/lib/k8sup/done"
+is_done() { [ -f "${STAMP_DIR}/$1" ]; }
+mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
+
+# download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
+download() {
+  local url="$1" dest="$2" sum="$3"
+  [ -n "${sum}" ] || die "no pinned sha256 for ${url}; refusing an unverified download"
+  mkdir -p "$(dirname "${dest}")"
+  curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${dest}.part" "${url}"
+  printf '%s  %s\n' "${sum}" "${dest}.part" | sha256sum -c --quiet - || die "checksum mismatch for ${url}"
+  mv -f "${dest}.part" "${dest}"
+}
+
+case "$(uname -m)" in
+  x86_64 | amd64) ARCH=amd64 ;;
+  aarch64 | arm64) ARCH=arm64 ;;
+  *) die "unsupported CPU architecture $(uname -m)" ;;
+esac
+
+# --- the OS package mirror (spec.assets.packageMirrors): the distribution's repositories point at it before anything
+# is installed, so no package comes from the public archives.
+step package-mirror "OS package mirror"
+# Ubuntu keeps its sources in deb822 (/etc/apt/sources.list.d/*.sources) or the classic sources.list.
+for sources in "${ROOT}/etc/apt/sources.list" "${ROOT}"/etc/apt/sources.list.d/*.sources "${ROOT}"/etc/apt/sources.list.d/*.list; do
+  [ -f "${sources}" ] || continue
+  case "${sources##*/}" in k8sup-*) continue ;; esac
+  sed -i -E "s#https?://[a-z0-9.-]+/(ubuntu|ubuntu-ports|debian|debian-security)/?([[:space:]]|\$)#${APT_MIRROR}/\\1/\\2#g" "${sources}"
+done
+
+# --- supported images: Ubuntu 22.04 or later, Debian 12 or later, with apt and systemd (docs/bootstrap.md). Anything
+# else stops here, with the reason in the node's report, rather than half-way through with a puzzling error.
+step image "checking the image"
+OS_RELEASE="${ROOT}/etc/os-release"
+[ -f "${OS_RELEASE}" ] || OS_RELEASE=/etc/os-release
+OS_ID="$(sed -n 's/^ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_ID=""
+OS_VERSION="$(sed -n 's/^VERSION_ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_VERSION=""
+case "${OS_ID}:${OS_VERSION%%.*}" in
+  ubuntu:2[2-9] | ubuntu:[3-9][0-9] | debian:1[2-9]) ;;
+  *) die "unsupported image ${OS_ID:-unknown} ${OS_VERSION:-?}: k8sup nodes need Ubuntu 22.04 or later, or Debian 12 or later" ;;
+esac
+for tool in apt-get systemctl curl sha256sum; do
+  command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup nodes need apt, systemd and curl)"
+done
+
+# --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
+step prepare "swap off"
+swapoff -a
+if [ -f "${ROOT}/etc/fstab" ] && grep -Eq '^[^#].*[[:space:]]swap[[:space:]]' "${ROOT}/etc/fstab"; then
+  sed -i -E 's/^([^#].*[[:space:]]swap[[:space:]].*)$/# \1 # disabled by k8sup/' "${ROOT}/etc/fstab"
+fi
+
+# --- kernel modules. overlay for containerd's snapshotter, br_netfilter so bridged pod traffic hits iptables.
+log "kernel modules"
+write_file "${ROOT}/etc/modules-load.d/k8sup.conf" 0644 <<'K8SUP_EOF_MODULES'
+# Loaded at boot for Kubernetes (written by k8sup).
+overlay
+br_netfilter
+K8SUP_EOF_MODULES
+for module in overlay br_netfilter; do
+  modprobe "${module}"
+done
+
+# --- sysctls. Needs br_netfilter loaded first (the net.bridge keys only exist then).
+log "sysctls"
+write_file "${ROOT}/etc/sysctl.d/99-k8sup.conf" 0644 <<'K8SUP_EOF_SYSCTL'
+# Kubernetes networking needs these (written by k8sup).
+net.bridge.bridge-nf-call-iptables = 1
+net.bridge.bridge-nf-call-ip6tables = 1
+net.ipv4.ip_forward = 1
+K8SUP_EOF_SYSCTL
+if [ "${WROTE}" = 1 ]; then
+  sysctl --system >/dev/null
+fi
+
+# --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
+step containerd "containerd ${CONTAINERD_VERSION}"
+case "${ARCH}" in
+  amd64)
+    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41'
+    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.3.4/runc.amd64'
+    RUNC_SHA256='5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103'
+    ;;
+  arm64)
+    CONTAINERD_URL='https://files.corp.example/k8s/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6'
+    RUNC_URL='https://files.corp.example/k8s/opencontainers/runc/releases/download/v1.3.4/runc.arm64'
+    RUNC_SHA256='d6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428'
+    ;;
+esac
+if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
+  download_dir="$(mktemp -d)"
+  download "${CONTAINERD_URL}" "${download_dir}/containerd.tar.gz" "${CONTAINERD_SHA256}"
+  download "${RUNC_URL}" "${download_dir}/runc" "${RUNC_SHA256}"
+  mkdir -p "${ROOT}/usr/local/bin" "${ROOT}/usr/local/sbin"
+  tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
+  install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
+  rm -rf "${download_dir}"
+  mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
+fi
+
+containerd_changed=0
+write_file "${ROOT}/etc/systemd/system/containerd.service" 0644 <<'K8SUP_EOF_CONTAINERD_UNIT'
+# containerd, installed by k8sup from the upstream release archive.
+[Unit]
+Description=containerd container runtime
+Documentation=https://containerd.io
+After=network.target local-fs.target
+
+[Service]
+ExecStartPre=-/sbin/modprobe overlay
+ExecStart=/usr/local/bin/containerd
+Type=notify
+Delegate=yes
+KillMode=process
+Restart=always
+RestartSec=5
+LimitNPROC=infinity
+LimitCORE=infinity
+TasksMax=infinity
+OOMScoreAdjust=-999
+
+[Install]
+WantedBy=multi-user.target
+K8SUP_EOF_CONTAINERD_UNIT
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
+# containerd configuration written by k8sup (containerd 2.x: configuration version 3).
+version = 3
+
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  # The pause image kubeadm 1.35 expects, so the kubelet and containerd agree on the sandbox
+  # (pinned: the image garbage collector never removes it).
+  sandbox = "registry.corp.example:5000/k8s/pause:3.10.1"
+
+[plugins.'io.containerd.cri.v1.images'.registry]
+  # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+  config_path = '/etc/containerd/certs.d'
+
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = 'io.containerd.runc.v2'
+
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+    # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+    SystemdCgroup = true
+    BinaryName = '/usr/local/sbin/runc'
+K8SUP_EOF_CONTAINERD_CONFIG
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/certs.d/registry.corp.example:5000/ca.crt" 0644 <<'K8SUP_EOF_REGISTRY_CA'
+-----BEGIN CERTIFICATE-----
+MIIBjDCCATGgAwIBAgIUaE1hBXFeRpsSEdKCMpWJE6xtbg8wCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQY29ycC1yZWdpc3RyeS1jYTAeFw0yNjEyMDExMzIxMDJaFw0z
+NjExMjgxMzIxMDJaMBsxGTAXBgNVBAMMEGNvcnAtcmVnaXN0cnktY2EwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAATxQWYFOpFF42xMEaxbaggLSVYeuRvr+ufda4F2
+x3+m9/gGVuQ1+avU4HfBG5T3tdlQh6AB+yU+TH8vgi8IU+Qno1MwUTAdBgNVHQ4E
+FgQUmjyGmX/WY0idGdWEB1ksgdzT+oYwHwYDVR0jBBgwFoAUmjyGmX/WY0idGdWE
+B1ksgdzT+oYwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAoCQ6
+7MqlRxJC1YEkZK446zz13tqp8VnTehRk6TUCnRcCIQCaJiVXPCP/UP/zZRG2Dm/R
+E62sdh7VLnczKJ5lVbn1QQ==
+-----END CERTIFICATE-----
+K8SUP_EOF_REGISTRY_CA
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/certs.d/registry.corp.example:5000/hosts.toml" 0644 <<'K8SUP_EOF_REGISTRY_HOSTS'
+# TLS settings for registry.corp.example:5000 (spec.assets.registries; written by k8sup).
+server = "https://registry.corp.example:5000"
+
+[host."https://registry.corp.example:5000"]
+  capabilities = ["pull", "resolve"]
+  ca = "/etc/containerd/certs.d/registry.corp.example:5000/ca.crt"
+K8SUP_EOF_REGISTRY_HOSTS
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+if [ "${containerd_changed}" = 1 ]; then
+  systemctl daemon-reload
+  systemctl enable containerd
+  systemctl restart containerd
+fi
+
+# --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
+# so an unattended upgrade never moves them (k8sup upgrades them on purpose).
+step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+# apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
+# it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
+apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt_get update -q
+  apt_get install -y -q ca-certificates curl gpg conntrack socat
+  mkdir -p "${ROOT}/etc/apt/keyrings"
+  curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
+  printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
+    write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
+  apt_get update -q
+  # An upgrade re-runs this step with a new version: lift the hold, install, hold again.
+  apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
+  apt_get install -y -q --allow-downgrades --allow-change-held-packages \
+    "kubelet=${K8S_PACKAGE_VERSION}" "kubeadm=${K8S_PACKAGE_VERSION}" "kubectl=${K8S_PACKAGE_VERSION}"
+  apt-mark hold kubelet kubeadm kubectl
+  systemctl enable kubelet
+  mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
+fi
+
+# --- kubeadm's real outcome decides whether this node is part of the cluster, never the existence of kubelet.conf:
+# kubeadm writes it early (init's kubeconfig phase, a control-plane join before etcd), so a failed run leaves one
+# behind. Stamps record that kubeadm started and that it succeeded; a run that started and never succeeded is undone
+# with `kubeadm reset -f` before the steps below run kubeadm again.
+if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
+  step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
+  # reset empties /etc/kubernetes/pki; the cluster's CAs and service-account keys are kept, modes included.
+  PKI_KEEP="$(mktemp -d)"
+  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+    if [ -s "${ROOT}/etc/kubernetes/pki/${pki_file}" ]; then
+      mkdir -p "$(dirname "${PKI_KEEP}/${pki_file}")"
+      cp -p "${ROOT}/etc/kubernetes/pki/${pki_file}" "${PKI_KEEP}/${pki_file}"
+    fi
+  done
+  kubeadm reset -f
+  for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+    if [ -s "${PKI_KEEP}/${pki_file}" ]; then
+      mkdir -p "$(dirname "${ROOT}/etc/kubernetes/pki/${pki_file}")"
+      cp -p "${PKI_KEEP}/${pki_file}" "${ROOT}/etc/kubernetes/pki/${pki_file}"
+    fi
+  done
+  rm -rf "${PKI_KEEP}"
+  rm -f "${STAMP_DIR}/kubeadm-started"
+fi
+
+# --- the cluster's pre-generated PKI (CAs and service-account keys) goes to /etc/kubernetes/pki BEFORE
+# kubeadm runs: kubeadm keeps existing CAs and signs this node's certificates with them, so no --upload-certs.
+step pki "control-plane PKI"
+PKI_DIR="${ROOT}/etc/kubernetes/pki"
+mkdir -p "${PKI_DIR}/etcd"
+chmod 0700 "${PKI_DIR}" "${PKI_DIR}/etcd"
+for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt etcd/ca.key sa.key sa.pub; do
+  if [ ! -s "${PKI_DIR}/${pki_file}" ]; then
+    die "${PKI_DIR}/${pki_file} is missing: k8sup copies the PKI over SSH before it runs this script"
+  fi
+done
+
+# --- host firewall. When ufw or firewalld is active, open exactly the ports this control plane needs (docs/metal.md,
+# "Host firewalls"); an inactive or missing firewall is left alone. Both tools skip rules they already have.
+FIREWALL_PORTS=('6443/tcp' '2379-2380/tcp' '10250/tcp' '10257/tcp' '10259/tcp' '8472/udp' '4240/tcp' )
+FIREWALL_PROTOCOLS=()
+if command -v ufw >/dev/null 2>&1 && ufw status 2>/dev/null | grep -q '^Status: active'; then
+  log "ufw is active: opening ${FIREWALL_PORTS[*]}"
+  for rule in "${FIREWALL_PORTS[@]}"; do
+    # ufw writes ranges as from:to.
+    ufw allow "${rule/-/:}" >/dev/null
+  done
+  # ufw's rule syntax has no IP protocols besides tcp/udp on every release: they go into before.rules.
+  UFW_BEFORE="${ROOT}/etc/ufw/before.rules"
+  if [ "${#FIREWALL_PROTOCOLS[@]}" -gt 0 ] && [ -f "${UFW_BEFORE}" ] && ! grep -q '^# k8sup protocols$' "${UFW_BEFORE}"; then
+    rules="# k8sup protocols"
+    for protocol in "${FIREWALL_PROTOCOLS[@]}"; do rules="${rules}\n-A ufw-before-input -p ${protocol} -j ACCEPT"; done
+    sed -i "0,/^COMMIT\$/s//${rules}\nCOMMIT/" "${UFW_BEFORE}"
+    ufw reload >/dev/null
+  fi
+elif command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1; then
+  log "firewalld is running: opening ${FIREWALL_PORTS[*]}"
+  for rule in "${FIREWALL_PORTS[@]}"; do
+    firewall-cmd --permanent --add-port="${rule}" >/dev/null
+  done
+  for protocol in "${FIREWALL_PROTOCOLS[@]}"; do
+    firewall-cmd --permanent --add-protocol="${protocol}" >/dev/null
+  done
+  firewall-cmd --reload >/dev/null
+fi
+
+# --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
+# kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
+# kept none: it is taken as joined, as that version did.
+if is_done kubeadm-succeeded && [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
+  log "already part of the cluster (kubeadm succeeded before), kubeadm skipped"
+elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; then
+  log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
+  mark_done kubeadm-succeeded
+else
+  NODE_NAME='cp-1'
+  [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
+  KUBEADM_ACTION='init'
+  step kubeadm "kubeadm ${KUBEADM_ACTION}"
+  write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: "10.0.0.11"
+  bindPort: 6443
+nodeRegistration:
+  name: "cp-1"
+  criSocket: unix:///run/containerd/containerd.sock
+  kubeletExtraArgs:
+    - name: "node-labels"
+      value: "k8sup.io/node-group=control-plane"
+    - name: "node-ip"
+      value: "10.0.0.11"
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+clusterName: "demo.k8s.local"
+kubernetesVersion: "v1.35.1"
+controlPlaneEndpoint: "10.0.0.100:6443"
+networking:
+  podSubnet: "100.96.0.0/11"
+  serviceSubnet: "100.64.0.0/13"
+  dnsDomain: cluster.local
+imageRepository: "registry.corp.example:5000/k8s"
+dns:
+  imageRepository: "registry.corp.example:5000/k8s/coredns"
+apiServer:
+  certSANs:
+    - "10.0.0.100"
+    - "api.demo.internal"
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: systemd
+K8SUP_EOF_KUBEADM_INIT
+  # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
+  (
+    umask 077
+    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" \
+      "${ROOT}/etc/k8sup/kubeadm-${KUBEADM_ACTION}.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
+  )
+  if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
+  kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${STAMP_DIR}/kubeadm-succeeded"
+  mark_done kubeadm-started
+  kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print
+  mark_done kubeadm-succeeded
+fi
+
+# --- the pod network, cilium 1.17.3, from a pinned, checksum-verified download.
+export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
+if is_done "cni-${CNI_NAME}-${CNI_VERSION}"; then
+  log "${CNI_NAME} ${CNI_VERSION} already installed"
+else
+  step cni "installing ${CNI_NAME} ${CNI_VERSION}"
+  attempt=0
+  until kubectl get --raw=/readyz >/dev/null 2>&1; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
+    sleep 5
+  done
+  case "${ARCH}" in
+    amd64) CILIUM_CLI_URL='https://files.corp.example/k8s/cilium/cilium-cli/releases/download/v0.18.3/cilium-linux-amd64.tar.gz'; CILIUM_CLI_SHA256='5fe565f3b98b5846b867319aa76bc057fca37894d80db56edc20e4e809d10b25' ;;
+    arm64) CILIUM_CLI_URL='https://files.corp.example/k8s/cilium/cilium-cli/releases/download/v0.18.3/cilium-linux-arm64.tar.gz'; CILIUM_CLI_SHA256='e0588268fc9ab6e0b7a363c4e15ecf69ed2a4cade956ab272745262e456f0e54' ;;
+  esac
+  download_dir="$(mktemp -d)"
+  download "${CILIUM_CLI_URL}" "${download_dir}/cilium.tar.gz" "${CILIUM_CLI_SHA256}"
+  mkdir -p "${ROOT}/usr/local/bin"
+  tar -C "${ROOT}/usr/local/bin" -xzf "${download_dir}/cilium.tar.gz"
+  rm -rf "${download_dir}"
+  # ipam.mode=kubernetes: pods get addresses from each node's podCIDR, carved by kubeadm from the cluster pod CIDR.
+  # A retry after a partial install finds the Helm release there: upgrade it to the same settings instead.
+  CILIUM_SETTINGS=(--set ipam.mode=kubernetes)
+  # spec.assets.containerRegistry: the chart's images from the cluster's registry (their digests are kept).
+  CILIUM_SETTINGS+=(--set "image.repository=${IMAGE_REGISTRY}/cilium/cilium" --set "operator.image.repository=${IMAGE_REGISTRY}/cilium/operator"
+    --set "envoy.image.repository=${IMAGE_REGISTRY}/cilium/cilium-envoy")
+  cilium_apply() {
+    cilium install --version "${CNI_VERSION}" "${CILIUM_SETTINGS[@]}" ||
+      cilium upgrade --version "${CNI_VERSION}" "${CILIUM_SETTINGS[@]}"
+  }
+  retry 10 "cilium install" cilium_apply
+  mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
+fi
+
+# --- addons (metrics-server; src/addons, docs/addons.md): every control plane applies them with server-side apply,
+# so one whose bundle came with a changed spec brings the running cluster's addons up to date.
+export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
+if is_done "addons-17e7d26310127fe4"; then
+  log "addons metrics-server already applied"
+else
+  step addons "applying addons metrics-server"
+  write_file "${ROOT}/etc/k8sup/addons/metrics-server.yaml" 0600 <<'K8SUP_EOF_ADDON'
+# metrics-server v0.7.2 for k8sup: the upstream release manifest (kubernetes-sigs/metrics-server,
+# manifests/base + the release image), plus --kubelet-insecure-tls (see docs/addons.md).
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: metrics-server
+  namespace: kube-system
+  labels:
+    k8s-app: metrics-server
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:aggregated-metrics-reader
+  labels:
+    k8s-app: metrics-server
+    rbac.authorization.k8s.io/aggregate-to-view: "true"
+    rbac.authorization.k8s.io/aggregate-to-edit: "true"
+    rbac.authorization.k8s.io/aggregate-to-admin: "true"
+rules:
+  - apiGroups: ["metrics.k8s.io"]
+    resources: ["pods", "nodes"]
+    verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:metrics-server
+  labels:
+    k8s-app: metrics-server
+rules:
+  - apiGroups: [""]
+    resources: ["nodes/metrics"]
+    verbs: ["get"]
+  - apiGroups: [""]
+    resources: ["pods", "nodes"]
+    verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: metrics-server-auth-reader
+  namespace: kube-system
+  labels:
+    k8s-app: metrics-server
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: extension-apiserver-authentication-reader
+subjects:
+  - kind: ServiceAccount
+    name: metrics-server
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: metrics-server:system:auth-delegator
+  labels:
+    k8s-app: metrics-server
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:auth-delegator
+subjects:
+  - kind: ServiceAccount
+    name: metrics-server
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: system:metrics-server
+  labels:
+    k8s-app: metrics-server
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:metrics-server
+subjects:
+  - kind: ServiceAccount
+    name: metrics-server
+    namespace: kube-system
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: metrics-server
+  namespace: kube-system
+  labels:
+    k8s-app: metrics-server
+spec:
+  ports:
+    - name: https
+      port: 443
+      protocol: TCP
+      targetPort: https
+  selector:
+    k8s-app: metrics-server
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: metrics-server
+  namespace: kube-system
+  labels:
+    k8s-app: metrics-server
+spec:
+  selector:
+    matchLabels:
+      k8s-app: metrics-server
+  strategy:
+    rollingUpdate:
+      maxUnavailable: 0
+  template:
+    metadata:
+      labels:
+        k8s-app: metrics-server
+    spec:
+      serviceAccountName: metrics-server
+      priorityClassName: system-cluster-critical
+      volumes:
+        - name: tmp-dir
+          emptyDir: {}
+      containers:
+        - name: metrics-server
+          image: "registry.corp.example:5000/k8s/metrics-server/metrics-server:v0.7.2"
+          imagePullPolicy: IfNotPresent
+          args:
+            - --cert-dir=/tmp
+            - --secure-port=10250
+            - --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname
+            - --kubelet-use-node-status-port
+            - --metric-resolution=15s
+            # kubeadm's kubelets serve self-signed certificates (no serverTLSBootstrap): see docs/addons.md.
+            - --kubelet-insecure-tls
+          resources:
+            requests:
+              cpu: 100m
+              memory: 200Mi
+          ports:
+            - name: https
+              containerPort: 10250
+              protocol: TCP
+          readinessProbe:
+            httpGet:
+              path: /readyz
+              port: https
+              scheme: HTTPS
+            periodSeconds: 10
+            failureThreshold: 3
+            initialDelaySeconds: 20
+          livenessProbe:
+            httpGet:
+              path: /livez
+              port: https
+              scheme: HTTPS
+            periodSeconds: 10
+            failureThreshold: 3
+          securityContext:
+            readOnlyRootFilesystem: true
+            runAsNonRoot: true
+            runAsUser: 1000
+            allowPrivilegeEscalation: false
+          volumeMounts:
+            - name: tmp-dir
+              mountPath: /tmp
+      nodeSelector:
+        kubernetes.io/os: linux
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata:
+  name: v1beta1.metrics.k8s.io
+  labels:
+    k8s-app: metrics-server
+spec:
+  service:
+    name: metrics-server
+    namespace: kube-system
+  group: metrics.k8s.io
+  version: v1beta1
+  insecureSkipTLSVerify: true
+  groupPriorityMinimum: 100
+  versionPriority: 100
+K8SUP_EOF_ADDON
+  attempt=0
+  until kubectl get --raw=/readyz >/dev/null 2>&1; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
+    sleep 5
+  done
+  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml"
+  mark_done "addons-17e7d26310127fe4"
+fi
+
+log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
