@@ -19,7 +19,7 @@ export interface ResolvedAddon {
 
 /** Every catalogue addon of the cluster's provider, on or off. */
 export function resolveAddons(cluster: Cluster): ResolvedAddon[] {
-  const requested = new Map((cluster.spec.addons ?? []).map((a) => [a.name, a]));
+  const requested = new Map(Object.entries(cluster.spec.addons ?? {}));
   return ADDONS.filter((d) => (d.providers?.some((p) => p === cluster.spec.cloud) ?? true)).map((definition) => {
     const r = requested.get(definition.name);
     return r?.enabled === undefined ? { definition, enabled: definition.defaultEnabled, from: 'default' } : { definition, enabled: r.enabled, from: 'spec' };
@@ -38,23 +38,20 @@ export function renderAddonManifest(addon: AddonDefinition, pullFrom: (image: st
   return renderTemplate(loadTemplate(`addons/${addon.name}.yaml`), { version: addon.version, image: pullFrom(imageReference(addon.image)) }, yamlQuote, `addons/${addon.name}.yaml`);
 }
 
-/** spec.addons: known names, each once, for this provider, at the pinned version. */
+/** spec.addons: known names, for this provider, at the pinned version. */
 export function addonIssues(cluster: Cluster): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  const seen = new Set<string>();
-  (cluster.spec.addons ?? []).forEach((a, i) => {
-    const path = `spec.addons[${i}]`;
-    const def = ADDONS.find((d) => d.name === a.name);
+  for (const [name, a] of Object.entries(cluster.spec.addons ?? {})) {
+    const path = `spec.addons.${name}`;
+    const def = ADDONS.find((d) => d.name === name);
     if (!def) {
-      issues.push({ path: `${path}.name`, message: `unknown addon "${a.name}" (known: ${ADDONS.map((d) => d.name).join(', ')})` });
-      return;
+      issues.push({ path, message: `unknown addon "${name}" (known: ${ADDONS.map((d) => d.name).join(', ')})` });
+      continue;
     }
-    if (seen.has(a.name)) issues.push({ path: `${path}.name`, message: `"${a.name}" is listed twice` });
-    seen.add(a.name);
-    if (def.providers && !def.providers.some((p) => p === cluster.spec.cloud)) issues.push({ path: `${path}.name`, message: `"${a.name}" is not available on ${cluster.spec.cloud} (only ${def.providers.join(', ')})` });
+    if (def.providers && !def.providers.some((p) => p === cluster.spec.cloud)) issues.push({ path, message: `"${name}" is not available on ${cluster.spec.cloud} (only ${def.providers.join(', ')})` });
     if (a.version !== undefined && a.version !== def.version) {
-      issues.push({ path: `${path}.version`, message: `k8sup pins ${a.name} ${def.version}, not ${a.version} (drop the field, or use ${def.version})` });
+      issues.push({ path: `${path}.version`, message: `k8sup pins ${name} ${def.version}, not ${a.version} (drop the field, or use ${def.version})` });
     }
-  });
+  }
   return issues;
 }

@@ -89,7 +89,7 @@ export function withDefaults(doc: Doc): Cluster {
   if (hosts !== undefined) out.hosts = hosts.map((h) => ({ ...h, port: h.port ?? 22, user: h.user ?? 'root' }));
   if (spec.assets !== undefined) out.assets = { baseURL: null, registryMirror: null, ...spec.assets };
   if (spec.stateStore !== undefined) out.stateStore = { ...spec.stateStore };
-  if (spec.addons !== undefined) out.addons = spec.addons.map((a: Doc) => ({ ...a }));
+  if (spec.addons !== undefined) out.addons = Object.fromEntries(Object.entries(spec.addons as Record<string, Doc>).map(([name, a]) => [name, { ...a }]));
   // Component settings are kept as written: an absent field means the component's (or kubeadm's) own default.
   for (const f of ['kubeAPIServer', 'kubelet', 'kubeProxy'] as const) if (spec[f] !== undefined) out[f] = spec[f];
   if (spec.etcd !== undefined) out.etcd = etcdWithDefaults(spec.etcd);

@@ -12,10 +12,15 @@ interface ObjectShape {
 interface ListShape {
   items: Shape;
 }
-type Shape = Leaf | ObjectShape | ListShape;
+/** A mapping of names the user chooses (addon names) to values of one shape. */
+interface MapShape {
+  values: Shape;
+}
+type Shape = Leaf | ObjectShape | ListShape | MapShape;
 
 const obj = (fields: Record<string, Shape>): ObjectShape => ({ fields });
 const list = (items: Shape): ListShape => ({ items });
+const map = (values: Shape): MapShape => ({ values });
 
 const HOST = obj({
   address: 'string', port: 'integer', user: 'string', role: 'string', sshKey: 'string', bastion: 'string', name: 'string',
@@ -64,7 +69,7 @@ const CLUSTER: ObjectShape = obj({
     }),
     kubeProxy: obj({ mode: 'string' }),
     stateStore: obj({ region: 'string' }),
-    addons: list(obj({ name: 'string', enabled: 'boolean', version: 'string' })),
+    addons: map(obj({ enabled: 'boolean', version: 'string' })),
     etcd: obj({ backups: obj({ schedule: 'string', retain: 'integer' }) }),
   }),
 });
@@ -102,6 +107,10 @@ function check(value: unknown, shape: Shape, path: string, issues: FieldIssue[])
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     issues.push({ path, message: `must be a mapping, got ${typeName(value)}` });
+    return;
+  }
+  if ('values' in shape) {
+    for (const [key, v] of Object.entries(value)) check(v, shape.values, `${path}.${key}`, issues);
     return;
   }
   for (const [key, v] of Object.entries(value)) {

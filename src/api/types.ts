@@ -184,12 +184,14 @@ export interface ClusterSpecBody {
   /** Facts about the state store k8sup looked up at create: the S3 bucket's own region (nodes address it there). */
   stateStore?: { region?: string };
   etcd?: EtcdSpec;
-  /** Addons to turn on or off (the catalogue in src/addons has the defaults and the pinned versions; docs/addons.md). */
-  addons?: AddonSpec[];
+  /**
+   * Addons to turn on or off, by name (CONTRACT: name → {enabled, version}); the catalogue in src/addons has the
+   * defaults and the pinned versions (docs/addons.md).
+   */
+  addons?: Record<string, AddonSpec>;
 }
 
 export interface AddonSpec {
-  name: string;
   /** Default: the catalogue's (on for every addon of the provider unless it is opt-in). */
   enabled?: boolean;
   /** Must be the pinned version when given. */

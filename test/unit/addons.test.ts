@@ -58,24 +58,23 @@ describe('addons', () => {
       const c = withDefaults({ metadata: { name: 'demo.k8s.local' }, spec: { cloud } });
       assert.ok(enabledAddons(c).some((a) => a.name === 'metrics-server'), cloud);
     }
-    const off = withDefaults({ metadata: { name: 'demo.k8s.local' }, spec: { addons: [{ name: 'metrics-server', enabled: false }] } });
+    const off = withDefaults({ metadata: { name: 'demo.k8s.local' }, spec: { addons: { 'metrics-server': { enabled: false } } } });
     assert.deepEqual(resolveAddons(off).map((a) => [a.definition.name, a.enabled, a.from]), [['metrics-server', false, 'spec']]);
     assert.deepEqual(enabledAddons(off), []);
   });
 
-  test('unknown names, duplicates and other versions are refused with the field path', () => {
+  test('unknown names and other versions are refused with the field path', () => {
     const c = (addons: unknown) => withDefaults({ metadata: { name: 'demo.k8s.local' }, spec: { addons } });
-    assert.match(addonIssues(c([{ name: 'metrics-servre' }]))[0].message, /unknown addon "metrics-servre" \(known: metrics-server/);
-    assert.equal(addonIssues(c([{ name: 'metrics-server', version: 'v0.6.0' }]))[0].path, 'spec.addons[0].version');
-    assert.match(addonIssues(c([{ name: 'metrics-server' }, { name: 'metrics-server' }]))[0].message, /listed twice/);
-    assert.deepEqual(addonIssues(c([{ name: 'metrics-server', version: 'v0.7.2', enabled: true }])), []);
+    assert.match(addonIssues(c({ 'metrics-servre': {} }))[0].message, /unknown addon "metrics-servre" \(known: metrics-server/);
+    assert.equal(addonIssues(c({ 'metrics-server': { version: 'v0.6.0' } }))[0].path, 'spec.addons.metrics-server.version');
+    assert.deepEqual(addonIssues(c({ 'metrics-server': { version: 'v0.7.2', enabled: true } })), []);
     assert.throws(
-      () => loadCluster({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo.k8s.local' }, spec: { zones: ['us-east-2a'], addons: [{ name: 'metrics-server', version: 'v9' }] } }),
-      (e: unknown) => e instanceof InvalidInputError && e.exitCode === 2 && /spec\.addons\[0\]\.version/.test(e.message),
+      () => loadCluster({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo.k8s.local' }, spec: { zones: ['us-east-2a'], addons: { 'metrics-server': { version: 'v9' } } } }),
+      (e: unknown) => e instanceof InvalidInputError && e.exitCode === 2 && /spec\.addons\.metrics-server\.version/.test(e.message),
     );
     assert.throws(
-      () => loadCluster({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo.k8s.local' }, spec: { zones: ['us-east-2a'], addons: [{ name: 'metrics-server', enabled: 'yes' }] } }),
-      (e: unknown) => e instanceof InvalidInputError && /spec\.addons\[0\]\.enabled/.test(e.message),
+      () => loadCluster({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo.k8s.local' }, spec: { zones: ['us-east-2a'], addons: { 'metrics-server': { enabled: 'yes' } } } }),
+      (e: unknown) => e instanceof InvalidInputError && /spec\.addons\.metrics-server\.enabled/.test(e.message),
     );
   });
 });

@@ -215,7 +215,7 @@ describe('joining control plane: stale etcd members are removed before kubeadm j
     cluster(stub, { nodes: [], etcdPods: [], members: [member('c3', 'started', host(3), '10.0.0.3')], apiDown: true });
     // Without addons: applying them needs the API (a control plane stops there and retries, as it should).
     const input = testInput('aws', 'control-plane-join');
-    input.cluster.spec.addons = [{ name: 'metrics-server', enabled: false }];
+    input.cluster.spec.addons = { 'metrics-server': { enabled: false } };
     const run = stub.run(renderBootstrapScript(input));
     assertSucceeded(run);
     assert.match(run.stderr, /WARNING: could not check etcd for members of replaced control planes; joining anyway/);

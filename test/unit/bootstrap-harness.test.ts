@@ -352,7 +352,7 @@ describe('bootstrap script under a stub harness', () => {
     const worker = testInput('aws', 'worker');
     assert.doesNotMatch(renderBootstrapScript(worker), /etc\/k8sup\/addons/);
     const off = testInput('metal', 'control-plane-init');
-    off.cluster.spec.addons = [{ name: 'metrics-server', enabled: false }];
+    off.cluster.spec.addons = { 'metrics-server': { enabled: false } };
     assert.doesNotMatch(renderBootstrapScript(off), /etc\/k8sup\/addons/);
     // The stamp names the addon set, not the node: every control plane of the cluster agrees on it.
     const before = /is_done "addons-([0-9a-f]{16})"/.exec(script)![1];
