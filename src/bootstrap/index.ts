@@ -31,6 +31,6 @@ export { parseStateStoreUrl } from './inputs.js';
 export { renderBootstrapInstaller, BOOTSTRAP_UNIT, BOOTSTRAP_SCRIPT_PATH, type InstallerOptions } from './unit.js';
 export { s3Address } from './script.js';
 export { readNodeReports, parseNodeReport, describeBootstrapFailure, nodeStatusPrefix, type NodeBootstrapReport, type BootstrapState } from './node-status.js';
-export { bootstrapBundle, renderLoader, BUNDLE_FOLDER, type BootstrapBundle, type LoaderOptions } from './loader.js';
+export { bootstrapBundle, distinctBundles, renderLoader, BUNDLE_FOLDER, type BootstrapBundle, type LoaderOptions } from './loader.js';
 export { etcdScriptsInput, ETCD_BACKUP_SCRIPT_PATH, ETCD_RESTORE_SCRIPT_PATH } from './etcd-backup.js';
 export { renderEtcdBackupScript, renderEtcdRestoreScript } from './etcd-scripts.js';

@@ -33,6 +33,11 @@ export function bootstrapBundle(script: string): BootstrapBundle {
   return { key: `${BUNDLE_FOLDER}${sha256}.sh`, content: script, sha256 };
 }
 
+/** The distinct bundles of a cluster's instance groups (groups with the same bootstrap share one). */
+export function distinctBundles(bundles: Iterable<BootstrapBundle>): BootstrapBundle[] {
+  return [...new Map([...bundles].map((b) => [b.key, b])).values()];
+}
+
 export interface LoaderOptions {
   /**
    * Environment the bundle runs with: values known only at launch (AWS: the load balancers' DNS names, which the

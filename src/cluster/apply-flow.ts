@@ -4,28 +4,15 @@
 
 import type { Cluster } from '../api/index.js';
 import { isEmptyPlan } from '../core/engine.js';
-import type { IoHost } from '../core/io.js';
 import { reviewPlan, type PlanView } from '../core/plan-view.js';
 import type { Provider } from '../core/provider.js';
 import type { LiveResource, Plan, ResourceNode } from '../core/resource.js';
-import type { BlobStore } from '../state/blob.js';
-import type { ClusterStore } from '../state/cluster-store.js';
 import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeBootstrapBundles, writeTerraform, type DeployContext } from './deploy.js';
 import { checkSavedPlanLive, liveDigest, planFromSaved, type SavedPlan } from './saved-plan.js';
 
-export interface ApplyFlowInput {
-  store: BlobStore;
-  cs: ClusterStore;
-  cluster: Cluster;
-  io: IoHost;
-  env: Record<string, string | undefined>;
-  home: string;
-  signal?: AbortSignal;
-  sshAcceptNew?: boolean;
+export interface ApplyFlowInput extends Omit<DeployContext, 'revision' | 'otherClusters'> {
   /** The spec revision being planned or applied. */
   revision: number;
-  /** Clients from an earlier connect (create connects before its first write). */
-  clients?: unknown;
   /** Apply the plan (--yes); otherwise only plan. */
   apply: boolean;
   /** A cluster nothing was applied from yet is planned without the cloud (every resource a create), unless applying. */

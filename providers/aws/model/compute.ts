@@ -12,7 +12,7 @@ import { apiLoadBalancers } from './loadbalancer.js';
 import { clusterZones, instanceSubnetRef, publicSubnetRef } from './network.js';
 import { UBUNTU_NAME_PATTERN, UBUNTU_OWNER, clusterTags, groupName, keyPairName } from './names.js';
 import { bundleFor, userDataFor } from './user-data.js';
-import type { BootstrapBundle } from '../../../src/bootstrap/index.js';
+import { distinctBundles, type BootstrapBundle } from '../../../src/bootstrap/index.js';
 import { keyPair } from '../resources/key-pair.js';
 import type { NodeRole } from '../../../src/bootstrap/index.js';
 import { NODE_GROUP_LABEL } from '../../../src/api/labels.js';
@@ -168,10 +168,5 @@ function bastionNodes(cluster: Cluster, imageId: FieldValue, keyName: FieldValue
 
 /** Every bundle the cluster's launch templates point at. */
 export function bootstrapBundles(cluster: Cluster, inputs: BuildInputs): BootstrapBundle[] {
-  const byKey = new Map<string, BootstrapBundle>();
-  for (const g of instanceGroups(cluster)) {
-    const b = bundleFor(cluster, inputs, g.bootstrapRole, g.group);
-    byKey.set(b.key, b);
-  }
-  return [...byKey.values()];
+  return distinctBundles(instanceGroups(cluster).map((g) => bundleFor(cluster, inputs, g.bootstrapRole, g.group)));
 }

@@ -11,7 +11,7 @@ import { networkLink, subnetworkLink } from './network.js';
 import { topologyOf } from '../../../src/api/topology.js';
 import { clusterLabels, contentHash, LABEL_NODE_GROUP, LABEL_ROLE, networkTag, resourceName } from './names.js';
 import { bundleFor, startupScriptFor } from './startup-script.js';
-import type { BootstrapBundle } from '../../../src/bootstrap/index.js';
+import { distinctBundles, type BootstrapBundle } from '../../../src/bootstrap/index.js';
 
 export const UBUNTU_IMAGE = 'projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64';
 export const DISK_SIZE_GB = { 'control-plane': 64, node: 128 } as const;
@@ -142,10 +142,5 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
 
 /** Every bundle the cluster's instance templates point at. */
 export function bootstrapBundles(cluster: Cluster, inputs: BuildInputs): BootstrapBundle[] {
-  const byKey = new Map<string, BootstrapBundle>();
-  for (const g of instanceGroups(cluster)) {
-    const b = bundleFor(cluster, inputs, g.bootstrapRole, g.group);
-    byKey.set(b.key, b);
-  }
-  return [...byKey.values()];
+  return distinctBundles(instanceGroups(cluster).map((g) => bundleFor(cluster, inputs, g.bootstrapRole, g.group)));
 }
