@@ -7,9 +7,9 @@
 // instead of making a second one.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { K8SUP, k8sup, tempHome } from '../helpers/cli.js';
+import { k8sup, tempHome } from '../helpers/cli.js';
+import { runKilledOnCall } from '../helpers/kill-on-call.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 import { createAwsClients } from '../../providers/aws/clients.js';
@@ -83,24 +83,10 @@ test('kill -9 in the middle of delete: the same delete again finishes it (no unl
   const name = 'halfgone.k8s.local';
   const created = await run('create', 'cluster', name, '--zones', 'us-east-2a', '--yes');
   assert.equal(created.code, 0, created.stderr);
-  const child = spawn(process.execPath, [K8SUP, 'delete', 'cluster', name, '--yes'], { env: { PATH: process.env.PATH, K8SUP_PROGRESS: 'plain', ...env() } as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<string | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
-  let killed = false;
-  onCall = (key) => {
-    // The load balancer goes after its listener and before the subnets: some objects are gone, most are not.
-    if (key === 'elasticloadbalancing:DeleteLoadBalancer' && !killed) {
-      killed = true;
-      child.kill('SIGKILL');
-    }
-  };
-  const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-  const signal = await exited;
-  clearTimeout(timer);
-  onCall = undefined;
-  assert.ok(killed, `never saw DeleteLoadBalancer:\n${stderr}`);
-  assert.equal(signal, 'SIGKILL');
+  // The load balancer goes after its listener and before the subnets: some objects are gone, most are not.
+  const run9 = await runKilledOnCall(['delete', 'cluster', name, '--yes'], env(), 'elasticloadbalancing:DeleteLoadBalancer', (hook) => (onCall = hook));
+  assert.ok(run9.killed, `never saw DeleteLoadBalancer:\n${run9.stderr}`);
+  assert.equal(run9.signal, 'SIGKILL');
   assert.ok(total(await taggedResources(moto.env, name)) > 0, 'the killed delete left work to do');
 
   const again = await run('delete', 'cluster', name, '--yes');

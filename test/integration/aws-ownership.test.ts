@@ -7,12 +7,12 @@
 //    everything carrying the cluster's tags, instances included.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { K8SUP, k8sup, tempHome } from '../helpers/cli.js';
+import { k8sup, tempHome } from '../helpers/cli.js';
+import { runKilledOnCall } from '../helpers/kill-on-call.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { startSerialWritesProxy, type SerialWritesProxy } from '../helpers/serial-writes-proxy.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
@@ -163,27 +163,9 @@ test('x-y.k8s.local and x.y.k8s.local both apply: their load balancer names diff
 test('kill -9 right after the first CreateRole: unlock, then delete --yes removes both roles', { timeout: 600_000 }, async () => {
   const name = 'killed.k8s.local';
   const store = `s3://${BUCKET}/killed`;
-  const child = spawn(process.execPath, [K8SUP, 'create', '-f', specFile(name, 'uid-killed', 'us-east-2c'), '--yes'], {
-    env: { PATH: process.env.PATH, K8SUP_PROGRESS: 'plain', ...envFor(store) } as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<string | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
-  let killed = false;
-  onCall = (key) => {
-    // The proxy forwards this call to moto after the hook: the role is made, the client never hears of it.
-    if (key === 'iam:CreateRole' && !killed) {
-      killed = true;
-      child.kill('SIGKILL');
-    }
-  };
-  const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-  const signal = await exited;
-  clearTimeout(timer);
-  onCall = undefined;
-  assert.ok(killed, `never saw a CreateRole:\n${stderr}`);
-  assert.equal(signal, 'SIGKILL');
+  const run9 = await runKilledOnCall(['create', '-f', specFile(name, 'uid-killed', 'us-east-2c'), '--yes'], envFor(store), 'iam:CreateRole', (hook) => (onCall = hook));
+  assert.ok(run9.killed, `never saw a CreateRole:\n${run9.stderr}`);
+  assert.equal(run9.signal, 'SIGKILL');
   // Wait (bounded) until moto has finished the forwarded CreateRole.
   for (let i = 0; i < 50 && (await taggedResources(moto.env, name)).roles.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
   assert.ok((await taggedResources(moto.env, name)).roles.length >= 1, 'the role was created');
