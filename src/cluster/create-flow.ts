@@ -56,12 +56,16 @@ function specOnly(cluster: Cluster): string {
  * The stored cluster if it is this very create, run before (only its first revision exists and it holds exactly
  * this spec): the re-run finishes it. Anything else already exists.
  */
-async function earlierRunOfThisCreate(cs: ClusterStore, cluster: Cluster): Promise<Cluster | null> {
+/**
+ * `alike` are the specs that count as this create: the requested one and, for a state an older k8sup stored before the
+ * create-time settings existed, the input without them.
+ */
+async function earlierRunOfThisCreate(cs: ClusterStore, cluster: Cluster, alike: readonly Cluster[] = [cluster]): Promise<Cluster | null> {
   const numbers = await cs.revisionNumbers();
   if (numbers.length === 0) return null;
   const first = numbers.length === 1 ? await cs.revision(numbers[0]) : null;
   const stored = first ? parseClusterText(first.yaml, `${cluster.metadata.name} revision ${first.revision}`) : null;
-  if (stored && specOnly(stored) === specOnly(cluster)) return stored;
+  if (stored && alike.some((c) => specOnly(stored) === specOnly(c))) return stored;
   throw new InvalidInputError(`cluster "${cluster.metadata.name}" already exists in ${cs.store.url}`, {
     hint: `change it with \`k8sup edit cluster ${cluster.metadata.name}\` or \`k8sup replace -f FILE\`, or delete it first`,
   });
@@ -73,7 +77,8 @@ export async function createClusterFlow(input: CreateFlowInput, host: CreateFlow
   // Asked once, here, and kept in the spec: nodes address the state bucket in its own region.
   // A new cluster gets audit logging and Secrets encryption unless the input turns them off (docs/spec.md).
   // New clusters also back up etcd on a schedule unless their spec says otherwise (docs/backups.md).
-  const requested = withDefaultEtcdBackups(await withStateStoreRegion(withNewClusterSettings(given), store));
+  const located = await withStateStoreRegion(given, store);
+  const requested = withDefaultEtcdBackups(withNewClusterSettings(located));
   // Everything that can reject the input runs before the first write: the store must suit an apply, and the
   // provider must be able to build the cluster's resources (bootstrap scripts included) from this spec.
   const provider = await loadProviderFor(requested);
@@ -93,7 +98,7 @@ export async function createClusterFlow(input: CreateFlowInput, host: CreateFlow
   }
 
   return mutateCluster(store, name, input.actor, 'create cluster', async (cs) => {
-    const earlier = await earlierRunOfThisCreate(cs, requested);
+    const earlier = await earlierRunOfThisCreate(cs, requested, [requested, located]);
     if (earlier) {
       // Revision 1 is there (an older k8sup wrote it before the PKI): completing the PKI happens in the graph step
       // of planAndApply, which holds the lock and replaces a partial PKI while nothing was applied.

@@ -36,11 +36,14 @@ after(async () => {
 
 test('aws: every kind conforms on moto (list, adopt on a repeated create, empty plan after apply, idempotent delete)', async () => {
   await moto.reset();
-  // A DNS zone, so the Route53 record kind is in the graph too.
-  const c = cluster('conformance.example.com', ['us-east-2a', 'us-east-2b'], { api: { dnsZone: 'example.com' } });
+  // A DNS zone, so the Route53 record kind is in the graph too; the private topology with a bastion brings the NAT
+  // gateways and their addresses.
+  const c = cluster('conformance.example.com', ['us-east-2a', 'us-east-2b'], { api: { dnsZone: 'example.com' }, topology: 'private', bastion: {} });
   const deps = await engineDeps(c, moto.env);
   await deps.clients.route53.call('CreateHostedZone', { Name: 'example.com', CallerReference: 'k8sup-conformance' });
-  const report = await runHandlerConformance({ deps, nodes: deps.nodes });
+  // The shared tag marks an existing VPC, and a cluster in an existing VPC makes no VPC of its own.
+  const elsewhere = { 'shared-tag': 'test/integration/aws-topology.test.ts (an existing VPC: used, tagged shared, untouched and its tags restored after delete)' };
+  const report = await runHandlerConformance({ deps, nodes: deps.nodes, elsewhere });
   assert.equal(report.kinds.length, deps.handlers.length);
   assert.ok(report.adopted.includes('vpc') && report.deleted.includes('dns-record/api'));
 });
@@ -56,8 +59,9 @@ test('gce: every kind conforms on the Compute and GCS fakes', async () => {
       project: PROJECT,
       zones: ['us-central1-b'],
       ssh: { access: ['198.51.100.0/24'] },
-      // A DNS zone, so the Cloud DNS record kind is in the graph too.
+      // A DNS zone, so the Cloud DNS record kind is in the graph too; private nodes bring the Cloud Router (NAT).
       api: { adminAccess: ['203.0.113.0/24'], dnsZone: 'example.com' },
+      topology: 'private',
     },
   });
   compute.dns.createZone('example.com.', 'example-com');

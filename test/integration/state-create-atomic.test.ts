@@ -75,7 +75,7 @@ async function assertComplete(name: string): Promise<void> {
   const cs = new ClusterStore(store, name);
   assert.deepEqual(await cs.revisionNumbers(), [1], 'exactly one revision');
   const keys = await store.list(`${name}/pki/`);
-  assert.equal(keys.length, 8, `a complete PKI: ${keys.join(', ')}`);
+  assert.equal(keys.length, 9, `a complete PKI: ${keys.join(', ')}`);
   const got = await run('get', 'cluster', name, '-o', 'json');
   assert.equal(got.code, 0, got.stderr);
   const doc = JSON.parse(got.stdout);
@@ -110,7 +110,7 @@ describe('kill -9 during create, then the same create again', () => {
     const name = 'rev-kill.k8s.local';
     const create = ['create', 'cluster', name, '--zones', 'us-east-2a'];
     await killWhen(`/${name}/revisions/000001.yaml`, create);
-    assert.equal((await store.list(`${name}/pki/`)).length, 8, 'the PKI was written before the revision');
+    assert.equal((await store.list(`${name}/pki/`)).length, 9, 'the PKI (and the Secrets encryption key) was written before the revision');
     assert.deepEqual(await new ClusterStore(store, name).revisionNumbers(), []);
     const again = await rerun(name, ...create);
     assert.equal(again.code, 0, again.stderr);

@@ -52,7 +52,7 @@ const refused: [string, string[], RegExp][] = [
   ['a malformed VPC id', [...aws, '--network-id', 'my-vpc', '--subnets', 'subnet-0123456789abcdef0,subnet-0123456789abcdef1'], /"my-vpc" is not a VPC id/],
   ['private subnets of your own with a public API load balancer', [...aws, '--topology', 'private', '--network-id', 'vpc-0123456789abcdef0', '--subnets', 'subnet-0123456789abcdef0,subnet-0123456789abcdef1'], /spec\.api\.loadBalancerType: must be internal/],
   ['a GCE network without its subnetwork', [...gce, '--network-id', 'shared-net'], /needs exactly one existing subnetwork/],
-  ['--topology on metal', ['create', '-f', 'SPEC_METAL'], /spec\.topology: only cloud clusters/],
+  ['--topology on metal', ['create', '-f', 'SPEC_METAL'], /spec\.topology: is not taken on bare metal/],
 ];
 
 const metalSpec = join(dir, 'metal.yaml');
