@@ -29,7 +29,8 @@ export async function runKilledOnCall(args: string[], env: Record<string, string
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   try {
-    return { killed, signal: await exited, stderr };
+    const signal = await exited;
+    return { killed, signal, stderr };
   } finally {
     clearTimeout(timer);
     setHook(undefined);

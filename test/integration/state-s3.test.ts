@@ -99,8 +99,8 @@ describe('s3 store specifics', () => {
 });
 
 describe('s3 state under throttling and lost replies (the retry budget)', () => {
-  it('20% SlowDown and 3% connection resets (half after S3 applied the call): 60 journal records land exactly once', async () => {
-    const faulty = await startThrottleProxy(proxy.endpoint, { throttleRate: 0.2, resetRate: 0.03, seed: 7 });
+  it('20% SlowDown and 6% connection resets (half after S3 applied the call): 60 journal records land exactly once', async () => {
+    const faulty = await startThrottleProxy(proxy.endpoint, { throttleRate: 0.2, resetRate: 0.06, seed: 7 });
     try {
       const store = await openBlobStore(`s3://${BUCKET}/throttled`, { ...moto.env, AWS_ENDPOINT_URL: faulty.endpoint }, '/nonexistent');
       const c = new ClusterStore(store, 'busy.example');
@@ -114,7 +114,8 @@ describe('s3 state under throttling and lost replies (the retry budget)', () => 
       const ids = (await c.journal.load()).map((e) => e.id);
       assert.deepEqual(ids, Array.from({ length: 60 }, (_, i) => `r${i}`), 'every record once, in order');
       assert.equal(await c.lockInfo(), null);
-      assert.ok(faulty.stats.throttled >= 20, `throttled ${faulty.stats.throttled} calls`);
+      // The faults really happened (a journal append is one conditional PUT now, so ~70 calls, ~20% of them throttled).
+      assert.ok(faulty.stats.throttled >= 8, `throttled ${faulty.stats.throttled} calls`);
       assert.ok(faulty.stats.resetAfter >= 1, `lost ${faulty.stats.resetAfter} replies`);
     } finally {
       await faulty.stop();
