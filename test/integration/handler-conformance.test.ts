@@ -58,6 +58,8 @@ test('gce: every kind conforms on the Compute and GCS fakes', async () => {
       ssh: { access: ['198.51.100.0/24'] },
       // A DNS zone, so the Cloud DNS record kind is in the graph too.
       api: { adminAccess: ['203.0.113.0/24'], dnsZone: 'example.com' },
+      // Private nodes, so the Cloud Router (with its Cloud NAT) is in the graph too.
+      topology: 'private',
     },
   });
   compute.dns.createZone('example.com.', 'example-com');
