@@ -9,12 +9,13 @@ import { topologyOf } from '../../src/api/topology.js';
 import { InvalidInputError } from '../../src/core/errors.js';
 import type { AwsClients } from './clients.js';
 import { errorCode } from './errors.js';
+import type { DescribeSubnetsCommandInput, DescribeVpcsCommandInput, Subnet, Vpc } from '@aws-sdk/client-ec2';
 
-type Obj = Record<string, any>;
+type Described = Vpc & Subnet;
 
-async function describe(clients: AwsClients, op: 'DescribeVpcs' | 'DescribeSubnets', input: Obj, key: 'Vpcs' | 'Subnets'): Promise<Obj[] | null> {
+async function describe(clients: AwsClients, op: 'DescribeVpcs' | 'DescribeSubnets', input: DescribeVpcsCommandInput & DescribeSubnetsCommandInput, key: 'Vpcs' | 'Subnets'): Promise<Described[] | null> {
   try {
-    const out = (op === 'DescribeVpcs' ? await clients.ec2.call('DescribeVpcs', input) : await clients.ec2.call('DescribeSubnets', input)) as Obj;
+    const out = (op === 'DescribeVpcs' ? await clients.ec2.call('DescribeVpcs', input) : await clients.ec2.call('DescribeSubnets', input)) as { Vpcs?: Described[]; Subnets?: Described[] };
     return out[key] ?? [];
   } catch (err) {
     // EC2 answers an unknown id with InvalidVpcID.NotFound / InvalidSubnetID.NotFound rather than an empty list.

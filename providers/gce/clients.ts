@@ -93,21 +93,25 @@ export interface CallRecord {
   ok: boolean;
 }
 
+/** An API answer as JSON-shaped data: its fields are read with narrowing (or a caller-declared shape `T`). */
+export type ApiObject = Record<string, unknown>;
+
+// The type parameters below name the answer shape the caller relies on; the value is the API's answer, unchecked.
 export interface GceApi {
   /** One API call; returns the response object (the first element of the library's result tuple). */
-  call(service: GceService, method: string, request: Record<string, unknown>): Promise<any>;
+  call<T = ApiObject>(service: GceService, method: string, request: Record<string, unknown>): Promise<T>;
   /** Every item of a (paged) list call, with an optional `filter`. */
-  list(service: GceService, request: Record<string, unknown>): Promise<any[]>;
+  list<T = ApiObject>(service: GceService, request: Record<string, unknown>): Promise<T[]>;
   /** Every item of an aggregatedList call across all zones/regions. */
-  aggregatedList(service: GceService, request: Record<string, unknown>): Promise<any[]>;
+  aggregatedList<T = ApiObject>(service: GceService, request: Record<string, unknown>): Promise<T[]>;
   /** A mutating call whose answer is an Operation: waits until it is DONE and throws GceOperationError on failure. */
   mutate(service: GceService, method: string, request: Record<string, unknown>, signal?: AbortSignal): Promise<GceOperation>;
   /** One Cloud DNS v1 call (JSON in, JSON out); an HTTP error becomes a GceHttpError. */
-  dns(service: DnsService, method: string, request: DnsRequest, signal?: AbortSignal): Promise<any>;
+  dns<T = ApiObject>(service: DnsService, method: string, request: DnsRequest, signal?: AbortSignal): Promise<T>;
   /** One IAM v1 call; `path` is relative to `/v1/projects/<project>/`. */
-  iam(service: IamService, method: string, request: DnsRequest, signal?: AbortSignal): Promise<any>;
+  iam<T = ApiObject>(service: IamService, method: string, request: DnsRequest, signal?: AbortSignal): Promise<T>;
   /** One Cloud Storage JSON v1 call; `path` is relative to `/storage/v1/`. */
-  storage(service: StorageService, method: string, request: RestRequest, signal?: AbortSignal): Promise<any>;
+  storage<T = ApiObject>(service: StorageService, method: string, request: RestRequest, signal?: AbortSignal): Promise<T>;
 }
 
 /** One JSON REST request (Cloud DNS, IAM, Cloud Storage). */
@@ -166,7 +170,7 @@ function dummyAuthClient() {
 
 
 /** A JSON body, or an error-shaped stand-in for a non-JSON one (a proxy's HTML error page). */
-function parseJson(text: string): any {
+function parseJson(text: string): unknown {
   if (!text) return {};
   try {
     return JSON.parse(text);
@@ -194,29 +198,48 @@ export function storageBaseUrl(env: Record<string, string | undefined>): string 
   return new URL(/^https?:\/\//.test(raw) ? raw : `http://${raw}`).origin;
 }
 
+/** The library module; a type-only reference, so the library is still loaded lazily (on the first call). */
+type ComputeModule = typeof import('@google-cloud/compute');
+/** One of the library's clients (NetworksClient …), as far as k8sup uses it: methods by name, and its auth. */
+type LibraryClient = object & { auth?: unknown };
+type LibraryClientClass = new (options: Record<string, unknown>) => LibraryClient;
+/** The error object of a JSON REST answer (Cloud DNS, IAM, Cloud Storage). */
+interface RestError {
+  message?: string;
+  status?: unknown;
+  errors?: { reason?: string }[];
+}
+
+/** Calls the client's method by name (with the client as `this`), as `c[method](...args)` would. */
+function invoke(c: LibraryClient, method: string, ...args: unknown[]): unknown {
+  const fn = (c as Record<string, unknown>)[method];
+  if (typeof fn !== 'function') throw new TypeError(`c[method] is not a function (${method})`);
+  return fn.apply(c, args);
+}
+
 /** Creates lazily-loaded clients. No network call happens here. */
 export function createGceClients(settings: GceSettings, opts: GceClientOptions): GceClients {
   const clientOptions: Record<string, unknown> = endpointOptions(opts.env) ?? {
     fallback: true,
     ...(opts.env.GOOGLE_APPLICATION_CREDENTIALS ? { keyFilename: opts.env.GOOGLE_APPLICATION_CREDENTIALS } : {}),
   };
-  let mod: Promise<any> | undefined;
-  const clients = new Map<GceService, Promise<any>>();
-  const client = (service: GceService): Promise<any> => {
+  let mod: Promise<ComputeModule> | undefined;
+  const clients = new Map<GceService, Promise<LibraryClient>>();
+  const client = (service: GceService): Promise<LibraryClient> => {
     let c = clients.get(service);
     if (!c) {
       mod ??= import('@google-cloud/compute');
-      c = mod.then((m) => new m[CLIENT_CLASSES[service]]({ ...clientOptions }));
+      c = mod.then((m) => new (m as unknown as Record<string, LibraryClientClass>)[CLIENT_CLASSES[service]]({ ...clientOptions }));
       clients.set(service, c);
     }
     return c;
   };
   const record = (service: CallRecord["service"], method: string, ok: boolean) => opts.onCall?.({ service, method, ok });
 
-  const call = async (service: GceService, method: string, request: Record<string, unknown>) => {
+  const call = async <T = ApiObject>(service: GceService, method: string, request: Record<string, unknown>): Promise<T> => {
     const c = await client(service);
     try {
-      const [response] = await c[method](request);
+      const [response] = (await invoke(c, method, request)) as [T];
       record(service, method, true);
       return response;
     } catch (err) {
@@ -233,9 +256,9 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
       if (signal?.aborted) throw signal.reason;
       // `wait` returns when the operation is DONE or after about two minutes, whichever comes first.
       const base = { project: settings.project, operation: op.name };
-      if (op.zone) op = await call('zoneOperations', 'wait', { ...base, zone: lastSegment(op.zone) });
-      else if (op.region) op = await call('regionOperations', 'wait', { ...base, region: lastSegment(op.region) });
-      else op = await call('globalOperations', 'wait', base);
+      if (op.zone) op = await call<GceOperation>('zoneOperations', 'wait', { ...base, zone: lastSegment(op.zone) });
+      else if (op.region) op = await call<GceOperation>('regionOperations', 'wait', { ...base, region: lastSegment(op.region) });
+      else op = await call<GceOperation>('globalOperations', 'wait', base);
       if (op.status !== 'DONE' && round > 0) await sleep(Math.min(5000, 250 * round), signal);
     }
     const first = op.error?.errors?.[0];
@@ -250,7 +273,7 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
   const iamBase = `${iamBaseUrl(opts.env)}/v1/projects/${project}/`;
   const storageBase = `${storageBaseUrl(opts.env)}/storage/v1/`;
   const apiName: Record<string, string> = { managedZones: 'Cloud DNS', resourceRecordSets: 'Cloud DNS', changes: 'Cloud DNS', serviceAccounts: 'IAM', bucketIamPolicy: 'Cloud Storage', buckets: 'Cloud Storage' };
-  const rest = async (base: string, service: DnsService | IamService | StorageService, method: string, req: RestRequest, signal?: AbortSignal) => {
+  const rest = async <T>(base: string, service: DnsService | IamService | StorageService, method: string, req: RestRequest, signal?: AbortSignal): Promise<T> => {
     const url = new URL(`${base}${req.path}`);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     try {
@@ -263,14 +286,14 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
       const text = await res.text();
       const json = parseJson(text);
       if (!res.ok) {
-        const e = json?.error ?? {};
-        const reasons = ((e.errors ?? []) as { reason?: string }[]).map((x) => x.reason).filter((r): r is string => !!r);
+        const e: RestError = (json as { error?: RestError } | null)?.error ?? {};
+        const reasons = (e.errors ?? []).map((x) => x.reason).filter((r): r is string => !!r);
         // Newer APIs (IAM) answer a status name instead of reasons: it classifies the same way.
         if (typeof e.status === 'string') reasons.push(e.status);
         throw new GceHttpError(res.status, `${apiName[service]} ${service}.${method}: ${res.status} ${e.message ?? res.statusText}`, reasons);
       }
       record(service, method, true);
-      return json;
+      return json as T;
     } catch (err) {
       record(service, method, false);
       throw err;
@@ -279,19 +302,19 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
 
   const api: GceApi = {
     call,
-    dns: (service, method, req, signal) => rest(dnsBase, service, method, req, signal),
-    iam: (service, method, req, signal) => rest(iamBase, service, method, req, signal),
-    storage: (service, method, req, signal) => rest(storageBase, service, method, req, signal),
-    async list(service, request) {
+    dns: <T>(service: DnsService, method: string, req: DnsRequest, signal?: AbortSignal) => rest<T>(dnsBase, service, method, req, signal),
+    iam: <T>(service: IamService, method: string, req: DnsRequest, signal?: AbortSignal) => rest<T>(iamBase, service, method, req, signal),
+    storage: <T>(service: StorageService, method: string, req: RestRequest, signal?: AbortSignal) => rest<T>(storageBase, service, method, req, signal),
+    async list<T>(service: GceService, request: Record<string, unknown>) {
       // autoPaginate (the default) follows nextPageToken and concatenates every page's items.
-      return ((await call(service, 'list', { project: settings.project, ...request })) ?? []) as any[];
+      return ((await call<unknown>(service, 'list', { project: settings.project, ...request })) ?? []) as T[];
     },
-    async aggregatedList(service, request) {
+    async aggregatedList<T>(service: GceService, request: Record<string, unknown>) {
       const c = await client(service);
-      const items: any[] = [];
+      const items: T[] = [];
       try {
-        for await (const [, scoped] of c.aggregatedListAsync({ project: settings.project, ...request }, { autoPaginate: false })) {
-          for (const v of Object.values(scoped as Record<string, unknown>)) if (Array.isArray(v)) items.push(...v);
+        for await (const [, scoped] of invoke(c, 'aggregatedListAsync', { project: settings.project, ...request }, { autoPaginate: false }) as AsyncIterable<[string, unknown]>) {
+          for (const v of Object.values(scoped as Record<string, unknown>)) if (Array.isArray(v)) items.push(...(v as T[]));
         }
         record(service, 'aggregatedList', true);
       } catch (err) {
@@ -304,7 +327,7 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
       const c = await client(service);
       let response: { latestResponse?: GceOperation } | GceOperation;
       try {
-        [response] = await c[method]({ project: settings.project, ...request });
+        [response] = (await invoke(c, method, { project: settings.project, ...request })) as [typeof response];
         record(service, method, true);
       } catch (err) {
         record(service, method, false);

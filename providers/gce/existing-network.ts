@@ -9,11 +9,21 @@ import type { GceClients } from './clients.js';
 import { classifyGceError } from './errors.js';
 import { lastSegment } from './model/names.js';
 
-type Obj = Record<string, any>;
+/** The fields of a network or subnetwork checked here. */
+interface NetworkObject {
+  name?: string | null;
+  selfLink?: string | null;
+  autoCreateSubnetworks?: boolean | null;
+  network?: string | null;
+  purpose?: string | null;
+  role?: string | null;
+  ipCidrRange?: string | null;
+  description?: string | null;
+}
 
-async function getOrNull(clients: GceClients, service: 'networks' | 'subnetworks', request: Obj): Promise<Obj | null> {
+async function getOrNull(clients: GceClients, service: 'networks' | 'subnetworks', request: Record<string, unknown>): Promise<NetworkObject | null> {
   try {
-    return await clients.api.call(service, 'get', { project: clients.settings.project, ...request });
+    return await clients.api.call<NetworkObject>(service, 'get', { project: clients.settings.project, ...request });
   } catch (err) {
     if (classifyGceError(err) === 'not-found') return null;
     throw err;
@@ -44,8 +54,8 @@ export async function checkExistingNetwork(cluster: Cluster, clients: GceClients
     refuse('spec.networking.networkCIDR', `${s.networking.networkCIDR} does not contain ${subnetName}'s range ${subnet!.ipCidrRange}`, `Set spec.networking.networkCIDR to ${subnet!.ipCidrRange} (k8sup edit cluster ${cluster.metadata.name}, or networkCIDR in the cluster file) before the first apply.`);
   }
   // The internal API load balancer's proxies need a proxy-only subnetwork of their own in the region and network.
-  const proxies = await clients.api.list('subnetworks', { region: s.region, filter: 'purpose = "REGIONAL_MANAGED_PROXY"' });
-  const active = proxies.find((x: Obj) => x.network === network!.selfLink && x.role === 'ACTIVE' && !String(x.description ?? '').includes(`[k8sup-cluster=${cluster.metadata.name} `));
+  const proxies = await clients.api.list<NetworkObject>('subnetworks', { region: s.region, filter: 'purpose = "REGIONAL_MANAGED_PROXY"' });
+  const active = proxies.find((x) => x.network === network!.selfLink && x.role === 'ACTIVE' && !String(x.description ?? '').includes(`[k8sup-cluster=${cluster.metadata.name} `));
   if (active) {
     refuse('spec.networking.networkId', `network ${networkName} already has an active proxy-only subnetwork in ${s.region} (${active.name}), and k8sup's internal API load balancer brings its own`, 'Use a network without one (k8sup cannot share it yet), or let k8sup make its own network (drop --network-id/--subnets).');
   }

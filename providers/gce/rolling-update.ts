@@ -22,13 +22,32 @@ function specGroup(id: string): string | undefined {
   return CONTROL_PLANE_KEYS.has(m[1]) ? 'control-plane' : m[1];
 }
 
-async function managedInstances(clients: GceClients, zone: string, name: string): Promise<any[]> {
-  const res = await clients.api.call('instanceGroupManagers', 'listManagedInstances', { project: clients.settings.project, zone, instanceGroupManager: name });
+/** The fields of an instance group manager read here. */
+interface GroupManager {
+  name: string;
+  zone?: string | null;
+  description?: string | null;
+  instanceTemplate?: string | null;
+  targetSize?: number | string | null;
+}
+
+/** The fields of one managed instance (listManagedInstances) read here. */
+interface ManagedInstance {
+  instance?: string | null;
+  name?: string | null;
+  id?: string | number | null;
+  currentAction?: string | null;
+  instanceStatus?: string | null;
+  version?: { instanceTemplate?: string | null } | null;
+}
+
+async function managedInstances(clients: GceClients, zone: string, name: string): Promise<ManagedInstance[]> {
+  const res = await clients.api.call<ManagedInstance[] | { managedInstances?: ManagedInstance[] | null } | null>('instanceGroupManagers', 'listManagedInstances', { project: clients.settings.project, zone, instanceGroupManager: name });
   // With auto-pagination the library answers with the items; without it, with the response object.
   return Array.isArray(res) ? res : (res?.managedInstances ?? []);
 }
 
-async function toGroup(clients: GceClients, igm: any, group: string): Promise<CloudInstanceGroup> {
+async function toGroup(clients: GceClients, igm: GroupManager, group: string): Promise<CloudInstanceGroup> {
   const zone = lastSegment(igm.zone);
   const currentVersion = lastSegment(igm.instanceTemplate);
   const instances = (await managedInstances(clients, zone, igm.name))
@@ -36,8 +55,9 @@ async function toGroup(clients: GceClients, igm: any, group: string): Promise<Cl
     .map((m): GroupInstance => {
       const name = lastSegment(m.instance) || String(m.name ?? m.id);
       const version = lastSegment(m.version?.instanceTemplate) || '?';
-      const busy = m.currentAction && m.currentAction !== 'NONE';
-      return { id: name, version, needsUpdate: version !== currentVersion, status: busy ? m.currentAction : (m.instanceStatus ?? 'UNKNOWN'), zone, nodeNames: [name] };
+      const action = m.currentAction;
+      const busy = !!action && action !== 'NONE';
+      return { id: name, version, needsUpdate: version !== currentVersion, status: busy && action ? action : (m.instanceStatus ?? 'UNKNOWN'), zone, nodeNames: [name] };
     })
     .sort((a, b) => a.id.localeCompare(b.id));
   return { group, role: group === 'control-plane' ? 'control-plane' : 'node', cloudName: igm.name, zone, currentVersion, desired: Number(igm.targetSize ?? 0), instances };
@@ -46,8 +66,8 @@ async function toGroup(clients: GceClients, igm: any, group: string): Promise<Cl
 async function describeGroups(clients: GceClients, metadata: Cluster['metadata'], only?: { name: string; zone: string }): Promise<CloudInstanceGroup[]> {
   const cluster = metadata.name;
   const igms = only
-    ? [await clients.api.call('instanceGroupManagers', 'get', { project: clients.settings.project, zone: only.zone, instanceGroupManager: only.name })]
-    : await clients.api.aggregatedList('instanceGroupManagers', { filter: nameFilter(cluster) });
+    ? [await clients.api.call<GroupManager>('instanceGroupManagers', 'get', { project: clients.settings.project, zone: only.zone, instanceGroupManager: only.name })]
+    : await clients.api.aggregatedList<GroupManager>('instanceGroupManagers', { filter: nameFilter(cluster) });
   const out: CloudInstanceGroup[] = [];
   for (const igm of igms) {
     const marker = parseMarker(igm?.description);

@@ -1,4 +1,4 @@
-import { compact, defineHandler, lastSegment, sameSet, tfName } from './common.js';
+import { compact, defineHandler, lastSegment, repeated, sameSet, tfName } from './common.js';
 
 type Backend = { group: string; balancingMode: string; maxConnectionsPerInstance?: number };
 
@@ -29,7 +29,7 @@ export const backendServiceHandler = defineHandler({
       timeoutSec: o.timeoutSec,
       sessionAffinity: o.sessionAffinity,
       healthChecks: o.healthChecks,
-      backends: (o.backends ?? []).map(backendOf),
+      backends: repeated<Backend>(o.backends).map(backendOf),
     }),
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name }),
   async update(_node, f, _live, _changes, ctx, where) {

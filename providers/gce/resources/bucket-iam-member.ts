@@ -41,7 +41,7 @@ async function getPolicy(ctx: Ctx, bucket: string): Promise<Policy> {
 
 /** Uniform bucket-level access is a precondition of conditional bindings: check it first, and say what to do. */
 async function requireUniformAccess(ctx: Ctx, bucket: string): Promise<void> {
-  const b = await ctx.clients.api.storage('buckets', 'get', { path: `b/${encodeURIComponent(bucket)}`, query: { fields: 'iamConfiguration' } }, ctx.signal);
+  const b = await ctx.clients.api.storage<{ iamConfiguration?: { uniformBucketLevelAccess?: { enabled?: boolean } } } | null>('buckets', 'get', { path: `b/${encodeURIComponent(bucket)}`, query: { fields: 'iamConfiguration' } }, ctx.signal);
   if (!b?.iamConfiguration?.uniformBucketLevelAccess?.enabled) {
     throw new OperationError(`gs://${bucket}: per-role access to the state store needs uniform bucket-level access (IAM conditions), which the bucket does not have: gcloud storage buckets update gs://${bucket} --uniform-bucket-level-access`, {
       code: 'GceStateBucketAccess',

@@ -17,7 +17,23 @@ import { terraformName } from '../../../src/core/terraform.js';
 
 export type Ctx = HandlerContext<GceClients>;
 export type Scope = 'global' | 'region' | 'zone';
-type Obj = Record<string, any>;
+/** An object as the Compute API answers it (JSON-shaped); read its fields with the accessors below. */
+export type Obj = Record<string, unknown>;
+
+/** A string field of an API object, or undefined when it is absent (or not a string). */
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** A nested object field of an API object, or undefined when it is absent. */
+export function child(v: unknown): Obj | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : undefined;
+}
+
+/** A repeated field of an API object (the library answers an absent one with [] or null): its elements, as given. */
+export function repeated<T = Obj>(v: unknown): T[] {
+  return (v ?? []) as T[];
+}
 
 export { lastSegment };
 
@@ -58,7 +74,8 @@ export interface KindSpec {
   body(fields: ResolvedFields, ctx: Ctx): Obj;
   /** Desired-comparable fields from a live object. */
   fields(obj: Obj): ResolvedFields;
-  outputs(obj: Obj): LiveResource['outputs'];
+  /** Output values straight from the live object (the API's scalars: self links, names, addresses). */
+  outputs(obj: Obj): Record<string, unknown>;
   update?(node: ResourceNode, fields: ResolvedFields, live: LiveResource, changes: FieldChange[], ctx: Ctx, where: Obj): Promise<void>;
   equal?(field: string, desired: unknown, live: unknown): boolean;
   terraform?(node: ResourceNode): TerraformBlock | TerraformBlock[];
@@ -67,23 +84,25 @@ export interface KindSpec {
 
 /** Where a live object lives: `{region}` / `{zone}` / nothing, from its fields or its URL. */
 export function location(scope: Scope, obj: Obj, ctx: Ctx): Obj {
-  if (scope === 'region') return { region: lastSegment(obj.region) || ctx.clients.settings.region };
-  if (scope === 'zone') return { zone: lastSegment(obj.zone) };
+  if (scope === 'region') return { region: lastSegment(str(obj.region)) || ctx.clients.settings.region };
+  if (scope === 'zone') return { zone: lastSegment(str(obj.zone)) };
   return {};
 }
 
 export function defineHandler(spec: KindSpec): ResourceHandler<GceClients> {
+  // The outputs a kind names are the API's scalar fields, passed through as they are.
+  const outputsOf = (obj: Obj): LiveResource['outputs'] => spec.outputs(obj) as LiveResource['outputs'];
   const toLive = (obj: Obj, id: string, clusterId: string | undefined): LiveResource => ({
     id,
     kind: spec.kind,
     cloudId: String(obj.selfLink ?? obj.name),
     fields: spec.fields(obj),
-    outputs: spec.outputs(obj),
+    outputs: outputsOf(obj),
     ...(clusterId ? { clusterId } : {}),
   });
   /** The graph id if the object is this cluster's (its marker names the cluster, and no other cluster id). */
   const ownId = (obj: Obj, ctx: Ctx, forAdopt = false): string | undefined => {
-    const m = parseMarker(obj.description);
+    const m = parseMarker(str(obj.description));
     if (!m || m.cluster !== ctx.cluster) return undefined;
     const identity = forAdopt ? { ...ctx, otherClusters: 'refuse' as const } : ctx;
     return isOwnObject(identity, m.clusterId, `${spec.kind} ${obj.name}`) ? m.id : undefined;
@@ -105,7 +124,7 @@ export function defineHandler(spec: KindSpec): ResourceHandler<GceClients> {
       const out: LiveResource[] = [];
       for (const obj of items) {
         const id = ownId(obj, ctx);
-        if (id) out.push(toLive(obj, id, parseMarker(obj.description)?.clusterId));
+        if (id) out.push(toLive(obj, id, parseMarker(str(obj.description))?.clusterId));
       }
       return out;
     },
@@ -130,7 +149,7 @@ export function defineHandler(spec: KindSpec): ResourceHandler<GceClients> {
         if (classifyGceError(err) === 'not-found') throw new GceEventualConsistencyError(`${spec.kind} ${name} not visible yet`, { cause: err });
         throw err;
       }
-      return { cloudId: String(obj.selfLink ?? name), outputs: spec.outputs(obj) };
+      return { cloudId: String(obj.selfLink ?? name), outputs: outputsOf(obj) };
     },
     update: spec.update
       ? async (node, fields, cur, changes, ctx) => {
@@ -138,7 +157,7 @@ export function defineHandler(spec: KindSpec): ResourceHandler<GceClients> {
           const where = spec.scope === 'region' ? { region: fields.region } : spec.scope === 'zone' ? { zone: fields.zone } : {};
           await spec.update!(node, fields, cur, changes, ctx, { project: ctx.clients.settings.project, ...where, [spec.param]: name });
           const obj = await get(ctx, name, where);
-          return { cloudId: String(obj.selfLink ?? name), outputs: spec.outputs(obj) };
+          return { cloudId: String(obj.selfLink ?? name), outputs: outputsOf(obj) };
         }
       : undefined,
     async delete(cur, ctx) {

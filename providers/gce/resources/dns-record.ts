@@ -30,6 +30,18 @@ interface ManagedZone {
   visibility?: string;
 }
 
+/** One page of a Cloud DNS list: its items under the collection's key (`rrsets`, `managedZones`). */
+interface DnsPage {
+  nextPageToken?: string;
+  [key: string]: unknown;
+}
+
+/** A Cloud DNS change, as far as waiting for it goes. */
+interface DnsChange {
+  id: string;
+  status?: string;
+}
+
 /** Bounds: pages of one list, attempts of a change that races with someone else's. */
 const MAX_PAGES = 100;
 const MAX_ATTEMPTS = 3;
@@ -38,7 +50,7 @@ async function listAll<T>(api: GceApi, service: DnsService, path: string, key: s
   const out: T[] = [];
   let pageToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const res = await api.dns(service, 'list', { path, query: { ...query, pageToken } }, signal);
+    const res = await api.dns<DnsPage>(service, 'list', { path, query: { ...query, pageToken } }, signal);
     out.push(...((res[key] ?? []) as T[]));
     pageToken = res.nextPageToken || undefined;
     if (!pageToken) return out;
@@ -76,12 +88,12 @@ async function recordSets(ctx: Ctx, managedZone: string, name: string, type: str
 async function change(ctx: Ctx, managedZone: string, body: { additions?: RecordSet[]; deletions?: RecordSet[] }): Promise<void> {
   const { api } = ctx.clients;
   const path = `managedZones/${encodeURIComponent(managedZone)}/changes`;
-  let res = await api.dns('changes', 'create', { method: 'POST', path, body }, ctx.signal);
+  let res = await api.dns<DnsChange>('changes', 'create', { method: 'POST', path, body }, ctx.signal);
   const deadline = Date.now() + 15 * 60_000;
   for (let round = 1; res.status !== 'done'; round++) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for Cloud DNS change ${res.id} in zone ${managedZone}`);
     await sleep(Math.min(2000, 100 * round), ctx.signal);
-    res = await api.dns('changes', 'get', { path: `${path}/${encodeURIComponent(res.id)}` }, ctx.signal);
+    res = await api.dns<DnsChange>('changes', 'get', { path: `${path}/${encodeURIComponent(res.id)}` }, ctx.signal);
   }
 }
 

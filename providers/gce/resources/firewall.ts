@@ -1,4 +1,4 @@
-import { compact, defineHandler, sameSet, tfName } from './common.js';
+import { compact, defineHandler, repeated, sameSet, tfName } from './common.js';
 
 type Rule = { IPProtocol: string; ports?: string[] };
 
@@ -18,7 +18,7 @@ export const firewallHandler = defineHandler({
       direction: o.direction,
       priority: o.priority,
       sourceRanges: o.sourceRanges,
-      allowed: (o.allowed ?? []).map((r: Rule) => compact({ IPProtocol: r.IPProtocol, ports: r.ports })),
+      allowed: repeated<Rule>(o.allowed).map((r) => compact({ IPProtocol: r.IPProtocol, ports: r.ports })),
       targetTags: o.targetTags,
     }),
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name }),

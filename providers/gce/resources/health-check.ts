@@ -1,4 +1,4 @@
-import { compact, defineHandler, lastSegment, tfName, objectField } from './common.js';
+import { child, compact, defineHandler, lastSegment, tfName, objectField } from './common.js';
 
 export const healthCheckHandler = defineHandler({
   kind: 'health-check',
@@ -21,7 +21,7 @@ export const healthCheckHandler = defineHandler({
       description: o.description,
       region: lastSegment(o.region),
       type: o.type,
-      httpsHealthCheck: o.httpsHealthCheck ? compact({ port: o.httpsHealthCheck.port, requestPath: o.httpsHealthCheck.requestPath }) : undefined,
+      httpsHealthCheck: o.httpsHealthCheck ? compact({ port: child(o.httpsHealthCheck)?.port, requestPath: child(o.httpsHealthCheck)?.requestPath }) : undefined,
       checkIntervalSec: o.checkIntervalSec,
       timeoutSec: o.timeoutSec,
       healthyThreshold: o.healthyThreshold,

@@ -1,7 +1,7 @@
 // Zonal managed instance groups. Resizing and switching to a new template are in-place updates; instances are
 // replaced onto a new template by `rolling-update`, not here (the update policy is OPPORTUNISTIC).
 
-import { compact, defineHandler, lastSegment, tfName } from './common.js';
+import { compact, defineHandler, lastSegment, repeated, tfName } from './common.js';
 
 type NamedPort = { name: string; port: number };
 
@@ -22,7 +22,7 @@ export const instanceGroupHandler = defineHandler({
   fields: (o) => ({
     ...compact({ name: o.name, description: o.description, zone: lastSegment(o.zone), baseInstanceName: o.baseInstanceName, instanceTemplate: o.instanceTemplate }),
     targetSize: Number(o.targetSize ?? 0),
-    namedPorts: (o.namedPorts ?? []).map((p: NamedPort) => ({ name: p.name, port: Number(p.port) })),
+    namedPorts: repeated<NamedPort>(o.namedPorts).map((p) => ({ name: p.name, port: Number(p.port) })),
   }),
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name, instanceGroup: o.instanceGroup }),
   async update(_node, f, _live, changes, ctx, where) {

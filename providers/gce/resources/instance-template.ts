@@ -17,6 +17,20 @@ const metadataItems = (f: ResolvedFields) => [
 /** Spot VMs must not restart on their own and stop on maintenance; a reclaimed one is deleted and its group recreates it. */
 const SPOT_SCHEDULING = { provisioningModel: 'SPOT', automaticRestart: false, onHostMaintenance: 'TERMINATE', instanceTerminationAction: 'DELETE' };
 
+/** The parts of a live template's `properties` that fields() reads (the API answers absent ones with null or []). */
+interface TemplateProperties {
+  machineType?: string | null;
+  canIpForward?: boolean | null;
+  tags?: { items?: string[] | null } | null;
+  labels?: Record<string, string> | null;
+  disks?: { initializeParams?: { sourceImage?: string | null; diskSizeGb?: string | number | null; diskType?: string | null } | null }[] | null;
+  networkInterfaces?: { network?: string | null; subnetwork?: string | null; accessConfigs?: unknown[] | null }[] | null;
+  metadata?: { items?: { key: string; value: string }[] | null } | null;
+  shieldedInstanceConfig?: { enableSecureBoot?: boolean | null; enableVtpm?: boolean | null; enableIntegrityMonitoring?: boolean | null } | null;
+  serviceAccounts?: { email?: string | null; scopes?: string[] | null }[] | null;
+  scheduling?: { provisioningModel?: string | null } | null;
+}
+
 export const instanceTemplateHandler = defineHandler({
   kind: 'instance-template',
   service: 'instanceTemplates',
@@ -42,10 +56,10 @@ export const instanceTemplateHandler = defineHandler({
     },
   }),
   fields: (o) => {
-    const p = o.properties ?? {};
+    const p = (o.properties ?? {}) as TemplateProperties;
     const disk = p.disks?.[0]?.initializeParams ?? {};
     const nic = p.networkInterfaces?.[0] ?? {};
-    const meta = new Map<string, string>((p.metadata?.items ?? []).map((i: { key: string; value: string }) => [i.key, i.value]));
+    const meta = new Map<string, string>((p.metadata?.items ?? []).map((i): [string, string] => [i.key, i.value]));
     const sic = p.shieldedInstanceConfig;
     return compact({
       name: o.name,

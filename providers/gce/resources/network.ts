@@ -1,4 +1,4 @@
-import { compact, defineHandler, tfName } from './common.js';
+import { child, compact, defineHandler, tfName } from './common.js';
 
 export const networkHandler = defineHandler({
   kind: 'network',
@@ -8,7 +8,7 @@ export const networkHandler = defineHandler({
   bodyParam: 'networkResource',
   immutable: ['name', 'autoCreateSubnetworks', 'mtu'],
   body: (f) => ({ autoCreateSubnetworks: f.autoCreateSubnetworks, routingConfig: { routingMode: f.routingMode }, mtu: f.mtu }),
-  fields: (o) => compact({ name: o.name, description: o.description, autoCreateSubnetworks: o.autoCreateSubnetworks ?? false, routingMode: o.routingConfig?.routingMode, mtu: o.mtu }),
+  fields: (o) => compact({ name: o.name, description: o.description, autoCreateSubnetworks: o.autoCreateSubnetworks ?? false, routingMode: child(o.routingConfig)?.routingMode, mtu: o.mtu }),
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name }),
   async update(_node, f, _live, _changes, ctx, where) {
     await ctx.clients.api.mutate('networks', 'patch', { ...where, networkResource: { routingConfig: { routingMode: f.routingMode }, description: f.description } }, ctx.signal);

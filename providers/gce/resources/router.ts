@@ -5,9 +5,7 @@
 // compares only the fields k8sup sets.
 
 import { ref, type TerraformBlock } from '../../../src/core/resource.js';
-import { compact, defineHandler, lastSegment, tfName } from './common.js';
-
-type Obj = Record<string, any>;
+import { compact, defineHandler, lastSegment, repeated, tfName, type Obj } from './common.js';
 
 /** The NAT fields k8sup sets, in the shape the model uses (and the API takes). */
 function natFields(nat: Obj): Obj {
@@ -15,7 +13,7 @@ function natFields(nat: Obj): Obj {
     name: nat.name,
     natIpAllocateOption: nat.natIpAllocateOption,
     sourceSubnetworkIpRangesToNat: nat.sourceSubnetworkIpRangesToNat,
-    subnetworks: (nat.subnetworks ?? []).map((s: Obj) => ({ name: s.name, sourceIpRangesToNat: [...(s.sourceIpRangesToNat ?? [])] })),
+    subnetworks: repeated(nat.subnetworks).map((s) => ({ name: s.name, sourceIpRangesToNat: [...repeated(s.sourceIpRangesToNat)] })),
   });
 }
 
@@ -27,14 +25,14 @@ export const routerHandler = defineHandler({
   bodyParam: 'routerResource',
   immutable: ['name', 'region', 'network'],
   body: (f) => ({ network: f.network, nats: ((f.nats ?? []) as Obj[]).map(natFields) }),
-  fields: (o) => compact({ name: o.name, description: o.description, region: lastSegment(o.region), network: o.network, nats: (o.nats ?? []).map(natFields) }),
+  fields: (o) => compact({ name: o.name, description: o.description, region: lastSegment(o.region), network: o.network, nats: repeated(o.nats).map(natFields) }),
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name }),
   async update(_node, f, _live, _changes, ctx, where) {
     // patch replaces the whole `nats` list: what the model says is what the router then has.
     await ctx.clients.api.mutate('routers', 'patch', { ...where, routerResource: { nats: ((f.nats ?? []) as Obj[]).map(natFields) } }, ctx.signal);
   },
   terraform: (node) => {
-    const f = node.fields as Record<string, any>;
+    const f = node.fields;
     const name = tfName(node.id);
     const blocks: TerraformBlock[] = [{ type: 'google_compute_router', name, body: { name: f.name, description: f.description, region: f.region, network: f.network } }];
     ((f.nats ?? []) as Obj[]).forEach((nat, i) => {
@@ -47,7 +45,7 @@ export const routerHandler = defineHandler({
           region: f.region,
           nat_ip_allocate_option: nat.natIpAllocateOption,
           source_subnetwork_ip_ranges_to_nat: nat.sourceSubnetworkIpRangesToNat,
-          subnetwork: (nat.subnetworks ?? []).map((s: Obj) => ({ name: s.name, source_ip_ranges_to_nat: s.sourceIpRangesToNat })),
+          subnetwork: repeated(nat.subnetworks).map((s) => ({ name: s.name, source_ip_ranges_to_nat: s.sourceIpRangesToNat })),
         },
       });
     });

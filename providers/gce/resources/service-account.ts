@@ -37,7 +37,7 @@ export const serviceAccountHandler: ResourceHandler<GceClients> = {
     const out: LiveResource[] = [];
     let pageToken: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const res = await ctx.clients.api.iam('serviceAccounts', 'list', { path: 'serviceAccounts', query: { pageSize: '100', pageToken } }, ctx.signal);
+      const res = await ctx.clients.api.iam<{ accounts?: ServiceAccount[]; nextPageToken?: string }>('serviceAccounts', 'list', { path: 'serviceAccounts', query: { pageSize: '100', pageToken } }, ctx.signal);
       for (const sa of (res.accounts ?? []) as ServiceAccount[]) {
         const id = ownedId(sa.description, ctx.cluster);
         if (!id) continue;
