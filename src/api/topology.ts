@@ -5,7 +5,6 @@
 import type { CloudFacts } from '../core/provider.js';
 import { API_LOAD_BALANCER_TYPES, NAT_MODES, TOPOLOGIES, type Cluster } from './types.js';
 
-
 /** The cluster's topology with the default filled in (clusters made before topologies are public). */
 export const topologyOf = (c: Cluster) => c.spec.topology ?? 'public';
 /** Whether the cluster brings its own network (spec.networking.networkId). */
