@@ -15,7 +15,7 @@
 
 import type { FieldChange, Fields, LiveResource, Ref, ResolvedFields, ResourceHandler, ResourceNode, TerraformBlock } from '../../../src/core/resource.js';
 import type { AwsClients, AwsService } from '../clients.js';
-import { TAG_CLUSTER_ID } from '../model/names.js';
+import { TAG_CLUSTER_ID, TAG_ID } from '../model/names.js';
 import { isOurs, ownedId, tagsEqual, tfName, type Ctx, type Tags } from './common.js';
 
 /** A reference to an output of type T of another resource (resolved at apply time). */
@@ -145,8 +145,10 @@ export function defineHandler<F extends object, O extends Outputs, Obj>(spec: Aw
     return { id, kind, cloudId: spec.cloudId(obj), fields: spec.fields(obj, ctx), outputs: spec.outputs(obj), ...(clusterId ? { clusterId } : {}) };
   };
   const result = (obj: Obj) => ({ cloudId: spec.cloudId(obj), outputs: spec.outputs(obj) });
+  // The graph id is checked here, not only in describe's filter: not every endpoint applies a second tag filter
+  // (moto ignores it for NAT gateways), and a repeated create must find its own object, never a sibling's.
   const find = async (ctx: Ctx, f: F, node: ResourceNode): Promise<Obj | undefined> =>
-    spec.adopt.find ? spec.adopt.find(ctx, f, node) : (await spec.describe(ctx, node.id))[0];
+    spec.adopt.find ? spec.adopt.find(ctx, f, node) : (await spec.describe(ctx, node.id)).find((o) => spec.tags(o)[TAG_ID] === node.id);
 
   return {
     kind,

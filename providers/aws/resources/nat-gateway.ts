@@ -5,7 +5,6 @@
 import type { NatGateway } from '@aws-sdk/client-ec2';
 import { clusterFilter, creating, ec2Retag, paginate, tagMap, tagSpec, waitUntil, type Ctx, type Tags } from './common.js';
 import { defineHandler, defineKind } from './define.js';
-import { TAG_ID } from '../model/names.js';
 
 export interface NatGatewayFields {
   subnetId: string;
@@ -26,12 +25,10 @@ export const natGatewayHandler = defineHandler({
   kind: natGateway,
   service: 'ec2',
   immutable: ['subnetId', 'allocationId'],
-  // Deleted gateways stay visible for a while: they are not the cluster's any more. The graph id is also checked
-  // here: not every endpoint applies a second tag filter to NAT gateways (moto does not), and a repeated create must
-  // find its own gateway, not a sibling's.
+  // Deleted gateways stay visible for a while: they are not the cluster's any more.
   describe: async (ctx, id) =>
     (await paginate(ctx.clients.ec2, 'DescribeNatGateways', { Filter: clusterFilter(ctx.cluster, id) }, 'NatGateways')).filter(
-      (n): n is LiveNat => !!n.NatGatewayId && !GONE.has(String(n.State)) && (id === undefined || tagMap(n.Tags)[TAG_ID] === id),
+      (n): n is LiveNat => !!n.NatGatewayId && !GONE.has(String(n.State)),
     ),
   tags: (n) => tagMap(n.Tags),
   cloudId: (n) => n.NatGatewayId,
