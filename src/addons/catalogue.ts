@@ -2,6 +2,8 @@
 // and images). spec.addons turns addons on or off; a version other than the pinned one is refused, since k8sup only
 // ships the manifest it has reviewed for it. Images are pinned by tag, and by digest only where the upstream project
 // publishes one (none of the addons here does: see docs/addons.md). Manifests are templates/addons/<name>.yaml.
+// Addons that only make sense on one cloud (its cloud-controller-manager, its CSI driver) are declared by that cloud,
+// in providers/<cloud>/addons.ts through CloudFacts.addons, so that nothing here names a cloud.
 
 
 export interface AddonImage {
@@ -22,11 +24,10 @@ export interface AddonDefinition {
   name: string;
   version: string;
   description: string;
-  /** Providers it applies to; every provider when absent. */
-  providers?: string[];
   /** On unless spec.addons turns it off. */
   defaultEnabled: boolean;
-  image: AddonImage;
+  /** Its images, by the name its template uses for each ({{image}} for the one image of a single-image addon). */
+  images: Record<string, AddonImage>;
   /** What it may do in the cluster (docs/addons.md lists the same). */
   permissions: string;
   workloads: AddonWorkload[];
@@ -34,13 +35,14 @@ export interface AddonDefinition {
   source: string;
 }
 
+/** The addons of every cloud. */
 export const ADDONS: readonly AddonDefinition[] = [
   {
     name: 'metrics-server',
     version: 'v0.7.2',
     description: 'resource metrics (metrics.k8s.io) for kubectl top and HorizontalPodAutoscalers',
     defaultEnabled: true,
-    image: { repository: 'registry.k8s.io/metrics-server/metrics-server', tag: 'v0.7.2' },
+    images: { image: { repository: 'registry.k8s.io/metrics-server/metrics-server', tag: 'v0.7.2' } },
     permissions: 'reads pods and nodes, nodes/metrics (kubelet), the extension-apiserver-authentication ConfigMap; auth-delegator (token and access reviews); serves metrics.k8s.io/v1beta1',
     workloads: [{ kind: 'Deployment', namespace: 'kube-system', name: 'metrics-server' }],
     source: 'kubernetes-sigs/metrics-server release v0.7.2 (manifests/base, release image registry.k8s.io/metrics-server/metrics-server:v0.7.2)',

@@ -6,6 +6,7 @@ import type { Cluster } from '../api/types.js';
 import type { FieldIssue } from '../core/errors.js';
 import { loadTemplate, renderTemplate } from '../bootstrap/template.js';
 import { yamlQuote } from '../bootstrap/quote.js';
+import { allClouds, cloudFacts } from '../../providers/facts.js';
 import { ADDONS, imageReference, type AddonDefinition } from './catalogue.js';
 
 export { ADDONS, imageReference, type AddonDefinition, type AddonImage, type AddonWorkload } from './catalogue.js';
@@ -17,10 +18,20 @@ export interface ResolvedAddon {
   from: 'default' | 'spec';
 }
 
-/** Every catalogue addon of the cluster's provider, on or off. */
+/** The addons a cluster on this cloud can run: the catalogue's, then the cloud's own (CloudFacts.addons). */
+export function addonsOf(cloud: string): AddonDefinition[] {
+  return [...ADDONS, ...(cloudFacts(cloud)?.addons ?? [])];
+}
+
+/** Every addon of every cloud (tests, docs). */
+export function everyAddon(): AddonDefinition[] {
+  return [...ADDONS, ...allClouds().flatMap((c) => c.addons ?? [])];
+}
+
+/** Every addon of the cluster's cloud, on or off. */
 export function resolveAddons(cluster: Cluster): ResolvedAddon[] {
   const requested = new Map(Object.entries(cluster.spec.addons ?? {}));
-  return ADDONS.filter((d) => (d.providers?.some((p) => p === cluster.spec.cloud) ?? true)).map((definition) => {
+  return addonsOf(cluster.spec.cloud).map((definition) => {
     const r = requested.get(definition.name);
     return r?.enabled === undefined ? { definition, enabled: definition.defaultEnabled, from: 'default' } : { definition, enabled: r.enabled, from: 'spec' };
   });
@@ -35,7 +46,8 @@ export function enabledAddons(cluster: Cluster): AddonDefinition[] {
  * (spec.assets.containerRegistry, docs/airgap.md).
  */
 export function renderAddonManifest(addon: AddonDefinition, pullFrom: (image: string) => string = (image) => image): string {
-  return renderTemplate(loadTemplate(`addons/${addon.name}.yaml`), { version: addon.version, image: pullFrom(imageReference(addon.image)) }, yamlQuote, `addons/${addon.name}.yaml`);
+  const images = Object.fromEntries(Object.entries(addon.images).map(([name, image]) => [name, pullFrom(imageReference(image))]));
+  return renderTemplate(loadTemplate(`addons/${addon.name}.yaml`), { version: addon.version, ...images }, yamlQuote, `addons/${addon.name}.yaml`);
 }
 
 /** spec.addons: known names, for this provider, at the pinned version. */
@@ -43,12 +55,13 @@ export function addonIssues(cluster: Cluster): FieldIssue[] {
   const issues: FieldIssue[] = [];
   for (const [name, a] of Object.entries(cluster.spec.addons ?? {})) {
     const path = `spec.addons.${name}`;
-    const def = ADDONS.find((d) => d.name === name);
+    const available = addonsOf(cluster.spec.cloud);
+    const def = available.find((d) => d.name === name);
     if (!def) {
-      issues.push({ path, message: `unknown addon "${name}" (known: ${ADDONS.map((d) => d.name).join(', ')})` });
+      const elsewhere = allClouds().filter((c) => c.addons?.some((d) => d.name === name)).map((c) => c.name);
+      issues.push({ path, message: elsewhere.length > 0 ? `"${name}" is not available on ${cluster.spec.cloud} (only ${elsewhere.join(', ')})` : `unknown addon "${name}" (known: ${available.map((d) => d.name).join(', ')})` });
       continue;
     }
-    if (def.providers && !def.providers.some((p) => p === cluster.spec.cloud)) issues.push({ path, message: `"${name}" is not available on ${cluster.spec.cloud} (only ${def.providers.join(', ')})` });
     if (a.version !== undefined && a.version !== def.version) {
       issues.push({ path: `${path}.version`, message: `k8sup pins ${name} ${def.version}, not ${a.version} (drop the field, or use ${def.version})` });
     }

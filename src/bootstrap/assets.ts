@@ -90,7 +90,7 @@ export function clusterAssets(cluster: Cluster): ClusterAssets {
     image('coredns', 'registry.k8s.io/coredns/coredns', kubeadmNote),
     image('pause', pauseImageFor(v)),
     // The addons the first control plane applies (docs/addons.md).
-    ...enabledAddons(cluster).map((a) => image(a.name, imageReference(a.image))),
+    ...enabledAddons(cluster).flatMap((a) => Object.values(a.images).map((i) => image(a.name, imageReference(i)))),
   ];
   const cniImages = CNI_IMAGES[`${cni}@${pin.version}`];
   if (cniImages) images.push(...cniImages.images.map((ref) => image(cni, ref, ref.includes(':') ? undefined : cniImages.note)));

@@ -17,7 +17,7 @@ export default async function getAddons(ctx: CliContext, args: string[], opts: R
   const name = ctx.clusterName(args[0]);
   const cs = new ClusterStore(await ctx.openStore(), name);
   const { cluster } = await readSpec(cs, name);
-  const images = new Map(resolveAddons(cluster).map((a) => [a.definition.name, imageReference(a.definition.image)]));
+  const images = new Map(resolveAddons(cluster).map((a) => [a.definition.name, Object.values(a.definition.images).map(imageReference).join(' ')]));
   const { addonStatusRows, readAddonWorkload } = await import('../validate/addons.js');
 
   let live: Map<string, Awaited<ReturnType<typeof readAddonWorkload>>[]> | undefined;

@@ -1,6 +1,7 @@
 // What a cloud provider plugin offers the engine and the CLI. Providers live in providers/<name>/index.ts and
 // are loaded lazily through providers/index.ts so that `k8sup version` never loads a cloud SDK.
 
+import type { AddonDefinition } from '../addons/catalogue.js';
 import type { Cluster } from '../api/types.js';
 import type { BootstrapProvider } from '../bootstrap/types.js';
 import type { ClusterPki } from '../pki/cluster-pki.js';
@@ -45,6 +46,8 @@ export interface CloudFacts {
   volumeTypes?: readonly string[];
   /** The network topologies it takes (spec.topology, spec.bastion, an existing network); absent: none of them. */
   topology?: TopologyFacts;
+  /** Addons only this cloud has (its cloud-controller-manager, CSI driver), besides src/addons/catalogue.ts. */
+  addons?: readonly AddonDefinition[];
   /** `delete cluster NAME --cloud` without a state: what the scope needs besides --region. */
   orphanScope?: { exampleRegion: string; needsProject: boolean };
 }

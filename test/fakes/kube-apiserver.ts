@@ -584,7 +584,7 @@ export function healthyClusterState(cluster: Cluster): FakeClusterState {
       const host = dnsHosts[0];
       state.add('pods', buildPod({
         namespace: w.namespace, name: `${w.name}-${suffix(`${w.name}-rs`, 10)}-${suffix(`${w.name}-0`)}`, labels, nodeName: host.name, hostIP: host.ip,
-        priorityClassName: 'system-cluster-critical', image: imageReference(addon.image), container: addon.name,
+        priorityClassName: 'system-cluster-critical', image: imageReference(Object.values(addon.images)[0]), container: addon.name,
         owner: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${w.name}-${suffix(`${w.name}-rs`, 10)}` },
       }));
       if (w.kind === 'DaemonSet') state.add('daemonsets', buildDaemonSet(w.namespace, w.name, labels, seeds.length));
