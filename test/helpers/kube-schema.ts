@@ -15,9 +15,6 @@
 // kubeadm, kubelet, kube-proxy, audit and encryption configuration are not API objects: they are not in the OpenAPI
 // spec, so only their apiVersion and kind are checked (CONFIG_KINDS).
 
-import * as models133 from 'k8s-models-1.33/dist/gen/models/all.js';
-import * as models134 from 'k8s-models-1.34/dist/gen/models/all.js';
-
 interface AttributeType {
   baseName: string;
   type: string;
@@ -32,15 +29,32 @@ export interface SchemaSource {
   fields: string;
   /** The Kubernetes version whose OpenAPI spec the value checks (required, types, enums) come from. */
   values: string;
-  models: Models;
+  /** The client release generated from `fields` (a devDependency alias of @kubernetes/client-node). */
+  modelsPackage: string;
 }
 
 /** Which published schema checks each supported minor (a new minor in src/api/version.ts needs a row here). */
 export const SCHEMA_OF_MINOR: Readonly<Record<number, SchemaSource>> = {
-  33: { fields: '1.33.0', values: '1.33.0', models: models133 },
-  34: { fields: '1.34.0', values: '1.33.0', models: models134 },
-  35: { fields: '1.34.0', values: '1.33.0', models: models134 },
+  33: { fields: '1.33.0', values: '1.33.0', modelsPackage: 'k8s-models-1.33' },
+  34: { fields: '1.34.0', values: '1.33.0', modelsPackage: 'k8s-models-1.34' },
+  35: { fields: '1.34.0', values: '1.33.0', modelsPackage: 'k8s-models-1.34' },
 };
+
+const loadedModels = new Map<string, Promise<Models>>();
+
+/**
+ * The client's model classes, loaded on first use (about a second each). Imported by a computed name so that tsc does
+ * not read the thousands of declaration files of each release.
+ */
+function modelsOf(source: SchemaSource): Promise<Models> {
+  let models = loadedModels.get(source.modelsPackage);
+  if (!models) {
+    const specifier = `${source.modelsPackage}/dist/gen/models/all.js`;
+    models = import(specifier) as Promise<Models>;
+    loadedModels.set(source.modelsPackage, models);
+  }
+  return models;
+}
 
 /** Configuration files k8sup writes that look like API objects but are not served by the API (no OpenAPI schema). */
 export const CONFIG_KINDS: Readonly<Record<string, readonly string[]>> = {
@@ -151,11 +165,12 @@ export async function schemaErrors(object: unknown, minor: number): Promise<stri
   const { apiVersion, kind } = object;
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return ['apiVersion and kind must be strings'];
   if (isConfigKind(apiVersion, kind)) return [];
-  const name = modelName(source.models, apiVersion, kind);
+  const models = await modelsOf(source);
+  const name = modelName(models, apiVersion, kind);
   const cls = await valueModel(apiVersion, kind);
   if (name === undefined || cls === null) return [`${apiVersion} ${kind} is not in the Kubernetes ${source.fields} OpenAPI spec`];
   const errors: string[] = [];
-  fieldErrors(source.models, object, name, '', errors);
+  fieldErrors(models, object, name, '', errors);
   errors.push(...valueErrors(cls, object));
   return errors;
 }
