@@ -14,7 +14,7 @@ import { KUBERNETES_RELEASES, SUPPORTED_KUBERNETES_MINORS } from '../../src/api/
 import { renderBootstrapScript } from '../../src/bootstrap/index.js';
 import { KUBE_VIP } from '../../src/bootstrap/versions.js';
 import { generateEncryptionConfig } from '../../src/pki/encryption-config.js';
-import { PROVIDERS, ROLES, testCluster, testInput, withEverySetting } from '../helpers/bootstrap-fixtures.js';
+import { AIRGAP_ASSETS, PROVIDERS, ROLES, testCluster, testInput, withEverySetting } from '../helpers/bootstrap-fixtures.js';
 import { CONFIG_KINDS, SCHEMA_OF_MINOR, floatingImageProblem, imagesIn, isConfigKind, schemaErrors } from '../helpers/kube-schema.js';
 
 interface Rendered {
@@ -45,8 +45,8 @@ function yamlFilesOf(script: string): { path: string; body: string }[] {
 }
 
 /** A cluster on `cloud` at `version` with every setting and every addon the cloud offers on, metal with kube-vip. */
-function everythingOn(cloud: (typeof PROVIDERS)[number], version: string) {
-  const cluster = withEverySetting(testCluster({ provider: cloud, version }));
+function everythingOn(cloud: (typeof PROVIDERS)[number], version: string, assets?: typeof AIRGAP_ASSETS) {
+  const cluster = withEverySetting(testCluster({ provider: cloud, version, assets }));
   cluster.spec.addons = Object.fromEntries(addonsOf(cloud).map((a) => [a.name, { enabled: true }]));
   if (cloud === 'metal') cluster.spec.api.vip = '10.0.0.100';
   return cluster;
@@ -62,6 +62,10 @@ function renderedFor(minor: number): Rendered[] {
       for (const file of yamlFilesOf(script)) rendered.push(...objectsOf(file.body, `${cloud} ${role} ${file.path}`));
     }
   }
+  // Air-gapped, every image is pulled from spec.assets.containerRegistry: those references must be pinned too.
+  const airgapped = everythingOn('aws', version, AIRGAP_ASSETS);
+  const airgapScript = renderBootstrapScript({ ...testInput('aws', 'control-plane-init', { version, assets: AIRGAP_ASSETS }), cluster: airgapped });
+  for (const file of yamlFilesOf(airgapScript)) rendered.push(...objectsOf(file.body, `aws airgapped ${file.path}`));
   for (const addon of everyAddon()) rendered.push(...objectsOf(renderAddonManifest(addon), `addon ${addon.name}`));
   rendered.push(...objectsOf(generateEncryptionConfig(), 'encryption config'));
   return rendered;
@@ -104,6 +108,7 @@ describe('every rendered manifest against the Kubernetes API schema', () => {
       ...Object.values(KUBERNETES_RELEASES).map((r) => r.pauseImage),
     ]);
     assert.ok(images.size >= 3);
+    assert.ok([...images].some((i) => i.startsWith(`${AIRGAP_ASSETS.containerRegistry}/`)), 'the air-gapped references are among them');
     assert.deepEqual([...images].map(floatingImageProblem).filter((p) => p !== null), []);
   });
 });
