@@ -166,6 +166,12 @@ describe('the schema check itself', () => {
     assert.deepEqual(await schemaErrors(withOverride, 34), []);
   });
 
+  test('a kind two groups share is checked against its own group (core v1 Event has neither `note` nor `reportingController`)', async () => {
+    const event = { metadata: { name: 'e', namespace: 'default' }, eventTime: '2026-12-01T00:00:00.000000Z', reportingController: 'k8sup', reportingInstance: 'k8sup-1', action: 'Apply', reason: 'Applied', note: 'applied' };
+    assert.deepEqual(await schemaErrors({ apiVersion: 'events.k8s.io/v1', kind: 'Event', ...event }, 34), []);
+    assert.deepEqual(await schemaErrors({ apiVersion: 'v1', kind: 'Event', involvedObject: {}, ...event }, 34), ['.reportingController: unknown field', '.note: unknown field']);
+  });
+
   test('configuration kinds pass on apiVersion/kind alone; anything else the API does not serve fails', async () => {
     assert.deepEqual(await schemaErrors({ apiVersion: 'audit.k8s.io/v1', kind: 'Policy', rules: [{ level: 'Metadata' }] }, 35), []);
     assert.deepEqual(await schemaErrors({ apiVersion: 'audit.k8s.io/v1beta1', kind: 'Policy' }, 35), ['audit.k8s.io/v1beta1 Policy is not in the Kubernetes 1.34.0 OpenAPI spec']);
