@@ -143,6 +143,12 @@ async function valueModel(apiVersion: string, kind: string): Promise<ValueModel 
   }
 }
 
+/** A JSON pointer (/spec/containers/0/name) as the field layer writes paths (.spec.containers[0].name). */
+function fieldPath(pointer: string): string {
+  const segments = pointer.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  return segments.map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('') || '.';
+}
+
 function valueErrors(cls: ValueModel, object: Record<string, unknown>): string[] {
   try {
     new cls(structuredClone(object)).validate();
@@ -150,7 +156,7 @@ function valueErrors(cls: ValueModel, object: Record<string, unknown>): string[]
   } catch (e) {
     const ajvErrors = (e as { errors?: AjvError[] }).errors;
     if (!Array.isArray(ajvErrors)) return [String(e)];
-    return ajvErrors.map((err) => `${err.instancePath.replaceAll('/', '.') || '.'}: ${err.message ?? 'invalid'}`);
+    return ajvErrors.map((err) => `${fieldPath(err.instancePath)}: ${err.message ?? 'invalid'}`);
   }
 }
 
