@@ -2,16 +2,14 @@
 
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withDefaults } from '../../src/api/defaults.js';
 import { renderTerraform } from '../../src/core/engine.js';
 import { provider } from '../../providers/aws/index.js';
 import { bundleOf } from '../helpers/loader.js';
+import { TERRAFORM, terraformValidate } from '../helpers/terraform.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), '../golden/aws');
 const inputs = { stateStore: 's3://k8sup-state/team', caCertPem: '', caCertHash: `sha256:${'ab'.repeat(32)}` };
@@ -110,30 +108,9 @@ test('nodes and joiners use the internal load balancer; the public one is only a
 });
 
 describe('aws terraform output with the real terraform binary and aws provider', () => {
-  const terraform = ['/usr/local/bin/terraform', '/usr/bin/terraform'].find((p) => existsSync(p));
-  const mirror = '/opt/tf-plugins';
-
-  for (const c of [ha, withSpot]) it(`${c.metadata.name} passes terraform validate (offline, provider from the filesystem mirror)`, { skip: terraform ? false : 'terraform not installed', timeout: 120_000 }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'k8sup-aws-tf-'));
-    try {
-      const mod = join(dir, 'module');
-      for (const [name, content] of Object.entries(render(c))) {
-        await mkdir(dirname(join(mod, name)), { recursive: true });
-        await writeFile(join(mod, name), content);
-      }
-      const cliConfig = join(dir, 'terraform.rc');
-      await writeFile(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path    = ${JSON.stringify(mirror)}\n    include = ["registry.terraform.io/*/*"]\n  }\n}\n`);
-      const env = {
-        ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: cliConfig, TF_DATA_DIR: join(dir, 'tf-data'), HOME: dir,
-        TF_PLUGIN_CACHE_DIR: '',
-      };
-      const run = (...args: string[]) => execFileSync(terraform!, [`-chdir=${mod}`, ...args], { env, encoding: 'utf8', timeout: 90_000, stdio: ['ignore', 'pipe', 'pipe'] });
-      run('init', '-backend=false', '-input=false', '-no-color');
-      const validation = JSON.parse(run('validate', '-json', '-no-color'));
-      assert.equal(validation.valid, true, JSON.stringify(validation.diagnostics, null, 2));
-      assert.equal(validation.warning_count, 0, JSON.stringify(validation.diagnostics, null, 2));
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  for (const c of [ha, withSpot]) it(`${c.metadata.name} passes terraform validate (offline, provider from the filesystem mirror)`, { skip: TERRAFORM ? false : 'terraform not installed', timeout: 120_000 }, async () => {
+    const validation = await terraformValidate(render(c));
+    assert.equal(validation.valid, true, JSON.stringify(validation.diagnostics, null, 2));
+    assert.equal(validation.warning_count, 0, JSON.stringify(validation.diagnostics, null, 2));
   });
 });

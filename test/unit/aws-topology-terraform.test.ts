@@ -4,14 +4,10 @@
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { withDefaults } from '../../src/api/defaults.js';
 import { renderTerraform } from '../../src/core/engine.js';
 import { provider } from '../../providers/aws/index.js';
+import { TERRAFORM, terraformValidate } from '../helpers/terraform.js';
 
 const inputs = { stateStore: 's3://k8sup-state/team', caCertPem: '', caCertHash: `sha256:${'ab'.repeat(32)}` };
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl a@b';
@@ -46,27 +42,11 @@ describe('aws terraform output of every topology', () => {
     assert.ok(tags.every((t) => t.key === 'kubernetes.io/cluster/topo.example.com' && t.value === 'shared'));
   });
 
-  const terraform = ['/usr/local/bin/terraform', '/usr/bin/terraform'].find((p) => existsSync(p));
   for (const [what, c] of TOPOLOGIES) {
-    it(`${what}: passes terraform validate (offline, provider from the filesystem mirror)`, { skip: terraform ? false : 'terraform not installed', timeout: 120_000 }, async () => {
-      const dir = await mkdtemp(join(tmpdir(), 'k8sup-aws-topology-tf-'));
-      try {
-        const mod = join(dir, 'module');
-        for (const [name, content] of Object.entries(render(c))) {
-          await mkdir(dirname(join(mod, name)), { recursive: true });
-          await writeFile(join(mod, name), content);
-        }
-        const cliConfig = join(dir, 'terraform.rc');
-        await writeFile(cliConfig, `provider_installation {\n  filesystem_mirror {\n    path    = "/opt/tf-plugins"\n    include = ["registry.terraform.io/*/*"]\n  }\n}\n`);
-        const env = { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: cliConfig, TF_DATA_DIR: join(dir, 'tf-data'), HOME: dir, TF_PLUGIN_CACHE_DIR: '' };
-        const run = (...args: string[]) => execFileSync(terraform!, [`-chdir=${mod}`, ...args], { env, encoding: 'utf8', timeout: 90_000, stdio: ['ignore', 'pipe', 'pipe'] });
-        run('init', '-backend=false', '-input=false', '-no-color');
-        const validation = JSON.parse(run('validate', '-json', '-no-color'));
-        assert.equal(validation.valid, true, JSON.stringify(validation.diagnostics, null, 2));
-        assert.equal(validation.warning_count, 0, JSON.stringify(validation.diagnostics, null, 2));
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+    it(`${what}: passes terraform validate (offline, provider from the filesystem mirror)`, { skip: TERRAFORM ? false : 'terraform not installed', timeout: 120_000 }, async () => {
+      const validation = await terraformValidate(render(c));
+      assert.equal(validation.valid, true, JSON.stringify(validation.diagnostics, null, 2));
+      assert.equal(validation.warning_count, 0, JSON.stringify(validation.diagnostics, null, 2));
     });
   }
 });
