@@ -10,6 +10,7 @@ import { InvalidInputError } from '../../src/core/errors.js';
 import type { BuildInputs } from '../../src/core/provider.js';
 import type { Fields, ResourceNode } from '../../src/core/resource.js';
 import { apiFrontEnd, controlPlaneEndpoint } from './front-end.js';
+import { registryAuthEntries } from '../../src/bootstrap/registries.js';
 
 export { controlPlaneEndpoint };
 import { hostName } from './hosts-file.js';
@@ -24,6 +25,12 @@ export function workerGroup(cluster: Cluster): string {
   return cluster.spec.nodeGroups[0]?.name ?? 'nodes';
 }
 
+/** The `registryCredentials` field of the kubeadm steps (`host=secret`), absent without credentials. */
+export function registryCredentialsField(cluster: Cluster): { registryCredentials?: string[] } {
+  const entries = registryAuthEntries(cluster.spec.assets?.registries ?? []);
+  return entries.length > 0 ? { registryCredentials: entries.map((e) => `${e.host}=${e.secret}`) } : {};
+}
+
 export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): ResourceNode[] {
   const hosts: HostSpec[] = cluster.spec.hosts ?? [];
   const controlPlanes = hosts.filter((h) => h.role === 'control-plane');
@@ -35,6 +42,9 @@ export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): Resource
     kubernetesVersion: cluster.spec.kubernetesVersion,
     apiEndpoint: controlPlaneEndpoint(cluster),
     caCertHash: inputs.caCertHash,
+    // Which registries pull with which secret (names only, never a credential): a change re-runs the bootstrap
+    // script on installed hosts (kubeadm.ts), which copies the credentials and rewrites containerd's drop-in.
+    ...registryCredentialsField(cluster),
   };
   // Recorded in the first control plane's marker, so a later run can tell the front end changed (connect refuses).
   const frontEnd = apiFrontEnd(cluster);
