@@ -25,10 +25,13 @@ export function workerGroup(cluster: Cluster): string {
   return cluster.spec.nodeGroups[0]?.name ?? 'nodes';
 }
 
-/** The `registryCredentials` field of the kubeadm steps (`host=secret`), absent without credentials. */
-export function registryCredentialsField(cluster: Cluster): { registryCredentials?: string[] } {
-  const entries = registryAuthEntries(cluster.spec.assets?.registries ?? []);
-  return entries.length > 0 ? { registryCredentials: entries.map((e) => `${e.host}=${e.secret}`) } : {};
+/**
+ * The `registryCredentials` field of the kubeadm steps (`host=secret`; empty without credentials). Always present, so
+ * the marker of an installed host records it and adding credentials later is a change (the diff skips fields a
+ * marker lacks).
+ */
+export function registryCredentialsField(cluster: Cluster): { registryCredentials: string[] } {
+  return { registryCredentials: registryAuthEntries(cluster.spec.assets?.registries ?? []).map((e) => `${e.host}=${e.secret}`) };
 }
 
 export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): ResourceNode[] {

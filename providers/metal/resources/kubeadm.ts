@@ -87,7 +87,8 @@ async function refreshBootstrap(ctx: Ctx, fields: ResolvedFields, kind: string, 
   const what = changes.some((ch) => ch.field === API_SERVERS) ? 'update HAProxy and keepalived' : 'update registry credentials';
   await timed(ctx, host, what, async () => {
     // Credentials taken out of the spec: their copies and containerd's drop-in go (config.toml stops importing it).
-    if (fields[REGISTRY_CREDENTIALS] === undefined && changes.some((ch) => ch.field === REGISTRY_CREDENTIALS)) {
+    const credentials = fields[REGISTRY_CREDENTIALS];
+    if (Array.isArray(credentials) && credentials.length === 0 && changes.some((ch) => ch.field === REGISTRY_CREDENTIALS)) {
       const P = ctx.clients.paths(host);
       await ctx.clients.run(host, `rm -rf "${P.registryCredentials}" "${P.containerdAuth}"`, { what: 'remove registry credentials', timeoutMs: 60_000 });
     }
