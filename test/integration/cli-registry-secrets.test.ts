@@ -144,6 +144,13 @@ describe('create secret registry (CLI on moto S3)', () => {
     outputs += again.stdout + again.stderr + other.stdout + other.stderr;
   });
 
+  it('a secret for a listed registry that does not use it yet is stored, with a warning saying what to set', async () => {
+    const r = await run(['create', 'secret', 'registry', 'mirror', '--name', NAME, '--registry', 'mirror.corp.example', '--username', 'pull', '--password-stdin'], 'mirror-password');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: spec\.assets\.registries\[1\] \(mirror\.corp\.example\) does not use it yet: set its credentials to \{secretRef: mirror\}/);
+    assert.ok((await bucket()).has(`${KEY_PREFIX}bootstrap/registry-credentials/mirror.toml`));
+  });
+
   it('the secret is in no output, user data or bundle — but in the credentials file the node assembles from the store', { timeout: 600_000 }, async () => {
     for (const args of [
       ['get', 'cluster', NAME, '-o', 'yaml'],
