@@ -117,7 +117,7 @@ export async function storeRegistrySecret(cs: ClusterStore, secret: string, cont
   if (current && current.data.toString('utf8') === content) return 'unchanged';
   if (current && !replace) {
     throw new InvalidInputError(`secret ${secret} of ${cs.cluster} exists with another credential`, {
-      hint: 'add --force to replace it; nodes running now keep the old one until they are replaced (k8sup rolling-update cluster --force)',
+      hint: `add --force to replace it (running nodes keep the old one until replaced), or store it as ${secret}-2 and point the secretRef at it (docs/airgap.md, "Rotating")`,
     });
   }
   await cs.putObject(key, content, current ? { ifMatch: current.version, secret: true } : { ifNoneMatch: true, secret: true });
