@@ -48,8 +48,10 @@ export default async function createSecret(ctx: CliContext, args: string[], opts
     const action = await storeRegistrySecret(cs, secret, content, opts.force === true);
     const what = { created: 'Stored', unchanged: 'Unchanged:', replaced: 'Replaced' }[action];
     ctx.io.emit({ code: 'secret.stored', level: 'info', message: `${what} registry secret ${secret} of ${name} (for ${host}).`, data: { cluster: name, secret, registry: host!, action } });
-    if (registry.credentials?.secretRef !== secret) {
-      ctx.io.emit({ code: 'note', level: 'warn', message: `spec.assets.registries[${index}] (${host}) does not use it yet: set its credentials to {secretRef: ${secret}} (${suggest(ctx, `edit cluster ${name}`)})`, data: {} });
+    const ref = registry.credentials?.secretRef;
+    if (ref !== secret) {
+      const now = ref === undefined ? 'does not use it yet' : `uses secret ${ref}, not this one`;
+      ctx.io.emit({ code: 'note', level: 'warn', message: `spec.assets.registries[${index}] (${host}) ${now}: set its credentials to {secretRef: ${secret}} (${suggest(ctx, `edit cluster ${name}`)})`, data: {} });
     } else {
       const command = suggest(ctx, action === 'replaced' ? `rolling-update cluster ${name} --force --yes` : `update cluster ${name} --yes`);
       ctx.io.emit({ code: 'next', level: 'info', message: action === 'replaced' ? `Nodes read it when they bootstrap; replace the running ones with: ${command}` : `Apply with: ${command}`, data: { command } });

@@ -24,8 +24,8 @@ export function registryEntry(cluster: Cluster, host: string): { index: number; 
 }
 
 /**
- * Refuses a secret that the spec cannot use: a bad name, a registry the spec does not list, or a registry whose
- * credentials already name another secret. Pure: it runs before anything is read from stdin or written.
+ * Refuses a secret that the spec cannot use: a bad name or a registry the spec does not list. Pure: it runs before
+ * anything is read from stdin or written.
  */
 export function checkSecretTarget(cluster: Cluster, secret: string, host: string | undefined): { index: number; registry: RegistrySpec } {
   const name = cluster.metadata.name;
@@ -46,12 +46,7 @@ export function checkSecretTarget(cluster: Cluster, secret: string, host: string
         : `add {host: ${host}, credentials: {secretRef: ${secret}}} to spec.assets.registries (k8sup edit cluster ${name})`,
     });
   }
-  const ref = entry.registry.credentials?.secretRef;
-  if (ref !== undefined && ref !== secret) {
-    throw new InvalidInputError(`spec.assets.registries[${entry.index}].credentials.secretRef of ${name} is ${ref}, not ${secret}`, {
-      hint: `name the secret ${ref}, or change the secretRef to ${secret} (k8sup edit cluster ${name})`,
-    });
-  }
+  // A registry whose secretRef names another secret is fine: storing the new one first is how credentials rotate.
   return entry;
 }
 

@@ -58,7 +58,9 @@ if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 REGISTRY_CREDENTIALS="${ROOT}/etc/k8sup/registry-credentials"
 mkdir -p "${REGISTRY_CREDENTIALS}"
 chmod 0700 "${REGISTRY_CREDENTIALS}"
+REGISTRY_CREDENTIAL_FILES=()
 registry_credential() {
+  REGISTRY_CREDENTIAL_FILES+=("$1.toml")
 {{#if cloud}}
   retry 10 "fetching registry credential $1" store_get "{{{credentialsFolder}}}$1.toml" "${REGISTRY_CREDENTIALS}/$1.toml" ||
     die "cannot fetch the registry credential $1 from the state store with this instance's identity"
@@ -79,6 +81,14 @@ write_file "${ROOT}"{{authDropIn}} 0600 < <(
 {{/each}}
 )
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+# Copies of secrets the spec no longer names (a rotation to a new name) do not stay behind.
+for credential_file in "${REGISTRY_CREDENTIALS}"/*.toml; do
+  [ -e "${credential_file}" ] || continue
+  case " ${REGISTRY_CREDENTIAL_FILES[*]} " in
+    *" ${credential_file##*/} "*) ;;
+    *) rm -f "${credential_file}" ;;
+  esac
+done
 {{/if}}
 if [ "${containerd_changed}" = 1 ]; then
   systemctl daemon-reload

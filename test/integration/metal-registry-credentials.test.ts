@@ -94,6 +94,22 @@ test('credentials added to an installed cluster: every host gets the credential 
   assert.equal(HOSTS.map(calls).join(''), before, 'the second run ran nothing on the hosts');
 });
 
+test('rotation to a new secret name: update re-runs the hosts, the drop-in holds the new credential, the old copy is gone', { timeout: 600_000 }, async () => {
+  const docker = join(dir, 'config-2.json');
+  writeFileSync(docker, JSON.stringify({ auths: { [HOST]: { username: 'robot', password: `${SECRET}-new` } } }));
+  const stored = await k8sup(['create', 'secret', 'registry', 'lab-2', '--name', NAME, '--registry', HOST, '--docker-config', docker]);
+  assert.equal(stored.code, 0, `${stored.stderr} ${stored.error?.message ?? ''}`);
+  await setAssets({ registries: [{ host: HOST, credentials: { secretRef: 'lab-2' } }] });
+  const r = await k8sup(['update', 'cluster', NAME, '--yes']);
+  assert.equal(r.code, 0, `${r.stderr} ${r.error?.message ?? ''}`);
+  for (const h of HOSTS) {
+    const auth = (parseToml(readFileSync(join(rootOf(h), CONTAINERD_AUTH_DROP_IN), 'utf8')) as Record<string, any>).plugins['io.containerd.cri.v1.images'].registry.configs[HOST].auth;
+    assert.deepEqual({ ...auth }, { username: 'robot', password: `${SECRET}-new` }, h);
+    assert.equal(existsSync(join(rootOf(h), 'etc/k8sup/registry-credentials/lab.toml')), false, `${h} keeps the old copy`);
+    assert.ok(existsSync(join(rootOf(h), 'etc/k8sup/registry-credentials/lab-2.toml')));
+  }
+});
+
 test('credentials taken out of the spec: the installed hosts re-run their script without them and lose the copies', { timeout: 600_000 }, async () => {
   await setAssets(undefined);
   const r = await k8sup(['update', 'cluster', NAME, '--yes']);
