@@ -55,6 +55,8 @@ export interface MetalSettings {
   acceptNew: boolean;
   remote: RemoteEnvironment;
   loadPki: () => Promise<PkiFile[]>;
+  /** Registry pull credentials (spec.assets.registries[].credentials) by secret name; default: none. */
+  loadRegistryCredentials?: () => Promise<{ secret: string; content: string }[]>;
   renderBootstrap: RenderBootstrap;
   /** The state store URL, for the bootstrap renderer (metal nodes never read the store themselves). */
   stateStoreUrl: string;
@@ -80,6 +82,7 @@ export class MetalClients {
   private token?: Promise<string>;
   private sshConfig?: ReturnType<typeof loadSshConfig>;
   private pki?: Promise<PkiFile[]>;
+  private credentials?: Promise<{ secret: string; content: string }[]>;
   private readonly byName: Map<string, HostSpec>;
   private readonly retired: Map<string, HostSpec>;
   private readonly retirements = new Map<string, Promise<void>>();
@@ -323,6 +326,12 @@ export class MetalClients {
         });
       }
     }
+  }
+
+  /** Registry credentials every host gets before its bootstrap script runs (read from the store once per run). */
+  registryCredentials(): Promise<{ secret: string; content: string }[]> {
+    this.credentials ??= this.settings.loadRegistryCredentials?.() ?? Promise.resolve([]);
+    return this.credentials;
   }
 
   controlPlanePki(): Promise<PkiFile[]> {

@@ -10,6 +10,7 @@ import { InvalidInputError } from '../../src/core/errors.js';
 import type { BuildInputs } from '../../src/core/provider.js';
 import type { Fields, ResourceNode } from '../../src/core/resource.js';
 import { apiFrontEnd, controlPlaneEndpoint } from './front-end.js';
+import { registryAuthEntries } from '../../src/bootstrap/registries.js';
 
 export { controlPlaneEndpoint };
 import { hostName } from './hosts-file.js';
@@ -24,6 +25,15 @@ export function workerGroup(cluster: Cluster): string {
   return cluster.spec.nodeGroups[0]?.name ?? 'nodes';
 }
 
+/**
+ * The `registryCredentials` field of the kubeadm steps (`host=secret`; empty without credentials). Always present, so
+ * the marker of an installed host records it and adding credentials later is a change (the diff skips fields a
+ * marker lacks).
+ */
+export function registryCredentialsField(cluster: Cluster): { registryCredentials: string[] } {
+  return { registryCredentials: registryAuthEntries(cluster.spec.assets?.registries ?? []).map((e) => `${e.host}=${e.secret}`) };
+}
+
 export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): ResourceNode[] {
   const hosts: HostSpec[] = cluster.spec.hosts ?? [];
   const controlPlanes = hosts.filter((h) => h.role === 'control-plane');
@@ -35,6 +45,9 @@ export function buildMetalGraph(cluster: Cluster, inputs: BuildInputs): Resource
     kubernetesVersion: cluster.spec.kubernetesVersion,
     apiEndpoint: controlPlaneEndpoint(cluster),
     caCertHash: inputs.caCertHash,
+    // Which registries pull with which secret (names only, never a credential): a change re-runs the bootstrap
+    // script on installed hosts (kubeadm.ts), which copies the credentials and rewrites containerd's drop-in.
+    ...registryCredentialsField(cluster),
   };
   // Recorded in the first control plane's marker, so a later run can tell the front end changed (connect refuses).
   const frontEnd = apiFrontEnd(cluster);

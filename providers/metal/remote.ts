@@ -39,6 +39,10 @@ export function remotePaths(root: string) {
     /** Where the bootstrap script expects a join token (`token=…`) on metal. */
     tokenFile: `${root}/etc/k8sup/bootstrap-token`,
     k8supEtc: `${root}/etc/k8sup`,
+    /** Registry pull credentials k8sup copies before each bootstrap run (the script assembles containerd's drop-in). */
+    registryCredentials: `${root}/etc/k8sup/registry-credentials`,
+    /** containerd's root-only drop-in with those credentials (src/bootstrap/registries.ts CONTAINERD_AUTH_DROP_IN). */
+    containerdAuth: `${root}/etc/containerd/conf.d/k8sup-registry-auth.toml`,
     cniConf: `${root}/etc/cni/net.d`,
     kubernetesEtc: `${root}/etc/kubernetes`,
   };

@@ -20,6 +20,10 @@ const ADMISSION_PLUGIN = /^[A-Z][A-Za-z]+$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const TAINT = /^([^=:\s]+)(=([^:\s]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
+/** A registry secret's name (`k8sup create secret registry NAME`): a DNS-1123 label, so it is a safe store key. */
+export function isSecretName(name: string | undefined): name is string {
+  return name !== undefined && name.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name);
+}
 /** host[:port][/path] as image references name a registry (no scheme). */
 const REGISTRY = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9._-]+)*$/;
 /** Label prefixes a kubelet may set on its own Node (the NodeRestriction admission plugin refuses the others). */
@@ -141,6 +145,8 @@ export function componentIssues(c: Cluster, cloud: CloudFacts | undefined): Fiel
       else if (seen.has(r.host)) add(`${p}.registries[${i}].host`, `${r.host} is listed twice`);
       seen.add(r.host);
       if (r.caCert !== undefined && !/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\s*$/.test(r.caCert.trim())) add(`${p}.registries[${i}].caCert`, 'must be a PEM certificate (-----BEGIN CERTIFICATE----- …)');
+      const ref = r.credentials?.secretRef;
+      if (r.credentials && !isSecretName(ref)) add(`${p}.registries[${i}].credentials.secretRef`, `"${ref ?? ''}" must be a secret name: lower-case letters, digits and "-", at most 63 (k8sup create secret registry NAME)`);
     });
   }
   return issues;

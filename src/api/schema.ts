@@ -54,7 +54,7 @@ const CLUSTER: ObjectShape = obj({
     hosts: list(HOST),
     assets: obj({
       baseURL: 'string?', registryMirror: 'string?', containerRegistry: 'string', fileRepository: 'string',
-      registries: list(obj({ host: 'string', caCert: 'string', insecureSkipVerify: 'boolean' })),
+      registries: list(obj({ host: 'string', caCert: 'string', insecureSkipVerify: 'boolean', credentials: obj({ secretRef: 'string' }) })),
       packageMirrors: obj({ apt: 'string', dnf: 'string' }),
     }),
     kubeAPIServer: obj({

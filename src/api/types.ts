@@ -141,6 +141,11 @@ export interface RegistrySpec {
   caCert?: string;
   /** Skip TLS verification (testing only). */
   insecureSkipVerify?: boolean;
+  /**
+   * Pull credentials: the name of a secret stored with `k8sup create secret registry` (in the state store, never in
+   * the spec or user data; docs/airgap.md).
+   */
+  credentials?: { secretRef: string };
 }
 
 /** Scheduled etcd snapshots to the state store (docs/backups.md). */

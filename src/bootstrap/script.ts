@@ -9,7 +9,7 @@ import { renderApiFrontEndFiles } from './api-front-end.js';
 import { firewallPlan } from './host-firewall.js';
 import { auditLoggingOn, encryptionAtRestOn, ENCRYPTION_CONFIG_FILE, kubeProxyKernelModules } from './component-config.js';
 import { assetUrl, imageRef, resolveBootstrapInput, type ResolvedInput } from './inputs.js';
-import { registryHostFiles } from './registries.js';
+import { CONTAINERD_AUTH_DROP_IN, REGISTRY_CREDENTIALS_FOLDER, registryAuthEntries, registryHostFiles } from './registries.js';
 import { renderKubeadmConfigFor } from './kubeadm-config.js';
 import { etcdBackupVars, hasEtcdBackups } from './etcd-backup.js';
 import { shellQuote, yamlQuote } from './quote.js';
@@ -166,6 +166,7 @@ export function scriptVars(r: ResolvedInput): TemplateVars {
   const frontEndFiles = renderApiFrontEndFiles(r);
   const endpointPort = r.controlPlaneEndpoint.slice(r.controlPlaneEndpoint.lastIndexOf(':') + 1);
   const firewall = firewallPlan(r.isControlPlane ? 'control-plane' : 'worker', spec.api.frontEnd ?? 'kube-vip', r.cni, Number(endpointPort));
+  const registryAuth = registryAuthEntries(spec.assets?.registries ?? []);
   const vars: TemplateVars = {
     clusterName: input.cluster.metadata.name,
     clusterNameRaw: input.cluster.metadata.name,
@@ -238,7 +239,7 @@ export function scriptVars(r: ResolvedInput): TemplateVars {
     containerdConfig: embedded(
       renderTemplate(
         loadTemplate('node/containerd-config.toml'),
-        { pauseImage: imageRef(r, pauseImageFor(r.version)), kubernetesMinor: `${r.version.major}.${r.version.minor}` },
+        { pauseImage: imageRef(r, pauseImageFor(r.version)), kubernetesMinor: `${r.version.major}.${r.version.minor}`, authDropIn: registryAuth.length > 0 ? CONTAINERD_AUTH_DROP_IN : '' },
         yamlQuote,
         'node/containerd-config.toml',
       ),
@@ -254,6 +255,9 @@ export function scriptVars(r: ResolvedInput): TemplateVars {
           }))),
       ...registryHostFiles(spec.assets?.registries ?? []).map((f) => ({ registry: f.registry, hostsToml: embedded(f.hostsToml) })),
     ],
+    registryAuth,
+    authDropIn: CONTAINERD_AUTH_DROP_IN,
+    credentialsFolder: REGISTRY_CREDENTIALS_FOLDER,
     registryCAs: (spec.assets?.registries ?? []).filter((reg) => reg.caCert).map((reg) => ({ registry: reg.host, caCert: embedded(reg.caCert!) })),
     // Init roles carry the init config; roles that may join carry the join config (a replaced first control plane
     // on the cloud carries both and picks one at boot).

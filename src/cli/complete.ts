@@ -11,7 +11,7 @@ import { cloudCreateFlags } from './cluster-flags.js';
 
 /** Options whose value is a file path (or, for --out, a folder). */
 // Plus the file flags the clouds contribute (bare metal's --hosts).
-const FILE_OPTIONS = new Set(['--filename', '--ssh-public-key', '--kubeconfig', '--out-plan', '--plan', ...cloudCreateFlags().filter(({ flag }) => flag.file).map(({ flag }) => flag.flags.split(' ')[0])]);
+const FILE_OPTIONS = new Set(['--filename', '--docker-config', '--ssh-public-key', '--kubeconfig', '--out-plan', '--plan', ...cloudCreateFlags().filter(({ flag }) => flag.file).map(({ flag }) => flag.flags.split(' ')[0])]);
 const DIR_OPTIONS = new Set(['--out']);
 const STATE_SCHEMES = ['file://', 's3://', 'gs://'];
 const SHELLS = ['bash', 'zsh', 'fish'];

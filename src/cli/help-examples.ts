@@ -12,6 +12,10 @@ export const EXAMPLES: Record<string, string[]> = {
     'k8sup create cluster demo.k8s.local --zones us-central1-b --project my-project --state gs://my-state --yes --admin',
     'k8sup create cluster lab.k8s.local --cloud metal --hosts hosts.yaml --yes',
   ],
+  'create secret registry': [
+    'printf %s "$PASSWORD" | k8sup create secret registry corp --name demo.k8s.local --registry registry.corp.example:5000 --username robot --password-stdin',
+    'k8sup create secret registry corp --name demo.k8s.local --registry registry.corp.example:5000 --docker-config ~/.docker/config.json',
+  ],
   replace: ['k8sup get cluster demo.k8s.local -o yaml > cluster.yaml && $EDITOR cluster.yaml', 'k8sup replace -f cluster.yaml && k8sup update cluster demo.k8s.local'],
   get: ['k8sup get clusters', 'k8sup get cluster demo.k8s.local -o yaml'],
   'get clusters': ['k8sup get clusters', 'k8sup get clusters -o json --state s3://my-state'],

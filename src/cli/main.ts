@@ -108,6 +108,14 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
   applyFlags(clusterFlags(create.command('cluster [name]').description('create a cluster: store its spec and PKI, print the plan; --yes applies it')))
     .action(actions(() => import('./create-cluster.js')));
   applyFlags(create);
+  create.command('secret').description('store a secret of a cluster in the state store')
+    .command('registry <secret>').description('store pull credentials for a registry of spec.assets.registries (never printed, never in user data)')
+    .requiredOption('--registry <host>', 'the registry (host[:port] of spec.assets.registries)')
+    .option('--username <user>', 'registry user name (the password comes on stdin)')
+    .option('--password-stdin', 'read the password from stdin')
+    .option('--docker-config <file>', "take the registry's entry from a docker config.json (after docker login)")
+    .option('--force', 'replace a stored secret that holds another credential')
+    .action(actions(() => import('./create-secret.js')));
 
   program
     .command('replace')

@@ -7,6 +7,7 @@ import { isEmptyPlan } from '../core/engine.js';
 import { reviewPlan, type PlanView } from '../core/plan-view.js';
 import type { Provider } from '../core/provider.js';
 import type { LiveResource, Plan, ResourceNode } from '../core/resource.js';
+import { missingRegistrySecret } from './registry-secrets.js';
 import { assertNodesCanReadStore, desiredGraph, hasApplied, loadProviderFor, offlinePlan, planAgainstCloud, writeBootstrapBundles, writeTerraform, type DeployContext } from './deploy.js';
 import { checkSavedPlanLive, liveDigest, planFromSaved, type SavedPlan } from './saved-plan.js';
 
@@ -40,6 +41,9 @@ export type ApplyFlowResult = { stage: 'terraform'; files: string[]; bundlesWrit
 export async function runApplyFlow(input: ApplyFlowInput, show: (planned: PlannedCluster) => Promise<void>): Promise<ApplyFlowResult> {
   const provider = await loadProviderFor(input.cluster);
   if (input.apply || input.terraformDir !== undefined) assertNodesCanReadStore(provider, input.store.url);
+  const missingSecret = await missingRegistrySecret(input.store, input.cluster);
+  if (missingSecret && input.apply) throw missingSecret;
+  if (missingSecret) input.io.emit({ code: 'note', level: 'warn', message: `${missingSecret.message} (${missingSecret.hint})`, data: {} });
   const dctx: DeployContext = { store: input.store, cs: input.cs, cluster: input.cluster, io: input.io, env: input.env, home: input.home, signal: input.signal, sshAcceptNew: input.sshAcceptNew, clients: input.clients, revision: input.revision };
   const nodes = await desiredGraph(dctx, provider);
 

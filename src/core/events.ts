@@ -94,6 +94,8 @@ export interface EventFields {
   'cluster.preview': { cluster: string; revision?: number };
   'spec.revision': { cluster: string; revision: number; changed: boolean };
   'lock.released': { cluster: string; lockId: string };
+  /** create secret registry stored (or found already stored) a registry credential; the credential itself is never in an event. */
+  'secret.stored': { cluster: string; secret: string; registry: string; action: 'created' | 'unchanged' | 'replaced' };
   /** --lock-timeout: another run holds the lock; this run waits up to waitMs. */
   'state.lock.wait': { cluster: string; lockId: string; holder: string; pid: number; waitMs: number };
   /** The lock of a process of this host that no longer exists was taken over. */
@@ -208,6 +210,7 @@ export const EVENT_CATALOGUE: { readonly [C in EventCode]: string } = {
   'cluster.preview': 'a command without --yes showed what it would do and wrote nothing',
   'spec.revision': 'a command wrote a new spec revision (changed: false when the spec was already that)',
   'lock.released': 'unlock released the lock',
+  'secret.stored': 'create secret registry stored a registry credential (created, unchanged or replaced); never its value',
   'state.lock.wait': 'another run holds the lock: waiting for it (--lock-timeout)',
   'state.lock.takeover': 'took over the lock of a process of this host that no longer exists',
   'run.interrupted': 'a signal or a closed pipe is stopping the run; tasks in flight finish and the lock is released',

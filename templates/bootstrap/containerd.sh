@@ -47,6 +47,49 @@ write_file "${ROOT}/etc/containerd/certs.d/{{{.registry}}}/hosts.toml" 0644 <<'K
 K8SUP_EOF_REGISTRY_HOSTS
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
 {{/each}}
+{{#if registryAuth}}
+# Pull credentials (spec.assets.registries[].credentials) are secrets of the state store, never part of this script:
+{{#if cloud}}
+# fetched with this instance's identity, like the control-plane PKI. containerd's CRI reads them from a root-only
+{{else}}
+# k8sup copies them over SSH (0600) before it runs this script. containerd's CRI reads them from a root-only
+{{/if}}
+# drop-in that config.toml imports; kubeadm's image pulls and the kubelet's go through it alike.
+REGISTRY_CREDENTIALS="${ROOT}/etc/k8sup/registry-credentials"
+mkdir -p "${REGISTRY_CREDENTIALS}"
+chmod 0700 "${REGISTRY_CREDENTIALS}"
+REGISTRY_CREDENTIAL_FILES=()
+registry_credential() {
+  REGISTRY_CREDENTIAL_FILES+=("$1.toml")
+{{#if cloud}}
+  retry 10 "fetching registry credential $1" store_get "{{{credentialsFolder}}}$1.toml" "${REGISTRY_CREDENTIALS}/$1.toml" ||
+    die "cannot fetch the registry credential $1 from the state store with this instance's identity"
+{{else}}
+  [ -s "${REGISTRY_CREDENTIALS}/$1.toml" ] ||
+    die "${REGISTRY_CREDENTIALS}/$1.toml is missing: k8sup copies registry credentials over SSH before it runs this script"
+{{/if}}
+  chmod 0600 "${REGISTRY_CREDENTIALS}/$1.toml"
+}
+{{#each registryAuth}}
+registry_credential {{.secret}}
+{{/each}}
+write_file "${ROOT}"{{authDropIn}} 0600 < <(
+  printf '# Pull credentials of private registries (k8sup, from its state store). Root only.\nversion = 3\n'
+{{#each registryAuth}}
+  printf "\n[plugins.'io.containerd.cri.v1.images'.registry.configs.'%s'.auth]\n" {{.host}}
+  cat "${REGISTRY_CREDENTIALS}/"{{.secret}}.toml
+{{/each}}
+)
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+# Copies of secrets the spec no longer names (a rotation to a new name) do not stay behind.
+for credential_file in "${REGISTRY_CREDENTIALS}"/*.toml; do
+  [ -e "${credential_file}" ] || continue
+  case " ${REGISTRY_CREDENTIAL_FILES[*]} " in
+    *" ${credential_file##*/} "*) ;;
+    *) rm -f "${credential_file}" ;;
+  esac
+done
+{{/if}}
 if [ "${containerd_changed}" = 1 ]; then
   systemctl daemon-reload
   systemctl enable containerd

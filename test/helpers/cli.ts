@@ -24,6 +24,8 @@ export interface CliOptions {
   timeoutMs?: number;
   /** Another build's launcher (the bench times the main checkout's as "before"); default this checkout's bin/k8sup. */
   bin?: string;
+  /** Written to the CLI's stdin (then closed); default: no stdin at all. */
+  input?: string;
 }
 
 /** A throwaway HOME with nothing in it: the default state store lands in HOME/.k8sup/state. */
@@ -35,11 +37,12 @@ export function k8sup(args: string[], opts: CliOptions = {}): Promise<CliResult>
   return new Promise((resolve, reject) => {
     // The Node < 22 notice has its own test (cli-node-support); elsewhere it would only be noise on stderr.
     const env: Record<string, string | undefined> = { PATH: process.env.PATH, K8SUP_PROGRESS: 'plain', K8SUP_NO_NODE_NOTICE: '1', ...opts.env };
-    const child = spawn(process.execPath, [opts.bin ?? K8SUP, ...args], { cwd: opts.cwd ?? REPO, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.bin ?? K8SUP, ...args], { cwd: opts.cwd ?? REPO, env: env as NodeJS.ProcessEnv, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code) => {

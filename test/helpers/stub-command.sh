@@ -54,7 +54,7 @@ case "${name}" in
       *\?*prefix=*) store_path="${decoded##*prefix=}" ;;
       *) store_path="${decoded%%\?*}" ;;
     esac
-    if [[ "${store_path}" =~ (bootstrap|nodes/status)/[A-Za-z0-9._-]+$ ]]; then
+    if [[ "${store_path}" =~ (bootstrap|nodes/status)/([A-Za-z0-9_-]+/)?[A-Za-z0-9._-]+$ ]]; then
       object="${STUB_DIR}/store/${BASH_REMATCH[0]}"
       case " $* " in
         *" -X PUT "* | *" -X POST "*) mkdir -p "$(dirname "${object}")"; cp "${upload}" "${object}"; exit 0 ;;

@@ -94,7 +94,7 @@ describe('help', () => {
       ['create', 'cluster'], ['create'], ['replace'], ['get', 'clusters'], ['get', 'cluster'], ['edit', 'cluster'], ['update', 'cluster'],
       ['validate', 'cluster'], ['delete', 'cluster'], ['rolling-update', 'cluster'], ['upgrade', 'cluster'], ['export', 'kubeconfig'],
       ['history', 'cluster'], ['rollback', 'cluster'], ['unlock', 'cluster'], ['completion'],
-      ['get', 'backups'], ['backup', 'cluster'], ['restore', 'cluster'],
+      ['get', 'backups'], ['backup', 'cluster'], ['restore', 'cluster'], ['create', 'secret', 'registry'],
     ];
     for (const words of commands) {
       const r = await k8sup([...words, '--help']);

@@ -85,6 +85,9 @@ export async function runBootstrap(ctx: Ctx, host: string, step: Step, script: s
   const c = ctx.clients;
   const P = c.paths(host);
   const path = P.script(step);
+  // Registry credentials go over SSH like the PKI (0600, root only), never inside the script.
+  const credentials = await c.registryCredentials();
+  if (credentials.length > 0) await c.uploadFiles(host, credentials.map((f) => ({ path: `${P.registryCredentials}/${f.secret}.toml`, content: f.content, mode: 0o600 })));
   await c.upload(host, path, script, 0o700);
   const lockWaitS = Math.ceil((c.settings.scriptTimeoutMs ?? 30 * 60_000) / 1000);
   const r = await c.run(

@@ -66,7 +66,7 @@ export const hostHandler: ResourceHandler<MetalClients> = {
         host,
         [
           `if [ -f "${P.kubeletConf}" ] && command -v kubeadm >/dev/null 2>&1; then kubeadm reset -f; fi`,
-          `rm -rf "${P.pkiDir}" "${P.k8supEtc}" "${P.stateDir}"`,
+          `rm -rf "${P.pkiDir}" "${P.k8supEtc}" "${P.stateDir}" "${P.containerdAuth}"`,
         ].join('\n'),
         { what: 'clean up', timeoutMs: 5 * 60_000 },
       );

@@ -7,7 +7,7 @@ import type { BootstrapInput, NodeRole, OsFamily } from '../../../src/bootstrap/
 import { osFamilyOf } from '../os.js';
 import { isIP } from 'node:net';
 import type { Cluster } from '../../../src/api/types.js';
-import type { ResolvedFields, ResourceHandler, ResourceNode } from '../../../src/core/resource.js';
+import type { FieldChange, ResolvedFields, ResourceHandler, ResourceNode } from '../../../src/core/resource.js';
 import type { MetalClients } from '../clients.js';
 import { KIND_INIT, KIND_JOIN } from '../model.js';
 import type { Step } from '../remote.js';
@@ -71,15 +71,27 @@ async function deleteKubeadm(ctx: Ctx, host: string, step: Step): Promise<void> 
 const BENIGN = ['address'] as const;
 /** haproxy-keepalived: the API servers in a control plane's HAProxy / keepalived files (model.ts). */
 const API_SERVERS = 'apiServers';
+/** Which registries pull with which secret (model.ts registryCredentialsField). */
+const REGISTRY_CREDENTIALS = 'registryCredentials';
+
+/** Fields whose change re-runs the (idempotent) bootstrap script on an installed host. */
+const REFRESHED = [API_SERVERS, REGISTRY_CREDENTIALS];
 
 /**
- * The control planes changed under haproxy-keepalived: the step's bootstrap script runs again. It is idempotent —
- * packages are stamped, kubeadm is skipped on a joined host — so what changes is HAProxy's backends and keepalived's
- * peers, which it rewrites and restarts.
+ * The control planes changed under haproxy-keepalived, or the registry credentials did: the step's bootstrap script
+ * runs again. It is idempotent — packages are stamped, kubeadm is skipped on a joined host — so what changes is
+ * HAProxy's backends and keepalived's peers, or containerd's credentials drop-in, which it rewrites and restarts.
  */
-async function refreshApiFrontEnd(ctx: Ctx, fields: ResolvedFields, kind: string, step: Step): Promise<void> {
+async function refreshBootstrap(ctx: Ctx, fields: ResolvedFields, kind: string, step: Step, changes: FieldChange[]): Promise<void> {
   const host = String(fields.host);
-  await timed(ctx, host, 'update HAProxy and keepalived', async () => {
+  const what = changes.some((ch) => ch.field === API_SERVERS) ? 'update HAProxy and keepalived' : 'update registry credentials';
+  await timed(ctx, host, what, async () => {
+    // Credentials taken out of the spec: their copies and containerd's drop-in go (config.toml stops importing it).
+    const credentials = fields[REGISTRY_CREDENTIALS];
+    if (Array.isArray(credentials) && credentials.length === 0 && changes.some((ch) => ch.field === REGISTRY_CREDENTIALS)) {
+      const P = ctx.clients.paths(host);
+      await ctx.clients.run(host, `rm -rf "${P.registryCredentials}" "${P.containerdAuth}"`, { what: 'remove registry credentials', timeoutMs: 60_000 });
+    }
     const script = await ctx.clients.renderBootstrap(await inputFor(ctx, fields, roleOf(kind, fields)));
     await runBootstrap(ctx, host, step, script);
   });
@@ -104,8 +116,8 @@ export const kubeadmInitHandler: ResourceHandler<MetalClients> = {
   },
 
   async update(node, fields, live, changes, ctx) {
-    refuseUnsafeChanges(node.id, changes, [...BENIGN, API_SERVERS]);
-    if (changes.some((ch) => ch.field === API_SERVERS)) await refreshApiFrontEnd(ctx, fields, KIND_INIT, 'kubeadm-init');
+    refuseUnsafeChanges(node.id, changes, [...BENIGN, ...REFRESHED]);
+    if (changes.some((ch) => REFRESHED.includes(ch.field))) await refreshBootstrap(ctx, fields, KIND_INIT, 'kubeadm-init', changes);
     await writeMarker(ctx, String(fields.host), 'kubeadm-init', fields, live.outputs);
     return { cloudId: live.cloudId, outputs: live.outputs };
   },
@@ -141,8 +153,8 @@ export const kubeadmJoinHandler: ResourceHandler<MetalClients> = {
   },
 
   async update(node, fields, live, changes, ctx) {
-    refuseUnsafeChanges(node.id, changes, [...BENIGN, API_SERVERS]);
-    if (changes.some((ch) => ch.field === API_SERVERS)) await refreshApiFrontEnd(ctx, fields, KIND_JOIN, 'joined');
+    refuseUnsafeChanges(node.id, changes, [...BENIGN, ...REFRESHED]);
+    if (changes.some((ch) => REFRESHED.includes(ch.field))) await refreshBootstrap(ctx, fields, KIND_JOIN, 'joined', changes);
     await writeMarker(ctx, String(fields.host), 'joined', fields, live.outputs);
     return { cloudId: live.cloudId, outputs: live.outputs };
   },
