@@ -27,7 +27,7 @@ export const awsCloud: CloudFacts = {
   zones: { shape: /^([a-z]{2}(?:-[a-z]+)+-\d+)([a-z])$/, regions: REGIONS, example: 'us-east-2a' },
   ownHosts: false,
   // Nodes sign their S3 requests (SigV4) with the instance role, against the bucket's own region.
-  nodes: { name: 'aws', title: 'AWS', store: { scheme: 's3', identity: 'their instance role', regionExample: 'us-east-2' }, ownHosts: false },
+  nodes: { name: 'aws', title: 'AWS', store: { scheme: 's3', identity: 'their instance role', regionExample: 'us-east-2' }, ownHosts: false, externalCloudProvider: true },
   orphanScope: { exampleRegion: 'us-east-2', needsProject: false },
   topology: {
     // A bastion only forwards SSH connections: the smallest general-purpose size does.

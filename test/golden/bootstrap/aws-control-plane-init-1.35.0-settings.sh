@@ -650,6 +650,8 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=control-plane"
     - name: "image-gc-high-threshold"
@@ -715,6 +717,10 @@ apiServer:
       mountPath: "/var/log/kubernetes/audit"
       readOnly: false
       pathType: "DirectoryOrCreate"
+controllerManager:
+  extraArgs:
+    - name: "cloud-provider"
+      value: "external"
 ---
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -743,6 +749,8 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=control-plane"
     - name: "image-gc-high-threshold"
