@@ -32,6 +32,7 @@ export const awsCloud: CloudFacts = {
   nodes: { name: 'aws', title: 'AWS', store: { scheme: 's3', identity: 'their instance role', regionExample: 'us-east-2' }, ownHosts: false, externalCloudProvider: true },
   orphanScope: { exampleRegion: 'us-east-2', needsProject: false },
   addons: AWS_ADDONS,
+  providerId: { addon: CCM_ADDON, shape: /^aws:\/\/\/[a-z]{2}(?:-[a-z]+)+-\d+[a-z]\/i-[0-9a-f]{8,17}$/, example: 'aws:///us-east-2a/i-0123456789abcdef0' },
   newInputIssues(c) {
     // The CCM may be one minor older than the API server, never newer: the pinned one cannot serve older clusters.
     const version = parseKubeVersion(c.spec.kubernetesVersion);
