@@ -25,3 +25,10 @@ test('terraform aws_iam_role_policy documents equal docs/aws.md, role by role', 
     assert.deepEqual(JSON.parse(policy.policy), documented[role], role);
   }
 });
+
+test('the control-plane policy fits IAM\'s inline limit (10,240 characters without whitespace) with every statement on', async () => {
+  const { rolePolicy } = await import('../../providers/aws/model/iam.js');
+  const c = cluster(`a-long-cluster-name-${'x'.repeat(30)}.example.com`, ['us-east-2a', 'us-east-2b', 'us-east-2c'], { etcd: { backups: { schedule: 'hourly', retain: 24 } } });
+  const size = JSON.stringify(rolePolicy('control-plane', c, { ...INPUTS, stateStore: `s3://k8sup-state/${'p'.repeat(60)}` })).replace(/\s/g, '').length;
+  assert.ok(size < 10_240, `${size} characters`);
+});
