@@ -29,7 +29,7 @@ export const gceCloud: CloudFacts = {
   zones: { shape: /^([a-z]+(?:-[a-z]+)*\d+)-([a-z])$/, regions: REGIONS, example: 'us-central1-b' },
   ownHosts: false,
   specIssues: (c) => (c.spec.project ? [] : [{ path: 'spec.project', message: 'is required on GCE (--project my-project)' }]),
-  nodes: { name: 'gce', title: 'GCE', store: { scheme: 'gs', identity: 'their service account' }, ownHosts: false },
+  nodes: { name: 'gce', title: 'GCE', store: { scheme: 'gs', identity: 'their service account' }, ownHosts: false, externalCloudProvider: true },
   orphanScope: { exampleRegion: 'us-central1', needsProject: true },
   topology: {
     noBastion: 'is not supported on GCE: reach private GCE nodes through IAP TCP forwarding (gcloud compute ssh --tunnel-through-iap); drop --bastion',

@@ -20,6 +20,11 @@ export interface AddonWorkload {
   name: string;
 }
 
+/** What an addon's manifest may say about its cluster (beside its images). */
+export interface AddonContext {
+  clusterName: string;
+}
+
 export interface AddonDefinition {
   name: string;
   version: string;
@@ -33,6 +38,8 @@ export interface AddonDefinition {
   workloads: AddonWorkload[];
   /** Where the version and manifest come from. */
   source: string;
+  /** Template variables from the cluster (e.g. the tag its volumes carry), each a whole YAML value. */
+  variables?(context: AddonContext): Record<string, string>;
 }
 
 /** The addons of every cloud. */

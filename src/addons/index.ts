@@ -7,9 +7,12 @@ import type { FieldIssue } from '../core/errors.js';
 import { loadTemplate, renderTemplate } from '../bootstrap/template.js';
 import { yamlQuote } from '../bootstrap/quote.js';
 import { allClouds, cloudFacts } from '../../providers/facts.js';
-import { ADDONS, imageReference, type AddonDefinition } from './catalogue.js';
+import { ADDONS, imageReference, type AddonContext, type AddonDefinition } from './catalogue.js';
 
-export { ADDONS, imageReference, type AddonDefinition, type AddonImage, type AddonWorkload } from './catalogue.js';
+export { ADDONS, imageReference, type AddonContext, type AddonDefinition, type AddonImage, type AddonWorkload } from './catalogue.js';
+
+/** The cluster a manifest is rendered for outside a cluster (tests, docs, `get assets`). */
+export const EXAMPLE_ADDON_CONTEXT: AddonContext = { clusterName: 'demo.k8s.local' };
 
 export interface ResolvedAddon {
   definition: AddonDefinition;
@@ -43,11 +46,11 @@ export function enabledAddons(cluster: Cluster): AddonDefinition[] {
 
 /**
  * The addon's manifest (multi-document YAML) with its pinned image; `pullFrom` maps the image to where nodes pull it
- * (spec.assets.containerRegistry, docs/airgap.md).
+ * (spec.assets.containerRegistry, docs/airgap.md); `context` is the cluster it is for.
  */
-export function renderAddonManifest(addon: AddonDefinition, pullFrom: (image: string) => string = (image) => image): string {
+export function renderAddonManifest(addon: AddonDefinition, pullFrom: (image: string) => string = (image) => image, context: AddonContext = EXAMPLE_ADDON_CONTEXT): string {
   const images = Object.fromEntries(Object.entries(addon.images).map(([name, image]) => [name, pullFrom(imageReference(image))]));
-  return renderTemplate(loadTemplate(`addons/${addon.name}.yaml`), { version: addon.version, ...images }, yamlQuote, `addons/${addon.name}.yaml`);
+  return renderTemplate(loadTemplate(`addons/${addon.name}.yaml`), { version: addon.version, ...images, ...addon.variables?.(context) }, yamlQuote, `addons/${addon.name}.yaml`);
 }
 
 /** spec.addons: known names, for this provider, at the pinned version. */

@@ -78,11 +78,23 @@ export function apiServerVolumes(cluster: Cluster): HostPathMount[] {
   ];
 }
 
-/** kubelet flags of one node's registration: the group label (and the group's labels), then raw kubelet flags. */
-export function kubeletArgs(cluster: Cluster, nodeGroup: string, groupLabel: string, nodeIp: string | undefined): KubeadmArg[] {
+/**
+ * kubelet flags of one node's registration: the group label (and the group's labels), `cloud-provider=external` on a
+ * cloud with an external cloud-controller-manager, then raw kubelet flags.
+ */
+export function kubeletArgs(cluster: Cluster, nodeGroup: string, groupLabel: string, nodeIp: string | undefined, externalCloudProvider = false): KubeadmArg[] {
   const group = cluster.spec.nodeGroups.find((g) => g.name === nodeGroup);
   const labels = [`${groupLabel}=${nodeGroup}`, ...Object.entries(group?.labels ?? {}).map(([k, v]) => `${k}=${v}`)];
-  return merged([['node-labels', labels.join(',')], ['node-ip', nodeIp]], cluster.spec.kubelet?.extraArgs);
+  return merged([['cloud-provider', externalCloudProvider ? 'external' : undefined], ['node-labels', labels.join(',')], ['node-ip', nodeIp]], cluster.spec.kubelet?.extraArgs);
+}
+
+/**
+ * kube-controller-manager flags (ClusterConfiguration controllerManager.extraArgs): with an external
+ * cloud-controller-manager it runs none of the cloud loops (node lifecycle by the cloud, routes, services), which
+ * the CCM owns.
+ */
+export function controllerManagerArgs(externalCloudProvider: boolean): KubeadmArg[] {
+  return externalCloudProvider ? [{ name: 'cloud-provider', value: 'external' }] : [];
 }
 
 export type Taint = {

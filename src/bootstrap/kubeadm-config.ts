@@ -1,6 +1,6 @@
 // The kubeadm configuration a node runs `kubeadm init` / `kubeadm join` with, rendered from templates/kubeadm/.
 
-import { apiServerArgs, apiServerVolumes, dnsDomainOf, kubeProxyConfiguration, kubeletArgs, kubeletConfiguration, registrationTaints } from './component-config.js';
+import { apiServerArgs, apiServerVolumes, controllerManagerArgs, dnsDomainOf, kubeProxyConfiguration, kubeletArgs, kubeletConfiguration, registrationTaints } from './component-config.js';
 import { resolveBootstrapInput, type ResolvedInput } from './inputs.js';
 import { yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate } from './template.js';
@@ -35,7 +35,7 @@ export function renderKubeadmConfigFor(r: ResolvedInput): string {
       controlPlaneJoin: input.role === 'control-plane-join',
       advertiseAddress: r.isControlPlane && input.nodeIp ? input.nodeIp : null,
       nodeName: input.nodeName ?? NODE_NAME_PLACEHOLDER,
-      kubeletExtraArgs: kubeletArgs(cluster, input.nodeGroup, NODE_GROUP_LABEL, input.nodeIp),
+      kubeletExtraArgs: kubeletArgs(cluster, input.nodeGroup, NODE_GROUP_LABEL, input.nodeIp, input.provider.externalCloudProvider === true),
       registerTaints: taints !== null,
       taints: taints ?? [],
       clusterName: input.cluster.metadata.name,
@@ -50,6 +50,7 @@ export function renderKubeadmConfigFor(r: ResolvedInput): string {
       certSANs: r.certSANs,
       apiServerExtraArgs: apiServerArgs(cluster),
       apiServerExtraVolumes: apiServerVolumes(cluster),
+      controllerManagerExtraArgs: controllerManagerArgs(input.provider.externalCloudProvider === true),
       kubeletConfiguration: kubeletConfiguration(cluster),
       kubeProxyConfiguration: kubeProxyConfiguration(cluster),
       bootstrapToken: BOOTSTRAP_TOKEN_PLACEHOLDER,

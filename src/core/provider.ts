@@ -48,6 +48,11 @@ export interface CloudFacts {
   topology?: TopologyFacts;
   /** Addons only this cloud has (its cloud-controller-manager, CSI driver), besides src/addons/catalogue.ts. */
   addons?: readonly AddonDefinition[];
+  /**
+   * What the cloud's cloud-controller-manager (the addon named here) writes into every Node's spec.providerID: while
+   * that addon is on, validate counts a node without one (or with another shape) as a failure.
+   */
+  providerId?: { addon: string; shape: RegExp; example: string };
   /** `delete cluster NAME --cloud` without a state: what the scope needs besides --region. */
   orphanScope?: { exampleRegion: string; needsProject: boolean };
 }

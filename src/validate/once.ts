@@ -18,6 +18,7 @@ import {
 import type { NodeBootstrapReport } from '../bootstrap/node-status.js';
 import { evaluateBootstrapReports } from './bootstrap-reports.js';
 import { addonWorkloads, evaluateAddonWorkload, readAddonWorkload } from './addons.js';
+import { evaluateProviderIds } from './provider-ids.js';
 import { ApiUnavailableError, openKubeReader, type KubeReader, type KubeReaderOptions } from './kube-client.js';
 import { FailureType, type KubeTarget, type ValidationFailure, type ValidationReport } from './types.js';
 
@@ -88,6 +89,7 @@ export async function validateOnce(cluster: Cluster, target: KubeTarget, opts: V
     nodeStatuses = evaluated.nodes;
     failures.push(...evaluated.failures);
     if (componentPods) failures.push(...evaluateControlPlanePods(nodes, new Map(componentPods)));
+    failures.push(...evaluateProviderIds(cluster, nodes));
   }
   if (proxy) failures.push(...evaluateDaemonSet(proxy.name, proxy.ds));
   if (cniDs) failures.push(...evaluateDaemonSet(cniDs.name, cniDs.ds));

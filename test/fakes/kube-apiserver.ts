@@ -296,6 +296,14 @@ export class FakeClusterState {
     });
   }
 
+  /** What a cloud-controller-manager writes when it initialises the node; undefined: it never did (removes the field). */
+  setProviderId(name: string, providerID: string | undefined): void {
+    this.modify('nodes', this.node(name), (n) => {
+      if (providerID === undefined) delete n.spec.providerID;
+      else n.spec.providerID = providerID;
+    });
+  }
+
   setNetworkUnavailable(name: string, unavailable: boolean): void {
     this.modify('nodes', this.node(name), (n) => {
       const others = n.status.conditions.filter((c: KubeObject) => c.type !== 'NetworkUnavailable');
@@ -365,6 +373,17 @@ interface NodeSeed {
   ip: string;
 }
 
+/**
+ * spec.providerID as each cloud's cloud-controller-manager sets it once it has initialised the node (AWS:
+ * aws:///<zone>/<instance id>, GCE: gce://<project>/<zone>/<instance name>); bare metal has no CCM and no provider ID.
+ */
+function cloudProviderId(cluster: Cluster, seed: NodeSeed): { providerID?: string } {
+  const instanceId = `i-${createHash('sha256').update(`instance-${seed.name}`).digest('hex').slice(0, 17)}`;
+  if (cluster.spec.cloud === 'aws') return { providerID: `aws:///${seed.zone}/${instanceId}` };
+  if (cluster.spec.cloud === 'gce') return { providerID: `gce://${cluster.spec.project}/${seed.zone}/${seed.name}` };
+  return {};
+}
+
 function buildNode(cluster: Cluster, seed: NodeSeed, index: number, version: string): KubeObject {
   const labels: Record<string, string> = {
     'beta.kubernetes.io/arch': 'amd64',
@@ -401,6 +420,7 @@ function buildNode(cluster: Cluster, seed: NodeSeed, index: number, version: str
     spec: {
       podCIDR: `100.96.${index}.0/24`,
       podCIDRs: [`100.96.${index}.0/24`],
+      ...cloudProviderId(cluster, seed),
       ...(seed.controlPlane ? { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } : {}),
     },
     status: {

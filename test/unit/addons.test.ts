@@ -61,7 +61,7 @@ describe('addons', () => {
       const c = withDefaults({ metadata: { name: 'demo.k8s.local' }, spec: { cloud } });
       assert.ok(enabledAddons(c).some((a) => a.name === 'metrics-server'), cloud);
     }
-    const off = withDefaults({ metadata: { name: 'demo.k8s.local' }, spec: { addons: { 'metrics-server': { enabled: false } } } });
+    const off = withDefaults({ metadata: { name: 'demo.k8s.local' }, spec: { cloud: 'metal', addons: { 'metrics-server': { enabled: false } } } });
     assert.deepEqual(resolveAddons(off).map((a) => [a.definition.name, a.enabled, a.from]), [['metrics-server', false, 'spec']]);
     assert.deepEqual(enabledAddons(off), []);
   });

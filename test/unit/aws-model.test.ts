@@ -187,8 +187,14 @@ test('IAM policies are least privilege and scoped to the cluster prefix of the s
   // Nodes write exactly their bootstrap progress reports (docs/bootstrap.md), nothing else of the state.
   assert.deepEqual(nodes.Statement[1], { Sid: 'BootstrapReport', Effect: 'Allow', Action: ['s3:PutObject'], Resource: 'arn:aws:s3:::k8sup-state/team/demo.k8s.local/nodes/status/*' });
   assert.deepEqual(nodes.Statement[2].Action, ['ec2:DescribeInstances', 'ec2:DescribeRegions']);
-  for (const s of [...cp.Statement, ...nodes.Statement]) {
-    for (const a of s.Action) assert.match(a, /^(s3:(Get|Put)Object|[a-z0-9]+:(Describe|Get|List)\w+)$/, `${a} is not read-only or state access`);
+  const readOrState = /^(s3:(Get|Put)Object|[a-z0-9]+:(Describe|Get|List)\w+|ecr:(BatchGetImage|BatchCheckLayerAvailability))$/;
+  for (const s of nodes.Statement) for (const a of s.Action) assert.match(a, readOrState, `nodes: ${a} is not read-only or state access`);
+  // The control plane's writes (CCM, EBS CSI) are each bound to this cluster's tag, or to tag-on-create / ELB's own
+  // service-linked role.
+  for (const s of cp.Statement) {
+    if (s.Action.every((a) => readOrState.test(a))) continue;
+    const conditions = JSON.stringify(s.Condition ?? {});
+    assert.ok(/kubernetes\.io\/cluster\/demo\.k8s\.local|ec2:CreateAction|iam:AWSServiceName/.test(conditions), `${s.Sid} writes without a cluster condition`);
   }
 });
 

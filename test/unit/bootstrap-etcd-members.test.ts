@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, test } from 'node:test';
 import { bootstrapBundle, renderBootstrapInstaller, renderBootstrapScript, renderEtcdLeaveScript, renderLoader } from '../../src/bootstrap/index.js';
+import { addonsOf } from '../../src/addons/index.js';
 import { PROVIDERS, ROLES, VERSIONS, testInput } from '../helpers/bootstrap-fixtures.js';
 import { createStubRoot, FAKE_BOOTSTRAP_TOKEN, type StubRoot, type StubRun } from '../helpers/stub-root.js';
 
@@ -215,7 +216,7 @@ describe('joining control plane: stale etcd members are removed before kubeadm j
     cluster(stub, { nodes: [], etcdPods: [], members: [member('c3', 'started', host(3), '10.0.0.3')], apiDown: true });
     // Without addons: applying them needs the API (a control plane stops there and retries, as it should).
     const input = testInput('aws', 'control-plane-join');
-    input.cluster.spec.addons = { 'metrics-server': { enabled: false } };
+    input.cluster.spec.addons = Object.fromEntries(addonsOf(input.cluster.spec.cloud).map((a) => [a.name, { enabled: false }]));
     const run = stub.run(renderBootstrapScript(input));
     assertSucceeded(run);
     assert.match(run.stderr, /WARNING: could not check etcd for members of replaced control planes; joining anyway/);

@@ -226,7 +226,7 @@ describe('bootstrap script under a stub harness', () => {
     // The running cluster keeps its own pod network: no CNI is applied over it.
     assert.ok(!run.calls.some((c) => /^kubectl apply .*\/cni\/|^cilium install/.test(c)), 'the CNI was applied over a running cluster');
     // Its addons are applied, though: a control plane with a newer bundle brings them up to date.
-    indexOf(run, /^kubectl apply --server-side --force-conflicts --field-manager=k8sup -f \S+\/etc\/k8sup\/addons\/metrics-server\.yaml$/);
+    indexOf(run, /^kubectl apply --server-side --force-conflicts --field-manager=k8sup -f \S+\/etc\/k8sup\/addons\/metrics-server\.yaml -f \S+\/aws-cloud-controller-manager\.yaml -f \S+\/aws-ebs-csi-driver\.yaml$/);
     assert.match(run.stderr, /joined a running cluster: its pod network is left as it is/);
     assertSecondRunIsNoOp(stub, script);
   });
@@ -343,9 +343,11 @@ describe('bootstrap script under a stub harness', () => {
     const script = renderBootstrapScript(testInput('aws', 'control-plane-init', { cni: 'cilium' }));
     const run = stub.run(script);
     assertSucceeded(run);
-    assertOrder(run, [/^kubeadm init /, /^cilium install /, /^kubectl apply --server-side --force-conflicts --field-manager=k8sup -f \S+\/etc\/k8sup\/addons\/metrics-server\.yaml$/]);
+    assertOrder(run, [/^kubeadm init /, /^cilium install /, /^kubectl apply --server-side --force-conflicts --field-manager=k8sup -f \S+\/etc\/k8sup\/addons\/metrics-server\.yaml -f \S+\/aws-cloud-controller-manager\.yaml -f \S+\/aws-ebs-csi-driver\.yaml$/]);
     const manifest = readFileSync(join(stub.root, 'etc/k8sup/addons/metrics-server.yaml'), 'utf8');
     assert.match(manifest, /image: "registry\.k8s\.io\/metrics-server\/metrics-server:v0\.7\.2"/);
+    // The cloud's own addons are rendered for this cluster: its volumes carry the cluster's ownership tag.
+    assert.match(readFileSync(join(stub.root, 'etc/k8sup/addons/aws-ebs-csi-driver.yaml'), 'utf8'), /- "--k8s-tag-cluster-id=demo\.k8s\.local"/);
     // Once applied, the same addon set is not applied again (the second run is a no-op).
     assertSecondRunIsNoOp(stub, script);
 
@@ -356,7 +358,7 @@ describe('bootstrap script under a stub harness', () => {
     assert.doesNotMatch(renderBootstrapScript(off), /etc\/k8sup\/addons/);
     // The stamp names the addon set, not the node: every control plane of the cluster agrees on it.
     const before = /is_done "addons-([0-9a-f]{16})"/.exec(script)![1];
-    assert.match(renderBootstrapScript(testInput('metal', 'control-plane-join')), new RegExp(`is_done "addons-${before}"`));
+    assert.match(renderBootstrapScript(testInput('aws', 'control-plane-join')), new RegExp(`is_done "addons-${before}"`));
   });
 
   test('metal without api.vip, and workers: no kube-vip at all', () => {

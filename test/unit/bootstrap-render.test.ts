@@ -75,7 +75,7 @@ describe('kubeadm configuration', () => {
     for (const version of VERSIONS) {
       const join4 = byKind(docs(renderKubeadmConfig(testInput('aws', 'worker', { version }))), 'JoinConfiguration');
       assert.equal(join4.apiVersion, 'kubeadm.k8s.io/v1beta4');
-      assert.deepEqual(join4.nodeRegistration.kubeletExtraArgs, [{ name: 'node-labels', value: 'k8sup.io/node-group=nodes' }]);
+      assert.deepEqual(join4.nodeRegistration.kubeletExtraArgs, [{ name: 'cloud-provider', value: 'external' }, { name: 'node-labels', value: 'k8sup.io/node-group=nodes' }]);
     }
   });
 

@@ -2,7 +2,7 @@
 # k8sup: installs this node's bootstrap as k8sup-bootstrap.service, which runs it until it succeeds (docs/bootstrap.md).
 set -euo pipefail
 install -d -m 0700 /var/lib/k8sup
-cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_17d2b52d1866'
+cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_ca624e2e8948'
 #!/usr/bin/env bash
 # k8sup node bootstrap for demo.k8s.local: role worker, provider aws, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
@@ -450,6 +450,8 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=nodes"
 discovery:
@@ -481,7 +483,7 @@ STEP='done'
 report 'done'
 mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
-K8SUP_BOOTSTRAP_17d2b52d1866
+K8SUP_BOOTSTRAP_ca624e2e8948
 chmod 0700 /var/lib/k8sup/bootstrap.sh.new
 mv -f /var/lib/k8sup/bootstrap.sh.new /var/lib/k8sup/bootstrap.sh
 cat >/etc/systemd/system/k8sup-bootstrap.service <<'K8SUP_EOF_BOOTSTRAP_UNIT'

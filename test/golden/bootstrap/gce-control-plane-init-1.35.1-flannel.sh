@@ -553,6 +553,8 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=control-plane"
 ---
@@ -569,6 +571,10 @@ apiServer:
   certSANs:
     - "api.demo.example.com"
     - "api.demo.internal"
+controllerManager:
+  extraArgs:
+    - name: "cloud-provider"
+      value: "external"
 ---
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -581,6 +587,8 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=control-plane"
 discovery:

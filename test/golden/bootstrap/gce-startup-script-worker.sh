@@ -8,7 +8,7 @@ api_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H '
 api_public_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H 'Metadata-Flavor: Google' 'http://metadata.google.internal/computeMetadata/v1/instance/attributes/k8sup-api-public-address')"
 [[ "${api_public_address}" =~ ^[0-9.]+$ ]] || { echo "k8sup: bad k8sup-api-public-address '${api_public_address}'" >&2; exit 1; }
 install -d -m 0700 /var/lib/k8sup
-sed -e "s/k8sup-var-api-address\.invalid/${api_address}/g" -e "s/k8sup-var-api-public-address\.invalid/${api_public_address}/g" >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_ac97e822c07b'
+sed -e "s/k8sup-var-api-address\.invalid/${api_address}/g" -e "s/k8sup-var-api-public-address\.invalid/${api_public_address}/g" >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_0abd5cb14b2d'
 #!/usr/bin/env bash
 # k8sup node bootstrap for demo.k8s.local: role worker, provider gce, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
@@ -400,6 +400,8 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=nodes"
 discovery:
@@ -431,7 +433,7 @@ STEP='done'
 report 'done'
 mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
-K8SUP_BOOTSTRAP_ac97e822c07b
+K8SUP_BOOTSTRAP_0abd5cb14b2d
 chmod 0700 /var/lib/k8sup/bootstrap.sh.new
 mv -f /var/lib/k8sup/bootstrap.sh.new /var/lib/k8sup/bootstrap.sh
 cat >/etc/systemd/system/k8sup-bootstrap.service <<'K8SUP_EOF_BOOTSTRAP_UNIT'

@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_REGION='us-east-2'
-BUNDLE_SHA256='c8cadb665a827f0b74f763182b1b81f78ad611325a3851dc2f527516f83bba06'
+BUNDLE_SHA256='3652f86ab9ab964e626bbd647f01958e30dcdf1a4786fcde5bcf38b9378b4c4d'
 log() { echo "[k8sup] $*" >&2; }
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
