@@ -36,6 +36,7 @@ const ORIGINAL = {
 
 const input = () => {
   const i = testInput('aws', 'control-plane-init');
+  i.cluster.spec.controlPlane.count = 3;
   i.cluster.spec.etcd = { backups: { schedule: 'hourly', retain: 5 } };
   return i;
 };
@@ -192,4 +193,24 @@ test('every data dir lost: the restore brings all three members back as one clus
   for (let i = 0; i < 3; i++) {
     await waitFor(async () => localKeys(i)['/registry/pods/default/after-restore'] === 'y', { timeoutMs: 10_000, intervalMs: 100, what: `the write on ${NAMES[i]}` });
   }
+});
+
+test('a member whose etcd is down is never restored alone when the cluster has three control planes', { timeout: 180_000 }, async () => {
+  const restore = localized(renderEtcdRestoreScript(input()));
+  const fetched = await runScript(restore, ['fetch', backupId], roots[2]);
+  assert.equal(fetched.status, 0, fetched.stderr);
+  const snapshot = /^snapshot=(.*)$/m.exec(fetched.stdout)![1];
+  const sha = /^sha256=(.*)$/m.exec(fetched.stdout)![1];
+  // cp-c's etcd is down (its kubelet stopped): nobody can tell it the member list, and no INITIAL_CLUSTER is given.
+  await kubelets[2].stop();
+  const before = readdirSync(members[2].dataDir).sort();
+  const r = await runScript(restore, ['stop', snapshot, sha], roots[2]);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /cannot read etcd's member list here .* the cluster has 3 control planes: pass INITIAL_CLUSTER/);
+  // Nothing changed: the manifests are in place and the data dir is as it was.
+  assert.ok(existsSync(join(roots[2], 'etc/kubernetes/manifests/etcd.yaml')));
+  assert.deepEqual(readdirSync(members[2].dataDir).filter((f) => f !== 'k8sup-restore.db').sort(), before.filter((f) => f !== 'k8sup-restore.db'));
+  kubelets[2].start();
+  await waitHealthy(roots[2], members[2], 60_000);
+  assert.deepEqual(localKeys(2)['/registry/secrets/default/db'], 's3cr3t');
 });
