@@ -165,8 +165,17 @@ async function collectCloud(input: ToolboxDumpInput): Promise<{ resources: Dumpe
   }
 }
 
-// Field names whose values are scripts, bootstrap material or credentials: kept as a name, never as a value.
-const SECRET_FIELD = /user.?data|startup.?script|script|bootstrap|secret|token|password|passphrase|private|credential|^metadata$|^env$/i;
+// Field names whose values are scripts (user data, startup scripts: bootstrap material) or credentials: kept as a
+// name, never as a value. Matched on the name's words (camelCase, - and _), so `description` is not a script and
+// `httpTokens` (IMDSv2 required or not) is not a token.
+const SECRET_WORDS = new Set(['script', 'scripts', 'userdata', 'secret', 'secrets', 'token', 'password', 'passwd', 'passphrase', 'credential', 'credentials', 'privatekey']);
+const SECRET_NAMES = new Set(['metadata', 'env']);
+
+export function isSecretField(name: string): boolean {
+  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  const joined = words.flatMap((w, i) => (i + 1 < words.length ? [w, w + words[i + 1]] : [w]));
+  return SECRET_NAMES.has(name.toLowerCase()) || joined.some((w) => SECRET_WORDS.has(w));
+}
 // Longer strings are documents (policies, scripts), not attributes a ticket needs.
 const MAX_ATTRIBUTE_CHARS = 512;
 
@@ -174,7 +183,7 @@ export function dumpResource(l: LiveResource): DumpedResource {
   const tags = l.fields.tags as Record<string, unknown> | undefined;
   const name = typeof l.fields.name === 'string' ? l.fields.name : typeof tags?.Name === 'string' ? tags.Name : undefined;
   const attributes: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(l.fields)) attributes[k] = SECRET_FIELD.test(k) ? REDACTED : attributeValue(v);
+  for (const [k, v] of Object.entries(l.fields)) attributes[k] = isSecretField(k) ? REDACTED : attributeValue(v);
   return { kind: l.kind, id: l.id, cloudId: l.cloudId, ...(name ? { name } : {}), attributes };
 }
 
@@ -185,7 +194,7 @@ function attributeValue(v: unknown): unknown {
     const o = v as Record<string, unknown>;
     // GCE metadata items and similar key/value pairs: the key says what it is, the value may be a script.
     if (typeof o.key === 'string' && 'value' in o && Object.keys(o).length === 2) return { key: o.key, value: REDACTED };
-    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, SECRET_FIELD.test(k) ? REDACTED : attributeValue(x)]));
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, isSecretField(k) ? REDACTED : attributeValue(x)]));
   }
   return v;
 }

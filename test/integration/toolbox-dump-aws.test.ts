@@ -140,6 +140,10 @@ test('the dump: cloud resources, instances, nodes, pods and recent events; YAML 
   const template = doc.cloud.resources.find((x: any) => x.kind === 'launch-template');
   assert.equal(template.attributes.userData, '(redacted)');
   assert.match(template.attributes.instanceType, /^t3\./);
+  // Only what is secret goes: the IMDSv2 setting and a security group's description stay.
+  assert.equal(template.attributes.metadataOptions.httpTokens, 'required');
+  assert.match(doc.cloud.resources.find((x: any) => x.kind === 'security-group').attributes.description, /\S/);
+  assert.notEqual(doc.cloud.resources.find((x: any) => x.kind === 'security-group').attributes.description, '(redacted)');
   assert.ok(doc.cloud.instanceGroups.length >= 2, 'the Auto Scaling groups with their instances');
 
   assert.deepEqual(doc.instances.map((i: any) => [i.instance, i.state, i.step]), [['i-0123456789abcdef0', 'failed', 'kubeadm']]);

@@ -127,6 +127,10 @@ test('redaction: credential-named fields, metadata items, long values; keys, JWT
       nested: { apiToken: 'abc', size: 10 },
       policy: 'x'.repeat(600),
       sshPublicKey: 'ssh-ed25519 AAAAC3Nza',
+      description: 'control plane security group',
+      metadataOptions: { httpTokens: 'required' },
+      user_data: 'x',
+      clientPrivateKey: 'y',
     },
     outputs: {},
   });
@@ -138,6 +142,10 @@ test('redaction: credential-named fields, metadata items, long values; keys, JWT
     nested: { apiToken: '(redacted)', size: 10 },
     policy: '(omitted: 600 characters)',
     sshPublicKey: 'ssh-ed25519 AAAAC3Nza',
+    description: 'control plane security group',
+    metadataOptions: { httpTokens: 'required' },
+    user_data: '(redacted)',
+    clientPrivateKey: '(redacted)',
   });
   const key = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIO\n-----END EC PRIVATE KEY-----';
   assert.equal(scrubString(`got ${key} here`), 'got (redacted) here');
