@@ -11,6 +11,7 @@ import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Cluster } from '../api/types.js';
 import { readNodeReports, type NodeBootstrapReport } from '../bootstrap/node-status.js';
 import { discover } from '../core/engine.js';
+import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import type { CloudInstanceGroup, Provider } from '../core/provider.js';
 import type { LiveResource } from '../core/resource.js';
@@ -104,11 +105,14 @@ export async function collectToolboxDump(input: ToolboxDumpInput): Promise<Toolb
   const { cluster, signal } = input;
   const now = input.now ?? (() => new Date());
   const warnings: string[] = [];
-  const guard = async <T>(what: string, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: string }> => {
+  // `inputErrors`: a section whose input comes from the user's flags (the kubeconfig and context) fails the command
+  // on bad input (exit 2) instead of describing it.
+  const guard = async <T>(what: string, fn: () => Promise<T>, inputErrors = false): Promise<{ ok: true; value: T } | { ok: false; error: string }> => {
     try {
       return { ok: true, value: await fn() };
     } catch (e) {
       if (signal?.aborted) throw signal.reason ?? e;
+      if (inputErrors && e instanceof InvalidInputError) throw e;
       warnings.push(`${what}: ${message(e)}`);
       return { ok: false, error: message(e) };
     }
@@ -117,7 +121,7 @@ export async function collectToolboxDump(input: ToolboxDumpInput): Promise<Toolb
   const info = await readClusterInfo(input.cs);
   const cloud = await guard('cloud resources', () => collectCloud(input));
   const reports = await guard('instance reports', () => readNodeReports(input.store, cluster.metadata.name));
-  const kube = 'unavailable' in input.kube ? ({ ok: false, error: input.kube.unavailable } as const) : await guard('kubernetes API', () => collectKube(input.kube as KubeTarget, input, now()));
+  const kube = 'unavailable' in input.kube ? ({ ok: false, error: input.kube.unavailable } as const) : await guard('kubernetes API', () => collectKube(input.kube as KubeTarget, input, now()), true);
   if ('unavailable' in input.kube) warnings.push(`kubernetes API: ${input.kube.unavailable}`);
 
   const dump: ToolboxDump = {

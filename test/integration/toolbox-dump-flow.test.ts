@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { collectToolboxDump, dumpResource, scrubString, type ToolboxDumpInput } from '../../src/cluster/toolbox-dump.js';
 import { apply, plan } from '../../src/core/engine.js';
-import { OperationError } from '../../src/core/errors.js';
+import { InvalidInputError, OperationError } from '../../src/core/errors.js';
 import { silentIo } from '../../src/core/io.js';
 import type { Provider } from '../../src/core/provider.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
@@ -107,6 +107,10 @@ test('a cloud that cannot be reached: its section says why, the rest is collecte
   assert.deepEqual(dump.cloud, { reachable: false, error: 'cannot reach the memory cloud' });
   assert.deepEqual(dump.warnings, ['cloud resources: cannot reach the memory cloud']);
   assert.equal(dump.kubernetes.reachable, true);
+});
+
+test('a kubeconfig context that does not exist is bad input (exit 2), not an unreachable API', async () => {
+  await assert.rejects(collectToolboxDump(input({ kube: { kubeconfigYaml: api.kubeconfig(), context: 'nope' } })), (e: unknown) => e instanceof InvalidInputError && /context "nope"/.test(e.message));
 });
 
 test('an interruption is not a warning: the dump stops', async () => {
