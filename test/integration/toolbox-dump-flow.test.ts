@@ -1,8 +1,14 @@
 // The toolbox dump flow (src/cluster/toolbox-dump.ts) in process: the engine's discover step over the in-memory cloud
-// (which counts writes), the fake kube-apiserver's core/v1 events read page by page through @kubernetes/client-node,
+// (which counts writes), the fake kube-apiserver's core/v1 events read page by page through @kubernetes/client-node
+// and the real kubectl,
 // the redaction rules one by one, and a cloud that cannot be reached.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { collectToolboxDump, dumpResource, scrubString, type ToolboxDumpInput } from '../../src/cluster/toolbox-dump.js';
 import { apply, plan } from '../../src/core/engine.js';
@@ -15,6 +21,7 @@ import { classifyMemoryError, exampleGraph, MemoryCloud, memoryDeps, memoryHandl
 import { healthyClusterState, makeTestPki, startFakeKubeApiserver, type FakeKubeApiserver, type TestPki } from '../fakes/kube-apiserver.js';
 import { testCluster } from '../helpers/bootstrap-fixtures.js';
 
+const execFileAsync = promisify(execFile);
 const cluster = testCluster({ provider: 'aws' });
 const NAME = cluster.metadata.name;
 let pki: TestPki;
@@ -100,6 +107,29 @@ test('the fake refuses a continue token once the list changed, as an API server 
   assert.equal((await kube.listEvents({ limit: 2, continue: first.continue })).items.length, 2);
   api.state.recordEvent(api.state.nodes[0], { reason: 'Late', message: 'x', at: new Date() });
   await assert.rejects(kube.listEvents({ limit: 2, continue: first.continue }), /HTTP 410/);
+});
+
+test('the real kubectl reads the same events, page by page (--chunk-size), in the Event wire shape', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'k8sup-kubectl-events-'));
+  try {
+    writeFileSync(join(home, 'kubeconfig'), api.kubeconfig(), { mode: 0o600 });
+    const before = api.requests.length;
+    const { stdout } = await execFileAsync('kubectl', ['--kubeconfig', join(home, 'kubeconfig'), '--cache-dir', join(home, 'cache'), '--request-timeout', '10s', 'get', 'events', '-A', '-o', 'json', '--chunk-size', '400'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home },
+      timeout: 30_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const list = JSON.parse(stdout);
+    assert.equal(list.items.length, api.state.events.length);
+    const pages = api.requests.slice(before).filter((q) => q.url.startsWith('/api/v1/events'));
+    assert.equal(pages.length, Math.ceil(api.state.events.length / 400), pages.map((q) => q.url).join('\n'));
+    const e = list.items[0];
+    assert.deepEqual(Object.keys(e.involvedObject).sort(), ['apiVersion', 'kind', 'name', 'resourceVersion', 'uid']);
+    assert.equal(e.kind, 'Event');
+    assert.match(e.lastTimestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 });
 
 test('a cloud that cannot be reached: its section says why, the rest is collected', async () => {
