@@ -1,7 +1,6 @@
 // The toolbox dump flow (src/cluster/toolbox-dump.ts) in process: the engine's discover step over the in-memory cloud
 // (which counts writes), the fake kube-apiserver's core/v1 events read page by page through @kubernetes/client-node
-// and the real kubectl,
-// the redaction rules one by one, and a cloud that cannot be reached.
+// and the real kubectl, the redaction rules one by one, and a cloud that cannot be reached.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
