@@ -100,14 +100,20 @@ export interface ToolboxDump {
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** Collects the dump. Sections that cannot be collected say why; only an interruption (the caller's signal) throws. */
+/** A section's content, or why it could not be collected. */
+type Collected<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/**
+ * Collects the dump. Sections that cannot be collected say why; only an interruption (the caller's signal) and a
+ * kubeconfig or context that is not valid throw.
+ */
 export async function collectToolboxDump(input: ToolboxDumpInput): Promise<ToolboxDump> {
   const { cluster, signal } = input;
   const now = input.now ?? (() => new Date());
   const warnings: string[] = [];
   // `inputErrors`: a section whose input comes from the user's flags (the kubeconfig and context) fails the command
   // on bad input (exit 2) instead of describing it.
-  const guard = async <T>(what: string, fn: () => Promise<T>, inputErrors = false): Promise<{ ok: true; value: T } | { ok: false; error: string }> => {
+  const guard = async <T>(what: string, fn: () => Promise<T>, inputErrors = false): Promise<Collected<T>> => {
     try {
       return { ok: true, value: await fn() };
     } catch (e) {
@@ -121,8 +127,12 @@ export async function collectToolboxDump(input: ToolboxDumpInput): Promise<Toolb
   const info = await readClusterInfo(input.cs);
   const cloud = await guard('cloud resources', () => collectCloud(input));
   const reports = await guard('instance reports', () => readNodeReports(input.store, cluster.metadata.name));
-  const kube = 'unavailable' in input.kube ? ({ ok: false, error: input.kube.unavailable } as const) : await guard('kubernetes API', () => collectKube(input.kube as KubeTarget, input, now()), true);
-  if ('unavailable' in input.kube) warnings.push(`kubernetes API: ${input.kube.unavailable}`);
+  const target = input.kube;
+  let kube: Collected<Awaited<ReturnType<typeof collectKube>>>;
+  if ('unavailable' in target) {
+    warnings.push(`kubernetes API: ${target.unavailable}`);
+    kube = { ok: false, error: target.unavailable };
+  } else kube = await guard('kubernetes API', () => collectKube(target, input, now()), true);
 
   const dump: ToolboxDump = {
     kind: 'ToolboxDump',
