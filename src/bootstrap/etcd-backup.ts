@@ -28,7 +28,14 @@ export function hasEtcdBackups(r: ResolvedInput): boolean {
 function backupVars(r: ResolvedInput, vars: TemplateVars): TemplateVars {
   const backups = r.input.cluster.spec.etcd?.backups;
   // store_has (the retention index) is part of the store functions only when asked for.
-  return { ...vars, guardInit: true, backupSchedule: backupSchedule(r.input.cluster.spec) ?? 'off', backupRetain: String(backups?.retain ?? 1) };
+  return {
+    ...vars,
+    guardInit: true,
+    backupSchedule: backupSchedule(r.input.cluster.spec) ?? 'off',
+    backupRetain: String(backups?.retain ?? 1),
+    // The restore script refuses to restore an HA member alone (templates/bootstrap/etcd-restore-body.sh).
+    controlPlaneCount: String(r.input.cluster.spec.controlPlane.count),
+  };
 }
 
 function storeFragments(r: ResolvedInput, extra: string[]): string[] {

@@ -29,6 +29,12 @@ export const EXAMPLES: Record<string, string[]> = {
     'k8sup restore cluster lab.k8s.local --backup 20261201T130000Z          # check the backup, show the steps',
     'k8sup restore cluster lab.k8s.local --backup 20261201T130000Z --yes    # restore every control plane',
   ],
+  toolbox: ['k8sup toolbox dump demo.k8s.local > dump.yaml'],
+  'toolbox dump': [
+    'k8sup toolbox dump demo.k8s.local > dump.yaml            # attach to a support ticket (secrets redacted)',
+    'k8sup toolbox dump demo.k8s.local -o json | jq \'.kubernetes.events[] | select(.type == "Warning")\'',
+    'k8sup toolbox dump demo.k8s.local --events-since 24h --kubeconfig ~/.kube/config',
+  ],
   edit: ['k8sup edit cluster demo.k8s.local', 'EDITOR=nano k8sup edit cluster demo.k8s.local'],
   'edit cluster': ['k8sup edit cluster demo.k8s.local', 'EDITOR=nano k8sup edit cluster demo.k8s.local'],
   update: ['k8sup update cluster demo.k8s.local', 'k8sup update cluster demo.k8s.local --yes --admin'],

@@ -182,6 +182,14 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .requiredOption('--backup <id>', 'backup id (k8sup get backups NAME)').option('--ssh-accept-new', 'bare metal: record unknown SSH host keys')
     .action(actions(() => import('./restore-cluster.js')));
 
+  program.command('toolbox').description('diagnostics').command('dump [name]').description('the cluster in one document for a support ticket: cloud resources, instances, nodes, pods, recent events (secrets redacted; YAML by default)')
+    .option('--kubeconfig <path>', 'reach the API with this kubeconfig (default: a short-lived admin credential from the state store)')
+    .option('--context <ctx>', 'kubeconfig context')
+    .option('--events-since <duration>', 'events newer than this', '1h')
+    .option('--max-events <n>', 'at most this many events, newest first', '200')
+    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys in ~/.ssh/known_hosts')
+    .action(actions(() => import('./toolbox-dump.js')));
+
   program.command('export').description('export credentials').command('kubeconfig [name]').description('merge an admin context into ~/.kube/config')
     .option('--kubeconfig <path>', 'kubeconfig file to write (default ~/.kube/config or $KUBECONFIG)')
     .option('--admin <duration>', 'lifetime of the admin credential', '18h')

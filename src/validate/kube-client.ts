@@ -3,7 +3,7 @@
 // "the API is not (yet) answering" → ApiUnavailableError, reported as an `api` failure and retried under --wait;
 // "our credentials or trust are wrong" → OperationError (exit 1), since waiting will not fix them.
 
-import type { KubeConfig, V1DaemonSet, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, KubeConfig, V1DaemonSet, V1Deployment, V1Node, V1Pod } from '@kubernetes/client-node';
 import { InvalidInputError, OperationError } from '../core/errors.js';
 import type { KubeTarget } from './types.js';
 
@@ -22,6 +22,8 @@ export interface KubeReader {
   /** undefined when the DaemonSet does not exist. */
   readDaemonSet(namespace: string, name: string): Promise<V1DaemonSet | undefined>;
   readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined>;
+  /** One page (at most `limit`) of core/v1 events of every namespace; `continue` is the server's token for the next. */
+  listEvents(page: { limit: number; continue?: string }): Promise<{ items: CoreV1Event[]; continue?: string }>;
 }
 
 export interface KubeReaderOptions {
@@ -195,6 +197,11 @@ export async function openKubeReader(target: KubeTarget, opts: KubeReaderOptions
       orUndefinedOn404(`read DaemonSet ${namespace}/${name}`, (o) => apps.readNamespacedDaemonSet({ namespace, name }, o)),
     readDeployment: (namespace, name) =>
       orUndefinedOn404(`read Deployment ${namespace}/${name}`, (o) => apps.readNamespacedDeployment({ namespace, name }, o)),
+    listEvents: (page) =>
+      call('list events in all namespaces', async (o) => {
+        const list = await core.listEventForAllNamespaces({ limit: page.limit, _continue: page.continue }, o);
+        return { items: list.items, continue: list.metadata?._continue || undefined };
+      }),
   };
 }
 

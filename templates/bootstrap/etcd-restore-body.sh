@@ -48,7 +48,14 @@ restore_snapshot() {
   peer="$(etcd_flag initial-advertise-peer-urls)"
   if [ -z "${name}" ] || [ -z "${peer}" ]; then die "the etcd manifest names no --name / --initial-advertise-peer-urls"; fi
   if [ -z "${initial}" ] && endpoint_open; then initial="$(current_members || true)"; fi
-  if [ -z "${initial}" ]; then initial="${name}=${peer}"; fi
+  if [ -z "${initial}" ]; then
+    # Members of an HA cluster restored each on its own come back as separate one-member clusters, each with an API
+    # server serving its own copy: without a member list to go by, an HA member is never restored alone.
+    if [ "${CONTROL_PLANES}" -gt 1 ]; then
+      die "cannot read etcd's member list here (etcd down or without quorum) and the cluster has ${CONTROL_PLANES} control planes: pass INITIAL_CLUSTER, the same on every control plane (k8sup-etcd-restore member on each prints its NAME=PEER_URL)"
+    fi
+    initial="${name}=${peer}"
+  fi
   case ",${initial}," in *",${name}=${peer},"*) ;; *) die "INITIAL_CLUSTER ${initial} does not list this member (${name}=${peer})" ;; esac
 
   mkdir -p "${DATA_DIR}"

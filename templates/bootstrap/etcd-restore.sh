@@ -9,7 +9,8 @@
 {{#if cloud}}
 #   k8sup-etcd-restore fetch ID  download backup ID from the state store, checked against its manifest
 {{/if}}
-# INITIAL_CLUSTER is every member as NAME=PEER_URL,… (default: the members etcd lists now, or this member alone).
+# INITIAL_CLUSTER is every member as NAME=PEER_URL,… (default: the members etcd lists now; this member alone only
+# when the cluster has a single control plane).
 set -euo pipefail
 
 {{#unless storeNeedsRegion}}
@@ -23,6 +24,8 @@ STATE_PREFIX={{statePrefix}}
 {{#if storeNeedsRegion}}
 STATE_REGION={{stateRegion}}
 {{/if}}
+# How many control planes (etcd members) the cluster spec has: a restore alone is right only for one.
+CONTROL_PLANES={{controlPlaneCount}}
 ROOT="${K8SUP_ROOT:-}"
 
 log() { printf '[k8sup-etcd-restore] %s\n' "$*" >&2; }

@@ -174,7 +174,7 @@ export function parseFieldSelector(selector: string): (obj: KubeObject) => boole
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type KubeObject = Record<string, any>;
 
-export type ResourceKind = 'nodes' | 'pods' | 'daemonsets' | 'deployments';
+export type ResourceKind = 'nodes' | 'pods' | 'daemonsets' | 'deployments' | 'events';
 
 export interface ReadyzCheck {
   name: string;
@@ -209,6 +209,8 @@ export class FakeClusterState {
   pods: KubeObject[] = [];
   daemonSets: KubeObject[] = [];
   deployments: KubeObject[] = [];
+  /** core/v1 Events (none in a healthy state; tests record them with recordEvent). */
+  events: KubeObject[] = [];
   readyz: ReadyzCheck[] = READYZ_CHECKS.map((name) => ({ name, ok: true }));
   kubernetesVersion = '1.34.4';
   private revision = 1000;
@@ -219,7 +221,7 @@ export class FakeClusterState {
   }
 
   collection(kind: ResourceKind): KubeObject[] {
-    return { nodes: this.nodes, pods: this.pods, daemonsets: this.daemonSets, deployments: this.deployments }[kind];
+    return { nodes: this.nodes, pods: this.pods, daemonsets: this.daemonSets, deployments: this.deployments, events: this.events }[kind];
   }
 
   onChange(listener: (e: WatchEvent) => void): () => void {
@@ -352,6 +354,30 @@ export class FakeClusterState {
       d.status.readyReplicas = readyReplicas || undefined;
       d.status.availableReplicas = readyReplicas || undefined;
       d.status.unavailableReplicas = d.spec.replicas - readyReplicas || undefined;
+    });
+  }
+
+  /**
+   * A core/v1 Event about `object` as a controller or kubelet records it (the deprecated-but-served core shape:
+   * involvedObject, reason, message, source, first/lastTimestamp, count; eventTime null), named like the real ones.
+   */
+  recordEvent(object: KubeObject, e: { reason: string; message: string; type?: 'Normal' | 'Warning'; at: Date; count?: number; component?: string; host?: string }): KubeObject {
+    const kind = object.kind ?? (object.spec?.containers ? 'Pod' : 'Node');
+    const namespace = object.metadata.namespace ?? 'default';
+    const time = e.at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return this.add('events', {
+      metadata: { name: `${object.metadata.name}.${createHash('sha256').update(`${object.metadata.name}${e.reason}${time}`).digest('hex').slice(0, 16)}`, namespace, creationTimestamp: time },
+      involvedObject: { kind, namespace: object.metadata.namespace, name: object.metadata.name, uid: object.metadata.uid, apiVersion: 'v1', resourceVersion: object.metadata.resourceVersion },
+      reason: e.reason,
+      message: e.message,
+      source: { component: e.component ?? 'kubelet', ...(e.host ? { host: e.host } : {}) },
+      firstTimestamp: time,
+      lastTimestamp: time,
+      count: e.count ?? 1,
+      type: e.type ?? 'Normal',
+      eventTime: null,
+      reportingComponent: e.component ?? 'kubelet',
+      reportingInstance: e.host ?? '',
     });
   }
 
@@ -663,6 +689,7 @@ const RESOURCES: Record<ResourceKind, ResourceInfo> = {
   pods: { kind: 'Pod', listKind: 'PodList', apiVersion: 'v1', namespaced: true, singular: 'pod', shortNames: ['po'] },
   daemonsets: { kind: 'DaemonSet', listKind: 'DaemonSetList', apiVersion: 'apps/v1', namespaced: true, singular: 'daemonset', shortNames: ['ds'] },
   deployments: { kind: 'Deployment', listKind: 'DeploymentList', apiVersion: 'apps/v1', namespaced: true, singular: 'deployment', shortNames: ['deploy'] },
+  events: { kind: 'Event', listKind: 'EventList', apiVersion: 'v1', namespaced: true, singular: 'event', shortNames: ['ev'] },
 };
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -679,6 +706,36 @@ class HttpError extends Error {
 
 function status(code: number, reason: string, message: string, details?: KubeObject): KubeObject {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
+}
+
+/**
+ * `limit` and `continue` as the API server pages a list: the continue token is opaque to clients (here base64 of
+ * the resourceVersion it was issued at and the offset); a token from an older resourceVersion is 410 Expired, like a
+ * compacted one. `remainingItemCount` is set on pages that have a continuation.
+ */
+function paginate(all: KubeObject[], params: URLSearchParams, resourceVersion: string): { items: KubeObject[]; listMeta: KubeObject } {
+  const limitParam = params.get('limit');
+  const token = params.get('continue');
+  let offset = 0;
+  if (token) {
+    let parsed: { rv?: string; offset?: number };
+    try {
+      parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+    } catch {
+      throw new HttpError(400, 'BadRequest', 'continue key is not valid: illegal base64 data');
+    }
+    if (parsed.rv !== resourceVersion) throw new HttpError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+    offset = Number(parsed.offset) || 0;
+  }
+  const limit = limitParam && Number(limitParam) > 0 ? Number(limitParam) : Infinity;
+  const items = all.slice(offset, offset + limit);
+  const next = offset + items.length;
+  const listMeta: KubeObject = { resourceVersion };
+  if (next < all.length) {
+    listMeta.continue = Buffer.from(JSON.stringify({ rv: resourceVersion, offset: next })).toString('base64');
+    listMeta.remainingItemCount = all.length - next;
+  }
+  return { items, listMeta };
 }
 
 /** RFC 7386 JSON merge patch, in place. */
@@ -749,7 +806,7 @@ function discovery(path: string, port: number): KubeObject | undefined {
       kind: RESOURCES[k].kind,
       verbs: VERBS,
       shortNames: RESOURCES[k].shortNames,
-      ...(k === 'nodes' ? {} : { categories: ['all'] }),
+      ...(k === 'nodes' || k === 'events' ? {} : { categories: ['all'] }),
     })).concat([{ name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: VERBS, shortNames: ['ns'] }].filter(() => groupVersion === 'v1')),
   });
   switch (path) {
@@ -762,7 +819,7 @@ function discovery(path: string, port: number): KubeObject | undefined {
         groups: [{ name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } }],
       };
     case '/api/v1':
-      return resourceList('v1', ['nodes', 'pods']);
+      return resourceList('v1', ['nodes', 'pods', 'events']);
     case '/apis/apps/v1':
       return resourceList('apps/v1', ['daemonsets', 'deployments']);
     default:
@@ -859,7 +916,7 @@ export async function startFakeKubeApiserver(opts: { pki: TestPki; state: FakeCl
   }
 
   function serveResource(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
-    const core = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(nodes|pods|namespaces)(?:\/([^/]+))?$/.exec(url.pathname);
+    const core = /^\/api\/v1(?:\/namespaces\/([^/]+))?\/(nodes|pods|events|namespaces)(?:\/([^/]+))?$/.exec(url.pathname);
     const apps = /^\/apis\/apps\/v1(?:\/namespaces\/([^/]+))?\/(daemonsets|deployments)(?:\/([^/]+))?$/.exec(url.pathname);
     const m = core ?? apps;
     if (!m) return false;
@@ -907,9 +964,10 @@ export async function startFakeKubeApiserver(opts: { pki: TestPki; state: FakeCl
       streamWatch(res, kind, initial, (o) => (!namespace || o.metadata.namespace === namespace) && matches(o), Number(url.searchParams.get('timeoutSeconds') ?? 0));
       return true;
     }
-    const items = inScope.filter(matches);
+    const all = inScope.filter(matches);
+    const { items, listMeta } = paginate(all, url.searchParams, fake.state.resourceVersion);
     if (accept.includes('as=Table')) sendJson(res, 200, asTable(kind, items, url.searchParams.get('includeObject') ?? '', fake.state.resourceVersion));
-    else sendJson(res, 200, { kind: info.listKind, apiVersion: info.apiVersion, metadata: { resourceVersion: fake.state.resourceVersion }, items });
+    else sendJson(res, 200, { kind: info.listKind, apiVersion: info.apiVersion, metadata: listMeta, items });
     return true;
   }
 

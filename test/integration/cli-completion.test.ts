@@ -95,6 +95,7 @@ describe('help', () => {
       ['validate', 'cluster'], ['delete', 'cluster'], ['rolling-update', 'cluster'], ['upgrade', 'cluster'], ['export', 'kubeconfig'],
       ['history', 'cluster'], ['rollback', 'cluster'], ['unlock', 'cluster'], ['completion'],
       ['get', 'backups'], ['backup', 'cluster'], ['restore', 'cluster'], ['create', 'secret', 'registry'],
+      ['toolbox', 'dump'],
     ];
     for (const words of commands) {
       const r = await k8sup([...words, '--help']);
@@ -130,6 +131,10 @@ describe('completion', () => {
     assert.deepEqual(bash('k8sup completion '), ['bash', 'fish', 'zsh']);
     assert.ok(bash('k8sup update cluster x --').includes('--out-plan'));
     assert.ok(!bash('k8sup ').includes('__complete'), 'the hidden command is not offered');
+    assert.ok(bash('k8sup ').includes('toolbox'));
+    assert.deepEqual(bash('k8sup toolbox '), ['dump']);
+    assert.deepEqual(bash(`k8sup --state ${storeUrl} toolbox dump a`), ['alpha.k8s.local']);
+    assert.ok(bash('k8sup toolbox dump x --').includes('--events-since'));
   });
 
   it('zsh: the same answers through compadd and _files', () => {

@@ -29,6 +29,8 @@ const kubelets: StaticPodKubelet[] = [];
 
 const input = () => {
   const i = testInput('aws', 'control-plane-init');
+  // One member, one control plane: the restore of a member alone is the single-control-plane case.
+  i.cluster.spec.controlPlane.count = 1;
   i.cluster.spec.etcd = { backups: { schedule: 'hourly', retain: 2 } };
   return i;
 };

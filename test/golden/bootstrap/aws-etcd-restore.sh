@@ -7,11 +7,14 @@
 #   k8sup-etcd-restore start     put the static pods back
 #   k8sup-etcd-restore health    wait (bounded) until etcd answers through quorum
 #   k8sup-etcd-restore fetch ID  download backup ID from the state store, checked against its manifest
-# INITIAL_CLUSTER is every member as NAME=PEER_URL,… (default: the members etcd lists now, or this member alone).
+# INITIAL_CLUSTER is every member as NAME=PEER_URL,… (default: the members etcd lists now; this member alone only
+# when the cluster has a single control plane).
 set -euo pipefail
 
 STATE_PREFIX='team-a/demo.k8s.local/'
 STATE_REGION='us-east-2'
+# How many control planes (etcd members) the cluster spec has: a restore alone is right only for one.
+CONTROL_PLANES='3'
 ROOT="${K8SUP_ROOT:-}"
 
 log() { printf '[k8sup-etcd-restore] %s\n' "$*" >&2; }
@@ -226,7 +229,14 @@ restore_snapshot() {
   peer="$(etcd_flag initial-advertise-peer-urls)"
   if [ -z "${name}" ] || [ -z "${peer}" ]; then die "the etcd manifest names no --name / --initial-advertise-peer-urls"; fi
   if [ -z "${initial}" ] && endpoint_open; then initial="$(current_members || true)"; fi
-  if [ -z "${initial}" ]; then initial="${name}=${peer}"; fi
+  if [ -z "${initial}" ]; then
+    # Members of an HA cluster restored each on its own come back as separate one-member clusters, each with an API
+    # server serving its own copy: without a member list to go by, an HA member is never restored alone.
+    if [ "${CONTROL_PLANES}" -gt 1 ]; then
+      die "cannot read etcd's member list here (etcd down or without quorum) and the cluster has ${CONTROL_PLANES} control planes: pass INITIAL_CLUSTER, the same on every control plane (k8sup-etcd-restore member on each prints its NAME=PEER_URL)"
+    fi
+    initial="${name}=${peer}"
+  fi
   case ",${initial}," in *",${name}=${peer},"*) ;; *) die "INITIAL_CLUSTER ${initial} does not list this member (${name}=${peer})" ;; esac
 
   mkdir -p "${DATA_DIR}"

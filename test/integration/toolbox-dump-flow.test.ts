@@ -1,0 +1,188 @@
+// The toolbox dump flow (src/cluster/toolbox-dump.ts) in process: the engine's discover step over the in-memory cloud
+// (which counts writes), the fake kube-apiserver's core/v1 events read page by page through @kubernetes/client-node
+// and the real kubectl, the redaction rules one by one, and a cloud that cannot be reached.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, test } from 'node:test';
+import { collectToolboxDump, dumpResource, scrubString, type ToolboxDumpInput } from '../../src/cluster/toolbox-dump.js';
+import { apply, plan } from '../../src/core/engine.js';
+import { InvalidInputError, OperationError } from '../../src/core/errors.js';
+import { silentIo } from '../../src/core/io.js';
+import type { Provider } from '../../src/core/provider.js';
+import { ClusterStore } from '../../src/state/cluster-store.js';
+import { MemoryBlobStore } from '../../src/state/memory.js';
+import { classifyMemoryError, exampleGraph, MemoryCloud, memoryDeps, memoryHandlers, type MemoryClients } from '../fakes/memory-provider.js';
+import { healthyClusterState, makeTestPki, startFakeKubeApiserver, type FakeKubeApiserver, type TestPki } from '../fakes/kube-apiserver.js';
+import { testCluster } from '../helpers/bootstrap-fixtures.js';
+
+const execFileAsync = promisify(execFile);
+const cluster = testCluster({ provider: 'aws' });
+const NAME = cluster.metadata.name;
+let pki: TestPki;
+let api: FakeKubeApiserver;
+let cloud: MemoryCloud;
+
+const memoryProvider = (connect: () => Promise<MemoryClients>): Provider<MemoryClients> =>
+  ({ name: 'memory', handlers: memoryHandlers(), buildGraph: () => [], connect, classifyError: classifyMemoryError }) as Provider<MemoryClients>;
+
+function input(over: Partial<ToolboxDumpInput> = {}): ToolboxDumpInput {
+  const store = new MemoryBlobStore();
+  return {
+    store,
+    cs: new ClusterStore(store, NAME),
+    cluster,
+    revision: 3,
+    provider: memoryProvider(async () => ({ cloud })),
+    io: silentIo,
+    env: {},
+    home: '/nonexistent',
+    kube: { kubeconfigYaml: api.kubeconfig() },
+    eventsSinceMs: 3600_000,
+    maxEvents: 5000,
+    ...over,
+  };
+}
+
+before(async () => {
+  cloud = new MemoryCloud();
+  const deps = memoryDeps(cloud, { cluster: NAME });
+  const nodes = exampleGraph();
+  const { plan: p, live } = await plan(nodes, deps);
+  await apply(p, nodes, live, deps);
+  pki = makeTestPki();
+  api = await startFakeKubeApiserver({ pki, state: healthyClusterState(cluster) });
+});
+after(async () => {
+  await api?.stop();
+  pki?.cleanup();
+});
+
+test('the discover step lists every object, with no write to the cloud, and no user data', async () => {
+  const writes = cloud.writes;
+  const dump = await collectToolboxDump(input());
+  assert.equal(cloud.writes, writes, 'the dump wrote to the cloud');
+  assert.equal(dump.cloud.reachable, true);
+  if (!dump.cloud.reachable) return;
+  assert.deepEqual(dump.cloud.resources.map((r) => r.id).sort(), [...cloud.objects.values()].map((o) => o.id).sort());
+  const instance = dump.cloud.resources.find((r) => r.id === 'instance/control-plane-0')!;
+  // The in-memory cloud, like EC2's DescribeInstances, does not report user data back; nothing of it is in the dump.
+  assert.doesNotMatch(JSON.stringify(dump), /joining as|bootstrap control-plane/);
+  assert.deepEqual(instance.attributes.labels, { role: 'control-plane', zone: 'zone-a' });
+  assert.equal(dump.cluster.revision, 3);
+});
+
+test('events: every page is read (limit and continue), the window and the cap apply, newest first', async () => {
+  const node = api.state.nodes[0];
+  const now = Date.now();
+  api.state.events.length = 0;
+  for (let i = 0; i < 1203; i++) api.state.recordEvent(node, { reason: `R${i}`, message: `event ${i}`, at: new Date(now - i * 1000) });
+  api.state.recordEvent(node, { reason: 'Old', message: 'two hours ago', at: new Date(now - 2 * 3600_000) });
+  const before = api.requests.length;
+  const dump = await collectToolboxDump(input());
+  assert.equal(dump.kubernetes.reachable, true);
+  if (!dump.kubernetes.reachable) return;
+  assert.equal(dump.kubernetes.events.length, 1203, 'the event of two hours ago is outside the window');
+  assert.deepEqual(dump.kubernetes.events.slice(0, 2).map((e) => e.reason), ['R0', 'R1']);
+  const pages = api.requests.slice(before).filter((q) => q.url.startsWith('/api/v1/events'));
+  assert.equal(pages.length, 3, pages.map((q) => q.url).join('\n'));
+  assert.ok(pages.every((q) => /[?&]limit=500\b/.test(q.url)));
+  assert.ok(pages.slice(1).every((q) => /[?&]continue=/.test(q.url)));
+
+  const capped = await collectToolboxDump(input({ maxEvents: 10 }));
+  assert.ok(capped.kubernetes.reachable && capped.kubernetes.events.length === 10);
+});
+
+test('the fake refuses a continue token once the list changed, as an API server does for an expired one', async () => {
+  const { openKubeReader } = await import('../../src/validate/kube-client.js');
+  const kube = await openKubeReader({ kubeconfigYaml: api.kubeconfig() });
+  const first = await kube.listEvents({ limit: 2 });
+  assert.equal(first.items.length, 2);
+  assert.ok(first.continue);
+  assert.equal((await kube.listEvents({ limit: 2, continue: first.continue })).items.length, 2);
+  api.state.recordEvent(api.state.nodes[0], { reason: 'Late', message: 'x', at: new Date() });
+  await assert.rejects(kube.listEvents({ limit: 2, continue: first.continue }), /HTTP 410/);
+});
+
+test('the real kubectl reads the same events, page by page (--chunk-size), in the Event wire shape', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'k8sup-kubectl-events-'));
+  try {
+    writeFileSync(join(home, 'kubeconfig'), api.kubeconfig(), { mode: 0o600 });
+    const before = api.requests.length;
+    const { stdout } = await execFileAsync('kubectl', ['--kubeconfig', join(home, 'kubeconfig'), '--cache-dir', join(home, 'cache'), '--request-timeout', '10s', 'get', 'events', '-A', '-o', 'json', '--chunk-size', '400'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home },
+      timeout: 30_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const list = JSON.parse(stdout);
+    assert.equal(list.items.length, api.state.events.length);
+    const pages = api.requests.slice(before).filter((q) => q.url.startsWith('/api/v1/events'));
+    assert.equal(pages.length, Math.ceil(api.state.events.length / 400), pages.map((q) => q.url).join('\n'));
+    const e = list.items[0];
+    assert.deepEqual(Object.keys(e.involvedObject).sort(), ['apiVersion', 'kind', 'name', 'resourceVersion', 'uid']);
+    assert.equal(e.kind, 'Event');
+    assert.match(e.lastTimestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('a cloud that cannot be reached: its section says why, the rest is collected', async () => {
+  const dump = await collectToolboxDump(input({ provider: memoryProvider(async () => { throw new OperationError('cannot reach the memory cloud', { code: 'Unreachable' }); }) }));
+  assert.deepEqual(dump.cloud, { reachable: false, error: 'cannot reach the memory cloud' });
+  assert.deepEqual(dump.warnings, ['cloud resources: cannot reach the memory cloud']);
+  assert.equal(dump.kubernetes.reachable, true);
+});
+
+test('a kubeconfig context that does not exist is bad input (exit 2), not an unreachable API', async () => {
+  await assert.rejects(collectToolboxDump(input({ kube: { kubeconfigYaml: api.kubeconfig(), context: 'nope' } })), (e: unknown) => e instanceof InvalidInputError && /context "nope"/.test(e.message));
+});
+
+test('an interruption is not a warning: the dump stops', async () => {
+  const stop = new AbortController();
+  stop.abort(new Error('interrupted by SIGINT'));
+  await assert.rejects(collectToolboxDump(input({ signal: stop.signal })), /interrupted by SIGINT/);
+});
+
+test('redaction: credential-named fields, metadata items, long values; keys, JWTs and bootstrap tokens in any string', () => {
+  const r = dumpResource({
+    id: 'instance-template/nodes',
+    kind: 'instance-template',
+    cloudId: 'tpl-1',
+    fields: {
+      name: 'nodes',
+      startupScript: '#!/bin/bash\necho hi',
+      items: [{ key: 'startup-script', value: 'curl http://x | sh' }, { key: 'ssh-keys', value: 'ubuntu:ssh-ed25519 AAAA' }],
+      nested: { apiToken: 'abc', size: 10 },
+      policy: 'x'.repeat(600),
+      sshPublicKey: 'ssh-ed25519 AAAAC3Nza',
+      description: 'control plane security group',
+      metadataOptions: { httpTokens: 'required' },
+      user_data: 'x',
+      clientPrivateKey: 'y',
+    },
+    outputs: {},
+  });
+  assert.equal(r.name, 'nodes');
+  assert.deepEqual(r.attributes, {
+    name: 'nodes',
+    startupScript: '(redacted)',
+    items: [{ key: 'startup-script', value: '(redacted)' }, { key: 'ssh-keys', value: '(redacted)' }],
+    nested: { apiToken: '(redacted)', size: 10 },
+    policy: '(omitted: 600 characters)',
+    sshPublicKey: 'ssh-ed25519 AAAAC3Nza',
+    description: 'control plane security group',
+    metadataOptions: { httpTokens: 'required' },
+    user_data: '(redacted)',
+    clientPrivateKey: '(redacted)',
+  });
+  const key = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIO\n-----END EC PRIVATE KEY-----';
+  assert.equal(scrubString(`got ${key} here`), 'got (redacted) here');
+  assert.equal(scrubString('Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln rejected'), 'Bearer (redacted) rejected');
+  assert.equal(scrubString('kubeadm join --token abcdef.0123456789abcdef'), 'kubeadm join --token (redacted)');
+  assert.equal(scrubString('image registry.k8s.io/pause:3.10 pulled'), 'image registry.k8s.io/pause:3.10 pulled');
+});
