@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_REGION='us-east-2'
-BUNDLE_SHA256='452ce446370beb74163267d6ffb51ee95893bda1814d72537ce0c6de45cee6de'
+BUNDLE_SHA256='5227331c84a47950eba3bc819687fdee40aedf60055b74ca2c57db05cb9f67bd'
 log() { echo "[k8sup] $*" >&2; }
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
