@@ -124,16 +124,19 @@ export const awsRollingUpdate: RollingUpdateCapability<AwsClients> = {
   async surgeInstance(cluster, clients, group, opts: ReplaceOptions) {
     const old = group.instances.filter((i) => i.needsUpdate).map((i) => i.id);
     const fresh = (g: CloudInstanceGroup) => g.instances.filter((i) => !i.needsUpdate && i.status === 'InService');
-    if (fresh(group).length > 0 && old.length > 0 && group.desired > old.length) return group;
-    const raw = await rawGroup(clients, group.cloudName);
-    const desired = Number(raw.DesiredCapacity ?? 0) + 1;
-    const max = Number(raw.MaxSize ?? 0);
-    if (max < desired) {
-      await clients.autoscaling.call('CreateOrUpdateTags', { Tags: [{ ResourceId: group.cloudName, ResourceType: 'auto-scaling-group', Key: SURGE_MAX_TAG, Value: String(max), PropagateAtLaunch: false }] });
-      await clients.autoscaling.call('UpdateAutoScalingGroup', { AutoScalingGroupName: group.cloudName, MaxSize: desired });
+    // Surged already (an interrupted run): the group is one above its spec size; only the wait is left.
+    const specSize = group.role === 'control-plane' ? cluster.spec.controlPlane.count : cluster.spec.nodeGroups.find((g) => g.name === group.group)?.minSize;
+    if (specSize === undefined || group.desired <= specSize) {
+      const raw = await rawGroup(clients, group.cloudName);
+      const desired = Number(raw.DesiredCapacity ?? 0) + 1;
+      const max = Number(raw.MaxSize ?? 0);
+      if (max < desired) {
+        await clients.autoscaling.call('CreateOrUpdateTags', { Tags: [{ ResourceId: group.cloudName, ResourceType: 'auto-scaling-group', Key: SURGE_MAX_TAG, Value: String(max), PropagateAtLaunch: false }] });
+        await clients.autoscaling.call('UpdateAutoScalingGroup', { AutoScalingGroupName: group.cloudName, MaxSize: desired });
+      }
+      await clients.autoscaling.call('SetDesiredCapacity', { AutoScalingGroupName: group.cloudName, DesiredCapacity: desired, HonorCooldown: false });
+      opts.io.emit({ code: 'rolling-update.surge', level: 'info', message: `${group.cloudName}: launching one instance on ${group.currentVersion} beside ${old.join(', ') || 'the running ones'}`, task: group.cloudName, data: { desired } });
     }
-    await clients.autoscaling.call('SetDesiredCapacity', { AutoScalingGroupName: group.cloudName, DesiredCapacity: desired, HonorCooldown: false });
-    opts.io.emit({ code: 'rolling-update.surge', level: 'info', message: `${group.cloudName}: launching one instance on ${group.currentVersion} beside ${old.join(', ') || 'the running ones'}`, task: group.cloudName, data: { desired } });
     return waitForGroup({
       read: async () => (await describeGroups(clients, cluster.metadata, [group.cloudName]))[0],
       settled: (now) => fresh(now).length > 0 && now.instances.filter((i) => i.status === 'InService').length >= now.desired,
