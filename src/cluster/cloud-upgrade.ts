@@ -104,10 +104,10 @@ export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDe
   const groupsNow = () => deps.capability.listGroups(cluster, deps.clients);
 
   async function controlPlaneStepRun(step: UpgradeStep, ctx: UpgradeRunContext): Promise<{ skipped: boolean }> {
-    const cp = (await groupsNow()).find((g) => g.role === 'control-plane');
-    if (!cp) throw new OperationError(`${cluster.metadata.name} has no control-plane group in the cloud`, { hint: `run \`k8sup update cluster ${cluster.metadata.name} --yes\`` });
-    const old = cp.instances.find((i) => i.id === step.target);
-    if (!old) return { skipped: true };
+    // The control-plane group holding the instance (GCE has one per zone): gone from all of them means done.
+    const cp = (await groupsNow()).find((g) => g.role === 'control-plane' && g.instances.some((i) => i.id === step.target));
+    const old = cp?.instances.find((i) => i.id === step.target);
+    if (!cp || !old) return { skipped: true };
     if (!old.needsUpdate) throw new OperationError(`control plane ${old.id} already runs the group's current configuration`, { hint: 'the apply step did not change the control-plane template; run the same upgrade again' });
     const k = await api();
     const before = await k.ops.listNodes();
