@@ -67,8 +67,9 @@ export interface RunUpgradeOptions<C> {
 export async function runUpgradeSteps<C>(o: RunUpgradeOptions<C>): Promise<UpgradeProgress> {
   const progress: UpgradeProgress = o.progress ?? { from: o.run.from, to: o.run.to, startedAt: new Date().toISOString(), done: [] };
   const save = () => o.cs.putObject(UPGRADE_PROGRESS_OBJECT, JSON.stringify(progress, null, 2) + '\n');
-  await save();
+  // Refusals (version skew, a cloud that cannot surge) come before the first write: exit 2 leaves nothing behind.
   await o.capability.preflight?.(o.cluster, o.clients, o.run);
+  await save();
   for (const step of o.steps) {
     const data = { step: step.id, action: step.action, target: step.target };
     if (progress.done.includes(step.id)) {
