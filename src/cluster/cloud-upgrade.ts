@@ -30,7 +30,9 @@ import { snapshotBeforeChange } from './etcd-backup.js';
 import { planRollingUpdate, runRollingUpdate, DEFAULT_TIMEOUTS, CONTROL_PLANE_GROUP, type KubeSide, type RollingUpdateTimeouts } from './rolling-update.js';
 import { drainNode, findNode, type NodeRef } from './rolling-update-kube.js';
 import { loadProviderFor } from './deploy.js';
-import type { UpgradeProgress } from './upgrade.js';
+
+/** What planning needs of the progress record (src/cluster/upgrade.ts): the finished step ids. */
+type Progress = { done: string[] } | null;
 
 /** Store object (relative to the cluster's folder) a lone first control plane of the new version looks for. */
 export const UPGRADE_MARKER_OBJECT = 'bootstrap/upgrade';
@@ -61,7 +63,7 @@ const controlPlaneStep = (i: GroupInstance, to: string): UpgradeStep => ({
  * The steps from what the cloud runs now. Control-plane steps name the instances still on an older configuration
  * (before `apply` every instance is: nothing was applied yet); node groups roll as a whole, each instance in turn.
  */
-export function planCloudUpgrade(cluster: Cluster, groups: CloudInstanceGroup[], to: string, progress: UpgradeProgress | null): UpgradeStep[] {
+export function planCloudUpgrade(cluster: Cluster, groups: CloudInstanceGroup[], to: string, progress: Progress): UpgradeStep[] {
   const applied = progress?.done.includes('apply') ?? false;
   const controlPlanes = groups.filter((g) => g.role === 'control-plane').flatMap((g) => g.instances.filter((i) => !applied || i.needsUpdate));
   const doneControlPlanes = (progress?.done ?? []).filter((id) => id.startsWith('control-plane/') && !controlPlanes.some((i) => `control-plane/${i.id}` === id));
@@ -96,7 +98,7 @@ async function waitForNodes(kube: KubeSide, ok: (nodes: NodeRef[]) => boolean, w
 }
 
 /** The cloud side of `upgrade cluster` as an UpgradeCapability, so src/cluster/upgrade.ts runs it like bare metal's. */
-export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDeps<C>): UpgradeCapability<C> & { planFrom(groups: CloudInstanceGroup[], to: string, progress: UpgradeProgress | null): UpgradeStep[] } {
+export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDeps<C>): UpgradeCapability<C> & { planFrom(groups: CloudInstanceGroup[], to: string, progress: Progress): UpgradeStep[] } {
   const t = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
   const pollMs = t.pollMs ?? 5000;
   let kube: KubeSide | undefined;
