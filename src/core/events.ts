@@ -202,7 +202,7 @@ export const EVENT_CATALOGUE: { readonly [C in EventCode]: string } = {
   'metal.host.forgotten': 'a host no longer carries the cluster and is dropped from the inventory',
   'upgrade.step': 'a step of upgrade cluster starts, finishes, was already done (skipped) or fails',
   'upgrade.done': 'every step of the upgrade finished and the spec revision with the new version was written',
-  'upgrade.revision': 'clouds: the control planes run the new version, so the spec revision with it was written',
+  'upgrade.revision': 'clouds: the apply step wrote the spec revision with the new version (its instances are replaced next)',
   'etcd.backup.stored': 'an etcd snapshot and its manifest were written to the state store',
   'etcd.restore.member': 'a control plane is being restored from an etcd backup',
   'etcd.restored': 'every control plane runs etcd from the backup again',
