@@ -15,6 +15,7 @@ import { TAG_CLUSTER } from './model/names.js';
 import { isOurs, paginate, tagMap } from './resources/common.js';
 import { CONTROL_PLANE_GROUP, NODE_GROUP_LABEL } from '../../src/api/labels.js';
 import { waitForGroup } from '../../src/core/group-wait.js';
+import { OperationError } from '../../src/core/errors.js';
 
 const NODE_GROUP_TAG = NODE_GROUP_LABEL;
 const CONTROL_PLANE = CONTROL_PLANE_GROUP;
@@ -94,6 +95,15 @@ function settled(g: CloudInstanceGroup, oldId: string, before: Set<string>): boo
   return g.instances.filter((i) => !before.has(i.id)).every((i) => i.status === 'InService' && !i.needsUpdate);
 }
 
+/** The group's MaxSize before a surge raised it, kept on the group so an interrupted upgrade restores it. */
+const SURGE_MAX_TAG = 'k8sup.io/max-size-before-surge';
+
+async function rawGroup(clients: AwsClients, name: string) {
+  const [g] = await paginate(clients.autoscaling, 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [name] }, 'AutoScalingGroups');
+  if (!g) throw new OperationError(`auto scaling group ${name} is gone`, { hint: 'run `k8sup update cluster NAME --yes` to recreate it' });
+  return g;
+}
+
 export const awsRollingUpdate: RollingUpdateCapability<AwsClients> = {
   listGroups: (cluster: Cluster, clients) => describeGroups(clients, cluster.metadata),
 
@@ -108,6 +118,53 @@ export const awsRollingUpdate: RollingUpdateCapability<AwsClients> = {
       want: 'in-service instances',
       oldMark: 'old version',
       hint: 'check the group\'s scaling activities in the AWS console; re-run rolling-update to continue',
+    }, { ...opts, pollMs: opts.pollMs ?? clients.pollMs });
+  },
+
+  async surgeInstance(cluster, clients, group, opts: ReplaceOptions) {
+    const old = group.instances.filter((i) => i.needsUpdate).map((i) => i.id);
+    const fresh = (g: CloudInstanceGroup) => g.instances.filter((i) => !i.needsUpdate && i.status === 'InService');
+    // Surged already (an interrupted run): the group is one above its spec size; only the wait is left.
+    const specSize = group.role === 'control-plane' ? cluster.spec.controlPlane.count : cluster.spec.nodeGroups.find((g) => g.name === group.group)?.minSize;
+    if (specSize === undefined || group.desired <= specSize) {
+      const raw = await rawGroup(clients, group.cloudName);
+      const desired = Number(raw.DesiredCapacity ?? 0) + 1;
+      const max = Number(raw.MaxSize ?? 0);
+      if (max < desired) {
+        await clients.autoscaling.call('CreateOrUpdateTags', { Tags: [{ ResourceId: group.cloudName, ResourceType: 'auto-scaling-group', Key: SURGE_MAX_TAG, Value: String(max), PropagateAtLaunch: false }] });
+        await clients.autoscaling.call('UpdateAutoScalingGroup', { AutoScalingGroupName: group.cloudName, MaxSize: desired });
+      }
+      await clients.autoscaling.call('SetDesiredCapacity', { AutoScalingGroupName: group.cloudName, DesiredCapacity: desired, HonorCooldown: false });
+      opts.io.emit({ code: 'rolling-update.surge', level: 'info', message: `${group.cloudName}: launching one instance on ${group.currentVersion} beside ${old.join(', ') || 'the running ones'}`, task: group.cloudName, data: { desired } });
+    }
+    return waitForGroup({
+      read: async () => (await describeGroups(clients, cluster.metadata, [group.cloudName]))[0],
+      settled: (now) => fresh(now).length > 0 && now.instances.filter((i) => i.status === 'InService').length >= now.desired,
+      what: `auto scaling group ${group.cloudName}`,
+      want: 'in-service instances',
+      oldMark: 'old version',
+      hint: 'check the group\'s scaling activities in the AWS console; run the same upgrade again to continue',
+    }, { ...opts, pollMs: opts.pollMs ?? clients.pollMs });
+  },
+
+  async retireInstance(cluster, clients, group, instance, opts: ReplaceOptions) {
+    if (group.instances.some((i) => i.id === instance.id)) {
+      await clients.autoscaling.call('TerminateInstanceInAutoScalingGroup', { InstanceId: instance.id, ShouldDecrementDesiredCapacity: true });
+      opts.io.emit({ code: 'rolling-update.terminated', level: 'info', message: `terminated ${instance.id} in ${group.cloudName}; the group shrinks back by one`, task: group.cloudName, data: { instance: instance.id } });
+    }
+    const raw = await rawGroup(clients, group.cloudName);
+    const before = tagMap(raw.Tags)[SURGE_MAX_TAG];
+    if (before !== undefined && /^\d+$/.test(before)) {
+      await clients.autoscaling.call('UpdateAutoScalingGroup', { AutoScalingGroupName: group.cloudName, MaxSize: Math.max(Number(before), Number(raw.DesiredCapacity ?? 0)) });
+      await clients.autoscaling.call('DeleteTags', { Tags: [{ ResourceId: group.cloudName, ResourceType: 'auto-scaling-group', Key: SURGE_MAX_TAG }] });
+    }
+    return waitForGroup({
+      read: async () => (await describeGroups(clients, cluster.metadata, [group.cloudName]))[0],
+      settled: (now) => !now.instances.some((i) => i.id === instance.id) && now.instances.filter((i) => i.status === 'InService').length >= now.desired,
+      what: `auto scaling group ${group.cloudName}`,
+      want: 'in-service instances',
+      oldMark: 'old version',
+      hint: 'check the group\'s scaling activities in the AWS console; run the same upgrade again to continue',
     }, { ...opts, pollMs: opts.pollMs ?? clients.pollMs });
   },
 };

@@ -7,7 +7,8 @@
 import type { Cluster } from '../../src/api/types.js';
 import type { CloudInstanceGroup, GroupInstance, ReplaceOptions, RollingUpdateCapability } from '../../src/core/provider.js';
 import type { GceClients } from './clients.js';
-import { lastSegment, nameFilter, parseMarker } from './model/names.js';
+import { instanceGroups } from './model/compute.js';
+import { lastSegment, nameFilter, parseMarker, resourceName } from './model/names.js';
 import { isOwnObject } from '../../src/core/ownership.js';
 import { waitForGroup } from '../../src/core/group-wait.js';
 
@@ -87,6 +88,15 @@ function settled(g: CloudInstanceGroup, replaced: string): boolean {
   return again ? !again.needsUpdate : g.instances.some((i) => !i.needsUpdate);
 }
 
+/** The group's size in the spec (what `update cluster` sets): a group above it was surged by upgrade cluster. */
+function specSize(cluster: Cluster, group: CloudInstanceGroup): number | undefined {
+  const zone = group.zone ?? '';
+  // Groups are named after their model key and zone (model/compute.ts).
+  return instanceGroups(cluster).find((g) => resourceName(cluster, `${g.key}-${zone}`) === group.cloudName)?.sizes.get(zone);
+}
+
+const groupUrl = (clients: GceClients, zone: string, instance: string) => `projects/${clients.settings.project}/zones/${zone}/instances/${instance}`;
+
 export const gceRollingUpdate: RollingUpdateCapability<GceClients> = {
   listGroups: (cluster: Cluster, clients) => describeGroups(clients, cluster.metadata),
 
@@ -107,6 +117,49 @@ export const gceRollingUpdate: RollingUpdateCapability<GceClients> = {
       want: 'running instances',
       oldMark: 'old template',
       hint: 'check the group in the Cloud console (gcloud compute instance-groups managed list-instances); re-run rolling-update to continue',
+    }, { ...opts, pollMs: opts.pollMs ?? DEFAULT_POLL_MS });
+  },
+
+  async surgeInstance(cluster, clients, group, opts: ReplaceOptions) {
+    const zone = group.zone ?? '';
+    const size = specSize(cluster, group);
+    // Surged already (an interrupted run): the group is one above its spec size; only the wait is left.
+    if (size === undefined || group.desired <= size) {
+      await clients.api.mutate('instanceGroupManagers', 'resize', { zone, instanceGroupManager: group.cloudName, size: group.desired + 1 }, opts.signal);
+      opts.io.emit({ code: 'rolling-update.surge', level: 'info', message: `${group.cloudName}: launching one instance on ${group.currentVersion} beside the running ones`, task: group.cloudName, data: { desired: group.desired + 1 } });
+    }
+    return waitForGroup({
+      read: async () => (await describeGroups(clients, cluster.metadata, { name: group.cloudName, zone }))[0],
+      settled: (now) => {
+        const running = now.instances.filter((i) => i.status === 'RUNNING');
+        return running.length >= now.desired && running.length === now.instances.length && running.some((i) => !i.needsUpdate);
+      },
+      what: `instance group ${group.cloudName}`,
+      want: 'running instances',
+      oldMark: 'old template',
+      hint: 'check the group in the Cloud console (gcloud compute instance-groups managed list-instances); run the same upgrade again to continue',
+    }, { ...opts, pollMs: opts.pollMs ?? DEFAULT_POLL_MS });
+  },
+
+  async retireInstance(cluster, clients, group, instance, opts: ReplaceOptions) {
+    const zone = group.zone ?? instance.zone ?? '';
+    if (group.instances.some((i) => i.id === instance.id)) {
+      // deleteInstances lowers the target size by one: the group is back to its spec size.
+      await clients.api.mutate(
+        'instanceGroupManagers',
+        'deleteInstances',
+        { zone, instanceGroupManager: group.cloudName, instanceGroupManagersDeleteInstancesRequestResource: { instances: [groupUrl(clients, zone, instance.id)] } },
+        opts.signal,
+      );
+      opts.io.emit({ code: 'rolling-update.terminated', level: 'info', message: `deleted ${instance.id} from ${group.cloudName}; the group shrinks back by one`, task: group.cloudName, data: { instance: instance.id } });
+    }
+    return waitForGroup({
+      read: async () => (await describeGroups(clients, cluster.metadata, { name: group.cloudName, zone }))[0],
+      settled: (now) => !now.instances.some((i) => i.id === instance.id) && now.instances.filter((i) => i.status === 'RUNNING').length >= now.desired,
+      what: `instance group ${group.cloudName}`,
+      want: 'running instances',
+      oldMark: 'old template',
+      hint: 'check the group in the Cloud console (gcloud compute instance-groups managed list-instances); run the same upgrade again to continue',
     }, { ...opts, pollMs: opts.pollMs ?? DEFAULT_POLL_MS });
   },
 };

@@ -69,6 +69,8 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   if (r.isControlPlane && r.isCloud) fragments.push('token-refresh-install.sh');
   if (vars.etcdLeave) fragments.push('etcd-leave-install.sh');
   if (hasEtcdBackups(r)) fragments.push('etcd-backup-install.sh');
+  // Cloud control planes of a newer version than the cluster run kubeadm upgrade apply (docs/upgrades.md).
+  if (r.isCloud && r.isControlPlane) fragments.push('kubeadm-upgrade.sh');
   if (input.role === 'control-plane-init') fragments.push('cni.sh');
   // Every control plane (re)applies the addons: a changed spec reaches the cluster with the next control plane.
   if (r.isControlPlane && enabledAddons(input.cluster).length > 0) fragments.push('addons.sh');
@@ -160,7 +162,9 @@ export function scriptVars(r: ResolvedInput): TemplateVars {
   const cniPin = CNI[r.cni];
   const guardInit = r.isCloud && role === 'control-plane-init';
   const singleControlPlane = spec.controlPlane.count <= 1;
-  const mayJoin = role !== 'control-plane-init' || (guardInit && !singleControlPlane);
+  // A cloud first control plane may join: beside the others when it replaced one, and beside the running single
+  // control plane while `upgrade cluster` replaces it (bootstrap/upgrade in the state store).
+  const mayJoin = role !== 'control-plane-init' || guardInit;
   const kubeVipFrontEnd = (spec.api.frontEnd ?? 'kube-vip') === 'kube-vip';
   const vip = input.provider.ownHosts && r.isControlPlane && kubeVipFrontEnd ? (spec.api.vip ?? null) : null;
   const frontEndFiles = renderApiFrontEndFiles(r);
@@ -204,9 +208,10 @@ export function scriptVars(r: ResolvedInput): TemplateVars {
     controlPlaneEndpoint: r.controlPlaneEndpoint,
     join: role !== 'control-plane-init',
     // Cloud first control planes check the state store before kubeadm init: a replaced instance must not start a
-    // second cluster. With other control planes it joins them; alone (its etcd is gone) it refuses.
+    // second cluster. With other control planes it joins them; alone (its etcd is gone) it refuses, unless an upgrade
+    // launched it beside the running control plane.
     guardInit,
-    rejoin: guardInit && !singleControlPlane,
+    rejoin: guardInit,
     refuseReinit: guardInit && singleControlPlane,
     mayJoin,
     initCni: role === 'control-plane-init',
@@ -291,5 +296,6 @@ export function scriptVars(r: ResolvedInput): TemplateVars {
   vars.etcdLeaveUnit = embedded(loadTemplate('node/k8sup-etcd-leave.service'));
   vars.etcdLeaveScript = r.isCloud && r.isControlPlane ? embedded(etcdLeaveScript(vars)) : '';
   Object.assign(vars, etcdBackupVars(r, vars));
+  vars.etcdBackups = hasEtcdBackups(r);
   return vars;
 }

@@ -94,7 +94,7 @@ export default async function rollingUpdate(ctx: CliContext, args: string[], opt
 }
 
 /** The API through a fresh admin credential for the recorded endpoint (as `validate cluster` does). */
-async function openKube(ctx: CliContext, cs: ClusterStore, cluster: Cluster): Promise<KubeSide> {
+export async function openKube(ctx: CliContext, cs: ClusterStore, cluster: Cluster): Promise<KubeSide> {
   const kc = await adminKubeconfig(cs, cluster.metadata.name, CREDENTIAL_TTL);
   if (!kc.recorded) {
     throw new OperationError(`no API endpoint is recorded for ${cluster.metadata.name}, so its nodes cannot be drained`, {

@@ -1,23 +1,24 @@
-import { providerState } from '../cluster/provider-state.js';
-import { loadCluster, type Cluster } from '../api/index.js';
+import { loadCluster } from '../api/index.js';
 import { parseKubeVersion, versionChangeIssue, type KubeVersion } from '../api/version.js';
+import { runApplyFlow } from '../cluster/apply-flow.js';
+import { assertNodesCanReadStore, hasApplied, loadProviderFor } from '../cluster/deploy.js';
+import { providerState } from '../cluster/provider-state.js';
+import { mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
+import { runUpgradeFlow } from '../cluster/upgrade.js';
 import { InvalidInputError } from '../core/errors.js';
-import { assertNodesCanReadStore, loadProviderFor } from '../cluster/deploy.js';
-import { mutateCluster, readSpec, writeSpec, type CurrentSpec } from '../cluster/spec-store.js';
-import { assertSameUpgrade, clearUpgradeProgress, markDone, readUpgradeProgress, runUpgradeSteps, type PlannedStep } from '../cluster/upgrade.js';
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import { planAndApply } from './apply-flow.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
+import { openKube } from './rolling-update.js';
 import { suggest } from './suggest.js';
 
 /**
- * upgrade cluster: kubeadm's upgrade procedure (docs/upgrades.md). Without --yes it prints the plan of steps and writes
- * nothing. With --yes it runs them one at a time — etcd snapshot, the first control plane, the other control planes,
- * then each node drained, upgraded and uncordoned — recording progress in the state store, and writes the spec
- * revision with the new version only when every step has finished. The same command again resumes an interrupted
- * upgrade, and does nothing once the cluster runs the version.
+ * upgrade cluster: the flags and the rendering; the flow is src/cluster/upgrade.ts (bare metal over SSH, clouds
+ * through the bootstrap of new instances: src/cluster/cloud-upgrade.ts; docs/upgrades.md). Without --yes it prints
+ * the plan of steps and writes nothing. With --yes it runs them one at a time, recording progress in the state store;
+ * the same command again resumes an interrupted upgrade, and does nothing once the cluster runs the version.
  */
 export default async function upgradeCluster(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
@@ -27,77 +28,47 @@ export default async function upgradeCluster(ctx: CliContext, args: string[], op
   const cs = new ClusterStore(store, name);
   const current = await readSpec(cs, name);
   const provider = await loadProviderFor(current.cluster);
-  if (!provider.upgrade) return specOnlyUpgrade(ctx, store, name, target);
+  // A cloud cluster nothing was applied from yet has no machines to upgrade: the version is only a new revision.
+  const machines = provider.upgrade !== undefined || (provider.rollingUpdate !== undefined && (await hasApplied(cs)));
+  if (!machines) return specOnlyUpgrade(ctx, store, name, target);
 
-  const planned = async (cs: ClusterStore) => {
-    const spec = await readSpec(cs, name);
-    const progress = await readUpgradeProgress(cs);
-    assertSameUpgrade(name, progress, target.text);
-    const from = progress?.from ?? spec.cluster.spec.kubernetesVersion;
-    if (!progress && from === target.text) return { spec, progress, from, upgraded: spec.cluster, steps: [] as PlannedStep[] };
-    const issue = versionChangeIssue(parseKubeVersion(from)!, target);
-    if (issue) throw new InvalidInputError(`${name}: ${issue.message}`, { hint: issue.hint });
-    const upgraded = loadCluster({ ...spec.cluster, spec: { ...spec.cluster.spec, kubernetesVersion: target.text } });
-    const steps = markDone(provider.upgrade!.planUpgrade(spec.cluster, target.text), progress);
-    return { spec, progress, from, upgraded, steps };
-  };
-  const print = (from: string, steps: PlannedStep[]) =>
-    printData(ctx, { cluster: name, from, to: target.text, steps }, {
-      table: {
-        headers: ['STEP', 'ACTION', 'TARGET', 'STATUS', 'WHAT'],
-        rows: steps.map((s) => [s.id, s.action, s.target, s.done ? 'done' : 'pending', s.description]),
-        empty: `${name} runs Kubernetes ${target.text}: nothing to upgrade`,
-      },
-    });
-
-  if (!ctx.globals.yes) {
-    const p = await planned(cs);
-    print(p.from, p.steps);
-    if (p.steps.length > 0) {
-      const left = p.steps.filter((s) => !s.done).length;
-      ctx.io.emit({ code: 'cluster.preview', level: 'info', message: `Would upgrade ${name} from Kubernetes ${p.from} to ${target.text} in ${left} steps; nothing was written.`, data: { cluster: name } });
-      const command = suggest(ctx, `upgrade cluster ${name} --kubernetes-version ${target.text} --yes`);
-      ctx.io.emit({ code: 'next', level: 'info', message: `Upgrade with: ${command}`, data: { command } });
-    }
-    return 0;
-  }
-
-  return mutateCluster(store, name, ctx.actor, 'upgrade cluster', async (cs) => {
-    const p = await planned(cs);
-    print(p.from, p.steps);
-    if (p.steps.length === 0) return 0;
-    const clients = await provider.connect(p.spec.cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, state: providerState(store, name), sshAcceptNew: Boolean(opts.sshAcceptNew) });
-    try {
-      await runUpgradeSteps({
-        cs,
-        cluster: p.spec.cluster,
-        capability: provider.upgrade!,
-        clients,
-        steps: p.steps,
-        progress: p.progress,
-        run: { io: ctx.io, signal: ctx.signal, from: p.from, to: target.text, upgraded: p.upgraded },
-        io: ctx.io,
-        signal: ctx.signal,
-      });
-    } finally {
-      (clients as { close?: () => void }).close?.();
-    }
-    return finish(ctx, cs, p.spec, p.upgraded, p.from, target.text);
+  const result = await runUpgradeFlow({
+    store,
+    name,
+    target,
+    apply: Boolean(ctx.globals.yes),
+    actor: ctx.actor,
+    io: ctx.io,
+    signal: ctx.signal,
+    connect: (p, cluster) => p.connect(cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, state: providerState(store, name), sshAcceptNew: Boolean(opts.sshAcceptNew) }),
+    openKube: (cs, cluster) => openKube(ctx, cs, cluster),
+    applyUpgraded: async (cs, upgraded, expected) => {
+      const { revision } = await writeSpec(cs, upgraded, expected, ctx.actor, `upgrade to ${upgraded.spec.kubernetesVersion}`);
+      // The plan of this apply is not printed: the upgrade's own plan said what it does; its events still go out.
+      const applied = await runApplyFlow({ store, cs, cluster: upgraded, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, revision, apply: true, offlineIfNew: false }, async () => {});
+      if (applied.stage === 'terraform') throw new Error('upgrade cluster applies to the cloud directly');
+      return revision;
+    },
+    show: (view) =>
+      printData(ctx, view, {
+        table: {
+          headers: ['STEP', 'ACTION', 'TARGET', 'STATUS', 'WHAT'],
+          rows: view.steps.map((s) => [s.id, s.action, s.target, s.done ? 'done' : 'pending', s.description]),
+          empty: `${name} runs Kubernetes ${target.text}: nothing to upgrade`,
+        },
+      }),
   });
-}
-
-/** Every step finished: the spec revision with the new version, then the progress record goes. */
-async function finish(ctx: CliContext, cs: ClusterStore, current: CurrentSpec, upgraded: Cluster, from: string, to: string): Promise<number> {
-  const name = upgraded.metadata.name;
-  const { revision } = await writeSpec(cs, upgraded, current.revision, ctx.actor, `upgrade to ${to}`);
-  await clearUpgradeProgress(cs);
-  ctx.io.emit({ code: 'upgrade.done', level: 'info', message: `${name} runs Kubernetes ${to} (revision ${revision}).`, data: { cluster: name, from, to, revision } });
+  if (result.kind === 'preview') {
+    ctx.io.emit({ code: 'cluster.preview', level: 'info', message: `Would upgrade ${name} from Kubernetes ${result.from} to ${target.text} in ${result.pending} steps; nothing was written.`, data: { cluster: name } });
+    const command = suggest(ctx, `upgrade cluster ${name} --kubernetes-version ${target.text} --yes`);
+    ctx.io.emit({ code: 'next', level: 'info', message: `Upgrade with: ${command}`, data: { command } });
+  }
   return 0;
 }
 
 /**
- * Providers without an upgrade capability: the version becomes a new revision and is applied (new launch templates /
- * instance templates; nodes pick the version up when rolling-update replaces them).
+ * A cluster without machines to upgrade (a cloud cluster never applied, a provider without either capability): the
+ * version becomes a new revision and is applied.
  */
 async function specOnlyUpgrade(ctx: CliContext, store: BlobStore, name: string, target: KubeVersion): Promise<number> {
   const upgraded = async (cs: ClusterStore) => {

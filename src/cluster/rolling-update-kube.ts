@@ -13,6 +13,10 @@ import type { KubeTarget } from '../validate/types.js';
 export interface NodeRef {
   name: string;
   providerID?: string;
+  /** status.nodeInfo.kubeletVersion ('v1.35.1'): what upgrade cluster waits for. */
+  kubeletVersion?: string;
+  /** The Ready condition is True. */
+  ready?: boolean;
 }
 
 export interface PodRef {
@@ -119,7 +123,12 @@ export async function openNodeOps(target: KubeTarget, opts: NodeOpsOptions = {})
   return {
     server,
     listNodes: () =>
-      call('list nodes', async () => (await core.listNode({}, callOptions())).items.map((n: V1Node) => ({ name: n.metadata?.name ?? '', providerID: n.spec?.providerID }))),
+      call('list nodes', async () => (await core.listNode({}, callOptions())).items.map((n: V1Node) => ({
+          name: n.metadata?.name ?? '',
+          providerID: n.spec?.providerID,
+          kubeletVersion: n.status?.nodeInfo?.kubeletVersion,
+          ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+        }))),
     cordon: (name) =>
       call(`cordon node ${name}`, async () => {
         await core.patchNode({ name, body: { spec: { unschedulable: true } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, callOptions()) as never);

@@ -4,11 +4,19 @@
 // (`<cluster>/upgrade/progress.json`); running the same command again resumes after the last finished step, and the
 // machines' own markers make a step that finished but was not yet recorded a no-op. See docs/upgrades.md.
 
+import { loadCluster } from '../api/index.js';
 import type { Cluster } from '../api/types.js';
+import { parseKubeVersion, versionChangeIssue, type KubeVersion } from '../api/version.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
+import type { Provider } from '../core/provider.js';
 import type { UpgradeCapability, UpgradeRunContext, UpgradeStep } from '../core/upgrade.js';
-import type { ClusterStore } from '../state/cluster-store.js';
+import type { BlobStore } from '../state/blob.js';
+import { ClusterStore } from '../state/cluster-store.js';
+import { cloudUpgradeCapability, finishCloudUpgrade, type CloudUpgradeDeps } from './cloud-upgrade.js';
+import { assertNodesCanReadStore, loadProviderFor } from './deploy.js';
+import type { KubeSide } from './rolling-update.js';
+import { mutateCluster, readSpec, writeSpec, type Actor, type CurrentSpec } from './spec-store.js';
 
 export const UPGRADE_PROGRESS_OBJECT = 'upgrade/progress.json';
 
@@ -59,8 +67,9 @@ export interface RunUpgradeOptions<C> {
 export async function runUpgradeSteps<C>(o: RunUpgradeOptions<C>): Promise<UpgradeProgress> {
   const progress: UpgradeProgress = o.progress ?? { from: o.run.from, to: o.run.to, startedAt: new Date().toISOString(), done: [] };
   const save = () => o.cs.putObject(UPGRADE_PROGRESS_OBJECT, JSON.stringify(progress, null, 2) + '\n');
-  await save();
+  // Refusals (version skew, a cloud that cannot surge) come before the first write: exit 2 leaves nothing behind.
   await o.capability.preflight?.(o.cluster, o.clients, o.run);
+  await save();
   for (const step of o.steps) {
     const data = { step: step.id, action: step.action, target: step.target };
     if (progress.done.includes(step.id)) {
@@ -85,4 +94,129 @@ export async function runUpgradeSteps<C>(o: RunUpgradeOptions<C>): Promise<Upgra
 
 export async function clearUpgradeProgress(cs: ClusterStore): Promise<void> {
   await cs.deleteObject(UPGRADE_PROGRESS_OBJECT);
+}
+
+// --- the whole command's flow (src/cli/upgrade-cluster.ts keeps the flags and the rendering) ---
+
+export interface UpgradePlanView {
+  cluster: string;
+  from: string;
+  to: string;
+  steps: PlannedStep[];
+}
+
+export interface UpgradeFlowOptions {
+  store: BlobStore;
+  name: string;
+  target: KubeVersion;
+  /** --yes: run the steps; otherwise only plan (nothing is written anywhere). */
+  apply: boolean;
+  actor: Actor;
+  io: IoHost;
+  signal?: AbortSignal;
+  /** The provider's clients for the cluster (the CLI passes its connect options). */
+  connect(provider: Provider<any>, cluster: Cluster): Promise<unknown>;
+  /** Clouds: the Kubernetes API through an admin credential (drain, node versions, validation). */
+  openKube(cs: ClusterStore, cluster: Cluster): Promise<KubeSide>;
+  /** Clouds: writes the spec revision `upgraded` (expected: the revision read at the start) and applies it. */
+  applyUpgraded(cs: ClusterStore, upgraded: Cluster, expectedRevision: number): Promise<number>;
+  /** Shows the plan (printed before anything runs). */
+  show(view: UpgradePlanView): void;
+  timeouts?: CloudUpgradeDeps<unknown>['timeouts'];
+  controlPlaneJoinMs?: number;
+}
+
+export type UpgradeFlowResult =
+  | { kind: 'current'; from: string }
+  | { kind: 'preview'; from: string; pending: number }
+  | { kind: 'upgraded'; from: string; revision: number };
+
+interface Prepared {
+  current: CurrentSpec;
+  progress: UpgradeProgress | null;
+  from: string;
+  upgraded: Cluster;
+  steps: PlannedStep[];
+  capability: UpgradeCapability<unknown>;
+  clients?: unknown;
+  cloud: boolean;
+}
+
+/**
+ * upgrade cluster: kubeadm's procedure on bare metal (the provider's upgrade capability, over SSH) and on clouds
+ * (src/cluster/cloud-upgrade.ts: through the bootstrap of instances launched beside / instead of the old ones).
+ * The same command again resumes an interrupted upgrade and does nothing once the cluster runs the version.
+ */
+export async function runUpgradeFlow(o: UpgradeFlowOptions): Promise<UpgradeFlowResult> {
+  const { name, target } = o;
+  const prepare = async (cs: ClusterStore): Promise<Prepared | { current: CurrentSpec; from: string; done: true }> => {
+    const current = await readSpec(cs, name);
+    const progress = await readUpgradeProgress(cs);
+    assertSameUpgrade(name, progress, target.text);
+    const from = progress?.from ?? current.cluster.spec.kubernetesVersion;
+    if (!progress && from === target.text) return { current, from, done: true };
+    const issue = versionChangeIssue(parseKubeVersion(from)!, target);
+    if (issue) throw new InvalidInputError(`${name}: ${issue.message}`, { hint: issue.hint });
+    const upgraded = loadCluster({ ...current.cluster, spec: { ...current.cluster.spec, kubernetesVersion: target.text } });
+    const provider = await loadProviderFor(current.cluster);
+    if (provider.upgrade) {
+      const steps = markDone(provider.upgrade.planUpgrade(current.cluster, target.text), progress);
+      return { current, progress, from, upgraded, steps, capability: provider.upgrade, cloud: false };
+    }
+    if (!provider.rollingUpdate) {
+      throw new InvalidInputError(`${name}: ${current.cluster.spec.cloud} has no upgrade procedure in k8sup`, { hint: 'docs/upgrades.md lists the providers that can be upgraded' });
+    }
+    assertNodesCanReadStore(provider, o.store.url); // exit 2 before any step
+    // Planning a cloud upgrade reads the groups (which instances are on which configuration): connect first.
+    const clients = await o.connect(provider, current.cluster);
+    const capability = cloudUpgradeCapability(current.cluster, {
+      store: o.store,
+      cs,
+      capability: provider.rollingUpdate,
+      clients,
+      openKube: () => o.openKube(cs, upgraded),
+      applyUpgraded: (u) => o.applyUpgraded(cs, u, current.revision),
+      io: o.io,
+      signal: o.signal,
+      timeouts: o.timeouts,
+      controlPlaneJoinMs: o.controlPlaneJoinMs,
+    });
+    const groups = await provider.rollingUpdate.listGroups(current.cluster, clients);
+    const steps = markDone(capability.planFrom(groups, target.text, progress), progress);
+    return { current, progress, from, upgraded, steps, capability, clients, cloud: true };
+  };
+  const close = (p: { clients?: unknown }) => (p.clients as { close?: () => void } | undefined)?.close?.();
+
+  if (!o.apply) {
+    const p = await prepare(new ClusterStore(o.store, name));
+    if ('done' in p) {
+      o.show({ cluster: name, from: p.from, to: target.text, steps: [] });
+      return { kind: 'current', from: p.from };
+    }
+    close(p);
+    o.show({ cluster: name, from: p.from, to: target.text, steps: p.steps });
+    return { kind: 'preview', from: p.from, pending: p.steps.filter((s) => !s.done).length };
+  }
+
+  return mutateCluster(o.store, name, o.actor, 'upgrade cluster', async (cs) => {
+    const p = await prepare(cs);
+    if ('done' in p) {
+      o.show({ cluster: name, from: p.from, to: target.text, steps: [] });
+      return { kind: 'current', from: p.from };
+    }
+    o.show({ cluster: name, from: p.from, to: target.text, steps: p.steps });
+    const clients = p.clients ?? (await o.connect(await loadProviderFor(p.current.cluster), p.current.cluster));
+    try {
+      const run = { io: o.io, signal: o.signal, from: p.from, to: target.text, upgraded: p.upgraded };
+      await runUpgradeSteps({ cs, cluster: p.current.cluster, capability: p.capability, clients, steps: p.steps, progress: p.progress, run, io: o.io, signal: o.signal });
+    } finally {
+      close({ clients });
+    }
+    // Bare metal writes the revision now that every host runs the version; clouds wrote it in their apply step.
+    const { revision } = await writeSpec(cs, p.upgraded, (await cs.latest())?.revision ?? p.current.revision, o.actor, `upgrade to ${target.text}`);
+    if (p.cloud) await finishCloudUpgrade(cs);
+    await clearUpgradeProgress(cs);
+    o.io.emit({ code: 'upgrade.done', level: 'info', message: `${name} runs Kubernetes ${target.text} (revision ${revision}).`, data: { cluster: name, from: p.from, to: target.text, revision } });
+    return { kind: 'upgraded', from: p.from, revision };
+  });
 }

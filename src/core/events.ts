@@ -73,6 +73,7 @@ export interface EventFields {
   'rolling-update.node-deleted': Record<string, never>;
   'rolling-update.etcd-member': { node: string };
   'rolling-update.terminated': { instance: string };
+  'rolling-update.surge': { desired: number };
   'rolling-update.replaced': Record<string, never>;
   'rolling-update.instance.done': Record<string, never>;
   // Bare metal.
@@ -83,6 +84,7 @@ export interface EventFields {
   // upgrade cluster.
   'upgrade.step': { step: string; action: string; target: string; phase: 'start' | 'done' | 'skipped' | 'failed' };
   'upgrade.done': { cluster: string; from: string; to: string; revision: number };
+  'upgrade.revision': { cluster: string; from: string; to: string; revision: number };
   // etcd backups (docs/backups.md).
   'etcd.backup.stored': { cluster: string; backup: string; size: number; sha256: string };
   'etcd.restore.member': { host: string; backup: string };
@@ -193,6 +195,7 @@ export const EVENT_CATALOGUE: { readonly [C in EventCode]: string } = {
   'rolling-update.node-deleted': 'a drained node was deleted from the API',
   'rolling-update.etcd-member': 'how a replaced control plane leaves etcd',
   'rolling-update.terminated': 'the cloud was asked to replace an instance',
+  'rolling-update.surge': 'a group grows by one instance on its current configuration beside the running ones (upgrade cluster)',
   'rolling-update.replaced': 'the group is back to its size on the current configuration',
   'rolling-update.instance.done': 'an instance was replaced (and the cluster validated)',
   'metal.step': 'a step on a bare-metal host starts, finishes or fails',
@@ -201,6 +204,7 @@ export const EVENT_CATALOGUE: { readonly [C in EventCode]: string } = {
   'metal.host.forgotten': 'a host no longer carries the cluster and is dropped from the inventory',
   'upgrade.step': 'a step of upgrade cluster starts, finishes, was already done (skipped) or fails',
   'upgrade.done': 'every step of the upgrade finished and the spec revision with the new version was written',
+  'upgrade.revision': 'clouds: the apply step wrote the spec revision with the new version (its instances are replaced next)',
   'etcd.backup.stored': 'an etcd snapshot and its manifest were written to the state store',
   'etcd.restore.member': 'a control plane is being restored from an etcd backup',
   'etcd.restored': 'every control plane runs etcd from the backup again',

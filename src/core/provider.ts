@@ -250,4 +250,12 @@ export interface RollingUpdateCapability<C = unknown> {
    * Returns the group as it is afterwards.
    */
   replaceInstance(cluster: Cluster, clients: C, group: CloudInstanceGroup, instance: GroupInstance, opts: ReplaceOptions): Promise<CloudInstanceGroup>;
+  /**
+   * Optional (upgrade cluster on a cloud, docs/upgrades.md): grows the group by one instance on its current
+   * configuration beside the running ones, and waits until that instance is in service. Idempotent: a group that
+   * already has an in-service instance on the current configuration beyond its old ones is returned as it is.
+   */
+  surgeInstance?(cluster: Cluster, clients: C, group: CloudInstanceGroup, opts: ReplaceOptions): Promise<CloudInstanceGroup>;
+  /** Optional, after surgeInstance: removes the instance and shrinks the group back by one; waits until it has left. */
+  retireInstance?(cluster: Cluster, clients: C, group: CloudInstanceGroup, instance: GroupInstance, opts: ReplaceOptions): Promise<CloudInstanceGroup>;
 }

@@ -19,6 +19,29 @@ fetch_join_token() {
   [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
 }
 {{/if}}
+{{#if refuseReinit}}
+
+# upgrade_in_progress: true when `k8sup upgrade cluster` published bootstrap/upgrade for this node's version (it does
+# so before it launches a control plane beside the running one). Like cluster_initialised it never guesses.
+upgrade_in_progress() {
+  local file attempt=0 status
+  file="$(mktemp)"
+  while :; do
+    status=0
+    store_has bootstrap/upgrade || status=$?
+    [ "${status}" -eq 2 ] || break
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 30 ] || die "cannot tell from the state store whether an upgrade of ${CLUSTER_NAME} is in progress; refusing to guess"
+    sleep 10
+  done
+  [ "${status}" -eq 0 ] || { rm -f "${file}"; return 1; }
+  store_get bootstrap/upgrade "${file}" || die "cannot read bootstrap/upgrade from the state store"
+  if grep -qx "to=${K8S_VERSION}" "${file}"; then rm -f "${file}"; return 0; fi
+  log "bootstrap/upgrade names another version ($(sed -n 's/^to=//p' "${file}")), not ${K8S_VERSION}"
+  rm -f "${file}"
+  return 1
+}
+{{/if}}
 {{#if guardInit}}
 
 # cluster_initialised: true when the state store shows this cluster was initialised already: the marker written
@@ -76,16 +99,21 @@ else
     # An operator who restored an etcd snapshot into /var/lib/etcd wants kubeadm to keep it.
     if [ -d "${ROOT}/var/lib/etcd/member" ]; then KUBEADM_INIT_EXTRA+=(--ignore-preflight-errors=DirAvailable--var-lib-etcd); fi
   elif cluster_initialised; then
-{{#if rejoin}}
-    log "joining the running cluster as a control plane instead of running kubeadm init"
-    KUBEADM_ACTION='join'
+{{#if refuseReinit}}
+    # A single control plane joins only beside the running one, which `k8sup upgrade cluster` keeps until this
+    # instance has joined and upgraded the cluster (docs/upgrades.md); any other replacement lost etcd's only copy.
+    if ! upgrade_in_progress; then
+      log "ERROR: ${CLUSTER_NAME} has a single control plane and it was initialised before: this instance replaced it,"
+      log "ERROR: and that control plane's etcd data went with the old instance. Initialising again would create a new,"
+      log "ERROR: empty cluster behind the same endpoint, so this node stops here. To recover, restore an etcd snapshot"
+      log "ERROR: or start over on purpose: see 'Replacing the first control plane' in docs/bootstrap.md."
+      die "refusing to run kubeadm init for an existing cluster"
+    fi
+    log "upgrade to ${K8S_VERSION} in progress: joining beside the running control plane, which leaves afterwards"
 {{else}}
-    log "ERROR: ${CLUSTER_NAME} has a single control plane and it was initialised before: this instance replaced it,"
-    log "ERROR: and that control plane's etcd data went with the old instance. Initialising again would create a new,"
-    log "ERROR: empty cluster behind the same endpoint, so this node stops here. To recover, restore an etcd snapshot"
-    log "ERROR: or start over on purpose: see 'Replacing the first control plane' in docs/bootstrap.md."
-    die "refusing to run kubeadm init for an existing cluster"
+    log "joining the running cluster as a control plane instead of running kubeadm init"
 {{/if}}
+    KUBEADM_ACTION='join'
   fi
 {{/if}}
 {{else}}

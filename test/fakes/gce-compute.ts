@@ -581,6 +581,11 @@ export class FakeCompute {
       obj.versions = [{ instanceTemplate: body.instanceTemplate }];
     } else if (action === 'recreateInstances' && collection === 'instanceGroupManagers') {
       this.markForRecreation(scopePath, obj, body.instances);
+    } else if (action === 'deleteInstances' && collection === 'instanceGroupManagers') {
+      // The named members go and the target size drops by as many (a URL that names no member is refused whole).
+      const chosen = this.namedMembers(scopePath, obj, body.instances);
+      for (const member of chosen) this.objects.delete(this.key(scopePath, 'instances', member.name));
+      obj.targetSize = Math.max(0, Number(obj.targetSize) - chosen.length);
     } else {
       throw new ComputeHttpError(400, 'badRequest', `unsupported action ${collection}/${action}`);
     }
@@ -642,19 +647,24 @@ export class FakeCompute {
    * moment after `recreateReads` listings (see listManagedInstances). A URL that names no member is refused whole.
    */
   private markForRecreation(scopePath: string, igm: Obj, urls: unknown): void {
-    if (!Array.isArray(urls) || !urls.length) throw new ComputeHttpError(400, 'invalid', "Invalid value for field 'resource.instances': must name at least one instance");
-    const members = this.members(igm);
-    const chosen = urls.map((u) => {
-      const m = /(?:^|\/)(zones\/[^/]+)\/instances\/([^/]+)$/.exec(String(u));
-      const member = m && m[1] === scopePath ? members.find((i) => i.name === m[2]) : undefined;
-      if (!member) throw new ComputeHttpError(400, 'invalid', `Instance '${u}' is not a member of instance group manager '${igm.name}'`);
-      return member;
-    });
+    const chosen = this.namedMembers(scopePath, igm, urls);
     for (const member of chosen) {
       member.k8supAction = 'RECREATING';
       member.k8supActionReads = this.recreateReads;
       member.status = 'STOPPING';
     }
+  }
+
+  /** The members named by instance URLs (full or partial) of a recreate/delete request; one stranger refuses all. */
+  private namedMembers(scopePath: string, igm: Obj, urls: unknown): Obj[] {
+    if (!Array.isArray(urls) || !urls.length) throw new ComputeHttpError(400, 'invalid', "Invalid value for field 'resource.instances': must name at least one instance");
+    const members = this.members(igm);
+    return urls.map((u) => {
+      const m = /(?:^|\/)(zones\/[^/]+)\/instances\/([^/]+)$/.exec(String(u));
+      const member = m && m[1] === scopePath ? members.find((i) => i.name === m[2]) : undefined;
+      if (!member) throw new ComputeHttpError(400, 'invalid', `Instance '${u}' is not a member of instance group manager '${igm.name}'`);
+      return member;
+    });
   }
 
   /** The members as `ManagedInstance`s; each call moves pending recreations on by one listing. */

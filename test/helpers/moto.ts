@@ -98,3 +98,28 @@ export async function startMoto(): Promise<Moto> {
     },
   };
 }
+
+/**
+ * moto 5.2 stores the UserData of CreateLaunchTemplateVersion unparsed, so launching from any version after the
+ * first fails inside moto (AssertionError in LaunchTemplateVersion.user_data → HTTP 500); real EC2 launches it.
+ * moto_server inherits PYTHONPATH, so a sitecustomize module parses it the way CreateLaunchTemplate already does.
+ */
+export function motoLaunchTemplateVersionFix(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'k8sup-moto-fix-'));
+  writeFileSync(
+    join(dir, 'sitecustomize.py'),
+    [
+      'from moto.core.types import Base64EncodedString',
+      'from moto.ec2.models.launch_templates import LaunchTemplate',
+      'from moto.ec2.utils import parse_user_data',
+      '_create_version = LaunchTemplate.create_version',
+      'def create_version(self, data, description):',
+      '    if data.get("UserData") is not None and not isinstance(data["UserData"], Base64EncodedString):',
+      '        data["UserData"] = parse_user_data(data["UserData"])',
+      '    return _create_version(self, data, description)',
+      'LaunchTemplate.create_version = create_version',
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}

@@ -113,6 +113,13 @@ case "${name}" in
     ;;
   kubectl)
     if [ "$1" = apply ] && fail_next kubectl-apply; then echo "error: the server is currently unable to handle the request" >&2; exit 1; fi
+    # The cluster's ClusterConfiguration (kube-system/kubeadm-config): the version in ${STUB_DIR}/cluster-version
+    # (a test's older cluster, or what `kubeadm upgrade apply` moved it to), else the version of the script running.
+    if [[ " $* " == *" get configmap kubeadm-config "* ]]; then
+      if [ -f "${STUB_DIR}/cluster-version" ]; then v="$(cat "${STUB_DIR}/cluster-version")"; else v="v$(sed -n 's/^K8S_VERSION=//p' "${STUB_SCRIPT}" | tr -d "'")"; fi
+      printf 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: %s\n' "${v}"
+      exit 0
+    fi
     ;;
   cilium)
     if [ "$1" = install ] && [ -f "${STUB_DIR}/cilium-installed" ]; then echo "Error: Unable to install Cilium: cannot re-use a name that is still in use" >&2; exit 1; fi
@@ -127,6 +134,11 @@ case "${name}" in
           mkdir -p "${K8SUP_ROOT}/etc/kubernetes"; : >"${K8SUP_ROOT}/etc/kubernetes/kubelet.conf"
           echo "error execution phase wait-control-plane: couldn't initialize a Kubernetes cluster" >&2
           exit 1
+        fi ;;
+      upgrade)
+        if [ "$2" = apply ]; then
+          if fail_next kubeadm-upgrade-apply; then echo "[upgrade/apply] FATAL: couldn't upgrade control plane" >&2; exit 1; fi
+          echo "$3" >"${STUB_DIR}/cluster-version"
         fi ;;
       reset)
         # kubeadm reset -f empties what kubeadm wrote, the PKI folder included.

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 export const STUB_COMMANDS = [
   'apt-get', 'apt-mark', 'systemctl', 'kubeadm', 'kubectl', 'curl', 'modprobe', 'sysctl', 'swapoff', 'containerd',
-  'gpg', 'sha256sum', 'tar', 'cilium', 'sleep', 'ip',
+  'gpg', 'sha256sum', 'tar', 'cilium', 'sleep', 'ip', 'k8sup-etcd-backup',
 ] as const;
 
 /** What the fake metadata services hand out; tests assert these never reach a command line. */
@@ -92,7 +92,7 @@ export function createStubRoot(): StubRoot {
       writeFileSync(scriptPath, script);
       writeFileSync(log, '');
       const result = spawnSync('bash', [scriptPath], {
-        env: { PATH: `${bin}:/usr/bin:/bin`, K8SUP_ROOT: root, STUB_LOG: log, STUB_DIR: base, HOME: base, LANG: 'C' },
+        env: { PATH: `${bin}:/usr/bin:/bin`, K8SUP_ROOT: root, STUB_LOG: log, STUB_DIR: base, STUB_SCRIPT: scriptPath, HOME: base, LANG: 'C' },
         encoding: 'utf8',
         timeout: 20_000,
       });

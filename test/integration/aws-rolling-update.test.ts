@@ -5,8 +5,7 @@
 // after its private DNS name (what kubeadm on AWS registers), as a real instance would after booting.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
@@ -14,7 +13,7 @@ import type { Cluster } from '../../src/api/types.js';
 import { openBlobStore } from '../../src/state/open.js';
 import { healthyClusterState, type FakeClusterState, type FakeKubeApiserver, type KubeObject } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
-import { startMoto, type Moto } from '../helpers/moto.js';
+import { motoLaunchTemplateVersionFix, startMoto, type Moto } from '../helpers/moto.js';
 import { startSerialWritesProxy, type SerialWritesProxy } from '../helpers/serial-writes-proxy.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
 
@@ -28,31 +27,6 @@ let home: string;
 let fake: FakeKubeApiserver | undefined;
 let fakeHa: FakeKubeApiserver | undefined;
 let poller: NodeJS.Timeout | undefined;
-
-/**
- * moto 5.2 stores the UserData of CreateLaunchTemplateVersion unparsed, so launching from any version after the
- * first fails inside moto (AssertionError in LaunchTemplateVersion.user_data → HTTP 500); real EC2 launches it.
- * moto_server inherits PYTHONPATH, so a sitecustomize module parses it the way CreateLaunchTemplate already does.
- */
-function motoLaunchTemplateVersionFix(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'k8sup-moto-fix-'));
-  writeFileSync(
-    join(dir, 'sitecustomize.py'),
-    [
-      'from moto.core.types import Base64EncodedString',
-      'from moto.ec2.models.launch_templates import LaunchTemplate',
-      'from moto.ec2.utils import parse_user_data',
-      '_create_version = LaunchTemplate.create_version',
-      'def create_version(self, data, description):',
-      '    if data.get("UserData") is not None and not isinstance(data["UserData"], Base64EncodedString):',
-      '        data["UserData"] = parse_user_data(data["UserData"])',
-      '    return _create_version(self, data, description)',
-      'LaunchTemplate.create_version = create_version',
-      '',
-    ].join('\n'),
-  );
-  return dir;
-}
 
 before(async () => {
   process.env.PYTHONPATH = [motoLaunchTemplateVersionFix(), process.env.PYTHONPATH].filter(Boolean).join(':');

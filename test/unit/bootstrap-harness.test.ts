@@ -254,7 +254,6 @@ describe('bootstrap script under a stub harness', () => {
     const input = testInput('aws', 'control-plane-init', { cni: 'cilium' });
     input.cluster.spec.controlPlane.count = 1;
     const script = renderBootstrapScript(input);
-    assert.doesNotMatch(script, /JoinConfiguration/, 'a lone control plane has nothing to join');
     const run = stub.run(script);
     assert.notEqual(run.status, 0);
     assert.match(run.stderr, /has a single control plane and it was initialised before/);
@@ -270,6 +269,52 @@ describe('bootstrap script under a stub harness', () => {
     assertSucceeded(forced);
     indexOf(forced, /^kubeadm init --config \S+ --skip-token-print --ignore-preflight-errors=DirAvailable--var-lib-etcd$/);
     assert.match(forced.stderr, /force-init exists/);
+  });
+
+  test('single control plane launched by upgrade cluster: joins beside the running one, snapshot, then kubeadm upgrade plan/apply', () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/initialized', 'initialized=true\nnode=ip-10-0-0-5\n');
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const input = testInput('aws', 'control-plane-init');
+    input.cluster.spec.controlPlane.count = 1;
+    input.cluster.spec.etcd = { ...input.cluster.spec.etcd, backups: { schedule: '0 * * * *', retain: 24 } } as typeof input.cluster.spec.etcd;
+    const script = renderBootstrapScript(input);
+    const version = input.cluster.spec.kubernetesVersion;
+    // An upgrade for another version does not count: the replacement still refuses.
+    stub.putStoreObject('bootstrap/upgrade', 'from=1.33.8\nto=1.34.4\n');
+    const other = stub.run(script);
+    assert.notEqual(other.status, 0);
+    assert.match(other.stderr, new RegExp(`bootstrap/upgrade names another version \\(1\\.34\\.4\\), not ${version.replaceAll('.', '\\.')}`));
+    assert.ok(!other.calls.some((c) => c.startsWith('kubeadm ')), 'kubeadm ran for another upgrade');
+
+    // The running cluster is one minor older; bootstrap/upgrade names this bundle's version.
+    stub.writeFile('../cluster-version', 'v1.34.4\n');
+    stub.putStoreObject('bootstrap/upgrade', `from=1.34.4\nto=${version}\n`);
+    // k8sup-etcd-backup (the node's own snapshot script) is a stub command here: the call is what is checked.
+    const run = stub.run(script);
+    assertSucceeded(run);
+    assert.match(run.stderr, /upgrade to .* in progress: joining beside the running control plane/);
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm init')), `kubeadm init ran:\n${run.calls.join('\n')}`);
+    assertOrder(run, [
+      /^kubeadm join --config \S+\/etc\/k8sup\/kubeadm\.yaml$/,
+      /^kubectl .* get configmap kubeadm-config /,
+      /^k8sup-etcd-backup --force$/,
+      new RegExp(`^kubeadm upgrade plan v${version.replaceAll('.', '\\.')}$`),
+      new RegExp(`^kubeadm upgrade apply v${version.replaceAll('.', '\\.')} --yes$`),
+    ]);
+    assert.match(run.stderr, /kubeadm upgrade apply v\S+ \(the cluster runs v1\.34\.4\)/);
+    assert.match(readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8'), /^controlPlane: \{\}$/m);
+    assertSecondRunIsNoOp(stub, script);
+  });
+
+  test('a control plane of the version the cluster runs skips kubeadm upgrade', () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/initialized', 'initialized=true\n');
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const run = stub.run(renderBootstrapScript(testInput('aws', 'control-plane-init')));
+    assertSucceeded(run);
+    indexOf(run, /^kubectl .* get configmap kubeadm-config /);
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm upgrade')), 'kubeadm upgrade ran on a current cluster');
   });
 
   test('a state store that cannot answer stops the first control plane before kubeadm (it never guesses)', () => {

@@ -458,6 +458,123 @@ for pki_file in ca.crt ca.key front-proxy-ca.crt front-proxy-ca.key etcd/ca.crt 
   fi
 done
 
+# --- etcd membership, through a running etcd pod: the etcd image carries etcdctl, the node does not, and the API
+# (kubectl exec) is reachable wherever kubeadm is, so no etcd port has to be open to this node.
+# etcdctl_via KUBECONFIG POD ENDPOINT ARGS...: etcdctl in POD against ENDPOINT, bounded by ETCD_CALL_TIMEOUT seconds.
+etcdctl_via() {
+  local kubeconfig="$1" pod="$2" endpoint="$3"
+  shift 3
+  timeout "${ETCD_CALL_TIMEOUT}" kubectl --kubeconfig "${kubeconfig}" --request-timeout="${ETCD_CALL_TIMEOUT}s" -n kube-system \
+    exec "${pod}" -- etcdctl --endpoints "${endpoint}" --cacert /etc/kubernetes/pki/etcd/ca.crt \
+    --cert /etc/kubernetes/pki/etcd/server.crt --key /etc/kubernetes/pki/etcd/server.key --dial-timeout=5s --command-timeout=8s "$@"
+}
+
+# etcd_members KUBECONFIG SKIP_NODE: sets ETCD_POD to a running etcd pod (not SKIP_NODE's) that answers, and
+# ETCD_MEMBERS to its `member list` ("id, status, name, peer URL, client URL, is learner" per line).
+etcd_members() {
+  local kubeconfig="$1" pods pod
+  pods="$(timeout "${ETCD_CALL_TIMEOUT}" kubectl --kubeconfig "${kubeconfig}" --request-timeout="${ETCD_CALL_TIMEOUT}s" -n kube-system \
+    get pods -l component=etcd --field-selector=status.phase=Running -o jsonpath='{.items[*].metadata.name}')" || return 1
+  read -r -a pods <<<"${pods}"
+  for pod in "${pods[@]}"; do
+    [ "${pod}" != "etcd-$2" ] || continue
+    if ETCD_MEMBERS="$(etcdctl_via "${kubeconfig}" "${pod}" https://127.0.0.1:2379 member list)"; then
+      ETCD_POD="${pod}"
+      return 0
+    fi
+  done
+  log "no running etcd pod answered 'etcdctl member list'"
+  return 1
+}
+
+# remove_stale_etcd_members: before this control plane joins, removes the etcd members of control planes that are
+# gone (a replaced instance whose k8sup-etcd-leave did not run: hard kill, API down at its shutdown). A member is stale
+# when it has started before, its name is this node's own (GCE recreates instances under the same name) or no Node's,
+# AND its endpoint does not answer: a member whose control plane is still joining or rebooting is never removed, nor
+# one that was never started (another control plane joining right now). Removing a dead member cannot cost quorum.
+# It never stops the join: without it the cluster only has one dead member more, which the log says loudly.
+# Joining has time: the API and etcd calls may take up to 30 s each (the shutdown path allows itself less).
+ETCD_CALL_TIMEOUT=30
+remove_stale_etcd_members() {
+  local kubeconfig="${ROOT}/etc/k8sup/etcd-cleanup.conf" status=0
+  log "etcd: looking for members of control planes that are gone"
+  (
+    umask 077
+    printf 'apiVersion: kubeadm.k8s.io/%s\nkind: ClusterConfiguration\nclusterName: %s\ncontrolPlaneEndpoint: %s\nkubernetesVersion: v%s\ncertificatesDir: %s\n' \
+      'v1beta4' "${CLUSTER_NAME}" 'api.demo.example.com:6443' "${K8S_VERSION}" "${ROOT}/etc/kubernetes/pki" >"${kubeconfig}.yaml"
+    # A 1-hour admin credential signed by the cluster CA this control plane already holds (the bootstrap token may not exec).
+    kubeadm kubeconfig user --config "${kubeconfig}.yaml" --client-name "k8sup:etcd-cleanup:${NODE_NAME}" \
+      --org kubeadm:cluster-admins --validity-period 1h >"${kubeconfig}"
+  ) && remove_stale_etcd_members_with "${kubeconfig}" || status=$?
+  rm -f "${kubeconfig}" "${kubeconfig}.yaml"
+  if [ "${status}" -ne 0 ]; then
+    log "WARNING: could not check etcd for members of replaced control planes; joining anyway. If one is left, remove it"
+    log "WARNING: by hand ('etcdctl member list' / 'member remove' in an etcd pod; see docs/rolling-update.md)"
+  fi
+}
+
+remove_stale_etcd_members_with() {
+  local kubeconfig="$1" nodes id state name peer client _
+  nodes="$(timeout "${ETCD_CALL_TIMEOUT}" kubectl --kubeconfig "${kubeconfig}" --request-timeout="${ETCD_CALL_TIMEOUT}s" \
+    get nodes -o jsonpath='{.items[*].metadata.name}')" || return 1
+  etcd_members "${kubeconfig}" "${NODE_NAME}" || return 1
+  while IFS=, read -r id state name peer client _; do
+    id="${id// /}" state="${state// /}" name="${name// /}" peer="${peer// /}" client="${client// /}"
+    [[ "${id}" =~ ^[0-9a-f]{1,16}$ ]] || continue
+    if [ "${state}" != started ]; then
+      log "etcd: member ${id} (${peer}) has not started yet: another control plane joining? Left alone"
+      continue
+    fi
+    if [ "${name}" != "${NODE_NAME}" ] && [[ " ${nodes} " == *" ${name} "* ]]; then continue; fi
+    if [[ ! "${client}" =~ ^https://[][0-9A-Za-z.:-]+$ ]]; then
+      log "etcd: member ${name} (${id}) has no usable client URL '${client}': left alone"
+      continue
+    fi
+    if etcdctl_via "${kubeconfig}" "${ETCD_POD}" "${client}" endpoint health >/dev/null 2>&1; then
+      log "etcd: member ${name} (${id}) has no node but answers: left alone"
+      continue
+    fi
+    log "etcd: removing member ${name} (${id}, ${peer}): its node is gone and it does not answer"
+    etcdctl_via "${kubeconfig}" "${ETCD_POD}" https://127.0.0.1:2379 member remove "${id}" || return 1
+  done <<<"${ETCD_MEMBERS}"
+}
+
+# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
+# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
+TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+fetch_join_token() {
+  local attempt=0
+  until store_get bootstrap/token "${TOKEN_FILE}"; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 90 ] || die "no bootstrap token in the state store after 15 minutes"
+    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
+    sleep 10
+  done
+  BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
+  [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
+}
+
+# upgrade_in_progress: true when `k8sup upgrade cluster` published bootstrap/upgrade for this node's version (it does
+# so before it launches a control plane beside the running one). Like cluster_initialised it never guesses.
+upgrade_in_progress() {
+  local file attempt=0 status
+  file="$(mktemp)"
+  while :; do
+    status=0
+    store_has bootstrap/upgrade || status=$?
+    [ "${status}" -eq 2 ] || break
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 30 ] || die "cannot tell from the state store whether an upgrade of ${CLUSTER_NAME} is in progress; refusing to guess"
+    sleep 10
+  done
+  [ "${status}" -eq 0 ] || { rm -f "${file}"; return 1; }
+  store_get bootstrap/upgrade "${file}" || die "cannot read bootstrap/upgrade from the state store"
+  if grep -qx "to=${K8S_VERSION}" "${file}"; then rm -f "${file}"; return 0; fi
+  log "bootstrap/upgrade names another version ($(sed -n 's/^to=//p' "${file}")), not ${K8S_VERSION}"
+  rm -f "${file}"
+  return 1
+}
+
 # cluster_initialised: true when the state store shows this cluster was initialised already: the marker written
 # right after the first `kubeadm init`, or a published bootstrap token (clusters created before the marker existed).
 # It never guesses: when the store cannot answer (network, permissions), it retries for 5 minutes, then stops the
@@ -504,11 +621,17 @@ else
     # An operator who restored an etcd snapshot into /var/lib/etcd wants kubeadm to keep it.
     if [ -d "${ROOT}/var/lib/etcd/member" ]; then KUBEADM_INIT_EXTRA+=(--ignore-preflight-errors=DirAvailable--var-lib-etcd); fi
   elif cluster_initialised; then
-    log "ERROR: ${CLUSTER_NAME} has a single control plane and it was initialised before: this instance replaced it,"
-    log "ERROR: and that control plane's etcd data went with the old instance. Initialising again would create a new,"
-    log "ERROR: empty cluster behind the same endpoint, so this node stops here. To recover, restore an etcd snapshot"
-    log "ERROR: or start over on purpose: see 'Replacing the first control plane' in docs/bootstrap.md."
-    die "refusing to run kubeadm init for an existing cluster"
+    # A single control plane joins only beside the running one, which `k8sup upgrade cluster` keeps until this
+    # instance has joined and upgraded the cluster (docs/upgrades.md); any other replacement lost etcd's only copy.
+    if ! upgrade_in_progress; then
+      log "ERROR: ${CLUSTER_NAME} has a single control plane and it was initialised before: this instance replaced it,"
+      log "ERROR: and that control plane's etcd data went with the old instance. Initialising again would create a new,"
+      log "ERROR: empty cluster behind the same endpoint, so this node stops here. To recover, restore an etcd snapshot"
+      log "ERROR: or start over on purpose: see 'Replacing the first control plane' in docs/bootstrap.md."
+      die "refusing to run kubeadm init for an existing cluster"
+    fi
+    log "upgrade to ${K8S_VERSION} in progress: joining beside the running control plane, which leaves afterwards"
+    KUBEADM_ACTION='join'
   fi
   step kubeadm "kubeadm ${KUBEADM_ACTION}"
   write_file "${ROOT}/etc/k8sup/kubeadm-init.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_INIT'
@@ -545,17 +668,44 @@ apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 cgroupDriver: systemd
 K8SUP_EOF_KUBEADM_INIT
+  write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: "@@K8SUP_NODE_NAME@@"
+  criSocket: unix:///run/containerd/containerd.sock
+  kubeletExtraArgs:
+    - name: "node-labels"
+      value: "k8sup.io/node-group=control-plane"
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "api.demo.example.com:6443"
+    token: "@@K8SUP_BOOTSTRAP_TOKEN@@"
+    caCertHashes:
+      - "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+controlPlane: {}
+K8SUP_EOF_KUBEADM_JOIN
+  BOOTSTRAP_TOKEN=""
+  if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
   # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
   (
     umask 077
-    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" \
+    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" -e "s/@@K8SUP_BOOTSTRAP_TOKEN@@/${BOOTSTRAP_TOKEN}/g" \
       "${ROOT}/etc/k8sup/kubeadm-${KUBEADM_ACTION}.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
   )
   if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
   kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
   rm -f "${STAMP_DIR}/kubeadm-succeeded"
   mark_done kubeadm-started
-  kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
+  if [ "${KUBEADM_ACTION}" = init ]; then
+    kubeadm init --config "${ROOT}/etc/k8sup/kubeadm.yaml" --skip-token-print "${KUBEADM_INIT_EXTRA[@]}"
+  else
+    remove_stale_etcd_members
+    kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+    rm -f "${TOKEN_FILE}"
+    # Remembered so that later runs leave the pod network alone: the running cluster has its own.
+    mark_done joined-existing-cluster
+  fi
   mark_done kubeadm-succeeded
 fi
 
@@ -837,10 +987,40 @@ if [ "${WROTE}" = 1 ] || [ "${leave_changed}" = 1 ]; then
   systemctl enable --now k8sup-etcd-leave.service
 fi
 
+# --- kubeadm upgrade (docs/upgrades.md, "Clouds"): `k8sup upgrade cluster` launches a control plane of the new
+# version beside the running ones; it joined the cluster above with the cluster's own ClusterConfiguration, so it
+# runs the old control-plane version until the cluster is upgraded. The first control plane of the new version to
+# get here finds the ClusterConfiguration older than itself and runs kubeadm's procedure: an etcd snapshot, then
+# `kubeadm upgrade plan` and `kubeadm upgrade apply`. The control planes that follow find it current and skip it.
+cluster_kubernetes_version() {
+  kubectl --kubeconfig "${ROOT}/etc/kubernetes/admin.conf" --request-timeout=30s -n kube-system \
+    get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' | sed -n 's/^kubernetesVersion: *//p'
+}
+if ! is_done "kubeadm-upgraded-${K8S_VERSION}"; then
+  cluster_version=""
+  n=0
+  until cluster_version="$(cluster_kubernetes_version)" && [ -n "${cluster_version}" ]; do
+    n=$((n + 1))
+    [ "${n}" -lt 30 ] || die "cannot read the cluster's ClusterConfiguration (kube-system/kubeadm-config)"
+    sleep 10
+  done
+  if [ "${cluster_version}" != "v${K8S_VERSION}" ]; then
+    step kubeadm-upgrade "kubeadm upgrade apply v${K8S_VERSION} (the cluster runs ${cluster_version})"
+    log "warning: etcd backups are off (spec.etcd.backups): kubeadm upgrade apply keeps its own copy under /etc/kubernetes/tmp only"
+    kubeadm upgrade plan "v${K8S_VERSION}"
+    kubeadm upgrade apply "v${K8S_VERSION}" --yes
+  fi
+  mark_done "kubeadm-upgraded-${K8S_VERSION}"
+fi
+
 # --- the pod network, calico 3.29.3, from a pinned, checksum-verified download.
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
 if is_done "cni-${CNI_NAME}-${CNI_VERSION}"; then
   log "${CNI_NAME} ${CNI_VERSION} already installed"
+elif is_done joined-existing-cluster; then
+  # A replaced first control plane that joined the running cluster: its pod network is there (and may have been
+  # upgraded since), so this node does not apply its own copy over it.
+  log "joined a running cluster: its pod network is left as it is"
 else
   step cni "installing ${CNI_NAME} ${CNI_VERSION}"
   attempt=0
