@@ -301,3 +301,35 @@ test('drain helpers: DaemonSet and static pods stay; nodes are found by provider
   assert.deepEqual(r, { evicted: 1, remaining: [] });
   assert.deepEqual(evicted, ['slow']);
 });
+
+test('run: the step before the control planes (the etcd snapshot) runs once, before the first one is touched; its failure stops the run', async () => {
+  const groups = [
+    group('zeta', 'asg-zeta', [inst('i-z1', true)]),
+    group('control-plane', 'asg-cp-a', [inst('i-cp1', true)]),
+    group('control-plane', 'asg-cp-b', [inst('i-cp2', true)]),
+  ];
+  const plan = planRollingUpdate(cluster(), groups, { force: false });
+  const rec = new Recorder();
+  const kube = fakeKube(rec);
+  kube.ops.listNodes = async () => ['i-cp1', 'i-cp2', 'i-z1'].map((id) => ({ name: `node-${id}` }));
+  await runRollingUpdate(plan, deps(rec, kube, { beforeControlPlane: async () => void rec.calls.push('etcd snapshot') }));
+  assert.deepEqual(rec.calls, [
+    'validate once',
+    'etcd snapshot',
+    'cordon node-i-cp1', 'delete-node node-i-cp1', 'replace i-cp1', 'validate wait',
+    'cordon node-i-cp2', 'delete-node node-i-cp2', 'replace i-cp2', 'validate wait',
+    'cordon node-i-z1', 'delete-node node-i-z1', 'replace i-z1', 'validate wait',
+  ]);
+
+  // Node groups alone: no control plane is touched, so no snapshot is asked for.
+  const nodesOnly = new Recorder();
+  const zeta = planRollingUpdate(cluster(), groups, { force: false, instanceGroup: 'zeta' });
+  await runRollingUpdate(zeta, deps(nodesOnly, fakeKube(nodesOnly), { scoped: true, beforeControlPlane: async () => void nodesOnly.calls.push('etcd snapshot') }));
+  assert.ok(!nodesOnly.calls.includes('etcd snapshot'), nodesOnly.calls.join(', '));
+
+  // No snapshot, no change: the failure is the run's, before any cordon or replacement.
+  const failing = new Recorder();
+  const noBackup = new OperationError('demo.k8s.local has no etcd backup in the state store', { code: 'NoRecentBackup' });
+  await assert.rejects(runRollingUpdate(plan, deps(failing, fakeKube(failing), { beforeControlPlane: async () => { throw noBackup; } })), (e) => e === noBackup);
+  assert.deepEqual(failing.calls, ['validate once']);
+});
