@@ -49,7 +49,8 @@ test('the providers\' model builders import no clients or SDK', () => {
 });
 
 // src/cli is flags, confirmations and rendering; what a command does with a cluster is src/cluster's (the flows:
-// create-flow.ts, apply-flow.ts, delete-flow.ts, rolling-update-flow.ts, backup-flow.ts, certs-flow.ts …). So a file
+// create-flow.ts, update-flow.ts, apply-flow.ts, delete-flow.ts, rolling-update-flow.ts, backup-flow.ts, certs-flow.ts,
+// revision-flow.ts for edit/replace/rollback …). So a file
 // of src/cli
 //   - loads no provider: no `loadProvider` from the registry (cloud names and facts — allClouds, cloudFacts — are
 //     fine: flags and help list them), and nothing of src/cluster/deploy.ts (loadProviderFor, connectProvider, the
@@ -64,11 +65,6 @@ const ENGINE = new Set(['engine', 'engine-deps', 'apply', 'destroy', 'discover',
 const CLI_EXCEPTIONS: Record<string, string> = {
   // #15 (upgrades on AWS/GCE) reworks this command in the same session; its flow moves to src/cluster with that work.
   'src/cli/upgrade-cluster.ts': 'upgrade cluster is being reworked by #15',
-  // The spec-revision commands write one revision under the lock (edit holds it while the editor is open); they move
-  // together once src/cluster offers a revision session (check, renew the lease, write). Not done yet.
-  'src/cli/edit-cluster.ts': 'spec revision under the lock, with the editor open',
-  'src/cli/replace.ts': 'spec revision under the lock',
-  'src/cli/rollback.ts': 'spec revision under the lock',
 };
 /** Shell completion runs before any command context exists, so it opens the store itself to list cluster names. */
 const STORE_OPENERS = new Set(['src/cli/context.ts', 'src/cli/complete.ts']);
