@@ -318,10 +318,11 @@ test('HA (3 control planes over 3 zones): --instance-group control-plane replace
     assert.equal(rolled.code, 0, `${rolled.stdout}\n${rolled.stderr}`);
     assert.match(rolled.stderr, /Replaced 3 instance\(s\)/);
     // The backup is named as the snapshot before the first control plane is touched.
-    const codes = rolled.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { code: string; data?: { backup?: string } });
+    // NDJSON: an event's fields sit beside its envelope (docs/ci.md).
+    const codes = rolled.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { code: string; backup?: string });
     const snapshotAt = codes.findIndex((e) => e.code === 'rolling-update.etcd-snapshot');
     assert.ok(snapshotAt >= 0, 'the etcd snapshot step ran');
-    assert.equal(codes[snapshotAt].data?.backup, id);
+    assert.equal(codes[snapshotAt].backup, id);
     const firstTouch = codes.findIndex((e) => e.code === 'rolling-update.instance.start' || e.code === 'rolling-update.cordon');
     assert.ok(firstTouch > snapshotAt, `the snapshot (event ${snapshotAt}) comes before the first control plane is touched (event ${firstTouch})`);
     const after_ = await instances(HA);
