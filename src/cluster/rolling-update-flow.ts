@@ -83,7 +83,7 @@ export async function rollingUpdateFlow(input: RollingUpdateFlowInput, show: (pl
       capability,
       clients,
       openKube: () => openKube(cs, cluster, io, input.signal),
-      beforeControlPlane: () => etcdSnapshot(store, cluster, provider, clients, io),
+      beforeControlPlane: () => etcdSnapshotBeforeControlPlanes(store, cluster, provider, clients, io),
       io,
       signal: input.signal,
       force,
@@ -101,7 +101,7 @@ export async function rollingUpdateFlow(input: RollingUpdateFlowInput, show: (pl
  * scheduled backup, which must be recent (snapshotBeforeChange fails the run otherwise, before anything changed).
  * A cluster whose spec schedules no backups has none to rely on: the run goes on and says so.
  */
-async function etcdSnapshot(store: BlobStore, cluster: Cluster, provider: Provider<any>, clients: unknown, io: IoHost): Promise<void> {
+export async function etcdSnapshotBeforeControlPlanes(store: BlobStore, cluster: Cluster, provider: Provider<any>, clients: unknown, io: IoHost): Promise<void> {
   const name = cluster.metadata.name;
   if (!provider.etcdBackup && backupSchedule(cluster.spec) === null) {
     io.emit({ code: 'rolling-update.no-snapshot', level: 'warn', message: `no etcd snapshot of ${name} before its control planes are replaced: spec.etcd.backups schedules none (docs/backups.md)` });

@@ -6,10 +6,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadCluster, type Cluster } from '../../src/api/index.js';
 import { planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdateDeps } from '../../src/cluster/rolling-update.js';
+import { etcdSnapshotBeforeControlPlanes } from '../../src/cluster/rolling-update-flow.js';
+import { listBackups } from '../../src/cluster/etcd-backup.js';
+import { MemoryBlobStore } from '../../src/state/memory.js';
+import { createHash } from 'node:crypto';
 import { drainNode, findNode, mustEvict, type NodeOps, type PodRef } from '../../src/cluster/rolling-update-kube.js';
 import { InvalidInputError, OperationError } from '../../src/core/errors.js';
 import { RecordingIo } from '../../src/core/io.js';
-import type { CloudInstanceGroup, GroupInstance, RollingUpdateCapability } from '../../src/core/provider.js';
+import type { CloudInstanceGroup, GroupInstance, Provider, RollingUpdateCapability } from '../../src/core/provider.js';
 import type { ValidationReport } from '../../src/validate/types.js';
 
 /** An HA cluster (3 control planes) unless `controlPlanes: 1`. */
@@ -332,4 +336,40 @@ test('run: the step before the control planes (the etcd snapshot) runs once, bef
   const noBackup = new OperationError('demo.k8s.local has no etcd backup in the state store', { code: 'NoRecentBackup' });
   await assert.rejects(runRollingUpdate(plan, deps(failing, fakeKube(failing), { beforeControlPlane: async () => { throw noBackup; } })), (e) => e === noBackup);
   assert.deepEqual(failing.calls, ['validate once']);
+});
+
+test('the etcd snapshot step: taken where the provider can, a recent scheduled backup on the clouds, a warning without a schedule', async () => {
+  const io = new RecordingIo();
+  const codes = () => io.events.map((e) => e.code);
+  const scheduled: Cluster = { ...cluster(), spec: { ...cluster().spec, etcd: { backups: { schedule: 'hourly', retain: 24 } } } };
+  const unscheduled: Cluster = { ...cluster(), spec: { ...cluster().spec, etcd: { backups: { schedule: 'off', retain: 24 } } } };
+  const cloud = { name: 'aws' } as unknown as Provider<any>;
+
+  // No schedule: nothing to rely on; the run goes on and says so.
+  await etcdSnapshotBeforeControlPlanes(new MemoryBlobStore(), unscheduled, cloud, 'clients', io);
+  assert.deepEqual(codes(), ['rolling-update.no-snapshot']);
+
+  // A schedule and no backup in the store: the run stops (exit 1) before any control plane is touched.
+  const store = new MemoryBlobStore();
+  await assert.rejects(etcdSnapshotBeforeControlPlanes(store, scheduled, cloud, 'clients', io), (e: unknown) => e instanceof OperationError && e.code === 'NoRecentBackup');
+
+  // The timer's recent upload is the snapshot.
+  const id = '20261201T120000Z';
+  const bytes = Buffer.from('snapshot');
+  const manifest = { id, cluster: 'demo.k8s.local', node: 'cp-1', member: 'cp-1', time: new Date().toISOString(), etcdVersion: '3.6.5', revision: 7, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), trigger: 'schedule' };
+  await store.put(`demo.k8s.local/backups/etcd/${id}/snapshot.db`, bytes);
+  await store.put(`demo.k8s.local/backups/etcd/${id}/manifest.json`, JSON.stringify(manifest));
+  io.events.length = 0;
+  await etcdSnapshotBeforeControlPlanes(store, scheduled, cloud, 'clients', io);
+  assert.deepEqual(codes(), ['note', 'rolling-update.etcd-snapshot']);
+  assert.deepEqual(io.events[1].data, { backup: id });
+
+  // A provider that runs commands on its control planes takes a fresh one (even without a schedule) and stores it.
+  const taken = { id: '20261201T130000Z', cluster: 'demo.k8s.local', node: 'cp-1', member: 'cp-1', time: new Date().toISOString(), etcdVersion: '3.6.5', revision: 9, size: bytes.length, sha256: manifest.sha256, trigger: 'manual' };
+  const withSsh = { name: 'metal', etcdBackup: { take: async (_c: Cluster, clients: unknown) => (assert.equal(clients, 'clients'), { manifest: taken, snapshot: bytes }) } } as unknown as Provider<any>;
+  io.events.length = 0;
+  await etcdSnapshotBeforeControlPlanes(store, unscheduled, withSsh, 'clients', io);
+  assert.deepEqual(codes(), ['etcd.backup.stored', 'rolling-update.etcd-snapshot']);
+  assert.deepEqual(io.events[1].data, { backup: taken.id });
+  assert.ok((await listBackups(store, 'demo.k8s.local')).some((b) => b.id === taken.id && b.complete));
 });
