@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterText, type Cluster } from '../api/index.js';
 import { K8supError, OperationError } from '../core/errors.js';
-import { assertSameName, mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
+import { reviseCluster } from '../cluster/revision-flow.js';
+import { assertSameName } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
-import { checkImmutableFields } from '../cluster/immutable-fields.js';
 import { describeChanges, specChanges } from '../api/spec-diff.js';
 import { suggest } from './suggest.js';
 
@@ -62,8 +62,8 @@ export default async function editCluster(ctx: CliContext, args: string[]): Prom
   const name = ctx.clusterName(args[0]);
   const editor = ctx.env.VISUAL || ctx.env.EDITOR || 'vi';
   const store = await ctx.openStore();
-  return mutateCluster(store, name, ctx.actor, 'edit cluster', async (cs, lease) => {
-    const current = await readSpec(cs, name);
+  return reviseCluster(store, name, ctx.actor, 'edit cluster', async (session) => {
+    const { current } = session;
     const dir = mkdtempSync(join(tmpdir(), 'k8sup-edit-'));
     const file = join(dir, `${name}.yaml`);
     const original = HEADER + current.yaml;
@@ -99,7 +99,7 @@ export default async function editCluster(ctx: CliContext, args: string[]): Prom
         try {
           cluster = parseClusterText(edited, 'edited spec');
           assertSameName(cluster, name, 'edited spec');
-          await checkImmutableFields(cs, name, current, cluster, 'edited spec');
+          await session.checkImmutable(cluster, 'edited spec');
         } catch (e) {
           if (!(e instanceof K8supError)) throw e;
           if (edited === lastInvalid) {
@@ -113,8 +113,8 @@ export default async function editCluster(ctx: CliContext, args: string[]): Prom
         }
         // The editor may have been open for a long time: prove the lock is still ours (a compare-and-swap on it)
         // right before saving, rather than trust the last renewal.
-        await lease.renew();
-        const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, 'edit');
+        await session.renewLock();
+        const { revision, changed } = await session.write(cluster, 'edit');
         ctx.note(changed ? `Saved ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: ${suggest(ctx, `update cluster ${name} --yes`)}` : 'No changes.');
         return 0;
       }

@@ -1,28 +1,10 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { readClusterInfo } from '../cluster/cluster-info.js';
+import { adminKubeconfig } from '../cluster/admin-credential.js';
 import { readSpec } from '../cluster/spec-store.js';
-import { loadPki } from '../cluster/pki-store.js';
-import { NotFoundError } from '../core/errors.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { expandPath } from './paths.js';
-
-/** The API URL recorded at apply time, or kops' convention `https://api.<name>` before the first apply. */
-export async function apiServerFor(cs: ClusterStore, name: string): Promise<{ server: string; recorded: boolean }> {
-  const info = await readClusterInfo(cs);
-  if (info.apiEndpoint) return { server: info.apiEndpoint, recorded: true };
-  return { server: `https://api.${name}:6443`, recorded: false };
-}
-
-export async function adminKubeconfig(cs: ClusterStore, name: string, ttl: string) {
-  const pkiMod = await import('../pki/index.js');
-  const pki = await loadPki(cs.store, name);
-  if (!pki) throw new NotFoundError(`cluster ${name} has no PKI in the state store`, { hint: 'recreate the cluster spec with `k8sup create`' });
-  const { server, recorded } = await apiServerFor(cs, name);
-  const kc = pkiMod.buildAdminKubeconfig(pki.ca, { clusterName: name, server, ttlMs: pkiMod.parseDuration(ttl) });
-  return { ...kc, server, recorded };
-}
 
 /** The kubeconfig file k8sup writes to: --kubeconfig, else the first file of $KUBECONFIG, else ~/.kube/config. */
 export function kubeconfigPath(ctx: Pick<CliContext, 'env' | 'home'>, explicit?: string): string {

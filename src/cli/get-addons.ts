@@ -5,7 +5,7 @@ import { imageReference, resolveAddons } from '../addons/index.js';
 import { readSpec } from '../cluster/spec-store.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
-import { adminKubeconfig } from './export-kubeconfig.js';
+import { adminKubeconfig } from '../cluster/admin-credential.js';
 import { readInputFile } from './paths.js';
 import { printData } from './render/output.js';
 import { renderTable } from './render/table.js';

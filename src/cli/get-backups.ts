@@ -1,8 +1,6 @@
 // `get backups NAME`: the cluster's etcd backups in the state store (`<cluster>/backups/etcd/`), oldest first.
 
-import { listBackups } from '../cluster/etcd-backup.js';
-import { readSpec } from '../cluster/spec-store.js';
-import { ClusterStore } from '../state/cluster-store.js';
+import { clusterBackups } from '../cluster/backup-flow.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
 import { renderTable } from './render/table.js';
@@ -10,8 +8,7 @@ import { renderTable } from './render/table.js';
 export default async function getBackups(ctx: CliContext, args: string[]): Promise<number> {
   const name = ctx.clusterName(args[0]);
   const store = await ctx.openStore();
-  const { cluster } = await readSpec(new ClusterStore(store, name), name);
-  const backups = await listBackups(store, name);
+  const { cluster, backups } = await clusterBackups(store, name);
   if (backups.length === 0) {
     const schedule = cluster.spec.etcd?.backups?.schedule;
     ctx.note(`${name} has no etcd backup yet (${schedule && schedule !== 'off' ? `the control planes take one ${schedule}` : 'no schedule in spec.etcd.backups'}; \`k8sup backup cluster ${name}\` takes one now on bare metal)`);

@@ -1,9 +1,8 @@
 // `get instances NAME`: the cluster's instances as their bootstrap progress reports show them (each node writes
-// `<cluster>/nodes/status/<instance>.json` to the state store with its own identity; docs/bootstrap.md).
+// `<cluster>/nodes/status/<instance>.json` to the state store with its own identity; docs/bootstrap.md), read by
+// src/cluster/instance-reports.ts.
 
-import { readSpec } from '../cluster/spec-store.js';
-import { readNodeReports } from '../bootstrap/node-status.js';
-import { ClusterStore } from '../state/cluster-store.js';
+import { instanceReports } from '../cluster/instance-reports.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
 import { renderTable } from './render/table.js';
@@ -11,8 +10,7 @@ import { renderTable } from './render/table.js';
 export default async function getInstances(ctx: CliContext, args: string[]): Promise<number> {
   const name = ctx.clusterName(args[0]);
   const store = await ctx.openStore();
-  await readSpec(new ClusterStore(store, name), name);
-  const instances = await readNodeReports(store, name);
+  const instances = await instanceReports(store, name);
   if (instances.length === 0) ctx.note(`no instance of ${name} has reported its bootstrap yet (metal hosts never do: k8sup runs theirs over SSH)`);
   printData(ctx, { cluster: name, instances }, {
     table: () =>

@@ -1,7 +1,7 @@
-import { assertNotStale, assertSameName, mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
+import { reviseCluster } from '../cluster/revision-flow.js';
+import { assertNotStale, assertSameName } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
 import { readSpecFile } from './spec-file.js';
-import { checkImmutableFields } from '../cluster/immutable-fields.js';
 import { describeChanges, specChanges } from '../api/spec-diff.js';
 import { suggest } from './suggest.js';
 
@@ -14,13 +14,13 @@ export default async function replace(ctx: CliContext, _args: string[], opts: Re
   const name = ctx.clusterName(cluster.metadata.name);
   assertSameName(cluster, name, opts.filename);
   const store = await ctx.openStore();
-  return mutateCluster(store, name, ctx.actor, 'replace', async (cs) => {
-    const current = await readSpec(cs, name);
+  return reviseCluster(store, name, ctx.actor, 'replace', async (session) => {
+    const { current } = session;
     // Checked even when the file equals the current spec: a stale copy that happens to match (someone else made
     // the same edit) still means this run's own change was never applied on top of theirs.
     assertNotStale(cluster, current, opts.filename, Boolean(opts.force));
-    await checkImmutableFields(cs, name, current, cluster, opts.filename);
-    const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, `replace -f ${opts.filename}`);
+    await session.checkImmutable(cluster, opts.filename);
+    const { revision, changed } = await session.write(cluster, `replace -f ${opts.filename}`);
     ctx.note(changed ? `Replaced ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: ${suggest(ctx, `update cluster ${name} --yes`)}` : `No change: ${name} is already at this spec (revision ${revision}).`);
     return 0;
   });

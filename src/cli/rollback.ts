@@ -1,9 +1,7 @@
-import { parseClusterText } from '../api/index.js';
 import { describeChanges, specChanges } from '../api/spec-diff.js';
 import { parseKubeVersion, versionChangeIssue } from '../api/version.js';
-import { mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
+import { readRevisions, reviseCluster, type RevisionReader } from '../cluster/revision-flow.js';
 import { InvalidInputError } from '../core/errors.js';
-import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { suggest } from './suggest.js';
 
@@ -20,11 +18,10 @@ export default async function rollback(ctx: CliContext, args: string[], opts: Re
   const n = Number(opts.revision);
   const store = await ctx.openStore();
 
-  const target = async (cs: ClusterStore) => {
-    const current = await readSpec(cs, name);
-    const old = n <= current.revision ? await cs.revision(n) : null;
-    if (!old) throw new InvalidInputError(`cluster ${name} has no revision ${n} (latest is ${current.revision})`, { hint: `list revisions with \`${suggest(ctx, `history cluster ${name}`)}\`` });
-    const cluster = parseClusterText(old.yaml, `${name} revision ${n}`);
+  const target = async (r: RevisionReader) => {
+    const { current } = r;
+    const cluster = await r.revision(n);
+    if (!cluster) throw new InvalidInputError(`cluster ${name} has no revision ${n} (latest is ${current.revision})`, { hint: `list revisions with \`${suggest(ctx, `history cluster ${name}`)}\`` });
     const issue = versionChangeIssue(parseKubeVersion(current.cluster.spec.kubernetesVersion)!, parseKubeVersion(cluster.spec.kubernetesVersion)!);
     if (issue && !opts.force) {
       throw new InvalidInputError(`revision ${n} runs Kubernetes ${cluster.spec.kubernetesVersion}: ${issue.message}`, {
@@ -36,7 +33,7 @@ export default async function rollback(ctx: CliContext, args: string[], opts: Re
   };
 
   if (!ctx.globals.yes) {
-    const { current, changed, changes } = await target(new ClusterStore(store, name));
+    const { current, changed, changes } = await readRevisions(store, name, target);
     if (!changed) {
       ctx.note(`No change: revision ${current.revision} already has the spec of revision ${n}.`);
       return 0;
@@ -46,9 +43,9 @@ export default async function rollback(ctx: CliContext, args: string[], opts: Re
     ctx.io.emit({ code: 'next', level: 'info', message: `Write it with: ${command}`, data: { command } });
     return 0;
   }
-  return mutateCluster(store, name, ctx.actor, 'rollback cluster', async (cs) => {
-    const { current, cluster, changes } = await target(cs);
-    const { revision, changed } = await writeSpec(cs, cluster, current.revision, ctx.actor, `rollback to revision ${n}`);
+  return reviseCluster(store, name, ctx.actor, 'rollback cluster', async (session) => {
+    const { current, cluster, changes } = await target(session);
+    const { revision, changed } = await session.write(cluster, `rollback to revision ${n}`);
     if (!changed) {
       ctx.note(`No change: revision ${current.revision} already has the spec of revision ${n}.`);
       return 0;

@@ -5,19 +5,12 @@
 // answer, the cloud refuses) is reported in the document and as a warning, and the command still exits 0: a dump is
 // most needed when something is broken (docs/toolbox.md).
 
-import { loadProviderFor } from '../cluster/deploy.js';
-import { readSpec } from '../cluster/spec-store.js';
 import type { ToolboxDump } from '../cluster/toolbox-dump.js';
 import { InvalidInputError } from '../core/errors.js';
-import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
-import { adminKubeconfig } from './export-kubeconfig.js';
 import { readInputFile } from './paths.js';
 import { printData } from './render/output.js';
 import { renderTable } from './render/table.js';
-
-/** Only for this one read. */
-const CREDENTIAL_TTL = '10m';
 
 export default async function toolboxDump(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
@@ -32,20 +25,10 @@ export default async function toolboxDump(ctx: CliContext, args: string[], opts:
   const kubeconfigFile = opts.kubeconfig ? await readInputFile('--kubeconfig', opts.kubeconfig, ctx) : undefined;
 
   const store = await ctx.openStore();
-  const cs = new ClusterStore(store, name);
-  const { cluster, revision } = await readSpec(cs, name);
-  const provider = await loadProviderFor(cluster);
-  let kube: { kubeconfigYaml: string; context?: string } | { unavailable: string };
-  if (kubeconfigFile !== undefined) kube = { kubeconfigYaml: kubeconfigFile, context: opts.context };
-  else {
-    const kc = await adminKubeconfig(cs, name, CREDENTIAL_TTL);
-    kube = kc.recorded ? { kubeconfigYaml: kc.yaml } : { unavailable: `${name} has no recorded API endpoint (not applied yet?); pass --kubeconfig to reach its API` };
-  }
-
-  const { collectToolboxDump } = await import('../cluster/toolbox-dump.js');
-  const dump = await collectToolboxDump({
-    store, cs, cluster, revision, provider, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: opts.sshAcceptNew === true,
-    kube, eventsSinceMs, maxEvents: Number(opts.maxEvents),
+  const { toolboxDumpFlow } = await import('../cluster/toolbox-dump.js');
+  const dump = await toolboxDumpFlow({
+    store, name, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: opts.sshAcceptNew === true,
+    kubeconfig: kubeconfigFile === undefined ? undefined : { yaml: kubeconfigFile, context: opts.context }, eventsSinceMs, maxEvents: Number(opts.maxEvents),
   });
   for (const w of dump.warnings) ctx.note(`warning: ${w}`);
   // YAML unless -o says otherwise (kops' default for this command); -o table is a summary for people.

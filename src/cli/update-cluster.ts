@@ -1,14 +1,13 @@
-import { readSpec, mutateCluster } from '../cluster/spec-store.js';
-import { checkImmutableFields } from '../cluster/immutable-fields.js';
-import { checkSavedPlanSpec, readSavedPlan } from '../cluster/saved-plan.js';
-import { ClusterStore } from '../state/cluster-store.js';
+import { readSavedPlan } from '../cluster/saved-plan.js';
+import { updateClusterFlow } from '../cluster/update-flow.js';
 import { checkApplyFlags, checkSavedPlanFlags, planAndApply } from './apply-flow.js';
 import type { CliContext } from './context.js';
 
 /**
  * update cluster: plan against the cloud; with --yes apply. Planning takes no lock and writes nothing (but the
  * --out-plan file); applying holds the cluster's lock for the whole run. `--plan FILE --yes` applies a saved plan
- * only if the spec revision and the live resources are still those it was computed against (else exit 3).
+ * only if the spec revision and the live resources are still those it was computed against (else exit 3). The flow
+ * is src/cluster/update-flow.ts.
  */
 export default async function updateCluster(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
@@ -17,13 +16,7 @@ export default async function updateCluster(ctx: CliContext, args: string[], opt
   if (typeof opts.admin === 'string') (await import('../pki/index.js')).parseDuration(opts.admin); // bad input fails before any read
   const saved = opts.plan ? await readSavedPlan(opts.plan, ctx.cwd) : undefined;
   const store = await ctx.openStore();
-  const planIt = async (cs: ClusterStore) => {
-    const current = await readSpec(cs, name);
-    if (saved) checkSavedPlanSpec(saved, opts.plan, { name, revision: current.revision });
-    // A revision that changes what cannot change (e.g. restored by rollback) is refused before any cloud call.
-    await checkImmutableFields(cs, name, current, current.cluster, `revision ${current.revision}`);
-    return planAndApply(ctx, store, cs, current.cluster, opts, { offlineIfNew: false, revision: current.revision, saved });
-  };
-  if (!ctx.globals.yes) return planIt(new ClusterStore(store, name));
-  return mutateCluster(store, name, ctx.actor, 'update cluster', planIt);
+  return updateClusterFlow({ store, name, actor: ctx.actor, apply: ctx.globals.yes, saved: saved && { plan: saved, file: opts.plan } }, (cs, current) =>
+    planAndApply(ctx, store, cs, current.cluster, opts, { offlineIfNew: false, revision: current.revision, saved }),
+  );
 }

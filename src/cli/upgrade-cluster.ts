@@ -3,6 +3,7 @@ import { parseKubeVersion, versionChangeIssue, type KubeVersion } from '../api/v
 import { runApplyFlow } from '../cluster/apply-flow.js';
 import { assertNodesCanReadStore, hasApplied, loadProviderFor } from '../cluster/deploy.js';
 import { providerState } from '../cluster/provider-state.js';
+import { openKube } from '../cluster/rolling-update-flow.js';
 import { mutateCluster, readSpec, writeSpec } from '../cluster/spec-store.js';
 import { runUpgradeFlow } from '../cluster/upgrade.js';
 import { InvalidInputError } from '../core/errors.js';
@@ -11,7 +12,6 @@ import { ClusterStore } from '../state/cluster-store.js';
 import { planAndApply } from './apply-flow.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
-import { openKube } from './rolling-update.js';
 import { suggest } from './suggest.js';
 
 /**
@@ -41,7 +41,7 @@ export default async function upgradeCluster(ctx: CliContext, args: string[], op
     io: ctx.io,
     signal: ctx.signal,
     connect: (p, cluster) => p.connect(cluster, { io: ctx.io, env: ctx.env, signal: ctx.signal, home: ctx.home, state: providerState(store, name), sshAcceptNew: Boolean(opts.sshAcceptNew) }),
-    openKube: (cs, cluster) => openKube(ctx, cs, cluster),
+    openKube: (cs, cluster) => openKube(cs, cluster, ctx.io, ctx.signal),
     applyUpgraded: async (cs, upgraded, expected) => {
       const { revision } = await writeSpec(cs, upgraded, expected, ctx.actor, `upgrade to ${upgraded.spec.kubernetesVersion}`);
       // The plan of this apply is not printed: the upgrade's own plan said what it does; its events still go out.

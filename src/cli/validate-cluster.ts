@@ -2,7 +2,7 @@ import { readSpec } from '../cluster/spec-store.js';
 import { ClusterInvalidError, InvalidInputError } from '../core/errors.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
-import { adminKubeconfig } from './export-kubeconfig.js';
+import { adminKubeconfig } from '../cluster/admin-credential.js';
 import { readInputFile } from './paths.js';
 import { printData } from './render/output.js';
 

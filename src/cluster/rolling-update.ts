@@ -103,6 +103,11 @@ export interface RollingUpdateDeps<C> {
   force: boolean;
   /** Whether the run was limited with --instance-group (only the wording of a refusal depends on it). */
   scoped: boolean;
+  /**
+   * Runs once, before the first control-plane instance is drained or replaced (the etcd snapshot of
+   * rolling-update-flow.ts); a failure stops the run with nothing changed.
+   */
+  beforeControlPlane?: () => Promise<void>;
   timeouts?: Partial<RollingUpdateTimeouts>;
 }
 
@@ -189,9 +194,14 @@ export async function runRollingUpdate<C>(plan: RollingUpdatePlan, deps: Rolling
   }
 
   let index = 0;
+  let controlPlaneReady = false;
   for (const group of plan.groups) {
     const selected = group.instances.filter((i) => i.replace);
     if (!selected.length) continue;
+    if (group.role === 'control-plane' && !controlPlaneReady) {
+      await deps.beforeControlPlane?.();
+      controlPlaneReady = true;
+    }
     io.emit({ code: 'rolling-update.group', level: 'info', message: `group ${group.group} (${group.cloudName}): replacing ${selected.length} instance(s)`, task: group.cloudName, data: { group: group.group, count: selected.length } });
     let current: CloudInstanceGroup = group;
     for (const instance of selected) {

@@ -18,8 +18,10 @@ import type { LiveResource } from '../core/resource.js';
 import type { KubeTarget } from '../validate/types.js';
 import type { BlobStore } from '../state/blob.js';
 import { readClusterInfo } from './cluster-info.js';
-import { connectProvider } from './deploy.js';
-import type { ClusterStore } from '../state/cluster-store.js';
+import { adminKubeconfig } from './admin-credential.js';
+import { connectProvider, loadProviderFor } from './deploy.js';
+import { readSpec } from './spec-store.js';
+import { ClusterStore } from '../state/cluster-store.js';
 
 export const REDACTED = '(redacted)';
 
@@ -107,6 +109,30 @@ type Collected<T> = { ok: true; value: T } | { ok: false; error: string };
  * Collects the dump. Sections that cannot be collected say why; only an interruption (the caller's signal) and a
  * kubeconfig or context that is not valid throw.
  */
+/** Only for this one read. */
+const CREDENTIAL_TTL = '10m';
+
+export type ToolboxDumpRequest = Omit<ToolboxDumpInput, 'cs' | 'cluster' | 'revision' | 'provider' | 'kube'> & {
+  name: string;
+  /** The user's own kubeconfig (--kubeconfig, --context); otherwise a short-lived admin credential from the state's PKI. */
+  kubeconfig?: { yaml: string; context?: string };
+};
+
+/** `toolbox dump`: reads the cluster's latest spec, its provider and a way to its API, then collects. Read-only. */
+export async function toolboxDumpFlow(request: ToolboxDumpRequest): Promise<ToolboxDump> {
+  const { name, kubeconfig, ...rest } = request;
+  const cs = new ClusterStore(request.store, name);
+  const { cluster, revision } = await readSpec(cs, name);
+  const provider = await loadProviderFor(cluster);
+  let kube: ToolboxDumpInput['kube'];
+  if (kubeconfig !== undefined) kube = { kubeconfigYaml: kubeconfig.yaml, context: kubeconfig.context };
+  else {
+    const kc = await adminKubeconfig(cs, name, CREDENTIAL_TTL);
+    kube = kc.recorded ? { kubeconfigYaml: kc.yaml } : { unavailable: `${name} has no recorded API endpoint (not applied yet?); pass --kubeconfig to reach its API` };
+  }
+  return collectToolboxDump({ ...rest, cs, cluster, revision, provider, kube });
+}
+
 export async function collectToolboxDump(input: ToolboxDumpInput): Promise<ToolboxDump> {
   const { cluster, signal } = input;
   const now = input.now ?? (() => new Date());

@@ -63,6 +63,8 @@ export interface EventFields {
   // rolling-update cluster.
   'rolling-update.cloud-only': Record<string, never>;
   'rolling-update.invalid-before': Record<string, never>;
+  'rolling-update.etcd-snapshot': { backup: string };
+  'rolling-update.no-snapshot': Record<string, never>;
   'rolling-update.group': { group: string; count: number };
   'rolling-update.instance.start': { group: string; instance: string; version: string; current: string };
   'rolling-update.no-node': Record<string, never>;
@@ -185,6 +187,8 @@ export const EVENT_CATALOGUE: { readonly [C in EventCode]: string } = {
   'validate.done': 'validation finished',
   'rolling-update.cloud-only': '--force without a reachable API: instances are replaced without draining',
   'rolling-update.invalid-before': '--force on a cluster that was not valid before the roll',
+  'rolling-update.etcd-snapshot': 'the etcd backup taken (or found recent) before the first control plane is touched',
+  'rolling-update.no-snapshot': 'control planes are replaced without an etcd snapshot: the spec schedules no backups',
   'rolling-update.group': 'a group starts rolling',
   'rolling-update.instance.start': 'an instance is about to be replaced',
   'rolling-update.no-node': 'an instance has no Kubernetes node to drain',

@@ -5,7 +5,9 @@
 // after its private DNS name (what kubeadm on AWS registers), as a real instance would after booting.
 
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
@@ -272,9 +274,32 @@ test('HA (3 control planes over 3 zones): --instance-group control-plane replace
   try {
     const listed = JSON.parse((await run('rolling-update', 'cluster', HA, '-o', 'json')).stdout);
     assert.equal(listed.toReplace, 3, 'the three control planes are out of date');
-    const rolled = await run('rolling-update', 'cluster', HA, '--instance-group', 'control-plane', '--yes');
+    // The spec schedules backups (create's default) and no control plane uploaded one yet: nothing is touched.
+    const noBackup = await run('rolling-update', 'cluster', HA, '--instance-group', 'control-plane', '--yes');
+    assert.equal(noBackup.code, 1, `${noBackup.stdout}\n${noBackup.stderr}`);
+    assert.match(noBackup.stderr, /has no etcd backup in the state store/);
+    assert.match(noBackup.stderr, /k8sup-etcd-backup\.service/);
+    assert.deepEqual((await instances(HA)).filter((i) => i.group === 'control-plane').map((i) => i.id).sort(), oldCps.map((i) => i.id).sort(), 'no control plane was replaced');
+    assert.ok(!fakeHa.requests.some((r) => /^(PATCH|DELETE|POST)$/.test(r.method) && /\/nodes\/|\/eviction$/.test(r.url)), 'no node was cordoned, drained or deleted');
+
+    // What the control planes' timer uploads (docs/backups.md): the snapshot, then its manifest.
+    const id = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const snapshot = Buffer.from('etcd snapshot bytes as uploaded by the leader');
+    const manifest = { id, cluster: HA, node: oldCps[0].dns, member: oldCps[0].dns, time: new Date().toISOString(), etcdVersion: '3.6.5', revision: 42, size: snapshot.length, sha256: createHash('sha256').update(snapshot).digest('hex'), trigger: 'schedule' };
+    await store.put(`${HA}/backups/etcd/${id}/snapshot.db`, snapshot);
+    await store.put(`${HA}/backups/etcd/${id}/manifest.json`, `${JSON.stringify(manifest)}\n`);
+
+    const rolled = await run('rolling-update', 'cluster', HA, '--instance-group', 'control-plane', '--yes', '--progress', 'ndjson');
     assert.equal(rolled.code, 0, `${rolled.stdout}\n${rolled.stderr}`);
     assert.match(rolled.stderr, /Replaced 3 instance\(s\)/);
+    // The backup is named as the snapshot before the first control plane is touched.
+    // NDJSON: an event's fields sit beside its envelope (docs/ci.md).
+    const codes = rolled.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { code: string; backup?: string });
+    const snapshotAt = codes.findIndex((e) => e.code === 'rolling-update.etcd-snapshot');
+    assert.ok(snapshotAt >= 0, 'the etcd snapshot step ran');
+    assert.equal(codes[snapshotAt].backup, id);
+    const firstTouch = codes.findIndex((e) => e.code === 'rolling-update.instance.start' || e.code === 'rolling-update.cordon');
+    assert.ok(firstTouch > snapshotAt, `the snapshot (event ${snapshotAt}) comes before the first control plane is touched (event ${firstTouch})`);
     const after_ = await instances(HA);
     const newCps = after_.filter((i) => i.group === 'control-plane');
     assert.equal(newCps.length, 3);

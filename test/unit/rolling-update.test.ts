@@ -6,10 +6,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadCluster, type Cluster } from '../../src/api/index.js';
 import { planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdateDeps } from '../../src/cluster/rolling-update.js';
+import { etcdSnapshotBeforeControlPlanes } from '../../src/cluster/rolling-update-flow.js';
+import { listBackups } from '../../src/cluster/etcd-backup.js';
+import { MemoryBlobStore } from '../../src/state/memory.js';
+import { createHash } from 'node:crypto';
 import { drainNode, findNode, mustEvict, type NodeOps, type PodRef } from '../../src/cluster/rolling-update-kube.js';
 import { InvalidInputError, OperationError } from '../../src/core/errors.js';
 import { RecordingIo } from '../../src/core/io.js';
-import type { CloudInstanceGroup, GroupInstance, RollingUpdateCapability } from '../../src/core/provider.js';
+import type { CloudInstanceGroup, GroupInstance, Provider, RollingUpdateCapability } from '../../src/core/provider.js';
 import type { ValidationReport } from '../../src/validate/types.js';
 
 /** An HA cluster (3 control planes) unless `controlPlanes: 1`. */
@@ -300,4 +304,72 @@ test('drain helpers: DaemonSet and static pods stay; nodes are found by provider
   const r = await drainNode(ops, 'n', { timeoutMs: 1000, pollMs: 1, io: new RecordingIo() });
   assert.deepEqual(r, { evicted: 1, remaining: [] });
   assert.deepEqual(evicted, ['slow']);
+});
+
+test('run: the step before the control planes (the etcd snapshot) runs once, before the first one is touched; its failure stops the run', async () => {
+  const groups = [
+    group('zeta', 'asg-zeta', [inst('i-z1', true)]),
+    group('control-plane', 'asg-cp-a', [inst('i-cp1', true)]),
+    group('control-plane', 'asg-cp-b', [inst('i-cp2', true)]),
+  ];
+  const plan = planRollingUpdate(cluster(), groups, { force: false });
+  const rec = new Recorder();
+  const kube = fakeKube(rec);
+  kube.ops.listNodes = async () => ['i-cp1', 'i-cp2', 'i-z1'].map((id) => ({ name: `node-${id}` }));
+  await runRollingUpdate(plan, deps(rec, kube, { beforeControlPlane: async () => void rec.calls.push('etcd snapshot') }));
+  assert.deepEqual(rec.calls, [
+    'validate once',
+    'etcd snapshot',
+    'cordon node-i-cp1', 'delete-node node-i-cp1', 'replace i-cp1', 'validate wait',
+    'cordon node-i-cp2', 'delete-node node-i-cp2', 'replace i-cp2', 'validate wait',
+    'cordon node-i-z1', 'delete-node node-i-z1', 'replace i-z1', 'validate wait',
+  ]);
+
+  // Node groups alone: no control plane is touched, so no snapshot is asked for.
+  const nodesOnly = new Recorder();
+  const zeta = planRollingUpdate(cluster(), groups, { force: false, instanceGroup: 'zeta' });
+  await runRollingUpdate(zeta, deps(nodesOnly, fakeKube(nodesOnly), { scoped: true, beforeControlPlane: async () => void nodesOnly.calls.push('etcd snapshot') }));
+  assert.ok(!nodesOnly.calls.includes('etcd snapshot'), nodesOnly.calls.join(', '));
+
+  // No snapshot, no change: the failure is the run's, before any cordon or replacement.
+  const failing = new Recorder();
+  const noBackup = new OperationError('demo.k8s.local has no etcd backup in the state store', { code: 'NoRecentBackup' });
+  await assert.rejects(runRollingUpdate(plan, deps(failing, fakeKube(failing), { beforeControlPlane: async () => { throw noBackup; } })), (e) => e === noBackup);
+  assert.deepEqual(failing.calls, ['validate once']);
+});
+
+test('the etcd snapshot step: taken where the provider can, a recent scheduled backup on the clouds, a warning without a schedule', async () => {
+  const io = new RecordingIo();
+  const codes = () => io.events.map((e) => e.code);
+  const scheduled: Cluster = { ...cluster(), spec: { ...cluster().spec, etcd: { backups: { schedule: 'hourly', retain: 24 } } } };
+  const unscheduled: Cluster = { ...cluster(), spec: { ...cluster().spec, etcd: { backups: { schedule: 'off', retain: 24 } } } };
+  const cloud = { name: 'aws' } as unknown as Provider<any>;
+
+  // No schedule: nothing to rely on; the run goes on and says so.
+  await etcdSnapshotBeforeControlPlanes(new MemoryBlobStore(), unscheduled, cloud, 'clients', io);
+  assert.deepEqual(codes(), ['rolling-update.no-snapshot']);
+
+  // A schedule and no backup in the store: the run stops (exit 1) before any control plane is touched.
+  const store = new MemoryBlobStore();
+  await assert.rejects(etcdSnapshotBeforeControlPlanes(store, scheduled, cloud, 'clients', io), (e: unknown) => e instanceof OperationError && e.code === 'NoRecentBackup');
+
+  // The timer's recent upload is the snapshot.
+  const id = '20261201T120000Z';
+  const bytes = Buffer.from('snapshot');
+  const manifest = { id, cluster: 'demo.k8s.local', node: 'cp-1', member: 'cp-1', time: new Date().toISOString(), etcdVersion: '3.6.5', revision: 7, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), trigger: 'schedule' };
+  await store.put(`demo.k8s.local/backups/etcd/${id}/snapshot.db`, bytes);
+  await store.put(`demo.k8s.local/backups/etcd/${id}/manifest.json`, JSON.stringify(manifest));
+  io.events.length = 0;
+  await etcdSnapshotBeforeControlPlanes(store, scheduled, cloud, 'clients', io);
+  assert.deepEqual(codes(), ['note', 'rolling-update.etcd-snapshot']);
+  assert.deepEqual(io.events[1].data, { backup: id });
+
+  // A provider that runs commands on its control planes takes a fresh one (even without a schedule) and stores it.
+  const taken = { id: '20261201T130000Z', cluster: 'demo.k8s.local', node: 'cp-1', member: 'cp-1', time: new Date().toISOString(), etcdVersion: '3.6.5', revision: 9, size: bytes.length, sha256: manifest.sha256, trigger: 'manual' };
+  const withSsh = { name: 'metal', etcdBackup: { take: async (_c: Cluster, clients: unknown) => (assert.equal(clients, 'clients'), { manifest: taken, snapshot: bytes }) } } as unknown as Provider<any>;
+  io.events.length = 0;
+  await etcdSnapshotBeforeControlPlanes(store, unscheduled, withSsh, 'clients', io);
+  assert.deepEqual(codes(), ['etcd.backup.stored', 'rolling-update.etcd-snapshot']);
+  assert.deepEqual(io.events[1].data, { backup: taken.id });
+  assert.ok((await listBackups(store, 'demo.k8s.local')).some((b) => b.id === taken.id && b.complete));
 });

@@ -1,0 +1,120 @@
+// backup cluster, restore cluster and get backups: the cluster's spec → its provider's etcdBackup capability (bare
+// metal, over SSH; the clouds have none: their control planes' timer takes the backups) → the backups in the state
+// store (src/cluster/etcd-backup.ts). Taking and restoring hold the cluster's lock; a restore preview takes none.
+// The CLI (src/cli/backup-cluster.ts, restore-cluster.ts, get-backups.ts) renders what comes out; nothing here prints.
+
+import type { Cluster } from '../api/index.js';
+import { InvalidInputError } from '../core/errors.js';
+import type { IoHost } from '../core/io.js';
+import type { BlobStore } from '../state/blob.js';
+import { ClusterStore } from '../state/cluster-store.js';
+import { connectProvider, loadProviderFor } from './deploy.js';
+import { listBackups, loadBackup, storeSnapshot, type BackupEntry, type BackupManifest } from './etcd-backup.js';
+import { mutateCluster, readSpec, type Actor } from './spec-store.js';
+
+export interface BackupFlowInput {
+  store: BlobStore;
+  name: string;
+  actor: Actor;
+  io: IoHost;
+  env: Record<string, string | undefined>;
+  home: string;
+  signal?: AbortSignal;
+  sshAcceptNew?: boolean;
+}
+
+const closeClients = (clients: unknown) => (clients as { close?: () => void }).close?.();
+
+/** `backup cluster`: an etcd snapshot taken now through the provider and stored; exit 2 where k8sup cannot take one. */
+export async function backupClusterFlow(input: BackupFlowInput): Promise<BackupManifest> {
+  const { store, name } = input;
+  return mutateCluster(store, name, input.actor, 'backup cluster', async (cs) => {
+    const { cluster } = await readSpec(cs, name);
+    const provider = await loadProviderFor(cluster);
+    if (!provider.etcdBackup) {
+      const newest = (await listBackups(store, name)).filter((b) => b.complete).pop();
+      throw new InvalidInputError(`k8sup cannot run commands on ${cluster.spec.cloud} instances, so it cannot take an etcd snapshot of ${name} itself${newest ? ` (newest backup: ${newest.id} from ${newest.node})` : ''}`, {
+        hint: `the control planes back up on the schedule of spec.etcd.backups; to take one now run \`sudo systemctl start k8sup-etcd-backup.service\` on a control plane, then \`k8sup get backups ${name}\``,
+      });
+    }
+    const clients = await connectProvider({ store, cluster, io: input.io, env: input.env, home: input.home, signal: input.signal, sshAcceptNew: input.sshAcceptNew }, provider);
+    try {
+      return await storeSnapshot(store, cluster, await provider.etcdBackup.take(cluster, clients), input.io);
+    } finally {
+      closeClients(clients);
+    }
+  });
+}
+
+/** `get backups`: every backup of an existing cluster, oldest first, and the spec (whose schedule explains an empty list). */
+export async function clusterBackups(store: BlobStore, name: string): Promise<{ cluster: Cluster; backups: BackupEntry[] }> {
+  const { cluster } = await readSpec(new ClusterStore(store, name), name);
+  return { cluster, backups: await listBackups(store, name) };
+}
+
+export interface RestoreFlowInput extends BackupFlowInput {
+  backup: string;
+  /** --yes: restore; otherwise check the backup and show the steps, writing nothing (and taking no lock). */
+  apply: boolean;
+}
+
+export interface RestoreStep {
+  host: string;
+  step: string;
+}
+
+export interface RestorePreview {
+  cluster: Cluster;
+  backup: BackupManifest;
+  steps: RestoreStep[];
+  /** The control planes k8sup restores itself; none where the provider cannot run commands on them (the clouds). */
+  members: string[];
+}
+
+/**
+ * `show` gets the checked backup and the steps before anything changes (the CLI prints them there). `previewed`:
+ * without --yes, `manual`: the steps are the operator's to run (the clouds), `restored`: every control plane runs etcd
+ * from the backup.
+ */
+export async function restoreClusterFlow(input: RestoreFlowInput, show: (preview: RestorePreview) => void): Promise<{ stage: 'previewed' | 'manual' | 'restored'; preview: RestorePreview }> {
+  const { store, name, backup: id } = input;
+  const run = async (cs: ClusterStore) => {
+    const { cluster } = await readSpec(cs, name);
+    const provider = await loadProviderFor(cluster);
+    const backup = await loadBackup(store, name, id);
+    const m = backup.manifest;
+    const capability = provider.etcdBackup;
+    const members = capability ? capability.members(cluster) : [];
+    const steps = capability
+      ? [
+          ...members.map((h) => ({ host: h, step: `upload the snapshot, verify sha256 ${m.sha256.slice(0, 12)}…, stop etcd and kube-apiserver, restore into a fresh data dir, swap it in (the old one is kept)` })),
+          ...members.map((h) => ({ host: h, step: 'start etcd and kube-apiserver again' })),
+          { host: members[0], step: 'wait until etcd answers through quorum' },
+        ]
+      : [
+          { host: 'each control plane', step: `sudo k8sup-etcd-restore fetch ${id}   (downloads and verifies the snapshot; prints its path)` },
+          { host: 'each control plane', step: 'sudo k8sup-etcd-restore stop SNAPSHOT SHA256 [NAME=PEER_URL,…]   (all of them before any start)' },
+          { host: 'each control plane', step: 'sudo k8sup-etcd-restore start' },
+          { host: 'one control plane', step: 'sudo k8sup-etcd-restore health' },
+        ];
+    const preview: RestorePreview = { cluster, backup: m, steps, members };
+    show(preview);
+    if (!capability) {
+      if (!input.apply) return { stage: 'manual' as const, preview };
+      throw new InvalidInputError(`k8sup cannot run commands on ${cluster.spec.cloud} instances, so it cannot restore ${name} itself`, {
+        hint: 'run the steps above on the control planes over SSH (docs/backups.md, "Restoring on AWS and GCE")',
+      });
+    }
+    if (!input.apply) return { stage: 'previewed' as const, preview };
+    const clients = await connectProvider({ store, cluster, io: input.io, env: input.env, home: input.home, signal: input.signal, sshAcceptNew: input.sshAcceptNew }, provider);
+    try {
+      await capability.restore(cluster, clients, { id, snapshot: backup.snapshot, sha256: m.sha256 });
+    } finally {
+      closeClients(clients);
+    }
+    input.io.emit({ code: 'etcd.restored', level: 'info', message: `Restored etcd of ${name} from backup ${id}.`, data: { cluster: name, backup: id } });
+    return { stage: 'restored' as const, preview };
+  };
+  if (!input.apply) return run(new ClusterStore(store, name));
+  return mutateCluster(store, name, input.actor, 'restore cluster', run);
+}

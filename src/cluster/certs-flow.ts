@@ -1,0 +1,108 @@
+// certs check and certs renew (docs/pki.md, "Certificate expiry"): the cluster's spec → its provider's certificates
+// capability where k8sup reaches the control planes (bare metal, over SSH), else the API server's serving certificate
+// and the CAs in the state store (check only). Renewing holds the cluster's lock; checking is read-only. The CLI
+// (src/cli/certs-check.ts, certs-renew.ts) renders what comes out; nothing here prints.
+
+import type { Cluster } from '../api/types.js';
+import { InvalidInputError } from '../core/errors.js';
+import type { IoHost } from '../core/io.js';
+import { expiryOf, type CertificateExpiry } from '../pki/expiry.js';
+import type { BlobStore } from '../state/blob.js';
+import { ClusterStore } from '../state/cluster-store.js';
+import { readClusterInfo } from './cluster-info.js';
+import { connectProvider, loadProviderFor } from './deploy.js';
+import { mutateCluster, readSpec, type Actor } from './spec-store.js';
+
+export interface CertsFlowInput {
+  store: BlobStore;
+  name: string;
+  io: IoHost;
+  env: Record<string, string | undefined>;
+  home: string;
+  signal?: AbortSignal;
+  sshAcceptNew?: boolean;
+}
+
+const closeClients = (clients: unknown) => (clients as { close?: () => void }).close?.();
+const warn = (io: IoHost, message: string) => io.emit({ code: 'note', level: 'warn', message });
+
+/** `certs check`: every certificate of the cluster k8sup can read, soonest to expire first. */
+export async function checkCertificatesFlow(input: CertsFlowInput): Promise<CertificateExpiry[]> {
+  const { store, name } = input;
+  const cs = new ClusterStore(store, name);
+  const { cluster } = await readSpec(cs, name);
+  const found = await clusterCertificates(input, cs, cluster);
+  return found.sort((a, b) => a.daysLeft - b.daysLeft || a.source.localeCompare(b.source) || a.name.localeCompare(b.name));
+}
+
+async function clusterCertificates(input: CertsFlowInput, cs: ClusterStore, cluster: Cluster): Promise<CertificateExpiry[]> {
+  const { store, io } = input;
+  const provider = await loadProviderFor(cluster);
+  if (provider.certificates) {
+    const clients = await connectProvider({ store, cluster, io, env: input.env, home: input.home, signal: input.signal, sshAcceptNew: Boolean(input.sshAcceptNew) }, provider);
+    try {
+      return await provider.certificates.check(cluster, clients);
+    } finally {
+      closeClients(clients);
+    }
+  }
+  const name = cluster.metadata.name;
+  const found: CertificateExpiry[] = [];
+  const { loadClusterPki } = await import('../pki/index.js');
+  const pki = await loadClusterPki(store, name);
+  if (pki) {
+    for (const [file, pem] of [['ca.crt', pki.ca.certPem], ['front-proxy-ca.crt', pki.frontProxyCa.certPem], ['etcd/ca.crt', pki.etcdCa.certPem]] as const) {
+      found.push(expiryOf(`pki/${file}`, 'state store', pem));
+    }
+  }
+  const { apiEndpoint } = await readClusterInfo(cs);
+  if (apiEndpoint) {
+    const { servingCertificate } = await import('../pki/serving-certificate.js');
+    try {
+      found.push(expiryOf('apiserver (serving)', new URL(apiEndpoint).host, await servingCertificate(apiEndpoint)));
+    } catch (e) {
+      warn(io, `could not read the API server's certificate at ${apiEndpoint}: ${e instanceof Error ? e.message : e}`);
+    }
+  } else {
+    warn(io, `${name} has no recorded API endpoint (not applied?): only the CAs in the state store were checked`);
+  }
+  return found;
+}
+
+export interface RenewStep {
+  target: string;
+  description: string;
+}
+
+/**
+ * `certs renew`: `show` gets the control planes to renew, in order, before anything changes. With apply (--yes),
+ * under the cluster's lock, each is renewed in turn and the certificates are read again: `soonest` is the first leaf
+ * certificate to expire afterwards.
+ */
+export async function renewCertificatesFlow(
+  input: CertsFlowInput & { actor: Actor; apply: boolean },
+  show: (steps: RenewStep[]) => void,
+): Promise<{ stage: 'previewed'; steps: RenewStep[] } | { stage: 'renewed'; soonest?: CertificateExpiry }> {
+  const { store, name } = input;
+  const { cluster } = await readSpec(new ClusterStore(store, name), name);
+  const provider = await loadProviderFor(cluster);
+  const capability = provider.certificates;
+  if (!capability) {
+    throw new InvalidInputError(`${name} runs on ${provider.name}, where k8sup does not log in to the control planes to renew certificates`, {
+      hint: `replace the control planes, which get new certificates when they join: k8sup rolling-update cluster ${name} --instance-group control-plane --force --yes (docs/pki.md, "Certificate expiry")`,
+    });
+  }
+  const steps = capability.renewPlan(cluster);
+  show(steps);
+  if (!input.apply) return { stage: 'previewed', steps };
+  return mutateCluster(store, name, input.actor, 'certs renew', async () => {
+    const clients = await connectProvider({ store, cluster, io: input.io, env: input.env, home: input.home, signal: input.signal, sshAcceptNew: Boolean(input.sshAcceptNew) }, provider);
+    try {
+      await capability.renew(cluster, clients, input.io);
+      const after = await capability.check(cluster, clients);
+      return { stage: 'renewed' as const, soonest: after.filter((c) => !c.isCa).sort((a, b) => a.daysLeft - b.daysLeft)[0] };
+    } finally {
+      closeClients(clients);
+    }
+  });
+}

@@ -1,0 +1,133 @@
+// delete cluster: every resource of the cluster (found by its ownership tags/labels and by the journal) is listed; with
+// apply (--yes) they are all deleted under the cluster's lock, then the cluster's state. "Never applied" is only said
+// when the cloud holds nothing of the cluster. Without a state (`--cloud … --region …`) it deletes what carries the
+// cluster's ownership tags. The CLI (src/cli/delete-cluster.ts) turns flags into this input and renders what comes
+// out; nothing here prints.
+
+import { cloudFacts, loadProvider, type CloudName } from '../../providers/index.js';
+import { InvalidInputError } from '../core/errors.js';
+import type { IoHost } from '../core/io.js';
+import { reviewPlan, type PlanView } from '../core/plan-view.js';
+import type { BlobStore } from '../state/blob.js';
+import { ClusterStore, type Lease } from '../state/cluster-store.js';
+import { desiredGraph, destroyAll, hasApplied, loadProviderFor, mayHaveCloudObjects, planDeleteByOwnership } from './deploy.js';
+import { loadPki } from './pki-store.js';
+import { mutateCluster, readSpec, type Actor } from './spec-store.js';
+
+export interface DeleteFlowInput {
+  store: BlobStore;
+  name: string;
+  actor: Actor;
+  /** --yes: delete; otherwise only list (and take no lock: a listing writes nothing, not even lock.json). */
+  apply: boolean;
+  /** --cluster-id: delete exactly this identity's objects. */
+  clusterId?: string;
+  /** --cloud/--region/--project: where to look when the store has no state for the cluster. */
+  orphan?: { cloud: string; region?: string; project?: string };
+  io: IoHost;
+  env: Record<string, string | undefined>;
+  home: string;
+  signal?: AbortSignal;
+  sshAcceptNew?: boolean;
+}
+
+export interface DeleteFlowHost {
+  /** The resources to delete, before any is (the CLI prints them). */
+  showPlan(view: PlanView): void;
+  /** A cluster with nothing in the cloud: the document of its (empty) delete plan, and the table line. */
+  showNothingApplied(doc: { cluster: string; steps: []; stateObjects: number }): void;
+  /** After the state is gone: remove the local kubeconfig entries k8sup wrote for the cluster (its CA names them). */
+  forgetKubeconfig(caCertPem: string): Promise<void>;
+}
+
+/** The document and table of a state-less delete that found nothing. */
+export interface OrphanNothing {
+  cluster: string;
+  steps: [];
+  cloud: string;
+  region: string;
+  clusterId?: string;
+}
+
+export interface OrphanDeleteHost {
+  showNothing(found: OrphanNothing): void;
+  /** What is about to be deleted, and where it was found. */
+  showPlan(view: PlanView, where: { cloud: string; region: string; clusterId?: string }): void;
+}
+
+/**
+ * What was done. `listed` is a preview (without --yes) of the cloud resources, of the state objects alone, or of what
+ * carries the ownership tags of a cluster without state (`orphans`); `nothing`: no state and no tagged object.
+ */
+export type DeleteOutcome = { stage: 'listed'; what: 'resources' | 'state' | 'orphans' } | { stage: 'deleted' } | { stage: 'orphans-deleted' } | { stage: 'nothing' };
+
+/** With state: the cluster's delete (see the file comment). `orphan` is not looked at when the store holds the cluster. */
+export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlowHost & { orphan: OrphanDeleteHost }): Promise<DeleteOutcome> {
+  const { store, name } = input;
+  if (input.orphan !== undefined && !(await new ClusterStore(store, name).latest())) {
+    return deleteWithoutState(input, input.orphan, host.orphan);
+  }
+  const run = async (cs: ClusterStore, lease?: Lease): Promise<DeleteOutcome> => {
+    const { cluster } = await readSpec(cs, name);
+    const uid = cluster.metadata.uid;
+    const clusterIdFlag = input.clusterId;
+    if (clusterIdFlag !== undefined && uid && clusterIdFlag !== uid) {
+      throw new InvalidInputError(`--cluster-id ${clusterIdFlag} is not the id of ${name} in this state store (${uid})`, {
+        hint: `drop --cluster-id, or delete the other cluster without its state: k8sup delete cluster ${name} --cloud ${cluster.spec.cloud} --region ${cluster.spec.region} --cluster-id ${clusterIdFlag}`,
+      });
+    }
+    const provider = await loadProviderFor(cluster);
+    const applied = await hasApplied(cs);
+    if (applied || mayHaveCloudObjects(provider, store.url)) {
+      // --cluster-id: delete exactly this identity's objects and leave a same-named cluster of another store alone.
+      const identity = clusterIdFlag !== undefined ? { cluster: { ...cluster, metadata: { ...cluster.metadata, uid: clusterIdFlag } }, otherClusters: 'skip' as const } : { cluster };
+      const dctx = { store, cs, io: input.io, env: input.env, home: input.home, signal: input.signal, sshAcceptNew: Boolean(input.sshAcceptNew), ...identity };
+      const nodes = await desiredGraph(dctx, provider);
+      const { plan, run } = await destroyAll(dctx, provider, nodes);
+      if (applied || plan.steps.length > 0) {
+        host.showPlan(reviewPlan(plan, provider.handlers));
+        if (!input.apply) return { stage: 'listed', what: 'resources' };
+        // Throws (exit 1, naming what is left) unless every resource is gone; the state is kept until then.
+        await run();
+        return forgetCluster(input, host, cs, lease!);
+      }
+    }
+    // The same document as an applied cluster's delete plan (no steps), plus what --yes removes from the store.
+    host.showNothingApplied({ cluster: name, steps: [], stateObjects: (await store.list(`${name}/`)).length });
+    if (!input.apply) return { stage: 'listed', what: 'state' };
+    return forgetCluster(input, host, cs, lease!);
+  };
+  if (!input.apply) return run(new ClusterStore(store, name));
+  return mutateCluster(store, name, input.actor, 'delete cluster', run);
+}
+
+/** Deletes the cluster's state, then (through the host) the kubeconfig entries k8sup wrote for it. */
+async function forgetCluster(input: DeleteFlowInput, host: DeleteFlowHost, cs: ClusterStore, lease: Lease): Promise<DeleteOutcome> {
+  // The CA identifies the kubeconfig entries k8sup wrote for this cluster; read it before the state goes.
+  const pki = await loadPki(cs.store, input.name);
+  await cs.deleteAll({ lease });
+  input.io.emit({ code: 'cluster.deleted', level: 'info', message: `Deleted cluster ${input.name}.`, data: { cluster: input.name } });
+  if (pki) await host.forgetKubeconfig(pki.ca.certPem);
+  return { stage: 'deleted' };
+}
+
+/** `delete cluster NAME --cloud C --region R [--project P] [--cluster-id ID]`: the state is gone; the tags say what is the cluster's. */
+async function deleteWithoutState(input: DeleteFlowInput, where: NonNullable<DeleteFlowInput['orphan']>, host: OrphanDeleteHost): Promise<DeleteOutcome> {
+  const { name } = input;
+  // commander's choices for --cloud are the clouds with an orphanScope (src/cli/main.ts).
+  const cloud = where.cloud as CloudName;
+  const needs = cloudFacts(cloud)?.orphanScope;
+  if (!where.region) throw new InvalidInputError(`delete cluster ${name} --cloud ${cloud} without a state needs --region`, { hint: `e.g. --region ${needs?.exampleRegion ?? 'REGION'}` });
+  if (needs?.needsProject && !where.project) throw new InvalidInputError(`delete cluster ${name} --cloud ${cloud} without a state needs --project`, { hint: 'add --project my-project' });
+  const provider = await loadProvider(cloud);
+  const scope = { name, cloud, region: where.region, project: where.project, clusterId: input.clusterId };
+  const found = await planDeleteByOwnership({ store: input.store, io: input.io, env: input.env, home: input.home, signal: input.signal }, provider, scope);
+  if (found.plan.steps.length === 0) {
+    host.showNothing({ cluster: name, steps: [], cloud, region: scope.region, clusterId: found.clusterId });
+    return { stage: 'nothing' };
+  }
+  host.showPlan(reviewPlan(found.plan, provider.handlers), { cloud, region: scope.region, clusterId: found.clusterId });
+  if (!input.apply) return { stage: 'listed', what: 'orphans' };
+  await found.run();
+  return { stage: 'orphans-deleted' };
+}
