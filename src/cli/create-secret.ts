@@ -3,11 +3,10 @@
 // `create cluster`, storing is the command's purpose, so it needs no --yes. Everything is checked before the lock is
 // taken: bad input writes nothing at all. The credential is never printed; output names the secret and the registry.
 
-import { readSpec, mutateCluster } from '../cluster/spec-store.js';
-import { checkSecretTarget, dockerConfigCredential, passwordCredential, storeRegistrySecret } from '../cluster/registry-secrets.js';
+import { storeRegistrySecretFlow } from '../cluster/registry-secret-flow.js';
+import { dockerConfigCredential, passwordCredential } from '../cluster/registry-secrets.js';
 import { renderRegistryCredential, type RegistryCredential } from '../bootstrap/registries.js';
 import { InvalidInputError } from '../core/errors.js';
-import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { readInputFile } from './paths.js';
 import { suggest } from './suggest.js';
@@ -39,23 +38,18 @@ export default async function createSecret(ctx: CliContext, args: string[], opts
   const name = ctx.clusterName();
   const host = opts.registry === undefined ? undefined : String(opts.registry);
   const store = await ctx.openStore();
-  // Checked twice: before the lock (so bad input writes nothing, not even a lock) and under it (the spec may change).
-  checkSecretTarget((await readSpec(new ClusterStore(store, name), name)).cluster, secret, host);
-  const content = renderRegistryCredential(await credentialFrom(ctx, host!, opts));
-  return mutateCluster(store, name, ctx.actor, 'create secret registry', async (cs) => {
-    const { cluster } = await readSpec(cs, name);
-    const { index, registry } = checkSecretTarget(cluster, secret, host);
-    const action = await storeRegistrySecret(cs, secret, content, opts.force === true);
-    const what = { created: 'Stored', unchanged: 'Unchanged:', replaced: 'Replaced' }[action];
-    ctx.io.emit({ code: 'secret.stored', level: 'info', message: `${what} registry secret ${secret} of ${name} (for ${host}).`, data: { cluster: name, secret, registry: host!, action } });
-    const ref = registry.credentials?.secretRef;
-    if (ref !== secret) {
-      const now = ref === undefined ? 'does not use it yet' : `uses secret ${ref}, not this one`;
-      ctx.io.emit({ code: 'note', level: 'warn', message: `spec.assets.registries[${index}] (${host}) ${now}: set its credentials to {secretRef: ${secret}} (${suggest(ctx, `edit cluster ${name}`)})`, data: {} });
-    } else {
-      const command = suggest(ctx, action === 'replaced' ? `rolling-update cluster ${name} --force --yes` : `update cluster ${name} --yes`);
-      ctx.io.emit({ code: 'next', level: 'info', message: action === 'replaced' ? `Nodes read it when they bootstrap; replace the running ones with: ${command}` : `Apply with: ${command}`, data: { command } });
-    }
-    return 0;
-  });
+  const { action, index, secretRef: ref } = await storeRegistrySecretFlow(
+    { store, name, actor: ctx.actor, secret, host, force: opts.force === true },
+    async () => renderRegistryCredential(await credentialFrom(ctx, host!, opts)),
+  );
+  const what = { created: 'Stored', unchanged: 'Unchanged:', replaced: 'Replaced' }[action];
+  ctx.io.emit({ code: 'secret.stored', level: 'info', message: `${what} registry secret ${secret} of ${name} (for ${host}).`, data: { cluster: name, secret, registry: host!, action } });
+  if (ref !== secret) {
+    const now = ref === undefined ? 'does not use it yet' : `uses secret ${ref}, not this one`;
+    ctx.io.emit({ code: 'note', level: 'warn', message: `spec.assets.registries[${index}] (${host}) ${now}: set its credentials to {secretRef: ${secret}} (${suggest(ctx, `edit cluster ${name}`)})`, data: {} });
+  } else {
+    const command = suggest(ctx, action === 'replaced' ? `rolling-update cluster ${name} --force --yes` : `update cluster ${name} --yes`);
+    ctx.io.emit({ code: 'next', level: 'info', message: action === 'replaced' ? `Nodes read it when they bootstrap; replace the running ones with: ${command}` : `Apply with: ${command}`, data: { command } });
+  }
+  return 0;
 }
