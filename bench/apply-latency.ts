@@ -120,6 +120,8 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         const stateCalls = byService.s3 ?? 0;
         const cloudCalls = Object.values(byService).reduce((a, b) => a + b, 0) - stateCalls;
         const createEvents = events(created.stderr);
+        // BENCH_EVENTS=dir keeps each run's progress events (NDJSON) for a closer look at the schedule.
+        if (process.env.BENCH_EVENTS) writeFileSync(join(process.env.BENCH_EVENTS, `${name}.create.ndjson`), created.stderr);
         t = performance.now();
         const deleted = await k8sup(['delete', 'cluster', name, '--yes', '-v'], { env, timeoutMs: 900_000, bin });
         const deleteMs = performance.now() - t;
@@ -129,6 +131,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         for (let r = deleted; r.code !== 0 && deleteRuns < 3; deleteRuns++) r = await k8sup(['delete', 'cluster', name, '--yes'], { env, timeoutMs: 900_000, bin });
         const deleteLeft = deleted.code === 0 ? 0 : (events(deleted.stderr).find((e) => e.code === 'destroy.done') as { left?: number } | undefined)?.left ?? -1;
         const deleteEvents = events(deleted.stderr);
+        if (process.env.BENCH_EVENTS) writeFileSync(join(process.env.BENCH_EVENTS, `${name}.delete.ndjson`), deleted.stderr);
         const applyMs = createEvents.find((e) => e.code === 'apply.done')?.durationMs ?? NaN;
         const at = (evs: Event[], code: string) => Date.parse(evs.find((e) => e.code === code)!.time);
         const destroyMs = at(deleteEvents, 'destroy.done') - at(deleteEvents, 'destroy.start');
