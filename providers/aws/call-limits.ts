@@ -18,11 +18,14 @@ import type { AwsService } from './clients.js';
 
 export type CallFamily = 'ec2-mutating' | 'ec2-describe' | 'autoscaling' | 'elbv2' | 'iam' | 'route53' | 'sts';
 
+// `initial` is about a third to a half of the burst a bucket documents (the buckets are per account and region, and
+// other tools of the account draw from them too); below that, a 50-group cluster's launch templates would wait
+// several round trips for the slow start. The SDK's socket pool (50 per service client) is a bound of its own.
 export const CALL_LIMITS: Record<CallFamily, AdaptiveLimitOptions> = {
-  'ec2-mutating': { initial: 16, max: 64 },
-  'ec2-describe': { initial: 16, max: 48 },
-  autoscaling: { initial: 16, max: 64 },
-  elbv2: { initial: 8, max: 20 },
+  'ec2-mutating': { initial: 32, max: 64 },
+  'ec2-describe': { initial: 32, max: 50 },
+  autoscaling: { initial: 32, max: 64 },
+  elbv2: { initial: 10, max: 20 },
   iam: { initial: 4, max: 8 },
   route53: { initial: 2, max: 5 },
   sts: { initial: 4, max: 8 },

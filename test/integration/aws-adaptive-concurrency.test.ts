@@ -59,15 +59,17 @@ test('a burst of reads larger than the service takes: all succeed, and the calls
 
 test('mutating calls back off the same way (each refused call is repeated, none is lost or doubled)', async () => {
   const aws = clients();
-  const vpc = await aws.ec2.call('CreateVpc', { CidrBlock: '10.77.0.0/16' });
-  const vpcId = vpc.Vpc!.VpcId!;
+  // Three VPCs with 40 tags each (moto takes 50 a resource): a burst of 120 writes.
+  const vpcIds = await Promise.all([0, 1, 2].map(async (i) => (await aws.ec2.call('CreateVpc', { CidrBlock: `10.7${i}.0.0/16` })).Vpc!.VpcId!));
   proxy.resetStats();
   const keys = Array.from({ length: 40 }, (_, i) => `k8sup.io/aimd-${i}`);
-  await Promise.all(keys.map((Key) => aws.ec2.call('CreateTags', { Resources: [vpcId], Tags: [{ Key, Value: 'x' }] })));
+  await Promise.all(vpcIds.flatMap((vpcId) => keys.map((Key) => aws.ec2.call('CreateTags', { Resources: [vpcId], Tags: [{ Key, Value: 'x' }] }))));
   assert.ok(proxy.stats.throttled > 0);
   const late = settled();
-  assert.ok(Math.max(...late.map((a) => a.inFlight)) <= SERVICE_CAPACITY + 2);
-  const tags = (await aws.ec2.call('DescribeVpcs', { VpcIds: [vpcId] })).Vpcs![0].Tags ?? [];
-  assert.deepEqual(tags.map((t) => t.Key).filter((k) => k!.startsWith('k8sup.io/aimd-')).sort(), [...keys].sort());
-  await aws.ec2.call('DeleteVpc', { VpcId: vpcId });
+  const peakLate = Math.max(...late.map((a) => a.inFlight));
+  assert.ok(peakLate <= SERVICE_CAPACITY + 2, `late calls in flight at most ${SERVICE_CAPACITY + 2}, saw ${peakLate}`);
+  for (const vpc of (await aws.ec2.call('DescribeVpcs', { VpcIds: vpcIds })).Vpcs ?? []) {
+    assert.deepEqual((vpc.Tags ?? []).map((t) => t.Key!).filter((k) => k.startsWith('k8sup.io/aimd-')).sort(), [...keys].sort());
+  }
+  await Promise.all(vpcIds.map((VpcId) => aws.ec2.call('DeleteVpc', { VpcId })));
 });
