@@ -21,14 +21,17 @@ export type CallFamily = 'ec2-mutating' | 'ec2-describe' | 'autoscaling' | 'elbv
 // `initial` is about a third to a half of the burst a bucket documents (the buckets are per account and region, and
 // other tools of the account draw from them too); below that, a 50-group cluster's launch templates would wait
 // several round trips for the slow start. The SDK's socket pool (50 per service client) is a bound of its own.
+// `min` is what the engine ran before these limits (4 tasks per service): a throttling answer that is chance rather
+// than an empty bucket (the fault soak throttles a fifth of all calls at random) does not make k8sup slower than that;
+// the retry budget and its backoff handle what is left.
 export const CALL_LIMITS: Record<CallFamily, AdaptiveLimitOptions> = {
-  'ec2-mutating': { initial: 32, max: 64 },
-  'ec2-describe': { initial: 32, max: 50 },
-  autoscaling: { initial: 32, max: 64 },
-  elbv2: { initial: 10, max: 20 },
-  iam: { initial: 4, max: 8 },
-  route53: { initial: 2, max: 5 },
-  sts: { initial: 4, max: 8 },
+  'ec2-mutating': { initial: 32, max: 64, min: 4 },
+  'ec2-describe': { initial: 32, max: 50, min: 4 },
+  autoscaling: { initial: 32, max: 64, min: 4 },
+  elbv2: { initial: 10, max: 20, min: 4 },
+  iam: { initial: 4, max: 8, min: 2 },
+  route53: { initial: 2, max: 5, min: 1 },
+  sts: { initial: 4, max: 8, min: 2 },
 };
 
 const READ_ONLY = /^(Describe|List|Get)/;

@@ -1,6 +1,6 @@
 // The AWS clients' adaptive call limits (providers/aws/call-limits.ts) against a service that throttles past a number
-// of calls at once: the proxy in front of moto answers EC2's RequestLimitExceeded to every call that arrives while 4
-// EC2 calls are already in flight. A burst of calls larger than any limit must all succeed within the retry budget,
+// of calls at once: the proxy in front of moto answers EC2's RequestLimitExceeded to every call that arrives while 6
+// EC2 calls are already in flight (above the families' floor of 4, below where they start). A burst of calls larger than any limit must all succeed within the retry budget,
 // and the concurrency the proxy observes must come down to what the service takes: the assertions are on the calls in
 // flight as the proxy saw them arrive, never on time.
 
@@ -11,7 +11,7 @@ import { CALL_LIMITS } from '../../providers/aws/call-limits.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 
-const SERVICE_CAPACITY = 4;
+const SERVICE_CAPACITY = 6;
 const BURST = 120;
 
 let moto: Moto;
@@ -49,12 +49,13 @@ test('a burst of reads larger than the service takes: all succeed, and the calls
   const late = settled();
   const peakLate = Math.max(...late.map((a) => a.inFlight));
   const throttledLate = late.filter((a) => a.throttled).length / late.length;
-  // AIMD oscillates around the capacity: one slot over it, then halved. Without adaptation the retries of 120
-  // calls keep arriving in crowds far above 4 and most are throttled again.
+  // AIMD oscillates around the capacity: one slot over it, then halved (not below the floor). Without adaptation the
+  // retries of 120 calls keep arriving in crowds far above 6 and most are throttled again.
   assert.ok(peakLate <= SERVICE_CAPACITY + 2, `late calls in flight at most ${SERVICE_CAPACITY + 2}, saw ${peakLate}`);
   assert.ok(throttledLate <= 0.2, `late throttled share ${throttledLate.toFixed(2)} (at most 0.2)`);
   assert.ok(aws.limiters['ec2-describe'].state.decreases >= 1);
   assert.ok(aws.limiters['ec2-describe'].state.limit <= SERVICE_CAPACITY + 1);
+  assert.ok(aws.limiters['ec2-describe'].state.limit >= CALL_LIMITS['ec2-describe'].min!, 'never below the floor');
 });
 
 test('mutating calls back off the same way (each refused call is repeated, none is lost or doubled)', async () => {
