@@ -7,9 +7,11 @@
 //    The call sequences come from the default cluster (24 tasks) because in a big cluster's run the tasks' durations
 //    include time spent waiting for moto (one Python process on a shared machine) and for the per-family call limits,
 //    which would make the critical path look longer than the graph makes it; a kind's calls do not depend on how many
-//    resources of that kind there are. The figure from the big run's own durations is reported beside it.
+//    resources of that kind there are (the first case listed is the reference: run the default cluster first). The
+//    figure from the big run's own durations is reported beside it, with moto's CPU time and the calls in flight.
 // Run standalone: node --import tsx bench/apply-latency.ts [groups ...] (default: the default cluster and 50 node
-// groups); K8SUP_BENCH_BIN=/path/to/bin/k8sup times another build (e.g. the main checkout, for "before" figures).
+// groups); K8SUP_BENCH_BIN=/path/to/bin/k8sup times another build (e.g. the main checkout, for "before" figures);
+// BENCH_EVENTS=dir keeps each create's and delete's progress events.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
