@@ -100,7 +100,7 @@ try {
 const report = {
   k8sup: K8SUP,
   cycles,
-  faults: { throttleRate, dropAfterRate, resetBeforeRate: dropAfterRate, ...proxy.stats, calls: undefined },
+  faults: { throttleRate, dropAfterRate, resetBeforeRate: dropAfterRate, throttled: proxy.stats.throttled, resetBefore: proxy.stats.resetBefore, resetAfter: proxy.stats.resetAfter },
   wedged: results.filter((c) => c.createExit !== 0 && c.extraUpdates > 0 && c.noopExit === -1).length,
   createsNeedingExtraUpdate: results.filter((c) => c.extraUpdates > 0).length,
   nonEmptyNoopPlans: results.filter((c) => c.noopExit !== 0).length,

@@ -9,6 +9,8 @@ import { classifyAwsError, errorCode } from './errors.js';
 import { partitionOf } from './model/partition.js';
 import { sleep } from '../../src/core/sleep.js';
 import { backoffDelay, DEFAULTS } from '../../src/core/executor.js';
+import type { AdaptiveLimit, AdaptiveLimitOptions, CallOutcome } from '../../src/core/adaptive-limit.js';
+import { callFamily, callLimiters, type CallFamily } from './call-limits.js';
 
 import type * as Ec2 from '@aws-sdk/client-ec2';
 import type * as Iam from '@aws-sdk/client-iam';
@@ -71,6 +73,8 @@ export interface AwsClients {
   memo: Map<string, Promise<unknown>>;
   /** Polling interval for waits (instances terminating, ASG deletion); tests shorten it. */
   pollMs: number;
+  /** The calls in flight per API family (providers/aws/call-limits.ts), shared by every service's client. */
+  limiters: Record<CallFamily, AdaptiveLimit>;
 }
 
 export interface CallRecord {
@@ -89,6 +93,8 @@ export interface ClientOptions {
   maxAttempts?: number;
   baseDelayMs?: number;
   signal?: AbortSignal;
+  /** Other starting points for the per-family adaptive limits (tests). */
+  callLimits?: Partial<Record<CallFamily, AdaptiveLimitOptions>>;
 }
 
 const MODULES: Record<AwsService, { pkg: string; client: string; envName: string }> = {
@@ -122,13 +128,18 @@ function refusedByService(err: unknown): boolean {
   return status === 503;
 }
 
+/** What an answer tells the family's limit: only a throttling answer lowers it. */
+function callOutcome(err: unknown): CallOutcome {
+  return classifyAwsError(err) === 'throttled' ? 'throttled' : 'error';
+}
+
 /** What this file uses of a loaded SDK module: its client class and its command classes, by name. */
 interface SdkClient {
   send(command: object, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 type LoadedModule = Record<string, new (arg: object) => object>;
 
-function makeApi<S extends AwsService>(service: S, opts: ClientOptions): AwsApi<S> {
+function makeApi<S extends AwsService>(service: S, opts: ClientOptions, limiters: Record<CallFamily, AdaptiveLimit>): AwsApi<S> {
   let loaded: Promise<{ client: SdkClient; mod: LoadedModule }> | undefined;
   const load = () =>
     (loaded ??= (async () => {
@@ -169,9 +180,11 @@ function makeApi<S extends AwsService>(service: S, opts: ClientOptions): AwsApi<
       const Command = mod[`${operation}Command`];
       if (!Command) throw new Error(`${MODULES[service].pkg} has no ${operation}Command`);
       const readOnly = READ_ONLY.test(operation);
+      const limiter = limiters[callFamily(service, operation)];
       for (let attempt = 1; ; attempt++) {
         try {
-          const out = await client.send(new Command(input), opts.signal ? { abortSignal: opts.signal } : undefined);
+          // Each attempt holds a slot of its family only while it is on the wire; the backoff below waits outside.
+          const out = await limiter.run(() => client.send(new Command(input), opts.signal ? { abortSignal: opts.signal } : undefined), callOutcome, opts.signal);
           opts.onCall?.({ service, operation, ok: true });
           return out as OperationOutput<S, Op>;
         } catch (err) {
@@ -192,15 +205,17 @@ function makeApi<S extends AwsService>(service: S, opts: ClientOptions): AwsApi<
 /** Creates lazily-loaded clients for every service the provider uses. No network call happens here. */
 export function createAwsClients(settings: Omit<AwsSettings, 'partition'>, opts: Omit<ClientOptions, 'region'>): AwsClients {
   const o: ClientOptions = { ...opts, region: settings.region };
+  const limiters = callLimiters(opts.callLimits);
   return {
     settings: { ...settings, partition: partitionOf(settings.region) },
-    ec2: makeApi('ec2', o),
-    iam: makeApi('iam', o),
-    elbv2: makeApi('elbv2', o),
-    autoscaling: makeApi('autoscaling', o),
-    route53: makeApi('route53', o),
-    sts: makeApi('sts', o),
+    ec2: makeApi('ec2', o, limiters),
+    iam: makeApi('iam', o, limiters),
+    elbv2: makeApi('elbv2', o, limiters),
+    autoscaling: makeApi('autoscaling', o, limiters),
+    route53: makeApi('route53', o, limiters),
+    sts: makeApi('sts', o, limiters),
     pollMs: 2000,
     memo: new Map(),
+    limiters,
   };
 }

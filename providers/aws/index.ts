@@ -141,6 +141,9 @@ export function createAwsProvider(options: AwsProviderOptions = {}): Provider<Aw
     nodeStateStoreSchemes: [`${awsCloud.nodes.store!.scheme}:`],
     discoversByOwnership: awsCloud.orphanScope !== undefined,
     handlers: awsHandlers,
+    // The clients keep each API family's calls within its adaptive limit (call-limits.ts), so the engine need not
+    // hold tasks back per service: a 50-group cluster's launch templates and groups all start when they are ready.
+    concurrency: { defaultPerService: 64, total: 128 },
     buildGraph: buildAwsGraph,
     bootstrapBundles,
     connect: (cluster, opts) => connectAws(cluster, opts, options),

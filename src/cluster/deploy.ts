@@ -122,6 +122,7 @@ async function engineDeps(ctx: DeployContext, provider: Provider<any>): Promise<
     signal: ctx.signal,
     journal: ctx.cs.journal,
     taskTimeoutMs: provider.taskTimeoutMs,
+    concurrency: provider.concurrency,
   };
 }
 
@@ -212,6 +213,7 @@ export async function planDeleteByOwnership(ctx: Pick<DeployContext, 'store' | '
     io: ctx.io,
     signal: ctx.signal,
     taskTimeoutMs: provider.taskTimeoutMs,
+    concurrency: provider.concurrency,
   };
   const { live } = await planLive([], base);
   const clusterIds = [...new Set(live.map((l) => l.clusterId).filter((id): id is string => !!id))].sort();

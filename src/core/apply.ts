@@ -22,7 +22,7 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
   const intents = intentPipeline(schedule, record);
 
   /** The work of one scheduled task. Up tasks resolve with the cloud ID they created or updated (task.done reports it). */
-  const work = (t: ScheduledTask) => async (signal: AbortSignal): Promise<string | void> => {
+  const work = (t: ScheduledTask) => async (signal: AbortSignal, releaseDependants: () => void): Promise<string | void> => {
     intents.started(t.id);
     const ctx = handlerContext(deps, signal);
     if (t.op === 'delete') {
@@ -40,6 +40,7 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
       const changes: FieldChange[] = step.changes.map((c) => ({ ...c, to: fields[c.field] }));
       const result = await handler.update(node, fields, t.live, changes, ctx);
       outputs.set(node.id, { ...result.outputs });
+      releaseDependants(); // as for a create, below
       await record({ id: node.id, kind: node.kind, cloudId: result.cloudId, action: 'updated' });
       return result.cloudId;
     }
@@ -49,6 +50,11 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
     intents.calling(t.id);
     const result = await handler.create(node, fields, ctx);
     outputs.set(node.id, { ...result.outputs });
+    // The object exists and its outputs are known: what depends on it may start while its record is written (each of
+    // their creates still waits for its own intent, so every object the cloud holds has a durable intent or record,
+    // and a crash here is resolved by discovery as before). Otherwise every step of the critical path would wait one
+    // more state-store round trip (issue 17).
+    releaseDependants();
     await record({ id: node.id, kind: node.kind, cloudId: result.cloudId, action: 'created' });
     return result.cloudId;
   };

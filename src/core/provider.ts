@@ -152,6 +152,11 @@ export interface Provider<C = unknown> {
   discoversByOwnership?: boolean;
   /** Per-task deadline for the engine when the default (10 minutes) is too short (node installs over SSH). */
   taskTimeoutMs?: number;
+  /**
+   * The engine's task limits when the defaults (4 per handler service, 16 in all) do not fit: a provider whose clients
+   * limit their own calls (AWS: adaptive limits per API family) lets more tasks run and its clients hold them back.
+   */
+  concurrency?: { perService?: Record<string, number>; defaultPerService?: number; total?: number };
   /** One handler per resource kind the graph uses. */
   handlers: ResourceHandler<C>[];
   /** Pure: the desired resources for this cluster. */

@@ -19,7 +19,12 @@ export interface DagTask<T = unknown> {
   deps: readonly string[];
   /** Attached to every event of this task (kind, action …). */
   meta?: TaskFields;
-  run(signal: AbortSignal): Promise<T>;
+  /**
+   * The work. `releaseDependants()` lets the tasks waiting on this one start before it finishes: apply calls it once
+   * the cloud object exists and only its journal record is left to write (the task still ends, done or failed, when
+   * that write does). Once released, a later failure of this task no longer skips them.
+   */
+  run(signal: AbortSignal, releaseDependants: () => void): Promise<T>;
   /** Fields task.done adds from the result, e.g. the cloud ID a create made. */
   doneFields?(result: T): Partial<TaskFields>;
 }
@@ -130,9 +135,22 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
       if (outcomes.size === tasks.length) resolve(outcomes);
     };
 
+    const released = new Set<string>();
+    const release = (t: DagTask<T>) =>
+      // Deferred: a task that releases from the synchronous start of its run must not re-enter pump's loop.
+      queueMicrotask(() => {
+        if (released.has(t.id) || outcomes.has(t.id)) return;
+        released.add(t.id);
+        unblock(t, true);
+        pump();
+      });
+
     const settle = (t: DagTask<T>, outcome: TaskOutcome<T>) => {
       outcomes.set(t.id, outcome);
-      const ok = outcome.status === 'done' || soft;
+      if (!released.has(t.id)) unblock(t, outcome.status === 'done' || soft);
+    };
+
+    const unblock = (t: DagTask<T>, ok: boolean) => {
       for (const d of dependants.get(t.id)!) {
         if (outcomes.has(d)) continue;
         if (!ok) {
@@ -165,7 +183,7 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
           ready.splice(i, 1);
           running++;
           runningPerService.set(t.service, inService + 1);
-          void runWithRetries(t, runner, emitFor(t))
+          void runWithRetries({ ...t, run: (signal) => t.run(signal, () => release(t)) }, runner, emitFor(t))
             // The runner handles task errors itself; this only catches a throwing IoHost, so the run cannot hang.
             .catch((error): TaskOutcome<T> => ({ id: t.id, status: 'failed', error, errorClass: 'fatal', attempts: 0 }))
             .then((outcome) => {

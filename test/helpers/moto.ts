@@ -20,6 +20,8 @@ export interface Moto {
   reset(): Promise<void>;
   /** The last few KB moto wrote to stderr (its request log and Python tracebacks), for failure messages. */
   log(): string;
+  /** CPU time (user + system, ms) moto_server has used so far (Linux /proc): what the server itself costs a benchmark. */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
@@ -88,6 +90,11 @@ export async function startMoto(): Promise<Moto> {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
     log: () => stderr,
+    cpuMs() {
+      // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name): utime and stime in clock ticks (100 Hz).
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    },
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));

@@ -4,7 +4,9 @@
 // connections are reset — some before the request reaches moto, some after moto did the work (the response is
 // lost: the case that duplicates resources in naive clients). It also counts every call per service and action.
 // S3 (the state store) goes through it like every other service; `dropReplyOnce` loses the reply of one chosen request
-// after the server applied it, so a test can hit that moment deterministically.
+// after the server applied it, so a test can hit that moment deterministically. It also behaves like a token bucket
+// that is already empty past a number of calls at once (`concurrencyLimitFor`: calls arriving while that many of the
+// service are in flight are throttled) and records how many calls of each service were in flight at once.
 
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
@@ -14,6 +16,14 @@ export interface ProxyStats {
   throttled: number;
   resetBefore: number;
   resetAfter: number;
+  /** Calls per service in flight now (from arrival to the end of the reply, latency included). */
+  inFlight: Map<string, number>;
+  /** The most calls of each service in flight at once. */
+  peakInFlight: Map<string, number>;
+  /** Per service, the number in flight (itself included) as each call arrived, in arrival order, throttled or not. */
+  arrivals: Map<string, { inFlight: number; throttled: boolean }[]>;
+  /** Milliseconds the upstream server (moto) spent on calls, summed per service: what the server itself costs. */
+  upstreamMs: Map<string, number>;
 }
 
 export interface ThrottleProxy {
@@ -103,6 +113,8 @@ export interface ThrottleProxyOptions {
   latencyMs?: number;
   /** Per-service delay (`s3`, `ec2` …), instead of latencyMs: the state store and the cloud at different distances. */
   latencyFor?: (service: string) => number;
+  /** Calls of a service arriving while this many of it are already in flight get its throttling error. */
+  concurrencyLimitFor?: (service: string) => number | undefined;
 }
 
 export async function startThrottleProxy(target: string, opts: ThrottleProxyOptions = {}): Promise<ThrottleProxy> {
@@ -110,14 +122,14 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
   let throttleRate = opts.throttleRate ?? 0.2;
   let resetRate = opts.resetRate ?? 0.03;
   const random = mulberry32(opts.seed ?? 42);
-  const stats: ProxyStats = { calls: new Map(), throttled: 0, resetBefore: 0, resetAfter: 0 };
+  const stats: ProxyStats = { calls: new Map(), throttled: 0, resetBefore: 0, resetAfter: 0, inFlight: new Map(), peakInFlight: new Map(), arrivals: new Map(), upstreamMs: new Map() };
   let seq = 0;
   const dropRules: ((req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean)[] = [];
   const throttleRules: { left: number; key: string }[] = [];
   const dropKeys = new Set<string>();
   const holdRules: { match: (req: { method: string; path: string; headers: IncomingMessage['headers'] }) => boolean; arrived: () => void }[] = [];
 
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
+  const handle = (req: IncomingMessage, res: ServerResponse, overCapacity: boolean) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -140,7 +152,7 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
       const ruled = ruleIndex >= 0 || (!isControl && dropKeys.delete(key));
       const forced = isControl ? undefined : throttleRules.find((t) => t.left > 0 && t.key === key);
       if (forced) forced.left--;
-      const roll = forced ? -1 : isControl || ruled ? 1 : random();
+      const roll = forced || (overCapacity && !isControl) ? -1 : isControl || ruled ? 1 : random();
       if (roll < throttleRate) {
         stats.throttled++;
         const t = throttleResponse(service, req, `proxy-${++seq}`);
@@ -155,12 +167,14 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
         req.socket.destroy();
         return;
       }
+      const sentAt = performance.now();
       const up = request(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
         (upRes) => {
           const out: Buffer[] = [];
           upRes.on('data', (c: Buffer) => out.push(c));
           upRes.on('end', () => {
+            if (!isControl) stats.upstreamMs.set(service, (stats.upstreamMs.get(service) ?? 0) + performance.now() - sentAt);
             if (resetAfter) {
               // Moto did the work; the client never hears about it.
               stats.resetAfter++;
@@ -183,9 +197,21 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
 
   const latencyOf = opts.latencyFor ?? (() => opts.latencyMs ?? 0);
   const server: Server = createServer((req, res) => {
-    const ms = latencyOf(serviceOf(req));
-    if (ms > 0) setTimeout(() => handle(req, res), ms);
-    else handle(req, res);
+    const service = serviceOf(req);
+    const control = (req.url ?? '').startsWith('/moto-api');
+    let overCapacity = false;
+    if (!control) {
+      const now = (stats.inFlight.get(service) ?? 0) + 1;
+      stats.inFlight.set(service, now);
+      stats.peakInFlight.set(service, Math.max(now, stats.peakInFlight.get(service) ?? 0));
+      const cap = opts.concurrencyLimitFor?.(service);
+      overCapacity = cap !== undefined && now > cap;
+      (stats.arrivals.get(service) ?? stats.arrivals.set(service, []).get(service)!).push({ inFlight: now, throttled: overCapacity });
+      res.once('close', () => stats.inFlight.set(service, stats.inFlight.get(service)! - 1));
+    }
+    const ms = latencyOf(service);
+    if (ms > 0) setTimeout(() => handle(req, res, overCapacity), ms);
+    else handle(req, res, overCapacity);
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -212,6 +238,9 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
     resetStats() {
       stats.calls.clear();
       stats.throttled = stats.resetBefore = stats.resetAfter = 0;
+      stats.peakInFlight.clear();
+      stats.arrivals.clear();
+      stats.upstreamMs.clear();
     },
     callsByService() {
       const out: Record<string, number> = {};

@@ -66,7 +66,9 @@ test('SIGTERM, SIGHUP and SIGINT mid-apply: tasks in flight finish, the lock is 
   ];
   let before = 0;
   for (const [signal, code, args] of cases) {
-    const r = await interrupt(args, signal, 2);
+    // At the first finished create: the tasks in flight then still finish, and AWS lets many run at once (its clients
+    // limit the calls), so later signals would otherwise come after the last create.
+    const r = await interrupt(args, signal, 1);
     assert.equal(r.code, code, `${signal}: exit ${r.code}\n${r.stderr}`);
     assert.match(r.stderr, new RegExp(`"code":"run.interrupted".*Interrupted \\(${signal}\\): finishing the tasks in flight`));
     // --progress ndjson: the interruption is said as a JSON event, not a plain line among them.

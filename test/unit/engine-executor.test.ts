@@ -8,6 +8,42 @@ class Throttled extends Error {}
 const classify = (e: unknown) => (e instanceof Throttled ? ('throttled' as const) : ('fatal' as const));
 
 describe('executor', () => {
+  it('a task that releases its dependants lets them start before it ends; its later failure does not skip them', async () => {
+    const order: string[] = [];
+    let finishA!: () => void;
+    const aMayEnd = new Promise<void>((r) => (finishA = r));
+    const tasks: DagTask[] = [
+      {
+        id: 'a',
+        service: 's',
+        deps: [],
+        run: async (_signal, releaseDependants) => {
+          order.push('a:object made');
+          releaseDependants();
+          await aMayEnd; // its record being written
+          order.push('a:record failed');
+          throw new Error('could not record it');
+        },
+      },
+      { id: 'b', service: 's', deps: ['a'], run: async () => (order.push('b:run'), finishA()) },
+      { id: 'c', service: 's', deps: ['b'], run: async () => order.push('c:run') },
+    ];
+    const outcomes = await runDag(tasks, { io: new RecordingIo(), classifyError: classify });
+    assert.deepEqual(order.slice(0, 3), ['a:object made', 'b:run', 'a:record failed']);
+    assert.equal(outcomes.get('a')!.status, 'failed');
+    assert.equal(outcomes.get('b')!.status, 'done');
+    assert.equal(outcomes.get('c')!.status, 'done');
+  });
+
+  it('without a release, a failed task still skips what depends on it', async () => {
+    const tasks: DagTask[] = [
+      { id: 'a', service: 's', deps: [], run: async () => Promise.reject(new Error('no')) },
+      { id: 'b', service: 's', deps: ['a'], run: async () => 'b' },
+    ];
+    const outcomes = await runDag(tasks, { io: new RecordingIo(), classifyError: classify });
+    assert.equal(outcomes.get('b')!.status, 'skipped');
+  });
+
   it('computes equal-jitter exponential backoff with a cap', () => {
     assert.equal(backoffDelay(1, 100, 10_000, () => 0), 50);
     assert.equal(backoffDelay(1, 100, 10_000, () => 1), 100);

@@ -66,7 +66,9 @@ describe('intent before action', () => {
     await planAndApply(nodes, memoryDeps(cloud, { journal: crashing })).catch(() => undefined);
     assert.equal(cloud.creates.get('network'), 1);
     assert.deepEqual(unresolvedIntents(journal.entries).map((e) => e.id), ['network']);
-    assert.ok(!journal.entries.some((e) => e.action === 'created'), 'nothing else started: everything depends on the network');
+    // What depends on the network may have started once the network existed (its record is written meanwhile, issue
+    // 17), but only after its own intent was durable: every object the cloud holds is in the journal.
+    for (const o of cloud.objects.values()) assert.ok(journal.entries.some((e) => e.action === 'intent' && e.id === o.id), `${o.id}: created without a durable intent`);
 
     const io = new RecordingIo();
     await destroy(nodes, memoryDeps(cloud, { journal, io }));

@@ -110,6 +110,13 @@ describe('applied journal: group commit', () => {
       if (dead) throw new Error('killed');
       return put(key, data, opts);
     };
+    // No cloud write of the dead process lands either (tasks already past their intent would otherwise go on).
+    const call = cloud.call.bind(cloud);
+    cloud.call = (op, kind, id, effect) =>
+      call(op, kind, id, () => {
+        if (dead && op !== 'list') throw new Error('killed');
+        return effect();
+      });
     let creates = 0;
     const crashed = new AbortController();
     cloud.onWrite = (op) => {
@@ -127,6 +134,7 @@ describe('applied journal: group commit', () => {
     for (const o of cloud.objects.values()) assert.ok(afterCrash.some((e) => e.action === 'intent' && e.id === o.id), `${o.id}: created without a durable intent`);
 
     cloud.onWrite = undefined;
+    dead = false;
     const rerun = memoryDeps(cloud, { journal: new ClusterStore(inner, 'demo').journal });
     const again = await plan(nodes, rerun);
     await apply(again.plan, nodes, again.live, rerun);

@@ -47,25 +47,25 @@ async function reconcile(ctx: Ctx, rt: LiveRouteTable, f: RouteTableFields) {
   const RouteTableId = rt.RouteTableId;
   const want = f.routes ?? [];
   const have = liveRoutes(rt);
-  for (const r of have) {
-    if (!want.some((w) => w.destinationCidrBlock === r.destinationCidrBlock && target(w) === target(r))) {
-      await ignoreNotFound(() => ec2.call('DeleteRoute', { RouteTableId, DestinationCidrBlock: r.destinationCidrBlock }));
-    }
-  }
-  for (const w of want) {
-    const same = have.find((r) => r.destinationCidrBlock === w.destinationCidrBlock);
-    if (same && target(same) === target(w)) continue;
-    const route = { RouteTableId, DestinationCidrBlock: w.destinationCidrBlock, ...(w.natGatewayId ? { NatGatewayId: w.natGatewayId } : { GatewayId: w.gatewayId }) };
-    await creating(`route ${w.destinationCidrBlock}`, () => (same ? ec2.call('ReplaceRoute', route) : ec2.call('CreateRoute', route)));
-  }
+  // Routes to different destinations and associations of different subnets do not depend on each other: each group
+  // goes out at once, so a 3-zone table costs a round trip per group, not per subnet (issue 17: the route table was
+  // the longest chain of a 50-group apply).
+  const stale = have.filter((r) => !want.some((w) => w.destinationCidrBlock === r.destinationCidrBlock && target(w) === target(r)));
+  await Promise.all(stale.map((r) => ignoreNotFound(() => ec2.call('DeleteRoute', { RouteTableId, DestinationCidrBlock: r.destinationCidrBlock }))));
+  await Promise.all(
+    want.map(async (w) => {
+      const same = have.find((r) => r.destinationCidrBlock === w.destinationCidrBlock);
+      if (same && target(same) === target(w)) return;
+      const route = { RouteTableId, DestinationCidrBlock: w.destinationCidrBlock, ...(w.natGatewayId ? { NatGatewayId: w.natGatewayId } : { GatewayId: w.gatewayId }) };
+      await creating(`route ${w.destinationCidrBlock}`, () => (same ? ec2.call('ReplaceRoute', route) : ec2.call('CreateRoute', route)));
+    }),
+  );
   const wantSubnets = f.subnetIds ?? [];
   const assocs = liveAssociations(rt);
-  for (const a of assocs) {
-    if (!wantSubnets.includes(a.subnetId)) await ignoreNotFound(() => ec2.call('DisassociateRouteTable', { AssociationId: a.associationId }));
-  }
-  for (const s of wantSubnets) {
-    if (!assocs.some((a) => a.subnetId === s)) await creating(`associate ${s}`, () => ec2.call('AssociateRouteTable', { RouteTableId, SubnetId: s }));
-  }
+  await Promise.all(assocs.filter((a) => !wantSubnets.includes(a.subnetId)).map((a) => ignoreNotFound(() => ec2.call('DisassociateRouteTable', { AssociationId: a.associationId }))));
+  await Promise.all(
+    wantSubnets.filter((s) => !assocs.some((a) => a.subnetId === s)).map((s) => creating(`associate ${s}`, () => ec2.call('AssociateRouteTable', { RouteTableId, SubnetId: s }))),
+  );
 }
 
 export const routeTableHandler = defineHandler({
@@ -90,9 +90,8 @@ export const routeTableHandler = defineHandler({
   },
   retag: ec2Retag,
   async delete(cur, ctx) {
-    for (const a of liveAssociations((await describeOne(ctx, cur.cloudId)) ?? {})) {
-      await ignoreNotFound(() => ctx.clients.ec2.call('DisassociateRouteTable', { AssociationId: a.associationId }));
-    }
+    const associations = liveAssociations((await describeOne(ctx, cur.cloudId)) ?? {});
+    await Promise.all(associations.map((a) => ignoreNotFound(() => ctx.clients.ec2.call('DisassociateRouteTable', { AssociationId: a.associationId }))));
     await ctx.clients.ec2.call('DeleteRouteTable', { RouteTableId: cur.cloudId });
   },
   equal: (field, d, l) => (field === 'routes' || field === 'subnetIds') && sameSet(d, l),
