@@ -48,8 +48,23 @@ export interface CloudFacts {
   topology?: TopologyFacts;
   /** Addons only this cloud has (its cloud-controller-manager, CSI driver), besides src/addons/catalogue.ts. */
   addons?: readonly AddonDefinition[];
+  /**
+   * How cluster-autoscaler drives this cloud's node groups (each group's minSize/maxSize); absent: it cannot (bare
+   * metal). The cloud's own resources carry what the flags rely on (AWS: the ASGs' auto-discovery tags).
+   */
+  clusterAutoscaler?(cluster: Cluster): ClusterAutoscalerFacts;
   /** `delete cluster NAME --cloud` without a state: what the scope needs besides --region. */
   orphanScope?: { exampleRegion: string; needsProject: boolean };
+}
+
+/** cluster-autoscaler's cloud-specific flags (src/addons/catalogue.ts renders them into its Deployment). */
+export interface ClusterAutoscalerFacts {
+  /** --cloud-provider. */
+  cloudProvider: string;
+  /** Further flags: how it finds the node groups and their bounds (`--nodes=min:max:<group>`, auto-discovery). */
+  args: string[];
+  /** Environment of its container (AWS_REGION). */
+  env?: { name: string; value: string }[];
 }
 
 /** What a cloud says about network topologies (src/api/topology.ts holds the rules every cloud shares). */

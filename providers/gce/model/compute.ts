@@ -11,6 +11,7 @@ import { networkLink, subnetworkLink } from './network.js';
 import { topologyOf } from '../../../src/api/topology.js';
 import { clusterLabels, contentHash, LABEL_NODE_GROUP, LABEL_ROLE, networkTag, resourceName } from './names.js';
 import { bundleFor, startupScriptFor } from './startup-script.js';
+import { spread } from './sizes.js';
 import { distinctBundles, type BootstrapBundle } from '../../../src/bootstrap/index.js';
 
 export const UBUNTU_IMAGE = 'projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64';
@@ -49,12 +50,7 @@ export interface InstanceGroup {
   zones: string[];
 }
 
-/** `count` spread evenly over `zones`, earlier zones get the remainder. */
-export function spread(count: number, zones: string[]): Map<string, number> {
-  const out = new Map<string, number>();
-  zones.forEach((z, i) => out.set(z, Math.floor(count / zones.length) + (i < count % zones.length ? 1 : 0)));
-  return out;
-}
+export { spread };
 
 export function instanceGroups(cluster: Cluster): InstanceGroup[] {
   const s = cluster.spec;
