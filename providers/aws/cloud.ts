@@ -2,6 +2,7 @@
 // the spec pipeline, the bootstrap renderer and the CLI. Registered in providers/index.ts.
 
 import type { CloudFacts } from '../../src/core/provider.js';
+import { awsClusterAutoscaler } from './autoscaler.js';
 
 /** Known regions → zone letters, so a typo in --zones is caught before anything is written. Keep current. */
 const REGIONS: Record<string, string> = {
@@ -29,6 +30,7 @@ export const awsCloud: CloudFacts = {
   // Nodes sign their S3 requests (SigV4) with the instance role, against the bucket's own region.
   nodes: { name: 'aws', title: 'AWS', store: { scheme: 's3', identity: 'their instance role', regionExample: 'us-east-2' }, ownHosts: false },
   orphanScope: { exampleRegion: 'us-east-2', needsProject: false },
+  clusterAutoscaler: awsClusterAutoscaler,
   topology: {
     // A bastion only forwards SSH connections: the smallest general-purpose size does.
     bastionMachineType: 't3.micro',

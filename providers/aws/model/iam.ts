@@ -11,6 +11,7 @@ import { iamRole } from '../resources/iam-role.js';
 import { instanceProfile } from '../resources/instance-profile.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { partitionOf } from './partition.js';
+import { autoscalerStatements } from '../autoscaler.js';
 import { iamRoleId, instanceProfileId, type Role } from './ids.js';
 import { clusterKeyPrefix, clusterTags, iamName, iamPath, parseS3Store } from './names.js';
 
@@ -85,6 +86,8 @@ export function rolePolicy(role: Role, cluster: Cluster, inputs: BuildInputs): P
     // Describe calls do not support resource-level permissions.
     Resource: '*',
   });
+  // cluster-autoscaler's own statements (providers/aws/autoscaler.ts), when it is on.
+  if (role === 'control-plane') statements.push(...autoscalerStatements(cluster));
   return { Version: '2012-10-17', Statement: statements };
 }
 
