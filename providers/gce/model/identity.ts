@@ -18,6 +18,7 @@ import { ref, type ResourceNode } from '../../../src/core/resource.js';
 import { parseStateStoreUrl } from '../../../src/bootstrap/index.js';
 import { serviceAccountId, stateAccessId, type IdentityRole } from './ids.js';
 import { description } from './names.js';
+import { enabledAddons } from '../../../src/addons/index.js';
 
 export const IDENTITY_ROLES: readonly IdentityRole[] = ['control-plane', 'node'];
 
@@ -100,4 +101,28 @@ export function identityNodes(cluster: Cluster, inputs: BuildInputs): ResourceNo
     }
   }
   return nodes;
+}
+
+/** The OAuth scope the control planes' controllers (CCM, PD CSI, cluster-autoscaler) call the Compute API with. */
+export const COMPUTE_SCOPE = 'https://www.googleapis.com/auth/compute';
+
+/**
+ * The project roles each GCE controller needs on the control planes' service account, by addon (docs/gce.md lists
+ * the same table; test/unit/gce-identity-doc.test.ts holds them equal). Scopes only open the API; these roles say
+ * what the account may do in it. k8sup does not grant them yet: docs/gce.md says how.
+ */
+export const CONTROLLER_ROLES: Readonly<Record<string, readonly string[]>> = {
+  'gcp-cloud-controller-manager': ['roles/compute.loadBalancerAdmin', 'roles/compute.securityAdmin', 'roles/compute.viewer'],
+  'gcp-pd-csi-driver': ['roles/compute.storageAdmin', 'roles/compute.instanceAdmin.v1', 'roles/iam.serviceAccountUser'],
+  'cluster-autoscaler': ['roles/compute.instanceAdmin.v1'],
+};
+
+/** The controllers of CONTROLLER_ROLES that this cluster runs (its enabled addons among them). */
+export function cloudControllers(cluster: Cluster): string[] {
+  return enabledAddons(cluster).map((a) => a.name).filter((n) => Object.hasOwn(CONTROLLER_ROLES, n));
+}
+
+/** The project roles the control planes' service account needs for the controllers this cluster runs. */
+export function controlPlaneProjectRoles(cluster: Cluster): string[] {
+  return [...new Set(cloudControllers(cluster).flatMap((n) => CONTROLLER_ROLES[n]))].sort();
 }
