@@ -16,7 +16,7 @@ import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type ResourceNode } from '../../../src/core/resource.js';
 import { parseStateStoreUrl } from '../../../src/bootstrap/index.js';
-import { serviceAccountId, stateAccessId, type IdentityRole } from './ids.js';
+import { projectRolesId, serviceAccountId, stateAccessId, type IdentityRole } from './ids.js';
 import { description } from './names.js';
 import { enabledAddons } from '../../../src/addons/index.js';
 
@@ -61,6 +61,11 @@ export function identityNodes(cluster: Cluster, inputs: BuildInputs): ResourceNo
       id: sa,
       fields: { accountId: serviceAccountName(name, role), displayName: `k8sup ${role} of ${name}`.slice(0, 100) },
     });
+    // The cloud controllers' project roles (CONTROLLER_ROLES), on the control planes' account only.
+    const projectRoles = role === 'control-plane' ? controlPlaneProjectRoles(cluster) : [];
+    if (projectRoles.length > 0) {
+      nodes.push({ kind: 'project-iam-member', id: projectRolesId(role), fields: { project: cluster.spec.project ?? '', member: ref(sa, 'member'), roles: projectRoles } });
+    }
     const where = statePrefix(cluster, inputs, role);
     if (!where) continue;
     const access = stateAccessId(role);
@@ -109,7 +114,7 @@ export const COMPUTE_SCOPE = 'https://www.googleapis.com/auth/compute';
 /**
  * The project roles each GCE controller needs on the control planes' service account, by addon (docs/gce.md lists
  * the same table; test/unit/gce-identity-doc.test.ts holds them equal). Scopes only open the API; these roles say
- * what the account may do in it. k8sup does not grant them yet: docs/gce.md says how.
+ * what the account may do in it. identityNodes grants them (resources/project-iam-member.ts).
  */
 export const CONTROLLER_ROLES: Readonly<Record<string, readonly string[]>> = {
   'gcp-cloud-controller-manager': ['roles/compute.loadBalancerAdmin', 'roles/compute.securityAdmin', 'roles/compute.viewer'],
