@@ -21,7 +21,6 @@ function cloudConfig(cluster: Cluster): Record<string, string> {
     networkName: existing ? s.networking.networkId! : resourceName(cluster, 'net'),
     subnetworkName: existing ? (s.networking.subnets?.[0] ?? '') : resourceName(cluster, s.region),
     nodeTag: networkTag(cluster, 'node'),
-    podCIDR: s.networking.podCIDR,
   };
 }
 

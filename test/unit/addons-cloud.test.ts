@@ -23,7 +23,11 @@ test('cluster-autoscaler: off by default, on when asked, image of the cluster\'s
       const c = loadCluster(spec(cloud, { kubernetesVersion: version, addons: { 'cluster-autoscaler': { enabled: true } } }));
       const ca = resolveAddons(c).find((a) => a.definition.name === 'cluster-autoscaler')!;
       assert.deepEqual([ca.enabled, ca.from, ca.definition.version, ca.definition.images.image.tag], [true, 'spec', tag, tag], `${cloud} ${version}`);
-      assert.match(renderAddonManifest(ca.definition, undefined, c), new RegExp(`cluster-autoscaler:${tag.replace(/\./g, '\\.')}"`));
+      const manifest = renderAddonManifest(ca.definition, undefined, c);
+      assert.match(manifest, new RegExp(`cluster-autoscaler:${tag.replace(/\./g, '\\.')}"`));
+      // The control plane's cloud identity comes from the metadata service, which only the host network reaches.
+      const pod = parseAllDocuments(manifest).map((d) => d.toJS()).find((o) => o.kind === 'Deployment').spec.template.spec;
+      assert.deepEqual([pod.hostNetwork, pod.nodeSelector], [true, { 'node-role.kubernetes.io/control-plane': '' }]);
     }
   }
   assert.throws(
