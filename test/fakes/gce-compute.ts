@@ -41,6 +41,8 @@ const ACCOUNT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
  */
 export class FakeIam {
   private readonly accounts = new Map<string, Obj>();
+  /** Each account's own IAM policy (who may act as it): `serviceAccounts/<email>:getIamPolicy|setIamPolicy`. */
+  private readonly policies = new Map<string, { version: number; etag: string; bindings: Obj[] }>();
   private nextUniqueId = 100000000000000000000n;
 
   constructor(private readonly project: string) {}
@@ -65,15 +67,42 @@ export class FakeIam {
       const next = start + size < all.length ? String(start + size) : undefined;
       return { accounts: all.slice(start, start + size).map((a) => structuredClone(a)), ...(next ? { nextPageToken: next } : {}) };
     }
+    const verb = rest.length === 2 ? /^(.+):(getIamPolicy|setIamPolicy)$/.exec(rest[1]) : null;
+    if (verb && method === 'POST') return this.accountPolicy(this.find(verb[1]).email, verb[2], body);
     if (rest.length === 2) {
       const account = this.find(rest[1]);
       if (method === 'GET') return structuredClone(account);
       if (method === 'DELETE') {
         this.accounts.delete(account.email);
+        this.policies.delete(account.email);
         return {};
       }
     }
     throw new IamHttpError(405, 'INVALID_ARGUMENT', `unsupported ${method} serviceAccounts/${rest.slice(1).join('/')}`);
+  }
+
+  /** An account's own policy, for assertions. */
+  policyOf(email: string): { version: number; etag: string; bindings: Obj[] } | undefined {
+    return structuredClone(this.policies.get(email));
+  }
+
+  private accountPolicy(email: string, verb: string, body: Obj): Obj {
+    const current = this.policies.get(email) ?? { version: 1, etag: 'ACAB', bindings: [] };
+    if (verb === 'getIamPolicy') return structuredClone(current);
+    const next = (body.policy ?? {}) as Obj;
+    if (next.etag !== current.etag) throw new IamHttpError(409, 'ABORTED', 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
+    const bindings = (next.bindings ?? []) as Obj[];
+    for (const b of bindings) {
+      if (typeof b.role !== 'string' || !/^roles\/[A-Za-z0-9_.]+$/.test(b.role)) throw new IamHttpError(400, 'INVALID_ARGUMENT', `Role ${b.role} is not supported for this resource.`);
+      if (!Array.isArray(b.members) || b.members.length === 0) throw new IamHttpError(400, 'INVALID_ARGUMENT', `Policy binding for ${b.role} has no members.`);
+      for (const m of b.members as string[]) {
+        const sa = /^serviceAccount:(.+@(.+)\.iam\.gserviceaccount\.com)$/.exec(m);
+        if (sa && sa[2] === this.project && !this.accounts.has(sa[1])) throw new IamHttpError(400, 'INVALID_ARGUMENT', `Service account ${sa[1]} does not exist.`);
+      }
+    }
+    const written = { version: Number(next.version ?? 1), etag: randomBytes(6).toString('base64'), bindings: structuredClone(bindings) };
+    this.policies.set(email, written);
+    return structuredClone(written);
   }
 
   private find(key: string): Obj {

@@ -74,10 +74,16 @@ test('control planes\' account holds exactly the documented roles of the control
   const cp = `serviceAccount:${serviceAccountEmail(c.metadata.name, PROJECT, 'control-plane')}`;
   const node = `serviceAccount:${serviceAccountEmail(c.metadata.name, PROJECT, 'node')}`;
   const doc = documentedRoles();
-  const expected = [...new Set(['gcp-cloud-controller-manager', 'gcp-pd-csi-driver', 'cluster-autoscaler'].flatMap((n) => doc[n]))].sort();
+  // actAs (serviceAccountUser) is granted on the nodes' account, as the doc says, never on the project.
+  const onNodeAccount = 'roles/iam.serviceAccountUser';
+  const expected = [...new Set(['gcp-cloud-controller-manager', 'gcp-pd-csi-driver', 'cluster-autoscaler'].flatMap((n) => doc[n]))].filter((r) => r !== onNodeAccount).sort();
   assert.ok(expected.length >= 5, 'the doc names the roles');
+  assert.ok(doc['gcp-pd-csi-driver'].includes(onNodeAccount));
   assert.deepEqual(rolesOf(cp), expected);
   assert.deepEqual(rolesOf(node), []);
+  const nodeEmail = serviceAccountEmail(c.metadata.name, PROJECT, 'node');
+  assert.deepEqual(fake.iam.policyOf(nodeEmail)!.bindings, [{ role: onNodeAccount, members: [cp] }], 'the control planes may act as the nodes\' account, and only they');
+  assert.equal(fake.iam.policyOf(serviceAccountEmail(c.metadata.name, PROJECT, 'control-plane')), undefined, 'nobody is given actAs on the control planes\' account');
   for (const o of others) assert.ok(fake.projectIam.get().bindings.some((b) => b.role === o.role && (b.members as string[]).includes(o.members[0]) && JSON.stringify(b.condition) === JSON.stringify(o.condition)), o.role);
   // Alice's viewer binding now also holds our account: one binding per role, hers kept.
   assert.deepEqual(fake.projectIam.get().bindings.find((b) => b.role === 'roles/compute.viewer' && !b.condition)!.members, ['user:alice@example.com', cp]);
@@ -89,7 +95,7 @@ test('control planes\' account holds exactly the documented roles of the control
   const second = await plan(fewer, deps);
   assert.ok(second.plan.steps.some((s) => s.id === 'project-iam-member/control-plane' && s.action === 'update'), JSON.stringify(second.plan.steps.filter((s) => s.action !== 'noop').map((s) => `${s.action} ${s.id}`)));
   await apply(second.plan, fewer, second.live, deps);
-  assert.deepEqual(rolesOf(cp), [...new Set([...doc['gcp-pd-csi-driver'], ...doc['cluster-autoscaler']])].sort());
+  assert.deepEqual(rolesOf(cp), [...new Set([...doc['gcp-pd-csi-driver'], ...doc['cluster-autoscaler']])].filter((r) => r !== onNodeAccount).sort());
   assert.deepEqual(fake.projectIam.get().bindings.find((b) => b.role === 'roles/compute.viewer' && !b.condition)!.members, ['user:alice@example.com'], 'alice keeps her binding');
 
   await destroy(fewer, deps);

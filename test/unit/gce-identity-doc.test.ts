@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { withDefaults } from '../../src/api/defaults.js';
-import { CONTROLLER_ROLES, COMPUTE_SCOPE, controlPlaneProjectRoles } from '../../providers/gce/model/identity.js';
+import { CONTROLLER_ROLES, COMPUTE_SCOPE, controlPlaneProjectRoles, ON_NODE_ACCOUNT } from '../../providers/gce/model/identity.js';
 import { createGceProvider } from '../../providers/gce/index.js';
 
 function documentedRoles(): Record<string, string[]> {
@@ -34,7 +34,7 @@ test('the Compute scope on control-plane templates follows the controllers; node
   const on = scopesOf({});
   assert.ok(on.cp.every((s) => s.includes(COMPUTE_SCOPE)));
   assert.ok(on.nodes.every((s) => !s.includes(COMPUTE_SCOPE)));
-  assert.deepEqual(controlPlaneProjectRoles(on.c), [...new Set([...CONTROLLER_ROLES['gcp-cloud-controller-manager'], ...CONTROLLER_ROLES['gcp-pd-csi-driver']])].sort());
+  assert.deepEqual(controlPlaneProjectRoles(on.c), [...new Set([...CONTROLLER_ROLES['gcp-cloud-controller-manager'], ...CONTROLLER_ROLES['gcp-pd-csi-driver']])].filter((r) => !ON_NODE_ACCOUNT.includes(r)).sort());
   const off = scopesOf({ 'gcp-cloud-controller-manager': { enabled: false }, 'gcp-pd-csi-driver': { enabled: false } });
   assert.ok(off.cp.every((s) => !s.includes(COMPUTE_SCOPE)));
   assert.deepEqual(controlPlaneProjectRoles(off.c), []);

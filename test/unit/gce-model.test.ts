@@ -74,7 +74,7 @@ describe('GCE model builders', () => {
     const c = cluster();
     for (const n of buildGceGraph(c, inputs)) {
       // Project roles are found by their member, one of the cluster's own service accounts (no description field).
-      if (n.kind === 'project-iam-member') {
+      if (n.kind === 'project-iam-member' || n.kind === 'service-account-iam-member') {
         assert.deepEqual(n.fields.member, { $ref: 'service-account/control-plane', attr: 'member' });
         continue;
       }
@@ -332,6 +332,7 @@ describe('GCE terraform target', () => {
       'google_compute_subnetwork',
       'google_project_iam_member',
       'google_service_account',
+      'google_service_account_iam_member',
       'google_storage_bucket_iam_member',
     ]);
     // Two service accounts, no default anywhere; each template runs as its role's.
