@@ -58,3 +58,12 @@ test('PD CSI: the default StorageClass pd-balanced, WaitForFirstConsumer, and it
   // The AWS spec never gets GCE's addons.
   assert.equal(enabledAddons(loadCluster(spec('aws', {}))).some((a) => a.name.startsWith('gcp-')), false);
 });
+
+test('get addons rows say why an addon cannot run (the GCP CCM on 1.34)', async () => {
+  const { addonStatusRows } = await import('../../src/validate/addons.js');
+  const rows = addonStatusRows(loadCluster(spec('gce', { kubernetesVersion: '1.34.1' })), () => '');
+  const ccm = rows.find((r) => r.name === 'gcp-cloud-controller-manager')!;
+  assert.equal(ccm.enabled, false);
+  assert.match(ccm.running, /^unavailable: upstream publishes no gcp-cloud-controller-manager image for Kubernetes 1\.34/);
+  assert.equal(rows.find((r) => r.name === 'gcp-pd-csi-driver')!.running, 'unknown', 'enabled, no API asked');
+});
