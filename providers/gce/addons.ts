@@ -38,7 +38,7 @@ export const GCE_ADDONS: readonly AddonDefinition[] = [
     imagesByMinor: {
       35: { image: { repository: 'registry.k8s.io/cloud-provider-gcp/cloud-controller-manager', tag: 'v35.0.0' } },
     },
-    values: cloudConfig,
+    values: (cluster) => cloudConfig(cluster),
     permissions: 'in the cluster: upstream\'s system:cloud-controller-manager and cloud-node-controller roles (nodes, node status, events, leases, service accounts/tokens it creates for its controllers); in GCE: the control planes\' service account (docs/gce.md)',
     workloads: [{ kind: 'DaemonSet', namespace: 'kube-system', name: 'cloud-controller-manager' }],
     source: 'kubernetes/cloud-provider-gcp deploy/packages/default/manifest.yaml (commit 084cd7916de4ba2efd0d2767474462004b6732bb), flags and gce.conf by k8sup',

@@ -7,7 +7,22 @@
 
 import type { Cluster } from '../api/types.js';
 import type { TemplateVars } from '../bootstrap/template.js';
-import { cloudFacts } from '../../providers/facts.js';
+
+/** cluster-autoscaler's cloud-specific flags (CloudFacts.clusterAutoscaler; rendered into its Deployment). */
+export interface ClusterAutoscalerFacts {
+  /** --cloud-provider. */
+  cloudProvider: string;
+  /** Further flags: how it finds the node groups and their bounds (`--nodes=min:max:<group>`, auto-discovery). */
+  args: string[];
+  /** Environment of its container (AWS_REGION). */
+  env?: { name: string; value: string }[];
+}
+
+/** What an addon may ask of the cluster's cloud (its CloudFacts, handed in by src/addons/index.ts). */
+export interface AddonCloud {
+  title: string;
+  clusterAutoscaler?(cluster: Cluster): ClusterAutoscalerFacts;
+}
 
 export interface AddonImage {
   repository: string;
@@ -38,9 +53,9 @@ export interface AddonDefinition {
    */
   imagesByMinor?: Readonly<Record<number, Record<string, AddonImage>>>;
   /** Template variables that depend on the cluster (its cloud's flags for the addon, its node groups' sizes). */
-  values?(cluster: Cluster): TemplateVars;
+  values?(cluster: Cluster, cloud: AddonCloud | undefined): TemplateVars;
   /** Why the addon cannot run on this cluster (besides a missing image for its minor), or undefined when it can. */
-  unavailable?(cluster: Cluster): string | undefined;
+  unavailable?(cluster: Cluster, cloud: AddonCloud | undefined): string | undefined;
   /** What it may do in the cluster (docs/addons.md lists the same). */
   permissions: string;
   workloads: AddonWorkload[];
@@ -76,15 +91,12 @@ export const ADDONS: readonly AddonDefinition[] = [
       34: { image: { repository: 'registry.k8s.io/autoscaling/cluster-autoscaler', tag: 'v1.34.5' } },
       35: { image: { repository: 'registry.k8s.io/autoscaling/cluster-autoscaler', tag: 'v1.35.2' } },
     },
-    values: (cluster) => {
-      const facts = cloudFacts(cluster.spec.cloud)?.clusterAutoscaler?.(cluster);
+    values: (cluster, cloud) => {
+      const facts = cloud?.clusterAutoscaler?.(cluster);
       if (!facts) throw new Error(`cluster-autoscaler: ${cluster.spec.cloud} has no node groups it can resize`);
       return { cloudProviderFlag: `--cloud-provider=${facts.cloudProvider}`, args: facts.args, env: facts.env ?? [] };
     },
-    unavailable: (cluster) => {
-      const facts = cloudFacts(cluster.spec.cloud);
-      return facts?.clusterAutoscaler ? undefined : `${facts?.title ?? cluster.spec.cloud} has no node groups it can resize (the machines are your own hosts)`;
-    },
+    unavailable: (cluster, cloud) => (cloud?.clusterAutoscaler ? undefined : `${cloud?.title ?? cluster.spec.cloud} has no node groups it can resize (the machines are your own hosts)`),
     permissions: 'reads pods, nodes, PVs/PVCs, storage and workload objects; evicts pods and updates nodes (scale-down); its own lease and status ConfigMap in kube-system; in the cloud: resizes only this cluster\'s node groups (docs/autoscaling.md)',
     workloads: [{ kind: 'Deployment', namespace: 'kube-system', name: 'cluster-autoscaler' }],
     source: 'kubernetes/autoscaler releases cluster-autoscaler-1.33.6/1.34.5/1.35.2 (images), RBAC of cluster-autoscaler/cloudprovider/aws/examples/cluster-autoscaler-run-on-control-plane.yaml',

@@ -28,7 +28,7 @@ export function addonUnavailable(definition: AddonDefinition, cluster: Cluster):
   if (definition.imagesByMinor && (minor === undefined || !definition.imagesByMinor[minor])) {
     return `upstream publishes no ${definition.name} image for Kubernetes 1.${minor} that k8sup could find (it pins ${Object.keys(definition.imagesByMinor).map((m) => `1.${m}`).join(', ')}: docs/addons.md)`;
   }
-  return definition.unavailable?.(cluster);
+  return definition.unavailable?.(cluster, cloudFacts(cluster.spec.cloud));
 }
 
 /** The definition with the images of the cluster's Kubernetes minor (imagesByMinor), when it has per-minor images. */
@@ -75,7 +75,7 @@ export function renderAddonManifest(addon: AddonDefinition, pullFrom: (image: st
   const own = cluster ? forCluster(addon, cluster) : addon;
   const images = Object.fromEntries(Object.entries(own.images).map(([name, image]) => [name, pullFrom(imageReference(image))]));
   if (addon.values && !cluster) throw new Error(`addons/${addon.name}.yaml depends on the cluster: render it with one`);
-  const values = cluster ? addon.values?.(cluster) : undefined;
+  const values = cluster ? addon.values?.(cluster, cloudFacts(cluster.spec.cloud)) : undefined;
   return renderTemplate(loadTemplate(`addons/${addon.name}.yaml`), { version: own.version, ...values, ...images }, yamlQuote, `addons/${addon.name}.yaml`);
 }
 

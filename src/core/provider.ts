@@ -1,7 +1,9 @@
 // What a cloud provider plugin offers the engine and the CLI. Providers live in providers/<name>/index.ts and
 // are loaded lazily through providers/index.ts so that `k8sup version` never loads a cloud SDK.
 
-import type { AddonDefinition } from '../addons/catalogue.js';
+import type { AddonDefinition, ClusterAutoscalerFacts } from '../addons/catalogue.js';
+
+export type { ClusterAutoscalerFacts };
 import type { Cluster } from '../api/types.js';
 import type { BootstrapProvider } from '../bootstrap/types.js';
 import type { ClusterPki } from '../pki/cluster-pki.js';
@@ -55,16 +57,6 @@ export interface CloudFacts {
   clusterAutoscaler?(cluster: Cluster): ClusterAutoscalerFacts;
   /** `delete cluster NAME --cloud` without a state: what the scope needs besides --region. */
   orphanScope?: { exampleRegion: string; needsProject: boolean };
-}
-
-/** cluster-autoscaler's cloud-specific flags (src/addons/catalogue.ts renders them into its Deployment). */
-export interface ClusterAutoscalerFacts {
-  /** --cloud-provider. */
-  cloudProvider: string;
-  /** Further flags: how it finds the node groups and their bounds (`--nodes=min:max:<group>`, auto-discovery). */
-  args: string[];
-  /** Environment of its container (AWS_REGION). */
-  env?: { name: string; value: string }[];
 }
 
 /** What a cloud says about network topologies (src/api/topology.ts holds the rules every cloud shares). */
