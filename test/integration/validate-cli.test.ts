@@ -152,8 +152,8 @@ test('get addons: desired from the spec, and what runs through the API', async (
     cluster: 'demo.k8s.local',
     addons: [
       { name: 'metrics-server', version: 'v0.7.2', image: 'registry.k8s.io/metrics-server/metrics-server:v0.7.2', enabled: true, from: 'default', running: 'ready' },
-      // Opt-in, and listed as such: the image of the cluster's Kubernetes minor.
-      { name: 'cluster-autoscaler', version: 'v1.35.2', image: 'registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2', enabled: false, from: 'default', running: '' },
+      // Listed, with the image of the cluster's Kubernetes minor, and why it cannot run on bare metal.
+      { name: 'cluster-autoscaler', version: 'v1.35.2', image: 'registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2', enabled: false, from: 'default', running: 'unavailable: bare metal has no node groups it can resize (the machines are your own hosts)' },
     ],
   });
   const table = await k8sup('get', 'addons', 'demo.k8s.local', '--kubeconfig', join(dir, 'admin.conf'));
