@@ -68,7 +68,7 @@ export function identityNodes(cluster: Cluster, inputs: BuildInputs): ResourceNo
     }
     if (role === 'node') {
       for (const r of controlPlaneNodeAccountRoles(cluster)) {
-        nodes.push({ kind: 'service-account-iam-member', id: actAsId(role), fields: { account: ref(sa, 'email'), role: r, member: ref(serviceAccountId('control-plane'), 'member') } });
+        nodes.push({ kind: 'service-account-iam-member', id: actAsId(role), fields: { account: ref(sa, 'name'), role: r, member: ref(serviceAccountId('control-plane'), 'member') } });
       }
     }
     const where = statePrefix(cluster, inputs, role);

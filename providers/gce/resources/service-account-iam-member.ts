@@ -66,7 +66,9 @@ async function rewrite(ctx: Ctx, email: string, role: string, member: string, ad
   }
 }
 
-const args = (f: ResolvedFields) => [String(f.account), String(f.role), String(f.member)] as const;
+/** `account` is the account's resource name (`projects/<p>/serviceAccounts/<email>`, what Terraform takes too). */
+const args = (f: ResolvedFields) => [String(f.account).split('/').pop()!, String(f.role), String(f.member)] as const;
+const accountName = (project: string, email: string) => `projects/${project}/serviceAccounts/${email}`;
 
 export const serviceAccountIamMemberHandler: ResourceHandler<GceClients> = {
   kind: 'service-account-iam-member',
@@ -80,7 +82,7 @@ export const serviceAccountIamMemberHandler: ResourceHandler<GceClients> = {
       for (const b of (await getPolicy(ctx, email))?.bindings ?? []) {
         if (b.condition !== undefined) continue;
         for (const member of b.members.filter((m) => members.has(m))) {
-          out.push({ id: actAsId(identity), kind: 'service-account-iam-member', cloudId: `${email}/${b.role}/${member}`, fields: { account: email, role: b.role, member }, outputs: {} });
+          out.push({ id: actAsId(identity), kind: 'service-account-iam-member', cloudId: `${email}/${b.role}/${member}`, fields: { account: accountName(ctx.clients.settings.project, email), role: b.role, member }, outputs: {} });
         }
       }
     }
