@@ -7,12 +7,11 @@ import type { AddonDefinition } from '../../src/addons/catalogue.js';
 /**
  * kubernetes/cloud-provider-aws v1.34.0: the appVersion of its Helm chart 0.0.10 (charts/aws-cloud-controller-manager,
  * image registry.k8s.io/provider-aws/cloud-controller-manager). A cloud-controller-manager may be one minor older
- * than the API server, never newer (Kubernetes version skew policy), so this release serves clusters on 1.34 and 1.35;
- * 1.33 clusters are refused on AWS while it is on (CCM_MIN_KUBERNETES_MINOR, cloud.ts): no 1.33 release of it was found
- * in an upstream-published source.
+ * than the API server, never newer (Kubernetes version skew policy), so this release serves clusters on 1.34 and 1.35.
+ * No 1.33 release of it was found in an upstream-published source, so on 1.33 the addon is off (refused when asked
+ * for), and the nodes then run without an external cloud provider (src/addons imagesByMinor).
  */
 export const AWS_CCM_VERSION = 'v1.34.0';
-export const CCM_MIN_KUBERNETES_MINOR = 34;
 export const CCM_ADDON = 'aws-cloud-controller-manager';
 
 /**
@@ -31,7 +30,11 @@ export const AWS_ADDONS: readonly AddonDefinition[] = [
     version: AWS_CCM_VERSION,
     description: 'AWS cloud-controller-manager: node provider IDs, addresses and zone labels, removal of terminated instances, Services of type LoadBalancer',
     defaultEnabled: true,
-    images: { image: { repository: 'registry.k8s.io/provider-aws/cloud-controller-manager', tag: AWS_CCM_VERSION } },
+    images: {},
+    imagesByMinor: {
+      34: { image: { repository: 'registry.k8s.io/provider-aws/cloud-controller-manager', tag: AWS_CCM_VERSION } },
+      35: { image: { repository: 'registry.k8s.io/provider-aws/cloud-controller-manager', tag: AWS_CCM_VERSION } },
+    },
     permissions: 'cluster: nodes (all verbs), nodes/status, services and services/status (patch, update), events, leases, endpoints, serviceaccounts (+ tokens), persistentvolumes (read, update); AWS: the control-plane role\'s Ccm* statements (docs/aws.md)',
     workloads: [{ kind: 'DaemonSet', namespace: 'kube-system', name: CCM_ADDON }],
     source: 'kubernetes/cloud-provider-aws charts/aws-cloud-controller-manager 0.0.10 (appVersion v1.34.0): DaemonSet, ClusterRole rules and RoleBinding of the chart',
@@ -57,6 +60,6 @@ export const AWS_ADDONS: readonly AddonDefinition[] = [
     source: 'kubernetes-sigs/aws-ebs-csi-driver v1.46.0 (deploy/kubernetes/base: controller, node, CSIDriver, RBAC), sidecars from kubernetes-csi releases',
     // --k8s-tag-cluster-id: the volumes it creates carry kubernetes.io/cluster/<name>=owned, which the IAM policy
     // requires of every volume it may attach, resize or delete (model/iam.ts).
-    variables: ({ clusterName }) => ({ clusterTagArg: `--k8s-tag-cluster-id=${clusterName}` }),
+    values: (cluster) => ({ clusterTagArg: `--k8s-tag-cluster-id=${cluster.metadata.name}` }),
   },
 ];

@@ -14,7 +14,6 @@
 // counts, and one task makes several calls of different families.
 
 import { AdaptiveLimit, type AdaptiveLimitOptions } from '../../src/core/adaptive-limit.js';
-import type { AwsService } from './clients.js';
 
 export type CallFamily = 'ec2-mutating' | 'ec2-describe' | 'autoscaling' | 'elbv2' | 'iam' | 'route53' | 'sts';
 
@@ -36,8 +35,8 @@ export const CALL_LIMITS: Record<CallFamily, AdaptiveLimitOptions> = {
 
 const READ_ONLY = /^(Describe|List|Get)/;
 
-/** The family an operation's calls count against. */
-export function callFamily(service: AwsService, operation: string): CallFamily {
+/** The family an operation's calls count against; `service` is one of clients.ts' services (named here, not imported: clients.ts imports this file). */
+export function callFamily(service: Exclude<CallFamily, 'ec2-mutating' | 'ec2-describe'> | 'ec2', operation: string): CallFamily {
   if (service === 'ec2') return READ_ONLY.test(operation) ? 'ec2-describe' : 'ec2-mutating';
   return service;
 }

@@ -2,8 +2,8 @@
 // the spec pipeline, the bootstrap renderer and the CLI. Registered in providers/index.ts.
 
 import type { CloudFacts } from '../../src/core/provider.js';
-import { parseKubeVersion } from '../../src/api/version.js';
-import { AWS_ADDONS, AWS_CCM_VERSION, CCM_ADDON, CCM_MIN_KUBERNETES_MINOR } from './addons.js';
+import { AWS_ADDONS, CCM_ADDON } from './addons.js';
+import { awsClusterAutoscaler } from './autoscaler.js';
 
 /** Known regions → zone letters, so a typo in --zones is caught before anything is written. Keep current. */
 const REGIONS: Record<string, string> = {
@@ -29,17 +29,11 @@ export const awsCloud: CloudFacts = {
   zones: { shape: /^([a-z]{2}(?:-[a-z]+)+-\d+)([a-z])$/, regions: REGIONS, example: 'us-east-2a' },
   ownHosts: false,
   // Nodes sign their S3 requests (SigV4) with the instance role, against the bucket's own region.
-  nodes: { name: 'aws', title: 'AWS', store: { scheme: 's3', identity: 'their instance role', regionExample: 'us-east-2' }, ownHosts: false, externalCloudProvider: true },
+  nodes: { name: 'aws', title: 'AWS', store: { scheme: 's3', identity: 'their instance role', regionExample: 'us-east-2' }, ownHosts: false },
   orphanScope: { exampleRegion: 'us-east-2', needsProject: false },
   addons: AWS_ADDONS,
   providerId: { addon: CCM_ADDON, shape: /^aws:\/\/\/[a-z]{2}(?:-[a-z]+)+-\d+[a-z]\/i-[0-9a-f]{8,17}$/, example: 'aws:///us-east-2a/i-0123456789abcdef0' },
-  newInputIssues(c) {
-    // The CCM may be one minor older than the API server, never newer: the pinned one cannot serve older clusters.
-    const version = parseKubeVersion(c.spec.kubernetesVersion);
-    const ccmOn = c.spec.addons?.[CCM_ADDON]?.enabled ?? true;
-    if (!ccmOn || version === null || version.minor >= CCM_MIN_KUBERNETES_MINOR) return [];
-    return [{ path: 'spec.kubernetesVersion', message: `${c.spec.kubernetesVersion} is older than the ${CCM_ADDON} k8sup pins (${AWS_CCM_VERSION}, for Kubernetes 1.${CCM_MIN_KUBERNETES_MINOR} and newer): use 1.${CCM_MIN_KUBERNETES_MINOR} or newer, or run your own CCM with spec.addons.${CCM_ADDON}.enabled: false` }];
-  },
+  clusterAutoscaler: awsClusterAutoscaler,
   topology: {
     // A bastion only forwards SSH connections: the smallest general-purpose size does.
     bastionMachineType: 't3.micro',

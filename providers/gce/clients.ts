@@ -86,9 +86,11 @@ export type DnsService = 'managedZones' | 'resourceRecordSets' | 'changes';
 /** IAM v1 and Cloud Storage JSON v1 collections k8sup calls (per-role identity), for call records. */
 export type IamService = 'serviceAccounts';
 export type StorageService = 'bucketIamPolicy' | 'buckets';
+/** Cloud Resource Manager v1: the project's IAM policy (the cloud controllers' roles, model/identity.ts). */
+export type ResourceManagerService = 'projectIamPolicy';
 
 export interface CallRecord {
-  service: GceService | DnsService | IamService | StorageService;
+  service: GceService | DnsService | IamService | StorageService | ResourceManagerService;
   method: string;
   ok: boolean;
 }
@@ -112,6 +114,8 @@ export interface GceApi {
   iam<T = ApiObject>(service: IamService, method: string, request: DnsRequest, signal?: AbortSignal): Promise<T>;
   /** One Cloud Storage JSON v1 call; `path` is relative to `/storage/v1/`. */
   storage<T = ApiObject>(service: StorageService, method: string, request: RestRequest, signal?: AbortSignal): Promise<T>;
+  /** One Cloud Resource Manager v1 call on the project: `POST /v1/projects/<project>:<method>` with `body`. */
+  resourceManager<T = ApiObject>(service: ResourceManagerService, method: 'getIamPolicy' | 'setIamPolicy', body: unknown, signal?: AbortSignal): Promise<T>;
 }
 
 /** One JSON REST request (Cloud DNS, IAM, Cloud Storage). */
@@ -189,6 +193,12 @@ export function dnsBaseUrl(env: Record<string, string | undefined>): string {
 export function iamBaseUrl(env: Record<string, string | undefined>): string {
   const raw = env.K8SUP_GCE_ENDPOINT?.trim();
   return raw ? new URL(raw).origin : 'https://iam.googleapis.com';
+}
+
+/** Where Cloud Resource Manager requests go: the override endpoint's origin (it serves `/v1/projects/<p>:…IamPolicy`), or the API. */
+export function resourceManagerBaseUrl(env: Record<string, string | undefined>): string {
+  const raw = env.K8SUP_GCE_ENDPOINT?.trim();
+  return raw ? new URL(raw).origin : 'https://cloudresourcemanager.googleapis.com';
 }
 
 /** Where Cloud Storage requests go: STORAGE_EMULATOR_HOST (as the state store uses it), or the API. */
@@ -272,8 +282,9 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
   const dnsBase = `${dnsBaseUrl(opts.env)}/dns/v1/projects/${project}/`;
   const iamBase = `${iamBaseUrl(opts.env)}/v1/projects/${project}/`;
   const storageBase = `${storageBaseUrl(opts.env)}/storage/v1/`;
-  const apiName: Record<string, string> = { managedZones: 'Cloud DNS', resourceRecordSets: 'Cloud DNS', changes: 'Cloud DNS', serviceAccounts: 'IAM', bucketIamPolicy: 'Cloud Storage', buckets: 'Cloud Storage' };
-  const rest = async <T>(base: string, service: DnsService | IamService | StorageService, method: string, req: RestRequest, signal?: AbortSignal): Promise<T> => {
+  const resourceManagerBase = `${resourceManagerBaseUrl(opts.env)}/v1/projects/${project}`;
+  const apiName: Record<string, string> = { managedZones: 'Cloud DNS', resourceRecordSets: 'Cloud DNS', changes: 'Cloud DNS', serviceAccounts: 'IAM', bucketIamPolicy: 'Cloud Storage', buckets: 'Cloud Storage', projectIamPolicy: 'Cloud Resource Manager' };
+  const rest = async <T>(base: string, service: DnsService | IamService | StorageService | ResourceManagerService, method: string, req: RestRequest, signal?: AbortSignal): Promise<T> => {
     const url = new URL(`${base}${req.path}`);
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     try {
@@ -305,6 +316,7 @@ export function createGceClients(settings: GceSettings, opts: GceClientOptions):
     dns: <T>(service: DnsService, method: string, req: DnsRequest, signal?: AbortSignal) => rest<T>(dnsBase, service, method, req, signal),
     iam: <T>(service: IamService, method: string, req: DnsRequest, signal?: AbortSignal) => rest<T>(iamBase, service, method, req, signal),
     storage: <T>(service: StorageService, method: string, req: RestRequest, signal?: AbortSignal) => rest<T>(storageBase, service, method, req, signal),
+    resourceManager: <T>(service: ResourceManagerService, method: 'getIamPolicy' | 'setIamPolicy', body: unknown, signal?: AbortSignal) => rest<T>(resourceManagerBase, service, method, { method: 'POST', path: `:${method}`, body }, signal),
     async list<T>(service: GceService, request: Record<string, unknown>) {
       // autoPaginate (the default) follows nextPageToken and concatenates every page's items.
       return ((await call<unknown>(service, 'list', { project: settings.project, ...request })) ?? []) as T[];

@@ -24,6 +24,8 @@ import { routerHandler } from './resources/router.js';
 import { checkExistingNetwork } from './existing-network.js';
 import { serviceAccountHandler } from './resources/service-account.js';
 import { bucketIamMemberHandler } from './resources/bucket-iam-member.js';
+import { projectIamMemberHandler } from './resources/project-iam-member.js';
+import { serviceAccountIamMemberHandler } from './resources/service-account-iam-member.js';
 import { targetTcpProxyHandler } from './resources/target-tcp-proxy.js';
 import { gceRollingUpdate } from './rolling-update.js';
 import { gceCloud } from './cloud.js';
@@ -35,6 +37,8 @@ export { buildGceGraph } from './model/index.js';
 export const gceHandlers: ResourceHandler<GceClients>[] = [
   serviceAccountHandler,
   bucketIamMemberHandler,
+  projectIamMemberHandler,
+  serviceAccountIamMemberHandler,
   networkHandler,
   subnetworkHandler,
   routerHandler,

@@ -5,6 +5,24 @@
 // Addons that only make sense on one cloud (its cloud-controller-manager, its CSI driver) are declared by that cloud,
 // in providers/<cloud>/addons.ts through CloudFacts.addons, so that nothing here names a cloud.
 
+import type { Cluster } from '../api/types.js';
+import type { TemplateVars } from '../bootstrap/template.js';
+
+/** cluster-autoscaler's cloud-specific flags (CloudFacts.clusterAutoscaler; rendered into its Deployment). */
+export interface ClusterAutoscalerFacts {
+  /** --cloud-provider. */
+  cloudProvider: string;
+  /** Further flags: how it finds the node groups and their bounds (`--nodes=min:max:<group>`, auto-discovery). */
+  args: string[];
+  /** Environment of its container (AWS_REGION). */
+  env?: { name: string; value: string }[];
+}
+
+/** What an addon may ask of the cluster's cloud (its CloudFacts, handed in by src/addons/index.ts). */
+export interface AddonCloud {
+  title: string;
+  clusterAutoscaler?(cluster: Cluster): ClusterAutoscalerFacts;
+}
 
 export interface AddonImage {
   repository: string;
@@ -20,11 +38,6 @@ export interface AddonWorkload {
   name: string;
 }
 
-/** What an addon's manifest may say about its cluster (beside its images). */
-export interface AddonContext {
-  clusterName: string;
-}
-
 export interface AddonDefinition {
   name: string;
   version: string;
@@ -33,13 +46,21 @@ export interface AddonDefinition {
   defaultEnabled: boolean;
   /** Its images, by the name its template uses for each ({{image}} for the one image of a single-image addon). */
   images: Record<string, AddonImage>;
+  /**
+   * Images that differ per Kubernetes minor (an addon built against each minor: cluster-autoscaler, a
+   * cloud-controller-manager): minor → images, replacing `images` for a cluster of that minor. A supported minor
+   * missing here is one upstream publishes no image for that k8sup found: the addon cannot run there (never guessed).
+   */
+  imagesByMinor?: Readonly<Record<number, Record<string, AddonImage>>>;
+  /** Template variables that depend on the cluster (its cloud's flags for the addon, its node groups' sizes). */
+  values?(cluster: Cluster, cloud: AddonCloud | undefined): TemplateVars;
+  /** Why the addon cannot run on this cluster (besides a missing image for its minor), or undefined when it can. */
+  unavailable?(cluster: Cluster, cloud: AddonCloud | undefined): string | undefined;
   /** What it may do in the cluster (docs/addons.md lists the same). */
   permissions: string;
   workloads: AddonWorkload[];
   /** Where the version and manifest come from. */
   source: string;
-  /** Template variables from the cluster (e.g. the tag its volumes carry), each a whole YAML value. */
-  variables?(context: AddonContext): Record<string, string>;
 }
 
 /** The addons of every cloud. */
@@ -53,6 +74,32 @@ export const ADDONS: readonly AddonDefinition[] = [
     permissions: 'reads pods and nodes, nodes/metrics (kubelet), the extension-apiserver-authentication ConfigMap; auth-delegator (token and access reviews); serves metrics.k8s.io/v1beta1',
     workloads: [{ kind: 'Deployment', namespace: 'kube-system', name: 'metrics-server' }],
     source: 'kubernetes-sigs/metrics-server release v0.7.2 (manifests/base, release image registry.k8s.io/metrics-server/metrics-server:v0.7.2)',
+  },
+  {
+    // Opt-in: it changes node counts on its own. Its cloud provider flag and node groups come from the cloud
+    // (CloudFacts.clusterAutoscaler), so this entry names none; a cloud without that hook cannot run it.
+    name: 'cluster-autoscaler',
+    version: 'per Kubernetes minor',
+    description: 'grows and shrinks each node group between its minSize and maxSize (docs/autoscaling.md)',
+    defaultEnabled: false,
+    images: {},
+    // One release per Kubernetes minor (upstream: "use the version for which it was meant"), the newest patch of
+    // each: the "Images" section of the kubernetes/autoscaler releases cluster-autoscaler-1.33.6, -1.34.5 and
+    // -1.35.2 (published 2026-07-23). No digest: the release notes publish none.
+    imagesByMinor: {
+      33: { image: { repository: 'registry.k8s.io/autoscaling/cluster-autoscaler', tag: 'v1.33.6' } },
+      34: { image: { repository: 'registry.k8s.io/autoscaling/cluster-autoscaler', tag: 'v1.34.5' } },
+      35: { image: { repository: 'registry.k8s.io/autoscaling/cluster-autoscaler', tag: 'v1.35.2' } },
+    },
+    values: (cluster, cloud) => {
+      const facts = cloud?.clusterAutoscaler?.(cluster);
+      if (!facts) throw new Error(`cluster-autoscaler: ${cluster.spec.cloud} has no node groups it can resize`);
+      return { cloudProviderFlag: `--cloud-provider=${facts.cloudProvider}`, args: facts.args, env: facts.env ?? [] };
+    },
+    unavailable: (cluster, cloud) => (cloud?.clusterAutoscaler ? undefined : `${cloud?.title ?? cluster.spec.cloud} has no node groups it can resize (the machines are your own hosts)`),
+    permissions: 'reads pods, nodes, PVs/PVCs, storage and workload objects; evicts pods and updates nodes (scale-down); its own lease and status ConfigMap in kube-system; in the cloud: resizes only this cluster\'s node groups (docs/autoscaling.md)',
+    workloads: [{ kind: 'Deployment', namespace: 'kube-system', name: 'cluster-autoscaler' }],
+    source: 'kubernetes/autoscaler releases cluster-autoscaler-1.33.6/1.34.5/1.35.2 (images), RBAC of cluster-autoscaler/cloudprovider/aws/examples/cluster-autoscaler-run-on-control-plane.yaml',
   },
 ];
 

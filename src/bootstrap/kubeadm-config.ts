@@ -1,5 +1,6 @@
 // The kubeadm configuration a node runs `kubeadm init` / `kubeadm join` with, rendered from templates/kubeadm/.
 
+import { runsCloudControllerManager } from '../addons/index.js';
 import { apiServerArgs, apiServerVolumes, controllerManagerArgs, dnsDomainOf, kubeProxyConfiguration, kubeletArgs, kubeletConfiguration, registrationTaints } from './component-config.js';
 import { resolveBootstrapInput, type ResolvedInput } from './inputs.js';
 import { yamlQuote } from './quote.js';
@@ -35,7 +36,7 @@ export function renderKubeadmConfigFor(r: ResolvedInput): string {
       controlPlaneJoin: input.role === 'control-plane-join',
       advertiseAddress: r.isControlPlane && input.nodeIp ? input.nodeIp : null,
       nodeName: input.nodeName ?? NODE_NAME_PLACEHOLDER,
-      kubeletExtraArgs: kubeletArgs(cluster, input.nodeGroup, NODE_GROUP_LABEL, input.nodeIp, input.provider.externalCloudProvider === true),
+      kubeletExtraArgs: kubeletArgs(cluster, input.nodeGroup, NODE_GROUP_LABEL, input.nodeIp, runsCloudControllerManager(cluster)),
       registerTaints: taints !== null,
       taints: taints ?? [],
       clusterName: input.cluster.metadata.name,
@@ -50,7 +51,7 @@ export function renderKubeadmConfigFor(r: ResolvedInput): string {
       certSANs: r.certSANs,
       apiServerExtraArgs: apiServerArgs(cluster),
       apiServerExtraVolumes: apiServerVolumes(cluster),
-      controllerManagerExtraArgs: controllerManagerArgs(input.provider.externalCloudProvider === true),
+      controllerManagerExtraArgs: controllerManagerArgs(runsCloudControllerManager(cluster)),
       kubeletConfiguration: kubeletConfiguration(cluster),
       kubeProxyConfiguration: kubeProxyConfiguration(cluster),
       bootstrapToken: BOOTSTRAP_TOKEN_PLACEHOLDER,

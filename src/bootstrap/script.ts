@@ -288,7 +288,7 @@ export function scriptVars(r: ResolvedInput): TemplateVars {
     tokenRefreshService: embedded(loadTemplate('node/k8sup-token-refresh.service')),
     tokenRefreshTimer: embedded(loadTemplate('node/k8sup-token-refresh.timer')),
   };
-  const addons = enabledAddons(input.cluster).map((a) => ({ name: a.name, manifest: embedded(renderAddonManifest(a, (image) => imageRef(r, image), { clusterName: input.cluster.metadata.name })) }));
+  const addons = enabledAddons(input.cluster).map((a) => ({ name: a.name, manifest: embedded(renderAddonManifest(a, (image) => imageRef(r, image), input.cluster)) }));
   vars.addons = addons;
   vars.addonNames = addons.map((a) => a.name).join(', ');
   vars.addonsDigest = createHash('sha256').update(addons.map((a) => a.manifest).join('\n---\n')).digest('hex').slice(0, 16);

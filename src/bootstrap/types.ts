@@ -23,13 +23,6 @@ export interface BootstrapProvider {
    * planes; they are never replaced, so they neither leave etcd at shutdown nor clean it up when joining.
    */
   ownHosts: boolean;
-  /**
-   * The cloud's controllers run outside kube-controller-manager (an external cloud-controller-manager addon): kubelets
-   * start with `--cloud-provider=external` (they register tainted `node.cloudprovider.kubernetes.io/uninitialized`
-   * until the CCM has set the node's provider ID, addresses and zone labels) and kube-controller-manager runs no
-   * cloud loops. Bare metal has no cloud controllers.
-   */
-  externalCloudProvider?: boolean;
 }
 /** How a host installs packages: apt (Ubuntu, Debian) or dnf (RHEL family: Rocky, Alma). */
 export type OsFamily = 'debian' | 'rhel';

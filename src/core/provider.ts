@@ -1,7 +1,9 @@
 // What a cloud provider plugin offers the engine and the CLI. Providers live in providers/<name>/index.ts and
 // are loaded lazily through providers/index.ts so that `k8sup version` never loads a cloud SDK.
 
-import type { AddonDefinition } from '../addons/catalogue.js';
+import type { AddonDefinition, ClusterAutoscalerFacts } from '../addons/catalogue.js';
+
+export type { ClusterAutoscalerFacts };
 import type { Cluster } from '../api/types.js';
 import type { BootstrapProvider } from '../bootstrap/types.js';
 import type { ClusterPki } from '../pki/cluster-pki.js';
@@ -53,6 +55,11 @@ export interface CloudFacts {
    * that addon is on, validate counts a node without one (or with another shape) as a failure.
    */
   providerId?: { addon: string; shape: RegExp; example: string };
+  /**
+   * How cluster-autoscaler drives this cloud's node groups (each group's minSize/maxSize); absent: it cannot (bare
+   * metal). The cloud's own resources carry what the flags rely on (AWS: the ASGs' auto-discovery tags).
+   */
+  clusterAutoscaler?(cluster: Cluster): ClusterAutoscalerFacts;
   /** `delete cluster NAME --cloud` without a state: what the scope needs besides --region. */
   orphanScope?: { exampleRegion: string; needsProject: boolean };
 }

@@ -36,13 +36,13 @@ export interface AddonStatus {
   enabled: boolean;
   /** Why: the catalogue's default or spec.addons. */
   from: 'default' | 'spec';
-  /** With a reachable API: 'ready', 'not ready: …', 'missing'; 'unknown' without one; '' when disabled. */
+  /** With a reachable API: 'ready', 'not ready: …', 'missing'; 'unknown' without one; '' when disabled; 'unavailable: …' when it cannot run here. */
   running: string;
 }
 
 export function addonStatusRows(cluster: Cluster, image: (name: string) => string, live?: Map<string, AddonWorkloadState[]>): AddonStatus[] {
-  return resolveAddons(cluster).map(({ definition: d, enabled, from }) => {
-    let running = '';
+  return resolveAddons(cluster).map(({ definition: d, enabled, from, unavailable }) => {
+    let running = unavailable ? `unavailable: ${unavailable}` : '';
     if (enabled && !live) running = 'unknown';
     if (enabled && live) {
       const states = live.get(d.name) ?? [];

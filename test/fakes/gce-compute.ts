@@ -41,6 +41,8 @@ const ACCOUNT_ID = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
  */
 export class FakeIam {
   private readonly accounts = new Map<string, Obj>();
+  /** Each account's own IAM policy (who may act as it): `serviceAccounts/<email>:getIamPolicy|setIamPolicy`. */
+  private readonly policies = new Map<string, { version: number; etag: string; bindings: Obj[] }>();
   private nextUniqueId = 100000000000000000000n;
 
   constructor(private readonly project: string) {}
@@ -65,15 +67,42 @@ export class FakeIam {
       const next = start + size < all.length ? String(start + size) : undefined;
       return { accounts: all.slice(start, start + size).map((a) => structuredClone(a)), ...(next ? { nextPageToken: next } : {}) };
     }
+    const verb = rest.length === 2 ? /^(.+):(getIamPolicy|setIamPolicy)$/.exec(rest[1]) : null;
+    if (verb && method === 'POST') return this.accountPolicy(this.find(verb[1]).email, verb[2], body);
     if (rest.length === 2) {
       const account = this.find(rest[1]);
       if (method === 'GET') return structuredClone(account);
       if (method === 'DELETE') {
         this.accounts.delete(account.email);
+        this.policies.delete(account.email);
         return {};
       }
     }
     throw new IamHttpError(405, 'INVALID_ARGUMENT', `unsupported ${method} serviceAccounts/${rest.slice(1).join('/')}`);
+  }
+
+  /** An account's own policy, for assertions. */
+  policyOf(email: string): { version: number; etag: string; bindings: Obj[] } | undefined {
+    return structuredClone(this.policies.get(email));
+  }
+
+  private accountPolicy(email: string, verb: string, body: Obj): Obj {
+    const current = this.policies.get(email) ?? { version: 1, etag: 'ACAB', bindings: [] };
+    if (verb === 'getIamPolicy') return structuredClone(current);
+    const next = (body.policy ?? {}) as Obj;
+    if (next.etag !== current.etag) throw new IamHttpError(409, 'ABORTED', 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
+    const bindings = (next.bindings ?? []) as Obj[];
+    for (const b of bindings) {
+      if (typeof b.role !== 'string' || !/^roles\/[A-Za-z0-9_.]+$/.test(b.role)) throw new IamHttpError(400, 'INVALID_ARGUMENT', `Role ${b.role} is not supported for this resource.`);
+      if (!Array.isArray(b.members) || b.members.length === 0) throw new IamHttpError(400, 'INVALID_ARGUMENT', `Policy binding for ${b.role} has no members.`);
+      for (const m of b.members as string[]) {
+        const sa = /^serviceAccount:(.+@(.+)\.iam\.gserviceaccount\.com)$/.exec(m);
+        if (sa && sa[2] === this.project && !this.accounts.has(sa[1])) throw new IamHttpError(400, 'INVALID_ARGUMENT', `Service account ${sa[1]} does not exist.`);
+      }
+    }
+    const written = { version: Number(next.version ?? 1), etag: randomBytes(6).toString('base64'), bindings: structuredClone(bindings) };
+    this.policies.set(email, written);
+    return structuredClone(written);
   }
 
   private find(key: string): Obj {
@@ -104,6 +133,60 @@ export class FakeIam {
     };
     this.accounts.set(email, account);
     return structuredClone(account);
+  }
+}
+
+/**
+ * Cloud Resource Manager v1 `projects.getIamPolicy` / `setIamPolicy` (POST `/v1/projects/<p>:…`), as strict as the
+ * real one: a write must carry the etag of the policy it read (409 ABORTED otherwise), conditional bindings need
+ * policy version 3, roles are `roles/…`, every service-account member must exist (400 INVALID_ARGUMENT), and a role
+ * has one unconditional binding.
+ */
+export class FakeProjectIam {
+  private policy: { version: number; etag: string; bindings: Obj[] } = { version: 1, etag: randomBytes(6).toString('base64'), bindings: [] };
+  /** How many coming setIamPolicy calls find that someone else wrote the policy just before (a new etag). */
+  concurrentWrites = 0;
+
+  constructor(private readonly project: string, private readonly accounts: FakeIam) {}
+
+  /** The current policy, for assertions (and for seeding others' bindings). */
+  get(): { version: number; etag: string; bindings: Obj[] } {
+    return structuredClone(this.policy);
+  }
+
+  /** Someone else's write (another tool, a person): a new etag, so a client's read-modify-write must start over. */
+  seed(bindings: Obj[]): void {
+    this.policy = { version: 3, etag: randomBytes(6).toString('base64'), bindings: structuredClone(bindings) };
+  }
+
+  route(method: string, project: string, verb: string, body: Obj): Obj {
+    if (project !== this.project) throw new IamHttpError(403, 'PERMISSION_DENIED', `The caller does not have permission on project ${project}`);
+    if (method !== 'POST') throw new IamHttpError(404, 'NOT_FOUND', `no route ${method} :${verb}`);
+    if (verb === 'getIamPolicy') return this.get();
+    if (verb !== 'setIamPolicy') throw new IamHttpError(404, 'NOT_FOUND', `no route :${verb}`);
+    const next = (body.policy ?? {}) as Obj;
+    if (this.concurrentWrites > 0) {
+      this.concurrentWrites--;
+      this.policy = { ...this.policy, etag: randomBytes(6).toString('base64') };
+    }
+    if (next.etag !== this.policy.etag) throw new IamHttpError(409, 'ABORTED', 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
+    const bindings = (next.bindings ?? []) as Obj[];
+    const unconditional = new Set<string>();
+    for (const b of bindings) {
+      if (typeof b.role !== 'string' || !/^roles\/[A-Za-z0-9_.]+$/.test(b.role)) throw new IamHttpError(400, 'INVALID_ARGUMENT', `Role ${b.role} is not supported for this resource.`);
+      if (!Array.isArray(b.members) || b.members.length === 0) throw new IamHttpError(400, 'INVALID_ARGUMENT', `Policy binding for ${b.role} has no members.`);
+      if (b.condition !== undefined && next.version !== 3) throw new IamHttpError(400, 'INVALID_ARGUMENT', 'Conditional bindings need policy version 3.');
+      if (b.condition === undefined) {
+        if (unconditional.has(b.role)) throw new IamHttpError(400, 'INVALID_ARGUMENT', `Duplicate binding for role ${b.role}.`);
+        unconditional.add(b.role);
+      }
+      for (const m of b.members as string[]) {
+        const sa = /^serviceAccount:(.+@(.+)\.iam\.gserviceaccount\.com)$/.exec(m);
+        if (sa && sa[2] === this.project && !this.accounts.has(sa[1])) throw new IamHttpError(400, 'INVALID_ARGUMENT', `Service account ${sa[1]} does not exist.`);
+      }
+    }
+    this.policy = { version: Number(next.version ?? 1), etag: randomBytes(6).toString('base64'), bindings: structuredClone(bindings) };
+    return this.get();
   }
 }
 
@@ -177,11 +260,13 @@ export class FakeCompute {
   readonly dns: FakeCloudDns;
   /** IAM service accounts on the same endpoint. */
   readonly iam: FakeIam;
+  readonly projectIam: FakeProjectIam;
 
   constructor(opts: FakeComputeOptions = {}) {
     this.project = opts.project ?? 'k8sup-test';
     this.dns = new FakeCloudDns(this.project, opts.pendingOperations ?? false);
     this.iam = new FakeIam(this.project);
+    this.projectIam = new FakeProjectIam(this.project, this.iam);
     this.zones = opts.zones ?? ['us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f', 'europe-west1-b'];
     this.pending = opts.pendingOperations ?? false;
     this.recreateReads = opts.recreateReads ?? 1;
@@ -279,6 +364,8 @@ export class FakeCompute {
   }
 
   private route(method: string, path: string, query: URLSearchParams, body: Obj): Obj {
+    const crm = /^\/v1\/projects\/([^/:]+):(\w+)$/.exec(path);
+    if (crm) return this.projectIam.route(method, decodeURIComponent(crm[1]), crm[2], body);
     const iam = /^\/v1\/projects\/([^/]+)\/(serviceAccounts.*)$/.exec(path);
     if (iam) return this.iam.route(method, decodeURIComponent(iam[1]), iam[2].split('/').map(decodeURIComponent), query, body);
     const dns = /^\/dns\/v1\/projects\/([^/]+)\/(.*)$/.exec(path);

@@ -153,9 +153,10 @@ describe('GCE lifecycle on the Compute fake', () => {
     assert.ok(isEmptyPlan(again.plan), JSON.stringify(again.plan.steps.filter((s) => s.action !== 'noop'), null, 1));
     const listCalls = calls.slice(from).filter((x) => x.method === 'list' || x.method === 'aggregatedList');
     // Without spec.api.dnsZone the dns-record kind has nothing to look at and makes no call; the bucket bindings are
-    // one getIamPolicy of the state bucket.
-    assert.equal(listCalls.length, provider.handlers.length - 2 + 1, 'one list per Compute kind and service accounts, plus the zones check in connect');
-    assert.equal(calls.slice(from).filter((x) => x.method === 'getIamPolicy').length, 1);
+    // one getIamPolicy of the state bucket, the project roles one of the project, who may act as the accounts one per
+    // account.
+    assert.equal(listCalls.length, provider.handlers.length - 4 + 1, 'one list per Compute kind and service accounts, plus the zones check in connect');
+    assert.equal(calls.slice(from).filter((x) => x.method === 'getIamPolicy').length, 4);
     assert.ok(!calls.slice(from).some((x) => x.service === 'resourceRecordSets' || x.service === 'managedZones'));
   });
 

@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { loadCluster } from '../../src/api/index.js';
-import { addonIssues, everyAddon, enabledAddons, imageReference, renderAddonManifest, resolveAddons } from '../../src/addons/index.js';
+import { addonIssues, everyAddon, enabledAddons, imageReference, renderAddonManifest, resolveAddons, type AddonDefinition } from '../../src/addons/index.js';
+import type { Cluster } from '../../src/api/types.js';
+import { SUPPORTED_KUBERNETES_MINORS } from '../../src/api/version.js';
 import { InvalidInputError } from '../../src/core/errors.js';
 import { withDefaults } from '../../src/api/defaults.js';
 
@@ -21,9 +23,24 @@ function imagesOf(manifest: string): string[] {
   return images;
 }
 
+/** Every addon as a cluster would run it: each cloud, each supported minor, the opt-in ones turned on. */
+function renderedAddons(): { addon: AddonDefinition; cluster: Cluster }[] {
+  const out: { addon: AddonDefinition; cluster: Cluster }[] = [];
+  for (const cloud of ['aws', 'gce', 'metal'] as const) {
+    for (const minor of SUPPORTED_KUBERNETES_MINORS) {
+      const c = withDefaults({
+        metadata: { name: 'demo.k8s.local' },
+        spec: { cloud, project: 'demo-project', kubernetesVersion: `1.${minor}.0`, ...(cloud === 'gce' ? { zones: ['us-central1-b', 'us-central1-c'], region: 'us-central1' } : {}), addons: cloud === 'metal' ? {} : { 'cluster-autoscaler': { enabled: true } } },
+      });
+      for (const r of resolveAddons(c)) if (r.enabled) out.push({ addon: r.definition, cluster: c });
+    }
+  }
+  return out;
+}
+
 describe('addons', () => {
   test('every catalogue image is pinned by a version tag; digests only as sha256', () => {
-    for (const a of everyAddon()) {
+    for (const a of [...everyAddon().filter((d) => !d.imagesByMinor), ...renderedAddons().map((r) => r.addon)]) {
       const images = Object.values(a.images);
       for (const image of images) {
         assert.match(image.tag, /^v?\d+\.\d+\.\d+$/, a.name);
@@ -34,8 +51,10 @@ describe('addons', () => {
   });
 
   test('rendered manifests: valid multi-document YAML of Kubernetes objects, every image the pinned one, none floating', () => {
-    for (const a of everyAddon()) {
-      const manifest = renderAddonManifest(a);
+    const seen = new Set(renderedAddons().map((r) => r.addon.name));
+    assert.deepEqual([...seen].sort(), everyAddon().map((a) => a.name).sort(), 'every addon is rendered for some cluster');
+    for (const { addon: a, cluster } of renderedAddons()) {
+      const manifest = renderAddonManifest(a, undefined, cluster);
       const docs = parseAllDocuments(manifest);
       for (const d of docs) {
         assert.deepEqual(d.errors, [], a.name);
@@ -62,7 +81,7 @@ describe('addons', () => {
       assert.ok(enabledAddons(c).some((a) => a.name === 'metrics-server'), cloud);
     }
     const off = withDefaults({ metadata: { name: 'demo.k8s.local' }, spec: { cloud: 'metal', addons: { 'metrics-server': { enabled: false } } } });
-    assert.deepEqual(resolveAddons(off).map((a) => [a.definition.name, a.enabled, a.from]), [['metrics-server', false, 'spec']]);
+    assert.deepEqual(resolveAddons(off).map((a) => [a.definition.name, a.enabled, a.from]), [['metrics-server', false, 'spec'], ['cluster-autoscaler', false, 'default']]);
     assert.deepEqual(enabledAddons(off), []);
   });
 

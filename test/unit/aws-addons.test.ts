@@ -13,7 +13,7 @@ import { AWS_ADDONS } from '../../providers/aws/addons.js';
 
 type Doc = Record<string, any>;
 const docsOf = (name: string, clusterName = 'prod.example.com'): Doc[] =>
-  parseAllDocuments(renderAddonManifest(AWS_ADDONS.find((a) => a.name === name)!, (i) => i, { clusterName })).map((d) => d.toJS() as Doc);
+  parseAllDocuments(renderAddonManifest(AWS_ADDONS.find((a) => a.name === name)!, (i) => i, withDefaults({ metadata: { name: clusterName }, spec: { cloud: 'aws', zones: ['us-east-2a'] } }))).map((d) => d.toJS() as Doc);
 const find = (docs: Doc[], kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name)!;
 
 describe('AWS addons', () => {
@@ -64,15 +64,14 @@ describe('AWS addons', () => {
   });
 
   test('the bundle renders the manifests for its own cluster', () => {
-    assert.match(renderAddonManifest(AWS_ADDONS[1], (i) => i, { clusterName: 'a.example.com' }), /"--k8s-tag-cluster-id=a\.example\.com"/);
+    assert.match(renderAddonManifest(AWS_ADDONS[1], (i) => i, withDefaults({ metadata: { name: 'a.example.com' }, spec: { cloud: 'aws', zones: ['us-east-2a'] } })), /"--k8s-tag-cluster-id=a\.example\.com"/);
   });
 
-  test('new AWS clusters older than the CCM supports are refused unless the CCM is off', () => {
+  test('1.33: the AWS CCM pins no image, so it is off by default and refused when asked for', () => {
     const doc = (kubernetesVersion: string, addons?: unknown) => ({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo.k8s.local' }, spec: { zones: ['us-east-2a'], kubernetesVersion, addons } });
-    assert.throws(() => loadCluster(doc('1.33.8')), (e: unknown) => e instanceof InvalidInputError && e.exitCode === 2 && /spec\.kubernetesVersion/.test(e.message) && /aws-cloud-controller-manager/.test(e.message));
-    assert.equal(loadCluster(doc('1.33.8', { 'aws-cloud-controller-manager': { enabled: false } })).spec.kubernetesVersion, '1.33.8');
-    assert.equal(loadCluster(doc('1.34.4')).spec.kubernetesVersion, '1.34.4');
-    // A stored 1.33 revision still loads (the rule is for new input only).
-    assert.equal(loadCluster(doc('1.33.8'), undefined, { stored: true }).spec.kubernetesVersion, '1.33.8');
+    const onAt = (v: string) => enabledAddons(loadCluster(doc(v))).some((a) => a.name === 'aws-cloud-controller-manager');
+    assert.equal(onAt('1.33.8'), false);
+    assert.equal(onAt('1.34.4'), true);
+    assert.throws(() => loadCluster(doc('1.33.8', { 'aws-cloud-controller-manager': { enabled: true } })), (e: unknown) => e instanceof InvalidInputError && e.exitCode === 2 && /aws-cloud-controller-manager/.test(e.message));
   });
 });

@@ -1,5 +1,7 @@
-// Clouds with an external cloud-controller-manager (CloudFacts.nodes.externalCloudProvider): every kubelet starts with
-// --cloud-provider=external and kube-controller-manager runs no cloud loops; bare metal has neither flag.
+// While a cluster runs its cloud's cloud-controller-manager addon (CloudFacts.providerId.addon), every kubelet starts
+// with --cloud-provider=external and kube-controller-manager runs no cloud loops. Without one — bare metal, the addon
+// off, or a minor it pins no image for (AWS CCM from 1.34, GCP CCM only 1.35: docs/addons.md) — neither flag is set,
+// so nodes are never left tainted uninitialized with nothing to initialise them.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -15,11 +17,13 @@ function kubeletArg(doc: Doc, name: string): string | undefined {
 }
 
 describe('kubelet and kube-controller-manager with an external cloud provider', () => {
+  // The minors whose CCM image each cloud pins (providers/<cloud>/addons.ts).
+  const ccmMinors: Record<string, number[]> = { aws: [34, 35], gce: [35], metal: [] };
   for (const cloud of ['aws', 'gce', 'metal'] as const) {
-    const external = cloud !== 'metal';
     for (const role of ROLES) {
-      test(`${cloud} ${role}: cloud-provider ${external ? 'external' : 'unset'} on every supported minor`, () => {
+      test(`${cloud} ${role}: cloud-provider external exactly where the cloud's CCM runs`, () => {
         for (const version of VERSIONS) {
+          const external = ccmMinors[cloud].includes(Number(version.split('.')[1]));
           const all = docs(renderKubeadmConfig(testInput(cloud, role, { version })));
           const registration = all.filter((d) => d.kind === 'InitConfiguration' || d.kind === 'JoinConfiguration');
           assert.ok(registration.length > 0);
@@ -34,6 +38,17 @@ describe('kubelet and kube-controller-manager with an external cloud provider', 
       });
     }
   }
+
+  test('the CCM turned off: no external cloud provider', () => {
+    for (const cloud of ['aws', 'gce'] as const) {
+      const input = testInput(cloud, 'control-plane-init');
+      const ccm = cloud === 'aws' ? 'aws-cloud-controller-manager' : 'gcp-cloud-controller-manager';
+      input.cluster.spec.addons = { [ccm]: { enabled: false } };
+      const all = docs(renderKubeadmConfig(input));
+      assert.equal(kubeletArg(all.find((d) => d.kind === 'InitConfiguration')!, 'cloud-provider'), undefined, cloud);
+      assert.equal(all.find((d) => d.kind === 'ClusterConfiguration')?.controllerManager?.extraArgs, undefined, cloud);
+    }
+  });
 
   test('a raw spec.kubelet.extraArgs cloud-provider replaces the typed one (one flag, never two)', () => {
     const input = testInput('aws', 'worker');

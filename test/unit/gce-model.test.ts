@@ -73,6 +73,11 @@ describe('GCE model builders', () => {
   it('every resource carries the description marker with its own id; labelled kinds carry the cluster label', () => {
     const c = cluster();
     for (const n of buildGceGraph(c, inputs)) {
+      // Project roles are found by their member, one of the cluster's own service accounts (no description field).
+      if (n.kind === 'project-iam-member' || n.kind === 'service-account-iam-member') {
+        assert.deepEqual(n.fields.member, { $ref: 'service-account/control-plane', attr: 'member' });
+        continue;
+      }
       // A bucket binding has no description of its own: its condition carries the marker.
       const marker = n.kind === 'bucket-iam-member' ? (n.fields.condition as { description: string }).description : n.fields.description;
       assert.equal(ownedId(marker as string, 'demo.k8s.local'), n.id);
@@ -325,7 +330,9 @@ describe('GCE terraform target', () => {
       'google_compute_region_health_check',
       'google_compute_region_target_tcp_proxy',
       'google_compute_subnetwork',
+      'google_project_iam_member',
       'google_service_account',
+      'google_service_account_iam_member',
       'google_storage_bucket_iam_member',
     ]);
     // Two service accounts, no default anywhere; each template runs as its role's.

@@ -1,6 +1,7 @@
 // Image lookup, key pair, launch templates and Auto Scaling groups.
 
 import { createHash } from 'node:crypto';
+import { autoscalerTags } from '../autoscaler.js';
 import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type FieldValue, type ResourceNode } from '../../../src/core/resource.js';
@@ -80,7 +81,8 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
   }
   for (const g of instanceGroups(cluster)) {
     const groupLabel = g.role === 'control-plane' ? g.ltId.replace('launch-template/control-plane/', 'control-plane-') : g.group;
-    const instanceTags = { ...clusterTags(name, g.asgId), [NODE_GROUP_LABEL]: g.group };
+    // Node groups' groups carry cluster-autoscaler's auto-discovery tags when it is on (providers/aws/autoscaler.ts).
+    const instanceTags = { ...clusterTags(name, g.asgId), [NODE_GROUP_LABEL]: g.group, ...(g.role === 'nodes' ? autoscalerTags(cluster) : {}) };
     nodes.push({
       kind: 'launch-template',
       id: g.ltId,

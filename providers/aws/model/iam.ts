@@ -13,6 +13,7 @@ import { iamRole } from '../resources/iam-role.js';
 import { instanceProfile } from '../resources/instance-profile.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { partitionOf } from './partition.js';
+import { autoscalerStatements } from '../autoscaler.js';
 import { iamRoleId, instanceProfileId, type Role } from './ids.js';
 import { clusterKeyPrefix, clusterTags, iamName, iamPath, kubernetesClusterTag, parseS3Store } from './names.js';
 import { enabledAddons } from '../../../src/addons/index.js';
@@ -176,6 +177,8 @@ export function rolePolicy(role: Role, cluster: Cluster, inputs: BuildInputs): P
   if (role === 'control-plane' && enabled.has(CCM_ADDON)) statements.push(...ccmStatements(cluster, partition));
   if (role === 'control-plane' && enabled.has(EBS_CSI_ADDON)) statements.push(...ebsCsiStatements(cluster, partition));
   statements.push(...ecrStatements(partition));
+  // cluster-autoscaler's own statements (providers/aws/autoscaler.ts), when it is on.
+  if (role === 'control-plane') statements.push(...autoscalerStatements(cluster));
   return { Version: '2012-10-17', Statement: statements };
 }
 

@@ -11,6 +11,9 @@ import { networkLink, subnetworkLink } from './network.js';
 import { topologyOf } from '../../../src/api/topology.js';
 import { clusterLabels, contentHash, LABEL_NODE_GROUP, LABEL_ROLE, networkTag, resourceName } from './names.js';
 import { bundleFor, startupScriptFor } from './startup-script.js';
+import { spread } from './sizes.js';
+import { enabledAddons } from '../../../src/addons/index.js';
+import { cloudControllers, COMPUTE_SCOPE } from './identity.js';
 import { distinctBundles, type BootstrapBundle } from '../../../src/bootstrap/index.js';
 
 export const UBUNTU_IMAGE = 'projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64';
@@ -44,17 +47,14 @@ export interface InstanceGroup {
   machineType: string;
   /** The node group's shape settings (spec.nodeGroups[].rootVolume, spot, image); none for the control plane. */
   shape?: Pick<Cluster['spec']['nodeGroups'][number], 'rootVolume' | 'spot' | 'image'>;
-  /** Zone → target size. */
+  /** Zone → target size (a node group's minSize spread over its zones). */
   sizes: Map<string, number>;
+  /** Node groups: zone → its share of maxSize (the bound cluster-autoscaler may grow the zone's group to). */
+  maxSizes?: Map<string, number>;
   zones: string[];
 }
 
-/** `count` spread evenly over `zones`, earlier zones get the remainder. */
-export function spread(count: number, zones: string[]): Map<string, number> {
-  const out = new Map<string, number>();
-  zones.forEach((z, i) => out.set(z, Math.floor(count / zones.length) + (i < count % zones.length ? 1 : 0)));
-  return out;
-}
+export { spread };
 
 export function instanceGroups(cluster: Cluster): InstanceGroup[] {
   const s = cluster.spec;
@@ -72,7 +72,7 @@ export function instanceGroups(cluster: Cluster): InstanceGroup[] {
   for (const [zone, n] of perZone.slice(1)) if (n > 0) join.set(zone, n);
   if (join.size) groups.push(cp('cp-join', 'control-plane-join', join));
   for (const g of s.nodeGroups) {
-    groups.push({ role: 'node', bootstrapRole: 'worker', key: g.name, group: g.name, machineType: g.machineType, shape: g, sizes: spread(g.minSize, g.zones), zones: [...g.zones] });
+    groups.push({ role: 'node', bootstrapRole: 'worker', key: g.name, group: g.name, machineType: g.machineType, shape: g, sizes: spread(g.minSize, g.zones), maxSizes: spread(g.maxSize, g.zones), zones: [...g.zones] });
   }
   return groups;
 }
@@ -89,6 +89,7 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
   const name = cluster.metadata.name;
   const s = cluster.spec;
   const nodes: ResourceNode[] = [];
+  const autoscaled = enabledAddons(cluster).some((a) => a.name === 'cluster-autoscaler');
   for (const g of instanceGroups(cluster)) {
     const templateFields: Record<string, FieldValue> = {
       machineType: g.machineType,
@@ -106,7 +107,8 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
       labels: clusterLabels(name, { [LABEL_NODE_GROUP]: g.group, [LABEL_ROLE]: g.role }),
       // The role's own service account, never the project's default one.
       serviceAccountEmail: ref(serviceAccountId(g.role), 'email'),
-      serviceAccountScopes: [...SCOPES[g.role]],
+      // Control planes run the cloud controllers (CCM, PD CSI, cluster-autoscaler): the Compute API too.
+      serviceAccountScopes: [...SCOPES[g.role], ...(g.role === 'control-plane' && cloudControllers(cluster).length > 0 ? [COMPUTE_SCOPE] : [])],
       shieldedVm: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
       // Public key only (`user:key` lines); no private key ever goes into metadata.
       sshKeys: s.ssh.publicKey ? `ubuntu:${s.ssh.publicKey.trim()}` : null,
@@ -131,7 +133,9 @@ export function computeNodes(cluster: Cluster, inputs: BuildInputs): ResourceNod
           zone,
           baseInstanceName: groupName,
           instanceTemplate: ref(templateId, 'selfLink'),
-          targetSize: g.sizes.get(zone) ?? 0,
+          // With cluster-autoscaler on, a node group's share of [minSize, maxSize] (the autoscaler's --nodes bounds,
+          // providers/gce/addons.ts): k8sup leaves any size inside it alone. Otherwise the fixed size (minSize).
+          targetSize: g.maxSizes && autoscaled ? { min: g.sizes.get(zone) ?? 0, max: g.maxSizes.get(zone) ?? 0 } : (g.sizes.get(zone) ?? 0),
           namedPorts: g.role === 'control-plane' ? [{ name: 'apiserver', port: 6443 }] : [],
         },
       });

@@ -16,8 +16,9 @@ import type { Cluster } from '../../../src/api/types.js';
 import type { BuildInputs } from '../../../src/core/provider.js';
 import { ref, type ResourceNode } from '../../../src/core/resource.js';
 import { parseStateStoreUrl } from '../../../src/bootstrap/index.js';
-import { serviceAccountId, stateAccessId, type IdentityRole } from './ids.js';
+import { actAsId, projectRolesId, serviceAccountId, stateAccessId, type IdentityRole } from './ids.js';
 import { description } from './names.js';
+import { enabledAddons } from '../../../src/addons/index.js';
 
 export const IDENTITY_ROLES: readonly IdentityRole[] = ['control-plane', 'node'];
 
@@ -60,6 +61,16 @@ export function identityNodes(cluster: Cluster, inputs: BuildInputs): ResourceNo
       id: sa,
       fields: { accountId: serviceAccountName(name, role), displayName: `k8sup ${role} of ${name}`.slice(0, 100) },
     });
+    // The cloud controllers' project roles (CONTROLLER_ROLES), on the control planes' account only.
+    const projectRoles = role === 'control-plane' ? controlPlaneProjectRoles(cluster) : [];
+    if (projectRoles.length > 0) {
+      nodes.push({ kind: 'project-iam-member', id: projectRolesId(role), fields: { project: cluster.spec.project ?? '', member: ref(sa, 'member'), roles: projectRoles } });
+    }
+    if (role === 'node') {
+      for (const r of controlPlaneNodeAccountRoles(cluster)) {
+        nodes.push({ kind: 'service-account-iam-member', id: actAsId(role), fields: { account: ref(sa, 'name'), role: r, member: ref(serviceAccountId('control-plane'), 'member') } });
+      }
+    }
     const where = statePrefix(cluster, inputs, role);
     if (!where) continue;
     const access = stateAccessId(role);
@@ -100,4 +111,44 @@ export function identityNodes(cluster: Cluster, inputs: BuildInputs): ResourceNo
     }
   }
   return nodes;
+}
+
+/** The OAuth scope the control planes' controllers (CCM, PD CSI, cluster-autoscaler) call the Compute API with. */
+export const COMPUTE_SCOPE = 'https://www.googleapis.com/auth/compute';
+
+/**
+ * The project roles each GCE controller needs on the control planes' service account, by addon (docs/gce.md lists
+ * the same table; test/unit/gce-identity-doc.test.ts holds them equal). Scopes only open the API; these roles say
+ * what the account may do in it. identityNodes grants them (resources/project-iam-member.ts).
+ */
+export const CONTROLLER_ROLES: Readonly<Record<string, readonly string[]>> = {
+  'gcp-cloud-controller-manager': ['roles/compute.loadBalancerAdmin', 'roles/compute.securityAdmin', 'roles/compute.viewer'],
+  'gcp-pd-csi-driver': ['roles/compute.storageAdmin', 'roles/compute.instanceAdmin.v1', 'roles/iam.serviceAccountUser'],
+  'cluster-autoscaler': ['roles/compute.instanceAdmin.v1', 'roles/iam.serviceAccountUser'],
+};
+
+/**
+ * Roles of CONTROLLER_ROLES granted on the nodes' service account rather than the project: acting as the account
+ * the node instances run as (attaching disks to them, resizing their groups) needs `actAs` on that one account only.
+ */
+export const ON_NODE_ACCOUNT: readonly string[] = ['roles/iam.serviceAccountUser'];
+
+/** The controllers of CONTROLLER_ROLES that this cluster runs (its enabled addons among them). */
+export function cloudControllers(cluster: Cluster): string[] {
+  return enabledAddons(cluster).map((a) => a.name).filter((n) => Object.hasOwn(CONTROLLER_ROLES, n));
+}
+
+/** Every role the control planes' service account needs for the controllers this cluster runs. */
+function controllerRoles(cluster: Cluster): string[] {
+  return [...new Set(cloudControllers(cluster).flatMap((n) => CONTROLLER_ROLES[n]))].sort();
+}
+
+/** The project roles of the control planes' service account (the rest are on the nodes' account: ON_NODE_ACCOUNT). */
+export function controlPlaneProjectRoles(cluster: Cluster): string[] {
+  return controllerRoles(cluster).filter((r) => !ON_NODE_ACCOUNT.includes(r));
+}
+
+/** The roles the control planes' service account holds on the nodes' account. */
+export function controlPlaneNodeAccountRoles(cluster: Cluster): string[] {
+  return controllerRoles(cluster).filter((r) => ON_NODE_ACCOUNT.includes(r));
 }

@@ -30,6 +30,10 @@ export const routerId = (region: string) => `router/${region}`;
 export type IdentityRole = 'control-plane' | 'node';
 export const serviceAccountId = (role: IdentityRole) => `service-account/${role}`;
 export const stateAccessId = (role: IdentityRole) => `bucket-iam-member/${role}`;
+/** The project roles of a role's service account (the cloud controllers': model/identity.ts). */
+export const projectRolesId = (role: IdentityRole) => `project-iam-member/${role}`;
+/** Who may act as a role's service account (the control planes' account, as the nodes'): model/identity.ts. */
+export const actAsId = (role: IdentityRole) => `service-account-iam-member/${role}`;
 /** `api.<cluster>.` in the Cloud DNS zone of spec.api.dnsZone (only when it is set). */
 export const API_DNS_RECORD = 'dns-record/api';
 /** Instance templates are immutable in GCE: the id carries a content hash so a change is a new template. */

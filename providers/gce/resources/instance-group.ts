@@ -4,6 +4,12 @@
 import { compact, defineHandler, lastSegment, repeated, tfName } from './common.js';
 
 type NamedPort = { name: string; port: number };
+/** A group cluster-autoscaler resizes (model/compute.ts): any size in [min, max] is as desired. */
+type SizeRange = { min: number; max: number };
+
+const isRange = (v: unknown): v is SizeRange => typeof v === 'object' && v !== null && 'min' in v && 'max' in v;
+/** The size to create a group with, or to resize it to: a fixed size, or a range's nearest bound to the live size. */
+const sizeFor = (desired: unknown, live?: number): number => (isRange(desired) ? Math.min(desired.max, Math.max(desired.min, live ?? desired.min)) : Number(desired));
 
 export const instanceGroupHandler = defineHandler({
   kind: 'instance-group',
@@ -15,7 +21,7 @@ export const instanceGroupHandler = defineHandler({
   body: (f) => ({
     baseInstanceName: f.baseInstanceName,
     instanceTemplate: f.instanceTemplate,
-    targetSize: f.targetSize,
+    targetSize: sizeFor(f.targetSize),
     namedPorts: f.namedPorts,
     updatePolicy: { type: 'OPPORTUNISTIC' },
   }),
@@ -25,6 +31,8 @@ export const instanceGroupHandler = defineHandler({
     namedPorts: repeated<NamedPort>(o.namedPorts).map((p) => ({ name: p.name, port: Number(p.port) })),
   }),
   outputs: (o) => ({ selfLink: o.selfLink, name: o.name, instanceGroup: o.instanceGroup }),
+  // The autoscaler owns the size of an autoscaled group within its bounds: only a size outside them is a change.
+  equal: (field, desired, live) => (field === 'targetSize' && isRange(desired) ? Number(live) >= desired.min && Number(live) <= desired.max : false),
   async update(_node, f, _live, changes, ctx, where) {
     const changed = new Set(changes.map((c) => c.field));
     const api = ctx.clients.api;
@@ -35,7 +43,7 @@ export const instanceGroupHandler = defineHandler({
       await api.mutate('instanceGroupManagers', 'patch', { ...where, instanceGroupManagerResource: { namedPorts: f.namedPorts, description: f.description } }, ctx.signal);
     }
     if (changed.has('targetSize')) {
-      await api.mutate('instanceGroupManagers', 'resize', { ...where, size: f.targetSize }, ctx.signal);
+      await api.mutate('instanceGroupManagers', 'resize', { ...where, size: sizeFor(f.targetSize, Number(_live.fields.targetSize)) }, ctx.signal);
     }
   },
   terraform: (node) => {
@@ -48,7 +56,7 @@ export const instanceGroupHandler = defineHandler({
         description: f.description,
         zone: f.zone,
         base_instance_name: f.baseInstanceName,
-        target_size: f.targetSize,
+        target_size: sizeFor(f.targetSize),
         version: [{ instance_template: f.instanceTemplate }],
         named_port: (f.namedPorts as NamedPort[]).map((p) => ({ name: p.name, port: p.port })),
         update_policy: [{ type: 'OPPORTUNISTIC', minimal_action: 'REPLACE' }],

@@ -21,7 +21,7 @@ interface ServiceAccount {
 
 const MAX_PAGES = 100;
 
-const outputsOf = (sa: ServiceAccount): LiveResource['outputs'] => ({ email: sa.email, member: `serviceAccount:${sa.email}`, uniqueId: sa.uniqueId ?? '' });
+const outputsOf = (sa: ServiceAccount): LiveResource['outputs'] => ({ email: sa.email, member: `serviceAccount:${sa.email}`, uniqueId: sa.uniqueId ?? '', name: sa.name });
 const emailOf = (ctx: Ctx, accountId: unknown) => `${String(accountId)}@${ctx.clients.settings.project}.iam.gserviceaccount.com`;
 
 async function getAccount(ctx: Ctx, email: string): Promise<ServiceAccount> {
@@ -87,5 +87,5 @@ export const serviceAccountHandler: ResourceHandler<GceClients> = {
     name: tfName(node.id),
     body: { account_id: node.fields.accountId, display_name: node.fields.displayName, description: node.fields.description },
   }),
-  terraformOutputs: { email: 'email', member: 'member', uniqueId: 'unique_id' },
+  terraformOutputs: { email: 'email', member: 'member', uniqueId: 'unique_id', name: 'name' },
 };

@@ -558,8 +558,6 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
-    - name: "cloud-provider"
-      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=control-plane"
 discovery:
@@ -878,13 +876,13 @@ if ! is_done "kubeadm-upgraded-${K8S_VERSION}"; then
   mark_done "kubeadm-upgraded-${K8S_VERSION}"
 fi
 
-# --- addons (metrics-server, aws-cloud-controller-manager, aws-ebs-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
+# --- addons (metrics-server, aws-ebs-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
 # so one whose bundle came with a changed spec brings the running cluster's addons up to date.
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
-if is_done "addons-53b6c0f596e56f2e"; then
-  log "addons metrics-server, aws-cloud-controller-manager, aws-ebs-csi-driver already applied"
+if is_done "addons-5d62dc2784303ec9"; then
+  log "addons metrics-server, aws-ebs-csi-driver already applied"
 else
-  step addons "applying addons metrics-server, aws-cloud-controller-manager, aws-ebs-csi-driver"
+  step addons "applying addons metrics-server, aws-ebs-csi-driver"
   write_file "${ROOT}/etc/k8sup/addons/metrics-server.yaml" 0600 <<'K8SUP_EOF_ADDON'
 # metrics-server v0.7.2 for k8sup: the upstream release manifest (kubernetes-sigs/metrics-server,
 # manifests/base + the release image), plus --kubelet-insecure-tls (see docs/addons.md).
@@ -1071,134 +1069,6 @@ spec:
   insecureSkipTLSVerify: true
   groupPriorityMinimum: 100
   versionPriority: 100
-K8SUP_EOF_ADDON
-  write_file "${ROOT}/etc/k8sup/addons/aws-cloud-controller-manager.yaml" 0600 <<'K8SUP_EOF_ADDON'
-# aws-cloud-controller-manager v1.34.0 for k8sup: the upstream Helm chart's objects (kubernetes/cloud-provider-aws,
-# charts/aws-cloud-controller-manager) with its default values, plus --configure-cloud-routes=false (see docs/addons.md).
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: cloud-controller-manager
-  namespace: kube-system
-  labels:
-    k8s-app: aws-cloud-controller-manager
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata:
-  name: system:cloud-controller-manager
-  labels:
-    k8s-app: aws-cloud-controller-manager
-rules:
-  - apiGroups: [""]
-    resources: ["events"]
-    verbs: ["create", "patch", "update"]
-  - apiGroups: [""]
-    resources: ["nodes"]
-    verbs: ["*"]
-  - apiGroups: [""]
-    resources: ["nodes/status"]
-    verbs: ["patch"]
-  - apiGroups: [""]
-    resources: ["services"]
-    verbs: ["list", "patch", "update", "watch"]
-  - apiGroups: [""]
-    resources: ["services/status"]
-    verbs: ["list", "patch", "update", "watch"]
-  - apiGroups: [""]
-    resources: ["serviceaccounts"]
-    verbs: ["create", "get", "list", "watch"]
-  - apiGroups: [""]
-    resources: ["persistentvolumes"]
-    verbs: ["get", "list", "update", "watch"]
-  - apiGroups: [""]
-    resources: ["endpoints"]
-    verbs: ["create", "get", "list", "watch", "update"]
-  - apiGroups: ["coordination.k8s.io"]
-    resources: ["leases"]
-    verbs: ["create", "get", "list", "watch", "update"]
-  - apiGroups: [""]
-    resources: ["serviceaccounts/token"]
-    verbs: ["create"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: system:cloud-controller-manager
-  labels:
-    k8s-app: aws-cloud-controller-manager
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: system:cloud-controller-manager
-subjects:
-  - kind: ServiceAccount
-    name: cloud-controller-manager
-    namespace: kube-system
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata:
-  name: cloud-controller-manager:apiserver-authentication-reader
-  namespace: kube-system
-  labels:
-    k8s-app: aws-cloud-controller-manager
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: Role
-  name: extension-apiserver-authentication-reader
-subjects:
-  - kind: ServiceAccount
-    name: cloud-controller-manager
-    namespace: kube-system
----
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: aws-cloud-controller-manager
-  namespace: kube-system
-  labels:
-    k8s-app: aws-cloud-controller-manager
-spec:
-  selector:
-    matchLabels:
-      k8s-app: aws-cloud-controller-manager
-  updateStrategy:
-    type: RollingUpdate
-  template:
-    metadata:
-      labels:
-        k8s-app: aws-cloud-controller-manager
-    spec:
-      # Control planes only: their instance role holds the CCM's AWS permissions (docs/aws.md).
-      nodeSelector:
-        node-role.kubernetes.io/control-plane: ""
-      tolerations:
-        # kubelets with --cloud-provider=external register with this taint until the CCM has initialised them:
-        # the CCM must run on such a node, it is the one that lifts the taint.
-        - key: node.cloudprovider.kubernetes.io/uninitialized
-          value: "true"
-          effect: NoSchedule
-        - key: node-role.kubernetes.io/control-plane
-          effect: NoSchedule
-        # It runs before the CNI is up (host network), so a not-ready control plane still gets it.
-        - key: node.kubernetes.io/not-ready
-          effect: NoSchedule
-      priorityClassName: system-node-critical
-      serviceAccountName: cloud-controller-manager
-      # Host network: reaches the API before the CNI runs, and IMDS with the launch templates' hop limit of 1.
-      hostNetwork: true
-      containers:
-        - name: aws-cloud-controller-manager
-          image: "registry.k8s.io/provider-aws/cloud-controller-manager:v1.34.0"
-          args:
-            - --v=2
-            - --cloud-provider=aws
-            # The CNI routes pod traffic; the CCM creates no VPC routes (and the role may not: docs/aws.md).
-            - --configure-cloud-routes=false
-          resources:
-            requests:
-              cpu: 200m
 K8SUP_EOF_ADDON
   write_file "${ROOT}/etc/k8sup/addons/aws-ebs-csi-driver.yaml" 0600 <<'K8SUP_EOF_ADDON'
 # aws-ebs-csi-driver v1.46.0 for k8sup: the upstream release manifests (kubernetes-sigs/aws-ebs-csi-driver,
@@ -1781,8 +1651,8 @@ K8SUP_EOF_ADDON
     [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
     sleep 5
   done
-  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/aws-cloud-controller-manager.yaml" -f "${ROOT}/etc/k8sup/addons/aws-ebs-csi-driver.yaml"
-  mark_done "addons-53b6c0f596e56f2e"
+  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/aws-ebs-csi-driver.yaml"
+  mark_done "addons-5d62dc2784303ec9"
 fi
 
 rm -f "${FAILURES_FILE}"

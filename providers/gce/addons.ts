@@ -1,0 +1,88 @@
+// GCE's own addons (CloudFacts.addons): the GCP cloud-controller-manager and the Compute Engine persistent disk CSI
+// driver with its default StorageClass, and how cluster-autoscaler drives GCE (CloudFacts.clusterAutoscaler). Their
+// controllers run on the control planes, with the control planes' service account (docs/gce.md lists what it may do).
+// Light: imported by cloud.ts, so only pure name helpers here (no provider, no bootstrap).
+
+import type { AddonDefinition } from '../../src/addons/catalogue.js';
+import type { Cluster } from '../../src/api/types.js';
+import type { ClusterAutoscalerFacts } from '../../src/core/provider.js';
+import { networkTag, resourceName } from './model/names.js';
+import { spread } from './model/sizes.js';
+
+const COMPUTE_API = 'https://www.googleapis.com/compute/v1';
+
+/** The names GCE's cloud config (gce.conf) gives the CCM: the cluster's network, subnetwork and node tag. */
+function cloudConfig(cluster: Cluster): Record<string, string> {
+  const s = cluster.spec;
+  const existing = s.networking.networkId !== undefined;
+  return {
+    project: s.project ?? '',
+    clusterName: cluster.metadata.name,
+    networkName: existing ? s.networking.networkId! : resourceName(cluster, 'net'),
+    subnetworkName: existing ? (s.networking.subnets?.[0] ?? '') : resourceName(cluster, s.region),
+    nodeTag: networkTag(cluster, 'node'),
+  };
+}
+
+export const GCE_ADDONS: readonly AddonDefinition[] = [
+  {
+    name: 'gcp-cloud-controller-manager',
+    version: 'per Kubernetes minor',
+    description: 'GCP cloud-controller-manager: node provider IDs, zones and addresses, removal of deleted instances, Services of type LoadBalancer',
+    defaultEnabled: true,
+    images: {},
+    // cloud-provider-gcp builds one image per Kubernetes minor (docs/RELEASE.md: K8S_MINOR.K8S_PATCH.CCM_PATCH).
+    // The only tags k8sup found published upstream are those of its deploy/packages/default/manifest.yaml:
+    // v32.2.5 (1.32, not supported here) and v35.0.0 (commit 084cd7916de4ba2efd0d2767474462004b6732bb). For 1.33
+    // and 1.34 it found none, so the addon is off there (and refused when asked for) rather than guessed.
+    imagesByMinor: {
+      35: { image: { repository: 'registry.k8s.io/cloud-provider-gcp/cloud-controller-manager', tag: 'v35.0.0' } },
+    },
+    values: (cluster) => cloudConfig(cluster),
+    permissions: 'in the cluster: upstream\'s system:cloud-controller-manager and cloud-node-controller roles (nodes, node status, events, leases, service accounts/tokens it creates for its controllers); in GCE: the control planes\' service account (docs/gce.md)',
+    workloads: [{ kind: 'DaemonSet', namespace: 'kube-system', name: 'cloud-controller-manager' }],
+    source: 'kubernetes/cloud-provider-gcp deploy/packages/default/manifest.yaml (commit 084cd7916de4ba2efd0d2767474462004b6732bb), flags and gce.conf by k8sup',
+  },
+  {
+    name: 'gcp-pd-csi-driver',
+    version: 'v1.9.0',
+    description: 'Compute Engine persistent disk CSI driver (pd.csi.storage.gke.io) and the default StorageClass pd-balanced',
+    defaultEnabled: true,
+    // deploy/kubernetes/images/stable-master/image.yaml at commit 3315127534391422d10f7d0fe08fb5e0244166f5: the newest
+    // version of that file k8sup has (it names k8s.gcr.io, which now serves from registry.k8s.io). No digests:
+    // upstream publishes none there. The snapshotter is left out: it needs the VolumeSnapshot CRDs, which k8sup does
+    // not install.
+    images: {
+      driver: { repository: 'registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver', tag: 'v1.9.0' },
+      provisioner: { repository: 'registry.k8s.io/sig-storage/csi-provisioner', tag: 'v3.4.0' },
+      attacher: { repository: 'registry.k8s.io/sig-storage/csi-attacher', tag: 'v4.2.0' },
+      resizer: { repository: 'registry.k8s.io/sig-storage/csi-resizer', tag: 'v1.7.0' },
+      registrar: { repository: 'registry.k8s.io/sig-storage/csi-node-driver-registrar', tag: 'v2.7.0' },
+    },
+    permissions: 'in the cluster: upstream\'s provisioner, attacher and resizer roles (PVs, PVCs, VolumeAttachments, StorageClasses, CSINodes, events, its leases); in GCE: the control planes\' service account creates, attaches, detaches, resizes and deletes disks (docs/gce.md)',
+    workloads: [
+      { kind: 'Deployment', namespace: 'gce-pd-csi-driver', name: 'csi-gce-pd-controller' },
+      { kind: 'DaemonSet', namespace: 'gce-pd-csi-driver', name: 'csi-gce-pd-node' },
+    ],
+    source: 'kubernetes-sigs/gcp-compute-persistent-disk-csi-driver deploy/kubernetes/base (controller, node_linux, cluster_setup) and images/stable-master',
+  },
+];
+
+/**
+ * cluster-autoscaler on GCE: each node group is one managed instance group per zone, and each gets its share of
+ * the group's minSize and maxSize (spread as the instance groups' sizes are: model/compute.ts) as
+ * `--nodes=min:max:<instance group URL>`.
+ */
+export function gceClusterAutoscaler(cluster: Cluster): ClusterAutoscalerFacts {
+  const s = cluster.spec;
+  const args: string[] = [];
+  for (const g of s.nodeGroups) {
+    const min = spread(g.minSize, g.zones);
+    const max = spread(g.maxSize, g.zones);
+    for (const zone of g.zones) {
+      const mig = resourceName(cluster, `${g.name}-${zone}`);
+      args.push(`--nodes=${min.get(zone)}:${max.get(zone)}:${COMPUTE_API}/projects/${s.project}/zones/${zone}/instanceGroups/${mig}`);
+    }
+  }
+  return { cloudProvider: 'gce', args };
+}
