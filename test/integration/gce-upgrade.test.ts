@@ -102,6 +102,12 @@ test('a single-control-plane GCE cluster: snapshot → control plane beside → 
   assert.equal(versionOf(await bundleOf(oldControlPlane.loader)), FROM);
 
   const state = healthyClusterState(cluster);
+  // The GCP CCM pins an image for 1.35 only (docs/addons.md): the upgraded control plane's bundle applies it, so the
+  // API shows its DaemonSet as it will once applied (an extra DaemonSet does not matter to the 1.34 checks).
+  const upgradedState = healthyClusterState({ ...cluster, spec: { ...cluster.spec, kubernetesVersion: TO } });
+  for (const ds of upgradedState.daemonSets) {
+    if (!state.daemonSets.some((d) => d.metadata.namespace === ds.metadata.namespace && d.metadata.name === ds.metadata.name)) state.add('daemonsets', ds);
+  }
   const templates = new Map<string, KubeObject>();
   const booted = new Set<string>();
   for (const group of ['control-plane', 'nodes']) {

@@ -157,7 +157,7 @@ test('the dump: cloud resources, instances, nodes, pods and recent events; YAML 
   assert.match(cp.versions.kubelet, /^v\d+\.\d+\.\d+$/);
   assert.ok(cp.conditions.some((c: any) => c.type === 'Ready' && c.status === 'True'));
   assert.ok(cp.addresses.some((a: any) => a.type === 'InternalIP'));
-  assert.equal(k.nodes.find((n: any) => n.providerID)?.providerID, 'aws:///us-east-2a/i-0123456789abcdef0');
+  assert.equal(k.nodes.find((n: any) => n.group === 'nodes')?.providerID, 'aws:///us-east-2a/i-0123456789abcdef0');
   assert.equal(k.pods.length, api.state.pods.length);
   const billing = k.pods.find((p: any) => p.name === 'billing-7d9f8-x2x4q');
   assert.deepEqual([billing.namespace, billing.phase, billing.restarts, billing.images], ['shop', 'Running', 4, ['registry.example.com/billing:1.4.2']]);
