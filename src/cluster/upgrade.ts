@@ -14,7 +14,10 @@ import type { UpgradeCapability, UpgradeRunContext, UpgradeStep } from '../core/
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import { cloudUpgradeCapability, finishCloudUpgrade, type CloudUpgradeDeps } from './cloud-upgrade.js';
-import { assertNodesCanReadStore, loadProviderFor } from './deploy.js';
+import { runApplyFlow } from './apply-flow.js';
+import { assertNodesCanReadStore, hasApplied, loadProviderFor } from './deploy.js';
+import { providerState } from './provider-state.js';
+import { openKube } from './rolling-update-flow.js';
 import type { KubeSide } from './rolling-update.js';
 import { mutateCluster, readSpec, writeSpec, type Actor, type CurrentSpec } from './spec-store.js';
 
@@ -218,5 +221,83 @@ export async function runUpgradeFlow(o: UpgradeFlowOptions): Promise<UpgradeFlow
     await clearUpgradeProgress(cs);
     o.io.emit({ code: 'upgrade.done', level: 'info', message: `${name} runs Kubernetes ${target.text} (revision ${revision}).`, data: { cluster: name, from: p.from, to: target.text, revision } });
     return { kind: 'upgraded', from: p.from, revision };
+  });
+}
+
+export interface UpgradeClusterInput {
+  store: BlobStore;
+  name: string;
+  target: KubeVersion;
+  apply: boolean;
+  actor: Actor;
+  io: IoHost;
+  env: Record<string, string | undefined>;
+  home: string;
+  signal?: AbortSignal;
+  sshAcceptNew?: boolean;
+  show: UpgradeFlowOptions['show'];
+}
+
+/**
+ * `upgrade cluster`: a cluster with machines to upgrade runs the steps (runUpgradeFlow: bare metal over SSH, clouds
+ * through new instances); one without (a cloud cluster never applied) only gets a revision with the new version,
+ * which `specOnly` plans and, with --yes, applies (the CLI renders that as update cluster does).
+ */
+export async function upgradeClusterFlow(
+  input: UpgradeClusterInput,
+  specOnly: (cs: ClusterStore, current: CurrentSpec, upgraded: Cluster, revisionWritten?: number) => Promise<number>,
+): Promise<UpgradeFlowResult | { kind: 'spec-only'; exitCode: number }> {
+  const { store, name, target, io, signal } = input;
+  const current = await readSpec(new ClusterStore(store, name), name);
+  const provider = await loadProviderFor(current.cluster);
+  const machines = provider.upgrade !== undefined || (provider.rollingUpdate !== undefined && (await hasApplied(new ClusterStore(store, name))));
+  if (!machines) return { kind: 'spec-only', exitCode: await specOnlyUpgrade(input, specOnly) };
+  return runUpgradeFlow({
+    store,
+    name,
+    target,
+    apply: input.apply,
+    actor: input.actor,
+    io,
+    signal,
+    show: input.show,
+    connect: (p, cluster) => p.connect(cluster, { io, env: input.env, signal, home: input.home, state: providerState(store, name), sshAcceptNew: input.sshAcceptNew === true }),
+    openKube: (cs, cluster) => openKube(cs, cluster, io, signal),
+    applyUpgraded: async (cs, upgraded, expected) => {
+      const { revision } = await writeSpec(cs, upgraded, expected, input.actor, `upgrade to ${upgraded.spec.kubernetesVersion}`);
+      // The plan of this apply is not printed: the upgrade's own plan said what it does; its events still go out.
+      const applied = await runApplyFlow({ store, cs, cluster: upgraded, io, env: input.env, home: input.home, signal, revision, apply: true, offlineIfNew: false }, async () => {});
+      if (applied.stage === 'terraform') throw new Error('upgrade cluster applies to the cloud directly');
+      return revision;
+    },
+  });
+}
+
+/** The version as a new revision (written and applied under the lock with --yes; otherwise only planned). */
+async function specOnlyUpgrade(
+  input: UpgradeClusterInput,
+  specOnly: (cs: ClusterStore, current: CurrentSpec, upgraded: Cluster, revisionWritten?: number) => Promise<number>,
+): Promise<number> {
+  const { store, name, target, io } = input;
+  const upgraded = async (cs: ClusterStore) => {
+    const current = await readSpec(cs, name);
+    const issue = versionChangeIssue(parseKubeVersion(current.cluster.spec.kubernetesVersion)!, target);
+    if (issue) throw new InvalidInputError(`${name}: ${issue.message}`, { hint: issue.hint });
+    return { current, cluster: loadCluster({ ...current.cluster, spec: { ...current.cluster.spec, kubernetesVersion: target.text } }) };
+  };
+  if (!input.apply) {
+    const cs = new ClusterStore(store, name);
+    const { current, cluster } = await upgraded(cs);
+    if (cluster.spec.kubernetesVersion !== current.cluster.spec.kubernetesVersion) {
+      io.emit({ code: 'cluster.preview', level: 'info', message: `Would set ${name} to Kubernetes ${cluster.spec.kubernetesVersion} (revision ${current.revision + 1}); nothing was written.`, data: { cluster: name, revision: current.revision + 1 } });
+    }
+    return specOnly(cs, current, cluster);
+  }
+  return mutateCluster(store, name, input.actor, 'upgrade cluster', async (cs) => {
+    const { current, cluster } = await upgraded(cs);
+    assertNodesCanReadStore(await loadProviderFor(cluster), store.url); // exit 2 before the revision is written
+    const { revision, changed } = await writeSpec(cs, cluster, current.revision, input.actor, `upgrade to ${cluster.spec.kubernetesVersion}`);
+    if (changed) io.emit({ code: 'spec.revision', level: 'info', message: `Set ${name} to Kubernetes ${cluster.spec.kubernetesVersion} (revision ${revision}).`, data: { cluster: name, revision, changed } });
+    return specOnly(cs, current, cluster, revision);
   });
 }

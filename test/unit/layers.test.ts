@@ -60,12 +60,7 @@ test('the providers\' model builders import no clients or SDK', () => {
 //     only from context.ts (ctx.openStore(), the one place that turns --state and the environment into a store) and
 //     complete.ts (shell completion, which runs without a context).
 // Reading through ClusterStore (get, history, lock status) is allowed: it is the store's read API, not a step.
-// Each exception names the file and why it is one.
 const ENGINE = new Set(['engine', 'engine-deps', 'apply', 'destroy', 'discover', 'plan', 'schedule', 'scheduler', 'executor', 'retry-runner', 'journal-writer', 'group-wait', 'upgrade'].map((m) => `src/core/${m}.ts`));
-const CLI_EXCEPTIONS: Record<string, string> = {
-  // #15 (upgrades on AWS/GCE) reworks this command in the same session; its flow moves to src/cluster with that work.
-  'src/cli/upgrade-cluster.ts': 'upgrade cluster is being reworked by #15',
-};
 /** Shell completion runs before any command context exists, so it opens the store itself to list cluster names. */
 const STORE_OPENERS = new Set(['src/cli/context.ts', 'src/cli/complete.ts']);
 
@@ -98,7 +93,6 @@ test('src/cli parses flags and renders: it loads no provider, runs no engine, ta
   const leaks: string[] = [];
   for (const path of cliFiles) {
     const file = relative(REPO, path);
-    if (Object.hasOwn(CLI_EXCEPTIONS, file)) continue;
     for (const { target, names, typeOnly } of namedImportsOf(path)) {
       const say = (why: string) => leaks.push(`${file} imports ${names.join(', ') || 'types'} from ${target}: ${why}`);
       if (target === 'providers/index.ts' && names.some((n) => n === '*' || n === 'loadProvider')) say('providers are loaded in src/cluster');
@@ -110,14 +104,4 @@ test('src/cli parses flags and renders: it loads no provider, runs no engine, ta
     }
   }
   assert.deepEqual(leaks, []);
-});
-
-test('every exception to the src/cli rule still needs to be one', () => {
-  for (const file of Object.keys(CLI_EXCEPTIONS)) {
-    const imports = namedImportsOf(join(REPO, file));
-    assert.ok(
-      imports.some(({ target, names }) => target === 'src/cluster/deploy.ts' || (target === 'src/cluster/spec-store.ts' && names.includes('mutateCluster')) || (target === 'providers/index.ts' && names.includes('loadProvider'))),
-      `${file} no longer breaks the rule: drop it from CLI_EXCEPTIONS`,
-    );
-  }
 });
