@@ -5,25 +5,18 @@
 
 import type { Cluster } from '../api/index.js';
 import { InvalidInputError } from '../core/errors.js';
-import type { IoHost } from '../core/io.js';
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
-import { connectProvider, loadProviderFor } from './deploy.js';
+import { closeClients, connectProvider, loadProviderFor, type FlowHost } from './deploy.js';
 import { listBackups, loadBackup, storeSnapshot, type BackupEntry, type BackupManifest } from './etcd-backup.js';
 import { mutateCluster, readSpec, type Actor } from './spec-store.js';
 
-export interface BackupFlowInput {
+export interface BackupFlowInput extends FlowHost {
   store: BlobStore;
   name: string;
   actor: Actor;
-  io: IoHost;
-  env: Record<string, string | undefined>;
-  home: string;
-  signal?: AbortSignal;
-  sshAcceptNew?: boolean;
 }
 
-const closeClients = (clients: unknown) => (clients as { close?: () => void }).close?.();
 
 /** `backup cluster`: an etcd snapshot taken now through the provider and stored; exit 2 where k8sup cannot take one. */
 export async function backupClusterFlow(input: BackupFlowInput): Promise<BackupManifest> {

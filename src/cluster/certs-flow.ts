@@ -10,20 +10,14 @@ import { expiryOf, type CertificateExpiry } from '../pki/expiry.js';
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import { readClusterInfo } from './cluster-info.js';
-import { connectProvider, loadProviderFor } from './deploy.js';
+import { closeClients, connectProvider, loadProviderFor, type FlowHost } from './deploy.js';
 import { mutateCluster, readSpec, type Actor } from './spec-store.js';
 
-export interface CertsFlowInput {
+export interface CertsFlowInput extends FlowHost {
   store: BlobStore;
   name: string;
-  io: IoHost;
-  env: Record<string, string | undefined>;
-  home: string;
-  signal?: AbortSignal;
-  sshAcceptNew?: boolean;
 }
 
-const closeClients = (clients: unknown) => (clients as { close?: () => void }).close?.();
 const warn = (io: IoHost, message: string) => io.emit({ code: 'note', level: 'warn', message });
 
 /** `certs check`: every certificate of the cluster k8sup can read, soonest to expire first. */

@@ -7,17 +7,16 @@
 import { randomUUID } from 'node:crypto';
 import { clusterToYaml, parseClusterText, type Cluster } from '../api/index.js';
 import { InvalidInputError } from '../core/errors.js';
-import type { IoHost } from '../core/io.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
-import { assertNodesCanReadStore, connectProvider, desiredGraph, loadProviderFor } from './deploy.js';
+import { assertNodesCanReadStore, connectProvider, desiredGraph, loadProviderFor, type FlowHost } from './deploy.js';
 import { withNewClusterSettings } from '../api/defaults.js';
 import { withDefaultEtcdBackups } from '../api/etcd-backups.js';
 import { ensureSettingSecrets, generatePki, storePkiForCreate } from './pki-store.js';
 import { mutateCluster, writeSpec, type Actor } from './spec-store.js';
 import { withStateStoreRegion } from './state-store-region.js';
 
-export interface CreateFlowInput {
+export interface CreateFlowInput extends FlowHost {
   store: BlobStore;
   /** The spec as given (its uid and revision are not used). */
   given: Cluster;
@@ -26,11 +25,6 @@ export interface CreateFlowInput {
   apply: boolean;
   /** --target terraform: no cloud call at all. */
   terraform: boolean;
-  io: IoHost;
-  env: Record<string, string | undefined>;
-  home: string;
-  signal?: AbortSignal;
-  sshAcceptNew?: boolean;
 }
 
 export interface CreateFlowHost {

@@ -6,15 +6,14 @@
 
 import { cloudFacts, loadProvider, type CloudName } from '../../providers/index.js';
 import { InvalidInputError } from '../core/errors.js';
-import type { IoHost } from '../core/io.js';
 import { reviewPlan, type PlanView } from '../core/plan-view.js';
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore, type Lease } from '../state/cluster-store.js';
-import { desiredGraph, destroyAll, hasApplied, loadProviderFor, mayHaveCloudObjects, planDeleteByOwnership } from './deploy.js';
+import { desiredGraph, destroyAll, hasApplied, loadProviderFor, mayHaveCloudObjects, planDeleteByOwnership, type FlowHost } from './deploy.js';
 import { loadPki } from './pki-store.js';
 import { mutateCluster, readSpec, type Actor } from './spec-store.js';
 
-export interface DeleteFlowInput {
+export interface DeleteFlowInput extends FlowHost {
   store: BlobStore;
   name: string;
   actor: Actor;
@@ -24,11 +23,6 @@ export interface DeleteFlowInput {
   clusterId?: string;
   /** --cloud/--region/--project: where to look when the store has no state for the cluster. */
   orphan?: { cloud: string; region?: string; project?: string };
-  io: IoHost;
-  env: Record<string, string | undefined>;
-  home: string;
-  signal?: AbortSignal;
-  sshAcceptNew?: boolean;
 }
 
 export interface DeleteFlowHost {

@@ -18,15 +18,24 @@ import { CLUSTER_INFO, type ClusterInfo } from './cluster-info.js';
 import { ensureSettingSecrets, pkiForGraph, type PublicPki } from './pki-store.js';
 import { providerState } from './provider-state.js';
 
-export interface DeployContext {
-  store: BlobStore;
-  cs: ClusterStore;
-  cluster: Cluster;
+/** Where a flow runs: the host's output, environment, home folder, cancellation and SSH policy (the CLI passes its context). */
+export interface FlowHost {
   io: IoHost;
   env: Record<string, string | undefined>;
   home: string;
   signal?: AbortSignal;
   sshAcceptNew?: boolean;
+}
+
+/** Closes the provider clients a flow connected (bare metal's SSH sessions; cloud clients have nothing to close). */
+export function closeClients(clients: unknown): void {
+  (clients as { close?: () => void } | undefined)?.close?.();
+}
+
+export interface DeployContext extends FlowHost {
+  store: BlobStore;
+  cs: ClusterStore;
+  cluster: Cluster;
   /** Clients from an earlier connectProvider (create connects before its first write). */
   clients?: unknown;
   /** The spec revision being applied (recorded in cluster-info.json). */

@@ -12,30 +12,24 @@ import type { Cluster } from '../api/types.js';
 import { readNodeReports, type NodeBootstrapReport } from '../bootstrap/node-status.js';
 import { discover } from '../core/engine.js';
 import { InvalidInputError } from '../core/errors.js';
-import type { IoHost } from '../core/io.js';
 import type { CloudInstanceGroup, Provider } from '../core/provider.js';
 import type { LiveResource } from '../core/resource.js';
 import type { KubeTarget } from '../validate/types.js';
 import type { BlobStore } from '../state/blob.js';
 import { readClusterInfo } from './cluster-info.js';
 import { adminKubeconfig } from './admin-credential.js';
-import { connectProvider, loadProviderFor } from './deploy.js';
+import { closeClients, connectProvider, loadProviderFor, type FlowHost } from './deploy.js';
 import { readSpec } from './spec-store.js';
 import { ClusterStore } from '../state/cluster-store.js';
 
 export const REDACTED = '(redacted)';
 
-export interface ToolboxDumpInput {
+export interface ToolboxDumpInput extends FlowHost {
   store: BlobStore;
   cs: ClusterStore;
   cluster: Cluster;
   revision: number;
   provider: Provider<any>;
-  io: IoHost;
-  env: Record<string, string | undefined>;
-  home: string;
-  signal?: AbortSignal;
-  sshAcceptNew?: boolean;
   /** How to reach the API, or why there is no way to (no recorded endpoint). */
   kube: KubeTarget | { unavailable: string };
   /** Events newer than this many ms, newest first, at most maxEvents of them. */
@@ -201,7 +195,7 @@ async function collectCloud(input: ToolboxDumpInput): Promise<{ resources: Dumpe
     const instanceGroups = provider.rollingUpdate ? await provider.rollingUpdate.listGroups(cluster, clients) : undefined;
     return { resources: live.map(dumpResource), ...(instanceGroups ? { instanceGroups } : {}) };
   } finally {
-    (clients as { close?: () => void } | undefined)?.close?.();
+    closeClients(clients);
   }
 }
 

@@ -15,7 +15,7 @@ import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import { cloudUpgradeCapability, finishCloudUpgrade, type CloudUpgradeDeps } from './cloud-upgrade.js';
 import { runApplyFlow } from './apply-flow.js';
-import { assertNodesCanReadStore, hasApplied, loadProviderFor } from './deploy.js';
+import { assertNodesCanReadStore, closeClients, hasApplied, loadProviderFor, type FlowHost } from './deploy.js';
 import { providerState } from './provider-state.js';
 import { openKube } from './rolling-update-flow.js';
 import type { KubeSide } from './rolling-update.js';
@@ -188,7 +188,7 @@ export async function runUpgradeFlow(o: UpgradeFlowOptions): Promise<UpgradeFlow
     const steps = markDone(capability.planFrom(groups, target.text, progress), progress);
     return { current, progress, from, upgraded, steps, capability, clients, cloud: true };
   };
-  const close = (p: { clients?: unknown }) => (p.clients as { close?: () => void } | undefined)?.close?.();
+  const close = (p: { clients?: unknown }) => closeClients(p.clients);
 
   if (!o.apply) {
     const p = await prepare(new ClusterStore(o.store, name));
@@ -224,17 +224,12 @@ export async function runUpgradeFlow(o: UpgradeFlowOptions): Promise<UpgradeFlow
   });
 }
 
-export interface UpgradeClusterInput {
+export interface UpgradeClusterInput extends FlowHost {
   store: BlobStore;
   name: string;
   target: KubeVersion;
   apply: boolean;
   actor: Actor;
-  io: IoHost;
-  env: Record<string, string | undefined>;
-  home: string;
-  signal?: AbortSignal;
-  sshAcceptNew?: boolean;
   show: UpgradeFlowOptions['show'];
 }
 
