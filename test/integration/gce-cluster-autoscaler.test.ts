@@ -4,7 +4,7 @@
 // put back). Control planes' templates carry the Compute scope the controllers need.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { loadCluster } from '../../src/api/index.js';
 import { apply, isEmptyPlan, plan, type EngineDeps } from '../../src/core/engine.js';
@@ -12,26 +12,12 @@ import { RecordingIo } from '../../src/core/io.js';
 import { providerState } from '../../src/cluster/provider-state.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import { enabledAddons, renderAddonManifest } from '../../src/addons/index.js';
-import { createGceProvider, type GceClients } from '../../providers/gce/index.js';
-import { FakeCompute } from '../fakes/gce-compute.js';
-import { FakeGcs } from '../fakes/gcs.js';
+import type { GceClients } from '../../providers/gce/index.js';
+import { GCE_TEST_INPUTS, GCE_TEST_PROJECT, useGceEngineCloud } from '../helpers/gce-engine-cloud.js';
 
-const PROJECT = 'k8sup-test';
-const inputs = { stateStore: 'gs://k8sup-state/prod', caCertPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', caCertHash: `sha256:${'ab'.repeat(32)}` };
-const fake = new FakeCompute({ project: PROJECT });
-const gcs = new FakeGcs();
-gcs.createBucket('k8sup-state', { uniformBucketLevelAccess: true, project: PROJECT });
-gcs.knownPrincipal = (member) => fake.iam.has(member.replace(/^serviceAccount:/, ''));
-const provider = createGceProvider();
-
-before(async () => {
-  await fake.start();
-  await gcs.start();
-});
-after(async () => {
-  await fake.stop();
-  await gcs.stop();
-});
+const PROJECT = GCE_TEST_PROJECT;
+const inputs = GCE_TEST_INPUTS;
+const { fake, gcs, provider } = useGceEngineCloud();
 
 const pending = (p: { steps: { action: string; id: string }[] }) => p.steps.filter((s) => s.action !== 'noop').map((s) => `${s.action} ${s.id}`);
 
