@@ -1,8 +1,9 @@
 // rolling-update end to end through the real CLI: AWS on moto with the state in S3, and the Kubernetes API played
 // by the fake kube-apiserver. The fake serves TLS with a certificate issued by the cluster's own CA (read from the
 // state store), and the cluster's recorded endpoint is pointed at it, so the CLI uses the same admin credential path
-// as against a real cluster. A small poller plays the kubelets: every running instance gets a Ready node named
-// after its private DNS name (what kubeadm on AWS registers), as a real instance would after booting.
+// as against a real cluster. The kubelet player (test/helpers/kubelet-player.ts) plays the kubelets: every running
+// instance gets a Ready node named after its private DNS name (what kubeadm on AWS registers), as a real instance
+// would after booting.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -13,11 +14,12 @@ import { after, before, test } from 'node:test';
 import { parse } from 'yaml';
 import type { Cluster } from '../../src/api/types.js';
 import { openBlobStore } from '../../src/state/open.js';
-import { healthyClusterState, type FakeClusterState, type FakeKubeApiserver, type KubeObject } from '../fakes/kube-apiserver.js';
+import { healthyClusterState, type FakeClusterState, type FakeKubeApiserver } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { motoLaunchTemplateVersionFix, startMoto, type Moto } from '../helpers/moto.js';
 import { startSerialWritesProxy, type SerialWritesProxy } from '../helpers/serial-writes-proxy.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
+import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
 
 const NAME = 'roll.k8s.local';
 const STATE = 's3://k8sup-state/clusters';
@@ -28,7 +30,7 @@ let env: Record<string, string>;
 let home: string;
 let fake: FakeKubeApiserver | undefined;
 let fakeHa: FakeKubeApiserver | undefined;
-let poller: NodeJS.Timeout | undefined;
+const kubelets: KubeletPlayer[] = [];
 
 before(async () => {
   process.env.PYTHONPATH = [motoLaunchTemplateVersionFix(), process.env.PYTHONPATH].filter(Boolean).join(':');
@@ -41,7 +43,7 @@ before(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: 'k8sup-state', CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
 });
 after(async () => {
-  clearInterval(poller);
+  for (const k of kubelets) k.stop();
   await fake?.stop();
   await fakeHa?.stop();
   await proxy?.stop();
@@ -80,25 +82,13 @@ async function latestNodeTemplateVersion(): Promise<string> {
   return String(nodes.LatestVersionNumber);
 }
 
-/** The fake's nodes, renamed to the instances' private DNS names; pods follow their node. */
-function adoptInstances(state: FakeClusterState, live: Instance[]): Map<string, KubeObject> {
-  const templates = new Map<string, KubeObject>();
-  for (const group of new Set(state.nodes.map((n) => n.metadata.labels['k8sup.io/node-group']))) {
-    const names = state.nodesInGroup(group);
-    const members = live.filter((i) => i.group === group).sort((a, b) => a.id.localeCompare(b.id));
-    assert.equal(members.length, names.length, `group ${group}: ${members.length} instances for ${names.length} nodes`);
-    names.forEach((old, i) => {
-      const node = state.node(old);
-      const dns = members[i].dns;
-      state.modify('nodes', node, (n) => {
-        n.metadata.name = dns;
-        n.metadata.labels['kubernetes.io/hostname'] = dns;
-      });
-      for (const pod of state.pods.filter((p) => p.spec.nodeName === old)) state.modify('pods', pod, (p) => (p.spec.nodeName = dns));
-    });
-    templates.set(group, structuredClone(state.node(members[0].dns)));
-  }
-  return templates;
+/** An instance as the kubelet player sees it: registered under its private DNS name (what kubeadm on AWS does). */
+const asBooted = (i: Instance) => ({ ...i, key: i.id, node: i.dns });
+
+/** The kubelets (test/helpers/kubelet-player.ts): the fake's nodes become the instances, a booted one registers a Ready node. */
+function kubeletsOf(state: FakeClusterState, live: Instance[], cluster = NAME): KubeletPlayer {
+  const templates = adoptInstances(state, [...live].sort((a, b) => a.id.localeCompare(b.id)).map(asBooted));
+  return playKubelets({ state, templates, booted: live.map((i) => i.id), instances: async () => (await instances(cluster)).map(asBooted) });
 }
 
 test('rolling-update lists out-of-date node instances, replaces them one by one with --yes, then has nothing to do', { timeout: 300_000 }, async () => {
@@ -130,27 +120,8 @@ test('rolling-update lists out-of-date node instances, replaces them one by one 
   // The fake API server, trusted through the cluster's CA, as the cluster's recorded endpoint.
   const store = await openBlobStore(STATE, env, home);
   const state = healthyClusterState(cluster);
-  const templates = adoptInstances(state, before);
   fake = await startClusterApi(store, NAME, state);
-
-  // The kubelets: a booted instance registers a Ready node (bounded: stopped in after()).
-  let syncing = false;
-  poller = setInterval(async () => {
-    if (syncing) return;
-    syncing = true;
-    try {
-      for (const i of await instances()) {
-        if (state.nodes.some((n) => n.metadata.name === i.dns) || !templates.has(i.group)) continue;
-        const node = structuredClone(templates.get(i.group)!);
-        node.metadata = { name: i.dns, labels: { ...node.metadata.labels, 'kubernetes.io/hostname': i.dns }, annotations: node.metadata.annotations };
-        state.add('nodes', node);
-      }
-    } catch {
-      // moto stopping under a last in-flight poll (after()): nothing left to register.
-    } finally {
-      syncing = false;
-    }
-  }, 250);
+  kubelets.push(kubeletsOf(state, before));
 
   // Without --yes: the table names both node instances as NEEDS UPDATE, the control plane as up to date; nothing changes.
   const table = await run('rolling-update', 'cluster', NAME);
@@ -240,37 +211,9 @@ test('HA (3 control planes over 3 zones): --instance-group control-plane replace
 
   const store = await openBlobStore(STATE, env, home);
   const state = healthyClusterState(cluster);
-  const templates = adoptInstances(state, before);
-  // A booted control plane registers its node and runs kubeadm's static pods (validation checks them).
-  const staticPods = state.pods.filter((p) => p.spec.nodeName === oldCps.map((i) => i.dns).sort()[0] && p.metadata.labels?.tier === 'control-plane');
   fakeHa = await startClusterApi(store, HA, state);
-  let busy = false;
-  const kubelets = setInterval(async () => {
-    if (busy) return;
-    busy = true;
-    try {
-      await registerBootedHa();
-    } catch {
-      // moto stopping under a last in-flight poll: nothing left to register.
-    } finally {
-      busy = false;
-    }
-  }, 250);
-  const registerBootedHa = async () => {
-    for (const i of await instances(HA)) {
-      if (state.nodes.some((n) => n.metadata.name === i.dns) || !templates.has(i.group)) continue;
-      const node = structuredClone(templates.get(i.group)!);
-      node.metadata = { name: i.dns, labels: { ...node.metadata.labels, 'kubernetes.io/hostname': i.dns }, annotations: node.metadata.annotations };
-      state.add('nodes', node);
-      if (i.group !== 'control-plane') continue;
-      for (const pod of staticPods) {
-        const copy = structuredClone(pod);
-        copy.metadata.name = `${copy.metadata.labels.component}-${i.dns}`;
-        copy.spec.nodeName = i.dns;
-        state.add('pods', copy);
-      }
-    }
-  };
+  // A booted control plane registers its node and runs kubeadm's static pods (validation checks them).
+  kubelets.push(kubeletsOf(state, before, HA));
   try {
     const listed = JSON.parse((await run('rolling-update', 'cluster', HA, '-o', 'json')).stdout);
     assert.equal(listed.toReplace, 3, 'the three control planes are out of date');
@@ -319,6 +262,6 @@ test('HA (3 control planes over 3 zones): --instance-group control-plane replace
     const again = JSON.parse((await run('rolling-update', 'cluster', HA, '-o', 'json')).stdout);
     assert.equal(again.toReplace, 0);
   } finally {
-    clearInterval(kubelets);
+    kubelets.pop()?.stop();
   }
 });

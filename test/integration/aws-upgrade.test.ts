@@ -1,6 +1,6 @@
 // upgrade cluster on AWS through the real CLI: a single-control-plane cluster on moto (state in S3, every call through
-// the fault proxy), the Kubernetes API played by the fake kube-apiserver trusted through the cluster's CA. A poller
-// plays the kubelets: a running instance registers a Ready node named after its private DNS name whose kubelet
+// the fault proxy), the Kubernetes API played by the fake kube-apiserver trusted through the cluster's CA. The kubelet
+// player (test/helpers/kubelet-player.ts) plays the kubelets: a running instance registers a Ready node named after its private DNS name whose kubelet
 // version is the one its bootstrap bundle installs — read the way the instance reads it: the launch template's user
 // data (the loader) → the bundle's sha256 → the bundle in the state store → its K8S_VERSION. A control plane also
 // gets its static pods, as its kubelet would start them.
@@ -11,10 +11,11 @@ import { gunzipSync } from 'node:zlib';
 import type { Cluster } from '../../src/api/types.js';
 import { openBlobStore } from '../../src/state/open.js';
 import type { BlobStore } from '../../src/state/blob.js';
-import { healthyClusterState, type FakeClusterState, type FakeKubeApiserver, type KubeObject } from '../fakes/kube-apiserver.js';
+import { healthyClusterState, type FakeClusterState, type FakeKubeApiserver } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
 import { runKilledOnCall } from '../helpers/kill-on-call.js';
+import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
 import { motoLaunchTemplateVersionFix, startMoto, type Moto } from '../helpers/moto.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 
@@ -30,7 +31,7 @@ let env: Record<string, string>;
 let home: string;
 let store: BlobStore;
 let fake: FakeKubeApiserver | undefined;
-let poller: NodeJS.Timeout | undefined;
+let kubelets: KubeletPlayer | undefined;
 
 before(async () => {
   process.env.PYTHONPATH = [motoLaunchTemplateVersionFix(), process.env.PYTHONPATH].filter(Boolean).join(':');
@@ -45,7 +46,7 @@ before(async () => {
   store = await openBlobStore(STATE, env, home);
 });
 after(async () => {
-  clearInterval(poller);
+  kubelets?.stop();
   await fake?.stop();
   await proxy?.stop();
   await moto?.stop();
@@ -100,63 +101,19 @@ async function bundleOf(ltId: string, ltVersion: string): Promise<string> {
 }
 const versionOf = (bundle: string) => /^K8S_VERSION='?([0-9.]+)'?$/m.exec(bundle)?.[1];
 
-/** The fake's nodes renamed to the instances' private DNS names; pods follow their node. */
-function adoptInstances(state: FakeClusterState, live: Instance[]): Map<string, KubeObject> {
-  const templates = new Map<string, KubeObject>();
-  for (const group of new Set(state.nodes.map((n) => n.metadata.labels['k8sup.io/node-group']))) {
-    const names = state.nodesInGroup(group);
-    const members = live.filter((i) => i.group === group).sort((a, b) => a.id.localeCompare(b.id));
-    assert.equal(members.length, names.length, `group ${group}: ${members.length} instances for ${names.length} nodes`);
-    names.forEach((old, i) => {
-      const node = state.node(old);
-      const dns = members[i].dns;
-      state.modify('nodes', node, (n) => {
-        n.metadata.name = dns;
-        n.metadata.labels['kubernetes.io/hostname'] = dns;
-      });
-      for (const pod of state.pods.filter((p) => p.spec.nodeName === old)) state.modify('pods', pod, (p) => (p.spec.nodeName = dns));
-    });
-    templates.set(group, structuredClone(state.node(members[0].dns)));
-  }
-  return templates;
-}
+/** An instance as the kubelet player sees it: registered under its private DNS name (what kubeadm on AWS does). */
+const asBooted = (i: Instance) => ({ ...i, key: i.id, node: i.dns });
 
 /** The kubelets: a booted instance registers a Ready node of its bundle's version (a control plane with its static pods). */
-function playKubelets(state: FakeClusterState, templates: Map<string, KubeObject>): void {
-  const staticPods = state.pods.filter((p) => p.metadata.labels?.tier === 'control-plane').map((p) => structuredClone(p));
-  const cpNode = staticPods[0]?.spec.nodeName;
-  // A kubelet registers its Node once, when it starts: a Node deleted later (before its instance is terminated) stays gone.
-  const registered = new Set(state.nodes.map((n) => n.metadata.name));
-  let syncing = false;
-  poller = setInterval(async () => {
-    if (syncing) return;
-    syncing = true;
-    try {
-      for (const i of await instances()) {
-        if (registered.has(i.dns) || !templates.has(i.group)) continue;
-        registered.add(i.dns);
-        const version = versionOf(await bundleOf(i.ltId, i.ltVersion));
-        const node = structuredClone(templates.get(i.group)!);
-        node.metadata = { name: i.dns, labels: { ...node.metadata.labels, 'kubernetes.io/hostname': i.dns }, annotations: node.metadata.annotations };
-        node.status.nodeInfo.kubeletVersion = `v${version}`;
-        node.status.nodeInfo.kubeProxyVersion = `v${version}`;
-        state.add('nodes', node);
-        if (i.group !== 'control-plane') continue;
-        for (const pod of staticPods) {
-          const copy = structuredClone(pod);
-          copy.metadata.name = copy.metadata.name.replace(cpNode, i.dns);
-          delete copy.metadata.uid;
-          delete copy.metadata.resourceVersion;
-          copy.spec.nodeName = i.dns;
-          state.add('pods', copy);
-        }
-      }
-    } catch {
-      // moto stopping under a last in-flight poll (after()): nothing left to register.
-    } finally {
-      syncing = false;
-    }
-  }, 250);
+function kubeletsOf(state: FakeClusterState, live: Instance[]): void {
+  const templates = adoptInstances(state, [...live].sort((a, b) => a.id.localeCompare(b.id)).map(asBooted));
+  kubelets = playKubelets({
+    state,
+    templates,
+    booted: live.map((i) => i.id),
+    instances: async () => (await instances()).map(asBooted),
+    version: async (i) => versionOf(await bundleOf(i.ltId, i.ltVersion)),
+  });
 }
 
 /** An etcd backup as the control plane's timer writes it (docs/backups.md): the snapshot, then its manifest. */
@@ -202,9 +159,8 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.equal(versionOf(await bundleOf(oldControlPlane.ltId, oldControlPlane.ltVersion)), FROM);
 
   const state = healthyClusterState(cluster);
-  const templates = adoptInstances(state, before);
   fake = await startClusterApi(store, NAME, state);
-  playKubelets(state, templates);
+  kubeletsOf(state, before);
 
   // Without --yes: the plan, in order, and nothing written anywhere (state store, cloud, API).
   const world = await snapshotWorld();

@@ -1,9 +1,10 @@
 // rolling-update end to end on GCE through the real CLI: Compute over K8SUP_GCE_ENDPOINT (the shared fake, whose
 // managed groups recreate members the way GCE does: same name, new instance, the group's current template, after a
 // while), the state in gs:// over STORAGE_EMULATOR_HOST, and the Kubernetes API played by the fake kube-apiserver
-// serving a certificate of the cluster's own CA at the cluster's recorded endpoint. A small poller plays the
-// kubelets: every instance that boots registers a Ready node named after the instance (what kubeadm on GCE
-// registers), once per instance (a recreated instance is a new one under the same name).
+// serving a certificate of the cluster's own CA at the cluster's recorded endpoint. The kubelet player
+// (test/helpers/kubelet-player.ts) plays the kubelets: every instance that boots registers a Ready node named after
+// the instance (what kubeadm on GCE registers), once per instance (a recreated instance is a new one under the same
+// name).
 
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -14,9 +15,10 @@ import type { Cluster } from '../../src/api/types.js';
 import { openBlobStore } from '../../src/state/open.js';
 import { FakeCompute } from '../fakes/gce-compute.js';
 import { FakeGcs } from '../fakes/gcs.js';
-import { healthyClusterState, type FakeKubeApiserver, type KubeObject } from '../fakes/kube-apiserver.js';
+import { healthyClusterState, type FakeKubeApiserver } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
+import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
 
 const NAME = 'roll.k8s.local';
 const PROJECT = 'roll-project';
@@ -28,7 +30,7 @@ const gcs = new FakeGcs();
 const home = tempHome();
 let env: Record<string, string>;
 let fake: FakeKubeApiserver | undefined;
-let poller: NodeJS.Timeout | undefined;
+let kubelets: KubeletPlayer | undefined;
 
 before(async () => {
   await compute.start();
@@ -37,7 +39,7 @@ before(async () => {
   env = { HOME: home, K8SUP_GCE_ENDPOINT: compute.endpoint, STORAGE_EMULATOR_HOST: gcs.url, K8SUP_STATE_STORE: STATE };
 });
 after(async () => {
-  clearInterval(poller);
+  kubelets?.stop();
   await fake?.stop();
   await compute.stop();
   await gcs.stop();
@@ -102,39 +104,22 @@ test('rolling-update on GCE lists out-of-date node instances, recreates them one
   // The fake API server, trusted through the cluster's CA, as the cluster's recorded endpoint.
   const store = await openBlobStore(STATE, env, home);
   const state = healthyClusterState(cluster);
-  // The fake's nodes take the instances' names (pods follow their node); each instance has booted once.
-  const templates = new Map<string, KubeObject>();
-  const booted = new Set<string>();
-  for (const group of ['control-plane', 'nodes']) {
-    const members = before.filter((i) => i.group === group);
-    const names = state.nodesInGroup(group);
-    assert.equal(members.length, names.length, `group ${group}`);
-    names.forEach((old, k) => {
-      const name = members[k].name;
-      state.modify('nodes', state.node(old), (n) => {
-        n.metadata.name = name;
-        n.metadata.labels['kubernetes.io/hostname'] = name;
-      });
-      for (const pod of state.pods.filter((p) => p.spec.nodeName === old)) state.modify('pods', pod, (p) => (p.spec.nodeName = name));
-      booted.add(members[k].id);
-    });
-    templates.set(group, structuredClone(state.node(members[0].name)));
-  }
   fake = await startClusterApi(store, NAME, state);
+  // The fake's nodes take the instances' names (pods follow their node); each instance has booted once.
+  const asBooted = (i: Instance) => ({ ...i, key: i.id, node: i.name, running: i.status === 'RUNNING', labels: { 'node.kubernetes.io/instance-type': i.machineType } });
+  const templates = adoptInstances(state, before.map(asBooted));
 
-  // The kubelets (bounded: stopped in after()). Each registration notes how far the API's request log had got and
-  // what template the other node members ran, to tell afterwards that the instances went one at a time.
+  // The kubelets. Each registration notes how far the API's request log had got and what template the other node
+  // members ran, to tell afterwards that the instances went one at a time.
   const registrations: { name: string; at: number; othersOnOld: string[] }[] = [];
-  poller = setInterval(() => {
-    for (const i of instances()) {
-      if (i.status !== 'RUNNING' || booted.has(i.id) || state.nodes.some((n) => n.metadata.name === i.name)) continue;
-      booted.add(i.id);
-      const node = structuredClone(templates.get(i.group)!);
-      node.metadata = { name: i.name, labels: { ...node.metadata.labels, 'kubernetes.io/hostname': i.name, 'node.kubernetes.io/instance-type': i.machineType }, annotations: node.metadata.annotations };
-      state.add('nodes', node);
-      registrations.push({ name: i.name, at: fake!.requests.length, othersOnOld: instances().filter((o) => o.group === 'nodes' && o.template !== newTemplate).map((o) => o.name) });
-    }
-  }, 100);
+  kubelets = playKubelets({
+    state,
+    templates,
+    booted: before.map((i) => i.id),
+    instances: () => instances().map(asBooted),
+    onRegister: (i) => registrations.push({ name: i.name, at: fake!.requests.length, othersOnOld: instances().filter((o) => o.group === 'nodes' && o.template !== newTemplate).map((o) => o.name) }),
+    intervalMs: 100,
+  });
 
   // Without --yes: both node instances NEED UPDATE, the control plane is up to date; nothing changes anywhere.
   const computeWrites = () => compute.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/listManagedInstances')).length;

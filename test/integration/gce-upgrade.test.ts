@@ -1,7 +1,7 @@
 // upgrade cluster on GCE through the real CLI: Compute over K8SUP_GCE_ENDPOINT (the shared fake: managed groups keep
 // their target size from their current template, resize and deleteInstances as GCE has them), the state in gs:// over
-// STORAGE_EMULATOR_HOST, the Kubernetes API played by the fake kube-apiserver trusted through the cluster's CA. A
-// poller plays the kubelets: an instance that boots registers a Ready node under its name whose kubelet version is the
+// STORAGE_EMULATOR_HOST, the Kubernetes API played by the fake kube-apiserver trusted through the cluster's CA. The
+// kubelet player (test/helpers/kubelet-player.ts) plays the kubelets: an instance that boots registers a Ready node under its name whose kubelet version is the
 // one its bootstrap bundle installs — read as the instance reads it: its startup-script (the loader) → the bundle's
 // sha256 → the bundle in the state store → K8S_VERSION. A control plane also gets its static pods.
 
@@ -13,9 +13,10 @@ import type { BlobStore } from '../../src/state/blob.js';
 import { openBlobStore } from '../../src/state/open.js';
 import { FakeCompute } from '../fakes/gce-compute.js';
 import { FakeGcs } from '../fakes/gcs.js';
-import { healthyClusterState, type FakeKubeApiserver, type KubeObject } from '../fakes/kube-apiserver.js';
+import { healthyClusterState, type FakeKubeApiserver } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
+import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
 
 const NAME = 'up.k8s.local';
 const PROJECT = 'up-project';
@@ -29,7 +30,7 @@ const home = tempHome();
 let env: Record<string, string>;
 let store: BlobStore;
 let fake: FakeKubeApiserver | undefined;
-let poller: NodeJS.Timeout | undefined;
+let kubelets: KubeletPlayer | undefined;
 
 before(async () => {
   await compute.start();
@@ -39,7 +40,7 @@ before(async () => {
   store = await openBlobStore(STATE, env, home);
 });
 after(async () => {
-  clearInterval(poller);
+  kubelets?.stop();
   await fake?.stop();
   await compute.stop();
   await gcs.stop();
@@ -69,6 +70,9 @@ function instances(): Instance[] {
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/** An instance as the kubelet player sees it: registered under its name (what kubeadm on GCE does), once booted. */
+const asBooted = (i: Instance) => ({ ...i, key: i.id, node: i.name, running: i.status === 'RUNNING' });
 
 async function bundleOf(loader: string): Promise<string> {
   const sha = /^BUNDLE_SHA256='?([0-9a-f]{64})'?$/m.exec(loader)?.[1];
@@ -108,50 +112,9 @@ test('a single-control-plane GCE cluster: snapshot → control plane beside → 
   for (const ds of upgradedState.daemonSets) {
     if (!state.daemonSets.some((d) => d.metadata.namespace === ds.metadata.namespace && d.metadata.name === ds.metadata.name)) state.add('daemonsets', ds);
   }
-  const templates = new Map<string, KubeObject>();
-  const booted = new Set<string>();
-  for (const group of ['control-plane', 'nodes']) {
-    const member = before.find((i) => i.group === group)!;
-    const [old] = state.nodesInGroup(group);
-    state.modify('nodes', state.node(old), (n) => {
-      n.metadata.name = member.name;
-      n.metadata.labels['kubernetes.io/hostname'] = member.name;
-    });
-    for (const pod of state.pods.filter((p) => p.spec.nodeName === old)) state.modify('pods', pod, (p) => (p.spec.nodeName = member.name));
-    booted.add(member.id);
-    templates.set(group, structuredClone(state.node(member.name)));
-  }
   fake = await startClusterApi(store, NAME, state);
-  const staticPods = state.pods.filter((p) => p.metadata.labels?.tier === 'control-plane').map((p) => structuredClone(p));
-  let syncing = false;
-  poller = setInterval(async () => {
-    if (syncing) return;
-    syncing = true;
-    try {
-      for (const i of instances()) {
-        if (i.status !== 'RUNNING' || booted.has(i.id)) continue;
-        booted.add(i.id);
-        const version = versionOf(await bundleOf(i.loader));
-        const node = structuredClone(templates.get(i.group)!);
-        node.metadata = { name: i.name, labels: { ...node.metadata.labels, 'kubernetes.io/hostname': i.name }, annotations: node.metadata.annotations };
-        node.status.nodeInfo.kubeletVersion = `v${version}`;
-        state.add('nodes', node);
-        if (i.group !== 'control-plane') continue;
-        for (const pod of staticPods) {
-          const copy = structuredClone(pod);
-          copy.metadata.name = copy.metadata.name.replace(oldControlPlane.name, i.name);
-          delete copy.metadata.uid;
-          delete copy.metadata.resourceVersion;
-          copy.spec.nodeName = i.name;
-          state.add('pods', copy);
-        }
-      }
-    } catch {
-      // the fakes stopping under a last poll (after()).
-    } finally {
-      syncing = false;
-    }
-  }, 100);
+  const templates = adoptInstances(state, before.map(asBooted));
+  kubelets = playKubelets({ state, templates, booted: before.map((i) => i.id), instances: () => instances().map(asBooted), version: async (i) => versionOf(await bundleOf(i.loader)), intervalMs: 100 });
 
   const writes = computeWrites();
   const preview = await run('upgrade', 'cluster', NAME, '--kubernetes-version', TO, '-o', 'json');
