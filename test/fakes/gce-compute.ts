@@ -282,6 +282,9 @@ export class FakeCompute {
 
   private readonly lostReplies: ((method: string, path: string) => boolean)[] = [];
 
+  /** Called once a request has been carried out, before its reply is sent: a test can kill its client there (kill -9). */
+  onCall?: (method: string, path: string) => void;
+
   /** The next matching request is carried out, then its connection is reset: the client never sees the answer. */
   injectLostReply(match: (method: string, path: string) => boolean): void {
     this.lostReplies.push(match);
@@ -338,6 +341,7 @@ export class FakeCompute {
         throw new ComputeHttpError(f.status, f.reason, `injected ${f.reason}`);
       }
       const out = this.route(method, url.pathname, url.searchParams, body);
+      this.onCall?.(method, url.pathname);
       const lost = this.lostReplies.findIndex((m) => m(method, url.pathname));
       if (lost >= 0) {
         this.lostReplies.splice(lost, 1);

@@ -17,8 +17,13 @@ export async function startClusterApi(store: BlobStore, cluster: string, state: 
     pki: { dir: '', caCert: pki.ca.certPem, serverCert: server.certPem, serverKey: server.keyPem, adminCert: admin.certPem, adminKey: admin.keyPem, rogueCert: admin.certPem, rogueKey: admin.keyPem, cleanup() {} },
     state,
   });
+  await pointClusterApiAt(store, cluster, fake.url);
+  return fake;
+}
+
+/** The cluster's recorded API endpoint → url (an apply records the load balancer's again: a test points it back). */
+export async function pointClusterApiAt(store: BlobStore, cluster: string, url: string): Promise<void> {
   const cs = new ClusterStore(store, cluster);
   const info = JSON.parse((await cs.getObject(CLUSTER_INFO))!.data.toString('utf8'));
-  await cs.putObject(CLUSTER_INFO, JSON.stringify({ ...info, apiEndpoint: fake.url }));
-  return fake;
+  await cs.putObject(CLUSTER_INFO, JSON.stringify({ ...info, apiEndpoint: url }));
 }

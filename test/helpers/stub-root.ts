@@ -2,7 +2,7 @@
 // appends "<name> <args>" to a log and fakes just enough behaviour (metadata answers, kubeadm writing kubelet.conf,
 // a state store holding bootstrap/* objects) for the script to take its real paths. Nothing here touches the real machine outside the temporary folder.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +38,8 @@ export interface StubRoot {
   /** Everything curl stubs received on stdin (the credentials config), across runs. */
   curlStdin(): string;
   run(script: string): StubRun;
+  /** The same without blocking the event loop (for a test process that also serves fakes while the script runs). */
+  runAsync(script: string): Promise<StubRun>;
   /** path (relative to root) → sha256 of content and mode, to prove a run changed nothing. */
   snapshot(): Map<string, string>;
   writeFile(relativePath: string, content: string, mode?: number): void;
@@ -77,6 +79,14 @@ export function createStubRoot(): StubRoot {
   }
   const log = join(base, 'calls.log');
   let runs = 0;
+  const prepare = (script: string) => {
+    const scriptPath = join(base, `bootstrap-${++runs}.sh`);
+    writeFileSync(scriptPath, script);
+    writeFileSync(log, '');
+    const env = { PATH: `${bin}:/usr/bin:/bin`, K8SUP_ROOT: root, STUB_LOG: log, STUB_DIR: base, STUB_SCRIPT: scriptPath, HOME: base, LANG: 'C' };
+    return { scriptPath, env };
+  };
+  const calls = () => readFileSync(log, 'utf8').split('\n').filter((l) => l !== '');
   return {
     root,
     bin,
@@ -88,16 +98,25 @@ export function createStubRoot(): StubRoot {
       }
     },
     run(script: string): StubRun {
-      const scriptPath = join(base, `bootstrap-${++runs}.sh`);
-      writeFileSync(scriptPath, script);
-      writeFileSync(log, '');
-      const result = spawnSync('bash', [scriptPath], {
-        env: { PATH: `${bin}:/usr/bin:/bin`, K8SUP_ROOT: root, STUB_LOG: log, STUB_DIR: base, STUB_SCRIPT: scriptPath, HOME: base, LANG: 'C' },
-        encoding: 'utf8',
-        timeout: 20_000,
+      const { scriptPath, env } = prepare(script);
+      const result = spawnSync('bash', [scriptPath], { env, encoding: 'utf8', timeout: 20_000 });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls: calls() };
+    },
+    runAsync(script: string): Promise<StubRun> {
+      const { scriptPath, env } = prepare(script);
+      return new Promise((resolve, reject) => {
+        const child = spawn('bash', [scriptPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        child.on('error', reject);
+        child.on('close', (status) => {
+          clearTimeout(timer);
+          resolve({ status, stdout, stderr, calls: calls() });
+        });
       });
-      const calls = readFileSync(log, 'utf8').split('\n').filter((l) => l !== '');
-      return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls };
     },
     snapshot(): Map<string, string> {
       const files = new Map<string, string>();

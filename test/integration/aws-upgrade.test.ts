@@ -7,13 +7,14 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { gunzipSync } from 'node:zlib';
 import type { Cluster } from '../../src/api/types.js';
 import { openBlobStore } from '../../src/state/open.js';
 import type { BlobStore } from '../../src/state/blob.js';
 import { healthyClusterState, type FakeClusterState, type FakeKubeApiserver } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
+import { awsClusterWorld, bundleVersion, type AwsClusterWorld, type AwsInstance } from '../helpers/aws-cluster-world.js';
+import { putEtcdBackup } from '../helpers/etcd-backup-fixture.js';
 import { runKilledOnCall } from '../helpers/kill-on-call.js';
 import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
 import { motoLaunchTemplateVersionFix, startMoto, type Moto } from '../helpers/moto.js';
@@ -44,6 +45,7 @@ before(async () => {
   const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   await s3.send(new CreateBucketCommand({ Bucket: 'k8sup-state', CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
   store = await openBlobStore(STATE, env, home);
+  world = awsClusterWorld(moto.endpoint, store, NAME);
 });
 after(async () => {
   kubelets?.stop();
@@ -53,95 +55,24 @@ after(async () => {
 });
 
 const run = (...args: string[]) => k8sup(args, { env, timeoutMs: 300_000 });
-const awsCredentials = { accessKeyId: 'x', secretAccessKey: 'x' };
-
-interface Instance {
-  id: string;
-  group: string;
-  dns: string;
-  ltId: string;
-  ltVersion: string;
-}
-
-async function ec2() {
-  const { EC2Client } = await import('@aws-sdk/client-ec2');
-  return new EC2Client({ endpoint: moto.endpoint, region: 'us-east-2', credentials: awsCredentials });
-}
-
-/** Every running instance of the cluster, straight from EC2. */
-async function instances(): Promise<Instance[]> {
-  const { DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
-  const res = await (await ec2()).send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [NAME] }, { Name: 'instance-state-name', Values: ['running', 'pending'] }] }));
-  const tag = (i: any, k: string) => i.Tags?.find((t: any) => t.Key === k)?.Value ?? '';
-  return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({
-    id: i.InstanceId!,
-    group: tag(i, 'k8sup.io/node-group'),
-    dns: i.PrivateDnsName!,
-    ltId: tag(i, 'aws:ec2launchtemplate:id'),
-    ltVersion: tag(i, 'aws:ec2launchtemplate:version'),
-  }));
-}
-
-/** The bootstrap bundle a launch template version's loader fetches, as the instance would fetch it. */
-const bundles = new Map<string, string>();
-async function bundleOf(ltId: string, ltVersion: string): Promise<string> {
-  const key = `${ltId}:${ltVersion}`;
-  if (bundles.has(key)) return bundles.get(key)!;
-  const { DescribeLaunchTemplateVersionsCommand } = await import('@aws-sdk/client-ec2');
-  const res = await (await ec2()).send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: ltId, Versions: [ltVersion] }));
-  const raw = Buffer.from(res.LaunchTemplateVersions![0].LaunchTemplateData!.UserData!, 'base64');
-  // cloud-init takes gzip-compressed user data as it is; k8sup compresses the loader.
-  const loader = (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw).toString('utf8');
-  const sha = /^BUNDLE_SHA256='?([0-9a-f]{64})'?$/m.exec(loader)?.[1];
-  assert.ok(sha, `a loader with its bundle's sha256:\n${loader.slice(0, 400)}`);
-  const blob = await store.get(`${NAME}/bootstrap/bundles/${sha}.sh`);
-  assert.ok(blob, `bundle ${sha} is in the state store`);
-  bundles.set(key, blob.data.toString('utf8'));
-  return bundles.get(key)!;
-}
-const versionOf = (bundle: string) => /^K8S_VERSION='?([0-9.]+)'?$/m.exec(bundle)?.[1];
+let world: AwsClusterWorld;
+const instances = () => world.instances();
+const bundleOf = (i: AwsInstance) => world.bundleOf(i);
+const versionOf = bundleVersion;
 
 /** An instance as the kubelet player sees it: registered under its private DNS name (what kubeadm on AWS does). */
-const asBooted = (i: Instance) => ({ ...i, key: i.id, node: i.dns });
+const asBooted = (i: AwsInstance) => ({ ...i, key: i.id, node: i.dns });
 
 /** The kubelets: a booted instance registers a Ready node of its bundle's version (a control plane with its static pods). */
-function kubeletsOf(state: FakeClusterState, live: Instance[]): void {
+function kubeletsOf(state: FakeClusterState, live: AwsInstance[]): void {
   const templates = adoptInstances(state, [...live].sort((a, b) => a.id.localeCompare(b.id)).map(asBooted));
   kubelets = playKubelets({
     state,
     templates,
     booted: live.map((i) => i.id),
     instances: async () => (await instances()).map(asBooted),
-    version: async (i) => versionOf(await bundleOf(i.ltId, i.ltVersion)),
+    version: async (i) => versionOf(await bundleOf(i)),
   });
-}
-
-/** An etcd backup as the control plane's timer writes it (docs/backups.md): the snapshot, then its manifest. */
-async function timerBackup(): Promise<string> {
-  const { createHash } = await import('node:crypto');
-  const now = new Date();
-  const id = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const snapshot = Buffer.from(`etcd snapshot of ${NAME} at ${id}\n`);
-  const manifest = { v: 1, id, cluster: NAME, node: 'ip-10-0-0-5', member: 'ip-10-0-0-5', time: now.toISOString().replace(/\.\d+Z$/, 'Z'), etcdVersion: '3.6.5', revision: 1234, size: snapshot.length, sha256: createHash('sha256').update(snapshot).digest('hex'), trigger: 'schedule' };
-  await store.put(`${NAME}/backups/etcd/${id}/snapshot.db`, snapshot);
-  await store.put(`${NAME}/backups/etcd/${id}/manifest.json`, `${JSON.stringify(manifest)}\n`);
-  return id;
-}
-
-/** What a preview must leave alone: every state-store object (with its content) and every instance. */
-async function snapshotWorld(): Promise<string> {
-  // The cluster's lock object records who held it last: taking and releasing it is not a change.
-  const keys = (await store.list(`${NAME}/`)).filter((k) => !/\/lock(\.json)?$/.test(k)).sort();
-  const objects = await Promise.all(keys.map(async (k) => `${k}=${(await store.get(k))?.data.toString('base64')}`));
-  return JSON.stringify({ objects, instances: (await instances()).map((i) => `${i.id}:${i.ltVersion}`).sort() });
-}
-
-/** The cluster's recorded API endpoint → the fake (as startClusterApi does). */
-async function pointAtFake(): Promise<void> {
-  const { CLUSTER_INFO } = await import('../../src/cluster/cluster-info.js');
-  const key = `${NAME}/${CLUSTER_INFO}`;
-  const info = JSON.parse((await store.get(key))!.data.toString('utf8'));
-  await store.put(key, JSON.stringify({ ...info, apiEndpoint: fake!.url }));
 }
 
 const ndjson = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
@@ -156,14 +87,14 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   const oldNodes = before.filter((i) => i.group === 'nodes');
   assert.ok(oldControlPlane);
   assert.equal(oldNodes.length, 1);
-  assert.equal(versionOf(await bundleOf(oldControlPlane.ltId, oldControlPlane.ltVersion)), FROM);
+  assert.equal(versionOf(await bundleOf(oldControlPlane)), FROM);
 
   const state = healthyClusterState(cluster);
   fake = await startClusterApi(store, NAME, state);
   kubeletsOf(state, before);
 
   // Without --yes: the plan, in order, and nothing written anywhere (state store, cloud, API).
-  const world = await snapshotWorld();
+  const untouched = await world.fingerprint();
   const preview = await run('upgrade', 'cluster', NAME, '--kubernetes-version', TO, '-o', 'json');
   assert.equal(preview.code, 0, preview.stderr);
   const plan = JSON.parse(preview.stdout);
@@ -172,7 +103,7 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.deepEqual(plan.steps.map((s: any) => s.id), ['etcd-snapshot', 'apply', `control-plane/${oldControlPlane.id}`, 'validate-control-plane', 'roll/nodes', 'validate']);
   assert.ok(plan.steps.every((s: any) => s.done === false));
   assert.match(preview.stderr, /Would upgrade up\.k8s\.local from Kubernetes 1\.34\.4 to 1\.35\.1 in 6 steps; nothing was written/);
-  assert.equal(await snapshotWorld(), world, 'the preview wrote something');
+  assert.equal(await world.fingerprint(), untouched, 'the preview wrote something');
   assert.ok(!fake.requests.some((r) => r.method !== 'GET'), 'the preview wrote to the API');
 
   // No recent etcd backup: refused at the first step, the spec still says the old version.
@@ -182,7 +113,7 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.equal(JSON.parse((await run('get', 'cluster', NAME, '-o', 'json')).stdout).spec.kubernetesVersion, FROM);
   assert.deepEqual((await instances()).map((i) => i.id).sort(), before.map((i) => i.id).sort(), 'nothing was replaced');
 
-  const backup = await timerBackup();
+  const backup = await putEtcdBackup(store, NAME);
 
   // --yes, killed (kill -9) the moment the control-plane group is asked to grow: snapshot and apply are recorded.
   const killed = await runKilledOnCall(['upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes'], env, 'autoscaling:SetDesiredCapacity', (hook) => (onCall = hook));
@@ -202,7 +133,7 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.match(other.stderr, /the upgrade from 1\.34\.4 to 1\.35\.1 has not finished/);
 
   // The apply step recorded the cluster's real endpoint (the load balancer) again: point it back at the fake.
-  await pointAtFake();
+  await world.pointApiAt(fake.url);
   // The same command resumes (the lock of the killed process on this host is taken over: its pid is gone).
   const resumed = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes', '--progress', 'ndjson'], { env, timeoutMs: 600_000 });
   assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
@@ -233,9 +164,9 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.notEqual(newControlPlanes[0].id, oldControlPlane.id);
   assert.equal(newNodes.length, 1);
   assert.notEqual(newNodes[0].id, oldNodes[0].id);
-  const cpBundle = await bundleOf(newControlPlanes[0].ltId, newControlPlanes[0].ltVersion);
+  const cpBundle = await bundleOf(newControlPlanes[0]);
   assert.equal(versionOf(cpBundle), TO);
-  assert.equal(versionOf(await bundleOf(newNodes[0].ltId, newNodes[0].ltVersion)), TO);
+  assert.equal(versionOf(await bundleOf(newNodes[0])), TO);
   assert.match(cpBundle, /^upgrade_in_progress\(\) \{$/m);
   assert.match(cpBundle, /^ {4}kubeadm upgrade plan "v\$\{K8S_VERSION\}"$/m);
   assert.match(cpBundle, /^ {4}kubeadm upgrade apply "v\$\{K8S_VERSION\}" --yes$/m);
@@ -255,11 +186,11 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.deepEqual({ ...summary, noop: 0 }, { create: 0, update: 0, replace: 0, delete: 0, noop: 0 }, `update plans changes after the upgrade: ${update.stdout.slice(0, 3000)}`);
 
   // A re-run does nothing: no cloud write, nothing in the store.
-  const settled = await snapshotWorld();
+  const settled = await world.fingerprint();
   const writes = fake.requests.filter((r) => r.method !== 'GET').length;
   const again = await run('upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes');
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /runs Kubernetes 1\.35\.1: nothing to upgrade/);
-  assert.equal(await snapshotWorld(), settled);
+  assert.equal(await world.fingerprint(), settled);
   assert.equal(fake.requests.filter((r) => r.method !== 'GET').length, writes);
 });

@@ -13,9 +13,11 @@ import type { BlobStore } from '../../src/state/blob.js';
 import { openBlobStore } from '../../src/state/open.js';
 import { FakeCompute } from '../fakes/gce-compute.js';
 import { FakeGcs } from '../fakes/gcs.js';
-import { healthyClusterState, type FakeKubeApiserver } from '../fakes/kube-apiserver.js';
+import { healthyClusterState, type FakeClusterState, type FakeKubeApiserver } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
-import { startClusterApi } from '../helpers/cluster-api.js';
+import { pointClusterApiAt, startClusterApi } from '../helpers/cluster-api.js';
+import { putEtcdBackup } from '../helpers/etcd-backup-fixture.js';
+import { runKilledOnCall } from '../helpers/kill-on-call.js';
 import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
 
 const NAME = 'up.k8s.local';
@@ -29,8 +31,8 @@ const gcs = new FakeGcs();
 const home = tempHome();
 let env: Record<string, string>;
 let store: BlobStore;
-let fake: FakeKubeApiserver | undefined;
-let kubelets: KubeletPlayer | undefined;
+const fakes: FakeKubeApiserver[] = [];
+const kubelets: KubeletPlayer[] = [];
 
 before(async () => {
   await compute.start();
@@ -40,8 +42,8 @@ before(async () => {
   store = await openBlobStore(STATE, env, home);
 });
 after(async () => {
-  kubelets?.stop();
-  await fake?.stop();
+  for (const k of kubelets) k.stop();
+  for (const f of fakes) await f.stop();
   await compute.stop();
   await gcs.stop();
   rmSync(home, { recursive: true, force: true });
@@ -57,10 +59,11 @@ interface Instance {
   loader: string;
 }
 
-function instances(): Instance[] {
+/** The cluster's instances straight from the fake's store (not through the provider under test). */
+function instances(cluster = NAME): Instance[] {
   return compute
     .list('instances')
-    .filter((i) => i.labels['k8sup-cluster'] === 'up-k8s-local')
+    .filter((i) => i.labels['k8sup-cluster'] === cluster.replaceAll('.', '-'))
     .map((i) => ({
       id: i.id,
       name: i.name,
@@ -74,23 +77,32 @@ function instances(): Instance[] {
 /** An instance as the kubelet player sees it: registered under its name (what kubeadm on GCE does), once booted. */
 const asBooted = (i: Instance) => ({ ...i, key: i.id, node: i.name, running: i.status === 'RUNNING' });
 
-async function bundleOf(loader: string): Promise<string> {
+async function bundleOf(loader: string, cluster = NAME): Promise<string> {
   const sha = /^BUNDLE_SHA256='?([0-9a-f]{64})'?$/m.exec(loader)?.[1];
   assert.ok(sha, `a loader with its bundle's sha256:\n${loader.slice(0, 300)}`);
-  const blob = await store.get(`${NAME}/bootstrap/bundles/${sha}.sh`);
+  const blob = await store.get(`${cluster}/bootstrap/bundles/${sha}.sh`);
   assert.ok(blob, `bundle ${sha} is in the state store`);
   return blob.data.toString('utf8');
 }
 const versionOf = (bundle: string) => /^K8S_VERSION='?([0-9.]+)'?$/m.exec(bundle)?.[1];
 
-async function timerBackup(): Promise<void> {
-  const { createHash } = await import('node:crypto');
-  const now = new Date();
-  const id = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const snapshot = Buffer.from(`etcd snapshot of ${NAME} at ${id}\n`);
-  const manifest = { v: 1, id, cluster: NAME, node: 'cp', member: 'cp', time: now.toISOString().replace(/\.\d+Z$/, 'Z'), etcdVersion: '3.6.5', revision: 7, size: snapshot.length, sha256: createHash('sha256').update(snapshot).digest('hex'), trigger: 'schedule' };
-  await store.put(`${NAME}/backups/etcd/${id}/snapshot.db`, snapshot);
-  await store.put(`${NAME}/backups/etcd/${id}/manifest.json`, `${JSON.stringify(manifest)}\n`);
+/**
+ * The cluster's API on the fake kube-apiserver, its kubelets played: a booted instance registers a Ready node of its
+ * bundle's version. Returns the fake's state.
+ */
+async function playCluster(cluster: Cluster, before: Instance[]): Promise<FakeClusterState> {
+  const name = cluster.metadata.name;
+  const state = healthyClusterState(cluster);
+  // The GCP CCM pins an image for 1.35 only (docs/addons.md): the upgraded control plane's bundle applies it, so the
+  // API shows its DaemonSet as it will once applied (an extra DaemonSet does not matter to the 1.34 checks).
+  const upgradedState = healthyClusterState({ ...cluster, spec: { ...cluster.spec, kubernetesVersion: TO } });
+  for (const ds of upgradedState.daemonSets) {
+    if (!state.daemonSets.some((d) => d.metadata.namespace === ds.metadata.namespace && d.metadata.name === ds.metadata.name)) state.add('daemonsets', ds);
+  }
+  fakes.push(await startClusterApi(store, name, state));
+  const templates = adoptInstances(state, before.map(asBooted));
+  kubelets.push(playKubelets({ state, templates, booted: before.map((i) => i.id), instances: () => instances(name).map(asBooted), version: async (i) => versionOf(await bundleOf(i.loader, name)), intervalMs: 100 }));
+  return state;
 }
 
 const computeWrites = () => compute.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/listManagedInstances')).length;
@@ -105,16 +117,7 @@ test('a single-control-plane GCE cluster: snapshot → control plane beside → 
   assert.ok(oldControlPlane && oldNode);
   assert.equal(versionOf(await bundleOf(oldControlPlane.loader)), FROM);
 
-  const state = healthyClusterState(cluster);
-  // The GCP CCM pins an image for 1.35 only (docs/addons.md): the upgraded control plane's bundle applies it, so the
-  // API shows its DaemonSet as it will once applied (an extra DaemonSet does not matter to the 1.34 checks).
-  const upgradedState = healthyClusterState({ ...cluster, spec: { ...cluster.spec, kubernetesVersion: TO } });
-  for (const ds of upgradedState.daemonSets) {
-    if (!state.daemonSets.some((d) => d.metadata.namespace === ds.metadata.namespace && d.metadata.name === ds.metadata.name)) state.add('daemonsets', ds);
-  }
-  fake = await startClusterApi(store, NAME, state);
-  const templates = adoptInstances(state, before.map(asBooted));
-  kubelets = playKubelets({ state, templates, booted: before.map((i) => i.id), instances: () => instances().map(asBooted), version: async (i) => versionOf(await bundleOf(i.loader)), intervalMs: 100 });
+  const state = await playCluster(cluster, before);
 
   const writes = computeWrites();
   const preview = await run('upgrade', 'cluster', NAME, '--kubernetes-version', TO, '-o', 'json');
@@ -123,7 +126,7 @@ test('a single-control-plane GCE cluster: snapshot → control plane beside → 
   assert.equal(computeWrites(), writes, 'the preview wrote to Compute');
   assert.equal(await store.get(`${NAME}/upgrade/progress.json`), null);
 
-  await timerBackup();
+  await putEtcdBackup(store, NAME, oldControlPlane.name);
   const upgraded = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes', '--progress', 'ndjson'], { env, timeoutMs: 400_000 });
   assert.equal(upgraded.code, 0, `${upgraded.stdout}\n${upgraded.stderr}`);
   const events = upgraded.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
@@ -156,3 +159,70 @@ test('a single-control-plane GCE cluster: snapshot → control plane beside → 
   assert.match(again.stdout, /nothing to upgrade/);
   assert.equal(computeWrites(), settled);
 });
+
+// kill -9 at the control plane's surge (the group grown by one, the new member booting) and at its retire (the old
+// member deleted, the step not yet recorded): the same command again finishes, with etcd's members never fewer than
+// the spec's nor more than one above it.
+for (const [call, cluster] of [['compute:resize', 'kill-surge.k8s.local'], ['compute:deleteInstances', 'kill-retire.k8s.local']] as const) {
+  test(`GCE, killed (kill -9) at ${call}: the same command resumes and finishes, then nothing to do`, { timeout: 600_000 }, async () => {
+    const up = (...args: string[]) => ['upgrade', 'cluster', cluster, '--kubernetes-version', TO, ...args];
+    const created = await run('create', 'cluster', cluster, '--zones', 'us-central1-b', '--project', PROJECT, '--node-count', '1', '--kubernetes-version', FROM, '--yes');
+    assert.equal(created.code, 0, created.stderr);
+    const spec = JSON.parse((await run('get', 'cluster', cluster, '-o', 'json')).stdout) as Cluster;
+    const before = instances(cluster);
+    const [oldControlPlane] = before.filter((i) => i.group === 'control-plane');
+    const [oldNode] = before.filter((i) => i.group === 'nodes');
+    const state = await playCluster(spec, before);
+    await putEtcdBackup(store, cluster, oldControlPlane.name);
+
+    // The control planes the cloud runs, sampled in-process (the fake's own store) while the upgrade goes on.
+    const controlPlanes: number[] = [];
+    const sampler = setInterval(() => controlPlanes.push(instances(cluster).filter((i) => i.group === 'control-plane').length), 50);
+    try {
+      const killed = await runKilledOnCall(up('--yes'), env, call, (hook) => {
+        compute.onCall = hook && ((method, path) => method === 'POST' && hook(`compute:${path.slice(path.lastIndexOf('/') + 1)}`));
+      });
+      assert.ok(killed.killed, `the run reached ${call}:\n${killed.stderr}`);
+      const progress = JSON.parse((await store.get(`${cluster}/upgrade/progress.json`))!.data.toString('utf8'));
+      assert.deepEqual(progress.done, ['etcd-snapshot', 'apply'], 'killed inside the control-plane step');
+      const group = () => compute.list('instanceGroupManagers').find((g) => g.name.includes('-cp-') && g.name.includes(cluster.split('.')[0]));
+      assert.equal(group()?.targetSize, call === 'compute:resize' ? 2 : 1, 'the call reached the cloud before the kill');
+
+      // The apply step recorded the load balancer as the endpoint again: back to the fake. The same command, resumed:
+      // the finished steps are skipped, a surged group is not grown again.
+      await pointClusterApiAt(store, cluster, fakes.at(-1)!.url);
+      const resumed = await k8sup(up('--yes', '--progress', 'ndjson'), { env, timeoutMs: 400_000 });
+      assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
+      const events = resumed.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      const steps = events.filter((e) => e.code === 'upgrade.step').map((e) => `${e.step}:${e.phase}`);
+      // Killed at the retire, the old member is gone: its step has nothing left and is not planned again.
+      const controlPlaneSteps = call === 'compute:resize' ? [`control-plane/${oldControlPlane.name}:start`, `control-plane/${oldControlPlane.name}:done`] : [];
+      assert.deepEqual(steps, ['etcd-snapshot:skipped', 'apply:skipped', ...controlPlaneSteps, 'validate-control-plane:start', 'validate-control-plane:done', 'roll/nodes:start', 'roll/nodes:done', 'validate:start', 'validate:done']);
+      assert.equal(compute.requests.filter((r) => r.path.endsWith('/resize') && r.path.includes(group()!.name)).length, 1, 'the control-plane group was grown once, over both runs');
+      assert.ok(!events.some((e) => e.code === 'rolling-update.surge'), 'the resumed run did not surge again');
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.ok(controlPlanes.length > 10);
+    assert.ok(controlPlanes.every((n) => n >= 1 && n <= 2), `control planes in the cloud: ${[...new Set(controlPlanes)].join(', ')}`);
+
+    const afterUpgrade = instances(cluster);
+    const cps = afterUpgrade.filter((i) => i.group === 'control-plane');
+    assert.equal(cps.length, 1, 'the control-plane group is back to its size');
+    assert.notEqual(cps[0].name, oldControlPlane.name);
+    assert.equal(versionOf(await bundleOf(cps[0].loader, cluster)), TO);
+    const nodes = afterUpgrade.filter((i) => i.group === 'nodes');
+    assert.equal(nodes.length, 1);
+    assert.notEqual(nodes[0].id, oldNode.id);
+    assert.deepEqual([...new Set(state.nodes.map((n) => n.status.nodeInfo.kubeletVersion))], [`v${TO}`]);
+    assert.equal(JSON.parse((await run('get', 'cluster', cluster, '-o', 'json')).stdout).spec.kubernetesVersion, TO);
+    assert.equal(await store.get(`${cluster}/upgrade/progress.json`), null);
+    assert.equal(await store.get(`${cluster}/bootstrap/upgrade`), null);
+
+    const settled = computeWrites();
+    const again = await run(...up('--yes'));
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /nothing to upgrade/);
+    assert.equal(computeWrites(), settled);
+  });
+}
