@@ -159,6 +159,18 @@ export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDe
     return { skipped: false };
   }
 
+  /**
+   * A run killed inside a retire, after the old instance was removed and before the group's surge limits were put
+   * back (AWS: MaxSize), has no step left for it (the instance is gone): every control-plane group gets the rest of
+   * a retire again — for an instance that has already left it only restores what the surge changed.
+   */
+  async function finishRetires(): Promise<void> {
+    const left: GroupInstance = { id: '(removed by an interrupted run)', version: '', needsUpdate: true, status: 'gone', nodeNames: [] };
+    for (const g of (await groupsNow()).filter((x) => x.role === 'control-plane')) {
+      await deps.capability.retireInstance!(cluster, deps.clients, g, left, { io: deps.io, signal: deps.signal, timeoutMs: t.replaceMs, pollMs: t.pollMs });
+    }
+  }
+
   return {
     planUpgrade: () => {
       throw new Error('cloud upgrades are planned from the cloud\'s groups: planFrom');
@@ -194,6 +206,7 @@ export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDe
           return { skipped: false };
         }
         case 'validate-control-plane':
+          await finishRetires();
           return validateVersions(step, ctx, true);
         case 'validate':
           return validateVersions(step, ctx, false);
