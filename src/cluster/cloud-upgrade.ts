@@ -19,6 +19,7 @@
 // (src/cluster/upgrade.ts); every step is idempotent against what the cloud and the API report.
 
 import type { Cluster } from '../api/types.js';
+import { parseKubeVersion } from '../api/version.js';
 import { InvalidInputError, OperationError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import type { CloudInstanceGroup, GroupInstance, RollingUpdateCapability } from '../core/provider.js';
@@ -27,6 +28,7 @@ import type { UpgradeCapability, UpgradeRunContext, UpgradeStep } from '../core/
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { snapshotBeforeChange } from './etcd-backup.js';
+import { kubeletSkewIssue } from './version-skew.js';
 import { planRollingUpdate, runRollingUpdate, DEFAULT_TIMEOUTS, CONTROL_PLANE_GROUP, type KubeSide, type RollingUpdateTimeouts } from './rolling-update.js';
 import { drainNode, findNode, type NodeRef } from './rolling-update-kube.js';
 import { loadProviderFor } from './deploy.js';
@@ -177,15 +179,19 @@ export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDe
     },
     planFrom: (groups, to, progress) => planCloudUpgrade(cluster, groups, to, progress),
 
-    /** Version skew: every node must run the version the upgrade starts from or the target (a resumed upgrade). */
+    /** Version skew: every kubelet must stay within the skew policy for the whole roll (src/cluster/version-skew.ts). */
     async preflight(_cluster, _clients, ctx) {
       if (!deps.capability.surgeInstance || !deps.capability.retireInstance) {
         throw new InvalidInputError(`${cluster.metadata.name}: ${cluster.spec.cloud} cannot launch a control plane beside the running one yet, so k8sup cannot upgrade it`, { hint: 'see docs/upgrades.md, "Clouds"' });
       }
       const nodes = await (await api()).ops.listNodes();
-      const off = nodes.filter((n) => n.kubeletVersion !== undefined && n.kubeletVersion !== wantVersion(ctx.from) && n.kubeletVersion !== wantVersion(ctx.to));
+      const [from, to] = [parseKubeVersion(ctx.from)!, parseKubeVersion(ctx.to)!];
+      const off = nodes.flatMap((n) => {
+        const issue = n.kubeletVersion === undefined ? null : kubeletSkewIssue(n.kubeletVersion, from, to);
+        return issue ? [`node ${n.name} ${issue}`] : [];
+      });
       if (off.length) {
-        throw new InvalidInputError(`${cluster.metadata.name}: cannot upgrade from ${ctx.from} to ${ctx.to}: ${off.map((n) => `node ${n.name} runs ${n.kubeletVersion}`).join('; ')}`, {
+        throw new InvalidInputError(`${cluster.metadata.name}: cannot upgrade from ${ctx.from} to ${ctx.to}: ${off.join('; ')}`, {
           hint: `bring every node to ${ctx.from} first (k8sup rolling-update cluster ${cluster.metadata.name} --yes) and upgrade one minor version at a time; docs/upgrades.md, "Version skew"`,
         });
       }

@@ -226,3 +226,61 @@ for (const [call, cluster] of [['compute:resize', 'kill-surge.k8s.local'], ['com
     assert.equal(computeWrites(), settled);
   });
 }
+
+test('refused with exit 2 and nothing written: skipping a minor, a downgrade, a kubelet outside the skew policy for the roll', { timeout: 600_000 }, async () => {
+  const cluster = 'skew.k8s.local';
+  const created = await run('create', 'cluster', cluster, '--zones', 'us-central1-b', '--project', PROJECT, '--node-count', '1', '--kubernetes-version', '1.33.8', '--yes');
+  assert.equal(created.code, 0, created.stderr);
+  const spec = JSON.parse((await run('get', 'cluster', cluster, '-o', 'json')).stdout) as Cluster;
+  const before = instances(cluster);
+  const state = await playCluster(spec, before);
+  const fake = fakes.at(-1)!;
+  await putEtcdBackup(store, cluster, before[0].name);
+  // Everything the state store holds for the cluster (the lock too: a refusal under the lock must leave none).
+  const storeNow = async () => {
+    const keys = (await store.list(`${cluster}/`)).sort();
+    return JSON.stringify(await Promise.all(keys.map(async (k) => `${k}=${(await store.get(k))?.data.toString('base64')}`)));
+  };
+  const refused = async (version: string, message: RegExp) => {
+    for (const yes of [[], ['--yes']]) {
+      const [objects, writes, apiWrites] = [await storeNow(), computeWrites(), fake.requests.filter((r) => r.method !== 'GET').length];
+      const r = await run('upgrade', 'cluster', cluster, '--kubernetes-version', version, ...yes);
+      assert.equal(r.code, 2, `${version} ${yes.join(' ')}: ${r.stdout}\n${r.stderr}`);
+      // One line of what is wrong, one of how to fix it.
+      assert.equal(r.stderr.split('\n').filter((l) => /^(error|hint): /.test(l)).length, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`^error: skew\\.k8s\\.local: ${message.source}`, 'm'));
+      assert.match(r.stderr, /^hint: \S/m);
+      assert.equal(await storeNow(), objects, `${version} ${yes.join(' ')}: the state store changed`);
+      assert.equal(computeWrites(), writes, `${version} ${yes.join(' ')}: Compute was written to`);
+      assert.equal(fake.requests.filter((r) => r.method !== 'GET').length, apiWrites, `${version} ${yes.join(' ')}: the API was written to`);
+    }
+  };
+  await refused('1.35.1', /cannot skip minor versions \(1\.33\.8 → 1\.35\.1\)/);
+  await refused('1.33.7', /cannot downgrade Kubernetes from 1\.33\.8 to 1\.33\.7/);
+
+  // A node whose kubelet would be four minors behind the API servers once the control plane runs 1.34 (the policy
+  // allows three), and one of a minor newer than the API servers': refused by --yes before anything is written.
+  const [node] = state.nodesInGroup('nodes');
+  const kubelet = (v: string) => state.modify('nodes', state.node(node), (n) => (n.status.nodeInfo.kubeletVersion = v));
+  const refusedSkew = async (message: RegExp) => {
+    const [objects, writes, apiWrites] = [await storeNow(), computeWrites(), fake.requests.filter((r) => r.method !== 'GET').length];
+    const r = await run('upgrade', 'cluster', cluster, '--kubernetes-version', '1.34.4', '--yes');
+    assert.equal(r.code, 2, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.stderr.split('\n').filter((l) => /^(error|hint): /.test(l)).length, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^error: skew\\.k8s\\.local: cannot upgrade from 1\\.33\\.8 to 1\\.34\\.4: node ${node} ${message.source}$`, 'm'));
+    assert.match(r.stderr, /^hint: .*one minor version at a time/m);
+    assert.equal(await storeNow(), objects, 'the state store changed');
+    assert.equal(computeWrites(), writes, 'Compute was written to');
+    assert.equal(fake.requests.filter((r) => r.method !== 'GET').length, apiWrites, 'the API was written to');
+  };
+  kubelet('v1.30.14');
+  await refusedSkew(/runs kubelet v1\.30\.14, 4 minor versions behind 1\.34\.4 once the control planes run it \(the version skew policy allows 3\)/);
+  kubelet('v1.34.1');
+  await refusedSkew(/runs kubelet v1\.34\.1, a minor newer than the API servers' 1\.33\.8 \(a kubelet must not be newer than kube-apiserver\)/);
+
+  // Three minors behind is within the policy: the upgrade runs, and the node is replaced onto 1.34.4.
+  kubelet('v1.31.14');
+  const upgraded = await run('upgrade', 'cluster', cluster, '--kubernetes-version', '1.34.4', '--yes');
+  assert.equal(upgraded.code, 0, `${upgraded.stdout}\n${upgraded.stderr}`);
+  assert.deepEqual([...new Set(state.nodes.map((n) => n.status.nodeInfo.kubeletVersion))], ['v1.34.4']);
+});
