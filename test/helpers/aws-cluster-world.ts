@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import type { BlobStore } from '../../src/state/blob.js';
 import { pointClusterApiAt } from './cluster-api.js';
+import type { BootedInstance } from './kubelet-player.js';
+import { pinnedSha256 } from './loader.js';
 
 export interface AwsInstance {
   id: string;
@@ -38,27 +40,33 @@ export function installedBootstrap(bundle: string, loadBalancer = 'k8sup-lb-0123
   return `${m[2].replace(/k8sup-var-[a-z-]+\.invalid/g, loadBalancer)}\n`;
 }
 
-/** K8S_VERSION of a bundle ('1.35.1'). */
-export const bundleVersion = (bundle: string) => /^K8S_VERSION='?([0-9.]+)'?$/m.exec(bundle)?.[1];
+
+const ec2Of = async (motoEndpoint: string) => {
+  const { EC2Client } = await import('@aws-sdk/client-ec2');
+  return new EC2Client({ endpoint: motoEndpoint, region: 'us-east-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+};
+
+/** Every running or pending instance of the cluster. */
+export async function awsInstances(motoEndpoint: string, cluster: string): Promise<AwsInstance[]> {
+  const { DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
+  const res = await (await ec2Of(motoEndpoint)).send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [cluster] }, { Name: 'instance-state-name', Values: ['running', 'pending'] }] }));
+  const tag = (i: any, k: string) => i.Tags?.find((t: any) => t.Key === k)?.Value ?? '';
+  return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({
+    id: i.InstanceId!,
+    group: tag(i, 'k8sup.io/node-group'),
+    dns: i.PrivateDnsName!,
+    zone: i.Placement?.AvailabilityZone ?? '',
+    ltId: tag(i, 'aws:ec2launchtemplate:id'),
+    ltVersion: tag(i, 'aws:ec2launchtemplate:version'),
+  }));
+}
+
+/** An instance as the kubelet player sees it: registered under its private DNS name (what kubeadm on AWS does). */
+export const awsBooted = <I extends AwsInstance>(i: I): I & BootedInstance => ({ ...i, key: i.id, node: i.dns });
 
 export function awsClusterWorld(motoEndpoint: string, store: BlobStore, cluster: string): AwsClusterWorld {
-  const ec2 = async () => {
-    const { EC2Client } = await import('@aws-sdk/client-ec2');
-    return new EC2Client({ endpoint: motoEndpoint, region: 'us-east-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  };
-  const instances = async (): Promise<AwsInstance[]> => {
-    const { DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
-    const res = await (await ec2()).send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [cluster] }, { Name: 'instance-state-name', Values: ['running', 'pending'] }] }));
-    const tag = (i: any, k: string) => i.Tags?.find((t: any) => t.Key === k)?.Value ?? '';
-    return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({
-      id: i.InstanceId!,
-      group: tag(i, 'k8sup.io/node-group'),
-      dns: i.PrivateDnsName!,
-      zone: i.Placement?.AvailabilityZone ?? '',
-      ltId: tag(i, 'aws:ec2launchtemplate:id'),
-      ltVersion: tag(i, 'aws:ec2launchtemplate:version'),
-    }));
-  };
+  const ec2 = () => ec2Of(motoEndpoint);
+  const instances = () => awsInstances(motoEndpoint, cluster);
   const bundles = new Map<string, string>();
   return {
     instances,
@@ -70,8 +78,7 @@ export function awsClusterWorld(motoEndpoint: string, store: BlobStore, cluster:
       const raw = Buffer.from(res.LaunchTemplateVersions![0].LaunchTemplateData!.UserData!, 'base64');
       // cloud-init takes gzip-compressed user data as it is; k8sup compresses the loader.
       const loader = (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw).toString('utf8');
-      const sha = /^BUNDLE_SHA256='?([0-9a-f]{64})'?$/m.exec(loader)?.[1];
-      assert.ok(sha, `a loader with its bundle's sha256:\n${loader.slice(0, 400)}`);
+      const sha = pinnedSha256(loader);
       const blob = await store.get(`${cluster}/bootstrap/bundles/${sha}.sh`);
       assert.ok(blob, `bundle ${sha} is in the state store`);
       bundles.set(key, blob.data.toString('utf8'));

@@ -15,3 +15,6 @@ export function bundleOf(loader: string, bundles: { key: string; content: string
   assert.ok(found, `no bundle with sha256 ${sha} among ${bundles.map((b) => b.key).join(', ')}`);
   return found.content;
 }
+
+/** The Kubernetes version a bundle installs (its K8S_VERSION, '1.35.1'). */
+export const bundleVersion = (bundle: string) => /^K8S_VERSION='?([0-9.]+)'?$/m.exec(bundle)?.[1];

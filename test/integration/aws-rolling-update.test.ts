@@ -6,7 +6,6 @@
 // would after booting.
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,8 @@ import { k8sup, tempHome } from '../helpers/cli.js';
 import { motoLaunchTemplateVersionFix, startMoto, type Moto } from '../helpers/moto.js';
 import { startSerialWritesProxy, type SerialWritesProxy } from '../helpers/serial-writes-proxy.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
+import { awsBooted, awsInstances, type AwsInstance } from '../helpers/aws-cluster-world.js';
+import { putEtcdBackup } from '../helpers/etcd-backup-fixture.js';
 import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
 
 const NAME = 'roll.k8s.local';
@@ -52,26 +53,9 @@ after(async () => {
 
 const run = (...args: string[]) => k8sup(args, { env, timeoutMs: 180_000 });
 
-interface Instance {
-  id: string;
-  group: string;
-  dns: string;
-  ltVersion: string;
-}
-
+type Instance = AwsInstance;
 /** Every running instance of the cluster, straight from EC2 (not through the provider under test). */
-async function instances(cluster = NAME): Promise<Instance[]> {
-  const { EC2Client, DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');
-  const ec2 = new EC2Client({ endpoint: moto.endpoint, region: 'us-east-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  const res = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [cluster] }, { Name: 'instance-state-name', Values: ['running', 'pending'] }] }));
-  const tag = (i: any, k: string) => i.Tags?.find((t: any) => t.Key === k)?.Value ?? '';
-  return (res.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({
-    id: i.InstanceId!,
-    group: tag(i, 'k8sup.io/node-group'),
-    dns: i.PrivateDnsName!,
-    ltVersion: tag(i, 'aws:ec2launchtemplate:version'),
-  }));
-}
+const instances = (cluster = NAME) => awsInstances(moto.endpoint, cluster);
 
 async function latestNodeTemplateVersion(): Promise<string> {
   const { EC2Client, DescribeLaunchTemplatesCommand } = await import('@aws-sdk/client-ec2');
@@ -82,13 +66,10 @@ async function latestNodeTemplateVersion(): Promise<string> {
   return String(nodes.LatestVersionNumber);
 }
 
-/** An instance as the kubelet player sees it: registered under its private DNS name (what kubeadm on AWS does). */
-const asBooted = (i: Instance) => ({ ...i, key: i.id, node: i.dns });
-
 /** The kubelets (test/helpers/kubelet-player.ts): the fake's nodes become the instances, a booted one registers a Ready node. */
 function kubeletsOf(state: FakeClusterState, live: Instance[], cluster = NAME): KubeletPlayer {
-  const templates = adoptInstances(state, [...live].sort((a, b) => a.id.localeCompare(b.id)).map(asBooted));
-  return playKubelets({ state, templates, booted: live.map((i) => i.id), instances: async () => (await instances(cluster)).map(asBooted) });
+  const templates = adoptInstances(state, [...live].sort((a, b) => a.id.localeCompare(b.id)).map(awsBooted));
+  return playKubelets({ state, templates, booted: live.map((i) => i.id), instances: async () => (await instances(cluster)).map(awsBooted) });
 }
 
 test('rolling-update lists out-of-date node instances, replaces them one by one with --yes, then has nothing to do', { timeout: 300_000 }, async () => {
@@ -226,11 +207,7 @@ test('HA (3 control planes over 3 zones): --instance-group control-plane replace
     assert.ok(!fakeHa.requests.some((r) => /^(PATCH|DELETE|POST)$/.test(r.method) && /\/nodes\/|\/eviction$/.test(r.url)), 'no node was cordoned, drained or deleted');
 
     // What the control planes' timer uploads (docs/backups.md): the snapshot, then its manifest.
-    const id = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-    const snapshot = Buffer.from('etcd snapshot bytes as uploaded by the leader');
-    const manifest = { id, cluster: HA, node: oldCps[0].dns, member: oldCps[0].dns, time: new Date().toISOString(), etcdVersion: '3.6.5', revision: 42, size: snapshot.length, sha256: createHash('sha256').update(snapshot).digest('hex'), trigger: 'schedule' };
-    await store.put(`${HA}/backups/etcd/${id}/snapshot.db`, snapshot);
-    await store.put(`${HA}/backups/etcd/${id}/manifest.json`, `${JSON.stringify(manifest)}\n`);
+    const id = await putEtcdBackup(store, HA, oldCps[0].dns);
 
     const rolled = await run('rolling-update', 'cluster', HA, '--instance-group', 'control-plane', '--yes', '--progress', 'ndjson');
     assert.equal(rolled.code, 0, `${rolled.stdout}\n${rolled.stderr}`);

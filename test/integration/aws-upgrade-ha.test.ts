@@ -14,8 +14,9 @@ import type { Cluster } from '../../src/api/types.js';
 import type { BlobStore } from '../../src/state/blob.js';
 import { openBlobStore } from '../../src/state/open.js';
 import { healthyClusterState, type FakeKubeApiserver } from '../fakes/kube-apiserver.js';
-import { awsClusterWorld, bundleVersion, installedBootstrap, type AwsClusterWorld, type AwsInstance } from '../helpers/aws-cluster-world.js';
+import { awsBooted, awsClusterWorld, installedBootstrap, type AwsClusterWorld, type AwsInstance } from '../helpers/aws-cluster-world.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
+import { bundleVersion } from '../helpers/loader.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
 import { etcdBackupIds, putEtcdBackup } from '../helpers/etcd-backup-fixture.js';
 import { runKilledOnCall } from '../helpers/kill-on-call.js';
@@ -107,12 +108,11 @@ test('HA over three zones: snapshot → each control plane one at a time → nod
 
   const state = healthyClusterState(cluster);
   fake = await startClusterApi(store, NAME, state);
-  const asBooted = (i: AwsInstance) => ({ ...i, key: i.id, node: i.dns });
   kubelets = playKubelets({
     state,
-    templates: adoptInstances(state, [...before].sort((a, b) => a.id.localeCompare(b.id)).map(asBooted)),
+    templates: adoptInstances(state, [...before].sort((a, b) => a.id.localeCompare(b.id)).map(awsBooted)),
     booted: before.map((i) => i.id),
-    instances: async () => (await world.instances()).map(asBooted),
+    instances: async () => (await world.instances()).map(awsBooted),
     version: async (i) => bundleVersion(await world.bundleOf(i)),
     boot: (i) => (i.group === 'control-plane' ? bootControlPlane(i) : undefined),
   });

@@ -12,8 +12,9 @@ import { openBlobStore } from '../../src/state/open.js';
 import type { BlobStore } from '../../src/state/blob.js';
 import { healthyClusterState, type FakeClusterState, type FakeKubeApiserver } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
+import { bundleVersion } from '../helpers/loader.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
-import { awsClusterWorld, bundleVersion, type AwsClusterWorld, type AwsInstance } from '../helpers/aws-cluster-world.js';
+import { awsBooted, awsClusterWorld, type AwsClusterWorld, type AwsInstance } from '../helpers/aws-cluster-world.js';
 import { putEtcdBackup } from '../helpers/etcd-backup-fixture.js';
 import { runKilledOnCall } from '../helpers/kill-on-call.js';
 import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
@@ -60,17 +61,14 @@ const instances = () => world.instances();
 const bundleOf = (i: AwsInstance) => world.bundleOf(i);
 const versionOf = bundleVersion;
 
-/** An instance as the kubelet player sees it: registered under its private DNS name (what kubeadm on AWS does). */
-const asBooted = (i: AwsInstance) => ({ ...i, key: i.id, node: i.dns });
-
 /** The kubelets: a booted instance registers a Ready node of its bundle's version (a control plane with its static pods). */
 function kubeletsOf(state: FakeClusterState, live: AwsInstance[]): void {
-  const templates = adoptInstances(state, [...live].sort((a, b) => a.id.localeCompare(b.id)).map(asBooted));
+  const templates = adoptInstances(state, [...live].sort((a, b) => a.id.localeCompare(b.id)).map(awsBooted));
   kubelets = playKubelets({
     state,
     templates,
     booted: live.map((i) => i.id),
-    instances: async () => (await instances()).map(asBooted),
+    instances: async () => (await instances()).map(awsBooted),
     version: async (i) => versionOf(await bundleOf(i)),
   });
 }

@@ -18,6 +18,7 @@ import { FakeGcs } from '../fakes/gcs.js';
 import { healthyClusterState, type FakeKubeApiserver } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
+import { gceBooted, gceInstances, type GceInstance } from '../helpers/gce-cluster-world.js';
 import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
 
 const NAME = 'roll.k8s.local';
@@ -48,31 +49,8 @@ after(async () => {
 
 const run = (...args: string[]) => k8sup(args, { env, timeoutMs: 90_000 });
 const lastSegment = (url: string) => url.slice(url.lastIndexOf('/') + 1);
-
-interface Instance {
-  id: string;
-  name: string;
-  group: string;
-  status: string;
-  machineType: string;
-  template: string;
-}
-
-/** The cluster's instances straight from the fake's store (not through the provider under test). */
-function instances(): Instance[] {
-  return compute
-    .list('instances')
-    .filter((i) => i.labels['k8sup-cluster'] === 'roll-k8s-local')
-    .map((i) => ({
-      id: i.id,
-      name: i.name,
-      group: i.labels['k8sup-node-group'],
-      status: i.status,
-      machineType: lastSegment(i.machineType),
-      template: lastSegment(i.metadata.items.find((m: { key: string }) => m.key === 'instance-template').value),
-    }))
-    .sort((a, b) => a.name.localeCompare(b.name));
-}
+type Instance = GceInstance;
+const instances = () => gceInstances(compute, NAME);
 
 test('rolling-update on GCE lists out-of-date node instances, recreates them one by one with --yes, then has nothing to do', { timeout: 120_000 }, async () => {
   const created = await run('create', 'cluster', NAME, '--zones', 'us-central1-b', '--project', PROJECT, '--node-count', '2', '--yes');
@@ -106,7 +84,7 @@ test('rolling-update on GCE lists out-of-date node instances, recreates them one
   const state = healthyClusterState(cluster);
   fake = await startClusterApi(store, NAME, state);
   // The fake's nodes take the instances' names (pods follow their node); each instance has booted once.
-  const asBooted = (i: Instance) => ({ ...i, key: i.id, node: i.name, running: i.status === 'RUNNING', labels: { 'node.kubernetes.io/instance-type': i.machineType } });
+  const asBooted = (i: Instance) => ({ ...gceBooted(i), labels: { 'node.kubernetes.io/instance-type': i.machineType } });
   const templates = adoptInstances(state, before.map(asBooted));
 
   // The kubelets. Each registration notes how far the API's request log had got and what template the other node

@@ -16,8 +16,10 @@ import { FakeGcs } from '../fakes/gcs.js';
 import { healthyClusterState, type FakeClusterState, type FakeKubeApiserver } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { pointClusterApiAt, startClusterApi } from '../helpers/cluster-api.js';
+import { bundleVersion } from '../helpers/loader.js';
 import { putEtcdBackup } from '../helpers/etcd-backup-fixture.js';
 import { runKilledOnCall } from '../helpers/kill-on-call.js';
+import { gceBooted, gceBundleOf, gceInstances, type GceInstance } from '../helpers/gce-cluster-world.js';
 import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
 
 const NAME = 'up.k8s.local';
@@ -51,40 +53,11 @@ after(async () => {
 
 const run = (...args: string[]) => k8sup(args, { env, timeoutMs: 180_000 });
 
-interface Instance {
-  id: string;
-  name: string;
-  group: string;
-  status: string;
-  loader: string;
-}
-
-/** The cluster's instances straight from the fake's store (not through the provider under test). */
-function instances(cluster = NAME): Instance[] {
-  return compute
-    .list('instances')
-    .filter((i) => i.labels['k8sup-cluster'] === cluster.replaceAll('.', '-'))
-    .map((i) => ({
-      id: i.id,
-      name: i.name,
-      group: i.labels['k8sup-node-group'],
-      status: i.status,
-      loader: i.metadata.items.find((m: { key: string }) => m.key === 'startup-script')?.value ?? '',
-    }))
-    .sort((a, b) => a.name.localeCompare(b.name));
-}
-
-/** An instance as the kubelet player sees it: registered under its name (what kubeadm on GCE does), once booted. */
-const asBooted = (i: Instance) => ({ ...i, key: i.id, node: i.name, running: i.status === 'RUNNING' });
-
-async function bundleOf(loader: string, cluster = NAME): Promise<string> {
-  const sha = /^BUNDLE_SHA256='?([0-9a-f]{64})'?$/m.exec(loader)?.[1];
-  assert.ok(sha, `a loader with its bundle's sha256:\n${loader.slice(0, 300)}`);
-  const blob = await store.get(`${cluster}/bootstrap/bundles/${sha}.sh`);
-  assert.ok(blob, `bundle ${sha} is in the state store`);
-  return blob.data.toString('utf8');
-}
-const versionOf = (bundle: string) => /^K8S_VERSION='?([0-9.]+)'?$/m.exec(bundle)?.[1];
+type Instance = GceInstance;
+const instances = (cluster = NAME) => gceInstances(compute, cluster);
+const asBooted = gceBooted;
+const bundleOf = (loader: string, cluster = NAME) => gceBundleOf(store, cluster, loader);
+const versionOf = bundleVersion;
 
 /**
  * The cluster's API on the fake kube-apiserver, its kubelets played: a booted instance registers a Ready node of its
