@@ -1,9 +1,11 @@
 // upgrade cluster on GCE through the real CLI: Compute over K8SUP_GCE_ENDPOINT (the shared fake: managed groups keep
 // their target size from their current template, resize and deleteInstances as GCE has them), the state in gs:// over
 // STORAGE_EMULATOR_HOST, the Kubernetes API played by the fake kube-apiserver trusted through the cluster's CA. The
-// kubelet player (test/helpers/kubelet-player.ts) plays the kubelets: an instance that boots registers a Ready node under its name whose kubelet version is the
-// one its bootstrap bundle installs — read as the instance reads it: its startup-script (the loader) → the bundle's
-// sha256 → the bundle in the state store → K8S_VERSION. A control plane also gets its static pods.
+// kubelet player (test/helpers/kubelet-player.ts) plays the kubelets: an instance that boots registers a Ready node
+// under its name whose kubelet version is the one its bootstrap bundle installs — read as the instance reads it: its
+// startup-script (the loader) → the bundle's sha256 → the bundle in the state store → K8S_VERSION. A control plane
+// also gets its static pods. Besides the whole upgrade: kill -9 at the surge and at the retire of the control plane
+// (the fake's onCall hook) then resume, and the refusals (skipped minor, downgrade, kubelet version skew).
 
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
