@@ -91,6 +91,22 @@ function kubeletsOf(state: FakeClusterState, live: AwsInstance[]): void {
   });
 }
 
+/** After the upgrade: update plans nothing, and the same upgrade again writes nothing (cloud, state store, API). */
+async function assertSettled(cluster: string, w: AwsClusterWorld, api: FakeKubeApiserver): Promise<void> {
+  const update = await run('update', 'cluster', cluster, '-o', 'json');
+  assert.equal(update.code, 0, update.stderr);
+  const { summary, steps } = JSON.parse(update.stdout);
+  assert.deepEqual({ ...summary, noop: 0 }, { create: 0, update: 0, replace: 0, delete: 0, noop: 0 }, `update plans changes after the upgrade: ${JSON.stringify(steps.filter((s: any) => s.action !== 'noop'))}`);
+  const settled = await w.fingerprint();
+  const apiWrites = () => api.requests.filter((r) => r.method !== 'GET').length;
+  const writes = apiWrites();
+  const again = await run('upgrade', 'cluster', cluster, '--kubernetes-version', TO, '--yes');
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /runs Kubernetes 1\.35\.1: nothing to upgrade/);
+  assert.equal(await w.fingerprint(), settled);
+  assert.equal(apiWrites(), writes);
+}
+
 const ndjson = (stdout: string) => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
 
 test('a single-control-plane AWS cluster: the plan is snapshot → control plane → nodes; --yes runs it, a kill resumes, a re-run does nothing', { timeout: 900_000 }, async () => {
@@ -195,20 +211,8 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.equal(await store.get(`${NAME}/upgrade/progress.json`), null);
   assert.equal(await store.get(`${NAME}/bootstrap/upgrade`), null);
   assert.ok(await store.get(`${NAME}/backups/etcd/${backup}/manifest.json`));
-  // The group's size limits are what the spec says again: update plans nothing.
-  const update = await run('update', 'cluster', NAME, '-o', 'json');
-  assert.equal(update.code, 0, update.stderr);
-  const { summary } = JSON.parse(update.stdout);
-  assert.deepEqual({ ...summary, noop: 0 }, { create: 0, update: 0, replace: 0, delete: 0, noop: 0 }, `update plans changes after the upgrade: ${update.stdout.slice(0, 3000)}`);
-
-  // A re-run does nothing: no cloud write, nothing in the store.
-  const settled = await world.fingerprint();
-  const writes = fake.requests.filter((r) => r.method !== 'GET').length;
-  const again = await run('upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes');
-  assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stdout, /runs Kubernetes 1\.35\.1: nothing to upgrade/);
-  assert.equal(await world.fingerprint(), settled);
-  assert.equal(fake.requests.filter((r) => r.method !== 'GET').length, writes);
+  // The group's size limits are what the spec says again.
+  await assertSettled(NAME, world, fake);
 });
 
 const HA = 'ha-up.k8s.local';
@@ -373,18 +377,6 @@ test('HA over three zones: snapshot → each control plane one at a time → nod
   assert.equal(await store.get(`${HA}/upgrade/progress.json`), null);
   assert.ok((await etcdBackupIds(store, HA)).includes(backup), 'the backup the upgrade started from is kept');
   assert.deepEqual(kubelets.errors, []);
-  // The group's limits are the spec's again (the interrupted retire's MaxSize too): update plans nothing.
-  const update = await run('update', 'cluster', HA, '-o', 'json');
-  assert.equal(update.code, 0, update.stderr);
-  const { summary, steps: planned } = JSON.parse(update.stdout);
-  assert.deepEqual({ ...summary, noop: 0 }, { create: 0, update: 0, replace: 0, delete: 0, noop: 0 }, `update plans changes after the upgrade: ${JSON.stringify(planned.filter((s: any) => s.action !== 'noop'))}`);
-
-  // A re-run does nothing: no cloud or store write, nothing in the API.
-  const settled = await ha.fingerprint();
-  const apiWrites = fake.requests.filter((r) => r.method !== 'GET').length;
-  const again = await run('upgrade', 'cluster', HA, '--kubernetes-version', TO, '--yes');
-  assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stdout, /runs Kubernetes 1\.35\.1: nothing to upgrade/);
-  assert.equal(await ha.fingerprint(), settled);
-  assert.equal(fake.requests.filter((r) => r.method !== 'GET').length, apiWrites);
+  // The group's limits are the spec's again (the interrupted retire's MaxSize too).
+  await assertSettled(HA, ha, fake);
 });
