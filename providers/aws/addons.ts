@@ -2,7 +2,7 @@
 // its default StorageClass. Versions and images are the upstream projects' published ones (docs/addons.md says where
 // each comes from); their IAM permissions are in model/iam.ts (docs/aws.md lists them).
 
-import type { AddonDefinition } from '../../src/addons/catalogue.js';
+import type { AddonDefinition, VolumeSnapshotFacts } from '../../src/addons/catalogue.js';
 
 /**
  * kubernetes/cloud-provider-aws v1.34.0: the appVersion of its Helm chart 0.0.10 (charts/aws-cloud-controller-manager,
@@ -23,6 +23,19 @@ export const CCM_ADDON = 'aws-cloud-controller-manager';
  */
 export const EBS_CSI_VERSION = 'v1.46.0';
 export const EBS_CSI_ADDON = 'aws-ebs-csi-driver';
+
+/**
+ * EBS snapshots: not with v1.46.0. Upstream pairs a csi-snapshotter with each driver release in that release's
+ * deploy/kubernetes/base/controller.yaml (and Helm chart values); k8sup found no stored copy of either for v1.46.0, and it
+ * never guesses a sidecar tag, so snapshot-controller is unavailable on AWS (and the roles get no EC2 snapshot rights)
+ * until the catalogue pins a driver release whose pairing it has (docs/addons.md).
+ */
+export const AWS_VOLUME_SNAPSHOTS: VolumeSnapshotFacts = {
+  csiAddon: EBS_CSI_ADDON,
+  driver: 'ebs.csi.aws.com',
+  className: 'csi-aws-vsc',
+  unavailable: `no csi-snapshotter tag that upstream pairs with ${EBS_CSI_ADDON} ${EBS_CSI_VERSION} was found (docs/addons.md)`,
+};
 
 export const AWS_ADDONS: readonly AddonDefinition[] = [
   {

@@ -2,7 +2,7 @@
 // the spec pipeline, the bootstrap renderer and the CLI. Registered in providers/index.ts.
 
 import type { CloudFacts } from '../../src/core/provider.js';
-import { AWS_ADDONS, CCM_ADDON } from './addons.js';
+import { AWS_ADDONS, AWS_VOLUME_SNAPSHOTS, CCM_ADDON } from './addons.js';
 import { awsClusterAutoscaler } from './autoscaler.js';
 
 /** Known regions → zone letters, so a typo in --zones is caught before anything is written. Keep current. */
@@ -34,6 +34,7 @@ export const awsCloud: CloudFacts = {
   addons: AWS_ADDONS,
   providerId: { addon: CCM_ADDON, shape: /^aws:\/\/\/[a-z]{2}(?:-[a-z]+)+-\d+[a-z]\/i-[0-9a-f]{8,17}$/, example: 'aws:///us-east-2a/i-0123456789abcdef0' },
   clusterAutoscaler: awsClusterAutoscaler,
+  volumeSnapshots: AWS_VOLUME_SNAPSHOTS,
   topology: {
     // A bastion only forwards SSH connections: the smallest general-purpose size does.
     bastionMachineType: 't3.micro',

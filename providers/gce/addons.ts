@@ -3,7 +3,7 @@
 // controllers run on the control planes, with the control planes' service account (docs/gce.md lists what it may do).
 // Light: imported by cloud.ts, so only pure name helpers here (no provider, no bootstrap).
 
-import type { AddonDefinition } from '../../src/addons/catalogue.js';
+import type { AddonDefinition, VolumeSnapshotFacts } from '../../src/addons/catalogue.js';
 import type { Cluster } from '../../src/api/types.js';
 import type { ClusterAutoscalerFacts } from '../../src/core/provider.js';
 import { networkTag, resourceName } from './model/names.js';
@@ -50,14 +50,15 @@ export const GCE_ADDONS: readonly AddonDefinition[] = [
     defaultEnabled: true,
     // deploy/kubernetes/images/stable-master/image.yaml at commit 3315127534391422d10f7d0fe08fb5e0244166f5: the newest
     // version of that file k8sup has (it names k8s.gcr.io, which now serves from registry.k8s.io). No digests:
-    // upstream publishes none there. The snapshotter is left out: it needs the VolumeSnapshot CRDs, which k8sup does
-    // not install.
+    // upstream publishes none there. The snapshotter (its csi-snapshotter v6.1.0) runs only while the
+    // snapshot-controller addon installs the VolumeSnapshot CRDs (GCE_VOLUME_SNAPSHOTS).
     images: {
       driver: { repository: 'registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver', tag: 'v1.9.0' },
       provisioner: { repository: 'registry.k8s.io/sig-storage/csi-provisioner', tag: 'v3.4.0' },
       attacher: { repository: 'registry.k8s.io/sig-storage/csi-attacher', tag: 'v4.2.0' },
       resizer: { repository: 'registry.k8s.io/sig-storage/csi-resizer', tag: 'v1.7.0' },
       registrar: { repository: 'registry.k8s.io/sig-storage/csi-node-driver-registrar', tag: 'v2.7.0' },
+      snapshotter: { repository: 'registry.k8s.io/sig-storage/csi-snapshotter', tag: 'v6.1.0' },
     },
     permissions: 'in the cluster: upstream\'s provisioner, attacher and resizer roles (PVs, PVCs, VolumeAttachments, StorageClasses, CSINodes, events, its leases); in GCE: the control planes\' service account creates, attaches, detaches, resizes and deletes disks (docs/gce.md)',
     workloads: [
@@ -67,6 +68,18 @@ export const GCE_ADDONS: readonly AddonDefinition[] = [
     source: 'kubernetes-sigs/gcp-compute-persistent-disk-csi-driver deploy/kubernetes/base (controller, node_linux, cluster_setup) and images/stable-master',
   },
 ];
+
+/**
+ * PD snapshots (the snapshot-controller addon): the driver's csi-snapshotter sidecar with upstream's snapshotter role
+ * (deploy/kubernetes/base/controller/cluster_setup.yaml, commit 0681d2fa9f37c7dca27e1a95ebfcd58f44cceaa5), and a default
+ * VolumeSnapshotClass. The control planes' service account already holds roles/compute.storageAdmin, which includes
+ * the compute.snapshots.* and compute.disks.createSnapshot permissions (docs/gce.md).
+ */
+export const GCE_VOLUME_SNAPSHOTS: VolumeSnapshotFacts = {
+  csiAddon: 'gcp-pd-csi-driver',
+  driver: 'pd.csi.storage.gke.io',
+  className: 'csi-gce-pd-snapshot-class',
+};
 
 /**
  * cluster-autoscaler on GCE: each node group is one managed instance group per zone, and each gets its share of

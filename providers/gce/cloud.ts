@@ -2,7 +2,7 @@
 // the spec pipeline, the bootstrap renderer and the CLI. Registered in providers/index.ts.
 
 import type { CloudFacts } from '../../src/core/provider.js';
-import { GCE_ADDONS, gceClusterAutoscaler } from './addons.js';
+import { GCE_ADDONS, GCE_VOLUME_SNAPSHOTS, gceClusterAutoscaler } from './addons.js';
 
 /** Known regions → zone letters, so a typo in --zones is caught before anything is written. Keep current. */
 const REGIONS: Record<string, string> = {
@@ -35,6 +35,7 @@ export const gceCloud: CloudFacts = {
   addons: GCE_ADDONS,
   providerId: { addon: 'gcp-cloud-controller-manager', shape: /^gce:\/\/[a-z][-a-z0-9]*\/[a-z]+-[a-z]+\d+-[a-z]\/[a-z]([-a-z0-9]*[a-z0-9])?$/, example: 'gce://my-project/us-central1-b/demo-nodes-abcd' },
   clusterAutoscaler: gceClusterAutoscaler,
+  volumeSnapshots: GCE_VOLUME_SNAPSHOTS,
   topology: {
     noBastion: 'is not supported on GCE: reach private GCE nodes through IAP TCP forwarding (gcloud compute ssh --tunnel-through-iap); drop --bastion',
     noNatModes: 'is an AWS setting: GCE Cloud NAT is one regional gateway that spans every zone; drop --nat',
