@@ -62,6 +62,20 @@ describe('GCE: snapshots with the PD CSI driver', () => {
     assert.equal(find(docs, 'ClusterRoleBinding', 'snapshot-controller-role')!.subjects[0].namespace, 'kube-system');
     const vsc = find(docs, 'VolumeSnapshotClass', 'csi-gce-pd-snapshot-class')!;
     assert.deepEqual([vsc.apiVersion, vsc.driver, vsc.deletionPolicy, vsc.metadata.annotations!['snapshot.storage.kubernetes.io/is-default-class']], ['snapshot.storage.k8s.io/v1', 'pd.csi.storage.gke.io', 'Delete', 'true']);
+    // Structural schemas, as the API server requires of apiextensions.k8s.io/v1: an object at the root, a type on
+    // every field (or int-or-string), array items given, no additionalProperties at the root.
+    const structural = (schema: any, path: string, root = false): string[] => {
+      const problems: string[] = [];
+      if (root && schema.type !== 'object') problems.push(`${path}: the root must be an object`);
+      if (root && schema.additionalProperties !== undefined) problems.push(`${path}: additionalProperties at the root`);
+      if (!schema.type && !schema['x-kubernetes-int-or-string']) problems.push(`${path}: no type`);
+      if (schema.type === 'array' && !schema.items) problems.push(`${path}: an array without items`);
+      for (const [name, child] of Object.entries(schema.properties ?? {})) problems.push(...structural(child, `${path}.${name}`));
+      if (schema.items) problems.push(...structural(schema.items, `${path}[]`));
+      if (typeof schema.additionalProperties === 'object') problems.push(...structural(schema.additionalProperties, `${path}.*`));
+      return problems;
+    };
+    assert.deepEqual(crds.flatMap((crd) => structural(crd.spec.versions[0].schema.openAPIV3Schema, crd.metadata.name, true)), []);
     // The CRDs come first in the file, the custom resource last (one server-side apply; its retry covers the gap).
     assert.equal(docs[docs.length - 1].kind, 'VolumeSnapshotClass');
   });
