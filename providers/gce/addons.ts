@@ -72,8 +72,9 @@ export const GCE_ADDONS: readonly AddonDefinition[] = [
 /**
  * PD snapshots (the snapshot-controller addon): the driver's csi-snapshotter sidecar with upstream's snapshotter role
  * (deploy/kubernetes/base/controller/cluster_setup.yaml, commit 0681d2fa9f37c7dca27e1a95ebfcd58f44cceaa5), and a default
- * VolumeSnapshotClass. The control planes' service account already holds roles/compute.storageAdmin, which includes
- * the compute.snapshots.* and compute.disks.createSnapshot permissions (docs/gce.md).
+ * VolumeSnapshotClass. No further GCE role: the control planes' service account already holds
+ * roles/compute.storageAdmin (CONTROLLER_ROLES), the role upstream's deploy/setup-project.sh gives the driver's account
+ * for disks and snapshots alike (docs/gce.md).
  */
 export const GCE_VOLUME_SNAPSHOTS: VolumeSnapshotFacts = {
   csiAddon: 'gcp-pd-csi-driver',
