@@ -225,7 +225,7 @@ async function awaitAnswer(deps: ControlDeps, command: ControlCommand): Promise<
   if (!claim) {
     const taken = await cancel(deps, command);
     if (!taken) {
-      throw new OperationError(`no control plane of ${name} answered etcd ${command.action} command ${command.id} within ${Math.round((deadline - Date.parse(command.requested)) / 1000)}s; it is cancelled`, {
+      throw new OperationError(`no control plane of ${name} answered etcd ${command.action} command ${command.id} within ${Math.round(deps.waitMs / 1000)}s; it is cancelled`, {
         code: 'EtcdCommandUnanswered',
         hint: `control planes poll the state store every minute (k8sup-etcd-control.timer; control planes launched before it existed have none): check \`systemctl status k8sup-etcd-control.timer\` and its journal on a control plane, then retry (docs/backups.md)`,
       });
