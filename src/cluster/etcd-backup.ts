@@ -163,6 +163,13 @@ export async function snapshotBeforeChange(deps: SnapshotStepDeps): Promise<Back
     const taken = await deps.provider.etcdBackup.take(deps.cluster, deps.clients);
     return storeSnapshot(deps.store, deps.cluster, taken, deps.io);
   }
+  if (!deps.cluster.spec.etcd?.backups) {
+    // No backup scripts (and no control poller) on its control planes: nobody would answer.
+    throw new OperationError(`${deps.cluster.metadata.name} has no spec.etcd.backups, so its control planes cannot take an etcd snapshot`, {
+      code: 'NoBackupScripts',
+      hint: 'take a snapshot by hand (etcdctl snapshot save in the etcd pod) and keep it; docs/backups.md, "The schedule", says how to add spec.etcd.backups',
+    });
+  }
   const { backupThroughControlPlanes, DEFAULT_BACKUP_WAIT_MS } = await import('./etcd-control.js');
   return backupThroughControlPlanes({ store: deps.store, cluster: deps.cluster, io: deps.io, by: deps.by ?? 'k8sup', waitMs: deps.waitMs ?? DEFAULT_BACKUP_WAIT_MS, signal: deps.signal });
 }
