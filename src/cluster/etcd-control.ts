@@ -29,6 +29,9 @@ export const commandKey = (cluster: string) => `${controlPrefix(cluster)}command
 export const claimKey = (cluster: string, id: string) => `${controlPrefix(cluster)}${id}/claim.json`;
 export const resultKey = (cluster: string, id: string) => `${controlPrefix(cluster)}${id}/result.json`;
 
+/** How long a command a control plane took but has not answered counts as in progress (then it is abandoned). */
+const CLAIMED_OPEN_MS = 60 * 60_000;
+
 /** A command id: the UTC second it was asked for and 8 random hex digits (what the node script accepts). */
 export const COMMAND_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
 
@@ -144,10 +147,14 @@ async function readSlot(store: BlobStore, cluster: string, now: Date): Promise<S
   if (!blob) return { command: undefined, open: false };
   const command = parseCommand(blob.data.toString('utf8'));
   if (!command) return { command: undefined, version: blob.version, open: false };
-  if (now.getTime() / 1000 > command.notAfter) return { command, version: blob.version, open: false };
   if (await readResult(store, cluster, command.id)) return { command, version: blob.version, open: false };
   const claim = await readClaim(store, cluster, command.id);
-  return { command, version: blob.version, open: !claim?.cancelled };
+  if (claim?.cancelled) return { command, version: blob.version, open: false };
+  // Taken and not answered: in progress for up to CLAIMED_OPEN_MS after its claim (a large snapshot, a restore);
+  // not taken: open until notAfter, when no control plane takes it any more.
+  const claimedAt = claim ? Date.parse(claim.time ?? '') : NaN;
+  const openUntil = claim ? (Number.isFinite(claimedAt) ? claimedAt : command.notAfter * 1000) + CLAIMED_OPEN_MS : command.notAfter * 1000;
+  return { command, version: blob.version, open: now.getTime() <= openUntil };
 }
 
 /**
@@ -161,13 +168,16 @@ export async function runControlCommand(deps: ControlDeps, request: { action: Co
   const now = deps.now ?? (() => new Date());
   const slot = await readSlot(store, name, now());
   let command: ControlCommand;
+  // A new command is waited for until its notAfter; an adopted one for this run's own wait.
+  let deadline: number;
   if (slot.open && slot.command.action === 'backup' && request.action === 'backup') {
     // A run interrupted after a control plane took its command (or a lost reply): wait for that backup, not a second.
     command = slot.command;
+    deadline = now().getTime() + deps.waitMs;
     io.emit({ code: 'etcd.control.adopted', level: 'info', message: `Waiting for etcd backup command ${command.id} (asked ${command.requested} by ${command.by}) instead of asking for another backup.`, data: { cluster: name, command: command.id } });
   } else if (slot.open) {
     throw new ConflictError(`etcd ${slot.command.action} command ${slot.command.id} of ${name} (asked ${slot.command.requested} by ${slot.command.by}) is still open`, {
-      hint: `wait until it is answered or expires (${new Date(slot.command.notAfter * 1000).toISOString()}), then retry (docs/backups.md, "The control folder")`,
+      hint: 'wait until it is answered (a command nobody took expires at its notAfter, one a control plane took an hour after its claim), then retry (docs/backups.md, "The control folder")',
     });
   } else {
     const at = now();
@@ -180,6 +190,7 @@ export async function runControlCommand(deps: ControlDeps, request: { action: Co
       notAfter: Math.ceil((at.getTime() + deps.waitMs) / 1000),
       by: deps.by,
     };
+    deadline = command.notAfter * 1000;
     try {
       await store.put(commandKey(name), `${JSON.stringify(command)}\n`, slot.version === undefined ? { ifNoneMatch: true } : { ifMatch: slot.version });
     } catch (e) {
@@ -190,15 +201,14 @@ export async function runControlCommand(deps: ControlDeps, request: { action: Co
     }
     io.emit({ code: 'etcd.control.requested', level: 'info', message: `Asked the control planes of ${name} for an etcd ${request.action} (command ${command.id}); they look every minute.`, data: { cluster: name, command: command.id, action: request.action } });
   }
-  return awaitAnswer(deps, command);
+  return awaitAnswer(deps, command, deadline);
 }
 
-async function awaitAnswer(deps: ControlDeps, command: ControlCommand): Promise<ControlResult> {
+async function awaitAnswer(deps: ControlDeps, command: ControlCommand, deadline: number): Promise<ControlResult> {
   const { store, io } = deps;
   const name = deps.cluster.metadata.name;
   const now = deps.now ?? (() => new Date());
   const pollMs = deps.pollMs ?? 2000;
-  const deadline = command.notAfter * 1000;
   let claim: ControlClaim | undefined;
   try {
     for (;;) {
@@ -234,7 +244,7 @@ async function awaitAnswer(deps: ControlDeps, command: ControlCommand): Promise<
   }
   throw new OperationError(`control plane ${claim.node} took etcd ${command.action} command ${command.id} of ${name} at ${claim.time} but has not answered yet`, {
     code: 'EtcdCommandUnfinished',
-    hint: `see \`journalctl -u k8sup-etcd-control\` on ${claim.node}; ${command.action === 'backup' ? `running \`k8sup backup cluster ${name}\` again waits for this command's answer until ${new Date(command.notAfter * 1000).toISOString()}` : 'a restore is never carried out twice: finish it by hand (docs/backups.md)'}`,
+    hint: `see \`journalctl -u k8sup-etcd-control\` on ${claim.node}; ${command.action === 'backup' ? `running \`k8sup backup cluster ${name}\` again within the hour waits for this command's answer` : 'a restore is never carried out twice: finish it by hand (docs/backups.md)'}`,
   });
 }
 

@@ -31,6 +31,13 @@ export async function pollControlOnce(store: BlobStore, cluster: string, node = 
     if (e instanceof PreconditionFailedError) return undefined;
     throw e;
   }
+  await carryOut(store, cluster, command, node);
+  return command.id;
+}
+
+/** What the control plane that claimed `command` does: a backup (snapshot, manifest naming the command), then result.json. */
+export async function carryOut(store: BlobStore, cluster: string, command: { id: string; action: string }, node = 'ip-10-0-0-5'): Promise<void> {
+  const control = `${prefix(cluster)}control/`;
   let backup = '';
   let status = 'done';
   if (command.action === 'backup') {
@@ -45,7 +52,6 @@ export async function pollControlOnce(store: BlobStore, cluster: string, node = 
   }
   const result = { v: 1, command: command.id, action: command.action, status, backup, node, time: new Date().toISOString(), message: status === 'done' ? '' : `the test's control plane carries out backups only` };
   await store.put(`${control}${command.id}/result.json`, `${JSON.stringify(result)}\n`);
-  return command.id;
 }
 
 /** Polls every intervalMs (a real control plane: every minute) until stop(). */
