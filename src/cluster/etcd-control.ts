@@ -22,7 +22,7 @@ import type { IoHost } from '../core/io.js';
 import { sleep } from '../core/sleep.js';
 import { parseDuration } from '../pki/duration.js';
 import { PreconditionFailedError, type BlobStore } from '../state/blob.js';
-import { applyManualRetention, backupsPrefix, listBackups, loadBackup, type BackupManifest } from './etcd-backup.js';
+import { applyManualRetention, BACKUP_ID, backupsPrefix, listBackups, loadBackup, parseManifest, type BackupManifest } from './etcd-backup.js';
 
 export const controlPrefix = (cluster: string) => `${backupsPrefix(cluster)}control/`;
 export const commandKey = (cluster: string) => `${controlPrefix(cluster)}command.json`;
@@ -219,6 +219,19 @@ async function awaitAnswer(deps: ControlDeps, command: ControlCommand, deadline:
         if (claim?.cancelled) throw new OperationError(`etcd command ${command.id} of ${name} was cancelled by ${claim.by ?? 'another run'}`, { code: 'EtcdCommandCancelled', hint: 'run the command again' });
         if (claim) io.emit({ code: 'etcd.control.claimed', level: 'info', message: `Control plane ${claim.node} took etcd command ${command.id}.`, data: { cluster: name, command: command.id, node: claim.node } });
       }
+      if (!claim && command.action === 'backup') {
+        const byHand = await backupSince(store, name, command);
+        // Control planes without the poller (launched by an older k8sup): the operator ran the backup script there
+        // while k8sup waited. A snapshot taken after the command was asked is as fresh as one taken for it; the
+        // command is cancelled so no poller takes a second one (if one was first, its answer is waited for).
+        if (byHand) {
+          claim = await cancel(deps, command);
+          if (!claim) {
+            io.emit({ code: 'note', level: 'info', message: `Using etcd backup ${byHand.id}, taken on ${byHand.node} at ${byHand.time} after command ${command.id} was asked, as its answer.` });
+            return { command: command.id, action: 'backup', status: 'done', backup: byHand.id, node: byHand.node, time: byHand.time, message: '' };
+          }
+        }
+      }
       if (now().getTime() >= deadline) break;
       await sleep(Math.min(pollMs, Math.max(0, deadline - now().getTime())), deps.signal);
     }
@@ -237,7 +250,7 @@ async function awaitAnswer(deps: ControlDeps, command: ControlCommand, deadline:
     if (!taken) {
       throw new OperationError(`no control plane of ${name} answered etcd ${command.action} command ${command.id} within ${Math.round(deps.waitMs / 1000)}s; it is cancelled`, {
         code: 'EtcdCommandUnanswered',
-        hint: `control planes poll the state store every minute (k8sup-etcd-control.timer; control planes launched before it existed have none): check \`systemctl status k8sup-etcd-control.timer\` and its journal on a control plane, then retry (docs/backups.md)`,
+        hint: `control planes poll the state store every minute (k8sup-etcd-control.timer): check \`systemctl status k8sup-etcd-control.timer\` and its journal on a control plane, then retry; control planes launched by an older k8sup have no poller: run \`sudo k8sup-etcd-backup --force\` on one while k8sup waits (docs/backups.md)`,
       });
     }
     claim = taken;
@@ -246,6 +259,22 @@ async function awaitAnswer(deps: ControlDeps, command: ControlCommand, deadline:
     code: 'EtcdCommandUnfinished',
     hint: `see \`journalctl -u k8sup-etcd-control\` on ${claim.node}; ${command.action === 'backup' ? `running \`k8sup backup cluster ${name}\` again within the hour waits for this command's answer` : 'a restore is never carried out twice: finish it by hand (docs/backups.md)'}`,
   });
+}
+
+/**
+ * A complete backup not taken for any command, whose id (the node's UTC second) is not older than the command:
+ * what `sudo k8sup-etcd-backup --force` on a control plane leaves while k8sup waits.
+ */
+async function backupSince(store: BlobStore, cluster: string, command: ControlCommand): Promise<BackupManifest | undefined> {
+  const asked = command.id.slice(0, 16);
+  const prefix = backupsPrefix(cluster);
+  const ids = [...new Set((await store.list(prefix)).map((k) => k.slice(prefix.length).split('/')[0]))].filter((id) => BACKUP_ID.test(id) && id >= asked).sort();
+  for (const id of ids.reverse()) {
+    const blob = await store.get(`${prefix}${id}/manifest.json`);
+    const manifest = blob ? parseManifest(blob.data.toString('utf8'), id) : undefined;
+    if (manifest && manifest.command === undefined) return manifest;
+  }
+  return undefined;
 }
 
 /**
@@ -289,7 +318,7 @@ export async function backupThroughControlPlanes(deps: ControlDeps): Promise<Bac
     if (e instanceof InvalidInputError) throw new OperationError(`control plane ${result.node} answered command ${result.command} with backup ${result.backup}, but: ${e.message}`, { code: 'EtcdBackupFailed', hint: 'retry' });
     throw e;
   }
-  if (manifest.command !== result.command) {
+  if (manifest.command !== undefined && manifest.command !== result.command) {
     throw new OperationError(`backup ${manifest.id} does not answer command ${result.command} (its manifest names ${manifest.command ?? 'none'})`, { code: 'EtcdBackupFailed', hint: 'retry' });
   }
   io.emit({ code: 'etcd.backup.stored', level: 'info', message: `Control plane ${manifest.node} stored etcd backup ${manifest.id} of ${name} (${manifest.size} bytes, sha256 ${manifest.sha256}).`, data: { cluster: name, backup: manifest.id, size: manifest.size, sha256: manifest.sha256 } });

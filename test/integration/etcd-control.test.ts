@@ -272,6 +272,27 @@ test('no control plane answers within --wait: exit 1, and the command is cancell
   assert.match(bad.stderr, /--wait/);
 });
 
+test('a control plane without the poller (an older k8sup launched it): `k8sup-etcd-backup --force` run there while the CLI waits answers it', { timeout: 240_000 }, async () => {
+  const before = await backupIds();
+  const cli = startK8sup(['backup', 'cluster', NAME, '-o', 'json', '--wait', '3m'], { env, timeoutMs: 200_000 });
+  const command = await nextCommand();
+  // What the hint says to do on such a control plane: the backup script itself, no poller involved.
+  const child = spawn('bash', [join(root, 'usr/local/sbin/k8sup-etcd-backup'), '--force'], { env: { PATH: '/usr/bin:/bin', K8SUP_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  assert.equal(await new Promise((resolve) => child.on('close', resolve)), 0);
+  const byHand = /^backup=(\S+)$/m.exec(stdout)![1];
+  const r = await cli.done;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).backup.id, byHand);
+  assert.match(r.stderr, new RegExp(`Using etcd backup ${byHand}, taken on .* after command ${command.id} was asked`));
+  // The command is cancelled: a poller that appears later does not take a second snapshot for it.
+  const late = await poll();
+  assert.equal(late.status, 0, late.stderr);
+  assert.match(late.stderr, /was cancelled/);
+  assert.deepEqual((await backupIds()).filter((id) => !before.includes(id)), [byHand]);
+});
+
 test('restore cluster --yes on a single AWS control plane: a fresh, empty etcd comes back with the backup\'s keys; the command runs once', { timeout: 420_000 }, async () => {
   assert.ok(firstBackup, 'the backup test ran first');
   // Everything since the backup is lost: the member's data dir is gone and etcd starts empty.

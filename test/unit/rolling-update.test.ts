@@ -354,9 +354,10 @@ test('the etcd snapshot step: taken where the provider can, else asked of a cont
   // control plane answers within the bound: the run stops (exit 1) before any control plane is touched, and the
   // command is cancelled so that no control plane carries it out later.
   const store = new MemoryBlobStore();
-  const id = '20261201T120000Z';
+  const aMinuteAgo = new Date(Date.now() - 60_000);
+  const id = aMinuteAgo.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const bytes = Buffer.from('snapshot');
-  const manifest = { id, cluster: 'demo.k8s.local', node: 'cp-1', member: 'cp-1', time: new Date(Date.now() - 60_000).toISOString(), etcdVersion: '3.6.5', revision: 7, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), trigger: 'schedule' };
+  const manifest = { id, cluster: 'demo.k8s.local', node: 'cp-1', member: 'cp-1', time: aMinuteAgo.toISOString(), etcdVersion: '3.6.5', revision: 7, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), trigger: 'schedule' };
   await store.put(`demo.k8s.local/backups/etcd/${id}/snapshot.db`, bytes);
   await store.put(`demo.k8s.local/backups/etcd/${id}/manifest.json`, JSON.stringify(manifest));
   io.events.length = 0;
