@@ -1,7 +1,8 @@
 // etcd backups in the state store (docs/backups.md): `<cluster>/backups/etcd/<id>/snapshot.db` and its
 // `manifest.json` (sha256, size, etcd version, revision, node), written last, so a backup without a manifest is
 // incomplete and never restored. Control planes upload on their timer (src/bootstrap/etcd-backup.ts); the CLI
-// stores what a provider's etcdBackup capability brings back (bare metal, over SSH) and restores through it.
+// stores what a provider's etcdBackup capability brings back (bare metal, over SSH) and restores through it; on the
+// clouds it asks a control plane through the control folder (src/cluster/etcd-control.ts).
 // snapshotBeforeChange is the step upgrade and rolling-update run before they touch a control plane.
 
 import { createHash } from 'node:crypto';
