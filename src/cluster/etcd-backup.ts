@@ -1,7 +1,8 @@
 // etcd backups in the state store (docs/backups.md): `<cluster>/backups/etcd/<id>/snapshot.db` and its
 // `manifest.json` (sha256, size, etcd version, revision, node), written last, so a backup without a manifest is
 // incomplete and never restored. Control planes upload on their timer (src/bootstrap/etcd-backup.ts); the CLI
-// stores what a provider's etcdBackup capability brings back (bare metal, over SSH) and restores through it.
+// stores what a provider's etcdBackup capability brings back (bare metal, over SSH) and restores through it; on the
+// clouds it asks a control plane through the control folder (src/cluster/etcd-control.ts).
 // snapshotBeforeChange is the step upgrade and rolling-update run before they touch a control plane.
 
 import { createHash } from 'node:crypto';
@@ -29,6 +30,8 @@ export interface BackupManifest {
   sha256: string;
   /** schedule: the control planes' timer; manual: `backup cluster` or a snapshot before a change. */
   trigger: string;
+  /** Clouds: the control command (src/cluster/etcd-control.ts) this backup answers. */
+  command?: string;
 }
 
 export interface BackupEntry extends Partial<BackupManifest> {
@@ -60,6 +63,7 @@ export function parseManifest(text: string, id: string): BackupManifest | undefi
     size: doc.size,
     sha256: doc.sha256,
     trigger: str(doc.trigger),
+    ...(typeof doc.command === 'string' ? { command: doc.command } : {}),
   };
 }
 
@@ -106,7 +110,7 @@ export async function storeSnapshot(store: BlobStore, cluster: Cluster, taken: E
  * The CLI keeps the newest `retain` backups it took (trigger manual); the control planes' timer keeps its own
  * `retain` through its index. Clusters without spec.etcd.backups keep every backup.
  */
-async function applyManualRetention(store: BlobStore, cluster: Cluster, io: IoHost): Promise<void> {
+export async function applyManualRetention(store: BlobStore, cluster: Cluster, io: IoHost): Promise<void> {
   const retain = cluster.spec.etcd?.backups?.retain;
   if (retain === undefined) return;
   const manual = (await listBackups(store, cluster.metadata.name)).filter((b) => b.complete && b.trigger === 'manual');
@@ -142,31 +146,31 @@ export interface SnapshotStepDeps {
   /** The provider's connected clients (for providers that take snapshots from the CLI). */
   clients: unknown;
   io: IoHost;
-  /** Clouds: the newest scheduled backup may be at most this old (default 2 hours). */
-  maxAgeMs?: number;
-  now?: () => Date;
+  /** Clouds: how long to wait for a control plane to answer the backup command (default 10 minutes). */
+  waitMs?: number;
+  signal?: AbortSignal;
+  /** Who asks (recorded in the control command). */
+  by?: string;
 }
 
 /**
- * The step before a change to a control plane (upgrade, rolling-update): takes a snapshot now where the provider
- * can (bare metal, over SSH) and stores it; where it cannot (clouds: no remote execution), requires a complete
- * backup from the control planes' timer no older than maxAgeMs, and fails (exit 1, with what to do) otherwise.
+ * The step before a change to a control plane (upgrade, rolling-update): a snapshot taken now and stored — by the
+ * provider where it runs commands on its control planes (bare metal, over SSH), else through the state store's
+ * control folder (clouds: a control plane's k8sup-etcd-control takes it, src/cluster/etcd-control.ts). Fails (exit 1,
+ * with what to do) when no control plane answers within waitMs, before anything changed.
  */
 export async function snapshotBeforeChange(deps: SnapshotStepDeps): Promise<BackupManifest> {
-  const name = deps.cluster.metadata.name;
   if (deps.provider.etcdBackup) {
     const taken = await deps.provider.etcdBackup.take(deps.cluster, deps.clients);
     return storeSnapshot(deps.store, deps.cluster, taken, deps.io);
   }
-  const maxAgeMs = deps.maxAgeMs ?? 2 * 3600_000;
-  const newest = (await listBackups(deps.store, name)).filter((b) => b.complete).pop() as BackupManifest | undefined;
-  const age = newest ? (deps.now ?? (() => new Date()))().getTime() - Date.parse(newest.time) : Infinity;
-  if (!newest || !(age <= maxAgeMs)) {
-    throw new OperationError(
-      newest ? `the newest etcd backup of ${name} (${newest.id}) is older than ${Math.round(maxAgeMs / 60_000)} minutes` : `${name} has no etcd backup in the state store`,
-      { code: 'NoRecentBackup', hint: `run \`systemctl start k8sup-etcd-backup.service\` on a control plane (or wait for the timer), check \`k8sup get backups ${name}\`, then retry (docs/backups.md)` },
-    );
+  if (!deps.cluster.spec.etcd?.backups) {
+    // No backup scripts (and no control poller) on its control planes: nobody would answer.
+    throw new OperationError(`${deps.cluster.metadata.name} has no spec.etcd.backups, so its control planes cannot take an etcd snapshot`, {
+      code: 'NoBackupScripts',
+      hint: 'take a snapshot by hand (etcdctl snapshot save in the etcd pod) and keep it; docs/backups.md, "The schedule", says how to add spec.etcd.backups',
+    });
   }
-  deps.io.emit({ code: 'note', level: 'info', message: `Using etcd backup ${newest.id} of ${name} (taken ${newest.time} on ${newest.node}) as the snapshot before the change.` });
-  return newest;
+  const { backupThroughControlPlanes, DEFAULT_BACKUP_WAIT_MS } = await import('./etcd-control.js');
+  return backupThroughControlPlanes({ store: deps.store, cluster: deps.cluster, io: deps.io, by: deps.by ?? 'k8sup', waitMs: deps.waitMs ?? DEFAULT_BACKUP_WAIT_MS, signal: deps.signal });
 }

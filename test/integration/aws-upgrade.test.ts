@@ -15,6 +15,8 @@ import { healthyClusterState, type FakeClusterState, type FakeKubeApiserver, typ
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
 import { runKilledOnCall } from '../helpers/kill-on-call.js';
+import { startControlResponder, type ControlResponder } from '../helpers/etcd-control-responder.js';
+import { listBackups } from '../../src/cluster/etcd-backup.js';
 import { motoLaunchTemplateVersionFix, startMoto, type Moto } from '../helpers/moto.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 
@@ -44,7 +46,9 @@ before(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: 'k8sup-state', CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
   store = await openBlobStore(STATE, env, home);
 });
+let responder: ControlResponder | undefined;
 after(async () => {
+  await responder?.stop();
   clearInterval(poller);
   await fake?.stop();
   await proxy?.stop();
@@ -159,18 +163,6 @@ function playKubelets(state: FakeClusterState, templates: Map<string, KubeObject
   }, 250);
 }
 
-/** An etcd backup as the control plane's timer writes it (docs/backups.md): the snapshot, then its manifest. */
-async function timerBackup(): Promise<string> {
-  const { createHash } = await import('node:crypto');
-  const now = new Date();
-  const id = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const snapshot = Buffer.from(`etcd snapshot of ${NAME} at ${id}\n`);
-  const manifest = { v: 1, id, cluster: NAME, node: 'ip-10-0-0-5', member: 'ip-10-0-0-5', time: now.toISOString().replace(/\.\d+Z$/, 'Z'), etcdVersion: '3.6.5', revision: 1234, size: snapshot.length, sha256: createHash('sha256').update(snapshot).digest('hex'), trigger: 'schedule' };
-  await store.put(`${NAME}/backups/etcd/${id}/snapshot.db`, snapshot);
-  await store.put(`${NAME}/backups/etcd/${id}/manifest.json`, `${JSON.stringify(manifest)}\n`);
-  return id;
-}
-
 /** What a preview must leave alone: every state-store object (with its content) and every instance. */
 async function snapshotWorld(): Promise<string> {
   // The cluster's lock object records who held it last: taking and releasing it is not a change.
@@ -219,14 +211,16 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.equal(await snapshotWorld(), world, 'the preview wrote something');
   assert.ok(!fake.requests.some((r) => r.method !== 'GET'), 'the preview wrote to the API');
 
-  // No recent etcd backup: refused at the first step, the spec still says the old version.
-  const noBackup = await run('upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes');
+  // No control plane answers the snapshot command within the bound: refused at the first step, the spec still says
+  // the old version.
+  const noBackup = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes'], { env: { ...env, K8SUP_ETCD_SNAPSHOT_WAIT: '3s' }, timeoutMs: 300_000 });
   assert.equal(noBackup.code, 1, noBackup.stderr);
-  assert.match(noBackup.stderr, /has no etcd backup in the state store/);
+  assert.match(noBackup.stderr, /no control plane of up\.k8s\.local answered etcd backup command \S+ within 3s/);
   assert.equal(JSON.parse((await run('get', 'cluster', NAME, '-o', 'json')).stdout).spec.kubernetesVersion, FROM);
   assert.deepEqual((await instances()).map((i) => i.id).sort(), before.map((i) => i.id).sort(), 'nothing was replaced');
 
-  const backup = await timerBackup();
+  // The control plane's poller answers the snapshot command (docs/backups.md, "The control folder").
+  responder = startControlResponder(store, NAME);
 
   // --yes, killed (kill -9) the moment the control-plane group is asked to grow: snapshot and apply are recorded.
   const killed = await runKilledOnCall(['upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes'], env, 'autoscaling:SetDesiredCapacity', (hook) => (onCall = hook));
@@ -291,7 +285,9 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.equal(JSON.parse((await run('get', 'cluster', NAME, '-o', 'json')).stdout).spec.kubernetesVersion, TO);
   assert.equal(await store.get(`${NAME}/upgrade/progress.json`), null);
   assert.equal(await store.get(`${NAME}/bootstrap/upgrade`), null);
-  assert.ok(await store.get(`${NAME}/backups/etcd/${backup}/manifest.json`));
+  assert.equal(responder.answered.length, 1, 'one snapshot, before the control plane was touched');
+  const backup = (await listBackups(store, NAME)).find((b) => b.command === responder!.answered[0]);
+  assert.ok(backup?.complete, 'the snapshot answering the command is in the store');
   // The group's size limits are what the spec says again: update plans nothing.
   const update = await run('update', 'cluster', NAME, '-o', 'json');
   assert.equal(update.code, 0, update.stderr);

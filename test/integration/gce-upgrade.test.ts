@@ -16,6 +16,7 @@ import { FakeGcs } from '../fakes/gcs.js';
 import { healthyClusterState, type FakeKubeApiserver, type KubeObject } from '../fakes/kube-apiserver.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
+import { startControlResponder, type ControlResponder } from '../helpers/etcd-control-responder.js';
 
 const NAME = 'up.k8s.local';
 const PROJECT = 'up-project';
@@ -38,7 +39,9 @@ before(async () => {
   env = { HOME: home, K8SUP_GCE_ENDPOINT: compute.endpoint, STORAGE_EMULATOR_HOST: gcs.url, K8SUP_STATE_STORE: STATE };
   store = await openBlobStore(STATE, env, home);
 });
+let responder: ControlResponder | undefined;
 after(async () => {
+  await responder?.stop();
   clearInterval(poller);
   await fake?.stop();
   await compute.stop();
@@ -78,16 +81,6 @@ async function bundleOf(loader: string): Promise<string> {
   return blob.data.toString('utf8');
 }
 const versionOf = (bundle: string) => /^K8S_VERSION='?([0-9.]+)'?$/m.exec(bundle)?.[1];
-
-async function timerBackup(): Promise<void> {
-  const { createHash } = await import('node:crypto');
-  const now = new Date();
-  const id = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const snapshot = Buffer.from(`etcd snapshot of ${NAME} at ${id}\n`);
-  const manifest = { v: 1, id, cluster: NAME, node: 'cp', member: 'cp', time: now.toISOString().replace(/\.\d+Z$/, 'Z'), etcdVersion: '3.6.5', revision: 7, size: snapshot.length, sha256: createHash('sha256').update(snapshot).digest('hex'), trigger: 'schedule' };
-  await store.put(`${NAME}/backups/etcd/${id}/snapshot.db`, snapshot);
-  await store.put(`${NAME}/backups/etcd/${id}/manifest.json`, `${JSON.stringify(manifest)}\n`);
-}
 
 const computeWrites = () => compute.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/listManagedInstances')).length;
 
@@ -160,9 +153,11 @@ test('a single-control-plane GCE cluster: snapshot → control plane beside → 
   assert.equal(computeWrites(), writes, 'the preview wrote to Compute');
   assert.equal(await store.get(`${NAME}/upgrade/progress.json`), null);
 
-  await timerBackup();
+  // The control plane's poller answers the snapshot command in the state store (docs/backups.md, "The control folder").
+  responder = startControlResponder(store, NAME);
   const upgraded = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes', '--progress', 'ndjson'], { env, timeoutMs: 400_000 });
   assert.equal(upgraded.code, 0, `${upgraded.stdout}\n${upgraded.stderr}`);
+  assert.equal(responder.answered.length, 1, 'one snapshot before the control plane was touched');
   const events = upgraded.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
   assert.deepEqual(
     events.filter((e) => e.code === 'upgrade.step' && e.phase === 'done').map((e) => e.step),
