@@ -1130,7 +1130,7 @@ fi
 # --- addons (metrics-server, aws-cloud-controller-manager, aws-ebs-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
 # so one whose bundle came with a changed spec brings the running cluster's addons up to date.
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
-if is_done "addons-53b6c0f596e56f2e"; then
+if is_done "addons-6dfa1218f0a00ee6"; then
   log "addons metrics-server, aws-cloud-controller-manager, aws-ebs-csi-driver already applied"
 else
   step addons "applying addons metrics-server, aws-cloud-controller-manager, aws-ebs-csi-driver"
@@ -1322,7 +1322,7 @@ spec:
   versionPriority: 100
 K8SUP_EOF_ADDON
   write_file "${ROOT}/etc/k8sup/addons/aws-cloud-controller-manager.yaml" 0600 <<'K8SUP_EOF_ADDON'
-# aws-cloud-controller-manager v1.34.0 for k8sup: the upstream Helm chart's objects (kubernetes/cloud-provider-aws,
+# aws-cloud-controller-manager v1.35.2 for k8sup: the upstream Helm chart's objects (kubernetes/cloud-provider-aws,
 # charts/aws-cloud-controller-manager) with its default values, plus --configure-cloud-routes=false (see docs/addons.md).
 apiVersion: v1
 kind: ServiceAccount
@@ -1439,7 +1439,7 @@ spec:
       hostNetwork: true
       containers:
         - name: aws-cloud-controller-manager
-          image: "registry.k8s.io/provider-aws/cloud-controller-manager:v1.34.0"
+          image: "registry.k8s.io/provider-aws/cloud-controller-manager:v1.35.2@sha256:5a5d4e5942ad078a184c12bf5435f8226ccb157ee15e9e1f87c183a4bf4b8f1a"
           args:
             - --v=2
             - --cloud-provider=aws
@@ -1705,7 +1705,7 @@ spec:
         runAsUser: 1000
       containers:
         - name: ebs-plugin
-          image: "public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.46.0"
+          image: "registry.k8s.io/provider-aws/aws-ebs-csi-driver:v1.46.0@sha256:4bfb4eba825f9a948dd420e8622d4d270c0f389a64c1559b6d0512d07fc2f0d9"
           imagePullPolicy: IfNotPresent
           args:
             - controller
@@ -1754,7 +1754,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: csi-provisioner
-          image: "registry.k8s.io/sig-storage/csi-provisioner:v5.3.0"
+          image: "registry.k8s.io/sig-storage/csi-provisioner:v5.3.0@sha256:bb057f866177d5f4139a1527e594499cbe0feeb67b63aaca8679dfdf0a6016f9"
           imagePullPolicy: IfNotPresent
           args:
             - --timeout=60s
@@ -1780,7 +1780,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: csi-attacher
-          image: "registry.k8s.io/sig-storage/csi-attacher:v4.9.0"
+          image: "registry.k8s.io/sig-storage/csi-attacher:v4.9.0@sha256:5aaefc24f315b182233c8b6146077f8c32e274d864cb03c632206e78bd0302da"
           imagePullPolicy: IfNotPresent
           args:
             - --timeout=60s
@@ -1803,7 +1803,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: csi-resizer
-          image: "registry.k8s.io/sig-storage/csi-resizer:v1.14.0"
+          image: "registry.k8s.io/sig-storage/csi-resizer:v1.14.0@sha256:5e7cbb63fd497fa913caa21fee1a69f727c220c6fa83c5f8bb0995e2ad73a474"
           imagePullPolicy: IfNotPresent
           args:
             - --timeout=60s
@@ -1827,7 +1827,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: liveness-probe
-          image: "registry.k8s.io/sig-storage/livenessprobe:v2.16.0"
+          image: "registry.k8s.io/sig-storage/livenessprobe:v2.16.0@sha256:88092d100909918ae0a768956cf78c88bc59cd7232720f7cdbdfb5d2e235001e"
           imagePullPolicy: IfNotPresent
           args:
             - --csi-address=/csi/csi.sock
@@ -1883,7 +1883,7 @@ spec:
         runAsUser: 0
       containers:
         - name: ebs-plugin
-          image: "public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.46.0"
+          image: "registry.k8s.io/provider-aws/aws-ebs-csi-driver:v1.46.0@sha256:4bfb4eba825f9a948dd420e8622d4d270c0f389a64c1559b6d0512d07fc2f0d9"
           imagePullPolicy: IfNotPresent
           args:
             - node
@@ -1932,7 +1932,7 @@ spec:
               exec:
                 command: ["/bin/aws-ebs-csi-driver", "pre-stop-hook"]
         - name: node-driver-registrar
-          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.14.0"
+          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.14.0@sha256:5244abbe87e01b35adeb8bb13882a74785df0c0619f8325c9e950395c3f72a97"
           imagePullPolicy: IfNotPresent
           args:
             - --csi-address=$(ADDRESS)
@@ -1969,7 +1969,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: liveness-probe
-          image: "registry.k8s.io/sig-storage/livenessprobe:v2.16.0"
+          image: "registry.k8s.io/sig-storage/livenessprobe:v2.16.0@sha256:88092d100909918ae0a768956cf78c88bc59cd7232720f7cdbdfb5d2e235001e"
           imagePullPolicy: IfNotPresent
           args:
             - --csi-address=/csi/csi.sock
@@ -2031,7 +2031,7 @@ K8SUP_EOF_ADDON
     sleep 5
   done
   retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/aws-cloud-controller-manager.yaml" -f "${ROOT}/etc/k8sup/addons/aws-ebs-csi-driver.yaml"
-  mark_done "addons-53b6c0f596e56f2e"
+  mark_done "addons-6dfa1218f0a00ee6"
 fi
 
 rm -f "${FAILURES_FILE}"
