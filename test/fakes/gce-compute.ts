@@ -93,13 +93,12 @@ export class FakeIam {
   readonly interleavedPolicyWrites: Obj[][] = [];
 
   private accountPolicy(email: string, verb: string, body: Obj): Obj {
-    const current = this.policies.get(email) ?? { version: 1, etag: 'ACAB', bindings: [] };
+    let current = this.policies.get(email) ?? { version: 1, etag: 'ACAB', bindings: [] };
     if (verb === 'getIamPolicy') return structuredClone(current);
     const theirs = this.interleavedPolicyWrites.shift();
     if (theirs) {
-      const changed = { ...current, etag: randomBytes(6).toString('base64'), bindings: [...current.bindings, ...structuredClone(theirs)] };
-      this.policies.set(email, changed);
-      return this.accountPolicy(email, verb, body);
+      current = { ...current, etag: randomBytes(6).toString('base64'), bindings: [...current.bindings, ...structuredClone(theirs)] };
+      this.policies.set(email, current);
     }
     const next = (body.policy ?? {}) as Obj;
     if (next.etag !== current.etag) throw new IamHttpError(409, 'ABORTED', 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
