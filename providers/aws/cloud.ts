@@ -4,6 +4,7 @@
 import type { CloudFacts } from '../../src/core/provider.js';
 import { AWS_ADDONS, AWS_VOLUME_SNAPSHOTS, CCM_ADDON } from './addons.js';
 import { awsClusterAutoscaler } from './autoscaler.js';
+import { ECR_CREDENTIAL_PROVIDER } from './ecr-credential-provider.js';
 
 /** Known regions → zone letters, so a typo in --zones is caught before anything is written. Keep current. */
 const REGIONS: Record<string, string> = {
@@ -29,7 +30,7 @@ export const awsCloud: CloudFacts = {
   zones: { shape: /^([a-z]{2}(?:-[a-z]+)+-\d+)([a-z])$/, regions: REGIONS, example: 'us-east-2a' },
   ownHosts: false,
   // Nodes sign their S3 requests (SigV4) with the instance role, against the bucket's own region.
-  nodes: { name: 'aws', title: 'AWS', store: { scheme: 's3', identity: 'their instance role', regionExample: 'us-east-2' }, ownHosts: false },
+  nodes: { name: 'aws', title: 'AWS', store: { scheme: 's3', identity: 'their instance role', regionExample: 'us-east-2' }, ownHosts: false, imageCredentialProvider: ECR_CREDENTIAL_PROVIDER },
   orphanScope: { exampleRegion: 'us-east-2', needsProject: false },
   addons: AWS_ADDONS,
   providerId: { addon: CCM_ADDON, shape: /^aws:\/\/\/[a-z]{2}(?:-[a-z]+)+-\d+[a-z]\/i-[0-9a-f]{8,17}$/, example: 'aws:///us-east-2a/i-0123456789abcdef0' },

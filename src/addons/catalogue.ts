@@ -1,7 +1,8 @@
 // The addon catalogue: every addon k8sup can install, with the one version it pins (the only table of addon versions
 // and images). spec.addons turns addons on or off; a version other than the pinned one is refused, since k8sup only
-// ships the manifest it has reviewed for it. Images are pinned by tag, and by digest only where the upstream project
-// publishes one (none of the addons here does: see docs/addons.md). Manifests are templates/addons/<name>.yaml.
+// ships the manifest it has reviewed for it. Images are pinned by tag, and by digest only where upstream publishes one
+// (the image promoter's manifests: the clouds' CCMs and CSI drivers; docs/addons.md). Manifests are
+// templates/addons/<name>.yaml.
 // Addons that only make sense on one cloud (its cloud-controller-manager, its CSI driver) are declared by that cloud,
 // in providers/<cloud>/addons.ts through CloudFacts.addons, so that nothing here names a cloud.
 

@@ -60,6 +60,7 @@ function modelsOf(source: SchemaSource): Promise<Models> {
 export const CONFIG_KINDS: Readonly<Record<string, readonly string[]>> = {
   'kubeadm.k8s.io/v1beta4': ['InitConfiguration', 'ClusterConfiguration', 'JoinConfiguration'],
   'kubelet.config.k8s.io/v1beta1': ['KubeletConfiguration'],
+  'kubelet.config.k8s.io/v1': ['CredentialProviderConfig'],
   'kubeproxy.config.k8s.io/v1alpha1': ['KubeProxyConfiguration'],
   'audit.k8s.io/v1': ['Policy'],
   'apiserver.config.k8s.io/v1': ['EncryptionConfiguration'],

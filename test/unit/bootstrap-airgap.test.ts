@@ -15,7 +15,7 @@ import { buildGceGraph } from '../../providers/gce/model/index.js';
 import { provider as metalProvider } from '../../providers/metal/index.js';
 import { AIRGAP_ASSETS, testInput, withEverySetting } from '../helpers/bootstrap-fixtures.js';
 
-const PUBLIC_SOURCES = /github\.com|raw\.githubusercontent\.com|registry\.k8s\.io|quay\.io|docker\.io|pkgs\.k8s\.io/g;
+const PUBLIC_SOURCES = /github\.com|raw\.githubusercontent\.com|registry\.k8s\.io|artifacts\.k8s\.io|quay\.io|docker\.io|pkgs\.k8s\.io/g;
 const INPUTS = { caCertPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', caCertHash: `sha256:${'ab'.repeat(32)}` };
 const CNIS: CniName[] = ['calico', 'cilium', 'flannel'];
 

@@ -553,6 +553,8 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=control-plane"
 ---
@@ -569,6 +571,10 @@ apiServer:
   certSANs:
     - "api.demo.example.com"
     - "api.demo.internal"
+controllerManager:
+  extraArgs:
+    - name: "cloud-provider"
+      value: "external"
 ---
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -581,6 +587,8 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=control-plane"
 discovery:
@@ -898,13 +906,13 @@ else
   mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
 fi
 
-# --- addons (metrics-server, snapshot-controller, gcp-pd-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
+# --- addons (metrics-server, snapshot-controller, gcp-cloud-controller-manager, gcp-pd-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
 # so one whose bundle came with a changed spec brings the running cluster's addons up to date.
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
-if is_done "addons-c6425584858f180c"; then
-  log "addons metrics-server, snapshot-controller, gcp-pd-csi-driver already applied"
+if is_done "addons-81054dd8af06664e"; then
+  log "addons metrics-server, snapshot-controller, gcp-cloud-controller-manager, gcp-pd-csi-driver already applied"
 else
-  step addons "applying addons metrics-server, snapshot-controller, gcp-pd-csi-driver"
+  step addons "applying addons metrics-server, snapshot-controller, gcp-cloud-controller-manager, gcp-pd-csi-driver"
   write_file "${ROOT}/etc/k8sup/addons/metrics-server.yaml" 0600 <<'K8SUP_EOF_ADDON'
 # metrics-server v0.7.2 for k8sup: the upstream release manifest (kubernetes-sigs/metrics-server,
 # manifests/base + the release image), plus --kubelet-insecure-tls (see docs/addons.md).
@@ -1542,6 +1550,247 @@ metadata:
 driver: "pd.csi.storage.gke.io"
 deletionPolicy: Delete
 K8SUP_EOF_ADDON
+  write_file "${ROOT}/etc/k8sup/addons/gcp-cloud-controller-manager.yaml" 0600 <<'K8SUP_EOF_ADDON'
+# GCP cloud-controller-manager v33.4.0 for k8sup: upstream's deploy/packages/default/manifest.yaml
+# (kubernetes/cloud-provider-gcp) with the flags upstream leaves to tooling, and its cloud config (gce.conf) as a
+# ConfigMap instead of a file on the host. Pod CIDRs stay with kube-controller-manager and routes with the CNI.
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cloud-controller-manager-config
+  namespace: kube-system
+data:
+  gce.conf: |
+    [global]
+    project-id = 
+    network-name = k8sup-demo-k8s-local-net
+    subnetwork-name = k8sup-demo-k8s-local-us-central1
+    node-tags = k8sup-demo-k8s-local-node
+    multizone = true
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: cloud-controller-manager
+  namespace: kube-system
+  labels:
+    component: cloud-controller-manager
+spec:
+  selector:
+    matchLabels:
+      component: cloud-controller-manager
+  updateStrategy:
+    type: RollingUpdate
+  template:
+    metadata:
+      labels:
+        tier: control-plane
+        component: cloud-controller-manager
+    spec:
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+              - matchExpressions:
+                  - key: node-role.kubernetes.io/control-plane
+                    operator: Exists
+      tolerations:
+        - key: node.cloudprovider.kubernetes.io/uninitialized
+          value: "true"
+          effect: NoSchedule
+        - key: node.kubernetes.io/not-ready
+          effect: NoSchedule
+        - key: node-role.kubernetes.io/control-plane
+          effect: NoSchedule
+      serviceAccountName: cloud-controller-manager
+      priorityClassName: system-cluster-critical
+      hostNetwork: true
+      containers:
+        - name: cloud-controller-manager
+          image: "registry.k8s.io/cloud-provider-gcp/cloud-controller-manager:v33.4.0@sha256:d9719ba3d95f3d3ce4811fcf9ffd64b158ab9ac8c81b151cc9faa73a945b5170"
+          imagePullPolicy: IfNotPresent
+          args:
+            - --cloud-provider=gce
+            - --cloud-config=/etc/kubernetes/cloud-config/gce.conf
+            - --cluster-name=demo.k8s.local
+            - --leader-elect=true
+            - --use-service-account-credentials
+            - --allocate-node-cidrs=false
+            - --configure-cloud-routes=false
+            - --v=2
+          env:
+            # The API server of this control plane (host network): the Service address needs kube-proxy and a CNI,
+            # which may not be up before the nodes are initialised.
+            - name: KUBERNETES_SERVICE_HOST
+              value: "127.0.0.1"
+            - name: KUBERNETES_SERVICE_PORT
+              value: "6443"
+          livenessProbe:
+            failureThreshold: 3
+            httpGet:
+              host: 127.0.0.1
+              path: /healthz
+              port: 10258
+              scheme: HTTPS
+            initialDelaySeconds: 15
+            periodSeconds: 10
+            successThreshold: 1
+            timeoutSeconds: 15
+          resources:
+            requests:
+              cpu: 200m
+          volumeMounts:
+            - name: cloud-config
+              mountPath: /etc/kubernetes/cloud-config
+              readOnly: true
+      volumes:
+        - name: cloud-config
+          configMap:
+            name: cloud-controller-manager-config
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: cloud-controller-manager
+  namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: cloud-controller-manager:apiserver-authentication-reader
+  namespace: kube-system
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: extension-apiserver-authentication-reader
+subjects:
+  - kind: ServiceAccount
+    name: cloud-controller-manager
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:cloud-controller-manager
+rules:
+  - apiGroups: ["", "events.k8s.io"]
+    resources: ["events"]
+    verbs: ["create", "patch", "update"]
+  - apiGroups: ["coordination.k8s.io"]
+    resources: ["leases"]
+    verbs: ["create", "get", "list", "watch", "update"]
+  - apiGroups: [""]
+    resources: ["endpoints", "serviceaccounts"]
+    verbs: ["create", "get", "update"]
+  - apiGroups: [""]
+    resources: ["nodes"]
+    verbs: ["get", "update", "patch"]
+  - apiGroups: [""]
+    resources: ["namespaces"]
+    verbs: ["get"]
+  - apiGroups: [""]
+    resources: ["nodes/status"]
+    verbs: ["patch", "update"]
+  - apiGroups: [""]
+    resources: ["secrets"]
+    verbs: ["create", "delete", "get", "update"]
+  - apiGroups: ["authentication.k8s.io"]
+    resources: ["tokenreviews"]
+    verbs: ["create"]
+  - apiGroups: ["*"]
+    resources: ["*"]
+    verbs: ["list", "watch"]
+  - apiGroups: [""]
+    resources: ["serviceaccounts/token"]
+    verbs: ["create"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: system::leader-locking-cloud-controller-manager
+  namespace: kube-system
+rules:
+  - apiGroups: [""]
+    resources: ["configmaps"]
+    verbs: ["watch"]
+  - apiGroups: [""]
+    resources: ["configmaps"]
+    resourceNames: ["cloud-controller-manager"]
+    verbs: ["get", "update"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:controller:cloud-node-controller
+rules:
+  - apiGroups: [""]
+    resources: ["events"]
+    verbs: ["create", "patch", "update"]
+  - apiGroups: [""]
+    resources: ["nodes"]
+    verbs: ["get", "list", "update", "delete", "patch"]
+  - apiGroups: [""]
+    resources: ["nodes/status"]
+    verbs: ["get", "list", "update", "delete", "patch"]
+  - apiGroups: [""]
+    resources: ["pods"]
+    verbs: ["list", "delete"]
+  - apiGroups: [""]
+    resources: ["pods/status"]
+    verbs: ["list", "delete"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:controller:pvl-controller
+rules:
+  - apiGroups: [""]
+    resources: ["events"]
+    verbs: ["create", "patch", "update"]
+  - apiGroups: [""]
+    resources: ["persistentvolumeclaims", "persistentvolumes"]
+    verbs: ["list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: system::leader-locking-cloud-controller-manager
+  namespace: kube-system
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: system::leader-locking-cloud-controller-manager
+subjects:
+  - kind: ServiceAccount
+    name: cloud-controller-manager
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: system:cloud-controller-manager
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:cloud-controller-manager
+subjects:
+  - kind: ServiceAccount
+    name: cloud-controller-manager
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: system:controller:cloud-node-controller
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:controller:cloud-node-controller
+subjects:
+  - kind: ServiceAccount
+    name: cloud-node-controller
+    namespace: kube-system
+K8SUP_EOF_ADDON
   write_file "${ROOT}/etc/k8sup/addons/gcp-pd-csi-driver.yaml" 0600 <<'K8SUP_EOF_ADDON'
 # Compute Engine persistent disk CSI driver v1.9.0 for k8sup: upstream's deploy/kubernetes/base (controller,
 # node_linux, cluster_setup) with the stable-master images, and a default StorageClass. Changes from upstream: the
@@ -1824,7 +2073,7 @@ spec:
       priorityClassName: csi-gce-pd-controller
       containers:
         - name: csi-provisioner
-          image: "registry.k8s.io/sig-storage/csi-provisioner:v3.4.0"
+          image: "registry.k8s.io/sig-storage/csi-provisioner:v3.4.0@sha256:e468dddcd275163a042ab297b2d8c2aca50d5e148d2d22f3b6ba119e2f31fa79"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -1856,7 +2105,7 @@ spec:
             - name: socket-dir
               mountPath: /csi
         - name: csi-attacher
-          image: "registry.k8s.io/sig-storage/csi-attacher:v4.2.0"
+          image: "registry.k8s.io/sig-storage/csi-attacher:v4.2.0@sha256:34cf9b32736c6624fc9787fb149ea6e0fbeb45415707ac2f6440ac960f1116e6"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -1885,7 +2134,7 @@ spec:
             - name: socket-dir
               mountPath: /csi
         - name: csi-resizer
-          image: "registry.k8s.io/sig-storage/csi-resizer:v1.7.0"
+          image: "registry.k8s.io/sig-storage/csi-resizer:v1.7.0@sha256:3a7bdf5d105783d05d0962fa06ca53032b01694556e633f27366201c2881e01d"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -1931,7 +2180,7 @@ spec:
             - name: socket-dir
               mountPath: /csi
         - name: gce-pd-driver
-          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0"
+          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0@sha256:51aebbb47392f32f526f1c99ea194bc00037c8b87cdee09efde86d269988d651"
           args:
             - "--v=5"
             - "--endpoint=unix:/csi/csi.sock"
@@ -1963,7 +2212,7 @@ spec:
         kubernetes.io/os: linux
       containers:
         - name: csi-driver-registrar
-          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.7.0"
+          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.7.0@sha256:4a4cae5118c4404e35d66059346b7fa0835d7e6319ff45ed73f4bba335cf5183"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -1979,7 +2228,7 @@ spec:
             - name: registration-dir
               mountPath: /registration
         - name: gce-pd-driver
-          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0"
+          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0@sha256:51aebbb47392f32f526f1c99ea194bc00037c8b87cdee09efde86d269988d651"
           args:
             - "--v=5"
             - "--endpoint=unix:/csi/csi.sock"
@@ -2046,8 +2295,8 @@ K8SUP_EOF_ADDON
     [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
     sleep 5
   done
-  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/snapshot-controller.yaml" -f "${ROOT}/etc/k8sup/addons/gcp-pd-csi-driver.yaml"
-  mark_done "addons-c6425584858f180c"
+  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/snapshot-controller.yaml" -f "${ROOT}/etc/k8sup/addons/gcp-cloud-controller-manager.yaml" -f "${ROOT}/etc/k8sup/addons/gcp-pd-csi-driver.yaml"
+  mark_done "addons-81054dd8af06664e"
 fi
 
 rm -f "${FAILURES_FILE}"

@@ -769,7 +769,7 @@ fi
 # --- addons (metrics-server, snapshot-controller, gcp-cloud-controller-manager, gcp-pd-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
 # so one whose bundle came with a changed spec brings the running cluster's addons up to date.
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
-if is_done "addons-3fa1b768384711b6"; then
+if is_done "addons-17d83a272198b719"; then
   log "addons metrics-server, snapshot-controller, gcp-cloud-controller-manager, gcp-pd-csi-driver already applied"
 else
   step addons "applying addons metrics-server, snapshot-controller, gcp-cloud-controller-manager, gcp-pd-csi-driver"
@@ -1411,7 +1411,7 @@ driver: "pd.csi.storage.gke.io"
 deletionPolicy: Delete
 K8SUP_EOF_ADDON
   write_file "${ROOT}/etc/k8sup/addons/gcp-cloud-controller-manager.yaml" 0600 <<'K8SUP_EOF_ADDON'
-# GCP cloud-controller-manager v35.0.0 for k8sup: upstream's deploy/packages/default/manifest.yaml
+# GCP cloud-controller-manager v35.0.2 for k8sup: upstream's deploy/packages/default/manifest.yaml
 # (kubernetes/cloud-provider-gcp) with the flags upstream leaves to tooling, and its cloud config (gce.conf) as a
 # ConfigMap instead of a file on the host. Pod CIDRs stay with kube-controller-manager and routes with the CNI.
 apiVersion: v1
@@ -1467,7 +1467,7 @@ spec:
       hostNetwork: true
       containers:
         - name: cloud-controller-manager
-          image: "registry.k8s.io/cloud-provider-gcp/cloud-controller-manager:v35.0.0"
+          image: "registry.k8s.io/cloud-provider-gcp/cloud-controller-manager:v35.0.2@sha256:f1cfeca80d58695683ddaeebb41215bf7239cb49534c5eb2b6e6205929822389"
           imagePullPolicy: IfNotPresent
           args:
             - --cloud-provider=gce
@@ -1933,7 +1933,7 @@ spec:
       priorityClassName: csi-gce-pd-controller
       containers:
         - name: csi-provisioner
-          image: "registry.k8s.io/sig-storage/csi-provisioner:v3.4.0"
+          image: "registry.k8s.io/sig-storage/csi-provisioner:v3.4.0@sha256:e468dddcd275163a042ab297b2d8c2aca50d5e148d2d22f3b6ba119e2f31fa79"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -1965,7 +1965,7 @@ spec:
             - name: socket-dir
               mountPath: /csi
         - name: csi-attacher
-          image: "registry.k8s.io/sig-storage/csi-attacher:v4.2.0"
+          image: "registry.k8s.io/sig-storage/csi-attacher:v4.2.0@sha256:34cf9b32736c6624fc9787fb149ea6e0fbeb45415707ac2f6440ac960f1116e6"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -1994,7 +1994,7 @@ spec:
             - name: socket-dir
               mountPath: /csi
         - name: csi-resizer
-          image: "registry.k8s.io/sig-storage/csi-resizer:v1.7.0"
+          image: "registry.k8s.io/sig-storage/csi-resizer:v1.7.0@sha256:3a7bdf5d105783d05d0962fa06ca53032b01694556e633f27366201c2881e01d"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -2040,7 +2040,7 @@ spec:
             - name: socket-dir
               mountPath: /csi
         - name: gce-pd-driver
-          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0"
+          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0@sha256:51aebbb47392f32f526f1c99ea194bc00037c8b87cdee09efde86d269988d651"
           args:
             - "--v=5"
             - "--endpoint=unix:/csi/csi.sock"
@@ -2072,7 +2072,7 @@ spec:
         kubernetes.io/os: linux
       containers:
         - name: csi-driver-registrar
-          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.7.0"
+          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.7.0@sha256:4a4cae5118c4404e35d66059346b7fa0835d7e6319ff45ed73f4bba335cf5183"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -2088,7 +2088,7 @@ spec:
             - name: registration-dir
               mountPath: /registration
         - name: gce-pd-driver
-          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0"
+          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0@sha256:51aebbb47392f32f526f1c99ea194bc00037c8b87cdee09efde86d269988d651"
           args:
             - "--v=5"
             - "--endpoint=unix:/csi/csi.sock"
@@ -2156,7 +2156,7 @@ K8SUP_EOF_ADDON
     sleep 5
   done
   retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/snapshot-controller.yaml" -f "${ROOT}/etc/k8sup/addons/gcp-cloud-controller-manager.yaml" -f "${ROOT}/etc/k8sup/addons/gcp-pd-csi-driver.yaml"
-  mark_done "addons-3fa1b768384711b6"
+  mark_done "addons-17d83a272198b719"
 fi
 
 rm -f "${FAILURES_FILE}"
