@@ -7,7 +7,8 @@
 //    through node:inspector by a module NODE_OPTIONS=--import loads, since --cpu-prof is not allowed there): which of
 //    the two is busy while the apply waits;
 //  - the apply phase's tasks from the progress events: when each kind's tasks started and ended.
-// Run: node --import tsx bench/apply-profile.ts [groups=50] [cloudLatencyMs=100] (prints JSON; BENCH_PROFILE_DIR=dir
+// Run: node --import tsx bench/apply-profile.ts [groups=50] [cloudLatencyMs=100] (prints JSON; K8SUP_BENCH_BIN=bin/k8sup of
+// another build; BENCH_NO_PROFILE=1 leaves the CLI unprofiled, its CPU then read from /proc; BENCH_PROFILE_DIR=dir
 // keeps the CPU profile and the timeline).
 
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -203,7 +204,7 @@ export async function profileApply(groups = 50, cloudMs = 100) {
         // the CLI exited between the listing and the read
       }
     }, 100);
-    const created = await k8sup(['create', '-f', file, '--yes', '-v'], { env, timeoutMs: 900_000 });
+    const created = await k8sup(['create', '-f', file, '--yes', '-v'], { env, timeoutMs: 900_000, bin: process.env.K8SUP_BENCH_BIN });
     clearInterval(sampler);
     if (created.code !== 0) throw new Error(`create exited ${created.code}: ${created.stderr.split('\n').slice(-3).join(' | ')}`);
     const motoCpuMs = moto.cpuMs() - motoBefore;
@@ -258,6 +259,10 @@ export async function profileApply(groups = 50, cloudMs = 100) {
       callsInCreate: recorder.log.length,
       motoCallMsSum: r(inApply.reduce((a, x) => a + x.done - x.at, 0)),
       callsInsideMoto: { median: sorted[Math.floor(sorted.length / 2)], p90: sorted[Math.floor(sorted.length * 0.9)], max: sorted.at(-1) },
+      medianMsAtMoto: Object.fromEntries([...new Set(inApply.map((x) => x.key))].map((k) => {
+        const ds = inApply.filter((x) => x.key === k).map((x) => x.done - x.at).sort((a, b) => a - b);
+        return [k, r(ds[Math.floor(ds.length / 2)])];
+      })),
       slowestCallsAtMoto: [...perKind].sort((a, b) => b[1].motoMs - a[1].motoMs).slice(0, 12).map(([k, v]) => `${k}: ${v.n} calls, ${r(v.motoMs / v.n)} ms each at moto, ${r(v.bytes / v.n / 1024)} KiB sent each`),
       tasksByKind: Object.fromEntries([...kinds].map(([k, v]) => [k, { n: v.n, startedMs: r(v.first), lastDoneMs: r(v.last), medianMs: r(v.ms.sort((a, b) => a - b)[Math.floor(v.ms.length / 2)]) }])),
       k8supCpu: profile ? profileSummary(join(profDir, profile)) : 'no profile',
@@ -273,6 +278,6 @@ export async function profileApply(groups = 50, cloudMs = 100) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [groups, cloudMs] = process.argv.slice(2).map(Number);
-  console.log(JSON.stringify(await profileApply(groups || 50, cloudMs || 100), null, 2));
+  const [groups = 50, cloudMs = 100] = process.argv.slice(2).map(Number);
+  console.log(JSON.stringify(await profileApply(groups, cloudMs), null, 2));
 }
