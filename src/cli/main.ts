@@ -198,7 +198,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys');
   withFlagFacts(deleteCluster, (c, { allClouds }) =>
     c
-      .addOption(new Option('--cloud <cloud>', 'no state: delete what carries the cluster\'s ownership tags in this cloud').choices(allClouds().filter((c) => c.orphanScope).map((c) => c.name)))
+      .addOption(new Option('--cloud <cloud>', 'no state: delete what carries the cluster\'s ownership tags in this cloud').choices(allClouds().filter((cloud) => cloud.orphanScope).map((cloud) => cloud.name)))
       .option('--region <region>', 'no state: the region to look in')
       .option('--project <id>', 'no state, gce: the project to look in')
       .option('--cluster-id <id>', 'delete only the objects of this cluster id (metadata.uid)'))
