@@ -26,7 +26,7 @@ import { sleep } from '../core/sleep.js';
 import type { UpgradeCapability, UpgradeRunContext, UpgradeStep } from '../core/upgrade.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
-import { snapshotBeforeChange } from './etcd-backup.js';
+import { snapshotBeforeChange } from './snapshot-before-change.js';
 import { planRollingUpdate, runRollingUpdate, DEFAULT_TIMEOUTS, CONTROL_PLANE_GROUP, type KubeSide, type RollingUpdateTimeouts } from './rolling-update.js';
 import { drainNode, findNode, type NodeRef } from './rolling-update-kube.js';
 import { loadProviderFor } from './deploy.js';

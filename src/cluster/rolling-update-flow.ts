@@ -12,7 +12,7 @@ import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import { adminKubeconfig } from './admin-credential.js';
 import { loadProviderFor } from './deploy.js';
-import { snapshotBeforeChange } from './etcd-backup.js';
+import { snapshotBeforeChange } from './snapshot-before-change.js';
 import { snapshotWaitFromEnv } from './etcd-control.js';
 import { providerState } from './provider-state.js';
 import { checkControlPlaneRoll, checkInstanceGroup, controlPlaneRollable, planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdatePlan, type RollingUpdateResult } from './rolling-update.js';
