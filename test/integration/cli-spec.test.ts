@@ -51,6 +51,8 @@ describe('cluster spec lifecycle (file store)', () => {
     const r = await run('replace', '-f', file);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /spec\.nodeGroups\[0\]\.minSize: 1 → 3/, 'replace says what the revision changes');
+    // The revision the file was read at is no change of the spec.
+    assert.doesNotMatch(r.stderr, /metadata\./, 'only what the new revision changes is listed');
     // The file was read at revision 1 and the cluster is now at 2: replacing with it again is stale (exit 3)…
     const stale = await run('replace', '-f', file);
     assert.equal(stale.code, 3, stale.stderr);
@@ -115,6 +117,20 @@ fi
     // The user's work is not thrown away: the cancelled edit is kept, and the message says where.
     const kept = /(\/\S+\/\.k8sup\/edits\/\S+\.yaml)/.exec(r2.stderr)?.[1];
     assert.ok(kept && existsSync(kept), r2.stderr);
+  });
+
+  it('replace -f of a document without metadata: the uid is kept, and the change list names only what changed', async () => {
+    const doc = parse((await run('get', 'cluster', NAME, '-o', 'yaml')).stdout);
+    const uid = doc.metadata.uid;
+    doc.metadata = { name: NAME };
+    doc.spec.nodeGroups[0].maxSize += 1;
+    const file = join(home, 'no-metadata.yaml');
+    writeFileSync(file, JSON.stringify(doc));
+    const r = await run('replace', '-f', file);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /spec\.nodeGroups\[0\]\.maxSize: \d+ → \d+/);
+    assert.doesNotMatch(r.stderr, /metadata\./, 'the uid stays, so it is not listed as going');
+    assert.equal(parse((await run('get', 'cluster', NAME, '-o', 'yaml')).stdout).metadata.uid, uid);
   });
 
   it('export kubeconfig writes a 0600 file that real kubectl reads', async () => {
