@@ -13,7 +13,7 @@ export default async function updateCluster(ctx: CliContext, args: string[], opt
   const name = ctx.clusterName(args[0]);
   checkApplyFlags(opts);
   checkSavedPlanFlags(opts, ctx.globals.yes);
-  if (typeof opts.admin === 'string') (await import('../pki/index.js')).parseDuration(opts.admin); // bad input fails before any read
+  if (typeof opts.admin === 'string') (await import('../pki/index.js')).parseDuration(opts.admin, '--admin'); // bad input fails before any read
   const saved = opts.plan ? await readSavedPlan(opts.plan, ctx.cwd) : undefined;
   const store = await ctx.openStore();
   return updateClusterFlow({ store, name, actor: ctx.actor, apply: ctx.globals.yes, saved: saved && { plan: saved, file: opts.plan } }, (cs, current) =>

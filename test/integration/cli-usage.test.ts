@@ -77,6 +77,34 @@ test('a cluster named twice, and a CIDR with host bits: exit 2 saying what is wr
   assert.equal(existsSync(join(home, '.k8sup')), false, 'nothing was written');
 });
 
+test('duration flags: a bad one is named in the error (exit 2, nothing written); 0 is a duration, as in Go', async () => {
+  const home = tempHome();
+  const env = { HOME: home };
+  const created = await k8sup(['create', 'cluster', 'd.k8s.local', '--zones', 'us-east-2a'], { env });
+  assert.equal(created.code, 0, created.stderr);
+  const digest = treeDigest(home);
+  const cases: [string[], string][] = [
+    [['validate', 'cluster', 'd.k8s.local', '--wait', '10q'], '--wait'],
+    [['validate', 'cluster', 'd.k8s.local', '--interval', 'abc'], '--interval'],
+    [['export', 'kubeconfig', 'd.k8s.local', '--admin', '5z'], '--admin'],
+    [['update', 'cluster', 'd.k8s.local', '--yes', '--admin=5z'], '--admin'],
+  ];
+  for (const [args, flag] of cases) {
+    const r = await k8sup(args, { env });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^error: ${flag}: invalid duration "[^"]+"\n^hint: \\S.*\n$`, 'm'), args.join(' '));
+    assert.equal(r.stderr.split('\n').filter(Boolean).length, 2, r.stderr);
+  }
+  const noPause = await k8sup(['validate', 'cluster', 'd.k8s.local', '--interval', '0'], { env });
+  assert.equal(noPause.code, 2, noPause.stderr);
+  assert.match(noPause.stderr, /^error: --interval: must be more than 0/m);
+  assert.equal(treeDigest(home), digest, 'nothing was written');
+  // --wait 0 is no wait: the cluster (never applied) is checked once and found not valid.
+  const once = await k8sup(['validate', 'cluster', 'd.k8s.local', '--wait', '0', '-o', 'json'], { env });
+  assert.equal(once.code, 4, once.stderr);
+  assert.equal(JSON.parse(once.stdout).valid, false);
+});
+
 test('~ in a quoted path flag, and -f - for stdin', async () => {
   const home = tempHome();
   const env = { HOME: home };
