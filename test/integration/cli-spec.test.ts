@@ -182,6 +182,8 @@ describe('bad input: exit 2, a message naming the field, a hint, and the store u
     ['malformed YAML', ['create', '-f', badYaml], /bad\.yaml:\d+:\d+/],
     ['unknown flag', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--bogus'], /unknown option '--bogus'/],
     ['unsupported state URL', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--state', 'ftp://x/y'], /ftp/],
+    // A pipeline's unset variable (`--state "$STORE"`) must not fall back to the local default store.
+    ['empty --state', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--state', ''], /--state is empty/],
     ['missing --zones', ['create', 'cluster', 'a.k8s.local'], /--zones/],
     ['bad networking', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--networking', 'weave'], /spec\.networking\.cni/],
     ['bad CIDR', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--admin-access', '10.0.0.1/8'], /spec\.api\.adminAccess\[0\]/],
