@@ -105,6 +105,18 @@ test('duration flags: a bad one is named in the error (exit 2, nothing written);
   assert.equal(JSON.parse(once.stdout).valid, false);
 });
 
+test('delete without a state: an unknown --region exits 2 before any cloud call', async () => {
+  const home = tempHome();
+  // No credentials and no endpoint: a run that got as far as the cloud would fail with exit 1.
+  const env = { HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
+  for (const [cloud, region, extra] of [['aws', 'mars-1', []], ['gce', 'us-central9', ['--project', 'p']]] as const) {
+    const r = await k8sup(['delete', 'cluster', 'gone.k8s.local', '--cloud', cloud, '--region', region, ...extra], { env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^error: --region: unknown ${cloud} region "${region}"\n^hint: .*--region`, 'm'));
+  }
+  assert.equal(existsSync(join(home, '.k8sup')), false, 'nothing was written');
+});
+
 test('~ in a quoted path flag, and -f - for stdin', async () => {
   const home = tempHome();
   const env = { HOME: home };
