@@ -117,6 +117,17 @@ test('delete without a state: an unknown --region exits 2 before any cloud call'
   assert.equal(existsSync(join(home, '.k8sup')), false, 'nothing was written');
 });
 
+test('--kubernetes-version v1.34.4 (kubeadm\'s spelling) is stored as 1.34.4, as the spec documents it', async () => {
+  const home = tempHome();
+  const env = { HOME: home };
+  const r = await k8sup(['create', 'cluster', 'v.k8s.local', '--zones', 'us-east-2a', '--kubernetes-version', 'v1.34.4'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const spec = JSON.parse((await k8sup(['get', 'cluster', 'v.k8s.local', '-o', 'json'], { env })).stdout);
+  assert.equal(spec.spec.kubernetesVersion, '1.34.4');
+  const list = JSON.parse((await k8sup(['get', 'clusters', '-o', 'json'], { env })).stdout);
+  assert.equal(list[0].kubernetesVersion, '1.34.4');
+});
+
 test('~ in a quoted path flag, and -f - for stdin', async () => {
   const home = tempHome();
   const env = { HOME: home };
