@@ -32,7 +32,7 @@ async function reader(cs: ClusterStore, name: string): Promise<RevisionReader> {
     current,
     async revision(n) {
       const old = n <= current.revision ? await cs.revision(n) : null;
-      return old ? parseClusterText(old.yaml, `${name} revision ${n}`) : null;
+      return old ? parseClusterText(old.yaml, `${name} revision ${n}`, { stored: true }) : null;
     },
     checkImmutable: (next, source) => checkImmutableFields(cs, name, current, next, source),
   };

@@ -133,7 +133,7 @@ function keepIdentity(cluster: Cluster, stored: Cluster | null): Cluster {
  */
 export async function writeSpec(cs: ClusterStore, cluster: Cluster, expected: number, actor: Actor, message: string): Promise<{ revision: number; changed: boolean; changes: SpecChange[] }> {
   const latest = expected > 0 ? await cs.latest() : null;
-  const stored = latest ? parseClusterText(latest.yaml, `${cs.cluster} revision ${latest.revision}`) : null;
+  const stored = latest ? parseClusterText(latest.yaml, `${cs.cluster} revision ${latest.revision}`, { stored: true }) : null;
   const written = keepIdentity(cluster, stored);
   const yaml = clusterToYaml(written);
   if (latest && latest.revision === expected && latest.yaml === yaml) return { revision: expected, changed: false, changes: [] };

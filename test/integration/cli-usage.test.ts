@@ -128,6 +128,31 @@ test('--kubernetes-version v1.34.4 (kubeadm\'s spelling) is stored as 1.34.4, as
   assert.equal(list[0].kubernetesVersion, '1.34.4');
 });
 
+test('a stored revision that input rules added later would refuse still lists, changes and rolls back', async () => {
+  const home = tempHome();
+  const env = { HOME: home };
+  assert.equal((await k8sup(['create', 'cluster', 'old.k8s.local', '--zones', 'us-east-2a'], { env })).code, 0);
+  // As an earlier k8sup stored it: an empty adminAccess, which new input may no longer say (rules.ts newInputIssues).
+  const revision = join(home, '.k8sup', 'state', 'old.k8s.local', 'revisions', '000001.yaml');
+  const stored = readFileSync(revision, 'utf8');
+  const old = stored.replace(/adminAccess:\n\s+- 0\.0\.0\.0\/0\n/, 'adminAccess: []\n');
+  assert.notEqual(old, stored);
+  writeFileSync(revision, old);
+
+  const list = await k8sup(['get', 'clusters', '-o', 'json'], { env });
+  assert.equal(list.code, 0, list.stderr);
+  assert.deepEqual(JSON.parse(list.stdout).map((c: { name: string }) => c.name), ['old.k8s.local']);
+  // A new revision on top of it: the input is judged, the stored revision it replaces is not.
+  const doc = JSON.parse((await k8sup(['get', 'cluster', 'old.k8s.local', '-o', 'json'], { env })).stdout);
+  doc.spec.api.adminAccess = ['203.0.113.0/24'];
+  writeFileSync(join(home, 'new.json'), JSON.stringify(doc));
+  const replaced = await k8sup(['replace', '-f', join(home, 'new.json')], { env });
+  assert.equal(replaced.code, 0, replaced.stderr);
+  assert.match(replaced.stderr, /spec\.api\.adminAccess: \[\] → \["203\.0\.113\.0\/24"\]/);
+  const rolledBack = await k8sup(['rollback', 'cluster', 'old.k8s.local', '--revision', '1', '--yes'], { env });
+  assert.equal(rolledBack.code, 0, rolledBack.stderr);
+});
+
 test('~ in a quoted path flag, and -f - for stdin', async () => {
   const home = tempHome();
   const env = { HOME: home };
