@@ -153,6 +153,22 @@ test('a stored revision that input rules added later would refuse still lists, c
   assert.equal(rolledBack.code, 0, rolledBack.stderr);
 });
 
+test('bare metal: flags about machines the hosts file decides exit 2, nothing written', async () => {
+  const home = tempHome();
+  const env = { HOME: home };
+  writeFileSync(join(home, 'hosts.yaml'), 'hosts:\n- {address: 10.0.0.10, role: control-plane}\n- {address: 10.0.0.20, role: worker}\n');
+  for (const flag of [['--node-count', '3'], ['--node-size', 'big'], ['--control-plane-size', 'big'], ['--image', 'ubuntu']]) {
+    const r = await k8sup(['create', 'cluster', 'm.k8s.local', '--hosts', join(home, 'hosts.yaml'), ...flag], { env });
+    assert.equal(r.code, 2, `${flag[0]}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^error: ${flag[0]}: bare metal clusters have one node per host of the hosts file`, 'm'));
+    assert.match(r.stderr, new RegExp(`^hint: drop ${flag[0]}`, 'm'));
+  }
+  assert.equal(existsSync(join(home, '.k8sup')), false, 'nothing was written');
+  // Without them the same hosts make a cluster with one worker node.
+  const ok = await k8sup(['create', 'cluster', 'm.k8s.local', '--hosts', join(home, 'hosts.yaml')], { env });
+  assert.equal(ok.code, 0, ok.stderr);
+});
+
 test('~ in a quoted path flag, and -f - for stdin', async () => {
   const home = tempHome();
   const env = { HOME: home };
