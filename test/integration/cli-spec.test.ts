@@ -185,6 +185,7 @@ describe('bad input: exit 2, a message naming the field, a hint, and the store u
     // A pipeline's unset variable (`--state "$STORE"`) must not fall back to the local default store.
     ['empty --state', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--state', ''], /--state is empty/],
     ['missing --zones', ['create', 'cluster', 'a.k8s.local'], /--zones/],
+    ['machine type with a space', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--node-size', 't3 medium'], /spec\.nodeGroups\[0\]\.machineType: "t3 medium" is not a machine type/],
     ['--project on AWS', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--project', 'my-project'], /spec\.project: is a GCE setting/],
     ['create cluster NAME with -f', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '-f', badYaml], /two ways to create/],
     ['bad networking', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--networking', 'weave'], /spec\.networking\.cni/],
