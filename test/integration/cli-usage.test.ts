@@ -169,6 +169,18 @@ test('bare metal: flags about machines the hosts file decides exit 2, nothing wr
   assert.equal(ok.code, 0, ok.stderr);
 });
 
+test('--out-plan into a folder that does not exist exits 2 before the cloud is read', async () => {
+  const home = tempHome();
+  // No credentials: a run that got as far as the cloud would fail with exit 1.
+  const env = { HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
+  assert.equal((await k8sup(['create', 'cluster', 'p.k8s.local', '--zones', 'us-east-2a'], { env })).code, 0);
+  const digest = treeDigest(home);
+  const r = await k8sup(['update', 'cluster', 'p.k8s.local', '--out-plan', join(home, 'missing', 'plan.json')], { env });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^error: --out-plan: cannot write .*plan\.json: .*missing is not a folder\n^hint: create the folder/m);
+  assert.equal(treeDigest(home), digest, 'nothing was written');
+});
+
 test('~ in a quoted path flag, and -f - for stdin', async () => {
   const home = tempHome();
   const env = { HOME: home };
