@@ -59,6 +59,12 @@ test('usage errors: hints name the command words that exist, --version works', a
   assert.match(weird.stderr, /^hint: see `k8sup get clusters --help`$/m);
   const flag = await k8sup(['get', 'clusters', '--bogus-flag'], { env: { HOME: home } });
   assert.match(flag.stderr, /^hint: see `k8sup get clusters --help`$/m);
+  // A typo gets commander's suggestion in the hint (the error stays one line).
+  const typo = await k8sup(['create', 'cluster', 'a.k8s.local', '--zone', 'us-east-2a'], { env: { HOME: home } });
+  assert.equal(typo.code, 2);
+  assert.equal(typo.stderr, "error: unknown option '--zone'\nhint: did you mean --zones? see `k8sup create cluster --help`\n");
+  const word = await k8sup(['get', 'clustrs'], { env: { HOME: home } });
+  assert.match(word.stderr, /^hint: did you mean clusters\? see `k8sup get --help`$/m);
   const version = await k8sup(['--version'], { env: { HOME: home } });
   assert.equal(version.code, 0, version.stderr);
   assert.equal(version.stdout, `k8sup ${JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version}\n`);
