@@ -185,6 +185,11 @@ describe('bad input: exit 2, a message naming the field, a hint, and the store u
     // A pipeline's unset variable (`--state "$STORE"`) must not fall back to the local default store.
     ['empty --state', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--state', ''], /--state is empty/],
     ['missing --zones', ['create', 'cluster', 'a.k8s.local'], /--zones/],
+    // A cluster the store does not hold: the name (or --state) is wrong, and nothing was written (CONTRACT exit 2).
+    ['get a cluster not in the store', ['get', 'cluster', 'nope.k8s.local'], /cluster "nope\.k8s\.local" not found/],
+    ['update a cluster not in the store', ['update', 'cluster', 'nope.k8s.local', '--yes'], /cluster "nope\.k8s\.local" not found/],
+    ['delete a cluster not in the store', ['delete', 'cluster', 'nope.k8s.local', '--yes'], /cluster "nope\.k8s\.local" not found/],
+    ['history of a cluster not in the store', ['history', 'cluster', 'nope.k8s.local'], /cluster "nope\.k8s\.local" not found/],
     ['machine type with a space', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--node-size', 't3 medium'], /spec\.nodeGroups\[0\]\.machineType: "t3 medium" is not a machine type/],
     ['--project on AWS', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--project', 'my-project'], /spec\.project: is a GCE setting/],
     ['create cluster NAME with -f', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '-f', badYaml], /two ways to create/],

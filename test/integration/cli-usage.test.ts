@@ -226,7 +226,7 @@ test('suggested commands keep --state; after a failed create --yes the hint is t
   assert.equal((await k8sup(['delete', 'cluster', 'm.k8s.local', '--state', state, '--yes'], { env })).code, 0);
   // Hints written below the CLI (here the store's "not found") get the --state of the run too.
   const missing = await k8sup(['get', 'cluster', 'm.k8s.local', `--state=${state}`], { env });
-  assert.equal(missing.code, 1);
+  assert.equal(missing.code, 2, 'a cluster the store does not hold is invalid input (CONTRACT exit codes)');
   assert.match(missing.stderr, new RegExp(`^hint: list clusters with \`k8sup get clusters --state ${state}\``, 'm'));
 
   const failed = await k8sup(['create', 'cluster', 'm.k8s.local', '--hosts', join(home, 'hosts.yaml'), '--state', state, '--yes'], { env });
