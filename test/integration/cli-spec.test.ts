@@ -190,6 +190,10 @@ describe('bad input: exit 2, a message naming the field, a hint, and the store u
     ['update a cluster not in the store', ['update', 'cluster', 'nope.k8s.local', '--yes'], /cluster "nope\.k8s\.local" not found/],
     ['delete a cluster not in the store', ['delete', 'cluster', 'nope.k8s.local', '--yes'], /cluster "nope\.k8s\.local" not found/],
     ['history of a cluster not in the store', ['history', 'cluster', 'nope.k8s.local'], /cluster "nope\.k8s\.local" not found/],
+    // An unset pipeline variable must not silently become the default version, CNI or no SSH key.
+    ['empty --kubernetes-version', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--kubernetes-version', ''], /--kubernetes-version is empty/],
+    ['empty --ssh-public-key', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--ssh-public-key', ''], /--ssh-public-key is empty/],
+    ['empty --node-size', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--node-size', ' '], /--node-size is empty/],
     ['machine type with a space', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--node-size', 't3 medium'], /spec\.nodeGroups\[0\]\.machineType: "t3 medium" is not a machine type/],
     ['--project on AWS', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--project', 'my-project'], /spec\.project: is a GCE setting/],
     ['create cluster NAME with -f', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '-f', badYaml], /two ways to create/],
