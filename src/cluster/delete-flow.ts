@@ -29,7 +29,7 @@ export interface DeleteFlowHost {
   /** The resources to delete, before any is (the CLI prints them). */
   showPlan(view: PlanView): void;
   /** A cluster with nothing in the cloud: the document of its (empty) delete plan, and the table line. */
-  showNothingApplied(doc: { cluster: string; steps: []; stateObjects: number }): void;
+  showNothingApplied(doc: PlanView & { stateObjects: number }): void;
   /** After the state is gone: remove the local kubeconfig entries k8sup wrote for the cluster (its CA names them). */
   forgetKubeconfig(caCertPem: string): Promise<void>;
 }
@@ -87,7 +87,7 @@ export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlow
       }
     }
     // The same document as an applied cluster's delete plan (no steps), plus what --yes removes from the store.
-    host.showNothingApplied({ cluster: name, steps: [], stateObjects: (await store.list(`${name}/`)).length });
+    host.showNothingApplied({ ...reviewPlan({ cluster: name, steps: [] }, []), stateObjects: (await store.list(`${name}/`)).length });
     if (!input.apply) return { stage: 'listed', what: 'state' };
     return forgetCluster(input, host, cs, lease!);
   };

@@ -157,6 +157,10 @@ fi
   it('delete without --yes lists, with --yes removes the state of a never-applied cluster', async () => {
     const dry = await run('delete', 'cluster', NAME);
     assert.equal(dry.code, 0, dry.stderr);
+    // The same plan document as an applied cluster's delete (formatVersion, summary, steps), plus the state objects.
+    const doc = JSON.parse((await run('delete', 'cluster', NAME, '-o', 'json')).stdout);
+    assert.deepEqual({ ...doc, stateObjects: 0 }, { formatVersion: 1, cluster: NAME, summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 0 }, steps: [], stateObjects: 0 });
+    assert.ok(doc.stateObjects > 0);
     assert.equal((await run('get', 'cluster', NAME)).code, 0);
     const r = await run('delete', 'cluster', NAME, '--yes');
     assert.equal(r.code, 0, r.stderr);
