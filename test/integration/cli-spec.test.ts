@@ -199,6 +199,7 @@ describe('bad input: exit 2, a message naming the field, a hint, and the store u
     ['empty --ssh-public-key', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--ssh-public-key', ''], /--ssh-public-key is empty/],
     ['empty --node-size', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--node-size', ' '], /--node-size is empty/],
     ['machine type with a space', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--node-size', 't3 medium'], /spec\.nodeGroups\[0\]\.machineType: "t3 medium" is not a machine type/],
+    ['a GCE project id with capitals', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-central1-b', '--project', 'BAD_PROJECT'], /spec\.project: "BAD_PROJECT" is not a GCE project id/],
     ['--project on AWS', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--project', 'my-project'], /spec\.project: is a GCE setting/],
     ['create cluster NAME with -f', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '-f', badYaml], /two ways to create/],
     ['bad networking', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--networking', 'weave'], /spec\.networking\.cni/],
