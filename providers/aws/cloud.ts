@@ -32,6 +32,8 @@ export const awsCloud: CloudFacts = {
   // Nodes sign their S3 requests (SigV4) with the instance role, against the bucket's own region.
   nodes: { name: 'aws', title: 'AWS', store: { scheme: 's3', identity: 'their instance role', regionExample: 'us-east-2' }, ownHosts: false, imageCredentialProvider: ECR_CREDENTIAL_PROVIDER },
   orphanScope: { exampleRegion: 'us-east-2', needsProject: false },
+  // AWS has accounts, not projects: accepting one would silently ignore it.
+  newInputIssues: (c) => (c.spec.project ? [{ path: 'spec.project', message: `is a GCE setting; AWS clusters have none: drop --project ${c.spec.project}` }] : []),
   addons: AWS_ADDONS,
   providerId: { addon: CCM_ADDON, shape: /^aws:\/\/\/[a-z]{2}(?:-[a-z]+)+-\d+[a-z]\/i-[0-9a-f]{8,17}$/, example: 'aws:///us-east-2a/i-0123456789abcdef0' },
   clusterAutoscaler: awsClusterAutoscaler,

@@ -366,7 +366,10 @@ async function runCommand(
       // The hint's command words skip option values, which needs every option (a parse can fail before the root
       // dispatched and added the deferred ones).
       await addDeferredFlags(program);
-      throw new InvalidInputError(err.message.replace(/^error: /, '').split('\n')[0], { hint: `see \`k8sup ${commandWords(program, argv)}--help\`` });
+      // commander puts its suggestion for a typo on a second line, `(Did you mean --zones?)`: it belongs in the hint.
+      const [what, ...rest] = err.message.replace(/^error: /, '').split('\n');
+      const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join(' '))?.[1];
+      throw new InvalidInputError(what, { hint: `${suggestion ? `did you mean ${suggestion}? ` : ''}see \`k8sup ${commandWords(program, argv)}--help\`` });
     }
     throw err;
   }
