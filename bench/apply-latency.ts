@@ -11,7 +11,7 @@
 //    figure from the big run's own durations is reported beside it, with moto's CPU time and the calls in flight.
 // Run standalone: node --import tsx bench/apply-latency.ts [groups ...] (default: the default cluster and 50 node
 // groups); K8SUP_BENCH_BIN=/path/to/bin/k8sup times another build (e.g. the main checkout, for "before" figures);
-// BENCH_EVENTS=dir keeps each create's and delete's progress events.
+// BENCH_EVENTS=dir keeps each create's and delete's progress events; BENCH_CLOUD_MS=300 puts the cloud further away.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +23,9 @@ import { k8sup } from '../test/helpers/cli.js';
 import { startMoto } from '../test/helpers/moto.js';
 import { startThrottleProxy } from '../test/helpers/throttle-proxy.js';
 
-const CLOUD_MS = 100;
+// BENCH_CLOUD_MS changes the cloud's latency (the critical path grows with it, moto's CPU per call does not: how
+// much of the gap to the critical path is moto's shows as the ratio at a higher latency).
+const CLOUD_MS = Number(process.env.BENCH_CLOUD_MS ?? 100);
 const STATE_MS = [0, 100];
 const BUCKET = 'k8sup-bench';
 
@@ -100,7 +102,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
   let reference: { create: Map<string, number>; delete: Map<string, number>; listCalls: number } | undefined;
   try {
     for (const groups of groupCases) {
-      const runs: Record<number, { createMs: number; applyMs: number; deleteMs: number; destroyMs: number; cloudCalls: number; stateCalls: number; createEvents: Event[]; deleteEvents: Event[]; deleteRuns: number; deleteLeft: number; motoMs: number; peakInFlight: Record<string, number> }> = {};
+      const runs: Record<number, { createMs: number; applyMs: number; deleteMs: number; destroyMs: number; cloudCalls: number; stateCalls: number; createEvents: Event[]; deleteEvents: Event[]; deleteRuns: number; deleteLeft: number; motoMs: number; motoApplyMs: number; peakInFlight: Record<string, number> }> = {};
       let graph: ResourceGraph | undefined;
       for (const ms of STATE_MS) {
         stateMs = ms;
@@ -110,8 +112,11 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         graph ??= await graphOf(spec(name, groups));
         proxy.resetStats();
         const motoCpuBefore = moto.cpuMs();
+        // moto's CPU so far, every 100 ms: what it spent inside the apply phase (read off at the phase's ends).
+        const motoCpu: { at: number; ms: number }[] = [];
+        const sampler = setInterval(() => motoCpu.push({ at: Date.now(), ms: moto.cpuMs() }), 100);
         let t = performance.now();
-        const created = await k8sup(['create', '-f', file, '--yes', '-v'], { env, timeoutMs: 900_000, bin });
+        const created = await k8sup(['create', '-f', file, '--yes', '-v'], { env, timeoutMs: 900_000, bin }).finally(() => clearInterval(sampler));
         const createMs = performance.now() - t;
         if (created.code !== 0) throw new Error(`create ${name} exited ${created.code}: ${created.stderr.split('\n').slice(-3).join(' | ')}`);
         const byService = proxy.callsByService();
@@ -135,9 +140,12 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         const deleteEvents = events(deleted.stderr);
         if (process.env.BENCH_EVENTS) writeFileSync(join(process.env.BENCH_EVENTS, `${name}.delete.ndjson`), deleted.stderr);
         const applyMs = createEvents.find((e) => e.code === 'apply.done')?.durationMs ?? NaN;
+        const applyEnd = Date.parse(createEvents.find((e) => e.code === 'apply.done')?.time ?? '');
+        const motoCpuAt = (when: number) => motoCpu.reduce((best, c) => (Math.abs(c.at - when) < Math.abs(best.at - when) ? c : best), motoCpu[0])?.ms ?? NaN;
+        const motoApplyMs = motoCpuAt(applyEnd) - motoCpuAt(applyEnd - applyMs);
         const at = (evs: Event[], code: string) => Date.parse(evs.find((e) => e.code === code)!.time);
         const destroyMs = at(deleteEvents, 'destroy.done') - at(deleteEvents, 'destroy.start');
-        runs[ms] = { createMs, applyMs, deleteMs, destroyMs, cloudCalls, stateCalls, createEvents, deleteEvents, deleteRuns, deleteLeft, motoMs, peakInFlight };
+        runs[ms] = { createMs, applyMs, deleteMs, destroyMs, cloudCalls, stateCalls, createEvents, deleteEvents, deleteRuns, deleteLeft, motoMs, motoApplyMs, peakInFlight };
         process.stderr.write(`bench${bin ? ` (${bin})` : ''}: ${groups} groups, state ${ms} ms: create ${(createMs / 1000).toFixed(1)} s (apply ${(applyMs / 1000).toFixed(1)} s), delete ${(deleteMs / 1000).toFixed(1)} s${deleteLeft ? ` (left ${deleteLeft}; ${deleteRuns} delete runs)` : ''}\n`);
       }
       const base = runs[0];
@@ -173,6 +181,8 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         destroyOverCriticalPath: { state0ms: r2(base.destroyMs / destroyCritical), state100ms: r2(slow.destroyMs / destroyCritical), goal: '<= 1.3' },
         criticalPathFromOwnDurationsMs: { apply: applyChain(ownCreateCalls), destroy: destroyChain(ownDeleteCalls, maxListCalls(base.deleteEvents)) },
         motoCpuMsDuringCreate: { state0ms: base.motoMs, state100ms: slow.motoMs },
+        // moto is one Python process (one core at most): an apply cannot take less wall time than moto's CPU in it.
+        motoCpuMsInApply: { state0ms: base.motoApplyMs, state100ms: slow.motoApplyMs, overCriticalPath: r2(Math.min(base.motoApplyMs, slow.motoApplyMs) / applyCritical) },
         peakCallsInFlight: { state0ms: base.peakInFlight, state100ms: slow.peakInFlight },
         createCallSequence: Object.fromEntries(createCalls),
         deleteCallSequence: Object.fromEntries(deleteCalls),

@@ -2,8 +2,9 @@
 // the spec pipeline, the bootstrap renderer and the CLI. Registered in providers/index.ts.
 
 import type { CloudFacts } from '../../src/core/provider.js';
-import { AWS_ADDONS, CCM_ADDON } from './addons.js';
+import { AWS_ADDONS, AWS_VOLUME_SNAPSHOTS, CCM_ADDON } from './addons.js';
 import { awsClusterAutoscaler } from './autoscaler.js';
+import { ECR_CREDENTIAL_PROVIDER } from './ecr-credential-provider.js';
 
 /** Known regions → zone letters, so a typo in --zones is caught before anything is written. Keep current. */
 const REGIONS: Record<string, string> = {
@@ -29,11 +30,14 @@ export const awsCloud: CloudFacts = {
   zones: { shape: /^([a-z]{2}(?:-[a-z]+)+-\d+)([a-z])$/, regions: REGIONS, example: 'us-east-2a' },
   ownHosts: false,
   // Nodes sign their S3 requests (SigV4) with the instance role, against the bucket's own region.
-  nodes: { name: 'aws', title: 'AWS', store: { scheme: 's3', identity: 'their instance role', regionExample: 'us-east-2' }, ownHosts: false },
+  nodes: { name: 'aws', title: 'AWS', store: { scheme: 's3', identity: 'their instance role', regionExample: 'us-east-2' }, ownHosts: false, imageCredentialProvider: ECR_CREDENTIAL_PROVIDER },
   orphanScope: { exampleRegion: 'us-east-2', needsProject: false },
+  // AWS has accounts, not projects: accepting one would silently ignore it.
+  newInputIssues: (c) => (c.spec.project ? [{ path: 'spec.project', message: `is a GCE setting; AWS clusters have none: drop --project ${c.spec.project}` }] : []),
   addons: AWS_ADDONS,
   providerId: { addon: CCM_ADDON, shape: /^aws:\/\/\/[a-z]{2}(?:-[a-z]+)+-\d+[a-z]\/i-[0-9a-f]{8,17}$/, example: 'aws:///us-east-2a/i-0123456789abcdef0' },
   clusterAutoscaler: awsClusterAutoscaler,
+  volumeSnapshots: AWS_VOLUME_SNAPSHOTS,
   topology: {
     // A bastion only forwards SSH connections: the smallest general-purpose size does.
     bastionMachineType: 't3.micro',

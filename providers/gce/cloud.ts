@@ -2,7 +2,7 @@
 // the spec pipeline, the bootstrap renderer and the CLI. Registered in providers/index.ts.
 
 import type { CloudFacts } from '../../src/core/provider.js';
-import { GCE_ADDONS, gceClusterAutoscaler } from './addons.js';
+import { GCE_ADDONS, GCE_VOLUME_SNAPSHOTS, gceClusterAutoscaler } from './addons.js';
 
 /** Known regions → zone letters, so a typo in --zones is caught before anything is written. Keep current. */
 const REGIONS: Record<string, string> = {
@@ -22,6 +22,8 @@ const REGIONS: Record<string, string> = {
 /** GCE resource names (RFC 1035 labels). */
 const GCE_NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+const GCE_PROJECT_ID = /^([a-z0-9][-a-z0-9.]*[a-z0-9]:)?[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
 export const gceCloud: CloudFacts = {
   name: 'gce',
   title: 'GCE',
@@ -30,11 +32,16 @@ export const gceCloud: CloudFacts = {
   zones: { shape: /^([a-z]+(?:-[a-z]+)*\d+)-([a-z])$/, regions: REGIONS, example: 'us-central1-b' },
   ownHosts: false,
   specIssues: (c) => (c.spec.project ? [] : [{ path: 'spec.project', message: 'is required on GCE (--project my-project)' }]),
+  // A project id is lowercase letters, digits and hyphens (a legacy one has a `domain:` prefix): anything else would
+  // only fail at apply, after the spec was stored.
+  newInputIssues: (c) =>
+    c.spec.project && !GCE_PROJECT_ID.test(c.spec.project) ? [{ path: 'spec.project', message: `"${c.spec.project}" is not a GCE project id (lowercase letters, digits and hyphens, starting with a letter: my-project)` }] : [],
   nodes: { name: 'gce', title: 'GCE', store: { scheme: 'gs', identity: 'their service account' }, ownHosts: false },
   orphanScope: { exampleRegion: 'us-central1', needsProject: true },
   addons: GCE_ADDONS,
   providerId: { addon: 'gcp-cloud-controller-manager', shape: /^gce:\/\/[a-z][-a-z0-9]*\/[a-z]+-[a-z]+\d+-[a-z]\/[a-z]([-a-z0-9]*[a-z0-9])?$/, example: 'gce://my-project/us-central1-b/demo-nodes-abcd' },
   clusterAutoscaler: gceClusterAutoscaler,
+  volumeSnapshots: GCE_VOLUME_SNAPSHOTS,
   topology: {
     noBastion: 'is not supported on GCE: reach private GCE nodes through IAP TCP forwarding (gcloud compute ssh --tunnel-through-iap); drop --bastion',
     noNatModes: 'is an AWS setting: GCE Cloud NAT is one regional gateway that spans every zone; drop --nat',

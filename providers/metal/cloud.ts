@@ -24,10 +24,12 @@ export const metalCloud: CloudFacts = {
     return issues;
   },
   newInputIssues(c) {
+    const issues: FieldIssue[] = [];
     // Nothing on metal publishes DNS records: accepting the zone would silently ignore it.
     const zone = c.spec.api.dnsZone;
-    if (zone === null) return [];
-    return [{ path: 'spec.api.dnsZone', message: `bare-metal clusters publish no DNS records; drop --dns-zone and point ${zone} at the API address (api.vip or api.endpoint) yourself` }];
+    if (zone !== null) issues.push({ path: 'spec.api.dnsZone', message: `bare-metal clusters publish no DNS records; drop --dns-zone and point ${zone} at the API address (api.vip or api.endpoint) yourself` });
+    if (c.spec.project) issues.push({ path: 'spec.project', message: `is a GCE setting; bare-metal clusters have none: drop --project ${c.spec.project}` });
+    return issues;
   },
   nodes: { name: 'metal', title: 'bare metal', ownHosts: true },
   createFlags: [

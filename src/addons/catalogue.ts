@@ -1,7 +1,8 @@
 // The addon catalogue: every addon k8sup can install, with the one version it pins (the only table of addon versions
 // and images). spec.addons turns addons on or off; a version other than the pinned one is refused, since k8sup only
-// ships the manifest it has reviewed for it. Images are pinned by tag, and by digest only where the upstream project
-// publishes one (none of the addons here does: see docs/addons.md). Manifests are templates/addons/<name>.yaml.
+// ships the manifest it has reviewed for it. Images are pinned by tag, and by digest only where upstream publishes one
+// (the image promoter's manifests: the clouds' CCMs and CSI drivers; docs/addons.md). Manifests are
+// templates/addons/<name>.yaml.
 // Addons that only make sense on one cloud (its cloud-controller-manager, its CSI driver) are declared by that cloud,
 // in providers/<cloud>/addons.ts through CloudFacts.addons, so that nothing here names a cloud.
 
@@ -18,10 +19,27 @@ export interface ClusterAutoscalerFacts {
   env?: { name: string; value: string }[];
 }
 
+/**
+ * How a cloud's CSI driver takes volume snapshots (CloudFacts.volumeSnapshots): the snapshot-controller addon installs
+ * the VolumeSnapshot CRDs, the controller and this driver's default VolumeSnapshotClass, and the driver's own addon
+ * adds the csi-snapshotter sidecar to its controller while snapshot-controller is on ({{volumeSnapshots}}).
+ */
+export interface VolumeSnapshotFacts {
+  /** The cloud's CSI driver addon: snapshot-controller is only available while it is on. */
+  csiAddon: string;
+  /** The CSI driver name (VolumeSnapshotClass.driver). */
+  driver: string;
+  /** Name of the default VolumeSnapshotClass k8sup creates for it. */
+  className: string;
+  /** Why the driver takes no snapshots with k8sup (no csi-snapshotter tag paired with its release), when it does not. */
+  unavailable?: string;
+}
+
 /** What an addon may ask of the cluster's cloud (its CloudFacts, handed in by src/addons/index.ts). */
 export interface AddonCloud {
   title: string;
   clusterAutoscaler?(cluster: Cluster): ClusterAutoscalerFacts;
+  volumeSnapshots?: VolumeSnapshotFacts;
 }
 
 export interface AddonImage {
@@ -56,12 +74,17 @@ export interface AddonDefinition {
   values?(cluster: Cluster, cloud: AddonCloud | undefined): TemplateVars;
   /** Why the addon cannot run on this cluster (besides a missing image for its minor), or undefined when it can. */
   unavailable?(cluster: Cluster, cloud: AddonCloud | undefined): string | undefined;
+  /** Another addon this one only works with (it is unavailable while that one is off or unavailable). */
+  requires?(cloud: AddonCloud | undefined): string | undefined;
   /** What it may do in the cluster (docs/addons.md lists the same). */
   permissions: string;
   workloads: AddonWorkload[];
   /** Where the version and manifest come from. */
   source: string;
 }
+
+/** The addon that installs the VolumeSnapshot API; the CSI drivers' templates add their snapshotter while it is on. */
+export const SNAPSHOT_CONTROLLER = 'snapshot-controller';
 
 /** The addons of every cloud. */
 export const ADDONS: readonly AddonDefinition[] = [
@@ -100,6 +123,33 @@ export const ADDONS: readonly AddonDefinition[] = [
     permissions: 'reads pods, nodes, PVs/PVCs, storage and workload objects; evicts pods and updates nodes (scale-down); its own lease and status ConfigMap in kube-system; in the cloud: resizes only this cluster\'s node groups (docs/autoscaling.md)',
     workloads: [{ kind: 'Deployment', namespace: 'kube-system', name: 'cluster-autoscaler' }],
     source: 'kubernetes/autoscaler releases cluster-autoscaler-1.33.6/1.34.5/1.35.2 (images), RBAC of cluster-autoscaler/cloudprovider/aws/examples/cluster-autoscaler-run-on-control-plane.yaml',
+  },
+  {
+    // CSI volume snapshots (as kops' snapshot-controller addon): the snapshot.storage.k8s.io/v1 CRDs, the
+    // snapshot-controller and the cloud CSI driver's default VolumeSnapshotClass (CloudFacts.volumeSnapshots). On by
+    // default wherever the cloud's CSI driver runs and pairs a csi-snapshotter with its release; off elsewhere.
+    // v8.6.0: the snapshot-controller tag the kubernetes-csi/external-snapshotter v8.7.0 release's deploy manifests
+    // use (its release notes, CHANGELOG/CHANGELOG-8.7.md at commit 6b681ff509bfd5fd5eec4226d461b9fe4fc7a9ce: "Updated
+    // the sidecar image versions in the deploy manifests to … snapshot-controller v8.6.0"). No digest: none published.
+    name: SNAPSHOT_CONTROLLER,
+    version: 'v8.6.0',
+    description: 'CSI volume snapshots: the VolumeSnapshot CRDs (snapshot.storage.k8s.io/v1), snapshot-controller and the CSI driver\'s default VolumeSnapshotClass',
+    defaultEnabled: true,
+    images: { image: { repository: 'registry.k8s.io/sig-storage/snapshot-controller', tag: 'v8.6.0' } },
+    requires: (cloud) => cloud?.volumeSnapshots?.csiAddon,
+    unavailable: (cluster, cloud) => {
+      const facts = cloud?.volumeSnapshots;
+      if (!facts) return `${cloud?.title ?? cluster.spec.cloud} has no CSI driver k8sup installs that takes snapshots`;
+      return facts.unavailable;
+    },
+    values: (cluster, cloud) => {
+      const facts = cloud?.volumeSnapshots;
+      if (!facts) throw new Error(`${SNAPSHOT_CONTROLLER}: ${cluster.spec.cloud} has no CSI driver that takes snapshots`);
+      return { snapshotDriver: facts.driver, snapshotClassName: facts.className };
+    },
+    permissions: 'snapshot-controller-runner: read PVs, PVCs (and update them), VolumeSnapshotClasses; manage VolumeSnapshots and VolumeSnapshotContents and their status; events; its lease in kube-system. The cloud permissions are the CSI driver\'s (docs/addons.md)',
+    workloads: [{ kind: 'Deployment', namespace: 'kube-system', name: 'snapshot-controller' }],
+    source: 'kubernetes-csi/external-snapshotter: client/config/crd (v1 schemas of the stored copies, commits in templates/addons/snapshot-controller.yaml), deploy/kubernetes/snapshot-controller (RBAC at commit d27ee265c11cffba378237ddebb1ee549749b6b6), image tag of the v8.7.0 deploy manifests',
   },
 ];
 

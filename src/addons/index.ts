@@ -8,9 +8,9 @@ import { loadTemplate, renderTemplate } from '../bootstrap/template.js';
 import { yamlQuote } from '../bootstrap/quote.js';
 import { allClouds, cloudFacts } from '../../providers/facts.js';
 import { parseKubeVersion } from '../api/version.js';
-import { ADDONS, imageReference, type AddonDefinition } from './catalogue.js';
+import { ADDONS, SNAPSHOT_CONTROLLER, imageReference, type AddonDefinition } from './catalogue.js';
 
-export { ADDONS, imageReference, type AddonDefinition, type AddonImage, type AddonWorkload } from './catalogue.js';
+export { ADDONS, SNAPSHOT_CONTROLLER, imageReference, type AddonDefinition, type AddonImage, type AddonWorkload } from './catalogue.js';
 
 export interface ResolvedAddon {
   /** As it applies to this cluster: `images` are those of the cluster's Kubernetes minor. */
@@ -28,7 +28,19 @@ export function addonUnavailable(definition: AddonDefinition, cluster: Cluster):
   if (definition.imagesByMinor && (minor === undefined || !definition.imagesByMinor[minor])) {
     return `upstream publishes no ${definition.name} image for Kubernetes 1.${minor} that k8sup could find (it pins ${Object.keys(definition.imagesByMinor).map((m) => `1.${m}`).join(', ')}: docs/addons.md)`;
   }
-  return definition.unavailable?.(cluster, cloudFacts(cluster.spec.cloud));
+  const cloud = cloudFacts(cluster.spec.cloud);
+  const own = definition.unavailable?.(cluster, cloud);
+  if (own) return own;
+  const needed = definition.requires?.(cloud);
+  if (needed && !addonOn(cluster, needed)) return `it needs ${needed}, which is off on this cluster`;
+  return undefined;
+}
+
+/** Whether the named addon of the cluster's cloud is on (its default or spec.addons) and can run. */
+function addonOn(cluster: Cluster, name: string): boolean {
+  const definition = addonsOf(cluster.spec.cloud).find((d) => d.name === name);
+  if (!definition) return false;
+  return (cluster.spec.addons?.[name]?.enabled ?? definition.defaultEnabled) && !addonUnavailable(definition, cluster);
 }
 
 /** The definition with the images of the cluster's Kubernetes minor (imagesByMinor), when it has per-minor images. */
@@ -53,6 +65,14 @@ export function addonsOf(cloud: string): AddonDefinition[] {
 export function runsCloudControllerManager(cluster: Cluster): boolean {
   const ccm = cloudFacts(cluster.spec.cloud)?.providerId?.addon;
   return ccm !== undefined && enabledAddons(cluster).some((a) => a.name === ccm);
+}
+
+/**
+ * Whether the cluster runs the VolumeSnapshot API (the snapshot-controller addon): the cloud's CSI driver template
+ * then adds its csi-snapshotter sidecar and the snapshotter's RBAC ({{volumeSnapshots}}).
+ */
+export function runsVolumeSnapshots(cluster: Cluster): boolean {
+  return enabledAddons(cluster).some((a) => a.name === SNAPSHOT_CONTROLLER);
 }
 
 /** Every addon of every cloud (tests, docs). */
@@ -87,7 +107,9 @@ export function renderAddonManifest(addon: AddonDefinition, pullFrom: (image: st
   const images = Object.fromEntries(Object.entries(own.images).map(([name, image]) => [name, pullFrom(imageReference(image))]));
   if (addon.values && !cluster) throw new Error(`addons/${addon.name}.yaml depends on the cluster: render it with one`);
   const values = cluster ? addon.values?.(cluster, cloudFacts(cluster.spec.cloud)) : undefined;
-  return renderTemplate(loadTemplate(`addons/${addon.name}.yaml`), { version: own.version, ...values, ...images }, yamlQuote, `addons/${addon.name}.yaml`);
+  // volumeSnapshots: every addon template may add what it needs for snapshots (a CSI driver's snapshotter sidecar).
+  const volumeSnapshots = cluster ? runsVolumeSnapshots(cluster) : false;
+  return renderTemplate(loadTemplate(`addons/${addon.name}.yaml`), { version: own.version, volumeSnapshots, ...values, ...images }, yamlQuote, `addons/${addon.name}.yaml`);
 }
 
 /** spec.addons: known names, for this provider, at the pinned version. */

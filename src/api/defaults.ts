@@ -3,7 +3,7 @@
 
 import { allClouds, cloudFacts, DEFAULT_CLOUD } from '../../providers/index.js';
 import { API_VERSION, KIND, type Cluster, type ClusterSpecBody, type NodeGroupSpec } from './types.js';
-import { DEFAULT_KUBERNETES_VERSION } from './version.js';
+import { DEFAULT_KUBERNETES_VERSION, parseKubeVersion } from './version.js';
 import { zoneRegion } from './zones.js';
 import { etcdWithDefaults } from './etcd-backups.js';
 
@@ -62,7 +62,8 @@ export function withDefaults(doc: Doc): Cluster {
     cloud,
     region,
     zones,
-    kubernetesVersion: spec.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
+    // `v1.35.1` (kubeadm's spelling) is stored as 1.35.1: every comparison of versions, and what nodes get, reads X.Y.Z.
+    kubernetesVersion: spec.kubernetesVersion === undefined ? DEFAULT_KUBERNETES_VERSION : (parseKubeVersion(spec.kubernetesVersion)?.text ?? spec.kubernetesVersion),
     networking: { ...DEFAULT_NETWORKING, ...(spec.networking ?? {}) },
     api: { adminAccess: ['0.0.0.0/0'], dnsZone: null, ...(spec.api ?? {}) },
     ssh: { publicKey: null, access: ['0.0.0.0/0'], ...(spec.ssh ?? {}) },

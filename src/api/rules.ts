@@ -131,6 +131,8 @@ function checkSubsetZones(zones: string[], all: string[], path: string, add: (p:
   });
 }
 
+const MACHINE_TYPE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 /**
  * Rules that came after specs were already stored: they judge new input (flags, files, edits) but not a stored
  * revision, so a cluster stored before them can still be read, updated and deleted (see loadCluster's `stored`).
@@ -144,6 +146,12 @@ export function newInputIssues(c: Cluster): FieldIssue[] {
   // An empty list would open nothing on one cloud and everything on another: say what is meant instead.
   if (s.api.adminAccess.length === 0) add('spec.api.adminAccess', 'is empty: list the CIDRs allowed to reach the API (e.g. --admin-access 203.0.113.0/24, or 0.0.0.0/0 for anyone)');
   if (s.ssh.access.length === 0) add('spec.ssh.access', 'is empty: list the CIDRs allowed to reach SSH (e.g. --ssh-access 203.0.113.0/24, or 0.0.0.0/0 for anyone)');
+  // Machine types are one word on every cloud (t3.medium, e2-standard-2, n2-custom-4-8192): anything else would only
+  // fail at apply, after the spec was stored.
+  const machineTypes: [string, string][] = [['spec.controlPlane.machineType', s.controlPlane.machineType], ...s.nodeGroups.map((g, i): [string, string] => [`spec.nodeGroups[${i}].machineType`, g.machineType])];
+  for (const [path, type] of machineTypes) {
+    if (typeof type === 'string' && !MACHINE_TYPE.test(type)) add(path, `${JSON.stringify(type)} is not a machine type (like t3.medium or e2-standard-2)`);
+  }
   issues.push(...(cloudFacts(s.cloud)?.newInputIssues?.(c) ?? []));
   return issues;
 }

@@ -74,9 +74,21 @@ export function compareVersions(a: KubeVersion, b: KubeVersion): number {
  * refuses what breaks it, and so does `rollback cluster` (a rollback to an older spec is a downgrade too).
  */
 export function versionChangeIssue(from: KubeVersion, to: KubeVersion): { message: string; hint: string } | null {
-  const hint = `change one minor version at a time, never down: ${from.major}.${from.minor} → ${from.major}.${from.minor + 1}`;
+  const steps = upgradeSteps(from);
+  // Name versions this k8sup can install, not merely the next minor: that one may not be supported (yet).
+  const hint = `change one minor version at a time, never down: ${steps.length ? `from ${from.text}, go to ${steps.join(' or ')}` : `${from.text} is the newest version this k8sup installs`}`;
   if (to.major !== from.major) return { message: `cannot change the major version (${from.text} → ${to.text})`, hint };
   if (compareVersions(to, from) < 0) return { message: `cannot downgrade Kubernetes from ${from.text} to ${to.text}`, hint };
   if (to.minor > from.minor + 1) return { message: `cannot skip minor versions (${from.text} → ${to.text})`, hint };
   return null;
+}
+
+/** The newest supported version of the same minor (if newer) and of the next minor: where an upgrade from `from` may go. */
+function upgradeSteps(from: KubeVersion): string[] {
+  const steps: string[] = [];
+  const same = releaseOf(from);
+  if (same && from.patch < same.newestPatch) steps.push(`${from.major}.${from.minor}.${same.newestPatch}`);
+  const next = releaseOf({ ...from, minor: from.minor + 1 });
+  if (next) steps.push(`${from.major}.${from.minor + 1}.${next.newestPatch}`);
+  return steps;
 }

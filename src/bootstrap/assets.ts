@@ -5,6 +5,7 @@ import type { Cluster, CniName } from '../api/types.js';
 import { mirroredFileUrl, mirroredImage } from './inputs.js';
 import { parseKubeVersion, pauseImageFor } from '../api/version.js';
 import { enabledAddons, imageReference } from '../addons/index.js';
+import { cloudFacts } from '../../providers/facts.js';
 import { CNI, CONTAINERD, KUBE_VIP, RUNC, kubernetesAptRepository, kubernetesRpmRepository, type Arch, type PinnedBinary } from './versions.js';
 
 export interface FileAsset {
@@ -73,6 +74,9 @@ export function clusterAssets(cluster: Cluster): ClusterAssets {
   const pin = CNI[cni];
 
   const files: FileAsset[] = [...binaries('containerd', CONTAINERD, repo, baseURL), ...binaries('runc', RUNC, repo, baseURL)];
+  // The kubelet image credential provider of the cloud, when it has one (src/bootstrap/credential-provider.ts).
+  const credentialProvider = cloudFacts(spec.cloud)?.nodes.imageCredentialProvider;
+  if (credentialProvider) files.push(...binaries(credentialProvider.name, credentialProvider.binary, repo, baseURL));
   if (pin.kind === 'manifest') files.push({ name: `${cni} manifest`, url: pin.url, fetchedFrom: mirroredFileUrl(pin.url, repo, baseURL), sha256: pin.sha256 });
   else files.push(...binaries('cilium-cli', pin.cli, repo, baseURL));
 

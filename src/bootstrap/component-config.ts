@@ -4,6 +4,8 @@
 
 import { stringify } from 'yaml';
 import { DEFAULT_DNS_DOMAIN, type Cluster, type KubeletSpec } from '../api/types.js';
+import { credentialProviderKubeletArgs } from './credential-provider.js';
+import type { ImageCredentialProvider } from './types.js';
 
 export type KubeadmArg = { name: string; value: string };
 
@@ -80,12 +82,16 @@ export function apiServerVolumes(cluster: Cluster): HostPathMount[] {
 
 /**
  * kubelet flags of one node's registration: the group label (and the group's labels), `cloud-provider=external` on a
- * cloud with an external cloud-controller-manager, then raw kubelet flags.
+ * cloud with an external cloud-controller-manager, the image credential provider of a cloud that has one
+ * (credential-provider.ts), then raw kubelet flags.
  */
-export function kubeletArgs(cluster: Cluster, nodeGroup: string, groupLabel: string, nodeIp: string | undefined, externalCloudProvider = false): KubeadmArg[] {
+export function kubeletArgs(cluster: Cluster, nodeGroup: string, groupLabel: string, nodeIp: string | undefined, externalCloudProvider = false, credentialProvider?: ImageCredentialProvider): KubeadmArg[] {
   const group = cluster.spec.nodeGroups.find((g) => g.name === nodeGroup);
   const labels = [`${groupLabel}=${nodeGroup}`, ...Object.entries(group?.labels ?? {}).map(([k, v]) => `${k}=${v}`)];
-  return merged([['cloud-provider', externalCloudProvider ? 'external' : undefined], ['node-labels', labels.join(',')], ['node-ip', nodeIp]], cluster.spec.kubelet?.extraArgs);
+  return merged(
+    [['cloud-provider', externalCloudProvider ? 'external' : undefined], ['node-labels', labels.join(',')], ['node-ip', nodeIp], ...credentialProviderKubeletArgs(credentialProvider)],
+    cluster.spec.kubelet?.extraArgs,
+  );
 }
 
 /**

@@ -11,6 +11,7 @@ import type { BootstrapInput } from './types.js';
 
 export const ETCD_BACKUP_SCRIPT_PATH = '/usr/local/sbin/k8sup-etcd-backup';
 export const ETCD_RESTORE_SCRIPT_PATH = '/usr/local/sbin/k8sup-etcd-restore';
+export const ETCD_CONTROL_SCRIPT_PATH = '/usr/local/sbin/k8sup-etcd-control';
 
 function renderShell(name: string, vars: TemplateVars): string {
   return renderTemplate(loadTemplate(name), vars, shellQuote, name);
@@ -54,11 +55,27 @@ export function restoreScript(r: ResolvedInput, vars: TemplateVars): string {
   return ['bootstrap/etcd-restore.sh', ...storeFragments(r, []), 'bootstrap/etcd-tools.sh', 'bootstrap/etcd-restore-body.sh'].map((f) => renderShell(f, v)).join('');
 }
 
+/**
+ * k8sup-etcd-control (clouds): the poller of the state store's control folder that carries out `backup cluster` and
+ * `restore cluster` commands there (templates/bootstrap/etcd-control-body.sh; the CLI side is src/cluster/etcd-control.ts).
+ */
+export function controlScript(r: ResolvedInput, vars: TemplateVars): string {
+  const v = backupVars(r, vars);
+  const p = r.input.provider.name;
+  return ['bootstrap/etcd-control.sh', ...storeFragments(r, [`bootstrap/etcd-control-store-${p}.sh`]), 'bootstrap/etcd-control-body.sh'].map((f) => renderShell(f, v)).join('');
+}
+
 /** Values etcd-backup-install.sh uses, added to the bootstrap script's (script.ts scriptVars). */
 export function etcdBackupVars(r: ResolvedInput, vars: TemplateVars): TemplateVars {
-  if (!hasEtcdBackups(r)) return { etcdBackupScript: '', etcdRestoreScript: '', etcdBackupService: '', etcdBackupTimer: '' };
+  if (!hasEtcdBackups(r)) return { etcdBackupScript: '', etcdRestoreScript: '', etcdBackupService: '', etcdBackupTimer: '', etcdControlScript: '', etcdControlService: '', etcdControlTimer: '' };
   const schedule = backupSchedule(r.input.cluster.spec);
+  // The control poller runs whatever the schedule (on-demand backups of clusters with scheduled backups off); bare
+  // metal has none: k8sup runs the scripts over SSH there.
+  const control = r.isCloud;
   return {
+    etcdControlScript: control ? embedded(controlScript(r, vars)) : '',
+    etcdControlService: control ? embedded(loadTemplate('node/k8sup-etcd-control.service')) : '',
+    etcdControlTimer: control ? embedded(loadTemplate('node/k8sup-etcd-control.timer')) : '',
     etcdBackupScript: embedded(backupScript(r, vars)),
     etcdRestoreScript: embedded(restoreScript(r, vars)),
     etcdBackupService: embedded(loadTemplate('node/k8sup-etcd-backup.service')),

@@ -1,7 +1,7 @@
 // The etcd backup and restore scripts as files of their own (what `backup cluster` / `restore cluster` run over SSH
 // and the tests run against a real etcd), rendered with the same values as the bootstrap script that installs them.
 
-import { backupScript, restoreScript } from './etcd-backup.js';
+import { backupScript, controlScript, restoreScript } from './etcd-backup.js';
 import { resolveBootstrapInput } from './inputs.js';
 import { scriptVars } from './script.js';
 import type { BootstrapInput } from './types.js';
@@ -18,4 +18,11 @@ export function renderEtcdRestoreScript(input: BootstrapInput): string {
   const r = resolveBootstrapInput(input);
   if (!r.isControlPlane) throw new Error('only control planes restore etcd');
   return restoreScript(r, scriptVars(r));
+}
+
+/** /usr/local/sbin/k8sup-etcd-control of a cloud control plane (what k8sup-etcd-control.timer runs every minute). */
+export function renderEtcdControlScript(input: BootstrapInput): string {
+  const r = resolveBootstrapInput(input);
+  if (!r.isControlPlane || !r.isCloud) throw new Error('only cloud control planes poll the control folder');
+  return controlScript(r, scriptVars(r));
 }

@@ -33,4 +33,4 @@ export { s3Address } from './script.js';
 export { readNodeReports, parseNodeReport, describeBootstrapFailure, nodeStatusPrefix, type NodeBootstrapReport, type BootstrapState } from './node-status.js';
 export { bootstrapBundle, distinctBundles, renderLoader, BUNDLE_FOLDER, type BootstrapBundle, type LoaderOptions } from './loader.js';
 export { etcdScriptsInput, ETCD_BACKUP_SCRIPT_PATH, ETCD_RESTORE_SCRIPT_PATH } from './etcd-backup.js';
-export { renderEtcdBackupScript, renderEtcdRestoreScript } from './etcd-scripts.js';
+export { renderEtcdBackupScript, renderEtcdControlScript, renderEtcdRestoreScript } from './etcd-scripts.js';

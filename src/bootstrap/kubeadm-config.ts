@@ -36,7 +36,7 @@ export function renderKubeadmConfigFor(r: ResolvedInput): string {
       controlPlaneJoin: input.role === 'control-plane-join',
       advertiseAddress: r.isControlPlane && input.nodeIp ? input.nodeIp : null,
       nodeName: input.nodeName ?? NODE_NAME_PLACEHOLDER,
-      kubeletExtraArgs: kubeletArgs(cluster, input.nodeGroup, NODE_GROUP_LABEL, input.nodeIp, runsCloudControllerManager(cluster)),
+      kubeletExtraArgs: kubeletArgs(cluster, input.nodeGroup, NODE_GROUP_LABEL, input.nodeIp, runsCloudControllerManager(cluster), input.provider.imageCredentialProvider),
       registerTaints: taints !== null,
       taints: taints ?? [],
       clusterName: input.cluster.metadata.name,

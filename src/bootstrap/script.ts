@@ -11,6 +11,7 @@ import { auditLoggingOn, encryptionAtRestOn, ENCRYPTION_CONFIG_FILE, kubeProxyKe
 import { assetUrl, imageRef, resolveBootstrapInput, type ResolvedInput } from './inputs.js';
 import { CONTAINERD_AUTH_DROP_IN, REGISTRY_CREDENTIALS_FOLDER, registryAuthEntries, registryHostFiles } from './registries.js';
 import { renderKubeadmConfigFor } from './kubeadm-config.js';
+import { CREDENTIAL_PROVIDER_BIN_DIR, CREDENTIAL_PROVIDER_CONFIG, renderCredentialProviderConfig } from './credential-provider.js';
 import { etcdBackupVars, hasEtcdBackups } from './etcd-backup.js';
 import { shellQuote, yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
@@ -53,6 +54,8 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   fragments.push('prepare-node.sh', 'containerd.sh');
   // RHEL-family hosts (metal only): SELinux permissive and the rpm repository instead of apt.
   fragments.push(...(vars.dnf ? ['selinux-permissive.sh', 'kube-packages-dnf.sh'] : ['kube-packages.sh']));
+  // Before kubeadm starts the kubelet: the kubelet's flags name the plugin and its configuration.
+  if (vars.credentialProvider) fragments.push('credential-provider.sh');
   // kubeadm-reset undoes a failed kubeadm run before the PKI is put in place (reset empties /etc/kubernetes/pki).
   fragments.push('kubeadm-reset.sh');
   if (r.isControlPlane) fragments.push('control-plane-pki.sh');
@@ -153,6 +156,24 @@ export function s3Address(bucket: string, region: string): { s3Host: string; s3B
   return bucket.includes('.')
     ? { s3Host: `s3.${region}.${domain}`, s3BucketPath: `/${bucket}` }
     : { s3Host: `${bucket}.s3.${region}.${domain}`, s3BucketPath: '' };
+}
+
+/** templates/bootstrap/credential-provider.sh's values: the cloud's image credential provider, or none. */
+function credentialProviderVars(r: ResolvedInput): TemplateVars {
+  const p = r.input.provider.imageCredentialProvider;
+  if (!p) return { credentialProvider: false };
+  return {
+    credentialProvider: true,
+    credentialProviderName: p.name,
+    credentialProviderVersion: p.binary.version,
+    credentialProviderUrlAmd64: assetUrl(r, p.binary.url.amd64),
+    credentialProviderUrlArm64: assetUrl(r, p.binary.url.arm64),
+    credentialProviderSha256Amd64: p.binary.sha256.amd64,
+    credentialProviderSha256Arm64: p.binary.sha256.arm64,
+    credentialProviderBinDir: CREDENTIAL_PROVIDER_BIN_DIR,
+    credentialProviderConfig: CREDENTIAL_PROVIDER_CONFIG,
+    credentialProviderConfigYaml: embedded(renderCredentialProviderConfig(p)),
+  };
 }
 
 export function scriptVars(r: ResolvedInput): TemplateVars {
@@ -292,6 +313,7 @@ export function scriptVars(r: ResolvedInput): TemplateVars {
   vars.addons = addons;
   vars.addonNames = addons.map((a) => a.name).join(', ');
   vars.addonsDigest = createHash('sha256').update(addons.map((a) => a.manifest).join('\n---\n')).digest('hex').slice(0, 16);
+  Object.assign(vars, credentialProviderVars(r));
   vars.tokenRefreshScript = r.isCloud && r.isControlPlane ? embedded(tokenRefreshScript(r, vars)) : '';
   vars.etcdLeaveUnit = embedded(loadTemplate('node/k8sup-etcd-leave.service'));
   vars.etcdLeaveScript = r.isCloud && r.isControlPlane ? embedded(etcdLeaveScript(vars)) : '';

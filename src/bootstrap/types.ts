@@ -1,4 +1,5 @@
 import type { Cluster } from '../api/types.js';
+import type { PinnedBinary } from './versions.js';
 
 export type NodeRole = 'control-plane-init' | 'control-plane-join' | 'worker';
 /** What a node's bootstrap needs to know about the cloud it runs on; each provider's cloud.ts declares it. */
@@ -23,7 +24,27 @@ export interface BootstrapProvider {
    * planes; they are never replaced, so they neither leave etcd at shutdown nor clean it up when joining.
    */
   ownHosts: boolean;
+  /**
+   * The kubelet image credential provider its nodes run (src/bootstrap/credential-provider.ts), so that they pull from
+   * the cloud's registry with their instance identity; absent: none.
+   */
+  imageCredentialProvider?: ImageCredentialProvider;
 }
+
+/** A kubelet image credential provider plugin: its pinned binary and the images the kubelet asks it about. */
+export interface ImageCredentialProvider {
+  /** The plugin's binary name in the plugin directory, which is also its name in the CredentialProviderConfig. */
+  name: string;
+  /** Upstream release binary per architecture, with the sha256 upstream published for it (never computed here). */
+  binary: PinnedBinary;
+  /** Image patterns the kubelet asks it for (`providers[].matchImages`; a glob matches one domain segment). */
+  matchImages: readonly string[];
+  /** How long the kubelet caches credentials when the plugin's answer names no duration (`0`: no default cache). */
+  defaultCacheDuration: string;
+  /** The credentialprovider.kubelet.k8s.io version of the plugin's stdin/stdout exchange. */
+  apiVersion: string;
+}
+
 /** How a host installs packages: apt (Ubuntu, Debian) or dnf (RHEL family: Rocky, Alma). */
 export type OsFamily = 'debian' | 'rhel';
 

@@ -36,7 +36,18 @@ function zonesHint(): string {
   return `e.g. ${zoned.join(' or ')}${zoneless.length ? `; ${zoneless.join('; ')}` : ''}`;
 }
 
+// Value flags whose empty value would silently become the default (`--kubernetes-version "$UNSET"`). --zones has its
+// own message, and --admin-access / --ssh-access '' are refused by the spec rules.
+const NO_EMPTY_VALUE: Record<string, string> = {
+  kubernetesVersion: '--kubernetes-version', networking: '--networking', nodeSize: '--node-size', controlPlaneSize: '--control-plane-size',
+  controlPlaneZones: '--control-plane-zones', controlPlaneCount: '--control-plane-count', nodeCount: '--node-count',
+  sshPublicKey: '--ssh-public-key', image: '--image', dnsZone: '--dns-zone', project: '--project',
+};
+
 export async function clusterDocFromFlags(name: string, o: Record<string, any>, where: { home: string; cwd: string }): Promise<Doc> {
+  for (const [key, flag] of Object.entries(NO_EMPTY_VALUE)) {
+    if (typeof o[key] === 'string' && o[key].trim() === '') throw new InvalidInputError(`${flag} is empty`, { hint: `give it a value, or leave ${flag} out for the default` });
+  }
   const zones = list(o.zones);
   const contributed = cloudCreateFlags().filter((f) => o[f.key] !== undefined);
   const zoneless = allClouds().some((c) => !c.zones && (c.name === o.cloud || contributed.some((f) => f.cloud === c)));
@@ -91,5 +102,13 @@ export async function clusterDocFromFlags(name: string, o: Record<string, any>, 
   }
   if (Object.keys(api).length) spec.api = api;
   if (Object.keys(ssh).length) spec.ssh = ssh;
+  // Where the machines are the user's hosts, the hosts file says how many there are and what they are: these flags
+  // would be stored and never acted on (and validate would wait for nodes that cannot come).
+  const hostsCloud = allClouds().find((c) => c.name === spec.cloud && c.ownHosts);
+  const machineFlags = [['--node-count', o.nodeCount], ['--node-size', o.nodeSize], ['--control-plane-size', o.controlPlaneSize], ['--image', o.image]] as const;
+  const hostsDecide = hostsCloud ? machineFlags.find(([, v]) => v !== undefined) : undefined;
+  if (hostsCloud && hostsDecide) {
+    throw new InvalidInputError(`${hostsDecide[0]}: ${hostsCloud.title} clusters have one node per host of the hosts file, as it is`, { hint: `drop ${hostsDecide[0]}; add or remove hosts in the hosts file instead` });
+  }
   return { metadata: { name }, spec };
 }

@@ -86,6 +86,10 @@ export function createContext(input: ContextInput): CliContext {
   if (!['auto', 'plain', 'ndjson'].includes(progressMode)) {
     throw new InvalidInputError(`K8SUP_PROGRESS="${progressMode}" is not a progress mode`, { hint: 'use auto, plain or ndjson' });
   }
+  // An empty --state is a pipeline's unset variable (`--state "$STORE"`), not a wish for the default local store.
+  if (typeof g.state === 'string' && g.state.trim() === '') {
+    throw new InvalidInputError('--state is empty', { hint: 'pass file:///absolute/path, s3://bucket[/prefix] or gs://bucket[/prefix]; leave --state out for the default file://$HOME/.k8sup/state' });
+  }
   const globals: Globals = {
     state: g.state ?? env.K8SUP_STATE_STORE ?? undefined,
     stateFlag: g.state,

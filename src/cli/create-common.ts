@@ -11,7 +11,7 @@ import { suggest } from './suggest.js';
 export async function createCluster(ctx: CliContext, given: Cluster, flags: ApplyFlags): Promise<number> {
   const name = given.metadata.name;
   checkSavedPlanFlags({ admin: flags.admin }, ctx.globals.yes);
-  if (typeof flags.admin === 'string') (await import('../pki/index.js')).parseDuration(flags.admin);
+  if (typeof flags.admin === 'string') (await import('../pki/index.js')).parseDuration(flags.admin, '--admin');
   const store = await ctx.openStore();
   return createClusterFlow(
     { store, given, actor: ctx.actor, apply: ctx.globals.yes, terraform: flags.target === 'terraform', io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: flags.sshAcceptNew },

@@ -1,4 +1,5 @@
 import { deleteClusterFlow } from '../cluster/delete-flow.js';
+import { reviewPlan } from '../core/plan-view.js';
 import type { CliContext } from './context.js';
 import { removeAdminContext } from './export-kubeconfig.js';
 import { renderPlan } from './render/plan.js';
@@ -38,7 +39,7 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
       },
       orphan: {
         showNothing: ({ cloud, region, clusterId }) =>
-          printData(ctx, { cluster: name, steps: [] }, { table: () => `No state for ${name} and nothing in ${cloud} ${region} carries its ownership tags${which(clusterId)}: nothing to delete.\n` }),
+          printData(ctx, reviewPlan({ cluster: name, steps: [] }, []), { table: () => `No state for ${name} and nothing in ${cloud} ${region} carries its ownership tags${which(clusterId)}: nothing to delete.\n` }),
         showPlan(view, { cloud, region, clusterId }) {
           ctx.note(`No state for ${name}: deleting what carries its ownership tags in ${cloud} ${region}${which(clusterId)}.`);
           printData(ctx, view, { table: () => renderPlan(view) });

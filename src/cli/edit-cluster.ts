@@ -7,7 +7,7 @@ import { K8supError, OperationError } from '../core/errors.js';
 import { reviseCluster } from '../cluster/revision-flow.js';
 import { assertSameName } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
-import { describeChanges, specChanges } from '../api/spec-diff.js';
+import { describeChanges } from '../api/spec-diff.js';
 import { suggest } from './suggest.js';
 
 const HEADER = '# Edit the cluster spec. Lines starting with # are ignored; an empty file cancels the edit.\n';
@@ -114,8 +114,8 @@ export default async function editCluster(ctx: CliContext, args: string[]): Prom
         // The editor may have been open for a long time: prove the lock is still ours (a compare-and-swap on it)
         // right before saving, rather than trust the last renewal.
         await session.renewLock();
-        const { revision, changed } = await session.write(cluster, 'edit');
-        ctx.note(changed ? `Saved ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: ${suggest(ctx, `update cluster ${name} --yes`)}` : 'No changes.');
+        const { revision, changed, changes } = await session.write(cluster, 'edit');
+        ctx.note(changed ? `Saved ${name}: revision ${revision} changes\n${describeChanges(changes)}\nApply it with: ${suggest(ctx, `update cluster ${name} --yes`)}` : 'No changes.');
         return 0;
       }
     } catch (e) {

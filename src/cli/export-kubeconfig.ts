@@ -37,7 +37,7 @@ export async function removeAdminContext(ctx: Pick<CliContext, 'env' | 'home'>, 
 export default async function exportKubeconfig(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
   const pkiMod = await import('../pki/index.js');
-  pkiMod.parseDuration(opts.admin); // bad input fails before any read
+  pkiMod.parseDuration(opts.admin, '--admin'); // bad input fails before any read
   const cs = new ClusterStore(await ctx.openStore(), name);
   await readSpec(cs, name);
   ctx.note(await writeAdminContext(ctx, cs, name, opts.admin, opts.kubeconfig === undefined ? undefined : expandPath(opts.kubeconfig, ctx)));

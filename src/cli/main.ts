@@ -1,18 +1,16 @@
-// The command tree. Only commander is loaded up front; each command's implementation is imported when it runs,
-// so `k8sup version` and `--help` load no cloud SDK (or anything else heavy).
+// The command tree. Only commander is loaded up front; each command's implementation is imported when it runs, and
+// the flags built from the clouds' facts are added when a command that has them is reached (deferredFlags below), so
+// `k8sup version` and `--help` load no cloud SDK and no cloud's facts (test/integration/cli-startup.test.ts).
 
 import { Command, CommanderError, Option } from 'commander';
-import { allClouds, CLOUD_NAMES } from '../../providers/index.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
-import { cloudCreateFlags } from './cluster-flags.js';
 import { addExamples } from './help-examples.js';
 
 export { nodeSupportNotice } from './node-support.js';
 import { watchInterrupts } from './interrupts.js';
 import type { BlobStore } from '../state/blob.js';
 import { progressModeOf } from './result.js';
-import { cniChoices } from '../api/cni.js';
 
 export { reportResult } from './result.js';
 
@@ -32,9 +30,43 @@ export interface RunDeps {
 type Action = (ctx: CliContext, args: string[], opts: Record<string, any>, command: Command) => Promise<number | void>;
 type Loader = () => Promise<{ default: Action }>;
 
-const clusterFlags = (c: Command) => {
+/** What some commands' options are built from: the clouds' names and contributed flags, the CNIs. */
+async function loadFlagFacts() {
+  const [{ allClouds, CLOUD_NAMES }, { cloudCreateFlags }, { cniChoices }] = await Promise.all([
+    import('../../providers/facts.js'),
+    import('./cluster-flags.js'),
+    import('../api/cni.js'),
+  ]);
+  return { allClouds, CLOUD_NAMES, cloudCreateFlags, cniChoices };
+}
+type FlagFacts = Awaited<ReturnType<typeof loadFlagFacts>>;
+
+/**
+ * Options built from those facts are added once the facts are loaded: when the root dispatches to a command at or
+ * above them, and for completion and usage-error hints (addDeferredFlags). Each such command declares its first
+ * option at once and the rest after it, so its help reads as if all were declared together (`[options]` in the
+ * parent's list, the options in their declared order).
+ */
+const deferredFlags = new WeakMap<Command, { command: Command; add(facts: FlagFacts): void }[]>();
+
+/** Adds the deferred options of `program`'s commands at or under `under` (every command by default). */
+async function addDeferredFlags(program: Command, under: Command = program): Promise<void> {
+  const pending = deferredFlags.get(program) ?? [];
+  const due = pending.filter(({ command }) => {
+    for (let c: Command | null = command; c; c = c.parent) if (c === under) return true;
+    return false;
+  });
+  if (!due.length) return;
+  const facts = await loadFlagFacts();
+  for (const d of due) {
+    d.add(facts);
+    pending.splice(pending.indexOf(d), 1);
+  }
+}
+
+/** The flags after `--zones` (declared with the command). */
+const clusterFlags = (c: Command, { CLOUD_NAMES, cloudCreateFlags, cniChoices }: FlagFacts) => {
   c
-    .option('--zones <zones>', 'zones for the cluster, comma-separated (us-east-2a,us-east-2b)')
     .addOption(new Option('--cloud <cloud>', 'cloud provider (inferred from --zones)').choices(CLOUD_NAMES))
     .option('--control-plane-zones <zones>', 'zones for control-plane nodes (one per zone)')
     .option('--control-plane-count <n>', 'number of control-plane nodes (odd)')
@@ -92,6 +124,14 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .version(`k8sup ${VERSION}`, '--version', 'print the k8sup version')
     .showSuggestionAfterError(true)
     .exitOverride();
+  const deferred: { command: Command; add(facts: FlagFacts): void }[] = [];
+  deferredFlags.set(program, deferred);
+  /** `command`'s further options, added by `add` once the facts are loaded. */
+  const withFlagFacts = (command: Command, add: (c: Command, facts: FlagFacts) => void) => {
+    deferred.push({ command, add: (facts) => add(command, facts) });
+    return command;
+  };
+  program.hook('preSubcommand', (_root, command) => addDeferredFlags(program, command));
 
   program.command('version').description('print the k8sup version').action((_opts, cmd: Command) => {
     // Printed here, without loading anything else (not even the YAML library): this is the start-up benchmark.
@@ -105,7 +145,9 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .description('create a cluster from flags (create cluster NAME) or from a file (create -f FILE)')
     .option('-f, --filename <file>', 'cluster spec file (YAML or JSON)')
     .action(actions(() => import('./create-file.js')));
-  applyFlags(clusterFlags(create.command('cluster [name]').description('create a cluster: store its spec and PKI, print the plan; --yes applies it')))
+  const createCluster = create.command('cluster [name]').description('create a cluster: store its spec and PKI, print the plan; --yes applies it')
+    .option('--zones <zones>', 'zones for the cluster, comma-separated (us-east-2a,us-east-2b)');
+  withFlagFacts(createCluster, (c, facts) => applyFlags(clusterFlags(c, facts)))
     .action(actions(() => import('./create-cluster.js')));
   applyFlags(create);
   create.command('secret').description('store a secret of a cluster in the state store')
@@ -152,12 +194,14 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .option('--context <ctx>', 'kubeconfig context')
     .action(actions(() => import('./validate-cluster.js')));
 
-  program.command('delete').description('delete a cluster').command('cluster [name]').description('list (and with --yes delete) every resource of the cluster, then its state')
-    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys')
-    .addOption(new Option('--cloud <cloud>', 'no state: delete what carries the cluster\'s ownership tags in this cloud').choices(allClouds().filter((c) => c.orphanScope).map((c) => c.name)))
-    .option('--region <region>', 'no state: the region to look in')
-    .option('--project <id>', 'no state, gce: the project to look in')
-    .option('--cluster-id <id>', 'delete only the objects of this cluster id (metadata.uid)')
+  const deleteCluster = program.command('delete').description('delete a cluster').command('cluster [name]').description('list (and with --yes delete) every resource of the cluster, then its state')
+    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys');
+  withFlagFacts(deleteCluster, (c, { allClouds }) =>
+    c
+      .addOption(new Option('--cloud <cloud>', 'no state: delete what carries the cluster\'s ownership tags in this cloud').choices(allClouds().filter((cloud) => cloud.orphanScope).map((cloud) => cloud.name)))
+      .option('--region <region>', 'no state: the region to look in')
+      .option('--project <id>', 'no state, gce: the project to look in')
+      .option('--cluster-id <id>', 'delete only the objects of this cluster id (metadata.uid)'))
     .action(actions(() => import('./delete-cluster.js')));
 
   program.command('rolling-update').description('replace nodes').command('cluster [name]').description('replace nodes whose configuration is out of date')
@@ -176,10 +220,11 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys in ~/.ssh/known_hosts')
     .action(actions(() => import('./certs-renew.js')));
 
-  program.command('backup').description('etcd backups').command('cluster [name]').description('take an etcd snapshot now and store it (bare metal, over SSH)')
-    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys').action(actions(() => import('./backup-cluster.js')));
+  program.command('backup').description('etcd backups').command('cluster [name]').description('take an etcd snapshot now and store it (metal: over SSH; clouds: through the control folder)')
+    .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys').option('--wait <duration>', 'clouds: how long to wait for a control plane to answer (default 10m)').action(actions(() => import('./backup-cluster.js')));
   program.command('restore').description('restore from a backup').command('cluster [name]').description("restore every control plane's etcd from a backup; --yes applies it")
     .requiredOption('--backup <id>', 'backup id (k8sup get backups NAME)').option('--ssh-accept-new', 'bare metal: record unknown SSH host keys')
+    .option('--wait <duration>', 'clouds: how long to wait for the control plane to restore (default 15m)')
     .action(actions(() => import('./restore-cluster.js')));
 
   program.command('toolbox').description('diagnostics').command('dump [name]').description('the cluster in one document for a support ticket: cloud resources, instances, nodes, pods, recent events (secrets redacted; YAML by default)')
@@ -299,6 +344,7 @@ async function runCommand(
   if (argv[0] === '__complete') {
     // Hidden, for the completion scripts: its words are data, not options for commander to parse.
     const { complete, formatCompletion } = await import('./complete.js');
+    await addDeferredFlags(program);
     const { homedir } = await import('node:os');
     stdout.write(formatCompletion(await complete(program, argv.slice(1), env, env.HOME || homedir())));
     return 0;
@@ -309,13 +355,21 @@ async function runCommand(
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
       if (err.code === 'commander.help') {
+        // Asked for (`k8sup help create`): printed on stdout, a success like `k8sup create --help`.
+        if (err.exitCode === 0) return 0;
         // A command word with no subcommand (`k8sup`, `k8sup get`): the help went to the captured stderr — except
         // under --progress ndjson, where every stderr line is an event.
         if (progressModeOf(argv, env) === 'ndjson') throw new InvalidInputError('no command given', { hint: `see \`k8sup ${commandWords(program, argv)}--help\`` });
         stderr.write(commanderErr);
         return 2;
       }
-      throw new InvalidInputError(err.message.replace(/^error: /, '').split('\n')[0], { hint: `see \`k8sup ${commandWords(program, argv)}--help\`` });
+      // The hint's command words skip option values, which needs every option (a parse can fail before the root
+      // dispatched and added the deferred ones).
+      await addDeferredFlags(program);
+      // commander puts its suggestion for a typo on a second line, `(Did you mean --zones?)`: it belongs in the hint.
+      const [what, ...rest] = err.message.replace(/^error: /, '').split('\n');
+      const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join(' '))?.[1];
+      throw new InvalidInputError(what, { hint: `${suggestion ? `did you mean ${suggestion}? ` : ''}see \`k8sup ${commandWords(program, argv)}--help\`` });
     }
     throw err;
   }

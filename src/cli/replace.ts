@@ -2,7 +2,7 @@ import { reviseCluster } from '../cluster/revision-flow.js';
 import { assertNotStale, assertSameName } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
 import { readSpecFile } from './spec-file.js';
-import { describeChanges, specChanges } from '../api/spec-diff.js';
+import { describeChanges } from '../api/spec-diff.js';
 import { suggest } from './suggest.js';
 
 /**
@@ -20,8 +20,8 @@ export default async function replace(ctx: CliContext, _args: string[], opts: Re
     // the same edit) still means this run's own change was never applied on top of theirs.
     assertNotStale(cluster, current, opts.filename, Boolean(opts.force));
     await session.checkImmutable(cluster, opts.filename);
-    const { revision, changed } = await session.write(cluster, `replace -f ${opts.filename}`);
-    ctx.note(changed ? `Replaced ${name}: revision ${revision} changes\n${describeChanges(specChanges(current.cluster, cluster))}\nApply it with: ${suggest(ctx, `update cluster ${name} --yes`)}` : `No change: ${name} is already at this spec (revision ${revision}).`);
+    const { revision, changed, changes } = await session.write(cluster, `replace -f ${opts.filename}`);
+    ctx.note(changed ? `Replaced ${name}: revision ${revision} changes\n${describeChanges(changes)}\nApply it with: ${suggest(ctx, `update cluster ${name} --yes`)}` : `No change: ${name} is already at this spec (revision ${revision}).`);
     return 0;
   });
 }

@@ -1,11 +1,13 @@
 // `restore cluster NAME --backup ID [--yes]`: restores every control plane's etcd from a stored backup. Without
 // --yes it checks the backup (complete, snapshot matching its sha256) and prints what it would do, writing nothing.
 // With --yes (bare metal, over SSH) every control plane is stopped and swapped first, then all are started, then
-// etcd must answer through quorum. On the clouds k8sup cannot run commands on instances: the preview prints the
+// etcd must answer through quorum. On the clouds a single control plane restores itself from a restore command in
+// the state store's control folder (--wait bounds the wait, default 15m); for HA clouds the preview prints the
 // commands to run on each control plane (docs/backups.md, "Restoring on AWS and GCE"). The flow is
 // src/cluster/backup-flow.ts.
 
 import { restoreClusterFlow } from '../cluster/backup-flow.js';
+import { waitOption } from './backup-cluster.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
 import { renderTable } from './render/table.js';
@@ -14,9 +16,10 @@ import { suggest } from './suggest.js';
 export default async function restoreCluster(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
   const id = String(opts.backup ?? '');
+  const waitMs = await waitOption(opts.wait);
   const store = await ctx.openStore();
   const { stage, preview } = await restoreClusterFlow(
-    { store, name, backup: id, apply: ctx.globals.yes, actor: ctx.actor, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: opts.sshAcceptNew },
+    { store, name, backup: id, apply: ctx.globals.yes, waitMs, actor: ctx.actor, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: opts.sshAcceptNew },
     ({ backup, steps }) => printData(ctx, { cluster: name, backup, steps }, { table: () => renderTable(['HOST', 'STEP'], steps.map((s) => [s.host, s.step])) }),
   );
   if (stage === 'manual') {

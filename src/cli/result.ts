@@ -21,6 +21,10 @@ export function progressModeOf(argv: readonly string[], env: Record<string, stri
   return optionValue(argv, '--progress') ?? env.K8SUP_PROGRESS ?? 'auto';
 }
 
+function oneLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+}
+
 interface ReportedError {
   message?: string;
   hint?: string;
@@ -38,9 +42,10 @@ export function reportResult(opts: {
   verbose: boolean;
 }): void {
   const err = opts.error as ReportedError | undefined;
-  const message = err === undefined ? undefined : (err?.message ?? String(err));
+  // One line each, whatever the error carries: SDK and API messages can span lines (the whole text stays in -v's stack).
+  const message = err === undefined ? undefined : oneLine(err?.message ?? String(err));
   // Commands in hints from below the CLI get this run's --state, like the CLI's own suggestions.
-  const hint = err === undefined ? undefined : withStateFlag(err?.hint ?? 'run again with -v for details', optionValue(opts.argv, '--state'));
+  const hint = err === undefined ? undefined : oneLine(withStateFlag(err?.hint ?? 'run again with -v for details', optionValue(opts.argv, '--state')));
   const cause = err?.cause as { stack?: string } | undefined;
   const stack = opts.verbose && err?.stack ? `${err.stack}${cause ? `\ncause: ${cause.stack ?? String(cause)}` : ''}` : undefined;
   if (progressModeOf(opts.argv, opts.env) === 'ndjson') {

@@ -1,4 +1,7 @@
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { readSavedPlan } from '../cluster/saved-plan.js';
+import { InvalidInputError } from '../core/errors.js';
 import { updateClusterFlow } from '../cluster/update-flow.js';
 import { checkApplyFlags, checkSavedPlanFlags, planAndApply } from './apply-flow.js';
 import type { CliContext } from './context.js';
@@ -13,10 +16,19 @@ export default async function updateCluster(ctx: CliContext, args: string[], opt
   const name = ctx.clusterName(args[0]);
   checkApplyFlags(opts);
   checkSavedPlanFlags(opts, ctx.globals.yes);
-  if (typeof opts.admin === 'string') (await import('../pki/index.js')).parseDuration(opts.admin); // bad input fails before any read
+  if (typeof opts.admin === 'string') (await import('../pki/index.js')).parseDuration(opts.admin, '--admin'); // bad input fails before any read
+  if (opts.outPlan) checkOutPlanFolder(opts.outPlan, ctx.cwd);
   const saved = opts.plan ? await readSavedPlan(opts.plan, ctx.cwd) : undefined;
   const store = await ctx.openStore();
   return updateClusterFlow({ store, name, actor: ctx.actor, apply: ctx.globals.yes, saved: saved && { plan: saved, file: opts.plan } }, (cs, current) =>
     planAndApply(ctx, store, cs, current.cluster, opts, { offlineIfNew: false, revision: current.revision, saved }),
   );
+}
+
+/** The plan is written after the cloud was read: a folder that is not there must fail first, as the bad flag it is. */
+function checkOutPlanFolder(path: string, cwd: string): void {
+  const folder = dirname(resolve(cwd, path));
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+    throw new InvalidInputError(`--out-plan: cannot write ${path}: ${folder} is not a folder`, { hint: 'create the folder first, or give a path in an existing one' });
+  }
 }

@@ -12,8 +12,10 @@ const VALIDATE_CREDENTIAL_TTL = '2h';
 export default async function validateClusterCommand(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
   const { parseDuration } = await import('../pki/duration.js');
-  const waitMs = opts.wait ? parseDuration(opts.wait) : 0;
-  const intervalMs = parseDuration(opts.interval);
+  const waitMs = opts.wait ? parseDuration(opts.wait, '--wait') : 0;
+  const intervalMs = parseDuration(opts.interval, '--interval');
+  // No pause between checks would poll the API as fast as it answers.
+  if (intervalMs <= 0) throw new InvalidInputError(`--interval: must be more than 0, got "${opts.interval}"`, { hint: 'e.g. --interval 1s' });
   if (!/^\d+$/.test(String(opts.count)) || Number(opts.count) < 1) {
     throw new InvalidInputError(`--count: "${opts.count}" is not a whole number >= 1`, { hint: 'e.g. --count 3' });
   }

@@ -1,6 +1,6 @@
 // backup cluster, restore cluster and get backups: the cluster's spec → its provider's etcdBackup capability (bare
-// metal, over SSH; the clouds have none: their control planes' timer takes the backups) → the backups in the state
-// store (src/cluster/etcd-backup.ts). Taking and restoring hold the cluster's lock; a restore preview takes none.
+// metal, over SSH), or on the clouds a command in the state store's control folder that a control plane carries out
+// (src/cluster/etcd-control.ts) → the backups in the state store (src/cluster/etcd-backup.ts). Taking and restoring hold the cluster's lock; a restore preview takes none.
 // The CLI (src/cli/backup-cluster.ts, restore-cluster.ts, get-backups.ts) renders what comes out; nothing here prints.
 
 import type { Cluster } from '../api/index.js';
@@ -9,12 +9,23 @@ import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import { closeClients, connectProvider, loadProviderFor, type FlowHost } from './deploy.js';
 import { listBackups, loadBackup, storeSnapshot, type BackupEntry, type BackupManifest } from './etcd-backup.js';
+import { backupThroughControlPlanes, DEFAULT_BACKUP_WAIT_MS, DEFAULT_RESTORE_WAIT_MS, restoreThroughControlPlane } from './etcd-control.js';
 import { mutateCluster, readSpec, type Actor } from './spec-store.js';
 
 export interface BackupFlowInput extends FlowHost {
   store: BlobStore;
   name: string;
   actor: Actor;
+  /** --wait: clouds, how long to wait for a control plane to answer (default 10 minutes, restore 15). */
+  waitMs?: number;
+}
+
+/** Clouds: control planes carry the backup scripts (and the control poller) only when spec.etcd.backups is set. */
+function requireBackupScripts(cluster: Cluster): void {
+  if (cluster.spec.etcd?.backups) return;
+  throw new InvalidInputError(`${cluster.metadata.name} has no spec.etcd.backups, so its control planes carry no etcd backup scripts`, {
+    hint: 'add `etcd: {backups: {schedule: hourly, retain: 24}}` (or schedule: off) with `k8sup edit cluster`, then `update cluster --yes` and `rolling-update cluster --yes` to install them (docs/backups.md)',
+  });
 }
 
 
@@ -25,10 +36,8 @@ export async function backupClusterFlow(input: BackupFlowInput): Promise<BackupM
     const { cluster } = await readSpec(cs, name);
     const provider = await loadProviderFor(cluster);
     if (!provider.etcdBackup) {
-      const newest = (await listBackups(store, name)).filter((b) => b.complete).pop();
-      throw new InvalidInputError(`k8sup cannot run commands on ${cluster.spec.cloud} instances, so it cannot take an etcd snapshot of ${name} itself${newest ? ` (newest backup: ${newest.id} from ${newest.node})` : ''}`, {
-        hint: `the control planes back up on the schedule of spec.etcd.backups; to take one now run \`sudo systemctl start k8sup-etcd-backup.service\` on a control plane, then \`k8sup get backups ${name}\``,
-      });
+      requireBackupScripts(cluster);
+      return backupThroughControlPlanes({ store, cluster, io: input.io, by: input.actor.owner, waitMs: input.waitMs ?? DEFAULT_BACKUP_WAIT_MS, signal: input.signal });
     }
     const clients = await connectProvider({ store, cluster, io: input.io, env: input.env, home: input.home, signal: input.signal, sshAcceptNew: input.sshAcceptNew }, provider);
     try {
@@ -60,9 +69,12 @@ export interface RestorePreview {
   cluster: Cluster;
   backup: BackupManifest;
   steps: RestoreStep[];
-  /** The control planes k8sup restores itself; none where the provider cannot run commands on them (the clouds). */
+  /** The control planes k8sup restores itself; none where they are the operator's to restore (HA clouds). */
   members: string[];
 }
+
+/** Clouds: a single control plane is restored through the control folder; HA members are the operator's. */
+const restoresThroughControlFolder = (cluster: Cluster) => cluster.spec.controlPlane.count === 1;
 
 /**
  * `show` gets the checked backup and the steps before anything changes (the CLI prints them there). `previewed`:
@@ -77,8 +89,16 @@ export async function restoreClusterFlow(input: RestoreFlowInput, show: (preview
     const backup = await loadBackup(store, name, id);
     const m = backup.manifest;
     const capability = provider.etcdBackup;
-    const members = capability ? capability.members(cluster) : [];
-    const steps = capability
+    const viaControl = !capability && restoresThroughControlFolder(cluster);
+    const members = capability ? capability.members(cluster) : viaControl ? ['control-plane'] : [];
+    const steps = viaControl
+      ? [
+          { host: 'control-plane', step: `restore command in ${name}/backups/etcd/control/: the control plane's k8sup-etcd-control takes it within a minute` },
+          { host: 'control-plane', step: `k8sup-etcd-restore fetch ${id}: download it with the instance identity, verify sha256 ${m.sha256.slice(0, 12)}…` },
+          { host: 'control-plane', step: 'k8sup-etcd-restore stop: restore into a fresh data dir, stop etcd and kube-apiserver, swap it in (the old one is kept)' },
+          { host: 'control-plane', step: 'k8sup-etcd-restore start, then health: etcd answers again' },
+        ]
+      : capability
       ? [
           ...members.map((h) => ({ host: h, step: `upload the snapshot, verify sha256 ${m.sha256.slice(0, 12)}…, stop etcd and kube-apiserver, restore into a fresh data dir, swap it in (the old one is kept)` })),
           ...members.map((h) => ({ host: h, step: 'start etcd and kube-apiserver again' })),
@@ -92,10 +112,17 @@ export async function restoreClusterFlow(input: RestoreFlowInput, show: (preview
         ];
     const preview: RestorePreview = { cluster, backup: m, steps, members };
     show(preview);
+    if (viaControl) {
+      if (!input.apply) return { stage: 'previewed' as const, preview };
+      requireBackupScripts(cluster);
+      await restoreThroughControlPlane({ store, cluster, io: input.io, by: input.actor.owner, waitMs: input.waitMs ?? DEFAULT_RESTORE_WAIT_MS, signal: input.signal }, m);
+      input.io.emit({ code: 'etcd.restored', level: 'info', message: `Restored etcd of ${name} from backup ${id}.`, data: { cluster: name, backup: id } });
+      return { stage: 'restored' as const, preview };
+    }
     if (!capability) {
       if (!input.apply) return { stage: 'manual' as const, preview };
       throw new InvalidInputError(`k8sup cannot run commands on ${cluster.spec.cloud} instances, so it cannot restore ${name} itself`, {
-        hint: 'run the steps above on the control planes over SSH (docs/backups.md, "Restoring on AWS and GCE")',
+        hint: 'restore commands restore a single control plane; run the steps above on every control plane over SSH (docs/backups.md, "Restoring an HA control plane")',
       });
     }
     if (!input.apply) return { stage: 'previewed' as const, preview };

@@ -3,7 +3,7 @@
 // bootstrap bundle, and the instances of the new version are launched beside (control planes) or instead of (nodes)
 // the old ones:
 //
-//   etcd-snapshot            a complete etcd backup of the control planes' timer, at most 2 hours old
+//   etcd-snapshot            a fresh etcd snapshot, taken by a control plane through the control folder
 //   apply                    the spec revision with the new version and its launch/instance templates; the store
 //                            object bootstrap/upgrade tells a lone first control plane that it may join beside the old one
 //   control-plane/<id>       one control plane of the new version launched beside <id> (the group grows by one): it
@@ -27,7 +27,7 @@ import { sleep } from '../core/sleep.js';
 import type { UpgradeCapability, UpgradeRunContext, UpgradeStep } from '../core/upgrade.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
-import { snapshotBeforeChange } from './etcd-backup.js';
+import { snapshotBeforeChange } from './snapshot-before-change.js';
 import { kubeletSkewIssue } from './version-skew.js';
 import { planRollingUpdate, runRollingUpdate, DEFAULT_TIMEOUTS, CONTROL_PLANE_GROUP, type KubeSide, type RollingUpdateTimeouts } from './rolling-update.js';
 import { drainNode, findNode, type NodeRef } from './rolling-update-kube.js';
@@ -52,6 +52,9 @@ export interface CloudUpgradeDeps<C> {
   timeouts?: Partial<RollingUpdateTimeouts>;
   /** How long a new control plane may take to join and report Ready on the new version (default 30 minutes). */
   controlPlaneJoinMs?: number;
+  /** How long the etcd-snapshot step waits for a control plane to answer (default 10 minutes), and who asks. */
+  snapshotWaitMs?: number;
+  actor?: string;
 }
 
 const controlPlaneStep = (i: GroupInstance, to: string): UpgradeStep => ({
@@ -70,7 +73,7 @@ export function planCloudUpgrade(cluster: Cluster, groups: CloudInstanceGroup[],
   const controlPlanes = groups.filter((g) => g.role === 'control-plane').flatMap((g) => g.instances.filter((i) => !applied || i.needsUpdate));
   const doneControlPlanes = (progress?.done ?? []).filter((id) => id.startsWith('control-plane/') && !controlPlanes.some((i) => `control-plane/${i.id}` === id));
   return [
-    { id: 'etcd-snapshot', action: 'etcd-snapshot', target: cluster.metadata.name, description: 'a complete etcd backup from the control planes\' timer, at most 2 hours old' },
+    { id: 'etcd-snapshot', action: 'etcd-snapshot', target: cluster.metadata.name, description: 'a fresh etcd snapshot, taken by a control plane through the state store\'s control folder' },
     { id: 'apply', action: 'apply', target: cluster.metadata.name, description: `write the spec revision with ${to} and apply it: new launch templates and bootstrap bundles (running instances keep their version until replaced)` },
     // Finished control-plane steps of an interrupted run stay listed (their instances are gone), so the plan reads whole.
     ...doneControlPlanes.map((id) => ({ id, action: 'roll' as const, target: id.slice('control-plane/'.length), description: 'replaced by a control plane of the new version' })),
@@ -201,7 +204,7 @@ export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDe
       switch (step.id) {
         case 'etcd-snapshot': {
           const provider = await loadProviderFor(cluster);
-          await snapshotBeforeChange({ store: deps.store, cluster, provider, clients: deps.clients, io: deps.io });
+          await snapshotBeforeChange({ store: deps.store, cluster, provider, clients: deps.clients, io: deps.io, waitMs: deps.snapshotWaitMs, signal: deps.signal, by: deps.actor });
           return { skipped: false };
         }
         case 'apply': {

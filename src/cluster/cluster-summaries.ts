@@ -25,7 +25,7 @@ async function summary(store: BlobStore, name: string, listed: { latestRevision:
   // Gone since the listing (the cluster was deleted meanwhile): ask again, the way a single cluster is read.
   const latest = listedLatest ?? (await cs.latest());
   if (!latest) return null;
-  const c = parseClusterText(latest.yaml, name);
+  const c = parseClusterText(latest.yaml, name, { stored: true });
   return { name, cloud: c.spec.cloud, region: c.spec.region, kubernetesVersion: c.spec.kubernetesVersion, revision: latest.revision, appliedRevision: info.appliedRevision ?? null };
 }
 

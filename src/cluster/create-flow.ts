@@ -58,7 +58,7 @@ async function earlierRunOfThisCreate(cs: ClusterStore, cluster: Cluster, alike:
   const numbers = await cs.revisionNumbers();
   if (numbers.length === 0) return null;
   const first = numbers.length === 1 ? await cs.revision(numbers[0]) : null;
-  const stored = first ? parseClusterText(first.yaml, `${cluster.metadata.name} revision ${first.revision}`) : null;
+  const stored = first ? parseClusterText(first.yaml, `${cluster.metadata.name} revision ${first.revision}`, { stored: true }) : null;
   if (stored && alike.some((c) => specOnly(stored) === specOnly(c))) return stored;
   throw new InvalidInputError(`cluster "${cluster.metadata.name}" already exists in ${cs.store.url}`, {
     hint: `change it with \`k8sup edit cluster ${cluster.metadata.name}\` or \`k8sup replace -f FILE\`, or delete it first`,

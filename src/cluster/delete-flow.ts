@@ -29,7 +29,7 @@ export interface DeleteFlowHost {
   /** The resources to delete, before any is (the CLI prints them). */
   showPlan(view: PlanView): void;
   /** A cluster with nothing in the cloud: the document of its (empty) delete plan, and the table line. */
-  showNothingApplied(doc: { cluster: string; steps: []; stateObjects: number }): void;
+  showNothingApplied(doc: PlanView & { stateObjects: number }): void;
   /** After the state is gone: remove the local kubeconfig entries k8sup wrote for the cluster (its CA names them). */
   forgetKubeconfig(caCertPem: string): Promise<void>;
 }
@@ -87,7 +87,7 @@ export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlow
       }
     }
     // The same document as an applied cluster's delete plan (no steps), plus what --yes removes from the store.
-    host.showNothingApplied({ cluster: name, steps: [], stateObjects: (await store.list(`${name}/`)).length });
+    host.showNothingApplied({ ...reviewPlan({ cluster: name, steps: [] }, []), stateObjects: (await store.list(`${name}/`)).length });
     if (!input.apply) return { stage: 'listed', what: 'state' };
     return forgetCluster(input, host, cs, lease!);
   };
@@ -110,8 +110,14 @@ async function deleteWithoutState(input: DeleteFlowInput, where: NonNullable<Del
   const { name } = input;
   // commander's choices for --cloud are the clouds with an orphanScope (src/cli/main.ts).
   const cloud = where.cloud as CloudName;
-  const needs = cloudFacts(cloud)?.orphanScope;
+  const facts = cloudFacts(cloud);
+  const needs = facts?.orphanScope;
   if (!where.region) throw new InvalidInputError(`delete cluster ${name} --cloud ${cloud} without a state needs --region`, { hint: `e.g. --region ${needs?.exampleRegion ?? 'REGION'}` });
+  // The regions --zones accepts: a cluster can only have been made in one of them, and a typo must not reach the API.
+  const regions = facts?.zones?.regions;
+  if (regions && !Object.hasOwn(regions, where.region)) {
+    throw new InvalidInputError(`--region: unknown ${cloud} region "${where.region}"`, { hint: `give the region of the cluster's zones, e.g. --region ${needs?.exampleRegion ?? 'REGION'}` });
+  }
   if (needs?.needsProject && !where.project) throw new InvalidInputError(`delete cluster ${name} --cloud ${cloud} without a state needs --project`, { hint: 'add --project my-project' });
   const provider = await loadProvider(cloud);
   const scope = { name, cloud, region: where.region, project: where.project, clusterId: input.clusterId };

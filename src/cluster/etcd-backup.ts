@@ -1,14 +1,14 @@
 // etcd backups in the state store (docs/backups.md): `<cluster>/backups/etcd/<id>/snapshot.db` and its
 // `manifest.json` (sha256, size, etcd version, revision, node), written last, so a backup without a manifest is
 // incomplete and never restored. Control planes upload on their timer (src/bootstrap/etcd-backup.ts); the CLI
-// stores what a provider's etcdBackup capability brings back (bare metal, over SSH) and restores through it.
-// snapshotBeforeChange is the step upgrade and rolling-update run before they touch a control plane.
+// stores what a provider's etcdBackup capability brings back (bare metal, over SSH) and restores through it; on the
+// clouds it asks a control plane through the control folder (src/cluster/etcd-control.ts).
 
 import { createHash } from 'node:crypto';
 import type { Cluster } from '../api/types.js';
 import { InvalidInputError, OperationError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
-import type { EtcdSnapshot, Provider } from '../core/provider.js';
+import type { EtcdSnapshot } from '../core/provider.js';
 import type { BlobStore } from '../state/blob.js';
 
 export const BACKUP_ID = /^\d{8}T\d{6}Z$/;
@@ -29,6 +29,8 @@ export interface BackupManifest {
   sha256: string;
   /** schedule: the control planes' timer; manual: `backup cluster` or a snapshot before a change. */
   trigger: string;
+  /** Clouds: the control command (src/cluster/etcd-control.ts) this backup answers. */
+  command?: string;
 }
 
 export interface BackupEntry extends Partial<BackupManifest> {
@@ -60,6 +62,7 @@ export function parseManifest(text: string, id: string): BackupManifest | undefi
     size: doc.size,
     sha256: doc.sha256,
     trigger: str(doc.trigger),
+    ...(typeof doc.command === 'string' ? { command: doc.command } : {}),
   };
 }
 
@@ -106,7 +109,7 @@ export async function storeSnapshot(store: BlobStore, cluster: Cluster, taken: E
  * The CLI keeps the newest `retain` backups it took (trigger manual); the control planes' timer keeps its own
  * `retain` through its index. Clusters without spec.etcd.backups keep every backup.
  */
-async function applyManualRetention(store: BlobStore, cluster: Cluster, io: IoHost): Promise<void> {
+export async function applyManualRetention(store: BlobStore, cluster: Cluster, io: IoHost): Promise<void> {
   const retain = cluster.spec.etcd?.backups?.retain;
   if (retain === undefined) return;
   const manual = (await listBackups(store, cluster.metadata.name)).filter((b) => b.complete && b.trigger === 'manual');
@@ -133,40 +136,4 @@ export async function loadBackup(store: BlobStore, cluster: string, id: string):
     });
   }
   return { manifest, snapshot: snap.data };
-}
-
-export interface SnapshotStepDeps {
-  store: BlobStore;
-  cluster: Cluster;
-  provider: Provider<any>;
-  /** The provider's connected clients (for providers that take snapshots from the CLI). */
-  clients: unknown;
-  io: IoHost;
-  /** Clouds: the newest scheduled backup may be at most this old (default 2 hours). */
-  maxAgeMs?: number;
-  now?: () => Date;
-}
-
-/**
- * The step before a change to a control plane (upgrade, rolling-update): takes a snapshot now where the provider
- * can (bare metal, over SSH) and stores it; where it cannot (clouds: no remote execution), requires a complete
- * backup from the control planes' timer no older than maxAgeMs, and fails (exit 1, with what to do) otherwise.
- */
-export async function snapshotBeforeChange(deps: SnapshotStepDeps): Promise<BackupManifest> {
-  const name = deps.cluster.metadata.name;
-  if (deps.provider.etcdBackup) {
-    const taken = await deps.provider.etcdBackup.take(deps.cluster, deps.clients);
-    return storeSnapshot(deps.store, deps.cluster, taken, deps.io);
-  }
-  const maxAgeMs = deps.maxAgeMs ?? 2 * 3600_000;
-  const newest = (await listBackups(deps.store, name)).filter((b) => b.complete).pop() as BackupManifest | undefined;
-  const age = newest ? (deps.now ?? (() => new Date()))().getTime() - Date.parse(newest.time) : Infinity;
-  if (!newest || !(age <= maxAgeMs)) {
-    throw new OperationError(
-      newest ? `the newest etcd backup of ${name} (${newest.id}) is older than ${Math.round(maxAgeMs / 60_000)} minutes` : `${name} has no etcd backup in the state store`,
-      { code: 'NoRecentBackup', hint: `run \`systemctl start k8sup-etcd-backup.service\` on a control plane (or wait for the timer), check \`k8sup get backups ${name}\`, then retry (docs/backups.md)` },
-    );
-  }
-  deps.io.emit({ code: 'note', level: 'info', message: `Using etcd backup ${newest.id} of ${name} (taken ${newest.time} on ${newest.node}) as the snapshot before the change.` });
-  return newest;
 }

@@ -33,7 +33,7 @@ export async function appliedSpec(cs: ClusterStore, name: string, current: { clu
   if (info.appliedRevision !== undefined) {
     if (info.appliedRevision === current.revision) return current.cluster;
     const rev = await cs.revision(info.appliedRevision);
-    if (rev) return parseClusterText(rev.yaml, `${name} revision ${info.appliedRevision}`);
+    if (rev) return parseClusterText(rev.yaml, `${name} revision ${info.appliedRevision}`, { stored: true });
   }
   if ((await cs.journal.load()).length > 0) return current.cluster;
   return null;

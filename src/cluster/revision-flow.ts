@@ -7,6 +7,7 @@ import { parseClusterText, type Cluster } from '../api/index.js';
 import { ClusterStore, type Lease } from '../state/cluster-store.js';
 import type { BlobStore } from '../state/blob.js';
 import { checkImmutableFields } from './immutable-fields.js';
+import type { SpecChange } from '../api/spec-diff.js';
 import { mutateCluster, readSpec, writeSpec, type Actor, type CurrentSpec } from './spec-store.js';
 
 export interface RevisionReader {
@@ -22,7 +23,7 @@ export interface RevisionSession extends RevisionReader {
   /** Proves the lock is still this run's (a compare-and-swap on it), for a session that waited long (an open editor). */
   renewLock(): Promise<void>;
   /** Writes `cluster` as the revision after `current`; a spec equal to the current one writes nothing (changed: false). */
-  write(cluster: Cluster, message: string): Promise<{ revision: number; changed: boolean }>;
+  write(cluster: Cluster, message: string): Promise<{ revision: number; changed: boolean; changes: SpecChange[] }>;
 }
 
 async function reader(cs: ClusterStore, name: string): Promise<RevisionReader> {
@@ -31,7 +32,7 @@ async function reader(cs: ClusterStore, name: string): Promise<RevisionReader> {
     current,
     async revision(n) {
       const old = n <= current.revision ? await cs.revision(n) : null;
-      return old ? parseClusterText(old.yaml, `${name} revision ${n}`) : null;
+      return old ? parseClusterText(old.yaml, `${name} revision ${n}`, { stored: true }) : null;
     },
     checkImmutable: (next, source) => checkImmutableFields(cs, name, current, next, source),
   };

@@ -4,7 +4,6 @@
 // (src/cli/rolling-update.ts) turns flags into this input and renders the plan and outcome; nothing here prints.
 
 import { cloudFacts } from '../../providers/index.js';
-import { backupSchedule } from '../api/etcd-backups.js';
 import type { Cluster } from '../api/index.js';
 import { InvalidInputError, OperationError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
@@ -13,7 +12,8 @@ import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import { adminKubeconfig } from './admin-credential.js';
 import { loadProviderFor } from './deploy.js';
-import { snapshotBeforeChange } from './etcd-backup.js';
+import { snapshotBeforeChange } from './snapshot-before-change.js';
+import { snapshotWaitFromEnv } from './etcd-control.js';
 import { providerState } from './provider-state.js';
 import { checkControlPlaneRoll, checkInstanceGroup, controlPlaneRollable, planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdatePlan, type RollingUpdateResult } from './rolling-update.js';
 import { mutateCluster, readSpec, type Actor } from './spec-store.js';
@@ -62,6 +62,7 @@ export async function rollingUpdateFlow(input: RollingUpdateFlowInput, show: (pl
     const provider = await loadProviderFor(cluster);
     const capability = capabilityOf(provider, cluster);
     checkInstanceGroup(cluster, instanceGroup); // exit 2 before any cloud call
+    const snapshotWaitMs = snapshotWaitFromEnv(input.env);
     const clients = await provider.connect(cluster, { io, env: input.env, signal: input.signal, home: input.home, state: providerState(store, name) });
     const groups = await capability.listGroups(cluster, clients);
     // --force pulls up-to-date control planes in only where they can be replaced (3 or more): elsewhere it would turn a
@@ -83,7 +84,7 @@ export async function rollingUpdateFlow(input: RollingUpdateFlowInput, show: (pl
       capability,
       clients,
       openKube: () => openKube(cs, cluster, io, input.signal),
-      beforeControlPlane: () => etcdSnapshotBeforeControlPlanes(store, cluster, provider, clients, io),
+      beforeControlPlane: () => etcdSnapshotBeforeControlPlanes(store, cluster, provider, clients, io, { waitMs: snapshotWaitMs, signal: input.signal, by: input.actor.owner }),
       io,
       signal: input.signal,
       force,
@@ -96,18 +97,25 @@ export async function rollingUpdateFlow(input: RollingUpdateFlowInput, show: (pl
 }
 
 /**
- * Before the first control plane is drained: an etcd snapshot where backups are possible (docs/backups.md, "Before
- * changes") — taken now where the provider can run commands on its control planes, else the control planes' newest
- * scheduled backup, which must be recent (snapshotBeforeChange fails the run otherwise, before anything changed).
- * A cluster whose spec schedules no backups has none to rely on: the run goes on and says so.
+ * Before the first control plane is drained: an etcd snapshot taken now (docs/backups.md, "Before changes") — by the
+ * provider where it runs commands on its control planes, else by a control plane through the state store's control
+ * folder (snapshotBeforeChange fails the run, before anything changed, when none answers in time). A cluster
+ * without spec.etcd.backups has no backup scripts on its control planes: the run goes on and says so.
  */
-export async function etcdSnapshotBeforeControlPlanes(store: BlobStore, cluster: Cluster, provider: Provider<any>, clients: unknown, io: IoHost): Promise<void> {
+export async function etcdSnapshotBeforeControlPlanes(
+  store: BlobStore,
+  cluster: Cluster,
+  provider: Provider<any>,
+  clients: unknown,
+  io: IoHost,
+  opts: { waitMs?: number; signal?: AbortSignal; by?: string } = {},
+): Promise<void> {
   const name = cluster.metadata.name;
-  if (!provider.etcdBackup && backupSchedule(cluster.spec) === null) {
-    io.emit({ code: 'rolling-update.no-snapshot', level: 'warn', message: `no etcd snapshot of ${name} before its control planes are replaced: spec.etcd.backups schedules none (docs/backups.md)` });
+  if (!provider.etcdBackup && !cluster.spec.etcd?.backups) {
+    io.emit({ code: 'rolling-update.no-snapshot', level: 'warn', message: `no etcd snapshot of ${name} before its control planes are replaced: without spec.etcd.backups its control planes carry no backup scripts (docs/backups.md)` });
     return;
   }
-  const backup = await snapshotBeforeChange({ store, cluster, provider, clients, io });
+  const backup = await snapshotBeforeChange({ store, cluster, provider, clients, io, ...opts });
   io.emit({ code: 'rolling-update.etcd-snapshot', level: 'info', message: `etcd snapshot before the control planes are replaced: backup ${backup.id} (revision ${backup.revision}, ${backup.time})`, data: { backup: backup.id } });
 }
 

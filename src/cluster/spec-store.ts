@@ -2,6 +2,7 @@
 // `mutateCluster`, so a race between pipelines ends with one winner and the others exiting 3.
 
 import { clusterToYaml, parseClusterText, type Cluster } from '../api/index.js';
+import { specChanges, type SpecChange } from '../api/spec-diff.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import type { BlobStore } from '../state/blob.js';
@@ -125,14 +126,19 @@ function keepIdentity(cluster: Cluster, stored: Cluster | null): Cluster {
   return { ...cluster, metadata: uid === undefined ? { name: cluster.metadata.name } : { name: cluster.metadata.name, uid } };
 }
 
-/** Writes `cluster` as the next revision after `expected`. Returns the new revision number, or `expected` if unchanged. */
-export async function writeSpec(cs: ClusterStore, cluster: Cluster, expected: number, actor: Actor, message: string): Promise<{ revision: number; changed: boolean }> {
+/**
+ * Writes `cluster` as the next revision after `expected`. Returns the new revision number (or `expected` if unchanged)
+ * and what it changes, between the revisions as stored: the document's metadata.revision, and a uid it left out, are
+ * not changes.
+ */
+export async function writeSpec(cs: ClusterStore, cluster: Cluster, expected: number, actor: Actor, message: string): Promise<{ revision: number; changed: boolean; changes: SpecChange[] }> {
   const latest = expected > 0 ? await cs.latest() : null;
-  const stored = latest ? parseClusterText(latest.yaml, `${cs.cluster} revision ${latest.revision}`) : null;
-  const yaml = clusterToYaml(keepIdentity(cluster, stored));
-  if (latest && latest.revision === expected && latest.yaml === yaml) return { revision: expected, changed: false };
+  const stored = latest ? parseClusterText(latest.yaml, `${cs.cluster} revision ${latest.revision}`, { stored: true }) : null;
+  const written = keepIdentity(cluster, stored);
+  const yaml = clusterToYaml(written);
+  if (latest && latest.revision === expected && latest.yaml === yaml) return { revision: expected, changed: false, changes: [] };
   const revision = await cs.writeRevision(yaml, { expectedRevision: expected, author: actor.owner, message });
-  return { revision, changed: true };
+  return { revision, changed: true, changes: specChanges(stored, written) };
 }
 
 export function assertSameName(cluster: Cluster, name: string, source: string): void {

@@ -14,6 +14,7 @@ import type { UpgradeCapability, UpgradeRunContext, UpgradeStep } from '../core/
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import { cloudUpgradeCapability, finishCloudUpgrade, type CloudUpgradeDeps } from './cloud-upgrade.js';
+import { snapshotWaitFromEnv } from './etcd-control.js';
 import { runApplyFlow } from './apply-flow.js';
 import { assertNodesCanReadStore, closeClients, hasApplied, loadProviderFor, type FlowHost } from './deploy.js';
 import { providerState } from './provider-state.js';
@@ -127,6 +128,8 @@ export interface UpgradeFlowOptions {
   show(view: UpgradePlanView): void;
   timeouts?: CloudUpgradeDeps<unknown>['timeouts'];
   controlPlaneJoinMs?: number;
+  /** Clouds: how long the etcd-snapshot step waits for a control plane (K8SUP_ETCD_SNAPSHOT_WAIT; default 10 minutes). */
+  snapshotWaitMs?: number;
 }
 
 export type UpgradeFlowResult =
@@ -183,6 +186,8 @@ export async function runUpgradeFlow(o: UpgradeFlowOptions): Promise<UpgradeFlow
       signal: o.signal,
       timeouts: o.timeouts,
       controlPlaneJoinMs: o.controlPlaneJoinMs,
+      snapshotWaitMs: o.snapshotWaitMs,
+      actor: o.actor.owner,
     });
     const groups = await provider.rollingUpdate.listGroups(current.cluster, clients);
     const steps = markDone(capability.planFrom(groups, target.text, progress), progress);
@@ -256,6 +261,7 @@ export async function upgradeClusterFlow(
     io,
     signal,
     show: input.show,
+    snapshotWaitMs: snapshotWaitFromEnv(input.env),
     connect: (p, cluster) => p.connect(cluster, { io, env: input.env, signal, home: input.home, state: providerState(store, name), sshAcceptNew: input.sshAcceptNew === true }),
     openKube: (cs, cluster) => openKube(cs, cluster, io, signal),
     applyUpgraded: async (cs, upgraded, expected) => {

@@ -69,8 +69,12 @@ export class ClusterInvalidError extends K8supError {
   }
 }
 
+/**
+ * The command names something the state store does not hold (a cluster, a lock): invalid input, exit 2 — nothing was
+ * written, and running it again will not help; fix the name or --state.
+ */
 export class NotFoundError extends K8supError {
   constructor(message: string, opts: ErrorOptions = {}) {
-    super('NotFound', ExitCode.FAILED, message, opts);
+    super('NotFound', ExitCode.INVALID_INPUT, message, opts);
   }
 }

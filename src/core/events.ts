@@ -91,6 +91,10 @@ export interface EventFields {
   'etcd.backup.stored': { cluster: string; backup: string; size: number; sha256: string };
   'etcd.restore.member': { host: string; backup: string };
   'etcd.restored': { cluster: string; backup: string };
+  'etcd.control.requested': { cluster: string; command: string; action: string };
+  'etcd.control.adopted': { cluster: string; command: string };
+  'etcd.control.claimed': { cluster: string; command: string; node?: string };
+  'etcd.control.cancelled': { cluster: string; command: string };
   // The CLI: what a command did to the state store, and what to run next.
   'cluster.stored': { cluster: string; revision: number; store: string };
   'cluster.applied': { cluster: string; revision: number };
@@ -212,6 +216,10 @@ export const EVENT_CATALOGUE: { readonly [C in EventCode]: string } = {
   'etcd.backup.stored': 'an etcd snapshot and its manifest were written to the state store',
   'etcd.restore.member': 'a control plane is being restored from an etcd backup',
   'etcd.restored': 'every control plane runs etcd from the backup again',
+  'etcd.control.requested': 'clouds: an etcd command was left in the control folder for the control planes',
+  'etcd.control.adopted': 'clouds: a re-run waits for the open backup command instead of asking for a second backup',
+  'etcd.control.claimed': 'clouds: a control plane took the etcd command (level warn: it did before it could be cancelled)',
+  'etcd.control.cancelled': 'clouds: an unanswered etcd command was cancelled (Ctrl-C or time out): no control plane carries it out',
   'cluster.stored': 'create stored the first revision of the spec and the PKI',
   'cluster.applied': 'the cloud matches the spec revision',
   'cluster.deleted': 'every resource and the state of the cluster are gone',

@@ -1,7 +1,7 @@
 // What a cloud provider plugin offers the engine and the CLI. Providers live in providers/<name>/index.ts and
 // are loaded lazily through providers/index.ts so that `k8sup version` never loads a cloud SDK.
 
-import type { AddonDefinition, ClusterAutoscalerFacts } from '../addons/catalogue.js';
+import type { AddonDefinition, ClusterAutoscalerFacts, VolumeSnapshotFacts } from '../addons/catalogue.js';
 
 export type { ClusterAutoscalerFacts };
 import type { Cluster } from '../api/types.js';
@@ -60,6 +60,8 @@ export interface CloudFacts {
    * metal). The cloud's own resources carry what the flags rely on (AWS: the ASGs' auto-discovery tags).
    */
   clusterAutoscaler?(cluster: Cluster): ClusterAutoscalerFacts;
+  /** How the cloud's CSI driver takes volume snapshots (the snapshot-controller addon); absent: it takes none. */
+  volumeSnapshots?: VolumeSnapshotFacts;
   /** `delete cluster NAME --cloud` without a state: what the scope needs besides --region. */
   orphanScope?: { exampleRegion: string; needsProject: boolean };
 }

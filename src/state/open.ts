@@ -1,6 +1,8 @@
 // Turns a state-store URL into a BlobStore. The URL is fully validated before any I/O, so a bad --state exits 2 with
 // nothing written anywhere.
 
+import { stat } from 'node:fs/promises';
+import { InvalidInputError } from '../core/errors.js';
 import type { BlobStore } from './blob.js';
 import { parseStateUrl } from './url.js';
 
@@ -10,12 +12,13 @@ export type Env = Record<string, string | undefined>;
 
 /**
  * Opens the store named by `url` (or env K8SUP_STATE_STORE, or the default under `homeDir`). Validation happens first;
- * opening does no I/O itself: folders and clients are created on first use.
+ * opening writes nothing: folders and clients are created on first use (a file store's path is only looked at).
  */
 export async function openBlobStore(url: string | undefined, env: Env, homeDir: string): Promise<BlobStore> {
   const location = parseStateUrl(url?.trim() ? url : env.K8SUP_STATE_STORE, homeDir);
   switch (location.scheme) {
     case 'file': {
+      await assertNotAFile(location.path, location.url);
       const { FileBlobStore } = await import('./file.js');
       return new FileBlobStore(location.path, location.url);
     }
@@ -27,5 +30,19 @@ export async function openBlobStore(url: string | undefined, env: Env, homeDir: 
       const gcs = await import('./gcs.js');
       return gcs.openGcsBlobStore({ url: location.url, bucket: location.bucket, prefix: location.prefix, env });
     }
+  }
+}
+
+/** A file store is a folder: a file in its place (or above it) would read as an empty store and fail every write. */
+async function assertNotAFile(path: string, url: string): Promise<void> {
+  const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return null;
+    if (e.code === 'ENOTDIR') return 'under-a-file' as const;
+    throw e;
+  });
+  if (info === 'under-a-file' || (info && !info.isDirectory())) {
+    throw new InvalidInputError(`state store ${url}: ${path} ${info === 'under-a-file' ? 'is below a file' : 'is a file'}, not a folder`, {
+      hint: 'point --state (or K8SUP_STATE_STORE) at a folder: file:///absolute/path/to/state',
+    });
   }
 }

@@ -30,3 +30,23 @@ if [ -f "${ROOT}/etc/systemd/system/k8sup-etcd-backup.timer" ]; then
 fi
 if [ "${backup_changed}" = 1 ]; then systemctl daemon-reload; fi
 {{/if}}
+{{#if etcdControlScript}}
+# The control poller (docs/backups.md, "The control folder"): every minute, whatever the schedule, it carries out a
+# backup or restore command k8sup left in the state store.
+write_file "${ROOT}/usr/local/sbin/k8sup-etcd-control" 0755 <<'K8SUP_EOF_ETCD_CONTROL'
+{{{etcdControlScript}}}
+K8SUP_EOF_ETCD_CONTROL
+control_changed="${WROTE}"
+write_file "${ROOT}/etc/systemd/system/k8sup-etcd-control.service" 0644 <<'K8SUP_EOF_ETCD_CONTROL_SERVICE'
+{{{etcdControlService}}}
+K8SUP_EOF_ETCD_CONTROL_SERVICE
+if [ "${WROTE}" = 1 ]; then control_changed=1; fi
+write_file "${ROOT}/etc/systemd/system/k8sup-etcd-control.timer" 0644 <<'K8SUP_EOF_ETCD_CONTROL_TIMER'
+{{{etcdControlTimer}}}
+K8SUP_EOF_ETCD_CONTROL_TIMER
+if [ "${WROTE}" = 1 ]; then control_changed=1; fi
+if [ "${control_changed}" = 1 ]; then
+  systemctl daemon-reload
+  systemctl enable --now k8sup-etcd-control.timer
+fi
+{{/if}}

@@ -86,9 +86,20 @@ export class FakeIam {
     return structuredClone(this.policies.get(email));
   }
 
+  /**
+   * Someone else's writes to account policies, landing between a client's read and its write: each coming
+   * setIamPolicy first applies (and drops) the next one, which adds its bindings and gives the policy a new etag.
+   */
+  readonly interleavedPolicyWrites: Obj[][] = [];
+
   private accountPolicy(email: string, verb: string, body: Obj): Obj {
-    const current = this.policies.get(email) ?? { version: 1, etag: 'ACAB', bindings: [] };
+    let current = this.policies.get(email) ?? { version: 1, etag: 'ACAB', bindings: [] };
     if (verb === 'getIamPolicy') return structuredClone(current);
+    const theirs = this.interleavedPolicyWrites.shift();
+    if (theirs) {
+      current = { ...current, etag: randomBytes(6).toString('base64'), bindings: [...current.bindings, ...structuredClone(theirs)] };
+      this.policies.set(email, current);
+    }
     const next = (body.policy ?? {}) as Obj;
     if (next.etag !== current.etag) throw new IamHttpError(409, 'ABORTED', 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
     const bindings = (next.bindings ?? []) as Obj[];

@@ -165,6 +165,12 @@ export class FakeGcs {
   }
 
   /**
+   * Someone else's writes to bucket policies, landing between a client's read and its write: each coming
+   * setIamPolicy first applies (and drops) the next one, which adds its bindings and gives the policy a new etag.
+   */
+  readonly interleavedPolicyWrites: { role: string; members: string[] }[][] = [];
+
+  /**
    * Whether `member` holds `permission` on object `name` of `bucket` (or on the bucket, for `storage.objects.list`),
    * evaluating every binding's condition against the request's resource name, as GCS authorises a request.
    */
@@ -191,6 +197,8 @@ export class FakeGcs {
 
   private setIamPolicy(bucketName: string, body: Buffer): IamPolicy & { kind: string; resourceId: string } {
     const b = this.bucket(bucketName);
+    const theirs = this.interleavedPolicyWrites.shift();
+    if (theirs) b.policy = { ...b.policy, etag: randomBytes(6).toString('base64'), bindings: [...b.policy.bindings, ...structuredClone(theirs)] };
     const policy = JSON.parse(body.toString('utf8') || '{}') as Partial<IamPolicy>;
     if (policy.etag !== undefined && policy.etag !== b.policy.etag) {
       throw new GcsHttpError(412, 'conditionNotMet', 'Precondition Failed: the policy changed since it was read (etag mismatch).');

@@ -60,6 +60,7 @@ function modelsOf(source: SchemaSource): Promise<Models> {
 export const CONFIG_KINDS: Readonly<Record<string, readonly string[]>> = {
   'kubeadm.k8s.io/v1beta4': ['InitConfiguration', 'ClusterConfiguration', 'JoinConfiguration'],
   'kubelet.config.k8s.io/v1beta1': ['KubeletConfiguration'],
+  'kubelet.config.k8s.io/v1': ['CredentialProviderConfig'],
   'kubeproxy.config.k8s.io/v1alpha1': ['KubeProxyConfiguration'],
   'audit.k8s.io/v1': ['Policy'],
   'apiserver.config.k8s.io/v1': ['EncryptionConfiguration'],
@@ -162,9 +163,10 @@ function valueErrors(cls: ValueModel, object: Record<string, unknown>): string[]
 
 /**
  * Every problem of one object against the schema of Kubernetes 1.<minor> ([] when it is valid). An object whose
- * apiVersion/kind the API does not serve is a problem too, unless it is one of the configuration kinds.
+ * apiVersion/kind the API does not serve is a problem too, unless it is one of the configuration kinds or a custom
+ * resource of one of `customResources` (its CRD's schema, customResourceSchemas()).
  */
-export async function schemaErrors(object: unknown, minor: number): Promise<string[]> {
+export async function schemaErrors(object: unknown, minor: number, customResources: CustomResourceSchemas = new Map()): Promise<string[]> {
   const source = SCHEMA_OF_MINOR[minor];
   if (!source) return [`no schema pinned for Kubernetes 1.${minor}`];
   if (!isRecord(object)) return ['not an object'];
@@ -172,6 +174,8 @@ export async function schemaErrors(object: unknown, minor: number): Promise<stri
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return ['apiVersion and kind must be strings'];
   if (isConfigKind(apiVersion, kind)) return [];
   const models = await modelsOf(source);
+  const custom = customResources.get(crdKey(apiVersion, kind));
+  if (custom) return customResourceErrors(models, object, custom);
   const name = modelName(models, apiVersion, kind);
   const cls = await valueModel(apiVersion, kind);
   if (name === undefined || cls === null) return [`${apiVersion} ${kind} is not in the Kubernetes ${source.fields} OpenAPI spec`];
@@ -208,4 +212,68 @@ export function imagesIn(value: unknown): string[] {
     return Array.isArray(list) ? list.filter(isRecord).map((c) => c.image).filter((i): i is string => typeof i === 'string') : [];
   });
   return [...own, ...Object.values(value).flatMap(imagesIn)];
+}
+
+/**
+ * Custom resources (a VolumeSnapshotClass) are in no OpenAPI spec of Kubernetes: the API server checks them against
+ * the openAPIV3Schema of their CRD. customResourceSchemas() takes the CRDs k8sup ships (the rendered manifests), and
+ * schemaErrors() then checks an object of a kind one of them serves against that schema with ajv (a maintained
+ * JSON-schema validator, devDependency), as strictly as the API server's server-side apply: an unknown field is an
+ * error (strict field validation), not pruned away; the object's metadata is checked against ObjectMeta.
+ */
+export type CustomResourceSchemas = ReadonlyMap<string, Record<string, unknown>>;
+
+const crdKey = (apiVersion: string, kind: string) => `${apiVersion} ${kind}`;
+
+/** The served versions of every CustomResourceDefinition among `objects`, by `<group>/<version> <Kind>`. */
+export function customResourceSchemas(objects: readonly unknown[]): CustomResourceSchemas {
+  const schemas = new Map<string, Record<string, unknown>>();
+  for (const crd of objects) {
+    if (!isRecord(crd) || crd.apiVersion !== 'apiextensions.k8s.io/v1' || crd.kind !== 'CustomResourceDefinition') continue;
+    const spec = crd.spec as { group: string; names: { kind: string }; versions: { name: string; served: boolean; schema?: { openAPIV3Schema?: Record<string, unknown> } }[] };
+    for (const v of spec.versions) {
+      const schema = v.schema?.openAPIV3Schema;
+      if (v.served && schema) schemas.set(crdKey(`${spec.group}/${v.name}`, spec.names.kind), schema);
+    }
+  }
+  return schemas;
+}
+
+/**
+ * The CRD schema as a JSON schema ajv enforces like the API server: objects that list their properties take no other
+ * (unless x-kubernetes-preserve-unknown-fields), int-or-string fields take both, and the root's metadata is left to
+ * the ObjectMeta check. The x-kubernetes-* keywords are otherwise annotations (ajv's strict mode is off for them).
+ */
+function enforcedSchema(schema: unknown, root = true): unknown {
+  if (Array.isArray(schema)) return schema.map((s) => enforcedSchema(s, false));
+  if (!isRecord(schema)) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (key === 'properties' && isRecord(value)) {
+      out.properties = Object.fromEntries(Object.entries(value).map(([name, s]) => [name, root && name === 'metadata' ? {} : enforcedSchema(s, false)]));
+    } else out[key] = ['items', 'additionalProperties', 'allOf', 'anyOf', 'oneOf', 'not'].includes(key) ? enforcedSchema(value, false) : value;
+  }
+  if (schema['x-kubernetes-int-or-string'] === true) delete out.type;
+  if (isRecord(schema.properties) && schema.additionalProperties === undefined && schema['x-kubernetes-preserve-unknown-fields'] !== true) out.additionalProperties = false;
+  return out;
+}
+
+let ajvInstance: import('ajv').Ajv | undefined;
+
+async function customResourceErrors(models: Models, object: Record<string, unknown>, schema: Record<string, unknown>): Promise<string[]> {
+  if (!ajvInstance) {
+    const { Ajv } = await import('ajv');
+    ajvInstance = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  }
+  const validate = ajvInstance.compile(enforcedSchema(schema) as object);
+  const errors: string[] = [];
+  if (!validate(object)) {
+    for (const e of validate.errors ?? []) {
+      const extra = (e.params as { additionalProperty?: string }).additionalProperty;
+      errors.push(extra ? `${fieldPath(e.instancePath)}.${extra}: unknown field`.replace(/^\.\./, '.') : `${fieldPath(e.instancePath)}: ${e.message ?? 'invalid'}`);
+    }
+  }
+  if (!isRecord(object.metadata)) errors.push('.metadata: must be an object (V1ObjectMeta)');
+  else fieldErrors(models, object.metadata, 'V1ObjectMeta', '.metadata', errors);
+  return errors;
 }

@@ -183,6 +183,11 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
             }
             const headers = { ...upRes.headers };
             delete headers['transfer-encoding'];
+            // Hop-by-hop headers are the upstream connection's, not the client's (RFC 9110 §7.6.1): moto_server
+            // answers `Connection: close`, which would make every client open a new connection per call, where AWS
+            // keeps them alive.
+            delete headers.connection;
+            delete headers['keep-alive'];
             const data = Buffer.concat(out);
             headers['content-length'] = String(data.length);
             res.writeHead(upRes.statusCode ?? 502, headers);
@@ -213,7 +218,9 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
     if (ms > 0) setTimeout(() => handle(req, res, overCapacity), ms);
     else handle(req, res, overCapacity);
   });
-  server.keepAliveTimeout = 1000;
+  // Node's clients (the AWS SDK's agent) keep a connection only if the server's announced keep-alive timeout is over
+  // a second: at 1 s every call opened a new connection, which AWS does not make clients do.
+  server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {

@@ -19,8 +19,9 @@ import { motoLaunchTemplateVersionFix, startMoto, type Moto } from '../helpers/m
 import { startSerialWritesProxy, type SerialWritesProxy } from '../helpers/serial-writes-proxy.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
 import { awsBooted, awsInstances, type AwsInstance } from '../helpers/aws-cluster-world.js';
-import { putEtcdBackup } from '../helpers/etcd-backup-fixture.js';
 import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
+import { startControlResponder, type ControlResponder } from '../helpers/etcd-control-responder.js';
+import { listBackups } from '../../src/cluster/etcd-backup.js';
 
 const NAME = 'roll.k8s.local';
 const STATE = 's3://k8sup-state/clusters';
@@ -195,20 +196,21 @@ test('HA (3 control planes over 3 zones): --instance-group control-plane replace
   fakeHa = await startClusterApi(store, HA, state);
   // A booted control plane registers its node and runs kubeadm's static pods (validation checks them).
   kubelets.push(kubeletsOf(state, before, HA));
+  let responder: ControlResponder | undefined;
   try {
     const listed = JSON.parse((await run('rolling-update', 'cluster', HA, '-o', 'json')).stdout);
     assert.equal(listed.toReplace, 3, 'the three control planes are out of date');
-    // The spec schedules backups (create's default) and no control plane uploaded one yet: nothing is touched.
-    const noBackup = await run('rolling-update', 'cluster', HA, '--instance-group', 'control-plane', '--yes');
+    // The spec has backups (create's default) and no control plane answers the snapshot command within the bound:
+    // nothing is touched.
+    const noBackup = await k8sup(['rolling-update', 'cluster', HA, '--instance-group', 'control-plane', '--yes'], { env: { ...env, K8SUP_ETCD_SNAPSHOT_WAIT: '3s' }, timeoutMs: 180_000 });
     assert.equal(noBackup.code, 1, `${noBackup.stdout}\n${noBackup.stderr}`);
-    assert.match(noBackup.stderr, /has no etcd backup in the state store/);
-    assert.match(noBackup.stderr, /k8sup-etcd-backup\.service/);
+    assert.match(noBackup.stderr, /no control plane of ha\.k8s\.local answered etcd backup command \S+ within 3s/);
+    assert.match(noBackup.stderr, /k8sup-etcd-control\.timer/);
     assert.deepEqual((await instances(HA)).filter((i) => i.group === 'control-plane').map((i) => i.id).sort(), oldCps.map((i) => i.id).sort(), 'no control plane was replaced');
     assert.ok(!fakeHa.requests.some((r) => /^(PATCH|DELETE|POST)$/.test(r.method) && /\/nodes\/|\/eviction$/.test(r.url)), 'no node was cordoned, drained or deleted');
 
-    // What the control planes' timer uploads (docs/backups.md): the snapshot, then its manifest.
-    const id = await putEtcdBackup(store, HA, oldCps[0].dns);
-
+    // A control plane's poller answers the next command (docs/backups.md, "The control folder") with a fresh snapshot.
+    responder = startControlResponder(store, HA, { node: oldCps[0].dns });
     const rolled = await run('rolling-update', 'cluster', HA, '--instance-group', 'control-plane', '--yes', '--progress', 'ndjson');
     assert.equal(rolled.code, 0, `${rolled.stdout}\n${rolled.stderr}`);
     assert.match(rolled.stderr, /Replaced 3 instance\(s\)/);
@@ -217,7 +219,10 @@ test('HA (3 control planes over 3 zones): --instance-group control-plane replace
     const codes = rolled.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { code: string; backup?: string });
     const snapshotAt = codes.findIndex((e) => e.code === 'rolling-update.etcd-snapshot');
     assert.ok(snapshotAt >= 0, 'the etcd snapshot step ran');
-    assert.equal(codes[snapshotAt].backup, id);
+    assert.equal(responder.answered.length, 1);
+    const answered = (await listBackups(store, HA)).find((b) => b.command === responder!.answered[0]);
+    assert.ok(answered, 'the snapshot answers the command');
+    assert.equal(codes[snapshotAt].backup, answered.id);
     const firstTouch = codes.findIndex((e) => e.code === 'rolling-update.instance.start' || e.code === 'rolling-update.cordon');
     assert.ok(firstTouch > snapshotAt, `the snapshot (event ${snapshotAt}) comes before the first control plane is touched (event ${firstTouch})`);
     const after_ = await instances(HA);
@@ -240,5 +245,6 @@ test('HA (3 control planes over 3 zones): --instance-group control-plane replace
     assert.equal(again.toReplace, 0);
   } finally {
     kubelets.pop()?.stop();
+    await responder?.stop();
   }
 });

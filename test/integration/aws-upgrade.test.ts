@@ -23,10 +23,11 @@ import { k8sup, tempHome } from '../helpers/cli.js';
 import { bundleVersion } from '../helpers/loader.js';
 import { startClusterApi } from '../helpers/cluster-api.js';
 import { awsBooted, awsClusterWorld, installedBootstrap, type AwsClusterWorld, type AwsInstance } from '../helpers/aws-cluster-world.js';
-import { etcdBackupIds, putEtcdBackup } from '../helpers/etcd-backup-fixture.js';
 import { runKilledOnCall } from '../helpers/kill-on-call.js';
 import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
 import { createStubRoot, FAKE_BOOTSTRAP_TOKEN, type StubRoot } from '../helpers/stub-root.js';
+import { startControlResponder, type ControlResponder } from '../helpers/etcd-control-responder.js';
+import { listBackups } from '../../src/cluster/etcd-backup.js';
 import { motoLaunchTemplateVersionFix, startMoto, type Moto } from '../helpers/moto.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 
@@ -62,7 +63,9 @@ before(async () => {
   store = await openBlobStore(STATE, env, home);
   world = awsClusterWorld(moto.endpoint, store, NAME);
 });
+let responder: ControlResponder | undefined;
 after(async () => {
+  await responder?.stop();
   clearInterval(sampler);
   kubelets?.stop();
   for (const p of players) p.stop();
@@ -145,14 +148,16 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.equal(await world.fingerprint(), untouched, 'the preview wrote something');
   assert.ok(!fake.requests.some((r) => r.method !== 'GET'), 'the preview wrote to the API');
 
-  // No recent etcd backup: refused at the first step, the spec still says the old version.
-  const noBackup = await run('upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes');
+  // No control plane answers the snapshot command within the bound: refused at the first step, the spec still says
+  // the old version.
+  const noBackup = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes'], { env: { ...env, K8SUP_ETCD_SNAPSHOT_WAIT: '3s' }, timeoutMs: 300_000 });
   assert.equal(noBackup.code, 1, noBackup.stderr);
-  assert.match(noBackup.stderr, /has no etcd backup in the state store/);
+  assert.match(noBackup.stderr, /no control plane of up\.k8s\.local answered etcd backup command \S+ within 3s/);
   assert.equal(JSON.parse((await run('get', 'cluster', NAME, '-o', 'json')).stdout).spec.kubernetesVersion, FROM);
   assert.deepEqual((await instances()).map((i) => i.id).sort(), before.map((i) => i.id).sort(), 'nothing was replaced');
 
-  const backup = await putEtcdBackup(store, NAME);
+  // The control plane's poller answers the snapshot command (docs/backups.md, "The control folder").
+  responder = startControlResponder(store, NAME);
 
   // --yes, killed (kill -9) the moment the control-plane group is asked to grow: snapshot and apply are recorded.
   const killed = await runKilledOnCall(['upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes'], env, 'autoscaling:SetDesiredCapacity', (hook) => (onCall = hook));
@@ -206,7 +211,9 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.equal(JSON.parse((await run('get', 'cluster', NAME, '-o', 'json')).stdout).spec.kubernetesVersion, TO);
   assert.equal(await store.get(`${NAME}/upgrade/progress.json`), null);
   assert.equal(await store.get(`${NAME}/bootstrap/upgrade`), null);
-  assert.ok(await store.get(`${NAME}/backups/etcd/${backup}/manifest.json`));
+  assert.equal(responder.answered.length, 1, 'one snapshot, before the control plane was touched');
+  const backup = (await listBackups(store, NAME)).find((b) => b.command === responder!.answered[0]);
+  assert.ok(backup?.complete, 'the snapshot answering the command is in the store');
   // The group's size limits are what the spec says again.
   await assertSettled(NAME, world, fake);
 });
@@ -303,7 +310,9 @@ test('HA over three zones: snapshot → each control plane one at a time → nod
     }
   }, 300);
 
-  const backup = await putEtcdBackup(store, HA, oldCps[0].dns);
+  // A control plane's poller answers the snapshot command (docs/backups.md, "The control folder").
+  await responder?.stop();
+  responder = startControlResponder(store, HA, { node: oldCps[0].dns });
   // kill -9 the moment the first old control plane is terminated (the call reaches the cloud): its replacement has
   // joined, its Node is gone, the group is still above its spec's MaxSize.
   const killed = await runKilledOnCall(['upgrade', 'cluster', HA, '--kubernetes-version', TO, '--yes'], env, 'autoscaling:TerminateInstanceInAutoScalingGroup', (hook) => (onCall = hook), 240_000);
@@ -361,7 +370,8 @@ test('HA over three zones: snapshot → each control plane one at a time → nod
   assert.deepEqual([...new Set(state.nodes.map((n) => n.status.nodeInfo.kubeletVersion))], [`v${TO}`]);
   assert.equal(await specVersion(HA), TO);
   assert.equal(await store.get(`${HA}/upgrade/progress.json`), null);
-  assert.ok((await etcdBackupIds(store, HA)).includes(backup), 'the backup the upgrade started from is kept');
+  assert.equal(responder.answered.length, 1, 'one snapshot over the killed and the resumed run');
+  assert.ok((await listBackups(store, HA)).some((b) => b.complete && b.command === responder!.answered[0]), 'the backup the upgrade started from is kept');
   assert.deepEqual(kubelets.errors, []);
   // The group's limits are the spec's again (the interrupted retire's MaxSize too).
   await assertSettled(HA, ha, fake);

@@ -161,7 +161,7 @@ test('delete --yes under --progress ndjson: deletes carry the cloud IDs, the sta
   assert.ok(ev.some((e) => e.code === 'cluster.deleted' && e.cluster === NAME));
   // And a failure: the cluster is gone now, so the same command fails; the error is in the result event.
   const again = await run('delete', 'cluster', NAME, '--progress', 'ndjson');
-  assert.equal(again.code, 1);
+  assert.equal(again.code, 2);
   const last = events(again).at(-1)!;
   assert.match(last.error, /not found/);
   assert.equal(typeof last.hint, 'string');

@@ -51,6 +51,8 @@ describe('cluster spec lifecycle (file store)', () => {
     const r = await run('replace', '-f', file);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /spec\.nodeGroups\[0\]\.minSize: 1 → 3/, 'replace says what the revision changes');
+    // The revision the file was read at is no change of the spec.
+    assert.doesNotMatch(r.stderr, /metadata\./, 'only what the new revision changes is listed');
     // The file was read at revision 1 and the cluster is now at 2: replacing with it again is stale (exit 3)…
     const stale = await run('replace', '-f', file);
     assert.equal(stale.code, 3, stale.stderr);
@@ -117,6 +119,20 @@ fi
     assert.ok(kept && existsSync(kept), r2.stderr);
   });
 
+  it('replace -f of a document without metadata: the uid is kept, and the change list names only what changed', async () => {
+    const doc = parse((await run('get', 'cluster', NAME, '-o', 'yaml')).stdout);
+    const uid = doc.metadata.uid;
+    doc.metadata = { name: NAME };
+    doc.spec.nodeGroups[0].maxSize += 1;
+    const file = join(home, 'no-metadata.yaml');
+    writeFileSync(file, JSON.stringify(doc));
+    const r = await run('replace', '-f', file);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /spec\.nodeGroups\[0\]\.maxSize: \d+ → \d+/);
+    assert.doesNotMatch(r.stderr, /metadata\./, 'the uid stays, so it is not listed as going');
+    assert.equal(parse((await run('get', 'cluster', NAME, '-o', 'yaml')).stdout).metadata.uid, uid);
+  });
+
   it('export kubeconfig writes a 0600 file that real kubectl reads', async () => {
     const path = join(home, 'kube', 'config');
     const r = await run('export', 'kubeconfig', NAME, '--kubeconfig', path, '--admin', '1h');
@@ -141,6 +157,10 @@ fi
   it('delete without --yes lists, with --yes removes the state of a never-applied cluster', async () => {
     const dry = await run('delete', 'cluster', NAME);
     assert.equal(dry.code, 0, dry.stderr);
+    // The same plan document as an applied cluster's delete (formatVersion, summary, steps), plus the state objects.
+    const doc = JSON.parse((await run('delete', 'cluster', NAME, '-o', 'json')).stdout);
+    assert.deepEqual({ ...doc, stateObjects: 0 }, { formatVersion: 1, cluster: NAME, summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 0 }, steps: [], stateObjects: 0 });
+    assert.ok(doc.stateObjects > 0);
     assert.equal((await run('get', 'cluster', NAME)).code, 0);
     const r = await run('delete', 'cluster', NAME, '--yes');
     assert.equal(r.code, 0, r.stderr);
@@ -166,7 +186,22 @@ describe('bad input: exit 2, a message naming the field, a hint, and the store u
     ['malformed YAML', ['create', '-f', badYaml], /bad\.yaml:\d+:\d+/],
     ['unknown flag', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--bogus'], /unknown option '--bogus'/],
     ['unsupported state URL', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--state', 'ftp://x/y'], /ftp/],
+    // A pipeline's unset variable (`--state "$STORE"`) must not fall back to the local default store.
+    ['empty --state', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--state', ''], /--state is empty/],
     ['missing --zones', ['create', 'cluster', 'a.k8s.local'], /--zones/],
+    // A cluster the store does not hold: the name (or --state) is wrong, and nothing was written (CONTRACT exit 2).
+    ['get a cluster not in the store', ['get', 'cluster', 'nope.k8s.local'], /cluster "nope\.k8s\.local" not found/],
+    ['update a cluster not in the store', ['update', 'cluster', 'nope.k8s.local', '--yes'], /cluster "nope\.k8s\.local" not found/],
+    ['delete a cluster not in the store', ['delete', 'cluster', 'nope.k8s.local', '--yes'], /cluster "nope\.k8s\.local" not found/],
+    ['history of a cluster not in the store', ['history', 'cluster', 'nope.k8s.local'], /cluster "nope\.k8s\.local" not found/],
+    // An unset pipeline variable must not silently become the default version, CNI or no SSH key.
+    ['empty --kubernetes-version', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--kubernetes-version', ''], /--kubernetes-version is empty/],
+    ['empty --ssh-public-key', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--ssh-public-key', ''], /--ssh-public-key is empty/],
+    ['empty --node-size', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--node-size', ' '], /--node-size is empty/],
+    ['machine type with a space', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--node-size', 't3 medium'], /spec\.nodeGroups\[0\]\.machineType: "t3 medium" is not a machine type/],
+    ['a GCE project id with capitals', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-central1-b', '--project', 'BAD_PROJECT'], /spec\.project: "BAD_PROJECT" is not a GCE project id/],
+    ['--project on AWS', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--project', 'my-project'], /spec\.project: is a GCE setting/],
+    ['create cluster NAME with -f', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '-f', badYaml], /two ways to create/],
     ['bad networking', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--networking', 'weave'], /spec\.networking\.cni/],
     ['bad CIDR', ['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a', '--admin-access', '10.0.0.1/8'], /spec\.api\.adminAccess\[0\]/],
   ];

@@ -59,6 +59,12 @@ test('usage errors: hints name the command words that exist, --version works', a
   assert.match(weird.stderr, /^hint: see `k8sup get clusters --help`$/m);
   const flag = await k8sup(['get', 'clusters', '--bogus-flag'], { env: { HOME: home } });
   assert.match(flag.stderr, /^hint: see `k8sup get clusters --help`$/m);
+  // A typo gets commander's suggestion in the hint (the error stays one line).
+  const typo = await k8sup(['create', 'cluster', 'a.k8s.local', '--zone', 'us-east-2a'], { env: { HOME: home } });
+  assert.equal(typo.code, 2);
+  assert.equal(typo.stderr, "error: unknown option '--zone'\nhint: did you mean --zones? see `k8sup create cluster --help`\n");
+  const word = await k8sup(['get', 'clustrs'], { env: { HOME: home } });
+  assert.match(word.stderr, /^hint: did you mean clusters\? see `k8sup get --help`$/m);
   const version = await k8sup(['--version'], { env: { HOME: home } });
   assert.equal(version.code, 0, version.stderr);
   assert.equal(version.stdout, `k8sup ${JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version}\n`);
@@ -75,6 +81,110 @@ test('a cluster named twice, and a CIDR with host bits: exit 2 saying what is wr
   assert.match(bits.stderr, /"10\.0\.0\.1\/8" has host bits set: the network is 10\.0\.0\.0\/8/);
   assert.doesNotMatch(bits.stderr, /not an IPv4 CIDR/);
   assert.equal(existsSync(join(home, '.k8sup')), false, 'nothing was written');
+});
+
+test('duration flags: a bad one is named in the error (exit 2, nothing written); 0 is a duration, as in Go', async () => {
+  const home = tempHome();
+  const env = { HOME: home };
+  const created = await k8sup(['create', 'cluster', 'd.k8s.local', '--zones', 'us-east-2a'], { env });
+  assert.equal(created.code, 0, created.stderr);
+  const digest = treeDigest(home);
+  const cases: [string[], string][] = [
+    [['validate', 'cluster', 'd.k8s.local', '--wait', '10q'], '--wait'],
+    [['validate', 'cluster', 'd.k8s.local', '--interval', 'abc'], '--interval'],
+    [['export', 'kubeconfig', 'd.k8s.local', '--admin', '5z'], '--admin'],
+    [['update', 'cluster', 'd.k8s.local', '--yes', '--admin=5z'], '--admin'],
+  ];
+  for (const [args, flag] of cases) {
+    const r = await k8sup(args, { env });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^error: ${flag}: invalid duration "[^"]+"\n^hint: \\S.*\n$`, 'm'), args.join(' '));
+    assert.equal(r.stderr.split('\n').filter(Boolean).length, 2, r.stderr);
+  }
+  const noPause = await k8sup(['validate', 'cluster', 'd.k8s.local', '--interval', '0'], { env });
+  assert.equal(noPause.code, 2, noPause.stderr);
+  assert.match(noPause.stderr, /^error: --interval: must be more than 0/m);
+  assert.equal(treeDigest(home), digest, 'nothing was written');
+  // --wait 0 is no wait: the cluster (never applied) is checked once and found not valid.
+  const once = await k8sup(['validate', 'cluster', 'd.k8s.local', '--wait', '0', '-o', 'json'], { env });
+  assert.equal(once.code, 4, once.stderr);
+  assert.equal(JSON.parse(once.stdout).valid, false);
+});
+
+test('delete without a state: an unknown --region exits 2 before any cloud call', async () => {
+  const home = tempHome();
+  // No credentials and no endpoint: a run that got as far as the cloud would fail with exit 1.
+  const env = { HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
+  for (const [cloud, region, extra] of [['aws', 'mars-1', []], ['gce', 'us-central9', ['--project', 'p']]] as const) {
+    const r = await k8sup(['delete', 'cluster', 'gone.k8s.local', '--cloud', cloud, '--region', region, ...extra], { env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^error: --region: unknown ${cloud} region "${region}"\n^hint: .*--region`, 'm'));
+  }
+  assert.equal(existsSync(join(home, '.k8sup')), false, 'nothing was written');
+});
+
+test('--kubernetes-version v1.34.4 (kubeadm\'s spelling) is stored as 1.34.4, as the spec documents it', async () => {
+  const home = tempHome();
+  const env = { HOME: home };
+  const r = await k8sup(['create', 'cluster', 'v.k8s.local', '--zones', 'us-east-2a', '--kubernetes-version', 'v1.34.4'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const spec = JSON.parse((await k8sup(['get', 'cluster', 'v.k8s.local', '-o', 'json'], { env })).stdout);
+  assert.equal(spec.spec.kubernetesVersion, '1.34.4');
+  const list = JSON.parse((await k8sup(['get', 'clusters', '-o', 'json'], { env })).stdout);
+  assert.equal(list[0].kubernetesVersion, '1.34.4');
+});
+
+test('a stored revision that input rules added later would refuse still lists, changes and rolls back', async () => {
+  const home = tempHome();
+  const env = { HOME: home };
+  assert.equal((await k8sup(['create', 'cluster', 'old.k8s.local', '--zones', 'us-east-2a'], { env })).code, 0);
+  // As an earlier k8sup stored it: an empty adminAccess, which new input may no longer say (rules.ts newInputIssues).
+  const revision = join(home, '.k8sup', 'state', 'old.k8s.local', 'revisions', '000001.yaml');
+  const stored = readFileSync(revision, 'utf8');
+  const old = stored.replace(/adminAccess:\n\s+- 0\.0\.0\.0\/0\n/, 'adminAccess: []\n');
+  assert.notEqual(old, stored);
+  writeFileSync(revision, old);
+
+  const list = await k8sup(['get', 'clusters', '-o', 'json'], { env });
+  assert.equal(list.code, 0, list.stderr);
+  assert.deepEqual(JSON.parse(list.stdout).map((c: { name: string }) => c.name), ['old.k8s.local']);
+  // A new revision on top of it: the input is judged, the stored revision it replaces is not.
+  const doc = JSON.parse((await k8sup(['get', 'cluster', 'old.k8s.local', '-o', 'json'], { env })).stdout);
+  doc.spec.api.adminAccess = ['203.0.113.0/24'];
+  writeFileSync(join(home, 'new.json'), JSON.stringify(doc));
+  const replaced = await k8sup(['replace', '-f', join(home, 'new.json')], { env });
+  assert.equal(replaced.code, 0, replaced.stderr);
+  assert.match(replaced.stderr, /spec\.api\.adminAccess: \[\] → \["203\.0\.113\.0\/24"\]/);
+  const rolledBack = await k8sup(['rollback', 'cluster', 'old.k8s.local', '--revision', '1', '--yes'], { env });
+  assert.equal(rolledBack.code, 0, rolledBack.stderr);
+});
+
+test('bare metal: flags about machines the hosts file decides exit 2, nothing written', async () => {
+  const home = tempHome();
+  const env = { HOME: home };
+  writeFileSync(join(home, 'hosts.yaml'), 'hosts:\n- {address: 10.0.0.10, role: control-plane}\n- {address: 10.0.0.20, role: worker}\n');
+  for (const flag of [['--node-count', '3'], ['--node-size', 'big'], ['--control-plane-size', 'big'], ['--image', 'ubuntu']]) {
+    const r = await k8sup(['create', 'cluster', 'm.k8s.local', '--hosts', join(home, 'hosts.yaml'), ...flag], { env });
+    assert.equal(r.code, 2, `${flag[0]}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^error: ${flag[0]}: bare metal clusters have one node per host of the hosts file`, 'm'));
+    assert.match(r.stderr, new RegExp(`^hint: drop ${flag[0]}`, 'm'));
+  }
+  assert.equal(existsSync(join(home, '.k8sup')), false, 'nothing was written');
+  // Without them the same hosts make a cluster with one worker node.
+  const ok = await k8sup(['create', 'cluster', 'm.k8s.local', '--hosts', join(home, 'hosts.yaml')], { env });
+  assert.equal(ok.code, 0, ok.stderr);
+});
+
+test('--out-plan into a folder that does not exist exits 2 before the cloud is read', async () => {
+  const home = tempHome();
+  // No credentials: a run that got as far as the cloud would fail with exit 1.
+  const env = { HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
+  assert.equal((await k8sup(['create', 'cluster', 'p.k8s.local', '--zones', 'us-east-2a'], { env })).code, 0);
+  const digest = treeDigest(home);
+  const r = await k8sup(['update', 'cluster', 'p.k8s.local', '--out-plan', join(home, 'missing', 'plan.json')], { env });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^error: --out-plan: cannot write .*plan\.json: .*missing is not a folder\n^hint: create the folder/m);
+  assert.equal(treeDigest(home), digest, 'nothing was written');
 });
 
 test('~ in a quoted path flag, and -f - for stdin', async () => {
@@ -116,7 +226,7 @@ test('suggested commands keep --state; after a failed create --yes the hint is t
   assert.equal((await k8sup(['delete', 'cluster', 'm.k8s.local', '--state', state, '--yes'], { env })).code, 0);
   // Hints written below the CLI (here the store's "not found") get the --state of the run too.
   const missing = await k8sup(['get', 'cluster', 'm.k8s.local', `--state=${state}`], { env });
-  assert.equal(missing.code, 1);
+  assert.equal(missing.code, 2, 'a cluster the store does not hold is invalid input (CONTRACT exit codes)');
   assert.match(missing.stderr, new RegExp(`^hint: list clusters with \`k8sup get clusters --state ${state}\``, 'm'));
 
   const failed = await k8sup(['create', 'cluster', 'm.k8s.local', '--hosts', join(home, 'hosts.yaml'), '--state', state, '--yes'], { env });

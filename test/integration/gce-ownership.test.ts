@@ -97,5 +97,9 @@ describe('cluster identity on GCE', () => {
     const gone = await run('elsewhere', ...args, '--yes');
     assert.equal(gone.code, 0, gone.stderr);
     assert.deepEqual(compute.all(), []);
+    // Nothing left: the same plan document as any delete, with no steps.
+    const nothing = await run('elsewhere', ...args, '-o', 'json');
+    assert.equal(nothing.code, 0, nothing.stderr);
+    assert.deepEqual(JSON.parse(nothing.stdout), { formatVersion: 1, cluster: name, summary: { create: 0, update: 0, replace: 0, delete: 0, noop: 0 }, steps: [] });
   });
 });

@@ -19,10 +19,10 @@ import { healthyClusterState, type FakeClusterState, type FakeKubeApiserver } fr
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { pointClusterApiAt, startClusterApi } from '../helpers/cluster-api.js';
 import { bundleVersion } from '../helpers/loader.js';
-import { putEtcdBackup } from '../helpers/etcd-backup-fixture.js';
 import { runKilledOnCall } from '../helpers/kill-on-call.js';
 import { gceBooted, gceBundleOf, gceInstances, type GceInstance } from '../helpers/gce-cluster-world.js';
 import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
+import { startControlResponder, type ControlResponder } from '../helpers/etcd-control-responder.js';
 
 const NAME = 'up.k8s.local';
 const PROJECT = 'up-project';
@@ -45,7 +45,9 @@ before(async () => {
   env = { HOME: home, K8SUP_GCE_ENDPOINT: compute.endpoint, STORAGE_EMULATOR_HOST: gcs.url, K8SUP_STATE_STORE: STATE };
   store = await openBlobStore(STATE, env, home);
 });
+let responder: ControlResponder | undefined;
 after(async () => {
+  await responder?.stop();
   for (const k of kubelets) k.stop();
   for (const f of fakes) await f.stop();
   await compute.stop();
@@ -68,8 +70,8 @@ const versionOf = bundleVersion;
 async function playCluster(cluster: Cluster, before: Instance[]): Promise<FakeClusterState> {
   const name = cluster.metadata.name;
   const state = healthyClusterState(cluster);
-  // The GCP CCM pins an image for 1.35 only (docs/addons.md): the upgraded control plane's bundle applies it, so the
-  // API shows its DaemonSet as it will once applied (an extra DaemonSet does not matter to the 1.34 checks).
+  // The upgraded control plane's bundle applies the addons of the new minor (their images are pinned per minor,
+  // docs/addons.md): the API shows their DaemonSets as they will be once applied (an extra one does not matter before).
   const upgradedState = healthyClusterState({ ...cluster, spec: { ...cluster.spec, kubernetesVersion: TO } });
   for (const ds of upgradedState.daemonSets) {
     if (!state.daemonSets.some((d) => d.metadata.namespace === ds.metadata.namespace && d.metadata.name === ds.metadata.name)) state.add('daemonsets', ds);
@@ -101,9 +103,11 @@ test('a single-control-plane GCE cluster: snapshot → control plane beside → 
   assert.equal(computeWrites(), writes, 'the preview wrote to Compute');
   assert.equal(await store.get(`${NAME}/upgrade/progress.json`), null);
 
-  await putEtcdBackup(store, NAME, oldControlPlane.name);
+  // The control plane's poller answers the snapshot command in the state store (docs/backups.md, "The control folder").
+  responder = startControlResponder(store, NAME);
   const upgraded = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes', '--progress', 'ndjson'], { env, timeoutMs: 400_000 });
   assert.equal(upgraded.code, 0, `${upgraded.stdout}\n${upgraded.stderr}`);
+  assert.equal(responder.answered.length, 1, 'one snapshot before the control plane was touched');
   const events = upgraded.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
   assert.deepEqual(
     events.filter((e) => e.code === 'upgrade.step' && e.phase === 'done').map((e) => e.step),
@@ -148,7 +152,9 @@ for (const [call, cluster] of [['compute:resize', 'kill-surge.k8s.local'], ['com
     const [oldControlPlane] = before.filter((i) => i.group === 'control-plane');
     const [oldNode] = before.filter((i) => i.group === 'nodes');
     const state = await playCluster(spec, before);
-    await putEtcdBackup(store, cluster, oldControlPlane.name);
+    // A control plane's poller answers the snapshot command (docs/backups.md, "The control folder").
+    await responder?.stop();
+    responder = startControlResponder(store, cluster, { node: oldControlPlane.name });
 
     // The control planes the cloud runs, sampled in-process (the fake's own store) while the upgrade goes on.
     const controlPlanes: number[] = [];
@@ -210,7 +216,8 @@ test('refused with exit 2 and nothing written: skipping a minor, a downgrade, a 
   const before = instances(cluster);
   const state = await playCluster(spec, before);
   const fake = fakes.at(-1)!;
-  await putEtcdBackup(store, cluster, before[0].name);
+  await responder?.stop();
+  responder = startControlResponder(store, cluster, { node: before[0].name });
   // Everything the state store holds for the cluster (the lock too: a refusal under the lock must leave none).
   const storeNow = async () => {
     const keys = (await store.list(`${cluster}/`)).sort();

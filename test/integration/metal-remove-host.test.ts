@@ -153,5 +153,5 @@ test('delete with w1 down fails naming w1 and resets nothing; after w1 is back, 
     assert.equal(existsSync(join(rootOf(h), 'var/lib/k8sup')), false, h);
   }
   assert.equal(existsSync(inventoryFile), false, 'the state (inventory included) is gone');
-  assert.equal((await k8sup(['get', 'cluster', NAME])).code, 1);
+  assert.equal((await k8sup(['get', 'cluster', NAME])).code, 2, 'the cluster is gone: naming it is invalid input');
 });

@@ -154,6 +154,7 @@ test('get addons: desired from the spec, and what runs through the API', async (
       { name: 'metrics-server', version: 'v0.7.2', image: 'registry.k8s.io/metrics-server/metrics-server:v0.7.2', enabled: true, from: 'default', running: 'ready' },
       // Listed, with the image of the cluster's Kubernetes minor, and why it cannot run on bare metal.
       { name: 'cluster-autoscaler', version: 'v1.35.2', image: 'registry.k8s.io/autoscaling/cluster-autoscaler:v1.35.2', enabled: false, from: 'default', running: 'unavailable: bare metal has no node groups it can resize (the machines are your own hosts)' },
+      { name: 'snapshot-controller', version: 'v8.6.0', image: 'registry.k8s.io/sig-storage/snapshot-controller:v8.6.0', enabled: false, from: 'default', running: 'unavailable: bare metal has no CSI driver k8sup installs that takes snapshots' },
     ],
   });
   const table = await k8sup('get', 'addons', 'demo.k8s.local', '--kubeconfig', join(dir, 'admin.conf'));

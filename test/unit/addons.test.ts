@@ -81,7 +81,7 @@ describe('addons', () => {
       assert.ok(enabledAddons(c).some((a) => a.name === 'metrics-server'), cloud);
     }
     const off = withDefaults({ metadata: { name: 'demo.k8s.local' }, spec: { cloud: 'metal', addons: { 'metrics-server': { enabled: false } } } });
-    assert.deepEqual(resolveAddons(off).map((a) => [a.definition.name, a.enabled, a.from]), [['metrics-server', false, 'spec'], ['cluster-autoscaler', false, 'default']]);
+    assert.deepEqual(resolveAddons(off).map((a) => [a.definition.name, a.enabled, a.from]), [['metrics-server', false, 'spec'], ['cluster-autoscaler', false, 'default'], ['snapshot-controller', false, 'default']]);
     assert.deepEqual(enabledAddons(off), []);
   });
 

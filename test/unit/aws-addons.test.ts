@@ -1,11 +1,11 @@
 // The AWS addons (providers/aws/addons.ts through CloudFacts.addons): on by default on AWS only, rendered for the
 // cluster (its volumes' ownership tag), the CCM and the CSI controller on control planes only, the default
-// StorageClass, and the Kubernetes versions the pinned CCM can serve.
+// StorageClass, the CCM of each Kubernetes minor, and images pinned by the digests upstream's promoter published.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { addonIssues, enabledAddons, renderAddonManifest } from '../../src/addons/index.js';
+import { addonIssues, enabledAddons, imageReference, renderAddonManifest, runsCloudControllerManager } from '../../src/addons/index.js';
 import { loadCluster } from '../../src/api/index.js';
 import { withDefaults } from '../../src/api/defaults.js';
 import { InvalidInputError } from '../../src/core/errors.js';
@@ -34,7 +34,8 @@ describe('AWS addons', () => {
     assert.ok(pod.tolerations.some((t: Doc) => t.key === 'node.cloudprovider.kubernetes.io/uninitialized' && t.effect === 'NoSchedule'));
     assert.ok(pod.tolerations.some((t: Doc) => t.key === 'node-role.kubernetes.io/control-plane'));
     assert.equal(pod.hostNetwork, true);
-    assert.equal(pod.containers[0].image, 'registry.k8s.io/provider-aws/cloud-controller-manager:v1.34.0');
+    // The cluster's minor (the default, 1.35) runs the CCM of its own minor, as promoted (tag and digest).
+    assert.equal(pod.containers[0].image, 'registry.k8s.io/provider-aws/cloud-controller-manager:v1.35.2@sha256:5a5d4e5942ad078a184c12bf5435f8226ccb157ee15e9e1f87c183a4bf4b8f1a');
     assert.ok(pod.containers[0].args.includes('--configure-cloud-routes=false'));
     const binding = find(docsOf('aws-cloud-controller-manager'), 'ClusterRoleBinding', 'system:cloud-controller-manager');
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: pod.serviceAccountName, namespace: 'kube-system' }]);
@@ -67,11 +68,24 @@ describe('AWS addons', () => {
     assert.match(renderAddonManifest(AWS_ADDONS[1], (i) => i, withDefaults({ metadata: { name: 'a.example.com' }, spec: { cloud: 'aws', zones: ['us-east-2a'] } })), /"--k8s-tag-cluster-id=a\.example\.com"/);
   });
 
-  test('1.33: the AWS CCM pins no image, so it is off by default and refused when asked for', () => {
-    const doc = (kubernetesVersion: string, addons?: unknown) => ({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo.k8s.local' }, spec: { zones: ['us-east-2a'], kubernetesVersion, addons } });
-    const onAt = (v: string) => enabledAddons(loadCluster(doc(v))).some((a) => a.name === 'aws-cloud-controller-manager');
-    assert.equal(onAt('1.33.8'), false);
-    assert.equal(onAt('1.34.4'), true);
-    assert.throws(() => loadCluster(doc('1.33.8', { 'aws-cloud-controller-manager': { enabled: true } })), (e: unknown) => e instanceof InvalidInputError && e.exitCode === 2 && /aws-cloud-controller-manager/.test(e.message));
+  test('every supported minor runs the AWS CCM of its own minor (cloud-provider-aws guarantees no other pairing)', () => {
+    const doc = (kubernetesVersion: string) => ({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: 'demo.k8s.local' }, spec: { zones: ['us-east-2a'], kubernetesVersion } });
+    for (const [version, tag] of [['1.33.8', 'v1.33.4'], ['1.34.4', 'v1.34.3'], ['1.35.1', 'v1.35.2']]) {
+      const c = loadCluster(doc(version));
+      const ccm = enabledAddons(c).find((a) => a.name === 'aws-cloud-controller-manager');
+      assert.equal(ccm?.version, tag, version);
+      const ds = parseAllDocuments(renderAddonManifest(ccm!, (i) => i, c)).map((d) => d.toJS() as Doc).find((d) => d.kind === 'DaemonSet')!;
+      assert.match(ds.spec.template.spec.containers[0].image, new RegExp(`^registry\\.k8s\\.io/provider-aws/cloud-controller-manager:${tag.replace(/\./g, '\\.')}@sha256:[0-9a-f]{64}$`));
+      // With the CCM running, the nodes hand their cloud loops to it.
+      assert.ok(runsCloudControllerManager(c), version);
+    }
+  });
+
+  test('the EBS CSI images: the driver from registry.k8s.io and every sidecar pinned by tag and the promoted digest', () => {
+    const ebs = AWS_ADDONS.find((a) => a.name === 'aws-ebs-csi-driver')!;
+    for (const [name, image] of Object.entries(ebs.images)) assert.match(image.digest ?? '', /^sha256:[0-9a-f]{64}$/, name);
+    assert.equal(imageReference(ebs.images.image), 'registry.k8s.io/provider-aws/aws-ebs-csi-driver:v1.46.0@sha256:4bfb4eba825f9a948dd420e8622d4d270c0f389a64c1559b6d0512d07fc2f0d9');
+    const images = new Set(docsOf('aws-ebs-csi-driver').flatMap((d) => (d.spec?.template?.spec?.containers ?? []).map((c: Doc) => c.image)));
+    assert.deepEqual([...images].sort(), Object.values(ebs.images).map(imageReference).sort(), 'the manifest runs exactly the pinned references');
   });
 });

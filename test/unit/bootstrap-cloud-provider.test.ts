@@ -1,6 +1,6 @@
 // While a cluster runs its cloud's cloud-controller-manager addon (CloudFacts.providerId.addon), every kubelet starts
 // with --cloud-provider=external and kube-controller-manager runs no cloud loops. Without one — bare metal, the addon
-// off, or a minor it pins no image for (AWS CCM from 1.34, GCP CCM only 1.35: docs/addons.md) — neither flag is set,
+// off, or a minor it pins no image for (docs/addons.md) — neither flag is set,
 // so nodes are never left tainted uninitialized with nothing to initialise them.
 
 import assert from 'node:assert/strict';
@@ -8,6 +8,8 @@ import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { renderKubeadmConfig } from '../../src/bootstrap/index.js';
 import { ROLES, VERSIONS, testInput } from '../helpers/bootstrap-fixtures.js';
+import { everyAddon } from '../../src/addons/index.js';
+import { SUPPORTED_KUBERNETES_MINORS } from '../../src/api/version.js';
 
 type Doc = Record<string, any>;
 const docs = (yaml: string): Doc[] => parseAllDocuments(yaml).map((d) => d.toJS() as Doc);
@@ -17,8 +19,12 @@ function kubeletArg(doc: Doc, name: string): string | undefined {
 }
 
 describe('kubelet and kube-controller-manager with an external cloud provider', () => {
-  // The minors whose CCM image each cloud pins (providers/<cloud>/addons.ts).
-  const ccmMinors: Record<string, number[]> = { aws: [34, 35], gce: [35], metal: [] };
+  // The minors whose CCM image each cloud pins (providers/<cloud>/addons.ts): today every supported one on AWS and GCE.
+  const pinned = (name: string) => Object.keys(everyAddon().find((a) => a.name === name)!.imagesByMinor!).map(Number);
+  const ccmMinors: Record<string, number[]> = { aws: pinned('aws-cloud-controller-manager'), gce: pinned('gcp-cloud-controller-manager'), metal: [] };
+  test('both clouds pin a CCM image for every supported minor', () => {
+    for (const cloud of ['aws', 'gce']) assert.deepEqual(ccmMinors[cloud], [...SUPPORTED_KUBERNETES_MINORS], cloud);
+  });
   for (const cloud of ['aws', 'gce', 'metal'] as const) {
     for (const role of ROLES) {
       test(`${cloud} ${role}: cloud-provider external exactly where the cloud's CCM runs`, () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { renderBootstrapInstaller, renderBootstrapScript, renderEtcdBackupScript, renderEtcdLeaveScript, renderEtcdRestoreScript, renderTokenRefreshScript } from '../../src/bootstrap/index.js';
+import { renderBootstrapInstaller, renderBootstrapScript, renderEtcdBackupScript, renderEtcdControlScript, renderEtcdLeaveScript, renderEtcdRestoreScript, renderTokenRefreshScript } from '../../src/bootstrap/index.js';
 import { wrapStartupScript } from '../../providers/gce/model/startup-script.js';
 import { DEFAULT_KUBERNETES_VERSION, SUPPORTED_KUBERNETES_MINORS } from '../../src/api/version.js';
 import { AIRGAP_ASSETS, PROVIDERS, ROLES, VERSIONS, testInput, withEverySetting } from '../helpers/bootstrap-fixtures.js';
@@ -92,6 +92,8 @@ for (const provider of PROVIDERS) {
   cases.push({ name: `${provider}-etcd-backup`, script: renderEtcdBackupScript(withBackups(provider)) });
   cases.push({ name: `${provider}-etcd-restore`, script: renderEtcdRestoreScript(withBackups(provider)) });
 }
+// The clouds' control poller (docs/backups.md, "The control folder"), with scheduled backups off: it runs regardless.
+for (const provider of ['aws', 'gce'] as const) cases.push({ name: `${provider}-etcd-control`, script: renderEtcdControlScript(withBackups(provider, 'off')) });
 
 const workDir = mkdtempSync(join(tmpdir(), 'k8sup-golden-sh-'));
 after(() => rmSync(workDir, { recursive: true, force: true }));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import { renderBootstrapScript } from '../../src/bootstrap/index.js';
+import { renderBootstrapScript, renderEtcdControlScript } from '../../src/bootstrap/index.js';
 import { testInput } from '../helpers/bootstrap-fixtures.js';
 import { createStubRoot, FAKE_AWS_SECRET, FAKE_BOOTSTRAP_TOKEN, FAKE_GCE_TOKEN, type StubRoot, type StubRun } from '../helpers/stub-root.js';
 
@@ -100,6 +100,24 @@ describe('bootstrap script under a stub harness', () => {
     ]);
     assert.match(stub.storeObject('bootstrap/initialized') ?? '', /^initialized=true$/m);
     assert.ok(!run.calls.some((c) => c.startsWith('kubeadm join')));
+    assertSecondRunIsNoOp(stub, script);
+  });
+
+  test('aws control plane with scheduled backups off: the control poller and its timer are installed and enabled all the same', () => {
+    stub = createStubRoot();
+    const input = testInput('aws', 'control-plane-init');
+    input.cluster.spec.etcd = { backups: { schedule: 'off', retain: 24 } };
+    const script = renderBootstrapScript(input);
+    const run = stub.run(script);
+    assertSucceeded(run);
+    // The poller on disk is the one k8sup renders for the cluster (the script that test/integration/etcd-control runs).
+    assert.equal(readFileSync(join(stub.root, 'usr/local/sbin/k8sup-etcd-control'), 'utf8'), `${renderEtcdControlScript(input).replace(/\n+$/, '')}\n`);
+    assert.match(readFileSync(join(stub.root, 'etc/systemd/system/k8sup-etcd-control.timer'), 'utf8'), /^OnUnitActiveSec=1min$/m);
+    assert.match(readFileSync(join(stub.root, 'etc/systemd/system/k8sup-etcd-control.service'), 'utf8'), /^ExecStart=\/usr\/local\/sbin\/k8sup-etcd-control$/m);
+    indexOf(run, /^systemctl enable --now k8sup-etcd-control\.timer$/);
+    // No schedule: no backup timer, only on-demand backups.
+    assert.ok(!existsSync(join(stub.root, 'etc/systemd/system/k8sup-etcd-backup.timer')));
+    assert.ok(!run.calls.some((c) => /k8sup-etcd-backup\.timer/.test(c)), run.calls.join('\n'));
     assertSecondRunIsNoOp(stub, script);
   });
 

@@ -75,9 +75,14 @@ describe('kubeadm configuration', () => {
     for (const version of VERSIONS) {
       const join4 = byKind(docs(renderKubeadmConfig(testInput('aws', 'worker', { version }))), 'JoinConfiguration');
       assert.equal(join4.apiVersion, 'kubeadm.k8s.io/v1beta4');
-      // The AWS CCM pins an image from 1.34 (docs/addons.md): only there do kubelets wait for it (bootstrap-cloud-provider.test.ts).
-      const external = Number(version.split('.')[1]) >= 34 ? [{ name: 'cloud-provider', value: 'external' }] : [];
-      assert.deepEqual(join4.nodeRegistration.kubeletExtraArgs, [...external, { name: 'node-labels', value: 'k8sup.io/node-group=nodes' }]);
+      // The AWS CCM runs on every supported minor (bootstrap-cloud-provider.test.ts), and AWS kubelets get ECR
+      // credentials from the image credential provider (bootstrap-credential-provider.test.ts).
+      assert.deepEqual(join4.nodeRegistration.kubeletExtraArgs, [
+        { name: 'cloud-provider', value: 'external' },
+        { name: 'node-labels', value: 'k8sup.io/node-group=nodes' },
+        { name: 'image-credential-provider-config', value: '/etc/k8sup/credential-providers.yaml' },
+        { name: 'image-credential-provider-bin-dir', value: '/usr/local/libexec/kubernetes/credential-providers' },
+      ]);
     }
   });
 

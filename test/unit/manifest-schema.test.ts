@@ -15,7 +15,7 @@ import { renderBootstrapScript } from '../../src/bootstrap/index.js';
 import { KUBE_VIP } from '../../src/bootstrap/versions.js';
 import { generateEncryptionConfig } from '../../src/pki/encryption-config.js';
 import { AIRGAP_ASSETS, PROVIDERS, ROLES, testCluster, testInput, withEverySetting } from '../helpers/bootstrap-fixtures.js';
-import { CONFIG_KINDS, SCHEMA_OF_MINOR, floatingImageProblem, imagesIn, isConfigKind, schemaErrors } from '../helpers/kube-schema.js';
+import { CONFIG_KINDS, SCHEMA_OF_MINOR, customResourceSchemas, floatingImageProblem, imagesIn, isConfigKind, schemaErrors } from '../helpers/kube-schema.js';
 
 interface Rendered {
   /** Where it comes from: `aws control-plane-init /etc/kubernetes/audit/policy.yaml`, `addon metrics-server`. */
@@ -93,9 +93,12 @@ describe('every rendered manifest against the Kubernetes API schema', () => {
   for (const minor of SUPPORTED_KUBERNETES_MINORS) {
     test(`Kubernetes 1.${minor}: every object validates, strictly`, async () => {
       const rendered = renderedFor(minor);
+      // Custom resources k8sup ships (the default VolumeSnapshotClass) are checked against the CRDs it ships with them.
+      const customResources = customResourceSchemas(rendered.map((r) => r.object));
       const failures: string[] = [];
-      for (const r of rendered) for (const e of await schemaErrors(r.object, minor)) failures.push(`${label(r)} ${e}`);
+      for (const r of rendered) for (const e of await schemaErrors(r.object, minor, customResources)) failures.push(`${label(r)} ${e}`);
       assert.deepEqual(failures, []);
+      assert.ok(rendered.some((r) => r.object.kind === 'VolumeSnapshotClass'), 'a custom resource went through its CRD schema');
 
       // The extraction found what k8sup ships, so an empty scan cannot pass: every addon of every cloud, the
       // kube-vip pod, the audit policy, kubeadm's init and join configuration with kubelet's and kube-proxy's.
@@ -192,6 +195,40 @@ describe('the schema check itself', () => {
     assert.deepEqual(await schemaErrors({ apiVersion: 'v1', kind: 'Potato', metadata: { name: 'p' } }, 33), ['v1 Potato is not in the Kubernetes 1.33.0 OpenAPI spec']);
     assert.deepEqual(await schemaErrors({ kind: 'Pod' }, 33), ['apiVersion and kind must be strings']);
     assert.deepEqual(await schemaErrors(DEPLOYMENT, 32), ['no schema pinned for Kubernetes 1.32']);
+  });
+
+  test('a custom resource is checked against its CRD\'s schema: unknown, missing and wrong fields fail', async () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.com' },
+      spec: {
+        group: 'example.com',
+        names: { kind: 'Widget', plural: 'widgets', singular: 'widget', listKind: 'WidgetList' },
+        scope: 'Cluster',
+        versions: [{
+          name: 'v1', served: true, storage: true,
+          schema: { openAPIV3Schema: { type: 'object', required: ['size'], properties: {
+            apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' },
+            size: { type: 'string', enum: ['Small', 'Large'] },
+            labels: { type: 'object', additionalProperties: { type: 'string' } },
+            amount: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] },
+          } } },
+        }],
+      },
+    };
+    const crs = customResourceSchemas([crd]);
+    const widget = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, size: 'Small', labels: { a: 'b' }, amount: 3 };
+    assert.deepEqual(await schemaErrors(crd, 34), [], 'the CRD itself is a valid built-in object');
+    assert.deepEqual(await schemaErrors(widget, 34, crs), []);
+    assert.deepEqual(await schemaErrors({ ...widget, amount: '3Gi' }, 34, crs), []);
+    assert.deepEqual(await schemaErrors({ ...widget, colour: 'red' }, 34, crs), ['.colour: unknown field']);
+    assert.deepEqual(await schemaErrors({ ...widget, size: 'Medium' }, 34, crs), ['.size: must be equal to one of the allowed values']);
+    assert.deepEqual(await schemaErrors({ ...widget, labels: { a: 1 } }, 34, crs), ['.labels.a: must be string']);
+    const { size: _, ...sizeless } = widget;
+    assert.deepEqual(await schemaErrors(sizeless, 34, crs), ['.: must have required property \'size\'']);
+    assert.deepEqual(await schemaErrors({ ...widget, metadata: { name: 'w', lables: {} } }, 34, crs), ['.metadata.lables: unknown field']);
+    assert.deepEqual(await schemaErrors(widget, 34), ['example.com/v1 Widget is not in the Kubernetes 1.34.0 OpenAPI spec'], 'without its CRD it is refused');
   });
 
   test('floating images: no tag, latest, a branch or a bad digest float; version tags and sha256 digests do not', () => {

@@ -8,6 +8,7 @@ import { loadCluster, type Cluster } from '../../src/api/index.js';
 import { planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdateDeps } from '../../src/cluster/rolling-update.js';
 import { etcdSnapshotBeforeControlPlanes } from '../../src/cluster/rolling-update-flow.js';
 import { listBackups } from '../../src/cluster/etcd-backup.js';
+import { pollControlOnce, startControlResponder } from '../helpers/etcd-control-responder.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import { createHash } from 'node:crypto';
 import { drainNode, findNode, mustEvict, type NodeOps, type PodRef } from '../../src/cluster/rolling-update-kube.js';
@@ -338,31 +339,48 @@ test('run: the step before the control planes (the etcd snapshot) runs once, bef
   assert.deepEqual(failing.calls, ['validate once']);
 });
 
-test('the etcd snapshot step: taken where the provider can, a recent scheduled backup on the clouds, a warning without a schedule', async () => {
+test('the etcd snapshot step: taken where the provider can, else asked of a control plane through the control folder; a warning without backup scripts', async () => {
   const io = new RecordingIo();
   const codes = () => io.events.map((e) => e.code);
-  const scheduled: Cluster = { ...cluster(), spec: { ...cluster().spec, etcd: { backups: { schedule: 'hourly', retain: 24 } } } };
+  const withoutScripts: Cluster = { ...cluster(), spec: { ...cluster().spec, etcd: {} } };
   const unscheduled: Cluster = { ...cluster(), spec: { ...cluster().spec, etcd: { backups: { schedule: 'off', retain: 24 } } } };
   const cloud = { name: 'aws' } as unknown as Provider<any>;
 
-  // No schedule: nothing to rely on; the run goes on and says so.
-  await etcdSnapshotBeforeControlPlanes(new MemoryBlobStore(), unscheduled, cloud, 'clients', io);
+  // No spec.etcd.backups: the control planes carry no backup scripts; the run goes on and says so.
+  await etcdSnapshotBeforeControlPlanes(new MemoryBlobStore(), withoutScripts, cloud, 'clients', io);
   assert.deepEqual(codes(), ['rolling-update.no-snapshot']);
 
-  // A schedule and no backup in the store: the run stops (exit 1) before any control plane is touched.
+  // Scheduled backups off, and a timer backup from a minute ago in the store: it is not relied on any more. No
+  // control plane answers within the bound: the run stops (exit 1) before any control plane is touched, and the
+  // command is cancelled so that no control plane carries it out later.
   const store = new MemoryBlobStore();
-  await assert.rejects(etcdSnapshotBeforeControlPlanes(store, scheduled, cloud, 'clients', io), (e: unknown) => e instanceof OperationError && e.code === 'NoRecentBackup');
-
-  // The timer's recent upload is the snapshot.
-  const id = '20261201T120000Z';
+  const aMinuteAgo = new Date(Date.now() - 60_000);
+  const id = aMinuteAgo.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const bytes = Buffer.from('snapshot');
-  const manifest = { id, cluster: 'demo.k8s.local', node: 'cp-1', member: 'cp-1', time: new Date().toISOString(), etcdVersion: '3.6.5', revision: 7, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), trigger: 'schedule' };
+  const manifest = { id, cluster: 'demo.k8s.local', node: 'cp-1', member: 'cp-1', time: aMinuteAgo.toISOString(), etcdVersion: '3.6.5', revision: 7, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), trigger: 'schedule' };
   await store.put(`demo.k8s.local/backups/etcd/${id}/snapshot.db`, bytes);
   await store.put(`demo.k8s.local/backups/etcd/${id}/manifest.json`, JSON.stringify(manifest));
   io.events.length = 0;
-  await etcdSnapshotBeforeControlPlanes(store, scheduled, cloud, 'clients', io);
-  assert.deepEqual(codes(), ['note', 'rolling-update.etcd-snapshot']);
-  assert.deepEqual(io.events[1].data, { backup: id });
+  await assert.rejects(etcdSnapshotBeforeControlPlanes(store, unscheduled, cloud, 'clients', io, { waitMs: 1000 }), (e: unknown) => e instanceof OperationError && e.code === 'EtcdCommandUnanswered' && e.exitCode === 1);
+  assert.deepEqual(codes(), ['etcd.control.requested', 'etcd.control.cancelled']);
+  const cancelled = JSON.parse((await store.get('demo.k8s.local/backups/etcd/control/command.json'))!.data.toString('utf8'));
+  assert.equal(await pollControlOnce(store, 'demo.k8s.local'), undefined, 'a cancelled command was carried out');
+  assert.equal(JSON.parse((await store.get(`demo.k8s.local/backups/etcd/control/${cancelled.id}/claim.json`))!.data.toString('utf8')).cancelled, true);
+
+  // A control plane answers: its fresh snapshot, taken for this command, is the one named.
+  const responder = startControlResponder(store, 'demo.k8s.local', { intervalMs: 50 });
+  io.events.length = 0;
+  try {
+    await etcdSnapshotBeforeControlPlanes(store, unscheduled, cloud, 'clients', io, { waitMs: 20_000 });
+  } finally {
+    await responder.stop();
+  }
+  assert.equal(responder.answered.length, 1);
+  // (The answer was there by the CLI's first look: no claimed event before it.)
+  assert.deepEqual(codes(), ['etcd.control.requested', 'etcd.backup.stored', 'rolling-update.etcd-snapshot']);
+  const fresh = (await listBackups(store, 'demo.k8s.local')).find((b) => b.command === responder.answered[0]);
+  assert.ok(fresh && fresh.id !== id && fresh.complete);
+  assert.deepEqual(io.events[2].data, { backup: fresh.id });
 
   // A provider that runs commands on its control planes takes a fresh one (even without a schedule) and stores it.
   const taken = { id: '20261201T130000Z', cluster: 'demo.k8s.local', node: 'cp-1', member: 'cp-1', time: new Date().toISOString(), etcdVersion: '3.6.5', revision: 9, size: bytes.length, sha256: manifest.sha256, trigger: 'manual' };

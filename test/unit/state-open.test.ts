@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -92,6 +92,15 @@ describe('openBlobStore', () => {
     await assert.rejects(openBlobStore('file://rel/x', {}, home), InvalidInputError);
     await assert.rejects(openBlobStore(undefined, { K8SUP_STATE_STORE: 'nope://x' }, home), InvalidInputError);
     assert.equal(existsSync(join(home, '.k8sup')), false);
+  });
+
+  it('a file store whose path is a file (or below one) is refused, and nothing is written', async () => {
+    const file = join(home, 'not-a-folder');
+    writeFileSync(file, 'x');
+    for (const url of [`file://${file}`, `file://${file}/state`]) {
+      await assert.rejects(openBlobStore(url, {}, home), (e: unknown) => e instanceof InvalidInputError && /not a folder/.test(e.message) && /--state/.test(e.hint ?? ''));
+    }
+    assert.equal(readFileSync(file, 'utf8'), 'x');
   });
 
   it('gs:// is validated, then handed to the GCS backend without any I/O', async () => {

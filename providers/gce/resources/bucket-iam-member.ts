@@ -2,35 +2,27 @@
 // the Cloud Storage JSON API's bucket IAM policy, always as policy version 3 (the only one that carries conditions):
 //  - list(): getIamPolicy of each bucket the model names; a binding whose condition description carries this
 //    cluster's marker is ours (bindings have no labels), anything else in the policy is never touched;
-//  - create/update/delete: read-modify-write of the whole policy with its etag. Another writer in between (ours run
-//    in parallel too) makes setIamPolicy answer 412: read again and retry, a bounded number of times.
+//  - create/update/delete: read-modify-write of the whole policy with its etag (iam-policy.ts: a writer in between
+//    makes setIamPolicy answer 412, and the cycle starts over on a fresh read).
 // Conditions need uniform bucket-level access on the bucket: without it k8sup stops with how to turn it on.
 
 import { OperationError } from '../../../src/core/errors.js';
-import { sleep } from '../../../src/core/sleep.js';
 import type { LiveResource, ResolvedFields, ResourceHandler } from '../../../src/core/resource.js';
 import type { GceClients } from '../clients.js';
-import { GceEventualConsistencyError, GceHttpError } from '../errors.js';
 import { ownedId } from '../model/names.js';
 import { tfName, type Ctx, objectField } from './common.js';
+import { rewritePolicy, type IamBinding, type IamPolicy } from './iam-policy.js';
 
 interface Condition {
   title: string;
   description?: string;
   expression: string;
 }
-interface Binding {
-  role: string;
-  members: string[];
+interface Binding extends IamBinding {
   condition?: Condition;
 }
-interface Policy {
-  version?: number;
-  etag?: string;
-  bindings?: Binding[];
-}
+type Policy = IamPolicy<Binding>;
 
-const MAX_ATTEMPTS = 5;
 const POLICY_VERSION = 3;
 
 const policyPath = (bucket: string) => `b/${encodeURIComponent(bucket)}/iam`;
@@ -55,31 +47,17 @@ async function requireUniformAccess(ctx: Ctx, bucket: string): Promise<void> {
  * A binding is found by the marker in its condition's description.
  */
 async function rewrite(ctx: Ctx, bucket: string, id: string, desired: Binding | null): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const policy = await getPolicy(ctx, bucket);
-    const others = (policy.bindings ?? []).filter((b) => ownedId(b.condition?.description, ctx.cluster) !== id);
-    const bindings = desired ? [...others, desired] : others;
-    if (!desired && bindings.length === (policy.bindings ?? []).length) return;
-    try {
-      await ctx.clients.api.storage(
-        'bucketIamPolicy',
-        'setIamPolicy',
-        { method: 'PUT', path: policyPath(bucket), body: { bindings, etag: policy.etag, version: POLICY_VERSION } },
-        ctx.signal,
-      );
-      return;
-    } catch (err) {
-      const status = err instanceof GceHttpError ? err.status : 0;
-      // 412: someone else wrote the policy since we read it.
-      if (status === 412 && attempt < MAX_ATTEMPTS) {
-        await sleep(100 * attempt, ctx.signal);
-        continue;
-      }
-      // A service account created a moment ago may not be known to IAM yet: eventual consistency, retried.
-      if (status === 400 && /does not exist/i.test((err as Error).message)) throw new GceEventualConsistencyError(`binding on gs://${bucket}: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
-  }
+  await rewritePolicy(ctx, {
+    what: `binding on gs://${bucket}`,
+    read: () => getPolicy(ctx, bucket),
+    edit: (policy) => {
+      const others = (policy.bindings ?? []).filter((b) => ownedId(b.condition?.description, ctx.cluster) !== id);
+      if (!desired && others.length === (policy.bindings ?? []).length) return undefined;
+      return desired ? [...others, desired] : others;
+    },
+    write: (bindings, policy) =>
+      ctx.clients.api.storage('bucketIamPolicy', 'setIamPolicy', { method: 'PUT', path: policyPath(bucket), body: { bindings, etag: policy.etag, version: POLICY_VERSION } }, ctx.signal),
+  });
 }
 
 function bindingOf(f: ResolvedFields): Binding {

@@ -6,29 +6,17 @@
 //    hash: model/identity.ts) in unconditional bindings is ours, with the roles of those bindings; nothing else in
 //    the policy is ever touched;
 //  - create/update/delete: read-modify-write of the whole policy with its etag, putting our member into exactly the
-//    desired roles' bindings (none on delete). Another writer in between makes setIamPolicy answer 409 ABORTED:
-//    read again and retry, a bounded number of times.
+//    desired roles' bindings (none on delete); a writer in between (409 ABORTED) starts it over (iam-policy.ts).
 
-import { sleep } from '../../../src/core/sleep.js';
 import type { LiveResource, ResolvedFields, ResourceHandler } from '../../../src/core/resource.js';
 import type { GceClients } from '../clients.js';
-import { GceEventualConsistencyError, GceHttpError } from '../errors.js';
 import { IDENTITY_ROLES, serviceAccountEmail } from '../model/identity.js';
 import { projectRolesId } from '../model/ids.js';
 import { sameSet, tfName, type Ctx } from './common.js';
+import { rewritePolicy, type IamPolicy } from './iam-policy.js';
 
-interface Binding {
-  role: string;
-  members: string[];
-  condition?: unknown;
-}
-interface Policy {
-  version?: number;
-  etag?: string;
-  bindings?: Binding[];
-}
+type Policy = IamPolicy;
 
-const MAX_ATTEMPTS = 6;
 const POLICY_VERSION = 3;
 
 const getPolicy = (ctx: Ctx) => ctx.clients.api.resourceManager<Policy>('projectIamPolicy', 'getIamPolicy', { options: { requestedPolicyVersion: POLICY_VERSION } }, ctx.signal);
@@ -36,35 +24,25 @@ const getPolicy = (ctx: Ctx) => ctx.clients.api.resourceManager<Policy>('project
 /** Puts `member` into exactly the unconditional bindings of `roles`, keeping everything else as read. */
 async function rewrite(ctx: Ctx, member: string, roles: readonly string[]): Promise<void> {
   const wanted = new Set(roles);
-  for (let attempt = 1; ; attempt++) {
-    const policy = await getPolicy(ctx);
-    const bindings = (policy.bindings ?? []).map((b) => ({ ...b, members: [...b.members] }));
-    let changed = false;
-    for (const b of bindings) {
-      if (b.condition !== undefined) continue;
-      const has = b.members.includes(member);
-      if (has && !wanted.has(b.role)) [b.members, changed] = [b.members.filter((m) => m !== member), true];
-      if (!has && wanted.has(b.role)) [b.members, changed] = [[...b.members, member], true];
-    }
-    for (const role of wanted) {
-      if (!bindings.some((b) => b.role === role && b.condition === undefined)) [bindings[bindings.length], changed] = [{ role, members: [member] }, true];
-    }
-    if (!changed) return;
-    try {
-      await ctx.clients.api.resourceManager('projectIamPolicy', 'setIamPolicy', { policy: { bindings: bindings.filter((b) => b.members.length > 0), etag: policy.etag, version: POLICY_VERSION } }, ctx.signal);
-      return;
-    } catch (err) {
-      const status = err instanceof GceHttpError ? err.status : 0;
-      // 409 ABORTED: someone else wrote the policy since we read it.
-      if (status === 409 && attempt < MAX_ATTEMPTS) {
-        await sleep(100 * attempt, ctx.signal);
-        continue;
+  await rewritePolicy(ctx, {
+    what: `project roles of ${member}`,
+    read: () => getPolicy(ctx),
+    edit: (policy) => {
+      const bindings = (policy.bindings ?? []).map((b) => ({ ...b, members: [...b.members] }));
+      let changed = false;
+      for (const b of bindings) {
+        if (b.condition !== undefined) continue;
+        const has = b.members.includes(member);
+        if (has && !wanted.has(b.role)) [b.members, changed] = [b.members.filter((m) => m !== member), true];
+        if (!has && wanted.has(b.role)) [b.members, changed] = [[...b.members, member], true];
       }
-      // A service account created a moment ago may not be known to IAM yet: eventual consistency, retried.
-      if (status === 400 && /does not exist/i.test((err as Error).message)) throw new GceEventualConsistencyError(`project roles of ${member}: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
-  }
+      for (const role of wanted) {
+        if (!bindings.some((b) => b.role === role && b.condition === undefined)) [bindings[bindings.length], changed] = [{ role, members: [member] }, true];
+      }
+      return changed ? bindings.filter((b) => b.members.length > 0) : undefined;
+    },
+    write: (bindings, policy) => ctx.clients.api.resourceManager('projectIamPolicy', 'setIamPolicy', { policy: { bindings, etag: policy.etag, version: POLICY_VERSION } }, ctx.signal),
+  });
 }
 
 const rolesOf = (f: ResolvedFields) => (f.roles as string[]).map(String);

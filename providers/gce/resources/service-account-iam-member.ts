@@ -4,27 +4,18 @@
 // that account (`serviceAccounts/<email>:getIamPolicy|setIamPolicy`):
 //  - list(): the policies of this cluster's own accounts; a member that is one of them is ours;
 //  - create/delete: read-modify-write with the etag, adding or removing only our member; a concurrent write (409
-//    ABORTED) is redone on a fresh read, a bounded number of times. Deleting the account deletes its policy too.
+//    ABORTED) is redone on a fresh read (iam-policy.ts). Deleting the account deletes its policy too.
 
-import { sleep } from '../../../src/core/sleep.js';
 import type { LiveResource, ResolvedFields, ResourceHandler } from '../../../src/core/resource.js';
 import type { GceClients } from '../clients.js';
 import { GceEventualConsistencyError, GceHttpError } from '../errors.js';
 import { IDENTITY_ROLES, serviceAccountEmail } from '../model/identity.js';
 import { actAsId } from '../model/ids.js';
 import { tfName, type Ctx } from './common.js';
+import { rewritePolicy, type IamPolicy } from './iam-policy.js';
 
-interface Binding {
-  role: string;
-  members: string[];
-  condition?: unknown;
-}
-interface Policy {
-  etag?: string;
-  bindings?: Binding[];
-}
+type Policy = IamPolicy;
 
-const MAX_ATTEMPTS = 6;
 const path = (email: string, verb: string) => `serviceAccounts/${encodeURIComponent(email)}:${verb}`;
 
 async function getPolicy(ctx: Ctx, email: string): Promise<Policy | null> {
@@ -36,34 +27,28 @@ async function getPolicy(ctx: Ctx, email: string): Promise<Policy | null> {
   }
 }
 
+/** Adds `member` to the account's unconditional `role` binding (`add` false: takes it out), keeping everything else. */
 async function rewrite(ctx: Ctx, email: string, role: string, member: string, add: boolean): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const policy = await getPolicy(ctx, email);
-    if (!policy) {
-      if (!add) return;
-      // The account was created a moment ago: IAM may not know it yet.
-      throw new GceEventualConsistencyError(`${email}: not found yet`);
-    }
-    const bindings = (policy.bindings ?? []).map((b) => ({ ...b, members: [...b.members] }));
-    const own = bindings.find((b) => b.role === role && b.condition === undefined);
-    if ((own?.members.includes(member) ?? false) === add) return;
-    if (add) {
-      if (own) own.members.push(member);
-      else bindings.push({ role, members: [member] });
-    } else own!.members = own!.members.filter((m) => m !== member);
-    try {
-      await ctx.clients.api.iam('serviceAccounts', 'setIamPolicy', { method: 'POST', path: path(email, 'setIamPolicy'), body: { policy: { bindings: bindings.filter((b) => b.members.length > 0), etag: policy.etag } } }, ctx.signal);
-      return;
-    } catch (err) {
-      const status = err instanceof GceHttpError ? err.status : 0;
-      if (status === 409 && attempt < MAX_ATTEMPTS) {
-        await sleep(100 * attempt, ctx.signal);
-        continue;
+  await rewritePolicy(ctx, {
+    what: email,
+    read: () => getPolicy(ctx, email),
+    edit: (policy) => {
+      if (!policy) {
+        if (!add) return undefined;
+        // The account was created a moment ago: IAM may not know it yet.
+        throw new GceEventualConsistencyError(`${email}: not found yet`);
       }
-      if (status === 400 && /does not exist/i.test((err as Error).message)) throw new GceEventualConsistencyError(`${email}: ${(err as Error).message}`, { cause: err });
-      throw err;
-    }
-  }
+      const bindings = (policy.bindings ?? []).map((b) => ({ ...b, members: [...b.members] }));
+      const own = bindings.find((b) => b.role === role && b.condition === undefined);
+      if ((own?.members.includes(member) ?? false) === add) return undefined;
+      if (add) {
+        if (own) own.members.push(member);
+        else bindings.push({ role, members: [member] });
+      } else own!.members = own!.members.filter((m) => m !== member);
+      return bindings.filter((b) => b.members.length > 0);
+    },
+    write: (bindings, policy) => ctx.clients.api.iam('serviceAccounts', 'setIamPolicy', { method: 'POST', path: path(email, 'setIamPolicy'), body: { policy: { bindings, etag: policy?.etag } } }, ctx.signal),
+  });
 }
 
 /** `account` is the account's resource name (`projects/<p>/serviceAccounts/<email>`, what Terraform takes too). */

@@ -400,6 +400,38 @@ if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
 fi
 
+# --- kubelet image credential provider: the kubelet runs it for images of the cloud's registry, which are then
+# pulled with this instance's identity (src/bootstrap/credential-provider.ts). The pinned binary is checksum-verified.
+CREDENTIAL_PROVIDER='ecr-credential-provider'
+CREDENTIAL_PROVIDER_VERSION='v1.37.0'
+step credential-provider "image credential provider ${CREDENTIAL_PROVIDER} ${CREDENTIAL_PROVIDER_VERSION}"
+case "${ARCH}" in
+  amd64)
+    CREDENTIAL_PROVIDER_URL='https://artifacts.k8s.io/binaries/cloud-provider-aws/v1.37.0/linux/amd64/ecr-credential-provider-linux-amd64'
+    CREDENTIAL_PROVIDER_SHA256='842e0fd8159f5ed8df2f38e6521e1e4f0a1ee80cf1e1ac119bbf20bf9c20681c'
+    ;;
+  arm64)
+    CREDENTIAL_PROVIDER_URL='https://artifacts.k8s.io/binaries/cloud-provider-aws/v1.37.0/linux/arm64/ecr-credential-provider-linux-arm64'
+    CREDENTIAL_PROVIDER_SHA256='dd4748d167b0167cd4a66779dbbe4964e17a29a076aaa3d2b63cfc36ae84b52c'
+    ;;
+esac
+if ! is_done "${CREDENTIAL_PROVIDER}-${CREDENTIAL_PROVIDER_VERSION}-${ARCH}"; then
+  download "${CREDENTIAL_PROVIDER_URL}" "${ROOT}/usr/local/libexec/kubernetes/credential-providers/${CREDENTIAL_PROVIDER}" "${CREDENTIAL_PROVIDER_SHA256}"
+  chmod 0755 "${ROOT}/usr/local/libexec/kubernetes/credential-providers/${CREDENTIAL_PROVIDER}"
+  mark_done "${CREDENTIAL_PROVIDER}-${CREDENTIAL_PROVIDER_VERSION}-${ARCH}"
+fi
+write_file "${ROOT}/etc/k8sup/credential-providers.yaml" 0644 <<'K8SUP_EOF_CREDENTIAL_PROVIDERS'
+apiVersion: kubelet.config.k8s.io/v1
+kind: CredentialProviderConfig
+providers:
+  - name: ecr-credential-provider
+    matchImages:
+      - "*.dkr.ecr.*.amazonaws.com"
+      - "*.dkr.ecr.*.amazonaws.com.cn"
+    defaultCacheDuration: "0"
+    apiVersion: credentialprovider.kubelet.k8s.io/v1
+K8SUP_EOF_CREDENTIAL_PROVIDERS
+
 # --- kubeadm's real outcome decides whether this node is part of the cluster, never the existence of kubelet.conf:
 # kubeadm writes it early (init's kubeconfig phase, a control-plane join before etcd), so a failed run leaves one
 # behind. Stamps record that kubeadm started and that it succeeded; a run that started and never succeeded is undone
@@ -558,8 +590,14 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=control-plane"
+    - name: "image-credential-provider-config"
+      value: "/etc/k8sup/credential-providers.yaml"
+    - name: "image-credential-provider-bin-dir"
+      value: "/usr/local/libexec/kubernetes/credential-providers"
 discovery:
   bootstrapToken:
     apiServerEndpoint: "api.demo.example.com:6443"
@@ -876,13 +914,13 @@ if ! is_done "kubeadm-upgraded-${K8S_VERSION}"; then
   mark_done "kubeadm-upgraded-${K8S_VERSION}"
 fi
 
-# --- addons (metrics-server, aws-ebs-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
+# --- addons (metrics-server, aws-cloud-controller-manager, aws-ebs-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
 # so one whose bundle came with a changed spec brings the running cluster's addons up to date.
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
-if is_done "addons-5d62dc2784303ec9"; then
-  log "addons metrics-server, aws-ebs-csi-driver already applied"
+if is_done "addons-d6793e39743f48d1"; then
+  log "addons metrics-server, aws-cloud-controller-manager, aws-ebs-csi-driver already applied"
 else
-  step addons "applying addons metrics-server, aws-ebs-csi-driver"
+  step addons "applying addons metrics-server, aws-cloud-controller-manager, aws-ebs-csi-driver"
   write_file "${ROOT}/etc/k8sup/addons/metrics-server.yaml" 0600 <<'K8SUP_EOF_ADDON'
 # metrics-server v0.7.2 for k8sup: the upstream release manifest (kubernetes-sigs/metrics-server,
 # manifests/base + the release image), plus --kubelet-insecure-tls (see docs/addons.md).
@@ -1069,6 +1107,134 @@ spec:
   insecureSkipTLSVerify: true
   groupPriorityMinimum: 100
   versionPriority: 100
+K8SUP_EOF_ADDON
+  write_file "${ROOT}/etc/k8sup/addons/aws-cloud-controller-manager.yaml" 0600 <<'K8SUP_EOF_ADDON'
+# aws-cloud-controller-manager v1.33.4 for k8sup: the upstream Helm chart's objects (kubernetes/cloud-provider-aws,
+# charts/aws-cloud-controller-manager) with its default values, plus --configure-cloud-routes=false (see docs/addons.md).
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: cloud-controller-manager
+  namespace: kube-system
+  labels:
+    k8s-app: aws-cloud-controller-manager
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:cloud-controller-manager
+  labels:
+    k8s-app: aws-cloud-controller-manager
+rules:
+  - apiGroups: [""]
+    resources: ["events"]
+    verbs: ["create", "patch", "update"]
+  - apiGroups: [""]
+    resources: ["nodes"]
+    verbs: ["*"]
+  - apiGroups: [""]
+    resources: ["nodes/status"]
+    verbs: ["patch"]
+  - apiGroups: [""]
+    resources: ["services"]
+    verbs: ["list", "patch", "update", "watch"]
+  - apiGroups: [""]
+    resources: ["services/status"]
+    verbs: ["list", "patch", "update", "watch"]
+  - apiGroups: [""]
+    resources: ["serviceaccounts"]
+    verbs: ["create", "get", "list", "watch"]
+  - apiGroups: [""]
+    resources: ["persistentvolumes"]
+    verbs: ["get", "list", "update", "watch"]
+  - apiGroups: [""]
+    resources: ["endpoints"]
+    verbs: ["create", "get", "list", "watch", "update"]
+  - apiGroups: ["coordination.k8s.io"]
+    resources: ["leases"]
+    verbs: ["create", "get", "list", "watch", "update"]
+  - apiGroups: [""]
+    resources: ["serviceaccounts/token"]
+    verbs: ["create"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: system:cloud-controller-manager
+  labels:
+    k8s-app: aws-cloud-controller-manager
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:cloud-controller-manager
+subjects:
+  - kind: ServiceAccount
+    name: cloud-controller-manager
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: cloud-controller-manager:apiserver-authentication-reader
+  namespace: kube-system
+  labels:
+    k8s-app: aws-cloud-controller-manager
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: extension-apiserver-authentication-reader
+subjects:
+  - kind: ServiceAccount
+    name: cloud-controller-manager
+    namespace: kube-system
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: aws-cloud-controller-manager
+  namespace: kube-system
+  labels:
+    k8s-app: aws-cloud-controller-manager
+spec:
+  selector:
+    matchLabels:
+      k8s-app: aws-cloud-controller-manager
+  updateStrategy:
+    type: RollingUpdate
+  template:
+    metadata:
+      labels:
+        k8s-app: aws-cloud-controller-manager
+    spec:
+      # Control planes only: their instance role holds the CCM's AWS permissions (docs/aws.md).
+      nodeSelector:
+        node-role.kubernetes.io/control-plane: ""
+      tolerations:
+        # kubelets with --cloud-provider=external register with this taint until the CCM has initialised them:
+        # the CCM must run on such a node, it is the one that lifts the taint.
+        - key: node.cloudprovider.kubernetes.io/uninitialized
+          value: "true"
+          effect: NoSchedule
+        - key: node-role.kubernetes.io/control-plane
+          effect: NoSchedule
+        # It runs before the CNI is up (host network), so a not-ready control plane still gets it.
+        - key: node.kubernetes.io/not-ready
+          effect: NoSchedule
+      priorityClassName: system-node-critical
+      serviceAccountName: cloud-controller-manager
+      # Host network: reaches the API before the CNI runs, and IMDS with the launch templates' hop limit of 1.
+      hostNetwork: true
+      containers:
+        - name: aws-cloud-controller-manager
+          image: "registry.k8s.io/provider-aws/cloud-controller-manager:v1.33.4@sha256:b54bc094711e9d7ace6c9bab3d6f02a598e7570ac1fedd6341940e1de79ea476"
+          args:
+            - --v=2
+            - --cloud-provider=aws
+            # The CNI routes pod traffic; the CCM creates no VPC routes (and the role may not: docs/aws.md).
+            - --configure-cloud-routes=false
+          resources:
+            requests:
+              cpu: 200m
 K8SUP_EOF_ADDON
   write_file "${ROOT}/etc/k8sup/addons/aws-ebs-csi-driver.yaml" 0600 <<'K8SUP_EOF_ADDON'
 # aws-ebs-csi-driver v1.46.0 for k8sup: the upstream release manifests (kubernetes-sigs/aws-ebs-csi-driver,
@@ -1326,7 +1492,7 @@ spec:
         runAsUser: 1000
       containers:
         - name: ebs-plugin
-          image: "public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.46.0"
+          image: "registry.k8s.io/provider-aws/aws-ebs-csi-driver:v1.46.0@sha256:4bfb4eba825f9a948dd420e8622d4d270c0f389a64c1559b6d0512d07fc2f0d9"
           imagePullPolicy: IfNotPresent
           args:
             - controller
@@ -1375,7 +1541,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: csi-provisioner
-          image: "registry.k8s.io/sig-storage/csi-provisioner:v5.3.0"
+          image: "registry.k8s.io/sig-storage/csi-provisioner:v5.3.0@sha256:bb057f866177d5f4139a1527e594499cbe0feeb67b63aaca8679dfdf0a6016f9"
           imagePullPolicy: IfNotPresent
           args:
             - --timeout=60s
@@ -1401,7 +1567,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: csi-attacher
-          image: "registry.k8s.io/sig-storage/csi-attacher:v4.9.0"
+          image: "registry.k8s.io/sig-storage/csi-attacher:v4.9.0@sha256:5aaefc24f315b182233c8b6146077f8c32e274d864cb03c632206e78bd0302da"
           imagePullPolicy: IfNotPresent
           args:
             - --timeout=60s
@@ -1424,7 +1590,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: csi-resizer
-          image: "registry.k8s.io/sig-storage/csi-resizer:v1.14.0"
+          image: "registry.k8s.io/sig-storage/csi-resizer:v1.14.0@sha256:5e7cbb63fd497fa913caa21fee1a69f727c220c6fa83c5f8bb0995e2ad73a474"
           imagePullPolicy: IfNotPresent
           args:
             - --timeout=60s
@@ -1448,7 +1614,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: liveness-probe
-          image: "registry.k8s.io/sig-storage/livenessprobe:v2.16.0"
+          image: "registry.k8s.io/sig-storage/livenessprobe:v2.16.0@sha256:88092d100909918ae0a768956cf78c88bc59cd7232720f7cdbdfb5d2e235001e"
           imagePullPolicy: IfNotPresent
           args:
             - --csi-address=/csi/csi.sock
@@ -1504,7 +1670,7 @@ spec:
         runAsUser: 0
       containers:
         - name: ebs-plugin
-          image: "public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.46.0"
+          image: "registry.k8s.io/provider-aws/aws-ebs-csi-driver:v1.46.0@sha256:4bfb4eba825f9a948dd420e8622d4d270c0f389a64c1559b6d0512d07fc2f0d9"
           imagePullPolicy: IfNotPresent
           args:
             - node
@@ -1553,7 +1719,7 @@ spec:
               exec:
                 command: ["/bin/aws-ebs-csi-driver", "pre-stop-hook"]
         - name: node-driver-registrar
-          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.14.0"
+          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.14.0@sha256:5244abbe87e01b35adeb8bb13882a74785df0c0619f8325c9e950395c3f72a97"
           imagePullPolicy: IfNotPresent
           args:
             - --csi-address=$(ADDRESS)
@@ -1590,7 +1756,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: liveness-probe
-          image: "registry.k8s.io/sig-storage/livenessprobe:v2.16.0"
+          image: "registry.k8s.io/sig-storage/livenessprobe:v2.16.0@sha256:88092d100909918ae0a768956cf78c88bc59cd7232720f7cdbdfb5d2e235001e"
           imagePullPolicy: IfNotPresent
           args:
             - --csi-address=/csi/csi.sock
@@ -1651,8 +1817,8 @@ K8SUP_EOF_ADDON
     [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
     sleep 5
   done
-  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/aws-ebs-csi-driver.yaml"
-  mark_done "addons-5d62dc2784303ec9"
+  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/aws-cloud-controller-manager.yaml" -f "${ROOT}/etc/k8sup/addons/aws-ebs-csi-driver.yaml"
+  mark_done "addons-d6793e39743f48d1"
 fi
 
 rm -f "${FAILURES_FILE}"

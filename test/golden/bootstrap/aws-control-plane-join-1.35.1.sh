@@ -400,6 +400,38 @@ if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
 fi
 
+# --- kubelet image credential provider: the kubelet runs it for images of the cloud's registry, which are then
+# pulled with this instance's identity (src/bootstrap/credential-provider.ts). The pinned binary is checksum-verified.
+CREDENTIAL_PROVIDER='ecr-credential-provider'
+CREDENTIAL_PROVIDER_VERSION='v1.37.0'
+step credential-provider "image credential provider ${CREDENTIAL_PROVIDER} ${CREDENTIAL_PROVIDER_VERSION}"
+case "${ARCH}" in
+  amd64)
+    CREDENTIAL_PROVIDER_URL='https://artifacts.k8s.io/binaries/cloud-provider-aws/v1.37.0/linux/amd64/ecr-credential-provider-linux-amd64'
+    CREDENTIAL_PROVIDER_SHA256='842e0fd8159f5ed8df2f38e6521e1e4f0a1ee80cf1e1ac119bbf20bf9c20681c'
+    ;;
+  arm64)
+    CREDENTIAL_PROVIDER_URL='https://artifacts.k8s.io/binaries/cloud-provider-aws/v1.37.0/linux/arm64/ecr-credential-provider-linux-arm64'
+    CREDENTIAL_PROVIDER_SHA256='dd4748d167b0167cd4a66779dbbe4964e17a29a076aaa3d2b63cfc36ae84b52c'
+    ;;
+esac
+if ! is_done "${CREDENTIAL_PROVIDER}-${CREDENTIAL_PROVIDER_VERSION}-${ARCH}"; then
+  download "${CREDENTIAL_PROVIDER_URL}" "${ROOT}/usr/local/libexec/kubernetes/credential-providers/${CREDENTIAL_PROVIDER}" "${CREDENTIAL_PROVIDER_SHA256}"
+  chmod 0755 "${ROOT}/usr/local/libexec/kubernetes/credential-providers/${CREDENTIAL_PROVIDER}"
+  mark_done "${CREDENTIAL_PROVIDER}-${CREDENTIAL_PROVIDER_VERSION}-${ARCH}"
+fi
+write_file "${ROOT}/etc/k8sup/credential-providers.yaml" 0644 <<'K8SUP_EOF_CREDENTIAL_PROVIDERS'
+apiVersion: kubelet.config.k8s.io/v1
+kind: CredentialProviderConfig
+providers:
+  - name: ecr-credential-provider
+    matchImages:
+      - "*.dkr.ecr.*.amazonaws.com"
+      - "*.dkr.ecr.*.amazonaws.com.cn"
+    defaultCacheDuration: "0"
+    apiVersion: credentialprovider.kubelet.k8s.io/v1
+K8SUP_EOF_CREDENTIAL_PROVIDERS
+
 # --- kubeadm's real outcome decides whether this node is part of the cluster, never the existence of kubelet.conf:
 # kubeadm writes it early (init's kubeconfig phase, a control-plane join before etcd), so a failed run leaves one
 # behind. Stamps record that kubeadm started and that it succeeded; a run that started and never succeeded is undone
@@ -562,6 +594,10 @@ nodeRegistration:
       value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=control-plane"
+    - name: "image-credential-provider-config"
+      value: "/etc/k8sup/credential-providers.yaml"
+    - name: "image-credential-provider-bin-dir"
+      value: "/usr/local/libexec/kubernetes/credential-providers"
 discovery:
   bootstrapToken:
     apiServerEndpoint: "api.demo.example.com:6443"
@@ -881,7 +917,7 @@ fi
 # --- addons (metrics-server, aws-cloud-controller-manager, aws-ebs-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
 # so one whose bundle came with a changed spec brings the running cluster's addons up to date.
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
-if is_done "addons-53b6c0f596e56f2e"; then
+if is_done "addons-6dfa1218f0a00ee6"; then
   log "addons metrics-server, aws-cloud-controller-manager, aws-ebs-csi-driver already applied"
 else
   step addons "applying addons metrics-server, aws-cloud-controller-manager, aws-ebs-csi-driver"
@@ -1073,7 +1109,7 @@ spec:
   versionPriority: 100
 K8SUP_EOF_ADDON
   write_file "${ROOT}/etc/k8sup/addons/aws-cloud-controller-manager.yaml" 0600 <<'K8SUP_EOF_ADDON'
-# aws-cloud-controller-manager v1.34.0 for k8sup: the upstream Helm chart's objects (kubernetes/cloud-provider-aws,
+# aws-cloud-controller-manager v1.35.2 for k8sup: the upstream Helm chart's objects (kubernetes/cloud-provider-aws,
 # charts/aws-cloud-controller-manager) with its default values, plus --configure-cloud-routes=false (see docs/addons.md).
 apiVersion: v1
 kind: ServiceAccount
@@ -1190,7 +1226,7 @@ spec:
       hostNetwork: true
       containers:
         - name: aws-cloud-controller-manager
-          image: "registry.k8s.io/provider-aws/cloud-controller-manager:v1.34.0"
+          image: "registry.k8s.io/provider-aws/cloud-controller-manager:v1.35.2@sha256:5a5d4e5942ad078a184c12bf5435f8226ccb157ee15e9e1f87c183a4bf4b8f1a"
           args:
             - --v=2
             - --cloud-provider=aws
@@ -1456,7 +1492,7 @@ spec:
         runAsUser: 1000
       containers:
         - name: ebs-plugin
-          image: "public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.46.0"
+          image: "registry.k8s.io/provider-aws/aws-ebs-csi-driver:v1.46.0@sha256:4bfb4eba825f9a948dd420e8622d4d270c0f389a64c1559b6d0512d07fc2f0d9"
           imagePullPolicy: IfNotPresent
           args:
             - controller
@@ -1505,7 +1541,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: csi-provisioner
-          image: "registry.k8s.io/sig-storage/csi-provisioner:v5.3.0"
+          image: "registry.k8s.io/sig-storage/csi-provisioner:v5.3.0@sha256:bb057f866177d5f4139a1527e594499cbe0feeb67b63aaca8679dfdf0a6016f9"
           imagePullPolicy: IfNotPresent
           args:
             - --timeout=60s
@@ -1531,7 +1567,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: csi-attacher
-          image: "registry.k8s.io/sig-storage/csi-attacher:v4.9.0"
+          image: "registry.k8s.io/sig-storage/csi-attacher:v4.9.0@sha256:5aaefc24f315b182233c8b6146077f8c32e274d864cb03c632206e78bd0302da"
           imagePullPolicy: IfNotPresent
           args:
             - --timeout=60s
@@ -1554,7 +1590,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: csi-resizer
-          image: "registry.k8s.io/sig-storage/csi-resizer:v1.14.0"
+          image: "registry.k8s.io/sig-storage/csi-resizer:v1.14.0@sha256:5e7cbb63fd497fa913caa21fee1a69f727c220c6fa83c5f8bb0995e2ad73a474"
           imagePullPolicy: IfNotPresent
           args:
             - --timeout=60s
@@ -1578,7 +1614,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: liveness-probe
-          image: "registry.k8s.io/sig-storage/livenessprobe:v2.16.0"
+          image: "registry.k8s.io/sig-storage/livenessprobe:v2.16.0@sha256:88092d100909918ae0a768956cf78c88bc59cd7232720f7cdbdfb5d2e235001e"
           imagePullPolicy: IfNotPresent
           args:
             - --csi-address=/csi/csi.sock
@@ -1634,7 +1670,7 @@ spec:
         runAsUser: 0
       containers:
         - name: ebs-plugin
-          image: "public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.46.0"
+          image: "registry.k8s.io/provider-aws/aws-ebs-csi-driver:v1.46.0@sha256:4bfb4eba825f9a948dd420e8622d4d270c0f389a64c1559b6d0512d07fc2f0d9"
           imagePullPolicy: IfNotPresent
           args:
             - node
@@ -1683,7 +1719,7 @@ spec:
               exec:
                 command: ["/bin/aws-ebs-csi-driver", "pre-stop-hook"]
         - name: node-driver-registrar
-          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.14.0"
+          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.14.0@sha256:5244abbe87e01b35adeb8bb13882a74785df0c0619f8325c9e950395c3f72a97"
           imagePullPolicy: IfNotPresent
           args:
             - --csi-address=$(ADDRESS)
@@ -1720,7 +1756,7 @@ spec:
             allowPrivilegeEscalation: false
             readOnlyRootFilesystem: true
         - name: liveness-probe
-          image: "registry.k8s.io/sig-storage/livenessprobe:v2.16.0"
+          image: "registry.k8s.io/sig-storage/livenessprobe:v2.16.0@sha256:88092d100909918ae0a768956cf78c88bc59cd7232720f7cdbdfb5d2e235001e"
           imagePullPolicy: IfNotPresent
           args:
             - --csi-address=/csi/csi.sock
@@ -1782,7 +1818,7 @@ K8SUP_EOF_ADDON
     sleep 5
   done
   retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/aws-cloud-controller-manager.yaml" -f "${ROOT}/etc/k8sup/addons/aws-ebs-csi-driver.yaml"
-  mark_done "addons-53b6c0f596e56f2e"
+  mark_done "addons-6dfa1218f0a00ee6"
 fi
 
 rm -f "${FAILURES_FILE}"

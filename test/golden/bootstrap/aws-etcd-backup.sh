@@ -182,7 +182,22 @@ json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/
 json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
 FORCE=0
-if [ "${1:-}" = --force ]; then FORCE=1; fi
+# --command ID: the backup answers control command ID (k8sup-etcd-control): taken on this member whether it leads or
+# not, its manifest names the command, and it stays out of the timer's retention (the CLI keeps manual backups).
+COMMAND_ID=""
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --force) FORCE=1 ;;
+    --command)
+      COMMAND_ID="${2:-}"
+      [[ "${COMMAND_ID}" =~ ^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$ ]] || { log "--command needs a command id"; exit 2; }
+      FORCE=1
+      shift
+      ;;
+    *) log "usage: k8sup-etcd-backup [--force] [--command ID]"; exit 2 ;;
+  esac
+  shift
+done
 umask 077
 DATA_DIR="$(etcd_flag data-dir)"
 DATA_DIR="${DATA_DIR:-/var/lib/etcd}"
@@ -211,13 +226,30 @@ sha256="$(sha256sum "${snapshot}" | cut -d ' ' -f 1)"
 size="$(stat -c %s "${snapshot}")"
 trigger=schedule
 if [ "${FORCE}" = 1 ]; then trigger=manual; fi
-printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","etcdVersion":"%s","revision":%s,"size":%s,"sha256":"%s","trigger":"%s"}\n' \
-  "${BACKUP_ID}" "${CLUSTER_NAME}" "$(hostname)" "${MEMBER}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${etcd_version}" "${revision}" "${size}" "${sha256}" "${trigger}" >"${manifest}"
+command_field=""
+if [ -n "${COMMAND_ID}" ]; then command_field=",\"command\":\"${COMMAND_ID}\""; fi
+printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","etcdVersion":"%s","revision":%s,"size":%s,"sha256":"%s","trigger":"%s"%s}\n' \
+  "${BACKUP_ID}" "${CLUSTER_NAME}" "$(hostname)" "${MEMBER}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${etcd_version}" "${revision}" "${size}" "${sha256}" "${trigger}" "${command_field}" >"${manifest}"
 
+# upload KEY FILE: a plain PUT, repeated (bounded) when it fails — a reply lost after the store applied it is
+# harmless to repeat, where giving up would leave a command answered by no backup.
+upload() {
+  local i
+  for i in 1 2 3; do
+    if store_put "$1" "$2"; then return 0; fi
+    log "upload of $1 failed (attempt ${i} of 3)"
+    sleep "${i}"
+  done
+  return 1
+}
 # The snapshot first, its manifest last: a backup without a manifest is incomplete, and never restored.
-store_put "backups/etcd/${BACKUP_ID}/snapshot.db" "${snapshot}"
-store_put "backups/etcd/${BACKUP_ID}/manifest.json" "${manifest}"
+upload "backups/etcd/${BACKUP_ID}/snapshot.db" "${snapshot}"
+upload "backups/etcd/${BACKUP_ID}/manifest.json" "${manifest}"
 log "uploaded backup ${BACKUP_ID} (revision ${revision}, ${size} bytes, sha256 ${sha256})"
+if [ -n "${COMMAND_ID}" ]; then
+  printf 'backup=%s\n' "${BACKUP_ID}"
+  exit 0
+fi
 
 # Retention: the index lists the backups this cluster's control planes uploaded, oldest first. Listing the bucket is
 # not needed (GCS prefix conditions do not allow it); backups taken by the CLI are kept by the CLI's own retention.

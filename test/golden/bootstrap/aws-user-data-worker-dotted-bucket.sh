@@ -2,7 +2,7 @@
 # k8sup: installs this node's bootstrap as k8sup-bootstrap.service, which runs it until it succeeds (docs/bootstrap.md).
 set -euo pipefail
 install -d -m 0700 /var/lib/k8sup
-cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_ca624e2e8948'
+cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_38483816425b'
 #!/usr/bin/env bash
 # k8sup node bootstrap for demo.k8s.local: role worker, provider aws, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
@@ -405,6 +405,38 @@ if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
 fi
 
+# --- kubelet image credential provider: the kubelet runs it for images of the cloud's registry, which are then
+# pulled with this instance's identity (src/bootstrap/credential-provider.ts). The pinned binary is checksum-verified.
+CREDENTIAL_PROVIDER='ecr-credential-provider'
+CREDENTIAL_PROVIDER_VERSION='v1.37.0'
+step credential-provider "image credential provider ${CREDENTIAL_PROVIDER} ${CREDENTIAL_PROVIDER_VERSION}"
+case "${ARCH}" in
+  amd64)
+    CREDENTIAL_PROVIDER_URL='https://artifacts.k8s.io/binaries/cloud-provider-aws/v1.37.0/linux/amd64/ecr-credential-provider-linux-amd64'
+    CREDENTIAL_PROVIDER_SHA256='842e0fd8159f5ed8df2f38e6521e1e4f0a1ee80cf1e1ac119bbf20bf9c20681c'
+    ;;
+  arm64)
+    CREDENTIAL_PROVIDER_URL='https://artifacts.k8s.io/binaries/cloud-provider-aws/v1.37.0/linux/arm64/ecr-credential-provider-linux-arm64'
+    CREDENTIAL_PROVIDER_SHA256='dd4748d167b0167cd4a66779dbbe4964e17a29a076aaa3d2b63cfc36ae84b52c'
+    ;;
+esac
+if ! is_done "${CREDENTIAL_PROVIDER}-${CREDENTIAL_PROVIDER_VERSION}-${ARCH}"; then
+  download "${CREDENTIAL_PROVIDER_URL}" "${ROOT}/usr/local/libexec/kubernetes/credential-providers/${CREDENTIAL_PROVIDER}" "${CREDENTIAL_PROVIDER_SHA256}"
+  chmod 0755 "${ROOT}/usr/local/libexec/kubernetes/credential-providers/${CREDENTIAL_PROVIDER}"
+  mark_done "${CREDENTIAL_PROVIDER}-${CREDENTIAL_PROVIDER_VERSION}-${ARCH}"
+fi
+write_file "${ROOT}/etc/k8sup/credential-providers.yaml" 0644 <<'K8SUP_EOF_CREDENTIAL_PROVIDERS'
+apiVersion: kubelet.config.k8s.io/v1
+kind: CredentialProviderConfig
+providers:
+  - name: ecr-credential-provider
+    matchImages:
+      - "*.dkr.ecr.*.amazonaws.com"
+      - "*.dkr.ecr.*.amazonaws.com.cn"
+    defaultCacheDuration: "0"
+    apiVersion: credentialprovider.kubelet.k8s.io/v1
+K8SUP_EOF_CREDENTIAL_PROVIDERS
+
 # --- kubeadm's real outcome decides whether this node is part of the cluster, never the existence of kubelet.conf:
 # kubeadm writes it early (init's kubeconfig phase, a control-plane join before etcd), so a failed run leaves one
 # behind. Stamps record that kubeadm started and that it succeeded; a run that started and never succeeded is undone
@@ -454,6 +486,10 @@ nodeRegistration:
       value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=nodes"
+    - name: "image-credential-provider-config"
+      value: "/etc/k8sup/credential-providers.yaml"
+    - name: "image-credential-provider-bin-dir"
+      value: "/usr/local/libexec/kubernetes/credential-providers"
 discovery:
   bootstrapToken:
     apiServerEndpoint: "api.demo.example.com:6443"
@@ -483,7 +519,7 @@ STEP='done'
 report 'done'
 mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
-K8SUP_BOOTSTRAP_ca624e2e8948
+K8SUP_BOOTSTRAP_38483816425b
 chmod 0700 /var/lib/k8sup/bootstrap.sh.new
 mv -f /var/lib/k8sup/bootstrap.sh.new /var/lib/k8sup/bootstrap.sh
 cat >/etc/systemd/system/k8sup-bootstrap.service <<'K8SUP_EOF_BOOTSTRAP_UNIT'

@@ -400,6 +400,38 @@ if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
 fi
 
+# --- kubelet image credential provider: the kubelet runs it for images of the cloud's registry, which are then
+# pulled with this instance's identity (src/bootstrap/credential-provider.ts). The pinned binary is checksum-verified.
+CREDENTIAL_PROVIDER='ecr-credential-provider'
+CREDENTIAL_PROVIDER_VERSION='v1.37.0'
+step credential-provider "image credential provider ${CREDENTIAL_PROVIDER} ${CREDENTIAL_PROVIDER_VERSION}"
+case "${ARCH}" in
+  amd64)
+    CREDENTIAL_PROVIDER_URL='https://artifacts.k8s.io/binaries/cloud-provider-aws/v1.37.0/linux/amd64/ecr-credential-provider-linux-amd64'
+    CREDENTIAL_PROVIDER_SHA256='842e0fd8159f5ed8df2f38e6521e1e4f0a1ee80cf1e1ac119bbf20bf9c20681c'
+    ;;
+  arm64)
+    CREDENTIAL_PROVIDER_URL='https://artifacts.k8s.io/binaries/cloud-provider-aws/v1.37.0/linux/arm64/ecr-credential-provider-linux-arm64'
+    CREDENTIAL_PROVIDER_SHA256='dd4748d167b0167cd4a66779dbbe4964e17a29a076aaa3d2b63cfc36ae84b52c'
+    ;;
+esac
+if ! is_done "${CREDENTIAL_PROVIDER}-${CREDENTIAL_PROVIDER_VERSION}-${ARCH}"; then
+  download "${CREDENTIAL_PROVIDER_URL}" "${ROOT}/usr/local/libexec/kubernetes/credential-providers/${CREDENTIAL_PROVIDER}" "${CREDENTIAL_PROVIDER_SHA256}"
+  chmod 0755 "${ROOT}/usr/local/libexec/kubernetes/credential-providers/${CREDENTIAL_PROVIDER}"
+  mark_done "${CREDENTIAL_PROVIDER}-${CREDENTIAL_PROVIDER_VERSION}-${ARCH}"
+fi
+write_file "${ROOT}/etc/k8sup/credential-providers.yaml" 0644 <<'K8SUP_EOF_CREDENTIAL_PROVIDERS'
+apiVersion: kubelet.config.k8s.io/v1
+kind: CredentialProviderConfig
+providers:
+  - name: ecr-credential-provider
+    matchImages:
+      - "*.dkr.ecr.*.amazonaws.com"
+      - "*.dkr.ecr.*.amazonaws.com.cn"
+    defaultCacheDuration: "0"
+    apiVersion: credentialprovider.kubelet.k8s.io/v1
+K8SUP_EOF_CREDENTIAL_PROVIDERS
+
 # --- kubeadm's real outcome decides whether this node is part of the cluster, never the existence of kubelet.conf:
 # kubeadm writes it early (init's kubeconfig phase, a control-plane join before etcd), so a failed run leaves one
 # behind. Stamps record that kubeadm started and that it succeeded; a run that started and never succeeded is undone
@@ -445,8 +477,14 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=nodes"
+    - name: "image-credential-provider-config"
+      value: "/etc/k8sup/credential-providers.yaml"
+    - name: "image-credential-provider-bin-dir"
+      value: "/usr/local/libexec/kubernetes/credential-providers"
 discovery:
   bootstrapToken:
     apiServerEndpoint: "api.demo.example.com:6443"

@@ -979,7 +979,22 @@ json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/
 json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
 FORCE=0
-if [ "${1:-}" = --force ]; then FORCE=1; fi
+# --command ID: the backup answers control command ID (k8sup-etcd-control): taken on this member whether it leads or
+# not, its manifest names the command, and it stays out of the timer's retention (the CLI keeps manual backups).
+COMMAND_ID=""
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --force) FORCE=1 ;;
+    --command)
+      COMMAND_ID="${2:-}"
+      [[ "${COMMAND_ID}" =~ ^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$ ]] || { log "--command needs a command id"; exit 2; }
+      FORCE=1
+      shift
+      ;;
+    *) log "usage: k8sup-etcd-backup [--force] [--command ID]"; exit 2 ;;
+  esac
+  shift
+done
 umask 077
 DATA_DIR="$(etcd_flag data-dir)"
 DATA_DIR="${DATA_DIR:-/var/lib/etcd}"
@@ -1008,13 +1023,30 @@ sha256="$(sha256sum "${snapshot}" | cut -d ' ' -f 1)"
 size="$(stat -c %s "${snapshot}")"
 trigger=schedule
 if [ "${FORCE}" = 1 ]; then trigger=manual; fi
-printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","etcdVersion":"%s","revision":%s,"size":%s,"sha256":"%s","trigger":"%s"}\n' \
-  "${BACKUP_ID}" "${CLUSTER_NAME}" "$(hostname)" "${MEMBER}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${etcd_version}" "${revision}" "${size}" "${sha256}" "${trigger}" >"${manifest}"
+command_field=""
+if [ -n "${COMMAND_ID}" ]; then command_field=",\"command\":\"${COMMAND_ID}\""; fi
+printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","etcdVersion":"%s","revision":%s,"size":%s,"sha256":"%s","trigger":"%s"%s}\n' \
+  "${BACKUP_ID}" "${CLUSTER_NAME}" "$(hostname)" "${MEMBER}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${etcd_version}" "${revision}" "${size}" "${sha256}" "${trigger}" "${command_field}" >"${manifest}"
 
+# upload KEY FILE: a plain PUT, repeated (bounded) when it fails — a reply lost after the store applied it is
+# harmless to repeat, where giving up would leave a command answered by no backup.
+upload() {
+  local i
+  for i in 1 2 3; do
+    if store_put "$1" "$2"; then return 0; fi
+    log "upload of $1 failed (attempt ${i} of 3)"
+    sleep "${i}"
+  done
+  return 1
+}
 # The snapshot first, its manifest last: a backup without a manifest is incomplete, and never restored.
-store_put "backups/etcd/${BACKUP_ID}/snapshot.db" "${snapshot}"
-store_put "backups/etcd/${BACKUP_ID}/manifest.json" "${manifest}"
+upload "backups/etcd/${BACKUP_ID}/snapshot.db" "${snapshot}"
+upload "backups/etcd/${BACKUP_ID}/manifest.json" "${manifest}"
 log "uploaded backup ${BACKUP_ID} (revision ${revision}, ${size} bytes, sha256 ${sha256})"
+if [ -n "${COMMAND_ID}" ]; then
+  printf 'backup=%s\n' "${BACKUP_ID}"
+  exit 0
+fi
 
 # Retention: the index lists the backups this cluster's control planes uploaded, oldest first. Listing the bucket is
 # not needed (GCS prefix conditions do not allow it); backups taken by the CLI are kept by the CLI's own retention.
@@ -1330,6 +1362,255 @@ if [ "${backup_changed}" = 1 ]; then
   systemctl daemon-reload
   systemctl enable --now k8sup-etcd-backup.timer
 fi
+# The control poller (docs/backups.md, "The control folder"): every minute, whatever the schedule, it carries out a
+# backup or restore command k8sup left in the state store.
+write_file "${ROOT}/usr/local/sbin/k8sup-etcd-control" 0755 <<'K8SUP_EOF_ETCD_CONTROL'
+#!/usr/bin/env bash
+# k8sup-etcd-control for demo.k8s.local: carries out the etcd commands k8sup leaves in the state store
+# (docs/backups.md, "The control folder"), like kops' etcd-manager watches its control folder. Every minute
+# (k8sup-etcd-control.timer, whether or not scheduled backups are on) it reads
+#   <prefix>/<cluster>/backups/etcd/control/command.json      the one current command, written by the CLI
+# and, if that command is still open, claims it with a create-only write of
+#   <prefix>/<cluster>/backups/etcd/control/<command id>/claim.json
+# (the first writer wins: one control plane of an HA cluster, or the CLI cancelling it), carries it out and writes
+#   <prefix>/<cluster>/backups/etcd/control/<command id>/result.json
+# Commands: backup (k8sup-etcd-backup --command ID) and restore (k8sup-etcd-restore fetch/stop/start/health, single
+# control plane only). An expired, cancelled, claimed or answered command is never carried out.
+set -euo pipefail
+
+STATE_BUCKET='k8sup-state'
+STATE_PREFIX='demo.k8s.local/'
+# How many control planes (etcd members) the cluster spec has: restore commands are for one only.
+CONTROL_PLANES='3'
+ROOT="${K8SUP_ROOT:-}"
+
+log() { printf '[k8sup-etcd-control] %s\n' "$*" >&2; }
+
+# --- State store access with the instance's own identity: the metadata server hands out an OAuth token for the
+# instance's service account; GCS JSON API media download/upload. No static keys exist anywhere in this script. The
+# token reaches curl on stdin (--config -), never on its command line, so other processes cannot read it from /proc.
+METADATA=http://metadata.google.internal/computeMetadata/v1
+
+metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+# Prints a curl config carrying the service account's bearer token.
+gcs_curl_credentials() {
+  local token
+  token="$(metadata_get instance/service-accounts/default/token | json_field access_token)" || return 1
+  [ -n "${token}" ] || { log "the metadata server returned no access token"; return 1; }
+  printf 'header = "Authorization: Bearer %s"\n' "${token}"
+}
+
+# Object names are URL path segments in the JSON API: '/' must be escaped.
+gcs_object() { local name="${STATE_PREFIX}$1"; printf '%s' "${name//\//%2F}"; }
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
+store_get() {
+  local key="$1" dest="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "${key}")?alt=media" <<<"${config}") || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_has KEY: 0 when <prefix>/<cluster>/KEY exists, 1 when GCS says it does not (404), 2 when it cannot tell.
+store_has() {
+  local config code
+  config="$(gcs_curl_credentials)" || return 2
+  code="$(curl -sS --retry 3 --connect-timeout 10 --config - -o /dev/null -w '%{http_code}' \
+    "https://storage.googleapis.com/storage/v1/b/${STATE_BUCKET}/o/$(gcs_object "$1")" <<<"${config}")" || return 2
+  case "${code}" in
+    200) return 0 ;;
+    404) return 1 ;;
+    *) log "the state store answered HTTP ${code} for $1"; return 2 ;;
+  esac
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY (GCS encrypts every object at rest).
+store_put() {
+  local key="$1" file="$2" config
+  config="$(gcs_curl_credentials)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X POST -H 'Content-Type: text/plain' --data-binary "@${file}" \
+    -o /dev/null "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&name=$(gcs_object "${key}")" <<<"${config}"
+}
+
+# The node name on GCE: the instance name.
+instance_node_name() { metadata_get instance/name; }
+# What names this instance in its progress report.
+instance_id() { metadata_get instance/name; }
+
+# store_create KEY FILE: uploads FILE to <prefix>/<cluster>/KEY only if no object has that name (GCS precondition
+# ifGenerationMatch=0). 0: created; 1: the object exists (another writer was first); 2: the store cannot tell — a
+# reply lost after GCS applied the write looks like this, so the caller reads the object back.
+store_create() {
+  local key="$1" file="$2" config code
+  config="$(gcs_curl_credentials)" || return 2
+  code="$(curl -sS --connect-timeout 10 --config - -X POST -H 'Content-Type: application/json' --data-binary "@${file}" \
+    -o /dev/null -w '%{http_code}' \
+    "https://storage.googleapis.com/upload/storage/v1/b/${STATE_BUCKET}/o?uploadType=media&ifGenerationMatch=0&name=$(gcs_object "${key}")" <<<"${config}")" || return 2
+  case "${code}" in
+    200) return 0 ;;
+    412) return 1 ;;
+    *) log "the state store answered HTTP ${code} creating ${key}"; return 2 ;;
+  esac
+}
+
+CONTROL=backups/etcd/control
+BACKUP_SCRIPT="${ROOT}/usr/local/sbin/k8sup-etcd-backup"
+RESTORE_SCRIPT="${ROOT}/usr/local/sbin/k8sup-etcd-restore"
+umask 077
+work="$(mktemp -d)"
+trap 'rm -rf "${work}"' EXIT
+
+json_num() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
+# Text that goes into result.json: one line, no quotes or backslashes, bounded.
+json_safe() { tr -d '"[:cntrl:]\134' | cut -c 1-300; }
+
+# put_retry KEY FILE: a plain upload, repeated (bounded) when it fails: writing the same bytes twice is harmless.
+put_retry() {
+  local i
+  for i in 1 2 3; do
+    if store_put "$1" "$2"; then return 0; fi
+    log "upload of $1 failed (attempt ${i} of 3)"
+    sleep "${i}"
+  done
+  return 1
+}
+
+found=0
+store_has "${CONTROL}/command.json" || found=$?
+case "${found}" in
+  0) ;;
+  1) exit 0 ;;
+  *) log "cannot read the control folder of the state store: trying again on the next run"; exit 1 ;;
+esac
+store_get "${CONTROL}/command.json" "${work}/command.json" || { log "cannot download ${CONTROL}/command.json"; exit 1; }
+id="$(json_field id <"${work}/command.json")"
+action="$(json_field action <"${work}/command.json")"
+not_after="$(json_num notAfter <"${work}/command.json")"
+if ! [[ "${id}" =~ ^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$ ]] || [ -z "${not_after}" ]; then
+  log "the current command is not one k8sup wrote (id ${id:-none}): ignored"
+  exit 0
+fi
+# The CLI stops waiting at notAfter: a command nobody waits for any more is never carried out (a late restore of an
+# old snapshot would throw away everything written since).
+if [ "$(date -u +%s)" -gt "${not_after}" ]; then exit 0; fi
+answered=0
+store_has "${CONTROL}/${id}/result.json" || answered=$?
+case "${answered}" in
+  0) exit 0 ;;
+  1) ;;
+  *) log "cannot tell whether command ${id} was answered: trying again on the next run"; exit 1 ;;
+esac
+
+# The claim: a create-only write, so exactly one writer gets the command — one control plane, or the CLI that
+# cancels it. The nonce tells this run's own claim (whose reply may have been lost) from anyone else's.
+node="$(instance_node_name 2>/dev/null || hostname)"
+nonce="$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+printf '{"v":1,"command":"%s","node":"%s","nonce":"%s","time":"%s"}\n' "${id}" "${node}" "${nonce}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"${work}/claim.json"
+claimed=0
+for attempt in 1 2 3; do
+  created=0
+  store_create "${CONTROL}/${id}/claim.json" "${work}/claim.json" || created=$?
+  if [ "${created}" = 0 ]; then claimed=1; break; fi
+  # Taken, or unknown: whoever holds the claim now says who has the command.
+  if store_get "${CONTROL}/${id}/claim.json" "${work}/claimed.json"; then
+    if [ "$(json_field nonce <"${work}/claimed.json")" = "${nonce}" ]; then claimed=1; break; fi
+    if grep -q '"cancelled":true' "${work}/claimed.json"; then
+      log "command ${id} was cancelled"
+    else
+      log "command ${id} is claimed by $(json_field node <"${work}/claimed.json")"
+    fi
+    exit 0
+  fi
+  if [ "${created}" = 1 ]; then log "command ${id} is claimed, but its claim cannot be read"; exit 1; fi
+  sleep "${attempt}"
+done
+[ "${claimed}" = 1 ] || { log "cannot claim command ${id}: trying again on the next run"; exit 1; }
+log "claimed command ${id} (${action})"
+
+status="done"
+backup=""
+message=""
+run_step() {
+  if "$@" >"${work}/out" 2>"${work}/err"; then
+    cat "${work}/err" >&2
+    return 0
+  fi
+  cat "${work}/err" >&2
+  status=failed
+  message="$(tail -n 1 "${work}/err" | json_safe)"
+  return 1
+}
+case "${action}" in
+  backup)
+    if run_step "${BACKUP_SCRIPT}" --command "${id}"; then
+      backup="$(sed -n 's/^backup=//p' "${work}/out" | head -n 1)"
+      [ -n "${backup}" ] || { status=failed; message="the backup script named no backup"; }
+    fi
+    ;;
+  restore)
+    backup="$(json_field backup <"${work}/command.json")"
+    sha256="$(json_field sha256 <"${work}/command.json")"
+    if [ "${CONTROL_PLANES}" -ne 1 ]; then
+      # Every member of an HA cluster must restore the same snapshot with the same initial cluster at once: that is
+      # the operator's procedure (docs/backups.md), not one control plane's.
+      status=failed
+      message="restore commands restore a single control plane; this cluster has ${CONTROL_PLANES}: follow docs/backups.md, Restoring an HA control plane"
+    elif run_step "${RESTORE_SCRIPT}" fetch "${backup}"; then
+      snapshot="$(sed -n 's/^snapshot=//p' "${work}/out")"
+      if [ "$(sed -n 's/^sha256=//p' "${work}/out")" != "${sha256}" ]; then
+        status=failed
+        message="backup ${backup} in the store no longer has sha256 ${sha256}: not restored"
+      elif run_step "${RESTORE_SCRIPT}" stop "${snapshot}" "${sha256}" && run_step "${RESTORE_SCRIPT}" start; then
+        run_step "${RESTORE_SCRIPT}" health 300 || true
+      fi
+    fi
+    ;;
+  *)
+    status=failed
+    message="unknown command action ${action}"
+    ;;
+esac
+
+printf '{"v":1,"command":"%s","action":"%s","status":"%s","backup":"%s","node":"%s","time":"%s","message":"%s"}\n' \
+  "${id}" "${action}" "${status}" "${backup}" "${node}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${message}" >"${work}/result.json"
+put_retry "${CONTROL}/${id}/result.json" "${work}/result.json" || { log "cannot write the result of command ${id}"; exit 1; }
+log "command ${id} ${status}${backup:+ (backup ${backup})}${message:+: ${message}}"
+[ "${status}" = "done" ]
+K8SUP_EOF_ETCD_CONTROL
+control_changed="${WROTE}"
+write_file "${ROOT}/etc/systemd/system/k8sup-etcd-control.service" 0644 <<'K8SUP_EOF_ETCD_CONTROL_SERVICE'
+[Unit]
+Description=k8sup: carry out etcd commands from the state store (docs/backups.md)
+After=network-online.target kubelet.service
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/k8sup-etcd-control
+K8SUP_EOF_ETCD_CONTROL_SERVICE
+if [ "${WROTE}" = 1 ]; then control_changed=1; fi
+write_file "${ROOT}/etc/systemd/system/k8sup-etcd-control.timer" 0644 <<'K8SUP_EOF_ETCD_CONTROL_TIMER'
+[Unit]
+Description=k8sup: look for etcd commands in the state store every minute
+
+[Timer]
+OnBootSec=1min
+OnUnitActiveSec=1min
+AccuracySec=5s
+
+[Install]
+WantedBy=timers.target
+K8SUP_EOF_ETCD_CONTROL_TIMER
+if [ "${WROTE}" = 1 ]; then control_changed=1; fi
+if [ "${control_changed}" = 1 ]; then
+  systemctl daemon-reload
+  systemctl enable --now k8sup-etcd-control.timer
+fi
 
 # --- kubeadm upgrade (docs/upgrades.md, "Clouds"): `k8sup upgrade cluster` launches a control plane of the new
 # version beside the running ones; it joined the cluster above with the cluster's own ClusterConfiguration, so it
@@ -1394,13 +1675,13 @@ else
   mark_done "cni-${CNI_NAME}-${CNI_VERSION}"
 fi
 
-# --- addons (metrics-server, gcp-cloud-controller-manager, gcp-pd-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
+# --- addons (metrics-server, snapshot-controller, gcp-cloud-controller-manager, gcp-pd-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
 # so one whose bundle came with a changed spec brings the running cluster's addons up to date.
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
-if is_done "addons-01548a6b815e257a"; then
-  log "addons metrics-server, gcp-cloud-controller-manager, gcp-pd-csi-driver already applied"
+if is_done "addons-17d83a272198b719"; then
+  log "addons metrics-server, snapshot-controller, gcp-cloud-controller-manager, gcp-pd-csi-driver already applied"
 else
-  step addons "applying addons metrics-server, gcp-cloud-controller-manager, gcp-pd-csi-driver"
+  step addons "applying addons metrics-server, snapshot-controller, gcp-cloud-controller-manager, gcp-pd-csi-driver"
   write_file "${ROOT}/etc/k8sup/addons/metrics-server.yaml" 0600 <<'K8SUP_EOF_ADDON'
 # metrics-server v0.7.2 for k8sup: the upstream release manifest (kubernetes-sigs/metrics-server,
 # manifests/base + the release image), plus --kubelet-insecure-tls (see docs/addons.md).
@@ -1588,8 +1869,458 @@ spec:
   groupPriorityMinimum: 100
   versionPriority: 100
 K8SUP_EOF_ADDON
+  write_file "${ROOT}/etc/k8sup/addons/snapshot-controller.yaml" 0600 <<'K8SUP_EOF_ADDON'
+# snapshot-controller v8.6.0 for k8sup: CSI volume snapshots (docs/addons.md), after kubernetes-csi/external-snapshotter.
+# - The CRDs: the snapshot.storage.k8s.io/v1 schemas of upstream's client/config/crd files, from the stored copies k8sup
+#   checked: VolumeSnapshotClass at commit 0e0475953e86523f32e36f4dcb08b9959c97e18d (without its alpha
+#   allowedTopologies), VolumeSnapshotContent at 8ac2e79b79a15fab3a498a01bbac1ec814cc92d2, VolumeSnapshot at
+#   03682631898c6556681810f5e316d4699d761ca4. Only v1 is defined (v1beta1 is no longer served upstream either) and the
+#   descriptions are left out (`kubectl explain` shows none); the fields, types, enums, oneOf rules, required lists,
+#   printer columns and the api-approved annotations are upstream's.
+# - The controller: deploy/kubernetes/snapshot-controller (RBAC at commit d27ee265c11cffba378237ddebb1ee549749b6b6,
+#   without the groupsnapshot.storage.k8s.io rules: k8sup installs no VolumeGroupSnapshot CRDs), in kube-system, with
+#   the image tag of the v8.7.0 release's manifests.
+# - The cloud CSI driver's default VolumeSnapshotClass (pd.csi.storage.gke.io). It is applied with the CRDs in one
+#   server-side apply: until the API serves the new kind the apply fails for it alone, and the bootstrap's retry
+#   (templates/bootstrap/addons.sh) applies it once the CRDs are established.
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: volumesnapshotclasses.snapshot.storage.k8s.io
+  annotations:
+    api-approved.kubernetes.io: "https://github.com/kubernetes-csi/external-snapshotter/pull/814"
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+spec:
+  group: snapshot.storage.k8s.io
+  names:
+    kind: VolumeSnapshotClass
+    listKind: VolumeSnapshotClassList
+    plural: volumesnapshotclasses
+    shortNames:
+      - vsclass
+      - vsclasses
+    singular: volumesnapshotclass
+  scope: Cluster
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      subresources: {}
+      additionalPrinterColumns:
+        - jsonPath: .driver
+          name: Driver
+          type: string
+        - jsonPath: .deletionPolicy
+          name: DeletionPolicy
+          type: string
+        - jsonPath: .metadata.creationTimestamp
+          name: Age
+          type: date
+      schema:
+        openAPIV3Schema:
+          type: object
+          required:
+            - deletionPolicy
+            - driver
+          properties:
+            apiVersion:
+              type: string
+            kind:
+              type: string
+            metadata:
+              type: object
+            deletionPolicy:
+              type: string
+              enum:
+                - Delete
+                - Retain
+            driver:
+              type: string
+            parameters:
+              type: object
+              additionalProperties:
+                type: string
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: volumesnapshotcontents.snapshot.storage.k8s.io
+  annotations:
+    api-approved.kubernetes.io: "https://github.com/kubernetes-csi/external-snapshotter/pull/814"
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+spec:
+  group: snapshot.storage.k8s.io
+  names:
+    kind: VolumeSnapshotContent
+    listKind: VolumeSnapshotContentList
+    plural: volumesnapshotcontents
+    shortNames:
+      - vsc
+      - vscs
+    singular: volumesnapshotcontent
+  scope: Cluster
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      subresources:
+        status: {}
+      additionalPrinterColumns:
+        - jsonPath: .status.readyToUse
+          name: ReadyToUse
+          type: boolean
+        - jsonPath: .status.restoreSize
+          name: RestoreSize
+          type: integer
+        - jsonPath: .spec.deletionPolicy
+          name: DeletionPolicy
+          type: string
+        - jsonPath: .spec.driver
+          name: Driver
+          type: string
+        - jsonPath: .spec.volumeSnapshotClassName
+          name: VolumeSnapshotClass
+          type: string
+        - jsonPath: .spec.volumeSnapshotRef.name
+          name: VolumeSnapshot
+          type: string
+        - jsonPath: .spec.volumeSnapshotRef.namespace
+          name: VolumeSnapshotNamespace
+          type: string
+        - jsonPath: .metadata.creationTimestamp
+          name: Age
+          type: date
+      schema:
+        openAPIV3Schema:
+          type: object
+          required:
+            - spec
+          properties:
+            apiVersion:
+              type: string
+            kind:
+              type: string
+            metadata:
+              type: object
+            spec:
+              type: object
+              required:
+                - deletionPolicy
+                - driver
+                - source
+                - volumeSnapshotRef
+              properties:
+                deletionPolicy:
+                  type: string
+                  enum:
+                    - Delete
+                    - Retain
+                driver:
+                  type: string
+                source:
+                  type: object
+                  oneOf:
+                    - required:
+                        - snapshotHandle
+                    - required:
+                        - volumeHandle
+                  properties:
+                    snapshotHandle:
+                      type: string
+                    volumeHandle:
+                      type: string
+                sourceVolumeMode:
+                  type: string
+                volumeSnapshotClassName:
+                  type: string
+                volumeSnapshotRef:
+                  type: object
+                  x-kubernetes-map-type: atomic
+                  properties:
+                    apiVersion:
+                      type: string
+                    fieldPath:
+                      type: string
+                    kind:
+                      type: string
+                    name:
+                      type: string
+                    namespace:
+                      type: string
+                    resourceVersion:
+                      type: string
+                    uid:
+                      type: string
+            status:
+              type: object
+              properties:
+                creationTime:
+                  type: integer
+                  format: int64
+                error:
+                  type: object
+                  properties:
+                    message:
+                      type: string
+                    time:
+                      type: string
+                      format: date-time
+                readyToUse:
+                  type: boolean
+                restoreSize:
+                  type: integer
+                  format: int64
+                  minimum: 0
+                snapshotHandle:
+                  type: string
+                volumeGroupSnapshotContentName:
+                  type: string
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: volumesnapshots.snapshot.storage.k8s.io
+  annotations:
+    api-approved.kubernetes.io: "https://github.com/kubernetes-csi/external-snapshotter/pull/419"
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+spec:
+  group: snapshot.storage.k8s.io
+  names:
+    kind: VolumeSnapshot
+    listKind: VolumeSnapshotList
+    plural: volumesnapshots
+    shortNames:
+      - vs
+    singular: volumesnapshot
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      subresources:
+        status: {}
+      additionalPrinterColumns:
+        - jsonPath: .status.readyToUse
+          name: ReadyToUse
+          type: boolean
+        - jsonPath: .spec.source.persistentVolumeClaimName
+          name: SourcePVC
+          type: string
+        - jsonPath: .spec.source.volumeSnapshotContentName
+          name: SourceSnapshotContent
+          type: string
+        - jsonPath: .status.restoreSize
+          name: RestoreSize
+          type: string
+        - jsonPath: .spec.volumeSnapshotClassName
+          name: SnapshotClass
+          type: string
+        - jsonPath: .status.boundVolumeSnapshotContentName
+          name: SnapshotContent
+          type: string
+        - jsonPath: .status.creationTime
+          name: CreationTime
+          type: date
+        - jsonPath: .metadata.creationTimestamp
+          name: Age
+          type: date
+      schema:
+        openAPIV3Schema:
+          type: object
+          required:
+            - spec
+          properties:
+            apiVersion:
+              type: string
+            kind:
+              type: string
+            metadata:
+              type: object
+            spec:
+              type: object
+              required:
+                - source
+              properties:
+                source:
+                  type: object
+                  oneOf:
+                    - required:
+                        - persistentVolumeClaimName
+                    - required:
+                        - volumeSnapshotContentName
+                  properties:
+                    persistentVolumeClaimName:
+                      type: string
+                    volumeSnapshotContentName:
+                      type: string
+                volumeSnapshotClassName:
+                  type: string
+            status:
+              type: object
+              properties:
+                boundVolumeSnapshotContentName:
+                  type: string
+                creationTime:
+                  type: string
+                  format: date-time
+                error:
+                  type: object
+                  properties:
+                    message:
+                      type: string
+                    time:
+                      type: string
+                      format: date-time
+                readyToUse:
+                  type: boolean
+                restoreSize:
+                  type: string
+                  pattern: '^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$'
+                  x-kubernetes-int-or-string: true
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: snapshot-controller
+  namespace: kube-system
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+---
+kind: ClusterRole
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: snapshot-controller-runner
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+rules:
+  - apiGroups: [""]
+    resources: ["persistentvolumes"]
+    verbs: ["get", "list", "watch"]
+  - apiGroups: [""]
+    resources: ["persistentvolumeclaims"]
+    verbs: ["get", "list", "watch", "update"]
+  - apiGroups: [""]
+    resources: ["events"]
+    verbs: ["list", "watch", "create", "update", "patch"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotclasses"]
+    verbs: ["get", "list", "watch"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotcontents"]
+    verbs: ["create", "get", "list", "watch", "update", "delete", "patch"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotcontents/status"]
+    verbs: ["patch"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshots"]
+    verbs: ["get", "list", "watch", "update", "patch", "delete"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshots/status"]
+    verbs: ["update", "patch"]
+---
+kind: ClusterRoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: snapshot-controller-role
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+subjects:
+  - kind: ServiceAccount
+    name: snapshot-controller
+    namespace: kube-system
+roleRef:
+  kind: ClusterRole
+  name: snapshot-controller-runner
+  apiGroup: rbac.authorization.k8s.io
+---
+kind: Role
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: snapshot-controller-leaderelection
+  namespace: kube-system
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+rules:
+  - apiGroups: ["coordination.k8s.io"]
+    resources: ["leases"]
+    verbs: ["get", "watch", "list", "delete", "update", "create"]
+---
+kind: RoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: snapshot-controller-leaderelection
+  namespace: kube-system
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+subjects:
+  - kind: ServiceAccount
+    name: snapshot-controller
+    namespace: kube-system
+roleRef:
+  kind: Role
+  name: snapshot-controller-leaderelection
+  apiGroup: rbac.authorization.k8s.io
+---
+kind: Deployment
+apiVersion: apps/v1
+metadata:
+  name: snapshot-controller
+  namespace: kube-system
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+spec:
+  # Upstream's two replicas with leader election: one takes over when the other's node goes.
+  replicas: 2
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: snapshot-controller
+  # Upstream: the controller exits when the v1 CRDs do not come up within --retry-crd-interval-max (30s), so a pod
+  # only counts as available after longer than that.
+  minReadySeconds: 35
+  strategy:
+    rollingUpdate:
+      maxSurge: 0
+      maxUnavailable: 1
+    type: RollingUpdate
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: snapshot-controller
+    spec:
+      serviceAccountName: snapshot-controller
+      priorityClassName: system-cluster-critical
+      nodeSelector:
+        kubernetes.io/os: linux
+      # It only talks to the API server: it may run on a control plane (a cluster without workers yet).
+      tolerations:
+        - key: node-role.kubernetes.io/control-plane
+          operator: Exists
+          effect: NoSchedule
+      containers:
+        - name: snapshot-controller
+          image: "registry.k8s.io/sig-storage/snapshot-controller:v8.6.0"
+          imagePullPolicy: IfNotPresent
+          args:
+            - "--v=5"
+            - "--leader-election=true"
+---
+# The default class of the cluster's CSI driver: a VolumeSnapshot that names no class gets this one.
+apiVersion: snapshot.storage.k8s.io/v1
+kind: VolumeSnapshotClass
+metadata:
+  name: "csi-gce-pd-snapshot-class"
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+  annotations:
+    snapshot.storage.kubernetes.io/is-default-class: "true"
+driver: "pd.csi.storage.gke.io"
+deletionPolicy: Delete
+K8SUP_EOF_ADDON
   write_file "${ROOT}/etc/k8sup/addons/gcp-cloud-controller-manager.yaml" 0600 <<'K8SUP_EOF_ADDON'
-# GCP cloud-controller-manager v35.0.0 for k8sup: upstream's deploy/packages/default/manifest.yaml
+# GCP cloud-controller-manager v35.0.2 for k8sup: upstream's deploy/packages/default/manifest.yaml
 # (kubernetes/cloud-provider-gcp) with the flags upstream leaves to tooling, and its cloud config (gce.conf) as a
 # ConfigMap instead of a file on the host. Pod CIDRs stay with kube-controller-manager and routes with the CNI.
 apiVersion: v1
@@ -1645,7 +2376,7 @@ spec:
       hostNetwork: true
       containers:
         - name: cloud-controller-manager
-          image: "registry.k8s.io/cloud-provider-gcp/cloud-controller-manager:v35.0.0"
+          image: "registry.k8s.io/cloud-provider-gcp/cloud-controller-manager:v35.0.2@sha256:f1cfeca80d58695683ddaeebb41215bf7239cb49534c5eb2b6e6205929822389"
           imagePullPolicy: IfNotPresent
           args:
             - --cloud-provider=gce
@@ -1833,7 +2564,8 @@ K8SUP_EOF_ADDON
 # Compute Engine persistent disk CSI driver v1.9.0 for k8sup: upstream's deploy/kubernetes/base (controller,
 # node_linux, cluster_setup) with the stable-master images, and a default StorageClass. Changes from upstream: the
 # controller runs on the control planes and uses their service account through the metadata server (no cloud-sa
-# key Secret), no snapshotter (no VolumeSnapshot CRDs), no Windows node objects, no PodSecurityPolicy roles.
+# key Secret), the snapshotter only while the snapshot-controller addon installs the VolumeSnapshot CRDs, no Windows
+# node objects, no PodSecurityPolicy roles.
 apiVersion: v1
 kind: Namespace
 metadata:
@@ -1877,6 +2609,13 @@ rules:
   - apiGroups: ["storage.k8s.io"]
     resources: ["volumeattachments"]
     verbs: ["get", "list", "watch"]
+  # A PVC restored from a VolumeSnapshot (its dataSource).
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshots"]
+    verbs: ["get", "list"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotcontents"]
+    verbs: ["get", "list"]
 ---
 kind: ClusterRoleBinding
 apiVersion: rbac.authorization.k8s.io/v1
@@ -1957,6 +2696,38 @@ subjects:
 roleRef:
   kind: ClusterRole
   name: csi-gce-pd-resizer-role
+  apiGroup: rbac.authorization.k8s.io
+---
+kind: ClusterRole
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: csi-gce-pd-snapshotter-role
+rules:
+  - apiGroups: [""]
+    resources: ["events"]
+    verbs: ["list", "watch", "create", "update", "patch"]
+  # Upstream: no Secrets, PD snapshots need none.
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotclasses"]
+    verbs: ["get", "list", "watch"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotcontents"]
+    verbs: ["create", "get", "list", "watch", "update", "delete", "patch"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotcontents/status"]
+    verbs: ["update", "patch"]
+---
+kind: ClusterRoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: csi-gce-pd-controller-snapshotter-binding
+subjects:
+  - kind: ServiceAccount
+    name: csi-gce-pd-controller-sa
+    namespace: gce-pd-csi-driver
+roleRef:
+  kind: ClusterRole
+  name: csi-gce-pd-snapshotter-role
   apiGroup: rbac.authorization.k8s.io
 ---
 kind: ClusterRole
@@ -2071,7 +2842,7 @@ spec:
       priorityClassName: csi-gce-pd-controller
       containers:
         - name: csi-provisioner
-          image: "registry.k8s.io/sig-storage/csi-provisioner:v3.4.0"
+          image: "registry.k8s.io/sig-storage/csi-provisioner:v3.4.0@sha256:e468dddcd275163a042ab297b2d8c2aca50d5e148d2d22f3b6ba119e2f31fa79"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -2103,7 +2874,7 @@ spec:
             - name: socket-dir
               mountPath: /csi
         - name: csi-attacher
-          image: "registry.k8s.io/sig-storage/csi-attacher:v4.2.0"
+          image: "registry.k8s.io/sig-storage/csi-attacher:v4.2.0@sha256:34cf9b32736c6624fc9787fb149ea6e0fbeb45415707ac2f6440ac960f1116e6"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -2132,7 +2903,7 @@ spec:
             - name: socket-dir
               mountPath: /csi
         - name: csi-resizer
-          image: "registry.k8s.io/sig-storage/csi-resizer:v1.7.0"
+          image: "registry.k8s.io/sig-storage/csi-resizer:v1.7.0@sha256:3a7bdf5d105783d05d0962fa06ca53032b01694556e633f27366201c2881e01d"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -2160,8 +2931,25 @@ spec:
           volumeMounts:
             - name: socket-dir
               mountPath: /csi
+        - name: csi-snapshotter
+          image: "registry.k8s.io/sig-storage/csi-snapshotter:v6.1.0"
+          args:
+            - "--v=5"
+            - "--csi-address=/csi/csi.sock"
+            - "--metrics-address=:22014"
+            - "--leader-election"
+            - "--leader-election-namespace=$(PDCSI_NAMESPACE)"
+            - "--timeout=300s"
+          env:
+            - name: PDCSI_NAMESPACE
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.namespace
+          volumeMounts:
+            - name: socket-dir
+              mountPath: /csi
         - name: gce-pd-driver
-          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0"
+          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0@sha256:51aebbb47392f32f526f1c99ea194bc00037c8b87cdee09efde86d269988d651"
           args:
             - "--v=5"
             - "--endpoint=unix:/csi/csi.sock"
@@ -2193,7 +2981,7 @@ spec:
         kubernetes.io/os: linux
       containers:
         - name: csi-driver-registrar
-          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.7.0"
+          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.7.0@sha256:4a4cae5118c4404e35d66059346b7fa0835d7e6319ff45ed73f4bba335cf5183"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -2209,7 +2997,7 @@ spec:
             - name: registration-dir
               mountPath: /registration
         - name: gce-pd-driver
-          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0"
+          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0@sha256:51aebbb47392f32f526f1c99ea194bc00037c8b87cdee09efde86d269988d651"
           args:
             - "--v=5"
             - "--endpoint=unix:/csi/csi.sock"
@@ -2276,8 +3064,8 @@ K8SUP_EOF_ADDON
     [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
     sleep 5
   done
-  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/gcp-cloud-controller-manager.yaml" -f "${ROOT}/etc/k8sup/addons/gcp-pd-csi-driver.yaml"
-  mark_done "addons-01548a6b815e257a"
+  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/snapshot-controller.yaml" -f "${ROOT}/etc/k8sup/addons/gcp-cloud-controller-manager.yaml" -f "${ROOT}/etc/k8sup/addons/gcp-pd-csi-driver.yaml"
+  mark_done "addons-17d83a272198b719"
 fi
 
 rm -f "${FAILURES_FILE}"

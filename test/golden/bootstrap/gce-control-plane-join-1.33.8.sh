@@ -502,6 +502,8 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=control-plane"
 discovery:
@@ -764,13 +766,13 @@ if ! is_done "kubeadm-upgraded-${K8S_VERSION}"; then
   mark_done "kubeadm-upgraded-${K8S_VERSION}"
 fi
 
-# --- addons (metrics-server, gcp-pd-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
+# --- addons (metrics-server, snapshot-controller, gcp-cloud-controller-manager, gcp-pd-csi-driver; src/addons, docs/addons.md): every control plane applies them with server-side apply,
 # so one whose bundle came with a changed spec brings the running cluster's addons up to date.
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"
-if is_done "addons-faa46238714e5989"; then
-  log "addons metrics-server, gcp-pd-csi-driver already applied"
+if is_done "addons-81054dd8af06664e"; then
+  log "addons metrics-server, snapshot-controller, gcp-cloud-controller-manager, gcp-pd-csi-driver already applied"
 else
-  step addons "applying addons metrics-server, gcp-pd-csi-driver"
+  step addons "applying addons metrics-server, snapshot-controller, gcp-cloud-controller-manager, gcp-pd-csi-driver"
   write_file "${ROOT}/etc/k8sup/addons/metrics-server.yaml" 0600 <<'K8SUP_EOF_ADDON'
 # metrics-server v0.7.2 for k8sup: the upstream release manifest (kubernetes-sigs/metrics-server,
 # manifests/base + the release image), plus --kubelet-insecure-tls (see docs/addons.md).
@@ -958,11 +960,703 @@ spec:
   groupPriorityMinimum: 100
   versionPriority: 100
 K8SUP_EOF_ADDON
+  write_file "${ROOT}/etc/k8sup/addons/snapshot-controller.yaml" 0600 <<'K8SUP_EOF_ADDON'
+# snapshot-controller v8.6.0 for k8sup: CSI volume snapshots (docs/addons.md), after kubernetes-csi/external-snapshotter.
+# - The CRDs: the snapshot.storage.k8s.io/v1 schemas of upstream's client/config/crd files, from the stored copies k8sup
+#   checked: VolumeSnapshotClass at commit 0e0475953e86523f32e36f4dcb08b9959c97e18d (without its alpha
+#   allowedTopologies), VolumeSnapshotContent at 8ac2e79b79a15fab3a498a01bbac1ec814cc92d2, VolumeSnapshot at
+#   03682631898c6556681810f5e316d4699d761ca4. Only v1 is defined (v1beta1 is no longer served upstream either) and the
+#   descriptions are left out (`kubectl explain` shows none); the fields, types, enums, oneOf rules, required lists,
+#   printer columns and the api-approved annotations are upstream's.
+# - The controller: deploy/kubernetes/snapshot-controller (RBAC at commit d27ee265c11cffba378237ddebb1ee549749b6b6,
+#   without the groupsnapshot.storage.k8s.io rules: k8sup installs no VolumeGroupSnapshot CRDs), in kube-system, with
+#   the image tag of the v8.7.0 release's manifests.
+# - The cloud CSI driver's default VolumeSnapshotClass (pd.csi.storage.gke.io). It is applied with the CRDs in one
+#   server-side apply: until the API serves the new kind the apply fails for it alone, and the bootstrap's retry
+#   (templates/bootstrap/addons.sh) applies it once the CRDs are established.
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: volumesnapshotclasses.snapshot.storage.k8s.io
+  annotations:
+    api-approved.kubernetes.io: "https://github.com/kubernetes-csi/external-snapshotter/pull/814"
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+spec:
+  group: snapshot.storage.k8s.io
+  names:
+    kind: VolumeSnapshotClass
+    listKind: VolumeSnapshotClassList
+    plural: volumesnapshotclasses
+    shortNames:
+      - vsclass
+      - vsclasses
+    singular: volumesnapshotclass
+  scope: Cluster
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      subresources: {}
+      additionalPrinterColumns:
+        - jsonPath: .driver
+          name: Driver
+          type: string
+        - jsonPath: .deletionPolicy
+          name: DeletionPolicy
+          type: string
+        - jsonPath: .metadata.creationTimestamp
+          name: Age
+          type: date
+      schema:
+        openAPIV3Schema:
+          type: object
+          required:
+            - deletionPolicy
+            - driver
+          properties:
+            apiVersion:
+              type: string
+            kind:
+              type: string
+            metadata:
+              type: object
+            deletionPolicy:
+              type: string
+              enum:
+                - Delete
+                - Retain
+            driver:
+              type: string
+            parameters:
+              type: object
+              additionalProperties:
+                type: string
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: volumesnapshotcontents.snapshot.storage.k8s.io
+  annotations:
+    api-approved.kubernetes.io: "https://github.com/kubernetes-csi/external-snapshotter/pull/814"
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+spec:
+  group: snapshot.storage.k8s.io
+  names:
+    kind: VolumeSnapshotContent
+    listKind: VolumeSnapshotContentList
+    plural: volumesnapshotcontents
+    shortNames:
+      - vsc
+      - vscs
+    singular: volumesnapshotcontent
+  scope: Cluster
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      subresources:
+        status: {}
+      additionalPrinterColumns:
+        - jsonPath: .status.readyToUse
+          name: ReadyToUse
+          type: boolean
+        - jsonPath: .status.restoreSize
+          name: RestoreSize
+          type: integer
+        - jsonPath: .spec.deletionPolicy
+          name: DeletionPolicy
+          type: string
+        - jsonPath: .spec.driver
+          name: Driver
+          type: string
+        - jsonPath: .spec.volumeSnapshotClassName
+          name: VolumeSnapshotClass
+          type: string
+        - jsonPath: .spec.volumeSnapshotRef.name
+          name: VolumeSnapshot
+          type: string
+        - jsonPath: .spec.volumeSnapshotRef.namespace
+          name: VolumeSnapshotNamespace
+          type: string
+        - jsonPath: .metadata.creationTimestamp
+          name: Age
+          type: date
+      schema:
+        openAPIV3Schema:
+          type: object
+          required:
+            - spec
+          properties:
+            apiVersion:
+              type: string
+            kind:
+              type: string
+            metadata:
+              type: object
+            spec:
+              type: object
+              required:
+                - deletionPolicy
+                - driver
+                - source
+                - volumeSnapshotRef
+              properties:
+                deletionPolicy:
+                  type: string
+                  enum:
+                    - Delete
+                    - Retain
+                driver:
+                  type: string
+                source:
+                  type: object
+                  oneOf:
+                    - required:
+                        - snapshotHandle
+                    - required:
+                        - volumeHandle
+                  properties:
+                    snapshotHandle:
+                      type: string
+                    volumeHandle:
+                      type: string
+                sourceVolumeMode:
+                  type: string
+                volumeSnapshotClassName:
+                  type: string
+                volumeSnapshotRef:
+                  type: object
+                  x-kubernetes-map-type: atomic
+                  properties:
+                    apiVersion:
+                      type: string
+                    fieldPath:
+                      type: string
+                    kind:
+                      type: string
+                    name:
+                      type: string
+                    namespace:
+                      type: string
+                    resourceVersion:
+                      type: string
+                    uid:
+                      type: string
+            status:
+              type: object
+              properties:
+                creationTime:
+                  type: integer
+                  format: int64
+                error:
+                  type: object
+                  properties:
+                    message:
+                      type: string
+                    time:
+                      type: string
+                      format: date-time
+                readyToUse:
+                  type: boolean
+                restoreSize:
+                  type: integer
+                  format: int64
+                  minimum: 0
+                snapshotHandle:
+                  type: string
+                volumeGroupSnapshotContentName:
+                  type: string
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: volumesnapshots.snapshot.storage.k8s.io
+  annotations:
+    api-approved.kubernetes.io: "https://github.com/kubernetes-csi/external-snapshotter/pull/419"
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+spec:
+  group: snapshot.storage.k8s.io
+  names:
+    kind: VolumeSnapshot
+    listKind: VolumeSnapshotList
+    plural: volumesnapshots
+    shortNames:
+      - vs
+    singular: volumesnapshot
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      subresources:
+        status: {}
+      additionalPrinterColumns:
+        - jsonPath: .status.readyToUse
+          name: ReadyToUse
+          type: boolean
+        - jsonPath: .spec.source.persistentVolumeClaimName
+          name: SourcePVC
+          type: string
+        - jsonPath: .spec.source.volumeSnapshotContentName
+          name: SourceSnapshotContent
+          type: string
+        - jsonPath: .status.restoreSize
+          name: RestoreSize
+          type: string
+        - jsonPath: .spec.volumeSnapshotClassName
+          name: SnapshotClass
+          type: string
+        - jsonPath: .status.boundVolumeSnapshotContentName
+          name: SnapshotContent
+          type: string
+        - jsonPath: .status.creationTime
+          name: CreationTime
+          type: date
+        - jsonPath: .metadata.creationTimestamp
+          name: Age
+          type: date
+      schema:
+        openAPIV3Schema:
+          type: object
+          required:
+            - spec
+          properties:
+            apiVersion:
+              type: string
+            kind:
+              type: string
+            metadata:
+              type: object
+            spec:
+              type: object
+              required:
+                - source
+              properties:
+                source:
+                  type: object
+                  oneOf:
+                    - required:
+                        - persistentVolumeClaimName
+                    - required:
+                        - volumeSnapshotContentName
+                  properties:
+                    persistentVolumeClaimName:
+                      type: string
+                    volumeSnapshotContentName:
+                      type: string
+                volumeSnapshotClassName:
+                  type: string
+            status:
+              type: object
+              properties:
+                boundVolumeSnapshotContentName:
+                  type: string
+                creationTime:
+                  type: string
+                  format: date-time
+                error:
+                  type: object
+                  properties:
+                    message:
+                      type: string
+                    time:
+                      type: string
+                      format: date-time
+                readyToUse:
+                  type: boolean
+                restoreSize:
+                  type: string
+                  pattern: '^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$'
+                  x-kubernetes-int-or-string: true
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: snapshot-controller
+  namespace: kube-system
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+---
+kind: ClusterRole
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: snapshot-controller-runner
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+rules:
+  - apiGroups: [""]
+    resources: ["persistentvolumes"]
+    verbs: ["get", "list", "watch"]
+  - apiGroups: [""]
+    resources: ["persistentvolumeclaims"]
+    verbs: ["get", "list", "watch", "update"]
+  - apiGroups: [""]
+    resources: ["events"]
+    verbs: ["list", "watch", "create", "update", "patch"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotclasses"]
+    verbs: ["get", "list", "watch"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotcontents"]
+    verbs: ["create", "get", "list", "watch", "update", "delete", "patch"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotcontents/status"]
+    verbs: ["patch"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshots"]
+    verbs: ["get", "list", "watch", "update", "patch", "delete"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshots/status"]
+    verbs: ["update", "patch"]
+---
+kind: ClusterRoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: snapshot-controller-role
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+subjects:
+  - kind: ServiceAccount
+    name: snapshot-controller
+    namespace: kube-system
+roleRef:
+  kind: ClusterRole
+  name: snapshot-controller-runner
+  apiGroup: rbac.authorization.k8s.io
+---
+kind: Role
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: snapshot-controller-leaderelection
+  namespace: kube-system
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+rules:
+  - apiGroups: ["coordination.k8s.io"]
+    resources: ["leases"]
+    verbs: ["get", "watch", "list", "delete", "update", "create"]
+---
+kind: RoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: snapshot-controller-leaderelection
+  namespace: kube-system
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+subjects:
+  - kind: ServiceAccount
+    name: snapshot-controller
+    namespace: kube-system
+roleRef:
+  kind: Role
+  name: snapshot-controller-leaderelection
+  apiGroup: rbac.authorization.k8s.io
+---
+kind: Deployment
+apiVersion: apps/v1
+metadata:
+  name: snapshot-controller
+  namespace: kube-system
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+spec:
+  # Upstream's two replicas with leader election: one takes over when the other's node goes.
+  replicas: 2
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: snapshot-controller
+  # Upstream: the controller exits when the v1 CRDs do not come up within --retry-crd-interval-max (30s), so a pod
+  # only counts as available after longer than that.
+  minReadySeconds: 35
+  strategy:
+    rollingUpdate:
+      maxSurge: 0
+      maxUnavailable: 1
+    type: RollingUpdate
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: snapshot-controller
+    spec:
+      serviceAccountName: snapshot-controller
+      priorityClassName: system-cluster-critical
+      nodeSelector:
+        kubernetes.io/os: linux
+      # It only talks to the API server: it may run on a control plane (a cluster without workers yet).
+      tolerations:
+        - key: node-role.kubernetes.io/control-plane
+          operator: Exists
+          effect: NoSchedule
+      containers:
+        - name: snapshot-controller
+          image: "registry.k8s.io/sig-storage/snapshot-controller:v8.6.0"
+          imagePullPolicy: IfNotPresent
+          args:
+            - "--v=5"
+            - "--leader-election=true"
+---
+# The default class of the cluster's CSI driver: a VolumeSnapshot that names no class gets this one.
+apiVersion: snapshot.storage.k8s.io/v1
+kind: VolumeSnapshotClass
+metadata:
+  name: "csi-gce-pd-snapshot-class"
+  labels:
+    app.kubernetes.io/name: snapshot-controller
+  annotations:
+    snapshot.storage.kubernetes.io/is-default-class: "true"
+driver: "pd.csi.storage.gke.io"
+deletionPolicy: Delete
+K8SUP_EOF_ADDON
+  write_file "${ROOT}/etc/k8sup/addons/gcp-cloud-controller-manager.yaml" 0600 <<'K8SUP_EOF_ADDON'
+# GCP cloud-controller-manager v33.4.0 for k8sup: upstream's deploy/packages/default/manifest.yaml
+# (kubernetes/cloud-provider-gcp) with the flags upstream leaves to tooling, and its cloud config (gce.conf) as a
+# ConfigMap instead of a file on the host. Pod CIDRs stay with kube-controller-manager and routes with the CNI.
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cloud-controller-manager-config
+  namespace: kube-system
+data:
+  gce.conf: |
+    [global]
+    project-id = 
+    network-name = k8sup-demo-k8s-local-net
+    subnetwork-name = k8sup-demo-k8s-local-us-central1
+    node-tags = k8sup-demo-k8s-local-node
+    multizone = true
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: cloud-controller-manager
+  namespace: kube-system
+  labels:
+    component: cloud-controller-manager
+spec:
+  selector:
+    matchLabels:
+      component: cloud-controller-manager
+  updateStrategy:
+    type: RollingUpdate
+  template:
+    metadata:
+      labels:
+        tier: control-plane
+        component: cloud-controller-manager
+    spec:
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+              - matchExpressions:
+                  - key: node-role.kubernetes.io/control-plane
+                    operator: Exists
+      tolerations:
+        - key: node.cloudprovider.kubernetes.io/uninitialized
+          value: "true"
+          effect: NoSchedule
+        - key: node.kubernetes.io/not-ready
+          effect: NoSchedule
+        - key: node-role.kubernetes.io/control-plane
+          effect: NoSchedule
+      serviceAccountName: cloud-controller-manager
+      priorityClassName: system-cluster-critical
+      hostNetwork: true
+      containers:
+        - name: cloud-controller-manager
+          image: "registry.k8s.io/cloud-provider-gcp/cloud-controller-manager:v33.4.0@sha256:d9719ba3d95f3d3ce4811fcf9ffd64b158ab9ac8c81b151cc9faa73a945b5170"
+          imagePullPolicy: IfNotPresent
+          args:
+            - --cloud-provider=gce
+            - --cloud-config=/etc/kubernetes/cloud-config/gce.conf
+            - --cluster-name=demo.k8s.local
+            - --leader-elect=true
+            - --use-service-account-credentials
+            - --allocate-node-cidrs=false
+            - --configure-cloud-routes=false
+            - --v=2
+          env:
+            # The API server of this control plane (host network): the Service address needs kube-proxy and a CNI,
+            # which may not be up before the nodes are initialised.
+            - name: KUBERNETES_SERVICE_HOST
+              value: "127.0.0.1"
+            - name: KUBERNETES_SERVICE_PORT
+              value: "6443"
+          livenessProbe:
+            failureThreshold: 3
+            httpGet:
+              host: 127.0.0.1
+              path: /healthz
+              port: 10258
+              scheme: HTTPS
+            initialDelaySeconds: 15
+            periodSeconds: 10
+            successThreshold: 1
+            timeoutSeconds: 15
+          resources:
+            requests:
+              cpu: 200m
+          volumeMounts:
+            - name: cloud-config
+              mountPath: /etc/kubernetes/cloud-config
+              readOnly: true
+      volumes:
+        - name: cloud-config
+          configMap:
+            name: cloud-controller-manager-config
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: cloud-controller-manager
+  namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: cloud-controller-manager:apiserver-authentication-reader
+  namespace: kube-system
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: extension-apiserver-authentication-reader
+subjects:
+  - kind: ServiceAccount
+    name: cloud-controller-manager
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:cloud-controller-manager
+rules:
+  - apiGroups: ["", "events.k8s.io"]
+    resources: ["events"]
+    verbs: ["create", "patch", "update"]
+  - apiGroups: ["coordination.k8s.io"]
+    resources: ["leases"]
+    verbs: ["create", "get", "list", "watch", "update"]
+  - apiGroups: [""]
+    resources: ["endpoints", "serviceaccounts"]
+    verbs: ["create", "get", "update"]
+  - apiGroups: [""]
+    resources: ["nodes"]
+    verbs: ["get", "update", "patch"]
+  - apiGroups: [""]
+    resources: ["namespaces"]
+    verbs: ["get"]
+  - apiGroups: [""]
+    resources: ["nodes/status"]
+    verbs: ["patch", "update"]
+  - apiGroups: [""]
+    resources: ["secrets"]
+    verbs: ["create", "delete", "get", "update"]
+  - apiGroups: ["authentication.k8s.io"]
+    resources: ["tokenreviews"]
+    verbs: ["create"]
+  - apiGroups: ["*"]
+    resources: ["*"]
+    verbs: ["list", "watch"]
+  - apiGroups: [""]
+    resources: ["serviceaccounts/token"]
+    verbs: ["create"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: system::leader-locking-cloud-controller-manager
+  namespace: kube-system
+rules:
+  - apiGroups: [""]
+    resources: ["configmaps"]
+    verbs: ["watch"]
+  - apiGroups: [""]
+    resources: ["configmaps"]
+    resourceNames: ["cloud-controller-manager"]
+    verbs: ["get", "update"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:controller:cloud-node-controller
+rules:
+  - apiGroups: [""]
+    resources: ["events"]
+    verbs: ["create", "patch", "update"]
+  - apiGroups: [""]
+    resources: ["nodes"]
+    verbs: ["get", "list", "update", "delete", "patch"]
+  - apiGroups: [""]
+    resources: ["nodes/status"]
+    verbs: ["get", "list", "update", "delete", "patch"]
+  - apiGroups: [""]
+    resources: ["pods"]
+    verbs: ["list", "delete"]
+  - apiGroups: [""]
+    resources: ["pods/status"]
+    verbs: ["list", "delete"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:controller:pvl-controller
+rules:
+  - apiGroups: [""]
+    resources: ["events"]
+    verbs: ["create", "patch", "update"]
+  - apiGroups: [""]
+    resources: ["persistentvolumeclaims", "persistentvolumes"]
+    verbs: ["list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: system::leader-locking-cloud-controller-manager
+  namespace: kube-system
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: system::leader-locking-cloud-controller-manager
+subjects:
+  - kind: ServiceAccount
+    name: cloud-controller-manager
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: system:cloud-controller-manager
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:cloud-controller-manager
+subjects:
+  - kind: ServiceAccount
+    name: cloud-controller-manager
+    namespace: kube-system
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: system:controller:cloud-node-controller
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:controller:cloud-node-controller
+subjects:
+  - kind: ServiceAccount
+    name: cloud-node-controller
+    namespace: kube-system
+K8SUP_EOF_ADDON
   write_file "${ROOT}/etc/k8sup/addons/gcp-pd-csi-driver.yaml" 0600 <<'K8SUP_EOF_ADDON'
 # Compute Engine persistent disk CSI driver v1.9.0 for k8sup: upstream's deploy/kubernetes/base (controller,
 # node_linux, cluster_setup) with the stable-master images, and a default StorageClass. Changes from upstream: the
 # controller runs on the control planes and uses their service account through the metadata server (no cloud-sa
-# key Secret), no snapshotter (no VolumeSnapshot CRDs), no Windows node objects, no PodSecurityPolicy roles.
+# key Secret), the snapshotter only while the snapshot-controller addon installs the VolumeSnapshot CRDs, no Windows
+# node objects, no PodSecurityPolicy roles.
 apiVersion: v1
 kind: Namespace
 metadata:
@@ -1006,6 +1700,13 @@ rules:
   - apiGroups: ["storage.k8s.io"]
     resources: ["volumeattachments"]
     verbs: ["get", "list", "watch"]
+  # A PVC restored from a VolumeSnapshot (its dataSource).
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshots"]
+    verbs: ["get", "list"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotcontents"]
+    verbs: ["get", "list"]
 ---
 kind: ClusterRoleBinding
 apiVersion: rbac.authorization.k8s.io/v1
@@ -1086,6 +1787,38 @@ subjects:
 roleRef:
   kind: ClusterRole
   name: csi-gce-pd-resizer-role
+  apiGroup: rbac.authorization.k8s.io
+---
+kind: ClusterRole
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: csi-gce-pd-snapshotter-role
+rules:
+  - apiGroups: [""]
+    resources: ["events"]
+    verbs: ["list", "watch", "create", "update", "patch"]
+  # Upstream: no Secrets, PD snapshots need none.
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotclasses"]
+    verbs: ["get", "list", "watch"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotcontents"]
+    verbs: ["create", "get", "list", "watch", "update", "delete", "patch"]
+  - apiGroups: ["snapshot.storage.k8s.io"]
+    resources: ["volumesnapshotcontents/status"]
+    verbs: ["update", "patch"]
+---
+kind: ClusterRoleBinding
+apiVersion: rbac.authorization.k8s.io/v1
+metadata:
+  name: csi-gce-pd-controller-snapshotter-binding
+subjects:
+  - kind: ServiceAccount
+    name: csi-gce-pd-controller-sa
+    namespace: gce-pd-csi-driver
+roleRef:
+  kind: ClusterRole
+  name: csi-gce-pd-snapshotter-role
   apiGroup: rbac.authorization.k8s.io
 ---
 kind: ClusterRole
@@ -1200,7 +1933,7 @@ spec:
       priorityClassName: csi-gce-pd-controller
       containers:
         - name: csi-provisioner
-          image: "registry.k8s.io/sig-storage/csi-provisioner:v3.4.0"
+          image: "registry.k8s.io/sig-storage/csi-provisioner:v3.4.0@sha256:e468dddcd275163a042ab297b2d8c2aca50d5e148d2d22f3b6ba119e2f31fa79"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -1232,7 +1965,7 @@ spec:
             - name: socket-dir
               mountPath: /csi
         - name: csi-attacher
-          image: "registry.k8s.io/sig-storage/csi-attacher:v4.2.0"
+          image: "registry.k8s.io/sig-storage/csi-attacher:v4.2.0@sha256:34cf9b32736c6624fc9787fb149ea6e0fbeb45415707ac2f6440ac960f1116e6"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -1261,7 +1994,7 @@ spec:
             - name: socket-dir
               mountPath: /csi
         - name: csi-resizer
-          image: "registry.k8s.io/sig-storage/csi-resizer:v1.7.0"
+          image: "registry.k8s.io/sig-storage/csi-resizer:v1.7.0@sha256:3a7bdf5d105783d05d0962fa06ca53032b01694556e633f27366201c2881e01d"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -1289,8 +2022,25 @@ spec:
           volumeMounts:
             - name: socket-dir
               mountPath: /csi
+        - name: csi-snapshotter
+          image: "registry.k8s.io/sig-storage/csi-snapshotter:v6.1.0"
+          args:
+            - "--v=5"
+            - "--csi-address=/csi/csi.sock"
+            - "--metrics-address=:22014"
+            - "--leader-election"
+            - "--leader-election-namespace=$(PDCSI_NAMESPACE)"
+            - "--timeout=300s"
+          env:
+            - name: PDCSI_NAMESPACE
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.namespace
+          volumeMounts:
+            - name: socket-dir
+              mountPath: /csi
         - name: gce-pd-driver
-          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0"
+          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0@sha256:51aebbb47392f32f526f1c99ea194bc00037c8b87cdee09efde86d269988d651"
           args:
             - "--v=5"
             - "--endpoint=unix:/csi/csi.sock"
@@ -1322,7 +2072,7 @@ spec:
         kubernetes.io/os: linux
       containers:
         - name: csi-driver-registrar
-          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.7.0"
+          image: "registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.7.0@sha256:4a4cae5118c4404e35d66059346b7fa0835d7e6319ff45ed73f4bba335cf5183"
           args:
             - "--v=5"
             - "--csi-address=/csi/csi.sock"
@@ -1338,7 +2088,7 @@ spec:
             - name: registration-dir
               mountPath: /registration
         - name: gce-pd-driver
-          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0"
+          image: "registry.k8s.io/cloud-provider-gcp/gcp-compute-persistent-disk-csi-driver:v1.9.0@sha256:51aebbb47392f32f526f1c99ea194bc00037c8b87cdee09efde86d269988d651"
           args:
             - "--v=5"
             - "--endpoint=unix:/csi/csi.sock"
@@ -1405,8 +2155,8 @@ K8SUP_EOF_ADDON
     [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
     sleep 5
   done
-  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/gcp-pd-csi-driver.yaml"
-  mark_done "addons-faa46238714e5989"
+  retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/snapshot-controller.yaml" -f "${ROOT}/etc/k8sup/addons/gcp-cloud-controller-manager.yaml" -f "${ROOT}/etc/k8sup/addons/gcp-pd-csi-driver.yaml"
+  mark_done "addons-81054dd8af06664e"
 fi
 
 rm -f "${FAILURES_FILE}"

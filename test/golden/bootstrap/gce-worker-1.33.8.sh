@@ -389,6 +389,8 @@ nodeRegistration:
   name: "@@K8SUP_NODE_NAME@@"
   criSocket: unix:///run/containerd/containerd.sock
   kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
     - name: "node-labels"
       value: "k8sup.io/node-group=nodes"
 discovery:

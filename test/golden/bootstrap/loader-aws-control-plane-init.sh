@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_REGION='us-east-2'
-BUNDLE_SHA256='ac1857e90402e06df55d63eb4d1cc5959c7783c4a78b8d3f66fe8974d2ccc1c9'
+BUNDLE_SHA256='93a14ad26f9cac0037d25fb85624aa58f454765c92774b95b4607bb1879ce48c'
 log() { echo "[k8sup] $*" >&2; }
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855

@@ -425,7 +425,22 @@ json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/
 json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
 FORCE=0
-if [ "${1:-}" = --force ]; then FORCE=1; fi
+# --command ID: the backup answers control command ID (k8sup-etcd-control): taken on this member whether it leads or
+# not, its manifest names the command, and it stays out of the timer's retention (the CLI keeps manual backups).
+COMMAND_ID=""
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --force) FORCE=1 ;;
+    --command)
+      COMMAND_ID="${2:-}"
+      [[ "${COMMAND_ID}" =~ ^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$ ]] || { log "--command needs a command id"; exit 2; }
+      FORCE=1
+      shift
+      ;;
+    *) log "usage: k8sup-etcd-backup [--force] [--command ID]"; exit 2 ;;
+  esac
+  shift
+done
 umask 077
 DATA_DIR="$(etcd_flag data-dir)"
 DATA_DIR="${DATA_DIR:-/var/lib/etcd}"
@@ -454,8 +469,10 @@ sha256="$(sha256sum "${snapshot}" | cut -d ' ' -f 1)"
 size="$(stat -c %s "${snapshot}")"
 trigger=schedule
 if [ "${FORCE}" = 1 ]; then trigger=manual; fi
-printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","etcdVersion":"%s","revision":%s,"size":%s,"sha256":"%s","trigger":"%s"}\n' \
-  "${BACKUP_ID}" "${CLUSTER_NAME}" "$(hostname)" "${MEMBER}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${etcd_version}" "${revision}" "${size}" "${sha256}" "${trigger}" >"${manifest}"
+command_field=""
+if [ -n "${COMMAND_ID}" ]; then command_field=",\"command\":\"${COMMAND_ID}\""; fi
+printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","etcdVersion":"%s","revision":%s,"size":%s,"sha256":"%s","trigger":"%s"%s}\n' \
+  "${BACKUP_ID}" "${CLUSTER_NAME}" "$(hostname)" "${MEMBER}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${etcd_version}" "${revision}" "${size}" "${sha256}" "${trigger}" "${command_field}" >"${manifest}"
 
 BACKUP_DIR="${ROOT}/var/lib/k8sup/etcd-backups"
 mkdir -p "${BACKUP_DIR}/${BACKUP_ID}"
