@@ -45,7 +45,7 @@ function storeFragments(r: ResolvedInput, extra: string[]): string[] {
 
 export function backupScript(r: ResolvedInput, vars: TemplateVars): string {
   const v = backupVars(r, vars);
-  return ['bootstrap/etcd-backup.sh', ...storeFragments(r, [`bootstrap/etcd-backup-store-${r.input.provider.name}.sh`]), 'bootstrap/etcd-tools.sh', 'bootstrap/etcd-backup-body.sh']
+  return ['bootstrap/etcd-backup.sh', ...storeFragments(r, ['bootstrap/store-put-retry.sh', `bootstrap/etcd-backup-store-${r.input.provider.name}.sh`]), 'bootstrap/etcd-tools.sh', 'bootstrap/etcd-backup-body.sh']
     .map((f) => renderShell(f, v))
     .join('');
 }
@@ -62,7 +62,7 @@ export function restoreScript(r: ResolvedInput, vars: TemplateVars): string {
 export function controlScript(r: ResolvedInput, vars: TemplateVars): string {
   const v = backupVars(r, vars);
   const p = r.input.provider.name;
-  return ['bootstrap/etcd-control.sh', ...storeFragments(r, [`bootstrap/etcd-control-store-${p}.sh`]), 'bootstrap/etcd-control-body.sh'].map((f) => renderShell(f, v)).join('');
+  return ['bootstrap/etcd-control.sh', ...storeFragments(r, ['bootstrap/store-put-retry.sh', `bootstrap/etcd-control-store-${p}.sh`]), 'bootstrap/etcd-control-body.sh'].map((f) => renderShell(f, v)).join('');
 }
 
 /** Values etcd-backup-install.sh uses, added to the bootstrap script's (script.ts scriptVars). */

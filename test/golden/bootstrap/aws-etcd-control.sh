@@ -132,6 +132,17 @@ store_put() {
 instance_node_name() { imds_get meta-data/local-hostname; }
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
+# store_put_retry KEY FILE: store_put, repeated (bounded) when it fails — writing the same bytes again after a reply
+# was lost is harmless, where giving up would leave a backup or a command's answer half written.
+store_put_retry() {
+  local i
+  for i in 1 2 3; do
+    if store_put "$1" "$2"; then return 0; fi
+    log "upload of $1 failed (attempt ${i} of 3)"
+    sleep "${i}"
+  done
+  return 1
+}
 
 # store_create KEY FILE: uploads FILE to <prefix>/<cluster>/KEY only if no object has that key (an S3 conditional
 # write, If-None-Match: *). 0: created; 1: the key exists (another writer was first); 2: the store cannot tell — a
@@ -159,17 +170,6 @@ trap 'rm -rf "${work}"' EXIT
 json_num() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
 # Text that goes into result.json: one line, no quotes or backslashes, bounded.
 json_safe() { tr -d '"[:cntrl:]\134' | cut -c 1-300; }
-
-# put_retry KEY FILE: a plain upload, repeated (bounded) when it fails: writing the same bytes twice is harmless.
-put_retry() {
-  local i
-  for i in 1 2 3; do
-    if store_put "$1" "$2"; then return 0; fi
-    log "upload of $1 failed (attempt ${i} of 3)"
-    sleep "${i}"
-  done
-  return 1
-}
 
 found=0
 store_has "${CONTROL}/command.json" || found=$?
@@ -269,6 +269,6 @@ esac
 
 printf '{"v":1,"command":"%s","action":"%s","status":"%s","backup":"%s","node":"%s","time":"%s","message":"%s"}\n' \
   "${id}" "${action}" "${status}" "${backup}" "${node}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${message}" >"${work}/result.json"
-put_retry "${CONTROL}/${id}/result.json" "${work}/result.json" || { log "cannot write the result of command ${id}"; exit 1; }
+store_put_retry "${CONTROL}/${id}/result.json" "${work}/result.json" || { log "cannot write the result of command ${id}"; exit 1; }
 log "command ${id} ${status}${backup:+ (backup ${backup})}${message:+: ${message}}"
 [ "${status}" = "done" ]

@@ -69,6 +69,17 @@ store_put() {
 instance_node_name() { metadata_get instance/name; }
 # What names this instance in its progress report.
 instance_id() { metadata_get instance/name; }
+# store_put_retry KEY FILE: store_put, repeated (bounded) when it fails — writing the same bytes again after a reply
+# was lost is harmless, where giving up would leave a backup or a command's answer half written.
+store_put_retry() {
+  local i
+  for i in 1 2 3; do
+    if store_put "$1" "$2"; then return 0; fi
+    log "upload of $1 failed (attempt ${i} of 3)"
+    sleep "${i}"
+  done
+  return 1
+}
 
 # store_delete KEY: deletes <prefix>/<cluster>/KEY (a missing object counts as deleted).
 store_delete() {
@@ -178,20 +189,9 @@ if [ -n "${COMMAND_ID}" ]; then command_field=",\"command\":\"${COMMAND_ID}\""; 
 printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","etcdVersion":"%s","revision":%s,"size":%s,"sha256":"%s","trigger":"%s"%s}\n' \
   "${BACKUP_ID}" "${CLUSTER_NAME}" "$(hostname)" "${MEMBER}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${etcd_version}" "${revision}" "${size}" "${sha256}" "${trigger}" "${command_field}" >"${manifest}"
 
-# upload KEY FILE: a plain PUT, repeated (bounded) when it fails — a reply lost after the store applied it is
-# harmless to repeat, where giving up would leave a command answered by no backup.
-upload() {
-  local i
-  for i in 1 2 3; do
-    if store_put "$1" "$2"; then return 0; fi
-    log "upload of $1 failed (attempt ${i} of 3)"
-    sleep "${i}"
-  done
-  return 1
-}
 # The snapshot first, its manifest last: a backup without a manifest is incomplete, and never restored.
-upload "backups/etcd/${BACKUP_ID}/snapshot.db" "${snapshot}"
-upload "backups/etcd/${BACKUP_ID}/manifest.json" "${manifest}"
+store_put_retry "backups/etcd/${BACKUP_ID}/snapshot.db" "${snapshot}"
+store_put_retry "backups/etcd/${BACKUP_ID}/manifest.json" "${manifest}"
 log "uploaded backup ${BACKUP_ID} (revision ${revision}, ${size} bytes, sha256 ${sha256})"
 if [ -n "${COMMAND_ID}" ]; then
   printf 'backup=%s\n' "${BACKUP_ID}"
