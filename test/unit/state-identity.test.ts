@@ -33,7 +33,7 @@ describe('metadata.uid and metadata.revision', () => {
   it('a cluster created without a uid keeps working without one and cannot be given one', async () => {
     const cs = new ClusterStore(new MemoryBlobStore(), NAME);
     await cs.writeRevision(clusterToYaml(spec()), { expectedRevision: 0, author: 'old', message: 'create' });
-    assert.deepEqual(await writeSpec(cs, spec({}, 2), 1, actor, 'edit'), { revision: 2, changed: true });
+    assert.deepEqual(await writeSpec(cs, spec({}, 2), 1, actor, 'edit'), { revision: 2, changed: true, changes: [{ path: 'spec.nodeGroups[0].maxSize', from: 1, to: 2 }] });
     assert.equal((await readSpec(cs, NAME)).cluster.metadata.uid, undefined);
     await assert.rejects(writeSpec(cs, spec({ uid: 'new-uid' }, 3), 2, actor, 'replace'), InvalidInputError);
   });
