@@ -80,6 +80,11 @@ export function versionChangeIssue(from: KubeVersion, to: KubeVersion): { messag
   if (to.major !== from.major) return { message: `cannot change the major version (${from.text} → ${to.text})`, hint };
   if (compareVersions(to, from) < 0) return { message: `cannot downgrade Kubernetes from ${from.text} to ${to.text}`, hint };
   if (to.minor > from.minor + 1) return { message: `cannot skip minor versions (${from.text} → ${to.text})`, hint };
+  // A step in the right direction to a version that has no packages or checksums (yet): say which ones there are.
+  if (!isSupported(to)) {
+    const where = steps.length ? `from ${from.text}, go to ${steps.join(' or ')}` : `${from.text} is the newest version this k8sup installs`;
+    return { message: `Kubernetes ${to.text} is not a version this k8sup installs (${supportedRange()})`, hint: where };
+  }
   return null;
 }
 

@@ -32,6 +32,18 @@ test('skipping a minor, downgrading and a malformed version are refused with not
   }
 });
 
+test('a version k8sup does not install: the hint names the versions to go to, not a spec field', async () => {
+  for (const yes of [[], ['--yes']]) {
+    const digest = store();
+    const r = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', '1.34.99', ...yes], { env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /Kubernetes 1\.34\.99 is not a version this k8sup installs \(1\.33\.0/);
+    assert.match(r.stderr, /^hint: from 1\.34\.4, go to 1\.35\.1$/m);
+    assert.doesNotMatch(r.stderr, /Fix the field/);
+    assert.equal(store(), digest, 'store unchanged');
+  }
+});
+
 test('upgrade without --yes previews the plan of the next minor and writes nothing', async () => {
   const digest = store();
   const r = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', '1.35.1'], { env });

@@ -30,3 +30,20 @@ test('one minor up and patch moves are no issue', () => {
   assert.equal(versionChangeIssue(v(`1.${MIN_SUPPORTED_MINOR}.0`), v(`1.${MIN_SUPPORTED_MINOR + 1}.0`)), null);
   assert.equal(versionChangeIssue(v(`1.${MIN_SUPPORTED_MINOR}.0`), v(`1.${MIN_SUPPORTED_MINOR}.3`)), null);
 });
+
+test('one minor up to a minor k8sup does not install yet: the message says so and the hint names where to go', () => {
+  const newest = v(DEFAULT_KUBERNETES_VERSION);
+  const issue = versionChangeIssue(newest, v(`1.${MAX_SUPPORTED_MINOR + 1}.0`));
+  assert.ok(issue, 'an unsupported next minor is an issue');
+  assert.match(issue.message, new RegExp(`Kubernetes 1\\.${MAX_SUPPORTED_MINOR + 1}\\.0 is not a version this k8sup installs`));
+  assert.equal(issue.hint, `${newest.text} is the newest version this k8sup installs`);
+});
+
+test('an unpublished patch of a supported minor: the hint names the newest published patch and the next minor', () => {
+  const from = v(`1.${MIN_SUPPORTED_MINOR}.0`);
+  const newestPatch = KUBERNETES_RELEASES[MIN_SUPPORTED_MINOR].newestPatch;
+  const issue = versionChangeIssue(from, v(`1.${MIN_SUPPORTED_MINOR}.${newestPatch + 1}`));
+  assert.ok(issue);
+  const next = `1.${MIN_SUPPORTED_MINOR + 1}.${KUBERNETES_RELEASES[MIN_SUPPORTED_MINOR + 1].newestPatch}`;
+  assert.equal(issue.hint, `from ${from.text}, go to 1.${MIN_SUPPORTED_MINOR}.${newestPatch} or ${next}`);
+});
