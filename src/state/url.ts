@@ -71,6 +71,11 @@ function parseFileUrl(raw: string): StateLocation {
   if (!m || (m[1] !== '' && m[1].toLowerCase() !== 'localhost') || !m[2]) {
     throw invalid(`state store URL ${raw} is not an absolute file URL (write file:///absolute/path, with three slashes)`);
   }
+  // fileURLToPath drops a query and a fragment without a word: file:///x?y=1 would silently be the store /x.
+  const extra = /[?#]/.exec(m[2]);
+  if (extra) {
+    throw invalid(`state store URL ${raw} has a ${extra[0] === '?' ? 'query (?…)' : 'fragment (#…)'}, which a file store cannot use (a literal ${extra[0]} in a folder name is written ${extra[0] === '?' ? '%3F' : '%23'})`);
+  }
   let path: string;
   try {
     path = fileURLToPath(`file://${m[2]}`);

@@ -42,3 +42,19 @@ test('a cluster planned on a local store: update --yes and update --target terra
   assertRefused(await k8sup(['update', 'cluster', 'planned.k8s.local', '--target', 'terraform', '--out', join(home, 'tf')], { env }), 's3:');
   assert.equal(treeDigest(home), before, 'the refused runs changed nothing');
 });
+
+test('a file:// store URL with a query or a fragment: exit 2, one line and a hint, no store created', async () => {
+  const home = tempHome();
+  const before = treeDigest(home);
+  for (const suffix of ['?y=1', '#part']) {
+    const state = `file://${join(home, 'state')}${suffix}`;
+    const r = await k8sup(['create', 'cluster', 'q.k8s.local', '--zones', 'us-east-2a', '--state', state], { env: { ...offline, HOME: home } });
+    assert.equal(r.code, 2, r.stderr);
+    const [what, hint, ...rest] = r.stderr.split('\n').filter(Boolean);
+    assert.match(what, new RegExp(`^error: state store URL .* has a (query|fragment)`));
+    assert.match(hint, /^hint: Use --state/);
+    assert.deepEqual(rest, []);
+  }
+  assert.ok(!existsSync(join(home, 'state')), 'no store folder created');
+  assert.equal(treeDigest(home), before, 'nothing written under HOME');
+});
