@@ -8,7 +8,7 @@ import type { CliContext } from './context.js';
 import { addExamples } from './help-examples.js';
 
 export { nodeSupportNotice } from './node-support.js';
-import { watchInterrupts } from './interrupts.js';
+import { exitCodeFor, watchInterrupts } from './interrupts.js';
 import type { BlobStore } from '../state/blob.js';
 import { progressModeOf } from './result.js';
 
@@ -303,17 +303,25 @@ export async function run(argv: string[], deps: RunDeps = {}): Promise<number> {
   const stderr = deps.stderr ?? process.stderr;
   const interrupts = watchInterrupts({ stdout, stderr, signals: process, quit: (code) => process.exit(code) });
   try {
-    const exitCode = await runCommand(argv, env, stdout, stderr, interrupts.signal, deps.wrapStore);
+    const outcome = await runCommand(argv, env, stdout, stderr, interrupts.signal, deps.wrapStore);
     // A write to a closed pipe reports its EPIPE a tick after the write: let it arrive before judging the run.
     await new Promise((resolve) => setImmediate(resolve));
-    if (interrupts.interruption) throw interrupts.interruption.outcome();
-    return exitCode;
+    if (interrupts.interruption) {
+      // `k8sup … --help | head -1`: the reader took what it wanted and help changed nothing, so there is nothing to
+      // report or resume: exit 141 without a word, as `yes | head` does.
+      if (outcome === HELP_SHOWN && interrupts.interruption.interruptCause === 'EPIPE') return exitCodeFor('EPIPE');
+      throw interrupts.interruption.outcome();
+    }
+    return outcome === HELP_SHOWN ? 0 : outcome;
   } catch (err) {
     throw interrupts.interruption ? interrupts.interruption.outcome(err) : err;
   } finally {
     interrupts.dispose();
   }
 }
+
+/** runCommand printed help or the version (exit 0): nothing else happened. */
+const HELP_SHOWN = 'help-shown';
 
 async function runCommand(
   argv: string[],
@@ -322,7 +330,7 @@ async function runCommand(
   stderr: NodeJS.WritableStream,
   signal: AbortSignal,
   wrapStore: RunDeps['wrapStore'],
-): Promise<number> {
+): Promise<number | typeof HELP_SHOWN> {
   let exitCode = 0;
   let commanderErr = '';
   const actions = (loader: Loader) => async (...a: any[]) => {
@@ -353,10 +361,10 @@ async function runCommand(
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return HELP_SHOWN;
       if (err.code === 'commander.help') {
         // Asked for (`k8sup help create`): printed on stdout, a success like `k8sup create --help`.
-        if (err.exitCode === 0) return 0;
+        if (err.exitCode === 0) return HELP_SHOWN;
         // A command word with no subcommand (`k8sup`, `k8sup get`): the help went to the captured stderr — except
         // under --progress ndjson, where every stderr line is an event.
         if (progressModeOf(argv, env) === 'ndjson') throw new InvalidInputError('no command given', { hint: `see \`k8sup ${commandWords(program, argv)}--help\`` });

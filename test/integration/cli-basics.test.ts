@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { K8SUP, REPO, k8sup, tempHome } from '../helpers/cli.js';
+import { K8SUP, REPO, k8sup, startK8sup, tempHome } from '../helpers/cli.js';
 
 // Packages kept out of the bundle and loaded from node_modules only by the commands that need them.
 const HEAVY = /@aws-sdk|@smithy|@google-cloud|@kubernetes|ssh2|listr2/;
@@ -46,6 +46,18 @@ test('version, help and usage errors', async () => {
   const none = await k8sup([]);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /Usage: k8sup/);
+});
+
+test('help whose reader has gone (`k8sup create cluster --help | head -1`): exit 141 without an error or a resume hint', async () => {
+  const env = { HOME: tempHome(), K8SUP_NO_NODE_NOTICE: '1' };
+  for (const args of [['create', 'cluster', '--help'], ['help', 'create', 'cluster'], ['--help']]) {
+    const r = await startK8sup(args, { env, closeStdout: true }).done;
+    assert.equal(r.code, 141, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr, '', `${args.join(' ')} says nothing on stderr`);
+  }
+  // A command that reads the state store still reports the closed pipe (cli-interrupt.test.ts): only help is quiet.
+  const get = await startK8sup(['get', 'clusters', '-o', 'json'], { env, closeStdout: true }).done;
+  assert.equal(get.code, 141, get.stderr);
 });
 
 test('completion scripts: bash and zsh parse, fish lists the commands', async () => {
