@@ -8,6 +8,7 @@ import { reviseCluster } from '../cluster/revision-flow.js';
 import { assertSameName } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
 import { describeChanges } from '../api/spec-diff.js';
+import { printRevision } from './render/revision.js';
 import { suggest } from './suggest.js';
 
 const HEADER = '# Edit the cluster spec. Lines starting with # are ignored; an empty file cancels the edit.\n';
@@ -115,6 +116,7 @@ export default async function editCluster(ctx: CliContext, args: string[]): Prom
         // right before saving, rather than trust the last renewal.
         await session.renewLock();
         const { revision, changed, changes } = await session.write(cluster, 'edit');
+        printRevision(ctx, { cluster: name, revision, changed, written: changed, changes });
         ctx.note(changed ? `Saved ${name}: revision ${revision} changes\n${describeChanges(changes)}\nApply it with: ${suggest(ctx, `update cluster ${name} --yes`)}` : 'No changes.');
         return 0;
       }

@@ -3,6 +3,7 @@ import { assertNotStale, assertSameName } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
 import { readSpecFile } from './spec-file.js';
 import { describeChanges } from '../api/spec-diff.js';
+import { printRevision } from './render/revision.js';
 import { suggest } from './suggest.js';
 
 /**
@@ -21,6 +22,7 @@ export default async function replace(ctx: CliContext, _args: string[], opts: Re
     assertNotStale(cluster, current, opts.filename, Boolean(opts.force));
     await session.checkImmutable(cluster, opts.filename);
     const { revision, changed, changes } = await session.write(cluster, `replace -f ${opts.filename}`);
+    printRevision(ctx, { cluster: name, revision, changed, written: changed, changes });
     ctx.note(changed ? `Replaced ${name}: revision ${revision} changes\n${describeChanges(changes)}\nApply it with: ${suggest(ctx, `update cluster ${name} --yes`)}` : `No change: ${name} is already at this spec (revision ${revision}).`);
     return 0;
   });

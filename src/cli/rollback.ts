@@ -3,6 +3,7 @@ import { parseKubeVersion, versionChangeIssue } from '../api/version.js';
 import { readRevisions, reviseCluster, type RevisionReader } from '../cluster/revision-flow.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
+import { printRevision } from './render/revision.js';
 import { suggest } from './suggest.js';
 
 /**
@@ -29,11 +30,12 @@ export default async function rollback(ctx: CliContext, args: string[], opts: Re
       });
     }
     const list = specChanges(current.cluster, cluster);
-    return { current, cluster, changed: list.length > 0, changes: describeChanges(list) };
+    return { current, cluster, changed: list.length > 0, list, changes: describeChanges(list) };
   };
 
   if (!ctx.globals.yes) {
-    const { current, changed, changes } = await readRevisions(store, name, target);
+    const { current, changed, list, changes } = await readRevisions(store, name, target);
+    printRevision(ctx, { cluster: name, revision: changed ? current.revision + 1 : current.revision, changed, written: false, changes: list });
     if (!changed) {
       ctx.note(`No change: revision ${current.revision} already has the spec of revision ${n}.`);
       return 0;
@@ -45,7 +47,8 @@ export default async function rollback(ctx: CliContext, args: string[], opts: Re
   }
   return reviseCluster(store, name, ctx.actor, 'rollback cluster', async (session) => {
     const { current, cluster, changes } = await target(session);
-    const { revision, changed } = await session.write(cluster, `rollback to revision ${n}`);
+    const { revision, changed, changes: list } = await session.write(cluster, `rollback to revision ${n}`);
+    printRevision(ctx, { cluster: name, revision, changed, written: changed, changes: list });
     if (!changed) {
       ctx.note(`No change: revision ${current.revision} already has the spec of revision ${n}.`);
       return 0;
