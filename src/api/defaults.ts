@@ -73,15 +73,21 @@ export function withDefaults(doc: Doc): Cluster {
       zones: spec.controlPlane?.zones ?? zones.slice(0, Math.max(1, Math.min(cpCount, zones.length))),
       ...(spec.controlPlane?.schedulable !== undefined ? { schedulable: spec.controlPlane.schedulable } : {}),
     },
-    nodeGroups: (spec.nodeGroups ?? defaultGroups).map((g: Doc) => ({
-      name: g.name,
-      machineType: g.machineType ?? machineType,
-      minSize: g.minSize ?? g.maxSize ?? 1,
-      maxSize: g.maxSize ?? g.minSize ?? 1,
-      zones: g.zones ?? zones,
-      // Shape settings stay absent unless given, so specs written before them read back unchanged.
-      ...Object.fromEntries(NODE_GROUP_SHAPE_FIELDS.filter((f) => g[f] !== undefined).map((f) => [f, g[f]])),
-    })),
+    nodeGroups: (spec.nodeGroups ?? defaultGroups).map((g: Doc, i: number) => {
+      // Where the machines are the user's hosts, the first group is the worker hosts (one node per host, the metal
+      // model's workerGroup): its size is their number, not what an older revision or a copied spec says — else a
+      // host added or removed by `replace -f` leaves validate expecting the old count.
+      const hostCount = ownHosts && hosts !== undefined && i === 0 ? workerHosts : undefined;
+      return {
+        name: g.name,
+        machineType: g.machineType ?? machineType,
+        minSize: hostCount ?? g.minSize ?? g.maxSize ?? 1,
+        maxSize: hostCount ?? g.maxSize ?? g.minSize ?? 1,
+        zones: g.zones ?? zones,
+        // Shape settings stay absent unless given, so specs written before them read back unchanged.
+        ...Object.fromEntries(NODE_GROUP_SHAPE_FIELDS.filter((f) => g[f] !== undefined).map((f) => [f, g[f]])),
+      };
+    }),
   };
   if (spec.topology !== undefined) out.topology = spec.topology;
   if (spec.bastion !== undefined) out.bastion = { machineType: spec.bastion?.machineType ?? facts?.topology?.bastionMachineType ?? machineType };

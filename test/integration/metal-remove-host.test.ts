@@ -77,6 +77,9 @@ test('apply 1 control plane + 2 workers; the state store remembers the three hos
 
 test('a worker removed from the spec: the plan deletes its steps only; apply drains it via cp1 and resets it; the next plan is empty', async () => {
   await replaceHosts('without-w2.yaml', (hosts) => hosts.filter((h) => h.name !== 'w2'));
+  // The file kept nodeGroups[0] at 2 nodes: the size follows the hosts, so validate expects the one worker left.
+  const spec = JSON.parse((await k8sup(['get', 'cluster', NAME, '-o', 'json'])).stdout) as { spec: { nodeGroups: { minSize: number; maxSize: number }[] } };
+  assert.deepEqual([spec.spec.nodeGroups[0].minSize, spec.spec.nodeGroups[0].maxSize], [1, 1]);
   const before = { cp1: calls('cp1'), w1: calls('w1'), w2: calls('w2') };
   const actions = await planActions();
   assert.deepEqual(
