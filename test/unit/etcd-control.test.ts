@@ -84,7 +84,7 @@ test('a command a control plane took but never answered: exit 1 naming it; a re-
 
   // Taken within the hour and not answered: the next run waits for it (past its notAfter: the control plane already
   // has it), and the claimer's answer arrives for that command.
-  assert.ok(Date.now() / 1000 >= first.notAfter, "the first run waited to its notAfter");
+  assert.ok(Date.now() / 1000 >= first.notAfter, 'the first run waited to its notAfter');
   const io = new RecordingIo();
   const answering = (async () => {
     await new Promise((r) => setTimeout(r, 100));
