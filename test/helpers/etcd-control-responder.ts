@@ -7,6 +7,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { PreconditionFailedError, type BlobStore } from '../../src/state/blob.js';
+import { waitFor } from './net.js';
 
 export interface ControlResponder {
   /** The command ids it carried out, in order. */
@@ -72,6 +73,41 @@ export function startControlResponder(store: BlobStore, cluster: string, opts: {
       stopped = true;
       clearInterval(timer);
       await running;
+    },
+  };
+}
+
+/** A control command as the CLI writes it (src/cluster/etcd-control.ts). */
+export interface WrittenCommand {
+  id: string;
+  action: string;
+  notAfter: number;
+  backup?: string;
+  sha256?: string;
+}
+
+/**
+ * Watches command.json through `read` (the store as a node sees it): next() waits until the CLI has written a
+ * command the test has not seen yet and returns it; seen() marks one as seen without waiting.
+ */
+export function commandWatcher(read: () => Promise<string | undefined>) {
+  let last: string | undefined;
+  return {
+    async next(): Promise<WrittenCommand> {
+      let command: WrittenCommand | undefined;
+      await waitFor(
+        async () => {
+          const text = await read();
+          command = text ? (JSON.parse(text) as WrittenCommand) : undefined;
+          return command !== undefined && command.id !== last;
+        },
+        { timeoutMs: 60_000, intervalMs: 100, what: 'the CLI to write a control command' },
+      );
+      last = command!.id;
+      return command!;
+    },
+    seen(id: string): void {
+      last = id;
     },
   };
 }

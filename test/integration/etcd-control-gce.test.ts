@@ -19,7 +19,7 @@ import { FakeGcs } from '../fakes/gcs.js';
 import { testInput } from '../helpers/bootstrap-fixtures.js';
 import { k8sup, startK8sup, tempHome } from '../helpers/cli.js';
 import { etcdctl, etcdKeys, newMember, StaticPodKubelet, waitHealthy, writeEtcdManifest, writeEtcdPki, type EtcdMember } from '../helpers/etcd.js';
-import { waitFor } from '../helpers/net.js';
+import { commandWatcher } from '../helpers/etcd-control-responder.js';
 
 const BUCKET = 'k8sup-state';
 const NAME = 'demo.k8s.local';
@@ -68,20 +68,8 @@ const object = (key: string) => gcs.objects(BUCKET).get(key)?.data;
 const text = (key: string) => object(key)?.toString('utf8');
 const backupIds = () => [...new Set([...gcs.objects(BUCKET).keys()].filter((k) => k.startsWith(PREFIX)).map((k) => k.slice(PREFIX.length).split('/')[0]).filter((k) => /^\d{8}T\d{6}Z$/.test(k)))];
 
-let lastCommand: string | undefined;
-async function nextCommand(): Promise<any> {
-  let command: any;
-  await waitFor(
-    async () => {
-      const t = text(`${CONTROL}command.json`);
-      command = t ? JSON.parse(t) : undefined;
-      return command !== undefined && command.id !== lastCommand;
-    },
-    { timeoutMs: 60_000, intervalMs: 100, what: 'the CLI to write a control command' },
-  );
-  lastCommand = command.id;
-  return command;
-}
+const commands = commandWatcher(async () => text(`${CONTROL}command.json`));
+const nextCommand = () => commands.next();
 
 before(async () => {
   await gcs.start();

@@ -20,6 +20,7 @@ import { k8sup, startK8sup, tempHome } from '../helpers/cli.js';
 import { etcdctl, etcdKeys, newMember, StaticPodKubelet, waitHealthy, writeEtcdManifest, writeEtcdPki, type EtcdMember } from '../helpers/etcd.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { waitFor } from '../helpers/net.js';
+import { commandWatcher } from '../helpers/etcd-control-responder.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 import { startFakeImds, type FakeImds } from '../fakes/ec2-imds.js';
 
@@ -103,23 +104,8 @@ async function objectText(key: string): Promise<string | undefined> {
 
 const backupIds = async () => [...new Set((await keys()).map((k) => k.split('/')[0]).filter((k) => /^\d{8}T\d{6}Z$/.test(k)))];
 
-let lastCommand: string | undefined;
-
-/** Waits until the CLI has written a new command (one the test has not seen yet), and returns it. */
-async function nextCommand(): Promise<{ id: string; action: string; notAfter: number; backup?: string; sha256?: string }> {
-  const previous = lastCommand;
-  let command: any;
-  await waitFor(
-    async () => {
-      const text = await objectText(`${CONTROL}command.json`);
-      command = text ? JSON.parse(text) : undefined;
-      return command !== undefined && command.id !== previous;
-    },
-    { timeoutMs: 60_000, intervalMs: 100, what: 'the CLI to write a control command' },
-  );
-  lastCommand = command.id;
-  return command;
-}
+const commands = commandWatcher(() => objectText(`${CONTROL}command.json`));
+const nextCommand = () => commands.next();
 
 before(async () => {
   moto = await startMoto();
@@ -261,7 +247,7 @@ test('no control plane answers within --wait: exit 1, and the command is cancell
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /no control plane of demo\.k8s\.local answered etcd backup command \S+ within 3s; it is cancelled/);
   assert.match(r.stderr, /k8sup-etcd-control\.timer/);
-  lastCommand = JSON.parse((await objectText(`${CONTROL}command.json`))!).id;
+  commands.seen(JSON.parse((await objectText(`${CONTROL}command.json`))!).id);
   const late = await poll();
   assert.equal(late.status, 0, late.stderr);
   assert.match(late.stderr, /was cancelled/);
