@@ -146,14 +146,15 @@ export interface LivePlan {
 /** Connects to the cloud, plans against what exists, and offers to apply that exact plan. */
 export async function planAgainstCloud(ctx: DeployContext, provider: Provider<any>, nodes: ResourceNode[]): Promise<LivePlan> {
   const deps = await engineDeps(ctx, provider);
-  const { plan, live } = await planLive(nodes, deps);
+  const { plan, live, journal } = await planLive(nodes, deps);
   return {
     plan,
     live,
     async apply(saved) {
       // Before any instance exists: its loader fetches its bundle at first boot.
       await writeBootstrapBundles(ctx, provider);
-      const result = await apply(saved ?? plan, nodes, live, deps);
+      // The journal as the plan read it, under the same lock: nothing has been recorded since.
+      const result = await apply(saved ?? plan, nodes, live, deps, journal);
       const info: ClusterInfo = {
         apiEndpoint: provider.apiEndpoint?.(result.outputs),
         appliedRevision: ctx.revision,

@@ -6,13 +6,18 @@ import { deleteTolerantly, executorOptions, handlerContext, type EngineDeps } fr
 import { OperationError } from './errors.js';
 import { runDag, type DagTask } from './executor.js';
 import { buildGraph, resolveRefs } from './graph.js';
-import { intentName, journalWriter, type RecordJournal } from './journal-writer.js';
+import { earlierCreates, intentName, journalWriter, type RecordJournal } from './journal-writer.js';
+import type { JournalEntry } from './journal.js';
 import { ApplyError, describeFailures, failures, rethrowInvalidInput, type ApplyResult } from './outcome.js';
-import type { FieldChange, LiveResource, Plan, ResourceNode } from './resource.js';
+import type { EarlierCreate, FieldChange, LiveResource, Plan, ResourceNode } from './resource.js';
 import { scheduleApply, type ScheduledTask, type UpTask } from './schedule.js';
 
-/** Executes a plan as a DAG. Throws ApplyError (an OperationError, with `failed` listed) if anything could not be applied. */
-export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveResource[], deps: EngineDeps<C>): Promise<ApplyResult> {
+/**
+ * Executes a plan as a DAG. Throws ApplyError (an OperationError, with `failed` listed) if anything could not be applied.
+ * `journalAtPlan`: the journal's entries as plan() read them (before this run recorded anything); absent, they are
+ * read here. They tell each create whether an earlier call may have made its object (EarlierCreate).
+ */
+export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveResource[], deps: EngineDeps<C>, journalAtPlan?: readonly JournalEntry[]): Promise<ApplyResult> {
   const graph = buildGraph(nodes);
   const handlers = handlerMap(deps.handlers);
   const schedule = scheduleApply({ plan, graph, live, handlers });
@@ -20,6 +25,8 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
   for (const [id, l] of matchLive(live).byId) outputs.set(id, { ...l.outputs });
   const record = journalWriter(deps);
   const intents = intentPipeline(schedule, record);
+  // Read before the first record of this run, so that its own intents are not taken for earlier ones.
+  const earlierInJournal = earlierCreates(deps.journal ? (journalAtPlan ?? (await deps.journal.load())) : undefined);
 
   /** The work of one scheduled task. Up tasks resolve with the cloud ID they created or updated (task.done reports it). */
   const work = (t: ScheduledTask) => async (signal: AbortSignal, releaseDependants: () => void): Promise<string | void> => {
@@ -47,8 +54,11 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
     // Intent before action: the create call waits until its intent is durable (usually written while the tasks it
     // depends on ran).
     await intents.durable(t);
+    // Only a first attempt of a create the journal has never seen an unresolved intent for can skip looking for an
+    // earlier object: a later attempt's predecessor may have made it (its reply lost), as may a killed run's call.
+    const earlier: EarlierCreate = intents.calledBefore(t.id) ? 'maybe' : earlierInJournal(node.kind, node.id);
     intents.calling(t.id);
-    const result = await handler.create(node, fields, ctx);
+    const result = await handler.create(node, fields, ctx, earlier);
     outputs.set(node.id, { ...result.outputs });
     // The object exists and its outputs are known: what depends on it may start while its record is written (each of
     // their creates still waits for its own intent, so every object the cloud holds has a durable intent or record,
@@ -133,6 +143,10 @@ function intentPipeline(schedule: readonly ScheduledTask[], record: RecordJourna
     durable: write,
     calling(id: string): void {
       called.add(id);
+    },
+    /** Whether an earlier attempt of this run already called the create (its call may have reached the cloud). */
+    calledBefore(id: string): boolean {
+      return called.has(id);
     },
     async withdrawUnused(): Promise<void> {
       const unused = [...written.values()].filter((w) => !called.has(w.task.id));

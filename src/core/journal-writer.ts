@@ -4,6 +4,7 @@ import { OperationError } from './errors.js';
 import { errorMessage } from './executor.js';
 import type { EngineDeps } from './engine-deps.js';
 import type { JournalEntry } from './journal.js';
+import type { EarlierCreate } from './resource.js';
 
 export type RecordJournal = (e: Omit<JournalEntry, 'at'>) => Promise<void>;
 
@@ -36,4 +37,21 @@ export function unresolvedIntents(entries: JournalEntry[]): JournalEntry[] {
   const last = new Map<string, JournalEntry>();
   for (const e of entries) last.set(`${e.kind}\0${e.id}`, e);
   return [...last.values()].filter((e) => e.action === 'intent');
+}
+
+/**
+ * Per resource, whether the journal (as read before this run recorded anything) leaves room for an object made by an
+ * earlier create call: 'none' when nothing was ever recorded for it, or its last record is `withdrawn` (the create was
+ * never called) or `deleted` (what was made is gone); 'maybe' after an unresolved intent, or a `created`/`updated`
+ * record for an object the plan now creates again (discovery did not report it: deleted behind our back, or not yet
+ * visible). Without a journal every create is 'maybe'.
+ */
+export function earlierCreates(entries: readonly JournalEntry[] | undefined): (kind: string, id: string) => EarlierCreate {
+  if (!entries) return () => 'maybe';
+  const last = new Map<string, JournalEntry['action']>();
+  for (const e of entries) last.set(`${e.kind}\0${e.id}`, e.action);
+  return (kind, id) => {
+    const action = last.get(`${kind}\0${id}`);
+    return action === undefined || action === 'withdrawn' || action === 'deleted' ? 'none' : 'maybe';
+  };
 }

@@ -7,11 +7,19 @@ import { buildGraph } from './graph.js';
 import type { JournalEntry } from './journal.js';
 import type { LiveResource, Plan, ResourceNode } from './resource.js';
 
-export async function plan<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Promise<{ plan: Plan; live: LiveResource[] }> {
+/**
+ * `journal`: the journal's entries as read while planning (nothing is recorded before an apply), handed to apply()
+ * so that it knows which creates may have been made before without reading the journal again (issue 17).
+ */
+export async function plan<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Promise<{ plan: Plan; live: LiveResource[]; journal?: JournalEntry[] }> {
   buildGraph(nodes); // fail on a bad graph before any cloud call
+  // Read alongside discovery: both are round trips, to different services.
+  const loading = deps.journal?.load();
+  loading?.catch(() => undefined); // awaited below, unless discovery fails first
   const live = await discover(deps);
   const result = diff(deps.cluster, nodes, live, deps.handlers);
-  if (deps.journal) await warnAboutJournal(deps, live);
+  const journal = await loading;
+  if (journal) warnAboutJournal(deps, live, journal);
   const counts = summarize(result);
   deps.io.emit({
     code: 'plan.summary',
@@ -19,16 +27,16 @@ export async function plan<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Promi
     message: `plan: ${counts.create} to create, ${counts.update} to update, ${counts.replace} to replace, ${counts.delete} to delete`,
     data: { ...counts },
   });
-  return { plan: result, live };
+  return { plan: result, live, ...(journal ? { journal } : {}) };
 }
 
 /**
  * The cloud (list()) is the source of truth; the journal is a cross-check. A resource the journal says exists but
  * list() does not report was deleted behind our back or is not yet visible (eventual consistency): worth a warning.
  */
-async function warnAboutJournal<C>(deps: EngineDeps<C>, live: LiveResource[]): Promise<void> {
+function warnAboutJournal<C>(deps: EngineDeps<C>, live: LiveResource[], entries: readonly JournalEntry[]): void {
   const last = new Map<string, JournalEntry>();
-  for (const e of await deps.journal!.load()) if (e.action !== 'intent' && e.action !== 'withdrawn') last.set(`${e.kind}\0${e.cloudId}`, e);
+  for (const e of entries) if (e.action !== 'intent' && e.action !== 'withdrawn') last.set(`${e.kind}\0${e.cloudId}`, e);
   const seen = new Set(live.map((l) => `${l.kind}\0${l.cloudId}`));
   for (const e of last.values()) {
     if (e.action !== 'deleted' && !seen.has(`${e.kind}\0${e.cloudId}`)) {

@@ -81,6 +81,19 @@ export type ErrorClass =
   | 'not-found' // already gone (delete) — treat as success
   | 'fatal';
 
+/**
+ * What the engine knows of earlier create calls for a node, from its journal (every create call follows a durable
+ * intent record):
+ *  - 'none': the journal is kept, holds no intent for this resource that is not resolved (its last record is none,
+ *    `withdrawn` or `deleted`), and this is the run's first attempt: no create call for it was ever sent that could
+ *    have made an object discovery did not report. Looking for one first would only cost a call.
+ *  - 'maybe': an earlier call may have made it (a reply lost inside this run, a run killed between the call and its
+ *    record, an object recorded but not reported by discovery, or no journal at all). A handler that cannot tell a
+ *    second object from the first must look first.
+ * Absent means 'maybe' (callers outside the engine, such as tests that repeat a create).
+ */
+export type EarlierCreate = 'none' | 'maybe';
+
 /** `cluster`, `clusterId`, `otherClusters`: whose objects list() reports (see ownership.ts, isOwnObject). */
 export interface HandlerContext<C> extends ClusterIdentity {
   clients: C;
@@ -114,9 +127,11 @@ export interface ResourceHandler<C = unknown> {
   list(ctx: HandlerContext<C>): Promise<LiveResource[]>;
   /**
    * Create it; return its outputs (at least what dependants reference) and its cloud id. A retry that finds its own
-   * earlier object adopts it, but never one of another cluster (isOwnObject).
+   * earlier object adopts it, but never one of another cluster (isOwnObject). `earlier` says whether an earlier
+   * create call may have made the object already (see EarlierCreate); a handler that looks for it before creating
+   * need not when it is 'none'.
    */
-  create(node: ResourceNode, fields: ResolvedFields, ctx: HandlerContext<C>): Promise<Pick<LiveResource, 'cloudId' | 'outputs'>>;
+  create(node: ResourceNode, fields: ResolvedFields, ctx: HandlerContext<C>, earlier?: EarlierCreate): Promise<Pick<LiveResource, 'cloudId' | 'outputs'>>;
   /** Change mutable fields in place. Absent: every change is a replace. */
   update?(node: ResourceNode, fields: ResolvedFields, live: LiveResource, changes: FieldChange[], ctx: HandlerContext<C>): Promise<Pick<LiveResource, 'cloudId' | 'outputs'>>;
   delete(live: LiveResource, ctx: HandlerContext<C>): Promise<void>;

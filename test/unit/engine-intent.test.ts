@@ -8,8 +8,8 @@ import { apply, ApplyError, destroy, plan, unresolvedIntents, type JournalEntry 
 import { InvalidInputError } from '../../src/core/errors.js';
 import { RecordingIo } from '../../src/core/io.js';
 import { isOwnObject } from '../../src/core/ownership.js';
-import type { ResourceHandler } from '../../src/core/resource.js';
-import { exampleGraph, MemoryCloud, memoryDeps, MemoryJournal, type MemoryClients } from '../fakes/memory-provider.js';
+import type { EarlierCreate, ResourceHandler } from '../../src/core/resource.js';
+import { exampleGraph, MemoryCloud, MemoryCloudError, memoryDeps, MemoryJournal, type MemoryClients } from '../fakes/memory-provider.js';
 
 async function planAndApply(nodes: ReturnType<typeof exampleGraph>, deps: ReturnType<typeof memoryDeps>) {
   const { plan: p, live } = await plan(nodes, deps);
@@ -124,5 +124,81 @@ describe('cluster identity in the engine', () => {
     const err = await planAndApply(exampleGraph(), deps).catch((e) => e);
     assert.ok(err instanceof InvalidInputError, String(err));
     assert.equal(attempts, 1, 'bad input is not retried');
+  });
+});
+
+/** The memory handlers, recording what the engine says of earlier create calls on each create attempt. */
+function tellingEarlier(handlers: ResourceHandler<MemoryClients>[], told: Map<string, (EarlierCreate | undefined)[]>, loseFirstReplyOf?: string): ResourceHandler<MemoryClients>[] {
+  return handlers.map((h) => ({
+    ...h,
+    create: async (node, fields, ctx, earlier) => {
+      const attempts = told.get(node.id) ?? told.set(node.id, []).get(node.id)!;
+      attempts.push(earlier);
+      const made = await h.create(node, fields, ctx, earlier);
+      // The call did its work; its reply is lost (the engine retries a transient error).
+      if (node.id === loseFirstReplyOf && attempts.length === 1) throw new MemoryCloudError('Transient', 'connection reset after the call was made');
+      return made;
+    },
+  }));
+}
+
+describe('what a create is told of earlier create calls (issue 17: look first only when one may have been made)', () => {
+  it("'none' on every first attempt of a fresh cluster, whether apply gets the plan's journal or reads it itself", async () => {
+    for (const passJournal of [true, false]) {
+      const cloud = new MemoryCloud();
+      const journal = new MemoryJournal();
+      const told = new Map<string, (EarlierCreate | undefined)[]>();
+      const base = memoryDeps(cloud, { journal });
+      const deps = { ...base, handlers: tellingEarlier(base.handlers, told) };
+      const nodes = exampleGraph();
+      const { plan: p, live, journal: atPlan } = await plan(nodes, deps);
+      assert.deepEqual(atPlan, [], 'plan hands on the journal it read');
+      await apply(p, nodes, live, deps, passJournal ? atPlan : undefined);
+      // Its own intents, written before each create, are not taken for earlier ones.
+      assert.deepEqual([...told.keys()].sort(), nodes.map((n) => n.id).sort());
+      for (const [id, attempts] of told) assert.deepEqual(attempts, ['none'], `${id} (journal ${passJournal ? 'from plan' : 'read by apply'})`);
+    }
+  });
+
+  it("'maybe' after an unresolved intent or a recorded object the cloud does not report; 'none' after withdrawn or deleted", async () => {
+    const cloud = new MemoryCloud();
+    const journal = new MemoryJournal();
+    const at = new Date(0).toISOString();
+    const nodes = exampleGraph();
+    const [killed, lost, withdrawn, deleted] = ['network', 'firewall/nodes', 'subnet/zone-a', 'subnet/zone-b'].map((id) => nodes.find((n) => n.id === id)!);
+    // A run killed between the network's create call and its record; an object recorded, then gone from the cloud's
+    // listing; an intent whose create was never called; an object made and deleted.
+    await journal.record({ id: killed.id, kind: killed.kind, cloudId: '', action: 'intent', at });
+    await journal.record({ id: lost.id, kind: lost.kind, cloudId: '', action: 'intent', at });
+    await journal.record({ id: lost.id, kind: lost.kind, cloudId: 'fw-gone', action: 'created', at });
+    await journal.record({ id: withdrawn.id, kind: withdrawn.kind, cloudId: '', action: 'intent', at });
+    await journal.record({ id: withdrawn.id, kind: withdrawn.kind, cloudId: '', action: 'withdrawn', at });
+    await journal.record({ id: deleted.id, kind: deleted.kind, cloudId: '', action: 'intent', at });
+    await journal.record({ id: deleted.id, kind: deleted.kind, cloudId: 'sn-old', action: 'created', at });
+    await journal.record({ id: deleted.id, kind: deleted.kind, cloudId: 'sn-old', action: 'deleted', at });
+    const told = new Map<string, (EarlierCreate | undefined)[]>();
+    const base = memoryDeps(cloud, { journal });
+    const deps = { ...base, handlers: tellingEarlier(base.handlers, told) };
+    const { plan: p, live, journal: atPlan } = await plan(nodes, deps);
+    await apply(p, nodes, live, deps, atPlan);
+    assert.deepEqual(told.get(killed.id), ['maybe']);
+    assert.deepEqual(told.get(lost.id), ['maybe']);
+    assert.deepEqual(told.get(withdrawn.id), ['none']);
+    assert.deepEqual(told.get(deleted.id), ['none']);
+    for (const n of nodes.filter((x) => ![killed, lost, withdrawn, deleted].includes(x))) assert.deepEqual(told.get(n.id), ['none'], n.id);
+  });
+
+  it("'maybe' on the attempt after one whose reply was lost, and on every create without a journal", async () => {
+    const cloud = new MemoryCloud();
+    const told = new Map<string, (EarlierCreate | undefined)[]>();
+    const base = memoryDeps(cloud, { journal: new MemoryJournal() });
+    const nodes = exampleGraph();
+    await planAndApply(nodes, { ...base, handlers: tellingEarlier(base.handlers, told, 'network') });
+    assert.deepEqual(told.get('network'), ['none', 'maybe'], 'the retry is told the lost call may have made it');
+
+    const bare = memoryDeps(new MemoryCloud());
+    const toldBare = new Map<string, (EarlierCreate | undefined)[]>();
+    await planAndApply(nodes, { ...bare, handlers: tellingEarlier(bare.handlers, toldBare) });
+    for (const [id, attempts] of toldBare) assert.deepEqual(attempts, ['maybe'], `${id}: no journal, no knowledge`);
   });
 });

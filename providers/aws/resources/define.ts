@@ -9,11 +9,13 @@
 //    refused, never reported);
 //  - create(): adopt-on-retry — a create whose reply was lost must not make a second object: either look for the
 //    object tagged with the graph id first, or create and, on the service's "duplicate" answer, find it by name;
-//    only this cluster's own object is adopted (isOurs);
+//    only this cluster's own object is adopted (isOurs). Looking first is skipped when the engine knows no earlier
+//    create call was ever sent for the node (EarlierCreate 'none': a first attempt, no unresolved intent in the
+//    journal) — a call per object off the critical path and the service's request budget (issue 17);
 //  - update(): the kind's own updates, then the tags (desired tags are a subset of live tags: never remove foreign tags);
 //  - delete(): the kind's delete; a not-found answer means gone (the engine treats it as done).
 
-import type { FieldChange, Fields, LiveResource, Ref, ResolvedFields, ResourceHandler, ResourceNode, TerraformBlock } from '../../../src/core/resource.js';
+import type { EarlierCreate, FieldChange, Fields, LiveResource, Ref, ResolvedFields, ResourceHandler, ResourceNode, TerraformBlock } from '../../../src/core/resource.js';
 import type { AwsClients, AwsService } from '../clients.js';
 import { TAG_CLUSTER_ID, TAG_ID } from '../model/names.js';
 import { isOurs, ownedId, tagsEqual, tfName, type Ctx, type Tags } from './common.js';
@@ -84,7 +86,10 @@ export type TerraformRendering =
 
 /** How create() avoids a duplicate when a retried create follows one whose reply was lost. */
 export interface Adoption<F, Obj> {
-  /** Look for the earlier object before creating (kinds whose names are not unique, such as VPCs). */
+  /**
+   * Look for the earlier object before creating (kinds whose names are not unique, such as VPCs), unless the engine
+   * says no earlier create call can have made one (EarlierCreate 'none').
+   */
   lookFirst?: boolean;
   /** The service refused the create because the (unique) name is taken: `find` then looks for our object. */
   duplicate?(err: unknown): boolean;
@@ -164,11 +169,11 @@ export function defineHandler<F extends object, O extends Outputs, Obj>(spec: Aw
       }
       return out;
     },
-    async create(node, fields, ctx) {
+    async create(node, fields, ctx, earlier: EarlierCreate = 'maybe') {
       const f = typed<F>(fields);
       let obj: Obj | undefined;
       let adopted = false;
-      if (spec.adopt.lookFirst) {
+      if (spec.adopt.lookFirst && earlier === 'maybe') {
         obj = await find(ctx, f, node);
         if (obj && !isOurs(spec.tags(obj), ctx, what(obj))) throw new Error(`${what(obj)} exists and does not belong to cluster ${ctx.cluster}`);
         adopted = obj !== undefined;
