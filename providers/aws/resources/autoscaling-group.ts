@@ -19,7 +19,12 @@ export interface AutoscalingGroupFields {
   spot?: boolean;
   tags: Tags;
 }
-export type AutoscalingGroupOutputs = { name: string; arn: string };
+/**
+ * Nothing references a group, so its outputs are what its create call knows: CreateAutoScalingGroup answers with
+ * nothing, and reading the group back (for its ARN) cost every group's create a call at the end of the apply's
+ * longest chain (issue 17).
+ */
+export type AutoscalingGroupOutputs = { name: string };
 export const autoscalingGroup = defineKind<AutoscalingGroupFields, AutoscalingGroupOutputs>('autoscaling-group', 'aws_autoscaling_group');
 
 type LiveGroup = AutoScalingGroup & { AutoScalingGroupName: string };
@@ -71,7 +76,7 @@ export const autoscalingGroupHandler = defineHandler({
     targetGroupArns: g.TargetGroupARNs ?? [],
     tags: tagMap(g.Tags),
   }),
-  outputs: (g) => ({ name: g.AutoScalingGroupName, arn: g.AutoScalingGroupARN ?? g.AutoScalingGroupName }),
+  outputs: (g) => ({ name: g.AutoScalingGroupName }),
   adopt: {
     // Look first: a retried create must not fail (or, on some endpoints, error out) on its own earlier success.
     lookFirst: true,
@@ -100,7 +105,8 @@ export const autoscalingGroupHandler = defineHandler({
       if (errorCode(err) === 'ValidationError' && /instance profile|iam/i.test(message)) throw new EventualConsistencyError(`create auto scaling group ${name}: ${message}`, { cause: err });
       throw err;
     }
-    return (await describeOne(ctx, name)) ?? ({ AutoScalingGroupName: name } as LiveGroup);
+    // Only the outputs are read of what create returns, and the name is all of them: no describe after the create.
+    return { AutoScalingGroupName: name } as LiveGroup;
   },
   async update(cur, f, changed, ctx) {
     const as = ctx.clients.autoscaling;
