@@ -22,10 +22,14 @@ async function dnsAttributes(ctx: Ctx, vpcId: string) {
   return { enableDnsHostnames: h.EnableDnsHostnames?.Value ?? false, enableDnsSupport: s.EnableDnsSupport?.Value ?? true };
 }
 
-async function setDns(ctx: Ctx, vpcId: string, f: VpcFields) {
+/**
+ * `fresh`: a VPC this create call made, with EC2's defaults for a new VPC (DNS support on, hostnames off), so only
+ * what differs from them is set — a call less on the apply's longest chain (VPC → subnet → …, issue 17).
+ */
+async function setDns(ctx: Ctx, vpcId: string, f: VpcFields, fresh = false) {
   // One attribute per call (an EC2 rule); support must be on before hostnames.
-  await ctx.clients.ec2.call('ModifyVpcAttribute', { VpcId: vpcId, EnableDnsSupport: { Value: Boolean(f.enableDnsSupport) } });
-  await ctx.clients.ec2.call('ModifyVpcAttribute', { VpcId: vpcId, EnableDnsHostnames: { Value: Boolean(f.enableDnsHostnames) } });
+  if (!fresh || !f.enableDnsSupport) await ctx.clients.ec2.call('ModifyVpcAttribute', { VpcId: vpcId, EnableDnsSupport: { Value: Boolean(f.enableDnsSupport) } });
+  if (!fresh || f.enableDnsHostnames) await ctx.clients.ec2.call('ModifyVpcAttribute', { VpcId: vpcId, EnableDnsHostnames: { Value: Boolean(f.enableDnsHostnames) } });
 }
 
 export const vpcHandler = defineHandler({
@@ -48,8 +52,8 @@ export const vpcHandler = defineHandler({
     const res = await ctx.clients.ec2.call('CreateVpc', { CidrBlock: f.cidrBlock, TagSpecifications: tagSpec('vpc', f.tags) });
     return res.Vpc as LiveVpc;
   },
-  async converge(v, f, ctx) {
-    await setDns(ctx, v.VpcId, f);
+  async converge(v, f, ctx, adopted) {
+    await setDns(ctx, v.VpcId, f, !adopted);
   },
   async update(cur, f, changed, ctx) {
     if (changed.has('enableDnsHostnames') || changed.has('enableDnsSupport')) await setDns(ctx, cur.cloudId, f);
