@@ -14,7 +14,6 @@
 // BENCH_EVENTS=dir keeps each create's and delete's progress events; BENCH_CLOUD_MS=300 puts the cloud further away.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,9 +27,6 @@ import { startThrottleProxy } from '../test/helpers/throttle-proxy.js';
 // much of the gap to the critical path is moto's shows as the ratio at a higher latency).
 const CLOUD_MS = Number(process.env.BENCH_CLOUD_MS ?? 100);
 const STATE_MS = [0, 100];
-// BENCH_MOTO_NICE=-10 (root only) runs moto ahead of the machine's other processes: how much of the apply's gap to
-// the critical path is moto waiting for a core on a shared machine.
-const MOTO_NICE = process.env.BENCH_MOTO_NICE ? Number(process.env.BENCH_MOTO_NICE) : undefined;
 
 /** The machine's idle and total CPU ticks so far (the first line of /proc/stat, all cores). */
 function machineTicks(): { idle: number; total: number } {
@@ -100,7 +96,6 @@ function maxListCalls(evs: Event[]): number {
 
 export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: string): Promise<Record<string, unknown>[]> {
   const moto = await startMoto();
-  if (MOTO_NICE !== undefined) setPriority(moto.pid, MOTO_NICE);
   let stateMs = 0;
   const proxy = await startThrottleProxy(moto.endpoint, { throttleRate: 0, resetRate: 0, latencyFor: (service) => (service === 's3' ? stateMs : CLOUD_MS) });
   const home = mkdtempSync(join(tmpdir(), 'k8sup-bench-'));
@@ -200,9 +195,8 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         // moto is one Python process (one core at most): an apply cannot take less wall time than moto's CPU in it.
         motoCpuMsInApply: { state0ms: base.motoApplyMs, state100ms: slow.motoApplyMs, overCriticalPath: r2(Math.min(base.motoApplyMs, slow.motoApplyMs) / applyCritical) },
         // The share of the machine's CPU time (all cores) that was idle during the apply phase: near 0, every process
-        // (moto included) waited for a core; with BENCH_MOTO_NICE moto is given a higher priority than the rest.
+        // (moto included) waited for a core. `nice -n -10 npm run bench` (root) puts the bench's processes first.
         machineIdleShareInApply: { state0ms: r2(base.machineIdleInApply), state100ms: r2(slow.machineIdleInApply) },
-        ...(MOTO_NICE !== undefined ? { motoNice: MOTO_NICE } : {}),
         peakCallsInFlight: { state0ms: base.peakInFlight, state100ms: slow.peakInFlight },
         createCallSequence: Object.fromEntries(createCalls),
         deleteCallSequence: Object.fromEntries(deleteCalls),

@@ -22,8 +22,6 @@ export interface Moto {
   log(): string;
   /** CPU time (user + system, ms) moto_server has used so far (Linux /proc): what the server itself costs a benchmark. */
   cpuMs(): number;
-  /** moto_server's process id (benchmarks read its accounting or change its priority). */
-  pid: number;
   stop(): Promise<void>;
 }
 
@@ -92,7 +90,6 @@ export async function startMoto(): Promise<Moto> {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
     log: () => stderr,
-    pid: child.pid!,
     cpuMs() {
       // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name): utime and stime in clock ticks (100 Hz).
       const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
