@@ -149,6 +149,11 @@ export const launchTemplateHandler = defineHandler({
   service: 'ec2',
   immutable: ['name'],
   async describe(ctx, id) {
+    // The image lookup goes out beside the listing, even when there are no templates yet: it is memoised per
+    // connection, so the first create of an apply finds it done instead of making DescribeImages a step of the
+    // apply's longest chain (issue 17). A failed lookup is forgotten (image.ts) and fails the create that needs it.
+    const image = ctx.clients.settings.imageLookup ? lookupImage(ctx, DEFAULT_IMAGE) : undefined;
+    image?.catch(() => undefined);
     const templates = (await paginate(ctx.clients.ec2, 'DescribeLaunchTemplates', { Filters: clusterFilter(ctx.cluster, id), MaxResults: PAGE }, 'LaunchTemplates')).filter(
       (t): t is LiveTemplate => !!t.LaunchTemplateId,
     );
@@ -156,7 +161,7 @@ export const launchTemplateHandler = defineHandler({
     const data = await latestData(ctx, templates.map((t) => t.LaunchTemplateId));
     // The image is reported as the lookup when it is what the lookup yields today: a pinned-by-lookup template
     // stays unchanged until Canonical publishes a newer build.
-    const currentImage = ctx.clients.settings.imageLookup ? (await lookupImage(ctx, DEFAULT_IMAGE)).ImageId : null;
+    const currentImage = image ? (await image).ImageId : null;
     return templates.map((t) => ({ ...t, data: data.get(t.LaunchTemplateId), currentImage }));
   },
   tags: (t) => tagMap(t.Tags),
