@@ -131,8 +131,11 @@ export class FakeGcs {
   private readonly faults: { match: (method: string, path: string) => boolean; status: number; reason: string }[] = [];
   /** Requests to apply and then answer with a reset connection (the reply is lost after the server did the work). */
   private readonly dropRules: ((method: string, path: string, query: URLSearchParams) => boolean)[] = [];
-  /** Replies dropped so far by dropReplyOnce rules. */
+  /** Replies dropped so far by dropReplyOnce rules and by loseWriteReplies. */
   droppedReplies = 0;
+  /** loseWriteReplies: the share of writes whose reply is lost after they were applied, and its seeded dice. */
+  private writeLossRate = 0;
+  private writeLossDice: () => number = () => 1;
   port = 0;
 
   /** @param pageSize caps list pages (the real service caps at 1000), so tests can exercise paging with few keys. */
@@ -245,6 +248,23 @@ export class FakeGcs {
     this.dropRules.push(match);
   }
 
+  /**
+   * From now on each object write (upload, delete) is applied and then, with probability `rate` (seeded, so a failing
+   * run repeats), not answered properly: half of those lose the connection, half answer 503 — GCS documents that a
+   * 5xx may come from a request it carried out. 0 turns it off.
+   */
+  loseWriteReplies(rate: number, seed = 1): void {
+    this.writeLossRate = rate;
+    let a = seed >>> 0;
+    this.writeLossDice = () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
   /** Current objects of a bucket (name → bytes), for assertions. */
   objects(bucket: string): Map<string, { data: Buffer; generation: number }> {
     const b = this.buckets.get(bucket);
@@ -292,6 +312,20 @@ export class FakeGcs {
         return;
       }
       status = result.status ?? 200;
+      // A write is a delete, or an upload's last request (not a resumable session's start, nor a 308 for a chunk).
+      const startsSession = query.get('uploadType') === 'resumable' && !query.get('upload_id');
+      const objectWrite = method === 'DELETE' ? /\/o\/./.test(url.pathname) : url.pathname.startsWith('/upload/') && !startsSession && status === 200;
+      const roll = objectWrite && this.writeLossRate > 0 ? this.writeLossDice() : 1;
+      if (roll < this.writeLossRate / 2) {
+        this.droppedReplies++;
+        status = 0;
+        req.socket.destroy();
+        return;
+      }
+      if (roll < this.writeLossRate) {
+        this.droppedReplies++;
+        throw new GcsHttpError(503, 'backendError', 'Backend Error (after the write was applied)');
+      }
       if (drop >= 0) {
         this.droppedReplies++;
         req.socket.destroy();
