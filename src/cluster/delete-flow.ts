@@ -87,7 +87,7 @@ export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlow
       }
     }
     // The same document as an applied cluster's delete plan (no steps), plus what --yes removes from the store.
-    host.showNothingApplied({ ...reviewPlan({ cluster: name, steps: [] }, []), stateObjects: (await store.list(`${name}/`)).length });
+    host.showNothingApplied({ ...reviewPlan({ cluster: name, steps: [] }, []), stateObjects: (await new ClusterStore(store, name).ownKeys()).length });
     if (!input.apply) return { stage: 'listed', what: 'state' };
     return forgetCluster(input, host, cs, lease!);
   };
