@@ -1,7 +1,9 @@
 // A small fake of the Google Cloud Storage JSON API, enough for @google-cloud/storage to talk to it over HTTP on
 // 127.0.0.1: multipart / media / resumable uploads, downloads (alt=media), object metadata, listing with prefix,
-// pageToken and versions, deletes, generation preconditions (412 conditionNotMet), crc32c and md5 hashes, and the
-// JSON error bodies the library parses. Every write gets a new generation, like the real service; with a versioned
+// pageToken (continuing after the last name, as GCS does) and versions, deletes, the four generation preconditions
+// (412 conditionNotMet; 304 for a NotMatch on a read; 400 for a value that is not an integer), crc32c and md5 hashes,
+// and the JSON error bodies the library parses. `loseWriteReplies` applies a seeded share of writes and then loses
+// their replies (a reset, or a 503 as GCS may send for a request it carried out). Every write gets a new generation, like the real service; with a versioned
 // bucket the replaced generations stay listable with versions=true.
 //
 // Bucket IAM (`/b/<bucket>/iam`, get and set) speaks the real protocol strictly: policies carry an etag (a write with
@@ -419,19 +421,28 @@ export class FakeGcs {
     return b;
   }
 
-  private checkPreconditions(current: StoredObject | undefined, query: URLSearchParams): void {
-    const match = query.get('ifGenerationMatch');
-    if (match !== null && Number(match) !== (current?.generation ?? 0)) {
-      throw new GcsHttpError(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
-    }
-    const notMatch = query.get('ifGenerationNotMatch');
-    if (notMatch !== null && Number(notMatch) === (current?.generation ?? 0)) {
-      throw new GcsHttpError(304, 'notModified', 'not modified');
-    }
-    const metaMatch = query.get('ifMetagenerationMatch');
-    if (metaMatch !== null && (!current || Number(metaMatch) !== current.metageneration)) {
-      throw new GcsHttpError(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
-    }
+  /**
+   * The JSON API's four preconditions, as GCS checks them: a value that is not an integer is a 400; a failed
+   * ifGeneration/ifMetagenerationMatch is a 412; a failed ...NotMatch is a 304 on a read (nothing changed since the
+   * generation the client has) and a 412 on a write or delete. An absent object has generation 0.
+   */
+  private checkPreconditions(current: StoredObject | undefined, query: URLSearchParams, op: 'read' | 'write'): void {
+    const value = (param: string): number | null => {
+      const raw = query.get(param);
+      if (raw === null) return null;
+      if (!/^-?\d+$/.test(raw)) throw new GcsHttpError(400, 'invalid', `Invalid argument: ${param}=${raw} is not an integer`);
+      return Number(raw);
+    };
+    const failed = () => new GcsHttpError(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
+    const unchanged = () => (op === 'read' ? new GcsHttpError(304, 'notModified', 'not modified') : failed());
+    const generation = value('ifGenerationMatch');
+    if (generation !== null && generation !== (current?.generation ?? 0)) throw failed();
+    const notGeneration = value('ifGenerationNotMatch');
+    if (notGeneration !== null && notGeneration === (current?.generation ?? 0)) throw unchanged();
+    const metageneration = value('ifMetagenerationMatch');
+    if (metageneration !== null && (!current || metageneration !== current.metageneration)) throw failed();
+    const notMetageneration = value('ifMetagenerationNotMatch');
+    if (notMetageneration !== null && current && notMetageneration === current.metageneration) throw unchanged();
   }
 
   private write(bucketName: string, name: string, data: Buffer, metadata: Record<string, unknown>, query: URLSearchParams): unknown {
@@ -445,7 +456,7 @@ export class FakeGcs {
       throw new GcsHttpError(400, 'invalid', 'Provided MD5 hash doesn\'t match calculated MD5 hash');
     }
     const current = b.live.get(name);
-    this.checkPreconditions(current, query);
+    this.checkPreconditions(current, query, 'write');
     if (current && b.versioning) b.archived.push(current);
     const obj: StoredObject = {
       name,
@@ -487,7 +498,7 @@ export class FakeGcs {
     const gen = query.get('generation');
     const obj = gen ? [b.live.get(name), ...b.archived].find((o) => o?.name === name && o.generation === Number(gen)) : b.live.get(name);
     if (!obj) throw new GcsHttpError(404, 'notFound', `No such object: ${bucketName}/${name}`);
-    this.checkPreconditions(obj, query);
+    this.checkPreconditions(obj, query, 'read');
     if (query.get('alt') === 'media') {
       return {
         raw: obj.data,
@@ -514,7 +525,7 @@ export class FakeGcs {
       if (current?.generation !== Number(gen)) throw new GcsHttpError(404, 'notFound', `No such object: ${bucketName}/${name}`);
     }
     if (!current) throw new GcsHttpError(404, 'notFound', `No such object: ${bucketName}/${name}`);
-    this.checkPreconditions(current, query);
+    this.checkPreconditions(current, query, 'write');
     b.live.delete(name);
     if (b.versioning) b.archived.push(current);
   }
@@ -535,14 +546,24 @@ export class FakeGcs {
       if (cut >= 0) prefixes.add(prefix + rest.slice(0, cut + delimiter!.length));
       else items.push(o);
     }
-    // The page token is the offset, opaque to the client (base64 so nobody is tempted to parse it).
-    const start = query.get('pageToken') ? Number(Buffer.from(query.get('pageToken')!, 'base64').toString('utf8')) : 0;
-    const page = items.slice(start, start + max);
-    const next = start + max < items.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
+    // The page token says where the last page ended (the last name, and its generation when listing versions), as
+    // GCS's does: objects written or deleted meanwhile before that point shift nothing, so no key is skipped or listed
+    // twice. Opaque to the client (base64 so nobody is tempted to parse it).
+    const token = query.get('pageToken');
+    let after: { name: string; generation: number } | null = null;
+    try {
+      after = token ? (JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { name: string; generation: number }) : null;
+    } catch {
+      throw new GcsHttpError(400, 'invalid', `Invalid page token ${token}`);
+    }
+    const rest = after ? items.filter((o) => o.name > after.name || (o.name === after.name && o.generation > after.generation)) : items;
+    const page = rest.slice(0, max);
+    const last = page.at(-1);
+    const next = last && rest.length > max ? Buffer.from(JSON.stringify({ name: last.name, generation: last.generation })).toString('base64') : undefined;
     return {
       kind: 'storage#objects',
       items: page.map((o) => this.resource(b, o)),
-      ...(prefixes.size && start === 0 ? { prefixes: [...prefixes].sort() } : {}),
+      ...(prefixes.size && !after ? { prefixes: [...prefixes].sort() } : {}),
       ...(next ? { nextPageToken: next } : {}),
     };
   }
