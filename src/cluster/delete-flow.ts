@@ -10,7 +10,7 @@ import { reviewPlan, type PlanView } from '../core/plan-view.js';
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore, type Lease } from '../state/cluster-store.js';
 import { desiredGraph, destroyAll, hasApplied, loadProviderFor, mayHaveCloudObjects, planDeleteByOwnership, type FlowHost } from './deploy.js';
-import { loadPki } from './pki-store.js';
+import { loadCaCert } from './pki-store.js';
 import { mutateCluster, readSpec, type Actor } from './spec-store.js';
 
 export interface DeleteFlowInput extends FlowHost {
@@ -87,7 +87,7 @@ export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlow
       }
     }
     // The same document as an applied cluster's delete plan (no steps), plus what --yes removes from the store.
-    host.showNothingApplied({ ...reviewPlan({ cluster: name, steps: [] }, []), stateObjects: (await store.list(`${name}/`)).length });
+    host.showNothingApplied({ ...reviewPlan({ cluster: name, steps: [] }, []), stateObjects: (await new ClusterStore(store, name).ownKeys()).length });
     if (!input.apply) return { stage: 'listed', what: 'state' };
     return forgetCluster(input, host, cs, lease!);
   };
@@ -97,11 +97,12 @@ export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlow
 
 /** Deletes the cluster's state, then (through the host) the kubeconfig entries k8sup wrote for it. */
 async function forgetCluster(input: DeleteFlowInput, host: DeleteFlowHost, cs: ClusterStore, lease: Lease): Promise<DeleteOutcome> {
-  // The CA identifies the kubeconfig entries k8sup wrote for this cluster; read it before the state goes.
-  const pki = await loadPki(cs.store, input.name);
+  // The CA certificate identifies the kubeconfig entries k8sup wrote for this cluster; read it before the state goes.
+  // Only it: a delete interrupted while it removed the state left part of the PKI, and that must not stop this one.
+  const caCertPem = await loadCaCert(cs.store, input.name);
   await cs.deleteAll({ lease });
   input.io.emit({ code: 'cluster.deleted', level: 'info', message: `Deleted cluster ${input.name}.`, data: { cluster: input.name } });
-  if (pki) await host.forgetKubeconfig(pki.ca.certPem);
+  if (caCertPem) await host.forgetKubeconfig(caCertPem);
   return { stage: 'deleted' };
 }
 

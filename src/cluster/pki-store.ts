@@ -10,6 +10,7 @@ import { K8supError, OperationError } from '../core/errors.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import type { ClusterPki } from '../pki/index.js';
+import { PKI_FILES } from '../pki/files.js';
 import type { Cluster } from '../api/types.js';
 
 export interface PublicPki {
@@ -88,6 +89,12 @@ export async function pkiForGraph(store: BlobStore, name: string, cs?: ClusterSt
 export async function loadPki(store: BlobStore, name: string): Promise<ClusterPki | null> {
   const mod = await import('../pki/index.js');
   return mod.loadClusterPki(store, name);
+}
+
+/** The stored CA certificate alone (null when absent), whether or not the rest of the PKI is there. */
+export async function loadCaCert(store: BlobStore, name: string): Promise<string | null> {
+  const mod = await import('../pki/index.js');
+  return (await store.get(mod.pkiKey(name, PKI_FILES.caCert)))?.data.toString('utf8') ?? null;
 }
 
 /**

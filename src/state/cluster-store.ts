@@ -282,13 +282,28 @@ export class ClusterStore {
   }
 
   /**
-   * Removes every key of the cluster; the lock goes last so the cluster stays locked while it is being removed.
+   * The cluster's keys: everything under `<cluster>/` except the folders of clusters of another store nested there
+   * (`s3://b/X` is a store of its own below cluster X of `s3://b`; its clusters have `X/<name>/revisions/NNNNNN.yaml`,
+   * a shape no object of X itself has).
+   */
+  async ownKeys(): Promise<string[]> {
+    const keys = await this.store.list(`${this.cluster}/`);
+    const nested = new Set<string>();
+    for (const key of keys) {
+      const m = /^(.+\/)revisions\/\d{6,}\.yaml$/.exec(key.slice(this.cluster.length + 1));
+      if (m) nested.add(`${this.cluster}/${m[1]}`);
+    }
+    return keys.filter((k) => ![...nested].some((folder) => k.startsWith(folder)));
+  }
+
+  /**
+   * Removes every key of the cluster (ownKeys); the lock goes last so the cluster stays locked while it is being removed.
    * Pass the caller's lease to release it at the end (otherwise any lock is deleted unconditionally).
    */
   async deleteAll(opts: { lease?: Lease } = {}): Promise<void> {
     opts.lease?.assertHeld();
     const lock = lockKey(this.cluster);
-    const keys = (await this.store.list(`${this.cluster}/`)).filter((k) => k !== lock);
+    const keys = (await this.ownKeys()).filter((k) => k !== lock);
     for (let i = 0; i < keys.length; i += READ_CONCURRENCY) {
       await Promise.all(keys.slice(i, i + READ_CONCURRENCY).map((k) => this.store.delete(k)));
     }

@@ -272,7 +272,14 @@ export class Lease {
       if (this.lostReason) throw this.lostReason;
       const next = { ...this.current, expiresAt: new Date(this.now() + this.ttlMs).toISOString() };
       try {
-        this.version = await this.store.put(lockKey(this.cluster), JSON.stringify(next, null, 2), { ifMatch: this.version });
+        try {
+          this.version = await this.store.put(lockKey(this.cluster), JSON.stringify(next, null, 2), { ifMatch: this.version });
+        } catch (e) {
+          // An earlier renewal may have landed although its call failed (a lost reply whose retries ran out): the lock
+          // then still carries our id, and we renew on its version.
+          if (!(e instanceof PreconditionFailedError) || !(await this.adoptOwnVersion())) throw e;
+          this.version = await this.store.put(lockKey(this.cluster), JSON.stringify(next, null, 2), { ifMatch: this.version });
+        }
         this.current = next;
       } catch (e) {
         if (!(e instanceof PreconditionFailedError)) throw e;
@@ -294,11 +301,30 @@ export class Lease {
       this.released = true;
       if (this.lostReason) return;
       try {
-        await this.store.delete(lockKey(this.cluster), { ifMatch: this.version });
+        try {
+          await this.store.delete(lockKey(this.cluster), { ifMatch: this.version });
+        } catch (e) {
+          // Still ours under another version (a renewal that landed although its call failed): remove it all the same.
+          if (!(e instanceof PreconditionFailedError) || !(await this.adoptOwnVersion())) throw e;
+          await this.store.delete(lockKey(this.cluster), { ifMatch: this.version });
+        }
       } catch (e) {
         if (!(e instanceof PreconditionFailedError)) throw e;
       }
     });
+  }
+
+  /**
+   * True (and the lock's current version adopted) when lock.json still holds this lease's id. Only this run writes
+   * records with its id: a takeover writes a new id and `unlock` deletes, so such a record is one of our own writes.
+   */
+  private async adoptOwnVersion(): Promise<boolean> {
+    const blob = await this.store.get(lockKey(this.cluster));
+    const record = blob && parseLockRecord(blob.data);
+    if (!blob || record?.id !== this.current.id || blob.version === this.version) return false;
+    this.version = blob.version;
+    this.current = record;
+    return true;
   }
 
   private stopTimer(): void {

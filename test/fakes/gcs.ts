@@ -1,7 +1,9 @@
 // A small fake of the Google Cloud Storage JSON API, enough for @google-cloud/storage to talk to it over HTTP on
 // 127.0.0.1: multipart / media / resumable uploads, downloads (alt=media), object metadata, listing with prefix,
-// pageToken and versions, deletes, generation preconditions (412 conditionNotMet), crc32c and md5 hashes, and the
-// JSON error bodies the library parses. Every write gets a new generation, like the real service; with a versioned
+// pageToken (continuing after the last name, as GCS does) and versions, deletes, the four generation preconditions
+// (412 conditionNotMet; 304 for a NotMatch on a read; 400 for a value that is not an integer), crc32c and md5 hashes,
+// and the JSON error bodies the library parses. `loseWriteReplies` applies a seeded share of writes and then loses
+// their replies (a reset, or a 503 as GCS may send for a request it carried out). Every write gets a new generation, like the real service; with a versioned
 // bucket the replaced generations stay listable with versions=true.
 //
 // Bucket IAM (`/b/<bucket>/iam`, get and set) speaks the real protocol strictly: policies carry an etag (a write with
@@ -131,8 +133,11 @@ export class FakeGcs {
   private readonly faults: { match: (method: string, path: string) => boolean; status: number; reason: string }[] = [];
   /** Requests to apply and then answer with a reset connection (the reply is lost after the server did the work). */
   private readonly dropRules: ((method: string, path: string, query: URLSearchParams) => boolean)[] = [];
-  /** Replies dropped so far by dropReplyOnce rules. */
+  /** Replies dropped so far by dropReplyOnce rules and by loseWriteReplies. */
   droppedReplies = 0;
+  /** loseWriteReplies: the share of writes whose reply is lost after they were applied, and its seeded dice. */
+  private writeLossRate = 0;
+  private writeLossDice: () => number = () => 1;
   port = 0;
 
   /** @param pageSize caps list pages (the real service caps at 1000), so tests can exercise paging with few keys. */
@@ -245,6 +250,23 @@ export class FakeGcs {
     this.dropRules.push(match);
   }
 
+  /**
+   * From now on each object write (upload, delete) is applied and then, with probability `rate` (seeded, so a failing
+   * run repeats), not answered properly: half of those lose the connection, half answer 503 — GCS documents that a
+   * 5xx may come from a request it carried out. 0 turns it off.
+   */
+  loseWriteReplies(rate: number, seed = 1): void {
+    this.writeLossRate = rate;
+    let a = seed >>> 0;
+    this.writeLossDice = () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
   /** Current objects of a bucket (name → bytes), for assertions. */
   objects(bucket: string): Map<string, { data: Buffer; generation: number }> {
     const b = this.buckets.get(bucket);
@@ -292,6 +314,20 @@ export class FakeGcs {
         return;
       }
       status = result.status ?? 200;
+      // A write is a delete, or an upload's last request (not a resumable session's start, nor a 308 for a chunk).
+      const startsSession = query.get('uploadType') === 'resumable' && !query.get('upload_id');
+      const objectWrite = method === 'DELETE' ? /\/o\/./.test(url.pathname) : url.pathname.startsWith('/upload/') && !startsSession && status === 200;
+      const roll = objectWrite && this.writeLossRate > 0 ? this.writeLossDice() : 1;
+      if (roll < this.writeLossRate / 2) {
+        this.droppedReplies++;
+        status = 0;
+        req.socket.destroy();
+        return;
+      }
+      if (roll < this.writeLossRate) {
+        this.droppedReplies++;
+        throw new GcsHttpError(503, 'backendError', 'Backend Error (after the write was applied)');
+      }
       if (drop >= 0) {
         this.droppedReplies++;
         req.socket.destroy();
@@ -385,19 +421,28 @@ export class FakeGcs {
     return b;
   }
 
-  private checkPreconditions(current: StoredObject | undefined, query: URLSearchParams): void {
-    const match = query.get('ifGenerationMatch');
-    if (match !== null && Number(match) !== (current?.generation ?? 0)) {
-      throw new GcsHttpError(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
-    }
-    const notMatch = query.get('ifGenerationNotMatch');
-    if (notMatch !== null && Number(notMatch) === (current?.generation ?? 0)) {
-      throw new GcsHttpError(304, 'notModified', 'not modified');
-    }
-    const metaMatch = query.get('ifMetagenerationMatch');
-    if (metaMatch !== null && (!current || Number(metaMatch) !== current.metageneration)) {
-      throw new GcsHttpError(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
-    }
+  /**
+   * The JSON API's four preconditions, as GCS checks them: a value that is not an integer is a 400; a failed
+   * ifGeneration/ifMetagenerationMatch is a 412; a failed ...NotMatch is a 304 on a read (nothing changed since the
+   * generation the client has) and a 412 on a write or delete. An absent object has generation 0.
+   */
+  private checkPreconditions(current: StoredObject | undefined, query: URLSearchParams, op: 'read' | 'write'): void {
+    const value = (param: string): number | null => {
+      const raw = query.get(param);
+      if (raw === null) return null;
+      if (!/^-?\d+$/.test(raw)) throw new GcsHttpError(400, 'invalid', `Invalid argument: ${param}=${raw} is not an integer`);
+      return Number(raw);
+    };
+    const failed = () => new GcsHttpError(412, 'conditionNotMet', 'At least one of the pre-conditions you specified did not hold.');
+    const unchanged = () => (op === 'read' ? new GcsHttpError(304, 'notModified', 'not modified') : failed());
+    const generation = value('ifGenerationMatch');
+    if (generation !== null && generation !== (current?.generation ?? 0)) throw failed();
+    const notGeneration = value('ifGenerationNotMatch');
+    if (notGeneration !== null && notGeneration === (current?.generation ?? 0)) throw unchanged();
+    const metageneration = value('ifMetagenerationMatch');
+    if (metageneration !== null && (!current || metageneration !== current.metageneration)) throw failed();
+    const notMetageneration = value('ifMetagenerationNotMatch');
+    if (notMetageneration !== null && current && notMetageneration === current.metageneration) throw unchanged();
   }
 
   private write(bucketName: string, name: string, data: Buffer, metadata: Record<string, unknown>, query: URLSearchParams): unknown {
@@ -411,7 +456,7 @@ export class FakeGcs {
       throw new GcsHttpError(400, 'invalid', 'Provided MD5 hash doesn\'t match calculated MD5 hash');
     }
     const current = b.live.get(name);
-    this.checkPreconditions(current, query);
+    this.checkPreconditions(current, query, 'write');
     if (current && b.versioning) b.archived.push(current);
     const obj: StoredObject = {
       name,
@@ -453,7 +498,7 @@ export class FakeGcs {
     const gen = query.get('generation');
     const obj = gen ? [b.live.get(name), ...b.archived].find((o) => o?.name === name && o.generation === Number(gen)) : b.live.get(name);
     if (!obj) throw new GcsHttpError(404, 'notFound', `No such object: ${bucketName}/${name}`);
-    this.checkPreconditions(obj, query);
+    this.checkPreconditions(obj, query, 'read');
     if (query.get('alt') === 'media') {
       return {
         raw: obj.data,
@@ -480,7 +525,7 @@ export class FakeGcs {
       if (current?.generation !== Number(gen)) throw new GcsHttpError(404, 'notFound', `No such object: ${bucketName}/${name}`);
     }
     if (!current) throw new GcsHttpError(404, 'notFound', `No such object: ${bucketName}/${name}`);
-    this.checkPreconditions(current, query);
+    this.checkPreconditions(current, query, 'write');
     b.live.delete(name);
     if (b.versioning) b.archived.push(current);
   }
@@ -501,14 +546,24 @@ export class FakeGcs {
       if (cut >= 0) prefixes.add(prefix + rest.slice(0, cut + delimiter!.length));
       else items.push(o);
     }
-    // The page token is the offset, opaque to the client (base64 so nobody is tempted to parse it).
-    const start = query.get('pageToken') ? Number(Buffer.from(query.get('pageToken')!, 'base64').toString('utf8')) : 0;
-    const page = items.slice(start, start + max);
-    const next = start + max < items.length ? Buffer.from(String(start + max)).toString('base64') : undefined;
+    // The page token says where the last page ended (the last name, and its generation when listing versions), as
+    // GCS's does: objects written or deleted meanwhile before that point shift nothing, so no key is skipped or listed
+    // twice. Opaque to the client (base64 so nobody is tempted to parse it).
+    const token = query.get('pageToken');
+    let after: { name: string; generation: number } | null = null;
+    try {
+      after = token ? (JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { name: string; generation: number }) : null;
+    } catch {
+      throw new GcsHttpError(400, 'invalid', `Invalid page token ${token}`);
+    }
+    const rest = after ? items.filter((o) => o.name > after.name || (o.name === after.name && o.generation > after.generation)) : items;
+    const page = rest.slice(0, max);
+    const last = page.at(-1);
+    const next = last && rest.length > max ? Buffer.from(JSON.stringify({ name: last.name, generation: last.generation })).toString('base64') : undefined;
     return {
       kind: 'storage#objects',
       items: page.map((o) => this.resource(b, o)),
-      ...(prefixes.size && start === 0 ? { prefixes: [...prefixes].sort() } : {}),
+      ...(prefixes.size && !after ? { prefixes: [...prefixes].sort() } : {}),
       ...(next ? { nextPageToken: next } : {}),
     };
   }

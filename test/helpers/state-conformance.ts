@@ -403,6 +403,23 @@ export function blobStoreConformance(
       assert.deepEqual(await s.list('objs2/'), ['objs2/revisions/000001.yaml']);
     });
 
+    it('deleteAll of cluster X leaves alone a store whose prefix is X (s3://b and s3://b/X): its clusters are not X\'s keys', async () => {
+      const s = await makeStore();
+      // Store "s3://b/team-a" holds demo.k8s.local (and a sub-team's store below it); store "s3://b" a cluster team-a.
+      const nested = ['team-a/demo.k8s.local/revisions/000001.yaml', 'team-a/demo.k8s.local/pki/ca.key', 'team-a/demo.k8s.local/lock.json', 'team-a/sub/other/revisions/000002.yaml', 'team-a/sub/other/applied.json'];
+      for (const k of nested) await s.put(k, k);
+      const c = new ClusterStore(s, 'team-a');
+      await c.writeRevision('a: 1\n', { expectedRevision: 0, author: 'a' });
+      await c.putObject('pki/ca.key', 'KEY');
+      await c.putObject('backups/etcd/20300101T000000Z/manifest.json', '{}');
+      await c.journal.record({ id: 'vpc', kind: 'Vpc', cloudId: 'vpc-1', action: 'created', at: 'now' });
+      const lease = await c.acquireLock(lockOpts('deleter'));
+      await c.deleteAll({ lease });
+      assert.deepEqual(await s.list('team-a/'), [...nested].sort());
+      assert.equal(await c.latest(), null);
+      assert.deepEqual(await c.ownKeys(), [], 'what is left is not the cluster\'s');
+    });
+
     it('journal: concurrent records are all kept; clearJournal empties it', async () => {
       const s = await makeStore();
       const c = new ClusterStore(s, 'journal');

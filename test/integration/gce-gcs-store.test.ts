@@ -159,6 +159,44 @@ describe('the GCS fake speaks the wire protocol of the real library', () => {
   });
 });
 
+describe('the GCS fake is as strict as GCS about preconditions and paging', () => {
+  const object = (name: string, query = '') => `${gcs.url}/storage/v1/b/${BUCKET}/o/${encodeURIComponent(name)}${query}`;
+  const upload = (name: string, body: string, query = '') =>
+    fetch(`${gcs.url}/upload/storage/v1/b/${BUCKET}/o?uploadType=media&name=${encodeURIComponent(name)}${query}`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
+
+  it('NotMatch preconditions: 304 on a read, 412 on a write or a delete; a value that is not an integer is a 400', async () => {
+    const first = (await (await upload('strict/a', 'one')).json()) as { generation: string; metageneration: string };
+    const g = first.generation;
+    assert.equal((await fetch(object('strict/a', `?alt=media&ifGenerationNotMatch=${g}`))).status, 304);
+    assert.equal((await fetch(object('strict/a', '?ifMetagenerationNotMatch=1'))).status, 304);
+    assert.equal((await upload('strict/a', 'two', `&ifGenerationNotMatch=${g}`)).status, 412, 'a write whose NotMatch fails is refused, not "not modified"');
+    assert.equal((await upload('strict/a', 'two', '&ifMetagenerationNotMatch=1')).status, 412);
+    assert.equal((await fetch(object('strict/a', `?ifGenerationNotMatch=${g}`), { method: 'DELETE' })).status, 412);
+    assert.equal(gcs.objects(BUCKET).get('strict/a')!.data.toString(), 'one', 'nothing was written or deleted');
+    for (const bad of ['ifGenerationMatch=abc', 'ifGenerationMatch=', 'ifMetagenerationMatch=1.5', 'ifGenerationNotMatch=x']) {
+      const r = await upload('strict/a', 'three', `&${bad}`);
+      assert.equal(r.status, 400, bad);
+      assert.equal(((await r.json()) as { error: { errors: { reason: string }[] } }).error.errors[0].reason, 'invalid');
+    }
+    assert.equal((await upload('strict/a', 'two', `&ifGenerationNotMatch=1&ifGenerationMatch=${g}`)).status, 200);
+  });
+
+  it('a page token continues after the last name listed: a key deleted or added before it meanwhile skips nothing', async () => {
+    for (let i = 0; i < 10; i++) await upload(`strict-paging/k${i}`, String(i));
+    const page = async (token?: string) =>
+      (await (await fetch(`${gcs.url}/storage/v1/b/${BUCKET}/o?prefix=strict-paging/${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`)).json()) as { items: { name: string }[]; nextPageToken?: string };
+    const one = await page();
+    assert.deepEqual(one.items.map((o) => o.name), ['strict-paging/k0', 'strict-paging/k1', 'strict-paging/k2', 'strict-paging/k3', 'strict-paging/k4', 'strict-paging/k5', 'strict-paging/k6']);
+    // Between the pages another client deletes a listed key and adds one that sorts before the cursor.
+    await fetch(object('strict-paging/k0'), { method: 'DELETE' });
+    await upload('strict-paging/a-early', 'x');
+    const two = await page(one.nextPageToken);
+    assert.deepEqual(two.items.map((o) => o.name), ['strict-paging/k7', 'strict-paging/k8', 'strict-paging/k9']);
+    assert.equal(two.nextPageToken, undefined);
+    assert.equal((await fetch(`${gcs.url}/storage/v1/b/${BUCKET}/o?pageToken=not-a-token`)).status, 400);
+  });
+});
+
 describe('gs concurrency: 8 processes', () => {
   const RACERS = 8;
   const racerScript = join(import.meta.dirname, '..', 'helpers', 'state-racer.ts');

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { lockHolderIsGone, ownIdentity, processStartTime } from '../../src/cli/local-process.js';
+import { ConflictError, OperationError } from '../../src/core/errors.js';
 import { RecordingIo } from '../../src/core/io.js';
 import { ClusterLockedError, ClusterStore, holderName } from '../../src/state/cluster-store.js';
 import type { BlobStore } from '../../src/state/blob.js';
@@ -106,6 +107,59 @@ describe('lease: a holder that no longer exists on this host', () => {
     const mem = new MemoryBlobStore();
     await new ClusterStore(mem, 'c').acquireLock(holder);
     await assert.rejects(new ClusterStore(mem, 'c').acquireLock({ ...holder, holderIsGone: () => false }), ClusterLockedError);
+  });
+});
+
+/**
+ * A write that lands and is then reported as a transport failure: a lost reply whose retries ran out (the store's
+ * budget is 8 attempts, about half a minute of outage). The lock object now holds what this run wrote.
+ */
+function landsThenFails(inner: BlobStore): { store: BlobStore; armNextLockWrite: () => void } {
+  let armed = false;
+  const store = Object.create(inner) as BlobStore;
+  store.put = async (key, data, opts) => {
+    const version = await inner.put(key, data, opts);
+    if (armed && key.endsWith('/lock.json')) {
+      armed = false;
+      throw new OperationError(`S3 write of ${key} failed: socket hang up`);
+    }
+    return version;
+  };
+  return { store, armNextLockWrite: () => void (armed = true) };
+}
+
+describe('lease: a renewal that landed although its call failed', () => {
+  it('the next renewal and the release recognise the lock by its id: still held, then removed', async () => {
+    const mem = new MemoryBlobStore();
+    const { store, armNextLockWrite } = landsThenFails(mem);
+    let clock = Date.parse('2030-01-01T00:00:00Z');
+    const cs = new ClusterStore(store, 'c', { now: () => clock });
+    const lease = await cs.acquireLock(holder);
+    clock += 20_000;
+    armNextLockWrite();
+    await assert.rejects(lease.renew(), OperationError);
+    assert.equal(lease.held, true, 'a failed call is not a lost lock');
+    clock += 20_000;
+    await lease.renew();
+    assert.equal(lease.held, true, 'the lock holds our id: nobody took it over');
+    assert.equal((await cs.lockInfo())!.expiresAt, '2030-01-01T00:01:40.000Z', 'renewed from the latest renewal');
+    lease.assertHeld();
+    armNextLockWrite();
+    await assert.rejects(lease.renew(), OperationError);
+    await lease.release();
+    assert.equal(await cs.lockInfo(), null, 'the release removed our lock rather than leaving it to expire');
+  });
+
+  it('a lock of another id is still another run\'s: the renewal reports the lease lost and the release keeps it', async () => {
+    const mem = new MemoryBlobStore();
+    let clock = Date.parse('2030-01-01T00:00:00Z');
+    const cs = new ClusterStore(mem, 'c', { now: () => clock });
+    const lease = await cs.acquireLock({ ...holder, ttlMs: 1000 });
+    clock += 1001;
+    const other = await new ClusterStore(mem, 'c', { now: () => clock }).acquireLock({ ...holder, owner: 'bob@box' });
+    await assert.rejects(lease.renew(), ConflictError);
+    await lease.release();
+    assert.equal((await cs.lockInfo())!.id, other.id);
   });
 });
 
