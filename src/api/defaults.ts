@@ -51,7 +51,9 @@ export function withDefaults(doc: Doc): Cluster {
   const machineType = facts?.defaultMachineType as string;
   const ownHosts = facts?.ownHosts === true;
   const cpHosts = hosts?.filter((h) => h.role === 'control-plane').length ?? 0;
-  const cpCount: number = spec.controlPlane?.count ?? spec.controlPlane?.zones?.length ?? (ownHosts && cpHosts > 0 ? cpHosts : 1);
+  // Where the machines are the user's hosts, the control plane is the hosts with role control-plane: the count is
+  // their number, not what an older revision or a copied spec says (like the worker group's size below).
+  const cpCount: number = ownHosts && cpHosts > 0 ? cpHosts : (spec.controlPlane?.count ?? spec.controlPlane?.zones?.length ?? 1);
   const workerHosts = hosts?.filter((h) => h.role === 'worker').length ?? 0;
   const defaultGroups: NodeGroupSpec[] =
     ownHosts

@@ -31,7 +31,7 @@ export function clusterNameIssue(name: string, path = 'metadata.name'): FieldIss
 
 export function clusterIssues(c: Cluster): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  const add = (path: string, message: string) => issues.push({ path, message });
+  const add = (path: string, message: string, hint?: string) => issues.push({ path, message, ...(hint ? { hint } : {}) });
   const s = c.spec;
 
   if (c.apiVersion !== API_VERSION) add('apiVersion', `must be ${API_VERSION}`);
@@ -93,7 +93,12 @@ export function clusterIssues(c: Cluster): FieldIssue[] {
   // Control plane: odd count (etcd quorum), zones among the cluster's zones.
   const cp = s.controlPlane;
   if (!Number.isInteger(cp.count) || cp.count < 1) add('spec.controlPlane.count', `must be a positive whole number, got ${cp.count}`);
-  else if (cp.count % 2 === 0) add('spec.controlPlane.count', `must be odd (1, 3, 5) so etcd keeps quorum, got ${cp.count}`);
+  else if (cp.count % 2 === 0) {
+    // etcd needs a majority of its members: an even count survives no more failures than the odd count below it.
+    const quorum = `etcd needs a majority of its members, so ${cp.count} survive no more failures than ${cp.count - 1} (kubeadm's HA setup uses 3)`;
+    if (cloud?.ownHosts) add('spec.controlPlane.count', `must be odd (1, 3, 5) so etcd keeps quorum: spec.hosts has ${cp.count} hosts with role control-plane`, `list 1, 3 or 5 hosts with role control-plane: ${quorum}`);
+    else add('spec.controlPlane.count', `must be odd (1, 3, 5) so etcd keeps quorum, got ${cp.count}`, `use 1, 3 or 5 control planes (--control-plane-count, spec.controlPlane.count): ${quorum}`);
+  }
   checkSubsetZones(cp.zones, s.zones, 'spec.controlPlane.zones', add, zoned);
   if (cp.zones.length > cp.count && Number.isInteger(cp.count)) add('spec.controlPlane.zones', `lists ${cp.zones.length} zones for ${cp.count} control-plane node(s)`);
 

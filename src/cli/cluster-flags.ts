@@ -105,7 +105,7 @@ export async function clusterDocFromFlags(name: string, o: Record<string, any>, 
   // Where the machines are the user's hosts, the hosts file says how many there are and what they are: these flags
   // would be stored and never acted on (and validate would wait for nodes that cannot come).
   const hostsCloud = allClouds().find((c) => c.name === spec.cloud && c.ownHosts);
-  const machineFlags = [['--node-count', o.nodeCount], ['--node-size', o.nodeSize], ['--control-plane-size', o.controlPlaneSize], ['--image', o.image]] as const;
+  const machineFlags = [['--node-count', o.nodeCount], ['--node-size', o.nodeSize], ['--control-plane-count', o.controlPlaneCount], ['--control-plane-size', o.controlPlaneSize], ['--image', o.image]] as const;
   const hostsDecide = hostsCloud ? machineFlags.find(([, v]) => v !== undefined) : undefined;
   if (hostsCloud && hostsDecide) {
     throw new InvalidInputError(`${hostsDecide[0]}: ${hostsCloud.title} clusters have one node per host of the hosts file, as it is`, { hint: `drop ${hostsDecide[0]}; add or remove hosts in the hosts file instead` });

@@ -32,6 +32,8 @@ export class K8supError extends Error {
 export interface FieldIssue {
   path: string;
   message: string;
+  /** How to fix this issue, where it knows better than the command's general hint. */
+  hint?: string;
 }
 
 /** Bad input: usage, flag, spec, state-store URL. Nothing was written anywhere. Exit 2. */
@@ -44,7 +46,7 @@ export class InvalidInputError extends K8supError {
   static fromIssues(issues: FieldIssue[], hint?: string): InvalidInputError {
     const first = issues[0];
     const more = issues.length > 1 ? ` (and ${issues.length - 1} more: ${issues.slice(1).map((i) => i.path).join(', ')})` : '';
-    return new InvalidInputError(`${first.path}: ${first.message}${more}`, { issues, hint });
+    return new InvalidInputError(`${first.path}: ${first.message}${more}`, { issues, hint: first.hint ?? hint });
   }
 }
 

@@ -47,6 +47,14 @@ export function parseStateUrl(url: string | undefined, homeDir: string): StateLo
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(raw)?.[1]?.toLowerCase();
   if (scheme === 'file') return parseFileUrl(raw);
   if (scheme === 's3' || scheme === 'gs') {
+    // A bucket and a prefix are all a bucket store reads: `?versionId=…` or `#…` would be taken for part of a name.
+    const extra = /[?#]/.exec(raw);
+    if (extra) {
+      throw new InvalidInputError(`state store URL ${raw} has a ${extra[0] === '?' ? 'query (?…)' : 'fragment (#…)'}, which a ${scheme}:// store cannot use: it reads only the bucket and the prefix`, {
+        issues: [{ path: '--state', message: `has a ${extra[0] === '?' ? 'query' : 'fragment'}` }],
+        hint: `drop everything from the ${extra[0]}: --state ${raw.slice(0, extra.index).replace(/\/+$/, '')}`,
+      });
+    }
     const m = new RegExp(`^${scheme}://([^/?#]*)(/[^?#]*)?$`, 'i').exec(raw);
     if (!m) throw invalid(`malformed state store URL ${raw}`);
     const bucket = m[1];

@@ -58,3 +58,27 @@ test('a file:// store URL with a query or a fragment: exit 2, one line and a hin
   assert.ok(!existsSync(join(home, 'state')), 'no store folder created');
   assert.equal(treeDigest(home), before, 'nothing written under HOME');
 });
+
+test('an s3:// or gs:// store URL with a query or a fragment: exit 2, the part named and the URL without it as the hint, no call made', async () => {
+  const home = tempHome();
+  const before = treeDigest(home);
+  const cases: [string, string, string][] = [
+    ['s3://my-state/clusters?versionId=3', 'query', 's3://my-state/clusters'],
+    ['s3://my-state#prod', 'fragment', 's3://my-state'],
+    ['gs://my-state/teams/?x=1', 'query', 'gs://my-state/teams'],
+    ['gs://my-state/p#x', 'fragment', 'gs://my-state/p'],
+  ];
+  for (const [state, part, without] of cases) {
+    for (const args of [['get', 'clusters'], ['create', 'cluster', 'q.k8s.local', '--zones', 'us-east-2a']]) {
+      // A closed port for both clouds: a call would fail with exit 1, not 2.
+      const r = await k8sup([...args, '--state', state], { env: { ...offline, HOME: home, STORAGE_EMULATOR_HOST: 'http://127.0.0.1:9' } });
+      assert.equal(r.code, 2, r.stderr);
+      const [what, hint, ...rest] = r.stderr.split('\n').filter(Boolean);
+      assert.equal(what, `error: state store URL ${state} has a ${part} (${part === 'query' ? '?' : '#'}…), which a ${state.slice(0, 2)}:// store cannot use: it reads only the bucket and the prefix`);
+      assert.equal(hint, `hint: drop everything from the ${part === 'query' ? '?' : '#'}: --state ${without}`);
+      assert.deepEqual(rest, []);
+      assert.equal(r.stdout, '');
+    }
+  }
+  assert.equal(treeDigest(home), before, 'nothing written under HOME');
+});

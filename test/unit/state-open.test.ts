@@ -55,7 +55,6 @@ describe('parseStateUrl', () => {
     ['s3://192.168.1.1', /invalid bucket name/],
     ['s3://a..b', /invalid bucket name/],
     ['s3://bucket/../x', /invalid prefix segment "\.\."/],
-    ['s3://bucket?x=1', /malformed/],
     ['gs://-bad', /invalid bucket name/],
   ];
   for (const [url, message] of rejected) {
@@ -67,6 +66,30 @@ describe('parseStateUrl', () => {
           assert.equal(e.exitCode, 2);
           assert.match(e.message, message);
           assert.match(e.hint ?? '', /file:\/\/\/absolute\/path, s3:\/\/bucket\[\/prefix\] or gs:\/\/bucket\[\/prefix\]/);
+          assert.equal(e.issues[0]?.path, '--state');
+          return true;
+        },
+      );
+    });
+  }
+});
+
+describe('parseStateUrl: a bucket URL with a query or a fragment', () => {
+  const cases: [string, RegExp, string][] = [
+    ['s3://bucket?x=1', /^state store URL s3:\/\/bucket\?x=1 has a query \(\?…\), which a s3:\/\/ store cannot use/, 'drop everything from the ?: --state s3://bucket'],
+    ['s3://bucket/team/?versionId=3', /has a query \(\?…\)/, 'drop everything from the ?: --state s3://bucket/team'],
+    ['gs://bucket/p#frag', /^state store URL gs:\/\/bucket\/p#frag has a fragment \(#…\), which a gs:\/\/ store cannot use/, 'drop everything from the #: --state gs://bucket/p'],
+    ['gs://bucket#', /has a fragment/, 'drop everything from the #: --state gs://bucket'],
+  ];
+  for (const [url, message, hint] of cases) {
+    it(`rejects ${url} naming the part it cannot use, with the URL without it as the hint`, () => {
+      assert.throws(
+        () => parseStateUrl(url, '/h'),
+        (e: unknown) => {
+          assert.ok(e instanceof InvalidInputError);
+          assert.equal(e.exitCode, 2);
+          assert.match(e.message, message);
+          assert.equal(e.hint, hint);
           assert.equal(e.issues[0]?.path, '--state');
           return true;
         },
