@@ -87,7 +87,8 @@ case "${name}" in
   "Token" : "FAKEsessionTOKEN",
   "Expiration" : "2030-01-01T00:00:00Z"
 }' ;;
-      */meta-data/local-hostname) body="ip-10-0-0-5.us-east-2.compute.internal" ;;
+      # ${STUB_DIR}/local-hostname: what IMDS answers instead (a DHCP options set with several domain names).
+      */meta-data/local-hostname) body="$(cat "${STUB_DIR}/local-hostname" 2>/dev/null || echo ip-10-0-0-5.us-east-2.compute.internal)" ;;
       */meta-data/instance-id) body="i-0123456789abcdef0" ;;
       */service-accounts/default/token) body='{"access_token":"ya29.FAKEtokenFROMmetadata","expires_in":3599,"token_type":"Bearer"}' ;;
       */computeMetadata/v1/instance/name) body="node-gce-1" ;;

@@ -2,7 +2,7 @@
 # k8sup: installs this node's bootstrap as k8sup-bootstrap.service, which runs it until it succeeds (docs/bootstrap.md).
 set -euo pipefail
 install -d -m 0700 /var/lib/k8sup
-cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_38483816425b'
+cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_2136cc7c4d21'
 #!/usr/bin/env bash
 # k8sup node bootstrap for demo.k8s.local: role worker, provider aws, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
@@ -192,8 +192,13 @@ store_put() {
   curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
 }
 
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
+# The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
+# domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+instance_node_name() {
+  local names
+  names="$(imds_get meta-data/local-hostname)" || return 1
+  printf '%s\n' "${names%%[[:space:]]*}"
+}
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
 
@@ -519,7 +524,7 @@ STEP='done'
 report 'done'
 mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
-K8SUP_BOOTSTRAP_38483816425b
+K8SUP_BOOTSTRAP_2136cc7c4d21
 chmod 0700 /var/lib/k8sup/bootstrap.sh.new
 mv -f /var/lib/k8sup/bootstrap.sh.new /var/lib/k8sup/bootstrap.sh
 cat >/etc/systemd/system/k8sup-bootstrap.service <<'K8SUP_EOF_BOOTSTRAP_UNIT'

