@@ -112,6 +112,10 @@ case "${name}" in
       fi
     fi
     ;;
+  systemctl)
+    # A unit that does not come up (fault systemctl-restart-<unit>), as after a kill or a bad configuration.
+    if [ "$1" = restart ] && fail_next "systemctl-restart-$2"; then echo "Job for $2.service failed because the control process exited with error code." >&2; exit 1; fi
+    ;;
   kubectl)
     if [ "$1" = apply ] && fail_next kubectl-apply; then echo "error: the server is currently unable to handle the request" >&2; exit 1; fi
     # The cluster's ClusterConfiguration (kube-system/kubeadm-config): the version in ${STUB_DIR}/cluster-version

@@ -39,3 +39,26 @@ describe('bootstrap on real clouds', () => {
     assert.match(config, /^ {2}name: "ip-10-0-0-5\.us-east-2\.compute\.internal"$/m);
   });
 });
+
+describe('a run that stopped half-way, then the next run', () => {
+  test('containerd not restarted after its configuration was written: the next run restarts (and enables) it', () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const script = renderBootstrapScript(testInput('aws', 'worker'));
+    stub.failNext('systemctl-restart-containerd', 1);
+    const first = stub.run(script);
+    assert.notEqual(first.status, 0, 'the first run must stop where containerd did not restart');
+    assert.ok(!first.calls.some((c) => c.startsWith('kubeadm join')), first.calls.join('\n'));
+    // The files are all in place now; only the restart is owed.
+    const again = stub.run(script);
+    assertSucceeded(again);
+    const enable = again.calls.indexOf('systemctl enable containerd');
+    const restart = again.calls.indexOf('systemctl restart containerd');
+    const join = again.calls.findIndex((c) => c.startsWith('kubeadm join'));
+    assert.ok(enable >= 0 && restart > enable && join > restart, `enable, restart, then join expected:\n${again.calls.join('\n')}`);
+    // Paid once: a third run leaves containerd alone.
+    const third = stub.run(script);
+    assertSucceeded(third);
+    assert.ok(!third.calls.some((c) => c.startsWith('systemctl')), third.calls.join('\n'));
+  });
+});
