@@ -3,7 +3,7 @@
 // runs that stop half-way (a reboot, a kill) and the run after them.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { renderBootstrapScript } from '../../src/bootstrap/index.js';
@@ -60,5 +60,23 @@ describe('a run that stopped half-way, then the next run', () => {
     const third = stub.run(script);
     assertSucceeded(third);
     assert.ok(!third.calls.some((c) => c.startsWith('systemctl')), third.calls.join('\n'));
+  });
+});
+
+describe('a version bump of containerd', () => {
+  test('new binaries with an unchanged configuration: containerd is restarted onto them', () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const script = renderBootstrapScript(testInput('aws', 'worker'));
+    assertSucceeded(stub.run(script));
+    // A node installed by an earlier bundle that pinned other containerd/runc releases: same files, other stamp.
+    const stamp = readdirSync(join(stub.root, 'var/lib/k8sup/done')).find((f) => f.startsWith('containerd-'));
+    assert.ok(stamp, 'the install leaves a version-named stamp');
+    rmSync(join(stub.root, 'var/lib/k8sup/done', stamp));
+    const again = stub.run(script);
+    assertSucceeded(again);
+    const extract = again.calls.findIndex((c) => /^tar .*containerd\.tar\.gz/.test(c));
+    const restart = again.calls.indexOf('systemctl restart containerd');
+    assert.ok(extract >= 0 && restart > extract, `the new binaries, then a restart expected:\n${again.calls.join('\n')}`);
   });
 });
