@@ -101,6 +101,12 @@ case "${name}" in
     if [ -n "${out}" ] && [ "${out}" != /dev/null ]; then printf '%s\n' "${body}" >"${out}"; elif [ -n "${body}" ]; then printf '%s\n' "${body}"; fi
     ;;
   apt-get)
+    # apt-daily's update at first boot holds the lists lock, which DPkg::Lock::Timeout does not cover (fault apt-get-update).
+    if [ "$3" = update ] && fail_next apt-get-update; then
+      echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 1234 (apt-get)" >&2
+      echo "E: Unable to lock directory /var/lib/apt/lists/" >&2
+      exit 100
+    fi
     # unattended-upgrades at first boot: ${STUB_DIR}/dpkg-lock-held holds the seconds it keeps the dpkg lock. apt-get
     # fails at once without -o DPkg::Lock::Timeout, and after the timeout when that is shorter than the hold.
     if [ -f "${STUB_DIR}/dpkg-lock-held" ]; then

@@ -80,3 +80,26 @@ describe('a version bump of containerd', () => {
     assert.ok(extract >= 0 && restart > extract, `the new binaries, then a restart expected:\n${again.calls.join('\n')}`);
   });
 });
+
+describe('apt at first boot', () => {
+  test('apt-daily holds the lists lock through five `apt-get update`s: waited out, bounded, each retry logged', () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    stub.failNext('apt-get-update', 5);
+    const run = stub.run(renderBootstrapScript(testInput('aws', 'worker')));
+    assertSucceeded(run);
+    assert.match(run.stderr, /apt-get update failed \(attempt 5\/10\), again in 60s/);
+    assert.ok(run.calls.some((c) => c.startsWith('kubeadm join')), run.calls.join('\n'));
+  });
+
+  test('a lists lock that never goes: the run stops after 10 attempts and says why', () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    stub.failNext('apt-get-update', 1000);
+    const run = stub.run(renderBootstrapScript(testInput('aws', 'worker')));
+    assert.notEqual(run.status, 0);
+    assert.equal(run.calls.filter((c) => / update -q$/.test(c)).length, 10);
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm')), run.calls.join('\n'));
+    assert.match(stub.storeObject(`nodes/status/i-0123456789abcdef0.json`) ?? '', /"step":"packages","state":"failed".*"error":"apt-get update failed 10 times"/);
+  });
+});
