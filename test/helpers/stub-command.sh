@@ -123,6 +123,16 @@ case "${name}" in
     if [ "$1" = restart ] && fail_next "systemctl-restart-$2"; then echo "Job for $2.service failed because the control process exited with error code." >&2; exit 1; fi
     ;;
   kubectl)
+    # A load balancer that accepts the connection and never answers (fault kubectl-readyz-hang): kubectl waits for
+    # as long as the connection lives (here 6 s, so a test fails on the delay, not a left-over process) unless
+    # --request-timeout bounds it, then fails as it does.
+    if [ "$1 $2" = "get --raw=/readyz" ] && fail_next kubectl-readyz-hang; then
+      case " $* " in
+        *" --request-timeout="*) echo "Error from server (Timeout): the server was unable to return a response in the time allotted" >&2 ;;
+        *) /bin/sleep 6 ;;
+      esac
+      exit 1
+    fi
     if [ "$1" = apply ] && fail_next kubectl-apply; then echo "error: the server is currently unable to handle the request" >&2; exit 1; fi
     # The cluster's ClusterConfiguration (kube-system/kubeadm-config): the version in ${STUB_DIR}/cluster-version
     # (a test's older cluster, or what `kubeadm upgrade apply` moved it to), else the version of the script running.

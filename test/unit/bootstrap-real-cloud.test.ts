@@ -103,3 +103,18 @@ describe('apt at first boot', () => {
     assert.match(stub.storeObject(`nodes/status/i-0123456789abcdef0.json`) ?? '', /"step":"packages","state":"failed".*"error":"apt-get update failed 10 times"/);
   });
 });
+
+describe('the API server behind a load balancer that does not answer yet', () => {
+  test('each /readyz probe is bounded, logged, and the pod network and addons follow once it answers', () => {
+    stub = createStubRoot();
+    stub.failNext('kubectl-readyz-hang', 3);
+    const started = Date.now();
+    const run = stub.run(renderBootstrapScript(testInput('aws', 'control-plane-init')));
+    assertSucceeded(run);
+    assert.ok(Date.now() - started < 12_000, 'a hung probe held the script');
+    assert.match(run.stderr, /waiting for the API server to be ready \(3\/60\)/);
+    const probes = run.calls.filter((c) => c.startsWith('kubectl get --raw=/readyz'));
+    assert.ok(probes.length >= 4 && probes.every((c) => / --request-timeout=10s\b/.test(c)), probes.join('\n'));
+    assert.ok(run.calls.some((c) => /^kubectl apply --server-side .*calico/.test(c)), run.calls.join('\n'));
+  });
+});
