@@ -6,7 +6,8 @@ if ! is_done api-front-end-packages; then
 {{#if dnf}}
   dnf install -y -q haproxy keepalived
 {{else}}
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy keepalived
+  # Like every apt-get here (apt_get above): unattended-upgrades may hold the dpkg lock, at first boot or on its daily run.
+  DEBIAN_FRONTEND=noninteractive apt_get install -y -q haproxy keepalived
 {{/if}}
   mark_done api-front-end-packages
 fi
