@@ -148,6 +148,9 @@ case "${name}" in
     if [ "$1" = install ] && fail_next cilium-install; then : >"${STUB_DIR}/cilium-installed"; echo "Error: Unable to install Cilium: timed out" >&2; exit 1; fi
     ;;
   kubeadm)
+    # systemd stopping the unit mid-step (TimeoutStartSec, `systemctl stop`; fault kubeadm-<verb>-killed): SIGTERM to
+    # every process of the unit, the script included.
+    if fail_next "kubeadm-$1-killed"; then kill -TERM "${PPID}"; exit 143; fi
     # A failing init/join writes kubelet.conf first, as kubeadm does (init's kubeconfig phase, join before etcd).
     case "$1" in
       init | join)
