@@ -121,6 +121,7 @@ case "${name}" in
   systemctl)
     # A unit that does not come up (fault systemctl-restart-<unit>), as after a kill or a bad configuration.
     if [ "$1" = restart ] && fail_next "systemctl-restart-$2"; then echo "Job for $2.service failed because the control process exited with error code." >&2; exit 1; fi
+    if [ "$1" = enable ] && fail_next "systemctl-enable-${!#}"; then echo "Failed to enable unit: Transaction for ${!#} is destructive" >&2; exit 1; fi
     ;;
   kubectl)
     # A load balancer that accepts the connection and never answers (fault kubectl-readyz-hang): kubectl waits for
