@@ -181,6 +181,18 @@ describe('haproxy-keepalived in the harness', () => {
     assert.ok(run.calls.some((c) => c.startsWith('kubeadm init')), run.calls.join('\n'));
   });
 
+  test('HAProxy not restarted onto the written configuration: the next run restarts it, not just starts it', () => {
+    stub = hostRoot([], { realHaproxy: true });
+    prepare(stub, 'control-plane-init');
+    const script = renderBootstrapScript(metalInput('control-plane-init', { haproxy: true, cni: 'cilium' }));
+    stub.failNext('systemctl-restart-haproxy', 1);
+    assert.notEqual(stub.run(script).status, 0);
+    const again = stub.run(script);
+    assert.equal(again.status, 0, again.stderr);
+    const at = (p: string) => again.calls.indexOf(p);
+    assert.ok(at('systemctl restart haproxy') >= 0 && at('systemctl restart haproxy') < again.calls.findIndex((c) => c.startsWith('kubeadm init')), again.calls.join('\n'));
+  });
+
   test('a rendered haproxy.cfg that haproxy -c refuses stops the script before kubeadm', () => {
     stub = hostRoot([], { realHaproxy: true });
     prepare(stub, 'control-plane-init');
