@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_REGION='us-east-2'
-BUNDLE_SHA256='add605adb5f94127caeb6602a31c436b849f2961ec8e97c6137bc43ab3a35ca8'
+BUNDLE_SHA256='9e1b0fd08953a0a184a6b371fb0dec24bbb5829f522e63b331278315135d517d'
 log() { echo "[k8sup] $*" >&2; }
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
