@@ -12,9 +12,12 @@ elif is_done joined-existing-cluster; then
 else
   step cni "installing ${CNI_NAME} ${CNI_VERSION}"
   attempt=0
-  until kubectl get --raw=/readyz >/dev/null 2>&1; do
+  # Each probe is bounded: a load balancer that accepts the connection and never answers (no healthy target yet)
+  # would otherwise hold kubectl, which has no request timeout of its own, for as long as the connection lives.
+  until kubectl get --raw=/readyz --request-timeout=10s >/dev/null 2>&1; do
     attempt=$((attempt + 1))
     [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
+    log "waiting for the API server to be ready (${attempt}/60)"
     sleep 5
   done
 {{#if cniManifest}}

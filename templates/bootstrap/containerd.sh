@@ -23,6 +23,8 @@ if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
   tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
   install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
   rm -rf "${download_dir}"
+  # A running containerd keeps executing its old binary until it is restarted (a version bump, same configuration).
+  mark_done containerd-restart-pending
   mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
 fi
 
@@ -90,8 +92,13 @@ for credential_file in "${REGISTRY_CREDENTIALS}"/*.toml; do
   esac
 done
 {{/if}}
-if [ "${containerd_changed}" = 1 ]; then
+# The restart is owed until it happened: a run that stops between writing the files and restarting containerd (a
+# reboot, a kill, a failed systemctl) finds the files up to date next time, and containerd would stay down or on its
+# old configuration for good. The stamp carries the debt over to the next run.
+if [ "${containerd_changed}" = 1 ]; then mark_done containerd-restart-pending; fi
+if is_done containerd-restart-pending; then
   systemctl daemon-reload
   systemctl enable containerd
   systemctl restart containerd
+  rm -f "${STAMP_DIR}/containerd-restart-pending"
 fi

@@ -6,7 +6,8 @@ if ! is_done api-front-end-packages; then
 {{#if dnf}}
   dnf install -y -q haproxy keepalived
 {{else}}
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy keepalived
+  # Like every apt-get here (apt_get above): unattended-upgrades may hold the dpkg lock, at first boot or on its daily run.
+  DEBIAN_FRONTEND=noninteractive apt_get install -y -q haproxy keepalived
 {{/if}}
   mark_done api-front-end-packages
 fi
@@ -34,7 +35,18 @@ sed -e "s/@@K8SUP_VIP_INTERFACE@@/${VIP_INTERFACE}/" <<'K8SUP_EOF_KEEPALIVED' | 
 {{{keepalivedConf}}}
 K8SUP_EOF_KEEPALIVED
 [ "${WROTE}" = 1 ] && KEEPALIVED_CHANGED=1
+# A restart is owed until done: the package starts HAProxy on its own default configuration, and a run stopped
+# before the restart (an interrupted SSH session, a failed restart) would otherwise find the files up to date and only
+# `start` the HAProxy already running without the API frontend.
+if [ "${HAPROXY_CHANGED}" = 1 ]; then mark_done haproxy-restart-pending; fi
+if [ "${KEEPALIVED_CHANGED}" = 1 ]; then mark_done keepalived-restart-pending; fi
 systemctl enable haproxy keepalived
 # Started (or restarted with a changed configuration) before kubeadm: the VIP must answer while kubeadm still needs it.
-if [ "${HAPROXY_CHANGED}" = 1 ]; then systemctl restart haproxy; else systemctl start haproxy; fi
-if [ "${KEEPALIVED_CHANGED}" = 1 ]; then systemctl restart keepalived; else systemctl start keepalived; fi
+for unit in haproxy keepalived; do
+  if is_done "${unit}-restart-pending"; then
+    systemctl restart "${unit}"
+    rm -f "${STAMP_DIR}/${unit}-restart-pending"
+  else
+    systemctl start "${unit}"
+  fi
+done

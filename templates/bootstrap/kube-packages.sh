@@ -4,7 +4,13 @@
 step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
 # apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
 # it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
-apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+# That timeout covers the dpkg lock only: `apt-get update` also takes the lists lock (/var/lib/apt/lists/lock), which
+# apt-daily's own update holds at first boot and apt never waits for, so update is tried 10 times (about 6 minutes).
+apt_get() {
+  local attempts=3
+  if [ "$1" = update ]; then attempts=10; fi
+  retry "${attempts}" "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"
+}
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   export DEBIAN_FRONTEND=noninteractive
   apt_get update -q

@@ -45,9 +45,17 @@ on_exit() {
   REPORTING=1
   report failed
 }
+# systemd stops a run with SIGTERM (the unit's TimeoutStartSec, `systemctl stop`, a shutdown). bash then runs the EXIT
+# trap with the status of the last command that finished, often 0: without this the run would count as neither
+# failed nor done, and its report would stay "running" at the step that hung.
+on_term() {
+  LAST_ERROR="stopped by SIGTERM during step ${STEP} (the unit's TimeoutStartSec, a stop or a shutdown)"
+  exit 143
+}
 FAILED_COMMAND=""
 set -o errtrace
 trap 'FAILED_COMMAND="${BASH_COMMAND}"' ERR
+trap on_term TERM
 trap on_exit EXIT
 
 # Backoff between runs: the unit restarts the script 10 s after a failure; wait longer the more runs failed.

@@ -87,7 +87,8 @@ case "${name}" in
   "Token" : "FAKEsessionTOKEN",
   "Expiration" : "2030-01-01T00:00:00Z"
 }' ;;
-      */meta-data/local-hostname) body="ip-10-0-0-5.us-east-2.compute.internal" ;;
+      # ${STUB_DIR}/local-hostname: what IMDS answers instead (a DHCP options set with several domain names).
+      */meta-data/local-hostname) body="$(cat "${STUB_DIR}/local-hostname" 2>/dev/null || echo ip-10-0-0-5.us-east-2.compute.internal)" ;;
       */meta-data/instance-id) body="i-0123456789abcdef0" ;;
       */service-accounts/default/token) body='{"access_token":"ya29.FAKEtokenFROMmetadata","expires_in":3599,"token_type":"Bearer"}' ;;
       */computeMetadata/v1/instance/name) body="node-gce-1" ;;
@@ -100,6 +101,12 @@ case "${name}" in
     if [ -n "${out}" ] && [ "${out}" != /dev/null ]; then printf '%s\n' "${body}" >"${out}"; elif [ -n "${body}" ]; then printf '%s\n' "${body}"; fi
     ;;
   apt-get)
+    # apt-daily's update at first boot holds the lists lock, which DPkg::Lock::Timeout does not cover (fault apt-get-update).
+    if [ "$3" = update ] && fail_next apt-get-update; then
+      echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 1234 (apt-get)" >&2
+      echo "E: Unable to lock directory /var/lib/apt/lists/" >&2
+      exit 100
+    fi
     # unattended-upgrades at first boot: ${STUB_DIR}/dpkg-lock-held holds the seconds it keeps the dpkg lock. apt-get
     # fails at once without -o DPkg::Lock::Timeout, and after the timeout when that is shorter than the hold.
     if [ -f "${STUB_DIR}/dpkg-lock-held" ]; then
@@ -111,7 +118,22 @@ case "${name}" in
       fi
     fi
     ;;
+  systemctl)
+    # A unit that does not come up (fault systemctl-restart-<unit>), as after a kill or a bad configuration.
+    if [ "$1" = restart ] && fail_next "systemctl-restart-$2"; then echo "Job for $2.service failed because the control process exited with error code." >&2; exit 1; fi
+    if [ "$1" = enable ] && fail_next "systemctl-enable-${!#}"; then echo "Failed to enable unit: Transaction for ${!#} is destructive" >&2; exit 1; fi
+    ;;
   kubectl)
+    # A load balancer that accepts the connection and never answers (fault kubectl-readyz-hang): kubectl waits for
+    # as long as the connection lives (here 6 s, so a test fails on the delay, not a left-over process) unless
+    # --request-timeout bounds it, then fails as it does.
+    if [ "$1 $2" = "get --raw=/readyz" ] && fail_next kubectl-readyz-hang; then
+      case " $* " in
+        *" --request-timeout="*) echo "Error from server (Timeout): the server was unable to return a response in the time allotted" >&2 ;;
+        *) /bin/sleep 6 ;;
+      esac
+      exit 1
+    fi
     if [ "$1" = apply ] && fail_next kubectl-apply; then echo "error: the server is currently unable to handle the request" >&2; exit 1; fi
     # The cluster's ClusterConfiguration (kube-system/kubeadm-config): the version in ${STUB_DIR}/cluster-version
     # (a test's older cluster, or what `kubeadm upgrade apply` moved it to), else the version of the script running.
@@ -127,6 +149,9 @@ case "${name}" in
     if [ "$1" = install ] && fail_next cilium-install; then : >"${STUB_DIR}/cilium-installed"; echo "Error: Unable to install Cilium: timed out" >&2; exit 1; fi
     ;;
   kubeadm)
+    # systemd stopping the unit mid-step (TimeoutStartSec, `systemctl stop`; fault kubeadm-<verb>-killed): SIGTERM to
+    # every process of the unit, the script included.
+    if fail_next "kubeadm-$1-killed"; then kill -TERM "${PPID}"; exit 143; fi
     # A failing init/join writes kubelet.conf first, as kubeadm does (init's kubeconfig phase, join before etcd).
     case "$1" in
       init | join)

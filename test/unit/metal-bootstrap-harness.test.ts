@@ -156,7 +156,7 @@ describe('haproxy-keepalived in the harness', () => {
     prepare(stub, 'control-plane-init');
     const run = stub.run(renderBootstrapScript(metalInput('control-plane-init', { haproxy: true, cni: 'cilium' })));
     assert.equal(run.status, 0, run.stderr);
-    assert.ok(run.calls.includes('apt-get install -y -q haproxy keepalived'));
+    assert.ok(run.calls.includes('apt-get -o DPkg::Lock::Timeout=600 install -y -q haproxy keepalived'), run.calls.join('\n'));
     const cfg = join(stub.root, 'etc/haproxy/haproxy.cfg');
     assert.match(readFileSync(cfg, 'utf8'), /bind \*:8443/);
     const keepalived = readFileSync(join(stub.root, 'etc/keepalived/keepalived.conf'), 'utf8');
@@ -166,6 +166,31 @@ describe('haproxy-keepalived in the harness', () => {
     assert.ok(at('systemctl restart haproxy') >= 0 && at('systemctl restart keepalived') >= 0, run.calls.join('\n'));
     assert.ok(at('systemctl restart keepalived') < at('kubeadm init'));
     assert.ok(!run.calls.some((c) => c.includes('kube-vip')));
+  });
+
+  test('unattended-upgrades holds the dpkg lock for 2 minutes: the HAProxy and keepalived install waits for it', () => {
+    stub = hostRoot([], { realHaproxy: true });
+    prepare(stub, 'control-plane-init');
+    // The kube packages are in from an earlier run; the daily unattended-upgrade runs when the front end is added.
+    const script = renderBootstrapScript(metalInput('control-plane-init', { haproxy: true, cni: 'cilium' }));
+    const version = /^K8S_PACKAGE_VERSION='([^']+)'$/m.exec(script)?.[1];
+    stub.writeFile(`var/lib/k8sup/done/kube-packages-${version}`, '');
+    stub.holdDpkgLock(120);
+    const run = stub.run(script);
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(run.calls.some((c) => c.startsWith('kubeadm init')), run.calls.join('\n'));
+  });
+
+  test('HAProxy not restarted onto the written configuration: the next run restarts it, not just starts it', () => {
+    stub = hostRoot([], { realHaproxy: true });
+    prepare(stub, 'control-plane-init');
+    const script = renderBootstrapScript(metalInput('control-plane-init', { haproxy: true, cni: 'cilium' }));
+    stub.failNext('systemctl-restart-haproxy', 1);
+    assert.notEqual(stub.run(script).status, 0);
+    const again = stub.run(script);
+    assert.equal(again.status, 0, again.stderr);
+    const at = (p: string) => again.calls.indexOf(p);
+    assert.ok(at('systemctl restart haproxy') >= 0 && at('systemctl restart haproxy') < again.calls.findIndex((c) => c.startsWith('kubeadm init')), again.calls.join('\n'));
   });
 
   test('a rendered haproxy.cfg that haproxy -c refuses stops the script before kubeadm', () => {

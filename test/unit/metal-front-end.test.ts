@@ -92,7 +92,7 @@ describe('controlPlaneEndpoint per front end', () => {
     for (const h of HOSTS) assert.equal(inputFor(c, h.address).apiEndpoint, '10.0.0.100:8443');
     const script = renderBootstrapScript(inputFor(c, '10.0.0.11'));
     assert.ok(!script.includes('kube-vip'), 'no kube-vip with haproxy-keepalived');
-    assert.match(script, /apt-get install -y -q haproxy keepalived/);
+    assert.match(script, /apt_get install -y -q haproxy keepalived/);
     assert.match(renderKubeadmConfig(inputFor(c, '10.0.0.11')), /controlPlaneEndpoint: "?10\.0\.0\.100:8443"?/);
   });
 

@@ -104,8 +104,13 @@ store_put() {
   curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
 }
 
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
+# The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
+# domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+instance_node_name() {
+  local names
+  names="$(imds_get meta-data/local-hostname)" || return 1
+  printf '%s\n' "${names%%[[:space:]]*}"
+}
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
 

@@ -2,7 +2,7 @@
 # k8sup: installs this node's bootstrap as k8sup-bootstrap.service, which runs it until it succeeds (docs/bootstrap.md).
 set -euo pipefail
 install -d -m 0700 /var/lib/k8sup
-cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_38483816425b'
+cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_3b68d3c5452e'
 #!/usr/bin/env bash
 # k8sup node bootstrap for demo.k8s.local: role worker, provider aws, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
@@ -192,8 +192,13 @@ store_put() {
   curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
 }
 
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
+# The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
+# domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+instance_node_name() {
+  local names
+  names="$(imds_get meta-data/local-hostname)" || return 1
+  printf '%s\n' "${names%%[[:space:]]*}"
+}
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
 
@@ -243,9 +248,17 @@ on_exit() {
   REPORTING=1
   report failed
 }
+# systemd stops a run with SIGTERM (the unit's TimeoutStartSec, `systemctl stop`, a shutdown). bash then runs the EXIT
+# trap with the status of the last command that finished, often 0: without this the run would count as neither
+# failed nor done, and its report would stay "running" at the step that hung.
+on_term() {
+  LAST_ERROR="stopped by SIGTERM during step ${STEP} (the unit's TimeoutStartSec, a stop or a shutdown)"
+  exit 143
+}
 FAILED_COMMAND=""
 set -o errtrace
 trap 'FAILED_COMMAND="${BASH_COMMAND}"' ERR
+trap on_term TERM
 trap on_exit EXIT
 
 # Backoff between runs: the unit restarts the script 10 s after a failure; wait longer the more runs failed.
@@ -325,6 +338,8 @@ if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
   tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
   install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
   rm -rf "${download_dir}"
+  # A running containerd keeps executing its old binary until it is restarted (a version bump, same configuration).
+  mark_done containerd-restart-pending
   mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
 fi
 
@@ -375,10 +390,15 @@ version = 3
     BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
-if [ "${containerd_changed}" = 1 ]; then
+# The restart is owed until it happened: a run that stops between writing the files and restarting containerd (a
+# reboot, a kill, a failed systemctl) finds the files up to date next time, and containerd would stay down or on its
+# old configuration for good. The stamp carries the debt over to the next run.
+if [ "${containerd_changed}" = 1 ]; then mark_done containerd-restart-pending; fi
+if is_done containerd-restart-pending; then
   systemctl daemon-reload
   systemctl enable containerd
   systemctl restart containerd
+  rm -f "${STAMP_DIR}/containerd-restart-pending"
 fi
 
 # --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
@@ -386,7 +406,13 @@ fi
 step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
 # apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
 # it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
-apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+# That timeout covers the dpkg lock only: `apt-get update` also takes the lists lock (/var/lib/apt/lists/lock), which
+# apt-daily's own update holds at first boot and apt never waits for, so update is tried 10 times (about 6 minutes).
+apt_get() {
+  local attempts=3
+  if [ "$1" = update ]; then attempts=10; fi
+  retry "${attempts}" "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"
+}
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   export DEBIAN_FRONTEND=noninteractive
   apt_get update -q
@@ -519,7 +545,7 @@ STEP='done'
 report 'done'
 mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
-K8SUP_BOOTSTRAP_38483816425b
+K8SUP_BOOTSTRAP_3b68d3c5452e
 chmod 0700 /var/lib/k8sup/bootstrap.sh.new
 mv -f /var/lib/k8sup/bootstrap.sh.new /var/lib/k8sup/bootstrap.sh
 cat >/etc/systemd/system/k8sup-bootstrap.service <<'K8SUP_EOF_BOOTSTRAP_UNIT'

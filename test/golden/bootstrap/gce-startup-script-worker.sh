@@ -8,7 +8,7 @@ api_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H '
 api_public_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H 'Metadata-Flavor: Google' 'http://metadata.google.internal/computeMetadata/v1/instance/attributes/k8sup-api-public-address')"
 [[ "${api_public_address}" =~ ^[0-9.]+$ ]] || { echo "k8sup: bad k8sup-api-public-address '${api_public_address}'" >&2; exit 1; }
 install -d -m 0700 /var/lib/k8sup
-sed -e "s/k8sup-var-api-address\.invalid/${api_address}/g" -e "s/k8sup-var-api-public-address\.invalid/${api_public_address}/g" >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_0abd5cb14b2d'
+sed -e "s/k8sup-var-api-address\.invalid/${api_address}/g" -e "s/k8sup-var-api-public-address\.invalid/${api_public_address}/g" >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_639fc6ff8f72'
 #!/usr/bin/env bash
 # k8sup node bootstrap for demo.k8s.local: role worker, provider gce, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
@@ -193,9 +193,17 @@ on_exit() {
   REPORTING=1
   report failed
 }
+# systemd stops a run with SIGTERM (the unit's TimeoutStartSec, `systemctl stop`, a shutdown). bash then runs the EXIT
+# trap with the status of the last command that finished, often 0: without this the run would count as neither
+# failed nor done, and its report would stay "running" at the step that hung.
+on_term() {
+  LAST_ERROR="stopped by SIGTERM during step ${STEP} (the unit's TimeoutStartSec, a stop or a shutdown)"
+  exit 143
+}
 FAILED_COMMAND=""
 set -o errtrace
 trap 'FAILED_COMMAND="${BASH_COMMAND}"' ERR
+trap on_term TERM
 trap on_exit EXIT
 
 # Backoff between runs: the unit restarts the script 10 s after a failure; wait longer the more runs failed.
@@ -275,6 +283,8 @@ if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
   tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
   install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
   rm -rf "${download_dir}"
+  # A running containerd keeps executing its old binary until it is restarted (a version bump, same configuration).
+  mark_done containerd-restart-pending
   mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
 fi
 
@@ -325,10 +335,15 @@ version = 3
     BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
-if [ "${containerd_changed}" = 1 ]; then
+# The restart is owed until it happened: a run that stops between writing the files and restarting containerd (a
+# reboot, a kill, a failed systemctl) finds the files up to date next time, and containerd would stay down or on its
+# old configuration for good. The stamp carries the debt over to the next run.
+if [ "${containerd_changed}" = 1 ]; then mark_done containerd-restart-pending; fi
+if is_done containerd-restart-pending; then
   systemctl daemon-reload
   systemctl enable containerd
   systemctl restart containerd
+  rm -f "${STAMP_DIR}/containerd-restart-pending"
 fi
 
 # --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
@@ -336,7 +351,13 @@ fi
 step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
 # apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
 # it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
-apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+# That timeout covers the dpkg lock only: `apt-get update` also takes the lists lock (/var/lib/apt/lists/lock), which
+# apt-daily's own update holds at first boot and apt never waits for, so update is tried 10 times (about 6 minutes).
+apt_get() {
+  local attempts=3
+  if [ "$1" = update ]; then attempts=10; fi
+  retry "${attempts}" "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"
+}
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   export DEBIAN_FRONTEND=noninteractive
   apt_get update -q
@@ -433,7 +454,7 @@ STEP='done'
 report 'done'
 mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
-K8SUP_BOOTSTRAP_0abd5cb14b2d
+K8SUP_BOOTSTRAP_639fc6ff8f72
 chmod 0700 /var/lib/k8sup/bootstrap.sh.new
 mv -f /var/lib/k8sup/bootstrap.sh.new /var/lib/k8sup/bootstrap.sh
 cat >/etc/systemd/system/k8sup-bootstrap.service <<'K8SUP_EOF_BOOTSTRAP_UNIT'

@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_REGION='us-east-2'
-BUNDLE_SHA256='cb6ce7a553e342207d77ca1823263e94e6f91113d984e0c1cae6dd4fc70ebfdf'
+BUNDLE_SHA256='f14a3078cf10de12dc9c9c4def608a22ab36b3507d4318252ec7930c2b635b39'
 log() { echo "[k8sup] $*" >&2; }
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855

@@ -156,6 +156,8 @@ if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
   tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
   install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
   rm -rf "${download_dir}"
+  # A running containerd keeps executing its old binary until it is restarted (a version bump, same configuration).
+  mark_done containerd-restart-pending
   mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
 fi
 
@@ -206,10 +208,15 @@ version = 3
     BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
-if [ "${containerd_changed}" = 1 ]; then
+# The restart is owed until it happened: a run that stops between writing the files and restarting containerd (a
+# reboot, a kill, a failed systemctl) finds the files up to date next time, and containerd would stay down or on its
+# old configuration for good. The stamp carries the debt over to the next run.
+if [ "${containerd_changed}" = 1 ]; then mark_done containerd-restart-pending; fi
+if is_done containerd-restart-pending; then
   systemctl daemon-reload
   systemctl enable containerd
   systemctl restart containerd
+  rm -f "${STAMP_DIR}/containerd-restart-pending"
 fi
 
 # --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
@@ -217,7 +224,13 @@ fi
 step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
 # apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
 # it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
-apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+# That timeout covers the dpkg lock only: `apt-get update` also takes the lists lock (/var/lib/apt/lists/lock), which
+# apt-daily's own update holds at first boot and apt never waits for, so update is tried 10 times (about 6 minutes).
+apt_get() {
+  local attempts=3
+  if [ "$1" = update ]; then attempts=10; fi
+  retry "${attempts}" "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"
+}
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   export DEBIAN_FRONTEND=noninteractive
   apt_get update -q
@@ -277,7 +290,8 @@ done
 # on one control plane, HAProxy on each control plane balances to every API server (docs/metal.md).
 log "HAProxy and keepalived for the API VIP 10.0.0.100"
 if ! is_done api-front-end-packages; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q haproxy keepalived
+  # Like every apt-get here (apt_get above): unattended-upgrades may hold the dpkg lock, at first boot or on its daily run.
+  DEBIAN_FRONTEND=noninteractive apt_get install -y -q haproxy keepalived
   mark_done api-front-end-packages
 fi
 VIP='10.0.0.100'
@@ -383,10 +397,21 @@ vrrp_instance k8sup_api {
 }
 K8SUP_EOF_KEEPALIVED
 [ "${WROTE}" = 1 ] && KEEPALIVED_CHANGED=1
+# A restart is owed until done: the package starts HAProxy on its own default configuration, and a run stopped
+# before the restart (an interrupted SSH session, a failed restart) would otherwise find the files up to date and only
+# `start` the HAProxy already running without the API frontend.
+if [ "${HAPROXY_CHANGED}" = 1 ]; then mark_done haproxy-restart-pending; fi
+if [ "${KEEPALIVED_CHANGED}" = 1 ]; then mark_done keepalived-restart-pending; fi
 systemctl enable haproxy keepalived
 # Started (or restarted with a changed configuration) before kubeadm: the VIP must answer while kubeadm still needs it.
-if [ "${HAPROXY_CHANGED}" = 1 ]; then systemctl restart haproxy; else systemctl start haproxy; fi
-if [ "${KEEPALIVED_CHANGED}" = 1 ]; then systemctl restart keepalived; else systemctl start keepalived; fi
+for unit in haproxy keepalived; do
+  if is_done "${unit}-restart-pending"; then
+    systemctl restart "${unit}"
+    rm -f "${STAMP_DIR}/${unit}-restart-pending"
+  else
+    systemctl start "${unit}"
+  fi
+done
 
 # --- host firewall. When ufw or firewalld is active, open exactly the ports this control plane needs (docs/metal.md,
 # "Host firewalls"); an inactive or missing firewall is left alone. Both tools skip rules they already have.
@@ -483,9 +508,12 @@ if is_done "cni-${CNI_NAME}-${CNI_VERSION}"; then
 else
   step cni "installing ${CNI_NAME} ${CNI_VERSION}"
   attempt=0
-  until kubectl get --raw=/readyz >/dev/null 2>&1; do
+  # Each probe is bounded: a load balancer that accepts the connection and never answers (no healthy target yet)
+  # would otherwise hold kubectl, which has no request timeout of its own, for as long as the connection lives.
+  until kubectl get --raw=/readyz --request-timeout=10s >/dev/null 2>&1; do
     attempt=$((attempt + 1))
     [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
+    log "waiting for the API server to be ready (${attempt}/60)"
     sleep 5
   done
   CNI_MANIFEST="${ROOT}/etc/k8sup/cni/${CNI_NAME}-${CNI_VERSION}.yaml"
@@ -702,9 +730,12 @@ spec:
   versionPriority: 100
 K8SUP_EOF_ADDON
   attempt=0
-  until kubectl get --raw=/readyz >/dev/null 2>&1; do
+  # Each probe is bounded: a load balancer that accepts the connection and never answers (no healthy target yet)
+  # would otherwise hold kubectl, which has no request timeout of its own, for as long as the connection lives.
+  until kubectl get --raw=/readyz --request-timeout=10s >/dev/null 2>&1; do
     attempt=$((attempt + 1))
     [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
+    log "waiting for the API server to be ready (${attempt}/60)"
     sleep 5
   done
   retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml"

@@ -153,6 +153,8 @@ if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
   tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
   install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
   rm -rf "${download_dir}"
+  # A running containerd keeps executing its old binary until it is restarted (a version bump, same configuration).
+  mark_done containerd-restart-pending
   mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
 fi
 
@@ -203,10 +205,15 @@ version = 3
     BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
-if [ "${containerd_changed}" = 1 ]; then
+# The restart is owed until it happened: a run that stops between writing the files and restarting containerd (a
+# reboot, a kill, a failed systemctl) finds the files up to date next time, and containerd would stay down or on its
+# old configuration for good. The stamp carries the debt over to the next run.
+if [ "${containerd_changed}" = 1 ]; then mark_done containerd-restart-pending; fi
+if is_done containerd-restart-pending; then
   systemctl daemon-reload
   systemctl enable containerd
   systemctl restart containerd
+  rm -f "${STAMP_DIR}/containerd-restart-pending"
 fi
 
 # --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
@@ -214,7 +221,13 @@ fi
 step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
 # apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
 # it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
-apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+# That timeout covers the dpkg lock only: `apt-get update` also takes the lists lock (/var/lib/apt/lists/lock), which
+# apt-daily's own update holds at first boot and apt never waits for, so update is tried 10 times (about 6 minutes).
+apt_get() {
+  local attempts=3
+  if [ "$1" = update ]; then attempts=10; fi
+  retry "${attempts}" "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"
+}
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   export DEBIAN_FRONTEND=noninteractive
   apt_get update -q
@@ -555,9 +568,12 @@ spec:
   versionPriority: 100
 K8SUP_EOF_ADDON
   attempt=0
-  until kubectl get --raw=/readyz >/dev/null 2>&1; do
+  # Each probe is bounded: a load balancer that accepts the connection and never answers (no healthy target yet)
+  # would otherwise hold kubectl, which has no request timeout of its own, for as long as the connection lives.
+  until kubectl get --raw=/readyz --request-timeout=10s >/dev/null 2>&1; do
     attempt=$((attempt + 1))
     [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
+    log "waiting for the API server to be ready (${attempt}/60)"
     sleep 5
   done
   retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml"

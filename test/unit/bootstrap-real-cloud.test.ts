@@ -1,0 +1,156 @@
+// What real clouds and real first boots do that emulators do not, run against the real rendered bootstrap under the
+// stub harness (test/helpers/stub-root.ts): IMDS answers of VPCs with custom DHCP options, apt's locks at first boot,
+// runs that stop half-way (a reboot, a kill) and the run after them.
+
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, test } from 'node:test';
+import { renderBootstrapScript } from '../../src/bootstrap/index.js';
+import { testInput } from '../helpers/bootstrap-fixtures.js';
+import { createStubRoot, FAKE_BOOTSTRAP_TOKEN, type StubRoot, type StubRun } from '../helpers/stub-root.js';
+
+const PUBLISHED_TOKEN = `token=${FAKE_BOOTSTRAP_TOKEN}\nexpires=2030-01-01T00:00:00Z\nissuer=ip-10-0-0-9\n`;
+
+let stub: StubRoot | undefined;
+afterEach(() => {
+  stub?.cleanup();
+  stub = undefined;
+});
+
+// Runs go through runAsync (60 s bound) rather than run (20 s): a control plane's script on a loaded 2-core machine
+// can take longer than 20 s under the stubs.
+function assertSucceeded(run: StubRun): void {
+  assert.equal(run.status, 0, `script failed (${run.status}):\n${run.stderr}`);
+}
+
+/** A file in the stub's own folder ($STUB_DIR), where the stubs read what the fake world answers. */
+function stubFile(s: StubRoot, name: string, content: string): void {
+  writeFileSync(join(dirname(s.bin), name), content);
+}
+
+describe('bootstrap on real clouds', () => {
+  test('aws: a DHCP options set with several domain names: the node name is the first name IMDS gives', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    // What IMDS answers in such a VPC (seen on EC2: the private DNS name, then the other domains of the option).
+    stubFile(stub, 'local-hostname', 'ip-10-0-0-5.us-east-2.compute.internal corp.example lab.corp.example\n');
+    const run = await stub.runAsync(renderBootstrapScript(testInput('aws', 'worker')));
+    assertSucceeded(run);
+    const config = readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8');
+    assert.match(config, /^ {2}name: "ip-10-0-0-5\.us-east-2\.compute\.internal"$/m);
+  });
+});
+
+describe('a run that stopped half-way, then the next run', () => {
+  test('containerd not restarted after its configuration was written: the next run restarts (and enables) it', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const script = renderBootstrapScript(testInput('aws', 'worker'));
+    stub.failNext('systemctl-restart-containerd', 1);
+    const first = await stub.runAsync(script);
+    assert.notEqual(first.status, 0, 'the first run must stop where containerd did not restart');
+    assert.ok(!first.calls.some((c) => c.startsWith('kubeadm join')), first.calls.join('\n'));
+    // The files are all in place now; only the restart is owed.
+    const again = await stub.runAsync(script);
+    assertSucceeded(again);
+    const enable = again.calls.indexOf('systemctl enable containerd');
+    const restart = again.calls.indexOf('systemctl restart containerd');
+    const join = again.calls.findIndex((c) => c.startsWith('kubeadm join'));
+    assert.ok(enable >= 0 && restart > enable && join > restart, `enable, restart, then join expected:\n${again.calls.join('\n')}`);
+    // Paid once: a third run leaves containerd alone.
+    const third = await stub.runAsync(script);
+    assertSucceeded(third);
+    assert.ok(!third.calls.some((c) => c.startsWith('systemctl')), third.calls.join('\n'));
+  });
+});
+
+describe('a run that stopped half-way: the token refresh timer', () => {
+  test('its files written, the enable not done: the next run enables it, so nodes can join after the first 24 h', async () => {
+    stub = createStubRoot();
+    const script = renderBootstrapScript(testInput('aws', 'control-plane-init'));
+    stub.failNext('systemctl-enable-k8sup-token-refresh.timer', 1);
+    const first = await stub.runAsync(script);
+    assert.notEqual(first.status, 0);
+    const again = await stub.runAsync(script);
+    assertSucceeded(again);
+    assert.ok(again.calls.includes('systemctl enable --now k8sup-token-refresh.timer'), again.calls.join('\n'));
+    const third = await stub.runAsync(script);
+    assertSucceeded(third);
+    assert.ok(!third.calls.some((c) => c.includes('k8sup-token-refresh.timer')), third.calls.join('\n'));
+  });
+});
+
+describe('a version bump of containerd', () => {
+  test('new binaries with an unchanged configuration: containerd is restarted onto them', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const script = renderBootstrapScript(testInput('aws', 'worker'));
+    assertSucceeded(await stub.runAsync(script));
+    // A node installed by an earlier bundle that pinned other containerd/runc releases: same files, other stamp.
+    const stamp = readdirSync(join(stub.root, 'var/lib/k8sup/done')).find((f) => f.startsWith('containerd-'));
+    assert.ok(stamp, 'the install leaves a version-named stamp');
+    rmSync(join(stub.root, 'var/lib/k8sup/done', stamp));
+    const again = await stub.runAsync(script);
+    assertSucceeded(again);
+    const extract = again.calls.findIndex((c) => /^tar .*containerd\.tar\.gz/.test(c));
+    const restart = again.calls.indexOf('systemctl restart containerd');
+    assert.ok(extract >= 0 && restart > extract, `the new binaries, then a restart expected:\n${again.calls.join('\n')}`);
+  });
+});
+
+describe('apt at first boot', () => {
+  test('apt-daily holds the lists lock through five `apt-get update`s: waited out, bounded, each retry logged', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    stub.failNext('apt-get-update', 5);
+    const run = await stub.runAsync(renderBootstrapScript(testInput('aws', 'worker')));
+    assertSucceeded(run);
+    assert.match(run.stderr, /apt-get update failed \(attempt 5\/10\), again in 60s/);
+    assert.ok(run.calls.some((c) => c.startsWith('kubeadm join')), run.calls.join('\n'));
+  });
+
+  test('a lists lock that never goes: the run stops after 10 attempts and says why', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    stub.failNext('apt-get-update', 1000);
+    const run = await stub.runAsync(renderBootstrapScript(testInput('aws', 'worker')));
+    assert.notEqual(run.status, 0);
+    assert.equal(run.calls.filter((c) => / update -q$/.test(c)).length, 10);
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm')), run.calls.join('\n'));
+    assert.match(stub.storeObject(`nodes/status/i-0123456789abcdef0.json`) ?? '', /"step":"packages","state":"failed".*"error":"apt-get update failed 10 times"/);
+  });
+});
+
+describe('the API server behind a load balancer that does not answer yet', () => {
+  test('each /readyz probe is bounded, logged, and the pod network and addons follow once it answers', async () => {
+    stub = createStubRoot();
+    stub.failNext('kubectl-readyz-hang', 3);
+    const run = await stub.runAsync(renderBootstrapScript(testInput('aws', 'control-plane-init')));
+    assertSucceeded(run);
+    assert.match(run.stderr, /waiting for the API server to be ready \(3\/60\)/);
+    const probes = run.calls.filter((c) => c.startsWith('kubectl get --raw=/readyz'));
+    assert.ok(probes.length >= 4 && probes.every((c) => / --request-timeout=10s\b/.test(c)), probes.join('\n'));
+    assert.ok(run.calls.some((c) => /^kubectl apply --server-side .*calico/.test(c)), run.calls.join('\n'));
+  });
+});
+
+describe('a run the unit kills', () => {
+  test('SIGTERM mid-step (TimeoutStartSec): counted and reported as a failed run, so the backoff and validate see it', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    stub.failNext('kubeadm-join-killed', 1);
+    const script = renderBootstrapScript(testInput('aws', 'worker'));
+    const run = await stub.runAsync(script);
+    assert.notEqual(run.status, 0);
+    const report = JSON.parse(stub.storeObject('nodes/status/i-0123456789abcdef0.json') ?? '{}');
+    assert.equal(report.state, 'failed', JSON.stringify(report));
+    assert.equal(report.step, 'kubeadm');
+    assert.match(report.error, /SIGTERM/);
+    assert.equal(readFileSync(join(stub.root, 'var/lib/k8sup/bootstrap-failures'), 'utf8').trim(), '1');
+    // The next run backs off, then joins.
+    const again = await stub.runAsync(script);
+    assertSucceeded(again);
+    assert.match(again.stderr, /attempt 2: 1 earlier run\(s\) failed/);
+  });
+});
