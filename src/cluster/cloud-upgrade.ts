@@ -28,6 +28,7 @@ import type { UpgradeCapability, UpgradeRunContext, UpgradeStep } from '../core/
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { snapshotBeforeChange } from './snapshot-before-change.js';
+import { recordUpgradeOrigin } from './upgrade-origin.js';
 import { kubeletSkewIssue } from './version-skew.js';
 import { planRollingUpdate, runRollingUpdate, DEFAULT_TIMEOUTS, CONTROL_PLANE_GROUP, type KubeSide, type RollingUpdateTimeouts } from './rolling-update.js';
 import { drainNode, findNode, type NodeRef } from './rolling-update-kube.js';
@@ -210,6 +211,8 @@ export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDe
         case 'apply': {
           // Before the new templates exist: a lone first control plane of the new version may then join the old one.
           await deps.cs.putObject(UPGRADE_MARKER_OBJECT, `from=${ctx.from}\nto=${ctx.to}\n`);
+          // The bundles of the new revision: control planes join with kubeadm of ctx.from, then upgrade the cluster.
+          await recordUpgradeOrigin(deps.cs, { from: ctx.from, to: ctx.to });
           const revision = await deps.applyUpgraded(ctx.upgraded);
           deps.io.emit({ code: 'upgrade.revision', level: 'info', task: step.id, message: `${cluster.metadata.name}: revision ${revision} says Kubernetes ${ctx.to}; its instances are replaced next`, data: { cluster: cluster.metadata.name, from: ctx.from, to: ctx.to, revision } });
           return { skipped: false };
