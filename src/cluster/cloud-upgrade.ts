@@ -19,7 +19,7 @@
 // (src/cluster/upgrade.ts); every step is idempotent against what the cloud and the API report.
 
 import type { Cluster } from '../api/types.js';
-import { parseKubeVersion } from '../api/version.js';
+import { isSupported, parseKubeVersion, supportedRange } from '../api/version.js';
 import { InvalidInputError, OperationError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import type { CloudInstanceGroup, GroupInstance, RollingUpdateCapability } from '../core/provider.js';
@@ -188,8 +188,14 @@ export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDe
       if (!deps.capability.surgeInstance || !deps.capability.retireInstance) {
         throw new InvalidInputError(`${cluster.metadata.name}: ${cluster.spec.cloud} cannot launch a control plane beside the running one yet, so k8sup cannot upgrade it`, { hint: 'see docs/upgrades.md, "Clouds"' });
       }
-      const nodes = await (await api()).ops.listNodes();
       const [from, to] = [parseKubeVersion(ctx.from)!, parseKubeVersion(ctx.to)!];
+      // The first new control plane joins with A's packages (kubeadm's skew rule): the bundle needs A's pins.
+      if (!isSupported(from)) {
+        throw new InvalidInputError(`${cluster.metadata.name}: cannot upgrade from ${ctx.from} on ${cluster.spec.cloud}: this k8sup has no pinned packages for Kubernetes ${ctx.from}, which the new control planes must join with`, {
+          hint: `upgrade it to a version this k8sup supports (${supportedRange()}) with the k8sup release that installed ${ctx.from}; docs/upgrades.md, "Why launched beside"`,
+        });
+      }
+      const nodes = await (await api()).ops.listNodes();
       const off = nodes.flatMap((n) => {
         const issue = n.kubeletVersion === undefined ? null : kubeletSkewIssue(n.kubeletVersion, from, to);
         return issue ? [`node ${n.name} ${issue}`] : [];
