@@ -1018,13 +1018,14 @@ if [ "${JOIN_VERSION}" != "${K8S_VERSION}" ]; then
     fi
     mark_done "kubeadm-upgraded-${K8S_VERSION}"
   fi
-  # The cluster runs X: the kubelet may be X now (never newer than kube-apiserver), and kubectl with it.
-  if ! is_done "kube-packages-${K8S_TARGET_PACKAGE_VERSION}"; then
+  # The cluster runs X: the kubelet may be X now (never newer than kube-apiserver), and kubectl with it. A stamp of its
+  # own: kube-packages-X may be left from a run that installed X before it found the cluster at A.
+  if ! is_done "kubelet-upgraded-${K8S_TARGET_PACKAGE_VERSION}"; then
     step packages "kubelet, kubectl ${K8S_TARGET_PACKAGE_VERSION}: the cluster runs v${K8S_VERSION}"
     kube_packages_from "${K8S_TARGET_APT_URL}" "${K8S_TARGET_PACKAGE_VERSION}" kubelet kubectl
     systemctl daemon-reload
     systemctl restart kubelet
-    mark_done "kube-packages-${K8S_TARGET_PACKAGE_VERSION}"
+    mark_done "kubelet-upgraded-${K8S_TARGET_PACKAGE_VERSION}"
   fi
 fi
 
