@@ -17,7 +17,7 @@ import { shellQuote, yamlQuote } from './quote.js';
 import { loadTemplate, renderTemplate, type TemplateVars } from './template.js';
 import { CONTROL_PLANE_PKI_FILES } from '../pki/files.js';
 import type { BootstrapInput } from './types.js';
-import { pauseImageFor } from '../api/version.js';
+import { compareVersions, isSupported, parseKubeVersion, pauseImageFor } from '../api/version.js';
 import { CNI, CONTAINERD, KUBEADM_API_VERSION, KUBE_VIP, RUNC, debianPackageVersion, kubernetesAptRepository, kubernetesRpmRepository } from './versions.js';
 
 export { CONTROL_PLANE_PKI_FILES } from '../pki/files.js';
@@ -53,7 +53,8 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   if (vars.packageMirror) fragments.push('package-mirrors.sh');
   fragments.push('prepare-node.sh', 'containerd.sh');
   // RHEL-family hosts (metal only): SELinux permissive and the rpm repository instead of apt.
-  fragments.push(...(vars.dnf ? ['selinux-permissive.sh', 'kube-packages-dnf.sh'] : ['kube-packages.sh']));
+  // A control plane rendered for an upgrade first picks the version it joins with (kubeadm's skew rule, docs/upgrades.md).
+  fragments.push(...(vars.dnf ? ['selinux-permissive.sh', 'kube-packages-dnf.sh'] : vars.joinOlder ? ['kube-packages-upgrade.sh', 'kube-packages.sh'] : ['kube-packages.sh']));
   // Before kubeadm starts the kubelet: the kubelet's flags name the plugin and its configuration.
   if (vars.credentialProvider) fragments.push('credential-provider.sh');
   // kubeadm-reset undoes a failed kubeadm run before the PKI is put in place (reset empties /etc/kubernetes/pki).
@@ -173,6 +174,26 @@ function credentialProviderVars(r: ResolvedInput): TemplateVars {
     credentialProviderBinDir: CREDENTIAL_PROVIDER_BIN_DIR,
     credentialProviderConfig: CREDENTIAL_PROVIDER_CONFIG,
     credentialProviderConfigYaml: embedded(renderCredentialProviderConfig(p)),
+  };
+}
+
+/**
+ * templates/bootstrap/kube-packages-upgrade.sh's values: a cloud control plane rendered for an upgrade (upgradeFrom)
+ * carries the old version's pinned packages, to join with before it upgrades the cluster. An old version without pins
+ * (not supported by this k8sup) renders empty ones: the node refuses to join when it finds the cluster at it.
+ */
+function upgradeJoinVars(r: ResolvedInput): TemplateVars {
+  const from = r.input.upgradeFrom === undefined ? null : parseKubeVersion(r.input.upgradeFrom);
+  if (r.input.upgradeFrom !== undefined && (from === null || compareVersions(from, r.version) >= 0)) {
+    throw new Error(`bootstrap: upgradeFrom ${r.input.upgradeFrom} is not a version older than ${r.version.text}`);
+  }
+  if (!from || !r.isCloud || !r.isControlPlane) return { joinOlder: false, fromVersion: '', fromPackageVersion: '', fromAptUrl: '' };
+  const pinned = isSupported(from);
+  return {
+    joinOlder: true,
+    fromVersion: from.text,
+    fromPackageVersion: pinned ? debianPackageVersion(from) : '',
+    fromAptUrl: pinned ? assetUrl(r, kubernetesAptRepository(from)) : '',
   };
 }
 
@@ -308,6 +329,7 @@ export function scriptVars(r: ResolvedInput): TemplateVars {
     firewallProtocols: firewall.protocols.map((p) => String(p.number)),
     tokenRefreshService: embedded(loadTemplate('node/k8sup-token-refresh.service')),
     tokenRefreshTimer: embedded(loadTemplate('node/k8sup-token-refresh.timer')),
+    ...upgradeJoinVars(r),
   };
   const addons = enabledAddons(input.cluster).map((a) => ({ name: a.name, manifest: embedded(renderAddonManifest(a, (image) => imageRef(r, image), input.cluster)) }));
   vars.addons = addons;

@@ -69,4 +69,10 @@ export interface BootstrapInput {
   osFamily?: OsFamily;
   /** aws: region of the state bucket when it differs from spec.region. */
   stateStoreRegion?: string;
+  /**
+   * cloud control planes rendered for `upgrade cluster`: the version the cluster runs before it (BuildInputs.upgradeFrom).
+   * The bundle then joins with that version's kubeadm and upgrades the cluster afterwards (templates/bootstrap/
+   * kube-packages-upgrade.sh, kubeadm-upgrade.sh); without it the bundle is the ordinary one.
+   */
+  upgradeFrom?: string;
 }

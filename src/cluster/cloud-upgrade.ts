@@ -19,7 +19,7 @@
 // (src/cluster/upgrade.ts); every step is idempotent against what the cloud and the API report.
 
 import type { Cluster } from '../api/types.js';
-import { parseKubeVersion } from '../api/version.js';
+import { isSupported, parseKubeVersion, supportedRange } from '../api/version.js';
 import { InvalidInputError, OperationError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import type { CloudInstanceGroup, GroupInstance, RollingUpdateCapability } from '../core/provider.js';
@@ -28,6 +28,7 @@ import type { UpgradeCapability, UpgradeRunContext, UpgradeStep } from '../core/
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
 import { snapshotBeforeChange } from './snapshot-before-change.js';
+import { recordUpgradeOrigin } from './upgrade-origin.js';
 import { kubeletSkewIssue } from './version-skew.js';
 import { planRollingUpdate, runRollingUpdate, DEFAULT_TIMEOUTS, CONTROL_PLANE_GROUP, type KubeSide, type RollingUpdateTimeouts } from './rolling-update.js';
 import { drainNode, findNode, type NodeRef } from './rolling-update-kube.js';
@@ -187,8 +188,14 @@ export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDe
       if (!deps.capability.surgeInstance || !deps.capability.retireInstance) {
         throw new InvalidInputError(`${cluster.metadata.name}: ${cluster.spec.cloud} cannot launch a control plane beside the running one yet, so k8sup cannot upgrade it`, { hint: 'see docs/upgrades.md, "Clouds"' });
       }
-      const nodes = await (await api()).ops.listNodes();
       const [from, to] = [parseKubeVersion(ctx.from)!, parseKubeVersion(ctx.to)!];
+      // The first new control plane joins with A's packages (kubeadm's skew rule): the bundle needs A's pins.
+      if (!isSupported(from)) {
+        throw new InvalidInputError(`${cluster.metadata.name}: cannot upgrade from ${ctx.from} on ${cluster.spec.cloud}: this k8sup has no pinned packages for Kubernetes ${ctx.from}, which the new control planes must join with`, {
+          hint: `upgrade it to a version this k8sup supports (${supportedRange()}) with the k8sup release that installed ${ctx.from}; docs/upgrades.md, "Why launched beside"`,
+        });
+      }
+      const nodes = await (await api()).ops.listNodes();
       const off = nodes.flatMap((n) => {
         const issue = n.kubeletVersion === undefined ? null : kubeletSkewIssue(n.kubeletVersion, from, to);
         return issue ? [`node ${n.name} ${issue}`] : [];
@@ -210,6 +217,8 @@ export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDe
         case 'apply': {
           // Before the new templates exist: a lone first control plane of the new version may then join the old one.
           await deps.cs.putObject(UPGRADE_MARKER_OBJECT, `from=${ctx.from}\nto=${ctx.to}\n`);
+          // The bundles of the new revision: control planes join with kubeadm of ctx.from, then upgrade the cluster.
+          await recordUpgradeOrigin(deps.cs, { from: ctx.from, to: ctx.to });
           const revision = await deps.applyUpgraded(ctx.upgraded);
           deps.io.emit({ code: 'upgrade.revision', level: 'info', task: step.id, message: `${cluster.metadata.name}: revision ${revision} says Kubernetes ${ctx.to}; its instances are replaced next`, data: { cluster: cluster.metadata.name, from: ctx.from, to: ctx.to, revision } });
           return { skipped: false };

@@ -17,6 +17,7 @@ import type { ClusterStore } from '../state/cluster-store.js';
 import { CLUSTER_INFO, type ClusterInfo } from './cluster-info.js';
 import { ensureSettingSecrets, pkiForGraph, type PublicPki } from './pki-store.js';
 import { providerState } from './provider-state.js';
+import { upgradedFrom } from './upgrade-origin.js';
 
 /** Where a flow runs: the host's output, environment, home folder, cancellation and SSH policy (the CLI passes its context). */
 export interface FlowHost {
@@ -77,7 +78,8 @@ async function buildInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Parti
   const schemes = provider.nodeStateStoreSchemes;
   const readable = !schemes || schemes.includes(new URL(ctx.store.url).protocol);
   const stateStore = readable ? ctx.store.url : `${schemes[0]}//state-store-not-set`;
-  return { stateStore, ...pki };
+  const upgradeFrom = await upgradedFrom(ctx.store, ctx.cluster);
+  return { stateStore, ...pki, ...(upgradeFrom ? { upgradeFrom } : {}) };
 }
 
 /**

@@ -110,6 +110,11 @@ export interface BuildInputs {
   caCertPem: string;
   /** `sha256:<hex>` of the CA's SubjectPublicKeyInfo, for `kubeadm join --discovery-token-ca-cert-hash`. */
   caCertHash: string;
+  /**
+   * The version the cluster ran before `upgrade cluster` moved the spec to its version (src/cluster/upgrade-origin.ts):
+   * cloud control-plane bundles then carry its packages to join with (docs/upgrades.md). Absent otherwise.
+   */
+  upgradeFrom?: string;
 }
 
 export interface ConnectOptions {

@@ -9,6 +9,7 @@ config_from_stdin=0
 config_path=""
 upload=""
 write_out=""
+cacert=""
 fail=0
 prev=""
 for arg in "$@"; do
@@ -18,6 +19,7 @@ for arg in "$@"; do
     --upload-file) upload="${arg}" ;;
     --data-binary) upload="${arg#@}" ;;
     -w) write_out="${arg}" ;;
+    --cacert) cacert="${arg}" ;;
   esac
   case "${arg}" in -f*) fail=1 ;; esac
   case "${arg}" in http://* | https://*) url="${arg}" ;; esac
@@ -32,9 +34,29 @@ fail_next() {
   echo $((n - 1)) >"${f}"
   return 0
 }
+# installed NAME: the version of package NAME the stub apt-get installed last ('1.34.4-1.1' → 1.34.4), or nothing.
+installed() { [ -f "${STUB_DIR}/installed/$1" ] && sed 's/-.*//' "${STUB_DIR}/installed/$1"; }
+# cluster_version: the cluster's ClusterConfiguration version: ${STUB_DIR}/cluster-version (a test's older cluster, or
+# what `kubeadm upgrade apply` moved it to), else the version of the script running.
+cluster_version() {
+  if [ -f "${STUB_DIR}/cluster-version" ]; then cat "${STUB_DIR}/cluster-version"; else echo "v$(sed -n 's/^K8S_VERSION=//p' "${STUB_SCRIPT}" | tr -d "'")"; fi
+}
 case "${name}" in
   curl)
-    if [ "${config_from_stdin}" = 1 ]; then cat >>"${STUB_DIR}/curl-stdin.log"; fi
+    stdin_config=""
+    if [ "${config_from_stdin}" = 1 ]; then stdin_config="$(cat)"; printf '%s\n' "${stdin_config}" >>"${STUB_DIR}/curl-stdin.log"; fi
+    # The API server (kube-apiserver behind the load balancer): kube-system/kubeadm-config, which kubeadm lets a
+    # bootstrap token read (Role kubeadm:nodes-kubeadm-config). Like the real one it wants TLS verified against the
+    # cluster CA and the cluster's current bootstrap token (the state store's bootstrap/token), else 401.
+    if [[ "${url}" == https://*/api/v1/namespaces/kube-system/configmaps/kubeadm-config ]]; then
+      want="$(sed -n 's/^token=//p' "${STUB_DIR}/store/bootstrap/token" 2>/dev/null)"
+      if [ ! -s "${cacert}" ] || [ -z "${want}" ] || [[ "${stdin_config}" != *"header = \"Authorization: Bearer ${want}\""* ]]; then
+        echo "curl: (22) The requested URL returned error: 401" >&2
+        exit 22
+      fi
+      printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"kubeadm-config","namespace":"kube-system"},"data":{"ClusterConfiguration":"apiVersion: kubeadm.k8s.io/v1beta4\\nkind: ClusterConfiguration\\nkubernetesVersion: %s\\n"}}\n' "$(cluster_version)"
+      exit 0
+    fi
     # The state store's bootstrap/* and nodes/status/* objects live in ${STUB_DIR}/store/ (tests seed and read them
     # there): S3 (path, or ListObjectsV2 ?prefix=) and GCS (o/<name>, or upload ?name=) addresses map to the same key.
     decoded="${url//%2F//}"
@@ -117,6 +139,12 @@ case "${name}" in
         exit 100
       fi
     fi
+    # What dpkg would hold afterwards: the versions of kubelet, kubeadm and kubectl installed.
+    if [ "${1:-}" = install ] || [[ " $* " == *" install "* ]]; then
+      for arg in "$@"; do
+        case "${arg}" in kubelet=* | kubeadm=* | kubectl=*) mkdir -p "${STUB_DIR}/installed"; printf '%s\n' "${arg#*=}" >"${STUB_DIR}/installed/${arg%%=*}" ;; esac
+      done
+    fi
     ;;
   systemctl)
     # A unit that does not come up (fault systemctl-restart-<unit>), as after a kill or a bad configuration.
@@ -138,8 +166,7 @@ case "${name}" in
     # The cluster's ClusterConfiguration (kube-system/kubeadm-config): the version in ${STUB_DIR}/cluster-version
     # (a test's older cluster, or what `kubeadm upgrade apply` moved it to), else the version of the script running.
     if [[ " $* " == *" get configmap kubeadm-config "* ]]; then
-      if [ -f "${STUB_DIR}/cluster-version" ]; then v="$(cat "${STUB_DIR}/cluster-version")"; else v="v$(sed -n 's/^K8S_VERSION=//p' "${STUB_SCRIPT}" | tr -d "'")"; fi
-      printf 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: %s\n' "${v}"
+      printf 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: %s\n' "$(cluster_version)"
       exit 0
     fi
     ;;
@@ -161,6 +188,16 @@ case "${name}" in
           exit 1
         fi ;;
       upgrade)
+        # kubeadm refuses a target newer than itself ("Upgrade kubeadm first").
+        if [ "$2" = plan ] || [ "$2" = apply ]; then
+          have="$(installed kubeadm)"
+          if [ -n "${have}" ] && [ "$(printf '%s\n%s\n' "${have}" "${3#v}" | sort -V | tail -n 1)" != "${have}" ]; then
+            echo "[upgrade/version] FATAL: Specified version to upgrade to \"$3\" is higher than the kubeadm version \"v${have}\". Upgrade kubeadm first using the tool you used to install kubeadm" >&2
+            exit 1
+          fi
+        fi
+        # The machine stops (kill -9 of the bootstrap) right before `kubeadm upgrade plan`.
+        if [ "$2" = plan ] && fail_next kill-before-upgrade-plan; then kill -9 "${PPID}"; exit 137; fi
         if [ "$2" = apply ]; then
           if fail_next kubeadm-upgrade-apply; then echo "[upgrade/apply] FATAL: couldn't upgrade control plane" >&2; exit 1; fi
           echo "$3" >"${STUB_DIR}/cluster-version"
@@ -171,6 +208,8 @@ case "${name}" in
           "${K8SUP_ROOT}/etc/kubernetes/pki" "${K8SUP_ROOT}/etc/kubernetes/manifests"
         ;;
     esac
+    # The kubeadm that ran the join (what the skew rule is about).
+    if [ "$1" = join ]; then installed kubeadm >"${STUB_DIR}/kubeadm-at-join" || true; fi
     if [ "$1" = join ] && [ -f "${K8SUP_ROOT}/etc/k8sup/bootstrap-token" ]; then stat -c '%a' "${K8SUP_ROOT}/etc/k8sup/bootstrap-token" >"${STUB_DIR}/token-mode-at-join"; fi
     # What the kubelet would find in the manifests folder when kubeadm starts it (kube-vip must be there first).
     case "$1" in init | join) mkdir -p "${STUB_DIR}/manifests-at-$1"; cp -R "${K8SUP_ROOT}/etc/kubernetes/manifests/." "${STUB_DIR}/manifests-at-$1/" 2>/dev/null ;; esac

@@ -12,7 +12,7 @@
 // replaced at a time).
 
 import assert from 'node:assert/strict';
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Cluster } from '../../src/api/types.js';
@@ -25,7 +25,8 @@ import { startClusterApi } from '../helpers/cluster-api.js';
 import { awsBooted, awsClusterWorld, installedBootstrap, type AwsClusterWorld, type AwsInstance } from '../helpers/aws-cluster-world.js';
 import { runKilledOnCall } from '../helpers/kill-on-call.js';
 import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
-import { createStubRoot, FAKE_BOOTSTRAP_TOKEN, type StubRoot } from '../helpers/stub-root.js';
+import type { StubRoot } from '../helpers/stub-root.js';
+import { bootControlPlane as runControlPlaneBootstrap, joiningMilestones, milestones, upgradingMilestones, type ControlPlaneBoot } from '../helpers/control-plane-boot.js';
 import { startControlResponder, type ControlResponder } from '../helpers/etcd-control-responder.js';
 import { listBackups } from '../../src/cluster/etcd-backup.js';
 import { motoLaunchTemplateVersionFix, startMoto, type Moto } from '../helpers/moto.js';
@@ -168,6 +169,8 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   // The apply step wrote the new revision and told a lone control plane of 1.35.1 that it may join beside the old one.
   assert.equal(JSON.parse((await run('get', 'cluster', NAME, '-o', 'json')).stdout).spec.kubernetesVersion, TO);
   assert.equal((await store.get(`${NAME}/bootstrap/upgrade`))?.data.toString('utf8'), `from=${FROM}\nto=${TO}\n`);
+  // …and recorded where the control planes' bundles of TO come from: they join with FROM's packages.
+  assert.deepEqual(JSON.parse((await store.get(`${NAME}/upgrade/origin.json`))!.data.toString('utf8')), { from: FROM, to: TO });
   // The preview of the interrupted upgrade says what is done and what is left.
   const midway = JSON.parse((await run('upgrade', 'cluster', NAME, '--kubernetes-version', TO, '-o', 'json')).stdout);
   assert.deepEqual(midway.steps.map((s: any) => [s.id, s.done]), [['etcd-snapshot', true], ['apply', true], [`control-plane/${oldControlPlane.id}`, false], ['validate-control-plane', false], ['roll/nodes', false], ['validate', false]]);
@@ -201,9 +204,14 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.equal(versionOf(cpBundle), TO);
   assert.equal(versionOf(await bundleOf(newNodes[0])), TO);
   assert.match(cpBundle, /^upgrade_in_progress\(\) \{$/m);
-  assert.match(cpBundle, /^ {4}kubeadm upgrade plan "v\$\{K8S_VERSION\}"$/m);
-  assert.match(cpBundle, /^ {4}kubeadm upgrade apply "v\$\{K8S_VERSION\}" --yes$/m);
-  assert.match(cpBundle, /^ {4}k8sup-etcd-backup --force \|\| die/m);
+  assert.match(cpBundle, /^ {6}kubeadm upgrade plan "v\$\{K8S_VERSION\}"$/m);
+  assert.match(cpBundle, /^ {6}kubeadm upgrade apply "v\$\{K8S_VERSION\}" --yes$/m);
+  assert.match(cpBundle, /^ {6}k8sup-etcd-backup --force \|\| die/m);
+  // Rendered for the upgrade: the control plane carries FROM's pinned packages to join with (kubeadm's skew rule);
+  // the node's bundle is the ordinary one.
+  assert.match(cpBundle, new RegExp(`^K8S_FROM_PACKAGE_VERSION='${FROM.replaceAll('.', '\\.')}-1\\.1'$`, 'm'));
+  assert.match(cpBundle, /^K8S_FROM_APT_URL='https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.34\/deb\/'$/m);
+  assert.doesNotMatch(await bundleOf(newNodes[0]), /K8S_FROM_/);
   // The Kubernetes side: the old nodes were deleted, every node reports 1.35.1.
   assert.ok(!state.nodes.some((n) => n.metadata.name === oldControlPlane.dns || n.metadata.name === oldNodes[0].dns));
   assert.deepEqual([...new Set(state.nodes.map((n) => n.status.nodeInfo.kubeletVersion))], [`v${TO}`]);
@@ -223,10 +231,9 @@ const ZONES = 'us-east-2a,us-east-2b,us-east-2c';
 const specVersion = async (cluster: string) => JSON.parse((await run('get', 'cluster', cluster, '-o', 'json')).stdout).spec.kubernetesVersion;
 
 /** A control plane's boot: its bundle as run by the instance, and what it ran. */
-interface Boot {
+interface Boot extends ControlPlaneBoot {
   node: string;
   version: string;
-  calls: string[];
 }
 
 test('HA over three zones: snapshot → each control plane one at a time → nodes; one kubeadm upgrade apply, etcd quorum kept, a kill resumes, a re-run does nothing', { timeout: 1_200_000 }, async () => {
@@ -248,16 +255,14 @@ test('HA over three zones: snapshot → each control plane one at a time → nod
   writeFileSync(clusterVersion, `v${FROM}\n`);
   const boots: Boot[] = [];
   const bootControlPlane = async (i: AwsInstance) => {
-    const stub = createStubRoot();
-    stubs.push(stub);
-    symlinkSync(clusterVersion, join(stub.root, '..', 'cluster-version'));
-    // What the running cluster published in the state store for joining control planes.
-    stub.putStoreObject('bootstrap/initialized', `initialized=true\nnode=${oldCps[0].dns}\n`);
-    stub.putStoreObject('bootstrap/token', `token=${FAKE_BOOTSTRAP_TOKEN}\nexpires=2030-01-01T00:00:00Z\nissuer=${oldCps[0].dns}\n`);
     const bundle = await ha.bundleOf(i);
-    const ran = await stub.runAsync(installedBootstrap(bundle));
-    if (ran.status !== 0) throw new Error(`the bootstrap of ${i.id} failed (${ran.status}):\n${ran.stderr.slice(-2000)}`);
-    boots.push({ node: i.dns, version: bundleVersion(bundle)!, calls: ran.calls });
+    // What the running cluster published in the state store for joining control planes (and the bootstrap token).
+    const upgrade = (await store.get(`${HA}/bootstrap/upgrade`))?.data.toString('utf8');
+    const storeObjects = { 'bootstrap/initialized': `initialized=true\nnode=${oldCps[0].dns}\n`, ...(upgrade ? { 'bootstrap/upgrade': upgrade } : {}) };
+    // The first new control plane's machine stops (kill -9) between its join and kubeadm upgrade plan/apply, and
+    // boots again: the bootstrap continues where it stopped.
+    const boot = await runControlPlaneBootstrap(installedBootstrap(bundle), { clusterVersionFile: clusterVersion, storeObjects, firstRunFault: boots.length === 0 ? 'kill-before-upgrade-plan' : undefined, stubs });
+    boots.push({ node: i.dns, version: bundleVersion(bundle)!, ...boot });
   };
 
   const state = healthyClusterState(cluster);
@@ -338,14 +343,17 @@ test('HA over three zones: snapshot → each control plane one at a time → nod
   assert.ok(boots.every((b) => b.version === TO));
   const applies = boots.filter((b) => b.calls.some((c) => c.startsWith('kubeadm upgrade apply')));
   assert.deepEqual(applies.map((b) => b.node), [boots[0].node], 'exactly one control plane runs kubeadm upgrade apply: the first new one');
-  const first = boots[0].calls;
-  const at = (re: RegExp) => first.findIndex((c) => re.test(c));
-  assert.ok(at(/^kubeadm join /) >= 0 && at(/^kubeadm join /) < at(/^k8sup-etcd-backup --force$/), first.join('\n'));
-  assert.ok(at(/^k8sup-etcd-backup --force$/) < at(new RegExp(`^kubeadm upgrade plan v${TO.replaceAll('.', '\\.')}$`)));
-  assert.ok(at(/^kubeadm upgrade plan /) < at(new RegExp(`^kubeadm upgrade apply v${TO.replaceAll('.', '\\.')} --yes$`)));
+  // kubeadm's skew rule (docs/upgrades.md, "Why launched beside"): the first one reads the cluster's version with the
+  // bootstrap token, joins with kubeadm, kubelet and kubectl FROM (a kubelet never newer than the API servers), and
+  // only then installs kubeadm TO, snapshots etcd, runs kubeadm upgrade plan/apply and moves kubelet and kubectl to TO.
+  // Killed right before the plan, its next boot continues: no second install of FROM, no second join.
+  assert.deepEqual(boots[0].statuses, [null, 0], 'the first boot was killed, the second finished');
+  assert.deepEqual(milestones(boots[0].calls), upgradingMilestones(FROM, TO, true), boots[0].calls.join('\n'));
+  assert.equal(boots[0].kubeadmAtJoin, FROM, 'kubeadm join ran with the kubeadm the cluster was created with');
+  // The two after it find the cluster at TO: they install TO and only join.
   for (const b of boots.slice(1)) {
-    assert.ok(b.calls.some((c) => /^kubeadm join /.test(c)), `${b.node} joined`);
-    assert.ok(!b.calls.some((c) => c.startsWith('kubeadm upgrade') || c.startsWith('kubeadm init')), `${b.node} ran only the join:\n${b.calls.filter((c) => c.startsWith('kubeadm')).join('\n')}`);
+    assert.deepEqual(milestones(b.calls), joiningMilestones(TO), `${b.node}:\n${b.calls.join('\n')}`);
+    assert.equal(b.kubeadmAtJoin, TO);
   }
 
   // etcd quorum: the cloud never ran fewer than three control planes nor more than four (one replaced at a time), and

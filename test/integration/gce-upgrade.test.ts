@@ -8,7 +8,8 @@
 // (the fake's onCall hook) then resume, and the refusals (skipped minor, downgrade, kubelet version skew).
 
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Cluster } from '../../src/api/types.js';
 import type { BlobStore } from '../../src/state/blob.js';
@@ -23,6 +24,9 @@ import { runKilledOnCall } from '../helpers/kill-on-call.js';
 import { gceBooted, gceBundleOf, gceInstances, type GceInstance } from '../helpers/gce-cluster-world.js';
 import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
 import { startControlResponder, type ControlResponder } from '../helpers/etcd-control-responder.js';
+import { installedBootstrap } from '../helpers/aws-cluster-world.js';
+import { bootControlPlane, milestones, upgradingMilestones, type ControlPlaneBoot } from '../helpers/control-plane-boot.js';
+import type { StubRoot } from '../helpers/stub-root.js';
 
 const NAME = 'up.k8s.local';
 const PROJECT = 'up-project';
@@ -37,6 +41,7 @@ let env: Record<string, string>;
 let store: BlobStore;
 const fakes: FakeKubeApiserver[] = [];
 const kubelets: KubeletPlayer[] = [];
+const stubs: StubRoot[] = [];
 
 before(async () => {
   await compute.start();
@@ -49,6 +54,7 @@ let responder: ControlResponder | undefined;
 after(async () => {
   await responder?.stop();
   for (const k of kubelets) k.stop();
+  for (const s of stubs) s.cleanup();
   for (const f of fakes) await f.stop();
   await compute.stop();
   await gcs.stop();
@@ -67,7 +73,7 @@ const versionOf = bundleVersion;
  * The cluster's API on the fake kube-apiserver, its kubelets played: a booted instance registers a Ready node of its
  * bundle's version. Returns the fake's state.
  */
-async function playCluster(cluster: Cluster, before: Instance[]): Promise<FakeClusterState> {
+async function playCluster(cluster: Cluster, before: Instance[], boot?: (i: Instance) => Promise<void> | void): Promise<FakeClusterState> {
   const name = cluster.metadata.name;
   const state = healthyClusterState(cluster);
   // The upgraded control plane's bundle applies the addons of the new minor (their images are pinned per minor,
@@ -78,7 +84,7 @@ async function playCluster(cluster: Cluster, before: Instance[]): Promise<FakeCl
   }
   fakes.push(await startClusterApi(store, name, state));
   const templates = adoptInstances(state, before.map(asBooted));
-  kubelets.push(playKubelets({ state, templates, booted: before.map((i) => i.id), instances: () => instances(name).map(asBooted), version: async (i) => versionOf(await bundleOf(i.loader, name)), intervalMs: 100 }));
+  kubelets.push(playKubelets({ state, templates, booted: before.map((i) => i.id), instances: () => instances(name).map(asBooted), version: async (i) => versionOf(await bundleOf(i.loader, name)), boot, intervalMs: 100 }));
   return state;
 }
 
@@ -94,7 +100,18 @@ test('a single-control-plane GCE cluster: snapshot → control plane beside → 
   assert.ok(oldControlPlane && oldNode);
   assert.equal(versionOf(await bundleOf(oldControlPlane.loader)), FROM);
 
-  const state = await playCluster(cluster, before);
+  // The new control plane boots its real bundle under a stub root (test/helpers/control-plane-boot.ts): the cluster's
+  // ClusterConfiguration is at FROM until its `kubeadm upgrade apply` moves it.
+  const clusterVersion = join(home, 'cluster-version');
+  writeFileSync(clusterVersion, `v${FROM}\n`);
+  const boots: ControlPlaneBoot[] = [];
+  const state = await playCluster(cluster, before, async (i) => {
+    if (i.group !== 'control-plane') return;
+    const bundle = await bundleOf(i.loader);
+    // A lone first control plane joins only beside the running one: what the CLI published for it (bootstrap/upgrade).
+    const upgrade = (await store.get(`${NAME}/bootstrap/upgrade`))?.data.toString('utf8');
+    boots.push(await bootControlPlane(installedBootstrap(bundle, '10.128.0.2'), { clusterVersionFile: clusterVersion, storeObjects: upgrade ? { 'bootstrap/upgrade': upgrade } : {}, stubs }));
+  });
 
   const writes = computeWrites();
   const preview = await run('upgrade', 'cluster', NAME, '--kubernetes-version', TO, '-o', 'json');
@@ -122,8 +139,14 @@ test('a single-control-plane GCE cluster: snapshot → control plane beside → 
   assert.notEqual(cps[0].name, oldControlPlane.name);
   const cpBundle = await bundleOf(cps[0].loader);
   assert.equal(versionOf(cpBundle), TO);
-  assert.match(cpBundle, /^ {4}kubeadm upgrade apply "v\$\{K8S_VERSION\}" --yes$/m);
   assert.match(cpBundle, /^upgrade_in_progress\(\) \{$/m);
+  // kubeadm's skew rule, run by the new control plane's own bundle: it read the cluster at FROM with the bootstrap
+  // token, joined with kubeadm, kubelet and kubectl FROM, then installed kubeadm TO, snapshotted etcd, ran kubeadm
+  // upgrade plan/apply, and only then moved kubelet and kubectl to TO.
+  assert.equal(boots.length, 1);
+  assert.deepEqual(milestones(boots[0].calls), upgradingMilestones(FROM, TO), boots[0].calls.join('\n'));
+  assert.equal(boots[0].kubeadmAtJoin, FROM);
+  assert.equal(readFileSync(clusterVersion, 'utf8').trim(), `v${TO}`, 'kubeadm upgrade apply moved the ClusterConfiguration');
   const nodes = afterUpgrade.filter((i) => i.group === 'nodes');
   assert.equal(nodes.length, 1);
   assert.equal(versionOf(await bundleOf(nodes[0].loader)), TO);

@@ -47,6 +47,14 @@ cases.push({ name: `metal-worker-${DEFAULT_KUBERNETES_VERSION}-mirrored-rhel`, s
 const single = testInput('aws', 'control-plane-init');
 single.cluster.spec.controlPlane.count = 1;
 cases.push({ name: 'aws-control-plane-init-1.35.1-single', script: renderBootstrapScript(single) });
+// Control planes rendered for `upgrade cluster` (docs/upgrades.md, "Clouds"): they join with the old version's packages
+// when the cluster still runs it; the single first control plane joins only beside the running one; an old version
+// without pins renders none (the node refuses).
+cases.push({ name: 'aws-control-plane-join-1.35.1-upgrade-from-1.34.4', script: renderBootstrapScript({ ...testInput('aws', 'control-plane-join'), upgradeFrom: '1.34.4' }) });
+const singleUpgrade = { ...testInput('gce', 'control-plane-init'), upgradeFrom: '1.34.4' };
+singleUpgrade.cluster.spec.controlPlane.count = 1;
+cases.push({ name: 'gce-control-plane-init-1.35.1-single-upgrade-from-1.34.4', script: renderBootstrapScript(singleUpgrade) });
+cases.push({ name: 'aws-control-plane-init-1.33.8-upgrade-from-1.32.9', script: renderBootstrapScript({ ...testInput('aws', 'control-plane-init', { version: '1.33.8' }), upgradeFrom: '1.32.9' }) });
 // Metal with an API VIP: kube-vip static pods on the control planes.
 for (const [role, version] of [['control-plane-init', '1.35.1'], ['control-plane-join', '1.33.8']] as const) {
   const input = testInput('metal', role, { version });

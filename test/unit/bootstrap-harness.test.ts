@@ -289,11 +289,12 @@ describe('bootstrap script under a stub harness', () => {
     assert.match(forced.stderr, /force-init exists/);
   });
 
-  test('single control plane launched by upgrade cluster: joins beside the running one, snapshot, then kubeadm upgrade plan/apply', () => {
+  test('single control plane launched by upgrade cluster: reads the cluster at A, joins with kubeadm A beside the running one, then kubeadm X, snapshot, upgrade plan/apply, kubelet X', () => {
     stub = createStubRoot();
     stub.putStoreObject('bootstrap/initialized', 'initialized=true\nnode=ip-10-0-0-5\n');
     stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
-    const input = testInput('aws', 'control-plane-init');
+    // Rendered for the upgrade from 1.34.4 (BootstrapInput.upgradeFrom, what `upgrade cluster` applies).
+    const input = { ...testInput('aws', 'control-plane-init'), upgradeFrom: '1.34.4' };
     input.cluster.spec.controlPlane.count = 1;
     input.cluster.spec.etcd = { ...input.cluster.spec.etcd, backups: { schedule: '0 * * * *', retain: 24 } } as typeof input.cluster.spec.etcd;
     const script = renderBootstrapScript(input);
@@ -313,16 +314,54 @@ describe('bootstrap script under a stub harness', () => {
     assertSucceeded(run);
     assert.match(run.stderr, /upgrade to .* in progress: joining beside the running control plane/);
     assert.ok(!run.calls.some((c) => c.startsWith('kubeadm init')), `kubeadm init ran:\n${run.calls.join('\n')}`);
+    const pkg = `${version.replaceAll('.', '\\.')}-1\\.1`;
     assertOrder(run, [
+      /^curl .* --cacert \S+ --config - https:\/\/api\.demo\.example\.com:6443\/api\/v1\/namespaces\/kube-system\/configmaps\/kubeadm-config$/,
+      / kubelet=1\.34\.4-1\.1 kubeadm=1\.34\.4-1\.1 kubectl=1\.34\.4-1\.1$/,
       /^kubeadm join --config \S+\/etc\/k8sup\/kubeadm\.yaml$/,
+      new RegExp(` kubeadm=${pkg}$`),
       /^kubectl .* get configmap kubeadm-config /,
       /^k8sup-etcd-backup --force$/,
       new RegExp(`^kubeadm upgrade plan v${version.replaceAll('.', '\\.')}$`),
       new RegExp(`^kubeadm upgrade apply v${version.replaceAll('.', '\\.')} --yes$`),
+      new RegExp(` kubelet=${pkg} kubectl=${pkg}$`),
+      /^systemctl restart kubelet$/,
     ]);
+    // The join ran with kubeadm A: nothing of X was installed before it.
+    const joinedAt = indexOf(run, /^kubeadm join /);
+    assert.ok(!run.calls.slice(0, joinedAt).some((c) => c.includes(`=${version}-1.1`)), `X was installed before the join:\n${run.calls.join('\n')}`);
+    assert.match(run.stderr, /the cluster runs v1\.34\.4: joining with kubeadm 1\.34\.4 \(kubeadm's skew rule\)/);
     assert.match(run.stderr, /kubeadm upgrade apply v\S+ \(the cluster runs v1\.34\.4\)/);
     assert.match(readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8'), /^controlPlane: \{\}$/m);
     assertSecondRunIsNoOp(stub, script);
+  });
+
+  test('rendered for an upgrade, a control plane that finds the cluster at X installs X and only joins; at another version it stops', () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const script = renderBootstrapScript({ ...testInput('aws', 'control-plane-join'), upgradeFrom: '1.34.4' });
+    stub.writeFile('../cluster-version', 'v1.33.8\n');
+    const other = stub.run(script);
+    assert.notEqual(other.status, 0);
+    assert.match(other.stderr, /the cluster runs v1\.33\.8: this control plane joins a cluster at v1\.34\.4 \(the upgrade's start\) or v1\.35\.1 only/);
+    assert.ok(!other.calls.some((c) => / kubeadm=|^kubeadm /.test(c)), `installed or ran kubeadm:\n${other.calls.join('\n')}`);
+    stub.writeFile('../cluster-version', 'v1.35.1\n');
+    const run = stub.run(script);
+    assertSucceeded(run);
+    assertOrder(run, [/configmaps\/kubeadm-config$/, / kubelet=1\.35\.1-1\.1 kubeadm=1\.35\.1-1\.1 kubectl=1\.35\.1-1\.1$/, /^kubeadm join /]);
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm upgrade') || /=1\.34\.4-1\.1/.test(c)), run.calls.join('\n'));
+    assertSecondRunIsNoOp(stub, script);
+  });
+
+  test('rendered for an upgrade from a version without pins: the control plane that finds the cluster at it refuses to join', () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    stub.writeFile('../cluster-version', 'v1.32.9\n');
+    const run = stub.run(renderBootstrapScript({ ...testInput('aws', 'control-plane-join', { version: '1.33.8' }), upgradeFrom: '1.32.9' }));
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /ERROR: no pinned packages for Kubernetes 1\.32\.9; not joining/);
+    assert.match(run.stderr, /docs\/upgrades\.md/);
+    assert.ok(!run.calls.some((c) => / kubeadm=|^kubeadm /.test(c)), run.calls.join('\n'));
   });
 
   test('a control plane of the version the cluster runs skips kubeadm upgrade', () => {

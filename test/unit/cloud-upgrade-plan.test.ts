@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadCluster, type Cluster } from '../../src/api/index.js';
-import { planCloudUpgrade } from '../../src/cluster/cloud-upgrade.js';
+import { cloudUpgradeCapability, planCloudUpgrade, type CloudUpgradeDeps } from '../../src/cluster/cloud-upgrade.js';
+import { InvalidInputError } from '../../src/core/errors.js';
 import type { CloudInstanceGroup, GroupInstance } from '../../src/core/provider.js';
 
 function haCluster(): Cluster {
@@ -41,4 +42,26 @@ test('resumed after apply: the replaced control plane stays listed as done histo
   const steps = planCloudUpgrade(haCluster(), groups, '1.35.1', { done: ['etcd-snapshot', 'apply', 'control-plane/i-a'] });
   assert.deepEqual(steps.map((s) => s.id), ['etcd-snapshot', 'apply', 'control-plane/i-a', 'control-plane/i-b', 'control-plane/i-c', 'validate-control-plane', 'roll/zeta', 'roll/alpha', 'validate']);
   assert.ok(!steps.some((s) => s.target === 'i-new'));
+});
+
+// The first new control plane joins with the old version's packages (kubeadm's skew rule, docs/upgrades.md): an old
+// version this k8sup has no pins for is refused before the API or the cloud is asked anything.
+test('preflight: an upgrade from a version without pinned packages is refused (exit 2) before anything is asked', async () => {
+  const cluster = haCluster();
+  const asked: string[] = [];
+  const deps = {
+    capability: {
+      surgeInstance: async () => { asked.push('surge'); throw new Error('not here'); },
+      retireInstance: async () => { asked.push('retire'); throw new Error('not here'); },
+      listGroups: async () => { asked.push('listGroups'); return []; },
+    },
+    openKube: async () => { asked.push('api'); throw new Error('not here'); },
+  } as unknown as CloudUpgradeDeps<unknown>;
+  const capability = cloudUpgradeCapability(cluster, deps);
+  const upgraded = loadCluster({ ...cluster, spec: { ...cluster.spec, kubernetesVersion: '1.33.8' } });
+  await assert.rejects(
+    capability.preflight!(cluster, {}, { io: undefined as never, from: '1.32.9', to: '1.33.8', upgraded }),
+    (e: unknown) => e instanceof InvalidInputError && /no pinned packages for Kubernetes 1\.32\.9, which the new control planes must join with/.test(e.message) && /1\.33\.0–1\.33\.8/.test(e.hint ?? ''),
+  );
+  assert.deepEqual(asked, []);
 });

@@ -52,6 +52,7 @@ function bootstrapInputFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole
     stateStoreUrl: inputs.stateStore,
     // Looked up once at create (spec.stateStore.region): nodes address and sign for the bucket's own region.
     stateStoreRegion: cluster.spec.stateStore?.region,
+    ...(inputs.upgradeFrom ? { upgradeFrom: inputs.upgradeFrom } : {}),
   };
 }
 

@@ -63,6 +63,7 @@ function bootstrapInputFor(cluster: Cluster, inputs: BuildInputs, role: NodeRole
     apiCertSANs: [...(dnsName ? [dnsName] : []), API_PUBLIC_ADDRESS_PLACEHOLDER],
     caCertHash: inputs.caCertHash,
     stateStoreUrl: inputs.stateStore,
+    ...(inputs.upgradeFrom ? { upgradeFrom: inputs.upgradeFrom } : {}),
   };
 }
 

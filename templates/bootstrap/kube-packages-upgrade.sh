@@ -1,0 +1,100 @@
+
+# --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). `k8sup upgrade cluster` rendered
+# this bundle for an upgrade from {{{fromVersion}}}. kubeadm's rule: the kubeadm binary used for `kubeadm join` must
+# match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm upgrade`) with; and a kubelet
+# must not be newer than kube-apiserver. So a control plane that finds the cluster's ClusterConfiguration still at the
+# old version installs the old kubelet, kubeadm and kubectl (kube-packages below), joins with them, and kubeadm-upgrade
+# then upgrades the cluster and this node to the new version. The version is read before anything is installed, with
+# the bootstrap token of the join: kubeadm lets the token's group (system:bootstrappers:kubeadm:default-node-token)
+# get kube-system/kubeadm-config (Role kubeadm:nodes-kubeadm-config), which is how `kubeadm join` reads it too.
+K8S_FROM_VERSION={{fromVersion}}
+# Empty when the old version has no pins in this k8sup (not a supported version): the node then refuses below.
+K8S_FROM_PACKAGE_VERSION={{fromPackageVersion}}
+K8S_FROM_APT_URL={{fromAptUrl}}
+# What kubeadm-upgrade installs after the join; kube-packages below installs K8S_PACKAGE_VERSION, the join's version.
+K8S_TARGET_PACKAGE_VERSION="${K8S_PACKAGE_VERSION}"
+K8S_TARGET_APT_URL="${K8S_APT_URL}"
+API_ENDPOINT={{controlPlaneEndpoint}}
+# The version this node joined with, kept for the runs after the join (a reboot between join and upgrade).
+JOIN_VERSION_FILE="${ROOT}/var/lib/k8sup/join-version"
+
+# cluster_version_for_join: sets CLUSTER_VERSION to the ClusterConfiguration's kubernetesVersion ('v1.34.4') as the
+# API load balancer answers it to the bootstrap token. Token and cluster CA come from the state store; the token
+# reaches curl on stdin only, never its command line.
+cluster_version_for_join() {
+  local work token answer attempt=0
+  work="$(mktemp -d)"
+  until store_get bootstrap/token "${work}/token"; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 90 ] || { rm -rf "${work}"; die "no bootstrap token in the state store after 15 minutes"; }
+    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
+    sleep 10
+  done
+  token="$(sed -n 's/^token=//p' "${work}/token" | head -n 1)"
+  [[ "${token}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || { rm -rf "${work}"; die "malformed bootstrap token in the state store"; }
+  retry 10 "fetching pki/ca.crt" store_get pki/ca.crt "${work}/ca.crt" ||
+    { rm -rf "${work}"; die "cannot fetch pki/ca.crt from the state store with this instance's identity"; }
+  attempt=0
+  until answer="$(curl -fsS --connect-timeout 10 --max-time 30 --cacert "${work}/ca.crt" --config - \
+    "https://${API_ENDPOINT}/api/v1/namespaces/kube-system/configmaps/kubeadm-config" <<<"header = \"Authorization: Bearer ${token}\"")"; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 30 ] || { rm -rf "${work}"; die "cannot read the cluster's ClusterConfiguration (kube-system/kubeadm-config) with the bootstrap token"; }
+    sleep 10
+  done
+  rm -rf "${work}"
+  CLUSTER_VERSION="$(grep -o 'kubernetesVersion: *v[0-9]*\.[0-9]*\.[0-9]*' <<<"${answer}" | head -n 1 | sed 's/^kubernetesVersion: *//')" || true
+  [ -n "${CLUSTER_VERSION}" ] || die "kube-system/kubeadm-config names no kubernetesVersion"
+}
+{{#if init}}
+
+# store_says KEY: store_has KEY, retried for 5 minutes while the store cannot tell (never a guess).
+store_says() {
+  local status attempt=0
+  while :; do
+    status=0
+    store_has "$1" || status=$?
+    [ "${status}" -eq 2 ] || return "${status}"
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 30 ] || die "cannot tell from the state store whether it has $1; refusing to guess"
+    sleep 10
+  done
+}
+{{/if}}
+
+if is_done kubeadm-succeeded && [ -s "${JOIN_VERSION_FILE}" ]; then
+  JOIN_VERSION="$(cat "${JOIN_VERSION_FILE}")"
+  log "this control plane joined the cluster with Kubernetes ${JOIN_VERSION} packages"
+else
+  JOIN_VERSION="${K8S_VERSION}"
+{{#if init}}
+  # The first control plane's script joins only a cluster that exists (kubeadm below decides the same way);
+  # otherwise it runs kubeadm init with this version.
+  joins=0
+  if [ ! -f "${ROOT}/etc/k8sup/force-init" ] && store_says bootstrap/token{{#if refuseReinit}} && store_says bootstrap/upgrade{{/if}}; then joins=1; fi
+{{else}}
+  joins=1
+{{/if}}
+  if [ "${joins}" = 1 ]; then
+    cluster_version_for_join
+    case "${CLUSTER_VERSION}" in
+      "v${K8S_VERSION}") log "the cluster runs ${CLUSTER_VERSION} already: joining with ${K8S_VERSION}" ;;
+      "v${K8S_FROM_VERSION}")
+        JOIN_VERSION="${K8S_FROM_VERSION}"
+        log "the cluster runs ${CLUSTER_VERSION}: joining with kubeadm ${K8S_FROM_VERSION} (kubeadm's skew rule), then kubeadm upgrade apply v${K8S_VERSION}"
+        ;;
+      *) die "the cluster runs ${CLUSTER_VERSION}: this control plane joins a cluster at v${K8S_FROM_VERSION} (the upgrade's start) or v${K8S_VERSION} only" ;;
+    esac
+  fi
+  mkdir -p "$(dirname "${JOIN_VERSION_FILE}")"
+  printf '%s\n' "${JOIN_VERSION}" >"${JOIN_VERSION_FILE}"
+fi
+if [ "${JOIN_VERSION}" != "${K8S_VERSION}" ]; then
+  if [ -z "${K8S_FROM_PACKAGE_VERSION}" ]; then
+    log "ERROR: the cluster runs Kubernetes ${K8S_FROM_VERSION}, which this k8sup has no pinned packages for: joining with"
+    log "ERROR: kubeadm ${K8S_VERSION} would break kubeadm's skew rule, so this control plane stops here. Recover as"
+    log "ERROR: docs/upgrades.md says under \"Failure modes and recovery (AWS, GCE)\": roll back to the previous revision."
+    die "no pinned packages for Kubernetes ${K8S_FROM_VERSION}; not joining"
+  fi
+  K8S_PACKAGE_VERSION="${K8S_FROM_PACKAGE_VERSION}"
+  K8S_APT_URL="${K8S_FROM_APT_URL}"
+fi
