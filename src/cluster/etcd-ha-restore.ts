@@ -84,7 +84,9 @@ export async function restoreHaThroughControlPlanes(deps: ControlDeps, backup: B
     record = next;
   };
 
-  if (record && !record.done) {
+  // An unfinished restore in which no control plane took the seed step has changed nothing: a restore of another
+  // backup replaces it. Once a seed was taken, only the same backup continues it.
+  if (record && !record.done && (record.seedNode !== undefined || (record.backup === backup.id && record.sha256 === backup.sha256))) {
     if (record.backup !== backup.id || record.sha256 !== backup.sha256) {
       throw new ConflictError(`an HA restore of ${name} from backup ${record.backup} (restore ${record.restore}, started ${record.started} by ${record.by}) is unfinished`, {
         hint: `finish it with \`k8sup restore cluster ${name} --backup ${record.backup} --yes\` (it continues where it stopped); to give it up, delete ${key} from the state store (docs/backups.md)`,
@@ -110,6 +112,12 @@ export async function restoreHaThroughControlPlanes(deps: ControlDeps, backup: B
         },
       },
     );
+    if (unsupported(result)) {
+      // Nothing changed there (the poller did not know the action): a later run may pick any seed again.
+      const { seedNode: _, ...rest } = r;
+      await save(rest);
+      r = record!;
+    }
     check(name, backup, result, 'seed', r);
     if (!result.client || !result.member) throw new OperationError(`control plane ${result.node} restored the seed of ${name} but named no member or client URL`, { code: 'EtcdRestoreFailed', hint: `see \`journalctl -u k8sup-etcd-control\` on ${result.node}` });
     await save({ ...r, seedNode: result.node, seed: { node: result.node, member: result.member, client: result.client } });
@@ -133,11 +141,14 @@ export async function restoreHaThroughControlPlanes(deps: ControlDeps, backup: B
   return record!;
 }
 
+/** The answer of a k8sup-etcd-control from before HA restores: it claims any command and fails what it does not know. */
+const unsupported = (result: ControlResult) => result.status === 'failed' && /unknown command action/.test(result.message);
+
 /** A failed step: exit 1 with the node's message; a control plane that does not know the action: the manual steps. */
 function check(name: string, backup: BackupManifest, result: ControlResult, step: 'seed' | 'rejoin', r: RestoreRecord): void {
   if (result.status === 'done') return;
   const rerun = `k8sup restore cluster ${name} --backup ${backup.id} --yes`;
-  if (/unknown command action/.test(result.message)) {
+  if (unsupported(result)) {
     throw new OperationError(
       `control plane ${result.node} runs a k8sup-etcd-control without HA restore (it answered: ${result.message})${step === 'seed' ? '; nothing was changed' : `; ${r.seed?.node} already runs the restored etcd alone and ${r.joined.length} member(s) joined it`}`,
       {
