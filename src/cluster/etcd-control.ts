@@ -209,7 +209,8 @@ export async function runControlCommand(deps: ControlDeps, request: ControlReque
   // A new command is waited for until its notAfter; an adopted one for this run's own wait.
   let deadline: number;
   const adopted = slot.command !== undefined && options.adopt?.(slot.command) === true;
-  if (adopted && slot.result) {
+  // A step answered `done` is taken; a failed one is asked again (the node's step is idempotent).
+  if (adopted && slot.result?.status === 'done') {
     io.emit({ code: 'etcd.control.adopted', level: 'info', message: `etcd ${slot.command!.action} command ${slot.command!.id} was answered already (by ${slot.result.node}): taking its answer.`, data: { cluster: name, command: slot.command!.id } });
     return slot.result;
   }

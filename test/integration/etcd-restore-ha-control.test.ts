@@ -101,7 +101,11 @@ test('a command backup and the timer backup of another control plane in the same
   // Every node's timer backup (only the leader uploads) and every node's poller (one claims), all in one second.
   const second = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const sameSecond = fixedSecondDate(dir, second);
-  const runs = await Promise.all(nodes.flatMap((n) => [runScript(n, 'k8sup-etcd-backup', [], { pathPrefix: sameSecond }), runScript(n, 'k8sup-etcd-control', [], { pathPrefix: sameSecond })]));
+  // The pollers first (one claims the command), then — while the claimer snapshots — the timers: had the timer's
+  // backup landed before the claim, the CLI could take it as the answer instead (docs/backups.md, "The control folder").
+  const polls = nodes.map((n) => runScript(n, 'k8sup-etcd-control', [], { pathPrefix: sameSecond }));
+  await waitFor(async () => (await text(`${CONTROL}${command.id}/claim.json`)) !== undefined, { timeoutMs: 30_000, intervalMs: 50, what: 'a poller to claim the command' });
+  const runs = await Promise.all([...polls, ...nodes.map((n) => runScript(n, 'k8sup-etcd-backup', [], { pathPrefix: sameSecond }))]);
   for (const r of runs) assert.equal(r.status, 0, r.stderr);
   const r = await cli.done;
   assert.equal(r.code, 0, r.stderr);
@@ -150,7 +154,12 @@ test('restore cluster --yes on three AWS control planes: seed, then two rejoins;
   running = timers(nodes, { pauseMs: 1000, fastSeconds: 15 });
   const first = startK8sup(['restore', 'cluster', NAME, '--backup', backupId, '--yes', '--wait', '5m', '--progress', 'ndjson'], { env, timeoutMs: 400_000 });
   // kill -9 once the seed answered (the CLI then writes the record and asks the first rejoin).
-  await waitFor(async () => /etcd\.restore\.seeded/.test(first.stderr()), { timeoutMs: 300_000, intervalMs: 200, what: `the seed step: ${first.stderr()}` });
+  let exited = false;
+  void first.done.then(() => (exited = true));
+  await waitFor(async () => /etcd\.restore\.seeded/.test(first.stderr()) || exited, { timeoutMs: 300_000, intervalMs: 200, what: 'the seed step' }).catch((e) => {
+    throw new Error(`${e.message}\nCLI: ${first.stderr()}\nnodes: ${[...running!.logs.values()].join('\n---\n')}`);
+  });
+  assert.equal(exited, false, first.stderr());
   first.child.kill('SIGKILL');
   await first.done;
   assert.equal(proxy.stats.resetAfter - lost, 1, 'the claim reply was lost');
