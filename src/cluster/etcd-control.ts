@@ -306,7 +306,9 @@ async function awaitAnswer(deps: ControlDeps, command: ControlCommand, deadline:
     if (!taken) {
       throw new OperationError(`no control plane of ${name} answered etcd ${command.action} command ${command.id} within ${Math.round(deps.waitMs / 1000)}s; it is cancelled`, {
         code: 'EtcdCommandUnanswered',
-        hint: `control planes poll the state store every minute (k8sup-etcd-control.timer): check \`systemctl status k8sup-etcd-control.timer\` and its journal on a control plane, then retry; control planes launched by an older k8sup have no poller: run \`sudo k8sup-etcd-backup --force\` on one while k8sup waits (docs/backups.md)`,
+        hint: `control planes poll the state store every minute (k8sup-etcd-control.timer): check \`systemctl status k8sup-etcd-control.timer\` and its journal on a control plane, then retry; control planes launched by an older k8sup have no poller: ${
+          command.action === 'backup' ? 'run `sudo k8sup-etcd-backup --force` on one while k8sup waits (docs/backups.md)' : 'restore by hand (docs/backups.md, "Restoring an HA control plane by hand")'
+        }`,
       });
     }
     claim = taken;

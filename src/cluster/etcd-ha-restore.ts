@@ -117,6 +117,10 @@ export async function restoreHaThroughControlPlanes(deps: ControlDeps, backup: B
       const { seedNode: _, ...rest } = r;
       await save(rest);
       r = record!;
+    } else if (result.status !== 'done' && result.node && r.seedNode !== result.node) {
+      // It may have parked its etcd or swapped its data: the seed step is asked again of it only.
+      await save({ ...r, seedNode: result.node });
+      r = record!;
     }
     check(name, backup, result, 'seed', r);
     if (!result.client || !result.member) throw new OperationError(`control plane ${result.node} restored the seed of ${name} but named no member or client URL`, { code: 'EtcdRestoreFailed', hint: `see \`journalctl -u k8sup-etcd-control\` on ${result.node}` });
