@@ -224,7 +224,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .option('--ssh-accept-new', 'bare metal: record unknown SSH host keys').option('--wait <duration>', 'clouds: how long to wait for a control plane to answer (default 10m)').action(actions(() => import('./backup-cluster.js')));
   program.command('restore').description('restore from a backup').command('cluster [name]').description("restore every control plane's etcd from a backup; --yes applies it")
     .requiredOption('--backup <id>', 'backup id (k8sup get backups NAME)').option('--ssh-accept-new', 'bare metal: record unknown SSH host keys')
-    .option('--wait <duration>', 'clouds: how long to wait for the control plane to restore (default 15m)')
+    .option('--wait <duration>', 'clouds: how long to wait for each control-plane step (a single restore; an HA seed, then each rejoin) (default 15m)')
     .action(actions(() => import('./restore-cluster.js')));
 
   program.command('toolbox').description('diagnostics').command('dump [name]').description('the cluster in one document for a support ticket: cloud resources, instances, nodes, pods, recent events (secrets redacted; YAML by default)')

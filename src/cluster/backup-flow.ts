@@ -10,6 +10,7 @@ import { ClusterStore } from '../state/cluster-store.js';
 import { closeClients, connectProvider, loadProviderFor, type FlowHost } from './deploy.js';
 import { listBackups, loadBackup, storeSnapshot, type BackupEntry, type BackupManifest } from './etcd-backup.js';
 import { backupThroughControlPlanes, DEFAULT_BACKUP_WAIT_MS, DEFAULT_RESTORE_WAIT_MS, restoreThroughControlPlane } from './etcd-control.js';
+import { restoreHaThroughControlPlanes, restoresHaThroughControlFolder } from './etcd-ha-restore.js';
 import { mutateCluster, readSpec, type Actor } from './spec-store.js';
 
 export interface BackupFlowInput extends FlowHost {
@@ -69,19 +70,29 @@ export interface RestorePreview {
   cluster: Cluster;
   backup: BackupManifest;
   steps: RestoreStep[];
-  /** The control planes k8sup restores itself; none where they are the operator's to restore (HA clouds). */
+  /** The control planes k8sup restores. */
   members: string[];
 }
 
-/** Clouds: a single control plane is restored through the control folder; HA members are the operator's. */
-const restoresThroughControlFolder = (cluster: Cluster) => cluster.spec.controlPlane.count === 1;
+/** The clouds' HA steps: one control plane restores the snapshot alone (the seed), the others join it one by one. */
+function haCloudSteps(cluster: Cluster, id: string, sha256: string): RestoreStep[] {
+  const others = cluster.spec.controlPlane.count - 1;
+  return [
+    { host: 'control-plane (seed)', step: `restore-seed command in ${cluster.metadata.name}/backups/etcd/control/: the first control plane to take it (within a minute) is the seed` },
+    { host: 'control-plane (seed)', step: `k8sup-etcd-restore fetch ${id}: download it with the instance identity, verify sha256 ${sha256.slice(0, 12)}…` },
+    { host: 'control-plane (seed)', step: 'k8sup-etcd-restore seed: stop etcd and kube-apiserver, restore the snapshot as a one-member cluster, swap the data dir in (the old one is kept), start, wait until healthy' },
+    ...Array.from({ length: others }, (_, i) => ({
+      host: `control-plane (member ${i + 2})`,
+      step: `rejoin command (${i + 1} of ${others}), for a control plane not yet joined: k8sup-etcd-restore rejoin stops etcd and kube-apiserver, moves the data dir aside, etcdctl member add at the seed, starts with --initial-cluster-state=existing, waits until healthy`,
+    })),
+  ];
+}
 
 /**
  * `show` gets the checked backup and the steps before anything changes (the CLI prints them there). `previewed`:
- * without --yes, `manual`: the steps are the operator's to run (the clouds), `restored`: every control plane runs etcd
- * from the backup.
+ * without --yes, `restored`: every control plane runs etcd from the backup.
  */
-export async function restoreClusterFlow(input: RestoreFlowInput, show: (preview: RestorePreview) => void): Promise<{ stage: 'previewed' | 'manual' | 'restored'; preview: RestorePreview }> {
+export async function restoreClusterFlow(input: RestoreFlowInput, show: (preview: RestorePreview) => void): Promise<{ stage: 'previewed' | 'restored'; preview: RestorePreview }> {
   const { store, name, backup: id } = input;
   const run = async (cs: ClusterStore) => {
     const { cluster } = await readSpec(cs, name);
@@ -89,41 +100,33 @@ export async function restoreClusterFlow(input: RestoreFlowInput, show: (preview
     const backup = await loadBackup(store, name, id);
     const m = backup.manifest;
     const capability = provider.etcdBackup;
-    const viaControl = !capability && restoresThroughControlFolder(cluster);
-    const members = capability ? capability.members(cluster) : viaControl ? ['control-plane'] : [];
-    const steps = viaControl
+    const viaControl = !capability;
+    const ha = viaControl && restoresHaThroughControlFolder(cluster);
+    const members = capability ? capability.members(cluster) : Array.from({ length: cluster.spec.controlPlane.count }, (_, i) => (ha ? (i === 0 ? 'control-plane (seed)' : `control-plane (member ${i + 1})`) : 'control-plane'));
+    const steps = ha
+      ? haCloudSteps(cluster, id, m.sha256)
+      : viaControl
       ? [
           { host: 'control-plane', step: `restore command in ${name}/backups/etcd/control/: the control plane's k8sup-etcd-control takes it within a minute` },
           { host: 'control-plane', step: `k8sup-etcd-restore fetch ${id}: download it with the instance identity, verify sha256 ${m.sha256.slice(0, 12)}…` },
           { host: 'control-plane', step: 'k8sup-etcd-restore stop: restore into a fresh data dir, stop etcd and kube-apiserver, swap it in (the old one is kept)' },
           { host: 'control-plane', step: 'k8sup-etcd-restore start, then health: etcd answers again' },
         ]
-      : capability
-      ? [
+      : [
           ...members.map((h) => ({ host: h, step: `upload the snapshot, verify sha256 ${m.sha256.slice(0, 12)}…, stop etcd and kube-apiserver, restore into a fresh data dir, swap it in (the old one is kept)` })),
           ...members.map((h) => ({ host: h, step: 'start etcd and kube-apiserver again' })),
           { host: members[0], step: 'wait until etcd answers through quorum' },
-        ]
-      : [
-          { host: 'each control plane', step: `sudo k8sup-etcd-restore fetch ${id}   (downloads and verifies the snapshot; prints its path)` },
-          { host: 'each control plane', step: 'sudo k8sup-etcd-restore stop SNAPSHOT SHA256 [NAME=PEER_URL,…]   (all of them before any start)' },
-          { host: 'each control plane', step: 'sudo k8sup-etcd-restore start' },
-          { host: 'one control plane', step: 'sudo k8sup-etcd-restore health' },
         ];
     const preview: RestorePreview = { cluster, backup: m, steps, members };
     show(preview);
     if (viaControl) {
       if (!input.apply) return { stage: 'previewed' as const, preview };
       requireBackupScripts(cluster);
-      await restoreThroughControlPlane({ store, cluster, io: input.io, by: input.actor.owner, waitMs: input.waitMs ?? DEFAULT_RESTORE_WAIT_MS, signal: input.signal }, m);
+      const deps = { store, cluster, io: input.io, by: input.actor.owner, waitMs: input.waitMs ?? DEFAULT_RESTORE_WAIT_MS, signal: input.signal };
+      if (ha) await restoreHaThroughControlPlanes(deps, m);
+      else await restoreThroughControlPlane(deps, m);
       input.io.emit({ code: 'etcd.restored', level: 'info', message: `Restored etcd of ${name} from backup ${id}.`, data: { cluster: name, backup: id } });
       return { stage: 'restored' as const, preview };
-    }
-    if (!capability) {
-      if (!input.apply) return { stage: 'manual' as const, preview };
-      throw new InvalidInputError(`k8sup cannot run commands on ${cluster.spec.cloud} instances, so it cannot restore ${name} itself`, {
-        hint: 'restore commands restore a single control plane; run the steps above on every control plane over SSH (docs/backups.md, "Restoring an HA control plane")',
-      });
     }
     if (!input.apply) return { stage: 'previewed' as const, preview };
     const clients = await connectProvider({ store, cluster, io: input.io, env: input.env, home: input.home, signal: input.signal, sshAcceptNew: input.sshAcceptNew }, provider);

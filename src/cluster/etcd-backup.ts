@@ -11,7 +11,8 @@ import type { IoHost } from '../core/io.js';
 import type { EtcdSnapshot } from '../core/provider.js';
 import type { BlobStore } from '../state/blob.js';
 
-export const BACKUP_ID = /^\d{8}T\d{6}Z$/;
+/** A backup id: the UTC second of the snapshot; a control command's backup adds the command's 8 random hex digits (unique, still sorted by time). */
+export const BACKUP_ID = /^\d{8}T\d{6}Z(-[0-9a-f]{8})?$/;
 export const backupsPrefix = (cluster: string) => `${cluster}/backups/etcd/`;
 const snapshotKey = (cluster: string, id: string) => `${backupsPrefix(cluster)}${id}/snapshot.db`;
 const manifestKey = (cluster: string, id: string) => `${backupsPrefix(cluster)}${id}/manifest.json`;

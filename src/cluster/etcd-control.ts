@@ -57,7 +57,12 @@ export function snapshotWaitFromEnv(env: Record<string, string | undefined>): nu
   return ms;
 }
 
-export type ControlAction = 'backup' | 'restore';
+/**
+ * backup; restore (a single control plane); an HA restore's restore-seed (one member restores the snapshot as a
+ * one-member cluster) and rejoin (one more member joins it anew) — src/cluster/etcd-ha-restore.ts.
+ */
+export type ControlAction = 'backup' | 'restore' | 'restore-seed' | 'rejoin';
+const CONTROL_ACTIONS: readonly string[] = ['backup', 'restore', 'restore-seed', 'rejoin'];
 
 export interface ControlCommand {
   v: 1;
@@ -66,6 +71,14 @@ export interface ControlCommand {
   /** restore: the backup to restore and its manifest's sha256 (checked again on the node). */
   backup?: string;
   sha256?: string;
+  /** Only this control plane (its node name) carries the command out; the others leave it alone. */
+  target?: string;
+  /** Comma-separated node names of control planes that leave the command alone (an HA restore's seed and joined members). */
+  exclude?: string;
+  /** restore-seed, rejoin: the HA restore the step belongs to (the node keeps it in markers: each step runs once). */
+  restore?: string;
+  /** rejoin: the seed's etcd client URL. */
+  seed?: string;
   requested: string;
   /** Epoch seconds after which no control plane carries the command out (the CLI stopped waiting). */
   notAfter: number;
@@ -89,6 +102,10 @@ export interface ControlResult {
   node: string;
   time: string;
   message: string;
+  /** restore-seed, rejoin: the member this control plane runs, NAME=PEER_URL. */
+  member?: string;
+  /** restore-seed: the seed's etcd client URL, where the other members join. */
+  client?: string;
 }
 
 export interface ControlDeps {
@@ -114,7 +131,7 @@ function parseJson(text: string): any {
 
 function parseCommand(text: string): ControlCommand | undefined {
   const c = parseJson(text);
-  if (!c || typeof c !== 'object' || typeof c.id !== 'string' || !COMMAND_ID.test(c.id) || (c.action !== 'backup' && c.action !== 'restore') || !Number.isInteger(c.notAfter)) return undefined;
+  if (!c || typeof c !== 'object' || typeof c.id !== 'string' || !COMMAND_ID.test(c.id) || !CONTROL_ACTIONS.includes(c.action) || !Number.isInteger(c.notAfter)) return undefined;
   return c as ControlCommand;
 }
 
@@ -127,7 +144,7 @@ async function readResult(store: BlobStore, cluster: string, id: string): Promis
   const r = await readJson(store, resultKey(cluster, id));
   if (!r || r.command !== id || (r.status !== 'done' && r.status !== 'failed')) return undefined;
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
-  return { command: id, action: str(r.action), status: r.status, backup: str(r.backup), node: str(r.node), time: str(r.time), message: str(r.message) };
+  return { command: id, action: str(r.action), status: r.status, backup: str(r.backup), node: str(r.node), time: str(r.time), message: str(r.message), member: str(r.member), client: str(r.client) };
 }
 
 async function readClaim(store: BlobStore, cluster: string, id: string): Promise<ControlClaim | undefined> {
@@ -135,11 +152,11 @@ async function readClaim(store: BlobStore, cluster: string, id: string): Promise
   return c && typeof c === 'object' ? (c as ControlClaim) : undefined;
 }
 
-function newCommandId(now: Date): string {
+export function newCommandId(now: Date): string {
   return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(4).toString('hex')}`;
 }
 
-type Slot = { command: ControlCommand; version: string; open: boolean } | { command: undefined; version?: string; open: false };
+type Slot = { command: ControlCommand; version: string; open: boolean; result?: ControlResult } | { command: undefined; version?: string; open: false; result?: undefined };
 
 /** The current command and whether it is still open: not past notAfter, not cancelled, not answered. */
 async function readSlot(store: BlobStore, cluster: string, now: Date): Promise<Slot> {
@@ -147,7 +164,8 @@ async function readSlot(store: BlobStore, cluster: string, now: Date): Promise<S
   if (!blob) return { command: undefined, open: false };
   const command = parseCommand(blob.data.toString('utf8'));
   if (!command) return { command: undefined, version: blob.version, open: false };
-  if (await readResult(store, cluster, command.id)) return { command, version: blob.version, open: false };
+  const result = await readResult(store, cluster, command.id);
+  if (result) return { command, version: blob.version, open: false, result };
   const claim = await readClaim(store, cluster, command.id);
   if (claim?.cancelled) return { command, version: blob.version, open: false };
   // Taken and not answered: in progress for up to CLAIMED_OPEN_MS after its claim (a large snapshot, a restore);
@@ -162,7 +180,27 @@ async function readSlot(store: BlobStore, cluster: string, now: Date): Promise<S
  * (status done or failed); throws when nobody answered in time (exit 1), when another command is open (exit 3), or
  * the signal's reason on Ctrl-C — after cancelling the command if no control plane had claimed it yet.
  */
-export async function runControlCommand(deps: ControlDeps, request: { action: ControlAction; backup?: string; sha256?: string }): Promise<ControlResult> {
+export interface ControlRequest {
+  action: ControlAction;
+  backup?: string;
+  sha256?: string;
+  target?: string;
+  exclude?: string;
+  restore?: string;
+  seed?: string;
+}
+
+export interface ControlOptions {
+  /**
+   * A command in the slot that is this request already (an HA restore step asked by a run that was killed, or whose
+   * reply was lost): its answer is taken when it has one, it is waited for while open; otherwise a new one is asked.
+   */
+  adopt?: (command: ControlCommand) => boolean;
+  /** Called once when a control plane has claimed the command (an HA restore notes its seed). */
+  onClaim?: (claim: ControlClaim) => Promise<void>;
+}
+
+export async function runControlCommand(deps: ControlDeps, request: ControlRequest, options: ControlOptions = {}): Promise<ControlResult> {
   const { store, io } = deps;
   const name = deps.cluster.metadata.name;
   const now = deps.now ?? (() => new Date());
@@ -170,7 +208,17 @@ export async function runControlCommand(deps: ControlDeps, request: { action: Co
   let command: ControlCommand;
   // A new command is waited for until its notAfter; an adopted one for this run's own wait.
   let deadline: number;
-  if (slot.open && slot.command.action === 'backup' && request.action === 'backup') {
+  const adopted = slot.command !== undefined && options.adopt?.(slot.command) === true;
+  // A step answered `done` is taken; a failed one is asked again (the node's step is idempotent).
+  if (adopted && slot.result?.status === 'done') {
+    io.emit({ code: 'etcd.control.adopted', level: 'info', message: `etcd ${slot.command!.action} command ${slot.command!.id} was answered already (by ${slot.result.node}): taking its answer.`, data: { cluster: name, command: slot.command!.id } });
+    return slot.result;
+  }
+  if (adopted && slot.open) {
+    command = slot.command!;
+    deadline = now().getTime() + deps.waitMs;
+    io.emit({ code: 'etcd.control.adopted', level: 'info', message: `Waiting for etcd ${command.action} command ${command.id} (asked ${command.requested} by ${command.by}) instead of asking again.`, data: { cluster: name, command: command.id } });
+  } else if (slot.open && slot.command.action === 'backup' && request.action === 'backup') {
     // A run interrupted after a control plane took its command (or a lost reply): wait for that backup, not a second.
     command = slot.command;
     deadline = now().getTime() + deps.waitMs;
@@ -185,7 +233,12 @@ export async function runControlCommand(deps: ControlDeps, request: { action: Co
       v: 1,
       id: newCommandId(at),
       action: request.action,
-      ...(request.backup ? { backup: request.backup, sha256: request.sha256 } : {}),
+      ...(request.backup ? { backup: request.backup } : {}),
+      ...(request.sha256 ? { sha256: request.sha256 } : {}),
+      ...(request.target ? { target: request.target } : {}),
+      ...(request.exclude ? { exclude: request.exclude } : {}),
+      ...(request.restore ? { restore: request.restore } : {}),
+      ...(request.seed ? { seed: request.seed } : {}),
       requested: at.toISOString(),
       notAfter: Math.ceil((at.getTime() + deps.waitMs) / 1000),
       by: deps.by,
@@ -201,10 +254,10 @@ export async function runControlCommand(deps: ControlDeps, request: { action: Co
     }
     io.emit({ code: 'etcd.control.requested', level: 'info', message: `Asked the control planes of ${name} for an etcd ${request.action} (command ${command.id}); they look every minute.`, data: { cluster: name, command: command.id, action: request.action } });
   }
-  return awaitAnswer(deps, command, deadline);
+  return awaitAnswer(deps, command, deadline, options.onClaim);
 }
 
-async function awaitAnswer(deps: ControlDeps, command: ControlCommand, deadline: number): Promise<ControlResult> {
+async function awaitAnswer(deps: ControlDeps, command: ControlCommand, deadline: number, onClaim?: (claim: ControlClaim) => Promise<void>): Promise<ControlResult> {
   const { store, io } = deps;
   const name = deps.cluster.metadata.name;
   const now = deps.now ?? (() => new Date());
@@ -217,7 +270,10 @@ async function awaitAnswer(deps: ControlDeps, command: ControlCommand, deadline:
       if (!claim) {
         claim = await readClaim(store, name, command.id);
         if (claim?.cancelled) throw new OperationError(`etcd command ${command.id} of ${name} was cancelled by ${claim.by ?? 'another run'}`, { code: 'EtcdCommandCancelled', hint: 'run the command again' });
-        if (claim) io.emit({ code: 'etcd.control.claimed', level: 'info', message: `Control plane ${claim.node} took etcd command ${command.id}.`, data: { cluster: name, command: command.id, node: claim.node } });
+        if (claim) {
+          io.emit({ code: 'etcd.control.claimed', level: 'info', message: `Control plane ${claim.node} took etcd command ${command.id}.`, data: { cluster: name, command: command.id, node: claim.node } });
+          await onClaim?.(claim);
+        }
       }
       if (!claim && command.action === 'backup') {
         const byHand = await backupSince(store, name, command);
@@ -250,14 +306,22 @@ async function awaitAnswer(deps: ControlDeps, command: ControlCommand, deadline:
     if (!taken) {
       throw new OperationError(`no control plane of ${name} answered etcd ${command.action} command ${command.id} within ${Math.round(deps.waitMs / 1000)}s; it is cancelled`, {
         code: 'EtcdCommandUnanswered',
-        hint: `control planes poll the state store every minute (k8sup-etcd-control.timer): check \`systemctl status k8sup-etcd-control.timer\` and its journal on a control plane, then retry; control planes launched by an older k8sup have no poller: run \`sudo k8sup-etcd-backup --force\` on one while k8sup waits (docs/backups.md)`,
+        hint: `control planes poll the state store every minute (k8sup-etcd-control.timer): check \`systemctl status k8sup-etcd-control.timer\` and its journal on a control plane, then retry; control planes launched by an older k8sup have no poller: ${
+          command.action === 'backup' ? 'run `sudo k8sup-etcd-backup --force` on one while k8sup waits (docs/backups.md)' : 'restore by hand (docs/backups.md, "Restoring an HA control plane by hand")'
+        }`,
       });
     }
     claim = taken;
   }
   throw new OperationError(`control plane ${claim.node} took etcd ${command.action} command ${command.id} of ${name} at ${claim.time} but has not answered yet`, {
     code: 'EtcdCommandUnfinished',
-    hint: `see \`journalctl -u k8sup-etcd-control\` on ${claim.node}; ${command.action === 'backup' ? `running \`k8sup backup cluster ${name}\` again within the hour waits for this command's answer` : 'a restore is never carried out twice: finish it by hand (docs/backups.md)'}`,
+    hint: `see \`journalctl -u k8sup-etcd-control\` on ${claim.node}; ${
+      command.action === 'backup'
+        ? `running \`k8sup backup cluster ${name}\` again within the hour waits for this command's answer`
+        : command.restore
+        ? `running the same \`k8sup restore cluster ${name} --backup ${command.backup} --yes\` again continues this HA restore where it is (every step runs once)`
+        : 'a restore is never carried out twice: finish it by hand (docs/backups.md)'
+    }`,
   });
 }
 

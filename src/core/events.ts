@@ -91,6 +91,9 @@ export interface EventFields {
   'etcd.backup.stored': { cluster: string; backup: string; size: number; sha256: string };
   'etcd.restore.member': { host: string; backup: string };
   'etcd.restored': { cluster: string; backup: string };
+  'etcd.restore.resumed': { cluster: string; restore: string };
+  'etcd.restore.seeded': { cluster: string; node: string; member?: string };
+  'etcd.restore.rejoined': { cluster: string; node: string; member?: string };
   'etcd.control.requested': { cluster: string; command: string; action: string };
   'etcd.control.adopted': { cluster: string; command: string };
   'etcd.control.claimed': { cluster: string; command: string; node?: string };
@@ -216,6 +219,9 @@ export const EVENT_CATALOGUE: { readonly [C in EventCode]: string } = {
   'etcd.backup.stored': 'an etcd snapshot and its manifest were written to the state store',
   'etcd.restore.member': 'a control plane is being restored from an etcd backup',
   'etcd.restored': 'every control plane runs etcd from the backup again',
+  'etcd.restore.resumed': 'clouds: a re-run continues an unfinished HA restore where it stopped',
+  'etcd.restore.seeded': 'clouds, HA restore: one control plane runs the backup as a one-member etcd (the seed)',
+  'etcd.restore.rejoined': 'clouds, HA restore: one more control plane joined the seed as a new member',
   'etcd.control.requested': 'clouds: an etcd command was left in the control folder for the control planes',
   'etcd.control.adopted': 'clouds: a re-run waits for the open backup command instead of asking for a second backup',
   'etcd.control.claimed': 'clouds: a control plane took the etcd command (level warn: it did before it could be cancelled)',

@@ -7,8 +7,10 @@
 #   <prefix>/<cluster>/backups/etcd/control/<command id>/claim.json
 # (the first writer wins: one control plane of an HA cluster, or the CLI cancelling it), carries it out and writes
 #   <prefix>/<cluster>/backups/etcd/control/<command id>/result.json
-# Commands: backup (k8sup-etcd-backup --command ID) and restore (k8sup-etcd-restore fetch/stop/start/health, single
-# control plane only). An expired, cancelled, claimed or answered command is never carried out.
+# Commands: backup (k8sup-etcd-backup --command ID), restore (k8sup-etcd-restore fetch/stop/start/health, single
+# control plane only), and an HA restore's restore-seed (fetch, then k8sup-etcd-restore seed: this member alone from
+# the snapshot) and rejoin (k8sup-etcd-restore rejoin: this member joins the seed anew). A command may name its
+# target, or the control planes it excludes. An expired, cancelled, claimed or answered command is never carried out.
 set -euo pipefail
 
 {{#unless storeNeedsRegion}}

@@ -96,7 +96,7 @@ healthy() { etcdctl_tls endpoint health >/dev/null 2>&1; }
 {{#if cloud}}
 fetch_backup() {
   local id="$1" manifest sha
-  [[ "${id}" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "not a backup id: ${id} (k8sup get backups lists them)"
+  [[ "${id}" =~ ^[0-9]{8}T[0-9]{6}Z(-[0-9a-f]{8})?$ ]] || die "not a backup id: ${id} (k8sup get backups lists them)"
   manifest="$(mktemp)"
   store_get "backups/etcd/${id}/manifest.json" "${manifest}" || die "cannot read the manifest of backup ${id}"
   sha="$(json_text sha256 <"${manifest}")"
@@ -105,6 +105,144 @@ fetch_backup() {
   store_get "backups/etcd/${id}/snapshot.db" "${STAGED_SNAPSHOT}" || die "cannot download backup ${id}"
   [ "$(sha256sum "${STAGED_SNAPSHOT}" | cut -d ' ' -f 1)" = "${sha}" ] || die "backup ${id} does not match its manifest's sha256"
   printf 'snapshot=%s\nsha256=%s\n' "${STAGED_SNAPSHOT}" "${sha}"
+}
+
+# --- An HA control plane restored through the control folder (docs/backups.md, "Restoring an HA control plane"), the
+# way etcd's own recovery goes: one member (the seed) restores the snapshot as a ONE-member cluster, then every other
+# member joins it as a new member, one at a time (etcd runtime reconfiguration: `member add`, then start with
+# --initial-cluster-state=existing). Each step is idempotent for one restore id, kept in markers in the data dir, so a
+# repeated command (lost reply, killed CLI) never restores the seed twice nor moves a joined member's data aside.
+SEED_MARKER="${DATA_DIR}/k8sup-restore-seed"
+REJOIN_MARKER="${DATA_DIR}/k8sup-restore-rejoin"
+REJOIN_INITIAL="${DATA_DIR}/k8sup-restore-rejoin-initial"
+
+etcdctl_at() {
+  local url="$1"
+  shift
+  etcd_tool etcdctl --endpoints "${url}" --cacert "${ETCD_PKI}/ca.crt" \
+    --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
+}
+
+check_restore_id() { [[ "$1" =~ ^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$ ]] || die "not a restore id: $1"; }
+
+# This member's identity, read before its manifest moves: NAME, PEER_URL and the client URL other members reach.
+read_identity() {
+  MEMBER_NAME="$(etcd_flag name)"
+  MEMBER_PEER="$(etcd_flag initial-advertise-peer-urls)"
+  MEMBER_CLIENT="$(etcd_flag advertise-client-urls)"
+  MEMBER_CLIENT="${MEMBER_CLIENT%%,*}"
+  if [ -z "${MEMBER_NAME}" ] || [ -z "${MEMBER_PEER}" ] || [ -z "${MEMBER_CLIENT}" ]; then
+    die "the etcd manifest names no --name / --initial-advertise-peer-urls / --advertise-client-urls: is this a control plane?"
+  fi
+}
+
+park_pods() {
+  mkdir -p "${PARKED}"
+  for pod in kube-apiserver etcd; do
+    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
+  done
+  ETCD_MANIFEST="${PARKED}/etcd.yaml"
+  wait_for "etcd to stop" 180 endpoint_closed
+}
+
+start_and_wait() {
+  start_pods
+  ETCD_MANIFEST="${MANIFESTS}/etcd.yaml"
+  wait_for "member ${MEMBER_NAME} to answer through quorum" "${1:-300}" healthy
+}
+
+cluster_id_at() { etcdctl_at "$1" endpoint status -w json 2>/dev/null | json_number cluster_id; }
+
+# seed SNAPSHOT SHA256 RESTORE_ID: this member alone, from the snapshot (its own name and peer URL), started.
+seed_member() {
+  local snapshot="$1" sha="$2" rid="$3"
+  check_restore_id "${rid}"
+  read_identity
+  if [ "$(cat "${SEED_MARKER}" 2>/dev/null)" = "${rid}" ] && [ -d "${DATA_DIR}/member" ]; then
+    # Restored for this restore already: other members may have joined it since, restoring again would drop them.
+    log "member ${MEMBER_NAME} is already the seed of restore ${rid}: not restored again"
+    rm -f "${STAGED_SNAPSHOT}"
+  else
+    restore_snapshot "${snapshot}" "${sha}" "${MEMBER_NAME}=${MEMBER_PEER}"
+    printf '%s\n' "${rid}" >"${SEED_MARKER}"
+  fi
+  start_and_wait 300
+  printf 'member=%s=%s\nclient=%s\n' "${MEMBER_NAME}" "${MEMBER_PEER}" "${MEMBER_CLIENT}"
+}
+
+# The parked etcd manifest, rewritten to join an existing cluster: --initial-cluster as `member add` returned it.
+rewrite_for_join() {
+  local initial="$1" tmp
+  tmp="$(mktemp)"
+  awk -v ic="${initial}" '
+    /^[[:space:]]*-[[:space:]]*--initial-cluster-state=/ { next }
+    match($0, /^[[:space:]]*-[[:space:]]*--initial-cluster=/) {
+      p = substr($0, 1, RLENGTH - length("--initial-cluster="))
+      print p "--initial-cluster=" ic
+      print p "--initial-cluster-state=existing"
+      next
+    }
+    { print }' "${PARKED}/etcd.yaml" >"${tmp}"
+  grep -q -- "--initial-cluster-state=existing" "${tmp}" || { rm -f "${tmp}"; die "the etcd manifest has no --initial-cluster to rewrite"; }
+  cat "${tmp}" >"${PARKED}/etcd.yaml"
+  rm -f "${tmp}"
+}
+
+# rejoin SEED_CLIENT_URL RESTORE_ID: this member's old data aside, added to the seed's cluster, started, healthy.
+rejoin_member() {
+  local seed="$1" rid="$2" seed_cid local_cid members line id state initial parked_at added
+  check_restore_id "${rid}"
+  [[ "${seed}" =~ ^https?://[][0-9A-Za-z.:-]+$ ]] || die "not a client URL of the seed: ${seed}"
+  read_identity
+  seed_cid="$(cluster_id_at "${seed}" || true)"
+  [ -n "${seed_cid}" ] || die "the seed at ${seed} does not answer: not rejoined"
+  if [ -f "${MANIFESTS}/etcd.yaml" ] && endpoint_open; then
+    local_cid="$(cluster_id_at "$(etcd_endpoint)" || true)"
+    if [ "${local_cid}" = "${seed_cid}" ]; then
+      log "member ${MEMBER_NAME} is already a member of the restored cluster ${seed_cid}"
+      start_and_wait 300
+      printf 'member=%s=%s\n' "${MEMBER_NAME}" "${MEMBER_PEER}"
+      return 0
+    fi
+  fi
+  park_pods
+  if [ "$(cat "${REJOIN_MARKER}" 2>/dev/null)" != "${rid}" ]; then
+    if [ -d "${DATA_DIR}/member" ]; then
+      parked_at="${DATA_DIR}/k8sup-before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+      mkdir -p "${parked_at}"
+      mv "${DATA_DIR}/member" "${parked_at}/member"
+      log "the data etcd had is kept in ${parked_at}"
+    fi
+    rm -f "${REJOIN_INITIAL}"
+    printf '%s\n' "${rid}" >"${REJOIN_MARKER}"
+  fi
+  initial="$(sed -n "s/^${rid} //p" "${REJOIN_INITIAL}" 2>/dev/null || true)"
+  if [ -z "${initial}" ]; then
+    members="$(etcdctl_at "${seed}" member list -w simple)" || die "cannot list the members of the seed at ${seed}"
+    line="$(awk -F ', ' -v p="${MEMBER_PEER}" '$4 == p' <<<"${members}")"
+    if [ -n "${line}" ]; then
+      id="${line%%,*}"
+      state="$(cut -d , -f 2 <<<"${line}" | tr -d ' ')"
+      if [ "${state}" = started ] && [ ! -d "${DATA_DIR}/member" ]; then
+        log "removing member ${id} (${MEMBER_PEER}) from the seed: it started before, but this host has none of its data"
+        etcdctl_at "${seed}" member remove "${id}" >/dev/null || die "cannot remove member ${id} at ${seed}"
+        line=""
+      fi
+    fi
+    if [ -z "${line}" ]; then
+      added="$(etcdctl_at "${seed}" member add "${MEMBER_NAME}" --peer-urls="${MEMBER_PEER}")" || die "etcdctl member add ${MEMBER_NAME} at ${seed} failed"
+      initial="$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"${added}")"
+    else
+      # Added by an earlier run that died before it noted the answer: the seed's list says who is in the cluster.
+      initial="$(awk -F ', ' -v n="${MEMBER_NAME}" -v p="${MEMBER_PEER}" '{ nm = ($4 == p) ? n : $3; if (nm != "") { printf "%s%s=%s", sep, nm, $4; sep = "," } }' <<<"${members}")"
+    fi
+    [ -n "${initial}" ] || die "the seed named no initial cluster for ${MEMBER_NAME}"
+    printf '%s %s\n' "${rid}" "${initial}" >"${REJOIN_INITIAL}"
+  fi
+  log "joining ${MEMBER_NAME} to the restored cluster as a member of ${initial}"
+  rewrite_for_join "${initial}"
+  start_and_wait 300
+  printf 'member=%s=%s\n' "${MEMBER_NAME}" "${MEMBER_PEER}"
 }
 
 {{/if}}
@@ -128,6 +266,8 @@ case "${1:-}" in
     ;;
 {{#if cloud}}
   fetch) fetch_backup "${2:?backup id}" ;;
+  seed) seed_member "${2:?snapshot path}" "${3:?sha256}" "${4:?restore id}" ;;
+  rejoin) rejoin_member "${2:?client URL of the seed}" "${3:?restore id}" ;;
 {{/if}}
-  *) die "usage: k8sup-etcd-restore member | stop SNAPSHOT SHA256 [INITIAL_CLUSTER] | start | health{{#if cloud}} | fetch ID{{/if}}" ;;
+  *) die "usage: k8sup-etcd-restore member | stop SNAPSHOT SHA256 [INITIAL_CLUSTER] | start | health{{#if cloud}} | fetch ID | seed SNAPSHOT SHA256 RESTORE_ID | rejoin SEED_CLIENT_URL RESTORE_ID{{/if}}" ;;
 esac

@@ -8,6 +8,8 @@
 #   k8sup-etcd-restore health    wait (bounded) until etcd answers through quorum
 {{#if cloud}}
 #   k8sup-etcd-restore fetch ID  download backup ID from the state store, checked against its manifest
+#   k8sup-etcd-restore seed SNAPSHOT SHA256 RESTORE_ID    HA restore, first step: this member alone from the snapshot
+#   k8sup-etcd-restore rejoin SEED_CLIENT_URL RESTORE_ID  HA restore, next steps: this member joins the seed anew
 {{/if}}
 # INITIAL_CLUSTER is every member as NAME=PEER_URL,… (default: the members etcd lists now; this member alone only
 # when the cluster has a single control plane).

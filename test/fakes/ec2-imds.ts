@@ -20,7 +20,8 @@ export interface FakeImds {
   stop(): Promise<void>;
 }
 
-export async function startFakeImds(opts: { role: string; credentials: ImdsCredentials; instanceId?: string }): Promise<FakeImds> {
+/** localHostname: what meta-data/local-hostname answers (the node name kubeadm and the control poller use); 404 without. */
+export async function startFakeImds(opts: { role: string; credentials: ImdsCredentials; instanceId?: string; localHostname?: string }): Promise<FakeImds> {
   const tokens = new Set<string>();
   const state = { refused: 0 };
   const server: Server = createServer((req, res) => {
@@ -55,6 +56,7 @@ export async function startFakeImds(opts: { role: string; credentials: ImdsCrede
       }, null, 2));
     }
     if (path === '/latest/meta-data/instance-id') return send(200, opts.instanceId ?? 'i-0123456789abcdef0');
+    if (path === '/latest/meta-data/local-hostname' && opts.localHostname) return send(200, opts.localHostname);
     return send(404, '');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -2,7 +2,8 @@
 // moto or the GCE fakes, unit tests on the memory store): it speaks the control folder's protocol exactly as
 // templates/bootstrap/etcd-control-body.sh does — read command.json, skip it when past notAfter, answered or claimed,
 // claim it create-only, answer a backup command with a snapshot and its manifest (naming the command), write
-// result.json. The real script against a real etcd is test/integration/etcd-control.test.ts; this stands in for it
+// result.json. Any other action it answers as a poller from before HA restores does: claimed, and failed with
+// "unknown command action". The real script against a real etcd is test/integration/etcd-control.test.ts; this stands in for it
 // where the test is about the flow around the snapshot (rolling-update, upgrade). Every loop is bounded by stop().
 
 import { createHash, randomBytes } from 'node:crypto';
@@ -43,7 +44,7 @@ export async function carryOut(store: BlobStore, cluster: string, command: { id:
   let status = 'done';
   if (command.action === 'backup') {
     const now = new Date();
-    backup = stamp(now);
+    backup = `${stamp(now)}-${command.id.slice(-8)}`;
     const snapshot = Buffer.from(`etcd snapshot of ${cluster} for command ${command.id}\n`);
     const manifest = { v: 1, id: backup, cluster, node, member: node, time: now.toISOString().replace(/\.\d+Z$/, 'Z'), etcdVersion: '3.6.5', revision: 1234, size: snapshot.length, sha256: createHash('sha256').update(snapshot).digest('hex'), trigger: 'manual', command: command.id };
     await store.put(`${prefix(cluster)}${backup}/snapshot.db`, snapshot);
@@ -51,7 +52,7 @@ export async function carryOut(store: BlobStore, cluster: string, command: { id:
   } else {
     status = 'failed';
   }
-  const result = { v: 1, command: command.id, action: command.action, status, backup, node, time: new Date().toISOString(), message: status === 'done' ? '' : `the test's control plane carries out backups only` };
+  const result = { v: 1, command: command.id, action: command.action, status, backup, node, time: new Date().toISOString(), message: status === 'done' ? '' : `unknown command action ${command.action}` };
   await store.put(`${control}${command.id}/result.json`, `${JSON.stringify(result)}\n`);
 }
 

@@ -66,7 +66,7 @@ function poll(): Promise<{ status: number | null; stderr: string }> {
 
 const object = (key: string) => gcs.objects(BUCKET).get(key)?.data;
 const text = (key: string) => object(key)?.toString('utf8');
-const backupIds = () => [...new Set([...gcs.objects(BUCKET).keys()].filter((k) => k.startsWith(PREFIX)).map((k) => k.slice(PREFIX.length).split('/')[0]).filter((k) => /^\d{8}T\d{6}Z$/.test(k)))];
+const backupIds = () => [...new Set([...gcs.objects(BUCKET).keys()].filter((k) => k.startsWith(PREFIX)).map((k) => k.slice(PREFIX.length).split('/')[0]).filter((k) => /^\d{8}T\d{6}Z(-[0-9a-f]{8})?$/.test(k)))];
 
 const commands = commandWatcher(async () => text(`${CONTROL}command.json`));
 const nextCommand = () => commands.next();

@@ -102,7 +102,7 @@ async function objectText(key: string): Promise<string | undefined> {
   }
 }
 
-const backupIds = async () => [...new Set((await keys()).map((k) => k.split('/')[0]).filter((k) => /^\d{8}T\d{6}Z$/.test(k)))];
+const backupIds = async () => [...new Set((await keys()).map((k) => k.split('/')[0]).filter((k) => /^\d{8}T\d{6}Z(-[0-9a-f]{8})?$/.test(k)))];
 
 const commands = commandWatcher(() => objectText(`${CONTROL}command.json`));
 const nextCommand = () => commands.next();

@@ -1046,6 +1046,9 @@ if [ "${FORCE}" = 0 ] && [ "${member_id}" != "${leader_id}" ]; then
 fi
 
 BACKUP_ID="$(date -u +%Y%m%dT%H%M%SZ)"
+# A command's backup carries the command's random part: a timer backup taken in the same second on another control
+# plane has its own id (the second first, so ids still sort by time).
+if [ -n "${COMMAND_ID}" ]; then BACKUP_ID="${BACKUP_ID}-${COMMAND_ID##*-}"; fi
 # The snapshot is written inside the data dir: a path the etcd container and this host both see.
 snapshot="${DATA_DIR}/k8sup-backup-${BACKUP_ID}.db"
 manifest="$(mktemp)"
@@ -1115,6 +1118,8 @@ write_file "${ROOT}/usr/local/sbin/k8sup-etcd-restore" 0755 <<'K8SUP_EOF_ETCD_RE
 #   k8sup-etcd-restore start     put the static pods back
 #   k8sup-etcd-restore health    wait (bounded) until etcd answers through quorum
 #   k8sup-etcd-restore fetch ID  download backup ID from the state store, checked against its manifest
+#   k8sup-etcd-restore seed SNAPSHOT SHA256 RESTORE_ID    HA restore, first step: this member alone from the snapshot
+#   k8sup-etcd-restore rejoin SEED_CLIENT_URL RESTORE_ID  HA restore, next steps: this member joins the seed anew
 # INITIAL_CLUSTER is every member as NAME=PEER_URL,… (default: the members etcd lists now; this member alone only
 # when the cluster has a single control plane).
 set -euo pipefail
@@ -1326,7 +1331,7 @@ healthy() { etcdctl_tls endpoint health >/dev/null 2>&1; }
 
 fetch_backup() {
   local id="$1" manifest sha
-  [[ "${id}" =~ ^[0-9]{8}T[0-9]{6}Z$ ]] || die "not a backup id: ${id} (k8sup get backups lists them)"
+  [[ "${id}" =~ ^[0-9]{8}T[0-9]{6}Z(-[0-9a-f]{8})?$ ]] || die "not a backup id: ${id} (k8sup get backups lists them)"
   manifest="$(mktemp)"
   store_get "backups/etcd/${id}/manifest.json" "${manifest}" || die "cannot read the manifest of backup ${id}"
   sha="$(json_text sha256 <"${manifest}")"
@@ -1335,6 +1340,144 @@ fetch_backup() {
   store_get "backups/etcd/${id}/snapshot.db" "${STAGED_SNAPSHOT}" || die "cannot download backup ${id}"
   [ "$(sha256sum "${STAGED_SNAPSHOT}" | cut -d ' ' -f 1)" = "${sha}" ] || die "backup ${id} does not match its manifest's sha256"
   printf 'snapshot=%s\nsha256=%s\n' "${STAGED_SNAPSHOT}" "${sha}"
+}
+
+# --- An HA control plane restored through the control folder (docs/backups.md, "Restoring an HA control plane"), the
+# way etcd's own recovery goes: one member (the seed) restores the snapshot as a ONE-member cluster, then every other
+# member joins it as a new member, one at a time (etcd runtime reconfiguration: `member add`, then start with
+# --initial-cluster-state=existing). Each step is idempotent for one restore id, kept in markers in the data dir, so a
+# repeated command (lost reply, killed CLI) never restores the seed twice nor moves a joined member's data aside.
+SEED_MARKER="${DATA_DIR}/k8sup-restore-seed"
+REJOIN_MARKER="${DATA_DIR}/k8sup-restore-rejoin"
+REJOIN_INITIAL="${DATA_DIR}/k8sup-restore-rejoin-initial"
+
+etcdctl_at() {
+  local url="$1"
+  shift
+  etcd_tool etcdctl --endpoints "${url}" --cacert "${ETCD_PKI}/ca.crt" \
+    --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
+}
+
+check_restore_id() { [[ "$1" =~ ^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$ ]] || die "not a restore id: $1"; }
+
+# This member's identity, read before its manifest moves: NAME, PEER_URL and the client URL other members reach.
+read_identity() {
+  MEMBER_NAME="$(etcd_flag name)"
+  MEMBER_PEER="$(etcd_flag initial-advertise-peer-urls)"
+  MEMBER_CLIENT="$(etcd_flag advertise-client-urls)"
+  MEMBER_CLIENT="${MEMBER_CLIENT%%,*}"
+  if [ -z "${MEMBER_NAME}" ] || [ -z "${MEMBER_PEER}" ] || [ -z "${MEMBER_CLIENT}" ]; then
+    die "the etcd manifest names no --name / --initial-advertise-peer-urls / --advertise-client-urls: is this a control plane?"
+  fi
+}
+
+park_pods() {
+  mkdir -p "${PARKED}"
+  for pod in kube-apiserver etcd; do
+    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
+  done
+  ETCD_MANIFEST="${PARKED}/etcd.yaml"
+  wait_for "etcd to stop" 180 endpoint_closed
+}
+
+start_and_wait() {
+  start_pods
+  ETCD_MANIFEST="${MANIFESTS}/etcd.yaml"
+  wait_for "member ${MEMBER_NAME} to answer through quorum" "${1:-300}" healthy
+}
+
+cluster_id_at() { etcdctl_at "$1" endpoint status -w json 2>/dev/null | json_number cluster_id; }
+
+# seed SNAPSHOT SHA256 RESTORE_ID: this member alone, from the snapshot (its own name and peer URL), started.
+seed_member() {
+  local snapshot="$1" sha="$2" rid="$3"
+  check_restore_id "${rid}"
+  read_identity
+  if [ "$(cat "${SEED_MARKER}" 2>/dev/null)" = "${rid}" ] && [ -d "${DATA_DIR}/member" ]; then
+    # Restored for this restore already: other members may have joined it since, restoring again would drop them.
+    log "member ${MEMBER_NAME} is already the seed of restore ${rid}: not restored again"
+    rm -f "${STAGED_SNAPSHOT}"
+  else
+    restore_snapshot "${snapshot}" "${sha}" "${MEMBER_NAME}=${MEMBER_PEER}"
+    printf '%s\n' "${rid}" >"${SEED_MARKER}"
+  fi
+  start_and_wait 300
+  printf 'member=%s=%s\nclient=%s\n' "${MEMBER_NAME}" "${MEMBER_PEER}" "${MEMBER_CLIENT}"
+}
+
+# The parked etcd manifest, rewritten to join an existing cluster: --initial-cluster as `member add` returned it.
+rewrite_for_join() {
+  local initial="$1" tmp
+  tmp="$(mktemp)"
+  awk -v ic="${initial}" '
+    /^[[:space:]]*-[[:space:]]*--initial-cluster-state=/ { next }
+    match($0, /^[[:space:]]*-[[:space:]]*--initial-cluster=/) {
+      p = substr($0, 1, RLENGTH - length("--initial-cluster="))
+      print p "--initial-cluster=" ic
+      print p "--initial-cluster-state=existing"
+      next
+    }
+    { print }' "${PARKED}/etcd.yaml" >"${tmp}"
+  grep -q -- "--initial-cluster-state=existing" "${tmp}" || { rm -f "${tmp}"; die "the etcd manifest has no --initial-cluster to rewrite"; }
+  cat "${tmp}" >"${PARKED}/etcd.yaml"
+  rm -f "${tmp}"
+}
+
+# rejoin SEED_CLIENT_URL RESTORE_ID: this member's old data aside, added to the seed's cluster, started, healthy.
+rejoin_member() {
+  local seed="$1" rid="$2" seed_cid local_cid members line id state initial parked_at added
+  check_restore_id "${rid}"
+  [[ "${seed}" =~ ^https?://[][0-9A-Za-z.:-]+$ ]] || die "not a client URL of the seed: ${seed}"
+  read_identity
+  seed_cid="$(cluster_id_at "${seed}" || true)"
+  [ -n "${seed_cid}" ] || die "the seed at ${seed} does not answer: not rejoined"
+  if [ -f "${MANIFESTS}/etcd.yaml" ] && endpoint_open; then
+    local_cid="$(cluster_id_at "$(etcd_endpoint)" || true)"
+    if [ "${local_cid}" = "${seed_cid}" ]; then
+      log "member ${MEMBER_NAME} is already a member of the restored cluster ${seed_cid}"
+      start_and_wait 300
+      printf 'member=%s=%s\n' "${MEMBER_NAME}" "${MEMBER_PEER}"
+      return 0
+    fi
+  fi
+  park_pods
+  if [ "$(cat "${REJOIN_MARKER}" 2>/dev/null)" != "${rid}" ]; then
+    if [ -d "${DATA_DIR}/member" ]; then
+      parked_at="${DATA_DIR}/k8sup-before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+      mkdir -p "${parked_at}"
+      mv "${DATA_DIR}/member" "${parked_at}/member"
+      log "the data etcd had is kept in ${parked_at}"
+    fi
+    rm -f "${REJOIN_INITIAL}"
+    printf '%s\n' "${rid}" >"${REJOIN_MARKER}"
+  fi
+  initial="$(sed -n "s/^${rid} //p" "${REJOIN_INITIAL}" 2>/dev/null || true)"
+  if [ -z "${initial}" ]; then
+    members="$(etcdctl_at "${seed}" member list -w simple)" || die "cannot list the members of the seed at ${seed}"
+    line="$(awk -F ', ' -v p="${MEMBER_PEER}" '$4 == p' <<<"${members}")"
+    if [ -n "${line}" ]; then
+      id="${line%%,*}"
+      state="$(cut -d , -f 2 <<<"${line}" | tr -d ' ')"
+      if [ "${state}" = started ] && [ ! -d "${DATA_DIR}/member" ]; then
+        log "removing member ${id} (${MEMBER_PEER}) from the seed: it started before, but this host has none of its data"
+        etcdctl_at "${seed}" member remove "${id}" >/dev/null || die "cannot remove member ${id} at ${seed}"
+        line=""
+      fi
+    fi
+    if [ -z "${line}" ]; then
+      added="$(etcdctl_at "${seed}" member add "${MEMBER_NAME}" --peer-urls="${MEMBER_PEER}")" || die "etcdctl member add ${MEMBER_NAME} at ${seed} failed"
+      initial="$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"${added}")"
+    else
+      # Added by an earlier run that died before it noted the answer: the seed's list says who is in the cluster.
+      initial="$(awk -F ', ' -v n="${MEMBER_NAME}" -v p="${MEMBER_PEER}" '{ nm = ($4 == p) ? n : $3; if (nm != "") { printf "%s%s=%s", sep, nm, $4; sep = "," } }' <<<"${members}")"
+    fi
+    [ -n "${initial}" ] || die "the seed named no initial cluster for ${MEMBER_NAME}"
+    printf '%s %s\n' "${rid}" "${initial}" >"${REJOIN_INITIAL}"
+  fi
+  log "joining ${MEMBER_NAME} to the restored cluster as a member of ${initial}"
+  rewrite_for_join "${initial}"
+  start_and_wait 300
+  printf 'member=%s=%s\n' "${MEMBER_NAME}" "${MEMBER_PEER}"
 }
 
 # This member as NAME=PEER_URL, from its manifest: `k8sup restore cluster` joins every control plane's answer into
@@ -1356,7 +1499,9 @@ case "${1:-}" in
     log "etcd is healthy"
     ;;
   fetch) fetch_backup "${2:?backup id}" ;;
-  *) die "usage: k8sup-etcd-restore member | stop SNAPSHOT SHA256 [INITIAL_CLUSTER] | start | health | fetch ID" ;;
+  seed) seed_member "${2:?snapshot path}" "${3:?sha256}" "${4:?restore id}" ;;
+  rejoin) rejoin_member "${2:?client URL of the seed}" "${3:?restore id}" ;;
+  *) die "usage: k8sup-etcd-restore member | stop SNAPSHOT SHA256 [INITIAL_CLUSTER] | start | health | fetch ID | seed SNAPSHOT SHA256 RESTORE_ID | rejoin SEED_CLIENT_URL RESTORE_ID" ;;
 esac
 K8SUP_EOF_ETCD_RESTORE
 write_file "${ROOT}/etc/systemd/system/k8sup-etcd-backup.service" 0644 <<'K8SUP_EOF_ETCD_BACKUP_SERVICE'
@@ -1399,8 +1544,10 @@ write_file "${ROOT}/usr/local/sbin/k8sup-etcd-control" 0755 <<'K8SUP_EOF_ETCD_CO
 #   <prefix>/<cluster>/backups/etcd/control/<command id>/claim.json
 # (the first writer wins: one control plane of an HA cluster, or the CLI cancelling it), carries it out and writes
 #   <prefix>/<cluster>/backups/etcd/control/<command id>/result.json
-# Commands: backup (k8sup-etcd-backup --command ID) and restore (k8sup-etcd-restore fetch/stop/start/health, single
-# control plane only). An expired, cancelled, claimed or answered command is never carried out.
+# Commands: backup (k8sup-etcd-backup --command ID), restore (k8sup-etcd-restore fetch/stop/start/health, single
+# control plane only), and an HA restore's restore-seed (fetch, then k8sup-etcd-restore seed: this member alone from
+# the snapshot) and rejoin (k8sup-etcd-restore rejoin: this member joins the seed anew). A command may name its
+# target, or the control planes it excludes. An expired, cancelled, claimed or answered command is never carried out.
 set -euo pipefail
 
 STATE_BUCKET='k8sup-state'
@@ -1505,107 +1652,174 @@ json_num() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" 
 # Text that goes into result.json: one line, no quotes or backslashes, bounded.
 json_safe() { tr -d '"[:cntrl:]\134' | cut -c 1-300; }
 
-found=0
-store_has "${CONTROL}/command.json" || found=$?
-case "${found}" in
-  0) ;;
-  1) exit 0 ;;
-  *) log "cannot read the control folder of the state store: trying again on the next run"; exit 1 ;;
-esac
-store_get "${CONTROL}/command.json" "${work}/command.json" || { log "cannot download ${CONTROL}/command.json"; exit 1; }
-id="$(json_field id <"${work}/command.json")"
-action="$(json_field action <"${work}/command.json")"
-not_after="$(json_num notAfter <"${work}/command.json")"
-if ! [[ "${id}" =~ ^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$ ]] || [ -z "${not_after}" ]; then
-  log "the current command is not one k8sup wrote (id ${id:-none}): ignored"
-  exit 0
-fi
-# The CLI stops waiting at notAfter: a command nobody waits for any more is never carried out (a late restore of an
-# old snapshot would throw away everything written since).
-if [ "$(date -u +%s)" -gt "${not_after}" ]; then exit 0; fi
-answered=0
-store_has "${CONTROL}/${id}/result.json" || answered=$?
-case "${answered}" in
-  0) exit 0 ;;
-  1) ;;
-  *) log "cannot tell whether command ${id} was answered: trying again on the next run"; exit 1 ;;
-esac
-
-# The claim: a create-only write, so exactly one writer gets the command — one control plane, or the CLI that
-# cancels it. The nonce tells this run's own claim (whose reply may have been lost) from anyone else's.
-node="$(instance_node_name 2>/dev/null || hostname)"
-nonce="$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-printf '{"v":1,"command":"%s","node":"%s","nonce":"%s","time":"%s"}\n' "${id}" "${node}" "${nonce}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"${work}/claim.json"
-claimed=0
-for attempt in 1 2 3; do
-  created=0
-  store_create "${CONTROL}/${id}/claim.json" "${work}/claim.json" || created=$?
-  if [ "${created}" = 0 ]; then claimed=1; break; fi
-  # Taken, or unknown: whoever holds the claim now says who has the command.
-  if store_get "${CONTROL}/${id}/claim.json" "${work}/claimed.json"; then
-    if [ "$(json_field nonce <"${work}/claimed.json")" = "${nonce}" ]; then claimed=1; break; fi
-    if grep -q '"cancelled":true' "${work}/claimed.json"; then
-      log "command ${id} was cancelled"
-    else
-      log "command ${id} is claimed by $(json_field node <"${work}/claimed.json")"
-    fi
+# One look at the control folder, carrying out the command there if it is this host's. A subshell, so its `exit`s end
+# only this look; it leaves ${work}/fast when an HA restore is under way (see the loop below).
+poll_once() (
+  set -e
+  found=0
+  store_has "${CONTROL}/command.json" || found=$?
+  case "${found}" in
+    0) ;;
+    1) exit 0 ;;
+    *) log "cannot read the control folder of the state store: trying again on the next run"; exit 1 ;;
+  esac
+  store_get "${CONTROL}/command.json" "${work}/command.json" || { log "cannot download ${CONTROL}/command.json"; exit 1; }
+  id="$(json_field id <"${work}/command.json")"
+  action="$(json_field action <"${work}/command.json")"
+  not_after="$(json_num notAfter <"${work}/command.json")"
+  if ! [[ "${id}" =~ ^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}$ ]] || [ -z "${not_after}" ]; then
+    log "the current command is not one k8sup wrote (id ${id:-none}): ignored"
     exit 0
   fi
-  if [ "${created}" = 1 ]; then log "command ${id} is claimed, but its claim cannot be read"; exit 1; fi
-  sleep "${attempt}"
-done
-[ "${claimed}" = 1 ] || { log "cannot claim command ${id}: trying again on the next run"; exit 1; }
-log "claimed command ${id} (${action})"
+  # The CLI stops waiting at notAfter: a command nobody waits for any more is never carried out (a late restore of an
+  # old snapshot would throw away everything written since).
+  if [ "$(date -u +%s)" -gt "${not_after}" ]; then exit 0; fi
+  # The steps of an HA restore follow each other within seconds: look again soon (the loop below).
+  case "${action}" in restore-seed | rejoin) : >"${work}/fast" ;; esac
+  answered=0
+  store_has "${CONTROL}/${id}/result.json" || answered=$?
+  case "${answered}" in
+    0) exit 0 ;;
+    1) ;;
+    *) log "cannot tell whether command ${id} was answered: trying again on the next run"; exit 1 ;;
+  esac
 
-status="done"
-backup=""
-message=""
-run_step() {
-  if "$@" >"${work}/out" 2>"${work}/err"; then
-    cat "${work}/err" >&2
-    return 0
+  # The claim: a create-only write, so exactly one writer gets the command — one control plane, or the CLI that
+  # cancels it. The nonce tells this run's own claim (whose reply may have been lost) from anyone else's.
+  node="$(instance_node_name 2>/dev/null || hostname)"
+  # A command may be for one control plane only (target) or for any but some (exclude, comma-separated node names):
+  # the others leave it alone, without claiming it.
+  target="$(json_field target <"${work}/command.json")"
+  exclude="$(json_field exclude <"${work}/command.json")"
+  if [ -n "${target}" ] && [ "${target}" != "${node}" ]; then
+    [ "${ROUND}" != 1 ] || log "command ${id} (${action}) is for ${target}"
+    exit 0
   fi
-  cat "${work}/err" >&2
-  status=failed
-  message="$(tail -n 1 "${work}/err" | json_safe)"
-  return 1
-}
-case "${action}" in
-  backup)
-    if run_step "${BACKUP_SCRIPT}" --command "${id}"; then
-      backup="$(sed -n 's/^backup=//p' "${work}/out" | head -n 1)"
-      [ -n "${backup}" ] || { status=failed; message="the backup script named no backup"; }
-    fi
-    ;;
-  restore)
-    backup="$(json_field backup <"${work}/command.json")"
-    sha256="$(json_field sha256 <"${work}/command.json")"
-    if [ "${CONTROL_PLANES}" -ne 1 ]; then
-      # Every member of an HA cluster must restore the same snapshot with the same initial cluster at once: that is
-      # the operator's procedure (docs/backups.md), not one control plane's.
-      status=failed
-      message="restore commands restore a single control plane; this cluster has ${CONTROL_PLANES}: follow docs/backups.md, Restoring an HA control plane"
-    elif run_step "${RESTORE_SCRIPT}" fetch "${backup}"; then
-      snapshot="$(sed -n 's/^snapshot=//p' "${work}/out")"
-      if [ "$(sed -n 's/^sha256=//p' "${work}/out")" != "${sha256}" ]; then
-        status=failed
-        message="backup ${backup} in the store no longer has sha256 ${sha256}: not restored"
-      elif run_step "${RESTORE_SCRIPT}" stop "${snapshot}" "${sha256}" && run_step "${RESTORE_SCRIPT}" start; then
-        run_step "${RESTORE_SCRIPT}" health 300 || true
+  case ",${exclude}," in
+    *",${node},"*)
+      [ "${ROUND}" != 1 ] || log "command ${id} (${action}) is not for ${node}"
+      exit 0
+      ;;
+  esac
+  nonce="$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+  printf '{"v":1,"command":"%s","node":"%s","nonce":"%s","time":"%s"}\n' "${id}" "${node}" "${nonce}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"${work}/claim.json"
+  claimed=0
+  for attempt in 1 2 3; do
+    created=0
+    store_create "${CONTROL}/${id}/claim.json" "${work}/claim.json" || created=$?
+    if [ "${created}" = 0 ]; then claimed=1; break; fi
+    # Taken, or unknown: whoever holds the claim now says who has the command.
+    if store_get "${CONTROL}/${id}/claim.json" "${work}/claimed.json"; then
+      if [ "$(json_field nonce <"${work}/claimed.json")" = "${nonce}" ]; then claimed=1; break; fi
+      if [ "${ROUND}" != 1 ]; then exit 0; fi
+      if grep -q '"cancelled":true' "${work}/claimed.json"; then
+        log "command ${id} was cancelled"
+      else
+        log "command ${id} is claimed by $(json_field node <"${work}/claimed.json")"
       fi
+      exit 0
     fi
-    ;;
-  *)
-    status=failed
-    message="unknown command action ${action}"
-    ;;
-esac
+    if [ "${created}" = 1 ]; then log "command ${id} is claimed, but its claim cannot be read"; exit 1; fi
+    sleep "${attempt}"
+  done
+  [ "${claimed}" = 1 ] || { log "cannot claim command ${id}: trying again on the next run"; exit 1; }
+  log "claimed command ${id} (${action})"
 
-printf '{"v":1,"command":"%s","action":"%s","status":"%s","backup":"%s","node":"%s","time":"%s","message":"%s"}\n' \
-  "${id}" "${action}" "${status}" "${backup}" "${node}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${message}" >"${work}/result.json"
-store_put_retry "${CONTROL}/${id}/result.json" "${work}/result.json" || { log "cannot write the result of command ${id}"; exit 1; }
-log "command ${id} ${status}${backup:+ (backup ${backup})}${message:+: ${message}}"
-[ "${status}" = "done" ]
+  status="done"
+  backup=""
+  message=""
+  # restore-seed / rejoin: the member this control plane runs (NAME=PEER_URL) and the seed's client URL.
+  member=""
+  client=""
+  run_step() {
+    if "$@" >"${work}/out" 2>"${work}/err"; then
+      cat "${work}/err" >&2
+      return 0
+    fi
+    cat "${work}/err" >&2
+    status=failed
+    message="$(tail -n 1 "${work}/err" | json_safe)"
+    return 1
+  }
+  case "${action}" in
+    backup)
+      if run_step "${BACKUP_SCRIPT}" --command "${id}"; then
+        backup="$(sed -n 's/^backup=//p' "${work}/out" | head -n 1)"
+        [ -n "${backup}" ] || { status=failed; message="the backup script named no backup"; }
+      fi
+      ;;
+    restore)
+      backup="$(json_field backup <"${work}/command.json")"
+      sha256="$(json_field sha256 <"${work}/command.json")"
+      if [ "${CONTROL_PLANES}" -ne 1 ]; then
+        # Every member of an HA cluster must restore the same snapshot with the same initial cluster at once: that is
+        # the operator's procedure (docs/backups.md), not one control plane's.
+        status=failed
+        message="restore commands restore a single control plane; this cluster has ${CONTROL_PLANES}: k8sup restores it with restore-seed and rejoin commands (docs/backups.md, Restoring an HA control plane)"
+      elif run_step "${RESTORE_SCRIPT}" fetch "${backup}"; then
+        snapshot="$(sed -n 's/^snapshot=//p' "${work}/out")"
+        if [ "$(sed -n 's/^sha256=//p' "${work}/out")" != "${sha256}" ]; then
+          status=failed
+          message="backup ${backup} in the store no longer has sha256 ${sha256}: not restored"
+        elif run_step "${RESTORE_SCRIPT}" stop "${snapshot}" "${sha256}" && run_step "${RESTORE_SCRIPT}" start; then
+          run_step "${RESTORE_SCRIPT}" health 300 || true
+        fi
+      fi
+      ;;
+    restore-seed)
+      # HA restore, step 1: this control plane restores the snapshot as a one-member cluster (the seed).
+      backup="$(json_field backup <"${work}/command.json")"
+      sha256="$(json_field sha256 <"${work}/command.json")"
+      restore_id="$(json_field restore <"${work}/command.json")"
+      if run_step "${RESTORE_SCRIPT}" fetch "${backup}"; then
+        snapshot="$(sed -n 's/^snapshot=//p' "${work}/out")"
+        if [ "$(sed -n 's/^sha256=//p' "${work}/out")" != "${sha256}" ]; then
+          status=failed
+          message="backup ${backup} in the store no longer has sha256 ${sha256}: not restored"
+        elif run_step "${RESTORE_SCRIPT}" seed "${snapshot}" "${sha256}" "${restore_id}"; then
+          member="$(sed -n 's/^member=//p' "${work}/out" | json_safe)"
+          client="$(sed -n 's/^client=//p' "${work}/out" | json_safe)"
+        fi
+      fi
+      ;;
+    rejoin)
+      # HA restore, the next steps: this control plane joins the seed's cluster as a new member.
+      backup="$(json_field backup <"${work}/command.json")"
+      restore_id="$(json_field restore <"${work}/command.json")"
+      if run_step "${RESTORE_SCRIPT}" rejoin "$(json_field seed <"${work}/command.json")" "${restore_id}"; then
+        member="$(sed -n 's/^member=//p' "${work}/out" | json_safe)"
+      fi
+      ;;
+    *)
+      status=failed
+      message="unknown command action ${action}"
+      ;;
+  esac
+
+  printf '{"v":1,"command":"%s","action":"%s","status":"%s","backup":"%s","node":"%s","time":"%s","message":"%s","member":"%s","client":"%s"}\n' \
+    "${id}" "${action}" "${status}" "${backup}" "${node}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${message}" "${member}" "${client}" >"${work}/result.json"
+  store_put_retry "${CONTROL}/${id}/result.json" "${work}/result.json" || { log "cannot write the result of command ${id}"; exit 1; }
+  log "command ${id} ${status}${backup:+ (backup ${backup})}${message:+: ${message}}"
+  [ "${status}" = "done" ]
+)
+
+# An HA restore is a sequence of commands (restore-seed, then one rejoin per other member), each waiting for the one
+# before: while such a command is open, look again every few seconds instead of once a minute — bounded by
+# K8SUP_CONTROL_FAST_SECONDS (default 50 s, within the timer's minute; systemd never runs two pollers at once).
+FAST_SECONDS="${K8SUP_CONTROL_FAST_SECONDS:-50}"
+started="$(date -u +%s)"
+ROUND=1
+while :; do
+  rm -f "${work}/fast"
+  set +e
+  poll_once
+  rc=$?
+  set -e
+  [ -f "${work}/fast" ] || exit "${rc}"
+  [ "$(($(date -u +%s) - started + 3))" -le "${FAST_SECONDS}" ] || exit "${rc}"
+  ROUND=$((ROUND + 1))
+  sleep 3
+done
 K8SUP_EOF_ETCD_CONTROL
 control_changed="${WROTE}"
 write_file "${ROOT}/etc/systemd/system/k8sup-etcd-control.service" 0644 <<'K8SUP_EOF_ETCD_CONTROL_SERVICE'

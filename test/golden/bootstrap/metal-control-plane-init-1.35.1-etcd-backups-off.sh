@@ -469,6 +469,9 @@ if [ "${FORCE}" = 0 ] && [ "${member_id}" != "${leader_id}" ]; then
 fi
 
 BACKUP_ID="$(date -u +%Y%m%dT%H%M%SZ)"
+# A command's backup carries the command's random part: a timer backup taken in the same second on another control
+# plane has its own id (the second first, so ids still sort by time).
+if [ -n "${COMMAND_ID}" ]; then BACKUP_ID="${BACKUP_ID}-${COMMAND_ID##*-}"; fi
 # The snapshot is written inside the data dir: a path the etcd container and this host both see.
 snapshot="${DATA_DIR}/k8sup-backup-${BACKUP_ID}.db"
 manifest="$(mktemp)"
