@@ -20,18 +20,22 @@ export interface CertsFlowInput extends FlowHost {
 
 const warn = (io: IoHost, message: string) => io.emit({ code: 'note', level: 'warn', message });
 
-/** `certs check`: every certificate of the cluster k8sup can read, soonest to expire first. */
-export async function checkCertificatesFlow(input: CertsFlowInput): Promise<CertificateExpiry[]> {
+/**
+ * `certs check`: every certificate of the cluster k8sup can read, soonest to expire first, and whether `certs renew`
+ * can renew them (only where k8sup reaches the control planes; elsewhere they are replaced to get new ones).
+ */
+export async function checkCertificatesFlow(input: CertsFlowInput): Promise<{ certificates: CertificateExpiry[]; renewable: boolean }> {
   const { store, name } = input;
   const cs = new ClusterStore(store, name);
   const { cluster } = await readSpec(cs, name);
-  const found = await clusterCertificates(input, cs, cluster);
-  return found.sort((a, b) => a.daysLeft - b.daysLeft || a.source.localeCompare(b.source) || a.name.localeCompare(b.name));
+  const provider = await loadProviderFor(cluster);
+  const found = await clusterCertificates(input, cs, cluster, provider);
+  const certificates = found.sort((a, b) => a.daysLeft - b.daysLeft || a.source.localeCompare(b.source) || a.name.localeCompare(b.name));
+  return { certificates, renewable: provider.certificates !== undefined };
 }
 
-async function clusterCertificates(input: CertsFlowInput, cs: ClusterStore, cluster: Cluster): Promise<CertificateExpiry[]> {
+async function clusterCertificates(input: CertsFlowInput, cs: ClusterStore, cluster: Cluster, provider: Awaited<ReturnType<typeof loadProviderFor>>): Promise<CertificateExpiry[]> {
   const { store, io } = input;
-  const provider = await loadProviderFor(cluster);
   if (provider.certificates) {
     const clients = await connectProvider({ store, cluster, io, env: input.env, home: input.home, signal: input.signal, sshAcceptNew: Boolean(input.sshAcceptNew) }, provider);
     try {
