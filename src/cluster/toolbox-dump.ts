@@ -351,8 +351,11 @@ const CREDENTIAL_VALUE = /((?:\b|["'])(?:password|auth|identitytoken|registrytok
 // a kubeconfig holding a key).
 const BASE64_RUN = /[A-Za-z0-9+/_-]{40,}={0,2}/g;
 
+// The same in YAML without quotes: a kubeconfig's static `token: …` or basic-auth `password: …`.
+const CREDENTIAL_YAML_VALUE = /(\b(?:password|token|identitytoken|registrytoken)\s*:[ \t]+)(?!["'(])\S+/gi;
+
 function scrubPlain(s: string): string {
-  return SECRET_PATTERNS.reduce((out, re) => out.replace(re, REDACTED), s).replace(CREDENTIAL_VALUE, `$1$2${REDACTED}$2`);
+  return SECRET_PATTERNS.reduce((out, re) => out.replace(re, REDACTED), s).replace(CREDENTIAL_VALUE, `$1$2${REDACTED}$2`).replace(CREDENTIAL_YAML_VALUE, `$1${REDACTED}`);
 }
 
 function scrubLevels(s: string, levels: number): string {
