@@ -38,7 +38,7 @@ export async function checkExistingNetwork(cluster: Cluster, clients: AwsClients
   const declared = parseCidr(s.networking.networkCIDR);
   const vpcCidr = parseCidr(String(vpc!.CidrBlock));
   if (!declared || !vpcCidr || !cidrContains(declared, vpcCidr)) {
-    refuse('spec.networking.networkCIDR', `${s.networking.networkCIDR} does not contain VPC ${vpcId}'s range ${vpc!.CidrBlock}`, `Set spec.networking.networkCIDR to ${vpc!.CidrBlock} (k8sup edit cluster ${cluster.metadata.name}, or networkCIDR in the cluster file) before the first apply.`);
+    refuse('spec.networking.networkCIDR', `${s.networking.networkCIDR} does not contain VPC ${vpcId}'s range ${vpc!.CidrBlock}`, `Set spec.networking.networkCIDR to ${vpc!.CidrBlock} before the first apply: networkCIDR in the cluster file (create -f), or \`k8sup edit cluster ${cluster.metadata.name}\` once the spec is stored (\`create cluster\` without --yes stores it).`);
   }
   const subnets = await describe(clients, 'DescribeSubnets', { SubnetIds: subnetIds }, 'Subnets');
   if (!subnets) refuse('spec.networking.subnets', `not every subnet of ${subnetIds.join(', ')} exists in ${s.region}`, `List them with \`aws ec2 describe-subnets --filters Name=vpc-id,Values=${vpcId}\`.`);

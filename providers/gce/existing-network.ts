@@ -51,7 +51,7 @@ export async function checkExistingNetwork(cluster: Cluster, clients: GceClients
   const range = parseCidr(String(subnet!.ipCidrRange));
   const declared = parseCidr(s.networking.networkCIDR);
   if (!range || !declared || !cidrContains(declared, range)) {
-    refuse('spec.networking.networkCIDR', `${s.networking.networkCIDR} does not contain ${subnetName}'s range ${subnet!.ipCidrRange}`, `Set spec.networking.networkCIDR to ${subnet!.ipCidrRange} (k8sup edit cluster ${cluster.metadata.name}, or networkCIDR in the cluster file) before the first apply.`);
+    refuse('spec.networking.networkCIDR', `${s.networking.networkCIDR} does not contain ${subnetName}'s range ${subnet!.ipCidrRange}`, `Set spec.networking.networkCIDR to ${subnet!.ipCidrRange} before the first apply: networkCIDR in the cluster file (create -f), or \`k8sup edit cluster ${cluster.metadata.name}\` once the spec is stored (\`create cluster\` without --yes stores it).`);
   }
   // The internal API load balancer's proxies need a proxy-only subnetwork of their own in the region and network.
   const proxies = await clients.api.list<NetworkObject>('subnetworks', { region: s.region, filter: 'purpose = "REGIONAL_MANAGED_PROXY"' });

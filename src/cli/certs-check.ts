@@ -3,7 +3,7 @@
 // API server's serving certificate (from the TLS handshake) and the CAs in the state store. Read-only. The flow is
 // src/cluster/certs-flow.ts.
 
-import { checkCertificatesFlow } from '../cluster/certs-flow.js';
+import { checkCertificatesFlow, renewalAdvice } from '../cluster/certs-flow.js';
 import { EXPIRY_WARNING_DAYS, type CertificateExpiry } from '../pki/expiry.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
@@ -19,7 +19,7 @@ function warnExpiring(ctx: CliContext, name: string, certs: CertificateExpiry[])
 export default async function certsCheck(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
   const store = await ctx.openStore();
-  const certificates = await checkCertificatesFlow({ store, name, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: Boolean(opts.sshAcceptNew) });
+  const { certificates, renewal } = await checkCertificatesFlow({ store, name, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: Boolean(opts.sshAcceptNew) });
   printData(ctx, { cluster: name, warningDays: EXPIRY_WARNING_DAYS, certificates }, {
     table: {
       headers: ['CERTIFICATE', 'SOURCE', 'EXPIRES', 'DAYS LEFT', 'CA', 'STATUS'],
@@ -29,8 +29,11 @@ export default async function certsCheck(ctx: CliContext, args: string[], opts: 
   });
   warnExpiring(ctx, name, certificates);
   if (certificates.some((c) => c.expiresSoon && !c.isCa)) {
-    const command = suggest(ctx, `certs renew ${name} --yes`);
-    ctx.io.emit({ code: 'next', level: 'info', message: `Renew with: ${command}`, data: { command } });
+    // Where k8sup does not log in to the control planes, `certs renew` refuses: new control planes get new certificates.
+    if (renewal.command) {
+      const command = suggest(ctx, renewal.command);
+      ctx.io.emit({ code: 'next', level: 'info', message: `To ${renewalAdvice(renewal, command)}`, data: { command } });
+    } else ctx.note(`To renew them: ${renewalAdvice(renewal)}`);
   }
   return 0;
 }

@@ -11,7 +11,7 @@ export default async function getBackups(ctx: CliContext, args: string[]): Promi
   const { cluster, backups } = await clusterBackups(store, name);
   if (backups.length === 0) {
     const schedule = cluster.spec.etcd?.backups?.schedule;
-    ctx.note(`${name} has no etcd backup yet (${schedule && schedule !== 'off' ? `the control planes take one ${schedule}` : 'no schedule in spec.etcd.backups'}; \`k8sup backup cluster ${name}\` takes one now on bare metal)`);
+    ctx.note(`${name} has no etcd backup yet (${schedule && schedule !== 'off' ? `the control planes take one ${schedule}` : 'no schedule in spec.etcd.backups'}; \`k8sup backup cluster ${name}\` takes one now)`);
   }
   printData(ctx, { cluster: name, backups }, {
     table: () =>

@@ -171,7 +171,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
   get.command('cluster [name]').description('print a cluster spec').action(actions(() => import('./get-cluster.js')));
   get.command('assets [name]').description('list every file (URL, sha256) and image the cluster needs, for mirroring').action(actions(() => import('./get-assets.js')));
   get.command('backups [name]').description("list the cluster's etcd backups in the state store").action(actions(() => import('./get-backups.js')));
-  get.command('instances [name]').description("list the cluster's instances and how far their bootstrap got").action(actions(() => import('./get-instances.js')));
+  get.command('instances [name]').description("list the cluster's instances: cloud state, whether each runs the current bootstrap, and how far its bootstrap got").action(actions(() => import('./get-instances.js')));
   get.command('addons [name]').description("list the cluster's addons: what the spec wants and, with a reachable API, what runs")
     .option('--kubeconfig <file>', 'reach the API with this kubeconfig (default: short-lived admin credentials from the state store)')
     .option('--context <name>', 'kubeconfig context to use')

@@ -4,6 +4,7 @@
 // (src/cli/certs-check.ts, certs-renew.ts) renders what comes out; nothing here prints.
 
 import type { Cluster } from '../api/types.js';
+import { KUBERNETES_RELEASES, parseKubeVersion, releaseOf } from '../api/version.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import { expiryOf, type CertificateExpiry } from '../pki/expiry.js';
@@ -20,18 +21,22 @@ export interface CertsFlowInput extends FlowHost {
 
 const warn = (io: IoHost, message: string) => io.emit({ code: 'note', level: 'warn', message });
 
-/** `certs check`: every certificate of the cluster k8sup can read, soonest to expire first. */
-export async function checkCertificatesFlow(input: CertsFlowInput): Promise<CertificateExpiry[]> {
+/**
+ * `certs check`: every certificate of the cluster k8sup can read, soonest to expire first, and how to renew them
+ * (`certs renew` where k8sup reaches the control planes; elsewhere new control planes get new ones).
+ */
+export async function checkCertificatesFlow(input: CertsFlowInput): Promise<{ certificates: CertificateExpiry[]; renewal: CertificateRenewal }> {
   const { store, name } = input;
   const cs = new ClusterStore(store, name);
   const { cluster } = await readSpec(cs, name);
-  const found = await clusterCertificates(input, cs, cluster);
-  return found.sort((a, b) => a.daysLeft - b.daysLeft || a.source.localeCompare(b.source) || a.name.localeCompare(b.name));
+  const provider = await loadProviderFor(cluster);
+  const found = await clusterCertificates(input, cs, cluster, provider);
+  const certificates = found.sort((a, b) => a.daysLeft - b.daysLeft || a.source.localeCompare(b.source) || a.name.localeCompare(b.name));
+  return { certificates, renewal: provider.certificates ? { text: 'renew them', command: `certs renew ${name} --yes` } : cloudCertificateRenewal(cluster) };
 }
 
-async function clusterCertificates(input: CertsFlowInput, cs: ClusterStore, cluster: Cluster): Promise<CertificateExpiry[]> {
+async function clusterCertificates(input: CertsFlowInput, cs: ClusterStore, cluster: Cluster, provider: Awaited<ReturnType<typeof loadProviderFor>>): Promise<CertificateExpiry[]> {
   const { store, io } = input;
-  const provider = await loadProviderFor(cluster);
   if (provider.certificates) {
     const clients = await connectProvider({ store, cluster, io, env: input.env, home: input.home, signal: input.signal, sshAcceptNew: Boolean(input.sshAcceptNew) }, provider);
     try {
@@ -63,6 +68,37 @@ async function clusterCertificates(input: CertsFlowInput, cs: ClusterStore, clus
   return found;
 }
 
+/**
+ * Where k8sup does not log in to the control planes, their certificates are renewed by new control planes, which
+ * kubeadm gives new ones when they join. rolling-update replaces control planes only when there are at least 3 (a
+ * lone one is etcd's only copy); a lone one is renewed by an upgrade, which launches the new one beside it, or by hand.
+ */
+export function cloudCertificateRenewal(cluster: Cluster): CertificateRenewal {
+  const name = cluster.metadata.name;
+  if (cluster.spec.controlPlane.count >= 3) {
+    return { text: 'replace the control planes, which get new certificates when they join', command: `rolling-update cluster ${name} --instance-group control-plane --force --yes` };
+  }
+  const byHand = 'renew by hand: on the control plane `sudo kubeadm certs renew all`, then restart its static pods (docs/pki.md, "Certificate expiry")';
+  const current = parseKubeVersion(cluster.spec.kubernetesVersion);
+  const release = current && releaseOf(current);
+  const nextMinor = current && KUBERNETES_RELEASES[current.minor + 1];
+  const next = !current || !release ? undefined : current.patch < release.newestPatch ? `1.${current.minor}.${release.newestPatch}` : nextMinor ? `1.${current.minor + 1}.${nextMinor.newestPatch}` : undefined;
+  if (!next) return { text: `rolling-update does not replace a single control plane, and ${cluster.spec.kubernetesVersion} is the newest version k8sup installs: ${byHand}` };
+  return { text: 'upgrade (rolling-update does not replace a single control plane; the upgrade launches the new one beside it, with new certificates)', command: `upgrade cluster ${name} --kubernetes-version ${next} --yes`, otherwise: byHand };
+}
+
+/** How certificates get renewed: a command (`k8sup …`) with what it does, else (or also) what to do by hand. */
+export interface CertificateRenewal {
+  text: string;
+  command?: string;
+  otherwise?: string;
+}
+
+/** One line: what to do, the command, and the other way. */
+export function renewalAdvice(r: CertificateRenewal, command = r.command && `k8sup ${r.command}`): string {
+  return `${r.text}${command ? `: ${command}` : ''}${r.otherwise ? `; or ${r.otherwise}` : ''}`;
+}
+
 export interface RenewStep {
   target: string;
   description: string;
@@ -82,8 +118,9 @@ export async function renewCertificatesFlow(
   const provider = await loadProviderFor(cluster);
   const capability = provider.certificates;
   if (!capability) {
+    const renewal = cloudCertificateRenewal(cluster);
     throw new InvalidInputError(`${name} runs on ${provider.name}, where k8sup does not log in to the control planes to renew certificates`, {
-      hint: `replace the control planes, which get new certificates when they join: k8sup rolling-update cluster ${name} --instance-group control-plane --force --yes (docs/pki.md, "Certificate expiry")`,
+      hint: renewalAdvice(renewal),
     });
   }
   const steps = capability.renewPlan(cluster);

@@ -342,8 +342,33 @@ const SECRET_PATTERNS: RegExp[] = [
   /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g, // a kubeadm bootstrap token
 ];
 
+// Registry credentials as docker's config.json (`"auth": "…"`) or containerd's TOML (`password = "…"`) write them:
+// the key stays, the quoted value goes.
+const CREDENTIAL_VALUE = /((?:\b|["'])(?:password|auth|identitytoken|registrytoken)["']?\s*[:=]\s*)(["'])(?:\\.|(?!\2)[^\\])*\2/gi;
+
+// A run of base64 long enough to hold a key: a kubeconfig's client-key-data, a Secret's data, a base64 docker config.
+// Decoded, scrubbed like any string, and blanked whole when that found something; two levels deep (a Secret holding
+// a kubeconfig holding a key).
+const BASE64_RUN = /[A-Za-z0-9+/_-]{40,}={0,2}/g;
+
+// The same in YAML without quotes: a kubeconfig's static `token: …` or basic-auth `password: …`.
+const CREDENTIAL_YAML_VALUE = /(\b(?:password|token|identitytoken|registrytoken)\s*:[ \t]+)(?!["'(])\S+/gi;
+
+function scrubPlain(s: string): string {
+  return SECRET_PATTERNS.reduce((out, re) => out.replace(re, REDACTED), s).replace(CREDENTIAL_VALUE, `$1$2${REDACTED}$2`).replace(CREDENTIAL_YAML_VALUE, `$1${REDACTED}`);
+}
+
+function scrubLevels(s: string, levels: number): string {
+  const plain = scrubPlain(s);
+  if (levels === 0) return plain;
+  return plain.replace(BASE64_RUN, (run) => {
+    const decoded = Buffer.from(run, 'base64').toString('latin1'); // Node reads the URL-safe alphabet too
+    return scrubLevels(decoded, levels - 1) === decoded ? run : REDACTED;
+  });
+}
+
 export function scrubString(s: string): string {
-  return SECRET_PATTERNS.reduce((out, re) => out.replace(re, REDACTED), s);
+  return scrubLevels(s, 2);
 }
 
 function scrubDocument<T>(value: T): T {

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -185,4 +186,39 @@ test('redaction: credential-named fields, metadata items, long values; keys, JWT
   assert.equal(scrubString('Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln rejected'), 'Bearer (redacted) rejected');
   assert.equal(scrubString('kubeadm join --token abcdef.0123456789abcdef'), 'kubeadm join --token (redacted)');
   assert.equal(scrubString('image registry.k8s.io/pause:3.10 pulled'), 'image registry.k8s.io/pause:3.10 pulled');
+});
+
+test('redaction: keys and registry credentials in base64 (a kubeconfig, a Secret, a docker config) and in config text, through the whole dump', async () => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const keyBody = keyPem.split('\n')[1];
+  const keyB64 = Buffer.from(keyPem).toString('base64');
+  const kubeconfig = `apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-key-data: ${keyB64}\n`;
+  const dockerConfig = JSON.stringify({ auths: { 'registry.example.com': { username: 'ci', password: 'Hunter2-pass', auth: Buffer.from('ci:Hunter2-pass').toString('base64') } } });
+  const secrets = ['8f2c1e0d9b7a6c5e4d3f2a1b0c9d8e7f', keyBody, keyB64, Buffer.from(kubeconfig).toString('base64'), 'Hunter2-pass', Buffer.from('ci:Hunter2-pass').toString('base64'), Buffer.from(dockerConfig).toString('base64')];
+  const node = api.state.nodes[0];
+  const at = new Date();
+  api.state.recordEvent(node, { reason: 'Kubeconfig', message: `admission webhook denied: ${kubeconfig}`, at });
+  api.state.recordEvent(node, { reason: 'SecretData', message: `denied Secret ci/admin: data: {"kubeconfig": "${Buffer.from(kubeconfig).toString('base64')}", "tls.key": "${keyB64}"}`, at });
+  api.state.recordEvent(node, { reason: 'DockerConfig', message: `bad .dockerconfigjson ${Buffer.from(dockerConfig).toString('base64')} / ${dockerConfig}`, at });
+  api.state.recordEvent(node, { reason: 'TokenKubeconfig', message: 'users:\n- name: ci\n  user:\n    token: 8f2c1e0d9b7a6c5e4d3f2a1b0c9d8e7f\n- name: basic\n  user:\n    username: ci\n    password: Hunter2-pass\n', at });
+  api.state.recordEvent(node, { reason: 'ContainerdToml', message: 'config.toml: username = "ci"\npassword = "Hunter2-pass"\nauth = \'Y2k6SHVudGVyMi1wYXNz\'', at });
+  try {
+    const dump = await collectToolboxDump(input());
+    assert.equal(dump.kubernetes.reachable, true);
+    const text = JSON.stringify(dump);
+    for (const s of secrets) assert.ok(!text.includes(s), `the dump holds ${s.slice(0, 24)}…`);
+    if (!dump.kubernetes.reachable) return;
+    const messages = Object.fromEntries(dump.kubernetes.events.map((e) => [e.reason, e.message]));
+    assert.equal(messages.Kubeconfig, 'admission webhook denied: apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    client-key-data: (redacted)\n');
+    assert.equal(messages.SecretData, 'denied Secret ci/admin: data: {"kubeconfig": "(redacted)", "tls.key": "(redacted)"}');
+    assert.match(messages.DockerConfig!, /^bad \.dockerconfigjson \(redacted\) \/ \{"auths":\{"registry\.example\.com":\{"username":"ci","password":"\(redacted\)","auth":"\(redacted\)"\}\}\}$/);
+    assert.equal(messages.TokenKubeconfig, 'users:\n- name: ci\n  user:\n    token: (redacted)\n- name: basic\n  user:\n    username: ci\n    password: (redacted)\n');
+    assert.equal(messages.ContainerdToml, 'config.toml: username = "ci"\npassword = "(redacted)"\nauth = \'(redacted)\'');
+    // What is not a secret stays: base64 of plain text, hashes, paths.
+    const plain = `sha256:${'ab'.repeat(32)} ${Buffer.from('just a long enough piece of harmless text here').toString('base64')} /var/lib/kubelet/pods/0123456789abcdef0123456789abcdef/volumes`;
+    assert.equal(scrubString(plain), plain);
+  } finally {
+    api.state.events.length = 0;
+  }
 });
