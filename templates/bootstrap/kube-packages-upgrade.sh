@@ -59,6 +59,20 @@ store_says() {
     sleep 10
   done
 }
+{{#if refuseReinit}}
+
+# upgrade_names_this_version: the store's bootstrap/upgrade names this bundle's version (kubeadm below checks the same
+# before a lone first control plane joins beside the running one).
+upgrade_names_this_version() {
+  local file
+  store_says bootstrap/upgrade || return 1
+  file="$(mktemp)"
+  store_get bootstrap/upgrade "${file}" || { rm -f "${file}"; die "cannot read bootstrap/upgrade from the state store"; }
+  if grep -qx "to=${K8S_VERSION}" "${file}"; then rm -f "${file}"; return 0; fi
+  rm -f "${file}"
+  return 1
+}
+{{/if}}
 {{/if}}
 
 if is_done kubeadm-succeeded && [ -s "${JOIN_VERSION_FILE}" ]; then
@@ -70,7 +84,7 @@ else
   # The first control plane's script joins only a cluster that exists (kubeadm below decides the same way);
   # otherwise it runs kubeadm init with this version.
   joins=0
-  if [ ! -f "${ROOT}/etc/k8sup/force-init" ] && store_says bootstrap/token{{#if refuseReinit}} && store_says bootstrap/upgrade{{/if}}; then joins=1; fi
+  if [ ! -f "${ROOT}/etc/k8sup/force-init" ] && store_says bootstrap/token{{#if refuseReinit}} && upgrade_names_this_version{{/if}}; then joins=1; fi
 {{else}}
   joins=1
 {{/if}}

@@ -1,6 +1,7 @@
 // The plan of `upgrade cluster` on a cloud (src/cluster/cloud-upgrade.ts), pure over what the cloud lists: before the
 // apply step every control plane gets a step; after it only those still on an older configuration do, and the
-// finished ones of an interrupted run stay listed so the plan reads whole. Node groups roll in spec order.
+// finished ones of an interrupted run stay listed so the plan reads whole. Node groups roll in spec order. Its preflight
+// refuses an upgrade from a version without pinned packages (the new control planes join with them).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -396,6 +396,18 @@ store_says() {
   done
 }
 
+# upgrade_names_this_version: the store's bootstrap/upgrade names this bundle's version (kubeadm below checks the same
+# before a lone first control plane joins beside the running one).
+upgrade_names_this_version() {
+  local file
+  store_says bootstrap/upgrade || return 1
+  file="$(mktemp)"
+  store_get bootstrap/upgrade "${file}" || { rm -f "${file}"; die "cannot read bootstrap/upgrade from the state store"; }
+  if grep -qx "to=${K8S_VERSION}" "${file}"; then rm -f "${file}"; return 0; fi
+  rm -f "${file}"
+  return 1
+}
+
 if is_done kubeadm-succeeded && [ -s "${JOIN_VERSION_FILE}" ]; then
   JOIN_VERSION="$(cat "${JOIN_VERSION_FILE}")"
   log "this control plane joined the cluster with Kubernetes ${JOIN_VERSION} packages"
@@ -404,7 +416,7 @@ else
   # The first control plane's script joins only a cluster that exists (kubeadm below decides the same way);
   # otherwise it runs kubeadm init with this version.
   joins=0
-  if [ ! -f "${ROOT}/etc/k8sup/force-init" ] && store_says bootstrap/token && store_says bootstrap/upgrade; then joins=1; fi
+  if [ ! -f "${ROOT}/etc/k8sup/force-init" ] && store_says bootstrap/token && upgrade_names_this_version; then joins=1; fi
   if [ "${joins}" = 1 ]; then
     cluster_version_for_join
     case "${CLUSTER_VERSION}" in
