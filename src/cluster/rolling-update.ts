@@ -151,7 +151,7 @@ export function checkControlPlaneRoll(plan: RollingUpdatePlan, cluster: Cluster,
   const why = `but it has ${count} control plane${count === 1 ? '' : 's'}: a replaced control plane takes its etcd member with it, and with fewer than ${MIN_ROLLABLE_CONTROL_PLANES} that is etcd's quorum and all of its data`;
   const nodesFirst = scoped ? '' : ' Node groups can be rolled on their own with --instance-group NAME (mind the kubelet/API server version skew).';
   throw new InvalidInputError(`${what}, ${why}; rolling-update replaces control planes only when there are at least ${MIN_ROLLABLE_CONTROL_PLANES}`, {
-    hint: `take an etcd snapshot (etcdctl snapshot save), replace the instance yourself and restore the snapshot on it as "Replacing the first control plane" in docs/bootstrap.md describes; clusters that must be rolled without downtime need spec.controlPlane.count: ${MIN_ROLLABLE_CONTROL_PLANES} (--control-plane-zones).${nodesFirst} See docs/rolling-update.md.`,
+    hint: `take a backup first (k8sup backup cluster ${cluster.metadata.name}; it needs spec.etcd.backups), replace the instance yourself and restore that backup on it as docs/backups.md, "After losing the only control plane", describes; clusters that must be rolled without downtime need spec.controlPlane.count: ${MIN_ROLLABLE_CONTROL_PLANES} (--control-plane-zones).${nodesFirst} See docs/rolling-update.md.`,
   });
 }
 

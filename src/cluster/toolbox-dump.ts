@@ -5,7 +5,8 @@
 // Nothing secret leaves: no Secret objects are read at all; pods are summarised (no annotations, commands,
 // arguments or env values: env shows names only); resource attributes lose user data, startup scripts, metadata
 // values and anything named like a credential; and a last pass over every string of the document blanks PEM
-// private keys, JWTs and kubeadm bootstrap tokens wherever they might hide (an event message, a tag). docs/toolbox.md.
+// private keys, JWTs, kubeadm bootstrap tokens, passwords in URLs, AWS secret keys and session tokens and GCP
+// service-account keys wherever they might hide (an event message, a tag), keeping the rest of the line. docs/toolbox.md.
 
 import type { CoreV1Event, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Cluster } from '../api/types.js';
@@ -342,29 +343,55 @@ const SECRET_PATTERNS: RegExp[] = [
   /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g, // a kubeadm bootstrap token
 ];
 
-// Registry credentials as docker's config.json (`"auth": "…"`) or containerd's TOML (`password = "…"`) write them:
-// the key stays, the quoted value goes.
-const CREDENTIAL_VALUE = /((?:\b|["'])(?:password|auth|identitytoken|registrytoken)["']?\s*[:=]\s*)(["'])(?:\\.|(?!\2)[^\\])*\2/gi;
+// Registry credentials as docker's config.json (`"auth": "…"`) or containerd's TOML (`password = "…"`) write them,
+// and a GCP service-account key file's `"private_key": "…"` (also when its PEM lines were cut off): the key stays,
+// the quoted value goes.
+const CREDENTIAL_VALUE = /((?:\b|["'])(?:password|auth|identitytoken|registrytoken|private_key|client_secret)["']?\s*[:=]\s*)(["'])(?:\\.|(?!\2)[^\\])*\2/gi;
+
+// A password in a URL's user info (`https://user:pass@host/…`: a registry mirror, an `http_proxy` value, a git
+// remote): user and host stay. Lazy up to the last `@` before the host, so a password with an unencoded `@` goes whole.
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"'<>]*:)[^\s/?#"'<>]*?(?=@[^\s/?#@"'<>]+(?:[\s/?#"'<>]|$))/gi;
+// The same in a proxy variable written without a scheme (`http_proxy=user:pass@proxy:3128`, curl accepts it).
+const PROXY_PASSWORD = /(\b[a-z]*_proxy["']?\s*[:=]\s*["']?[^\s/?#@:"']*:)[^\s/?#"']*?(?=@[^\s/?#@"']+(?:[\s/?#"']|$))/gi;
+
+// AWS credentials: a secret access key or session token by name (`AWS_SECRET_ACCESS_KEY=…`, the credentials file's
+// `aws_secret_access_key = …`, STS' `"SecretAccessKey": "…"`), or a 40-character secret right after an access key id
+// (`AKIA…`, `ASIA…`; the id itself names the key and stays). Digests and hashes are hex and never follow a key id.
+const AWS_NAMED_SECRET = /((?:secret_?access_?key|session_?token|security_?token)["']?\s*[:=]\s*["']?)[A-Za-z0-9/+=]{16,}/gi;
+const AWS_KEY_PAIR = /(\b(?:AKIA|ASIA)[A-Z0-9]{16}["']?[\s:,;=|"']+)[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g;
 
 // A run of base64 long enough to hold a key: a kubeconfig's client-key-data, a Secret's data, a base64 docker config.
 // Decoded, scrubbed like any string, and blanked whole when that found something; two levels deep (a Secret holding
 // a kubeconfig holding a key).
 const BASE64_RUN = /[A-Za-z0-9+/_-]{40,}={0,2}/g;
+// Base64 wrapped into lines (`base64` wraps at 76 columns, YAML indents the block; the last line may be short):
+// decoded as one run first. Starts only where a run starts: linear on a long run that is not a block.
+const BASE64_BLOCK = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{40,}(?:\r?\n[ \t]*[A-Za-z0-9+/_-]{40,})*\r?\n[ \t]*[A-Za-z0-9+/_-]+={0,2}(?![A-Za-z0-9+/_=-])/g;
 
 // The same in YAML without quotes: a kubeconfig's static `token: …` or basic-auth `password: …`.
 const CREDENTIAL_YAML_VALUE = /(\b(?:password|token|identitytoken|registrytoken)\s*:[ \t]+)(?!["'(])\S+/gi;
 
 function scrubPlain(s: string): string {
-  return SECRET_PATTERNS.reduce((out, re) => out.replace(re, REDACTED), s).replace(CREDENTIAL_VALUE, `$1$2${REDACTED}$2`).replace(CREDENTIAL_YAML_VALUE, `$1${REDACTED}`);
+  return SECRET_PATTERNS.reduce((out, re) => out.replace(re, REDACTED), s)
+    .replace(CREDENTIAL_VALUE, `$1$2${REDACTED}$2`)
+    .replace(CREDENTIAL_YAML_VALUE, `$1${REDACTED}`)
+    .replace(URL_PASSWORD, `$1${REDACTED}`)
+    .replace(PROXY_PASSWORD, `$1${REDACTED}`)
+    .replace(AWS_NAMED_SECRET, `$1${REDACTED}`)
+    .replace(AWS_KEY_PAIR, `$1${REDACTED}`);
 }
 
 function scrubLevels(s: string, levels: number): string {
   const plain = scrubPlain(s);
   if (levels === 0) return plain;
-  return plain.replace(BASE64_RUN, (run) => {
-    const decoded = Buffer.from(run, 'base64').toString('latin1'); // Node reads the URL-safe alphabet too
-    return scrubLevels(decoded, levels - 1) === decoded ? run : REDACTED;
-  });
+  // Node reads the URL-safe alphabet too, and skips the line breaks and indentation of a wrapped block.
+  const hidesSecret = (run: string) => {
+    const decoded = Buffer.from(run, 'base64').toString('latin1');
+    return scrubLevels(decoded, levels - 1) !== decoded;
+  };
+  const runs = (text: string) => text.replace(BASE64_RUN, (run) => (hidesSecret(run) ? REDACTED : run));
+  // A block whose lines do not decode as one (a hash above a key) is still looked at line by line.
+  return runs(plain.replace(BASE64_BLOCK, (block) => (hidesSecret(block) ? REDACTED : runs(block))));
 }
 
 export function scrubString(s: string): string {

@@ -157,7 +157,8 @@ test('rolling-update lists out-of-date node instances, replaces them one by one 
   const refused = await run('rolling-update', 'cluster', NAME, '--instance-group', 'control-plane', '--force', '--yes');
   assert.equal(refused.code, 2, `${refused.stdout}\n${refused.stderr}`);
   assert.match(refused.stderr, new RegExp(`${controlPlane[0].id}.*1 control plane.*at least 3`));
-  assert.match(refused.stderr, /etcd snapshot.*docs\/bootstrap\.md/);
+  assert.match(refused.stderr, new RegExp(`k8sup backup cluster ${NAME.replace(/\./g, '\\.')};.*docs/backups\\.md`));
+  assert.doesNotMatch(refused.stderr, /etcdctl/);
   assert.deepEqual((await instances()).filter((i) => i.group === 'control-plane').map((i) => i.id), controlPlane.map((i) => i.id), 'the control plane is still there');
   assert.equal(fake.requests.filter((r) => r.method !== 'GET').length, writesBefore, 'nothing was drained or deleted');
 });

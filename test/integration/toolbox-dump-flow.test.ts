@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -221,4 +221,90 @@ test('redaction: keys and registry credentials in base64 (a kubeconfig, a Secret
   } finally {
     api.state.events.length = 0;
   }
+});
+
+test('redaction: passwords in URLs (a registry mirror, a proxy), AWS secret keys and session tokens, GCP service-account keys; user, host, key names and ids stay', async () => {
+  // Fresh values each run: nothing below is a hard-coded result.
+  const awsSecret = () => randomBytes(30).toString('base64'); // 40 characters of the secret key's alphabet (A-Za-z0-9+/)
+  const keyId = (prefix: string) => prefix + randomBytes(8).toString('hex').toUpperCase(); // AKIA… or ASIA… and 16 characters
+  const [envSecret, iniSecret, pairSecret, stsSecret] = [awsSecret(), awsSecret(), awsSecret(), awsSecret()];
+  const [envToken, stsToken] = [randomBytes(300).toString('base64'), randomBytes(300).toString('base64')];
+  const [akia, asia] = [keyId('AKIA'), keyId('ASIA')];
+  const [mirrorPw, proxyPw, bareProxyPw, atPw] = ['Mirr0r-' + randomBytes(6).toString('hex'), 'Pr0xy-' + randomBytes(6).toString('hex'), 'Bare-' + randomBytes(6).toString('hex'), `p@ss-${randomBytes(4).toString('hex')}`];
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const saKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const keyLine = saKeyPem.split('\n')[3];
+  const saKeyId = randomBytes(20).toString('hex');
+  const serviceAccount = JSON.stringify({ type: 'service_account', project_id: 'acme-prod', private_key_id: saKeyId, private_key: saKeyPem, client_email: 'dns@acme-prod.iam.gserviceaccount.com', client_id: '1234567890' }, null, 2);
+  const saB64 = Buffer.from(serviceAccount).toString('base64');
+  const saWrapped = saB64.replace(/.{76}/g, '$&\n    '); // `base64` wraps at 76 columns; YAML indents the block
+  const digest = `sha256:${randomBytes(32).toString('hex')}`;
+  const gitSha = randomBytes(20).toString('hex');
+
+  const node = api.state.nodes[0];
+  const at = new Date();
+  const messages: Record<string, [string, string]> = {
+    MirrorPull: [
+      `Failed to pull image "mirror.example.com/app:1": GET https://ci-bot:${mirrorPw}@mirror.example.com/v2/app/manifests/1: 401`,
+      'Failed to pull image "mirror.example.com/app:1": GET https://ci-bot:(redacted)@mirror.example.com/v2/app/manifests/1: 401',
+    ],
+    MirrorToml: [`[host."https://puller:${mirrorPw}@registry-mirror.internal:5000"]\n  capabilities = ["pull"]`, '[host."https://puller:(redacted)@registry-mirror.internal:5000"]\n  capabilities = ["pull"]'],
+    AtInPassword: [`proxy https://svc:${atPw}@proxy.corp:8443/ refused`, 'proxy https://svc:(redacted)@proxy.corp:8443/ refused'],
+    ProxyEnv: [
+      `env HTTPS_PROXY=http://proxyuser:${proxyPw}@proxy.corp:3128 http_proxy=proxyuser:${bareProxyPw}@proxy.corp:3128 NO_PROXY=10.0.0.0/8`,
+      'env HTTPS_PROXY=http://proxyuser:(redacted)@proxy.corp:3128 http_proxy=proxyuser:(redacted)@proxy.corp:3128 NO_PROXY=10.0.0.0/8',
+    ],
+    AwsEnv: [`AWS_ACCESS_KEY_ID=${akia} AWS_SECRET_ACCESS_KEY=${envSecret} AWS_SESSION_TOKEN=${envToken}`, `AWS_ACCESS_KEY_ID=${akia} AWS_SECRET_ACCESS_KEY=(redacted) AWS_SESSION_TOKEN=(redacted)`],
+    AwsIni: [`[default]\naws_access_key_id = ${akia}\naws_secret_access_key = ${iniSecret}\nregion = us-east-2`, `[default]\naws_access_key_id = ${akia}\naws_secret_access_key = (redacted)\nregion = us-east-2`],
+    AwsPair: [`credentials ${akia} ${pairSecret} rejected`, `credentials ${akia} (redacted) rejected`],
+    AwsSts: [
+      `{"Credentials":{"AccessKeyId":"${asia}","SecretAccessKey":"${stsSecret}","SessionToken":"${stsToken}","Expiration":"2026-12-01T23:00:00Z"}}`,
+      `{"Credentials":{"AccessKeyId":"${asia}","SecretAccessKey":"(redacted)","SessionToken":"(redacted)","Expiration":"2026-12-01T23:00:00Z"}}`,
+    ],
+    GcpKey: [`invalid credentials file: ${serviceAccount}`, `invalid credentials file: ${serviceAccount.replace(JSON.stringify(saKeyPem), '"(redacted)"')}`],
+    GcpSecret: [`denied Secret kube-system/gcp-dns: data: {"key.json": "${saB64}"}`, 'denied Secret kube-system/gcp-dns: data: {"key.json": "(redacted)"}'],
+    GcpWrapped: [`data:\n  key.json: |\n    ${saWrapped}\n`, 'data:\n  key.json: |\n    (redacted)\n'],
+  };
+  for (const [reason, [message]] of Object.entries(messages)) api.state.recordEvent(node, { reason, message, at });
+  // A pod spec with the proxy in its env and arguments: env shows names only, arguments are not in the dump.
+  const pod = api.state.pods[0];
+  const container = pod.spec.containers[0];
+  const saved = { env: container.env, args: container.args };
+  container.env = [{ name: 'HTTPS_PROXY', value: `http://proxyuser:${proxyPw}@proxy.corp:3128` }];
+  container.args = [`--registry-mirror=https://ci-bot:${mirrorPw}@mirror.example.com`];
+  try {
+    const dump = await collectToolboxDump(input());
+    assert.equal(dump.kubernetes.reachable, true);
+    if (!dump.kubernetes.reachable) return;
+    const text = JSON.stringify(dump);
+    const secrets = { mirrorPw, proxyPw, bareProxyPw, atPw, envSecret, iniSecret, pairSecret, stsSecret, envToken, stsToken, keyLine, saB64: saB64.slice(0, 76) };
+    for (const [what, s] of Object.entries(secrets)) assert.ok(!text.includes(s), `the dump holds ${what}`);
+    const got = Object.fromEntries(dump.kubernetes.events.map((e) => [e.reason, e.message]));
+    for (const [reason, [, want]] of Object.entries(messages)) assert.equal(got[reason], want, reason);
+    const dumped = dump.kubernetes.pods.find((p) => p.namespace === pod.metadata.namespace && p.name === pod.metadata.name)!;
+    assert.deepEqual(dumped.containers.find((c) => c.name === container.name)!.env, { HTTPS_PROXY: '(redacted)' });
+  } finally {
+    api.state.events.length = 0;
+    Object.assign(container, saved);
+  }
+  // Harmless look-alikes stay: digests, hashes, ids, URLs with a port or a user but no password, an access key id alone.
+  const harmless = [
+    `registry.example.com/app@${digest}`,
+    `https://registry.example.com:5000/v2/app/manifests/${digest}`,
+    `ssh://git@github.com/acme/infra.git and git@github.com:acme/infra.git at ${gitSha}`,
+    `commit ${gitSha} etag "${randomBytes(30).toString('base64')}"`,
+    'i-0123456789abcdef0 sg-0a1b2c3d4e5f67890 arn:aws:iam::123456789012:role/nodes.k8s.local',
+    `aws_access_key_id = ${akia}`,
+    `"private_key_id": "${saKeyId}", "client_email": "dns@acme-prod.iam.gserviceaccount.com"`,
+    'http_proxy=http://proxy.corp:3128 no_proxy=.svc,10.96.0.0/12',
+  ];
+  for (const s of harmless) assert.equal(scrubString(s), s);
+  // A key file whose PEM lines were cut off (a log line's limit) still loses the key's body.
+  const cut = JSON.stringify({ private_key_id: saKeyId, private_key: saKeyPem.split('\n').slice(2, 5).join('\n') });
+  assert.equal(scrubString(cut), `{"private_key_id":"${saKeyId}","private_key":"(redacted)"}`);
+  // Linear time on long strings that are no secret (a big attribute, an event quoting a blob): a pattern that backtracks
+  // over every start of a long run would take minutes here, not milliseconds.
+  const started = Date.now();
+  for (const long of [randomBytes(150_000).toString('base64'), 'a'.repeat(200_000), `https://u:${'p'.repeat(100_000)}`, `http_proxy=u:${'p'.repeat(100_000)}`]) scrubString(long);
+  assert.ok(Date.now() - started < 5000, `scrubbing long strings took ${Date.now() - started} ms`);
 });

@@ -202,7 +202,8 @@ test('run: a single control plane is refused (exit 2) before anything changes, w
     await assert.rejects(runRollingUpdate(plan, deps(rec, fakeKube(rec), { cluster: single, scoped })), (e: unknown) => {
       assert.ok(e instanceof InvalidInputError, String(e));
       assert.match(e.message, /i-cp1.*1 control plane.*etcd.*at least 3/);
-      assert.match(e.hint ?? '', /etcd snapshot.*docs\/bootstrap\.md.*controlPlane\.count: 3/);
+      assert.match(e.hint ?? '', new RegExp(`k8sup backup cluster ${single.metadata.name.replace(/\./g, "\\.")};.*docs/backups\\.md, "After losing the only control plane".*controlPlane\\.count: 3`));
+      assert.doesNotMatch(e.hint ?? '', /etcdctl/, 'k8sup backup cluster takes the snapshot on every provider');
       assert.equal(/--instance-group NAME/.test(e.hint ?? ''), !scoped, 'an unscoped run points to rolling node groups on their own');
       return true;
     });
