@@ -172,7 +172,7 @@ async function tryAcquireLease(store: BlobStore, cluster: string, opts: AcquireL
       const version = await store.put(key, body, { ifNoneMatch: true });
       return new Lease(store, cluster, record, version, opts);
     } catch (e) {
-      if (!(e instanceof PreconditionFailedError)) throw e;
+      if (!(e instanceof PreconditionFailedError)) return landedAnyway(store, cluster, record, opts, e);
     }
     const current = await store.get(key);
     if (current) {
@@ -191,7 +191,7 @@ async function tryAcquireLease(store: BlobStore, cluster: string, opts: AcquireL
         }
         return new Lease(store, cluster, record, version, opts);
       } catch (e) {
-        if (!(e instanceof PreconditionFailedError)) throw e;
+        if (!(e instanceof PreconditionFailedError)) return landedAnyway(store, cluster, record, opts, e);
         // Someone else took over (or released) first: look again.
       }
     }
@@ -201,6 +201,16 @@ async function tryAcquireLease(store: BlobStore, cluster: string, opts: AcquireL
       });
     }
   }
+}
+
+/**
+ * A lock write whose call failed (a lost reply whose retries ran out) may have landed: then lock.json holds our
+ * record, and the lease is ours — rather than a lock this run leaves behind for others to wait out. Otherwise `err`.
+ */
+async function landedAnyway(store: BlobStore, cluster: string, record: LockRecord, opts: AcquireLockOptions, err: unknown): Promise<Lease> {
+  const current = await store.get(lockKey(cluster)).catch(() => null);
+  if (!current || parseLockRecord(current.data)?.id !== record.id) throw err;
+  return new Lease(store, cluster, record, current.version, opts);
 }
 
 export class Lease {

@@ -3,7 +3,7 @@
 // create whose reply never came, the PKI, the first revision, a journal write, a lock renewal, the removal of the
 // state. After each kill the same command again converges: the dead run's lock is taken over (same host, its pid is
 // gone), `update` then plans nothing, nothing exists twice, and after the final delete nothing of the cluster is left
-// in the account, tagged or not. Seeds are fixed: a failing seed is repeated with K8SUP_KILL_SEEDS=<seed>; 1-29 pass.
+// in the account, tagged or not. Seeds are fixed: a failing seed is repeated with K8SUP_KILL_SEEDS=<seed> (seeds 1-25 passed).
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

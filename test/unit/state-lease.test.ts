@@ -150,6 +150,26 @@ describe('lease: a renewal that landed although its call failed', () => {
     assert.equal(await cs.lockInfo(), null, 'the release removed our lock rather than leaving it to expire');
   });
 
+  it('taking the lock: a create or a takeover that landed although its call failed is the lease, not a lock left behind', async () => {
+    for (const takeover of [false, true]) {
+      const mem = new MemoryBlobStore();
+      const { store, armNextLockWrite } = landsThenFails(mem);
+      let clock = Date.parse('2030-01-01T00:00:00Z');
+      const cs = new ClusterStore(store, 'c', { now: () => clock });
+      if (takeover) {
+        await new ClusterStore(mem, 'c', { now: () => clock }).acquireLock({ ...holder, owner: 'crashed@box', ttlMs: 1000 });
+        clock += 1001;
+      }
+      armNextLockWrite();
+      const lease = await cs.acquireLock(holder);
+      assert.equal(lease.held, true, `takeover ${takeover}`);
+      assert.equal((await cs.lockInfo())!.id, lease.id);
+      await lease.renew();
+      await lease.release();
+      assert.equal(await cs.lockInfo(), null, `takeover ${takeover}: released`);
+    }
+  });
+
   it('a lock of another id is still another run\'s: the renewal reports the lease lost and the release keeps it', async () => {
     const mem = new MemoryBlobStore();
     let clock = Date.parse('2030-01-01T00:00:00Z');
