@@ -61,9 +61,10 @@ export function installScripts(node: HaNode, scripts: { backup: string; restore:
  * Runs an installed script as root of the node, without blocking this process (the kubelets and fakes live here).
  * No crictl on PATH: the scripts use the host's etcdctl. pathPrefix puts test tools before /usr/bin.
  */
-export function runScript(node: HaNode, script: string, args: string[] = [], opts: { env?: Record<string, string>; pathPrefix?: string; timeoutMs?: number } = {}): Promise<ScriptRun> {
+export function runScript(node: HaNode, script: string, args: string[] = [], opts: { env?: Record<string, string>; pathPrefix?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ScriptRun> {
   const path = `${opts.pathPrefix ? `${opts.pathPrefix}:` : ''}/usr/bin:/bin`;
-  const child = spawn('bash', [join(node.root, 'usr/local/sbin', script), ...args], { env: { PATH: path, K8SUP_ROOT: node.root, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', [join(node.root, 'usr/local/sbin', script), ...args], { env: { PATH: path, K8SUP_ROOT: node.root, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
+  child.on('error', () => undefined); // an aborted run: its close event still ends the promise
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -80,7 +81,10 @@ export function runScript(node: HaNode, script: string, args: string[] = [], opt
 export interface Timers {
   /** Every run's stderr, per node name. */
   readonly logs: Map<string, string>;
-  stop(): Promise<void>;
+  /** How many poller runs each node started. */
+  readonly runs: Map<string, number>;
+  /** Stops the timers; waits for the runs under way, or with kill, ends them (only once nothing is left to carry out). */
+  stop(opts?: { kill?: boolean }): Promise<void>;
 }
 
 /**
@@ -89,18 +93,26 @@ export interface Timers {
  */
 export function timers(nodes: HaNode[], opts: { pauseMs?: number; fastSeconds?: number } = {}): Timers {
   const logs = new Map(nodes.map((n) => [n.name, '']));
+  const runs = new Map(nodes.map((n) => [n.name, 0]));
+  const killer = new AbortController();
   let stopped = false;
+  let wake = () => {};
+  const woken = new Promise<void>((resolve) => (wake = resolve));
   const loops = nodes.map(async (node) => {
     for (let i = 0; i < 2000 && !stopped; i++) {
-      const r = await runScript(node, 'k8sup-etcd-control', [], { env: { K8SUP_CONTROL_FAST_SECONDS: String(opts.fastSeconds ?? 15) } });
+      runs.set(node.name, runs.get(node.name)! + 1);
+      const r = await runScript(node, 'k8sup-etcd-control', [], { env: { K8SUP_CONTROL_FAST_SECONDS: String(opts.fastSeconds ?? 15) }, signal: killer.signal });
       logs.set(node.name, `${logs.get(node.name)}${r.stderr}`);
-      if (!stopped) await new Promise((resolve) => setTimeout(resolve, opts.pauseMs ?? 1000));
+      if (!stopped) await Promise.race([new Promise((resolve) => setTimeout(resolve, opts.pauseMs ?? 1000)), woken]);
     }
   });
   return {
     logs,
-    async stop() {
+    runs,
+    async stop(o = {}) {
       stopped = true;
+      wake();
+      if (o.kill) killer.abort();
       await Promise.all(loops);
     },
   };

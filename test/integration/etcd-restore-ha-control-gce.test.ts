@@ -87,13 +87,22 @@ test('backup and restore cluster --yes on three GCE control planes: one cluster 
 
   const lost = gcs.droppedReplies;
   gcs.dropReplyOnce((method, path, query) => method === 'POST' && path.startsWith('/upload/') && (query.get('name') ?? '').startsWith(CONTROL) && (query.get('name') ?? '').endsWith('/claim.json'));
+  await running.stop();
   const cli = startK8sup(['restore', 'cluster', NAME, '--backup', backup.id, '--yes', '--wait', '5m', '--progress', 'ndjson'], { env, timeoutMs: 400_000 });
   const seedCommand = await commands.next();
   assert.equal(seedCommand.action, 'restore-seed');
+  // Timers as far apart as a real one's minute and more: every step after the first is taken within the pollers' own
+  // fast loop (every 3 s while an HA restore step is open), not on a later timer run.
+  const started = Date.now();
+  running = timers(nodes, { pauseMs: 150_000, fastSeconds: 120 });
   const r = await cli.done;
+  const tookMs = Date.now() - started;
   assert.equal(r.code, 0, r.stderr + [...running.logs.values()].join('\n---\n'));
-  await running.stop();
+  assert.ok(tookMs < 150_000, `the restore took ${tookMs} ms: the steps waited for timer runs`);
+  assert.deepEqual([...running.runs.values()], [1, 1, 1], 'a step waited for a second timer run');
+  await running.stop({ kill: true });
   running = undefined;
+  console.log(`# GCE HA restore: ${tookMs} ms from the first timer run to the CLI's exit`);
   assert.equal(gcs.droppedReplies - lost, 1, 'the claim reply was lost');
   assert.equal((r.stderr.match(/etcd\.restore\.rejoined/g) ?? []).length, 2);
 

@@ -18,7 +18,7 @@ import { testInput } from '../helpers/bootstrap-fixtures.js';
 import { k8sup, startK8sup, tempHome } from '../helpers/cli.js';
 import { etcdctl, waitHealthy } from '../helpers/etcd.js';
 import { commandWatcher, startControlResponder } from '../helpers/etcd-control-responder.js';
-import { clusterId, fixedSecondDate, installScripts, localKeys, memberList, runScript, startHaEtcd, stopHaEtcd, timers, type HaNode, type Timers } from '../helpers/etcd-ha-nodes.js';
+import { clusterId, fixedSecondDate, type ScriptRun, installScripts, localKeys, memberList, runScript, startHaEtcd, stopHaEtcd, timers, type HaNode, type Timers } from '../helpers/etcd-ha-nodes.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { waitFor } from '../helpers/net.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
@@ -194,4 +194,47 @@ test('restore cluster --yes on three AWS control planes: seed, then two rejoins;
   const stops = nodes.map((n) => n.kubelet.stops);
   for (const n of nodes) assert.equal((await runScript(n, 'k8sup-etcd-control', [], { env: { K8SUP_CONTROL_FAST_SECONDS: '0' } })).status, 0);
   assert.deepEqual(nodes.map((n) => n.kubelet.stops), stops);
+});
+
+test('the node side of a rejoin killed (SIGKILL) right after it added itself at the seed: run again, it reuses that membership and joins once', { timeout: 300_000 }, async () => {
+  assert.ok(backupId, 'the backup test ran first');
+  const rid = '20261201T230000Z-0c0ffee0';
+  const [seed, killed, last] = [nodes[2], nodes[0], nodes[1]];
+  const moved = (n: HaNode) => readdirSync(n.member.dataDir).filter((f) => f.startsWith('k8sup-before-restore-')).length;
+  const before = nodes.map(moved);
+  // The seed of a new restore, as its poller runs it.
+  const fetched = await runScript(seed, 'k8sup-etcd-restore', ['fetch', backupId]);
+  assert.equal(fetched.status, 0, fetched.stderr);
+  const snapshot = /^snapshot=(.*)$/m.exec(fetched.stdout)![1];
+  const sha = /^sha256=(\S+)$/m.exec(fetched.stdout)![1];
+  const seeded = await runScript(seed, 'k8sup-etcd-restore', ['seed', snapshot, sha, rid]);
+  assert.equal(seeded.status, 0, seeded.stderr + seed.kubelet.log);
+  const client = /^client=(\S+)$/m.exec(seeded.stdout)![1];
+  assert.equal(client, seed.member.clientUrl);
+
+  // A rejoin killed once `member add` has answered (its log line), then the same rejoin again.
+  const ctl = new AbortController();
+  const first = runScript(killed, 'k8sup-etcd-restore', ['rejoin', client, rid], { signal: ctl.signal });
+  let ended: ScriptRun | undefined;
+  void first.then((r) => (ended = r));
+  await waitFor(async () => ended !== undefined || memberList(seed).some((m) => m.includes(killed.member.peerUrl)), { timeoutMs: 120_000, intervalMs: 20, what: 'the rejoin to add itself at the seed' });
+  assert.equal(ended, undefined, `the rejoin ended before it was killed: ${ended?.stderr}`);
+  ctl.abort();
+  await first;
+  const again = await runScript(killed, 'k8sup-etcd-restore', ['rejoin', client, rid]);
+  assert.equal(again.status, 0, again.stderr + killed.kubelet.log);
+  const joined = await runScript(last, 'k8sup-etcd-restore', ['rejoin', client, rid]);
+  assert.equal(joined.status, 0, joined.stderr + last.kubelet.log);
+  // And a rejoin repeated on a member that joined changes nothing.
+  const stops = killed.kubelet.stops;
+  assert.equal((await runScript(killed, 'k8sup-etcd-restore', ['rejoin', client, rid])).status, 0);
+  assert.equal(killed.kubelet.stops, stops);
+
+  for (const n of nodes) {
+    await waitHealthy(n.root, n.member, 60_000);
+    assert.deepEqual(localKeys(n), ORIGINAL, `${n.name}'s own data`);
+    assert.deepEqual(memberList(n), nodes.map((m) => `started ${m.name} ${m.member.peerUrl}`).sort(), `${n.name} sees three started members`);
+  }
+  assert.equal(new Set(nodes.map(clusterId)).size, 1, 'one cluster');
+  nodes.forEach((n, i) => assert.equal(moved(n), before[i] + 1, `${n.name}'s data was moved aside once`));
 });

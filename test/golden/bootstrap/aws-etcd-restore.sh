@@ -417,8 +417,23 @@ rejoin_member() {
       fi
     fi
     if [ -z "${line}" ]; then
-      added="$(etcdctl_at "${seed}" member add "${MEMBER_NAME}" --peer-urls="${MEMBER_PEER}")" || die "etcdctl member add ${MEMBER_NAME} at ${seed} failed"
-      initial="$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"${added}")"
+      # etcd refuses a new member while the seed is not yet connected to its cluster for a few seconds ("unhealthy
+      # cluster", its strict reconfiguration check), as just after it started: try again, bounded. An add whose reply
+      # was lost shows in the member list.
+      for attempt in $(seq 1 30); do
+        if added="$(etcdctl_at "${seed}" member add "${MEMBER_NAME}" --peer-urls="${MEMBER_PEER}" 2>"${DATA_DIR}/k8sup-restore-add.err")"; then
+          initial="$(sed -n 's/^ETCD_INITIAL_CLUSTER="\(.*\)"$/\1/p' <<<"${added}")"
+          break
+        fi
+        members="$(etcdctl_at "${seed}" member list -w simple 2>/dev/null || true)"
+        if [ -n "$(awk -F ', ' -v p="${MEMBER_PEER}" '$4 == p' <<<"${members}")" ]; then
+          initial="$(awk -F ', ' -v n="${MEMBER_NAME}" -v p="${MEMBER_PEER}" '{ nm = ($4 == p) ? n : $3; if (nm != "") { printf "%s%s=%s", sep, nm, $4; sep = "," } }' <<<"${members}")"
+          break
+        fi
+        log "etcdctl member add ${MEMBER_NAME} at ${seed} failed (attempt ${attempt} of 30): $(grep -v '^{' "${DATA_DIR}/k8sup-restore-add.err" | tail -n 1)"
+        sleep 2
+      done
+      rm -f "${DATA_DIR}/k8sup-restore-add.err"
     else
       # Added by an earlier run that died before it noted the answer: the seed's list says who is in the cluster.
       initial="$(awk -F ', ' -v n="${MEMBER_NAME}" -v p="${MEMBER_PEER}" '{ nm = ($4 == p) ? n : $3; if (nm != "") { printf "%s%s=%s", sep, nm, $4; sep = "," } }' <<<"${members}")"
