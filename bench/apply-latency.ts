@@ -28,13 +28,13 @@ import { startThrottleProxy } from '../test/helpers/throttle-proxy.js';
 // much of the gap to the critical path is moto's shows as the ratio at a higher latency).
 const CLOUD_MS = Number(process.env.BENCH_CLOUD_MS ?? 100);
 const STATE_MS = [0, 100];
+const BUCKET = 'k8sup-bench';
 
 /** The machine's idle and total CPU ticks so far (the first line of /proc/stat, all cores). */
 function machineTicks(): { idle: number; total: number } {
   const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return { idle: ticks[3] + ticks[4], total: ticks.reduce((a, b) => a + b, 0) };
 }
-const BUCKET = 'k8sup-bench';
 
 interface Event {
   time: string;
