@@ -8,7 +8,8 @@
 //    include time spent waiting for moto (one Python process on a shared machine) and for the per-family call limits,
 //    which would make the critical path look longer than the graph makes it; a kind's calls do not depend on how many
 //    resources of that kind there are (the first case listed is the reference: run the default cluster first). The
-//    figure from the big run's own durations is reported beside it, with moto's CPU time and the calls in flight.
+//    figure from the big run's own durations is reported beside it, with moto's CPU time, the calls in flight and the
+//    share of the machine's CPU that was idle during the apply (0: every process, moto included, waited for a core).
 // Run standalone: node --import tsx bench/apply-latency.ts [groups ...] (default: the default cluster and 50 node
 // groups); K8SUP_BENCH_BIN=/path/to/bin/k8sup times another build (e.g. the main checkout, for "before" figures);
 // BENCH_EVENTS=dir keeps each create's and delete's progress events; BENCH_CLOUD_MS=300 puts the cloud further away.
@@ -27,13 +28,13 @@ import { startThrottleProxy } from '../test/helpers/throttle-proxy.js';
 // much of the gap to the critical path is moto's shows as the ratio at a higher latency).
 const CLOUD_MS = Number(process.env.BENCH_CLOUD_MS ?? 100);
 const STATE_MS = [0, 100];
+const BUCKET = 'k8sup-bench';
 
 /** The machine's idle and total CPU ticks so far (the first line of /proc/stat, all cores). */
 function machineTicks(): { idle: number; total: number } {
   const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return { idle: ticks[3] + ticks[4], total: ticks.reduce((a, b) => a + b, 0) };
 }
-const BUCKET = 'k8sup-bench';
 
 interface Event {
   time: string;

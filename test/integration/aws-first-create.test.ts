@@ -73,9 +73,9 @@ function lookups(calls: readonly SeenCall[], name: string): { action: string; wh
 
 const groupCreates = (calls: readonly SeenCall[], group: string) => calls.filter((c) => c.action === 'CreateAutoScalingGroup' && c.params.get('AutoScalingGroupName') === group).length;
 
-/** Polls (bounded) until moto holds what a forwarded call of a killed run made. */
+/** Polls (bounded: 30 s, for a loaded machine) until moto holds what a forwarded call of a killed run made. */
 async function until(what: string, done: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 300; i++) {
     if (await done()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
