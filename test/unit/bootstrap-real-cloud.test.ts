@@ -99,6 +99,32 @@ describe('a version bump of containerd', () => {
   });
 });
 
+describe('the clock at first boot', () => {
+  test('not synchronised yet: the script waits (bounded, logged) before the first download or signed request', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    stub.failNext('clock-unsynchronised', 3);
+    const run = await stub.runAsync(renderBootstrapScript(testInput('aws', 'worker')));
+    assertSucceeded(run);
+    assert.match(run.stderr, /waiting for the clock to be synchronised \(3\/24\)/);
+    const synced = run.calls.lastIndexOf('timedatectl show -p NTPSynchronized --value');
+    const firstDownload = run.calls.findIndex((c) => /^curl .*github\.com/.test(c));
+    assert.ok(synced >= 0 && firstDownload > synced, run.calls.join('\n'));
+  });
+
+  test('never synchronised (no NTP server in reach): a warning after 2 minutes, and the bootstrap goes on', async () => {
+    stub = createStubRoot();
+    // A metal worker: k8sup copied its token over SSH.
+    stub.writeFile('etc/k8sup/bootstrap-token', `token=${FAKE_BOOTSTRAP_TOKEN}\n`);
+    stub.failNext('clock-unsynchronised', 1000);
+    const run = await stub.runAsync(renderBootstrapScript(testInput('metal', 'worker')));
+    assertSucceeded(run);
+    assert.match(run.stderr, /warning: the clock is still not synchronised after 2 minutes/);
+    assert.equal(run.calls.filter((c) => c === 'timedatectl show -p NTPSynchronized --value').length, 25);
+    assert.ok(run.calls.some((c) => c.startsWith('kubeadm join')), run.calls.join('\n'));
+  });
+});
+
 describe('apt at first boot', () => {
   test('apt-daily holds the lists lock through five `apt-get update`s: waited out, bounded, each retry logged', async () => {
     stub = createStubRoot();
