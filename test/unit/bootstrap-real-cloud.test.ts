@@ -180,3 +180,24 @@ describe('a run the unit kills', () => {
     assert.match(again.stderr, /attempt 2: 1 earlier run\(s\) failed/);
   });
 });
+
+describe('a node that joins long after the cluster was made', () => {
+  test('the published token has expired (no control plane refreshed it): the node waits, bounded, and never joins with it', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', `token=${FAKE_BOOTSTRAP_TOKEN}\nexpires=2020-01-01T00:00:00Z\nissuer=ip-10-0-0-9\n`);
+    const run = await stub.runAsync(renderBootstrapScript(testInput('aws', 'worker')));
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /the bootstrap token in the state store expired at 2020-01-01T00:00:00Z/);
+    assert.match(run.stderr, /no unexpired bootstrap token in the state store after 15 minutes/);
+    assert.equal(run.calls.filter((c) => c === 'sleep 10').length, 89);
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm join')), run.calls.join('\n'));
+  });
+
+  test('a token without an expiry (an older control plane published it) is used as before', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', `token=${FAKE_BOOTSTRAP_TOKEN}\n`);
+    const run = await stub.runAsync(renderBootstrapScript(testInput('gce', 'worker')));
+    assertSucceeded(run);
+    assert.ok(run.calls.some((c) => c.startsWith('kubeadm join')), run.calls.join('\n'));
+  });
+});
