@@ -63,6 +63,10 @@ log "sysctls"
 write_file "${ROOT}/etc/sysctl.d/99-k8sup.conf" 0644 <<'K8SUP_EOF_SYSCTL'
 {{{sysctlConf}}}
 K8SUP_EOF_SYSCTL
-if [ "${WROTE}" = 1 ]; then
+# Applied until it once succeeded, like containerd's restart: a run stopped before it (a failed `sysctl --system`, a
+# kill) finds the file up to date, and without a reboot ip_forward would stay 0, failing kubeadm's preflight for good.
+if [ "${WROTE}" = 1 ]; then mark_done sysctl-apply-pending; fi
+if is_done sysctl-apply-pending; then
   sysctl --system >/dev/null
+  rm -f "${STAMP_DIR}/sysctl-apply-pending"
 fi

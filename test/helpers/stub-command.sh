@@ -118,6 +118,10 @@ case "${name}" in
       fi
     fi
     ;;
+  sysctl)
+    # A key that cannot be set yet (fault sysctl-system), as before br_netfilter is loaded.
+    if [ "$1" = --system ] && fail_next sysctl-system; then echo "sysctl: cannot stat /proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory" >&2; exit 1; fi
+    ;;
   timedatectl)
     # An NTP service is active; the clock is synchronised unless the fault clock-unsynchronised says not yet.
     case "$*" in

@@ -65,6 +65,23 @@ describe('a run that stopped half-way, then the next run', () => {
   });
 });
 
+describe('a run that stopped half-way: the sysctls', () => {
+  test('sysctl --system failed after the file was written: the next run applies it again', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const script = renderBootstrapScript(testInput('gce', 'worker'));
+    stub.failNext('sysctl-system', 1);
+    const first = await stub.runAsync(script);
+    assert.notEqual(first.status, 0);
+    const again = await stub.runAsync(script);
+    assertSucceeded(again);
+    const apply = again.calls.indexOf('sysctl --system');
+    assert.ok(apply >= 0 && apply < again.calls.findIndex((c) => c.startsWith('kubeadm join')), again.calls.join('\n'));
+    const third = await stub.runAsync(script);
+    assert.ok(!third.calls.includes('sysctl --system'), third.calls.join('\n'));
+  });
+});
+
 describe('a run that stopped half-way: the token refresh timer', () => {
   test('its files written, the enable not done: the next run enables it, so nodes can join after the first 24 h', async () => {
     stub = createStubRoot();
