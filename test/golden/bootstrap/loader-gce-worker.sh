@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_BUCKET='k8sup-state'
-BUNDLE_SHA256='7d3410fb8f6dbdd35a533c8359c2d5845064d42effd62b7d0f1df97f98deae18'
+BUNDLE_SHA256='47ec3ec7cc7dcfc99f0d5b39bbcd8dbc49982fa9a9537b0ff4422b3f1214461f'
 log() { echo "[k8sup] $*" >&2; }
 METADATA=http://metadata.google.internal/computeMetadata/v1
 metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }
