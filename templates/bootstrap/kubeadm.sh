@@ -14,7 +14,7 @@ fetch_join_token() {
       if [ -z "${expires}" ] || ! expires_at="$(date -u -d "${expires}" +%s 2>/dev/null)" || [ "${expires_at}" -gt $(($(date -u +%s) + 60)) ]; then
         break
       fi
-      log "the bootstrap token in the state store expired at ${expires}: waiting for a control plane to refresh it (k8sup-token-refresh.timer)"
+      log "the bootstrap token in the state store expired at ${expires}: waiting for a control plane to refresh it (docs/bootstrap.md, \"Tokens for nodes that join later\")"
     fi
     attempt=$((attempt + 1))
     [ "${attempt}" -lt 90 ] || die "no unexpired bootstrap token in the state store after 15 minutes"

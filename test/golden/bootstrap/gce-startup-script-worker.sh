@@ -8,7 +8,7 @@ api_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H '
 api_public_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H 'Metadata-Flavor: Google' 'http://metadata.google.internal/computeMetadata/v1/instance/attributes/k8sup-api-public-address')"
 [[ "${api_public_address}" =~ ^[0-9.]+$ ]] || { echo "k8sup: bad k8sup-api-public-address '${api_public_address}'" >&2; exit 1; }
 install -d -m 0700 /var/lib/k8sup
-sed -e "s/k8sup-var-api-address\.invalid/${api_address}/g" -e "s/k8sup-var-api-public-address\.invalid/${api_public_address}/g" >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_c9d933fc8612'
+sed -e "s/k8sup-var-api-address\.invalid/${api_address}/g" -e "s/k8sup-var-api-public-address\.invalid/${api_public_address}/g" >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_dba858a1545f'
 #!/usr/bin/env bash
 # k8sup node bootstrap for demo.k8s.local: role worker, provider gce, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
@@ -421,7 +421,7 @@ fetch_join_token() {
       if [ -z "${expires}" ] || ! expires_at="$(date -u -d "${expires}" +%s 2>/dev/null)" || [ "${expires_at}" -gt $(($(date -u +%s) + 60)) ]; then
         break
       fi
-      log "the bootstrap token in the state store expired at ${expires}: waiting for a control plane to refresh it (k8sup-token-refresh.timer)"
+      log "the bootstrap token in the state store expired at ${expires}: waiting for a control plane to refresh it (docs/bootstrap.md, \"Tokens for nodes that join later\")"
     fi
     attempt=$((attempt + 1))
     [ "${attempt}" -lt 90 ] || die "no unexpired bootstrap token in the state store after 15 minutes"
@@ -485,7 +485,7 @@ STEP='done'
 report 'done'
 mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
-K8SUP_BOOTSTRAP_c9d933fc8612
+K8SUP_BOOTSTRAP_dba858a1545f
 chmod 0700 /var/lib/k8sup/bootstrap.sh.new
 mv -f /var/lib/k8sup/bootstrap.sh.new /var/lib/k8sup/bootstrap.sh
 cat >/etc/systemd/system/k8sup-bootstrap.service <<'K8SUP_EOF_BOOTSTRAP_UNIT'
