@@ -49,6 +49,13 @@ export async function checkExistingNetwork(cluster: Cluster, clients: AwsClients
     if (subnet!.VpcId !== vpcId) refuse(path, `subnet ${id} is in VPC ${subnet!.VpcId}, not ${vpcId}`, 'Pass subnets of the --network-id VPC.');
     if (subnet!.AvailabilityZone !== s.zones[i]) refuse(path, `subnet ${id} is in zone ${subnet!.AvailabilityZone}, but it is listed for ${s.zones[i]}`, `List the subnets in --zones order (${s.zones.join(', ')}), one per zone.`);
     // Public topology: instances reach the internet (packages, images) through their public address.
+    // The internal API load balancer takes its addresses from these subnets, and its connections (no client address
+    // preservation) and health checks reach the control planes from them: only networkCIDR lets them in. A subnet of
+    // a secondary VPC range outside it would leave every node unable to join.
+    const range = parseCidr(String(subnet!.CidrBlock));
+    if (!range || !cidrContains(declared!, range)) {
+      refuse(path, `subnet ${id}'s range ${subnet!.CidrBlock} is outside spec.networking.networkCIDR ${s.networking.networkCIDR}, which the control planes' security group admits the internal API load balancer from`, `Set spec.networking.networkCIDR to a range holding the VPC's ${vpc!.CidrBlock} and every subnet's range, or use subnets of ${s.networking.networkCIDR}.`);
+    }
     if (topologyOf(cluster) === 'public' && !subnet!.MapPublicIpOnLaunch) {
       refuse(path, `subnet ${id} does not give instances public addresses, which the public topology needs`, `Enable it (aws ec2 modify-subnet-attribute --subnet-id ${id} --map-public-ip-on-launch), or use --topology private --api-loadbalancer-type internal with subnets that route out through your NAT.`);
     }

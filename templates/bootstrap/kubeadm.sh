@@ -5,10 +5,19 @@
 TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
 fetch_join_token() {
 {{#if cloud}}
-  local attempt=0
-  until store_get bootstrap/token "${TOKEN_FILE}"; do
+  local attempt=0 expires expires_at
+  while :; do
+    if store_get bootstrap/token "${TOKEN_FILE}"; then
+      # A token past its expiry is gone from the cluster, and kubeadm join would only fail discovery minutes later
+      # ("token id not found"): wait for the control planes' next refresh instead (a minute of margin for clocks).
+      expires="$(sed -n 's/^expires=//p' "${TOKEN_FILE}" | head -n 1)"
+      if [ -z "${expires}" ] || ! expires_at="$(date -u -d "${expires}" +%s 2>/dev/null)" || [ "${expires_at}" -gt $(($(date -u +%s) + 60)) ]; then
+        break
+      fi
+      log "the bootstrap token in the state store expired at ${expires}: waiting for a control plane to refresh it (docs/bootstrap.md, \"Tokens for nodes that join later\")"
+    fi
     attempt=$((attempt + 1))
-    [ "${attempt}" -lt 90 ] || die "no bootstrap token in the state store after 15 minutes"
+    [ "${attempt}" -lt 90 ] || die "no unexpired bootstrap token in the state store after 15 minutes"
     log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
     sleep 10
   done

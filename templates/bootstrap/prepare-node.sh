@@ -24,6 +24,24 @@ for tool in apt-get systemctl curl sha256sum; do
 done
 {{/if}}
 
+# --- the clock, before anything is downloaded or signed: TLS checks certificate dates, S3 refuses a signature more
+# than 15 minutes off, apt refuses a Release file "not valid yet". At first boot chrony or systemd-timesyncd may not
+# have set the time yet: while one is active and not synchronised, wait up to 2 minutes, then go on with a warning (a
+# host with no NTP server in reach is told, not stopped). Once per node.
+if ! is_done clock-checked && command -v timedatectl >/dev/null 2>&1 && [ "$(timedatectl show -p NTP --value 2>/dev/null)" = yes ]; then
+  attempt=0
+  until [ "$(timedatectl show -p NTPSynchronized --value 2>/dev/null)" = yes ]; do
+    attempt=$((attempt + 1))
+    if [ "${attempt}" -gt 24 ]; then
+      log "warning: the clock is still not synchronised after 2 minutes (timedatectl): TLS and signed requests may fail"
+      break
+    fi
+    log "waiting for the clock to be synchronised (${attempt}/24)"
+    sleep 5
+  done
+  mark_done clock-checked
+fi
+
 # --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
 step prepare "swap off"
 swapoff -a
@@ -45,6 +63,10 @@ log "sysctls"
 write_file "${ROOT}/etc/sysctl.d/99-k8sup.conf" 0644 <<'K8SUP_EOF_SYSCTL'
 {{{sysctlConf}}}
 K8SUP_EOF_SYSCTL
-if [ "${WROTE}" = 1 ]; then
+# Applied until it once succeeded, like containerd's restart: a run stopped before it (a failed `sysctl --system`, a
+# kill) finds the file up to date, and without a reboot ip_forward would stay 0, failing kubeadm's preflight for good.
+if [ "${WROTE}" = 1 ]; then mark_done sysctl-apply-pending; fi
+if is_done sysctl-apply-pending; then
   sysctl --system >/dev/null
+  rm -f "${STAMP_DIR}/sysctl-apply-pending"
 fi

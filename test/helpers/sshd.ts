@@ -206,7 +206,7 @@ case "$cmd" in
   *) exit 0 ;;
 esac
 `;
-export const STUBBED_COMMANDS = ['curl', 'sha256sum', 'gpg', 'apt-get', 'apt-mark', 'systemctl', 'modprobe', 'sysctl', 'swapoff', 'tar', 'kubeadm', 'kubectl', 'cilium', 'kubelet', 'k8sup-etcd-backup'];
+export const STUBBED_COMMANDS = ['curl', 'sha256sum', 'gpg', 'apt-get', 'apt-mark', 'systemctl', 'modprobe', 'sysctl', 'swapoff', 'tar', 'kubeadm', 'kubectl', 'cilium', 'kubelet', 'k8sup-etcd-backup', 'timedatectl'];
 
 /**
  * Writes stub commands for everything the bootstrap script runs into `dir` (prepend it to the remote PATH). Each

@@ -146,6 +146,17 @@ case "${name}" in
       done
     fi
     ;;
+  sysctl)
+    # A key that cannot be set yet (fault sysctl-system), as before br_netfilter is loaded.
+    if [ "$1" = --system ] && fail_next sysctl-system; then echo "sysctl: cannot stat /proc/sys/net/bridge/bridge-nf-call-iptables: No such file or directory" >&2; exit 1; fi
+    ;;
+  timedatectl)
+    # An NTP service is active; the clock is synchronised unless the fault clock-unsynchronised says not yet.
+    case "$*" in
+      "show -p NTP --value") echo yes ;;
+      "show -p NTPSynchronized --value") if fail_next clock-unsynchronised; then echo no; else echo yes; fi ;;
+    esac
+    ;;
   systemctl)
     # A unit that does not come up (fault systemctl-restart-<unit>), as after a kill or a bad configuration.
     if [ "$1" = restart ] && fail_next "systemctl-restart-$2"; then echo "Job for $2.service failed because the control process exited with error code." >&2; exit 1; fi

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 export const STUB_COMMANDS = [
   'apt-get', 'apt-mark', 'systemctl', 'kubeadm', 'kubectl', 'curl', 'modprobe', 'sysctl', 'swapoff', 'containerd',
-  'gpg', 'sha256sum', 'tar', 'cilium', 'sleep', 'ip', 'k8sup-etcd-backup',
+  'gpg', 'sha256sum', 'tar', 'cilium', 'sleep', 'ip', 'k8sup-etcd-backup', 'timedatectl',
 ] as const;
 
 /** What the fake metadata services hand out; tests assert these never reach a command line. */

@@ -65,6 +65,23 @@ describe('a run that stopped half-way, then the next run', () => {
   });
 });
 
+describe('a run that stopped half-way: the sysctls', () => {
+  test('sysctl --system failed after the file was written: the next run applies it again', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const script = renderBootstrapScript(testInput('gce', 'worker'));
+    stub.failNext('sysctl-system', 1);
+    const first = await stub.runAsync(script);
+    assert.notEqual(first.status, 0);
+    const again = await stub.runAsync(script);
+    assertSucceeded(again);
+    const apply = again.calls.indexOf('sysctl --system');
+    assert.ok(apply >= 0 && apply < again.calls.findIndex((c) => c.startsWith('kubeadm join')), again.calls.join('\n'));
+    const third = await stub.runAsync(script);
+    assert.ok(!third.calls.includes('sysctl --system'), third.calls.join('\n'));
+  });
+});
+
 describe('a run that stopped half-way: the token refresh timer', () => {
   test('its files written, the enable not done: the next run enables it, so nodes can join after the first 24 h', async () => {
     stub = createStubRoot();
@@ -96,6 +113,32 @@ describe('a version bump of containerd', () => {
     const extract = again.calls.findIndex((c) => /^tar .*containerd\.tar\.gz/.test(c));
     const restart = again.calls.indexOf('systemctl restart containerd');
     assert.ok(extract >= 0 && restart > extract, `the new binaries, then a restart expected:\n${again.calls.join('\n')}`);
+  });
+});
+
+describe('the clock at first boot', () => {
+  test('not synchronised yet: the script waits (bounded, logged) before the first download or signed request', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    stub.failNext('clock-unsynchronised', 3);
+    const run = await stub.runAsync(renderBootstrapScript(testInput('aws', 'worker')));
+    assertSucceeded(run);
+    assert.match(run.stderr, /waiting for the clock to be synchronised \(3\/24\)/);
+    const synced = run.calls.lastIndexOf('timedatectl show -p NTPSynchronized --value');
+    const firstDownload = run.calls.findIndex((c) => /^curl .*github\.com/.test(c));
+    assert.ok(synced >= 0 && firstDownload > synced, run.calls.join('\n'));
+  });
+
+  test('never synchronised (no NTP server in reach): a warning after 2 minutes, and the bootstrap goes on', async () => {
+    stub = createStubRoot();
+    // A metal worker: k8sup copied its token over SSH.
+    stub.writeFile('etc/k8sup/bootstrap-token', `token=${FAKE_BOOTSTRAP_TOKEN}\n`);
+    stub.failNext('clock-unsynchronised', 1000);
+    const run = await stub.runAsync(renderBootstrapScript(testInput('metal', 'worker')));
+    assertSucceeded(run);
+    assert.match(run.stderr, /warning: the clock is still not synchronised after 2 minutes/);
+    assert.equal(run.calls.filter((c) => c === 'timedatectl show -p NTPSynchronized --value').length, 25);
+    assert.ok(run.calls.some((c) => c.startsWith('kubeadm join')), run.calls.join('\n'));
   });
 });
 
@@ -152,5 +195,26 @@ describe('a run the unit kills', () => {
     const again = await stub.runAsync(script);
     assertSucceeded(again);
     assert.match(again.stderr, /attempt 2: 1 earlier run\(s\) failed/);
+  });
+});
+
+describe('a node that joins long after the cluster was made', () => {
+  test('the published token has expired (no control plane refreshed it): the node waits, bounded, and never joins with it', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', `token=${FAKE_BOOTSTRAP_TOKEN}\nexpires=2020-01-01T00:00:00Z\nissuer=ip-10-0-0-9\n`);
+    const run = await stub.runAsync(renderBootstrapScript(testInput('aws', 'worker')));
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /the bootstrap token in the state store expired at 2020-01-01T00:00:00Z/);
+    assert.match(run.stderr, /no unexpired bootstrap token in the state store after 15 minutes/);
+    assert.equal(run.calls.filter((c) => c === 'sleep 10').length, 89);
+    assert.ok(!run.calls.some((c) => c.startsWith('kubeadm join')), run.calls.join('\n'));
+  });
+
+  test('a token without an expiry (an older control plane published it) is used as before', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', `token=${FAKE_BOOTSTRAP_TOKEN}\n`);
+    const run = await stub.runAsync(renderBootstrapScript(testInput('gce', 'worker')));
+    assertSucceeded(run);
+    assert.ok(run.calls.some((c) => c.startsWith('kubeadm join')), run.calls.join('\n'));
   });
 });

@@ -297,6 +297,24 @@ for tool in apt-get systemctl curl sha256sum; do
   command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup nodes need apt, systemd and curl)"
 done
 
+# --- the clock, before anything is downloaded or signed: TLS checks certificate dates, S3 refuses a signature more
+# than 15 minutes off, apt refuses a Release file "not valid yet". At first boot chrony or systemd-timesyncd may not
+# have set the time yet: while one is active and not synchronised, wait up to 2 minutes, then go on with a warning (a
+# host with no NTP server in reach is told, not stopped). Once per node.
+if ! is_done clock-checked && command -v timedatectl >/dev/null 2>&1 && [ "$(timedatectl show -p NTP --value 2>/dev/null)" = yes ]; then
+  attempt=0
+  until [ "$(timedatectl show -p NTPSynchronized --value 2>/dev/null)" = yes ]; do
+    attempt=$((attempt + 1))
+    if [ "${attempt}" -gt 24 ]; then
+      log "warning: the clock is still not synchronised after 2 minutes (timedatectl): TLS and signed requests may fail"
+      break
+    fi
+    log "waiting for the clock to be synchronised (${attempt}/24)"
+    sleep 5
+  done
+  mark_done clock-checked
+fi
+
 # --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
 step prepare "swap off"
 swapoff -a
@@ -328,8 +346,12 @@ net.bridge.bridge-nf-call-iptables = 1
 net.bridge.bridge-nf-call-ip6tables = 1
 net.ipv4.ip_forward = 1
 K8SUP_EOF_SYSCTL
-if [ "${WROTE}" = 1 ]; then
+# Applied until it once succeeded, like containerd's restart: a run stopped before it (a failed `sysctl --system`, a
+# kill) finds the file up to date, and without a reboot ip_forward would stay 0, failing kubeadm's preflight for good.
+if [ "${WROTE}" = 1 ]; then mark_done sysctl-apply-pending; fi
+if is_done sysctl-apply-pending; then
   sysctl --system >/dev/null
+  rm -f "${STAMP_DIR}/sysctl-apply-pending"
 fi
 
 # --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
@@ -640,10 +662,19 @@ remove_stale_etcd_members_with() {
 # see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
 TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
 fetch_join_token() {
-  local attempt=0
-  until store_get bootstrap/token "${TOKEN_FILE}"; do
+  local attempt=0 expires expires_at
+  while :; do
+    if store_get bootstrap/token "${TOKEN_FILE}"; then
+      # A token past its expiry is gone from the cluster, and kubeadm join would only fail discovery minutes later
+      # ("token id not found"): wait for the control planes' next refresh instead (a minute of margin for clocks).
+      expires="$(sed -n 's/^expires=//p' "${TOKEN_FILE}" | head -n 1)"
+      if [ -z "${expires}" ] || ! expires_at="$(date -u -d "${expires}" +%s 2>/dev/null)" || [ "${expires_at}" -gt $(($(date -u +%s) + 60)) ]; then
+        break
+      fi
+      log "the bootstrap token in the state store expired at ${expires}: waiting for a control plane to refresh it (docs/bootstrap.md, \"Tokens for nodes that join later\")"
+    fi
     attempt=$((attempt + 1))
-    [ "${attempt}" -lt 90 ] || die "no bootstrap token in the state store after 15 minutes"
+    [ "${attempt}" -lt 90 ] || die "no unexpired bootstrap token in the state store after 15 minutes"
     log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
     sleep 10
   done

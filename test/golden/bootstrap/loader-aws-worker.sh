@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_REGION='us-east-2'
-BUNDLE_SHA256='f14a3078cf10de12dc9c9c4def608a22ab36b3507d4318252ec7930c2b635b39'
+BUNDLE_SHA256='910b562886406466a8789c67c714a2426196ce4cb95c5eb06606e408ceb5cef5'
 log() { echo "[k8sup] $*" >&2; }
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
