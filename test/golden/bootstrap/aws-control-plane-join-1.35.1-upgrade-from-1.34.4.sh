@@ -187,8 +187,13 @@ store_put() {
   curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
 }
 
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
+# The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
+# domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+instance_node_name() {
+  local names
+  names="$(imds_get meta-data/local-hostname)" || return 1
+  printf '%s\n' "${names%%[[:space:]]*}"
+}
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
 
@@ -238,9 +243,17 @@ on_exit() {
   REPORTING=1
   report failed
 }
+# systemd stops a run with SIGTERM (the unit's TimeoutStartSec, `systemctl stop`, a shutdown). bash then runs the EXIT
+# trap with the status of the last command that finished, often 0: without this the run would count as neither
+# failed nor done, and its report would stay "running" at the step that hung.
+on_term() {
+  LAST_ERROR="stopped by SIGTERM during step ${STEP} (the unit's TimeoutStartSec, a stop or a shutdown)"
+  exit 143
+}
 FAILED_COMMAND=""
 set -o errtrace
 trap 'FAILED_COMMAND="${BASH_COMMAND}"' ERR
+trap on_term TERM
 trap on_exit EXIT
 
 # Backoff between runs: the unit restarts the script 10 s after a failure; wait longer the more runs failed.
@@ -265,6 +278,24 @@ esac
 for tool in apt-get systemctl curl sha256sum; do
   command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup nodes need apt, systemd and curl)"
 done
+
+# --- the clock, before anything is downloaded or signed: TLS checks certificate dates, S3 refuses a signature more
+# than 15 minutes off, apt refuses a Release file "not valid yet". At first boot chrony or systemd-timesyncd may not
+# have set the time yet: while one is active and not synchronised, wait up to 2 minutes, then go on with a warning (a
+# host with no NTP server in reach is told, not stopped). Once per node.
+if ! is_done clock-checked && command -v timedatectl >/dev/null 2>&1 && [ "$(timedatectl show -p NTP --value 2>/dev/null)" = yes ]; then
+  attempt=0
+  until [ "$(timedatectl show -p NTPSynchronized --value 2>/dev/null)" = yes ]; do
+    attempt=$((attempt + 1))
+    if [ "${attempt}" -gt 24 ]; then
+      log "warning: the clock is still not synchronised after 2 minutes (timedatectl): TLS and signed requests may fail"
+      break
+    fi
+    log "waiting for the clock to be synchronised (${attempt}/24)"
+    sleep 5
+  done
+  mark_done clock-checked
+fi
 
 # --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
 step prepare "swap off"
@@ -292,8 +323,12 @@ net.bridge.bridge-nf-call-iptables = 1
 net.bridge.bridge-nf-call-ip6tables = 1
 net.ipv4.ip_forward = 1
 K8SUP_EOF_SYSCTL
-if [ "${WROTE}" = 1 ]; then
+# Applied until it once succeeded, like containerd's restart: a run stopped before it (a failed `sysctl --system`, a
+# kill) finds the file up to date, and without a reboot ip_forward would stay 0, failing kubeadm's preflight for good.
+if [ "${WROTE}" = 1 ]; then mark_done sysctl-apply-pending; fi
+if is_done sysctl-apply-pending; then
   sysctl --system >/dev/null
+  rm -f "${STAMP_DIR}/sysctl-apply-pending"
 fi
 
 # --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
@@ -320,6 +355,8 @@ if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
   tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
   install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
   rm -rf "${download_dir}"
+  # A running containerd keeps executing its old binary until it is restarted (a version bump, same configuration).
+  mark_done containerd-restart-pending
   mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
 fi
 
@@ -370,10 +407,15 @@ version = 3
     BinaryName = '/usr/local/sbin/runc'
 K8SUP_EOF_CONTAINERD_CONFIG
 if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
-if [ "${containerd_changed}" = 1 ]; then
+# The restart is owed until it happened: a run that stops between writing the files and restarting containerd (a
+# reboot, a kill, a failed systemctl) finds the files up to date next time, and containerd would stay down or on its
+# old configuration for good. The stamp carries the debt over to the next run.
+if [ "${containerd_changed}" = 1 ]; then mark_done containerd-restart-pending; fi
+if is_done containerd-restart-pending; then
   systemctl daemon-reload
   systemctl enable containerd
   systemctl restart containerd
+  rm -f "${STAMP_DIR}/containerd-restart-pending"
 fi
 
 # --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). `k8sup upgrade cluster` rendered
@@ -459,7 +501,13 @@ fi
 step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
 # apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
 # it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
-apt_get() { retry 3 "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+# That timeout covers the dpkg lock only: `apt-get update` also takes the lists lock (/var/lib/apt/lists/lock), which
+# apt-daily's own update holds at first boot and apt never waits for, so update is tried 10 times (about 6 minutes).
+apt_get() {
+  local attempts=3
+  if [ "$1" = update ]; then attempts=10; fi
+  retry "${attempts}" "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"
+}
 if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   export DEBIAN_FRONTEND=noninteractive
   apt_get update -q
@@ -635,10 +683,19 @@ remove_stale_etcd_members_with() {
 # see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
 TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
 fetch_join_token() {
-  local attempt=0
-  until store_get bootstrap/token "${TOKEN_FILE}"; do
+  local attempt=0 expires expires_at
+  while :; do
+    if store_get bootstrap/token "${TOKEN_FILE}"; then
+      # A token past its expiry is gone from the cluster, and kubeadm join would only fail discovery minutes later
+      # ("token id not found"): wait for the control planes' next refresh instead (a minute of margin for clocks).
+      expires="$(sed -n 's/^expires=//p' "${TOKEN_FILE}" | head -n 1)"
+      if [ -z "${expires}" ] || ! expires_at="$(date -u -d "${expires}" +%s 2>/dev/null)" || [ "${expires_at}" -gt $(($(date -u +%s) + 60)) ]; then
+        break
+      fi
+      log "the bootstrap token in the state store expired at ${expires}: waiting for a control plane to refresh it (docs/bootstrap.md, \"Tokens for nodes that join later\")"
+    fi
     attempt=$((attempt + 1))
-    [ "${attempt}" -lt 90 ] || die "no bootstrap token in the state store after 15 minutes"
+    [ "${attempt}" -lt 90 ] || die "no unexpired bootstrap token in the state store after 15 minutes"
     log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
     sleep 10
   done
@@ -811,8 +868,13 @@ store_put() {
   curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
 }
 
-# The node name the AWS cloud expects: the instance's private DNS name.
-instance_node_name() { imds_get meta-data/local-hostname; }
+# The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
+# domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+instance_node_name() {
+  local names
+  names="$(imds_get meta-data/local-hostname)" || return 1
+  printf '%s\n' "${names%%[[:space:]]*}"
+}
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
 
@@ -855,9 +917,13 @@ Persistent=true
 WantedBy=timers.target
 K8SUP_EOF_TOKEN_TIMER
 if [ "${WROTE}" = 1 ]; then timer_changed=1; fi
-if [ "${timer_changed}" = 1 ]; then
+# Owed until done, like containerd's restart: a run stopped before the enable (a reboot mid-way) would otherwise find
+# the files up to date for good and never start the timer, and nodes joining after the first token's 24 h could not.
+if [ "${timer_changed}" = 1 ]; then mark_done token-refresh-enable-pending; fi
+if is_done token-refresh-enable-pending; then
   systemctl daemon-reload
   systemctl enable --now k8sup-token-refresh.timer
+  rm -f "${STAMP_DIR}/token-refresh-enable-pending"
 fi
 
 # --- k8sup-etcd-leave: at shutdown, a control plane whose Node was deleted (rolling-update) removes its own etcd
@@ -1924,9 +1990,12 @@ parameters:
   csi.storage.k8s.io/fstype: ext4
 K8SUP_EOF_ADDON
   attempt=0
-  until kubectl get --raw=/readyz >/dev/null 2>&1; do
+  # Each probe is bounded: a load balancer that accepts the connection and never answers (no healthy target yet)
+  # would otherwise hold kubectl, which has no request timeout of its own, for as long as the connection lives.
+  until kubectl get --raw=/readyz --request-timeout=10s >/dev/null 2>&1; do
     attempt=$((attempt + 1))
     [ "${attempt}" -lt 60 ] || die "the API server did not become ready within 5 minutes"
+    log "waiting for the API server to be ready (${attempt}/60)"
     sleep 5
   done
   retry 10 "kubectl apply of the addons" kubectl apply --server-side --force-conflicts --field-manager=k8sup -f "${ROOT}/etc/k8sup/addons/metrics-server.yaml" -f "${ROOT}/etc/k8sup/addons/aws-cloud-controller-manager.yaml" -f "${ROOT}/etc/k8sup/addons/aws-ebs-csi-driver.yaml"
