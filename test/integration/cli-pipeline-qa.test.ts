@@ -67,3 +67,14 @@ test('backup cluster of a cloud cluster never applied: exit 2 at once, no etcd c
   assert.equal(asked.code, 1, asked.stderr);
   assert.match(asked.stderr, /error: no control plane of never\.k8s\.local answered etcd backup command \S+ within 1s; it is cancelled/);
 });
+
+test('get backups of a cloud cluster without backups: the note names the command that takes one, with the --state given', async () => {
+  const name = 'nobackup.k8s.local';
+  const state = `s3://${BUCKET}/clusters`;
+  assert.equal((await run(['create', 'cluster', name, '--zones', 'us-east-2a'])).code, 0);
+  const r = await k8sup(['get', 'backups', name, '--state', state, '-o', 'json'], { env: { ...env, K8SUP_STATE_STORE: undefined } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { cluster: name, backups: [] });
+  // Taking a backup now works on every cloud (through the control folder), not only on bare metal.
+  assert.equal(r.stderr.trim(), `${name} has no etcd backup yet (the control planes take one hourly; \`k8sup backup cluster ${name} --state ${state}\` takes one now)`);
+});
