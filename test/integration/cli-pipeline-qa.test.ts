@@ -78,3 +78,34 @@ test('get backups of a cloud cluster without backups: the note names the command
   // Taking a backup now works on every cloud (through the control folder), not only on bare metal.
   assert.equal(r.stderr.trim(), `${name} has no etcd backup yet (the control planes take one hourly; \`k8sup backup cluster ${name} --state ${state}\` takes one now)`);
 });
+
+test('a saved plan applied to another cluster of the same name (created again, or in another store): exit 2, nothing applied', { timeout: 300_000 }, async () => {
+  const name = 'same.k8s.local';
+  const storeA = { ...env, K8SUP_STATE_STORE: `s3://${BUCKET}/team-a` };
+  const storeB = { ...env, K8SUP_STATE_STORE: `s3://${BUCKET}/team-b` };
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const work = mkdtempSync(join(env.HOME, 'plan-'));
+  assert.equal((await k8sup(['create', 'cluster', name, '--zones', 'us-east-2a'], { env: storeA })).code, 0);
+  const planned = await k8sup(['update', 'cluster', name, '--out-plan', 'plan.json'], { env: storeA, cwd: work });
+  assert.equal(planned.code, 0, planned.stderr);
+  const saved = JSON.parse(readFileSync(join(work, 'plan.json'), 'utf8'));
+  const uidA = JSON.parse((await k8sup(['get', 'cluster', name, '-o', 'json'], { env: storeA })).stdout).metadata.uid;
+  assert.equal(saved.clusterUid, uidA);
+
+  assert.equal((await k8sup(['create', 'cluster', name, '--zones', 'us-east-2a'], { env: storeB })).code, 0);
+  const uidB = JSON.parse((await k8sup(['get', 'cluster', name, '-o', 'json'], { env: storeB })).stdout).metadata.uid;
+  const before = await bucketDigest();
+  const r = await k8sup(['update', 'cluster', name, '--plan', 'plan.json', '--yes'], { env: storeB, cwd: work, timeoutMs: 120_000 });
+  assertRefused(
+    r,
+    new RegExp(`^error: plan\\.json is a plan for another cluster named same\\.k8s\\.local \\(uid ${uidA}, this one is ${uidB}\\): it was created again since, or the plan comes from another state store$`),
+    /^hint: plan again: k8sup update cluster same\.k8s\.local --out-plan plan\.json, review it, then apply that$/,
+  );
+  assert.equal(await bucketDigest(), before, 'nothing written to either store');
+  const { EC2Client, DescribeVpcsCommand } = await import('@aws-sdk/client-ec2');
+  const ec2 = new EC2Client({ endpoint: moto.endpoint, region: 'us-east-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const vpcs = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [name] }] }));
+  ec2.destroy();
+  assert.deepEqual(vpcs.Vpcs, [], 'nothing created in the cloud');
+});
