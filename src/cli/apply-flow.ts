@@ -122,7 +122,7 @@ export async function planAndApply(
     // An offline plan cannot know that the account already holds a cluster of this name (from another state store).
     if (result.offline) ctx.note(`This plan did not look at the cloud (nothing was applied from this state yet). Check it against the cloud with: ${suggest(ctx, `update cluster ${name}`)}`);
     if (flags.outPlan) {
-      const file = await writeSavedPlan(flags.outPlan, ctx.cwd, { cluster: name, specRevision: opts.revision, liveDigest: liveDigest(result.live ?? []), createdAt: new Date().toISOString(), plan: result.view });
+      const file = await writeSavedPlan(flags.outPlan, ctx.cwd, { cluster: name, clusterUid: cluster.metadata.uid, specRevision: opts.revision, liveDigest: liveDigest(result.live ?? []), createdAt: new Date().toISOString(), plan: result.view });
       const command = suggest(ctx, `update cluster ${name} --plan ${flags.outPlan} --yes`);
       ctx.io.emit({ code: 'next', level: 'info', message: `Saved the plan to ${file}. Apply exactly this plan with: ${command}`, data: { command } });
     } else if (result.changes) announceNextStep(ctx, result.provider, store.url, opts.applyWith ?? suggest(ctx, `update cluster ${name} --yes`));

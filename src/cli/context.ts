@@ -108,7 +108,7 @@ export function createContext(input: ContextInput): CliContext {
     throw new InvalidInputError(`K8SUP_LOCK_TTL: ${env.K8SUP_LOCK_TTL} is shorter than ${MIN_LOCK_TTL_MS / 1000}s`, { hint: 'Use at least 1s, or unset it for the default 10m.' });
   }
   const home = env.HOME || homedir();
-  const io = createProgress({ mode: globals.progress, stream: stderr, verbose: globals.verbose, quiet: globals.quiet });
+  const io = createProgress({ mode: globals.progress, stream: stderr, verbose: globals.verbose, quiet: globals.quiet, noColor: Boolean(env.NO_COLOR) });
   let user = env.USER ?? env.LOGNAME;
   if (!user) {
     try {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseClusterText, type Cluster } from '../api/index.js';
-import { K8supError, OperationError } from '../core/errors.js';
+import { InvalidInputError, K8supError, OperationError } from '../core/errors.js';
 import { reviseCluster } from '../cluster/revision-flow.js';
 import { assertSameName } from '../cluster/spec-store.js';
 import type { CliContext } from './context.js';
@@ -24,7 +24,10 @@ function stripComments(text: string): string {
  */
 function runEditor(editor: string, file: string, env: Record<string, string | undefined>, signal: AbortSignal): Promise<number | string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(`${editor} "$K8SUP_EDIT_FILE"`, { shell: true, stdio: 'inherit', env: { ...env, K8SUP_EDIT_FILE: file } as NodeJS.ProcessEnv });
+    // k8sup's stdout carries only data (`edit cluster -o json > result.json`): where it is not a terminal, what the
+    // editor prints goes to stderr, which is also where a terminal editor then finds the screen.
+    const stdout = process.stdout.isTTY ? 'inherit' : process.stderr;
+    const child = spawn(`${editor} "$K8SUP_EDIT_FILE"`, { shell: true, stdio: ['inherit', stdout, 'inherit'], env: { ...env, K8SUP_EDIT_FILE: file } as NodeJS.ProcessEnv });
     const stop = () => child.kill('SIGTERM');
     signal.addEventListener('abort', stop, { once: true });
     child.on('error', (e) => {
@@ -61,7 +64,14 @@ function keepEdit(home: string, name: string, text: string): string | null {
  */
 export default async function editCluster(ctx: CliContext, args: string[]): Promise<number> {
   const name = ctx.clusterName(args[0]);
-  const editor = ctx.env.VISUAL || ctx.env.EDITOR || 'vi';
+  const editor = ctx.env.VISUAL || ctx.env.EDITOR || (process.stdin.isTTY ? 'vi' : undefined);
+  // vi without a terminal (a CI job) reads no keys and fills the log with escape codes; a pipeline that means to
+  // edit names its own editor (EDITOR="sed -i …"), or replaces the spec.
+  if (!editor) {
+    throw new InvalidInputError('edit cluster: $VISUAL and $EDITOR are unset and stdin is not a terminal, so there is no editor to open', {
+      hint: `set EDITOR, or without an editor: k8sup get cluster ${name} -o yaml > cluster.yaml, change it, then k8sup replace -f cluster.yaml`,
+    });
+  }
   const store = await ctx.openStore();
   return reviseCluster(store, name, ctx.actor, 'edit cluster', async (session) => {
     const { current } = session;

@@ -4,6 +4,7 @@ import { clusterBackups } from '../cluster/backup-flow.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
 import { renderTable } from './render/table.js';
+import { suggest } from './suggest.js';
 
 export default async function getBackups(ctx: CliContext, args: string[]): Promise<number> {
   const name = ctx.clusterName(args[0]);
@@ -11,7 +12,7 @@ export default async function getBackups(ctx: CliContext, args: string[]): Promi
   const { cluster, backups } = await clusterBackups(store, name);
   if (backups.length === 0) {
     const schedule = cluster.spec.etcd?.backups?.schedule;
-    ctx.note(`${name} has no etcd backup yet (${schedule && schedule !== 'off' ? `the control planes take one ${schedule}` : 'no schedule in spec.etcd.backups'}; \`k8sup backup cluster ${name}\` takes one now)`);
+    ctx.note(`${name} has no etcd backup yet (${schedule && schedule !== 'off' ? `the control planes take one ${schedule}` : 'no schedule in spec.etcd.backups'}; \`${suggest(ctx, `backup cluster ${name}`)}\` takes one now)`);
   }
   printData(ctx, { cluster: name, backups }, {
     table: () =>

@@ -377,6 +377,10 @@ async function runCommand(
       // commander puts its suggestion for a typo on a second line, `(Did you mean --zones?)`: it belongs in the hint.
       const [what, ...rest] = err.message.replace(/^error: /, '').split('\n');
       const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join(' '))?.[1];
+      // kubectl's and kubeadm's --dry-run is k8sup's default (kops' idiom): say so rather than list every flag.
+      if (/^unknown option '--dry-run(=[^']*)?'$/.test(what)) {
+        throw new InvalidInputError(what, { hint: 'k8sup previews by default: without --yes a command only shows what it would change (only `create cluster` stores its spec); drop --dry-run' });
+      }
       throw new InvalidInputError(what, { hint: `${suggestion ? `did you mean ${suggestion}? ` : ''}see \`k8sup ${commandWords(program, argv)}--help\`` });
     }
     throw err;

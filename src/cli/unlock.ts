@@ -1,7 +1,16 @@
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import { ClusterStore } from '../state/cluster-store.js';
+import type { LockRecord } from '../state/lease.js';
 import type { CliContext } from './context.js';
+import { printData } from './render/output.js';
 import { suggest } from './suggest.js';
+
+/** `-o json|yaml`: the lock as data for a pipeline (who holds it, until when); `-o table` prints nothing on stdout. */
+function printLock(ctx: CliContext, name: string, lock: LockRecord & { expired?: boolean }, released: boolean): void {
+  const { id, owner, host, pid, command, acquiredAt, expiresAt } = lock;
+  const doc = { cluster: name, lock: { id, owner, host, pid, command, acquiredAt, expiresAt, ...(lock.expired !== undefined ? { expired: lock.expired } : {}) }, released };
+  printData(ctx, doc, { table: () => '' });
+}
 
 /**
  * unlock cluster: releases a lock whose holder is gone. Without --yes it only shows the lock the id names (and
@@ -12,7 +21,8 @@ export default async function unlock(ctx: CliContext, args: string[], opts: Reco
   const lockId = String(opts.lockId);
   const cs = new ClusterStore(await ctx.openStore(), name);
   if (ctx.globals.yes) {
-    await cs.forceUnlock(lockId);
+    const released = await cs.forceUnlock(lockId);
+    printLock(ctx, name, released, true);
     ctx.io.emit({ code: 'lock.released', level: 'info', message: `Released lock ${lockId} on ${name}.`, data: { cluster: name, lockId } });
     return 0;
   }
@@ -23,6 +33,7 @@ export default async function unlock(ctx: CliContext, args: string[], opts: Reco
       hint: 'copy the lock id from the error message of the run that was refused',
     });
   }
+  printLock(ctx, name, lock, false);
   const state = lock.expired ? 'expired at' : 'expires at';
   const command = suggest(ctx, `unlock cluster ${name} --lock-id ${lockId} --yes`);
   ctx.io.emit({

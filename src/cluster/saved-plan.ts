@@ -17,6 +17,8 @@ export interface SavedPlan {
   kind: typeof SAVED_PLAN_KIND;
   formatVersion: typeof SAVED_PLAN_VERSION;
   cluster: string;
+  /** metadata.uid of that cluster: a cluster of the same name created again (or in another store) is another one. */
+  clusterUid?: string;
   /** The spec revision the plan was computed from. */
   specRevision: number;
   /** sha256 of the live resources (graph id, kind, cloud id, fields) the plan was computed against. */
@@ -65,11 +67,14 @@ export async function readSavedPlan(path: string, cwd: string): Promise<SavedPla
 }
 
 /** Wrong cluster is bad input (exit 2); a spec that moved on since the plan was saved is a conflict (exit 3). */
-export function checkSavedPlanSpec(saved: SavedPlan, path: string, cluster: { name: string; revision: number }): void {
+export function checkSavedPlanSpec(saved: SavedPlan, path: string, cluster: { name: string; revision: number; uid?: string }): void {
   if (saved.cluster !== cluster.name) {
     throw new InvalidInputError(`${path} is a plan for ${saved.cluster}, not ${cluster.name}`, { hint: `apply it with \`k8sup update cluster ${saved.cluster} --plan ${path} --yes\`` });
   }
   const again = `plan again: k8sup update cluster ${cluster.name} --out-plan ${path}, review it, then apply that`;
+  if (saved.clusterUid !== undefined && cluster.uid !== undefined && saved.clusterUid !== cluster.uid) {
+    throw new InvalidInputError(`${path} is a plan for another cluster named ${cluster.name} (uid ${saved.clusterUid}, this one is ${cluster.uid}): it was created again since, or the plan comes from another state store`, { hint: again });
+  }
   if (saved.specRevision !== cluster.revision) {
     throw new ConflictError(`the spec of ${cluster.name} changed since the plan was saved (revision ${saved.specRevision} then, ${cluster.revision} now); nothing was applied`, { hint: again });
   }

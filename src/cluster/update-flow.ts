@@ -23,7 +23,7 @@ export async function updateClusterFlow(input: UpdateFlowInput, planAndApply: (c
   const { store, name, saved } = input;
   const planIt = async (cs: ClusterStore) => {
     const current = await readSpec(cs, name);
-    if (saved) checkSavedPlanSpec(saved.plan, saved.file, { name, revision: current.revision });
+    if (saved) checkSavedPlanSpec(saved.plan, saved.file, { name, revision: current.revision, uid: current.cluster.metadata.uid });
     // A revision that changes what cannot change (e.g. restored by rollback) is refused before any cloud call.
     await checkImmutableFields(cs, name, current, current.cluster, `revision ${current.revision}`);
     return planAndApply(cs, current);

@@ -12,6 +12,8 @@ interface ProgressOptions {
   stream: NodeJS.WritableStream & { isTTY?: boolean };
   verbose: boolean;
   quiet: boolean;
+  /** NO_COLOR set (no-color.org): plain text on a terminal too. */
+  noColor?: boolean;
   now?: () => Date;
 }
 
@@ -31,7 +33,7 @@ export function createProgress(opts: ProgressOptions): IoHost {
   const tty = opts.mode === 'auto' && Boolean(opts.stream.isTTY);
   // A terminal that reports no width (a bare pty) would get listr2's output wrapped a character a line.
   const wide = ((opts.stream as { columns?: number }).columns ?? 0) >= 40;
-  const plain = plainHost(opts, shown, tty);
+  const plain = plainHost(opts, shown, tty && !opts.noColor);
   return tty && wide && !opts.verbose ? createListrProgress(opts.stream, plain) : plain;
 }
 
