@@ -175,20 +175,8 @@ async function readSlot(store: BlobStore, cluster: string, now: Date): Promise<S
   return { command, version: blob.version, open: now.getTime() <= openUntil };
 }
 
-/**
- * Asks the control planes to carry out `request` and waits (at most waitMs) for the answer. Returns the result
- * (status done or failed); throws when nobody answered in time (exit 1), when another command is open (exit 3), or
- * the signal's reason on Ctrl-C — after cancelling the command if no control plane had claimed it yet.
- */
-export interface ControlRequest {
-  action: ControlAction;
-  backup?: string;
-  sha256?: string;
-  target?: string;
-  exclude?: string;
-  restore?: string;
-  seed?: string;
-}
+/** What a caller asks for: the command's own fields (the id, times and author are the CLI's). */
+export type ControlRequest = Pick<ControlCommand, 'action' | 'backup' | 'sha256' | 'target' | 'exclude' | 'restore' | 'seed'>;
 
 export interface ControlOptions {
   /**
@@ -200,6 +188,11 @@ export interface ControlOptions {
   onClaim?: (claim: ControlClaim) => Promise<void>;
 }
 
+/**
+ * Asks the control planes to carry out `request` and waits (at most waitMs) for the answer. Returns the result
+ * (status done or failed); throws when nobody answered in time (exit 1), when another command is open (exit 3), or
+ * the signal's reason on Ctrl-C — after cancelling the command if no control plane had claimed it yet.
+ */
 export async function runControlCommand(deps: ControlDeps, request: ControlRequest, options: ControlOptions = {}): Promise<ControlResult> {
   const { store, io } = deps;
   const name = deps.cluster.metadata.name;

@@ -4,6 +4,7 @@
 // which is when a create must look for its earlier object itself instead of trusting the plan.
 
 import { createServer, request, type IncomingMessage } from 'node:http';
+import { relayResponse } from './throttle-proxy.js';
 
 export interface SeenCall {
   /** `Action` of the query-protocol body (EC2, Auto Scaling, IAM, ELB). */
@@ -53,15 +54,7 @@ export async function startLaggingListingProxy(target: string): Promise<LaggingL
       const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (upRes) => {
         const out: Buffer[] = [];
         upRes.on('data', (c: Buffer) => out.push(c));
-        upRes.on('end', () => {
-          const headers = { ...upRes.headers };
-          delete headers['transfer-encoding'];
-          delete headers.connection;
-          const data = Buffer.concat(out);
-          headers['content-length'] = String(data.length);
-          res.writeHead(upRes.statusCode ?? 502, headers);
-          res.end(data);
-        });
+        upRes.on('end', () => relayResponse(res, upRes, Buffer.concat(out)));
       });
       up.on('error', () => req.socket.destroy());
       up.end(body);

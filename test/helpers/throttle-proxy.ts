@@ -117,6 +117,21 @@ export interface ThrottleProxyOptions {
   concurrencyLimitFor?: (service: string) => number | undefined;
 }
 
+/**
+ * Answers the client with an upstream reply read whole. Hop-by-hop headers are the upstream connection's, not the
+ * client's (RFC 9110 §7.6.1): moto_server answers `Connection: close`, which would make every client open a new
+ * connection per call, where AWS keeps them alive.
+ */
+export function relayResponse(res: ServerResponse, upRes: IncomingMessage, data: Buffer): void {
+  const headers = { ...upRes.headers };
+  delete headers['transfer-encoding'];
+  delete headers.connection;
+  delete headers['keep-alive'];
+  headers['content-length'] = String(data.length);
+  res.writeHead(upRes.statusCode ?? 502, headers);
+  res.end(data);
+}
+
 export async function startThrottleProxy(target: string, opts: ThrottleProxyOptions = {}): Promise<ThrottleProxy> {
   const upstream = new URL(target);
   let throttleRate = opts.throttleRate ?? 0.2;
@@ -181,17 +196,7 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
               req.socket.destroy();
               return;
             }
-            const headers = { ...upRes.headers };
-            delete headers['transfer-encoding'];
-            // Hop-by-hop headers are the upstream connection's, not the client's (RFC 9110 §7.6.1): moto_server
-            // answers `Connection: close`, which would make every client open a new connection per call, where AWS
-            // keeps them alive.
-            delete headers.connection;
-            delete headers['keep-alive'];
-            const data = Buffer.concat(out);
-            headers['content-length'] = String(data.length);
-            res.writeHead(upRes.statusCode ?? 502, headers);
-            res.end(data);
+            relayResponse(res, upRes, Buffer.concat(out));
           });
         },
       );
