@@ -3,13 +3,8 @@
 // command in the state store's control folder that a control plane carries out within a minute (--wait bounds how
 // long k8sup waits for it, default 10m; docs/backups.md). The flow is src/cluster/backup-flow.ts.
 
-import { BUNDLE_FOLDER } from '../bootstrap/loader.js';
 import { backupClusterFlow } from '../cluster/backup-flow.js';
-import { assertNodesCanReadStore, loadProviderFor } from '../cluster/deploy.js';
-import { readSpec } from '../cluster/spec-store.js';
 import { InvalidInputError } from '../core/errors.js';
-import type { BlobStore } from '../state/blob.js';
-import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
 import { renderTable } from './render/table.js';
@@ -18,7 +13,6 @@ export default async function backupCluster(ctx: CliContext, args: string[], opt
   const name = ctx.clusterName(args[0]);
   const store = await ctx.openStore();
   const waitMs = await waitOption(opts.wait);
-  await assertSomeControlPlaneCanAnswer(store, name);
   const manifest = await backupClusterFlow({ store, name, actor: ctx.actor, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: opts.sshAcceptNew, waitMs });
   printData(ctx, { cluster: name, backup: manifest }, {
     table: () => renderTable(['ID', 'TIME', 'NODE', 'ETCD', 'REVISION', 'SIZE', 'SHA256'], [[manifest.id, manifest.time, manifest.node, manifest.etcdVersion, manifest.revision, manifest.size, manifest.sha256]]),
@@ -38,21 +32,4 @@ export async function waitOption(value: unknown): Promise<number | undefined> {
   }
   if (!(ms >= 1000)) throw new InvalidInputError(`--wait ${value}: must be at least 1s`, { hint: 'e.g. --wait 10m' });
   return ms;
-}
-
-/**
- * Clouds: the backup is a command in the state store's control folder that a control plane carries out. Every node
- * boots from a bundle written to this store before it is launched (by `update --yes`, or `--target terraform --yes`),
- * so without one no control plane polls the folder and the command could only wait out --wait (10 minutes).
- * Refused before anything (even the lock) is written.
- */
-async function assertSomeControlPlaneCanAnswer(store: BlobStore, name: string): Promise<void> {
-  const { cluster } = await readSpec(new ClusterStore(store, name), name);
-  const provider = await loadProviderFor(cluster);
-  if (provider.etcdBackup) return;
-  assertNodesCanReadStore(provider, store.url);
-  if ((await store.list(`${name}/${BUNDLE_FOLDER}`)).length > 0) return;
-  throw new InvalidInputError(`${name} was never applied from this state store: no control plane runs to take an etcd backup`, {
-    hint: `apply it first with \`k8sup update cluster ${name} --yes\`, then take the backup`,
-  });
 }

@@ -1,6 +1,5 @@
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
-import { ClusterStore } from '../state/cluster-store.js';
-import type { LockRecord } from '../state/lease.js';
+import { ClusterStore, type LockRecord } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
 import { suggest } from './suggest.js';

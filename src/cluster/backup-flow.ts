@@ -4,10 +4,11 @@
 // The CLI (src/cli/backup-cluster.ts, restore-cluster.ts, get-backups.ts) renders what comes out; nothing here prints.
 
 import type { Cluster } from '../api/index.js';
+import { BUNDLE_FOLDER } from '../bootstrap/loader.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
-import { closeClients, connectProvider, loadProviderFor, type FlowHost } from './deploy.js';
+import { assertNodesCanReadStore, closeClients, connectProvider, loadProviderFor, type FlowHost } from './deploy.js';
 import { listBackups, loadBackup, storeSnapshot, type BackupEntry, type BackupManifest } from './etcd-backup.js';
 import { backupThroughControlPlanes, DEFAULT_BACKUP_WAIT_MS, DEFAULT_RESTORE_WAIT_MS, restoreThroughControlPlane } from './etcd-control.js';
 import { restoreHaThroughControlPlanes, restoresHaThroughControlFolder } from './etcd-ha-restore.js';
@@ -29,10 +30,27 @@ function requireBackupScripts(cluster: Cluster): void {
   });
 }
 
+/**
+ * Clouds: the backup is a command in the state store's control folder that a control plane carries out. Every node
+ * boots from a bundle written to this store before it is launched (by `update --yes`, or `--target terraform --yes`),
+ * so without one no control plane polls the folder and the command could only wait out --wait (10 minutes).
+ * Refused before anything (even the lock) is written.
+ */
+async function assertSomeControlPlaneCanAnswer(store: BlobStore, name: string): Promise<void> {
+  const { cluster } = await readSpec(new ClusterStore(store, name), name);
+  const provider = await loadProviderFor(cluster);
+  if (provider.etcdBackup) return;
+  assertNodesCanReadStore(provider, store.url);
+  if ((await store.list(`${name}/${BUNDLE_FOLDER}`)).length > 0) return;
+  throw new InvalidInputError(`${name} was never applied from this state store: no control plane runs to take an etcd backup`, {
+    hint: `apply it first with \`k8sup update cluster ${name} --yes\`, then take the backup`,
+  });
+}
 
 /** `backup cluster`: an etcd snapshot taken now through the provider and stored; exit 2 where k8sup cannot take one. */
 export async function backupClusterFlow(input: BackupFlowInput): Promise<BackupManifest> {
   const { store, name } = input;
+  await assertSomeControlPlaneCanAnswer(store, name);
   return mutateCluster(store, name, input.actor, 'backup cluster', async (cs) => {
     const { cluster } = await readSpec(cs, name);
     const provider = await loadProviderFor(cluster);

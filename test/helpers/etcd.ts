@@ -138,15 +138,20 @@ export class StaticPodKubelet {
     });
   }
 
+  /**
+   * Counts the stop when the pod is killed, as kubelet reports it: etcd closes its port on SIGTERM before its process
+   * has exited, and a script that waits for the port to close may look at `stops` in between.
+   */
   private async kill(): Promise<void> {
     const child = this.child;
     if (!child) return;
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await this.exited;
-    clearTimeout(killer);
     this.stops++;
     this.child = undefined;
+    const exited = this.exited;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killer);
   }
 
   async stop(): Promise<void> {

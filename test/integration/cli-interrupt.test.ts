@@ -58,14 +58,18 @@ async function interrupt(args: string[], signal: NodeJS.Signals, after: number) 
 }
 
 test('SIGTERM, SIGHUP and SIGINT mid-apply: tasks in flight finish, the lock is released, exit 128+n, update --yes resumes', { timeout: 600_000 }, async () => {
-  const name = 'signals.k8s.local';
-  const cases: [NodeJS.Signals, number, string[]][] = [
-    ['SIGTERM', 143, ['create', 'cluster', name, '--zones', 'us-east-2a', '--yes']],
-    ['SIGHUP', 129, ['update', 'cluster', name, '--yes']],
-    ['SIGINT', 130, ['update', 'cluster', name, '--yes']],
+  // SIGTERM stops a create and SIGHUP the update that resumes it; SIGINT stops the create of a second cluster. Each
+  // signal then comes with most of a graph still to do: two interrupted runs of one cluster leave a third too little
+  // (the creates in flight finish), and its signal could come after the apply.
+  const first = 'signals.k8s.local';
+  const second = 'signals-int.k8s.local';
+  const cases: [NodeJS.Signals, number, string, string[]][] = [
+    ['SIGTERM', 143, first, ['create', 'cluster', first, '--zones', 'us-east-2a', '--yes']],
+    ['SIGHUP', 129, first, ['update', 'cluster', first, '--yes']],
+    ['SIGINT', 130, second, ['create', 'cluster', second, '--zones', 'us-east-2a', '--yes']],
   ];
-  let before = 0;
-  for (const [signal, code, args] of cases) {
+  const before = new Map<string, number>();
+  for (const [signal, code, name, args] of cases) {
     // At the first finished create: the tasks in flight then still finish, and AWS lets many run at once (its clients
     // limit the calls), so later signals would otherwise come after the last create.
     const r = await interrupt(args, signal, 1);
@@ -81,21 +85,23 @@ test('SIGTERM, SIGHUP and SIGINT mid-apply: tasks in flight finish, the lock is 
     assert.deepEqual([...startedTasks].filter((t) => !endedTasks.has(t)), [], `${signal}: tasks left in flight`);
     assert.equal(await lockHeld(name), false, `${signal}: lock.json was left behind`);
     const created = total(await taggedResources(moto.env, name));
-    assert.ok(created > before, `${signal}: the interrupted run made progress (${before} → ${created})`);
-    before = created;
+    assert.ok(created > (before.get(name) ?? 0), `${signal}: the interrupted run made progress (${before.get(name) ?? 0} → ${created})`);
+    before.set(name, created);
   }
 
-  const resumed = await run('update', 'cluster', name, '--yes');
-  assert.equal(resumed.code, 0, resumed.stderr);
-  assert.equal((await run('update', 'cluster', name, '--detailed-exitcode')).code, 0, 'nothing left to do');
-  const counts = Object.fromEntries(Object.entries(await taggedResources(moto.env, name)).map(([k, v]) => [k, v.length]));
-  for (const kind of ['vpcs', 'subnets', 'internetGateways', 'routeTables']) assert.equal(counts[kind], 1, `${kind}: ${counts[kind]}`);
-  // The public API load balancer and the internal one the nodes use, each with its target group.
-  for (const kind of ['loadBalancers', 'targetGroups']) assert.equal(counts[kind], 2, `${kind}: ${counts[kind]}`);
-  assert.equal(counts.autoScalingGroups, 2);
-  assert.equal(counts.launchTemplates, 2);
-  assert.equal((await run('delete', 'cluster', name, '--yes')).code, 0);
-  assert.equal(total(await taggedResources(moto.env, name)), 0);
+  for (const name of [first, second]) {
+    const resumed = await run('update', 'cluster', name, '--yes');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal((await run('update', 'cluster', name, '--detailed-exitcode')).code, 0, `${name}: nothing left to do`);
+    const counts = Object.fromEntries(Object.entries(await taggedResources(moto.env, name)).map(([k, v]) => [k, v.length]));
+    for (const kind of ['vpcs', 'subnets', 'internetGateways', 'routeTables']) assert.equal(counts[kind], 1, `${name} ${kind}: ${counts[kind]}`);
+    // The public API load balancer and the internal one the nodes use, each with its target group.
+    for (const kind of ['loadBalancers', 'targetGroups']) assert.equal(counts[kind], 2, `${name} ${kind}: ${counts[kind]}`);
+    assert.equal(counts.autoScalingGroups, 2);
+    assert.equal(counts.launchTemplates, 2);
+    assert.equal((await run('delete', 'cluster', name, '--yes')).code, 0);
+    assert.equal(total(await taggedResources(moto.env, name)), 0);
+  }
 });
 
 test('a closed output pipe (create --yes -o json | true): the run stops, releases the lock and exits 141; update --yes finishes', { timeout: 300_000 }, async () => {

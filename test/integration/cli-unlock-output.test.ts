@@ -18,7 +18,8 @@ test('unlock cluster -o json / -o yaml: the lock the id names, before and after 
   // A real holder: an edit whose editor waits (bounded) and saves nothing.
   const started = join(home, 'started');
   const editor = join(home, 'wait.sh');
-  writeFileSync(editor, `#!/bin/sh\ntouch '${started}'\ni=0\nwhile [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n`);
+  const stop = join(home, 'stop');
+  writeFileSync(editor, `#!/bin/sh\ntouch '${started}'\ni=0\nwhile [ $i -lt 300 ] && [ ! -e '${stop}' ]; do sleep 0.1; i=$((i+1)); done\n`);
   chmodSync(editor, 0o755);
   const edit = startK8sup(['edit', 'cluster', name], { env: { ...env, EDITOR: editor } });
   try {
@@ -55,6 +56,8 @@ test('unlock cluster -o json / -o yaml: the lock the id names, before and after 
     assert.equal(after.lock.id, lockId);
     assert.equal(after.lock.command, 'edit cluster');
   } finally {
+    // The editor ends first (the edit waits for it), then the edit itself.
+    writeFileSync(stop, '');
     edit.child.kill('SIGTERM');
     await edit.done;
   }

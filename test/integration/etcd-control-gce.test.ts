@@ -16,6 +16,7 @@ import { renderEtcdBackupScript, renderEtcdControlScript, renderEtcdRestoreScrip
 import { FakeCompute } from '../fakes/gce-compute.js';
 import { startFakeGceMetadata, type FakeGceMetadata } from '../fakes/gce-metadata.js';
 import { FakeGcs } from '../fakes/gcs.js';
+import { storeAppliedBundle } from '../helpers/applied-bundle.js';
 import { testInput } from '../helpers/bootstrap-fixtures.js';
 import { k8sup, startK8sup, tempHome } from '../helpers/cli.js';
 import { etcdctl, etcdKeys, newMember, StaticPodKubelet, waitHealthy, writeEtcdManifest, writeEtcdPki, type EtcdMember } from '../helpers/etcd.js';
@@ -79,6 +80,7 @@ before(async () => {
   env = { HOME: tempHome(), K8SUP_GCE_ENDPOINT: compute.endpoint, STORAGE_EMULATOR_HOST: gcs.url, K8SUP_STATE_STORE: `gs://${BUCKET}` };
   const created = await k8sup(['create', 'cluster', NAME, '--zones', 'us-central1-b', '--project', PROJECT], { env, timeoutMs: 120_000 });
   assert.equal(created.code, 0, created.stderr);
+  await storeAppliedBundle(env.K8SUP_STATE_STORE, env, NAME, input());
 
   writeEtcdPki(root);
   member = await newMember('cp1', join(dir, 'var-lib-etcd'));

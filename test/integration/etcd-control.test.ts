@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { renderEtcdBackupScript, renderEtcdControlScript, renderEtcdRestoreScript } from '../../src/bootstrap/index.js';
+import { storeAppliedBundle } from '../helpers/applied-bundle.js';
 import { testInput } from '../helpers/bootstrap-fixtures.js';
 import { k8sup, startK8sup, tempHome } from '../helpers/cli.js';
 import { etcdctl, etcdKeys, newMember, StaticPodKubelet, waitHealthy, writeEtcdManifest, writeEtcdPki, type EtcdMember } from '../helpers/etcd.js';
@@ -118,6 +119,7 @@ before(async () => {
   // The cluster's spec and PKI in the store (create without --yes), as after `create cluster`.
   const created = await k8sup(['create', 'cluster', NAME, '--zones', 'us-east-2a'], { env, timeoutMs: 120_000 });
   assert.equal(created.code, 0, created.stderr);
+  await storeAppliedBundle(STATE, { ...env, AWS_ENDPOINT_URL: moto.endpoint }, NAME, input());
 
   writeEtcdPki(root);
   member = await newMember('cp1', join(dir, 'var-lib-etcd'));

@@ -14,6 +14,7 @@ import { renderEtcdBackupScript, renderEtcdControlScript, renderEtcdRestoreScrip
 import { FakeCompute } from '../fakes/gce-compute.js';
 import { startFakeGceMetadata, type FakeGceMetadata } from '../fakes/gce-metadata.js';
 import { FakeGcs } from '../fakes/gcs.js';
+import { storeAppliedBundle } from '../helpers/applied-bundle.js';
 import { testInput } from '../helpers/bootstrap-fixtures.js';
 import { k8sup, startK8sup, tempHome } from '../helpers/cli.js';
 import { etcdctl, waitHealthy } from '../helpers/etcd.js';
@@ -62,6 +63,7 @@ before(async () => {
   env = { HOME: tempHome(), K8SUP_GCE_ENDPOINT: compute.endpoint, STORAGE_EMULATOR_HOST: gcs.url, K8SUP_STATE_STORE: `gs://${BUCKET}` };
   const created = await k8sup(['create', 'cluster', NAME, '--zones', 'us-central1-b', '--project', PROJECT, '--control-plane-count', '3'], { env, timeoutMs: 120_000 });
   assert.equal(created.code, 0, created.stderr);
+  await storeAppliedBundle(env.K8SUP_STATE_STORE, env, NAME, input());
   nodes = await startHaEtcd(dir, NAMES);
   nodes.forEach((n, i) => installScripts(n, { backup: localized(renderEtcdBackupScript(input()), i), restore: localized(renderEtcdRestoreScript(input()), i), control: localized(renderEtcdControlScript(input()), i) }));
   for (const [k, v] of Object.entries(ORIGINAL)) assert.equal(etcdctl(nodes[0].root, nodes[0].member, ['put', k, v]).status, 0);

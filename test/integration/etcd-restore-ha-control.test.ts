@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { renderEtcdBackupScript, renderEtcdControlScript, renderEtcdRestoreScript } from '../../src/bootstrap/index.js';
 import type { BlobStore } from '../../src/state/blob.js';
 import { openBlobStore } from '../../src/state/open.js';
+import { storeAppliedBundle } from '../helpers/applied-bundle.js';
 import { testInput } from '../helpers/bootstrap-fixtures.js';
 import { k8sup, startK8sup, tempHome } from '../helpers/cli.js';
 import { etcdctl, waitHealthy } from '../helpers/etcd.js';
@@ -76,6 +77,7 @@ before(async () => {
   env = { HOME: home, ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint, K8SUP_STATE_STORE: STATE };
   const created = await k8sup(['create', 'cluster', NAME, '--zones', 'us-east-2a,us-east-2b,us-east-2c', '--control-plane-count', '3'], { env, timeoutMs: 120_000 });
   assert.equal(created.code, 0, created.stderr);
+  await storeAppliedBundle(STATE, { ...env, AWS_ENDPOINT_URL: moto.endpoint }, NAME, input());
   store = await openBlobStore(STATE, { ...moto.env, AWS_ENDPOINT_URL: moto.endpoint }, home);
 
   imds = await Promise.all(NAMES.map((n, i) => startFakeImds({ role: 'k8sup-control-plane', credentials: { accessKeyId: 'ASIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake/secret', token: 'FAKEsessionTOKEN' }, instanceId: `i-0000000000000000${i}`, localHostname: `${n}.us-east-2.compute.internal` })));
