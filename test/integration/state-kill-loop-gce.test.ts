@@ -11,7 +11,7 @@ import { FakeGcs } from '../fakes/gcs.js';
 import { k8sup, tempHome } from '../helpers/cli.js';
 import { runKilledOnCall } from '../helpers/kill-on-call.js';
 
-const SEEDS = (process.env.K8SUP_KILL_SEEDS ?? '5,12,19').split(',').map(Number);
+const SEEDS = (process.env.K8SUP_KILL_SEEDS ?? '5,12').split(',').map(Number);
 const PROJECT = 'kill-project';
 const BUCKET = 'k8sup-kill-gce';
 const compute = new FakeCompute({ project: PROJECT, pendingOperations: true });

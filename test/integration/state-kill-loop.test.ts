@@ -14,7 +14,7 @@ import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-prox
 import { createAwsClients } from '../../providers/aws/clients.js';
 import { taggedResources, total } from './aws-helpers.js';
 
-const SEEDS = (process.env.K8SUP_KILL_SEEDS ?? '3,8,11,20').split(',').map(Number);
+const SEEDS = (process.env.K8SUP_KILL_SEEDS ?? '3,8').split(',').map(Number);
 const BUCKET = 'k8sup-kill-loop';
 
 let moto: Moto;

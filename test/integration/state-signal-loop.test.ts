@@ -11,7 +11,7 @@ import { startMoto, type Moto } from '../helpers/moto.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 import { taggedResources, total } from './aws-helpers.js';
 
-const SEEDS = (process.env.K8SUP_SIGNAL_SEEDS ?? '8,13,21,42').split(',').map(Number);
+const SEEDS = (process.env.K8SUP_SIGNAL_SEEDS ?? '8,13').split(',').map(Number);
 const BUCKET = 'k8sup-signal-loop';
 let moto: Moto;
 let proxy: ThrottleProxy;
