@@ -1,7 +1,7 @@
 // Bundles the CLI with esbuild. Code splitting keeps every command and every provider's SDK in its own chunk,
 // loaded by `await import()` only when needed, so `k8sup version` starts about as fast as node itself.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // The oldest Node that package.json's engines field supports (">=20.19" → "node20.19"): esbuild then emits no
@@ -28,3 +28,8 @@ await build({
   banner: { js: "import { createRequire as __k8supCreateRequire } from 'node:module'; const require = __k8supCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// The templates the bundle renders, copied beside it: the code finds dist/templates before the checkout's templates/
+// (src/bootstrap/template.ts), so a build is always code and templates of one moment. A checkout pulled without a
+// rebuild then runs the old build whole, instead of old code rendering new templates (a template naming a value the
+// old code does not give fails every plan).
+cpSync(new URL('../templates', import.meta.url), new URL('../dist/templates', import.meta.url), { recursive: true });

@@ -110,7 +110,10 @@ function renderNodes(nodes: Node[], scopes: TemplateValue[], escape: Escape, tem
 
 let templatesRoot: string | undefined;
 
-/** The templates/ folder of this package: found by walking up from this module (src/bootstrap or a bundle in dist/). */
+/**
+ * The templates/ folder of this package, found by walking up from this module: from a bundle in dist/ the build's own
+ * copy (dist/templates, scripts/build.mjs), from src/bootstrap (tests, tsx) the checkout's templates/.
+ */
 export function templatesDir(): string {
   if (templatesRoot) return templatesRoot;
   let dir = dirname(fileURLToPath(import.meta.url));
