@@ -63,7 +63,7 @@ export function installScripts(node: HaNode, scripts: { backup: string; restore:
  */
 export function runScript(node: HaNode, script: string, args: string[] = [], opts: { env?: Record<string, string>; pathPrefix?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ScriptRun> {
   const path = `${opts.pathPrefix ? `${opts.pathPrefix}:` : ''}/usr/bin:/bin`;
-  const child = spawn('bash', [join(node.root, 'usr/local/sbin', script), ...args], { env: { PATH: path, K8SUP_ROOT: node.root, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal });
+  const child = spawn('bash', [join(node.root, 'usr/local/sbin', script), ...args], { env: { PATH: path, K8SUP_ROOT: node.root, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, killSignal: 'SIGKILL' });
   child.on('error', () => undefined); // an aborted run: its close event still ends the promise
   let stdout = '';
   let stderr = '';
@@ -138,7 +138,8 @@ export function memberList(node: HaNode): string[] {
 export function clusterId(node: HaNode): string {
   const r = etcdctl(node.root, node.member, ['endpoint', 'status', '-w', 'json']);
   assert.equal(r.status, 0, r.stderr);
-  return String(JSON.parse(r.stdout)[0].Status.header.cluster_id);
+  // The raw digits: a uint64 cluster id does not survive JSON.parse's doubles.
+  return /"cluster_id":(\d+)/.exec(r.stdout)![1];
 }
 
 /** A `date` that answers `date -u +%Y%m%dT%H%M%SZ` (backup ids) with a fixed second, and everything else truthfully. */

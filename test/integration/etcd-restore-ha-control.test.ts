@@ -96,6 +96,8 @@ after(async () => {
 });
 
 let backupId = '';
+/** The node the restore test took as its seed. */
+let firstSeed: HaNode | undefined;
 
 test('a command backup and the timer backup of another control plane in the same second get distinct ids; the CLI takes its own', { timeout: 240_000 }, async () => {
   const cli = startK8sup(['backup', 'cluster', NAME, '-o', 'json', '--wait', '3m'], { env, timeoutMs: 200_000 });
@@ -180,6 +182,7 @@ test('restore cluster --yes on three AWS control planes: seed, then two rejoins;
   assert.equal(done.done, true);
   assert.equal(done.joined.length, 2);
   assert.deepEqual([done.seed.node, ...done.joined].sort(), NAMES.map((n) => `${n}.us-east-2.compute.internal`));
+  firstSeed = nodes.find((n) => done.seed.node === `${n.name}.us-east-2.compute.internal`);
   for (const n of nodes) {
     await waitHealthy(n.root, n.member, 60_000);
     assert.deepEqual(localKeys(n), ORIGINAL, `${n.name}'s own data: the backup's keys, not the later ones`);
@@ -199,33 +202,38 @@ test('restore cluster --yes on three AWS control planes: seed, then two rejoins;
 });
 
 test('the node side of a rejoin killed (SIGKILL) right after it added itself at the seed: run again, it reuses that membership and joins once', { timeout: 300_000 }, async () => {
-  assert.ok(backupId, 'the backup test ran first');
+  assert.ok(backupId && firstSeed, 'the restore test ran first');
   const rid = '20261201T230000Z-0c0ffee0';
-  const [seed, killed, last] = [nodes[2], nodes[0], nodes[1]];
+  // The same seed as the restore before: restored from the same snapshot on the same host, the new cluster must not
+  // take the ids of the one it replaces, which the other two members still run until they rejoin.
+  const seed = firstSeed;
+  const [killed, last] = nodes.filter((n) => n !== seed);
   const moved = (n: HaNode) => readdirSync(n.member.dataDir).filter((f) => f.startsWith('k8sup-before-restore-')).length;
   const before = nodes.map(moved);
+  const replaced = clusterId(killed);
   // The seed of a new restore, as its poller runs it.
   const fetched = await runScript(seed, 'k8sup-etcd-restore', ['fetch', backupId]);
   assert.equal(fetched.status, 0, fetched.stderr);
   const snapshot = /^snapshot=(.*)$/m.exec(fetched.stdout)![1];
   const sha = /^sha256=(\S+)$/m.exec(fetched.stdout)![1];
-  const seeded = await runScript(seed, 'k8sup-etcd-restore', ['seed', snapshot, sha, rid]);
+  const seeded = await runScript(seed, 'k8sup-etcd-restore', ['seed', snapshot, sha, rid], { timeoutMs: 60_000 });
   assert.equal(seeded.status, 0, seeded.stderr + seed.kubelet.log);
   const client = /^client=(\S+)$/m.exec(seeded.stdout)![1];
   assert.equal(client, seed.member.clientUrl);
+  assert.notEqual(clusterId(seed), replaced, 'the restored cluster has ids of its own');
 
   // A rejoin killed once `member add` has answered (its log line), then the same rejoin again.
   const ctl = new AbortController();
-  const first = runScript(killed, 'k8sup-etcd-restore', ['rejoin', client, rid], { signal: ctl.signal });
+  const first = runScript(killed, 'k8sup-etcd-restore', ['rejoin', client, rid], { signal: ctl.signal, timeoutMs: 120_000 });
   let ended: ScriptRun | undefined;
   void first.then((r) => (ended = r));
   await waitFor(async () => ended !== undefined || memberList(seed).some((m) => m.includes(killed.member.peerUrl)), { timeoutMs: 120_000, intervalMs: 20, what: 'the rejoin to add itself at the seed' });
   assert.equal(ended, undefined, `the rejoin ended before it was killed: ${ended?.stderr}`);
   ctl.abort();
   await first;
-  const again = await runScript(killed, 'k8sup-etcd-restore', ['rejoin', client, rid]);
+  const again = await runScript(killed, 'k8sup-etcd-restore', ['rejoin', client, rid], { timeoutMs: 60_000 });
   assert.equal(again.status, 0, again.stderr + killed.kubelet.log);
-  const joined = await runScript(last, 'k8sup-etcd-restore', ['rejoin', client, rid]);
+  const joined = await runScript(last, 'k8sup-etcd-restore', ['rejoin', client, rid], { timeoutMs: 60_000 });
   assert.equal(joined.status, 0, joined.stderr + last.kubelet.log);
   // And a rejoin repeated on a member that joined changes nothing.
   const stops = killed.kubelet.stops;

@@ -1304,8 +1304,12 @@ current_members() {
   etcdctl_tls member list -w simple 2>/dev/null | awk -F ', ' '$3 != "" && $4 != "" { printf "%s%s=%s", sep, $3, $4; sep="," }'
 }
 
+# restore_snapshot SNAPSHOT SHA256 INITIAL_CLUSTER TOKEN: the restored cluster's --initial-cluster-token. etcd derives
+# member ids and the cluster id from the peer URLs and this token only: restored again with the same token on the same
+# hosts, a cluster gets the very ids of the cluster it replaces, and a member still running the old data (a rejoin not
+# yet done) would take the restored cluster for its own. The token is unique per restore.
 restore_snapshot() {
-  local snapshot="$1" sha="$2" initial="${3:-}" name peer actual parked_at
+  local snapshot="$1" sha="$2" initial="${3:-}" token="$4" name peer actual parked_at
   [ -f "${snapshot}" ] || die "no snapshot at ${snapshot}"
   [[ "${sha}" =~ ^[0-9a-f]{64}$ ]] || die "not a sha256: ${sha}"
   actual="$(sha256sum "${snapshot}" | cut -d ' ' -f 1)"
@@ -1330,7 +1334,7 @@ restore_snapshot() {
   rm -rf "${STAGED_DATA}"
   log "restoring ${snapshot} as member ${name} of ${initial}"
   local restore=(snapshot restore "${STAGED_SNAPSHOT}" --name "${name}" --initial-cluster "${initial}"
-    --initial-advertise-peer-urls "${peer}" --data-dir "${STAGED_DATA}")
+    --initial-advertise-peer-urls "${peer}" --initial-cluster-token "${token}" --data-dir "${STAGED_DATA}")
   etcd_tool etcdutl "${restore[@]}" >/dev/null 2>&1 || etcd_tool etcdctl "${restore[@]}" >/dev/null
   [ -d "${STAGED_DATA}/member" ] || die "the restore left no member directory in ${STAGED_DATA}"
 
@@ -1429,7 +1433,7 @@ seed_member() {
     log "member ${MEMBER_NAME} is already the seed of restore ${rid}: not restored again"
     rm -f "${STAGED_SNAPSHOT}"
   else
-    restore_snapshot "${snapshot}" "${sha}" "${MEMBER_NAME}=${MEMBER_PEER}"
+    restore_snapshot "${snapshot}" "${sha}" "${MEMBER_NAME}=${MEMBER_PEER}" "k8sup-restore-${rid}"
     printf '%s\n' "${rid}" >"${SEED_MARKER}"
   fi
   start_and_wait 300
@@ -1462,7 +1466,9 @@ rejoin_member() {
   read_identity
   seed_cid="$(cluster_id_at "${seed}" || true)"
   [ -n "${seed_cid}" ] || die "the seed at ${seed} does not answer: not rejoined"
-  if [ -f "${MANIFESTS}/etcd.yaml" ] && endpoint_open; then
+  # Joined in this restore already: it took this restore's marker before `member add`, and its etcd runs in the seed's
+  # cluster (the cluster id is the restore's own: restore_snapshot's token).
+  if [ "$(cat "${REJOIN_MARKER}" 2>/dev/null)" = "${rid}" ] && [ -f "${MANIFESTS}/etcd.yaml" ] && endpoint_open; then
     local_cid="$(cluster_id_at "$(etcd_endpoint)" || true)"
     if [ "${local_cid}" = "${seed_cid}" ]; then
       log "member ${MEMBER_NAME} is already a member of the restored cluster ${seed_cid}"
@@ -1538,7 +1544,9 @@ print_member() {
 
 case "${1:-}" in
   member) print_member ;;
-  stop) restore_snapshot "${2:?snapshot path}" "${3:?sha256}" "${4:-}" ;;
+  # Every member restores with the same token: the first 16 hex digits of the snapshot's sha256 (all members are restored
+  # in this one pass, so none keeps the replaced cluster running beside the restored one).
+  stop) restore_snapshot "${2:?snapshot path}" "${3:?sha256}" "${4:-}" "k8sup-restore-${3:0:16}" ;;
   start) start_pods ;;
   health)
     wait_for "etcd to answer through quorum" "${2:-300}" healthy
