@@ -251,7 +251,14 @@ export async function upgradeClusterFlow(
   const current = await readSpec(new ClusterStore(store, name), name);
   const provider = await loadProviderFor(current.cluster);
   const machines = provider.upgrade !== undefined || (provider.rollingUpdate !== undefined && (await hasApplied(new ClusterStore(store, name))));
-  if (!machines) return { kind: 'spec-only', exitCode: await specOnlyUpgrade(input, specOnly) };
+  if (!machines) {
+    // The version it already has is nothing to upgrade: planning (or applying) the spec would create the cluster.
+    if (current.cluster.spec.kubernetesVersion === target.text) {
+      input.show({ cluster: name, from: target.text, to: target.text, steps: [] });
+      return { kind: 'current', from: target.text };
+    }
+    return { kind: 'spec-only', exitCode: await specOnlyUpgrade(input, specOnly) };
+  }
   return runUpgradeFlow({
     store,
     name,

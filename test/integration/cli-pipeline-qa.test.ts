@@ -109,3 +109,23 @@ test('a saved plan applied to another cluster of the same name (created again, o
   ec2.destroy();
   assert.deepEqual(vpcs.Vpcs, [], 'nothing created in the cloud');
 });
+
+test('upgrade to the version a never-applied cluster already has: nothing to upgrade, nothing written or created', { timeout: 300_000 }, async () => {
+  const name = 'sameversion.k8s.local';
+  assert.equal((await run(['create', 'cluster', name, '--zones', 'us-east-2a', '--kubernetes-version', '1.34.4'])).code, 0);
+  const before = await bucketDigest();
+  for (const yes of [[], ['--yes']]) {
+    const r = await run(['upgrade', 'cluster', name, '--kubernetes-version', '1.34.4', '-o', 'json', ...yes], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { cluster: name, from: '1.34.4', to: '1.34.4', steps: [] }, `${yes}: the upgrade's document, not a plan that creates the cluster`);
+    const table = await run(['upgrade', 'cluster', name, '--kubernetes-version', '1.34.4', ...yes], { timeoutMs: 120_000 });
+    assert.equal(table.stdout, `${name} runs Kubernetes 1.34.4: nothing to upgrade\n`);
+    assert.doesNotMatch(table.stderr, /Apply with|Would set/);
+    assert.equal(await bucketDigest(), before, `${yes}: nothing written`);
+  }
+  const { EC2Client, DescribeVpcsCommand } = await import('@aws-sdk/client-ec2');
+  const ec2 = new EC2Client({ endpoint: moto.endpoint, region: 'us-east-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const vpcs = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [name] }] }));
+  ec2.destroy();
+  assert.deepEqual(vpcs.Vpcs, [], 'nothing created in the cloud');
+});
