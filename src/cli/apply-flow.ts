@@ -133,6 +133,6 @@ export async function planAndApply(
     ctx.io.emit({ code: 'cluster.applied', level: 'info', message: `Cluster ${name} is applied (revision ${opts.revision}).`, data: { cluster: name, revision: opts.revision } });
     ctx.io.emit({ code: 'next', level: 'info', message: `Check it with: ${validate}`, data: { command: validate } });
   }
-  if (flags.admin !== undefined && flags.admin !== false) ctx.note(await writeAdminContext(ctx, cs, name, flags.admin));
+  if (flags.admin !== undefined && flags.admin !== false) ctx.note((await writeAdminContext(ctx, cs, name, flags.admin)).message);
   return ExitCode.OK;
 }

@@ -9,6 +9,7 @@ import { renderRegistryCredential, type RegistryCredential } from '../bootstrap/
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { readInputFile } from './paths.js';
+import { printData } from './render/output.js';
 import { suggest } from './suggest.js';
 
 async function credentialFrom(ctx: CliContext, host: string, opts: Record<string, any>): Promise<RegistryCredential> {
@@ -43,6 +44,8 @@ export default async function createSecret(ctx: CliContext, args: string[], opts
     async () => renderRegistryCredential(await credentialFrom(ctx, host!, opts)),
   );
   const what = { created: 'Stored', unchanged: 'Unchanged:', replaced: 'Replaced' }[action];
+  // -o json|yaml: what was stored and whether the spec uses it (never the credential); -o table: the notes below only.
+  printData(ctx, { cluster: name, secret, registry: host!, action, usedBySpec: ref === secret }, { table: () => '' });
   ctx.io.emit({ code: 'secret.stored', level: 'info', message: `${what} registry secret ${secret} of ${name} (for ${host}).`, data: { cluster: name, secret, registry: host!, action } });
   if (ref !== secret) {
     const now = ref === undefined ? 'does not use it yet' : `uses secret ${ref}, not this one`;

@@ -1,0 +1,73 @@
+// What a CI pipeline scripts against, on a file store (no cloud): every command that takes -o prints exactly one
+// document of that format on stdout (nothing else there; notes go to stderr), and never a credential.
+
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { X509Certificate } from 'node:crypto';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { k8sup, tempHome, treeDigest } from '../helpers/cli.js';
+
+const NAME = 'docs.k8s.local';
+const HOST = 'registry.corp.example:5000';
+const PASSWORD = 'Pa55-Never-Printed-Z9';
+let home: string;
+let env: Record<string, string>;
+const run = (args: string[], input?: string) => k8sup(args, { env, ...(input === undefined ? {} : { input }) });
+const store = () => treeDigest(join(home, '.k8sup'));
+
+before(async () => {
+  home = tempHome();
+  env = { HOME: home };
+  const file = join(home, 'cluster.yaml');
+  writeFileSync(file, stringify({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: NAME }, spec: { zones: ['us-east-2a'], assets: { registries: [{ host: HOST, credentials: { secretRef: 'corp' } }] } } }));
+  const created = await run(['create', '-f', file]);
+  assert.equal(created.code, 0, created.stderr);
+});
+
+/** stdout is one document of the format (JSON: a single value; YAML: a single document); returns it. */
+function oneDocument(stdout: string, format: 'json' | 'yaml'): any {
+  assert.ok(stdout.endsWith('\n'), 'ends with a newline');
+  if (format === 'json') return JSON.parse(stdout);
+  const docs = parseAllDocuments(stdout);
+  assert.equal(docs.length, 1, `one YAML document: ${stdout}`);
+  return docs[0].toJS();
+}
+
+test('create secret registry -o json|yaml: one document naming the secret, the registry and what happened; never the password', async () => {
+  const expected = [
+    ['json', 'created'],
+    ['yaml', 'unchanged'],
+  ] as const;
+  for (const [format, action] of expected) {
+    const r = await run(['create', 'secret', 'registry', 'corp', '--name', NAME, '--registry', HOST, '--username', 'robot', '--password-stdin', '-o', format], PASSWORD);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(oneDocument(r.stdout, format), { cluster: NAME, secret: 'corp', registry: HOST, action, usedBySpec: true });
+    assert.ok(!r.stdout.includes(PASSWORD) && !r.stderr.includes(PASSWORD), 'the password is never printed');
+  }
+  // -o table: people read the notes on stderr; stdout stays empty.
+  const table = await run(['create', 'secret', 'registry', 'corp', '--name', NAME, '--registry', HOST, '--username', 'robot', '--password-stdin'], PASSWORD);
+  assert.equal(table.code, 0, table.stderr);
+  assert.equal(table.stdout, '');
+  assert.match(table.stderr, /Unchanged: registry secret corp of docs\.k8s\.local/);
+});
+
+test('export kubeconfig -o json|yaml: one document saying which context went where and until when; never the key', async () => {
+  for (const format of ['json', 'yaml'] as const) {
+    const kubeconfig = join(home, `kubeconfig-${format}`);
+    const r = await run(['export', 'kubeconfig', NAME, '--kubeconfig', kubeconfig, '--admin', '2h', '-o', format]);
+    assert.equal(r.code, 0, r.stderr);
+    const doc = oneDocument(r.stdout, format);
+    const written = parse(readFileSync(kubeconfig, 'utf8'));
+    const user = written.users.find((u: any) => u.name === written.contexts.find((c: any) => c.name === NAME).context.user).user;
+    const cert = new X509Certificate(Buffer.from(user['client-certificate-data'], 'base64'));
+    assert.deepEqual(doc, { cluster: NAME, context: NAME, kubeconfig, server: written.clusters.find((c: any) => c.name === written.contexts[0].context.cluster).cluster.server, notAfter: new Date(cert.validTo).toISOString() });
+    assert.ok(!r.stdout.includes('PRIVATE KEY') && !r.stdout.includes(user['client-key-data']), 'the credential stays in the file');
+    assert.equal(statSync(kubeconfig).mode & 0o777, 0o600);
+  }
+  const table = await run(['export', 'kubeconfig', NAME, '--kubeconfig', join(home, 'kubeconfig-table')]);
+  assert.equal(table.code, 0, table.stderr);
+  assert.equal(table.stdout, '');
+  assert.match(table.stderr, /Wrote context docs\.k8s\.local to /);
+});
