@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseClusterText, type Cluster } from '../api/index.js';
 import { InvalidInputError, K8supError, OperationError } from '../core/errors.js';
 import { reviseCluster } from '../cluster/revision-flow.js';
 import { assertSameName } from '../cluster/spec-store.js';
+import type { IoHost } from '../core/io.js';
 import type { CliContext } from './context.js';
 import { describeChanges } from '../api/spec-diff.js';
 import { printRevision } from './render/revision.js';
@@ -22,12 +25,21 @@ function stripComments(text: string): string {
  * long as the editor is open (a synchronous spawn would let a long edit outlive its lock). On an interrupt the
  * editor is asked to stop too.
  */
-function runEditor(editor: string, file: string, env: Record<string, string | undefined>, signal: AbortSignal): Promise<number | string> {
+function runEditor(editor: string, file: string, env: Record<string, string | undefined>, signal: AbortSignal, io: IoHost, ndjson: boolean): Promise<number | string> {
   return new Promise((resolve, reject) => {
     // k8sup's stdout carries only data (`edit cluster -o json > result.json`): where it is not a terminal, what the
-    // editor prints goes to stderr, which is also where a terminal editor then finds the screen.
-    const stdout = process.stdout.isTTY ? 'inherit' : process.stderr;
-    const child = spawn(`${editor} "$K8SUP_EDIT_FILE"`, { shell: true, stdio: ['inherit', stdout, 'inherit'], env: { ...env, K8SUP_EDIT_FILE: file } as NodeJS.ProcessEnv });
+    // editor prints goes to stderr, which is also where a terminal editor then finds the screen. Under
+    // --progress ndjson every stderr line is an event, so what the editor prints there (and on a stdout that is not
+    // a terminal) comes as `editor.output` events instead of raw lines.
+    const stdout = process.stdout.isTTY ? 'inherit' : ndjson ? 'pipe' : process.stderr;
+    const child = spawn(`${editor} "$K8SUP_EDIT_FILE"`, { shell: true, stdio: ['inherit', stdout, ndjson ? 'pipe' : 'inherit'], env: { ...env, K8SUP_EDIT_FILE: file } as NodeJS.ProcessEnv });
+    const wrapped = (['stdout', 'stderr'] as const).flatMap((stream) => {
+      const from = child[stream];
+      if (!from) return [];
+      const lines = createInterface({ input: from, crlfDelay: Infinity });
+      lines.on('line', (line) => io.emit({ code: 'editor.output', level: 'info', message: line, data: { stream } }));
+      return [once(lines, 'close')];
+    });
     const stop = () => child.kill('SIGTERM');
     signal.addEventListener('abort', stop, { once: true });
     child.on('error', (e) => {
@@ -36,7 +48,8 @@ function runEditor(editor: string, file: string, env: Record<string, string | un
     });
     child.on('close', (code, sig) => {
       signal.removeEventListener('abort', stop);
-      resolve(code ?? sig ?? 'unknown');
+      // Every line the editor printed is out before the run goes on (and before its result event).
+      void Promise.all(wrapped).then(() => resolve(code ?? sig ?? 'unknown'));
     });
   });
 }
@@ -98,7 +111,7 @@ export default async function editCluster(ctx: CliContext, args: string[]): Prom
       let lastInvalid: string | null = null;
       for (;;) {
         writeFileSync(file, text, { mode: 0o600 });
-        const status = await runEditor(editor, file, ctx.env, ctx.signal);
+        const status = await runEditor(editor, file, ctx.env, ctx.signal, ctx.io, ctx.globals.progress === 'ndjson');
         ctx.signal.throwIfAborted();
         if (status !== 0) throw new OperationError(`editor "${editor}" exited with ${status}; nothing was saved`, { hint: 'set $VISUAL or $EDITOR to an editor that exits 0 on save' });
         const edited = stripComments(readFileSync(file, 'utf8'));

@@ -120,6 +120,8 @@ export interface EventFields {
   'next': { command: string };
   /** Any other message for people (a warning at level warn). */
   'note': Record<string, never>;
+  /** edit cluster under --progress ndjson: one line the editor printed (the line is the message). */
+  'editor.output': { stream: 'stdout' | 'stderr' };
   /** Always the last event of a run. */
   'result': { exitCode: number; error?: string; errorCode?: string; hint?: string; stack?: string };
 }
@@ -240,5 +242,6 @@ export const EVENT_CATALOGUE: { readonly [C in EventCode]: string } = {
   'terraform.written': '--target terraform wrote its files',
   'next': 'a command to run next, ready to paste',
   'note': 'any other message for people; level warn for warnings',
+  'editor.output': '`edit cluster` under --progress ndjson: one line the editor printed (on its stdout or stderr)',
   'result': 'the last event of every run: the exit code, and for a failure the error and the hint',
 };

@@ -39,3 +39,23 @@ test('a scripted editor that prints: its output goes to stderr, stdout is only t
   assert.deepEqual(doc.changes.map((c: { path: string }) => c.path), ['spec.kubernetesVersion']);
   assert.match(r.stderr, /^editor says hello$/m);
 });
+
+test('--progress ndjson: what the editor prints on stdout and stderr comes as editor.output events; stdout is only the document', async () => {
+  const editor = join(home, 'noisy-editor.sh');
+  writeFileSync(editor, '#!/bin/sh\necho "editor on stdout"\necho "editor on stderr" >&2\nprintf "no newline at the end" >&2\nsed -i "s#kubernetesVersion: .*#kubernetesVersion: 1.34.3#" "$1"\n');
+  chmodSync(editor, 0o755);
+  const r = await k8sup(['edit', 'cluster', NAME, '-o', 'json', '--progress', 'ndjson'], { env: { ...env, EDITOR: editor } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).changes.map((c: { path: string }) => c.path), ['spec.kubernetesVersion']);
+  const events = r.stderr.split('\n').filter(Boolean).map((line) => {
+    try {
+      return JSON.parse(line);
+    } catch {
+      assert.fail(`not one JSON object: ${JSON.stringify(line)} in\n${r.stderr}`);
+    }
+  });
+  const printed = events.filter((e) => e.code === 'editor.output').map((e) => [e.stream, e.message]).sort();
+  assert.deepEqual(printed, [['stderr', 'editor on stderr'], ['stderr', 'no newline at the end'], ['stdout', 'editor on stdout']]);
+  assert.equal(events.at(-1).code, 'result');
+  assert.equal(events.at(-1).exitCode, 0);
+});
