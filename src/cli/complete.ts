@@ -2,7 +2,8 @@
 // cobra's __complete. The shells pass the words typed after `k8sup` (the last one is the word being completed, maybe
 // empty); this prints one candidate a line and then a directive line: `:files` (complete file paths), `:dirs`, or
 // `:nofiles`. Flag values are skipped when finding the command, flag values are completed (choices, files), and
-// cluster names come from the state store (--state on the line, else K8SUP_STATE_STORE, else the default). It loads
+// cluster names and a cluster's backup ids (`restore cluster NAME --backup`) come from the state store (--state on
+// the line, else K8SUP_STATE_STORE, else the default). It loads
 // commander and, for file stores, nothing else: it runs on every TAB.
 
 import type { Command, Option } from 'commander';
@@ -46,9 +47,23 @@ async function clusterNames(state: string | undefined, env: Record<string, strin
   }
 }
 
-function valuesFor(option: Option, names: () => Promise<string[]>): Promise<Completion> | Completion {
+/** The complete backups of a cluster (the ones `restore cluster --backup` accepts), newest first. */
+async function backupIds(state: string | undefined, cluster: string | undefined, env: Record<string, string | undefined>, home: string): Promise<string[]> {
+  if (!cluster) return [];
+  try {
+    const { openBlobStore } = await import('../state/open.js');
+    const { listBackups } = await import('../cluster/etcd-backup.js');
+    const backups = await listBackups(await openBlobStore(state ?? env.K8SUP_STATE_STORE, env, home), cluster);
+    return backups.filter((b) => b.complete).map((b) => b.id).reverse();
+  } catch {
+    return []; // as for cluster names: no store, no cluster, no backups
+  }
+}
+
+function valuesFor(option: Option, names: () => Promise<string[]>, backups: () => Promise<string[]>): Promise<Completion> | Completion {
   const long = option.long ?? '';
   if (option.argChoices?.length) return { candidates: option.argChoices, directive: ':nofiles' };
+  if (long === '--backup') return backups().then((candidates) => ({ candidates, directive: ':nofiles' }));
   if (FILE_OPTIONS.has(long)) return { candidates: [], directive: ':files' };
   if (DIR_OPTIONS.has(long)) return { candidates: [], directive: ':dirs' };
   if (long === '--name') return names().then((candidates) => ({ candidates, directive: ':nofiles' }));
@@ -64,6 +79,9 @@ export async function complete(program: Command, words: string[], env: Record<st
   let pending: Option | undefined;
   let positionals = 0;
   let state: string | undefined;
+  // The cluster the line is about (its argument, else --name, else K8SUP_CLUSTER_NAME): for values that belong to one cluster.
+  let cluster: string | undefined;
+  let nameFlag: string | undefined;
   const scopes = () => {
     const chain: Command[] = [];
     for (let c: Command | null = node; c; c = c.parent) chain.push(c);
@@ -72,6 +90,7 @@ export async function complete(program: Command, words: string[], env: Record<st
   for (const w of typed.slice(0, -1)) {
     if (pending) {
       if (pending.long === '--state') state = w;
+      if (pending.long === '--name') nameFlag = w;
       pending = undefined;
       continue;
     }
@@ -79,25 +98,30 @@ export async function complete(program: Command, words: string[], env: Record<st
       const [flag, value] = w.includes('=') ? [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)] : [w, undefined];
       const o = findOption(scopes(), flag);
       if (o?.long === '--state' && value !== undefined) state = value;
+      if (o?.long === '--name' && value !== undefined) nameFlag = value;
       if (o && takesValue(o) && value === undefined) pending = o;
       continue;
     }
     const sub = node.commands.find((c) => c.name() === w || c.aliases().includes(w));
     if (sub && positionals === 0) node = sub;
-    else positionals++;
+    else {
+      if (positionals === 0 && takesClusterName(node)) cluster = w;
+      positionals++;
+    }
   }
   const names = () => clusterNames(state, env, home);
+  const backups = () => backupIds(state, cluster ?? nameFlag ?? env.K8SUP_CLUSTER_NAME, env, home);
   const filter = async (c: Completion | Promise<Completion>, prefix = ''): Promise<Completion> => {
     const r = await c;
     const typedValue = cur.slice(prefix.length);
     return { candidates: r.candidates.filter((x) => x.startsWith(typedValue)).map((x) => prefix + x), directive: r.directive };
   };
 
-  if (pending) return filter(valuesFor(pending, names));
+  if (pending) return filter(valuesFor(pending, names, backups));
   if (cur.startsWith('--') && cur.includes('=')) {
     const flag = cur.slice(0, cur.indexOf('='));
     const o = findOption(scopes(), flag);
-    return o && takesValue(o) ? filter(valuesFor(o, names), `${flag}=`) : { candidates: [], directive: ':nofiles' };
+    return o && takesValue(o) ? filter(valuesFor(o, names, backups), `${flag}=`) : { candidates: [], directive: ':nofiles' };
   }
   if (cur.startsWith('-')) {
     const flags = scopes().flatMap((c) => c.options.filter((o) => !o.hidden).map((o) => o.long ?? o.short ?? ''));

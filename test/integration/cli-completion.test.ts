@@ -137,6 +137,33 @@ describe('completion', () => {
     assert.ok(bash('k8sup toolbox dump x --').includes('--events-since'));
   });
 
+  it('restore cluster --backup: the complete backups of the cluster on the line, in bash, zsh and fish', async () => {
+    // Backups as the CLI stores what a control plane brought back (the real writer, the real store layout).
+    const { openBlobStore } = await import('../../src/state/open.js');
+    const { ClusterStore } = await import('../../src/state/cluster-store.js');
+    const { readSpec } = await import('../../src/cluster/spec-store.js');
+    const { storeSnapshot } = await import('../../src/cluster/etcd-backup.js');
+    const { createHash } = await import('node:crypto');
+    const store = await openBlobStore(storeUrl, { HOME: home }, home);
+    const { cluster } = await readSpec(new ClusterStore(store, 'alpha.k8s.local'), 'alpha.k8s.local');
+    const quiet = { emit() {} };
+    for (const id of ['20261201T010000Z', '20261202T020000Z-0a1b2c3d']) {
+      const snapshot = Buffer.from(`etcd snapshot ${id}`);
+      const manifest = { id, cluster: 'alpha.k8s.local', node: 'cp-0', member: 'cp-0', time: '2026-12-01T01:00:00Z', etcdVersion: '3.5.21', revision: 7, size: snapshot.length, sha256: createHash('sha256').update(snapshot).digest('hex'), trigger: 'schedule' };
+      await storeSnapshot(store, cluster, { manifest, snapshot }, quiet);
+    }
+    // An upload cut short (a snapshot, no manifest): restore refuses it, so completion does not offer it.
+    await store.put('alpha.k8s.local/backups/etcd/20261203T030000Z/snapshot.db', Buffer.from('partial'));
+    const ids = ['20261201T010000Z', '20261202T020000Z-0a1b2c3d'];
+    assert.deepEqual(bash(`k8sup --state ${storeUrl} restore cluster alpha.k8s.local --backup `), ids);
+    assert.deepEqual(bash(`k8sup restore cluster alpha.k8s.local --state ${storeUrl} --backup 20261202`), ['20261202T020000Z-0a1b2c3d']);
+    assert.deepEqual(bash(`k8sup --state ${storeUrl} --name alpha.k8s.local restore cluster --backup `), ids, 'the cluster from --name');
+    assert.deepEqual(bash(`k8sup --state ${storeUrl} restore cluster alpha.k8s.local --backup=2026120`), ids, 'bash completes the part after = only');
+    assert.deepEqual(bash(`k8sup --state ${storeUrl} restore cluster beta.k8s.local --backup `), [], 'another cluster has none');
+    assert.deepEqual(zsh(['--state', storeUrl, 'restore', 'cluster', 'alpha.k8s.local', '--backup', '']), ids);
+    assert.deepEqual(fish(`k8sup --state ${storeUrl} restore cluster alpha.k8s.local --backup `), ids);
+  });
+
   it('zsh: the same answers through compadd and _files', () => {
     assert.deepEqual(zsh(['--state', 's3://x', 'get', '']), ['addons', 'assets', 'backups', 'cluster', 'clusters', 'instances']);
     assert.deepEqual(zsh(['-o', '']), ['json', 'name', 'table', 'yaml']);
