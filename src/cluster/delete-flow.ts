@@ -55,11 +55,15 @@ export interface OrphanDeleteHost {
  */
 export type DeleteOutcome = { stage: 'listed'; what: 'resources' | 'state' | 'orphans' } | { stage: 'deleted' } | { stage: 'orphans-deleted' } | { stage: 'nothing' };
 
-/** With state: the cluster's delete (see the file comment). `orphan` is not looked at when the store holds the cluster. */
+/**
+ * With state: the cluster's delete (see the file comment). When the store holds the cluster, `orphan` must name where
+ * it is (or be left out): `--cloud gce --region europe-west1` meant "clean up there", never "delete this aws cluster".
+ */
 export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlowHost & { orphan: OrphanDeleteHost }): Promise<DeleteOutcome> {
   const { store, name } = input;
-  if (input.orphan !== undefined && !(await new ClusterStore(store, name).latest())) {
-    return deleteWithoutState(input, input.orphan, host.orphan);
+  if (input.orphan !== undefined) {
+    if (!(await new ClusterStore(store, name).latest())) return deleteWithoutState(input, input.orphan, host.orphan);
+    assertOrphanScopeIsTheCluster(name, (await readSpec(new ClusterStore(store, name), name)).cluster.spec, input.orphan);
   }
   const run = async (cs: ClusterStore, lease?: Lease): Promise<DeleteOutcome> => {
     const { cluster } = await readSpec(cs, name);
@@ -104,6 +108,20 @@ async function forgetCluster(input: DeleteFlowInput, host: DeleteFlowHost, cs: C
   input.io.emit({ code: 'cluster.deleted', level: 'info', message: `Deleted cluster ${input.name}.`, data: { cluster: input.name } });
   if (caCertPem) await host.forgetKubeconfig(caCertPem);
   return { stage: 'deleted' };
+}
+
+/** --cloud/--region/--project given for a cluster the store holds: they must be its own (exit 2 before anything otherwise). */
+function assertOrphanScopeIsTheCluster(name: string, spec: { cloud: string; region?: string; project?: string }, where: NonNullable<DeleteFlowInput['orphan']>): void {
+  const differs = [
+    where.cloud !== spec.cloud ? `--cloud ${where.cloud}` : '',
+    where.region !== undefined && where.region !== spec.region ? `--region ${where.region}` : '',
+    where.project !== undefined && where.project !== spec.project ? `--project ${where.project}` : '',
+  ].filter(Boolean);
+  if (!differs.length) return;
+  const at = [spec.cloud, spec.region, spec.project].filter(Boolean).join(' ');
+  throw new InvalidInputError(`${differs.join(' ')}: the state store holds ${name} on ${at}, so this would delete that cluster, not look elsewhere`, {
+    hint: `to delete ${name} with its state, drop --cloud, --region and --project; to clean up another cluster of this name elsewhere, use the state store that lost it (--state) or one without ${name}`,
+  });
 }
 
 /** `delete cluster NAME --cloud C --region R [--project P] [--cluster-id ID]`: the state is gone; the tags say what is the cluster's. */

@@ -1,5 +1,6 @@
 // What a CI pipeline scripts against, on a file store (no cloud): every command that takes -o prints exactly one
-// document of that format on stdout (nothing else there; notes go to stderr), and never a credential.
+// document of that format on stdout (nothing else there; notes go to stderr), and never a credential; input that
+// cannot mean what it says exits 2 with two lines and leaves the store byte-for-byte the same.
 
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -70,4 +71,26 @@ test('export kubeconfig -o json|yaml: one document saying which context went whe
   assert.equal(table.code, 0, table.stderr);
   assert.equal(table.stdout, '');
   assert.match(table.stderr, /Wrote context docs\.k8s\.local to /);
+});
+
+test('delete cluster --cloud/--region/--project that are not where the stored cluster is: exit 2, the cluster and its state stay', async () => {
+  const other = 'kept.k8s.local';
+  assert.equal((await run(['create', 'cluster', other, '--zones', 'us-east-2a'])).code, 0);
+  for (const where of [['--cloud', 'gce', '--region', 'europe-west1', '--project', 'p1'], ['--cloud', 'aws', '--region', 'us-west-1']]) {
+    for (const yes of [[], ['--yes']]) {
+      const before = store();
+      const r = await run(['delete', 'cluster', other, ...where, ...yes]);
+      assert.equal(r.code, 2, `${where} ${yes}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      const [what, how, ...rest] = r.stderr.split('\n').filter(Boolean);
+      assert.match(what, /^error: --(cloud|region) .*: the state store holds kept\.k8s\.local on aws us-east-2, so this would delete that cluster, not look elsewhere$/);
+      assert.match(how, /^hint: to delete kept\.k8s\.local with its state, drop --cloud, --region and --project/);
+      assert.deepEqual(rest, []);
+      assert.equal(store(), before, 'nothing written or deleted');
+    }
+  }
+  // Where it is: the same delete as without the flags (a never-applied cluster in a file store: its state only).
+  const r = await run(['delete', 'cluster', other, '--cloud', 'aws', '--region', 'us-east-2', '--yes']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch((await run(['get', 'clusters', '-o', 'name'])).stdout, /kept\.k8s\.local/);
 });
