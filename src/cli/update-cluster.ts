@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { readSavedPlan } from '../cluster/saved-plan.js';
 import { InvalidInputError } from '../core/errors.js';
 import { updateClusterFlow } from '../cluster/update-flow.js';
@@ -25,8 +25,13 @@ export default async function updateCluster(ctx: CliContext, args: string[], opt
   );
 }
 
-/** The plan is written after the cloud was read: a folder that is not there must fail first, as the bad flag it is. */
+/** The plan is written after the cloud was read: a path it cannot be written to must fail first, as the bad flag it is. */
 function checkOutPlanFolder(path: string, cwd: string): void {
+  // `-` is stdin for -f; stdout already carries the printed plan (-o json), so the saved plan needs a file of its own.
+  if (path === '-') throw new InvalidInputError('--out-plan -: the saved plan is written to a file, not to stdout', { hint: 'give a file, e.g. --out-plan plan.json (-o json prints the plan itself on stdout)' });
+  if (existsSync(resolve(cwd, path)) && statSync(resolve(cwd, path)).isDirectory()) {
+    throw new InvalidInputError(`--out-plan: ${path} is a folder`, { hint: `give a file path, e.g. --out-plan ${join(path, 'plan.json')}` });
+  }
   const folder = dirname(resolve(cwd, path));
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
     throw new InvalidInputError(`--out-plan: cannot write ${path}: ${folder} is not a folder`, { hint: 'create the folder first, or give a path in an existing one' });

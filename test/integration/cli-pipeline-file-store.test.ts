@@ -94,3 +94,19 @@ test('delete cluster --cloud/--region/--project that are not where the stored cl
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch((await run(['get', 'clusters', '-o', 'name'])).stdout, /kept\.k8s\.local/);
 });
+
+test('update --out-plan that names a folder, or -, exits 2 before the cloud is read, nothing written', async () => {
+  // No credentials: a run that got as far as the cloud would fail with exit 1.
+  const cases = [
+    [home, new RegExp(`^error: --out-plan: ${home} is a folder\\nhint: give a file path, e.g. --out-plan ${home}/plan\\.json\\n$`)],
+    ['-', /^error: --out-plan -: the saved plan is written to a file, not to stdout\nhint: give a file, e.g. --out-plan plan\.json/],
+  ] as const;
+  for (const [path, error] of cases) {
+    const before = treeDigest(home);
+    const r = await k8sup(['update', 'cluster', NAME, '--out-plan', path], { env: { ...env, AWS_EC2_METADATA_DISABLED: 'true' }, cwd: home });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, error);
+    assert.equal(treeDigest(home), before, 'nothing written (no file named -, no state)');
+  }
+});
