@@ -110,3 +110,15 @@ test('update --out-plan that names a folder, or -, exits 2 before the cloud is r
     assert.equal(treeDigest(home), before, 'nothing written (no file named -, no state)');
   }
 });
+
+test('completion -o json|yaml: exit 2 (a shell script is no document), not the script on stdout', async () => {
+  for (const format of ['json', 'yaml']) {
+    const r = await run(['completion', 'bash', '-o', format]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr, `error: -o ${format}: \`k8sup completion\` prints a shell script, not a document\nhint: drop -o ${format}\n`);
+  }
+  const script = await run(['completion', 'bash']);
+  assert.equal(script.code, 0, script.stderr);
+  assert.match(script.stdout, /^complete -F _k8sup k8sup$/m);
+});

@@ -26,8 +26,14 @@ export interface DataView {
   names?: () => string[];
 }
 
+/** Commands that print no document at all (a shell script): -o json|yaml cannot mean anything there. */
+const NO_DOCUMENT = new Set(['completion']);
+
 /** Refuses a format the command cannot print before the command does anything (exit 2, nothing written). */
 export function checkOutputFormat(commandPath: string, format: string | undefined): void {
+  if ((format === 'json' || format === 'yaml') && NO_DOCUMENT.has(commandPath)) {
+    throw new InvalidInputError(`-o ${format}: \`k8sup ${commandPath}\` prints a shell script, not a document`, { hint: `drop -o ${format}` });
+  }
   if (format === 'name' && !NAMED.has(commandPath)) {
     throw new InvalidInputError(`-o name: \`k8sup ${commandPath}\` does not print a list of names`, {
       hint: `use -o table, json or yaml; -o name works on ${[...NAMED].map((c) => `\`${c}\``).join(', ')}`,
