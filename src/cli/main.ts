@@ -121,6 +121,12 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .option('--quiet', 'less progress output')
     .addOption(new Option('--progress <mode>', 'progress output (env K8SUP_PROGRESS)').choices(['auto', 'plain', 'ndjson']))
     .option('--lock-timeout <duration>', "wait up to this long for another run's lock instead of exiting 3 at once (env K8SUP_LOCK_TIMEOUT, default 0)")
+    // `--version` is `k8sup version`, -o included (which may come after it, so it is read from the words themselves).
+    // Registered before commander's own handler, which then never runs.
+    .on('option:version', function (this: Command) {
+      output.writeOut(versionText(outputFormatIn((this as Command & { rawArgs: string[] }).rawArgs))); // the words parse() was given
+      throw new CommanderError(0, 'commander.version', VERSION);
+    })
     .version(`k8sup ${VERSION}`, '--version', 'print the k8sup version')
     .showSuggestionAfterError(true)
     .exitOverride();
@@ -136,8 +142,7 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
   program.command('version').description('print the k8sup version').action((_opts, cmd: Command) => {
     // Printed here, without loading anything else (not even the YAML library): this is the start-up benchmark.
     const format = cmd.optsWithGlobals().output;
-    if (format === 'name') throw new InvalidInputError('-o name: `k8sup version` does not print a list of names', { hint: 'use -o table, json or yaml' });
-    output.writeOut(format === 'json' ? `${JSON.stringify({ version: VERSION }, null, 2)}\n` : format === 'yaml' ? `version: ${VERSION}\n` : `k8sup ${VERSION}\n`);
+    output.writeOut(versionText(format));
   });
 
   const create = program
@@ -254,6 +259,25 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .action(actions(() => import('./completion.js')));
   addExamples(program);
   return program;
+}
+
+/** What `k8sup version` prints in each format (without loading anything, not even the YAML library). */
+function versionText(format: string | undefined): string {
+  if (format === 'name') throw new InvalidInputError('-o name: `k8sup version` does not print a list of names', { hint: 'use -o table, json or yaml' });
+  if (format !== undefined && !['table', 'json', 'yaml'].includes(format)) throw new InvalidInputError(`-o ${format}: not an output format`, { hint: 'use -o table, json or yaml' });
+  return format === 'json' ? `${JSON.stringify({ version: VERSION }, null, 2)}\n` : format === 'yaml' ? `version: ${VERSION}\n` : `k8sup ${VERSION}\n`;
+}
+
+/** The -o / --output value among command-line words (the last one wins, as in parsing). */
+function outputFormatIn(words: readonly string[]): string | undefined {
+  let format: string | undefined;
+  for (let i = 0; i < words.length && words[i] !== '--'; i++) {
+    const w = words[i];
+    if (w === '-o' || w === '--output') format = words[++i];
+    else if (w.startsWith('--output=')) format = w.slice('--output='.length);
+    else if (/^-o./.test(w)) format = w.slice(2);
+  }
+  return format;
 }
 
 /** The command words of a subcommand, e.g. `get clusters`. */

@@ -122,3 +122,21 @@ test('completion -o json|yaml: exit 2 (a shell script is no document), not the s
   assert.equal(script.code, 0, script.stderr);
   assert.match(script.stdout, /^complete -F _k8sup k8sup$/m);
 });
+
+test('--version prints what `k8sup version` prints, in the -o format given before or after it', async () => {
+  const version = JSON.parse((await run(['version', '-o', 'json'])).stdout).version;
+  for (const args of [['--version', '-o', 'json'], ['-o', 'json', '--version'], ['--version', '--output=json'], ['get', 'clusters', '--version', '-ojson']]) {
+    const r = await run(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `{\n  "version": "${version}"\n}\n`, args.join(' '));
+    assert.equal(r.stderr, '');
+  }
+  assert.equal((await run(['--version', '-o', 'yaml'])).stdout, `version: ${version}\n`);
+  assert.equal((await run(['--version'])).stdout, `k8sup ${version}\n`);
+  for (const format of ['name', 'bogus']) {
+    const r = await run(['--version', '-o', format]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error: -o \w+: .*\nhint: use -o table, json or yaml\n$/);
+  }
+});
