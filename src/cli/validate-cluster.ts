@@ -19,6 +19,10 @@ export default async function validateClusterCommand(ctx: CliContext, args: stri
   if (!/^\d+$/.test(String(opts.count)) || Number(opts.count) < 1) {
     throw new InvalidInputError(`--count: "${opts.count}" is not a whole number >= 1`, { hint: 'e.g. --count 3' });
   }
+  // The fresh admin credential has one context, named after the cluster: another one can only be in a --kubeconfig.
+  if (!opts.kubeconfig && opts.context !== undefined && opts.context !== name) {
+    throw new InvalidInputError(`--context ${opts.context}: without --kubeconfig, validate uses a fresh admin credential whose only context is ${name}`, { hint: 'add --kubeconfig PATH (the file that has that context), or drop --context' });
+  }
   const cs = new ClusterStore(await ctx.openStore(), name);
   const { cluster } = await readSpec(cs, name);
 

@@ -140,3 +140,12 @@ test('--version prints what `k8sup version` prints, in the -o format given befor
     assert.match(r.stderr, /^error: -o \w+: .*\nhint: use -o table, json or yaml\n$/);
   }
 });
+
+test('validate --context without --kubeconfig: two lines, exit 2, before any warning or credential', async () => {
+  const before = store();
+  const r = await run(['validate', 'cluster', NAME, '--context', 'prod', '-o', 'json']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.equal(r.stderr, `error: --context prod: without --kubeconfig, validate uses a fresh admin credential whose only context is ${NAME}\nhint: add --kubeconfig PATH (the file that has that context), or drop --context\n`);
+  assert.equal(store(), before);
+});
