@@ -149,3 +149,28 @@ test('validate --context without --kubeconfig: two lines, exit 2, before any war
   assert.equal(r.stderr, `error: --context prod: without --kubeconfig, validate uses a fresh admin credential whose only context is ${NAME}\nhint: add --kubeconfig PATH (the file that has that context), or drop --context\n`);
   assert.equal(store(), before);
 });
+
+test('-o yaml reads the same as -o json with a YAML 1.1 reader too (timestamps and yes/no/on/off are quoted, as kubectl does)', async () => {
+  // A registry secret named like a 1.1 boolean, and documents with timestamps (history, certs check, export kubeconfig).
+  const onFile = join(home, 'on.yaml');
+  writeFileSync(onFile, stringify({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name: 'yes.k8s.local' }, spec: { zones: ['us-east-2a'], assets: { registries: [{ host: 'on', credentials: { secretRef: 'no' } }] } } }));
+  assert.equal((await run(['create', '-f', onFile])).code, 0);
+  const commands = [
+    ['history', 'cluster', NAME],
+    ['certs', 'check', NAME],
+    ['get', 'cluster', 'yes.k8s.local'],
+    ['export', 'kubeconfig', NAME, '--kubeconfig', join(home, 'kubeconfig-yaml11')],
+    ['create', 'secret', 'registry', 'no', '--name', 'yes.k8s.local', '--registry', 'on', '--username', 'robot', '--password-stdin'],
+  ];
+  for (const args of commands) {
+    const input = args[0] === 'create' ? PASSWORD : undefined;
+    const json = await run([...args, '-o', 'json'], input);
+    const yaml = await run([...args, '-o', 'yaml'], input);
+    assert.equal(yaml.code, 0, yaml.stderr);
+    const asJson = JSON.parse(json.stdout);
+    // Fields that differ between two runs (a fresh certificate, days left) are compared by type only.
+    const volatile = (d: any) => JSON.parse(JSON.stringify(d, (k, v) => (k === 'notAfter' || k === 'daysLeft' || k === 'action' ? typeof v : v)));
+    assert.deepEqual(volatile(parse(yaml.stdout, { version: '1.1' })), volatile(asJson), `${args.join(' ')}: a 1.1 reader reads another document:\n${yaml.stdout}`);
+    assert.deepEqual(parse(yaml.stdout), parse(yaml.stdout, { version: '1.1' }), `${args.join(' ')}: 1.1 and 1.2 readers agree`);
+  }
+});

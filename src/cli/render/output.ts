@@ -41,9 +41,13 @@ export function checkOutputFormat(commandPath: string, format: string | undefine
   }
 }
 
-/** The document as YAML; the same document as `toJson`. */
+/**
+ * The document as YAML; the same document as `toJson` for every YAML reader. Written with YAML 1.1's rules for plain
+ * scalars, as kubectl does: a string that a 1.1 reader (PyYAML, Ruby's Psych) would take for something else —
+ * a timestamp (`createdAt`, `notAfter`), `yes`/`no`/`on`/`off`, `1:20` — is quoted; 1.2 readers read it the same.
+ */
 export function toYaml(value: unknown): string {
-  return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+  return stringify(value, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' });
 }
 
 export function toJson(value: unknown): string {
