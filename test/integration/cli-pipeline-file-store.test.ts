@@ -174,3 +174,18 @@ test('-o yaml reads the same as -o json with a YAML 1.1 reader too (timestamps a
     assert.deepEqual(parse(yaml.stdout), parse(yaml.stdout, { version: '1.1' }), `${args.join(' ')}: 1.1 and 1.2 readers agree`);
   }
 });
+
+test('update --plan "~/…" and --out-plan "~/…" (quoted, so no shell expanded them) are paths under $HOME like the other path flags', async () => {
+  const otherPlan = { kind: 'k8sup.io/SavedPlan', formatVersion: 1, cluster: 'other.k8s.local', clusterUid: 'u', specRevision: 1, liveDigest: 'sha256:x', createdAt: new Date().toISOString(), plan: { formatVersion: 1, cluster: 'other.k8s.local', steps: [] } };
+  writeFileSync(join(home, 'plan-of-other.json'), JSON.stringify(otherPlan));
+  const before = store();
+  // The file is read (before the cloud is): it is the wrong cluster's plan, which is exit 2 with its own message.
+  const r = await run(['update', 'cluster', NAME, '--plan', '~/plan-of-other.json', '--yes']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^error: .*plan-of-other\.json is a plan for other\.k8s\.local, not docs\.k8s\.local$/m);
+  assert.equal(store(), before);
+  // --out-plan's folder check sees $HOME's folders.
+  const out = await run(['update', 'cluster', NAME, '--out-plan', '~/no-such-folder/plan.json']);
+  assert.equal(out.code, 2, out.stderr);
+  assert.match(out.stderr, new RegExp(`^error: --out-plan: cannot write ${home}/no-such-folder/plan\\.json: ${home}/no-such-folder is not a folder$`, 'm'));
+});
