@@ -38,10 +38,12 @@ export default async function deleteCluster(ctx: CliContext, args: string[], opt
         if (removed) ctx.note(removed);
       },
       orphan: {
-        showNothing: ({ cloud, region, clusterId }) =>
-          printData(ctx, reviewPlan({ cluster: name, steps: [] }, []), { table: () => `No state for ${name} and nothing in ${cloud} ${region} carries its ownership tags${which(clusterId)}: nothing to delete.\n` }),
-        showPlan(view, { cloud, region, clusterId }) {
-          ctx.note(`No state for ${name}: deleting what carries its ownership tags in ${cloud} ${region}${which(clusterId)}.`);
+        showNothing: ({ cloud, region, clusterId }, { stateKept }) =>
+          printData(ctx, reviewPlan({ cluster: name, steps: [] }, []), { table: () => `${stateKept ? `Nothing in ${cloud} ${region} carries the ownership tags of ${name}${which(clusterId)}` : `No state for ${name} and nothing in ${cloud} ${region} carries its ownership tags${which(clusterId)}`}: nothing to delete.\n` }),
+        showPlan(view, { cloud, region, clusterId, stateKept }) {
+          ctx.note(stateKept
+            ? `Deleting what carries the ownership tags of ${name}${which(clusterId)} in ${cloud} ${region}; the ${name} of this state store (cluster id ${stateKept}) stays.`
+            : `No state for ${name}: deleting what carries its ownership tags in ${cloud} ${region}${which(clusterId)}.`);
           printData(ctx, view, { table: () => renderPlan(view) });
         },
       },

@@ -44,9 +44,10 @@ export interface OrphanNothing {
 }
 
 export interface OrphanDeleteHost {
-  showNothing(found: OrphanNothing): void;
+  /** `stateKept`: the store holds a cluster of this name with that other id, which is not touched. */
+  showNothing(found: OrphanNothing, kept: { stateKept?: string }): void;
   /** What is about to be deleted, and where it was found. */
-  showPlan(view: PlanView, where: { cloud: string; region: string; clusterId?: string }): void;
+  showPlan(view: PlanView, where: { cloud: string; region: string; clusterId?: string; stateKept?: string }): void;
 }
 
 /**
@@ -63,7 +64,13 @@ export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlow
   const { store, name } = input;
   if (input.orphan !== undefined) {
     if (!(await new ClusterStore(store, name).latest())) return deleteWithoutState(input, input.orphan, host.orphan);
-    assertOrphanScopeIsTheCluster(name, (await readSpec(new ClusterStore(store, name), name)).cluster.spec, input.orphan);
+    const { cluster } = await readSpec(new ClusterStore(store, name), name);
+    // --cluster-id of another identity (the way out the error below names): that cluster's objects, found by their
+    // tags; the state of this store's cluster stays.
+    if (input.clusterId !== undefined && cluster.metadata.uid && input.clusterId !== cluster.metadata.uid) {
+      return deleteWithoutState(input, input.orphan, host.orphan, { stateKept: cluster.metadata.uid });
+    }
+    assertOrphanScopeIsTheCluster(name, cluster.spec, input.orphan);
   }
   const run = async (cs: ClusterStore, lease?: Lease): Promise<DeleteOutcome> => {
     const { cluster } = await readSpec(cs, name);
@@ -125,7 +132,7 @@ function assertOrphanScopeIsTheCluster(name: string, spec: { cloud: string; regi
 }
 
 /** `delete cluster NAME --cloud C --region R [--project P] [--cluster-id ID]`: the state is gone; the tags say what is the cluster's. */
-async function deleteWithoutState(input: DeleteFlowInput, where: NonNullable<DeleteFlowInput['orphan']>, host: OrphanDeleteHost): Promise<DeleteOutcome> {
+async function deleteWithoutState(input: DeleteFlowInput, where: NonNullable<DeleteFlowInput['orphan']>, host: OrphanDeleteHost, kept: { stateKept?: string } = {}): Promise<DeleteOutcome> {
   const { name } = input;
   // commander's choices for --cloud are the clouds with an orphanScope (src/cli/main.ts).
   const cloud = where.cloud as CloudName;
@@ -142,10 +149,10 @@ async function deleteWithoutState(input: DeleteFlowInput, where: NonNullable<Del
   const scope = { name, cloud, region: where.region, project: where.project, clusterId: input.clusterId };
   const found = await planDeleteByOwnership({ store: input.store, io: input.io, env: input.env, home: input.home, signal: input.signal }, provider, scope);
   if (found.plan.steps.length === 0) {
-    host.showNothing({ cluster: name, steps: [], cloud, region: scope.region, clusterId: found.clusterId });
+    host.showNothing({ cluster: name, steps: [], cloud, region: scope.region, clusterId: found.clusterId }, kept);
     return { stage: 'nothing' };
   }
-  host.showPlan(reviewPlan(found.plan, provider.handlers), { cloud, region: scope.region, clusterId: found.clusterId });
+  host.showPlan(reviewPlan(found.plan, provider.handlers), { cloud, region: scope.region, clusterId: found.clusterId, ...kept });
   if (!input.apply) return { stage: 'listed', what: 'orphans' };
   await found.run();
   return { stage: 'orphans-deleted' };

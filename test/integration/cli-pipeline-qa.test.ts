@@ -129,3 +129,36 @@ test('upgrade to the version a never-applied cluster already has: nothing to upg
   ec2.destroy();
   assert.deepEqual(vpcs.Vpcs, [], 'nothing created in the cloud');
 });
+
+test("delete --cluster-id of another cluster of the same name: the hint's command deletes that one's objects, this store's cluster stays", { timeout: 300_000 }, async () => {
+  const name = 'twice.k8s.local';
+  const storeA = { ...env, K8SUP_STATE_STORE: `s3://${BUCKET}/first` };
+  const storeB = { ...env, K8SUP_STATE_STORE: `s3://${BUCKET}/second` };
+  const applied = await k8sup(['create', 'cluster', name, '--zones', 'us-east-2a', '--yes'], { env: storeA, timeoutMs: 300_000 });
+  assert.equal(applied.code, 0, applied.stderr);
+  const uidA = JSON.parse((await k8sup(['get', 'cluster', name, '-o', 'json'], { env: storeA })).stdout).metadata.uid;
+  assert.equal((await k8sup(['create', 'cluster', name, '--zones', 'us-east-2a'], { env: storeB })).code, 0);
+  const uidB = JSON.parse((await k8sup(['get', 'cluster', name, '-o', 'json'], { env: storeB })).stdout).metadata.uid;
+  const { EC2Client, DescribeVpcsCommand } = await import('@aws-sdk/client-ec2');
+  const ec2 = new EC2Client({ endpoint: moto.endpoint, region: 'us-east-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const vpcs = async () => (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:k8sup.io/cluster', Values: [name] }] }))).Vpcs ?? [];
+  try {
+    assert.equal((await vpcs()).length, 1);
+    const refused = await k8sup(['delete', 'cluster', name, '--cluster-id', uidA, '--yes'], { env: storeB, timeoutMs: 120_000 });
+    assert.equal(refused.code, 2, refused.stderr);
+    const hinted = /^hint: drop --cluster-id, or delete the other cluster without its state: k8sup (delete cluster .*)$/m.exec(refused.stderr);
+    assert.ok(hinted, refused.stderr);
+    const before = await bucketDigest();
+    const listed = await k8sup(hinted[1].split(' '), { env: storeB, timeoutMs: 120_000 });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /to delete/);
+    assert.match(listed.stderr, new RegExp(`the twice\\.k8s\\.local of this state store \\(cluster id ${uidB}\\) stays`));
+    assert.equal(await bucketDigest(), before, 'a listing writes nothing');
+    const deleted = await k8sup([...hinted[1].split(' '), '--yes'], { env: storeB, timeoutMs: 300_000 });
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.deepEqual(await vpcs(), [], "the other cluster's objects are gone");
+    assert.equal(JSON.parse((await k8sup(['get', 'cluster', name, '-o', 'json'], { env: storeB })).stdout).metadata.uid, uidB, "this store's cluster stays");
+  } finally {
+    ec2.destroy();
+  }
+});
