@@ -51,6 +51,11 @@ shell_only_unit_tests=(
   test/unit/metal-bootstrap-harness.test.ts
 )
 
+# A test in a file that stays, skipped on the other Nodes for the same reason: shellcheck over the golden scripts. The
+# same run asserts that every script renders byte for byte to its golden file, so shellcheck reads the same bytes as
+# on this machine's Node. (--test-skip-pattern needs Node 22.1; older Nodes run it.)
+shell_only_test_names='all pass shellcheck at style severity'
+
 # The unit test files for the other Nodes: all but shell_only_unit_tests.
 node_unit_tests() {
   local f skip
@@ -62,10 +67,13 @@ node_unit_tests() {
 
 # The unit tests, then the CLI as users run it: version, create (plan only, local store), get -o json.
 unit_and_smoke() {
-  local node=$1 home out files
+  local node=$1 home out files skip=()
   mapfile -t files < <(node_unit_tests)
+  if "$node" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 1) ? 0 : 1)'; then
+    skip=(--test-skip-pattern="$shell_only_test_names")
+  fi
   # Children the tests start through PATH (`node …`, `#!/usr/bin/env node`) run on the same Node.
-  PATH="$(dirname "$node"):$PATH" "$node" --import tsx --test --test-concurrency=2 "${files[@]}"
+  PATH="$(dirname "$node"):$PATH" "$node" --import tsx --test --test-concurrency=2 "${skip[@]}" "${files[@]}"
   home=$(mktemp -d "$work/home-XXXXXX")
   local run=(env -i PATH="$PATH" HOME="$home" K8SUP_PROGRESS=plain "$node" bin/k8sup)
   out=$("${run[@]}" version 2>"$work/stderr")
