@@ -9,6 +9,7 @@ import { classifyAwsError, errorCode } from './errors.js';
 import { partitionOf } from './model/partition.js';
 import { sleep } from '../../src/core/sleep.js';
 import { backoffDelay, DEFAULTS } from '../../src/core/executor.js';
+import { awsMaxAttempts } from '../../src/core/aws-sdk-errors.js';
 import type { AdaptiveLimit, AdaptiveLimitOptions, CallOutcome } from '../../src/core/adaptive-limit.js';
 import { callFamily, callLimiters, type CallFamily } from './call-limits.js';
 
@@ -170,8 +171,8 @@ function makeApi<S extends AwsService>(service: S, opts: ClientOptions, limiters
 
   // The same bounded budget as the engine's tasks and the state store (src/state/retry.ts): calls made outside a task
   // (connect-time identity and zone lookups) have no engine retry above them, and five attempts ran out under the
-  // fault soak's 20% throttling.
-  const maxAttempts = opts.maxAttempts ?? DEFAULTS.maxAttempts;
+  // fault soak's 20% throttling. AWS_MAX_ATTEMPTS (the SDKs' standard setting) changes it.
+  const maxAttempts = opts.maxAttempts ?? awsMaxAttempts(opts.env, DEFAULTS.maxAttempts);
   const base = opts.baseDelayMs ?? DEFAULTS.baseDelayMs;
   return {
     async call<Op extends OperationName<S>>(operation: Op, ...args: InputArgs<OperationInput<S, Op>>): Promise<OperationOutput<S, Op>> {

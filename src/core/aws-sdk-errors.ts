@@ -5,6 +5,7 @@
 // the Node error code.
 
 import type { ErrorClass } from './resource.js';
+import { InvalidInputError } from './errors.js';
 
 const THROTTLED = new Set([
   'Throttling', 'ThrottlingException', 'ThrottledException', 'RequestLimitExceeded', 'RequestThrottled',
@@ -52,4 +53,18 @@ export function classifyAwsError(err: unknown): ErrorClass {
   // Auto Scaling reports a missing group as a generic ValidationError.
   if (code === 'ValidationError' && /not found/i.test(message)) return 'not-found';
   return 'fatal';
+}
+
+/**
+ * `AWS_MAX_ATTEMPTS`, the AWS SDKs' standard setting for how many times one request is tried. k8sup switches the
+ * SDK's own retries off and retries itself (one bounded loop per call, which knows when it replays a write), so it
+ * reads the setting here: the AWS provider's calls and the S3 state store's calls honour it; unset, `fallback`.
+ */
+export function awsMaxAttempts(env: Record<string, string | undefined>, fallback: number): number {
+  const raw = env.AWS_MAX_ATTEMPTS;
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[1-9][0-9]*$/.test(raw)) {
+    throw new InvalidInputError(`AWS_MAX_ATTEMPTS=${raw} is not a number of attempts`, { hint: 'Set AWS_MAX_ATTEMPTS to a whole number from 1 (one try, no retry), or unset it for the default of ' + fallback + '.' });
+  }
+  return Number(raw);
 }

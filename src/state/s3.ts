@@ -5,11 +5,11 @@
 // lazily so commands that never touch S3 do not pay for loading it.
 
 import type { S3Client } from '@aws-sdk/client-s3';
-import { classifyAwsError } from '../core/aws-sdk-errors.js';
+import { awsMaxAttempts, classifyAwsError } from '../core/aws-sdk-errors.js';
 import { OperationError } from '../core/errors.js';
 import { newWriteToken, PreconditionFailedError, WRITE_TOKEN_KEY, type Blob, type BlobStore, type PutOptions } from './blob.js';
 import { assertValidKey, assertValidPrefix, toBuffer } from './keys.js';
-import { withRetry } from './retry.js';
+import { STATE_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
 
 type S3Module = typeof import('@aws-sdk/client-s3');
 export type Env = Record<string, string | undefined>;
@@ -67,6 +67,8 @@ export class S3BlobStore implements BlobStore {
   readonly bucket: string;
   private readonly prefix: string;
   private readonly env: Env;
+  /** The state retry budget; AWS_MAX_ATTEMPTS (the SDKs' standard setting) changes its attempts. */
+  private readonly retry: RetryPolicy;
   private sdk?: Promise<{ mod: S3Module; client: S3Client }>;
 
   constructor(opts: S3BlobStoreOptions) {
@@ -74,6 +76,7 @@ export class S3BlobStore implements BlobStore {
     this.bucket = opts.bucket;
     this.prefix = opts.prefix ? `${opts.prefix}/` : '';
     this.env = opts.env;
+    this.retry = { ...STATE_RETRY_POLICY, maxAttempts: awsMaxAttempts(opts.env, STATE_RETRY_POLICY.maxAttempts) };
   }
 
   async get(key: string): Promise<Blob | null> {
@@ -89,7 +92,7 @@ export class S3BlobStore implements BlobStore {
           if (errorName(e) === 'NoSuchKey') return null;
           throw e;
         }
-      }, retryable);
+      }, retryable, this.retry);
     } catch (e) {
       throw this.translate(e, 'read', key, false);
     }
@@ -122,7 +125,7 @@ export class S3BlobStore implements BlobStore {
           }
           throw e;
         }
-      }, (e) => retryable(e) || (conditional && isConditionalConflict(e)));
+      }, (e) => retryable(e) || (conditional && isConditionalConflict(e)), this.retry);
     } catch (e) {
       throw this.translate(e, 'write', key, conditional);
     }
@@ -147,7 +150,7 @@ export class S3BlobStore implements BlobStore {
           if (opts.ifMatch !== undefined && attempt > 1 && (isPreconditionFailed(e) || errorName(e) === 'NoSuchKey') && !(await this.exists(key))) return;
           throw e;
         }
-      }, (e) => retryable(e) || (opts.ifMatch !== undefined && isConditionalConflict(e)));
+      }, (e) => retryable(e) || (opts.ifMatch !== undefined && isConditionalConflict(e)), this.retry);
     } catch (e) {
       throw this.translate(e, 'delete', key, opts.ifMatch !== undefined);
     }
@@ -164,6 +167,7 @@ export class S3BlobStore implements BlobStore {
         res = await withRetry(
           () => client.send(new mod.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix + prefix, ContinuationToken: token })),
           retryable,
+          this.retry,
         );
       } catch (e) {
         throw this.translate(e, 'list', prefix, false);
@@ -205,13 +209,13 @@ export class S3BlobStore implements BlobStore {
   async bucketRegion(): Promise<string> {
     const { mod, client } = await this.client();
     try {
-      const res = await withRetry(() => client.send(new mod.GetBucketLocationCommand({ Bucket: this.bucket })), retryable);
+      const res = await withRetry(() => client.send(new mod.GetBucketLocationCommand({ Bucket: this.bucket })), retryable, this.retry);
       const constraint = String(res.LocationConstraint ?? '');
       return constraint === '' ? 'us-east-1' : constraint === 'EU' ? 'eu-west-1' : constraint;
     } catch (e) {
       if (errorName(e) === 'NoSuchBucket') throw this.translate(e, 'locate', '', false);
       try {
-        const head = await withRetry(() => client.send(new mod.HeadBucketCommand({ Bucket: this.bucket })), retryable);
+        const head = await withRetry(() => client.send(new mod.HeadBucketCommand({ Bucket: this.bucket })), retryable, this.retry);
         if (head.BucketRegion) return head.BucketRegion;
       } catch (e2) {
         throw this.translate(e2, 'locate', '', false);

@@ -26,7 +26,8 @@ export interface Moto {
 }
 
 function motoDefaultAmis(): unknown[] {
-  const pkgDir = execFileSync('python3', ['-c', 'import moto, os; print(os.path.dirname(moto.__file__))'], { encoding: 'utf8' }).trim();
+  // find_spec locates the package without importing it: `import moto` cost ~0.6 s of CPU per test file.
+  const pkgDir = execFileSync('python3', ['-c', 'import importlib.util, os; print(os.path.dirname(importlib.util.find_spec("moto").origin))'], { encoding: 'utf8' }).trim();
   return JSON.parse(gunzipSync(readFileSync(join(pkgDir, 'ec2/resources/amis.json.gz'))).toString('utf8'));
 }
 
