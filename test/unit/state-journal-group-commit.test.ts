@@ -61,6 +61,29 @@ describe('applied journal: group commit', () => {
     assert.deepEqual((await mine.load()).map((e) => e.id), ['r1', 'r2', 'r3', 'r4']);
   });
 
+  it("the first write after load() is one conditional PUT on what load read (plan's read is apply's base); a writer in between costs a re-read", async () => {
+    for (const existing of [false, true]) {
+      const inner = new MemoryBlobStore();
+      if (existing) await new StoreJournal(inner, KEY).record(entry(0));
+      const store = new LatencyStore(inner);
+      const journal = new StoreJournal(store, KEY);
+      await journal.load();
+      const gets = store.calls.get;
+      await journal.record(entry(1));
+      assert.equal(store.calls.get, gets, `${existing ? 'existing' : 'absent'} journal: the first write read it again`);
+      assert.equal(store.calls.put, 1);
+      assert.deepEqual(durableEntries(store).map((e) => e.id), existing ? ['r0', 'r1'] : ['r1']);
+    }
+    // Another run writes between our load and our first record: the conditional PUT is refused, we re-read, merge.
+    const inner = new MemoryBlobStore();
+    const store = new LatencyStore(inner);
+    const journal = new StoreJournal(store, KEY);
+    await journal.load();
+    await new StoreJournal(inner, KEY).record(entry(7));
+    await journal.record(entry(8));
+    assert.deepEqual(durableEntries(store).map((e) => e.id), ['r7', 'r8']);
+  });
+
   it('a failed write rejects every record of its group; the next group still goes out', async () => {
     const inner = new MemoryBlobStore();
     let puts = 0;
