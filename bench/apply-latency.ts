@@ -28,7 +28,16 @@ import { analyseCallLog, startCallRecorder, type CallLogAnalysis } from './call-
 // BENCH_CLOUD_MS changes the cloud's latency (the critical path grows with it, moto's CPU per call does not: how
 // much of the gap to the critical path is moto's shows as the ratio at a higher latency).
 const CLOUD_MS = Number(process.env.BENCH_CLOUD_MS ?? 100);
-const STATE_MS = [0, 100];
+/**
+ * The runs of each case: the state store 0 ms and 100 ms away, the cloud CLOUD_MS away; with BENCH_CLOUD0=1 also
+ * the cloud 0 ms away (state 0 ms): that apply is moto's service time and the CLI's own time with no latency at all,
+ * so the 0 ms-state apply minus it is what the latency cost, to hold against the critical path (issue 17).
+ */
+const RUNS = [
+  { key: 'state0ms', stateMs: 0, cloudMs: CLOUD_MS },
+  { key: 'state100ms', stateMs: 100, cloudMs: CLOUD_MS },
+  ...(process.env.BENCH_CLOUD0 ? [{ key: 'cloud0ms', stateMs: 0, cloudMs: 0 }] : []),
+];
 const BUCKET = 'k8sup-bench';
 
 /** The machine's idle and total CPU ticks so far (the first line of /proc/stat, all cores). */
@@ -101,7 +110,8 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
   // Every call recorded whole between the latency proxy and moto: the critical path is read from them (call-log.ts).
   const recorder = await startCallRecorder(moto.endpoint);
   let stateMs = 0;
-  const proxy = await startThrottleProxy(recorder.endpoint, { throttleRate: 0, resetRate: 0, latencyFor: (service) => (service === 's3' ? stateMs : CLOUD_MS) });
+  let cloudMs = CLOUD_MS;
+  const proxy = await startThrottleProxy(recorder.endpoint, { throttleRate: 0, resetRate: 0, latencyFor: (service) => (service === 's3' ? stateMs : cloudMs) });
   const home = mkdtempSync(join(tmpdir(), 'k8sup-bench-'));
   const env = { HOME: home, ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint, K8SUP_STATE_STORE: `s3://${BUCKET}/bench`, K8SUP_PROGRESS: 'ndjson' };
   const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
@@ -112,11 +122,11 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
   let reference: { create: Map<string, number>; delete: Map<string, number>; listCalls: number } | undefined;
   try {
     for (const groups of groupCases) {
-      const runs: Record<number, { createMs: number; applyMs: number; deleteMs: number; destroyMs: number; cloudCalls: number; stateCalls: number; createEvents: Event[]; deleteEvents: Event[]; deleteRuns: number; deleteLeft: number; motoMs: number; motoApplyMs: number; machineIdleInApply: number; peakInFlight: Record<string, number>; calls: CallLogAnalysis }> = {};
+      const runs: Record<string, { createMs: number; applyMs: number; deleteMs: number; destroyMs: number; cloudCalls: number; stateCalls: number; createEvents: Event[]; deleteEvents: Event[]; deleteRuns: number; deleteLeft: number; motoMs: number; motoApplyMs: number; machineIdleInApply: number; peakInFlight: Record<string, number>; calls: CallLogAnalysis }> = {};
       let graph: ResourceGraph | undefined;
-      for (const ms of STATE_MS) {
-        stateMs = ms;
-        const name = `bench-${groups}-${ms}.k8s.local`;
+      for (const run of RUNS) {
+        ({ stateMs, cloudMs } = run);
+        const name = `bench-${groups}-${run.key.replace(/ms$/, '')}.k8s.local`;
         const file = join(home, `${name}.yaml`);
         writeFileSync(file, spec(name, groups));
         graph ??= await graphOf(spec(name, groups));
@@ -140,7 +150,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         const stateCalls = byService.s3 ?? 0;
         const cloudCalls = Object.values(byService).reduce((a, b) => a + b, 0) - stateCalls;
         const createEvents = events(created.stderr);
-        const calls = analyseCallLog({ log: recorder.log, events: createEvents, originWallMs: recorder.originWallMs, graph, latencyMs: CLOUD_MS });
+        const calls = analyseCallLog({ log: recorder.log, events: createEvents, originWallMs: recorder.originWallMs, graph, latencyMs: cloudMs });
         // BENCH_EVENTS=dir keeps each run's progress events (NDJSON) for a closer look at the schedule.
         if (process.env.BENCH_EVENTS) {
           writeFileSync(join(process.env.BENCH_EVENTS, `${name}.create.ndjson`), created.stderr);
@@ -165,11 +175,12 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         const machineIdleInApply = s0 && s1 && s1.total > s0.total ? (s1.idle - s0.idle) / (s1.total - s0.total) : NaN;
         const at = (evs: Event[], code: string) => Date.parse(evs.find((e) => e.code === code)!.time);
         const destroyMs = at(deleteEvents, 'destroy.done') - at(deleteEvents, 'destroy.start');
-        runs[ms] = { createMs, applyMs, deleteMs, destroyMs, cloudCalls, stateCalls, createEvents, deleteEvents, deleteRuns, deleteLeft, motoMs, motoApplyMs, machineIdleInApply, peakInFlight, calls };
-        process.stderr.write(`bench${bin ? ` (${bin})` : ''}: ${groups} groups, state ${ms} ms: create ${(createMs / 1000).toFixed(1)} s (apply ${(applyMs / 1000).toFixed(1)} s), delete ${(deleteMs / 1000).toFixed(1)} s${deleteLeft ? ` (left ${deleteLeft}; ${deleteRuns} delete runs)` : ''}\n`);
+        runs[run.key] = { createMs, applyMs, deleteMs, destroyMs, cloudCalls, stateCalls, createEvents, deleteEvents, deleteRuns, deleteLeft, motoMs, motoApplyMs, machineIdleInApply, peakInFlight, calls };
+        process.stderr.write(`bench${bin ? ` (${bin})` : ''}: ${groups} groups, state ${stateMs} ms, cloud ${cloudMs} ms: create ${(createMs / 1000).toFixed(1)} s (apply ${(applyMs / 1000).toFixed(1)} s), delete ${(deleteMs / 1000).toFixed(1)} s${deleteLeft ? ` (left ${deleteLeft}; ${deleteRuns} delete runs)` : ''}\n`);
       }
-      const base = runs[0];
-      const slow = runs[STATE_MS[STATE_MS.length - 1]];
+      const base = runs.state0ms;
+      const slow = runs.state100ms;
+      const cloud0 = runs.cloud0ms as (typeof runs)[string] | undefined;
       const g = graph!;
       const ownCreateCalls = callSequences(base.createEvents, (e) => e.action === 'create');
       const ownDeleteCalls = callSequences(base.deleteEvents, (e) => e.action === 'delete');
@@ -204,6 +215,18 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         applyOverCriticalPathWithMoto: { state0ms: r2(base.applyMs / applyCriticalWithMoto), state100ms: r2(slow.applyMs / applyCriticalWithMoto) },
         applyFollowedChain: { state0ms: base.calls.followedChain, state100ms: slow.calls.followedChain },
         applyCriticalPathFromTaskDurationsMs: applyChain(createCalls),
+        ...(cloud0
+          ? {
+              applyAtCloud0ms: {
+                applyMs: Math.round(cloud0.applyMs),
+                motoCpuMsInApply: cloud0.motoApplyMs,
+                // What the cloud's latency added to the apply: against the critical path, this is how well the engine
+                // overlaps latency; the rest of the apply is moto's service time and the CLI's own work.
+                latencyCostMs: Math.round(base.applyMs - cloud0.applyMs),
+                latencyCostOverCriticalPath: r2((base.applyMs - cloud0.applyMs) / applyCritical),
+              },
+            }
+          : {}),
         deleteWallMs: { state0ms: Math.round(base.deleteMs), state100ms: Math.round(slow.deleteMs) },
         firstDeleteLeft: { state0ms: base.deleteLeft, state100ms: slow.deleteLeft },
         destroyPhaseMs: { state0ms: Math.round(base.destroyMs), state100ms: Math.round(slow.destroyMs) },
