@@ -1,15 +1,21 @@
 // Apply and delete wall time on moto through a latency-injecting proxy (issue 17):
 //  - the same `create -f … --yes` with the state store (S3) 0 ms and 100 ms away, the cloud 100 ms away: what the
 //    journal's group commit buys (goal: ≤ 1.2×);
-//  - apply and delete against their critical path: the longest chain of dependent tasks of the resource graph, each
-//    task weighted by its kind's call sequence (the sequential cloud round trips one task of that kind makes, measured
-//    in the 0 ms-state run of the default cluster: its duration over the latency, rounded) × the latency (goal: ≤ 1.3×).
-//    The call sequences come from the default cluster (24 tasks) because in a big cluster's run the tasks' durations
-//    include time spent waiting for moto (one Python process on a shared machine) and for the per-family call limits,
-//    which would make the critical path look longer than the graph makes it; a kind's calls do not depend on how many
-//    resources of that kind there are (the first case listed is the reference: run the default cluster first). The
-//    figure from the big run's own durations is reported beside it, with moto's CPU time, the calls in flight and the
-//    share of the machine's CPU that was idle during the apply (0: every process, moto included, waited for a core).
+//  - apply against its critical path (goal: ≤ 1.3×): the longest chain of dependent tasks of the resource graph, each
+//    task weighted by the sequential calls its kind's handler really makes, × the latency. The calls are recorded
+//    whole between the proxy and moto and given to their tasks (call-log.ts), so the weights are counted calls, not
+//    task durations over the latency: those read 2–5 "round trips" for kinds that make one or two calls, because a
+//    task's duration also holds moto's service time, its wait for its intent and its own journal record, and they
+//    grew with the machine's load (until 2026-12-02 the estimate was made that way; it is still reported, as
+//    `applyCriticalPathFromTaskDurationsMs`). Beside it: the same chain with each call weighted by latency + its
+//    median time inside moto in this run, and the chain the apply really followed (walked back from its last task),
+//    split into waits before a task's first call, latency, time inside moto and the CLI's gaps between calls;
+//  - delete against its critical path: still from task durations (children first, plus the listing before the
+//    deletes and the one after), weighted by the default cluster's run (the first case listed);
+//  - with BENCH_CLOUD0=1, a third create with the cloud 0 ms away: the apply then is moto's service time and the
+//    CLI's own work, and the 0 ms-state apply minus it is what the latency cost (`applyAtCloud0ms`).
+// Also moto's CPU time, the calls in flight and the share of the machine's CPU that was idle during the apply (0:
+// every process, moto included, waited for a core).
 // Run standalone: node --import tsx bench/apply-latency.ts [groups ...] (default: the default cluster and 50 node
 // groups); K8SUP_BENCH_BIN=/path/to/bin/k8sup times another build (e.g. the main checkout, for "before" figures);
 // BENCH_EVENTS=dir keeps each create's and delete's progress events (and the create's call log, for call-log.ts); BENCH_CLOUD_MS=300 puts the cloud further away.
