@@ -28,7 +28,9 @@ export interface RecordedCall {
   /** ms on the recorder's clock (performance.now() since it started): the call reached moto / moto's reply ended. */
   atMoto: number;
   done: number;
+  /** The URL and the request body (URL-decoded when form-encoded); `bytes`: the body's size as sent. */
   body: string;
+  bytes: number;
 }
 
 /** A pass-through HTTP proxy in front of `target` that records each exchange (not moto's own /moto-api). */
@@ -58,7 +60,7 @@ export async function startCallRecorder(target: string) {
             } catch {
               // not form-encoded: keep it as sent
             }
-            log.push({ service, action, atMoto, done: performance.now() - t0, body: decoded });
+            log.push({ service, action, atMoto, done: performance.now() - t0, body: decoded, bytes: body.length });
           }
           const headers = { ...upRes.headers };
           delete headers['transfer-encoding'];
