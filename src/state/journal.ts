@@ -84,7 +84,9 @@ export class StoreJournal implements Journal {
     const stored: StoredJournalEntry = { ...entry, entryId: entry.entryId ?? randomUUID() };
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ entry: stored, resolve, reject });
-      this.flush();
+      // After the records of this same turn of the event loop: the intents apply writes ahead at its start go out
+      // in one write, not the first alone and the rest a round trip later (issue 17).
+      queueMicrotask(() => this.flush());
     });
   }
 
