@@ -12,68 +12,23 @@
 // keeps the CPU profile and the timeline).
 
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type IncomingMessage } from 'node:http';
 import { connect, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { k8sup } from '../test/helpers/cli.js';
 import { startMoto } from '../test/helpers/moto.js';
 import { startThrottleProxy } from '../test/helpers/throttle-proxy.js';
+import { startCallRecorder, type RecordedCall } from './call-log.js';
 
+/** One call as the recorder saw it (call-log.ts): its key, when it reached moto and when moto answered, body bytes. */
 interface Exchange {
   key: string;
-  /** ms since the recorder started: the call reached moto / moto's reply ended. */
   at: number;
   done: number;
-  /** Request body bytes. */
   bytes: number;
 }
 
-/** A pass-through HTTP proxy in front of moto that records each exchange's key and timing. */
-async function startRecorder(target: string) {
-  const upstream = new URL(target);
-  const t0 = performance.now();
-  const log: Exchange[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const auth = String(req.headers.authorization ?? '');
-      const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1] ?? 'other';
-      const target = req.headers['x-amz-target'];
-      const action = target ? String(target).split('.').pop() : /(?:^|&)Action=([A-Za-z0-9]+)/.exec(body.toString('utf8'))?.[1] ?? req.method;
-      const at = performance.now() - t0;
-      const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (upRes) => {
-        const out: Buffer[] = [];
-        upRes.on('data', (c: Buffer) => out.push(c));
-        upRes.on('end', () => {
-          if (!(req.url ?? '').startsWith('/moto-api')) log.push({ key: `${service}:${action}`, at, done: performance.now() - t0, bytes: body.length });
-          const headers = { ...upRes.headers };
-          delete headers['transfer-encoding'];
-          const data = Buffer.concat(out);
-          headers['content-length'] = String(data.length);
-          res.writeHead(upRes.statusCode ?? 502, headers);
-          res.end(data);
-        });
-      });
-      up.on('error', () => req.socket.destroy());
-      up.end(body);
-    });
-  });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    log,
-    /** performance.now() of the recorder's zero, for lining it up with the events' wall clock. */
-    originWallMs: Date.now() - (performance.now() - t0),
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+const exchanges = (log: readonly RecordedCall[]): Exchange[] => log.map((c) => ({ key: `${c.service}:${c.action}`, at: c.atMoto, done: c.done, bytes: c.bytes }));
 
 /** Profiles the whole process (1 ms samples) and writes the profile when it exits. */
 const PROFILE_HOOK = `
@@ -172,7 +127,7 @@ function profileSummary(file: string) {
 
 export async function profileApply(groups = 50, cloudMs = 100) {
   const moto = await startMoto();
-  const recorder = await startRecorder(moto.endpoint);
+  const recorder = await startCallRecorder(moto.endpoint);
   const proxy = await startThrottleProxy(recorder.endpoint, { throttleRate: 0, resetRate: 0, latencyFor: (service) => (service === 's3' ? 0 : cloudMs) });
   const counter = await startConnectionCounter(proxy.endpoint);
   const home = mkdtempSync(join(tmpdir(), 'k8sup-bench-'));
@@ -215,7 +170,7 @@ export async function profileApply(groups = 50, cloudMs = 100) {
     const applyStart = applyEnd - applyMs;
     const cpuAt = (t: number) => cpu.reduce((best, c) => (Math.abs(c.at - t) < Math.abs(best.at - t) ? c : best), cpu[0]);
     const [c0, c1] = [cpuAt(applyStart), cpuAt(applyEnd)];
-    const inApply = recorder.log.filter((x) => x.done > applyStart && x.at < applyEnd);
+    const inApply = exchanges(recorder.log).filter((x) => x.done > applyStart && x.at < applyEnd);
     // Calls inside moto at once, sampled every 50 ms of the apply phase.
     const inside = [];
     for (let t = applyStart; t < applyEnd; t += 50) inside.push(inApply.filter((x) => x.at <= t && x.done > t).length);
@@ -242,7 +197,7 @@ export async function profileApply(groups = 50, cloudMs = 100) {
     if (process.env.BENCH_PROFILE_DIR) {
       mkdirSync(process.env.BENCH_PROFILE_DIR, { recursive: true });
       if (profile) writeFileSync(join(process.env.BENCH_PROFILE_DIR, `create-${groups}.cpuprofile`), readFileSync(join(profDir, profile)));
-      writeFileSync(join(process.env.BENCH_PROFILE_DIR, `create-${groups}.timeline.json`), JSON.stringify({ applyStart, applyEnd, log: recorder.log }));
+      writeFileSync(join(process.env.BENCH_PROFILE_DIR, `create-${groups}.timeline.json`), JSON.stringify({ applyStart, applyEnd, log: exchanges(recorder.log) }));
       writeFileSync(join(process.env.BENCH_PROFILE_DIR, `create-${groups}.events.ndjson`), created.stderr);
     }
     const r = Math.round;

@@ -24,9 +24,9 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
   const outputs = new Map<string, Record<string, unknown>>();
   for (const [id, l] of matchLive(live).byId) outputs.set(id, { ...l.outputs });
   const record = journalWriter(deps);
-  const intents = intentPipeline(schedule, record);
   // Read before the first record of this run, so that its own intents are not taken for earlier ones.
   const earlierInJournal = earlierCreates(deps.journal ? (journalAtPlan ?? (await deps.journal.load())) : undefined);
+  const intents = intentPipeline(schedule, record);
 
   /** The work of one scheduled task. Up tasks resolve with the cloud ID they created or updated (task.done reports it). */
   const work = (t: ScheduledTask) => async (signal: AbortSignal, releaseDependants: () => void): Promise<string | void> => {
@@ -106,9 +106,9 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
 }
 
 /**
- * Intents written ahead, off the critical path: a create's intent is recorded as soon as every task it waits for has
- * started, so it is durable (group-committed with others) by the time its create may run; the create call still waits
- * for it. An intent whose create was never called (a task it waited for failed, or the run was cancelled) is
+ * Intents written ahead, off the critical path: a create's intent is recorded as soon as every task it waits for is
+ * armed (has had all of its own dependencies start), so it is durable (group-committed with others) by the time its
+ * create may run; the create call still waits for it. An intent whose create was never called (a task it waited for failed, or the run was cancelled) is
  * withdrawn at the end, so the journal does not claim a create that was never made.
  */
 function intentPipeline(schedule: readonly ScheduledTask[], record: RecordJournal) {
@@ -132,13 +132,30 @@ function intentPipeline(schedule: readonly ScheduledTask[], record: RecordJourna
     return w.durable;
   };
 
+  // A task is armed once every task it waits for has started. A create's intent is written once every task it waits
+  // for is armed: two steps ahead of its create, so that it is durable, group-committed with others, well before
+  // the create may run (one step ahead, an intent still in a group write when its task became ready sat on the
+  // critical path: issue 17). Further ahead would leave more intents unresolved after a kill -9 (each makes the
+  // re-run look first and destroy warn), for no gain: two steps are two state writes of slack.
+  const allTasks = new Map(schedule.map((t) => [t.id, t.after.map((e) => e.on)]));
+  const taskWaiters = new Map<string, string[]>();
+  for (const [id, on] of allTasks) for (const d of on) (taskWaiters.get(d) ?? taskWaiters.set(d, []).get(d)!).push(id);
+  const armed = (id: string) => (allTasks.get(id) ?? []).every((on) => started.has(on));
+  const writeIfDue = (t: UpTask | undefined) => {
+    if (t && waitsOn.get(t.id)!.every(armed)) void write(t).catch(() => undefined);
+  };
+  for (const t of creates) writeIfDue(t);
+
   return {
     started(id: string): void {
       if (started.has(id)) return;
       started.add(id);
-      const own = byId.get(id);
-      if (own) void write(own).catch(() => undefined); // its own first, then those it unblocks
-      for (const t of waiters.get(id) ?? []) if (waitsOn.get(t.id)!.every((on) => started.has(on))) void write(t).catch(() => undefined);
+      writeIfDue(byId.get(id)); // its own first (already written, unless it had no scheduled dependency)
+      // Its start arms the tasks that wait for it, which may make the intents of their own waiters due.
+      for (const w of taskWaiters.get(id) ?? []) {
+        writeIfDue(byId.get(w));
+        if (armed(w)) for (const x of taskWaiters.get(w) ?? []) writeIfDue(byId.get(x));
+      }
     },
     durable: write,
     calling(id: string): void {
