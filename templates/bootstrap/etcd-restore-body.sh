@@ -164,7 +164,7 @@ seed_member() {
     rm -f "${STAGED_SNAPSHOT}"
   else
     restore_snapshot "${snapshot}" "${sha}" "${MEMBER_NAME}=${MEMBER_PEER}"
-    printf '%s\n' "${rid}" >"${SEED_MARKER}"
+    atomic_write "${SEED_MARKER}" <<<"${rid}" || die "cannot write ${SEED_MARKER}"
   fi
   start_and_wait 300
   printf 'member=%s=%s\nclient=%s\n' "${MEMBER_NAME}" "${MEMBER_PEER}" "${MEMBER_CLIENT}"
@@ -172,9 +172,8 @@ seed_member() {
 
 # The parked etcd manifest, rewritten to join an existing cluster: --initial-cluster as `member add` returned it.
 rewrite_for_join() {
-  local initial="$1" tmp
-  tmp="$(mktemp)"
-  awk -v ic="${initial}" '
+  local initial="$1" rewritten
+  rewritten="$(awk -v ic="${initial}" '
     /^[[:space:]]*-[[:space:]]*--initial-cluster-state=/ { next }
     match($0, /^[[:space:]]*-[[:space:]]*--initial-cluster=/) {
       p = substr($0, 1, RLENGTH - length("--initial-cluster="))
@@ -182,10 +181,9 @@ rewrite_for_join() {
       print p "--initial-cluster-state=existing"
       next
     }
-    { print }' "${PARKED}/etcd.yaml" >"${tmp}"
-  grep -q -- "--initial-cluster-state=existing" "${tmp}" || { rm -f "${tmp}"; die "the etcd manifest has no --initial-cluster to rewrite"; }
-  cat "${tmp}" >"${PARKED}/etcd.yaml"
-  rm -f "${tmp}"
+    { print }' "${PARKED}/etcd.yaml")"
+  grep -q -- "--initial-cluster-state=existing" <<<"${rewritten}" || die "the etcd manifest has no --initial-cluster to rewrite"
+  atomic_write "${PARKED}/etcd.yaml" <<<"${rewritten}" || die "cannot write ${PARKED}/etcd.yaml"
 }
 
 # rejoin SEED_CLIENT_URL RESTORE_ID: this member's old data aside, added to the seed's cluster, started, healthy.
