@@ -418,14 +418,16 @@ if is_done containerd-restart-pending; then
   rm -f "${STAMP_DIR}/containerd-restart-pending"
 fi
 
-# --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). `k8sup upgrade cluster` rendered
-# this bundle for an upgrade from 1.34.4. kubeadm's rule: the kubeadm binary used for `kubeadm join` must
-# match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm upgrade`) with; and a kubelet
-# must not be newer than kube-apiserver. So a control plane that finds the cluster's ClusterConfiguration still at the
-# old version installs the old kubelet, kubeadm and kubectl (kube-packages below), joins with them, and kubeadm-upgrade
-# then upgrades the cluster and this node to the new version. The version is read before anything is installed, with
-# the bootstrap token of the join: kubeadm lets the token's group (system:bootstrappers:kubeadm:default-node-token)
-# get kube-system/kubeadm-config (Role kubeadm:nodes-kubeadm-config), which is how `kubeadm join` reads it too.
+# --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). kubeadm's rule: the kubeadm binary
+# used for `kubeadm join` must match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm
+# upgrade`) with; and a kubelet must not be newer than kube-apiserver. A control plane that joins reads the cluster's
+# version with the bootstrap token of the join: kubeadm lets the token's group
+# (system:bootstrappers:kubeadm:default-node-token) get kube-system/kubeadm-config (Role kubeadm:nodes-kubeadm-config),
+# which is how `kubeadm join` reads it too.
+# `k8sup upgrade cluster` rendered this bundle for an upgrade from 1.34.4: a control plane that finds the
+# cluster's ClusterConfiguration still at the old version installs the old kubelet, kubeadm and kubectl (kube-packages
+# below), joins with them, and kubeadm-upgrade then upgrades the cluster and this node to the new version. The version
+# is read before anything is installed.
 K8S_FROM_VERSION='1.34.4'
 # Empty when the old version has no pins in this k8sup (not a supported version): the node then refuses below.
 K8S_FROM_PACKAGE_VERSION='1.34.4-1.1'
@@ -433,9 +435,9 @@ K8S_FROM_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.34/deb/'
 # What kubeadm-upgrade installs after the join; kube-packages below installs K8S_PACKAGE_VERSION, the join's version.
 K8S_TARGET_PACKAGE_VERSION="${K8S_PACKAGE_VERSION}"
 K8S_TARGET_APT_URL="${K8S_APT_URL}"
-API_ENDPOINT='api.demo.example.com:6443'
 # The version this node joined with, kept for the runs after the join (a reboot between join and upgrade).
 JOIN_VERSION_FILE="${ROOT}/var/lib/k8sup/join-version"
+API_ENDPOINT='api.demo.example.com:6443'
 
 # cluster_version_for_join: sets CLUSTER_VERSION to the ClusterConfiguration's kubernetesVersion ('v1.34.4') as the
 # API load balancer answers it to the bootstrap token. Token and cluster CA come from the state store; the token
@@ -482,8 +484,7 @@ else
       *) die "the cluster runs ${CLUSTER_VERSION}: this control plane joins a cluster at v${K8S_FROM_VERSION} (the upgrade's start) or v${K8S_VERSION} only" ;;
     esac
   fi
-  mkdir -p "$(dirname "${JOIN_VERSION_FILE}")"
-  printf '%s\n' "${JOIN_VERSION}" >"${JOIN_VERSION_FILE}"
+  write_file "${JOIN_VERSION_FILE}" 0644 <<<"${JOIN_VERSION}"
 fi
 if [ "${JOIN_VERSION}" != "${K8S_VERSION}" ]; then
   if [ -z "${K8S_FROM_PACKAGE_VERSION}" ]; then

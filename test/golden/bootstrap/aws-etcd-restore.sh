@@ -184,6 +184,18 @@ etcdctl_tls() {
     --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
 }
 
+# atomic_write PATH < content: the content goes into a temporary file beside PATH (same file system, a dot-name that
+# nothing reads: kubelet skips hidden files in its manifest folder), which is then renamed over PATH, mode kept. A kill
+# at any moment leaves the old file or the new one, never a part of one that the next run would trust.
+atomic_write() {
+  local tmp
+  tmp="$(mktemp "$(dirname "$1")/.$(basename "$1").XXXXXX")" || return 1
+  if [ -f "$1" ]; then chmod --reference="$1" "${tmp}"; fi
+  if cat >"${tmp}" && mv -f "${tmp}" "$1"; then return 0; fi
+  rm -f "${tmp}"
+  return 1
+}
+
 json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
 json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
@@ -351,7 +363,7 @@ seed_member() {
     rm -f "${STAGED_SNAPSHOT}"
   else
     restore_snapshot "${snapshot}" "${sha}" "${MEMBER_NAME}=${MEMBER_PEER}"
-    printf '%s\n' "${rid}" >"${SEED_MARKER}"
+    atomic_write "${SEED_MARKER}" <<<"${rid}" || die "cannot write ${SEED_MARKER}"
   fi
   start_and_wait 300
   printf 'member=%s=%s\nclient=%s\n' "${MEMBER_NAME}" "${MEMBER_PEER}" "${MEMBER_CLIENT}"
@@ -359,9 +371,8 @@ seed_member() {
 
 # The parked etcd manifest, rewritten to join an existing cluster: --initial-cluster as `member add` returned it.
 rewrite_for_join() {
-  local initial="$1" tmp
-  tmp="$(mktemp)"
-  awk -v ic="${initial}" '
+  local initial="$1" rewritten
+  rewritten="$(awk -v ic="${initial}" '
     /^[[:space:]]*-[[:space:]]*--initial-cluster-state=/ { next }
     match($0, /^[[:space:]]*-[[:space:]]*--initial-cluster=/) {
       p = substr($0, 1, RLENGTH - length("--initial-cluster="))
@@ -369,10 +380,9 @@ rewrite_for_join() {
       print p "--initial-cluster-state=existing"
       next
     }
-    { print }' "${PARKED}/etcd.yaml" >"${tmp}"
-  grep -q -- "--initial-cluster-state=existing" "${tmp}" || { rm -f "${tmp}"; die "the etcd manifest has no --initial-cluster to rewrite"; }
-  cat "${tmp}" >"${PARKED}/etcd.yaml"
-  rm -f "${tmp}"
+    { print }' "${PARKED}/etcd.yaml")"
+  grep -q -- "--initial-cluster-state=existing" <<<"${rewritten}" || die "the etcd manifest has no --initial-cluster to rewrite"
+  atomic_write "${PARKED}/etcd.yaml" <<<"${rewritten}" || die "cannot write ${PARKED}/etcd.yaml"
 }
 
 # rejoin SEED_CLIENT_URL RESTORE_ID: this member's old data aside, added to the seed's cluster, started, healthy.

@@ -373,6 +373,56 @@ if is_done containerd-restart-pending; then
   rm -f "${STAMP_DIR}/containerd-restart-pending"
 fi
 
+# --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). kubeadm's rule: the kubeadm binary
+# used for `kubeadm join` must match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm
+# upgrade`) with; and a kubelet must not be newer than kube-apiserver. A control plane that joins reads the cluster's
+# version with the bootstrap token of the join: kubeadm lets the token's group
+# (system:bootstrappers:kubeadm:default-node-token) get kube-system/kubeadm-config (Role kubeadm:nodes-kubeadm-config),
+# which is how `kubeadm join` reads it too.
+# This bundle was not rendered for an upgrade: it carries the packages of its own version only, so it joins a cluster
+# at that version only (refuse_other_cluster_version, which kubeadm below calls right before `kubeadm join`).
+API_ENDPOINT='api.demo.example.com:6443'
+
+# cluster_version_for_join: sets CLUSTER_VERSION to the ClusterConfiguration's kubernetesVersion ('v1.34.4') as the
+# API load balancer answers it to the bootstrap token. Token and cluster CA come from the state store; the token
+# reaches curl on stdin only, never its command line.
+cluster_version_for_join() {
+  local work token answer attempt=0
+  work="$(mktemp -d)"
+  until store_get bootstrap/token "${work}/token"; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 90 ] || { rm -rf "${work}"; die "no bootstrap token in the state store after 15 minutes"; }
+    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
+    sleep 10
+  done
+  token="$(sed -n 's/^token=//p' "${work}/token" | head -n 1)"
+  [[ "${token}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || { rm -rf "${work}"; die "malformed bootstrap token in the state store"; }
+  retry 10 "fetching pki/ca.crt" store_get pki/ca.crt "${work}/ca.crt" ||
+    { rm -rf "${work}"; die "cannot fetch pki/ca.crt from the state store with this instance's identity"; }
+  attempt=0
+  until answer="$(curl -fsS --connect-timeout 10 --max-time 30 --cacert "${work}/ca.crt" --config - \
+    "https://${API_ENDPOINT}/api/v1/namespaces/kube-system/configmaps/kubeadm-config" <<<"header = \"Authorization: Bearer ${token}\"")"; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 30 ] || { rm -rf "${work}"; die "cannot read the cluster's ClusterConfiguration (kube-system/kubeadm-config) with the bootstrap token"; }
+    sleep 10
+  done
+  rm -rf "${work}"
+  CLUSTER_VERSION="$(grep -o 'kubernetesVersion: *v[0-9]*\.[0-9]*\.[0-9]*' <<<"${answer}" | head -n 1 | sed 's/^kubernetesVersion: *//')" || true
+  [ -n "${CLUSTER_VERSION}" ] || die "kube-system/kubeadm-config names no kubernetesVersion"
+}
+
+# refuse_other_cluster_version: stops this control plane before it joins a cluster of another version.
+refuse_other_cluster_version() {
+  cluster_version_for_join
+  if [ "${CLUSTER_VERSION}" != "v${K8S_VERSION}" ]; then
+    log "ERROR: the cluster runs ${CLUSTER_VERSION} and this control plane's bundle is of v${K8S_VERSION}, not rendered for an"
+    log "ERROR: upgrade: joining with kubeadm ${K8S_VERSION} would break kubeadm's skew rule, so this control plane stops here."
+    log "ERROR: A cluster moves to another version with \`k8sup upgrade cluster\` (docs/upgrades.md, \"Failure modes and recovery (AWS, GCE)\")."
+    die "the cluster runs ${CLUSTER_VERSION}: this control plane joins a cluster at v${K8S_VERSION} only; not joining"
+  fi
+  log "the cluster runs ${CLUSTER_VERSION}: joining with kubeadm ${K8S_VERSION}"
+}
+
 # --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
 # so an unattended upgrade never moves them (k8sup upgrades them on purpose).
 step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
@@ -652,6 +702,7 @@ discovery:
 controlPlane: {}
 K8SUP_EOF_KUBEADM_JOIN
   BOOTSTRAP_TOKEN=""
+  if [ "${KUBEADM_ACTION}" = join ]; then refuse_other_cluster_version; fi
   if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
   # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
   (
@@ -1042,6 +1093,18 @@ etcdctl_tls() {
     --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
 }
 
+# atomic_write PATH < content: the content goes into a temporary file beside PATH (same file system, a dot-name that
+# nothing reads: kubelet skips hidden files in its manifest folder), which is then renamed over PATH, mode kept. A kill
+# at any moment leaves the old file or the new one, never a part of one that the next run would trust.
+atomic_write() {
+  local tmp
+  tmp="$(mktemp "$(dirname "$1")/.$(basename "$1").XXXXXX")" || return 1
+  if [ -f "$1" ]; then chmod --reference="$1" "${tmp}"; fi
+  if cat >"${tmp}" && mv -f "${tmp}" "$1"; then return 0; fi
+  rm -f "${tmp}"
+  return 1
+}
+
 json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
 json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
@@ -1263,6 +1326,18 @@ etcdctl_tls() {
     --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
 }
 
+# atomic_write PATH < content: the content goes into a temporary file beside PATH (same file system, a dot-name that
+# nothing reads: kubelet skips hidden files in its manifest folder), which is then renamed over PATH, mode kept. A kill
+# at any moment leaves the old file or the new one, never a part of one that the next run would trust.
+atomic_write() {
+  local tmp
+  tmp="$(mktemp "$(dirname "$1")/.$(basename "$1").XXXXXX")" || return 1
+  if [ -f "$1" ]; then chmod --reference="$1" "${tmp}"; fi
+  if cat >"${tmp}" && mv -f "${tmp}" "$1"; then return 0; fi
+  rm -f "${tmp}"
+  return 1
+}
+
 json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
 json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
@@ -1430,7 +1505,7 @@ seed_member() {
     rm -f "${STAGED_SNAPSHOT}"
   else
     restore_snapshot "${snapshot}" "${sha}" "${MEMBER_NAME}=${MEMBER_PEER}"
-    printf '%s\n' "${rid}" >"${SEED_MARKER}"
+    atomic_write "${SEED_MARKER}" <<<"${rid}" || die "cannot write ${SEED_MARKER}"
   fi
   start_and_wait 300
   printf 'member=%s=%s\nclient=%s\n' "${MEMBER_NAME}" "${MEMBER_PEER}" "${MEMBER_CLIENT}"
@@ -1438,9 +1513,8 @@ seed_member() {
 
 # The parked etcd manifest, rewritten to join an existing cluster: --initial-cluster as `member add` returned it.
 rewrite_for_join() {
-  local initial="$1" tmp
-  tmp="$(mktemp)"
-  awk -v ic="${initial}" '
+  local initial="$1" rewritten
+  rewritten="$(awk -v ic="${initial}" '
     /^[[:space:]]*-[[:space:]]*--initial-cluster-state=/ { next }
     match($0, /^[[:space:]]*-[[:space:]]*--initial-cluster=/) {
       p = substr($0, 1, RLENGTH - length("--initial-cluster="))
@@ -1448,10 +1522,9 @@ rewrite_for_join() {
       print p "--initial-cluster-state=existing"
       next
     }
-    { print }' "${PARKED}/etcd.yaml" >"${tmp}"
-  grep -q -- "--initial-cluster-state=existing" "${tmp}" || { rm -f "${tmp}"; die "the etcd manifest has no --initial-cluster to rewrite"; }
-  cat "${tmp}" >"${PARKED}/etcd.yaml"
-  rm -f "${tmp}"
+    { print }' "${PARKED}/etcd.yaml")"
+  grep -q -- "--initial-cluster-state=existing" <<<"${rewritten}" || die "the etcd manifest has no --initial-cluster to rewrite"
+  atomic_write "${PARKED}/etcd.yaml" <<<"${rewritten}" || die "cannot write ${PARKED}/etcd.yaml"
 }
 
 # rejoin SEED_CLIENT_URL RESTORE_ID: this member's old data aside, added to the seed's cluster, started, healthy.
@@ -1895,34 +1968,6 @@ if [ "${WROTE}" = 1 ]; then control_changed=1; fi
 if [ "${control_changed}" = 1 ]; then
   systemctl daemon-reload
   systemctl enable --now k8sup-etcd-control.timer
-fi
-
-# --- kubeadm upgrade (docs/upgrades.md, "Clouds"): `k8sup upgrade cluster` launches a control plane of the new
-# version beside the running ones; it joined the cluster above with the cluster's own ClusterConfiguration, so it
-# runs the old control-plane version until the cluster is upgraded. The first control plane of the new version to
-# get here finds the ClusterConfiguration older than itself and runs kubeadm's procedure: an etcd snapshot, then
-# `kubeadm upgrade plan` and `kubeadm upgrade apply`. The control planes that follow find it current and skip it.
-cluster_kubernetes_version() {
-  kubectl --kubeconfig "${ROOT}/etc/kubernetes/admin.conf" --request-timeout=30s -n kube-system \
-    get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' | sed -n 's/^kubernetesVersion: *//p'
-}
-if ! is_done "kubeadm-upgraded-${K8S_VERSION}"; then
-  cluster_version=""
-  n=0
-  until cluster_version="$(cluster_kubernetes_version)" && [ -n "${cluster_version}" ]; do
-    n=$((n + 1))
-    [ "${n}" -lt 30 ] || die "cannot read the cluster's ClusterConfiguration (kube-system/kubeadm-config)"
-    sleep 10
-  done
-  if [ "${cluster_version}" != "v${K8S_VERSION}" ]; then
-    step kubeadm-upgrade "kubeadm upgrade apply v${K8S_VERSION} (the cluster runs ${cluster_version})"
-    # A snapshot in the state store right before the cluster's configuration moves (docs/backups.md); installed
-    # above in /usr/local/sbin, which systemd's PATH for the bootstrap unit includes.
-    k8sup-etcd-backup --force || die "etcd snapshot before the upgrade failed; not upgrading"
-    kubeadm upgrade plan "v${K8S_VERSION}"
-    kubeadm upgrade apply "v${K8S_VERSION}" --yes
-  fi
-  mark_done "kubeadm-upgraded-${K8S_VERSION}"
 fi
 
 # --- the pod network, calico 3.29.3, from a pinned, checksum-verified download.
