@@ -324,8 +324,11 @@ describe('bootstrap script under a stub harness', () => {
       /^k8sup-etcd-backup --force$/,
       new RegExp(`^kubeadm upgrade plan v${version.replaceAll('.', '\\.')}$`),
       new RegExp(`^kubeadm upgrade apply v${version.replaceAll('.', '\\.')} --yes$`),
+      // kubeadm's procedure: drained before its kubelet moves, uncordoned after (the node name the join used).
+      /^kubectl .* drain ip-10-0-0-5\.us-east-2\.compute\.internal --ignore-daemonsets --delete-emptydir-data --timeout=300s$/,
       new RegExp(` kubelet=${pkg} kubectl=${pkg}$`),
       /^systemctl restart kubelet$/,
+      /^kubectl .* uncordon ip-10-0-0-5\.us-east-2\.compute\.internal$/,
     ]);
     // The join ran with kubeadm A: nothing of X was installed before it.
     const joinedAt = indexOf(run, /^kubeadm join /);

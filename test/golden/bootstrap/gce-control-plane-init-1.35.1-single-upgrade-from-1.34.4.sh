@@ -1042,7 +1042,7 @@ fi
 # joined with. Joined with the old version (it found the cluster's ClusterConfiguration still at it: the first control
 # plane of the new version), it now runs kubeadm's own procedure on a real control plane of the cluster: kubeadm of
 # the new version, an etcd snapshot, `kubeadm upgrade plan` and `kubeadm upgrade apply`, then kubelet and kubectl of
-# the new version and a kubelet restart. Each part leaves its stamp, so a reboot anywhere continues where it stopped.
+# the new version with a drain before the kubelet restart and an uncordon after. Each part leaves its stamp, so a reboot anywhere continues where it stopped.
 # Joined with the new version (the cluster runs it already), there is nothing to do.
 cluster_kubernetes_version() {
   kubectl --kubeconfig "${ROOT}/etc/kubernetes/admin.conf" --request-timeout=30s -n kube-system \
@@ -1091,9 +1091,19 @@ if [ "${JOIN_VERSION}" != "${K8S_VERSION}" ]; then
   # own: kube-packages-X may be left from a run that installed X before it found the cluster at A.
   if ! is_done "kubelet-upgraded-${K8S_TARGET_PACKAGE_VERSION}"; then
     step packages "kubelet, kubectl ${K8S_TARGET_PACKAGE_VERSION}: the cluster runs v${K8S_VERSION}"
+    # kubeadm's procedure for a control plane: drain it before its kubelet moves, uncordon it after. Since it joined,
+    # pods that tolerate control planes (CoreDNS, addons) may have been scheduled here. The drain is bounded; one that
+    # cannot finish (a PodDisruptionBudget) is logged and the upgrade goes on: restarting the kubelet leaves running
+    # containers alone, so the drain is a precaution here, not a condition.
+    node_name="$(cat "${ROOT}/etc/k8sup/node-name")"
+    kubectl --kubeconfig "${ROOT}/etc/kubernetes/admin.conf" --request-timeout=30s drain "${node_name}" \
+      --ignore-daemonsets --delete-emptydir-data --timeout=300s ||
+      log "warning: could not drain ${node_name} before its kubelet restart (see above): upgrading its kubelet all the same"
     kube_packages_from "${K8S_TARGET_APT_URL}" "${K8S_TARGET_PACKAGE_VERSION}" kubelet kubectl
     systemctl daemon-reload
     systemctl restart kubelet
+    retry 10 "kubectl uncordon ${node_name}" kubectl --kubeconfig "${ROOT}/etc/kubernetes/admin.conf" --request-timeout=30s \
+      uncordon "${node_name}" || die "cannot uncordon ${node_name} after its kubelet restart"
     mark_done "kubelet-upgraded-${K8S_TARGET_PACKAGE_VERSION}"
   fi
 fi
