@@ -1379,6 +1379,16 @@ current_members() {
   etcdctl_tls member list -w simple 2>/dev/null | awk -F ', ' '$3 != "" && $4 != "" { printf "%s%s=%s", sep, $3, $4; sep="," }'
 }
 
+# park_pods: the etcd and kube-apiserver manifests out of kubelet's folder (it stops their pods), until etcd is down.
+park_pods() {
+  mkdir -p "${PARKED}"
+  for pod in kube-apiserver etcd; do
+    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
+  done
+  ETCD_MANIFEST="${PARKED}/etcd.yaml"
+  wait_for "etcd to stop" 180 endpoint_closed
+}
+
 restore_snapshot() {
   local snapshot="$1" sha="$2" initial="${3:-}" name peer actual parked_at
   [ -f "${snapshot}" ] || die "no snapshot at ${snapshot}"
@@ -1409,12 +1419,7 @@ restore_snapshot() {
   etcd_tool etcdutl "${restore[@]}" >/dev/null 2>&1 || etcd_tool etcdctl "${restore[@]}" >/dev/null
   [ -d "${STAGED_DATA}/member" ] || die "the restore left no member directory in ${STAGED_DATA}"
 
-  mkdir -p "${PARKED}"
-  for pod in kube-apiserver etcd; do
-    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
-  done
-  ETCD_MANIFEST="${PARKED}/etcd.yaml"
-  wait_for "etcd to stop" 180 endpoint_closed
+  park_pods
   if [ -d "${DATA_DIR}/member" ]; then
     parked_at="${DATA_DIR}/k8sup-before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
     mkdir -p "${parked_at}"
@@ -1475,15 +1480,6 @@ read_identity() {
   if [ -z "${MEMBER_NAME}" ] || [ -z "${MEMBER_PEER}" ] || [ -z "${MEMBER_CLIENT}" ]; then
     die "the etcd manifest names no --name / --initial-advertise-peer-urls / --advertise-client-urls: is this a control plane?"
   fi
-}
-
-park_pods() {
-  mkdir -p "${PARKED}"
-  for pod in kube-apiserver etcd; do
-    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
-  done
-  ETCD_MANIFEST="${PARKED}/etcd.yaml"
-  wait_for "etcd to stop" 180 endpoint_closed
 }
 
 start_and_wait() {
