@@ -98,6 +98,26 @@ describe('a run that stopped half-way: the token refresh timer', () => {
   });
 });
 
+describe('a run that stopped half-way: the etcd units of a control plane', () => {
+  for (const unit of ['k8sup-etcd-leave.service', 'k8sup-etcd-backup.timer', 'k8sup-etcd-control.timer']) {
+    test(`${unit}: its files written, the enable not done: the next run enables it`, async () => {
+      stub = createStubRoot();
+      const input = testInput('aws', 'control-plane-init');
+      input.cluster.spec.etcd = { ...input.cluster.spec.etcd, backups: { schedule: '0 * * * *', retain: 24 } } as typeof input.cluster.spec.etcd;
+      const script = renderBootstrapScript(input);
+      stub.failNext(`systemctl-enable-${unit}`, 1);
+      const first = await stub.runAsync(script);
+      assert.notEqual(first.status, 0, 'the enable was not tried');
+      const again = await stub.runAsync(script);
+      assertSucceeded(again);
+      assert.ok(again.calls.includes(`systemctl enable --now ${unit}`), `the next run did not enable ${unit}:\n${again.calls.join('\n')}`);
+      const third = await stub.runAsync(script);
+      assertSucceeded(third);
+      assert.ok(!third.calls.some((c) => c.includes(unit)), third.calls.join('\n'));
+    });
+  }
+});
+
 describe('a version bump of containerd', () => {
   test('new binaries with an unchanged configuration: containerd is restarted onto them', async () => {
     stub = createStubRoot();

@@ -80,6 +80,19 @@ STAMP_DIR="${ROOT}/var/lib/k8sup/done"
 is_done() { [ -f "${STAMP_DIR}/$1" ]; }
 mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
 
+# enable_when_written NAME CHANGED UNIT: enables and starts UNIT once its files were written (CHANGED=1), and owes it
+# (a stamp) until that is done: a run stopped between the write and the enable (a reboot, a kill) would otherwise find
+# the files up to date for good and never enable the unit.
+enable_when_written() {
+  local name="$1" changed="$2" unit="$3"
+  if [ "${changed}" = 1 ]; then mark_done "${name}-enable-pending"; fi
+  if is_done "${name}-enable-pending"; then
+    systemctl daemon-reload
+    systemctl enable --now "${unit}"
+    rm -f "${STAMP_DIR}/${name}-enable-pending"
+  fi
+}
+
 # download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
 download() {
   local url="$1" dest="$2" sum="$3"
@@ -918,14 +931,8 @@ Persistent=true
 WantedBy=timers.target
 K8SUP_EOF_TOKEN_TIMER
 if [ "${WROTE}" = 1 ]; then timer_changed=1; fi
-# Owed until done, like containerd's restart: a run stopped before the enable (a reboot mid-way) would otherwise find
-# the files up to date for good and never start the timer, and nodes joining after the first token's 24 h could not.
-if [ "${timer_changed}" = 1 ]; then mark_done token-refresh-enable-pending; fi
-if is_done token-refresh-enable-pending; then
-  systemctl daemon-reload
-  systemctl enable --now k8sup-token-refresh.timer
-  rm -f "${STAMP_DIR}/token-refresh-enable-pending"
-fi
+# Owed until done: a timer never started would leave nodes joining after the first token's 24 h without a token.
+enable_when_written token-refresh "${timer_changed}" k8sup-token-refresh.timer
 # Publish the first token right away: workers are already booting and waiting for it.
 if ! is_done first-bootstrap-token; then
   "${ROOT}/usr/local/sbin/k8sup-token-refresh"
@@ -1032,11 +1039,9 @@ TimeoutStopSec=60
 [Install]
 WantedBy=multi-user.target
 K8SUP_EOF_ETCD_LEAVE_UNIT
-if [ "${WROTE}" = 1 ] || [ "${leave_changed}" = 1 ]; then
-  systemctl daemon-reload
-  # Started now (ExecStart does nothing) so that its ExecStop runs at the next shutdown.
-  systemctl enable --now k8sup-etcd-leave.service
-fi
+if [ "${WROTE}" = 1 ]; then leave_changed=1; fi
+# Started now (ExecStart does nothing) so that its ExecStop runs at the next shutdown.
+enable_when_written etcd-leave "${leave_changed}" k8sup-etcd-leave.service
 
 # --- kubeadm upgrade (docs/upgrades.md, "Clouds"): kube-packages-upgrade above chose the packages this control plane
 # joined with. Joined with the old version (it found the cluster's ClusterConfiguration still at it: the first control
