@@ -40,6 +40,23 @@ describe('bootstrap on real clouds', () => {
     const config = readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8');
     assert.match(config, /^ {2}name: "ip-10-0-0-5\.us-east-2\.compute\.internal"$/m);
   });
+
+  test('a DHCP options set with one custom domain: IMDS names the node in it; the node is named so, with a warning pointing at docs/aws.md', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    stubFile(stub, 'local-hostname', 'ip-10-0-0-5.corp.example\n');
+    const run = await stub.runAsync(renderBootstrapScript(testInput('aws', 'worker')));
+    assertSucceeded(run);
+    assert.match(run.stderr, /warning: node name ip-10-0-0-5\.corp\.example is not in us-east-2\.compute\.internal: .*docs\/aws\.md, "Node names"/);
+    assert.match(readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8'), /^ {2}name: "ip-10-0-0-5\.corp\.example"$/m);
+    // In the region's own domain: no warning.
+    stub.cleanup();
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const plain = await stub.runAsync(renderBootstrapScript(testInput('aws', 'worker')));
+    assertSucceeded(plain);
+    assert.doesNotMatch(plain.stderr, /is not in .*compute\.internal/);
+  });
 });
 
 describe('a run that stopped half-way, then the next run', () => {
