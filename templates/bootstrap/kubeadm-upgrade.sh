@@ -10,7 +10,7 @@ cluster_kubernetes_version() {
     get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' | sed -n 's/^kubernetesVersion: *//p'
 }
 # kube_packages_from URL PACKAGE_VERSION NAME...: the packages NAME... at PACKAGE_VERSION from the pkgs.k8s.io
-# repository URL (one per minor, signed with its own Release.key), held again afterwards.
+# repository URL (one per minor, signed with its own Release.key, trusted as served: see kube-packages), held again.
 kube_packages_from() {
   local url="$1" version="$2" name pins=()
   shift 2

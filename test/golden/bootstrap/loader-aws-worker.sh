@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_REGION='us-east-2'
-BUNDLE_SHA256='f4db7642eaa1076a78a3e1449828789fe481e5c8fec2610f672ef4e6474bb0ea'
+BUNDLE_SHA256='52116c7efba66d7ce43a2bf8450088ec9800685abb1b5ffb4e5ac22ad193bc70'
 log() { echo "[k8sup] $*" >&2; }
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
