@@ -1,10 +1,10 @@
 
 # --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). kubeadm's rule: the kubeadm binary
-# used for `kubeadm join` must match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm
+# a node joins with must match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm
 # upgrade`) with; and a kubelet must not be newer than kube-apiserver. A control plane that joins reads the cluster's
 # version with the bootstrap token of the join: kubeadm lets the token's group
 # (system:bootstrappers:kubeadm:default-node-token) get kube-system/kubeadm-config (Role kubeadm:nodes-kubeadm-config),
-# which is how `kubeadm join` reads it too.
+# which is how kubeadm's own join reads it too.
 {{#if joinOlder}}
 # `k8sup upgrade cluster` rendered this bundle for an upgrade from {{{fromVersion}}}: a control plane that finds the
 # cluster's ClusterConfiguration still at the old version installs the old kubelet, kubeadm and kubectl (kube-packages
@@ -21,7 +21,7 @@ K8S_TARGET_APT_URL="${K8S_APT_URL}"
 JOIN_VERSION_FILE="${ROOT}/var/lib/k8sup/join-version"
 {{else}}
 # This bundle was not rendered for an upgrade: it carries the packages of its own version only, so it joins a cluster
-# at that version only (refuse_other_cluster_version, which kubeadm below calls right before `kubeadm join`).
+# at that version only (refuse_other_cluster_version, which kubeadm below calls right before it joins).
 {{/if}}
 API_ENDPOINT={{controlPlaneEndpoint}}
 

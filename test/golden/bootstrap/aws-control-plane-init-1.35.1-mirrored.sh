@@ -498,13 +498,13 @@ if is_done containerd-restart-pending; then
 fi
 
 # --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). kubeadm's rule: the kubeadm binary
-# used for `kubeadm join` must match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm
+# a node joins with must match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm
 # upgrade`) with; and a kubelet must not be newer than kube-apiserver. A control plane that joins reads the cluster's
 # version with the bootstrap token of the join: kubeadm lets the token's group
 # (system:bootstrappers:kubeadm:default-node-token) get kube-system/kubeadm-config (Role kubeadm:nodes-kubeadm-config),
-# which is how `kubeadm join` reads it too.
+# which is how kubeadm's own join reads it too.
 # This bundle was not rendered for an upgrade: it carries the packages of its own version only, so it joins a cluster
-# at that version only (refuse_other_cluster_version, which kubeadm below calls right before `kubeadm join`).
+# at that version only (refuse_other_cluster_version, which kubeadm below calls right before it joins).
 API_ENDPOINT='api.demo.example.com:6443'
 
 # cluster_version_for_join: sets CLUSTER_VERSION to the ClusterConfiguration's kubernetesVersion ('v1.34.4') as the
@@ -564,8 +564,8 @@ if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   apt_get update -q
   apt_get install -y -q ca-certificates curl gpg conntrack socat
   mkdir -p "${ROOT}/etc/apt/keyrings"
-  # The repository key is trusted as pkgs.k8s.io (or the mirror) serves it over HTTPS: Kubernetes publishes no
-  # fingerprint for it (none in its install guide or release notes; docs/bootstrap.md), so there is none to pin and
+  # The repository key is trusted as the Kubernetes repository (or the mirror) serves it over HTTPS: it has no published
+  # fingerprint (none in the kubeadm install guide or release notes; docs/bootstrap.md), so there is none to pin and
   # check. apt then verifies the repository's signature with it, and the versions installed are pinned.
   curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
   printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
