@@ -245,11 +245,6 @@ wait_for() {
 }
 endpoint_closed() { ! endpoint_open; }
 
-# The members etcd lists now, as NAME=PEER_URL,…: kubeadm names members after their nodes.
-current_members() {
-  etcdctl_tls member list -w simple 2>/dev/null | awk -F ', ' '$3 != "" && $4 != "" { printf "%s%s=%s", sep, $3, $4; sep="," }'
-}
-
 # park_pods: the etcd and kube-apiserver manifests out of kubelet's folder (it stops their pods), until etcd is down.
 park_pods() {
   mkdir -p "${PARKED}"
@@ -258,6 +253,11 @@ park_pods() {
   done
   ETCD_MANIFEST="${PARKED}/etcd.yaml"
   wait_for "etcd to stop" 180 endpoint_closed
+}
+
+# The members etcd lists now, as NAME=PEER_URL,…: kubeadm names members after their nodes.
+current_members() {
+  etcdctl_tls member list -w simple 2>/dev/null | awk -F ', ' '$3 != "" && $4 != "" { printf "%s%s=%s", sep, $3, $4; sep="," }'
 }
 
 restore_snapshot() {
@@ -372,7 +372,7 @@ seed_member() {
     rm -f "${STAGED_SNAPSHOT}"
   else
     restore_snapshot "${snapshot}" "${sha}" "${MEMBER_NAME}=${MEMBER_PEER}"
-    atomic_write "${SEED_MARKER}" <<<"${rid}" || die "cannot write ${SEED_MARKER}"
+    printf '%s\n' "${rid}" >"${SEED_MARKER}"
   fi
   start_and_wait 300
   printf 'member=%s=%s\nclient=%s\n' "${MEMBER_NAME}" "${MEMBER_PEER}" "${MEMBER_CLIENT}"

@@ -108,11 +108,6 @@ wait_for() {
 }
 endpoint_closed() { ! endpoint_open; }
 
-# The members etcd lists now, as NAME=PEER_URL,…: kubeadm names members after their nodes.
-current_members() {
-  etcdctl_tls member list -w simple 2>/dev/null | awk -F ', ' '$3 != "" && $4 != "" { printf "%s%s=%s", sep, $3, $4; sep="," }'
-}
-
 # park_pods: the etcd and kube-apiserver manifests out of kubelet's folder (it stops their pods), until etcd is down.
 park_pods() {
   mkdir -p "${PARKED}"
@@ -121,6 +116,11 @@ park_pods() {
   done
   ETCD_MANIFEST="${PARKED}/etcd.yaml"
   wait_for "etcd to stop" 180 endpoint_closed
+}
+
+# The members etcd lists now, as NAME=PEER_URL,…: kubeadm names members after their nodes.
+current_members() {
+  etcdctl_tls member list -w simple 2>/dev/null | awk -F ', ' '$3 != "" && $4 != "" { printf "%s%s=%s", sep, $3, $4; sep="," }'
 }
 
 restore_snapshot() {
