@@ -53,8 +53,10 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   if (vars.packageMirror) fragments.push('package-mirrors.sh');
   fragments.push('prepare-node.sh', 'containerd.sh');
   // RHEL-family hosts (metal only): SELinux permissive and the rpm repository instead of apt.
-  // A control plane rendered for an upgrade first picks the version it joins with (kubeadm's skew rule, docs/upgrades.md).
-  fragments.push(...(vars.dnf ? ['selinux-permissive.sh', 'kube-packages-dnf.sh'] : vars.joinOlder ? ['kube-packages-upgrade.sh', 'kube-packages.sh'] : ['kube-packages.sh']));
+  // A cloud control plane first reads the cluster's version (kubeadm's skew rule, docs/upgrades.md): one rendered for an
+  // upgrade picks the packages it joins with, any other joins a cluster of its own version only.
+  const cloudControlPlane = r.isCloud && r.isControlPlane;
+  fragments.push(...(vars.dnf ? ['selinux-permissive.sh', 'kube-packages-dnf.sh'] : cloudControlPlane ? ['kube-packages-upgrade.sh', 'kube-packages.sh'] : ['kube-packages.sh']));
   // Before kubeadm starts the kubelet: the kubelet's flags name the plugin and its configuration.
   if (vars.credentialProvider) fragments.push('credential-provider.sh');
   // kubeadm-reset undoes a failed kubeadm run before the PKI is put in place (reset empties /etc/kubernetes/pki).
@@ -73,8 +75,8 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   if (r.isControlPlane && r.isCloud) fragments.push('token-refresh-install.sh');
   if (vars.etcdLeave) fragments.push('etcd-leave-install.sh');
   if (hasEtcdBackups(r)) fragments.push('etcd-backup-install.sh');
-  // Cloud control planes of a newer version than the cluster run kubeadm upgrade apply (docs/upgrades.md).
-  if (r.isCloud && r.isControlPlane) fragments.push('kubeadm-upgrade.sh');
+  // A control plane rendered for an upgrade that joined with the old version runs kubeadm upgrade apply (docs/upgrades.md).
+  if (vars.joinOlder) fragments.push('kubeadm-upgrade.sh');
   if (input.role === 'control-plane-init') fragments.push('cni.sh');
   // Every control plane (re)applies the addons: a changed spec reaches the cluster with the next control plane.
   if (r.isControlPlane && enabledAddons(input.cluster).length > 0) fragments.push('addons.sh');
@@ -331,6 +333,8 @@ export function scriptVars(r: ResolvedInput): TemplateVars {
     tokenRefreshTimer: embedded(loadTemplate('node/k8sup-token-refresh.timer')),
     ...upgradeJoinVars(r),
   };
+  // A cloud control plane not rendered for an upgrade checks the cluster's version right before it joins.
+  vars.checkJoinVersion = r.isCloud && r.isControlPlane && !vars.joinOlder;
   const addons = enabledAddons(input.cluster).map((a) => ({ name: a.name, manifest: embedded(renderAddonManifest(a, (image) => imageRef(r, image), input.cluster)) }));
   vars.addons = addons;
   vars.addonNames = addons.map((a) => a.name).join(', ');

@@ -62,6 +62,21 @@ STAMP_DIR="${ROOT}/var/lib/k8sup/done"
 is_done() { [ -f "${STAMP_DIR}/$1" ]; }
 mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
 
+{{#if controlPlane}}
+# enable_when_written NAME CHANGED UNIT: enables and starts UNIT once its files were written (CHANGED=1), and owes it
+# (a stamp) until that is done: a run stopped between the write and the enable (a reboot, a kill) would otherwise find
+# the files up to date for good and never enable the unit.
+enable_when_written() {
+  local name="$1" changed="$2" unit="$3"
+  if [ "${changed}" = 1 ]; then mark_done "${name}-enable-pending"; fi
+  if is_done "${name}-enable-pending"; then
+    systemctl daemon-reload
+    systemctl enable --now "${unit}"
+    rm -f "${STAMP_DIR}/${name}-enable-pending"
+  fi
+}
+
+{{/if}}
 # download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
 download() {
   local url="$1" dest="$2" sum="$3"

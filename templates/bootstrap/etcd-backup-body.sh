@@ -95,8 +95,12 @@ store_put backups/etcd/index "${index}"
 BACKUP_DIR="${ROOT}/var/lib/k8sup/etcd-backups"
 mkdir -p "${BACKUP_DIR}/${BACKUP_ID}"
 chmod 0700 "${BACKUP_DIR}" "${BACKUP_DIR}/${BACKUP_ID}"
-mv -f "${manifest}" "${BACKUP_DIR}/${BACKUP_ID}/manifest.json"
-mv -f "${snapshot}" "${BACKUP_DIR}/${BACKUP_ID}/snapshot.db"
+# The snapshot first, its manifest last, as in the store: a folder without manifest.json is incomplete. Each lands
+# under a hidden name in its folder first (the data dir may be another file system: that move is a copy) and is then
+# renamed, so a kill never leaves a manifest beside a missing or half-copied snapshot.
+mv -f "${snapshot}" "${BACKUP_DIR}/${BACKUP_ID}/.snapshot.db.part"
+mv -f "${BACKUP_DIR}/${BACKUP_ID}/.snapshot.db.part" "${BACKUP_DIR}/${BACKUP_ID}/snapshot.db"
+atomic_write "${BACKUP_DIR}/${BACKUP_ID}/manifest.json" <"${manifest}" || { log "cannot write the manifest of backup ${BACKUP_ID}"; exit 1; }
 log "kept backup ${BACKUP_ID} in ${BACKUP_DIR} (revision ${revision}, ${size} bytes, sha256 ${sha256})"
 # Retention on this host: the newest RETAIN backups stay.
 find "${BACKUP_DIR}" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{8}T[0-9]{6}Z' -printf '%f\n' | sort | head -n "-${RETAIN}" |

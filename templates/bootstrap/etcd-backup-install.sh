@@ -17,10 +17,7 @@ write_file "${ROOT}/etc/systemd/system/k8sup-etcd-backup.timer" 0644 <<'K8SUP_EO
 {{{etcdBackupTimer}}}
 K8SUP_EOF_ETCD_BACKUP_TIMER
 if [ "${WROTE}" = 1 ]; then backup_changed=1; fi
-if [ "${backup_changed}" = 1 ]; then
-  systemctl daemon-reload
-  systemctl enable --now k8sup-etcd-backup.timer
-fi
+enable_when_written etcd-backup "${backup_changed}" k8sup-etcd-backup.timer
 {{else}}
 # Scheduled backups are off (schedule: off): no timer; `k8sup backup cluster` still takes one on demand.
 if [ -f "${ROOT}/etc/systemd/system/k8sup-etcd-backup.timer" ]; then
@@ -45,8 +42,5 @@ write_file "${ROOT}/etc/systemd/system/k8sup-etcd-control.timer" 0644 <<'K8SUP_E
 {{{etcdControlTimer}}}
 K8SUP_EOF_ETCD_CONTROL_TIMER
 if [ "${WROTE}" = 1 ]; then control_changed=1; fi
-if [ "${control_changed}" = 1 ]; then
-  systemctl daemon-reload
-  systemctl enable --now k8sup-etcd-control.timer
-fi
+enable_when_written etcd-control "${control_changed}" k8sup-etcd-control.timer
 {{/if}}

@@ -8,8 +8,6 @@ leave_changed="${WROTE}"
 write_file "${ROOT}/etc/systemd/system/k8sup-etcd-leave.service" 0644 <<'K8SUP_EOF_ETCD_LEAVE_UNIT'
 {{{etcdLeaveUnit}}}
 K8SUP_EOF_ETCD_LEAVE_UNIT
-if [ "${WROTE}" = 1 ] || [ "${leave_changed}" = 1 ]; then
-  systemctl daemon-reload
-  # Started now (ExecStart does nothing) so that its ExecStop runs at the next shutdown.
-  systemctl enable --now k8sup-etcd-leave.service
-fi
+if [ "${WROTE}" = 1 ]; then leave_changed=1; fi
+# Started now (ExecStart does nothing) so that its ExecStop runs at the next shutdown.
+enable_when_written etcd-leave "${leave_changed}" k8sup-etcd-leave.service

@@ -32,6 +32,16 @@ wait_for() {
 }
 endpoint_closed() { ! endpoint_open; }
 
+# park_pods: the etcd and kube-apiserver manifests out of kubelet's folder (it stops their pods), until etcd is down.
+park_pods() {
+  mkdir -p "${PARKED}"
+  for pod in kube-apiserver etcd; do
+    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
+  done
+  ETCD_MANIFEST="${PARKED}/etcd.yaml"
+  wait_for "etcd to stop" 180 endpoint_closed
+}
+
 # The members etcd lists now, as NAME=PEER_URL,…: kubeadm names members after their nodes.
 current_members() {
   etcdctl_tls member list -w simple 2>/dev/null | awk -F ', ' '$3 != "" && $4 != "" { printf "%s%s=%s", sep, $3, $4; sep="," }'
@@ -71,12 +81,7 @@ restore_snapshot() {
   etcd_tool etcdutl "${restore[@]}" >/dev/null 2>&1 || etcd_tool etcdctl "${restore[@]}" >/dev/null
   [ -d "${STAGED_DATA}/member" ] || die "the restore left no member directory in ${STAGED_DATA}"
 
-  mkdir -p "${PARKED}"
-  for pod in kube-apiserver etcd; do
-    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
-  done
-  ETCD_MANIFEST="${PARKED}/etcd.yaml"
-  wait_for "etcd to stop" 180 endpoint_closed
+  park_pods
   if [ -d "${DATA_DIR}/member" ]; then
     parked_at="${DATA_DIR}/k8sup-before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
     mkdir -p "${parked_at}"
@@ -140,15 +145,6 @@ read_identity() {
   fi
 }
 
-park_pods() {
-  mkdir -p "${PARKED}"
-  for pod in kube-apiserver etcd; do
-    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
-  done
-  ETCD_MANIFEST="${PARKED}/etcd.yaml"
-  wait_for "etcd to stop" 180 endpoint_closed
-}
-
 start_and_wait() {
   start_pods
   ETCD_MANIFEST="${MANIFESTS}/etcd.yaml"
@@ -176,9 +172,8 @@ seed_member() {
 
 # The parked etcd manifest, rewritten to join an existing cluster: --initial-cluster as `member add` returned it.
 rewrite_for_join() {
-  local initial="$1" tmp
-  tmp="$(mktemp)"
-  awk -v ic="${initial}" '
+  local initial="$1" rewritten
+  rewritten="$(awk -v ic="${initial}" '
     /^[[:space:]]*-[[:space:]]*--initial-cluster-state=/ { next }
     match($0, /^[[:space:]]*-[[:space:]]*--initial-cluster=/) {
       p = substr($0, 1, RLENGTH - length("--initial-cluster="))
@@ -186,10 +181,9 @@ rewrite_for_join() {
       print p "--initial-cluster-state=existing"
       next
     }
-    { print }' "${PARKED}/etcd.yaml" >"${tmp}"
-  grep -q -- "--initial-cluster-state=existing" "${tmp}" || { rm -f "${tmp}"; die "the etcd manifest has no --initial-cluster to rewrite"; }
-  cat "${tmp}" >"${PARKED}/etcd.yaml"
-  rm -f "${tmp}"
+    { print }' "${PARKED}/etcd.yaml")"
+  grep -q -- "--initial-cluster-state=existing" <<<"${rewritten}" || die "the etcd manifest has no --initial-cluster to rewrite"
+  atomic_write "${PARKED}/etcd.yaml" <<<"${rewritten}" || die "cannot write ${PARKED}/etcd.yaml"
 }
 
 # rejoin SEED_CLIENT_URL RESTORE_ID: this member's old data aside, added to the seed's cluster, started, healthy.

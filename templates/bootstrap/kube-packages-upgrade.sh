@@ -1,12 +1,15 @@
 
-# --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). `k8sup upgrade cluster` rendered
-# this bundle for an upgrade from {{{fromVersion}}}. kubeadm's rule: the kubeadm binary used for `kubeadm join` must
-# match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm upgrade`) with; and a kubelet
-# must not be newer than kube-apiserver. So a control plane that finds the cluster's ClusterConfiguration still at the
-# old version installs the old kubelet, kubeadm and kubectl (kube-packages below), joins with them, and kubeadm-upgrade
-# then upgrades the cluster and this node to the new version. The version is read before anything is installed, with
-# the bootstrap token of the join: kubeadm lets the token's group (system:bootstrappers:kubeadm:default-node-token)
-# get kube-system/kubeadm-config (Role kubeadm:nodes-kubeadm-config), which is how `kubeadm join` reads it too.
+# --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). kubeadm's rule: the kubeadm binary
+# a node joins with must match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm
+# upgrade`) with; and a kubelet must not be newer than kube-apiserver. A control plane that joins reads the cluster's
+# version with the bootstrap token of the join: kubeadm lets the token's group
+# (system:bootstrappers:kubeadm:default-node-token) get kube-system/kubeadm-config (Role kubeadm:nodes-kubeadm-config),
+# which is how kubeadm's own join reads it too.
+{{#if joinOlder}}
+# `k8sup upgrade cluster` rendered this bundle for an upgrade from {{{fromVersion}}}: a control plane that finds the
+# cluster's ClusterConfiguration still at the old version installs the old kubelet, kubeadm and kubectl (kube-packages
+# below), joins with them, and kubeadm-upgrade then upgrades the cluster and this node to the new version. The version
+# is read before anything is installed.
 K8S_FROM_VERSION={{fromVersion}}
 # Empty when the old version has no pins in this k8sup (not a supported version): the node then refuses below.
 K8S_FROM_PACKAGE_VERSION={{fromPackageVersion}}
@@ -14,9 +17,13 @@ K8S_FROM_APT_URL={{fromAptUrl}}
 # What kubeadm-upgrade installs after the join; kube-packages below installs K8S_PACKAGE_VERSION, the join's version.
 K8S_TARGET_PACKAGE_VERSION="${K8S_PACKAGE_VERSION}"
 K8S_TARGET_APT_URL="${K8S_APT_URL}"
-API_ENDPOINT={{controlPlaneEndpoint}}
 # The version this node joined with, kept for the runs after the join (a reboot between join and upgrade).
 JOIN_VERSION_FILE="${ROOT}/var/lib/k8sup/join-version"
+{{else}}
+# This bundle was not rendered for an upgrade: it carries the packages of its own version only, so it joins a cluster
+# at that version only (refuse_other_cluster_version, which kubeadm below calls right before it joins).
+{{/if}}
+API_ENDPOINT={{controlPlaneEndpoint}}
 
 # cluster_version_for_join: sets CLUSTER_VERSION to the ClusterConfiguration's kubernetesVersion ('v1.34.4') as the
 # API load balancer answers it to the bootstrap token. Token and cluster CA come from the state store; the token
@@ -45,6 +52,7 @@ cluster_version_for_join() {
   CLUSTER_VERSION="$(grep -o 'kubernetesVersion: *v[0-9]*\.[0-9]*\.[0-9]*' <<<"${answer}" | head -n 1 | sed 's/^kubernetesVersion: *//')" || true
   [ -n "${CLUSTER_VERSION}" ] || die "kube-system/kubeadm-config names no kubernetesVersion"
 }
+{{#if joinOlder}}
 {{#if init}}
 
 # store_says KEY: store_has KEY, retried for 5 minutes while the store cannot tell (never a guess).
@@ -99,8 +107,7 @@ else
       *) die "the cluster runs ${CLUSTER_VERSION}: this control plane joins a cluster at v${K8S_FROM_VERSION} (the upgrade's start) or v${K8S_VERSION} only" ;;
     esac
   fi
-  mkdir -p "$(dirname "${JOIN_VERSION_FILE}")"
-  printf '%s\n' "${JOIN_VERSION}" >"${JOIN_VERSION_FILE}"
+  write_file "${JOIN_VERSION_FILE}" 0644 <<<"${JOIN_VERSION}"
 fi
 if [ "${JOIN_VERSION}" != "${K8S_VERSION}" ]; then
   if [ -z "${K8S_FROM_PACKAGE_VERSION}" ]; then
@@ -112,3 +119,17 @@ if [ "${JOIN_VERSION}" != "${K8S_VERSION}" ]; then
   K8S_PACKAGE_VERSION="${K8S_FROM_PACKAGE_VERSION}"
   K8S_APT_URL="${K8S_FROM_APT_URL}"
 fi
+{{else}}
+
+# refuse_other_cluster_version: stops this control plane before it joins a cluster of another version.
+refuse_other_cluster_version() {
+  cluster_version_for_join
+  if [ "${CLUSTER_VERSION}" != "v${K8S_VERSION}" ]; then
+    log "ERROR: the cluster runs ${CLUSTER_VERSION} and this control plane's bundle is of v${K8S_VERSION}, not rendered for an"
+    log "ERROR: upgrade: joining with kubeadm ${K8S_VERSION} would break kubeadm's skew rule, so this control plane stops here."
+    log "ERROR: A cluster moves to another version with \`k8sup upgrade cluster\` (docs/upgrades.md, \"Failure modes and recovery (AWS, GCE)\")."
+    die "the cluster runs ${CLUSTER_VERSION}: this control plane joins a cluster at v${K8S_VERSION} only; not joining"
+  fi
+  log "the cluster runs ${CLUSTER_VERSION}: joining with kubeadm ${K8S_VERSION}"
+}
+{{/if}}

@@ -139,6 +139,9 @@ K8SUP_EOF_KUBEADM_INIT
 {{{kubeadmJoinConfig}}}
 K8SUP_EOF_KUBEADM_JOIN
   BOOTSTRAP_TOKEN=""
+{{#if checkJoinVersion}}
+  if [ "${KUBEADM_ACTION}" = join ]; then refuse_other_cluster_version; fi
+{{/if}}
   if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
 {{/if}}
   # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.

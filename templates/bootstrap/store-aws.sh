@@ -116,10 +116,23 @@ store_put() {
 
 # The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
 # domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+# cloud-provider-aws ("Node name conventions" in its prerequisites) wants that name in the region's own domain
+# (<region>.compute.internal, ec2.internal in us-east-1) and no custom one. A name in another domain (a DHCP options
+# set with one custom domain name) is used all the same, with a warning: IMDS has no field for the EC2 PrivateDnsName,
+# and asking ec2:DescribeInstances for it (what EKS's nodeadm does) is not built yet (docs/aws.md, "Node names").
 instance_node_name() {
-  local names
+  local names name region domain
   names="$(imds_get meta-data/local-hostname)" || return 1
-  printf '%s\n' "${names%%[[:space:]]*}"
+  name="${names%%[[:space:]]*}"
+  if region="$(imds_get meta-data/placement/region)" && [ -n "${region}" ]; then
+    domain="${region}.compute.internal"
+    if [ "${region}" = us-east-1 ]; then domain=ec2.internal; fi
+    case "${name}" in
+      *."${domain}") ;;
+      *) log "warning: node name ${name} is not in ${domain}: the AWS cloud controller manager may not find this instance (a custom domain in the VPC's DHCP options set; docs/aws.md, \"Node names\")" ;;
+    esac
+  fi
+  printf '%s\n' "${name}"
 }
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }

@@ -13,14 +13,8 @@ write_file "${ROOT}/etc/systemd/system/k8sup-token-refresh.timer" 0644 <<'K8SUP_
 {{{tokenRefreshTimer}}}
 K8SUP_EOF_TOKEN_TIMER
 if [ "${WROTE}" = 1 ]; then timer_changed=1; fi
-# Owed until done, like containerd's restart: a run stopped before the enable (a reboot mid-way) would otherwise find
-# the files up to date for good and never start the timer, and nodes joining after the first token's 24 h could not.
-if [ "${timer_changed}" = 1 ]; then mark_done token-refresh-enable-pending; fi
-if is_done token-refresh-enable-pending; then
-  systemctl daemon-reload
-  systemctl enable --now k8sup-token-refresh.timer
-  rm -f "${STAMP_DIR}/token-refresh-enable-pending"
-fi
+# Owed until done: a timer never started would leave nodes joining after the first token's 24 h without a token.
+enable_when_written token-refresh "${timer_changed}" k8sup-token-refresh.timer
 {{#if init}}
 # Publish the first token right away: workers are already booting and waiting for it.
 if ! is_done first-bootstrap-token; then

@@ -112,6 +112,7 @@ case "${name}" in
       # ${STUB_DIR}/local-hostname: what IMDS answers instead (a DHCP options set with several domain names).
       */meta-data/local-hostname) body="$(cat "${STUB_DIR}/local-hostname" 2>/dev/null || echo ip-10-0-0-5.us-east-2.compute.internal)" ;;
       */meta-data/instance-id) body="i-0123456789abcdef0" ;;
+      */meta-data/placement/region) body="us-east-2" ;;
       */service-accounts/default/token) body='{"access_token":"ya29.FAKEtokenFROMmetadata","expires_in":3599,"token_type":"Bearer"}' ;;
       */computeMetadata/v1/instance/name) body="node-gce-1" ;;
       *Release.key) body="-----BEGIN PGP PUBLIC KEY BLOCK----- stub" ;;

@@ -324,8 +324,11 @@ describe('bootstrap script under a stub harness', () => {
       /^k8sup-etcd-backup --force$/,
       new RegExp(`^kubeadm upgrade plan v${version.replaceAll('.', '\\.')}$`),
       new RegExp(`^kubeadm upgrade apply v${version.replaceAll('.', '\\.')} --yes$`),
+      // kubeadm's procedure: drained before its kubelet moves, uncordoned after (the node name the join used).
+      /^kubectl .* drain ip-10-0-0-5\.us-east-2\.compute\.internal --ignore-daemonsets --delete-emptydir-data --timeout=300s$/,
       new RegExp(` kubelet=${pkg} kubectl=${pkg}$`),
       /^systemctl restart kubelet$/,
+      /^kubectl .* uncordon ip-10-0-0-5\.us-east-2\.compute\.internal$/,
     ]);
     // The join ran with kubeadm A: nothing of X was installed before it.
     const joinedAt = indexOf(run, /^kubeadm join /);
@@ -364,14 +367,35 @@ describe('bootstrap script under a stub harness', () => {
     assert.ok(!run.calls.some((c) => / kubeadm=|^kubeadm /.test(c)), run.calls.join('\n'));
   });
 
-  test('a control plane of the version the cluster runs skips kubeadm upgrade', () => {
+  test('a control plane not rendered for an upgrade joins a cluster of its own version, reading it right before kubeadm join; no kubeadm upgrade', () => {
     stub = createStubRoot();
     stub.putStoreObject('bootstrap/initialized', 'initialized=true\n');
     stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
-    const run = stub.run(renderBootstrapScript(testInput('aws', 'control-plane-init')));
+    const script = renderBootstrapScript(testInput('aws', 'control-plane-init'));
+    const run = stub.run(script);
     assertSucceeded(run);
-    indexOf(run, /^kubectl .* get configmap kubeadm-config /);
+    assertOrder(run, [/^apt-get .* install .* kubeadm=/, /configmaps\/kubeadm-config$/, /^kubeadm join /]);
     assert.ok(!run.calls.some((c) => c.startsWith('kubeadm upgrade')), 'kubeadm upgrade ran on a current cluster');
+    assertSecondRunIsNoOp(stub, script);
+  });
+
+  test('a control plane not rendered for an upgrade refuses to join a cluster of another version (kubeadm\'s skew rule) and leaves no kubeadm run behind', () => {
+    for (const [role, found] of [['control-plane-join', 'v1.34.4'], ['control-plane-init', 'v1.34.4'], ['control-plane-join', 'v1.36.0']] as const) {
+      stub?.cleanup();
+      stub = createStubRoot();
+      stub.putStoreObject('bootstrap/initialized', 'initialized=true\n');
+      stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+      stub.writeFile('../cluster-version', `${found}\n`);
+      const input = testInput('gce', role);
+      const version = input.cluster.spec.kubernetesVersion;
+      const run = stub.run(renderBootstrapScript(input));
+      assert.equal(run.status, 1, `${role} at ${found}:\n${run.stderr}`);
+      assert.match(run.stderr, new RegExp(`ERROR: the cluster runs ${found.replaceAll('.', '\\.')}: this control plane joins a cluster at v${version.replaceAll('.', '\\.')} only; not joining`));
+      assert.match(run.stderr, /k8sup upgrade cluster/);
+      assert.ok(!run.calls.some((c) => c.startsWith('kubeadm join') || c.startsWith('kubeadm upgrade') || c.startsWith('kubeadm init')), `kubeadm ran:\n${run.calls.join('\n')}`);
+      // Refused before kubeadm started: the next boot does not reset anything, it asks again.
+      assert.ok(!existsSync(join(stub.root, 'var/lib/k8sup/done/kubeadm-started')), 'kubeadm-started was stamped');
+    }
   });
 
   test('a state store that cannot answer stops the first control plane before kubeadm (it never guesses)', () => {

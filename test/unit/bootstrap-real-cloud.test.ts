@@ -40,6 +40,23 @@ describe('bootstrap on real clouds', () => {
     const config = readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8');
     assert.match(config, /^ {2}name: "ip-10-0-0-5\.us-east-2\.compute\.internal"$/m);
   });
+
+  test('a DHCP options set with one custom domain: IMDS names the node in it; the node is named so, with a warning pointing at docs/aws.md', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    stubFile(stub, 'local-hostname', 'ip-10-0-0-5.corp.example\n');
+    const run = await stub.runAsync(renderBootstrapScript(testInput('aws', 'worker')));
+    assertSucceeded(run);
+    assert.match(run.stderr, /warning: node name ip-10-0-0-5\.corp\.example is not in us-east-2\.compute\.internal: .*docs\/aws\.md, "Node names"/);
+    assert.match(readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8'), /^ {2}name: "ip-10-0-0-5\.corp\.example"$/m);
+    // In the region's own domain: no warning.
+    stub.cleanup();
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    const plain = await stub.runAsync(renderBootstrapScript(testInput('aws', 'worker')));
+    assertSucceeded(plain);
+    assert.doesNotMatch(plain.stderr, /is not in .*compute\.internal/);
+  });
 });
 
 describe('a run that stopped half-way, then the next run', () => {
@@ -96,6 +113,26 @@ describe('a run that stopped half-way: the token refresh timer', () => {
     assertSucceeded(third);
     assert.ok(!third.calls.some((c) => c.includes('k8sup-token-refresh.timer')), third.calls.join('\n'));
   });
+});
+
+describe('a run that stopped half-way: the etcd units of a control plane', () => {
+  for (const unit of ['k8sup-etcd-leave.service', 'k8sup-etcd-backup.timer', 'k8sup-etcd-control.timer']) {
+    test(`${unit}: its files written, the enable not done: the next run enables it`, async () => {
+      stub = createStubRoot();
+      const input = testInput('aws', 'control-plane-init');
+      input.cluster.spec.etcd = { ...input.cluster.spec.etcd, backups: { schedule: '0 * * * *', retain: 24 } } as typeof input.cluster.spec.etcd;
+      const script = renderBootstrapScript(input);
+      stub.failNext(`systemctl-enable-${unit}`, 1);
+      const first = await stub.runAsync(script);
+      assert.notEqual(first.status, 0, 'the enable was not tried');
+      const again = await stub.runAsync(script);
+      assertSucceeded(again);
+      assert.ok(again.calls.includes(`systemctl enable --now ${unit}`), `the next run did not enable ${unit}:\n${again.calls.join('\n')}`);
+      const third = await stub.runAsync(script);
+      assertSucceeded(third);
+      assert.ok(!third.calls.some((c) => c.includes(unit)), third.calls.join('\n'));
+    });
+  }
 });
 
 describe('a version bump of containerd', () => {

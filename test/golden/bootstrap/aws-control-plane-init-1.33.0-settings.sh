@@ -80,6 +80,19 @@ STAMP_DIR="${ROOT}/var/lib/k8sup/done"
 is_done() { [ -f "${STAMP_DIR}/$1" ]; }
 mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
 
+# enable_when_written NAME CHANGED UNIT: enables and starts UNIT once its files were written (CHANGED=1), and owes it
+# (a stamp) until that is done: a run stopped between the write and the enable (a reboot, a kill) would otherwise find
+# the files up to date for good and never enable the unit.
+enable_when_written() {
+  local name="$1" changed="$2" unit="$3"
+  if [ "${changed}" = 1 ]; then mark_done "${name}-enable-pending"; fi
+  if is_done "${name}-enable-pending"; then
+    systemctl daemon-reload
+    systemctl enable --now "${unit}"
+    rm -f "${STAMP_DIR}/${name}-enable-pending"
+  fi
+}
+
 # download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
 download() {
   local url="$1" dest="$2" sum="$3"
@@ -207,10 +220,23 @@ store_put() {
 
 # The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
 # domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+# cloud-provider-aws ("Node name conventions" in its prerequisites) wants that name in the region's own domain
+# (<region>.compute.internal, ec2.internal in us-east-1) and no custom one. A name in another domain (a DHCP options
+# set with one custom domain name) is used all the same, with a warning: IMDS has no field for the EC2 PrivateDnsName,
+# and asking ec2:DescribeInstances for it (what EKS's nodeadm does) is not built yet (docs/aws.md, "Node names").
 instance_node_name() {
-  local names
+  local names name region domain
   names="$(imds_get meta-data/local-hostname)" || return 1
-  printf '%s\n' "${names%%[[:space:]]*}"
+  name="${names%%[[:space:]]*}"
+  if region="$(imds_get meta-data/placement/region)" && [ -n "${region}" ]; then
+    domain="${region}.compute.internal"
+    if [ "${region}" = us-east-1 ]; then domain=ec2.internal; fi
+    case "${name}" in
+      *."${domain}") ;;
+      *) log "warning: node name ${name} is not in ${domain}: the AWS cloud controller manager may not find this instance (a custom domain in the VPC's DHCP options set; docs/aws.md, \"Node names\")" ;;
+    esac
+  fi
+  printf '%s\n' "${name}"
 }
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
@@ -441,6 +467,56 @@ if is_done containerd-restart-pending; then
   rm -f "${STAMP_DIR}/containerd-restart-pending"
 fi
 
+# --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). kubeadm's rule: the kubeadm binary
+# a node joins with must match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm
+# upgrade`) with; and a kubelet must not be newer than kube-apiserver. A control plane that joins reads the cluster's
+# version with the bootstrap token of the join: kubeadm lets the token's group
+# (system:bootstrappers:kubeadm:default-node-token) get kube-system/kubeadm-config (Role kubeadm:nodes-kubeadm-config),
+# which is how kubeadm's own join reads it too.
+# This bundle was not rendered for an upgrade: it carries the packages of its own version only, so it joins a cluster
+# at that version only (refuse_other_cluster_version, which kubeadm below calls right before it joins).
+API_ENDPOINT='api.demo.example.com:6443'
+
+# cluster_version_for_join: sets CLUSTER_VERSION to the ClusterConfiguration's kubernetesVersion ('v1.34.4') as the
+# API load balancer answers it to the bootstrap token. Token and cluster CA come from the state store; the token
+# reaches curl on stdin only, never its command line.
+cluster_version_for_join() {
+  local work token answer attempt=0
+  work="$(mktemp -d)"
+  until store_get bootstrap/token "${work}/token"; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 90 ] || { rm -rf "${work}"; die "no bootstrap token in the state store after 15 minutes"; }
+    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
+    sleep 10
+  done
+  token="$(sed -n 's/^token=//p' "${work}/token" | head -n 1)"
+  [[ "${token}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || { rm -rf "${work}"; die "malformed bootstrap token in the state store"; }
+  retry 10 "fetching pki/ca.crt" store_get pki/ca.crt "${work}/ca.crt" ||
+    { rm -rf "${work}"; die "cannot fetch pki/ca.crt from the state store with this instance's identity"; }
+  attempt=0
+  until answer="$(curl -fsS --connect-timeout 10 --max-time 30 --cacert "${work}/ca.crt" --config - \
+    "https://${API_ENDPOINT}/api/v1/namespaces/kube-system/configmaps/kubeadm-config" <<<"header = \"Authorization: Bearer ${token}\"")"; do
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 30 ] || { rm -rf "${work}"; die "cannot read the cluster's ClusterConfiguration (kube-system/kubeadm-config) with the bootstrap token"; }
+    sleep 10
+  done
+  rm -rf "${work}"
+  CLUSTER_VERSION="$(grep -o 'kubernetesVersion: *v[0-9]*\.[0-9]*\.[0-9]*' <<<"${answer}" | head -n 1 | sed 's/^kubernetesVersion: *//')" || true
+  [ -n "${CLUSTER_VERSION}" ] || die "kube-system/kubeadm-config names no kubernetesVersion"
+}
+
+# refuse_other_cluster_version: stops this control plane before it joins a cluster of another version.
+refuse_other_cluster_version() {
+  cluster_version_for_join
+  if [ "${CLUSTER_VERSION}" != "v${K8S_VERSION}" ]; then
+    log "ERROR: the cluster runs ${CLUSTER_VERSION} and this control plane's bundle is of v${K8S_VERSION}, not rendered for an"
+    log "ERROR: upgrade: joining with kubeadm ${K8S_VERSION} would break kubeadm's skew rule, so this control plane stops here."
+    log "ERROR: A cluster moves to another version with \`k8sup upgrade cluster\` (docs/upgrades.md, \"Failure modes and recovery (AWS, GCE)\")."
+    die "the cluster runs ${CLUSTER_VERSION}: this control plane joins a cluster at v${K8S_VERSION} only; not joining"
+  fi
+  log "the cluster runs ${CLUSTER_VERSION}: joining with kubeadm ${K8S_VERSION}"
+}
+
 # --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
 # so an unattended upgrade never moves them (k8sup upgrades them on purpose).
 step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
@@ -458,6 +534,9 @@ if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   apt_get update -q
   apt_get install -y -q ca-certificates curl gpg conntrack socat
   mkdir -p "${ROOT}/etc/apt/keyrings"
+  # The repository key is trusted as the Kubernetes repository (or the mirror) serves it over HTTPS: it has no published
+  # fingerprint (none in the kubeadm install guide or release notes; docs/bootstrap.md), so there is none to pin and
+  # check. apt then verifies the repository's signature with it, and the versions installed are pinned.
   curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
   printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
     write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
@@ -862,6 +941,7 @@ discovery:
 controlPlane: {}
 K8SUP_EOF_KUBEADM_JOIN
   BOOTSTRAP_TOKEN=""
+  if [ "${KUBEADM_ACTION}" = join ]; then refuse_other_cluster_version; fi
   if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
   # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
   (
@@ -1005,10 +1085,23 @@ store_put() {
 
 # The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
 # domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+# cloud-provider-aws ("Node name conventions" in its prerequisites) wants that name in the region's own domain
+# (<region>.compute.internal, ec2.internal in us-east-1) and no custom one. A name in another domain (a DHCP options
+# set with one custom domain name) is used all the same, with a warning: IMDS has no field for the EC2 PrivateDnsName,
+# and asking ec2:DescribeInstances for it (what EKS's nodeadm does) is not built yet (docs/aws.md, "Node names").
 instance_node_name() {
-  local names
+  local names name region domain
   names="$(imds_get meta-data/local-hostname)" || return 1
-  printf '%s\n' "${names%%[[:space:]]*}"
+  name="${names%%[[:space:]]*}"
+  if region="$(imds_get meta-data/placement/region)" && [ -n "${region}" ]; then
+    domain="${region}.compute.internal"
+    if [ "${region}" = us-east-1 ]; then domain=ec2.internal; fi
+    case "${name}" in
+      *."${domain}") ;;
+      *) log "warning: node name ${name} is not in ${domain}: the AWS cloud controller manager may not find this instance (a custom domain in the VPC's DHCP options set; docs/aws.md, \"Node names\")" ;;
+    esac
+  fi
+  printf '%s\n' "${name}"
 }
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
@@ -1052,14 +1145,8 @@ Persistent=true
 WantedBy=timers.target
 K8SUP_EOF_TOKEN_TIMER
 if [ "${WROTE}" = 1 ]; then timer_changed=1; fi
-# Owed until done, like containerd's restart: a run stopped before the enable (a reboot mid-way) would otherwise find
-# the files up to date for good and never start the timer, and nodes joining after the first token's 24 h could not.
-if [ "${timer_changed}" = 1 ]; then mark_done token-refresh-enable-pending; fi
-if is_done token-refresh-enable-pending; then
-  systemctl daemon-reload
-  systemctl enable --now k8sup-token-refresh.timer
-  rm -f "${STAMP_DIR}/token-refresh-enable-pending"
-fi
+# Owed until done: a timer never started would leave nodes joining after the first token's 24 h without a token.
+enable_when_written token-refresh "${timer_changed}" k8sup-token-refresh.timer
 # Publish the first token right away: workers are already booting and waiting for it.
 if ! is_done first-bootstrap-token; then
   "${ROOT}/usr/local/sbin/k8sup-token-refresh"
@@ -1166,37 +1253,9 @@ TimeoutStopSec=60
 [Install]
 WantedBy=multi-user.target
 K8SUP_EOF_ETCD_LEAVE_UNIT
-if [ "${WROTE}" = 1 ] || [ "${leave_changed}" = 1 ]; then
-  systemctl daemon-reload
-  # Started now (ExecStart does nothing) so that its ExecStop runs at the next shutdown.
-  systemctl enable --now k8sup-etcd-leave.service
-fi
-
-# --- kubeadm upgrade (docs/upgrades.md, "Clouds"): `k8sup upgrade cluster` launches a control plane of the new
-# version beside the running ones; it joined the cluster above with the cluster's own ClusterConfiguration, so it
-# runs the old control-plane version until the cluster is upgraded. The first control plane of the new version to
-# get here finds the ClusterConfiguration older than itself and runs kubeadm's procedure: an etcd snapshot, then
-# `kubeadm upgrade plan` and `kubeadm upgrade apply`. The control planes that follow find it current and skip it.
-cluster_kubernetes_version() {
-  kubectl --kubeconfig "${ROOT}/etc/kubernetes/admin.conf" --request-timeout=30s -n kube-system \
-    get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' | sed -n 's/^kubernetesVersion: *//p'
-}
-if ! is_done "kubeadm-upgraded-${K8S_VERSION}"; then
-  cluster_version=""
-  n=0
-  until cluster_version="$(cluster_kubernetes_version)" && [ -n "${cluster_version}" ]; do
-    n=$((n + 1))
-    [ "${n}" -lt 30 ] || die "cannot read the cluster's ClusterConfiguration (kube-system/kubeadm-config)"
-    sleep 10
-  done
-  if [ "${cluster_version}" != "v${K8S_VERSION}" ]; then
-    step kubeadm-upgrade "kubeadm upgrade apply v${K8S_VERSION} (the cluster runs ${cluster_version})"
-    log "warning: etcd backups are off (spec.etcd.backups): kubeadm upgrade apply keeps its own copy under /etc/kubernetes/tmp only"
-    kubeadm upgrade plan "v${K8S_VERSION}"
-    kubeadm upgrade apply "v${K8S_VERSION}" --yes
-  fi
-  mark_done "kubeadm-upgraded-${K8S_VERSION}"
-fi
+if [ "${WROTE}" = 1 ]; then leave_changed=1; fi
+# Started now (ExecStart does nothing) so that its ExecStop runs at the next shutdown.
+enable_when_written etcd-leave "${leave_changed}" k8sup-etcd-leave.service
 
 # --- the pod network, calico 3.29.3, from a pinned, checksum-verified download.
 export KUBECONFIG="${ROOT}/etc/kubernetes/admin.conf"

@@ -77,6 +77,19 @@ STAMP_DIR="${ROOT}/var/lib/k8sup/done"
 is_done() { [ -f "${STAMP_DIR}/$1" ]; }
 mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
 
+# enable_when_written NAME CHANGED UNIT: enables and starts UNIT once its files were written (CHANGED=1), and owes it
+# (a stamp) until that is done: a run stopped between the write and the enable (a reboot, a kill) would otherwise find
+# the files up to date for good and never enable the unit.
+enable_when_written() {
+  local name="$1" changed="$2" unit="$3"
+  if [ "${changed}" = 1 ]; then mark_done "${name}-enable-pending"; fi
+  if is_done "${name}-enable-pending"; then
+    systemctl daemon-reload
+    systemctl enable --now "${unit}"
+    rm -f "${STAMP_DIR}/${name}-enable-pending"
+  fi
+}
+
 # download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
 download() {
   local url="$1" dest="$2" sum="$3"
@@ -189,10 +202,23 @@ store_put() {
 
 # The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
 # domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+# cloud-provider-aws ("Node name conventions" in its prerequisites) wants that name in the region's own domain
+# (<region>.compute.internal, ec2.internal in us-east-1) and no custom one. A name in another domain (a DHCP options
+# set with one custom domain name) is used all the same, with a warning: IMDS has no field for the EC2 PrivateDnsName,
+# and asking ec2:DescribeInstances for it (what EKS's nodeadm does) is not built yet (docs/aws.md, "Node names").
 instance_node_name() {
-  local names
+  local names name region domain
   names="$(imds_get meta-data/local-hostname)" || return 1
-  printf '%s\n' "${names%%[[:space:]]*}"
+  name="${names%%[[:space:]]*}"
+  if region="$(imds_get meta-data/placement/region)" && [ -n "${region}" ]; then
+    domain="${region}.compute.internal"
+    if [ "${region}" = us-east-1 ]; then domain=ec2.internal; fi
+    case "${name}" in
+      *."${domain}") ;;
+      *) log "warning: node name ${name} is not in ${domain}: the AWS cloud controller manager may not find this instance (a custom domain in the VPC's DHCP options set; docs/aws.md, \"Node names\")" ;;
+    esac
+  fi
+  printf '%s\n' "${name}"
 }
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
@@ -418,14 +444,16 @@ if is_done containerd-restart-pending; then
   rm -f "${STAMP_DIR}/containerd-restart-pending"
 fi
 
-# --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). `k8sup upgrade cluster` rendered
-# this bundle for an upgrade from 1.34.4. kubeadm's rule: the kubeadm binary used for `kubeadm join` must
-# match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm upgrade`) with; and a kubelet
-# must not be newer than kube-apiserver. So a control plane that finds the cluster's ClusterConfiguration still at the
-# old version installs the old kubelet, kubeadm and kubectl (kube-packages below), joins with them, and kubeadm-upgrade
-# then upgrades the cluster and this node to the new version. The version is read before anything is installed, with
-# the bootstrap token of the join: kubeadm lets the token's group (system:bootstrappers:kubeadm:default-node-token)
-# get kube-system/kubeadm-config (Role kubeadm:nodes-kubeadm-config), which is how `kubeadm join` reads it too.
+# --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). kubeadm's rule: the kubeadm binary
+# a node joins with must match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm
+# upgrade`) with; and a kubelet must not be newer than kube-apiserver. A control plane that joins reads the cluster's
+# version with the bootstrap token of the join: kubeadm lets the token's group
+# (system:bootstrappers:kubeadm:default-node-token) get kube-system/kubeadm-config (Role kubeadm:nodes-kubeadm-config),
+# which is how kubeadm's own join reads it too.
+# `k8sup upgrade cluster` rendered this bundle for an upgrade from 1.34.4: a control plane that finds the
+# cluster's ClusterConfiguration still at the old version installs the old kubelet, kubeadm and kubectl (kube-packages
+# below), joins with them, and kubeadm-upgrade then upgrades the cluster and this node to the new version. The version
+# is read before anything is installed.
 K8S_FROM_VERSION='1.34.4'
 # Empty when the old version has no pins in this k8sup (not a supported version): the node then refuses below.
 K8S_FROM_PACKAGE_VERSION='1.34.4-1.1'
@@ -433,9 +461,9 @@ K8S_FROM_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.34/deb/'
 # What kubeadm-upgrade installs after the join; kube-packages below installs K8S_PACKAGE_VERSION, the join's version.
 K8S_TARGET_PACKAGE_VERSION="${K8S_PACKAGE_VERSION}"
 K8S_TARGET_APT_URL="${K8S_APT_URL}"
-API_ENDPOINT='api.demo.example.com:6443'
 # The version this node joined with, kept for the runs after the join (a reboot between join and upgrade).
 JOIN_VERSION_FILE="${ROOT}/var/lib/k8sup/join-version"
+API_ENDPOINT='api.demo.example.com:6443'
 
 # cluster_version_for_join: sets CLUSTER_VERSION to the ClusterConfiguration's kubernetesVersion ('v1.34.4') as the
 # API load balancer answers it to the bootstrap token. Token and cluster CA come from the state store; the token
@@ -482,8 +510,7 @@ else
       *) die "the cluster runs ${CLUSTER_VERSION}: this control plane joins a cluster at v${K8S_FROM_VERSION} (the upgrade's start) or v${K8S_VERSION} only" ;;
     esac
   fi
-  mkdir -p "$(dirname "${JOIN_VERSION_FILE}")"
-  printf '%s\n' "${JOIN_VERSION}" >"${JOIN_VERSION_FILE}"
+  write_file "${JOIN_VERSION_FILE}" 0644 <<<"${JOIN_VERSION}"
 fi
 if [ "${JOIN_VERSION}" != "${K8S_VERSION}" ]; then
   if [ -z "${K8S_FROM_PACKAGE_VERSION}" ]; then
@@ -513,6 +540,9 @@ if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   apt_get update -q
   apt_get install -y -q ca-certificates curl gpg conntrack socat
   mkdir -p "${ROOT}/etc/apt/keyrings"
+  # The repository key is trusted as the Kubernetes repository (or the mirror) serves it over HTTPS: it has no published
+  # fingerprint (none in the kubeadm install guide or release notes; docs/bootstrap.md), so there is none to pin and
+  # check. apt then verifies the repository's signature with it, and the versions installed are pinned.
   curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
   printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
     write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
@@ -870,10 +900,23 @@ store_put() {
 
 # The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
 # domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+# cloud-provider-aws ("Node name conventions" in its prerequisites) wants that name in the region's own domain
+# (<region>.compute.internal, ec2.internal in us-east-1) and no custom one. A name in another domain (a DHCP options
+# set with one custom domain name) is used all the same, with a warning: IMDS has no field for the EC2 PrivateDnsName,
+# and asking ec2:DescribeInstances for it (what EKS's nodeadm does) is not built yet (docs/aws.md, "Node names").
 instance_node_name() {
-  local names
+  local names name region domain
   names="$(imds_get meta-data/local-hostname)" || return 1
-  printf '%s\n' "${names%%[[:space:]]*}"
+  name="${names%%[[:space:]]*}"
+  if region="$(imds_get meta-data/placement/region)" && [ -n "${region}" ]; then
+    domain="${region}.compute.internal"
+    if [ "${region}" = us-east-1 ]; then domain=ec2.internal; fi
+    case "${name}" in
+      *."${domain}") ;;
+      *) log "warning: node name ${name} is not in ${domain}: the AWS cloud controller manager may not find this instance (a custom domain in the VPC's DHCP options set; docs/aws.md, \"Node names\")" ;;
+    esac
+  fi
+  printf '%s\n' "${name}"
 }
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
@@ -917,14 +960,8 @@ Persistent=true
 WantedBy=timers.target
 K8SUP_EOF_TOKEN_TIMER
 if [ "${WROTE}" = 1 ]; then timer_changed=1; fi
-# Owed until done, like containerd's restart: a run stopped before the enable (a reboot mid-way) would otherwise find
-# the files up to date for good and never start the timer, and nodes joining after the first token's 24 h could not.
-if [ "${timer_changed}" = 1 ]; then mark_done token-refresh-enable-pending; fi
-if is_done token-refresh-enable-pending; then
-  systemctl daemon-reload
-  systemctl enable --now k8sup-token-refresh.timer
-  rm -f "${STAMP_DIR}/token-refresh-enable-pending"
-fi
+# Owed until done: a timer never started would leave nodes joining after the first token's 24 h without a token.
+enable_when_written token-refresh "${timer_changed}" k8sup-token-refresh.timer
 
 # --- k8sup-etcd-leave: at shutdown, a control plane whose Node was deleted (rolling-update) removes its own etcd
 # member, so that its replacement joins an etcd that counts only live members. See docs/rolling-update.md.
@@ -1026,24 +1063,22 @@ TimeoutStopSec=60
 [Install]
 WantedBy=multi-user.target
 K8SUP_EOF_ETCD_LEAVE_UNIT
-if [ "${WROTE}" = 1 ] || [ "${leave_changed}" = 1 ]; then
-  systemctl daemon-reload
-  # Started now (ExecStart does nothing) so that its ExecStop runs at the next shutdown.
-  systemctl enable --now k8sup-etcd-leave.service
-fi
+if [ "${WROTE}" = 1 ]; then leave_changed=1; fi
+# Started now (ExecStart does nothing) so that its ExecStop runs at the next shutdown.
+enable_when_written etcd-leave "${leave_changed}" k8sup-etcd-leave.service
 
 # --- kubeadm upgrade (docs/upgrades.md, "Clouds"): kube-packages-upgrade above chose the packages this control plane
 # joined with. Joined with the old version (it found the cluster's ClusterConfiguration still at it: the first control
 # plane of the new version), it now runs kubeadm's own procedure on a real control plane of the cluster: kubeadm of
 # the new version, an etcd snapshot, `kubeadm upgrade plan` and `kubeadm upgrade apply`, then kubelet and kubectl of
-# the new version and a kubelet restart. Each part leaves its stamp, so a reboot anywhere continues where it stopped.
+# the new version with a drain before the kubelet restart and an uncordon after. Each part leaves its stamp, so a reboot anywhere continues where it stopped.
 # Joined with the new version (the cluster runs it already), there is nothing to do.
 cluster_kubernetes_version() {
   kubectl --kubeconfig "${ROOT}/etc/kubernetes/admin.conf" --request-timeout=30s -n kube-system \
     get configmap kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' | sed -n 's/^kubernetesVersion: *//p'
 }
 # kube_packages_from URL PACKAGE_VERSION NAME...: the packages NAME... at PACKAGE_VERSION from the pkgs.k8s.io
-# repository URL (one per minor, signed with its own Release.key), held again afterwards.
+# repository URL (one per minor, signed with its own Release.key, trusted as served: see kube-packages), held again.
 kube_packages_from() {
   local url="$1" version="$2" name pins=()
   shift 2
@@ -1085,9 +1120,19 @@ if [ "${JOIN_VERSION}" != "${K8S_VERSION}" ]; then
   # own: kube-packages-X may be left from a run that installed X before it found the cluster at A.
   if ! is_done "kubelet-upgraded-${K8S_TARGET_PACKAGE_VERSION}"; then
     step packages "kubelet, kubectl ${K8S_TARGET_PACKAGE_VERSION}: the cluster runs v${K8S_VERSION}"
+    # kubeadm's procedure for a control plane: drain it before its kubelet moves, uncordon it after. Since it joined,
+    # pods that tolerate control planes (CoreDNS, addons) may have been scheduled here. The drain is bounded; one that
+    # cannot finish (a PodDisruptionBudget) is logged and the upgrade goes on: restarting the kubelet leaves running
+    # containers alone, so the drain is a precaution here, not a condition.
+    node_name="$(cat "${ROOT}/etc/k8sup/node-name")"
+    kubectl --kubeconfig "${ROOT}/etc/kubernetes/admin.conf" --request-timeout=30s drain "${node_name}" \
+      --ignore-daemonsets --delete-emptydir-data --timeout=300s ||
+      log "warning: could not drain ${node_name} before its kubelet restart (see above): upgrading its kubelet all the same"
     kube_packages_from "${K8S_TARGET_APT_URL}" "${K8S_TARGET_PACKAGE_VERSION}" kubelet kubectl
     systemctl daemon-reload
     systemctl restart kubelet
+    retry 10 "kubectl uncordon ${node_name}" kubectl --kubeconfig "${ROOT}/etc/kubernetes/admin.conf" --request-timeout=30s \
+      uncordon "${node_name}" || die "cannot uncordon ${node_name} after its kubelet restart"
     mark_done "kubelet-upgraded-${K8S_TARGET_PACKAGE_VERSION}"
   fi
 fi

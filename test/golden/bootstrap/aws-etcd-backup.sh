@@ -125,10 +125,23 @@ store_put() {
 
 # The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
 # domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+# cloud-provider-aws ("Node name conventions" in its prerequisites) wants that name in the region's own domain
+# (<region>.compute.internal, ec2.internal in us-east-1) and no custom one. A name in another domain (a DHCP options
+# set with one custom domain name) is used all the same, with a warning: IMDS has no field for the EC2 PrivateDnsName,
+# and asking ec2:DescribeInstances for it (what EKS's nodeadm does) is not built yet (docs/aws.md, "Node names").
 instance_node_name() {
-  local names
+  local names name region domain
   names="$(imds_get meta-data/local-hostname)" || return 1
-  printf '%s\n' "${names%%[[:space:]]*}"
+  name="${names%%[[:space:]]*}"
+  if region="$(imds_get meta-data/placement/region)" && [ -n "${region}" ]; then
+    domain="${region}.compute.internal"
+    if [ "${region}" = us-east-1 ]; then domain=ec2.internal; fi
+    case "${name}" in
+      *."${domain}") ;;
+      *) log "warning: node name ${name} is not in ${domain}: the AWS cloud controller manager may not find this instance (a custom domain in the VPC's DHCP options set; docs/aws.md, \"Node names\")" ;;
+    esac
+  fi
+  printf '%s\n' "${name}"
 }
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
@@ -192,6 +205,18 @@ etcd_tool() {
 etcdctl_tls() {
   etcd_tool etcdctl --endpoints "$(etcd_endpoint)" --cacert "${ETCD_PKI}/ca.crt" \
     --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
+}
+
+# atomic_write PATH < content: the content goes into a temporary file beside PATH (same file system, a dot-name that
+# nothing reads: kubelet skips hidden files in its manifest folder), which is then renamed over PATH, mode kept. A kill
+# at any moment leaves the old file or the new one, never a part of one that the next run would trust.
+atomic_write() {
+  local tmp
+  tmp="$(mktemp "$(dirname "$1")/.$(basename "$1").XXXXXX")" || return 1
+  if [ -f "$1" ]; then chmod --reference="$1" "${tmp}"; fi
+  if cat >"${tmp}" && mv -f "${tmp}" "$1"; then return 0; fi
+  rm -f "${tmp}"
+  return 1
 }
 
 json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }

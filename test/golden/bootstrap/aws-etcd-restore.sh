@@ -133,10 +133,23 @@ store_put() {
 
 # The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
 # domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+# cloud-provider-aws ("Node name conventions" in its prerequisites) wants that name in the region's own domain
+# (<region>.compute.internal, ec2.internal in us-east-1) and no custom one. A name in another domain (a DHCP options
+# set with one custom domain name) is used all the same, with a warning: IMDS has no field for the EC2 PrivateDnsName,
+# and asking ec2:DescribeInstances for it (what EKS's nodeadm does) is not built yet (docs/aws.md, "Node names").
 instance_node_name() {
-  local names
+  local names name region domain
   names="$(imds_get meta-data/local-hostname)" || return 1
-  printf '%s\n' "${names%%[[:space:]]*}"
+  name="${names%%[[:space:]]*}"
+  if region="$(imds_get meta-data/placement/region)" && [ -n "${region}" ]; then
+    domain="${region}.compute.internal"
+    if [ "${region}" = us-east-1 ]; then domain=ec2.internal; fi
+    case "${name}" in
+      *."${domain}") ;;
+      *) log "warning: node name ${name} is not in ${domain}: the AWS cloud controller manager may not find this instance (a custom domain in the VPC's DHCP options set; docs/aws.md, \"Node names\")" ;;
+    esac
+  fi
+  printf '%s\n' "${name}"
 }
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
@@ -184,6 +197,18 @@ etcdctl_tls() {
     --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
 }
 
+# atomic_write PATH < content: the content goes into a temporary file beside PATH (same file system, a dot-name that
+# nothing reads: kubelet skips hidden files in its manifest folder), which is then renamed over PATH, mode kept. A kill
+# at any moment leaves the old file or the new one, never a part of one that the next run would trust.
+atomic_write() {
+  local tmp
+  tmp="$(mktemp "$(dirname "$1")/.$(basename "$1").XXXXXX")" || return 1
+  if [ -f "$1" ]; then chmod --reference="$1" "${tmp}"; fi
+  if cat >"${tmp}" && mv -f "${tmp}" "$1"; then return 0; fi
+  rm -f "${tmp}"
+  return 1
+}
+
 json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
 json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
@@ -219,6 +244,16 @@ wait_for() {
   die "timed out after ${seconds}s waiting for ${what}"
 }
 endpoint_closed() { ! endpoint_open; }
+
+# park_pods: the etcd and kube-apiserver manifests out of kubelet's folder (it stops their pods), until etcd is down.
+park_pods() {
+  mkdir -p "${PARKED}"
+  for pod in kube-apiserver etcd; do
+    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
+  done
+  ETCD_MANIFEST="${PARKED}/etcd.yaml"
+  wait_for "etcd to stop" 180 endpoint_closed
+}
 
 # The members etcd lists now, as NAME=PEER_URL,…: kubeadm names members after their nodes.
 current_members() {
@@ -259,12 +294,7 @@ restore_snapshot() {
   etcd_tool etcdutl "${restore[@]}" >/dev/null 2>&1 || etcd_tool etcdctl "${restore[@]}" >/dev/null
   [ -d "${STAGED_DATA}/member" ] || die "the restore left no member directory in ${STAGED_DATA}"
 
-  mkdir -p "${PARKED}"
-  for pod in kube-apiserver etcd; do
-    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
-  done
-  ETCD_MANIFEST="${PARKED}/etcd.yaml"
-  wait_for "etcd to stop" 180 endpoint_closed
+  park_pods
   if [ -d "${DATA_DIR}/member" ]; then
     parked_at="${DATA_DIR}/k8sup-before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
     mkdir -p "${parked_at}"
@@ -327,15 +357,6 @@ read_identity() {
   fi
 }
 
-park_pods() {
-  mkdir -p "${PARKED}"
-  for pod in kube-apiserver etcd; do
-    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
-  done
-  ETCD_MANIFEST="${PARKED}/etcd.yaml"
-  wait_for "etcd to stop" 180 endpoint_closed
-}
-
 start_and_wait() {
   start_pods
   ETCD_MANIFEST="${MANIFESTS}/etcd.yaml"
@@ -363,9 +384,8 @@ seed_member() {
 
 # The parked etcd manifest, rewritten to join an existing cluster: --initial-cluster as `member add` returned it.
 rewrite_for_join() {
-  local initial="$1" tmp
-  tmp="$(mktemp)"
-  awk -v ic="${initial}" '
+  local initial="$1" rewritten
+  rewritten="$(awk -v ic="${initial}" '
     /^[[:space:]]*-[[:space:]]*--initial-cluster-state=/ { next }
     match($0, /^[[:space:]]*-[[:space:]]*--initial-cluster=/) {
       p = substr($0, 1, RLENGTH - length("--initial-cluster="))
@@ -373,10 +393,9 @@ rewrite_for_join() {
       print p "--initial-cluster-state=existing"
       next
     }
-    { print }' "${PARKED}/etcd.yaml" >"${tmp}"
-  grep -q -- "--initial-cluster-state=existing" "${tmp}" || { rm -f "${tmp}"; die "the etcd manifest has no --initial-cluster to rewrite"; }
-  cat "${tmp}" >"${PARKED}/etcd.yaml"
-  rm -f "${tmp}"
+    { print }' "${PARKED}/etcd.yaml")"
+  grep -q -- "--initial-cluster-state=existing" <<<"${rewritten}" || die "the etcd manifest has no --initial-cluster to rewrite"
+  atomic_write "${PARKED}/etcd.yaml" <<<"${rewritten}" || die "cannot write ${PARKED}/etcd.yaml"
 }
 
 # rejoin SEED_CLIENT_URL RESTORE_ID: this member's old data aside, added to the seed's cluster, started, healthy.

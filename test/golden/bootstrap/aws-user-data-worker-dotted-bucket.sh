@@ -2,7 +2,7 @@
 # k8sup: installs this node's bootstrap as k8sup-bootstrap.service, which runs it until it succeeds (docs/bootstrap.md).
 set -euo pipefail
 install -d -m 0700 /var/lib/k8sup
-cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_c7398c028132'
+cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_23f94e312929'
 #!/usr/bin/env bash
 # k8sup node bootstrap for demo.k8s.local: role worker, provider aws, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
@@ -194,10 +194,23 @@ store_put() {
 
 # The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
 # domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+# cloud-provider-aws ("Node name conventions" in its prerequisites) wants that name in the region's own domain
+# (<region>.compute.internal, ec2.internal in us-east-1) and no custom one. A name in another domain (a DHCP options
+# set with one custom domain name) is used all the same, with a warning: IMDS has no field for the EC2 PrivateDnsName,
+# and asking ec2:DescribeInstances for it (what EKS's nodeadm does) is not built yet (docs/aws.md, "Node names").
 instance_node_name() {
-  local names
+  local names name region domain
   names="$(imds_get meta-data/local-hostname)" || return 1
-  printf '%s\n' "${names%%[[:space:]]*}"
+  name="${names%%[[:space:]]*}"
+  if region="$(imds_get meta-data/placement/region)" && [ -n "${region}" ]; then
+    domain="${region}.compute.internal"
+    if [ "${region}" = us-east-1 ]; then domain=ec2.internal; fi
+    case "${name}" in
+      *."${domain}") ;;
+      *) log "warning: node name ${name} is not in ${domain}: the AWS cloud controller manager may not find this instance (a custom domain in the VPC's DHCP options set; docs/aws.md, \"Node names\")" ;;
+    esac
+  fi
+  printf '%s\n' "${name}"
 }
 # What names this instance in its progress report.
 instance_id() { imds_get meta-data/instance-id; }
@@ -440,6 +453,9 @@ if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   apt_get update -q
   apt_get install -y -q ca-certificates curl gpg conntrack socat
   mkdir -p "${ROOT}/etc/apt/keyrings"
+  # The repository key is trusted as the Kubernetes repository (or the mirror) serves it over HTTPS: it has no published
+  # fingerprint (none in the kubeadm install guide or release notes; docs/bootstrap.md), so there is none to pin and
+  # check. apt then verifies the repository's signature with it, and the versions installed are pinned.
   curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
   printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
     write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
@@ -576,7 +592,7 @@ STEP='done'
 report 'done'
 mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
-K8SUP_BOOTSTRAP_c7398c028132
+K8SUP_BOOTSTRAP_23f94e312929
 chmod 0700 /var/lib/k8sup/bootstrap.sh.new
 mv -f /var/lib/k8sup/bootstrap.sh.new /var/lib/k8sup/bootstrap.sh
 cat >/etc/systemd/system/k8sup-bootstrap.service <<'K8SUP_EOF_BOOTSTRAP_UNIT'

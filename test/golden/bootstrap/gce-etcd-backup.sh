@@ -136,6 +136,18 @@ etcdctl_tls() {
     --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
 }
 
+# atomic_write PATH < content: the content goes into a temporary file beside PATH (same file system, a dot-name that
+# nothing reads: kubelet skips hidden files in its manifest folder), which is then renamed over PATH, mode kept. A kill
+# at any moment leaves the old file or the new one, never a part of one that the next run would trust.
+atomic_write() {
+  local tmp
+  tmp="$(mktemp "$(dirname "$1")/.$(basename "$1").XXXXXX")" || return 1
+  if [ -f "$1" ]; then chmod --reference="$1" "${tmp}"; fi
+  if cat >"${tmp}" && mv -f "${tmp}" "$1"; then return 0; fi
+  rm -f "${tmp}"
+  return 1
+}
+
 json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
 json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 

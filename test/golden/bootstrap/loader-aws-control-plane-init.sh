@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_REGION='us-east-2'
-BUNDLE_SHA256='85a609b469de4f92284d802a3b38ff3efaf3e58c4d707dc96667d6b8fae796e5'
+BUNDLE_SHA256='1643ef0fee658347b530b2176fa42885123d94ffb83906f62fd17e023f71d159'
 log() { echo "[k8sup] $*" >&2; }
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855

@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_BUCKET='k8sup-state'
-BUNDLE_SHA256='de7136c05158cefb934de28e1193e2c849866a97f27828416807e4b22a4cd0ba'
+BUNDLE_SHA256='fdf28f875a3e7d54b6b5078c66ae9acf5607c0be1688242f2d3788c3b2abea39'
 log() { echo "[k8sup] $*" >&2; }
 METADATA=http://metadata.google.internal/computeMetadata/v1
 metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }

@@ -71,6 +71,19 @@ STAMP_DIR="${ROOT}/var/lib/k8sup/done"
 is_done() { [ -f "${STAMP_DIR}/$1" ]; }
 mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
 
+# enable_when_written NAME CHANGED UNIT: enables and starts UNIT once its files were written (CHANGED=1), and owes it
+# (a stamp) until that is done: a run stopped between the write and the enable (a reboot, a kill) would otherwise find
+# the files up to date for good and never enable the unit.
+enable_when_written() {
+  local name="$1" changed="$2" unit="$3"
+  if [ "${changed}" = 1 ]; then mark_done "${name}-enable-pending"; fi
+  if is_done "${name}-enable-pending"; then
+    systemctl daemon-reload
+    systemctl enable --now "${unit}"
+    rm -f "${STAMP_DIR}/${name}-enable-pending"
+  fi
+}
+
 # download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
 download() {
   local url="$1" dest="$2" sum="$3"
@@ -258,6 +271,9 @@ if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   apt_get update -q
   apt_get install -y -q ca-certificates curl gpg conntrack socat
   mkdir -p "${ROOT}/etc/apt/keyrings"
+  # The repository key is trusted as the Kubernetes repository (or the mirror) serves it over HTTPS: it has no published
+  # fingerprint (none in the kubeadm install guide or release notes; docs/bootstrap.md), so there is none to pin and
+  # check. apt then verifies the repository's signature with it, and the versions installed are pinned.
   curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
   printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
     write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
@@ -456,6 +472,18 @@ etcdctl_tls() {
     --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
 }
 
+# atomic_write PATH < content: the content goes into a temporary file beside PATH (same file system, a dot-name that
+# nothing reads: kubelet skips hidden files in its manifest folder), which is then renamed over PATH, mode kept. A kill
+# at any moment leaves the old file or the new one, never a part of one that the next run would trust.
+atomic_write() {
+  local tmp
+  tmp="$(mktemp "$(dirname "$1")/.$(basename "$1").XXXXXX")" || return 1
+  if [ -f "$1" ]; then chmod --reference="$1" "${tmp}"; fi
+  if cat >"${tmp}" && mv -f "${tmp}" "$1"; then return 0; fi
+  rm -f "${tmp}"
+  return 1
+}
+
 json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
 json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
@@ -515,8 +543,12 @@ printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","e
 BACKUP_DIR="${ROOT}/var/lib/k8sup/etcd-backups"
 mkdir -p "${BACKUP_DIR}/${BACKUP_ID}"
 chmod 0700 "${BACKUP_DIR}" "${BACKUP_DIR}/${BACKUP_ID}"
-mv -f "${manifest}" "${BACKUP_DIR}/${BACKUP_ID}/manifest.json"
-mv -f "${snapshot}" "${BACKUP_DIR}/${BACKUP_ID}/snapshot.db"
+# The snapshot first, its manifest last, as in the store: a folder without manifest.json is incomplete. Each lands
+# under a hidden name in its folder first (the data dir may be another file system: that move is a copy) and is then
+# renamed, so a kill never leaves a manifest beside a missing or half-copied snapshot.
+mv -f "${snapshot}" "${BACKUP_DIR}/${BACKUP_ID}/.snapshot.db.part"
+mv -f "${BACKUP_DIR}/${BACKUP_ID}/.snapshot.db.part" "${BACKUP_DIR}/${BACKUP_ID}/snapshot.db"
+atomic_write "${BACKUP_DIR}/${BACKUP_ID}/manifest.json" <"${manifest}" || { log "cannot write the manifest of backup ${BACKUP_ID}"; exit 1; }
 log "kept backup ${BACKUP_ID} in ${BACKUP_DIR} (revision ${revision}, ${size} bytes, sha256 ${sha256})"
 # Retention on this host: the newest RETAIN backups stay.
 find "${BACKUP_DIR}" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{8}T[0-9]{6}Z' -printf '%f\n' | sort | head -n "-${RETAIN}" |
@@ -587,6 +619,18 @@ etcdctl_tls() {
     --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
 }
 
+# atomic_write PATH < content: the content goes into a temporary file beside PATH (same file system, a dot-name that
+# nothing reads: kubelet skips hidden files in its manifest folder), which is then renamed over PATH, mode kept. A kill
+# at any moment leaves the old file or the new one, never a part of one that the next run would trust.
+atomic_write() {
+  local tmp
+  tmp="$(mktemp "$(dirname "$1")/.$(basename "$1").XXXXXX")" || return 1
+  if [ -f "$1" ]; then chmod --reference="$1" "${tmp}"; fi
+  if cat >"${tmp}" && mv -f "${tmp}" "$1"; then return 0; fi
+  rm -f "${tmp}"
+  return 1
+}
+
 json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
 json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
@@ -622,6 +666,16 @@ wait_for() {
   die "timed out after ${seconds}s waiting for ${what}"
 }
 endpoint_closed() { ! endpoint_open; }
+
+# park_pods: the etcd and kube-apiserver manifests out of kubelet's folder (it stops their pods), until etcd is down.
+park_pods() {
+  mkdir -p "${PARKED}"
+  for pod in kube-apiserver etcd; do
+    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
+  done
+  ETCD_MANIFEST="${PARKED}/etcd.yaml"
+  wait_for "etcd to stop" 180 endpoint_closed
+}
 
 # The members etcd lists now, as NAME=PEER_URL,…: kubeadm names members after their nodes.
 current_members() {
@@ -662,12 +716,7 @@ restore_snapshot() {
   etcd_tool etcdutl "${restore[@]}" >/dev/null 2>&1 || etcd_tool etcdctl "${restore[@]}" >/dev/null
   [ -d "${STAGED_DATA}/member" ] || die "the restore left no member directory in ${STAGED_DATA}"
 
-  mkdir -p "${PARKED}"
-  for pod in kube-apiserver etcd; do
-    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
-  done
-  ETCD_MANIFEST="${PARKED}/etcd.yaml"
-  wait_for "etcd to stop" 180 endpoint_closed
+  park_pods
   if [ -d "${DATA_DIR}/member" ]; then
     parked_at="${DATA_DIR}/k8sup-before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
     mkdir -p "${parked_at}"

@@ -68,6 +68,19 @@ STAMP_DIR="${ROOT}/var/lib/k8sup/done"
 is_done() { [ -f "${STAMP_DIR}/$1" ]; }
 mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
 
+# enable_when_written NAME CHANGED UNIT: enables and starts UNIT once its files were written (CHANGED=1), and owes it
+# (a stamp) until that is done: a run stopped between the write and the enable (a reboot, a kill) would otherwise find
+# the files up to date for good and never enable the unit.
+enable_when_written() {
+  local name="$1" changed="$2" unit="$3"
+  if [ "${changed}" = 1 ]; then mark_done "${name}-enable-pending"; fi
+  if is_done "${name}-enable-pending"; then
+    systemctl daemon-reload
+    systemctl enable --now "${unit}"
+    rm -f "${STAMP_DIR}/${name}-enable-pending"
+  fi
+}
+
 # download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
 download() {
   local url="$1" dest="$2" sum="$3"
@@ -255,6 +268,9 @@ if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
   apt_get update -q
   apt_get install -y -q ca-certificates curl gpg conntrack socat
   mkdir -p "${ROOT}/etc/apt/keyrings"
+  # The repository key is trusted as the Kubernetes repository (or the mirror) serves it over HTTPS: it has no published
+  # fingerprint (none in the kubeadm install guide or release notes; docs/bootstrap.md), so there is none to pin and
+  # check. apt then verifies the repository's signature with it, and the versions installed are pinned.
   curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
   printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
     write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644

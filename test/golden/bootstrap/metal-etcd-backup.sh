@@ -55,6 +55,18 @@ etcdctl_tls() {
     --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
 }
 
+# atomic_write PATH < content: the content goes into a temporary file beside PATH (same file system, a dot-name that
+# nothing reads: kubelet skips hidden files in its manifest folder), which is then renamed over PATH, mode kept. A kill
+# at any moment leaves the old file or the new one, never a part of one that the next run would trust.
+atomic_write() {
+  local tmp
+  tmp="$(mktemp "$(dirname "$1")/.$(basename "$1").XXXXXX")" || return 1
+  if [ -f "$1" ]; then chmod --reference="$1" "${tmp}"; fi
+  if cat >"${tmp}" && mv -f "${tmp}" "$1"; then return 0; fi
+  rm -f "${tmp}"
+  return 1
+}
+
 json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
 json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
@@ -114,8 +126,12 @@ printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","e
 BACKUP_DIR="${ROOT}/var/lib/k8sup/etcd-backups"
 mkdir -p "${BACKUP_DIR}/${BACKUP_ID}"
 chmod 0700 "${BACKUP_DIR}" "${BACKUP_DIR}/${BACKUP_ID}"
-mv -f "${manifest}" "${BACKUP_DIR}/${BACKUP_ID}/manifest.json"
-mv -f "${snapshot}" "${BACKUP_DIR}/${BACKUP_ID}/snapshot.db"
+# The snapshot first, its manifest last, as in the store: a folder without manifest.json is incomplete. Each lands
+# under a hidden name in its folder first (the data dir may be another file system: that move is a copy) and is then
+# renamed, so a kill never leaves a manifest beside a missing or half-copied snapshot.
+mv -f "${snapshot}" "${BACKUP_DIR}/${BACKUP_ID}/.snapshot.db.part"
+mv -f "${BACKUP_DIR}/${BACKUP_ID}/.snapshot.db.part" "${BACKUP_DIR}/${BACKUP_ID}/snapshot.db"
+atomic_write "${BACKUP_DIR}/${BACKUP_ID}/manifest.json" <"${manifest}" || { log "cannot write the manifest of backup ${BACKUP_ID}"; exit 1; }
 log "kept backup ${BACKUP_ID} in ${BACKUP_DIR} (revision ${revision}, ${size} bytes, sha256 ${sha256})"
 # Retention on this host: the newest RETAIN backups stay.
 find "${BACKUP_DIR}" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended -regex '.*/[0-9]{8}T[0-9]{6}Z' -printf '%f\n' | sort | head -n "-${RETAIN}" |

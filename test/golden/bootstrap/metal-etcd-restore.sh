@@ -60,6 +60,18 @@ etcdctl_tls() {
     --cert "${ETCD_PKI}/healthcheck-client.crt" --key "${ETCD_PKI}/healthcheck-client.key" --command-timeout=60s "$@"
 }
 
+# atomic_write PATH < content: the content goes into a temporary file beside PATH (same file system, a dot-name that
+# nothing reads: kubelet skips hidden files in its manifest folder), which is then renamed over PATH, mode kept. A kill
+# at any moment leaves the old file or the new one, never a part of one that the next run would trust.
+atomic_write() {
+  local tmp
+  tmp="$(mktemp "$(dirname "$1")/.$(basename "$1").XXXXXX")" || return 1
+  if [ -f "$1" ]; then chmod --reference="$1" "${tmp}"; fi
+  if cat >"${tmp}" && mv -f "${tmp}" "$1"; then return 0; fi
+  rm -f "${tmp}"
+  return 1
+}
+
 json_number() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" | head -n 1; }
 json_text() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
 
@@ -95,6 +107,16 @@ wait_for() {
   die "timed out after ${seconds}s waiting for ${what}"
 }
 endpoint_closed() { ! endpoint_open; }
+
+# park_pods: the etcd and kube-apiserver manifests out of kubelet's folder (it stops their pods), until etcd is down.
+park_pods() {
+  mkdir -p "${PARKED}"
+  for pod in kube-apiserver etcd; do
+    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
+  done
+  ETCD_MANIFEST="${PARKED}/etcd.yaml"
+  wait_for "etcd to stop" 180 endpoint_closed
+}
 
 # The members etcd lists now, as NAME=PEER_URL,…: kubeadm names members after their nodes.
 current_members() {
@@ -135,12 +157,7 @@ restore_snapshot() {
   etcd_tool etcdutl "${restore[@]}" >/dev/null 2>&1 || etcd_tool etcdctl "${restore[@]}" >/dev/null
   [ -d "${STAGED_DATA}/member" ] || die "the restore left no member directory in ${STAGED_DATA}"
 
-  mkdir -p "${PARKED}"
-  for pod in kube-apiserver etcd; do
-    if [ -f "${MANIFESTS}/${pod}.yaml" ]; then mv -f "${MANIFESTS}/${pod}.yaml" "${PARKED}/${pod}.yaml"; fi
-  done
-  ETCD_MANIFEST="${PARKED}/etcd.yaml"
-  wait_for "etcd to stop" 180 endpoint_closed
+  park_pods
   if [ -d "${DATA_DIR}/member" ]; then
     parked_at="${DATA_DIR}/k8sup-before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
     mkdir -p "${parked_at}"
