@@ -376,7 +376,7 @@ seed_member() {
     rm -f "${STAGED_SNAPSHOT}"
   else
     restore_snapshot "${snapshot}" "${sha}" "${MEMBER_NAME}=${MEMBER_PEER}" "k8sup-restore-${rid}"
-    printf '%s\n' "${rid}" >"${SEED_MARKER}"
+    atomic_write "${SEED_MARKER}" <<<"${rid}" || die "cannot write ${SEED_MARKER}"
   fi
   start_and_wait 300
   printf 'member=%s=%s\nclient=%s\n' "${MEMBER_NAME}" "${MEMBER_PEER}" "${MEMBER_CLIENT}"
@@ -426,7 +426,7 @@ rejoin_member() {
       log "the data etcd had is kept in ${parked_at}"
     fi
     rm -f "${REJOIN_INITIAL}"
-    printf '%s\n' "${rid}" >"${REJOIN_MARKER}"
+    atomic_write "${REJOIN_MARKER}" <<<"${rid}" || die "cannot write ${REJOIN_MARKER}"
   fi
   initial="$(sed -n "s/^${rid} //p" "${REJOIN_INITIAL}" 2>/dev/null || true)"
   if [ -z "${initial}" ]; then
@@ -464,7 +464,7 @@ rejoin_member() {
       initial="$(awk -F ', ' -v n="${MEMBER_NAME}" -v p="${MEMBER_PEER}" '{ nm = ($4 == p) ? n : $3; if (nm != "") { printf "%s%s=%s", sep, nm, $4; sep = "," } }' <<<"${members}")"
     fi
     [ -n "${initial}" ] || die "the seed named no initial cluster for ${MEMBER_NAME}"
-    printf '%s %s\n' "${rid}" "${initial}" >"${REJOIN_INITIAL}"
+    atomic_write "${REJOIN_INITIAL}" <<<"${rid} ${initial}" || die "cannot write ${REJOIN_INITIAL}"
   fi
   log "joining ${MEMBER_NAME} to the restored cluster as a member of ${initial}"
   rewrite_for_join "${initial}"
