@@ -21,6 +21,7 @@
 
 import { createServer, request, type IncomingMessage } from 'node:http';
 import type { ResourceGraph } from '../src/core/graph.js';
+import { relayResponse } from '../test/helpers/throttle-proxy.js';
 
 export interface RecordedCall {
   service: string;
@@ -62,12 +63,7 @@ export async function startCallRecorder(target: string) {
             }
             log.push({ service, action, atMoto, done: performance.now() - t0, body: decoded, bytes: body.length });
           }
-          const headers = { ...upRes.headers };
-          delete headers['transfer-encoding'];
-          const data = Buffer.concat(out);
-          headers['content-length'] = String(data.length);
-          res.writeHead(upRes.statusCode ?? 502, headers);
-          res.end(data);
+          relayResponse(res, upRes, Buffer.concat(out));
         });
       });
       up.on('error', () => req.socket.destroy());
