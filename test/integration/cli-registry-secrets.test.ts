@@ -199,7 +199,7 @@ describe('create secret registry (CLI on moto S3)', () => {
 
     // A worker's bundle run for real (stub harness) with the store's objects: the node's credentials file has it.
     const worker = bundles.map(([, text]) => text).find((t) => /kubeadm join/.test(t) && !/control-plane/.test(t.match(/^ROLE=.*$/m)?.[0] ?? 'control-plane'))
-      ?? bundles.map(([, text]) => text).find((t) => !/kubeadm init/.test(t));
+      ?? bundles.map(([, text]) => text).find((t) => !/^\s*kubeadm init --config/m.test(t));
     assert.ok(worker, 'a worker bundle');
     const script = worker.slice(worker.indexOf('\n', worker.indexOf("<<'K8SUP_BOOTSTRAP_")) + 1, worker.search(/^K8SUP_BOOTSTRAP_[0-9a-f]{12}$/m));
     const stub = createStubRoot();

@@ -85,7 +85,7 @@ describe('GCE lifecycle on the Compute fake', () => {
     const scripts = instances.map((i) => i.metadata.items.find((m: { key: string }) => m.key === 'startup-script').value as string);
     // (The startup script is the loader of the group's bundle, which holds the script.)
     const bundles = provider.bootstrapBundles!(c, inputs);
-    assert.equal(scripts.filter((s) => /kubeadm init/.test(bundleOf(s, bundles))).length, 1);
+    assert.equal(scripts.filter((s) => /^\s*kubeadm init --config/m.test(bundleOf(s, bundles))).length, 1);
     for (const i of instances) {
       const text = JSON.stringify(i.metadata);
       assert.doesNotMatch(text, /PRIVATE KEY/);
