@@ -19,9 +19,9 @@
 //    scheduling), and for each of its calls the latency, the time inside moto and the gaps between calls (the CLI's
 //    own time: SDK serialisation, signing, parsing, the event loop).
 
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { ResourceGraph } from '../src/core/graph.js';
-import { relayResponse } from '../test/helpers/throttle-proxy.js';
+import { forwardWhole, relayResponse } from '../test/helpers/throttle-proxy.js';
 
 export interface RecordedCall {
   service: string;
@@ -50,24 +50,18 @@ export async function startCallRecorder(target: string) {
       const amzTarget = req.headers['x-amz-target'];
       const action = amzTarget ? String(amzTarget).split('.').pop()! : /(?:^|&)Action=([A-Za-z0-9]+)/.exec(text)?.[1] ?? `${req.method} ${req.url?.split('?')[0]}`;
       const atMoto = performance.now() - t0;
-      const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (upRes) => {
-        const out: Buffer[] = [];
-        upRes.on('data', (c: Buffer) => out.push(c));
-        upRes.on('end', () => {
-          if (!(req.url ?? '').startsWith('/moto-api')) {
-            let decoded = `${req.url ?? ''}&${text}`;
-            try {
-              decoded = decodeURIComponent(decoded.replace(/\+/g, ' '));
-            } catch {
-              // not form-encoded: keep it as sent
-            }
-            log.push({ service, action, atMoto, done: performance.now() - t0, body: decoded, bytes: body.length });
+      forwardWhole(upstream, req, body, (upRes, data) => {
+        if (!(req.url ?? '').startsWith('/moto-api')) {
+          let decoded = `${req.url ?? ''}&${text}`;
+          try {
+            decoded = decodeURIComponent(decoded.replace(/\+/g, ' '));
+          } catch {
+            // not form-encoded: keep it as sent
           }
-          relayResponse(res, upRes, Buffer.concat(out));
-        });
+          log.push({ service, action, atMoto, done: performance.now() - t0, body: decoded, bytes: body.length });
+        }
+        relayResponse(res, upRes, data);
       });
-      up.on('error', () => req.socket.destroy());
-      up.end(body);
     });
   });
   server.keepAliveTimeout = 5000;

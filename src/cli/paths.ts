@@ -6,10 +6,16 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { InvalidInputError } from '../core/errors.js';
 
-export function expandPath(path: string, where: { home: string; cwd: string }): string {
+/** A leading `~` expanded as a shell would; anything else as given. */
+export function expandHome(path: string, where: { home: string }): string {
   if (path === '~') return where.home;
   if (path.startsWith('~/')) return join(where.home, path.slice(2));
-  return isAbsolute(path) ? path : resolve(where.cwd, path);
+  return path;
+}
+
+export function expandPath(path: string, where: { home: string; cwd: string }): string {
+  const expanded = expandHome(path, where);
+  return isAbsolute(expanded) ? expanded : resolve(where.cwd, expanded);
 }
 
 async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {

@@ -5,7 +5,7 @@ import { InvalidInputError } from '../core/errors.js';
 import { updateClusterFlow } from '../cluster/update-flow.js';
 import { checkApplyFlags, checkSavedPlanFlags, planAndApply } from './apply-flow.js';
 import type { CliContext } from './context.js';
-import { expandPath } from './paths.js';
+import { expandHome } from './paths.js';
 
 /**
  * update cluster: plan against the cloud; with --yes apply. Planning takes no lock and writes nothing (but the
@@ -16,7 +16,7 @@ import { expandPath } from './paths.js';
 export default async function updateCluster(ctx: CliContext, args: string[], flags: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
   // A quoted `~/plan.json` reaches k8sup unexpanded: the plan files are path flags like the others (paths.ts).
-  const tilde = (p: string | undefined) => (p !== undefined && (p === '~' || p.startsWith('~/')) ? expandPath(p, ctx) : p);
+  const tilde = (p: string | undefined) => (p === undefined ? p : expandHome(p, ctx));
   const opts: Record<string, any> = { ...flags, outPlan: tilde(flags.outPlan), plan: tilde(flags.plan) };
   checkApplyFlags(opts);
   checkSavedPlanFlags(opts, ctx.globals.yes);

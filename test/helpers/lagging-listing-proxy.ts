@@ -3,8 +3,8 @@
 // just made. moto is consistent at once; AWS listings (tag-filtered describes) may not show a new object for a while,
 // which is when a create must look for its earlier object itself instead of trusting the plan.
 
-import { createServer, request, type IncomingMessage } from 'node:http';
-import { relayResponse } from './throttle-proxy.js';
+import { createServer, type IncomingMessage } from 'node:http';
+import { forwardWhole, relayResponse } from './throttle-proxy.js';
 
 export interface SeenCall {
   /** `Action` of the query-protocol body (EC2, Auto Scaling, IAM, ELB). */
@@ -51,13 +51,7 @@ export async function startLaggingListingProxy(target: string): Promise<LaggingL
         res.end(xml);
         return;
       }
-      const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (upRes) => {
-        const out: Buffer[] = [];
-        upRes.on('data', (c: Buffer) => out.push(c));
-        upRes.on('end', () => relayResponse(res, upRes, Buffer.concat(out)));
-      });
-      up.on('error', () => req.socket.destroy());
-      up.end(body);
+      forwardWhole(upstream, req, body, (upRes, data) => relayResponse(res, upRes, data));
     });
   });
   server.keepAliveTimeout = 5000;

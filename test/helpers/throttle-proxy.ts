@@ -132,6 +132,20 @@ export function relayResponse(res: ServerResponse, upRes: IncomingMessage, data:
   res.end(data);
 }
 
+/**
+ * Sends a client's request (its body already read) on to `upstream` and hands over the reply read whole. A failed
+ * upstream call drops the client's connection, as a broken hop would.
+ */
+export function forwardWhole(upstream: URL, req: IncomingMessage, body: Buffer, onReply: (upRes: IncomingMessage, data: Buffer) => void): void {
+  const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (upRes) => {
+    const out: Buffer[] = [];
+    upRes.on('data', (c: Buffer) => out.push(c));
+    upRes.on('end', () => onReply(upRes, Buffer.concat(out)));
+  });
+  up.on('error', () => req.socket.destroy());
+  up.end(body);
+}
+
 export async function startThrottleProxy(target: string, opts: ThrottleProxyOptions = {}): Promise<ThrottleProxy> {
   const upstream = new URL(target);
   let throttleRate = opts.throttleRate ?? 0.2;
@@ -183,25 +197,16 @@ export async function startThrottleProxy(target: string, opts: ThrottleProxyOpti
         return;
       }
       const sentAt = performance.now();
-      const up = request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
-        (upRes) => {
-          const out: Buffer[] = [];
-          upRes.on('data', (c: Buffer) => out.push(c));
-          upRes.on('end', () => {
-            if (!isControl) stats.upstreamMs.set(service, (stats.upstreamMs.get(service) ?? 0) + performance.now() - sentAt);
-            if (resetAfter) {
-              // Moto did the work; the client never hears about it.
-              stats.resetAfter++;
-              req.socket.destroy();
-              return;
-            }
-            relayResponse(res, upRes, Buffer.concat(out));
-          });
-        },
-      );
-      up.on('error', () => req.socket.destroy());
-      up.end(body);
+      forwardWhole(upstream, req, body, (upRes, data) => {
+        if (!isControl) stats.upstreamMs.set(service, (stats.upstreamMs.get(service) ?? 0) + performance.now() - sentAt);
+        if (resetAfter) {
+          // Moto did the work; the client never hears about it.
+          stats.resetAfter++;
+          req.socket.destroy();
+          return;
+        }
+        relayResponse(res, upRes, data);
+      });
     });
   };
 
