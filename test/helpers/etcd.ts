@@ -96,6 +96,7 @@ export class StaticPodKubelet {
   private exited?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private busy = false;
+  private reported = false;
   starts = 0;
   stops = 0;
   log = '';
@@ -133,6 +134,13 @@ export class StaticPodKubelet {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     this.child = child;
     // A member that dies (bad flags, bad data) is restarted on the next sync, as kubelet would.
+    // Its last words go to the test's output once, so a member that never came up says why in the failure.
+    child.once('exit', (code, signal) => {
+      if (code !== 0 && signal === null && !this.reported) {
+        this.reported = true;
+        process.stderr.write(`etcd from ${this.manifest} exited with ${code}:\n${this.log.slice(-2000)}\n`);
+      }
+    });
     void this.exited.then(() => {
       if (this.child === child) this.child = undefined;
     });
@@ -173,7 +181,19 @@ export function etcdctl(root: string, m: EtcdMember, args: string[]): { status: 
 }
 
 export async function waitHealthy(root: string, m: EtcdMember, timeoutMs = 30_000): Promise<void> {
-  await waitFor(async () => etcdctl(root, m, ['endpoint', 'health']).status === 0, { timeoutMs, intervalMs: 200, what: `etcd ${m.name} at ${m.clientUrl}` });
+  let last = '';
+  try {
+    await waitFor(
+      async () => {
+        const r = etcdctl(root, m, ['endpoint', 'health']);
+        last = r.stderr.trim().split('\n').pop() ?? '';
+        return r.status === 0;
+      },
+      { timeoutMs, intervalMs: 200, what: `etcd ${m.name} at ${m.clientUrl}` },
+    );
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (etcdctl's last answer: ${last || 'none'})`);
+  }
 }
 
 /** Every key under a prefix with its value. */
