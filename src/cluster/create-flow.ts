@@ -12,7 +12,7 @@ import type { ClusterStore } from '../state/cluster-store.js';
 import { assertNodesCanReadStore, connectProvider, desiredGraph, loadProviderFor, type FlowHost } from './deploy.js';
 import { withNewClusterSettings } from '../api/defaults.js';
 import { withDefaultEtcdBackups } from '../api/etcd-backups.js';
-import { ensureSettingSecrets, generatePki, storePkiForCreate } from './pki-store.js';
+import { ensureSettingSecrets, generatePki, readPki, storePkiForCreate } from './pki-store.js';
 import { mutateCluster, writeSpec, type Actor } from './spec-store.js';
 import { withStateStoreRegion } from './state-store-region.js';
 
@@ -92,17 +92,19 @@ export async function createClusterFlow(input: CreateFlowInput, host: CreateFlow
   }
 
   return mutateCluster(store, name, input.actor, 'create cluster', async (cs) => {
-    const earlier = await earlierRunOfThisCreate(cs, requested, [requested, located]);
+    // The reads under the lock go out together, and so do the writes of the parts; the revision that makes the
+    // cluster visible is written last, alone (issue 17: a create's state round trips do not grow with the cluster).
+    const [earlier, storedPki] = await Promise.all([earlierRunOfThisCreate(cs, requested, [requested, located]), readPki(store, name)]);
     if (earlier) {
       // Revision 1 is there (an older k8sup wrote it before the PKI): completing the PKI happens in the graph step
       // of planAndApply, which holds the lock and replaces a partial PKI while nothing was applied.
       host.note(`Cluster ${name} was already stored by an earlier run of this create (revision 1); finishing it.`);
       return host.planAndApply(cs, earlier, { clients, resumed: true });
     }
-    await storePkiForCreate(store, name, fresh.pki);
-    await ensureSettingSecrets(store, requested, true);
+    await Promise.all([storePkiForCreate(store, name, fresh.pki, storedPki), ensureSettingSecrets(store, requested, true)]);
     const cluster: Cluster = { ...requested, metadata: { name, uid: randomUUID() } };
-    await writeSpec(cs, cluster, 0, input.actor, 'create');
+    // No revision was listed just now under the lock: the create-only write needs no second listing.
+    await writeSpec(cs, cluster, 0, input.actor, 'create', { listedUnderLock: true });
     input.io.emit({ code: 'cluster.stored', level: 'info', message: `Stored cluster ${name} (revision 1, uid ${cluster.metadata.uid}) and its PKI in ${store.url}.`, data: { cluster: name, revision: 1, store: store.url } });
     return host.planAndApply(cs, cluster, { clients, resumed: false });
   });

@@ -14,6 +14,7 @@ import type { BuildInputs, Provider } from '../core/provider.js';
 import type { LiveResource, Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
+import { mapInFlight } from '../state/in-flight.js';
 import { CLUSTER_INFO, type ClusterInfo } from './cluster-info.js';
 import { ensureSettingSecrets, pkiForGraph, type PublicPki } from './pki-store.js';
 import { providerState } from './provider-state.js';
@@ -71,15 +72,31 @@ export async function desiredGraph(ctx: Pick<DeployContext, 'store' | 'cluster'>
   return provider.buildGraph(ctx.cluster, await buildInputs(ctx, provider, pki));
 }
 
-async function buildInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partial<Pick<DeployContext, 'cs'>>, provider: Provider<any>, pki?: PublicPki): Promise<BuildInputs> {
-  // Writes (a missing PKI of a never-applied cluster) only through a ClusterStore that holds the lock: plans never write.
-  pki ??= await pkiForGraph(ctx.store, ctx.cluster.metadata.name, ctx.cs);
-  await ensureSettingSecrets(ctx.store, ctx.cluster, ctx.cs?.holdsLease === true);
+/**
+ * The graph's inputs as read for one run context: the graph and the bootstrap bundles of one run (under one lock)
+ * are rendered from one read, not one each (issue 17).
+ */
+const INPUTS = new WeakMap<object, Promise<BuildInputs>>();
+
+function buildInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partial<Pick<DeployContext, 'cs'>>, provider: Provider<any>, pki?: PublicPki): Promise<BuildInputs> {
+  if (pki) return readInputs(ctx, provider, pki);
+  let inputs = INPUTS.get(ctx);
+  if (!inputs) INPUTS.set(ctx, (inputs = readInputs(ctx, provider)));
+  return inputs;
+}
+
+async function readInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partial<Pick<DeployContext, 'cs'>>, provider: Provider<any>, pki?: PublicPki): Promise<BuildInputs> {
+  // Writes (a missing PKI of a never-applied cluster) only through a ClusterStore that holds the lock: plans never
+  // write. The three reads are independent (a replaced PKI leaves the encryption config alone): one round trip.
+  const [publicPki, , upgradeFrom] = await Promise.all([
+    pki ?? pkiForGraph(ctx.store, ctx.cluster.metadata.name, ctx.cs),
+    ensureSettingSecrets(ctx.store, ctx.cluster, ctx.cs?.holdsLease === true),
+    upgradedFrom(ctx.store, ctx.cluster),
+  ]);
   const schemes = provider.nodeStateStoreSchemes;
   const readable = !schemes || schemes.includes(new URL(ctx.store.url).protocol);
   const stateStore = readable ? ctx.store.url : `${schemes[0]}//state-store-not-set`;
-  const upgradeFrom = await upgradedFrom(ctx.store, ctx.cluster);
-  return { stateStore, ...pki, ...(upgradeFrom ? { upgradeFrom } : {}) };
+  return { stateStore, ...publicPki, ...(upgradeFrom ? { upgradeFrom } : {}) };
 }
 
 /**
@@ -90,7 +107,7 @@ async function buildInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Parti
 export async function writeBootstrapBundles(ctx: Pick<DeployContext, 'store' | 'cluster' | 'cs'>, provider: Provider<any>): Promise<string[]> {
   if (!provider.bootstrapBundles) return [];
   const bundles = provider.bootstrapBundles(ctx.cluster, await buildInputs(ctx, provider));
-  for (const b of bundles) await ctx.cs.putObject(b.key, b.content);
+  await mapInFlight(bundles, (b) => ctx.cs.putObject(b.key, b.content));
   return bundles.map((b) => b.key);
 }
 
