@@ -10,43 +10,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { k8sup } from '../test/helpers/cli.js';
 import { startMoto } from '../test/helpers/moto.js';
-import { sequentialChain, stateCallsOf, type StateCall } from '../test/helpers/state-depth.js';
+import { commandDepth, depthSpec, stateCallsOf, type CommandDepth } from '../test/helpers/state-depth.js';
 import { startThrottleProxy } from '../test/helpers/throttle-proxy.js';
 import { startCallRecorder } from './call-log.js';
 
 const STATE_MS = Number(process.env.STATE_MS ?? 40);
 const BUCKET = 'k8sup-depth';
-
-export function depthSpec(name: string, groups: number): string {
-  const nodeGroups = groups ? Array.from({ length: groups }, (_, i) => ({ name: `group-${i}`, minSize: 1, maxSize: 1 })) : undefined;
-  return JSON.stringify({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name }, spec: { zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'], ...(nodeGroups ? { nodeGroups } : {}) } });
-}
-
-interface PhaseEvent {
-  time: string;
-  code: string;
-  durationMs?: number;
-}
-
-/** The depth of a command's state calls: outside the engine's phase (`phase`: apply or destroy), inside it, in all. */
-export interface CommandDepth {
-  calls: number;
-  depth: number;
-  outsidePhase: number;
-  insidePhase: number;
-  chain: string[];
-}
-
-export function commandDepth(calls: StateCall[], stderr: string, originWallMs: number, phase: 'apply' | 'destroy'): CommandDepth {
-  const evs = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as PhaseEvent);
-  const done = evs.find((e) => e.code === `${phase}.done`);
-  const end = done ? Date.parse(done.time) - originWallMs : -Infinity;
-  const start = done ? end - (done.durationMs ?? Date.parse(done.time) - Date.parse(evs.find((e) => e.code === `${phase}.start`)!.time)) : -Infinity;
-  const inside = calls.filter((c) => c.start >= start - 2 && c.end <= end + 2);
-  const outside = calls.filter((c) => !inside.includes(c));
-  const chain = sequentialChain(calls);
-  return { calls: calls.length, depth: chain.length, outsidePhase: sequentialChain(outside).length, insidePhase: sequentialChain(inside).length, chain: chain.map((c) => `${Math.round(c.start)} ${c.what}`) };
-}
 
 export async function stateDepths(groupCases: number[]): Promise<Record<string, unknown>[]> {
   const moto = await startMoto();
@@ -73,7 +42,7 @@ export async function stateDepths(groupCases: number[]): Promise<Record<string, 
       row.create = await run(['create', '-f', file, '--yes'], 'apply');
       row.noopUpdate = await run(['update', 'cluster', name, '--yes'], 'apply');
       row.delete = await run(['delete', 'cluster', name, '--yes'], 'destroy');
-      if (!process.env.STATE_DEPTH_CHAIN) for (const k of ['create', 'noopUpdate', 'delete']) delete (row[k] as Partial<CommandDepth>).chain;
+      if (!process.env.STATE_DEPTH_CHAIN) for (const k of ['create', 'noopUpdate', 'delete']) delete (row[k] as Partial<CommandDepth>).outsideChain;
       out.push(row);
       process.stderr.write(`${JSON.stringify(row)}\n`);
     }

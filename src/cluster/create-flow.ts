@@ -71,13 +71,13 @@ export async function createClusterFlow(input: CreateFlowInput, host: CreateFlow
   // Asked once, here, and kept in the spec: nodes address the state bucket in its own region.
   // A new cluster gets audit logging and Secrets encryption unless the input turns them off (docs/spec.md).
   // New clusters also back up etcd on a schedule unless their spec says otherwise (docs/backups.md).
-  const located = await withStateStoreRegion(given, store);
+  // The PKI is generated while the region is asked (its keys take CPU, the lookup a state round trip).
+  const [located, fresh] = await Promise.all([withStateStoreRegion(given, store), generatePki(name)]);
   const requested = withDefaultEtcdBackups(withNewClusterSettings(located));
   // Everything that can reject the input runs before the first write: the store must suit an apply, and the
   // provider must be able to build the cluster's resources (bootstrap scripts included) from this spec.
   const provider = await loadProviderFor(requested);
   if (input.apply || input.terraform) assertNodesCanReadStore(provider, store.url);
-  const fresh = await generatePki(name);
   await desiredGraph({ store, cluster: requested }, provider, fresh.public);
   // With --yes the cloud is asked now (credentials, region, zones): a zone the account cannot use is exit 2 with
   // nothing written, not a stored spec that can never apply.
@@ -101,7 +101,7 @@ export async function createClusterFlow(input: CreateFlowInput, host: CreateFlow
       host.note(`Cluster ${name} was already stored by an earlier run of this create (revision 1); finishing it.`);
       return host.planAndApply(cs, earlier, { clients, resumed: true });
     }
-    await Promise.all([storePkiForCreate(store, name, fresh.pki, storedPki), ensureSettingSecrets(store, requested, true)]);
+    await Promise.all([storePkiForCreate(store, name, fresh.pki, storedPki), ensureSettingSecrets(store, requested, true, { creating: true })]);
     const cluster: Cluster = { ...requested, metadata: { name, uid: randomUUID() } };
     // No revision was listed just now under the lock: the create-only write needs no second listing.
     await writeSpec(cs, cluster, 0, input.actor, 'create', { listedUnderLock: true });

@@ -109,8 +109,8 @@ export async function loadCaCert(store: BlobStore, name: string): Promise<string
  * spec.kubeAPIServer.encryptionAtRest is on. Generated once, create-only, next to the PKI; written only by a run that
  * holds the cluster's lock (`locked`), so a plan never writes. Nodes read it at boot, so it must exist before them.
  */
-export async function ensureSettingSecrets(store: BlobStore, cluster: Cluster, locked: boolean): Promise<void> {
+export async function ensureSettingSecrets(store: BlobStore, cluster: Cluster, locked: boolean, opts: { creating?: boolean } = {}): Promise<void> {
   if (!locked || cluster.spec.kubeAPIServer?.encryptionAtRest !== true) return;
   const mod = await import('../pki/index.js');
-  await mod.ensureEncryptionConfig(store, cluster.metadata.name);
+  await mod.ensureEncryptionConfig(store, cluster.metadata.name, { likelyAbsent: opts.creating });
 }

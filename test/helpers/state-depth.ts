@@ -52,3 +52,37 @@ export function sequentialChain(calls: readonly StateCall[], slackMs = 2): State
   }
   return chain;
 }
+
+/** An AWS spec in three zones with `groups` node groups of one node (0: the default groups). */
+export function depthSpec(name: string, groups: number): string {
+  const nodeGroups = groups ? Array.from({ length: groups }, (_, i) => ({ name: `group-${i}`, minSize: 1, maxSize: 1 })) : undefined;
+  return JSON.stringify({ apiVersion: 'k8sup.io/v1alpha1', kind: 'Cluster', metadata: { name }, spec: { zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'], ...(nodeGroups ? { nodeGroups } : {}) } });
+}
+
+interface PhaseEvent {
+  time: string;
+  code: string;
+  durationMs?: number;
+}
+
+/** The depth of a command's state calls: outside the engine's phase (`phase`: apply or destroy), inside it, in all. */
+export interface CommandDepth {
+  calls: number;
+  depth: number;
+  outsidePhase: number;
+  insidePhase: number;
+  /** The chain outside the phase: when each call was sent (ms on the recorder's clock) and what it was. */
+  outsideChain: string[];
+}
+
+export function commandDepth(calls: StateCall[], stderr: string, originWallMs: number, phase: 'apply' | 'destroy'): CommandDepth {
+  const evs = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as PhaseEvent);
+  const done = evs.find((e) => e.code === `${phase}.done`);
+  const end = done ? Date.parse(done.time) - originWallMs : -Infinity;
+  const start = done ? end - (done.durationMs ?? Date.parse(done.time) - Date.parse(evs.find((e) => e.code === `${phase}.start`)!.time)) : -Infinity;
+  const inside = calls.filter((c) => c.start >= start - 2 && c.end <= end + 2);
+  const outside = calls.filter((c) => !inside.includes(c));
+  const outsideChain = sequentialChain(outside);
+  return { calls: calls.length, depth: sequentialChain(calls).length, outsidePhase: outsideChain.length, insidePhase: sequentialChain(inside).length, outsideChain: outsideChain.map((c) => `${Math.round(c.start)} ${c.what}`) };
+}
+
