@@ -104,10 +104,17 @@ async function readInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partia
  * store. Only applies call it, under the cluster's lock: plans write nothing. Bundles are named by their content hash,
  * so writing one again changes nothing; older ones stay for instances launched with them (delete removes all).
  */
-export async function writeBootstrapBundles(ctx: Pick<DeployContext, 'store' | 'cluster' | 'cs'>, provider: Provider<any>): Promise<string[]> {
+export async function writeBootstrapBundles(ctx: Pick<DeployContext, 'store' | 'cluster' | 'cs'>, provider: Provider<any>, opts: { missingOnly?: boolean } = {}): Promise<string[]> {
   if (!provider.bootstrapBundles) return [];
   const bundles = provider.bootstrapBundles(ctx.cluster, await buildInputs(ctx, provider));
-  await mapInFlight(bundles, (b) => ctx.cs.putObject(b.key, b.content));
+  // `missingOnly`: one listing of their folders first, and only the bundles not there yet are written (a bundle's
+  // name is its content's hash, so one that is there holds these bytes): an apply with nothing new writes nothing.
+  const folders = [...new Set(bundles.map((b) => `${ctx.cs.cluster}/${b.key.slice(0, b.key.lastIndexOf('/') + 1)}`))];
+  const present = opts.missingOnly ? new Set((await Promise.all(folders.map((f) => ctx.store.list(f)))).flat()) : new Set<string>();
+  await mapInFlight(
+    bundles.filter((b) => !present.has(`${ctx.cs.cluster}/${b.key}`)),
+    (b) => ctx.cs.putObject(b.key, b.content),
+  );
   return bundles.map((b) => b.key);
 }
 
@@ -162,8 +169,11 @@ export interface LivePlan {
   apply(saved?: Plan): Promise<ApplyResult>;
 }
 
-/** Connects to the cloud, plans against what exists, and offers to apply that exact plan. */
-export async function planAgainstCloud(ctx: DeployContext, provider: Provider<any>, nodes: ResourceNode[]): Promise<LivePlan> {
+/**
+ * Connects to the cloud, plans against what exists, and offers to apply that exact plan. `bundles`: the bootstrap
+ * bundles' write, started beside the plan by the caller; the apply waits for it (else writes them itself first).
+ */
+export async function planAgainstCloud(ctx: DeployContext, provider: Provider<any>, nodes: ResourceNode[], bundles?: Promise<unknown>): Promise<LivePlan> {
   const deps = await engineDeps(ctx, provider);
   const { plan, live, journal } = await planLive(nodes, deps);
   return {
@@ -171,7 +181,7 @@ export async function planAgainstCloud(ctx: DeployContext, provider: Provider<an
     live,
     async apply(saved) {
       // Before any instance exists: its loader fetches its bundle at first boot.
-      await writeBootstrapBundles(ctx, provider);
+      await (bundles ?? writeBootstrapBundles(ctx, provider));
       // The journal as the plan read it, under the same lock: nothing has been recorded since.
       const result = await apply(saved ?? plan, nodes, live, deps, journal);
       const info: ClusterInfo = {

@@ -18,8 +18,9 @@ import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-prox
 
 const BUCKET = 'k8sup-round-trips';
 // Well above moto's own time per call (and the CLI's time to send a burst on a loaded machine), so calls sent
-// together overlap and calls sent one after another do not.
-const STATE_MS = 80;
+// together overlap and calls sent one after another do not. moto serves one call at a time: a burst of 50 writes
+// ends spread over its service time, so a few calls of a burst may still count as one after another.
+const STATE_MS = 200;
 let moto: Moto;
 let recorder: Awaited<ReturnType<typeof startCallRecorder>>;
 let proxy: ThrottleProxy;
@@ -61,15 +62,17 @@ async function createAndDelete(groups: number): Promise<{ create: CommandDepth; 
   return { create: created, delete: deleted };
 }
 
-test('create -f --yes and delete --yes wait for as many state round trips with 50 node groups as with one', { timeout: 900_000 }, async () => {
+test('create -f --yes and delete --yes wait for as many state round trips with 50 node groups as with one', { timeout: 900_000 }, async (t) => {
   const one = await createAndDelete(1);
   const fifty = await createAndDelete(50);
+  t.diagnostic(`outside the engine's phase, 1 / 50 groups: create ${one.create.outsidePhase} / ${fifty.create.outsidePhase}, delete ${one.delete.outsidePhase} / ${fifty.delete.outsidePhase}`);
   const show = (d: CommandDepth) => `${d.outsidePhase} outside the engine's phase (${d.calls} calls): ${d.outsideChain.join(', ')}`;
   const failures: string[] = [];
   const check = (ok: boolean, what: string) => ok || failures.push(what);
-  // The bootstrap bundles (one per group, 32 written at once) may take one round trip more; nothing else may grow.
-  check(fifty.create.outsidePhase - one.create.outsidePhase <= 2, `create: 1 group ${show(one.create)}\n50 groups ${show(fifty.create)}`);
-  check(fifty.delete.outsidePhase - one.delete.outsidePhase <= 2, `delete: 1 group ${show(one.delete)}\n50 groups ${show(fifty.delete)}`);
+  // The bootstrap bundles (one per group, 32 written at once) and the cluster's keys on delete may take a round trip
+  // more, and moto's one-at-a-time service may spread a burst over one more; nothing else may grow.
+  check(fifty.create.outsidePhase - one.create.outsidePhase <= 3, `create: 1 group ${show(one.create)}\n50 groups ${show(fifty.create)}`);
+  check(fifty.delete.outsidePhase - one.delete.outsidePhase <= 3, `delete: 1 group ${show(one.delete)}\n50 groups ${show(fifty.delete)}`);
   // And few in all: lock, reads, the parts, the revision, the plan's journal read, the bundles, the final writes.
   check(one.create.outsidePhase <= 14, `create: ${show(one.create)}`);
   check(one.delete.outsidePhase <= 11, `delete: ${show(one.delete)}`);
