@@ -13,9 +13,10 @@
 //  - delete against its critical path, read from the delete's recorded calls the same way (children first, plus the
 //    listing before the deletes and the one after); the old estimate from the default cluster's task durations is
 //    still reported (`destroyCriticalPathFromTaskDurationsMs`);
-//  - the whole commands beside the phases (`wholeCommands`): `create -f --yes` and `delete --yes`, state 0 and
-//    100 ms, what they took outside the engine's phase, and the sequential depth of their state calls there (the S3
-//    calls are recorded too: test/helpers/state-depth.ts) — what the state store costs a command, not only its apply;
+//  - the whole commands beside the phases (`wholeCommands`): `create -f --yes`, a no-op `update --yes` and
+//    `delete --yes`, state 0 and 100 ms, what they took outside the engine's phase, and the sequential depth of their
+//    state calls there (the S3 calls are recorded too: test/helpers/state-depth.ts) — what the state store costs a
+//    command, not only its apply;
 //  - with BENCH_CLOUD0=1, a third create with the cloud 0 ms away: the apply then is moto's service time and the
 //    CLI's own work, and the 0 ms-state apply minus it is what the latency cost (`applyAtCloud0ms`).
 // Also moto's CPU time, the calls in flight and the share of the machine's CPU that was idle during the apply (0:
@@ -133,7 +134,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
   let reference: { create: Map<string, number>; delete: Map<string, number>; listCalls: number } | undefined;
   try {
     for (const groups of groupCases) {
-      const runs: Record<string, { createMs: number; applyMs: number; deleteMs: number; destroyMs: number; cloudCalls: number; stateCalls: number; createEvents: Event[]; deleteEvents: Event[]; deleteRuns: number; deleteLeft: number; motoMs: number; motoApplyMs: number; machineIdleInApply: number; peakInFlight: Record<string, number>; calls: CallLogAnalysis; deleteCalls: CallLogAnalysis; createState: CommandDepth; deleteState: CommandDepth }> = {};
+      const runs: Record<string, { createMs: number; applyMs: number; deleteMs: number; destroyMs: number; cloudCalls: number; stateCalls: number; createEvents: Event[]; deleteEvents: Event[]; deleteRuns: number; deleteLeft: number; motoMs: number; motoApplyMs: number; machineIdleInApply: number; peakInFlight: Record<string, number>; calls: CallLogAnalysis; deleteCalls: CallLogAnalysis; createState: CommandDepth; deleteState: CommandDepth; updateMs: number; updateState: CommandDepth }> = {};
       let graph: ResourceGraph | undefined;
       for (const run of RUNS) {
         ({ stateMs, cloudMs } = run);
@@ -168,6 +169,13 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
           writeFileSync(join(process.env.BENCH_EVENTS, `${name}.create.ndjson`), created.stderr);
           writeFileSync(join(process.env.BENCH_EVENTS, `${name}.create.calls.json`), JSON.stringify({ originWallMs: recorder.originWallMs, log: recorder.log }));
         }
+        // A no-op `update --yes`: its state calls are all outside an apply (there is nothing to apply).
+        recorder.log.length = 0;
+        t = performance.now();
+        const updated = await k8sup(['update', 'cluster', name, '--yes', '-v'], { env, timeoutMs: 900_000, bin });
+        const updateMs = performance.now() - t;
+        if (updated.code !== 0) throw new Error(`update ${name} exited ${updated.code}: ${updated.stderr.split('\n').slice(-3).join(' | ')}`);
+        const updateState = commandDepth(stateCallsOf(recorder.log, stateMs), updated.stderr, recorder.originWallMs, 'apply');
         recorder.log.length = 0;
         t = performance.now();
         const deleted = await k8sup(['delete', 'cluster', name, '--yes', '-v'], { env, timeoutMs: 900_000, bin });
@@ -194,7 +202,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         const machineIdleInApply = s0 && s1 && s1.total > s0.total ? (s1.idle - s0.idle) / (s1.total - s0.total) : NaN;
         const at = (evs: Event[], code: string) => Date.parse(evs.find((e) => e.code === code)!.time);
         const destroyMs = at(deleteEvents, 'destroy.done') - at(deleteEvents, 'destroy.start');
-        runs[run.key] = { createMs, applyMs, deleteMs, destroyMs, cloudCalls, stateCalls, createEvents, deleteEvents, deleteRuns, deleteLeft, motoMs, motoApplyMs, machineIdleInApply, peakInFlight, calls, deleteCalls, createState, deleteState };
+        runs[run.key] = { createMs, applyMs, deleteMs, destroyMs, cloudCalls, stateCalls, createEvents, deleteEvents, deleteRuns, deleteLeft, motoMs, motoApplyMs, machineIdleInApply, peakInFlight, calls, deleteCalls, createState, deleteState, updateMs, updateState };
         process.stderr.write(`bench${bin ? ` (${bin})` : ''}: ${groups} groups, state ${stateMs} ms, cloud ${cloudMs} ms: create ${(createMs / 1000).toFixed(1)} s (apply ${(applyMs / 1000).toFixed(1)} s), delete ${(deleteMs / 1000).toFixed(1)} s${deleteLeft ? ` (left ${deleteLeft}; ${deleteRuns} delete runs)` : ''}\n`);
       }
       const base = runs.state0ms;
@@ -231,6 +239,10 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
             applyPhaseMs: { state0ms: Math.round(base.applyMs), state100ms: Math.round(slow.applyMs), ratio: r2(slow.applyMs / base.applyMs) },
             outsideApplyMs: { state0ms: Math.round(base.createMs - base.applyMs), state100ms: Math.round(slow.createMs - slow.applyMs) },
             sequentialStateCalls: { outsideApply: slow.createState.outsidePhase, inApply: slow.createState.insidePhase, calls: slow.createState.calls },
+          },
+          noopUpdate: {
+            wallMs: { state0ms: Math.round(base.updateMs), state100ms: Math.round(slow.updateMs), ratio: r2(slow.updateMs / base.updateMs) },
+            sequentialStateCalls: { all: slow.updateState.depth, calls: slow.updateState.calls },
           },
           delete: {
             wallMs: { state0ms: Math.round(base.deleteMs), state100ms: Math.round(slow.deleteMs), ratio: r2(slow.deleteMs / base.deleteMs) },
