@@ -14,7 +14,7 @@ import type { BuildInputs, Provider } from '../core/provider.js';
 import type { LiveResource, Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
-import { mapInFlight } from '../state/in-flight.js';
+import { mapInFlight, settleAll } from '../state/in-flight.js';
 import { CLUSTER_INFO, type ClusterInfo } from './cluster-info.js';
 import { ensureSettingSecrets, pkiForGraph, type PublicPki } from './pki-store.js';
 import { providerState } from './provider-state.js';
@@ -88,7 +88,7 @@ function buildInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partial<Pic
 async function readInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partial<Pick<DeployContext, 'cs'>>, provider: Provider<any>, pki?: PublicPki): Promise<BuildInputs> {
   // Writes (a missing PKI of a never-applied cluster) only through a ClusterStore that holds the lock: plans never
   // write. The three reads are independent (a replaced PKI leaves the encryption config alone): one round trip.
-  const [publicPki, , upgradeFrom] = await Promise.all([
+  const [publicPki, , upgradeFrom] = await settleAll([
     pki ?? pkiForGraph(ctx.store, ctx.cluster.metadata.name, ctx.cs),
     ensureSettingSecrets(ctx.store, ctx.cluster, ctx.cs?.holdsLease === true),
     upgradedFrom(ctx.store, ctx.cluster),
