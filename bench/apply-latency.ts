@@ -10,8 +10,13 @@
 //    `applyCriticalPathFromTaskDurationsMs`). Beside it: the same chain with each call weighted by latency + its
 //    median time inside moto in this run, and the chain the apply really followed (walked back from its last task),
 //    split into waits before a task's first call, latency, time inside moto and the CLI's gaps between calls;
-//  - delete against its critical path: still from task durations (children first, plus the listing before the
-//    deletes and the one after), weighted by the default cluster's run (the first case listed);
+//  - delete against its critical path, read from the delete's recorded calls the same way (children first, plus the
+//    listing before the deletes and the one after); the old estimate from the default cluster's task durations is
+//    still reported (`destroyCriticalPathFromTaskDurationsMs`);
+//  - the whole commands beside the phases (`wholeCommands`): `create -f --yes`, a no-op `update --yes` and
+//    `delete --yes`, state 0 and 100 ms, what they took outside the engine's phase, and the sequential depth of their
+//    state calls there (the S3 calls are recorded too: test/helpers/state-depth.ts) — what the state store costs a
+//    command, not only its apply;
 //  - with BENCH_CLOUD0=1, a third create with the cloud 0 ms away: the apply then is moto's service time and the
 //    CLI's own work, and the 0 ms-state apply minus it is what the latency cost (`applyAtCloud0ms`).
 // Also moto's CPU time, the calls in flight and the share of the machine's CPU that was idle during the apply (0:
@@ -29,6 +34,7 @@ import { buildGraph, type ResourceGraph } from '../src/core/graph.js';
 import { k8sup } from '../test/helpers/cli.js';
 import { startMoto } from '../test/helpers/moto.js';
 import { startThrottleProxy } from '../test/helpers/throttle-proxy.js';
+import { commandDepth, stateCallsOf, type CommandDepth } from '../test/helpers/state-depth.js';
 import { analyseCallLog, startCallRecorder, type CallLogAnalysis } from './call-log.js';
 
 // BENCH_CLOUD_MS changes the cloud's latency (the critical path grows with it, moto's CPU per call does not: how
@@ -128,7 +134,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
   let reference: { create: Map<string, number>; delete: Map<string, number>; listCalls: number } | undefined;
   try {
     for (const groups of groupCases) {
-      const runs: Record<string, { createMs: number; applyMs: number; deleteMs: number; destroyMs: number; cloudCalls: number; stateCalls: number; createEvents: Event[]; deleteEvents: Event[]; deleteRuns: number; deleteLeft: number; motoMs: number; motoApplyMs: number; machineIdleInApply: number; peakInFlight: Record<string, number>; calls: CallLogAnalysis }> = {};
+      const runs: Record<string, { createMs: number; applyMs: number; deleteMs: number; destroyMs: number; cloudCalls: number; stateCalls: number; createEvents: Event[]; deleteEvents: Event[]; deleteRuns: number; deleteLeft: number; motoMs: number; motoApplyMs: number; machineIdleInApply: number; peakInFlight: Record<string, number>; calls: CallLogAnalysis; deleteCalls: CallLogAnalysis; createState: CommandDepth; deleteState: CommandDepth; updateMs: number; updateState: CommandDepth }> = {};
       let graph: ResourceGraph | undefined;
       for (const run of RUNS) {
         ({ stateMs, cloudMs } = run);
@@ -157,21 +163,36 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         const cloudCalls = Object.values(byService).reduce((a, b) => a + b, 0) - stateCalls;
         const createEvents = events(created.stderr);
         const calls = analyseCallLog({ log: recorder.log, events: createEvents, originWallMs: recorder.originWallMs, graph, latencyMs: cloudMs });
+        const createState = commandDepth(stateCallsOf(recorder.log, stateMs), created.stderr, recorder.originWallMs, 'apply');
         // BENCH_EVENTS=dir keeps each run's progress events (NDJSON) for a closer look at the schedule.
         if (process.env.BENCH_EVENTS) {
           writeFileSync(join(process.env.BENCH_EVENTS, `${name}.create.ndjson`), created.stderr);
           writeFileSync(join(process.env.BENCH_EVENTS, `${name}.create.calls.json`), JSON.stringify({ originWallMs: recorder.originWallMs, log: recorder.log }));
         }
+        // A no-op `update --yes`: its state calls are all outside an apply (there is nothing to apply).
+        recorder.log.length = 0;
+        t = performance.now();
+        const updated = await k8sup(['update', 'cluster', name, '--yes', '-v'], { env, timeoutMs: 900_000, bin });
+        const updateMs = performance.now() - t;
+        if (updated.code !== 0) throw new Error(`update ${name} exited ${updated.code}: ${updated.stderr.split('\n').slice(-3).join(' | ')}`);
+        const updateState = commandDepth(stateCallsOf(recorder.log, stateMs), updated.stderr, recorder.originWallMs, 'apply');
+        recorder.log.length = 0;
         t = performance.now();
         const deleted = await k8sup(['delete', 'cluster', name, '--yes', '-v'], { env, timeoutMs: 900_000, bin });
         const deleteMs = performance.now() - t;
+        const deleteLog = [...recorder.log];
+        const deleteCalls = analyseCallLog({ log: deleteLog, events: events(deleted.stderr), originWallMs: recorder.originWallMs, graph, latencyMs: cloudMs, phase: 'destroy' });
+        const deleteState = commandDepth(stateCallsOf(deleteLog, stateMs), deleted.stderr, recorder.originWallMs, 'destroy');
         // A delete that leaves objects (e.g. a listing that misses some: issue 17's unpaginated DescribeLaunchTemplates)
         // is reported, and run again so the next case starts from a clean account.
         let deleteRuns = 1;
         for (let r = deleted; r.code !== 0 && deleteRuns < 3; deleteRuns++) r = await k8sup(['delete', 'cluster', name, '--yes'], { env, timeoutMs: 900_000, bin });
         const deleteLeft = deleted.code === 0 ? 0 : (events(deleted.stderr).find((e) => e.code === 'destroy.done') as { left?: number } | undefined)?.left ?? -1;
         const deleteEvents = events(deleted.stderr);
-        if (process.env.BENCH_EVENTS) writeFileSync(join(process.env.BENCH_EVENTS, `${name}.delete.ndjson`), deleted.stderr);
+        if (process.env.BENCH_EVENTS) {
+          writeFileSync(join(process.env.BENCH_EVENTS, `${name}.delete.ndjson`), deleted.stderr);
+          writeFileSync(join(process.env.BENCH_EVENTS, `${name}.delete.calls.json`), JSON.stringify({ originWallMs: recorder.originWallMs, log: deleteLog }));
+        }
         const applyMs = createEvents.find((e) => e.code === 'apply.done')?.durationMs ?? NaN;
         const applyEnd = Date.parse(createEvents.find((e) => e.code === 'apply.done')?.time ?? '');
         const sampleAt = (when: number) => motoCpu.reduce((best, c) => (Math.abs(c.at - when) < Math.abs(best.at - when) ? c : best), motoCpu[0]);
@@ -181,7 +202,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         const machineIdleInApply = s0 && s1 && s1.total > s0.total ? (s1.idle - s0.idle) / (s1.total - s0.total) : NaN;
         const at = (evs: Event[], code: string) => Date.parse(evs.find((e) => e.code === code)!.time);
         const destroyMs = at(deleteEvents, 'destroy.done') - at(deleteEvents, 'destroy.start');
-        runs[run.key] = { createMs, applyMs, deleteMs, destroyMs, cloudCalls, stateCalls, createEvents, deleteEvents, deleteRuns, deleteLeft, motoMs, motoApplyMs, machineIdleInApply, peakInFlight, calls };
+        runs[run.key] = { createMs, applyMs, deleteMs, destroyMs, cloudCalls, stateCalls, createEvents, deleteEvents, deleteRuns, deleteLeft, motoMs, motoApplyMs, machineIdleInApply, peakInFlight, calls, deleteCalls, createState, deleteState, updateMs, updateState };
         process.stderr.write(`bench${bin ? ` (${bin})` : ''}: ${groups} groups, state ${stateMs} ms, cloud ${cloudMs} ms: create ${(createMs / 1000).toFixed(1)} s (apply ${(applyMs / 1000).toFixed(1)} s), delete ${(deleteMs / 1000).toFixed(1)} s${deleteLeft ? ` (left ${deleteLeft}; ${deleteRuns} delete runs)` : ''}\n`);
       }
       const base = runs.state0ms;
@@ -201,7 +222,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
       // calls a task makes do not depend on the state store); the old estimate from task durations beside it.
       const applyCritical = base.calls.criticalPathMs;
       const applyCriticalWithMoto = base.calls.criticalPathWithMotoMs;
-      const destroyCritical = destroyChain(deleteCalls, reference.listCalls);
+      const destroyCritical = base.deleteCalls.criticalPathMs;
       const r2 = (x: number) => +x.toFixed(2);
       out.push({
         build: bin ?? 'this checkout',
@@ -210,7 +231,26 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         cloudLatencyMs: CLOUD_MS,
         cloudCalls: base.cloudCalls,
         stateCalls: { at0ms: base.stateCalls, at100ms: slow.stateCalls },
-        createWallMs: { state0ms: Math.round(base.createMs), state100ms: Math.round(slow.createMs), ratio: r2(slow.createMs / base.createMs) },
+        // The whole commands beside their engine phase: what the state store's latency costs outside it shows as
+        // the outside part's growth, and its sequential state calls there (at 100 ms) should not grow with the cluster.
+        wholeCommands: {
+          create: {
+            wallMs: { state0ms: Math.round(base.createMs), state100ms: Math.round(slow.createMs), ratio: r2(slow.createMs / base.createMs) },
+            applyPhaseMs: { state0ms: Math.round(base.applyMs), state100ms: Math.round(slow.applyMs), ratio: r2(slow.applyMs / base.applyMs) },
+            outsideApplyMs: { state0ms: Math.round(base.createMs - base.applyMs), state100ms: Math.round(slow.createMs - slow.applyMs) },
+            sequentialStateCalls: { outsideApply: slow.createState.outsidePhase, inApply: slow.createState.insidePhase, calls: slow.createState.calls },
+          },
+          noopUpdate: {
+            wallMs: { state0ms: Math.round(base.updateMs), state100ms: Math.round(slow.updateMs), ratio: r2(slow.updateMs / base.updateMs) },
+            sequentialStateCalls: { all: slow.updateState.depth, calls: slow.updateState.calls },
+          },
+          delete: {
+            wallMs: { state0ms: Math.round(base.deleteMs), state100ms: Math.round(slow.deleteMs), ratio: r2(slow.deleteMs / base.deleteMs) },
+            destroyPhaseMs: { state0ms: Math.round(base.destroyMs), state100ms: Math.round(slow.destroyMs), ratio: r2(slow.destroyMs / base.destroyMs) },
+            outsideDestroyMs: { state0ms: Math.round(base.deleteMs - base.destroyMs), state100ms: Math.round(slow.deleteMs - slow.destroyMs) },
+            sequentialStateCalls: { outsideDestroy: slow.deleteState.outsidePhase, inDestroy: slow.deleteState.insidePhase, calls: slow.deleteState.calls },
+          },
+        },
         applyPhaseMs: { state0ms: Math.round(base.applyMs), state100ms: Math.round(slow.applyMs), ratio: r2(slow.applyMs / base.applyMs), goal: 'ratio <= 1.2' },
         applyCriticalPathMs: applyCritical,
         applyOverCriticalPath: { state0ms: r2(base.applyMs / applyCritical), state100ms: r2(slow.applyMs / applyCritical), goal: '<= 1.3' },
@@ -233,11 +273,13 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
               },
             }
           : {}),
-        deleteWallMs: { state0ms: Math.round(base.deleteMs), state100ms: Math.round(slow.deleteMs) },
         firstDeleteLeft: { state0ms: base.deleteLeft, state100ms: slow.deleteLeft },
-        destroyPhaseMs: { state0ms: Math.round(base.destroyMs), state100ms: Math.round(slow.destroyMs) },
         destroyCriticalPathMs: destroyCritical,
         destroyOverCriticalPath: { state0ms: r2(base.destroyMs / destroyCritical), state100ms: r2(slow.destroyMs / destroyCritical), goal: '<= 1.3' },
+        destroyCriticalPath: { calls: base.deleteCalls.criticalPathCalls, listingCalls: base.deleteCalls.listingCalls, chain: base.deleteCalls.criticalPathChain, callSequences: base.deleteCalls.callSequences, unattributedCalls: base.deleteCalls.unattributed, callsInDestroy: base.deleteCalls.callsInApply },
+        destroyCriticalPathWithMotoMs: base.deleteCalls.criticalPathWithMotoMs,
+        destroyFollowedChain: { state0ms: base.deleteCalls.followedChain.totals, state100ms: slow.deleteCalls.followedChain.totals },
+        destroyCriticalPathFromTaskDurationsMs: destroyChain(deleteCalls, reference.listCalls),
         criticalPathFromOwnDurationsMs: { apply: applyChain(ownCreateCalls), destroy: destroyChain(ownDeleteCalls, maxListCalls(base.deleteEvents)) },
         motoCpuMsDuringCreate: { state0ms: base.motoMs, state100ms: slow.motoMs },
         // moto is one Python process (one core at most): an apply cannot take less wall time than moto's CPU in it.

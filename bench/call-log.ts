@@ -147,13 +147,18 @@ function idTag(body: string): string | undefined {
 }
 
 export interface CallLogAnalysis {
-  /** Calls of the apply phase, and how many could not be given to a task. */
+  /** Calls of the phase (apply or destroy), and how many could not be given to a task. */
   callsInApply: number;
   unattributed: { count: number; actions: Record<string, number> };
   /** Kind → the most sequential calls one task of that kind made (median over its tasks), and their actions. */
   callSequences: Record<string, { calls: number; actions: string[] }>;
-  /** The graph's longest chain, each task weighted by its kind's call sequence, × latency. */
+  /**
+   * The graph's longest chain, each task weighted by its kind's call sequence, × latency. Destroy: children first
+   * (a resource's delete after its dependants'), plus the sequential calls of the listing before the first delete
+   * and of the one after the last (`listingCalls`).
+   */
   criticalPathMs: number;
+  listingCalls: number;
   criticalPathCalls: number;
   criticalPathChain: string[];
   /** The same chain, each call weighted by latency + its median time inside moto (per action, this run). */
@@ -166,26 +171,30 @@ export interface CallLogAnalysis {
 }
 
 /**
- * Reads the apply's call log against its progress events and graph. `latencyMs`: the latency proxy's delay of
- * each cloud call; `applyStart`/`applyEnd` on the recorder's clock.
+ * Reads the call log of an apply (or, `phase: 'destroy'`, of a delete's destroy) against its progress events and
+ * graph. `latencyMs`: the latency proxy's delay of each cloud call.
  */
-export function analyseCallLog(args: { log: readonly RecordedCall[]; events: readonly ProgressEvent[]; originWallMs: number; graph: ResourceGraph; latencyMs: number; stateService?: string }): CallLogAnalysis {
+export function analyseCallLog(args: { log: readonly RecordedCall[]; events: readonly ProgressEvent[]; originWallMs: number; graph: ResourceGraph; latencyMs: number; stateService?: string; phase?: 'apply' | 'destroy' }): CallLogAnalysis {
   const { log, events, originWallMs, graph, latencyMs } = args;
   const stateService = args.stateService ?? 's3';
+  const destroying = args.phase === 'destroy';
   const onClock = (e: ProgressEvent) => Date.parse(e.time) - originWallMs;
-  const applyDone = events.find((e) => e.code === 'apply.done')!;
-  const applyEnd = onClock(applyDone);
-  const applyStart = applyEnd - applyDone.durationMs!;
+  const phaseDone = events.find((e) => e.code === (destroying ? 'destroy.done' : 'apply.done'))!;
+  const applyEnd = onClock(phaseDone);
+  const applyStart = destroying ? onClock(events.find((e) => e.code === 'destroy.start')!) : applyEnd - phaseDone.durationMs!;
   const runs = new Map<string, TaskRun>();
   for (const e of events) {
-    if (!e.task || !e.kind) continue;
-    if (e.code === 'task.start' && e.action !== 'delete') runs.set(e.task, { id: e.task, kind: e.kind, start: onClock(e), done: Infinity, calls: [] });
+    if (!e.task || !e.kind || (e.action === 'delete') !== destroying) continue;
+    // A task's run spans its attempts: from its first start to its last end (a delete refused on `dependency` retries).
+    if (e.code === 'task.start' && !runs.has(e.task)) runs.set(e.task, { id: e.task, kind: e.kind, cloudId: e.cloudId, start: onClock(e), done: Infinity, calls: [] });
     if (e.code === 'task.done' && runs.has(e.task)) Object.assign(runs.get(e.task)!, { done: onClock(e), cloudId: e.cloudId });
   }
   // Event times have millisecond resolution and the recorder's clock is lined up by wall time: allow a few ms.
   const SLACK = 5;
   const tasks = [...runs.values()];
   const unattributed = new Map<string, number>();
+  /** Calls while no task ran (destroy's listings). */
+  const outsideTasks: Call[] = [];
   let callsInApply = 0;
   for (const r of log) {
     if (r.service === stateService) continue;
@@ -204,8 +213,13 @@ export function analyseCallLog(args: { log: readonly RecordedCall[]; events: rea
       .sort((a, b) => a.at - b.at);
     const owner = own.length === 1 ? own[0] : named.length && (named.length === 1 || named[0].at < named[1].at) ? named[0].t : named.length === 0 && running.length === 1 ? running[0] : undefined;
     if (owner) owner.calls.push(call);
+    else if (running.length === 0) outsideTasks.push(call);
     else unattributed.set(r.action, (unattributed.get(r.action) ?? 0) + 1);
   }
+  // Destroy lists the cluster's objects before its first delete and once more after its last: those calls' own chains.
+  const firstStart = Math.min(...tasks.map((t) => t.start));
+  const lastDone = Math.max(...tasks.map((t) => t.done).filter(Number.isFinite));
+  const listingCalls = destroying ? sequentialCalls(outsideTasks.filter((c) => c.end <= firstStart + SLACK)).length + sequentialCalls(outsideTasks.filter((c) => c.start >= lastDone - SLACK)).length : 0;
 
   const perKind = new Map<string, Call[][]>();
   for (const t of tasks) (perKind.get(t.kind) ?? perKind.set(t.kind, []).get(t.kind)!).push(sequentialCalls(t.calls));
@@ -218,13 +232,15 @@ export function analyseCallLog(args: { log: readonly RecordedCall[]; events: rea
   for (const a of new Set(tasks.flatMap((t) => t.calls.map((c) => c.action)))) motoMsOf.set(a, median(tasks.flatMap((t) => t.calls.filter((c) => c.action === a).map((c) => c.motoMs))));
 
   const kindOf = (id: string) => graph.nodes.get(id)!.kind;
+  // What must finish before a task may start: its dependencies (apply), its dependants (destroy: children first).
+  const before = destroying ? graph.dependants : graph.deps;
   const weigh = (w: (kind: string) => number) => {
     const memo = new Map<string, { total: number; chain: string[] }>();
     const finish = (id: string): { total: number; chain: string[] } => {
       const known = memo.get(id);
       if (known) return known;
       let best = { total: 0, chain: [] as string[] };
-      for (const d of graph.deps.get(id)!) {
+      for (const d of before.get(id)!) {
         const f = finish(d);
         if (f.total > best.total) best = f;
       }
@@ -245,7 +261,7 @@ export function analyseCallLog(args: { log: readonly RecordedCall[]; events: rea
   let cur = tasks.reduce<TaskRun | undefined>((a, b) => (!a || released(b) > released(a) ? b : a), undefined);
   while (cur) {
     followed.unshift(cur);
-    const deps = [...(graph.deps.get(cur.id) ?? [])].map((d) => runs.get(d)).filter((t): t is TaskRun => !!t);
+    const deps = [...(before.get(cur.id) ?? [])].map((d) => runs.get(d)).filter((t): t is TaskRun => !!t);
     cur = deps.reduce<TaskRun | undefined>((a, b) => (!a || released(b) > released(a) ? b : a), undefined);
   }
   // When each task's intent was durable: the end of the first journal write (a PUT of applied.json) holding it.
@@ -283,10 +299,11 @@ export function analyseCallLog(args: { log: readonly RecordedCall[]; events: rea
     callsInApply,
     unattributed: { count: [...unattributed.values()].reduce((a, b) => a + b, 0), actions: Object.fromEntries(unattributed) },
     callSequences,
-    criticalPathMs: path.total * latencyMs,
-    criticalPathCalls: path.total,
+    criticalPathMs: (path.total + listingCalls) * latencyMs,
+    listingCalls,
+    criticalPathCalls: path.total + listingCalls,
     criticalPathChain: path.chain,
-    criticalPathWithMotoMs: r(withMoto.total),
+    criticalPathWithMotoMs: r(withMoto.total + listingCalls * latencyMs),
     followedChain: {
       tasks: rows,
       totals: {

@@ -56,14 +56,26 @@ export async function runApplyFlow(input: ApplyFlowInput, show: (planned: Planne
   }
 
   const offline = !input.apply && input.offlineIfNew && !(await hasApplied(input.cs));
-  const live = offline ? undefined : await planAgainstCloud(dctx, provider, nodes);
-  const plan = live?.plan ?? offlinePlan(dctx, provider, nodes);
-  const view = reviewPlan(plan, provider.handlers);
-  // A saved plan applies only if the cloud is still what it was planned against (exit 3 before anything changes).
-  if (input.saved) checkSavedPlanLive(input.saved.plan, input.saved.file, liveDigest(live!.live), view);
-  const planned: PlannedCluster = { provider, nodes, plan, view, live: live?.live, offline, changes: !isEmptyPlan(plan) };
-  await show(planned);
-  if (!input.apply) return { stage: 'planned', ...planned };
-  if (planned.changes) await live!.apply(input.saved ? planFromSaved(input.saved.plan) : undefined);
-  return { stage: 'applied', ...planned };
+  // An apply's bootstrap bundles (those not in the store yet) are written while the cloud is asked what exists, not
+  // after the plan: off the command's chain of state round trips (issue 17). Not for a saved plan, which must
+  // match the cloud before anything is written.
+  const bundles = input.apply && !input.saved ? writeBootstrapBundles(dctx, provider, { missingOnly: true }) : undefined;
+  bundles?.catch(() => undefined); // its failure is the apply's (or the no-op's, below), not an unhandled one meanwhile
+  try {
+    const live = offline ? undefined : await planAgainstCloud(dctx, provider, nodes, bundles);
+    const plan = live?.plan ?? offlinePlan(dctx, provider, nodes);
+    const view = reviewPlan(plan, provider.handlers);
+    // A saved plan applies only if the cloud is still what it was planned against (exit 3 before anything changes).
+    if (input.saved) checkSavedPlanLive(input.saved.plan, input.saved.file, liveDigest(live!.live), view);
+    const planned: PlannedCluster = { provider, nodes, plan, view, live: live?.live, offline, changes: !isEmptyPlan(plan) };
+    await show(planned);
+    if (!input.apply) return { stage: 'planned', ...planned };
+    if (planned.changes) await live!.apply(input.saved ? planFromSaved(input.saved.plan) : undefined);
+    // With nothing to apply, a bundle that was missing and could not be written still fails the run.
+    else await bundles;
+    return { stage: 'applied', ...planned };
+  } finally {
+    // However the run ends, no write of it is still in flight when it returns (and releases the cluster's lock).
+    await bundles?.catch(() => undefined);
+  }
 }

@@ -5,10 +5,8 @@
 import { parseClusterText } from '../api/index.js';
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
+import { mapInFlight } from '../state/in-flight.js';
 import { CLUSTER_INFO, readClusterInfo, type ClusterInfo } from './cluster-info.js';
-
-/** Clusters read at once: under the SDKs' socket pools (50), enough that 100 clusters take about three round trips. */
-const READS_IN_FLIGHT = 32;
 
 export interface ClusterSummary {
   name: string;
@@ -33,14 +31,6 @@ async function summary(store: BlobStore, name: string, listed: { latestRevision:
 export async function clusterSummaries(store: BlobStore): Promise<ClusterSummary[]> {
   const inventory = await ClusterStore.inventory(store);
   const names = [...inventory.keys()];
-  const rows: (ClusterSummary | null)[] = new Array(names.length).fill(null);
-  let next = 0;
-  const worker = async () => {
-    while (next < names.length) {
-      const i = next++;
-      rows[i] = await summary(store, names[i], inventory.get(names[i])!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, names.length) }, worker));
+  const rows = await mapInFlight(names, (name) => summary(store, name, inventory.get(name)!));
   return rows.filter((r): r is ClusterSummary => r !== null);
 }

@@ -12,9 +12,10 @@ import type { ClusterStore } from '../state/cluster-store.js';
 import { assertNodesCanReadStore, connectProvider, desiredGraph, loadProviderFor, type FlowHost } from './deploy.js';
 import { withNewClusterSettings } from '../api/defaults.js';
 import { withDefaultEtcdBackups } from '../api/etcd-backups.js';
-import { ensureSettingSecrets, generatePki, storePkiForCreate } from './pki-store.js';
+import { ensureSettingSecrets, generatePki, readPki, storePkiForCreate } from './pki-store.js';
 import { mutateCluster, writeSpec, type Actor } from './spec-store.js';
 import { withStateStoreRegion } from './state-store-region.js';
+import { settleAll } from '../state/in-flight.js';
 
 export interface CreateFlowInput extends FlowHost {
   store: BlobStore;
@@ -71,13 +72,13 @@ export async function createClusterFlow(input: CreateFlowInput, host: CreateFlow
   // Asked once, here, and kept in the spec: nodes address the state bucket in its own region.
   // A new cluster gets audit logging and Secrets encryption unless the input turns them off (docs/spec.md).
   // New clusters also back up etcd on a schedule unless their spec says otherwise (docs/backups.md).
-  const located = await withStateStoreRegion(given, store);
+  // The PKI is generated while the region is asked (its keys take CPU, the lookup a state round trip).
+  const [located, fresh] = await settleAll([withStateStoreRegion(given, store), generatePki(name)]);
   const requested = withDefaultEtcdBackups(withNewClusterSettings(located));
   // Everything that can reject the input runs before the first write: the store must suit an apply, and the
   // provider must be able to build the cluster's resources (bootstrap scripts included) from this spec.
   const provider = await loadProviderFor(requested);
   if (input.apply || input.terraform) assertNodesCanReadStore(provider, store.url);
-  const fresh = await generatePki(name);
   await desiredGraph({ store, cluster: requested }, provider, fresh.public);
   // With --yes the cloud is asked now (credentials, region, zones): a zone the account cannot use is exit 2 with
   // nothing written, not a stored spec that can never apply.
@@ -92,17 +93,19 @@ export async function createClusterFlow(input: CreateFlowInput, host: CreateFlow
   }
 
   return mutateCluster(store, name, input.actor, 'create cluster', async (cs) => {
-    const earlier = await earlierRunOfThisCreate(cs, requested, [requested, located]);
+    // The reads under the lock go out together, and so do the writes of the parts; the revision that makes the
+    // cluster visible is written last, alone (issue 17: a create's state round trips do not grow with the cluster).
+    const [earlier, storedPki] = await settleAll([earlierRunOfThisCreate(cs, requested, [requested, located]), readPki(store, name)]);
     if (earlier) {
       // Revision 1 is there (an older k8sup wrote it before the PKI): completing the PKI happens in the graph step
       // of planAndApply, which holds the lock and replaces a partial PKI while nothing was applied.
       host.note(`Cluster ${name} was already stored by an earlier run of this create (revision 1); finishing it.`);
       return host.planAndApply(cs, earlier, { clients, resumed: true });
     }
-    await storePkiForCreate(store, name, fresh.pki);
-    await ensureSettingSecrets(store, requested, true);
+    await settleAll([storePkiForCreate(store, name, fresh.pki, storedPki), ensureSettingSecrets(store, requested, true, { creating: true })]);
     const cluster: Cluster = { ...requested, metadata: { name, uid: randomUUID() } };
-    await writeSpec(cs, cluster, 0, input.actor, 'create');
+    // No revision was listed just now under the lock: the create-only write needs no second listing.
+    await writeSpec(cs, cluster, 0, input.actor, 'create', { listedUnderLock: true });
     input.io.emit({ code: 'cluster.stored', level: 'info', message: `Stored cluster ${name} (revision 1, uid ${cluster.metadata.uid}) and its PKI in ${store.url}.`, data: { cluster: name, revision: 1, store: store.url } });
     return host.planAndApply(cs, cluster, { clients, resumed: false });
   });

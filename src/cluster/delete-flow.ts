@@ -9,6 +9,7 @@ import { InvalidInputError } from '../core/errors.js';
 import { reviewPlan, type PlanView } from '../core/plan-view.js';
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore, type Lease } from '../state/cluster-store.js';
+import { settleAll } from '../state/in-flight.js';
 import { desiredGraph, destroyAll, hasApplied, loadProviderFor, mayHaveCloudObjects, planDeleteByOwnership, type FlowHost } from './deploy.js';
 import { loadCaCert } from './pki-store.js';
 import { mutateCluster, readSpec, type Actor } from './spec-store.js';
@@ -73,7 +74,8 @@ export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlow
     assertOrphanScopeIsTheCluster(name, cluster.spec, input.orphan);
   }
   const run = async (cs: ClusterStore, lease?: Lease): Promise<DeleteOutcome> => {
-    const { cluster } = await readSpec(cs, name);
+    // The spec and the journal are read together (the journal's key does not depend on the spec).
+    const [{ cluster }, applied] = await settleAll([readSpec(cs, name), hasApplied(cs)]);
     const uid = cluster.metadata.uid;
     const clusterIdFlag = input.clusterId;
     if (clusterIdFlag !== undefined && uid && clusterIdFlag !== uid) {
@@ -82,7 +84,6 @@ export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlow
       });
     }
     const provider = await loadProviderFor(cluster);
-    const applied = await hasApplied(cs);
     if (applied || mayHaveCloudObjects(provider, store.url)) {
       // --cluster-id: delete exactly this identity's objects and leave a same-named cluster of another store alone.
       const identity = clusterIdFlag !== undefined ? { cluster: { ...cluster, metadata: { ...cluster.metadata, uid: clusterIdFlag } }, otherClusters: 'skip' as const } : { cluster };
@@ -110,8 +111,8 @@ export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlow
 async function forgetCluster(input: DeleteFlowInput, host: DeleteFlowHost, cs: ClusterStore, lease: Lease): Promise<DeleteOutcome> {
   // The CA certificate identifies the kubeconfig entries k8sup wrote for this cluster; read it before the state goes.
   // Only it: a delete interrupted while it removed the state left part of the PKI, and that must not stop this one.
-  const caCertPem = await loadCaCert(cs.store, input.name);
-  await cs.deleteAll({ lease });
+  const [caCertPem, keys] = await settleAll([loadCaCert(cs.store, input.name), cs.ownKeys()]);
+  await cs.deleteAll({ lease, keys });
   input.io.emit({ code: 'cluster.deleted', level: 'info', message: `Deleted cluster ${input.name}.`, data: { cluster: input.name } });
   if (caCertPem) await host.forgetKubeconfig(caCertPem);
   return { stage: 'deleted' };

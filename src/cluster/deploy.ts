@@ -14,6 +14,7 @@ import type { BuildInputs, Provider } from '../core/provider.js';
 import type { LiveResource, Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
+import { mapInFlight, settleAll } from '../state/in-flight.js';
 import { CLUSTER_INFO, type ClusterInfo } from './cluster-info.js';
 import { ensureSettingSecrets, pkiForGraph, type PublicPki } from './pki-store.js';
 import { providerState } from './provider-state.js';
@@ -71,15 +72,31 @@ export async function desiredGraph(ctx: Pick<DeployContext, 'store' | 'cluster'>
   return provider.buildGraph(ctx.cluster, await buildInputs(ctx, provider, pki));
 }
 
-async function buildInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partial<Pick<DeployContext, 'cs'>>, provider: Provider<any>, pki?: PublicPki): Promise<BuildInputs> {
-  // Writes (a missing PKI of a never-applied cluster) only through a ClusterStore that holds the lock: plans never write.
-  pki ??= await pkiForGraph(ctx.store, ctx.cluster.metadata.name, ctx.cs);
-  await ensureSettingSecrets(ctx.store, ctx.cluster, ctx.cs?.holdsLease === true);
+/**
+ * The graph's inputs as read for one run context: the graph and the bootstrap bundles of one run (under one lock)
+ * are rendered from one read, not one each (issue 17).
+ */
+const INPUTS = new WeakMap<object, Promise<BuildInputs>>();
+
+function buildInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partial<Pick<DeployContext, 'cs'>>, provider: Provider<any>, pki?: PublicPki): Promise<BuildInputs> {
+  if (pki) return readInputs(ctx, provider, pki);
+  let inputs = INPUTS.get(ctx);
+  if (!inputs) INPUTS.set(ctx, (inputs = readInputs(ctx, provider)));
+  return inputs;
+}
+
+async function readInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Partial<Pick<DeployContext, 'cs'>>, provider: Provider<any>, pki?: PublicPki): Promise<BuildInputs> {
+  // Writes (a missing PKI of a never-applied cluster) only through a ClusterStore that holds the lock: plans never
+  // write. The three reads are independent (a replaced PKI leaves the encryption config alone): one round trip.
+  const [publicPki, , upgradeFrom] = await settleAll([
+    pki ?? pkiForGraph(ctx.store, ctx.cluster.metadata.name, ctx.cs),
+    ensureSettingSecrets(ctx.store, ctx.cluster, ctx.cs?.holdsLease === true),
+    upgradedFrom(ctx.store, ctx.cluster),
+  ]);
   const schemes = provider.nodeStateStoreSchemes;
   const readable = !schemes || schemes.includes(new URL(ctx.store.url).protocol);
   const stateStore = readable ? ctx.store.url : `${schemes[0]}//state-store-not-set`;
-  const upgradeFrom = await upgradedFrom(ctx.store, ctx.cluster);
-  return { stateStore, ...pki, ...(upgradeFrom ? { upgradeFrom } : {}) };
+  return { stateStore, ...publicPki, ...(upgradeFrom ? { upgradeFrom } : {}) };
 }
 
 /**
@@ -87,10 +104,17 @@ async function buildInputs(ctx: Pick<DeployContext, 'store' | 'cluster'> & Parti
  * store. Only applies call it, under the cluster's lock: plans write nothing. Bundles are named by their content hash,
  * so writing one again changes nothing; older ones stay for instances launched with them (delete removes all).
  */
-export async function writeBootstrapBundles(ctx: Pick<DeployContext, 'store' | 'cluster' | 'cs'>, provider: Provider<any>): Promise<string[]> {
+export async function writeBootstrapBundles(ctx: Pick<DeployContext, 'store' | 'cluster' | 'cs'>, provider: Provider<any>, opts: { missingOnly?: boolean } = {}): Promise<string[]> {
   if (!provider.bootstrapBundles) return [];
   const bundles = provider.bootstrapBundles(ctx.cluster, await buildInputs(ctx, provider));
-  for (const b of bundles) await ctx.cs.putObject(b.key, b.content);
+  // `missingOnly`: one listing of their folders first, and only the bundles not there yet are written (a bundle's
+  // name is its content's hash, so one that is there holds these bytes): an apply with nothing new writes nothing.
+  const folders = [...new Set(bundles.map((b) => `${ctx.cs.cluster}/${b.key.slice(0, b.key.lastIndexOf('/') + 1)}`))];
+  const present = opts.missingOnly ? new Set((await Promise.all(folders.map((f) => ctx.store.list(f)))).flat()) : new Set<string>();
+  await mapInFlight(
+    bundles.filter((b) => !present.has(`${ctx.cs.cluster}/${b.key}`)),
+    (b) => ctx.cs.putObject(b.key, b.content),
+  );
   return bundles.map((b) => b.key);
 }
 
@@ -145,8 +169,11 @@ export interface LivePlan {
   apply(saved?: Plan): Promise<ApplyResult>;
 }
 
-/** Connects to the cloud, plans against what exists, and offers to apply that exact plan. */
-export async function planAgainstCloud(ctx: DeployContext, provider: Provider<any>, nodes: ResourceNode[]): Promise<LivePlan> {
+/**
+ * Connects to the cloud, plans against what exists, and offers to apply that exact plan. `bundles`: the bootstrap
+ * bundles' write, started beside the plan by the caller; the apply waits for it (else writes them itself first).
+ */
+export async function planAgainstCloud(ctx: DeployContext, provider: Provider<any>, nodes: ResourceNode[], bundles?: Promise<unknown>): Promise<LivePlan> {
   const deps = await engineDeps(ctx, provider);
   const { plan, live, journal } = await planLive(nodes, deps);
   return {
@@ -154,7 +181,7 @@ export async function planAgainstCloud(ctx: DeployContext, provider: Provider<an
     live,
     async apply(saved) {
       // Before any instance exists: its loader fetches its bundle at first boot.
-      await writeBootstrapBundles(ctx, provider);
+      await (bundles ?? writeBootstrapBundles(ctx, provider));
       // The journal as the plan read it, under the same lock: nothing has been recorded since.
       const result = await apply(saved ?? plan, nodes, live, deps, journal);
       const info: ClusterInfo = {

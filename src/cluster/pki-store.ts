@@ -9,6 +9,7 @@
 import { K8supError, OperationError } from '../core/errors.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
+import { mapInFlight } from '../state/in-flight.js';
 import type { ClusterPki } from '../pki/index.js';
 import { PKI_FILES } from '../pki/files.js';
 import type { Cluster } from '../api/types.js';
@@ -31,7 +32,7 @@ async function publicOf(pki: ClusterPki): Promise<PublicPki> {
 }
 
 /** The stored PKI, or null when there is none; `partial` when only some of its objects are there. */
-async function readPki(store: BlobStore, name: string): Promise<{ pki: ClusterPki | null; partial?: K8supError }> {
+export async function readPki(store: BlobStore, name: string): Promise<StoredPki> {
   const mod = await import('../pki/index.js');
   try {
     return { pki: await mod.loadClusterPki(store, name) };
@@ -41,25 +42,30 @@ async function readPki(store: BlobStore, name: string): Promise<{ pki: ClusterPk
   }
 }
 
+export interface StoredPki {
+  pki: ClusterPki | null;
+  partial?: K8supError;
+}
+
 /**
  * Stores `fresh` as the PKI of a cluster nothing was applied for, removing whatever part of an earlier, interrupted
- * attempt is there. Callers hold the cluster's lock.
+ * attempt is there (its files, all at once; deleting a missing one is no error). The Secrets encryption config beside
+ * it stays: it is create-only and nothing used it either. Callers hold the cluster's lock.
  */
-async function replaceUnusedPki(store: BlobStore, name: string, fresh: ClusterPki): Promise<void> {
+async function replaceUnusedPki(store: BlobStore, name: string, fresh: ClusterPki, stored: StoredPki): Promise<void> {
   const mod = await import('../pki/index.js');
-  for (const key of await store.list(`${name}/pki/`)) await store.delete(key);
+  if (stored.partial) await mapInFlight(Object.values(PKI_FILES), (file) => store.delete(mod.pkiKey(name, file)));
   await mod.saveClusterPki(store, name, fresh);
 }
 
 /**
  * The PKI of a cluster being created (no revision yet), stored before its first revision. A complete PKI left by an
  * interrupted create is kept (nothing can have used it: a cluster is applied only through a revision); a partial one
- * is replaced by `fresh`. Callers hold the cluster's lock.
+ * is replaced by `fresh`. `stored`: what readPki found, read under the lock. Callers hold the cluster's lock.
  */
-export async function storePkiForCreate(store: BlobStore, name: string, fresh: ClusterPki): Promise<ClusterPki> {
-  const { pki } = await readPki(store, name);
-  if (pki) return pki;
-  await replaceUnusedPki(store, name, fresh);
+export async function storePkiForCreate(store: BlobStore, name: string, fresh: ClusterPki, stored: StoredPki): Promise<ClusterPki> {
+  if (stored.pki) return stored.pki;
+  await replaceUnusedPki(store, name, fresh, stored);
   return fresh;
 }
 
@@ -70,7 +76,8 @@ export async function storePkiForCreate(store: BlobStore, name: string, fresh: C
  * not store (every resource is a create anyway), so a plan never writes.
  */
 export async function pkiForGraph(store: BlobStore, name: string, cs?: ClusterStore): Promise<PublicPki> {
-  const { pki, partial } = await readPki(store, name);
+  const stored = await readPki(store, name);
+  const { pki, partial } = stored;
   if (pki) return publicOf(pki);
   if (cs && (await cs.journal.load()).length > 0) {
     throw (
@@ -82,7 +89,7 @@ export async function pkiForGraph(store: BlobStore, name: string, cs?: ClusterSt
     );
   }
   const fresh = await generatePki(name);
-  if (cs?.holdsLease) await replaceUnusedPki(store, name, fresh.pki);
+  if (cs?.holdsLease) await replaceUnusedPki(store, name, fresh.pki, stored);
   return fresh.public;
 }
 
@@ -102,8 +109,8 @@ export async function loadCaCert(store: BlobStore, name: string): Promise<string
  * spec.kubeAPIServer.encryptionAtRest is on. Generated once, create-only, next to the PKI; written only by a run that
  * holds the cluster's lock (`locked`), so a plan never writes. Nodes read it at boot, so it must exist before them.
  */
-export async function ensureSettingSecrets(store: BlobStore, cluster: Cluster, locked: boolean): Promise<void> {
+export async function ensureSettingSecrets(store: BlobStore, cluster: Cluster, locked: boolean, opts: { creating?: boolean } = {}): Promise<void> {
   if (!locked || cluster.spec.kubeAPIServer?.encryptionAtRest !== true) return;
   const mod = await import('../pki/index.js');
-  await mod.ensureEncryptionConfig(store, cluster.metadata.name);
+  await mod.ensureEncryptionConfig(store, cluster.metadata.name, { likelyAbsent: opts.creating });
 }

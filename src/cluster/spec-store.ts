@@ -131,13 +131,13 @@ function keepIdentity(cluster: Cluster, stored: Cluster | null): Cluster {
  * and what it changes, between the revisions as stored: the document's metadata.revision, and a uid it left out, are
  * not changes.
  */
-export async function writeSpec(cs: ClusterStore, cluster: Cluster, expected: number, actor: Actor, message: string): Promise<{ revision: number; changed: boolean; changes: SpecChange[] }> {
+export async function writeSpec(cs: ClusterStore, cluster: Cluster, expected: number, actor: Actor, message: string, opts: { listedUnderLock?: boolean } = {}): Promise<{ revision: number; changed: boolean; changes: SpecChange[] }> {
   const latest = expected > 0 ? await cs.latest() : null;
   const stored = latest ? parseClusterText(latest.yaml, `${cs.cluster} revision ${latest.revision}`, { stored: true }) : null;
   const written = keepIdentity(cluster, stored);
   const yaml = clusterToYaml(written);
   if (latest && latest.revision === expected && latest.yaml === yaml) return { revision: expected, changed: false, changes: [] };
-  const revision = await cs.writeRevision(yaml, { expectedRevision: expected, author: actor.owner, message });
+  const revision = await cs.writeRevision(yaml, { expectedRevision: expected, author: actor.owner, message, latestListed: opts.listedUnderLock });
   return { revision, changed: true, changes: specChanges(stored, written) };
 }
 

@@ -3,6 +3,7 @@
 
 import { createCertificateAuthority, generateRsaKeyPair, issueClientCert, type CertKeyPem } from './certs.js';
 import type { BlobStore } from '../state/blob.js';
+import { mapInFlight } from '../state/in-flight.js';
 import { InvalidInputError, OperationError } from '../core/errors.js';
 import { CONTROL_PLANE_PKI_FILES, PKI_FILES } from './files.js';
 
@@ -67,9 +68,9 @@ export function pkiFiles(pki: ClusterPki): { file: string; data: string; secret:
  * off every node). A second writer loses with PreconditionFailedError (exit 3). Callers hold the cluster lock.
  */
 export async function saveClusterPki(store: BlobStore, clusterName: string, pki: ClusterPki): Promise<void> {
-  for (const e of pkiEntries(pki)) {
-    await store.put(pkiKey(clusterName, e.file), e.data, { ifNoneMatch: true, secret: e.secret });
-  }
+  // All at once (one state round trip, issue 17): they are independent, and nothing reads them before the revision
+  // that makes the cluster visible is written after them.
+  await mapInFlight(pkiEntries(pki), (e) => store.put(pkiKey(clusterName, e.file), e.data, { ifNoneMatch: true, secret: e.secret }));
 }
 
 /** The stored PKI, or null when the cluster has none yet. Throws if only part of it is there. */

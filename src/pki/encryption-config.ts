@@ -30,10 +30,13 @@ export function generateEncryptionConfig(): string {
   });
 }
 
-/** Stores a new encryption config unless one is there (create-only: a key in use is never replaced). */
-export async function ensureEncryptionConfig(store: BlobStore, clusterName: string): Promise<void> {
+/**
+ * Stores a new encryption config unless one is there (create-only: a key in use is never replaced). `likelyAbsent`
+ * (a cluster being created): no read first, the create-only write settles it either way — one state round trip.
+ */
+export async function ensureEncryptionConfig(store: BlobStore, clusterName: string, opts: { likelyAbsent?: boolean } = {}): Promise<void> {
   const key = encryptionConfigKey(clusterName);
-  if (await store.get(key)) return;
+  if (!opts.likelyAbsent && (await store.get(key))) return;
   try {
     await store.put(key, generateEncryptionConfig(), { ifNoneMatch: true, secret: true });
   } catch (e) {

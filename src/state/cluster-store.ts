@@ -11,6 +11,7 @@ import type { Journal } from '../core/journal.js';
 import { PreconditionFailedError, type Blob, type BlobStore } from './blob.js';
 import { casUpdate } from './cas.js';
 import { StoreJournal } from './journal.js';
+import { mapInFlight } from './in-flight.js';
 import { assertValidKey } from './keys.js';
 import { acquireLease, holderName, isExpired, lockKey, parseLockRecord, type AcquireLockOptions, type Lease, type LockRecord } from './lease.js';
 import {
@@ -33,6 +34,11 @@ export interface WriteRevisionOptions {
   message?: string;
   /** If given, the write is refused unless this lease is still held. */
   lease?: Lease;
+  /**
+   * The caller listed the revisions under the cluster's lock and expectedRevision was the latest: no second listing
+   * (one state round trip less). The create-only write still refuses a revision that exists.
+   */
+  latestListed?: boolean;
 }
 
 export interface PutObjectOptions {
@@ -47,8 +53,6 @@ export interface ClusterStoreOptions {
 }
 
 const CLUSTER_SEGMENT = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
-// Revision listings are followed by reads; this bounds how many run at once.
-const READ_CONCURRENCY = 8;
 const RESERVED = /^(lock\.json|applied\.json|revisions(\/.*)?)$/;
 
 /**
@@ -134,12 +138,8 @@ export class ClusterStore {
   /** Metadata of every revision, oldest first. */
   async revisions(): Promise<RevisionMeta[]> {
     const numbers = await this.revisionNumbers();
-    const metas: RevisionMeta[] = [];
-    for (let i = 0; i < numbers.length; i += READ_CONCURRENCY) {
-      const batch = await Promise.all(numbers.slice(i, i + READ_CONCURRENCY).map((n) => this.revision(n)));
-      for (const rev of batch) if (rev) metas.push(rev.meta);
-    }
-    return metas;
+    const revisions = await mapInFlight(numbers, (n) => this.revision(n));
+    return revisions.filter((rev): rev is Revision => rev !== null).map((rev) => rev.meta);
   }
 
   /**
@@ -149,7 +149,7 @@ export class ClusterStore {
   async writeRevision(yaml: string, opts: WriteRevisionOptions): Promise<number> {
     opts.lease?.assertHeld();
     this.assertOwnLease();
-    const numbers = await this.revisionNumbers();
+    const numbers = opts.latestListed ? [opts.expectedRevision] : await this.revisionNumbers();
     const latest = numbers.length ? numbers[numbers.length - 1] : 0;
     if (latest !== opts.expectedRevision) {
       throw new ConflictError(
@@ -297,16 +297,19 @@ export class ClusterStore {
   }
 
   /**
-   * Removes every key of the cluster (ownKeys); the lock goes last so the cluster stays locked while it is being removed.
-   * Pass the caller's lease to release it at the end (otherwise any lock is deleted unconditionally).
+   * Removes every key of the cluster (ownKeys), a bounded number at once: first all but the revisions, then the
+   * revisions (so a run stopped half-way leaves a cluster that is still listed and whose delete can be run again),
+   * the lock last so the cluster stays locked while it is being removed. Pass the caller's lease to release it at the
+   * end (otherwise any lock is deleted unconditionally), and `keys` when the caller already listed them (ownKeys)
+   * under that lease.
    */
-  async deleteAll(opts: { lease?: Lease } = {}): Promise<void> {
+  async deleteAll(opts: { lease?: Lease; keys?: string[] } = {}): Promise<void> {
     opts.lease?.assertHeld();
     const lock = lockKey(this.cluster);
-    const keys = (await this.ownKeys()).filter((k) => k !== lock);
-    for (let i = 0; i < keys.length; i += READ_CONCURRENCY) {
-      await Promise.all(keys.slice(i, i + READ_CONCURRENCY).map((k) => this.store.delete(k)));
-    }
+    const keys = (opts.keys ?? (await this.ownKeys())).filter((k) => k !== lock);
+    const revisions = `${this.cluster}/revisions/`;
+    await mapInFlight(keys.filter((k) => !k.startsWith(revisions)), (k) => this.store.delete(k));
+    await mapInFlight(keys.filter((k) => k.startsWith(revisions)), (k) => this.store.delete(k));
     if (opts.lease) await opts.lease.release();
     else await this.store.delete(lock);
   }
