@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { readSavedPlan } from '../cluster/saved-plan.js';
+import { checkSavedPlanCluster, readSavedPlan } from '../cluster/saved-plan.js';
 import { InvalidInputError } from '../core/errors.js';
 import { updateClusterFlow } from '../cluster/update-flow.js';
 import { checkApplyFlags, checkSavedPlanFlags, planAndApply } from './apply-flow.js';
@@ -23,6 +23,7 @@ export default async function updateCluster(ctx: CliContext, args: string[], fla
   if (typeof opts.admin === 'string') (await import('../pki/index.js')).parseDuration(opts.admin, '--admin'); // bad input fails before any read
   if (opts.outPlan) checkOutPlanFolder(opts.outPlan, ctx.cwd);
   const saved = opts.plan ? await readSavedPlan(opts.plan, ctx.cwd, () => readInputFile('--plan', '-', ctx)) : undefined;
+  if (saved) checkSavedPlanCluster(saved, opts.plan, name); // before the lock: bad input writes nothing
   const store = await ctx.openStore();
   return updateClusterFlow({ store, name, actor: ctx.actor, apply: ctx.globals.yes, saved: saved && { plan: saved, file: opts.plan } }, (cs, current) =>
     planAndApply(ctx, store, cs, current.cluster, opts, { offlineIfNew: false, revision: current.revision, saved }),
