@@ -19,6 +19,7 @@ import { openBlobStore } from '../../src/state/open.js';
 import { FakeCompute } from '../fakes/gce-compute.js';
 import { FakeGcs } from '../fakes/gcs.js';
 import { k8sup, tempHome, treeDigest, type CliResult } from '../helpers/cli.js';
+import { startMoto } from '../helpers/moto.js';
 
 const PROJECT = 'audit-project';
 const BUCKET = 'audit-state';
@@ -208,16 +209,26 @@ test('GCE on the fakes: globals anywhere and from the environment, formats, ndjs
   rmSync(work, { recursive: true, force: true });
 });
 
-test('a state-store bucket that does not exist is bad --state input: exit 2, the bucket named, how to create it, nothing written', { timeout: 120_000 }, async () => {
-  const w0 = writes();
-  const listed = await run(['get', 'clusters', '--state', 'gs://no-such-audit-bucket/x', '--progress', 'ndjson']);
-  const last = events(listed, 2).at(-1)!;
-  assert.equal(last.errorCode, 'StateStoreMissing');
-  assert.match(last.error, /state store bucket no-such-audit-bucket does not exist/);
-  assert.match(last.hint, /gcloud storage buckets create gs:\/\/no-such-audit-bucket/);
-  const create = await run(['create', 'cluster', 'nb.k8s.local', '--zones', 'us-central1-b', '--project', PROJECT, '--state', 'gs://no-such-audit-bucket/x']);
-  twoLines(create, 2, /bucket no-such-audit-bucket does not exist/, /create it .*or fix --state/);
-  assert.deepEqual(writes(), w0);
+test('a state-store bucket that does not exist, on GCS and on S3 (moto) alike: exit 2, the bucket named, how to create it, nothing written', { timeout: 120_000 }, async () => {
+  const moto = await startMoto();
+  try {
+    for (const [url, create, zone] of [
+      ['gs://no-such-audit-bucket/x', /gcloud storage buckets create gs:\/\/no-such-audit-bucket/, 'us-central1-b'],
+      ['s3://no-such-audit-bucket/x', /aws s3 mb s3:\/\/no-such-audit-bucket/, 'us-east-2a'],
+    ] as const) {
+      const w0 = writes();
+      const listed = await run(['get', 'clusters', '--state', url, '--progress', 'ndjson'], moto.env);
+      const last = events(listed, 2).at(-1)!;
+      assert.equal(last.errorCode, 'StateStoreMissing');
+      assert.match(last.error, /^state store bucket no-such-audit-bucket does not exist/);
+      assert.match(last.hint, create);
+      const created = await run(['create', 'cluster', 'nb.k8s.local', '--zones', zone, ...(url.startsWith('gs:') ? ['--project', PROJECT] : []), '--state', url], moto.env);
+      twoLines(created, 2, /^error: state store bucket no-such-audit-bucket does not exist/, /create it .*or fix --state \/ K8SUP_STATE_STORE/);
+      assert.deepEqual(writes(), w0, `${url}: something was written`);
+    }
+  } finally {
+    await moto.stop();
+  }
 });
 
 describe('file store: bad input and a no-op write nothing, not even a lock (folder times would show one)', () => {
