@@ -264,6 +264,13 @@ describe('file store: bad input and a no-op write nothing, not even a lock (fold
     twoLines(below, 2, new RegExp(`${file} is a file, not a folder`), /point --state .* at a folder/);
   });
 
+  it('upgrade --yes to an older version and rolling-update --yes of an unknown group exit 2 before the lock is taken', async () => {
+    const down = await k8sup(['upgrade', 'cluster', 'f.k8s.local', '--kubernetes-version', '1.20.0', '--yes'], { env });
+    twoLines(down, 2, /cannot downgrade Kubernetes from \S+ to 1\.20\.0/, /one minor version at a time/);
+    const group = await k8sup(['rolling-update', 'cluster', 'f.k8s.local', '--instance-group', 'gpu', '--yes'], { env });
+    twoLines(group, 2, /--instance-group: "gpu" is not a group of f\.k8s\.local/, /control-plane/);
+  });
+
   it('rollback --yes to the revision that is already current writes nothing, not even a lock', async () => {
     const noop = await k8sup(['rollback', 'cluster', 'f.k8s.local', '--revision', '1', '--yes', '-o', 'json'], { env });
     assert.equal(noop.code, 0, noop.stderr);
