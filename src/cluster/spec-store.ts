@@ -132,6 +132,11 @@ function keepIdentity(cluster: Cluster, stored: Cluster | null): Cluster {
  * and what it changes, between the revisions as stored: the document's metadata.revision, and a uid it left out, are
  * not changes.
  */
+/** Whether writing `cluster` after `current` would write nothing (writeSpec's test); a changed uid is refused (exit 2). */
+export function isCurrentSpec(cluster: Cluster, current: CurrentSpec): boolean {
+  return clusterToYaml(keepIdentity(cluster, current.cluster)) === current.yaml;
+}
+
 export async function writeSpec(cs: ClusterStore, cluster: Cluster, expected: number, actor: Actor, message: string): Promise<{ revision: number; changed: boolean; changes: SpecChange[] }> {
   const latest = expected > 0 ? await cs.latest() : null;
   const stored = latest ? parseClusterText(latest.yaml, `${cs.cluster} revision ${latest.revision}`, { stored: true }) : null;

@@ -271,6 +271,22 @@ describe('file store: bad input and a no-op write nothing, not even a lock (fold
     twoLines(group, 2, /--instance-group: "gpu" is not a group of f\.k8s\.local/, /control-plane/);
   });
 
+  it('replace -f of the current spec writes nothing, not even a lock; one that changes metadata.uid exits 2 before the lock', async () => {
+    const doc = JSON.parse((await k8sup(['get', 'cluster', 'f.k8s.local', '-o', 'json'], { env })).stdout);
+    const dir = mkdtempSync(join(tmpdir(), 'k8sup-audit-spec-'));
+    try {
+      writeFileSync(join(dir, 'same.json'), JSON.stringify(doc));
+      const same = await k8sup(['replace', '-f', join(dir, 'same.json'), '-o', 'json'], { env });
+      assert.equal(same.code, 0, same.stderr);
+      assert.deepEqual(JSON.parse(same.stdout), { cluster: 'f.k8s.local', revision: 1, changed: false, written: false, changes: [] });
+      writeFileSync(join(dir, 'uid.json'), JSON.stringify({ ...doc, metadata: { ...doc.metadata, uid: 'another-uid' } }));
+      const uid = await k8sup(['replace', '-f', join(dir, 'uid.json')], { env });
+      twoLines(uid, 2, /metadata\.uid "another-uid" is not the uid of f\.k8s\.local/, /set metadata\.uid back/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rollback --yes to the revision that is already current writes nothing, not even a lock', async () => {
     const noop = await k8sup(['rollback', 'cluster', 'f.k8s.local', '--revision', '1', '--yes', '-o', 'json'], { env });
     assert.equal(noop.code, 0, noop.stderr);
