@@ -12,7 +12,7 @@ import { suggest } from './suggest.js';
  */
 export default async function replace(ctx: CliContext, _args: string[], opts: Record<string, any>): Promise<number> {
   const cluster = await readSpecFile(opts.filename, ctx);
-  const name = ctx.clusterName(cluster.metadata.name);
+  const name = ctx.clusterName(cluster.metadata.name, `metadata.name of ${opts.filename}`);
   assertSameName(cluster, name, opts.filename);
   const store = await ctx.openStore();
   // Checked without the lock first (and again under it): a stale file or an immutable field exits before any write,

@@ -177,6 +177,7 @@ test('GCE on the fakes: globals anywhere and from the environment, formats, ndjs
     ['upgrade', 'cluster', '--kubernetes-version', spec.spec.kubernetesVersion],
     ['rollback', 'cluster', '--revision', '1'],
     ['certs', 'renew'],
+    ['restore', 'cluster', '--backup', '20261201T130000Z'],
   ]) {
     const r = await run([...args, '-o', 'json'], env);
     assert.ok(r.code === 0 || r.code === 2, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
@@ -264,11 +265,18 @@ describe('file store: bad input and a no-op write nothing, not even a lock (fold
     twoLines(below, 2, new RegExp(`${file} is a file, not a folder`), /point --state .* at a folder/);
   });
 
-  it('upgrade --yes to an older version and rolling-update --yes of an unknown group exit 2 before the lock is taken', async () => {
+  it('upgrade --yes to an older version, rolling-update --yes of an unknown group, restore --yes of an unknown backup or cluster: exit 2 before the lock is taken', async () => {
     const down = await k8sup(['upgrade', 'cluster', 'f.k8s.local', '--kubernetes-version', '1.20.0', '--yes'], { env });
     twoLines(down, 2, /cannot downgrade Kubernetes from \S+ to 1\.20\.0/, /one minor version at a time/);
     const group = await k8sup(['rolling-update', 'cluster', 'f.k8s.local', '--instance-group', 'gpu', '--yes'], { env });
     twoLines(group, 2, /--instance-group: "gpu" is not a group of f\.k8s\.local/, /control-plane/);
+    const backup = await k8sup(['restore', 'cluster', 'f.k8s.local', '--backup', '20261201T130000Z', '--yes'], { env });
+    twoLines(backup, 2, /backup 20261201T130000Z of f\.k8s\.local does not exist/, /k8sup get backups f\.k8s\.local/);
+    // A cluster the store does not hold, for the mutating commands that used to take its lock before finding out.
+    for (const args of [['rolling-update', 'cluster'], ['restore', 'cluster', '--backup', '20261201T130000Z']]) {
+      const r = await k8sup([args[0], args[1], 'ghost.k8s.local', ...args.slice(2), '--yes'], { env });
+      twoLines(r, 2, /cluster "ghost\.k8s\.local" not found in the state store/, /k8sup get clusters/);
+    }
   });
 
   it('replace -f of the current spec writes nothing, not even a lock; one that changes metadata.uid exits 2 before the lock', async () => {
@@ -282,6 +290,12 @@ describe('file store: bad input and a no-op write nothing, not even a lock (fold
       writeFileSync(join(dir, 'uid.json'), JSON.stringify({ ...doc, metadata: { ...doc.metadata, uid: 'another-uid' } }));
       const uid = await k8sup(['replace', '-f', join(dir, 'uid.json')], { env });
       twoLines(uid, 2, /metadata\.uid "another-uid" is not the uid of f\.k8s\.local/, /set metadata\.uid back/);
+      // --name against the file's metadata.name is a contradiction for create -f as for replace -f; the environment's
+      // K8SUP_CLUSTER_NAME is only a default.
+      for (const verb of [['create'], ['replace']]) {
+        const twice = await k8sup([...verb, '-f', join(dir, 'same.json'), '--name', 'other.k8s.local'], { env });
+        twoLines(twice, 2, /the cluster is named twice: "f\.k8s\.local" \(metadata\.name of \S+same\.json\) and "other\.k8s\.local" \(--name\)/, /give the name once/);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
