@@ -1,6 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { checkSavedPlanCluster, readSavedPlan } from '../cluster/saved-plan.js';
+import { checkSavedPlanCluster, checkSavedPlanSpec, readSavedPlan } from '../cluster/saved-plan.js';
+import { readSpec } from '../cluster/spec-store.js';
+import { ClusterStore } from '../state/cluster-store.js';
 import { InvalidInputError } from '../core/errors.js';
 import { updateClusterFlow } from '../cluster/update-flow.js';
 import { checkApplyFlags, checkSavedPlanFlags, planAndApply } from './apply-flow.js';
@@ -25,6 +27,12 @@ export default async function updateCluster(ctx: CliContext, args: string[], fla
   const saved = opts.plan ? await readSavedPlan(opts.plan, ctx.cwd, () => readInputFile('--plan', '-', ctx)) : undefined;
   if (saved) checkSavedPlanCluster(saved, opts.plan, name); // before the lock: bad input writes nothing
   const store = await ctx.openStore();
+  // A saved plan of another identity (exit 2) or of an older revision (exit 3) is refused before the lock is taken, so
+  // neither writes anything; checked again under the lock.
+  if (saved) {
+    const current = await readSpec(new ClusterStore(store, name), name);
+    checkSavedPlanSpec(saved, opts.plan, { name, revision: current.revision, uid: current.cluster.metadata.uid });
+  }
   return updateClusterFlow({ store, name, actor: ctx.actor, apply: ctx.globals.yes, saved: saved && { plan: saved, file: opts.plan } }, (cs, current) =>
     planAndApply(ctx, store, cs, current.cluster, opts, { offlineIfNew: false, revision: current.revision, saved }),
   );
