@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { checkSavedPlanCluster, checkSavedPlanSpec, readSavedPlan } from '../cluster/saved-plan.js';
+import { checkSavedPlanSpec, readSavedPlan } from '../cluster/saved-plan.js';
 import { readSpec } from '../cluster/spec-store.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import { InvalidInputError } from '../core/errors.js';
@@ -25,9 +25,8 @@ export default async function updateCluster(ctx: CliContext, args: string[], fla
   if (typeof opts.admin === 'string') (await import('../pki/index.js')).parseDuration(opts.admin, '--admin'); // bad input fails before any read
   if (opts.outPlan) checkOutPlanFolder(opts.outPlan, ctx.cwd);
   const saved = opts.plan ? await readSavedPlan(opts.plan, ctx.cwd, () => readInputFile('--plan', '-', ctx)) : undefined;
-  if (saved) checkSavedPlanCluster(saved, opts.plan, name); // before the lock: bad input writes nothing
   const store = await ctx.openStore();
-  // A saved plan of another identity (exit 2) or of an older revision (exit 3) is refused before the lock is taken, so
+  // A saved plan of another cluster (exit 2) or of an older revision (exit 3) is refused before the lock is taken, so
   // neither writes anything; checked again under the lock.
   if (saved) {
     const current = await readSpec(new ClusterStore(store, name), name);

@@ -72,16 +72,11 @@ export async function readSavedPlan(path: string, cwd: string, stdinText?: () =>
   return doc;
 }
 
-/** A plan of another cluster: bad input, known from the file alone (so checked before the lock is taken, too). */
-export function checkSavedPlanCluster(saved: SavedPlan, path: string, name: string): void {
-  if (saved.cluster !== name) {
-    throw new InvalidInputError(`${shown(path)} is a plan for ${saved.cluster}, not ${name}`, { hint: `apply it with \`k8sup update cluster ${saved.cluster} --plan ${path} --yes\`` });
-  }
-}
-
 /** Wrong cluster is bad input (exit 2); a spec that moved on since the plan was saved is a conflict (exit 3). */
 export function checkSavedPlanSpec(saved: SavedPlan, path: string, cluster: { name: string; revision: number; uid?: string }): void {
-  checkSavedPlanCluster(saved, path, cluster.name);
+  if (saved.cluster !== cluster.name) {
+    throw new InvalidInputError(`${shown(path)} is a plan for ${saved.cluster}, not ${cluster.name}`, { hint: `apply it with \`k8sup update cluster ${saved.cluster} --plan ${path} --yes\`` });
+  }
   const again = `plan again: k8sup update cluster ${cluster.name} --out-plan ${outPlanFor(path)}, review it, then apply that`;
   if (saved.clusterUid !== undefined && cluster.uid !== undefined && saved.clusterUid !== cluster.uid) {
     throw new InvalidInputError(`${shown(path)} is a plan for another cluster named ${cluster.name} (uid ${saved.clusterUid}, this one is ${cluster.uid}): it was created again since, or the plan comes from another state store`, { hint: again });
