@@ -41,8 +41,8 @@ export interface CliContext {
   /** Human notes that are not progress (stderr), suppressed by --quiet. */
   note(text: string): void;
   stdoutIsTTY: boolean;
-  /** Cluster name from the positional argument, --name or K8SUP_CLUSTER_NAME; validated. */
-  clusterName(positional?: string): string;
+  /** Cluster name from the positional argument (or `from`, e.g. a file's metadata.name), --name or K8SUP_CLUSTER_NAME; validated. */
+  clusterName(positional?: string, from?: string): string;
   openStore(): Promise<BlobStore>;
   /** Who holds locks and writes revisions (user@host), and how it takes the cluster's lock. */
   actor: Actor;
@@ -141,10 +141,10 @@ export function createContext(input: ContextInput): CliContext {
       const warning = /^warning: /.exec(text);
       io.emit({ code: 'note', level: warning ? 'warn' : 'info', message: text.slice(warning ? warning[0].length : 0).replace(/\n$/, '') });
     },
-    clusterName(positional) {
+    clusterName(positional, from = 'argument') {
       // K8SUP_CLUSTER_NAME is a default the argument overrides; --name and a different argument are a contradiction.
       if (positional !== undefined && g.name !== undefined && positional !== g.name) {
-        throw new InvalidInputError(`the cluster is named twice: "${positional}" (argument) and "${g.name}" (--name)`, { hint: 'give the name once, as the argument or with --name' });
+        throw new InvalidInputError(`the cluster is named twice: "${positional}" (${from}) and "${g.name}" (--name)`, { hint: `give the name once, as the ${from} or with --name` });
       }
       const name = positional ?? globals.name;
       if (!name) {

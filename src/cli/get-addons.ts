@@ -5,6 +5,7 @@ import { imageReference, resolveAddons } from '../addons/index.js';
 import { readSpec } from '../cluster/spec-store.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
+import { checkContextFlag } from './context-flag.js';
 import { adminKubeconfig } from '../cluster/admin-credential.js';
 import { readInputFile } from './paths.js';
 import { printData } from './render/output.js';
@@ -15,6 +16,7 @@ const CREDENTIAL_TTL = '10m';
 
 export default async function getAddons(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
+  checkContextFlag(opts, name, 'get addons');
   const cs = new ClusterStore(await ctx.openStore(), name);
   const { cluster } = await readSpec(cs, name);
   const images = new Map(resolveAddons(cluster).map((a) => [a.definition.name, Object.values(a.definition.images).map(imageReference).join(' ')]));

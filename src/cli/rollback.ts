@@ -33,13 +33,16 @@ export default async function rollback(ctx: CliContext, args: string[], opts: Re
     return { current, cluster, changed: list.length > 0, list, changes: describeChanges(list) };
   };
 
+  // Read without the lock first: a rollback to the spec that is already current is a no-op, with or without --yes,
+  // and a no-op writes nothing, not even a lock object.
+  const { current, changed, list, changes } = await readRevisions(store, name, target);
+  if (!changed) {
+    printRevision(ctx, { cluster: name, revision: current.revision, changed, written: false, changes: list });
+    ctx.note(`No change: revision ${current.revision} already has the spec of revision ${n}.`);
+    return 0;
+  }
   if (!ctx.globals.yes) {
-    const { current, changed, list, changes } = await readRevisions(store, name, target);
-    printRevision(ctx, { cluster: name, revision: changed ? current.revision + 1 : current.revision, changed, written: false, changes: list });
-    if (!changed) {
-      ctx.note(`No change: revision ${current.revision} already has the spec of revision ${n}.`);
-      return 0;
-    }
+    printRevision(ctx, { cluster: name, revision: current.revision + 1, changed, written: false, changes: list });
     const command = suggest(ctx, `rollback cluster ${name} --revision ${n}${opts.force ? ' --force' : ''} --yes`);
     ctx.io.emit({ code: 'cluster.preview', level: 'info', message: `Rolling ${name} back to the spec of revision ${n} would write revision ${current.revision + 1}, which changes\n${changes}\nNothing was written.`, data: { cluster: name, revision: current.revision + 1 } });
     ctx.io.emit({ code: 'next', level: 'info', message: `Write it with: ${command}`, data: { command } });

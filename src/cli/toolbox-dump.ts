@@ -8,12 +8,14 @@
 import type { ToolboxDump } from '../cluster/toolbox-dump.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
+import { checkContextFlag } from './context-flag.js';
 import { readInputFile } from './paths.js';
 import { printData } from './render/output.js';
 import { renderTable } from './render/table.js';
 
 export default async function toolboxDump(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);
+  checkContextFlag(opts, name, 'toolbox dump');
   const { parseDuration } = await import('../pki/duration.js');
   let eventsSinceMs: number;
   try {

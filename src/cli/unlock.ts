@@ -1,4 +1,5 @@
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
+import { clusterNotFound } from '../cluster/spec-store.js';
 import { ClusterStore, type LockRecord } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
@@ -19,14 +20,19 @@ export default async function unlock(ctx: CliContext, args: string[], opts: Reco
   const name = ctx.clusterName(args[0]);
   const lockId = String(opts.lockId);
   const cs = new ClusterStore(await ctx.openStore(), name);
+  const lock = await cs.lockInfo();
+  if (!lock) {
+    // A lock without a spec (a create that stopped before its first revision) can still be released: the cluster's
+    // existence only decides what to say when there is no lock.
+    if (!(await cs.latest())) throw clusterNotFound(name);
+    throw new NotFoundError(`cluster ${name} is not locked; there is nothing to unlock`, { hint: 'no unlock is needed' });
+  }
   if (ctx.globals.yes) {
     const released = await cs.forceUnlock(lockId);
     printLock(ctx, name, released, true);
     ctx.io.emit({ code: 'lock.released', level: 'info', message: `Released lock ${lockId} on ${name}.`, data: { cluster: name, lockId } });
     return 0;
   }
-  const lock = await cs.lockInfo();
-  if (!lock) throw new NotFoundError(`cluster ${name} is not locked; there is nothing to unlock`, { hint: 'no unlock is needed' });
   if (lock.id !== lockId) {
     throw new InvalidInputError(`lock id ${lockId} does not match the lock on cluster ${name} (id ${lock.id})`, {
       hint: 'copy the lock id from the error message of the run that was refused',

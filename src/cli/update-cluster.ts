@@ -1,11 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { readSavedPlan } from '../cluster/saved-plan.js';
+import { checkSavedPlanSpec, readSavedPlan } from '../cluster/saved-plan.js';
+import { readSpec } from '../cluster/spec-store.js';
+import { ClusterStore } from '../state/cluster-store.js';
 import { InvalidInputError } from '../core/errors.js';
 import { updateClusterFlow } from '../cluster/update-flow.js';
 import { checkApplyFlags, checkSavedPlanFlags, planAndApply } from './apply-flow.js';
 import type { CliContext } from './context.js';
-import { expandHome } from './paths.js';
+import { expandHome, readInputFile } from './paths.js';
 
 /**
  * update cluster: plan against the cloud; with --yes apply. Planning takes no lock and writes nothing (but the
@@ -22,8 +24,14 @@ export default async function updateCluster(ctx: CliContext, args: string[], fla
   checkSavedPlanFlags(opts, ctx.globals.yes);
   if (typeof opts.admin === 'string') (await import('../pki/index.js')).parseDuration(opts.admin, '--admin'); // bad input fails before any read
   if (opts.outPlan) checkOutPlanFolder(opts.outPlan, ctx.cwd);
-  const saved = opts.plan ? await readSavedPlan(opts.plan, ctx.cwd) : undefined;
+  const saved = opts.plan ? await readSavedPlan(opts.plan, ctx.cwd, () => readInputFile('--plan', '-', ctx)) : undefined;
   const store = await ctx.openStore();
+  // A saved plan of another cluster (exit 2) or of an older revision (exit 3) is refused before the lock is taken, so
+  // neither writes anything; checked again under the lock.
+  if (saved) {
+    const current = await readSpec(new ClusterStore(store, name), name);
+    checkSavedPlanSpec(saved, opts.plan, { name, revision: current.revision, uid: current.cluster.metadata.uid });
+  }
   return updateClusterFlow({ store, name, actor: ctx.actor, apply: ctx.globals.yes, saved: saved && { plan: saved, file: opts.plan } }, (cs, current) =>
     planAndApply(ctx, store, cs, current.cluster, opts, { offlineIfNew: false, revision: current.revision, saved }),
   );

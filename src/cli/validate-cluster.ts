@@ -2,6 +2,7 @@ import { readSpec } from '../cluster/spec-store.js';
 import { ClusterInvalidError, InvalidInputError } from '../core/errors.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
+import { checkContextFlag } from './context-flag.js';
 import { adminKubeconfig } from '../cluster/admin-credential.js';
 import { readInputFile } from './paths.js';
 import { printData } from './render/output.js';
@@ -19,10 +20,7 @@ export default async function validateClusterCommand(ctx: CliContext, args: stri
   if (!/^\d+$/.test(String(opts.count)) || Number(opts.count) < 1) {
     throw new InvalidInputError(`--count: "${opts.count}" is not a whole number >= 1`, { hint: 'e.g. --count 3' });
   }
-  // The fresh admin credential has one context, named after the cluster: another one can only be in a --kubeconfig.
-  if (!opts.kubeconfig && opts.context !== undefined && opts.context !== name) {
-    throw new InvalidInputError(`--context ${opts.context}: without --kubeconfig, validate uses a fresh admin credential whose only context is ${name}`, { hint: 'add --kubeconfig PATH (the file that has that context), or drop --context' });
-  }
+  checkContextFlag(opts, name, 'validate');
   const cs = new ClusterStore(await ctx.openStore(), name);
   const { cluster } = await readSpec(cs, name);
 

@@ -121,12 +121,18 @@ export async function applyManualRetention(store: BlobStore, cluster: Cluster, i
   }
 }
 
-/** A complete backup by id, its snapshot verified against the manifest; exit 2 for an unknown or incomplete id. */
-export async function loadBackup(store: BlobStore, cluster: string, id: string): Promise<{ manifest: BackupManifest; snapshot: Buffer }> {
+/** The manifest of a backup by id; exit 2 for an id that is malformed, unknown or has no readable manifest. */
+export async function backupManifest(store: BlobStore, cluster: string, id: string): Promise<BackupManifest> {
   if (!BACKUP_ID.test(id)) throw new InvalidInputError(`--backup ${id}: not a backup id (like 20261201T130000Z)`, { hint: `\`k8sup get backups ${cluster}\` lists them` });
   const manifestBlob = await store.get(manifestKey(cluster, id));
   const manifest = manifestBlob ? parseManifest(manifestBlob.data.toString('utf8'), id) : undefined;
   if (!manifest) throw new InvalidInputError(`backup ${id} of ${cluster} does not exist or is incomplete (no readable manifest)`, { hint: `\`k8sup get backups ${cluster}\` lists the complete ones` });
+  return manifest;
+}
+
+/** A complete backup by id, its snapshot verified against the manifest; exit 2 for an unknown or incomplete id. */
+export async function loadBackup(store: BlobStore, cluster: string, id: string): Promise<{ manifest: BackupManifest; snapshot: Buffer }> {
+  const manifest = await backupManifest(store, cluster, id);
   const snap = await store.get(snapshotKey(cluster, id));
   if (!snap) throw new InvalidInputError(`backup ${id} of ${cluster} has a manifest but no snapshot`, { hint: `choose another backup from \`k8sup get backups ${cluster}\`` });
   const actual = sha256(snap.data);

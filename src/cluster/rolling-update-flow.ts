@@ -93,6 +93,11 @@ export async function rollingUpdateFlow(input: RollingUpdateFlowInput, show: (pl
     return { stage: 'replaced', result };
   };
   if (!input.apply) return run(new ClusterStore(store, name));
+  // Bad input the spec alone shows (no such cluster, a provider without instances, an unknown --instance-group) exits
+  // 2 before the lock is taken, so it writes nothing; checked again under the lock.
+  const { cluster } = await readSpec(new ClusterStore(store, name), name);
+  capabilityOf(await loadProviderFor(cluster), cluster);
+  checkInstanceGroup(cluster, instanceGroup);
   return mutateCluster(store, name, input.actor, 'rolling-update cluster', (cs) => run(cs));
 }
 

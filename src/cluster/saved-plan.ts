@@ -40,13 +40,19 @@ export async function writeSavedPlan(path: string, cwd: string, saved: Omit<Save
   return file;
 }
 
-const notAPlan = (path: string, why: string) =>
-  new InvalidInputError(`${path} is not a k8sup saved plan: ${why}`, { hint: 'write one with `k8sup update cluster NAME --out-plan FILE`' });
+/** How messages name the plan: `--plan -` reads it from stdin (`… | k8sup update cluster NAME --plan - --yes`). */
+const shown = (path: string) => (path === '-' ? 'the plan on stdin' : path);
+/** The --out-plan of a "plan again" hint: the saved plan is never written to stdout, so stdin's is saved to a file. */
+const outPlanFor = (path: string) => (path === '-' ? 'plan.json' : path);
 
-export async function readSavedPlan(path: string, cwd: string): Promise<SavedPlan> {
+const notAPlan = (path: string, why: string) =>
+  new InvalidInputError(`${shown(path)} is not a k8sup saved plan: ${why}`, { hint: 'write one with `k8sup update cluster NAME --out-plan FILE`' });
+
+/** The saved plan in `path`; `-` is stdin, whose text the caller reads and passes as `stdinText`. */
+export async function readSavedPlan(path: string, cwd: string, stdinText?: () => Promise<string>): Promise<SavedPlan> {
   let text: string;
   try {
-    text = await readFile(resolve(cwd, path), 'utf8');
+    text = path === '-' && stdinText ? await stdinText() : await readFile(resolve(cwd, path), 'utf8');
   } catch (e) {
     throw new InvalidInputError(`cannot read the saved plan ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
       hint: 'pass the file written by `k8sup update cluster NAME --out-plan FILE`',
@@ -56,7 +62,7 @@ export async function readSavedPlan(path: string, cwd: string): Promise<SavedPla
   try {
     doc = JSON.parse(text);
   } catch {
-    throw notAPlan(path, 'not JSON');
+    throw notAPlan(path, text.trim() === '' ? 'it is empty' : 'not JSON');
   }
   if (!doc || doc.kind !== SAVED_PLAN_KIND) throw notAPlan(path, `kind is not ${SAVED_PLAN_KIND}`);
   if (doc.formatVersion !== SAVED_PLAN_VERSION) throw notAPlan(path, `format version ${doc.formatVersion} (this k8sup reads ${SAVED_PLAN_VERSION})`);
@@ -69,11 +75,11 @@ export async function readSavedPlan(path: string, cwd: string): Promise<SavedPla
 /** Wrong cluster is bad input (exit 2); a spec that moved on since the plan was saved is a conflict (exit 3). */
 export function checkSavedPlanSpec(saved: SavedPlan, path: string, cluster: { name: string; revision: number; uid?: string }): void {
   if (saved.cluster !== cluster.name) {
-    throw new InvalidInputError(`${path} is a plan for ${saved.cluster}, not ${cluster.name}`, { hint: `apply it with \`k8sup update cluster ${saved.cluster} --plan ${path} --yes\`` });
+    throw new InvalidInputError(`${shown(path)} is a plan for ${saved.cluster}, not ${cluster.name}`, { hint: `apply it with \`k8sup update cluster ${saved.cluster} --plan ${path} --yes\`` });
   }
-  const again = `plan again: k8sup update cluster ${cluster.name} --out-plan ${path}, review it, then apply that`;
+  const again = `plan again: k8sup update cluster ${cluster.name} --out-plan ${outPlanFor(path)}, review it, then apply that`;
   if (saved.clusterUid !== undefined && cluster.uid !== undefined && saved.clusterUid !== cluster.uid) {
-    throw new InvalidInputError(`${path} is a plan for another cluster named ${cluster.name} (uid ${saved.clusterUid}, this one is ${cluster.uid}): it was created again since, or the plan comes from another state store`, { hint: again });
+    throw new InvalidInputError(`${shown(path)} is a plan for another cluster named ${cluster.name} (uid ${saved.clusterUid}, this one is ${cluster.uid}): it was created again since, or the plan comes from another state store`, { hint: again });
   }
   if (saved.specRevision !== cluster.revision) {
     throw new ConflictError(`the spec of ${cluster.name} changed since the plan was saved (revision ${saved.specRevision} then, ${cluster.revision} now); nothing was applied`, { hint: again });
@@ -82,7 +88,7 @@ export function checkSavedPlanSpec(saved: SavedPlan, path: string, cluster: { na
 
 /** The plan computed now must be the saved one: same live state, same steps. */
 export function checkSavedPlanLive(saved: SavedPlan, path: string, digest: string, fresh: PlanView): void {
-  const again = `plan again: k8sup update cluster ${saved.cluster} --out-plan ${path}, review it, then apply that`;
+  const again = `plan again: k8sup update cluster ${saved.cluster} --out-plan ${outPlanFor(path)}, review it, then apply that`;
   if (saved.liveDigest !== digest) {
     throw new ConflictError(`the cloud resources of ${saved.cluster} changed since the plan was saved; nothing was applied`, { hint: again });
   }

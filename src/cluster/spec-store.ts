@@ -40,13 +40,14 @@ export interface CurrentSpec {
   yaml: string;
 }
 
+/** The command names a cluster the state store does not hold (exit 2). */
+export function clusterNotFound(name: string): NotFoundError {
+  return new NotFoundError(`cluster "${name}" not found in the state store`, { hint: 'list clusters with `k8sup get clusters`, or check --state / K8SUP_STATE_STORE' });
+}
+
 export async function readSpec(cs: ClusterStore, name: string): Promise<CurrentSpec> {
   const latest = await cs.latest();
-  if (!latest) {
-    throw new NotFoundError(`cluster "${name}" not found in the state store`, {
-      hint: 'list clusters with `k8sup get clusters`, or check --state / K8SUP_STATE_STORE',
-    });
-  }
+  if (!latest) throw clusterNotFound(name);
   return { cluster: parseClusterText(latest.yaml, `${name} revision ${latest.revision}`, { stored: true }), revision: latest.revision, yaml: latest.yaml };
 }
 
@@ -124,6 +125,11 @@ function keepIdentity(cluster: Cluster, stored: Cluster | null): Cluster {
   }
   const uid = stored ? storedUid : given;
   return { ...cluster, metadata: uid === undefined ? { name: cluster.metadata.name } : { name: cluster.metadata.name, uid } };
+}
+
+/** Whether writing `cluster` after `current` would write nothing (writeSpec's test); a changed uid is refused (exit 2). */
+export function isCurrentSpec(cluster: Cluster, current: CurrentSpec): boolean {
+  return clusterToYaml(keepIdentity(cluster, current.cluster)) === current.yaml;
 }
 
 /**

@@ -249,6 +249,11 @@ export async function upgradeClusterFlow(
 ): Promise<UpgradeFlowResult | { kind: 'spec-only'; exitCode: number }> {
   const { store, name, target, io, signal } = input;
   const current = await readSpec(new ClusterStore(store, name), name);
+  // A version change upgrade refuses (down, or more than one minor) is bad input: refused here, before any lock is
+  // taken, so it writes nothing (checked again under the lock, against a resumed upgrade's starting version).
+  const version = current.cluster.spec.kubernetesVersion;
+  const issue = version === target.text ? undefined : versionChangeIssue(parseKubeVersion(version)!, target);
+  if (issue) throw new InvalidInputError(`${name}: ${issue.message}`, { hint: issue.hint });
   const provider = await loadProviderFor(current.cluster);
   const machines = provider.upgrade !== undefined || (provider.rollingUpdate !== undefined && (await hasApplied(new ClusterStore(store, name))));
   if (!machines) {

@@ -76,7 +76,7 @@ export class ClusterInvalidError extends K8supError {
  * written, and running it again will not help; fix the name or --state.
  */
 export class NotFoundError extends K8supError {
-  constructor(message: string, opts: ErrorOptions = {}) {
-    super('NotFound', ExitCode.INVALID_INPUT, message, opts);
+  constructor(message: string, opts: ErrorOptions & { code?: string } = {}) {
+    super(opts.code ?? 'NotFound', ExitCode.INVALID_INPUT, message, opts);
   }
 }

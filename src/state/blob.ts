@@ -7,7 +7,7 @@
 // carries this write's token, reports success with the object's version instead of a conflict.
 
 import { randomUUID } from 'node:crypto';
-import { ConflictError } from '../core/errors.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
 
 export interface Blob {
   data: Buffer;
@@ -57,4 +57,16 @@ export class PreconditionFailedError extends ConflictError {
       hint: 'Re-read the cluster (k8sup get cluster) and retry your change.',
     });
   }
+}
+
+/**
+ * The bucket of an s3:// or gs:// store does not exist: input the user fixes (create the bucket, or correct --state),
+ * so exit 2 like any other state-store URL error; nothing can have been written to a bucket that is not there.
+ */
+export function bucketMissingError(bucket: string, op: string, where: string, create: string, cause: unknown): NotFoundError {
+  return new NotFoundError(`state store bucket ${bucket} does not exist (${op} ${where})`, {
+    code: 'StateStoreMissing',
+    hint: `create it (${create}) or fix --state / K8SUP_STATE_STORE`,
+    cause,
+  });
 }

@@ -9,7 +9,7 @@
 
 import type { Storage } from '@google-cloud/storage';
 import { OperationError } from '../core/errors.js';
-import { newWriteToken, PreconditionFailedError, WRITE_TOKEN_KEY, type Blob, type BlobStore, type PutOptions } from './blob.js';
+import { bucketMissingError, newWriteToken, PreconditionFailedError, WRITE_TOKEN_KEY, type Blob, type BlobStore, type PutOptions } from './blob.js';
 import { assertValidKey, assertValidPrefix, toBuffer } from './keys.js';
 import { withRetry } from './retry.js';
 
@@ -219,13 +219,7 @@ export class GcsBlobStore implements BlobStore {
     const status = statusOf(e);
     const where = `gs://${this.bucket}/${this.prefix}${key}`;
     const message = (e as GcsApiError)?.message ?? String(e);
-    if (status === 404 && this.isBucketMissing(e)) {
-      return new OperationError(`state store bucket ${this.bucket} does not exist (${op} ${where})`, {
-        code: 'StateStoreMissing',
-        hint: `Create it (gcloud storage buckets create gs://${this.bucket} --uniform-bucket-level-access) or check --state / K8SUP_STATE_STORE.`,
-        cause: e,
-      });
-    }
+    if (status === 404 && this.isBucketMissing(e)) return bucketMissingError(this.bucket, op, where, `gcloud storage buckets create gs://${this.bucket} --uniform-bucket-level-access`, e);
     if (status === 412) return new PreconditionFailedError(key);
     // ifGenerationMatch on an object that no longer exists: the generation we expected is gone, a lost CAS too.
     if (conditional && status === 404) return new PreconditionFailedError(key);

@@ -2,6 +2,7 @@
 // nothing written anywhere.
 
 import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { InvalidInputError } from '../core/errors.js';
 import type { BlobStore } from './blob.js';
 import { parseStateUrl } from './url.js';
@@ -41,8 +42,18 @@ async function assertNotAFile(path: string, url: string): Promise<void> {
     throw e;
   });
   if (info === 'under-a-file' || (info && !info.isDirectory())) {
-    throw new InvalidInputError(`state store ${url}: ${path} ${info === 'under-a-file' ? 'is below a file' : 'is a file'}, not a folder`, {
+    const file = info === 'under-a-file' ? await fileAbove(path) : path;
+    throw new InvalidInputError(`state store ${url}: ${file} is a file, not a folder${file !== path ? ` (the store would be ${path}, below it)` : ''}`, {
       hint: 'point --state (or K8SUP_STATE_STORE) at a folder: file:///absolute/path/to/state',
     });
   }
+}
+
+/** The nearest folder-to-be above `path` that is a file (stat said ENOTDIR: one is). */
+async function fileAbove(path: string): Promise<string> {
+  for (let p = dirname(path); p !== dirname(p); p = dirname(p)) {
+    const st = await stat(p).catch(() => null);
+    if (st && !st.isDirectory()) return p;
+  }
+  return path;
 }

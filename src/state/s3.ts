@@ -7,7 +7,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { awsMaxAttempts, classifyAwsError } from '../core/aws-sdk-errors.js';
 import { OperationError } from '../core/errors.js';
-import { newWriteToken, PreconditionFailedError, WRITE_TOKEN_KEY, type Blob, type BlobStore, type PutOptions } from './blob.js';
+import { bucketMissingError, newWriteToken, PreconditionFailedError, WRITE_TOKEN_KEY, type Blob, type BlobStore, type PutOptions } from './blob.js';
 import { assertValidKey, assertValidPrefix, toBuffer } from './keys.js';
 import { STATE_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
 
@@ -233,13 +233,7 @@ export class S3BlobStore implements BlobStore {
     const name = errorName(e);
     const status = (e as AwsError).$metadata?.httpStatusCode;
     const where = `s3://${this.bucket}/${this.prefix}${key}`;
-    if (name === 'NoSuchBucket') {
-      return new OperationError(`state store bucket ${this.bucket} does not exist (${op} ${where})`, {
-        code: 'StateStoreMissing',
-        hint: `Create it (aws s3 mb s3://${this.bucket}, then enable versioning and block public access) or check --state / K8SUP_STATE_STORE.`,
-        cause: e,
-      });
-    }
+    if (name === 'NoSuchBucket') return bucketMissingError(this.bucket, op, where, `aws s3 mb s3://${this.bucket}, then enable versioning and block public access`, e);
     if (name === 'PreconditionFailed' || status === 412) return new PreconditionFailedError(key);
     // S3 answers 409 ConditionalRequestConflict when two conditional writes to one key overlap.
     if (name === 'ConditionalRequestConflict' || (conditional && status === 409)) return new PreconditionFailedError(key);

@@ -24,9 +24,12 @@ test('unlock cluster -o json / -o yaml: the lock the id names, before and after 
   const edit = startK8sup(['edit', 'cluster', name], { env: { ...env, EDITOR: editor } });
   try {
     await waitFor(async () => existsSync(started), { timeoutMs: 20_000, what: 'the editor to start' });
-    // The id, as a pipeline gets it: from the error of the run that was refused (exit 3).
-    const spec = join(home, 'spec.yaml');
-    writeFileSync(spec, (await k8sup(['get', 'cluster', name, '-o', 'yaml'], { env })).stdout);
+    // The id, as a pipeline gets it: from the error of the run that was refused (exit 3) — a run with a change to
+    // write (a replace of the current spec is a no-op that takes no lock).
+    const spec = join(home, 'spec.json');
+    const doc0 = JSON.parse((await k8sup(['get', 'cluster', name, '-o', 'json'], { env })).stdout);
+    doc0.spec.nodeGroups[0].maxSize += 1;
+    writeFileSync(spec, JSON.stringify(doc0));
     const refused = await k8sup(['replace', '-f', spec], { env });
     assert.equal(refused.code, 3, refused.stderr);
     const lockId = /lock id ([0-9a-f-]{36})/.exec(refused.stderr)?.[1];

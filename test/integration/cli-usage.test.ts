@@ -262,7 +262,11 @@ test('--progress ndjson: every stderr line is an event, also on exit 2 and exit 
   assert.equal(flagged.code, 2);
   assert.match(ndjson(flagged).at(-1)!.hint, /k8sup get clusters --help/);
 
-  // Exit 3: the cluster is locked by an edit in progress.
+  // Exit 3: the cluster is locked by an edit in progress, and this run has a change to write (a no-op takes no lock).
+  const spec = JSON.parse((await k8sup(['get', 'cluster', 'nd.k8s.local', '-o', 'json'], { env })).stdout);
+  spec.spec.nodeGroups[0].maxSize += 1;
+  const specFile = join(home, 'resized.json');
+  writeFileSync(specFile, JSON.stringify(spec));
   const started = join(home, 'editor-started');
   const editor = join(home, 'hang.sh');
   writeFileSync(editor, `#!/bin/sh\ntouch '${started}'\nsleep 60\n`);
@@ -271,7 +275,7 @@ test('--progress ndjson: every stderr line is an event, also on exit 2 and exit 
   try {
     await waitFor(async () => existsSync(started), { timeoutMs: 20_000, what: 'the editor to start' });
     const digest = treeDigest(join(home, '.k8sup'));
-    const locked = await k8sup(['rollback', 'cluster', 'nd.k8s.local', '--revision', '1', '--yes'], { env });
+    const locked = await k8sup(['replace', '-f', specFile], { env });
     assert.equal(locked.code, 3, locked.stderr);
     const last = ndjson(locked).at(-1)!;
     assert.equal(last.errorCode, 'Conflict');

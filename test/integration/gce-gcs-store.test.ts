@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { OperationError } from '../../src/core/errors.js';
+import { NotFoundError } from '../../src/core/errors.js';
 import { PreconditionFailedError } from '../../src/state/blob.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
 import { gcsClientOptions } from '../../src/state/gcs.js';
@@ -88,14 +88,15 @@ describe('gs store specifics', () => {
     assert.ok(listCalls.slice(1).every((r) => r.query.pageToken), 'later pages carry the page token');
   });
 
-  it('a missing bucket is an OperationError naming the bucket with a hint to create it', async () => {
+  it('a missing bucket is a NotFoundError (exit 2) naming the bucket with a hint to create it', async () => {
     const store = await openBlobStore('gs://no-such-bucket-k8sup/x', env(), tmp);
     for (const op of [() => store.list(''), () => store.put('a/b', 'x'), () => store.get('a/b')]) {
       await assert.rejects(op(), (e: unknown) => {
-        assert.ok(e instanceof OperationError, String(e));
-        assert.equal((e as OperationError).code, 'StateStoreMissing');
+        assert.ok(e instanceof NotFoundError, String(e));
+        assert.equal((e as NotFoundError).code, 'StateStoreMissing');
+        assert.equal((e as NotFoundError).exitCode, 2);
         assert.match((e as Error).message, /no-such-bucket-k8sup/);
-        assert.match((e as OperationError).hint ?? '', /gcloud storage buckets create gs:\/\/no-such-bucket-k8sup/);
+        assert.match((e as NotFoundError).hint ?? '', /gcloud storage buckets create gs:\/\/no-such-bucket-k8sup/);
         return true;
       });
     }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, GetBucketVersioningCommand, HeadObjectCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
-import { OperationError } from '../../src/core/errors.js';
+import { NotFoundError } from '../../src/core/errors.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
 import { openBlobStore } from '../../src/state/open.js';
 import { s3ClientConfig } from '../../src/state/s3.js';
@@ -77,12 +77,13 @@ describe('s3 store specifics', () => {
     await lease.release();
   });
 
-  it('a missing bucket is an OperationError naming the bucket, with a hint to create it', async () => {
+  it('a missing bucket is a NotFoundError (exit 2, bad --state) naming the bucket, with a hint to create it', async () => {
     const store = await openBlobStore('s3://no-such-bucket-k8sup', env, '/nonexistent');
     for (const op of [() => store.list(''), () => store.put('a/b', 'x'), () => store.get('a/b')]) {
       await assert.rejects(op(), (e: unknown) => {
-        assert.ok(e instanceof OperationError, String(e));
-        assert.equal(e.exitCode, 1);
+        assert.ok(e instanceof NotFoundError, String(e));
+        assert.equal(e.exitCode, 2);
+        assert.equal(e.code, 'StateStoreMissing');
         assert.match(e.message, /bucket no-such-bucket-k8sup does not exist/);
         assert.match(e.hint ?? '', /aws s3 mb s3:\/\/no-such-bucket-k8sup.*--state/);
         return true;
