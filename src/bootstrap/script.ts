@@ -52,6 +52,8 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   if (r.isCloud) fragments.push(`store-${input.provider.name}.sh`, 'status.sh');
   if (vars.packageMirror) fragments.push('package-mirrors.sh');
   fragments.push('prepare-node.sh', 'containerd.sh');
+  // Before the packages: a cloud control plane reads the cluster's version with the join token (kube-packages-upgrade).
+  if (vars.mayJoin) fragments.push('join-token.sh');
   // RHEL-family hosts (metal only): SELinux permissive and the rpm repository instead of apt.
   // A cloud control plane first reads the cluster's version (kubeadm's skew rule, docs/upgrades.md): one rendered for an
   // upgrade picks the packages it joins with, any other joins a cluster of its own version only.

@@ -50,6 +50,9 @@ case "${name}" in
     # cluster CA and the cluster's current bootstrap token (the state store's bootstrap/token), else 401.
     if [[ "${url}" == https://*/api/v1/namespaces/kube-system/configmaps/kubeadm-config ]]; then
       want="$(sed -n 's/^token=//p' "${STUB_DIR}/store/bootstrap/token" 2>/dev/null)"
+      # A token past its expiry is gone from the cluster (kubeadm's token cleaner deletes its Secret).
+      expires="$(sed -n 's/^expires=//p' "${STUB_DIR}/store/bootstrap/token" 2>/dev/null)"
+      if [ -n "${expires}" ] && [ "$(date -u -d "${expires}" +%s)" -lt "$(date -u +%s)" ]; then want=""; fi
       if [ ! -s "${cacert}" ] || [ -z "${want}" ] || [[ "${stdin_config}" != *"header = \"Authorization: Bearer ${want}\""* ]]; then
         echo "curl: (22) The requested URL returned error: 401" >&2
         exit 22
@@ -238,6 +241,19 @@ case "${name}" in
       *" -c "*) cat >/dev/null ;;
       *) printf '%s  %s\n' "0000000000000000000000000000000000000000000000000000000000000000" "${!#}" ;;
     esac
+    ;;
+  sleep)
+    # A control plane's k8sup-token-refresh running while the script waits: ${STUB_DIR}/token-refresh-after holds how
+    # many more sleeps until it publishes a fresh token (REFRESHED_TOKEN in stub-root.ts).
+    if [ -f "${STUB_DIR}/token-refresh-after" ]; then
+      n="$(cat "${STUB_DIR}/token-refresh-after")"
+      if [ "${n}" -le 1 ]; then
+        rm -f "${STUB_DIR}/token-refresh-after"
+        printf 'token=%s\nexpires=%s\nissuer=ip-10-0-0-9\n' "fresh1.0123456789abcdef" "$(date -u -d '+24 hours' +%Y-%m-%dT%H:%M:%SZ)" >"${STUB_DIR}/store/bootstrap/token"
+      else
+        echo $((n - 1)) >"${STUB_DIR}/token-refresh-after"
+      fi
+    fi
     ;;
   ip)
     # `ip -o route get <address>`: the route to the API VIP leaves through eth1.

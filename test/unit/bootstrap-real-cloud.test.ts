@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { renderBootstrapScript } from '../../src/bootstrap/index.js';
 import { testInput } from '../helpers/bootstrap-fixtures.js';
-import { createStubRoot, FAKE_BOOTSTRAP_TOKEN, type StubRoot, type StubRun } from '../helpers/stub-root.js';
+import { createStubRoot, FAKE_BOOTSTRAP_TOKEN, REFRESHED_TOKEN, type StubRoot, type StubRun } from '../helpers/stub-root.js';
 
 const PUBLISHED_TOKEN = `token=${FAKE_BOOTSTRAP_TOKEN}\nexpires=2030-01-01T00:00:00Z\nissuer=ip-10-0-0-9\n`;
 
@@ -246,6 +246,25 @@ describe('a node that joins long after the cluster was made', () => {
     assert.equal(run.calls.filter((c) => c === 'sleep 10').length, 89);
     assert.ok(!run.calls.some((c) => c.startsWith('kubeadm join')), run.calls.join('\n'));
   });
+
+  // A replacement control plane started after the token expired: it reads the cluster's version (kubeadm's skew rule)
+  // with the token before it installs packages. The API refuses an expired token, so that read must wait for the
+  // refresh too, and the join then uses the refreshed token.
+  for (const upgradeFrom of [undefined, '1.34.4']) {
+    test(`aws control plane${upgradeFrom ? ' rendered for an upgrade' : ''}: an expired token is waited out before the cluster's version is read, and the refreshed one joins`, async () => {
+      stub = createStubRoot();
+      stub.putStoreObject('bootstrap/token', `token=${FAKE_BOOTSTRAP_TOKEN}\nexpires=2020-01-01T00:00:00Z\nissuer=ip-10-0-0-9\n`);
+      stub.refreshTokenAfterSleeps(3);
+      const run = await stub.runAsync(renderBootstrapScript({ ...testInput('aws', 'control-plane-join', { version: '1.35.1' }), upgradeFrom }));
+      assertSucceeded(run);
+      assert.match(run.stderr, /the bootstrap token in the state store expired at 2020-01-01T00:00:00Z/);
+      const versionReads = run.calls.filter((c) => /kube-system\/configmaps\/kubeadm-config$/.test(c));
+      assert.equal(versionReads.length, 1, run.calls.join('\n'));
+      // The version was read after the wait (no 401 retries against the API with the expired token).
+      assert.equal(run.calls.filter((c) => c === 'sleep 10').length, 3);
+      assert.match(readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8'), new RegExp(REFRESHED_TOKEN.replace('.', '\\.')));
+    });
+  }
 
   test('a token without an expiry (an older control plane published it) is used as before', async () => {
     stub = createStubRoot();
