@@ -132,9 +132,10 @@ chmod 0700 "${BACKUP_DIR}"
 exec 9>"${BACKUP_DIR}.lock"
 flock -w 600 9 || { log "another k8sup-etcd-backup has held ${BACKUP_DIR}.lock for 10 minutes: no backup"; exit 1; }
 for interrupted in "${BACKUP_DIR}"/*/; do
-  [ -d "${interrupted}" ] && [ ! -f "${interrupted}manifest.json" ] || continue
-  rm -rf -- "${interrupted}"
-  log "removed interrupted backup $(basename "${interrupted}") (no manifest.json)"
+  if [ -d "${interrupted}" ] && [ ! -f "${interrupted}manifest.json" ]; then
+    rm -rf -- "${interrupted}"
+    log "removed interrupted backup $(basename "${interrupted}") (no manifest.json)"
+  fi
 done
 mkdir -p "${BACKUP_DIR}/${BACKUP_ID}"
 chmod 0700 "${BACKUP_DIR}/${BACKUP_ID}"
