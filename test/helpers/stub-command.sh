@@ -243,16 +243,12 @@ case "${name}" in
     esac
     ;;
   sleep)
-    # A control plane's k8sup-token-refresh running while the script waits: ${STUB_DIR}/token-refresh-after holds how
-    # many more sleeps until it publishes a fresh token (REFRESHED_TOKEN in stub-root.ts).
-    if [ -f "${STUB_DIR}/token-refresh-after" ]; then
-      n="$(cat "${STUB_DIR}/token-refresh-after")"
-      if [ "${n}" -le 1 ]; then
-        rm -f "${STUB_DIR}/token-refresh-after"
-        printf 'token=%s\nexpires=%s\nissuer=ip-10-0-0-9\n' "fresh1.0123456789abcdef" "$(date -u -d '+24 hours' +%Y-%m-%dT%H:%M:%SZ)" >"${STUB_DIR}/store/bootstrap/token"
-      else
-        echo $((n - 1)) >"${STUB_DIR}/token-refresh-after"
-      fi
+    # The world changing while the script waits (a control plane refreshing the token, the CLI moving an upgrade on):
+    # ${STUB_DIR}/later/<n>/ holds store objects that land in the store during the script's n-th sleep from now.
+    if [ -d "${STUB_DIR}/later" ]; then
+      count=$(($(cat "${STUB_DIR}/sleeps" 2>/dev/null || echo 0) + 1))
+      echo "${count}" >"${STUB_DIR}/sleeps"
+      if [ -d "${STUB_DIR}/later/${count}" ]; then cp -R "${STUB_DIR}/later/${count}/." "${STUB_DIR}/store/"; fi
     fi
     ;;
   ip)

@@ -18,8 +18,6 @@ export const STUB_COMMANDS = [
 export const FAKE_AWS_SECRET = 'FAKEsecretFROMimdsDoNotLeak';
 export const FAKE_GCE_TOKEN = 'ya29.FAKEtokenFROMmetadata';
 export const FAKE_BOOTSTRAP_TOKEN = 'abcdef.0123456789abcdef';
-/** The token a control plane's refresh publishes in the stub world (StubRoot.refreshTokenAfterSleeps). */
-export const REFRESHED_TOKEN = 'fresh1.0123456789abcdef';
 
 // The one stub script, installed under every name in STUB_COMMANDS (it switches on its own name).
 const STUB = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'stub-command.sh'), 'utf8');
@@ -57,8 +55,8 @@ export interface StubRoot {
    * before IAM has propagated), e.g. 'store-pki_ca.crt'.
    */
   failNext(fault: string, times: number): void;
-  /** A control plane refreshes bootstrap/token (REFRESHED_TOKEN, valid 24h) during the script's `sleeps`-th sleep. */
-  refreshTokenAfterSleeps(sleeps: number): void;
+  /** A store object that lands (putStoreObject) during the script's `sleeps`-th sleep (stub `sleep`), counted across runs. */
+  putStoreObjectAfterSleeps(sleeps: number, key: string, content: string): void;
   /** unattended-upgrades holds the dpkg lock for this many seconds (apt-get fails unless it waits at least as long). */
   holdDpkgLock(seconds: number): void;
   /** Mode (octal digits) of /etc/k8sup/bootstrap-token when the stub `kubeadm join` ran, or undefined. */
@@ -160,7 +158,11 @@ export function createStubRoot(): StubRoot {
       mkdirSync(join(base, 'fail'), { recursive: true });
       writeFileSync(join(base, 'fail', fault), `${times}\n`);
     },
-    refreshTokenAfterSleeps: (sleeps: number) => writeFileSync(join(base, 'token-refresh-after'), `${sleeps}\n`),
+    putStoreObjectAfterSleeps(sleeps: number, key: string, content: string): void {
+      const path = join(base, 'later', String(sleeps), key);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, content);
+    },
     holdDpkgLock: (seconds: number) => writeFileSync(join(base, 'dpkg-lock-held'), `${seconds}\n`),
     tokenModeAtJoin(): string | undefined {
       try {
