@@ -52,7 +52,7 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   if (r.isCloud) fragments.push(`store-${input.provider.name}.sh`, 'status.sh');
   if (vars.packageMirror) fragments.push('package-mirrors.sh');
   fragments.push('prepare-node.sh', 'containerd.sh');
-  // Before the packages: a cloud control plane reads the cluster's version with the join token (kube-packages-upgrade).
+  // Before the packages: a cloud node checks the cluster's version with the join token before it installs any.
   if (vars.mayJoin) fragments.push('join-token.sh');
   // A cloud worker rendered for `upgrade cluster` waits for the control planes' upgrade before it installs anything.
   if (vars.workerUpgradeWait) fragments.push('worker-upgrade-wait.sh');

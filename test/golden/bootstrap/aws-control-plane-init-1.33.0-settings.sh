@@ -468,7 +468,8 @@ if is_done containerd-restart-pending; then
 fi
 
 # --- The bootstrap token of nodes that join. Defined before the packages: a cloud control plane reads the cluster's
-# version with it first (kube-packages-upgrade), and kubeadm joins with it.
+# version with it first (kube-packages-upgrade), a worker of an upgrade checks the store with it (worker-upgrade-wait),
+# and kubeadm joins with it.
 
 # fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
 # see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.

@@ -2,7 +2,7 @@
 # k8sup: installs this node's bootstrap as k8sup-bootstrap.service, which runs it until it succeeds (docs/bootstrap.md).
 set -euo pipefail
 install -d -m 0700 /var/lib/k8sup
-cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_2a846251e5d6'
+cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_9a9e9c4dde23'
 #!/usr/bin/env bash
 # k8sup node bootstrap for demo.k8s.local: role worker, provider aws, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
@@ -437,7 +437,8 @@ if is_done containerd-restart-pending; then
 fi
 
 # --- The bootstrap token of nodes that join. Defined before the packages: a cloud control plane reads the cluster's
-# version with it first (kube-packages-upgrade), and kubeadm joins with it.
+# version with it first (kube-packages-upgrade), a worker of an upgrade checks the store with it (worker-upgrade-wait),
+# and kubeadm joins with it.
 
 # fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
 # see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
@@ -595,7 +596,7 @@ STEP='done'
 report 'done'
 mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
-K8SUP_BOOTSTRAP_2a846251e5d6
+K8SUP_BOOTSTRAP_9a9e9c4dde23
 chmod 0700 /var/lib/k8sup/bootstrap.sh.new
 mv -f /var/lib/k8sup/bootstrap.sh.new /var/lib/k8sup/bootstrap.sh
 cat >/etc/systemd/system/k8sup-bootstrap.service <<'K8SUP_EOF_BOOTSTRAP_UNIT'

@@ -8,7 +8,7 @@ api_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H '
 api_public_address="$(curl -fsS --retry 10 --retry-connrefused --connect-timeout 5 -H 'Metadata-Flavor: Google' 'http://metadata.google.internal/computeMetadata/v1/instance/attributes/k8sup-api-public-address')"
 [[ "${api_public_address}" =~ ^[0-9.]+$ ]] || { echo "k8sup: bad k8sup-api-public-address '${api_public_address}'" >&2; exit 1; }
 install -d -m 0700 /var/lib/k8sup
-sed -e "s/k8sup-var-api-address\.invalid/${api_address}/g" -e "s/k8sup-var-api-public-address\.invalid/${api_public_address}/g" >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_47cd37ecd81b'
+sed -e "s/k8sup-var-api-address\.invalid/${api_address}/g" -e "s/k8sup-var-api-public-address\.invalid/${api_public_address}/g" >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_2fb11fe197ae'
 #!/usr/bin/env bash
 # k8sup node bootstrap for demo.k8s.local: role worker, provider gce, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
@@ -369,7 +369,8 @@ if is_done containerd-restart-pending; then
 fi
 
 # --- The bootstrap token of nodes that join. Defined before the packages: a cloud control plane reads the cluster's
-# version with it first (kube-packages-upgrade), and kubeadm joins with it.
+# version with it first (kube-packages-upgrade), a worker of an upgrade checks the store with it (worker-upgrade-wait),
+# and kubeadm joins with it.
 
 # fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
 # see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
@@ -491,7 +492,7 @@ STEP='done'
 report 'done'
 mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
-K8SUP_BOOTSTRAP_47cd37ecd81b
+K8SUP_BOOTSTRAP_2fb11fe197ae
 chmod 0700 /var/lib/k8sup/bootstrap.sh.new
 mv -f /var/lib/k8sup/bootstrap.sh.new /var/lib/k8sup/bootstrap.sh
 cat >/etc/systemd/system/k8sup-bootstrap.service <<'K8SUP_EOF_BOOTSTRAP_UNIT'
