@@ -52,6 +52,10 @@ export function renderBootstrapScript(input: BootstrapInput): string {
   if (r.isCloud) fragments.push(`store-${input.provider.name}.sh`, 'status.sh');
   if (vars.packageMirror) fragments.push('package-mirrors.sh');
   fragments.push('prepare-node.sh', 'containerd.sh');
+  // Before the packages: a cloud node checks the cluster's version with the join token before it installs any.
+  if (vars.mayJoin) fragments.push('join-token.sh');
+  // A cloud worker rendered for `upgrade cluster` waits for the control planes' upgrade before it installs anything.
+  if (vars.workerUpgradeWait) fragments.push('worker-upgrade-wait.sh');
   // RHEL-family hosts (metal only): SELinux permissive and the rpm repository instead of apt.
   // A cloud control plane first reads the cluster's version (kubeadm's skew rule, docs/upgrades.md): one rendered for an
   // upgrade picks the packages it joins with, any other joins a cluster of its own version only.
@@ -182,17 +186,21 @@ function credentialProviderVars(r: ResolvedInput): TemplateVars {
 /**
  * templates/bootstrap/kube-packages-upgrade.sh's values: a cloud control plane rendered for an upgrade (upgradeFrom)
  * carries the old version's pinned packages, to join with before it upgrades the cluster. An old version without pins
- * (not supported by this k8sup) renders empty ones: the node refuses to join when it finds the cluster at it.
+ * (not supported by this k8sup) renders empty ones: the node refuses to join when it finds the cluster at it. A cloud
+ * worker rendered for an upgrade waits for the control planes instead (templates/bootstrap/worker-upgrade-wait.sh).
  */
 function upgradeJoinVars(r: ResolvedInput): TemplateVars {
   const from = r.input.upgradeFrom === undefined ? null : parseKubeVersion(r.input.upgradeFrom);
   if (r.input.upgradeFrom !== undefined && (from === null || compareVersions(from, r.version) >= 0)) {
     throw new Error(`bootstrap: upgradeFrom ${r.input.upgradeFrom} is not a version older than ${r.version.text}`);
   }
-  if (!from || !r.isCloud || !r.isControlPlane) return { joinOlder: false, fromVersion: '', fromPackageVersion: '', fromAptUrl: '' };
+  if (!from || !r.isCloud) return { joinOlder: false, workerUpgradeWait: false, fromVersion: '', fromPackageVersion: '', fromAptUrl: '' };
+  // A worker joins with its own packages only: it waits until the control planes run them (worker-upgrade-wait.sh).
+  if (!r.isControlPlane) return { joinOlder: false, workerUpgradeWait: true, fromVersion: from.text, fromPackageVersion: '', fromAptUrl: '' };
   const pinned = isSupported(from);
   return {
     joinOlder: true,
+    workerUpgradeWait: false,
     fromVersion: from.text,
     fromPackageVersion: pinned ? debianPackageVersion(from) : '',
     fromAptUrl: pinned ? assetUrl(r, kubernetesAptRepository(from)) : '',

@@ -78,7 +78,9 @@ export function cloudCertificateRenewal(cluster: Cluster): CertificateRenewal {
   if (cluster.spec.controlPlane.count >= 3) {
     return { text: 'replace the control planes, which get new certificates when they join', command: `rolling-update cluster ${name} --instance-group control-plane --force --yes` };
   }
-  const byHand = 'renew by hand: on the control plane `sudo kubeadm certs renew all`, then restart its static pods (docs/pki.md, "Certificate expiry")';
+  // Not "on the control plane": by default no one logs in to a cloud instance (no SSH key, port 22 closed; on AWS a key
+  // added later reaches only instances launched after it). A privileged debug pod reaches the host through the API.
+  const byHand = 'renew by hand through the API, no login needed: `kubectl debug node/<control plane> --profile=sysadmin --image=busybox -- chroot /host kubeadm certs renew all`, then restart its static pods the same way (docs/pki.md, "Renewing a cloud control plane by hand")';
   const current = parseKubeVersion(cluster.spec.kubernetesVersion);
   const release = current && releaseOf(current);
   const nextMinor = current && KUBERNETES_RELEASES[current.minor + 1];

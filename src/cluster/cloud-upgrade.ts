@@ -223,9 +223,14 @@ export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDe
           deps.io.emit({ code: 'upgrade.revision', level: 'info', task: step.id, message: `${cluster.metadata.name}: revision ${revision} says Kubernetes ${ctx.to}; its instances are replaced next`, data: { cluster: cluster.metadata.name, from: ctx.from, to: ctx.to, revision } });
           return { skipped: false };
         }
-        case 'validate-control-plane':
+        case 'validate-control-plane': {
           await finishRetires();
-          return validateVersions(step, ctx, true);
+          const validated = await validateVersions(step, ctx, true);
+          // Workers of the new version wait for this line before they join: a kubelet is never newer than any
+          // kube-apiserver (templates/bootstrap/worker-upgrade-wait.sh).
+          await deps.cs.putObject(UPGRADE_MARKER_OBJECT, `from=${ctx.from}\nto=${ctx.to}\ncontrol-planes=${ctx.to}\n`);
+          return validated;
+        }
         case 'validate':
           return validateVersions(step, ctx, false);
       }

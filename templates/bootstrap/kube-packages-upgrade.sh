@@ -26,27 +26,21 @@ JOIN_VERSION_FILE="${ROOT}/var/lib/k8sup/join-version"
 API_ENDPOINT={{controlPlaneEndpoint}}
 
 # cluster_version_for_join: sets CLUSTER_VERSION to the ClusterConfiguration's kubernetesVersion ('v1.34.4') as the
-# API load balancer answers it to the bootstrap token. Token and cluster CA come from the state store; the token
+# API load balancer answers it to the bootstrap token. The token comes from fetch_join_token (join-token), which waits
+# out an expired one, as the join does; each retry fetches it again, so a refresh during the retries is used. The token
 # reaches curl on stdin only, never its command line.
 cluster_version_for_join() {
-  local work token answer attempt=0
+  local work answer attempt=0
   work="$(mktemp -d)"
-  until store_get bootstrap/token "${work}/token"; do
-    attempt=$((attempt + 1))
-    [ "${attempt}" -lt 90 ] || { rm -rf "${work}"; die "no bootstrap token in the state store after 15 minutes"; }
-    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
-    sleep 10
-  done
-  token="$(sed -n 's/^token=//p' "${work}/token" | head -n 1)"
-  [[ "${token}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || { rm -rf "${work}"; die "malformed bootstrap token in the state store"; }
   retry 10 "fetching pki/ca.crt" store_get pki/ca.crt "${work}/ca.crt" ||
     { rm -rf "${work}"; die "cannot fetch pki/ca.crt from the state store with this instance's identity"; }
-  attempt=0
+  fetch_join_token
   until answer="$(curl -fsS --connect-timeout 10 --max-time 30 --cacert "${work}/ca.crt" --config - \
-    "https://${API_ENDPOINT}/api/v1/namespaces/kube-system/configmaps/kubeadm-config" <<<"header = \"Authorization: Bearer ${token}\"")"; do
+    "https://${API_ENDPOINT}/api/v1/namespaces/kube-system/configmaps/kubeadm-config" <<<"header = \"Authorization: Bearer ${BOOTSTRAP_TOKEN}\"")"; do
     attempt=$((attempt + 1))
     [ "${attempt}" -lt 30 ] || { rm -rf "${work}"; die "cannot read the cluster's ClusterConfiguration (kube-system/kubeadm-config) with the bootstrap token"; }
     sleep 10
+    fetch_join_token
   done
   rm -rf "${work}"
   CLUSTER_VERSION="$(grep -o 'kubernetesVersion: *v[0-9]*\.[0-9]*\.[0-9]*' <<<"${answer}" | head -n 1 | sed 's/^kubernetesVersion: *//')" || true

@@ -50,6 +50,9 @@ case "${name}" in
     # cluster CA and the cluster's current bootstrap token (the state store's bootstrap/token), else 401.
     if [[ "${url}" == https://*/api/v1/namespaces/kube-system/configmaps/kubeadm-config ]]; then
       want="$(sed -n 's/^token=//p' "${STUB_DIR}/store/bootstrap/token" 2>/dev/null)"
+      # A token past its expiry is gone from the cluster (kubeadm's token cleaner deletes its Secret).
+      expires="$(sed -n 's/^expires=//p' "${STUB_DIR}/store/bootstrap/token" 2>/dev/null)"
+      if [ -n "${expires}" ] && [ "$(date -u -d "${expires}" +%s)" -lt "$(date -u +%s)" ]; then want=""; fi
       if [ ! -s "${cacert}" ] || [ -z "${want}" ] || [[ "${stdin_config}" != *"header = \"Authorization: Bearer ${want}\""* ]]; then
         echo "curl: (22) The requested URL returned error: 401" >&2
         exit 22
@@ -238,6 +241,15 @@ case "${name}" in
       *" -c "*) cat >/dev/null ;;
       *) printf '%s  %s\n' "0000000000000000000000000000000000000000000000000000000000000000" "${!#}" ;;
     esac
+    ;;
+  sleep)
+    # The world changing while the script waits (a control plane refreshing the token, the CLI moving an upgrade on):
+    # ${STUB_DIR}/later/<n>/ holds store objects that land in the store during the script's n-th sleep from now.
+    if [ -d "${STUB_DIR}/later" ]; then
+      count=$(($(cat "${STUB_DIR}/sleeps" 2>/dev/null || echo 0) + 1))
+      echo "${count}" >"${STUB_DIR}/sleeps"
+      if [ -d "${STUB_DIR}/later/${count}" ]; then cp -R "${STUB_DIR}/later/${count}/." "${STUB_DIR}/store/"; fi
+    fi
     ;;
   ip)
     # `ip -o route get <address>`: the route to the API VIP leaves through eth1.

@@ -55,6 +55,8 @@ export interface StubRoot {
    * before IAM has propagated), e.g. 'store-pki_ca.crt'.
    */
   failNext(fault: string, times: number): void;
+  /** A store object that lands (putStoreObject) during the script's `sleeps`-th sleep (stub `sleep`), counted across runs. */
+  putStoreObjectAfterSleeps(sleeps: number, key: string, content: string): void;
   /** unattended-upgrades holds the dpkg lock for this many seconds (apt-get fails unless it waits at least as long). */
   holdDpkgLock(seconds: number): void;
   /** Mode (octal digits) of /etc/k8sup/bootstrap-token when the stub `kubeadm join` ran, or undefined. */
@@ -155,6 +157,11 @@ export function createStubRoot(): StubRoot {
     failNext(fault: string, times: number): void {
       mkdirSync(join(base, 'fail'), { recursive: true });
       writeFileSync(join(base, 'fail', fault), `${times}\n`);
+    },
+    putStoreObjectAfterSleeps(sleeps: number, key: string, content: string): void {
+      const path = join(base, 'later', String(sleeps), key);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, content);
     },
     holdDpkgLock: (seconds: number) => writeFileSync(join(base, 'dpkg-lock-held'), `${seconds}\n`),
     tokenModeAtJoin(): string | undefined {

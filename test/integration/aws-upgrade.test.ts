@@ -182,7 +182,15 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   // The apply step recorded the cluster's real endpoint (the load balancer) again: point it back at the fake.
   await world.pointApiAt(fake.url);
   // The same command resumes (the lock of the killed process on this host is taken over: its pid is gone).
-  const resumed = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes', '--progress', 'ndjson'], { env, timeoutMs: 600_000 });
+  // The lone-control-plane marker as the nodes would read it during the run, each new content once.
+  const markers: string[] = [];
+  const watch = setInterval(() => {
+    void store.get(`${NAME}/bootstrap/upgrade`).then((b) => {
+      const t = b?.data.toString('utf8');
+      if (t && markers.at(-1) !== t) markers.push(t);
+    }, () => {});
+  }, 200);
+  const resumed = await k8sup(['upgrade', 'cluster', NAME, '--kubernetes-version', TO, '--yes', '--progress', 'ndjson'], { env, timeoutMs: 600_000 }).finally(() => clearInterval(watch));
   assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
   const events = ndjson(resumed.stderr + '\n' + resumed.stdout);
   const steps = events.filter((e) => e.code === 'upgrade.step').map((e) => `${e.step}:${e.phase}`);
@@ -208,10 +216,14 @@ test('a single-control-plane AWS cluster: the plan is snapshot → control plane
   assert.match(cpBundle, /^ {6}kubeadm upgrade apply "v\$\{K8S_VERSION\}" --yes$/m);
   assert.match(cpBundle, /^ {6}k8sup-etcd-backup --force \|\| die/m);
   // Rendered for the upgrade: the control plane carries FROM's pinned packages to join with (kubeadm's skew rule);
-  // the node's bundle is the ordinary one.
+  // the node's bundle carries only its own packages, and waits for the control planes' upgrade before it joins.
   assert.match(cpBundle, new RegExp(`^K8S_FROM_PACKAGE_VERSION='${FROM.replaceAll('.', '\\.')}-1\\.1'$`, 'm'));
   assert.match(cpBundle, /^K8S_FROM_APT_URL='https:\/\/pkgs\.k8s\.io\/core:\/stable:\/v1\.34\/deb\/'$/m);
-  assert.doesNotMatch(await bundleOf(newNodes[0]), /K8S_FROM_/);
+  const nodeBundle = await bundleOf(newNodes[0]);
+  assert.doesNotMatch(nodeBundle, /K8S_FROM_PACKAGE_VERSION|K8S_FROM_APT_URL/);
+  assert.match(nodeBundle, /grep -qx "control-planes=\$\{K8S_VERSION\}"/);
+  // What such a worker waited for: the CLI said every control plane runs TO before it rolled the nodes.
+  assert.ok(markers.includes(`from=${FROM}\nto=${TO}\ncontrol-planes=${TO}\n`), markers.join(' | '));
   // The Kubernetes side: the old nodes were deleted, every node reports 1.35.1.
   assert.ok(!state.nodes.some((n) => n.metadata.name === oldControlPlane.dns || n.metadata.name === oldNodes[0].dns));
   assert.deepEqual([...new Set(state.nodes.map((n) => n.status.nodeInfo.kubeletVersion))], [`v${TO}`]);

@@ -81,10 +81,19 @@ test('killed while it moves the snapshot into place: no backup folder has a mani
     const files = readdirSync(join(backups, id));
     assert.ok(!files.includes('manifest.json') || files.includes('snapshot.db'), `backup ${id} has a manifest without its snapshot: ${files.join(', ')}`);
   }
+  const interrupted = folders();
+  assert.equal(interrupted.length, 1, `the killed run left no folder: ${interrupted.join(', ')}`);
+  await new Promise((resolve) => setTimeout(resolve, 1100)); // ids are per second: the next run's is another
   const again = await runBackup(script);
   assert.equal(again.status, 0, again.stderr);
   const id = /^backup=(\S+)$/m.exec(again.stdout)?.[1];
   assert.ok(id, again.stdout);
   assert.ok(statSync(join(backups, id, 'snapshot.db')).size > 0);
   assert.ok(existsSync(join(backups, id, 'manifest.json')));
+  // The killed run's folder is no backup: the next run removes it, so it neither looks like one nor takes a place
+  // among the newest `retain`.
+  assert.notEqual(interrupted[0], id);
+  assert.ok(!folders().includes(interrupted[0]), `the interrupted folder ${interrupted[0]} is still there: ${folders().join(', ')}`);
+  assert.ok(again.stderr.includes(`removed interrupted backup ${interrupted[0]} (no manifest.json)`), again.stderr);
+  for (const f of folders()) assert.ok(existsSync(join(backups, f, 'manifest.json')), `${f} has no manifest.json`);
 });

@@ -221,6 +221,14 @@ test('the node side of a rejoin killed (SIGKILL) right after it added itself at 
   const client = /^client=(\S+)$/m.exec(seeded.stdout)![1];
   assert.equal(client, seed.member.clientUrl);
   assert.notEqual(clusterId(seed), replaced, 'the restored cluster has ids of its own');
+  // Until they rejoin, the two members on the old data are two of the old cluster's three: had they stayed members,
+  // they would still be its quorum and serve (and take writes for) the old data beside the restored seed, each with
+  // its own API server. The seed removed them from the old cluster first, so neither serves a quorum read.
+  for (const n of [killed, last]) {
+    const read = etcdctl(n.root, n.member, ['--command-timeout=5s', '--dial-timeout=3s', 'get', '/registry/secrets/default/db']);
+    assert.notEqual(read.status, 0, `${n.name} still serves the old cluster's data beside the restored seed: ${read.stdout}`);
+  }
+  assert.match(seeded.stderr, new RegExp(`removed member ${killed.name} \\(${killed.member.peerUrl.replaceAll('.', '\\.')}\\) from the old cluster`));
 
   // A rejoin killed once `member add` has answered (its log line), then the same rejoin again.
   const ctl = new AbortController();

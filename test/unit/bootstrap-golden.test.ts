@@ -51,6 +51,7 @@ cases.push({ name: 'aws-control-plane-init-1.35.1-single', script: renderBootstr
 // when the cluster still runs it; the single first control plane joins only beside the running one; an old version
 // without pins renders none (the node refuses).
 cases.push({ name: 'aws-control-plane-join-1.35.1-upgrade-from-1.34.4', script: renderBootstrapScript({ ...testInput('aws', 'control-plane-join'), upgradeFrom: '1.34.4' }) });
+cases.push({ name: 'aws-worker-1.35.1-upgrade-from-1.34.4', script: renderBootstrapScript({ ...testInput('aws', 'worker'), upgradeFrom: '1.34.4' }) });
 const singleUpgrade = { ...testInput('gce', 'control-plane-init'), upgradeFrom: '1.34.4' };
 singleUpgrade.cluster.spec.controlPlane.count = 1;
 cases.push({ name: 'gce-control-plane-init-1.35.1-single-upgrade-from-1.34.4', script: renderBootstrapScript(singleUpgrade) });

@@ -11,6 +11,9 @@ import { testInput } from '../helpers/bootstrap-fixtures.js';
 import { createStubRoot, FAKE_BOOTSTRAP_TOKEN, type StubRoot, type StubRun } from '../helpers/stub-root.js';
 
 const PUBLISHED_TOKEN = `token=${FAKE_BOOTSTRAP_TOKEN}\nexpires=2030-01-01T00:00:00Z\nissuer=ip-10-0-0-9\n`;
+/** The token a control plane's refresh publishes (valid 24h from now). */
+const REFRESHED_TOKEN = 'fresh1.0123456789abcdef';
+const refreshed = () => `token=${REFRESHED_TOKEN}\nexpires=${new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z')}\nissuer=ip-10-0-0-9\n`;
 
 let stub: StubRoot | undefined;
 afterEach(() => {
@@ -247,11 +250,76 @@ describe('a node that joins long after the cluster was made', () => {
     assert.ok(!run.calls.some((c) => c.startsWith('kubeadm join')), run.calls.join('\n'));
   });
 
+  // A replacement control plane started after the token expired: it reads the cluster's version (kubeadm's skew rule)
+  // with the token before it installs packages. The API refuses an expired token, so that read must wait for the
+  // refresh too, and the join then uses the refreshed token.
+  for (const upgradeFrom of [undefined, '1.34.4']) {
+    test(`aws control plane${upgradeFrom ? ' rendered for an upgrade' : ''}: an expired token is waited out before the cluster's version is read, and the refreshed one joins`, async () => {
+      stub = createStubRoot();
+      stub.putStoreObject('bootstrap/token', `token=${FAKE_BOOTSTRAP_TOKEN}\nexpires=2020-01-01T00:00:00Z\nissuer=ip-10-0-0-9\n`);
+      stub.putStoreObjectAfterSleeps(3, 'bootstrap/token', refreshed());
+      const run = await stub.runAsync(renderBootstrapScript({ ...testInput('aws', 'control-plane-join', { version: '1.35.1' }), upgradeFrom }));
+      assertSucceeded(run);
+      assert.match(run.stderr, /the bootstrap token in the state store expired at 2020-01-01T00:00:00Z/);
+      const versionReads = run.calls.filter((c) => /kube-system\/configmaps\/kubeadm-config$/.test(c));
+      assert.equal(versionReads.length, 1, run.calls.join('\n'));
+      // The version was read after the wait (no 401 retries against the API with the expired token).
+      assert.equal(run.calls.filter((c) => c === 'sleep 10').length, 3);
+      assert.match(readFileSync(join(stub.root, 'etc/k8sup/kubeadm.yaml'), 'utf8'), new RegExp(REFRESHED_TOKEN.replace('.', '\\.')));
+    });
+  }
+
   test('a token without an expiry (an older control plane published it) is used as before', async () => {
     stub = createStubRoot();
     stub.putStoreObject('bootstrap/token', `token=${FAKE_BOOTSTRAP_TOKEN}\n`);
     const run = await stub.runAsync(renderBootstrapScript(testInput('gce', 'worker')));
     assertSucceeded(run);
     assert.ok(run.calls.some((c) => c.startsWith('kubeadm join')), run.calls.join('\n'));
+  });
+});
+
+// `upgrade cluster` writes the node groups' new bundles before it replaces the control planes: a worker launched in
+// between (cluster-autoscaler, a health replacement) must not join control planes still on the old version with a
+// newer kubelet and kubeadm (Kubernetes' version skew policy; kubeadm's skew rule).
+describe('a worker of an upgraded revision launched while the control planes are upgraded', () => {
+  const worker = () => renderBootstrapScript({ ...testInput('aws', 'worker', { version: '1.35.1' }), upgradeFrom: '1.34.4' });
+  const installsPackages = (run: StubRun) => run.calls.some((c) => /^apt-get .* install .*kubelet=1\.35\.1/.test(c));
+
+  test('bootstrap/upgrade without control-planes=1.35.1: it waits, installing nothing, until the CLI says every control plane runs 1.35.1', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    stub.putStoreObject('bootstrap/upgrade', 'from=1.34.4\nto=1.35.1\n');
+    stub.putStoreObjectAfterSleeps(3, 'bootstrap/upgrade', 'from=1.34.4\nto=1.35.1\ncontrol-planes=1.35.1\n');
+    const run = await stub.runAsync(worker());
+    assertSucceeded(run);
+    assert.match(run.stderr, /waiting for the control planes' upgrade from 1\.34\.4 to 1\.35\.1: a kubelet must not be newer than kube-apiserver \(3\/120\)/);
+    assert.match(run.stderr, /every control plane runs 1\.35\.1 \(bootstrap\/upgrade\): joining/);
+    const lastWait = run.calls.lastIndexOf('sleep 30');
+    assert.equal(run.calls.filter((c) => c === 'sleep 30').length, 3);
+    const install = run.calls.findIndex((c) => /^apt-get .* install .*kubelet=1\.35\.1/.test(c));
+    assert.ok(install > lastWait, `packages were installed before the control planes were upgraded:\n${run.calls.join('\n')}`);
+  });
+
+  test('once the CLI says every control plane runs 1.35.1, or the upgrade is over (no bootstrap/upgrade), it joins', async () => {
+    for (const marker of ['from=1.34.4\nto=1.35.1\ncontrol-planes=1.35.1\n', undefined]) {
+      stub?.cleanup();
+      stub = createStubRoot();
+      stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+      if (marker) stub.putStoreObject('bootstrap/upgrade', marker);
+      const run = await stub.runAsync(worker());
+      assertSucceeded(run);
+      assert.ok(installsPackages(run) && run.calls.some((c) => c.startsWith('kubeadm join')), run.calls.join('\n'));
+      assert.ok(!run.calls.includes('sleep 30'));
+    }
+  });
+
+  test('bootstrap/upgrade names another version: it refuses at once', async () => {
+    stub = createStubRoot();
+    stub.putStoreObject('bootstrap/token', PUBLISHED_TOKEN);
+    stub.putStoreObject('bootstrap/upgrade', 'from=1.35.1\nto=1.36.0\n');
+    const run = await stub.runAsync(worker());
+    assert.notEqual(run.status, 0);
+    assert.match(run.stderr, /not joining a cluster upgraded to another version/);
+    assert.ok(!installsPackages(run), run.calls.join('\n'));
   });
 });

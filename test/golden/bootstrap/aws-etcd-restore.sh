@@ -365,6 +365,29 @@ start_and_wait() {
 
 cluster_id_at() { etcdctl_at "$1" endpoint status -w json 2>/dev/null | json_number cluster_id; }
 
+# retire_old_members: every other member removed from the old cluster while this one is still in it. Otherwise, once
+# the seed leaves, the members still on the old data keep a quorum of the old cluster (two of three) until they rejoin:
+# their API servers serve and take writes on the old data beside the restored seed, with a controller-manager and a
+# scheduler leader of their own. A removed member's etcd stops itself (its API server then fails its health checks).
+# A removal needs the old cluster's quorum: where that is already gone nothing can be removed, and members that come
+# back before they rejoin could form it again (docs/backups.md, "Restoring an HA control plane").
+retire_old_members() {
+  local members line id name peer
+  members="$(etcdctl_at "${MEMBER_CLIENT}" member list -w simple 2>/dev/null)" ||
+    { log "warning: the old cluster does not answer here: no member removed from it"; return 0; }
+  while IFS= read -r line; do
+    id="${line%%,*}"
+    name="$(cut -d , -f 3 <<<"${line}" | tr -d ' ')"
+    peer="$(cut -d , -f 4 <<<"${line}" | tr -d ' ')"
+    if [ -z "${id}" ] || [ "${peer}" = "${MEMBER_PEER}" ]; then continue; fi
+    if etcdctl_at "${MEMBER_CLIENT}" member remove "${id}" >/dev/null 2>&1; then
+      log "removed member ${name} (${peer}) from the old cluster: it cannot serve the old data beside the restored one"
+    else
+      log "warning: could not remove member ${name} (${peer}) from the old cluster (no quorum?): it rejoins the restored one later"
+    fi
+  done <<<"${members}"
+}
+
 # seed SNAPSHOT SHA256 RESTORE_ID: this member alone, from the snapshot (its own name and peer URL), started.
 seed_member() {
   local snapshot="$1" sha="$2" rid="$3"
@@ -375,6 +398,7 @@ seed_member() {
     log "member ${MEMBER_NAME} is already the seed of restore ${rid}: not restored again"
     rm -f "${STAGED_SNAPSHOT}"
   else
+    retire_old_members
     restore_snapshot "${snapshot}" "${sha}" "${MEMBER_NAME}=${MEMBER_PEER}" "k8sup-restore-${rid}"
     atomic_write "${SEED_MARKER}" <<<"${rid}" || die "cannot write ${SEED_MARKER}"
   fi

@@ -2,7 +2,7 @@
 # k8sup: installs this node's bootstrap as k8sup-bootstrap.service, which runs it until it succeeds (docs/bootstrap.md).
 set -euo pipefail
 install -d -m 0700 /var/lib/k8sup
-cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_23f94e312929'
+cat >/var/lib/k8sup/bootstrap.sh.new <<'K8SUP_BOOTSTRAP_9a9e9c4dde23'
 #!/usr/bin/env bash
 # k8sup node bootstrap for demo.k8s.local: role worker, provider aws, Kubernetes 1.35.1.
 # Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
@@ -436,6 +436,34 @@ if is_done containerd-restart-pending; then
   rm -f "${STAMP_DIR}/containerd-restart-pending"
 fi
 
+# --- The bootstrap token of nodes that join. Defined before the packages: a cloud control plane reads the cluster's
+# version with it first (kube-packages-upgrade), a worker of an upgrade checks the store with it (worker-upgrade-wait),
+# and kubeadm joins with it.
+
+# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
+# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
+TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+fetch_join_token() {
+  local attempt=0 expires expires_at
+  while :; do
+    if store_get bootstrap/token "${TOKEN_FILE}"; then
+      # A token past its expiry is gone from the cluster, and kubeadm join would only fail discovery minutes later
+      # ("token id not found"): wait for the control planes' next refresh instead (a minute of margin for clocks).
+      expires="$(sed -n 's/^expires=//p' "${TOKEN_FILE}" | head -n 1)"
+      if [ -z "${expires}" ] || ! expires_at="$(date -u -d "${expires}" +%s 2>/dev/null)" || [ "${expires_at}" -gt $(($(date -u +%s) + 60)) ]; then
+        break
+      fi
+      log "the bootstrap token in the state store expired at ${expires}: waiting for a control plane to refresh it (docs/bootstrap.md, \"Tokens for nodes that join later\")"
+    fi
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 90 ] || die "no unexpired bootstrap token in the state store after 15 minutes"
+    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
+    sleep 10
+  done
+  BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
+  [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
+}
+
 # --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
 # so an unattended upgrade never moves them (k8sup upgrades them on purpose).
 step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
@@ -511,30 +539,6 @@ if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
   rm -f "${STAMP_DIR}/kubeadm-started"
 fi
 
-# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
-# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
-TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
-fetch_join_token() {
-  local attempt=0 expires expires_at
-  while :; do
-    if store_get bootstrap/token "${TOKEN_FILE}"; then
-      # A token past its expiry is gone from the cluster, and kubeadm join would only fail discovery minutes later
-      # ("token id not found"): wait for the control planes' next refresh instead (a minute of margin for clocks).
-      expires="$(sed -n 's/^expires=//p' "${TOKEN_FILE}" | head -n 1)"
-      if [ -z "${expires}" ] || ! expires_at="$(date -u -d "${expires}" +%s 2>/dev/null)" || [ "${expires_at}" -gt $(($(date -u +%s) + 60)) ]; then
-        break
-      fi
-      log "the bootstrap token in the state store expired at ${expires}: waiting for a control plane to refresh it (docs/bootstrap.md, \"Tokens for nodes that join later\")"
-    fi
-    attempt=$((attempt + 1))
-    [ "${attempt}" -lt 90 ] || die "no unexpired bootstrap token in the state store after 15 minutes"
-    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
-    sleep 10
-  done
-  BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
-  [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
-}
-
 # --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
 # kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
 # kept none: it is taken as joined, as that version did.
@@ -592,7 +596,7 @@ STEP='done'
 report 'done'
 mark_done bootstrap-complete
 log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
-K8SUP_BOOTSTRAP_23f94e312929
+K8SUP_BOOTSTRAP_9a9e9c4dde23
 chmod 0700 /var/lib/k8sup/bootstrap.sh.new
 mv -f /var/lib/k8sup/bootstrap.sh.new /var/lib/k8sup/bootstrap.sh
 cat >/etc/systemd/system/k8sup-bootstrap.service <<'K8SUP_EOF_BOOTSTRAP_UNIT'

@@ -386,6 +386,34 @@ if is_done containerd-restart-pending; then
   rm -f "${STAMP_DIR}/containerd-restart-pending"
 fi
 
+# --- The bootstrap token of nodes that join. Defined before the packages: a cloud control plane reads the cluster's
+# version with it first (kube-packages-upgrade), a worker of an upgrade checks the store with it (worker-upgrade-wait),
+# and kubeadm joins with it.
+
+# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
+# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
+TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+fetch_join_token() {
+  local attempt=0 expires expires_at
+  while :; do
+    if store_get bootstrap/token "${TOKEN_FILE}"; then
+      # A token past its expiry is gone from the cluster, and kubeadm join would only fail discovery minutes later
+      # ("token id not found"): wait for the control planes' next refresh instead (a minute of margin for clocks).
+      expires="$(sed -n 's/^expires=//p' "${TOKEN_FILE}" | head -n 1)"
+      if [ -z "${expires}" ] || ! expires_at="$(date -u -d "${expires}" +%s 2>/dev/null)" || [ "${expires_at}" -gt $(($(date -u +%s) + 60)) ]; then
+        break
+      fi
+      log "the bootstrap token in the state store expired at ${expires}: waiting for a control plane to refresh it (docs/bootstrap.md, \"Tokens for nodes that join later\")"
+    fi
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 90 ] || die "no unexpired bootstrap token in the state store after 15 minutes"
+    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
+    sleep 10
+  done
+  BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
+  [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
+}
+
 # --- Which packages this control plane joins with (docs/upgrades.md, "Clouds"). kubeadm's rule: the kubeadm binary
 # a node joins with must match the version the cluster was created (`kubeadm init`) or last upgraded (`kubeadm
 # upgrade`) with; and a kubelet must not be newer than kube-apiserver. A control plane that joins reads the cluster's
@@ -397,27 +425,21 @@ fi
 API_ENDPOINT='api.demo.example.com:6443'
 
 # cluster_version_for_join: sets CLUSTER_VERSION to the ClusterConfiguration's kubernetesVersion ('v1.34.4') as the
-# API load balancer answers it to the bootstrap token. Token and cluster CA come from the state store; the token
+# API load balancer answers it to the bootstrap token. The token comes from fetch_join_token (join-token), which waits
+# out an expired one, as the join does; each retry fetches it again, so a refresh during the retries is used. The token
 # reaches curl on stdin only, never its command line.
 cluster_version_for_join() {
-  local work token answer attempt=0
+  local work answer attempt=0
   work="$(mktemp -d)"
-  until store_get bootstrap/token "${work}/token"; do
-    attempt=$((attempt + 1))
-    [ "${attempt}" -lt 90 ] || { rm -rf "${work}"; die "no bootstrap token in the state store after 15 minutes"; }
-    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
-    sleep 10
-  done
-  token="$(sed -n 's/^token=//p' "${work}/token" | head -n 1)"
-  [[ "${token}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || { rm -rf "${work}"; die "malformed bootstrap token in the state store"; }
   retry 10 "fetching pki/ca.crt" store_get pki/ca.crt "${work}/ca.crt" ||
     { rm -rf "${work}"; die "cannot fetch pki/ca.crt from the state store with this instance's identity"; }
-  attempt=0
+  fetch_join_token
   until answer="$(curl -fsS --connect-timeout 10 --max-time 30 --cacert "${work}/ca.crt" --config - \
-    "https://${API_ENDPOINT}/api/v1/namespaces/kube-system/configmaps/kubeadm-config" <<<"header = \"Authorization: Bearer ${token}\"")"; do
+    "https://${API_ENDPOINT}/api/v1/namespaces/kube-system/configmaps/kubeadm-config" <<<"header = \"Authorization: Bearer ${BOOTSTRAP_TOKEN}\"")"; do
     attempt=$((attempt + 1))
     [ "${attempt}" -lt 30 ] || { rm -rf "${work}"; die "cannot read the cluster's ClusterConfiguration (kube-system/kubeadm-config) with the bootstrap token"; }
     sleep 10
+    fetch_join_token
   done
   rm -rf "${work}"
   CLUSTER_VERSION="$(grep -o 'kubernetesVersion: *v[0-9]*\.[0-9]*\.[0-9]*' <<<"${answer}" | head -n 1 | sed 's/^kubernetesVersion: *//')" || true
@@ -588,30 +610,6 @@ remove_stale_etcd_members_with() {
     log "etcd: removing member ${name} (${id}, ${peer}): its node is gone and it does not answer"
     etcdctl_via "${kubeconfig}" "${ETCD_POD}" https://127.0.0.1:2379 member remove "${id}" || return 1
   done <<<"${ETCD_MEMBERS}"
-}
-
-# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
-# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
-TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
-fetch_join_token() {
-  local attempt=0 expires expires_at
-  while :; do
-    if store_get bootstrap/token "${TOKEN_FILE}"; then
-      # A token past its expiry is gone from the cluster, and kubeadm join would only fail discovery minutes later
-      # ("token id not found"): wait for the control planes' next refresh instead (a minute of margin for clocks).
-      expires="$(sed -n 's/^expires=//p' "${TOKEN_FILE}" | head -n 1)"
-      if [ -z "${expires}" ] || ! expires_at="$(date -u -d "${expires}" +%s 2>/dev/null)" || [ "${expires_at}" -gt $(($(date -u +%s) + 60)) ]; then
-        break
-      fi
-      log "the bootstrap token in the state store expired at ${expires}: waiting for a control plane to refresh it (docs/bootstrap.md, \"Tokens for nodes that join later\")"
-    fi
-    attempt=$((attempt + 1))
-    [ "${attempt}" -lt 90 ] || die "no unexpired bootstrap token in the state store after 15 minutes"
-    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
-    sleep 10
-  done
-  BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
-  [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
 }
 
 # cluster_initialised: true when the state store shows this cluster was initialised already: the marker written
@@ -1502,6 +1500,29 @@ start_and_wait() {
 
 cluster_id_at() { etcdctl_at "$1" endpoint status -w json 2>/dev/null | json_number cluster_id; }
 
+# retire_old_members: every other member removed from the old cluster while this one is still in it. Otherwise, once
+# the seed leaves, the members still on the old data keep a quorum of the old cluster (two of three) until they rejoin:
+# their API servers serve and take writes on the old data beside the restored seed, with a controller-manager and a
+# scheduler leader of their own. A removed member's etcd stops itself (its API server then fails its health checks).
+# A removal needs the old cluster's quorum: where that is already gone nothing can be removed, and members that come
+# back before they rejoin could form it again (docs/backups.md, "Restoring an HA control plane").
+retire_old_members() {
+  local members line id name peer
+  members="$(etcdctl_at "${MEMBER_CLIENT}" member list -w simple 2>/dev/null)" ||
+    { log "warning: the old cluster does not answer here: no member removed from it"; return 0; }
+  while IFS= read -r line; do
+    id="${line%%,*}"
+    name="$(cut -d , -f 3 <<<"${line}" | tr -d ' ')"
+    peer="$(cut -d , -f 4 <<<"${line}" | tr -d ' ')"
+    if [ -z "${id}" ] || [ "${peer}" = "${MEMBER_PEER}" ]; then continue; fi
+    if etcdctl_at "${MEMBER_CLIENT}" member remove "${id}" >/dev/null 2>&1; then
+      log "removed member ${name} (${peer}) from the old cluster: it cannot serve the old data beside the restored one"
+    else
+      log "warning: could not remove member ${name} (${peer}) from the old cluster (no quorum?): it rejoins the restored one later"
+    fi
+  done <<<"${members}"
+}
+
 # seed SNAPSHOT SHA256 RESTORE_ID: this member alone, from the snapshot (its own name and peer URL), started.
 seed_member() {
   local snapshot="$1" sha="$2" rid="$3"
@@ -1512,6 +1533,7 @@ seed_member() {
     log "member ${MEMBER_NAME} is already the seed of restore ${rid}: not restored again"
     rm -f "${STAGED_SNAPSHOT}"
   else
+    retire_old_members
     restore_snapshot "${snapshot}" "${sha}" "${MEMBER_NAME}=${MEMBER_PEER}" "k8sup-restore-${rid}"
     atomic_write "${SEED_MARKER}" <<<"${rid}" || die "cannot write ${SEED_MARKER}"
   fi

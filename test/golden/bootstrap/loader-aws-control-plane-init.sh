@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_REGION='us-east-2'
-BUNDLE_SHA256='1643ef0fee658347b530b2176fa42885123d94ffb83906f62fd17e023f71d159'
+BUNDLE_SHA256='85d9820cbeddfb1fb5f05b2308015091693752de05b3146055be4ec48f7863fd'
 log() { echo "[k8sup] $*" >&2; }
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855

@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_REGION='us-east-2'
-BUNDLE_SHA256='b22942f36c8a9efed2385b7dbed3df603a7b7e896ded3d02bed1fdc6aed7329f'
+BUNDLE_SHA256='335ccc9aa1dc2e933e43d5cbc4e4521d9421f70c32096ac8e2f492a23d30677c'
 log() { echo "[k8sup] $*" >&2; }
 IMDS=http://169.254.169.254/latest
 EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855

@@ -3,7 +3,7 @@
 set -euo pipefail
 STATE_PREFIX='team-a/prod.platform.example.com/'
 STATE_BUCKET='k8sup-state'
-BUNDLE_SHA256='fdf28f875a3e7d54b6b5078c66ae9acf5607c0be1688242f2d3788c3b2abea39'
+BUNDLE_SHA256='e00c808476dd63dee6bf1252a3f6a6d5c83019eefd6453c6dedc73a151476240'
 log() { echo "[k8sup] $*" >&2; }
 METADATA=http://metadata.google.internal/computeMetadata/v1
 metadata_get() { curl -fsS --retry 5 --connect-timeout 5 -H 'Metadata-Flavor: Google' "${METADATA}/$1"; }

@@ -541,8 +541,21 @@ printf '{"v":1,"id":"%s","cluster":"%s","node":"%s","member":"%s","time":"%s","e
   "${BACKUP_ID}" "${CLUSTER_NAME}" "$(hostname)" "${MEMBER}" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${etcd_version}" "${revision}" "${size}" "${sha256}" "${trigger}" "${command_field}" >"${manifest}"
 
 BACKUP_DIR="${ROOT}/var/lib/k8sup/etcd-backups"
+mkdir -p "${BACKUP_DIR}"
+chmod 0700 "${BACKUP_DIR}"
+# One run at a time writes here (the timer and `k8sup backup cluster` over SSH may meet), so a folder without
+# manifest.json that this run finds is one a killed run left behind: empty, or a snapshot never completed. It is no
+# backup and goes, rather than sitting among the newest `retain` and pushing a whole backup out.
+exec 9>"${BACKUP_DIR}.lock"
+flock -w 600 9 || { log "another k8sup-etcd-backup has held ${BACKUP_DIR}.lock for 10 minutes: no backup"; exit 1; }
+for interrupted in "${BACKUP_DIR}"/*/; do
+  if [ -d "${interrupted}" ] && [ ! -f "${interrupted}manifest.json" ]; then
+    rm -rf -- "${interrupted}"
+    log "removed interrupted backup $(basename "${interrupted}") (no manifest.json)"
+  fi
+done
 mkdir -p "${BACKUP_DIR}/${BACKUP_ID}"
-chmod 0700 "${BACKUP_DIR}" "${BACKUP_DIR}/${BACKUP_ID}"
+chmod 0700 "${BACKUP_DIR}/${BACKUP_ID}"
 # The snapshot first, its manifest last, as in the store: a folder without manifest.json is incomplete. Each lands
 # under a hidden name in its folder first (the data dir may be another file system: that move is a copy) and is then
 # renamed, so a kill never leaves a manifest beside a missing or half-copied snapshot.

@@ -1,0 +1,627 @@
+#!/usr/bin/env bash
+# k8sup node bootstrap for demo.k8s.local: role worker, provider aws, Kubernetes 1.35.1.
+# Rendered by k8sup from templates/bootstrap; do not edit on the node. Safe to run again: every step checks first.
+# It contains no private key material: control planes fetch theirs with the instance's own identity (cloud) or
+# receive them over SSH before this runs (metal); workers join with a short-lived bootstrap token.
+set -euo pipefail
+
+# Values rendered by k8sup (single-quoted, so the shell never expands them).
+CLUSTER_NAME='demo.k8s.local'
+ROLE='worker'
+K8S_VERSION='1.35.1'
+K8S_PACKAGE_VERSION='1.35.1-1.1'
+K8S_APT_URL='https://pkgs.k8s.io/core:/stable:/v1.35/deb/'
+CONTAINERD_VERSION='2.2.1'
+RUNC_VERSION='1.3.4'
+NODE_GROUP='nodes'
+STATE_PREFIX='team-a/demo.k8s.local/'
+STATE_REGION='us-east-2'
+
+# K8SUP_ROOT prefixes every file path, so tests can run this script against a temporary root. Empty on real nodes.
+ROOT="${K8SUP_ROOT:-}"
+if [ -z "${ROOT}" ] && [ "$(id -u)" -ne 0 ]; then
+  echo "k8sup bootstrap must run as root" >&2
+  exit 1
+fi
+
+log() { printf '[k8sup] %s\n' "$*" >&2; }
+# LAST_ERROR is what the node's progress report says when the script stops (docs/bootstrap.md, "Progress reports").
+LAST_ERROR=""
+die() { LAST_ERROR="$*"; log "ERROR: $*"; exit 1; }
+
+# step NAME MESSAGE: logs the start of a step and reports it to the state store.
+STEP=start
+step() {
+  STEP="$1"
+  log "$2"
+  report running
+}
+
+# retry ATTEMPTS WHAT COMMAND...: runs COMMAND until it succeeds, at most ATTEMPTS times, 5, 10, 20, 40, then 60 s
+# apart. For what needs time at first boot: IAM propagation, the API server, apt mirrors.
+retry() {
+  local attempts="$1" what="$2" n=1 delay=5
+  shift 2
+  until "$@"; do
+    if [ "${n}" -ge "${attempts}" ]; then
+      LAST_ERROR="${what} failed ${attempts} times"
+      return 1
+    fi
+    log "${what} failed (attempt ${n}/${attempts}), again in ${delay}s"
+    sleep "${delay}"
+    n=$((n + 1))
+    delay=$((delay < 30 ? delay * 2 : 60))
+  done
+}
+
+# write_file PATH MODE < content: replaces PATH only when the content differs, so a second run changes nothing.
+# Sets WROTE=1 when it wrote, WROTE=0 when the file was already up to date.
+WROTE=0
+write_file() {
+  local path="$1" mode="$2" tmp
+  mkdir -p "$(dirname "${path}")"
+  tmp="$(mktemp "${path}.k8sup.XXXXXX")"
+  cat >"${tmp}"
+  chmod "${mode}" "${tmp}"
+  if [ -f "${path}" ] && cmp -s "${tmp}" "${path}"; then
+    rm -f "${tmp}"
+    WROTE=0
+  else
+    mv -f "${tmp}" "${path}"
+    WROTE=1
+  fi
+}
+
+# Steps that install something leave a stamp named after what they installed (and its version).
+STAMP_DIR="${ROOT}/var/lib/k8sup/done"
+is_done() { [ -f "${STAMP_DIR}/$1" ]; }
+mark_done() { mkdir -p "${STAMP_DIR}"; : >"${STAMP_DIR}/$1"; }
+
+# download URL DEST SHA256: fetch into a temporary file, verify the pinned checksum, then move it into place.
+download() {
+  local url="$1" dest="$2" sum="$3"
+  [ -n "${sum}" ] || die "no pinned sha256 for ${url}; refusing an unverified download"
+  mkdir -p "$(dirname "${dest}")"
+  curl -fsSL --retry 5 --retry-delay 3 --connect-timeout 10 -o "${dest}.part" "${url}"
+  printf '%s  %s\n' "${sum}" "${dest}.part" | sha256sum -c --quiet - || die "checksum mismatch for ${url}"
+  mv -f "${dest}.part" "${dest}"
+}
+
+case "$(uname -m)" in
+  x86_64 | amd64) ARCH=amd64 ;;
+  aarch64 | arm64) ARCH=arm64 ;;
+  *) die "unsupported CPU architecture $(uname -m)" ;;
+esac
+
+# --- State store access with the instance's own identity: IMDSv2 session token -> instance role credentials ->
+# SigV4-signed S3 requests. No static keys exist anywhere in this script. The script signs requests itself (bash and
+# sha256sum: any curl works, where curl's own --aws-sigv4 needs 7.87 for a caller's payload hash), and the signed
+# headers reach curl on stdin (--config -), never on its command line, so other processes cannot read them from /proc.
+IMDS=http://169.254.169.254/latest
+EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+# The bucket in its own region (k8sup looked it up at create: spec.stateStore.region). Bucket names with dots use
+# path-style addresses: no *.s3 wildcard certificate covers them.
+S3_HOST='k8sup-state.s3.us-east-2.amazonaws.com'
+S3_BUCKET_PATH=''
+
+imds_get() {
+  local token
+  token="$(curl -fsS --retry 5 --connect-timeout 5 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "${IMDS}/api/token")" || return 1
+  curl -fsS --retry 5 --connect-timeout 5 -H "X-aws-ec2-metadata-token: ${token}" "${IMDS}/$1"
+}
+
+json_field() { sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\([^\"]*\)\".*/\1/p" | head -n 1; }
+
+sha256_hex() { sha256sum | cut -d ' ' -f 1; }
+# hex_bytes HEX: the bytes HEX spells. printf is a shell builtin, so keys never appear on a command line.
+hex_bytes() {
+  local hex="$1" out="" i
+  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
+  printf '%b' "${out}"
+}
+text_hex() {
+  local text="$1" out="" i
+  for ((i = 0; i < ${#text}; i++)); do printf -v out '%s%02x' "${out}" "'${text:i:1}"; done
+  printf '%s' "${out}"
+}
+# hmac_sha256 KEY_HEX MESSAGE: HMAC-SHA256 (RFC 2104) as hex. Keys here are at most 64 bytes (AWS4 + secret, digests).
+hmac_sha256() {
+  local key="$1" ipad="" opad="" inner i b
+  while [ "${#key}" -lt 128 ]; do key+=00; done
+  for ((i = 0; i < 128; i += 2)); do
+    b=$((16#${key:i:2}))
+    printf -v ipad '%s%02x' "${ipad}" $((b ^ 0x36))
+    printf -v opad '%s%02x' "${opad}" $((b ^ 0x5c))
+  done
+  inner="$({ hex_bytes "${ipad}"; printf '%s' "$2"; } | sha256_hex)"
+  { hex_bytes "${opad}"; hex_bytes "${inner}"; } | sha256_hex
+}
+
+# sigv4_config ACCESS_KEY SECRET_KEY SESSION_TOKEN AMZ_DATE METHOD PATH QUERY PAYLOAD_SHA256 SSE: prints the curl config
+# headers of one S3 request signed with Signature Version 4 (PATH and QUERY already URI-encoded; SSE=1 adds the
+# server-side encryption header). Pure: the tests check it against the AWS SDK's signer.
+sigv4_config() {
+  local access="$1" secret="$2" token="$3" amz_date="$4" method="$5" path="$6" query="$7" payload="$8" sse="$9"
+  local scope canonical signed key signature part
+  scope="${amz_date%%T*}/${STATE_REGION}/s3/aws4_request"
+  signed='host;x-amz-content-sha256;x-amz-date;x-amz-security-token'
+  canonical="$(printf '%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\nx-amz-security-token:%s\n' \
+    "${method}" "${path}" "${query}" "${S3_HOST}" "${payload}" "${amz_date}" "${token}")"
+  if [ "${sse}" = 1 ]; then
+    signed+=';x-amz-server-side-encryption'
+    canonical+=$'\nx-amz-server-side-encryption:AES256'
+  fi
+  canonical+=$'\n\n'"${signed}"$'\n'"${payload}"
+  key="$(hmac_sha256 "$(text_hex "AWS4${secret}")" "${amz_date%%T*}")"
+  for part in "${STATE_REGION}" s3 aws4_request; do key="$(hmac_sha256 "${key}" "${part}")"; done
+  signature="$(hmac_sha256 "${key}" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "${amz_date}" "${scope}" "$(printf '%s' "${canonical}" | sha256_hex)")")"
+  printf 'header = "Authorization: AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"\n' "${access}" "${scope}" "${signed}" "${signature}"
+  printf 'header = "x-amz-date: %s"\nheader = "x-amz-content-sha256: %s"\nheader = "x-amz-security-token: %s"\n' "${amz_date}" "${payload}" "${token}"
+  if [ "${sse}" = 1 ]; then printf 'header = "x-amz-server-side-encryption: AES256"\n'; fi
+}
+
+# s3_config METHOD PATH QUERY PAYLOAD_SHA256 SSE: the signed curl config for a request with the instance role's
+# current credentials.
+s3_config() {
+  local role creds
+  role="$(imds_get meta-data/iam/security-credentials/ | head -n 1)" || return 1
+  [ -n "${role}" ] || { log "this instance has no IAM role"; return 1; }
+  creds="$(imds_get "meta-data/iam/security-credentials/${role}")" || return 1
+  sigv4_config "$(json_field AccessKeyId <<<"${creds}")" "$(json_field SecretAccessKey <<<"${creds}")" "$(json_field Token <<<"${creds}")" \
+    "$(date -u +%Y%m%dT%H%M%SZ)" "$@"
+}
+
+# store_get KEY DEST: downloads <prefix>/<cluster>/KEY from the state bucket, private to root (umask) from the start.
+store_get() {
+  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" dest="$2" config
+  config="$(s3_config GET "${path}" '' "${EMPTY_SHA256}" 0)" || return 1
+  mkdir -p "$(dirname "${dest}")"
+  (umask 077 && curl -fsS --retry 3 --connect-timeout 10 --config - -o "${dest}.part" "https://${S3_HOST}${path}" <<<"${config}") || return 1
+  mv -f "${dest}.part" "${dest}"
+}
+
+# store_put KEY FILE: uploads FILE to <prefix>/<cluster>/KEY, encrypted at rest like every k8sup object.
+store_put() {
+  local path="${S3_BUCKET_PATH}/${STATE_PREFIX}$1" file="$2" config
+  config="$(s3_config PUT "${path}" '' "$(sha256_hex <"${file}")" 1)" || return 1
+  curl -fsS --retry 3 --connect-timeout 10 --config - -X PUT --upload-file "${file}" -o /dev/null "https://${S3_HOST}${path}" <<<"${config}"
+}
+
+# The node name the AWS cloud expects: the instance's private DNS name. A VPC whose DHCP options set names several
+# domains gets all of them from IMDS, space-separated ("ip-10-0-0-5.ec2.internal corp.example"): the name is the first.
+# cloud-provider-aws ("Node name conventions" in its prerequisites) wants that name in the region's own domain
+# (<region>.compute.internal, ec2.internal in us-east-1) and no custom one. A name in another domain (a DHCP options
+# set with one custom domain name) is used all the same, with a warning: IMDS has no field for the EC2 PrivateDnsName,
+# and asking ec2:DescribeInstances for it (what EKS's nodeadm does) is not built yet (docs/aws.md, "Node names").
+instance_node_name() {
+  local names name region domain
+  names="$(imds_get meta-data/local-hostname)" || return 1
+  name="${names%%[[:space:]]*}"
+  if region="$(imds_get meta-data/placement/region)" && [ -n "${region}" ]; then
+    domain="${region}.compute.internal"
+    if [ "${region}" = us-east-1 ]; then domain=ec2.internal; fi
+    case "${name}" in
+      *."${domain}") ;;
+      *) log "warning: node name ${name} is not in ${domain}: the AWS cloud controller manager may not find this instance (a custom domain in the VPC's DHCP options set; docs/aws.md, \"Node names\")" ;;
+    esac
+  fi
+  printf '%s\n' "${name}"
+}
+# What names this instance in its progress report.
+instance_id() { imds_get meta-data/instance-id; }
+
+# --- Progress reports. The node writes <prefix>/<cluster>/nodes/status/<instance>.json with its own identity when a
+# step starts, when the script fails and when it is done, so `k8sup get instances` and `validate cluster` can say
+# where a bootstrap is stuck. Reporting is best effort: a report that cannot be written never stops the bootstrap.
+# k8sup-bootstrap.service runs this script again until it succeeds; FAILURES_FILE counts the runs that failed.
+FAILURES_FILE="${ROOT}/var/lib/k8sup/bootstrap-failures"
+FAILURES="$(cat "${FAILURES_FILE}" 2>/dev/null || true)"
+[[ "${FAILURES}" =~ ^[0-9]{1,6}$ ]] || FAILURES=0
+ATTEMPT=$((FAILURES + 1))
+# A node that finished once reports failures only: a rerun that changes nothing writes nothing.
+REPORTING=1
+if is_done bootstrap-complete; then REPORTING=0; fi
+INSTANCE_ID=""
+
+json_string() {
+  local s="${1//\\/\\\\}"
+  s="${s//\"/\\\"}"
+  printf '"%s"' "${s//[$'\001'-$'\037']/ }"
+}
+
+report() {
+  local state="$1" file
+  [ "${state}" = failed ] || [ "${REPORTING}" = 1 ] || return 0
+  if [ -z "${INSTANCE_ID}" ]; then
+    INSTANCE_ID="$(instance_id)" || INSTANCE_ID=""
+    [[ "${INSTANCE_ID}" =~ ^[A-Za-z0-9._-]{1,128}$ ]] || { log "no usable instance id for the progress report"; INSTANCE_ID=""; return 0; }
+  fi
+  file="$(mktemp)"
+  printf '{"v":1,"instance":%s,"cluster":%s,"role":%s,"group":%s,"step":%s,"state":%s,"attempt":%d,"error":%s,"time":%s}\n' \
+    "$(json_string "${INSTANCE_ID}")" "$(json_string "${CLUSTER_NAME}")" "$(json_string "${ROLE}")" "$(json_string "${NODE_GROUP}")" \
+    "$(json_string "${STEP}")" "$(json_string "${state}")" "${ATTEMPT}" "$(json_string "${LAST_ERROR}")" \
+    "$(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" >"${file}"
+  store_put "nodes/status/${INSTANCE_ID}.json" "${file}" || log "could not write the progress report (continuing)"
+  rm -f "${file}"
+}
+
+# On failure: count it, say what failed (the die message, or the command set -e stopped at) and report it.
+on_exit() {
+  local status=$?
+  [ "${status}" -ne 0 ] || return 0
+  mkdir -p "$(dirname "${FAILURES_FILE}")"
+  printf '%s\n' "${ATTEMPT}" >"${FAILURES_FILE}"
+  rm -f "${STAMP_DIR}/bootstrap-complete"
+  [ -n "${LAST_ERROR}" ] || LAST_ERROR="'${FAILED_COMMAND:-bootstrap}' exited with status ${status}"
+  REPORTING=1
+  report failed
+}
+# systemd stops a run with SIGTERM (the unit's TimeoutStartSec, `systemctl stop`, a shutdown). bash then runs the EXIT
+# trap with the status of the last command that finished, often 0: without this the run would count as neither
+# failed nor done, and its report would stay "running" at the step that hung.
+on_term() {
+  LAST_ERROR="stopped by SIGTERM during step ${STEP} (the unit's TimeoutStartSec, a stop or a shutdown)"
+  exit 143
+}
+FAILED_COMMAND=""
+set -o errtrace
+trap 'FAILED_COMMAND="${BASH_COMMAND}"' ERR
+trap on_term TERM
+trap on_exit EXIT
+
+# Backoff between runs: the unit restarts the script 10 s after a failure; wait longer the more runs failed.
+if [ "${FAILURES}" -gt 0 ]; then
+  BACKOFF=300
+  if [ "${FAILURES}" -lt 6 ]; then BACKOFF=$((5 << FAILURES)); fi
+  log "attempt ${ATTEMPT}: ${FAILURES} earlier run(s) failed, waiting ${BACKOFF}s"
+  sleep "${BACKOFF}"
+fi
+
+# --- supported images: Ubuntu 22.04 or later, Debian 12 or later, with apt and systemd (docs/bootstrap.md). Anything
+# else stops here, with the reason in the node's report, rather than half-way through with a puzzling error.
+step image "checking the image"
+OS_RELEASE="${ROOT}/etc/os-release"
+[ -f "${OS_RELEASE}" ] || OS_RELEASE=/etc/os-release
+OS_ID="$(sed -n 's/^ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_ID=""
+OS_VERSION="$(sed -n 's/^VERSION_ID=//p' "${OS_RELEASE}" 2>/dev/null | tr -d '"')" || OS_VERSION=""
+case "${OS_ID}:${OS_VERSION%%.*}" in
+  ubuntu:2[2-9] | ubuntu:[3-9][0-9] | debian:1[2-9]) ;;
+  *) die "unsupported image ${OS_ID:-unknown} ${OS_VERSION:-?}: k8sup nodes need Ubuntu 22.04 or later, or Debian 12 or later" ;;
+esac
+for tool in apt-get systemctl curl sha256sum; do
+  command -v "${tool}" >/dev/null || die "unsupported image: ${tool} is missing (k8sup nodes need apt, systemd and curl)"
+done
+
+# --- the clock, before anything is downloaded or signed: TLS checks certificate dates, S3 refuses a signature more
+# than 15 minutes off, apt refuses a Release file "not valid yet". At first boot chrony or systemd-timesyncd may not
+# have set the time yet: while one is active and not synchronised, wait up to 2 minutes, then go on with a warning (a
+# host with no NTP server in reach is told, not stopped). Once per node.
+if ! is_done clock-checked && command -v timedatectl >/dev/null 2>&1 && [ "$(timedatectl show -p NTP --value 2>/dev/null)" = yes ]; then
+  attempt=0
+  until [ "$(timedatectl show -p NTPSynchronized --value 2>/dev/null)" = yes ]; do
+    attempt=$((attempt + 1))
+    if [ "${attempt}" -gt 24 ]; then
+      log "warning: the clock is still not synchronised after 2 minutes (timedatectl): TLS and signed requests may fail"
+      break
+    fi
+    log "waiting for the clock to be synchronised (${attempt}/24)"
+    sleep 5
+  done
+  mark_done clock-checked
+fi
+
+# --- swap off. The kubelet refuses to start with swap enabled (its default), now and after a reboot.
+step prepare "swap off"
+swapoff -a
+if [ -f "${ROOT}/etc/fstab" ] && grep -Eq '^[^#].*[[:space:]]swap[[:space:]]' "${ROOT}/etc/fstab"; then
+  sed -i -E 's/^([^#].*[[:space:]]swap[[:space:]].*)$/# \1 # disabled by k8sup/' "${ROOT}/etc/fstab"
+fi
+
+# --- kernel modules. overlay for containerd's snapshotter, br_netfilter so bridged pod traffic hits iptables.
+log "kernel modules"
+write_file "${ROOT}/etc/modules-load.d/k8sup.conf" 0644 <<'K8SUP_EOF_MODULES'
+# Loaded at boot for Kubernetes (written by k8sup).
+overlay
+br_netfilter
+K8SUP_EOF_MODULES
+for module in overlay br_netfilter; do
+  modprobe "${module}"
+done
+
+# --- sysctls. Needs br_netfilter loaded first (the net.bridge keys only exist then).
+log "sysctls"
+write_file "${ROOT}/etc/sysctl.d/99-k8sup.conf" 0644 <<'K8SUP_EOF_SYSCTL'
+# Kubernetes networking needs these (written by k8sup).
+net.bridge.bridge-nf-call-iptables = 1
+net.bridge.bridge-nf-call-ip6tables = 1
+net.ipv4.ip_forward = 1
+K8SUP_EOF_SYSCTL
+# Applied until it once succeeded, like containerd's restart: a run stopped before it (a failed `sysctl --system`, a
+# kill) finds the file up to date, and without a reboot ip_forward would stay 0, failing kubeadm's preflight for good.
+if [ "${WROTE}" = 1 ]; then mark_done sysctl-apply-pending; fi
+if is_done sysctl-apply-pending; then
+  sysctl --system >/dev/null
+  rm -f "${STAMP_DIR}/sysctl-apply-pending"
+fi
+
+# --- containerd and runc, pinned and checksum-verified, configured for the systemd cgroup driver.
+step containerd "containerd ${CONTAINERD_VERSION}"
+case "${ARCH}" in
+  amd64)
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-amd64.tar.gz'
+    CONTAINERD_SHA256='f5d8e90ecb6c1c7e33ecddf8cc268a93b9e5b54e0e850320d765511d76624f41'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.amd64'
+    RUNC_SHA256='5966ca40b6187b30e33bfc299c5f1fe72e8c1aa01cf3fefdadf391668f47f103'
+    ;;
+  arm64)
+    CONTAINERD_URL='https://github.com/containerd/containerd/releases/download/v2.2.1/containerd-2.2.1-linux-arm64.tar.gz'
+    CONTAINERD_SHA256='dac15a0d412a24be8bfe6a40cec8f51829062725169f1e72ac7d120a891ef5b6'
+    RUNC_URL='https://github.com/opencontainers/runc/releases/download/v1.3.4/runc.arm64'
+    RUNC_SHA256='d6dcab36d1b6af1b72c7f0662e5fcf446a291271ba6006532b95c4144e19d428'
+    ;;
+esac
+if ! is_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"; then
+  download_dir="$(mktemp -d)"
+  download "${CONTAINERD_URL}" "${download_dir}/containerd.tar.gz" "${CONTAINERD_SHA256}"
+  download "${RUNC_URL}" "${download_dir}/runc" "${RUNC_SHA256}"
+  mkdir -p "${ROOT}/usr/local/bin" "${ROOT}/usr/local/sbin"
+  tar -C "${ROOT}/usr/local" -xzf "${download_dir}/containerd.tar.gz"
+  install -m 0755 "${download_dir}/runc" "${ROOT}/usr/local/sbin/runc"
+  rm -rf "${download_dir}"
+  # A running containerd keeps executing its old binary until it is restarted (a version bump, same configuration).
+  mark_done containerd-restart-pending
+  mark_done "containerd-${CONTAINERD_VERSION}-runc-${RUNC_VERSION}"
+fi
+
+containerd_changed=0
+write_file "${ROOT}/etc/systemd/system/containerd.service" 0644 <<'K8SUP_EOF_CONTAINERD_UNIT'
+# containerd, installed by k8sup from the upstream release archive.
+[Unit]
+Description=containerd container runtime
+Documentation=https://containerd.io
+After=network.target local-fs.target
+
+[Service]
+ExecStartPre=-/sbin/modprobe overlay
+ExecStart=/usr/local/bin/containerd
+Type=notify
+Delegate=yes
+KillMode=process
+Restart=always
+RestartSec=5
+LimitNPROC=infinity
+LimitCORE=infinity
+TasksMax=infinity
+OOMScoreAdjust=-999
+
+[Install]
+WantedBy=multi-user.target
+K8SUP_EOF_CONTAINERD_UNIT
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+write_file "${ROOT}/etc/containerd/config.toml" 0644 <<'K8SUP_EOF_CONTAINERD_CONFIG'
+# containerd configuration written by k8sup (containerd 2.x: configuration version 3).
+version = 3
+
+[plugins.'io.containerd.cri.v1.images'.pinned_images]
+  # The pause image kubeadm 1.35 expects, so the kubelet and containerd agree on the sandbox
+  # (pinned: the image garbage collector never removes it).
+  sandbox = "registry.k8s.io/pause:3.10.1"
+
+[plugins.'io.containerd.cri.v1.images'.registry]
+  # Per-registry mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml.
+  config_path = '/etc/containerd/certs.d'
+
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+  runtime_type = 'io.containerd.runc.v2'
+
+  [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+    # The kubelet uses the systemd cgroup driver (kubeadm's default); the runtime must match.
+    SystemdCgroup = true
+    BinaryName = '/usr/local/sbin/runc'
+K8SUP_EOF_CONTAINERD_CONFIG
+if [ "${WROTE}" = 1 ]; then containerd_changed=1; fi
+# The restart is owed until it happened: a run that stops between writing the files and restarting containerd (a
+# reboot, a kill, a failed systemctl) finds the files up to date next time, and containerd would stay down or on its
+# old configuration for good. The stamp carries the debt over to the next run.
+if [ "${containerd_changed}" = 1 ]; then mark_done containerd-restart-pending; fi
+if is_done containerd-restart-pending; then
+  systemctl daemon-reload
+  systemctl enable containerd
+  systemctl restart containerd
+  rm -f "${STAMP_DIR}/containerd-restart-pending"
+fi
+
+# --- The bootstrap token of nodes that join. Defined before the packages: a cloud control plane reads the cluster's
+# version with it first (kube-packages-upgrade), a worker of an upgrade checks the store with it (worker-upgrade-wait),
+# and kubeadm joins with it.
+
+# fetch_join_token: sets BOOTSTRAP_TOKEN to a bootstrap token (valid 24h, refreshed every 12h by the control planes;
+# see docs/bootstrap.md) after checking its format, so it can be written into the kubeadm config safely.
+TOKEN_FILE="${ROOT}/etc/k8sup/bootstrap-token"
+fetch_join_token() {
+  local attempt=0 expires expires_at
+  while :; do
+    if store_get bootstrap/token "${TOKEN_FILE}"; then
+      # A token past its expiry is gone from the cluster, and kubeadm join would only fail discovery minutes later
+      # ("token id not found"): wait for the control planes' next refresh instead (a minute of margin for clocks).
+      expires="$(sed -n 's/^expires=//p' "${TOKEN_FILE}" | head -n 1)"
+      if [ -z "${expires}" ] || ! expires_at="$(date -u -d "${expires}" +%s 2>/dev/null)" || [ "${expires_at}" -gt $(($(date -u +%s) + 60)) ]; then
+        break
+      fi
+      log "the bootstrap token in the state store expired at ${expires}: waiting for a control plane to refresh it (docs/bootstrap.md, \"Tokens for nodes that join later\")"
+    fi
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 90 ] || die "no unexpired bootstrap token in the state store after 15 minutes"
+    log "waiting for the control plane to publish a bootstrap token (${attempt}/90)"
+    sleep 10
+  done
+  BOOTSTRAP_TOKEN="$(sed -n 's/^token=//p' "${TOKEN_FILE}" | head -n 1)"
+  [[ "${BOOTSTRAP_TOKEN}" =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]] || die "malformed bootstrap token in ${TOKEN_FILE}"
+}
+
+# --- Kubernetes' version skew policy: a kubelet is never newer than any kube-apiserver, and kubeadm joins a cluster
+# of its own version. `k8sup upgrade cluster` writes this bundle before it replaces the control planes of the old
+# version (K8S_FROM_VERSION), so a worker launched meanwhile (cluster-autoscaler, a health replacement) would join
+# control planes still on it. It waits until bootstrap/upgrade says every control plane runs its version (the CLI
+# adds control-planes=… once they do, and deletes the object when the upgrade is done).
+K8S_FROM_VERSION='1.34.4'
+if ! is_done kubeadm-succeeded; then
+  upgrade_file="$(mktemp)"
+  attempt=0
+  while :; do
+    # A read of bootstrap/token that works shows the store answers this instance's bootstrap/* reads, so a
+    # bootstrap/upgrade that cannot be read right after it is gone (S3 answers a missing key to a GET without list
+    # rights with 403, like a denied one).
+    if ! store_get bootstrap/upgrade "${upgrade_file}" && fetch_join_token && ! store_get bootstrap/upgrade "${upgrade_file}"; then
+      log "no upgrade of ${CLUSTER_NAME} in progress (no bootstrap/upgrade): joining with ${K8S_VERSION}"
+      break
+    fi
+    if grep -qx "control-planes=${K8S_VERSION}" "${upgrade_file}"; then
+      log "every control plane runs ${K8S_VERSION} (bootstrap/upgrade): joining"
+      break
+    fi
+    if ! grep -qx "to=${K8S_VERSION}" "${upgrade_file}"; then
+      log "ERROR: bootstrap/upgrade names an upgrade to $(sed -n 's/^to=//p' "${upgrade_file}"), and this worker's bundle is of ${K8S_VERSION}:"
+      log "ERROR: a kubelet newer than kube-apiserver, or kubeadm of another version than the cluster, is not supported."
+      die "not joining a cluster upgraded to another version (docs/upgrades.md, \"Version skew\")"
+    fi
+    attempt=$((attempt + 1))
+    [ "${attempt}" -lt 120 ] || die "the control planes of ${CLUSTER_NAME} do not all run ${K8S_VERSION} after 60 minutes: not joining (a kubelet must not be newer than kube-apiserver); this script runs again"
+    log "waiting for the control planes' upgrade from ${K8S_FROM_VERSION} to ${K8S_VERSION}: a kubelet must not be newer than kube-apiserver (${attempt}/120)"
+    sleep 30
+  done
+  rm -f "${upgrade_file}"
+fi
+
+# --- kubelet, kubeadm and kubectl from the Kubernetes apt repository of this minor version, pinned and held
+# so an unattended upgrade never moves them (k8sup upgrades them on purpose).
+step packages "kubelet, kubeadm, kubectl ${K8S_PACKAGE_VERSION}"
+# apt_get ARGS...: at first boot unattended-upgrades holds the dpkg lock for minutes; apt waits up to 10 minutes for
+# it (DPkg::Lock::Timeout) instead of failing at once, and a run that still fails (a mirror hiccup) is retried.
+# That timeout covers the dpkg lock only: `apt-get update` also takes the lists lock (/var/lib/apt/lists/lock), which
+# apt-daily's own update holds at first boot and apt never waits for, so update is tried 10 times (about 6 minutes).
+apt_get() {
+  local attempts=3
+  if [ "$1" = update ]; then attempts=10; fi
+  retry "${attempts}" "apt-get $1" apt-get -o DPkg::Lock::Timeout=600 "$@"
+}
+if ! is_done "kube-packages-${K8S_PACKAGE_VERSION}"; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt_get update -q
+  apt_get install -y -q ca-certificates curl gpg conntrack socat
+  mkdir -p "${ROOT}/etc/apt/keyrings"
+  # The repository key is trusted as the Kubernetes repository (or the mirror) serves it over HTTPS: it has no published
+  # fingerprint (none in the kubeadm install guide or release notes; docs/bootstrap.md), so there is none to pin and
+  # check. apt then verifies the repository's signature with it, and the versions installed are pinned.
+  curl -fsSL --retry 5 "${K8S_APT_URL}Release.key" | gpg --batch --yes --dearmor -o "${ROOT}/etc/apt/keyrings/k8sup-kubernetes.gpg"
+  printf 'deb [signed-by=/etc/apt/keyrings/k8sup-kubernetes.gpg] %s /\n' "${K8S_APT_URL}" |
+    write_file "${ROOT}/etc/apt/sources.list.d/k8sup-kubernetes.list" 0644
+  apt_get update -q
+  # An upgrade re-runs this step with a new version: lift the hold, install, hold again.
+  apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
+  apt_get install -y -q --allow-downgrades --allow-change-held-packages \
+    "kubelet=${K8S_PACKAGE_VERSION}" "kubeadm=${K8S_PACKAGE_VERSION}" "kubectl=${K8S_PACKAGE_VERSION}"
+  apt-mark hold kubelet kubeadm kubectl
+  systemctl enable kubelet
+  mark_done "kube-packages-${K8S_PACKAGE_VERSION}"
+fi
+
+# --- kubelet image credential provider: the kubelet runs it for images of the cloud's registry, which are then
+# pulled with this instance's identity (src/bootstrap/credential-provider.ts). The pinned binary is checksum-verified.
+CREDENTIAL_PROVIDER='ecr-credential-provider'
+CREDENTIAL_PROVIDER_VERSION='v1.37.0'
+step credential-provider "image credential provider ${CREDENTIAL_PROVIDER} ${CREDENTIAL_PROVIDER_VERSION}"
+case "${ARCH}" in
+  amd64)
+    CREDENTIAL_PROVIDER_URL='https://artifacts.k8s.io/binaries/cloud-provider-aws/v1.37.0/linux/amd64/ecr-credential-provider-linux-amd64'
+    CREDENTIAL_PROVIDER_SHA256='842e0fd8159f5ed8df2f38e6521e1e4f0a1ee80cf1e1ac119bbf20bf9c20681c'
+    ;;
+  arm64)
+    CREDENTIAL_PROVIDER_URL='https://artifacts.k8s.io/binaries/cloud-provider-aws/v1.37.0/linux/arm64/ecr-credential-provider-linux-arm64'
+    CREDENTIAL_PROVIDER_SHA256='dd4748d167b0167cd4a66779dbbe4964e17a29a076aaa3d2b63cfc36ae84b52c'
+    ;;
+esac
+if ! is_done "${CREDENTIAL_PROVIDER}-${CREDENTIAL_PROVIDER_VERSION}-${ARCH}"; then
+  download "${CREDENTIAL_PROVIDER_URL}" "${ROOT}/usr/local/libexec/kubernetes/credential-providers/${CREDENTIAL_PROVIDER}" "${CREDENTIAL_PROVIDER_SHA256}"
+  chmod 0755 "${ROOT}/usr/local/libexec/kubernetes/credential-providers/${CREDENTIAL_PROVIDER}"
+  mark_done "${CREDENTIAL_PROVIDER}-${CREDENTIAL_PROVIDER_VERSION}-${ARCH}"
+fi
+write_file "${ROOT}/etc/k8sup/credential-providers.yaml" 0644 <<'K8SUP_EOF_CREDENTIAL_PROVIDERS'
+apiVersion: kubelet.config.k8s.io/v1
+kind: CredentialProviderConfig
+providers:
+  - name: ecr-credential-provider
+    matchImages:
+      - "*.dkr.ecr.*.amazonaws.com"
+      - "*.dkr.ecr.*.amazonaws.com.cn"
+    defaultCacheDuration: "0"
+    apiVersion: credentialprovider.kubelet.k8s.io/v1
+K8SUP_EOF_CREDENTIAL_PROVIDERS
+
+# --- kubeadm's real outcome decides whether this node is part of the cluster, never the existence of kubelet.conf:
+# kubeadm writes it early (init's kubeconfig phase, a control-plane join before etcd), so a failed run leaves one
+# behind. Stamps record that kubeadm started and that it succeeded; a run that started and never succeeded is undone
+# with `kubeadm reset -f` before the steps below run kubeadm again.
+if is_done kubeadm-started && ! is_done kubeadm-succeeded; then
+  step kubeadm-reset "an earlier kubeadm run did not succeed: kubeadm reset -f, then again"
+  kubeadm reset -f
+  rm -f "${STAMP_DIR}/kubeadm-started"
+fi
+
+# --- kubeadm, until it succeeds on this node (see kubeadm-reset above); again after someone ran `kubeadm reset` (no
+# kubelet.conf any more). A node with kubelet.conf and no record of a kubeadm run was set up by an older k8sup, which
+# kept none: it is taken as joined, as that version did.
+if is_done kubeadm-succeeded && [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ]; then
+  log "already part of the cluster (kubeadm succeeded before), kubeadm skipped"
+elif [ -f "${ROOT}/etc/kubernetes/kubelet.conf" ] && ! is_done kubeadm-started; then
+  log "already part of the cluster (set up by an earlier k8sup), kubeadm skipped"
+  mark_done kubeadm-succeeded
+else
+  NODE_NAME="$(instance_node_name)" || die "cannot read this instance's name from the metadata service"
+  [[ "${NODE_NAME}" =~ ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$ ]] || die "unusable node name '${NODE_NAME}'"
+  KUBEADM_ACTION='join'
+  step kubeadm "kubeadm ${KUBEADM_ACTION}"
+  write_file "${ROOT}/etc/k8sup/kubeadm-join.yaml.template" 0600 <<'K8SUP_EOF_KUBEADM_JOIN'
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+nodeRegistration:
+  name: "@@K8SUP_NODE_NAME@@"
+  criSocket: unix:///run/containerd/containerd.sock
+  kubeletExtraArgs:
+    - name: "cloud-provider"
+      value: "external"
+    - name: "node-labels"
+      value: "k8sup.io/node-group=nodes"
+    - name: "image-credential-provider-config"
+      value: "/etc/k8sup/credential-providers.yaml"
+    - name: "image-credential-provider-bin-dir"
+      value: "/usr/local/libexec/kubernetes/credential-providers"
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: "api.demo.example.com:6443"
+    token: "@@K8SUP_BOOTSTRAP_TOKEN@@"
+    caCertHashes:
+      - "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+K8SUP_EOF_KUBEADM_JOIN
+  BOOTSTRAP_TOKEN=""
+  if [ "${KUBEADM_ACTION}" = join ]; then fetch_join_token; fi
+  # Fill in what only the node knows. Both values were checked against strict patterns above, so sed is safe.
+  (
+    umask 077
+    sed -e "s/@@K8SUP_NODE_NAME@@/${NODE_NAME}/g" -e "s/@@K8SUP_BOOTSTRAP_TOKEN@@/${BOOTSTRAP_TOKEN}/g" \
+      "${ROOT}/etc/k8sup/kubeadm-${KUBEADM_ACTION}.yaml.template" >"${ROOT}/etc/k8sup/kubeadm.yaml"
+  )
+  if grep -q '@@K8SUP_' "${ROOT}/etc/k8sup/kubeadm.yaml"; then die "unfilled placeholder in ${ROOT}/etc/k8sup/kubeadm.yaml"; fi
+  kubeadm config validate --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${STAMP_DIR}/kubeadm-succeeded"
+  mark_done kubeadm-started
+  kubeadm join --config "${ROOT}/etc/k8sup/kubeadm.yaml"
+  rm -f "${TOKEN_FILE}"
+  mark_done kubeadm-succeeded
+fi
+
+rm -f "${FAILURES_FILE}"
+STEP='done'
+report 'done'
+mark_done bootstrap-complete
+log "bootstrap of ${CLUSTER_NAME} (${ROLE}, Kubernetes ${K8S_VERSION}) complete"
