@@ -4,6 +4,7 @@
 // cluster's ownership tags. The CLI (src/cli/delete-cluster.ts) turns flags into this input and renders what comes
 // out; nothing here prints.
 
+import type { Cluster } from '../api/index.js';
 import { cloudFacts, loadProvider, type CloudName } from '../../providers/index.js';
 import { InvalidInputError } from '../core/errors.js';
 import { reviewPlan, type PlanView } from '../core/plan-view.js';
@@ -76,13 +77,8 @@ export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlow
   const run = async (cs: ClusterStore, lease?: Lease): Promise<DeleteOutcome> => {
     // The spec and the journal are read together (the journal's key does not depend on the spec).
     const [{ cluster }, applied] = await settleAll([readSpec(cs, name), hasApplied(cs)]);
-    const uid = cluster.metadata.uid;
     const clusterIdFlag = input.clusterId;
-    if (clusterIdFlag !== undefined && uid && clusterIdFlag !== uid) {
-      throw new InvalidInputError(`--cluster-id ${clusterIdFlag} is not the id of ${name} in this state store (${uid})`, {
-        hint: `drop --cluster-id, or delete the other cluster without its state: k8sup delete cluster ${name} --cloud ${cluster.spec.cloud} --region ${cluster.spec.region} --cluster-id ${clusterIdFlag}`,
-      });
-    }
+    if (clusterIdFlag !== undefined) assertClusterId(name, cluster, clusterIdFlag);
     const provider = await loadProviderFor(cluster);
     if (applied || mayHaveCloudObjects(provider, store.url)) {
       // --cluster-id: delete exactly this identity's objects and leave a same-named cluster of another store alone.
@@ -104,7 +100,18 @@ export async function deleteClusterFlow(input: DeleteFlowInput, host: DeleteFlow
     return forgetCluster(input, host, cs, lease!);
   };
   if (!input.apply) return run(new ClusterStore(store, name));
-  return mutateCluster(store, name, input.actor, 'delete cluster', run);
+  // --cluster-id of another identity is bad input the spec shows: refused before the lock (checked again under it).
+  if (input.clusterId !== undefined && input.orphan === undefined) assertClusterId(name, (await readSpec(new ClusterStore(store, name), name)).cluster, input.clusterId);
+  return mutateCluster(store, name, input.actor, 'delete cluster', run, { existing: true });
+}
+
+/** --cluster-id must be the stored cluster's id (a cluster created before uids existed has none to compare). */
+function assertClusterId(name: string, cluster: Cluster, clusterId: string): void {
+  const uid = cluster.metadata.uid;
+  if (!uid || clusterId === uid) return;
+  throw new InvalidInputError(`--cluster-id ${clusterId} is not the id of ${name} in this state store (${uid})`, {
+    hint: `drop --cluster-id, or delete the other cluster without its state: k8sup delete cluster ${name} --cloud ${cluster.spec.cloud} --region ${cluster.spec.region} --cluster-id ${clusterId}`,
+  });
 }
 
 /** Deletes the cluster's state, then (through the host) the kubeconfig entries k8sup wrote for it. */

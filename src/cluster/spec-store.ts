@@ -53,7 +53,9 @@ export async function readSpec(cs: ClusterStore, name: string): Promise<CurrentS
 
 /**
  * Runs `fn` holding the cluster's lease lock; releases it however `fn` ends — including an interrupt (signal, closed
- * pipe), which aborts the engine's work so that `fn` returns once the calls in flight are recorded.
+ * pipe), which aborts the engine's work so that `fn` returns once the calls in flight are recorded. `existing`: the
+ * command is for a cluster the store holds, so one that is not there is refused (exit 2) before the lock is taken —
+ * bad input writes nothing, not even a lock (one listing; `fn` reads the spec again under the lock).
  */
 export async function mutateCluster<T>(
   store: BlobStore,
@@ -61,8 +63,10 @@ export async function mutateCluster<T>(
   actor: Actor,
   command: string,
   fn: (cs: ClusterStore, lease: Lease) => Promise<T>,
+  opts: { existing?: boolean } = {},
 ): Promise<T> {
   const cs = new ClusterStore(store, name);
+  if (opts.existing && (await cs.revisionNumbers()).length === 0) throw clusterNotFound(name);
   const policy = actor.lock ?? {};
   const lease = await cs.acquireLock({
     owner: actor.owner,

@@ -29,5 +29,5 @@ export async function updateClusterFlow(input: UpdateFlowInput, planAndApply: (c
     return planAndApply(cs, current);
   };
   if (!input.apply) return planIt(new ClusterStore(store, name));
-  return mutateCluster(store, name, input.actor, 'update cluster', planIt);
+  return mutateCluster(store, name, input.actor, 'update cluster', planIt, { existing: true });
 }

@@ -265,7 +265,7 @@ describe('file store: bad input and a no-op write nothing, not even a lock (fold
     twoLines(below, 2, new RegExp(`${file} is a file, not a folder`), /point --state .* at a folder/);
   });
 
-  it('upgrade --yes to an older version, rolling-update --yes of an unknown group, restore --yes of an unknown backup or cluster: exit 2 before the lock is taken', async () => {
+  it('upgrade --yes to an older version, rolling-update --yes of an unknown group, restore --yes of an unknown backup, and these, update --yes and delete --yes of an unknown cluster: exit 2 before the lock is taken', async () => {
     const down = await k8sup(['upgrade', 'cluster', 'f.k8s.local', '--kubernetes-version', '1.20.0', '--yes'], { env });
     twoLines(down, 2, /cannot downgrade Kubernetes from \S+ to 1\.20\.0/, /one minor version at a time/);
     const group = await k8sup(['rolling-update', 'cluster', 'f.k8s.local', '--instance-group', 'gpu', '--yes'], { env });
@@ -273,10 +273,15 @@ describe('file store: bad input and a no-op write nothing, not even a lock (fold
     const backup = await k8sup(['restore', 'cluster', 'f.k8s.local', '--backup', '20261201T130000Z', '--yes'], { env });
     twoLines(backup, 2, /backup 20261201T130000Z of f\.k8s\.local does not exist/, /k8sup get backups f\.k8s\.local/);
     // A cluster the store does not hold, for the mutating commands that used to take its lock before finding out.
-    for (const args of [['rolling-update', 'cluster'], ['restore', 'cluster', '--backup', '20261201T130000Z']]) {
+    for (const args of [['rolling-update', 'cluster'], ['restore', 'cluster', '--backup', '20261201T130000Z'], ['update', 'cluster'], ['delete', 'cluster']]) {
       const r = await k8sup([args[0], args[1], 'ghost.k8s.local', ...args.slice(2), '--yes'], { env });
       twoLines(r, 2, /cluster "ghost\.k8s\.local" not found in the state store/, /k8sup get clusters/);
     }
+  });
+
+  it('delete --yes --cluster-id of another identity: exit 2 before the lock is taken', async () => {
+    const r = await k8sup(['delete', 'cluster', 'f.k8s.local', '--cluster-id', 'another-uid', '--yes'], { env });
+    twoLines(r, 2, /--cluster-id another-uid is not the id of f\.k8s\.local in this state store/, /drop --cluster-id/);
   });
 
   it('replace -f of the current spec writes nothing, not even a lock; one that changes metadata.uid exits 2 before the lock', async () => {
