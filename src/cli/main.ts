@@ -117,7 +117,8 @@ export function buildProgram(actions: (loader: Loader) => (...a: any[]) => Promi
     .addOption(new Option('-o, --output <format>', 'output format (name: one name a line, for lists)').choices(['table', 'json', 'yaml', 'name']))
     .option('--no-headers', 'tables without their header row')
     .option('-y, --yes', 'actually make changes (default: only show what would change)')
-    .option('-v, --verbose', 'more progress output and stack traces')
+    // Both at once would be a contradiction the run could only resolve by ignoring one: exit 2 instead.
+    .addOption(new Option('-v, --verbose', 'more progress output and stack traces').conflicts('quiet'))
     .option('--quiet', 'less progress output')
     .addOption(new Option('--progress <mode>', 'progress output (env K8SUP_PROGRESS)').choices(['auto', 'plain', 'ndjson']))
     .option('--lock-timeout <duration>', "wait up to this long for another run's lock instead of exiting 3 at once (env K8SUP_LOCK_TIMEOUT, default 0)")
@@ -405,6 +406,7 @@ async function runCommand(
       if (/^unknown option '--dry-run(=[^']*)?'$/.test(what)) {
         throw new InvalidInputError(what, { hint: 'k8sup previews by default: without --yes a command only shows what it would change (only `create cluster` stores its spec); drop --dry-run' });
       }
+      if (err.code === 'commander.conflictingOption') throw new InvalidInputError(what, { hint: 'give only one of them' });
       throw new InvalidInputError(what, { hint: `${suggestion ? `did you mean ${suggestion}? ` : ''}see \`k8sup ${commandWords(program, argv)}--help\`` });
     }
     throw err;

@@ -63,6 +63,10 @@ test('usage errors: hints name the command words that exist, --version works', a
   const typo = await k8sup(['create', 'cluster', 'a.k8s.local', '--zone', 'us-east-2a'], { env: { HOME: home } });
   assert.equal(typo.code, 2);
   assert.equal(typo.stderr, "error: unknown option '--zone'\nhint: did you mean --zones? see `k8sup create cluster --help`\n");
+  // -v and --quiet contradict each other, wherever they stand.
+  const both = await k8sup(['--quiet', 'get', 'clusters', '-v'], { env: { HOME: home, K8SUP_NO_NODE_NOTICE: '1' } });
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /^error: option '-v, --verbose' cannot be used with option '--quiet'\nhint: give only one of them\n/);
   const word = await k8sup(['get', 'clustrs'], { env: { HOME: home } });
   assert.match(word.stderr, /^hint: did you mean clusters\? see `k8sup get --help`$/m);
   const version = await k8sup(['--version'], { env: { HOME: home } });
