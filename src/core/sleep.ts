@@ -15,3 +15,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+const FIRST_POLL_MS = 250;
+
+/**
+ * The wait before re-check number `round` (0, 1, …) of a poll whose steady interval is `pollMs`: 250 ms, doubling up
+ * to pollMs. What is ready soon after it was asked for (a node that registered while its instance started) is seen
+ * then, not a whole interval later; a wait of minutes costs a handful of extra reads.
+ */
+export function pollDelay(round: number, pollMs: number): number {
+  return Math.min(pollMs, FIRST_POLL_MS * 2 ** round);
+}

@@ -26,7 +26,7 @@ export interface ScriptRun {
 
 export async function startHaEtcd(dir: string, names: string[]): Promise<HaNode[]> {
   const roots = names.map((n) => join(dir, n));
-  writeEtcdPki(roots[0]);
+  await writeEtcdPki(roots[0]);
   for (const root of roots.slice(1)) {
     for (const f of ['ca.crt', 'ca.key', 'server.crt', 'server.key', 'healthcheck-client.crt', 'healthcheck-client.key']) {
       const copied = spawnSync('install', ['-D', '-m', '0600', join(roots[0], 'etc/kubernetes/pki/etcd', f), join(root, 'etc/kubernetes/pki/etcd', f)]);

@@ -22,8 +22,8 @@ export interface EtcdMember {
 }
 
 /** The etcd CA of a fresh k8sup cluster PKI, with kubeadm's server and healthcheck-client certificates. */
-export function writeEtcdPki(root: string): { ca: CertKeyPem } {
-  const { etcdCa } = generateClusterPki('etcd-test.k8s.local');
+export async function writeEtcdPki(root: string): Promise<{ ca: CertKeyPem }> {
+  const { etcdCa } = await generateClusterPki('etcd-test.k8s.local');
   const dir = join(root, 'etc/kubernetes/pki/etcd');
   mkdirSync(dir, { recursive: true });
   const day = 24 * 3600_000;

@@ -53,7 +53,7 @@ function runBackup(script: string, env: Record<string, string> = {}, pathPrefix 
 }
 
 before(async () => {
-  writeEtcdPki(root);
+  await writeEtcdPki(root);
   member = await newMember('cp', join(dir, 'cp-data'));
   writeEtcdManifest(root, member);
   kubelet = new StaticPodKubelet(root);

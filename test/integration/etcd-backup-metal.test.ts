@@ -31,7 +31,7 @@ before(async () => {
   writeFileSync(hosts, `hosts:\n  - {name: cp1, address: 127.0.0.1, port: ${sshd.port}, user: ${sshd.user}, role: control-plane, sshKey: ${key.privateKeyPath}}\n`);
   const created = await k8sup(['create', 'cluster', NAME, '--cloud', 'metal', '--hosts', hosts]);
   assert.equal(created.code, 0, `${created.stderr} ${created.error?.message ?? ''}`);
-  writeEtcdPki(root);
+  await writeEtcdPki(root);
   member = await newMember('cp1', join(dir, 'etcd-data'));
   writeEtcdManifest(root, member);
   kubelet = new StaticPodKubelet(root);

@@ -88,7 +88,7 @@ before(async () => {
   const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
   s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
-  writeEtcdPki(root);
+  await writeEtcdPki(root);
   member = await newMember('cp1', join(dir, 'var-lib-etcd'));
   writeEtcdManifest(root, member);
   const kubelet = new StaticPodKubelet(root);

@@ -82,7 +82,7 @@ before(async () => {
   assert.equal(created.code, 0, created.stderr);
   await storeAppliedBundle(env.K8SUP_STATE_STORE, env, NAME, input());
 
-  writeEtcdPki(root);
+  await writeEtcdPki(root);
   member = await newMember('cp1', join(dir, 'var-lib-etcd'));
   writeEtcdManifest(root, member);
   kubelet = new StaticPodKubelet(root);

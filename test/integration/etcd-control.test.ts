@@ -121,7 +121,7 @@ before(async () => {
   assert.equal(created.code, 0, created.stderr);
   await storeAppliedBundle(STATE, { ...env, AWS_ENDPOINT_URL: moto.endpoint }, NAME, input());
 
-  writeEtcdPki(root);
+  await writeEtcdPki(root);
   member = await newMember('cp1', join(dir, 'var-lib-etcd'));
   writeEtcdManifest(root, member);
   kubelet = new StaticPodKubelet(root);

@@ -42,7 +42,7 @@ before(async () => {
   writeFileSync(hosts, `hosts:\n${HOSTS.map((h, i) => `  - {name: ${h}, address: 127.0.0.1, port: ${sshds[i].port}, user: ${sshds[i].user}, role: control-plane, sshKey: ${key.privateKeyPath}}\n`).join('')}api: {vip: 10.0.0.100}\n`);
   const created = await k8sup(['create', 'cluster', NAME, '--cloud', 'metal', '--hosts', hosts]);
   assert.equal(created.code, 0, `${created.stderr} ${created.error?.message ?? ''}`);
-  writeEtcdPki(roots[0]);
+  await writeEtcdPki(roots[0]);
   for (const root of roots.slice(1)) {
     for (const f of ['ca.crt', 'ca.key', 'server.crt', 'server.key', 'healthcheck-client.crt', 'healthcheck-client.key']) {
       assert.equal(spawnSync('install', ['-D', '-m', '0600', join(roots[0], 'etc/kubernetes/pki/etcd', f), join(root, 'etc/kubernetes/pki/etcd', f)]).status, 0);

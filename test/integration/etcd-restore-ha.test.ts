@@ -112,7 +112,7 @@ before(async () => {
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
   s3.destroy();
   // One etcd CA (the PKI lives in the state store): every control plane gets kubeadm's certificates from it.
-  writeEtcdPki(roots[0]);
+  await writeEtcdPki(roots[0]);
   for (const root of roots.slice(1)) {
     for (const f of ['ca.crt', 'ca.key', 'server.crt', 'server.key', 'healthcheck-client.crt', 'healthcheck-client.key']) {
       const copied = spawnSync('install', ['-D', '-m', '0600', join(roots[0], 'etc/kubernetes/pki/etcd', f), join(root, 'etc/kubernetes/pki/etcd', f)]);

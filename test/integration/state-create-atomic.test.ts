@@ -127,7 +127,7 @@ describe('kill -9 during create, then the same create again', () => {
     await new ClusterStore(store, name).writeRevision(clusterToYaml(cluster), { expectedRevision: 0, author: 'old-k8sup', message: 'create' });
     const { generateClusterPki, saveClusterPki } = await import('../../src/pki/index.js');
     const scratch = new MemoryBlobStore();
-    await saveClusterPki(scratch, name, generateClusterPki(name));
+    await saveClusterPki(scratch, name, await generateClusterPki(name));
     for (const key of (await scratch.list(`${name}/pki/`)).slice(0, 3)) await store.put(key, (await scratch.get(key))!.data);
   }
 

@@ -191,8 +191,8 @@ describe('writeKubeconfigFile', () => {
 
 describe('cluster PKI in the state store', () => {
   let pki: ClusterPki;
-  before(() => {
-    pki = generateClusterPki('store.k8s.local');
+  before(async () => {
+    pki = await generateClusterPki('store.k8s.local');
   });
 
   test('file backend: round-trips, keys are 0600 in 0700 folders, kubeadm file names', async () => {

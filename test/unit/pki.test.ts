@@ -61,7 +61,7 @@ before(async () => {
     await writeFile(p, content, { mode: 0o600 });
     return p;
   };
-  pki = generateClusterPki('demo.k8s.local');
+  pki = await generateClusterPki('demo.k8s.local');
   admin = issueAdminCert(pki.ca, { ttlMs: 18 * HOUR });
   server = issueServerCert(pki.ca, { commonName: 'kube-apiserver', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], ttlMs: HOUR });
 });
@@ -101,8 +101,8 @@ describe('generateClusterPki', () => {
     assert.notEqual(pki.serviceAccount.privateKeyPem, pki.ca.keyPem);
   });
 
-  test('the clock is injectable: notBefore is backdated 5 minutes, lifetime is validityYears', () => {
-    const short = generateClusterPki('clock.k8s.local', { now: NOW, validityYears: 2 });
+  test('the clock is injectable: notBefore is backdated 5 minutes, lifetime is validityYears', async () => {
+    const short = await generateClusterPki('clock.k8s.local', { now: NOW, validityYears: 2 });
     const info = certInfo(short.ca.certPem);
     assert.equal(info.notBefore.getTime(), NOW.getTime() - CLOCK_SKEW_MS);
     assert.equal(info.notAfter.toISOString(), '2027-03-01T12:00:00.000Z');
