@@ -55,8 +55,8 @@ async function planOnly(file: string): Promise<void> {
   const { readFileSync } = await import('node:fs');
   const { parseClusterText } = await import('../src/api/index.js');
   const { withDefaults } = await import('../src/api/defaults.js');
-  const { loadProviderFor, desiredGraph, offlinePlan } = await import('../src/cluster/deploy.js');
-  const { generatePki } = await import('../src/cluster/pki-store.js');
+  const { loadProviderFor, desiredGraph, offlinePlan } = await import('../src/lifecycle/deploy.js');
+  const { generatePki } = await import('../src/lifecycle/pki-store.js');
   const { reviewPlan } = await import('../src/core/plan-view.js');
   const { renderPlan } = await import('../src/cli/render/plan.js');
   const { MemoryBlobStore } = await import('../src/state/memory.js');

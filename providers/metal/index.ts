@@ -126,7 +126,7 @@ export function createMetalProvider(options: MetalProviderOptions = {}): Provide
         acceptNew: opts.sshAcceptNew === true,
         remote: { ...REAL_HOST, ...remoteFromEnv(opts.env), ...options.remote },
         loadPki: () => (options.loadPki ?? loadPkiFromStore)(cluster, state),
-        loadRegistryCredentials: async () => (await import('../../src/cluster/registry-secrets.js')).registrySecretFiles(state, cluster),
+        loadRegistryCredentials: async () => (await import('../../src/lifecycle/registry-secrets.js')).registrySecretFiles(state, cluster),
         renderBootstrap: options.renderBootstrap ?? (await defaultRenderBootstrap()),
         stateStoreUrl: rendererStoreUrl(state?.location),
         agentSocket: opts.env.SSH_AUTH_SOCK || undefined,

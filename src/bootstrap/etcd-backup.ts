@@ -57,7 +57,7 @@ export function restoreScript(r: ResolvedInput, vars: TemplateVars): string {
 
 /**
  * k8sup-etcd-control (clouds): the poller of the state store's control folder that carries out `backup cluster` and
- * `restore cluster` commands there (templates/bootstrap/etcd-control-body.sh; the CLI side is src/cluster/etcd-control.ts).
+ * `restore cluster` commands there (templates/bootstrap/etcd-control-body.sh; the CLI side is src/lifecycle/etcd-control.ts).
  */
 export function controlScript(r: ResolvedInput, vars: TemplateVars): string {
   const v = backupVars(r, vars);

@@ -25,7 +25,7 @@ export function registryHostFiles(registries: RegistrySpec[]): { registry: strin
 
 // ---- pull credentials (spec.assets.registries[].credentials.secretRef) ----
 //
-// A credential is a secret of the state store, written by `k8sup create secret registry` (src/cluster/registry-secrets.ts)
+// A credential is a secret of the state store, written by `k8sup create secret registry` (src/lifecycle/registry-secrets.ts)
 // as the body of containerd's CRI auth table: `username = "…"` / `password = "…"`, or `auth`, or `identitytoken`.
 // It never enters a bootstrap script: cloud nodes fetch it with their own identity at boot, k8sup copies it to metal
 // hosts over SSH (0600), and the script assembles containerd's drop-in from it (templates/bootstrap/containerd.sh).

@@ -1,5 +1,5 @@
 // The shared tail of create, update and upgrade: the flags of an apply, and how its plan and outcome are shown. The
-// pipeline itself (plan, check, apply, or render Terraform) is src/cluster/apply-flow.ts.
+// pipeline itself (plan, check, apply, or render Terraform) is src/lifecycle/apply-flow.ts.
 
 import type { Cluster } from '../api/index.js';
 import { ExitCode, InvalidInputError } from '../core/errors.js';
@@ -7,11 +7,11 @@ import type { Provider } from '../core/provider.js';
 import type { Plan, ResourceNode } from '../core/resource.js';
 import type { BlobStore } from '../state/blob.js';
 import type { ClusterStore } from '../state/cluster-store.js';
-import { runApplyFlow } from '../cluster/apply-flow.js';
+import { runApplyFlow } from '../lifecycle/apply-flow.js';
 import type { CliContext } from './context.js';
 import { renderPlan } from './render/plan.js';
 import { printData } from './render/output.js';
-import { liveDigest, writeSavedPlan, type SavedPlan } from '../cluster/saved-plan.js';
+import { liveDigest, writeSavedPlan, type SavedPlan } from '../lifecycle/saved-plan.js';
 import { writeAdminContext } from './export-kubeconfig.js';
 import { expandPath } from './paths.js';
 import { suggest } from './suggest.js';
@@ -76,7 +76,7 @@ function announceNextStep(ctx: CliContext, provider: Provider<any>, storeUrl: st
 }
 
 /**
- * Plans the cluster and, with --yes, applies it (src/cluster/apply-flow.ts), printing the plan and what to run next.
+ * Plans the cluster and, with --yes, applies it (src/lifecycle/apply-flow.ts), printing the plan and what to run next.
  * A cluster that was never applied is planned offline (every resource is a create), so `create cluster` without --yes
  * needs no cloud account.
  */

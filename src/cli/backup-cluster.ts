@@ -1,9 +1,9 @@
 // `backup cluster NAME [--wait DURATION]`: takes an etcd snapshot now and stores it under `<cluster>/backups/etcd/<id>/`
 // (with the cluster's lock held): on bare metal over SSH; on the clouds, where k8sup has no remote execution, through a
 // command in the state store's control folder that a control plane carries out within a minute (--wait bounds how
-// long k8sup waits for it, default 10m; docs/backups.md). The flow is src/cluster/backup-flow.ts.
+// long k8sup waits for it, default 10m; docs/backups.md). The flow is src/lifecycle/backup-flow.ts.
 
-import { backupClusterFlow } from '../cluster/backup-flow.js';
+import { backupClusterFlow } from '../lifecycle/backup-flow.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';

@@ -1,9 +1,9 @@
 // `certs check NAME`: when each of the cluster's certificates expires (docs/pki.md "Certificate expiry"). Where the
 // provider reaches the machines (bare metal, over SSH) every kubeadm certificate on every control plane; elsewhere the
 // API server's serving certificate (from the TLS handshake) and the CAs in the state store. Read-only. The flow is
-// src/cluster/certs-flow.ts.
+// src/lifecycle/certs-flow.ts.
 
-import { checkCertificatesFlow, renewalAdvice } from '../cluster/certs-flow.js';
+import { checkCertificatesFlow, renewalAdvice } from '../lifecycle/certs-flow.js';
 import { EXPIRY_WARNING_DAYS, type CertificateExpiry } from '../pki/expiry.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';

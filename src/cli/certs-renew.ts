@@ -2,9 +2,9 @@
 // --yes the control planes it would renew, in order; with --yes `kubeadm certs renew all` and a static-pod restart on
 // each in turn, then the new expiry dates. Cloud control planes get fresh certificates when they are replaced
 // (`rolling-update cluster --instance-group control-plane --force`, or an upgrade). See docs/pki.md. The flow is
-// src/cluster/certs-flow.ts.
+// src/lifecycle/certs-flow.ts.
 
-import { renewCertificatesFlow } from '../cluster/certs-flow.js';
+import { renewCertificatesFlow } from '../lifecycle/certs-flow.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
 import { suggest } from './suggest.js';

@@ -52,7 +52,7 @@ async function backupIds(state: string | undefined, cluster: string | undefined,
   if (!cluster) return [];
   try {
     const { openBlobStore } = await import('../state/open.js');
-    const { listBackups } = await import('../cluster/etcd-backup.js');
+    const { listBackups } = await import('../lifecycle/etcd-backup.js');
     const backups = await listBackups(await openBlobStore(state ?? env.K8SUP_STATE_STORE, env, home), cluster);
     return backups.filter((b) => b.complete).map((b) => b.id).reverse();
   } catch {

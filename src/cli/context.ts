@@ -3,7 +3,7 @@
 
 import { hostname, homedir, userInfo } from 'node:os';
 import { clusterNameIssue } from '../api/rules.js';
-import type { Actor } from '../cluster/spec-store.js';
+import type { Actor } from '../lifecycle/spec-store.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { IoHost } from '../core/io.js';
 import { parseDuration } from '../pki/duration.js';

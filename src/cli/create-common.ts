@@ -1,9 +1,9 @@
 // create cluster / create -f: the flags, and how the outcome is shown. Storing the new cluster atomically and handing
-// it to the apply pipeline is src/cluster/create-flow.ts.
+// it to the apply pipeline is src/lifecycle/create-flow.ts.
 
 import type { Cluster } from '../api/index.js';
 import { K8supError, OperationError } from '../core/errors.js';
-import { createClusterFlow } from '../cluster/create-flow.js';
+import { createClusterFlow } from '../lifecycle/create-flow.js';
 import { checkSavedPlanFlags, planAndApply, type ApplyFlags } from './apply-flow.js';
 import type { CliContext } from './context.js';
 import { suggest } from './suggest.js';

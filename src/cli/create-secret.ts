@@ -1,10 +1,10 @@
 // create secret registry SECRET --registry HOST (--username U --password-stdin | --docker-config FILE) [--force]:
-// stores a registry pull credential in the cluster's state (src/cluster/registry-secrets.ts; docs/airgap.md). Like
+// stores a registry pull credential in the cluster's state (src/lifecycle/registry-secrets.ts; docs/airgap.md). Like
 // `create cluster`, storing is the command's purpose, so it needs no --yes. Everything is checked before the lock is
 // taken: bad input writes nothing at all. The credential is never printed; output names the secret and the registry.
 
-import { storeRegistrySecretFlow } from '../cluster/registry-secret-flow.js';
-import { dockerConfigCredential, passwordCredential } from '../cluster/registry-secrets.js';
+import { storeRegistrySecretFlow } from '../lifecycle/registry-secret-flow.js';
+import { dockerConfigCredential, passwordCredential } from '../lifecycle/registry-secrets.js';
 import { renderRegistryCredential, type RegistryCredential } from '../bootstrap/registries.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';

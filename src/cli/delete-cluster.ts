@@ -1,4 +1,4 @@
-import { deleteClusterFlow } from '../cluster/delete-flow.js';
+import { deleteClusterFlow } from '../lifecycle/delete-flow.js';
 import { reviewPlan } from '../core/plan-view.js';
 import type { CliContext } from './context.js';
 import { removeAdminContext } from './export-kubeconfig.js';
@@ -8,7 +8,7 @@ import { suggest } from './suggest.js';
 
 /**
  * delete cluster: lists every resource of the cluster; with --yes deletes them all and then the cluster's state
- * (src/cluster/delete-flow.ts). Without a state (`--cloud … --region …`) it deletes what carries the cluster's
+ * (src/lifecycle/delete-flow.ts). Without a state (`--cloud … --region …`) it deletes what carries the cluster's
  * ownership tags. This file turns the flags into the flow's input and renders what it shows and returns.
  */
 export default async function deleteCluster(ctx: CliContext, args: string[], opts: Record<string, any>): Promise<number> {

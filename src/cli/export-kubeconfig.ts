@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { adminKubeconfig } from '../cluster/admin-credential.js';
-import { readSpec } from '../cluster/spec-store.js';
+import { adminKubeconfig } from '../lifecycle/admin-credential.js';
+import { readSpec } from '../lifecycle/spec-store.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { expandPath } from './paths.js';

@@ -2,11 +2,11 @@
 // by spec.addons) and, when the API answers, whether each one runs (its workloads rolled out).
 
 import { imageReference, resolveAddons } from '../addons/index.js';
-import { readSpec } from '../cluster/spec-store.js';
+import { readSpec } from '../lifecycle/spec-store.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { checkContextFlag } from './context-flag.js';
-import { adminKubeconfig } from '../cluster/admin-credential.js';
+import { adminKubeconfig } from '../lifecycle/admin-credential.js';
 import { readInputFile } from './paths.js';
 import { printData } from './render/output.js';
 import { renderTable } from './render/table.js';

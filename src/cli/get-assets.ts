@@ -1,7 +1,7 @@
 // `get assets NAME`: every file (upstream URL, where nodes fetch it, sha256) and image (upstream, where nodes pull
 // it) the cluster needs, so an operator can fill the mirrors of spec.assets (docs/airgap.md).
 
-import { readSpec } from '../cluster/spec-store.js';
+import { readSpec } from '../lifecycle/spec-store.js';
 import { clusterAssets } from '../bootstrap/assets.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';

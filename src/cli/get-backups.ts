@@ -1,6 +1,6 @@
 // `get backups NAME`: the cluster's etcd backups in the state store (`<cluster>/backups/etcd/`), oldest first.
 
-import { clusterBackups } from '../cluster/backup-flow.js';
+import { clusterBackups } from '../lifecycle/backup-flow.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
 import { renderTable } from './render/table.js';

@@ -1,4 +1,4 @@
-import { clusterSummaries } from '../cluster/cluster-summaries.js';
+import { clusterSummaries } from '../lifecycle/cluster-summaries.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
 

@@ -1,9 +1,9 @@
 // `get instances NAME`: every machine of the cluster — the cloud's instance groups (zone, cloud state, whether it runs
 // its group's current bootstrap) joined with the bootstrap progress reports each node writes to the state store
 // (`<cluster>/nodes/status/<instance>.json` with its own identity; docs/bootstrap.md), read by
-// src/cluster/instance-reports.ts.
+// src/lifecycle/instance-reports.ts.
 
-import { clusterInstances } from '../cluster/instance-reports.js';
+import { clusterInstances } from '../lifecycle/instance-reports.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
 import { renderTable } from './render/table.js';

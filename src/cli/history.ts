@@ -1,5 +1,5 @@
 import { ClusterStore } from '../state/cluster-store.js';
-import { clusterNotFound } from '../cluster/spec-store.js';
+import { clusterNotFound } from '../lifecycle/spec-store.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';
 

@@ -1,5 +1,5 @@
-import { readRevisions, reviseCluster } from '../cluster/revision-flow.js';
-import { assertNotStale, assertSameName, isCurrentSpec } from '../cluster/spec-store.js';
+import { readRevisions, reviseCluster } from '../lifecycle/revision-flow.js';
+import { assertNotStale, assertSameName, isCurrentSpec } from '../lifecycle/spec-store.js';
 import type { CliContext } from './context.js';
 import { readSpecFile } from './spec-file.js';
 import { describeChanges } from '../api/spec-diff.js';

@@ -4,9 +4,9 @@
 // etcd must answer through quorum. On the clouds the control planes restore themselves from commands in the state
 // store's control folder (--wait bounds each wait, default 15m): a single control plane from one restore command, an
 // HA one from a restore-seed command and then one rejoin per other member (docs/backups.md, "Restoring on AWS and
-// GCE"). The flow is src/cluster/backup-flow.ts.
+// GCE"). The flow is src/lifecycle/backup-flow.ts.
 
-import { restoreClusterFlow } from '../cluster/backup-flow.js';
+import { restoreClusterFlow } from '../lifecycle/backup-flow.js';
 import { waitOption } from './backup-cluster.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';

@@ -1,6 +1,6 @@
 import { describeChanges, specChanges } from '../api/spec-diff.js';
 import { parseKubeVersion, versionChangeIssue } from '../api/version.js';
-import { readRevisions, reviseCluster, type RevisionReader } from '../cluster/revision-flow.js';
+import { readRevisions, reviseCluster, type RevisionReader } from '../lifecycle/revision-flow.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { printRevision } from './render/revision.js';

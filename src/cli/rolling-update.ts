@@ -1,10 +1,10 @@
 // `rolling-update cluster NAME [--yes] [--instance-group G] [--force]`: lists every instance of every group with
 // whether it runs an out-of-date configuration; with --yes replaces those, holding the cluster's lock for the whole
-// run. The orchestration lives in src/cluster/rolling-update-flow.ts; this file turns flags into its input and renders
+// run. The orchestration lives in src/lifecycle/rolling-update-flow.ts; this file turns flags into its input and renders
 // the plan and outcome. See docs/rolling-update.md.
 
-import { rollingUpdateFlow } from '../cluster/rolling-update-flow.js';
-import type { RollingUpdatePlan } from '../cluster/rolling-update.js';
+import { rollingUpdateFlow } from '../lifecycle/rolling-update-flow.js';
+import type { RollingUpdatePlan } from '../lifecycle/rolling-update.js';
 import type { CliContext } from './context.js';
 import { printData, type TableView } from './render/output.js';
 import { suggest } from './suggest.js';

@@ -1,11 +1,11 @@
 // `toolbox dump NAME [-o yaml|json|table]`: the cluster described in one document for a support ticket (kops'
-// `toolbox dump`). The flow is src/cluster/toolbox-dump.ts; this file reads the flags, finds a way to the API (like
+// `toolbox dump`). The flow is src/lifecycle/toolbox-dump.ts; this file reads the flags, finds a way to the API (like
 // validate: --kubeconfig, or a short-lived admin credential from the state's PKI) and prints. YAML by default, like
 // kops. Read-only: no lock is taken and nothing is written. A section that cannot be collected (the API does not
 // answer, the cloud refuses) is reported in the document and as a warning, and the command still exits 0: a dump is
 // most needed when something is broken (docs/toolbox.md).
 
-import type { ToolboxDump } from '../cluster/toolbox-dump.js';
+import type { ToolboxDump } from '../lifecycle/toolbox-dump.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { CliContext } from './context.js';
 import { checkContextFlag } from './context-flag.js';
@@ -27,7 +27,7 @@ export default async function toolboxDump(ctx: CliContext, args: string[], opts:
   const kubeconfigFile = opts.kubeconfig ? await readInputFile('--kubeconfig', opts.kubeconfig, ctx) : undefined;
 
   const store = await ctx.openStore();
-  const { toolboxDumpFlow } = await import('../cluster/toolbox-dump.js');
+  const { toolboxDumpFlow } = await import('../lifecycle/toolbox-dump.js');
   const dump = await toolboxDumpFlow({
     store, name, io: ctx.io, env: ctx.env, home: ctx.home, signal: ctx.signal, sshAcceptNew: opts.sshAcceptNew === true,
     kubeconfig: kubeconfigFile === undefined ? undefined : { yaml: kubeconfigFile, context: opts.context }, eventsSinceMs, maxEvents: Number(opts.maxEvents),

@@ -1,5 +1,5 @@
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
-import { clusterNotFound } from '../cluster/spec-store.js';
+import { clusterNotFound } from '../lifecycle/spec-store.js';
 import { ClusterStore, type LockRecord } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { printData } from './render/output.js';

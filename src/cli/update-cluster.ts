@@ -1,10 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { checkSavedPlanSpec, readSavedPlan } from '../cluster/saved-plan.js';
-import { readSpec } from '../cluster/spec-store.js';
+import { checkSavedPlanSpec, readSavedPlan } from '../lifecycle/saved-plan.js';
+import { readSpec } from '../lifecycle/spec-store.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import { InvalidInputError } from '../core/errors.js';
-import { updateClusterFlow } from '../cluster/update-flow.js';
+import { updateClusterFlow } from '../lifecycle/update-flow.js';
 import { checkApplyFlags, checkSavedPlanFlags, planAndApply } from './apply-flow.js';
 import type { CliContext } from './context.js';
 import { expandHome, readInputFile } from './paths.js';
@@ -13,7 +13,7 @@ import { expandHome, readInputFile } from './paths.js';
  * update cluster: plan against the cloud; with --yes apply. Planning takes no lock and writes nothing (but the
  * --out-plan file); applying holds the cluster's lock for the whole run. `--plan FILE --yes` applies a saved plan
  * only if the spec revision and the live resources are still those it was computed against (else exit 3). The flow
- * is src/cluster/update-flow.ts.
+ * is src/lifecycle/update-flow.ts.
  */
 export default async function updateCluster(ctx: CliContext, args: string[], flags: Record<string, any>): Promise<number> {
   const name = ctx.clusterName(args[0]);

@@ -1,5 +1,5 @@
 import { parseKubeVersion } from '../api/version.js';
-import { upgradeClusterFlow } from '../cluster/upgrade.js';
+import { upgradeClusterFlow } from '../lifecycle/upgrade.js';
 import { InvalidInputError } from '../core/errors.js';
 import { planAndApply } from './apply-flow.js';
 import type { CliContext } from './context.js';
@@ -7,8 +7,8 @@ import { printData } from './render/output.js';
 import { suggest } from './suggest.js';
 
 /**
- * upgrade cluster: the flags and the rendering; the flow is src/cluster/upgrade.ts (bare metal over SSH, clouds
- * through the bootstrap of new instances: src/cluster/cloud-upgrade.ts; docs/upgrades.md). Without --yes it prints
+ * upgrade cluster: the flags and the rendering; the flow is src/lifecycle/upgrade.ts (bare metal over SSH, clouds
+ * through the bootstrap of new instances: src/lifecycle/cloud-upgrade.ts; docs/upgrades.md). Without --yes it prints
  * the plan of steps and writes nothing. With --yes it runs them one at a time, recording progress in the state store;
  * the same command again resumes an interrupted upgrade, and does nothing once the cluster runs the version.
  */

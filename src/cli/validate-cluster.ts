@@ -1,9 +1,9 @@
-import { readSpec } from '../cluster/spec-store.js';
+import { readSpec } from '../lifecycle/spec-store.js';
 import { ClusterInvalidError, InvalidInputError } from '../core/errors.js';
 import { ClusterStore } from '../state/cluster-store.js';
 import type { CliContext } from './context.js';
 import { checkContextFlag } from './context-flag.js';
-import { adminKubeconfig } from '../cluster/admin-credential.js';
+import { adminKubeconfig } from '../lifecycle/admin-credential.js';
 import { readInputFile } from './paths.js';
 import { printData } from './render/output.js';
 

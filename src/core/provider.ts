@@ -111,7 +111,7 @@ export interface BuildInputs {
   /** `sha256:<hex>` of the CA's SubjectPublicKeyInfo, for `kubeadm join --discovery-token-ca-cert-hash`. */
   caCertHash: string;
   /**
-   * The version the cluster ran before `upgrade cluster` moved the spec to its version (src/cluster/upgrade-origin.ts):
+   * The version the cluster ran before `upgrade cluster` moved the spec to its version (src/lifecycle/upgrade-origin.ts):
    * cloud control-plane bundles then carry its packages to join with (docs/upgrades.md). Absent otherwise.
    */
   upgradeFrom?: string;
@@ -124,7 +124,7 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** The user's home directory (~/.ssh/known_hosts, default SSH keys). */
   home: string;
-  /** The provider's narrow view of the cluster's state (src/cluster/provider-state.ts makes it). */
+  /** The provider's narrow view of the cluster's state (src/lifecycle/provider-state.ts makes it). */
   state: ProviderState;
   /** Bare metal: record unknown SSH host keys instead of refusing them. */
   sshAcceptNew?: boolean;

@@ -1,6 +1,6 @@
 // What a provider offers `upgrade cluster`: kubeadm's upgrade procedure as a list of named steps (a value that is
 // printed, saved as progress and resumed) and a way to run one of them. The orchestration — order, progress in the
-// state store, the spec revision written only at the end — is src/cluster/upgrade.ts; see docs/upgrades.md.
+// state store, the spec revision written only at the end — is src/lifecycle/upgrade.ts; see docs/upgrades.md.
 
 import type { Cluster } from '../api/types.js';
 import type { IoHost } from './io.js';

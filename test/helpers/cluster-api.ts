@@ -2,7 +2,7 @@
 // cluster's CA in the state store, and it becomes the cluster's recorded API endpoint (cluster-info.json) — so
 // rolling-update / validate reach it exactly as they would reach the real API server.
 
-import { CLUSTER_INFO } from '../../src/cluster/cluster-info.js';
+import { CLUSTER_INFO } from '../../src/lifecycle/cluster-info.js';
 import { issueAdminCert, issueServerCert, loadClusterPki } from '../../src/pki/index.js';
 import type { BlobStore } from '../../src/state/blob.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';

@@ -78,7 +78,7 @@ export function startControlResponder(store: BlobStore, cluster: string, opts: {
   };
 }
 
-/** A control command as the CLI writes it (src/cluster/etcd-control.ts). */
+/** A control command as the CLI writes it (src/lifecycle/etcd-control.ts). */
 export interface WrittenCommand {
   id: string;
   action: string;

@@ -14,7 +14,7 @@ import { MemoryBlobStore } from '../../src/state/memory.js';
 import { createAwsProvider, type AwsClients } from '../../providers/aws/index.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { cluster, engineDeps } from './aws-helpers.js';
-import { providerState } from '../../src/cluster/provider-state.js';
+import { providerState } from '../../src/lifecycle/provider-state.js';
 
 let moto: Moto;
 before(async () => {

@@ -10,7 +10,7 @@ import { silentIo } from '../../src/core/io.js';
 import { createAwsClients, type AwsClients } from '../../providers/aws/clients.js';
 import { createAwsProvider, type AwsProviderOptions } from '../../providers/aws/index.js';
 import { iamPath } from '../../providers/aws/model/names.js';
-import { providerState } from '../../src/cluster/provider-state.js';
+import { providerState } from '../../src/lifecycle/provider-state.js';
 
 export const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl admin@example';
 export const INPUTS = { stateStore: 's3://k8sup-state/clusters', caCertPem: '', caCertHash: `sha256:${'cd'.repeat(32)}` };

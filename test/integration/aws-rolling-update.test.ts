@@ -21,7 +21,7 @@ import { startClusterApi } from '../helpers/cluster-api.js';
 import { awsBooted, awsInstances, type AwsInstance } from '../helpers/aws-cluster-world.js';
 import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kubelet-player.js';
 import { startControlResponder, type ControlResponder } from '../helpers/etcd-control-responder.js';
-import { listBackups } from '../../src/cluster/etcd-backup.js';
+import { listBackups } from '../../src/lifecycle/etcd-backup.js';
 
 const NAME = 'roll.k8s.local';
 const STATE = 's3://k8sup-state/clusters';

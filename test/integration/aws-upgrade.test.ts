@@ -28,7 +28,7 @@ import { adoptInstances, playKubelets, type KubeletPlayer } from '../helpers/kub
 import type { StubRoot } from '../helpers/stub-root.js';
 import { bootControlPlane as runControlPlaneBootstrap, joiningMilestones, milestones, upgradingMilestones, type ControlPlaneBoot } from '../helpers/control-plane-boot.js';
 import { startControlResponder, type ControlResponder } from '../helpers/etcd-control-responder.js';
-import { listBackups } from '../../src/cluster/etcd-backup.js';
+import { listBackups } from '../../src/lifecycle/etcd-backup.js';
 import { motoLaunchTemplateVersionFix, startMoto, type Moto } from '../helpers/moto.js';
 import { startThrottleProxy, type ThrottleProxy } from '../helpers/throttle-proxy.js';
 

@@ -141,8 +141,8 @@ describe('completion', () => {
     // Backups as the CLI stores what a control plane brought back (the real writer, the real store layout).
     const { openBlobStore } = await import('../../src/state/open.js');
     const { ClusterStore } = await import('../../src/state/cluster-store.js');
-    const { readSpec } = await import('../../src/cluster/spec-store.js');
-    const { storeSnapshot } = await import('../../src/cluster/etcd-backup.js');
+    const { readSpec } = await import('../../src/lifecycle/spec-store.js');
+    const { storeSnapshot } = await import('../../src/lifecycle/etcd-backup.js');
     const { createHash } = await import('node:crypto');
     const store = await openBlobStore(storeUrl, { HOME: home }, home);
     const { cluster } = await readSpec(new ClusterStore(store, 'alpha.k8s.local'), 'alpha.k8s.local');

@@ -35,7 +35,7 @@ test('certs check on a cloud with an API certificate about to expire names a way
     if (name !== AWS) assert.equal((await k8sup(['create', 'cluster', name, ...create], { env })).code, 0);
     const info = join(home, 'state', name, 'cluster-info.json');
     assert.ok(!existsSync(info), 'the cluster was never applied');
-    // What apply records (src/cluster/cluster-info.ts), as if the cluster had been applied.
+    // What apply records (src/lifecycle/cluster-info.ts), as if the cluster had been applied.
     writeFileSync(info, JSON.stringify({ apiEndpoint: api.url, appliedRevision: 1 }));
     const r = await k8sup(['certs', 'check', name, '-o', 'json'], { env });
     assert.equal(r.code, 0, r.stderr);

@@ -11,7 +11,7 @@ import type { HandlerContext, ResolvedFields, ResourceNode } from '../../src/cor
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import { createGceProvider, type GceClients } from '../../providers/gce/index.js';
 import { FakeCompute } from '../fakes/gce-compute.js';
-import { providerState } from '../../src/cluster/provider-state.js';
+import { providerState } from '../../src/lifecycle/provider-state.js';
 
 const PROJECT = 'k8sup-adopt';
 const inputs = { stateStore: 'gs://k8sup-state/prod', caCertPem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', caCertHash: `sha256:${'ab'.repeat(32)}` };

@@ -9,7 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { loadCluster } from '../../src/api/index.js';
 import { apply, isEmptyPlan, plan, type EngineDeps } from '../../src/core/engine.js';
 import { RecordingIo } from '../../src/core/io.js';
-import { providerState } from '../../src/cluster/provider-state.js';
+import { providerState } from '../../src/lifecycle/provider-state.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import { enabledAddons, renderAddonManifest } from '../../src/addons/index.js';
 import type { GceClients } from '../../providers/gce/index.js';

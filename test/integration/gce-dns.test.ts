@@ -19,7 +19,7 @@ import { createGceProvider, type CallRecord, type GceClients } from '../../provi
 import { FakeCompute } from '../fakes/gce-compute.js';
 import { FakeGcs } from '../fakes/gcs.js';
 import { tempHome } from '../helpers/cli.js';
-import { providerState } from '../../src/cluster/provider-state.js';
+import { providerState } from '../../src/lifecycle/provider-state.js';
 
 const PROJECT = 'dns-project';
 const ZONE = 'example-com';

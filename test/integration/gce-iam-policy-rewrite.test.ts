@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { loadCluster } from '../../src/api/index.js';
 import { apply, destroy, plan, type EngineDeps } from '../../src/core/engine.js';
 import { RecordingIo } from '../../src/core/io.js';
-import { providerState } from '../../src/cluster/provider-state.js';
+import { providerState } from '../../src/lifecycle/provider-state.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import type { GceClients } from '../../providers/gce/index.js';
 import { identityNodes, serviceAccountEmail } from '../../providers/gce/model/identity.js';

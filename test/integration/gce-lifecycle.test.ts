@@ -14,7 +14,7 @@ import { createGceProvider, type CallRecord, type GceClients } from '../../provi
 import { clusterLabel, LABEL_CLUSTER } from '../../providers/gce/model/names.js';
 import { FakeCompute } from '../fakes/gce-compute.js';
 import { FakeGcs } from '../fakes/gcs.js';
-import { providerState } from '../../src/cluster/provider-state.js';
+import { providerState } from '../../src/lifecycle/provider-state.js';
 
 const PROJECT = 'k8sup-test';
 const PUBLIC_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE7GmJ6n0hJ3mX5Xz2nJ5j1q2bV8a3k4Yc2dQ9s7vW1x test@k8sup';

@@ -9,7 +9,7 @@ import { loadCluster, type Cluster } from '../../src/api/index.js';
 import { apply, destroy, isEmptyPlan, plan, type EngineDeps } from '../../src/core/engine.js';
 import { InvalidInputError } from '../../src/core/errors.js';
 import { RecordingIo } from '../../src/core/io.js';
-import { providerState } from '../../src/cluster/provider-state.js';
+import { providerState } from '../../src/lifecycle/provider-state.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import { createGceProvider, type GceClients } from '../../providers/gce/index.js';
 import { FakeCompute, SELF_LINK_BASE } from '../fakes/gce-compute.js';

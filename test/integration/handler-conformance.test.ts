@@ -8,7 +8,7 @@ import { loadCluster } from '../../src/api/index.js';
 import type { EngineDeps } from '../../src/core/engine.js';
 import { RecordingIo } from '../../src/core/io.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';
-import { providerState } from '../../src/cluster/provider-state.js';
+import { providerState } from '../../src/lifecycle/provider-state.js';
 import { createGceProvider, type GceClients } from '../../providers/gce/index.js';
 import { FakeCompute } from '../fakes/gce-compute.js';
 import { FakeGcs } from '../fakes/gcs.js';

@@ -16,7 +16,7 @@ import { MemoryBlobStore } from '../../src/state/memory.js';
 import { saveClusterPki } from '../../src/pki/index.js';
 import { createMetalProvider, type MetalClients } from '../../providers/metal/index.js';
 import { makeKeyPair, sshKeygenFingerprint, startSshd, writeBootstrapStubs, type Sshd } from '../helpers/sshd.js';
-import { providerState } from '../../src/cluster/provider-state.js';
+import { providerState } from '../../src/lifecycle/provider-state.js';
 
 const CLUSTER = 'lab.k8s.local';
 const CA_HASH = `sha256:${'ab'.repeat(32)}`;

@@ -1,4 +1,4 @@
-// The toolbox dump flow (src/cluster/toolbox-dump.ts) in process: the engine's discover step over the in-memory cloud
+// The toolbox dump flow (src/lifecycle/toolbox-dump.ts) in process: the engine's discover step over the in-memory cloud
 // (which counts writes), the fake kube-apiserver's core/v1 events read page by page through @kubernetes/client-node
 // and the real kubectl, the redaction rules one by one, and a cloud that cannot be reached.
 
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
-import { collectToolboxDump, dumpResource, scrubString, type ToolboxDumpInput } from '../../src/cluster/toolbox-dump.js';
+import { collectToolboxDump, dumpResource, scrubString, type ToolboxDumpInput } from '../../src/lifecycle/toolbox-dump.js';
 import { apply, plan } from '../../src/core/engine.js';
 import { InvalidInputError, OperationError } from '../../src/core/errors.js';
 import { silentIo } from '../../src/core/io.js';

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Cluster } from '../../src/api/types.js';
-import { CLUSTER_INFO } from '../../src/cluster/cluster-info.js';
+import { CLUSTER_INFO } from '../../src/lifecycle/cluster-info.js';
 import { issueAdminCert, issueServerCert, loadClusterPki } from '../../src/pki/index.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
 import { openBlobStore } from '../../src/state/open.js';

@@ -1,4 +1,4 @@
-// The plan of `upgrade cluster` on a cloud (src/cluster/cloud-upgrade.ts), pure over what the cloud lists: before the
+// The plan of `upgrade cluster` on a cloud (src/lifecycle/cloud-upgrade.ts), pure over what the cloud lists: before the
 // apply step every control plane gets a step; after it only those still on an older configuration do, and the
 // finished ones of an interrupted run stay listed so the plan reads whole. Node groups roll in spec order. Its preflight
 // refuses an upgrade from a version without pinned packages (the new control planes join with them).
@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadCluster, type Cluster } from '../../src/api/index.js';
-import { cloudUpgradeCapability, planCloudUpgrade, type CloudUpgradeDeps } from '../../src/cluster/cloud-upgrade.js';
+import { cloudUpgradeCapability, planCloudUpgrade, type CloudUpgradeDeps } from '../../src/lifecycle/cloud-upgrade.js';
 import { InvalidInputError } from '../../src/core/errors.js';
 import type { CloudInstanceGroup, GroupInstance } from '../../src/core/provider.js';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clusterToYaml } from '../../src/api/index.js';
 import { withDefaults } from '../../src/api/defaults.js';
-import { clusterSummaries } from '../../src/cluster/cluster-summaries.js';
+import { clusterSummaries } from '../../src/lifecycle/cluster-summaries.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import { LatencyStore } from '../helpers/latency-store.js';

@@ -1,4 +1,4 @@
-// The CLI side of the etcd control folder (src/cluster/etcd-control.ts) on the memory store, with the control plane
+// The CLI side of the etcd control folder (src/lifecycle/etcd-control.ts) on the memory store, with the control plane
 // played by test/helpers/etcd-control-responder.ts (the real script against a real etcd is
 // test/integration/etcd-control.test.ts): what happens to a command already in the slot, a failed answer, an answer
 // whose result object never arrived, a command nobody takes.
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Cluster } from '../../src/api/index.js';
 import { withDefaults } from '../../src/api/defaults.js';
-import { backupThroughControlPlanes, claimKey, commandKey, resultKey, runControlCommand, snapshotWaitFromEnv } from '../../src/cluster/etcd-control.js';
+import { backupThroughControlPlanes, claimKey, commandKey, resultKey, runControlCommand, snapshotWaitFromEnv } from '../../src/lifecycle/etcd-control.js';
 import { ConflictError, InvalidInputError, OperationError } from '../../src/core/errors.js';
 import { RecordingIo } from '../../src/core/io.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';

@@ -1,4 +1,4 @@
-// The CLI side of an HA restore on the clouds (src/cluster/etcd-ha-restore.ts) on the memory store, with the control
+// The CLI side of an HA restore on the clouds (src/lifecycle/etcd-ha-restore.ts) on the memory store, with the control
 // planes played by the test (they honour target and exclude as templates/bootstrap/etcd-control-body.sh does; the
 // real scripts against three real etcd members are test/integration/etcd-restore-ha-control*.test.ts): a failed
 // step and the re-run that continues it, a repeated seed step addressed to the seed that claimed the first, and an
@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Cluster } from '../../src/api/index.js';
 import { withDefaults } from '../../src/api/defaults.js';
-import type { BackupManifest } from '../../src/cluster/etcd-backup.js';
-import { claimKey, commandKey, resultKey } from '../../src/cluster/etcd-control.js';
-import { restoreHaThroughControlPlanes, restoreRecordKey } from '../../src/cluster/etcd-ha-restore.js';
+import type { BackupManifest } from '../../src/lifecycle/etcd-backup.js';
+import { claimKey, commandKey, resultKey } from '../../src/lifecycle/etcd-control.js';
+import { restoreHaThroughControlPlanes, restoreRecordKey } from '../../src/lifecycle/etcd-ha-restore.js';
 import { ConflictError, OperationError } from '../../src/core/errors.js';
 import { RecordingIo } from '../../src/core/io.js';
 import { PreconditionFailedError } from '../../src/state/blob.js';

@@ -48,12 +48,12 @@ test('the providers\' model builders import no clients or SDK', () => {
   assert.deepEqual(impure, []);
 });
 
-// src/cli is flags, confirmations and rendering; what a command does with a cluster is src/cluster's (the flows:
+// src/cli is flags, confirmations and rendering; what a command does with a cluster is src/lifecycle's (the flows:
 // create-flow.ts, update-flow.ts, apply-flow.ts, delete-flow.ts, rolling-update-flow.ts, backup-flow.ts, certs-flow.ts,
 // revision-flow.ts for edit/replace/rollback …). So a file
 // of src/cli
 //   - loads no provider: no `loadProvider` from the registry (cloud names and facts — allClouds, cloudFacts — are
-//     fine: flags and help list them), and nothing of src/cluster/deploy.ts (loadProviderFor, connectProvider, the
+//     fine: flags and help list them), and nothing of src/lifecycle/deploy.ts (loadProviderFor, connectProvider, the
 //     graph, plan and destroy steps);
 //   - runs no engine: no value from src/core's engine modules (types are fine: the CLI renders what they return);
 //   - takes no lock and opens no store itself: no mutateCluster, no Lease or src/state/lease.ts, and src/state/open.ts
@@ -95,11 +95,11 @@ test('src/cli parses flags and renders: it loads no provider, runs no engine, ta
     const file = relative(REPO, path);
     for (const { target, names, typeOnly } of namedImportsOf(path)) {
       const say = (why: string) => leaks.push(`${file} imports ${names.join(', ') || 'types'} from ${target}: ${why}`);
-      if (target === 'providers/index.ts' && names.some((n) => n === '*' || n === 'loadProvider')) say('providers are loaded in src/cluster');
-      else if (target === 'src/cluster/deploy.ts') say('loading and connecting providers, graph, plan and destroy are src/cluster\'s');
-      else if (ENGINE.has(target) && !typeOnly) say('the engine runs under src/cluster');
-      else if (target === 'src/cluster/spec-store.ts' && names.some((n) => n === '*' || n === 'mutateCluster')) say('the cluster\'s lock is taken by the flows in src/cluster');
-      else if (target === 'src/state/lease.ts' || (target === 'src/state/cluster-store.ts' && names.includes('Lease'))) say('the cluster\'s lock is taken by the flows in src/cluster');
+      if (target === 'providers/index.ts' && names.some((n) => n === '*' || n === 'loadProvider')) say('providers are loaded in src/lifecycle');
+      else if (target === 'src/lifecycle/deploy.ts') say('loading and connecting providers, graph, plan and destroy are src/lifecycle\'s');
+      else if (ENGINE.has(target) && !typeOnly) say('the engine runs under src/lifecycle');
+      else if (target === 'src/lifecycle/spec-store.ts' && names.some((n) => n === '*' || n === 'mutateCluster')) say('the cluster\'s lock is taken by the flows in src/lifecycle');
+      else if (target === 'src/state/lease.ts' || (target === 'src/state/cluster-store.ts' && names.includes('Lease'))) say('the cluster\'s lock is taken by the flows in src/lifecycle');
       else if (target === 'src/state/open.ts' && !STORE_OPENERS.has(file)) say('the store is opened by ctx.openStore() (context.ts)');
     }
   }

@@ -8,7 +8,7 @@ import { ConflictError, OperationError } from '../../src/core/errors.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import { HostInventory, retiredHosts } from '../../providers/metal/inventory.js';
-import { providerState } from '../../src/cluster/provider-state.js';
+import { providerState } from '../../src/lifecycle/provider-state.js';
 
 const host = (name: string, address: string, role: HostSpec['role'] = 'worker'): HostSpec => ({ name, address, port: 22, user: 'root', role });
 

@@ -15,7 +15,7 @@ import { renderBootstrapScript } from '../../src/bootstrap/index.js';
 import { CONTAINERD_AUTH_DROP_IN, registryCredentialKey, renderRegistryCredential, type RegistryCredential } from '../../src/bootstrap/registries.js';
 import type { BootstrapInput, NodeRole } from '../../src/bootstrap/types.js';
 import { SUPPORTED_KUBERNETES_MINORS, KUBERNETES_RELEASES } from '../../src/api/version.js';
-import { dockerConfigCredential } from '../../src/cluster/registry-secrets.js';
+import { dockerConfigCredential } from '../../src/lifecycle/registry-secrets.js';
 import { K8supError } from '../../src/core/errors.js';
 import { AIRGAP_ASSETS, testInput } from '../helpers/bootstrap-fixtures.js';
 import { expectGolden } from '../helpers/golden.js';

@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadCluster, type Cluster } from '../../src/api/index.js';
-import { planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdateDeps } from '../../src/cluster/rolling-update.js';
-import { etcdSnapshotBeforeControlPlanes } from '../../src/cluster/rolling-update-flow.js';
-import { listBackups } from '../../src/cluster/etcd-backup.js';
+import { planRollingUpdate, runRollingUpdate, type KubeSide, type RollingUpdateDeps } from '../../src/lifecycle/rolling-update.js';
+import { etcdSnapshotBeforeControlPlanes } from '../../src/lifecycle/rolling-update-flow.js';
+import { listBackups } from '../../src/lifecycle/etcd-backup.js';
 import { pollControlOnce, startControlResponder } from '../helpers/etcd-control-responder.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';
 import { createHash } from 'node:crypto';
-import { drainNode, findNode, mustEvict, type NodeOps, type PodRef } from '../../src/cluster/rolling-update-kube.js';
+import { drainNode, findNode, mustEvict, type NodeOps, type PodRef } from '../../src/lifecycle/rolling-update-kube.js';
 import { InvalidInputError, OperationError } from '../../src/core/errors.js';
 import { RecordingIo } from '../../src/core/io.js';
 import type { CloudInstanceGroup, GroupInstance, Provider, RollingUpdateCapability } from '../../src/core/provider.js';

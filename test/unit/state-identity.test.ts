@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { clusterToYaml, loadCluster, type Cluster } from '../../src/api/index.js';
-import { assertNotStale, readSpec, withRevision, writeSpec } from '../../src/cluster/spec-store.js';
+import { assertNotStale, readSpec, withRevision, writeSpec } from '../../src/lifecycle/spec-store.js';
 import { ConflictError, InvalidInputError } from '../../src/core/errors.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
 import { MemoryBlobStore } from '../../src/state/memory.js';

@@ -1,11 +1,11 @@
-// The kubelet/API server skew policy during an upgrade (src/cluster/version-skew.ts), with the policy page's own
+// The kubelet/API server skew policy during an upgrade (src/lifecycle/version-skew.ts), with the policy page's own
 // example (https://kubernetes.io/releases/version-skew-policy/, "kubelet"): with API servers at 1.35 and 1.34, kubelets
 // are supported at 1.34, 1.33 and 1.32 — not 1.35 (newer than the 1.34 instance), not 1.31 (four behind 1.35).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseKubeVersion } from '../../src/api/version.js';
-import { kubeletMaxMinorsBehind, kubeletSkewIssue } from '../../src/cluster/version-skew.js';
+import { kubeletMaxMinorsBehind, kubeletSkewIssue } from '../../src/lifecycle/version-skew.js';
 
 const from = parseKubeVersion('1.34.4')!;
 const to = parseKubeVersion('1.35.1')!;

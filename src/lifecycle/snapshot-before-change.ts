@@ -27,7 +27,7 @@ export interface SnapshotStepDeps {
 /**
  * The step before a change to a control plane (upgrade, rolling-update): a snapshot taken now and stored — by the
  * provider where it runs commands on its control planes (bare metal, over SSH), else through the state store's
- * control folder (clouds: a control plane's k8sup-etcd-control takes it, src/cluster/etcd-control.ts). Fails (exit 1,
+ * control folder (clouds: a control plane's k8sup-etcd-control takes it, src/lifecycle/etcd-control.ts). Fails (exit 1,
  * with what to do) when no control plane answers within waitMs, before anything changed.
  */
 export async function snapshotBeforeChange(deps: SnapshotStepDeps): Promise<BackupManifest> {

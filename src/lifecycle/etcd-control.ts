@@ -59,7 +59,7 @@ export function snapshotWaitFromEnv(env: Record<string, string | undefined>): nu
 
 /**
  * backup; restore (a single control plane); an HA restore's restore-seed (one member restores the snapshot as a
- * one-member cluster) and rejoin (one more member joins it anew) — src/cluster/etcd-ha-restore.ts.
+ * one-member cluster) and rejoin (one more member joins it anew) — src/lifecycle/etcd-ha-restore.ts.
  */
 export type ControlAction = 'backup' | 'restore' | 'restore-seed' | 'rejoin';
 const CONTROL_ACTIONS: readonly string[] = ['backup', 'restore', 'restore-seed', 'rejoin'];

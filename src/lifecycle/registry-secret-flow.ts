@@ -1,4 +1,4 @@
-// `create secret registry` under the cluster's lock (src/cluster/registry-secrets.ts holds the secrets themselves;
+// `create secret registry` under the cluster's lock (src/lifecycle/registry-secrets.ts holds the secrets themselves;
 // kept apart because providers import that file, and this one takes the lock through the spec store).
 
 import type { BlobStore } from '../state/blob.js';

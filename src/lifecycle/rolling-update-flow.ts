@@ -1,5 +1,5 @@
 // rolling-update cluster: the cluster's spec → its provider's rollingUpdate capability → the instances of every group
-// (src/cluster/rolling-update.ts plans and replaces them) → with apply (--yes), under the cluster's lock for the
+// (src/lifecycle/rolling-update.ts plans and replaces them) → with apply (--yes), under the cluster's lock for the
 // whole run, an etcd snapshot before the first control plane is touched, then the replacements. The CLI
 // (src/cli/rolling-update.ts) turns flags into this input and renders the plan and outcome; nothing here prints.
 

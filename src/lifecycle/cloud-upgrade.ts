@@ -16,7 +16,7 @@
 //
 // Surging keeps etcd's data without a separate volume: the old member stays until the new one has joined, so a
 // single control plane (the default) is upgraded like an HA one. Progress is the same record as on bare metal
-// (src/cluster/upgrade.ts); every step is idempotent against what the cloud and the API report.
+// (src/lifecycle/upgrade.ts); every step is idempotent against what the cloud and the API report.
 
 import type { Cluster } from '../api/types.js';
 import { isSupported, parseKubeVersion, supportedRange } from '../api/version.js';
@@ -34,7 +34,7 @@ import { planRollingUpdate, runRollingUpdate, DEFAULT_TIMEOUTS, CONTROL_PLANE_GR
 import { drainNode, findNode, type NodeRef } from './rolling-update-kube.js';
 import { loadProviderFor } from './deploy.js';
 
-/** What planning needs of the progress record (src/cluster/upgrade.ts): the finished step ids. */
+/** What planning needs of the progress record (src/lifecycle/upgrade.ts): the finished step ids. */
 type Progress = { done: string[] } | null;
 
 /** Store object (relative to the cluster's folder) a lone first control plane of the new version looks for. */
@@ -104,7 +104,7 @@ async function waitForNodes(kube: KubeSide, ok: (nodes: NodeRef[]) => boolean, w
   }
 }
 
-/** The cloud side of `upgrade cluster` as an UpgradeCapability, so src/cluster/upgrade.ts runs it like bare metal's. */
+/** The cloud side of `upgrade cluster` as an UpgradeCapability, so src/lifecycle/upgrade.ts runs it like bare metal's. */
 export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDeps<C>): UpgradeCapability<C> & { planFrom(groups: CloudInstanceGroup[], to: string, progress: Progress): UpgradeStep[] } {
   const t = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
   const pollMs = t.pollMs ?? 5000;
@@ -184,7 +184,7 @@ export function cloudUpgradeCapability<C>(cluster: Cluster, deps: CloudUpgradeDe
     },
     planFrom: (groups, to, progress) => planCloudUpgrade(cluster, groups, to, progress),
 
-    /** Version skew: every kubelet must stay within the skew policy for the whole roll (src/cluster/version-skew.ts). */
+    /** Version skew: every kubelet must stay within the skew policy for the whole roll (src/lifecycle/version-skew.ts). */
     async preflight(_cluster, _clients, ctx) {
       if (!deps.capability.surgeInstance || !deps.capability.retireInstance) {
         throw new InvalidInputError(`${cluster.metadata.name}: ${cluster.spec.cloud} cannot launch a control plane beside the running one yet, so k8sup cannot upgrade it`, { hint: 'see docs/upgrades.md, "Clouds"' });

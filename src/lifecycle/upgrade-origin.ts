@@ -1,5 +1,5 @@
 // The version a cloud cluster's control planes were upgraded from, kept in the state store by `upgrade cluster`
-// (src/cluster/cloud-upgrade.ts, its apply step) so that the control-plane bundles rendered while the spec says the
+// (src/lifecycle/cloud-upgrade.ts, its apply step) so that the control-plane bundles rendered while the spec says the
 // upgrade's target carry the packages of the version the cluster ran before: a control plane launched beside the old
 // ones must `kubeadm join` with the kubeadm the cluster was created or last upgraded with (kubeadm's skew rule,
 // docs/upgrades.md "Why launched beside"). The record stays after the upgrade: every later render of the same

@@ -2,7 +2,7 @@
 // `manifest.json` (sha256, size, etcd version, revision, node), written last, so a backup without a manifest is
 // incomplete and never restored. Control planes upload on their timer (src/bootstrap/etcd-backup.ts); the CLI
 // stores what a provider's etcdBackup capability brings back (bare metal, over SSH) and restores through it; on the
-// clouds it asks a control plane through the control folder (src/cluster/etcd-control.ts).
+// clouds it asks a control plane through the control folder (src/lifecycle/etcd-control.ts).
 
 import { createHash } from 'node:crypto';
 import type { Cluster } from '../api/types.js';
@@ -30,7 +30,7 @@ export interface BackupManifest {
   sha256: string;
   /** schedule: the control planes' timer; manual: `backup cluster` or a snapshot before a change. */
   trigger: string;
-  /** Clouds: the control command (src/cluster/etcd-control.ts) this backup answers. */
+  /** Clouds: the control command (src/lifecycle/etcd-control.ts) this backup answers. */
   command?: string;
 }
 

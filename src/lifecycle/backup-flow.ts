@@ -1,6 +1,6 @@
 // backup cluster, restore cluster and get backups: the cluster's spec → its provider's etcdBackup capability (bare
 // metal, over SSH), or on the clouds a command in the state store's control folder that a control plane carries out
-// (src/cluster/etcd-control.ts) → the backups in the state store (src/cluster/etcd-backup.ts). Taking and restoring hold the cluster's lock; a restore preview takes none.
+// (src/lifecycle/etcd-control.ts) → the backups in the state store (src/lifecycle/etcd-backup.ts). Taking and restoring hold the cluster's lock; a restore preview takes none.
 // The CLI (src/cli/backup-cluster.ts, restore-cluster.ts, get-backups.ts) renders what comes out; nothing here prints.
 
 import type { Cluster } from '../api/index.js';

@@ -150,7 +150,7 @@ interface Prepared {
 
 /**
  * upgrade cluster: kubeadm's procedure on bare metal (the provider's upgrade capability, over SSH) and on clouds
- * (src/cluster/cloud-upgrade.ts: through the bootstrap of instances launched beside / instead of the old ones).
+ * (src/lifecycle/cloud-upgrade.ts: through the bootstrap of instances launched beside / instead of the old ones).
  * The same command again resumes an interrupted upgrade and does nothing once the cluster runs the version.
  */
 export async function runUpgradeFlow(o: UpgradeFlowOptions): Promise<UpgradeFlowResult> {
