@@ -22,6 +22,8 @@ export interface Moto {
   log(): string;
   /** CPU time (user + system, ms) moto_server has used so far (Linux /proc): what the server itself costs a benchmark. */
   cpuMs(): number;
+  /** An S3 bucket in us-east-2 (a state store or a cluster's node store), made through the real SDK. */
+  createBucket(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -91,6 +93,15 @@ export async function startMoto(): Promise<Moto> {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
     log: () => stderr,
+    async createBucket(name) {
+      const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
+      const s3 = new S3Client({ endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+      try {
+        await s3.send(new CreateBucketCommand({ Bucket: name, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
+      } finally {
+        s3.destroy();
+      }
+    },
     cpuMs() {
       // Fields 14 and 15 of /proc/PID/stat (after the parenthesised command name): utime and stime in clock ticks (100 Hz).
       const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');

@@ -69,10 +69,7 @@ const commands = commandWatcher(() => text(`${CONTROL}command.json`));
 before(async () => {
   moto = await startMoto();
   proxy = await startThrottleProxy(moto.endpoint, { throttleRate: 0, resetRate: 0 });
-  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
-  const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
-  s3.destroy();
+  await moto.createBucket(BUCKET);
   const home = tempHome();
   env = { HOME: home, ...moto.env, AWS_ENDPOINT_URL: proxy.endpoint, K8SUP_STATE_STORE: STATE };
   const created = await k8sup(['create', 'cluster', NAME, '--zones', 'us-east-2a,us-east-2b,us-east-2c', '--control-plane-count', '3'], { env, timeoutMs: 120_000 });

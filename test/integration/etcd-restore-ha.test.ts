@@ -107,10 +107,7 @@ async function stopAll(): Promise<void> {
 before(async () => {
   moto = await startMoto();
   imds = await startFakeImds({ role: 'k8sup-control-plane', credentials: { accessKeyId: 'ASIAFAKEFAKEFAKEFAKE', secretAccessKey: 'fake/secret', token: 'FAKEsessionTOKEN' } });
-  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
-  const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
-  s3.destroy();
+  await moto.createBucket(BUCKET);
   // One etcd CA (the PKI lives in the state store): every control plane gets kubeadm's certificates from it.
   await writeEtcdPki(roots[0]);
   for (const root of roots.slice(1)) {

@@ -33,10 +33,7 @@ before(async () => {
   serial = await startSerialWritesProxy(moto.endpoint);
   holder = await startThrottleProxy(serial.endpoint, { throttleRate: 0, resetRate: 0 });
   env = { HOME: tempHome(), ...moto.env, AWS_ENDPOINT_URL: holder.endpoint, K8SUP_STATE_STORE: `s3://${BUCKET}/clusters` };
-  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
-  const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
-  s3.destroy();
+  await moto.createBucket(BUCKET);
   store = await openBlobStore(`s3://${BUCKET}/clusters`, { ...moto.env, AWS_ENDPOINT_URL: serial.endpoint }, '/nonexistent');
 });
 after(async () => {

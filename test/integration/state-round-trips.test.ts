@@ -34,10 +34,7 @@ before(async () => {
   proxy = await startThrottleProxy(recorder.endpoint, { throttleRate: 0, resetRate: 0, latencyFor: (service) => (service === 's3' ? STATE_MS : 0) });
   home = tempHome();
   specDir = mkdtempSync(join(tmpdir(), 'k8sup-round-trips-'));
-  const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
-  const s3 = new S3Client({ endpoint: moto.endpoint, region: 'us-east-2', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET, CreateBucketConfiguration: { LocationConstraint: 'us-east-2' } }));
-  s3.destroy();
+  await moto.createBucket(BUCKET);
 });
 after(async () => {
   await proxy?.stop();
