@@ -13,6 +13,7 @@ import type { Provider } from '../core/provider.js';
 import type { UpgradeCapability, UpgradeRunContext, UpgradeStep } from '../core/upgrade.js';
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
+import { settleAll } from '../state/in-flight.js';
 import { cloudUpgradeCapability, finishCloudUpgrade, type CloudUpgradeDeps } from './cloud-upgrade.js';
 import { snapshotWaitFromEnv } from './etcd-control.js';
 import { runApplyFlow } from './apply-flow.js';
@@ -248,11 +249,14 @@ export async function upgradeClusterFlow(
   specOnly: (cs: ClusterStore, current: CurrentSpec, upgraded: Cluster, revisionWritten?: number) => Promise<number>,
 ): Promise<UpgradeFlowResult | { kind: 'spec-only'; exitCode: number }> {
   const { store, name, target, io, signal } = input;
-  const current = await readSpec(new ClusterStore(store, name), name);
-  // A version change upgrade refuses (down, or more than one minor) is bad input: refused here, before any lock is
-  // taken, so it writes nothing (checked again under the lock, against a resumed upgrade's starting version).
-  const version = current.cluster.spec.kubernetesVersion;
-  const issue = version === target.text ? undefined : versionChangeIssue(parseKubeVersion(version)!, target);
+  const unlocked = new ClusterStore(store, name);
+  const [current, progress] = await settleAll([readSpec(unlocked, name), readUpgradeProgress(unlocked)]);
+  // Bad input is refused here, before any lock is taken, so it writes nothing (checked again under the lock, as
+  // `prepare` does): another version while an upgrade is unfinished, and a version change upgrade refuses (down, or
+  // more than one minor) from the version the cluster runs — a resumed upgrade's starting version.
+  assertSameUpgrade(name, progress, target.text);
+  const version = progress?.from ?? current.cluster.spec.kubernetesVersion;
+  const issue = !progress && version === target.text ? undefined : versionChangeIssue(parseKubeVersion(version)!, target);
   if (issue) throw new InvalidInputError(`${name}: ${issue.message}`, { hint: issue.hint });
   const provider = await loadProviderFor(current.cluster);
   const machines = provider.upgrade !== undefined || (provider.rollingUpdate !== undefined && (await hasApplied(new ClusterStore(store, name))));
