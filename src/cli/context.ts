@@ -90,6 +90,11 @@ export function createContext(input: ContextInput): CliContext {
   if (typeof g.state === 'string' && g.state.trim() === '') {
     throw new InvalidInputError('--state is empty', { hint: 'pass file:///absolute/path, s3://bucket[/prefix] or gs://bucket[/prefix]; leave --state out for the default file://$HOME/.k8sup/state' });
   }
+  // The same for the environment (`K8SUP_STATE_STORE: ${{ secrets.STORE }}` with the secret missing): a pipeline
+  // would otherwise work on a local store of the runner, and lose it with the runner.
+  if (g.state === undefined && env.K8SUP_STATE_STORE !== undefined && env.K8SUP_STATE_STORE.trim() === '') {
+    throw new InvalidInputError('K8SUP_STATE_STORE is set but empty', { hint: 'set it to file:///absolute/path, s3://bucket[/prefix] or gs://bucket[/prefix], or unset it for the default file://$HOME/.k8sup/state' });
+  }
   const globals: Globals = {
     state: g.state ?? env.K8SUP_STATE_STORE ?? undefined,
     stateFlag: g.state,

@@ -223,6 +223,13 @@ describe('bad input: exit 2, a message naming the field, a hint, and the store u
       assert.equal(treeDigest(join(home, '.k8sup')), digest, 'store unchanged');
     });
   }
+  it('an empty K8SUP_STATE_STORE (a pipeline\'s missing secret) is refused, not the local default store', async () => {
+    const digest = treeDigest(join(home, '.k8sup'));
+    const r = await k8sup(['create', 'cluster', 'a.k8s.local', '--zones', 'us-east-2a'], { env: { ...env, K8SUP_STATE_STORE: '' } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^error: K8SUP_STATE_STORE is set but empty\nhint: .*unset it for the default/m);
+    assert.equal(treeDigest(join(home, '.k8sup')), digest, 'store unchanged');
+  });
   it('overlapping CIDRs in a spec file name the field', async () => {
     const f = join(home, 'overlap.yaml');
     writeFileSync(f, 'apiVersion: k8sup.io/v1alpha1\nkind: Cluster\nmetadata: {name: o.k8s.local}\nspec:\n  zones: [us-east-2a]\n  networking: {serviceCIDR: 172.20.0.0/24}\n');
