@@ -49,11 +49,9 @@ function specOnly(cluster: Cluster): string {
 
 /**
  * The stored cluster if it is this very create, run before (only its first revision exists and it holds exactly
- * this spec): the re-run finishes it. Anything else already exists.
- */
-/**
- * `alike` are the specs that count as this create: the requested one and, for a state an older k8sup stored before the
- * create-time settings existed, the input without them.
+ * this spec): the re-run finishes it. Anything else already exists. `alike` are the specs that count as this create:
+ * the requested one and, for a state an older k8sup stored before the create-time settings existed, the input
+ * without them.
  */
 async function earlierRunOfThisCreate(cs: ClusterStore, cluster: Cluster, alike: readonly Cluster[] = [cluster]): Promise<Cluster | null> {
   const numbers = await cs.revisionNumbers();
