@@ -8,6 +8,7 @@ import { BUNDLE_FOLDER } from '../bootstrap/loader.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { BlobStore } from '../state/blob.js';
 import { ClusterStore } from '../state/cluster-store.js';
+import { settleAll } from '../state/in-flight.js';
 import { assertNodesCanReadStore, closeClients, connectProvider, loadProviderFor, type FlowHost } from './deploy.js';
 import { backupManifest, listBackups, loadBackup, storeSnapshot, type BackupEntry, type BackupManifest } from './etcd-backup.js';
 import { backupThroughControlPlanes, DEFAULT_BACKUP_WAIT_MS, DEFAULT_RESTORE_WAIT_MS, restoreThroughControlPlane } from './etcd-control.js';
@@ -159,7 +160,6 @@ export async function restoreClusterFlow(input: RestoreFlowInput, show: (preview
   if (!input.apply) return run(new ClusterStore(store, name));
   // An unknown cluster or backup is bad input: refused before the lock is taken, so it writes nothing (the manifest
   // only; the snapshot is read and verified once, under the lock).
-  await readSpec(new ClusterStore(store, name), name);
-  await backupManifest(store, name, id);
+  await settleAll([readSpec(new ClusterStore(store, name), name), backupManifest(store, name, id)]);
   return mutateCluster(store, name, input.actor, 'restore cluster', run);
 }
