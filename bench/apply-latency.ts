@@ -278,7 +278,7 @@ export async function benchApplyLatency(groupCases: number[] = [0, 50], bin?: st
         destroyOverCriticalPath: { state0ms: r2(base.destroyMs / destroyCritical), state100ms: r2(slow.destroyMs / destroyCritical), goal: '<= 1.3' },
         destroyCriticalPath: { calls: base.deleteCalls.criticalPathCalls, listingCalls: base.deleteCalls.listingCalls, chain: base.deleteCalls.criticalPathChain, callSequences: base.deleteCalls.callSequences, unattributedCalls: base.deleteCalls.unattributed, callsInDestroy: base.deleteCalls.callsInApply },
         destroyCriticalPathWithMotoMs: base.deleteCalls.criticalPathWithMotoMs,
-        destroyFollowedChain: { state0ms: base.deleteCalls.followedChain.totals, state100ms: slow.deleteCalls.followedChain.totals },
+        destroyFollowedChain: { state0ms: base.deleteCalls.followedChain, state100ms: slow.deleteCalls.followedChain },
         destroyCriticalPathFromTaskDurationsMs: destroyChain(deleteCalls, reference.listCalls),
         criticalPathFromOwnDurationsMs: { apply: applyChain(ownCreateCalls), destroy: destroyChain(ownDeleteCalls, maxListCalls(base.deleteEvents)) },
         motoCpuMsDuringCreate: { state0ms: base.motoMs, state100ms: slow.motoMs },

@@ -34,8 +34,9 @@ export async function apply<C>(plan: Plan, nodes: ResourceNode[], live: LiveReso
     const ctx = handlerContext(deps, signal);
     if (t.op === 'delete') {
       await deleteTolerantly(handlerFor(handlers, t.live.kind, t.live.id), t.live, ctx, deps.classifyError);
-      await record({ id: t.live.id, kind: t.live.kind, cloudId: t.live.cloudId, action: 'deleted' });
       if (t.dropsOutputs) outputs.delete(t.resource);
+      releaseDependants(); // as in destroy: the object is gone, only its record is left to write
+      await record({ id: t.live.id, kind: t.live.kind, cloudId: t.live.cloudId, action: 'deleted' });
       return;
     }
     const { node, step } = t;
@@ -141,8 +142,12 @@ function intentPipeline(schedule: readonly ScheduledTask[], record: RecordJourna
   const taskWaiters = new Map<string, string[]>();
   for (const [id, on] of allTasks) for (const d of on) (taskWaiters.get(d) ?? taskWaiters.set(d, []).get(d)!).push(id);
   const armed = (id: string) => (allTasks.get(id) ?? []).every((on) => started.has(on));
+  // The new copy of a replace that deletes first is the one exception: its intent goes out only when its create runs,
+  // after the old copy's `deleted` record (journal writes keep their order), because that record resolves whatever
+  // intent came before it (journal-writer.ts).
+  const afterOwnDelete = (t: UpTask) => t.after.some((e) => e.rule === 'delete-before-create');
   const writeIfDue = (t: UpTask | undefined) => {
-    if (t && waitsOn.get(t.id)!.every(armed)) void write(t).catch(() => undefined);
+    if (t && !afterOwnDelete(t) && waitsOn.get(t.id)!.every(armed)) void write(t).catch(() => undefined);
   };
   for (const t of creates) writeIfDue(t);
 

@@ -8,7 +8,7 @@ import { buildGraph } from './graph.js';
 import type { JournalEntry } from './journal.js';
 import { journalWriter, unresolvedIntents } from './journal-writer.js';
 import { ApplyError, describeFailures, type ApplyResult } from './outcome.js';
-import type { ResourceNode } from './resource.js';
+import type { LiveResource, ResourceNode } from './resource.js';
 import { destroyTaskId, scheduleDestroy } from './schedule.js';
 
 /** How many discover-and-delete rounds destroy makes before reporting what is left. */
@@ -20,8 +20,12 @@ const DESTROY_ROUNDS = 2;
  * every live resource that (transitively) depends on it. A refusal classified 'dependency' is retried with a bound;
  * then a second round re-discovers what is left and tries again without the leftovers-first ordering (a leftover
  * could have been a parent). Whatever still exists after that is reported in a DestroyIncomplete ApplyError.
+ *
+ * `listed`: what the plan just found under the same lock; the first round deletes it instead of listing the cloud
+ * again (a whole discovery, several round trips deep, on the delete's critical path: issue 17). The second round's
+ * listing finds whatever appeared since.
  */
-export async function destroy<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Promise<ApplyResult> {
+export async function destroy<C>(nodes: ResourceNode[], deps: EngineDeps<C>, listed?: readonly LiveResource[]): Promise<ApplyResult> {
   const graph = buildGraph(nodes);
   const handlers = handlerMap(deps.handlers);
   const record = journalWriter(deps);
@@ -31,17 +35,22 @@ export async function destroy<C>(nodes: ResourceNode[], deps: EngineDeps<C>): Pr
   /** Whether the last discover found nothing: then there is nothing left to look for again. */
   let foundNothing = false;
   for (let round = 1; round <= DESTROY_ROUNDS; round++) {
-    const live = await discover(deps);
+    const given = round === 1 && listed !== undefined;
+    const live = given ? [...listed] : await discover(deps);
     foundNothing = live.length === 0;
-    if (foundNothing) break;
+    // Only a listing of its own ends the destroy: an empty one handed in is confirmed by the next round.
+    if (foundNothing && !given) break;
     const tasks: DagTask<void>[] = scheduleDestroy(graph, live, round, handlers).map((t) => ({
       id: t.id,
       resource: t.resource,
       service: t.service,
       deps: t.after.map((e) => e.on),
       meta: t.meta,
-      run: async (signal) => {
+      run: async (signal, releaseDependants) => {
         await deleteTolerantly(handlerFor(handlers, t.live.kind, t.live.id), t.live, handlerContext(deps, signal), deps.classifyError);
+        // Gone: what waited for it may go while its record is written (a crash before the record leaves a journal
+        // that names an object the next listing does not find, which is how a delete ends anyway).
+        releaseDependants();
         await record({ id: t.live.id, kind: t.live.kind, cloudId: t.live.cloudId, action: 'deleted' });
       },
     }));

@@ -198,8 +198,8 @@ export async function planAgainstCloud(ctx: DeployContext, provider: Provider<an
 /** Deletes every resource of the cluster (found by tag and by the recorded inventory). */
 export async function destroyAll(ctx: DeployContext, provider: Provider<any>, nodes: ResourceNode[]): Promise<{ plan: Plan; run(): Promise<ApplyResult> }> {
   const deps = await engineDeps(ctx, provider);
-  const { plan } = await planLive([], deps);
-  return { plan, run: () => destroy(nodes, deps) };
+  const { plan, live } = await planLive([], deps);
+  return { plan, run: () => destroy(nodes, deps, live) };
 }
 
 /** What `delete cluster NAME --cloud …` knows about a cluster whose state is gone. */
@@ -276,7 +276,7 @@ export async function planDeleteByOwnership(ctx: Pick<DeployContext, 'store' | '
   } catch {
     // Without an ordering graph every object is deleted at once; 'dependency' refusals are retried.
   }
-  return { plan, clusterIds, clusterId, run: () => destroy(nodes, deps) };
+  return { plan, clusterIds, clusterId, run: () => destroy(nodes, deps, selected) };
 }
 
 /** `--target terraform --out DIR`: writes main.tf.json and data/*; touches no cloud. */
