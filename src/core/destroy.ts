@@ -59,11 +59,12 @@ export async function destroy<C>(nodes: ResourceNode[], deps: EngineDeps<C>, lis
     if (deps.signal?.aborted) break;
   }
 
-  const left = deps.signal?.aborted || foundNothing ? [] : await discover(deps);
-  if (deps.signal?.aborted) {
-    throw new ApplyError('destroy cancelled; run it again to finish', [], {}, 'Cancelled');
-  }
-  if (deps.journal) warnAboutUnseenIntents(deps, await deps.journal.load());
+  const cancelled = () => new ApplyError('destroy cancelled; run it again to finish', [], {}, 'Cancelled');
+  if (deps.signal?.aborted) throw cancelled();
+  // Every record of the rounds is durable (each task ended with its record): the journal is read beside the last listing.
+  const [left, entries] = await Promise.all([foundNothing ? [] : discover(deps), deps.journal?.load()]);
+  if (deps.signal?.aborted) throw cancelled();
+  if (entries) warnAboutUnseenIntents(deps, entries);
   const failed = left.map((l) => ({ id: l.id, kind: l.kind, error: lastError.get(destroyTaskId(l)) ?? `still exists (${l.cloudId})` }));
   deps.io.emit({
     code: 'destroy.done',

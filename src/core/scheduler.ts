@@ -22,7 +22,8 @@ export interface DagTask<T = unknown> {
   /**
    * The work. `releaseDependants()` lets the tasks waiting on this one start before it finishes: apply calls it once
    * the cloud object exists and only its journal record is left to write (the task still ends, done or failed, when
-   * that write does). Once released, a later failure of this task no longer skips them.
+   * that write does). Once released, a later failure of this task no longer skips them, and it no longer counts
+   * against the concurrency limits: those bound cloud calls, and a released task makes none.
    */
   run(signal: AbortSignal, releaseDependants: () => void): Promise<T>;
   /** Fields task.done adds from the result, e.g. the cloud ID a create made. */
@@ -90,7 +91,15 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
   const outcomes = new Map<string, TaskOutcome<T>>();
   const ready: string[] = [];
   const runningPerService = new Map<string, number>();
+  /** Tasks started and not ended (the run ends when none is left), and those of them holding a concurrency slot. */
   let running = 0;
+  let holdingSlots = 0;
+  const holdsSlot = new Set<string>();
+  const freeSlot = (t: DagTask<T>) => {
+    if (!holdsSlot.delete(t.id)) return;
+    holdingSlots--;
+    runningPerService.set(t.service, runningPerService.get(t.service)! - 1);
+  };
 
   const codes = opts.events ?? TASK_EVENTS;
   /** Every task event has the task's fields; the data of each kind of event is checked against the catalogue. */
@@ -141,6 +150,7 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
       queueMicrotask(() => {
         if (released.has(t.id) || outcomes.has(t.id)) return;
         released.add(t.id);
+        freeSlot(t);
         unblock(t, true);
         pump();
       });
@@ -171,7 +181,7 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
 
     const pump = () => {
       if (!opts.signal?.aborted) {
-        for (let i = 0; i < ready.length && running < limits.total; ) {
+        for (let i = 0; i < ready.length && holdingSlots < limits.total; ) {
           const t = byId.get(ready[i])!;
           const inService = runningPerService.get(t.service) ?? 0;
           // A limit below 1 would never let the task start: treat it as 1.
@@ -182,13 +192,15 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
           }
           ready.splice(i, 1);
           running++;
+          holdingSlots++;
+          holdsSlot.add(t.id);
           runningPerService.set(t.service, inService + 1);
           void runWithRetries({ ...t, run: (signal) => t.run(signal, () => release(t)) }, runner, emitFor(t))
             // The runner handles task errors itself; this only catches a throwing IoHost, so the run cannot hang.
             .catch((error): TaskOutcome<T> => ({ id: t.id, status: 'failed', error, errorClass: 'fatal', attempts: 0 }))
             .then((outcome) => {
               running--;
-              runningPerService.set(t.service, runningPerService.get(t.service)! - 1);
+              freeSlot(t);
               settle(t, outcome);
               pump();
             });

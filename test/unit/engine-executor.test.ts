@@ -35,6 +35,29 @@ describe('executor', () => {
     assert.equal(outcomes.get('c')!.status, 'done');
   });
 
+  it('a released task no longer holds its concurrency slot: an unrelated task of its service starts while it ends', { timeout: 5_000 }, async () => {
+    const order: string[] = [];
+    let finishA!: () => void;
+    const aMayEnd = new Promise<void>((r) => (finishA = r));
+    const tasks: DagTask[] = [
+      {
+        id: 'a',
+        service: 's',
+        deps: [],
+        run: async (_signal, releaseDependants) => {
+          releaseDependants();
+          await aMayEnd; // only its record is left to write: no cloud call
+          order.push('a:ended');
+        },
+      },
+      { id: 'b', service: 's', deps: [], run: async () => (order.push('b:run'), finishA()) },
+    ];
+    const outcomes = await runDag(tasks, { io: new RecordingIo(), classifyError: classify, concurrency: { perService: { s: 1 }, total: 1 } });
+    assert.deepEqual(order, ['b:run', 'a:ended']);
+    assert.equal(outcomes.get('a')!.status, 'done');
+    assert.equal(outcomes.get('b')!.status, 'done');
+  });
+
   it('without a release, a failed task still skips what depends on it', async () => {
     const tasks: DagTask[] = [
       { id: 'a', service: 's', deps: [], run: async () => Promise.reject(new Error('no')) },
