@@ -68,19 +68,27 @@ describe('deleted records off the chain', () => {
   });
 });
 
+/** The example graph applied with a journal, and `replace(id)`: a plan and apply that change that instance's image. */
+async function appliedExample() {
+  const cloud = new MemoryCloud();
+  const journal = new MemoryJournal();
+  const nodes = exampleGraph();
+  const deps = memoryDeps(cloud, { journal });
+  const p = await plan(nodes, deps);
+  await apply(p.plan, nodes, p.live, deps);
+  const replace = async (id: string) => {
+    const changed = nodes.map((n) => (n.id === id ? { ...n, fields: { ...n.fields, image: 'image-2' } } : n));
+    const next = await plan(changed, deps);
+    await apply(next.plan, changed, next.live, deps);
+  };
+  return { journal, before: journal.entries.length, replace };
+}
+
 describe('a replace in the journal', () => {
   it('delete first: the new copy\'s intent is written after the old copy\'s deleted record', async () => {
-    const cloud = new MemoryCloud();
-    const journal = new MemoryJournal();
-    const nodes = exampleGraph();
-    const deps = memoryDeps(cloud, { journal });
-    let p = await plan(nodes, deps);
-    await apply(p.plan, nodes, p.live, deps);
-    const before = journal.entries.length;
+    const { journal, before, replace } = await appliedExample();
     // Nothing refers to a worker: its replace deletes the old copy first.
-    const changed = nodes.map((n) => (n.id === 'instance/worker-0' ? { ...n, fields: { ...n.fields, image: 'image-2' } } : n));
-    p = await plan(changed, deps);
-    await apply(p.plan, changed, p.live, deps);
+    await replace('instance/worker-0');
     const actions = journal.entries.slice(before).filter((e) => e.id === 'instance/worker-0').map((e) => e.action);
     assert.deepEqual(actions, ['deleted', 'intent', 'created']);
     // Had the run stopped after the create call, the intent would be unresolved: the re-run looks first.
@@ -90,17 +98,9 @@ describe('a replace in the journal', () => {
   });
 
   it('create first: the old copy\'s deleted record does not hide the new copy', async () => {
-    const cloud = new MemoryCloud();
-    const journal = new MemoryJournal();
-    const nodes = exampleGraph();
-    const deps = memoryDeps(cloud, { journal });
-    let p = await plan(nodes, deps);
-    await apply(p.plan, nodes, p.live, deps);
-    const before = journal.entries.length;
+    const { journal, before, replace } = await appliedExample();
     // The load balancer (updated in place) points at the control plane: the new copy is made before the old one goes.
-    const changed = nodes.map((n) => (n.id === 'instance/control-plane-0' ? { ...n, fields: { ...n.fields, image: 'image-2' } } : n));
-    p = await plan(changed, deps);
-    await apply(p.plan, changed, p.live, deps);
+    await replace('instance/control-plane-0');
     const own = journal.entries.slice(before).filter((e) => e.id === 'instance/control-plane-0');
     assert.deepEqual(own.map((e) => e.action), ['intent', 'created', 'deleted']);
     // Its last record is the old copy's delete, yet the new copy exists: a later create of it looks first.
