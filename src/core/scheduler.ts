@@ -93,11 +93,9 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
   const runningPerService = new Map<string, number>();
   /** Tasks started and not ended (the run ends when none is left), and those of them holding a concurrency slot. */
   let running = 0;
-  let holdingSlots = 0;
   const holdsSlot = new Set<string>();
   const freeSlot = (t: DagTask<T>) => {
     if (!holdsSlot.delete(t.id)) return;
-    holdingSlots--;
     runningPerService.set(t.service, runningPerService.get(t.service)! - 1);
   };
 
@@ -181,7 +179,7 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
 
     const pump = () => {
       if (!opts.signal?.aborted) {
-        for (let i = 0; i < ready.length && holdingSlots < limits.total; ) {
+        for (let i = 0; i < ready.length && holdsSlot.size < limits.total; ) {
           const t = byId.get(ready[i])!;
           const inService = runningPerService.get(t.service) ?? 0;
           // A limit below 1 would never let the task start: treat it as 1.
@@ -192,7 +190,6 @@ export async function runDag<T>(tasks: readonly DagTask<T>[], opts: ExecutorOpti
           }
           ready.splice(i, 1);
           running++;
-          holdingSlots++;
           holdsSlot.add(t.id);
           runningPerService.set(t.service, inService + 1);
           void runWithRetries({ ...t, run: (signal) => t.run(signal, () => release(t)) }, runner, emitFor(t))
